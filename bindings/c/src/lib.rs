@@ -1,0 +1,1 @@
+//! The C ABI of libsock (filled in by the C-door issue).

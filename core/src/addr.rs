@@ -1,0 +1,496 @@
+//! Endpoints (what the user writes) and addresses (what the OS reports).
+//!
+//! An [`Endpoint`] is parsed from text: `host:port`, `[v6addr]:port`, `unix:/path`, or (Linux)
+//! `unix:@name` for an abstract Unix socket; or built from a `(host, port)` pair or a
+//! [`SocketAddr`]. Host names are resolved with a timeout by [`Endpoint::resolve`], which returns
+//! every address, so connecting can try each (v6 and v4) before failing.
+//!
+//! An [`Addr`] is a concrete address (IP socket address or Unix address), as reported by
+//! `local_addr`, `peer_addr`, `accept` and `recv_from`; its `Display` form parses back as an
+//! `Endpoint`.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use socket2::SockAddr;
+
+use crate::error::{Error, Result};
+
+/// A place to connect to or bind: an internet host and port, or a Unix socket.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// A host name or IP literal and a port.
+    Inet {
+        /// Host name or IP literal (IPv6 literals without brackets).
+        host: String,
+        /// Port (0 = any, when binding).
+        port: u16,
+    },
+    /// A Unix socket at a filesystem path.
+    Unix(PathBuf),
+    /// A Linux abstract Unix socket name (no file; written `unix:@name`).
+    Abstract(Vec<u8>),
+}
+
+impl Endpoint {
+    /// Parse `host:port`, `[v6]:port`, `unix:/path` or `unix:@name`.
+    ///
+    /// ```
+    /// use libsock::Endpoint;
+    /// assert_eq!(Endpoint::parse("localhost:80").unwrap(), Endpoint::inet("localhost", 80));
+    /// assert_eq!(Endpoint::parse("[::1]:8080").unwrap(), Endpoint::inet("::1", 8080));
+    /// assert!(Endpoint::parse("localhost").is_err()); // no port
+    /// ```
+    pub fn parse(text: &str) -> Result<Endpoint> {
+        if let Some(rest) = text.strip_prefix("unix:") {
+            if let Some(name) = rest.strip_prefix('@') {
+                if name.is_empty() {
+                    return Err(Error::invalid(format!(
+                        "{text:?}: abstract Unix socket name is empty"
+                    )));
+                }
+                return Ok(Endpoint::Abstract(name.as_bytes().to_vec()));
+            }
+            if rest.is_empty() {
+                return Err(Error::invalid(format!("{text:?}: Unix socket path is empty")));
+            }
+            if rest.contains('\0') {
+                return Err(Error::invalid(format!(
+                    "{text:?}: Unix socket path contains a NUL byte"
+                )));
+            }
+            return Ok(Endpoint::Unix(PathBuf::from(rest)));
+        }
+        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+            let close = rest.find(']').ok_or_else(|| {
+                Error::invalid(format!("{text:?}: missing ']' after IPv6 address"))
+            })?;
+            let host = &rest[..close];
+            let after = &rest[close + 1..];
+            let port = after.strip_prefix(':').ok_or_else(|| {
+                Error::invalid(format!("{text:?}: expected ':port' after ']'"))
+            })?;
+            if host.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(Error::invalid(format!(
+                    "{text:?}: {host:?} is not an IPv6 address"
+                )));
+            }
+            (host, port)
+        } else {
+            let colon = text.rfind(':').ok_or_else(|| {
+                Error::invalid(format!(
+                    "{text:?}: missing port (expected host:port, [v6]:port or unix:/path)"
+                ))
+            })?;
+            let host = &text[..colon];
+            if host.contains(':') {
+                return Err(Error::invalid(format!(
+                    "{text:?}: IPv6 addresses need brackets, as in [::1]:80"
+                )));
+            }
+            (host, &text[colon + 1..])
+        };
+        let port = parse_port(text, port)?;
+        Endpoint::check_host(host)?;
+        Ok(Endpoint::Inet {
+            host: host.to_string(),
+            port,
+        })
+    }
+
+    /// An internet endpoint from a host (name or literal) and a port.
+    pub fn inet(host: impl Into<String>, port: u16) -> Endpoint {
+        Endpoint::Inet {
+            host: host.into(),
+            port,
+        }
+    }
+
+    /// An internet endpoint from a host and port, checking the host is well-formed.
+    pub fn from_host_port(host: &str, port: u16) -> Result<Endpoint> {
+        Endpoint::check_host(host)?;
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        Ok(Endpoint::inet(host, port))
+    }
+
+    fn check_host(host: &str) -> Result<()> {
+        if host.is_empty() {
+            return Err(Error::invalid("empty host name"));
+        }
+        if host.len() > 253 {
+            return Err(Error::invalid(format!(
+                "host name of {} characters is longer than 253",
+                host.len()
+            )));
+        }
+        if let Some(bad) = host
+            .chars()
+            .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '@' | '\\'))
+        {
+            return Err(Error::invalid(format!(
+                "host {host:?} contains the character {bad:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// True for Unix (path or abstract) endpoints.
+    pub fn is_unix(&self) -> bool {
+        !matches!(self, Endpoint::Inet { .. })
+    }
+
+    /// Resolve to every address, in the resolver's order. IP literals need no lookup; names are
+    /// looked up with `timeout` (`None` waits as long as the resolver does).
+    pub fn resolve(&self, timeout: Option<Duration>) -> Result<Vec<Addr>> {
+        match self {
+            Endpoint::Unix(p) => Ok(vec![Addr::Unix(Some(p.clone()))]),
+            Endpoint::Abstract(n) => Ok(vec![Addr::Abstract(n.clone())]),
+            Endpoint::Inet { host, port } => Ok(resolve_host(host, *port, timeout)?
+                .into_iter()
+                .map(Addr::Inet)
+                .collect()),
+        }
+    }
+}
+
+fn parse_port(text: &str, port: &str) -> Result<u16> {
+    if port.is_empty() {
+        return Err(Error::invalid(format!("{text:?}: empty port")));
+    }
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid(format!(
+            "{text:?}: port {port:?} is not a number"
+        )));
+    }
+    port.parse::<u16>()
+        .map_err(|_| Error::invalid(format!("{text:?}: port {port} is out of range 0-65535")))
+}
+
+/// Resolve `host` to socket addresses, waiting at most `timeout` for the system resolver.
+///
+/// IP literals and `localhost` return at once. A name lookup with a timeout runs `getaddrinfo` on
+/// a short-lived helper thread (the system resolver cannot be cancelled); without a timeout it
+/// runs on the caller's thread.
+pub fn resolve_host(host: &str, port: u16, timeout: Option<Duration>) -> Result<Vec<SocketAddr>> {
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    Endpoint::check_host(host)?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(vec![
+            SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), port),
+            SocketAddr::new(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), port),
+        ]);
+    }
+    let lookup = {
+        let host = host.to_string();
+        move || -> std::result::Result<Vec<SocketAddr>, String> {
+            (host.as_str(), port)
+                .to_socket_addrs()
+                .map(|it| it.collect())
+                .map_err(|e| e.to_string())
+        }
+    };
+    let result = match timeout {
+        None => lookup(),
+        Some(t) => {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::Builder::new()
+                .name("libsock-resolve".into())
+                .spawn(move || {
+                    let _ = tx.send(lookup());
+                })
+                .map_err(|e| Error::os(format!("resolve {host}"), e))?;
+            match rx.recv_timeout(t) {
+                Ok(r) => r,
+                Err(_) => {
+                    return Err(Error::Timeout {
+                        op: format!("resolve {host}"),
+                        ms: t.as_millis(),
+                    })
+                }
+            }
+        }
+    };
+    match result {
+        Ok(v) if !v.is_empty() => Ok(v),
+        Ok(_) => Err(Error::Resolve {
+            host: host.to_string(),
+            reason: "no addresses".into(),
+        }),
+        Err(reason) => Err(Error::Resolve {
+            host: host.to_string(),
+            reason,
+        }),
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Endpoint> {
+        Endpoint::parse(s)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Inet { host, port } if host.contains(':') => write!(f, "[{host}]:{port}"),
+            Endpoint::Inet { host, port } => write!(f, "{host}:{port}"),
+            Endpoint::Unix(p) => write!(f, "unix:{}", p.display()),
+            Endpoint::Abstract(n) => write!(f, "unix:@{}", String::from_utf8_lossy(n)),
+        }
+    }
+}
+
+/// Anything that names an endpoint: `&str`, `String`, `(host, port)`, `SocketAddr`, `Endpoint`,
+/// `Addr`.
+pub trait ToEndpoint {
+    /// Convert, or say what is malformed.
+    fn to_endpoint(&self) -> Result<Endpoint>;
+}
+
+impl ToEndpoint for Endpoint {
+    fn to_endpoint(&self) -> Result<Endpoint> {
+        Ok(self.clone())
+    }
+}
+impl ToEndpoint for str {
+    fn to_endpoint(&self) -> Result<Endpoint> {
+        Endpoint::parse(self)
+    }
+}
+impl ToEndpoint for &str {
+    fn to_endpoint(&self) -> Result<Endpoint> {
+        Endpoint::parse(self)
+    }
+}
+impl ToEndpoint for String {
+    fn to_endpoint(&self) -> Result<Endpoint> {
+        Endpoint::parse(self)
+    }
+}
+impl ToEndpoint for (&str, u16) {
+    fn to_endpoint(&self) -> Result<Endpoint> {
+        Endpoint::from_host_port(self.0, self.1)
+    }
+}
+impl ToEndpoint for (String, u16) {
+    fn to_endpoint(&self) -> Result<Endpoint> {
+        Endpoint::from_host_port(&self.0, self.1)
+    }
+}
+impl ToEndpoint for SocketAddr {
+    fn to_endpoint(&self) -> Result<Endpoint> {
+        Ok(Endpoint::inet(self.ip().to_string(), self.port()))
+    }
+}
+impl ToEndpoint for Addr {
+    fn to_endpoint(&self) -> Result<Endpoint> {
+        match self {
+            Addr::Inet(sa) => sa.to_endpoint(),
+            Addr::Unix(Some(p)) => Ok(Endpoint::Unix(p.clone())),
+            Addr::Unix(None) => Err(Error::invalid("an unnamed Unix socket has no endpoint")),
+            Addr::Abstract(n) => Ok(Endpoint::Abstract(n.clone())),
+        }
+    }
+}
+impl<T: ToEndpoint + ?Sized> ToEndpoint for &T
+where
+    T: ToEndpointRef,
+{
+    fn to_endpoint(&self) -> Result<Endpoint> {
+        (**self).to_endpoint()
+    }
+}
+
+/// Marker for types whose references are endpoints too (keeps the blanket impl from overlapping).
+pub trait ToEndpointRef: ToEndpoint {}
+impl ToEndpointRef for Endpoint {}
+impl ToEndpointRef for String {}
+impl ToEndpointRef for SocketAddr {}
+impl ToEndpointRef for Addr {}
+
+/// A concrete socket address, as the OS reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Addr {
+    /// An IPv4 or IPv6 socket address.
+    Inet(SocketAddr),
+    /// A Unix socket path (`None` for an unnamed socket, e.g. a connecting client).
+    Unix(Option<PathBuf>),
+    /// A Linux abstract Unix socket name.
+    Abstract(Vec<u8>),
+}
+
+impl Addr {
+    /// The IP socket address, if this is one.
+    pub fn as_inet(&self) -> Option<SocketAddr> {
+        match self {
+            Addr::Inet(sa) => Some(*sa),
+            _ => None,
+        }
+    }
+
+    /// The port of an internet address (0 for Unix addresses).
+    pub fn port(&self) -> u16 {
+        self.as_inet().map(|s| s.port()).unwrap_or(0)
+    }
+
+    /// The OS-level form.
+    pub fn to_sockaddr(&self) -> Result<SockAddr> {
+        match self {
+            Addr::Inet(sa) => Ok(SockAddr::from(*sa)),
+            Addr::Unix(Some(p)) => SockAddr::unix(p)
+                .map_err(|e| Error::invalid(format!("Unix path {}: {e}", p.display()))),
+            Addr::Unix(None) => Err(Error::invalid("an unnamed Unix socket address")),
+            Addr::Abstract(name) => abstract_sockaddr(name),
+        }
+    }
+
+    /// From the OS-level form.
+    pub fn from_sockaddr(sa: &SockAddr) -> Addr {
+        if let Some(s) = sa.as_socket() {
+            return Addr::Inet(unmap_v4(s));
+        }
+        if sa.is_unnamed() {
+            return Addr::Unix(None);
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(name) = sa.as_abstract_namespace() {
+            return Addr::Abstract(name.to_vec());
+        }
+        match sa.as_pathname() {
+            Some(p) => Addr::Unix(Some(p.to_path_buf())),
+            None => Addr::Unix(None),
+        }
+    }
+}
+
+/// A v4-mapped IPv6 address (`::ffff:1.2.3.4`) as the v4 address it stands for.
+fn unmap_v4(sa: SocketAddr) -> SocketAddr {
+    if let SocketAddr::V6(v6) = sa {
+        if let Some(v4) = v6.ip().to_ipv4_mapped() {
+            return SocketAddr::new(IpAddr::V4(v4), v6.port());
+        }
+    }
+    sa
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn abstract_sockaddr(name: &[u8]) -> Result<SockAddr> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut bytes = Vec::with_capacity(name.len() + 1);
+    bytes.push(0u8);
+    bytes.extend_from_slice(name);
+    SockAddr::unix(std::ffi::OsStr::from_bytes(&bytes))
+        .map_err(|e| Error::invalid(format!("abstract Unix name: {e}")))
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn abstract_sockaddr(_name: &[u8]) -> Result<SockAddr> {
+    Err(Error::Unsupported(
+        "abstract Unix socket names exist only on Linux".into(),
+    ))
+}
+
+impl fmt::Display for Addr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Addr::Inet(sa) => write!(f, "{sa}"),
+            Addr::Unix(Some(p)) => write!(f, "unix:{}", p.display()),
+            Addr::Unix(None) => write!(f, "unix:"),
+            Addr::Abstract(n) => write!(f, "unix:@{}", String::from_utf8_lossy(n)),
+        }
+    }
+}
+
+impl From<SocketAddr> for Addr {
+    fn from(sa: SocketAddr) -> Addr {
+        Addr::Inet(sa)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_forms() {
+        assert_eq!(
+            Endpoint::parse("127.0.0.1:80").unwrap(),
+            Endpoint::inet("127.0.0.1", 80)
+        );
+        assert_eq!(
+            Endpoint::parse("[::1]:0").unwrap(),
+            Endpoint::inet("::1", 0)
+        );
+        assert_eq!(
+            Endpoint::parse("unix:/tmp/x.sock").unwrap(),
+            Endpoint::Unix("/tmp/x.sock".into())
+        );
+        assert_eq!(
+            Endpoint::parse("unix:@name").unwrap(),
+            Endpoint::Abstract(b"name".to_vec())
+        );
+        assert_eq!(
+            ("[::1]", 5).to_endpoint().unwrap(),
+            Endpoint::inet("::1", 5)
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_naming_the_part() {
+        for (text, part) in [
+            ("localhost", "missing port"),
+            ("host:", "empty port"),
+            ("host:http", "not a number"),
+            ("host:65536", "out of range"),
+            ("::1:80", "brackets"),
+            ("[::1:80", "']'"),
+            ("[::1]80", "':port'"),
+            ("[nope]:80", "not an IPv6"),
+            (":80", "empty host"),
+            ("a b:80", "character"),
+            ("unix:", "empty"),
+            ("unix:@", "empty"),
+        ] {
+            let e = Endpoint::parse(text).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{text}");
+            assert!(e.to_string().contains(part), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for t in ["127.0.0.1:1", "[::1]:2", "unix:/a/b", "unix:@n", "example.com:3"] {
+            assert_eq!(Endpoint::parse(t).unwrap().to_string(), t);
+        }
+    }
+
+    #[test]
+    fn resolves_literals_and_localhost_without_lookup() {
+        let v = resolve_host("localhost", 7, Some(Duration::from_millis(1))).unwrap();
+        assert_eq!(v.len(), 2);
+        let v = resolve_host("10.1.2.3", 7, Some(Duration::ZERO)).unwrap();
+        assert_eq!(v, vec!["10.1.2.3:7".parse().unwrap()]);
+    }
+
+    #[test]
+    fn unresolvable_name_is_resolve_error() {
+        let e = resolve_host("no-such-host.invalid", 1, Some(Duration::from_secs(5))).unwrap_err();
+        assert!(
+            matches!(e.kind(), crate::ErrorKind::Resolve | crate::ErrorKind::Timeout),
+            "{e}"
+        );
+    }
+}

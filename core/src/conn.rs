@@ -1,0 +1,1031 @@
+//! [`Connection`]: a blocking TCP or Unix stream connection with timeouts and framing.
+
+use std::fs::File;
+use std::io::{IoSlice, Write};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::addr::{Addr, Endpoint, ToEndpoint};
+use crate::error::{Error, Result};
+use crate::framing::{Decoder, Framing};
+use crate::holder::{Holder, SockRef, Timeout};
+use crate::options::{self, SockOpt, SocketOptions};
+use crate::wait::{interrupted, would_block, Deadline, Ready};
+
+/// Size of one internal read when filling the receive buffer.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Which direction(s) to shut down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// No more receiving.
+    Read,
+    /// No more sending: the peer reads end-of-stream after what was sent (half-close).
+    Write,
+    /// Both.
+    Both,
+}
+
+impl std::str::FromStr for Shutdown {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Shutdown> {
+        match s {
+            "read" | "r" | "rd" => Ok(Shutdown::Read),
+            "write" | "w" | "wr" => Ok(Shutdown::Write),
+            "both" | "rw" | "rdwr" => Ok(Shutdown::Both),
+            _ => Err(Error::invalid(format!(
+                "shutdown direction {s:?} (expected read, write or both)"
+            ))),
+        }
+    }
+}
+
+/// How to connect: timeouts, framing and socket options. Built with chained setters and used by
+/// [`Connection::connect_with`].
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// Time allowed for resolving and connecting (`None` = the OS's own limit).
+    pub connect_timeout: Option<Duration>,
+    /// Default timeout of every later call on the connection (`None` = wait forever).
+    pub timeout: Option<Duration>,
+    /// Framing for `send_msg`/`recv_msg`.
+    pub framing: Framing,
+    /// Socket options applied before connecting.
+    pub options: SocketOptions,
+}
+
+impl ConnectOptions {
+    /// Defaults: no timeouts, raw framing, OS options.
+    pub fn new() -> ConnectOptions {
+        ConnectOptions::default()
+    }
+    /// Limit resolving + connecting to `t`.
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = Some(t);
+        self
+    }
+    /// Default timeout for every later call.
+    pub fn timeout(mut self, t: Option<Duration>) -> Self {
+        self.timeout = t;
+        self
+    }
+    /// Framing for `send_msg`/`recv_msg`.
+    pub fn framing(mut self, f: Framing) -> Self {
+        self.framing = f;
+        self
+    }
+    /// Socket options.
+    pub fn options(mut self, o: SocketOptions) -> Self {
+        self.options = o;
+        self
+    }
+}
+
+struct Rx {
+    buf: BytesMut,
+    decoder: Decoder,
+    /// A decoded message that did not fit a caller's buffer (kept for the next call).
+    pending: Option<Bytes>,
+}
+
+/// A connected TCP or Unix stream socket.
+///
+/// All methods take `&self`: one thread may send while another receives, and [`close`] from any
+/// thread makes a call blocked on the connection return [`Error::Closed`] promptly. Every blocking
+/// call uses the connection's default timeout ([`set_timeout`]); [`with_timeout`] overrides it for
+/// one call. A timeout never loses data: bytes read so far stay buffered for the next call.
+///
+/// ```
+/// use libsock::{Connection, Listener};
+/// use std::time::Duration;
+///
+/// let listener = Listener::bind("127.0.0.1:0").unwrap();
+/// let addr = listener.local_addr().unwrap();
+/// let client = Connection::connect(&addr).unwrap();
+/// let (server, _peer) = listener.accept(Some(Duration::from_secs(5))).unwrap();
+/// client.send_all(b"ping").unwrap();
+/// assert_eq!(&server.recv_exact(4).unwrap()[..], b"ping");
+/// ```
+///
+/// [`close`]: Connection::close
+/// [`set_timeout`]: Connection::set_timeout
+/// [`with_timeout`]: Connection::with_timeout
+pub struct Connection {
+    h: Holder,
+    rx: Mutex<Rx>,
+    tx: Mutex<Framing>,
+    peer: Addr,
+    unix: bool,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("fd", &self.h.fd())
+            .field("peer", &self.peer)
+            .field("closed", &self.h.is_closed())
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Connection {
+    /// Connect to `endpoint` (`"host:port"`, `"[::1]:80"`, `"unix:/path"`, `(host, port)`, ...)
+    /// with default options, trying every resolved address.
+    pub fn connect(endpoint: impl ToEndpoint) -> Result<Connection> {
+        Connection::connect_with(endpoint, &ConnectOptions::default())
+    }
+
+    /// Connect with a time limit for resolving and connecting together.
+    pub fn connect_timeout(endpoint: impl ToEndpoint, timeout: Duration) -> Result<Connection> {
+        Connection::connect_with(endpoint, &ConnectOptions::new().connect_timeout(timeout))
+    }
+
+    /// Connect with options. Every resolved address (IPv6 and IPv4) is tried in turn, each with a
+    /// fair share of the remaining time, before the last error is returned.
+    pub fn connect_with(endpoint: impl ToEndpoint, opts: &ConnectOptions) -> Result<Connection> {
+        let ep = endpoint.to_endpoint()?;
+        opts.framing.validate()?;
+        let deadline = Deadline::after(opts.connect_timeout);
+        let addrs = ep.resolve(deadline.remaining())?;
+        let mut last = None;
+        let n = addrs.len();
+        for (i, addr) in addrs.iter().enumerate() {
+            let share = deadline
+                .remaining()
+                .map(|r| r / (n - i) as u32)
+                .map(|s| deadline.at_most(s))
+                .unwrap_or(deadline);
+            match connect_one(&ep, addr, opts, &share) {
+                Ok(c) => return Ok(c),
+                Err(e) if e.kind() == crate::ErrorKind::Interrupted => return Err(e),
+                Err(e) => last = Some(e),
+            }
+        }
+        let e = last.unwrap_or_else(|| Error::Resolve {
+            host: ep.to_string(),
+            reason: "no addresses".into(),
+        });
+        if n > 1 {
+            return Err(match e {
+                Error::Os { kind, source, op } => Error::Os {
+                    kind,
+                    op: format!("{op} (tried {n} addresses of {ep})"),
+                    source,
+                },
+                other => other,
+            });
+        }
+        Err(e)
+    }
+
+    /// Wrap an already connected stream socket (e.g. one accepted by a [`Listener`]).
+    ///
+    /// [`Listener`]: crate::Listener
+    pub fn from_socket(sock: Socket, framing: Framing) -> Result<Connection> {
+        framing.validate()?;
+        let unix = sock.domain().map(|d| d == Domain::UNIX).unwrap_or(false);
+        let peer = sock
+            .peer_addr()
+            .map(|a| Addr::from_sockaddr(&a))
+            .map_err(|e| Error::os("peer address", e))?;
+        Ok(Connection {
+            h: Holder::new(sock)?,
+            rx: Mutex::new(Rx {
+                buf: BytesMut::new(),
+                decoder: Decoder::new(framing.clone()),
+                pending: None,
+            }),
+            tx: Mutex::new(framing),
+            peer,
+            unix,
+        })
+    }
+
+    /// A pair of connected Unix stream sockets (handy for tests and for talking to a child).
+    #[cfg(unix)]
+    pub fn pair() -> Result<(Connection, Connection)> {
+        let (a, b) = Socket::pair(Domain::UNIX, Type::STREAM, None)
+            .map_err(|e| Error::os("socketpair", e))?;
+        let mk = |s: Socket| -> Result<Connection> {
+            Ok(Connection {
+                h: Holder::new(s)?,
+                rx: Mutex::new(Rx {
+                    buf: BytesMut::new(),
+                    decoder: Decoder::new(Framing::Raw),
+                    pending: None,
+                }),
+                tx: Mutex::new(Framing::Raw),
+                peer: Addr::Unix(None),
+                unix: true,
+            })
+        };
+        Ok((mk(a)?, mk(b)?))
+    }
+
+    fn op(&self, what: &str) -> String {
+        format!("{what} {}", self.peer)
+    }
+
+    fn sock(&self, what: &str) -> Result<SockRef<'_>> {
+        self.h.get(&|| self.op(what))
+    }
+
+    /// Use `timeout` for the next call made through the returned view, instead of the default.
+    ///
+    /// ```no_run
+    /// # let conn: libsock::Connection = unimplemented!();
+    /// use std::time::Duration;
+    /// let msg = conn.with_timeout(Duration::from_millis(200)).recv_msg();
+    /// ```
+    pub fn with_timeout(&self, timeout: impl Into<Timeout>) -> Timed<'_> {
+        Timed {
+            c: self,
+            t: timeout.into(),
+        }
+    }
+
+    fn d(&self) -> Timed<'_> {
+        self.with_timeout(Timeout::Default)
+    }
+
+    /// The default timeout of blocking calls (`None` = wait forever).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.h.timeout()
+    }
+
+    /// Set the default timeout of blocking calls (`None` = forever, zero = poll).
+    pub fn set_timeout(&self, t: Option<Duration>) {
+        self.h.set_timeout(t)
+    }
+
+    /// Send what the socket takes in one system call; returns the bytes sent (waits until at
+    /// least one byte can be sent).
+    pub fn send(&self, data: &[u8]) -> Result<usize> {
+        self.d().send(data)
+    }
+
+    /// Send all of `data`.
+    pub fn send_all(&self, data: &[u8]) -> Result<()> {
+        self.d().send_all(data)
+    }
+
+    /// Receive into `buf`; returns the bytes received, 0 when the peer closed in order (or `buf`
+    /// is empty).
+    pub fn recv(&self, buf: &mut [u8]) -> Result<usize> {
+        self.d().recv_into(buf)
+    }
+
+    /// Receive into the caller's buffer (no allocation); same as [`recv`](Connection::recv).
+    pub fn recv_into(&self, buf: &mut [u8]) -> Result<usize> {
+        self.d().recv_into(buf)
+    }
+
+    /// Receive exactly `n` bytes (`Closed` if the peer closes first; the bytes received so far
+    /// stay buffered).
+    pub fn recv_exact(&self, n: usize) -> Result<Bytes> {
+        self.d().recv_exact(n)
+    }
+
+    /// Fill all of `buf`.
+    pub fn recv_exact_into(&self, buf: &mut [u8]) -> Result<()> {
+        self.d().recv_exact_into(buf)
+    }
+
+    /// Receive up to and including `delimiter`; `FrameTooLarge` if `max` bytes arrive without it
+    /// (the bytes stay buffered).
+    pub fn recv_until(&self, delimiter: &[u8], max: usize) -> Result<Bytes> {
+        self.d().recv_until(delimiter, max)
+    }
+
+    /// Send one message through the connection's framing.
+    pub fn send_msg(&self, msg: &[u8]) -> Result<()> {
+        self.d().send_msg(msg)
+    }
+
+    /// Receive one message through the connection's framing (`Closed` at end of stream).
+    pub fn recv_msg(&self) -> Result<Bytes> {
+        self.d().recv_msg()
+    }
+
+    /// Receive one message into `buf`; returns its length. A message larger than `buf` gives
+    /// [`Error::BufferTooSmall`] with the needed size and stays queued for the next call.
+    pub fn recv_msg_into(&self, buf: &mut [u8]) -> Result<usize> {
+        self.d().recv_msg_into(buf)
+    }
+
+    /// Wait for at least one message, then return up to `max` messages that are already here.
+    pub fn recv_msgs(&self, max: usize) -> Result<Vec<Bytes>> {
+        self.d().recv_msgs(max)
+    }
+
+    /// Send the bytes `offset..offset+len` of the file at `path` (all of the rest when `len` is
+    /// `None`), with sendfile(2) on Linux. The timeout applies to each wait for progress.
+    pub fn send_file(&self, path: impl AsRef<Path>, offset: u64, len: Option<u64>) -> Result<u64> {
+        self.d().send_file(path, offset, len)
+    }
+
+    /// Receive exactly `len` bytes into a new file at `path` (created or truncated).
+    /// The timeout applies to each wait for progress.
+    pub fn recv_file(&self, path: impl AsRef<Path>, len: u64) -> Result<u64> {
+        self.d().recv_file(path, len)
+    }
+
+    /// The framing used by `send_msg`/`recv_msg`.
+    pub fn framing(&self) -> Framing {
+        lock(&self.tx).clone()
+    }
+
+    /// Change the framing. Bytes already buffered are kept and decoded with the new framing.
+    pub fn set_framing(&self, framing: Framing) -> Result<()> {
+        framing.validate()?;
+        let mut rx = lock(&self.rx);
+        let mut tx = lock(&self.tx);
+        rx.decoder = Decoder::new(framing.clone());
+        *tx = framing;
+        Ok(())
+    }
+
+    /// Shut down reading, writing (half-close) or both.
+    pub fn shutdown(&self, how: Shutdown) -> Result<()> {
+        let s = self.sock("shutdown")?;
+        let how = match how {
+            Shutdown::Read => std::net::Shutdown::Read,
+            Shutdown::Write => std::net::Shutdown::Write,
+            Shutdown::Both => std::net::Shutdown::Both,
+        };
+        s.shutdown(how).map_err(|e| Error::os(self.op("shutdown"), e))
+    }
+
+    /// Bytes that can be read now without waiting (buffered here plus FIONREAD).
+    pub fn bytes_available(&self) -> Result<usize> {
+        let s = self.sock("bytes_available")?;
+        let buffered = {
+            let rx = lock(&self.rx);
+            rx.buf.len() + rx.pending.as_ref().map_or(0, |p| p.len())
+        };
+        Ok(buffered + fionread(&s).map_err(|e| Error::os(self.op("FIONREAD"), e))?)
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> Result<Addr> {
+        let s = self.sock("local address")?;
+        s.local_addr()
+            .map(|a| Addr::from_sockaddr(&a))
+            .map_err(|e| Error::os("local address", e))
+    }
+
+    /// The peer's address (known even after close).
+    pub fn peer_addr(&self) -> Addr {
+        self.peer.clone()
+    }
+
+    /// True for a Unix stream connection.
+    pub fn is_unix(&self) -> bool {
+        self.unix
+    }
+
+    /// Set an option by number (see [`SockOpt`] for units).
+    pub fn set_option(&self, opt: SockOpt, value: i64) -> Result<()> {
+        options::set_option(&*self.sock("set option")?, opt, value)
+    }
+
+    /// Read an option back from the OS.
+    pub fn get_option(&self, opt: SockOpt) -> Result<i64> {
+        options::get_option(&*self.sock("get option")?, opt)
+    }
+
+    /// Every option that applies, read back from the OS.
+    pub fn options(&self) -> Result<SocketOptions> {
+        Ok(SocketOptions::read(&*self.sock("read options")?))
+    }
+
+    /// Apply several options.
+    pub fn apply_options(&self, opts: &SocketOptions) -> Result<()> {
+        opts.apply(&*self.sock("set options")?)
+    }
+
+    /// The raw file descriptor (for select/poll by the caller; do not close it).
+    pub fn fd(&self) -> i32 {
+        self.h.fd()
+    }
+
+    /// Close now. Idempotent; a call blocked on the connection in another thread returns
+    /// [`Error::Closed`]. Dropping the connection closes it too.
+    pub fn close(&self) {
+        self.h.close()
+    }
+
+    /// True once [`close`](Connection::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.h.is_closed()
+    }
+}
+
+fn connect_one(ep: &Endpoint, addr: &Addr, opts: &ConnectOptions, deadline: &Deadline) -> Result<Connection> {
+    let op = || format!("connect to {addr}");
+    let sa = addr.to_sockaddr()?;
+    let (domain, proto) = match addr {
+        Addr::Inet(s) => (Domain::for_address(*s), Some(Protocol::TCP)),
+        _ => (Domain::UNIX, None),
+    };
+    let sock = Socket::new(domain, Type::STREAM, proto).map_err(|e| Error::os(op(), e))?;
+    let o = &opts.options;
+    if domain != Domain::UNIX {
+        o.apply(&sock)?;
+        if let Some(local) = o.local_addr {
+            sock.bind(&local.into())
+                .map_err(|e| Error::os(format!("bind {local} before connecting to {addr}"), e))?;
+        }
+    }
+    sock.set_nonblocking(true).map_err(|e| Error::os(op(), e))?;
+    match sock.connect(&sa) {
+        Ok(()) => {}
+        Err(e)
+            if e.raw_os_error() == Some(libc::EINPROGRESS)
+                || would_block(&e)
+                || interrupted(&e) =>
+        {
+            let never = std::sync::atomic::AtomicBool::new(false);
+            crate::wait::wait_fd(
+                std::os::fd::AsRawFd::as_raw_fd(&sock),
+                Ready::Write,
+                deadline,
+                &never,
+                &op,
+            )?;
+            if let Some(err) = sock.take_error().map_err(|e| Error::os(op(), e))? {
+                return Err(Error::os(op(), err));
+            }
+        }
+        Err(e) => return Err(Error::os(op(), e)),
+    }
+    let _ = ep;
+    let c = Connection::from_socket(sock, opts.framing.clone())?;
+    c.set_timeout(opts.timeout);
+    Ok(c)
+}
+
+#[cfg(unix)]
+fn fionread(s: &Socket) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int.
+    let r = unsafe { libc::ioctl(s.as_raw_fd(), libc::FIONREAD, &mut n) };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(n.max(0) as usize)
+}
+
+#[cfg(target_os = "linux")]
+const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(not(target_os = "linux"))]
+const SEND_FLAGS: libc::c_int = 0;
+
+/// A view of a [`Connection`] whose blocking calls use one given timeout instead of the default.
+/// Made by [`Connection::with_timeout`].
+pub struct Timed<'a> {
+    c: &'a Connection,
+    t: Timeout,
+}
+
+impl Timed<'_> {
+    fn deadline(&self) -> Deadline {
+        Deadline::after(self.t.resolve(&self.c.h))
+    }
+
+    /// Like [`Connection::send`].
+    pub fn send(&self, data: &[u8]) -> Result<usize> {
+        let s = self.c.sock("send to")?;
+        let _tx = lock(&self.c.tx);
+        self.send_some(&s, data, &self.deadline())
+    }
+
+    fn send_some(&self, s: &Socket, data: &[u8], deadline: &Deadline) -> Result<usize> {
+        let op = || self.c.op("send to");
+        loop {
+            match s.send_with_flags(data, SEND_FLAGS) {
+                Ok(n) => return Ok(n),
+                Err(e) if would_block(&e) => self.c.h.wait(Ready::Write, deadline, &op)?,
+                Err(e) if interrupted(&e) => {}
+                Err(e) => return Err(self.map_err(op(), e)),
+            }
+        }
+    }
+
+    fn map_err(&self, op: String, e: std::io::Error) -> Error {
+        if self.c.h.is_closed() {
+            return Error::closed(op);
+        }
+        Error::os(op, e)
+    }
+
+    /// Like [`Connection::send_all`].
+    pub fn send_all(&self, data: &[u8]) -> Result<()> {
+        let s = self.c.sock("send to")?;
+        let _tx = lock(&self.c.tx);
+        let deadline = self.deadline();
+        let mut off = 0;
+        while off < data.len() {
+            off += self.send_some(&s, &data[off..], &deadline)?;
+        }
+        Ok(())
+    }
+
+    /// Like [`Connection::send_msg`].
+    pub fn send_msg(&self, msg: &[u8]) -> Result<()> {
+        let s = self.c.sock("send message to")?;
+        let framing = lock(&self.c.tx);
+        let parts = framing.encode_parts(msg)?;
+        let deadline = self.deadline();
+        let op = || self.c.op("send message to");
+        let mut slices = [
+            parts.header.as_bytes(),
+            parts.body,
+            parts.trailer,
+        ];
+        let mut total = parts.len();
+        if total == 0 {
+            return Ok(());
+        }
+        loop {
+            let io: [IoSlice<'_>; 3] = [
+                IoSlice::new(slices[0]),
+                IoSlice::new(slices[1]),
+                IoSlice::new(slices[2]),
+            ];
+            match s.send_vectored_with_flags(&io, SEND_FLAGS) {
+                Ok(mut n) => {
+                    total -= n;
+                    if total == 0 {
+                        return Ok(());
+                    }
+                    for sl in slices.iter_mut() {
+                        let k = n.min(sl.len());
+                        *sl = &sl[k..];
+                        n -= k;
+                    }
+                }
+                Err(e) if would_block(&e) => self.c.h.wait(Ready::Write, &deadline, &op)?,
+                Err(e) if interrupted(&e) => {}
+                Err(e) => return Err(self.map_err(op(), e)),
+            }
+        }
+    }
+
+    /// Read once from the socket into the receive buffer; Ok(0) = end of stream.
+    fn fill(&self, s: &Socket, rx: &mut Rx, want: usize, deadline: &Deadline, what: &str) -> Result<usize> {
+        let want = want.max(READ_CHUNK);
+        rx.buf.reserve(want);
+        let op = || self.c.op(what);
+        loop {
+            let spare = rx.buf.spare_capacity_mut();
+            match s.recv(spare) {
+                Ok(n) => {
+                    // SAFETY: recv initialised n bytes of the spare capacity.
+                    unsafe { rx.buf.set_len(rx.buf.len() + n) };
+                    if n == 0 && self.c.h.is_closed() {
+                        return Err(Error::closed(op()));
+                    }
+                    return Ok(n);
+                }
+                Err(e) if would_block(&e) => self.c.h.wait(Ready::Read, deadline, &op)?,
+                Err(e) if interrupted(&e) => {}
+                Err(e) => return Err(self.map_err(op(), e)),
+            }
+        }
+    }
+
+    /// Like [`Connection::recv_into`].
+    pub fn recv_into(&self, buf: &mut [u8]) -> Result<usize> {
+        let s = self.c.sock("recv from")?;
+        let mut rx = lock(&self.c.rx);
+        if let Some(p) = rx.pending.take() {
+            let n = p.len().min(buf.len());
+            buf[..n].copy_from_slice(&p[..n]);
+            if n < p.len() {
+                rx.pending = Some(p.slice(n..));
+            }
+            return Ok(n);
+        }
+        if !rx.buf.is_empty() {
+            let n = rx.buf.len().min(buf.len());
+            buf[..n].copy_from_slice(&rx.buf[..n]);
+            let _ = rx.buf.split_to(n);
+            rx.decoder.reset();
+            return Ok(n);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        drop(rx);
+        let deadline = self.deadline();
+        let op = || self.c.op("recv from");
+        loop {
+            // SAFETY: an initialised &mut [u8] is a valid &mut [MaybeUninit<u8>]; recv only writes.
+            let uninit = unsafe {
+                &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>])
+            };
+            match s.recv(uninit) {
+                Ok(0) if self.c.h.is_closed() => return Err(Error::closed(op())),
+                Ok(n) => return Ok(n),
+                Err(e) if would_block(&e) => self.c.h.wait(Ready::Read, &deadline, &op)?,
+                Err(e) if interrupted(&e) => {}
+                Err(e) => return Err(self.map_err(op(), e)),
+            }
+        }
+    }
+
+    /// Make sure the receive buffer holds at least `n` bytes (pending message first).
+    fn buffer_at_least(&self, s: &Socket, rx: &mut Rx, n: usize, deadline: &Deadline, what: &str) -> Result<()> {
+        if let Some(p) = rx.pending.take() {
+            let mut b = BytesMut::with_capacity(p.len() + rx.buf.len());
+            b.extend_from_slice(&p);
+            b.extend_from_slice(&rx.buf);
+            rx.buf = b;
+        }
+        while rx.buf.len() < n {
+            let missing = n - rx.buf.len();
+            if self.fill(s, rx, missing, deadline, what)? == 0 {
+                return Err(Error::closed(format!(
+                    "{} ({} of {n} bytes arrived before the peer closed)",
+                    self.c.op(what),
+                    rx.buf.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Like [`Connection::recv_exact`].
+    pub fn recv_exact(&self, n: usize) -> Result<Bytes> {
+        let s = self.c.sock("recv from")?;
+        let mut rx = lock(&self.c.rx);
+        let deadline = self.deadline();
+        self.buffer_at_least(&s, &mut rx, n, &deadline, "recv from")?;
+        rx.decoder.reset();
+        Ok(rx.buf.split_to(n).freeze())
+    }
+
+    /// Like [`Connection::recv_exact_into`]. Reads straight into `buf`; on a timeout or error the
+    /// bytes already received are put back into the connection's buffer, so nothing is lost.
+    pub fn recv_exact_into(&self, buf: &mut [u8]) -> Result<()> {
+        let s = self.c.sock("recv from")?;
+        let mut rx = lock(&self.c.rx);
+        let deadline = self.deadline();
+        let mut got = 0;
+        if let Some(p) = rx.pending.take() {
+            let n = p.len().min(buf.len());
+            buf[..n].copy_from_slice(&p[..n]);
+            got = n;
+            if n < p.len() {
+                rx.pending = Some(p.slice(n..));
+                return Ok(());
+            }
+        }
+        let n = rx.buf.len().min(buf.len() - got);
+        buf[got..got + n].copy_from_slice(&rx.buf[..n]);
+        let _ = rx.buf.split_to(n);
+        got += n;
+        rx.decoder.reset();
+        let op = || self.c.op("recv from");
+        while got < buf.len() {
+            let dst = &mut buf[got..];
+            // SAFETY: as in recv_into.
+            let uninit = unsafe { &mut *(dst as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
+            let r = match s.recv(uninit) {
+                Ok(0) if self.c.h.is_closed() => Err(Error::closed(op())),
+                Ok(0) => Err(Error::closed(format!(
+                    "{} ({got} of {} bytes arrived before the peer closed)",
+                    op(),
+                    buf.len()
+                ))),
+                Ok(k) => {
+                    got += k;
+                    continue;
+                }
+                Err(e) if would_block(&e) => self.c.h.wait(Ready::Read, &deadline, &op),
+                Err(e) if interrupted(&e) => continue,
+                Err(e) => Err(self.map_err(op(), e)),
+            };
+            if let Err(e) = r {
+                // Put back what arrived so a retry sees it.
+                let mut back = BytesMut::with_capacity(got + rx.buf.len());
+                back.extend_from_slice(&buf[..got]);
+                back.extend_from_slice(&rx.buf);
+                rx.buf = back;
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Like [`Connection::recv_until`].
+    pub fn recv_until(&self, delimiter: &[u8], max: usize) -> Result<Bytes> {
+        if delimiter.is_empty() {
+            return Err(Error::invalid("empty delimiter"));
+        }
+        let s = self.c.sock("recv from")?;
+        let mut rx = lock(&self.c.rx);
+        let deadline = self.deadline();
+        self.buffer_at_least(&s, &mut rx, 0, &deadline, "recv from")?;
+        let mut scanned: usize = 0;
+        loop {
+            let from = scanned.saturating_sub(delimiter.len() - 1);
+            if let Some(i) = memchr::memmem::find(&rx.buf[from..], delimiter) {
+                let end = from + i + delimiter.len();
+                if end > max {
+                    return Err(Error::FrameTooLarge {
+                        len: end as u64,
+                        max: max as u64,
+                    });
+                }
+                rx.decoder.reset();
+                return Ok(rx.buf.split_to(end).freeze());
+            }
+            scanned = rx.buf.len();
+            if scanned >= max {
+                return Err(Error::FrameTooLarge {
+                    len: scanned as u64,
+                    max: max as u64,
+                });
+            }
+            if self.fill(&s, &mut rx, 0, &deadline, "recv from")? == 0 {
+                return Err(Error::closed(format!(
+                    "{} (end of stream before the delimiter)",
+                    self.c.op("recv from")
+                )));
+            }
+        }
+    }
+
+    fn next_msg(&self, s: &Socket, rx: &mut Rx, deadline: &Deadline) -> Result<Bytes> {
+        if let Some(p) = rx.pending.take() {
+            return Ok(p);
+        }
+        loop {
+            let Rx { buf, decoder, .. } = &mut *rx;
+            if let Some(m) = decoder.decode(buf)? {
+                return Ok(m);
+            }
+            let want = decoder.needed(buf);
+            if self.fill(s, rx, want, deadline, "recv message from")? == 0 {
+                let partial = rx.buf.len();
+                return Err(Error::closed(if partial == 0 {
+                    self.c.op("recv message from")
+                } else {
+                    format!(
+                        "{} (end of stream inside a frame, {partial} bytes left over)",
+                        self.c.op("recv message from")
+                    )
+                }));
+            }
+        }
+    }
+
+    /// Like [`Connection::recv_msg`].
+    pub fn recv_msg(&self) -> Result<Bytes> {
+        let s = self.c.sock("recv message from")?;
+        let mut rx = lock(&self.c.rx);
+        let deadline = self.deadline();
+        self.next_msg(&s, &mut rx, &deadline)
+    }
+
+    /// Like [`Connection::recv_msg_into`].
+    pub fn recv_msg_into(&self, buf: &mut [u8]) -> Result<usize> {
+        let s = self.c.sock("recv message from")?;
+        let mut rx = lock(&self.c.rx);
+        let deadline = self.deadline();
+        let m = self.next_msg(&s, &mut rx, &deadline)?;
+        if m.len() > buf.len() {
+            let needed = m.len();
+            rx.pending = Some(m);
+            return Err(Error::BufferTooSmall {
+                needed,
+                capacity: buf.len(),
+            });
+        }
+        buf[..m.len()].copy_from_slice(&m);
+        Ok(m.len())
+    }
+
+    /// Like [`Connection::recv_msgs`].
+    pub fn recv_msgs(&self, max: usize) -> Result<Vec<Bytes>> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let s = self.c.sock("recv message from")?;
+        let mut rx = lock(&self.c.rx);
+        let deadline = self.deadline();
+        let mut out = vec![self.next_msg(&s, &mut rx, &deadline)?];
+        let mut read_more = true;
+        while out.len() < max {
+            let Rx { buf, decoder, .. } = &mut *rx;
+            match decoder.decode(buf) {
+                Ok(Some(m)) => out.push(m),
+                Ok(None) if read_more => {
+                    read_more = false;
+                    let poll = Deadline::after(Some(Duration::ZERO));
+                    match self.fill(&s, &mut rx, 0, &poll, "recv message from") {
+                        Ok(n) if n > 0 => {}
+                        _ => break,
+                    }
+                }
+                Ok(None) => break,
+                // Report the error on the next call; deliver what we have.
+                Err(e) => {
+                    if out.is_empty() {
+                        return Err(e);
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Like [`Connection::send_file`].
+    pub fn send_file(&self, path: impl AsRef<Path>, offset: u64, len: Option<u64>) -> Result<u64> {
+        let path = path.as_ref();
+        let file = File::open(path)
+            .map_err(|e| Error::os(format!("open {}", path.display()), e))?;
+        let size = file
+            .metadata()
+            .map_err(|e| Error::os(format!("stat {}", path.display()), e))?
+            .len();
+        if offset > size {
+            return Err(Error::invalid(format!(
+                "offset {offset} is past the end of {} ({size} bytes)",
+                path.display()
+            )));
+        }
+        let len = len.unwrap_or(size - offset);
+        if offset.checked_add(len).is_none_or(|end| end > size) {
+            return Err(Error::invalid(format!(
+                "{len} bytes from offset {offset} run past the end of {} ({size} bytes)",
+                path.display()
+            )));
+        }
+        let s = self.c.sock("send file to")?;
+        let _tx = lock(&self.c.tx);
+        self.send_file_impl(&s, &file, offset, len)
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn send_file_impl(&self, s: &Socket, file: &File, offset: u64, len: u64) -> Result<u64> {
+        use std::os::fd::AsRawFd;
+        let op = || self.c.op("send file to");
+        let mut off = offset as libc::off_t;
+        let mut sent = 0u64;
+        let mut deadline = self.deadline();
+        let _guard = SigpipeGuard::block();
+        while sent < len {
+            let chunk = (len - sent).min(1 << 30) as usize;
+            // SAFETY: both descriptors are open; `off` is a valid pointer.
+            let n = unsafe { libc::sendfile(s.as_raw_fd(), file.as_raw_fd(), &mut off, chunk) };
+            if n > 0 {
+                sent += n as u64;
+                deadline = self.deadline();
+                continue;
+            }
+            if n == 0 {
+                return Err(Error::invalid(format!(
+                    "file ended after {sent} of {len} bytes"
+                )));
+            }
+            let e = std::io::Error::last_os_error();
+            if would_block(&e) {
+                self.c.h.wait(Ready::Write, &deadline, &op)?;
+            } else if !interrupted(&e) {
+                return Err(self.map_err(op(), e));
+            }
+        }
+        Ok(sent)
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn send_file_impl(&self, s: &Socket, file: &File, offset: u64, len: u64) -> Result<u64> {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut f = file;
+        f.seek(SeekFrom::Start(offset))
+            .map_err(|e| Error::os("seek", e))?;
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut sent = 0u64;
+        while sent < len {
+            let want = (len - sent).min(buf.len() as u64) as usize;
+            let n = f
+                .read(&mut buf[..want])
+                .map_err(|e| Error::os("read file", e))?;
+            if n == 0 {
+                return Err(Error::invalid(format!(
+                    "file ended after {sent} of {len} bytes"
+                )));
+            }
+            let mut off = 0;
+            let deadline = self.deadline();
+            while off < n {
+                off += self.send_some(s, &buf[off..n], &deadline)?;
+            }
+            sent += n as u64;
+        }
+        Ok(sent)
+    }
+
+    /// Like [`Connection::recv_file`].
+    pub fn recv_file(&self, path: impl AsRef<Path>, len: u64) -> Result<u64> {
+        let path = path.as_ref();
+        let s = self.c.sock("recv file from")?;
+        let mut rx = lock(&self.c.rx);
+        let mut file = File::create(path)
+            .map_err(|e| Error::os(format!("create {}", path.display()), e))?;
+        let write = |file: &mut File, data: &[u8]| {
+            file.write_all(data)
+                .map_err(|e| Error::os(format!("write {}", path.display()), e))
+        };
+        let mut got = 0u64;
+        if let Some(p) = rx.pending.take() {
+            let n = (p.len() as u64).min(len) as usize;
+            write(&mut file, &p[..n])?;
+            got += n as u64;
+            if n < p.len() {
+                rx.pending = Some(p.slice(n..));
+            }
+        }
+        rx.decoder.reset();
+        while got < len {
+            if rx.buf.is_empty() {
+                let deadline = self.deadline();
+                let want = (len - got).min(1 << 20) as usize;
+                if self.fill(&s, &mut rx, want, &deadline, "recv file from")? == 0 {
+                    return Err(Error::closed(format!(
+                        "{} ({got} of {len} bytes arrived before the peer closed)",
+                        self.c.op("recv file from")
+                    )));
+                }
+            }
+            let n = (rx.buf.len() as u64).min(len - got) as usize;
+            write(&mut file, &rx.buf[..n])?;
+            let _ = rx.buf.split_to(n);
+            got += n as u64;
+        }
+        file.flush()
+            .map_err(|e| Error::os(format!("flush {}", path.display()), e))?;
+        Ok(got)
+    }
+}
+
+/// Blocks SIGPIPE in this thread while alive (sendfile cannot take MSG_NOSIGNAL); a SIGPIPE
+/// raised meanwhile is consumed before the mask is restored, so the process never dies of it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+struct SigpipeGuard {
+    old: libc::sigset_t,
+    was_blocked: bool,
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl SigpipeGuard {
+    fn block() -> SigpipeGuard {
+        // SAFETY: plain signal-mask manipulation on stack values.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGPIPE);
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            let was_blocked = libc::sigismember(&old, libc::SIGPIPE) == 1;
+            SigpipeGuard { old, was_blocked }
+        }
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+impl Drop for SigpipeGuard {
+    fn drop(&mut self) {
+        // SAFETY: as above; sigtimedwait with a zero timeout only consumes a pending SIGPIPE.
+        unsafe {
+            if !self.was_blocked {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigaddset(&mut set, libc::SIGPIPE);
+                let zero = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                let mut pending: libc::sigset_t = std::mem::zeroed();
+                libc::sigpending(&mut pending);
+                if libc::sigismember(&pending, libc::SIGPIPE) == 1 {
+                    libc::sigtimedwait(&set, std::ptr::null_mut(), &zero);
+                }
+            }
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut());
+        }
+    }
+}

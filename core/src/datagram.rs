@@ -1,0 +1,544 @@
+//! [`Datagram`]: UDP and Unix datagram sockets — unicast, broadcast, multicast, batches.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::addr::{Addr, ToEndpoint};
+use crate::error::{Error, Result};
+use crate::holder::{Holder, SockRef, Timeout};
+use crate::listener::prepare_unix_path;
+use crate::options::{self, SockOpt, SocketOptions};
+use crate::wait::{interrupted, would_block, Deadline, Ready};
+
+/// What one received datagram was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecvMeta {
+    /// Bytes written into the buffer.
+    pub len: usize,
+    /// The datagram's real size (larger than `len` when truncated; equal to `len` where the OS
+    /// cannot tell).
+    pub full_len: usize,
+    /// True when the datagram did not fit and its tail was discarded.
+    pub truncated: bool,
+    /// The sender.
+    pub peer: Addr,
+}
+
+/// How to open a datagram socket, used by [`Datagram::bind_with`].
+#[derive(Debug, Clone, Default)]
+pub struct DatagramOptions {
+    /// Socket options (broadcast, multicast TTL/loop/interface, buffer sizes, reuse ...).
+    pub options: SocketOptions,
+    /// Default timeout of blocking calls.
+    pub timeout: Option<Duration>,
+    /// For Unix paths: remove a stale socket file before binding.
+    pub remove_stale: bool,
+}
+
+/// A UDP or Unix datagram socket.
+///
+/// ```
+/// use libsock::Datagram;
+/// let a = Datagram::bind("127.0.0.1:0").unwrap();
+/// let b = Datagram::bind("127.0.0.1:0").unwrap();
+/// b.send_to(b"hi", &a.local_addr().unwrap()).unwrap();
+/// let mut buf = [0u8; 16];
+/// let meta = a.recv_from(&mut buf).unwrap();
+/// assert_eq!(&buf[..meta.len], b"hi");
+/// assert_eq!(meta.peer, b.local_addr().unwrap());
+/// ```
+pub struct Datagram {
+    h: Holder,
+    local: Addr,
+    unix_path: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for Datagram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Datagram")
+            .field("local", &self.local)
+            .field("closed", &self.h.is_closed())
+            .finish()
+    }
+}
+
+impl Datagram {
+    /// Bind to `endpoint` (`"0.0.0.0:5000"`, `"[::]:0"`, `"unix:/tmp/d.sock"`).
+    pub fn bind(endpoint: impl ToEndpoint) -> Result<Datagram> {
+        Datagram::bind_with(endpoint, &DatagramOptions::default())
+    }
+
+    /// Bind with options.
+    pub fn bind_with(endpoint: impl ToEndpoint, opts: &DatagramOptions) -> Result<Datagram> {
+        let ep = endpoint.to_endpoint()?;
+        let addrs = ep.resolve(None)?;
+        let addr = &addrs[0];
+        let op = || format!("bind datagram socket to {addr}");
+        let (sock, unix_path) = match addr {
+            Addr::Inet(sa) => {
+                let s = Socket::new(Domain::for_address(*sa), Type::DGRAM, Some(Protocol::UDP))
+                    .map_err(|e| Error::os(op(), e))?;
+                opts.options.apply(&s)?;
+                (s, None)
+            }
+            Addr::Unix(Some(p)) => {
+                prepare_unix_path(p, opts.remove_stale)?;
+                let s = Socket::new(Domain::UNIX, Type::DGRAM, None).map_err(|e| Error::os(op(), e))?;
+                (s, Some(p.clone()))
+            }
+            _ => (
+                Socket::new(Domain::UNIX, Type::DGRAM, None).map_err(|e| Error::os(op(), e))?,
+                None,
+            ),
+        };
+        sock.bind(&addr.to_sockaddr()?)
+            .map_err(|e| Error::os(op(), e))?;
+        Datagram::from_socket(sock, opts.timeout, unix_path)
+    }
+
+    /// An unbound-yet socket connected to `endpoint`: `send`/`recv` talk to that peer only. The
+    /// local side is bound to an ephemeral port (or, for Unix, left unnamed).
+    pub fn connect(endpoint: impl ToEndpoint) -> Result<Datagram> {
+        Datagram::connect_with(endpoint, &DatagramOptions::default())
+    }
+
+    /// Connect with options.
+    pub fn connect_with(endpoint: impl ToEndpoint, opts: &DatagramOptions) -> Result<Datagram> {
+        let ep = endpoint.to_endpoint()?;
+        let addrs = ep.resolve(opts.timeout)?;
+        let addr = &addrs[0];
+        let op = || format!("connect datagram socket to {addr}");
+        let sock = match addr {
+            Addr::Inet(sa) => {
+                let s = Socket::new(Domain::for_address(*sa), Type::DGRAM, Some(Protocol::UDP))
+                    .map_err(|e| Error::os(op(), e))?;
+                opts.options.apply(&s)?;
+                if let Some(local) = opts.options.local_addr {
+                    s.bind(&local.into()).map_err(|e| Error::os(op(), e))?;
+                }
+                s
+            }
+            _ => Socket::new(Domain::UNIX, Type::DGRAM, None).map_err(|e| Error::os(op(), e))?,
+        };
+        sock.connect(&addr.to_sockaddr()?)
+            .map_err(|e| Error::os(op(), e))?;
+        Datagram::from_socket(sock, opts.timeout, None)
+    }
+
+    /// A pair of connected Unix datagram sockets.
+    pub fn pair() -> Result<(Datagram, Datagram)> {
+        let (a, b) =
+            Socket::pair(Domain::UNIX, Type::DGRAM, None).map_err(|e| Error::os("socketpair", e))?;
+        Ok((
+            Datagram::from_socket(a, None, None)?,
+            Datagram::from_socket(b, None, None)?,
+        ))
+    }
+
+    fn from_socket(
+        sock: Socket,
+        timeout: Option<Duration>,
+        unix_path: Option<std::path::PathBuf>,
+    ) -> Result<Datagram> {
+        let local = sock
+            .local_addr()
+            .map(|a| Addr::from_sockaddr(&a))
+            .map_err(|e| Error::os("local address", e))?;
+        let h = Holder::new(sock)?;
+        h.set_timeout(timeout);
+        Ok(Datagram {
+            h,
+            local,
+            unix_path,
+        })
+    }
+
+    fn op(&self, what: &str) -> String {
+        format!("{what} (datagram socket {})", self.local)
+    }
+
+    fn sock(&self, what: &str) -> Result<SockRef<'_>> {
+        self.h.get(&|| self.op(what))
+    }
+
+    fn io<T>(
+        &self,
+        what: &str,
+        ready: Ready,
+        timeout: Timeout,
+        mut f: impl FnMut(&Socket) -> std::io::Result<T>,
+    ) -> Result<T> {
+        let s = self.sock(what)?;
+        let deadline = Deadline::after(timeout.resolve(&self.h));
+        let op = || self.op(what);
+        loop {
+            match f(&s) {
+                Ok(v) => return Ok(v),
+                Err(e) if would_block(&e) => self.h.wait(ready, &deadline, &op)?,
+                Err(e) if interrupted(&e) => {}
+                Err(_) if self.h.is_closed() => return Err(Error::closed(op())),
+                Err(e) => return Err(Error::os(op(), e)),
+            }
+        }
+    }
+
+    /// The bound local address.
+    pub fn local_addr(&self) -> Result<Addr> {
+        let s = self.sock("local address")?;
+        s.local_addr()
+            .map(|a| Addr::from_sockaddr(&a))
+            .map_err(|e| Error::os("local address", e))
+    }
+
+    /// The connected peer, if connected.
+    pub fn peer_addr(&self) -> Result<Addr> {
+        let s = self.sock("peer address")?;
+        s.peer_addr()
+            .map(|a| Addr::from_sockaddr(&a))
+            .map_err(|e| Error::os(self.op("peer address"), e))
+    }
+
+    /// The default timeout.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.h.timeout()
+    }
+
+    /// Set the default timeout (`None` = forever, zero = poll).
+    pub fn set_timeout(&self, t: Option<Duration>) {
+        self.h.set_timeout(t)
+    }
+
+    /// Send one datagram to `to`; returns the bytes sent.
+    pub fn send_to(&self, data: &[u8], to: &Addr) -> Result<usize> {
+        self.send_to_timeout(data, to, Timeout::Default)
+    }
+
+    /// [`send_to`](Datagram::send_to) with a timeout for this call.
+    pub fn send_to_timeout(&self, data: &[u8], to: &Addr, t: Timeout) -> Result<usize> {
+        let sa = to.to_sockaddr()?;
+        self.io(&format!("send to {to}"), Ready::Write, t, |s| {
+            s.send_to_with_flags(data, &sa, SEND_FLAGS)
+        })
+    }
+
+    /// Send one datagram to the connected peer.
+    pub fn send(&self, data: &[u8]) -> Result<usize> {
+        self.send_timeout(data, Timeout::Default)
+    }
+
+    /// [`send`](Datagram::send) with a timeout for this call.
+    pub fn send_timeout(&self, data: &[u8], t: Timeout) -> Result<usize> {
+        self.io("send", Ready::Write, t, |s| s.send_with_flags(data, SEND_FLAGS))
+    }
+
+    /// Receive one datagram into `buf`, reporting its sender and whether it was truncated.
+    pub fn recv_from(&self, buf: &mut [u8]) -> Result<RecvMeta> {
+        self.recv_from_timeout(buf, Timeout::Default)
+    }
+
+    /// [`recv_from`](Datagram::recv_from) with a timeout for this call.
+    pub fn recv_from_timeout(&self, buf: &mut [u8], t: Timeout) -> Result<RecvMeta> {
+        let cap = buf.len();
+        self.io("recv", Ready::Read, t, |s| {
+            // SAFETY: an initialised buffer is valid as MaybeUninit; recv only writes.
+            let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
+            let mut bufs = [socket2::MaybeUninitSlice::new(uninit)];
+            let (n, flags, from) = s.recv_from_vectored_with_flags(&mut bufs, TRUNC_FLAG)?;
+            let truncated = flags.is_truncated() || n > cap;
+            Ok(RecvMeta {
+                len: n.min(cap),
+                full_len: n.max(if truncated { cap + 1 } else { n }),
+                truncated,
+                peer: Addr::from_sockaddr(&from),
+            })
+        })
+    }
+
+    /// Receive one datagram from the connected peer; returns the bytes written (truncation is
+    /// reported by [`recv_from`](Datagram::recv_from)).
+    pub fn recv(&self, buf: &mut [u8]) -> Result<usize> {
+        self.recv_from(buf).map(|m| m.len)
+    }
+
+    /// Send several datagrams to `to` (or to the connected peer when `None`) with one sendmmsg(2)
+    /// call where possible; returns how many were sent (at least one, or an error).
+    pub fn send_many(&self, msgs: &[&[u8]], to: Option<&Addr>) -> Result<usize> {
+        if msgs.is_empty() {
+            return Ok(0);
+        }
+        let sa = to.map(|a| a.to_sockaddr()).transpose()?;
+        self.io("send many", Ready::Write, Timeout::Default, |s| {
+            sys_send_many(s, msgs, sa.as_ref())
+        })
+    }
+
+    /// Receive up to `bufs.len()` datagrams with one recvmmsg(2) call where possible, waiting for
+    /// the first; fills `metas` and returns how many arrived.
+    pub fn recv_many(&self, bufs: &mut [&mut [u8]], metas: &mut Vec<RecvMeta>) -> Result<usize> {
+        metas.clear();
+        if bufs.is_empty() {
+            return Ok(0);
+        }
+        self.io("recv many", Ready::Read, Timeout::Default, |s| {
+            sys_recv_many(s, bufs, metas)
+        })
+    }
+
+    /// Join a multicast group on an interface: for IPv4 the interface's address
+    /// (`Ipv4Addr::UNSPECIFIED` = default), for IPv6 its index (0 = default).
+    pub fn join_multicast(&self, group: IpAddr, interface: MulticastInterface) -> Result<()> {
+        let s = self.sock("join multicast")?;
+        match (group, interface) {
+            (IpAddr::V4(g), MulticastInterface::V4(i)) => s.join_multicast_v4(&g, &i),
+            (IpAddr::V4(g), MulticastInterface::Default) => {
+                s.join_multicast_v4(&g, &Ipv4Addr::UNSPECIFIED)
+            }
+            (IpAddr::V6(g), MulticastInterface::V6(i)) => s.join_multicast_v6(&g, i),
+            (IpAddr::V6(g), MulticastInterface::Default) => s.join_multicast_v6(&g, 0),
+            _ => return Err(mismatch(group)),
+        }
+        .map_err(|e| Error::os(format!("join multicast group {group}"), e))
+    }
+
+    /// Leave a multicast group.
+    pub fn leave_multicast(&self, group: IpAddr, interface: MulticastInterface) -> Result<()> {
+        let s = self.sock("leave multicast")?;
+        match (group, interface) {
+            (IpAddr::V4(g), MulticastInterface::V4(i)) => s.leave_multicast_v4(&g, &i),
+            (IpAddr::V4(g), MulticastInterface::Default) => {
+                s.leave_multicast_v4(&g, &Ipv4Addr::UNSPECIFIED)
+            }
+            (IpAddr::V6(g), MulticastInterface::V6(i)) => s.leave_multicast_v6(&g, i),
+            (IpAddr::V6(g), MulticastInterface::Default) => s.leave_multicast_v6(&g, 0),
+            _ => return Err(mismatch(group)),
+        }
+        .map_err(|e| Error::os(format!("leave multicast group {group}"), e))
+    }
+
+    /// Set the outgoing multicast interface.
+    pub fn set_multicast_interface(&self, interface: MulticastInterface) -> Result<()> {
+        let s = self.sock("set multicast interface")?;
+        match interface {
+            MulticastInterface::V4(a) => options::set_multicast_if(&s, options::MulticastIf::V4(a)),
+            MulticastInterface::V6(i) => options::set_multicast_if(&s, options::MulticastIf::V6(i)),
+            MulticastInterface::Default => Ok(()),
+        }
+    }
+
+    /// Set an option by number.
+    pub fn set_option(&self, opt: SockOpt, value: i64) -> Result<()> {
+        options::set_option(&*self.sock("set option")?, opt, value)
+    }
+
+    /// Read an option back from the OS.
+    pub fn get_option(&self, opt: SockOpt) -> Result<i64> {
+        options::get_option(&*self.sock("get option")?, opt)
+    }
+
+    /// Every option that applies, read back from the OS.
+    pub fn options(&self) -> Result<SocketOptions> {
+        Ok(SocketOptions::read(&*self.sock("read options")?))
+    }
+
+    /// Bytes of the next datagram waiting (FIONREAD), 0 if none.
+    pub fn bytes_available(&self) -> Result<usize> {
+        use std::os::fd::AsRawFd;
+        let s = self.sock("bytes_available")?;
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int.
+        if unsafe { libc::ioctl(s.as_raw_fd(), libc::FIONREAD, &mut n) } < 0 {
+            return Err(Error::os("FIONREAD", std::io::Error::last_os_error()));
+        }
+        Ok(n.max(0) as usize)
+    }
+
+    /// The raw file descriptor (do not close it).
+    pub fn fd(&self) -> i32 {
+        self.h.fd()
+    }
+
+    /// Close (idempotent); a blocked call returns `Closed`. Removes the Unix socket file this
+    /// socket created.
+    pub fn close(&self) {
+        if self.h.is_closed() {
+            return;
+        }
+        self.h.close();
+        if let Some(p) = &self.unix_path {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    /// True once closed.
+    pub fn is_closed(&self) -> bool {
+        self.h.is_closed()
+    }
+}
+
+impl Drop for Datagram {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// The interface for multicast membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MulticastInterface {
+    /// Let the OS choose.
+    #[default]
+    Default,
+    /// An IPv4 interface by address (e.g. 127.0.0.1 for loopback).
+    V4(Ipv4Addr),
+    /// An IPv6 interface by index (1 is usually loopback).
+    V6(u32),
+}
+
+fn mismatch(group: IpAddr) -> Error {
+    Error::invalid(format!(
+        "multicast group {group} and the interface are of different IP versions"
+    ))
+}
+
+#[cfg(target_os = "linux")]
+const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(not(target_os = "linux"))]
+const SEND_FLAGS: libc::c_int = 0;
+#[cfg(target_os = "linux")]
+const TRUNC_FLAG: libc::c_int = libc::MSG_TRUNC;
+#[cfg(not(target_os = "linux"))]
+const TRUNC_FLAG: libc::c_int = 0;
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn sys_send_many(s: &Socket, msgs: &[&[u8]], to: Option<&SockAddr>) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let n = msgs.len().min(1024);
+    let mut iovs: Vec<libc::iovec> = msgs[..n]
+        .iter()
+        .map(|m| libc::iovec {
+            iov_base: m.as_ptr() as *mut libc::c_void,
+            iov_len: m.len(),
+        })
+        .collect();
+    // SAFETY: zeroed mmsghdr is valid; pointers below outlive the call.
+    let mut hdrs: Vec<libc::mmsghdr> = (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
+    for (h, iov) in hdrs.iter_mut().zip(iovs.iter_mut()) {
+        h.msg_hdr.msg_iov = iov;
+        h.msg_hdr.msg_iovlen = 1;
+        if let Some(a) = to {
+            h.msg_hdr.msg_name = a.as_ptr() as *mut libc::c_void;
+            h.msg_hdr.msg_namelen = a.len();
+        }
+    }
+    // SAFETY: hdrs holds n initialised headers.
+    let r = unsafe {
+        libc::sendmmsg(
+            s.as_raw_fd(),
+            hdrs.as_mut_ptr(),
+            n as libc::c_uint,
+            libc::MSG_NOSIGNAL,
+        )
+    };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(r as usize)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn sys_send_many(s: &Socket, msgs: &[&[u8]], to: Option<&SockAddr>) -> std::io::Result<usize> {
+    let mut sent = 0;
+    for m in msgs {
+        let r = match to {
+            Some(a) => s.send_to(m, a),
+            None => s.send(m),
+        };
+        match r {
+            Ok(_) => sent += 1,
+            Err(e) if sent > 0 && would_block(&e) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn sys_recv_many(s: &Socket, bufs: &mut [&mut [u8]], metas: &mut Vec<RecvMeta>) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let n = bufs.len().min(1024);
+    let mut iovs: Vec<libc::iovec> = bufs[..n]
+        .iter_mut()
+        .map(|b| libc::iovec {
+            iov_base: b.as_mut_ptr() as *mut libc::c_void,
+            iov_len: b.len(),
+        })
+        .collect();
+    // SAFETY: zeroed storage and headers are valid; pointers outlive the call.
+    let mut names: Vec<libc::sockaddr_storage> = (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
+    let mut hdrs: Vec<libc::mmsghdr> = (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
+    for ((h, iov), name) in hdrs.iter_mut().zip(iovs.iter_mut()).zip(names.iter_mut()) {
+        h.msg_hdr.msg_iov = iov;
+        h.msg_hdr.msg_iovlen = 1;
+        h.msg_hdr.msg_name = name as *mut _ as *mut libc::c_void;
+        h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    }
+    // SAFETY: hdrs holds n initialised headers.
+    let r = unsafe {
+        libc::recvmmsg(
+            s.as_raw_fd(),
+            hdrs.as_mut_ptr(),
+            n as libc::c_uint,
+            libc::MSG_DONTWAIT,
+            std::ptr::null_mut(),
+        )
+    };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let r = r as usize;
+    for i in 0..r {
+        let h = &hdrs[i];
+        let len = h.msg_len as usize;
+        let cap = bufs[i].len();
+        let truncated = h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+        // SAFETY: the kernel wrote a sockaddr of msg_namelen bytes into names[i].
+        let (_, sa) = unsafe {
+            SockAddr::try_init(|storage, len| {
+                std::ptr::copy_nonoverlapping(
+                    &names[i] as *const _ as *const u8,
+                    storage as *mut u8,
+                    h.msg_hdr.msg_namelen as usize,
+                );
+                *len = h.msg_hdr.msg_namelen;
+                Ok(())
+            })
+        }?;
+        metas.push(RecvMeta {
+            len: len.min(cap),
+            full_len: if truncated { len.max(cap + 1) } else { len },
+            truncated,
+            peer: Addr::from_sockaddr(&sa),
+        });
+    }
+    Ok(r)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn sys_recv_many(s: &Socket, bufs: &mut [&mut [u8]], metas: &mut Vec<RecvMeta>) -> std::io::Result<usize> {
+    for b in bufs.iter_mut() {
+        // SAFETY: as in recv_from.
+        let uninit = unsafe { &mut *(*b as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
+        match s.recv_from(uninit) {
+            Ok((n, from)) => metas.push(RecvMeta {
+                len: n.min(b.len()),
+                full_len: n,
+                truncated: false,
+                peer: Addr::from_sockaddr(&from),
+            }),
+            Err(e) if !metas.is_empty() && would_block(&e) => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(metas.len())
+}

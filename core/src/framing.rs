@@ -1,0 +1,738 @@
+//! Message framing: how a byte stream is cut into messages, so that messages never arrive glued
+//! together or cut in half ("sticky packets").
+//!
+//! One [`Framing`] value describes the format; a [`Decoder`] cuts messages out of a growing
+//! buffer (input may be split anywhere, down to one byte at a time) and [`Framing::encode`] /
+//! [`Framing::encode_parts`] build frames. The blocking [`Connection`](crate::Connection) and the
+//! event engine use the same decoder.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use libsock::{Decoder, Framing, LengthPrefixed};
+//!
+//! let framing = Framing::LengthPrefixed(LengthPrefixed::new(2).max_len(1024));
+//! let mut wire = BytesMut::new();
+//! framing.encode(b"hello", &mut wire).unwrap();
+//! framing.encode(b"", &mut wire).unwrap();
+//! assert_eq!(&wire[..], b"\x00\x05hello\x00\x00");
+//!
+//! let mut dec = Decoder::new(framing);
+//! assert_eq!(&dec.decode(&mut wire).unwrap().unwrap()[..], b"hello");
+//! assert_eq!(&dec.decode(&mut wire).unwrap().unwrap()[..], b"");
+//! assert!(dec.decode(&mut wire).unwrap().is_none());
+//! ```
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use crate::error::{Error, Result};
+
+/// Default maximum message size for framings that take one: 16 MiB.
+pub const DEFAULT_MAX_LEN: usize = 16 * 1024 * 1024;
+
+/// The largest header a [`LengthPrefixed`] framing may have.
+pub const MAX_HEADER_LEN: usize = 64;
+
+/// How a stream is cut into messages.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Framing {
+    /// No framing: a message is whatever one read returns; sending writes the bytes as they are.
+    #[default]
+    Raw,
+    /// A header holding the length of the body.
+    LengthPrefixed(LengthPrefixed),
+    /// Messages end with a delimiter (e.g. `\n` or `\r\n`).
+    Delimited(Delimited),
+    /// Every message has the same size.
+    Fixed(usize),
+}
+
+/// A length-prefixed framing: a header of `header_len` bytes holding, at `offset`, a length field
+/// of `width` bytes. The body length is the field's value plus `adjustment` (use a negative
+/// adjustment for protocols whose length counts the header). Optionally the field's top bits hold
+/// a flag (`length_bits` < `width * 8`), as in HP-Socket's PACK header.
+///
+/// Build with [`LengthPrefixed::new`] and the chained setters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LengthPrefixed {
+    /// Field width in bytes: 1, 2, 4 or 8.
+    pub width: u8,
+    /// Byte order of the field (network order = big endian, the default).
+    pub big_endian: bool,
+    /// Offset of the length field inside the header.
+    pub offset: usize,
+    /// Total header length (at least `offset + width`, at most [`MAX_HEADER_LEN`]).
+    pub header_len: usize,
+    /// Added to the field's value to get the body length.
+    pub adjustment: i64,
+    /// Largest body accepted or sent; a larger claim is [`Error::FrameTooLarge`].
+    pub max_len: usize,
+    /// How many low bits of the field hold the length (the rest hold `flag`).
+    pub length_bits: u8,
+    /// The value of the field's high bits (above `length_bits`), written on send, checked on
+    /// receive.
+    pub flag: u64,
+    /// Deliver (and expect on send) the header in front of the body. When set, a sent message must
+    /// start with `header_len` bytes of header whose length field the encoder fills in.
+    pub keep_header: bool,
+}
+
+impl LengthPrefixed {
+    /// A big-endian length field of `width` bytes (1, 2, 4 or 8) at the start of the frame,
+    /// counting the body only, with `max_len` [`DEFAULT_MAX_LEN`].
+    pub fn new(width: u8) -> LengthPrefixed {
+        LengthPrefixed {
+            width,
+            big_endian: true,
+            offset: 0,
+            header_len: width as usize,
+            adjustment: 0,
+            max_len: DEFAULT_MAX_LEN,
+            length_bits: width.saturating_mul(8),
+            flag: 0,
+            keep_header: false,
+        }
+    }
+    /// Set the byte order (true = big endian / network order).
+    pub fn big_endian(mut self, big: bool) -> Self {
+        self.big_endian = big;
+        self
+    }
+    /// Little-endian field.
+    pub fn little_endian(self) -> Self {
+        self.big_endian(false)
+    }
+    /// Put the field at `offset` inside the header (the header grows to fit it).
+    pub fn offset(mut self, offset: usize) -> Self {
+        self.offset = offset;
+        self.header_len = self.header_len.max(offset + self.width as usize);
+        self
+    }
+    /// Set the header length (bytes after the field up to `header_len` are part of the header).
+    pub fn header_len(mut self, len: usize) -> Self {
+        self.header_len = len;
+        self
+    }
+    /// Body length = field value + `adj`.
+    pub fn adjustment(mut self, adj: i64) -> Self {
+        self.adjustment = adj;
+        self
+    }
+    /// Largest body accepted or sent.
+    pub fn max_len(mut self, max: usize) -> Self {
+        self.max_len = max;
+        self
+    }
+    /// Use only the low `length_bits` of the field for the length; the high bits carry `flag`.
+    pub fn flag_bits(mut self, length_bits: u8, flag: u64) -> Self {
+        self.length_bits = length_bits;
+        self.flag = flag;
+        self
+    }
+    /// Deliver the header with each message (and expect it on send).
+    pub fn keep_header(mut self, keep: bool) -> Self {
+        self.keep_header = keep;
+        self
+    }
+
+    fn field_bits(&self) -> u32 {
+        self.width as u32 * 8
+    }
+
+    fn length_mask(&self) -> u64 {
+        if self.length_bits >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.length_bits) - 1
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !matches!(self.width, 1 | 2 | 4 | 8) {
+            return Err(Error::invalid(format!(
+                "length field width {} (must be 1, 2, 4 or 8)",
+                self.width
+            )));
+        }
+        let end = self.offset.checked_add(self.width as usize);
+        if end.is_none_or(|e| e > self.header_len) {
+            return Err(Error::invalid(format!(
+                "header_len {} is shorter than the field at offset {} + width {}",
+                self.header_len, self.offset, self.width
+            )));
+        }
+        if self.header_len > MAX_HEADER_LEN {
+            return Err(Error::invalid(format!(
+                "header_len {} exceeds {MAX_HEADER_LEN}",
+                self.header_len
+            )));
+        }
+        if self.length_bits == 0 || self.length_bits as u32 > self.field_bits() {
+            return Err(Error::invalid(format!(
+                "length_bits {} must be 1..={}",
+                self.length_bits,
+                self.field_bits()
+            )));
+        }
+        let flag_bits = self.field_bits() - self.length_bits as u32;
+        if flag_bits < 64 && self.flag >> flag_bits != 0 {
+            return Err(Error::invalid(format!(
+                "flag {:#x} does not fit in {flag_bits} bits",
+                self.flag
+            )));
+        }
+        Ok(())
+    }
+
+    fn read_field(&self, header: &[u8]) -> u64 {
+        let f = &header[self.offset..self.offset + self.width as usize];
+        let mut v = 0u64;
+        if self.big_endian {
+            for &b in f {
+                v = (v << 8) | b as u64;
+            }
+        } else {
+            for &b in f.iter().rev() {
+                v = (v << 8) | b as u64;
+            }
+        }
+        v
+    }
+
+    fn write_field(&self, header: &mut [u8], v: u64) {
+        let w = self.width as usize;
+        let f = &mut header[self.offset..self.offset + w];
+        for (i, b) in f.iter_mut().enumerate() {
+            let shift = if self.big_endian { (w - 1 - i) * 8 } else { i * 8 };
+            *b = (v >> shift) as u8;
+        }
+    }
+
+    /// The largest body the field can describe.
+    fn field_capacity(&self) -> u64 {
+        let max_field = self.length_mask() as i128;
+        (max_field + self.adjustment as i128).clamp(0, u64::MAX as i128) as u64
+    }
+}
+
+/// A delimiter framing: each message ends with `delimiter`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delimited {
+    /// The delimiter bytes (not empty).
+    pub delimiter: Vec<u8>,
+    /// Longest message (without the delimiter); a longer one is [`Error::FrameTooLarge`] and is
+    /// skipped up to its delimiter.
+    pub max_len: usize,
+    /// Deliver messages with their delimiter.
+    pub keep_delimiter: bool,
+}
+
+impl Delimited {
+    /// Messages ending with `delimiter`, up to [`DEFAULT_MAX_LEN`] bytes, delimiter stripped.
+    pub fn new(delimiter: impl Into<Vec<u8>>) -> Delimited {
+        Delimited {
+            delimiter: delimiter.into(),
+            max_len: DEFAULT_MAX_LEN,
+            keep_delimiter: false,
+        }
+    }
+    /// Longest message.
+    pub fn max_len(mut self, max: usize) -> Self {
+        self.max_len = max;
+        self
+    }
+    /// Keep the delimiter on received messages.
+    pub fn keep_delimiter(mut self, keep: bool) -> Self {
+        self.keep_delimiter = keep;
+        self
+    }
+}
+
+/// A frame's header (on the stack; no allocation per message).
+#[derive(Debug, Clone, Copy)]
+pub struct Header {
+    bytes: [u8; MAX_HEADER_LEN],
+    len: usize,
+}
+
+impl Header {
+    const EMPTY: Header = Header {
+        bytes: [0; MAX_HEADER_LEN],
+        len: 0,
+    };
+    /// The header bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// The three pieces of an encoded frame: header, body (borrowed from the message) and trailer.
+#[derive(Debug)]
+pub struct Parts<'a> {
+    /// Bytes before the body.
+    pub header: Header,
+    /// The body.
+    pub body: &'a [u8],
+    /// Bytes after the body (the delimiter, for delimited framing).
+    pub trailer: &'a [u8],
+}
+
+impl Parts<'_> {
+    /// Total encoded length.
+    pub fn len(&self) -> usize {
+        self.header.len + self.body.len() + self.trailer.len()
+    }
+    /// True when nothing is to be sent.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Framing {
+    /// A big-endian 4-byte length prefix (the most common framing), max body [`DEFAULT_MAX_LEN`].
+    pub fn length_prefixed() -> Framing {
+        Framing::LengthPrefixed(LengthPrefixed::new(4))
+    }
+
+    /// Lines ending in `\n` (a `\r` before it is part of the line unless the delimiter is
+    /// `\r\n`).
+    pub fn lines() -> Framing {
+        Framing::Delimited(Delimited::new(b"\n".to_vec()))
+    }
+
+    /// HP-Socket's PACK header: 4 bytes little endian, the low 22 bits the body length, the high
+    /// 10 bits `flag` (checked on receive). `max_len` is capped at 0x3FFFFF.
+    pub fn hp_pack(flag: u16, max_len: usize) -> Framing {
+        Framing::LengthPrefixed(
+            LengthPrefixed::new(4)
+                .little_endian()
+                .flag_bits(22, flag as u64)
+                .max_len(max_len.min(0x3F_FFFF)),
+        )
+    }
+
+    /// Check that the parameters make sense.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            Framing::Raw => Ok(()),
+            Framing::LengthPrefixed(lp) => lp.validate(),
+            Framing::Delimited(d) => {
+                if d.delimiter.is_empty() {
+                    Err(Error::invalid("empty delimiter"))
+                } else {
+                    Ok(())
+                }
+            }
+            Framing::Fixed(0) => Err(Error::invalid("fixed frame size 0")),
+            Framing::Fixed(_) => Ok(()),
+        }
+    }
+
+    /// The largest message this framing accepts, if it has a limit.
+    pub fn max_len(&self) -> Option<usize> {
+        match self {
+            Framing::Raw => None,
+            Framing::LengthPrefixed(lp) => Some(lp.max_len),
+            Framing::Delimited(d) => Some(d.max_len),
+            Framing::Fixed(n) => Some(*n),
+        }
+    }
+
+    /// Split `msg` into header, body and trailer for sending (vectored, without copying the body).
+    ///
+    /// Errors: a body over `max_len` or over what the length field can hold is
+    /// [`Error::FrameTooLarge`]; a delimited message containing its delimiter, or a fixed message
+    /// of the wrong size, is [`Error::InvalidArgument`].
+    pub fn encode_parts<'a>(&'a self, msg: &'a [u8]) -> Result<Parts<'a>> {
+        match self {
+            Framing::Raw => Ok(Parts {
+                header: Header::EMPTY,
+                body: msg,
+                trailer: &[],
+            }),
+            Framing::Fixed(n) => {
+                if msg.len() != *n {
+                    return Err(Error::invalid(format!(
+                        "message of {} bytes for fixed framing of {n} bytes",
+                        msg.len()
+                    )));
+                }
+                Ok(Parts {
+                    header: Header::EMPTY,
+                    body: msg,
+                    trailer: &[],
+                })
+            }
+            Framing::Delimited(d) => {
+                if msg.len() > d.max_len {
+                    return Err(Error::FrameTooLarge {
+                        len: msg.len() as u64,
+                        max: d.max_len as u64,
+                    });
+                }
+                if memchr::memmem::find(msg, &d.delimiter).is_some() {
+                    return Err(Error::invalid(
+                        "message contains the delimiter; it would arrive as two messages",
+                    ));
+                }
+                Ok(Parts {
+                    header: Header::EMPTY,
+                    body: msg,
+                    trailer: &d.delimiter,
+                })
+            }
+            Framing::LengthPrefixed(lp) => {
+                let mut header = Header::EMPTY;
+                header.len = lp.header_len;
+                let body = if lp.keep_header {
+                    if msg.len() < lp.header_len {
+                        return Err(Error::invalid(format!(
+                            "message of {} bytes is shorter than its {}-byte header",
+                            msg.len(),
+                            lp.header_len
+                        )));
+                    }
+                    header.bytes[..lp.header_len].copy_from_slice(&msg[..lp.header_len]);
+                    &msg[lp.header_len..]
+                } else {
+                    msg
+                };
+                let len = body.len() as u64;
+                let cap = lp.field_capacity().min(lp.max_len as u64);
+                if len > cap {
+                    return Err(Error::FrameTooLarge { len, max: cap });
+                }
+                let field = len as i128 - lp.adjustment as i128;
+                if field < 0 || field as u64 > lp.length_mask() {
+                    return Err(Error::FrameTooLarge { len, max: cap });
+                }
+                let v = (field as u64)
+                    | if lp.length_bits as u32 >= 64 {
+                        0
+                    } else {
+                        lp.flag << lp.length_bits
+                    };
+                lp.write_field(&mut header.bytes[..lp.header_len], v);
+                Ok(Parts {
+                    header,
+                    body,
+                    trailer: &[],
+                })
+            }
+        }
+    }
+
+    /// Append the encoded frame for `msg` to `out`.
+    pub fn encode(&self, msg: &[u8], out: &mut BytesMut) -> Result<()> {
+        let p = self.encode_parts(msg)?;
+        out.reserve(p.len());
+        out.put_slice(p.header.as_bytes());
+        out.put_slice(p.body);
+        out.put_slice(p.trailer);
+        Ok(())
+    }
+}
+
+/// Cuts messages out of a buffer that grows as bytes arrive.
+///
+/// Call [`decode`](Decoder::decode) after each read; it removes one message (or the bytes it had to
+/// skip) from the front of the buffer. State is kept between calls, so input may be split
+/// anywhere. A too-large frame is reported once as [`Error::FrameTooLarge`]; its bytes are then
+/// skipped as they arrive (never buffered), and decoding resumes with the next frame.
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    framing: Framing,
+    /// Delimited: bytes of the buffer already searched for the delimiter.
+    scanned: usize,
+    /// Delimited: skipping an oversized line until its delimiter.
+    discarding: bool,
+    /// Length-prefixed: bytes of an oversized frame still to skip.
+    skip: u64,
+}
+
+impl Decoder {
+    /// A decoder for `framing` (call [`Framing::validate`] first for user-supplied values).
+    pub fn new(framing: Framing) -> Decoder {
+        Decoder {
+            framing,
+            scanned: 0,
+            discarding: false,
+            skip: 0,
+        }
+    }
+
+    /// The framing in use.
+    pub fn framing(&self) -> &Framing {
+        &self.framing
+    }
+
+    /// Take the next message from the front of `buf`, if a whole one is there.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>> {
+        match &self.framing {
+            Framing::Raw => {
+                if buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Ok(Some(buf.split().freeze()))
+                }
+            }
+            Framing::Fixed(n) => {
+                let n = *n;
+                if buf.len() >= n {
+                    Ok(Some(buf.split_to(n).freeze()))
+                } else {
+                    Ok(None)
+                }
+            }
+            Framing::Delimited(d) => {
+                let (dl, max, keep) = (d.delimiter.len(), d.max_len, d.keep_delimiter);
+                loop {
+                    let from = self.scanned.saturating_sub(dl - 1);
+                    let found = memchr::memmem::find(&buf[from..], &d.delimiter).map(|i| i + from);
+                    match found {
+                        Some(i) if self.discarding => {
+                            let _ = buf.split_to(i + dl);
+                            self.discarding = false;
+                            self.scanned = 0;
+                            continue;
+                        }
+                        Some(i) if i > max => {
+                            let _ = buf.split_to(i + dl);
+                            self.scanned = 0;
+                            return Err(Error::FrameTooLarge {
+                                len: i as u64,
+                                max: max as u64,
+                            });
+                        }
+                        Some(i) => {
+                            let mut msg = buf.split_to(i + dl);
+                            if !keep {
+                                msg.truncate(i);
+                            }
+                            self.scanned = 0;
+                            return Ok(Some(msg.freeze()));
+                        }
+                        None => {
+                            let keep_tail = buf.len().min(dl - 1);
+                            if self.discarding {
+                                let _ = buf.split_to(buf.len() - keep_tail);
+                                self.scanned = buf.len();
+                                return Ok(None);
+                            }
+                            // The shortest the line can still be, if a delimiter starts in the
+                            // tail we keep.
+                            let least = buf.len() - keep_tail;
+                            if least > max {
+                                let _ = buf.split_to(least);
+                                self.scanned = buf.len();
+                                self.discarding = true;
+                                return Err(Error::FrameTooLarge {
+                                    len: least as u64,
+                                    max: max as u64,
+                                });
+                            }
+                            self.scanned = buf.len();
+                            return Ok(None);
+                        }
+                    }
+                }
+            }
+            Framing::LengthPrefixed(lp) => {
+                if self.skip > 0 {
+                    let n = (buf.len() as u64).min(self.skip) as usize;
+                    let _ = buf.split_to(n);
+                    self.skip -= n as u64;
+                    if self.skip > 0 {
+                        return Ok(None);
+                    }
+                }
+                if buf.len() < lp.header_len {
+                    return Ok(None);
+                }
+                let raw = lp.read_field(&buf[..lp.header_len]);
+                let value = raw & lp.length_mask();
+                if (lp.length_bits as u32) < lp.field_bits() {
+                    let flag = raw >> lp.length_bits;
+                    if flag != lp.flag {
+                        return Err(Error::BadFrame(format!(
+                            "header flag {flag:#x} where {:#x} was expected",
+                            lp.flag
+                        )));
+                    }
+                }
+                let body = value as i128 + lp.adjustment as i128;
+                if body < 0 {
+                    return Err(Error::BadFrame(format!(
+                        "length field {value} with adjustment {} gives a negative length",
+                        lp.adjustment
+                    )));
+                }
+                if body > lp.max_len as i128 {
+                    let _ = buf.split_to(lp.header_len);
+                    self.skip = body.min(u64::MAX as i128) as u64;
+                    let n = (buf.len() as u64).min(self.skip) as usize;
+                    let _ = buf.split_to(n);
+                    self.skip -= n as u64;
+                    return Err(Error::FrameTooLarge {
+                        len: body.min(u64::MAX as i128) as u64,
+                        max: lp.max_len as u64,
+                    });
+                }
+                let total = lp.header_len + body as usize;
+                if buf.len() < total {
+                    return Ok(None);
+                }
+                let mut frame = buf.split_to(total);
+                if !lp.keep_header {
+                    let _ = frame.split_to(lp.header_len);
+                }
+                Ok(Some(frame.freeze()))
+            }
+        }
+    }
+
+    /// How many more bytes are needed, at least, before [`decode`](Decoder::decode) can return a
+    /// message (0 when unknown). Lets a reader size its next read.
+    pub fn needed(&self, buf: &BytesMut) -> usize {
+        match &self.framing {
+            Framing::Raw => usize::from(buf.is_empty()),
+            Framing::Fixed(n) => n.saturating_sub(buf.len()),
+            Framing::Delimited(_) => 1,
+            Framing::LengthPrefixed(lp) => {
+                if self.skip > 0 {
+                    return (self.skip.min(1 << 20) as usize).saturating_sub(buf.len()).max(1);
+                }
+                if buf.len() < lp.header_len {
+                    return lp.header_len - buf.len();
+                }
+                let value = lp.read_field(&buf[..lp.header_len]) & lp.length_mask();
+                let body = (value as i128 + lp.adjustment as i128).clamp(0, lp.max_len as i128);
+                (lp.header_len + body as usize).saturating_sub(buf.len())
+            }
+        }
+    }
+
+    /// Forget any partial state (after the buffer was cleared).
+    pub fn reset(&mut self) {
+        self.scanned = 0;
+        self.discarding = false;
+        self.skip = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(f: &Framing, wire: &[u8], chunk: usize) -> Vec<Result<Vec<u8>>> {
+        let mut dec = Decoder::new(f.clone());
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for c in wire.chunks(chunk.max(1)) {
+            buf.extend_from_slice(c);
+            loop {
+                match dec.decode(&mut buf) {
+                    Ok(Some(m)) => out.push(Ok(m.to_vec())),
+                    Ok(None) => break,
+                    Err(e) => {
+                        // Only an oversized frame can be skipped; anything else breaks the stream.
+                        let fatal = !matches!(e, Error::FrameTooLarge { .. });
+                        out.push(Err(e));
+                        if fatal {
+                            return out;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn hp_pack_matches_hand_built_bytes() {
+        let f = Framing::hp_pack(0x2A5, 4096);
+        let mut wire = BytesMut::new();
+        f.encode(b"abc", &mut wire).unwrap();
+        // (0x2A5 << 22) | 3, little endian
+        let v: u32 = (0x2A5 << 22) | 3;
+        let mut expect = v.to_le_bytes().to_vec();
+        expect.extend_from_slice(b"abc");
+        assert_eq!(&wire[..], &expect[..]);
+        let got = decode_all(&f, &expect, 1);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].as_ref().unwrap(), b"abc");
+        // A wrong flag is a bad frame.
+        let wrong = decode_all(&Framing::hp_pack(1, 4096), &expect, 100);
+        assert!(matches!(wrong[0], Err(Error::BadFrame(_))));
+    }
+
+    #[test]
+    fn oversized_claim_errors_without_allocating_and_resyncs() {
+        let f = Framing::LengthPrefixed(LengthPrefixed::new(4).max_len(100));
+        let mut wire = vec![0, 0, 1, 0]; // claims 256
+        wire.extend(std::iter::repeat_n(7u8, 256));
+        wire.extend_from_slice(&[0, 0, 0, 2, b'o', b'k']);
+        let got = decode_all(&f, &wire, 3);
+        assert!(matches!(got[0], Err(Error::FrameTooLarge { len: 256, max: 100 })));
+        assert_eq!(got[1].as_ref().unwrap(), b"ok");
+        assert_eq!(got.len(), 2);
+
+        let mut dec = Decoder::new(f);
+        let mut buf = BytesMut::from(&[0xFFu8, 0xFF, 0xFF, 0xFF][..]);
+        let e = dec.decode(&mut buf).unwrap_err();
+        assert!(matches!(e, Error::FrameTooLarge { len: 0xFFFF_FFFF, .. }));
+        assert!(buf.capacity() < 1024);
+    }
+
+    #[test]
+    fn length_counting_header_with_offset() {
+        // 2 bytes of type, 2-byte LE length counting the whole frame (header 6 bytes).
+        let f = Framing::LengthPrefixed(
+            LengthPrefixed::new(2)
+                .little_endian()
+                .offset(2)
+                .header_len(6)
+                .adjustment(-6)
+                .keep_header(true),
+        );
+        let mut wire = BytesMut::new();
+        f.encode(b"TY\0\0ZZbody", &mut wire).unwrap();
+        assert_eq!(&wire[..], b"TY\x0a\x00ZZbody");
+        let got = decode_all(&f, &wire, 1);
+        assert_eq!(got[0].as_ref().unwrap(), b"TY\x0a\x00ZZbody");
+    }
+
+    #[test]
+    fn encode_rejects_what_does_not_fit() {
+        let f = Framing::LengthPrefixed(LengthPrefixed::new(1));
+        assert!(matches!(
+            f.encode_parts(&[0; 256]).unwrap_err(),
+            Error::FrameTooLarge { len: 256, max: 255 }
+        ));
+        assert!(f.encode_parts(&[0; 255]).is_ok());
+        let d = Framing::Delimited(Delimited::new(b"\r\n".to_vec()));
+        assert_eq!(
+            d.encode_parts(b"a\r\nb").unwrap_err().kind(),
+            crate::ErrorKind::InvalidArgument
+        );
+        assert!(Framing::Fixed(4).encode_parts(b"abc").is_err());
+        assert!(Framing::Fixed(0).validate().is_err());
+        assert!(Framing::LengthPrefixed(LengthPrefixed::new(3)).validate().is_err());
+    }
+
+    #[test]
+    fn long_line_errors_then_lines_continue() {
+        let f = Framing::Delimited(Delimited::new(b"\r\n".to_vec()).max_len(5));
+        let wire = b"one\r\n0123456789abcdef\r\ntwo\r\n\r\n";
+        for chunk in [1, 2, 3, 7, 100] {
+            let got = decode_all(&f, wire, chunk);
+            assert_eq!(got[0].as_ref().unwrap(), b"one", "chunk {chunk}");
+            assert!(
+                matches!(got[1], Err(Error::FrameTooLarge { .. })),
+                "chunk {chunk}"
+            );
+            assert_eq!(got[2].as_ref().unwrap(), b"two", "chunk {chunk}");
+            assert_eq!(got[3].as_ref().unwrap(), b"", "chunk {chunk}");
+            assert_eq!(got.len(), 4, "chunk {chunk}");
+        }
+    }
+}
