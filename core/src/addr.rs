@@ -55,7 +55,9 @@ impl Endpoint {
                 return Ok(Endpoint::Abstract(name.as_bytes().to_vec()));
             }
             if rest.is_empty() {
-                return Err(Error::invalid(format!("{text:?}: Unix socket path is empty")));
+                return Err(Error::invalid(format!(
+                    "{text:?}: Unix socket path is empty"
+                )));
             }
             if rest.contains('\0') {
                 return Err(Error::invalid(format!(
@@ -70,9 +72,9 @@ impl Endpoint {
             })?;
             let host = &rest[..close];
             let after = &rest[close + 1..];
-            let port = after.strip_prefix(':').ok_or_else(|| {
-                Error::invalid(format!("{text:?}: expected ':port' after ']'"))
-            })?;
+            let port = after
+                .strip_prefix(':')
+                .ok_or_else(|| Error::invalid(format!("{text:?}: expected ':port' after ']'")))?;
             if host.parse::<std::net::Ipv6Addr>().is_err() {
                 return Err(Error::invalid(format!(
                     "{text:?}: {host:?} is not an IPv6 address"
@@ -472,7 +474,13 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for t in ["127.0.0.1:1", "[::1]:2", "unix:/a/b", "unix:@n", "example.com:3"] {
+        for t in [
+            "127.0.0.1:1",
+            "[::1]:2",
+            "unix:/a/b",
+            "unix:@n",
+            "example.com:3",
+        ] {
             assert_eq!(Endpoint::parse(t).unwrap().to_string(), t);
         }
     }
@@ -489,7 +497,10 @@ mod tests {
     fn unresolvable_name_is_resolve_error() {
         let e = resolve_host("no-such-host.invalid", 1, Some(Duration::from_secs(5))).unwrap_err();
         assert!(
-            matches!(e.kind(), crate::ErrorKind::Resolve | crate::ErrorKind::Timeout),
+            matches!(
+                e.kind(),
+                crate::ErrorKind::Resolve | crate::ErrorKind::Timeout
+            ),
             "{e}"
         );
     }

@@ -361,7 +361,8 @@ impl Connection {
             Shutdown::Write => std::net::Shutdown::Write,
             Shutdown::Both => std::net::Shutdown::Both,
         };
-        s.shutdown(how).map_err(|e| Error::os(self.op("shutdown"), e))
+        s.shutdown(how)
+            .map_err(|e| Error::os(self.op("shutdown"), e))
     }
 
     /// Bytes that can be read now without waiting (buffered here plus FIONREAD).
@@ -429,7 +430,12 @@ impl Connection {
     }
 }
 
-fn connect_one(ep: &Endpoint, addr: &Addr, opts: &ConnectOptions, deadline: &Deadline) -> Result<Connection> {
+fn connect_one(
+    ep: &Endpoint,
+    addr: &Addr,
+    opts: &ConnectOptions,
+    deadline: &Deadline,
+) -> Result<Connection> {
     let op = || format!("connect to {addr}");
     let sa = addr.to_sockaddr()?;
     let (domain, proto) = match addr {
@@ -547,11 +553,7 @@ impl Timed<'_> {
         let parts = framing.encode_parts(msg)?;
         let deadline = self.deadline();
         let op = || self.c.op("send message to");
-        let mut slices = [
-            parts.header.as_bytes(),
-            parts.body,
-            parts.trailer,
-        ];
+        let mut slices = [parts.header.as_bytes(), parts.body, parts.trailer];
         let mut total = parts.len();
         if total == 0 {
             return Ok(());
@@ -582,7 +584,14 @@ impl Timed<'_> {
     }
 
     /// Read once from the socket into the receive buffer; Ok(0) = end of stream.
-    fn fill(&self, s: &Socket, rx: &mut Rx, want: usize, deadline: &Deadline, what: &str) -> Result<usize> {
+    fn fill(
+        &self,
+        s: &Socket,
+        rx: &mut Rx,
+        want: usize,
+        deadline: &Deadline,
+        what: &str,
+    ) -> Result<usize> {
         let want = want.max(READ_CHUNK);
         rx.buf.reserve(want);
         let op = || self.c.op(what);
@@ -631,9 +640,7 @@ impl Timed<'_> {
         let op = || self.c.op("recv from");
         loop {
             // SAFETY: an initialised &mut [u8] is a valid &mut [MaybeUninit<u8>]; recv only writes.
-            let uninit = unsafe {
-                &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>])
-            };
+            let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
             match s.recv(uninit) {
                 Ok(0) if self.c.h.is_closed() => return Err(Error::closed(op())),
                 Ok(n) => return Ok(n),
@@ -645,7 +652,14 @@ impl Timed<'_> {
     }
 
     /// Make sure the receive buffer holds at least `n` bytes (pending message first).
-    fn buffer_at_least(&self, s: &Socket, rx: &mut Rx, n: usize, deadline: &Deadline, what: &str) -> Result<()> {
+    fn buffer_at_least(
+        &self,
+        s: &Socket,
+        rx: &mut Rx,
+        n: usize,
+        deadline: &Deadline,
+        what: &str,
+    ) -> Result<()> {
         if let Some(p) = rx.pending.take() {
             let mut b = BytesMut::with_capacity(p.len() + rx.buf.len());
             b.extend_from_slice(&p);
@@ -855,8 +869,8 @@ impl Timed<'_> {
     /// Like [`Connection::send_file`].
     pub fn send_file(&self, path: impl AsRef<Path>, offset: u64, len: Option<u64>) -> Result<u64> {
         let path = path.as_ref();
-        let file = File::open(path)
-            .map_err(|e| Error::os(format!("open {}", path.display()), e))?;
+        let file =
+            File::open(path).map_err(|e| Error::os(format!("open {}", path.display()), e))?;
         let size = file
             .metadata()
             .map_err(|e| Error::os(format!("stat {}", path.display()), e))?
@@ -944,8 +958,8 @@ impl Timed<'_> {
         let path = path.as_ref();
         let s = self.c.sock("recv file from")?;
         let mut rx = lock(&self.c.rx);
-        let mut file = File::create(path)
-            .map_err(|e| Error::os(format!("create {}", path.display()), e))?;
+        let mut file =
+            File::create(path).map_err(|e| Error::os(format!("create {}", path.display()), e))?;
         let write = |file: &mut File, data: &[u8]| {
             file.write_all(data)
                 .map_err(|e| Error::os(format!("write {}", path.display()), e))

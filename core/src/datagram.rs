@@ -85,7 +85,8 @@ impl Datagram {
             }
             Addr::Unix(Some(p)) => {
                 prepare_unix_path(p, opts.remove_stale)?;
-                let s = Socket::new(Domain::UNIX, Type::DGRAM, None).map_err(|e| Error::os(op(), e))?;
+                let s =
+                    Socket::new(Domain::UNIX, Type::DGRAM, None).map_err(|e| Error::os(op(), e))?;
                 (s, Some(p.clone()))
             }
             _ => (
@@ -129,8 +130,8 @@ impl Datagram {
 
     /// A pair of connected Unix datagram sockets.
     pub fn pair() -> Result<(Datagram, Datagram)> {
-        let (a, b) =
-            Socket::pair(Domain::UNIX, Type::DGRAM, None).map_err(|e| Error::os("socketpair", e))?;
+        let (a, b) = Socket::pair(Domain::UNIX, Type::DGRAM, None)
+            .map_err(|e| Error::os("socketpair", e))?;
         Ok((
             Datagram::from_socket(a, None, None)?,
             Datagram::from_socket(b, None, None)?,
@@ -230,7 +231,9 @@ impl Datagram {
 
     /// [`send`](Datagram::send) with a timeout for this call.
     pub fn send_timeout(&self, data: &[u8], t: Timeout) -> Result<usize> {
-        self.io("send", Ready::Write, t, |s| s.send_with_flags(data, SEND_FLAGS))
+        self.io("send", Ready::Write, t, |s| {
+            s.send_with_flags(data, SEND_FLAGS)
+        })
     }
 
     /// Receive one datagram into `buf`, reporting its sender and whether it was truncated.
@@ -464,7 +467,11 @@ fn sys_send_many(s: &Socket, msgs: &[&[u8]], to: Option<&SockAddr>) -> std::io::
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn sys_recv_many(s: &Socket, bufs: &mut [&mut [u8]], metas: &mut Vec<RecvMeta>) -> std::io::Result<usize> {
+fn sys_recv_many(
+    s: &Socket,
+    bufs: &mut [&mut [u8]],
+    metas: &mut Vec<RecvMeta>,
+) -> std::io::Result<usize> {
     use std::os::fd::AsRawFd;
     let n = bufs.len().min(1024);
     let mut iovs: Vec<libc::iovec> = bufs[..n]
@@ -475,7 +482,8 @@ fn sys_recv_many(s: &Socket, bufs: &mut [&mut [u8]], metas: &mut Vec<RecvMeta>) 
         })
         .collect();
     // SAFETY: zeroed storage and headers are valid; pointers outlive the call.
-    let mut names: Vec<libc::sockaddr_storage> = (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
+    let mut names: Vec<libc::sockaddr_storage> =
+        (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
     let mut hdrs: Vec<libc::mmsghdr> = (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
     for ((h, iov), name) in hdrs.iter_mut().zip(iovs.iter_mut()).zip(names.iter_mut()) {
         h.msg_hdr.msg_iov = iov;
@@ -525,7 +533,11 @@ fn sys_recv_many(s: &Socket, bufs: &mut [&mut [u8]], metas: &mut Vec<RecvMeta>) 
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn sys_recv_many(s: &Socket, bufs: &mut [&mut [u8]], metas: &mut Vec<RecvMeta>) -> std::io::Result<usize> {
+fn sys_recv_many(
+    s: &Socket,
+    bufs: &mut [&mut [u8]],
+    metas: &mut Vec<RecvMeta>,
+) -> std::io::Result<usize> {
     for b in bufs.iter_mut() {
         // SAFETY: as in recv_from.
         let uninit = unsafe { &mut *(*b as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };

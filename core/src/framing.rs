@@ -202,7 +202,11 @@ impl LengthPrefixed {
         let w = self.width as usize;
         let f = &mut header[self.offset..self.offset + w];
         for (i, b) in f.iter_mut().enumerate() {
-            let shift = if self.big_endian { (w - 1 - i) * 8 } else { i * 8 };
+            let shift = if self.big_endian {
+                (w - 1 - i) * 8
+            } else {
+                i * 8
+            };
             *b = (v >> shift) as u8;
         }
     }
@@ -599,7 +603,9 @@ impl Decoder {
             Framing::Delimited(_) => 1,
             Framing::LengthPrefixed(lp) => {
                 if self.skip > 0 {
-                    return (self.skip.min(1 << 20) as usize).saturating_sub(buf.len()).max(1);
+                    return (self.skip.min(1 << 20) as usize)
+                        .saturating_sub(buf.len())
+                        .max(1);
                 }
                 if buf.len() < lp.header_len {
                     return lp.header_len - buf.len();
@@ -672,14 +678,23 @@ mod tests {
         wire.extend(std::iter::repeat_n(7u8, 256));
         wire.extend_from_slice(&[0, 0, 0, 2, b'o', b'k']);
         let got = decode_all(&f, &wire, 3);
-        assert!(matches!(got[0], Err(Error::FrameTooLarge { len: 256, max: 100 })));
+        assert!(matches!(
+            got[0],
+            Err(Error::FrameTooLarge { len: 256, max: 100 })
+        ));
         assert_eq!(got[1].as_ref().unwrap(), b"ok");
         assert_eq!(got.len(), 2);
 
         let mut dec = Decoder::new(f);
         let mut buf = BytesMut::from(&[0xFFu8, 0xFF, 0xFF, 0xFF][..]);
         let e = dec.decode(&mut buf).unwrap_err();
-        assert!(matches!(e, Error::FrameTooLarge { len: 0xFFFF_FFFF, .. }));
+        assert!(matches!(
+            e,
+            Error::FrameTooLarge {
+                len: 0xFFFF_FFFF,
+                ..
+            }
+        ));
         assert!(buf.capacity() < 1024);
     }
 
@@ -716,7 +731,9 @@ mod tests {
         );
         assert!(Framing::Fixed(4).encode_parts(b"abc").is_err());
         assert!(Framing::Fixed(0).validate().is_err());
-        assert!(Framing::LengthPrefixed(LengthPrefixed::new(3)).validate().is_err());
+        assert!(Framing::LengthPrefixed(LengthPrefixed::new(3))
+            .validate()
+            .is_err());
     }
 
     #[test]

@@ -70,7 +70,12 @@ impl Holder {
     }
 
     /// Wait for readiness (see [`wait_fd`]).
-    pub(crate) fn wait(&self, ready: Ready, deadline: &Deadline, op: &dyn Fn() -> String) -> Result<()> {
+    pub(crate) fn wait(
+        &self,
+        ready: Ready,
+        deadline: &Deadline,
+        op: &dyn Fn() -> String,
+    ) -> Result<()> {
         wait_fd(self.fd, ready, deadline, &self.closed, op)
     }
 
@@ -84,11 +89,7 @@ impl Holder {
         unsafe {
             libc::shutdown(self.fd, libc::SHUT_RDWR);
         }
-        let sock = self
-            .sock
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let sock = self.sock.write().unwrap_or_else(|p| p.into_inner()).take();
         drop(sock);
     }
 

@@ -135,7 +135,10 @@ impl Listener {
         let ep = endpoint.to_endpoint()?;
         opts.framing.validate()?;
         if opts.backlog < 0 {
-            return Err(Error::invalid(format!("backlog {} is negative", opts.backlog)));
+            return Err(Error::invalid(format!(
+                "backlog {} is negative",
+                opts.backlog
+            )));
         }
         let addrs = ep.resolve(None)?;
         let mut last = None;
@@ -190,7 +193,10 @@ impl Listener {
     }
 
     fn accepted_settings(&self) -> (Framing, Option<Duration>) {
-        self.accepted.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.accepted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Framing for connections accepted from now on.
@@ -236,8 +242,8 @@ fn bind_one(ep: &Endpoint, addr: &Addr, opts: &ListenOptions) -> Result<Listener
     let sock = match addr {
         Addr::Inet(s) => {
             let domain = Domain::for_address(*s);
-            let sock =
-                Socket::new(domain, Type::STREAM, Some(Protocol::TCP)).map_err(|e| Error::os(op(), e))?;
+            let sock = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))
+                .map_err(|e| Error::os(op(), e))?;
             let mut o = opts.options.clone();
             o.reuse_address.get_or_insert(opts.reuse_address);
             if opts.reuse_port {
@@ -302,7 +308,10 @@ pub(crate) fn prepare_unix_path(path: &std::path::Path, remove_stale: bool) -> R
     if live {
         return Err(Error::Os {
             kind: ErrorKind::AddrInUse,
-            op: format!("listen on unix:{}: a live server listens there", path.display()),
+            op: format!(
+                "listen on unix:{}: a live server listens there",
+                path.display()
+            ),
             source: std::io::Error::from_raw_os_error(libc::EADDRINUSE),
         });
     }

@@ -262,7 +262,9 @@ pub fn set_option(sock: &Socket, opt: SockOpt, value: i64) -> Result<()> {
         }
         SockOpt::V6Only => {
             if !is_v6(sock)? {
-                return Err(Error::Unsupported("v6_only applies to IPv6 sockets only".into()));
+                return Err(Error::Unsupported(
+                    "v6_only applies to IPv6 sockets only".into(),
+                ));
             }
             sock.set_only_v6(flag()?)
         }
@@ -271,7 +273,9 @@ pub fn set_option(sock: &Socket, opt: SockOpt, value: i64) -> Result<()> {
             need_ip(sock, opt)?;
             let v = to_u32(opt, value)?;
             if v > 255 {
-                return Err(Error::invalid(format!("multicast_ttl {value} outside 0..=255")));
+                return Err(Error::invalid(format!(
+                    "multicast_ttl {value} outside 0..=255"
+                )));
             }
             if is_v6(sock)? {
                 sock.set_multicast_hops_v6(v)
@@ -338,7 +342,9 @@ pub fn get_option(sock: &Socket, opt: SockOpt) -> Result<i64> {
         }
         SockOpt::V6Only => {
             if !is_v6(sock)? {
-                return Err(Error::Unsupported("v6_only applies to IPv6 sockets only".into()));
+                return Err(Error::Unsupported(
+                    "v6_only applies to IPv6 sockets only".into(),
+                ));
             }
             b(sock.only_v6())
         }
@@ -665,7 +671,11 @@ impl SocketOptions {
                 opt.name()
             ))),
         };
-        let ka = |s: &mut SocketOptions| s.keepalive.get_or_insert_with(Keepalive::default).to_owned();
+        let ka = |s: &mut SocketOptions| {
+            s.keepalive
+                .get_or_insert_with(Keepalive::default)
+                .to_owned()
+        };
         match opt {
             SockOpt::NoDelay => self.nodelay = Some(b()?),
             SockOpt::KeepAlive => {

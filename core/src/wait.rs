@@ -121,10 +121,7 @@ pub(crate) fn wait_fd(
         let ms: libc::c_int = match slice {
             None => -1,
             // Round up so that a wait never ends just short of its deadline and spins.
-            Some(d) => d
-                .as_micros()
-                .div_ceil(1000)
-                .min(libc::c_int::MAX as u128) as libc::c_int,
+            Some(d) => d.as_micros().div_ceil(1000).min(libc::c_int::MAX as u128) as libc::c_int,
         };
         let mut pfd = libc::pollfd {
             fd,
