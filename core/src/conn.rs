@@ -452,26 +452,42 @@ fn connect_one(
         }
     }
     sock.set_nonblocking(true).map_err(|e| Error::os(op(), e))?;
-    match sock.connect(&sa) {
-        Ok(()) => {}
-        Err(e)
-            if e.raw_os_error() == Some(libc::EINPROGRESS)
-                || would_block(&e)
-                || interrupted(&e) =>
-        {
-            let never = std::sync::atomic::AtomicBool::new(false);
-            crate::wait::wait_fd(
-                std::os::fd::AsRawFd::as_raw_fd(&sock),
-                Ready::Write,
-                deadline,
-                &never,
-                &op,
-            )?;
-            if let Some(err) = sock.take_error().map_err(|e| Error::os(op(), e))? {
-                return Err(Error::os(op(), err));
+    let never = std::sync::atomic::AtomicBool::new(false);
+    loop {
+        match sock.connect(&sa) {
+            Ok(()) => break,
+            // A Unix listener with a full backlog answers EAGAIN: the connect did not start, so
+            // try again shortly (until the deadline) instead of waiting for writability.
+            Err(e) if domain == Domain::UNIX && would_block(&e) => {
+                let pause = deadline.at_most(Duration::from_millis(10));
+                match crate::wait::wait_fd(-1, Ready::Write, &pause, &never, &op) {
+                    Err(e) if e.kind() == crate::ErrorKind::Timeout => {
+                        if deadline.remaining() == Some(Duration::ZERO) {
+                            return Err(deadline.timeout_error(op));
+                        }
+                    }
+                    other => other?,
+                }
             }
+            Err(e)
+                if e.raw_os_error() == Some(libc::EINPROGRESS)
+                    || would_block(&e)
+                    || interrupted(&e) =>
+            {
+                crate::wait::wait_fd(
+                    std::os::fd::AsRawFd::as_raw_fd(&sock),
+                    Ready::Write,
+                    deadline,
+                    &never,
+                    &op,
+                )?;
+                if let Some(err) = sock.take_error().map_err(|e| Error::os(op(), e))? {
+                    return Err(Error::os(op(), err));
+                }
+                break;
+            }
+            Err(e) => return Err(Error::os(op(), e)),
         }
-        Err(e) => return Err(Error::os(op(), e)),
     }
     let _ = ep;
     let c = Connection::from_socket(sock, opts.framing.clone())?;
@@ -1041,5 +1057,37 @@ impl Drop for SigpipeGuard {
             }
             libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, ListenOptions, Listener};
+    use std::time::Instant;
+
+    #[test]
+    fn unix_connect_to_full_backlog_times_out() {
+        let dir = std::env::temp_dir().join(format!("libsock-ut-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ep = format!("unix:{}", dir.join("full.sock").display());
+        let l = Listener::bind_with(ep.as_str(), &ListenOptions::new().backlog(0)).unwrap();
+        // Fill the queue: connections nobody accepts.
+        let mut held = Vec::new();
+        let t = Duration::from_millis(200);
+        let err = loop {
+            match Connection::connect_timeout(ep.as_str(), t) {
+                Ok(c) => held.push(c),
+                Err(e) => break e,
+            }
+            assert!(held.len() < 64, "backlog never filled");
+        };
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        let start = Instant::now();
+        let err = Connection::connect_timeout(ep.as_str(), t).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert!(start.elapsed() < t * 10, "took {:?}", start.elapsed());
+        drop(l);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
