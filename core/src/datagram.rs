@@ -380,6 +380,26 @@ impl Datagram {
     }
 }
 
+impl Datagram {
+    /// Send one datagram to `to`, an endpoint given as text (`"host:port"`, `"[v6]:port"`,
+    /// `"unix:/path"`) or any [`ToEndpoint`]: a host name is resolved and its first address of
+    /// this socket's family (IPv4 or IPv6) is used. For the doors that take addresses as text.
+    pub fn send_to_endpoint(&self, data: &[u8], to: impl ToEndpoint, t: Timeout) -> Result<usize> {
+        let ep = to.to_endpoint()?;
+        let addrs = ep.resolve(t.resolve(&self.h))?;
+        let v6 = matches!(&self.local, Addr::Inet(sa) if sa.is_ipv6());
+        let addr = addrs
+            .iter()
+            .find(|a| match a {
+                Addr::Inet(sa) => sa.is_ipv6() == v6,
+                _ => true,
+            })
+            .or(addrs.first())
+            .ok_or_else(|| Error::invalid(format!("{ep}: no address")))?;
+        self.send_to_timeout(data, addr, t)
+    }
+}
+
 impl Drop for Datagram {
     fn drop(&mut self) {
         self.close();

@@ -1,0 +1,424 @@
+//! The boundary between C and Rust: the handle table, the thread's last error, argument checks,
+//! and [`call`], the one helper every exported function runs its body in.
+//!
+//! Nothing here is exported: the library's dynamic symbols are the `ls_*` functions only.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
+use std::time::Duration;
+
+use libsock::{Connection, Datagram, Error, ErrorKind, Listener, SockOpt, SocketOptions, Timeout};
+
+/// Largest handle value: 2^53 - 1, so MATLAB's doubles hold every handle exactly.
+const MAX_HANDLE: i64 = (1 << 53) - 1;
+
+/// A listener plus the default accept timeout set by `ls_set_timeout` (milliseconds, -1 =
+/// forever): core's `Listener::accept` takes its timeout per call.
+pub(crate) struct ListenerEntry {
+    pub(crate) l: Listener,
+    pub(crate) accept_timeout_ms: AtomicI32,
+}
+
+/// Socket options recorded by an options handle for a later `ls_*_ex` call.
+#[derive(Default)]
+pub(crate) struct OptionsEntry {
+    /// The options as core applies them.
+    pub(crate) opts: SocketOptions,
+    /// The values as they were set, by option number (for `ls_get_option`).
+    pub(crate) values: HashMap<i32, i64>,
+}
+
+/// Everything a handle can name.
+pub(crate) enum Obj {
+    Conn(Connection),
+    Listener(ListenerEntry),
+    Dgram(Datagram),
+    Options(Mutex<OptionsEntry>),
+}
+
+impl Obj {
+    fn kind(&self) -> &'static str {
+        match self {
+            Obj::Conn(_) => "connection",
+            Obj::Listener(_) => "listener",
+            Obj::Dgram(_) => "datagram socket",
+            Obj::Options(_) => "options",
+        }
+    }
+
+    /// Close the socket inside (wakes threads blocked on it). Options have nothing to close.
+    fn close(&self) {
+        match self {
+            Obj::Conn(c) => c.close(),
+            Obj::Listener(l) => l.l.close(),
+            Obj::Dgram(d) => d.close(),
+            Obj::Options(_) => {}
+        }
+    }
+}
+
+static TABLE: LazyLock<RwLock<HashMap<i64, Arc<Obj>>>> =
+    LazyLock::new(|| RwLock::new(HashMap::new()));
+static NEXT: AtomicI64 = AtomicI64::new(1);
+
+/// Put `obj` in the table; returns its new handle (never reused).
+pub(crate) fn insert(obj: Obj) -> Result<i64, Error> {
+    let h = NEXT.fetch_add(1, Ordering::Relaxed);
+    if h > MAX_HANDLE {
+        obj.close();
+        return Err(Error::Internal("handle numbers are exhausted".into()));
+    }
+    TABLE
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(h, Arc::new(obj));
+    Ok(h)
+}
+
+/// The object behind `h`, or `BadHandle`.
+pub(crate) fn get(h: i64) -> Result<Arc<Obj>, Error> {
+    TABLE
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&h)
+        .cloned()
+        .ok_or(Error::BadHandle(h))
+}
+
+/// Remove `h` from the table and close what it names. Calls still running on it (in other
+/// threads) hold their own reference and return `Closed`; the memory goes with the last of them.
+pub(crate) fn remove(h: i64) -> Result<(), Error> {
+    let obj = TABLE
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&h)
+        .ok_or(Error::BadHandle(h))?;
+    obj.close();
+    Ok(())
+}
+
+/// A handle of another kind than the function takes: `BadHandle`, with a message saying which.
+pub(crate) fn wrong_kind(h: i64, obj: &Obj, wanted: &str) -> Error {
+    set_note(format!(
+        "bad handle {h}: it is a {}, this function takes a {wanted}",
+        obj.kind()
+    ));
+    Error::BadHandle(h)
+}
+
+thread_local! {
+    /// A better message for the next `BadHandle` recorded on this thread.
+    static NOTE: RefCell<Option<String>> = const { RefCell::new(None) };
+    static LAST: RefCell<Last> = RefCell::new(Last::default());
+}
+
+fn set_note(s: String) {
+    NOTE.with(|n| *n.borrow_mut() = Some(s));
+}
+
+/// The last error recorded on a thread.
+#[derive(Default)]
+pub(crate) struct Last {
+    pub(crate) code: i32,
+    pub(crate) os: i32,
+    pub(crate) msg: CString,
+}
+
+/// Run `f` with the calling thread's last error.
+pub(crate) fn with_last<R>(f: impl FnOnce(&Last) -> R) -> R {
+    LAST.with(|l| f(&l.borrow()))
+}
+
+fn record(func: &str, code: i32, os: i32, msg: &str) {
+    let text = format!("{func}: {msg}").replace('\0', "\\0");
+    let msg = CString::new(text).unwrap_or_default();
+    LAST.with(|l| {
+        if let Ok(mut l) = l.try_borrow_mut() {
+            *l = Last { code, os, msg };
+        }
+    });
+}
+
+/// The connection behind `h`.
+pub(crate) fn conn(h: i64) -> Result<Arc<Obj>, Error> {
+    let o = get(h)?;
+    match &*o {
+        Obj::Conn(_) => Ok(o),
+        other => Err(wrong_kind(h, other, "connection")),
+    }
+}
+
+/// Borrow the connection out of an [`Obj`] known to be one.
+pub(crate) fn as_conn(o: &Obj) -> &Connection {
+    match o {
+        Obj::Conn(c) => c,
+        _ => unreachable!("checked by conn()"),
+    }
+}
+
+/// The listener behind `h`.
+pub(crate) fn listener(h: i64) -> Result<Arc<Obj>, Error> {
+    let o = get(h)?;
+    match &*o {
+        Obj::Listener(_) => Ok(o),
+        other => Err(wrong_kind(h, other, "listener")),
+    }
+}
+
+/// Borrow the listener out of an [`Obj`] known to be one.
+pub(crate) fn as_listener(o: &Obj) -> &ListenerEntry {
+    match o {
+        Obj::Listener(l) => l,
+        _ => unreachable!("checked by listener()"),
+    }
+}
+
+/// The datagram socket behind `h`.
+pub(crate) fn dgram(h: i64) -> Result<Arc<Obj>, Error> {
+    let o = get(h)?;
+    match &*o {
+        Obj::Dgram(_) => Ok(o),
+        other => Err(wrong_kind(h, other, "datagram socket")),
+    }
+}
+
+/// Borrow the datagram socket out of an [`Obj`] known to be one.
+pub(crate) fn as_dgram(o: &Obj) -> &Datagram {
+    match o {
+        Obj::Dgram(d) => d,
+        _ => unreachable!("checked by dgram()"),
+    }
+}
+
+/// The options object behind `h`.
+pub(crate) fn options(h: i64) -> Result<Arc<Obj>, Error> {
+    let o = get(h)?;
+    match &*o {
+        Obj::Options(_) => Ok(o),
+        other => Err(wrong_kind(h, other, "options object")),
+    }
+}
+
+/// A copy of the socket options recorded by options handle `h` (0 = none: defaults).
+pub(crate) fn options_value(h: i64) -> Result<SocketOptions, Error> {
+    if h == 0 {
+        return Ok(SocketOptions::default());
+    }
+    let o = options(h)?;
+    match &*o {
+        Obj::Options(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).opts.clone()),
+        _ => unreachable!("checked by options()"),
+    }
+}
+
+/// Run the body of exported function `func`: catch panics, record a failure as the thread's last
+/// error (message prefixed with the function name), and turn the result into a return code.
+pub(crate) fn call(func: &str, f: impl FnOnce() -> Result<(), Error>) -> i32 {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
+            let note = NOTE.with(|n| n.borrow_mut().take());
+            let msg = match (&e, note) {
+                (Error::BadHandle(_), Some(n)) => n,
+                (Error::BadHandle(h), None) => format!("bad handle {h} (unknown, or closed)"),
+                _ => e.to_string(),
+            };
+            let code = e.code();
+            record(func, code, e.os_error().unwrap_or(0), &msg);
+            code
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            let code = ErrorKind::Internal.code();
+            record(func, code, 0, &format!("internal error (panic: {what})"));
+            code
+        }
+    }
+}
+
+/// An invalid-argument error naming the parameter.
+pub(crate) fn bad_arg(msg: impl Into<String>) -> Error {
+    Error::invalid(msg)
+}
+
+/// Check a `size_t` length: above `isize::MAX` is a negative number passed by mistake.
+pub(crate) fn check_len(len: usize, name: &str) -> Result<usize, Error> {
+    if len > isize::MAX as usize {
+        return Err(bad_arg(format!(
+            "{name} is {len}, too large (a negative number cast to size_t?)"
+        )));
+    }
+    Ok(len)
+}
+
+/// An input buffer: `ptr` must not be NULL; `len` may be 0.
+///
+/// # Safety
+/// `ptr` must point to `len` readable bytes.
+pub(crate) unsafe fn in_bytes<'a>(
+    ptr: *const u8,
+    len: usize,
+    name: &str,
+) -> Result<&'a [u8], Error> {
+    let len = check_len(len, &format!("the length of {name}"))?;
+    if ptr.is_null() {
+        return Err(bad_arg(format!("{name} is NULL")));
+    }
+    // SAFETY: non-null, and the caller promises `len` readable bytes.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// An output buffer: `ptr` must not be NULL and `cap` must be at least `min`.
+///
+/// # Safety
+/// `ptr` must point to `cap` writable bytes.
+pub(crate) unsafe fn out_bytes<'a>(
+    ptr: *mut u8,
+    cap: usize,
+    min: usize,
+    name: &str,
+) -> Result<&'a mut [u8], Error> {
+    let cap = check_len(cap, &format!("the capacity of {name}"))?;
+    if ptr.is_null() {
+        return Err(bad_arg(format!("{name} is NULL")));
+    }
+    if cap < min {
+        return Err(bad_arg(format!(
+            "the capacity of {name} is {cap}, it must be at least {min}"
+        )));
+    }
+    // SAFETY: non-null, and the caller promises `cap` writable bytes.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, cap) })
+}
+
+/// A NUL-terminated UTF-8 string argument.
+///
+/// # Safety
+/// `ptr` must be NULL or point to a NUL-terminated string.
+pub(crate) unsafe fn in_str<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Error> {
+    if ptr.is_null() {
+        return Err(bad_arg(format!("{name} is NULL")));
+    }
+    // SAFETY: non-null and NUL-terminated by the caller's promise.
+    let c = unsafe { CStr::from_ptr(ptr) };
+    c.to_str().map_err(|e| {
+        bad_arg(format!(
+            "{name} is not valid UTF-8 (bad byte at offset {})",
+            e.valid_up_to()
+        ))
+    })
+}
+
+/// An out-parameter: checked for NULL before any work is done, written only on success.
+pub(crate) struct Out<T>(*mut T);
+
+impl<T> Out<T> {
+    /// Check that `ptr` is not NULL.
+    pub(crate) fn new(ptr: *mut T, name: &str) -> Result<Out<T>, Error> {
+        if ptr.is_null() {
+            return Err(bad_arg(format!("{name} is NULL")));
+        }
+        Ok(Out(ptr))
+    }
+
+    /// Write the result.
+    pub(crate) fn set(&self, v: T) {
+        // SAFETY: non-null (checked in `new`); the caller promises it points to a writable T.
+        // Unaligned writes are allowed, so a packed struct field works too.
+        unsafe { self.0.write_unaligned(v) }
+    }
+}
+
+/// Write `text` NUL-terminated into a caller buffer and its length (without the NUL) into
+/// `out_len`; when it does not fit, `BufferTooSmall` with the needed size (NUL included) written
+/// into `out_len`.
+pub(crate) fn write_text(text: &str, buf: &mut [u8], out_len: &Out<usize>) -> Result<(), Error> {
+    let needed = text.len() + 1;
+    if buf.len() < needed {
+        out_len.set(needed);
+        return Err(Error::BufferTooSmall {
+            needed,
+            capacity: buf.len(),
+        });
+    }
+    buf[..text.len()].copy_from_slice(text.as_bytes());
+    buf[text.len()] = 0;
+    out_len.set(text.len());
+    Ok(())
+}
+
+/// The sentinel for "the handle's default timeout".
+pub(crate) const TIMEOUT_DEFAULT: i32 = -2;
+
+/// A per-call timeout argument: -2 the handle's default, -1 forever, 0 poll, N milliseconds.
+pub(crate) fn timeout_arg(ms: i32) -> Result<Timeout, Error> {
+    match ms {
+        TIMEOUT_DEFAULT => Ok(Timeout::Default),
+        -1 => Ok(Timeout::Never),
+        0.. => Ok(Timeout::After(Duration::from_millis(ms as u64))),
+        _ => Err(bad_arg(format!(
+            "timeout_ms is {ms} (use -2 for the default, -1 for forever, 0 to poll, or a positive number of ms)"
+        ))),
+    }
+}
+
+/// A timeout setting: -1 forever (`None`), 0 poll, N milliseconds.
+pub(crate) fn timeout_setting(ms: i32) -> Result<Option<Duration>, Error> {
+    match ms {
+        -1 => Ok(None),
+        0.. => Ok(Some(Duration::from_millis(ms as u64))),
+        _ => Err(bad_arg(format!(
+            "timeout_ms is {ms} (use -1 for forever, 0 to poll, or a positive number of ms)"
+        ))),
+    }
+}
+
+/// A timeout as milliseconds for `ls_get_timeout` (-1 = forever, capped at `i32::MAX`).
+pub(crate) fn timeout_ms(t: Option<Duration>) -> i32 {
+    match t {
+        None => -1,
+        Some(d) => d.as_millis().min(i32::MAX as u128) as i32,
+    }
+}
+
+/// A 0/1 flag argument.
+pub(crate) fn flag_arg(v: i32, name: &str) -> Result<bool, Error> {
+    match v {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(bad_arg(format!("{name} is {v}, it must be 0 or 1"))),
+    }
+}
+
+/// An option number.
+pub(crate) fn opt_arg(opt: i32) -> Result<SockOpt, Error> {
+    SockOpt::from_number(opt)
+}
+
+/// The static NUL-terminated texts of `ls_strerror` and `ls_error_name`, by code.
+pub(crate) struct ErrorTexts {
+    pub(crate) descriptions: Vec<CString>,
+    pub(crate) names: Vec<CString>,
+}
+
+/// Built once from core's [`ErrorKind`] table: index 0 is `LS_OK`, index k is code -k.
+pub(crate) static ERROR_TEXTS: LazyLock<ErrorTexts> = LazyLock::new(|| {
+    let mut descriptions = vec![CString::new("success").unwrap_or_default()];
+    let mut names = vec![CString::new("OK").unwrap_or_default()];
+    for k in ErrorKind::ALL {
+        descriptions.push(CString::new(k.description()).unwrap_or_default());
+        names.push(CString::new(k.name()).unwrap_or_default());
+    }
+    ErrorTexts {
+        descriptions,
+        names,
+    }
+});
