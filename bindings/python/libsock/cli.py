@@ -215,7 +215,10 @@ def _read_stdin_messages(spec: FramingSpec, send: Callable[[bytes], None]) -> No
     if stdin is None:
         return
     if spec.is_raw:
-        fd = stdin.fileno()
+        try:
+            fd = stdin.fileno()
+        except (AttributeError, ValueError, OSError):  # no usable stdin: nothing to send
+            return
         while True:
             data = os.read(fd, 65536)
             if not data:
@@ -625,7 +628,8 @@ class Demo:
         deadline = time.monotonic() + self.WAIT
         while time.monotonic() < deadline:
             try:
-                if conn.bytes_available() >= n:
+                avail = conn.bytes_available
+                if (avail() if callable(avail) else avail) >= n:
                     return
             except (AttributeError, TypeError):
                 time.sleep(0.1)
