@@ -199,6 +199,16 @@ impl Listener {
             .clone()
     }
 
+    /// The framing given to connections accepted from now on.
+    pub fn framing(&self) -> Framing {
+        self.accepted_settings().0
+    }
+
+    /// The default timeout given to connections accepted from now on.
+    pub fn conn_timeout(&self) -> Option<Duration> {
+        self.accepted_settings().1
+    }
+
     /// Framing for connections accepted from now on.
     pub fn set_framing(&self, framing: Framing) -> Result<()> {
         framing.validate()?;

@@ -1,0 +1,105 @@
+"""libsock: sockets without the traps, with a Rust core.
+
+TCP, UDP and Unix sockets with message framing (no more "sticky packets"), a timeout on every
+wait, options read back from the OS, errors that name the address, the GIL released around
+every wait and Ctrl-C that works. It feels like the standard library where they overlap
+(``sendall``, ``recv_into``, ``settimeout``, ``(host, port)`` tuples, context managers), and its
+exceptions are the builtin ones you already catch.
+
+Example::
+
+    import libsock
+
+    with libsock.listen(("127.0.0.1", 0), framing=libsock.LengthPrefixed()) as server:
+        client = libsock.connect(server.address, timeout=5, framing=libsock.LengthPrefixed())
+        conn, peer = server.accept(timeout=5)
+        client.send_msg(b"hello")
+        client.send_msg(b"world")
+        assert conn.recv_msg() == b"hello"     # message boundaries kept
+        assert conn.recv_msg() == b"world"
+
+Main names: :func:`connect`, :func:`listen`, :func:`udp`, :class:`Connection`,
+:class:`Listener`, :class:`Datagram`, the framings :class:`LengthPrefixed`, :class:`Delimited`,
+:class:`Fixed`, :class:`Raw`, :class:`HpPack`, and the exceptions under :class:`Error`.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    AddressInUseError,
+    AddressNotAvailableError,
+    BrokenPipeError,
+    BufferTooSmallError,
+    ClosedError,
+    ConnectionAbortedError,
+    ConnectionRefusedError,
+    ConnectionResetError,
+    Error,
+    FrameTooLargeError,
+    InterruptedError,
+    InvalidArgumentError,
+    ResolveError,
+    TimeoutError,
+    UnreachableError,
+    UnsupportedError,
+)
+from ._libsock import (
+    DEFAULT_MAX_LEN,
+    ERROR_CODES,
+    OPTION_NAMES,
+    Connection,
+    Datagram,
+    Delimited,
+    Fixed,
+    HpPack,
+    LengthPrefixed,
+    Listener,
+    Raw,
+    __version__,
+    connect,
+    listen,
+    resolve,
+    udp,
+)
+from ._types import Address, Received
+
+#: Any framing object accepted by ``framing=``.
+Framing = (LengthPrefixed, Delimited, Fixed, Raw, HpPack)
+
+__all__ = [
+    "__version__",
+    "connect",
+    "listen",
+    "udp",
+    "resolve",
+    "Connection",
+    "Listener",
+    "Datagram",
+    "Received",
+    "Address",
+    "LengthPrefixed",
+    "Delimited",
+    "Fixed",
+    "Raw",
+    "HpPack",
+    "Framing",
+    "ERROR_CODES",
+    "OPTION_NAMES",
+    "DEFAULT_MAX_LEN",
+    "Error",
+    "TimeoutError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "ConnectionAbortedError",
+    "BrokenPipeError",
+    "ClosedError",
+    "AddressInUseError",
+    "AddressNotAvailableError",
+    "UnreachableError",
+    "ResolveError",
+    "InvalidArgumentError",
+    "FrameTooLargeError",
+    "BufferTooSmallError",
+    "UnsupportedError",
+    "InterruptedError",
+]

@@ -1,0 +1,253 @@
+"""The libsock exception tree.
+
+Every error libsock raises is a :class:`libsock.Error`, which is an :class:`OSError`. Each kind is
+*also* the builtin exception a Python programmer already catches, so existing ``except`` clauses
+keep working::
+
+    try:
+        conn = libsock.connect(("127.0.0.1", 9), timeout=1)
+    except ConnectionRefusedError as e:      # builtin: libsock's subclass is caught too
+        print(e.code, e.errno, e)            # -2 111 connect to 127.0.0.1:9: ...
+
+``code`` is libsock's stable negative error code (the same number in every language, see
+``libsock.ERROR_CODES``), ``errno`` the OS error number where the OS gave one, and the message
+names the operation and the address.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Optional
+
+__all__ = [
+    "Error",
+    "TimeoutError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "ConnectionAbortedError",
+    "BrokenPipeError",
+    "ClosedError",
+    "AddressInUseError",
+    "AddressNotAvailableError",
+    "UnreachableError",
+    "ResolveError",
+    "InvalidArgumentError",
+    "FrameTooLargeError",
+    "BufferTooSmallError",
+    "UnsupportedError",
+    "InterruptedError",
+]
+
+
+class Error(OSError):
+    """Base class of every libsock error; an :class:`OSError`.
+
+    Attributes: ``code`` (libsock's stable negative code), ``errno`` (the OS error number, or
+    ``None``). ``str(e)`` names the operation and the address.
+
+    Example::
+
+        try:
+            conn.recv_msg(timeout=1)
+        except libsock.Error as e:
+            print(e.code, e.errno, e)
+    """
+
+    #: libsock's stable error code (``libsock.ERROR_CODES``); -17 is a plain I/O error.
+    code: int = -17
+
+
+class TimeoutError(Error, builtins.TimeoutError):
+    """A wait ran out of time (code -1). Also a builtin :class:`TimeoutError`.
+
+    Nothing received is lost: partial data stays buffered for the next call.
+
+    Example::
+
+        try:
+            data = conn.recv(1024, timeout=0.2)
+        except TimeoutError:          # the builtin name catches it
+            pass
+    """
+
+    code = -1
+
+
+class ConnectionRefusedError(Error, builtins.ConnectionRefusedError):
+    """Nobody listens at the address (code -2). Also a builtin :class:`ConnectionRefusedError`.
+
+    Example::
+
+        with pytest.raises(ConnectionRefusedError):
+            libsock.connect(("127.0.0.1", 9))
+    """
+
+    code = -2
+
+
+class ConnectionResetError(Error, builtins.ConnectionResetError):
+    """The peer reset the connection (code -3). Also a builtin :class:`ConnectionResetError`.
+
+    Example::
+
+        except ConnectionResetError: reconnect()
+    """
+
+    code = -3
+
+
+class ConnectionAbortedError(Error, builtins.ConnectionAbortedError):
+    """The connection was aborted (code -4). Also a builtin :class:`ConnectionAbortedError`.
+
+    Example::
+
+        except ConnectionAbortedError: reconnect()
+    """
+
+    code = -4
+
+
+class BrokenPipeError(Error, builtins.BrokenPipeError):
+    """Sending on a connection the peer has closed (errno EPIPE; code -17, an I/O error).
+    Also a builtin :class:`BrokenPipeError`.
+
+    Example::
+
+        except BrokenPipeError: print("peer went away")
+    """
+
+    code = -17
+
+
+class ClosedError(Error):
+    """The peer finished sending (orderly close) where data was required, or this object was
+    closed, possibly from another thread while a call was blocked (code -5).
+
+    ``recv`` returns ``b""`` at end of stream like the stdlib; ``recv_msg``, ``recv_exactly``
+    and ``recv_until`` raise ``ClosedError``.
+
+    Example::
+
+        try:
+            while True:
+                handle(conn.recv_msg())
+        except libsock.ClosedError:
+            pass
+    """
+
+    code = -5
+
+
+class AddressInUseError(Error):
+    """The local address is taken (code -6), e.g. another server on the port.
+
+    Example::
+
+        except libsock.AddressInUseError: port += 1
+    """
+
+    code = -6
+
+
+class AddressNotAvailableError(Error):
+    """The local address is not on this host (code -7).
+
+    Example::
+
+        except libsock.AddressNotAvailableError: ...
+    """
+
+    code = -7
+
+
+class UnreachableError(Error):
+    """The network or host is unreachable (code -8).
+
+    Example::
+
+        except libsock.UnreachableError: ...
+    """
+
+    code = -8
+
+
+class ResolveError(Error):
+    """A host name could not be resolved (code -9).
+
+    Example::
+
+        except libsock.ResolveError as e: print("no such host:", e)
+    """
+
+    code = -9
+
+
+class InvalidArgumentError(Error, ValueError):
+    """A malformed or out-of-range argument (code -10): a bad address, a negative timeout, a
+    framing that makes no sense. Also a :class:`ValueError`.
+
+    Example::
+
+        with pytest.raises(ValueError):
+            libsock.connect("no-port-here")
+    """
+
+    code = -10
+
+
+class FrameTooLargeError(Error):
+    """A frame larger than the framing's ``max_len`` (code -11). Nothing of the claimed size
+    was allocated.
+
+    Example::
+
+        except libsock.FrameTooLargeError: conn.close()
+    """
+
+    code = -11
+
+
+class BufferTooSmallError(Error):
+    """The caller's buffer cannot hold the message (code -12); ``needed`` is its size. The
+    message stays queued for the next call.
+
+    Example::
+
+        try:
+            n = conn.recv_msg_into(buf)
+        except libsock.BufferTooSmallError as e:
+            buf = bytearray(e.needed)
+            n = conn.recv_msg_into(buf)
+    """
+
+    code = -12
+    #: Bytes the message needs.
+    needed: Optional[int] = None
+
+
+class UnsupportedError(Error):
+    """The operation or option does not exist on this OS or this kind of socket (code -15).
+
+    Example::
+
+        except libsock.UnsupportedError: pass   # e.g. tcp_user_timeout on a Unix socket
+    """
+
+    code = -15
+
+
+class InterruptedError(Error, builtins.InterruptedError):
+    """A wait was interrupted (code -19). Ctrl-C raises :class:`KeyboardInterrupt` instead.
+
+    Example::
+
+        except InterruptedError: retry()
+    """
+
+    code = -19
+
+
+# Show the classes as libsock.X in tracebacks and reprs (they are re-exported there).
+for _name in __all__:
+    globals()[_name].__module__ = "libsock"
+del _name

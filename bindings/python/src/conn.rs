@@ -1,0 +1,679 @@
+//! `Connection` and `connect()`.
+
+use std::path::PathBuf;
+
+use libsock::{ConnectOptions, Connection, Shutdown};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+use crate::convert::*;
+use crate::errors::{invalid, to_pyerr, wait};
+use crate::framing::{framing_arg, framing_to_py};
+
+/// Open a TCP or Unix stream connection.
+///
+/// ``address`` is ``(host, port)``, ``"host:port"``, ``"[v6]:port"``, ``"unix:/path"`` or
+/// ``"unix:@abstract"``; every resolved address (IPv6 and IPv4) is tried in turn.
+/// ``timeout`` is the default for every later call (seconds; ``None`` waits forever, ``0``
+/// polls); ``connect_timeout`` limits resolving plus connecting (default: ``timeout``).
+/// ``framing`` cuts the stream into messages for ``send_msg``/``recv_msg``. Socket options are
+/// keyword arguments (``nodelay=True``, ``keepalive=True``, ``keepalive_idle=30``,
+/// ``recv_buffer_size=1 << 20``, ``linger=0``, ... see ``libsock.OPTION_NAMES``), plus
+/// ``local_address=(host, port)`` to bind before connecting.
+///
+/// Example::
+///
+///     >>> with libsock.connect(("127.0.0.1", 7000), timeout=5, nodelay=True) as conn:
+///     ...     conn.sendall(b"ping")
+///     ...     reply = conn.recv(1024)
+#[pyfunction]
+#[pyo3(signature = (address, *, timeout = None, connect_timeout = None, framing = None, **options))]
+pub(crate) fn connect(
+    py: Python<'_>,
+    address: &Bound<'_, PyAny>,
+    timeout: Option<&Bound<'_, PyAny>>,
+    connect_timeout: Option<&Bound<'_, PyAny>>,
+    framing: Option<&Bound<'_, PyAny>>,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<PyConnection> {
+    let ep = endpoint(address)?;
+    let timeout = opt_timeout(timeout)?;
+    let ct = match connect_timeout {
+        Some(t) if !t.is_none() => timeout_value(t)?,
+        _ => timeout,
+    };
+    let mut opts = ConnectOptions::new()
+        .timeout(timeout)
+        .framing(framing_arg(framing)?)
+        .options(socket_options(py, options, "connect")?);
+    opts.connect_timeout = ct;
+    let c = wait(py, move || Connection::connect_with(&ep, &opts))?;
+    Ok(PyConnection { c })
+}
+
+/// A connected TCP or Unix stream, made by ``libsock.connect`` or ``Listener.accept``.
+///
+/// Like a stdlib socket (``send``, ``sendall``, ``recv``, ``recv_into``, ``settimeout``,
+/// ``fileno``, ``shutdown``, context manager), plus whole messages through its ``framing``
+/// (``send_msg``, ``recv_msg``, iteration), exact reads (``recv_exactly``, ``recv_until``,
+/// ``readline``), typed values (``send_struct``/``recv_struct``), files (``sendfile``,
+/// ``recvfile``) and options read back from the OS. Every blocking call releases the GIL, can
+/// be interrupted with Ctrl-C, and takes an optional ``timeout=`` keyword for that call only.
+/// ``close()`` from another thread makes a blocked call raise ``ClosedError``. The socket is
+/// closed when the object is collected.
+///
+/// Example::
+///
+///     >>> conn = libsock.connect("127.0.0.1:7000", framing=libsock.LengthPrefixed())
+///     >>> conn.send_msg(b"hello")
+///     >>> conn.recv_msg(timeout=2.0)
+///     b'hello'
+///     >>> conn.close()
+#[pyclass(frozen, module = "libsock", name = "Connection")]
+pub(crate) struct PyConnection {
+    pub(crate) c: Connection,
+}
+
+fn parse_shutdown(py: Python<'_>, how: &Bound<'_, PyAny>) -> PyResult<Shutdown> {
+    if let Ok(s) = how.cast::<PyString>() {
+        return s.to_cow()?.parse::<Shutdown>().map_err(|e| to_pyerr(py, e));
+    }
+    match how.extract::<i64>() {
+        // socket.SHUT_RD, SHUT_WR, SHUT_RDWR
+        Ok(0) => Ok(Shutdown::Read),
+        Ok(1) => Ok(Shutdown::Write),
+        Ok(2) => Ok(Shutdown::Both),
+        Ok(n) => Err(invalid(
+            py,
+            format!("shutdown direction {n} (expected 0, 1 or 2)"),
+        )),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "shutdown direction must be \"read\", \"write\" or \"both\", not {}",
+            type_name(how)
+        ))),
+    }
+}
+
+fn struct_format(py: Python<'_>, fmt: &Bound<'_, PyAny>) -> PyResult<()> {
+    let first = if let Ok(s) = fmt.cast::<PyString>() {
+        s.to_cow()?.chars().next()
+    } else if let Ok(b) = fmt.cast::<PyBytes>() {
+        b.as_bytes().first().map(|&c| c as char)
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "a struct format must be str or bytes, not {}",
+            type_name(fmt)
+        )));
+    };
+    match first {
+        Some('<' | '>' | '!' | '=') => Ok(()),
+        _ => Err(invalid(
+            py,
+            format!(
+                "struct format {} needs an explicit byte order: start it with '<' (little \
+                 endian), '>' or '!' (big endian) or '=' (native)",
+                fmt.repr()?
+            ),
+        )),
+    }
+}
+
+fn non_negative(py: Python<'_>, n: isize, what: &str) -> PyResult<usize> {
+    usize::try_from(n).map_err(|_| invalid(py, format!("negative {what} {n}")))
+}
+
+#[pymethods]
+impl PyConnection {
+    /// A pair of connected Unix stream connections (like ``socket.socketpair()``).
+    ///
+    /// Example::
+    ///
+    ///     >>> a, b = libsock.Connection.pair()
+    ///     >>> a.sendall(b"x"); b.recv(1)
+    ///     b'x'
+    #[staticmethod]
+    fn pair(py: Python<'_>) -> PyResult<(PyConnection, PyConnection)> {
+        let (a, b) = Connection::pair().map_err(|e| to_pyerr(py, e))?;
+        Ok((PyConnection { c: a }, PyConnection { c: b }))
+    }
+
+    /// Send what the socket takes in one go (waiting until it takes at least one byte); returns
+    /// the number of bytes sent. ``data`` is any bytes-like object.
+    ///
+    /// Example::
+    ///
+    ///     >>> n = conn.send(b"hello")
+    #[pyo3(signature = (data, *, timeout = TimeoutArg::DEFAULT))]
+    fn send(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<usize> {
+        let b = InBuf::new(data)?;
+        let s = b.as_slice();
+        let c = &self.c;
+        wait(py, || c.with_timeout(timeout.0).send(s))
+    }
+
+    /// Send all of ``data`` (any bytes-like object); the timeout covers the whole call.
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.sendall(b"x" * 1_000_000)
+    #[pyo3(signature = (data, *, timeout = TimeoutArg::DEFAULT))]
+    fn sendall(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<()> {
+        let b = InBuf::new(data)?;
+        let s = b.as_slice();
+        let c = &self.c;
+        wait(py, || c.with_timeout(timeout.0).send_all(s))
+    }
+
+    /// Receive up to ``n`` bytes; ``b""`` when the peer closed in order (as in the stdlib).
+    ///
+    /// Example::
+    ///
+    ///     >>> data = conn.recv(4096, timeout=1.0)
+    #[pyo3(signature = (n = 65536, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv<'py>(
+        &self,
+        py: Python<'py>,
+        n: isize,
+        timeout: TimeoutArg,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let n = non_negative(py, n, "buffer size")?.min(SCRATCH_MAX);
+        if n == 0 {
+            return Ok(PyBytes::new(py, b""));
+        }
+        let c = &self.c;
+        with_scratch(n, |buf| {
+            let k = wait(py, || c.with_timeout(timeout.0).recv_into(&mut *buf))?;
+            Ok(PyBytes::new(py, &buf[..k]))
+        })
+    }
+
+    /// Receive into ``buffer`` (any writable buffer: bytearray, memoryview, array.array, numpy
+    /// array) without copying; at most ``nbytes`` bytes (0 = the whole buffer). Returns the
+    /// number of bytes received, 0 when the peer closed in order.
+    ///
+    /// Example::
+    ///
+    ///     >>> buf = bytearray(4096)
+    ///     >>> n = conn.recv_into(buf)
+    ///     >>> data = buf[:n]
+    #[pyo3(signature = (buffer, nbytes = 0, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_into(
+        &self,
+        py: Python<'_>,
+        buffer: &Bound<'_, PyAny>,
+        nbytes: isize,
+        timeout: TimeoutArg,
+    ) -> PyResult<usize> {
+        let mut ob = OutBuf::new(buffer)?;
+        let n = match non_negative(py, nbytes, "nbytes")? {
+            0 => ob.len(),
+            n if n > ob.len() => {
+                return Err(invalid(
+                    py,
+                    format!("nbytes {n} is larger than the buffer ({} bytes)", ob.len()),
+                ))
+            }
+            n => n,
+        };
+        let s = &mut ob.as_mut_slice()[..n];
+        let c = &self.c;
+        wait(py, || c.with_timeout(timeout.0).recv_into(s))
+    }
+
+    /// Receive exactly ``n`` bytes. Raises ``ClosedError`` if the peer closes first (what
+    /// arrived stays buffered for the next call) and ``TimeoutError`` after the timeout (same).
+    ///
+    /// Example::
+    ///
+    ///     >>> header = conn.recv_exactly(8)
+    #[pyo3(signature = (n, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_exactly<'py>(
+        &self,
+        py: Python<'py>,
+        n: isize,
+        timeout: TimeoutArg,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let n = non_negative(py, n, "byte count")?;
+        let c = &self.c;
+        PyBytes::new_with(py, n, |buf| {
+            wait(py, || c.with_timeout(timeout.0).recv_exact_into(buf))
+        })
+    }
+
+    /// Fill ``buffer`` (or its first ``nbytes`` bytes) completely, without copying; returns the
+    /// number of bytes written. ``ClosedError`` if the peer closes first.
+    ///
+    /// Example::
+    ///
+    ///     >>> samples = numpy.empty(1024, dtype="<f4")
+    ///     >>> conn.recv_exactly_into(samples)
+    ///     4096
+    #[pyo3(signature = (buffer, nbytes = 0, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_exactly_into(
+        &self,
+        py: Python<'_>,
+        buffer: &Bound<'_, PyAny>,
+        nbytes: isize,
+        timeout: TimeoutArg,
+    ) -> PyResult<usize> {
+        let mut ob = OutBuf::new(buffer)?;
+        let n = match non_negative(py, nbytes, "nbytes")? {
+            0 => ob.len(),
+            n if n > ob.len() => {
+                return Err(invalid(
+                    py,
+                    format!("nbytes {n} is larger than the buffer ({} bytes)", ob.len()),
+                ))
+            }
+            n => n,
+        };
+        let s = &mut ob.as_mut_slice()[..n];
+        let c = &self.c;
+        wait(py, || c.with_timeout(timeout.0).recv_exact_into(s))?;
+        Ok(n)
+    }
+
+    /// Receive up to and including ``delimiter``. ``FrameTooLargeError`` if ``max`` bytes
+    /// arrive without it, ``ClosedError`` if the stream ends first (the bytes stay buffered).
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.recv_until(b"\r\n\r\n", max=16384)   # an HTTP header
+    #[pyo3(signature = (delimiter, max = 65536, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_until<'py>(
+        &self,
+        py: Python<'py>,
+        delimiter: &Bound<'py, PyAny>,
+        max: isize,
+        timeout: TimeoutArg,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let d = bytes_param(delimiter)?;
+        let max = non_negative(py, max, "max")?;
+        let c = &self.c;
+        let b = wait(py, || c.with_timeout(timeout.0).recv_until(&d, max))?;
+        Ok(PyBytes::new(py, &b))
+    }
+
+    /// Receive one line, including its ``b"\n"`` (``recv_until(b"\n", max)``).
+    ///
+    /// Example::
+    ///
+    ///     >>> line = conn.readline()
+    #[pyo3(signature = (max = 65536, *, timeout = TimeoutArg::DEFAULT))]
+    fn readline<'py>(
+        &self,
+        py: Python<'py>,
+        max: isize,
+        timeout: TimeoutArg,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let max = non_negative(py, max, "max")?;
+        let c = &self.c;
+        let b = wait(py, || c.with_timeout(timeout.0).recv_until(b"\n", max))?;
+        Ok(PyBytes::new(py, &b))
+    }
+
+    /// Send one message through the connection's framing (header and body in one system call).
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.send_msg(b"hello")
+    #[pyo3(signature = (data, *, timeout = TimeoutArg::DEFAULT))]
+    fn send_msg(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<()> {
+        let b = InBuf::new(data)?;
+        let s = b.as_slice();
+        let c = &self.c;
+        wait(py, || c.with_timeout(timeout.0).send_msg(s))
+    }
+
+    /// Receive one message through the connection's framing. ``ClosedError`` at the end of the
+    /// stream, ``FrameTooLargeError`` for a frame over ``max_len`` (never allocated).
+    ///
+    /// Example::
+    ///
+    ///     >>> msg = conn.recv_msg(timeout=5)
+    #[pyo3(signature = (*, timeout = TimeoutArg::DEFAULT))]
+    fn recv_msg<'py>(&self, py: Python<'py>, timeout: TimeoutArg) -> PyResult<Bound<'py, PyBytes>> {
+        let c = &self.c;
+        let b = wait(py, || c.with_timeout(timeout.0).recv_msg())?;
+        Ok(PyBytes::new(py, &b))
+    }
+
+    /// Receive one message into ``buffer``; returns its length. A message larger than the
+    /// buffer raises ``BufferTooSmallError`` (``.needed`` is its size) and stays queued for
+    /// the next call.
+    ///
+    /// Example::
+    ///
+    ///     >>> buf = bytearray(1024)
+    ///     >>> n = conn.recv_msg_into(buf)
+    #[pyo3(signature = (buffer, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_msg_into(
+        &self,
+        py: Python<'_>,
+        buffer: &Bound<'_, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<usize> {
+        let mut ob = OutBuf::new(buffer)?;
+        let s = ob.as_mut_slice();
+        let c = &self.c;
+        wait(py, || c.with_timeout(timeout.0).recv_msg_into(s))
+    }
+
+    /// Wait for at least one message, then return up to ``max`` messages that are already
+    /// here (a batch, for throughput).
+    ///
+    /// Example::
+    ///
+    ///     >>> for msg in conn.recv_msgs(64): handle(msg)
+    #[pyo3(signature = (max = 64, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_msgs<'py>(
+        &self,
+        py: Python<'py>,
+        max: isize,
+        timeout: TimeoutArg,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let max = non_negative(py, max, "max")?;
+        let c = &self.c;
+        let v = wait(py, || c.with_timeout(timeout.0).recv_msgs(max))?;
+        PyList::new(py, v.iter().map(|b| PyBytes::new(py, b)))
+    }
+
+    fn __iter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The next message; iteration ends when the peer closes.
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        let c = &self.c;
+        match wait(py, || c.recv_msg()) {
+            Ok(b) => Ok(Some(PyBytes::new(py, &b))),
+            Err(e) if is_closed_error(py, &e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Send ``values`` packed with the ``struct`` format ``fmt``, which must begin with an
+    /// explicit byte order (``<``, ``>``, ``!`` or ``=``).
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.send_struct("<If", 7, 2.5)
+    #[pyo3(signature = (fmt, *values, timeout = TimeoutArg::DEFAULT))]
+    fn send_struct(
+        &self,
+        py: Python<'_>,
+        fmt: &Bound<'_, PyAny>,
+        values: &Bound<'_, PyTuple>,
+        timeout: TimeoutArg,
+    ) -> PyResult<()> {
+        struct_format(py, fmt)?;
+        let st = PyModule::import(py, "struct")?;
+        let mut args = vec![fmt.clone()];
+        args.extend(values.iter());
+        let packed = st.getattr("pack")?.call1(PyTuple::new(py, args)?)?;
+        let packed = packed.cast::<PyBytes>()?;
+        let s = packed.as_bytes();
+        let c = &self.c;
+        wait(py, || c.with_timeout(timeout.0).send_all(s))
+    }
+
+    /// Receive ``struct.calcsize(fmt)`` bytes and unpack them; ``fmt`` must begin with an
+    /// explicit byte order (``<``, ``>``, ``!`` or ``=``). Returns a tuple.
+    ///
+    /// Example::
+    ///
+    ///     >>> count, value = conn.recv_struct("<If")
+    #[pyo3(signature = (fmt, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_struct<'py>(
+        &self,
+        py: Python<'py>,
+        fmt: &Bound<'py, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        struct_format(py, fmt)?;
+        let st = PyModule::import(py, "struct")?;
+        let n: usize = st.getattr("calcsize")?.call1((fmt,))?.extract()?;
+        let data = self.recv_exactly(py, n as isize, timeout)?;
+        st.getattr("unpack")?.call1((fmt, data))
+    }
+
+    /// Shut down ``"write"`` (half-close: the peer reads end of stream after what was sent),
+    /// ``"read"`` or ``"both"``; ``socket.SHUT_*`` numbers work too.
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.sendall(request); conn.shutdown("write")
+    ///     >>> reply = conn.recv(65536)
+    #[pyo3(signature = (how = None))]
+    fn shutdown(&self, py: Python<'_>, how: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let how = match how {
+            None => Shutdown::Write,
+            Some(h) => parse_shutdown(py, h)?,
+        };
+        self.c.shutdown(how).map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Set the default timeout of blocking calls: seconds, ``None`` = forever, ``0`` = poll.
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.settimeout(2.5)
+    fn settimeout(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.c.set_timeout(timeout_value(value)?);
+        Ok(())
+    }
+
+    /// The default timeout in seconds (``None`` = forever).
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.gettimeout()
+    ///     2.5
+    fn gettimeout(&self) -> Option<f64> {
+        timeout_to_py(self.c.timeout())
+    }
+
+    /// The default timeout in seconds (``None`` = forever, ``0`` = poll); settable.
+    #[getter]
+    fn get_timeout(&self) -> Option<f64> {
+        timeout_to_py(self.c.timeout())
+    }
+
+    #[setter]
+    fn set_timeout(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.settimeout(value)
+    }
+
+    /// The file descriptor (for select/poll/selectors; do not close it), -1 once closed.
+    fn fileno(&self) -> i32 {
+        if self.c.is_closed() {
+            -1
+        } else {
+            self.c.fd()
+        }
+    }
+
+    /// Bytes that can be read now without waiting.
+    #[getter]
+    fn bytes_available(&self, py: Python<'_>) -> PyResult<usize> {
+        self.c.bytes_available().map_err(|e| to_pyerr(py, e))
+    }
+
+    /// The local address: ``(host, port)`` for IP, ``"unix:/path"`` for Unix.
+    #[getter]
+    fn local_address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let a = self.c.local_addr().map_err(|e| to_pyerr(py, e))?;
+        addr_to_py(py, &a)
+    }
+
+    /// The peer's address: ``(host, port)`` for IP, ``"unix:/path"`` for Unix (known after
+    /// close too).
+    #[getter]
+    fn peer_address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        addr_to_py(py, &self.c.peer_addr())
+    }
+
+    /// Send ``count`` bytes (default: the rest) of the file at ``path`` from ``offset``, with
+    /// sendfile(2) where available; returns the bytes sent.
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.sendfile("video.mp4")
+    #[pyo3(signature = (path, offset = 0, count = None, *, timeout = TimeoutArg::DEFAULT))]
+    fn sendfile(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        offset: u64,
+        count: Option<u64>,
+        timeout: TimeoutArg,
+    ) -> PyResult<u64> {
+        let c = &self.c;
+        wait(py, || {
+            c.with_timeout(timeout.0).send_file(&path, offset, count)
+        })
+    }
+
+    /// Receive exactly ``size`` bytes into a new file at ``path`` (created or truncated);
+    /// returns the bytes written. The timeout applies to each wait for progress.
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.recvfile("copy.mp4", size)
+    #[pyo3(signature = (path, size, *, timeout = TimeoutArg::DEFAULT))]
+    fn recvfile(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        size: u64,
+        timeout: TimeoutArg,
+    ) -> PyResult<u64> {
+        let c = &self.c;
+        wait(py, || c.with_timeout(timeout.0).recv_file(&path, size))
+    }
+
+    /// The framing of ``send_msg``/``recv_msg`` (settable; bytes already buffered are kept).
+    #[getter]
+    fn get_framing<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        framing_to_py(py, self.c.framing())
+    }
+
+    #[setter]
+    fn set_framing(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let f = framing_arg(Some(value))?;
+        self.c.set_framing(f).map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Every option that applies, read back from the OS, as ``{name: value}``.
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.options["nodelay"]
+    ///     True
+    #[getter]
+    fn options<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        options_dict(py, |o| self.c.get_option(o))
+    }
+
+    /// Set an option by name (see ``libsock.OPTION_NAMES``): bools for on/off options, ints
+    /// otherwise (seconds for keepalive_*, bytes for buffer sizes, ``None`` turns linger off).
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.set_option("nodelay", True)
+    fn set_option(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let opt = sockopt(name)?;
+        let v = opt_value(opt, value)?;
+        self.c.set_option(opt, v).map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Read one option back from the OS.
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.get_option("recv_buffer_size")
+    ///     131072
+    fn get_option<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'_, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let opt = sockopt(name)?;
+        let v = self.c.get_option(opt).map_err(|e| to_pyerr(py, e))?;
+        opt_to_py(py, opt, v)
+    }
+
+    /// Close now (idempotent). A call blocked on this connection in another thread raises
+    /// ``ClosedError``.
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.close(); conn.close()   # harmless
+    fn close(&self) {
+        self.c.close()
+    }
+
+    /// True once closed.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.c.is_closed()
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> bool {
+        self.c.close();
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        if self.c.is_closed() {
+            format!("<libsock.Connection closed peer={}>", self.c.peer_addr())
+        } else {
+            let local = self
+                .c
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_else(|_| "?".into());
+            format!(
+                "<libsock.Connection fd={} local={} peer={}>",
+                self.c.fd(),
+                local,
+                self.c.peer_addr()
+            )
+        }
+    }
+}
+
+/// True if `e` is libsock's ClosedError.
+pub(crate) fn is_closed_error(py: Python<'_>, e: &PyErr) -> bool {
+    e.value(py)
+        .getattr("code")
+        .and_then(|c| c.extract::<i32>())
+        .map(|c| c == libsock::ErrorKind::Closed.code())
+        .unwrap_or(false)
+}

@@ -1,0 +1,529 @@
+//! `Datagram` and `udp()`.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use libsock::{Datagram, DatagramOptions, MulticastInterface, RecvMeta};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+use crate::convert::*;
+use crate::errors::{invalid, to_pyerr, wait};
+
+static RECEIVED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+fn received<'py>(
+    py: Python<'py>,
+    data: Bound<'py, PyBytes>,
+    meta: &RecvMeta,
+) -> PyResult<Bound<'py, PyAny>> {
+    let cls = RECEIVED.get_or_try_init(py, || {
+        PyModule::import(py, "libsock._types")?
+            .getattr("Received")
+            .map(|c| c.unbind())
+    })?;
+    cls.bind(py).call1((
+        data,
+        addr_to_py(py, &meta.peer)?,
+        meta.truncated,
+        meta.full_len,
+    ))
+}
+
+/// Open a UDP (or Unix datagram) socket.
+///
+/// ``udp(address)`` binds to ``address`` (``("0.0.0.0", 5000)``, ``"[::]:0"``,
+/// ``"unix:/tmp/d.sock"``); ``udp(connect=peer)`` connects to ``peer`` so that ``send`` and
+/// ``recv`` talk to it only (``address`` then sets the local IP address and port);
+/// ``udp()`` binds to an ephemeral IPv4 port. ``timeout`` is the default for every call. Socket
+/// options are keyword arguments (``broadcast=True``, ``multicast_ttl=4``, ``reuse_port=True``,
+/// ...).
+///
+/// Example::
+///
+///     >>> rx = libsock.udp(("127.0.0.1", 0))
+///     >>> tx = libsock.udp(connect=rx.address)
+///     >>> tx.send(b"hi")
+///     2
+///     >>> rx.recv_from(timeout=1)
+///     (b'hi', ('127.0.0.1', 51234))
+#[pyfunction]
+#[pyo3(signature = (address = None, *, connect = None, timeout = None, remove_stale = false,
+                    **options))]
+pub(crate) fn udp(
+    py: Python<'_>,
+    address: Option<&Bound<'_, PyAny>>,
+    connect: Option<&Bound<'_, PyAny>>,
+    timeout: Option<&Bound<'_, PyAny>>,
+    remove_stale: bool,
+    options: Option<&Bound<'_, PyDict>>,
+) -> PyResult<PyDatagram> {
+    let mut opts = DatagramOptions {
+        options: socket_options(py, options, "udp")?,
+        timeout: opt_timeout(timeout)?,
+        remove_stale,
+    };
+    let address = address.filter(|a| !a.is_none());
+    let d = match connect.filter(|c| !c.is_none()) {
+        Some(peer) => {
+            let ep = endpoint(peer)?;
+            if let Some(local) = address {
+                let a = addr(py, local)?;
+                opts.options.local_addr = Some(a.as_inet().ok_or_else(|| {
+                    invalid(py, format!("local address {a} of a connected datagram socket must be an IP address"))
+                })?);
+            }
+            wait(py, move || Datagram::connect_with(&ep, &opts))?
+        }
+        None => {
+            let ep = match address {
+                Some(a) => endpoint(a)?,
+                None => libsock::Endpoint::inet("0.0.0.0", 0),
+            };
+            wait(py, move || Datagram::bind_with(&ep, &opts))?
+        }
+    };
+    Ok(PyDatagram { d })
+}
+
+fn interface(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<MulticastInterface> {
+    let Some(obj) = obj.filter(|o| !o.is_none()) else {
+        return Ok(MulticastInterface::Default);
+    };
+    if let Ok(s) = obj.cast::<PyString>() {
+        let s = s.to_cow()?;
+        let a: Ipv4Addr = s.parse().map_err(|_| {
+            invalid(
+                py,
+                format!("multicast interface {s:?} is not an IPv4 address"),
+            )
+        })?;
+        return Ok(MulticastInterface::V4(a));
+    }
+    if let Ok(i) = obj.extract::<u32>() {
+        return Ok(MulticastInterface::V6(i));
+    }
+    Err(PyTypeError::new_err(format!(
+        "a multicast interface is an IPv4 address (str) or an IPv6 interface index (int), not {}",
+        type_name(obj)
+    )))
+}
+
+fn group(py: Python<'_>, g: &str) -> PyResult<IpAddr> {
+    g.parse()
+        .map_err(|_| invalid(py, format!("multicast group {g:?} is not an IP address")))
+}
+
+/// A UDP or Unix datagram socket, made by ``libsock.udp``. Each ``recv`` returns one whole
+/// datagram; ``recv_datagram`` also reports whether it was cut short by ``n``.
+///
+/// Example::
+///
+///     >>> sock = libsock.udp(("0.0.0.0", 5000), timeout=1.0)
+///     >>> data, peer = sock.recv_from()
+///     >>> sock.send_to(data.upper(), peer)
+#[pyclass(frozen, module = "libsock", name = "Datagram")]
+pub(crate) struct PyDatagram {
+    pub(crate) d: Datagram,
+}
+
+impl PyDatagram {
+    fn recv_impl<'py>(
+        &self,
+        py: Python<'py>,
+        n: isize,
+        t: TimeoutArg,
+    ) -> PyResult<(Bound<'py, PyBytes>, RecvMeta)> {
+        let n = usize::try_from(n)
+            .map_err(|_| invalid(py, format!("negative buffer size {n}")))?
+            .min(SCRATCH_MAX);
+        let d = &self.d;
+        with_scratch(n, |buf| {
+            let meta = wait(py, || d.recv_from_timeout(&mut *buf, t.0))?;
+            Ok((PyBytes::new(py, &buf[..meta.len]), meta))
+        })
+    }
+}
+
+#[pymethods]
+impl PyDatagram {
+    /// A pair of connected Unix datagram sockets.
+    ///
+    /// Example::
+    ///
+    ///     >>> a, b = libsock.Datagram.pair()
+    #[staticmethod]
+    fn pair(py: Python<'_>) -> PyResult<(PyDatagram, PyDatagram)> {
+        let (a, b) = Datagram::pair().map_err(|e| to_pyerr(py, e))?;
+        Ok((PyDatagram { d: a }, PyDatagram { d: b }))
+    }
+
+    /// Send one datagram to the connected peer; returns the bytes sent.
+    ///
+    /// Example::
+    ///
+    ///     >>> sock.send(b"ping")
+    #[pyo3(signature = (data, *, timeout = TimeoutArg::DEFAULT))]
+    fn send(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<usize> {
+        let b = InBuf::new(data)?;
+        let s = b.as_slice();
+        let d = &self.d;
+        wait(py, || d.send_timeout(s, timeout.0))
+    }
+
+    /// Send one datagram to ``address``; returns the bytes sent.
+    ///
+    /// Example::
+    ///
+    ///     >>> sock.send_to(b"ping", ("127.0.0.1", 5000))
+    #[pyo3(signature = (data, address, *, timeout = TimeoutArg::DEFAULT))]
+    fn send_to(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        address: &Bound<'_, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<usize> {
+        let to = addr(py, address)?;
+        let b = InBuf::new(data)?;
+        let s = b.as_slice();
+        let d = &self.d;
+        wait(py, || d.send_to_timeout(s, &to, timeout.0))
+    }
+
+    /// Same as ``send_to`` (the stdlib's spelling).
+    #[pyo3(signature = (data, address, *, timeout = TimeoutArg::DEFAULT))]
+    fn sendto(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        address: &Bound<'_, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<usize> {
+        self.send_to(py, data, address, timeout)
+    }
+
+    /// Receive one datagram (at most ``n`` bytes of it; the rest is dropped, as in the stdlib).
+    ///
+    /// Example::
+    ///
+    ///     >>> data = sock.recv(timeout=1)
+    #[pyo3(signature = (n = 65536, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv<'py>(
+        &self,
+        py: Python<'py>,
+        n: isize,
+        timeout: TimeoutArg,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        Ok(self.recv_impl(py, n, timeout)?.0)
+    }
+
+    /// Receive one datagram and its sender: ``(data, peer)``.
+    ///
+    /// Example::
+    ///
+    ///     >>> data, peer = sock.recv_from()
+    #[pyo3(signature = (n = 65536, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_from<'py>(
+        &self,
+        py: Python<'py>,
+        n: isize,
+        timeout: TimeoutArg,
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyAny>)> {
+        let (b, meta) = self.recv_impl(py, n, timeout)?;
+        Ok((b, addr_to_py(py, &meta.peer)?))
+    }
+
+    /// Same as ``recv_from`` (the stdlib's spelling).
+    #[pyo3(signature = (n = 65536, *, timeout = TimeoutArg::DEFAULT))]
+    fn recvfrom<'py>(
+        &self,
+        py: Python<'py>,
+        n: isize,
+        timeout: TimeoutArg,
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyAny>)> {
+        self.recv_from(py, n, timeout)
+    }
+
+    /// Receive one datagram as ``Received(data, peer, truncated, size)``: ``truncated`` is
+    /// true when the datagram was longer than ``n``, and ``size`` is its full length.
+    ///
+    /// Example::
+    ///
+    ///     >>> r = sock.recv_datagram(512)
+    ///     >>> if r.truncated: print(f"lost {r.size - len(r.data)} bytes")
+    #[pyo3(signature = (n = 65536, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_datagram<'py>(
+        &self,
+        py: Python<'py>,
+        n: isize,
+        timeout: TimeoutArg,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (b, meta) = self.recv_impl(py, n, timeout)?;
+        received(py, b, &meta)
+    }
+
+    /// Receive one datagram into ``buffer`` (any writable buffer); returns ``(nbytes, peer)``.
+    ///
+    /// Example::
+    ///
+    ///     >>> buf = bytearray(2048)
+    ///     >>> n, peer = sock.recv_into(buf)
+    #[pyo3(signature = (buffer, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_into<'py>(
+        &self,
+        py: Python<'py>,
+        buffer: &Bound<'py, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<(usize, Bound<'py, PyAny>)> {
+        let mut ob = OutBuf::new(buffer)?;
+        let s = ob.as_mut_slice();
+        let d = &self.d;
+        let meta = wait(py, || d.recv_from_timeout(s, timeout.0))?;
+        Ok((meta.len, addr_to_py(py, &meta.peer)?))
+    }
+
+    /// Send several datagrams (to ``address``, or to the connected peer) with one system call
+    /// where possible; returns how many were sent.
+    ///
+    /// Example::
+    ///
+    ///     >>> sock.send_many([b"a", b"b", b"c"], ("127.0.0.1", 5000))
+    ///     3
+    #[pyo3(signature = (datagrams, address = None))]
+    fn send_many(
+        &self,
+        py: Python<'_>,
+        datagrams: &Bound<'_, PyAny>,
+        address: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<usize> {
+        let to = match address.filter(|a| !a.is_none()) {
+            Some(a) => Some(addr(py, a)?),
+            None => None,
+        };
+        let mut bufs = Vec::new();
+        for item in datagrams.try_iter()? {
+            bufs.push(InBuf::new(&item?)?);
+        }
+        let slices: Vec<&[u8]> = bufs.iter().map(|b| b.as_slice()).collect();
+        let d = &self.d;
+        wait(py, || d.send_many(&slices, to.as_ref()))
+    }
+
+    /// Wait for one datagram, then return up to ``max`` that are already here (one system call
+    /// where possible) as a list of ``(data, peer)``; each at most ``n`` bytes.
+    ///
+    /// Example::
+    ///
+    ///     >>> for data, peer in sock.recv_many(64): ...
+    #[pyo3(signature = (max = 64, n = 65536))]
+    fn recv_many<'py>(
+        &self,
+        py: Python<'py>,
+        max: usize,
+        n: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        if max == 0 || n == 0 {
+            return Err(invalid(py, "recv_many needs max >= 1 and n >= 1"));
+        }
+        let total = max
+            .checked_mul(n)
+            .filter(|t| *t <= 256 << 20)
+            .ok_or_else(|| invalid(py, format!("recv_many of {max} x {n} bytes is too large")))?;
+        let mut storage = vec![0u8; total];
+        let mut metas = Vec::with_capacity(max);
+        let d = &self.d;
+        {
+            let storage = &mut storage;
+            let metas = &mut metas;
+            wait(py, move || {
+                let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(n).collect();
+                d.recv_many(&mut bufs, metas)
+            })?;
+        }
+        let out = PyList::empty(py);
+        for (i, m) in metas.iter().enumerate() {
+            let data = PyBytes::new(py, &storage[i * n..i * n + m.len]);
+            out.append((data, addr_to_py(py, &m.peer)?))?;
+        }
+        Ok(out)
+    }
+
+    /// Join a multicast group (``"239.1.2.3"`` or ``"ff02::1"``) on an interface: for IPv4 the
+    /// interface's address (``"127.0.0.1"``), for IPv6 its index; ``None`` lets the OS choose.
+    ///
+    /// Example::
+    ///
+    ///     >>> sock.join_multicast("239.1.2.3")
+    #[pyo3(signature = (group, interface = None))]
+    fn join_multicast(
+        &self,
+        py: Python<'_>,
+        group: &str,
+        interface: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let g = self::group(py, group)?;
+        let i = self::interface(py, interface)?;
+        self.d.join_multicast(g, i).map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Leave a multicast group.
+    ///
+    /// Example::
+    ///
+    ///     >>> sock.leave_multicast("239.1.2.3")
+    #[pyo3(signature = (group, interface = None))]
+    fn leave_multicast(
+        &self,
+        py: Python<'_>,
+        group: &str,
+        interface: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let g = self::group(py, group)?;
+        let i = self::interface(py, interface)?;
+        self.d.leave_multicast(g, i).map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Set the interface multicast datagrams leave from (IPv4 address or IPv6 index).
+    ///
+    /// Example::
+    ///
+    ///     >>> sock.set_multicast_interface("127.0.0.1")
+    fn set_multicast_interface(
+        &self,
+        py: Python<'_>,
+        interface: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let i = self::interface(py, Some(interface))?;
+        self.d
+            .set_multicast_interface(i)
+            .map_err(|e| to_pyerr(py, e))
+    }
+
+    /// The bound local address: ``(host, port)`` or ``"unix:/path"``.
+    #[getter]
+    fn address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let a = self.d.local_addr().map_err(|e| to_pyerr(py, e))?;
+        addr_to_py(py, &a)
+    }
+
+    /// The connected peer's address (``InvalidArgument``/OS error when not connected).
+    #[getter]
+    fn peer_address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let a = self.d.peer_addr().map_err(|e| to_pyerr(py, e))?;
+        addr_to_py(py, &a)
+    }
+
+    /// Size of the next waiting datagram (0 if none).
+    #[getter]
+    fn bytes_available(&self, py: Python<'_>) -> PyResult<usize> {
+        self.d.bytes_available().map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Set the default timeout: seconds, ``None`` = forever, ``0`` = poll.
+    ///
+    /// Example::
+    ///
+    ///     >>> sock.settimeout(0.5)
+    fn settimeout(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.d.set_timeout(timeout_value(value)?);
+        Ok(())
+    }
+
+    /// The default timeout in seconds (``None`` = forever).
+    fn gettimeout(&self) -> Option<f64> {
+        timeout_to_py(self.d.timeout())
+    }
+
+    /// The default timeout in seconds (settable).
+    #[getter]
+    fn get_timeout(&self) -> Option<f64> {
+        timeout_to_py(self.d.timeout())
+    }
+
+    #[setter]
+    fn set_timeout(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.settimeout(value)
+    }
+
+    /// Every option that applies, read back from the OS.
+    #[getter]
+    fn options<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        options_dict(py, |o| self.d.get_option(o))
+    }
+
+    /// Set an option by name.
+    ///
+    /// Example::
+    ///
+    ///     >>> sock.set_option("broadcast", True)
+    fn set_option(
+        &self,
+        py: Python<'_>,
+        name: &Bound<'_, PyAny>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let opt = sockopt(name)?;
+        let v = opt_value(opt, value)?;
+        self.d.set_option(opt, v).map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Read an option back from the OS.
+    ///
+    /// Example::
+    ///
+    ///     >>> sock.get_option("multicast_ttl")
+    ///     1
+    fn get_option<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'_, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let opt = sockopt(name)?;
+        let v = self.d.get_option(opt).map_err(|e| to_pyerr(py, e))?;
+        opt_to_py(py, opt, v)
+    }
+
+    /// The file descriptor (do not close it), -1 once closed.
+    fn fileno(&self) -> i32 {
+        if self.d.is_closed() {
+            -1
+        } else {
+            self.d.fd()
+        }
+    }
+
+    /// Close (idempotent); a blocked call in another thread raises ``ClosedError``.
+    fn close(&self) {
+        self.d.close()
+    }
+
+    /// True once closed.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.d.is_closed()
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> bool {
+        self.d.close();
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        match self.d.local_addr() {
+            Ok(a) => format!("<libsock.Datagram fd={} address={a}>", self.d.fd()),
+            Err(_) => "<libsock.Datagram closed>".into(),
+        }
+    }
+}
