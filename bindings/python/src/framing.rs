@@ -9,6 +9,10 @@ use pyo3::types::PyBytes;
 use crate::convert::{bytes_param, type_name, InBuf};
 use crate::errors::{invalid, to_pyerr};
 
+// The Python signatures spell the default max_len as a literal (so that it shows in
+// `help()` and the stubs); keep it equal to core's default.
+const _: () = assert!(DEFAULT_MAX_LEN == 16777216);
+
 fn validated(py: Python<'_>, f: Framing) -> PyResult<Framing> {
     f.validate().map_err(|e| to_pyerr(py, e))?;
     Ok(f)
@@ -79,7 +83,7 @@ pub(crate) struct PyLengthPrefixed {
 impl PyLengthPrefixed {
     #[new]
     #[pyo3(signature = (width = 4, byteorder = "big", offset = 0, header_len = None, adjustment = 0,
-                        max_len = DEFAULT_MAX_LEN, length_bits = None, flag = 0, keep_header = false))]
+                        max_len = 16777216, length_bits = None, flag = 0, keep_header = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -212,7 +216,7 @@ pub(crate) struct PyDelimited {
 #[pymethods]
 impl PyDelimited {
     #[new]
-    #[pyo3(signature = (delimiter = None, max_len = DEFAULT_MAX_LEN, keep_delimiter = false))]
+    #[pyo3(signature = (delimiter = None, max_len = 16777216, keep_delimiter = false))]
     fn new(
         py: Python<'_>,
         delimiter: Option<&Bound<'_, PyAny>>,
