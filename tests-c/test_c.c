@@ -1,0 +1,1582 @@
+/*
+ * Tests of libsock's C ABI: every function, every kind of bad input, and scenarios S01-S12 (and
+ * S17) of SCENARIOS.md, over real sockets on loopback against plain C socket peers (threads
+ * using BSD sockets directly) and a Python peer (tests-c/peer.py) built by hand.
+ *
+ * Build: gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude tests-c/test_c.c -lsock -lpthread
+ * Run:   ./test_c            (LS_TEST_PEER=path/to/peer.py, LS_TEST_S04_MB=64 override defaults)
+ * Last line: "c: N passed, M failed".
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "libsock.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* Harness                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+static int g_check_failures;
+
+#define CHECK(cond)                                                                          \
+    do {                                                                                     \
+        if (!(cond)) {                                                                       \
+            fprintf(stderr, "  %s:%d: CHECK failed: %s (last error: %s)\n", __FILE__,        \
+                    __LINE__, #cond, ls_last_error());                                       \
+            g_check_failures++;                                                              \
+        }                                                                                    \
+    } while (0)
+
+#define CHECK_RC(expr, want)                                                                 \
+    do {                                                                                     \
+        int32_t rc_ = (expr);                                                                \
+        if (rc_ != (want)) {                                                                 \
+            fprintf(stderr, "  %s:%d: %s returned %d (%s), wanted %d (%s); last error: %s\n", \
+                    __FILE__, __LINE__, #expr, rc_, ls_error_name(rc_), (int)(want),         \
+                    ls_error_name(want), ls_last_error());                                   \
+            g_check_failures++;                                                              \
+        }                                                                                    \
+    } while (0)
+
+#define OK(expr) CHECK_RC(expr, LS_OK)
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(int ms) {
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+}
+
+/* A deterministic byte stream (xorshift64*), 8 bytes at a time. */
+static uint64_t rng_next(uint64_t *s) {
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+static void rng_fill(uint64_t *s, uint8_t *buf, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        uint64_t v = rng_next(s);
+        size_t k;
+        for (k = 0; k < 8 && i < n; k++, i++) buf[i] = (uint8_t)(v >> (8 * k));
+    }
+}
+
+/* FNV-1a 64 over a stream. */
+static void fnv(uint64_t *h, const uint8_t *p, size_t n) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        *h ^= p[i];
+        *h *= 0x100000001b3ULL;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Plain C socket peers (BSD sockets, one connection each, on a thread)                        */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef void (*peer_fn)(int fd, void *arg);
+
+struct peer {
+    int lfd;
+    int port;
+    char addr[64];
+    pthread_t th;
+    peer_fn fn;
+    void *arg;
+};
+
+static void *peer_main(void *p_) {
+    struct peer *p = (struct peer *)p_;
+    int fd = accept(p->lfd, NULL, NULL);
+    if (fd >= 0) {
+        p->fn(fd, p->arg);
+        close(fd);
+    }
+    return NULL;
+}
+
+static int peer_start(struct peer *p, peer_fn fn, void *arg) {
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    int one = 1;
+    memset(p, 0, sizeof *p);
+    p->fn = fn;
+    p->arg = arg;
+    p->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    if (p->lfd < 0) return -1;
+    setsockopt(p->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(p->lfd, (struct sockaddr *)&sa, sizeof sa) != 0) return -1;
+    if (listen(p->lfd, 8) != 0) return -1;
+    getsockname(p->lfd, (struct sockaddr *)&sa, &len);
+    p->port = ntohs(sa.sin_port);
+    snprintf(p->addr, sizeof p->addr, "127.0.0.1:%d", p->port);
+    return pthread_create(&p->th, NULL, peer_main, p);
+}
+
+static void peer_join(struct peer *p) {
+    pthread_join(p->th, NULL);
+    close(p->lfd);
+}
+
+static int write_all(int fd, const void *buf, size_t n) {
+    const uint8_t *b = (const uint8_t *)buf;
+    while (n > 0) {
+        ssize_t k = send(fd, b, n, MSG_NOSIGNAL);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int read_exact(int fd, void *buf, size_t n) {
+    uint8_t *b = (uint8_t *)buf;
+    while (n > 0) {
+        ssize_t k = recv(fd, b, n, 0);
+        if (k <= 0) {
+            if (k < 0 && errno == EINTR) continue;
+            return -1;
+        }
+        b += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Echo everything until the client closes, then close. */
+static void peer_echo(int fd, void *arg) {
+    uint8_t buf[65536];
+    (void)arg;
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        if (write_all(fd, buf, (size_t)n) != 0) break;
+    }
+}
+
+/* Read until the client closes; nothing is sent. */
+static void peer_silent(int fd, void *arg) {
+    uint8_t buf[4096];
+    (void)arg;
+    while (recv(fd, buf, sizeof buf, 0) > 0) {
+    }
+}
+
+/* Send the bytes of a NUL-terminated string given as arg, then close. */
+struct blob {
+    const uint8_t *data;
+    size_t len;
+};
+
+static void peer_send_blob(int fd, void *arg) {
+    struct blob *b = (struct blob *)arg;
+    uint8_t tmp[256];
+    write_all(fd, b->data, b->len);
+    shutdown(fd, SHUT_WR);
+    while (recv(fd, tmp, sizeof tmp, 0) > 0) {
+    }
+}
+
+/* Connect a libsock connection to a started peer. */
+static int64_t connect_to(const struct peer *p) {
+    int64_t h = 0;
+    OK(ls_tcp_connect(p->addr, 5000, &h));
+    return h;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Library functions                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+static void t_version(void) {
+    char want[64];
+    snprintf(want, sizeof want, "%d.%d.%d", LS_VERSION_MAJOR, LS_VERSION_MINOR,
+             LS_VERSION_PATCH);
+    CHECK(strcmp(ls_version(), want) == 0);
+    CHECK(LS_ABI_VERSION >= 0);
+}
+
+static void t_strerror_and_names(void) {
+    int32_t c, d;
+    CHECK(strcmp(ls_strerror(LS_OK), "success") == 0);
+    CHECK(strcmp(ls_strerror(LS_ERR_TIMEOUT), "operation timed out") == 0);
+    CHECK(strcmp(ls_strerror(LS_ERR_BUFFER_TOO_SMALL), "buffer too small") == 0);
+    CHECK(strcmp(ls_strerror(7), "unknown error code") == 0);
+    CHECK(strcmp(ls_strerror(-1000), "unknown error code") == 0);
+    CHECK(strcmp(ls_strerror(INT32_MIN), "unknown error code") == 0);
+    CHECK(strcmp(ls_error_name(LS_OK), "OK") == 0);
+    CHECK(strcmp(ls_error_name(LS_ERR_TIMEOUT), "TIMEOUT") == 0);
+    CHECK(strcmp(ls_error_name(LS_ERR_BAD_HANDLE), "BAD_HANDLE") == 0);
+    CHECK(strcmp(ls_error_name(LS_ERR_INTERRUPTED), "INTERRUPTED") == 0);
+    CHECK(strcmp(ls_error_name(1), "UNKNOWN") == 0);
+    /* Every code has its own text. */
+    for (c = LS_ERR_INTERRUPTED; c <= LS_ERR_TIMEOUT; c++) {
+        CHECK(strcmp(ls_strerror(c), "unknown error code") != 0);
+        for (d = c + 1; d <= LS_ERR_TIMEOUT; d++) {
+            CHECK(strcmp(ls_strerror(c), ls_strerror(d)) != 0);
+            CHECK(strcmp(ls_error_name(c), ls_error_name(d)) != 0);
+        }
+    }
+}
+
+static void t_last_error(void) {
+    char buf[512], tiny[4];
+    size_t len = 12345, len2 = 0;
+    int64_t h = 0;
+    CHECK_RC(ls_tcp_connect(NULL, 100, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK(h == 0);
+    CHECK(ls_last_error_code() == LS_ERR_INVALID_ARGUMENT);
+    CHECK(ls_last_os_error() == 0);
+    OK(ls_last_error_message(buf, sizeof buf, &len));
+    CHECK(len == strlen(buf));
+    CHECK(strstr(buf, "ls_tcp_connect") != NULL);
+    CHECK(strstr(buf, "address") != NULL);
+    CHECK(strcmp(buf, ls_last_error()) == 0);
+    /* Too small: the needed size (with NUL), and the message is unchanged. */
+    CHECK_RC(ls_last_error_message(tiny, sizeof tiny, &len2), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(len2 == len + 1);
+    CHECK(strcmp(buf, ls_last_error()) == 0);
+    CHECK_RC(ls_last_error_message(NULL, 10, &len2), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_last_error_message(buf, sizeof buf, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_last_error_message(buf, (size_t)-1, &len2), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(buf, ls_last_error()) == 0);
+    /* A success does not clear it. */
+    OK(ls_close(0));
+    CHECK(strcmp(buf, ls_last_error()) == 0);
+}
+
+static void *other_thread_error(void *arg) {
+    char *out = (char *)arg;
+    strcpy(out, ls_last_error()); /* fresh thread: empty */
+    ls_close(777777777);
+    strcat(out, "|");
+    strcat(out, ls_error_name(ls_last_error_code()));
+    return NULL;
+}
+
+static void t_last_error_is_per_thread(void) {
+    pthread_t th;
+    char other[256] = "";
+    int64_t h = 0;
+    CHECK_RC(ls_tcp_connect("no-port", 100, &h), LS_ERR_INVALID_ARGUMENT);
+    pthread_create(&th, NULL, other_thread_error, other);
+    pthread_join(th, NULL);
+    CHECK(strcmp(other, "|BAD_HANDLE") == 0);
+    CHECK(ls_last_error_code() == LS_ERR_INVALID_ARGUMENT);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Bad input                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Every handle-taking function with handle h must return want. */
+static void all_handle_functions(int64_t h, int32_t want, int32_t want_close) {
+    uint8_t b[16] = {0};
+    char s[LS_ADDRESS_MAX];
+    size_t n = 0, pl = 0;
+    int32_t tr = 0, i32 = 0;
+    int64_t i64 = 0, out = 0;
+    uint64_t u64 = 0;
+    CHECK_RC(ls_accept(h, 0, &out), want);
+    CHECK_RC(ls_send(h, b, 1, &n), want);
+    CHECK_RC(ls_send_all(h, b, 1), want);
+    CHECK_RC(ls_recv(h, 0, b, sizeof b, &n), want);
+    CHECK_RC(ls_recv_exact(h, 0, b, 1), want);
+    CHECK_RC(ls_recv_until(h, 0, (const uint8_t *)"\n", 1, b, sizeof b, &n), want);
+    CHECK_RC(ls_send_msg(h, b, 1), want);
+    CHECK_RC(ls_recv_msg(h, 0, b, sizeof b, &n), want);
+    CHECK_RC(ls_send_to(h, b, 1, "127.0.0.1:9"), want);
+    CHECK_RC(ls_recv_from(h, 0, b, sizeof b, &n, s, sizeof s, &pl, &tr), want);
+    CHECK_RC(ls_join_multicast(h, "239.1.2.3", NULL), want);
+    CHECK_RC(ls_leave_multicast(h, "239.1.2.3", NULL), want);
+    CHECK_RC(ls_send_file(h, "/dev/null", 0, -1, &u64), want);
+    CHECK_RC(ls_recv_file(h, "/tmp/libsock-c-never", 1, &u64), want);
+    CHECK_RC(ls_set_framing_raw(h), want);
+    CHECK_RC(ls_set_framing_length(h, 4, 1, 0), want);
+    CHECK_RC(ls_set_framing_length_ex(h, 4, 1, 0, 4, 0, 0, 0), want);
+    CHECK_RC(ls_set_framing_delimited(h, (const uint8_t *)"\n", 1, 0, 0), want);
+    CHECK_RC(ls_set_framing_fixed(h, 4), want);
+    CHECK_RC(ls_set_framing_hp_pack(h, 0, 0), want);
+    CHECK_RC(ls_socket_shutdown(h, LS_SHUT_WRITE), want);
+    CHECK_RC(ls_bytes_available(h, &n), want);
+    CHECK_RC(ls_local_address(h, s, sizeof s, &n), want);
+    CHECK_RC(ls_peer_address(h, s, sizeof s, &n), want);
+    CHECK_RC(ls_local_port(h, &i32), want);
+    CHECK_RC(ls_set_option(h, LS_OPT_NODELAY, 1), want);
+    CHECK_RC(ls_get_option(h, LS_OPT_NODELAY, &i64), want);
+    CHECK_RC(ls_set_timeout(h, 100), want);
+    CHECK_RC(ls_get_timeout(h, &i32), want);
+    CHECK_RC(ls_options_set_local_address(h, "127.0.0.1:0"), want);
+    if (h != 0) { /* options handle 0 means "no options" */
+        CHECK_RC(ls_tcp_connect_ex("127.0.0.1:9", 100, h, &out), want);
+        CHECK_RC(ls_listen_ex("127.0.0.1:0", 0, h, &out), want);
+        CHECK_RC(ls_udp_bind_ex("127.0.0.1:0", h, &out), want);
+        CHECK_RC(ls_udp_connect_ex("127.0.0.1:9", h, &out), want);
+    }
+    CHECK(out == 0);
+    CHECK_RC(ls_close(h), want_close);
+}
+
+static void t_bad_handles(void) {
+    int64_t h = 0;
+    /* Invented, negative, beyond 2^53 ... */
+    all_handle_functions(123456789, LS_ERR_BAD_HANDLE, LS_ERR_BAD_HANDLE);
+    all_handle_functions(-1, LS_ERR_BAD_HANDLE, LS_ERR_BAD_HANDLE);
+    all_handle_functions(INT64_MAX, LS_ERR_BAD_HANDLE, LS_ERR_BAD_HANDLE);
+    all_handle_functions(INT64_MIN, LS_ERR_BAD_HANDLE, LS_ERR_BAD_HANDLE);
+    /* 0 is no handle (ls_close(0) is a no-op). */
+    all_handle_functions(0, LS_ERR_BAD_HANDLE, LS_OK);
+    /* Closed. */
+    OK(ls_udp_bind("127.0.0.1:0", &h));
+    CHECK(h > 0 && h < ((int64_t)1 << 53));
+    OK(ls_close(h));
+    all_handle_functions(h, LS_ERR_BAD_HANDLE, LS_ERR_BAD_HANDLE);
+    CHECK(strstr(ls_last_error(), "bad handle") != NULL);
+}
+
+static void t_foreign_handles(void) {
+    int64_t l = 0, d = 0, o = 0, c = 0, a = 0, out = 0;
+    uint8_t b[16] = {0};
+    char s[LS_ADDRESS_MAX];
+    size_t n = 0, pl = 0;
+    int32_t tr = 0;
+    OK(ls_listen("127.0.0.1:0", 0, &l));
+    OK(ls_udp_bind("127.0.0.1:0", &d));
+    OK(ls_options_new(&o));
+    {
+        int32_t port = 0;
+        char addr[64];
+        OK(ls_local_port(l, &port));
+        snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+        OK(ls_tcp_connect(addr, 5000, &c));
+        OK(ls_accept(l, 5000, &a));
+    }
+    /* A listener where a connection is needed, and so on. */
+    CHECK_RC(ls_recv(l, 0, b, sizeof b, &n), LS_ERR_BAD_HANDLE);
+    CHECK(strstr(ls_last_error(), "listener") != NULL);
+    CHECK_RC(ls_send(l, b, 1, &n), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_send_msg(d, b, 1), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_recv_msg(d, 0, b, sizeof b, &n), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_accept(c, 0, &out), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_accept(d, 0, &out), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_send_to(c, b, 1, "127.0.0.1:9"), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_recv_from(c, 0, b, sizeof b, &n, s, sizeof s, &pl, &tr), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_set_framing_raw(d), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_set_framing_raw(o), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_recv(o, 0, b, sizeof b, &n), LS_ERR_BAD_HANDLE);
+    CHECK(strstr(ls_last_error(), "options") != NULL);
+    CHECK_RC(ls_socket_shutdown(l, LS_SHUT_BOTH), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_peer_address(l, s, sizeof s, &n), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_tcp_connect_ex("127.0.0.1:9", 100, c, &out), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_options_set_local_address(d, "127.0.0.1:0"), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_join_multicast(l, "239.1.2.3", NULL), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_send_file(d, "/dev/null", 0, -1, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK(out == 0);
+    /* Nothing was harmed: the objects still work. */
+    OK(ls_send_all(c, (const uint8_t *)"ok", 2));
+    OK(ls_recv_exact(a, 5000, b, 2));
+    CHECK(memcmp(b, "ok", 2) == 0);
+    OK(ls_close(l));
+    OK(ls_close(d));
+    OK(ls_close(o));
+    OK(ls_close(c));
+    OK(ls_close(a));
+}
+
+static void t_null_pointers(void) {
+    int64_t l = 0, c = 0, a = 0, d = 0, o = 0, out = 7;
+    uint8_t b[16] = {0};
+    char s[LS_ADDRESS_MAX];
+    size_t n = 7, pl = 7;
+    int32_t tr = 7, port = 0;
+    char addr[64];
+    uint64_t u = 7;
+    OK(ls_listen("127.0.0.1:0", 0, &l));
+    OK(ls_local_port(l, &port));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    OK(ls_tcp_connect(addr, 5000, &c));
+    OK(ls_accept(l, 5000, &a));
+    OK(ls_udp_bind("127.0.0.1:0", &d));
+    OK(ls_options_new(&o));
+
+    CHECK_RC(ls_options_new(NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_options_set_local_address(o, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_tcp_connect(NULL, 100, &out), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_tcp_connect(addr, 100, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_tcp_connect_ex(addr, 100, 0, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_listen(NULL, 0, &out), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_listen("127.0.0.1:0", 0, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_listen_ex("127.0.0.1:0", 0, 0, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_accept(l, 0, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_udp_bind(NULL, &out), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_udp_bind("127.0.0.1:0", NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_udp_bind_ex("127.0.0.1:0", 0, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_udp_connect(NULL, &out), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_udp_connect("127.0.0.1:9", NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_udp_connect_ex("127.0.0.1:9", 0, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK(out == 7);
+    CHECK_RC(ls_send(c, NULL, 1, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send(c, NULL, 0, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send(c, b, 1, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_all(c, NULL, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv(a, 0, NULL, 16, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv(a, 0, b, sizeof b, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_exact(a, 0, NULL, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_until(a, 0, NULL, 1, b, sizeof b, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_until(a, 0, (const uint8_t *)"\n", 1, NULL, 16, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_until(a, 0, (const uint8_t *)"\n", 1, b, sizeof b, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_msg(c, NULL, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_msg(a, 0, NULL, 16, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_msg(a, 0, b, sizeof b, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_to(d, NULL, 1, addr), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_to(d, b, 1, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_from(d, 0, NULL, 16, &n, s, sizeof s, &pl, &tr), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_from(d, 0, b, sizeof b, NULL, s, sizeof s, &pl, &tr), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_from(d, 0, b, sizeof b, &n, NULL, sizeof s, &pl, &tr), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_from(d, 0, b, sizeof b, &n, s, sizeof s, NULL, &tr), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_from(d, 0, b, sizeof b, &n, s, sizeof s, &pl, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_join_multicast(d, NULL, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_leave_multicast(d, NULL, ""), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_file(c, NULL, 0, -1, &u), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_file(c, "/dev/null", 0, -1, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_file(a, NULL, 1, &u), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_file(a, "/tmp/libsock-c-never", 1, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_delimited(c, NULL, 1, 0, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_bytes_available(c, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_local_address(c, NULL, 16, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_local_address(c, s, sizeof s, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_peer_address(c, NULL, 16, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_peer_address(c, s, sizeof s, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_local_port(c, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_get_option(c, LS_OPT_NODELAY, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_get_timeout(c, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK(n == 7 && pl == 7 && tr == 7 && u == 7);
+    CHECK(strstr(ls_last_error(), "NULL") != NULL);
+    /* The message waiting was not consumed by the failed calls. */
+    OK(ls_send_all(c, (const uint8_t *)"x", 1));
+    OK(ls_recv_exact(a, 5000, b, 1));
+    CHECK(b[0] == 'x');
+    OK(ls_close(c));
+    OK(ls_close(a));
+    OK(ls_close(l));
+    OK(ls_close(d));
+    OK(ls_close(o));
+}
+
+static void t_invalid_sizes_and_values(void) {
+    int64_t l = 0, c = 0, a = 0, d = 0, out = 0;
+    uint8_t b[16] = {0};
+    char s[LS_ADDRESS_MAX];
+    size_t n = 7, pl = 0, huge = (size_t)-1, neg = (size_t)(ptrdiff_t)-5;
+    int32_t tr = 0, port = 0, t = 0;
+    int64_t v = 0;
+    char addr[64];
+    OK(ls_listen("127.0.0.1:0", 0, &l));
+    OK(ls_local_port(l, &port));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    OK(ls_tcp_connect(addr, 5000, &c));
+    OK(ls_accept(l, 5000, &a));
+    OK(ls_udp_bind("127.0.0.1:0", &d));
+
+    /* Sizes that are negative numbers cast to size_t. */
+    CHECK_RC(ls_send(c, b, huge, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_all(c, b, neg), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv(a, 0, b, huge, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_exact(a, 0, b, neg), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_until(a, 0, (const uint8_t *)"\n", huge, b, sizeof b, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_until(a, 0, (const uint8_t *)"\n", 1, b, neg, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_msg(c, b, huge), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_msg(a, 0, b, huge, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_to(d, b, huge, addr), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_from(d, 0, b, huge, &n, s, sizeof s, &pl, &tr), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_from(d, 0, b, sizeof b, &n, s, huge, &pl, &tr), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_local_address(c, s, huge, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_length(c, 4, 1, huge), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_fixed(c, huge), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_length_ex(c, 4, 1, huge, 4, 0, 0, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_delimited(c, (const uint8_t *)"\n", huge, 0, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_last_error_message(s, huge, &n), LS_ERR_INVALID_ARGUMENT);
+    /* Empty buffers where one is required. */
+    CHECK_RC(ls_recv(a, 0, b, 0, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_until(a, 0, (const uint8_t *)"\n", 0, b, sizeof b, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_until(a, 0, (const uint8_t *)"\n", 1, b, 0, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_from(d, 0, b, 0, &n, s, sizeof s, &pl, &tr), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_from(d, 0, b, sizeof b, &n, s, 16, &pl, &tr), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_delimited(c, (const uint8_t *)"\n", 0, 0, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_fixed(c, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK(n == 7);
+    /* Out-of-range values. */
+    CHECK_RC(ls_recv(a, -3, b, sizeof b, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv(a, INT32_MIN, b, sizeof b, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_accept(l, -5, &out), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_tcp_connect(addr, -7, &out), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_timeout(c, -2), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_timeout(c, -100), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_listen("127.0.0.1:0", -1, &out), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_length(c, 3, 1, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_length(c, 0, 1, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_length(c, 4, 2, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_length_ex(c, 4, 1, 2, 4, 0, 0, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_length_ex(c, 4, 1, 0, 100, 0, 0, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_length_ex(c, 4, 1, 0, 4, 0, 0, 5), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_delimited(c, (const uint8_t *)"\n", 1, 0, -1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_hp_pack(c, 1024, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_framing_hp_pack(c, -1, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_socket_shutdown(c, 3), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_socket_shutdown(c, -1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_option(c, 0, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_option(c, 9999, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_option(c, LS_OPT_NODELAY, 2), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_get_option(c, -4, &v), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_file(c, "/dev/null", 0, -2, (uint64_t *)&v), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_join_multicast(d, "not-a-group", NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_join_multicast(d, "239.1.2.3", "eth-zero?"), LS_ERR_INVALID_ARGUMENT);
+    CHECK(out == 0 && v == 0);
+    /* Timeouts were left as they were. */
+    OK(ls_get_timeout(c, &t));
+    CHECK(t == -1);
+    OK(ls_close(c));
+    OK(ls_close(a));
+    OK(ls_close(l));
+    OK(ls_close(d));
+}
+
+static void t_bad_strings(void) {
+    int64_t out = 0, d = 0, o = 0;
+    const char bad_utf8[] = {'1', '2', '7', '.', '0', '.', '0', '.', '1', ':', '8', (char)0xff, 0};
+    const char *malformed[] = {"",           "localhost", "host:",      "host:http", "host:65536",
+                               "::1:80",     "[::1:80",   "[nope]:80",  ":80",       "a b:80",
+                               "unix:",      "1.2.3.4:-1", "[::1]80"};
+    size_t i;
+    uint8_t b[4] = {0};
+    CHECK_RC(ls_tcp_connect(bad_utf8, 100, &out), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "UTF-8") != NULL);
+    CHECK_RC(ls_listen(bad_utf8, 0, &out), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_udp_bind(bad_utf8, &out), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_udp_connect(bad_utf8, &out), LS_ERR_INVALID_ARGUMENT);
+    for (i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
+        CHECK_RC(ls_tcp_connect(malformed[i], 100, &out), LS_ERR_INVALID_ARGUMENT);
+        CHECK_RC(ls_listen(malformed[i], 0, &out), LS_ERR_INVALID_ARGUMENT);
+        CHECK_RC(ls_udp_bind(malformed[i], &out), LS_ERR_INVALID_ARGUMENT);
+    }
+    CHECK(out == 0);
+    /* The message names the bad part. */
+    CHECK_RC(ls_tcp_connect("host:65536", 100, &out), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "65536") != NULL);
+    OK(ls_udp_bind("127.0.0.1:0", &d));
+    CHECK_RC(ls_send_to(d, b, 1, bad_utf8), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_to(d, b, 1, "nowhere"), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_join_multicast(d, bad_utf8, NULL), LS_ERR_INVALID_ARGUMENT);
+    OK(ls_options_new(&o));
+    CHECK_RC(ls_options_set_local_address(o, bad_utf8), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_options_set_local_address(o, "localhost:0"), LS_ERR_INVALID_ARGUMENT);
+    OK(ls_close(o));
+    OK(ls_close(d));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Functions, one by one                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+struct pair {
+    int64_t l, c, a; /* listener, client, accepted */
+};
+
+static void pair_open(struct pair *p) {
+    int32_t port = 0;
+    char addr[64];
+    memset(p, 0, sizeof *p);
+    OK(ls_listen("127.0.0.1:0", 0, &p->l));
+    OK(ls_local_port(p->l, &port));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    OK(ls_tcp_connect(addr, 5000, &p->c));
+    OK(ls_accept(p->l, 5000, &p->a));
+}
+
+static void pair_close(struct pair *p) {
+    OK(ls_close(p->c));
+    OK(ls_close(p->a));
+    OK(ls_close(p->l));
+}
+
+static void t_send_recv_variants(void) {
+    struct pair p;
+    uint8_t b[64];
+    size_t n = 0;
+    pair_open(&p);
+    OK(ls_send(p.c, (const uint8_t *)"hello", 5, &n));
+    CHECK(n == 5);
+    OK(ls_send(p.c, (const uint8_t *)"", 0, &n)); /* an empty send is fine */
+    CHECK(n == 0);
+    OK(ls_recv_exact(p.a, 5000, b, 5));
+    CHECK(memcmp(b, "hello", 5) == 0);
+    OK(ls_recv_exact(p.a, 0, b, 0)); /* nothing asked, nothing waited for */
+    /* recv_until keeps what follows the delimiter. */
+    OK(ls_send_all(p.c, (const uint8_t *)"one\r\ntwo\r\nrest", 14));
+    OK(ls_recv_until(p.a, 5000, (const uint8_t *)"\r\n", 2, b, sizeof b, &n));
+    CHECK(n == 5 && memcmp(b, "one\r\n", 5) == 0);
+    OK(ls_recv_until(p.a, 5000, (const uint8_t *)"\r\n", 2, b, sizeof b, &n));
+    CHECK(n == 5 && memcmp(b, "two\r\n", 5) == 0);
+    /* No delimiter within cap: FRAME_TOO_LARGE, and the bytes stay. */
+    CHECK_RC(ls_recv_until(p.a, 200, (const uint8_t *)"\n", 1, b, 3, &n), LS_ERR_FRAME_TOO_LARGE);
+    OK(ls_bytes_available(p.a, &n));
+    CHECK(n == 4);
+    OK(ls_recv(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 4 && memcmp(b, "rest", 4) == 0);
+    /* Poll with nothing there. */
+    CHECK_RC(ls_recv(p.a, LS_TIMEOUT_POLL, b, sizeof b, &n), LS_ERR_TIMEOUT);
+    /* recv_exact timing out keeps the partial bytes. */
+    OK(ls_send_all(p.c, (const uint8_t *)"abc", 3));
+    CHECK_RC(ls_recv_exact(p.a, 200, b, 6), LS_ERR_TIMEOUT);
+    OK(ls_send_all(p.c, (const uint8_t *)"def", 3));
+    OK(ls_recv_exact(p.a, 5000, b, 6));
+    CHECK(memcmp(b, "abcdef", 6) == 0);
+    /* Orderly close: recv gives 0; recv_exact gives CLOSED. */
+    OK(ls_send_all(p.c, (const uint8_t *)"z", 1));
+    OK(ls_socket_shutdown(p.c, LS_SHUT_WRITE));
+    CHECK_RC(ls_recv_exact(p.a, 5000, b, 2), LS_ERR_CLOSED);
+    OK(ls_recv(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 1 && b[0] == 'z');
+    OK(ls_recv(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 0);
+    pair_close(&p);
+}
+
+static void t_timeouts(void) {
+    struct pair p;
+    uint8_t b[8];
+    size_t n = 0;
+    int32_t t = 0;
+    double t0;
+    pair_open(&p);
+    OK(ls_get_timeout(p.a, &t));
+    CHECK(t == -1);
+    OK(ls_set_timeout(p.a, 150));
+    OK(ls_get_timeout(p.a, &t));
+    CHECK(t == 150);
+    t0 = now_ms();
+    CHECK_RC(ls_recv(p.a, LS_TIMEOUT_DEFAULT, b, sizeof b, &n), LS_ERR_TIMEOUT);
+    CHECK(now_ms() - t0 >= 140);
+    CHECK(strstr(ls_last_error(), "timed out") != NULL);
+    CHECK(ls_last_os_error() == ETIMEDOUT);
+    OK(ls_set_timeout(p.a, LS_TIMEOUT_POLL));
+    OK(ls_get_timeout(p.a, &t));
+    CHECK(t == 0);
+    CHECK_RC(ls_recv_msg(p.a, LS_TIMEOUT_DEFAULT, b, sizeof b, &n), LS_ERR_TIMEOUT);
+    OK(ls_set_timeout(p.a, LS_TIMEOUT_FOREVER));
+    /* Listener default accept timeout. */
+    OK(ls_get_timeout(p.l, &t));
+    CHECK(t == -1);
+    OK(ls_set_timeout(p.l, 100));
+    OK(ls_get_timeout(p.l, &t));
+    CHECK(t == 100);
+    {
+        int64_t x = 0;
+        t0 = now_ms();
+        CHECK_RC(ls_accept(p.l, LS_TIMEOUT_DEFAULT, &x), LS_ERR_TIMEOUT);
+        CHECK(now_ms() - t0 >= 90 && x == 0);
+    }
+    pair_close(&p);
+}
+
+static void t_addresses(void) {
+    struct pair p;
+    char s[LS_ADDRESS_MAX], tiny[4];
+    size_t n = 0, m = 0;
+    int32_t port = 0, cport = 0;
+    char want[64];
+    pair_open(&p);
+    OK(ls_local_port(p.l, &port));
+    OK(ls_local_address(p.l, s, sizeof s, &n));
+    snprintf(want, sizeof want, "127.0.0.1:%d", port);
+    CHECK(strcmp(s, want) == 0 && n == strlen(want));
+    OK(ls_peer_address(p.c, s, sizeof s, &n));
+    CHECK(strcmp(s, want) == 0);
+    OK(ls_local_port(p.c, &cport));
+    OK(ls_peer_address(p.a, s, sizeof s, &n));
+    snprintf(want, sizeof want, "127.0.0.1:%d", cport);
+    CHECK(strcmp(s, want) == 0);
+    OK(ls_local_address(p.a, s, sizeof s, &n));
+    /* Too small: needed size with the NUL, buffer untouched. */
+    memcpy(tiny, "abc", 4);
+    CHECK_RC(ls_local_address(p.a, tiny, sizeof tiny, &m), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(m == n + 1 && strcmp(tiny, "abc") == 0);
+    OK(ls_local_address(p.a, s, n + 1, &m));
+    CHECK(m == n);
+    CHECK_RC(ls_peer_address(p.a, s, 0, &m), LS_ERR_BUFFER_TOO_SMALL);
+    pair_close(&p);
+}
+
+static void t_ipv6_and_unix(void) {
+    int64_t l = 0, c = 0, a = 0;
+    char s[LS_ADDRESS_MAX], path[128], addr[160];
+    size_t n = 0;
+    int32_t port = 0;
+    uint8_t b[8];
+    if (ls_listen("[::1]:0", 0, &l) == LS_OK) {
+        OK(ls_local_port(l, &port));
+        snprintf(addr, sizeof addr, "[::1]:%d", port);
+        OK(ls_tcp_connect(addr, 5000, &c));
+        OK(ls_accept(l, 5000, &a));
+        OK(ls_local_address(l, s, sizeof s, &n));
+        CHECK(strcmp(s, addr) == 0);
+        OK(ls_send_all(c, (const uint8_t *)"v6", 2));
+        OK(ls_recv_exact(a, 5000, b, 2));
+        CHECK(memcmp(b, "v6", 2) == 0);
+        OK(ls_close(c));
+        OK(ls_close(a));
+        OK(ls_close(l));
+    } else {
+        fprintf(stderr, "  (no IPv6 loopback here: IPv6 part skipped)\n");
+    }
+    snprintf(path, sizeof path, "/tmp/libsock-c-test-%d.sock", (int)getpid());
+    snprintf(addr, sizeof addr, "unix:%s", path);
+    unlink(path);
+    OK(ls_listen(addr, 0, &l));
+    OK(ls_tcp_connect(addr, 5000, &c));
+    OK(ls_accept(l, 5000, &a));
+    OK(ls_local_address(l, s, sizeof s, &n));
+    CHECK(strcmp(s, addr) == 0);
+    OK(ls_local_port(l, &port));
+    CHECK(port == 0);
+    OK(ls_set_framing_length(c, 2, 1, 0));
+    OK(ls_set_framing_length(a, 2, 1, 0));
+    OK(ls_send_msg(c, (const uint8_t *)"unix!", 5));
+    OK(ls_recv_msg(a, 5000, b, sizeof b, &n));
+    CHECK(n == 5 && memcmp(b, "unix!", 5) == 0);
+    /* A second listener on the same live path is refused. */
+    {
+        int64_t l2 = 0;
+        CHECK_RC(ls_listen(addr, 0, &l2), LS_ERR_ADDR_IN_USE);
+    }
+    OK(ls_close(c));
+    OK(ls_close(a));
+    OK(ls_close(l));
+    CHECK(access(path, F_OK) != 0); /* the listener removed its socket file */
+}
+
+static void t_framings(void) {
+    struct pair p;
+    uint8_t b[64], msg[16];
+    size_t n = 0;
+    pair_open(&p);
+    /* Framing set on the listener is given to accepted connections. */
+    OK(ls_set_framing_length(p.l, 2, 0, 100));
+    {
+        int32_t port = 0;
+        char addr[64];
+        int64_t c2 = 0, a2 = 0;
+        OK(ls_local_port(p.l, &port));
+        snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+        OK(ls_tcp_connect(addr, 5000, &c2));
+        OK(ls_accept(p.l, 5000, &a2));
+        OK(ls_send_all(c2, (const uint8_t *)"\x03\x00" "abc", 5)); /* little endian 3 */
+        OK(ls_recv_msg(a2, 5000, b, sizeof b, &n));
+        CHECK(n == 3 && memcmp(b, "abc", 3) == 0);
+        OK(ls_close(c2));
+        OK(ls_close(a2));
+    }
+    /* Length, big endian, wire format checked by hand. */
+    OK(ls_set_framing_length(p.c, 4, 1, 0));
+    OK(ls_send_msg(p.c, (const uint8_t *)"hi", 2));
+    OK(ls_send_msg(p.c, (const uint8_t *)"", 0));
+    OK(ls_recv_exact(p.a, 5000, b, 10));
+    CHECK(memcmp(b, "\0\0\0\2hi\0\0\0\0", 10) == 0);
+    /* Too large to send. */
+    OK(ls_set_framing_length(p.c, 1, 1, 0));
+    memset(msg, 'q', sizeof msg);
+    {
+        static uint8_t big[300];
+        CHECK_RC(ls_send_msg(p.c, big, sizeof big), LS_ERR_FRAME_TOO_LARGE);
+    }
+    /* length_ex: 6-byte header, 2-byte field at offset 2 counting the header, header kept. */
+    OK(ls_set_framing_length_ex(p.c, 2, 1, 2, 6, -6, 0, 1));
+    OK(ls_set_framing_length_ex(p.a, 2, 1, 2, 6, -6, 0, 1));
+    OK(ls_send_msg(p.c, (const uint8_t *)"AB\0\0CDxyz", 9));
+    OK(ls_recv_msg(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 9 && memcmp(b, "AB\0\x09" "CDxyz", 9) == 0);
+    /* Delimited, keep the delimiter. */
+    OK(ls_set_framing_delimited(p.c, (const uint8_t *)"|", 1, 0, 1));
+    OK(ls_set_framing_delimited(p.a, (const uint8_t *)"|", 1, 0, 1));
+    OK(ls_send_msg(p.c, (const uint8_t *)"pipe", 4));
+    OK(ls_recv_msg(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 5 && memcmp(b, "pipe|", 5) == 0);
+    /* Fixed. */
+    OK(ls_set_framing_fixed(p.c, 3));
+    OK(ls_set_framing_fixed(p.a, 3));
+    OK(ls_send_all(p.c, (const uint8_t *)"abcdef", 6));
+    OK(ls_recv_msg(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 3 && memcmp(b, "abc", 3) == 0);
+    OK(ls_recv_msg(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 3 && memcmp(b, "def", 3) == 0);
+    CHECK_RC(ls_send_msg(p.c, (const uint8_t *)"ab", 2), LS_ERR_INVALID_ARGUMENT);
+    /* HP-Socket PACK: 4 bytes little endian, flag in the top 10 bits. */
+    OK(ls_set_framing_hp_pack(p.c, 0x155, 0));
+    OK(ls_set_framing_hp_pack(p.a, 0x155, 0));
+    OK(ls_send_msg(p.c, (const uint8_t *)"pack", 4));
+    OK(ls_set_framing_raw(p.a));
+    OK(ls_recv_exact(p.a, 5000, b, 8));
+    {
+        uint32_t hdr = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+                       (uint32_t)b[3] << 24;
+        CHECK((hdr & 0x3FFFFF) == 4 && (hdr >> 22) == 0x155);
+        CHECK(memcmp(b + 4, "pack", 4) == 0);
+    }
+    OK(ls_set_framing_hp_pack(p.a, 0x155, 0));
+    OK(ls_send_msg(p.c, (const uint8_t *)"again", 5));
+    OK(ls_recv_msg(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 5 && memcmp(b, "again", 5) == 0);
+    /* Raw framing: a message is what one read returns. */
+    OK(ls_set_framing_raw(p.a));
+    OK(ls_set_framing_raw(p.c));
+    OK(ls_send_msg(p.c, (const uint8_t *)"raw", 3));
+    OK(ls_recv_exact(p.a, 5000, b, 3));
+    CHECK(memcmp(b, "raw", 3) == 0);
+    (void)msg;
+    pair_close(&p);
+}
+
+static void t_bytes_available(void) {
+    struct pair p;
+    size_t n = 99;
+    uint8_t b[8];
+    pair_open(&p);
+    OK(ls_bytes_available(p.a, &n));
+    CHECK(n == 0);
+    OK(ls_send_all(p.c, (const uint8_t *)"12345", 5));
+    sleep_ms(50);
+    OK(ls_bytes_available(p.a, &n));
+    CHECK(n == 5);
+    OK(ls_recv_exact(p.a, 5000, b, 2));
+    OK(ls_bytes_available(p.a, &n));
+    CHECK(n == 3);
+    pair_close(&p);
+}
+
+static void t_files(void) {
+    struct pair p;
+    char src[128], dst[128];
+    FILE *f;
+    uint64_t sent = 0, got = 0;
+    uint8_t data[10000], back[10000];
+    uint64_t seed = 42;
+    size_t k;
+    pair_open(&p);
+    snprintf(src, sizeof src, "/tmp/libsock-c-src-%d", (int)getpid());
+    snprintf(dst, sizeof dst, "/tmp/libsock-c-dst-%d", (int)getpid());
+    rng_fill(&seed, data, sizeof data);
+    f = fopen(src, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    fwrite(data, 1, sizeof data, f);
+    fclose(f);
+    OK(ls_send_file(p.c, src, 100, 5000, &sent));
+    CHECK(sent == 5000);
+    OK(ls_send_file(p.c, src, 9000, -1, &sent));
+    CHECK(sent == 1000);
+    OK(ls_recv_file(p.a, dst, 6000, &got));
+    CHECK(got == 6000);
+    f = fopen(dst, "rb");
+    CHECK(f != NULL);
+    if (f) {
+        k = fread(back, 1, sizeof back, f);
+        fclose(f);
+        CHECK(k == 6000);
+        CHECK(memcmp(back, data + 100, 5000) == 0);
+        CHECK(memcmp(back + 5000, data + 9000, 1000) == 0);
+    }
+    CHECK_RC(ls_send_file(p.c, src, 20000, -1, &sent), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_file(p.c, "/nonexistent/libsock", 0, -1, &sent), LS_ERR_IO);
+    CHECK(ls_last_os_error() == ENOENT);
+    CHECK(strstr(ls_last_error(), "/nonexistent/libsock") != NULL);
+    unlink(src);
+    unlink(dst);
+    pair_close(&p);
+}
+
+static void t_options_objects(void) {
+    int64_t o = 0, l = 0, c = 0, a = 0, d = 0, v = 0;
+    int32_t port = 0;
+    char addr[64], s[LS_ADDRESS_MAX];
+    size_t n = 0;
+    OK(ls_options_new(&o));
+    CHECK(o > 0);
+    OK(ls_set_option(o, LS_OPT_REUSE_ADDRESS, 1));
+    OK(ls_set_option(o, LS_OPT_RECV_BUFFER, 100000));
+    OK(ls_get_option(o, LS_OPT_RECV_BUFFER, &v));
+    CHECK(v == 100000);
+    CHECK_RC(ls_get_option(o, LS_OPT_TTL, &v), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_option(o, LS_OPT_NODELAY, 5), LS_ERR_INVALID_ARGUMENT);
+    OK(ls_listen_ex("127.0.0.1:0", 16, o, &l));
+    OK(ls_get_option(l, LS_OPT_RECV_BUFFER, &v));
+    CHECK(v >= 100000);
+    OK(ls_local_port(l, &port));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    OK(ls_options_set_local_address(o, "127.0.0.1:0"));
+    OK(ls_set_option(o, LS_OPT_NODELAY, 1));
+    OK(ls_tcp_connect_ex(addr, 5000, o, &c));
+    OK(ls_accept(l, 5000, &a));
+    OK(ls_get_option(c, LS_OPT_NODELAY, &v));
+    CHECK(v == 1);
+    OK(ls_local_address(c, s, sizeof s, &n));
+    CHECK(strncmp(s, "127.0.0.1:", 10) == 0);
+    OK(ls_close(c));
+    OK(ls_close(a));
+    /* UDP with options. */
+    {
+        int64_t o2 = 0, d2 = 0, e = 0;
+        int32_t dport = 0;
+        OK(ls_options_new(&o2));
+        OK(ls_set_option(o2, LS_OPT_BROADCAST, 1));
+        OK(ls_udp_bind_ex("127.0.0.1:0", o2, &d));
+        OK(ls_get_option(d, LS_OPT_BROADCAST, &v));
+        CHECK(v == 1);
+        OK(ls_local_port(d, &dport));
+        snprintf(addr, sizeof addr, "127.0.0.1:%d", dport);
+        OK(ls_udp_connect_ex(addr, o2, &d2));
+        OK(ls_udp_connect(addr, &e));
+        OK(ls_close(e));
+        OK(ls_close(d2));
+        OK(ls_close(o2));
+    }
+    OK(ls_close(d));
+    OK(ls_close(l));
+    OK(ls_close(o));
+    /* ls_*_ex with options handle 0 = defaults. */
+    OK(ls_listen_ex("127.0.0.1:0", 0, 0, &l));
+    OK(ls_close(l));
+}
+
+static void t_udp_connected(void) {
+    int64_t a = 0, b = 0;
+    int32_t port = 0;
+    char addr[64], s[LS_ADDRESS_MAX];
+    uint8_t buf[32];
+    size_t n = 0, pl = 0;
+    int32_t tr = 0;
+    OK(ls_udp_bind("127.0.0.1:0", &a));
+    OK(ls_local_port(a, &port));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    OK(ls_udp_connect(addr, &b));
+    OK(ls_peer_address(b, s, sizeof s, &n));
+    CHECK(strcmp(s, addr) == 0);
+    CHECK_RC(ls_peer_address(a, s, sizeof s, &n), LS_ERR_IO); /* not connected: ENOTCONN */
+    OK(ls_send(b, (const uint8_t *)"dgram", 5, &n));
+    CHECK(n == 5);
+    OK(ls_bytes_available(a, &n));
+    OK(ls_recv_from(a, 5000, buf, sizeof buf, &n, s, sizeof s, &pl, &tr));
+    CHECK(n == 5 && memcmp(buf, "dgram", 5) == 0 && tr == 0);
+    OK(ls_send_to(a, (const uint8_t *)"back", 4, s));
+    OK(ls_recv(b, 5000, buf, sizeof buf, &n));
+    CHECK(n == 4 && memcmp(buf, "back", 4) == 0);
+    CHECK_RC(ls_recv(b, 100, buf, sizeof buf, &n), LS_ERR_TIMEOUT);
+    OK(ls_close(a));
+    OK(ls_close(b));
+}
+
+static void t_multicast(void) {
+    int64_t d = 0, o = 0;
+    int32_t rc;
+    OK(ls_options_new(&o));
+    OK(ls_set_option(o, LS_OPT_REUSE_ADDRESS, 1));
+    OK(ls_udp_bind_ex("0.0.0.0:0", o, &d));
+    OK(ls_set_option(d, LS_OPT_MULTICAST_LOOP, 1));
+    OK(ls_set_option(d, LS_OPT_MULTICAST_TTL, 1));
+    rc = ls_join_multicast(d, "239.255.77.77", "127.0.0.1");
+    if (rc == LS_OK) {
+        OK(ls_leave_multicast(d, "239.255.77.77", "127.0.0.1"));
+        OK(ls_join_multicast(d, "239.255.77.78", ""));
+        OK(ls_leave_multicast(d, "239.255.77.78", NULL));
+    } else {
+        /* A sandbox without multicast routes: the error is clear, not a crash. */
+        fprintf(stderr, "  (multicast join: %s)\n", ls_last_error());
+        CHECK(rc == LS_ERR_ADDR_NOT_AVAILABLE || rc == LS_ERR_UNREACHABLE || rc == LS_ERR_IO ||
+              rc == LS_ERR_UNSUPPORTED);
+    }
+    /* An IPv6 group with an IPv4 interface address. */
+    CHECK_RC(ls_join_multicast(d, "ff02::1234", "127.0.0.1"), LS_ERR_INVALID_ARGUMENT);
+    OK(ls_close(d));
+    OK(ls_close(o));
+}
+
+/* Connection + datagram handles used from several threads at once. */
+struct hammer {
+    int64_t h;
+    int rounds;
+    int errors;
+};
+
+static void *hammer_options(void *arg) {
+    struct hammer *hm = (struct hammer *)arg;
+    int i;
+    int64_t v = 0;
+    char s[LS_ADDRESS_MAX];
+    size_t n = 0;
+    for (i = 0; i < hm->rounds; i++) {
+        if (ls_get_option(hm->h, LS_OPT_NODELAY, &v) != LS_OK) hm->errors++;
+        if (ls_local_address(hm->h, s, sizeof s, &n) != LS_OK) hm->errors++;
+        if (ls_close(123456789) != LS_ERR_BAD_HANDLE) hm->errors++;
+    }
+    return NULL;
+}
+
+static void t_threads_share_handles(void) {
+    struct pair p;
+    pthread_t th[4];
+    struct hammer hm[4];
+    int i;
+    pair_open(&p);
+    for (i = 0; i < 4; i++) {
+        hm[i].h = p.c;
+        hm[i].rounds = 2000;
+        hm[i].errors = 0;
+        pthread_create(&th[i], NULL, hammer_options, &hm[i]);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(hm[i].errors == 0);
+    }
+    pair_close(&p);
+}
+
+static void t_handles_never_reused(void) {
+    int64_t a = 0, b = 0;
+    OK(ls_options_new(&a));
+    OK(ls_close(a));
+    OK(ls_options_new(&b));
+    CHECK(b > a);
+    CHECK_RC(ls_close(a), LS_ERR_BAD_HANDLE);
+    OK(ls_close(b));
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Scenarios (SCENARIOS.md)                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static void s01_connect_send_echo_close(void) {
+    struct peer pr;
+    uint8_t out[1024], in[1024];
+    uint64_t seed = 1;
+    int64_t h;
+    CHECK(peer_start(&pr, peer_echo, NULL) == 0);
+    h = connect_to(&pr);
+    rng_fill(&seed, out, sizeof out);
+    OK(ls_send_all(h, out, sizeof out));
+    OK(ls_recv_exact(h, 5000, in, sizeof in));
+    CHECK(memcmp(in, out, sizeof out) == 0);
+    OK(ls_close(h));
+    /* Closing twice is harmless: a clear error, nothing else. */
+    CHECK_RC(ls_close(h), LS_ERR_BAD_HANDLE);
+    peer_join(&pr);
+}
+
+static void s02_connection_refused(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    char addr[64];
+    int64_t h = 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, (struct sockaddr *)&sa, sizeof sa); /* bound, never listening: refuses */
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", ntohs(sa.sin_port));
+    CHECK_RC(ls_tcp_connect(addr, 5000, &h), LS_ERR_CONNECTION_REFUSED);
+    CHECK(h == 0);
+    CHECK(strstr(ls_last_error(), addr) != NULL);
+    CHECK(ls_last_os_error() == ECONNREFUSED);
+    close(fd);
+}
+
+static void peer_wait_ping(int fd, void *arg) {
+    uint8_t b[4];
+    (void)arg;
+    if (read_exact(fd, b, 4) == 0) write_all(fd, "pong", 4);
+    peer_silent(fd, NULL);
+}
+
+static void s03_recv_timeout(void) {
+    struct peer pr;
+    int64_t h;
+    uint8_t b[8];
+    size_t n = 0;
+    double t0, dt;
+    CHECK(peer_start(&pr, peer_wait_ping, NULL) == 0);
+    h = connect_to(&pr);
+    t0 = now_ms();
+    CHECK_RC(ls_recv(h, 200, b, sizeof b, &n), LS_ERR_TIMEOUT);
+    dt = now_ms() - t0;
+    CHECK(dt >= 195 && dt <= 2000);
+    /* Still works afterwards. */
+    OK(ls_send_all(h, (const uint8_t *)"ping", 4));
+    OK(ls_recv_exact(h, 5000, b, 4));
+    CHECK(memcmp(b, "pong", 4) == 0);
+    OK(ls_close(h));
+    peer_join(&pr);
+}
+
+struct bulk {
+    int64_t h;
+    size_t total;
+    uint64_t hash;
+    int32_t rc;
+};
+
+static void *bulk_sender(void *arg) {
+    struct bulk *bk = (struct bulk *)arg;
+    static uint8_t chunk[1 << 16];
+    uint64_t seed = 0x5eed;
+    size_t left = bk->total;
+    bk->hash = 0xcbf29ce484222325ULL;
+    bk->rc = LS_OK;
+    while (left > 0 && bk->rc == LS_OK) {
+        size_t k = left < sizeof chunk ? left : sizeof chunk;
+        rng_fill(&seed, chunk, k);
+        fnv(&bk->hash, chunk, k);
+        bk->rc = ls_send_all(bk->h, chunk, k);
+        left -= k;
+    }
+    return NULL;
+}
+
+static void s04_large_payload_each_way(void) {
+    struct peer pr;
+    struct bulk bk;
+    pthread_t th;
+    static uint8_t buf[1 << 16];
+    size_t mb = 64, got = 0, n = 0;
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    const char *env = getenv("LS_TEST_S04_MB");
+    if (env) mb = (size_t)atoi(env);
+    CHECK(peer_start(&pr, peer_echo, NULL) == 0);
+    bk.h = connect_to(&pr);
+    bk.total = mb << 20;
+    /* One thread sends while this one receives the echo: the same handle from two threads. */
+    pthread_create(&th, NULL, bulk_sender, &bk);
+    while (got < bk.total) {
+        int32_t rc = ls_recv(bk.h, 30000, buf, sizeof buf, &n);
+        CHECK_RC(rc, LS_OK);
+        if (rc != LS_OK || n == 0) break;
+        fnv(&hash, buf, n);
+        got += n;
+    }
+    pthread_join(th, NULL);
+    CHECK_RC(bk.rc, LS_OK);
+    CHECK(got == bk.total);
+    CHECK(hash == bk.hash);
+    OK(ls_close(bk.h));
+    peer_join(&pr);
+}
+
+static void s05_length_prefixed_with_python_peer(void) {
+    int64_t l = 0, c = 0;
+    int32_t port = 0;
+    char cmd[512];
+    const char *peer = getenv("LS_TEST_PEER");
+    FILE *proc;
+    static uint8_t out[65536 + 1], in[65536 + 1];
+    uint64_t seed = 5;
+    int i, status;
+    size_t n = 0;
+    char line[64] = "";
+    if (!peer) peer = "tests-c/peer.py";
+    OK(ls_listen("127.0.0.1:0", 0, &l));
+    OK(ls_set_framing_length(l, 4, 1, 65536));
+    OK(ls_local_port(l, &port));
+    snprintf(cmd, sizeof cmd, "python3 %s lenecho %d", peer, (int)port);
+    proc = popen(cmd, "r");
+    CHECK(proc != NULL);
+    if (!proc) return;
+    OK(ls_accept(l, 20000, &c));
+    for (i = 0; i < 1000; i++) {
+        size_t len = (size_t)(rng_next(&seed) % 65537);
+        rng_fill(&seed, out, len);
+        if (ls_send_msg(c, out, len) != LS_OK) {
+            CHECK(0);
+            break;
+        }
+        if (ls_recv_msg(c, 20000, in, sizeof in, &n) != LS_OK || n != len ||
+            memcmp(in, out, len) != 0) {
+            fprintf(stderr, "  message %d (%zu bytes) did not come back intact: %s\n", i, len,
+                    ls_last_error());
+            CHECK(0);
+            break;
+        }
+    }
+    OK(ls_close(c));
+    if (fgets(line, sizeof line, proc) == NULL) line[0] = 0;
+    status = pclose(proc);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(atoi(line) == 1000);
+    OK(ls_close(l));
+}
+
+static void s06_lines_and_long_line(void) {
+    static uint8_t wire[8192];
+    struct blob bl;
+    struct peer pr;
+    size_t len = 0, n = 0;
+    uint8_t b[128];
+    int64_t h;
+    memcpy(wire, "alpha\r\nbeta\r\n", 13);
+    len = 13;
+    memset(wire + len, 'x', 5000);
+    len += 5000;
+    memcpy(wire + len, "\r\ngamma\r\n", 9);
+    len += 9;
+    bl.data = wire;
+    bl.len = len;
+    CHECK(peer_start(&pr, peer_send_blob, &bl) == 0);
+    h = connect_to(&pr);
+    OK(ls_set_framing_delimited(h, (const uint8_t *)"\r\n", 2, 100, 0));
+    OK(ls_recv_msg(h, 5000, b, sizeof b, &n));
+    CHECK(n == 5 && memcmp(b, "alpha", 5) == 0);
+    OK(ls_recv_msg(h, 5000, b, sizeof b, &n));
+    CHECK(n == 4 && memcmp(b, "beta", 4) == 0);
+    CHECK_RC(ls_recv_msg(h, 5000, b, sizeof b, &n), LS_ERR_FRAME_TOO_LARGE);
+    CHECK(strstr(ls_last_error(), "100") != NULL);
+    OK(ls_recv_msg(h, 5000, b, sizeof b, &n));
+    CHECK(n == 5 && memcmp(b, "gamma", 5) == 0);
+    CHECK_RC(ls_recv_msg(h, 5000, b, sizeof b, &n), LS_ERR_CLOSED);
+    OK(ls_close(h));
+    peer_join(&pr);
+}
+
+static void peer_count_then_reply(int fd, void *arg) {
+    uint8_t b[4096];
+    size_t total = 0;
+    char reply[64];
+    ssize_t k;
+    (void)arg;
+    while ((k = recv(fd, b, sizeof b, 0)) > 0) total += (size_t)k;
+    snprintf(reply, sizeof reply, "got %zu bytes", total);
+    write_all(fd, reply, strlen(reply));
+}
+
+static void s07_half_close(void) {
+    struct peer pr;
+    int64_t h;
+    static uint8_t data[100000];
+    uint8_t b[128];
+    size_t n = 0, got = 0;
+    CHECK(peer_start(&pr, peer_count_then_reply, NULL) == 0);
+    h = connect_to(&pr);
+    OK(ls_send_all(h, data, sizeof data));
+    OK(ls_socket_shutdown(h, LS_SHUT_WRITE));
+    for (;;) {
+        int32_t rc = ls_recv(h, 5000, b + got, sizeof b - 1 - got, &n);
+        CHECK_RC(rc, LS_OK);
+        if (rc != LS_OK || n == 0) break;
+        got += n;
+    }
+    b[got] = 0;
+    CHECK(strcmp((char *)b, "got 100000 bytes") == 0);
+    CHECK_RC(ls_send_all(h, data, 1), LS_ERR_IO); /* EPIPE after our shutdown */
+    OK(ls_close(h));
+    peer_join(&pr);
+}
+
+static void s08_misuse(void) {
+    struct peer pr;
+    int64_t h;
+    uint8_t b[8];
+    size_t n = 0;
+    CHECK(peer_start(&pr, peer_silent, NULL) == 0);
+    h = connect_to(&pr);
+    OK(ls_close(h));
+    /* Use after close. */
+    CHECK_RC(ls_send_all(h, (const uint8_t *)"x", 1), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_recv(h, 0, b, sizeof b, &n), LS_ERR_BAD_HANDLE);
+    CHECK(strstr(ls_last_error(), "bad handle") != NULL);
+    /* An invented handle. */
+    CHECK_RC(ls_send_all(987654321, (const uint8_t *)"x", 1), LS_ERR_BAD_HANDLE);
+    /* Null and empty buffers where one is required. */
+    peer_join(&pr);
+    CHECK(peer_start(&pr, peer_silent, NULL) == 0);
+    h = connect_to(&pr);
+    CHECK_RC(ls_send_all(h, NULL, 5), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv(h, 0, NULL, 8, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv(h, 0, b, 0, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "buf") != NULL);
+    /* Process alive, handle fine. */
+    OK(ls_send_all(h, (const uint8_t *)"still", 5));
+    OK(ls_close(h));
+    peer_join(&pr);
+}
+
+static void s09_buffer_too_small(void) {
+    static uint8_t wire[4 + 1000];
+    struct blob bl;
+    struct peer pr;
+    uint8_t small[10], big[1000];
+    size_t n = 0;
+    int64_t h;
+    int i;
+    wire[0] = 0;
+    wire[1] = 0;
+    wire[2] = 1000 >> 8;
+    wire[3] = 1000 & 0xff;
+    for (i = 0; i < 1000; i++) wire[4 + i] = (uint8_t)(i * 7);
+    bl.data = wire;
+    bl.len = sizeof wire;
+    CHECK(peer_start(&pr, peer_send_blob, &bl) == 0);
+    h = connect_to(&pr);
+    OK(ls_set_framing_length(h, 4, 1, 0));
+    CHECK_RC(ls_recv_msg(h, 5000, small, sizeof small, &n), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == 1000);
+    CHECK(strstr(ls_last_error(), "1000") != NULL);
+    n = 0;
+    CHECK_RC(ls_recv_msg(h, 5000, small, 0, &n), LS_ERR_BUFFER_TOO_SMALL); /* ask the size */
+    CHECK(n == 1000);
+    OK(ls_bytes_available(h, &n));
+    CHECK(n == 1000);
+    OK(ls_recv_msg(h, 5000, big, sizeof big, &n));
+    CHECK(n == 1000 && memcmp(big, wire + 4, 1000) == 0);
+    CHECK_RC(ls_recv_msg(h, 5000, big, sizeof big, &n), LS_ERR_CLOSED);
+    OK(ls_close(h));
+    peer_join(&pr);
+}
+
+static void s10_udp(void) {
+    int64_t a = 0, b = 0;
+    char aaddr[LS_ADDRESS_MAX], baddr[LS_ADDRESS_MAX], peer[LS_ADDRESS_MAX];
+    size_t n = 0, pl = 0;
+    int32_t tr = 9;
+    uint8_t buf[100];
+    static uint8_t large[2000];
+    OK(ls_udp_bind("127.0.0.1:0", &a));
+    OK(ls_udp_bind("127.0.0.1:0", &b));
+    OK(ls_local_address(a, aaddr, sizeof aaddr, &n));
+    OK(ls_local_address(b, baddr, sizeof baddr, &n));
+    OK(ls_send_to(a, (const uint8_t *)"hello", 5, baddr));
+    OK(ls_recv_from(b, 5000, buf, sizeof buf, &n, peer, sizeof peer, &pl, &tr));
+    CHECK(n == 5 && memcmp(buf, "hello", 5) == 0);
+    CHECK(strcmp(peer, aaddr) == 0 && pl == strlen(aaddr));
+    CHECK(tr == 0);
+    memset(large, 'L', sizeof large);
+    OK(ls_send_to(a, large, sizeof large, baddr));
+    OK(ls_bytes_available(b, &n));
+    CHECK(n == sizeof large);
+    OK(ls_recv_from(b, 5000, buf, sizeof buf, &n, peer, sizeof peer, &pl, &tr));
+    CHECK(n == sizeof buf && tr == 1);
+    CHECK(buf[0] == 'L' && buf[99] == 'L');
+    /* An empty datagram. */
+    OK(ls_send_to(a, (const uint8_t *)"", 0, baddr));
+    OK(ls_recv_from(b, 5000, buf, sizeof buf, &n, peer, sizeof peer, &pl, &tr));
+    CHECK(n == 0 && tr == 0);
+    CHECK_RC(ls_recv_from(b, 100, buf, sizeof buf, &n, peer, sizeof peer, &pl, &tr),
+             LS_ERR_TIMEOUT);
+    OK(ls_close(a));
+    OK(ls_close(b));
+}
+
+static void s11_listener_port0_accept_timeout(void) {
+    int64_t l = 0, c = 0;
+    int32_t port = 0;
+    char s[LS_ADDRESS_MAX], want[64];
+    size_t n = 0;
+    double t0, dt;
+    OK(ls_listen("127.0.0.1:0", 0, &l));
+    OK(ls_local_port(l, &port));
+    CHECK(port > 0 && port < 65536);
+    OK(ls_local_address(l, s, sizeof s, &n));
+    snprintf(want, sizeof want, "127.0.0.1:%d", port);
+    CHECK(strcmp(s, want) == 0);
+    t0 = now_ms();
+    CHECK_RC(ls_accept(l, 200, &c), LS_ERR_TIMEOUT);
+    dt = now_ms() - t0;
+    CHECK(dt >= 195 && dt <= 2000);
+    CHECK(c == 0);
+    OK(ls_close(l));
+}
+
+static void s12_options_read_back(void) {
+    struct peer pr;
+    int64_t h, v = 0;
+    CHECK(peer_start(&pr, peer_silent, NULL) == 0);
+    h = connect_to(&pr);
+    OK(ls_set_option(h, LS_OPT_NODELAY, 1));
+    OK(ls_get_option(h, LS_OPT_NODELAY, &v));
+    CHECK(v == 1);
+    OK(ls_set_option(h, LS_OPT_NODELAY, 0));
+    OK(ls_get_option(h, LS_OPT_NODELAY, &v));
+    CHECK(v == 0);
+    OK(ls_set_option(h, LS_OPT_KEEPALIVE, 1));
+    OK(ls_get_option(h, LS_OPT_KEEPALIVE, &v));
+    CHECK(v == 1);
+    OK(ls_set_option(h, LS_OPT_KEEPALIVE_IDLE, 30));
+    OK(ls_get_option(h, LS_OPT_KEEPALIVE_IDLE, &v));
+    CHECK(v == 30);
+    OK(ls_set_option(h, LS_OPT_KEEPALIVE_INTERVAL, 5));
+    OK(ls_get_option(h, LS_OPT_KEEPALIVE_INTERVAL, &v));
+    CHECK(v == 5);
+    OK(ls_set_option(h, LS_OPT_KEEPALIVE_COUNT, 4));
+    OK(ls_get_option(h, LS_OPT_KEEPALIVE_COUNT, &v));
+    CHECK(v == 4);
+    OK(ls_set_option(h, LS_OPT_RECV_BUFFER, 65536));
+    OK(ls_get_option(h, LS_OPT_RECV_BUFFER, &v));
+    CHECK(v >= 65536); /* Linux doubles */
+    OK(ls_set_option(h, LS_OPT_SEND_BUFFER, 65536));
+    OK(ls_get_option(h, LS_OPT_SEND_BUFFER, &v));
+    CHECK(v >= 65536);
+    OK(ls_set_option(h, LS_OPT_LINGER, 3));
+    OK(ls_get_option(h, LS_OPT_LINGER, &v));
+    CHECK(v == 3);
+    OK(ls_set_option(h, LS_OPT_TTL, 33));
+    OK(ls_get_option(h, LS_OPT_TTL, &v));
+    CHECK(v == 33);
+    /* An option that does not apply to this kind of socket. */
+    CHECK_RC(ls_set_option(h, LS_OPT_V6_ONLY, 1), LS_ERR_UNSUPPORTED);
+    OK(ls_close(h));
+    peer_join(&pr);
+}
+
+struct blocked {
+    int64_t h;
+    int32_t rc;
+    double returned_at;
+};
+
+static void *blocked_recv(void *arg) {
+    struct blocked *b = (struct blocked *)arg;
+    uint8_t buf[16];
+    size_t n = 0;
+    b->rc = ls_recv(b->h, LS_TIMEOUT_FOREVER, buf, sizeof buf, &n);
+    b->returned_at = now_ms();
+    return NULL;
+}
+
+static void *blocked_accept(void *arg) {
+    struct blocked *b = (struct blocked *)arg;
+    int64_t c = 0;
+    b->rc = ls_accept(b->h, LS_TIMEOUT_FOREVER, &c);
+    b->returned_at = now_ms();
+    return NULL;
+}
+
+static void s17_close_from_another_thread(void) {
+    struct peer pr;
+    struct blocked b;
+    pthread_t th;
+    double t0;
+    CHECK(peer_start(&pr, peer_silent, NULL) == 0);
+    b.h = connect_to(&pr);
+    b.rc = 1;
+    pthread_create(&th, NULL, blocked_recv, &b);
+    sleep_ms(150);
+    t0 = now_ms();
+    OK(ls_close(b.h));
+    pthread_join(th, NULL);
+    CHECK_RC(b.rc, LS_ERR_CLOSED);
+    CHECK(b.returned_at - t0 < 1000);
+    peer_join(&pr);
+    /* The same for a listener blocked in accept. */
+    OK(ls_listen("127.0.0.1:0", 0, &b.h));
+    b.rc = 1;
+    pthread_create(&th, NULL, blocked_accept, &b);
+    sleep_ms(150);
+    t0 = now_ms();
+    OK(ls_close(b.h));
+    pthread_join(th, NULL);
+    CHECK_RC(b.rc, LS_ERR_CLOSED);
+    CHECK(b.returned_at - t0 < 1000);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+struct test {
+    const char *name;
+    void (*fn)(void);
+};
+
+#define T(f) {#f, f}
+
+static const struct test TESTS[] = {
+    T(t_version),
+    T(t_strerror_and_names),
+    T(t_last_error),
+    T(t_last_error_is_per_thread),
+    T(t_bad_handles),
+    T(t_foreign_handles),
+    T(t_null_pointers),
+    T(t_invalid_sizes_and_values),
+    T(t_bad_strings),
+    T(t_send_recv_variants),
+    T(t_timeouts),
+    T(t_addresses),
+    T(t_ipv6_and_unix),
+    T(t_framings),
+    T(t_bytes_available),
+    T(t_files),
+    T(t_options_objects),
+    T(t_udp_connected),
+    T(t_multicast),
+    T(t_threads_share_handles),
+    T(t_handles_never_reused),
+    T(s01_connect_send_echo_close),
+    T(s02_connection_refused),
+    T(s03_recv_timeout),
+    T(s04_large_payload_each_way),
+    T(s05_length_prefixed_with_python_peer),
+    T(s06_lines_and_long_line),
+    T(s07_half_close),
+    T(s08_misuse),
+    T(s09_buffer_too_small),
+    T(s10_udp),
+    T(s11_listener_port0_accept_timeout),
+    T(s12_options_read_back),
+    T(s17_close_from_another_thread),
+};
+
+int main(int argc, char **argv) {
+    size_t i;
+    int passed = 0, failed = 0;
+    const char *only = argc > 1 ? argv[1] : NULL;
+    for (i = 0; i < sizeof TESTS / sizeof TESTS[0]; i++) {
+        int before = g_check_failures;
+        double t0 = now_ms();
+        if (only && strstr(TESTS[i].name, only) == NULL) continue;
+        TESTS[i].fn();
+        if (g_check_failures == before) {
+            passed++;
+            printf("ok   %s (%.0f ms)\n", TESTS[i].name, now_ms() - t0);
+        } else {
+            failed++;
+            printf("FAIL %s\n", TESTS[i].name);
+        }
+        fflush(stdout);
+    }
+    printf("c: %d passed, %d failed\n", passed, failed);
+    return failed == 0 && passed > 0 ? 0 : 1;
+}
