@@ -1,1 +1,1228 @@
-//! JNI glue for io.libsock (filled in by the C-door issue).
+//! JNI glue for the Java / Android package `io.libsock`.
+//!
+//! Every native method lives on the package-private Java class `io.libsock.Native` and is a
+//! static method taking plain JNI types: `long` handles, `int` milliseconds, `byte[]` with an
+//! offset and a length, direct `ByteBuffer`s, `String`s. The public Java classes
+//! (`TcpConnection`, `Listener`, `Datagram`, `Framing` ...) are thin wrappers over these.
+//!
+//! The glue is translation only:
+//!
+//! - **Handles**: every socket object lives in a process-wide table under a positive `i64` id that
+//!   is never reused. A closed, unknown or wrong-kind handle is an error thrown to Java
+//!   (`io.libsock.BadHandleException`), never a crash or a use-after-free. A call looks its object
+//!   up, clones the `Arc` and releases the table lock before blocking, so `close` from another
+//!   thread removes the entry and closes the socket, which makes the blocked call return
+//!   `Closed` promptly (core's close does the waking).
+//! - **Errors**: a [`libsock::Error`] becomes a Java exception through the static Java method
+//!   `io.libsock.Native.raise(int code, String message, long needed, int osError)`, which picks
+//!   the exception class from the stable code (`SocketTimeoutException` and `ConnectException`
+//!   subclasses for timeouts and refusals, `ClosedException`, `BufferTooSmallException` ...).
+//! - **Panics**: every body runs inside `EnvUnowned::with_env`, which catches unwinding; a panic
+//!   is thrown as an `io.libsock.LibsockException` with code `INTERNAL`. Nothing unwinds into
+//!   the JVM.
+//! - **Timeouts** are `int` milliseconds: `-1` waits forever, `0` polls, `Integer.MIN_VALUE`
+//!   means "the object's default timeout".
+#![allow(non_snake_case)]
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jni::errors::ErrorPolicy;
+use jni::objects::{JByteArray, JByteBuffer, JClass, JIntArray, JLongArray, JString};
+use jni::strings::JNIString;
+use jni::sys::{jboolean, jint, jlong};
+use jni::{jni_sig, jni_str, Env, EnvUnowned, JValue};
+use libsock::{
+    Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Delimited, Endpoint, ErrorKind,
+    Framing, LengthPrefixed, ListenOptions, Listener, MulticastInterface, Shutdown, SockOpt,
+    SocketOptions, Timeout,
+};
+
+/// The Java `int` that means "use the object's default timeout" (`Integer.MIN_VALUE`).
+pub const DEFAULT_TIMEOUT: jint = i32::MIN;
+
+// ------------------------------------------------------------------------------------------------
+// Errors
+
+/// Everything a native body can fail with.
+#[derive(Debug)]
+pub enum JErr {
+    /// A libsock error: thrown through `Native.raise` with its stable code.
+    Core(libsock::Error),
+    /// A JNI failure (often a Java exception that is already pending).
+    Jni(jni::errors::Error),
+    /// A required object argument was `null`: `NullPointerException`.
+    Null(&'static str),
+    /// An offset/length outside the array or buffer: `IndexOutOfBoundsException`.
+    Bounds(String),
+    /// A closed, unknown or wrong-kind handle: `io.libsock.BadHandleException`.
+    BadHandle(i64, &'static str),
+}
+
+impl From<jni::errors::Error> for JErr {
+    fn from(e: jni::errors::Error) -> JErr {
+        JErr::Jni(e)
+    }
+}
+
+impl From<libsock::Error> for JErr {
+    fn from(e: libsock::Error) -> JErr {
+        JErr::Core(e)
+    }
+}
+
+/// Result of a native body.
+pub type JResult<T> = Result<T, JErr>;
+
+fn invalid(msg: impl Into<String>) -> JErr {
+    JErr::Core(libsock::Error::invalid(msg))
+}
+
+/// Throw an exception through `io.libsock.Native.raise`, which maps the code to a class.
+fn raise(env: &mut Env<'_>, code: i32, message: &str, needed: i64, os_error: i32) {
+    let thrown = (|| -> jni::errors::Result<()> {
+        let msg = env.new_string(message)?;
+        env.call_static_method(
+            jni_str!("io/libsock/Native"),
+            jni_str!("raise"),
+            jni_sig!("(ILjava/lang/String;JI)V"),
+            &[
+                JValue::Int(code),
+                JValue::Object(&msg),
+                JValue::Long(needed),
+                JValue::Int(os_error),
+            ],
+        )?;
+        Ok(())
+    })();
+    // `raise` always throws; if it could not run at all, fall back to a plain IOException.
+    if !env.exception_check() {
+        let _ = thrown;
+        let _ = env.throw_new(
+            jni_str!("java/io/IOException"),
+            JNIString::from(message.to_string()),
+        );
+    }
+}
+
+/// The error policy of every native method: libsock errors become `io.libsock` exceptions,
+/// panics become `LibsockException(INTERNAL)`, and a pending Java exception is left alone.
+#[derive(Debug, Default)]
+pub struct ThrowLibsock;
+
+impl<T: Default> ErrorPolicy<T, JErr> for ThrowLibsock {
+    type Captures<'unowned_env_local: 'native_method, 'native_method> = ();
+
+    fn on_error<'unowned_env_local: 'native_method, 'native_method>(
+        env: &mut Env<'unowned_env_local>,
+        _cap: &mut (),
+        err: JErr,
+    ) -> jni::errors::Result<T> {
+        if env.exception_check() {
+            return Ok(T::default());
+        }
+        match err {
+            JErr::Core(e) => raise(
+                env,
+                e.code(),
+                &e.to_string(),
+                e.needed().map_or(-1, |n| n as i64),
+                e.os_error().unwrap_or(0),
+            ),
+            JErr::Null(what) => {
+                let _ = env.throw_new(
+                    jni_str!("java/lang/NullPointerException"),
+                    JNIString::from(format!("{what} is null")),
+                );
+            }
+            JErr::Bounds(msg) => {
+                let _ = env.throw_new(
+                    jni_str!("java/lang/IndexOutOfBoundsException"),
+                    JNIString::from(msg),
+                );
+            }
+            JErr::Jni(jni::errors::Error::IndexOutOfBounds) => {
+                let _ = env.throw_new(
+                    jni_str!("java/lang/IndexOutOfBoundsException"),
+                    jni_str!("array region out of bounds"),
+                );
+            }
+            JErr::BadHandle(h, what) => raise(
+                env,
+                ErrorKind::BadHandle.code(),
+                &format!("bad handle {h}: not an open {what} (closed, or never opened)"),
+                -1,
+                0,
+            ),
+            JErr::Jni(e) => raise(
+                env,
+                ErrorKind::Internal.code(),
+                &format!("JNI failure in libsock glue: {e}"),
+                -1,
+                0,
+            ),
+        }
+        Ok(T::default())
+    }
+
+    fn on_panic<'unowned_env_local: 'native_method, 'native_method>(
+        env: &mut Env<'unowned_env_local>,
+        _cap: &mut (),
+        payload: Box<dyn std::any::Any + Send + 'static>,
+    ) -> jni::errors::Result<T> {
+        let text = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "non-string panic payload".to_string()
+        };
+        std::mem::forget(payload);
+        if !env.exception_check() {
+            raise(
+                env,
+                ErrorKind::Internal.code(),
+                &format!("internal error (panic in libsock): {text}"),
+                -1,
+                0,
+            );
+        }
+        Ok(T::default())
+    }
+}
+
+/// Run a native body with panics caught and errors thrown as Java exceptions.
+fn run<'l, T: Default>(env: &mut EnvUnowned<'l>, f: impl FnOnce(&mut Env<'l>) -> JResult<T>) -> T {
+    env.with_env(f).resolve::<ThrowLibsock>()
+}
+
+// ------------------------------------------------------------------------------------------------
+// Handle table
+
+/// One object behind a Java handle.
+#[derive(Clone)]
+enum Obj {
+    Conn(Arc<Connection>),
+    Listener(Arc<Listener>),
+    Dgram(Arc<Datagram>),
+}
+
+impl Obj {
+    fn close(&self) {
+        match self {
+            Obj::Conn(c) => c.close(),
+            Obj::Listener(l) => l.close(),
+            Obj::Dgram(d) => d.close(),
+        }
+    }
+}
+
+static TABLE: Mutex<BTreeMap<i64, Obj>> = Mutex::new(BTreeMap::new());
+static NEXT: AtomicI64 = AtomicI64::new(1);
+
+fn table() -> std::sync::MutexGuard<'static, BTreeMap<i64, Obj>> {
+    TABLE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn insert(o: Obj) -> jlong {
+    let h = NEXT.fetch_add(1, Ordering::Relaxed);
+    table().insert(h, o);
+    h
+}
+
+fn get(h: jlong, what: &'static str) -> JResult<Obj> {
+    table().get(&h).cloned().ok_or(JErr::BadHandle(h, what))
+}
+
+fn conn(h: jlong) -> JResult<Arc<Connection>> {
+    match get(h, "connection")? {
+        Obj::Conn(c) => Ok(c),
+        _ => Err(JErr::BadHandle(h, "connection")),
+    }
+}
+
+fn listener(h: jlong) -> JResult<Arc<Listener>> {
+    match get(h, "listener")? {
+        Obj::Listener(l) => Ok(l),
+        _ => Err(JErr::BadHandle(h, "listener")),
+    }
+}
+
+fn dgram(h: jlong) -> JResult<Arc<Datagram>> {
+    match get(h, "datagram socket")? {
+        Obj::Dgram(d) => Ok(d),
+        _ => Err(JErr::BadHandle(h, "datagram socket")),
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Argument conversion
+
+fn timeout(ms: jint) -> JResult<Timeout> {
+    match ms {
+        DEFAULT_TIMEOUT => Ok(Timeout::Default),
+        -1 => Ok(Timeout::Never),
+        m if m >= 0 => Ok(Timeout::After(Duration::from_millis(m as u64))),
+        m => Err(invalid(format!(
+            "timeout {m} ms (use -1 for forever, 0 to poll, or a positive number)"
+        ))),
+    }
+}
+
+fn opt_duration(ms: jint) -> JResult<Option<Duration>> {
+    match ms {
+        -1 => Ok(None),
+        m if m >= 0 => Ok(Some(Duration::from_millis(m as u64))),
+        m => Err(invalid(format!(
+            "timeout {m} ms (use -1 for forever, 0 to poll, or a positive number)"
+        ))),
+    }
+}
+
+fn duration_ms(t: Option<Duration>) -> jint {
+    match t {
+        None => -1,
+        Some(d) => d.as_millis().min(i32::MAX as u128) as jint,
+    }
+}
+
+fn string(env: &Env<'_>, s: &JString<'_>, what: &'static str) -> JResult<String> {
+    if s.is_null() {
+        return Err(JErr::Null(what));
+    }
+    Ok(s.try_to_string(env)?)
+}
+
+fn opt_string(env: &Env<'_>, s: &JString<'_>) -> JResult<Option<String>> {
+    if s.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(s.try_to_string(env)?))
+}
+
+/// An endpoint from either a text (`"host:port"`, `"[::1]:80"`, `"unix:/path"`) or, when the text
+/// is null, a host and a port.
+fn endpoint(
+    env: &Env<'_>,
+    text: &JString<'_>,
+    host: &JString<'_>,
+    port: jint,
+) -> JResult<Endpoint> {
+    if let Some(t) = opt_string(env, text)? {
+        return Ok(Endpoint::parse(&t)?);
+    }
+    let host = string(env, host, "host")?;
+    let port = u16::try_from(port).map_err(|_| invalid(format!("port {port} is not 0..65535")))?;
+    Ok(Endpoint::from_host_port(&host, port)?)
+}
+
+fn socket_options(
+    env: &Env<'_>,
+    nums: &JIntArray<'_>,
+    vals: &JLongArray<'_>,
+) -> JResult<SocketOptions> {
+    let mut o = SocketOptions::new();
+    if nums.is_null() || vals.is_null() {
+        return Ok(o);
+    }
+    let n = nums.len(env)?;
+    if vals.len(env)? != n {
+        return Err(invalid("option numbers and values differ in length"));
+    }
+    let mut ns = vec![0i32; n];
+    let mut vs = vec![0i64; n];
+    nums.get_region(env, 0, &mut ns)?;
+    vals.get_region(env, 0, &mut vs)?;
+    for (num, v) in ns.into_iter().zip(vs) {
+        o.set(SockOpt::from_number(num)?, v)?;
+    }
+    Ok(o)
+}
+
+fn check_range(off: jint, len: jint, cap: usize) -> JResult<(usize, usize)> {
+    if off < 0 || len < 0 || off as usize + len as usize > cap {
+        return Err(JErr::Bounds(format!(
+            "offset {off} and length {len} do not fit a buffer of {cap} bytes"
+        )));
+    }
+    Ok((off as usize, len as usize))
+}
+
+fn as_i8(b: &[u8]) -> &[i8] {
+    // SAFETY: u8 and i8 have the same size and alignment.
+    unsafe { &*(b as *const [u8] as *const [i8]) }
+}
+
+fn as_i8_mut(b: &mut [u8]) -> &mut [i8] {
+    // SAFETY: u8 and i8 have the same size and alignment.
+    unsafe { &mut *(b as *mut [u8] as *mut [i8]) }
+}
+
+/// Copy `len` bytes at `off` out of a Java array.
+fn read_array(env: &Env<'_>, a: &JByteArray<'_>, off: jint, len: jint) -> JResult<Vec<u8>> {
+    if a.is_null() {
+        return Err(JErr::Null("buffer"));
+    }
+    let (off, len) = check_range(off, len, a.len(env)?)?;
+    let mut v = vec![0u8; len];
+    a.get_region(env, off as jint, as_i8_mut(&mut v))?;
+    Ok(v)
+}
+
+/// Check that `off..off+len` lies inside a Java array; returns them as usize.
+fn array_range(env: &Env<'_>, a: &JByteArray<'_>, off: jint, len: jint) -> JResult<(usize, usize)> {
+    if a.is_null() {
+        return Err(JErr::Null("buffer"));
+    }
+    check_range(off, len, a.len(env)?)
+}
+
+fn write_array(env: &Env<'_>, a: &JByteArray<'_>, off: usize, data: &[u8]) -> JResult<()> {
+    a.set_region(env, off as jint, as_i8(data))?;
+    Ok(())
+}
+
+/// The bytes `off..off+len` of a direct `ByteBuffer` (no copy). The buffer stays alive for the
+/// whole native call: the caller's local reference keeps it reachable.
+fn direct<'a>(env: &Env<'_>, b: &JByteBuffer<'_>, off: jint, len: jint) -> JResult<&'a mut [u8]> {
+    if b.is_null() {
+        return Err(JErr::Null("buffer"));
+    }
+    let addr = env
+        .get_direct_buffer_address(b)
+        .map_err(|_| invalid("the ByteBuffer is not direct"))?;
+    let cap = env.get_direct_buffer_capacity(b)?;
+    let (off, len) = check_range(off, len, cap)?;
+    if len == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: the JVM guarantees `cap` bytes at `addr` for a live direct buffer; the range was
+    // checked against `cap`.
+    Ok(unsafe { std::slice::from_raw_parts_mut(addr.add(off), len) })
+}
+
+fn new_bytes<'l>(env: &mut Env<'l>, data: &[u8]) -> JResult<JByteArray<'l>> {
+    Ok(env.byte_array_from_slice(data)?)
+}
+
+fn jstr<'l>(env: &mut Env<'l>, s: &str) -> JResult<JString<'l>> {
+    Ok(env.new_string(s)?)
+}
+
+/// Resolve a destination text (`"host:port"`, `"unix:/path"`) to one address.
+fn destination(text: &str) -> JResult<Addr> {
+    let ep = Endpoint::parse(text)?;
+    let addrs = ep.resolve(None)?;
+    addrs
+        .into_iter()
+        .next()
+        .ok_or_else(|| invalid(format!("{text}: no address")))
+}
+
+/// A framing from the flat parameters Java passes (kind: 0 raw, 1 length-prefixed, 2 delimited,
+/// 3 fixed, 4 HP-Socket PACK).
+#[allow(clippy::too_many_arguments)]
+fn framing(
+    env: &Env<'_>,
+    kind: jint,
+    width: jint,
+    big_endian: jboolean,
+    offset: jint,
+    header_len: jint,
+    adjustment: jlong,
+    max_len: jlong,
+    length_bits: jint,
+    flag: jlong,
+    keep: jboolean,
+    delimiter: &JByteArray<'_>,
+) -> JResult<Framing> {
+    let usize_of = |v: i64, what: &str| {
+        usize::try_from(v).map_err(|_| invalid(format!("{what} {v} is negative")))
+    };
+    let f = match kind {
+        0 => Framing::Raw,
+        1 => {
+            let width = u8::try_from(width).map_err(|_| {
+                invalid(format!("length field width {width} (must be 1, 2, 4 or 8)"))
+            })?;
+            let mut lp = LengthPrefixed::new(width)
+                .big_endian(big_endian)
+                .offset(usize_of(offset as i64, "offset")?)
+                .adjustment(adjustment)
+                .max_len(usize_of(max_len, "max length")?)
+                .keep_header(keep);
+            if header_len >= 0 {
+                lp = lp.header_len(header_len as usize);
+            }
+            if length_bits > 0 {
+                let bits = u8::try_from(length_bits)
+                    .map_err(|_| invalid(format!("length bits {length_bits}")))?;
+                lp = lp.flag_bits(bits, flag as u64);
+            }
+            Framing::LengthPrefixed(lp)
+        }
+        2 => {
+            if delimiter.is_null() {
+                return Err(JErr::Null("delimiter"));
+            }
+            let d = env.convert_byte_array(delimiter)?;
+            Framing::Delimited(
+                Delimited::new(d)
+                    .max_len(usize_of(max_len, "max length")?)
+                    .keep_delimiter(keep),
+            )
+        }
+        3 => Framing::Fixed(usize_of(max_len, "fixed size")?),
+        4 => {
+            let flag = u16::try_from(flag).map_err(|_| invalid(format!("PACK flag {flag}")))?;
+            Framing::hp_pack(flag, usize_of(max_len, "max length")?)
+        }
+        k => return Err(invalid(format!("framing kind {k}"))),
+    };
+    f.validate()?;
+    Ok(f)
+}
+
+// ------------------------------------------------------------------------------------------------
+// General
+
+/// `static native String version()`: the core's version.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_version<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+) -> JString<'l> {
+    run(&mut env, |env| jstr(env, libsock::VERSION))
+}
+
+/// `static native void close(long h)`: close and forget a handle. Unknown handles are ignored,
+/// so closing twice is harmless; a call blocked on the object returns `Closed`.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_close<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+) {
+    run(&mut env, |_| {
+        let o = table().remove(&h);
+        if let Some(o) = o {
+            o.close();
+        }
+        Ok(())
+    })
+}
+
+/// `static native void setOption(long h, int opt, long value)` on any kind of handle.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_setOption<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    opt: jint,
+    value: jlong,
+) {
+    run(&mut env, |_| {
+        let opt = SockOpt::from_number(opt)?;
+        match get(h, "socket")? {
+            Obj::Conn(c) => c.set_option(opt, value)?,
+            Obj::Listener(l) => l.set_option(opt, value)?,
+            Obj::Dgram(d) => d.set_option(opt, value)?,
+        }
+        Ok(())
+    })
+}
+
+/// `static native long getOption(long h, int opt)`: the value read back from the OS.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_getOption<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    opt: jint,
+) -> jlong {
+    run(&mut env, |_| {
+        let opt = SockOpt::from_number(opt)?;
+        Ok(match get(h, "socket")? {
+            Obj::Conn(c) => c.get_option(opt)?,
+            Obj::Listener(l) => l.get_option(opt)?,
+            Obj::Dgram(d) => d.get_option(opt)?,
+        })
+    })
+}
+
+fn local_addr(h: jlong) -> JResult<Addr> {
+    Ok(match get(h, "socket")? {
+        Obj::Conn(c) => c.local_addr()?,
+        Obj::Listener(l) => l.local_addr()?,
+        Obj::Dgram(d) => d.local_addr()?,
+    })
+}
+
+fn peer_addr(h: jlong) -> JResult<Addr> {
+    match get(h, "connection or datagram socket")? {
+        Obj::Conn(c) => {
+            if c.is_closed() {
+                return Err(JErr::BadHandle(h, "connection"));
+            }
+            Ok(c.peer_addr())
+        }
+        Obj::Dgram(d) => Ok(d.peer_addr()?),
+        Obj::Listener(_) => Err(JErr::BadHandle(h, "connection or datagram socket")),
+    }
+}
+
+/// `static native String localAddress(long h)`, e.g. `"127.0.0.1:5000"` or `"unix:/tmp/s"`.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_localAddress<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+) -> JString<'l> {
+    run(&mut env, |env| {
+        let a = local_addr(h)?;
+        jstr(env, &a.to_string())
+    })
+}
+
+/// `static native int localPort(long h)` (0 for Unix sockets).
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_localPort<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+) -> jint {
+    run(&mut env, |_| Ok(local_addr(h)?.port() as jint))
+}
+
+/// `static native String peerAddress(long h)` of a connection or connected datagram socket.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_peerAddress<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+) -> JString<'l> {
+    run(&mut env, |env| {
+        let a = peer_addr(h)?;
+        jstr(env, &a.to_string())
+    })
+}
+
+/// `static native int peerPort(long h)` (0 for Unix sockets).
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_peerPort<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+) -> jint {
+    run(&mut env, |_| Ok(peer_addr(h)?.port() as jint))
+}
+
+/// `static native void setTimeout(long h, int ms)`: default timeout of a connection or datagram
+/// socket, or the default given to connections a listener accepts (-1 forever, 0 poll).
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_setTimeout<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    ms: jint,
+) {
+    run(&mut env, |_| {
+        let t = opt_duration(ms)?;
+        match get(h, "socket")? {
+            Obj::Conn(c) => c.set_timeout(t),
+            Obj::Listener(l) => l.set_conn_timeout(t),
+            Obj::Dgram(d) => d.set_timeout(t),
+        }
+        Ok(())
+    })
+}
+
+/// `static native int getTimeout(long h)`: the default timeout (-1 = forever).
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_getTimeout<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+) -> jint {
+    run(&mut env, |_| {
+        Ok(duration_ms(
+            match get(h, "connection or datagram socket")? {
+                Obj::Conn(c) => c.timeout(),
+                Obj::Dgram(d) => d.timeout(),
+                Obj::Listener(_) => {
+                    return Err(JErr::BadHandle(h, "connection or datagram socket"))
+                }
+            },
+        ))
+    })
+}
+
+/// `static native long bytesAvailable(long h)`: bytes readable without waiting.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_bytesAvailable<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+) -> jlong {
+    run(&mut env, |_| {
+        Ok(match get(h, "connection or datagram socket")? {
+            Obj::Conn(c) => c.bytes_available()?,
+            Obj::Dgram(d) => d.bytes_available()?,
+            Obj::Listener(_) => return Err(JErr::BadHandle(h, "connection or datagram socket")),
+        } as jlong)
+    })
+}
+
+/// `static native void setFraming(long h, int kind, ...)` on a connection (send/recv messages)
+/// or a listener (framing of the connections it accepts from now on).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_libsock_Native_setFraming<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    kind: jint,
+    width: jint,
+    big_endian: jboolean,
+    offset: jint,
+    header_len: jint,
+    adjustment: jlong,
+    max_len: jlong,
+    length_bits: jint,
+    flag: jlong,
+    keep: jboolean,
+    delimiter: JByteArray<'l>,
+) {
+    run(&mut env, |env| {
+        let f = framing(
+            env,
+            kind,
+            width,
+            big_endian,
+            offset,
+            header_len,
+            adjustment,
+            max_len,
+            length_bits,
+            flag,
+            keep,
+            &delimiter,
+        )?;
+        match get(h, "connection or listener")? {
+            Obj::Conn(c) => c.set_framing(f)?,
+            Obj::Listener(l) => l.set_framing(f)?,
+            Obj::Dgram(_) => return Err(JErr::BadHandle(h, "connection or listener")),
+        }
+        Ok(())
+    })
+}
+
+// ------------------------------------------------------------------------------------------------
+// Connections
+
+/// `static native long connect(String endpoint, String host, int port, int connectTimeoutMs,
+/// int timeoutMs, int[] optNums, long[] optValues)`: a new connection handle. `endpoint` wins
+/// when not null; otherwise `host` and `port` are used.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_libsock_Native_connect<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    text: JString<'l>,
+    host: JString<'l>,
+    port: jint,
+    connect_timeout_ms: jint,
+    timeout_ms: jint,
+    opt_nums: JIntArray<'l>,
+    opt_vals: JLongArray<'l>,
+) -> jlong {
+    run(&mut env, |env| {
+        let ep = endpoint(env, &text, &host, port)?;
+        let mut opts = ConnectOptions::new()
+            .timeout(opt_duration(timeout_ms)?)
+            .options(socket_options(env, &opt_nums, &opt_vals)?);
+        if let Some(t) = opt_duration(connect_timeout_ms)? {
+            opts = opts.connect_timeout(t);
+        }
+        let c = Connection::connect_with(&ep, &opts)?;
+        Ok(insert(Obj::Conn(Arc::new(c))))
+    })
+}
+
+/// `static native int connSend(long h, byte[] b, int off, int len, int timeoutMs)`: one send.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connSend<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteArray<'l>,
+    off: jint,
+    len: jint,
+    t: jint,
+) -> jint {
+    run(&mut env, |env| {
+        let data = read_array(env, &b, off, len)?;
+        let c = conn(h)?;
+        Ok(c.with_timeout(timeout(t)?).send(&data)? as jint)
+    })
+}
+
+/// `static native void connSendAll(long h, byte[] b, int off, int len, int timeoutMs)`.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connSendAll<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteArray<'l>,
+    off: jint,
+    len: jint,
+    t: jint,
+) {
+    run(&mut env, |env| {
+        let data = read_array(env, &b, off, len)?;
+        let c = conn(h)?;
+        c.with_timeout(timeout(t)?).send_all(&data)?;
+        Ok(())
+    })
+}
+
+/// `static native void connSendAllDirect(long h, ByteBuffer b, int off, int len, int timeoutMs)`:
+/// send from a direct buffer without copying.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connSendAllDirect<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteBuffer<'l>,
+    off: jint,
+    len: jint,
+    t: jint,
+) {
+    run(&mut env, |env| {
+        let data = direct(env, &b, off, len)?;
+        let c = conn(h)?;
+        c.with_timeout(timeout(t)?).send_all(data)?;
+        Ok(())
+    })
+}
+
+/// `static native int connRecv(long h, byte[] b, int off, int len, int timeoutMs)`: bytes
+/// received into `b[off..]`, 0 when the peer closed in order.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connRecv<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteArray<'l>,
+    off: jint,
+    len: jint,
+    t: jint,
+) -> jint {
+    run(&mut env, |env| {
+        let (off, len) = array_range(env, &b, off, len)?;
+        let c = conn(h)?;
+        let mut buf = vec![0u8; len];
+        let n = c.with_timeout(timeout(t)?).recv_into(&mut buf)?;
+        write_array(env, &b, off, &buf[..n])?;
+        Ok(n as jint)
+    })
+}
+
+/// `static native int connRecvDirect(long h, ByteBuffer b, int off, int len, int timeoutMs)`:
+/// receive straight into a direct buffer; 0 when the peer closed in order.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connRecvDirect<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteBuffer<'l>,
+    off: jint,
+    len: jint,
+    t: jint,
+) -> jint {
+    run(&mut env, |env| {
+        let buf = direct(env, &b, off, len)?;
+        let c = conn(h)?;
+        Ok(c.with_timeout(timeout(t)?).recv_into(buf)? as jint)
+    })
+}
+
+/// `static native void connRecvExact(long h, byte[] b, int off, int len, int timeoutMs)`: fill
+/// `b[off..off+len]` completely (`Closed` if the peer closes first; nothing is lost on timeout).
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connRecvExact<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteArray<'l>,
+    off: jint,
+    len: jint,
+    t: jint,
+) {
+    run(&mut env, |env| {
+        let (off, len) = array_range(env, &b, off, len)?;
+        let c = conn(h)?;
+        let mut buf = vec![0u8; len];
+        c.with_timeout(timeout(t)?).recv_exact_into(&mut buf)?;
+        write_array(env, &b, off, &buf)
+    })
+}
+
+/// `static native byte[] connRecvUntil(long h, byte[] delimiter, int max, int timeoutMs)`: bytes
+/// up to and including the delimiter.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connRecvUntil<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    delimiter: JByteArray<'l>,
+    max: jint,
+    t: jint,
+) -> JByteArray<'l> {
+    run(&mut env, |env| {
+        if delimiter.is_null() {
+            return Err(JErr::Null("delimiter"));
+        }
+        let d = env.convert_byte_array(&delimiter)?;
+        let max = usize::try_from(max).map_err(|_| invalid(format!("max {max} is negative")))?;
+        let c = conn(h)?;
+        let got = c.with_timeout(timeout(t)?).recv_until(&d, max)?;
+        new_bytes(env, &got)
+    })
+}
+
+/// `static native void connSendMsg(long h, byte[] b, int off, int len, int timeoutMs)`: one
+/// message through the connection's framing.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connSendMsg<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteArray<'l>,
+    off: jint,
+    len: jint,
+    t: jint,
+) {
+    run(&mut env, |env| {
+        let data = read_array(env, &b, off, len)?;
+        let c = conn(h)?;
+        c.with_timeout(timeout(t)?).send_msg(&data)?;
+        Ok(())
+    })
+}
+
+/// `static native byte[] connRecvMsg(long h, int timeoutMs)`: the next message.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connRecvMsg<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    t: jint,
+) -> JByteArray<'l> {
+    run(&mut env, |env| {
+        let c = conn(h)?;
+        let m = c.with_timeout(timeout(t)?).recv_msg()?;
+        new_bytes(env, &m)
+    })
+}
+
+/// `static native int connRecvMsgInto(long h, byte[] b, int off, int len, int timeoutMs)`: the
+/// next message into `b[off..]`; `BufferTooSmallException` (with the needed size) leaves it queued.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connRecvMsgInto<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteArray<'l>,
+    off: jint,
+    len: jint,
+    t: jint,
+) -> jint {
+    run(&mut env, |env| {
+        let (off, len) = array_range(env, &b, off, len)?;
+        let c = conn(h)?;
+        let mut buf = vec![0u8; len];
+        let n = c.with_timeout(timeout(t)?).recv_msg_into(&mut buf)?;
+        write_array(env, &b, off, &buf[..n])?;
+        Ok(n as jint)
+    })
+}
+
+/// `static native int connRecvMsgDirect(long h, ByteBuffer b, int off, int len, int timeoutMs)`.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connRecvMsgDirect<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteBuffer<'l>,
+    off: jint,
+    len: jint,
+    t: jint,
+) -> jint {
+    run(&mut env, |env| {
+        let buf = direct(env, &b, off, len)?;
+        let c = conn(h)?;
+        Ok(c.with_timeout(timeout(t)?).recv_msg_into(buf)? as jint)
+    })
+}
+
+/// `static native void connShutdown(long h, int how)`: 0 read, 1 write (half-close), 2 both.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connShutdown<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    how: jint,
+) {
+    run(&mut env, |_| {
+        let how = match how {
+            0 => Shutdown::Read,
+            1 => Shutdown::Write,
+            2 => Shutdown::Both,
+            o => return Err(invalid(format!("shutdown direction {o}"))),
+        };
+        conn(h)?.shutdown(how)?;
+        Ok(())
+    })
+}
+
+/// `static native long connSendFile(long h, String path, long offset, long len, int timeoutMs)`:
+/// bytes sent (`len` -1 = the rest of the file).
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connSendFile<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    path: JString<'l>,
+    offset: jlong,
+    len: jlong,
+    t: jint,
+) -> jlong {
+    run(&mut env, |env| {
+        let path = string(env, &path, "path")?;
+        let offset =
+            u64::try_from(offset).map_err(|_| invalid(format!("offset {offset} is negative")))?;
+        let len = match len {
+            -1 => None,
+            l => Some(u64::try_from(l).map_err(|_| invalid(format!("length {l} is negative")))?),
+        };
+        let c = conn(h)?;
+        Ok(c.with_timeout(timeout(t)?).send_file(path, offset, len)? as jlong)
+    })
+}
+
+/// `static native long connRecvFile(long h, String path, long len, int timeoutMs)`: receive
+/// exactly `len` bytes into a new file.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connRecvFile<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    path: JString<'l>,
+    len: jlong,
+    t: jint,
+) -> jlong {
+    run(&mut env, |env| {
+        let path = string(env, &path, "path")?;
+        let len = u64::try_from(len).map_err(|_| invalid(format!("length {len} is negative")))?;
+        let c = conn(h)?;
+        Ok(c.with_timeout(timeout(t)?).recv_file(path, len)? as jlong)
+    })
+}
+
+// ------------------------------------------------------------------------------------------------
+// Listeners
+
+/// `static native long listen(String endpoint, String host, int port, int backlog,
+/// boolean reuseAddress, boolean reusePort, int connTimeoutMs, int[] optNums, long[] optValues)`.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_libsock_Native_listen<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    text: JString<'l>,
+    host: JString<'l>,
+    port: jint,
+    backlog: jint,
+    reuse_address: jboolean,
+    reuse_port: jboolean,
+    conn_timeout_ms: jint,
+    opt_nums: JIntArray<'l>,
+    opt_vals: JLongArray<'l>,
+) -> jlong {
+    run(&mut env, |env| {
+        let ep = endpoint(env, &text, &host, port)?;
+        let mut opts = ListenOptions::new()
+            .reuse_address(reuse_address)
+            .reuse_port(reuse_port)
+            .conn_timeout(opt_duration(conn_timeout_ms)?)
+            .options(socket_options(env, &opt_nums, &opt_vals)?);
+        if backlog >= 0 {
+            opts = opts.backlog(backlog);
+        }
+        let l = Listener::bind_with(&ep, &opts)?;
+        Ok(insert(Obj::Listener(Arc::new(l))))
+    })
+}
+
+/// `static native long accept(long h, int timeoutMs)`: a new connection handle (-1 or the
+/// default marker wait forever).
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_accept<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    t: jint,
+) -> jlong {
+    run(&mut env, |_| {
+        let t = if t == DEFAULT_TIMEOUT {
+            None
+        } else {
+            opt_duration(t)?
+        };
+        let l = listener(h)?;
+        let (c, _peer) = l.accept(t)?;
+        Ok(insert(Obj::Conn(Arc::new(c))))
+    })
+}
+
+// ------------------------------------------------------------------------------------------------
+// Datagrams
+
+/// `static native long dgramOpen(boolean connect, String endpoint, String host, int port,
+/// int timeoutMs, int[] optNums, long[] optValues)`: bind (connect = false) or connect a
+/// datagram socket.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_libsock_Native_dgramOpen<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    connect: jboolean,
+    text: JString<'l>,
+    host: JString<'l>,
+    port: jint,
+    timeout_ms: jint,
+    opt_nums: JIntArray<'l>,
+    opt_vals: JLongArray<'l>,
+) -> jlong {
+    run(&mut env, |env| {
+        let ep = endpoint(env, &text, &host, port)?;
+        let opts = DatagramOptions {
+            options: socket_options(env, &opt_nums, &opt_vals)?,
+            timeout: opt_duration(timeout_ms)?,
+            ..DatagramOptions::default()
+        };
+        let d = if connect {
+            Datagram::connect_with(&ep, &opts)?
+        } else {
+            Datagram::bind_with(&ep, &opts)?
+        };
+        Ok(insert(Obj::Dgram(Arc::new(d))))
+    })
+}
+
+/// `static native int dgramSend(long h, byte[] b, int off, int len, String to, int timeoutMs)`:
+/// one datagram to `to` (or to the connected peer when `to` is null).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_libsock_Native_dgramSend<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteArray<'l>,
+    off: jint,
+    len: jint,
+    to: JString<'l>,
+    t: jint,
+) -> jint {
+    run(&mut env, |env| {
+        let data = read_array(env, &b, off, len)?;
+        let to = opt_string(env, &to)?;
+        let d = dgram(h)?;
+        let t = timeout(t)?;
+        Ok(match to {
+            Some(to) => d.send_to_timeout(&data, &destination(&to)?, t)?,
+            None => d.send_timeout(&data, t)?,
+        } as jint)
+    })
+}
+
+/// `static native String dgramRecvFrom(long h, byte[] b, int off, int len, int timeoutMs,
+/// long[] meta)`: one datagram into `b[off..]`; returns the sender and fills `meta` with
+/// {bytes written, datagram's full size, truncated (0/1)}.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "system" fn Java_io_libsock_Native_dgramRecvFrom<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteArray<'l>,
+    off: jint,
+    len: jint,
+    t: jint,
+    meta: JLongArray<'l>,
+) -> JString<'l> {
+    run(&mut env, |env| {
+        let (off, len) = array_range(env, &b, off, len)?;
+        if meta.is_null() {
+            return Err(JErr::Null("meta"));
+        }
+        if meta.len(env)? < 3 {
+            return Err(JErr::Bounds("meta needs 3 elements".into()));
+        }
+        let d = dgram(h)?;
+        let mut buf = vec![0u8; len];
+        let m = d.recv_from_timeout(&mut buf, timeout(t)?)?;
+        write_array(env, &b, off, &buf[..m.len])?;
+        meta.set_region(
+            env,
+            0,
+            &[m.len as i64, m.full_len as i64, m.truncated as i64],
+        )?;
+        jstr(env, &m.peer.to_string())
+    })
+}
+
+/// `static native void dgramMembership(long h, String group, String iface, boolean join)`:
+/// join or leave a multicast group. `iface` is null (default), an IPv4 address or an IPv6
+/// interface index.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_dgramMembership<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    group: JString<'l>,
+    iface: JString<'l>,
+    join: jboolean,
+) {
+    run(&mut env, |env| {
+        let g = string(env, &group, "group")?;
+        let group: IpAddr = g
+            .parse()
+            .map_err(|_| invalid(format!("multicast group {g:?} is not an IP address")))?;
+        let iface = match opt_string(env, &iface)? {
+            None => MulticastInterface::Default,
+            Some(s) => {
+                if let Ok(v4) = s.parse::<Ipv4Addr>() {
+                    MulticastInterface::V4(v4)
+                } else if let Ok(i) = s.parse::<u32>() {
+                    MulticastInterface::V6(i)
+                } else {
+                    return Err(invalid(format!(
+                        "multicast interface {s:?} (an IPv4 address or an IPv6 interface index)"
+                    )));
+                }
+            }
+        };
+        let d = dgram(h)?;
+        if join {
+            d.join_multicast(group, iface)?;
+        } else {
+            d.leave_multicast(group, iface)?;
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,43 @@
+package io.libsock;
+
+/**
+ * The local address is in use or not available on this host (codes {@link ErrorKind#ADDR_IN_USE}, {@link ErrorKind#ADDR_NOT_AVAILABLE}): a {@link java.net.BindException}.
+ */
+public class AddressException extends java.net.BindException implements LibsockError {
+    private static final long serialVersionUID = 1L;
+    private final int code;
+    private final int osError;
+
+    /**
+     * Creates the exception.
+     *
+     * @param message what failed, with which address
+     * @param code the stable code (see {@link ErrorKind})
+     * @param osError the OS error number, or 0
+     */
+    public AddressException(String message, int code, int osError) {
+        super(message);
+        this.code = code;
+        this.osError = osError;
+    }
+
+    /**
+     * The stable numeric code.
+     *
+     * @return the code
+     */
+    @Override
+    public int code() {
+        return code;
+    }
+
+    /**
+     * The OS error number.
+     *
+     * @return the errno, or 0
+     */
+    @Override
+    public int osError() {
+        return osError;
+    }
+}

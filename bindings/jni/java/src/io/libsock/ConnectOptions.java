@@ -1,0 +1,85 @@
+package io.libsock;
+
+import java.util.Objects;
+
+/**
+ * How {@link TcpConnection#connect(String, ConnectOptions)} connects: time limits, framing and
+ * socket options applied before connecting. Immutable; every {@code with...} returns a copy.
+ *
+ * <pre>{@code
+ * ConnectOptions o = new ConnectOptions()
+ *         .withConnectTimeout(3000)
+ *         .withTimeout(5000)
+ *         .withFraming(Framing.lengthPrefixed())
+ *         .withOption(SockOpt.NODELAY, 1);
+ * }</pre>
+ */
+public final class ConnectOptions {
+    int connectTimeout = -1;
+    int timeout = -1;
+    Framing framing = Framing.raw();
+    SocketOptions options = new SocketOptions();
+
+    /** Defaults: no time limits, raw framing, the OS's options. */
+    public ConnectOptions() {}
+
+    private ConnectOptions copy() {
+        ConnectOptions c = new ConnectOptions();
+        c.connectTimeout = connectTimeout;
+        c.timeout = timeout;
+        c.framing = framing;
+        c.options = options.copy();
+        return c;
+    }
+
+    /**
+     * Limit resolving and connecting together.
+     *
+     * @param millis milliseconds, -1 for the OS's own limit
+     * @return a copy
+     * @throws InvalidArgumentException for a negative value other than -1
+     */
+    public ConnectOptions withConnectTimeout(int millis) throws InvalidArgumentException {
+        ConnectOptions c = copy();
+        c.connectTimeout = Timeouts.check(millis);
+        return c;
+    }
+
+    /**
+     * The default timeout of every later blocking call on the connection.
+     *
+     * @param millis milliseconds, -1 forever, 0 poll
+     * @return a copy
+     * @throws InvalidArgumentException for a negative value other than -1
+     */
+    public ConnectOptions withTimeout(int millis) throws InvalidArgumentException {
+        ConnectOptions c = copy();
+        c.timeout = Timeouts.check(millis);
+        return c;
+    }
+
+    /**
+     * The framing for {@code sendMsg}/{@code recvMsg}.
+     *
+     * @param framing the framing
+     * @return a copy
+     */
+    public ConnectOptions withFraming(Framing framing) {
+        ConnectOptions c = copy();
+        c.framing = Objects.requireNonNull(framing, "framing");
+        return c;
+    }
+
+    /**
+     * A socket option applied before connecting.
+     *
+     * @param option the option
+     * @param value its value (0/1 for on/off options)
+     * @return a copy
+     */
+    public ConnectOptions withOption(SockOpt option, long value) {
+        ConnectOptions c = copy();
+        c.options.values.put(Objects.requireNonNull(option, "option"), value);
+        return c;
+    }
+}

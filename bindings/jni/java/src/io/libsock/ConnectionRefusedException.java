@@ -1,0 +1,43 @@
+package io.libsock;
+
+/**
+ * Nobody listens at the address (code {@link ErrorKind#CONNECTION_REFUSED}): a {@link java.net.ConnectException} whose message names the address.
+ */
+public class ConnectionRefusedException extends java.net.ConnectException implements LibsockError {
+    private static final long serialVersionUID = 1L;
+    private final int code;
+    private final int osError;
+
+    /**
+     * Creates the exception.
+     *
+     * @param message what failed, with which address
+     * @param code the stable code (see {@link ErrorKind})
+     * @param osError the OS error number, or 0
+     */
+    public ConnectionRefusedException(String message, int code, int osError) {
+        super(message);
+        this.code = code;
+        this.osError = osError;
+    }
+
+    /**
+     * The stable numeric code.
+     *
+     * @return the code
+     */
+    @Override
+    public int code() {
+        return code;
+    }
+
+    /**
+     * The OS error number.
+     *
+     * @return the errno, or 0
+     */
+    @Override
+    public int osError() {
+        return osError;
+    }
+}

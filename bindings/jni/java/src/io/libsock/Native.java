@@ -1,0 +1,146 @@
+package io.libsock;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The native methods of libsock_jni (package-private). Every socket object is a {@code long}
+ * handle into the native library's table; handles are never reused, and a closed or unknown
+ * handle throws {@link BadHandleException}, never crashes.
+ */
+final class Native {
+    /** The timeout argument meaning "use the object's default timeout". */
+    static final int DEFAULT = Integer.MIN_VALUE;
+
+    static {
+        String path = System.getProperty("io.libsock.library");
+        if (path != null && !path.isEmpty()) {
+            System.load(path);
+        } else {
+            System.loadLibrary("libsock_jni");
+        }
+    }
+
+    private Native() {}
+
+    /** Ensures the library is loaded (class initialisation does it). */
+    static void init() {}
+
+    /**
+     * Called by the native code to throw the exception for a libsock error.
+     */
+    static void raise(int code, String message, long needed, int osError) throws IOException {
+        throw make(code, message, needed, osError);
+    }
+
+    /** The exception for an error code. */
+    static IOException make(int code, String message, long needed, int osError) {
+        switch (ErrorKind.fromCode(code)) {
+            case TIMEOUT:
+                return new TimeoutException(message, code, osError);
+            case CONNECTION_REFUSED:
+                return new ConnectionRefusedException(message, code, osError);
+            case CLOSED:
+                return new ClosedException(message, code, osError);
+            case BAD_HANDLE:
+                return new BadHandleException(message, code, osError);
+            case ADDR_IN_USE:
+            case ADDR_NOT_AVAILABLE:
+                return new AddressException(message, code, osError);
+            case UNREACHABLE:
+                return new UnreachableException(message, code, osError);
+            case RESOLVE:
+                return new ResolveException(message, code, osError);
+            case INVALID_ARGUMENT:
+                return new InvalidArgumentException(message, code, osError);
+            case FRAME_TOO_LARGE:
+                return new FrameTooLargeException(message, code, osError);
+            case BUFFER_TOO_SMALL:
+                return new BufferTooSmallException(message, needed);
+            default:
+                return new LibsockException(message, code, osError);
+        }
+    }
+
+    static native String version();
+
+    static native void close(long h);
+
+    static native void setOption(long h, int opt, long value) throws IOException;
+
+    static native long getOption(long h, int opt) throws IOException;
+
+    static native String localAddress(long h) throws IOException;
+
+    static native int localPort(long h) throws IOException;
+
+    static native String peerAddress(long h) throws IOException;
+
+    static native int peerPort(long h) throws IOException;
+
+    static native void setTimeout(long h, int ms) throws IOException;
+
+    static native int getTimeout(long h) throws IOException;
+
+    static native long bytesAvailable(long h) throws IOException;
+
+    static native void setFraming(long h, int kind, int width, boolean bigEndian, int offset,
+            int headerLen, long adjustment, long maxLen, int lengthBits, long flag, boolean keep,
+            byte[] delimiter) throws IOException;
+
+    static native long connect(String endpoint, String host, int port, int connectTimeoutMs,
+            int timeoutMs, int[] optNums, long[] optValues) throws IOException;
+
+    static native int connSend(long h, byte[] b, int off, int len, int t) throws IOException;
+
+    static native void connSendAll(long h, byte[] b, int off, int len, int t) throws IOException;
+
+    static native void connSendAllDirect(long h, ByteBuffer b, int off, int len, int t)
+            throws IOException;
+
+    static native int connRecv(long h, byte[] b, int off, int len, int t) throws IOException;
+
+    static native int connRecvDirect(long h, ByteBuffer b, int off, int len, int t)
+            throws IOException;
+
+    static native void connRecvExact(long h, byte[] b, int off, int len, int t)
+            throws IOException;
+
+    static native byte[] connRecvUntil(long h, byte[] delimiter, int max, int t)
+            throws IOException;
+
+    static native void connSendMsg(long h, byte[] b, int off, int len, int t) throws IOException;
+
+    static native byte[] connRecvMsg(long h, int t) throws IOException;
+
+    static native int connRecvMsgInto(long h, byte[] b, int off, int len, int t)
+            throws IOException;
+
+    static native int connRecvMsgDirect(long h, ByteBuffer b, int off, int len, int t)
+            throws IOException;
+
+    static native void connShutdown(long h, int how) throws IOException;
+
+    static native long connSendFile(long h, String path, long offset, long len, int t)
+            throws IOException;
+
+    static native long connRecvFile(long h, String path, long len, int t) throws IOException;
+
+    static native long listen(String endpoint, String host, int port, int backlog,
+            boolean reuseAddress, boolean reusePort, int connTimeoutMs, int[] optNums,
+            long[] optValues) throws IOException;
+
+    static native long accept(long h, int t) throws IOException;
+
+    static native long dgramOpen(boolean connect, String endpoint, String host, int port,
+            int timeoutMs, int[] optNums, long[] optValues) throws IOException;
+
+    static native int dgramSend(long h, byte[] b, int off, int len, String to, int t)
+            throws IOException;
+
+    static native String dgramRecvFrom(long h, byte[] b, int off, int len, int t, long[] meta)
+            throws IOException;
+
+    static native void dgramMembership(long h, String group, String iface, boolean join)
+            throws IOException;
+}
