@@ -1226,3 +1226,18 @@ pub extern "system" fn Java_io_libsock_Native_dgramMembership<'l>(
         Ok(())
     })
 }
+
+// ------------------------------------------------------------------------------------------------
+// Self-test
+
+/// `static native void selfTestPanic()`: panics inside a native body, so the test suite can
+/// prove that a panic becomes `LibsockException(INTERNAL)` instead of crossing into the JVM.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_selfTestPanic<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+) {
+    run(&mut env, |_| -> JResult<()> {
+        panic!("libsock JNI self-test panic (expected by the test suite)")
+    })
+}

@@ -5,7 +5,9 @@ package io.libsock;
  */
 public class AddressException extends java.net.BindException implements LibsockError {
     private static final long serialVersionUID = 1L;
+    /** The stable error code. */
     private final int code;
+    /** The OS error number, or 0. */
     private final int osError;
 
     /**

@@ -6,6 +6,7 @@ package io.libsock;
  */
 public class BufferTooSmallException extends LibsockException {
     private static final long serialVersionUID = 1L;
+    /** The size the message needs. */
     private final long needed;
 
     /**

@@ -5,7 +5,9 @@ package io.libsock;
  */
 public class ConnectionRefusedException extends java.net.ConnectException implements LibsockError {
     private static final long serialVersionUID = 1L;
+    /** The stable error code. */
     private final int code;
+    /** The OS error number, or 0. */
     private final int osError;
 
     /**

@@ -115,7 +115,7 @@ public final class Datagram implements AutoCloseable {
     public int sendTo(byte[] data, int off, int len, String to, int timeoutMillis)
             throws IOException {
         Objects.requireNonNull(to, "to");
-        Objects.checkFromIndexSize(off, len, data.length);
+        Checks.range(off, len, data.length);
         return Native.dgramSend(h(), data, off, len, to, timeoutMillis);
     }
 
@@ -155,7 +155,7 @@ public final class Datagram implements AutoCloseable {
      */
     public ReceivedDatagram recvFrom(byte[] buf, int off, int len, int timeoutMillis)
             throws IOException {
-        Objects.checkFromIndexSize(off, len, buf.length);
+        Checks.range(off, len, buf.length);
         long[] meta = new long[3];
         String from = Native.dgramRecvFrom(h(), buf, off, len, timeoutMillis, meta);
         return new ReceivedDatagram((int) meta[0], meta[1], meta[2] != 0, from);

@@ -44,6 +44,7 @@ public enum ErrorKind {
     /** A wait was interrupted (-19). */
     INTERRUPTED(-19);
 
+    /** The stable error code. */
     private final int code;
 
     ErrorKind(int code) {

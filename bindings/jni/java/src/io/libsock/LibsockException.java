@@ -10,7 +10,9 @@ import java.io.IOException;
  */
 public class LibsockException extends IOException implements LibsockError {
     private static final long serialVersionUID = 1L;
+    /** The stable error code. */
     private final int code;
+    /** The OS error number, or 0. */
     private final int osError;
 
     /**

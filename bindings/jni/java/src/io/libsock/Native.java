@@ -64,6 +64,9 @@ final class Native {
 
     static native String version();
 
+    /** Panics inside native code (tests only: the panic must arrive as an exception). */
+    static native void selfTestPanic() throws IOException;
+
     static native void close(long h);
 
     static native void setOption(long h, int opt, long value) throws IOException;

@@ -152,7 +152,7 @@ public final class TcpConnection implements AutoCloseable {
      * @throws IOException on failure
      */
     public int send(byte[] data, int off, int len, int timeoutMillis) throws IOException {
-        Objects.checkFromIndexSize(off, len, data.length);
+        Checks.range(off, len, data.length);
         return Native.connSend(h(), data, off, len, timeoutMillis);
     }
 
@@ -188,7 +188,7 @@ public final class TcpConnection implements AutoCloseable {
      * @throws IOException on failure
      */
     public void sendAll(byte[] data, int off, int len, int timeoutMillis) throws IOException {
-        Objects.checkFromIndexSize(off, len, data.length);
+        Checks.range(off, len, data.length);
         Native.connSendAll(h(), data, off, len, timeoutMillis);
     }
 
@@ -211,7 +211,7 @@ public final class TcpConnection implements AutoCloseable {
             buf.duplicate().get(copy);
             Native.connSendAll(h(), copy, 0, len, Native.DEFAULT);
         }
-        buf.position(pos + len);
+        Checks.position(buf, pos + len);
     }
 
     // ---- receiving bytes
@@ -285,7 +285,7 @@ public final class TcpConnection implements AutoCloseable {
      * @throws IOException on failure
      */
     public int recvInto(byte[] buf, int off, int len, int timeoutMillis) throws IOException {
-        Objects.checkFromIndexSize(off, len, buf.length);
+        Checks.range(off, len, buf.length);
         int n = Native.connRecv(h(), buf, off, len, timeoutMillis);
         return n == 0 && len > 0 ? -1 : n;
     }
@@ -322,7 +322,7 @@ public final class TcpConnection implements AutoCloseable {
         } else {
             n = Native.connRecv(h(), buf.array(), buf.arrayOffset() + pos, len, timeoutMillis);
         }
-        buf.position(pos + n);
+        Checks.position(buf, pos + n);
         return n == 0 && len > 0 ? -1 : n;
     }
 
@@ -362,7 +362,7 @@ public final class TcpConnection implements AutoCloseable {
      * @throws IOException on failure
      */
     public void recvExactInto(byte[] buf, int off, int len, int timeoutMillis) throws IOException {
-        Objects.checkFromIndexSize(off, len, buf.length);
+        Checks.range(off, len, buf.length);
         Native.connRecvExact(h(), buf, off, len, timeoutMillis);
     }
 
@@ -416,7 +416,7 @@ public final class TcpConnection implements AutoCloseable {
      * @throws IOException on failure
      */
     public void sendMsg(byte[] msg, int off, int len, int timeoutMillis) throws IOException {
-        Objects.checkFromIndexSize(off, len, msg.length);
+        Checks.range(off, len, msg.length);
         Native.connSendMsg(h(), msg, off, len, timeoutMillis);
     }
 
@@ -468,7 +468,7 @@ public final class TcpConnection implements AutoCloseable {
      * @throws IOException on other failures
      */
     public int recvMsgInto(byte[] buf, int off, int len, int timeoutMillis) throws IOException {
-        Objects.checkFromIndexSize(off, len, buf.length);
+        Checks.range(off, len, buf.length);
         return Native.connRecvMsgInto(h(), buf, off, len, timeoutMillis);
     }
 
@@ -494,7 +494,7 @@ public final class TcpConnection implements AutoCloseable {
             n = Native.connRecvMsgInto(h(), buf.array(), buf.arrayOffset() + pos, len,
                     Native.DEFAULT);
         }
-        buf.position(pos + n);
+        Checks.position(buf, pos + n);
         return n;
     }
 
@@ -562,17 +562,29 @@ public final class TcpConnection implements AutoCloseable {
 
     // ---- state
 
-    /** Shuts down the sending side (half-close): the peer reads end of stream after our data. */
+    /**
+     * Shuts down the sending side (half-close): the peer reads end of stream after our data.
+     *
+     * @throws IOException on failure
+     */
     public void shutdownOutput() throws IOException {
         Native.connShutdown(h(), 1);
     }
 
-    /** Shuts down the receiving side. */
+    /**
+     * Shuts down the receiving side.
+     *
+     * @throws IOException on failure
+     */
     public void shutdownInput() throws IOException {
         Native.connShutdown(h(), 0);
     }
 
-    /** Shuts down both directions (the handle stays open until {@link #close()}). */
+    /**
+     * Shuts down both directions (the handle stays open until {@link #close()}).
+     *
+     * @throws IOException on failure
+     */
     public void shutdown() throws IOException {
         Native.connShutdown(h(), 2);
     }

@@ -452,6 +452,16 @@ public final class LibsockTest {
         expect(NullPointerException.class, () -> TcpConnection.connect((String) null));
     }
 
+    /** A panic inside the native library arrives as LibsockException(INTERNAL); all still works. */
+    static void xPanicBecomesException() throws Exception {
+        LibsockException e = expect(LibsockException.class, Native::selfTestPanic);
+        eq(ErrorKind.INTERNAL, e.kind(), "kind");
+        check(e.getMessage().contains("self-test panic"), e.getMessage());
+        try (Listener l = Listener.bind("127.0.0.1:0")) {
+            check(l.localPort() > 0, "library still works after a panic");
+        }
+    }
+
     /** Reads the private handle of an object (tests only). */
     static long handleOf(Object o) throws Exception {
         java.lang.reflect.Field f = o.getClass().getDeclaredField("handle");

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Java / Android door (bindings/jni): builds libsock_jni, compiles package io.libsock (also with
+# --release 8, as a proxy for the APIs Android offers), the tests and the example with javac,
+# and runs them with -Xcheck:jni. Fails on a failed test, on any JNI check warning, or when no
+# test ran.
+set -euo pipefail
+cargo build -p libsock-jni --release
+lib_dir="${CARGO_TARGET_DIR:-target}/release"
+build=$(mktemp -d)
+trap 'rm -rf "$build"' EXIT
+src=$(find bindings/jni/java/src -name '*.java')
+javac --release 8 -Xlint:all -Xlint:-options -d "$build/java8" $src
+javac -Xlint:all -d "$build/classes" $src $(find bindings/jni/java/test -name '*.java')
+javac -Xlint:all -cp "$build/classes" -d "$build/examples" bindings/jni/java/examples/*.java
+# Javadoc on every public class and method.
+if javadoc -Xdoclint:all -quiet -d "$build/javadoc" $src 2>&1 | grep -E 'warning|error'; then
+  echo "50-java: javadoc is incomplete"; exit 1
+fi
+
+jvm() { java -Xcheck:jni -Djava.library.path="$lib_dir" "$@"; }
+
+status=0
+jvm -cp "$build/classes" io.libsock.LibsockTest >"$build/test.log" 2>&1 || status=$?
+cat "$build/test.log"
+jvm -cp "$build/classes:$build/examples" Echo >"$build/example.log" 2>&1 || status=$?
+cat "$build/example.log"
+
+if [ "$status" -ne 0 ]; then
+  echo "50-java: a Java run failed (exit $status)"; exit 1
+fi
+if ! grep -Eq '^java: [1-9][0-9]* passed, 0 failed$' "$build/test.log"; then
+  echo "50-java: no passing test summary"; exit 1
+fi
+grep -q '^Echo: ok$' "$build/example.log" || { echo "50-java: example did not finish"; exit 1; }
+if grep -n 'WARNING' "$build/test.log" "$build/example.log"; then
+  echo "50-java: -Xcheck:jni reported warnings"; exit 1
+fi
+echo "50-java: ok"
