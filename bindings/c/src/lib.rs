@@ -1025,9 +1025,11 @@ pub extern "C" fn ls_socket_shutdown(handle: i64, how: i32) -> i32 {
             LS_SHUT_READ => Shutdown::Read,
             LS_SHUT_WRITE => Shutdown::Write,
             LS_SHUT_BOTH => Shutdown::Both,
-            _ => return Err(bad_arg(format!(
+            _ => {
+                return Err(bad_arg(format!(
                 "how is {how}, it must be LS_SHUT_READ (0), LS_SHUT_WRITE (1) or LS_SHUT_BOTH (2)"
-            ))),
+            )))
+            }
         };
         let o = conn(handle)?;
         as_conn(&o).shutdown(how)

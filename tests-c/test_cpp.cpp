@@ -1,0 +1,563 @@
+// Tests of the C++ door (include/libsock.hpp): RAII, moves, exceptions, and scenarios S01-S12
+// (and S17) of SCENARIOS.md over loopback, against peers on threads (BSD sockets) and a Python
+// peer built by hand (tests-c/peer.py).
+//
+// Build: g++ -std=c++17 -Wall -Wextra -Werror -Iinclude tests-c/test_cpp.cpp -lsock -lpthread
+// Last line: "cpp: N passed, M failed".
+#include "libsock.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace {
+
+int g_failures = 0;
+
+#define CHECK(cond)                                                                              \
+    do {                                                                                         \
+        if (!(cond)) {                                                                           \
+            std::cerr << "  " << __FILE__ << ":" << __LINE__ << ": CHECK failed: " #cond "\n";   \
+            ++g_failures;                                                                        \
+        }                                                                                        \
+    } while (0)
+
+// Expect `expr` to throw exception type E; returns the caught exception's message.
+#define CHECK_THROWS(E, expr)                                                                    \
+    [&]() -> std::string {                                                                       \
+        try {                                                                                    \
+            (void)(expr);                                                                        \
+        } catch (const E &e_) {                                                                  \
+            return e_.what();                                                                    \
+        } catch (const std::exception &e_) {                                                     \
+            std::cerr << "  " << __FILE__ << ":" << __LINE__ << ": " #expr " threw another: "    \
+                      << e_.what() << "\n";                                                      \
+            ++g_failures;                                                                        \
+            return "";                                                                           \
+        }                                                                                        \
+        std::cerr << "  " << __FILE__ << ":" << __LINE__ << ": " #expr " did not throw\n";       \
+        ++g_failures;                                                                            \
+        return "";                                                                               \
+    }()
+
+using clock_type = std::chrono::steady_clock;
+
+double ms_since(clock_type::time_point t0) {
+    return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+}
+
+std::vector<uint8_t> random_bytes(std::size_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<uint8_t> v(n);
+    for (auto &b : v) b = static_cast<uint8_t>(rng());
+    return v;
+}
+
+uint64_t fnv(uint64_t h, const uint8_t *p, std::size_t n) {
+    for (std::size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+// A plain BSD-socket peer on a thread: accepts one connection and runs fn on it.
+class Peer {
+public:
+    explicit Peer(std::function<void(int)> fn) {
+        lfd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in sa{};
+        sa.sin_family = AF_INET;
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(lfd_, reinterpret_cast<sockaddr *>(&sa), sizeof sa);
+        ::listen(lfd_, 4);
+        socklen_t len = sizeof sa;
+        ::getsockname(lfd_, reinterpret_cast<sockaddr *>(&sa), &len);
+        address = "127.0.0.1:" + std::to_string(ntohs(sa.sin_port));
+        th_ = std::thread([this, fn] {
+            int fd = ::accept(lfd_, nullptr, nullptr);
+            if (fd >= 0) {
+                fn(fd);
+                ::close(fd);
+            }
+        });
+    }
+    ~Peer() {
+        th_.join();
+        ::close(lfd_);
+    }
+    std::string address;
+
+private:
+    int lfd_;
+    std::thread th_;
+};
+
+void write_all(int fd, const void *p, std::size_t n) {
+    auto b = static_cast<const uint8_t *>(p);
+    while (n > 0) {
+        ssize_t k = ::send(fd, b, n, MSG_NOSIGNAL);
+        if (k <= 0) return;
+        b += k;
+        n -= static_cast<std::size_t>(k);
+    }
+}
+
+void echo(int fd) {
+    std::vector<uint8_t> buf(65536);
+    ssize_t n;
+    while ((n = ::recv(fd, buf.data(), buf.size(), 0)) > 0) write_all(fd, buf.data(), n);
+}
+
+void silent(int fd) {
+    char b[4096];
+    while (::recv(fd, b, sizeof b, 0) > 0) {
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void t_types_and_category() {
+    static_assert(!std::is_copy_constructible<libsock::TcpConnection>::value, "not copyable");
+    static_assert(!std::is_copy_assignable<libsock::Listener>::value, "not copyable");
+    static_assert(std::is_nothrow_move_constructible<libsock::TcpConnection>::value, "movable");
+    static_assert(std::is_nothrow_move_assignable<libsock::Datagram>::value, "movable");
+    static_assert(std::is_base_of<std::system_error, libsock::error>::value, "system_error");
+    static_assert(std::is_base_of<libsock::error, libsock::timeout_error>::value, "hierarchy");
+    CHECK(std::string(libsock::category().name()) == "libsock");
+    CHECK(libsock::category().message(LS_ERR_TIMEOUT) == "operation timed out");
+    std::error_code ec = libsock::errc::timeout;
+    CHECK(ec.category() == libsock::category());
+    CHECK(ec == std::errc::timed_out);
+    CHECK(std::error_code(libsock::errc::connection_refused) == std::errc::connection_refused);
+    CHECK(libsock::version() == ls_version());
+}
+
+void t_raii_and_moves() {
+    auto l = libsock::Listener::listen("127.0.0.1:0");
+    int64_t raw = l.get();
+    CHECK(raw > 0);
+    libsock::Listener moved(std::move(l));
+    CHECK(!l && moved && moved.get() == raw);
+    // The moved-from object holds nothing: using it is a clear error.
+    CHECK_THROWS(libsock::bad_handle_error, l.local_port());
+    libsock::Listener other;
+    other = std::move(moved);
+    CHECK(other.get() == raw);
+    {
+        libsock::Listener scoped = std::move(other);
+    } // closed here
+    int64_t out = 0;
+    CHECK(ls_accept(raw, 0, &out) == LS_ERR_BAD_HANDLE);
+    // Explicit close is idempotent.
+    auto d = libsock::Datagram::bind("127.0.0.1:0");
+    d.close();
+    d.close();
+    CHECK(!d);
+}
+
+void t_exceptions_carry_details() {
+    auto l = libsock::Listener::listen("127.0.0.1:0");
+    std::string msg = CHECK_THROWS(libsock::invalid_argument_error,
+                                   libsock::TcpConnection::connect("nohost"));
+    CHECK(msg.find("ls_tcp_connect") != std::string::npos);
+    try {
+        l.accept(50);
+        CHECK(false);
+    } catch (const std::system_error &e) { // catchable as the standard type
+        CHECK(e.code() == std::errc::timed_out);
+        CHECK(e.code().value() == LS_ERR_TIMEOUT);
+    }
+    try {
+        l.set_option(9999, 1);
+        CHECK(false);
+    } catch (const libsock::error &e) {
+        CHECK(e.ls_code() == LS_ERR_INVALID_ARGUMENT);
+    }
+}
+
+void t_options_object() {
+    libsock::Options o;
+    o.set(LS_OPT_REUSE_ADDRESS, 1).set(LS_OPT_RECV_BUFFER, 100000);
+    CHECK(o.get_option(LS_OPT_RECV_BUFFER) == 100000);
+    auto l = libsock::Listener::listen("127.0.0.1:0", 8, &o);
+    CHECK(l.get_option(LS_OPT_RECV_BUFFER) >= 100000);
+    libsock::Options co;
+    co.local_address("127.0.0.1:0").set(LS_OPT_NODELAY, 1);
+    auto c = libsock::TcpConnection::connect(l.local_address(), 5000, &co);
+    auto a = l.accept(5000);
+    CHECK(c.get_option(LS_OPT_NODELAY) == 1);
+    CHECK(a.peer_address() == c.local_address());
+}
+
+void t_files_and_misc() {
+    auto l = libsock::Listener::listen("127.0.0.1:0");
+    auto c = libsock::TcpConnection::connect(l.local_address(), 5000);
+    auto a = l.accept(5000);
+    std::string src = "/tmp/libsock-cpp-src-" + std::to_string(getpid());
+    std::string dst = "/tmp/libsock-cpp-dst-" + std::to_string(getpid());
+    auto data = random_bytes(20000, 3);
+    FILE *f = std::fopen(src.c_str(), "wb");
+    std::fwrite(data.data(), 1, data.size(), f);
+    std::fclose(f);
+    CHECK(c.send_file(src) == 20000);
+    CHECK(a.recv_file(dst, 20000) == 20000);
+    std::vector<uint8_t> back(20000);
+    f = std::fopen(dst.c_str(), "rb");
+    CHECK(std::fread(back.data(), 1, back.size(), f) == back.size());
+    std::fclose(f);
+    CHECK(back == data);
+    std::remove(src.c_str());
+    std::remove(dst.c_str());
+    c.send_all(std::string("line one\nrest"));
+    CHECK(a.recv_until("\n", 100, 5000) == "line one\n");
+    CHECK(a.recv_exact(4, 5000) == std::vector<uint8_t>({'r', 'e', 's', 't'}));
+    c.set_timeout(250);
+    CHECK(c.timeout() == 250);
+    c.send_all("xy", 2);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    CHECK(a.bytes_available() == 2);
+    CHECK(a.recv(10, 5000).size() == 2);
+    c.set_framing_fixed(2);
+    a.set_framing_fixed(2);
+    c.send_msg(std::string("ab"));
+    CHECK(a.recv_msg_string(5000) == "ab");
+    c.set_framing_hp_pack(7);
+    a.set_framing_hp_pack(7);
+    c.send_msg(std::string("hp"));
+    CHECK(a.recv_msg_string(5000) == "hp");
+    c.set_framing_length_ex(2, true, 0, 2, 0, 0, false);
+    a.set_framing_length_ex(2, true, 0, 2, 0, 0, false);
+    c.send_msg(std::string("ex"));
+    CHECK(a.recv_msg_string(5000) == "ex");
+    c.set_framing_raw();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+void s01_connect_send_echo_close() {
+    Peer peer(echo);
+    auto c = libsock::TcpConnection::connect(peer.address, 5000);
+    auto data = random_bytes(1024, 1);
+    c.send_all(data);
+    CHECK(c.recv_exact(1024, 5000) == data);
+    c.close();
+    c.close(); // harmless
+    CHECK(!c);
+}
+
+void s02_connection_refused() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa);
+    socklen_t len = sizeof sa;
+    ::getsockname(fd, reinterpret_cast<sockaddr *>(&sa), &len);
+    std::string addr = "127.0.0.1:" + std::to_string(ntohs(sa.sin_port));
+    try {
+        libsock::TcpConnection::connect(addr, 5000);
+        CHECK(false);
+    } catch (const libsock::connection_refused_error &e) {
+        CHECK(std::string(e.what()).find(addr) != std::string::npos);
+        CHECK(e.code() == std::errc::connection_refused);
+        CHECK(e.os_error() == ECONNREFUSED);
+    }
+    ::close(fd);
+}
+
+void s03_recv_timeout() {
+    Peer peer([](int fd) {
+        char b[4];
+        if (::recv(fd, b, 4, MSG_WAITALL) == 4) write_all(fd, "pong", 4);
+        silent(fd);
+    });
+    auto c = libsock::TcpConnection::connect(peer.address, 5000);
+    auto t0 = clock_type::now();
+    uint8_t buf[8];
+    CHECK_THROWS(libsock::timeout_error, c.recv(buf, sizeof buf, 200));
+    double dt = ms_since(t0);
+    CHECK(dt >= 195 && dt <= 2000);
+    c.send_all(std::string("ping"));
+    CHECK(c.recv_exact(4, 5000) == std::vector<uint8_t>({'p', 'o', 'n', 'g'}));
+}
+
+void s04_large_payload_each_way() {
+    Peer peer(echo);
+    auto c = libsock::TcpConnection::connect(peer.address, 5000);
+    const std::size_t total = 64u << 20;
+    uint64_t sent_hash = 0xcbf29ce484222325ULL, got_hash = 0xcbf29ce484222325ULL;
+    std::thread sender([&] {
+        std::mt19937_64 rng(99);
+        std::vector<uint8_t> chunk(1 << 16);
+        for (std::size_t off = 0; off < total; off += chunk.size()) {
+            for (std::size_t i = 0; i < chunk.size(); i += 8) {
+                uint64_t v = rng();
+                std::memcpy(&chunk[i], &v, 8);
+            }
+            sent_hash = fnv(sent_hash, chunk.data(), chunk.size());
+            c.send_all(chunk);
+        }
+    });
+    std::vector<uint8_t> buf(1 << 16);
+    std::size_t got = 0;
+    while (got < total) {
+        std::size_t n = c.recv(buf.data(), buf.size(), 30000);
+        if (n == 0) break;
+        got_hash = fnv(got_hash, buf.data(), n);
+        got += n;
+    }
+    sender.join();
+    CHECK(got == total);
+    CHECK(got_hash == sent_hash);
+}
+
+void s05_length_prefixed_with_python_peer() {
+    auto l = libsock::Listener::listen("127.0.0.1:0");
+    l.set_framing_length(4, true, 65536);
+    const char *peer = std::getenv("LS_TEST_PEER");
+    std::string cmd = std::string("python3 ") + (peer ? peer : "tests-c/peer.py") + " lenecho " +
+                      std::to_string(l.local_port());
+    FILE *proc = ::popen(cmd.c_str(), "r");
+    CHECK(proc != nullptr);
+    if (!proc) return;
+    {
+        auto c = l.accept(20000);
+        std::mt19937 rng(5);
+        for (int i = 0; i < 1000; i++) {
+            auto msg = random_bytes(rng() % 65537, static_cast<uint32_t>(i));
+            c.send_msg(msg);
+            if (c.recv_msg(20000) != msg) {
+                std::cerr << "  message " << i << " differs\n";
+                CHECK(false);
+                break;
+            }
+        }
+    }
+    char line[64] = "";
+    if (!std::fgets(line, sizeof line, proc)) line[0] = 0;
+    int status = ::pclose(proc);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(std::atoi(line) == 1000);
+}
+
+void s06_lines_and_long_line() {
+    std::string wire = "alpha\r\nbeta\r\n" + std::string(5000, 'x') + "\r\ngamma\r\n";
+    Peer peer([&](int fd) {
+        write_all(fd, wire.data(), wire.size());
+        ::shutdown(fd, SHUT_WR);
+        silent(fd);
+    });
+    auto c = libsock::TcpConnection::connect(peer.address, 5000);
+    c.set_framing_delimited("\r\n", 100);
+    CHECK(c.recv_msg_string(5000) == "alpha");
+    CHECK(c.recv_msg_string(5000) == "beta");
+    CHECK_THROWS(libsock::frame_too_large_error, c.recv_msg(5000));
+    CHECK(c.recv_msg_string(5000) == "gamma");
+    CHECK_THROWS(libsock::closed_error, c.recv_msg(5000));
+}
+
+void s07_half_close() {
+    Peer peer([](int fd) {
+        char b[4096];
+        std::size_t total = 0;
+        ssize_t k;
+        while ((k = ::recv(fd, b, sizeof b, 0)) > 0) total += static_cast<std::size_t>(k);
+        std::string reply = "got " + std::to_string(total) + " bytes";
+        write_all(fd, reply.data(), reply.size());
+    });
+    auto c = libsock::TcpConnection::connect(peer.address, 5000);
+    c.send_all(std::vector<uint8_t>(100000, 1));
+    c.shutdown(LS_SHUT_WRITE);
+    std::string reply;
+    for (;;) {
+        auto part = c.recv(64, 5000);
+        if (part.empty()) break;
+        reply.append(part.begin(), part.end());
+    }
+    CHECK(reply == "got 100000 bytes");
+}
+
+void s08_misuse() {
+    Peer peer(silent);
+    auto c = libsock::TcpConnection::connect(peer.address, 5000);
+    int64_t raw = c.get();
+    c.close();
+    CHECK_THROWS(libsock::bad_handle_error, c.send_all(std::string("x")));
+    libsock::TcpConnection invented(987654321);
+    CHECK_THROWS(libsock::bad_handle_error, invented.send_all(std::string("x")));
+    invented.release();
+    libsock::TcpConnection stale(raw);
+    CHECK_THROWS(libsock::bad_handle_error, stale.bytes_available());
+    stale.release();
+    Peer peer2(silent);
+    auto d = libsock::TcpConnection::connect(peer2.address, 5000);
+    CHECK_THROWS(libsock::invalid_argument_error, d.send_all(nullptr, 4));
+    uint8_t b[4];
+    CHECK_THROWS(libsock::invalid_argument_error, d.recv(b, 0, 0));
+    d.send_all(std::string("alive"));
+}
+
+void s09_buffer_too_small() {
+    std::vector<uint8_t> wire = {0, 0, 0x03, 0xe8};
+    auto body = random_bytes(1000, 9);
+    wire.insert(wire.end(), body.begin(), body.end());
+    Peer peer([&](int fd) {
+        write_all(fd, wire.data(), wire.size());
+        silent(fd);
+    });
+    auto c = libsock::TcpConnection::connect(peer.address, 5000);
+    c.set_framing_length(4);
+    uint8_t small[10];
+    try {
+        c.recv_msg(small, sizeof small, 5000);
+        CHECK(false);
+    } catch (const libsock::buffer_too_small_error &e) {
+        CHECK(e.needed() == 1000);
+        CHECK(e.code() == std::errc::no_buffer_space);
+    }
+    std::vector<uint8_t> big(1000);
+    CHECK(c.recv_msg(big.data(), big.size(), 5000) == 1000);
+    CHECK(big == body);
+}
+
+void s10_udp() {
+    auto a = libsock::Datagram::bind("127.0.0.1:0");
+    auto b = libsock::Datagram::bind("127.0.0.1:0");
+    a.send_to(std::string("hello"), b.local_address());
+    uint8_t buf[100];
+    auto r = b.recv_from(buf, sizeof buf, 5000);
+    CHECK(r.len == 5 && std::memcmp(buf, "hello", 5) == 0);
+    CHECK(r.peer == a.local_address());
+    CHECK(!r.truncated);
+    std::vector<uint8_t> large(2000, 'L');
+    a.send_to(large.data(), large.size(), b.local_address());
+    r = b.recv_from(buf, sizeof buf, 5000);
+    CHECK(r.len == sizeof buf && r.truncated);
+    CHECK_THROWS(libsock::timeout_error, b.recv_from(buf, sizeof buf, 100));
+    auto cd = libsock::Datagram::connect(b.local_address());
+    CHECK(cd.send("x", 1) == 1);
+    CHECK(b.recv(buf, sizeof buf, 5000) == 1);
+    CHECK(cd.peer_address() == b.local_address());
+}
+
+void s11_listener_port0_accept_timeout() {
+    auto l = libsock::Listener::listen("127.0.0.1:0");
+    int port = l.local_port();
+    CHECK(port > 0);
+    CHECK(l.local_address() == "127.0.0.1:" + std::to_string(port));
+    auto t0 = clock_type::now();
+    CHECK_THROWS(libsock::timeout_error, l.accept(200));
+    double dt = ms_since(t0);
+    CHECK(dt >= 195 && dt <= 2000);
+}
+
+void s12_options_read_back() {
+    Peer peer(silent);
+    auto c = libsock::TcpConnection::connect(peer.address, 5000);
+    c.set_option(LS_OPT_NODELAY, 1);
+    CHECK(c.get_option(LS_OPT_NODELAY) == 1);
+    c.set_option(LS_OPT_KEEPALIVE, 1);
+    CHECK(c.get_option(LS_OPT_KEEPALIVE) == 1);
+    c.set_option(LS_OPT_KEEPALIVE_IDLE, 20);
+    CHECK(c.get_option(LS_OPT_KEEPALIVE_IDLE) == 20);
+    c.set_option(LS_OPT_RECV_BUFFER, 65536);
+    CHECK(c.get_option(LS_OPT_RECV_BUFFER) >= 65536);
+    c.set_option(LS_OPT_SEND_BUFFER, 65536);
+    CHECK(c.get_option(LS_OPT_SEND_BUFFER) >= 65536);
+}
+
+void s17_close_from_another_thread() {
+    Peer peer(silent);
+    auto c = libsock::TcpConnection::connect(peer.address, 5000);
+    std::atomic<int> outcome(0);
+    clock_type::time_point returned;
+    std::thread t([&] {
+        uint8_t b[8];
+        try {
+            c.recv(b, sizeof b, LS_TIMEOUT_FOREVER);
+            outcome = 1;
+        } catch (const libsock::closed_error &) {
+            outcome = 2;
+        } catch (...) {
+            outcome = 3;
+        }
+        returned = clock_type::now();
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    auto t0 = clock_type::now();
+    CHECK(ls_close(c.get()) == LS_OK); // close from this thread while the other is blocked
+    t.join();
+    CHECK(outcome == 2);
+    CHECK((std::chrono::duration<double, std::milli>(returned - t0).count() < 1000));
+    c.release();
+}
+
+struct Test {
+    const char *name;
+    void (*fn)();
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+    const Test tests[] = {
+        {"t_types_and_category", t_types_and_category},
+        {"t_raii_and_moves", t_raii_and_moves},
+        {"t_exceptions_carry_details", t_exceptions_carry_details},
+        {"t_options_object", t_options_object},
+        {"t_files_and_misc", t_files_and_misc},
+        {"s01_connect_send_echo_close", s01_connect_send_echo_close},
+        {"s02_connection_refused", s02_connection_refused},
+        {"s03_recv_timeout", s03_recv_timeout},
+        {"s04_large_payload_each_way", s04_large_payload_each_way},
+        {"s05_length_prefixed_with_python_peer", s05_length_prefixed_with_python_peer},
+        {"s06_lines_and_long_line", s06_lines_and_long_line},
+        {"s07_half_close", s07_half_close},
+        {"s08_misuse", s08_misuse},
+        {"s09_buffer_too_small", s09_buffer_too_small},
+        {"s10_udp", s10_udp},
+        {"s11_listener_port0_accept_timeout", s11_listener_port0_accept_timeout},
+        {"s12_options_read_back", s12_options_read_back},
+        {"s17_close_from_another_thread", s17_close_from_another_thread},
+    };
+    int passed = 0, failed = 0;
+    for (const Test &t : tests) {
+        if (argc > 1 && std::strstr(t.name, argv[1]) == nullptr) continue;
+        int before = g_failures;
+        auto t0 = clock_type::now();
+        try {
+            t.fn();
+        } catch (const std::exception &e) {
+            std::cerr << "  unexpected exception: " << e.what() << "\n";
+            ++g_failures;
+        }
+        if (g_failures == before) {
+            ++passed;
+            std::cout << "ok   " << t.name << " (" << static_cast<int>(ms_since(t0)) << " ms)\n";
+        } else {
+            ++failed;
+            std::cout << "FAIL " << t.name << "\n";
+        }
+        std::cout.flush();
+    }
+    std::cout << "cpp: " << passed << " passed, " << failed << " failed" << std::endl;
+    return failed == 0 && passed > 0 ? 0 : 1;
+}
