@@ -180,7 +180,8 @@ impl<T: Default> ErrorPolicy<T, JErr> for ThrowLibsock {
         } else {
             "non-string panic payload".to_string()
         };
-        std::mem::forget(payload);
+        // Dropping a payload may itself panic: contain that too.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(payload)));
         if !env.exception_check() {
             raise(
                 env,
@@ -293,14 +294,22 @@ fn string(env: &Env<'_>, s: &JString<'_>, what: &'static str) -> JResult<String>
     if s.is_null() {
         return Err(JErr::Null(what));
     }
-    Ok(s.try_to_string(env)?)
+    to_rust_string(env, s)
+}
+
+/// A Java string as UTF-8; a string with unpaired surrogates is an invalid argument.
+fn to_rust_string(env: &Env<'_>, s: &JString<'_>) -> JResult<String> {
+    s.try_to_string(env).map_err(|e| match e {
+        jni::errors::Error::JavaException => JErr::Jni(e),
+        other => invalid(format!("string is not valid Unicode: {other}")),
+    })
 }
 
 fn opt_string(env: &Env<'_>, s: &JString<'_>) -> JResult<Option<String>> {
     if s.is_null() {
         return Ok(None);
     }
-    Ok(Some(s.try_to_string(env)?))
+    Ok(Some(to_rust_string(env, s)?))
 }
 
 /// An endpoint from either a text (`"host:port"`, `"[::1]:80"`, `"unix:/path"`) or, when the text

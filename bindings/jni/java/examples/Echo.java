@@ -95,15 +95,17 @@ public final class Echo {
             send(args[1], msgs);
             return;
         }
-        try (Listener l = Listener.bind("127.0.0.1:0", lo)) {
-            Thread server = new Thread(() -> serve(l));
-            server.start();
+        Listener l = Listener.bind("127.0.0.1:0", lo);
+        Thread server = new Thread(() -> serve(l));
+        server.start();
+        try {
             send(l.localAddress(), "hello", "", "sticky packets are a thing of the past");
+        } finally {
             l.close(); // a blocked accept() returns ClosedException: the server thread ends
-            server.join(5000);
-            if (server.isAlive()) {
-                throw new IllegalStateException("server thread did not stop");
-            }
+        }
+        server.join(5000);
+        if (server.isAlive()) {
+            throw new IllegalStateException("server thread did not stop");
         }
         System.out.println("Echo: ok");
     }
