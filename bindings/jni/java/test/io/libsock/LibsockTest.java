@@ -307,6 +307,72 @@ public final class LibsockTest {
         peer.join();
     }
 
+    /** The Python peer of {@link #s05PythonPeer()}: a length-prefixed echo built by hand. */
+    static final String PY_ECHO = String.join("\n",
+            "import socket, struct, sys",
+            "srv = socket.socket()",
+            "srv.bind(('127.0.0.1', 0))",
+            "srv.listen(1)",
+            "print(srv.getsockname()[1], flush=True)",
+            "c, _ = srv.accept()",
+            "f = c.makefile('rb')",
+            "n = 0",
+            "while True:",
+            "    head = f.read(4)",
+            "    if len(head) < 4:",
+            "        break",
+            "    (size,) = struct.unpack('>I', head)",
+            "    body = f.read(size)",
+            "    assert len(body) == size, 'short body'",
+            "    c.sendall(struct.pack('>I', size) + body)",
+            "    n += 1",
+            "c.close()",
+            "print('python peer echoed', n, flush=True)",
+            "");
+
+    /**
+     * S05 against a peer in another language: a Python length-prefixed echo written by hand with
+     * the struct module (4-byte big-endian length + body), 1,000 messages of 0-64 KiB.
+     */
+    static void s05PythonPeer() throws Exception {
+        Process py;
+        try {
+            py = new ProcessBuilder("python3", "-c", PY_ECHO).redirectErrorStream(true).start();
+        } catch (IOException e) {
+            throw new AssertionError("python3 is needed for this scenario's peer: " + e);
+        }
+        try {
+            java.io.BufferedReader out = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(py.getInputStream(), StandardCharsets.UTF_8));
+            int port = Integer.parseInt(out.readLine().trim());
+            Random r = new Random(55);
+            List<byte[]> msgs = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                msgs.add(random(r, r.nextInt(64 * 1024 + 1)));
+            }
+            try (TcpConnection c = TcpConnection.connect("127.0.0.1", port,
+                    new ConnectOptions().withConnectTimeout(5000).withTimeout(30_000)
+                            .withFraming(Framing.lengthPrefixed()))) {
+                Peer sender = new Peer("sender", () -> {
+                    for (byte[] m : msgs) {
+                        c.sendMsg(m);
+                    }
+                    c.shutdownOutput();
+                });
+                for (int i = 0; i < msgs.size(); i++) {
+                    check(Arrays.equals(msgs.get(i), c.recvMsg()), "message " + i + " differs");
+                }
+                expect(ClosedException.class, c::recvMsg);
+                sender.join();
+            }
+            eq("python peer echoed 1000", out.readLine(), "python peer's report");
+            check(py.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "python peer exits");
+            eq(0, py.exitValue(), "python peer exit status");
+        } finally {
+            py.destroyForcibly();
+        }
+    }
+
     /**
      * S06: line framing with \r\n; a line longer than max_len gives FrameTooLargeException and
      * the lines around it arrive intact. A length prefix claiming 2 GiB is refused the same way.
