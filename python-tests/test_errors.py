@@ -1,0 +1,211 @@
+"""The exception tree: every class, its builtin base, codes, errno, messages; wrong Python types
+give TypeError; nothing crashes the process."""
+
+from __future__ import annotations
+
+import builtins
+import socket
+import struct
+
+import pytest
+
+import libsock
+from _helpers import WAIT
+
+# (class, builtin bases it must also be, code name)
+TREE = [
+    (libsock.TimeoutError, [builtins.TimeoutError], "TIMEOUT"),
+    (libsock.ConnectionRefusedError, [builtins.ConnectionRefusedError, builtins.ConnectionError], "CONNECTION_REFUSED"),
+    (libsock.ConnectionResetError, [builtins.ConnectionResetError, builtins.ConnectionError], "CONNECTION_RESET"),
+    (libsock.ConnectionAbortedError, [builtins.ConnectionAbortedError, builtins.ConnectionError], "CONNECTION_ABORTED"),
+    (libsock.BrokenPipeError, [builtins.BrokenPipeError, builtins.ConnectionError], "IO"),
+    (libsock.ClosedError, [], "CLOSED"),
+    (libsock.AddressInUseError, [], "ADDR_IN_USE"),
+    (libsock.AddressNotAvailableError, [], "ADDR_NOT_AVAILABLE"),
+    (libsock.UnreachableError, [], "UNREACHABLE"),
+    (libsock.ResolveError, [], "RESOLVE"),
+    (libsock.InvalidArgumentError, [builtins.ValueError], "INVALID_ARGUMENT"),
+    (libsock.FrameTooLargeError, [], "FRAME_TOO_LARGE"),
+    (libsock.BufferTooSmallError, [], "BUFFER_TOO_SMALL"),
+    (libsock.UnsupportedError, [], "UNSUPPORTED"),
+    (libsock.InterruptedError, [builtins.InterruptedError], "INTERRUPTED"),
+]
+
+
+@pytest.mark.parametrize("cls,bases,code_name", TREE, ids=[c.__name__ for c, _, _ in TREE])
+def test_every_class_is_a_libsock_error_an_oserror_and_its_builtin(cls: type, bases: list[type], code_name: str) -> None:
+    assert issubclass(cls, libsock.Error)
+    assert issubclass(cls, OSError)
+    for b in bases:
+        assert issubclass(cls, b), f"{cls.__name__} should be a {b.__name__}"
+    assert cls.code == libsock.ERROR_CODES[code_name]
+    e = cls("connect to 127.0.0.1:1: boom")
+    assert str(e) == "connect to 127.0.0.1:1: boom"
+    assert cls.__module__ == "libsock"
+    assert cls.__doc__ and "Example" in cls.__doc__
+    with pytest.raises(libsock.Error):
+        raise e
+
+
+def test_error_is_oserror_and_codes_are_stable() -> None:
+    assert issubclass(libsock.Error, OSError)
+    assert libsock.ERROR_CODES == {
+        "TIMEOUT": -1, "CONNECTION_REFUSED": -2, "CONNECTION_RESET": -3, "CONNECTION_ABORTED": -4,
+        "CLOSED": -5, "ADDR_IN_USE": -6, "ADDR_NOT_AVAILABLE": -7, "UNREACHABLE": -8, "RESOLVE": -9,
+        "INVALID_ARGUMENT": -10, "FRAME_TOO_LARGE": -11, "BUFFER_TOO_SMALL": -12, "BAD_HANDLE": -13,
+        "QUEUE_FULL": -14, "UNSUPPORTED": -15, "TLS": -16, "IO": -17, "INTERNAL": -18,
+        "INTERRUPTED": -19,
+    }
+
+
+def test_raised_errors_carry_code_errno_and_address() -> None:
+    with libsock.listen(("127.0.0.1", 0)) as server:
+        port = server.address[1]
+        with pytest.raises(libsock.AddressInUseError) as info:
+            libsock.listen(("127.0.0.1", port), reuse_address=False)
+        e = info.value
+        assert e.code == -6 and e.errno == 98  # EADDRINUSE
+        assert str(port) in str(e)
+
+
+def test_timeout_error_from_a_real_wait() -> None:
+    with libsock.listen(("127.0.0.1", 0)) as server:
+        with pytest.raises(TimeoutError) as info:
+            server.accept(timeout=0.05)
+        assert isinstance(info.value, libsock.TimeoutError)
+        assert info.value.code == -1
+        assert str(server.address[1]) in str(info.value)
+
+
+def test_reset_by_peer() -> None:
+    with libsock.listen(("127.0.0.1", 0)) as server:
+        peer = socket.create_connection(server.address, timeout=WAIT)
+        conn, _ = server.accept(timeout=WAIT)
+        # The stdlib peer aborts: SO_LINGER (on, 0 s) makes close() send RST.
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        peer.close()
+        with pytest.raises(ConnectionResetError) as info:
+            conn.recv(10, timeout=WAIT)
+        assert isinstance(info.value, libsock.ConnectionResetError)
+        assert info.value.errno == 104  # ECONNRESET
+        assert info.value.code == -3
+        conn.close()
+
+
+def test_broken_pipe() -> None:
+    with libsock.listen(("127.0.0.1", 0)) as server:
+        client = libsock.connect(server.address, timeout=WAIT)
+        conn, _ = server.accept(timeout=WAIT)
+        conn.close()
+        with pytest.raises((BrokenPipeError, ConnectionResetError)) as info:
+            for _ in range(100):
+                client.sendall(b"x" * 65536)
+        assert isinstance(info.value, libsock.Error)
+        if isinstance(info.value, BrokenPipeError):
+            assert info.value.errno == 32
+        client.close()
+
+
+def test_resolve_error() -> None:
+    with pytest.raises(libsock.ResolveError) as info:
+        libsock.connect(("no-such-host.invalid", 80), timeout=WAIT)
+    assert "no-such-host.invalid" in str(info.value)
+    assert info.value.code == -9
+
+
+def test_unsupported_option_for_the_socket_kind(tmp_sock_dir: str) -> None:
+    path = f"unix:{tmp_sock_dir}/s"
+    with libsock.listen(path) as server:
+        c = libsock.connect(path, timeout=WAIT)
+        with pytest.raises(libsock.UnsupportedError):
+            c.set_option("ttl", 10)
+        c.close()
+        server.accept(timeout=WAIT)[0].close()
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["localhost", "host:port", "host:70000", "[::1:80", "unix:", "[nothex]:80", ("h", 70000), ("", -1)],
+)
+def test_malformed_addresses_are_value_errors(address: object) -> None:
+    with pytest.raises(ValueError) as info:
+        libsock.connect(address, timeout=1)  # type: ignore[arg-type]
+    assert isinstance(info.value, libsock.InvalidArgumentError)
+
+
+@pytest.mark.parametrize("address", [None, 80, 1.5, b"127.0.0.1:80", ("h",), ("h", "80"), (1, 2), ("h", True)])
+def test_wrong_address_types_are_type_errors(address: object) -> None:
+    with pytest.raises(TypeError):
+        libsock.connect(address)  # type: ignore[arg-type]
+
+
+def test_wrong_types_and_values_everywhere(pair: tuple[libsock.Connection, libsock.Connection]) -> None:
+    client, _ = pair
+    with pytest.raises(TypeError):
+        client.send("text")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        client.sendall(12)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        client.recv("10")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        client.recv(-1)
+    with pytest.raises(TypeError):
+        client.settimeout("1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        client.settimeout(-1)
+    with pytest.raises(ValueError):
+        client.settimeout(float("nan"))
+    with pytest.raises(ValueError):
+        client.recv(1, timeout=-0.5)
+    with pytest.raises(TypeError):
+        client.set_option("nodelay", "yes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        client.set_option("no_such_option", 1)
+    with pytest.raises(ValueError):
+        client.set_option("nodelay", 2)
+    with pytest.raises(TypeError):
+        client.get_option(3.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        client.shutdown("sideways")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        client.shutdown(b"write")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        client.recv_into(bytearray(2), 5)
+    with pytest.raises(ValueError):
+        client.recv_until(b"", 10)
+    with pytest.raises(TypeError):
+        libsock.connect(("127.0.0.1", 1), not_an_option=True)
+    with pytest.raises(TypeError):
+        libsock.listen(("127.0.0.1", 0), nodelay="on")
+    with pytest.raises(ValueError):
+        libsock.listen(("127.0.0.1", 0), backlog=-1)
+    with pytest.raises(TypeError):
+        libsock.udp(("127.0.0.1", 0)).join_multicast("239.1.2.3", interface=1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        libsock.Listener()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        libsock.Datagram()  # type: ignore[call-arg]
+    # Still alive and working.
+    client.sendall(b"ok")
+
+
+def test_sendfile_of_a_missing_file_names_it(pair: tuple[libsock.Connection, libsock.Connection]) -> None:
+    client, _ = pair
+    with pytest.raises(libsock.Error) as info:
+        client.sendfile("/no/such/file")
+    assert info.value.errno == 2 and "/no/such/file" in str(info.value)
+
+
+def test_ipv6_refused_names_the_address() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    s = socket.socket(socket.AF_INET6)
+    try:
+        s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    port = s.getsockname()[1]
+    s.close()
+    with pytest.raises(ConnectionRefusedError) as info:
+        libsock.connect(f"[::1]:{port}", timeout=WAIT)
+    assert f"[::1]:{port}" in str(info.value)
