@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# C and C++ doors: build libsock.so/.a, check the committed header against cbindgen (pinned), the
+# exported symbols (ls_* only), the SONAME and the version macros against Cargo.toml; install into
+# a temporary prefix and build everything through pkg-config; run the C tests (plain and under
+# valgrind), the C++ tests (C++17, and the header as C++11), and the examples.
+# Fails on any failure, and when a test run reports no passed test.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CBINDGEN_VERSION=0.29.4
+
+step() { printf '\n--- %s\n' "$*"; }
+
+step "build (release)"
+cargo build -q -p libsock-c --release
+target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+so="$target/release/libsock.so"
+[ -f "$so" ] && [ -f "$target/release/libsock.a" ]
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+step "header drift (cbindgen $CBINDGEN_VERSION)"
+if ! cbindgen --version 2>/dev/null | grep -qx "cbindgen $CBINDGEN_VERSION"; then
+  cargo install -q cbindgen --version "=$CBINDGEN_VERSION" --locked
+fi
+cbindgen --quiet --config bindings/c/cbindgen.toml --crate libsock-c --output "$work/libsock.h" bindings/c
+if ! cmp -s "$work/libsock.h" include/libsock.h; then
+  diff -u include/libsock.h "$work/libsock.h" | head -40
+  echo "include/libsock.h drifted from the code: regenerate it with the command in bindings/c/cbindgen.toml"
+  exit 1
+fi
+echo "header matches the code"
+
+step "exported symbols: ls_* only, and exactly the header's functions"
+nm -D --defined-only "$so" | awk '{print $NF}' | sort > "$work/exported"
+if grep -v '^ls_' "$work/exported"; then
+  echo "the library exports symbols other than ls_* (above)"
+  exit 1
+fi
+grep -oE '\bls_[a-z0-9_]+\(' include/libsock.h | tr -d '(' | sort -u > "$work/declared"
+if ! diff -u "$work/declared" "$work/exported"; then
+  echo "header declarations and exported symbols differ"
+  exit 1
+fi
+echo "$(wc -l < "$work/exported") functions exported, all declared"
+
+step "SONAME and version macros"
+abi=$(sed -n 's/^#define LS_ABI_VERSION \([0-9][0-9]*\)$/\1/p' include/libsock.h)
+soname=$(readelf -d "$so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+[ "$soname" = "libsock.so.$abi" ] || { echo "SONAME is '$soname', expected libsock.so.$abi"; exit 1; }
+version=$(cargo pkgid -p libsock-c | sed 's/.*[@#]//')
+hv=$(for p in MAJOR MINOR PATCH; do sed -n "s/^#define LS_VERSION_$p \\([0-9][0-9]*\\)\$/\\1/p" include/libsock.h; done | paste -sd.)
+[ "$hv" = "$version" ] || { echo "LS_VERSION_* say $hv, Cargo.toml says $version"; exit 1; }
+echo "SONAME $soname, version $version"
+
+step "install into a temporary prefix; pkg-config"
+bash bindings/c/install.sh "$work/prefix" >/dev/null
+export PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig"
+[ "$(pkg-config --modversion libsock)" = "$version" ]
+CFLAGS_LIBS=$(pkg-config --cflags --libs libsock)
+export LD_LIBRARY_PATH="$work/prefix/lib"
+cat > "$work/pc.c" <<'EOF'
+#include <libsock.h>
+#include <stdio.h>
+#include <string.h>
+int main(void) { puts(ls_version()); return strcmp(ls_strerror(LS_ERR_TIMEOUT), "operation timed out") != 0; }
+EOF
+# shellcheck disable=SC2086
+cc "$work/pc.c" $CFLAGS_LIBS -o "$work/pc" && "$work/pc"
+# The static library links too.
+cc "$work/pc.c" -I"$work/prefix/include" "$work/prefix/lib/libsock.a" -lutil -lrt -lpthread -lm -ldl -o "$work/pc_static" && "$work/pc_static"
+! ldd "$work/pc_static" | grep -q libsock
+ldd "$work/pc" | grep -q "libsock.so.$abi"
+
+run_counted() { # name expected-prefix command...
+  local name=$1 prefix=$2; shift 2
+  local log="$work/$name.log"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  [ "$rc" -eq 0 ] || { echo "$name failed (exit $rc)"; return 1; }
+  grep -Eq "^$prefix: [1-9][0-9]* passed, 0 failed$" "$log" || { echo "$name: no passing summary line"; return 1; }
+}
+
+export LS_TEST_PEER="$PWD/tests-c/peer.py"
+
+step "C tests (gcc -std=c99 -Wall -Wextra -Werror -pedantic)"
+# shellcheck disable=SC2086
+gcc -std=c99 -Wall -Wextra -Werror -pedantic -g tests-c/test_c.c $CFLAGS_LIBS -lpthread -o "$work/test_c"
+run_counted test_c c "$work/test_c"
+
+step "C tests under valgrind"
+if command -v valgrind >/dev/null 2>&1; then
+  run_counted test_c_valgrind c valgrind -q --error-exitcode=1 --leak-check=full "$work/test_c"
+else
+  echo "valgrind is not installed (.ci/install-deps installs it)"; exit 1
+fi
+
+step "C++: header as C++11, tests as C++17"
+g++ -std=c++11 -fsyntax-only -Wall -Wextra -Werror -pedantic -I"$work/prefix/include" -x c++ include/libsock.hpp
+g++ -std=c++11 -fsyntax-only -Wall -Wextra -Werror -pedantic -x c++ include/libsock.h
+# shellcheck disable=SC2086
+g++ -std=c++17 -Wall -Wextra -Werror -pedantic -g tests-c/test_cpp.cpp $CFLAGS_LIBS -lpthread -o "$work/test_cpp"
+run_counted test_cpp cpp "$work/test_cpp"
+
+step "examples"
+# shellcheck disable=SC2086
+cc -std=c99 -Wall -Wextra -Werror -pedantic examples/c/echo.c $CFLAGS_LIBS -lpthread -o "$work/echo_c"
+"$work/echo_c" | tee "$work/echo_c.log"
+grep -q "got STICKY PACKETS ARE GONE" "$work/echo_c.log"
+# shellcheck disable=SC2086
+c++ -std=c++17 -Wall -Wextra -Werror examples/cpp/echo.cpp $CFLAGS_LIBS -lpthread -o "$work/echo_cpp"
+"$work/echo_cpp" | tee "$work/echo_cpp.log"
+[ "$(grep -c '(equal)' "$work/echo_cpp.log")" -eq 3 ]
+
+echo
+echo "C door suite: ok"
