@@ -31,7 +31,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jni::errors::ErrorPolicy;
-use jni::objects::{JByteArray, JByteBuffer, JClass, JIntArray, JLongArray, JString};
+use jni::objects::{
+    JByteArray, JByteBuffer, JClass, JIntArray, JLongArray, JObject, JObjectArray, JString,
+};
 use jni::strings::JNIString;
 use jni::sys::{jboolean, jint, jlong};
 use jni::{jni_sig, jni_str, Env, EnvUnowned, JValue};
@@ -935,6 +937,31 @@ pub extern "system" fn Java_io_libsock_Native_connRecvMsg<'l>(
         let c = conn(h)?;
         let m = c.with_timeout(timeout(t)?).recv_msg()?;
         new_bytes(env, &m)
+    })
+}
+
+/// `static native byte[][] connRecvMsgs(long h, int max, int timeoutMs)`: waits for one
+/// message, then returns up to `max` messages that are already here (one call, many messages).
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connRecvMsgs<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    max: jint,
+    t: jint,
+) -> JObjectArray<'l> {
+    run(&mut env, |env| {
+        let max = usize::try_from(max).map_err(|_| invalid(format!("max {max} is negative")))?;
+        let c = conn(h)?;
+        let msgs = c.with_timeout(timeout(t)?).recv_msgs(max)?;
+        let arr = env.new_object_array(msgs.len() as jint, jni_str!("[B"), JObject::null())?;
+        for (i, m) in msgs.iter().enumerate() {
+            let b = new_bytes(env, m)?;
+            arr.set_element(env, i, &b)?;
+            // One local reference at a time, however many messages there are.
+            env.delete_local_ref(b);
+        }
+        Ok(arr)
     })
 }
 

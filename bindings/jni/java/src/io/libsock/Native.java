@@ -116,6 +116,8 @@ final class Native {
 
     static native byte[] connRecvMsg(long h, int t) throws IOException;
 
+    static native byte[][] connRecvMsgs(long h, int max, int t) throws IOException;
+
     static native int connRecvMsgInto(long h, byte[] b, int off, int len, int t)
             throws IOException;
 

@@ -444,6 +444,30 @@ public final class TcpConnection implements AutoCloseable {
     }
 
     /**
+     * Waits for one message, then returns up to {@code max} messages that have already arrived
+     * (fewer native calls when messages come in bursts).
+     *
+     * @param max the most messages to return (at least 1 to receive anything)
+     * @return the messages, in order
+     * @throws IOException on failure
+     */
+    public byte[][] recvMsgs(int max) throws IOException {
+        return Native.connRecvMsgs(h(), max, Native.DEFAULT);
+    }
+
+    /**
+     * {@link #recvMsgs(int)} within {@code timeoutMillis} for the first message.
+     *
+     * @param max the most messages to return
+     * @param timeoutMillis time allowed for the first message (-1 forever, 0 poll)
+     * @return the messages, in order
+     * @throws IOException on failure
+     */
+    public byte[][] recvMsgs(int max, int timeoutMillis) throws IOException {
+        return Native.connRecvMsgs(h(), max, timeoutMillis);
+    }
+
+    /**
      * Receives the next message into {@code buf}.
      *
      * @param buf the destination

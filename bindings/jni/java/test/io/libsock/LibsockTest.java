@@ -794,6 +794,29 @@ public final class LibsockTest {
         }
     }
 
+    /** recvMsgs returns a burst of messages in one call (no local-reference overflow). */
+    static void xRecvMsgsBatch() throws Exception {
+        try (Listener l = Listener.bind("127.0.0.1:0", new ListenOptions().withFraming(Framing.lines()));
+                TcpConnection c = TcpConnection.connect("127.0.0.1:" + l.localPort());
+                TcpConnection s = l.accept(5000)) {
+            StringBuilder burst = new StringBuilder();
+            for (int i = 0; i < 500; i++) {
+                burst.append("m").append(i).append('\n');
+            }
+            c.sendAll(utf8(burst.toString()));
+            int next = 0;
+            while (next < 500) {
+                byte[][] got = s.recvMsgs(1000, 5000);
+                check(got.length >= 1, "at least one message");
+                for (byte[] m : got) {
+                    eq("m" + next, str(m), "message " + next);
+                    next++;
+                }
+            }
+            eq(0, s.recvMsgs(0, 0).length, "max 0");
+        }
+    }
+
     /** Files: sendFile / recvFile. */
     static void xFiles() throws Exception {
         java.io.File src = java.io.File.createTempFile("libsock-java", ".bin");
