@@ -1,0 +1,159 @@
+"""Datagram (UDP and Unix datagram) against the stdlib socket module."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+import libsock
+from _helpers import WAIT
+
+
+def stdlib_udp() -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(WAIT)
+    return s
+
+
+def test_connected_udp_to_stdlib_peer() -> None:
+    peer = stdlib_udp()
+    with peer, libsock.udp(connect=peer.getsockname(), timeout=WAIT) as sock:
+        assert sock.peer_address == peer.getsockname()
+        assert sock.send(b"one") == 3
+        data, src = peer.recvfrom(100)
+        assert data == b"one" and src == sock.address
+        peer.sendto(b"two", src)
+        assert sock.recv() == b"two"
+
+
+def test_stdlib_aliases_and_recv_into() -> None:
+    peer = stdlib_udp()
+    with peer, libsock.udp(("127.0.0.1", 0), timeout=WAIT) as sock:
+        sock.sendto(b"alias", peer.getsockname())
+        assert peer.recvfrom(100)[0] == b"alias"
+        peer.sendto(b"into", sock.address)
+        buf = bytearray(10)
+        n, src = sock.recv_into(buf)
+        assert (bytes(buf[:n]), src) == (b"into", peer.getsockname())
+        peer.sendto(b"from", sock.address)
+        assert sock.recvfrom() == (b"from", peer.getsockname())
+
+
+def test_local_address_with_connect() -> None:
+    peer = stdlib_udp()
+    port = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    port.bind(("127.0.0.1", 0))
+    local = port.getsockname()
+    port.close()
+    with peer, libsock.udp(local, connect=peer.getsockname()) as sock:
+        assert sock.address == local
+        sock.send(b"x")
+        assert peer.recvfrom(10) == (b"x", local)
+
+
+def test_recv_timeout_and_truncation_in_recv() -> None:
+    with libsock.udp(("127.0.0.1", 0), timeout=0.1) as sock:
+        with pytest.raises(libsock.TimeoutError):
+            sock.recv()
+        with pytest.raises(libsock.TimeoutError):
+            sock.recv_from(timeout=0)
+        sender = libsock.udp()
+        sender.send_to(b"0123456789", sock.address)
+        assert sock.recv(4, timeout=WAIT) == b"0123"  # the rest is dropped, as in the stdlib
+        sender.close()
+
+
+def test_send_many_and_recv_many() -> None:
+    rx = libsock.udp(("127.0.0.1", 0), timeout=WAIT)
+    tx = libsock.udp(connect=rx.address)
+    msgs = [f"m{i}".encode() for i in range(50)]
+    assert tx.send_many(msgs) == 50
+    got: list[bytes] = []
+    while len(got) < 50:
+        batch = rx.recv_many(64, 100)
+        assert all(peer == tx.address for _, peer in batch)
+        got += [d for d, _ in batch]
+    assert got == msgs
+    for s in (rx, tx):
+        s.close()
+
+
+def test_send_many_to_address_from_unconnected_socket() -> None:
+    rx = libsock.udp(("127.0.0.1", 0), timeout=WAIT)
+    tx = libsock.udp()
+    assert tx.send_many([b"a", bytearray(b"bc"), memoryview(b"def")], rx.address) == 3
+    assert [rx.recv() for _ in range(3)] == [b"a", b"bc", b"def"]
+    rx.close()
+    tx.close()
+
+
+def test_broadcast_option_and_options_dict() -> None:
+    with libsock.udp(("127.0.0.1", 0), broadcast=True, multicast_ttl=3) as sock:
+        assert sock.get_option("broadcast") is True
+        assert sock.options["multicast_ttl"] == 3
+        sock.set_option("broadcast", False)
+        assert sock.options["broadcast"] is False
+
+
+def test_multicast_on_loopback() -> None:
+    group = "239.255.77.77"
+    rx = libsock.udp(("0.0.0.0", 0), timeout=2, reuse_address=True)
+    try:
+        rx.join_multicast(group, "127.0.0.1")
+    except libsock.Error as e:
+        rx.close()
+        pytest.skip(f"no multicast on loopback here: {e}")
+    tx = libsock.udp(("127.0.0.1", 0), multicast_loop=True)
+    tx.set_multicast_interface("127.0.0.1")
+    tx.send_to(b"to the group", (group, rx.address[1]))
+    try:
+        data, _ = rx.recv_from()
+    except libsock.TimeoutError:
+        pytest.skip("multicast is not routed over loopback here")
+    finally:
+        tx.close()
+    assert data == b"to the group"
+    rx.leave_multicast(group, "127.0.0.1")
+    with pytest.raises(ValueError):
+        rx.join_multicast("not-a-group")
+    rx.close()
+
+
+def test_unix_datagram(tmp_sock_dir: str) -> None:
+    path = os.path.join(tmp_sock_dir, "d.sock")
+    with libsock.udp(f"unix:{path}", timeout=WAIT) as sock:
+        assert sock.address == f"unix:{path}"
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.sendto(b"unix datagram", path)
+        r = sock.recv_datagram()
+        assert r.data == b"unix datagram" and not r.truncated
+        s.close()
+    assert not os.path.exists(path)
+
+
+def test_datagram_pair_and_close_semantics() -> None:
+    a, b = libsock.Datagram.pair()
+    a.send(b"x" * 100)
+    r = b.recv_datagram(10)
+    assert r.truncated and r.size == 100 and len(r.data) == 10
+    assert r == (r.data, r.peer, True, 100)  # a named tuple
+    assert b.bytes_available == 0
+    a.close()
+    a.close()
+    assert a.closed and a.fileno() == -1
+    with pytest.raises(libsock.ClosedError):
+        a.send(b"x")
+    assert "closed" in repr(a)
+    b.close()
+
+
+def test_timeout_property() -> None:
+    with libsock.udp() as sock:
+        assert sock.timeout is None and sock.gettimeout() is None
+        sock.settimeout(0.25)
+        assert sock.timeout == 0.25
+        sock.timeout = None
+        assert sock.gettimeout() is None
