@@ -23,6 +23,7 @@
 //! - **Timeouts** are `int` milliseconds: `-1` waits forever, `0` polls, `Integer.MIN_VALUE`
 //!   means "the object's default timeout".
 #![allow(non_snake_case)]
+#![warn(missing_docs)]
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
@@ -1276,4 +1277,56 @@ pub extern "system" fn Java_io_libsock_Native_selfTestPanic<'l>(
     run(&mut env, |_| -> JResult<()> {
         panic!("libsock JNI self-test panic (expected by the test suite)")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_map_to_core() {
+        assert_eq!(timeout(DEFAULT_TIMEOUT).unwrap(), Timeout::Default);
+        assert_eq!(timeout(-1).unwrap(), Timeout::Never);
+        assert_eq!(timeout(0).unwrap(), Timeout::After(Duration::ZERO));
+        assert_eq!(
+            timeout(250).unwrap(),
+            Timeout::After(Duration::from_millis(250))
+        );
+        assert!(matches!(timeout(-2), Err(JErr::Core(_))));
+        assert_eq!(opt_duration(-1).unwrap(), None);
+        assert!(opt_duration(-3).is_err());
+        assert_eq!(duration_ms(None), -1);
+        assert_eq!(duration_ms(Some(Duration::from_secs(1 << 40))), i32::MAX);
+    }
+
+    #[test]
+    fn ranges_are_checked() {
+        assert_eq!(check_range(0, 4, 4).unwrap(), (0, 4));
+        assert_eq!(check_range(4, 0, 4).unwrap(), (4, 0));
+        assert!(matches!(check_range(2, 3, 4), Err(JErr::Bounds(_))));
+        assert!(matches!(check_range(-1, 1, 4), Err(JErr::Bounds(_))));
+        assert!(matches!(check_range(0, -1, 4), Err(JErr::Bounds(_))));
+        assert!(check_range(i32::MAX, i32::MAX, 8).is_err());
+    }
+
+    #[test]
+    fn handles_are_never_reused_and_bad_ones_fail() {
+        let (a, _b) = Connection::pair().unwrap();
+        let h = insert(Obj::Conn(Arc::new(a)));
+        assert!(conn(h).is_ok());
+        assert!(matches!(listener(h), Err(JErr::BadHandle(..))));
+        table().remove(&h).unwrap().close();
+        assert!(matches!(conn(h), Err(JErr::BadHandle(..))));
+        let (c, _d) = Connection::pair().unwrap();
+        let h2 = insert(Obj::Conn(Arc::new(c)));
+        assert!(h2 > h);
+        assert!(matches!(get(0, "x"), Err(JErr::BadHandle(0, _))));
+        assert!(matches!(get(-5, "x"), Err(JErr::BadHandle(-5, _))));
+    }
+
+    #[test]
+    fn destinations_resolve() {
+        assert_eq!(destination("127.0.0.1:9").unwrap().port(), 9);
+        assert!(matches!(destination("nowhere"), Err(JErr::Core(_))));
+    }
 }
