@@ -112,5 +112,10 @@ c++ -std=c++17 -Wall -Wextra -Werror examples/cpp/echo.cpp $CFLAGS_LIBS -lpthrea
 "$work/echo_cpp" | tee "$work/echo_cpp.log"
 [ "$(grep -c '(equal)' "$work/echo_cpp.log")" -eq 3 ]
 
+step "benchmark builds (run it by hand: taskset -c 0 ./pingpong)"
+# shellcheck disable=SC2086
+cc -O2 -std=c99 -Wall -Wextra -Werror -pedantic bindings/c/bench/pingpong.c $CFLAGS_LIBS -lpthread -o "$work/pingpong"
+"$work/pingpong" 2000 >/dev/null
+
 echo
 echo "C door suite: ok"

@@ -427,3 +427,46 @@ pub(crate) static ERROR_TEXTS: LazyLock<ErrorTexts> = LazyLock::new(|| {
         names,
     }
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_internal_with_a_message() {
+        let code = call("ls_test", || -> Result<(), Error> { panic!("boom") });
+        assert_eq!(code, ErrorKind::Internal.code());
+        with_last(|l| {
+            assert_eq!(l.code, code);
+            let msg = l.msg.to_str().unwrap();
+            assert!(msg.starts_with("ls_test: internal error"), "{msg}");
+            assert!(msg.contains("boom"), "{msg}");
+        });
+    }
+
+    #[test]
+    fn errors_are_recorded_per_thread_and_success_keeps_them() {
+        assert_eq!(call("ls_a", || Err(Error::BadHandle(5))), -13);
+        assert_eq!(call("ls_b", || Ok(())), 0);
+        with_last(|l| {
+            assert_eq!(
+                l.msg.to_str().unwrap(),
+                "ls_a: bad handle 5 (unknown, or closed)"
+            )
+        });
+        std::thread::spawn(|| with_last(|l| assert_eq!(l.code, 0)))
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn handles_are_positive_increasing_and_bad_after_remove() {
+        let a = insert(Obj::Options(Mutex::default())).unwrap();
+        let b = insert(Obj::Options(Mutex::default())).unwrap();
+        assert!(a > 0 && b > a && b <= MAX_HANDLE);
+        remove(a).unwrap();
+        assert!(matches!(get(a), Err(Error::BadHandle(_))));
+        assert!(matches!(remove(a), Err(Error::BadHandle(_))));
+        remove(b).unwrap();
+    }
+}

@@ -1,0 +1,145 @@
+/*
+ * Ping-pong benchmark: 64-byte request/response round trips over loopback TCP, both ends through
+ * ls_* (ls_send_all / ls_recv_exact) against both ends through raw BSD sockets (send / recv with
+ * MSG_WAITALL), in one run. Run on one CPU to compare the per-call cost, not the scheduler:
+ *
+ *   gcc -O2 -std=c99 -Iinclude bindings/c/bench/pingpong.c -Ltarget/release -lsock -lpthread -o pingpong
+ *   taskset -c 0 ./pingpong [round_trips]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "libsock.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MSG 64
+
+static long g_rounds = 200000;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- raw BSD sockets ---- */
+
+static int raw_lfd;
+
+static void *raw_server(void *arg) {
+    char b[MSG];
+    long i;
+    int one = 1, fd = accept(raw_lfd, NULL, NULL);
+    (void)arg;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (i = 0; i < g_rounds; i++) {
+        if (recv(fd, b, MSG, MSG_WAITALL) != MSG) break;
+        if (send(fd, b, MSG, MSG_NOSIGNAL) != MSG) break;
+    }
+    close(fd);
+    return NULL;
+}
+
+static double raw_run(void) {
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    pthread_t th;
+    char b[MSG];
+    int fd, one = 1;
+    long i;
+    double t0, dt;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    raw_lfd = socket(AF_INET, SOCK_STREAM, 0);
+    bind(raw_lfd, (struct sockaddr *)&sa, sizeof sa);
+    listen(raw_lfd, 1);
+    getsockname(raw_lfd, (struct sockaddr *)&sa, &len);
+    pthread_create(&th, NULL, raw_server, NULL);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    memset(b, 'p', MSG);
+    t0 = now_s();
+    for (i = 0; i < g_rounds; i++) {
+        if (send(fd, b, MSG, MSG_NOSIGNAL) != MSG) abort();
+        if (recv(fd, b, MSG, MSG_WAITALL) != MSG) abort();
+    }
+    dt = now_s() - t0;
+    close(fd);
+    pthread_join(th, NULL);
+    close(raw_lfd);
+    return dt;
+}
+
+/* ---- ls_* ---- */
+
+static int64_t ls_l;
+
+static void *ls_server(void *arg) {
+    uint8_t b[MSG];
+    long i;
+    int64_t c = 0;
+    (void)arg;
+    if (ls_accept(ls_l, -1, &c) != LS_OK) abort();
+    ls_set_option(c, LS_OPT_NODELAY, 1);
+    for (i = 0; i < g_rounds; i++) {
+        if (ls_recv_exact(c, LS_TIMEOUT_DEFAULT, b, MSG) != LS_OK) break;
+        if (ls_send_all(c, b, MSG) != LS_OK) break;
+    }
+    ls_close(c);
+    return NULL;
+}
+
+static double ls_run(void) {
+    pthread_t th;
+    uint8_t b[MSG];
+    char addr[LS_ADDRESS_MAX];
+    size_t n;
+    int64_t c = 0;
+    long i;
+    double t0, dt;
+    if (ls_listen("127.0.0.1:0", 0, &ls_l) != LS_OK) abort();
+    ls_local_address(ls_l, addr, sizeof addr, &n);
+    pthread_create(&th, NULL, ls_server, NULL);
+    if (ls_tcp_connect(addr, 5000, &c) != LS_OK) abort();
+    ls_set_option(c, LS_OPT_NODELAY, 1);
+    memset(b, 'p', MSG);
+    t0 = now_s();
+    for (i = 0; i < g_rounds; i++) {
+        if (ls_send_all(c, b, MSG) != LS_OK) abort();
+        if (ls_recv_exact(c, LS_TIMEOUT_DEFAULT, b, MSG) != LS_OK) abort();
+    }
+    dt = now_s() - t0;
+    ls_close(c);
+    pthread_join(th, NULL);
+    ls_close(ls_l);
+    return dt;
+}
+
+int main(int argc, char **argv) {
+    int rep;
+    double best_raw = 1e9, best_ls = 1e9;
+    if (argc > 1) g_rounds = atol(argv[1]);
+    /* Alternate, best of three each, so drift hits both alike. */
+    for (rep = 0; rep < 3; rep++) {
+        double r = raw_run(), l = ls_run();
+        if (r < best_raw) best_raw = r;
+        if (l < best_ls) best_ls = l;
+    }
+    printf("ping-pong %d B x %ld round trips (best of 3)\n", MSG, g_rounds);
+    printf("  raw BSD sockets : %8.0f round trips/s  (%.2f us each)\n", g_rounds / best_raw,
+           best_raw / g_rounds * 1e6);
+    printf("  ls_* (libsock)  : %8.0f round trips/s  (%.2f us each)\n", g_rounds / best_ls,
+           best_ls / g_rounds * 1e6);
+    printf("  ls_* / raw time : %.3f\n", best_ls / best_raw);
+    return 0;
+}
