@@ -419,14 +419,15 @@ public:
     }
     /// Receive one message of any size.
     std::vector<uint8_t> recv_msg(int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
-        std::vector<uint8_t> v(buf_hint_);
+        // Small messages land on the stack; a larger one stays queued (BUFFER_TOO_SMALL tells its
+        // size) and is fetched into a vector of exactly that size.
+        uint8_t small[4096];
         std::size_t n = 0;
-        int32_t rc = ls_recv_msg(h_, timeout_ms, v.data(), v.size(), &n);
-        if (rc == LS_ERR_BUFFER_TOO_SMALL) {
-            v.resize(n);
-            rc = ls_recv_msg(h_, LS_TIMEOUT_POLL, v.data(), v.size(), &n);
-        }
-        detail::check(rc);
+        int32_t rc = ls_recv_msg(h_, timeout_ms, small, sizeof small, &n);
+        if (rc == LS_OK) return std::vector<uint8_t>(small, small + n);
+        if (rc != LS_ERR_BUFFER_TOO_SMALL) detail::throw_error(rc);
+        std::vector<uint8_t> v(n);
+        detail::check(ls_recv_msg(h_, LS_TIMEOUT_POLL, v.data(), v.size(), &n));
         v.resize(n);
         return v;
     }
@@ -485,9 +486,6 @@ public:
         detail::check(ls_recv_file(h_, path.c_str(), len, &n));
         return n;
     }
-
-private:
-    std::size_t buf_hint_ = 64 * 1024;
 };
 
 /// A listening TCP or Unix stream socket.

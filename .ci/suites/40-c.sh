@@ -101,6 +101,7 @@ g++ -std=c++11 -fsyntax-only -Wall -Wextra -Werror -pedantic -x c++ include/libs
 # shellcheck disable=SC2086
 g++ -std=c++17 -Wall -Wextra -Werror -pedantic -g tests-c/test_cpp.cpp $CFLAGS_LIBS -lpthread -o "$work/test_cpp"
 run_counted test_cpp cpp "$work/test_cpp"
+run_counted test_cpp_valgrind cpp valgrind -q --error-exitcode=1 --leak-check=full "$work/test_cpp"
 
 step "examples"
 # shellcheck disable=SC2086
