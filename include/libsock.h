@@ -14,8 +14,9 @@
  *    are written only on success (the one exception: LS_ERR_BUFFER_TOO_SMALL writes the needed
  *    size into *out_len). Inputs come first, outputs last; a (buf, cap) pair is followed by
  *    out_len.
- *  - Pointers must not be NULL (except where a function says so); sizes above PTRDIFF_MAX (a
- *    negative number cast to size_t), strings that are not UTF-8, and malformed addresses give
+ *  - Pointers must not be NULL, except a buffer whose length or capacity is 0 (an empty buffer)
+ *    and where a function says so. NULL pointers, sizes above PTRDIFF_MAX (a negative number cast
+ *    to size_t), strings that are not UTF-8, and malformed addresses give
  *    LS_ERR_INVALID_ARGUMENT. Buffers are only used during the call.
  *  - Strings are NUL-terminated UTF-8. Text results are written NUL-terminated; *out_len is the
  *    length without the NUL, and the needed size with the NUL on LS_ERR_BUFFER_TOO_SMALL.
@@ -314,7 +315,7 @@ const char *ls_error_name(int32_t code);
  * address, e.g. "ls_tcp_connect: connect to 127.0.0.1:9: connection refused (os error 111)".
  * It is the message of the last call on this thread that failed (empty if none did); reading it
  * does not change it. Returns `LS_ERR_BUFFER_TOO_SMALL` with the needed size (NUL included) in
- * `*out_len` when `cap` is too small.
+ * `*out_len` when `cap` is too small (`buf` NULL and `cap` 0 ask for the size).
  */
 int32_t ls_last_error_message(char *buf, size_t cap, size_t *out_len);
 
@@ -508,7 +509,8 @@ int32_t ls_send_msg(int64_t handle, const uint8_t *buf, size_t len);
 /**
  * Receive one message through the connection's framing into `buf`; `*out_len` receives its
  * length. A message larger than `cap` gives `LS_ERR_BUFFER_TOO_SMALL` with the needed size in
- * `*out_len` and stays queued: call again with a larger buffer. `LS_ERR_CLOSED` at end of
+ * `*out_len` and stays queued: call again with a larger buffer (`buf` NULL and `cap` 0 ask for
+ * the size of the next message). `LS_ERR_CLOSED` at end of
  * stream, `LS_ERR_FRAME_TOO_LARGE` for a frame above the framing's `max_len`.
  * `timeout_ms`: -2 the handle's default, -1 forever, 0 poll, N milliseconds.
  */

@@ -267,6 +267,9 @@ static void t_last_error(void) {
     CHECK(len2 == len + 1);
     CHECK(strcmp(buf, ls_last_error()) == 0);
     CHECK_RC(ls_last_error_message(NULL, 10, &len2), LS_ERR_INVALID_ARGUMENT);
+    len2 = 0; /* NULL with capacity 0 asks for the size */
+    CHECK_RC(ls_last_error_message(NULL, 0, &len2), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(len2 == len + 1);
     CHECK_RC(ls_last_error_message(buf, sizeof buf, NULL), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_last_error_message(buf, (size_t)-1, &len2), LS_ERR_INVALID_ARGUMENT);
     CHECK(strcmp(buf, ls_last_error()) == 0);
@@ -446,7 +449,6 @@ static void t_null_pointers(void) {
     CHECK_RC(ls_udp_connect_ex("127.0.0.1:9", 0, NULL), LS_ERR_INVALID_ARGUMENT);
     CHECK(out == 7);
     CHECK_RC(ls_send(c, NULL, 1, &n), LS_ERR_INVALID_ARGUMENT);
-    CHECK_RC(ls_send(c, NULL, 0, &n), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_send(c, b, 1, NULL), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_send_all(c, NULL, 1), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_recv(a, 0, NULL, 16, &n), LS_ERR_INVALID_ARGUMENT);
@@ -455,7 +457,7 @@ static void t_null_pointers(void) {
     CHECK_RC(ls_recv_until(a, 0, NULL, 1, b, sizeof b, &n), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_recv_until(a, 0, (const uint8_t *)"\n", 1, NULL, 16, &n), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_recv_until(a, 0, (const uint8_t *)"\n", 1, b, sizeof b, NULL), LS_ERR_INVALID_ARGUMENT);
-    CHECK_RC(ls_send_msg(c, NULL, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_msg(c, NULL, 3), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_recv_msg(a, 0, NULL, 16, &n), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_recv_msg(a, 0, b, sizeof b, NULL), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_send_to(d, NULL, 1, addr), LS_ERR_INVALID_ARGUMENT);
@@ -482,6 +484,18 @@ static void t_null_pointers(void) {
     CHECK_RC(ls_get_timeout(c, NULL), LS_ERR_INVALID_ARGUMENT);
     CHECK(n == 7 && pl == 7 && tr == 7 && u == 7);
     CHECK(strstr(ls_last_error(), "NULL") != NULL);
+    /* NULL with length 0 is an empty buffer (an empty array arrives so from many languages). */
+    OK(ls_send(c, NULL, 0, &n));
+    CHECK(n == 0);
+    OK(ls_send_all(c, NULL, 0));
+    OK(ls_set_framing_length(c, 2, 1, 0));
+    OK(ls_set_framing_length(a, 2, 1, 0));
+    OK(ls_send_msg(c, NULL, 0)); /* an empty message: a header of 0 */
+    OK(ls_recv_msg(a, 5000, NULL, 0, &n));
+    CHECK(n == 0);
+    OK(ls_recv_exact(a, 0, NULL, 0));
+    OK(ls_set_framing_raw(c));
+    OK(ls_set_framing_raw(a));
     /* The message waiting was not consumed by the failed calls. */
     OK(ls_send_all(c, (const uint8_t *)"x", 1));
     OK(ls_recv_exact(a, 5000, b, 1));

@@ -264,7 +264,8 @@ pub(crate) fn check_len(len: usize, name: &str) -> Result<usize, Error> {
     Ok(len)
 }
 
-/// An input buffer: `ptr` must not be NULL; `len` may be 0.
+/// An input buffer: `ptr` may be NULL only when `len` is 0 (an empty buffer, as an empty array
+/// arrives from many languages).
 ///
 /// # Safety
 /// `ptr` must point to `len` readable bytes.
@@ -274,6 +275,9 @@ pub(crate) unsafe fn in_bytes<'a>(
     name: &str,
 ) -> Result<&'a [u8], Error> {
     let len = check_len(len, &format!("the length of {name}"))?;
+    if len == 0 {
+        return Ok(&[]);
+    }
     if ptr.is_null() {
         return Err(bad_arg(format!("{name} is NULL")));
     }
@@ -281,7 +285,7 @@ pub(crate) unsafe fn in_bytes<'a>(
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
-/// An output buffer: `ptr` must not be NULL and `cap` must be at least `min`.
+/// An output buffer: `cap` must be at least `min`; `ptr` may be NULL only when `cap` is 0.
 ///
 /// # Safety
 /// `ptr` must point to `cap` writable bytes.
@@ -292,13 +296,18 @@ pub(crate) unsafe fn out_bytes<'a>(
     name: &str,
 ) -> Result<&'a mut [u8], Error> {
     let cap = check_len(cap, &format!("the capacity of {name}"))?;
+    if cap < min {
+        return Err(bad_arg(if ptr.is_null() {
+            format!("{name} is NULL")
+        } else {
+            format!("the capacity of {name} is {cap}, it must be at least {min}")
+        }));
+    }
+    if cap == 0 {
+        return Ok(&mut []);
+    }
     if ptr.is_null() {
         return Err(bad_arg(format!("{name} is NULL")));
-    }
-    if cap < min {
-        return Err(bad_arg(format!(
-            "the capacity of {name} is {cap}, it must be at least {min}"
-        )));
     }
     // SAFETY: non-null, and the caller promises `cap` writable bytes.
     Ok(unsafe { std::slice::from_raw_parts_mut(ptr, cap) })

@@ -199,7 +199,7 @@ fn static_text(
 /// address, e.g. "ls_tcp_connect: connect to 127.0.0.1:9: connection refused (os error 111)".
 /// It is the message of the last call on this thread that failed (empty if none did); reading it
 /// does not change it. Returns `LS_ERR_BUFFER_TOO_SMALL` with the needed size (NUL included) in
-/// `*out_len` when `cap` is too small.
+/// `*out_len` when `cap` is too small (`buf` NULL and `cap` 0 ask for the size).
 #[no_mangle]
 pub unsafe extern "C" fn ls_last_error_message(
     buf: *mut c_char,
@@ -795,7 +795,8 @@ pub unsafe extern "C" fn ls_send_msg(handle: i64, buf: *const u8, len: usize) ->
 
 /// Receive one message through the connection's framing into `buf`; `*out_len` receives its
 /// length. A message larger than `cap` gives `LS_ERR_BUFFER_TOO_SMALL` with the needed size in
-/// `*out_len` and stays queued: call again with a larger buffer. `LS_ERR_CLOSED` at end of
+/// `*out_len` and stays queued: call again with a larger buffer (`buf` NULL and `cap` 0 ask for
+/// the size of the next message). `LS_ERR_CLOSED` at end of
 /// stream, `LS_ERR_FRAME_TOO_LARGE` for a frame above the framing's `max_len`.
 /// `timeout_ms`: -2 the handle's default, -1 forever, 0 poll, N milliseconds.
 #[no_mangle]
