@@ -332,3 +332,34 @@ def test_wrong_types_are_type_errors(pair: tuple[libsock.Connection, libsock.Con
         libsock.connect(("127.0.0.1", 1), framing=42)  # type: ignore[arg-type]
     client.framing = None  # type: ignore[assignment]
     assert client.framing == libsock.Raw()
+
+
+def test_send_msgs_sends_many_frames_in_few_calls() -> None:
+    """send_msgs: 3000 frames (more than one vectored write holds, some large enough for
+    partial writes), parsed by hand by a stdlib peer."""
+    msgs = [os.urandom(i % 5 * 40_000 if i % 100 == 0 else i % 50) for i in range(3000)]
+
+    def peer(conn: socket.socket) -> list[bytes]:
+        out = []
+        for _ in msgs:
+            (n,) = struct.unpack(">I", recv_n(conn, 4))
+            out.append(recv_n(conn, n))
+        return out
+
+    with stdlib_server(peer) as (addr, p):
+        conn = libsock.connect(addr, timeout=WAIT, framing=libsock.LengthPrefixed())
+        conn.send_msgs(msgs)
+        conn.send_msgs([])  # nothing to do
+        assert p.join() == msgs
+        conn.close()
+
+
+def test_send_msgs_checks_every_message_before_sending(pair: tuple[libsock.Connection, libsock.Connection]) -> None:
+    client, server = pair
+    client.framing = server.framing = libsock.LengthPrefixed(max_len=10)
+    with pytest.raises(libsock.FrameTooLargeError):
+        client.send_msgs([b"ok", b"x" * 11, b"ok"])
+    with pytest.raises(TypeError):
+        client.send_msgs([b"ok", "text"])  # type: ignore[list-item]
+    client.send_msgs(iter([b"a", bytearray(b"b")]))
+    assert server.recv_msgs(10, timeout=WAIT)[0] == b"a"  # nothing from the refused batches

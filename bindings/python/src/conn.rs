@@ -341,6 +341,28 @@ impl PyConnection {
         wait(py, || c.with_timeout(timeout.0).send_msg(s))
     }
 
+    /// Send several messages (an iterable of bytes-like objects) through the framing with as
+    /// few system calls as possible; every message is checked before anything is sent.
+    ///
+    /// Example::
+    ///
+    ///     >>> conn.send_msgs([b"one", b"two", b"three"])
+    #[pyo3(signature = (messages, *, timeout = TimeoutArg::DEFAULT))]
+    fn send_msgs(
+        &self,
+        py: Python<'_>,
+        messages: &Bound<'_, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<()> {
+        let mut bufs = Vec::new();
+        for item in messages.try_iter()? {
+            bufs.push(InBuf::new(&item?)?);
+        }
+        let slices: Vec<&[u8]> = bufs.iter().map(|b| b.as_slice()).collect();
+        let c = &self.c;
+        wait(py, || c.with_timeout(timeout.0).send_msgs(&slices))
+    }
+
     /// Receive one message through the connection's framing. ``ClosedError`` at the end of the
     /// stream, ``FrameTooLargeError`` for a frame over ``max_len`` (never allocated).
     ///
