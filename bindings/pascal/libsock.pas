@@ -1,0 +1,1293 @@
+{$IFDEF FPC}{$MODE DELPHI}{$ENDIF}
+{ libsock.pas - the Delphi / Free Pascal door of libsock.
+
+  Two layers over the C ABI of libsock (include/libsock.h):
+
+  1. The raw API: one external declaration per ls_* function of libsock.h, cdecl, with the
+     header's fixed-width types (Int32, Int64, UInt64, NativeUInt for size_t, PAnsiChar for UTF-8
+     strings, PByte for byte buffers) and every LS_* constant. Use it exactly as the C
+     documentation says: functions return LS_OK (0) or a negative LS_ERR_* code, results come
+     through pointer out-parameters.
+
+  2. A thin class layer: TLsConnection, TLsListener, TLsDatagram and TLsOptions own one handle
+     each (the destructor closes it) and raise ELibsock exceptions (one subclass per error code,
+     message from ls_last_error_message) instead of returning codes.
+
+  Library file per platform (see LIBSOCK_LIB below): libsock.so on Linux / Android (SONAME
+  libsock.so.0), libsock.dylib on macOS, sock.dll on Windows - cargo names the cdylib of the
+  crate libsock-c (lib name "sock") sock.dll there, with no "lib" prefix.
+
+  The unit compiles with Free Pascal 3.2 (mode Delphi) and is written for Delphi 2009 and later
+  (RawByteString, UTF8String, TBytes, Int32/UInt64/NativeUInt). }
+unit libsock;
+
+interface
+
+uses
+  SysUtils;
+
+const
+  {$IFDEF MSWINDOWS}
+  /// File name of the libsock shared library: cargo builds the crate libsock-c (lib name "sock")
+  /// as sock.dll on Windows (no "lib" prefix).
+  LIBSOCK_LIB = 'sock.dll';
+  {$ELSE}
+    {$IFDEF DARWIN}
+  /// File name of the libsock shared library on macOS (FPC).
+  LIBSOCK_LIB = 'libsock.dylib';
+    {$ELSE}
+      {$IFDEF MACOS}
+  /// File name of the libsock shared library on macOS (Delphi).
+  LIBSOCK_LIB = 'libsock.dylib';
+      {$ELSE}
+  /// File name of the libsock shared library on Linux, Android and other Unix systems (its
+  /// SONAME is libsock.so.<LS_ABI_VERSION>).
+  LIBSOCK_LIB = 'libsock.so';
+      {$ENDIF}
+    {$ENDIF}
+  {$ENDIF}
+
+  {$IFDEF UNDERSCOREIMPORTNAME}
+  /// Symbol prefix: Delphi targets that decorate C symbols with a leading underscore.
+  LS_SYMBOL_PREFIX = '_';
+  {$ELSE}
+  /// Symbol prefix: none on every FPC target and on most Delphi targets.
+  LS_SYMBOL_PREFIX = '';
+  {$ENDIF}
+
+  { ---- Version --------------------------------------------------------------------------- }
+
+  /// Major version of libsock this unit was written for (ls_version gives the loaded library's).
+  LS_VERSION_MAJOR = 0;
+  /// Minor version of libsock.
+  LS_VERSION_MINOR = 1;
+  /// Patch version of libsock.
+  LS_VERSION_PATCH = 0;
+  /// Version of the binary interface; the Linux SONAME is libsock.so.<LS_ABI_VERSION>.
+  LS_ABI_VERSION = 0;
+
+  { ---- Return codes ---------------------------------------------------------------------- }
+
+  /// Success.
+  LS_OK = 0;
+  /// A wait ran out of time; the handle stays usable and no data is lost.
+  LS_ERR_TIMEOUT = -1;
+  /// Nobody listens at the address (ECONNREFUSED).
+  LS_ERR_CONNECTION_REFUSED = -2;
+  /// The peer reset the connection (ECONNRESET).
+  LS_ERR_CONNECTION_RESET = -3;
+  /// The connection was aborted locally (ECONNABORTED).
+  LS_ERR_CONNECTION_ABORTED = -4;
+  /// The peer finished sending before the call could complete, or the handle was closed by
+  /// another thread while the call was blocked.
+  LS_ERR_CLOSED = -5;
+  /// The local address is taken (EADDRINUSE, or a live Unix socket path).
+  LS_ERR_ADDR_IN_USE = -6;
+  /// The local address is not on this host (EADDRNOTAVAIL).
+  LS_ERR_ADDR_NOT_AVAILABLE = -7;
+  /// No route to the network or host.
+  LS_ERR_UNREACHABLE = -8;
+  /// A host name could not be resolved.
+  LS_ERR_RESOLVE = -9;
+  /// A malformed address, an out-of-range value, a nil pointer, a huge size, non-UTF-8 text.
+  LS_ERR_INVALID_ARGUMENT = -10;
+  /// A frame exceeds the framing's max_len (nothing of the claimed size was allocated).
+  LS_ERR_FRAME_TOO_LARGE = -11;
+  /// The caller's buffer cannot hold the result; the needed size is in out_len and a message
+  /// stays queued for the next call.
+  LS_ERR_BUFFER_TOO_SMALL = -12;
+  /// An unknown or closed handle, or a handle of another kind than the function takes.
+  LS_ERR_BAD_HANDLE = -13;
+  /// A bounded queue is full.
+  LS_ERR_QUEUE_FULL = -14;
+  /// The operation or option does not exist on this OS or for this kind of socket.
+  LS_ERR_UNSUPPORTED = -15;
+  /// A TLS handshake or certificate failure.
+  LS_ERR_TLS = -16;
+  /// Any other OS error; ls_last_os_error gives the errno.
+  LS_ERR_IO = -17;
+  /// A bug inside libsock (a caught panic, for example).
+  LS_ERR_INTERNAL = -18;
+  /// A wait was interrupted.
+  LS_ERR_INTERRUPTED = -19;
+
+  { ---- Socket options (ls_set_option / ls_get_option) ------------------------------------ }
+
+  /// TCP_NODELAY (0/1): send small writes at once.
+  LS_OPT_NODELAY = 1;
+  /// SO_KEEPALIVE (0/1): kernel keepalive probes.
+  LS_OPT_KEEPALIVE = 2;
+  /// TCP_KEEPIDLE: seconds of idleness before the first probe (enables keepalive).
+  LS_OPT_KEEPALIVE_IDLE = 3;
+  /// TCP_KEEPINTVL: seconds between probes (enables keepalive).
+  LS_OPT_KEEPALIVE_INTERVAL = 4;
+  /// TCP_KEEPCNT: unanswered probes before the connection is dropped (enables keepalive).
+  LS_OPT_KEEPALIVE_COUNT = 5;
+  /// SO_LINGER in seconds: -1 off, 0 abortive close (RST), N wait up to N seconds.
+  LS_OPT_LINGER = 6;
+  /// SO_RCVBUF in bytes (Linux reports double the value set).
+  LS_OPT_RECV_BUFFER = 7;
+  /// SO_SNDBUF in bytes (Linux reports double the value set).
+  LS_OPT_SEND_BUFFER = 8;
+  /// SO_REUSEADDR (0/1).
+  LS_OPT_REUSE_ADDRESS = 9;
+  /// SO_REUSEPORT (0/1).
+  LS_OPT_REUSE_PORT = 10;
+  /// IP_TTL / IPV6_UNICAST_HOPS.
+  LS_OPT_TTL = 11;
+  /// IP_TOS / IPV6_TCLASS.
+  LS_OPT_TOS = 12;
+  /// IPV6_V6ONLY (0/1).
+  LS_OPT_V6_ONLY = 13;
+  /// SO_BROADCAST (0/1).
+  LS_OPT_BROADCAST = 14;
+  /// IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS.
+  LS_OPT_MULTICAST_TTL = 15;
+  /// IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP (0/1).
+  LS_OPT_MULTICAST_LOOP = 16;
+  /// TCP_USER_TIMEOUT in milliseconds (Linux).
+  LS_OPT_USER_TIMEOUT = 17;
+
+  { ---- Timeouts, shutdown directions, sizes ---------------------------------------------- }
+
+  /// timeout_ms value: the handle's default timeout (set with ls_set_timeout / Timeout).
+  LS_TIMEOUT_DEFAULT = -2;
+  /// timeout_ms value: wait forever.
+  LS_TIMEOUT_FOREVER = -1;
+  /// timeout_ms value: do not wait (poll once).
+  LS_TIMEOUT_POLL = 0;
+  /// ls_socket_shutdown direction: no more receiving.
+  LS_SHUT_READ = 0;
+  /// ls_socket_shutdown direction: no more sending (half-close; the peer reads end of stream).
+  LS_SHUT_WRITE = 1;
+  /// ls_socket_shutdown direction: both.
+  LS_SHUT_BOTH = 2;
+  /// A text buffer of this many bytes holds any address libsock writes, NUL included.
+  LS_ADDRESS_MAX = 256;
+  /// max_len value for the framing functions: the default limit, 16 MiB.
+  LS_DEFAULT_MAX_LEN = 0;
+
+type
+  /// Pointer to an int32_t out-parameter.
+  PLsInt32 = ^Int32;
+  /// Pointer to an int64_t out-parameter (handles, option values).
+  PLsInt64 = ^Int64;
+  /// Pointer to a uint64_t out-parameter (file transfer counts).
+  PLsUInt64 = ^UInt64;
+  /// Pointer to a size_t out-parameter (NativeUInt is size_t on every platform).
+  PLsSize = ^NativeUInt;
+
+{ ---- The raw C ABI: one declaration per function of include/libsock.h ----------------------- }
+
+/// The library version as a static NUL-terminated string, e.g. '0.1.0'. Never nil.
+function ls_version: PAnsiChar; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_version';
+/// A fixed English description of return code Code (static, never nil).
+function ls_strerror(code: Int32): PAnsiChar; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_strerror';
+/// The name of return code Code without the LS_ERR_ prefix, e.g. 'TIMEOUT' (static, never nil).
+function ls_error_name(code: Int32): PAnsiChar; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_error_name';
+/// Copy the calling thread's last error message (UTF-8, NUL-terminated) into buf; out_len gets
+/// its length without the NUL (LS_ERR_BUFFER_TOO_SMALL: the needed size, NUL included).
+function ls_last_error_message(buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_last_error_message';
+/// The calling thread's last error message, owned by libsock and valid until the next ls_* call
+/// on this thread. Never nil; '' if no call failed.
+function ls_last_error: PAnsiChar; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_last_error';
+/// The return code of the last call on this thread that failed (0 if none did).
+function ls_last_error_code: Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_last_error_code';
+/// The errno behind the last failed call on this thread, or 0.
+function ls_last_os_error: Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_last_os_error';
+/// Close any handle (connection, listener, datagram socket, options object). Handle 0: no-op;
+/// a second close gives LS_ERR_BAD_HANDLE. A call blocked on it returns LS_ERR_CLOSED.
+function ls_close(handle: Int64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_close';
+/// Create an options object for the ls_*_ex functions; free it with ls_close.
+function ls_options_new(out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_options_new';
+/// Bind to this local address ('ip:port') before connecting (ls_tcp_connect_ex, ls_udp_connect_ex).
+function ls_options_set_local_address(options_handle: Int64; address: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_options_set_local_address';
+/// Connect to 'host:port', '[v6]:port', 'unix:/path' or 'unix:@abstract' within timeout_ms.
+function ls_tcp_connect(address: PAnsiChar; timeout_ms: Int32; out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_tcp_connect';
+/// ls_tcp_connect with the options of options_handle (0 = none) applied before connecting.
+function ls_tcp_connect_ex(address: PAnsiChar; timeout_ms: Int32; options_handle: Int64;
+  out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_tcp_connect_ex';
+/// Listen on address ('127.0.0.1:0' picks a free port); backlog 0 = 1024. SO_REUSEADDR is on.
+function ls_listen(address: PAnsiChar; backlog: Int32; out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_listen';
+/// ls_listen with the options of options_handle (0 = none) applied before binding.
+function ls_listen_ex(address: PAnsiChar; backlog: Int32; options_handle: Int64;
+  out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_listen_ex';
+/// Wait up to timeout_ms for a client on listener handle; the connection inherits its framing.
+function ls_accept(handle: Int64; timeout_ms: Int32; out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_accept';
+/// Open a UDP socket bound to address ('0.0.0.0:5000', '127.0.0.1:0') or a Unix datagram socket.
+function ls_udp_bind(address: PAnsiChar; out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_udp_bind';
+/// ls_udp_bind with the options of options_handle (0 = none) applied before binding.
+function ls_udp_bind_ex(address: PAnsiChar; options_handle: Int64; out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_udp_bind_ex';
+/// Open a datagram socket connected to address (ls_send / ls_recv talk to that peer only).
+function ls_udp_connect(address: PAnsiChar; out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_udp_connect';
+/// ls_udp_connect with the options of options_handle (0 = none).
+function ls_udp_connect_ex(address: PAnsiChar; options_handle: Int64; out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_udp_connect_ex';
+/// Send one datagram of len bytes to address from datagram socket handle.
+function ls_send_to(handle: Int64; buf: PByte; len: NativeUInt; address: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_send_to';
+/// Receive one datagram: data into buf (cap > 0), the sender's address into peer_buf
+/// (peer_cap >= LS_ADDRESS_MAX), out_truncated 1 when the datagram was larger than buf.
+function ls_recv_from(handle: Int64; timeout_ms: Int32; buf: PByte; cap: NativeUInt;
+  out_len: PLsSize; peer_buf: PAnsiChar; peer_cap: NativeUInt; out_peer_len: PLsSize;
+  out_truncated: PLsInt32): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv_from';
+/// Join multicast group on interface (nil or '' the default, an IPv4 address or IPv6 index).
+function ls_join_multicast(handle: Int64; group: PAnsiChar; iface: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_join_multicast';
+/// Leave a multicast group joined with ls_join_multicast (same arguments).
+function ls_leave_multicast(handle: Int64; group: PAnsiChar; iface: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_leave_multicast';
+/// Send what the socket takes now (at least one byte); out_sent gets the count.
+function ls_send(handle: Int64; buf: PByte; len: NativeUInt; out_sent: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_send';
+/// Send all len bytes on connection handle.
+function ls_send_all(handle: Int64; buf: PByte; len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_send_all';
+/// Receive what is there (at least one byte) into buf (cap > 0); out_len 0 at end of stream.
+function ls_recv(handle: Int64; timeout_ms: Int32; buf: PByte; cap: NativeUInt;
+  out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv';
+/// Receive exactly len bytes into buf; on LS_ERR_CLOSED / LS_ERR_TIMEOUT what arrived stays buffered.
+function ls_recv_exact(handle: Int64; timeout_ms: Int32; buf: PByte; len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv_exact';
+/// Receive up to and including delimiter delim (dlen > 0 bytes) into buf;
+/// LS_ERR_FRAME_TOO_LARGE when cap bytes arrive without it (they stay buffered).
+function ls_recv_until(handle: Int64; timeout_ms: Int32; delim: PByte; dlen: NativeUInt;
+  buf: PByte; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv_until';
+/// Send one message of len bytes through the connection's framing.
+function ls_send_msg(handle: Int64; buf: PByte; len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_send_msg';
+/// Receive one message through the connection's framing; LS_ERR_BUFFER_TOO_SMALL gives the
+/// needed size in out_len and leaves the message queued.
+function ls_recv_msg(handle: Int64; timeout_ms: Int32; buf: PByte; cap: NativeUInt;
+  out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv_msg';
+/// Send len bytes (-1: to the end) of the file at path from offset; out_sent gets the count.
+function ls_send_file(handle: Int64; path: PAnsiChar; offset: UInt64; len: Int64;
+  out_sent: PLsUInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_send_file';
+/// Receive exactly len bytes into a new file at path; out_received gets the count.
+function ls_recv_file(handle: Int64; path: PAnsiChar; len: UInt64; out_received: PLsUInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv_file';
+/// No framing (the default).
+function ls_set_framing_raw(handle: Int64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_raw';
+/// Length-prefixed messages: a width-byte (1, 2, 4, 8) length field, big endian when
+/// big_endian is 1; bodies above max_len (0 = 16 MiB) are LS_ERR_FRAME_TOO_LARGE.
+function ls_set_framing_length(handle: Int64; width: Int32; big_endian: Int32;
+  max_len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_length';
+/// Length-prefixed messages with a longer header (field at offset inside header_len bytes,
+/// body length = field + adjustment, keep_header 1 delivers the header too).
+function ls_set_framing_length_ex(handle: Int64; width: Int32; big_endian: Int32;
+  offset: NativeUInt; header_len: NativeUInt; adjustment: Int64; max_len: NativeUInt;
+  keep_header: Int32): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_length_ex';
+/// Delimited messages ending with delim (dlen > 0 bytes); keep 1 delivers the delimiter too.
+function ls_set_framing_delimited(handle: Int64; delim: PByte; dlen: NativeUInt;
+  max_len: NativeUInt; keep: Int32): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_delimited';
+/// Fixed-size messages of size (> 0) bytes.
+function ls_set_framing_fixed(handle: Int64; size: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_fixed';
+/// HP-Socket's PACK framing (4-byte LE header: 22-bit length, 10-bit flag 0..1023).
+function ls_set_framing_hp_pack(handle: Int64; flag: Int32; max_len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_hp_pack';
+/// Shut down one direction: LS_SHUT_WRITE (half-close), LS_SHUT_READ or LS_SHUT_BOTH.
+function ls_socket_shutdown(handle: Int64; how: Int32): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_socket_shutdown';
+/// Bytes readable now without waiting (datagram socket: size of the next datagram).
+function ls_bytes_available(handle: Int64; out_count: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_bytes_available';
+/// The local address as text into buf (LS_ADDRESS_MAX bytes always suffice).
+function ls_local_address(handle: Int64; buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_local_address';
+/// The peer's address as text into buf (as ls_local_address).
+function ls_peer_address(handle: Int64; buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_peer_address';
+/// The local port (0 for Unix sockets): the real port of a listener bound to port 0.
+function ls_local_port(handle: Int64; out_port: PLsInt32): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_local_port';
+/// Set socket option (LS_OPT_*) to value on a socket, or record it on an options object.
+function ls_set_option(handle: Int64; option: Int32; value: Int64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_option';
+/// Read socket option (LS_OPT_*) back from the OS (or an options object's recorded value).
+function ls_get_option(handle: Int64; option: Int32; out_value: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_get_option';
+/// Set the default timeout of handle's blocking calls (-1 forever, 0 poll, N ms).
+function ls_set_timeout(handle: Int64; timeout_ms: Int32): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_timeout';
+/// The default timeout of handle in milliseconds (-1 = forever).
+function ls_get_timeout(handle: Int64; out_timeout_ms: PLsInt32): Int32; cdecl;
+  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_get_timeout';
+
+{ ---- Exceptions ----------------------------------------------------------------------------- }
+
+type
+  /// Base class of every libsock error: Code is the LS_ERR_* value, OsError the errno behind it
+  /// (0 when the failure did not come from the OS); Message comes from ls_last_error_message.
+  ELibsock = class(Exception)
+  private
+    FCode: Int32;
+    FOsError: Int32;
+  public
+    /// Create an error with return code ACode, OS error AOsError and message AMessage.
+    constructor CreateCode(ACode: Int32; AOsError: Int32; const AMessage: string);
+    /// The LS_ERR_* return code.
+    property Code: Int32 read FCode;
+    /// The OS error number (errno) behind the failure, or 0.
+    property OsError: Int32 read FOsError;
+  end;
+  /// Class of ELibsock and its subclasses.
+  ELibsockClass = class of ELibsock;
+
+  /// LS_ERR_TIMEOUT: a wait ran out of time; the object stays usable.
+  ELsTimeout = class(ELibsock);
+  /// LS_ERR_CONNECTION_REFUSED: nobody listens at the address.
+  ELsConnectionRefused = class(ELibsock);
+  /// LS_ERR_CONNECTION_RESET: the peer reset the connection.
+  ELsConnectionReset = class(ELibsock);
+  /// LS_ERR_CONNECTION_ABORTED: the connection was aborted locally.
+  ELsConnectionAborted = class(ELibsock);
+  /// LS_ERR_CLOSED: the peer finished sending first, or another thread closed the object.
+  ELsClosed = class(ELibsock);
+  /// LS_ERR_ADDR_IN_USE: the local address is taken.
+  ELsAddrInUse = class(ELibsock);
+  /// LS_ERR_ADDR_NOT_AVAILABLE: the local address is not on this host.
+  ELsAddrNotAvailable = class(ELibsock);
+  /// LS_ERR_UNREACHABLE: no route to the network or host.
+  ELsUnreachable = class(ELibsock);
+  /// LS_ERR_RESOLVE: a host name could not be resolved.
+  ELsResolve = class(ELibsock);
+  /// LS_ERR_INVALID_ARGUMENT: a malformed address, an out-of-range value, a nil buffer ...
+  ELsInvalidArgument = class(ELibsock);
+  /// LS_ERR_FRAME_TOO_LARGE: a frame exceeds the framing's max_len.
+  ELsFrameTooLarge = class(ELibsock);
+  /// LS_ERR_BUFFER_TOO_SMALL: the caller's buffer is too small; Needed bytes would fit and the
+  /// message stays queued for the next call.
+  ELsBufferTooSmall = class(ELibsock)
+  private
+    FNeeded: NativeUInt;
+  public
+    /// The size a buffer needs for the call to succeed.
+    property Needed: NativeUInt read FNeeded;
+  end;
+  /// LS_ERR_BAD_HANDLE: an unknown or closed handle, or one of the wrong kind.
+  ELsBadHandle = class(ELibsock);
+  /// LS_ERR_QUEUE_FULL: a bounded queue is full.
+  ELsQueueFull = class(ELibsock);
+  /// LS_ERR_UNSUPPORTED: the operation or option does not exist here.
+  ELsUnsupported = class(ELibsock);
+  /// LS_ERR_TLS: a TLS handshake or certificate failure.
+  ELsTls = class(ELibsock);
+  /// LS_ERR_IO: any other OS error (OsError holds the errno).
+  ELsIo = class(ELibsock);
+  /// LS_ERR_INTERNAL: a bug inside libsock.
+  ELsInternal = class(ELibsock);
+  /// LS_ERR_INTERRUPTED: a wait was interrupted.
+  ELsInterrupted = class(ELibsock);
+
+/// The ELibsock subclass raised for return code Code.
+function LsErrorClass(Code: Int32): ELibsockClass;
+/// Raise the exception for return code Code with the calling thread's last error message and
+/// OS error; call it right after the failing ls_* call. Does nothing for LS_OK (or positive).
+procedure LsRaise(Code: Int32; Needed: NativeUInt = 0);
+/// Return Code unchanged when it is LS_OK, else raise its exception (see LsRaise).
+function LsCheck(Code: Int32): Int32;
+/// The calling thread's last error message as a string ('' if no call failed).
+function LsLastErrorMessage: string;
+/// The version of the loaded libsock library, e.g. '0.1.0'.
+function LsVersion: string;
+/// The fixed English text of return code Code.
+function LsStrError(Code: Int32): string;
+/// The name of return code Code without LS_ERR_, e.g. 'TIMEOUT'.
+function LsErrorName(Code: Int32): string;
+
+{ ---- Classes -------------------------------------------------------------------------------- }
+
+type
+  /// Owner of one libsock handle; the destructor closes it. Close is idempotent.
+  TLsObject = class
+  protected
+    FHandle: Int64;
+  public
+    /// Adopt handle AHandle (it is closed by Close or the destructor).
+    constructor CreateFromHandle(AHandle: Int64);
+    /// Close the handle (harmless when already closed).
+    destructor Destroy; override;
+    /// Release the handle: a call blocked on it in another thread raises ELsClosed promptly.
+    /// Closing again does nothing; other methods then raise ELsBadHandle.
+    procedure Close;
+    /// Give up ownership: return the handle and leave the object closed without closing it.
+    function ReleaseHandle: Int64;
+    /// The libsock handle (0 once closed), for the raw ls_* functions.
+    property Handle: Int64 read FHandle;
+  end;
+
+  /// Socket options applied before binding or connecting (pass it to the constructors).
+  TLsOptions = class(TLsObject)
+  public
+    /// Create an empty options object.
+    constructor Create;
+    /// Record option Option (LS_OPT_*) = Value.
+    procedure SetOption(Option: Int32; Value: Int64);
+    /// The value recorded for Option (ELsInvalidArgument if none was).
+    function GetOption(Option: Int32): Int64;
+    /// Bind to this local address ('ip:port') before connecting.
+    procedure SetLocalAddress(const Address: string);
+  end;
+
+  /// What every socket has: options, addresses, default timeout.
+  TLsSocket = class(TLsObject)
+  private
+    function GetTimeout: Int32;
+    procedure SetTimeout(Value: Int32);
+  public
+    /// Set socket option Option (LS_OPT_*) to Value (booleans 0/1).
+    procedure SetOption(Option: Int32; Value: Int64);
+    /// Read socket option Option back from the OS.
+    function GetOption(Option: Int32): Int64;
+    /// The local address as text ('127.0.0.1:5000', '[::1]:5000', 'unix:/path').
+    function LocalAddress: string;
+    /// The local port (0 for Unix sockets).
+    function LocalPort: Int32;
+    /// Bytes readable now without waiting (datagram: size of the next datagram).
+    function BytesAvailable: NativeUInt;
+    /// Default timeout in milliseconds of calls given LS_TIMEOUT_DEFAULT and of every send:
+    /// -1 forever (the initial value), 0 poll, N milliseconds.
+    property Timeout: Int32 read GetTimeout write SetTimeout;
+  end;
+
+  /// A socket whose messages go through a framing (connections; on a listener the framing is
+  /// given to every accepted connection).
+  TLsFramedSocket = class(TLsSocket)
+  public
+    /// No framing (the default): RecvMsg returns what one read gives.
+    procedure SetFramingRaw;
+    /// Length-prefixed messages: a Width-byte (1, 2, 4, 8) length field, big endian (network
+    /// order) or little endian; bodies above MaxLen (0 = 16 MiB) raise ELsFrameTooLarge.
+    procedure SetFramingLength(Width: Int32; BigEndian: Boolean = True;
+      MaxLen: NativeUInt = LS_DEFAULT_MAX_LEN);
+    /// Length-prefixed messages with a longer header (see ls_set_framing_length_ex).
+    procedure SetFramingLengthEx(Width: Int32; BigEndian: Boolean; Offset, HeaderLen: NativeUInt;
+      Adjustment: Int64; MaxLen: NativeUInt; KeepHeader: Boolean);
+    /// Delimited messages ending with Delim (e.g. #13#10); Keep delivers the delimiter too.
+    procedure SetFramingDelimited(const Delim: RawByteString;
+      MaxLen: NativeUInt = LS_DEFAULT_MAX_LEN; Keep: Boolean = False); overload;
+    /// Delimited messages ending with the bytes Delim.
+    procedure SetFramingDelimited(const Delim: TBytes;
+      MaxLen: NativeUInt = LS_DEFAULT_MAX_LEN; Keep: Boolean = False); overload;
+    /// Fixed-size messages of Size bytes.
+    procedure SetFramingFixed(Size: NativeUInt);
+    /// HP-Socket's PACK framing with header flag Flag (0..1023).
+    procedure SetFramingHpPack(Flag: Int32; MaxLen: NativeUInt = 0);
+  end;
+
+  /// A TCP or Unix stream connection.
+  TLsConnection = class(TLsFramedSocket)
+  public
+    /// Connect to 'host:port', '[v6]:port' or 'unix:/path' within TimeoutMs (-1: the OS's
+    /// limit), with Options (may be nil) applied first. Raises ELsConnectionRefused, ELsTimeout ...
+    constructor Connect(const Address: string; TimeoutMs: Int32 = LS_TIMEOUT_FOREVER;
+      Options: TLsOptions = nil);
+    /// Send what the socket takes now from Buf (at least one byte); returns the count.
+    function SendBuf(Buf: Pointer; Len: NativeUInt): NativeUInt;
+    /// Send what the socket takes now of Data; returns the count sent.
+    function Send(const Data: TBytes): NativeUInt; overload;
+    /// Send what the socket takes now of the bytes of Data; returns the count sent.
+    function Send(const Data: RawByteString): NativeUInt; overload;
+    /// Send all Len bytes at Buf.
+    procedure SendAllBuf(Buf: Pointer; Len: NativeUInt);
+    /// Send all of Data.
+    procedure SendAll(const Data: TBytes); overload;
+    /// Send all bytes of Data (a UTF8String or any RawByteString, sent as they are).
+    procedure SendAll(const Data: RawByteString); overload;
+    /// Receive what is there (waiting for at least one byte) into Buf; 0 at end of stream.
+    function RecvBuf(Buf: Pointer; Cap: NativeUInt; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): NativeUInt;
+    /// Receive what is there, at most MaxLen bytes; empty at end of stream.
+    function Recv(MaxLen: NativeUInt = 65536; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
+    /// Recv as a string of the bytes received (UTF8String: assign it to string for text).
+    function RecvStr(MaxLen: NativeUInt = 65536; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UTF8String;
+    /// Receive exactly Len bytes into Buf (ELsClosed if the peer closes first, ELsTimeout when
+    /// TimeoutMs runs out; what arrived stays buffered either way).
+    procedure RecvExactBuf(Buf: Pointer; Len: NativeUInt; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT);
+    /// Receive exactly Len bytes.
+    function RecvExact(Len: NativeUInt; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
+    /// Receive exactly Len bytes as a string.
+    function RecvExactStr(Len: NativeUInt; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UTF8String;
+    /// Receive up to and including Delim (at most MaxLen bytes, else ELsFrameTooLarge and the
+    /// bytes stay buffered).
+    function RecvUntil(const Delim: RawByteString; MaxLen: NativeUInt = 65536;
+      TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes; overload;
+    /// Receive up to and including the bytes Delim.
+    function RecvUntil(const Delim: TBytes; MaxLen: NativeUInt = 65536;
+      TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes; overload;
+    /// RecvUntil as a string (the delimiter included).
+    function RecvUntilStr(const Delim: RawByteString; MaxLen: NativeUInt = 65536;
+      TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UTF8String;
+    /// Send one message of Len bytes at Buf through the framing.
+    procedure SendMsgBuf(Buf: Pointer; Len: NativeUInt);
+    /// Send one message through the framing (a length header, a delimiter ...).
+    procedure SendMsg(const Data: TBytes); overload;
+    /// Send one message (the bytes of Data) through the framing.
+    procedure SendMsg(const Data: RawByteString); overload;
+    /// Receive one message into Buf; returns its length. ELsBufferTooSmall (with Needed) when
+    /// it does not fit: the message stays queued for the next call.
+    function RecvMsgBuf(Buf: Pointer; Cap: NativeUInt; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): NativeUInt;
+    /// Receive one message of any size through the framing. ELsClosed at end of stream,
+    /// ELsFrameTooLarge for a frame above the framing's max_len.
+    function RecvMsg(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
+    /// RecvMsg as a string of the message's bytes.
+    function RecvMsgStr(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UTF8String;
+    /// Shut down one direction: LS_SHUT_WRITE (half-close), LS_SHUT_READ or LS_SHUT_BOTH.
+    procedure Shutdown(How: Int32 = LS_SHUT_WRITE);
+    /// The peer's address as text (known even after the peer left).
+    function PeerAddress: string;
+    /// Send Len bytes (-1: to the end) of the file at Path from Offset; returns the count.
+    function SendFile(const Path: string; Offset: UInt64 = 0; Len: Int64 = -1): UInt64;
+    /// Receive exactly Len bytes into a new file at Path; returns the count.
+    function RecvFile(const Path: string; Len: UInt64): UInt64;
+  end;
+
+  /// A TCP or Unix listening socket.
+  TLsListener = class(TLsFramedSocket)
+  public
+    /// Listen on Address ('127.0.0.1:0' picks a free port, '[::]:port', 'unix:/path');
+    /// Backlog 0 = 1024; Options (may be nil) applied before binding.
+    constructor Listen(const Address: string; Backlog: Int32 = 0; Options: TLsOptions = nil);
+    /// Wait for a client (LS_TIMEOUT_DEFAULT: the Timeout property) and return its connection,
+    /// which has this listener's framing. Raises ELsTimeout when no client came.
+    function Accept(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TLsConnection;
+  end;
+
+  /// A UDP or Unix datagram socket.
+  TLsDatagram = class(TLsSocket)
+  public
+    /// Open a datagram socket bound to Address ('0.0.0.0:5000', '127.0.0.1:0', 'unix:/path').
+    constructor Bind(const Address: string; Options: TLsOptions = nil);
+    /// Open a datagram socket connected to Address (Send/Recv talk to that peer only).
+    constructor Connect(const Address: string; Options: TLsOptions = nil);
+    /// Send one datagram of Len bytes at Buf to Address.
+    procedure SendToBuf(const Address: string; Buf: Pointer; Len: NativeUInt);
+    /// Send one datagram to Address.
+    procedure SendTo(const Address: string; const Data: TBytes); overload;
+    /// Send one datagram (the bytes of Data) to Address.
+    procedure SendTo(const Address: string; const Data: RawByteString); overload;
+    /// Receive one datagram into Buf: returns its length, Peer the sender, Truncated True when
+    /// it was larger than Cap (its tail is lost).
+    function RecvFromBuf(Buf: Pointer; Cap: NativeUInt; out Peer: string; out Truncated: Boolean;
+      TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): NativeUInt;
+    /// Receive one datagram of at most MaxLen bytes, with its sender and truncation flag.
+    function RecvFrom(out Peer: string; out Truncated: Boolean; MaxLen: NativeUInt = 65536;
+      TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
+    /// Send one datagram to the connected peer.
+    procedure Send(const Data: TBytes); overload;
+    /// Send one datagram (the bytes of Data) to the connected peer.
+    procedure Send(const Data: RawByteString); overload;
+    /// Receive one datagram from the connected peer (cut silently at MaxLen).
+    function Recv(MaxLen: NativeUInt = 65536; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
+    /// Join multicast group Group ('239.1.2.3', 'ff02::1234') on Iface ('' the default).
+    procedure JoinMulticast(const Group: string; const Iface: string = '');
+    /// Leave a multicast group (same arguments as JoinMulticast).
+    procedure LeaveMulticast(const Group: string; const Iface: string = '');
+    /// The connected peer's address as text.
+    function PeerAddress: string;
+  end;
+
+/// The bytes of S as TBytes.
+function LsBytes(const S: RawByteString): TBytes;
+/// The bytes of B as a string (UTF8String; assign to string for text).
+function LsBytesToStr(const B: TBytes): UTF8String;
+
+implementation
+
+var
+  { Target of the pointer passed for empty data: libsock refuses nil even with length 0. }
+  LsEmpty: UInt8;
+
+function DataPtr(P: Pointer; Len: NativeUInt): PByte;
+begin
+  if (P = nil) and (Len = 0) then
+    Result := @LsEmpty
+  else
+    Result := PByte(P);
+end;
+
+function BytesPtr(const B: TBytes): PByte;
+begin
+  if Length(B) = 0 then
+    Result := @LsEmpty
+  else
+    Result := @B[0];
+end;
+
+function StrPtr(const S: RawByteString): PByte;
+begin
+  if Length(S) = 0 then
+    Result := @LsEmpty
+  else
+    Result := PByte(Pointer(S));
+end;
+
+function Utf8Of(const S: string): UTF8String;
+begin
+  Result := UTF8String(S);
+end;
+
+function Utf8Text(P: PAnsiChar; Len: NativeUInt): string;
+var
+  U: UTF8String;
+begin
+  SetLength(U, Len);
+  if Len > 0 then
+    Move(P^, Pointer(U)^, Len);
+  Result := string(U);
+end;
+
+function CStr(P: PAnsiChar): string;
+var
+  N: NativeUInt;
+begin
+  N := 0;
+  if P <> nil then
+    while P[N] <> #0 do
+      Inc(N);
+  Result := Utf8Text(P, N);
+end;
+
+function LsBytes(const S: RawByteString): TBytes;
+begin
+  Result := nil;
+  SetLength(Result, Length(S));
+  if Length(S) > 0 then
+    Move(Pointer(S)^, Result[0], Length(S));
+end;
+
+function LsBytesToStr(const B: TBytes): UTF8String;
+begin
+  SetLength(Result, Length(B));
+  if Length(B) > 0 then
+    Move(B[0], Pointer(Result)^, Length(B));
+end;
+
+{ ---- Errors --------------------------------------------------------------------------------- }
+
+constructor ELibsock.CreateCode(ACode: Int32; AOsError: Int32; const AMessage: string);
+begin
+  inherited Create(AMessage);
+  FCode := ACode;
+  FOsError := AOsError;
+end;
+
+function LsErrorClass(Code: Int32): ELibsockClass;
+begin
+  case Code of
+    LS_ERR_TIMEOUT: Result := ELsTimeout;
+    LS_ERR_CONNECTION_REFUSED: Result := ELsConnectionRefused;
+    LS_ERR_CONNECTION_RESET: Result := ELsConnectionReset;
+    LS_ERR_CONNECTION_ABORTED: Result := ELsConnectionAborted;
+    LS_ERR_CLOSED: Result := ELsClosed;
+    LS_ERR_ADDR_IN_USE: Result := ELsAddrInUse;
+    LS_ERR_ADDR_NOT_AVAILABLE: Result := ELsAddrNotAvailable;
+    LS_ERR_UNREACHABLE: Result := ELsUnreachable;
+    LS_ERR_RESOLVE: Result := ELsResolve;
+    LS_ERR_INVALID_ARGUMENT: Result := ELsInvalidArgument;
+    LS_ERR_FRAME_TOO_LARGE: Result := ELsFrameTooLarge;
+    LS_ERR_BUFFER_TOO_SMALL: Result := ELsBufferTooSmall;
+    LS_ERR_BAD_HANDLE: Result := ELsBadHandle;
+    LS_ERR_QUEUE_FULL: Result := ELsQueueFull;
+    LS_ERR_UNSUPPORTED: Result := ELsUnsupported;
+    LS_ERR_TLS: Result := ELsTls;
+    LS_ERR_IO: Result := ELsIo;
+    LS_ERR_INTERNAL: Result := ELsInternal;
+    LS_ERR_INTERRUPTED: Result := ELsInterrupted;
+  else
+    Result := ELibsock;
+  end;
+end;
+
+function LsLastErrorMessage: string;
+var
+  Buf: array[0..511] of AnsiChar;
+  Big: UTF8String;
+  N: NativeUInt;
+  Rc: Int32;
+begin
+  N := 0;
+  Rc := ls_last_error_message(@Buf[0], SizeOf(Buf), @N);
+  if Rc = LS_OK then
+    Result := Utf8Text(@Buf[0], N)
+  else if Rc = LS_ERR_BUFFER_TOO_SMALL then
+  begin
+    SetLength(Big, N);
+    if ls_last_error_message(PAnsiChar(Pointer(Big)), N, @N) = LS_OK then
+      Result := Utf8Text(PAnsiChar(Pointer(Big)), N)
+    else
+      Result := '';
+  end
+  else
+    Result := '';
+end;
+
+procedure LsRaise(Code: Int32; Needed: NativeUInt);
+var
+  OsErr: Int32;
+  Msg: string;
+  E: ELibsock;
+begin
+  if Code >= LS_OK then
+    Exit;
+  OsErr := ls_last_os_error;
+  Msg := LsLastErrorMessage;
+  if Msg = '' then
+    Msg := CStr(ls_strerror(Code));
+  E := LsErrorClass(Code).CreateCode(Code, OsErr, Msg);
+  if E is ELsBufferTooSmall then
+    ELsBufferTooSmall(E).FNeeded := Needed;
+  raise E;
+end;
+
+function LsCheck(Code: Int32): Int32;
+begin
+  if Code < LS_OK then
+    LsRaise(Code, 0);
+  Result := Code;
+end;
+
+function LsVersion: string;
+begin
+  Result := CStr(ls_version);
+end;
+
+function LsStrError(Code: Int32): string;
+begin
+  Result := CStr(ls_strerror(Code));
+end;
+
+function LsErrorName(Code: Int32): string;
+begin
+  Result := CStr(ls_error_name(Code));
+end;
+
+type
+  TAddressFn = function(handle: Int64; buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+
+function ReadAddress(Fn: TAddressFn; H: Int64): string;
+var
+  Buf: array[0..LS_ADDRESS_MAX - 1] of AnsiChar;
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(Fn(H, @Buf[0], SizeOf(Buf), @N));
+  Result := Utf8Text(@Buf[0], N);
+end;
+
+{ ---- TLsObject ------------------------------------------------------------------------------ }
+
+constructor TLsObject.CreateFromHandle(AHandle: Int64);
+begin
+  inherited Create;
+  FHandle := AHandle;
+end;
+
+destructor TLsObject.Destroy;
+begin
+  Close;
+  inherited Destroy;
+end;
+
+procedure TLsObject.Close;
+var
+  H: Int64;
+begin
+  H := FHandle;
+  FHandle := 0;
+  if H <> 0 then
+    ls_close(H); { a second close (BAD_HANDLE) is harmless by design }
+end;
+
+function TLsObject.ReleaseHandle: Int64;
+begin
+  Result := FHandle;
+  FHandle := 0;
+end;
+
+{ ---- TLsOptions ----------------------------------------------------------------------------- }
+
+constructor TLsOptions.Create;
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_options_new(@H));
+  FHandle := H;
+end;
+
+procedure TLsOptions.SetOption(Option: Int32; Value: Int64);
+begin
+  LsCheck(ls_set_option(FHandle, Option, Value));
+end;
+
+function TLsOptions.GetOption(Option: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_get_option(FHandle, Option, @V));
+  Result := V;
+end;
+
+procedure TLsOptions.SetLocalAddress(const Address: string);
+begin
+  LsCheck(ls_options_set_local_address(FHandle, PAnsiChar(Utf8Of(Address))));
+end;
+
+function OptionsHandle(Options: TLsOptions): Int64;
+begin
+  if Options = nil then
+    Result := 0
+  else
+    Result := Options.Handle;
+end;
+
+{ ---- TLsSocket ------------------------------------------------------------------------------ }
+
+function TLsSocket.GetTimeout: Int32;
+var
+  T: Int32;
+begin
+  T := 0;
+  LsCheck(ls_get_timeout(FHandle, @T));
+  Result := T;
+end;
+
+procedure TLsSocket.SetTimeout(Value: Int32);
+begin
+  LsCheck(ls_set_timeout(FHandle, Value));
+end;
+
+procedure TLsSocket.SetOption(Option: Int32; Value: Int64);
+begin
+  LsCheck(ls_set_option(FHandle, Option, Value));
+end;
+
+function TLsSocket.GetOption(Option: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_get_option(FHandle, Option, @V));
+  Result := V;
+end;
+
+function TLsSocket.LocalAddress: string;
+begin
+  Result := ReadAddress(ls_local_address, FHandle);
+end;
+
+function TLsSocket.LocalPort: Int32;
+var
+  P: Int32;
+begin
+  P := 0;
+  LsCheck(ls_local_port(FHandle, @P));
+  Result := P;
+end;
+
+function TLsSocket.BytesAvailable: NativeUInt;
+var
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(ls_bytes_available(FHandle, @N));
+  Result := N;
+end;
+
+{ ---- TLsFramedSocket ------------------------------------------------------------------------ }
+
+procedure TLsFramedSocket.SetFramingRaw;
+begin
+  LsCheck(ls_set_framing_raw(FHandle));
+end;
+
+procedure TLsFramedSocket.SetFramingLength(Width: Int32; BigEndian: Boolean; MaxLen: NativeUInt);
+begin
+  LsCheck(ls_set_framing_length(FHandle, Width, Ord(BigEndian), MaxLen));
+end;
+
+procedure TLsFramedSocket.SetFramingLengthEx(Width: Int32; BigEndian: Boolean;
+  Offset, HeaderLen: NativeUInt; Adjustment: Int64; MaxLen: NativeUInt; KeepHeader: Boolean);
+begin
+  LsCheck(ls_set_framing_length_ex(FHandle, Width, Ord(BigEndian), Offset, HeaderLen,
+    Adjustment, MaxLen, Ord(KeepHeader)));
+end;
+
+procedure TLsFramedSocket.SetFramingDelimited(const Delim: RawByteString; MaxLen: NativeUInt;
+  Keep: Boolean);
+begin
+  LsCheck(ls_set_framing_delimited(FHandle, StrPtr(Delim), Length(Delim), MaxLen, Ord(Keep)));
+end;
+
+procedure TLsFramedSocket.SetFramingDelimited(const Delim: TBytes; MaxLen: NativeUInt;
+  Keep: Boolean);
+begin
+  LsCheck(ls_set_framing_delimited(FHandle, BytesPtr(Delim), Length(Delim), MaxLen, Ord(Keep)));
+end;
+
+procedure TLsFramedSocket.SetFramingFixed(Size: NativeUInt);
+begin
+  LsCheck(ls_set_framing_fixed(FHandle, Size));
+end;
+
+procedure TLsFramedSocket.SetFramingHpPack(Flag: Int32; MaxLen: NativeUInt);
+begin
+  LsCheck(ls_set_framing_hp_pack(FHandle, Flag, MaxLen));
+end;
+
+{ ---- TLsConnection -------------------------------------------------------------------------- }
+
+constructor TLsConnection.Connect(const Address: string; TimeoutMs: Int32; Options: TLsOptions);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_tcp_connect_ex(PAnsiChar(Utf8Of(Address)), TimeoutMs, OptionsHandle(Options), @H));
+  FHandle := H;
+end;
+
+function TLsConnection.SendBuf(Buf: Pointer; Len: NativeUInt): NativeUInt;
+var
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(ls_send(FHandle, DataPtr(Buf, Len), Len, @N));
+  Result := N;
+end;
+
+function TLsConnection.Send(const Data: TBytes): NativeUInt;
+begin
+  Result := SendBuf(BytesPtr(Data), Length(Data));
+end;
+
+function TLsConnection.Send(const Data: RawByteString): NativeUInt;
+begin
+  Result := SendBuf(StrPtr(Data), Length(Data));
+end;
+
+procedure TLsConnection.SendAllBuf(Buf: Pointer; Len: NativeUInt);
+begin
+  LsCheck(ls_send_all(FHandle, DataPtr(Buf, Len), Len));
+end;
+
+procedure TLsConnection.SendAll(const Data: TBytes);
+begin
+  SendAllBuf(BytesPtr(Data), Length(Data));
+end;
+
+procedure TLsConnection.SendAll(const Data: RawByteString);
+begin
+  SendAllBuf(StrPtr(Data), Length(Data));
+end;
+
+function TLsConnection.RecvBuf(Buf: Pointer; Cap: NativeUInt; TimeoutMs: Int32): NativeUInt;
+var
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(ls_recv(FHandle, TimeoutMs, PByte(Buf), Cap, @N));
+  Result := N;
+end;
+
+function TLsConnection.Recv(MaxLen: NativeUInt; TimeoutMs: Int32): TBytes;
+begin
+  Result := nil;
+  SetLength(Result, MaxLen);
+  SetLength(Result, RecvBuf(BytesPtr(Result), MaxLen, TimeoutMs));
+end;
+
+function TLsConnection.RecvStr(MaxLen: NativeUInt; TimeoutMs: Int32): UTF8String;
+begin
+  SetLength(Result, MaxLen);
+  SetLength(Result, RecvBuf(StrPtr(Result), MaxLen, TimeoutMs));
+end;
+
+procedure TLsConnection.RecvExactBuf(Buf: Pointer; Len: NativeUInt; TimeoutMs: Int32);
+begin
+  LsCheck(ls_recv_exact(FHandle, TimeoutMs, DataPtr(Buf, Len), Len));
+end;
+
+function TLsConnection.RecvExact(Len: NativeUInt; TimeoutMs: Int32): TBytes;
+begin
+  Result := nil;
+  SetLength(Result, Len);
+  RecvExactBuf(BytesPtr(Result), Len, TimeoutMs);
+end;
+
+function TLsConnection.RecvExactStr(Len: NativeUInt; TimeoutMs: Int32): UTF8String;
+begin
+  SetLength(Result, Len);
+  RecvExactBuf(StrPtr(Result), Len, TimeoutMs);
+end;
+
+function TLsConnection.RecvUntil(const Delim: RawByteString; MaxLen: NativeUInt;
+  TimeoutMs: Int32): TBytes;
+var
+  N: NativeUInt;
+begin
+  Result := nil;
+  SetLength(Result, MaxLen);
+  N := 0;
+  LsCheck(ls_recv_until(FHandle, TimeoutMs, StrPtr(Delim), Length(Delim), BytesPtr(Result),
+    MaxLen, @N));
+  SetLength(Result, N);
+end;
+
+function TLsConnection.RecvUntil(const Delim: TBytes; MaxLen: NativeUInt;
+  TimeoutMs: Int32): TBytes;
+var
+  N: NativeUInt;
+begin
+  Result := nil;
+  SetLength(Result, MaxLen);
+  N := 0;
+  LsCheck(ls_recv_until(FHandle, TimeoutMs, BytesPtr(Delim), Length(Delim), BytesPtr(Result),
+    MaxLen, @N));
+  SetLength(Result, N);
+end;
+
+function TLsConnection.RecvUntilStr(const Delim: RawByteString; MaxLen: NativeUInt;
+  TimeoutMs: Int32): UTF8String;
+begin
+  Result := LsBytesToStr(RecvUntil(Delim, MaxLen, TimeoutMs));
+end;
+
+procedure TLsConnection.SendMsgBuf(Buf: Pointer; Len: NativeUInt);
+begin
+  LsCheck(ls_send_msg(FHandle, DataPtr(Buf, Len), Len));
+end;
+
+procedure TLsConnection.SendMsg(const Data: TBytes);
+begin
+  SendMsgBuf(BytesPtr(Data), Length(Data));
+end;
+
+procedure TLsConnection.SendMsg(const Data: RawByteString);
+begin
+  SendMsgBuf(StrPtr(Data), Length(Data));
+end;
+
+function TLsConnection.RecvMsgBuf(Buf: Pointer; Cap: NativeUInt; TimeoutMs: Int32): NativeUInt;
+var
+  N: NativeUInt;
+  Rc: Int32;
+begin
+  N := 0;
+  Rc := ls_recv_msg(FHandle, TimeoutMs, DataPtr(Buf, Cap), Cap, @N);
+  if Rc <> LS_OK then
+    LsRaise(Rc, N);
+  Result := N;
+end;
+
+function TLsConnection.RecvMsg(TimeoutMs: Int32): TBytes;
+const
+  FirstTry = 65536;
+var
+  N: NativeUInt;
+  Rc: Int32;
+begin
+  Result := nil;
+  SetLength(Result, FirstTry);
+  N := 0;
+  Rc := ls_recv_msg(FHandle, TimeoutMs, BytesPtr(Result), FirstTry, @N);
+  while Rc = LS_ERR_BUFFER_TOO_SMALL do
+  begin
+    { The message stays queued: fetch it again with a buffer of the size it needs. }
+    SetLength(Result, N);
+    Rc := ls_recv_msg(FHandle, TimeoutMs, BytesPtr(Result), N, @N);
+  end;
+  if Rc <> LS_OK then
+    LsRaise(Rc, N);
+  SetLength(Result, N);
+end;
+
+function TLsConnection.RecvMsgStr(TimeoutMs: Int32): UTF8String;
+begin
+  Result := LsBytesToStr(RecvMsg(TimeoutMs));
+end;
+
+procedure TLsConnection.Shutdown(How: Int32);
+begin
+  LsCheck(ls_socket_shutdown(FHandle, How));
+end;
+
+function TLsConnection.PeerAddress: string;
+begin
+  Result := ReadAddress(ls_peer_address, FHandle);
+end;
+
+function TLsConnection.SendFile(const Path: string; Offset: UInt64; Len: Int64): UInt64;
+var
+  N: UInt64;
+begin
+  N := 0;
+  LsCheck(ls_send_file(FHandle, PAnsiChar(Utf8Of(Path)), Offset, Len, @N));
+  Result := N;
+end;
+
+function TLsConnection.RecvFile(const Path: string; Len: UInt64): UInt64;
+var
+  N: UInt64;
+begin
+  N := 0;
+  LsCheck(ls_recv_file(FHandle, PAnsiChar(Utf8Of(Path)), Len, @N));
+  Result := N;
+end;
+
+{ ---- TLsListener ---------------------------------------------------------------------------- }
+
+constructor TLsListener.Listen(const Address: string; Backlog: Int32; Options: TLsOptions);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_listen_ex(PAnsiChar(Utf8Of(Address)), Backlog, OptionsHandle(Options), @H));
+  FHandle := H;
+end;
+
+function TLsListener.Accept(TimeoutMs: Int32): TLsConnection;
+var
+  H: Int64;
+begin
+  H := 0;
+  LsCheck(ls_accept(FHandle, TimeoutMs, @H));
+  Result := TLsConnection.CreateFromHandle(H);
+end;
+
+{ ---- TLsDatagram ---------------------------------------------------------------------------- }
+
+constructor TLsDatagram.Bind(const Address: string; Options: TLsOptions);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_udp_bind_ex(PAnsiChar(Utf8Of(Address)), OptionsHandle(Options), @H));
+  FHandle := H;
+end;
+
+constructor TLsDatagram.Connect(const Address: string; Options: TLsOptions);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_udp_connect_ex(PAnsiChar(Utf8Of(Address)), OptionsHandle(Options), @H));
+  FHandle := H;
+end;
+
+procedure TLsDatagram.SendToBuf(const Address: string; Buf: Pointer; Len: NativeUInt);
+begin
+  LsCheck(ls_send_to(FHandle, DataPtr(Buf, Len), Len, PAnsiChar(Utf8Of(Address))));
+end;
+
+procedure TLsDatagram.SendTo(const Address: string; const Data: TBytes);
+begin
+  SendToBuf(Address, BytesPtr(Data), Length(Data));
+end;
+
+procedure TLsDatagram.SendTo(const Address: string; const Data: RawByteString);
+begin
+  SendToBuf(Address, StrPtr(Data), Length(Data));
+end;
+
+function TLsDatagram.RecvFromBuf(Buf: Pointer; Cap: NativeUInt; out Peer: string;
+  out Truncated: Boolean; TimeoutMs: Int32): NativeUInt;
+var
+  PeerBuf: array[0..LS_ADDRESS_MAX - 1] of AnsiChar;
+  N, PeerLen: NativeUInt;
+  Tr: Int32;
+begin
+  N := 0;
+  PeerLen := 0;
+  Tr := 0;
+  LsCheck(ls_recv_from(FHandle, TimeoutMs, PByte(Buf), Cap, @N, @PeerBuf[0], SizeOf(PeerBuf),
+    @PeerLen, @Tr));
+  Peer := Utf8Text(@PeerBuf[0], PeerLen);
+  Truncated := Tr <> 0;
+  Result := N;
+end;
+
+function TLsDatagram.RecvFrom(out Peer: string; out Truncated: Boolean; MaxLen: NativeUInt;
+  TimeoutMs: Int32): TBytes;
+begin
+  Result := nil;
+  SetLength(Result, MaxLen);
+  SetLength(Result, RecvFromBuf(BytesPtr(Result), MaxLen, Peer, Truncated, TimeoutMs));
+end;
+
+procedure TLsDatagram.Send(const Data: TBytes);
+var
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(ls_send(FHandle, BytesPtr(Data), Length(Data), @N));
+end;
+
+procedure TLsDatagram.Send(const Data: RawByteString);
+var
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(ls_send(FHandle, StrPtr(Data), Length(Data), @N));
+end;
+
+function TLsDatagram.Recv(MaxLen: NativeUInt; TimeoutMs: Int32): TBytes;
+var
+  N: NativeUInt;
+begin
+  Result := nil;
+  SetLength(Result, MaxLen);
+  N := 0;
+  LsCheck(ls_recv(FHandle, TimeoutMs, BytesPtr(Result), MaxLen, @N));
+  SetLength(Result, N);
+end;
+
+procedure TLsDatagram.JoinMulticast(const Group: string; const Iface: string);
+begin
+  LsCheck(ls_join_multicast(FHandle, PAnsiChar(Utf8Of(Group)), PAnsiChar(Utf8Of(Iface))));
+end;
+
+procedure TLsDatagram.LeaveMulticast(const Group: string; const Iface: string);
+begin
+  LsCheck(ls_leave_multicast(FHandle, PAnsiChar(Utf8Of(Group)), PAnsiChar(Utf8Of(Iface))));
+end;
+
+function TLsDatagram.PeerAddress: string;
+begin
+  Result := ReadAddress(ls_peer_address, FHandle);
+end;
+
+end.

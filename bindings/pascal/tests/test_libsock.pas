@@ -1,0 +1,1268 @@
+{ Tests of the Delphi / Free Pascal door (libsock.pas): scenarios S01-S12 and S17 of
+  SCENARIOS.md, every raw ls_* function, and bad input. Peers are a libsock listener on a thread
+  of this program or a Python stdlib peer (tests/peer.py, started with POpen).
+
+  Build: fpc -Mdelphi -Fu<bindings/pascal> -Fl<target/release> -FE<build> test_libsock.pas
+  Run:   LD_LIBRARY_PATH=<dir with libsock.so.0> LS_PASCAL_PEER=bindings/pascal/tests/peer.py ./test_libsock
+  The last line is exactly "pascal: N passed, N failed". }
+program test_libsock;
+
+{$IFDEF FPC}{$MODE DELPHI}{$ENDIF}
+{$Q-}{$R-}
+
+uses
+  {$IFDEF UNIX}cthreads, Unix,{$ENDIF}
+  SysUtils, Classes, libsock;
+
+var
+  Passed: Int32 = 0;
+  Failed: Int32 = 0;
+  CurFails: Int32 = 0;
+  CurName: string = '';
+
+procedure Check(Cond: Boolean; const What: string);
+begin
+  if not Cond then
+  begin
+    Inc(CurFails);
+    WriteLn('  FAIL in ', CurName, ': ', What);
+  end;
+end;
+
+procedure CheckRc(Rc, Want: Int32; const What: string);
+begin
+  if Rc <> Want then
+    Check(False, Format('%s returned %d (%s), wanted %d (%s); last error: %s',
+      [What, Rc, LsErrorName(Rc), Want, LsErrorName(Want), LsLastErrorMessage]));
+end;
+
+procedure Ok(Rc: Int32; const What: string);
+begin
+  CheckRc(Rc, LS_OK, What);
+end;
+
+{ Record an unexpected exception, or check that an expected one came. }
+procedure CheckRaised(E: Exception; Want: ExceptClass; const What: string);
+begin
+  if E = nil then
+    Check(False, What + ': no exception, wanted ' + Want.ClassName)
+  else if not (E is Want) then
+    Check(False, What + ': ' + E.ClassName + ' (' + E.Message + '), wanted ' + Want.ClassName);
+end;
+
+procedure NoRaise(const What: string);
+begin
+  Check(False, What + ': no exception raised');
+end;
+
+type
+  TTestProc = procedure;
+
+procedure Run(const Name: string; P: TTestProc);
+var
+  T0: QWord;
+begin
+  CurName := Name;
+  CurFails := 0;
+  T0 := GetTickCount64;
+  try
+    P;
+  except
+    on E: Exception do
+    begin
+      Inc(CurFails);
+      WriteLn('  FAIL in ', Name, ': unexpected ', E.ClassName, ': ', E.Message);
+    end;
+  end;
+  if CurFails = 0 then
+  begin
+    Inc(Passed);
+    WriteLn('ok   ', Name, ' (', GetTickCount64 - T0, ' ms)');
+  end
+  else
+  begin
+    Inc(Failed);
+    WriteLn('FAIL ', Name);
+  end;
+end;
+
+{ ---- helpers ------------------------------------------------------------------------------- }
+
+type
+  TRng = record
+    S: UInt64;
+  end;
+
+function RngNext(var R: TRng): UInt64;
+begin
+  R.S := R.S xor (R.S shl 13);
+  R.S := R.S xor (R.S shr 7);
+  R.S := R.S xor (R.S shl 17);
+  Result := R.S;
+end;
+
+procedure RngFill(var R: TRng; P: PByte; N: NativeUInt);
+var
+  I: NativeUInt;
+begin
+  if N = 0 then
+    Exit;
+  for I := 0 to N - 1 do
+    P[I] := Byte(RngNext(R) shr 24);
+end;
+
+function RandomBytes(var R: TRng; N: NativeUInt): TBytes;
+begin
+  Result := nil;
+  SetLength(Result, N);
+  if N > 0 then
+    RngFill(R, @Result[0], N);
+end;
+
+const
+  FnvStart: UInt64 = UInt64($cbf29ce484222325);
+
+procedure Fnv(var H: UInt64; P: PByte; N: NativeUInt);
+var
+  I: NativeUInt;
+begin
+  if N = 0 then
+    Exit;
+  for I := 0 to N - 1 do
+  begin
+    H := H xor P[I];
+    H := H * UInt64($100000001b3);
+  end;
+end;
+
+function SameBytes(const A, B: TBytes): Boolean;
+begin
+  Result := (Length(A) = Length(B)) and ((Length(A) = 0) or CompareMem(@A[0], @B[0], Length(A)));
+end;
+
+{ A RawByteString of the given bytes. }
+function Raw(const B: array of Byte): RawByteString;
+begin
+  Result := '';
+  SetLength(Result, Length(B));
+  if Length(B) > 0 then
+    Move(B[0], Pointer(Result)^, Length(B));
+end;
+
+{ S followed by the bytes of B, with no code page conversion. }
+function JoinRaw(const S: RawByteString; const B: TBytes): RawByteString;
+begin
+  Result := S;
+  SetLength(Result, Length(S) + Length(B));
+  if Length(B) > 0 then
+    Move(B[0], PByte(Pointer(Result))[Length(S)], Length(B));
+end;
+
+function PeerScript: string;
+begin
+  Result := GetEnvironmentVariable('LS_PASCAL_PEER');
+  if Result = '' then
+    Result := 'bindings/pascal/tests/peer.py';
+end;
+
+function Addr(Port: Int32): string;
+begin
+  Result := '127.0.0.1:' + IntToStr(Port);
+end;
+
+{ ---- a libsock peer on a thread ------------------------------------------------------------- }
+
+type
+  TPeerMode = (pmEcho, pmSilent, pmBlob, pmWaitPing);
+
+  TPeerThread = class(TThread)
+  public
+    Listener: TLsListener;
+    Mode: TPeerMode;
+    Blob: RawByteString;
+    Error: string;
+    constructor Start(AMode: TPeerMode; const ABlob: RawByteString = '');
+    destructor Destroy; override;
+    function Port: Int32;
+    procedure Execute; override;
+    procedure Finish;
+  end;
+
+constructor TPeerThread.Start(AMode: TPeerMode; const ABlob: RawByteString);
+begin
+  inherited Create(True);
+  Mode := AMode;
+  Blob := ABlob;
+  Listener := TLsListener.Listen('127.0.0.1:0');
+  FreeOnTerminate := False;
+  inherited Start;
+end;
+
+destructor TPeerThread.Destroy;
+begin
+  Listener.Free;
+  inherited Destroy;
+end;
+
+function TPeerThread.Port: Int32;
+begin
+  Result := Listener.LocalPort;
+end;
+
+procedure TPeerThread.Execute;
+var
+  C: TLsConnection;
+  B: TBytes;
+  Buf: array[0..65535] of Byte;
+  N: NativeUInt;
+begin
+  C := nil;
+  try
+    try
+      C := Listener.Accept(20000);
+      case Mode of
+        pmEcho:
+          repeat
+            N := C.RecvBuf(@Buf[0], SizeOf(Buf), 60000);
+            if N > 0 then
+              C.SendAllBuf(@Buf[0], N);
+          until N = 0;
+        pmSilent:
+          repeat
+            B := C.Recv(4096, 60000);
+          until Length(B) = 0;
+        pmBlob:
+          C.SendAll(Blob);
+        pmWaitPing:
+          begin
+            if C.RecvExactStr(4, 20000) = 'ping' then
+              C.SendAll('pong');
+            repeat
+              B := C.Recv(4096, 60000);
+            until Length(B) = 0;
+          end;
+      end;
+    except
+      on E: ELsClosed do ; { the test closed first: fine for a silent peer }
+      on E: Exception do
+        Error := E.ClassName + ': ' + E.Message;
+    end;
+  finally
+    C.Free;
+  end;
+end;
+
+procedure TPeerThread.Finish;
+begin
+  WaitFor;
+  Check(Error = '', 'peer thread: ' + Error);
+  Free;
+end;
+
+{ ---- a Python peer ------------------------------------------------------------------------- }
+
+type
+  TPyPeer = record
+    F: Text;
+    Started: Boolean;
+  end;
+
+function PyStart(var P: TPyPeer; const Args: string): Boolean;
+begin
+  Flush(Output); { or the forked child writes our buffered output a second time }
+  {$IFDEF UNIX}
+  P.Started := POpen(P.F, 'python3 ' + PeerScript + ' ' + Args, 'R') = 0;
+  {$ELSE}
+  P.Started := False;
+  {$ENDIF}
+  Result := P.Started;
+  Check(Result, 'could not start python3 ' + PeerScript);
+end;
+
+function PyReadLine(var P: TPyPeer): string;
+begin
+  Result := '';
+  if P.Started and not Eof(P.F) then
+    ReadLn(P.F, Result);
+end;
+
+{ Wait for the peer; True when it exited with status 0. }
+function PyFinish(var P: TPyPeer): Boolean;
+var
+  St: Int32;
+begin
+  Result := False;
+  if not P.Started then
+    Exit;
+  {$IFDEF UNIX}
+  St := PClose(P.F);
+  {$ELSE}
+  St := -1;
+  {$ENDIF}
+  P.Started := False;
+  Result := St = 0;
+  Check(Result, 'python peer exited with status ' + IntToStr(St));
+end;
+
+{ ==== Scenarios ============================================================================== }
+
+{ S01: connect, send 1 KiB, a Python peer echoes, close; closing twice is harmless. }
+procedure S01_connect_send_echo_close;
+var
+  Py: TPyPeer;
+  C: TLsConnection;
+  R: TRng;
+  Data, Back: TBytes;
+  H: Int64;
+begin
+  if not PyStart(Py, 'echo') then
+    Exit;
+  R.S := 1;
+  Data := RandomBytes(R, 1024);
+  C := TLsConnection.Connect(Addr(StrToInt(PyReadLine(Py))), 5000);
+  try
+    C.SendAll(Data);
+    Back := C.RecvExact(1024, 5000);
+    Check(SameBytes(Data, Back), 'echoed bytes differ');
+    Check(Pos('127.0.0.1:', C.PeerAddress) = 1, 'peer address ' + C.PeerAddress);
+    H := C.Handle;
+    C.Close;
+    C.Close; { harmless }
+    Check(C.Handle = 0, 'handle not cleared by Close');
+    CheckRc(ls_close(H), LS_ERR_BAD_HANDLE, 'raw ls_close a second time');
+  finally
+    C.Free; { and a destructor after Close: harmless too }
+  end;
+  PyFinish(Py);
+end;
+
+{ S02: connect to a port nobody listens on: ELsConnectionRefused naming the address. }
+procedure S02_connection_refused;
+var
+  L: TLsListener;
+  A: string;
+  C: TLsConnection;
+  H: Int64;
+begin
+  L := TLsListener.Listen('127.0.0.1:0');
+  A := L.LocalAddress;
+  L.Free; { the port is free again: nobody listens there }
+  C := nil;
+  try
+    try
+      C := TLsConnection.Connect(A, 5000);
+      NoRaise('connect to ' + A);
+    except
+      on E: Exception do
+      begin
+        CheckRaised(E, ELsConnectionRefused, 'connect to a closed port');
+        if E is ELibsock then
+        begin
+          Check(ELibsock(E).Code = LS_ERR_CONNECTION_REFUSED, 'code');
+          Check(ELibsock(E).OsError = 111, 'errno ' + IntToStr(ELibsock(E).OsError));
+          Check(Pos(A, E.Message) > 0, 'message "' + E.Message + '" lacks ' + A);
+        end;
+      end;
+    end;
+  finally
+    C.Free;
+  end;
+  { The raw call: the out-parameter stays untouched on failure. }
+  H := 0;
+  CheckRc(ls_tcp_connect(PAnsiChar(AnsiString(A)), 5000, @H), LS_ERR_CONNECTION_REFUSED, 'ls_tcp_connect');
+  Check(H = 0, 'out_handle written on failure');
+end;
+
+{ S03: recv with a 200 ms timeout from a silent peer; the connection works afterwards. }
+procedure S03_recv_timeout;
+var
+  P: TPeerThread;
+  C: TLsConnection;
+  T0, Dt: QWord;
+begin
+  P := TPeerThread.Start(pmWaitPing);
+  C := TLsConnection.Connect(Addr(P.Port), 5000);
+  try
+    T0 := GetTickCount64;
+    try
+      C.Recv(16, 200);
+      NoRaise('recv from a silent peer');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsTimeout, 'recv(200 ms)');
+    end;
+    Dt := GetTickCount64 - T0;
+    Check((Dt >= 190) and (Dt <= 2000), 'timeout after ' + IntToStr(Dt) + ' ms');
+    { The Timeout property gives the same through LS_TIMEOUT_DEFAULT. }
+    C.Timeout := 200;
+    Check(C.Timeout = 200, 'Timeout property reads back');
+    try
+      C.RecvStr;
+      NoRaise('recv with the default timeout');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsTimeout, 'recv(default 200 ms)');
+    end;
+    C.Timeout := LS_TIMEOUT_FOREVER;
+    { Still works afterwards. }
+    C.SendAll('ping');
+    Check(C.RecvExactStr(4, 5000) = 'pong', 'pong after the timeout');
+  finally
+    C.Free;
+  end;
+  P.Finish;
+end;
+
+{ S04: 64 MiB of random bytes each way (LS_TEST_S04_MB overrides), hash compare; one thread
+  sends while this one receives the echo, on the same connection object. }
+type
+  TBulkSender = class(TThread)
+  public
+    Conn: TLsConnection;
+    Total: UInt64;
+    Hash: UInt64;
+    Error: string;
+    procedure Execute; override;
+  end;
+
+procedure TBulkSender.Execute;
+var
+  Chunk: TBytes;
+  R: TRng;
+  Left, K: UInt64;
+begin
+  Hash := FnvStart;
+  R.S := $5eed;
+  SetLength(Chunk, 65536);
+  Left := Total;
+  try
+    while Left > 0 do
+    begin
+      K := Left;
+      if K > 65536 then
+        K := 65536;
+      RngFill(R, @Chunk[0], K);
+      Fnv(Hash, @Chunk[0], K);
+      Conn.SendAllBuf(@Chunk[0], K);
+      Dec(Left, K);
+    end;
+  except
+    on E: Exception do
+      Error := E.ClassName + ': ' + E.Message;
+  end;
+end;
+
+procedure S04_large_payload_each_way;
+var
+  P: TPeerThread;
+  S: TBulkSender;
+  Buf: TBytes;
+  Got, Mb: UInt64;
+  N: NativeUInt;
+  H: UInt64;
+begin
+  Mb := StrToIntDef(GetEnvironmentVariable('LS_TEST_S04_MB'), 64);
+  P := TPeerThread.Start(pmEcho);
+  S := TBulkSender.Create(True);
+  S.FreeOnTerminate := False;
+  S.Conn := TLsConnection.Connect(Addr(P.Port), 5000);
+  S.Total := Mb shl 20;
+  try
+    S.Start;
+    SetLength(Buf, 65536);
+    Got := 0;
+    H := FnvStart;
+    while Got < S.Total do
+    begin
+      N := S.Conn.RecvBuf(@Buf[0], Length(Buf), 30000);
+      if N = 0 then
+        Break;
+      Fnv(H, @Buf[0], N);
+      Inc(Got, N);
+    end;
+    S.WaitFor;
+    Check(S.Error = '', 'sender: ' + S.Error);
+    Check(Got = S.Total, Format('got %d of %d bytes', [Got, S.Total]));
+    Check(H = S.Hash, 'hash of the echo differs');
+  finally
+    S.Conn.Free;
+    S.Free;
+  end;
+  P.Finish;
+end;
+
+{ S05: 1,000 length-prefixed messages of random sizes 0-64 KiB against a Python peer that
+  builds the 4-byte big-endian headers by hand. }
+procedure S05_length_prefixed_python_peer;
+var
+  Py: TPyPeer;
+  L: TLsListener;
+  C: TLsConnection;
+  R: TRng;
+  I: Int32;
+  Data, Back: TBytes;
+  Line: string;
+begin
+  L := TLsListener.Listen('127.0.0.1:0');
+  try
+    L.SetFramingLength(4, True, 65536);
+    if not PyStart(Py, 'lenecho ' + IntToStr(L.LocalPort)) then
+      Exit;
+    C := L.Accept(20000);
+    try
+      R.S := 5;
+      for I := 0 to 999 do
+      begin
+        Data := RandomBytes(R, RngNext(R) mod 65537);
+        C.SendMsg(Data);
+        Back := C.RecvMsg(20000);
+        if not SameBytes(Data, Back) then
+        begin
+          Check(False, Format('message %d (%d bytes) came back as %d bytes',
+            [I, Length(Data), Length(Back)]));
+          Break;
+        end;
+      end;
+    finally
+      C.Free;
+    end;
+    Line := PyReadLine(Py);
+    Check(Line = '1000', 'python peer echoed ' + Line + ' frames');
+    PyFinish(Py);
+  finally
+    L.Free;
+  end;
+end;
+
+{ S06: \r\n line framing; a line longer than max_len gives ELsFrameTooLarge, later lines fine. }
+procedure S06_lines_and_long_line;
+var
+  P: TPeerThread;
+  C: TLsConnection;
+begin
+  P := TPeerThread.Start(pmBlob, 'alpha'#13#10'beta'#13#10 + StringOfChar('x', 5000) +
+    #13#10'gamma'#13#10);
+  C := TLsConnection.Connect(Addr(P.Port), 5000);
+  try
+    C.SetFramingDelimited(#13#10, 100);
+    Check(C.RecvMsgStr(5000) = 'alpha', 'line 1');
+    Check(C.RecvMsgStr(5000) = 'beta', 'line 2');
+    try
+      C.RecvMsg(5000);
+      NoRaise('a 5000-byte line with max_len 100');
+    except
+      on E: Exception do
+      begin
+        CheckRaised(E, ELsFrameTooLarge, 'long line');
+        Check(Pos('100', E.Message) > 0, 'message names the limit: ' + E.Message);
+      end;
+    end;
+    Check(C.RecvMsgStr(5000) = 'gamma', 'line after the long one');
+    try
+      C.RecvMsg(5000);
+      NoRaise('end of stream');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsClosed, 'end of stream');
+    end;
+  finally
+    C.Free;
+  end;
+  P.Finish;
+end;
+
+{ S07: half-close: shut down writing, the Python peer reads to end, then replies. }
+procedure S07_half_close;
+var
+  Py: TPyPeer;
+  C: TLsConnection;
+  Data: TBytes;
+  Reply, Part: UTF8String;
+begin
+  if not PyStart(Py, 'countreply') then
+    Exit;
+  C := TLsConnection.Connect(Addr(StrToInt(PyReadLine(Py))), 5000);
+  try
+    SetLength(Data, 100000);
+    FillChar(Data[0], Length(Data), 7);
+    C.SendAll(Data);
+    C.Shutdown(LS_SHUT_WRITE);
+    Reply := '';
+    repeat
+      Part := C.RecvStr(4096, 5000);
+      Reply := Reply + Part;
+    until Part = '';
+    Check(Reply = 'got 100000 bytes', 'reply "' + string(Reply) + '"');
+    try
+      C.SendAll('x');
+      NoRaise('send after shutdown');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsIo, 'send after shutdown (EPIPE)');
+    end;
+  finally
+    C.Free;
+  end;
+  PyFinish(Py);
+end;
+
+{ S08: use after close, an invented handle, nil / empty buffers: clear errors, process alive. }
+procedure S08_misuse;
+var
+  P: TPeerThread;
+  C, Fake: TLsConnection;
+  H: Int64;
+  B: array[0..7] of Byte;
+  N: NativeUInt;
+begin
+  P := TPeerThread.Start(pmSilent);
+  C := TLsConnection.Connect(Addr(P.Port), 5000);
+  try
+    H := C.Handle;
+    C.Close;
+    { Use after close, through the class ... }
+    try
+      C.SendAll('x');
+      NoRaise('send after close');
+    except
+      on E: Exception do
+      begin
+        CheckRaised(E, ELsBadHandle, 'send after close');
+        if E is ELibsock then
+          Check(ELibsock(E).Code = LS_ERR_BAD_HANDLE, 'code');
+      end;
+    end;
+    try
+      C.Recv(8, 0);
+      NoRaise('recv after close');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsBadHandle, 'recv after close');
+    end;
+    { ... and through the raw API with the old handle number. }
+    CheckRc(ls_send_all(H, @B[0], 1), LS_ERR_BAD_HANDLE, 'ls_send_all on a closed handle');
+    CheckRc(ls_recv(H, 0, @B[0], SizeOf(B), @N), LS_ERR_BAD_HANDLE, 'ls_recv on a closed handle');
+    Check(Pos('bad handle', string(AnsiString(ls_last_error))) > 0,
+      'message: ' + string(AnsiString(ls_last_error)));
+    Check(ls_last_error_code = LS_ERR_BAD_HANDLE, 'ls_last_error_code');
+  finally
+    C.Free;
+  end;
+  P.Finish;
+  { An invented handle. }
+  CheckRc(ls_send_all(987654321, @B[0], 1), LS_ERR_BAD_HANDLE, 'ls_send_all on an invented handle');
+  Fake := TLsConnection.CreateFromHandle(987654321);
+  try
+    try
+      Fake.SendAll('x');
+      NoRaise('send on an invented handle');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsBadHandle, 'invented handle');
+    end;
+  finally
+    Fake.Free; { closing an invented handle is harmless }
+  end;
+  { Nil and empty buffers where one is required. }
+  P := TPeerThread.Start(pmSilent);
+  C := TLsConnection.Connect(Addr(P.Port), 5000);
+  try
+    CheckRc(ls_send_all(C.Handle, nil, 5), LS_ERR_INVALID_ARGUMENT, 'ls_send_all(nil, 5)');
+    CheckRc(ls_recv(C.Handle, 0, nil, 8, @N), LS_ERR_INVALID_ARGUMENT, 'ls_recv(nil, 8)');
+    CheckRc(ls_recv(C.Handle, 0, @B[0], 0, @N), LS_ERR_INVALID_ARGUMENT, 'ls_recv(cap 0)');
+    Check(Pos('buf', string(AnsiString(ls_last_error))) > 0, 'message names buf');
+    try
+      C.SendAllBuf(nil, 5);
+      NoRaise('SendAllBuf(nil, 5)');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsInvalidArgument, 'SendAllBuf(nil, 5)');
+    end;
+    try
+      C.RecvBuf(nil, 8, 0);
+      NoRaise('RecvBuf(nil, 8)');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsInvalidArgument, 'RecvBuf(nil, 8)');
+    end;
+    try
+      C.Recv(0, 0);
+      NoRaise('Recv(0)');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsInvalidArgument, 'Recv(MaxLen 0)');
+    end;
+    { Process alive, handle fine; empty data is fine where it is allowed. }
+    C.SendAll('');
+    C.SendAll('still');
+  finally
+    C.Free;
+  end;
+  P.Finish;
+end;
+
+{ S09: a message larger than the caller's buffer: ELsBufferTooSmall with Needed, and the
+  message is still there for the next call. }
+procedure S09_buffer_too_small;
+var
+  P: TPeerThread;
+  C: TLsConnection;
+  Wire: RawByteString;
+  Body, Big: TBytes;
+  I: Int32;
+  Small: array[0..9] of Byte;
+  BigBuf: array[0..999] of Byte;
+  N: NativeUInt;
+  R: TRng;
+begin
+  SetLength(Body, 1000);
+  for I := 0 to 999 do
+    Body[I] := Byte(I * 7);
+  R.S := 9;
+  Big := RandomBytes(R, 100000);
+  { Built byte by byte: concatenating strings of different code pages would convert them. }
+  Wire := Raw([0, 0, 3, 232]);
+  Wire := JoinRaw(Wire, Body);
+  Wire := JoinRaw(Wire, LsBytes(Raw([0, 1, $86, $a0])));
+  Wire := JoinRaw(Wire, Big);
+  P := TPeerThread.Start(pmBlob, Wire);
+  C := TLsConnection.Connect(Addr(P.Port), 5000);
+  try
+    C.SetFramingLength(4, True, 0);
+    try
+      C.RecvMsgBuf(@Small[0], SizeOf(Small), 5000);
+      NoRaise('1000-byte message into 10 bytes');
+    except
+      on E: Exception do
+      begin
+        CheckRaised(E, ELsBufferTooSmall, 'small buffer');
+        if E is ELsBufferTooSmall then
+          Check(ELsBufferTooSmall(E).Needed = 1000, 'Needed = ' + IntToStr(ELsBufferTooSmall(E).Needed));
+        Check(Pos('1000', E.Message) > 0, 'message names the size: ' + E.Message);
+      end;
+    end;
+    { The raw call asks the size with cap 0. }
+    N := 0;
+    CheckRc(ls_recv_msg(C.Handle, 5000, @Small[0], 0, @N), LS_ERR_BUFFER_TOO_SMALL, 'ls_recv_msg(cap 0)');
+    Check(N = 1000, 'needed size from the raw call');
+    Check(C.BytesAvailable >= 1000, 'bytes available');
+    N := C.RecvMsgBuf(@BigBuf[0], SizeOf(BigBuf), 5000);
+    Check((N = 1000) and CompareMem(@BigBuf[0], @Body[0], 1000), 'message intact after the retry');
+    { RecvMsg grows its buffer beyond its first 64 KiB by itself. }
+    Check(SameBytes(C.RecvMsg(5000), Big), '100000-byte message through RecvMsg');
+    try
+      C.RecvMsg(5000);
+      NoRaise('end of stream');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsClosed, 'end of stream');
+    end;
+  finally
+    C.Free;
+  end;
+  P.Finish;
+end;
+
+{ S10: UDP send_to / recv_from; a datagram larger than the buffer reports truncation. }
+procedure S10_udp;
+var
+  A, B, D: TLsDatagram;
+  Peer: string;
+  Tr: Boolean;
+  Data: TBytes;
+begin
+  A := TLsDatagram.Bind('127.0.0.1:0');
+  B := TLsDatagram.Bind('127.0.0.1:0');
+  D := nil;
+  try
+    A.SendTo(B.LocalAddress, 'hello');
+    Data := B.RecvFrom(Peer, Tr, 100, 5000);
+    Check(LsBytesToStr(Data) = 'hello', 'datagram data');
+    Check(Peer = A.LocalAddress, 'peer ' + Peer + ' <> ' + A.LocalAddress);
+    Check(not Tr, 'not truncated');
+    A.SendTo(B.LocalAddress, StringOfChar(AnsiChar('L'), 2000));
+    Check(B.BytesAvailable = 2000, 'size of the next datagram');
+    Data := B.RecvFrom(Peer, Tr, 100, 5000);
+    Check((Length(Data) = 100) and Tr, 'truncated to 100 and reported');
+    Check((Data[0] = Ord('L')) and (Data[99] = Ord('L')), 'truncated data');
+    A.SendTo(B.LocalAddress, '');
+    Data := B.RecvFrom(Peer, Tr, 100, 5000);
+    Check((Length(Data) = 0) and not Tr, 'empty datagram');
+    try
+      B.RecvFrom(Peer, Tr, 100, 100);
+      NoRaise('recv_from with nothing sent');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsTimeout, 'recv_from timeout');
+    end;
+    { A connected datagram socket. }
+    D := TLsDatagram.Connect(B.LocalAddress);
+    Check(D.PeerAddress = B.LocalAddress, 'connected peer address');
+    D.Send('ping');
+    Data := B.RecvFrom(Peer, Tr, 100, 5000);
+    Check((LsBytesToStr(Data) = 'ping') and (Peer = D.LocalAddress), 'from the connected socket');
+    B.SendTo(Peer, LsBytes('pong'));
+    Check(LsBytesToStr(D.Recv(100, 5000)) = 'pong', 'reply to the connected socket');
+  finally
+    A.Free;
+    B.Free;
+    D.Free;
+  end;
+end;
+
+{ S11: a listener on port 0 reports its real port; accept with a timeout and no client. }
+procedure S11_listener_port0_accept_timeout;
+var
+  L: TLsListener;
+  C: TLsConnection;
+  T0, Dt: QWord;
+  Port: Int32;
+begin
+  L := TLsListener.Listen('127.0.0.1:0');
+  C := nil;
+  try
+    Port := L.LocalPort;
+    Check((Port > 0) and (Port < 65536), 'port ' + IntToStr(Port));
+    Check(L.LocalAddress = Addr(Port), 'local address ' + L.LocalAddress);
+    T0 := GetTickCount64;
+    try
+      C := L.Accept(200);
+      NoRaise('accept with no client');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsTimeout, 'accept(200 ms)');
+    end;
+    Dt := GetTickCount64 - T0;
+    Check((Dt >= 190) and (Dt <= 2000), 'accept timeout after ' + IntToStr(Dt) + ' ms');
+    L.Timeout := 100;
+    try
+      C := L.Accept;
+      NoRaise('accept with the default timeout');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsTimeout, 'accept(default 100 ms)');
+    end;
+  finally
+    C.Free;
+    L.Free;
+  end;
+end;
+
+{ S12: options set and read back from the OS. }
+procedure S12_options_read_back;
+var
+  P: TPeerThread;
+  C: TLsConnection;
+begin
+  P := TPeerThread.Start(pmSilent);
+  C := TLsConnection.Connect(Addr(P.Port), 5000);
+  try
+    C.SetOption(LS_OPT_NODELAY, 1);
+    Check(C.GetOption(LS_OPT_NODELAY) = 1, 'nodelay 1');
+    C.SetOption(LS_OPT_NODELAY, 0);
+    Check(C.GetOption(LS_OPT_NODELAY) = 0, 'nodelay 0');
+    C.SetOption(LS_OPT_KEEPALIVE, 1);
+    Check(C.GetOption(LS_OPT_KEEPALIVE) = 1, 'keepalive');
+    C.SetOption(LS_OPT_KEEPALIVE_IDLE, 30);
+    Check(C.GetOption(LS_OPT_KEEPALIVE_IDLE) = 30, 'keepalive idle');
+    C.SetOption(LS_OPT_KEEPALIVE_INTERVAL, 5);
+    Check(C.GetOption(LS_OPT_KEEPALIVE_INTERVAL) = 5, 'keepalive interval');
+    C.SetOption(LS_OPT_KEEPALIVE_COUNT, 4);
+    Check(C.GetOption(LS_OPT_KEEPALIVE_COUNT) = 4, 'keepalive count');
+    C.SetOption(LS_OPT_RECV_BUFFER, 65536);
+    Check(C.GetOption(LS_OPT_RECV_BUFFER) >= 65536, 'recv buffer');
+    C.SetOption(LS_OPT_SEND_BUFFER, 65536);
+    Check(C.GetOption(LS_OPT_SEND_BUFFER) >= 65536, 'send buffer');
+    C.SetOption(LS_OPT_LINGER, 3);
+    Check(C.GetOption(LS_OPT_LINGER) = 3, 'linger');
+    C.SetOption(LS_OPT_TTL, 33);
+    Check(C.GetOption(LS_OPT_TTL) = 33, 'ttl');
+    try
+      C.SetOption(LS_OPT_V6_ONLY, 1);
+      NoRaise('v6-only on an IPv4 connection');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsUnsupported, 'v6-only on IPv4');
+    end;
+    try
+      C.SetOption(9999, 1);
+      NoRaise('option 9999');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsInvalidArgument, 'unknown option number');
+    end;
+  finally
+    C.Free;
+  end;
+  P.Finish;
+end;
+
+{ S17: close from another thread while a call is blocked: the call raises ELsClosed promptly. }
+type
+  TBlocked = class(TThread)
+  public
+    Conn: TLsConnection;
+    Listener: TLsListener;
+    Raised: string;
+    ReturnedAt: QWord;
+    procedure Execute; override;
+  end;
+
+procedure TBlocked.Execute;
+var
+  C: TLsConnection;
+begin
+  try
+    if Conn <> nil then
+      Conn.Recv(16, LS_TIMEOUT_FOREVER)
+    else
+    begin
+      C := Listener.Accept(LS_TIMEOUT_FOREVER);
+      C.Free;
+    end;
+    Raised := 'nothing';
+  except
+    on E: Exception do
+      Raised := E.ClassName;
+  end;
+  ReturnedAt := GetTickCount64;
+end;
+
+procedure S17_close_from_another_thread;
+var
+  P: TPeerThread;
+  B: TBlocked;
+  T0: QWord;
+  L: TLsListener;
+begin
+  P := TPeerThread.Start(pmSilent);
+  B := TBlocked.Create(True);
+  B.FreeOnTerminate := False;
+  B.Conn := TLsConnection.Connect(Addr(P.Port), 5000);
+  B.Start;
+  Sleep(150);
+  T0 := GetTickCount64;
+  B.Conn.Close;
+  B.WaitFor;
+  Check(B.Raised = 'ELsClosed', 'blocked recv raised ' + B.Raised);
+  Check(B.ReturnedAt - T0 < 1000, 'blocked recv returned after ' + IntToStr(B.ReturnedAt - T0) + ' ms');
+  B.Conn.Free;
+  B.Free;
+  P.Finish;
+  L := TLsListener.Listen('127.0.0.1:0');
+  B := TBlocked.Create(True);
+  B.FreeOnTerminate := False;
+  B.Listener := L;
+  B.Start;
+  Sleep(150);
+  T0 := GetTickCount64;
+  L.Close;
+  B.WaitFor;
+  Check(B.Raised = 'ELsClosed', 'blocked accept raised ' + B.Raised);
+  Check(B.ReturnedAt - T0 < 1000, 'blocked accept returned after ' + IntToStr(B.ReturnedAt - T0) + ' ms');
+  B.Free;
+  L.Free;
+end;
+
+{ ==== Other tests ============================================================================= }
+
+procedure T_version_and_error_texts;
+var
+  C: Int32;
+begin
+  Check(LsVersion = Format('%d.%d.%d', [LS_VERSION_MAJOR, LS_VERSION_MINOR, LS_VERSION_PATCH]),
+    'ls_version ' + LsVersion + ' vs the unit''s constants');
+  Check(LsStrError(LS_ERR_TIMEOUT) = 'operation timed out', 'strerror(TIMEOUT) = ' + LsStrError(LS_ERR_TIMEOUT));
+  Check(LsErrorName(LS_OK) = 'OK', 'error_name(0)');
+  Check(LsErrorName(-12345) = 'UNKNOWN', 'error_name(unknown)');
+  Check(LsStrError(-12345) <> '', 'strerror(unknown)');
+  { Every code has a name that matches its exception class. }
+  for C := LS_ERR_INTERRUPTED to LS_ERR_TIMEOUT do
+  begin
+    Check(LsErrorName(C) <> 'UNKNOWN', 'name of code ' + IntToStr(C));
+    Check(LsErrorClass(C) <> ELibsock, 'exception class of code ' + IntToStr(C));
+    Check(UpperCase(StringReplace(Copy(LsErrorClass(C).ClassName, 4, 100), '_', '', [rfReplaceAll])) =
+      StringReplace(LsErrorName(C), '_', '', [rfReplaceAll]),
+      LsErrorClass(C).ClassName + ' vs ' + LsErrorName(C));
+  end;
+  Check(LsErrorClass(-999) = ELibsock, 'unknown code gives ELibsock');
+end;
+
+procedure T_last_error;
+var
+  H: Int64;
+  Buf: array[0..3] of AnsiChar;
+  N: NativeUInt;
+  Msg: string;
+begin
+  H := 0;
+  CheckRc(ls_tcp_connect('not an address', 1000, @H), LS_ERR_INVALID_ARGUMENT, 'malformed address');
+  Msg := LsLastErrorMessage;
+  Check(Pos('ls_tcp_connect', Msg) > 0, 'message names the function: ' + Msg);
+  Check(Msg = string(AnsiString(ls_last_error)), 'ls_last_error = ls_last_error_message');
+  Check(ls_last_error_code = LS_ERR_INVALID_ARGUMENT, 'ls_last_error_code');
+  Check(ls_last_os_error = 0, 'no errno for a malformed address');
+  N := 0;
+  CheckRc(ls_last_error_message(@Buf[0], SizeOf(Buf), @N), LS_ERR_BUFFER_TOO_SMALL, 'small message buffer');
+  Check(N = NativeUInt(Length(UTF8String(Msg))) + 1, 'needed size includes the NUL');
+  try
+    TLsConnection.Connect('not an address', 1000).Free;
+    NoRaise('connect to a malformed address');
+  except
+    on E: Exception do
+    begin
+      CheckRaised(E, ELsInvalidArgument, 'malformed address');
+      Check(Pos('not an address', E.Message) > 0, 'message quotes the address: ' + E.Message);
+    end;
+  end;
+end;
+
+procedure T_bad_input;
+var
+  L: TLsListener;
+  H, V: Int64;
+  N: NativeUInt;
+  P32: Int32;
+  B: array[0..15] of Byte;
+begin
+  H := 0;
+  { nil strings and out-pointers }
+  CheckRc(ls_tcp_connect(nil, 1000, @H), LS_ERR_INVALID_ARGUMENT, 'ls_tcp_connect(nil)');
+  CheckRc(ls_listen('127.0.0.1:0', 0, nil), LS_ERR_INVALID_ARGUMENT, 'ls_listen(out nil)');
+  CheckRc(ls_options_new(nil), LS_ERR_INVALID_ARGUMENT, 'ls_options_new(nil)');
+  CheckRc(ls_last_error_message(nil, 10, @N), LS_ERR_INVALID_ARGUMENT, 'ls_last_error_message(nil)');
+  L := TLsListener.Listen('127.0.0.1:0');
+  try
+    { A listener is no connection: wrong kind of handle. }
+    CheckRc(ls_send_all(L.Handle, @B[0], 1), LS_ERR_BAD_HANDLE, 'ls_send_all on a listener');
+    CheckRc(ls_local_port(L.Handle, nil), LS_ERR_INVALID_ARGUMENT, 'ls_local_port(nil)');
+    CheckRc(ls_get_option(L.Handle, LS_OPT_REUSE_ADDRESS, nil), LS_ERR_INVALID_ARGUMENT, 'ls_get_option(nil)');
+    CheckRc(ls_local_address(L.Handle, @B[0], 4, @N), LS_ERR_BUFFER_TOO_SMALL, 'ls_local_address(cap 4)');
+    Check(N = NativeUInt(Length(L.LocalAddress)) + 1, 'needed address size');
+    CheckRc(ls_set_framing_length(L.Handle, 3, 1, 0), LS_ERR_INVALID_ARGUMENT, 'framing width 3');
+    CheckRc(ls_set_framing_fixed(L.Handle, 0), LS_ERR_INVALID_ARGUMENT, 'fixed size 0');
+    CheckRc(ls_set_framing_delimited(L.Handle, @B[0], 0, 0, 0), LS_ERR_INVALID_ARGUMENT, 'empty delimiter');
+    CheckRc(ls_set_timeout(L.Handle, -7), LS_ERR_INVALID_ARGUMENT, 'timeout -7');
+    CheckRc(ls_get_timeout(L.Handle, @P32), LS_OK, 'ls_get_timeout');
+    Check(P32 = LS_TIMEOUT_FOREVER, 'initial timeout is forever');
+    CheckRc(ls_get_option(L.Handle, LS_OPT_REUSE_ADDRESS, @V), LS_OK, 'reuse address on a listener');
+    Check(V = 1, 'listeners reuse addresses');
+    try
+      L.SetFramingLength(3);
+      NoRaise('SetFramingLength(3)');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsInvalidArgument, 'SetFramingLength(3)');
+    end;
+  finally
+    L.Free;
+  end;
+  { A huge size (a negative number cast to size_t). }
+  L := TLsListener.Listen('127.0.0.1:0');
+  try
+    CheckRc(ls_send_all(L.Handle, @B[0], NativeUInt(-1)), LS_ERR_INVALID_ARGUMENT, 'ls_send_all(size -1)');
+  finally
+    L.Free;
+  end;
+  { Methods of closed objects. }
+  L := TLsListener.Listen('127.0.0.1:0');
+  L.Close;
+  try
+    try
+      L.Accept(0);
+      NoRaise('accept on a closed listener');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsBadHandle, 'accept on a closed listener');
+    end;
+    try
+      L.LocalPort;
+      NoRaise('port of a closed listener');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsBadHandle, 'port of a closed listener');
+    end;
+  finally
+    L.Free;
+  end;
+  CheckRc(ls_close(0), LS_OK, 'ls_close(0)');
+end;
+
+{ Every other raw function and class method once: options objects, the *_ex constructors,
+  send / recv_until / recv_exact, the other framings, files, bytes available, multicast. }
+procedure T_every_function;
+var
+  O: TLsOptions;
+  L: TLsListener;
+  C, A: TLsConnection;
+  D: TLsDatagram;
+  Src, Dst: string;
+  F: File of Byte;
+  R: TRng;
+  Data, Back: TBytes;
+  N: NativeUInt;
+  Rc: Int32;
+  H: Int64;
+begin
+  O := TLsOptions.Create;
+  L := nil;
+  C := nil;
+  A := nil;
+  D := nil;
+  try
+    O.SetOption(LS_OPT_RECV_BUFFER, 100000);
+    Check(O.GetOption(LS_OPT_RECV_BUFFER) = 100000, 'options object records a value');
+    try
+      O.GetOption(LS_OPT_TTL);
+      NoRaise('unset option on an options object');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsInvalidArgument, 'unset option');
+    end;
+    L := TLsListener.Listen('127.0.0.1:0', 16, O);
+    Check(L.GetOption(LS_OPT_RECV_BUFFER) >= 100000, 'listener got the options');
+    O.SetLocalAddress('127.0.0.1:0');
+    O.SetOption(LS_OPT_NODELAY, 1);
+    C := TLsConnection.Connect(L.LocalAddress, 5000, O);
+    A := L.Accept(5000);
+    Check(C.GetOption(LS_OPT_NODELAY) = 1, 'connection got the options');
+    Check(A.PeerAddress = C.LocalAddress, 'accepted peer = client local address');
+    Check(C.PeerAddress = L.LocalAddress, 'client peer = listener address');
+    { send, recv_until, recv_exact, bytes available }
+    Check(C.BytesAvailable = 0, 'nothing available yet');
+    N := C.Send('line one'#10'line two'#10'tail');
+    Check(N = 22, 'send took all 22 bytes');
+    Check(A.RecvUntilStr(#10, 100, 5000) = 'line one'#10, 'recv_until 1');
+    Check(LsBytesToStr(A.RecvUntil(LsBytes(#10), 100, 5000)) = 'line two'#10, 'recv_until 2');
+    Check(A.RecvExactStr(4, 5000) = 'tail', 'recv_exact');
+    try
+      C.SendAll('abcdef');
+      A.RecvUntil('!', 4, 5000);
+      NoRaise('recv_until past its cap');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsFrameTooLarge, 'recv_until past its cap');
+    end;
+    Check(A.RecvExactStr(6, 5000) = 'abcdef', 'bytes stay buffered after recv_until failed');
+    { fixed framing }
+    C.SetFramingFixed(3);
+    A.SetFramingFixed(3);
+    C.SendMsg('abc');
+    C.SendMsg(LsBytes('def'));
+    Check(A.RecvMsgStr(5000) = 'abc', 'fixed 1');
+    Check(A.RecvMsgStr(5000) = 'def', 'fixed 2');
+    { HP-Socket PACK framing }
+    C.SetFramingHpPack(5);
+    A.SetFramingHpPack(5);
+    C.SendMsg('hp-socket');
+    Check(A.RecvMsgStr(5000) = 'hp-socket', 'hp pack');
+    { length framing with a longer header: 2 flag bytes, then a 2-byte LE length, header kept }
+    C.SetFramingLengthEx(2, False, 2, 4, 0, 0, True);
+    A.SetFramingLengthEx(2, False, 2, 4, 0, 0, True);
+    C.SendMsg(#9#9#0#0'body');
+    Check(A.RecvMsgStr(5000) = #9#9#4#0'body', 'length_ex keeps the header with its length');
+    { delimited framing with the delimiter kept, set from bytes }
+    C.SetFramingDelimited(LsBytes('|'), 0, True);
+    A.SetFramingDelimited(LsBytes('|'), 0, True);
+    C.SendMsg('x');
+    Check(A.RecvMsgStr(5000) = 'x|', 'delimiter kept');
+    C.SetFramingRaw;
+    A.SetFramingRaw;
+    C.SendMsg('raw');
+    Check(A.RecvExactStr(3, 5000) = 'raw', 'raw framing');
+    { files }
+    Src := GetTempDir + 'libsock-pascal-src-' + IntToStr(GetProcessID);
+    Dst := GetTempDir + 'libsock-pascal-dst-' + IntToStr(GetProcessID);
+    R.S := 42;
+    Data := RandomBytes(R, 10000);
+    AssignFile(F, Src);
+    Rewrite(F);
+    BlockWrite(F, Data[0], Length(Data));
+    CloseFile(F);
+    Check(C.SendFile(Src, 100, 5000) = 5000, 'send_file part');
+    Check(C.SendFile(Src, 9000) = 1000, 'send_file to the end');
+    Check(A.RecvFile(Dst, 6000) = 6000, 'recv_file');
+    AssignFile(F, Dst);
+    Reset(F);
+    SetLength(Back, FileSize(F));
+    if Length(Back) > 0 then
+      BlockRead(F, Back[0], Length(Back));
+    CloseFile(F);
+    Check((Length(Back) = 6000) and CompareMem(@Back[0], @Data[100], 5000) and
+      CompareMem(@Back[5000], @Data[9000], 1000), 'file contents');
+    try
+      C.SendFile('/nonexistent/libsock');
+      NoRaise('send a missing file');
+    except
+      on E: Exception do
+      begin
+        CheckRaised(E, ELsIo, 'missing file');
+        if E is ELibsock then
+          Check(ELibsock(E).OsError = 2, 'ENOENT');
+        Check(Pos('/nonexistent/libsock', E.Message) > 0, 'message names the path');
+      end;
+    end;
+    DeleteFile(Src);
+    DeleteFile(Dst);
+    { shutdown both ways }
+    C.Shutdown(LS_SHUT_BOTH);
+    Check(Length(A.Recv(10, 5000)) = 0, 'end of stream after shutdown');
+    { UDP with options; raw *_ex and plain variants }
+    O.Free;
+    O := TLsOptions.Create;
+    O.SetOption(LS_OPT_REUSE_ADDRESS, 1);
+    D := TLsDatagram.Bind('0.0.0.0:0', O);
+    D.SetOption(LS_OPT_MULTICAST_LOOP, 1);
+    D.SetOption(LS_OPT_MULTICAST_TTL, 1);
+    Rc := ls_join_multicast(D.Handle, '239.255.77.77', '127.0.0.1');
+    if Rc = LS_OK then
+    begin
+      Ok(ls_leave_multicast(D.Handle, '239.255.77.77', '127.0.0.1'), 'leave multicast');
+      D.JoinMulticast('239.255.77.78');
+      D.LeaveMulticast('239.255.77.78', '');
+    end
+    else
+    begin
+      WriteLn('  (multicast join: ', LsLastErrorMessage, ')');
+      Check((Rc = LS_ERR_ADDR_NOT_AVAILABLE) or (Rc = LS_ERR_UNREACHABLE) or (Rc = LS_ERR_IO) or
+        (Rc = LS_ERR_UNSUPPORTED), 'multicast join error ' + LsErrorName(Rc));
+    end;
+    H := 0;
+    Ok(ls_udp_bind('127.0.0.1:0', @H), 'ls_udp_bind');
+    Ok(ls_close(H), 'close udp');
+    Ok(ls_udp_connect(PAnsiChar(AnsiString(D.LocalAddress)), @H), 'ls_udp_connect');
+    Ok(ls_close(H), 'close udp');
+    Ok(ls_listen_ex('127.0.0.1:0', 0, 0, @H), 'ls_listen_ex without options');
+    Ok(ls_close(H), 'close listener');
+  finally
+    A.Free;
+    C.Free;
+    L.Free;
+    D.Free;
+    O.Free;
+  end;
+end;
+
+begin
+  WriteLn('libsock ', LsVersion, ' from Pascal (', LIBSOCK_LIB, ')');
+  Run('S01_connect_send_echo_close', S01_connect_send_echo_close);
+  Run('S02_connection_refused', S02_connection_refused);
+  Run('S03_recv_timeout', S03_recv_timeout);
+  Run('S04_large_payload_each_way', S04_large_payload_each_way);
+  Run('S05_length_prefixed_python_peer', S05_length_prefixed_python_peer);
+  Run('S06_lines_and_long_line', S06_lines_and_long_line);
+  Run('S07_half_close', S07_half_close);
+  Run('S08_misuse', S08_misuse);
+  Run('S09_buffer_too_small', S09_buffer_too_small);
+  Run('S10_udp', S10_udp);
+  Run('S11_listener_port0_accept_timeout', S11_listener_port0_accept_timeout);
+  Run('S12_options_read_back', S12_options_read_back);
+  Run('S17_close_from_another_thread', S17_close_from_another_thread);
+  Run('T_version_and_error_texts', T_version_and_error_texts);
+  Run('T_last_error', T_last_error);
+  Run('T_bad_input', T_bad_input);
+  Run('T_every_function', T_every_function);
+  WriteLn('pascal: ', Passed, ' passed, ', Failed, ' failed');
+  if Failed > 0 then
+    Halt(1);
+end.
