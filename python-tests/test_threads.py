@@ -151,7 +151,11 @@ CHILD = textwrap.dedent(
     server = libsock.listen(("127.0.0.1", 0))
     client = libsock.connect(server.address, timeout=10)
     conn, _ = server.accept(timeout=10)
+    # A listener with a full backlog: the next connect waits (its SYN is dropped).
+    full = libsock.listen(("127.0.0.1", 0), backlog=0)
+    first = libsock.connect(full.address, timeout=10)
     calls = {{
+        "connect": lambda: libsock.connect(full.address),
         "recv": lambda: conn.recv(10),
         "recv_msg": lambda: conn.recv_msg(),
         "recv_exactly": lambda: conn.recv_exactly(10),
@@ -172,7 +176,7 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("what", ["recv", "recv_msg", "recv_exactly", "accept", "udp"])
+@pytest.mark.parametrize("what", ["recv", "recv_msg", "recv_exactly", "accept", "udp", "connect"])
 def test_ctrl_c_interrupts_a_blocking_call(what: str) -> None:
     p = run_python(CHILD.format(what=what))
     try:

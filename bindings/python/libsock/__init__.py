@@ -63,9 +63,6 @@ from ._libsock import (
 )
 from ._types import Address, Received
 
-#: Any framing object accepted by ``framing=``.
-Framing = (LengthPrefixed, Delimited, Fixed, Raw, HpPack)
-
 __all__ = [
     "__version__",
     "connect",
@@ -82,7 +79,6 @@ __all__ = [
     "Fixed",
     "Raw",
     "HpPack",
-    "Framing",
     "ERROR_CODES",
     "OPTION_NAMES",
     "DEFAULT_MAX_LEN",

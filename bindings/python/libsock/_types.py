@@ -27,3 +27,9 @@ class Received(NamedTuple):
     peer: Address
     truncated: bool
     size: int
+
+
+Received.data.__doc__ = "The datagram's bytes (at most n). Example: ``sock.recv_datagram().data``"
+Received.peer.__doc__ = "The sender's address. Example: ``sock.send_to(b'ack', r.peer)``"
+Received.truncated.__doc__ = "True when the datagram was longer than n. Example: ``if r.truncated: ...``"
+Received.size.__doc__ = "The datagram's full length. Example: ``lost = r.size - len(r.data)``"

@@ -512,6 +512,8 @@ impl PyConnection {
     }
 
     /// The default timeout in seconds (``None`` = forever, ``0`` = poll); settable.
+    ///
+    /// Example: ``conn.timeout = 1.5``
     #[getter]
     fn get_timeout(&self) -> Option<f64> {
         timeout_to_py(self.c.timeout())
@@ -523,6 +525,8 @@ impl PyConnection {
     }
 
     /// The file descriptor (for select/poll/selectors; do not close it), -1 once closed.
+    ///
+    /// Example: ``selectors.DefaultSelector().register(conn, selectors.EVENT_READ)``
     fn fileno(&self) -> i32 {
         if self.c.is_closed() {
             -1
@@ -532,12 +536,16 @@ impl PyConnection {
     }
 
     /// Bytes that can be read now without waiting.
+    ///
+    /// Example: ``if conn.bytes_available >= 4: header = conn.recv_exactly(4)``
     #[getter]
     fn bytes_available(&self, py: Python<'_>) -> PyResult<usize> {
         self.c.bytes_available().map_err(|e| to_pyerr(py, e))
     }
 
     /// The local address: ``(host, port)`` for IP, ``"unix:/path"`` for Unix.
+    ///
+    /// Example: ``host, port = conn.local_address``
     #[getter]
     fn local_address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let a = self.c.local_addr().map_err(|e| to_pyerr(py, e))?;
@@ -546,6 +554,8 @@ impl PyConnection {
 
     /// The peer's address: ``(host, port)`` for IP, ``"unix:/path"`` for Unix (known after
     /// close too).
+    ///
+    /// Example: ``print(conn.peer_address)  # ('127.0.0.1', 7000)``
     #[getter]
     fn peer_address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         addr_to_py(py, &self.c.peer_addr())
@@ -591,6 +601,8 @@ impl PyConnection {
     }
 
     /// The framing of ``send_msg``/``recv_msg`` (settable; bytes already buffered are kept).
+    ///
+    /// Example: ``conn.framing = libsock.Delimited(b"\r\n")``
     #[getter]
     fn get_framing<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         framing_to_py(py, self.c.framing())
@@ -657,6 +669,8 @@ impl PyConnection {
     }
 
     /// True once closed.
+    ///
+    /// Example: ``conn.close(); assert conn.closed``
     #[getter]
     fn closed(&self) -> bool {
         self.c.is_closed()

@@ -407,13 +407,17 @@ impl PyDatagram {
     }
 
     /// The bound local address: ``(host, port)`` or ``"unix:/path"``.
+    ///
+    /// Example: ``host, port = sock.address``
     #[getter]
     fn address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let a = self.d.local_addr().map_err(|e| to_pyerr(py, e))?;
         addr_to_py(py, &a)
     }
 
-    /// The connected peer's address (``InvalidArgument``/OS error when not connected).
+    /// The connected peer's address (an OS error when not connected).
+    ///
+    /// Example: ``sock.peer_address  # ('127.0.0.1', 5000)``
     #[getter]
     fn peer_address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let a = self.d.peer_addr().map_err(|e| to_pyerr(py, e))?;
@@ -421,6 +425,8 @@ impl PyDatagram {
     }
 
     /// Size of the next waiting datagram (0 if none).
+    ///
+    /// Example: ``if sock.bytes_available: data = sock.recv()``
     #[getter]
     fn bytes_available(&self, py: Python<'_>) -> PyResult<usize> {
         self.d.bytes_available().map_err(|e| to_pyerr(py, e))
@@ -441,7 +447,9 @@ impl PyDatagram {
         timeout_to_py(self.d.timeout())
     }
 
-    /// The default timeout in seconds (settable).
+    /// The default timeout in seconds (``None`` = forever, ``0`` = poll); settable.
+    ///
+    /// Example: ``sock.timeout = 0.5``
     #[getter]
     fn get_timeout(&self) -> Option<f64> {
         timeout_to_py(self.d.timeout())
@@ -453,6 +461,8 @@ impl PyDatagram {
     }
 
     /// Every option that applies, read back from the OS.
+    ///
+    /// Example: ``sock.options["broadcast"]``
     #[getter]
     fn options<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         options_dict(py, |o| self.d.get_option(o))
@@ -491,6 +501,8 @@ impl PyDatagram {
     }
 
     /// The file descriptor (do not close it), -1 once closed.
+    ///
+    /// Example: ``selector.register(sock, selectors.EVENT_READ)``
     fn fileno(&self) -> i32 {
         if self.d.is_closed() {
             -1
@@ -505,6 +517,8 @@ impl PyDatagram {
     }
 
     /// True once closed.
+    ///
+    /// Example: ``sock.close(); assert sock.closed``
     #[getter]
     fn closed(&self) -> bool {
         self.d.is_closed()

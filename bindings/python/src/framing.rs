@@ -122,11 +122,15 @@ impl PyLengthPrefixed {
     }
 
     /// Width of the length field in bytes.
+    ///
+    /// Example: ``libsock.LengthPrefixed(width=2).width  # 2``
     #[getter]
     fn width(&self) -> u8 {
         self.lp.width
     }
-    /// "big" or "little".
+    /// Byte order of the length field: ``"big"`` or ``"little"``.
+    ///
+    /// Example: ``libsock.LengthPrefixed(byteorder="little").byteorder``
     #[getter]
     fn byteorder(&self) -> &'static str {
         if self.lp.big_endian {
@@ -136,36 +140,50 @@ impl PyLengthPrefixed {
         }
     }
     /// Offset of the length field inside the header.
+    ///
+    /// Example: ``libsock.LengthPrefixed(offset=2).offset  # 2``
     #[getter]
     fn offset(&self) -> usize {
         self.lp.offset
     }
     /// Header length in bytes.
+    ///
+    /// Example: ``libsock.LengthPrefixed(offset=2).header_len  # 6``
     #[getter]
     fn header_len(&self) -> usize {
         self.lp.header_len
     }
     /// Added to the field's value to get the body length.
+    ///
+    /// Example: ``libsock.LengthPrefixed(adjustment=-4).adjustment  # -4``
     #[getter]
     fn adjustment(&self) -> i64 {
         self.lp.adjustment
     }
     /// Largest body accepted or sent.
+    ///
+    /// Example: ``libsock.LengthPrefixed(max_len=1024).max_len``
     #[getter]
     fn max_len(&self) -> usize {
         self.lp.max_len
     }
     /// Low bits of the field that hold the length.
+    ///
+    /// Example: ``libsock.LengthPrefixed(width=2, length_bits=12).length_bits  # 12``
     #[getter]
     fn length_bits(&self) -> u8 {
         self.lp.length_bits
     }
     /// Value of the field's high bits (above ``length_bits``).
+    ///
+    /// Example: ``libsock.LengthPrefixed(width=2, length_bits=12, flag=0xA).flag``
     #[getter]
     fn flag(&self) -> u64 {
         self.lp.flag
     }
     /// Whether messages carry their header.
+    ///
+    /// Example: ``libsock.LengthPrefixed(keep_header=True).keep_header``
     #[getter]
     fn keep_header(&self) -> bool {
         self.lp.keep_header
@@ -234,17 +252,23 @@ impl PyDelimited {
         Ok(PyDelimited { d })
     }
 
-    /// The delimiter.
+    /// The delimiter, as bytes.
+    ///
+    /// Example: ``libsock.Delimited("\r\n").delimiter  # b'\r\n'``
     #[getter]
     fn delimiter<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         PyBytes::new(py, &self.d.delimiter)
     }
     /// Longest message (without the delimiter).
+    ///
+    /// Example: ``libsock.Delimited(max_len=4096).max_len``
     #[getter]
     fn max_len(&self) -> usize {
         self.d.max_len
     }
     /// Whether received messages keep their delimiter.
+    ///
+    /// Example: ``libsock.Delimited(keep_delimiter=True).keep_delimiter``
     #[getter]
     fn keep_delimiter(&self) -> bool {
         self.d.keep_delimiter
@@ -289,6 +313,8 @@ impl PyFixed {
         Ok(PyFixed { size })
     }
     /// The message size.
+    ///
+    /// Example: ``libsock.Fixed(16).size  # 16``
     #[getter]
     fn size(&self) -> usize {
         self.size
@@ -376,11 +402,15 @@ impl PyHpPack {
         Ok(PyHpPack { flag, max_len })
     }
     /// The 10-bit flag.
+    ///
+    /// Example: ``libsock.HpPack(flag=5).flag  # 5``
     #[getter]
     fn flag(&self) -> u16 {
         self.flag
     }
-    /// Largest body.
+    /// Largest body (at most 0x3FFFFF).
+    ///
+    /// Example: ``libsock.HpPack(max_len=65536).max_len``
     #[getter]
     fn max_len(&self) -> usize {
         self.max_len

@@ -104,6 +104,8 @@ impl PyListener {
 
     /// The bound address, with the real port when 0 was asked: ``(host, port)`` or
     /// ``"unix:/path"``.
+    ///
+    /// Example: ``host, port = server.address``
     #[getter]
     fn address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let a = self.l.local_addr().map_err(|e| to_pyerr(py, e))?;
@@ -111,6 +113,8 @@ impl PyListener {
     }
 
     /// Framing given to connections accepted from now on (settable).
+    ///
+    /// Example: ``server.framing = libsock.LengthPrefixed(width=2)``
     #[getter]
     fn get_framing<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         framing_to_py(py, self.l.framing())
@@ -124,6 +128,8 @@ impl PyListener {
     }
 
     /// Default timeout (seconds, ``None`` = forever) given to accepted connections (settable).
+    ///
+    /// Example: ``server.timeout = 30``
     #[getter]
     fn get_timeout(&self) -> Option<f64> {
         timeout_to_py(self.l.conn_timeout())
@@ -136,6 +142,8 @@ impl PyListener {
     }
 
     /// Options of the listening socket, read back from the OS.
+    ///
+    /// Example: ``server.options["reuse_address"]``
     #[getter]
     fn options<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         options_dict(py, |o| self.l.get_option(o))
@@ -174,6 +182,8 @@ impl PyListener {
     }
 
     /// The file descriptor (for select/poll; do not close it), -1 once closed.
+    ///
+    /// Example: ``selector.register(server, selectors.EVENT_READ)``
     fn fileno(&self) -> i32 {
         if self.l.local_addr().is_err() {
             -1
@@ -182,12 +192,17 @@ impl PyListener {
         }
     }
 
-    /// Stop listening (idempotent); removes the Unix socket file this listener made.
+    /// Stop listening (idempotent); removes the Unix socket file this listener made. A blocked
+    /// ``accept`` in another thread raises ``ClosedError``.
+    ///
+    /// Example: ``server.close()``
     fn close(&self) {
         self.l.close()
     }
 
     /// True once closed.
+    ///
+    /// Example: ``server.close(); assert server.closed``
     #[getter]
     fn closed(&self) -> bool {
         self.l.local_addr().is_err()
