@@ -517,7 +517,9 @@ fn sys_recv_many(
             s.as_raw_fd(),
             hdrs.as_mut_ptr(),
             n as libc::c_uint,
-            libc::MSG_DONTWAIT,
+            // MSG_TRUNC: msg_len is the datagram's real size even when it was cut, so that
+            // `full_len` is right (as in recv_from).
+            libc::MSG_DONTWAIT | libc::MSG_TRUNC,
             std::ptr::null_mut(),
         )
     };
