@@ -227,6 +227,17 @@ def test_listen_echo_connect_round_trip(framing):
     no_traceback(client.stderr + err)
 
 
+def test_unix_socket_round_trip(tmp_path):
+    path = tmp_path / "cli.sock"
+    server = start("listen", "unix:%s" % path, "--echo", "--once", "--framing", "lines")
+    addr = wait_for_address(server)
+    assert addr == "unix:%s" % path
+    client = run("connect", addr, "--framing", "lines", "--timeout", "10", input=b"over unix\n")
+    rc, _, err = finish(server)
+    assert (client.returncode, rc) == (0, 0), (client.stderr, err)
+    assert client.stdout == b"over unix\n"
+
+
 def test_echo_large_raw_payload():
     server = start("listen", "127.0.0.1:0", "--echo", "--once")
     addr = wait_for_address(server)

@@ -77,8 +77,8 @@ def fmt_addr(addr: Any) -> str:
         return "%s:%s" % (host, port)
     if isinstance(addr, bytes):
         return addr.decode("utf-8", "replace")
-    if addr is None or addr == "":
-        return "(unnamed)"
+    if addr is None or addr in ("", "unix:"):
+        return "(unnamed)" if not addr else "unix:(unnamed)"
     return str(addr)
 
 
@@ -329,7 +329,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
     spec: FramingSpec = args.framing
     framing = spec.build(args.max_len)
     with libsock.listen(_bind_address(args.address), framing=framing,
-                        reuse_port=args.reuse_port) as listener:
+                        reuse_port=args.reuse_port, remove_stale=True) as listener:
         mode = "echo" if args.echo else "print"
         _log("listening on %s (%s, framing %s)" % (fmt_addr(listener.address), mode, spec))
         out = _stdout()
@@ -528,7 +528,7 @@ def _safe_name(raw: bytes) -> str:
 
 
 def cmd_recv_file(args: argparse.Namespace) -> int:
-    with libsock.listen(_bind_address(args.address)) as listener:
+    with libsock.listen(_bind_address(args.address), remove_stale=True) as listener:
         _log("listening on %s, waiting for a sender" % fmt_addr(listener.address))
         try:
             conn, peer = listener.accept(timeout=args.timeout)
