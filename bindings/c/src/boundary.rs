@@ -61,8 +61,28 @@ impl Obj {
     }
 }
 
-static TABLE: LazyLock<RwLock<HashMap<i64, Arc<Obj>>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
+/// Hashes a handle with one multiplication (Fibonacci hashing). Handles are our own counter values,
+/// so SipHash's protection against chosen keys buys nothing here, and it costs on every call.
+#[derive(Default)]
+pub(crate) struct HandleHasher(u64);
+
+impl std::hash::Hasher for HandleHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_i64(&mut self, h: i64) {
+        self.0 = (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Table = HashMap<i64, Arc<Obj>, std::hash::BuildHasherDefault<HandleHasher>>;
+
+static TABLE: LazyLock<RwLock<Table>> = LazyLock::new(|| RwLock::new(Table::default()));
 static NEXT: AtomicI64 = AtomicI64::new(1);
 
 /// Put `obj` in the table; returns its new handle (never reused).
@@ -98,7 +118,7 @@ pub(crate) fn remove(h: i64) -> Result<(), Error> {
         if table.is_empty() {
             // Give the storage back: a program that closed every handle holds no memory of
             // ours at exit (valgrind would report the table's storage as "possibly lost").
-            *table = HashMap::new();
+            *table = Table::default();
         }
         obj
     };
@@ -256,9 +276,14 @@ pub(crate) fn bad_arg(msg: impl Into<String>) -> Error {
 
 /// Check a `size_t` length: above `isize::MAX` is a negative number passed by mistake.
 pub(crate) fn check_len(len: usize, name: &str) -> Result<usize, Error> {
+    check_size(len, "", name)
+}
+
+/// [`check_len`] for "the length of buf" and the like; the message is only built on failure.
+fn check_size(len: usize, what: &str, name: &str) -> Result<usize, Error> {
     if len > isize::MAX as usize {
         return Err(bad_arg(format!(
-            "{name} is {len}, too large (a negative number cast to size_t?)"
+            "{what}{name} is {len}, too large (a negative number cast to size_t?)"
         )));
     }
     Ok(len)
@@ -274,7 +299,7 @@ pub(crate) unsafe fn in_bytes<'a>(
     len: usize,
     name: &str,
 ) -> Result<&'a [u8], Error> {
-    let len = check_len(len, &format!("the length of {name}"))?;
+    let len = check_size(len, "the length of ", name)?;
     if len == 0 {
         return Ok(&[]);
     }
@@ -295,7 +320,7 @@ pub(crate) unsafe fn out_bytes<'a>(
     min: usize,
     name: &str,
 ) -> Result<&'a mut [u8], Error> {
-    let cap = check_len(cap, &format!("the capacity of {name}"))?;
+    let cap = check_size(cap, "the capacity of ", name)?;
     if cap < min {
         return Err(bad_arg(if ptr.is_null() {
             format!("{name} is NULL")
