@@ -1018,6 +1018,42 @@ static void t_udp_connected(void) {
     OK(ls_close(b));
 }
 
+static void t_unix_datagrams_and_abstract(void) {
+    int64_t a = 0, b = 0, l = 0, c = 0, x = 0;
+    char pa[128], pb[128], aa[160], ab[160], peer[LS_ADDRESS_MAX], abs_addr[64];
+    uint8_t buf[16];
+    size_t n = 0, pl = 0;
+    int32_t tr = 0;
+    snprintf(pa, sizeof pa, "/tmp/libsock-c-dg-a-%d.sock", (int)getpid());
+    snprintf(pb, sizeof pb, "/tmp/libsock-c-dg-b-%d.sock", (int)getpid());
+    unlink(pa);
+    unlink(pb);
+    snprintf(aa, sizeof aa, "unix:%s", pa);
+    snprintf(ab, sizeof ab, "unix:%s", pb);
+    OK(ls_udp_bind(aa, &a));
+    OK(ls_udp_bind(ab, &b));
+    OK(ls_send_to(a, (const uint8_t *)"unixdg", 6, ab));
+    OK(ls_recv_from(b, 5000, buf, sizeof buf, &n, peer, sizeof peer, &pl, &tr));
+    CHECK(n == 6 && memcmp(buf, "unixdg", 6) == 0 && tr == 0);
+    CHECK(strcmp(peer, aa) == 0);
+    OK(ls_close(a));
+    OK(ls_close(b));
+    CHECK(access(pa, F_OK) != 0 && access(pb, F_OK) != 0);
+    /* Linux abstract names. */
+    snprintf(abs_addr, sizeof abs_addr, "unix:@libsock-c-test-%d", (int)getpid());
+    OK(ls_listen(abs_addr, 0, &l));
+    OK(ls_local_address(l, peer, sizeof peer, &n));
+    CHECK(strcmp(peer, abs_addr) == 0);
+    OK(ls_tcp_connect(abs_addr, 5000, &c));
+    OK(ls_accept(l, 5000, &x));
+    OK(ls_send_all(c, (const uint8_t *)"abs", 3));
+    OK(ls_recv_exact(x, 5000, buf, 3));
+    CHECK(memcmp(buf, "abs", 3) == 0);
+    OK(ls_close(c));
+    OK(ls_close(x));
+    OK(ls_close(l));
+}
+
 static void t_multicast(void) {
     int64_t d = 0, o = 0;
     int32_t rc;
@@ -1499,6 +1535,18 @@ static void *blocked_accept(void *arg) {
     return NULL;
 }
 
+static void *blocked_recv_from(void *arg) {
+    struct blocked *b = (struct blocked *)arg;
+    uint8_t buf[16];
+    char peer[LS_ADDRESS_MAX];
+    size_t n = 0, pl = 0;
+    int32_t tr = 0;
+    b->rc = ls_recv_from(b->h, LS_TIMEOUT_FOREVER, buf, sizeof buf, &n, peer, sizeof peer, &pl,
+                         &tr);
+    b->returned_at = now_ms();
+    return NULL;
+}
+
 static void s17_close_from_another_thread(void) {
     struct peer pr;
     struct blocked b;
@@ -1519,6 +1567,16 @@ static void s17_close_from_another_thread(void) {
     OK(ls_listen("127.0.0.1:0", 0, &b.h));
     b.rc = 1;
     pthread_create(&th, NULL, blocked_accept, &b);
+    sleep_ms(150);
+    t0 = now_ms();
+    OK(ls_close(b.h));
+    pthread_join(th, NULL);
+    CHECK_RC(b.rc, LS_ERR_CLOSED);
+    CHECK(b.returned_at - t0 < 1000);
+    /* And a datagram socket blocked in recv_from. */
+    OK(ls_udp_bind("127.0.0.1:0", &b.h));
+    b.rc = 1;
+    pthread_create(&th, NULL, blocked_recv_from, &b);
     sleep_ms(150);
     t0 = now_ms();
     OK(ls_close(b.h));
@@ -1555,6 +1613,7 @@ static const struct test TESTS[] = {
     T(t_files),
     T(t_options_objects),
     T(t_udp_connected),
+    T(t_unix_datagrams_and_abstract),
     T(t_multicast),
     T(t_threads_share_handles),
     T(t_handles_never_reused),
