@@ -17,8 +17,11 @@
   libsock.so.0), libsock.dylib on macOS, sock.dll on Windows - cargo names the cdylib of the
   crate libsock-c (lib name "sock") sock.dll there, with no "lib" prefix.
 
-  The unit compiles with Free Pascal 3.2 (mode Delphi) and is written for Delphi 2009 and later
-  (RawByteString, UTF8String, TBytes, Int32/UInt64/NativeUInt). }
+  The unit compiles with Free Pascal 3.2 (mode Delphi, and mode DelphiUnicode where string is
+  UnicodeString as in Delphi 2009+, which CI checks) and is written for Delphi 2009 and later
+  (RawByteString, UTF8String, TBytes, Int32/UInt64/NativeUInt). Symbols are imported by their
+  plain C names (no leading underscore: the 32-bit macOS Delphi target, which wanted one, is
+  not supported). }
 unit libsock;
 
 interface
@@ -45,14 +48,6 @@ const
   LIBSOCK_LIB = 'libsock.so';
       {$ENDIF}
     {$ENDIF}
-  {$ENDIF}
-
-  {$IFDEF UNDERSCOREIMPORTNAME}
-  /// Symbol prefix: Delphi targets that decorate C symbols with a leading underscore.
-  LS_SYMBOL_PREFIX = '_';
-  {$ELSE}
-  /// Symbol prefix: none on every FPC target and on most Delphi targets.
-  LS_SYMBOL_PREFIX = '';
   {$ENDIF}
 
   { ---- Version --------------------------------------------------------------------------- }
@@ -181,165 +176,165 @@ type
 
 /// The library version as a static NUL-terminated string, e.g. '0.1.0'. Never nil.
 function ls_version: PAnsiChar; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_version';
+  external LIBSOCK_LIB name 'ls_version';
 /// A fixed English description of return code Code (static, never nil).
 function ls_strerror(code: Int32): PAnsiChar; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_strerror';
+  external LIBSOCK_LIB name 'ls_strerror';
 /// The name of return code Code without the LS_ERR_ prefix, e.g. 'TIMEOUT' (static, never nil).
 function ls_error_name(code: Int32): PAnsiChar; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_error_name';
+  external LIBSOCK_LIB name 'ls_error_name';
 /// Copy the calling thread's last error message (UTF-8, NUL-terminated) into buf; out_len gets
 /// its length without the NUL (LS_ERR_BUFFER_TOO_SMALL: the needed size, NUL included).
 function ls_last_error_message(buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_last_error_message';
+  external LIBSOCK_LIB name 'ls_last_error_message';
 /// The calling thread's last error message, owned by libsock and valid until the next ls_* call
 /// on this thread. Never nil; '' if no call failed.
 function ls_last_error: PAnsiChar; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_last_error';
+  external LIBSOCK_LIB name 'ls_last_error';
 /// The return code of the last call on this thread that failed (0 if none did).
 function ls_last_error_code: Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_last_error_code';
+  external LIBSOCK_LIB name 'ls_last_error_code';
 /// The errno behind the last failed call on this thread, or 0.
 function ls_last_os_error: Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_last_os_error';
+  external LIBSOCK_LIB name 'ls_last_os_error';
 /// Close any handle (connection, listener, datagram socket, options object). Handle 0: no-op;
 /// a second close gives LS_ERR_BAD_HANDLE. A call blocked on it returns LS_ERR_CLOSED.
 function ls_close(handle: Int64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_close';
+  external LIBSOCK_LIB name 'ls_close';
 /// Create an options object for the ls_*_ex functions; free it with ls_close.
 function ls_options_new(out_handle: PLsInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_options_new';
+  external LIBSOCK_LIB name 'ls_options_new';
 /// Bind to this local address ('ip:port') before connecting (ls_tcp_connect_ex, ls_udp_connect_ex).
 function ls_options_set_local_address(options_handle: Int64; address: PAnsiChar): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_options_set_local_address';
+  external LIBSOCK_LIB name 'ls_options_set_local_address';
 /// Connect to 'host:port', '[v6]:port', 'unix:/path' or 'unix:@abstract' within timeout_ms.
 function ls_tcp_connect(address: PAnsiChar; timeout_ms: Int32; out_handle: PLsInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_tcp_connect';
+  external LIBSOCK_LIB name 'ls_tcp_connect';
 /// ls_tcp_connect with the options of options_handle (0 = none) applied before connecting.
 function ls_tcp_connect_ex(address: PAnsiChar; timeout_ms: Int32; options_handle: Int64;
   out_handle: PLsInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_tcp_connect_ex';
+  external LIBSOCK_LIB name 'ls_tcp_connect_ex';
 /// Listen on address ('127.0.0.1:0' picks a free port); backlog 0 = 1024. SO_REUSEADDR is on.
 function ls_listen(address: PAnsiChar; backlog: Int32; out_handle: PLsInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_listen';
+  external LIBSOCK_LIB name 'ls_listen';
 /// ls_listen with the options of options_handle (0 = none) applied before binding.
 function ls_listen_ex(address: PAnsiChar; backlog: Int32; options_handle: Int64;
   out_handle: PLsInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_listen_ex';
+  external LIBSOCK_LIB name 'ls_listen_ex';
 /// Wait up to timeout_ms for a client on listener handle; the connection inherits its framing.
 function ls_accept(handle: Int64; timeout_ms: Int32; out_handle: PLsInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_accept';
+  external LIBSOCK_LIB name 'ls_accept';
 /// Open a UDP socket bound to address ('0.0.0.0:5000', '127.0.0.1:0') or a Unix datagram socket.
 function ls_udp_bind(address: PAnsiChar; out_handle: PLsInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_udp_bind';
+  external LIBSOCK_LIB name 'ls_udp_bind';
 /// ls_udp_bind with the options of options_handle (0 = none) applied before binding.
 function ls_udp_bind_ex(address: PAnsiChar; options_handle: Int64; out_handle: PLsInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_udp_bind_ex';
+  external LIBSOCK_LIB name 'ls_udp_bind_ex';
 /// Open a datagram socket connected to address (ls_send / ls_recv talk to that peer only).
 function ls_udp_connect(address: PAnsiChar; out_handle: PLsInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_udp_connect';
+  external LIBSOCK_LIB name 'ls_udp_connect';
 /// ls_udp_connect with the options of options_handle (0 = none).
 function ls_udp_connect_ex(address: PAnsiChar; options_handle: Int64; out_handle: PLsInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_udp_connect_ex';
+  external LIBSOCK_LIB name 'ls_udp_connect_ex';
 /// Send one datagram of len bytes to address from datagram socket handle.
 function ls_send_to(handle: Int64; buf: PByte; len: NativeUInt; address: PAnsiChar): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_send_to';
+  external LIBSOCK_LIB name 'ls_send_to';
 /// Receive one datagram: data into buf (cap > 0), the sender's address into peer_buf
 /// (peer_cap >= LS_ADDRESS_MAX), out_truncated 1 when the datagram was larger than buf.
 function ls_recv_from(handle: Int64; timeout_ms: Int32; buf: PByte; cap: NativeUInt;
   out_len: PLsSize; peer_buf: PAnsiChar; peer_cap: NativeUInt; out_peer_len: PLsSize;
   out_truncated: PLsInt32): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv_from';
+  external LIBSOCK_LIB name 'ls_recv_from';
 /// Join multicast group on interface (nil or '' the default, an IPv4 address or IPv6 index).
 function ls_join_multicast(handle: Int64; group: PAnsiChar; iface: PAnsiChar): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_join_multicast';
+  external LIBSOCK_LIB name 'ls_join_multicast';
 /// Leave a multicast group joined with ls_join_multicast (same arguments).
 function ls_leave_multicast(handle: Int64; group: PAnsiChar; iface: PAnsiChar): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_leave_multicast';
+  external LIBSOCK_LIB name 'ls_leave_multicast';
 /// Send what the socket takes now (at least one byte); out_sent gets the count.
 function ls_send(handle: Int64; buf: PByte; len: NativeUInt; out_sent: PLsSize): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_send';
+  external LIBSOCK_LIB name 'ls_send';
 /// Send all len bytes on connection handle.
 function ls_send_all(handle: Int64; buf: PByte; len: NativeUInt): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_send_all';
+  external LIBSOCK_LIB name 'ls_send_all';
 /// Receive what is there (at least one byte) into buf (cap > 0); out_len 0 at end of stream.
 function ls_recv(handle: Int64; timeout_ms: Int32; buf: PByte; cap: NativeUInt;
   out_len: PLsSize): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv';
+  external LIBSOCK_LIB name 'ls_recv';
 /// Receive exactly len bytes into buf; on LS_ERR_CLOSED / LS_ERR_TIMEOUT what arrived stays buffered.
 function ls_recv_exact(handle: Int64; timeout_ms: Int32; buf: PByte; len: NativeUInt): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv_exact';
+  external LIBSOCK_LIB name 'ls_recv_exact';
 /// Receive up to and including delimiter delim (dlen > 0 bytes) into buf;
 /// LS_ERR_FRAME_TOO_LARGE when cap bytes arrive without it (they stay buffered).
 function ls_recv_until(handle: Int64; timeout_ms: Int32; delim: PByte; dlen: NativeUInt;
   buf: PByte; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv_until';
+  external LIBSOCK_LIB name 'ls_recv_until';
 /// Send one message of len bytes through the connection's framing.
 function ls_send_msg(handle: Int64; buf: PByte; len: NativeUInt): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_send_msg';
+  external LIBSOCK_LIB name 'ls_send_msg';
 /// Receive one message through the connection's framing; LS_ERR_BUFFER_TOO_SMALL gives the
 /// needed size in out_len and leaves the message queued.
 function ls_recv_msg(handle: Int64; timeout_ms: Int32; buf: PByte; cap: NativeUInt;
   out_len: PLsSize): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv_msg';
+  external LIBSOCK_LIB name 'ls_recv_msg';
 /// Send len bytes (-1: to the end) of the file at path from offset; out_sent gets the count.
 function ls_send_file(handle: Int64; path: PAnsiChar; offset: UInt64; len: Int64;
   out_sent: PLsUInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_send_file';
+  external LIBSOCK_LIB name 'ls_send_file';
 /// Receive exactly len bytes into a new file at path; out_received gets the count.
 function ls_recv_file(handle: Int64; path: PAnsiChar; len: UInt64; out_received: PLsUInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_recv_file';
+  external LIBSOCK_LIB name 'ls_recv_file';
 /// No framing (the default).
 function ls_set_framing_raw(handle: Int64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_raw';
+  external LIBSOCK_LIB name 'ls_set_framing_raw';
 /// Length-prefixed messages: a width-byte (1, 2, 4, 8) length field, big endian when
 /// big_endian is 1; bodies above max_len (0 = 16 MiB) are LS_ERR_FRAME_TOO_LARGE.
 function ls_set_framing_length(handle: Int64; width: Int32; big_endian: Int32;
   max_len: NativeUInt): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_length';
+  external LIBSOCK_LIB name 'ls_set_framing_length';
 /// Length-prefixed messages with a longer header (field at offset inside header_len bytes,
 /// body length = field + adjustment, keep_header 1 delivers the header too).
 function ls_set_framing_length_ex(handle: Int64; width: Int32; big_endian: Int32;
   offset: NativeUInt; header_len: NativeUInt; adjustment: Int64; max_len: NativeUInt;
   keep_header: Int32): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_length_ex';
+  external LIBSOCK_LIB name 'ls_set_framing_length_ex';
 /// Delimited messages ending with delim (dlen > 0 bytes); keep 1 delivers the delimiter too.
 function ls_set_framing_delimited(handle: Int64; delim: PByte; dlen: NativeUInt;
   max_len: NativeUInt; keep: Int32): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_delimited';
+  external LIBSOCK_LIB name 'ls_set_framing_delimited';
 /// Fixed-size messages of size (> 0) bytes.
 function ls_set_framing_fixed(handle: Int64; size: NativeUInt): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_fixed';
+  external LIBSOCK_LIB name 'ls_set_framing_fixed';
 /// HP-Socket's PACK framing (4-byte LE header: 22-bit length, 10-bit flag 0..1023).
 function ls_set_framing_hp_pack(handle: Int64; flag: Int32; max_len: NativeUInt): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_framing_hp_pack';
+  external LIBSOCK_LIB name 'ls_set_framing_hp_pack';
 /// Shut down one direction: LS_SHUT_WRITE (half-close), LS_SHUT_READ or LS_SHUT_BOTH.
 function ls_socket_shutdown(handle: Int64; how: Int32): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_socket_shutdown';
+  external LIBSOCK_LIB name 'ls_socket_shutdown';
 /// Bytes readable now without waiting (datagram socket: size of the next datagram).
 function ls_bytes_available(handle: Int64; out_count: PLsSize): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_bytes_available';
+  external LIBSOCK_LIB name 'ls_bytes_available';
 /// The local address as text into buf (LS_ADDRESS_MAX bytes always suffice).
 function ls_local_address(handle: Int64; buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_local_address';
+  external LIBSOCK_LIB name 'ls_local_address';
 /// The peer's address as text into buf (as ls_local_address).
 function ls_peer_address(handle: Int64; buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_peer_address';
+  external LIBSOCK_LIB name 'ls_peer_address';
 /// The local port (0 for Unix sockets): the real port of a listener bound to port 0.
 function ls_local_port(handle: Int64; out_port: PLsInt32): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_local_port';
+  external LIBSOCK_LIB name 'ls_local_port';
 /// Set socket option (LS_OPT_*) to value on a socket, or record it on an options object.
 function ls_set_option(handle: Int64; option: Int32; value: Int64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_option';
+  external LIBSOCK_LIB name 'ls_set_option';
 /// Read socket option (LS_OPT_*) back from the OS (or an options object's recorded value).
 function ls_get_option(handle: Int64; option: Int32; out_value: PLsInt64): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_get_option';
+  external LIBSOCK_LIB name 'ls_get_option';
 /// Set the default timeout of handle's blocking calls (-1 forever, 0 poll, N ms).
 function ls_set_timeout(handle: Int64; timeout_ms: Int32): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_set_timeout';
+  external LIBSOCK_LIB name 'ls_set_timeout';
 /// The default timeout of handle in milliseconds (-1 = forever).
 function ls_get_timeout(handle: Int64; out_timeout_ms: PLsInt32): Int32; cdecl;
-  external LIBSOCK_LIB name LS_SYMBOL_PREFIX + 'ls_get_timeout';
+  external LIBSOCK_LIB name 'ls_get_timeout';
 
 { ---- Exceptions ----------------------------------------------------------------------------- }
 

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Delphi / Free Pascal door (bindings/pascal): checks that libsock.pas declares every ls_* function
+# and every LS_* macro of include/libsock.h (same values) with a doc comment on each public item,
+# compiles the unit with fpc (mode Delphi, warnings as errors; and mode DelphiUnicode, where string
+# is UnicodeString as in Delphi 2009+), builds and runs the tests (S01-S12, S17, bad input) and the
+# example against target/release/libsock.so, and the tests once more under heaptrc (no Pascal-side
+# leak). Fails on any failure, or when no test ran.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+step() { printf '\n--- %s\n' "$*"; }
+command -v fpc >/dev/null || { echo "45-pascal: fpc is missing (.ci/install-deps installs fp-compiler)"; exit 1; }
+
+step "build libsock.so (release)"
+cargo build -q -p libsock-c --release
+target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+so="$target/release/libsock.so"
+[ -f "$so" ] || { echo "45-pascal: $so was not built"; exit 1; }
+
+src=bindings/pascal
+build=$src/build
+rm -rf "$build"
+mkdir -p "$build/lib" "$build/units" "$build/unicode" "$build/heaptrc"
+# The linker wants libsock.so; the programs load the SONAME, libsock.so.<ABI>.
+abi=$(sed -n 's/^#define LS_ABI_VERSION \([0-9][0-9]*\)$/\1/p' include/libsock.h)
+ln -sf "$(realpath "$so")" "$build/lib/libsock.so"
+ln -sf "$(realpath "$so")" "$build/lib/libsock.so.$abi"
+export LD_LIBRARY_PATH="$PWD/$build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LS_PASCAL_PEER="$PWD/$src/tests/peer.py"
+
+step "libsock.pas declares every function and macro of include/libsock.h"
+python3 - "$src/libsock.pas" include/libsock.h <<'EOF'
+import re, sys
+pas, hdr = (open(p, encoding="utf-8").read() for p in sys.argv[1:])
+bad = 0
+funcs = sorted(set(re.findall(r"\b(ls_[a-z0-9_]+)\s*\(", hdr)))
+for f in funcs:
+    # a declaration "function ls_x(" or "function ls_x:" importing the symbol by its C name
+    decl = re.search(r"function\s+%s\s*[(:;][^;]*(?:;[^;]*)*?external\s+LIBSOCK_LIB\s+name\s+'%s';" % (f, f),
+                     pas, re.S | re.I)
+    if not decl or not re.search(r"\bcdecl\b", decl.group(0)):
+        print(f"missing or not cdecl in libsock.pas: {f}"); bad += 1
+extra = set(re.findall(r"external\s+LIBSOCK_LIB\s+name\s+'(ls_[a-z0-9_]+)'", pas)) - set(funcs)
+for f in sorted(extra):
+    print(f"libsock.pas imports {f}, which include/libsock.h does not declare"); bad += 1
+macros = re.findall(r"^#define\s+(LS_[A-Z0-9_]+)\s+(-?\d+)\s*$", hdr, re.M)
+for name, value in macros:
+    m = re.search(r"^\s*%s\s*=\s*(-?\d+)\s*;" % name, pas, re.M)
+    if not m:
+        print(f"missing constant in libsock.pas: {name}"); bad += 1
+    elif int(m.group(1)) != int(value):
+        print(f"{name} is {m.group(1)} in libsock.pas, {value} in libsock.h"); bad += 1
+# Fixed-width types only in the interface: no Integer, Cardinal, LongInt, LongWord, Word.
+interface = pas[pas.index("\ninterface"):pas.index("\nimplementation")]
+code = re.sub(r"\{[^}]*\}|//[^\n]*", "", interface)
+for t in re.findall(r":\s*(Integer|Cardinal|LongInt|LongWord|ShortInt|SmallInt)\b", code, re.I):
+    print(f"interface uses the platform-sized type {t}"); bad += 1
+# A doc comment on every public item of the interface.
+lines = interface.split("\n")
+item = re.compile(r"^\s*(function|procedure|constructor|destructor|property)\b|^\s*(E[A-Za-z]+|T[A-Za-z]+|P[A-Za-z0-9]+)\s*=|^\s*(LS_[A-Z0-9_]+|LIBSOCK_LIB)\s*=", re.I)
+private = False
+for i, line in enumerate(lines):
+    s = line.strip()
+    if s in ("private", "protected", "strict private"):
+        private = True; continue
+    if s in ("public", "published") or re.match(r"^\w+\s*=\s*class\b", s) or s == "end;":
+        private = False
+    if private or not item.match(line):
+        continue
+    j = i - 1
+    while j >= 0 and (lines[j].strip() == "" or lines[j].strip().startswith("{$")):
+        j -= 1
+    prev = lines[j].strip() if j >= 0 else ""
+    if not (prev.startswith("///") or prev.endswith("}")):
+        print(f"no doc comment before: {s}"); bad += 1
+print(f"{len(funcs)} functions, {len(macros)} macros checked")
+sys.exit(1 if bad else 0)
+EOF
+
+step "compile the unit (mode Delphi, warnings and notes as errors)"
+fpc -Mdelphi -vwn -Sew -FU"$build/units" "$src/libsock.pas"
+
+step "compile the unit as UnicodeString Delphi would see it (mode DelphiUnicode)"
+sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/libsock.pas" > "$build/unicode/libsock.pas"
+sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/examples/echo.pas" > "$build/unicode/echo.pas"
+fpc -vw -Fl"$build/lib" -FU"$build/unicode" -FE"$build/unicode" "$build/unicode/echo.pas"
+"$build/unicode/echo" | tail -1 | grep -qx 'echo: ok' || { echo "45-pascal: the DelphiUnicode build of the example failed"; exit 1; }
+
+step "compile the tests and the example"
+fpc -Mdelphi -vw -Fu"$src" -Fl"$build/lib" -FU"$build/units" -FE"$build" "$src/tests/test_libsock.pas"
+fpc -Mdelphi -vw -Fu"$src" -Fl"$build/lib" -FU"$build/units" -FE"$build" "$src/examples/echo.pas"
+
+step "run the tests"
+status=0
+timeout 600 "$build/test_libsock" 2>&1 | tee "$build/test.log" || status=$?
+[ "$status" -eq 0 ] || { echo "45-pascal: the tests failed (exit $status)"; exit 1; }
+grep -Eq '^pascal: [1-9][0-9]* passed, 0 failed$' "$build/test.log" || { echo "45-pascal: no passing summary line"; exit 1; }
+for n in 01 02 03 04 05 06 07 08 09 10 11 12; do
+  grep -q "^ok   S${n}_" "$build/test.log" || { echo "45-pascal: scenario S$n did not pass"; exit 1; }
+done
+
+step "run the example"
+timeout 60 "$build/echo" | tee "$build/echo.log"
+grep -qx 'echo: ok' "$build/echo.log" || { echo "45-pascal: the example did not finish"; exit 1; }
+
+step "the tests under heaptrc (no Pascal-side leak)"
+fpc -Mdelphi -gh -gl -Fu"$src" -Fl"$build/lib" -FU"$build/heaptrc" -FE"$build/heaptrc" "$src/tests/test_libsock.pas" >/dev/null
+rm -f "$build/heaptrc/heap.log"
+LS_TEST_S04_MB=4 HEAPTRC="log=$PWD/$build/heaptrc/heap.log" timeout 600 "$build/heaptrc/test_libsock" >"$build/heaptrc/test.log" 2>&1 \
+  || { cat "$build/heaptrc/test.log"; echo "45-pascal: the heaptrc run failed"; exit 1; }
+grep -q '^0 unfreed memory blocks' "$build/heaptrc/heap.log" || { cat "$build/heaptrc/heap.log"; echo "45-pascal: leaks"; exit 1; }
+echo "heaptrc: 0 unfreed memory blocks"
+
+echo
+echo "45-pascal: ok"
