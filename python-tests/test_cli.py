@@ -280,6 +280,17 @@ def test_listen_prints_what_arrives():
     assert b"connection from 127.0.0.1:" in err
 
 
+def test_listen_frame_too_large_is_reported():
+    server = start("listen", "127.0.0.1:0", "--once", "--framing", "lines", "--max-len", "8")
+    addr = wait_for_address(server)
+    client = run("connect", addr, "--framing", "lines", input=b"short\n" + b"x" * 100 + b"\n")
+    rc, out, err = finish(server)
+    assert rc == 1
+    assert out == b"short\n"
+    assert b"frame too large" in err
+    no_traceback(err + client.stderr)
+
+
 def test_connect_half_closes_and_reads_reply():
     """A stdlib server that reads to end of stream and only then replies."""
     lsock = socket.socket()

@@ -335,7 +335,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
         out = _stdout()
         lock = threading.Lock()
 
-        def serve(conn: Any, peer: Any, forward_stdin: bool) -> None:
+        def serve(conn: Any, peer: Any, forward_stdin: bool) -> int:
             who = fmt_addr(peer)
             try:
                 with conn:
@@ -352,14 +352,16 @@ def cmd_listen(args: argparse.Namespace) -> int:
                         _log("%s closed" % who)
             except libsock.TimeoutError as e:
                 _log("%s: idle for %gs, closing (%s)" % (who, args.timeout, e))
+                return 1
             except (libsock.Error, OSError) as e:
                 _log("%s: %s" % (who, e))
+                return 1
+            return 0
 
         if args.once:
             conn, peer = listener.accept(timeout=args.accept_timeout)
             _log("connection from %s" % fmt_addr(peer))
-            serve(conn, peer, forward_stdin=not args.echo)
-            return 0
+            return serve(conn, peer, forward_stdin=not args.echo)
         while True:
             conn, peer = listener.accept(timeout=args.accept_timeout)
             _log("connection from %s" % fmt_addr(peer))
