@@ -175,6 +175,19 @@ fn need_ip(s: &Socket, opt: SockOpt) -> Result<()> {
     }
 }
 
+/// Multicast options mean nothing on a stream socket (Linux refuses to set them with a bare
+/// EINVAL but reads them back): say so clearly, both ways.
+fn need_ip_dgram(s: &Socket, opt: SockOpt) -> Result<()> {
+    need_ip(s, opt)?;
+    match s.r#type() {
+        Ok(t) if t == socket2::Type::STREAM => Err(Error::Unsupported(format!(
+            "option {} applies to UDP sockets only",
+            opt.name()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 fn to_u32(opt: SockOpt, v: i64) -> Result<u32> {
     u32::try_from(v).map_err(|_| {
         Error::invalid(format!(
@@ -270,7 +283,7 @@ pub fn set_option(sock: &Socket, opt: SockOpt, value: i64) -> Result<()> {
         }
         SockOpt::Broadcast => sock.set_broadcast(flag()?),
         SockOpt::MulticastTtl => {
-            need_ip(sock, opt)?;
+            need_ip_dgram(sock, opt)?;
             let v = to_u32(opt, value)?;
             if v > 255 {
                 return Err(Error::invalid(format!(
@@ -284,7 +297,7 @@ pub fn set_option(sock: &Socket, opt: SockOpt, value: i64) -> Result<()> {
             }
         }
         SockOpt::MulticastLoop => {
-            need_ip(sock, opt)?;
+            need_ip_dgram(sock, opt)?;
             if is_v6(sock)? {
                 sock.set_multicast_loop_v6(flag()?)
             } else {
@@ -350,7 +363,7 @@ pub fn get_option(sock: &Socket, opt: SockOpt) -> Result<i64> {
         }
         SockOpt::Broadcast => b(sock.broadcast()),
         SockOpt::MulticastTtl => {
-            need_ip(sock, opt)?;
+            need_ip_dgram(sock, opt)?;
             if is_v6(sock)? {
                 sock.multicast_hops_v6().map(i64::from)
             } else {
@@ -358,7 +371,7 @@ pub fn get_option(sock: &Socket, opt: SockOpt) -> Result<i64> {
             }
         }
         SockOpt::MulticastLoop => {
-            need_ip(sock, opt)?;
+            need_ip_dgram(sock, opt)?;
             if is_v6(sock)? {
                 b(sock.multicast_loop_v6())
             } else {
