@@ -209,3 +209,29 @@ def test_ipv6_refused_names_the_address() -> None:
     with pytest.raises(ConnectionRefusedError) as info:
         libsock.connect(f"[::1]:{port}", timeout=WAIT)
     assert f"[::1]:{port}" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: libsock.LengthPrefixed(width=300),
+        lambda: libsock.LengthPrefixed(offset=-1),
+        lambda: libsock.LengthPrefixed(max_len=2**80),
+        lambda: libsock.Delimited(max_len=-5),
+        lambda: libsock.Fixed(-3),
+        lambda: libsock.HpPack(flag=2**20),
+        lambda: libsock.connect(("127.0.0.1", 2**70)),
+        lambda: libsock.listen(("127.0.0.1", 0), backlog=2**40),
+        lambda: libsock.resolve("localhost", 70000),
+        lambda: libsock.Connection.pair()[0].recv(2**70),
+        lambda: libsock.Connection.pair()[0].recv_exactly(-1),
+        lambda: libsock.Connection.pair()[0].sendfile("/dev/null", offset=-1),
+        lambda: libsock.Connection.pair()[0].recvfile("/dev/null", -1),
+        lambda: libsock.Datagram.pair()[0].recv(-1),
+        lambda: libsock.Datagram.pair()[0].recv_many(0),
+    ],
+)
+def test_out_of_range_numbers_are_value_errors(call) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError) as info:
+        call()
+    assert isinstance(info.value, libsock.InvalidArgumentError)

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 py=${PYTHON:-python3}
+export PIP_ROOT_USER_ACTION=ignore
 
 echo "--- pip install . (this checkout)"
 # Dependencies first (tqdm), then force a rebuild of libsock itself so a stale wheel never hides

@@ -119,8 +119,11 @@ fn struct_format(py: Python<'_>, fmt: &Bound<'_, PyAny>) -> PyResult<()> {
     }
 }
 
-fn non_negative(py: Python<'_>, n: isize, what: &str) -> PyResult<usize> {
-    usize::try_from(n).map_err(|_| invalid(py, format!("negative {what} {n}")))
+fn non_negative(py: Python<'_>, n: i128, what: &str) -> PyResult<usize> {
+    if n < 0 {
+        return Err(invalid(py, format!("negative {what} {n}")));
+    }
+    ranged(py, what, n)
 }
 
 #[pymethods]
@@ -184,7 +187,7 @@ impl PyConnection {
     fn recv<'py>(
         &self,
         py: Python<'py>,
-        n: isize,
+        n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let n = non_negative(py, n, "buffer size")?.min(SCRATCH_MAX);
@@ -212,7 +215,7 @@ impl PyConnection {
         &self,
         py: Python<'_>,
         buffer: &Bound<'_, PyAny>,
-        nbytes: isize,
+        nbytes: i128,
         timeout: TimeoutArg,
     ) -> PyResult<usize> {
         let mut ob = OutBuf::new(buffer)?;
@@ -241,7 +244,7 @@ impl PyConnection {
     fn recv_exactly<'py>(
         &self,
         py: Python<'py>,
-        n: isize,
+        n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let n = non_negative(py, n, "byte count")?;
@@ -264,7 +267,7 @@ impl PyConnection {
         &self,
         py: Python<'_>,
         buffer: &Bound<'_, PyAny>,
-        nbytes: isize,
+        nbytes: i128,
         timeout: TimeoutArg,
     ) -> PyResult<usize> {
         let mut ob = OutBuf::new(buffer)?;
@@ -295,7 +298,7 @@ impl PyConnection {
         &self,
         py: Python<'py>,
         delimiter: &Bound<'py, PyAny>,
-        max: isize,
+        max: i128,
         timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let d = bytes_param(delimiter)?;
@@ -314,7 +317,7 @@ impl PyConnection {
     fn readline<'py>(
         &self,
         py: Python<'py>,
-        max: isize,
+        max: i128,
         timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let max = non_negative(py, max, "max")?;
@@ -407,7 +410,7 @@ impl PyConnection {
     fn recv_msgs<'py>(
         &self,
         py: Python<'py>,
-        max: isize,
+        max: i128,
         timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyList>> {
         let max = non_negative(py, max, "max")?;
@@ -471,7 +474,7 @@ impl PyConnection {
         struct_format(py, fmt)?;
         let st = PyModule::import(py, "struct")?;
         let n: usize = st.getattr("calcsize")?.call1((fmt,))?.extract()?;
-        let data = self.recv_exactly(py, n as isize, timeout)?;
+        let data = self.recv_exactly(py, n as i128, timeout)?;
         st.getattr("unpack")?.call1((fmt, data))
     }
 
@@ -572,10 +575,12 @@ impl PyConnection {
         &self,
         py: Python<'_>,
         path: PathBuf,
-        offset: u64,
-        count: Option<u64>,
+        offset: i128,
+        count: Option<i128>,
         timeout: TimeoutArg,
     ) -> PyResult<u64> {
+        let offset: u64 = ranged(py, "offset", offset)?;
+        let count: Option<u64> = count.map(|n| ranged(py, "count", n)).transpose()?;
         let c = &self.c;
         wait(py, || {
             c.with_timeout(timeout.0).send_file(&path, offset, count)
@@ -593,9 +598,10 @@ impl PyConnection {
         &self,
         py: Python<'_>,
         path: PathBuf,
-        size: u64,
+        size: i128,
         timeout: TimeoutArg,
     ) -> PyResult<u64> {
+        let size: u64 = ranged(py, "size", size)?;
         let c = &self.c;
         wait(py, || c.with_timeout(timeout.0).recv_file(&path, size))
     }

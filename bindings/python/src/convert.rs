@@ -101,14 +101,15 @@ pub(crate) fn endpoint(obj: &Bound<'_, PyAny>) -> PyResult<Endpoint> {
         if port_obj.is_instance_of::<PyBool>() {
             return Err(PyTypeError::new_err("the port must be an int, not bool"));
         }
-        let port: i64 = port_obj.extract().map_err(|_| {
-            PyTypeError::new_err(format!(
+        if !port_obj.is_instance_of::<pyo3::types::PyInt>() {
+            return Err(PyTypeError::new_err(format!(
                 "the port must be an int, not {}",
                 type_name(&port_obj)
-            ))
-        })?;
-        let port = u16::try_from(port)
-            .map_err(|_| invalid(py, format!("port {port} is out of range 0-65535")))?;
+            )));
+        }
+        let port = port_obj
+            .extract::<u16>()
+            .map_err(|_| invalid(py, format!("port {port_obj} is out of range 0-65535")))?;
         // The stdlib's spellings for "any address" and "broadcast".
         let host = match host.as_str() {
             "" => "0.0.0.0",
@@ -399,4 +400,13 @@ pub(crate) fn with_scratch<R>(n: usize, f: impl FnOnce(&mut [u8]) -> PyResult<R>
         }
         Err(_) => f(&mut vec![0u8; n]),
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Integers: parameters arrive as i128 so that an out-of-range value is a ValueError
+// (InvalidArgumentError) naming the parameter, not an OverflowError.
+
+/// `v` as `T`, or an `InvalidArgumentError` saying `what` is out of range.
+pub(crate) fn ranged<T: TryFrom<i128>>(py: Python<'_>, what: &str, v: i128) -> PyResult<T> {
+    T::try_from(v).map_err(|_| invalid(py, format!("{what} {v} is out of range")))
 }

@@ -132,12 +132,13 @@ impl PyDatagram {
     fn recv_impl<'py>(
         &self,
         py: Python<'py>,
-        n: isize,
+        n: i128,
         t: TimeoutArg,
     ) -> PyResult<(Bound<'py, PyBytes>, RecvMeta)> {
-        let n = usize::try_from(n)
-            .map_err(|_| invalid(py, format!("negative buffer size {n}")))?
-            .min(SCRATCH_MAX);
+        if n < 0 {
+            return Err(invalid(py, format!("negative buffer size {n}")));
+        }
+        let n = ranged::<usize>(py, "buffer size", n)?.min(SCRATCH_MAX);
         let d = &self.d;
         with_scratch(n, |buf| {
             let meta = wait(py, || d.recv_from_timeout(&mut *buf, t.0))?;
@@ -218,7 +219,7 @@ impl PyDatagram {
     fn recv<'py>(
         &self,
         py: Python<'py>,
-        n: isize,
+        n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyBytes>> {
         Ok(self.recv_impl(py, n, timeout)?.0)
@@ -233,7 +234,7 @@ impl PyDatagram {
     fn recv_from<'py>(
         &self,
         py: Python<'py>,
-        n: isize,
+        n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyAny>)> {
         let (b, meta) = self.recv_impl(py, n, timeout)?;
@@ -245,7 +246,7 @@ impl PyDatagram {
     fn recvfrom<'py>(
         &self,
         py: Python<'py>,
-        n: isize,
+        n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyAny>)> {
         self.recv_from(py, n, timeout)
@@ -262,7 +263,7 @@ impl PyDatagram {
     fn recv_datagram<'py>(
         &self,
         py: Python<'py>,
-        n: isize,
+        n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (b, meta) = self.recv_impl(py, n, timeout)?;
@@ -323,12 +324,9 @@ impl PyDatagram {
     ///
     ///     >>> for data, peer in sock.recv_many(64): ...
     #[pyo3(signature = (max = 64, n = 65536))]
-    fn recv_many<'py>(
-        &self,
-        py: Python<'py>,
-        max: usize,
-        n: usize,
-    ) -> PyResult<Bound<'py, PyList>> {
+    fn recv_many<'py>(&self, py: Python<'py>, max: i128, n: i128) -> PyResult<Bound<'py, PyList>> {
+        let max: usize = ranged(py, "max", max.max(0))?;
+        let n: usize = ranged(py, "n", n.max(0))?;
         if max == 0 || n == 0 {
             return Err(invalid(py, "recv_many needs max >= 1 and n >= 1"));
         }

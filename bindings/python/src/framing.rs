@@ -6,7 +6,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::convert::{bytes_param, type_name, InBuf};
+use crate::convert::{bytes_param, ranged, type_name, InBuf};
 use crate::errors::{invalid, to_pyerr};
 
 // The Python signatures spell the default max_len as a literal (so that it shows in
@@ -87,16 +87,27 @@ impl PyLengthPrefixed {
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        width: u8,
+        width: i128,
         byteorder: &str,
-        offset: usize,
-        header_len: Option<usize>,
-        adjustment: i64,
-        max_len: usize,
-        length_bits: Option<u8>,
-        flag: u64,
+        offset: i128,
+        header_len: Option<i128>,
+        adjustment: i128,
+        max_len: i128,
+        length_bits: Option<i128>,
+        flag: i128,
         keep_header: bool,
     ) -> PyResult<Self> {
+        let width: u8 = ranged(py, "width", width)?;
+        let offset: usize = ranged(py, "offset", offset)?;
+        let header_len: Option<usize> = header_len
+            .map(|h| ranged(py, "header_len", h))
+            .transpose()?;
+        let adjustment: i64 = ranged(py, "adjustment", adjustment)?;
+        let max_len: usize = ranged(py, "max_len", max_len)?;
+        let length_bits: Option<u8> = length_bits
+            .map(|b| ranged(py, "length_bits", b))
+            .transpose()?;
+        let flag: u64 = ranged(py, "flag", flag)?;
         let big = match byteorder {
             "big" | "network" | "!" | ">" => true,
             "little" | "<" => false,
@@ -238,9 +249,10 @@ impl PyDelimited {
     fn new(
         py: Python<'_>,
         delimiter: Option<&Bound<'_, PyAny>>,
-        max_len: usize,
+        max_len: i128,
         keep_delimiter: bool,
     ) -> PyResult<Self> {
+        let max_len: usize = ranged(py, "max_len", max_len)?;
         let delim = match delimiter {
             None => b"\n".to_vec(),
             Some(d) => bytes_param(d)?,
@@ -308,7 +320,8 @@ pub(crate) struct PyFixed {
 #[pymethods]
 impl PyFixed {
     #[new]
-    fn new(py: Python<'_>, size: usize) -> PyResult<Self> {
+    fn new(py: Python<'_>, size: i128) -> PyResult<Self> {
+        let size: usize = ranged(py, "size", size)?;
         validated(py, Framing::Fixed(size))?;
         Ok(PyFixed { size })
     }
@@ -386,7 +399,9 @@ impl PyHpPack {
 impl PyHpPack {
     #[new]
     #[pyo3(signature = (flag = 0, max_len = 0x3F_FFFF))]
-    fn new(py: Python<'_>, flag: u16, max_len: usize) -> PyResult<Self> {
+    fn new(py: Python<'_>, flag: i128, max_len: i128) -> PyResult<Self> {
+        let flag: u16 = ranged(py, "flag", flag)?;
+        let max_len: usize = ranged(py, "max_len", max_len)?;
         if flag > 0x3FF {
             return Err(invalid(
                 py,

@@ -29,10 +29,11 @@ pub(crate) use errors::wait;
 fn resolve<'py>(
     py: Python<'py>,
     host: &str,
-    port: u16,
+    port: i128,
     timeout: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Vec<Bound<'py, PyAny>>> {
     let t = opt_timeout(timeout)?;
+    let port: u16 = ranged(py, "port", port)?;
     let host = host.to_string();
     let addrs = wait(py, move || libsock::resolve_host(&host, port, t))?;
     addrs

@@ -29,7 +29,7 @@ use crate::framing::{framing_arg, framing_to_py};
 pub(crate) fn listen(
     py: Python<'_>,
     address: &Bound<'_, PyAny>,
-    backlog: i32,
+    backlog: i128,
     reuse_port: bool,
     reuse_address: bool,
     dualstack: bool,
@@ -39,6 +39,7 @@ pub(crate) fn listen(
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PyListener> {
     let ep = endpoint(address)?;
+    let backlog: i32 = ranged(py, "backlog", backlog)?;
     let opts = ListenOptions::new()
         .backlog(backlog)
         .reuse_port(reuse_port)
