@@ -22,7 +22,7 @@ import struct
 import sys
 import threading
 import time
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import libsock
 
@@ -131,7 +131,7 @@ class FramingSpec:
         return self.kind == "raw"
 
     def build(self, max_len: Optional[int] = None) -> Any:
-        extra = {} if max_len is None else {"max_len": max_len}
+        extra: Dict[str, Any] = {} if max_len is None else {"max_len": max_len}
         if self.kind == "raw":
             return libsock.Raw()
         if self.kind == "lines":
@@ -209,7 +209,7 @@ def _positive_int(text: str) -> int:
 # stream plumbing shared by connect and listen
 
 
-def _read_stdin_messages(spec: FramingSpec, send: Callable[[bytes], None]) -> None:
+def _read_stdin_messages(spec: FramingSpec, send: Callable[[bytes], Any]) -> None:
     """Feed standard input to ``send``: raw chunks, N-byte blocks, or one message per line."""
     stdin = sys.stdin
     if stdin is None:
@@ -353,6 +353,11 @@ def cmd_listen(args: argparse.Namespace) -> int:
             except libsock.TimeoutError as e:
                 _log("%s: idle for %gs, closing (%s)" % (who, args.timeout, e))
                 return 1
+            except BrokenPipeError as e:
+                if isinstance(e, libsock.Error) or not forward_stdin:
+                    _log("%s: %s" % (who, e))
+                    return 1
+                raise  # our stdout went away: end quietly (see main)
             except (libsock.Error, OSError) as e:
                 _log("%s: %s" % (who, e))
                 return 1
@@ -367,6 +372,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
             _log("connection from %s" % fmt_addr(peer))
             threading.Thread(target=serve, args=(conn, peer, False),
                              name="client %s" % fmt_addr(peer), daemon=True).start()
+    return 0  # not reached: the loop above ends only by an exception
 
 
 # --------------------------------------------------------------------------------------------
@@ -641,12 +647,12 @@ class Demo:
     @staticmethod
     def recv_timeout(conn: Any, n: int, timeout: float) -> bytes:
         try:
-            return conn.recv(n, timeout=timeout)
+            return bytes(conn.recv(n, timeout=timeout))
         except TypeError:  # no per-call timeout: use the connection's
             old = conn.gettimeout()
             conn.settimeout(timeout)
             try:
-                return conn.recv(n)
+                return bytes(conn.recv(n))
             finally:
                 conn.settimeout(old)
 
@@ -1015,14 +1021,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except libsock.InvalidArgumentError as e:
         sys.stderr.write("%s: error: %s\n" % (where, e))
         return EXIT_USAGE
+    except libsock.Error as e:  # before BrokenPipeError: a socket's broken pipe is worth a line
+        sys.stderr.write("%s: error: %s\n" % (where, e))
+        return 1
     except BrokenPipeError:
-        # stdout went away (e.g. piped into head): not worth a message.
+        # stdout went away (e.g. piped into head): not worth a message. Point stdout at
+        # /dev/null so that the final flush at exit does not complain again.
         try:
-            sys.stdout = None  # type: ignore[assignment]
-        except Exception:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
             pass
         return 1
-    except (libsock.Error, OSError, ValueError) as e:
+    except (OSError, ValueError) as e:
         sys.stderr.write("%s: error: %s\n" % (where, e))
         return 1
 
