@@ -103,6 +103,21 @@ step "run the example"
 timeout 60 "$build/echo" | tee "$build/echo.log"
 grep -qx 'echo: ok' "$build/echo.log" || { echo "45-pascal: the example did not finish"; exit 1; }
 
+step "the README's examples compile and run"
+mkdir -p "$build/readme"
+python3 - "$src/README-PASCAL.md" "$build/readme" <<'EOF2'
+import re, sys
+blocks = re.findall(r"```pascal\n(.*?)```", open(sys.argv[1], encoding="utf-8").read(), re.S)
+assert len(blocks) >= 2, "README-PASCAL.md lost its examples"
+open(sys.argv[2] + "/readme1.pas", "w").write(blocks[0])
+open(sys.argv[2] + "/readme2.pas", "w").write("program readme2;\n{$IFDEF FPC}{$MODE DELPHI}{$ENDIF}\n"
+    "uses SysUtils, libsock;\nvar Conn: TLsConnection;\nbegin\n" + blocks[1] + "end.\n")
+EOF2
+for f in readme1 readme2; do
+  fpc -Mdelphi -vw -Fu"$src" -Fl"$build/lib" -FU"$build/readme" -FE"$build/readme" "$build/readme/$f.pas" >/dev/null
+  timeout 60 "$build/readme/$f"
+done
+
 step "the tests under heaptrc (no Pascal-side leak)"
 fpc -Mdelphi -gh -gl -Fu"$src" -Fl"$build/lib" -FU"$build/heaptrc" -FE"$build/heaptrc" "$src/tests/test_libsock.pas" >/dev/null
 rm -f "$build/heaptrc/heap.log"
