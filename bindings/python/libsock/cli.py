@@ -20,6 +20,7 @@ import hashlib
 import os
 import struct
 import sys
+import textwrap
 import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -1000,6 +1001,10 @@ examples:
     p.add_argument("--max-time", type=_positive_float, default=30.0, metavar="S",
                    help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_demo)
+    # Descriptions are prose: wrap them (the raw formatter keeps the epilogs' layout).
+    for each in [parser, *sub.choices.values()]:
+        if each.description:
+            each.description = textwrap.fill(each.description, 78)
     return parser
 
 
