@@ -2,7 +2,8 @@
  * Ping-pong benchmark: 64-byte request/response round trips over loopback TCP, both ends through
  * ls_* (ls_send_all / ls_recv_exact) against both ends through raw BSD sockets (send / recv with
  * MSG_WAITALL), in one run. A third line does with raw sockets what libsock's core does (non-
- * blocking socket: recv, EAGAIN, poll, recv), to tell the wait strategy's cost from the binding's. Run on one CPU to compare the per-call cost, not the scheduler:
+ * blocking socket: recv, EAGAIN, poll, recv), to tell the wait strategy's cost from the binding's;
+ * a fourth sends the 64 bytes as length-prefixed messages (ls_send_msg / ls_recv_msg). Run on one CPU to compare the per-call cost, not the scheduler:
  *
  *   gcc -O2 -std=c99 -Iinclude bindings/c/bench/pingpong.c -Ltarget/release -lsock -lpthread -o pingpong
  *   taskset -c 0 ./pingpong [round_trips]
@@ -110,6 +111,18 @@ static double raw_run(void) {
 /* ---- ls_* ---- */
 
 static int64_t ls_l;
+static int g_framed; /* 1: ls_send_msg / ls_recv_msg with 4-byte length headers */
+
+static int32_t msg_out(int64_t c, const uint8_t *b) {
+    return g_framed ? ls_send_msg(c, b, MSG) : ls_send_all(c, b, MSG);
+}
+
+static int32_t msg_in(int64_t c, uint8_t *b) {
+    size_t n = 0;
+    if (!g_framed) return ls_recv_exact(c, LS_TIMEOUT_DEFAULT, b, MSG);
+    return ls_recv_msg(c, LS_TIMEOUT_DEFAULT, b, MSG, &n);
+}
+
 
 static void *ls_server(void *arg) {
     uint8_t b[MSG];
@@ -118,9 +131,10 @@ static void *ls_server(void *arg) {
     (void)arg;
     if (ls_accept(ls_l, -1, &c) != LS_OK) abort();
     ls_set_option(c, LS_OPT_NODELAY, 1);
+    if (g_framed) ls_set_framing_length(c, 4, 1, 0);
     for (i = 0; i < g_rounds; i++) {
-        if (ls_recv_exact(c, LS_TIMEOUT_DEFAULT, b, MSG) != LS_OK) break;
-        if (ls_send_all(c, b, MSG) != LS_OK) break;
+        if (msg_in(c, b) != LS_OK) break;
+        if (msg_out(c, b) != LS_OK) break;
     }
     ls_close(c);
     return NULL;
@@ -139,11 +153,12 @@ static double ls_run(void) {
     pthread_create(&th, NULL, ls_server, NULL);
     if (ls_tcp_connect(addr, 5000, &c) != LS_OK) abort();
     ls_set_option(c, LS_OPT_NODELAY, 1);
+    if (g_framed) ls_set_framing_length(c, 4, 1, 0);
     memset(b, 'p', MSG);
     t0 = now_s();
     for (i = 0; i < g_rounds; i++) {
-        if (ls_send_all(c, b, MSG) != LS_OK) abort();
-        if (ls_recv_exact(c, LS_TIMEOUT_DEFAULT, b, MSG) != LS_OK) abort();
+        if (msg_out(c, b) != LS_OK) abort();
+        if (msg_in(c, b) != LS_OK) abort();
     }
     dt = now_s() - t0;
     ls_close(c);
@@ -154,16 +169,20 @@ static double ls_run(void) {
 
 int main(int argc, char **argv) {
     int rep;
-    double best_raw = 1e9, best_nb = 1e9, best_ls = 1e9;
+    double best_raw = 1e9, best_nb = 1e9, best_ls = 1e9, best_msg = 1e9;
     if (argc > 1) g_rounds = atol(argv[1]);
     /* Alternate, best of three each, so drift hits all alike. */
     for (rep = 0; rep < 3; rep++) {
-        double r, nb, l;
+        double r, nb, l, m;
         raw_nonblocking = 0;
         r = raw_run();
         raw_nonblocking = 1;
         nb = raw_run();
+        g_framed = 0;
         l = ls_run();
+        g_framed = 1;
+        m = ls_run();
+        if (m < best_msg) best_msg = m;
         if (r < best_raw) best_raw = r;
         if (nb < best_nb) best_nb = nb;
         if (l < best_ls) best_ls = l;
@@ -175,6 +194,8 @@ int main(int argc, char **argv) {
            g_rounds / best_nb, best_nb / g_rounds * 1e6);
     printf("  ls_* (libsock)                 : %8.0f round trips/s  (%.2f us each)\n",
            g_rounds / best_ls, best_ls / g_rounds * 1e6);
+    printf("  ls_send_msg/ls_recv_msg, framed: %8.0f round trips/s  (%.2f us each)\n",
+           g_rounds / best_msg, best_msg / g_rounds * 1e6);
     printf("  ls_* / raw blocking time       : %.3f\n", best_ls / best_raw);
     printf("  ls_* / raw non-blocking time   : %.3f\n", best_ls / best_nb);
     return 0;
