@@ -1116,7 +1116,7 @@ begin
   SetLength(Result, FirstTry);
   N := 0;
   Rc := ls_recv_msg(FHandle, TimeoutMs, BytesPtr(Result), FirstTry, @N);
-  while Rc = LS_ERR_BUFFER_TOO_SMALL do
+  while (Rc = LS_ERR_BUFFER_TOO_SMALL) and (N > NativeUInt(Length(Result))) do
   begin
     { The message stays queued: fetch it again with a buffer of the size it needs. }
     SetLength(Result, N);

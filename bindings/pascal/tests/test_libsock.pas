@@ -1234,6 +1234,10 @@ begin
     Ok(ls_close(H), 'close udp');
     Ok(ls_listen_ex('127.0.0.1:0', 0, 0, @H), 'ls_listen_ex without options');
     Ok(ls_close(H), 'close listener');
+    { ReleaseHandle gives the handle away: the object no longer closes it. }
+    H := A.ReleaseHandle;
+    Check((H > 0) and (A.Handle = 0), 'ReleaseHandle');
+    Ok(ls_close(H), 'close the released handle');
   finally
     A.Free;
     C.Free;
