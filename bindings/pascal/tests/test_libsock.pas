@@ -1266,6 +1266,9 @@ begin
   Run('T_last_error', T_last_error);
   Run('T_bad_input', T_bad_input);
   Run('T_every_function', T_every_function);
+  { A skip is a gap, not a pass (SCENARIOS.md). }
+  WriteLn('skip S13-S16: the event-driven engine (server, client, broadcast, reconnect, heartbeat) ',
+    'has no ls_* functions in include/libsock.h yet');
   WriteLn('pascal: ', Passed, ' passed, ', Failed, ' failed');
   if Failed > 0 then
     Halt(1);
