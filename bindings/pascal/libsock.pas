@@ -617,7 +617,8 @@ function LsBytesToStr(const B: TBytes): UTF8String;
 implementation
 
 var
-  { Target of the pointer passed for empty data: libsock refuses nil even with length 0. }
+  { Target of the pointer passed for empty data, so that no call ever passes nil (libsock accepts
+    nil with length 0, but a non-nil pointer also suits older builds of it). }
   LsEmpty: UInt8;
 
 function DataPtr(P: Pointer; Len: NativeUInt): PByte;
