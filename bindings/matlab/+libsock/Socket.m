@@ -1,0 +1,318 @@
+classdef (Abstract) Socket < handle
+    %SOCKET  What every libsock object shares: the handle, timeouts, byte order, options, close.
+    %   libsock.Socket is the base class of libsock.TcpClient, libsock.Listener and libsock.Udp;
+    %   you do not create it directly. It holds the integer handle of the C ABI (an int64 below
+    %   2^53), closes it in delete, and translates MATLAB values to and from bytes.
+    %
+    %   Socket properties:
+    %       Timeout      - seconds a read, readline, readmsg or accept waits (Inf: forever)
+    %       ByteOrder    - "little-endian" (default) or "big-endian" for multi-byte datatypes
+    %       LocalAddress - the local address as text, e.g. "127.0.0.1:53012"
+    %       LocalPort    - the local port (the real one after binding to port 0)
+    %
+    %   Socket methods:
+    %       close            - close the socket (closing twice is harmless)
+    %       setOption        - set a socket option ("NoDelay", "KeepAlive", ...)
+    %       getOption        - read a socket option back from the OS
+    %       configureFraming - choose how writemsg/readmsg cut the byte stream into messages
+    %
+    %   Errors are MExceptions with identifiers like 'libsock:timeout' (see libsock.check).
+    %
+    %   See also libsock.TcpClient, libsock.Listener, libsock.Udp, libsock.check.
+
+    properties (SetAccess = protected, Hidden)
+        %HANDLE  The C ABI handle (int64); 0 once closed.
+        Handle = int64(0)
+    end
+
+    properties (Dependent)
+        %TIMEOUT  Seconds a blocking read or accept waits before 'libsock:timeout' (Inf: forever).
+        %   Set through ls_set_timeout (milliseconds), read back with ls_get_timeout. Sends wait
+        %   for the same time for the peer to take data.
+        Timeout
+    end
+
+    properties
+        %BYTEORDER  Byte order of multi-byte datatypes: "little-endian" (default) or "big-endian".
+        %   read/write/readmsg/writemsg swap the bytes of int16 ... double values with swapbytes
+        %   when it is "big-endian" (network order). uint8, int8, char and string are unaffected.
+        ByteOrder = "little-endian"
+    end
+
+    properties (Dependent, SetAccess = private)
+        %LOCALADDRESS  The local address as text ("127.0.0.1:53012", "[::1]:5000", "unix:/path").
+        LocalAddress
+        %LOCALPORT  The local port (0 for Unix sockets).
+        LocalPort
+    end
+
+    methods
+        function set.ByteOrder(obj, value)
+            obj.ByteOrder = string(validatestring(value, {'little-endian', 'big-endian'}));
+        end
+
+        function t = get.Timeout(obj)
+            out = libpointer('int32Ptr', 0);
+            rc = calllib('libsock', 'ls_get_timeout', obj.Handle, out);
+            libsock.check(rc);
+            t = libsock.Socket.fromMs(out.Value);
+        end
+
+        function set.Timeout(obj, seconds)
+            ms = libsock.Socket.toMs(seconds);
+            rc = calllib('libsock', 'ls_set_timeout', obj.Handle, int32(ms));
+            libsock.check(rc);
+        end
+
+        function a = get.LocalAddress(obj)
+            cap = double(libsock.LS_ADDRESS_MAX);
+            [rc, a] = calllib('libsock', 'ls_local_address', obj.Handle, blanks(cap), uint64(cap), uint64(0));
+            libsock.check(rc);
+            a = string(a);
+        end
+
+        function p = get.LocalPort(obj)
+            out = libpointer('int32Ptr', 0);
+            rc = calllib('libsock', 'ls_local_port', obj.Handle, out);
+            libsock.check(rc);
+            p = double(out.Value);
+        end
+
+        function setOption(obj, option, value)
+            %SETOPTION  Set a socket option.
+            %   setOption(s, NAME, VALUE) sets option NAME to VALUE (a number; logical for the
+            %   on/off ones). Names: "NoDelay", "KeepAlive", "KeepAliveIdle" (s),
+            %   "KeepAliveInterval" (s), "KeepAliveCount", "Linger" (s, -1 off),
+            %   "ReceiveBufferSize", "SendBufferSize", "ReuseAddress", "ReusePort", "TTL", "TOS",
+            %   "V6Only", "Broadcast", "MulticastTTL", "MulticastLoop", "UserTimeout" (ms); or
+            %   an LS_OPT_* code such as libsock.LS_OPT_NODELAY.
+            %
+            %   Example:
+            %       setOption(t, "NoDelay", true)
+            %
+            %   See also getOption.
+            code = libsock.Socket.optionCode(option);
+            rc = calllib('libsock', 'ls_set_option', obj.Handle, int32(code), int64(value));
+            libsock.check(rc);
+        end
+
+        function value = getOption(obj, option)
+            %GETOPTION  Read a socket option back from the OS.
+            %   VALUE = getOption(s, NAME) returns the option's value as a double (Linux reports
+            %   buffer sizes doubled). NAME as in setOption.
+            %
+            %   See also setOption.
+            code = libsock.Socket.optionCode(option);
+            out = libpointer('int64Ptr', 0);
+            rc = calllib('libsock', 'ls_get_option', obj.Handle, int32(code), out);
+            libsock.check(rc);
+            value = double(out.Value);
+        end
+
+        function configureFraming(obj, kind, varargin)
+            %CONFIGUREFRAMING  Choose how writemsg/readmsg cut the byte stream into messages.
+            %   configureFraming(s, "raw")                        no framing (the default)
+            %   configureFraming(s, "length", WIDTH, ORDER, MAX)  a WIDTH-byte length field (1, 2,
+            %       4 or 8; default 4) before each message, ORDER "big-endian" (default) or
+            %       "little-endian"; messages above MAX bytes (default 0 = 16 MiB) are
+            %       'libsock:frameTooLarge'
+            %   configureFraming(s, "delimited", DELIM, MAX, KEEP) messages end with DELIM
+            %       (char or uint8, e.g. [13 10]); KEEP true delivers the delimiter too
+            %   configureFraming(s, "fixed", SIZE)                messages of SIZE bytes each
+            %   configureFraming(s, "hppack", FLAG, MAX)          HP-Socket's PACK header
+            %
+            %   On a libsock.Listener it sets the framing of every connection accept returns.
+            %
+            %   Example:
+            %       configureFraming(t, "length", 4, "big-endian")
+            %       writemsg(t, uint8(1:10))
+            %
+            %   See also libsock.TcpClient/writemsg, libsock.TcpClient/readmsg.
+            kind = lower(string(kind));
+            switch kind
+                case "raw"
+                    rc = calllib('libsock', 'ls_set_framing_raw', obj.Handle);
+                case "length"
+                    width = libsock.Socket.optArg(varargin, 1, 4);
+                    order = string(libsock.Socket.optArg(varargin, 2, "big-endian"));
+                    maxLength = libsock.Socket.optArg(varargin, 3, 0);
+                    bigEndian = double(order == "big-endian");
+                    rc = calllib('libsock', 'ls_set_framing_length', obj.Handle, int32(width), int32(bigEndian), uint64(maxLength));
+                case "delimited"
+                    delim = libsock.Socket.textBytes(libsock.Socket.optArg(varargin, 1, [13 10]));
+                    maxLength = libsock.Socket.optArg(varargin, 2, 0);
+                    keep = double(logical(libsock.Socket.optArg(varargin, 3, false)));
+                    rc = calllib('libsock', 'ls_set_framing_delimited', obj.Handle, delim, uint64(numel(delim)), uint64(maxLength), int32(keep));
+                case "fixed"
+                    frameSize = libsock.Socket.optArg(varargin, 1, 1);
+                    rc = calllib('libsock', 'ls_set_framing_fixed', obj.Handle, uint64(frameSize));
+                case "hppack"
+                    flag = libsock.Socket.optArg(varargin, 1, 0);
+                    maxLength = libsock.Socket.optArg(varargin, 2, 0);
+                    rc = calllib('libsock', 'ls_set_framing_hp_pack', obj.Handle, int32(flag), uint64(maxLength));
+                otherwise
+                    error('libsock:invalidArgument', ...
+                        'framing "%s": use "raw", "length", "delimited", "fixed" or "hppack"', kind);
+            end
+            libsock.check(rc);
+        end
+
+        function close(obj)
+            %CLOSE  Close the socket (ls_close). Closing twice is harmless; any other use
+            %   afterwards throws 'libsock:badHandle'. A read blocked on this socket in another
+            %   thread returns 'libsock:closed'.
+            h = obj.Handle;
+            obj.Handle = int64(0);
+            rc = calllib('libsock', 'ls_close', h);
+            libsock.check(rc);
+        end
+
+        function delete(obj)
+            %DELETE  Close the handle when the object goes away (clear, out of scope).
+            if obj.Handle ~= 0 && libisloaded('libsock')
+                calllib('libsock', 'ls_close', obj.Handle);
+                obj.Handle = int64(0);
+            end
+        end
+    end
+
+    methods (Static, Hidden)
+        function ms = toMs(seconds)
+            %TOMS  Seconds (Inf or [] = forever) to the C ABI's int32 milliseconds (-1 = forever).
+            if isempty(seconds) || isinf(seconds)
+                ms = -1;
+            elseif ~isscalar(seconds) || ~isreal(seconds) || seconds < 0 || isnan(seconds)
+                error('libsock:invalidArgument', 'a timeout is a number of seconds >= 0 or Inf');
+            else
+                ms = min(round(double(seconds) * 1000), double(intmax('int32')));
+            end
+        end
+
+        function s = fromMs(ms)
+            %FROMMS  The C ABI's milliseconds (-1 = forever) to seconds (Inf).
+            if ms < 0
+                s = Inf;
+            else
+                s = double(ms) / 1000;
+            end
+        end
+
+        function v = optArg(args, k, default)
+            %OPTARG  The k-th optional argument, or DEFAULT when absent or empty.
+            if numel(args) >= k && ~isempty(args{k})
+                v = args{k};
+            else
+                v = default;
+            end
+        end
+
+        function w = datatypeSize(datatype)
+            %DATATYPESIZE  Bytes per value of a read/write datatype.
+            switch lower(string(datatype))
+                case {"uint8", "int8", "char", "string"}
+                    w = 1;
+                case {"uint16", "int16"}
+                    w = 2;
+                case {"uint32", "int32", "single"}
+                    w = 4;
+                case {"uint64", "int64", "double"}
+                    w = 8;
+                otherwise
+                    error('libsock:invalidArgument', ['datatype "%s": use uint8, int8, uint16, ' ...
+                        'int16, uint32, int32, uint64, int64, single, double, char or string'], ...
+                        string(datatype));
+            end
+        end
+
+        function bytes = toBytes(data, datatype, byteOrder)
+            %TOBYTES  MATLAB data to the bytes sent (a uint8 row vector).
+            %   "char"/"string": one byte per character (0..255, as MATLAB's tcpclient does);
+            %   numeric: cast to DATATYPE, swapbytes when BYTEORDER is "big-endian" (MATLAB
+            %   itself runs little-endian everywhere), then typecast to uint8.
+            datatype = lower(string(datatype));
+            libsock.Socket.datatypeSize(datatype);
+            if datatype == "char" || datatype == "string"
+                text = char(strjoin(string(data), ""));
+                if any(double(text) > 255)
+                    error('libsock:invalidArgument', ['"%s" writes one byte per character; ' ...
+                        'use writeline (UTF-8) for other text'], datatype);
+                end
+                bytes = uint8(double(text));
+            else
+                values = cast(reshape(data, 1, []), char(datatype));
+                if byteOrder == "big-endian"
+                    values = swapbytes(values);
+                end
+                bytes = typecast(values, 'uint8');
+            end
+            bytes = reshape(bytes, 1, []);
+        end
+
+        function data = fromBytes(bytes, datatype, byteOrder)
+            %FROMBYTES  Received bytes (uint8) to MATLAB data of DATATYPE (a row vector).
+            datatype = lower(string(datatype));
+            w = libsock.Socket.datatypeSize(datatype);
+            bytes = reshape(uint8(bytes), 1, []);
+            if datatype == "char"
+                data = char(bytes);
+            elseif datatype == "string"
+                data = string(char(bytes));
+            else
+                n = floor(numel(bytes) / w) * w;
+                data = typecast(bytes(1:n), char(datatype));
+                if byteOrder == "big-endian"
+                    data = swapbytes(data);
+                end
+            end
+        end
+
+        function bytes = textBytes(value)
+            %TEXTBYTES  A delimiter or terminator given as text ('\r\n' written as [13 10] or
+            %   char([13 10])) or as byte values, to a uint8 row vector.
+            if ischar(value) || isstring(value)
+                bytes = uint8(double(char(value)));
+            else
+                bytes = uint8(reshape(value, 1, []));
+            end
+        end
+
+        function code = optionCode(option)
+            %OPTIONCODE  An option name ("NoDelay") or LS_OPT_* number to the LS_OPT_* number.
+            if isnumeric(option)
+                code = double(option);
+                return
+            end
+            names = ["NoDelay", "KeepAlive", "KeepAliveIdle", "KeepAliveInterval", ...
+                "KeepAliveCount", "Linger", "ReceiveBufferSize", "SendBufferSize", ...
+                "ReuseAddress", "ReusePort", "TTL", "TOS", "V6Only", "Broadcast", ...
+                "MulticastTTL", "MulticastLoop", "UserTimeout"];
+            codes = [libsock.LS_OPT_NODELAY, libsock.LS_OPT_KEEPALIVE, ...
+                libsock.LS_OPT_KEEPALIVE_IDLE, libsock.LS_OPT_KEEPALIVE_INTERVAL, ...
+                libsock.LS_OPT_KEEPALIVE_COUNT, libsock.LS_OPT_LINGER, ...
+                libsock.LS_OPT_RECV_BUFFER, libsock.LS_OPT_SEND_BUFFER, ...
+                libsock.LS_OPT_REUSE_ADDRESS, libsock.LS_OPT_REUSE_PORT, libsock.LS_OPT_TTL, ...
+                libsock.LS_OPT_TOS, libsock.LS_OPT_V6_ONLY, libsock.LS_OPT_BROADCAST, ...
+                libsock.LS_OPT_MULTICAST_TTL, libsock.LS_OPT_MULTICAST_LOOP, ...
+                libsock.LS_OPT_USER_TIMEOUT];
+            k = find(strcmpi(names, string(option)), 1);
+            if isempty(k)
+                error('libsock:invalidArgument', 'unknown option "%s"; known: %s', ...
+                    string(option), strjoin(names, ', '));
+            end
+            code = double(codes(k));
+        end
+
+        function target = formatAddress(host, port)
+            %FORMATADDRESS  Host and port to the C ABI's "host:port" / "[v6]:port" text.
+            %   A single argument is taken as a complete address ("host:port", "unix:/path").
+            host = char(host);
+            if nargin < 2 || isempty(port)
+                target = host;
+            elseif contains(host, ':') && ~startsWith(host, '[')
+                target = sprintf('[%s]:%d', host, round(double(port)));
+            else
+                target = sprintf('%s:%d', host, round(double(port)));
+            end
+        end
+    end
+end
