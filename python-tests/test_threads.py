@@ -65,7 +65,7 @@ def test_gil_is_released_during_a_blocking_call(what: str) -> None:
             x.close()
 
 
-@pytest.mark.parametrize("what", ["recv", "recv_msg", "recv_into", "accept", "udp_recv"])
+@pytest.mark.parametrize("what", ["recv", "recv_msg", "recv_into", "accept", "udp_recv", "sendall"])
 def test_close_from_another_thread_wakes_a_blocked_call(what: str) -> None:
     with libsock.listen(("127.0.0.1", 0)) as server:
         client = libsock.connect(server.address)
@@ -77,6 +77,8 @@ def test_close_from_another_thread_wakes_a_blocked_call(what: str) -> None:
             "recv_into": (client, lambda: client.recv_into(bytearray(10))),
             "accept": (server, lambda: server.accept()),
             "udp_recv": (udp, lambda: udp.recv()),
+            # The peer never reads: sendall fills both socket buffers and waits.
+            "sendall": (client, lambda: client.sendall(bytes(256 << 20))),
         }[what]
 
         def blocked() -> BaseException | None:

@@ -32,13 +32,38 @@ fn check_signals() -> bool {
     })
 }
 
-/// Run `f` (a blocking core call) with the GIL released and Ctrl-C checked while it waits.
+/// True on the process's main thread, the only one where Python runs signal handlers.
+fn on_main_thread() -> bool {
+    thread_local! {
+        static MAIN: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+    }
+    MAIN.with(|m| {
+        *m.get().get_or_insert_with(|| {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            {
+                // SAFETY: gettid and getpid take no arguments and cannot fail.
+                unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long }
+            }
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            {
+                true
+            }
+        })
+    })
+}
+
+/// Run `f` (a blocking core call) with the GIL released. On the main thread Ctrl-C is checked
+/// while it waits; other threads never run signal handlers, so their waits are not sliced.
 pub(crate) fn wait<T: Send>(
     py: Python<'_>,
     f: impl FnOnce() -> libsock::Result<T> + Send,
 ) -> PyResult<T> {
-    py.detach(|| libsock::with_interrupt_check(check_signals, f))
-        .map_err(|e| to_pyerr(py, e))
+    let r = if on_main_thread() {
+        py.detach(|| libsock::with_interrupt_check(check_signals, f))
+    } else {
+        py.detach(f)
+    };
+    r.map_err(|e| to_pyerr(py, e))
 }
 
 fn class_name(e: &libsock::Error) -> &'static str {
