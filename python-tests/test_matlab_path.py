@@ -909,3 +909,34 @@ def test_delete_and_unload(lib: str) -> None:
     assert not ml.libisloaded("libsock")
     libsock.load()  # every class loads it again on demand
     assert ml.libisloaded("libsock")
+
+
+def test_datatypes_both_byte_orders(lib: str) -> None:
+    """Every read/write datatype through an echo peer, little- and big-endian."""
+    port, peer = stdlib_server(echo)
+    t = connect(port)
+    values = [1, 2, 100, 127]
+    for order in ("little-endian", "big-endian"):
+        t.ByteOrder = order
+        for dt in ("uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "single", "double"):
+            t.write(np.array(values, dtype=np.float64), dt)
+            got = t.read(len(values), dt)
+            assert got.dtype == np.dtype(ml.NP[dt]) and got.tolist() == values, (order, dt)
+            t.write(np.array(values, dtype=np.float64), dt)
+            raw = t.read(len(values) * np.dtype(ml.NP[dt]).itemsize).tobytes()
+            wire = np.dtype(ml.NP[dt]).newbyteorder(">" if order == "big-endian" else "<")
+            assert raw == np.array(values, dtype=wire).tobytes(), (order, dt)
+    t.write(np.array([104, 105]), "char")  # character codes
+    assert t.read(2, "string") == "hi"
+    t.write(["a", "b"], "string")  # a string array is joined
+    assert t.read(2, "char") == "ab"
+    raises_id("libsock:invalidArgument", t.write, "\u20ac", "char")  # one byte per character
+    t.close()
+    peer.join()
+
+
+def test_unconnected_client(lib: str) -> None:
+    t = libsock.TcpClient()
+    assert t.Handle == 0
+    raises_id("libsock:badHandle", t.read, 1)
+    t.close()

@@ -292,7 +292,12 @@ class Socket:
         datatype = str(datatype).lower()
         libsock.Socket.datatypeSize(datatype)
         if datatype in ("char", "string"):
-            text = "".join(data) if isinstance(data, (list, tuple)) else str(data)
+            if isinstance(data, (list, tuple)) and all(isinstance(x, str) for x in data):
+                text = "".join(data)  # a string array, joined
+            elif isinstance(data, str):
+                text = data
+            else:
+                text = "".join(chr(int(c)) for c in np.asarray(data).reshape(-1))  # char(codes)
             if any(ord(c) > 255 for c in text):
                 error('libsock:invalidArgument', '"%s" writes one byte per character; use writeline (UTF-8) for other text', datatype)
             out = np.frombuffer(text.encode("latin-1"), dtype=np.uint8).copy()
@@ -383,7 +388,7 @@ class TcpClient(Socket):
     """Mirror of libsock.TcpClient."""
 
     @mirrors("TcpClient.m", "TcpClient")
-    def __init__(obj, host: Any, port: Any = None, *varargin: Any) -> None:
+    def __init__(obj, host: Any = None, port: Any = None, *varargin: Any) -> None:
         Socket.__init__(obj)
         obj.Address = ""
         obj.Port = 0.0
@@ -393,6 +398,8 @@ class TcpClient(Socket):
         obj.MaxLineLength = 16777216
         obj.ReadTerminator = "LF"
         obj.WriteTerminator = "LF"
+        if host is None:
+            return
         libsock.load()
         if port is None and not varargin and isinstance(host, np.int64):
             obj.Handle = host

@@ -232,7 +232,11 @@ classdef (Abstract) Socket < handle
             datatype = lower(string(datatype));
             libsock.Socket.datatypeSize(datatype);
             if datatype == "char" || datatype == "string"
-                text = char(strjoin(string(data), ""));
+                if isstring(data)
+                    text = char(strjoin(data, ""));
+                else
+                    text = char(data);  % char, or character codes given as numbers
+                end
                 if any(double(text) > 255)
                     error('libsock:invalidArgument', ['"%s" writes one byte per character; ' ...
                         'use writeline (UTF-8) for other text'], datatype);

@@ -79,6 +79,9 @@ classdef TcpClient < libsock.Socket
         function obj = TcpClient(host, port, varargin)
             %TCPCLIENT  Connect (see the class help). A single int64 argument adopts a handle
             %   of the C ABI (libsock.Listener/accept uses this).
+            if nargin == 0
+                return  % an unconnected object (MATLAB needs a no-argument constructor)
+            end
             libsock.load();
             if nargin == 1 && isa(host, 'int64')
                 obj.Handle = host;

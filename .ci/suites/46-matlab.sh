@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# MATLAB door (bindings/matlab) without MATLAB, which is not on these machines:
+#  1. build libsock.so (libsock-c, release);
+#  2. prove include/libsock.h loads in MATLAB's loadlibrary (gcc -E + pycparser checker, with its
+#     negative self-test) and that the generated +libsock/LS_*.m constants match the header;
+#  3. if Octave happens to be installed, parse every .m file with it (syntax errors; optional);
+#  4. run python-tests/test_matlab_path.py: the MATLAB classes' calllib sequences repeated through
+#     ctypes, compared with the .m files, and scenarios S01-S12 against stdlib-socket peers.
+# Fails when any step fails or when pytest collected nothing.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+py=${PYTHON:-python3}
+
+echo "--- pip install pycparser (the header checker's parser)"
+"$py" -m pip install -q --disable-pip-version-check pycparser
+
+echo "--- cargo build -p libsock-c --release"
+cargo build -p libsock-c --release
+
+echo "--- header checker: include/libsock.h as MATLAB loadlibrary sees it"
+"$py" bindings/matlab/tools/check_header.py --signatures
+"$py" bindings/matlab/tools/check_header.py --self-test
+"$py" bindings/matlab/tools/gen_matlab_constants.py --check
+
+echo "--- Octave parse check of bindings/matlab/+libsock (optional)"
+if command -v octave-cli >/dev/null 2>&1; then
+  octave_log=$(mktemp)
+  set +e
+  (cd bindings/matlab && octave-cli --no-gui --norc --quiet --eval '
+    files = dir("+libsock/*.m"); bad = 0;
+    for k = 1:numel(files)
+      try
+        __parse_file__(fullfile("+libsock", files(k).name));
+      catch err
+        bad = bad + 1; printf("octave: %s: %s\n", files(k).name, err.message);
+      end
+    end
+    printf("octave: %d files parsed, %d with syntax errors\n", numel(files), bad);
+    exit(bad > 0);') >"$octave_log" 2>&1
+  octave_rc=$?
+  set -e
+  # Octave warns that +libsock/load.m shadows load (it does not: package functions are only
+  # reached as libsock.load) and prints a harmless message when --eval calls exit.
+  grep -v -e "shadows a built-in function" -e "ignoring const execution_exception" "$octave_log" || true
+  rm -f "$octave_log"
+  [ "$octave_rc" -eq 0 ] || { echo "46-matlab: Octave found syntax errors"; exit 1; }
+else
+  echo "octave-cli not installed: parse check skipped (the pytest step still compares the .m files' calls)"
+fi
+
+echo "--- pytest python-tests/test_matlab_path.py"
+set +e
+# --noconftest: python-tests/conftest.py imports the Python package, which this door does not need.
+(cd /tmp && "$py" -m pytest "$root/python-tests/test_matlab_path.py" -q -p no:cacheprovider --noconftest -rs)
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "46-matlab: pytest collected no tests: failing"
+  exit 1
+fi
+[ "$rc" -eq 0 ] || { echo "46-matlab: pytest failed (exit $rc)"; exit "$rc"; }
+echo "46-matlab: ok"
