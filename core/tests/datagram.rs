@@ -121,7 +121,7 @@ fn send_many_recv_many_batches() {
         let mut metas = Vec::new();
         let n = r.recv_many(&mut bufs, &mut metas).unwrap();
         calls += 1;
-        assert!(n >= 1 && n <= 16, "{n}");
+        assert!((1..=16).contains(&n), "{n}");
         assert_eq!(metas.len(), n);
         for (i, m) in metas.iter().enumerate() {
             assert!(!m.truncated);
