@@ -9,7 +9,7 @@ use crate::addr::{Addr, Endpoint, ToEndpoint};
 use crate::conn::Connection;
 use crate::error::{Error, ErrorKind, Result};
 use crate::framing::Framing;
-use crate::holder::Holder;
+use crate::holder::{Holder, Timeout};
 use crate::options::{self, SockOpt, SocketOptions};
 use crate::wait::{interrupted, would_block, Deadline, Ready};
 
@@ -153,9 +153,15 @@ impl Listener {
 
     /// Wait for a client (`None` = forever); returns the connection and the peer's address.
     pub fn accept(&self, timeout: Option<Duration>) -> Result<(Connection, Addr)> {
+        self.accept_with(Timeout::from(timeout))
+    }
+
+    /// Wait for a client with a [`Timeout`]: `Timeout::Default` uses the listener's own default
+    /// ([`set_timeout`](Listener::set_timeout), initially forever).
+    pub fn accept_with(&self, timeout: Timeout) -> Result<(Connection, Addr)> {
         let op = || format!("accept on {}", self.local);
         let s = self.h.get(&op)?;
-        let deadline = Deadline::after(timeout);
+        let deadline = Deadline::after(timeout.resolve(&self.h));
         loop {
             match s.accept() {
                 Ok((sock, peer)) => {
@@ -172,6 +178,16 @@ impl Listener {
                 Err(e) => return Err(Error::os(op(), e)),
             }
         }
+    }
+
+    /// The default timeout of [`accept_with`](Listener::accept_with)`(Timeout::Default)`.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.h.timeout()
+    }
+
+    /// Set the default accept timeout (`None` = forever, zero = poll).
+    pub fn set_timeout(&self, t: Option<Duration>) {
+        self.h.set_timeout(t)
     }
 
     /// The address actually bound (with the real port when 0 was asked).

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
@@ -15,13 +15,6 @@ use libsock::{Connection, Datagram, Error, ErrorKind, Listener, SockOpt, SocketO
 
 /// Largest handle value: 2^53 - 1, so MATLAB's doubles hold every handle exactly.
 const MAX_HANDLE: i64 = (1 << 53) - 1;
-
-/// A listener plus the default accept timeout set by `ls_set_timeout` (milliseconds, -1 =
-/// forever): core's `Listener::accept` takes its timeout per call.
-pub(crate) struct ListenerEntry {
-    pub(crate) l: Listener,
-    pub(crate) accept_timeout_ms: AtomicI32,
-}
 
 /// Socket options recorded by an options handle for a later `ls_*_ex` call.
 #[derive(Default)]
@@ -35,7 +28,7 @@ pub(crate) struct OptionsEntry {
 /// Everything a handle can name.
 pub(crate) enum Obj {
     Conn(Connection),
-    Listener(ListenerEntry),
+    Listener(Listener),
     Dgram(Datagram),
     Options(Mutex<OptionsEntry>),
 }
@@ -54,7 +47,7 @@ impl Obj {
     fn close(&self) {
         match self {
             Obj::Conn(c) => c.close(),
-            Obj::Listener(l) => l.l.close(),
+            Obj::Listener(l) => l.close(),
             Obj::Dgram(d) => d.close(),
             Obj::Options(_) => {}
         }
@@ -195,7 +188,7 @@ pub(crate) fn listener(h: i64) -> Result<Arc<Obj>, Error> {
 }
 
 /// Borrow the listener out of an [`Obj`] known to be one.
-pub(crate) fn as_listener(o: &Obj) -> &ListenerEntry {
+pub(crate) fn as_listener(o: &Obj) -> &Listener {
     match o {
         Obj::Listener(l) => l,
         _ => unreachable!("checked by listener()"),

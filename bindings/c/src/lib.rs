@@ -10,15 +10,13 @@ mod boundary;
 
 use std::ffi::c_char;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use boundary::{
     as_conn, as_dgram, as_listener, bad_arg, call, conn, dgram, flag_arg, get, in_bytes, in_str,
     insert, listener, opt_arg, options, options_value, out_bytes, remove, timeout_arg, timeout_ms,
-    timeout_setting, with_last, write_text, wrong_kind, ListenerEntry, Obj, OptionsEntry, Out,
-    ERROR_TEXTS,
+    timeout_setting, with_last, write_text, wrong_kind, Obj, OptionsEntry, Out, ERROR_TEXTS,
 };
 use libsock::{
     Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Delimited, Error, Framing,
@@ -409,10 +407,7 @@ unsafe fn listen_impl(
         opts = opts.backlog(backlog);
     }
     let l = Listener::bind_with(address, &opts)?;
-    out.set(insert(Obj::Listener(ListenerEntry {
-        l,
-        accept_timeout_ms: std::sync::atomic::AtomicI32::new(-1),
-    }))?);
+    out.set(insert(Obj::Listener(l))?);
     Ok(())
 }
 
@@ -427,15 +422,7 @@ pub unsafe extern "C" fn ls_accept(handle: i64, timeout_ms: i32, out_handle: *mu
         let out = Out::new(out_handle, "out_handle")?;
         let t = timeout_arg(timeout_ms)?;
         let o = listener(handle)?;
-        let le = as_listener(&o);
-        let t = match t {
-            Timeout::Default => {
-                timeout_setting(le.accept_timeout_ms.load(Ordering::Relaxed)).unwrap_or(None)
-            }
-            Timeout::Never => None,
-            Timeout::After(d) => Some(d),
-        };
-        let (c, _peer) = le.l.accept(t)?;
+        let (c, _peer) = as_listener(&o).accept_with(t)?;
         out.set(insert(Obj::Conn(c))?);
         Ok(())
     })
@@ -885,7 +872,7 @@ fn set_framing(handle: i64, f: Framing) -> Result<(), Error> {
     let o = get(handle)?;
     match &*o {
         Obj::Conn(c) => c.set_framing(f),
-        Obj::Listener(l) => l.l.set_framing(f),
+        Obj::Listener(l) => l.set_framing(f),
         other => Err(wrong_kind(handle, other, "connection or listener")),
     }
 }
@@ -1058,7 +1045,7 @@ fn local_addr(handle: i64) -> Result<Addr, Error> {
     let o = get(handle)?;
     match &*o {
         Obj::Conn(c) => c.local_addr(),
-        Obj::Listener(l) => l.l.local_addr(),
+        Obj::Listener(l) => l.local_addr(),
         Obj::Dgram(d) => d.local_addr(),
         other => Err(wrong_kind(handle, other, "socket")),
     }
@@ -1126,7 +1113,7 @@ pub extern "C" fn ls_set_option(handle: i64, option: i32, value: i64) -> i32 {
         let o = get(handle)?;
         match &*o {
             Obj::Conn(c) => c.set_option(opt, value),
-            Obj::Listener(l) => l.l.set_option(opt, value),
+            Obj::Listener(l) => l.set_option(opt, value),
             Obj::Dgram(d) => d.set_option(opt, value),
             Obj::Options(m) => {
                 let mut e = m.lock().unwrap_or_else(|p| p.into_inner());
@@ -1149,7 +1136,7 @@ pub unsafe extern "C" fn ls_get_option(handle: i64, option: i32, out_value: *mut
         let o = get(handle)?;
         let v = match &*o {
             Obj::Conn(c) => c.get_option(opt)?,
-            Obj::Listener(l) => l.l.get_option(opt)?,
+            Obj::Listener(l) => l.get_option(opt)?,
             Obj::Dgram(d) => d.get_option(opt)?,
             Obj::Options(m) => {
                 let e = m.lock().unwrap_or_else(|p| p.into_inner());
@@ -1177,7 +1164,7 @@ pub extern "C" fn ls_set_timeout(handle: i64, timeout_ms: i32) -> i32 {
         match &*o {
             Obj::Conn(c) => c.set_timeout(t),
             Obj::Dgram(d) => d.set_timeout(t),
-            Obj::Listener(l) => l.accept_timeout_ms.store(timeout_ms, Ordering::Relaxed),
+            Obj::Listener(l) => l.set_timeout(t),
             other => return Err(wrong_kind(handle, other, "socket")),
         }
         Ok(())
@@ -1193,7 +1180,7 @@ pub unsafe extern "C" fn ls_get_timeout(handle: i64, out_timeout_ms: *mut i32) -
         let ms = match &*o {
             Obj::Conn(c) => timeout_ms(c.timeout()),
             Obj::Dgram(d) => timeout_ms(d.timeout()),
-            Obj::Listener(l) => l.accept_timeout_ms.load(Ordering::Relaxed),
+            Obj::Listener(l) => timeout_ms(l.timeout()),
             other => return Err(wrong_kind(handle, other, "socket")),
         };
         out.set(ms);
