@@ -31,7 +31,7 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 
 def recv_all(sock: socket.socket) -> bytes:
     """Read a stdlib socket to end of stream."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         b = sock.recv(1 << 20)
         if not b:

@@ -361,5 +361,5 @@ def test_send_msgs_checks_every_message_before_sending(pair: tuple[libsock.Conne
         client.send_msgs([b"ok", b"x" * 11, b"ok"])
     with pytest.raises(TypeError):
         client.send_msgs([b"ok", "text"])  # type: ignore[list-item]
-    client.send_msgs(iter([b"a", bytearray(b"b")]))
+    client.send_msgs(iter([b"a", b"b"]))
     assert server.recv_msgs(10, timeout=WAIT)[0] == b"a"  # nothing from the refused batches

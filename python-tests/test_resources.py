@@ -60,7 +60,7 @@ def test_no_fd_leak_on_failed_calls() -> None:
 def test_closed_objects_hold_no_descriptor() -> None:
     gc.collect()
     before = open_fds()
-    keep = []
+    keep: list[libsock.Listener | libsock.Connection] = []
     for _ in range(100):
         server = libsock.listen(("127.0.0.1", 0))
         client = libsock.connect(server.address, timeout=WAIT)

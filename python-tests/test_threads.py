@@ -71,7 +71,7 @@ def test_close_from_another_thread_wakes_a_blocked_call(what: str) -> None:
         client = libsock.connect(server.address)
         conn, _ = server.accept(timeout=WAIT)
         udp = libsock.udp(("127.0.0.1", 0))
-        target, call = {
+        cases: dict[str, tuple[libsock.Connection | libsock.Listener | libsock.Datagram, Callable[[], object]]] = {
             "recv": (client, lambda: client.recv(10)),
             "recv_msg": (client, lambda: client.recv_msg()),
             "recv_into": (client, lambda: client.recv_into(bytearray(10))),
@@ -79,7 +79,8 @@ def test_close_from_another_thread_wakes_a_blocked_call(what: str) -> None:
             "udp_recv": (udp, lambda: udp.recv()),
             # The peer never reads: sendall fills both socket buffers and waits.
             "sendall": (client, lambda: client.sendall(bytes(256 << 20))),
-        }[what]
+        }
+        target, call = cases[what]
 
         def blocked() -> BaseException | None:
             try:
@@ -111,7 +112,11 @@ def test_one_thread_sends_while_another_receives(pair: tuple[libsock.Connection,
             server.send_msg(server.recv_msg())
 
     echoer = Peer(echo)
-    sender = Peer(lambda: [client.send_msg(m) for m in msgs])
+    def send_all() -> None:
+        for m in msgs:
+            client.send_msg(m)
+
+    sender = Peer(send_all)
     got = [client.recv_msg() for _ in range(n)]  # this thread receives meanwhile
     sender.join()
     echoer.join()

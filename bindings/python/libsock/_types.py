@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Tuple, Union
+from typing import Any, NamedTuple
 
 __all__ = ["Address", "Received"]
 
 #: An address as libsock returns it: ``(host, port)`` for IP, ``"unix:/path"`` for Unix.
-Address = Union[Tuple[str, int], str]
+#: Typed as ``Any`` (like ``socket.getsockname`` in typeshed) so that ``host, port = addr``
+#: type-checks for IP sockets.
+Address = Any
 
 
 class Received(NamedTuple):
