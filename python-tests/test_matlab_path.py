@@ -415,7 +415,7 @@ def test_matlab_calls_fit_the_header() -> None:
     for (fname, method), calls in matlab_calls().items():
         for kind, args, nout in calls:
             if kind == "libpointer":
-                assert args[0].strip("'") in {"int32Ptr", "int64Ptr", "uint64Ptr", "uint8Ptr"}, (fname, method, args)
+                assert args[0] in {"'int32Ptr'", "'uint8Ptr'", "libsock.ptrtype('int64')", "libsock.ptrtype('size')"}, (fname, method, args)
                 continue
             n += 1
             assert args[0] == "'libsock'", (fname, method, args)
@@ -462,6 +462,14 @@ def test_calllib_rejects_what_matlab_rejects(lib: str) -> None:
     raises_id("MATLAB:minrhs", ml.calllib, "libsock", "ls_close")
     raises_id("MATLAB:calllib:UndefinedFunction", ml.calllib, "libsock", "sock_close", np.int64(1))
     assert ml.uint64(-1) == 0 and ml.int32(2.5) == 3 and ml.int32(-2.5) == -3  # MATLAB rounding
+
+
+def test_ptrtype_reads_libfunctions(lib: str) -> None:
+    assert [libsock.ptrtype(k) for k in ("int64", "size", "int32", "uint8")] == ["int64Ptr", "uint64Ptr", "int32Ptr", "uint8Ptr"]
+    sigs = ml.libfunctions("libsock", "-full")
+    assert "[int32, int64Ptr] ls_tcp_connect(cstring, int32, int64Ptr)" in sigs
+    assert mm._argType(["[int32, ulongPtr] ls_bytes_available(long, ulongPtr)"], "ls_bytes_available", 2, "x") == "ulongPtr"
+    assert mm._argType(sigs, "ls_nothing", 1, "fallback") == "fallback"
 
 
 def test_version(lib: str) -> None:

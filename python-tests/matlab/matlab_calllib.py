@@ -300,6 +300,16 @@ def library(alias: str = "libsock") -> Library:
     return _LIBS[alias]
 
 
+def libfunctions(alias: str, full: str) -> list[str]:
+    """libfunctions(libname, '-full'): one '[outputs] name(inputs)' line per function."""
+    assert full == "-full"
+    lines = []
+    for name, (ret, params) in _LIBS[alias].protos.items():
+        outs = [ret] + [p for p, const in params if (p.endswith("Ptr") or p == "cstring") and not const]
+        lines.append(f"[{', '.join(outs)}] {name}({', '.join(p for p, _ in params)})")
+    return lines
+
+
 def calllib(alias: str, fname: str, *args: Any) -> tuple:
     """calllib(libname, funcname, args...) -> (return value, updated pointer arguments...)."""
     if alias not in _LIBS:

@@ -31,6 +31,7 @@ from matlab_calllib import (  # noqa: F401  (the names the MATLAB code uses)
     double,
     int32,
     int64,
+    libfunctions,
     libisloaded,
     libpointer,
     loadlibrary,
@@ -119,6 +120,37 @@ def check(rc: Any) -> None:
     raise MatlabError("libsock:" + "".join(parts), msg)
 
 
+_PTRTYPES: dict[str, str] = {}
+
+
+@mirrors("ptrtype.m", "ptrtype")
+def ptrtype(kind: str) -> str:
+    if not _PTRTYPES:
+        libsock.load()
+        sigs = libfunctions('libsock', '-full')
+        _PTRTYPES.update({
+            "int64": _argType(sigs, "ls_tcp_connect", 3, "int64Ptr"),
+            "size": _argType(sigs, "ls_bytes_available", 2, "uint64Ptr"),
+            "int32": _argType(sigs, "ls_local_port", 2, "int32Ptr"),
+            "uint8": _argType(sigs, "ls_recv", 3, "uint8Ptr"),
+        })
+    return _PTRTYPES[kind]
+
+
+def _argType(sigs: list[str], fname: str, k: int, default: str) -> str:
+    hit = [s for s in sigs if f" {fname}(" in s]
+    if not hit:
+        return default
+    m = re.search(r"\((.*)\)", hit[0])
+    if not m:
+        return default
+    parts = [p.strip() for p in m.group(1).split(",")]
+    if len(parts) >= k and parts[k - 1].endswith("Ptr"):
+        return parts[k - 1]
+    return default
+
+
+libsock.ptrtype = ptrtype
 libsock.load = load
 libsock.unload = unload
 libsock.version = version
@@ -207,7 +239,7 @@ class Socket:
     @mirrors("Socket.m", "getOption")
     def getOption(obj, option: Any) -> float:
         code = libsock.Socket.optionCode(option)
-        out = libpointer('int64Ptr', 0)
+        out = libpointer(libsock.ptrtype('int64'), 0)
         rc = calllib('libsock', 'ls_get_option', obj.Handle, int32(code), out)[0]
         libsock.check(rc)
         value = double(out.Value)
@@ -417,7 +449,7 @@ class TcpClient(Socket):
             opts[name] = varargin[k + 1]
         target = libsock.Socket.formatAddress(host, port)
         connectMs = libsock.Socket.toMs(opts["ConnectTimeout"])
-        out = libpointer('int64Ptr', 0)
+        out = libpointer(libsock.ptrtype('int64'), 0)
         rc = calllib('libsock', 'ls_tcp_connect', char(target), int32(connectMs), out)[0]
         libsock.check(rc)
         obj.Handle = out.Value
@@ -453,7 +485,7 @@ class TcpClient(Socket):
 
     @mirrors("TcpClient.m", "get.NumBytesAvailable")
     def get_NumBytesAvailable(obj) -> float:
-        out = libpointer('uint64Ptr', 0)
+        out = libpointer(libsock.ptrtype('size'), 0)
         rc = calllib('libsock', 'ls_bytes_available', obj.Handle, out)[0]
         libsock.check(rc)
         n = double(out.Value)
@@ -504,7 +536,7 @@ class TcpClient(Socket):
         cap = min(4096, obj.MaxLineLength)
         while True:
             buf = libpointer('uint8Ptr', zeros(1, cap, 'uint8'))
-            out = libpointer('uint64Ptr', 0)
+            out = libpointer(libsock.ptrtype('size'), 0)
             rc = calllib('libsock', 'ls_recv_until', obj.Handle, int32(libsock.LS_TIMEOUT_DEFAULT), term, uint64(numel(term)), buf, uint64(cap), out)[0]
             if rc != libsock.LS_ERR_FRAME_TOO_LARGE or cap >= obj.MaxLineLength:
                 break
@@ -542,7 +574,7 @@ class TcpClient(Socket):
             datatype = "uint8"
         cap = obj.MessageBufferSize
         buf = libpointer('uint8Ptr', zeros(1, cap, 'uint8'))
-        out = libpointer('uint64Ptr', 0)
+        out = libpointer(libsock.ptrtype('size'), 0)
         rc = calllib('libsock', 'ls_recv_msg', obj.Handle, int32(libsock.LS_TIMEOUT_DEFAULT), buf, uint64(cap), out)[0]
         if rc == libsock.LS_ERR_BUFFER_TOO_SMALL:
             cap = double(out.Value)
@@ -562,7 +594,7 @@ class TcpClient(Socket):
         n = obj.NumBytesAvailable
         while n > 0:
             buf = libpointer('uint8Ptr', zeros(1, n, 'uint8'))
-            out = libpointer('uint64Ptr', 0)
+            out = libpointer(libsock.ptrtype('size'), 0)
             rc = calllib('libsock', 'ls_recv', obj.Handle, int32(libsock.LS_TIMEOUT_POLL), buf, uint64(n), out)[0]
             libsock.check(rc)
             if out.Value == 0:
@@ -632,7 +664,7 @@ class Listener(Socket):
             opts[name] = varargin[k + 1]
         target = libsock.Socket.formatAddress(host, port)
         backlog = opts["Backlog"]
-        out = libpointer('int64Ptr', 0)
+        out = libpointer(libsock.ptrtype('int64'), 0)
         rc = calllib('libsock', 'ls_listen', char(target), int32(backlog), out)[0]
         libsock.check(rc)
         obj.Handle = out.Value
@@ -650,7 +682,7 @@ class Listener(Socket):
             ms = libsock.LS_TIMEOUT_DEFAULT
         else:
             ms = libsock.Socket.toMs(timeout)
-        out = libpointer('int64Ptr', 0)
+        out = libpointer(libsock.ptrtype('int64'), 0)
         rc = calllib('libsock', 'ls_accept', obj.Handle, int32(ms), out)[0]
         libsock.check(rc)
         client = libsock.TcpClient(out.Value)
@@ -687,7 +719,7 @@ class Udp(Socket):
             obj.LocalHost = str(opts["LocalHost"])
         else:
             obj.LocalHost = target
-        out = libpointer('int64Ptr', 0)
+        out = libpointer(libsock.ptrtype('int64'), 0)
         rc = calllib('libsock', 'ls_udp_bind', char(target), out)[0]
         libsock.check(rc)
         obj.Handle = out.Value
@@ -702,7 +734,7 @@ class Udp(Socket):
 
     @mirrors("Udp.m", "get.NumBytesAvailable")
     def get_NumBytesAvailable(obj) -> float:
-        out = libpointer('uint64Ptr', 0)
+        out = libpointer(libsock.ptrtype('size'), 0)
         rc = calllib('libsock', 'ls_bytes_available', obj.Handle, out)[0]
         libsock.check(rc)
         n = double(out.Value)

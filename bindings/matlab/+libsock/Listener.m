@@ -59,7 +59,7 @@ classdef Listener < libsock.Socket
             end
             target = libsock.Socket.formatAddress(host, port);
             backlog = opts.Backlog;
-            out = libpointer('int64Ptr', 0);
+            out = libpointer(libsock.ptrtype('int64'), 0);
             rc = calllib('libsock', 'ls_listen', char(target), int32(backlog), out);
             libsock.check(rc);
             obj.Handle = out.Value;
@@ -83,7 +83,7 @@ classdef Listener < libsock.Socket
             else
                 ms = libsock.Socket.toMs(timeout);
             end
-            out = libpointer('int64Ptr', 0);
+            out = libpointer(libsock.ptrtype('int64'), 0);
             rc = calllib('libsock', 'ls_accept', obj.Handle, int32(ms), out);
             libsock.check(rc);
             client = libsock.TcpClient(out.Value);

@@ -103,7 +103,7 @@ classdef (Abstract) Socket < handle
             %
             %   See also setOption.
             code = libsock.Socket.optionCode(option);
-            out = libpointer('int64Ptr', 0);
+            out = libpointer(libsock.ptrtype('int64'), 0);
             rc = calllib('libsock', 'ls_get_option', obj.Handle, int32(code), out);
             libsock.check(rc);
             value = double(out.Value);

@@ -105,7 +105,7 @@ classdef TcpClient < libsock.Socket
             end
             target = libsock.Socket.formatAddress(host, port);
             connectMs = libsock.Socket.toMs(opts.ConnectTimeout);
-            out = libpointer('int64Ptr', 0);
+            out = libpointer(libsock.ptrtype('int64'), 0);
             rc = calllib('libsock', 'ls_tcp_connect', char(target), int32(connectMs), out);
             libsock.check(rc);
             obj.Handle = out.Value;
@@ -122,7 +122,7 @@ classdef TcpClient < libsock.Socket
         end
 
         function n = get.NumBytesAvailable(obj)
-            out = libpointer('uint64Ptr', 0);
+            out = libpointer(libsock.ptrtype('size'), 0);
             rc = calllib('libsock', 'ls_bytes_available', obj.Handle, out);
             libsock.check(rc);
             n = double(out.Value);
@@ -227,7 +227,7 @@ classdef TcpClient < libsock.Socket
             cap = min(4096, obj.MaxLineLength);
             while true
                 buf = libpointer('uint8Ptr', zeros(1, cap, 'uint8'));
-                out = libpointer('uint64Ptr', 0);
+                out = libpointer(libsock.ptrtype('size'), 0);
                 rc = calllib('libsock', 'ls_recv_until', obj.Handle, int32(libsock.LS_TIMEOUT_DEFAULT), term, uint64(numel(term)), buf, uint64(cap), out);
                 if rc ~= libsock.LS_ERR_FRAME_TOO_LARGE || cap >= obj.MaxLineLength
                     break
@@ -293,7 +293,7 @@ classdef TcpClient < libsock.Socket
             end
             cap = obj.MessageBufferSize;
             buf = libpointer('uint8Ptr', zeros(1, cap, 'uint8'));
-            out = libpointer('uint64Ptr', 0);
+            out = libpointer(libsock.ptrtype('size'), 0);
             rc = calllib('libsock', 'ls_recv_msg', obj.Handle, int32(libsock.LS_TIMEOUT_DEFAULT), buf, uint64(cap), out);
             if rc == libsock.LS_ERR_BUFFER_TOO_SMALL
                 % out.Value is the message's size; it is still queued.
@@ -321,7 +321,7 @@ classdef TcpClient < libsock.Socket
             n = obj.NumBytesAvailable;
             while n > 0
                 buf = libpointer('uint8Ptr', zeros(1, n, 'uint8'));
-                out = libpointer('uint64Ptr', 0);
+                out = libpointer(libsock.ptrtype('size'), 0);
                 rc = calllib('libsock', 'ls_recv', obj.Handle, int32(libsock.LS_TIMEOUT_POLL), buf, uint64(n), out);
                 libsock.check(rc);
                 if out.Value == 0

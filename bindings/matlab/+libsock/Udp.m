@@ -56,7 +56,7 @@ classdef Udp < libsock.Socket
             else
                 obj.LocalHost = target;
             end
-            out = libpointer('int64Ptr', 0);
+            out = libpointer(libsock.ptrtype('int64'), 0);
             rc = calllib('libsock', 'ls_udp_bind', char(target), out);
             libsock.check(rc);
             obj.Handle = out.Value;
@@ -68,7 +68,7 @@ classdef Udp < libsock.Socket
         end
 
         function n = get.NumBytesAvailable(obj)
-            out = libpointer('uint64Ptr', 0);
+            out = libpointer(libsock.ptrtype('size'), 0);
             rc = calllib('libsock', 'ls_bytes_available', obj.Handle, out);
             libsock.check(rc);
             n = double(out.Value);
