@@ -23,15 +23,15 @@ echo "--- header checker: include/libsock.h as MATLAB loadlibrary sees it"
 "$py" bindings/matlab/tools/check_header.py --self-test
 "$py" bindings/matlab/tools/gen_matlab_constants.py --check
 
-echo "--- Octave parse check of bindings/matlab/+libsock (optional)"
+echo "--- Octave parse check of bindings/matlab/+libsock and examples (optional)"
 if command -v octave-cli >/dev/null 2>&1; then
   octave_log=$(mktemp)
   set +e
   (cd bindings/matlab && octave-cli --no-gui --norc --quiet --eval '
-    files = dir("+libsock/*.m"); bad = 0;
+    files = [dir("+libsock/*.m"); dir("examples/*.m")]; bad = 0;
     for k = 1:numel(files)
       try
-        __parse_file__(fullfile("+libsock", files(k).name));
+        __parse_file__(fullfile(files(k).folder, files(k).name));
       catch err
         bad = bad + 1; printf("octave: %s: %s\n", files(k).name, err.message);
       end
