@@ -157,3 +157,22 @@ def test_timeout_property() -> None:
         assert sock.timeout == 0.25
         sock.timeout = None
         assert sock.gettimeout() is None
+
+
+def test_ipv6_udp_and_host_names_of_the_right_family() -> None:
+    try:
+        v6 = libsock.udp(("::1", 0), timeout=WAIT)
+    except libsock.Error:
+        pytest.skip("no IPv6 loopback")
+    peer = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    peer.bind(("::1", 0))
+    peer.settimeout(WAIT)
+    with peer, v6:
+        v6.send_to(b"six", peer.getsockname()[:2])
+        data, src = peer.recvfrom(10)
+        assert data == b"six" and src[:2] == v6.address
+        # "localhost" may resolve to ::1 and 127.0.0.1: each socket picks its own family.
+        v4 = libsock.udp(("127.0.0.1", 0), timeout=WAIT)
+        v4.send_to(b"four", f"localhost:{v4.address[1]}")
+        assert v4.recv() == b"four"
+        v4.close()

@@ -178,7 +178,8 @@ impl PyDatagram {
         wait(py, || d.send_timeout(s, timeout.0))
     }
 
-    /// Send one datagram to ``address``; returns the bytes sent.
+    /// Send one datagram to ``address``; returns the bytes sent. A host name is resolved to its
+    /// first address of this socket's family (IPv4 or IPv6).
     ///
     /// Example::
     ///
@@ -191,11 +192,12 @@ impl PyDatagram {
         address: &Bound<'_, PyAny>,
         timeout: TimeoutArg,
     ) -> PyResult<usize> {
-        let to = addr(py, address)?;
+        // A host name resolves to its first address of this socket's family.
+        let to = endpoint(address)?;
         let b = InBuf::new(data)?;
         let s = b.as_slice();
         let d = &self.d;
-        wait(py, || d.send_to_timeout(s, &to, timeout.0))
+        wait(py, || d.send_to_endpoint(s, to, timeout.0))
     }
 
     /// Same as ``send_to`` (the stdlib's spelling).
