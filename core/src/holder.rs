@@ -1,12 +1,13 @@
 //! The socket inside every libsock object: closable from any thread while another thread waits on
 //! it, with a default timeout.
 //!
-//! `close` sets a flag, shuts the socket down (which wakes any thread blocked in poll on it) and
-//! then releases the file descriptor once the calls in flight have returned; so a closed
-//! descriptor number is never used again by a late call (no fd-reuse race).
+//! `close` sets a flag, shuts the socket down if calls are in flight (which wakes any thread
+//! blocked in poll on it) and then releases the file descriptor once those calls have returned;
+//! so a closed descriptor number is never used again by a late call (no fd-reuse race). With no
+//! call in flight the descriptor is closed at once, keeping SO_LINGER's meaning (0 = reset).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{RwLock, RwLockReadGuard, TryLockError};
 use std::time::Duration;
 
 use socket2::Socket;
@@ -21,6 +22,13 @@ pub(crate) struct Holder {
     fd: RawFd,
     closed: AtomicBool,
     timeout_ns: AtomicU64,
+    /// The SO_RCVTIMEO / SO_SNDTIMEO now set on the socket, in microseconds (0 = none).
+    rcv_timeo_us: AtomicU64,
+    snd_timeo_us: AtomicU64,
+    /// Serialise waiting calls per direction where the object itself does not (datagram sockets,
+    /// listeners), so that one thread's kernel timeout cannot stretch another thread's wait.
+    rx_lock: Mutex<()>,
+    tx_lock: Mutex<()>,
 }
 
 /// A borrowed socket, valid while the guard lives.
@@ -37,8 +45,10 @@ impl std::ops::Deref for SockRef<'_> {
 impl Holder {
     pub(crate) fn new(sock: Socket) -> Result<Holder> {
         use std::os::fd::AsRawFd;
-        sock.set_nonblocking(true)
-            .map_err(|e| Error::os("set non-blocking", e))?;
+        // Blocking mode: a call that must wait makes one system call, bounded by the kernel
+        // timeout (see `call`), instead of try + poll + retry.
+        sock.set_nonblocking(false)
+            .map_err(|e| Error::os("set blocking mode", e))?;
         #[cfg(any(target_vendor = "apple", target_os = "freebsd"))]
         let _ = sock.set_nosigpipe(true);
         Ok(Holder {
@@ -46,6 +56,10 @@ impl Holder {
             sock: RwLock::new(Some(sock)),
             closed: AtomicBool::new(false),
             timeout_ns: AtomicU64::new(NO_TIMEOUT),
+            rcv_timeo_us: AtomicU64::new(UNKNOWN),
+            snd_timeo_us: AtomicU64::new(UNKNOWN),
+            rx_lock: Mutex::new(()),
+            tx_lock: Mutex::new(()),
         })
     }
 
@@ -85,11 +99,23 @@ impl Holder {
             return;
         }
         // The descriptor is still open: only this call (guarded by the swap) drops the socket.
-        // SAFETY: shutdown on an open descriptor; errors (ENOTCONN) are irrelevant here.
-        unsafe {
-            libc::shutdown(self.fd, libc::SHUT_RDWR);
-        }
-        let sock = self.sock.write().unwrap_or_else(|p| p.into_inner()).take();
+        // Every call in flight holds a read guard while it waits. With none in flight, a plain
+        // close keeps the socket's own close semantics (SO_LINGER 0 = abortive close with RST;
+        // a shutdown first would send a FIN and make it an orderly close).
+        let mut guard = match self.sock.try_write() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                // Calls are waiting: shutting the socket down wakes them (they see `closed`).
+                // SAFETY: shutdown on an open descriptor; errors (ENOTCONN) are irrelevant here.
+                unsafe {
+                    libc::shutdown(self.fd, libc::SHUT_RDWR);
+                }
+                self.sock.write().unwrap_or_else(|p| p.into_inner())
+            }
+        };
+        let sock = guard.take();
+        drop(guard);
         drop(sock);
     }
 
