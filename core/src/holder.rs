@@ -22,13 +22,6 @@ pub(crate) struct Holder {
     fd: RawFd,
     closed: AtomicBool,
     timeout_ns: AtomicU64,
-    /// The SO_RCVTIMEO / SO_SNDTIMEO now set on the socket, in microseconds (0 = none).
-    rcv_timeo_us: AtomicU64,
-    snd_timeo_us: AtomicU64,
-    /// Serialise waiting calls per direction where the object itself does not (datagram sockets,
-    /// listeners), so that one thread's kernel timeout cannot stretch another thread's wait.
-    rx_lock: Mutex<()>,
-    tx_lock: Mutex<()>,
 }
 
 /// A borrowed socket, valid while the guard lives.
@@ -45,10 +38,8 @@ impl std::ops::Deref for SockRef<'_> {
 impl Holder {
     pub(crate) fn new(sock: Socket) -> Result<Holder> {
         use std::os::fd::AsRawFd;
-        // Blocking mode: a call that must wait makes one system call, bounded by the kernel
-        // timeout (see `call`), instead of try + poll + retry.
-        sock.set_nonblocking(false)
-            .map_err(|e| Error::os("set blocking mode", e))?;
+        sock.set_nonblocking(true)
+            .map_err(|e| Error::os("set non-blocking", e))?;
         #[cfg(any(target_vendor = "apple", target_os = "freebsd"))]
         let _ = sock.set_nosigpipe(true);
         Ok(Holder {
@@ -56,10 +47,6 @@ impl Holder {
             sock: RwLock::new(Some(sock)),
             closed: AtomicBool::new(false),
             timeout_ns: AtomicU64::new(NO_TIMEOUT),
-            rcv_timeo_us: AtomicU64::new(UNKNOWN),
-            snd_timeo_us: AtomicU64::new(UNKNOWN),
-            rx_lock: Mutex::new(()),
-            tx_lock: Mutex::new(()),
         })
     }
 
