@@ -60,6 +60,10 @@ WAIT = 10.0
 
 
 def _build_library() -> str:
+    given = os.environ.get("LIBSOCK_LIBRARY")  # as libsock.load() honours it in MATLAB
+    if given:
+        assert os.path.exists(given), f"LIBSOCK_LIBRARY={given} does not exist"
+        return given
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     if not os.path.isabs(target):
         target = os.path.join(ROOT, target)
@@ -979,3 +983,127 @@ def test_example_echo(lib: str) -> None:
     for m in methods:
         assert any(re.search(rf"function\s+(?:\w+\s*=\s*|\[[^\]]*\]\s*=\s*)?{m}\(", open(os.path.join(PKG, f), encoding="utf-8").read())
                    for f in ("Socket.m", "TcpClient.m", "Listener.m")), m
+
+
+# ------------------------------------------------------------------------------------------
+# The MATLAB code between the calls, executed: Octave (when installed) runs the classes' pure
+# helper methods from the .m files, and their results must equal the mirror's.
+
+HELPER_CASES: list[tuple[str, str, Callable[[], Any]]] = []
+
+
+def _case(octave_expr: str, python: Callable[[], Any]) -> None:
+    HELPER_CASES.append((f"c{len(HELPER_CASES)}", octave_expr, python))
+
+
+S = mm.Socket
+T = mm.TcpClient
+for _dt in ("uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "single", "double"):
+    for _order in ("little-endian", "big-endian"):
+        # MATLAB's cast rounds half away from zero and saturates: the mirror must agree.
+        _case(f"libsock.Socket.toBytes([1 -2 300 65536.5 -0.5 2.5], '{_dt}', '{_order}')",
+              lambda d=_dt, o=_order: S.toBytes(np.array([1, -2, 300, 65536.5, -0.5, 2.5]), d, o))
+        _case(f"libsock.Socket.fromBytes(uint8([1 2 3 4 5 6 7 8 9 250 251 252 253 254 255 0 17]), '{_dt}', '{_order}')",
+              lambda d=_dt, o=_order: S.fromBytes(np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 250, 251, 252, 253, 254, 255, 0, 17], dtype=np.uint8), d, o))
+_case("libsock.Socket.toBytes('hello', 'char', 'big-endian')", lambda: S.toBytes("hello", "char", "big-endian"))
+_case("libsock.Socket.toBytes([104 105], 'string', 'little-endian')", lambda: S.toBytes(np.array([104, 105]), "string", "little-endian"))
+_case("libsock.Socket.fromBytes(uint8([104 105 33]), 'char', 'big-endian')", lambda: S.fromBytes(np.array([104, 105, 33], dtype=np.uint8), "char", "big-endian"))
+_case("libsock.Socket.fromBytes(zeros(1, 0, 'uint8'), 'int32', 'little-endian')", lambda: S.fromBytes(np.zeros(0, np.uint8), "int32", "little-endian"))
+_case("libsock.Socket.toMs(0.2)", lambda: S.toMs(0.2))
+_case("libsock.Socket.toMs(0.0005)", lambda: S.toMs(0.0005))
+_case("libsock.Socket.toMs(Inf)", lambda: S.toMs(float("inf")))
+_case("libsock.Socket.toMs([])", lambda: S.toMs(None))
+_case("libsock.Socket.toMs(1e9)", lambda: S.toMs(1e9))
+_case("libsock.Socket.fromMs(int32(-1))", lambda: S.fromMs(np.int32(-1)))
+_case("libsock.Socket.fromMs(int32(1500))", lambda: S.fromMs(np.int32(1500)))
+_case("libsock.Socket.datatypeSize('Double')", lambda: S.datatypeSize("Double"))
+_case("libsock.Socket.textBytes([13 10])", lambda: S.textBytes([13, 10]))
+_case("libsock.Socket.textBytes(char([13 10]))", lambda: S.textBytes("\r\n"))
+_case("libsock.Socket.optionCode('nodelay')", lambda: S.optionCode("nodelay"))
+_case("libsock.Socket.optionCode('ReceiveBufferSize')", lambda: S.optionCode("ReceiveBufferSize"))
+_case("libsock.Socket.optionCode(7)", lambda: S.optionCode(7))
+_case("libsock.Socket.formatAddress('127.0.0.1', 5000)", lambda: S.formatAddress("127.0.0.1", 5000))
+_case("libsock.Socket.formatAddress('::1', 80)", lambda: S.formatAddress("::1", 80))
+_case("libsock.Socket.formatAddress('[::1]', 80)", lambda: S.formatAddress("[::1]", 80))
+_case("libsock.Socket.formatAddress('unix:/tmp/x.sock', [])", lambda: S.formatAddress("unix:/tmp/x.sock", None))
+_case("libsock.Socket.formatAddress('localhost:7')", lambda: S.formatAddress("localhost:7"))
+_case("libsock.Socket.errorIdentifier('CONNECTION_REFUSED')", lambda: S.errorIdentifier("CONNECTION_REFUSED"))
+_case("libsock.Socket.errorIdentifier('TIMEOUT')", lambda: S.errorIdentifier("TIMEOUT"))
+_case("libsock.Socket.errorIdentifier('ADDR_NOT_AVAILABLE')", lambda: S.errorIdentifier("ADDR_NOT_AVAILABLE"))
+_case("libsock.Socket.optArg({[], 5}, 1, 9)", lambda: S.optArg(([], 5), 1, 9))
+_case("libsock.Socket.optArg({[], 5}, 2, 9)", lambda: S.optArg(([], 5), 2, 9))
+_case("libsock.Socket.optArg({}, 3, 'x')", lambda: S.optArg((), 3, "x"))
+_case("libsock.TcpClient.terminatorBytes('cr/lf')", lambda: T.terminatorBytes("cr/lf"))
+_case("libsock.TcpClient.terminatorBytes('LF')", lambda: T.terminatorBytes("LF"))
+_case("libsock.TcpClient.terminatorBytes(0)", lambda: T.terminatorBytes(0))
+_case("libsock.TcpClient.normalizeTerminator('cr')", lambda: T.normalizeTerminator("cr"))
+_case("nth(1, @() libsock.TcpClient.splitAddress('127.0.0.1:5000'))", lambda: T.splitAddress("127.0.0.1:5000")[0])
+_case("nth(2, @() libsock.TcpClient.splitAddress('127.0.0.1:5000'))", lambda: T.splitAddress("127.0.0.1:5000")[1])
+_case("nth(1, @() libsock.TcpClient.splitAddress('[::1]:80'))", lambda: T.splitAddress("[::1]:80")[0])
+_case("nth(2, @() libsock.TcpClient.splitAddress('[::1]:80'))", lambda: T.splitAddress("[::1]:80")[1])
+_case("nth(1, @() libsock.TcpClient.splitAddress('unix:/tmp/a'))", lambda: T.splitAddress("unix:/tmp/a")[0])
+for _expr, _py in (
+    ("libsock.Socket.datatypeSize('float128')", lambda: S.datatypeSize("float128")),
+    ("libsock.Socket.toMs(-1)", lambda: S.toMs(-1)),
+    ("libsock.Socket.optionCode('Nope')", lambda: S.optionCode("Nope")),
+    ("libsock.TcpClient.terminatorBytes('XX')", lambda: T.terminatorBytes("XX")),
+    ("libsock.TcpClient.terminatorBytes(300)", lambda: T.terminatorBytes(300)),
+    # (char(8364) is not tried: Octave's char is 8-bit; test_datatypes_both_byte_orders covers it)
+):
+    _case(_expr, _py)
+
+OCTAVE_SCRIPT = r"""
+function out = fmt(x)
+  if ischar(x)
+    out = ['char|' x];
+  elseif islogical(x)
+    out = ['logical|' sprintf('%d ', x)];
+  else
+    out = [class(x) '|' sprintf('%.17g ', double(x))];
+  end
+end
+function v = nth(k, f)
+  [a, b] = f();
+  if k == 1, v = a; else, v = b; end
+end
+"""
+
+
+def _fmt_python(x: Any) -> str:
+    if isinstance(x, str):
+        return "char|" + x
+    if isinstance(x, (bool, np.bool_)):
+        return "logical|%d " % x
+    if isinstance(x, (int, float)) and not isinstance(x, np.generic):
+        return "double|" + "%.17g " % x
+    a = np.atleast_1d(np.asarray(x))
+    cls = {np.dtype(v): k for k, v in ml.NP.items()}[a.dtype]
+    return cls + "|" + "".join("%.17g " % float(v) for v in a)
+
+
+def test_octave_runs_the_helper_methods_like_the_mirror(tmp_path: Any) -> None:
+    octave = shutil.which("octave-cli")
+    if octave is None:
+        pytest.skip("octave-cli is not installed (optional: the calllib calls are compared textually anyway)")
+    lines = [OCTAVE_SCRIPT]
+    for key, expr, _ in HELPER_CASES:
+        lines.append(f"try, r = {expr}; printf('%s=%s\\n', '{key}', fmt(r)); "
+                     f"catch e, printf('%s=error|%s\\n', '{key}', e.identifier); end")
+    script = tmp_path / "helpers.m"
+    script.write_text("1;\n" + "\n".join(lines) + "\n")
+    r = subprocess.run(
+        [octave, "--no-gui", "--norc", "--quiet", "--no-window-system", str(script)],
+        cwd=MATLAB, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "OCTAVE_PATH": os.path.join(HERE, "matlab", "octave")},
+    )
+    got = dict(line.split("=", 1) for line in r.stdout.splitlines() if re.match(r"c\d+=", line))
+    assert len(got) == len(HELPER_CASES), r.stdout + r.stderr
+    bad = []
+    for key, expr, py in HELPER_CASES:
+        try:
+            want = _fmt_python(py())
+        except MatlabError as e:
+            want = "error|" + e.identifier
+        if got[key].strip().lower() != want.strip().lower():
+            bad.append(f"{expr}\n  octave: {got[key]}\n  mirror: {want}")
+    assert not bad, "\n".join(bad)

@@ -115,9 +115,7 @@ def check(rc: Any) -> None:
     if mrc != 0 or msg == "":
         msg = calllib('libsock', 'ls_strerror', int32(rc))[0]
     name = calllib('libsock', 'ls_error_name', int32(rc))[0]
-    parts = name.lower().split("_")
-    parts = [parts[0]] + [p[:1].upper() + p[1:] for p in parts[1:]]
-    raise MatlabError("libsock:" + "".join(parts), msg)
+    raise MatlabError(libsock.Socket.errorIdentifier(name), msg)
 
 
 _PTRTYPES: dict[str, str] = {}
@@ -358,6 +356,12 @@ class Socket:
         if isinstance(value, str):
             return np.frombuffer(value.encode("latin-1"), dtype=np.uint8).copy()
         return uint8(np.asarray(value).reshape(-1))
+
+    @staticmethod
+    def errorIdentifier(name: str) -> str:
+        parts = str(name).lower().split("_")
+        parts = [parts[0]] + [p[:1].upper() + p[1:] for p in parts[1:]]
+        return "libsock:" + "".join(parts)
 
     @staticmethod
     def optionCode(option: Any) -> float:

@@ -128,15 +128,15 @@ classdef (Abstract) Socket < handle
             %       writemsg(t, uint8(1:10))
             %
             %   See also libsock.TcpClient/writemsg, libsock.TcpClient/readmsg.
-            kind = lower(string(kind));
+            kind = lower(char(kind));
             switch kind
                 case "raw"
                     rc = calllib('libsock', 'ls_set_framing_raw', obj.Handle);
                 case "length"
                     width = libsock.Socket.optArg(varargin, 1, 4);
-                    order = string(libsock.Socket.optArg(varargin, 2, "big-endian"));
+                    order = char(libsock.Socket.optArg(varargin, 2, 'big-endian'));
                     maxLength = libsock.Socket.optArg(varargin, 3, 0);
-                    bigEndian = double(order == "big-endian");
+                    bigEndian = double(strcmpi(order, 'big-endian'));
                     rc = calllib('libsock', 'ls_set_framing_length', obj.Handle, int32(width), int32(bigEndian), uint64(maxLength));
                 case "delimited"
                     delim = libsock.Socket.textBytes(libsock.Socket.optArg(varargin, 1, [13 10]));
@@ -208,7 +208,7 @@ classdef (Abstract) Socket < handle
 
         function w = datatypeSize(datatype)
             %DATATYPESIZE  Bytes per value of a read/write datatype.
-            switch lower(string(datatype))
+            switch lower(char(datatype))
                 case {"uint8", "int8", "char", "string"}
                     w = 1;
                 case {"uint16", "int16"}
@@ -220,7 +220,7 @@ classdef (Abstract) Socket < handle
                 otherwise
                     error('libsock:invalidArgument', ['datatype "%s": use uint8, int8, uint16, ' ...
                         'int16, uint32, int32, uint64, int64, single, double, char or string'], ...
-                        string(datatype));
+                        char(datatype));
             end
         end
 
@@ -229,9 +229,9 @@ classdef (Abstract) Socket < handle
             %   "char"/"string": one byte per character (0..255, as MATLAB's tcpclient does);
             %   numeric: cast to DATATYPE, swapbytes when BYTEORDER is "big-endian" (MATLAB
             %   itself runs little-endian everywhere), then typecast to uint8.
-            datatype = lower(string(datatype));
+            datatype = lower(char(datatype));
             libsock.Socket.datatypeSize(datatype);
-            if datatype == "char" || datatype == "string"
+            if strcmp(datatype, 'char') || strcmp(datatype, 'string')
                 if isstring(data)
                     text = char(strjoin(data, ""));
                 else
@@ -243,8 +243,8 @@ classdef (Abstract) Socket < handle
                 end
                 bytes = uint8(double(text));
             else
-                values = cast(reshape(data, 1, []), char(datatype));
-                if byteOrder == "big-endian"
+                values = cast(reshape(data, 1, []), datatype);
+                if strcmpi(byteOrder, 'big-endian')
                     values = swapbytes(values);
                 end
                 bytes = typecast(values, 'uint8');
@@ -254,17 +254,17 @@ classdef (Abstract) Socket < handle
 
         function data = fromBytes(bytes, datatype, byteOrder)
             %FROMBYTES  Received bytes (uint8) to MATLAB data of DATATYPE (a row vector).
-            datatype = lower(string(datatype));
+            datatype = lower(char(datatype));
             w = libsock.Socket.datatypeSize(datatype);
             bytes = reshape(uint8(bytes), 1, []);
-            if datatype == "char"
+            if strcmp(datatype, 'char')
                 data = char(bytes);
-            elseif datatype == "string"
+            elseif strcmp(datatype, 'string')
                 data = string(char(bytes));
             else
                 n = floor(numel(bytes) / w) * w;
-                data = typecast(bytes(1:n), char(datatype));
-                if byteOrder == "big-endian"
+                data = typecast(bytes(1:n), datatype);
+                if strcmpi(byteOrder, 'big-endian')
                     data = swapbytes(data);
                 end
             end
@@ -280,16 +280,28 @@ classdef (Abstract) Socket < handle
             end
         end
 
+        function id = errorIdentifier(name)
+            %ERRORIDENTIFIER  An error name from ls_error_name to an MException identifier:
+            %   'CONNECTION_REFUSED' -> 'libsock:connectionRefused'.
+            parts = lower(strsplit(char(name), '_'));
+            for k = 2:numel(parts)
+                if ~isempty(parts{k})
+                    parts{k}(1) = upper(parts{k}(1));
+                end
+            end
+            id = ['libsock:' strjoin(parts, '')];
+        end
+
         function code = optionCode(option)
             %OPTIONCODE  An option name ("NoDelay") or LS_OPT_* number to the LS_OPT_* number.
             if isnumeric(option)
                 code = double(option);
                 return
             end
-            names = ["NoDelay", "KeepAlive", "KeepAliveIdle", "KeepAliveInterval", ...
-                "KeepAliveCount", "Linger", "ReceiveBufferSize", "SendBufferSize", ...
-                "ReuseAddress", "ReusePort", "TTL", "TOS", "V6Only", "Broadcast", ...
-                "MulticastTTL", "MulticastLoop", "UserTimeout"];
+            names = {'NoDelay', 'KeepAlive', 'KeepAliveIdle', 'KeepAliveInterval', ...
+                'KeepAliveCount', 'Linger', 'ReceiveBufferSize', 'SendBufferSize', ...
+                'ReuseAddress', 'ReusePort', 'TTL', 'TOS', 'V6Only', 'Broadcast', ...
+                'MulticastTTL', 'MulticastLoop', 'UserTimeout'};
             codes = [libsock.LS_OPT_NODELAY, libsock.LS_OPT_KEEPALIVE, ...
                 libsock.LS_OPT_KEEPALIVE_IDLE, libsock.LS_OPT_KEEPALIVE_INTERVAL, ...
                 libsock.LS_OPT_KEEPALIVE_COUNT, libsock.LS_OPT_LINGER, ...
@@ -298,10 +310,10 @@ classdef (Abstract) Socket < handle
                 libsock.LS_OPT_TOS, libsock.LS_OPT_V6_ONLY, libsock.LS_OPT_BROADCAST, ...
                 libsock.LS_OPT_MULTICAST_TTL, libsock.LS_OPT_MULTICAST_LOOP, ...
                 libsock.LS_OPT_USER_TIMEOUT];
-            k = find(strcmpi(names, string(option)), 1);
+            k = find(strcmpi(names, char(option)), 1);
             if isempty(k)
                 error('libsock:invalidArgument', 'unknown option "%s"; known: %s', ...
-                    string(option), strjoin(names, ', '));
+                    char(option), strjoin(names, ', '));
             end
             code = double(codes(k));
         end
@@ -312,7 +324,7 @@ classdef (Abstract) Socket < handle
             host = char(host);
             if nargin < 2 || isempty(port)
                 target = host;
-            elseif contains(host, ':') && ~startsWith(host, '[')
+            elseif any(host == ':') && host(1) ~= '['
                 target = sprintf('[%s]:%d', host, round(double(port)));
             else
                 target = sprintf('%s:%d', host, round(double(port)));

@@ -314,8 +314,8 @@ classdef TcpClient < libsock.Socket
             if nargin < 2
                 buffer = "input";
             end
-            buffer = string(validatestring(buffer, {'input', 'output'}));
-            if buffer == "output"
+            buffer = validatestring(buffer, {'input', 'output'});
+            if strcmp(buffer, 'output')
                 return
             end
             n = obj.NumBytesAvailable;
@@ -339,10 +339,10 @@ classdef TcpClient < libsock.Socket
             if nargin < 2
                 how = "write";
             end
-            how = string(validatestring(how, {'write', 'read', 'both'}));
-            if how == "write"
+            how = validatestring(how, {'write', 'read', 'both'});
+            if strcmp(how, 'write')
                 code = libsock.LS_SHUT_WRITE;
-            elseif how == "read"
+            elseif strcmp(how, 'read')
                 code = libsock.LS_SHUT_READ;
             else
                 code = libsock.LS_SHUT_BOTH;
@@ -356,21 +356,20 @@ classdef TcpClient < libsock.Socket
         function [host, port] = splitAddress(address)
             %SPLITADDRESS  "host:port" / "[v6]:port" / "unix:/path" to host and port.
             address = char(address);
-            if startsWith(address, 'unix:')
+            if strncmp(address, 'unix:', 5)
                 host = string(address);
                 port = 0;
                 return
             end
             k = find(address == ':', 1, 'last');
-            host = string(strip(address(1:k - 1), 'both', '['));
-            host = strip(host, 'right', ']');
+            host = string(regexprep(address(1:k - 1), '^\[(.*)\]$', '$1'));
             port = str2double(address(k + 1:end));
         end
 
         function t = normalizeTerminator(t)
             %NORMALIZETERMINATOR  "lf" -> "LF"; numbers stay numbers.
             if ischar(t) || isstring(t)
-                t = upper(string(t));
+                t = string(upper(char(t)));
             end
         end
 
@@ -383,7 +382,7 @@ classdef TcpClient < libsock.Socket
                 bytes = uint8(t);
                 return
             end
-            switch upper(string(t))
+            switch upper(char(t))
                 case "LF"
                     bytes = uint8(10);
                 case "CR"
@@ -391,7 +390,7 @@ classdef TcpClient < libsock.Socket
                 case "CR/LF"
                     bytes = uint8([13 10]);
                 otherwise
-                    error('libsock:invalidArgument', 'terminator "%s": use "LF", "CR", "CR/LF" or 0..255', string(t));
+                    error('libsock:invalidArgument', 'terminator "%s": use "LF", "CR", "CR/LF" or 0..255', char(t));
             end
         end
     end

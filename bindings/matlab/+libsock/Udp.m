@@ -39,9 +39,9 @@ classdef Udp < libsock.Socket
         function obj = Udp(varargin)
             %UDP  Bind a datagram socket (see the class help).
             libsock.load();
-            target = "";
+            target = '';
             if mod(numel(varargin), 2) == 1
-                target = string(varargin{1});
+                target = char(varargin{1});
                 varargin = varargin(2:end);
             end
             opts = struct('LocalHost', "0.0.0.0", 'LocalPort', 0, 'Timeout', Inf, ...
@@ -50,11 +50,11 @@ classdef Udp < libsock.Socket
                 name = validatestring(varargin{k}, fieldnames(opts));
                 opts.(name) = varargin{k + 1};
             end
-            if target == ""
+            if isempty(target)
                 target = libsock.Socket.formatAddress(opts.LocalHost, opts.LocalPort);
                 obj.LocalHost = string(opts.LocalHost);
             else
-                obj.LocalHost = target;
+                obj.LocalHost = string(target);
             end
             out = libpointer(libsock.ptrtype('int64'), 0);
             rc = calllib('libsock', 'ls_udp_bind', char(target), out);
@@ -127,13 +127,13 @@ classdef Udp < libsock.Socket
             %   address or an IPv6 interface index ("1"); configureMulticast(u, GROUP, INTERFACE,
             %   "off") or configureMulticast(u, "off", GROUP) leaves it.
             leave = false;
-            if string(group) == "off"
+            if strcmpi(char(group), 'off')
                 leave = true;
                 group = varargin{1};
                 varargin = varargin(2:end);
             end
-            iface = char(string(libsock.Socket.optArg(varargin, 1, "")));
-            if numel(varargin) >= 2 && string(varargin{2}) == "off"
+            iface = char(libsock.Socket.optArg(varargin, 1, ''));
+            if numel(varargin) >= 2 && strcmpi(char(varargin{2}), 'off')
                 leave = true;
             end
             if leave

@@ -36,11 +36,6 @@ if mrc ~= 0 || isempty(msg)
     msg = calllib('libsock', 'ls_strerror', int32(rc));
 end
 name = calllib('libsock', 'ls_error_name', int32(rc));
-% "CONNECTION_REFUSED" -> "connectionRefused"
-parts = lower(strsplit(name, '_'));
-for k = 2:numel(parts)
-    parts{k}(1) = upper(parts{k}(1));
-end
-err = MException(['libsock:' strjoin(parts, '')], '%s', msg);
+err = MException(libsock.Socket.errorIdentifier(name), '%s', msg);
 throwAsCaller(err);
 end

@@ -33,7 +33,7 @@ function t = argType(sigs, fname, k, default)
 %ARGTYPE  The type of parameter K of FNAME in libfunctions -full output, e.g.
 %   '[int32, int64Ptr] ls_tcp_connect(cstring, int32, int64Ptr)' -> 'int64Ptr'.
 t = default;
-hit = sigs(contains(sigs, [' ' fname '(']));
+hit = sigs(~cellfun(@isempty, strfind(sigs, [' ' fname '('])));
 if isempty(hit)
     return
 end
@@ -42,7 +42,7 @@ if isempty(args)
     return
 end
 parts = strtrim(strsplit(args{1}, ','));
-if numel(parts) >= k && endsWith(parts{k}, 'Ptr')
+if numel(parts) >= k && numel(parts{k}) > 3 && strcmp(parts{k}(end - 2:end), 'Ptr')
     t = parts{k};
 end
 end
