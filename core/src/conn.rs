@@ -90,6 +90,9 @@ struct Rx {
     decoder: Decoder,
     /// A decoded message that did not fit a caller's buffer (kept for the next call).
     pending: Option<Bytes>,
+    /// An oversized frame met by `recv_msgs` after it had messages to deliver: the decoder has
+    /// already skipped past it, so the error is kept here for the next message call.
+    error: Option<Error>,
 }
 
 /// A connected TCP or Unix stream socket.
@@ -202,6 +205,7 @@ impl Connection {
                 buf: BytesMut::new(),
                 decoder: Decoder::new(framing.clone()),
                 pending: None,
+                error: None,
             }),
             tx: Mutex::new(framing),
             peer,
@@ -221,6 +225,7 @@ impl Connection {
                     buf: BytesMut::new(),
                     decoder: Decoder::new(Framing::Raw),
                     pending: None,
+                    error: None,
                 }),
                 tx: Mutex::new(Framing::Raw),
                 peer: Addr::Unix(None),
@@ -851,6 +856,9 @@ impl Timed<'_> {
         if let Some(p) = rx.pending.take() {
             return Ok(p);
         }
+        if let Some(e) = rx.error.take() {
+            return Err(e);
+        }
         loop {
             let Rx { buf, decoder, .. } = &mut *rx;
             if let Some(m) = decoder.decode(buf)? {
@@ -920,10 +928,12 @@ impl Timed<'_> {
                     }
                 }
                 Ok(None) => break,
-                // Report the error on the next call; deliver what we have.
+                // Deliver what we have; report the error on the next call. An oversized frame
+                // is already skipped by the decoder, so keep its error; any other error comes
+                // back from the decoder by itself.
                 Err(e) => {
-                    if out.is_empty() {
-                        return Err(e);
+                    if e.kind() == crate::ErrorKind::FrameTooLarge {
+                        rx.error = Some(e);
                     }
                     break;
                 }

@@ -526,3 +526,33 @@ fn recv_until_limit_keeps_the_bytes() {
     assert_eq!(&s.recv_until(b"|", 100).unwrap()[..], b"0123456789abcdef|");
     assert_eq!(&s.recv_exact(4).unwrap()[..], b"tail");
 }
+
+/// `recv_msgs` delivers the messages before an oversized frame, then reports the FrameTooLarge
+/// on the next call (not lost), then goes on with the messages after it.
+#[test]
+fn recv_msgs_reports_an_oversized_frame_on_the_next_call() {
+    let (c, s) = tcp_pair(Framing::LengthPrefixed(LengthPrefixed::new(4).max_len(100)));
+    let mut wire = Vec::new();
+    for m in [&b"one"[..], b"two"] {
+        wire.extend_from_slice(&(m.len() as u32).to_be_bytes());
+        wire.extend_from_slice(m);
+    }
+    wire.extend_from_slice(&500u32.to_be_bytes());
+    wire.extend_from_slice(&[0xAA; 500]);
+    wire.extend_from_slice(&5u32.to_be_bytes());
+    wire.extend_from_slice(b"three");
+    c.send_all(&wire).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let first = s.recv_msgs(10).unwrap();
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert_eq!(&first[0][..], b"one");
+    assert_eq!(&first[1][..], b"two");
+    let e = expect_kind(s.recv_msgs(10), ErrorKind::FrameTooLarge);
+    assert!(
+        matches!(e, Error::FrameTooLarge { len: 500, max: 100 }),
+        "{e}"
+    );
+    let last = s.recv_msgs(10).unwrap();
+    assert_eq!(last.len(), 1);
+    assert_eq!(&last[0][..], b"three");
+}
