@@ -376,3 +376,27 @@ fn udp_v6_wildcard_receives_v4() {
     let m = r.recv_from(&mut buf).unwrap();
     assert_eq!(m.peer, Addr::Inet(s.local_addr().unwrap()));
 }
+
+/// A connected UDP socket learns of a closed port (ICMP port unreachable) as ConnectionRefused
+/// on its next receive; a datagram over the UDP size limit is refused with EMSGSIZE.
+#[test]
+fn udp_refused_and_too_large() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let d = Datagram::connect(("127.0.0.1", port)).unwrap();
+    d.set_timeout(Some(SLOW));
+    d.send(b"anyone?").unwrap();
+    let mut buf = [0u8; 8];
+    let e = expect_kind(d.recv(&mut buf), ErrorKind::ConnectionRefused);
+    assert_eq!(e.os_error(), Some(libc::ECONNREFUSED));
+    let s = bind("127.0.0.1:0");
+    let e = expect_kind(
+        s.send_to(&vec![0u8; 70_000], &s.local_addr().unwrap()),
+        ErrorKind::Io,
+    );
+    assert_eq!(e.os_error(), Some(libc::EMSGSIZE), "{e}");
+    assert!(e.to_string().contains("send to 127.0.0.1:"), "{e}");
+}

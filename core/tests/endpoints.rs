@@ -45,6 +45,17 @@ fn malformed_endpoints_name_the_bad_part() {
     let e = expect_kind(Connection::connect(("a/b", 80)), ErrorKind::InvalidArgument);
     assert!(e.to_string().contains("'/'"), "{e}");
     expect_kind(Connection::connect(("", 80)), ErrorKind::InvalidArgument);
+    // A Unix path longer than sun_path, and an abstract name too long, are refused by name.
+    let long_path = format!("unix:/tmp/{}", "x".repeat(200));
+    let e = expect_kind(Listener::bind(&long_path), ErrorKind::InvalidArgument);
+    assert!(e.to_string().contains("xxxx"), "{e}");
+    expect_kind(Connection::connect(&long_path), ErrorKind::InvalidArgument);
+    expect_kind(Datagram::bind(&long_path), ErrorKind::InvalidArgument);
+    let e = expect_kind(
+        Listener::bind(format!("unix:@{}", "y".repeat(200))),
+        ErrorKind::InvalidArgument,
+    );
+    assert!(e.to_string().contains("abstract"), "{e}");
     let long = "a".repeat(300);
     let e = expect_kind(
         Listener::bind((long.as_str(), 1)),
