@@ -556,3 +556,23 @@ fn recv_msgs_reports_an_oversized_frame_on_the_next_call() {
     assert_eq!(last.len(), 1);
     assert_eq!(&last[0][..], b"three");
 }
+
+/// Switching framing mid-stream (a text header, then binary frames, as in a protocol upgrade):
+/// bytes already buffered are decoded with the new framing.
+#[test]
+fn switching_framing_keeps_buffered_bytes() {
+    let (c, s) = tcp_pair(Framing::lines());
+    let mut wire = b"HELLO v1\nUPGRADE\n".to_vec();
+    for m in [&b"bin\x00\x01"[..], b"", b"\n\n"] {
+        wire.extend_from_slice(&(m.len() as u32).to_be_bytes());
+        wire.extend_from_slice(m);
+    }
+    c.send_all(&wire).unwrap();
+    assert_eq!(&s.recv_msg().unwrap()[..], b"HELLO v1");
+    assert_eq!(&s.recv_msg().unwrap()[..], b"UPGRADE");
+    s.set_framing(Framing::length_prefixed()).unwrap();
+    assert_eq!(s.framing(), Framing::length_prefixed());
+    assert_eq!(&s.recv_msg().unwrap()[..], b"bin\x00\x01");
+    assert_eq!(&s.recv_msg().unwrap()[..], b"");
+    assert_eq!(&s.recv_msg().unwrap()[..], b"\n\n");
+}
