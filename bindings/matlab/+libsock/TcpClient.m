@@ -88,7 +88,9 @@ classdef TcpClient < libsock.Socket
                 cap = double(libsock.LS_ADDRESS_MAX);
                 [rc, peer] = calllib('libsock', 'ls_peer_address', obj.Handle, blanks(cap), uint64(cap), uint64(0));
                 libsock.check(rc);
-                [obj.Address, obj.Port] = libsock.TcpClient.splitAddress(peer);
+                [peerHost, peerPort] = libsock.TcpClient.splitAddress(peer);
+                obj.Address = peerHost;
+                obj.Port = peerPort;
                 return
             end
             if nargin < 2
@@ -111,7 +113,8 @@ classdef TcpClient < libsock.Socket
             obj.Handle = out.Value;
             obj.Address = string(host);
             if isempty(port)
-                [~, obj.Port] = libsock.TcpClient.splitAddress(target);
+                [~, targetPort] = libsock.TcpClient.splitAddress(target);
+                obj.Port = targetPort;
             else
                 obj.Port = double(port);
             end
