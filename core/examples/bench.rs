@@ -18,7 +18,8 @@
 //! taskset -c 0 target/release/examples/bench
 //! ```
 //!
-//! Optional arguments: `reps` (default 5) and `scale` (default 1.0, multiplies the loop counts).
+//! Optional arguments: `reps` (default 5), `scale` (default 1.0, multiplies the loop counts) and
+//! a comma-separated subset of `libsock,std,tokio` (for profiling one implementation).
 
 use std::io::{BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -41,6 +42,13 @@ enum Imp {
 
 impl Imp {
     const ALL: [Imp; 3] = [Imp::Libsock, Imp::Std, Imp::Tokio];
+    fn key(self) -> &'static str {
+        match self {
+            Imp::Libsock => "libsock",
+            Imp::Std => "std",
+            Imp::Tokio => "tokio",
+        }
+    }
     fn name(self) -> &'static str {
         match self {
             Imp::Libsock => "libsock Connection",
@@ -321,11 +329,16 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let reps: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5).max(1);
     let scale: f64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1.0);
+    let only = args.next().unwrap_or_else(|| "libsock,std,tokio".into());
+    let imps: Vec<Imp> = Imp::ALL
+        .into_iter()
+        .filter(|i| only.split(',').any(|k| k == i.key()))
+        .collect();
     let rounds = ((20_000.0 * scale) as usize).max(100);
     let frames = ((200_000.0 * scale) as usize).max(1000);
 
     // Warm-up (page faults, first connections), not measured.
-    for imp in Imp::ALL {
+    for &imp in &imps {
         ping_pong(imp, rounds / 10);
         framed_echo(imp, frames / 10);
     }
@@ -334,10 +347,10 @@ fn main() {
     let mut fe: Vec<Vec<f64>> = vec![Vec::new(); 3];
     let started = Instant::now();
     for _ in 0..reps {
-        for (k, imp) in Imp::ALL.into_iter().enumerate() {
+        for (k, &imp) in imps.iter().enumerate() {
             pp[k].push(ping_pong(imp, rounds));
         }
-        for (k, imp) in Imp::ALL.into_iter().enumerate() {
+        for (k, &imp) in imps.iter().enumerate() {
             fe[k].push(framed_echo(imp, frames));
         }
     }
@@ -356,7 +369,7 @@ fn main() {
         ("ping-pong 64 B (round trips)", &pp),
         ("framed echo 4+100 B, pipelined (messages)", &fe),
     ] {
-        for (k, imp) in Imp::ALL.into_iter().enumerate() {
+        for (k, imp) in imps.iter().enumerate() {
             let (m, lo, hi) = stats(&data[k]);
             println!(
                 "| {title} | {} | {} | {} | {} |",
