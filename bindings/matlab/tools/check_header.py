@@ -211,7 +211,10 @@ class Checker:
         try:
             text = preprocess(self.header, self.cc)
         except subprocess.CalledProcessError as e:
-            self.fail(f"gcc -E failed: {e.stderr.strip()}")
+            self.fail(f"{self.cc} -E failed: {e.stderr.strip()}")
+            return self.problems
+        except FileNotFoundError:
+            self.fail(f"{self.cc} is not installed: the checker needs a C preprocessor")
             return self.problems
         if re.search(r'extern\s+"C"', text):
             self.fail('extern "C" reaches the C preprocessor output: guard it with #ifdef __cplusplus '
@@ -227,6 +230,8 @@ class Checker:
             return self.problems
         for ext in ast.ext:
             self.visit_top(ext)
+        if not self.functions:
+            self.fail("no function declarations found (is this libsock.h?)")
         self.check_macro_names()
         return self.problems
 
