@@ -14,6 +14,8 @@ use crate::error::{Error, Result};
 use crate::framing::{Decoder, Framing};
 use crate::holder::{Holder, SockRef, Timeout};
 use crate::options::{self, SockOpt, SocketOptions};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use crate::wait::ready_now;
 use crate::wait::{interrupted, would_block, Deadline, Ready};
 
 /// Size of one internal read when filling the receive buffer.
@@ -380,9 +382,15 @@ impl Connection {
     /// Bytes that can be read now without waiting (buffered here plus FIONREAD).
     pub fn bytes_available(&self) -> Result<usize> {
         let s = self.sock("bytes_available")?;
-        let buffered = {
-            let rx = lock(&self.rx);
-            rx.buf.len() + rx.pending.as_ref().map_or(0, |p| p.len())
+        // A receiver blocked in a call holds the receive state: the bytes buffered there are
+        // its own (it returns them next), so count only what the kernel holds then.
+        let buffered = match self.rx.try_lock() {
+            Ok(rx) => rx.buf.len() + rx.pending.as_ref().map_or(0, |p| p.len()),
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                let rx = p.into_inner();
+                rx.buf.len() + rx.pending.as_ref().map_or(0, |p| p.len())
+            }
+            Err(std::sync::TryLockError::WouldBlock) => 0,
         };
         Ok(buffered + fionread(&s).map_err(|e| Error::os(self.op("FIONREAD"), e))?)
     }
@@ -545,21 +553,9 @@ impl Timed<'_> {
 
     fn send_some(&self, s: &Socket, data: &[u8], deadline: &Deadline) -> Result<usize> {
         let op = || self.c.op("send to");
-        loop {
-            match s.send_with_flags(data, SEND_FLAGS) {
-                Ok(n) => return Ok(n),
-                Err(e) if would_block(&e) => self.c.h.wait(Ready::Write, deadline, &op)?,
-                Err(e) if interrupted(&e) => {}
-                Err(e) => return Err(self.map_err(op(), e)),
-            }
-        }
-    }
-
-    fn map_err(&self, op: String, e: std::io::Error) -> Error {
-        if self.c.h.is_closed() {
-            return Error::closed(op);
-        }
-        Error::os(op, e)
+        self.c.h.call(s, Ready::Write, deadline, &op, |fl| {
+            s.send_with_flags(data, SEND_FLAGS | fl)
+        })
     }
 
     /// Like [`Connection::send_all`].
@@ -592,21 +588,17 @@ impl Timed<'_> {
                 IoSlice::new(slices[1]),
                 IoSlice::new(slices[2]),
             ];
-            match s.send_vectored_with_flags(&io, SEND_FLAGS) {
-                Ok(mut n) => {
-                    total -= n;
-                    if total == 0 {
-                        return Ok(());
-                    }
-                    for sl in slices.iter_mut() {
-                        let k = n.min(sl.len());
-                        *sl = &sl[k..];
-                        n -= k;
-                    }
-                }
-                Err(e) if would_block(&e) => self.c.h.wait(Ready::Write, &deadline, &op)?,
-                Err(e) if interrupted(&e) => {}
-                Err(e) => return Err(self.map_err(op(), e)),
+            let mut n = self.c.h.call(&s, Ready::Write, &deadline, &op, |fl| {
+                s.send_vectored_with_flags(&io, SEND_FLAGS | fl)
+            })?;
+            total -= n;
+            if total == 0 {
+                return Ok(());
+            }
+            for sl in slices.iter_mut() {
+                let k = n.min(sl.len());
+                *sl = &sl[k..];
+                n -= k;
             }
         }
     }
@@ -635,20 +627,16 @@ impl Timed<'_> {
                 .iter()
                 .map(|sl| IoSlice::new(sl))
                 .collect();
-            match s.send_vectored_with_flags(&io, SEND_FLAGS) {
-                Ok(mut n) => {
-                    while n > 0 {
-                        let k = n.min(slices[first].len());
-                        slices[first] = &slices[first][k..];
-                        n -= k;
-                        if slices[first].is_empty() {
-                            first += 1;
-                        }
-                    }
+            let mut n = self.c.h.call(&s, Ready::Write, &deadline, &op, |fl| {
+                s.send_vectored_with_flags(&io, SEND_FLAGS | fl)
+            })?;
+            while n > 0 {
+                let k = n.min(slices[first].len());
+                slices[first] = &slices[first][k..];
+                n -= k;
+                if slices[first].is_empty() {
+                    first += 1;
                 }
-                Err(e) if would_block(&e) => self.c.h.wait(Ready::Write, &deadline, &op)?,
-                Err(e) if interrupted(&e) => {}
-                Err(e) => return Err(self.map_err(op(), e)),
             }
         }
         Ok(())
@@ -666,22 +654,13 @@ impl Timed<'_> {
         let want = want.max(READ_CHUNK);
         rx.buf.reserve(want);
         let op = || self.c.op(what);
-        loop {
-            let spare = rx.buf.spare_capacity_mut();
-            match s.recv(spare) {
-                Ok(n) => {
-                    // SAFETY: recv initialised n bytes of the spare capacity.
-                    unsafe { rx.buf.set_len(rx.buf.len() + n) };
-                    if n == 0 && self.c.h.is_closed() {
-                        return Err(Error::closed(op()));
-                    }
-                    return Ok(n);
-                }
-                Err(e) if would_block(&e) => self.c.h.wait(Ready::Read, deadline, &op)?,
-                Err(e) if interrupted(&e) => {}
-                Err(e) => return Err(self.map_err(op(), e)),
-            }
-        }
+        let buf = &mut rx.buf;
+        let n = self.c.h.call(s, Ready::Read, deadline, &op, |fl| {
+            s.recv_with_flags(buf.spare_capacity_mut(), fl)
+        })?;
+        // SAFETY: recv initialised n bytes of the spare capacity.
+        unsafe { rx.buf.set_len(rx.buf.len() + n) };
+        Ok(n)
     }
 
     /// Like [`Connection::recv_into`].
@@ -706,20 +685,17 @@ impl Timed<'_> {
         if buf.is_empty() {
             return Ok(0);
         }
-        drop(rx);
+        // The receive lock stays held: receivers are serialised, so the kernel timeout set for
+        // this call is this call's.
         let deadline = self.deadline();
         let op = || self.c.op("recv from");
-        loop {
-            // SAFETY: an initialised &mut [u8] is a valid &mut [MaybeUninit<u8>]; recv only writes.
-            let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
-            match s.recv(uninit) {
-                Ok(0) if self.c.h.is_closed() => return Err(Error::closed(op())),
-                Ok(n) => return Ok(n),
-                Err(e) if would_block(&e) => self.c.h.wait(Ready::Read, &deadline, &op)?,
-                Err(e) if interrupted(&e) => {}
-                Err(e) => return Err(self.map_err(op(), e)),
-            }
-        }
+        // SAFETY: an initialised &mut [u8] is a valid &mut [MaybeUninit<u8>]; recv only writes.
+        let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
+        let n = self.c.h.call(&s, Ready::Read, &deadline, &op, |fl| {
+            s.recv_with_flags(uninit, fl)
+        })?;
+        drop(rx);
+        Ok(n)
     }
 
     /// Make sure the receive buffer holds at least `n` bytes (pending message first).
@@ -786,8 +762,9 @@ impl Timed<'_> {
             let dst = &mut buf[got..];
             // SAFETY: as in recv_into.
             let uninit = unsafe { &mut *(dst as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
-            let r = match s.recv(uninit) {
-                Ok(0) if self.c.h.is_closed() => Err(Error::closed(op())),
+            let r = match self.c.h.call(&s, Ready::Read, &deadline, &op, |fl| {
+                s.recv_with_flags(uninit, fl)
+            }) {
                 Ok(0) => Err(Error::closed(format!(
                     "{} ({got} of {} bytes arrived before the peer closed)",
                     op(),
@@ -797,11 +774,9 @@ impl Timed<'_> {
                     got += k;
                     continue;
                 }
-                Err(e) if would_block(&e) => self.c.h.wait(Ready::Read, &deadline, &op),
-                Err(e) if interrupted(&e) => continue,
-                Err(e) => Err(self.map_err(op(), e)),
+                Err(e) => Err(e),
             };
-            if let Err(e) = r {
+            if let Err(e) = r as Result<()> {
                 // Put back what arrived so a retry sees it.
                 let mut back = BytesMut::with_capacity(got + rx.buf.len());
                 back.extend_from_slice(&buf[..got]);
@@ -979,24 +954,26 @@ impl Timed<'_> {
         let _guard = SigpipeGuard::block();
         while sent < len {
             let chunk = (len - sent).min(1 << 30) as usize;
-            // SAFETY: both descriptors are open; `off` is a valid pointer.
-            let n = unsafe { libc::sendfile(s.as_raw_fd(), file.as_raw_fd(), &mut off, chunk) };
-            if n > 0 {
-                sent += n as u64;
-                deadline = self.deadline();
-                continue;
-            }
+            let n = self.c.h.call(s, Ready::Write, &deadline, &op, |fl| {
+                // sendfile takes no flags: a call that must not wait checks readiness first.
+                if fl != 0 && !ready_now(s.as_raw_fd(), Ready::Write) {
+                    return Err(std::io::ErrorKind::WouldBlock.into());
+                }
+                // SAFETY: both descriptors are open; `off` is a valid pointer.
+                let n = unsafe { libc::sendfile(s.as_raw_fd(), file.as_raw_fd(), &mut off, chunk) };
+                if n < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(n as usize)
+            })?;
             if n == 0 {
                 return Err(Error::invalid(format!(
                     "file ended after {sent} of {len} bytes"
                 )));
             }
-            let e = std::io::Error::last_os_error();
-            if would_block(&e) {
-                self.c.h.wait(Ready::Write, &deadline, &op)?;
-            } else if !interrupted(&e) {
-                return Err(self.map_err(op(), e));
-            }
+            sent += n as u64;
+            // The timeout applies to each wait for progress.
+            deadline = self.deadline();
         }
         Ok(sent)
     }

@@ -10,7 +10,9 @@ use crate::error::{Error, Result};
 use crate::holder::{Holder, SockRef, Timeout};
 use crate::listener::prepare_unix_path;
 use crate::options::{self, SockOpt, SocketOptions};
-use crate::wait::{interrupted, would_block, Deadline, Ready};
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+use crate::wait::would_block;
+use crate::wait::{Deadline, Ready};
 
 /// What one received datagram was.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,25 +166,20 @@ impl Datagram {
         self.h.get(&|| self.op(what))
     }
 
+    /// Run one datagram system call `f(socket, flags)` with the timeout (see `Holder::call`);
+    /// callers in one direction are serialised so each one's kernel timeout is its own.
     fn io<T>(
         &self,
         what: &str,
         ready: Ready,
         timeout: Timeout,
-        mut f: impl FnMut(&Socket) -> std::io::Result<T>,
+        mut f: impl FnMut(&Socket, libc::c_int) -> std::io::Result<T>,
     ) -> Result<T> {
         let s = self.sock(what)?;
         let deadline = Deadline::after(timeout.resolve(&self.h));
         let op = || self.op(what);
-        loop {
-            match f(&s) {
-                Ok(v) => return Ok(v),
-                Err(e) if would_block(&e) => self.h.wait(ready, &deadline, &op)?,
-                Err(e) if interrupted(&e) => {}
-                Err(_) if self.h.is_closed() => return Err(Error::closed(op())),
-                Err(e) => return Err(Error::os(op(), e)),
-            }
-        }
+        let _serial = self.h.lock(ready);
+        self.h.call(&s, ready, &deadline, &op, |fl| f(&s, fl))
     }
 
     /// The bound local address.
@@ -219,8 +216,8 @@ impl Datagram {
     /// [`send_to`](Datagram::send_to) with a timeout for this call.
     pub fn send_to_timeout(&self, data: &[u8], to: &Addr, t: Timeout) -> Result<usize> {
         let sa = to.to_sockaddr()?;
-        self.io(&format!("send to {to}"), Ready::Write, t, |s| {
-            s.send_to_with_flags(data, &sa, SEND_FLAGS)
+        self.io(&format!("send to {to}"), Ready::Write, t, |s, fl| {
+            s.send_to_with_flags(data, &sa, SEND_FLAGS | fl)
         })
     }
 
@@ -231,8 +228,8 @@ impl Datagram {
 
     /// [`send`](Datagram::send) with a timeout for this call.
     pub fn send_timeout(&self, data: &[u8], t: Timeout) -> Result<usize> {
-        self.io("send", Ready::Write, t, |s| {
-            s.send_with_flags(data, SEND_FLAGS)
+        self.io("send", Ready::Write, t, |s, fl| {
+            s.send_with_flags(data, SEND_FLAGS | fl)
         })
     }
 
@@ -244,11 +241,11 @@ impl Datagram {
     /// [`recv_from`](Datagram::recv_from) with a timeout for this call.
     pub fn recv_from_timeout(&self, buf: &mut [u8], t: Timeout) -> Result<RecvMeta> {
         let cap = buf.len();
-        self.io("recv", Ready::Read, t, |s| {
+        self.io("recv", Ready::Read, t, |s, fl| {
             // SAFETY: an initialised buffer is valid as MaybeUninit; recv only writes.
             let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
             let mut bufs = [socket2::MaybeUninitSlice::new(uninit)];
-            let (n, flags, from) = s.recv_from_vectored_with_flags(&mut bufs, TRUNC_FLAG)?;
+            let (n, flags, from) = s.recv_from_vectored_with_flags(&mut bufs, TRUNC_FLAG | fl)?;
             let truncated = flags.is_truncated() || n > cap;
             Ok(RecvMeta {
                 len: n.min(cap),
@@ -272,8 +269,8 @@ impl Datagram {
             return Ok(0);
         }
         let sa = to.map(|a| a.to_sockaddr()).transpose()?;
-        self.io("send many", Ready::Write, Timeout::Default, |s| {
-            sys_send_many(s, msgs, sa.as_ref())
+        self.io("send many", Ready::Write, Timeout::Default, |s, fl| {
+            sys_send_many(s, msgs, sa.as_ref(), fl)
         })
     }
 
@@ -284,8 +281,8 @@ impl Datagram {
         if bufs.is_empty() {
             return Ok(0);
         }
-        self.io("recv many", Ready::Read, Timeout::Default, |s| {
-            sys_recv_many(s, bufs, metas)
+        self.io("recv many", Ready::Read, Timeout::Default, |s, fl| {
+            sys_recv_many(s, bufs, metas, fl)
         })
     }
 
@@ -434,7 +431,12 @@ const TRUNC_FLAG: libc::c_int = libc::MSG_TRUNC;
 const TRUNC_FLAG: libc::c_int = 0;
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
-fn sys_send_many(s: &Socket, msgs: &[&[u8]], to: Option<&SockAddr>) -> std::io::Result<usize> {
+fn sys_send_many(
+    s: &Socket,
+    msgs: &[&[u8]],
+    to: Option<&SockAddr>,
+    flags: libc::c_int,
+) -> std::io::Result<usize> {
     use std::os::fd::AsRawFd;
     let n = msgs.len().min(1024);
     let mut iovs: Vec<libc::iovec> = msgs[..n]
@@ -460,7 +462,7 @@ fn sys_send_many(s: &Socket, msgs: &[&[u8]], to: Option<&SockAddr>) -> std::io::
             s.as_raw_fd(),
             hdrs.as_mut_ptr(),
             n as libc::c_uint,
-            libc::MSG_NOSIGNAL,
+            libc::MSG_NOSIGNAL | flags,
         )
     };
     if r < 0 {
@@ -470,12 +472,18 @@ fn sys_send_many(s: &Socket, msgs: &[&[u8]], to: Option<&SockAddr>) -> std::io::
 }
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn sys_send_many(s: &Socket, msgs: &[&[u8]], to: Option<&SockAddr>) -> std::io::Result<usize> {
+fn sys_send_many(
+    s: &Socket,
+    msgs: &[&[u8]],
+    to: Option<&SockAddr>,
+    flags: libc::c_int,
+) -> std::io::Result<usize> {
     let mut sent = 0;
     for m in msgs {
+        let fl = if sent == 0 { flags } else { libc::MSG_DONTWAIT };
         let r = match to {
-            Some(a) => s.send_to(m, a),
-            None => s.send(m),
+            Some(a) => s.send_to_with_flags(m, a, fl),
+            None => s.send_with_flags(m, fl),
         };
         match r {
             Ok(_) => sent += 1,
@@ -491,6 +499,7 @@ fn sys_recv_many(
     s: &Socket,
     bufs: &mut [&mut [u8]],
     metas: &mut Vec<RecvMeta>,
+    flags: libc::c_int,
 ) -> std::io::Result<usize> {
     use std::os::fd::AsRawFd;
     let n = bufs.len().min(1024);
@@ -518,8 +527,9 @@ fn sys_recv_many(
             hdrs.as_mut_ptr(),
             n as libc::c_uint,
             // MSG_TRUNC: msg_len is the datagram's real size even when it was cut, so that
-            // `full_len` is right (as in recv_from).
-            libc::MSG_DONTWAIT | libc::MSG_TRUNC,
+            // `full_len` is right (as in recv_from). MSG_WAITFORONE: wait (up to the socket's
+            // timeout) for the first datagram only, then take what is already there.
+            libc::MSG_WAITFORONE | libc::MSG_TRUNC | flags,
             std::ptr::null_mut(),
         )
     };
@@ -559,11 +569,17 @@ fn sys_recv_many(
     s: &Socket,
     bufs: &mut [&mut [u8]],
     metas: &mut Vec<RecvMeta>,
+    flags: libc::c_int,
 ) -> std::io::Result<usize> {
     for b in bufs.iter_mut() {
         // SAFETY: as in recv_from.
         let uninit = unsafe { &mut *(*b as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
-        match s.recv_from(uninit) {
+        let fl = if metas.is_empty() {
+            flags
+        } else {
+            libc::MSG_DONTWAIT
+        };
+        match s.recv_from_with_flags(uninit, fl) {
             Ok((n, from)) => metas.push(RecvMeta {
                 len: n.min(b.len()),
                 full_len: n,

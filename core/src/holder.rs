@@ -2,26 +2,40 @@
 //! it, with a default timeout.
 //!
 //! `close` sets a flag, shuts the socket down if calls are in flight (which wakes any thread
-//! blocked in poll on it) and then releases the file descriptor once those calls have returned;
+//! blocked in a system call on it) and then releases the file descriptor once those calls have returned;
 //! so a closed descriptor number is never used again by a late call (no fd-reuse race). With no
 //! call in flight the descriptor is closed at once, keeping SO_LINGER's meaning (0 = reset).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, TryLockError};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, TryLockError};
 use std::time::Duration;
 
 use socket2::Socket;
 
 use crate::error::{Error, Result};
-use crate::wait::{wait_fd, Deadline, RawFd, Ready};
+use crate::wait::{
+    interrupt_check, interrupted, would_block, Deadline, RawFd, Ready, INTERRUPT_SLICE,
+};
 
 const NO_TIMEOUT: u64 = u64::MAX;
+/// The kernel timeout (SO_RCVTIMEO / SO_SNDTIMEO) is not known yet.
+const UNKNOWN: u64 = u64::MAX;
+
+/// Flag for a call that must not wait (a poll, timeout zero).
+pub(crate) const DONTWAIT: libc::c_int = libc::MSG_DONTWAIT;
 
 pub(crate) struct Holder {
     sock: RwLock<Option<Socket>>,
     fd: RawFd,
     closed: AtomicBool,
     timeout_ns: AtomicU64,
+    /// The SO_RCVTIMEO / SO_SNDTIMEO now set on the socket, in microseconds (0 = none).
+    rcv_timeo_us: AtomicU64,
+    snd_timeo_us: AtomicU64,
+    /// Serialise waiting calls per direction where the object itself does not (datagram sockets,
+    /// listeners), so that one thread's kernel timeout cannot stretch another thread's wait.
+    rx_lock: Mutex<()>,
+    tx_lock: Mutex<()>,
 }
 
 /// A borrowed socket, valid while the guard lives.
@@ -38,8 +52,10 @@ impl std::ops::Deref for SockRef<'_> {
 impl Holder {
     pub(crate) fn new(sock: Socket) -> Result<Holder> {
         use std::os::fd::AsRawFd;
-        sock.set_nonblocking(true)
-            .map_err(|e| Error::os("set non-blocking", e))?;
+        // Blocking mode: a call that must wait makes one system call, bounded by the kernel
+        // timeout (see `call`), instead of try + poll + retry.
+        sock.set_nonblocking(false)
+            .map_err(|e| Error::os("set blocking mode", e))?;
         #[cfg(any(target_vendor = "apple", target_os = "freebsd"))]
         let _ = sock.set_nosigpipe(true);
         Ok(Holder {
@@ -47,6 +63,10 @@ impl Holder {
             sock: RwLock::new(Some(sock)),
             closed: AtomicBool::new(false),
             timeout_ns: AtomicU64::new(NO_TIMEOUT),
+            rcv_timeo_us: AtomicU64::new(UNKNOWN),
+            snd_timeo_us: AtomicU64::new(UNKNOWN),
+            rx_lock: Mutex::new(()),
+            tx_lock: Mutex::new(()),
         })
     }
 
@@ -70,14 +90,99 @@ impl Holder {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Wait for readiness (see [`wait_fd`]).
-    pub(crate) fn wait(
+    /// Serialise waiting calls in one direction (for objects without their own lock).
+    pub(crate) fn lock(&self, ready: Ready) -> MutexGuard<'_, ()> {
+        let m = match ready {
+            Ready::Read => &self.rx_lock,
+            Ready::Write => &self.tx_lock,
+        };
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Run the system call `f` until it succeeds, the deadline passes (`Timeout`), the object is
+    /// closed (`Closed`), or the thread's interrupt check fires (`Interrupted`).
+    ///
+    /// The socket is in blocking mode, and before each try the kernel timeout of the direction
+    /// (`SO_RCVTIMEO` for `Read`, `SO_SNDTIMEO` for `Write`) is set to the time left — only
+    /// when it differs from what is set, so a steady stream of calls with one timeout costs one
+    /// system call each, as with a plain blocking socket. `f` gets extra `send`/`recv` flags:
+    /// [`DONTWAIT`] when the call must not wait at all (a zero timeout), else 0. Callers in one
+    /// direction must be serialised (by the object's own lock or [`Holder::lock`]) so that the
+    /// kernel timeout set for a call is that call's.
+    pub(crate) fn call<T>(
         &self,
+        s: &Socket,
         ready: Ready,
         deadline: &Deadline,
         op: &dyn Fn() -> String,
-    ) -> Result<()> {
-        wait_fd(self.fd, ready, deadline, &self.closed, op)
+        mut f: impl FnMut(libc::c_int) -> std::io::Result<T>,
+    ) -> Result<T> {
+        let check = interrupt_check();
+        loop {
+            if self.is_closed() {
+                return Err(Error::closed(op()));
+            }
+            let remaining = deadline.remaining();
+            let slice = match (remaining, check) {
+                (Some(r), Some(_)) => Some(r.min(INTERRUPT_SLICE)),
+                (None, Some(_)) => Some(INTERRUPT_SLICE),
+                (r, None) => r,
+            };
+            let flags = match slice {
+                Some(d) if d.is_zero() => DONTWAIT,
+                other => {
+                    self.set_kernel_timeout(s, ready, other)
+                        .map_err(|e| Error::os(op(), e))?;
+                    0
+                }
+            };
+            match f(flags) {
+                Ok(_) if self.is_closed() => return Err(Error::closed(op())),
+                Ok(v) => return Ok(v),
+                Err(e) if would_block(&e) || interrupted(&e) => {
+                    if self.is_closed() {
+                        return Err(Error::closed(op()));
+                    }
+                    if deadline.remaining() == Some(Duration::ZERO) {
+                        return Err(deadline.timeout_error(op));
+                    }
+                    if let Some(check) = check {
+                        if check() {
+                            return Err(Error::Interrupted { op: op() });
+                        }
+                    }
+                }
+                Err(_) if self.is_closed() => return Err(Error::closed(op())),
+                Err(e) => return Err(Error::os(op(), e)),
+            }
+        }
+    }
+
+    /// Set SO_RCVTIMEO / SO_SNDTIMEO to `t` (`None` = none) unless it is set already.
+    fn set_kernel_timeout(
+        &self,
+        s: &Socket,
+        ready: Ready,
+        t: Option<Duration>,
+    ) -> std::io::Result<()> {
+        // Whole microseconds, rounded up and at least 1 (0 means "no timeout" to the kernel).
+        let us = t.map_or(0, |d| {
+            d.as_nanos().div_ceil(1000).clamp(1, UNKNOWN as u128 - 1) as u64
+        });
+        let cache = match ready {
+            Ready::Read => &self.rcv_timeo_us,
+            Ready::Write => &self.snd_timeo_us,
+        };
+        if cache.load(Ordering::Relaxed) == us {
+            return Ok(());
+        }
+        let d = (us > 0).then(|| Duration::from_micros(us));
+        match ready {
+            Ready::Read => s.set_read_timeout(d)?,
+            Ready::Write => s.set_write_timeout(d)?,
+        }
+        cache.store(us, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Close: wake blocked callers, then release the descriptor after they return. Idempotent.

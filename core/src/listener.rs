@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::framing::Framing;
 use crate::holder::{Holder, Timeout};
 use crate::options::{self, SockOpt, SocketOptions};
-use crate::wait::{interrupted, would_block, Deadline, Ready};
+use crate::wait::{ready_now, Deadline, Ready};
 
 /// How to listen. Built with chained setters and used by [`Listener::bind_with`].
 #[derive(Debug, Clone)]
@@ -162,22 +162,22 @@ impl Listener {
         let op = || format!("accept on {}", self.local);
         let s = self.h.get(&op)?;
         let deadline = Deadline::after(timeout.resolve(&self.h));
-        loop {
-            match s.accept() {
-                Ok((sock, peer)) => {
-                    let (framing, timeout) = self.accepted_settings();
-                    let c = Connection::from_socket(sock, framing)?;
-                    c.set_timeout(timeout);
-                    return Ok((c, Addr::from_sockaddr(&peer)));
-                }
-                Err(e) if would_block(&e) => self.h.wait(Ready::Read, &deadline, &op)?,
-                Err(e) if interrupted(&e) => {}
-                // A client that reset before we accepted it: try the next one.
-                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => {}
-                Err(_) if self.h.is_closed() => return Err(Error::closed(op())),
-                Err(e) => return Err(Error::os(op(), e)),
+        let _serial = self.h.lock(Ready::Read);
+        let (sock, peer) = self.h.call(&s, Ready::Read, &deadline, &op, |fl| loop {
+            // accept takes no flags: a call that must not wait checks readiness first.
+            if fl != 0 && !ready_now(self.h.fd(), Ready::Read) {
+                return Err(std::io::ErrorKind::WouldBlock.into());
             }
-        }
+            match s.accept() {
+                // A client that reset before we accepted it: take the next one.
+                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => {}
+                r => return r,
+            }
+        })?;
+        let (framing, timeout) = self.accepted_settings();
+        let c = Connection::from_socket(sock, framing)?;
+        c.set_timeout(timeout);
+        Ok((c, Addr::from_sockaddr(&peer)))
     }
 
     /// The default timeout of [`accept_with`](Listener::accept_with)`(Timeout::Default)`.

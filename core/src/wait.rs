@@ -41,6 +41,26 @@ pub fn with_interrupt_check<R>(check: InterruptCheck, f: impl FnOnce() -> R) -> 
     f()
 }
 
+/// The interrupt check installed for this thread, if any.
+pub(crate) fn interrupt_check() -> Option<InterruptCheck> {
+    CHECK.with(|c| c.get())
+}
+
+/// True if `fd` is ready for `ready` right now (a poll that does not wait).
+#[cfg(unix)]
+pub(crate) fn ready_now(fd: RawFd, ready: Ready) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: match ready {
+            Ready::Read => libc::POLLIN,
+            Ready::Write => libc::POLLOUT,
+        },
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd on the stack.
+    unsafe { libc::poll(&mut pfd, 1, 0) > 0 }
+}
+
 /// When a call must finish: `None` = wait forever.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Deadline {
