@@ -18,6 +18,9 @@ use crate::options::{self, SockOpt, SocketOptions};
 use crate::wait::ready_now;
 use crate::wait::{interrupted, would_block, Deadline, Ready};
 
+/// Frames up to this size are copied into one buffer and sent with one plain send.
+const SMALL_FRAME: usize = 1024;
+
 /// Size of one internal read when filling the receive buffer.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -577,11 +580,27 @@ impl Timed<'_> {
         let parts = framing.encode_parts(msg)?;
         let deadline = self.deadline();
         let op = || self.c.op("send message to");
-        let mut slices = [parts.header.as_bytes(), parts.body, parts.trailer];
         let mut total = parts.len();
         if total == 0 {
             return Ok(());
         }
+        // A small frame goes out as one buffer (one plain send, no vector of pieces).
+        if total <= SMALL_FRAME {
+            let mut frame = [0u8; SMALL_FRAME];
+            let mut at = 0;
+            for piece in [parts.header.as_bytes(), parts.body, parts.trailer] {
+                frame[at..at + piece.len()].copy_from_slice(piece);
+                at += piece.len();
+            }
+            let mut off = 0;
+            while off < total {
+                off += self.c.h.call(&s, Ready::Write, &deadline, &op, |fl| {
+                    s.send_with_flags(&frame[off..total], SEND_FLAGS | fl)
+                })?;
+            }
+            return Ok(());
+        }
+        let mut slices = [parts.header.as_bytes(), parts.body, parts.trailer];
         loop {
             let io: [IoSlice<'_>; 3] = [
                 IoSlice::new(slices[0]),
