@@ -49,6 +49,7 @@
 mod addr;
 mod conn;
 mod datagram;
+pub mod engine;
 mod error;
 pub mod framing;
 mod holder;

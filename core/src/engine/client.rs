@@ -1,0 +1,552 @@
+//! [`Client`]: one long connection with auto-reconnect and a send queue kept across reconnects.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::runtime::Handle;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use super::codec::encode_frame;
+use super::events::{DisconnectReason, Event, EventQueue};
+use super::link::{
+    conn_options, run_conn, AnyStream, Counters, LinkCfg, PushError, SendQueue, Stop, TaskCount,
+};
+use super::runtime::{self, Stoppable};
+use super::{Heartbeat, IdleMode};
+use crate::addr::{Addr, Endpoint, ToEndpoint};
+use crate::error::{Error, Result};
+use crate::framing::Framing;
+use crate::options::SocketOptions;
+
+/// How a [`Client`] behaves. Built with chained setters.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Framing (default: 4-byte big-endian length prefix, as the server's default).
+    pub framing: Framing,
+    /// Socket options applied before connecting (default: nodelay on).
+    pub options: SocketOptions,
+    /// Time limit of one connect attempt, name lookup included (default 10 s).
+    pub connect_timeout: Duration,
+    /// Reconnect after a failed attempt or a lost connection (default on).
+    pub reconnect: bool,
+    /// First retry delay (default 100 ms); doubles per attempt up to `backoff_max`.
+    pub backoff_min: Duration,
+    /// Longest retry delay (default 10 s).
+    pub backoff_max: Duration,
+    /// Randomize each delay within [delay/2, delay] (default on), so many clients do not
+    /// reconnect in step.
+    pub jitter: bool,
+    /// Give up after this many failed attempts in a row (0 = never, the default).
+    pub max_attempts: u32,
+    /// Bound of the send queue in bytes (default 4 MiB); it holds messages while disconnected,
+    /// and a send that would exceed it fails with `QueueFull`.
+    pub send_queue_bytes: usize,
+    /// Bound of the event queue in events (default 4096).
+    pub event_capacity: usize,
+    /// Close the connection when idle this long (then reconnect, if on).
+    pub idle_timeout: Option<Duration>,
+    /// What counts as activity for the idle timeout.
+    pub idle_mode: IdleMode,
+    /// Application heartbeat (default: answer pings only).
+    pub heartbeat: Option<Heartbeat>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> ClientConfig {
+        ClientConfig {
+            framing: Framing::length_prefixed(),
+            options: SocketOptions::new().nodelay(true),
+            connect_timeout: Duration::from_secs(10),
+            reconnect: true,
+            backoff_min: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(10),
+            jitter: true,
+            max_attempts: 0,
+            send_queue_bytes: 4 << 20,
+            event_capacity: 4096,
+            idle_timeout: None,
+            idle_mode: IdleMode::Reads,
+            heartbeat: Some(Heartbeat::reply_only()),
+        }
+    }
+}
+
+impl ClientConfig {
+    /// The defaults (see the fields).
+    pub fn new() -> ClientConfig {
+        ClientConfig::default()
+    }
+    /// Set the framing.
+    pub fn framing(mut self, f: Framing) -> Self {
+        self.framing = f;
+        self
+    }
+    /// Set the socket options.
+    pub fn options(mut self, o: SocketOptions) -> Self {
+        self.options = o;
+        self
+    }
+    /// Time limit of one connect attempt.
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+    /// Turn auto-reconnect on or off.
+    pub fn reconnect(mut self, on: bool) -> Self {
+        self.reconnect = on;
+        self
+    }
+    /// Retry delays: from `min`, doubling, up to `max`.
+    pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.backoff_min = min;
+        self.backoff_max = max;
+        self
+    }
+    /// Randomize retry delays.
+    pub fn jitter(mut self, on: bool) -> Self {
+        self.jitter = on;
+        self
+    }
+    /// Give up after `n` failed attempts in a row (0 = never).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n;
+        self
+    }
+    /// Bound the send queue (bytes).
+    pub fn send_queue_bytes(mut self, n: usize) -> Self {
+        self.send_queue_bytes = n;
+        self
+    }
+    /// Bound the event queue (events).
+    pub fn event_capacity(mut self, n: usize) -> Self {
+        self.event_capacity = n;
+        self
+    }
+    /// Close the connection when idle (`None` = never).
+    pub fn idle_timeout(mut self, t: Option<Duration>, mode: IdleMode) -> Self {
+        self.idle_timeout = t;
+        self.idle_mode = mode;
+        self
+    }
+    /// Set the heartbeat (`None`: pings are neither sent nor answered nor filtered).
+    pub fn heartbeat(mut self, h: Option<Heartbeat>) -> Self {
+        self.heartbeat = h;
+        self
+    }
+
+    fn link(&self) -> LinkCfg {
+        LinkCfg {
+            framing: self.framing.clone(),
+            idle_timeout: self.idle_timeout,
+            idle_mode: self.idle_mode,
+            heartbeat: self.heartbeat.clone(),
+        }
+    }
+}
+
+/// A snapshot of a client's state and counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// Connected now.
+    pub connected: bool,
+    /// Connections made so far (the current connection's number).
+    pub connections: u64,
+    /// Failed connect attempts so far.
+    pub failed_attempts: u64,
+    /// Bytes received.
+    pub bytes_in: u64,
+    /// Bytes sent.
+    pub bytes_out: u64,
+    /// Application messages received.
+    pub messages_in: u64,
+    /// Frames written (heartbeats included).
+    pub messages_out: u64,
+    /// Bytes waiting in the send queue.
+    pub queued_bytes: u64,
+    /// Events waiting to be pulled.
+    pub events_queued: u64,
+}
+
+struct Shared {
+    cfg: ClientConfig,
+    link: LinkCfg,
+    endpoint: Endpoint,
+    events: EventQueue,
+    sq: SendQueue,
+    counters: Arc<Counters>,
+    closing: AtomicBool,
+    wake: Notify,
+    connected: Mutex<Option<Addr>>,
+    sessions: AtomicU64,
+    failed: AtomicU64,
+    tasks: TaskCount,
+    task: Mutex<Option<JoinHandle<()>>>,
+    done: Mutex<bool>,
+}
+
+/// A long-lived connection to a server, kept up by the engine: it connects in the background,
+/// reconnects with backoff when the connection is lost, and sends what was queued meanwhile in
+/// order. Every method may be called from any thread. Dropping it closes it at once.
+pub struct Client {
+    inner: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Start connecting to `endpoint`; returns at once. The `Connected` event (or
+    /// `Reconnecting` / `Disconnected { client: 0, .. }` on failure) tells how it went. Messages
+    /// sent before the connection is up are queued.
+    pub fn connect(endpoint: impl ToEndpoint, cfg: ClientConfig) -> Result<Client> {
+        let endpoint = endpoint.to_endpoint()?;
+        let link = cfg.link();
+        link.validate()?;
+        if cfg.backoff_min > cfg.backoff_max {
+            return Err(Error::invalid("backoff_min is greater than backoff_max"));
+        }
+        let handle: Handle = runtime::handle()?;
+        let counters = Arc::new(Counters::default());
+        let shared = Arc::new(Shared {
+            events: EventQueue::new(cfg.event_capacity)?,
+            sq: SendQueue::new(cfg.send_queue_bytes, counters.clone()),
+            counters,
+            link,
+            cfg,
+            endpoint,
+            closing: AtomicBool::new(false),
+            wake: Notify::new(),
+            connected: Mutex::new(None),
+            sessions: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            tasks: TaskCount::default(),
+            task: Mutex::new(None),
+            done: Mutex::new(false),
+        });
+        shared.tasks.inc();
+        let task = handle.spawn(client_loop(shared.clone()));
+        *shared.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        runtime::register_arc(&shared);
+        Ok(Client { inner: shared })
+    }
+
+    fn events(&self) -> &EventQueue {
+        &self.inner.events
+    }
+
+    /// Queue `data` as one frame. While disconnected it waits in the queue and is sent, in
+    /// order, after the next connect. `QueueFull` when the queue's byte bound would be exceeded;
+    /// `Closed` after `close`; framing errors as the framing says.
+    pub fn send(&self, data: &[u8]) -> Result<()> {
+        let frame = encode_frame(&self.inner.cfg.framing, data)?;
+        if self.inner.closing.load(Ordering::Acquire) {
+            return Err(Error::closed("send: the client is closed"));
+        }
+        match self.inner.sq.push(frame, false) {
+            Ok(()) => Ok(()),
+            Err(PushError::Stopped) => Err(Error::closed("send: the client is closed")),
+            Err(PushError::Full) => Err(Error::QueueFull(format!(
+                "send to {}: the send queue holds {} bytes (bound {})",
+                self.inner.endpoint,
+                self.inner.sq.queued(),
+                self.inner.cfg.send_queue_bytes
+            ))),
+        }
+    }
+
+    /// True while connected.
+    pub fn is_connected(&self) -> bool {
+        self.peer_addr().is_some()
+    }
+
+    /// The server's address while connected.
+    pub fn peer_addr(&self) -> Option<Addr> {
+        self.inner
+            .connected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The endpoint this client connects to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.inner.endpoint
+    }
+
+    /// State and counters.
+    pub fn stats(&self) -> ClientStats {
+        let s = &self.inner;
+        let c = &s.counters;
+        ClientStats {
+            connected: self.is_connected(),
+            connections: s.sessions.load(Ordering::Relaxed),
+            failed_attempts: s.failed.load(Ordering::Relaxed),
+            bytes_in: c.bytes_in.load(Ordering::Relaxed),
+            bytes_out: c.bytes_out.load(Ordering::Relaxed),
+            messages_in: c.msgs_in.load(Ordering::Relaxed),
+            messages_out: c.msgs_out.load(Ordering::Relaxed),
+            queued_bytes: c.queued_bytes.load(Ordering::Relaxed),
+            events_queued: s.events.len() as u64,
+        }
+    }
+
+    /// Close: while connected, what is queued is delivered within `grace`, then the connection
+    /// is closed (`Disconnected { reason: Closed }`); messages still queued while disconnected
+    /// are dropped. The final [`Event::Closed`] follows; waiters in `next_events` wake. Blocks
+    /// until done (at most `grace` plus a little). Idempotent.
+    pub fn close(&self, grace: Duration) {
+        self.inner.close(grace)
+    }
+}
+
+super::pull_api!(Client);
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.inner.close(Duration::ZERO);
+    }
+}
+
+impl Stoppable for Shared {
+    fn stop_now(&self) {
+        self.close(Duration::ZERO);
+    }
+}
+
+impl Shared {
+    fn close(&self, grace: Duration) {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        if *done {
+            return;
+        }
+        self.closing.store(true, Ordering::Release);
+        self.sq.request_stop(Stop {
+            reason: DisconnectReason::Closed,
+            graceful: true,
+            deadline: Some(tokio::time::Instant::now() + grace),
+        });
+        self.wake.notify_one();
+        if !self.tasks.wait_zero(grace + Duration::from_millis(500)) {
+            self.sq.request_stop(Stop {
+                reason: DisconnectReason::Closed,
+                graceful: false,
+                deadline: None,
+            });
+            if !self.tasks.wait_zero(Duration::from_secs(2)) {
+                if let Some(t) = self.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    t.abort();
+                }
+            }
+        }
+        self.sq.clear();
+        self.events.close();
+        *done = true;
+    }
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Rng {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        Rng(t ^ (&t as *const u64 as u64).rotate_left(29) | 1)
+    }
+    /// A number in [0, 1).
+    fn next(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn backoff(cfg: &ClientConfig, attempt: u32, rng: &mut Rng) -> Duration {
+    let exp = attempt.saturating_sub(1).min(30);
+    let d = cfg
+        .backoff_min
+        .saturating_mul(1u32 << exp)
+        .min(cfg.backoff_max);
+    if cfg.jitter {
+        d.mul_f64(0.5 + 0.5 * rng.next())
+    } else {
+        d
+    }
+}
+
+async fn client_loop(s: Arc<Shared>) {
+    struct Guard<'a>(&'a Shared);
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            *self.0.connected.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            self.0.tasks.dec();
+        }
+    }
+    let _g = Guard(&s);
+    let mut rng = Rng::new();
+    let mut attempt = 0u32;
+    let mut last_err: Option<Error> = None;
+    loop {
+        if s.closing.load(Ordering::Acquire) {
+            break;
+        }
+        let r = tokio::select! {
+            r = connect_once(&s.endpoint, &s.cfg) => r,
+            _ = s.wake.notified() => break,
+        };
+        match r {
+            Ok((stream, peer)) => {
+                last_err = None;
+                attempt = 0;
+                let id = s.sessions.fetch_add(1, Ordering::Relaxed) + 1;
+                *s.connected.lock().unwrap_or_else(|p| p.into_inner()) = Some(peer.clone());
+                s.events.push_force(Event::Connected { client: id, peer });
+                let reason = run_conn(stream, id, &s.link, &s.sq, &s.events, &s.counters).await;
+                *s.connected.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                s.events
+                    .push_force(Event::Disconnected { client: id, reason });
+                if s.closing.load(Ordering::Acquire) || !s.cfg.reconnect {
+                    break;
+                }
+            }
+            Err(e) => {
+                s.failed.fetch_add(1, Ordering::Relaxed);
+                last_err = Some(e);
+                if !s.cfg.reconnect {
+                    break;
+                }
+            }
+        }
+        attempt += 1;
+        if s.cfg.max_attempts > 0 && attempt > s.cfg.max_attempts {
+            break;
+        }
+        let delay = backoff(&s.cfg, attempt, &mut rng);
+        // Wait for room rather than growing the queue while nobody pulls.
+        let permit = tokio::select! {
+            p = s.events.reserve() => p,
+            _ = s.wake.notified() => break,
+        };
+        match permit {
+            Ok(p) => p.push(Event::Reconnecting { attempt, delay }),
+            Err(_) => break,
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = s.wake.notified() => break,
+        }
+    }
+    if let Some(e) = last_err {
+        if !s.closing.load(Ordering::Acquire) {
+            s.events.push_force(Event::Disconnected {
+                client: 0,
+                reason: DisconnectReason::Error(e.kind(), e.to_string()),
+            });
+        }
+    }
+    if !s.closing.load(Ordering::Acquire) {
+        // Gave up (or no reconnect): no more events will come.
+        s.sq.request_stop(Stop {
+            reason: DisconnectReason::Closed,
+            graceful: false,
+            deadline: None,
+        });
+        s.sq.clear();
+        s.events.close();
+    }
+}
+
+/// One connect attempt to every address of the endpoint, within the connect timeout.
+async fn connect_once(ep: &Endpoint, cfg: &ClientConfig) -> Result<(AnyStream, Addr)> {
+    let t = cfg.connect_timeout;
+    match tokio::time::timeout(t, connect_inner(ep, cfg)).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::Timeout {
+            op: format!("connect to {ep}"),
+            ms: t.as_millis(),
+        }),
+    }
+}
+
+async fn connect_inner(ep: &Endpoint, cfg: &ClientConfig) -> Result<(AnyStream, Addr)> {
+    let addrs: Vec<Addr> = match ep {
+        Endpoint::Inet { host, port } => match host.parse::<std::net::IpAddr>() {
+            Ok(ip) => vec![Addr::Inet(std::net::SocketAddr::new(ip, *port))],
+            Err(_) => tokio::net::lookup_host((host.as_str(), *port))
+                .await
+                .map_err(|e| Error::Resolve {
+                    host: host.clone(),
+                    reason: e.to_string(),
+                })?
+                .map(Addr::Inet)
+                .collect(),
+        },
+        other => other.resolve(None)?,
+    };
+    let mut last = None;
+    for addr in &addrs {
+        match connect_addr(addr, cfg).await {
+            Ok(s) => return Ok((s, addr.clone())),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::Resolve {
+        host: ep.to_string(),
+        reason: "no addresses".into(),
+    }))
+}
+
+async fn connect_addr(addr: &Addr, cfg: &ClientConfig) -> Result<AnyStream> {
+    let op = || format!("connect to {addr}");
+    let sa = addr.to_sockaddr()?;
+    match addr {
+        Addr::Inet(s) => {
+            let sock = Socket::new(Domain::for_address(*s), Type::STREAM, Some(Protocol::TCP))
+                .map_err(|e| Error::os(op(), e))?;
+            conn_options(&cfg.options).apply(&sock)?;
+            if let Some(local) = cfg.options.local_addr {
+                sock.bind(&local.into()).map_err(|e| {
+                    Error::os(format!("bind {local} before connecting to {addr}"), e)
+                })?;
+            }
+            sock.set_nonblocking(true).map_err(|e| Error::os(op(), e))?;
+            let std: std::net::TcpStream = sock.into();
+            let ts = tokio::net::TcpSocket::from_std_stream(std);
+            let stream = ts.connect(*s).await.map_err(|e| Error::os(op(), e))?;
+            Ok(AnyStream::Tcp(stream))
+        }
+        _ => {
+            let sock =
+                Socket::new(Domain::UNIX, Type::STREAM, None).map_err(|e| Error::os(op(), e))?;
+            sock.set_nonblocking(true).map_err(|e| Error::os(op(), e))?;
+            loop {
+                match sock.connect(&sa) {
+                    Ok(()) => break,
+                    Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                        // A full backlog: try again shortly.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => break,
+                    Err(e) => return Err(Error::os(op(), e)),
+                }
+            }
+            let std: std::os::unix::net::UnixStream = sock.into();
+            let us = tokio::net::UnixStream::from_std(std).map_err(|e| Error::os(op(), e))?;
+            us.writable().await.map_err(|e| Error::os(op(), e))?;
+            if let Some(e) = us.take_error().map_err(|e| Error::os(op(), e))? {
+                return Err(Error::os(op(), e));
+            }
+            Ok(AnyStream::Unix(us))
+        }
+    }
+}

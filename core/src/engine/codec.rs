@@ -1,0 +1,104 @@
+//! [`FrameCodec`]: the crate's [`Decoder`](crate::Decoder) and [`Framing::encode`] as a
+//! tokio-util codec, so the engine (and any tokio program) cuts streams exactly as the blocking
+//! layer does.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::Error;
+use crate::framing::{Decoder, Framing};
+
+/// A tokio-util [`Decoder`](tokio_util::codec::Decoder) / [`Encoder`](tokio_util::codec::Encoder)
+/// over a [`Framing`], using the same incremental decoder as the blocking layer.
+///
+/// ```
+/// use bytes::{Bytes, BytesMut};
+/// use libsock::engine::FrameCodec;
+/// use libsock::Framing;
+/// use tokio_util::codec::{Decoder, Encoder};
+///
+/// let mut codec = FrameCodec::new(Framing::length_prefixed());
+/// let mut wire = BytesMut::new();
+/// codec.encode(Bytes::from_static(b"hi"), &mut wire).unwrap();
+/// assert_eq!(&codec.decode(&mut wire).unwrap().unwrap()[..], b"hi");
+/// ```
+#[derive(Debug, Clone)]
+pub struct FrameCodec {
+    decoder: Decoder,
+}
+
+impl FrameCodec {
+    /// A codec for `framing` (validate user-supplied framings first).
+    pub fn new(framing: Framing) -> FrameCodec {
+        FrameCodec {
+            decoder: Decoder::new(framing),
+        }
+    }
+
+    /// The framing.
+    pub fn framing(&self) -> &Framing {
+        self.decoder.framing()
+    }
+
+    /// At least how many more bytes a whole frame needs (0 when unknown).
+    pub(crate) fn needed(&self, buf: &BytesMut) -> usize {
+        self.decoder.needed(buf)
+    }
+}
+
+/// The codec's error: an I/O error of the stream, or a framing error (too large, bad header).
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    /// The stream failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The framing was broken.
+    #[error(transparent)]
+    Frame(Error),
+}
+
+impl tokio_util::codec::Decoder for FrameCodec {
+    type Item = Bytes;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, CodecError> {
+        self.decoder.decode(src).map_err(CodecError::Frame)
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, CodecError> {
+        // A partial frame at the end of the stream is dropped: the peer closed mid-message.
+        let r = self.decode(src)?;
+        if r.is_none() {
+            src.clear();
+        }
+        Ok(r)
+    }
+}
+
+impl tokio_util::codec::Encoder<Bytes> for FrameCodec {
+    type Error = CodecError;
+
+    fn encode(&mut self, item: Bytes, dst: &mut BytesMut) -> Result<(), CodecError> {
+        self.decoder
+            .framing()
+            .encode(&item, dst)
+            .map_err(CodecError::Frame)
+    }
+}
+
+impl tokio_util::codec::Encoder<&[u8]> for FrameCodec {
+    type Error = CodecError;
+
+    fn encode(&mut self, item: &[u8], dst: &mut BytesMut) -> Result<(), CodecError> {
+        self.decoder
+            .framing()
+            .encode(item, dst)
+            .map_err(CodecError::Frame)
+    }
+}
+
+/// Encode one message as a frame, on the caller's thread (errors come back to the sender).
+pub(crate) fn encode_frame(framing: &Framing, msg: &[u8]) -> crate::Result<Bytes> {
+    let mut b = BytesMut::new();
+    framing.encode(msg, &mut b)?;
+    Ok(b.freeze())
+}

@@ -1,0 +1,575 @@
+//! Events and the bounded event queue every engine object is pulled through.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::addr::Addr;
+use crate::error::{Error, ErrorKind, Result};
+
+use super::notify::NotifyFd;
+
+/// A client id: `u64` from 1, never reused within one server. For a [`Client`](super::Client)
+/// it is the connection number (1 for the first connection, 2 after the first reconnect, ...).
+pub type ClientId = u64;
+
+/// Why a connection ended. [`code`](DisconnectReason::code) is stable (the C door's
+/// `LS_REASON_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The peer closed the connection in order (end of stream).
+    PeerClosed,
+    /// The peer reset the connection (or it broke: ECONNRESET, EPIPE ...).
+    Reset,
+    /// No application message arrived (or none moved either way, per [`IdleMode`]) for the idle
+    /// timeout.
+    ///
+    /// [`IdleMode`]: super::IdleMode
+    IdleTimeout,
+    /// Nothing arrived for `interval × misses` of the heartbeat.
+    HeartbeatLost,
+    /// The peer sent a frame larger than the framing's `max_len` (or a malformed header).
+    FrameTooLarge,
+    /// The application disconnected the client.
+    Kicked,
+    /// The local server was shut down.
+    ServerShutdown,
+    /// Another error (kind and message).
+    Error(ErrorKind, String),
+    /// The client's send queue overflowed under [`SendPolicy::Disconnect`](super::SendPolicy).
+    SendQueueFull,
+    /// The local client was closed.
+    Closed,
+}
+
+impl DisconnectReason {
+    /// The stable numeric code: PeerClosed 1, Reset 2, IdleTimeout 3, HeartbeatLost 4,
+    /// FrameTooLarge 5, Kicked 6, ServerShutdown 7, Error 8, SendQueueFull 9, Closed 10.
+    pub fn code(&self) -> i32 {
+        match self {
+            DisconnectReason::PeerClosed => 1,
+            DisconnectReason::Reset => 2,
+            DisconnectReason::IdleTimeout => 3,
+            DisconnectReason::HeartbeatLost => 4,
+            DisconnectReason::FrameTooLarge => 5,
+            DisconnectReason::Kicked => 6,
+            DisconnectReason::ServerShutdown => 7,
+            DisconnectReason::Error(..) => 8,
+            DisconnectReason::SendQueueFull => 9,
+            DisconnectReason::Closed => 10,
+        }
+    }
+
+    /// The constant's name without prefix, e.g. `"HEARTBEAT_LOST"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DisconnectReason::PeerClosed => "PEER_CLOSED",
+            DisconnectReason::Reset => "RESET",
+            DisconnectReason::IdleTimeout => "IDLE_TIMEOUT",
+            DisconnectReason::HeartbeatLost => "HEARTBEAT_LOST",
+            DisconnectReason::FrameTooLarge => "FRAME_TOO_LARGE",
+            DisconnectReason::Kicked => "KICKED",
+            DisconnectReason::ServerShutdown => "SERVER_SHUTDOWN",
+            DisconnectReason::Error(..) => "ERROR",
+            DisconnectReason::SendQueueFull => "SEND_QUEUE_FULL",
+            DisconnectReason::Closed => "CLOSED",
+        }
+    }
+
+    /// For [`DisconnectReason::Error`], the error kind.
+    pub fn error_kind(&self) -> Option<ErrorKind> {
+        match self {
+            DisconnectReason::Error(k, _) => Some(*k),
+            _ => None,
+        }
+    }
+
+    /// Classify an I/O error that ended a connection.
+    pub(crate) fn from_io(e: &std::io::Error) -> DisconnectReason {
+        use std::io::ErrorKind as K;
+        match e.kind() {
+            K::ConnectionReset | K::BrokenPipe | K::ConnectionAborted => DisconnectReason::Reset,
+            K::UnexpectedEof => DisconnectReason::PeerClosed,
+            _ => {
+                let err = Error::os("connection", std::io::Error::new(e.kind(), e.to_string()));
+                let kind = e
+                    .raw_os_error()
+                    .map(ErrorKind::from_errno)
+                    .unwrap_or(err.kind());
+                DisconnectReason::Error(kind, e.to_string())
+            }
+        }
+    }
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DisconnectReason::PeerClosed => f.write_str("peer closed the connection"),
+            DisconnectReason::Reset => f.write_str("connection reset"),
+            DisconnectReason::IdleTimeout => f.write_str("idle timeout"),
+            DisconnectReason::HeartbeatLost => f.write_str("heartbeat lost"),
+            DisconnectReason::FrameTooLarge => f.write_str("frame too large"),
+            DisconnectReason::Kicked => f.write_str("disconnected by the application"),
+            DisconnectReason::ServerShutdown => f.write_str("server shut down"),
+            DisconnectReason::Error(k, m) => write!(f, "error ({}): {m}", k.name()),
+            DisconnectReason::SendQueueFull => f.write_str("send queue full"),
+            DisconnectReason::Closed => f.write_str("closed"),
+        }
+    }
+}
+
+/// The kind of an [`Event`], with stable numeric codes (the C door's `LS_EVENT_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// [`Event::Connected`] (1).
+    Connected,
+    /// [`Event::Message`] (2).
+    Message,
+    /// [`Event::Disconnected`] (3).
+    Disconnected,
+    /// [`Event::Reconnecting`] (4).
+    Reconnecting,
+    /// [`Event::Datagram`] (5).
+    Datagram,
+    /// [`Event::Closed`] (6).
+    Closed,
+}
+
+impl EventKind {
+    /// The stable code: Connected 1, Message 2, Disconnected 3, Reconnecting 4, Datagram 5,
+    /// Closed 6.
+    pub fn code(self) -> i32 {
+        match self {
+            EventKind::Connected => 1,
+            EventKind::Message => 2,
+            EventKind::Disconnected => 3,
+            EventKind::Reconnecting => 4,
+            EventKind::Datagram => 5,
+            EventKind::Closed => 6,
+        }
+    }
+
+    /// The constant's name without prefix, e.g. `"MESSAGE"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Connected => "CONNECTED",
+            EventKind::Message => "MESSAGE",
+            EventKind::Disconnected => "DISCONNECTED",
+            EventKind::Reconnecting => "RECONNECTING",
+            EventKind::Datagram => "DATAGRAM",
+            EventKind::Closed => "CLOSED",
+        }
+    }
+}
+
+/// What an engine object reports. Pulled with `next_events`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A connection was made (server: a client was accepted; client: connected to the server).
+    Connected {
+        /// The client id (server) or connection number (client).
+        client: ClientId,
+        /// The peer's address.
+        peer: Addr,
+    },
+    /// A framed message arrived.
+    Message {
+        /// Who sent it (server) or the connection number (client).
+        client: ClientId,
+        /// The message (without framing).
+        data: Bytes,
+    },
+    /// A connection ended. Every `Connected` is followed by exactly one `Disconnected` with the
+    /// same id. A [`Client`](super::Client) whose connect attempt failed for good reports
+    /// `Disconnected { client: 0, reason: Error(..) }`.
+    Disconnected {
+        /// The client id (server) or connection number (client).
+        client: ClientId,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// A client lost its connection (or could not connect) and tries again after `delay`.
+    Reconnecting {
+        /// The attempt about to be made (1 for the first retry).
+        attempt: u32,
+        /// How long the client waits before it.
+        delay: Duration,
+    },
+    /// A datagram arrived (datagram server).
+    Datagram {
+        /// The sender.
+        peer: Addr,
+        /// The datagram.
+        data: Bytes,
+    },
+    /// The object stopped (shutdown, close, or gave up reconnecting): the last event. Pulling
+    /// after it gives [`ErrorKind::Closed`].
+    Closed,
+}
+
+impl Event {
+    /// The event's kind.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::Connected { .. } => EventKind::Connected,
+            Event::Message { .. } => EventKind::Message,
+            Event::Disconnected { .. } => EventKind::Disconnected,
+            Event::Reconnecting { .. } => EventKind::Reconnecting,
+            Event::Datagram { .. } => EventKind::Datagram,
+            Event::Closed => EventKind::Closed,
+        }
+    }
+
+    /// The client id (0 for events without one).
+    pub fn client(&self) -> ClientId {
+        match self {
+            Event::Connected { client, .. }
+            | Event::Message { client, .. }
+            | Event::Disconnected { client, .. } => *client,
+            _ => 0,
+        }
+    }
+
+    /// The message or datagram bytes, if any.
+    pub fn data(&self) -> Option<&Bytes> {
+        match self {
+            Event::Message { data, .. } | Event::Datagram { data, .. } => Some(data),
+            _ => None,
+        }
+    }
+
+    /// The peer address of `Connected` and `Datagram`.
+    pub fn peer(&self) -> Option<&Addr> {
+        match self {
+            Event::Connected { peer, .. } | Event::Datagram { peer, .. } => Some(peer),
+            _ => None,
+        }
+    }
+
+    /// The reason of `Disconnected`.
+    pub fn reason(&self) -> Option<&DisconnectReason> {
+        match self {
+            Event::Disconnected { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// The bytes [`next_event_into`](EventQueue::next_event_into) copies into the caller's buffer:
+    /// Message and Datagram: the data; Connected: the peer address as UTF-8 text (e.g.
+    /// `127.0.0.1:5000`); Disconnected: the reason as text; Reconnecting and Closed: nothing.
+    pub fn payload(&self) -> std::borrow::Cow<'_, [u8]> {
+        use std::borrow::Cow;
+        match self {
+            Event::Message { data, .. } | Event::Datagram { data, .. } => Cow::Borrowed(&data[..]),
+            Event::Connected { peer, .. } => Cow::Owned(peer.to_string().into_bytes()),
+            Event::Disconnected { reason, .. } => Cow::Owned(reason.to_string().into_bytes()),
+            _ => Cow::Borrowed(&[]),
+        }
+    }
+}
+
+/// What [`next_event_into`](EventQueue::next_event_into) returns besides the bytes it copied:
+/// every field a C caller needs, as plain numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventInfo {
+    /// The kind.
+    pub kind: EventKind,
+    /// The client id (0 when the event has none).
+    pub client: ClientId,
+    /// Bytes copied into the buffer (see [`Event::payload`]).
+    pub len: usize,
+    /// Disconnected: the reason (its [`code`](DisconnectReason::code) for C).
+    pub reason: Option<DisconnectReason>,
+    /// Connected and Datagram: the peer.
+    pub peer: Option<Addr>,
+    /// Reconnecting: the attempt number.
+    pub attempt: u32,
+    /// Reconnecting: the delay before it.
+    pub delay: Duration,
+}
+
+struct Inner {
+    q: VecDeque<Event>,
+    /// Places taken by producers that waited for room and have not pushed yet.
+    reserved: usize,
+    /// No more events will come (the final `Closed` event is queued).
+    closed: bool,
+}
+
+/// A bounded queue of events: filled by the engine's tasks, pulled by any thread.
+///
+/// Producers that must respect the bound (messages, new connections, datagrams) wait for room
+/// ([`reserve`](EventQueue::reserve)), which stops their socket reads: the engine never drops
+/// an event and never grows the queue past `capacity` plus one `Disconnected` per live
+/// connection (those are pushed regardless of the bound, so a shutdown never waits for the
+/// application). The [`notify_fd`](EventQueue::notify_fd) is readable exactly while events are
+/// waiting or the queue is closed.
+pub struct EventQueue {
+    inner: Mutex<Inner>,
+    capacity: usize,
+    readable: Condvar,
+    room: tokio::sync::Notify,
+    fd: NotifyFd,
+}
+
+impl fmt::Debug for EventQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = self.lock();
+        f.debug_struct("EventQueue")
+            .field("len", &i.q.len())
+            .field("capacity", &self.capacity)
+            .field("closed", &i.closed)
+            .finish()
+    }
+}
+
+/// Room for one event, taken by [`EventQueue::reserve`].
+pub(crate) struct Permit<'a> {
+    q: &'a EventQueue,
+    used: bool,
+}
+
+impl Permit<'_> {
+    /// Queue the event in the reserved place.
+    pub(crate) fn push(mut self, ev: Event) {
+        self.used = true;
+        let mut i = self.q.lock();
+        i.reserved -= 1;
+        self.q.push_locked(&mut i, ev);
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if !self.used {
+            let mut i = self.q.lock();
+            i.reserved -= 1;
+            drop(i);
+            self.q.room.notify_waiters();
+        }
+    }
+}
+
+impl EventQueue {
+    pub(crate) fn new(capacity: usize) -> Result<EventQueue> {
+        Ok(EventQueue {
+            inner: Mutex::new(Inner {
+                q: VecDeque::new(),
+                reserved: 0,
+                closed: false,
+            }),
+            capacity: capacity.max(1),
+            readable: Condvar::new(),
+            room: tokio::sync::Notify::new(),
+            fd: NotifyFd::new()?,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push_locked(&self, i: &mut Inner, ev: Event) {
+        if i.closed {
+            return;
+        }
+        if i.q.is_empty() {
+            self.fd.set();
+        }
+        i.q.push_back(ev);
+        self.readable.notify_all();
+    }
+
+    /// Wait for room for one event (the backpressure point). Cancel-safe.
+    pub(crate) async fn reserve(&self) -> Result<Permit<'_>> {
+        loop {
+            let notified = self.room.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut i = self.lock();
+                if i.closed {
+                    return Err(Error::closed("event queue"));
+                }
+                if i.q.len() + i.reserved < self.capacity {
+                    i.reserved += 1;
+                    return Ok(Permit {
+                        q: self,
+                        used: false,
+                    });
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Queue an event regardless of the bound (for `Disconnected` and other once-per-connection
+    /// events, so that stopping never waits for the application).
+    pub(crate) fn push_force(&self, ev: Event) {
+        let mut i = self.lock();
+        self.push_locked(&mut i, ev);
+    }
+
+    /// Queue the final [`Event::Closed`] and refuse everything after it (idempotent).
+    pub(crate) fn close(&self) {
+        let mut i = self.lock();
+        if i.closed {
+            return;
+        }
+        i.q.push_back(Event::Closed);
+        i.closed = true;
+        self.fd.set();
+        self.readable.notify_all();
+        drop(i);
+        self.room.notify_waiters();
+    }
+
+    /// True once the final `Closed` event is queued.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Events waiting now.
+    pub fn len(&self) -> usize {
+        self.lock().q.len()
+    }
+
+    /// True when no event is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bound (events).
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// A file descriptor that is readable while events are waiting (or the queue is closed), for
+    /// epoll, asyncio's `add_reader`, Qt's `QSocketNotifier`. Level-triggered: it is reset when a
+    /// pull empties the queue. Valid as long as the object lives; never read from or close it.
+    pub fn notify_fd(&self) -> i32 {
+        self.fd.fd()
+    }
+
+    /// Wait until an event is waiting (or the queue is closed, or the timeout passes); the guard
+    /// is returned with the queue locked. `Ok(None)` on timeout.
+    fn wait_ready(&self, timeout: Option<Duration>) -> Result<Option<MutexGuard<'_, Inner>>> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let check = crate::wait::interrupt_check();
+        let mut i = self.lock();
+        loop {
+            if !i.q.is_empty() {
+                return Ok(Some(i));
+            }
+            if i.closed {
+                return Err(Error::closed("next event: the engine object is closed"));
+            }
+            let now = Instant::now();
+            let mut wait = match deadline {
+                Some(d) if d <= now => return Ok(None),
+                Some(d) => d - now,
+                None => Duration::from_secs(3600),
+            };
+            if check.is_some() {
+                wait = wait.min(crate::wait::INTERRUPT_SLICE);
+            }
+            i = self
+                .readable
+                .wait_timeout(i, wait)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+            if let Some(c) = check {
+                if i.q.is_empty() && c() {
+                    return Err(Error::Interrupted {
+                        op: "next event".into(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn after_pop(&self, i: &mut Inner, before: usize) {
+        if i.q.is_empty() && !i.closed {
+            self.fd.reset();
+        }
+        if before + i.reserved >= self.capacity {
+            self.room.notify_waiters();
+        }
+    }
+
+    /// Take up to `max` events (at least 1). Waits for the first one up to `timeout` (`None` =
+    /// forever, zero = poll); returns an **empty vector on timeout**. Once the object has stopped
+    /// and its last event ([`Event::Closed`]) was taken, returns [`ErrorKind::Closed`]. May be
+    /// called from any thread, by several at once; a shutdown from another thread wakes it.
+    pub fn next_events(&self, max: usize, timeout: Option<Duration>) -> Result<Vec<Event>> {
+        let Some(mut i) = self.wait_ready(timeout)? else {
+            return Ok(Vec::new());
+        };
+        let before = i.q.len();
+        let n = max.max(1).min(before);
+        let out: Vec<Event> = i.q.drain(..n).collect();
+        self.after_pop(&mut i, before);
+        Ok(out)
+    }
+
+    /// Take one event, waiting up to `timeout`; `Ok(None)` on timeout.
+    pub fn next_event(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
+        Ok(self.next_events(1, timeout)?.pop())
+    }
+
+    /// The C door's pull: wait up to `timeout` for an event, copy its [`payload`](Event::payload)
+    /// into `buf` and return its fields; `Ok(None)` on timeout. If `buf` is too small, returns
+    /// [`Error::BufferTooSmall`] with the size needed and **keeps the event** at the front of the
+    /// queue for the next call.
+    pub fn next_event_into(
+        &self,
+        buf: &mut [u8],
+        timeout: Option<Duration>,
+    ) -> Result<Option<EventInfo>> {
+        let Some(mut i) = self.wait_ready(timeout)? else {
+            return Ok(None);
+        };
+        let before = i.q.len();
+        let ev = i.q.front().expect("wait_ready returns a non-empty queue");
+        let payload = ev.payload();
+        if payload.len() > buf.len() {
+            return Err(Error::BufferTooSmall {
+                needed: payload.len(),
+                capacity: buf.len(),
+            });
+        }
+        buf[..payload.len()].copy_from_slice(&payload);
+        let len = payload.len();
+        drop(payload);
+        let ev = i.q.pop_front().expect("non-empty");
+        self.after_pop(&mut i, before);
+        drop(i);
+        let (attempt, delay) = match &ev {
+            Event::Reconnecting { attempt, delay } => (*attempt, *delay),
+            _ => (0, Duration::ZERO),
+        };
+        Ok(Some(EventInfo {
+            kind: ev.kind(),
+            client: ev.client(),
+            len,
+            reason: ev.reason().cloned(),
+            peer: ev.peer().cloned(),
+            attempt,
+            delay,
+        }))
+    }
+
+    /// The payload size of the next event without taking it (`Ok(None)` on timeout).
+    pub fn peek_len(&self, timeout: Option<Duration>) -> Result<Option<usize>> {
+        Ok(self
+            .wait_ready(timeout)?
+            .map(|i| i.q.front().map(|e| e.payload().len()).unwrap_or(0)))
+    }
+}

@@ -1,0 +1,637 @@
+//! [`Server`]: accepts TCP or Unix clients and turns their frames into events.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
+
+use super::codec::encode_frame;
+use super::events::{ClientId, DisconnectReason, Event, EventQueue};
+use super::link::{
+    conn_options, run_conn, AnyStream, Counters, LinkCfg, SendQueue, Stop, TaskCount,
+};
+use super::runtime::{self, Stoppable};
+use super::{Heartbeat, IdleMode, SendPolicy};
+use crate::addr::{Addr, Endpoint, ToEndpoint};
+use crate::error::{Error, Result};
+use crate::framing::Framing;
+use crate::options::SocketOptions;
+
+/// How a [`Server`] behaves. Built with chained setters.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Framing of every connection (default: 4-byte big-endian length prefix).
+    pub framing: Framing,
+    /// Socket options: applied to the listening socket before bind, and the per-connection ones
+    /// (nodelay, keepalive, linger, buffer sizes, TCP user timeout) to each accepted socket.
+    /// Default: nodelay on.
+    pub options: SocketOptions,
+    /// Listen backlog (default 1024).
+    pub backlog: i32,
+    /// For Unix paths: remove a stale socket file before binding (default off).
+    pub remove_stale: bool,
+    /// Most clients at once; an extra connection is closed at once and counted as refused
+    /// (0 = no limit, the default).
+    pub max_clients: usize,
+    /// Bound of each client's send queue in bytes (default 4 MiB).
+    pub send_queue_bytes: usize,
+    /// What a full send queue does (default [`SendPolicy::Error`]).
+    pub send_policy: SendPolicy,
+    /// Bound of the event queue in events (default 4096).
+    pub event_capacity: usize,
+    /// Close a client silent for this long ([`DisconnectReason::IdleTimeout`]); default none.
+    pub idle_timeout: Option<Duration>,
+    /// What counts as activity for the idle timeout.
+    pub idle_mode: IdleMode,
+    /// Application heartbeat (default: answer pings only, [`Heartbeat::reply_only`]).
+    pub heartbeat: Option<Heartbeat>,
+    /// How long a graceful `disconnect` may take to flush before the connection is cut
+    /// (default 5 s).
+    pub close_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> ServerConfig {
+        ServerConfig {
+            framing: Framing::length_prefixed(),
+            options: SocketOptions::new().nodelay(true),
+            backlog: 1024,
+            remove_stale: false,
+            max_clients: 0,
+            send_queue_bytes: 4 << 20,
+            send_policy: SendPolicy::Error,
+            event_capacity: 4096,
+            idle_timeout: None,
+            idle_mode: IdleMode::Reads,
+            heartbeat: Some(Heartbeat::reply_only()),
+            close_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The defaults (see the fields).
+    pub fn new() -> ServerConfig {
+        ServerConfig::default()
+    }
+    /// Set the framing.
+    pub fn framing(mut self, f: Framing) -> Self {
+        self.framing = f;
+        self
+    }
+    /// Set the socket options.
+    pub fn options(mut self, o: SocketOptions) -> Self {
+        self.options = o;
+        self
+    }
+    /// Set the listen backlog.
+    pub fn backlog(mut self, n: i32) -> Self {
+        self.backlog = n;
+        self
+    }
+    /// Remove a stale Unix socket file before binding.
+    pub fn remove_stale(mut self, on: bool) -> Self {
+        self.remove_stale = on;
+        self
+    }
+    /// Most clients at once (0 = no limit).
+    pub fn max_clients(mut self, n: usize) -> Self {
+        self.max_clients = n;
+        self
+    }
+    /// Bound each client's send queue (bytes).
+    pub fn send_queue_bytes(mut self, n: usize) -> Self {
+        self.send_queue_bytes = n;
+        self
+    }
+    /// What a full send queue does.
+    pub fn send_policy(mut self, p: SendPolicy) -> Self {
+        self.send_policy = p;
+        self
+    }
+    /// Bound the event queue (events).
+    pub fn event_capacity(mut self, n: usize) -> Self {
+        self.event_capacity = n;
+        self
+    }
+    /// Close clients idle for `t` (`None` = never).
+    pub fn idle_timeout(mut self, t: Option<Duration>, mode: IdleMode) -> Self {
+        self.idle_timeout = t;
+        self.idle_mode = mode;
+        self
+    }
+    /// Set the heartbeat (`None`: pings are neither sent nor answered nor filtered).
+    pub fn heartbeat(mut self, h: Option<Heartbeat>) -> Self {
+        self.heartbeat = h;
+        self
+    }
+    /// Limit of a graceful disconnect.
+    pub fn close_timeout(mut self, t: Duration) -> Self {
+        self.close_timeout = t;
+        self
+    }
+
+    fn link(&self) -> LinkCfg {
+        LinkCfg {
+            framing: self.framing.clone(),
+            idle_timeout: self.idle_timeout,
+            idle_mode: self.idle_mode,
+            heartbeat: self.heartbeat.clone(),
+        }
+    }
+}
+
+/// A snapshot of a server's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerStats {
+    /// Clients connected now.
+    pub connections: u64,
+    /// Clients accepted since the start.
+    pub connections_total: u64,
+    /// Connections closed at once because of `max_clients`.
+    pub refused: u64,
+    /// Bytes received.
+    pub bytes_in: u64,
+    /// Bytes sent (frames written to sockets, headers included).
+    pub bytes_out: u64,
+    /// Application messages received (heartbeats not counted).
+    pub messages_in: u64,
+    /// Frames written (heartbeat frames included).
+    pub messages_out: u64,
+    /// Bytes waiting in all send queues.
+    pub queued_bytes: u64,
+    /// Events waiting to be pulled.
+    pub events_queued: u64,
+}
+
+struct Slot {
+    peer: Addr,
+    sq: SendQueue,
+}
+
+struct Clients {
+    map: HashMap<ClientId, Arc<Slot>>,
+    stopping: bool,
+}
+
+struct Shared {
+    handle: Handle,
+    cfg: ServerConfig,
+    link: LinkCfg,
+    local: Addr,
+    events: EventQueue,
+    clients: Mutex<Clients>,
+    next_id: AtomicU64,
+    counters: Arc<Counters>,
+    total: AtomicU64,
+    refused: AtomicU64,
+    tasks: TaskCount,
+    accept: Mutex<Option<JoinHandle<()>>>,
+    unix_path: Option<PathBuf>,
+    done: Mutex<bool>,
+}
+
+/// An event-driven server: a listening TCP or Unix endpoint whose clients are served by the
+/// engine runtime. Every method may be called from any thread. Dropping it shuts it down at
+/// once (use [`shutdown`](Server::shutdown) for a graceful stop).
+pub struct Server {
+    inner: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("local", &self.inner.local)
+            .finish()
+    }
+}
+
+enum AnyListener {
+    Tcp(tokio::net::TcpListener),
+    Unix(tokio::net::UnixListener),
+}
+
+impl AnyListener {
+    async fn accept(&self) -> std::io::Result<(AnyStream, Addr)> {
+        match self {
+            AnyListener::Tcp(l) => {
+                let (s, a) = l.accept().await?;
+                Ok((AnyStream::Tcp(s), Addr::Inet(a)))
+            }
+            AnyListener::Unix(l) => {
+                let (s, a) = l.accept().await?;
+                let addr = match a.as_pathname() {
+                    Some(p) => Addr::Unix(Some(p.to_path_buf())),
+                    None => Addr::Unix(None),
+                };
+                Ok((AnyStream::Unix(s), addr))
+            }
+        }
+    }
+}
+
+impl Server {
+    /// Listen on `endpoint` (`"127.0.0.1:0"`, `"[::]:8000"`, `"unix:/path"`, ...) and start
+    /// serving. Starts the engine runtime if needed.
+    pub fn bind(endpoint: impl ToEndpoint, cfg: ServerConfig) -> Result<Server> {
+        let ep = endpoint.to_endpoint()?;
+        let link = cfg.link();
+        link.validate()?;
+        if cfg.backlog < 0 {
+            return Err(Error::invalid(format!(
+                "backlog {} is negative",
+                cfg.backlog
+            )));
+        }
+        let handle = runtime::handle()?;
+        let (sock, local, unix_path) = bind_socket(&ep, &cfg)?;
+        let listener = {
+            let _g = handle.enter();
+            if unix_path.is_some() || ep.is_unix() {
+                let std: std::os::unix::net::UnixListener = sock.into();
+                AnyListener::Unix(
+                    tokio::net::UnixListener::from_std(std)
+                        .map_err(|e| Error::os(format!("listen on {local}"), e))?,
+                )
+            } else {
+                let std: std::net::TcpListener = sock.into();
+                AnyListener::Tcp(
+                    tokio::net::TcpListener::from_std(std)
+                        .map_err(|e| Error::os(format!("listen on {local}"), e))?,
+                )
+            }
+        };
+        let shared = Arc::new(Shared {
+            handle: handle.clone(),
+            events: EventQueue::new(cfg.event_capacity)?,
+            link,
+            cfg,
+            local,
+            clients: Mutex::new(Clients {
+                map: HashMap::new(),
+                stopping: false,
+            }),
+            next_id: AtomicU64::new(1),
+            counters: Arc::new(Counters::default()),
+            total: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            tasks: TaskCount::default(),
+            accept: Mutex::new(None),
+            unix_path,
+            done: Mutex::new(false),
+        });
+        let task = handle.spawn(accept_loop(shared.clone(), listener));
+        *shared.accept.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        runtime::register_arc(&shared);
+        Ok(Server { inner: shared })
+    }
+
+    fn events(&self) -> &EventQueue {
+        &self.inner.events
+    }
+
+    /// The address actually bound (with the real port when 0 was asked).
+    pub fn local_addr(&self) -> Addr {
+        self.inner.local.clone()
+    }
+
+    /// Queue `data` as one frame to `client`. Errors: `Closed` for an unknown or disconnected
+    /// client (or a stopped server); `QueueFull` when its send queue is full under
+    /// [`SendPolicy::Error`] (under [`SendPolicy::Disconnect`] the client is disconnected
+    /// instead and this returns `Ok`); framing errors (`FrameTooLarge`, ...) as the framing
+    /// says.
+    pub fn send(&self, client: ClientId, data: &[u8]) -> Result<()> {
+        let frame = encode_frame(&self.inner.cfg.framing, data)?;
+        let slot = self.inner.slot(client)?;
+        self.inner.push(client, &slot, frame)
+    }
+
+    /// Queue `data` to each of `clients` (encoded once). Returns how many clients it was queued
+    /// for: unknown clients and (under [`SendPolicy::Error`]) clients with a full queue are
+    /// skipped.
+    pub fn send_many(&self, clients: &[ClientId], data: &[u8]) -> Result<usize> {
+        let frame = encode_frame(&self.inner.cfg.framing, data)?;
+        let slots: Vec<(ClientId, Arc<Slot>)> = {
+            let c = self.inner.lock_clients();
+            if c.stopping {
+                return Err(Error::closed("send: the server is shut down"));
+            }
+            clients
+                .iter()
+                .filter_map(|id| c.map.get(id).map(|s| (*id, s.clone())))
+                .collect()
+        };
+        Ok(slots
+            .iter()
+            .filter(|(id, s)| self.inner.push(*id, s, frame.clone()).is_ok())
+            .count())
+    }
+
+    /// Queue `data` to every connected client except `except`. Returns how many clients it was
+    /// queued for (see [`send_many`](Server::send_many)).
+    pub fn broadcast(&self, data: &[u8], except: Option<ClientId>) -> Result<usize> {
+        let ids: Vec<ClientId> = self
+            .inner
+            .lock_clients()
+            .map
+            .keys()
+            .copied()
+            .filter(|id| Some(*id) != except)
+            .collect();
+        self.send_many(&ids, data)
+    }
+
+    /// Disconnect `client`: `graceful` delivers what is queued first, then closes (FIN), within
+    /// the config's `close_timeout`; otherwise the connection is cut at once. Returns at once;
+    /// the `Disconnected { reason: Kicked }` event follows. `Closed` for an unknown client.
+    pub fn disconnect(&self, client: ClientId, graceful: bool) -> Result<()> {
+        let slot = self.inner.slot(client)?;
+        slot.sq.request_stop(Stop {
+            reason: DisconnectReason::Kicked,
+            graceful,
+            deadline: Some(tokio::time::Instant::now() + self.inner.cfg.close_timeout),
+        });
+        Ok(())
+    }
+
+    /// The connected clients and their addresses, by id.
+    pub fn clients(&self) -> Vec<(ClientId, Addr)> {
+        let mut v: Vec<(ClientId, Addr)> = self
+            .inner
+            .lock_clients()
+            .map
+            .iter()
+            .map(|(id, s)| (*id, s.peer.clone()))
+            .collect();
+        v.sort_by_key(|(id, _)| *id);
+        v
+    }
+
+    /// The peer address of `client`, if connected.
+    pub fn peer_addr(&self, client: ClientId) -> Result<Addr> {
+        Ok(self.inner.slot(client)?.peer.clone())
+    }
+
+    /// Bytes waiting in `client`'s send queue.
+    pub fn queued_bytes(&self, client: ClientId) -> Result<usize> {
+        Ok(self.inner.slot(client)?.sq.queued())
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> ServerStats {
+        let s = &self.inner;
+        let c = &s.counters;
+        ServerStats {
+            connections: s.lock_clients().map.len() as u64,
+            connections_total: s.total.load(Ordering::Relaxed),
+            refused: s.refused.load(Ordering::Relaxed),
+            bytes_in: c.bytes_in.load(Ordering::Relaxed),
+            bytes_out: c.bytes_out.load(Ordering::Relaxed),
+            messages_in: c.msgs_in.load(Ordering::Relaxed),
+            messages_out: c.msgs_out.load(Ordering::Relaxed),
+            queued_bytes: c.queued_bytes.load(Ordering::Relaxed),
+            events_queued: s.events.len() as u64,
+        }
+    }
+
+    /// Stop: no new clients; every client's queued messages are delivered within `grace`, then
+    /// every connection is closed (`Disconnected { reason: ServerShutdown }` for each), and the
+    /// final [`Event::Closed`] is queued. Blocks until done (at most `grace` plus a little);
+    /// wakes every thread waiting in `next_events`. Idempotent.
+    pub fn shutdown(&self, grace: Duration) {
+        self.inner.shutdown(grace)
+    }
+
+    /// True once [`shutdown`](Server::shutdown) has begun.
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.lock_clients().stopping
+    }
+}
+
+super::pull_api!(Server);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.inner.shutdown(Duration::ZERO);
+    }
+}
+
+impl Stoppable for Shared {
+    fn stop_now(&self) {
+        self.shutdown(Duration::ZERO);
+    }
+}
+
+impl Shared {
+    fn lock_clients(&self) -> MutexGuard<'_, Clients> {
+        self.clients.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn slot(&self, client: ClientId) -> Result<Arc<Slot>> {
+        let c = self.lock_clients();
+        if c.stopping {
+            return Err(Error::closed(format!(
+                "client {client}: the server is shut down"
+            )));
+        }
+        c.map
+            .get(&client)
+            .cloned()
+            .ok_or_else(|| Error::closed(format!("client {client}: not connected")))
+    }
+
+    fn push(&self, id: ClientId, slot: &Slot, frame: bytes::Bytes) -> Result<()> {
+        use super::link::PushError;
+        match slot.sq.push(frame, false) {
+            Ok(()) => Ok(()),
+            Err(PushError::Stopped) => {
+                Err(Error::closed(format!("send to client {id}: disconnecting")))
+            }
+            Err(PushError::Full) => match self.cfg.send_policy {
+                SendPolicy::Error => Err(Error::QueueFull(format!(
+                    "send to client {id}: its send queue holds {} bytes (bound {})",
+                    slot.sq.queued(),
+                    self.cfg.send_queue_bytes
+                ))),
+                SendPolicy::Disconnect => {
+                    slot.sq.request_stop(Stop {
+                        reason: DisconnectReason::SendQueueFull,
+                        graceful: false,
+                        deadline: None,
+                    });
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    fn shutdown(&self, grace: Duration) {
+        let slots: Vec<Arc<Slot>> = {
+            let mut c = self.lock_clients();
+            let first = !c.stopping;
+            c.stopping = true;
+            if first {
+                if let Some(t) = self.accept.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                    t.abort();
+                }
+                if let Some(p) = &self.unix_path {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            c.map.values().cloned().collect()
+        };
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        if *done {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + grace;
+        for s in &slots {
+            s.sq.request_stop(Stop {
+                reason: DisconnectReason::ServerShutdown,
+                graceful: true,
+                deadline: Some(deadline),
+            });
+        }
+        if !self.tasks.wait_zero(grace + Duration::from_millis(500)) {
+            for s in self.lock_clients().map.values() {
+                s.sq.request_stop(Stop {
+                    reason: DisconnectReason::ServerShutdown,
+                    graceful: false,
+                    deadline: None,
+                });
+            }
+            self.tasks.wait_zero(Duration::from_secs(2));
+        }
+        // Tasks that did not end (a runtime already stopped) still owe their Disconnected.
+        for (id, s) in self.lock_clients().map.drain() {
+            s.sq.clear();
+            self.events.push_force(Event::Disconnected {
+                client: id,
+                reason: DisconnectReason::ServerShutdown,
+            });
+        }
+        self.events.close();
+        *done = true;
+    }
+}
+
+async fn accept_loop(s: Arc<Shared>, listener: AnyListener) {
+    loop {
+        // No room for a Connected event: stop accepting (the backlog holds newcomers).
+        let Ok(permit) = s.events.reserve().await else {
+            return;
+        };
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                drop(permit);
+                // Out of descriptors or memory: pause instead of spinning.
+                let pause = matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+                );
+                tokio::time::sleep(Duration::from_millis(if pause { 100 } else { 1 })).await;
+                continue;
+            }
+        };
+        if let AnyStream::Tcp(t) = &stream {
+            let _ = conn_options(&s.cfg.options).apply(&SockRef::from(t));
+        }
+        let (id, slot) = {
+            let mut c = s.lock_clients();
+            if c.stopping {
+                return;
+            }
+            if s.cfg.max_clients > 0 && c.map.len() >= s.cfg.max_clients {
+                s.refused.fetch_add(1, Ordering::Relaxed);
+                drop(c);
+                drop(stream);
+                continue;
+            }
+            let id = s.next_id.fetch_add(1, Ordering::Relaxed);
+            let slot = Arc::new(Slot {
+                peer: peer.clone(),
+                sq: SendQueue::new(s.cfg.send_queue_bytes, s.counters.clone()),
+            });
+            c.map.insert(id, slot.clone());
+            s.total.fetch_add(1, Ordering::Relaxed);
+            s.tasks.inc();
+            (id, slot)
+        };
+        permit.push(Event::Connected { client: id, peer });
+        s.handle.spawn(conn_task(s.clone(), id, slot, stream));
+    }
+}
+
+async fn conn_task(s: Arc<Shared>, id: ClientId, slot: Arc<Slot>, stream: AnyStream) {
+    /// Ends the task's bookkeeping even if the task is cancelled (runtime shutdown).
+    struct Guard<'a>(&'a Shared, ClientId, &'a Slot, Option<DisconnectReason>);
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            let removed = self.0.lock_clients().map.remove(&self.1).is_some();
+            self.2.sq.clear();
+            if removed {
+                self.0.events.push_force(Event::Disconnected {
+                    client: self.1,
+                    reason: self.3.take().unwrap_or(DisconnectReason::ServerShutdown),
+                });
+            }
+            self.0.tasks.dec();
+        }
+    }
+    let mut g = Guard(&s, id, &slot, None);
+    let reason = run_conn(stream, id, &s.link, &slot.sq, &s.events, &s.counters).await;
+    g.3 = Some(reason);
+}
+
+/// Create, configure, bind and listen a socket for `ep`.
+fn bind_socket(ep: &Endpoint, cfg: &ServerConfig) -> Result<(Socket, Addr, Option<PathBuf>)> {
+    let addrs = ep.resolve(None)?;
+    let mut last = None;
+    for addr in &addrs {
+        match bind_one(addr, cfg) {
+            Ok(x) => return Ok(x),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::invalid(format!("{ep}: no address to bind"))))
+}
+
+fn bind_one(addr: &Addr, cfg: &ServerConfig) -> Result<(Socket, Addr, Option<PathBuf>)> {
+    let op = || format!("listen on {addr}");
+    let sa = addr.to_sockaddr()?;
+    let mut unix_path = None;
+    let sock = match addr {
+        Addr::Inet(s) => {
+            let domain = Domain::for_address(*s);
+            let sock = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))
+                .map_err(|e| Error::os(op(), e))?;
+            let mut o = cfg.options.clone();
+            o.reuse_address.get_or_insert(true);
+            if domain == Domain::IPV6 {
+                o.v6_only.get_or_insert(false);
+            }
+            o.apply(&sock)?;
+            sock
+        }
+        Addr::Unix(Some(path)) => {
+            crate::listener::prepare_unix_path(path, cfg.remove_stale)?;
+            unix_path = Some(path.clone());
+            Socket::new(Domain::UNIX, Type::STREAM, None).map_err(|e| Error::os(op(), e))?
+        }
+        _ => Socket::new(Domain::UNIX, Type::STREAM, None).map_err(|e| Error::os(op(), e))?,
+    };
+    sock.bind(&sa).map_err(|e| Error::os(op(), e))?;
+    sock.listen(cfg.backlog).map_err(|e| Error::os(op(), e))?;
+    sock.set_nonblocking(true).map_err(|e| Error::os(op(), e))?;
+    let local = sock
+        .local_addr()
+        .map(|a| Addr::from_sockaddr(&a))
+        .map_err(|e| Error::os(op(), e))?;
+    Ok((sock, local, unix_path))
+}

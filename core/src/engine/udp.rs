@@ -1,0 +1,274 @@
+//! [`DatagramServer`]: a UDP endpoint whose datagrams are pulled as events.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::task::JoinHandle;
+
+use super::events::{Event, EventQueue};
+use super::runtime::{self, Stoppable};
+use crate::addr::{Addr, ToEndpoint};
+use crate::error::{Error, Result};
+use crate::options::SocketOptions;
+
+/// How a [`DatagramServer`] behaves.
+#[derive(Debug, Clone)]
+pub struct DatagramServerConfig {
+    /// Socket options applied before bind.
+    pub options: SocketOptions,
+    /// Largest datagram received whole (default 65,536); longer ones are cut to this size.
+    pub max_datagram: usize,
+    /// Bound of the event queue in events (default 4096); when full, the socket is not read
+    /// (the kernel's receive buffer then drops datagrams, as UDP does).
+    pub event_capacity: usize,
+}
+
+impl Default for DatagramServerConfig {
+    fn default() -> DatagramServerConfig {
+        DatagramServerConfig {
+            options: SocketOptions::new(),
+            max_datagram: 65536,
+            event_capacity: 4096,
+        }
+    }
+}
+
+impl DatagramServerConfig {
+    /// The defaults.
+    pub fn new() -> DatagramServerConfig {
+        DatagramServerConfig::default()
+    }
+    /// Set the socket options.
+    pub fn options(mut self, o: SocketOptions) -> Self {
+        self.options = o;
+        self
+    }
+    /// Largest datagram received whole.
+    pub fn max_datagram(mut self, n: usize) -> Self {
+        self.max_datagram = n;
+        self
+    }
+    /// Bound the event queue (events).
+    pub fn event_capacity(mut self, n: usize) -> Self {
+        self.event_capacity = n;
+        self
+    }
+}
+
+/// A snapshot of a datagram server's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DatagramStats {
+    /// Datagrams received.
+    pub datagrams_in: u64,
+    /// Datagrams sent.
+    pub datagrams_out: u64,
+    /// Bytes received.
+    pub bytes_in: u64,
+    /// Bytes sent.
+    pub bytes_out: u64,
+    /// Events waiting to be pulled.
+    pub events_queued: u64,
+}
+
+struct Shared {
+    sock: Arc<tokio::net::UdpSocket>,
+    local: Addr,
+    events: EventQueue,
+    task: Mutex<Option<JoinHandle<()>>>,
+    dg_in: AtomicU64,
+    dg_out: AtomicU64,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+}
+
+/// A UDP endpoint served by the engine: each datagram arrives as [`Event::Datagram`]; replies
+/// go out with [`send_to`](DatagramServer::send_to) from any thread.
+pub struct DatagramServer {
+    inner: Arc<Shared>,
+}
+
+impl std::fmt::Debug for DatagramServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatagramServer")
+            .field("local", &self.inner.local)
+            .finish()
+    }
+}
+
+impl DatagramServer {
+    /// Bind a UDP socket at `endpoint` (`"0.0.0.0:0"`, `"[::1]:5000"`, ...) and start
+    /// receiving. Unix datagram endpoints are `Unsupported` here (use [`crate::Datagram`]).
+    pub fn bind(endpoint: impl ToEndpoint, cfg: DatagramServerConfig) -> Result<DatagramServer> {
+        let ep = endpoint.to_endpoint()?;
+        if ep.is_unix() {
+            return Err(Error::Unsupported(
+                "the engine's datagram server takes UDP endpoints only".into(),
+            ));
+        }
+        if cfg.max_datagram == 0 {
+            return Err(Error::invalid("max_datagram 0"));
+        }
+        let handle = runtime::handle()?;
+        let mut last = None;
+        let mut bound = None;
+        for addr in ep.resolve(None)? {
+            let op = || format!("bind UDP {addr}");
+            let r = (|| -> Result<Socket> {
+                let sa = addr.to_sockaddr()?;
+                let domain = match &addr {
+                    Addr::Inet(s) => Domain::for_address(*s),
+                    _ => Domain::UNIX,
+                };
+                let s = Socket::new(domain, Type::DGRAM, Some(Protocol::UDP))
+                    .map_err(|e| Error::os(op(), e))?;
+                cfg.options.apply(&s)?;
+                s.bind(&sa).map_err(|e| Error::os(op(), e))?;
+                s.set_nonblocking(true).map_err(|e| Error::os(op(), e))?;
+                Ok(s)
+            })();
+            match r {
+                Ok(s) => {
+                    bound = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let sock = match bound {
+            Some(s) => s,
+            None => return Err(last.unwrap_or_else(|| Error::invalid(format!("{ep}: no address")))),
+        };
+        let local = sock
+            .local_addr()
+            .map(|a| Addr::from_sockaddr(&a))
+            .map_err(|e| Error::os("local address", e))?;
+        let sock = {
+            let _g = handle.enter();
+            let std: std::net::UdpSocket = sock.into();
+            Arc::new(
+                tokio::net::UdpSocket::from_std(std)
+                    .map_err(|e| Error::os(format!("bind UDP {local}"), e))?,
+            )
+        };
+        let shared = Arc::new(Shared {
+            sock,
+            local,
+            events: EventQueue::new(cfg.event_capacity)?,
+            task: Mutex::new(None),
+            dg_in: AtomicU64::new(0),
+            dg_out: AtomicU64::new(0),
+            bytes_in: AtomicU64::new(0),
+            bytes_out: AtomicU64::new(0),
+        });
+        let task = handle.spawn(recv_loop(shared.clone(), cfg.max_datagram));
+        *shared.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        runtime::register_arc(&shared);
+        Ok(DatagramServer { inner: shared })
+    }
+
+    fn events(&self) -> &EventQueue {
+        &self.inner.events
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> Addr {
+        self.inner.local.clone()
+    }
+
+    /// Send one datagram to `peer` (waits up to 5 s if the socket's send buffer is full).
+    pub fn send_to(&self, peer: &Addr, data: &[u8]) -> Result<usize> {
+        let op = || format!("send_to {peer}");
+        if self.inner.events.is_closed() {
+            return Err(Error::closed(op()));
+        }
+        let sa = peer
+            .as_inet()
+            .ok_or_else(|| Error::invalid(format!("{peer} is not a UDP address")))?;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match self.inner.sock.try_send_to(data, sa) {
+                Ok(n) => {
+                    self.inner.dg_out.fetch_add(1, Ordering::Relaxed);
+                    self.inner.bytes_out.fetch_add(n as u64, Ordering::Relaxed);
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(Error::Timeout { op: op(), ms: 5000 });
+                    }
+                    let mut pfd = libc::pollfd {
+                        fd: std::os::fd::AsRawFd::as_raw_fd(&*self.inner.sock),
+                        events: libc::POLLOUT,
+                        revents: 0,
+                    };
+                    let ms = (deadline - now).as_millis().min(100) as i32;
+                    // SAFETY: one valid pollfd on the stack.
+                    unsafe { libc::poll(&mut pfd, 1, ms) };
+                }
+                Err(e) => return Err(Error::os(op(), e)),
+            }
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> DatagramStats {
+        let s = &self.inner;
+        DatagramStats {
+            datagrams_in: s.dg_in.load(Ordering::Relaxed),
+            datagrams_out: s.dg_out.load(Ordering::Relaxed),
+            bytes_in: s.bytes_in.load(Ordering::Relaxed),
+            bytes_out: s.bytes_out.load(Ordering::Relaxed),
+            events_queued: s.events.len() as u64,
+        }
+    }
+
+    /// Stop receiving; queue the final [`Event::Closed`] and wake waiters. Idempotent.
+    pub fn shutdown(&self) {
+        self.inner.stop_now();
+    }
+}
+
+super::pull_api!(DatagramServer);
+
+impl Drop for DatagramServer {
+    fn drop(&mut self) {
+        self.inner.stop_now();
+    }
+}
+
+impl Stoppable for Shared {
+    fn stop_now(&self) {
+        if let Some(t) = self.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            t.abort();
+        }
+        self.events.close();
+    }
+}
+
+async fn recv_loop(s: Arc<Shared>, max: usize) {
+    let mut buf = vec![0u8; max];
+    loop {
+        let Ok(permit) = s.events.reserve().await else {
+            return;
+        };
+        match s.sock.recv_from(&mut buf).await {
+            Ok((n, peer)) => {
+                s.dg_in.fetch_add(1, Ordering::Relaxed);
+                s.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+                permit.push(Event::Datagram {
+                    peer: Addr::Inet(peer),
+                    data: Bytes::copy_from_slice(&buf[..n]),
+                });
+            }
+            Err(_) => {
+                // ICMP errors (port unreachable from an earlier send_to) surface here: ignore.
+                drop(permit);
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
+}
