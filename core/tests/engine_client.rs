@@ -1,0 +1,367 @@
+//! Engine client tests: auto-reconnect (S15), queueing while disconnected, giving up,
+//! heartbeat from the client side, idle timeout, close from another thread.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use libsock::engine::{
+    Client, ClientConfig, DisconnectReason, Event, Heartbeat, IdleMode, Server, ServerConfig,
+};
+use libsock::{ErrorKind, Result};
+
+const SLOW: Duration = Duration::from_secs(20);
+
+/// Pull from `pull` until `pred` matches (returns everything seen, the match last).
+fn pull_until(
+    pull: impl Fn(Option<Duration>) -> Result<Vec<Event>>,
+    limit: Duration,
+    mut pred: impl FnMut(&Event) -> bool,
+) -> Vec<Event> {
+    let end = Instant::now() + limit;
+    let mut seen = Vec::new();
+    while Instant::now() < end {
+        for ev in pull(Some(Duration::from_millis(50))).expect("next_events") {
+            let hit = pred(&ev);
+            seen.push(ev);
+            if hit {
+                return seen;
+            }
+        }
+    }
+    panic!("event not seen within {limit:?}; saw {seen:?}");
+}
+
+fn on_client(c: &Client) -> impl Fn(Option<Duration>) -> Result<Vec<Event>> + '_ {
+    move |t| c.next_events(64, t)
+}
+
+fn on_server(s: &Server) -> impl Fn(Option<Duration>) -> Result<Vec<Event>> + '_ {
+    move |t| s.next_events(64, t)
+}
+
+fn fast_backoff() -> ClientConfig {
+    ClientConfig::new().backoff(Duration::from_millis(20), Duration::from_millis(200))
+}
+
+/// Bind a server on a port that was just freed (a few tries: the port may linger briefly).
+fn bind_again(addr: &str) -> Server {
+    let mut last = None;
+    for _ in 0..100 {
+        match Server::bind(addr, ServerConfig::new()) {
+            Ok(s) => return s,
+            Err(e) => last = Some(e),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("could not bind {addr} again: {last:?}");
+}
+
+/// Collect `n` messages at the server, in arrival order.
+fn server_messages(server: &Server, n: usize) -> Vec<String> {
+    let mut got = Vec::new();
+    pull_until(on_server(server), SLOW, |e| {
+        if let Event::Message { data, .. } = e {
+            got.push(String::from_utf8(data.to_vec()).unwrap());
+        }
+        got.len() == n
+    });
+    got
+}
+
+#[test]
+fn s15_client_reconnects_and_messages_queued_meanwhile_arrive_once_in_order() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let addr = server.local_addr().to_string();
+    let client = Client::connect(addr.as_str(), fast_backoff()).unwrap();
+    let evs = pull_until(on_client(&client), SLOW, |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    assert_eq!(evs.last().unwrap().client(), 1);
+    for i in 0..10 {
+        client.send(format!("m{i}").as_bytes()).unwrap();
+    }
+    let first = server_messages(&server, 10);
+    assert_eq!(first, (0..10).map(|i| format!("m{i}")).collect::<Vec<_>>());
+
+    // The server goes away; the client notices and starts reconnecting.
+    server.shutdown(Duration::ZERO);
+    drop(server);
+    let evs = pull_until(on_client(&client), SLOW, |e| {
+        matches!(e, Event::Reconnecting { .. })
+    });
+    assert!(evs
+        .iter()
+        .any(|e| matches!(e, Event::Disconnected { client: 1, .. })));
+    assert!(!client.is_connected());
+    // Messages sent while down are queued.
+    for i in 10..30 {
+        client.send(format!("m{i}").as_bytes()).unwrap();
+    }
+    // A few more retries fail while nobody listens.
+    std::thread::sleep(Duration::from_millis(300));
+
+    let server = bind_again(&addr);
+    let evs = pull_until(on_client(&client), SLOW, |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    assert_eq!(evs.last().unwrap().client(), 2);
+    let attempts: Vec<u32> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::Reconnecting { attempt, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        attempts.windows(2).all(|w| w[1] == w[0] + 1),
+        "{attempts:?}"
+    );
+    let second = server_messages(&server, 20);
+    assert_eq!(
+        second,
+        (10..30).map(|i| format!("m{i}")).collect::<Vec<_>>()
+    );
+    // Nothing more (no duplicates).
+    std::thread::sleep(Duration::from_millis(200));
+    let extra: Vec<Event> = server
+        .next_events(100, Some(Duration::ZERO))
+        .unwrap()
+        .into_iter()
+        .filter(|e| matches!(e, Event::Message { .. }))
+        .collect();
+    assert!(extra.is_empty(), "{extra:?}");
+    let st = client.stats();
+    assert_eq!(st.connections, 2);
+    assert!(st.failed_attempts >= 1);
+    client.close(Duration::from_secs(1));
+}
+
+#[test]
+fn client_gives_up_after_max_attempts() {
+    // A port nobody listens on: bind, read the port, close.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let client = Client::connect(("127.0.0.1", port), fast_backoff().max_attempts(2)).unwrap();
+    let evs = pull_until(on_client(&client), SLOW, |e| matches!(e, Event::Closed));
+    let kinds: Vec<_> = evs.iter().map(|e| e.kind()).collect();
+    use libsock::engine::EventKind::*;
+    assert_eq!(
+        kinds,
+        vec![Reconnecting, Reconnecting, Disconnected, Closed]
+    );
+    let reason = evs[2].reason().unwrap();
+    assert_eq!(evs[2].client(), 0);
+    assert_eq!(
+        reason.error_kind(),
+        Some(ErrorKind::ConnectionRefused),
+        "{reason}"
+    );
+    assert_eq!(
+        client.next_events(1, None).unwrap_err().kind(),
+        ErrorKind::Closed
+    );
+    assert_eq!(client.send(b"x").unwrap_err().kind(), ErrorKind::Closed);
+}
+
+#[test]
+fn send_queue_is_bounded_while_disconnected() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let client =
+        Client::connect(("127.0.0.1", port), fast_backoff().send_queue_bytes(1000)).unwrap();
+    let msg = [1u8; 100]; // 104 bytes framed
+    for _ in 0..9 {
+        client.send(&msg).unwrap();
+    }
+    let e = client.send(&msg).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::QueueFull, "{e}");
+    assert_eq!(client.stats().queued_bytes, 9 * 104);
+    client.close(Duration::ZERO);
+    assert_eq!(client.send(&msg).unwrap_err().kind(), ErrorKind::Closed);
+}
+
+#[test]
+fn s16_client_heartbeat_detects_a_peer_that_stopped_answering() {
+    // The "server" accepts and reads but never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 1024];
+        let mut n = 0;
+        while let Ok(k) = s.read(&mut buf) {
+            if k == 0 {
+                break;
+            }
+            n += k;
+        }
+        n
+    });
+    let interval = Duration::from_millis(100);
+    let client = Client::connect(
+        addr,
+        ClientConfig::new()
+            .reconnect(false)
+            .heartbeat(Some(Heartbeat::new(interval, 4))),
+    )
+    .unwrap();
+    pull_until(on_client(&client), SLOW, |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    let t0 = Instant::now();
+    let evs = pull_until(on_client(&client), SLOW, |e| {
+        matches!(e, Event::Disconnected { .. })
+    });
+    assert_eq!(
+        evs.last().unwrap().reason(),
+        Some(&DisconnectReason::HeartbeatLost)
+    );
+    assert!(t0.elapsed() < interval * 4 + Duration::from_secs(3));
+    assert!(peer.join().unwrap() > 0, "the peer got pings");
+    // Without reconnect the client then stops: Closed, then the Closed error.
+    let end = Instant::now() + SLOW;
+    loop {
+        match client.next_events(16, Some(Duration::from_millis(50))) {
+            Ok(_) => assert!(Instant::now() < end, "the client never closed"),
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::Closed);
+                break;
+            }
+        }
+    }
+}
+
+#[test]
+fn heartbeat_between_two_engines_keeps_an_idle_link_alive_and_is_invisible() {
+    let interval = Duration::from_millis(50);
+    let server = Server::bind(
+        "127.0.0.1:0",
+        ServerConfig::new().heartbeat(Some(Heartbeat::new(interval, 3))),
+    )
+    .unwrap();
+    let client = Client::connect(
+        server.local_addr(),
+        ClientConfig::new().heartbeat(Some(Heartbeat::new(interval, 3))),
+    )
+    .unwrap();
+    pull_until(on_client(&client), SLOW, |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    // Ten intervals of application silence: pings and pongs flow, nobody sees them.
+    std::thread::sleep(interval * 10);
+    let evs = server.next_events(100, Some(Duration::ZERO)).unwrap();
+    assert!(
+        evs.iter().all(|e| matches!(e, Event::Connected { .. })),
+        "{evs:?}"
+    );
+    let evs = client.next_events(100, Some(Duration::ZERO)).unwrap();
+    assert!(evs.is_empty(), "{evs:?}");
+    assert!(client.is_connected());
+    assert_eq!(server.stats().messages_in, 0);
+    assert!(server.stats().bytes_in > 0, "heartbeats moved");
+    client.send(b"real").unwrap();
+    let evs = pull_until(on_server(&server), SLOW, |e| {
+        matches!(e, Event::Message { .. })
+    });
+    assert_eq!(evs.last().unwrap().data().unwrap().as_ref(), b"real");
+}
+
+#[test]
+fn client_idle_timeout_then_reconnect() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let client = Client::connect(
+        server.local_addr(),
+        fast_backoff().idle_timeout(Some(Duration::from_millis(200)), IdleMode::ReadsAndWrites),
+    )
+    .unwrap();
+    let evs = pull_until(on_client(&client), SLOW, |e| {
+        matches!(e, Event::Connected { client: 2, .. })
+    });
+    assert!(evs
+        .iter()
+        .any(|e| e.reason() == Some(&DisconnectReason::IdleTimeout)));
+}
+
+#[test]
+fn echo_through_client_and_server() {
+    let server = Arc::new(Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap());
+    let client = Client::connect(server.local_addr(), ClientConfig::new()).unwrap();
+    let n = 500;
+    for i in 0..n {
+        client.send(format!("{i}").as_bytes()).unwrap();
+    }
+    let mut echoed = 0;
+    pull_until(on_server(&server), SLOW, |e| {
+        if let Event::Message { client, data } = e {
+            server.send(*client, data).unwrap();
+            echoed += 1;
+        }
+        echoed == n
+    });
+    let mut got = Vec::new();
+    pull_until(on_client(&client), SLOW, |e| {
+        if let Event::Message { data, .. } = e {
+            got.push(String::from_utf8(data.to_vec()).unwrap());
+        }
+        got.len() == n
+    });
+    assert_eq!(got, (0..n).map(|i| format!("{i}")).collect::<Vec<_>>());
+}
+
+#[test]
+fn close_from_another_thread_wakes_next_events_and_flushes() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let client = Arc::new(Client::connect(server.local_addr(), ClientConfig::new()).unwrap());
+    pull_until(on_client(&client), SLOW, |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    let c2 = client.clone();
+    let waiter = std::thread::spawn(move || {
+        let mut kinds = Vec::new();
+        loop {
+            match c2.next_events(16, None) {
+                Ok(evs) => kinds.extend(evs.iter().map(|e| e.kind())),
+                Err(e) => return (kinds, e.kind()),
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    for i in 0..100u32 {
+        client.send(&i.to_be_bytes()).unwrap();
+    }
+    client.close(Duration::from_secs(5));
+    let (kinds, err) = waiter.join().unwrap();
+    assert_eq!(err, ErrorKind::Closed);
+    use libsock::engine::EventKind::*;
+    assert_eq!(kinds, vec![Disconnected, Closed]);
+    // Everything sent before close arrived.
+    let mut n = 0u32;
+    pull_until(on_server(&server), SLOW, |e| {
+        if let Event::Message { data, .. } = e {
+            assert_eq!(&data[..], &n.to_be_bytes());
+            n += 1;
+        }
+        matches!(e, Event::Disconnected { .. })
+    });
+    assert_eq!(n, 100);
+}
+
+#[test]
+fn unix_client_connects() {
+    let path = std::env::temp_dir().join(format!("libsock-engine-c-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let ep = format!("unix:{}", path.display());
+    let server = Server::bind(ep.as_str(), ServerConfig::new()).unwrap();
+    let client = Client::connect(ep.as_str(), ClientConfig::new()).unwrap();
+    client.send(b"hello unix").unwrap();
+    let evs = pull_until(on_server(&server), SLOW, |e| {
+        matches!(e, Event::Message { .. })
+    });
+    assert_eq!(evs.last().unwrap().data().unwrap().as_ref(), b"hello unix");
+}
