@@ -449,15 +449,15 @@ int32_t ls_recv_from(int64_t handle,
                      int32_t *out_truncated);
 
 /**
- * Join multicast group `group` ("239.1.2.3", "ff02::1234") on `interface`: NULL or "" the
+ * Join multicast group `group` ("239.1.2.3", "ff02::1234") on interface `iface`: NULL or "" the
  * default, an IPv4 interface address ("127.0.0.1") or an IPv6 interface index ("1").
  */
-int32_t ls_join_multicast(int64_t handle, const char *group, const char *interface);
+int32_t ls_join_multicast(int64_t handle, const char *group, const char *iface);
 
 /**
  * Leave a multicast group joined with `ls_join_multicast` (same arguments).
  */
-int32_t ls_leave_multicast(int64_t handle, const char *group, const char *interface);
+int32_t ls_leave_multicast(int64_t handle, const char *group, const char *iface);
 
 /**
  * Send what the socket takes now (at least one byte, waiting up to the handle's default

@@ -415,6 +415,27 @@ pub enum MulticastInterface {
     V6(u32),
 }
 
+impl std::str::FromStr for MulticastInterface {
+    type Err = Error;
+    /// `""` the default, an IPv4 interface address (`"127.0.0.1"`) or an IPv6 interface index
+    /// (`"1"`).
+    fn from_str(text: &str) -> Result<MulticastInterface> {
+        if text.is_empty() {
+            return Ok(MulticastInterface::Default);
+        }
+        if let Ok(a) = text.parse::<Ipv4Addr>() {
+            return Ok(MulticastInterface::V4(a));
+        }
+        if let Ok(i) = text.parse::<u32>() {
+            return Ok(MulticastInterface::V6(i));
+        }
+        Err(Error::invalid(format!(
+            "multicast interface {text:?}: give an IPv4 interface address, an IPv6 interface \
+             index, or \"\" for the default"
+        )))
+    }
+}
+
 fn mismatch(group: IpAddr) -> Error {
     Error::invalid(format!(
         "multicast group {group} and the interface are of different IP versions"

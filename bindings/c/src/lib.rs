@@ -9,7 +9,7 @@
 mod boundary;
 
 use std::ffi::c_char;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -584,33 +584,18 @@ fn group_arg(group: &str) -> Result<IpAddr, Error> {
         .map_err(|_| bad_arg(format!("group {group:?} is not an IP address")))
 }
 
-fn interface_arg(interface: &str) -> Result<MulticastInterface, Error> {
-    if interface.is_empty() {
-        return Ok(MulticastInterface::Default);
-    }
-    if let Ok(a) = interface.parse::<Ipv4Addr>() {
-        return Ok(MulticastInterface::V4(a));
-    }
-    if let Ok(i) = interface.parse::<u32>() {
-        return Ok(MulticastInterface::V6(i));
-    }
-    Err(bad_arg(format!(
-        "interface {interface:?}: give an IPv4 interface address, an IPv6 interface index, or \"\""
-    )))
-}
-
 unsafe fn multicast(
     handle: i64,
     group: *const c_char,
-    interface: *const c_char,
+    iface: *const c_char,
     join: bool,
 ) -> Result<(), Error> {
-    // SAFETY: the caller promises NUL-terminated strings (interface may be NULL).
+    // SAFETY: the caller promises NUL-terminated strings (iface may be NULL).
     let group = group_arg(unsafe { in_str(group, "group") }?)?;
-    let interface = if interface.is_null() {
+    let interface = if iface.is_null() {
         MulticastInterface::Default
     } else {
-        interface_arg(unsafe { in_str(interface, "interface") }?)?
+        unsafe { in_str(iface, "iface") }?.parse::<MulticastInterface>()?
     };
     let o = dgram(handle)?;
     let d = as_dgram(&o);
@@ -621,17 +606,17 @@ unsafe fn multicast(
     }
 }
 
-/// Join multicast group `group` ("239.1.2.3", "ff02::1234") on `interface`: NULL or "" the
+/// Join multicast group `group` ("239.1.2.3", "ff02::1234") on interface `iface`: NULL or "" the
 /// default, an IPv4 interface address ("127.0.0.1") or an IPv6 interface index ("1").
 #[no_mangle]
 pub unsafe extern "C" fn ls_join_multicast(
     handle: i64,
     group: *const c_char,
-    interface: *const c_char,
+    iface: *const c_char,
 ) -> i32 {
     // SAFETY: forwarded with the same promises.
     call("ls_join_multicast", || unsafe {
-        multicast(handle, group, interface, true)
+        multicast(handle, group, iface, true)
     })
 }
 
@@ -640,11 +625,11 @@ pub unsafe extern "C" fn ls_join_multicast(
 pub unsafe extern "C" fn ls_leave_multicast(
     handle: i64,
     group: *const c_char,
-    interface: *const c_char,
+    iface: *const c_char,
 ) -> i32 {
     // SAFETY: forwarded with the same promises.
     call("ls_leave_multicast", || unsafe {
-        multicast(handle, group, interface, false)
+        multicast(handle, group, iface, false)
     })
 }
 
