@@ -685,3 +685,51 @@ fn thousand_clients_echo_byte_exact() {
     );
     server.shutdown(Duration::from_secs(1));
 }
+
+#[test]
+fn a_one_event_queue_still_delivers_everything() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new().event_capacity(1)).unwrap();
+    let conns: Vec<Connection> = (0..3).map(|_| peer(&server)).collect();
+    for (i, c) in conns.iter().enumerate() {
+        for m in 0..50u32 {
+            c.send_msg(&[&[i as u8][..], &m.to_be_bytes()].concat())
+                .unwrap();
+        }
+    }
+    let mut next = [0u32; 3];
+    let mut connected = 0;
+    let end = Instant::now() + SLOW;
+    while next.iter().sum::<u32>() < 150 && Instant::now() < end {
+        for ev in server
+            .next_events(8, Some(Duration::from_millis(50)))
+            .unwrap()
+        {
+            assert!(server.pending() <= 1 + 3);
+            match ev {
+                Event::Connected { .. } => connected += 1,
+                Event::Message { data, .. } => {
+                    let c = data[0] as usize;
+                    assert_eq!(u32::from_be_bytes(data[1..5].try_into().unwrap()), next[c]);
+                    next[c] += 1;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert_eq!(connected, 3);
+    assert_eq!(next, [50, 50, 50]);
+}
+
+#[test]
+fn an_aborted_peer_gives_reset() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    s.connect(&server.local_addr().as_inet().unwrap().into())
+        .unwrap();
+    pull_until(&server, SLOW, |e| matches!(e, Event::Connected { .. }));
+    s.set_linger(Some(Duration::ZERO)).unwrap();
+    drop(s);
+    let evs = pull_until(&server, SLOW, |e| matches!(e, Event::Disconnected { .. }));
+    assert_eq!(evs.last().unwrap().reason(), Some(&DisconnectReason::Reset));
+    assert_eq!(evs.last().unwrap().reason().unwrap().code(), 2);
+}

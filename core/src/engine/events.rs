@@ -94,14 +94,12 @@ impl DisconnectReason {
         match e.kind() {
             K::ConnectionReset | K::BrokenPipe | K::ConnectionAborted => DisconnectReason::Reset,
             K::UnexpectedEof => DisconnectReason::PeerClosed,
-            _ => {
-                let err = Error::os("connection", std::io::Error::new(e.kind(), e.to_string()));
-                let kind = e
-                    .raw_os_error()
+            _ => DisconnectReason::Error(
+                e.raw_os_error()
                     .map(ErrorKind::from_errno)
-                    .unwrap_or(err.kind());
-                DisconnectReason::Error(kind, e.to_string())
-            }
+                    .unwrap_or(ErrorKind::Io),
+                e.to_string(),
+            ),
         }
     }
 }

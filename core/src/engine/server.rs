@@ -522,14 +522,9 @@ impl Shared {
 
 async fn accept_loop(s: Arc<Shared>, listener: AnyListener) {
     loop {
-        // No room for a Connected event: stop accepting (the backlog holds newcomers).
-        let Ok(permit) = s.events.reserve().await else {
-            return;
-        };
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
-                drop(permit);
                 // Out of descriptors or memory: pause instead of spinning.
                 let pause = matches!(
                     e.raw_os_error(),
@@ -538,6 +533,11 @@ async fn accept_loop(s: Arc<Shared>, listener: AnyListener) {
                 tokio::time::sleep(Duration::from_millis(if pause { 100 } else { 1 })).await;
                 continue;
             }
+        };
+        // No room for its Connected event: wait (holding this one connection) and accept no
+        // more meanwhile; newcomers wait in the backlog.
+        let Ok(permit) = s.events.reserve().await else {
+            return;
         };
         if let AnyStream::Tcp(t) = &stream {
             let _ = conn_options(&s.cfg.options).apply(&SockRef::from(t));
