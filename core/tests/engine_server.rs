@@ -636,7 +636,11 @@ fn raise_nofile(want: u64) -> u64 {
 #[test]
 fn thousand_clients_echo_byte_exact() {
     let n = 1000usize;
-    let rounds = 10usize;
+    // LIBSOCK_ENGINE_ROUNDS=1000 turns this into a quick throughput measurement.
+    let rounds: usize = std::env::var("LIBSOCK_ENGINE_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
     let limit = raise_nofile(20_000);
     if limit < (n as u64) * 2 + 200 {
         eprintln!("skipped: RLIMIT_NOFILE {limit} is too low for {n} clients");
@@ -732,4 +736,13 @@ fn an_aborted_peer_gives_reset() {
     let evs = pull_until(&server, SLOW, |e| matches!(e, Event::Disconnected { .. }));
     assert_eq!(evs.last().unwrap().reason(), Some(&DisconnectReason::Reset));
     assert_eq!(evs.last().unwrap().reason().unwrap().code(), 2);
+}
+
+#[test]
+fn an_interrupt_check_ends_a_waiting_next_events() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let t0 = Instant::now();
+    let e = libsock::with_interrupt_check(|| true, || server.next_events(1, None)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Interrupted);
+    assert!(t0.elapsed() < Duration::from_secs(2));
 }

@@ -312,7 +312,9 @@ async fn read_loop<R: AsyncRead>(
 ) -> DisconnectReason {
     tokio::pin!(rd);
     let mut codec = FrameCodec::new(cfg.framing.clone());
-    let mut buf = BytesMut::with_capacity(8 * 1024);
+    // Reads start small (idle connections cost little) and grow while reads fill the buffer.
+    let mut buf = BytesMut::new();
+    let mut chunk = 4 * 1024;
     let now = now_ms();
     let hb = cfg.heartbeat.as_ref();
     let mut live = Liveness {
@@ -375,16 +377,20 @@ async fn read_loop<R: AsyncRead>(
                 Err(CodecError::Io(e)) => return DisconnectReason::from_io(&e),
             }
         }
-        let want = codec.needed(&buf).clamp(8 * 1024, 1 << 20);
+        let want = codec.needed(&buf).clamp(chunk, 1 << 20);
         if buf.capacity() - buf.len() < want {
             buf.reserve(want);
         }
+        let spare = buf.capacity() - buf.len();
         tokio::select! {
             biased;
             _ = sq.ctrl.notified() => {}
             r = rd.read_buf(&mut buf) => match r {
                 Ok(0) => return DisconnectReason::PeerClosed,
                 Ok(n) => {
+                    if n == spare {
+                        chunk = (chunk * 2).min(256 * 1024);
+                    }
                     counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
                     live.last_rx = now_ms();
                 }
