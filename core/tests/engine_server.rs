@@ -460,6 +460,7 @@ fn graceful_disconnect_flushes_then_closes() {
         assert_eq!(&conn.recv_msg().unwrap()[..], &i.to_be_bytes());
     }
     assert_eq!(conn.recv_msg().unwrap_err().kind(), ErrorKind::Closed);
+    drop(conn);
     let evs = pull_until(&server, SLOW, |e| matches!(e, Event::Disconnected { .. }));
     assert_eq!(
         evs.last().unwrap().reason(),
@@ -745,4 +746,55 @@ fn an_interrupt_check_ends_a_waiting_next_events() {
     let e = libsock::with_interrupt_check(|| true, || server.next_events(1, None)).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Interrupted);
     assert!(t0.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn graceful_shutdown_with_a_chatty_peer_loses_nothing() {
+    // The peer keeps sending while the server shuts down: unread input must not turn the
+    // server's close into a reset that destroys replies the peer has not read yet.
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let conn = Arc::new(peer(&server));
+    let id = pull_until(&server, SLOW, |e| matches!(e, Event::Connected { .. }))
+        .last()
+        .unwrap()
+        .client();
+    let stop = Arc::new(AtomicBool::new(false));
+    let chatter = {
+        let (conn, stop) = (conn.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) && n < 100_000 {
+                if conn.send_msg(&[1u8; 512]).is_err() {
+                    break;
+                }
+                n += 1;
+                if n % 16 == 0 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        })
+    };
+    let n = 2000u32;
+    for i in 0..n {
+        let mut m = vec![0u8; 1024];
+        m[..4].copy_from_slice(&i.to_be_bytes());
+        server.send(id, &m).unwrap();
+    }
+    let reader = {
+        let (conn, stop) = (conn.clone(), stop.clone());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            let mut got = 0u32;
+            while let Ok(m) = conn.recv_msg() {
+                assert_eq!(u32::from_be_bytes(m[..4].try_into().unwrap()), got);
+                got += 1;
+            }
+            stop.store(true, Ordering::Relaxed);
+            conn.close();
+            got
+        })
+    };
+    server.shutdown(Duration::from_secs(10));
+    assert_eq!(reader.join().unwrap(), n);
+    chatter.join().unwrap();
 }

@@ -219,6 +219,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     mut wr: W,
     sq: &SendQueue,
     counters: &Counters,
+    fin: &Notify,
 ) -> std::io::Result<()> {
     let mut batch = Vec::new();
     let mut buf = BytesMut::new();
@@ -256,7 +257,11 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             Take::Finish => {
                 wr.flush().await?;
                 let _ = wr.shutdown().await;
-                return Ok(());
+                // The reader lingers until the peer closes too (or the deadline), so that
+                // unread input does not turn our close into a reset that could destroy what
+                // the peer has not read yet.
+                fin.notify_one();
+                std::future::pending::<()>().await;
             }
         }
     }
@@ -285,19 +290,18 @@ where
     S: AsyncRead + AsyncWrite + Send,
 {
     let (rd, wr) = tokio::io::split(stream);
-    let writer = write_loop(wr, sq, counters);
-    let reader = read_loop(rd, id, cfg, sq, events, counters);
+    let fin = Notify::new();
+    let writer = write_loop(wr, sq, counters, &fin);
+    let reader = read_loop(rd, id, cfg, sq, events, counters, &fin);
     tokio::pin!(writer, reader);
     tokio::select! {
         biased;
         r = &mut reader => r,
-        w = &mut writer => match w {
-            // A graceful stop finished: the reason is the stop's.
-            Ok(()) => sq
-                .stop_requested()
-                .map(|s| s.reason)
-                .unwrap_or(DisconnectReason::Closed),
-            Err(e) => DisconnectReason::from_io(&e),
+        w = &mut writer => match (w, sq.stop_requested()) {
+            // Failing while stopping on request: the request's reason.
+            (_, Some(stop)) => stop.reason,
+            (Ok(()), None) => DisconnectReason::Closed,
+            (Err(e), None) => DisconnectReason::from_io(&e),
         },
     }
 }
@@ -309,6 +313,7 @@ async fn read_loop<R: AsyncRead>(
     sq: &SendQueue,
     events: &EventQueue,
     counters: &Counters,
+    fin: &Notify,
 ) -> DisconnectReason {
     tokio::pin!(rd);
     let mut codec = FrameCodec::new(cfg.framing.clone());
@@ -336,7 +341,7 @@ async fn read_loop<R: AsyncRead>(
     });
     loop {
         if let Some(stop) = sq.stop_requested() {
-            return finish_stop(stop, sq).await;
+            return finish_stop(stop, sq, rd.as_mut(), &mut buf, fin).await;
         }
         // Hand out every whole frame already buffered.
         loop {
@@ -361,7 +366,7 @@ async fn read_loop<R: AsyncRead>(
                         data: frame,
                     };
                     if let Some(stop) = deliver(ev, sq, events).await {
-                        return finish_stop(stop, sq).await;
+                        return finish_stop(stop, sq, rd.as_mut(), &mut buf, fin).await;
                     }
                     // Time spent waiting for the application does not count as silence.
                     live.last_rx = now_ms();
@@ -472,21 +477,51 @@ async fn deliver(ev: Event, sq: &SendQueue, events: &EventQueue) -> Option<Stop>
 
 /// A stop was requested: end now, or (graceful) wait for the writer to flush and finish, up to
 /// the deadline. The reader stops reading meanwhile.
-async fn finish_stop(stop: Stop, sq: &SendQueue) -> DisconnectReason {
+/// How long a graceful close waits, after its FIN, for the peer to close too.
+const LINGER: Duration = Duration::from_secs(2);
+
+async fn finish_stop<R: AsyncRead>(
+    stop: Stop,
+    sq: &SendQueue,
+    mut rd: std::pin::Pin<&mut R>,
+    scratch: &mut BytesMut,
+    fin: &Notify,
+) -> DisconnectReason {
     if stop.graceful {
-        let sleep = async {
-            match stop.deadline {
-                Some(d) => tokio::time::sleep_until(d).await,
-                None => std::future::pending::<()>().await,
-            }
-        };
+        let far = tokio::time::Instant::now() + Duration::from_secs(86400 * 365);
+        let sleep = tokio::time::sleep_until(stop.deadline.unwrap_or(far));
         tokio::pin!(sleep);
+        let (mut eof, mut fin_sent) = (false, false);
         loop {
+            if scratch.capacity() < 4096 {
+                scratch.reserve(4096);
+            }
             tokio::select! {
                 _ = &mut sleep => break,
                 _ = sq.ctrl.notified() => {
                     if sq.stop_requested().is_some_and(|s| !s.graceful) {
                         break;
+                    }
+                }
+                _ = fin.notified(), if !fin_sent => {
+                    fin_sent = true;
+                    if eof {
+                        break;
+                    }
+                    // Linger at most LINGER after our FIN for the peer's.
+                    let linger = tokio::time::Instant::now() + LINGER;
+                    if linger < sleep.deadline() {
+                        sleep.as_mut().reset(linger);
+                    }
+                }
+                // Input after the stop is discarded.
+                r = rd.read_buf(scratch), if !eof => {
+                    scratch.clear();
+                    if !matches!(r, Ok(n) if n > 0) {
+                        eof = true;
+                        if fin_sent {
+                            break;
+                        }
                     }
                 }
             }
