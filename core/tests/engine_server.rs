@@ -798,3 +798,29 @@ fn graceful_shutdown_with_a_chatty_peer_loses_nothing() {
     assert_eq!(reader.join().unwrap(), n);
     chatter.join().unwrap();
 }
+
+#[test]
+fn engine_objects_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Server>();
+    check::<libsock::engine::Client>();
+    check::<libsock::engine::DatagramServer>();
+    check::<Event>();
+}
+
+#[test]
+fn raw_framing_passes_bytes_untouched_and_refuses_an_active_heartbeat() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new().framing(Framing::Raw)).unwrap();
+    let mut raw = TcpStream::connect(server.local_addr().as_inet().unwrap()).unwrap();
+    raw.write_all(b"\0LSPING").unwrap();
+    let evs = pull_until(&server, SLOW, |e| matches!(e, Event::Message { .. }));
+    assert_eq!(evs.last().unwrap().data().unwrap().as_ref(), b"\0LSPING");
+    let e = Server::bind(
+        "127.0.0.1:0",
+        ServerConfig::new()
+            .framing(Framing::Raw)
+            .heartbeat(Some(Heartbeat::new(Duration::from_secs(1), 3))),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+}

@@ -44,9 +44,23 @@ pub(crate) struct LinkCfg {
 }
 
 impl LinkCfg {
+    /// The heartbeat a framing can carry: with `Raw` framing (no message boundaries) a
+    /// reply-only heartbeat is dropped, so raw byte streams pass untouched.
+    pub(crate) fn heartbeat_for(framing: &Framing, hb: &Option<Heartbeat>) -> Option<Heartbeat> {
+        match (framing, hb) {
+            (Framing::Raw, Some(h)) if h.interval.is_none() => None,
+            _ => hb.clone(),
+        }
+    }
+
     pub(crate) fn validate(&self) -> Result<()> {
         self.framing.validate()?;
         if let Some(hb) = &self.heartbeat {
+            if self.framing == Framing::Raw {
+                return Err(Error::invalid(
+                    "a heartbeat needs a message framing (not Raw, where a ping could arrive glued to other bytes)",
+                ));
+            }
             if hb.ping == hb.pong {
                 return Err(Error::invalid("heartbeat ping and pong payloads are equal"));
             }

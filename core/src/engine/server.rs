@@ -141,7 +141,7 @@ impl ServerConfig {
             framing: self.framing.clone(),
             idle_timeout: self.idle_timeout,
             idle_mode: self.idle_mode,
-            heartbeat: self.heartbeat.clone(),
+            heartbeat: LinkCfg::heartbeat_for(&self.framing, &self.heartbeat),
         }
     }
 }
