@@ -365,3 +365,21 @@ fn unix_client_connects() {
     });
     assert_eq!(evs.last().unwrap().data().unwrap().as_ref(), b"hello unix");
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn abstract_unix_endpoints_work_both_ways() {
+    let ep = format!("unix:@libsock-engine-{}", std::process::id());
+    let server = Server::bind(ep.as_str(), ServerConfig::new()).unwrap();
+    let client = Client::connect(ep.as_str(), ClientConfig::new()).unwrap();
+    client.send(b"abstract").unwrap();
+    let evs = pull_until(on_server(&server), SLOW, |e| {
+        matches!(e, Event::Message { .. })
+    });
+    let ev = evs.last().unwrap();
+    server.send(ev.client(), b"back").unwrap();
+    let evs = pull_until(on_client(&client), SLOW, |e| {
+        matches!(e, Event::Message { .. })
+    });
+    assert_eq!(evs.last().unwrap().data().unwrap().as_ref(), b"back");
+}

@@ -299,6 +299,8 @@ struct Inner {
     reserved: usize,
     /// No more events will come (the final `Closed` event is queued).
     closed: bool,
+    /// Threads waiting in `wait_ready` (a push wakes them only if there are any).
+    waiting: usize,
 }
 
 /// A bounded queue of events: filled by the engine's tasks, pulled by any thread.
@@ -362,6 +364,7 @@ impl EventQueue {
                 q: VecDeque::new(),
                 reserved: 0,
                 closed: false,
+                waiting: 0,
             }),
             capacity: capacity.max(1),
             readable: Condvar::new(),
@@ -382,7 +385,9 @@ impl EventQueue {
             self.fd.set();
         }
         i.q.push_back(ev);
-        self.readable.notify_all();
+        if i.waiting > 0 {
+            self.readable.notify_all();
+        }
     }
 
     /// Wait for room for one event (the backpressure point). Cancel-safe.
@@ -478,11 +483,13 @@ impl EventQueue {
             if check.is_some() {
                 wait = wait.min(crate::wait::INTERRUPT_SLICE);
             }
+            i.waiting += 1;
             i = self
                 .readable
                 .wait_timeout(i, wait)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
+            i.waiting -= 1;
             if let Some(c) = check {
                 if i.q.is_empty() && c() {
                     return Err(Error::Interrupted {
