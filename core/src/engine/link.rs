@@ -173,15 +173,17 @@ impl SendQueue {
         self.lock().bytes
     }
 
-    /// Ask the connection to end. A non-graceful request overrides a graceful one; the first
-    /// reason is kept.
+    /// Ask the connection to end. Requests merge: the first reason is kept, a non-graceful
+    /// request overrides a graceful one, and the earliest deadline wins.
     pub(crate) fn request_stop(&self, stop: Stop) {
         let mut st = self.lock();
         match &mut st.stop {
             Some(old) => {
-                if !stop.graceful {
-                    old.graceful = false;
-                }
+                old.graceful &= stop.graceful;
+                old.deadline = match (old.deadline, stop.deadline) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
             }
             None => st.stop = Some(stop),
         }
@@ -513,8 +515,13 @@ async fn finish_stop<R: AsyncRead>(
             tokio::select! {
                 _ = &mut sleep => break,
                 _ = sq.ctrl.notified() => {
-                    if sq.stop_requested().is_some_and(|s| !s.graceful) {
-                        break;
+                    if let Some(s) = sq.stop_requested() {
+                        if !s.graceful {
+                            break;
+                        }
+                        if let Some(d) = s.deadline.filter(|d| *d < sleep.deadline()) {
+                            sleep.as_mut().reset(d);
+                        }
                     }
                 }
                 _ = fin.notified(), if !fin_sent => {
