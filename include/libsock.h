@@ -5,7 +5,8 @@
  *   cbindgen --config bindings/c/cbindgen.toml --crate libsock-c --output include/libsock.h bindings/c
  *
  * Rules every function follows:
- *  - Every object (connection, listener, datagram socket, options object) is an int64_t handle:
+ *  - Every object (connection, listener, datagram socket, options object; engine server, client,
+ *    datagram server, engine config) is an int64_t handle:
  *    positive, below 2^53, never reused. An unknown, closed, or wrong-kind handle gives
  *    LS_ERR_BAD_HANDLE, never a crash. A handle may be used from several threads at once, and
  *    ls_close() from another thread makes a blocked call on it return LS_ERR_CLOSED promptly.
@@ -28,6 +29,8 @@
  *  - After a failure, ls_last_error_message() / ls_last_error() give a message naming the function,
  *    the operation and the address; ls_last_os_error() the errno, if the OS gave one.
  *  - The blocking calls start no thread (a host-name lookup with a timeout uses a short-lived one).
+ *    The engine (ls_server_*, ls_client_*, ls_dgram_server_*, pulled with ls_next_event) runs on
+ *    its own threads, started by the first engine object and stopped by ls_shutdown().
  */
 
 #ifndef LIBSOCK_H
@@ -287,6 +290,264 @@
  */
 #define LS_DEFAULT_MAX_LEN 0
 
+/**
+ * `ls_next_event` kind: a connection was made (server: a client was accepted, the buffer gets
+ * its address as text; client: connected to the server).
+ */
+#define LS_EVENT_CONNECTED 1
+
+/**
+ * `ls_next_event` kind: a framed message arrived (the buffer gets it).
+ */
+#define LS_EVENT_MESSAGE 2
+
+/**
+ * `ls_next_event` kind: a connection ended; `*out_value` is the `LS_REASON_*` code and the buffer
+ * gets the reason as text. Every CONNECTED is followed by exactly one DISCONNECTED with the same
+ * client id; a client whose connect attempt failed for good reports client 0.
+ */
+#define LS_EVENT_DISCONNECTED 3
+
+/**
+ * `ls_next_event` kind: a client lost its connection (or could not connect) and tries again:
+ * `*out_client` is the attempt number (1 for the first retry), `*out_value` the delay in ms.
+ */
+#define LS_EVENT_RECONNECTING 4
+
+/**
+ * `ls_next_event` kind: a datagram arrived at a datagram server (the buffer gets it; the sender's
+ * address is not in this event: use `ls_next_datagram` to get it).
+ */
+#define LS_EVENT_DATAGRAM 5
+
+/**
+ * `ls_next_event` kind: the object stopped (shutdown, close, or a client gave up reconnecting);
+ * the last event. Pulling again gives `LS_ERR_CLOSED`.
+ */
+#define LS_EVENT_CLOSED 6
+
+/**
+ * Disconnect reason: the peer closed the connection in order.
+ */
+#define LS_REASON_PEER_CLOSED 1
+
+/**
+ * Disconnect reason: the peer reset the connection (or it broke).
+ */
+#define LS_REASON_RESET 2
+
+/**
+ * Disconnect reason: nothing arrived (or moved, per `LS_ECFG_IDLE_MODE`) for the idle timeout.
+ */
+#define LS_REASON_IDLE_TIMEOUT 3
+
+/**
+ * Disconnect reason: nothing arrived for heartbeat interval x misses.
+ */
+#define LS_REASON_HEARTBEAT_LOST 4
+
+/**
+ * Disconnect reason: the peer sent a frame above the framing's max_len (or a malformed header).
+ */
+#define LS_REASON_FRAME_TOO_LARGE 5
+
+/**
+ * Disconnect reason: the application disconnected the client (`ls_server_disconnect`).
+ */
+#define LS_REASON_KICKED 6
+
+/**
+ * Disconnect reason: the server was shut down.
+ */
+#define LS_REASON_SERVER_SHUTDOWN 7
+
+/**
+ * Disconnect reason: another error (the text in the buffer says which).
+ */
+#define LS_REASON_ERROR 8
+
+/**
+ * Disconnect reason: the client's send queue overflowed under `LS_SEND_POLICY_DISCONNECT`.
+ */
+#define LS_REASON_SEND_QUEUE_FULL 9
+
+/**
+ * Disconnect reason: the local client was closed (`ls_client_close`, `ls_close`).
+ */
+#define LS_REASON_CLOSED 10
+
+/**
+ * Server: most clients at once; an extra connection is closed at once and counted
+ * (`LS_STAT_REFUSED`). 0 = no limit (default).
+ */
+#define LS_ECFG_MAX_CLIENTS 1
+
+/**
+ * Server and client: bound of each send queue in bytes (default 4 MiB). A client's queue also
+ * holds messages while it is reconnecting.
+ */
+#define LS_ECFG_SEND_QUEUE_BYTES 2
+
+/**
+ * Server: what a full send queue does, `LS_SEND_POLICY_ERROR` (default) or
+ * `LS_SEND_POLICY_DISCONNECT`.
+ */
+#define LS_ECFG_SEND_POLICY 3
+
+/**
+ * All: bound of the event queue in events (default 4096). When it is full the engine stops
+ * reading sockets: nothing is dropped, memory stays bounded.
+ */
+#define LS_ECFG_EVENT_CAPACITY 4
+
+/**
+ * Server and client: close a connection idle for this many ms (`LS_REASON_IDLE_TIMEOUT`);
+ * 0 = never (default).
+ */
+#define LS_ECFG_IDLE_TIMEOUT_MS 5
+
+/**
+ * Server and client: what the idle timeout counts as activity, `LS_IDLE_READS` (default) or
+ * `LS_IDLE_READS_AND_WRITES`.
+ */
+#define LS_ECFG_IDLE_MODE 6
+
+/**
+ * Server and client: send a heartbeat ping after this many ms of silence (sub-second is fine)
+ * and declare the peer dead after `LS_ECFG_HEARTBEAT_MISSES` silent intervals. 0 (default): only
+ * answer the peer's pings; -1: no heartbeat at all (pings are delivered as messages). An active
+ * heartbeat needs a message framing (not raw).
+ */
+#define LS_ECFG_HEARTBEAT_INTERVAL_MS 7
+
+/**
+ * Server and client: silent heartbeat intervals before the peer is declared dead (default 3).
+ */
+#define LS_ECFG_HEARTBEAT_MISSES 8
+
+/**
+ * Client: reconnect after a failed attempt or a lost connection, 0/1 (default 1).
+ */
+#define LS_ECFG_RECONNECT 9
+
+/**
+ * Client: first retry delay in ms (default 100); it doubles per attempt up to the maximum.
+ */
+#define LS_ECFG_BACKOFF_MIN_MS 10
+
+/**
+ * Client: longest retry delay in ms (default 10000).
+ */
+#define LS_ECFG_BACKOFF_MAX_MS 11
+
+/**
+ * Client: give up after this many failed attempts in a row; 0 = never (default).
+ */
+#define LS_ECFG_MAX_ATTEMPTS 12
+
+/**
+ * Client: time limit of one connect attempt in ms, name lookup included (default 10000).
+ */
+#define LS_ECFG_CONNECT_TIMEOUT_MS 13
+
+/**
+ * Client: randomize each retry delay within [delay/2, delay], 0/1 (default 1).
+ */
+#define LS_ECFG_JITTER 14
+
+/**
+ * Server: listen backlog (default 1024).
+ */
+#define LS_ECFG_BACKLOG 15
+
+/**
+ * Server: how long a graceful `ls_server_disconnect` may flush before the connection is cut, in
+ * ms (default 5000).
+ */
+#define LS_ECFG_CLOSE_TIMEOUT_MS 16
+
+/**
+ * Datagram server: largest datagram received whole (default 65536); longer ones are cut.
+ */
+#define LS_ECFG_MAX_DATAGRAM 17
+
+/**
+ * Server on a Unix path: remove a stale socket file before binding, 0/1 (default 0).
+ */
+#define LS_ECFG_REMOVE_STALE 18
+
+/**
+ * `LS_ECFG_SEND_POLICY`: a send to a full queue fails with `LS_ERR_QUEUE_FULL` (broadcasts skip
+ * that client).
+ */
+#define LS_SEND_POLICY_ERROR 0
+
+/**
+ * `LS_ECFG_SEND_POLICY`: the slow client is disconnected (`LS_REASON_SEND_QUEUE_FULL`); the
+ * send itself succeeds.
+ */
+#define LS_SEND_POLICY_DISCONNECT 1
+
+/**
+ * `LS_ECFG_IDLE_MODE`: only messages received count as activity.
+ */
+#define LS_IDLE_READS 0
+
+/**
+ * `LS_ECFG_IDLE_MODE`: messages received or queued for sending count as activity.
+ */
+#define LS_IDLE_READS_AND_WRITES 1
+
+/**
+ * Server: clients connected now. Client: 1 while connected, else 0.
+ */
+#define LS_STAT_CONNECTIONS 1
+
+/**
+ * Server: clients accepted since the start. Client: connections made so far.
+ */
+#define LS_STAT_CONNECTIONS_TOTAL 2
+
+/**
+ * Server: connections closed at once because of `LS_ECFG_MAX_CLIENTS`.
+ */
+#define LS_STAT_REFUSED 3
+
+/**
+ * All: bytes received.
+ */
+#define LS_STAT_BYTES_IN 4
+
+/**
+ * All: bytes sent (frames with their headers).
+ */
+#define LS_STAT_BYTES_OUT 5
+
+/**
+ * All: application messages (datagrams) received; heartbeats are not counted.
+ */
+#define LS_STAT_MESSAGES_IN 6
+
+/**
+ * All: frames (datagrams) sent, heartbeats included.
+ */
+#define LS_STAT_MESSAGES_OUT 7
+
+/**
+ * Server and client: bytes waiting in the send queues.
+ */
+#define LS_STAT_QUEUED_BYTES 8
+
+/**
+ * All: events waiting to be pulled.
+ */
+#define LS_STAT_EVENTS_QUEUED 9
+
+/**
+ * Client: failed connect attempts so far.
+ */
+#define LS_STAT_FAILED_ATTEMPTS 10
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -338,9 +599,11 @@ int32_t ls_last_error_code(void);
 int32_t ls_last_os_error(void);
 
 /**
- * Close any handle: a connection, listener, datagram socket or options object. The handle is
- * invalid afterwards (`LS_ERR_BAD_HANDLE`), and never reused. A call blocked on it in another
- * thread returns `LS_ERR_CLOSED` promptly. Closing handle 0 does nothing and returns `LS_OK`;
+ * Close any handle: a connection, listener, datagram socket, options object, engine config,
+ * server, client or datagram server. The handle is invalid afterwards (`LS_ERR_BAD_HANDLE`), and
+ * never reused. A call blocked on it in another thread (`ls_recv`, `ls_next_event` ...) returns
+ * `LS_ERR_CLOSED` promptly. An engine object stops at once (connections are cut, queued
+ * messages dropped: call `ls_server_shutdown` / `ls_client_close` first for a graceful stop). Closing handle 0 does nothing and returns `LS_OK`;
  * closing a handle twice returns `LS_ERR_BAD_HANDLE` the second time (and does no harm).
  */
 int32_t ls_close(int64_t handle);
@@ -640,6 +903,224 @@ int32_t ls_set_timeout(int64_t handle, int32_t timeout_ms);
  * The default timeout of `handle` in milliseconds (-1 = forever).
  */
 int32_t ls_get_timeout(int64_t handle, int32_t *out_timeout_ms);
+
+/**
+ * Create an engine config: settings for `ls_server_listen`, `ls_client_connect` and
+ * `ls_dgram_server_bind`. Set numbers with `ls_engine_config_set(cfg, LS_ECFG_*, value)`, the
+ * framing with the `ls_set_framing_*` functions (default: a 4-byte big-endian length prefix),
+ * socket options with `ls_set_option` (default: `LS_OPT_NODELAY` on) and heartbeat payloads
+ * with `ls_engine_config_set_heartbeat_payloads`. Keys that do not apply to the object made
+ * are ignored, so one config can serve a server and its clients. The object made takes a copy:
+ * the config may be changed, reused or closed (`ls_close`) afterwards.
+ */
+int32_t ls_engine_config_new(int64_t *out_handle);
+
+/**
+ * Set `key` (`LS_ECFG_*`) of engine config `config_handle` to `value` (booleans 0/1, times in
+ * ms). An unknown key or a value out of the key's range gives `LS_ERR_INVALID_ARGUMENT` naming
+ * the range.
+ */
+int32_t ls_engine_config_set(int64_t config_handle, int32_t key, int64_t value);
+
+/**
+ * The value of `key` (`LS_ECFG_*`) in engine config `config_handle`: as set, or the default.
+ */
+int32_t ls_engine_config_get(int64_t config_handle, int32_t key, int64_t *out_value);
+
+/**
+ * Use other heartbeat payloads than the default "\0LSPING" / "\0LSPONG" (both non-empty and
+ * different). A frame equal to `ping` is answered with `pong`; neither is delivered as a
+ * message.
+ */
+int32_t ls_engine_config_set_heartbeat_payloads(int64_t config_handle,
+                                                const uint8_t *ping,
+                                                size_t ping_len,
+                                                const uint8_t *pong,
+                                                size_t pong_len);
+
+/**
+ * Start an event-driven server listening on `address` ("127.0.0.1:0" picks a free port: read it
+ * with `ls_local_port`; "[::]:port"; "unix:/path") with the settings of engine config
+ * `config_handle` (0 = the defaults: 4-byte big-endian length-prefixed messages). The engine's
+ * threads start with the first engine object. Pull what happens with `ls_next_event`; stop with
+ * `ls_server_shutdown` (graceful) or `ls_close` (at once, and frees the handle).
+ */
+int32_t ls_server_listen(const char *address, int64_t config_handle, int64_t *out_handle);
+
+/**
+ * Queue `len` bytes as one message (framed by the server's framing) to client `client`. Returns
+ * at once. `LS_ERR_CLOSED` for an unknown or disconnected client or a stopped server;
+ * `LS_ERR_QUEUE_FULL` when its send queue is full under `LS_SEND_POLICY_ERROR`;
+ * `LS_ERR_FRAME_TOO_LARGE` above the framing's max_len.
+ */
+int32_t ls_server_send(int64_t handle, uint64_t client, const uint8_t *buf, size_t len);
+
+/**
+ * Queue one message to each of the `count` clients in `clients` (encoded once). `*out_sent`
+ * receives how many clients it was queued for: unknown clients and (under
+ * `LS_SEND_POLICY_ERROR`) clients with a full queue are skipped.
+ */
+int32_t ls_server_send_many(int64_t handle,
+                            const uint64_t *clients,
+                            size_t count,
+                            const uint8_t *buf,
+                            size_t len,
+                            size_t *out_sent);
+
+/**
+ * Queue one message to every connected client except `except_client` (0 = none).
+ * `*out_sent` receives how many clients it was queued for (see `ls_server_send_many`).
+ */
+int32_t ls_server_broadcast(int64_t handle,
+                            const uint8_t *buf,
+                            size_t len,
+                            uint64_t except_client,
+                            size_t *out_sent);
+
+/**
+ * Disconnect client `client`: `graceful` 1 delivers what is queued first, then closes (within
+ * `LS_ECFG_CLOSE_TIMEOUT_MS`); 0 cuts the connection at once. Returns at once; an
+ * `LS_EVENT_DISCONNECTED` with `LS_REASON_KICKED` follows. `LS_ERR_CLOSED` for an unknown client.
+ */
+int32_t ls_server_disconnect(int64_t handle, uint64_t client, int32_t graceful);
+
+/**
+ * The ids of the connected clients, in increasing order, into `ids` (room for `cap`);
+ * `*out_count` receives how many. `LS_ERR_BUFFER_TOO_SMALL` with the count in `*out_count`
+ * when `cap` is too small (`ids` NULL and `cap` 0 ask for the count).
+ */
+int32_t ls_server_clients(int64_t handle, uint64_t *ids, size_t cap, size_t *out_count);
+
+/**
+ * The address of connected client `client` as text, NUL-terminated; `*out_len` receives its
+ * length without the NUL (`LS_ERR_BUFFER_TOO_SMALL` with the needed size if it does not fit;
+ * `LS_ADDRESS_MAX` bytes always do). `LS_ERR_CLOSED` for an unknown client.
+ */
+int32_t ls_server_client_address(int64_t handle,
+                                 uint64_t client,
+                                 char *buf,
+                                 size_t cap,
+                                 size_t *out_len);
+
+/**
+ * Stop server `handle`: no new clients; every client's queued messages are delivered within
+ * `grace_ms` (>= 0), then every connection is closed (`LS_REASON_SERVER_SHUTDOWN`) and the
+ * final `LS_EVENT_CLOSED` is queued. Blocks until done (at most `grace_ms` plus a little) and
+ * wakes threads waiting in `ls_next_event`. The handle stays valid to pull the last events;
+ * free it with `ls_close`. Calling it again does nothing.
+ */
+int32_t ls_server_shutdown(int64_t handle, int32_t grace_ms);
+
+/**
+ * Start a long-lived client of the server at `address` ("host:port", "[v6]:port",
+ * "unix:/path") with the settings of engine config `config_handle` (0 = the defaults: length
+ * prefix of 4 bytes, reconnect with backoff 100 ms..10 s, jitter). Returns at once: the
+ * connection is made in the background, and `LS_EVENT_CONNECTED` (or `LS_EVENT_RECONNECTING`,
+ * or `LS_EVENT_DISCONNECTED` with client 0 when it gives up) tells how it went. A malformed
+ * address fails here; an unreachable server is reported through events.
+ */
+int32_t ls_client_connect(const char *address, int64_t config_handle, int64_t *out_handle);
+
+/**
+ * Queue `len` bytes as one message. While disconnected it waits in the queue and is sent, in
+ * order, after the next connect. `LS_ERR_QUEUE_FULL` when the queue's byte bound would be
+ * exceeded; `LS_ERR_CLOSED` after `ls_client_close`.
+ */
+int32_t ls_client_send(int64_t handle, const uint8_t *buf, size_t len);
+
+/**
+ * Close client `handle`: while connected, what is queued is delivered within `grace_ms` (>= 0),
+ * then the connection is closed (`LS_REASON_CLOSED`); messages still queued while disconnected
+ * are dropped. The final `LS_EVENT_CLOSED` follows and waiters in `ls_next_event` wake. Blocks
+ * until done. The handle stays valid to pull the last events; free it with `ls_close`.
+ */
+int32_t ls_client_close(int64_t handle, int32_t grace_ms);
+
+/**
+ * Start a datagram server: a UDP socket bound to `address` ("0.0.0.0:5000", "127.0.0.1:0",
+ * "[::]:0") whose datagrams arrive as `LS_EVENT_DATAGRAM` events, with the settings of engine
+ * config `config_handle` (0 = defaults; `LS_ECFG_MAX_DATAGRAM`, `LS_ECFG_EVENT_CAPACITY` and
+ * socket options apply). Reply with `ls_dgram_server_send_to`; the sender of a datagram comes
+ * with `ls_next_datagram`.
+ */
+int32_t ls_dgram_server_bind(const char *address, int64_t config_handle, int64_t *out_handle);
+
+/**
+ * Send one datagram of `len` bytes to `address` ("ip:port", "[v6]:port", "host:port") from
+ * datagram server `handle` (waits up to 5 s if the socket's send buffer is full).
+ */
+int32_t ls_dgram_server_send_to(int64_t handle,
+                                const uint8_t *buf,
+                                size_t len,
+                                const char *address);
+
+/**
+ * Take the next event of server, client or datagram server `handle`, waiting up to
+ * `timeout_ms` (-1 forever, 0 poll, N ms; -2 is forever too). On success: `*out_kind` the
+ * `LS_EVENT_*` kind, `*out_client` the client id (server: a number from 1, never reused;
+ * client: the connection number; 0 when the event has none; for `LS_EVENT_RECONNECTING` the
+ * attempt number), `*out_value` the `LS_REASON_*` code for `LS_EVENT_DISCONNECTED`, the delay
+ * in ms for `LS_EVENT_RECONNECTING`, else 0; and `buf` receives `*out_len` bytes: the message
+ * or datagram, the peer address as text for CONNECTED, the reason as text for DISCONNECTED,
+ * nothing otherwise (no NUL is added). If `cap` is too small: `LS_ERR_BUFFER_TOO_SMALL` with
+ * the needed size in `*out_len`, and the event stays queued for the next call (`buf` NULL and
+ * `cap` 0 ask for the size). `LS_ERR_TIMEOUT` when nothing came; `LS_ERR_CLOSED` after the
+ * final `LS_EVENT_CLOSED` was taken, or when `ls_close` closed the handle while waiting.
+ */
+int32_t ls_next_event(int64_t handle,
+                      int32_t timeout_ms,
+                      int32_t *out_kind,
+                      uint64_t *out_client,
+                      int64_t *out_value,
+                      uint8_t *buf,
+                      size_t cap,
+                      size_t *out_len);
+
+/**
+ * `ls_next_event` for a datagram server, with the sender: the next event's kind in
+ * `*out_kind` (`LS_EVENT_DATAGRAM`, or the final `LS_EVENT_CLOSED`), the datagram in `buf`
+ * (`*out_len` bytes) and the sender's address as text in `peer_buf` (NUL-terminated,
+ * `peer_cap` at least `LS_ADDRESS_MAX`; its length in `*out_peer_len`). Too small a `buf`:
+ * `LS_ERR_BUFFER_TOO_SMALL` with the needed size in `*out_len`, the datagram stays queued.
+ */
+int32_t ls_next_datagram(int64_t handle,
+                         int32_t timeout_ms,
+                         int32_t *out_kind,
+                         uint8_t *buf,
+                         size_t cap,
+                         size_t *out_len,
+                         char *peer_buf,
+                         size_t peer_cap,
+                         size_t *out_peer_len);
+
+/**
+ * Events waiting now on server, client or datagram server `handle` (without waiting).
+ */
+int32_t ls_pending_events(int64_t handle, size_t *out_count);
+
+/**
+ * A file descriptor that is readable while events wait on server, client or datagram server
+ * `handle` (level-triggered; reset when a pull empties the queue; stays readable once the
+ * object stopped), for poll/epoll/select, Qt's QSocketNotifier or an event loop. Valid until
+ * the handle is closed; never read from it or close it.
+ */
+int32_t ls_notify_fd(int64_t handle, int32_t *out_fd);
+
+/**
+ * Read statistic `stat` (`LS_STAT_*`) of server, client or datagram server `handle` into
+ * `*out_value`. A statistic the object does not keep gives `LS_ERR_UNSUPPORTED`.
+ */
+int32_t ls_engine_stats(int64_t handle, int32_t stat, int64_t *out_value);
+
+/**
+ * Stop the engine: every server, client and datagram server stops at once (their waiters wake,
+ * their last events are queued, later commands return `LS_ERR_CLOSED`; their handles stay valid
+ * until `ls_close`), then the engine's threads are joined (up to 5 s), so the library can be
+ * unloaded cleanly (MATLAB `unloadlibrary`, Delphi `FreeLibrary`). The blocking layer is not
+ * affected. A new engine object made afterwards starts the engine again. Safe to call more
+ * than once and from any thread.
+ */
+int32_t ls_shutdown(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -7,11 +7,14 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
+use libsock::engine::{Client, DatagramServer, Server};
 use libsock::{Connection, Datagram, Error, ErrorKind, Listener, SockOpt, SocketOptions, Timeout};
+
+use crate::engine::EngineConfig;
 
 /// Largest handle value: 2^53 - 1, so MATLAB's doubles hold every handle exactly.
 const MAX_HANDLE: i64 = (1 << 53) - 1;
@@ -25,12 +28,38 @@ pub(crate) struct OptionsEntry {
     pub(crate) values: HashMap<i32, i64>,
 }
 
+/// An engine object behind a handle, with a flag set by `ls_close` so that a call blocked on it
+/// in another thread returns `LS_ERR_CLOSED` rather than the object's final event.
+pub(crate) struct Engine<T> {
+    pub(crate) obj: T,
+    pub(crate) closed: AtomicBool,
+}
+
+impl<T> Engine<T> {
+    /// Wrap a freshly made engine object.
+    pub(crate) fn new(obj: T) -> Engine<T> {
+        Engine {
+            obj,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// True once `ls_close` closed the handle.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
 /// Everything a handle can name.
 pub(crate) enum Obj {
     Conn(Connection),
     Listener(Listener),
     Dgram(Datagram),
     Options(Mutex<OptionsEntry>),
+    Server(Engine<Server>),
+    Client(Engine<Client>),
+    DgramServer(Engine<DatagramServer>),
+    EngineConfig(Mutex<EngineConfig>),
 }
 
 impl Obj {
@@ -40,16 +69,33 @@ impl Obj {
             Obj::Listener(_) => "listener",
             Obj::Dgram(_) => "datagram socket",
             Obj::Options(_) => "options",
+            Obj::Server(_) => "server",
+            Obj::Client(_) => "client",
+            Obj::DgramServer(_) => "datagram server",
+            Obj::EngineConfig(_) => "engine config",
         }
     }
 
-    /// Close the socket inside (wakes threads blocked on it). Options have nothing to close.
+    /// Close the socket inside (wakes threads blocked on it). Engine objects stop at once (their
+    /// waiters wake and return `Closed`). Options and configs have nothing to close.
     fn close(&self) {
         match self {
             Obj::Conn(c) => c.close(),
             Obj::Listener(l) => l.close(),
             Obj::Dgram(d) => d.close(),
-            Obj::Options(_) => {}
+            Obj::Server(e) => {
+                e.closed.store(true, Ordering::Release);
+                e.obj.shutdown(Duration::ZERO);
+            }
+            Obj::Client(e) => {
+                e.closed.store(true, Ordering::Release);
+                e.obj.close(Duration::ZERO);
+            }
+            Obj::DgramServer(e) => {
+                e.closed.store(true, Ordering::Release);
+                e.obj.shutdown();
+            }
+            Obj::Options(_) | Obj::EngineConfig(_) => {}
         }
     }
 }

@@ -7,6 +7,7 @@
 #![allow(clippy::missing_safety_doc)] // every function's safety rules are in the header's preamble
 
 mod boundary;
+pub mod engine;
 
 use std::ffi::c_char;
 use std::net::{IpAddr, SocketAddr};
@@ -245,9 +246,11 @@ pub extern "C" fn ls_last_os_error() -> i32 {
     std::panic::catch_unwind(|| with_last(|l| l.os)).unwrap_or(0)
 }
 
-/// Close any handle: a connection, listener, datagram socket or options object. The handle is
-/// invalid afterwards (`LS_ERR_BAD_HANDLE`), and never reused. A call blocked on it in another
-/// thread returns `LS_ERR_CLOSED` promptly. Closing handle 0 does nothing and returns `LS_OK`;
+/// Close any handle: a connection, listener, datagram socket, options object, engine config,
+/// server, client or datagram server. The handle is invalid afterwards (`LS_ERR_BAD_HANDLE`), and
+/// never reused. A call blocked on it in another thread (`ls_recv`, `ls_next_event` ...) returns
+/// `LS_ERR_CLOSED` promptly. An engine object stops at once (connections are cut, queued
+/// messages dropped: call `ls_server_shutdown` / `ls_client_close` first for a graceful stop). Closing handle 0 does nothing and returns `LS_OK`;
 /// closing a handle twice returns `LS_ERR_BAD_HANDLE` the second time (and does no harm).
 #[no_mangle]
 pub extern "C" fn ls_close(handle: i64) -> i32 {
@@ -858,7 +861,15 @@ fn set_framing(handle: i64, f: Framing) -> Result<(), Error> {
     match &*o {
         Obj::Conn(c) => c.set_framing(f),
         Obj::Listener(l) => l.set_framing(f),
-        other => Err(wrong_kind(handle, other, "connection or listener")),
+        Obj::EngineConfig(m) => {
+            m.lock().unwrap_or_else(|p| p.into_inner()).set_framing(f);
+            Ok(())
+        }
+        other => Err(wrong_kind(
+            handle,
+            other,
+            "connection, listener or engine config",
+        )),
     }
 }
 
@@ -1032,7 +1043,8 @@ fn local_addr(handle: i64) -> Result<Addr, Error> {
         Obj::Conn(c) => c.local_addr(),
         Obj::Listener(l) => l.local_addr(),
         Obj::Dgram(d) => d.local_addr(),
-        other => Err(wrong_kind(handle, other, "socket")),
+        other => engine::local_addr(other)
+            .ok_or_else(|| wrong_kind(handle, other, "socket, server or datagram server")),
     }
 }
 
@@ -1072,7 +1084,16 @@ pub unsafe extern "C" fn ls_peer_address(
         let a = match &*o {
             Obj::Conn(c) => c.peer_addr(),
             Obj::Dgram(d) => d.peer_addr()?,
-            other => return Err(wrong_kind(handle, other, "connection or datagram socket")),
+            Obj::Client(e) => e.obj.peer_addr().ok_or_else(|| Error::Closed {
+                op: "peer address: the client is not connected now".into(),
+            })?,
+            other => {
+                return Err(wrong_kind(
+                    handle,
+                    other,
+                    "connection, datagram socket or client",
+                ))
+            }
         };
         write_text(&a.to_string(), buf, &out)
     })
@@ -1106,6 +1127,15 @@ pub extern "C" fn ls_set_option(handle: i64, option: i32, value: i64) -> i32 {
                 e.values.insert(option, value);
                 Ok(())
             }
+            Obj::EngineConfig(m) => m
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .set_option(opt, value),
+            other => Err(wrong_kind(
+                handle,
+                other,
+                "socket, options object or engine config",
+            )),
         }
     })
 }
@@ -1131,6 +1161,17 @@ pub unsafe extern "C" fn ls_get_option(handle: i64, option: i32, out_value: *mut
                         opt.name()
                     ))
                 })?
+            }
+            Obj::EngineConfig(m) => m
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_option(opt)?,
+            other => {
+                return Err(wrong_kind(
+                    handle,
+                    other,
+                    "socket, options object or engine config",
+                ))
             }
         };
         out.set(v);

@@ -1,0 +1,1261 @@
+//! The engine's C door: event-driven servers, long-lived clients and datagram servers (core's
+//! `libsock::engine`), configured through an engine config handle and pulled with
+//! `ls_next_event`.
+//!
+//! Translation only, like the rest of the crate: every body runs in [`call`].
+
+use std::collections::HashMap;
+use std::ffi::c_char;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use libsock::engine::{
+    self, Client, ClientConfig, DatagramServer, DatagramServerConfig, EventInfo, EventKind,
+    Heartbeat, IdleMode, SendPolicy, Server, ServerConfig,
+};
+use libsock::{Addr, Bytes, Error, Framing, SocketOptions, ToEndpoint};
+
+use crate::boundary::{
+    bad_arg, call, check_len, flag_arg, get, in_bytes, in_str, insert, out_bytes, write_text,
+    wrong_kind, Engine, Obj, Out,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Event kinds, disconnect reasons (the numbers are core's stable codes)
+// ---------------------------------------------------------------------------------------------
+
+/// `ls_next_event` kind: a connection was made (server: a client was accepted, the buffer gets
+/// its address as text; client: connected to the server).
+pub const LS_EVENT_CONNECTED: i32 = 1;
+/// `ls_next_event` kind: a framed message arrived (the buffer gets it).
+pub const LS_EVENT_MESSAGE: i32 = 2;
+/// `ls_next_event` kind: a connection ended; `*out_value` is the `LS_REASON_*` code and the buffer
+/// gets the reason as text. Every CONNECTED is followed by exactly one DISCONNECTED with the same
+/// client id; a client whose connect attempt failed for good reports client 0.
+pub const LS_EVENT_DISCONNECTED: i32 = 3;
+/// `ls_next_event` kind: a client lost its connection (or could not connect) and tries again:
+/// `*out_client` is the attempt number (1 for the first retry), `*out_value` the delay in ms.
+pub const LS_EVENT_RECONNECTING: i32 = 4;
+/// `ls_next_event` kind: a datagram arrived at a datagram server (the buffer gets it; the sender's
+/// address is not in this event: use `ls_next_datagram` to get it).
+pub const LS_EVENT_DATAGRAM: i32 = 5;
+/// `ls_next_event` kind: the object stopped (shutdown, close, or a client gave up reconnecting);
+/// the last event. Pulling again gives `LS_ERR_CLOSED`.
+pub const LS_EVENT_CLOSED: i32 = 6;
+
+/// Disconnect reason: the peer closed the connection in order.
+pub const LS_REASON_PEER_CLOSED: i32 = 1;
+/// Disconnect reason: the peer reset the connection (or it broke).
+pub const LS_REASON_RESET: i32 = 2;
+/// Disconnect reason: nothing arrived (or moved, per `LS_ECFG_IDLE_MODE`) for the idle timeout.
+pub const LS_REASON_IDLE_TIMEOUT: i32 = 3;
+/// Disconnect reason: nothing arrived for heartbeat interval x misses.
+pub const LS_REASON_HEARTBEAT_LOST: i32 = 4;
+/// Disconnect reason: the peer sent a frame above the framing's max_len (or a malformed header).
+pub const LS_REASON_FRAME_TOO_LARGE: i32 = 5;
+/// Disconnect reason: the application disconnected the client (`ls_server_disconnect`).
+pub const LS_REASON_KICKED: i32 = 6;
+/// Disconnect reason: the server was shut down.
+pub const LS_REASON_SERVER_SHUTDOWN: i32 = 7;
+/// Disconnect reason: another error (the text in the buffer says which).
+pub const LS_REASON_ERROR: i32 = 8;
+/// Disconnect reason: the client's send queue overflowed under `LS_SEND_POLICY_DISCONNECT`.
+pub const LS_REASON_SEND_QUEUE_FULL: i32 = 9;
+/// Disconnect reason: the local client was closed (`ls_client_close`, `ls_close`).
+pub const LS_REASON_CLOSED: i32 = 10;
+
+// ---------------------------------------------------------------------------------------------
+// Engine config keys (ls_engine_config_set / ls_engine_config_get); values are int64_t
+// ---------------------------------------------------------------------------------------------
+
+/// Server: most clients at once; an extra connection is closed at once and counted
+/// (`LS_STAT_REFUSED`). 0 = no limit (default).
+pub const LS_ECFG_MAX_CLIENTS: i32 = 1;
+/// Server and client: bound of each send queue in bytes (default 4 MiB). A client's queue also
+/// holds messages while it is reconnecting.
+pub const LS_ECFG_SEND_QUEUE_BYTES: i32 = 2;
+/// Server: what a full send queue does, `LS_SEND_POLICY_ERROR` (default) or
+/// `LS_SEND_POLICY_DISCONNECT`.
+pub const LS_ECFG_SEND_POLICY: i32 = 3;
+/// All: bound of the event queue in events (default 4096). When it is full the engine stops
+/// reading sockets: nothing is dropped, memory stays bounded.
+pub const LS_ECFG_EVENT_CAPACITY: i32 = 4;
+/// Server and client: close a connection idle for this many ms (`LS_REASON_IDLE_TIMEOUT`);
+/// 0 = never (default).
+pub const LS_ECFG_IDLE_TIMEOUT_MS: i32 = 5;
+/// Server and client: what the idle timeout counts as activity, `LS_IDLE_READS` (default) or
+/// `LS_IDLE_READS_AND_WRITES`.
+pub const LS_ECFG_IDLE_MODE: i32 = 6;
+/// Server and client: send a heartbeat ping after this many ms of silence (sub-second is fine)
+/// and declare the peer dead after `LS_ECFG_HEARTBEAT_MISSES` silent intervals. 0 (default): only
+/// answer the peer's pings; -1: no heartbeat at all (pings are delivered as messages). An active
+/// heartbeat needs a message framing (not raw).
+pub const LS_ECFG_HEARTBEAT_INTERVAL_MS: i32 = 7;
+/// Server and client: silent heartbeat intervals before the peer is declared dead (default 3).
+pub const LS_ECFG_HEARTBEAT_MISSES: i32 = 8;
+/// Client: reconnect after a failed attempt or a lost connection, 0/1 (default 1).
+pub const LS_ECFG_RECONNECT: i32 = 9;
+/// Client: first retry delay in ms (default 100); it doubles per attempt up to the maximum.
+pub const LS_ECFG_BACKOFF_MIN_MS: i32 = 10;
+/// Client: longest retry delay in ms (default 10000).
+pub const LS_ECFG_BACKOFF_MAX_MS: i32 = 11;
+/// Client: give up after this many failed attempts in a row; 0 = never (default).
+pub const LS_ECFG_MAX_ATTEMPTS: i32 = 12;
+/// Client: time limit of one connect attempt in ms, name lookup included (default 10000).
+pub const LS_ECFG_CONNECT_TIMEOUT_MS: i32 = 13;
+/// Client: randomize each retry delay within [delay/2, delay], 0/1 (default 1).
+pub const LS_ECFG_JITTER: i32 = 14;
+/// Server: listen backlog (default 1024).
+pub const LS_ECFG_BACKLOG: i32 = 15;
+/// Server: how long a graceful `ls_server_disconnect` may flush before the connection is cut, in
+/// ms (default 5000).
+pub const LS_ECFG_CLOSE_TIMEOUT_MS: i32 = 16;
+/// Datagram server: largest datagram received whole (default 65536); longer ones are cut.
+pub const LS_ECFG_MAX_DATAGRAM: i32 = 17;
+/// Server on a Unix path: remove a stale socket file before binding, 0/1 (default 0).
+pub const LS_ECFG_REMOVE_STALE: i32 = 18;
+
+/// `LS_ECFG_SEND_POLICY`: a send to a full queue fails with `LS_ERR_QUEUE_FULL` (broadcasts skip
+/// that client).
+pub const LS_SEND_POLICY_ERROR: i32 = 0;
+/// `LS_ECFG_SEND_POLICY`: the slow client is disconnected (`LS_REASON_SEND_QUEUE_FULL`); the
+/// send itself succeeds.
+pub const LS_SEND_POLICY_DISCONNECT: i32 = 1;
+
+/// `LS_ECFG_IDLE_MODE`: only messages received count as activity.
+pub const LS_IDLE_READS: i32 = 0;
+/// `LS_ECFG_IDLE_MODE`: messages received or queued for sending count as activity.
+pub const LS_IDLE_READS_AND_WRITES: i32 = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Statistics (ls_engine_stats)
+// ---------------------------------------------------------------------------------------------
+
+/// Server: clients connected now. Client: 1 while connected, else 0.
+pub const LS_STAT_CONNECTIONS: i32 = 1;
+/// Server: clients accepted since the start. Client: connections made so far.
+pub const LS_STAT_CONNECTIONS_TOTAL: i32 = 2;
+/// Server: connections closed at once because of `LS_ECFG_MAX_CLIENTS`.
+pub const LS_STAT_REFUSED: i32 = 3;
+/// All: bytes received.
+pub const LS_STAT_BYTES_IN: i32 = 4;
+/// All: bytes sent (frames with their headers).
+pub const LS_STAT_BYTES_OUT: i32 = 5;
+/// All: application messages (datagrams) received; heartbeats are not counted.
+pub const LS_STAT_MESSAGES_IN: i32 = 6;
+/// All: frames (datagrams) sent, heartbeats included.
+pub const LS_STAT_MESSAGES_OUT: i32 = 7;
+/// Server and client: bytes waiting in the send queues.
+pub const LS_STAT_QUEUED_BYTES: i32 = 8;
+/// All: events waiting to be pulled.
+pub const LS_STAT_EVENTS_QUEUED: i32 = 9;
+/// Client: failed connect attempts so far.
+pub const LS_STAT_FAILED_ATTEMPTS: i32 = 10;
+
+// ---------------------------------------------------------------------------------------------
+// Engine config objects
+// ---------------------------------------------------------------------------------------------
+
+const KEYS: [i32; 18] = [
+    LS_ECFG_MAX_CLIENTS,
+    LS_ECFG_SEND_QUEUE_BYTES,
+    LS_ECFG_SEND_POLICY,
+    LS_ECFG_EVENT_CAPACITY,
+    LS_ECFG_IDLE_TIMEOUT_MS,
+    LS_ECFG_IDLE_MODE,
+    LS_ECFG_HEARTBEAT_INTERVAL_MS,
+    LS_ECFG_HEARTBEAT_MISSES,
+    LS_ECFG_RECONNECT,
+    LS_ECFG_BACKOFF_MIN_MS,
+    LS_ECFG_BACKOFF_MAX_MS,
+    LS_ECFG_MAX_ATTEMPTS,
+    LS_ECFG_CONNECT_TIMEOUT_MS,
+    LS_ECFG_JITTER,
+    LS_ECFG_BACKLOG,
+    LS_ECFG_CLOSE_TIMEOUT_MS,
+    LS_ECFG_MAX_DATAGRAM,
+    LS_ECFG_REMOVE_STALE,
+];
+
+/// What an engine config handle records: settings by key, the framing, socket options and
+/// heartbeat payloads. Turned into core's configs when a server, client or datagram server is
+/// made (the object takes a copy; the config may be changed, reused or closed afterwards).
+pub(crate) struct EngineConfig {
+    values: HashMap<i32, i64>,
+    framing: Option<Framing>,
+    options: SocketOptions,
+    option_values: HashMap<i32, i64>,
+    payloads: Option<(Bytes, Bytes)>,
+}
+
+impl EngineConfig {
+    fn new() -> EngineConfig {
+        EngineConfig {
+            values: HashMap::new(),
+            framing: None,
+            options: ServerConfig::new().options,
+            option_values: HashMap::new(),
+            payloads: None,
+        }
+    }
+
+    /// The value of `key`: as set, or core's default.
+    fn value(&self, key: i32) -> Result<i64, Error> {
+        let v = key_default(key)?;
+        Ok(self.values.get(&key).copied().unwrap_or(v))
+    }
+
+    fn ms(&self, key: i32) -> Duration {
+        Duration::from_millis(self.value(key).unwrap_or(0).max(0) as u64)
+    }
+
+    fn heartbeat(&self) -> Option<Heartbeat> {
+        let misses = self.value(LS_ECFG_HEARTBEAT_MISSES).unwrap_or(3) as u32;
+        let mut hb = match self.value(LS_ECFG_HEARTBEAT_INTERVAL_MS).unwrap_or(0) {
+            -1 => return None,
+            0 => Heartbeat {
+                misses,
+                ..Heartbeat::reply_only()
+            },
+            n => Heartbeat::new(Duration::from_millis(n as u64), misses),
+        };
+        if let Some((ping, pong)) = &self.payloads {
+            hb = hb.payloads(ping.clone(), pong.clone());
+        }
+        Some(hb)
+    }
+
+    fn idle(&self) -> (Option<Duration>, IdleMode) {
+        let t = match self.value(LS_ECFG_IDLE_TIMEOUT_MS).unwrap_or(0) {
+            0 => None,
+            n => Some(Duration::from_millis(n as u64)),
+        };
+        let mode = if self.value(LS_ECFG_IDLE_MODE).unwrap_or(0) == LS_IDLE_READS_AND_WRITES as i64
+        {
+            IdleMode::ReadsAndWrites
+        } else {
+            IdleMode::Reads
+        };
+        (t, mode)
+    }
+
+    fn server(&self) -> ServerConfig {
+        let d = ServerConfig::new();
+        let (idle, mode) = self.idle();
+        let backlog = self.value(LS_ECFG_BACKLOG).unwrap_or(1024) as i32;
+        let policy =
+            if self.value(LS_ECFG_SEND_POLICY).unwrap_or(0) == LS_SEND_POLICY_DISCONNECT as i64 {
+                SendPolicy::Disconnect
+            } else {
+                SendPolicy::Error
+            };
+        ServerConfig {
+            framing: self.framing.clone().unwrap_or(d.framing),
+            options: self.options.clone(),
+            backlog: if backlog == 0 { d.backlog } else { backlog },
+            remove_stale: self.value(LS_ECFG_REMOVE_STALE).unwrap_or(0) == 1,
+            max_clients: self.value(LS_ECFG_MAX_CLIENTS).unwrap_or(0) as usize,
+            send_queue_bytes: self.value(LS_ECFG_SEND_QUEUE_BYTES).unwrap_or(0) as usize,
+            send_policy: policy,
+            event_capacity: self.value(LS_ECFG_EVENT_CAPACITY).unwrap_or(0) as usize,
+            idle_timeout: idle,
+            idle_mode: mode,
+            heartbeat: self.heartbeat(),
+            close_timeout: self.ms(LS_ECFG_CLOSE_TIMEOUT_MS),
+        }
+    }
+
+    fn client(&self) -> ClientConfig {
+        let d = ClientConfig::new();
+        let (idle, mode) = self.idle();
+        ClientConfig {
+            framing: self.framing.clone().unwrap_or(d.framing),
+            options: self.options.clone(),
+            connect_timeout: self.ms(LS_ECFG_CONNECT_TIMEOUT_MS),
+            reconnect: self.value(LS_ECFG_RECONNECT).unwrap_or(1) == 1,
+            backoff_min: self.ms(LS_ECFG_BACKOFF_MIN_MS),
+            backoff_max: self.ms(LS_ECFG_BACKOFF_MAX_MS),
+            jitter: self.value(LS_ECFG_JITTER).unwrap_or(1) == 1,
+            max_attempts: self.value(LS_ECFG_MAX_ATTEMPTS).unwrap_or(0) as u32,
+            send_queue_bytes: self.value(LS_ECFG_SEND_QUEUE_BYTES).unwrap_or(0) as usize,
+            event_capacity: self.value(LS_ECFG_EVENT_CAPACITY).unwrap_or(0) as usize,
+            idle_timeout: idle,
+            idle_mode: mode,
+            heartbeat: self.heartbeat(),
+        }
+    }
+
+    fn datagram(&self) -> DatagramServerConfig {
+        DatagramServerConfig {
+            options: self.options.clone(),
+            max_datagram: self.value(LS_ECFG_MAX_DATAGRAM).unwrap_or(65536) as usize,
+            event_capacity: self.value(LS_ECFG_EVENT_CAPACITY).unwrap_or(0) as usize,
+        }
+    }
+
+    /// Record a framing (`ls_set_framing_*` on a config handle).
+    pub(crate) fn set_framing(&mut self, f: Framing) {
+        self.framing = Some(f);
+    }
+
+    /// Record a socket option (`ls_set_option` on a config handle).
+    pub(crate) fn set_option(&mut self, opt: libsock::SockOpt, value: i64) -> Result<(), Error> {
+        self.options.set(opt, value)?;
+        self.option_values.insert(opt.number(), value);
+        Ok(())
+    }
+
+    /// A socket option recorded with `ls_set_option` (`ls_get_option` on a config handle).
+    pub(crate) fn get_option(&self, opt: libsock::SockOpt) -> Result<i64, Error> {
+        self.option_values
+            .get(&opt.number())
+            .copied()
+            .ok_or_else(|| {
+                bad_arg(format!(
+                    "option {} was not set on this engine config",
+                    opt.name()
+                ))
+            })
+    }
+}
+
+fn ms_of(d: Duration) -> i64 {
+    d.as_millis().min(i64::MAX as u128) as i64
+}
+
+/// Core's default for `key` (`InvalidArgument` for an unknown key).
+fn key_default(key: i32) -> Result<i64, Error> {
+    let s = ServerConfig::new();
+    let c = ClientConfig::new();
+    let d = DatagramServerConfig::new();
+    Ok(match key {
+        LS_ECFG_MAX_CLIENTS => s.max_clients as i64,
+        LS_ECFG_SEND_QUEUE_BYTES => s.send_queue_bytes as i64,
+        LS_ECFG_SEND_POLICY => match s.send_policy {
+            SendPolicy::Disconnect => LS_SEND_POLICY_DISCONNECT as i64,
+            _ => LS_SEND_POLICY_ERROR as i64,
+        },
+        LS_ECFG_EVENT_CAPACITY => s.event_capacity as i64,
+        LS_ECFG_IDLE_TIMEOUT_MS => s.idle_timeout.map_or(0, ms_of),
+        LS_ECFG_IDLE_MODE => match s.idle_mode {
+            IdleMode::ReadsAndWrites => LS_IDLE_READS_AND_WRITES as i64,
+            _ => LS_IDLE_READS as i64,
+        },
+        LS_ECFG_HEARTBEAT_INTERVAL_MS => match &s.heartbeat {
+            None => -1,
+            Some(h) => h.interval.map_or(0, ms_of),
+        },
+        LS_ECFG_HEARTBEAT_MISSES => s.heartbeat.as_ref().map_or(3, |h| h.misses as i64),
+        LS_ECFG_RECONNECT => c.reconnect as i64,
+        LS_ECFG_BACKOFF_MIN_MS => ms_of(c.backoff_min),
+        LS_ECFG_BACKOFF_MAX_MS => ms_of(c.backoff_max),
+        LS_ECFG_MAX_ATTEMPTS => c.max_attempts as i64,
+        LS_ECFG_CONNECT_TIMEOUT_MS => ms_of(c.connect_timeout),
+        LS_ECFG_JITTER => c.jitter as i64,
+        LS_ECFG_BACKLOG => s.backlog as i64,
+        LS_ECFG_CLOSE_TIMEOUT_MS => ms_of(s.close_timeout),
+        LS_ECFG_MAX_DATAGRAM => d.max_datagram as i64,
+        LS_ECFG_REMOVE_STALE => s.remove_stale as i64,
+        _ => {
+            return Err(bad_arg(format!(
+                "key is {key}, it is no LS_ECFG_* constant (1..{})",
+                KEYS.len()
+            )))
+        }
+    })
+}
+
+/// The name of `key` for messages.
+fn key_name(key: i32) -> &'static str {
+    match key {
+        LS_ECFG_MAX_CLIENTS => "LS_ECFG_MAX_CLIENTS",
+        LS_ECFG_SEND_QUEUE_BYTES => "LS_ECFG_SEND_QUEUE_BYTES",
+        LS_ECFG_SEND_POLICY => "LS_ECFG_SEND_POLICY",
+        LS_ECFG_EVENT_CAPACITY => "LS_ECFG_EVENT_CAPACITY",
+        LS_ECFG_IDLE_TIMEOUT_MS => "LS_ECFG_IDLE_TIMEOUT_MS",
+        LS_ECFG_IDLE_MODE => "LS_ECFG_IDLE_MODE",
+        LS_ECFG_HEARTBEAT_INTERVAL_MS => "LS_ECFG_HEARTBEAT_INTERVAL_MS",
+        LS_ECFG_HEARTBEAT_MISSES => "LS_ECFG_HEARTBEAT_MISSES",
+        LS_ECFG_RECONNECT => "LS_ECFG_RECONNECT",
+        LS_ECFG_BACKOFF_MIN_MS => "LS_ECFG_BACKOFF_MIN_MS",
+        LS_ECFG_BACKOFF_MAX_MS => "LS_ECFG_BACKOFF_MAX_MS",
+        LS_ECFG_MAX_ATTEMPTS => "LS_ECFG_MAX_ATTEMPTS",
+        LS_ECFG_CONNECT_TIMEOUT_MS => "LS_ECFG_CONNECT_TIMEOUT_MS",
+        LS_ECFG_JITTER => "LS_ECFG_JITTER",
+        LS_ECFG_BACKLOG => "LS_ECFG_BACKLOG",
+        LS_ECFG_CLOSE_TIMEOUT_MS => "LS_ECFG_CLOSE_TIMEOUT_MS",
+        LS_ECFG_MAX_DATAGRAM => "LS_ECFG_MAX_DATAGRAM",
+        LS_ECFG_REMOVE_STALE => "LS_ECFG_REMOVE_STALE",
+        _ => "unknown key",
+    }
+}
+
+/// Check `value` for `key`; the range is in the error message.
+fn check_value(key: i32, value: i64) -> Result<(), Error> {
+    key_default(key)?;
+    const U32: i64 = u32::MAX as i64;
+    const I32: i64 = i32::MAX as i64;
+    let (lo, hi, what) = match key {
+        LS_ECFG_SEND_POLICY => (
+            0,
+            1,
+            "LS_SEND_POLICY_ERROR (0) or LS_SEND_POLICY_DISCONNECT (1)",
+        ),
+        LS_ECFG_IDLE_MODE => (0, 1, "LS_IDLE_READS (0) or LS_IDLE_READS_AND_WRITES (1)"),
+        LS_ECFG_RECONNECT | LS_ECFG_JITTER | LS_ECFG_REMOVE_STALE => (0, 1, "0 or 1"),
+        LS_ECFG_SEND_QUEUE_BYTES | LS_ECFG_EVENT_CAPACITY => (1, isize::MAX as i64, "1 or more"),
+        LS_ECFG_MAX_CLIENTS => (0, isize::MAX as i64, "0 (no limit) or more"),
+        LS_ECFG_HEARTBEAT_INTERVAL_MS => (
+            -1,
+            I32,
+            "-1 (no heartbeat), 0 (answer pings only) or a positive number of ms",
+        ),
+        LS_ECFG_HEARTBEAT_MISSES => (1, U32, "1..4294967295"),
+        LS_ECFG_MAX_ATTEMPTS => (0, U32, "0 (never give up)..4294967295"),
+        LS_ECFG_CONNECT_TIMEOUT_MS => (1, I32, "a positive number of ms"),
+        LS_ECFG_BACKLOG => (0, I32, "0 (the default) or more"),
+        LS_ECFG_MAX_DATAGRAM => (1, 1 << 20, "1..1048576"),
+        _ => (0, I32, "0 or more ms, at most 2147483647"),
+    };
+    if value < lo || value > hi {
+        return Err(bad_arg(format!(
+            "{} value is {value}, it must be {what}",
+            key_name(key)
+        )));
+    }
+    Ok(())
+}
+
+/// The engine config behind `h`.
+fn config(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
+    let o = get(h)?;
+    match &*o {
+        Obj::EngineConfig(_) => Ok(o),
+        other => Err(wrong_kind(h, other, "engine config")),
+    }
+}
+
+/// Run `f` on the engine config behind `h` (0 = the defaults).
+fn with_config<R>(h: i64, f: impl FnOnce(&EngineConfig) -> R) -> Result<R, Error> {
+    if h == 0 {
+        return Ok(f(&EngineConfig::new()));
+    }
+    let o = config(h)?;
+    match &*o {
+        Obj::EngineConfig(m) => Ok(f(&m.lock().unwrap_or_else(|p| p.into_inner()))),
+        _ => unreachable!("checked by config()"),
+    }
+}
+
+/// Create an engine config: settings for `ls_server_listen`, `ls_client_connect` and
+/// `ls_dgram_server_bind`. Set numbers with `ls_engine_config_set(cfg, LS_ECFG_*, value)`, the
+/// framing with the `ls_set_framing_*` functions (default: a 4-byte big-endian length prefix),
+/// socket options with `ls_set_option` (default: `LS_OPT_NODELAY` on) and heartbeat payloads
+/// with `ls_engine_config_set_heartbeat_payloads`. Keys that do not apply to the object made
+/// are ignored, so one config can serve a server and its clients. The object made takes a copy:
+/// the config may be changed, reused or closed (`ls_close`) afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn ls_engine_config_new(out_handle: *mut i64) -> i32 {
+    call("ls_engine_config_new", || {
+        let out = Out::new(out_handle, "out_handle")?;
+        out.set(insert(Obj::EngineConfig(Mutex::new(EngineConfig::new())))?);
+        Ok(())
+    })
+}
+
+/// Set `key` (`LS_ECFG_*`) of engine config `config_handle` to `value` (booleans 0/1, times in
+/// ms). An unknown key or a value out of the key's range gives `LS_ERR_INVALID_ARGUMENT` naming
+/// the range.
+#[no_mangle]
+pub extern "C" fn ls_engine_config_set(config_handle: i64, key: i32, value: i64) -> i32 {
+    call("ls_engine_config_set", || {
+        check_value(key, value)?;
+        let o = config(config_handle)?;
+        if let Obj::EngineConfig(m) = &*o {
+            m.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .values
+                .insert(key, value);
+        }
+        Ok(())
+    })
+}
+
+/// The value of `key` (`LS_ECFG_*`) in engine config `config_handle`: as set, or the default.
+#[no_mangle]
+pub unsafe extern "C" fn ls_engine_config_get(
+    config_handle: i64,
+    key: i32,
+    out_value: *mut i64,
+) -> i32 {
+    call("ls_engine_config_get", || {
+        let out = Out::new(out_value, "out_value")?;
+        key_default(key)?;
+        let o = config(config_handle)?;
+        if let Obj::EngineConfig(m) = &*o {
+            out.set(m.lock().unwrap_or_else(|p| p.into_inner()).value(key)?);
+        }
+        Ok(())
+    })
+}
+
+/// Use other heartbeat payloads than the default "\0LSPING" / "\0LSPONG" (both non-empty and
+/// different). A frame equal to `ping` is answered with `pong`; neither is delivered as a
+/// message.
+#[no_mangle]
+pub unsafe extern "C" fn ls_engine_config_set_heartbeat_payloads(
+    config_handle: i64,
+    ping: *const u8,
+    ping_len: usize,
+    pong: *const u8,
+    pong_len: usize,
+) -> i32 {
+    call("ls_engine_config_set_heartbeat_payloads", || {
+        // SAFETY: the caller promises `ping_len` and `pong_len` readable bytes.
+        let ping = unsafe { in_bytes(ping, ping_len, "ping") }?;
+        let pong = unsafe { in_bytes(pong, pong_len, "pong") }?;
+        if ping.is_empty() || pong.is_empty() {
+            return Err(bad_arg("the ping and pong payloads must not be empty"));
+        }
+        if ping == pong {
+            return Err(bad_arg("the ping and pong payloads must differ"));
+        }
+        let o = config(config_handle)?;
+        if let Obj::EngineConfig(m) = &*o {
+            m.lock().unwrap_or_else(|p| p.into_inner()).payloads =
+                Some((Bytes::copy_from_slice(ping), Bytes::copy_from_slice(pong)));
+        }
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+// ---------------------------------------------------------------------------------------------
+
+/// The server behind `h`.
+fn server(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
+    let o = get(h)?;
+    match &*o {
+        Obj::Server(_) => Ok(o),
+        other => Err(wrong_kind(h, other, "server")),
+    }
+}
+
+fn as_server(o: &Obj) -> &Server {
+    match o {
+        Obj::Server(e) => &e.obj,
+        _ => unreachable!("checked by server()"),
+    }
+}
+
+/// Start an event-driven server listening on `address` ("127.0.0.1:0" picks a free port: read it
+/// with `ls_local_port`; "[::]:port"; "unix:/path") with the settings of engine config
+/// `config_handle` (0 = the defaults: 4-byte big-endian length-prefixed messages). The engine's
+/// threads start with the first engine object. Pull what happens with `ls_next_event`; stop with
+/// `ls_server_shutdown` (graceful) or `ls_close` (at once, and frees the handle).
+#[no_mangle]
+pub unsafe extern "C" fn ls_server_listen(
+    address: *const c_char,
+    config_handle: i64,
+    out_handle: *mut i64,
+) -> i32 {
+    call("ls_server_listen", || {
+        let out = Out::new(out_handle, "out_handle")?;
+        // SAFETY: the caller promises a NUL-terminated string.
+        let address = unsafe { in_str(address, "address") }?;
+        let cfg = with_config(config_handle, EngineConfig::server)?;
+        let s = Server::bind(address, cfg)?;
+        out.set(insert(Obj::Server(Engine::new(s)))?);
+        Ok(())
+    })
+}
+
+/// Queue `len` bytes as one message (framed by the server's framing) to client `client`. Returns
+/// at once. `LS_ERR_CLOSED` for an unknown or disconnected client or a stopped server;
+/// `LS_ERR_QUEUE_FULL` when its send queue is full under `LS_SEND_POLICY_ERROR`;
+/// `LS_ERR_FRAME_TOO_LARGE` above the framing's max_len.
+#[no_mangle]
+pub unsafe extern "C" fn ls_server_send(
+    handle: i64,
+    client: u64,
+    buf: *const u8,
+    len: usize,
+) -> i32 {
+    call("ls_server_send", || {
+        // SAFETY: the caller promises `len` readable bytes.
+        let data = unsafe { in_bytes(buf, len, "buf") }?;
+        let o = server(handle)?;
+        as_server(&o).send(client, data)
+    })
+}
+
+/// Queue one message to each of the `count` clients in `clients` (encoded once). `*out_sent`
+/// receives how many clients it was queued for: unknown clients and (under
+/// `LS_SEND_POLICY_ERROR`) clients with a full queue are skipped.
+#[no_mangle]
+pub unsafe extern "C" fn ls_server_send_many(
+    handle: i64,
+    clients: *const u64,
+    count: usize,
+    buf: *const u8,
+    len: usize,
+    out_sent: *mut usize,
+) -> i32 {
+    call("ls_server_send_many", || {
+        let count = check_len(count, "count")?;
+        let ids: &[u64] = if count == 0 {
+            &[]
+        } else if clients.is_null() {
+            return Err(bad_arg("clients is NULL"));
+        } else {
+            // SAFETY: non-null; the caller promises `count` readable ids.
+            unsafe { std::slice::from_raw_parts(clients, count) }
+        };
+        // SAFETY: the caller promises `len` readable bytes.
+        let data = unsafe { in_bytes(buf, len, "buf") }?;
+        let out = Out::new(out_sent, "out_sent")?;
+        let o = server(handle)?;
+        out.set(as_server(&o).send_many(ids, data)?);
+        Ok(())
+    })
+}
+
+/// Queue one message to every connected client except `except_client` (0 = none).
+/// `*out_sent` receives how many clients it was queued for (see `ls_server_send_many`).
+#[no_mangle]
+pub unsafe extern "C" fn ls_server_broadcast(
+    handle: i64,
+    buf: *const u8,
+    len: usize,
+    except_client: u64,
+    out_sent: *mut usize,
+) -> i32 {
+    call("ls_server_broadcast", || {
+        // SAFETY: the caller promises `len` readable bytes.
+        let data = unsafe { in_bytes(buf, len, "buf") }?;
+        let out = Out::new(out_sent, "out_sent")?;
+        let o = server(handle)?;
+        let except = (except_client != 0).then_some(except_client);
+        out.set(as_server(&o).broadcast(data, except)?);
+        Ok(())
+    })
+}
+
+/// Disconnect client `client`: `graceful` 1 delivers what is queued first, then closes (within
+/// `LS_ECFG_CLOSE_TIMEOUT_MS`); 0 cuts the connection at once. Returns at once; an
+/// `LS_EVENT_DISCONNECTED` with `LS_REASON_KICKED` follows. `LS_ERR_CLOSED` for an unknown client.
+#[no_mangle]
+pub extern "C" fn ls_server_disconnect(handle: i64, client: u64, graceful: i32) -> i32 {
+    call("ls_server_disconnect", || {
+        let graceful = flag_arg(graceful, "graceful")?;
+        let o = server(handle)?;
+        as_server(&o).disconnect(client, graceful)
+    })
+}
+
+/// The ids of the connected clients, in increasing order, into `ids` (room for `cap`);
+/// `*out_count` receives how many. `LS_ERR_BUFFER_TOO_SMALL` with the count in `*out_count`
+/// when `cap` is too small (`ids` NULL and `cap` 0 ask for the count).
+#[no_mangle]
+pub unsafe extern "C" fn ls_server_clients(
+    handle: i64,
+    ids: *mut u64,
+    cap: usize,
+    out_count: *mut usize,
+) -> i32 {
+    call("ls_server_clients", || {
+        let cap = check_len(cap, "cap")?;
+        if cap > 0 && ids.is_null() {
+            return Err(bad_arg("ids is NULL"));
+        }
+        let out = Out::new(out_count, "out_count")?;
+        let o = server(handle)?;
+        let list = as_server(&o).clients();
+        if list.len() > cap {
+            out.set(list.len());
+            return Err(Error::BufferTooSmall {
+                needed: list.len(),
+                capacity: cap,
+            });
+        }
+        for (i, (id, _)) in list.iter().enumerate() {
+            // SAFETY: non-null (checked when cap > 0) and i < cap.
+            unsafe { ids.add(i).write_unaligned(*id) };
+        }
+        out.set(list.len());
+        Ok(())
+    })
+}
+
+/// The address of connected client `client` as text, NUL-terminated; `*out_len` receives its
+/// length without the NUL (`LS_ERR_BUFFER_TOO_SMALL` with the needed size if it does not fit;
+/// `LS_ADDRESS_MAX` bytes always do). `LS_ERR_CLOSED` for an unknown client.
+#[no_mangle]
+pub unsafe extern "C" fn ls_server_client_address(
+    handle: i64,
+    client: u64,
+    buf: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    call("ls_server_client_address", || {
+        // SAFETY: the caller promises `cap` writable bytes.
+        let buf = unsafe { out_bytes(buf.cast(), cap, 0, "buf") }?;
+        let out = Out::new(out_len, "out_len")?;
+        let o = server(handle)?;
+        let a = as_server(&o).peer_addr(client)?;
+        write_text(&a.to_string(), buf, &out)
+    })
+}
+
+/// Stop server `handle`: no new clients; every client's queued messages are delivered within
+/// `grace_ms` (>= 0), then every connection is closed (`LS_REASON_SERVER_SHUTDOWN`) and the
+/// final `LS_EVENT_CLOSED` is queued. Blocks until done (at most `grace_ms` plus a little) and
+/// wakes threads waiting in `ls_next_event`. The handle stays valid to pull the last events;
+/// free it with `ls_close`. Calling it again does nothing.
+#[no_mangle]
+pub extern "C" fn ls_server_shutdown(handle: i64, grace_ms: i32) -> i32 {
+    call("ls_server_shutdown", || {
+        let grace = grace_arg(grace_ms)?;
+        let o = server(handle)?;
+        as_server(&o).shutdown(grace);
+        Ok(())
+    })
+}
+
+fn grace_arg(ms: i32) -> Result<Duration, Error> {
+    if ms < 0 {
+        return Err(bad_arg(format!(
+            "grace_ms is {ms}, it must be 0 (at once) or a positive number of ms"
+        )));
+    }
+    Ok(Duration::from_millis(ms as u64))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+// ---------------------------------------------------------------------------------------------
+
+/// The client behind `h`.
+fn client(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
+    let o = get(h)?;
+    match &*o {
+        Obj::Client(_) => Ok(o),
+        other => Err(wrong_kind(h, other, "client")),
+    }
+}
+
+fn as_client(o: &Obj) -> &Client {
+    match o {
+        Obj::Client(e) => &e.obj,
+        _ => unreachable!("checked by client()"),
+    }
+}
+
+/// Start a long-lived client of the server at `address` ("host:port", "[v6]:port",
+/// "unix:/path") with the settings of engine config `config_handle` (0 = the defaults: length
+/// prefix of 4 bytes, reconnect with backoff 100 ms..10 s, jitter). Returns at once: the
+/// connection is made in the background, and `LS_EVENT_CONNECTED` (or `LS_EVENT_RECONNECTING`,
+/// or `LS_EVENT_DISCONNECTED` with client 0 when it gives up) tells how it went. A malformed
+/// address fails here; an unreachable server is reported through events.
+#[no_mangle]
+pub unsafe extern "C" fn ls_client_connect(
+    address: *const c_char,
+    config_handle: i64,
+    out_handle: *mut i64,
+) -> i32 {
+    call("ls_client_connect", || {
+        let out = Out::new(out_handle, "out_handle")?;
+        // SAFETY: the caller promises a NUL-terminated string.
+        let address = unsafe { in_str(address, "address") }?;
+        let cfg = with_config(config_handle, EngineConfig::client)?;
+        let c = Client::connect(address, cfg)?;
+        out.set(insert(Obj::Client(Engine::new(c)))?);
+        Ok(())
+    })
+}
+
+/// Queue `len` bytes as one message. While disconnected it waits in the queue and is sent, in
+/// order, after the next connect. `LS_ERR_QUEUE_FULL` when the queue's byte bound would be
+/// exceeded; `LS_ERR_CLOSED` after `ls_client_close`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_client_send(handle: i64, buf: *const u8, len: usize) -> i32 {
+    call("ls_client_send", || {
+        // SAFETY: the caller promises `len` readable bytes.
+        let data = unsafe { in_bytes(buf, len, "buf") }?;
+        let o = client(handle)?;
+        as_client(&o).send(data)
+    })
+}
+
+/// Close client `handle`: while connected, what is queued is delivered within `grace_ms` (>= 0),
+/// then the connection is closed (`LS_REASON_CLOSED`); messages still queued while disconnected
+/// are dropped. The final `LS_EVENT_CLOSED` follows and waiters in `ls_next_event` wake. Blocks
+/// until done. The handle stays valid to pull the last events; free it with `ls_close`.
+#[no_mangle]
+pub extern "C" fn ls_client_close(handle: i64, grace_ms: i32) -> i32 {
+    call("ls_client_close", || {
+        let grace = grace_arg(grace_ms)?;
+        let o = client(handle)?;
+        as_client(&o).close(grace);
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datagram servers
+// ---------------------------------------------------------------------------------------------
+
+/// Start a datagram server: a UDP socket bound to `address` ("0.0.0.0:5000", "127.0.0.1:0",
+/// "[::]:0") whose datagrams arrive as `LS_EVENT_DATAGRAM` events, with the settings of engine
+/// config `config_handle` (0 = defaults; `LS_ECFG_MAX_DATAGRAM`, `LS_ECFG_EVENT_CAPACITY` and
+/// socket options apply). Reply with `ls_dgram_server_send_to`; the sender of a datagram comes
+/// with `ls_next_datagram`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_dgram_server_bind(
+    address: *const c_char,
+    config_handle: i64,
+    out_handle: *mut i64,
+) -> i32 {
+    call("ls_dgram_server_bind", || {
+        let out = Out::new(out_handle, "out_handle")?;
+        // SAFETY: the caller promises a NUL-terminated string.
+        let address = unsafe { in_str(address, "address") }?;
+        let cfg = with_config(config_handle, EngineConfig::datagram)?;
+        let d = DatagramServer::bind(address, cfg)?;
+        out.set(insert(Obj::DgramServer(Engine::new(d)))?);
+        Ok(())
+    })
+}
+
+/// The datagram server behind `h`.
+fn dgram_server(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
+    let o = get(h)?;
+    match &*o {
+        Obj::DgramServer(_) => Ok(o),
+        other => Err(wrong_kind(h, other, "datagram server")),
+    }
+}
+
+/// Resolve `text` to one address to send to.
+fn peer_arg(text: &str) -> Result<Addr, Error> {
+    if let Ok(sa) = text.parse::<SocketAddr>() {
+        return Ok(Addr::Inet(sa));
+    }
+    let ep = text.to_endpoint()?;
+    ep.resolve(Some(Duration::from_secs(5)))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| bad_arg(format!("address {text:?} resolves to nothing")))
+}
+
+/// Send one datagram of `len` bytes to `address` ("ip:port", "[v6]:port", "host:port") from
+/// datagram server `handle` (waits up to 5 s if the socket's send buffer is full).
+#[no_mangle]
+pub unsafe extern "C" fn ls_dgram_server_send_to(
+    handle: i64,
+    buf: *const u8,
+    len: usize,
+    address: *const c_char,
+) -> i32 {
+    call("ls_dgram_server_send_to", || {
+        // SAFETY: the caller promises `len` readable bytes and a NUL-terminated string.
+        let data = unsafe { in_bytes(buf, len, "buf") }?;
+        let address = unsafe { in_str(address, "address") }?;
+        let o = dgram_server(handle)?;
+        let peer = peer_arg(address)?;
+        match &*o {
+            Obj::DgramServer(e) => e.obj.send_to(&peer, data)?,
+            _ => unreachable!("checked by dgram_server()"),
+        };
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pull API (servers, clients, datagram servers)
+// ---------------------------------------------------------------------------------------------
+
+/// An engine-object timeout: -1 or -2 forever (engine objects have no default timeout), 0 poll.
+fn engine_timeout(ms: i32) -> Result<Option<Duration>, Error> {
+    match ms {
+        -2 | -1 => Ok(None),
+        0.. => Ok(Some(Duration::from_millis(ms as u64))),
+        _ => Err(bad_arg(format!(
+            "timeout_ms is {ms} (use -1 for forever, 0 to poll, or a positive number of ms)"
+        ))),
+    }
+}
+
+/// Run `f` on the engine object behind `h`; `Closed` if `ls_close` closed it meanwhile.
+fn with_engine<R>(h: i64, f: impl FnOnce(&dyn Pull) -> Result<R, Error>) -> Result<R, Error> {
+    let o = get(h)?;
+    let (r, closed) = match &*o {
+        Obj::Server(e) => (f(&e.obj), e.is_closed()),
+        Obj::Client(e) => (f(&e.obj), e.is_closed()),
+        Obj::DgramServer(e) => (f(&e.obj), e.is_closed()),
+        other => return Err(wrong_kind(h, other, "server, client or datagram server")),
+    };
+    if closed {
+        return Err(Error::Closed {
+            op: format!("handle {h} was closed by ls_close"),
+        });
+    }
+    r
+}
+
+/// The pull API every engine object has.
+trait Pull {
+    fn pull_into(&self, buf: &mut [u8], t: Option<Duration>) -> libsock::Result<Option<EventInfo>>;
+    fn fd(&self) -> i32;
+    fn waiting(&self) -> usize;
+}
+
+macro_rules! pull {
+    ($t:ty) => {
+        impl Pull for $t {
+            fn pull_into(
+                &self,
+                buf: &mut [u8],
+                t: Option<Duration>,
+            ) -> libsock::Result<Option<EventInfo>> {
+                self.next_event_into(buf, t)
+            }
+            fn fd(&self) -> i32 {
+                self.notify_fd()
+            }
+            fn waiting(&self) -> usize {
+                self.pending()
+            }
+        }
+    };
+}
+pull!(Server);
+pull!(Client);
+pull!(DatagramServer);
+
+fn timed_out(h: i64, ms: i32) -> Error {
+    Error::Timeout {
+        op: format!("next event on handle {h}"),
+        ms: ms.max(0) as u128,
+    }
+}
+
+/// Take the next event of server, client or datagram server `handle`, waiting up to
+/// `timeout_ms` (-1 forever, 0 poll, N ms; -2 is forever too). On success: `*out_kind` the
+/// `LS_EVENT_*` kind, `*out_client` the client id (server: a number from 1, never reused;
+/// client: the connection number; 0 when the event has none; for `LS_EVENT_RECONNECTING` the
+/// attempt number), `*out_value` the `LS_REASON_*` code for `LS_EVENT_DISCONNECTED`, the delay
+/// in ms for `LS_EVENT_RECONNECTING`, else 0; and `buf` receives `*out_len` bytes: the message
+/// or datagram, the peer address as text for CONNECTED, the reason as text for DISCONNECTED,
+/// nothing otherwise (no NUL is added). If `cap` is too small: `LS_ERR_BUFFER_TOO_SMALL` with
+/// the needed size in `*out_len`, and the event stays queued for the next call (`buf` NULL and
+/// `cap` 0 ask for the size). `LS_ERR_TIMEOUT` when nothing came; `LS_ERR_CLOSED` after the
+/// final `LS_EVENT_CLOSED` was taken, or when `ls_close` closed the handle while waiting.
+#[no_mangle]
+pub unsafe extern "C" fn ls_next_event(
+    handle: i64,
+    timeout_ms: i32,
+    out_kind: *mut i32,
+    out_client: *mut u64,
+    out_value: *mut i64,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> i32 {
+    call("ls_next_event", || {
+        let kind = Out::new(out_kind, "out_kind")?;
+        let cl = Out::new(out_client, "out_client")?;
+        let value = Out::new(out_value, "out_value")?;
+        // SAFETY: the caller promises `cap` writable bytes (cap may be 0, e.g. to ask the size).
+        let data = unsafe { out_bytes(buf, cap, 0, "buf") }?;
+        let len = Out::new(out_len, "out_len")?;
+        let t = engine_timeout(timeout_ms)?;
+        match with_engine(handle, |e| e.pull_into(data, t)) {
+            Ok(Some(info)) => {
+                let (c, v) = match info.kind {
+                    EventKind::Disconnected => (
+                        info.client,
+                        info.reason.as_ref().map_or(0, |r| r.code() as i64),
+                    ),
+                    EventKind::Reconnecting => (info.attempt as u64, ms_of(info.delay)),
+                    _ => (info.client, 0),
+                };
+                kind.set(info.kind.code());
+                cl.set(c);
+                value.set(v);
+                len.set(info.len);
+                Ok(())
+            }
+            Ok(None) => Err(timed_out(handle, timeout_ms)),
+            Err(e) => {
+                if let Some(needed) = e.needed() {
+                    len.set(needed);
+                }
+                Err(e)
+            }
+        }
+    })
+}
+
+/// `ls_next_event` for a datagram server, with the sender: the next event's kind in
+/// `*out_kind` (`LS_EVENT_DATAGRAM`, or the final `LS_EVENT_CLOSED`), the datagram in `buf`
+/// (`*out_len` bytes) and the sender's address as text in `peer_buf` (NUL-terminated,
+/// `peer_cap` at least `LS_ADDRESS_MAX`; its length in `*out_peer_len`). Too small a `buf`:
+/// `LS_ERR_BUFFER_TOO_SMALL` with the needed size in `*out_len`, the datagram stays queued.
+#[no_mangle]
+pub unsafe extern "C" fn ls_next_datagram(
+    handle: i64,
+    timeout_ms: i32,
+    out_kind: *mut i32,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+    peer_buf: *mut c_char,
+    peer_cap: usize,
+    out_peer_len: *mut usize,
+) -> i32 {
+    call("ls_next_datagram", || {
+        let kind = Out::new(out_kind, "out_kind")?;
+        // SAFETY: the caller promises `cap` and `peer_cap` writable bytes.
+        let data = unsafe { out_bytes(buf, cap, 0, "buf") }?;
+        let len = Out::new(out_len, "out_len")?;
+        let peer = unsafe {
+            out_bytes(
+                peer_buf.cast(),
+                peer_cap,
+                crate::LS_ADDRESS_MAX as usize,
+                "peer_buf",
+            )
+        }?;
+        let peer_len = Out::new(out_peer_len, "out_peer_len")?;
+        let t = engine_timeout(timeout_ms)?;
+        dgram_server(handle)?;
+        match with_engine(handle, |e| e.pull_into(data, t)) {
+            Ok(Some(info)) => {
+                let text = info.peer.map(|p| p.to_string()).unwrap_or_default();
+                let text = crate::fit_address(&text, peer.len());
+                let mut n = 0usize;
+                write_text(&text, peer, &Out::new(&mut n, "n")?)?;
+                kind.set(info.kind.code());
+                len.set(info.len);
+                peer_len.set(n);
+                Ok(())
+            }
+            Ok(None) => Err(timed_out(handle, timeout_ms)),
+            Err(e) => {
+                if let Some(needed) = e.needed() {
+                    len.set(needed);
+                }
+                Err(e)
+            }
+        }
+    })
+}
+
+/// Events waiting now on server, client or datagram server `handle` (without waiting).
+#[no_mangle]
+pub unsafe extern "C" fn ls_pending_events(handle: i64, out_count: *mut usize) -> i32 {
+    call("ls_pending_events", || {
+        let out = Out::new(out_count, "out_count")?;
+        let n = with_engine(handle, |e| Ok(e.waiting()))?;
+        out.set(n);
+        Ok(())
+    })
+}
+
+/// A file descriptor that is readable while events wait on server, client or datagram server
+/// `handle` (level-triggered; reset when a pull empties the queue; stays readable once the
+/// object stopped), for poll/epoll/select, Qt's QSocketNotifier or an event loop. Valid until
+/// the handle is closed; never read from it or close it.
+#[no_mangle]
+pub unsafe extern "C" fn ls_notify_fd(handle: i64, out_fd: *mut i32) -> i32 {
+    call("ls_notify_fd", || {
+        let out = Out::new(out_fd, "out_fd")?;
+        let fd = with_engine(handle, |e| Ok(e.fd()))?;
+        out.set(fd);
+        Ok(())
+    })
+}
+
+/// Read statistic `stat` (`LS_STAT_*`) of server, client or datagram server `handle` into
+/// `*out_value`. A statistic the object does not keep gives `LS_ERR_UNSUPPORTED`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_engine_stats(handle: i64, stat: i32, out_value: *mut i64) -> i32 {
+    call("ls_engine_stats", || {
+        let out = Out::new(out_value, "out_value")?;
+        if !(LS_STAT_CONNECTIONS..=LS_STAT_FAILED_ATTEMPTS).contains(&stat) {
+            return Err(bad_arg(format!(
+                "stat is {stat}, it is no LS_STAT_* constant (1..{LS_STAT_FAILED_ATTEMPTS})"
+            )));
+        }
+        let o = get(handle)?;
+        let v: Option<u64> = match &*o {
+            Obj::Server(e) => {
+                let s = e.obj.stats();
+                match stat {
+                    LS_STAT_CONNECTIONS => Some(s.connections),
+                    LS_STAT_CONNECTIONS_TOTAL => Some(s.connections_total),
+                    LS_STAT_REFUSED => Some(s.refused),
+                    LS_STAT_BYTES_IN => Some(s.bytes_in),
+                    LS_STAT_BYTES_OUT => Some(s.bytes_out),
+                    LS_STAT_MESSAGES_IN => Some(s.messages_in),
+                    LS_STAT_MESSAGES_OUT => Some(s.messages_out),
+                    LS_STAT_QUEUED_BYTES => Some(s.queued_bytes),
+                    LS_STAT_EVENTS_QUEUED => Some(s.events_queued),
+                    _ => None,
+                }
+            }
+            Obj::Client(e) => {
+                let s = e.obj.stats();
+                match stat {
+                    LS_STAT_CONNECTIONS => Some(s.connected as u64),
+                    LS_STAT_CONNECTIONS_TOTAL => Some(s.connections),
+                    LS_STAT_BYTES_IN => Some(s.bytes_in),
+                    LS_STAT_BYTES_OUT => Some(s.bytes_out),
+                    LS_STAT_MESSAGES_IN => Some(s.messages_in),
+                    LS_STAT_MESSAGES_OUT => Some(s.messages_out),
+                    LS_STAT_QUEUED_BYTES => Some(s.queued_bytes),
+                    LS_STAT_EVENTS_QUEUED => Some(s.events_queued),
+                    LS_STAT_FAILED_ATTEMPTS => Some(s.failed_attempts),
+                    _ => None,
+                }
+            }
+            Obj::DgramServer(e) => {
+                let s = e.obj.stats();
+                match stat {
+                    LS_STAT_BYTES_IN => Some(s.bytes_in),
+                    LS_STAT_BYTES_OUT => Some(s.bytes_out),
+                    LS_STAT_MESSAGES_IN => Some(s.datagrams_in),
+                    LS_STAT_MESSAGES_OUT => Some(s.datagrams_out),
+                    LS_STAT_EVENTS_QUEUED => Some(s.events_queued),
+                    _ => None,
+                }
+            }
+            other => {
+                return Err(wrong_kind(
+                    handle,
+                    other,
+                    "server, client or datagram server",
+                ))
+            }
+        };
+        let v = v.ok_or_else(|| {
+            Error::Unsupported(format!(
+                "statistic {stat} is not kept by a {}",
+                match &*o {
+                    Obj::Client(_) => "client",
+                    Obj::DgramServer(_) => "datagram server",
+                    _ => "server",
+                }
+            ))
+        })?;
+        out.set(v.min(i64::MAX as u64) as i64);
+        Ok(())
+    })
+}
+
+/// Stop the engine: every server, client and datagram server stops at once (their waiters wake,
+/// their last events are queued, later commands return `LS_ERR_CLOSED`; their handles stay valid
+/// until `ls_close`), then the engine's threads are joined (up to 5 s), so the library can be
+/// unloaded cleanly (MATLAB `unloadlibrary`, Delphi `FreeLibrary`). The blocking layer is not
+/// affected. A new engine object made afterwards starts the engine again. Safe to call more
+/// than once and from any thread.
+#[no_mangle]
+pub extern "C" fn ls_shutdown() -> i32 {
+    call("ls_shutdown", || {
+        engine::shutdown();
+        Ok(())
+    })
+}
+
+/// Address of an engine object (for `ls_local_address` / `ls_local_port`).
+pub(crate) fn local_addr(o: &Obj) -> Option<Addr> {
+    match o {
+        Obj::Server(e) => Some(e.obj.local_addr()),
+        Obj::DgramServer(e) => Some(e.obj.local_addr()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use libsock::engine::DisconnectReason;
+    use libsock::ErrorKind;
+
+    #[test]
+    fn event_macros_match_core_codes() {
+        let kinds = [
+            (LS_EVENT_CONNECTED, EventKind::Connected),
+            (LS_EVENT_MESSAGE, EventKind::Message),
+            (LS_EVENT_DISCONNECTED, EventKind::Disconnected),
+            (LS_EVENT_RECONNECTING, EventKind::Reconnecting),
+            (LS_EVENT_DATAGRAM, EventKind::Datagram),
+            (LS_EVENT_CLOSED, EventKind::Closed),
+        ];
+        for (m, k) in kinds {
+            assert_eq!(m, k.code(), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn reason_macros_match_core_codes() {
+        let reasons = [
+            (LS_REASON_PEER_CLOSED, DisconnectReason::PeerClosed),
+            (LS_REASON_RESET, DisconnectReason::Reset),
+            (LS_REASON_IDLE_TIMEOUT, DisconnectReason::IdleTimeout),
+            (LS_REASON_HEARTBEAT_LOST, DisconnectReason::HeartbeatLost),
+            (LS_REASON_FRAME_TOO_LARGE, DisconnectReason::FrameTooLarge),
+            (LS_REASON_KICKED, DisconnectReason::Kicked),
+            (LS_REASON_SERVER_SHUTDOWN, DisconnectReason::ServerShutdown),
+            (
+                LS_REASON_ERROR,
+                DisconnectReason::Error(ErrorKind::Io, String::new()),
+            ),
+            (LS_REASON_SEND_QUEUE_FULL, DisconnectReason::SendQueueFull),
+            (LS_REASON_CLOSED, DisconnectReason::Closed),
+        ];
+        for (m, r) in reasons {
+            assert_eq!(m, r.code(), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn every_key_has_a_default_a_name_and_a_range() {
+        for (i, k) in KEYS.iter().enumerate() {
+            assert_eq!(*k, i as i32 + 1);
+            let d = key_default(*k).unwrap();
+            check_value(*k, d).unwrap();
+            assert_ne!(key_name(*k), "unknown key");
+        }
+        assert!(key_default(0).is_err());
+        assert!(key_default(KEYS.len() as i32 + 1).is_err());
+    }
+
+    #[test]
+    fn a_default_config_gives_cores_defaults() {
+        let c = EngineConfig::new();
+        let s = c.server();
+        let d = ServerConfig::new();
+        assert_eq!(s.framing, d.framing);
+        assert_eq!(s.backlog, d.backlog);
+        assert_eq!(s.send_queue_bytes, d.send_queue_bytes);
+        assert_eq!(s.event_capacity, d.event_capacity);
+        assert_eq!(s.heartbeat, d.heartbeat);
+        assert_eq!(s.close_timeout, d.close_timeout);
+        let cc = c.client();
+        let dc = ClientConfig::new();
+        assert_eq!(cc.backoff_min, dc.backoff_min);
+        assert_eq!(cc.backoff_max, dc.backoff_max);
+        assert_eq!(cc.connect_timeout, dc.connect_timeout);
+        assert_eq!(cc.reconnect, dc.reconnect);
+        assert_eq!(cc.heartbeat, dc.heartbeat);
+        assert_eq!(
+            c.datagram().max_datagram,
+            DatagramServerConfig::new().max_datagram
+        );
+    }
+}
