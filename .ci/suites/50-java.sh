@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Java / Android door (bindings/jni): builds libsock_jni, compiles package io.libsock (also with
-# --release 8, as a proxy for the APIs Android offers), the tests and the example with javac,
+# --release 8, as a proxy for the APIs Android offers), the tests and the examples with javac,
 # and runs them with -Xcheck:jni. Fails on a failed test, on any JNI check warning, or when no
 # test ran.
 set -euo pipefail
@@ -24,6 +24,8 @@ jvm -cp "$build/classes" io.libsock.LibsockTest >"$build/test.log" 2>&1 || statu
 cat "$build/test.log"
 jvm -cp "$build/classes:$build/examples" Echo >"$build/example.log" 2>&1 || status=$?
 cat "$build/example.log"
+jvm -cp "$build/classes:$build/examples" EngineEcho >"$build/engine-example.log" 2>&1 || status=$?
+cat "$build/engine-example.log"
 
 if [ "$status" -ne 0 ]; then
   echo "50-java: a Java run failed (exit $status)"; exit 1
@@ -32,7 +34,9 @@ if ! grep -Eq '^java: [1-9][0-9]* passed, 0 failed$' "$build/test.log"; then
   echo "50-java: no passing test summary"; exit 1
 fi
 grep -q '^Echo: ok$' "$build/example.log" || { echo "50-java: example did not finish"; exit 1; }
-if grep -n 'WARNING' "$build/test.log" "$build/example.log"; then
+grep -q '^EngineEcho: ok$' "$build/engine-example.log" || {
+  echo "50-java: engine example did not finish"; exit 1; }
+if grep -n 'WARNING' "$build/test.log" "$build/example.log" "$build/engine-example.log"; then
   echo "50-java: -Xcheck:jni reported warnings"; exit 1
 fi
 echo "50-java: ok"

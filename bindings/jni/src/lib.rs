@@ -25,6 +25,8 @@
 #![allow(non_snake_case)]
 #![warn(missing_docs)]
 
+pub mod engine;
+
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -212,14 +214,25 @@ enum Obj {
     Conn(Arc<Connection>),
     Listener(Arc<Listener>),
     Dgram(Arc<Datagram>),
+    /// An engine server (see [`engine`]).
+    Server(Arc<libsock::engine::Server>),
+    /// An engine client.
+    Client(Arc<libsock::engine::Client>),
+    /// An engine datagram server.
+    DgramServer(Arc<libsock::engine::DatagramServer>),
 }
 
 impl Obj {
+    /// Close at once; engine objects stop without grace (their final events are queued and
+    /// threads waiting for events wake).
     fn close(&self) {
         match self {
             Obj::Conn(c) => c.close(),
             Obj::Listener(l) => l.close(),
             Obj::Dgram(d) => d.close(),
+            Obj::Server(s) => s.shutdown(Duration::ZERO),
+            Obj::Client(c) => c.close(Duration::ZERO),
+            Obj::DgramServer(d) => d.shutdown(),
         }
     }
 }
@@ -542,6 +555,7 @@ pub extern "system" fn Java_io_libsock_Native_setOption<'l>(
             Obj::Conn(c) => c.set_option(opt, value)?,
             Obj::Listener(l) => l.set_option(opt, value)?,
             Obj::Dgram(d) => d.set_option(opt, value)?,
+            _ => return Err(JErr::BadHandle(h, "blocking-layer socket")),
         }
         Ok(())
     })
@@ -561,6 +575,7 @@ pub extern "system" fn Java_io_libsock_Native_getOption<'l>(
             Obj::Conn(c) => c.get_option(opt)?,
             Obj::Listener(l) => l.get_option(opt)?,
             Obj::Dgram(d) => d.get_option(opt)?,
+            _ => return Err(JErr::BadHandle(h, "blocking-layer socket")),
         })
     })
 }
@@ -570,6 +585,7 @@ fn local_addr(h: jlong) -> JResult<Addr> {
         Obj::Conn(c) => c.local_addr()?,
         Obj::Listener(l) => l.local_addr()?,
         Obj::Dgram(d) => d.local_addr()?,
+        _ => return Err(JErr::BadHandle(h, "blocking-layer socket")),
     })
 }
 
@@ -583,6 +599,7 @@ fn peer_addr(h: jlong) -> JResult<Addr> {
         }
         Obj::Dgram(d) => Ok(d.peer_addr()?),
         Obj::Listener(_) => Err(JErr::BadHandle(h, "connection or datagram socket")),
+        _ => Err(JErr::BadHandle(h, "blocking-layer socket")),
     }
 }
 
@@ -647,6 +664,7 @@ pub extern "system" fn Java_io_libsock_Native_setTimeout<'l>(
             Obj::Conn(c) => c.set_timeout(t),
             Obj::Listener(l) => l.set_conn_timeout(t),
             Obj::Dgram(d) => d.set_timeout(t),
+            _ => return Err(JErr::BadHandle(h, "blocking-layer socket")),
         }
         Ok(())
     })
@@ -667,6 +685,7 @@ pub extern "system" fn Java_io_libsock_Native_getTimeout<'l>(
                 Obj::Listener(_) => {
                     return Err(JErr::BadHandle(h, "connection or datagram socket"))
                 }
+                _ => return Err(JErr::BadHandle(h, "blocking-layer socket")),
             },
         ))
     })
@@ -684,6 +703,7 @@ pub extern "system" fn Java_io_libsock_Native_bytesAvailable<'l>(
             Obj::Conn(c) => c.bytes_available()?,
             Obj::Dgram(d) => d.bytes_available()?,
             Obj::Listener(_) => return Err(JErr::BadHandle(h, "connection or datagram socket")),
+            _ => return Err(JErr::BadHandle(h, "blocking-layer socket")),
         } as jlong)
     })
 }
@@ -727,6 +747,7 @@ pub extern "system" fn Java_io_libsock_Native_setFraming<'l>(
             Obj::Conn(c) => c.set_framing(f)?,
             Obj::Listener(l) => l.set_framing(f)?,
             Obj::Dgram(_) => return Err(JErr::BadHandle(h, "connection or listener")),
+            _ => return Err(JErr::BadHandle(h, "blocking-layer socket")),
         }
         Ok(())
     })

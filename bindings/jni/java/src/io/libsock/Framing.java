@@ -25,6 +25,17 @@ public abstract class Framing {
     abstract void apply(long handle) throws IOException;
 
     /**
+     * The flat parameters for the engine: {kind, width, bigEndian, offset, headerLength,
+     * adjustment, maxLength, lengthBits, flag, keep}.
+     */
+    abstract long[] params();
+
+    /** The delimiter of a delimited framing, else null. */
+    byte[] delimiterBytes() {
+        return null;
+    }
+
+    /**
      * No framing: a message is whatever one read returns.
      *
      * @return the raw framing
@@ -119,6 +130,11 @@ public abstract class Framing {
         @Override
         void apply(long handle) throws IOException {
             Native.setFraming(handle, kind, 0, true, 0, -1, 0, size, 0, flag, false, null);
+        }
+
+        @Override
+        long[] params() {
+            return new long[] {kind, 0, 1, 0, -1, 0, size, 0, flag, 0};
         }
 
         @Override
@@ -272,6 +288,12 @@ public abstract class Framing {
         }
 
         @Override
+        long[] params() {
+            return new long[] {1, width, bigEndian ? 1 : 0, offset, headerLength, adjustment,
+                maxLength, lengthBits, flag, keepHeader ? 1 : 0};
+        }
+
+        @Override
         public String toString() {
             return "Framing.lengthPrefixed(" + width + (bigEndian ? ", big endian" : ", little endian")
                     + ", max " + maxLength + ")";
@@ -322,6 +344,16 @@ public abstract class Framing {
         void apply(long handle) throws IOException {
             Native.setFraming(handle, 2, 0, true, 0, -1, 0, maxLength, 0, 0, keepDelimiter,
                     delimiter);
+        }
+
+        @Override
+        long[] params() {
+            return new long[] {2, 0, 1, 0, -1, 0, maxLength, 0, 0, keepDelimiter ? 1 : 0};
+        }
+
+        @Override
+        byte[] delimiterBytes() {
+            return delimiter;
         }
 
         @Override

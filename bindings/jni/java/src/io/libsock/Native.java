@@ -57,6 +57,8 @@ final class Native {
                 return new FrameTooLargeException(message, code, osError);
             case BUFFER_TOO_SMALL:
                 return new BufferTooSmallException(message, needed);
+            case QUEUE_FULL:
+                return new QueueFullException(message, code, osError);
             default:
                 return new LibsockException(message, code, osError);
         }
@@ -147,5 +149,55 @@ final class Native {
             throws IOException;
 
     static native void dgramMembership(long h, String group, String iface, boolean join)
+            throws IOException;
+
+    // ---------------------------------------------------------------- engine (src/engine.rs)
+
+    static native Event[] engineEvents(long h, int max, int t) throws IOException;
+
+    static native int enginePending(long h) throws IOException;
+
+    static native String engineLocalAddress(long h) throws IOException;
+
+    static native long[] engineStats(long h) throws IOException;
+
+    static native void engineShutdown(long h, int graceMs) throws IOException;
+
+    static native void engineShutdownAll() throws IOException;
+
+    static native long serverBind(String endpoint, long[] config, long[] framing,
+            byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)
+            throws IOException;
+
+    static native void serverSend(long h, long client, byte[] b, int off, int len)
+            throws IOException;
+
+    static native int serverSendMany(long h, long[] clients, byte[] b, int off, int len)
+            throws IOException;
+
+    static native int serverBroadcast(long h, byte[] b, int off, int len, long except)
+            throws IOException;
+
+    static native void serverDisconnect(long h, long client, boolean graceful)
+            throws IOException;
+
+    static native long[] serverClients(long h) throws IOException;
+
+    static native String serverClientAddress(long h, long client) throws IOException;
+
+    static native long serverQueuedBytes(long h, long client) throws IOException;
+
+    static native long clientConnect(String endpoint, long[] config, long[] framing,
+            byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)
+            throws IOException;
+
+    static native void clientSend(long h, byte[] b, int off, int len) throws IOException;
+
+    static native boolean clientIsConnected(long h) throws IOException;
+
+    static native long dgramServerBind(String endpoint, int maxDatagram, int eventCapacity,
+            int[] optNums, long[] optValues) throws IOException;
+
+    static native int dgramServerSendTo(long h, String peer, byte[] b, int off, int len)
             throws IOException;
 }

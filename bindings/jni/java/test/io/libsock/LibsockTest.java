@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The Java door's test suite: scenarios S01-S12 and S17 of SCENARIOS.md (methods {@code s01...}
- * to {@code s17...}) plus bad-input and API checks ({@code x...}), against real peers over
+ * to {@code s17...}; the engine's S13-S17 are in {@link EngineTest}, run from here too) plus
+ * bad-input and API checks ({@code x...}), against real peers over
  * loopback (the JDK's own java.net sockets where a scenario needs another implementation).
  * Plain Java, no JUnit: run {@code java -Xcheck:jni -Djava.library.path=target/release -cp ...
  * io.libsock.LibsockTest}; the last line is {@code java: N passed, N failed}.
@@ -874,11 +875,14 @@ public final class LibsockTest {
      */
     public static void main(String[] args) throws Exception {
         List<Method> tests = new ArrayList<>();
-        for (Method m : LibsockTest.class.getDeclaredMethods()) {
-            String n = m.getName();
-            if (Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 0
-                    && (n.matches("s\\d\\d.*") || n.matches("x[A-Z].*"))) {
-                tests.add(m);
+        for (Class<?> c : new Class<?>[] {LibsockTest.class, EngineTest.class}) {
+            for (Method m : c.getDeclaredMethods()) {
+                String n = m.getName();
+                if (Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 0
+                        && (n.matches("s\\d\\d.*") || n.matches("x[A-Z].*"))) {
+                    m.setAccessible(true);
+                    tests.add(m);
+                }
             }
         }
         tests.sort(Comparator.comparing(Method::getName));

@@ -1,0 +1,256 @@
+package io.libsock;
+
+import java.util.Objects;
+
+/**
+ * How a {@link Client} behaves. Immutable; every {@code with...} returns a copy. Unset values
+ * keep the engine's defaults: 4-byte big-endian length prefix, 10 s connect timeout,
+ * auto-reconnect on with backoff from 100 ms doubling to 10 s with jitter and no attempt limit,
+ * 4 MiB send queue, 4,096 queued events, no idle timeout, heartbeat pings answered (not sent),
+ * nodelay on.
+ *
+ * <pre>{@code
+ * ClientOptions o = new ClientOptions()
+ *         .withReconnect(50, 2000)                 // backoff 50 ms .. 2 s
+ *         .withMaxAttempts(20)
+ *         .withHeartbeat(1000, 3);
+ * }</pre>
+ */
+public final class ClientOptions implements Cloneable {
+    Framing framing = Framing.lengthPrefixed();
+    long connectTimeout = -1;
+    boolean reconnect = true;
+    long backoffMin = -1;
+    long backoffMax = -1;
+    boolean jitter = true;
+    long maxAttempts = 0;
+    long sendQueueBytes = -1;
+    long eventCapacity = -1;
+    long idleTimeout = -1;
+    IdleMode idleMode = IdleMode.READS;
+    int heartbeatMode = 1;
+    long heartbeatInterval = 0;
+    long heartbeatMisses = 3;
+    byte[] ping;
+    byte[] pong;
+    SocketOptions options = new SocketOptions();
+
+    /** The engine's defaults. */
+    public ClientOptions() {}
+
+    private ClientOptions copy() {
+        try {
+            ClientOptions c = (ClientOptions) super.clone();
+            c.options = options.copy();
+            return c;
+        } catch (CloneNotSupportedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static long nonNegative(long v, String what) throws InvalidArgumentException {
+        if (v < 0) {
+            throw new InvalidArgumentException("invalid argument: " + what + " " + v
+                    + " is negative", ErrorKind.INVALID_ARGUMENT.code(), 0);
+        }
+        return v;
+    }
+
+    /** The flat config for the native side (layout in bindings/jni/src/engine.rs). */
+    long[] config() {
+        return new long[] {connectTimeout, reconnect ? 1 : 0, backoffMin, backoffMax,
+            jitter ? 1 : 0, maxAttempts, sendQueueBytes, eventCapacity, idleTimeout,
+            idleMode.ordinal(), heartbeatMode, heartbeatInterval, heartbeatMisses};
+    }
+
+    /**
+     * The framing (must match the server's).
+     *
+     * @param framing the framing
+     * @return a copy
+     */
+    public ClientOptions withFraming(Framing framing) {
+        ClientOptions c = copy();
+        c.framing = Objects.requireNonNull(framing, "framing");
+        return c;
+    }
+
+    /**
+     * The time limit of one connect attempt, name lookup included.
+     *
+     * @param millis milliseconds
+     * @return a copy
+     * @throws InvalidArgumentException for a negative value
+     */
+    public ClientOptions withConnectTimeout(int millis) throws InvalidArgumentException {
+        ClientOptions c = copy();
+        c.connectTimeout = nonNegative(millis, "connect timeout");
+        return c;
+    }
+
+    /**
+     * Reconnect after a failed attempt or a lost connection, waiting from {@code minMillis},
+     * doubling per attempt, up to {@code maxMillis}.
+     *
+     * @param minMillis the first delay
+     * @param maxMillis the longest delay (at least {@code minMillis})
+     * @return a copy
+     * @throws InvalidArgumentException for negative values or min above max
+     */
+    public ClientOptions withReconnect(int minMillis, int maxMillis)
+            throws InvalidArgumentException {
+        nonNegative(minMillis, "backoff minimum");
+        if (maxMillis < minMillis) {
+            throw new InvalidArgumentException("invalid argument: backoff maximum " + maxMillis
+                    + " ms is below the minimum " + minMillis + " ms",
+                    ErrorKind.INVALID_ARGUMENT.code(), 0);
+        }
+        ClientOptions c = copy();
+        c.reconnect = true;
+        c.backoffMin = minMillis;
+        c.backoffMax = maxMillis;
+        return c;
+    }
+
+    /**
+     * Do not reconnect: after the connection ends (or the first attempt fails) the client
+     * stops with a {@code CLOSED} event.
+     *
+     * @return a copy
+     */
+    public ClientOptions withoutReconnect() {
+        ClientOptions c = copy();
+        c.reconnect = false;
+        return c;
+    }
+
+    /**
+     * Randomize each reconnect delay within [delay/2, delay] (on by default), so many clients
+     * do not reconnect in step.
+     *
+     * @param on true for jitter
+     * @return a copy
+     */
+    public ClientOptions withJitter(boolean on) {
+        ClientOptions c = copy();
+        c.jitter = on;
+        return c;
+    }
+
+    /**
+     * Give up after this many failed attempts in a row.
+     *
+     * @param attempts the limit (0: never give up, the default)
+     * @return a copy
+     * @throws InvalidArgumentException for a negative value
+     */
+    public ClientOptions withMaxAttempts(int attempts) throws InvalidArgumentException {
+        ClientOptions c = copy();
+        c.maxAttempts = nonNegative(attempts, "max attempts");
+        return c;
+    }
+
+    /**
+     * Bounds the send queue (which holds messages while disconnected); a send that would
+     * exceed it throws {@link QueueFullException}.
+     *
+     * @param bytes the bound
+     * @return a copy
+     * @throws InvalidArgumentException for a negative bound
+     */
+    public ClientOptions withSendQueue(long bytes) throws InvalidArgumentException {
+        ClientOptions c = copy();
+        c.sendQueueBytes = nonNegative(bytes, "send queue bytes");
+        return c;
+    }
+
+    /**
+     * Bounds the event queue; when it is full the engine stops reading.
+     *
+     * @param events the bound
+     * @return a copy
+     * @throws InvalidArgumentException for a negative bound
+     */
+    public ClientOptions withEventCapacity(int events) throws InvalidArgumentException {
+        ClientOptions c = copy();
+        c.eventCapacity = nonNegative(events, "event capacity");
+        return c;
+    }
+
+    /**
+     * Closes the connection when idle for {@code millis} (then reconnects, if on).
+     *
+     * @param millis milliseconds, -1 for never
+     * @param mode what counts as activity
+     * @return a copy
+     * @throws InvalidArgumentException for a negative value other than -1
+     */
+    public ClientOptions withIdleTimeout(int millis, IdleMode mode)
+            throws InvalidArgumentException {
+        ClientOptions c = copy();
+        c.idleTimeout = Timeouts.check(millis);
+        c.idleMode = Objects.requireNonNull(mode, "mode");
+        return c;
+    }
+
+    /**
+     * Sends a heartbeat ping after {@code intervalMillis} of silence; the server is declared
+     * dead ({@link DisconnectReason#HEARTBEAT_LOST}) after {@code misses} silent intervals.
+     *
+     * @param intervalMillis milliseconds (positive)
+     * @param misses silent intervals allowed (positive)
+     * @return a copy
+     * @throws InvalidArgumentException for a value below 1
+     */
+    public ClientOptions withHeartbeat(int intervalMillis, int misses)
+            throws InvalidArgumentException {
+        if (intervalMillis < 1 || misses < 1) {
+            throw new InvalidArgumentException("invalid argument: heartbeat interval "
+                    + intervalMillis + " ms, misses " + misses + " (both must be positive)",
+                    ErrorKind.INVALID_ARGUMENT.code(), 0);
+        }
+        ClientOptions c = copy();
+        c.heartbeatMode = 2;
+        c.heartbeatInterval = intervalMillis;
+        c.heartbeatMisses = misses;
+        return c;
+    }
+
+    /**
+     * Turns the heartbeat off entirely: pings are neither sent, answered nor filtered.
+     *
+     * @return a copy
+     */
+    public ClientOptions withoutHeartbeat() {
+        ClientOptions c = copy();
+        c.heartbeatMode = 0;
+        return c;
+    }
+
+    /**
+     * Other heartbeat payloads (default {@code "\0LSPING"} and {@code "\0LSPONG"}).
+     *
+     * @param ping the ping message
+     * @param pong the pong message
+     * @return a copy
+     */
+    public ClientOptions withHeartbeatPayloads(byte[] ping, byte[] pong) {
+        ClientOptions c = copy();
+        c.ping = Objects.requireNonNull(ping, "ping").clone();
+        c.pong = Objects.requireNonNull(pong, "pong").clone();
+        return c;
+    }
+
+    /**
+     * A socket option applied before connecting.
+     *
+     * @param option the option
+     * @param value its value (0/1 for on/off options)
+     * @return a copy
+     */
+    public ClientOptions withOption(SockOpt option, long value) {
+        ClientOptions c = copy();
+        c.options.values.put(Objects.requireNonNull(option, "option"), value);
+        return c;
+    }
+}

@@ -1,0 +1,67 @@
+package io.libsock;
+
+import java.io.IOException;
+import java.util.Objects;
+
+/**
+ * A UDP endpoint served by libsock's engine: every datagram arrives as an {@link Event} of kind
+ * {@link EventKind#DATAGRAM} (with the sender in {@link Event#peer()}); replies go out with
+ * {@link #sendTo(byte[], String)} from any thread.
+ */
+public final class DatagramServer extends EngineObject {
+    private DatagramServer(long id) {
+        super(id);
+    }
+
+    /**
+     * Binds a UDP endpoint with the defaults (datagrams up to 65,536 bytes, 4,096 events).
+     *
+     * @param endpoint {@code "0.0.0.0:0"}, {@code "[::1]:5000"} ...
+     * @return the running datagram server
+     * @throws IOException if the endpoint is malformed or cannot be bound
+     */
+    public static DatagramServer bind(String endpoint) throws IOException {
+        return bind(endpoint, -1, -1);
+    }
+
+    /**
+     * Binds a UDP endpoint and starts receiving.
+     *
+     * @param endpoint {@code "0.0.0.0:0"}, {@code "[::1]:5000"} ...
+     * @param maxDatagram the largest datagram received whole (longer ones are cut), -1 default
+     * @param eventCapacity the event queue's bound, -1 default; when full the socket is not read
+     * @return the running datagram server
+     * @throws IOException if the endpoint is malformed or cannot be bound
+     */
+    public static DatagramServer bind(String endpoint, int maxDatagram, int eventCapacity)
+            throws IOException {
+        Objects.requireNonNull(endpoint, "endpoint");
+        return new DatagramServer(
+                Native.dgramServerBind(endpoint, maxDatagram, eventCapacity, null, null));
+    }
+
+    /**
+     * The address actually bound.
+     *
+     * @return e.g. {@code "127.0.0.1:40123"}
+     * @throws BadHandleException after {@link #close()}
+     */
+    public String localAddress() throws IOException {
+        return Native.engineLocalAddress(handle.id());
+    }
+
+    /**
+     * Sends one datagram.
+     *
+     * @param data the datagram
+     * @param peer {@code "host:port"}, e.g. an event's {@link Event#peer()}
+     * @return the bytes sent
+     * @throws ClosedException after {@link #shutdown(int)}
+     * @throws IOException when sending fails
+     */
+    public int sendTo(byte[] data, String peer) throws IOException {
+        Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(peer, "peer");
+        return Native.dgramServerSendTo(handle.id(), peer, data, 0, data.length);
+    }
+}

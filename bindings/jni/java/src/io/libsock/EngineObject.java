@@ -1,0 +1,110 @@
+package io.libsock;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * What {@link Server}, {@link Client} and {@link DatagramServer} share: events are
+ * <em>pulled</em> in batches with {@link #events(int, int)} or one by one with
+ * {@link #nextEvent(int)}, from any thread, while other threads send or close.
+ *
+ * <p>A pull blocks the calling Java thread inside native code (no Java thread is started by
+ * libsock). {@link #close()} or {@link #shutdown(int)} from another thread, or
+ * {@link Libsock#shutdownEngine()}, wakes it: it returns the remaining events, the last one of
+ * kind {@link EventKind#CLOSED}; pulling after that throws {@link ClosedException}.
+ */
+public abstract class EngineObject implements AutoCloseable {
+    final NativeHandle handle;
+
+    EngineObject(long id) {
+        this.handle = new NativeHandle(this, id);
+    }
+
+    /**
+     * Takes up to {@code max} events, waiting for the first one up to {@code timeoutMillis}.
+     *
+     * @param max the most events to return (at least 1)
+     * @param timeoutMillis -1 forever, 0 poll, or milliseconds
+     * @return the events in order; an <b>empty list when the timeout passed</b>
+     * @throws ClosedException after the final {@link EventKind#CLOSED} event was taken
+     * @throws BadHandleException after {@link #close()}
+     * @throws IOException for an invalid argument
+     */
+    public List<Event> events(int max, int timeoutMillis) throws IOException {
+        Event[] evs = Native.engineEvents(handle.id(), max, Timeouts.check(timeoutMillis));
+        return evs.length == 0 ? Collections.<Event>emptyList() : Arrays.asList(evs);
+    }
+
+    /**
+     * Takes one event, waiting up to {@code timeoutMillis}.
+     *
+     * @param timeoutMillis -1 forever, 0 poll, or milliseconds
+     * @return the event, or null when the timeout passed
+     * @throws ClosedException after the final {@link EventKind#CLOSED} event was taken
+     * @throws BadHandleException after {@link #close()}
+     * @throws IOException for an invalid argument
+     */
+    public Event nextEvent(int timeoutMillis) throws IOException {
+        Event[] evs = Native.engineEvents(handle.id(), 1, Timeouts.check(timeoutMillis));
+        return evs.length == 0 ? null : evs[0];
+    }
+
+    /**
+     * Events waiting now (a pull would not block).
+     *
+     * @return the number of queued events
+     * @throws BadHandleException after {@link #close()}
+     */
+    public int pending() throws IOException {
+        return Native.enginePending(handle.id());
+    }
+
+    /**
+     * The counters.
+     *
+     * @return a snapshot
+     * @throws BadHandleException after {@link #close()}
+     */
+    public Stats stats() throws IOException {
+        return new Stats(Native.engineStats(handle.id()));
+    }
+
+    /**
+     * Stops gracefully: what is queued for sending is delivered within {@code graceMillis},
+     * then every connection is closed. Blocks until done (at most the grace plus a little) and
+     * wakes threads waiting for events. The object stays usable for pulling the remaining
+     * events, up to {@link EventKind#CLOSED}; call {@link #close()} afterwards. Idempotent.
+     *
+     * @param graceMillis milliseconds to flush (0: cut at once)
+     * @throws BadHandleException after {@link #close()}
+     * @throws IOException for a negative grace
+     */
+    public void shutdown(int graceMillis) throws IOException {
+        if (graceMillis < 0) {
+            throw new InvalidArgumentException("invalid argument: grace " + graceMillis
+                    + " ms is negative", ErrorKind.INVALID_ARGUMENT.code(), 0);
+        }
+        Native.engineShutdown(handle.id(), graceMillis);
+    }
+
+    /**
+     * True once {@link #close()} was called.
+     *
+     * @return whether this object is closed
+     */
+    public boolean isClosed() {
+        return handle.isClosed();
+    }
+
+    /**
+     * Stops at once (no grace: use {@link #shutdown(int)} first to flush) and frees the native
+     * object. A thread blocked in {@link #events(int, int)} wakes with the last events; later
+     * calls throw {@link BadHandleException}. Idempotent; safe from any thread.
+     */
+    @Override
+    public void close() {
+        handle.close();
+    }
+}

@@ -1,0 +1,52 @@
+package io.libsock;
+
+/**
+ * A snapshot of an engine object's counters ({@link EngineObject#stats()}). Fields that do not
+ * apply to the object are 0.
+ */
+public final class Stats {
+    /** Server: clients connected now. Client: 1 while connected. */
+    public final long connections;
+    /** Server: clients accepted since the start. Client: connections made. */
+    public final long connectionsTotal;
+    /** Server: connections closed at once because of the max-clients limit. */
+    public final long refused;
+    /** Bytes received. */
+    public final long bytesIn;
+    /** Bytes sent (frame headers included). */
+    public final long bytesOut;
+    /** Messages (datagrams) received; heartbeats not counted. */
+    public final long messagesIn;
+    /** Frames (datagrams) sent. */
+    public final long messagesOut;
+    /** Bytes waiting in send queues. */
+    public final long queuedBytes;
+    /** Events waiting to be pulled. */
+    public final long eventsQueued;
+    /** Client: connected now. */
+    public final boolean connected;
+    /** Client: failed connect attempts. */
+    public final long failedAttempts;
+
+    Stats(long[] v) {
+        connections = v[0];
+        connectionsTotal = v[1];
+        refused = v[2];
+        bytesIn = v[3];
+        bytesOut = v[4];
+        messagesIn = v[5];
+        messagesOut = v[6];
+        queuedBytes = v[7];
+        eventsQueued = v[8];
+        connected = v[9] != 0;
+        failedAttempts = v[10];
+    }
+
+    @Override
+    public String toString() {
+        return "Stats(connections " + connections + ", total " + connectionsTotal + ", refused "
+                + refused + ", in " + messagesIn + " msgs/" + bytesIn + " B, out " + messagesOut
+                + " msgs/" + bytesOut + " B, queued " + queuedBytes + " B, events "
+                + eventsQueued + ")";
+    }
+}

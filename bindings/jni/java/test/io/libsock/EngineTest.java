@@ -1,0 +1,486 @@
+package io.libsock;
+
+import static io.libsock.LibsockTest.check;
+import static io.libsock.LibsockTest.eq;
+import static io.libsock.LibsockTest.expect;
+import static io.libsock.LibsockTest.str;
+import static io.libsock.LibsockTest.utf8;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The engine part of the Java door's suite: scenarios S13-S17 of SCENARIOS.md against
+ * {@link Server}, {@link Client} and {@link DatagramServer} (methods {@code s13...} to
+ * {@code s17...}, run by {@link LibsockTest#main}) plus bad-input checks ({@code x...}). Peers
+ * are JDK {@code java.net} sockets speaking the 4-byte big-endian length prefix by hand, or
+ * io.libsock clients. Every wait is bounded.
+ */
+final class EngineTest {
+    private EngineTest() {}
+
+    /** Upper bound of any single wait for an event. */
+    static final int WAIT_MS = 10_000;
+
+    // ------------------------------------------------------------------ helpers
+
+    static Socket jdkClient(int port) throws IOException {
+        Socket s = new Socket(InetAddress.getByName("127.0.0.1"), port);
+        s.setSoTimeout(WAIT_MS);
+        s.setTcpNoDelay(true);
+        return s;
+    }
+
+    static void writeFrame(DataOutputStream out, byte[] b) throws IOException {
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    static byte[] readFrame(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        check(n >= 0 && n < (1 << 24), "sane frame length " + n);
+        byte[] b = new byte[n];
+        in.readFully(b);
+        return b;
+    }
+
+    /** Pulls until an event of {@code kind} arrives (others are collected into {@code seen}). */
+    static Event waitFor(EngineObject o, EventKind kind, List<Event> seen) throws IOException {
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (System.currentTimeMillis() < deadline) {
+            for (Event e : o.events(64, 200)) {
+                if (e.kind() == kind) {
+                    return e;
+                }
+                if (seen != null) {
+                    seen.add(e);
+                }
+            }
+        }
+        throw new AssertionError("no " + kind + " event within " + WAIT_MS + " ms");
+    }
+
+    static Event waitFor(EngineObject o, EventKind kind) throws IOException {
+        return waitFor(o, kind, null);
+    }
+
+    /** Pulls MESSAGE events until {@code n} arrived; returns their texts in order. */
+    static List<String> messages(EngineObject o, int n) throws IOException {
+        List<String> got = new ArrayList<>();
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (got.size() < n && System.currentTimeMillis() < deadline) {
+            for (Event e : o.events(64, 200)) {
+                if (e.kind() == EventKind.MESSAGE) {
+                    got.add(e.text());
+                }
+            }
+        }
+        return got;
+    }
+
+    /** A server event loop on its own thread that echoes every message until stopped. */
+    static final class EchoLoop {
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicReference<Throwable> error = new AtomicReference<>();
+        final Thread thread;
+        volatile int connected;
+        volatile int echoed;
+
+        EchoLoop(Server server) {
+            thread = new Thread(() -> {
+                try {
+                    while (!stop.get()) {
+                        for (Event e : server.events(256, 100)) {
+                            if (e.kind() == EventKind.MESSAGE) {
+                                server.send(e.client(), e.data());
+                                echoed++;
+                            } else if (e.kind() == EventKind.CONNECTED) {
+                                connected++;
+                            }
+                        }
+                    }
+                } catch (Throwable t) {
+                    error.set(t);
+                }
+            }, "echo-loop");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void stop() throws Exception {
+            stop.set(true);
+            thread.join(WAIT_MS);
+            check(!thread.isAlive(), "echo loop stopped");
+            if (error.get() != null) {
+                throw new AssertionError("echo loop failed: " + error.get(), error.get());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ scenarios
+
+    /** S13: 50 clients each send 100 framed messages; a Java-driven server echoes them. */
+    static void s13EngineEcho50x100() throws Exception {
+        final int clients = 50;
+        final int msgs = 100;
+        try (Server server = Server.bind("127.0.0.1:0")) {
+            EchoLoop loop = new EchoLoop(server);
+            int port = server.localPort();
+            List<LibsockTest.Peer> peers = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                final int id = c;
+                peers.add(new LibsockTest.Peer("s13-client-" + c, () -> {
+                    try (Socket s = jdkClient(port)) {
+                        DataOutputStream out = new DataOutputStream(s.getOutputStream());
+                        DataInputStream in = new DataInputStream(s.getInputStream());
+                        for (int i = 0; i < msgs; i++) {
+                            writeFrame(out, utf8("client " + id + " message " + i));
+                        }
+                        out.flush();
+                        for (int i = 0; i < msgs; i++) {
+                            eq("client " + id + " message " + i, str(readFrame(in)),
+                                    "echo in order");
+                        }
+                    }
+                }));
+            }
+            for (LibsockTest.Peer p : peers) {
+                p.join();
+            }
+            loop.stop();
+            eq(clients * msgs, loop.echoed, "messages echoed");
+            Stats st = server.stats();
+            eq((long) clients, st.connectionsTotal, "connections total");
+            eq((long) clients * msgs, st.messagesIn, "messages in");
+            server.shutdown(1000);
+        }
+    }
+
+    /** S14: a broadcast reaches each of 50 clients exactly once. */
+    static void s14EngineBroadcast50() throws Exception {
+        final int clients = 50;
+        try (Server server = Server.bind("127.0.0.1:0")) {
+            int port = server.localPort();
+            List<Socket> socks = new ArrayList<>();
+            try {
+                for (int c = 0; c < clients; c++) {
+                    socks.add(jdkClient(port));
+                }
+                int connected = 0;
+                long deadline = System.currentTimeMillis() + WAIT_MS;
+                while (connected < clients && System.currentTimeMillis() < deadline) {
+                    for (Event e : server.events(64, 200)) {
+                        if (e.kind() == EventKind.CONNECTED) {
+                            connected++;
+                            check(e.peer() != null && e.peer().startsWith("127.0.0.1:"),
+                                    "peer address " + e.peer());
+                        }
+                    }
+                }
+                eq(clients, connected, "connected");
+                long[] ids = server.clients();
+                eq(clients, ids.length, "clients()");
+                check(server.clientAddress(ids[0]).startsWith("127.0.0.1:"), "clientAddress");
+                eq(clients, server.broadcast(utf8("news")), "broadcast count");
+                // A second broadcast marks the end: each client must read "news" then "end",
+                // so a duplicate "news" would show up in place of "end".
+                eq(clients - 1, server.broadcast(utf8("end"), ids[0]), "broadcast except one");
+                eq(1, server.sendMany(new long[] {ids[0], 999_999}, utf8("end")), "sendMany");
+                for (Socket s : socks) {
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    eq("news", str(readFrame(in)), "broadcast received");
+                    eq("end", str(readFrame(in)), "received exactly once");
+                }
+            } finally {
+                for (Socket s : socks) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    /** S15: the client reconnects after a server restart; messages queued meanwhile arrive. */
+    static void s15EngineClientReconnect() throws Exception {
+        ServerOptions so = new ServerOptions().withOption(SockOpt.REUSE_ADDRESS, 1);
+        Server first = Server.bind("127.0.0.1:0", so);
+        int port = first.localPort();
+        String ep = "127.0.0.1:" + port;
+        try (Client client = Client.connect(ep, new ClientOptions().withReconnect(50, 300))) {
+            Event c1 = waitFor(client, EventKind.CONNECTED);
+            eq(1L, c1.client(), "first connection number");
+            check(client.isConnected(), "isConnected");
+            eq(ep, client.peerAddress(), "peer address");
+            for (int i = 0; i < 3; i++) {
+                client.send(utf8("before " + i));
+            }
+            eq(Arrays.asList("before 0", "before 1", "before 2"), messages(first, 3),
+                    "before restart");
+            first.shutdown(0);
+            first.close();
+            Event d = waitFor(client, EventKind.DISCONNECTED);
+            eq(1L, d.client(), "disconnected connection");
+            check(!client.isConnected(), "not connected while the server is down");
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                client.send(utf8("queued " + i));
+                expected.add("queued " + i);
+            }
+            List<Event> seen = new ArrayList<>();
+            Event r = waitFor(client, EventKind.RECONNECTING, seen);
+            check(r.attempt() >= 1 && r.delayMillis() >= 0, "reconnecting " + r);
+            Server second = null;
+            long deadline = System.currentTimeMillis() + WAIT_MS;
+            while (second == null) {
+                try {
+                    second = Server.bind(ep, so);
+                } catch (AddressException e) {
+                    if (System.currentTimeMillis() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(50);
+                }
+            }
+            try (Server s2 = second) {
+                Event c2 = waitFor(client, EventKind.CONNECTED);
+                check(c2.client() >= 2, "a new connection number: " + c2.client());
+                eq(expected, messages(s2, 10), "queued messages once, in order");
+                // Nothing more arrives (no duplicates).
+                client.send(utf8("last"));
+                eq(Arrays.asList("last"), messages(s2, 1), "no duplicate before the last");
+                check(client.stats().connectionsTotal >= 2, "stats count connections");
+                client.close(1000);
+                s2.shutdown(0);
+            }
+        }
+    }
+
+    /** S16: a peer that stops answering is declared dead with HEARTBEAT_LOST. */
+    static void s16EngineHeartbeatLost() throws Exception {
+        final int interval = 200;
+        final int misses = 3;
+        ServerOptions o = new ServerOptions().withHeartbeat(interval, misses);
+        try (Server server = Server.bind("127.0.0.1:0", o);
+                Client alive = Client.connect(server.localAddress(), new ClientOptions())) {
+            // The io.libsock client answers pings; the JDK socket never reads nor writes.
+            waitFor(alive, EventKind.CONNECTED);
+            Event a = waitFor(server, EventKind.CONNECTED);
+            try (Socket silent = jdkClient(server.localPort())) {
+                List<Event> seen = new ArrayList<>();
+                Event b = waitFor(server, EventKind.CONNECTED, seen);
+                long t0 = System.nanoTime();
+                Event d = waitFor(server, EventKind.DISCONNECTED, seen);
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                eq(b.client(), d.client(), "the silent peer is the one declared dead");
+                eq(DisconnectReason.HEARTBEAT_LOST, d.reason(), "reason");
+                eq(4, d.reason().code(), "reason code");
+                check(d.reasonText() != null && !d.reasonText().isEmpty(), "reason text");
+                check(ms < interval * misses + 5000, "declared dead in time: " + ms + " ms");
+                check(silent.isConnected(), "the silent socket was open");
+            }
+            // The answering client is still connected after several intervals.
+            eq(a.client(), server.clients()[0], "answering client still connected");
+            check(alive.isConnected(), "client side still connected");
+        }
+    }
+
+    /** S17 (engine): close or shutdown from another thread wakes a blocked events(). */
+    static void s17EngineCloseWakesEvents() throws Exception {
+        Server server = Server.bind("127.0.0.1:0");
+        Client client = Client.connect("127.0.0.1:1", new ClientOptions().withReconnect(1000,
+                1000));
+        List<AtomicReference<Object>> results = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        for (EngineObject o : new EngineObject[] {server, client}) {
+            AtomicReference<Object> res = new AtomicReference<>();
+            results.add(res);
+            Thread t = new Thread(() -> {
+                try {
+                    List<Event> all = new ArrayList<>();
+                    while (true) {
+                        List<Event> evs = o.events(16, -1);
+                        all.addAll(evs);
+                        if (evs.get(evs.size() - 1).kind() == EventKind.CLOSED) {
+                            res.set(all);
+                            return;
+                        }
+                    }
+                } catch (Throwable e) {
+                    res.set(e);
+                }
+            }, "s17-waiter");
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        Thread.sleep(300);
+        long t0 = System.nanoTime();
+        server.close();
+        client.shutdown(0);
+        for (Thread t : threads) {
+            t.join(5000);
+            check(!t.isAlive(), "the blocked events() returned");
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        check(ms < 5000, "woke promptly: " + ms + " ms");
+        for (AtomicReference<Object> r : results) {
+            Object v = r.get();
+            // Either the final events arrived, or (a close racing the pull) a closed error.
+            check(v instanceof List || v instanceof ClosedException, "woke with " + v);
+        }
+        // After CLOSED: ClosedException; after close(): BadHandleException (a ClosedException).
+        expect(ClosedException.class, () -> client.events(1, 1000));
+        expect(BadHandleException.class, () -> server.events(1, 0));
+        client.close();
+    }
+
+    // ------------------------------------------------------------------ API and bad input
+
+    /** A datagram server gets DATAGRAM events and replies with sendTo. */
+    static void xEngineDatagramServer() throws Exception {
+        try (DatagramServer d = DatagramServer.bind("127.0.0.1:0");
+                DatagramSocket s = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
+            s.setSoTimeout(WAIT_MS);
+            String a = d.localAddress();
+            int port = Integer.parseInt(a.substring(a.lastIndexOf(':') + 1));
+            byte[] ping = utf8("ping");
+            s.send(new DatagramPacket(ping, ping.length, InetAddress.getByName("127.0.0.1"),
+                    port));
+            Event e = d.nextEvent(WAIT_MS);
+            check(e != null, "a datagram event");
+            eq(EventKind.DATAGRAM, e.kind(), "kind");
+            eq("ping", e.text(), "data");
+            eq("127.0.0.1:" + s.getLocalPort(), e.peer(), "peer");
+            eq(4, d.sendTo(utf8("pong"), e.peer()), "sent");
+            DatagramPacket p = new DatagramPacket(new byte[16], 16);
+            s.receive(p);
+            eq("pong", new String(p.getData(), 0, p.getLength(), "UTF-8"), "reply");
+            eq(1L, d.stats().messagesIn, "datagrams in");
+            check(d.nextEvent(0) == null, "null on timeout");
+        }
+    }
+
+    /** A client's bounded send queue gives QueueFullException while disconnected. */
+    static void xEngineQueueFull() throws Exception {
+        int port;
+        try (ServerSocket ss = LibsockTest.jdkServer()) {
+            port = ss.getLocalPort();
+        }
+        ClientOptions o = new ClientOptions().withReconnect(1000, 1000).withSendQueue(1000);
+        try (Client c = Client.connect("127.0.0.1:" + port, o)) {
+            c.send(new byte[600]);
+            QueueFullException e = expect(QueueFullException.class, () -> c.send(new byte[600]));
+            eq(ErrorKind.QUEUE_FULL, e.kind(), "kind");
+            check(e instanceof IOException, "an IOException");
+            c.send(new byte[100]);
+        }
+    }
+
+    /** Kicking a client, unknown clients, stats, frame limits. */
+    static void xEngineDisconnectAndErrors() throws Exception {
+        ServerOptions o = new ServerOptions()
+                .withFraming(Framing.lengthPrefixed().withMaxLength(64))
+                .withMaxClients(1);
+        try (Server server = Server.bind("127.0.0.1:0", o);
+                Socket s = jdkClient(server.localPort())) {
+            long id = waitFor(server, EventKind.CONNECTED).client();
+            expect(FrameTooLargeException.class, () -> server.send(id, new byte[65]));
+            expect(ClosedException.class, () -> server.send(id + 1000, utf8("x")));
+            expect(ClosedException.class, () -> server.clientAddress(id + 1000));
+            eq(0L, server.queuedBytes(id), "nothing queued");
+            server.send(id, utf8("bye"));
+            server.disconnect(id, true);
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            eq("bye", str(readFrame(in)), "graceful disconnect delivers what was queued");
+            eq(-1, in.read(), "then FIN");
+            s.shutdownOutput();
+            Event d = waitFor(server, EventKind.DISCONNECTED);
+            eq(DisconnectReason.KICKED, d.reason(), "kicked");
+            eq(0, server.clients().length, "no clients");
+            try (Socket big = jdkClient(server.localPort())) {
+                long id2 = waitFor(server, EventKind.CONNECTED).client();
+                DataOutputStream out = new DataOutputStream(big.getOutputStream());
+                writeFrame(out, new byte[100]);
+                Event d2 = waitFor(server, EventKind.DISCONNECTED);
+                eq(id2, d2.client(), "same client");
+                eq(DisconnectReason.FRAME_TOO_LARGE, d2.reason(), "frame too large");
+            }
+        }
+    }
+
+    /** Bad input: closed handles, null data, malformed endpoints, bad options and arguments. */
+    static void xEngineBadInput() throws Exception {
+        expect(InvalidArgumentException.class, () -> Server.bind("not an endpoint"));
+        expect(NullPointerException.class, () -> Server.bind(null));
+        expect(NullPointerException.class, () -> Client.connect("127.0.0.1:1", null));
+        expect(InvalidArgumentException.class, () -> new ServerOptions().withMaxClients(-1));
+        expect(InvalidArgumentException.class, () -> new ServerOptions().withHeartbeat(0, 3));
+        expect(InvalidArgumentException.class, () -> new ClientOptions().withReconnect(500, 100));
+        expect(InvalidArgumentException.class, () -> Server.bind("127.0.0.1:0",
+                new ServerOptions().withFraming(Framing.raw()).withHeartbeat(100, 3)));
+        Server server = Server.bind("127.0.0.1:0");
+        expect(NullPointerException.class, () -> server.send(1, null));
+        expect(NullPointerException.class, () -> server.broadcast(null));
+        expect(IndexOutOfBoundsException.class, () -> server.send(1, new byte[4], 2, 3));
+        expect(InvalidArgumentException.class, () -> server.events(0, 0));
+        expect(InvalidArgumentException.class, () -> server.events(1, -5));
+        eq(0, server.events(8, 0).size(), "empty list on timeout");
+        check(server.nextEvent(10) == null, "null on timeout");
+        eq(0, server.pending(), "pending");
+        check(server.toString().startsWith("Server(127.0.0.1:"), "toString");
+        server.close();
+        server.close();
+        check(server.isClosed(), "isClosed");
+        expect(BadHandleException.class, () -> server.send(1, utf8("x")));
+        expect(BadHandleException.class, () -> server.events(1, 0));
+        expect(BadHandleException.class, server::stats);
+        expect(BadHandleException.class, server::clients);
+        expect(BadHandleException.class, () -> server.shutdown(0));
+        Client client = Client.connect("127.0.0.1:1");
+        expect(NullPointerException.class, () -> client.send(null));
+        client.shutdown(0);
+        expect(ClosedException.class, () -> client.send(utf8("x")));
+        client.close();
+        expect(BadHandleException.class, () -> client.send(utf8("x")));
+        expect(BadHandleException.class, client::isConnected);
+    }
+
+    /** Libsock.shutdownEngine() stops every engine object and wakes waiters; the engine restarts. */
+    static void xEngineShutdownAll() throws Exception {
+        try (DatagramServer d = DatagramServer.bind("127.0.0.1:0")) {
+            ConcurrentHashMap<String, Object> out = new ConcurrentHashMap<>();
+            Thread t = new Thread(() -> {
+                try {
+                    out.put("event", d.nextEvent(-1));
+                } catch (Throwable e) {
+                    out.put("event", e);
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            Thread.sleep(200);
+            Libsock.shutdownEngine();
+            t.join(5000);
+            check(!t.isAlive(), "woken by shutdownEngine");
+            Object v = out.get("event");
+            check(v instanceof Event && ((Event) v).kind() == EventKind.CLOSED
+                    || v instanceof ClosedException, "woke with " + v);
+            expect(ClosedException.class, () -> d.sendTo(utf8("x"), "127.0.0.1:9"));
+        }
+        try (Server s = Server.bind("127.0.0.1:0")) {
+            check(s.localPort() > 0, "the engine starts again");
+        }
+    }
+}
