@@ -269,7 +269,7 @@ final class EngineTest {
 
     /** S16: a peer that stops answering is declared dead with HEARTBEAT_LOST. */
     static void s16EngineHeartbeatLost() throws Exception {
-        final int interval = 200;
+        final int interval = 300;
         final int misses = 3;
         ServerOptions o = new ServerOptions().withHeartbeat(interval, misses);
         try (Server server = Server.bind("127.0.0.1:0", o);
