@@ -426,6 +426,20 @@ pub extern "system" fn Java_io_libsock_Native_engineShutdownAll<'l>(
     })
 }
 
+/// `static native boolean engineSetThreads(int n)`: the engine's worker thread count for its
+/// next start; true if it is not running (so the value applies at once).
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_engineSetThreads<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    n: jint,
+) -> jboolean {
+    run(&mut env, |_| {
+        let n = usize::try_from(n).map_err(|_| invalid(format!("worker threads {n}")))?;
+        Ok(engine::set_worker_threads(n)?)
+    })
+}
+
 // ------------------------------------------------------------------------------------------------
 // Server
 

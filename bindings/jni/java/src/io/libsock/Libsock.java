@@ -26,4 +26,18 @@ public final class Libsock {
     public static void shutdownEngine() throws IOException {
         Native.engineShutdownAll();
     }
+
+    /**
+     * Sets the number of the engine's worker threads (default: 2, or 1 on a single core). It
+     * takes effect when the engine starts: call it before the first {@link Server},
+     * {@link Client} or {@link DatagramServer}, or after {@link #shutdownEngine()}.
+     *
+     * @param threads 1 to 1024
+     * @return true if the engine is not running, so the value applies to its next start
+     * @throws InvalidArgumentException for a count outside 1..1024
+     * @throws IOException never otherwise
+     */
+    public static boolean setEngineThreads(int threads) throws IOException {
+        return Native.engineSetThreads(threads);
+    }
 }

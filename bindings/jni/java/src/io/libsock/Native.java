@@ -165,6 +165,8 @@ final class Native {
 
     static native void engineShutdownAll() throws IOException;
 
+    static native boolean engineSetThreads(int n) throws IOException;
+
     static native long serverBind(String endpoint, long[] config, long[] framing,
             byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)
             throws IOException;

@@ -457,6 +457,27 @@ final class EngineTest {
         expect(BadHandleException.class, client::isConnected);
     }
 
+    /** A Unix endpoint with line framing (delimited framing crosses the glue too). */
+    static void xEngineUnixLines() throws Exception {
+        java.io.File f = java.io.File.createTempFile("libsock-engine", ".sock");
+        check(f.delete(), "temp file removed");
+        String ep = "unix:" + f.getPath();
+        try (Server server = Server.bind(ep, new ServerOptions().withFraming(Framing.lines()));
+                Client client = Client.connect(ep,
+                        new ClientOptions().withFraming(Framing.lines()).withoutReconnect())) {
+            eq(ep, server.localAddress(), "local address");
+            eq(0, server.localPort(), "no port");
+            client.send(utf8("hello"));
+            Event m = waitFor(server, EventKind.MESSAGE);
+            eq("hello", m.text(), "line without its delimiter");
+            server.send(m.client(), utf8("world"));
+            eq(Arrays.asList("world"), messages(client, 1), "reply");
+            expect(InvalidArgumentException.class, () -> Libsock.setEngineThreads(0));
+        } finally {
+            f.delete();
+        }
+    }
+
     /** Libsock.shutdownEngine() stops every engine object and wakes waiters; the engine restarts. */
     static void xEngineShutdownAll() throws Exception {
         try (DatagramServer d = DatagramServer.bind("127.0.0.1:0")) {
