@@ -450,29 +450,9 @@ def test_s12_options_set_and_read_back_from_the_os() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# S13-S16 need the event engine, which core does not have yet.
-
-ENGINE = "the event engine (Server/Client) is not in core yet"
-
-
-@pytest.mark.skip(reason=ENGINE)
-def test_s13_server_with_50_clients() -> None:
-    pass
-
-
-@pytest.mark.skip(reason=ENGINE)
-def test_s14_server_broadcast() -> None:
-    pass
-
-
-@pytest.mark.skip(reason=ENGINE)
-def test_s15_client_auto_reconnect() -> None:
-    pass
-
-
-@pytest.mark.skip(reason=ENGINE)
-def test_s16_heartbeat_lost() -> None:
-    pass
+# S13-S16 run on the event engine (libsock.Server/Client): see test_engine.py
+# (test_s13_server_with_50_clients_..., test_s14_broadcast_..., test_s15_client_reconnects_...,
+# test_s16_heartbeat_...) and test_aio.py for the asyncio door.
 
 
 # ---------------------------------------------------------------------------------------------

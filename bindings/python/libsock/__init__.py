@@ -20,7 +20,9 @@ Example::
 
 Main names: :func:`connect`, :func:`listen`, :func:`udp`, :class:`Connection`,
 :class:`Listener`, :class:`Datagram`, the framings :class:`LengthPrefixed`, :class:`Delimited`,
-:class:`Fixed`, :class:`Raw`, :class:`HpPack`, and the exceptions under :class:`Error`.
+:class:`Fixed`, :class:`Raw`, :class:`HpPack`, the event engine :class:`Server`,
+:class:`Client`, :class:`DatagramServer` (events pulled in batches; ``libsock.aio`` for
+asyncio), and the exceptions under :class:`Error`.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from ._errors import (
     FrameTooLargeError,
     InterruptedError,
     InvalidArgumentError,
+    QueueFullError,
     ResolveError,
     TimeoutError,
     UnreachableError,
@@ -47,21 +50,28 @@ from ._libsock import (
     DEFAULT_MAX_LEN,
     ERROR_CODES,
     OPTION_NAMES,
+    Client,
     Connection,
     Datagram,
+    DatagramServer,
     Delimited,
+    Event,
     Fixed,
+    Heartbeat,
     HpPack,
     LengthPrefixed,
     Listener,
     Raw,
+    Server,
     __version__,
     connect,
+    engine_shutdown,
     listen,
     resolve,
     udp,
 )
 from ._types import Address, Received
+from . import aio  # noqa: E402  (libsock.aio: asyncio on the engine)
 
 __all__ = [
     "__version__",
@@ -73,6 +83,12 @@ __all__ = [
     "Listener",
     "Datagram",
     "Received",
+    "Server",
+    "Client",
+    "DatagramServer",
+    "Event",
+    "Heartbeat",
+    "engine_shutdown",
     "Address",
     "LengthPrefixed",
     "Delimited",
@@ -97,5 +113,6 @@ __all__ = [
     "FrameTooLargeError",
     "BufferTooSmallError",
     "UnsupportedError",
+    "QueueFullError",
     "InterruptedError",
 ]

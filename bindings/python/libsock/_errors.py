@@ -35,6 +35,7 @@ __all__ = [
     "FrameTooLargeError",
     "BufferTooSmallError",
     "UnsupportedError",
+    "QueueFullError",
     "InterruptedError",
 ]
 
@@ -234,6 +235,22 @@ class UnsupportedError(Error):
     """
 
     code = -15
+
+
+class QueueFullError(Error):
+    """A bounded queue is full (code -14): ``Server.send`` to a client whose send queue holds
+    ``send_queue_bytes`` already (with ``send_policy="error"``), or ``Client.send`` while its
+    queue is full. Nothing was queued; try again later or disconnect the slow peer.
+
+    Example::
+
+        try:
+            server.send(client, data)
+        except libsock.QueueFullError:
+            server.disconnect(client)
+    """
+
+    code = -14
 
 
 class InterruptedError(Error, builtins.InterruptedError):

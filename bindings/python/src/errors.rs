@@ -81,6 +81,7 @@ fn class_name(e: &libsock::Error) -> &'static str {
         ErrorKind::FrameTooLarge => "FrameTooLargeError",
         ErrorKind::BufferTooSmall => "BufferTooSmallError",
         ErrorKind::Unsupported => "UnsupportedError",
+        ErrorKind::QueueFull => "QueueFullError",
         ErrorKind::Interrupted => "InterruptedError",
         _ if e.os_error() == Some(libc::EPIPE) => "BrokenPipeError",
         _ => "Error",

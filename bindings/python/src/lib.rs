@@ -10,6 +10,7 @@ use pyo3::types::PyDict;
 mod conn;
 mod convert;
 mod datagram;
+mod engine;
 mod errors;
 mod framing;
 mod listener;
@@ -66,5 +67,11 @@ fn _libsock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(listener::listen, m)?)?;
     m.add_function(wrap_pyfunction!(datagram::udp, m)?)?;
     m.add_function(wrap_pyfunction!(resolve, m)?)?;
+    m.add_class::<engine::PyServer>()?;
+    m.add_class::<engine::PyClient>()?;
+    m.add_class::<engine::PyDatagramServer>()?;
+    m.add_class::<engine::PyEvent>()?;
+    m.add_class::<engine::PyHeartbeat>()?;
+    m.add_function(wrap_pyfunction!(engine::engine_shutdown, m)?)?;
     Ok(())
 }

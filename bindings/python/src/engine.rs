@@ -1,0 +1,1208 @@
+//! The event engine: `Server`, `Client`, `DatagramServer`, `Event`, `Heartbeat`.
+//!
+//! Translation only: keyword arguments to the core configs, core events to `Event` objects,
+//! every wait through `wait()` (GIL released, Ctrl-C on the main thread).
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use libsock::engine::{
+    Client, ClientConfig, DatagramServer, DatagramServerConfig, DisconnectReason, Event, Heartbeat,
+    IdleMode, SendPolicy, Server, ServerConfig,
+};
+use libsock::{Framing, SocketOptions};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyTuple};
+
+use crate::conn::is_closed_error;
+use crate::convert::*;
+use crate::errors::{invalid, to_pyerr, wait};
+use crate::framing::framing_arg;
+
+// ---------------------------------------------------------------------------------------------
+// Events.
+
+/// One thing an engine object reports, pulled with ``events()`` / ``next_event()``.
+///
+/// ``kind`` is one of ``"connected"``, ``"message"``, ``"disconnected"``, ``"reconnecting"``,
+/// ``"datagram"``, ``"closed"`` (``kind_code`` is the stable number 1-6 of every language).
+/// Fields that do not apply to a kind are ``None`` (``client`` is 0). ``reason`` of a
+/// disconnect is one of ``"peer-closed"``, ``"reset"``, ``"idle-timeout"``,
+/// ``"heartbeat-lost"``, ``"frame-too-large"``, ``"kicked"``, ``"server-shutdown"``,
+/// ``"error"``, ``"send-queue-full"``, ``"closed"`` (``reason_code`` 1-10).
+///
+/// Example::
+///
+///     >>> for ev in server.events(timeout=1):
+///     ...     if ev.kind == "message":
+///     ...         server.send(ev.client, ev.data)
+///     ...     elif ev.kind == "disconnected":
+///     ...         print(ev.client, ev.reason)
+#[pyclass(frozen, module = "libsock", name = "Event")]
+pub(crate) struct PyEvent {
+    /// The kind: ``"connected"``, ``"message"``, ``"disconnected"``, ``"reconnecting"``,
+    /// ``"datagram"`` or ``"closed"``. Example: ``if ev.kind == "message": ...``
+    #[pyo3(get)]
+    kind: &'static str,
+    /// The kind's stable number (connected 1, message 2, disconnected 3, reconnecting 4,
+    /// datagram 5, closed 6). Example: ``ev.kind_code == 2``
+    #[pyo3(get)]
+    kind_code: i32,
+    /// The client id (server) or connection number (client); 0 when the event has none.
+    /// Example: ``server.send(ev.client, b"hi")``
+    #[pyo3(get)]
+    client: u64,
+    /// The peer address of ``connected`` and ``datagram`` events, else ``None``.
+    /// Example: ``host, port = ev.peer``
+    #[pyo3(get)]
+    peer: Option<Py<PyAny>>,
+    /// The bytes of ``message`` and ``datagram`` events, else ``None``.
+    /// Example: ``server.send(ev.client, ev.data)``
+    #[pyo3(get)]
+    data: Option<Py<PyBytes>>,
+    /// Why a ``disconnected`` event happened (``"peer-closed"``, ``"heartbeat-lost"``, ...),
+    /// else ``None``. Example: ``if ev.reason == "idle-timeout": ...``
+    #[pyo3(get)]
+    reason: Option<&'static str>,
+    /// The reason's stable number (peer-closed 1 ... closed 10), else ``None``.
+    /// Example: ``ev.reason_code == 4``
+    #[pyo3(get)]
+    reason_code: Option<i32>,
+    /// For reason ``"error"``: what went wrong, else ``None``. Example: ``print(ev.error)``
+    #[pyo3(get)]
+    error: Option<String>,
+    /// ``reconnecting``: the attempt about to be made (1 for the first retry), else ``None``.
+    /// Example: ``print(ev.attempt, ev.delay)``
+    #[pyo3(get)]
+    attempt: Option<u32>,
+    /// ``reconnecting``: seconds the client waits before that attempt, else ``None``.
+    /// Example: ``print(ev.attempt, ev.delay)``
+    #[pyo3(get)]
+    delay: Option<f64>,
+}
+
+fn reason_str(r: &DisconnectReason) -> &'static str {
+    match r {
+        DisconnectReason::PeerClosed => "peer-closed",
+        DisconnectReason::Reset => "reset",
+        DisconnectReason::IdleTimeout => "idle-timeout",
+        DisconnectReason::HeartbeatLost => "heartbeat-lost",
+        DisconnectReason::FrameTooLarge => "frame-too-large",
+        DisconnectReason::Kicked => "kicked",
+        DisconnectReason::ServerShutdown => "server-shutdown",
+        DisconnectReason::SendQueueFull => "send-queue-full",
+        DisconnectReason::Closed => "closed",
+        _ => "error",
+    }
+}
+
+fn kind_str(k: libsock::engine::EventKind) -> &'static str {
+    use libsock::engine::EventKind as K;
+    match k {
+        K::Connected => "connected",
+        K::Message => "message",
+        K::Disconnected => "disconnected",
+        K::Reconnecting => "reconnecting",
+        K::Datagram => "datagram",
+        _ => "closed",
+    }
+}
+
+fn event_to_py(py: Python<'_>, ev: Event) -> PyResult<PyEvent> {
+    let kind = ev.kind();
+    let peer = match ev.peer() {
+        Some(a) => Some(addr_to_py(py, a)?.unbind()),
+        None => None,
+    };
+    let data = ev.data().map(|d| PyBytes::new(py, d).unbind());
+    let (reason, reason_code, error) = match ev.reason() {
+        Some(r) => (
+            Some(reason_str(r)),
+            Some(r.code()),
+            r.error_kind().map(|_| r.to_string()),
+        ),
+        None => (None, None, None),
+    };
+    let (attempt, delay) = match &ev {
+        Event::Reconnecting { attempt, delay } => (Some(*attempt), Some(delay.as_secs_f64())),
+        _ => (None, None),
+    };
+    Ok(PyEvent {
+        kind: kind_str(kind),
+        kind_code: kind.code(),
+        client: ev.client(),
+        peer,
+        data,
+        reason,
+        reason_code,
+        error,
+        attempt,
+        delay,
+    })
+}
+
+#[pymethods]
+impl PyEvent {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let mut s = format!("Event(kind={:?}", self.kind).replace('"', "'");
+        if self.client != 0 {
+            s += &format!(", client={}", self.client);
+        }
+        if let Some(p) = &self.peer {
+            s += &format!(", peer={}", p.bind(py).repr()?);
+        }
+        if let Some(d) = &self.data {
+            let b = d.bind(py).as_bytes();
+            if b.len() > 32 {
+                let head = PyBytes::new(py, &b[..32]).repr()?;
+                s += &format!(", data={head}... ({} bytes)", b.len());
+            } else {
+                s += &format!(", data={}", d.bind(py).repr()?);
+            }
+        }
+        if let Some(r) = self.reason {
+            s += &format!(", reason='{r}'");
+        }
+        if let Some(e) = &self.error {
+            s += &format!(", error={e:?}");
+        }
+        if let (Some(a), Some(d)) = (self.attempt, self.delay) {
+            s += &format!(", attempt={a}, delay={d:.3}");
+        }
+        Ok(s + ")")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Heartbeat.
+
+/// The application heartbeat of a ``Server`` or ``Client``.
+///
+/// A ping (``ping`` payload, sent as an ordinary frame) goes out after ``interval`` seconds of
+/// silence; the peer is declared dead (``disconnected``, reason ``"heartbeat-lost"``) when
+/// nothing arrived for ``interval × misses``. Pings are answered with ``pong`` and neither is
+/// delivered as a message. ``active=False`` only answers and filters the peer's pings. Needs a
+/// message framing (not ``Raw``).
+///
+/// Example::
+///
+///     >>> server = libsock.Server(("127.0.0.1", 0), heartbeat=libsock.Heartbeat(0.5, 3))
+#[pyclass(frozen, module = "libsock", name = "Heartbeat")]
+pub(crate) struct PyHeartbeat {
+    hb: Heartbeat,
+}
+
+#[pymethods]
+impl PyHeartbeat {
+    #[new]
+    #[pyo3(signature = (interval, misses = 3, *, ping = None, pong = None, active = true))]
+    fn new(
+        py: Python<'_>,
+        interval: &Bound<'_, PyAny>,
+        misses: i128,
+        ping: Option<&Bound<'_, PyAny>>,
+        pong: Option<&Bound<'_, PyAny>>,
+        active: bool,
+    ) -> PyResult<Self> {
+        let iv = timeout_value(interval)?
+            .ok_or_else(|| invalid(py, "heartbeat interval must be a number of seconds"))?;
+        let misses: u32 = ranged(py, "misses", misses)?;
+        let mut hb = if active {
+            Heartbeat::new(iv, misses)
+        } else {
+            let mut h = Heartbeat::reply_only();
+            h.misses = misses;
+            h
+        };
+        if let Some(p) = ping {
+            hb.ping = bytes_param(p)?.into();
+        }
+        if let Some(p) = pong {
+            hb.pong = bytes_param(p)?.into();
+        }
+        Ok(PyHeartbeat { hb })
+    }
+
+    /// Seconds of silence before a ping is sent (``None`` when not active).
+    /// Example: ``libsock.Heartbeat(0.5, 3).interval == 0.5``
+    #[getter]
+    fn interval(&self) -> Option<f64> {
+        self.hb.interval.map(|d| d.as_secs_f64())
+    }
+
+    /// Silent intervals before the peer is declared dead. Example: ``hb.misses``
+    #[getter]
+    fn misses(&self) -> u32 {
+        self.hb.misses
+    }
+
+    /// The ping payload (default ``b"\x00LSPING"``). Example: ``hb.ping``
+    #[getter]
+    fn ping<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.hb.ping)
+    }
+
+    /// The pong payload (default ``b"\x00LSPONG"``). Example: ``hb.pong``
+    #[getter]
+    fn pong<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.hb.pong)
+    }
+
+    /// True when pings are sent (False: only the peer's pings are answered).
+    /// Example: ``hb.active``
+    #[getter]
+    fn active(&self) -> bool {
+        self.hb.interval.is_some()
+    }
+
+    fn __repr__(&self) -> String {
+        match self.hb.interval {
+            Some(i) => format!(
+                "Heartbeat(interval={}, misses={})",
+                i.as_secs_f64(),
+                self.hb.misses
+            ),
+            None => "Heartbeat(active=False)".into(),
+        }
+    }
+}
+
+/// `heartbeat=`: None = answer pings only (the default), False = off, a `Heartbeat`.
+fn heartbeat_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Heartbeat>> {
+    let Some(obj) = obj else {
+        return Ok(Some(Heartbeat::reply_only()));
+    };
+    if obj.is_none() {
+        return Ok(Some(Heartbeat::reply_only()));
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(if b.is_true() {
+            Some(Heartbeat::reply_only())
+        } else {
+            None
+        });
+    }
+    if let Ok(h) = obj.cast::<PyHeartbeat>() {
+        return Ok(Some(h.get().hb.clone()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "heartbeat must be a libsock.Heartbeat, None or False, not {}",
+        type_name(obj)
+    )))
+}
+
+fn engine_framing(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Framing> {
+    match obj {
+        Some(o) if !o.is_none() => framing_arg(Some(o)),
+        _ => Ok(Framing::length_prefixed()),
+    }
+}
+
+fn engine_options(
+    py: Python<'_>,
+    kwargs: Option<&Bound<'_, PyDict>>,
+    func: &str,
+    nodelay: bool,
+) -> PyResult<SocketOptions> {
+    let mut o = socket_options(py, kwargs, func)?;
+    if nodelay && o.nodelay.is_none() {
+        o.nodelay = Some(true);
+    }
+    Ok(o)
+}
+
+fn parse_idle_mode(py: Python<'_>, s: &str) -> PyResult<IdleMode> {
+    match s {
+        "reads" => Ok(IdleMode::Reads),
+        "reads_and_writes" => Ok(IdleMode::ReadsAndWrites),
+        _ => Err(invalid(
+            py,
+            format!("idle_mode {s:?} (must be \"reads\" or \"reads_and_writes\")"),
+        )),
+    }
+}
+
+fn secs(py: Python<'_>, what: &str, v: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(v).map_err(|_| {
+        invalid(
+            py,
+            format!("{what} {v} must be a non-negative number of seconds"),
+        )
+    })
+}
+
+fn opt_secs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Duration>> {
+    opt_timeout(obj)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pull API shared by the three objects.
+
+trait Pull: Sync {
+    fn pull(&self, max: usize, t: Option<Duration>) -> libsock::Result<Vec<Event>>;
+    fn waiting(&self) -> usize;
+}
+
+macro_rules! impl_pull {
+    ($t:ty) => {
+        impl Pull for $t {
+            fn pull(&self, max: usize, t: Option<Duration>) -> libsock::Result<Vec<Event>> {
+                self.next_events(max, t)
+            }
+            fn waiting(&self) -> usize {
+                self.pending()
+            }
+        }
+    };
+}
+impl_pull!(Server);
+impl_pull!(Client);
+impl_pull!(DatagramServer);
+
+/// An engine object plus the events a `serve_forever` handler left unhandled (when it stopped
+/// or raised), handed out first by the next pull so that nothing is lost.
+struct Door<T> {
+    obj: T,
+    left: Mutex<VecDeque<Event>>,
+}
+
+impl<T: Pull> Door<T> {
+    fn new(obj: T) -> Self {
+        Door {
+            obj,
+            left: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    fn take_left(&self, max: usize) -> Vec<Event> {
+        let mut l = self.left.lock().unwrap_or_else(|p| p.into_inner());
+        let n = max.min(l.len());
+        l.drain(..n).collect()
+    }
+
+    fn events(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max: i128,
+    ) -> PyResult<Vec<PyEvent>> {
+        let t = opt_timeout(timeout)?;
+        let max: usize = ranged(py, "max", max)?;
+        let max = max.max(1);
+        let mut evs = self.take_left(max);
+        if evs.is_empty() {
+            let obj = &self.obj;
+            evs = wait(py, || obj.pull(max, t))?;
+        }
+        evs.into_iter().map(|e| event_to_py(py, e)).collect()
+    }
+
+    fn next_event(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<PyEvent>> {
+        Ok(self.events(py, timeout, 1)?.pop())
+    }
+
+    fn serve_forever(&self, py: Python<'_>, handler: &Bound<'_, PyAny>, poll: f64) -> PyResult<()> {
+        let poll = secs(py, "poll", poll)?;
+        loop {
+            let mut batch: VecDeque<Event> = self.take_left(64).into();
+            if batch.is_empty() {
+                let obj = &self.obj;
+                match wait(py, || obj.pull(64, Some(poll))) {
+                    Ok(v) => batch = v.into(),
+                    Err(e) if is_closed_error(py, &e) => return Ok(()),
+                    Err(e) => return Err(e),
+                }
+            }
+            while let Some(ev) = batch.pop_front() {
+                let r = event_to_py(py, ev).and_then(|e| handler.call1((e,)));
+                let stop = match r {
+                    Ok(v) => v.is(&*PyBool::new(py, false)),
+                    Err(e) => {
+                        self.give_back(batch);
+                        return Err(e);
+                    }
+                };
+                if stop {
+                    self.give_back(batch);
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn give_back(&self, batch: VecDeque<Event>) {
+        if batch.is_empty() {
+            return;
+        }
+        let mut l = self.left.lock().unwrap_or_else(|p| p.into_inner());
+        for ev in batch.into_iter().rev() {
+            l.push_front(ev);
+        }
+    }
+
+    fn pending(&self) -> usize {
+        self.left.lock().unwrap_or_else(|p| p.into_inner()).len() + self.obj.waiting()
+    }
+}
+
+fn stats_dict<'py>(py: Python<'py>, items: &[(&str, u64)]) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in items {
+        d.set_item(*k, *v)?;
+    }
+    Ok(d)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server.
+
+/// An event-driven TCP or Unix server: the engine (Rust threads) accepts clients, reads their
+/// framed messages and sends your replies; Python pulls events in batches.
+///
+/// ``address`` as for ``listen`` (``("127.0.0.1", 0)``, ``"[::]:8000"``, ``"unix:/path"``).
+/// ``framing`` (default ``LengthPrefixed()``) cuts every connection into messages.
+/// ``max_clients`` (``None``: no limit) closes extra connections at once;
+/// ``send_queue_bytes`` bounds each client's send queue and ``send_policy`` says what a full
+/// one does: ``"error"`` (``send`` raises ``QueueFullError``) or ``"disconnect"`` (the slow
+/// client is disconnected with reason ``"send-queue-full"``). ``event_capacity`` bounds the
+/// event queue: when you do not pull, the engine stops reading sockets (nothing is dropped).
+/// ``idle_timeout`` (seconds) closes silent clients; ``idle_mode`` is ``"reads"`` or
+/// ``"reads_and_writes"``. ``heartbeat``: ``None`` answers the peers' pings (default), a
+/// ``Heartbeat`` also sends pings and detects dead peers, ``False`` turns pings off.
+/// ``close_timeout`` limits a graceful ``disconnect``. Socket options are keyword arguments
+/// (``nodelay`` is on unless ``nodelay=False``).
+///
+/// Events: ``connected`` (client, peer), ``message`` (client, data), ``disconnected`` (client,
+/// reason), and a final ``closed`` after ``shutdown``; then ``events()`` raises
+/// ``ClosedError``. Every method may be called from any thread; ``shutdown`` from another
+/// thread wakes a blocked ``events()``. ``fileno()`` is readable while events wait (for
+/// ``select``/``asyncio``).
+///
+/// Example::
+///
+///     >>> with libsock.Server(("127.0.0.1", 0)) as server:
+///     ...     for ev in server.events(timeout=1.0):
+///     ...         if ev.kind == "message":
+///     ...             server.send(ev.client, ev.data)   # echo
+#[pyclass(frozen, module = "libsock", name = "Server")]
+pub(crate) struct PyServer {
+    d: Door<Server>,
+}
+
+#[pymethods]
+impl PyServer {
+    #[new]
+    #[pyo3(signature = (address, *, framing = None, max_clients = None,
+                        send_queue_bytes = 4194304, send_policy = "error",
+                        event_capacity = 4096, idle_timeout = None, idle_mode = "reads",
+                        heartbeat = None, backlog = 1024, remove_stale = false,
+                        close_timeout = 5.0, **options))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        address: &Bound<'_, PyAny>,
+        framing: Option<&Bound<'_, PyAny>>,
+        max_clients: Option<i128>,
+        send_queue_bytes: i128,
+        send_policy: &str,
+        event_capacity: i128,
+        idle_timeout: Option<&Bound<'_, PyAny>>,
+        idle_mode: &str,
+        heartbeat: Option<&Bound<'_, PyAny>>,
+        backlog: i128,
+        remove_stale: bool,
+        close_timeout: f64,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let ep = endpoint(address)?;
+        let policy = match send_policy {
+            "error" => SendPolicy::Error,
+            "disconnect" => SendPolicy::Disconnect,
+            other => {
+                return Err(invalid(
+                    py,
+                    format!("send_policy {other:?} (must be \"error\" or \"disconnect\")"),
+                ))
+            }
+        };
+        let max_clients: usize = match max_clients {
+            None => 0,
+            Some(0) => return Err(invalid(py, "max_clients 0 (use None for no limit)")),
+            Some(n) => ranged(py, "max_clients", n)?,
+        };
+        let cfg = ServerConfig::new()
+            .framing(engine_framing(framing)?)
+            .options(engine_options(py, options, "Server", true)?)
+            .backlog(ranged(py, "backlog", backlog)?)
+            .remove_stale(remove_stale)
+            .max_clients(max_clients)
+            .send_queue_bytes(ranged(py, "send_queue_bytes", send_queue_bytes)?)
+            .send_policy(policy)
+            .event_capacity(ranged(py, "event_capacity", event_capacity)?)
+            .idle_timeout(opt_secs(idle_timeout)?, parse_idle_mode(py, idle_mode)?)
+            .heartbeat(heartbeat_arg(heartbeat)?)
+            .close_timeout(secs(py, "close_timeout", close_timeout)?);
+        let s = wait(py, move || Server::bind(&ep, cfg))?;
+        Ok(PyServer { d: Door::new(s) })
+    }
+
+    /// Take up to ``max`` events, waiting up to ``timeout`` seconds for the first (``None``
+    /// = forever, ``0`` = poll). An **empty list means the timeout passed**. The GIL is
+    /// released while waiting and Ctrl-C works. After the final ``closed`` event:
+    /// ``ClosedError``.
+    ///
+    /// Example::
+    ///
+    ///     >>> for ev in server.events(timeout=0.5):
+    ///     ...     print(ev)
+    #[pyo3(signature = (timeout = None, max = 64))]
+    fn events(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max: i128,
+    ) -> PyResult<Vec<PyEvent>> {
+        self.d.events(py, timeout, max)
+    }
+
+    /// One event, or ``None`` when ``timeout`` passed.
+    ///
+    /// Example::
+    ///
+    ///     >>> ev = server.next_event(timeout=5)
+    #[pyo3(signature = (timeout = None))]
+    fn next_event(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<PyEvent>> {
+        self.d.next_event(py, timeout)
+    }
+
+    /// Queue ``data`` (any bytes-like object) as one message to ``client``; returns at once.
+    /// ``ClosedError`` for a client that is gone, ``QueueFullError`` when its send queue is
+    /// full (``send_policy="error"``).
+    ///
+    /// Example::
+    ///
+    ///     >>> server.send(ev.client, b"welcome")
+    fn send(&self, py: Python<'_>, client: u64, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let b = InBuf::new(data)?;
+        self.d
+            .obj
+            .send(client, b.as_slice())
+            .map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Queue ``data`` to each of ``clients`` (encoded once); returns how many got it (clients
+    /// that are gone or, under ``send_policy="error"``, full, are skipped).
+    ///
+    /// Example::
+    ///
+    ///     >>> n = server.send_many([1, 2, 3], b"news")
+    fn send_many(
+        &self,
+        py: Python<'_>,
+        clients: Vec<u64>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
+        let b = InBuf::new(data)?;
+        self.d
+            .obj
+            .send_many(&clients, b.as_slice())
+            .map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Queue ``data`` to every connected client except ``except_``; returns how many got it.
+    ///
+    /// Example::
+    ///
+    ///     >>> server.broadcast(b"tick")
+    ///     >>> server.broadcast(ev.data, except_=ev.client)    # a chat room
+    #[pyo3(signature = (data, except_ = None))]
+    fn broadcast(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        except_: Option<u64>,
+    ) -> PyResult<usize> {
+        let b = InBuf::new(data)?;
+        self.d
+            .obj
+            .broadcast(b.as_slice(), except_)
+            .map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Disconnect ``client``: ``graceful`` delivers what is queued first, then closes;
+    /// otherwise the connection is cut at once. Returns at once; a ``disconnected`` event with
+    /// reason ``"kicked"`` follows. ``ClosedError`` for a client that is gone.
+    ///
+    /// Example::
+    ///
+    ///     >>> server.disconnect(ev.client)
+    #[pyo3(signature = (client, graceful = true))]
+    fn disconnect(&self, py: Python<'_>, client: u64, graceful: bool) -> PyResult<()> {
+        self.d
+            .obj
+            .disconnect(client, graceful)
+            .map_err(|e| to_pyerr(py, e))
+    }
+
+    /// The connected clients as a list of ``(client_id, peer_address)``, by id.
+    ///
+    /// Example::
+    ///
+    ///     >>> for cid, peer in server.clients(): print(cid, peer)
+    fn clients<'py>(&self, py: Python<'py>) -> PyResult<Vec<(u64, Bound<'py, PyAny>)>> {
+        self.d
+            .obj
+            .clients()
+            .iter()
+            .map(|(id, a)| Ok((*id, addr_to_py(py, a)?)))
+            .collect()
+    }
+
+    /// The peer address of a connected client (``ClosedError`` when it is gone).
+    ///
+    /// Example: ``server.peer_address(ev.client)``
+    fn peer_address<'py>(&self, py: Python<'py>, client: u64) -> PyResult<Bound<'py, PyAny>> {
+        let a = self.d.obj.peer_addr(client).map_err(|e| to_pyerr(py, e))?;
+        addr_to_py(py, &a)
+    }
+
+    /// Bytes waiting in ``client``'s send queue.
+    ///
+    /// Example: ``server.queued_bytes(ev.client)``
+    fn queued_bytes(&self, py: Python<'_>, client: u64) -> PyResult<usize> {
+        self.d.obj.queued_bytes(client).map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Counters as a dict: ``connections``, ``connections_total``, ``refused``, ``bytes_in``,
+    /// ``bytes_out``, ``messages_in``, ``messages_out``, ``queued_bytes``, ``events_queued``.
+    ///
+    /// Example: ``server.stats()["connections"]``
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.d.obj.stats();
+        stats_dict(
+            py,
+            &[
+                ("connections", s.connections),
+                ("connections_total", s.connections_total),
+                ("refused", s.refused),
+                ("bytes_in", s.bytes_in),
+                ("bytes_out", s.bytes_out),
+                ("messages_in", s.messages_in),
+                ("messages_out", s.messages_out),
+                ("queued_bytes", s.queued_bytes),
+                ("events_queued", s.events_queued),
+            ],
+        )
+    }
+
+    /// Stop: no new clients; each client's queued messages are delivered within ``grace``
+    /// seconds, then every connection is closed (``disconnected``, reason
+    /// ``"server-shutdown"``) and the final ``closed`` event is queued. Blocks until done (GIL
+    /// released). Wakes every thread blocked in ``events()``. Idempotent.
+    ///
+    /// Example: ``server.shutdown(grace=2.0)``
+    #[pyo3(signature = (grace = 1.0))]
+    fn shutdown(&self, py: Python<'_>, grace: f64) -> PyResult<()> {
+        let g = secs(py, "grace", grace)?;
+        let s = &self.d.obj;
+        py.detach(|| s.shutdown(g));
+        Ok(())
+    }
+
+    /// Same as ``shutdown(grace)``.
+    ///
+    /// Example: ``server.close()``
+    #[pyo3(signature = (grace = 1.0))]
+    fn close(&self, py: Python<'_>, grace: f64) -> PyResult<()> {
+        self.shutdown(py, grace)
+    }
+
+    /// Call ``handler(event)`` for every event until the server is shut down (after its
+    /// ``closed`` event) or ``handler`` returns ``False`` (exactly ``False``; ``None`` goes
+    /// on). Events not yet handled when it stops (or raises) are kept for the next
+    /// ``events()``. ``poll`` bounds each wait (seconds). Another thread may call
+    /// ``shutdown()`` to end it.
+    ///
+    /// Example::
+    ///
+    ///     >>> def echo(ev):
+    ///     ...     if ev.kind == "message":
+    ///     ...         server.send(ev.client, ev.data)
+    ///     >>> server.serve_forever(echo)
+    #[pyo3(signature = (handler, *, poll = 0.5))]
+    fn serve_forever(&self, py: Python<'_>, handler: &Bound<'_, PyAny>, poll: f64) -> PyResult<()> {
+        self.d.serve_forever(py, handler, poll)
+    }
+
+    /// A file descriptor readable while events wait (level-triggered; stays readable once
+    /// closed). For ``select``, ``selectors`` and ``asyncio``'s ``add_reader``; do not read
+    /// or close it.
+    ///
+    /// Example: ``select.select([server], [], [], 1.0)``
+    fn fileno(&self) -> i32 {
+        self.d.obj.notify_fd()
+    }
+
+    /// Same as ``fileno()``.
+    ///
+    /// Example: ``loop.add_reader(server.notify_fd, callback)``
+    #[getter]
+    fn notify_fd(&self) -> i32 {
+        self.d.obj.notify_fd()
+    }
+
+    /// Events waiting to be pulled now.
+    ///
+    /// Example: ``server.pending``
+    #[getter]
+    fn pending(&self) -> usize {
+        self.d.pending()
+    }
+
+    /// The bound address (with the real port when 0 was asked).
+    ///
+    /// Example: ``host, port = server.address``
+    #[getter]
+    fn address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        addr_to_py(py, &self.d.obj.local_addr())
+    }
+
+    /// True once ``shutdown`` has begun.
+    ///
+    /// Example: ``server.shutdown(); assert server.closed``
+    #[getter]
+    fn closed(&self) -> bool {
+        self.d.obj.is_shut_down()
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.shutdown(py, 1.0)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.d.obj.is_shut_down() {
+            " closed"
+        } else {
+            ""
+        };
+        format!(
+            "<libsock.Server address={} clients={}{state}>",
+            self.d.obj.local_addr(),
+            self.d.obj.stats().connections
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client.
+
+/// A long-lived connection kept up by the engine: it connects in the background, reconnects
+/// with backoff when the connection is lost, and sends what was queued meanwhile, in order.
+///
+/// ``reconnect`` (default on); ``backoff=(min, max)`` seconds (doubling from ``min``);
+/// ``jitter`` randomizes each delay within [delay/2, delay]; ``max_attempts`` failed attempts
+/// in a row before giving up (0 = never); ``connect_timeout`` limits one attempt;
+/// ``send_queue_bytes`` bounds the queue (``QueueFullError`` beyond). ``framing``,
+/// ``idle_timeout``, ``idle_mode``, ``heartbeat`` and socket options as for ``Server``.
+///
+/// Events: ``connected`` (client = connection number, peer), ``message``, ``disconnected``,
+/// ``reconnecting`` (attempt, delay), and a final ``closed`` after ``close()`` or giving up.
+///
+/// Example::
+///
+///     >>> with libsock.Client(("127.0.0.1", 7000)) as client:
+///     ...     client.send(b"hello")          # queued until connected
+///     ...     for ev in client.events(timeout=5):
+///     ...         print(ev)
+#[pyclass(frozen, module = "libsock", name = "Client")]
+pub(crate) struct PyClient {
+    d: Door<Client>,
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    #[pyo3(signature = (address, *, framing = None, reconnect = true, backoff = (0.1, 10.0),
+                        jitter = true, max_attempts = 0, connect_timeout = 10.0,
+                        send_queue_bytes = 4194304, event_capacity = 4096,
+                        idle_timeout = None, idle_mode = "reads", heartbeat = None,
+                        **options))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        address: &Bound<'_, PyAny>,
+        framing: Option<&Bound<'_, PyAny>>,
+        reconnect: bool,
+        backoff: (f64, f64),
+        jitter: bool,
+        max_attempts: i128,
+        connect_timeout: f64,
+        send_queue_bytes: i128,
+        event_capacity: i128,
+        idle_timeout: Option<&Bound<'_, PyAny>>,
+        idle_mode: &str,
+        heartbeat: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let ep = endpoint(address)?;
+        let cfg = ClientConfig::new()
+            .framing(engine_framing(framing)?)
+            .options(engine_options(py, options, "Client", true)?)
+            .reconnect(reconnect)
+            .backoff(
+                secs(py, "backoff min", backoff.0)?,
+                secs(py, "backoff max", backoff.1)?,
+            )
+            .jitter(jitter)
+            .max_attempts(ranged(py, "max_attempts", max_attempts)?)
+            .connect_timeout(secs(py, "connect_timeout", connect_timeout)?)
+            .send_queue_bytes(ranged(py, "send_queue_bytes", send_queue_bytes)?)
+            .event_capacity(ranged(py, "event_capacity", event_capacity)?)
+            .idle_timeout(opt_secs(idle_timeout)?, parse_idle_mode(py, idle_mode)?)
+            .heartbeat(heartbeat_arg(heartbeat)?);
+        let c = wait(py, move || Client::connect(&ep, cfg))?;
+        Ok(PyClient { d: Door::new(c) })
+    }
+
+    /// Take up to ``max`` events, waiting up to ``timeout`` seconds for the first; an empty
+    /// list means the timeout passed. ``ClosedError`` after the final ``closed`` event.
+    ///
+    /// Example::
+    ///
+    ///     >>> for ev in client.events(timeout=1): print(ev)
+    #[pyo3(signature = (timeout = None, max = 64))]
+    fn events(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max: i128,
+    ) -> PyResult<Vec<PyEvent>> {
+        self.d.events(py, timeout, max)
+    }
+
+    /// One event, or ``None`` when ``timeout`` passed.
+    ///
+    /// Example: ``ev = client.next_event(timeout=5)``
+    #[pyo3(signature = (timeout = None))]
+    fn next_event(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<PyEvent>> {
+        self.d.next_event(py, timeout)
+    }
+
+    /// Queue ``data`` as one message; returns at once. While disconnected it waits in the
+    /// queue and goes out, in order, after the next connect. ``QueueFullError`` when the queue
+    /// is full, ``ClosedError`` after ``close()``.
+    ///
+    /// Example: ``client.send(b"hello")``
+    fn send(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let b = InBuf::new(data)?;
+        self.d.obj.send(b.as_slice()).map_err(|e| to_pyerr(py, e))
+    }
+
+    /// Close: while connected, what is queued is delivered within ``grace`` seconds; then the
+    /// final ``closed`` event is queued and blocked ``events()`` calls wake. Idempotent.
+    ///
+    /// Example: ``client.close(grace=2)``
+    #[pyo3(signature = (grace = 1.0))]
+    fn close(&self, py: Python<'_>, grace: f64) -> PyResult<()> {
+        let g = secs(py, "grace", grace)?;
+        let c = &self.d.obj;
+        py.detach(|| c.close(g));
+        Ok(())
+    }
+
+    /// Call ``handler(event)`` for every event until the client is closed or ``handler``
+    /// returns ``False`` (see ``Server.serve_forever``).
+    ///
+    /// Example: ``client.serve_forever(print)``
+    #[pyo3(signature = (handler, *, poll = 0.5))]
+    fn serve_forever(&self, py: Python<'_>, handler: &Bound<'_, PyAny>, poll: f64) -> PyResult<()> {
+        self.d.serve_forever(py, handler, poll)
+    }
+
+    /// True while connected.
+    ///
+    /// Example: ``if client.connected: ...``
+    #[getter]
+    fn connected(&self) -> bool {
+        self.d.obj.is_connected()
+    }
+
+    /// The server's address while connected, else ``None``.
+    ///
+    /// Example: ``client.peer_address``
+    #[getter]
+    fn peer_address<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        match self.d.obj.peer_addr() {
+            Some(a) => Ok(Some(addr_to_py(py, &a)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Counters as a dict: ``connected``, ``connections``, ``failed_attempts``, ``bytes_in``,
+    /// ``bytes_out``, ``messages_in``, ``messages_out``, ``queued_bytes``, ``events_queued``.
+    ///
+    /// Example: ``client.stats()["connections"]``
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.d.obj.stats();
+        stats_dict(
+            py,
+            &[
+                ("connected", s.connected as u64),
+                ("connections", s.connections),
+                ("failed_attempts", s.failed_attempts),
+                ("bytes_in", s.bytes_in),
+                ("bytes_out", s.bytes_out),
+                ("messages_in", s.messages_in),
+                ("messages_out", s.messages_out),
+                ("queued_bytes", s.queued_bytes),
+                ("events_queued", s.events_queued),
+            ],
+        )
+    }
+
+    /// A file descriptor readable while events wait (see ``Server.fileno``).
+    ///
+    /// Example: ``select.select([client], [], [], 1.0)``
+    fn fileno(&self) -> i32 {
+        self.d.obj.notify_fd()
+    }
+
+    /// Same as ``fileno()``.
+    ///
+    /// Example: ``loop.add_reader(client.notify_fd, callback)``
+    #[getter]
+    fn notify_fd(&self) -> i32 {
+        self.d.obj.notify_fd()
+    }
+
+    /// Events waiting to be pulled now.
+    ///
+    /// Example: ``client.pending``
+    #[getter]
+    fn pending(&self) -> usize {
+        self.d.pending()
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.close(py, 1.0)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        let state = match self.d.obj.peer_addr() {
+            Some(a) => format!("connected to {a}"),
+            None => "not connected".into(),
+        };
+        format!(
+            "<libsock.Client endpoint={} {state}>",
+            self.d.obj.endpoint()
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DatagramServer.
+
+/// A UDP endpoint served by the engine: each datagram arrives as a ``datagram`` event (peer,
+/// data); reply with ``send_to``. ``max_datagram`` is the largest datagram received whole;
+/// ``event_capacity`` bounds the event queue (when full the socket is not read and the kernel
+/// drops datagrams, as UDP does). Socket options are keyword arguments.
+///
+/// Example::
+///
+///     >>> with libsock.DatagramServer(("127.0.0.1", 0)) as udp:
+///     ...     for ev in udp.events(timeout=1):
+///     ...         udp.send_to(ev.data, ev.peer)     # echo
+#[pyclass(frozen, module = "libsock", name = "DatagramServer")]
+pub(crate) struct PyDatagramServer {
+    d: Door<DatagramServer>,
+}
+
+#[pymethods]
+impl PyDatagramServer {
+    #[new]
+    #[pyo3(signature = (address, *, max_datagram = 65536, event_capacity = 4096, **options))]
+    fn new(
+        py: Python<'_>,
+        address: &Bound<'_, PyAny>,
+        max_datagram: i128,
+        event_capacity: i128,
+        options: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let ep = endpoint(address)?;
+        let cfg = DatagramServerConfig::new()
+            .options(engine_options(py, options, "DatagramServer", false)?)
+            .max_datagram(ranged(py, "max_datagram", max_datagram)?)
+            .event_capacity(ranged(py, "event_capacity", event_capacity)?);
+        let s = wait(py, move || DatagramServer::bind(&ep, cfg))?;
+        Ok(PyDatagramServer { d: Door::new(s) })
+    }
+
+    /// Take up to ``max`` events (see ``Server.events``).
+    ///
+    /// Example: ``for ev in udp.events(timeout=1): print(ev.peer, ev.data)``
+    #[pyo3(signature = (timeout = None, max = 64))]
+    fn events(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max: i128,
+    ) -> PyResult<Vec<PyEvent>> {
+        self.d.events(py, timeout, max)
+    }
+
+    /// One event, or ``None`` when ``timeout`` passed.
+    ///
+    /// Example: ``ev = udp.next_event(timeout=5)``
+    #[pyo3(signature = (timeout = None))]
+    fn next_event(
+        &self,
+        py: Python<'_>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<PyEvent>> {
+        self.d.next_event(py, timeout)
+    }
+
+    /// Send one datagram to ``address``; returns the bytes sent.
+    ///
+    /// Example: ``udp.send_to(b"pong", ev.peer)``
+    fn send_to(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        address: &Bound<'_, PyAny>,
+    ) -> PyResult<usize> {
+        let a = addr(py, address)?;
+        let b = InBuf::new(data)?;
+        let s = b.as_slice();
+        let obj = &self.d.obj;
+        wait(py, || obj.send_to(&a, s))
+    }
+
+    /// Call ``handler(event)`` for every event until shut down or ``handler`` returns
+    /// ``False`` (see ``Server.serve_forever``).
+    ///
+    /// Example: ``udp.serve_forever(lambda ev: ev.data and udp.send_to(ev.data, ev.peer))``
+    #[pyo3(signature = (handler, *, poll = 0.5))]
+    fn serve_forever(&self, py: Python<'_>, handler: &Bound<'_, PyAny>, poll: f64) -> PyResult<()> {
+        self.d.serve_forever(py, handler, poll)
+    }
+
+    /// Counters as a dict: ``datagrams_in``, ``datagrams_out``, ``bytes_in``, ``bytes_out``,
+    /// ``events_queued``.
+    ///
+    /// Example: ``udp.stats()["datagrams_in"]``
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.d.obj.stats();
+        stats_dict(
+            py,
+            &[
+                ("datagrams_in", s.datagrams_in),
+                ("datagrams_out", s.datagrams_out),
+                ("bytes_in", s.bytes_in),
+                ("bytes_out", s.bytes_out),
+                ("events_queued", s.events_queued),
+            ],
+        )
+    }
+
+    /// Stop receiving; the final ``closed`` event is queued and blocked ``events()`` calls
+    /// wake. Idempotent.
+    ///
+    /// Example: ``udp.shutdown()``
+    fn shutdown(&self) {
+        self.d.obj.shutdown()
+    }
+
+    /// Same as ``shutdown()``.
+    ///
+    /// Example: ``udp.close()``
+    fn close(&self) {
+        self.d.obj.shutdown()
+    }
+
+    /// A file descriptor readable while events wait (see ``Server.fileno``).
+    ///
+    /// Example: ``select.select([udp], [], [], 1.0)``
+    fn fileno(&self) -> i32 {
+        self.d.obj.notify_fd()
+    }
+
+    /// Same as ``fileno()``.
+    ///
+    /// Example: ``loop.add_reader(udp.notify_fd, callback)``
+    #[getter]
+    fn notify_fd(&self) -> i32 {
+        self.d.obj.notify_fd()
+    }
+
+    /// Events waiting to be pulled now.
+    ///
+    /// Example: ``udp.pending``
+    #[getter]
+    fn pending(&self) -> usize {
+        self.d.pending()
+    }
+
+    /// The bound address.
+    ///
+    /// Example: ``host, port = udp.address``
+    #[getter]
+    fn address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        addr_to_py(py, &self.d.obj.local_addr())
+    }
+
+    fn __enter__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, _args: &Bound<'_, PyTuple>) -> bool {
+        self.d.obj.shutdown();
+        false
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<libsock.DatagramServer address={}>",
+            self.d.obj.local_addr()
+        )
+    }
+}
+
+/// Stop the engine runtime: every ``Server``, ``Client`` and ``DatagramServer`` is stopped at
+/// once and the engine's threads are joined. A new engine object starts it again. Rarely
+/// needed (interpreter exit does not require it).
+///
+/// Example::
+///
+///     >>> libsock.engine_shutdown()
+#[pyfunction]
+pub(crate) fn engine_shutdown(py: Python<'_>) {
+    py.detach(libsock::engine::shutdown)
+}

@@ -1,0 +1,657 @@
+"""The event engine through the Python door: libsock.Server, Client, DatagramServer.
+
+Real sockets on loopback, real peers (the stdlib, libsock's blocking layer, child processes).
+Every loop is bounded and every wait has a timeout; nothing measures speed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import select
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from typing import Callable, Optional
+
+import pytest
+
+import libsock
+from _helpers import WAIT, Peer, recv_n
+
+
+def frame(data: bytes) -> bytes:
+    """The default framing (LengthPrefixed(4), big endian) by hand, for stdlib peers."""
+    return struct.pack(">I", len(data)) + data
+
+
+def read_frame(sock: socket.socket) -> bytes:
+    (n,) = struct.unpack(">I", recv_n(sock, 4))
+    return recv_n(sock, n)
+
+
+def echo_thread(server: libsock.Server, max: int = 256) -> Peer:
+    """Drive ``server`` from a Python thread: echo every message; ends on shutdown."""
+
+    def run() -> int:
+        n = 0
+        try:
+            while True:
+                for ev in server.events(timeout=WAIT * 6, max=max):
+                    if ev.kind == "message":
+                        assert ev.data is not None
+                        server.send(ev.client, ev.data)
+                        n += 1
+        except libsock.ClosedError:
+            return n
+
+    return Peer(run)
+
+
+def wait_event(
+    obj: libsock.Server | libsock.Client | libsock.DatagramServer,
+    pred: Callable[[libsock.Event], bool],
+    timeout: float = WAIT,
+    seen: Optional[list[libsock.Event]] = None,
+) -> libsock.Event:
+    """Pull events until one matches ``pred`` (others are appended to ``seen``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"no matching event within {timeout} s (seen: {seen})")
+        ev = obj.next_event(timeout=left)
+        if ev is None:
+            continue
+        if pred(ev):
+            return ev
+        if seen is not None:
+            seen.append(ev)
+
+
+def bind_again(address: tuple[str, int]) -> libsock.Server:
+    """A server on a port just freed (a few tries: the old connections may linger briefly)."""
+    for _ in range(100):
+        try:
+            return libsock.Server(address)
+        except libsock.AddressInUseError:
+            time.sleep(0.05)
+    return libsock.Server(address)
+
+
+def kind(k: str) -> Callable[[libsock.Event], bool]:
+    return lambda ev: ev.kind == k
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios S13-S17.
+
+
+def test_s13_server_with_50_clients_each_gets_its_own_100_back_in_order() -> None:
+    with libsock.Server(("127.0.0.1", 0)) as server:
+        echo = echo_thread(server)
+        conns = [
+            libsock.connect(server.address, timeout=WAIT, framing=libsock.LengthPrefixed())
+            for _ in range(50)
+        ]
+        try:
+            for i, c in enumerate(conns):
+                c.send_msgs([f"client {i} message {j}".encode() for j in range(100)])
+            for i, c in enumerate(conns):
+                got = [c.recv_msg() for _ in range(100)]
+                assert got == [f"client {i} message {j}".encode() for j in range(100)]
+        finally:
+            for c in conns:
+                c.close()
+        server.shutdown(grace=1.0)
+        assert echo.join() == 5000
+
+
+def test_s14_broadcast_reaches_50_clients_exactly_once() -> None:
+    with libsock.Server(("127.0.0.1", 0)) as server:
+        conns = [
+            libsock.connect(server.address, timeout=WAIT, framing=libsock.LengthPrefixed())
+            for _ in range(50)
+        ]
+        try:
+            ids: set[int] = set()
+            deadline = time.monotonic() + WAIT
+            while len(ids) < 50 and time.monotonic() < deadline:
+                ids |= {ev.client for ev in server.events(timeout=1) if ev.kind == "connected"}
+            assert len(ids) == 50
+            assert {cid for cid, _ in server.clients()} == ids
+            assert server.broadcast(b"news for everyone") == 50
+            for c in conns:
+                assert c.recv_msg() == b"news for everyone"
+            time.sleep(0.2)
+            assert [c.bytes_available for c in conns] == [0] * 50  # nothing twice
+            # except_ skips one client; send_many reaches the ones named.
+            first = min(ids)
+            assert server.broadcast(b"again", except_=first) == 49
+            assert server.send_many([first, 10**9], b"only you") == 1
+            assert conns[0].recv_msg() == b"only you"
+        finally:
+            for c in conns:
+                c.close()
+
+
+def test_s15_client_reconnects_and_queued_messages_arrive_once_in_order() -> None:
+    server = libsock.Server(("127.0.0.1", 0))
+    address = server.address
+    client = libsock.Client(address, backoff=(0.05, 0.2))
+    try:
+        wait_event(client, kind("connected"))
+        wait_event(server, kind("connected"))
+        client.send(b"before")
+        ev = wait_event(server, kind("message"))
+        assert ev.data == b"before"
+
+        server.shutdown(grace=0.5)
+        lost = wait_event(client, kind("disconnected"))
+        assert lost.reason in ("peer-closed", "reset")
+        # Queued while the server is down.
+        for i in range(20):
+            client.send(f"queued {i}".encode())
+        rec = wait_event(client, kind("reconnecting"))
+        assert rec.attempt is not None and rec.attempt >= 1 and rec.delay is not None
+        assert not client.connected
+
+        server = bind_again(address)  # the same port again
+        got: list[bytes] = []
+        deadline = time.monotonic() + WAIT * 2
+        while len(got) < 20 and time.monotonic() < deadline:
+            got += [ev.data for ev in server.events(timeout=1) if ev.kind == "message" and ev.data]
+        # Nothing more arrives: each exactly once.
+        got += [ev.data for ev in server.events(timeout=0.3) if ev.kind == "message" and ev.data]
+        assert got == [f"queued {i}".encode() for i in range(20)]
+        wait_event(client, kind("connected"))
+        assert client.connected and client.peer_address == address
+        assert client.stats()["connections"] == 2
+    finally:
+        client.close()
+        server.shutdown(grace=0.5)
+
+
+CHILD_CLIENT = """
+import sys, time, libsock
+c = libsock.Client(("127.0.0.1", int(sys.argv[1])))
+print("started", flush=True)
+time.sleep(60)
+"""
+
+
+def start_child_client(port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD_CLIENT, str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_s16_heartbeat_declares_a_stopped_peer_dead() -> None:
+    interval, misses = 0.2, 3
+    with libsock.Server(("127.0.0.1", 0), heartbeat=libsock.Heartbeat(interval, misses)) as server:
+        child = start_child_client(server.address[1])
+        try:
+            ev = wait_event(server, kind("connected"), timeout=WAIT * 2)
+            # The child's engine answers pings: alive for several dead-intervals.
+            assert server.events(timeout=interval * misses * 3) == []
+            assert [c for c, _ in server.clients()] == [ev.client]
+            os.kill(child.pid, signal.SIGSTOP)
+            t0 = time.monotonic()
+            dead = wait_event(server, kind("disconnected"))
+            elapsed = time.monotonic() - t0
+            assert dead.client == ev.client
+            assert dead.reason == "heartbeat-lost" and dead.reason_code == 4
+            assert elapsed < interval * misses + 3.0  # generous slack: shared CI machine
+        finally:
+            child.kill()
+            child.wait(WAIT)
+            assert child.stdout is not None
+            child.stdout.close()
+
+
+def test_s17_shutdown_from_another_thread_wakes_events() -> None:
+    server = libsock.Server(("127.0.0.1", 0))
+
+    def blocked() -> list[str]:
+        kinds: list[str] = []
+        try:
+            while True:
+                kinds += [ev.kind for ev in server.events(timeout=None)]
+        except libsock.ClosedError:
+            return kinds
+
+    waiter = Peer(blocked)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    server.shutdown(grace=0.5)
+    assert waiter.join(WAIT) == ["closed"]
+    assert time.monotonic() - t0 < 3.0
+    assert server.closed
+
+
+def test_s17_client_close_from_another_thread_wakes_events() -> None:
+    client = libsock.Client(("127.0.0.1", 9), backoff=(1.0, 2.0))  # nobody listens
+
+    def blocked() -> str:
+        try:
+            while True:
+                client.events(timeout=None)
+        except libsock.ClosedError as e:
+            return type(e).__name__
+
+    waiter = Peer(blocked)
+    time.sleep(0.3)
+    client.close()
+    assert waiter.join(WAIT) == "ClosedError"
+    with pytest.raises(libsock.ClosedError):
+        client.send(b"late")
+
+
+# ---------------------------------------------------------------------------------------------
+# Liveness and failures.
+
+
+def test_killed_peer_gives_disconnected_reset_or_peer_closed() -> None:
+    with libsock.Server(("127.0.0.1", 0)) as server:
+        child = start_child_client(server.address[1])
+        try:
+            ev = wait_event(server, kind("connected"), timeout=WAIT * 2)
+            os.kill(child.pid, signal.SIGKILL)
+            gone = wait_event(server, kind("disconnected"))
+            assert gone.client == ev.client
+            assert gone.reason in ("reset", "peer-closed")
+        finally:
+            child.kill()
+            child.wait(WAIT)
+            assert child.stdout is not None
+            child.stdout.close()
+
+
+def test_idle_timeout_disconnects_a_silent_client() -> None:
+    with libsock.Server(("127.0.0.1", 0), idle_timeout=0.3) as server:
+        with socket.create_connection(server.address, timeout=WAIT) as s:
+            ev = wait_event(server, kind("connected"))
+            gone = wait_event(server, kind("disconnected"))
+            assert (gone.client, gone.reason, gone.reason_code) == (ev.client, "idle-timeout", 3)
+            assert s.recv(10) == b""  # the server closed it
+
+
+def test_frame_too_large_disconnects() -> None:
+    with libsock.Server(("127.0.0.1", 0), framing=libsock.LengthPrefixed(max_len=100)) as server:
+        with socket.create_connection(server.address, timeout=WAIT) as s:
+            s.sendall(struct.pack(">I", 1 << 30))
+            gone = wait_event(server, kind("disconnected"))
+            assert gone.reason == "frame-too-large"
+
+
+def test_never_reading_client_gets_queue_full_error_and_memory_stays_bounded() -> None:
+    bound = 64 * 1024
+    with libsock.Server(
+        ("127.0.0.1", 0), send_queue_bytes=bound, send_policy="error", send_buffer_size=8192
+    ) as server:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(server.address)
+            cid = wait_event(server, kind("connected")).client
+            chunk = b"x" * 16384
+            with pytest.raises(libsock.QueueFullError) as info:
+                for _ in range(4000):  # 64 MiB at most: far more than any socket buffer
+                    server.send(cid, chunk)
+            assert isinstance(info.value, libsock.Error) and info.value.code == -14
+            assert server.queued_bytes(cid) <= bound
+            assert server.stats()["queued_bytes"] <= bound
+            # Still connected: the policy is an error to the sender, not a disconnect.
+            assert [c for c, _ in server.clients()] == [cid]
+
+
+def test_never_reading_client_is_disconnected_under_the_disconnect_policy() -> None:
+    with libsock.Server(
+        ("127.0.0.1", 0), send_queue_bytes=64 * 1024, send_policy="disconnect", send_buffer_size=8192
+    ) as server:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(server.address)
+            cid = wait_event(server, kind("connected")).client
+            chunk = b"y" * 16384
+            for _ in range(4000):
+                try:
+                    server.send(cid, chunk)
+                except libsock.ClosedError:
+                    break
+            gone = wait_event(server, kind("disconnected"))
+            assert (gone.client, gone.reason, gone.reason_code) == (cid, "send-queue-full", 9)
+
+
+def test_consumer_that_stops_pulling_loses_nothing() -> None:
+    count, size = 6000, 1024
+    with libsock.Server(("127.0.0.1", 0), event_capacity=16) as server:
+        sock = socket.create_connection(server.address, timeout=WAIT * 3)
+
+        def send_all() -> None:
+            for i in range(count):
+                sock.sendall(frame(struct.pack(">I", i) + bytes(size - 4)))
+
+        sender = Peer(send_all)
+        try:
+            wait_event(server, kind("connected"))
+            time.sleep(0.5)  # not pulling
+            st = server.stats()
+            assert st["events_queued"] <= 16
+            assert server.pending <= 16
+            assert st["messages_in"] < count  # the engine stopped reading
+            seen = 0
+            deadline = time.monotonic() + WAIT * 3
+            while seen < count and time.monotonic() < deadline:
+                for ev in server.events(timeout=1, max=64):
+                    if ev.kind == "message":
+                        assert ev.data is not None and len(ev.data) == size
+                        assert struct.unpack(">I", ev.data[:4])[0] == seen
+                        seen += 1
+            assert seen == count
+            sender.join()
+        finally:
+            sock.close()
+
+
+def test_graceful_shutdown_delivers_queued_messages() -> None:
+    with libsock.Server(("127.0.0.1", 0)) as server:
+        sock = socket.create_connection(server.address, timeout=WAIT * 2)
+        try:
+            cid = wait_event(server, kind("connected")).client
+            payloads = [bytes([i % 256]) * 10000 for i in range(200)]
+
+            def read() -> list[bytes]:
+                got = [read_frame(sock) for _ in range(200)]
+                assert sock.recv(1) == b""  # then the orderly close
+                sock.close()  # the server lingers until the peer closes too
+                return got
+
+            for p in payloads:
+                server.send(cid, p)
+            reader = Peer(read)
+            server.shutdown(grace=5.0)
+            assert reader.join() == payloads
+            kinds = []
+            try:
+                while True:
+                    kinds += [(ev.kind, ev.reason) for ev in server.events(timeout=WAIT)]
+            except libsock.ClosedError:
+                pass
+            assert kinds[-2:] == [("disconnected", "server-shutdown"), ("closed", None)]
+        finally:
+            sock.close()
+
+
+def test_kicked_client() -> None:
+    with libsock.Server(("127.0.0.1", 0)) as server:
+        with socket.create_connection(server.address, timeout=WAIT) as s:
+            cid = wait_event(server, kind("connected")).client
+            server.send(cid, b"bye")
+            server.disconnect(cid)  # graceful: "bye" first
+            assert read_frame(s) == b"bye"
+            assert s.recv(1) == b""
+            s.close()
+            gone = wait_event(server, kind("disconnected"))
+            assert (gone.client, gone.reason) == (cid, "kicked")
+            with pytest.raises(libsock.ClosedError):
+                server.send(cid, b"gone")
+
+
+# ---------------------------------------------------------------------------------------------
+# Readiness, serve_forever, datagrams, API details.
+
+
+def test_notify_fd_is_readable_while_events_wait() -> None:
+    with libsock.Server(("127.0.0.1", 0)) as server:
+        assert server.fileno() == server.notify_fd >= 0
+        assert select.select([server], [], [], 0) == ([], [], [])
+        with socket.create_connection(server.address, timeout=WAIT):
+            r, _, _ = select.select([server], [], [], WAIT)
+            assert r == [server]
+            assert server.pending >= 1
+            assert [ev.kind for ev in server.events(timeout=0)] == ["connected"]
+            assert select.select([server.notify_fd], [], [], 0)[0] == []
+        server.shutdown()
+        assert select.select([server], [], [], 0)[0] == [server]  # stays readable once closed
+
+
+def test_serve_forever_stops_when_the_handler_returns_false_and_keeps_the_rest() -> None:
+    server = libsock.Server(("127.0.0.1", 0))
+    handled: list[str] = []
+
+    def handler(ev: libsock.Event) -> Optional[bool]:
+        handled.append(ev.kind)
+        if ev.kind == "message":
+            if ev.data == b"stop":
+                return False
+            assert ev.data is not None
+            server.send(ev.client, ev.data)
+        return None
+
+    runner = Peer(lambda: server.serve_forever(handler, poll=0.1))
+    try:
+        with libsock.connect(server.address, timeout=WAIT, framing=libsock.LengthPrefixed()) as c:
+            c.send_msg(b"hello")
+            assert c.recv_msg() == b"hello"
+            c.send_msgs([b"stop", b"after"])
+            runner.join(WAIT)
+            assert handled == ["connected", "message", "message"]
+            # "after" was not handled by serve_forever: the next pull gets it.
+            ev = wait_event(server, kind("message"))
+            assert ev.data == b"after"
+    finally:
+        server.shutdown()
+
+
+def test_serve_forever_returns_on_shutdown_from_another_thread() -> None:
+    server = libsock.Server(("127.0.0.1", 0))
+    kinds: list[str] = []
+    runner = Peer(lambda: server.serve_forever(lambda ev: kinds.append(ev.kind)))
+    time.sleep(0.2)
+    server.shutdown()
+    runner.join(WAIT)
+    assert kinds == ["closed"]
+
+
+def test_datagram_server_echo() -> None:
+    with libsock.DatagramServer(("127.0.0.1", 0)) as udp:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            s.settimeout(WAIT)
+            s.sendto(b"ping", udp.address)
+            ev = wait_event(udp, kind("datagram"))
+            assert ev.data == b"ping" and ev.peer == s.getsockname()
+            assert udp.send_to(b"pong", ev.peer) == 4
+            assert s.recvfrom(100) == (b"pong", udp.address)
+            assert udp.stats()["datagrams_in"] == 1
+        udp.shutdown()
+        assert [e.kind for e in udp.events(timeout=1)] == ["closed"]
+
+
+def test_client_send_queue_full_while_disconnected() -> None:
+    client = libsock.Client(("127.0.0.1", 9), send_queue_bytes=100, backoff=(1.0, 2.0))
+    try:
+        client.send(b"a" * 50)
+        with pytest.raises(libsock.QueueFullError):
+            client.send(b"b" * 100)
+        assert client.stats()["queued_bytes"] <= 100
+    finally:
+        client.close()
+
+
+def test_client_gives_up_after_max_attempts() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: refused
+        client = libsock.Client(
+            ("127.0.0.1", port), reconnect=True, max_attempts=2, backoff=(0.01, 0.02)
+        )
+        kinds = []
+        try:
+            deadline = time.monotonic() + WAIT
+            while time.monotonic() < deadline:
+                evs = client.events(timeout=1)
+                kinds += [ev.kind for ev in evs]
+                if "closed" in kinds:
+                    break
+        finally:
+            client.close()
+        assert kinds[-1] == "closed"
+        assert "reconnecting" in kinds
+
+
+def test_event_fields_and_repr() -> None:
+    with libsock.Server(("127.0.0.1", 0)) as server:
+        with socket.create_connection(server.address, timeout=WAIT) as s:
+            s.sendall(frame(b"m" * 100))
+            conn = wait_event(server, kind("connected"))
+            assert conn.kind_code == 1 and conn.peer == s.getsockname() and conn.data is None
+            assert conn.reason is None and conn.attempt is None
+            assert repr(conn).startswith("Event(kind='connected', client=")
+            msg = wait_event(server, kind("message"))
+            assert msg.kind_code == 2 and msg.data == b"m" * 100 and msg.peer is None
+            assert "(100 bytes)" in repr(msg)
+            assert server.peer_address(msg.client) == s.getsockname()
+        gone = wait_event(server, kind("disconnected"))
+        assert "reason='peer-closed'" in repr(gone)
+        assert "Server" in repr(server)
+
+
+def test_bad_arguments_are_value_errors() -> None:
+    with pytest.raises(ValueError):
+        libsock.Server(("127.0.0.1", 0), send_policy="drop")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        libsock.Server(("127.0.0.1", 0), idle_mode="writes")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        libsock.Server(("127.0.0.1", 0), framing=libsock.Raw(), heartbeat=libsock.Heartbeat(1))
+    with pytest.raises(ValueError):
+        libsock.Heartbeat(-1)
+    with pytest.raises(ValueError):
+        libsock.Client(("127.0.0.1", 9), backoff=(2.0, 1.0))
+    with pytest.raises(TypeError):
+        libsock.Server(("127.0.0.1", 0), no_such_option=1)
+    with pytest.raises(TypeError):
+        libsock.Server(("127.0.0.1", 0), heartbeat=3)  # type: ignore[arg-type]
+    hb = libsock.Heartbeat(0.5, 4, ping=b"PING", pong=b"PONG")
+    assert (hb.interval, hb.misses, hb.ping, hb.pong, hb.active) == (0.5, 4, b"PING", b"PONG", True)
+    assert libsock.Heartbeat(1, active=False).active is False
+
+
+def test_unix_server_and_delimited_framing(tmp_sock_dir: str) -> None:
+    path = os.path.join(tmp_sock_dir, "engine.sock")
+    with libsock.Server("unix:" + path, framing=libsock.Delimited(b"\n")) as server:
+        echo = echo_thread(server)
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(WAIT)
+            s.connect(path)
+            s.sendall(b"one\ntwo\n")
+            buf = b""
+            deadline = time.monotonic() + WAIT
+            while buf != b"one\ntwo\n" and time.monotonic() < deadline:
+                buf += s.recv(100)
+            assert buf == b"one\ntwo\n"
+        server.shutdown()
+        echo.join()
+    assert not os.path.exists(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1,000 concurrent clients.
+
+
+def test_1000_clients_echo_byte_exact_through_a_python_driven_server() -> None:
+    n_clients, rounds = 1000, 3
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = 2 * n_clients + 200  # both ends live in this process
+    if soft < need:
+        if hard != resource.RLIM_INFINITY and hard < need:
+            pytest.skip(f"RLIMIT_NOFILE hard limit {hard} < {need}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (need, hard))
+    rng = random.Random(1234)
+    try:
+        with libsock.Server(("127.0.0.1", 0), backlog=2048) as server:
+            echo = echo_thread(server)
+            socks: list[socket.socket] = []
+            sel = selectors.DefaultSelector()
+            try:
+                for _ in range(n_clients):
+                    s = socket.create_connection(server.address, timeout=WAIT)
+                    s.setblocking(False)
+                    socks.append(s)
+                # Each client: send a random frame, wait for the echo, `rounds` times.
+                expected: dict[int, bytes] = {}
+                received: dict[int, bytearray] = {}
+                left = {i: rounds for i in range(n_clients)}
+
+                def send_next(i: int) -> None:
+                    payload = rng.randbytes(rng.randint(1, 3000))
+                    expected[i] = frame(payload)
+                    received[i] = bytearray()
+                    socks[i].sendall(expected[i])  # small: fits the socket buffer
+
+                t0 = time.monotonic()
+                for i, s in enumerate(socks):
+                    sel.register(s, selectors.EVENT_READ, i)
+                    send_next(i)
+                done = 0
+                deadline = time.monotonic() + WAIT * 4
+                while done < n_clients and time.monotonic() < deadline:
+                    for key, _ in sel.select(timeout=1):
+                        i = key.data
+                        chunk = socks[i].recv(65536)
+                        assert chunk, f"client {i}: the server closed the connection"
+                        received[i] += chunk
+                        if len(received[i]) >= len(expected[i]):
+                            assert bytes(received[i]) == expected[i], f"client {i}: echo differs"
+                            left[i] -= 1
+                            if left[i] == 0:
+                                sel.unregister(socks[i])
+                                done += 1
+                            else:
+                                send_next(i)
+                elapsed = time.monotonic() - t0
+                assert done == n_clients
+                print(f"1,000 clients: {n_clients * rounds / elapsed:.0f} round trips/s")
+                assert server.stats()["connections_total"] == n_clients
+            finally:
+                sel.close()
+                for s in socks:
+                    s.close()
+            server.shutdown(grace=1.0)
+            assert echo.join() == n_clients * rounds
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_engine_objects_are_usable_from_many_threads() -> None:
+    with libsock.Server(("127.0.0.1", 0)) as server:
+        echo = echo_thread(server)
+        clients = [libsock.Client(server.address) for _ in range(4)]
+        try:
+            for c in clients:
+                wait_event(c, kind("connected"))
+
+            def talk(c: libsock.Client, tag: int) -> list[bytes]:
+                for j in range(50):
+                    c.send(f"{tag}:{j}".encode())
+                got: list[bytes] = []
+                deadline = time.monotonic() + WAIT
+                while len(got) < 50 and time.monotonic() < deadline:
+                    got += [ev.data for ev in c.events(timeout=1) if ev.kind == "message" and ev.data]
+                return got
+
+            peers = [Peer(talk, c, i) for i, c in enumerate(clients)]
+            for i, p in enumerate(peers):
+                assert p.join() == [f"{i}:{j}".encode() for j in range(50)]
+        finally:
+            for c in clients:
+                c.close()
+        server.shutdown()
+        echo.join()
