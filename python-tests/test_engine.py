@@ -655,3 +655,44 @@ def test_engine_objects_are_usable_from_many_threads() -> None:
                 c.close()
         server.shutdown()
         echo.join()
+
+
+CTRL_C_CHILD = """
+import libsock
+server = libsock.Server(("127.0.0.1", 0))
+client = libsock.Client(server.address, backoff=(5.0, 5.0))
+print("ready", flush=True)
+for obj in (server, client):
+    try:
+        while True:
+            obj.events(timeout=None)  # drains the connected events, then blocks
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+client.close()
+server.shutdown()
+print("done", flush=True)
+"""
+
+
+def test_ctrl_c_interrupts_a_blocked_events_call() -> None:
+    p = subprocess.Popen(
+        [sys.executable, "-u", "-c", CTRL_C_CHILD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert p.stdout is not None
+        assert p.stdout.readline().strip() == "ready"
+        for _ in range(2):  # the server's events(), then the client's
+            time.sleep(0.5)  # let it block
+            t0 = time.monotonic()
+            p.send_signal(signal.SIGINT)
+            assert p.stdout.readline().strip() == "interrupted"
+            assert time.monotonic() - t0 < 3.0
+        assert p.stdout.readline().strip() == "done"
+        assert p.wait(WAIT) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.communicate()
