@@ -162,6 +162,128 @@ const
   /// max_len value for the framing functions: the default limit, 16 MiB.
   LS_DEFAULT_MAX_LEN = 0;
 
+  { ---- Engine: event kinds (ls_next_event out_kind) ---------------------------------------- }
+
+  /// Event kind: a connection was made (server: a client was accepted, the buffer gets its
+  /// address as text; client: connected to the server).
+  LS_EVENT_CONNECTED = 1;
+  /// Event kind: a framed message arrived (the buffer gets it).
+  LS_EVENT_MESSAGE = 2;
+  /// Event kind: a connection ended; out_value is the LS_REASON_* code and the buffer gets the
+  /// reason as text. Every CONNECTED is followed by exactly one DISCONNECTED with the same
+  /// client id; a client whose connect attempt failed for good reports client 0.
+  LS_EVENT_DISCONNECTED = 3;
+  /// Event kind: a client lost its connection (or could not connect) and tries again:
+  /// out_client is the attempt number (1 for the first retry), out_value the delay in ms.
+  LS_EVENT_RECONNECTING = 4;
+  /// Event kind: a datagram arrived at a datagram server (the sender comes with ls_next_datagram).
+  LS_EVENT_DATAGRAM = 5;
+  /// Event kind: the object stopped (shutdown, close, or a client gave up reconnecting); the
+  /// last event. Pulling again gives LS_ERR_CLOSED.
+  LS_EVENT_CLOSED = 6;
+
+  { ---- Engine: disconnect reasons (out_value of LS_EVENT_DISCONNECTED) ---------------------- }
+
+  /// Disconnect reason: the peer closed the connection in order.
+  LS_REASON_PEER_CLOSED = 1;
+  /// Disconnect reason: the peer reset the connection (or it broke).
+  LS_REASON_RESET = 2;
+  /// Disconnect reason: nothing arrived (or moved, per LS_ECFG_IDLE_MODE) for the idle timeout.
+  LS_REASON_IDLE_TIMEOUT = 3;
+  /// Disconnect reason: nothing arrived for heartbeat interval x misses.
+  LS_REASON_HEARTBEAT_LOST = 4;
+  /// Disconnect reason: the peer sent a frame above the framing's max_len (or a bad header).
+  LS_REASON_FRAME_TOO_LARGE = 5;
+  /// Disconnect reason: the application disconnected the client (ls_server_disconnect).
+  LS_REASON_KICKED = 6;
+  /// Disconnect reason: the server was shut down.
+  LS_REASON_SERVER_SHUTDOWN = 7;
+  /// Disconnect reason: another error (the event's text says which).
+  LS_REASON_ERROR = 8;
+  /// Disconnect reason: the client's send queue overflowed under LS_SEND_POLICY_DISCONNECT.
+  LS_REASON_SEND_QUEUE_FULL = 9;
+  /// Disconnect reason: the local client was closed (ls_client_close, ls_close).
+  LS_REASON_CLOSED = 10;
+
+  { ---- Engine: config keys (ls_engine_config_set / ls_engine_config_get) ------------------- }
+
+  /// Server: most clients at once; an extra connection is closed at once and counted
+  /// (LS_STAT_REFUSED). 0 = no limit (default).
+  LS_ECFG_MAX_CLIENTS = 1;
+  /// Server and client: bound of each send queue in bytes (default 4 MiB); a client's queue
+  /// also holds messages while it is reconnecting.
+  LS_ECFG_SEND_QUEUE_BYTES = 2;
+  /// Server: what a full send queue does, LS_SEND_POLICY_ERROR (default) or
+  /// LS_SEND_POLICY_DISCONNECT.
+  LS_ECFG_SEND_POLICY = 3;
+  /// All: bound of the event queue in events (default 4096); when full the engine stops
+  /// reading sockets (nothing is dropped).
+  LS_ECFG_EVENT_CAPACITY = 4;
+  /// Server and client: close a connection idle for this many ms; 0 = never (default).
+  LS_ECFG_IDLE_TIMEOUT_MS = 5;
+  /// Server and client: what counts as activity, LS_IDLE_READS (default) or
+  /// LS_IDLE_READS_AND_WRITES.
+  LS_ECFG_IDLE_MODE = 6;
+  /// Server and client: send a heartbeat ping after this many ms of silence; 0 (default) only
+  /// answers the peer's pings; -1 no heartbeat at all. Needs a message framing (not raw).
+  LS_ECFG_HEARTBEAT_INTERVAL_MS = 7;
+  /// Server and client: silent heartbeat intervals before the peer is declared dead (default 3).
+  LS_ECFG_HEARTBEAT_MISSES = 8;
+  /// Client: reconnect after a failed attempt or a lost connection, 0/1 (default 1).
+  LS_ECFG_RECONNECT = 9;
+  /// Client: first retry delay in ms (default 100); it doubles per attempt up to the maximum.
+  LS_ECFG_BACKOFF_MIN_MS = 10;
+  /// Client: longest retry delay in ms (default 10000).
+  LS_ECFG_BACKOFF_MAX_MS = 11;
+  /// Client: give up after this many failed attempts in a row; 0 = never (default).
+  LS_ECFG_MAX_ATTEMPTS = 12;
+  /// Client: time limit of one connect attempt in ms, name lookup included (default 10000).
+  LS_ECFG_CONNECT_TIMEOUT_MS = 13;
+  /// Client: randomize each retry delay within [delay/2, delay], 0/1 (default 1).
+  LS_ECFG_JITTER = 14;
+  /// Server: listen backlog (default 1024).
+  LS_ECFG_BACKLOG = 15;
+  /// Server: how long a graceful disconnect may flush before the connection is cut, in ms
+  /// (default 5000).
+  LS_ECFG_CLOSE_TIMEOUT_MS = 16;
+  /// Datagram server: largest datagram received whole (default 65536); longer ones are cut.
+  LS_ECFG_MAX_DATAGRAM = 17;
+  /// Server on a Unix path: remove a stale socket file before binding, 0/1 (default 0).
+  LS_ECFG_REMOVE_STALE = 18;
+  /// LS_ECFG_SEND_POLICY: a send to a full queue fails with LS_ERR_QUEUE_FULL (broadcasts skip
+  /// that client).
+  LS_SEND_POLICY_ERROR = 0;
+  /// LS_ECFG_SEND_POLICY: the slow client is disconnected (LS_REASON_SEND_QUEUE_FULL); the send
+  /// itself succeeds.
+  LS_SEND_POLICY_DISCONNECT = 1;
+  /// LS_ECFG_IDLE_MODE: only messages received count as activity.
+  LS_IDLE_READS = 0;
+  /// LS_ECFG_IDLE_MODE: messages received or queued for sending count as activity.
+  LS_IDLE_READS_AND_WRITES = 1;
+
+  { ---- Engine: statistics (ls_engine_stats) ------------------------------------------------- }
+
+  /// Server: clients connected now. Client: 1 while connected, else 0.
+  LS_STAT_CONNECTIONS = 1;
+  /// Server: clients accepted since the start. Client: connections made so far.
+  LS_STAT_CONNECTIONS_TOTAL = 2;
+  /// Server: connections closed at once because of LS_ECFG_MAX_CLIENTS.
+  LS_STAT_REFUSED = 3;
+  /// All: bytes received.
+  LS_STAT_BYTES_IN = 4;
+  /// All: bytes sent (frames with their headers).
+  LS_STAT_BYTES_OUT = 5;
+  /// All: application messages (datagrams) received; heartbeats are not counted.
+  LS_STAT_MESSAGES_IN = 6;
+  /// All: frames (datagrams) sent, heartbeats included.
+  LS_STAT_MESSAGES_OUT = 7;
+  /// Server and client: bytes waiting in the send queues.
+  LS_STAT_QUEUED_BYTES = 8;
+  /// All: events waiting to be pulled.
+  LS_STAT_EVENTS_QUEUED = 9;
+  /// Client: failed connect attempts so far.
+  LS_STAT_FAILED_ATTEMPTS = 10;
+
 type
   /// Pointer to an int32_t out-parameter.
   PLsInt32 = ^Int32;
@@ -197,7 +319,8 @@ function ls_last_error_code: Int32; cdecl;
 /// The errno behind the last failed call on this thread, or 0.
 function ls_last_os_error: Int32; cdecl;
   external LIBSOCK_LIB name 'ls_last_os_error';
-/// Close any handle (connection, listener, datagram socket, options object). Handle 0: no-op;
+/// Close any handle (connection, listener, datagram socket, options object, engine object or
+/// config; an engine object stops at once). Handle 0: no-op;
 /// a second close gives LS_ERR_BAD_HANDLE. A call blocked on it returns LS_ERR_CLOSED.
 function ls_close(handle: Int64): Int32; cdecl;
   external LIBSOCK_LIB name 'ls_close';
@@ -335,6 +458,94 @@ function ls_set_timeout(handle: Int64; timeout_ms: Int32): Int32; cdecl;
 /// The default timeout of handle in milliseconds (-1 = forever).
 function ls_get_timeout(handle: Int64; out_timeout_ms: PLsInt32): Int32; cdecl;
   external LIBSOCK_LIB name 'ls_get_timeout';
+
+{ ---- The engine (event-driven servers and clients, pulled with ls_next_event) --------------- }
+
+/// Create an engine config (settings for ls_server_listen, ls_client_connect and
+/// ls_dgram_server_bind): numbers with ls_engine_config_set, the framing with the
+/// ls_set_framing_* functions (default: 4-byte big-endian length prefix), socket options with
+/// ls_set_option. The object made takes a copy; free the config with ls_close.
+function ls_engine_config_new(out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_engine_config_new';
+/// Set key (LS_ECFG_*) of engine config config_handle to value (booleans 0/1, times in ms).
+function ls_engine_config_set(config_handle: Int64; key: Int32; value: Int64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_engine_config_set';
+/// The value of key (LS_ECFG_*) in engine config config_handle: as set, or the default.
+function ls_engine_config_get(config_handle: Int64; key: Int32; out_value: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_engine_config_get';
+/// Use other heartbeat payloads than the default #0'LSPING' / #0'LSPONG' (non-empty, different).
+function ls_engine_config_set_heartbeat_payloads(config_handle: Int64; ping: PByte;
+  ping_len: NativeUInt; pong: PByte; pong_len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_engine_config_set_heartbeat_payloads';
+/// Start an event-driven server on address with engine config config_handle (0 = defaults).
+function ls_server_listen(address: PAnsiChar; config_handle: Int64; out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_server_listen';
+/// Queue len bytes as one message to client (returns at once; LS_ERR_CLOSED for an unknown
+/// client, LS_ERR_QUEUE_FULL when its send queue is full under LS_SEND_POLICY_ERROR).
+function ls_server_send(handle: Int64; client: UInt64; buf: PByte; len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_server_send';
+/// Queue one message to each of the count clients at clients; out_sent gets how many took it.
+function ls_server_send_many(handle: Int64; clients: PLsUInt64; count: NativeUInt; buf: PByte;
+  len: NativeUInt; out_sent: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_server_send_many';
+/// Queue one message to every connected client except except_client (0 = none).
+function ls_server_broadcast(handle: Int64; buf: PByte; len: NativeUInt; except_client: UInt64;
+  out_sent: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_server_broadcast';
+/// Disconnect client: graceful 1 delivers what is queued first, 0 cuts at once.
+function ls_server_disconnect(handle: Int64; client: UInt64; graceful: Int32): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_server_disconnect';
+/// The connected clients' ids in increasing order (LS_ERR_BUFFER_TOO_SMALL: count in out_count;
+/// ids nil and cap 0 ask for the count).
+function ls_server_clients(handle: Int64; ids: PLsUInt64; cap: NativeUInt; out_count: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_server_clients';
+/// The address of connected client as text (LS_ADDRESS_MAX bytes always suffice).
+function ls_server_client_address(handle: Int64; client: UInt64; buf: PAnsiChar; cap: NativeUInt;
+  out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_server_client_address';
+/// Stop the server: queued messages delivered within grace_ms, then every connection closed and
+/// the final LS_EVENT_CLOSED queued. Blocks until done; wakes waiters in ls_next_event.
+function ls_server_shutdown(handle: Int64; grace_ms: Int32): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_server_shutdown';
+/// Start a long-lived client of the server at address (connects in the background, reconnects).
+function ls_client_connect(address: PAnsiChar; config_handle: Int64; out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_client_connect';
+/// Queue len bytes as one message (kept in order while disconnected; LS_ERR_QUEUE_FULL).
+function ls_client_send(handle: Int64; buf: PByte; len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_client_send';
+/// Close the client, delivering what is queued within grace_ms; blocks until done.
+function ls_client_close(handle: Int64; grace_ms: Int32): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_client_close';
+/// Start a datagram server on address whose datagrams arrive as LS_EVENT_DATAGRAM events.
+function ls_dgram_server_bind(address: PAnsiChar; config_handle: Int64; out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_dgram_server_bind';
+/// Send one datagram of len bytes to address from datagram server handle.
+function ls_dgram_server_send_to(handle: Int64; buf: PByte; len: NativeUInt; address: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_dgram_server_send_to';
+/// Take the next event of a server, client or datagram server, waiting up to timeout_ms.
+/// LS_ERR_BUFFER_TOO_SMALL: the needed size in out_len, and the event stays queued.
+function ls_next_event(handle: Int64; timeout_ms: Int32; out_kind: PLsInt32; out_client: PLsUInt64;
+  out_value: PLsInt64; buf: PByte; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_next_event';
+/// ls_next_event for a datagram server, with the sender's address in peer_buf
+/// (peer_cap >= LS_ADDRESS_MAX).
+function ls_next_datagram(handle: Int64; timeout_ms: Int32; out_kind: PLsInt32; buf: PByte;
+  cap: NativeUInt; out_len: PLsSize; peer_buf: PAnsiChar; peer_cap: NativeUInt;
+  out_peer_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_next_datagram';
+/// Events waiting now on a server, client or datagram server (without waiting).
+function ls_pending_events(handle: Int64; out_count: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_pending_events';
+/// A file descriptor readable while events wait (level-triggered); never read or close it.
+function ls_notify_fd(handle: Int64; out_fd: PLsInt32): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_notify_fd';
+/// Read statistic stat (LS_STAT_*) of a server, client or datagram server.
+function ls_engine_stats(handle: Int64; stat: Int32; out_value: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_engine_stats';
+/// Stop the engine: every engine object stops, its threads are joined (up to 5 s), so the
+/// library can be unloaded cleanly. Safe to call more than once, from any thread.
+function ls_shutdown: Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_shutdown';
 
 { ---- Exceptions ----------------------------------------------------------------------------- }
 
