@@ -1,6 +1,6 @@
 /*
- * Tests of libsock's C ABI: every function, every kind of bad input, and scenarios S01-S12 (and
- * S17) of SCENARIOS.md, over real sockets on loopback against plain C socket peers (threads
+ * Tests of libsock's C ABI: every function, every kind of bad input, and scenarios S01-S17 of
+ * SCENARIOS.md (S13-S17 on the engine: ls_server_*, ls_client_*, ls_next_event), over real sockets on loopback against plain C socket peers (threads
  * using BSD sockets directly) and a Python peer (tests-c/peer.py) built by hand.
  *
  * Build: gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude tests-c/test_c.c -lsock -lpthread
@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1586,6 +1587,985 @@ static void s17_close_from_another_thread(void) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* The engine: servers, clients, datagram servers, pulled with ls_next_event                  */
+/* ------------------------------------------------------------------------------------------ */
+
+struct ev {
+    int32_t kind;
+    uint64_t client;
+    int64_t value;
+    size_t len;
+    uint8_t buf[4096];
+};
+
+static int32_t ev_next(int64_t h, int32_t timeout_ms, struct ev *e) {
+    return ls_next_event(h, timeout_ms, &e->kind, &e->client, &e->value, e->buf, sizeof e->buf,
+                         &e->len);
+}
+
+/* Pull until an event of `kind` arrives (others are skipped); 1 if it did within `within_ms`. */
+static int ev_wait_kind(int64_t h, int32_t kind, int within_ms, struct ev *e) {
+    double end = now_ms() + within_ms;
+    while (now_ms() < end) {
+        int32_t rc = ev_next(h, 100, e);
+        if (rc == LS_OK && e->kind == kind) return 1;
+        if (rc != LS_OK && rc != LS_ERR_TIMEOUT) return 0;
+    }
+    return 0;
+}
+
+/* Pull until the object's final LS_EVENT_CLOSED; then pulling gives LS_ERR_CLOSED. */
+static void ev_drain_to_closed(int64_t h) {
+    struct ev e;
+    CHECK(ev_wait_kind(h, LS_EVENT_CLOSED, 5000, &e));
+    CHECK_RC(ev_next(h, 0, &e), LS_ERR_CLOSED);
+}
+
+static int64_t engine_listen(int64_t cfg, char *addr, size_t cap) {
+    int64_t s = 0;
+    int32_t port = 0;
+    OK(ls_server_listen("127.0.0.1:0", cfg, &s));
+    OK(ls_local_port(s, &port));
+    snprintf(addr, cap, "127.0.0.1:%d", port);
+    return s;
+}
+
+/* A blocking libsock connection speaking the engine's default framing (4-byte BE length). */
+static int64_t framed_connect(const char *addr) {
+    int64_t h = 0;
+    OK(ls_tcp_connect(addr, 5000, &h));
+    OK(ls_set_framing_length(h, 4, 1, 0));
+    return h;
+}
+
+/* Wait until statistic `stat` of `h` reaches `min` (counters move just after the bytes do). */
+static int stat_reaches(int64_t h, int32_t stat, int64_t min, int within_ms) {
+    double end = now_ms() + within_ms;
+    int64_t v = 0;
+    for (;;) {
+        if (ls_engine_stats(h, stat, &v) == LS_OK && v >= min) return 1;
+        if (now_ms() > end) return 0;
+        sleep_ms(10);
+    }
+}
+
+/* An address where nobody listens: a socket bound to a port without listening (keep `*fd`
+ * open while it is used, so nobody else takes the port). */
+static void refused_address(int *fd, char *addr, size_t cap) {
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    *fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(*fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    getsockname(*fd, (struct sockaddr *)&sa, &len);
+    snprintf(addr, cap, "127.0.0.1:%d", ntohs(sa.sin_port));
+}
+
+static int ev_is(const struct ev *e, int32_t kind, const char *text) {
+    return e->kind == kind && e->len == strlen(text) && memcmp(e->buf, text, e->len) == 0;
+}
+
+static void t_engine_constants(void) {
+    int64_t cfg = 0, v = -7;
+    /* The same numbers as core's EventKind::code / DisconnectReason::code (the C crate's Rust
+     * tests compare every macro with core). */
+    CHECK(LS_EVENT_CONNECTED == 1 && LS_EVENT_MESSAGE == 2 && LS_EVENT_DISCONNECTED == 3);
+    CHECK(LS_EVENT_RECONNECTING == 4 && LS_EVENT_DATAGRAM == 5 && LS_EVENT_CLOSED == 6);
+    CHECK(LS_REASON_PEER_CLOSED == 1 && LS_REASON_RESET == 2 && LS_REASON_IDLE_TIMEOUT == 3);
+    CHECK(LS_REASON_HEARTBEAT_LOST == 4 && LS_REASON_FRAME_TOO_LARGE == 5);
+    CHECK(LS_REASON_KICKED == 6 && LS_REASON_SERVER_SHUTDOWN == 7 && LS_REASON_ERROR == 8);
+    CHECK(LS_REASON_SEND_QUEUE_FULL == 9 && LS_REASON_CLOSED == 10);
+    /* Defaults read back from a fresh config are core's. */
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_get(cfg, LS_ECFG_EVENT_CAPACITY, &v));
+    CHECK(v == 4096);
+    OK(ls_engine_config_get(cfg, LS_ECFG_SEND_QUEUE_BYTES, &v));
+    CHECK(v == 4 << 20);
+    OK(ls_engine_config_get(cfg, LS_ECFG_HEARTBEAT_INTERVAL_MS, &v));
+    CHECK(v == 0);
+    OK(ls_engine_config_get(cfg, LS_ECFG_HEARTBEAT_MISSES, &v));
+    CHECK(v == 3);
+    OK(ls_engine_config_get(cfg, LS_ECFG_RECONNECT, &v));
+    CHECK(v == 1);
+    OK(ls_engine_config_get(cfg, LS_ECFG_BACKOFF_MIN_MS, &v));
+    CHECK(v == 100);
+    OK(ls_engine_config_get(cfg, LS_ECFG_BACKOFF_MAX_MS, &v));
+    CHECK(v == 10000);
+    OK(ls_engine_config_get(cfg, LS_ECFG_CONNECT_TIMEOUT_MS, &v));
+    CHECK(v == 10000);
+    OK(ls_engine_config_get(cfg, LS_ECFG_SEND_POLICY, &v));
+    CHECK(v == LS_SEND_POLICY_ERROR);
+    OK(ls_engine_config_get(cfg, LS_ECFG_IDLE_MODE, &v));
+    CHECK(v == LS_IDLE_READS);
+    OK(ls_engine_config_get(cfg, LS_ECFG_MAX_DATAGRAM, &v));
+    CHECK(v == 65536);
+    OK(ls_close(cfg));
+}
+
+static void t_engine_config(void) {
+    int64_t cfg = 0, v = 0, o = 0, s = 0, conn = 0, h = -7;
+    int32_t key;
+    char addr[64];
+    struct ev e;
+    OK(ls_engine_config_new(&cfg));
+    for (key = LS_ECFG_MAX_CLIENTS; key <= LS_ECFG_REMOVE_STALE; key++) {
+        OK(ls_engine_config_get(cfg, key, &v));
+    }
+    OK(ls_engine_config_set(cfg, LS_ECFG_MAX_CLIENTS, 7));
+    OK(ls_engine_config_get(cfg, LS_ECFG_MAX_CLIENTS, &v));
+    CHECK(v == 7);
+    /* Unknown keys and values out of range: a clear error, and nothing changes. */
+    CHECK_RC(ls_engine_config_set(cfg, 0, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_REMOVE_STALE + 1, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_get(cfg, 99, &v), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_get(cfg, LS_ECFG_MAX_CLIENTS, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_SEND_POLICY, 2), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "LS_ECFG_SEND_POLICY") != NULL);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_MAX_CLIENTS, -1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_RECONNECT, 2), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_HEARTBEAT_INTERVAL_MS, -2),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_HEARTBEAT_MISSES, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_EVENT_CAPACITY, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_IDLE_TIMEOUT_MS, -5), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_MAX_ATTEMPTS, (int64_t)1 << 40),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_CONNECT_TIMEOUT_MS, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_MAX_DATAGRAM, 0), LS_ERR_INVALID_ARGUMENT);
+    OK(ls_engine_config_get(cfg, LS_ECFG_MAX_CLIENTS, &v));
+    CHECK(v == 7);
+    OK(ls_engine_config_new(&o));
+    /* Socket options recorded on the config. */
+    OK(ls_set_option(cfg, LS_OPT_NODELAY, 1));
+    OK(ls_get_option(cfg, LS_OPT_NODELAY, &v));
+    CHECK(v == 1);
+    CHECK_RC(ls_get_option(cfg, LS_OPT_TTL, &v), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_option(cfg, 999, 1), LS_ERR_INVALID_ARGUMENT);
+    /* Heartbeat payloads. */
+    OK(ls_engine_config_set_heartbeat_payloads(o, (const uint8_t *)"PING", 4,
+                                               (const uint8_t *)"PONG", 4));
+    CHECK_RC(ls_engine_config_set_heartbeat_payloads(o, (const uint8_t *)"PING", 4,
+                                                     (const uint8_t *)"PING", 4),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set_heartbeat_payloads(o, (const uint8_t *)"", 0,
+                                                     (const uint8_t *)"PONG", 4),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set_heartbeat_payloads(o, NULL, 4, (const uint8_t *)"PONG", 4),
+             LS_ERR_INVALID_ARGUMENT);
+    OK(ls_close(o));
+    /* Framing set on the config: a line server. */
+    OK(ls_set_framing_delimited(cfg, (const uint8_t *)"\n", 1, 0, 0));
+    s = engine_listen(cfg, addr, sizeof addr);
+    OK(ls_tcp_connect(addr, 5000, &conn));
+    OK(ls_send_all(conn, (const uint8_t *)"alpha\nbeta\n", 11));
+    CHECK(ev_wait_kind(s, LS_EVENT_MESSAGE, 5000, &e) && ev_is(&e, LS_EVENT_MESSAGE, "alpha"));
+    CHECK(ev_wait_kind(s, LS_EVENT_MESSAGE, 5000, &e) && ev_is(&e, LS_EVENT_MESSAGE, "beta"));
+    OK(ls_close(conn));
+    OK(ls_close(s));
+    /* Raw framing with an active heartbeat is refused at listen (a ping could be glued). */
+    OK(ls_set_framing_raw(cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_HEARTBEAT_INTERVAL_MS, 100));
+    CHECK_RC(ls_server_listen("127.0.0.1:0", cfg, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK(h == -7);
+    /* Wrong kinds of handle. */
+    OK(ls_options_new(&o));
+    CHECK_RC(ls_server_listen("127.0.0.1:0", o, &h), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_engine_config_set(o, LS_ECFG_MAX_CLIENTS, 1), LS_ERR_BAD_HANDLE);
+    CHECK(strstr(ls_last_error(), "engine config") != NULL);
+    CHECK_RC(ls_engine_config_get(o, LS_ECFG_MAX_CLIENTS, &v), LS_ERR_BAD_HANDLE);
+    OK(ls_close(o));
+    OK(ls_close(cfg));
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_MAX_CLIENTS, 1), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_client_connect("127.0.0.1:1", cfg, &h), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_engine_config_new(NULL), LS_ERR_INVALID_ARGUMENT);
+}
+
+/* Every engine function given handle `h`, expecting `want` (LS_ERR_BAD_HANDLE). */
+static void all_engine_functions(int64_t h, int32_t want) {
+    struct ev e;
+    uint8_t buf[16];
+    char text[LS_ADDRESS_MAX];
+    uint64_t ids[4] = {1, 2, 3, 4};
+    size_t n = 0;
+    int32_t k = 0, fd = 0;
+    int64_t v = 0;
+    CHECK_RC(ls_engine_config_set(h, LS_ECFG_MAX_CLIENTS, 1), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_engine_config_get(h, LS_ECFG_MAX_CLIENTS, &v), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_engine_config_set_heartbeat_payloads(h, (const uint8_t *)"a", 1,
+                                                     (const uint8_t *)"b", 1),
+             LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_server_send(h, 1, (const uint8_t *)"x", 1), want);
+    CHECK_RC(ls_server_send_many(h, ids, 4, (const uint8_t *)"x", 1, &n), want);
+    CHECK_RC(ls_server_broadcast(h, (const uint8_t *)"x", 1, 0, &n), want);
+    CHECK_RC(ls_server_disconnect(h, 1, 1), want);
+    CHECK_RC(ls_server_clients(h, ids, 4, &n), want);
+    CHECK_RC(ls_server_client_address(h, 1, text, sizeof text, &n), want);
+    CHECK_RC(ls_server_shutdown(h, 0), want);
+    CHECK_RC(ls_client_send(h, (const uint8_t *)"x", 1), want);
+    CHECK_RC(ls_client_close(h, 0), want);
+    CHECK_RC(ls_dgram_server_send_to(h, (const uint8_t *)"x", 1, "127.0.0.1:9"), want);
+    CHECK_RC(ev_next(h, 0, &e), want);
+    CHECK_RC(ls_next_datagram(h, 0, &k, buf, sizeof buf, &n, text, sizeof text, &n), want);
+    CHECK_RC(ls_pending_events(h, &n), want);
+    CHECK_RC(ls_notify_fd(h, &fd), want);
+    CHECK_RC(ls_engine_stats(h, LS_STAT_BYTES_IN, &v), want);
+}
+
+static void t_engine_bad_handles(void) {
+    int64_t s = 0, conn = 0;
+    char addr[64];
+    all_engine_functions(0, LS_ERR_BAD_HANDLE);
+    all_engine_functions(987654321, LS_ERR_BAD_HANDLE);
+    all_engine_functions(-5, LS_ERR_BAD_HANDLE);
+    /* A blocking connection is a handle of another kind. */
+    s = engine_listen(0, addr, sizeof addr);
+    conn = framed_connect(addr);
+    all_engine_functions(conn, LS_ERR_BAD_HANDLE);
+    CHECK(strstr(ls_last_error(), "connection") != NULL);
+    OK(ls_close(conn));
+    /* A closed server. */
+    OK(ls_close(s));
+    all_engine_functions(s, LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_close(s), LS_ERR_BAD_HANDLE);
+}
+
+static void t_engine_bad_inputs(void) {
+    int64_t s = 0, c = 0, d = 0, h = -7, v = 0, conn = 0;
+    char addr[64], text[LS_ADDRESS_MAX];
+    const char bad_utf8[] = {'1', '2', '7', (char)0xff, ':', '1', 0};
+    uint64_t ids[4] = {1, 2, 3, 4};
+    uint8_t buf[64];
+    size_t n = 0;
+    int32_t k = 0, fd = 0;
+    uint64_t cl = 0;
+    struct ev e;
+    s = engine_listen(0, addr, sizeof addr);
+    OK(ls_client_connect(addr, 0, &c));
+    OK(ls_dgram_server_bind("127.0.0.1:0", 0, &d));
+    /* Constructors. */
+    CHECK_RC(ls_server_listen(NULL, 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_listen("127.0.0.1:0", 0, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_listen("127.0.0.1:99999", 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_listen(bad_utf8, 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_listen(addr, 0, &h), LS_ERR_ADDR_IN_USE);
+    CHECK(strstr(ls_last_error(), addr) != NULL);
+    CHECK_RC(ls_client_connect(NULL, 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_client_connect(addr, 0, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_client_connect("127.0.0.1", 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_client_connect(bad_utf8, 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_dgram_server_bind(NULL, 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_dgram_server_bind("127.0.0.1:0", 0, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_dgram_server_bind("unix:/tmp/ls-c-dgram-engine", 0, &h), LS_ERR_UNSUPPORTED);
+    CHECK(h == -7);
+    /* Servers. */
+    CHECK_RC(ls_server_send(s, 1, NULL, 5), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_send(s, 12345, (const uint8_t *)"x", 1), LS_ERR_CLOSED);
+    CHECK_RC(ls_server_send(s, 1, (const uint8_t *)"x", (size_t)-1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_send_many(s, NULL, 2, (const uint8_t *)"x", 1, &n),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_send_many(s, ids, 2, (const uint8_t *)"x", 1, NULL),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_send_many(s, ids, (size_t)-1, (const uint8_t *)"x", 1, &n),
+             LS_ERR_INVALID_ARGUMENT);
+    ids[0] = 1000;
+    ids[1] = 1001;
+    OK(ls_server_send_many(s, ids, 2, (const uint8_t *)"x", 1, &n));
+    CHECK(n == 0); /* unknown clients are skipped */
+    CHECK_RC(ls_server_broadcast(s, NULL, 3, 0, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_broadcast(s, (const uint8_t *)"x", 1, 0, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_disconnect(s, 1, 2), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_disconnect(s, 999, 1), LS_ERR_CLOSED);
+    CHECK_RC(ls_server_clients(s, NULL, 5, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_clients(s, ids, 4, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_clients(s, ids, (size_t)-1, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_client_address(s, 999, text, sizeof text, &n), LS_ERR_CLOSED);
+    CHECK_RC(ls_server_client_address(s, 1, text, sizeof text, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_client_address(s, 1, NULL, 10, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_shutdown(s, -1), LS_ERR_INVALID_ARGUMENT);
+    /* Clients. */
+    CHECK_RC(ls_client_send(c, NULL, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_client_close(c, -5), LS_ERR_INVALID_ARGUMENT);
+    /* Datagram servers. */
+    CHECK_RC(ls_dgram_server_send_to(d, (const uint8_t *)"x", 1, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_dgram_server_send_to(d, NULL, 1, "127.0.0.1:9"), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_dgram_server_send_to(d, (const uint8_t *)"x", 1, "nonsense"),
+             LS_ERR_INVALID_ARGUMENT);
+    /* Pulling. */
+    CHECK_RC(ev_next(s, -3, &e), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_event(s, 0, NULL, &cl, &v, buf, sizeof buf, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_event(s, 0, &k, NULL, &v, buf, sizeof buf, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_event(s, 0, &k, &cl, NULL, buf, sizeof buf, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_event(s, 0, &k, &cl, &v, NULL, 5, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_event(s, 0, &k, &cl, &v, buf, sizeof buf, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_event(s, 0, &k, &cl, &v, buf, (size_t)-1, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_datagram(s, 0, &k, buf, sizeof buf, &n, text, sizeof text, &n),
+             LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_next_datagram(d, 0, &k, buf, sizeof buf, &n, text, 10, &n),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_datagram(d, 0, NULL, buf, sizeof buf, &n, text, sizeof text, &n),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_datagram(d, -9, &k, buf, sizeof buf, &n, text, sizeof text, &n),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_notify_fd(s, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_pending_events(s, NULL), LS_ERR_INVALID_ARGUMENT);
+    /* Statistics. */
+    CHECK_RC(ls_engine_stats(s, 0, &v), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_stats(s, 99, &v), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_stats(s, LS_STAT_BYTES_IN, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_stats(s, LS_STAT_FAILED_ATTEMPTS, &v), LS_ERR_UNSUPPORTED);
+    CHECK_RC(ls_engine_stats(c, LS_STAT_REFUSED, &v), LS_ERR_UNSUPPORTED);
+    CHECK_RC(ls_engine_stats(d, LS_STAT_CONNECTIONS, &v), LS_ERR_UNSUPPORTED);
+    /* Engine handles in functions of the blocking layer, and the other way round. */
+    CHECK_RC(ls_recv(s, 0, buf, sizeof buf, &n), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_send_msg(c, (const uint8_t *)"x", 1), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_set_timeout(s, 10), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_set_framing_raw(s), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_set_option(s, LS_OPT_NODELAY, 1), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_accept(s, 0, &conn), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_client_send(s, (const uint8_t *)"x", 1), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_server_send(c, 1, (const uint8_t *)"x", 1), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_dgram_server_send_to(s, (const uint8_t *)"x", 1, "127.0.0.1:9"),
+             LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_local_port(c, &k), LS_ERR_BAD_HANDLE);
+    OK(ls_local_address(d, text, sizeof text, &n));
+    CHECK(strncmp(text, "127.0.0.1:", 10) == 0);
+    OK(ls_notify_fd(d, &fd));
+    CHECK(fd >= 0);
+    OK(ls_close(c));
+    OK(ls_close(d));
+    OK(ls_close(s));
+}
+
+/* S09 for the engine: a message larger than the buffer stays queued. */
+static void t_engine_buffer_too_small(void) {
+    int64_t s = 0, conn = 0, v = -7;
+    char addr[64];
+    uint8_t big[3000], small[100];
+    uint64_t seed = 9, cl = 77;
+    size_t n = 0;
+    int32_t k = -7;
+    double t0;
+    struct ev e;
+    rng_fill(&seed, big, sizeof big);
+    s = engine_listen(0, addr, sizeof addr);
+    conn = framed_connect(addr);
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    /* The peer address of CONNECTED does not fit 4 bytes either. */
+    OK(ls_send_msg(conn, big, sizeof big));
+    CHECK_RC(ls_next_event(s, 5000, &k, &cl, &v, NULL, 0, &n), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == sizeof big);
+    CHECK(k == -7 && cl == 77 && v == -7); /* the other outputs are untouched */
+    n = 0;
+    CHECK_RC(ls_next_event(s, 5000, &k, &cl, &v, small, sizeof small, &n),
+             LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == sizeof big);
+    CHECK(strstr(ls_last_error(), "3000") != NULL);
+    OK(ev_next(s, 0, &e));
+    CHECK(e.kind == LS_EVENT_MESSAGE && e.len == sizeof big && memcmp(e.buf, big, sizeof big) == 0);
+    CHECK(e.client == 1 && e.value == 0);
+    /* Nothing more: a poll and a short wait time out. */
+    CHECK_RC(ev_next(s, 0, &e), LS_ERR_TIMEOUT);
+    t0 = now_ms();
+    CHECK_RC(ev_next(s, 200, &e), LS_ERR_TIMEOUT);
+    CHECK(now_ms() - t0 >= 150);
+    /* A zero-length message is an event with len 0. */
+    OK(ls_send_msg(conn, NULL, 0));
+    OK(ls_next_event(s, 5000, &k, &cl, &v, NULL, 0, &n));
+    CHECK(k == LS_EVENT_MESSAGE && n == 0);
+    OK(ls_close(conn));
+    OK(ls_close(s));
+}
+
+static int poll_fd(int fd, int timeout_ms) {
+    struct pollfd p;
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN) != 0;
+}
+
+static void t_engine_notify_fd(void) {
+    int64_t s = 0, conn = 0;
+    int32_t fd = -1;
+    size_t n = 0;
+    char addr[64];
+    struct ev e;
+    s = engine_listen(0, addr, sizeof addr);
+    OK(ls_notify_fd(s, &fd));
+    CHECK(fd >= 0);
+    CHECK(!poll_fd(fd, 0));
+    conn = framed_connect(addr);
+    CHECK(poll_fd(fd, 5000));
+    OK(ls_pending_events(s, &n));
+    CHECK(n >= 1);
+    OK(ev_next(s, 0, &e));
+    CHECK(e.kind == LS_EVENT_CONNECTED);
+    CHECK_RC(ev_next(s, 0, &e), LS_ERR_TIMEOUT);
+    CHECK(!poll_fd(fd, 0));
+    OK(ls_pending_events(s, &n));
+    CHECK(n == 0);
+    OK(ls_send_msg(conn, (const uint8_t *)"x", 1));
+    CHECK(poll_fd(fd, 5000));
+    OK(ev_next(s, 0, &e));
+    CHECK(ev_is(&e, LS_EVENT_MESSAGE, "x"));
+    CHECK(!poll_fd(fd, 0));
+    /* Once stopped, the fd stays readable until the handle is closed. */
+    OK(ls_server_shutdown(s, 0));
+    CHECK(poll_fd(fd, 0));
+    ev_drain_to_closed(s);
+    CHECK(poll_fd(fd, 0));
+    OK(ls_close(conn));
+    OK(ls_close(s));
+}
+
+static void t_engine_server_commands(void) {
+    int64_t s = 0, cfg = 0, v = 0, conns[3], extra[2];
+    uint64_t ids[3], got[8], many[3];
+    char addr[64], text[LS_ADDRESS_MAX], local[LS_ADDRESS_MAX];
+    size_t n = 0, ln = 0;
+    uint8_t buf[64];
+    int i, j, found;
+    struct ev e;
+    s = engine_listen(0, addr, sizeof addr);
+    for (i = 0; i < 3; i++) {
+        conns[i] = framed_connect(addr);
+        /* Map the id of each client by its address (the CONNECTED event's text). */
+        CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+        OK(ls_local_address(conns[i], local, sizeof local, &ln));
+        CHECK(e.len == ln && memcmp(e.buf, local, ln) == 0);
+        ids[i] = e.client;
+    }
+    CHECK(ids[0] == 1 && ids[1] == 2 && ids[2] == 3);
+    CHECK_RC(ls_server_clients(s, NULL, 0, &n), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == 3);
+    CHECK_RC(ls_server_clients(s, got, 2, &n), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == 3);
+    OK(ls_server_clients(s, got, 8, &n));
+    CHECK(n == 3 && got[0] == 1 && got[1] == 2 && got[2] == 3);
+    for (i = 0; i < 3; i++) {
+        OK(ls_server_client_address(s, ids[i], text, sizeof text, &n));
+        OK(ls_local_address(conns[i], local, sizeof local, &ln));
+        CHECK(n == ln && strcmp(text, local) == 0);
+    }
+    CHECK_RC(ls_server_client_address(s, ids[0], text, 4, &n), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == ln + 1);
+    OK(ls_engine_stats(s, LS_STAT_CONNECTIONS, &v));
+    CHECK(v == 3);
+    OK(ls_engine_stats(s, LS_STAT_CONNECTIONS_TOTAL, &v));
+    CHECK(v == 3);
+    OK(ls_engine_stats(s, LS_STAT_REFUSED, &v));
+    CHECK(v == 0);
+    /* send_many skips unknown clients; send reaches one. */
+    many[0] = ids[0];
+    many[1] = ids[2];
+    many[2] = 9999;
+    OK(ls_server_send_many(s, many, 3, (const uint8_t *)"many", 4, &n));
+    CHECK(n == 2);
+    OK(ls_server_send(s, ids[1], (const uint8_t *)"one", 3));
+    for (i = 0; i < 3; i++) {
+        const char *want = i == 1 ? "one" : "many";
+        OK(ls_recv_msg(conns[i], 5000, buf, sizeof buf, &n));
+        CHECK(n == strlen(want) && memcmp(buf, want, n) == 0);
+    }
+    CHECK(stat_reaches(s, LS_STAT_MESSAGES_OUT, 3, 5000));
+    /* Broadcast except one. */
+    OK(ls_server_broadcast(s, (const uint8_t *)"all", 3, ids[0], &n));
+    CHECK(n == 2);
+    for (i = 1; i < 3; i++) {
+        OK(ls_recv_msg(conns[i], 5000, buf, sizeof buf, &n));
+        CHECK(n == 3 && memcmp(buf, "all", 3) == 0);
+    }
+    CHECK_RC(ls_recv_msg(conns[0], 100, buf, sizeof buf, &n), LS_ERR_TIMEOUT);
+    /* Kick client 2 gracefully: it reads what was queued, then end of stream. */
+    OK(ls_server_send(s, ids[1], (const uint8_t *)"bye", 3));
+    OK(ls_server_disconnect(s, ids[1], 1));
+    OK(ls_recv_msg(conns[1], 5000, buf, sizeof buf, &n));
+    CHECK(n == 3 && memcmp(buf, "bye", 3) == 0);
+    CHECK_RC(ls_recv_msg(conns[1], 5000, buf, sizeof buf, &n), LS_ERR_CLOSED);
+    /* The server lingers after its FIN until the peer closes too; then the event comes. */
+    OK(ls_close(conns[1]));
+    CHECK(ev_wait_kind(s, LS_EVENT_DISCONNECTED, 5000, &e));
+    CHECK(e.client == ids[1] && e.value == LS_REASON_KICKED);
+    CHECK(ev_is(&e, LS_EVENT_DISCONNECTED, "disconnected by the application"));
+    CHECK_RC(ls_server_send(s, ids[1], (const uint8_t *)"x", 1), LS_ERR_CLOSED);
+    /* A client that closes: PEER_CLOSED (or RESET). */
+    OK(ls_close(conns[0]));
+    CHECK(ev_wait_kind(s, LS_EVENT_DISCONNECTED, 5000, &e));
+    CHECK(e.client == ids[0]);
+    CHECK(e.value == LS_REASON_PEER_CLOSED || e.value == LS_REASON_RESET);
+    OK(ls_engine_stats(s, LS_STAT_CONNECTIONS, &v));
+    CHECK(v == 1);
+    /* Shutdown: the last client gets what was queued, then end of stream. */
+    OK(ls_server_send(s, ids[2], (const uint8_t *)"last", 4));
+    OK(ls_server_shutdown(s, 500)); /* blocks up to 500 ms: the peer closes only after */
+    OK(ls_recv_msg(conns[2], 5000, buf, sizeof buf, &n));
+    CHECK(n == 4 && memcmp(buf, "last", 4) == 0);
+    CHECK_RC(ls_recv_msg(conns[2], 5000, buf, sizeof buf, &n), LS_ERR_CLOSED);
+    found = 0;
+    for (j = 0; j < 10; j++) {
+        int32_t rc = ev_next(s, 2000, &e);
+        if (rc != LS_OK) break;
+        if (e.kind == LS_EVENT_DISCONNECTED) {
+            CHECK(e.client == ids[2] && e.value == LS_REASON_SERVER_SHUTDOWN);
+            found++;
+        }
+        if (e.kind == LS_EVENT_CLOSED) break;
+    }
+    CHECK(found == 1 && e.kind == LS_EVENT_CLOSED);
+    CHECK_RC(ev_next(s, 1000, &e), LS_ERR_CLOSED);
+    CHECK_RC(ls_server_send(s, ids[2], (const uint8_t *)"x", 1), LS_ERR_CLOSED);
+    CHECK_RC(ls_server_broadcast(s, (const uint8_t *)"x", 1, 0, &n), LS_ERR_CLOSED);
+    OK(ls_server_shutdown(s, 0)); /* again: nothing happens */
+    OK(ls_close(conns[2]));
+    OK(ls_close(s));
+    /* max_clients: the second client is closed at once and counted. */
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_MAX_CLIENTS, 1));
+    s = engine_listen(cfg, addr, sizeof addr);
+    extra[0] = framed_connect(addr);
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    extra[1] = framed_connect(addr);
+    CHECK_RC(ls_recv_msg(extra[1], 5000, buf, sizeof buf, &n), LS_ERR_CLOSED);
+    CHECK(stat_reaches(s, LS_STAT_REFUSED, 1, 5000));
+    OK(ls_engine_stats(s, LS_STAT_CONNECTIONS, &v));
+    CHECK(v == 1);
+    OK(ls_close(extra[0]));
+    OK(ls_close(extra[1]));
+    OK(ls_close(s));
+    OK(ls_close(cfg));
+}
+
+static void t_engine_datagram_server(void) {
+    int64_t d = 0, u = 0, v = 0;
+    int32_t port = 0, k = 0, tr = 0;
+    char addr[64], peer[LS_ADDRESS_MAX], local[LS_ADDRESS_MAX], from[LS_ADDRESS_MAX];
+    uint8_t buf[256], big[100];
+    size_t n = 0, pl = 0, ln = 0, fl = 0;
+    struct ev e;
+    memset(big, 'd', sizeof big);
+    OK(ls_dgram_server_bind("127.0.0.1:0", 0, &d));
+    OK(ls_local_port(d, &port));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    OK(ls_udp_bind("127.0.0.1:0", &u));
+    OK(ls_local_address(u, local, sizeof local, &ln));
+    OK(ls_send_to(u, (const uint8_t *)"ping", 4, addr));
+    OK(ls_next_datagram(d, 5000, &k, buf, sizeof buf, &n, peer, sizeof peer, &pl));
+    CHECK(k == LS_EVENT_DATAGRAM && n == 4 && memcmp(buf, "ping", 4) == 0);
+    CHECK(pl == ln && strcmp(peer, local) == 0);
+    OK(ls_dgram_server_send_to(d, (const uint8_t *)"pong", 4, peer));
+    OK(ls_recv_from(u, 5000, buf, sizeof buf, &n, from, sizeof from, &fl, &tr));
+    CHECK(n == 4 && memcmp(buf, "pong", 4) == 0 && tr == 0);
+    /* Through ls_next_event: kind DATAGRAM, client 0; too small a buffer keeps it. */
+    OK(ls_send_to(u, big, sizeof big, addr));
+    CHECK_RC(ls_next_datagram(d, 5000, &k, buf, 10, &n, peer, sizeof peer, &pl),
+             LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == sizeof big);
+    CHECK_RC(ls_next_event(d, 5000, &e.kind, &e.client, &e.value, buf, 10, &e.len),
+             LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(e.len == sizeof big);
+    OK(ev_next(d, 0, &e));
+    CHECK(e.kind == LS_EVENT_DATAGRAM && e.client == 0 && e.len == sizeof big);
+    CHECK(memcmp(e.buf, big, sizeof big) == 0);
+    OK(ls_engine_stats(d, LS_STAT_MESSAGES_IN, &v));
+    CHECK(v == 2);
+    OK(ls_engine_stats(d, LS_STAT_MESSAGES_OUT, &v));
+    CHECK(v == 1);
+    OK(ls_engine_stats(d, LS_STAT_BYTES_IN, &v));
+    CHECK(v == 104);
+    /* ls_close stops it; the handle is gone. */
+    OK(ls_close(d));
+    CHECK_RC(ev_next(d, 0, &e), LS_ERR_BAD_HANDLE);
+    OK(ls_close(u));
+}
+
+static void t_engine_client_events(void) {
+    int64_t s = 0, c = 0, cfg = 0, v = 0;
+    char addr[64], text[LS_ADDRESS_MAX];
+    size_t n = 0;
+    int reconnecting = 0, gave_up = 0, i, fd = -1;
+    struct ev e;
+    s = engine_listen(0, addr, sizeof addr);
+    OK(ls_client_connect(addr, 0, &c));
+    CHECK(ev_wait_kind(c, LS_EVENT_CONNECTED, 5000, &e));
+    CHECK(e.client == 1 && e.len == strlen(addr) && memcmp(e.buf, addr, e.len) == 0);
+    OK(ls_peer_address(c, text, sizeof text, &n));
+    CHECK(strcmp(text, addr) == 0);
+    OK(ls_engine_stats(c, LS_STAT_CONNECTIONS, &v));
+    CHECK(v == 1);
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    OK(ls_server_send(s, e.client, (const uint8_t *)"hi", 2));
+    CHECK(ev_wait_kind(c, LS_EVENT_MESSAGE, 5000, &e) && ev_is(&e, LS_EVENT_MESSAGE, "hi"));
+    CHECK(e.client == 1);
+    OK(ls_client_send(c, (const uint8_t *)"ho", 2));
+    CHECK(ev_wait_kind(s, LS_EVENT_MESSAGE, 5000, &e) && ev_is(&e, LS_EVENT_MESSAGE, "ho"));
+    /* A graceful close: DISCONNECTED (CLOSED), then the final CLOSED. */
+    OK(ls_client_close(c, 1000));
+    CHECK(ev_wait_kind(c, LS_EVENT_DISCONNECTED, 5000, &e));
+    CHECK(e.client == 1 && e.value == LS_REASON_CLOSED);
+    ev_drain_to_closed(c);
+    CHECK_RC(ls_client_send(c, (const uint8_t *)"x", 1), LS_ERR_CLOSED);
+    CHECK_RC(ls_peer_address(c, text, sizeof text, &n), LS_ERR_CLOSED);
+    OK(ls_engine_stats(c, LS_STAT_CONNECTIONS, &v));
+    CHECK(v == 0);
+    OK(ls_close(c));
+    CHECK(ev_wait_kind(s, LS_EVENT_DISCONNECTED, 5000, &e));
+    OK(ls_close(s));
+    /* Nobody listens: retries with backoff, then gives up (client 0, reason ERROR). */
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_BACKOFF_MIN_MS, 20));
+    OK(ls_engine_config_set(cfg, LS_ECFG_BACKOFF_MAX_MS, 40));
+    OK(ls_engine_config_set(cfg, LS_ECFG_MAX_ATTEMPTS, 2));
+    refused_address(&fd, addr, sizeof addr);
+    OK(ls_client_connect(addr, cfg, &c));
+    for (i = 0; i < 20; i++) {
+        if (ev_next(c, 5000, &e) != LS_OK) break;
+        if (e.kind == LS_EVENT_RECONNECTING) {
+            CHECK(e.client == (uint64_t)reconnecting + 1); /* the attempt number */
+            CHECK(e.value >= 0 && e.value <= 40);           /* the delay in ms */
+            reconnecting++;
+        }
+        if (e.kind == LS_EVENT_DISCONNECTED) {
+            CHECK(e.client == 0 && e.value == LS_REASON_ERROR);
+            CHECK(e.len > 0 && memchr(e.buf, 'r', e.len) != NULL); /* "...refused..." */
+            gave_up++;
+        }
+        if (e.kind == LS_EVENT_CLOSED) break;
+    }
+    CHECK(reconnecting >= 1 && gave_up == 1 && e.kind == LS_EVENT_CLOSED);
+    OK(ls_engine_stats(c, LS_STAT_FAILED_ATTEMPTS, &v));
+    CHECK(v >= 2);
+    OK(ls_close(c));
+    close(fd);
+    OK(ls_close(cfg));
+}
+
+/* ls_shutdown(): engine objects stop (their handles stay valid until ls_close), the blocking
+ * layer keeps working, and a new engine object starts the engine again. */
+static void t_engine_shutdown_and_restart(void) {
+    int64_t s = 0, c = 0, v = 0, conn = 0;
+    char addr[64];
+    struct pair p;
+    uint8_t b[8];
+    size_t n = 0;
+    struct ev e;
+    s = engine_listen(0, addr, sizeof addr);
+    OK(ls_client_connect(addr, 0, &c));
+    CHECK(ev_wait_kind(c, LS_EVENT_CONNECTED, 5000, &e));
+    pair_open(&p);
+    OK(ls_shutdown());
+    OK(ls_shutdown()); /* twice is harmless */
+    CHECK_RC(ls_client_send(c, (const uint8_t *)"x", 1), LS_ERR_CLOSED);
+    CHECK_RC(ls_server_send(s, 1, (const uint8_t *)"x", 1), LS_ERR_CLOSED);
+    ev_drain_to_closed(s);
+    ev_drain_to_closed(c);
+    OK(ls_engine_stats(s, LS_STAT_CONNECTIONS, &v));
+    /* The blocking layer is untouched. */
+    OK(ls_send_all(p.c, (const uint8_t *)"still", 5));
+    OK(ls_recv_exact(p.a, 5000, b, 5));
+    CHECK(memcmp(b, "still", 5) == 0);
+    pair_close(&p);
+    OK(ls_close(s));
+    OK(ls_close(c));
+    /* The engine starts again. */
+    s = engine_listen(0, addr, sizeof addr);
+    conn = framed_connect(addr);
+    OK(ls_send_msg(conn, (const uint8_t *)"again", 5));
+    CHECK(ev_wait_kind(s, LS_EVENT_MESSAGE, 5000, &e) && ev_is(&e, LS_EVENT_MESSAGE, "again"));
+    OK(ls_close(conn));
+    OK(ls_close(s));
+    (void)n;
+}
+
+/* S13: 50 clients each send 100 framed messages; a server driven through ls_next_event echoes
+ * them; every client gets its own 100 back, in order. */
+#define S13_CLIENTS 50
+#define S13_MESSAGES 100
+
+struct echo_server {
+    int64_t s;
+    int echoed;
+    int want;
+    int errors;
+};
+
+static void *echo_server_main(void *arg) {
+    struct echo_server *es = (struct echo_server *)arg;
+    struct ev *e = (struct ev *)malloc(sizeof *e);
+    double end = now_ms() + 60000;
+    while (es->echoed < es->want && now_ms() < end) {
+        int32_t rc = ev_next(es->s, 200, e);
+        if (rc == LS_ERR_TIMEOUT) continue;
+        if (rc != LS_OK) {
+            es->errors++;
+            break;
+        }
+        if (e->kind == LS_EVENT_MESSAGE) {
+            if (ls_server_send(es->s, e->client, e->buf, e->len) != LS_OK) es->errors++;
+            es->echoed++;
+        }
+    }
+    free(e);
+    return NULL;
+}
+
+static void s13_engine_50_clients_echo(void) {
+    struct echo_server es;
+    pthread_t th;
+    int64_t conns[S13_CLIENTS];
+    char addr[64], msg[64];
+    uint8_t buf[64];
+    size_t n = 0;
+    int i, j, bad = 0;
+    memset(&es, 0, sizeof es);
+    es.s = engine_listen(0, addr, sizeof addr);
+    es.want = S13_CLIENTS * S13_MESSAGES;
+    pthread_create(&th, NULL, echo_server_main, &es);
+    for (i = 0; i < S13_CLIENTS; i++) conns[i] = framed_connect(addr);
+    for (j = 0; j < S13_MESSAGES; j++) {
+        for (i = 0; i < S13_CLIENTS; i++) {
+            int len = snprintf(msg, sizeof msg, "client %d message %d", i, j);
+            if (ls_send_msg(conns[i], (const uint8_t *)msg, (size_t)len) != LS_OK) bad++;
+        }
+    }
+    for (i = 0; i < S13_CLIENTS; i++) {
+        for (j = 0; j < S13_MESSAGES; j++) {
+            int len = snprintf(msg, sizeof msg, "client %d message %d", i, j);
+            if (ls_recv_msg(conns[i], 20000, buf, sizeof buf, &n) != LS_OK || n != (size_t)len ||
+                memcmp(buf, msg, n) != 0) {
+                bad++;
+                break;
+            }
+        }
+    }
+    CHECK(bad == 0);
+    pthread_join(th, NULL);
+    CHECK(es.echoed == es.want && es.errors == 0);
+    for (i = 0; i < S13_CLIENTS; i++) OK(ls_close(conns[i]));
+    OK(ls_close(es.s));
+}
+
+/* S14: a broadcast reaches each of 50 clients exactly once. */
+static void s14_engine_broadcast_50(void) {
+    int64_t s = 0, conns[S13_CLIENTS];
+    char addr[64];
+    uint8_t buf[64];
+    size_t n = 0;
+    int i, connected = 0, bad = 0;
+    struct ev e;
+    s = engine_listen(0, addr, sizeof addr);
+    for (i = 0; i < S13_CLIENTS; i++) conns[i] = framed_connect(addr);
+    while (connected < S13_CLIENTS && ev_wait_kind(s, LS_EVENT_CONNECTED, 10000, &e)) connected++;
+    CHECK(connected == S13_CLIENTS);
+    OK(ls_server_broadcast(s, (const uint8_t *)"news", 4, 0, &n));
+    CHECK(n == S13_CLIENTS);
+    OK(ls_server_broadcast(s, (const uint8_t *)"end", 3, 0, &n));
+    CHECK(n == S13_CLIENTS);
+    for (i = 0; i < S13_CLIENTS; i++) {
+        /* "news" once, then "end": a duplicate would come before "end". */
+        if (ls_recv_msg(conns[i], 10000, buf, sizeof buf, &n) != LS_OK || n != 4 ||
+            memcmp(buf, "news", 4) != 0)
+            bad++;
+        if (ls_recv_msg(conns[i], 10000, buf, sizeof buf, &n) != LS_OK || n != 3 ||
+            memcmp(buf, "end", 3) != 0)
+            bad++;
+    }
+    CHECK(bad == 0);
+    for (i = 0; i < S13_CLIENTS; i++) OK(ls_close(conns[i]));
+    OK(ls_close(s));
+}
+
+/* S15: the server stops and restarts on the same port; the client reconnects, and what it
+ * queued meanwhile arrives once, in order. */
+static void s15_engine_client_reconnect(void) {
+    int64_t cfg = 0, s1 = 0, s2 = 0, c = 0;
+    char addr[64], msg[32];
+    int i, reconnecting = 0, in_order = 0;
+    double end;
+    struct ev e;
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_BACKOFF_MIN_MS, 50));
+    OK(ls_engine_config_set(cfg, LS_ECFG_BACKOFF_MAX_MS, 200));
+    s1 = engine_listen(cfg, addr, sizeof addr);
+    OK(ls_client_connect(addr, cfg, &c));
+    CHECK(ev_wait_kind(c, LS_EVENT_CONNECTED, 5000, &e));
+    CHECK(ev_wait_kind(s1, LS_EVENT_CONNECTED, 5000, &e));
+    OK(ls_server_shutdown(s1, 0));
+    OK(ls_close(s1));
+    CHECK(ev_wait_kind(c, LS_EVENT_DISCONNECTED, 5000, &e));
+    CHECK(e.client == 1);
+    CHECK(e.value == LS_REASON_PEER_CLOSED || e.value == LS_REASON_RESET);
+    for (i = 0; i < 20; i++) {
+        int len = snprintf(msg, sizeof msg, "queued %d", i);
+        OK(ls_client_send(c, (const uint8_t *)msg, (size_t)len));
+    }
+    sleep_ms(300); /* a few refused attempts */
+    OK(ls_server_listen(addr, cfg, &s2));
+    CHECK(ev_wait_kind(s2, LS_EVENT_CONNECTED, 10000, &e));
+    for (i = 0; i < 20; i++) {
+        int len = snprintf(msg, sizeof msg, "queued %d", i);
+        if (ev_next(s2, 5000, &e) == LS_OK && e.kind == LS_EVENT_MESSAGE &&
+            e.len == (size_t)len && memcmp(e.buf, msg, e.len) == 0)
+            in_order++;
+    }
+    CHECK(in_order == 20);
+    OK(ls_client_send(c, (const uint8_t *)"end", 3));
+    OK(ev_next(s2, 5000, &e));
+    CHECK(ev_is(&e, LS_EVENT_MESSAGE, "end")); /* nothing was sent twice */
+    /* The client saw RECONNECTING and a second CONNECTED (connection number 2). */
+    end = now_ms() + 5000;
+    while (now_ms() < end) {
+        if (ev_next(c, 100, &e) != LS_OK) continue;
+        if (e.kind == LS_EVENT_RECONNECTING) reconnecting++;
+        if (e.kind == LS_EVENT_CONNECTED) break;
+    }
+    CHECK(reconnecting >= 1 && e.kind == LS_EVENT_CONNECTED && e.client == 2);
+    OK(ls_close(c));
+    OK(ls_close(s2));
+    OK(ls_close(cfg));
+}
+
+/* S16: a peer that stops answering (a raw socket never read) is declared dead with reason
+ * HEARTBEAT_LOST within interval x misses + slack; the same for an engine client. */
+#define S16_INTERVAL 200
+#define S16_MISSES 3
+#define S16_SLACK 1500
+
+static void s16_engine_heartbeat_lost(void) {
+    int64_t cfg = 0, s = 0, c = 0;
+    char addr[64];
+    int fd;
+    int32_t port = 0;
+    struct sockaddr_in sa;
+    double t0, dt;
+    struct peer pr;
+    struct ev e;
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_HEARTBEAT_INTERVAL_MS, S16_INTERVAL));
+    OK(ls_engine_config_set(cfg, LS_ECFG_HEARTBEAT_MISSES, S16_MISSES));
+    OK(ls_engine_config_set(cfg, LS_ECFG_RECONNECT, 0));
+    /* Server side: a plain socket connects and then says nothing. */
+    s = engine_listen(cfg, addr, sizeof addr);
+    OK(ls_local_port(s, &port));
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)port);
+    CHECK(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    t0 = now_ms();
+    CHECK(ev_wait_kind(s, LS_EVENT_DISCONNECTED, S16_INTERVAL * S16_MISSES + 5000, &e));
+    dt = now_ms() - t0;
+    CHECK(e.value == LS_REASON_HEARTBEAT_LOST);
+    CHECK(ev_is(&e, LS_EVENT_DISCONNECTED, "heartbeat lost"));
+    CHECK(dt >= S16_INTERVAL * (S16_MISSES - 1) && dt <= S16_INTERVAL * S16_MISSES + S16_SLACK);
+    close(fd);
+    OK(ls_close(s));
+    /* Client side: a plain C server accepts and never answers. */
+    CHECK(peer_start(&pr, peer_silent, NULL) == 0);
+    OK(ls_client_connect(pr.addr, cfg, &c));
+    CHECK(ev_wait_kind(c, LS_EVENT_CONNECTED, 5000, &e));
+    t0 = now_ms();
+    CHECK(ev_wait_kind(c, LS_EVENT_DISCONNECTED, S16_INTERVAL * S16_MISSES + 5000, &e));
+    dt = now_ms() - t0;
+    CHECK(e.value == LS_REASON_HEARTBEAT_LOST);
+    CHECK(dt >= S16_INTERVAL * (S16_MISSES - 1) && dt <= S16_INTERVAL * S16_MISSES + S16_SLACK);
+    ev_drain_to_closed(c); /* no reconnect configured */
+    OK(ls_close(c));
+    peer_join(&pr);
+    OK(ls_close(cfg));
+}
+
+/* S17 for the engine: ls_close, ls_server_shutdown, ls_client_close and ls_shutdown from
+ * another thread wake a thread blocked in ls_next_event. */
+struct waiter {
+    int64_t h;
+    int32_t rc;
+    int32_t last_kind;
+    double returned_at;
+};
+
+static void *wait_events(void *arg) {
+    struct waiter *w = (struct waiter *)arg;
+    struct ev *e = (struct ev *)malloc(sizeof *e);
+    for (;;) {
+        int32_t rc = ev_next(w->h, LS_TIMEOUT_FOREVER, e);
+        if (rc != LS_OK) {
+            w->rc = rc;
+            break;
+        }
+        w->last_kind = e->kind;
+    }
+    w->returned_at = now_ms();
+    free(e);
+    return NULL;
+}
+
+static void start_waiter(struct waiter *w, int64_t h, pthread_t *th) {
+    w->h = h;
+    w->rc = 1;
+    w->last_kind = 0;
+    pthread_create(th, NULL, wait_events, w);
+    sleep_ms(150);
+}
+
+static void s17_engine_close_wakes_next_event(void) {
+    struct waiter w;
+    pthread_t th;
+    int64_t s = 0, c = 0;
+    char addr[64];
+    double t0;
+    /* ls_close of a server: LS_ERR_CLOSED promptly. */
+    s = engine_listen(0, addr, sizeof addr);
+    start_waiter(&w, s, &th);
+    t0 = now_ms();
+    OK(ls_close(s));
+    pthread_join(th, NULL);
+    CHECK_RC(w.rc, LS_ERR_CLOSED);
+    CHECK(w.returned_at - t0 < 1000);
+    /* ls_server_shutdown: the waiter takes the final CLOSED event, then LS_ERR_CLOSED. */
+    s = engine_listen(0, addr, sizeof addr);
+    start_waiter(&w, s, &th);
+    t0 = now_ms();
+    OK(ls_server_shutdown(s, 0));
+    pthread_join(th, NULL);
+    CHECK_RC(w.rc, LS_ERR_CLOSED);
+    CHECK(w.last_kind == LS_EVENT_CLOSED);
+    CHECK(w.returned_at - t0 < 1000);
+    OK(ls_close(s));
+    /* ls_client_close on a client that never connects (nobody listens; it keeps retrying). */
+    OK(ls_client_connect(addr, 0, &c));
+    start_waiter(&w, c, &th);
+    t0 = now_ms();
+    OK(ls_client_close(c, 0));
+    pthread_join(th, NULL);
+    CHECK_RC(w.rc, LS_ERR_CLOSED);
+    CHECK(w.last_kind == LS_EVENT_CLOSED);
+    CHECK(w.returned_at - t0 < 1000);
+    OK(ls_close(c));
+    /* ls_shutdown() from another thread stops everything and wakes the waiter. */
+    s = engine_listen(0, addr, sizeof addr);
+    start_waiter(&w, s, &th);
+    t0 = now_ms();
+    OK(ls_shutdown());
+    pthread_join(th, NULL);
+    CHECK_RC(w.rc, LS_ERR_CLOSED);
+    CHECK(w.last_kind == LS_EVENT_CLOSED);
+    CHECK(w.returned_at - t0 < 2000);
+    OK(ls_close(s));
+    /* A datagram server closed while waited on. */
+    OK(ls_dgram_server_bind("127.0.0.1:0", 0, &s));
+    start_waiter(&w, s, &th);
+    t0 = now_ms();
+    OK(ls_close(s));
+    pthread_join(th, NULL);
+    CHECK_RC(w.rc, LS_ERR_CLOSED);
+    CHECK(w.returned_at - t0 < 1000);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 
 struct test {
     const char *name;
@@ -1630,6 +2610,21 @@ static const struct test TESTS[] = {
     T(s11_listener_port0_accept_timeout),
     T(s12_options_read_back),
     T(s17_close_from_another_thread),
+    T(t_engine_constants),
+    T(t_engine_config),
+    T(t_engine_bad_handles),
+    T(t_engine_bad_inputs),
+    T(t_engine_buffer_too_small),
+    T(t_engine_notify_fd),
+    T(t_engine_server_commands),
+    T(t_engine_datagram_server),
+    T(t_engine_client_events),
+    T(t_engine_shutdown_and_restart),
+    T(s13_engine_50_clients_echo),
+    T(s14_engine_broadcast_50),
+    T(s15_engine_client_reconnect),
+    T(s16_engine_heartbeat_lost),
+    T(s17_engine_close_wakes_next_event),
 };
 
 int main(int argc, char **argv) {
@@ -1650,6 +2645,8 @@ int main(int argc, char **argv) {
         }
         fflush(stdout);
     }
+    /* Stop the engine's threads (joined), so valgrind sees no thread still running at exit. */
+    if (ls_shutdown() != LS_OK) failed++;
     printf("c: %d passed, %d failed\n", passed, failed);
     return failed == 0 && passed > 0 ? 0 : 1;
 }

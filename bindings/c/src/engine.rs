@@ -184,8 +184,9 @@ const KEYS: [i32; 18] = [
 pub(crate) struct EngineConfig {
     values: HashMap<i32, i64>,
     framing: Option<Framing>,
-    options: SocketOptions,
-    option_values: HashMap<i32, i64>,
+    /// Socket options as set, in order; applied over the object kind's own defaults (a server
+    /// and a client have nodelay on, a datagram server has no such option).
+    option_values: Vec<(libsock::SockOpt, i64)>,
     payloads: Option<(Bytes, Bytes)>,
 }
 
@@ -194,8 +195,7 @@ impl EngineConfig {
         EngineConfig {
             values: HashMap::new(),
             framing: None,
-            options: ServerConfig::new().options,
-            option_values: HashMap::new(),
+            option_values: Vec::new(),
             payloads: None,
         }
     }
@@ -252,7 +252,7 @@ impl EngineConfig {
             };
         ServerConfig {
             framing: self.framing.clone().unwrap_or(d.framing),
-            options: self.options.clone(),
+            options: self.options(d.options),
             backlog: if backlog == 0 { d.backlog } else { backlog },
             remove_stale: self.value(LS_ECFG_REMOVE_STALE).unwrap_or(0) == 1,
             max_clients: self.value(LS_ECFG_MAX_CLIENTS).unwrap_or(0) as usize,
@@ -271,7 +271,7 @@ impl EngineConfig {
         let (idle, mode) = self.idle();
         ClientConfig {
             framing: self.framing.clone().unwrap_or(d.framing),
-            options: self.options.clone(),
+            options: self.options(d.options),
             connect_timeout: self.ms(LS_ECFG_CONNECT_TIMEOUT_MS),
             reconnect: self.value(LS_ECFG_RECONNECT).unwrap_or(1) == 1,
             backoff_min: self.ms(LS_ECFG_BACKOFF_MIN_MS),
@@ -288,7 +288,7 @@ impl EngineConfig {
 
     fn datagram(&self) -> DatagramServerConfig {
         DatagramServerConfig {
-            options: self.options.clone(),
+            options: self.options(DatagramServerConfig::new().options),
             max_datagram: self.value(LS_ECFG_MAX_DATAGRAM).unwrap_or(65536) as usize,
             event_capacity: self.value(LS_ECFG_EVENT_CAPACITY).unwrap_or(0) as usize,
         }
@@ -299,18 +299,29 @@ impl EngineConfig {
         self.framing = Some(f);
     }
 
+    /// `base` (the object kind's default options) with the options set on this config.
+    fn options(&self, mut base: SocketOptions) -> SocketOptions {
+        for (opt, value) in &self.option_values {
+            // Checked when set.
+            let _ = base.set(*opt, *value);
+        }
+        base
+    }
+
     /// Record a socket option (`ls_set_option` on a config handle).
     pub(crate) fn set_option(&mut self, opt: libsock::SockOpt, value: i64) -> Result<(), Error> {
-        self.options.set(opt, value)?;
-        self.option_values.insert(opt.number(), value);
+        SocketOptions::new().set(opt, value)?;
+        self.option_values.retain(|(o, _)| *o != opt);
+        self.option_values.push((opt, value));
         Ok(())
     }
 
     /// A socket option recorded with `ls_set_option` (`ls_get_option` on a config handle).
     pub(crate) fn get_option(&self, opt: libsock::SockOpt) -> Result<i64, Error> {
         self.option_values
-            .get(&opt.number())
-            .copied()
+            .iter()
+            .find(|(o, _)| *o == opt)
+            .map(|(_, v)| *v)
             .ok_or_else(|| {
                 bad_arg(format!(
                     "option {} was not set on this engine config",
