@@ -10,6 +10,13 @@
  *   c.send_msg("hello");
  *   std::vector<uint8_t> reply = c.recv_msg(2000);   // throws libsock::timeout_error after 2 s
  *
+ * The engine (event-driven, pulled):
+ *
+ *   libsock::Server server = libsock::Server::listen("127.0.0.1:0");
+ *   libsock::Event ev;
+ *   while (server.next_event(ev, 1000))
+ *       if (ev.kind == LS_EVENT_MESSAGE) server.send(ev.client, ev.data);   // echo
+ *
  * Timeouts are milliseconds: -1 (LS_TIMEOUT_FOREVER) forever, 0 poll, and for calls that wait for
  * data or a peer, the default argument LS_TIMEOUT_DEFAULT (-2) uses the handle's default timeout
  * (set_timeout; initially forever).
@@ -614,6 +621,341 @@ public:
         });
     }
 };
+
+// ---------------------------------------------------------------------------------------------
+// The engine: event-driven servers, long-lived clients, datagram servers (pulled, no callbacks)
+// ---------------------------------------------------------------------------------------------
+
+/// Settings for Server::listen, Client::connect and DatagramServer::bind: numbers by key
+/// (LS_ECFG_*), the framing (default: 4-byte big-endian length prefix), socket options and
+/// heartbeat payloads. Keys that do not apply to an object are ignored; the object takes a copy.
+class EngineConfig : public Handle {
+public:
+    EngineConfig() {
+        int64_t h = 0;
+        detail::check(ls_engine_config_new(&h));
+        h_ = h;
+    }
+    /// Set `key` (LS_ECFG_*) to value (booleans 0/1, times in ms).
+    EngineConfig &set(int32_t key, int64_t value) {
+        detail::check(ls_engine_config_set(h_, key, value));
+        return *this;
+    }
+    /// The value of `key`: as set, or the default.
+    int64_t value(int32_t key) const {
+        int64_t v = 0;
+        detail::check(ls_engine_config_get(h_, key, &v));
+        return v;
+    }
+    /// Set socket option `opt` (LS_OPT_*) for the sockets of the object made.
+    EngineConfig &option(int32_t opt, int64_t value) {
+        detail::check(ls_set_option(h_, opt, value));
+        return *this;
+    }
+    /// Application heartbeat: ping after interval_ms of silence, dead after `misses` silent
+    /// intervals (0: only answer pings, the default; -1: no heartbeat at all).
+    EngineConfig &heartbeat(int32_t interval_ms, int32_t misses = 3) {
+        set(LS_ECFG_HEARTBEAT_INTERVAL_MS, interval_ms);
+        return set(LS_ECFG_HEARTBEAT_MISSES, misses);
+    }
+    /// Other heartbeat payloads than "\0LSPING" / "\0LSPONG".
+    EngineConfig &heartbeat_payloads(const std::string &ping, const std::string &pong) {
+        detail::check(ls_engine_config_set_heartbeat_payloads(
+            h_, detail::bytes(ping.data()), ping.size(), detail::bytes(pong.data()), pong.size()));
+        return *this;
+    }
+    /// Client auto-reconnect: on/off and the backoff range in ms.
+    EngineConfig &reconnect(bool on, int32_t backoff_min_ms = 100, int32_t backoff_max_ms = 10000) {
+        set(LS_ECFG_RECONNECT, on ? 1 : 0);
+        set(LS_ECFG_BACKOFF_MIN_MS, backoff_min_ms);
+        return set(LS_ECFG_BACKOFF_MAX_MS, backoff_max_ms);
+    }
+    /// No framing: messages are the bytes as they come.
+    EngineConfig &framing_raw() {
+        detail::check(ls_set_framing_raw(h_));
+        return *this;
+    }
+    /// Length-prefixed messages (width 1, 2, 4 or 8 bytes; max_len 0 = 16 MiB).
+    EngineConfig &framing_length(int width = 4, bool big_endian = true, std::size_t max_len = 0) {
+        detail::check(ls_set_framing_length(h_, width, big_endian ? 1 : 0, max_len));
+        return *this;
+    }
+    /// Messages ending with `delim` ("\n", "\r\n" ...), kept when `keep`.
+    EngineConfig &framing_delimited(const std::string &delim, std::size_t max_len = 0,
+                                    bool keep = false) {
+        detail::check(ls_set_framing_delimited(h_, detail::bytes(delim.data()), delim.size(),
+                                               max_len, keep ? 1 : 0));
+        return *this;
+    }
+    /// Fixed-size messages.
+    EngineConfig &framing_fixed(std::size_t size) {
+        detail::check(ls_set_framing_fixed(h_, size));
+        return *this;
+    }
+    /// HP-Socket's PACK framing.
+    EngineConfig &framing_hp_pack(int flag, std::size_t max_len = 0) {
+        detail::check(ls_set_framing_hp_pack(h_, flag, max_len));
+        return *this;
+    }
+};
+
+/// One event of a Server, Client or DatagramServer.
+struct Event {
+    /// LS_EVENT_*.
+    int32_t kind = 0;
+    /// The client id (server), the connection number (client), the attempt number
+    /// (LS_EVENT_RECONNECTING), else 0.
+    uint64_t client = 0;
+    /// LS_REASON_* for LS_EVENT_DISCONNECTED, the delay in ms for LS_EVENT_RECONNECTING, else 0.
+    int64_t value = 0;
+    /// The message or datagram; the peer address (CONNECTED) or the reason (DISCONNECTED) as
+    /// text.
+    std::vector<uint8_t> data;
+    /// The sender of a datagram (DatagramServer::next_datagram only).
+    std::string peer;
+
+    /// `data` as a string.
+    std::string text() const { return std::string(data.begin(), data.end()); }
+    /// True for a message (or datagram) equal to `s`.
+    bool is_message(const std::string &s) const {
+        return (kind == LS_EVENT_MESSAGE || kind == LS_EVENT_DATAGRAM) && text() == s;
+    }
+};
+
+/// What servers, clients and datagram servers share: the pull API and statistics.
+class EngineObject : public Handle {
+public:
+    /// Take the next event into `e`, waiting up to timeout_ms (-1 forever, 0 poll). Returns
+    /// false when the time ran out. Throws closed_error after the final LS_EVENT_CLOSED was
+    /// taken, or when the handle is closed from another thread while waiting. `e.data`'s
+    /// storage is reused (and grown as needed) from call to call.
+    bool next_event(Event &e, int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
+        return pull(e, timeout_ms, false);
+    }
+    /// Up to `max` events: waits up to timeout_ms for the first, then takes what is waiting.
+    /// An empty vector means the time ran out.
+    std::vector<Event> next_events(std::size_t max, int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
+        std::vector<Event> out;
+        Event e;
+        while (out.size() < max && pull(e, out.empty() ? timeout_ms : 0, false)) {
+            out.push_back(e);
+        }
+        return out;
+    }
+    /// A descriptor readable while events wait (for poll/epoll/Qt); do not read or close it.
+    int notify_fd() const {
+        int32_t fd = -1;
+        detail::check(ls_notify_fd(h_, &fd));
+        return fd;
+    }
+    /// Events waiting now.
+    std::size_t pending() const {
+        std::size_t n = 0;
+        detail::check(ls_pending_events(h_, &n));
+        return n;
+    }
+    /// Statistic `stat` (LS_STAT_*).
+    int64_t stat(int32_t stat) const {
+        int64_t v = 0;
+        detail::check(ls_engine_stats(h_, stat, &v));
+        return v;
+    }
+
+protected:
+    EngineObject() noexcept {}
+    explicit EngineObject(int64_t h) noexcept : Handle(h) {}
+
+    bool pull(Event &e, int32_t timeout_ms, bool datagram) {
+        if (e.data.size() < e.data.capacity()) e.data.resize(e.data.capacity());
+        if (e.data.size() < 4096) e.data.resize(4096);
+        std::string peer(datagram ? LS_ADDRESS_MAX : 0, '\0');
+        for (;;) {
+            int32_t kind = 0;
+            uint64_t client = 0;
+            int64_t value = 0;
+            std::size_t len = 0, pl = 0;
+            int32_t rc = datagram ? ls_next_datagram(h_, timeout_ms, &kind, e.data.data(),
+                                                     e.data.size(), &len, &peer[0], peer.size(),
+                                                     &pl)
+                                  : ls_next_event(h_, timeout_ms, &kind, &client, &value,
+                                                  e.data.data(), e.data.size(), &len);
+            if (rc == LS_ERR_BUFFER_TOO_SMALL) {
+                e.data.resize(len); // the event stays queued: take it now
+                timeout_ms = 0;
+                continue;
+            }
+            if (rc == LS_ERR_TIMEOUT) return false;
+            detail::check(rc);
+            e.kind = kind;
+            e.client = client;
+            e.value = value;
+            e.data.resize(len);
+            peer.resize(pl);
+            e.peer = peer;
+            return true;
+        }
+    }
+    std::string local_address_() const {
+        int64_t h = h_;
+        return detail::text([h](char *b, std::size_t c, std::size_t *l) {
+            return ls_local_address(h, b, c, l);
+        });
+    }
+    int local_port_() const {
+        int32_t p = 0;
+        detail::check(ls_local_port(h_, &p));
+        return p;
+    }
+};
+
+/// An event-driven server with many clients: pull Connected / Message / Disconnected events with
+/// next_event, answer with send / broadcast. Destruction (or close()) stops it at once; call
+/// shutdown(grace_ms) first to deliver what is queued.
+class Server : public EngineObject {
+public:
+    /// An empty object.
+    Server() noexcept {}
+    /// Take ownership of a server handle.
+    explicit Server(int64_t h) noexcept : EngineObject(h) {}
+
+    /// Listen on address ("127.0.0.1:0", "[::]:8000", "unix:/path").
+    static Server listen(const std::string &address, const EngineConfig *config = nullptr) {
+        int64_t h = 0;
+        detail::check(ls_server_listen(address.c_str(), config ? config->get() : 0, &h));
+        return Server(h);
+    }
+    /// The address bound, as text.
+    std::string local_address() const { return local_address_(); }
+    /// The port bound (the real one for port 0).
+    int local_port() const { return local_port_(); }
+    /// Queue one message to `client`.
+    void send(uint64_t client, const void *data, std::size_t len) {
+        detail::check(ls_server_send(h_, client, detail::bytes(data), len));
+    }
+    /// Queue one message (a string) to `client`.
+    void send(uint64_t client, const std::string &s) { send(client, s.data(), s.size()); }
+    /// Queue one message (bytes) to `client`.
+    void send(uint64_t client, const std::vector<uint8_t> &v) { send(client, v.data(), v.size()); }
+    /// Queue one message to each of `clients`; returns how many it was queued for.
+    std::size_t send_many(const std::vector<uint64_t> &clients, const void *data, std::size_t len) {
+        std::size_t n = 0;
+        detail::check(ls_server_send_many(h_, clients.data(), clients.size(), detail::bytes(data),
+                                          len, &n));
+        return n;
+    }
+    /// Queue one message to every client except `except_client` (0 = none); returns how many.
+    std::size_t broadcast(const void *data, std::size_t len, uint64_t except_client = 0) {
+        std::size_t n = 0;
+        detail::check(ls_server_broadcast(h_, detail::bytes(data), len, except_client, &n));
+        return n;
+    }
+    /// broadcast a string.
+    std::size_t broadcast(const std::string &s, uint64_t except_client = 0) {
+        return broadcast(s.data(), s.size(), except_client);
+    }
+    /// Disconnect `client` (graceful: deliver what is queued first).
+    void disconnect(uint64_t client, bool graceful = true) {
+        detail::check(ls_server_disconnect(h_, client, graceful ? 1 : 0));
+    }
+    /// The connected clients' ids, in increasing order.
+    std::vector<uint64_t> clients() const {
+        std::vector<uint64_t> ids(16);
+        for (;;) {
+            std::size_t n = 0;
+            int32_t rc = ls_server_clients(h_, ids.data(), ids.size(), &n);
+            if (rc == LS_ERR_BUFFER_TOO_SMALL) {
+                ids.resize(n + 16);
+                continue;
+            }
+            detail::check(rc);
+            ids.resize(n);
+            return ids;
+        }
+    }
+    /// The address of `client`, as text.
+    std::string client_address(uint64_t client) const {
+        int64_t h = h_;
+        return detail::text([h, client](char *b, std::size_t c, std::size_t *l) {
+            return ls_server_client_address(h, client, b, c, l);
+        });
+    }
+    /// Stop: deliver what is queued within grace_ms, close every client, queue the final
+    /// LS_EVENT_CLOSED; wakes threads in next_event. The object stays valid to pull the rest.
+    void shutdown(int32_t grace_ms = 0) { detail::check(ls_server_shutdown(h_, grace_ms)); }
+};
+
+/// A long-lived client with auto-reconnect: messages sent while disconnected are queued and
+/// delivered in order after the reconnect. Destruction (or close()) stops it at once.
+class Client : public EngineObject {
+public:
+    /// An empty object.
+    Client() noexcept {}
+    /// Take ownership of a client handle.
+    explicit Client(int64_t h) noexcept : EngineObject(h) {}
+
+    /// Start connecting to address (in the background: watch for LS_EVENT_CONNECTED).
+    static Client connect(const std::string &address, const EngineConfig *config = nullptr) {
+        int64_t h = 0;
+        detail::check(ls_client_connect(address.c_str(), config ? config->get() : 0, &h));
+        return Client(h);
+    }
+    /// Queue one message.
+    void send(const void *data, std::size_t len) {
+        detail::check(ls_client_send(h_, detail::bytes(data), len));
+    }
+    /// Queue one message (a string).
+    void send(const std::string &s) { send(s.data(), s.size()); }
+    /// Queue one message (bytes).
+    void send(const std::vector<uint8_t> &v) { send(v.data(), v.size()); }
+    /// True while connected.
+    bool connected() const { return stat(LS_STAT_CONNECTIONS) != 0; }
+    /// The server's address while connected (closed_error otherwise).
+    std::string peer_address() const {
+        int64_t h = h_;
+        return detail::text([h](char *b, std::size_t c, std::size_t *l) {
+            return ls_peer_address(h, b, c, l);
+        });
+    }
+    /// Close gracefully: deliver what is queued within grace_ms, then close; the final
+    /// LS_EVENT_CLOSED follows. The object stays valid to pull the rest.
+    void shutdown(int32_t grace_ms = 0) { detail::check(ls_client_close(h_, grace_ms)); }
+};
+
+/// A UDP endpoint whose datagrams arrive as events (next_datagram gives the sender too).
+class DatagramServer : public EngineObject {
+public:
+    /// An empty object.
+    DatagramServer() noexcept {}
+    /// Take ownership of a datagram server handle.
+    explicit DatagramServer(int64_t h) noexcept : EngineObject(h) {}
+
+    /// Bind to address ("0.0.0.0:5000", "127.0.0.1:0").
+    static DatagramServer bind(const std::string &address, const EngineConfig *config = nullptr) {
+        int64_t h = 0;
+        detail::check(ls_dgram_server_bind(address.c_str(), config ? config->get() : 0, &h));
+        return DatagramServer(h);
+    }
+    /// The address bound, as text.
+    std::string local_address() const { return local_address_(); }
+    /// The port bound.
+    int local_port() const { return local_port_(); }
+    /// Send one datagram to address.
+    void send_to(const void *data, std::size_t len, const std::string &address) {
+        detail::check(ls_dgram_server_send_to(h_, detail::bytes(data), len, address.c_str()));
+    }
+    /// Send one datagram (a string) to address.
+    void send_to(const std::string &s, const std::string &address) {
+        send_to(s.data(), s.size(), address);
+    }
+    /// The next datagram with its sender in e.peer (false when the time ran out).
+    bool next_datagram(Event &e, int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
+        return pull(e, timeout_ms, true);
+    }
+};
+
+/// Stop the engine (every Server, Client and DatagramServer stops; their threads are joined).
+/// Call before unloading the library or at the end of main; a new engine object starts it again.
+inline void engine_shutdown() { detail::check(ls_shutdown()); }
 
 } // namespace libsock
 

@@ -1,6 +1,6 @@
-// Tests of the C++ door (include/libsock.hpp): RAII, moves, exceptions, and scenarios S01-S12
-// (and S17) of SCENARIOS.md over loopback, against peers on threads (BSD sockets) and a Python
-// peer built by hand (tests-c/peer.py).
+// Tests of the C++ door (include/libsock.hpp): RAII, moves, exceptions, and scenarios S01-S17 of
+// SCENARIOS.md (S13-S17 on the engine classes Server, Client, DatagramServer) over loopback,
+// against peers on threads (BSD sockets) and a Python peer built by hand (tests-c/peer.py).
 //
 // Build: g++ -std=c++17 -Wall -Wextra -Werror -Iinclude tests-c/test_cpp.cpp -lsock -lpthread
 // Last line: "cpp: N passed, M failed".
@@ -510,6 +510,259 @@ void s17_close_from_another_thread() {
     c.release();
 }
 
+// ---------------------------------------------------------------------------------------------
+// The engine
+// ---------------------------------------------------------------------------------------------
+
+// Pull until an event of `kind` (others skipped); false if none came within `within_ms`.
+bool wait_kind(libsock::EngineObject &o, int32_t kind, libsock::Event &e, int within_ms = 5000) {
+    auto t0 = clock_type::now();
+    while (ms_since(t0) < within_ms) {
+        if (o.next_event(e, 100) && e.kind == kind) return true;
+    }
+    return false;
+}
+
+// A blocking connection speaking the engine's default framing.
+libsock::TcpConnection framed(const std::string &address) {
+    libsock::TcpConnection c = libsock::TcpConnection::connect(address, 5000);
+    c.set_framing_length(4, true);
+    return c;
+}
+
+std::string addr_of(const libsock::Server &s) {
+    return "127.0.0.1:" + std::to_string(s.local_port());
+}
+
+void t_engine_types_and_errors() {
+    static_assert(!std::is_copy_constructible<libsock::Server>::value, "not copyable");
+    static_assert(std::is_nothrow_move_constructible<libsock::Client>::value, "movable");
+    static_assert(std::is_nothrow_move_assignable<libsock::DatagramServer>::value, "movable");
+    libsock::EngineConfig cfg;
+    CHECK(cfg.value(LS_ECFG_EVENT_CAPACITY) == 4096);
+    cfg.set(LS_ECFG_MAX_CLIENTS, 5).heartbeat(250, 4).reconnect(true, 20, 80);
+    CHECK(cfg.value(LS_ECFG_MAX_CLIENTS) == 5 && cfg.value(LS_ECFG_HEARTBEAT_MISSES) == 4);
+    CHECK(cfg.value(LS_ECFG_BACKOFF_MAX_MS) == 80);
+    std::string msg = CHECK_THROWS(libsock::invalid_argument_error, cfg.set(LS_ECFG_SEND_POLICY, 7));
+    CHECK(msg.find("LS_ECFG_SEND_POLICY") != std::string::npos);
+    CHECK_THROWS(libsock::invalid_argument_error, libsock::Server::listen("127.0.0.1:99999"));
+    CHECK_THROWS(libsock::invalid_argument_error, libsock::Client::connect("no port"));
+    // Moved-from and empty objects give bad_handle_error.
+    libsock::Server s = libsock::Server::listen("127.0.0.1:0");
+    libsock::Server t = std::move(s);
+    libsock::Event e;
+    CHECK_THROWS(libsock::bad_handle_error, s.next_event(e, 0));
+    CHECK(!t.next_event(e, 0)); // timeout: false
+    CHECK_THROWS(libsock::closed_error, t.send(42, "nobody"));
+    libsock::Server taken = libsock::Server::listen("127.0.0.1:0");
+    CHECK_THROWS(libsock::error, libsock::Server::listen(addr_of(taken)));
+    t.shutdown(0);
+    CHECK(wait_kind(t, LS_EVENT_CLOSED, e));
+    CHECK_THROWS(libsock::closed_error, t.next_event(e, 0));
+}
+
+void t_engine_big_messages_and_batches() {
+    libsock::Server s = libsock::Server::listen("127.0.0.1:0");
+    libsock::TcpConnection c = framed(addr_of(s));
+    std::vector<uint8_t> big = random_bytes(100000, 7);
+    c.send_msg(big);
+    c.send_msg("after");
+    libsock::Event e;
+    CHECK(wait_kind(s, LS_EVENT_MESSAGE, e)); // grows past the 4 KiB start
+    CHECK(e.data == big);
+    CHECK(s.next_event(e, 5000) && e.is_message("after"));
+    for (int i = 0; i < 5; i++) c.send_msg("m" + std::to_string(i));
+    std::vector<libsock::Event> got;
+    auto t0 = clock_type::now();
+    while (got.size() < 5 && ms_since(t0) < 5000) {
+        for (auto &ev : s.next_events(16, 200)) got.push_back(ev);
+    }
+    CHECK(got.size() == 5);
+    for (std::size_t i = 0; i < got.size(); i++) CHECK(got[i].is_message("m" + std::to_string(i)));
+    CHECK(s.clients().size() == 1);
+    CHECK(s.client_address(s.clients()[0]) == c.local_address());
+    CHECK(s.stat(LS_STAT_MESSAGES_IN) == 7);
+    int fd = s.notify_fd();
+    CHECK(fd >= 0);
+    CHECK(s.pending() == 0);
+}
+
+void t_engine_datagram_server() {
+    libsock::DatagramServer d = libsock::DatagramServer::bind("127.0.0.1:0");
+    libsock::Datagram u = libsock::Datagram::bind("127.0.0.1:0");
+    u.send_to("ping", "127.0.0.1:" + std::to_string(d.local_port()));
+    libsock::Event e;
+    CHECK(d.next_datagram(e, 5000));
+    CHECK(e.kind == LS_EVENT_DATAGRAM && e.text() == "ping" && e.peer == u.local_address());
+    d.send_to("pong", e.peer);
+    char buf[16];
+    libsock::Received r = u.recv_from(buf, sizeof buf, 5000);
+    CHECK(std::string(buf, r.len) == "pong");
+}
+
+// S13: 50 clients x 100 framed messages, echoed by a server driven by next_event.
+void s13_engine_50_clients_echo() {
+    const int clients = 50, messages = 100;
+    libsock::Server s = libsock::Server::listen("127.0.0.1:0");
+    std::atomic<int> echoed(0);
+    std::thread server([&] {
+        libsock::Event e;
+        auto t0 = clock_type::now();
+        while (echoed < clients * messages && ms_since(t0) < 60000) {
+            if (s.next_event(e, 200) && e.kind == LS_EVENT_MESSAGE) {
+                s.send(e.client, e.data);
+                ++echoed;
+            }
+        }
+    });
+    std::vector<libsock::TcpConnection> conns;
+    for (int i = 0; i < clients; i++) conns.push_back(framed(addr_of(s)));
+    for (int j = 0; j < messages; j++)
+        for (int i = 0; i < clients; i++)
+            conns[i].send_msg("client " + std::to_string(i) + " message " + std::to_string(j));
+    int bad = 0;
+    for (int i = 0; i < clients; i++)
+        for (int j = 0; j < messages; j++)
+            if (conns[i].recv_msg_string(20000) !=
+                "client " + std::to_string(i) + " message " + std::to_string(j))
+                ++bad;
+    server.join();
+    CHECK(bad == 0);
+    CHECK(echoed == clients * messages);
+}
+
+// S14: a broadcast reaches each of 50 clients exactly once.
+void s14_engine_broadcast_50() {
+    libsock::Server s = libsock::Server::listen("127.0.0.1:0");
+    std::vector<libsock::TcpConnection> conns;
+    for (int i = 0; i < 50; i++) conns.push_back(framed(addr_of(s)));
+    libsock::Event e;
+    int connected = 0;
+    while (connected < 50 && wait_kind(s, LS_EVENT_CONNECTED, e, 10000)) ++connected;
+    CHECK(connected == 50);
+    CHECK(s.broadcast("news") == 50);
+    CHECK(s.broadcast("end") == 50);
+    int bad = 0;
+    for (auto &c : conns) {
+        if (c.recv_msg_string(10000) != "news") ++bad;
+        if (c.recv_msg_string(10000) != "end") ++bad; // a duplicate would come first
+    }
+    CHECK(bad == 0);
+}
+
+// S15: the server restarts on the same port; the client reconnects and what it queued
+// meanwhile arrives once, in order.
+void s15_engine_client_reconnect() {
+    libsock::EngineConfig cfg;
+    cfg.reconnect(true, 50, 200);
+    libsock::Server s1 = libsock::Server::listen("127.0.0.1:0", &cfg);
+    const std::string address = addr_of(s1);
+    libsock::Client c = libsock::Client::connect(address, &cfg);
+    libsock::Event e;
+    CHECK(wait_kind(c, LS_EVENT_CONNECTED, e));
+    CHECK(wait_kind(s1, LS_EVENT_CONNECTED, e));
+    s1.shutdown(0);
+    s1.close();
+    CHECK(wait_kind(c, LS_EVENT_DISCONNECTED, e));
+    for (int i = 0; i < 20; i++) c.send("queued " + std::to_string(i));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    libsock::Server s2 = libsock::Server::listen(address, &cfg);
+    CHECK(wait_kind(s2, LS_EVENT_CONNECTED, e, 10000));
+    int in_order = 0;
+    for (int i = 0; i < 20; i++)
+        if (s2.next_event(e, 5000) && e.is_message("queued " + std::to_string(i))) ++in_order;
+    CHECK(in_order == 20);
+    c.send("end");
+    CHECK(s2.next_event(e, 5000) && e.is_message("end"));
+    int reconnecting = 0;
+    auto t0 = clock_type::now();
+    while (ms_since(t0) < 5000) {
+        if (!c.next_event(e, 100)) continue;
+        if (e.kind == LS_EVENT_RECONNECTING) ++reconnecting;
+        if (e.kind == LS_EVENT_CONNECTED) break;
+    }
+    CHECK(reconnecting >= 1 && e.kind == LS_EVENT_CONNECTED && e.client == 2);
+    CHECK(c.connected() && c.peer_address() == address);
+}
+
+// S16: a peer that never answers is declared dead (HEARTBEAT_LOST) within interval x misses +
+// slack; server side against a raw socket, client side against a silent BSD server.
+void s16_engine_heartbeat_lost() {
+    const int interval = 200, misses = 3, slack = 1500;
+    libsock::EngineConfig cfg;
+    cfg.heartbeat(interval, misses).reconnect(false);
+    libsock::Server s = libsock::Server::listen("127.0.0.1:0", &cfg);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(static_cast<uint16_t>(s.local_port()));
+    CHECK(::connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof sa) == 0);
+    libsock::Event e;
+    CHECK(wait_kind(s, LS_EVENT_CONNECTED, e));
+    auto t0 = clock_type::now();
+    CHECK(wait_kind(s, LS_EVENT_DISCONNECTED, e, interval * misses + 5000));
+    double dt = ms_since(t0);
+    CHECK(e.value == LS_REASON_HEARTBEAT_LOST && e.text() == "heartbeat lost");
+    CHECK(dt >= interval * (misses - 1) && dt <= interval * misses + slack);
+    ::close(fd);
+    {
+        Peer peer(silent);
+        libsock::Client c = libsock::Client::connect(peer.address, &cfg);
+        CHECK(wait_kind(c, LS_EVENT_CONNECTED, e));
+        t0 = clock_type::now();
+        CHECK(wait_kind(c, LS_EVENT_DISCONNECTED, e, interval * misses + 5000));
+        dt = ms_since(t0);
+        CHECK(e.value == LS_REASON_HEARTBEAT_LOST);
+        CHECK(dt >= interval * (misses - 1) && dt <= interval * misses + slack);
+        c.close(); // the silent peer then reads end of stream and returns
+    }
+}
+
+// S17: closing from another thread wakes a thread blocked in next_event.
+void s17_engine_close_wakes_next_event() {
+    {
+        libsock::Server s = libsock::Server::listen("127.0.0.1:0");
+        std::atomic<bool> closed_error(false);
+        clock_type::time_point returned;
+        std::thread th([&] {
+            libsock::Event e;
+            try {
+                for (;;) s.next_event(e, LS_TIMEOUT_FOREVER);
+            } catch (const libsock::closed_error &) {
+                closed_error = true;
+            }
+            returned = clock_type::now();
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        auto t0 = clock_type::now();
+        CHECK(ls_close(s.get()) == LS_OK); // the object stays alive; its handle is closed
+        th.join();
+        CHECK(closed_error);
+        double waited = std::chrono::duration<double, std::milli>(returned - t0).count();
+        CHECK(waited < 1000);
+        s.release();
+    }
+    {
+        libsock::Client c = libsock::Client::connect("127.0.0.1:1"); // keeps retrying
+        std::atomic<int32_t> last(0);
+        std::atomic<bool> closed_error(false);
+        std::thread th([&] {
+            libsock::Event e;
+            try {
+                for (;;)
+                    if (c.next_event(e, LS_TIMEOUT_FOREVER)) last = e.kind;
+            } catch (const libsock::closed_error &) {
+                closed_error = true;
+            }
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        libsock::engine_shutdown(); // stops every engine object
+        th.join();
+        CHECK(closed_error && last == LS_EVENT_CLOSED);
+    }
+}
+
 struct Test {
     const char *name;
     void (*fn)();
@@ -537,6 +790,14 @@ int main(int argc, char **argv) {
         {"s11_listener_port0_accept_timeout", s11_listener_port0_accept_timeout},
         {"s12_options_read_back", s12_options_read_back},
         {"s17_close_from_another_thread", s17_close_from_another_thread},
+        {"t_engine_types_and_errors", t_engine_types_and_errors},
+        {"t_engine_big_messages_and_batches", t_engine_big_messages_and_batches},
+        {"t_engine_datagram_server", t_engine_datagram_server},
+        {"s13_engine_50_clients_echo", s13_engine_50_clients_echo},
+        {"s14_engine_broadcast_50", s14_engine_broadcast_50},
+        {"s15_engine_client_reconnect", s15_engine_client_reconnect},
+        {"s16_engine_heartbeat_lost", s16_engine_heartbeat_lost},
+        {"s17_engine_close_wakes_next_event", s17_engine_close_wakes_next_event},
     };
     int passed = 0, failed = 0;
     for (const Test &t : tests) {
@@ -558,6 +819,8 @@ int main(int argc, char **argv) {
         }
         std::cout.flush();
     }
+    // Stop the engine's threads (joined), so valgrind sees no thread still running at exit.
+    if (ls_shutdown() != LS_OK) ++failed;
     std::cout << "cpp: " << passed << " passed, " << failed << " failed" << std::endl;
     return failed == 0 && passed > 0 ? 0 : 1;
 }
