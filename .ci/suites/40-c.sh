@@ -2,7 +2,8 @@
 # C and C++ doors: build libsock.so/.a, check the committed header against cbindgen (pinned), the
 # exported symbols (ls_* only), the SONAME and the version macros against Cargo.toml; install into
 # a temporary prefix and build everything through pkg-config; run the C tests (plain and under
-# valgrind), the C++ tests (C++17, and the header as C++11), and the examples.
+# valgrind; S01-S17, the engine included), the C++ tests (C++17, and the header as C++11), the
+# examples, and the MATLAB loadlibrary checker on the header.
 # Fails on any failure, and when a test run reports no passed test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -112,6 +113,23 @@ grep -q "got STICKY PACKETS ARE GONE" "$work/echo_c.log"
 c++ -std=c++17 -Wall -Wextra -Werror examples/cpp/echo.cpp $CFLAGS_LIBS -lpthread -o "$work/echo_cpp"
 "$work/echo_cpp" | tee "$work/echo_cpp.log"
 [ "$(grep -c '(equal)' "$work/echo_cpp.log")" -eq 3 ]
+# The engine examples (event-driven server and long-lived clients), the C one under valgrind too.
+# shellcheck disable=SC2086
+cc -std=c99 -Wall -Wextra -Werror -pedantic examples/c/engine_echo.c $CFLAGS_LIBS -o "$work/engine_echo_c"
+"$work/engine_echo_c" | tee "$work/engine_echo_c.log"
+grep -q "echo 3: are gone" "$work/engine_echo_c.log"
+valgrind -q --error-exitcode=1 --leak-check=full "$work/engine_echo_c" >/dev/null
+# shellcheck disable=SC2086
+c++ -std=c++17 -Wall -Wextra -Werror examples/cpp/engine_echo.cpp $CFLAGS_LIBS -lpthread -o "$work/engine_echo_cpp"
+"$work/engine_echo_cpp" | tee "$work/engine_echo_cpp.log"
+[ "$(grep -c '^echo: hello from client' "$work/engine_echo_cpp.log")" -eq 3 ]
+
+step "MATLAB/Pascal-friendly header (no callbacks, unions, varargs, bool, by-value structs, **)"
+if python3 -c 'import pycparser' 2>/dev/null; then
+  python3 bindings/matlab/tools/check_header.py --header include/libsock.h --no-constants
+else
+  echo "pycparser is not installed here; .ci/suites/46-matlab.sh installs it and runs this check"
+fi
 
 step "benchmark builds (run it by hand: taskset -c 0 ./pingpong)"
 # shellcheck disable=SC2086
