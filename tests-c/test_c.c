@@ -1782,6 +1782,88 @@ static void t_engine_config(void) {
     CHECK_RC(ls_engine_config_new(NULL), LS_ERR_INVALID_ARGUMENT);
 }
 
+/* The config keys take effect: idle timeout, send queue bound and policy, frame limit, custom
+ * heartbeat payloads (answered by the engine, never delivered). */
+static void t_engine_config_keys_take_effect(void) {
+    int64_t cfg = 0, s = 0, conn = 0, v = 0;
+    char addr[64];
+    uint8_t big[100], frame[16];
+    uint8_t chunk[65536];
+    size_t n = 0;
+    int i;
+    int32_t rc = LS_OK;
+    double t0;
+    struct ev e;
+    memset(big, 'b', sizeof big);
+    memset(chunk, 'q', sizeof chunk);
+    /* Idle timeout. */
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_IDLE_TIMEOUT_MS, 200));
+    s = engine_listen(cfg, addr, sizeof addr);
+    conn = framed_connect(addr);
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    t0 = now_ms();
+    CHECK(ev_wait_kind(s, LS_EVENT_DISCONNECTED, 5000, &e));
+    CHECK(e.value == LS_REASON_IDLE_TIMEOUT && now_ms() - t0 >= 100);
+    OK(ls_close(conn));
+    OK(ls_close(s));
+    OK(ls_close(cfg));
+    /* Frame limit: a 100-byte frame against max_len 10. */
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_set_framing_length(cfg, 4, 1, 10));
+    s = engine_listen(cfg, addr, sizeof addr);
+    conn = framed_connect(addr);
+    OK(ls_send_msg(conn, big, sizeof big));
+    CHECK(ev_wait_kind(s, LS_EVENT_DISCONNECTED, 5000, &e));
+    CHECK(e.value == LS_REASON_FRAME_TOO_LARGE);
+    CHECK_RC(ls_server_send(s, 1, big, sizeof big), LS_ERR_FRAME_TOO_LARGE); /* sending too */
+    CHECK_RC(ls_server_send(s, 1, big, 5), LS_ERR_CLOSED);                    /* it is gone */
+    OK(ls_close(conn));
+    OK(ls_close(s));
+    /* A send queue of 64 KiB to a client that never reads: LS_ERR_QUEUE_FULL (policy error). */
+    OK(ls_set_framing_length(cfg, 4, 1, 0));
+    OK(ls_engine_config_set(cfg, LS_ECFG_SEND_QUEUE_BYTES, 65536));
+    s = engine_listen(cfg, addr, sizeof addr);
+    conn = framed_connect(addr);
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    for (i = 0; i < 2000 && rc == LS_OK; i++) rc = ls_server_send(s, e.client, chunk, sizeof chunk);
+    CHECK_RC(rc, LS_ERR_QUEUE_FULL);
+    CHECK(i < 2000);
+    OK(ls_close(conn));
+    OK(ls_close(s));
+    /* The same with LS_SEND_POLICY_DISCONNECT: the slow client is dropped. */
+    OK(ls_engine_config_set(cfg, LS_ECFG_SEND_POLICY, LS_SEND_POLICY_DISCONNECT));
+    s = engine_listen(cfg, addr, sizeof addr);
+    conn = framed_connect(addr);
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    rc = LS_OK;
+    for (i = 0; i < 2000 && rc == LS_OK; i++) rc = ls_server_send(s, e.client, chunk, sizeof chunk);
+    CHECK(rc == LS_OK || rc == LS_ERR_CLOSED); /* sends succeed until the client is gone */
+    CHECK(ev_wait_kind(s, LS_EVENT_DISCONNECTED, 5000, &e));
+    CHECK(e.value == LS_REASON_SEND_QUEUE_FULL);
+    OK(ls_close(conn));
+    OK(ls_close(s));
+    OK(ls_close(cfg));
+    /* Custom heartbeat payloads: a framed "PING" is answered with "PONG" and not delivered. */
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set_heartbeat_payloads(cfg, (const uint8_t *)"PING", 4,
+                                               (const uint8_t *)"PONG", 4));
+    s = engine_listen(cfg, addr, sizeof addr);
+    conn = framed_connect(addr);
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    OK(ls_send_msg(conn, (const uint8_t *)"PING", 4));
+    OK(ls_recv_msg(conn, 5000, frame, sizeof frame, &n));
+    CHECK(n == 4 && memcmp(frame, "PONG", 4) == 0);
+    OK(ls_send_msg(conn, (const uint8_t *)"data", 4));
+    OK(ev_next(s, 5000, &e));
+    CHECK(ev_is(&e, LS_EVENT_MESSAGE, "data")); /* the ping was not delivered */
+    OK(ls_engine_stats(s, LS_STAT_MESSAGES_IN, &v));
+    CHECK(v == 1);
+    OK(ls_close(conn));
+    OK(ls_close(s));
+    OK(ls_close(cfg));
+}
+
 /* Every engine function given handle `h`, expecting `want` (LS_ERR_BAD_HANDLE). */
 static void all_engine_functions(int64_t h, int32_t want) {
     struct ev e;
@@ -2612,6 +2694,7 @@ static const struct test TESTS[] = {
     T(s17_close_from_another_thread),
     T(t_engine_constants),
     T(t_engine_config),
+    T(t_engine_config_keys_take_effect),
     T(t_engine_bad_handles),
     T(t_engine_bad_inputs),
     T(t_engine_buffer_too_small),
