@@ -2,9 +2,9 @@
 # Delphi / Free Pascal door (bindings/pascal): checks that libsock.pas declares every ls_* function
 # and every LS_* macro of include/libsock.h (same values) with a doc comment on each public item,
 # compiles the unit with fpc (mode Delphi, warnings as errors; and mode DelphiUnicode, where string
-# is UnicodeString as in Delphi 2009+), builds and runs the tests (S01-S12, S17, bad input) and the
-# example against target/release/libsock.so, and the tests once more under heaptrc (no Pascal-side
-# leak). Fails on any failure, or when no test ran.
+# is UnicodeString as in Delphi 2009+), builds and runs the tests (S01-S17, S13-S17 on the engine,
+# bad input) and the examples (echo, engine_echo, the README's) against target/release/libsock.so,
+# and the tests once more under heaptrc (no Pascal-side leak). Fails on any failure, or when no test ran.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -85,38 +85,54 @@ sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/libsock.pas" > "$build/unic
 sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/examples/echo.pas" > "$build/unicode/echo.pas"
 fpc -vw -Fl"$build/lib" -FU"$build/unicode" -FE"$build/unicode" "$build/unicode/echo.pas"
 "$build/unicode/echo" | tail -1 | grep -qx 'echo: ok' || { echo "45-pascal: the DelphiUnicode build of the example failed"; exit 1; }
+sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/examples/engine_echo.pas" > "$build/unicode/engine_echo.pas"
+fpc -vw -Fl"$build/lib" -FU"$build/unicode" -FE"$build/unicode" "$build/unicode/engine_echo.pas"
+"$build/unicode/engine_echo" | tail -1 | grep -qx 'engine_echo: ok' || { echo "45-pascal: the DelphiUnicode build of the engine example failed"; exit 1; }
 
 step "compile the tests and the example"
 fpc -Mdelphi -vw -Fu"$src" -Fl"$build/lib" -FU"$build/units" -FE"$build" "$src/tests/test_libsock.pas"
 fpc -Mdelphi -vw -Fu"$src" -Fl"$build/lib" -FU"$build/units" -FE"$build" "$src/examples/echo.pas"
+fpc -Mdelphi -vw -Fu"$src" -Fl"$build/lib" -FU"$build/units" -FE"$build" "$src/examples/engine_echo.pas"
 
 step "run the tests"
 status=0
 timeout 600 "$build/test_libsock" 2>&1 | tee "$build/test.log" || status=$?
 [ "$status" -eq 0 ] || { echo "45-pascal: the tests failed (exit $status)"; exit 1; }
 grep -Eq '^pascal: [1-9][0-9]* passed, 0 failed$' "$build/test.log" || { echo "45-pascal: no passing summary line"; exit 1; }
-for n in 01 02 03 04 05 06 07 08 09 10 11 12; do
+for n in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17; do
   grep -q "^ok   S${n}_" "$build/test.log" || { echo "45-pascal: scenario S$n did not pass"; exit 1; }
 done
+for t in S13_engine S14_engine S15_engine S16_engine S17_engine; do
+  grep -q "^ok   ${t}_" "$build/test.log" || { echo "45-pascal: engine scenario $t did not pass"; exit 1; }
+done
+! grep -q '^skip ' "$build/test.log" || { echo "45-pascal: a scenario was skipped"; exit 1; }
 
-step "run the example"
+step "run the examples"
 timeout 60 "$build/echo" | tee "$build/echo.log"
 grep -qx 'echo: ok' "$build/echo.log" || { echo "45-pascal: the example did not finish"; exit 1; }
+timeout 60 "$build/engine_echo" | tee "$build/engine_echo.log"
+grep -qx 'engine_echo: ok' "$build/engine_echo.log" || { echo "45-pascal: the engine example did not finish"; exit 1; }
 
 step "the README's examples compile and run"
 mkdir -p "$build/readme"
 python3 - "$src/README-PASCAL.md" "$build/readme" <<'EOF2'
 import re, sys
 blocks = re.findall(r"```pascal\n(.*?)```", open(sys.argv[1], encoding="utf-8").read(), re.S)
-assert len(blocks) >= 2, "README-PASCAL.md lost its examples"
-open(sys.argv[2] + "/readme1.pas", "w").write(blocks[0])
-open(sys.argv[2] + "/readme2.pas", "w").write("program readme2;\n{$IFDEF FPC}{$MODE DELPHI}{$ENDIF}\n"
-    "uses SysUtils, libsock;\nvar Conn: TLsConnection;\nbegin\n" + blocks[1] + "end.\n")
+programs = [b for b in blocks if b.lstrip().startswith("program ")]
+snippets = [b for b in blocks if not b.lstrip().startswith("program ")]
+assert len(programs) >= 2 and snippets, "README-PASCAL.md lost its examples (blocking and engine programs, error snippet)"
+names = []
+for i, b in enumerate(programs, 1):
+    open(f"{sys.argv[2]}/readme{i}.pas", "w").write(b); names.append(f"readme{i}")
+for i, b in enumerate(snippets, len(programs) + 1):
+    open(f"{sys.argv[2]}/readme{i}.pas", "w").write(f"program readme{i};\n{{$IFDEF FPC}}{{$MODE DELPHI}}{{$ENDIF}}\n"
+        "uses SysUtils, libsock;\nvar Conn: TLsConnection;\nbegin\n" + b + "end.\n"); names.append(f"readme{i}")
+open(sys.argv[2] + "/names", "w").write("\n".join(names) + "\n")
 EOF2
-for f in readme1 readme2; do
+while read -r f; do
   fpc -Mdelphi -vw -Fu"$src" -Fl"$build/lib" -FU"$build/readme" -FE"$build/readme" "$build/readme/$f.pas" >/dev/null
-  timeout 60 "$build/readme/$f"
-done
+  timeout 60 "$build/readme/$f" </dev/null
+done < "$build/readme/names"
 
 step "the tests under heaptrc (no Pascal-side leak)"
 fpc -Mdelphi -gh -gl -Fu"$src" -Fl"$build/lib" -FU"$build/heaptrc" -FE"$build/heaptrc" "$src/tests/test_libsock.pas" >/dev/null

@@ -820,6 +820,209 @@ type
     function PeerAddress: string;
   end;
 
+{ ---- The engine: event-driven servers and long-lived clients ------------------------------- }
+
+type
+  /// One event pulled from a TLsServer, TLsClient or TLsDatagramServer (NextEvent).
+  TLsEvent = record
+    /// The LS_EVENT_* kind.
+    Kind: Int32;
+    /// The client id (server: from 1, never reused; client: the connection number; for
+    /// LS_EVENT_RECONNECTING the attempt number; 0 when the event has none).
+    Client: UInt64;
+    /// LS_EVENT_DISCONNECTED: the LS_REASON_* code; LS_EVENT_RECONNECTING: the delay in ms; else 0.
+    Value: Int64;
+    /// LS_EVENT_DISCONNECTED: the LS_REASON_* code; else 0.
+    Reason: Int32;
+    /// LS_EVENT_MESSAGE and LS_EVENT_DATAGRAM: the message or datagram; else empty.
+    Data: TBytes;
+    /// LS_EVENT_CONNECTED: the peer's address; LS_EVENT_DISCONNECTED: the reason as text;
+    /// LS_EVENT_DATAGRAM from NextDatagram: the sender's address; else ''.
+    Text: string;
+  end;
+
+  /// Client ids of a TLsServer (Clients, SendMany).
+  TLsClientIds = array of UInt64;
+
+  /// Every statistic of an engine object at once (Stats); a statistic the object does not keep
+  /// reads 0.
+  TLsEngineStats = record
+    /// LS_STAT_CONNECTIONS: server: clients connected now; client: 1 while connected.
+    Connections: Int64;
+    /// LS_STAT_CONNECTIONS_TOTAL: clients accepted (server) or connections made (client).
+    ConnectionsTotal: Int64;
+    /// LS_STAT_REFUSED: connections closed at once because of LS_ECFG_MAX_CLIENTS.
+    Refused: Int64;
+    /// LS_STAT_BYTES_IN: bytes received.
+    BytesIn: Int64;
+    /// LS_STAT_BYTES_OUT: bytes sent, frame headers included.
+    BytesOut: Int64;
+    /// LS_STAT_MESSAGES_IN: messages (datagrams) received, heartbeats not counted.
+    MessagesIn: Int64;
+    /// LS_STAT_MESSAGES_OUT: frames (datagrams) sent, heartbeats included.
+    MessagesOut: Int64;
+    /// LS_STAT_QUEUED_BYTES: bytes waiting in the send queues.
+    QueuedBytes: Int64;
+    /// LS_STAT_EVENTS_QUEUED: events waiting to be pulled.
+    EventsQueued: Int64;
+    /// LS_STAT_FAILED_ATTEMPTS: failed connect attempts of a client.
+    FailedAttempts: Int64;
+  end;
+
+  /// Settings for TLsServer.Listen, TLsClient.Connect and TLsDatagramServer.Bind: numbers by
+  /// LS_ECFG_* key, the framing (default: a 4-byte big-endian length prefix), socket options
+  /// (default: LS_OPT_NODELAY on) and heartbeat payloads. Keys that do not apply to the object
+  /// made are ignored; the object made takes a copy, so the config may be changed, reused or
+  /// freed afterwards.
+  TLsEngineConfig = class(TLsObject)
+  public
+    /// Create a config holding the defaults.
+    constructor Create;
+    /// Set Key (LS_ECFG_*) to AValue (booleans 0/1, times in ms); ELsInvalidArgument out of range.
+    procedure SetKey(Key: Int32; AValue: Int64);
+    /// The value of Key (LS_ECFG_*): as set, or the default.
+    function GetKey(Key: Int32): Int64;
+    /// Active heartbeat: a ping after IntervalMs of silence, the peer declared dead after Misses
+    /// silent intervals (LS_REASON_HEARTBEAT_LOST). Needs a message framing (not raw).
+    procedure SetHeartbeat(IntervalMs: Int64; Misses: Int64 = 3);
+    /// Client reconnecting: on or off, first and longest retry delay in ms, jitter on or off.
+    procedure SetReconnect(Enabled: Boolean; BackoffMinMs: Int64 = 100;
+      BackoffMaxMs: Int64 = 10000; Jitter: Boolean = True);
+    /// Use other heartbeat payloads than the default #0'LSPING' / #0'LSPONG' (non-empty, different).
+    procedure SetHeartbeatPayloads(const Ping, Pong: RawByteString);
+    /// Set socket option Option (LS_OPT_*) for the sockets the engine makes.
+    procedure SetOption(Option: Int32; AValue: Int64);
+    /// The socket option recorded for Option (ELsInvalidArgument if none was).
+    function GetOption(Option: Int32): Int64;
+    /// No framing: each read is one message.
+    procedure SetFramingRaw;
+    /// Length-prefixed messages: a Width-byte (1, 2, 4, 8) length field (the default: 4, big endian).
+    procedure SetFramingLength(Width: Int32; BigEndian: Boolean = True;
+      MaxLen: NativeUInt = LS_DEFAULT_MAX_LEN);
+    /// Length-prefixed messages with a longer header (see ls_set_framing_length_ex).
+    procedure SetFramingLengthEx(Width: Int32; BigEndian: Boolean; Offset, HeaderLen: NativeUInt;
+      Adjustment: Int64; MaxLen: NativeUInt; KeepHeader: Boolean);
+    /// Delimited messages ending with Delim (e.g. #13#10); Keep delivers the delimiter too.
+    procedure SetFramingDelimited(const Delim: RawByteString;
+      MaxLen: NativeUInt = LS_DEFAULT_MAX_LEN; Keep: Boolean = False);
+    /// Fixed-size messages of Size bytes.
+    procedure SetFramingFixed(Size: NativeUInt);
+    /// HP-Socket's PACK framing with header flag Flag (0..1023).
+    procedure SetFramingHpPack(Flag: Int32; MaxLen: NativeUInt = 0);
+    /// The value of key Key (LS_ECFG_*); writing sets it.
+    property Values[Key: Int32]: Int64 read GetKey write SetKey; default;
+  end;
+
+  /// What servers, clients and datagram servers of the engine share: pulling events, the
+  /// readiness descriptor, statistics. Free closes the handle (the object stops at once).
+  TLsEngineObject = class(TLsObject)
+  public
+    /// Take the next event, waiting up to TimeoutMs (-1 forever, 0 poll): True and Event filled
+    /// when one came, False when the time ran out. Messages of any size are taken whole (the
+    /// buffer grows on LS_ERR_BUFFER_TOO_SMALL; the event stays queued meanwhile). After the
+    /// final LS_EVENT_CLOSED was taken, or when another thread closed the object, raises ELsClosed.
+    /// Safe to call from several threads.
+    function NextEvent(TimeoutMs: Int32; out Event: TLsEvent): Boolean;
+    /// Events waiting now (without waiting).
+    function PendingEvents: NativeUInt;
+    /// A file descriptor readable while events wait (level-triggered), for select/poll/epoll or
+    /// a TThread waiting on it; never read from it or close it.
+    function NotifyFd: Int32;
+    /// Statistic Id (LS_STAT_*); ELsUnsupported for one the object does not keep.
+    function Stat(Id: Int32): Int64;
+    /// Every statistic at once (those the object does not keep read 0).
+    function Stats: TLsEngineStats;
+    /// The local address as text (a server or datagram server: where it listens).
+    function LocalAddress: string;
+    /// The local port: the real port of a server bound to port 0.
+    function LocalPort: Int32;
+  end;
+
+  /// An event-driven server: accepts clients, reads their framed messages and queues
+  /// LS_EVENT_CONNECTED / MESSAGE / DISCONNECTED events (pull them with NextEvent); commands
+  /// (Send, Broadcast, Disconnect ...) return at once and may come from any thread.
+  TLsServer = class(TLsEngineObject)
+  public
+    /// Listen on Address ('127.0.0.1:0' picks a free port: read it with LocalPort; '[::]:port';
+    /// 'unix:/path') with Config's settings (nil: the defaults, 4-byte big-endian length prefix).
+    constructor Listen(const Address: string; Config: TLsEngineConfig = nil);
+    /// Queue Len bytes at Buf as one message to Client. ELsClosed for an unknown or gone client,
+    /// ELsQueueFull when its send queue is full (LS_SEND_POLICY_ERROR).
+    procedure SendBuf(Client: UInt64; Buf: Pointer; Len: NativeUInt);
+    /// Queue Data as one message to Client.
+    procedure Send(Client: UInt64; const Data: TBytes); overload;
+    /// Queue the bytes of Data as one message to Client.
+    procedure Send(Client: UInt64; const Data: RawByteString); overload;
+    /// Queue Data to every connected client except ExceptClient (0: none); returns how many
+    /// clients it was queued for.
+    function Broadcast(const Data: TBytes; ExceptClient: UInt64 = 0): NativeUInt; overload;
+    /// Queue the bytes of Data to every connected client except ExceptClient.
+    function Broadcast(const Data: RawByteString; ExceptClient: UInt64 = 0): NativeUInt; overload;
+    /// Queue Data to each client of Clients (unknown ones are skipped); returns how many took it.
+    function SendMany(const Clients: array of UInt64; const Data: TBytes): NativeUInt; overload;
+    /// Queue the bytes of Data to each client of Clients; returns how many took it.
+    function SendMany(const Clients: array of UInt64; const Data: RawByteString): NativeUInt; overload;
+    /// Disconnect Client: Graceful delivers what is queued first, else the connection is cut.
+    /// An LS_EVENT_DISCONNECTED with LS_REASON_KICKED follows.
+    procedure Disconnect(Client: UInt64; Graceful: Boolean = True);
+    /// The ids of the connected clients, in increasing order.
+    function Clients: TLsClientIds;
+    /// The address of connected client Client as text (ELsClosed for an unknown client).
+    function ClientAddress(Client: UInt64): string;
+    /// Stop: no new clients, queued messages delivered within GraceMs, then every connection
+    /// closed (LS_REASON_SERVER_SHUTDOWN) and the final LS_EVENT_CLOSED queued. Blocks until
+    /// done and wakes NextEvent waiters; pull the last events, then Free. Again: does nothing.
+    procedure Shutdown(GraceMs: Int32 = 5000);
+  end;
+
+  /// A long-lived client with auto-reconnect (backoff with jitter) and a send queue that holds
+  /// messages while it is disconnected and sends them in order after the next connect.
+  TLsClient = class(TLsEngineObject)
+  public
+    /// Start a client of the server at Address ('host:port', '[v6]:port', 'unix:/path') with
+    /// Config's settings (nil: defaults). Returns at once; LS_EVENT_CONNECTED (or
+    /// LS_EVENT_RECONNECTING) tells how it went. A malformed address raises here.
+    constructor Connect(const Address: string; Config: TLsEngineConfig = nil);
+    /// Queue Len bytes at Buf as one message (ELsQueueFull when the queue's bound is reached).
+    procedure SendBuf(Buf: Pointer; Len: NativeUInt);
+    /// Queue Data as one message.
+    procedure Send(const Data: TBytes); overload;
+    /// Queue the bytes of Data as one message.
+    procedure Send(const Data: RawByteString); overload;
+    /// Close gracefully: while connected, what is queued is delivered within GraceMs, then the
+    /// connection is closed (LS_REASON_CLOSED) and the final LS_EVENT_CLOSED follows. Blocks
+    /// until done; pull the last events, then Free. (Close without argument closes at once.)
+    procedure Close(GraceMs: Int32); overload;
+  end;
+
+  /// A UDP endpoint whose datagrams arrive as LS_EVENT_DATAGRAM events (NextDatagram gives the
+  /// sender too).
+  TLsDatagramServer = class(TLsEngineObject)
+  public
+    /// Bind to Address ('0.0.0.0:5000', '127.0.0.1:0', '[::]:0') with Config's settings (nil:
+    /// defaults; LS_ECFG_MAX_DATAGRAM, LS_ECFG_EVENT_CAPACITY and socket options apply).
+    constructor Bind(const Address: string; Config: TLsEngineConfig = nil);
+    /// Send one datagram of Len bytes at Buf to Address.
+    procedure SendToBuf(const Address: string; Buf: Pointer; Len: NativeUInt);
+    /// Send one datagram to Address.
+    procedure SendTo(const Address: string; const Data: TBytes); overload;
+    /// Send one datagram (the bytes of Data) to Address.
+    procedure SendTo(const Address: string; const Data: RawByteString); overload;
+    /// NextEvent with the sender: Event.Kind LS_EVENT_DATAGRAM (Data the datagram, Text the
+    /// sender's address) or the final LS_EVENT_CLOSED. False when TimeoutMs ran out.
+    function NextDatagram(TimeoutMs: Int32; out Event: TLsEvent): Boolean;
+  end;
+
+/// Stop the engine: every server, client and datagram server stops at once (waiters wake, their
+/// last events are queued; free the objects as usual), and the engine's threads are joined, so
+/// the library can be unloaded cleanly. Call it before the program ends (or before FreeLibrary)
+/// when it used the engine. Safe to call more than once; a new engine object starts it again.
+procedure LsShutdownEngine;
+/// The name of event kind Kind without LS_EVENT_, e.g. 'MESSAGE'.
+function LsEventName(Kind: Int32): string;
+/// The name of disconnect reason Reason without LS_REASON_, e.g. 'HEARTBEAT_LOST'.
+function LsReasonName(Reason: Int32): string;
+
 /// The bytes of S as TBytes.
 function LsBytes(const S: RawByteString): TBytes;
 /// The bytes of B as a string (UTF8String; assign to string for text).
@@ -1495,6 +1698,497 @@ end;
 function TLsDatagram.PeerAddress: string;
 begin
   Result := ReadAddress(ls_peer_address, FHandle);
+end;
+
+{ ---- The engine ----------------------------------------------------------------------------- }
+
+constructor TLsEngineConfig.Create;
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_engine_config_new(@H));
+  FHandle := H;
+end;
+
+procedure TLsEngineConfig.SetKey(Key: Int32; AValue: Int64);
+begin
+  LsCheck(ls_engine_config_set(FHandle, Key, AValue));
+end;
+
+function TLsEngineConfig.GetKey(Key: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_engine_config_get(FHandle, Key, @V));
+  Result := V;
+end;
+
+procedure TLsEngineConfig.SetHeartbeat(IntervalMs: Int64; Misses: Int64);
+begin
+  SetKey(LS_ECFG_HEARTBEAT_INTERVAL_MS, IntervalMs);
+  SetKey(LS_ECFG_HEARTBEAT_MISSES, Misses);
+end;
+
+procedure TLsEngineConfig.SetReconnect(Enabled: Boolean; BackoffMinMs: Int64;
+  BackoffMaxMs: Int64; Jitter: Boolean);
+begin
+  SetKey(LS_ECFG_RECONNECT, Ord(Enabled));
+  SetKey(LS_ECFG_BACKOFF_MIN_MS, BackoffMinMs);
+  SetKey(LS_ECFG_BACKOFF_MAX_MS, BackoffMaxMs);
+  SetKey(LS_ECFG_JITTER, Ord(Jitter));
+end;
+
+procedure TLsEngineConfig.SetHeartbeatPayloads(const Ping, Pong: RawByteString);
+begin
+  LsCheck(ls_engine_config_set_heartbeat_payloads(FHandle, StrPtr(Ping), Length(Ping),
+    StrPtr(Pong), Length(Pong)));
+end;
+
+procedure TLsEngineConfig.SetOption(Option: Int32; AValue: Int64);
+begin
+  LsCheck(ls_set_option(FHandle, Option, AValue));
+end;
+
+function TLsEngineConfig.GetOption(Option: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_get_option(FHandle, Option, @V));
+  Result := V;
+end;
+
+procedure TLsEngineConfig.SetFramingRaw;
+begin
+  LsCheck(ls_set_framing_raw(FHandle));
+end;
+
+procedure TLsEngineConfig.SetFramingLength(Width: Int32; BigEndian: Boolean; MaxLen: NativeUInt);
+begin
+  LsCheck(ls_set_framing_length(FHandle, Width, Ord(BigEndian), MaxLen));
+end;
+
+procedure TLsEngineConfig.SetFramingLengthEx(Width: Int32; BigEndian: Boolean;
+  Offset, HeaderLen: NativeUInt; Adjustment: Int64; MaxLen: NativeUInt; KeepHeader: Boolean);
+begin
+  LsCheck(ls_set_framing_length_ex(FHandle, Width, Ord(BigEndian), Offset, HeaderLen,
+    Adjustment, MaxLen, Ord(KeepHeader)));
+end;
+
+procedure TLsEngineConfig.SetFramingDelimited(const Delim: RawByteString; MaxLen: NativeUInt;
+  Keep: Boolean);
+begin
+  LsCheck(ls_set_framing_delimited(FHandle, StrPtr(Delim), Length(Delim), MaxLen, Ord(Keep)));
+end;
+
+procedure TLsEngineConfig.SetFramingFixed(Size: NativeUInt);
+begin
+  LsCheck(ls_set_framing_fixed(FHandle, Size));
+end;
+
+procedure TLsEngineConfig.SetFramingHpPack(Flag: Int32; MaxLen: NativeUInt);
+begin
+  LsCheck(ls_set_framing_hp_pack(FHandle, Flag, MaxLen));
+end;
+
+function ConfigHandle(Config: TLsEngineConfig): Int64;
+begin
+  if Config = nil then
+    Result := 0
+  else
+    Result := Config.Handle;
+end;
+
+procedure ClearEvent(out Event: TLsEvent);
+begin
+  Event.Kind := 0;
+  Event.Client := 0;
+  Event.Value := 0;
+  Event.Reason := 0;
+  Event.Data := nil;
+  Event.Text := '';
+end;
+
+{ Put the Len bytes at P into Event as its data or its text, as its kind says. }
+procedure FillEvent(var Event: TLsEvent; P: PByte; Len: NativeUInt);
+begin
+  case Event.Kind of
+    LS_EVENT_CONNECTED:
+      Event.Text := Utf8Text(PAnsiChar(P), Len);
+    LS_EVENT_DISCONNECTED:
+      begin
+        Event.Reason := Int32(Event.Value);
+        Event.Text := Utf8Text(PAnsiChar(P), Len);
+      end;
+    LS_EVENT_MESSAGE, LS_EVENT_DATAGRAM:
+      begin
+        SetLength(Event.Data, Len);
+        if Len > 0 then
+          Move(P^, Event.Data[0], Len);
+      end;
+  end;
+end;
+
+const
+  { Events up to this size are taken into a buffer on the stack; larger ones into a buffer of
+    the size ls_next_event asks for (the event stays queued meanwhile). }
+  EventStackBuf = 8192;
+
+function TLsEngineObject.NextEvent(TimeoutMs: Int32; out Event: TLsEvent): Boolean;
+var
+  Small: array[0..EventStackBuf - 1] of Byte;
+  Big: TBytes;
+  Kind: Int32;
+  Client: UInt64;
+  Value: Int64;
+  N: NativeUInt;
+  Rc: Int32;
+begin
+  ClearEvent(Event);
+  Kind := 0;
+  Client := 0;
+  Value := 0;
+  N := 0;
+  Rc := ls_next_event(FHandle, TimeoutMs, @Kind, @Client, @Value, @Small[0], SizeOf(Small), @N);
+  Big := nil;
+  while Rc = LS_ERR_BUFFER_TOO_SMALL do
+  begin
+    { Another thread may take the event in between: then the next one is fetched, which may
+      need another size, hence the loop. }
+    SetLength(Big, N);
+    Rc := ls_next_event(FHandle, TimeoutMs, @Kind, @Client, @Value, BytesPtr(Big), N, @N);
+  end;
+  if Rc = LS_ERR_TIMEOUT then
+  begin
+    Result := False;
+    Exit;
+  end;
+  if Rc <> LS_OK then
+    LsRaise(Rc, N);
+  Event.Kind := Kind;
+  Event.Client := Client;
+  Event.Value := Value;
+  if Big = nil then
+    FillEvent(Event, @Small[0], N)
+  else if (Kind = LS_EVENT_MESSAGE) or (Kind = LS_EVENT_DATAGRAM) then
+  begin
+    SetLength(Big, N);
+    Event.Data := Big;
+  end
+  else
+    FillEvent(Event, BytesPtr(Big), N);
+  Result := True;
+end;
+
+function TLsEngineObject.PendingEvents: NativeUInt;
+var
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(ls_pending_events(FHandle, @N));
+  Result := N;
+end;
+
+function TLsEngineObject.NotifyFd: Int32;
+var
+  Fd: Int32;
+begin
+  Fd := -1;
+  LsCheck(ls_notify_fd(FHandle, @Fd));
+  Result := Fd;
+end;
+
+function TLsEngineObject.Stat(Id: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_engine_stats(FHandle, Id, @V));
+  Result := V;
+end;
+
+function TLsEngineObject.Stats: TLsEngineStats;
+
+  function Get(Id: Int32): Int64;
+  var
+    V: Int64;
+    Rc: Int32;
+  begin
+    V := 0;
+    Rc := ls_engine_stats(FHandle, Id, @V);
+    if Rc = LS_ERR_UNSUPPORTED then
+      V := 0
+    else if Rc <> LS_OK then
+      LsRaise(Rc, 0);
+    Result := V;
+  end;
+
+begin
+  Result.Connections := Get(LS_STAT_CONNECTIONS);
+  Result.ConnectionsTotal := Get(LS_STAT_CONNECTIONS_TOTAL);
+  Result.Refused := Get(LS_STAT_REFUSED);
+  Result.BytesIn := Get(LS_STAT_BYTES_IN);
+  Result.BytesOut := Get(LS_STAT_BYTES_OUT);
+  Result.MessagesIn := Get(LS_STAT_MESSAGES_IN);
+  Result.MessagesOut := Get(LS_STAT_MESSAGES_OUT);
+  Result.QueuedBytes := Get(LS_STAT_QUEUED_BYTES);
+  Result.EventsQueued := Get(LS_STAT_EVENTS_QUEUED);
+  Result.FailedAttempts := Get(LS_STAT_FAILED_ATTEMPTS);
+end;
+
+function TLsEngineObject.LocalAddress: string;
+begin
+  Result := ReadAddress(ls_local_address, FHandle);
+end;
+
+function TLsEngineObject.LocalPort: Int32;
+var
+  P: Int32;
+begin
+  P := 0;
+  LsCheck(ls_local_port(FHandle, @P));
+  Result := P;
+end;
+
+constructor TLsServer.Listen(const Address: string; Config: TLsEngineConfig);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_server_listen(PAnsiChar(Utf8Of(Address)), ConfigHandle(Config), @H));
+  FHandle := H;
+end;
+
+procedure TLsServer.SendBuf(Client: UInt64; Buf: Pointer; Len: NativeUInt);
+begin
+  LsCheck(ls_server_send(FHandle, Client, DataPtr(Buf, Len), Len));
+end;
+
+procedure TLsServer.Send(Client: UInt64; const Data: TBytes);
+begin
+  SendBuf(Client, BytesPtr(Data), Length(Data));
+end;
+
+procedure TLsServer.Send(Client: UInt64; const Data: RawByteString);
+begin
+  SendBuf(Client, StrPtr(Data), Length(Data));
+end;
+
+function TLsServer.Broadcast(const Data: TBytes; ExceptClient: UInt64): NativeUInt;
+var
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(ls_server_broadcast(FHandle, BytesPtr(Data), Length(Data), ExceptClient, @N));
+  Result := N;
+end;
+
+function TLsServer.Broadcast(const Data: RawByteString; ExceptClient: UInt64): NativeUInt;
+var
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(ls_server_broadcast(FHandle, StrPtr(Data), Length(Data), ExceptClient, @N));
+  Result := N;
+end;
+
+function SendManyRaw(H: Int64; const Clients: array of UInt64; P: PByte; Len: NativeUInt): NativeUInt;
+var
+  N: NativeUInt;
+  Ids: PLsUInt64;
+begin
+  N := 0;
+  if Length(Clients) = 0 then
+    Ids := PLsUInt64(@LsEmpty) { count 0: never read }
+  else
+    Ids := @Clients[0];
+  LsCheck(ls_server_send_many(H, Ids, Length(Clients), P, Len, @N));
+  Result := N;
+end;
+
+function TLsServer.SendMany(const Clients: array of UInt64; const Data: TBytes): NativeUInt;
+begin
+  Result := SendManyRaw(FHandle, Clients, BytesPtr(Data), Length(Data));
+end;
+
+function TLsServer.SendMany(const Clients: array of UInt64; const Data: RawByteString): NativeUInt;
+begin
+  Result := SendManyRaw(FHandle, Clients, StrPtr(Data), Length(Data));
+end;
+
+procedure TLsServer.Disconnect(Client: UInt64; Graceful: Boolean);
+begin
+  LsCheck(ls_server_disconnect(FHandle, Client, Ord(Graceful)));
+end;
+
+function TLsServer.Clients: TLsClientIds;
+var
+  N: NativeUInt;
+  Rc: Int32;
+begin
+  Result := nil;
+  SetLength(Result, 64);
+  N := 0;
+  Rc := ls_server_clients(FHandle, @Result[0], Length(Result), @N);
+  while Rc = LS_ERR_BUFFER_TOO_SMALL do
+  begin
+    { Clients come and go: ask again with room for a few more than were counted. }
+    SetLength(Result, N + 16);
+    Rc := ls_server_clients(FHandle, @Result[0], Length(Result), @N);
+  end;
+  if Rc <> LS_OK then
+    LsRaise(Rc, 0);
+  SetLength(Result, N);
+end;
+
+function TLsServer.ClientAddress(Client: UInt64): string;
+var
+  Buf: array[0..LS_ADDRESS_MAX - 1] of AnsiChar;
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(ls_server_client_address(FHandle, Client, @Buf[0], SizeOf(Buf), @N));
+  Result := Utf8Text(@Buf[0], N);
+end;
+
+procedure TLsServer.Shutdown(GraceMs: Int32);
+begin
+  LsCheck(ls_server_shutdown(FHandle, GraceMs));
+end;
+
+constructor TLsClient.Connect(const Address: string; Config: TLsEngineConfig);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_client_connect(PAnsiChar(Utf8Of(Address)), ConfigHandle(Config), @H));
+  FHandle := H;
+end;
+
+procedure TLsClient.SendBuf(Buf: Pointer; Len: NativeUInt);
+begin
+  LsCheck(ls_client_send(FHandle, DataPtr(Buf, Len), Len));
+end;
+
+procedure TLsClient.Send(const Data: TBytes);
+begin
+  SendBuf(BytesPtr(Data), Length(Data));
+end;
+
+procedure TLsClient.Send(const Data: RawByteString);
+begin
+  SendBuf(StrPtr(Data), Length(Data));
+end;
+
+procedure TLsClient.Close(GraceMs: Int32);
+begin
+  LsCheck(ls_client_close(FHandle, GraceMs));
+end;
+
+constructor TLsDatagramServer.Bind(const Address: string; Config: TLsEngineConfig);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_dgram_server_bind(PAnsiChar(Utf8Of(Address)), ConfigHandle(Config), @H));
+  FHandle := H;
+end;
+
+procedure TLsDatagramServer.SendToBuf(const Address: string; Buf: Pointer; Len: NativeUInt);
+begin
+  LsCheck(ls_dgram_server_send_to(FHandle, DataPtr(Buf, Len), Len, PAnsiChar(Utf8Of(Address))));
+end;
+
+procedure TLsDatagramServer.SendTo(const Address: string; const Data: TBytes);
+begin
+  SendToBuf(Address, BytesPtr(Data), Length(Data));
+end;
+
+procedure TLsDatagramServer.SendTo(const Address: string; const Data: RawByteString);
+begin
+  SendToBuf(Address, StrPtr(Data), Length(Data));
+end;
+
+function TLsDatagramServer.NextDatagram(TimeoutMs: Int32; out Event: TLsEvent): Boolean;
+var
+  Peer: array[0..LS_ADDRESS_MAX - 1] of AnsiChar;
+  Big: TBytes;
+  Kind: Int32;
+  N, PeerLen: NativeUInt;
+  Rc: Int32;
+begin
+  ClearEvent(Event);
+  Big := nil;
+  SetLength(Big, EventStackBuf);
+  Kind := 0;
+  N := 0;
+  PeerLen := 0;
+  Rc := ls_next_datagram(FHandle, TimeoutMs, @Kind, @Big[0], Length(Big), @N, @Peer[0],
+    SizeOf(Peer), @PeerLen);
+  while Rc = LS_ERR_BUFFER_TOO_SMALL do
+  begin
+    SetLength(Big, N);
+    Rc := ls_next_datagram(FHandle, TimeoutMs, @Kind, BytesPtr(Big), N, @N, @Peer[0],
+      SizeOf(Peer), @PeerLen);
+  end;
+  if Rc = LS_ERR_TIMEOUT then
+  begin
+    Result := False;
+    Exit;
+  end;
+  if Rc <> LS_OK then
+    LsRaise(Rc, N);
+  Event.Kind := Kind;
+  if Kind = LS_EVENT_DATAGRAM then
+  begin
+    SetLength(Big, N);
+    Event.Data := Big;
+    Event.Text := Utf8Text(@Peer[0], PeerLen);
+  end;
+  Result := True;
+end;
+
+procedure LsShutdownEngine;
+begin
+  LsCheck(ls_shutdown);
+end;
+
+function LsEventName(Kind: Int32): string;
+begin
+  case Kind of
+    LS_EVENT_CONNECTED: Result := 'CONNECTED';
+    LS_EVENT_MESSAGE: Result := 'MESSAGE';
+    LS_EVENT_DISCONNECTED: Result := 'DISCONNECTED';
+    LS_EVENT_RECONNECTING: Result := 'RECONNECTING';
+    LS_EVENT_DATAGRAM: Result := 'DATAGRAM';
+    LS_EVENT_CLOSED: Result := 'CLOSED';
+  else
+    Result := 'UNKNOWN(' + IntToStr(Kind) + ')';
+  end;
+end;
+
+function LsReasonName(Reason: Int32): string;
+begin
+  case Reason of
+    LS_REASON_PEER_CLOSED: Result := 'PEER_CLOSED';
+    LS_REASON_RESET: Result := 'RESET';
+    LS_REASON_IDLE_TIMEOUT: Result := 'IDLE_TIMEOUT';
+    LS_REASON_HEARTBEAT_LOST: Result := 'HEARTBEAT_LOST';
+    LS_REASON_FRAME_TOO_LARGE: Result := 'FRAME_TOO_LARGE';
+    LS_REASON_KICKED: Result := 'KICKED';
+    LS_REASON_SERVER_SHUTDOWN: Result := 'SERVER_SHUTDOWN';
+    LS_REASON_ERROR: Result := 'ERROR';
+    LS_REASON_SEND_QUEUE_FULL: Result := 'SEND_QUEUE_FULL';
+    LS_REASON_CLOSED: Result := 'CLOSED';
+  else
+    Result := 'UNKNOWN(' + IntToStr(Reason) + ')';
+  end;
 end;
 
 end.
