@@ -932,10 +932,6 @@ type
     function Stat(Id: Int32): Int64;
     /// Every statistic at once (those the object does not keep read 0).
     function Stats: TLsEngineStats;
-    /// The local address as text (a server or datagram server: where it listens).
-    function LocalAddress: string;
-    /// The local port: the real port of a server bound to port 0.
-    function LocalPort: Int32;
   end;
 
   /// An event-driven server: accepts clients, reads their framed messages and queues
@@ -946,6 +942,10 @@ type
     /// Listen on Address ('127.0.0.1:0' picks a free port: read it with LocalPort; '[::]:port';
     /// 'unix:/path') with Config's settings (nil: the defaults, 4-byte big-endian length prefix).
     constructor Listen(const Address: string; Config: TLsEngineConfig = nil);
+    /// The address it listens on as text ('127.0.0.1:5000', 'unix:/path').
+    function LocalAddress: string;
+    /// The port it listens on: the real port when bound to port 0.
+    function LocalPort: Int32;
     /// Queue Len bytes at Buf as one message to Client. ELsClosed for an unknown or gone client,
     /// ELsQueueFull when its send queue is full (LS_SEND_POLICY_ERROR).
     procedure SendBuf(Client: UInt64; Buf: Pointer; Len: NativeUInt);
@@ -1002,6 +1002,10 @@ type
     /// Bind to Address ('0.0.0.0:5000', '127.0.0.1:0', '[::]:0') with Config's settings (nil:
     /// defaults; LS_ECFG_MAX_DATAGRAM, LS_ECFG_EVENT_CAPACITY and socket options apply).
     constructor Bind(const Address: string; Config: TLsEngineConfig = nil);
+    /// The address it is bound to as text.
+    function LocalAddress: string;
+    /// The port it is bound to: the real port when bound to port 0.
+    function LocalPort: Int32;
     /// Send one datagram of Len bytes at Buf to Address.
     procedure SendToBuf(const Address: string; Buf: Pointer; Len: NativeUInt);
     /// Send one datagram to Address.
@@ -1939,17 +1943,12 @@ begin
   Result.FailedAttempts := Get(LS_STAT_FAILED_ATTEMPTS);
 end;
 
-function TLsEngineObject.LocalAddress: string;
-begin
-  Result := ReadAddress(ls_local_address, FHandle);
-end;
-
-function TLsEngineObject.LocalPort: Int32;
+function EnginePort(H: Int64): Int32;
 var
   P: Int32;
 begin
   P := 0;
-  LsCheck(ls_local_port(FHandle, @P));
+  LsCheck(ls_local_port(H, @P));
   Result := P;
 end;
 
@@ -1961,6 +1960,16 @@ begin
   H := 0;
   LsCheck(ls_server_listen(PAnsiChar(Utf8Of(Address)), ConfigHandle(Config), @H));
   FHandle := H;
+end;
+
+function TLsServer.LocalAddress: string;
+begin
+  Result := ReadAddress(ls_local_address, FHandle);
+end;
+
+function TLsServer.LocalPort: Int32;
+begin
+  Result := EnginePort(FHandle);
 end;
 
 procedure TLsServer.SendBuf(Client: UInt64; Buf: Pointer; Len: NativeUInt);
@@ -2098,6 +2107,16 @@ begin
   H := 0;
   LsCheck(ls_dgram_server_bind(PAnsiChar(Utf8Of(Address)), ConfigHandle(Config), @H));
   FHandle := H;
+end;
+
+function TLsDatagramServer.LocalAddress: string;
+begin
+  Result := ReadAddress(ls_local_address, FHandle);
+end;
+
+function TLsDatagramServer.LocalPort: Int32;
+begin
+  Result := EnginePort(FHandle);
 end;
 
 procedure TLsDatagramServer.SendToBuf(const Address: string; Buf: Pointer; Len: NativeUInt);
