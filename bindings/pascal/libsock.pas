@@ -9,9 +9,12 @@
      documentation says: functions return LS_OK (0) or a negative LS_ERR_* code, results come
      through pointer out-parameters.
 
-  2. A thin class layer: TLsConnection, TLsListener, TLsDatagram and TLsOptions own one handle
-     each (the destructor closes it) and raise ELibsock exceptions (one subclass per error code,
-     message from ls_last_error_message) instead of returning codes.
+  2. A thin class layer: TLsConnection, TLsListener, TLsDatagram and TLsOptions (blocking
+     sockets), and TLsServer, TLsClient, TLsDatagramServer and TLsEngineConfig (the event-driven
+     engine, whose events are pulled with NextEvent into a TLsEvent record; no callbacks) own one
+     handle each (the destructor closes it) and raise ELibsock exceptions (one subclass per error
+     code, message from ls_last_error_message) instead of returning codes. A program that used the
+     engine calls LsShutdownEngine before it ends (or before unloading the library).
 
   Library file per platform (see LIBSOCK_LIB below): libsock.so on Linux / Android (SONAME
   libsock.so.0), libsock.dylib on macOS, sock.dll on Windows - cargo names the cdylib of the

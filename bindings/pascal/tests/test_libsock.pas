@@ -1444,6 +1444,7 @@ procedure T_engine_misc;
 var
   Cfg: TLsEngineConfig;
   S: TLsServer;
+  C: TLsClient;
   Conn: TLsConnection;
   D: TLsDatagramServer;
   U: TLsDatagram;
@@ -1456,6 +1457,7 @@ var
 begin
   Cfg := TLsEngineConfig.Create;
   S := nil;
+  C := nil;
   Conn := nil;
   D := nil;
   U := nil;
@@ -1539,9 +1541,27 @@ begin
     Check(D.NextEvent(5000, Ev) and (Ev.Kind = LS_EVENT_DATAGRAM) and
       (LsBytesToStr(Ev.Data) = 'via NextEvent'), 'datagram through NextEvent');
     Check(D.Stats.MessagesIn = 2, 'datagram stats');
+    { A client's bounded send queue: while it cannot connect, sends queue up to the bound,
+      then raise ELsQueueFull. }
+    Cfg.Free;
+    Cfg := nil;
+    Cfg := TLsEngineConfig.Create;
+    Cfg[LS_ECFG_SEND_QUEUE_BYTES] := 1000;
+    Cfg.SetReconnect(True, 1000, 1000, False);
+    C := TLsClient.Connect('127.0.0.1:9', Cfg);
+    C.Send(LsBytes(StringOfChar(AnsiChar('x'), 600)));
+    try
+      C.Send(LsBytes(StringOfChar(AnsiChar('y'), 600)));
+      NoRaise('send beyond the queue bound');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsQueueFull, 'send beyond the queue bound');
+    end;
+    Check(C.Stat(LS_STAT_CONNECTIONS) = 0, 'not connected');
     Check((LsEventName(LS_EVENT_MESSAGE) = 'MESSAGE') and
       (LsReasonName(LS_REASON_HEARTBEAT_LOST) = 'HEARTBEAT_LOST'), 'names');
   finally
+    C.Free;
     U.Free;
     D.Free;
     Conn.Free;
