@@ -1570,6 +1570,59 @@ begin
   end;
 end;
 
+{ An idle timeout closes a silent connection (LS_REASON_IDLE_TIMEOUT); a server on a Unix
+  socket path with a TLsClient. }
+procedure T_engine_idle_and_unix;
+var
+  Cfg: TLsEngineConfig;
+  S: TLsServer;
+  C: TLsClient;
+  Conn: TLsConnection;
+  Ev: TLsEvent;
+  T0, Took: QWord;
+  Path: string;
+begin
+  Cfg := TLsEngineConfig.Create;
+  S := nil;
+  C := nil;
+  Conn := nil;
+  try
+    Cfg[LS_ECFG_IDLE_TIMEOUT_MS] := 200;
+    S := TLsServer.Listen('127.0.0.1:0', Cfg);
+    Conn := FramedConnect(S.LocalPort);
+    Check(WaitKind(S, LS_EVENT_CONNECTED, 5000, Ev), 'connected');
+    T0 := GetTickCount64;
+    Check(WaitKind(S, LS_EVENT_DISCONNECTED, 3000, Ev) and (Ev.Reason = LS_REASON_IDLE_TIMEOUT),
+      'idle timeout: ' + LsReasonName(Ev.Reason));
+    Took := GetTickCount64 - T0;
+    Check((Took >= 150) and (Took < 1500), 'idle for ' + IntToStr(Took) + ' ms');
+    FreeAndNil(Conn);
+    FreeAndNil(S);
+    {$IFDEF UNIX}
+    Path := GetTempDir + 'libsock-pascal-' + IntToStr(GetProcessID) + '.sock';
+    Cfg[LS_ECFG_IDLE_TIMEOUT_MS] := 0;
+    Cfg[LS_ECFG_REMOVE_STALE] := 1;
+    S := TLsServer.Listen('unix:' + Path, Cfg);
+    Check(S.LocalAddress = 'unix:' + Path, 'unix server address ' + S.LocalAddress);
+    C := TLsClient.Connect('unix:' + Path);
+    C.Send('over a unix socket');
+    Check(WaitKind(S, LS_EVENT_MESSAGE, 5000, Ev) and
+      (LsBytesToStr(Ev.Data) = 'over a unix socket'), 'message over a unix socket');
+    S.Send(Ev.Client, 'back');
+    Check(WaitKind(C, LS_EVENT_MESSAGE, 5000, Ev) and (LsBytesToStr(Ev.Data) = 'back'),
+      'reply over a unix socket');
+    FreeAndNil(C);
+    FreeAndNil(S);
+    DeleteFile(Path);
+    {$ENDIF}
+  finally
+    C.Free;
+    Conn.Free;
+    S.Free;
+    Cfg.Free;
+  end;
+end;
+
 { ==== Other tests ============================================================================= }
 
 procedure T_version_and_error_texts;
@@ -1878,6 +1931,7 @@ begin
   Run('S16_engine_heartbeat_lost', S16_engine_heartbeat_lost);
   Run('S17_engine_shutdown_wakes_next_event', S17_engine_shutdown_wakes_next_event);
   Run('T_engine_misc', T_engine_misc);
+  Run('T_engine_idle_and_unix', T_engine_idle_and_unix);
   { Stop the engine's threads so that the process (and heaptrc's count) ends clean. }
   LsShutdownEngine;
   WriteLn('pascal: ', Passed, ' passed, ', Failed, ' failed');
