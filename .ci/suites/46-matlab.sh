@@ -5,8 +5,10 @@
 #     negative self-test) and that the generated +libsock/LS_*.m constants match the header;
 #  3. with Octave (installed when missing, unless LIBSOCK_SKIP_OCTAVE=1): parse every .m file;
 #  4. run python-tests/test_matlab_path.py: the MATLAB classes' calllib sequences repeated through
-#     ctypes, compared with the .m files, scenarios S01-S12 against stdlib-socket peers, and (with
-#     Octave) the .m files themselves running S01-S12 and the example against libsock.so.
+#     ctypes, compared with the .m files, scenarios S01-S17 (S13-S17: the engine classes Server,
+#     Client, EngineConfig) against stdlib-socket peers, and (with Octave) the .m files themselves
+#     running S01-S12 (tests/libsock_selftest.m), S13-S16 (tests/libsock_engine_selftest.m) and
+#     the examples (echo_example.m, server_example.m) against libsock.so.
 # Fails when any step fails or when pytest collected nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

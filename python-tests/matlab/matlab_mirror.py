@@ -93,7 +93,16 @@ def load(libfile: Optional[str] = None, headerfile: Optional[str] = None) -> Non
 @mirrors("unload.m", "unload")
 def unload() -> None:
     if libisloaded("libsock"):
+        libsock.shutdownEngine()
         unloadlibrary("libsock")
+
+
+@mirrors("shutdownEngine.m", "shutdownEngine")
+def shutdownEngine() -> None:
+    if not libisloaded('libsock'):
+        return
+    rc = calllib('libsock', 'ls_shutdown')[0]
+    libsock.check(rc)
 
 
 @mirrors("version.m", "version")
@@ -151,6 +160,7 @@ def _argType(sigs: list[str], fname: str, k: int, default: str) -> str:
 libsock.ptrtype = ptrtype
 libsock.load = load
 libsock.unload = unload
+libsock.shutdownEngine = shutdownEngine
 libsock.version = version
 libsock.check = check
 
@@ -245,27 +255,32 @@ class Socket:
 
     @mirrors("Socket.m", "configureFraming")
     def configureFraming(obj, kind: str, *varargin: Any) -> None:
+        libsock.Socket.setFraming(obj.Handle, kind, *varargin)
+
+    @staticmethod
+    @mirrors("Socket.m", "setFraming")
+    def setFraming(handle: Any, kind: str, *varargin: Any) -> None:
         kind = str(kind).lower()
         if kind == "raw":
-            rc = calllib('libsock', 'ls_set_framing_raw', obj.Handle)[0]
+            rc = calllib('libsock', 'ls_set_framing_raw', handle)[0]
         elif kind == "length":
             width = libsock.Socket.optArg(varargin, 1, 4)
             order = str(libsock.Socket.optArg(varargin, 2, "big-endian"))
             maxLength = libsock.Socket.optArg(varargin, 3, 0)
             bigEndian = double(order == "big-endian")
-            rc = calllib('libsock', 'ls_set_framing_length', obj.Handle, int32(width), int32(bigEndian), uint64(maxLength))[0]
+            rc = calllib('libsock', 'ls_set_framing_length', handle, int32(width), int32(bigEndian), uint64(maxLength))[0]
         elif kind == "delimited":
             delim = libsock.Socket.textBytes(libsock.Socket.optArg(varargin, 1, [13, 10]))
             maxLength = libsock.Socket.optArg(varargin, 2, 0)
             keep = double(bool(libsock.Socket.optArg(varargin, 3, False)))
-            rc = calllib('libsock', 'ls_set_framing_delimited', obj.Handle, delim, uint64(numel(delim)), uint64(maxLength), int32(keep))[0]
+            rc = calllib('libsock', 'ls_set_framing_delimited', handle, delim, uint64(numel(delim)), uint64(maxLength), int32(keep))[0]
         elif kind == "fixed":
             frameSize = libsock.Socket.optArg(varargin, 1, 1)
-            rc = calllib('libsock', 'ls_set_framing_fixed', obj.Handle, uint64(frameSize))[0]
+            rc = calllib('libsock', 'ls_set_framing_fixed', handle, uint64(frameSize))[0]
         elif kind == "hppack":
             flag = libsock.Socket.optArg(varargin, 1, 0)
             maxLength = libsock.Socket.optArg(varargin, 2, 0)
-            rc = calllib('libsock', 'ls_set_framing_hp_pack', obj.Handle, int32(flag), uint64(maxLength))[0]
+            rc = calllib('libsock', 'ls_set_framing_hp_pack', handle, int32(flag), uint64(maxLength))[0]
         else:
             error('libsock:invalidArgument', 'framing "%s": use "raw", "length", "delimited", "fixed" or "hppack"', kind)
         libsock.check(rc)
@@ -790,3 +805,473 @@ class Udp(Socket):
 
 
 libsock.Udp = Udp
+
+
+# ------------------------------------------------------------------------------------------
+# The engine: +libsock/EngineObject.m, EngineConfig.m, Server.m, Client.m
+
+
+def logical(x: Any) -> bool:
+    """MATLAB logical() of a scalar."""
+    return bool(x)
+
+
+def intmax(cls: str) -> int:
+    return int(np.iinfo(NP[cls]).max)
+
+
+def _string(x: Any) -> str:
+    return str(x)
+
+
+class EngineObject:
+    """Mirror of libsock.EngineObject (the abstract base of Server and Client). Events are dicts
+    with the struct's fields: Kind, Client, Data, Peer, Reason, Detail, Value."""
+
+    def __init__(self) -> None:
+        self.Handle = np.int64(0)
+        self._MessageBufferSize = 4096.0
+        self.Stopped = False
+
+    @property
+    def MessageBufferSize(self) -> float:
+        return self._MessageBufferSize
+
+    @MessageBufferSize.setter
+    def MessageBufferSize(self, n: Any) -> None:
+        if not (np.ndim(n) == 0 and float(n) == int(n) and n > 0):
+            raise MatlabError("MATLAB:expectedPositive", "MessageBufferSize must be a positive integer")
+        self._MessageBufferSize = float(n)
+
+    @property
+    def NumEventsAvailable(self) -> float:
+        return self.get_NumEventsAvailable()
+
+    @mirrors("EngineObject.m", "get.NumEventsAvailable")
+    def get_NumEventsAvailable(obj) -> float:
+        out = libpointer(libsock.ptrtype('size'), 0)
+        rc = calllib('libsock', 'ls_pending_events', obj.Handle, out)[0]
+        libsock.check(rc)
+        n = double(out.Value)
+        return n
+
+    def poll(obj, maxEvents: Any = 1000) -> list[dict[str, Any]]:
+        events = libsock.EngineObject.noEvents()
+        while len(events) < maxEvents:
+            ok, ev = obj.nextEvent(0)
+            if not ok:
+                break
+            events.append(ev)
+        return events
+
+    def waitEvents(obj, timeout: Any, maxEvents: Any = 1000) -> list[dict[str, Any]]:
+        ms = libsock.Socket.toMs(timeout)
+        events = libsock.EngineObject.noEvents()
+        ok, ev = obj.nextEvent(ms)
+        if ok:
+            events.append(ev)
+            events = events + obj.poll(maxEvents - 1)
+        return events
+
+    @mirrors("EngineObject.m", "stats")
+    def stats(obj) -> dict[str, float]:
+        names = ['Connections', 'ConnectionsTotal', 'Refused', 'BytesIn', 'BytesOut',
+                 'MessagesIn', 'MessagesOut', 'QueuedBytes', 'EventsQueued', 'FailedAttempts']
+        codes = [libsock.LS_STAT_CONNECTIONS, libsock.LS_STAT_CONNECTIONS_TOTAL,
+                 libsock.LS_STAT_REFUSED, libsock.LS_STAT_BYTES_IN, libsock.LS_STAT_BYTES_OUT,
+                 libsock.LS_STAT_MESSAGES_IN, libsock.LS_STAT_MESSAGES_OUT,
+                 libsock.LS_STAT_QUEUED_BYTES, libsock.LS_STAT_EVENTS_QUEUED,
+                 libsock.LS_STAT_FAILED_ATTEMPTS]
+        st: dict[str, float] = {}
+        for k in range(len(codes)):
+            code = codes[k]
+            out = libpointer(libsock.ptrtype('int64'), 0)
+            rc = calllib('libsock', 'ls_engine_stats', obj.Handle, int32(code), out)[0]
+            if rc == libsock.LS_ERR_UNSUPPORTED:
+                continue
+            libsock.check(rc)
+            st[names[k]] = double(out.Value)
+        return st
+
+    @mirrors("EngineObject.m", "close")
+    def close(obj) -> None:
+        h = obj.Handle
+        obj.Handle = np.int64(0)
+        obj.Stopped = True
+        rc = calllib('libsock', 'ls_close', h)[0]
+        libsock.check(rc)
+
+    @mirrors("EngineObject.m", "delete")
+    def delete(obj) -> None:
+        if obj.Handle != 0 and libisloaded('libsock'):
+            calllib('libsock', 'ls_close', obj.Handle)
+            obj.Handle = np.int64(0)
+
+    @mirrors("EngineObject.m", "nextEvent")
+    def nextEvent(obj, ms: Any) -> tuple[bool, Any]:
+        ev = None
+        ok = False
+        if obj.Stopped:
+            return ok, ev
+        cap = obj.MessageBufferSize
+        rc, kind, client, value, buf, n = calllib('libsock', 'ls_next_event', obj.Handle, int32(ms), int32(0), uint64(0), int64(0), zeros(1, cap, 'uint8'), uint64(cap), uint64(0))
+        while rc == libsock.LS_ERR_BUFFER_TOO_SMALL:
+            cap = double(n)
+            rc, kind, client, value, buf, n = calllib('libsock', 'ls_next_event', obj.Handle, int32(libsock.LS_TIMEOUT_POLL), int32(0), uint64(0), int64(0), zeros(1, cap, 'uint8'), uint64(cap), uint64(0))
+        if rc == libsock.LS_ERR_TIMEOUT:
+            return ok, ev
+        if rc == libsock.LS_ERR_CLOSED:
+            obj.Stopped = True
+            return ok, ev
+        libsock.check(rc)
+        ev = libsock.EngineObject.makeEvent(kind, client, value, buf[:int(double(n))])
+        if kind == libsock.LS_EVENT_CLOSED:
+            obj.Stopped = True
+        ok = True
+        return ok, ev
+
+    @staticmethod
+    def noEvents() -> list[dict[str, Any]]:
+        return []
+
+    @staticmethod
+    def makeEvent(kind: Any, client: Any, value: Any, bytes_: Any) -> dict[str, Any]:
+        b = np.asarray(bytes_, dtype=np.uint8).reshape(-1)
+        ev = {"Kind": libsock.EngineObject.kindName(kind), "Client": uint64(client),
+              "Data": np.zeros(0, np.uint8), "Peer": "", "Reason": "", "Detail": "",
+              "Value": double(value)}
+        k = int(kind)
+        if k in (int(libsock.LS_EVENT_MESSAGE), int(libsock.LS_EVENT_DATAGRAM)):
+            ev["Data"] = b.copy()
+        elif k == int(libsock.LS_EVENT_CONNECTED):
+            ev["Peer"] = b.tobytes().decode("utf-8", errors="replace")
+        elif k == int(libsock.LS_EVENT_DISCONNECTED):
+            ev["Reason"] = libsock.EngineObject.reasonName(value)
+            ev["Detail"] = b.tobytes().decode("utf-8", errors="replace")
+        return ev
+
+    @staticmethod
+    def kindName(kind: Any) -> str:
+        names = ['connected', 'message', 'disconnected', 'reconnecting', 'datagram', 'closed']
+        k = int(kind)
+        return names[k - 1] if 1 <= k <= len(names) else "event%d" % k
+
+    @staticmethod
+    def reasonName(code: Any) -> str:
+        names = ['peer-closed', 'reset', 'idle-timeout', 'heartbeat-lost', 'frame-too-large',
+                 'kicked', 'server-shutdown', 'error', 'send-queue-full', 'closed']
+        k = int(code)
+        return names[k - 1] if 1 <= k <= len(names) else "reason%d" % k
+
+
+libsock.EngineObject = EngineObject
+
+
+# (property name, LS_ECFG_* name, kind): kind "n" a number, "s" seconds <-> ms, "b" logical,
+# "hb" the heartbeat interval (seconds, 0 and -1 as they are), or a (names, codes) choice.
+_ECFG = [
+    ("MaxClients", "LS_ECFG_MAX_CLIENTS", "n"),
+    ("SendQueueBytes", "LS_ECFG_SEND_QUEUE_BYTES", "n"),
+    ("SendPolicy", "LS_ECFG_SEND_POLICY", (["error", "disconnect"], ["LS_SEND_POLICY_ERROR", "LS_SEND_POLICY_DISCONNECT"])),
+    ("EventCapacity", "LS_ECFG_EVENT_CAPACITY", "n"),
+    ("IdleTimeout", "LS_ECFG_IDLE_TIMEOUT_MS", "s"),
+    ("IdleMode", "LS_ECFG_IDLE_MODE", (["reads", "reads-and-writes"], ["LS_IDLE_READS", "LS_IDLE_READS_AND_WRITES"])),
+    ("HeartbeatInterval", "LS_ECFG_HEARTBEAT_INTERVAL_MS", "hb"),
+    ("HeartbeatMisses", "LS_ECFG_HEARTBEAT_MISSES", "n"),
+    ("Reconnect", "LS_ECFG_RECONNECT", "b"),
+    ("BackoffMin", "LS_ECFG_BACKOFF_MIN_MS", "s"),
+    ("BackoffMax", "LS_ECFG_BACKOFF_MAX_MS", "s"),
+    ("MaxAttempts", "LS_ECFG_MAX_ATTEMPTS", "n"),
+    ("ConnectTimeout", "LS_ECFG_CONNECT_TIMEOUT_MS", "s"),
+    ("Jitter", "LS_ECFG_JITTER", "b"),
+    ("Backlog", "LS_ECFG_BACKLOG", "n"),
+    ("CloseTimeout", "LS_ECFG_CLOSE_TIMEOUT_MS", "s"),
+    ("MaxDatagram", "LS_ECFG_MAX_DATAGRAM", "n"),
+]
+
+
+class EngineConfig:
+    """Mirror of libsock.EngineConfig: the dependent properties' get/set methods map a property
+    to its LS_ECFG_* key as the .m file does, through getKey/setKey (the only calllib users)."""
+
+    @mirrors("EngineConfig.m", "EngineConfig")
+    def __init__(obj, *varargin: Any) -> None:
+        object.__setattr__(obj, "Handle", np.int64(0))
+        libsock.load()
+        out = libpointer(libsock.ptrtype('int64'), 0)
+        rc = calllib('libsock', 'ls_engine_config_new', out)[0]
+        libsock.check(rc)
+        object.__setattr__(obj, "Handle", out.Value)
+        names = libsock.EngineConfig.propertyNames()
+        for k in range(0, len(varargin), 2):
+            name = _validatestring(varargin[k], names)
+            setattr(obj, name, varargin[k + 1])
+
+    @staticmethod
+    def propertyNames() -> list[str]:
+        return [p for p, _, _ in _ECFG]
+
+    def __getattr__(self, name: str) -> Any:
+        for prop, key, kind in _ECFG:
+            if prop == name:
+                v = self.getKey(getattr(libsock, key))
+                if kind == "s":
+                    return v / 1000
+                if kind == "hb":
+                    return v / 1000 if v > 0 else v
+                if kind == "b":
+                    return v != 0
+                if isinstance(kind, tuple):
+                    names, codes = kind
+                    return names[1] if v == getattr(libsock, codes[1]) else names[0]
+                return v
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, v: Any) -> None:
+        for prop, key, kind in _ECFG:
+            if prop == name:
+                if kind == "s":
+                    v = _round_half(float(v) * 1000)
+                elif kind == "hb":
+                    if v > 0:
+                        v = max(1, _round_half(float(v) * 1000))
+                elif kind == "b":
+                    v = double(bool(v))
+                elif isinstance(kind, tuple) and isinstance(v, str):
+                    names, codes = kind
+                    v = getattr(libsock, codes[names.index(_validatestring(v, names))])
+                self.setKey(getattr(libsock, key), v)
+                return
+        object.__setattr__(self, name, v)
+
+    @mirrors("EngineConfig.m", "configureFraming")
+    def configureFraming(obj, kind: str, *varargin: Any) -> None:
+        libsock.Socket.setFraming(obj.Handle, kind, *varargin)
+
+    @mirrors("EngineConfig.m", "setOption")
+    def setOption(obj, option: Any, value: Any) -> None:
+        code = libsock.Socket.optionCode(option)
+        rc = calllib('libsock', 'ls_set_option', obj.Handle, int32(code), int64(value))[0]
+        libsock.check(rc)
+
+    @mirrors("EngineConfig.m", "close")
+    def close(obj) -> None:
+        h = obj.Handle
+        object.__setattr__(obj, "Handle", np.int64(0))
+        rc = calllib('libsock', 'ls_close', h)[0]
+        libsock.check(rc)
+
+    @mirrors("EngineConfig.m", "delete")
+    def delete(obj) -> None:
+        if obj.Handle != 0 and libisloaded('libsock'):
+            calllib('libsock', 'ls_close', obj.Handle)
+            object.__setattr__(obj, "Handle", np.int64(0))
+
+    @mirrors("EngineConfig.m", "setKey")
+    def setKey(obj, key: Any, value: Any) -> None:
+        if np.ndim(value) != 0 or isinstance(value, str) or math.isnan(float(value)):
+            error('libsock:invalidArgument', 'an engine setting is a real number')
+        rc = calllib('libsock', 'ls_engine_config_set', obj.Handle, int32(key), int64(value))[0]
+        libsock.check(rc)
+
+    @mirrors("EngineConfig.m", "getKey")
+    def getKey(obj, key: Any) -> float:
+        out = libpointer(libsock.ptrtype('int64'), 0)
+        rc = calllib('libsock', 'ls_engine_config_get', obj.Handle, int32(key), out)[0]
+        libsock.check(rc)
+        v = double(out.Value)
+        return v
+
+
+libsock.EngineConfig = EngineConfig
+
+
+class Server(EngineObject):
+    """Mirror of libsock.Server."""
+
+    @mirrors("Server.m", "Server")
+    def __init__(obj, host: Any, port: Any = None, *varargin: Any) -> None:
+        EngineObject.__init__(obj)
+        obj.Address = ""
+        libsock.load()
+        if port is None and not varargin and not isinstance(host, str):
+            port = host
+            host = "0.0.0.0"
+        elif port is not None and not isinstance(port, (int, float, np.number)):
+            varargin = (port,) + varargin
+            port = None
+        target = libsock.Socket.formatAddress(host, port)
+        cfg, owned = libsock.Server.configFrom(varargin)
+        cfgHandle = np.int64(0)
+        if not _isempty(cfg):
+            cfgHandle = cfg.Handle
+        out = libpointer(libsock.ptrtype('int64'), 0)
+        rc = calllib('libsock', 'ls_server_listen', char(target), int64(cfgHandle), out)[0]
+        if owned:
+            cfg.delete()
+        libsock.check(rc)
+        obj.Handle = out.Value
+        obj.Address = str(target)
+
+    @property
+    def Port(self) -> float:
+        return self.get_Port()
+
+    @property
+    def LocalAddress(self) -> str:
+        return self.get_LocalAddress()
+
+    @property
+    def Clients(self) -> np.ndarray:
+        return self.get_Clients()
+
+    @mirrors("Server.m", "get.Port")
+    def get_Port(obj) -> float:
+        out = libpointer('int32Ptr', 0)
+        rc = calllib('libsock', 'ls_local_port', obj.Handle, out)[0]
+        libsock.check(rc)
+        p = double(out.Value)
+        return p
+
+    @mirrors("Server.m", "get.LocalAddress")
+    def get_LocalAddress(obj) -> str:
+        cap = double(libsock.LS_ADDRESS_MAX)
+        rc, a = calllib('libsock', 'ls_local_address', obj.Handle, blanks(cap), uint64(cap), uint64(0))[:2]
+        libsock.check(rc)
+        return str(a)
+
+    @mirrors("Server.m", "get.Clients")
+    def get_Clients(obj) -> np.ndarray:
+        cap = 0
+        while True:
+            rc, ids, n = calllib('libsock', 'ls_server_clients', obj.Handle, zeros(1, cap, 'uint64'), uint64(cap), uint64(0))
+            if rc != libsock.LS_ERR_BUFFER_TOO_SMALL:
+                break
+            cap = double(n) + 16
+        libsock.check(rc)
+        ids = np.asarray(ids, dtype=np.uint64).reshape(-1)[:int(double(n))]
+        return ids
+
+    @mirrors("Server.m", "send")
+    def send(obj, client: Any, data: Any, datatype: Optional[str] = None) -> None:
+        if datatype is None:
+            datatype = libsock.Server.defaultType(data)
+        bytes = libsock.Socket.toBytes(data, datatype, "little-endian")
+        n = numel(bytes)
+        if n == 0:
+            bytes = uint8(0)
+        rc = calllib('libsock', 'ls_server_send', obj.Handle, uint64(client), bytes, uint64(n))[0]
+        libsock.check(rc)
+
+    @mirrors("Server.m", "broadcast")
+    def broadcast(obj, data: Any, datatype: Optional[str] = None, exceptClient: Any = None) -> float:
+        if _isempty(datatype):
+            datatype = libsock.Server.defaultType(data)
+        exceptClient = 0 if exceptClient is None else exceptClient
+        bytes = libsock.Socket.toBytes(data, datatype, "little-endian")
+        n = numel(bytes)
+        if n == 0:
+            bytes = uint8(0)
+        out = libpointer(libsock.ptrtype('size'), 0)
+        rc = calllib('libsock', 'ls_server_broadcast', obj.Handle, bytes, uint64(n), uint64(exceptClient), out)[0]
+        libsock.check(rc)
+        sent = double(out.Value)
+        return sent
+
+    @mirrors("Server.m", "disconnect")
+    def disconnect(obj, client: Any, graceful: Any = True) -> None:
+        rc = calllib('libsock', 'ls_server_disconnect', obj.Handle, uint64(client), int32(logical(graceful)))[0]
+        libsock.check(rc)
+
+    @mirrors("Server.m", "clientAddress")
+    def clientAddress(obj, client: Any) -> str:
+        cap = double(libsock.LS_ADDRESS_MAX)
+        rc, a = calllib('libsock', 'ls_server_client_address', obj.Handle, uint64(client), blanks(cap), uint64(cap), uint64(0))[:2]
+        libsock.check(rc)
+        return str(a)
+
+    @mirrors("Server.m", "shutdown")
+    def shutdown(obj, grace: Any = 5) -> None:
+        ms = libsock.Socket.toMs(grace)
+        if ms < 0:
+            ms = double(intmax('int32'))
+        rc = calllib('libsock', 'ls_server_shutdown', obj.Handle, int32(ms))[0]
+        libsock.check(rc)
+
+    @staticmethod
+    def configFrom(args: tuple) -> tuple[Any, bool]:
+        owned = False
+        if len(args) == 0:
+            cfg = None
+        elif len(args) == 1 and (isinstance(args[0], EngineConfig) or _isempty(args[0])):
+            cfg = args[0]
+        else:
+            cfg = libsock.EngineConfig(*args)
+            owned = True
+        return cfg, owned
+
+    @staticmethod
+    def defaultType(data: Any) -> str:
+        return "char" if isinstance(data, str) else "uint8"
+
+
+libsock.Server = Server
+
+
+class Client(EngineObject):
+    """Mirror of libsock.Client."""
+
+    @mirrors("Client.m", "Client")
+    def __init__(obj, host: Any, port: Any = None, *varargin: Any) -> None:
+        EngineObject.__init__(obj)
+        obj.Address = ""
+        libsock.load()
+        if port is not None and not isinstance(port, (int, float, np.number)):
+            varargin = (port,) + varargin
+            port = None
+        target = libsock.Socket.formatAddress(host, port)
+        cfg, owned = libsock.Server.configFrom(varargin)
+        cfgHandle = np.int64(0)
+        if not _isempty(cfg):
+            cfgHandle = cfg.Handle
+        out = libpointer(libsock.ptrtype('int64'), 0)
+        rc = calllib('libsock', 'ls_client_connect', char(target), int64(cfgHandle), out)[0]
+        if owned:
+            cfg.delete()
+        libsock.check(rc)
+        obj.Handle = out.Value
+        obj.Address = str(target)
+
+    @property
+    def Connected(self) -> bool:
+        return self.get_Connected()
+
+    @mirrors("Client.m", "get.Connected")
+    def get_Connected(obj) -> bool:
+        out = libpointer(libsock.ptrtype('int64'), 0)
+        rc = calllib('libsock', 'ls_engine_stats', obj.Handle, int32(libsock.LS_STAT_CONNECTIONS), out)[0]
+        libsock.check(rc)
+        tf = out.Value != 0
+        return bool(tf)
+
+    @mirrors("Client.m", "send")
+    def send(obj, data: Any, datatype: Optional[str] = None) -> None:
+        if datatype is None:
+            datatype = libsock.Server.defaultType(data)
+        bytes = libsock.Socket.toBytes(data, datatype, "little-endian")
+        n = numel(bytes)
+        if n == 0:
+            bytes = uint8(0)
+        rc = calllib('libsock', 'ls_client_send', obj.Handle, bytes, uint64(n))[0]
+        libsock.check(rc)
+
+    @mirrors("Client.m", "disconnect")
+    def disconnect(obj, grace: Any = 5) -> None:
+        ms = libsock.Socket.toMs(grace)
+        if ms < 0:
+            ms = double(intmax('int32'))
+        rc = calllib('libsock', 'ls_client_close', obj.Handle, int32(ms))[0]
+        libsock.check(rc)
+
+
+libsock.Client = Client

@@ -128,33 +128,7 @@ classdef (Abstract) Socket < handle
             %       writemsg(t, uint8(1:10))
             %
             %   See also libsock.TcpClient/writemsg, libsock.TcpClient/readmsg.
-            kind = lower(char(kind));
-            switch kind
-                case "raw"
-                    rc = calllib('libsock', 'ls_set_framing_raw', obj.Handle);
-                case "length"
-                    width = libsock.Socket.optArg(varargin, 1, 4);
-                    order = char(libsock.Socket.optArg(varargin, 2, 'big-endian'));
-                    maxLength = libsock.Socket.optArg(varargin, 3, 0);
-                    bigEndian = double(strcmpi(order, 'big-endian'));
-                    rc = calllib('libsock', 'ls_set_framing_length', obj.Handle, int32(width), int32(bigEndian), uint64(maxLength));
-                case "delimited"
-                    delim = libsock.Socket.textBytes(libsock.Socket.optArg(varargin, 1, [13 10]));
-                    maxLength = libsock.Socket.optArg(varargin, 2, 0);
-                    keep = double(logical(libsock.Socket.optArg(varargin, 3, false)));
-                    rc = calllib('libsock', 'ls_set_framing_delimited', obj.Handle, delim, uint64(numel(delim)), uint64(maxLength), int32(keep));
-                case "fixed"
-                    frameSize = libsock.Socket.optArg(varargin, 1, 1);
-                    rc = calllib('libsock', 'ls_set_framing_fixed', obj.Handle, uint64(frameSize));
-                case "hppack"
-                    flag = libsock.Socket.optArg(varargin, 1, 0);
-                    maxLength = libsock.Socket.optArg(varargin, 2, 0);
-                    rc = calllib('libsock', 'ls_set_framing_hp_pack', obj.Handle, int32(flag), uint64(maxLength));
-                otherwise
-                    error('libsock:invalidArgument', ...
-                        'framing "%s": use "raw", "length", "delimited", "fixed" or "hppack"', kind);
-            end
-            libsock.check(rc);
+            libsock.Socket.setFraming(obj.Handle, kind, varargin{:});
         end
 
         function close(obj)
@@ -177,6 +151,38 @@ classdef (Abstract) Socket < handle
     end
 
     methods (Static, Hidden)
+        function setFraming(handle, kind, varargin)
+            %SETFRAMING  configureFraming on any handle that takes the ls_set_framing_* calls
+            %   (a connection, a listener, an engine config: libsock.EngineConfig).
+            kind = lower(char(kind));
+            switch kind
+                case "raw"
+                    rc = calllib('libsock', 'ls_set_framing_raw', handle);
+                case "length"
+                    width = libsock.Socket.optArg(varargin, 1, 4);
+                    order = char(libsock.Socket.optArg(varargin, 2, 'big-endian'));
+                    maxLength = libsock.Socket.optArg(varargin, 3, 0);
+                    bigEndian = double(strcmpi(order, 'big-endian'));
+                    rc = calllib('libsock', 'ls_set_framing_length', handle, int32(width), int32(bigEndian), uint64(maxLength));
+                case "delimited"
+                    delim = libsock.Socket.textBytes(libsock.Socket.optArg(varargin, 1, [13 10]));
+                    maxLength = libsock.Socket.optArg(varargin, 2, 0);
+                    keep = double(logical(libsock.Socket.optArg(varargin, 3, false)));
+                    rc = calllib('libsock', 'ls_set_framing_delimited', handle, delim, uint64(numel(delim)), uint64(maxLength), int32(keep));
+                case "fixed"
+                    frameSize = libsock.Socket.optArg(varargin, 1, 1);
+                    rc = calllib('libsock', 'ls_set_framing_fixed', handle, uint64(frameSize));
+                case "hppack"
+                    flag = libsock.Socket.optArg(varargin, 1, 0);
+                    maxLength = libsock.Socket.optArg(varargin, 2, 0);
+                    rc = calllib('libsock', 'ls_set_framing_hp_pack', handle, int32(flag), uint64(maxLength));
+                otherwise
+                    error('libsock:invalidArgument', ...
+                        'framing "%s": use "raw", "length", "delimited", "fixed" or "hppack"', kind);
+            end
+            libsock.check(rc);
+        end
+
         function ms = toMs(seconds)
             %TOMS  Seconds (Inf or [] = forever) to the C ABI's int32 milliseconds (-1 = forever).
             if isempty(seconds) || isinf(seconds)

@@ -1,0 +1,233 @@
+function failed = libsock_engine_selftest(nClients, nMessages)
+%LIBSOCK_ENGINE_SELFTEST  Scenarios S13-S16 (SCENARIOS.md) for libsock.Server, libsock.Client
+%   and libsock.EngineConfig, in one MATLAB session.
+%   FAILED = libsock_engine_selftest() runs each scenario with libsock.TcpClient clients (or a
+%   libsock.Client) in this same session, prints one line per scenario and a final
+%   "matlab-engine-selftest: N passed, M failed" line, and returns M.
+%   libsock_engine_selftest(NCLIENTS, NMESSAGES) sets S13's size (default 50 clients x 100
+%   messages).
+%
+%   MATLAB is single-threaded here, but the engine is not: it accepts, reads and reconnects on
+%   libsock's own threads while this code writes with the blocking TcpClient, so the server is
+%   simply polled between the steps, as a timer callback would. S17 (a call blocked in another
+%   thread) needs a second thread and is covered by python-tests/test_matlab_path.py. CI runs
+%   this very file under Octave (python-tests/matlab/octave stands in for loadlibrary/calllib).
+%
+%   See also libsock.Server, libsock.Client, libsock.EngineConfig, libsock_selftest.
+
+if nargin < 1
+    nClients = 50;
+end
+if nargin < 2
+    nMessages = 100;
+end
+addpath(fullfile(fileparts(mfilename('fullpath')), '..'));
+libsock.load();
+tests = {@(~) s13_echo(nClients, nMessages), @s14_broadcast, @s15_reconnect, ...
+    @s16_heartbeat, @config_readback, @shutdown_engine};
+names = {'s13_echo', 's14_broadcast', 's15_reconnect', 's16_heartbeat', 'config_readback', ...
+    'shutdown_engine'};
+failed = 0;
+for k = 1:numel(tests)
+    try
+        tests{k}([]);
+        fprintf('matlab-engine-selftest: %s ok\n', names{k});
+    catch err
+        failed = failed + 1;
+        fprintf('matlab-engine-selftest: %s FAILED: %s (%s)\n', names{k}, err.message, err.identifier);
+    end
+end
+fprintf('matlab-engine-selftest: %d passed, %d failed\n', numel(tests) - failed, failed);
+end
+
+function events = pumpUntil(obj, done, timeout)
+%PUMPUNTIL  Take events of OBJ until DONE(events so far) is true (error after TIMEOUT s).
+events = libsock.EngineObject.noEvents();
+t0 = tic;
+while ~done(events)
+    assert(toc(t0) < timeout, 'timed out after %d events', numel(events));
+    events = [events, waitEvents(obj, 0.05)]; %#ok<AGROW>
+end
+end
+
+function n = countKind(events, kind)
+%COUNTKIND  How many EVENTS are of KIND.
+n = 0;
+for k = 1:numel(events)
+    n = n + strcmp(events(k).Kind, kind);
+end
+end
+
+function ev = firstKind(events, kind)
+%FIRSTKIND  The first event of KIND.
+for k = 1:numel(events)
+    if strcmp(events(k).Kind, kind)
+        ev = events(k);
+        return
+    end
+end
+error('selftest:noEvent', 'no %s event', kind);
+end
+
+function s13_echo(nClients, nMessages)
+%S13_ECHO  NCLIENTS TcpClients each send NMESSAGES framed messages; the server echoes them.
+s = libsock.Server('127.0.0.1', 0, 'MaxClients', nClients + 10);
+s.MessageBufferSize = 8;  % most events take the grow-and-retry path
+clients = cell(1, nClients);
+for i = 1:nClients
+    c = libsock.TcpClient('127.0.0.1', s.Port, 'Timeout', 10);
+    configureFraming(c, 'length', 4, 'big-endian');  % the engine's default framing
+    clients{i} = c;
+end
+for i = 1:nClients
+    for j = 1:nMessages
+        writemsg(clients{i}, sprintf('c%d-m%d', i, j));
+    end
+end
+echoed = 0;
+connected = 0;
+t0 = tic;
+while echoed < nClients * nMessages
+    assert(toc(t0) < 60, 'echoed %d of %d', echoed, nClients * nMessages);
+    events = waitEvents(s, 0.05);
+    for k = 1:numel(events)
+        ev = events(k);
+        if strcmp(ev.Kind, 'connected')
+            connected = connected + 1;
+        elseif strcmp(ev.Kind, 'message')
+            send(s, ev.Client, ev.Data);
+            echoed = echoed + 1;
+        end
+    end
+end
+assert(connected == nClients, 'connected %d', connected);
+for i = 1:nClients
+    for j = 1:nMessages
+        got = readmsg(clients{i}, 'char');
+        assert(strcmp(got, sprintf('c%d-m%d', i, j)), 'client %d message %d: %s', i, j, got);
+    end
+end
+st = stats(s);
+assert(st.MessagesIn == nClients * nMessages && st.Connections == nClients);
+assert(numel(s.Clients) == nClients);
+for i = 1:nClients
+    close(clients{i});
+end
+events = pumpUntil(s, @(e) countKind(e, 'disconnected') == nClients, 10);
+assert(strcmp(firstKind(events, 'disconnected').Reason, 'peer-closed'));
+shutdown(s, 1);
+events = pumpUntil(s, @(e) countKind(e, 'closed') == 1, 10);
+assert(s.Stopped && isempty(poll(s)));
+delete(s);
+end
+
+function s14_broadcast(~)
+%S14_BROADCAST  A broadcast reaches each of 50 TcpClients exactly once.
+s = libsock.Server('127.0.0.1', 0);
+clients = cell(1, 50);
+for i = 1:50
+    clients{i} = libsock.TcpClient('127.0.0.1', s.Port, 'Timeout', 10);
+    configureFraming(clients{i}, 'length', 4, 'big-endian');
+end
+events = pumpUntil(s, @(e) countKind(e, 'connected') == 50, 10);
+assert(numel(s.Clients) == 50);
+sent = broadcast(s, 'hello all');
+assert(sent == 50, 'sent to %d', sent);
+for i = 1:50
+    assert(strcmp(readmsg(clients{i}, 'char'), 'hello all'));
+end
+pause(0.1);
+for i = 1:50
+    assert(clients{i}.NumBytesAvailable == 0, 'client %d got more', i);  % exactly once
+end
+first = firstKind(events, 'connected').Client;
+disconnect(s, first, false);
+ev = firstKind(pumpUntil(s, @(e) countKind(e, 'disconnected') == 1, 10), 'disconnected');
+assert(strcmp(ev.Reason, 'kicked') && ev.Client == first);
+assert(broadcast(s, uint8([1 2 3])) == 49);
+delete(s);
+end
+
+function s15_reconnect(~)
+%S15_RECONNECT  A Client outlives its server; messages queued meanwhile arrive once, in order.
+cfg = libsock.EngineConfig('BackoffMin', 0.05, 'BackoffMax', 0.2, 'Jitter', false);
+s = libsock.Server('127.0.0.1', 0);
+port = s.Port;
+c = libsock.Client('127.0.0.1', port, cfg);
+pumpUntil(c, @(e) countKind(e, 'connected') == 1, 10);
+assert(c.Connected);
+shutdown(s, 0);
+close(s);
+pumpUntil(c, @(e) countKind(e, 'disconnected') == 1, 10);
+for j = 1:20
+    send(c, sprintf('queued-%d', j));
+end
+pause(0.3);
+s2 = [];
+for attempt = 1:50
+    try
+        s2 = libsock.Server('127.0.0.1', port);
+        break
+    catch err
+        assert(strcmp(err.identifier, 'libsock:addrInUse'), err.message);
+        pause(0.1);
+    end
+end
+events = pumpUntil(s2, @(e) countKind(e, 'message') == 20, 10);
+pause(0.2);
+events = [events, poll(s2)];
+assert(countKind(events, 'message') == 20, 'messages %d', countKind(events, 'message'));
+j = 0;
+for k = 1:numel(events)
+    if strcmp(events(k).Kind, 'message')
+        j = j + 1;
+        assert(strcmp(char(events(k).Data), sprintf('queued-%d', j)));
+    end
+end
+assert(countKind(pumpUntil(c, @(e) countKind(e, 'connected') == 1, 10), 'connected') == 1);
+disconnect(c, 1);
+delete(c);
+delete(s2);
+end
+
+function s16_heartbeat(~)
+%S16_HEARTBEAT  A peer that never answers pings is dropped within interval x misses + slack.
+s = libsock.Server('127.0.0.1', 0, 'HeartbeatInterval', 0.2, 'HeartbeatMisses', 2);
+peer = libsock.TcpClient('127.0.0.1', s.Port);  % never reads, never answers
+t0 = tic;
+ev = firstKind(pumpUntil(s, @(e) countKind(e, 'disconnected') == 1, 10), 'disconnected');
+dt = toc(t0);
+assert(strcmp(ev.Reason, 'heartbeat-lost'), ev.Reason);
+assert(dt >= 0.2 && dt <= 1.4, 'took %g s', dt);
+close(peer);
+delete(s);
+end
+
+function config_readback(~)
+%CONFIG_READBACK  EngineConfig properties go to the library and come back.
+cfg = libsock.EngineConfig('MaxClients', 7, 'SendPolicy', 'disconnect');
+assert(cfg.MaxClients == 7 && strcmp(cfg.SendPolicy, 'disconnect'));
+assert(cfg.HeartbeatMisses == 3 && cfg.BackoffMax == 10 && cfg.Reconnect);
+cfg.IdleTimeout = 1.5;
+assert(cfg.IdleTimeout == 1.5);
+configureFraming(cfg, 'delimited', [13 10]);
+try
+    cfg.HeartbeatMisses = -1;
+    error('selftest:noError', 'HeartbeatMisses -1 was accepted');
+catch err
+    assert(strcmp(err.identifier, 'libsock:invalidArgument'), err.identifier);
+end
+close(cfg);
+end
+
+function shutdown_engine(~)
+%SHUTDOWN_ENGINE  libsock.shutdownEngine stops a server; a new server starts the engine again.
+s = libsock.Server('127.0.0.1', 0);
+libsock.shutdownEngine();
+events = pumpUntil(s, @(e) countKind(e, 'closed') == 1, 10);
+assert(s.Stopped && strcmp(events(end).Kind, 'closed'));
+delete(s);
+s2 = libsock.Server('127.0.0.1', 0);
+assert(s2.Port > 0);
+delete(s2);
+end
