@@ -73,7 +73,7 @@ classdef (Abstract) EngineObject < handle
             %   is waiting. It never blocks, so it fits a timer callback:
             %
             %       t = timer("ExecutionMode", "fixedSpacing", "Period", 0.05, ...
-            %           "TimerFcn", @(~, ~) handle(poll(s)));
+            %           "TimerFcn", @(~, ~) myHandler(s, poll(s)));
             %
             %   See also waitEvents.
             if nargin < 2
