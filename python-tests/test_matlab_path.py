@@ -1238,6 +1238,31 @@ def test_engine_large_message_and_client_address(lib: str) -> None:
     srv.delete()
 
 
+def test_engine_datagram_server(lib: str) -> None:
+    """libsock.DatagramServer: datagrams with their sender through poll, a reply with sendTo, a
+    datagram above MessageBufferSize taken whole, the final "closed" event."""
+    d = libsock.DatagramServer("127.0.0.1", 0, "MaxDatagram", 65536)
+    port = int(d.Port)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.settimeout(WAIT)
+        u.bind(("127.0.0.1", 0))
+        me = "127.0.0.1:%d" % u.getsockname()[1]
+        for m in (b"one", b"", b"x" * 10000):
+            u.sendto(m, ("127.0.0.1", port))
+        evs = pump(d, lambda evs: len(evs) >= 3)
+        assert [bytes(e["Data"]) for e in evs] == [b"one", b"", b"x" * 10000]
+        assert all(e["Kind"] == "datagram" and e["Peer"] == me for e in evs)
+        d.sendTo("pong", evs[0]["Peer"])
+        d.sendTo(np.array([1, 2], dtype=np.int32), "127.0.0.1", u.getsockname()[1], "int32")
+        assert u.recv(100) == b"pong" and u.recv(100) == b"\x01\x00\x00\x00\x02\x00\x00\x00"
+    st = d.stats()
+    assert st["MessagesIn"] == 3 and st["MessagesOut"] == 2
+    libsock.shutdownEngine()
+    last = pump(d, lambda evs: kinds(evs, "closed") != [])
+    assert last[-1]["Kind"] == "closed" and last[-1]["Peer"] == "" and d.Stopped
+    d.delete()
+
+
 def test_example_server(lib: str) -> None:
     """bindings/matlab/examples/server_example.m, step by step through the mirror (the timer
     callback called from a loop, as the example does without a timer)."""
@@ -1484,6 +1509,6 @@ def test_octave_runs_the_engine_classes_s13_s16(lib: str, tmp_path: Any) -> None
     )
     out = r.stdout
     print(out)
-    assert "matlab-engine-selftest: 6 passed, 0 failed" in out, out + r.stderr
+    assert "matlab-engine-selftest: 7 passed, 0 failed" in out, out + r.stderr
     assert "server_example: ok" in out, out + r.stderr
     assert r.returncode == 0, out + r.stderr

@@ -1275,3 +1275,84 @@ class Client(EngineObject):
 
 
 libsock.Client = Client
+
+
+class DatagramServer(EngineObject):
+    """Mirror of libsock.DatagramServer."""
+
+    @mirrors("DatagramServer.m", "DatagramServer")
+    def __init__(obj, host: Any, port: Any = None, *varargin: Any) -> None:
+        EngineObject.__init__(obj)
+        obj.Address = ""
+        libsock.load()
+        if port is None and not varargin and not isinstance(host, str):
+            port = host
+            host = "0.0.0.0"
+        elif port is not None and not isinstance(port, (int, float, np.number)):
+            varargin = (port,) + varargin
+            port = None
+        target = libsock.Socket.formatAddress(host, port)
+        cfg, owned = libsock.Server.configFrom(varargin)
+        cfgHandle = np.int64(0)
+        if not _isempty(cfg):
+            cfgHandle = cfg.Handle
+        out = libpointer(libsock.ptrtype('int64'), 0)
+        rc = calllib('libsock', 'ls_dgram_server_bind', char(target), int64(cfgHandle), out)[0]
+        if owned:
+            cfg.delete()
+        libsock.check(rc)
+        obj.Handle = out.Value
+        obj.Address = str(target)
+
+    @property
+    def Port(self) -> float:
+        return self.get_Port()
+
+    @mirrors("DatagramServer.m", "get.Port")
+    def get_Port(obj) -> float:
+        out = libpointer('int32Ptr', 0)
+        rc = calllib('libsock', 'ls_local_port', obj.Handle, out)[0]
+        libsock.check(rc)
+        p = double(out.Value)
+        return p
+
+    @mirrors("DatagramServer.m", "sendTo")
+    def sendTo(obj, data: Any, host: Any, port: Any = None, datatype: Optional[str] = None) -> None:
+        if datatype is None:
+            datatype = libsock.Server.defaultType(data)
+        target = libsock.Socket.formatAddress(host, port)
+        bytes = libsock.Socket.toBytes(data, datatype, "little-endian")
+        n = numel(bytes)
+        if n == 0:
+            bytes = uint8(0)
+        rc = calllib('libsock', 'ls_dgram_server_send_to', obj.Handle, bytes, uint64(n), char(target))[0]
+        libsock.check(rc)
+
+    @mirrors("DatagramServer.m", "nextEvent")
+    def nextEvent(obj, ms: Any) -> tuple[bool, Any]:
+        ev = None
+        ok = False
+        if obj.Stopped:
+            return ok, ev
+        cap = obj.MessageBufferSize
+        peerCap = double(libsock.LS_ADDRESS_MAX)
+        rc, kind, buf, n, peer = calllib('libsock', 'ls_next_datagram', obj.Handle, int32(ms), int32(0), zeros(1, cap, 'uint8'), uint64(cap), uint64(0), blanks(peerCap), uint64(peerCap), uint64(0))[:5]
+        while rc == libsock.LS_ERR_BUFFER_TOO_SMALL:
+            cap = double(n)
+            rc, kind, buf, n, peer = calllib('libsock', 'ls_next_datagram', obj.Handle, int32(libsock.LS_TIMEOUT_POLL), int32(0), zeros(1, cap, 'uint8'), uint64(cap), uint64(0), blanks(peerCap), uint64(peerCap), uint64(0))[:5]
+        if rc == libsock.LS_ERR_TIMEOUT:
+            return ok, ev
+        if rc == libsock.LS_ERR_CLOSED:
+            obj.Stopped = True
+            return ok, ev
+        libsock.check(rc)
+        ev = libsock.EngineObject.makeEvent(kind, 0, 0, buf[:int(double(n))])
+        if kind == libsock.LS_EVENT_DATAGRAM:
+            ev["Peer"] = str(peer)
+        elif kind == libsock.LS_EVENT_CLOSED:
+            obj.Stopped = True
+        ok = True
+        return ok, ev
+
+
+libsock.DatagramServer = DatagramServer

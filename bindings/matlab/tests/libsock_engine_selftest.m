@@ -1,6 +1,6 @@
 function failed = libsock_engine_selftest(nClients, nMessages)
 %LIBSOCK_ENGINE_SELFTEST  Scenarios S13-S16 (SCENARIOS.md) for libsock.Server, libsock.Client
-%   and libsock.EngineConfig, in one MATLAB session.
+%   and libsock.EngineConfig, and libsock.DatagramServer, in one MATLAB session.
 %   FAILED = libsock_engine_selftest() runs each scenario with libsock.TcpClient clients (or a
 %   libsock.Client) in this same session, prints one line per scenario and a final
 %   "matlab-engine-selftest: N passed, M failed" line, and returns M.
@@ -24,9 +24,9 @@ end
 addpath(fullfile(fileparts(mfilename('fullpath')), '..'));
 libsock.load();
 tests = {@(~) s13_echo(nClients, nMessages), @s14_broadcast, @s15_reconnect, ...
-    @s16_heartbeat, @config_readback, @shutdown_engine};
+    @s16_heartbeat, @config_readback, @datagram_server, @shutdown_engine};
 names = {'s13_echo', 's14_broadcast', 's15_reconnect', 's16_heartbeat', 'config_readback', ...
-    'shutdown_engine'};
+    'datagram_server', 'shutdown_engine'};
 failed = 0;
 for k = 1:numel(tests)
     try
@@ -218,6 +218,23 @@ catch err
     assert(strcmp(err.identifier, 'libsock:invalidArgument'), err.identifier);
 end
 close(cfg);
+end
+
+function datagram_server(~)
+%DATAGRAM_SERVER  A DatagramServer gets libsock.Udp datagrams with their sender and replies.
+d = libsock.DatagramServer('127.0.0.1', 0);
+u = libsock.Udp('LocalHost', '127.0.0.1', 'LocalPort', 0, 'Timeout', 5);
+write(u, uint8([1 2 3]), 'uint8', '127.0.0.1', d.Port);
+write(u, repmat(uint8(7), 1, 9000), 'uint8', '127.0.0.1', d.Port);  % above MessageBufferSize
+events = pumpUntil(d, @(e) numel(e) >= 2, 10);
+me = sprintf('127.0.0.1:%d', u.LocalPort);
+assert(strcmp(events(1).Kind, 'datagram') && strcmp(events(1).Peer, me), events(1).Peer);
+assert(isequal(events(1).Data, uint8([1 2 3])) && numel(events(2).Data) == 9000);
+sendTo(d, 'pong', events(1).Peer);
+[data, sender] = read(u, 100, 'char');
+assert(strcmp(data, 'pong') && strcmp(sender, sprintf('127.0.0.1:%d', d.Port)));
+close(u);
+delete(d);
 end
 
 function shutdown_engine(~)
