@@ -289,7 +289,7 @@ def main() -> int:
     ap.add_argument("--smoke", action="store_true", help="N=10, K=10, 1 repetition (a test, not a measurement)")
     ap.add_argument("--clients", default="100,1000", help="comma-separated N values (default 100,1000)")
     ap.add_argument("--big", action="store_true", help="also N=10000")
-    ap.add_argument("-k", type=int, default=100, help="round trips per client (default 100)")
+    ap.add_argument("-k", "--k", type=int, default=100, help="round trips per client (default 100)")
     ap.add_argument("--reps", type=int, default=3, help="repetitions (default 3)")
     ap.add_argument("--placements", default="split,same", help="split and/or same (default both)")
     ap.add_argument("--impls", default=",".join(ALL_IMPLS), help="subset of " + ",".join(ALL_IMPLS))

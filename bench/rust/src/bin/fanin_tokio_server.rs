@@ -8,7 +8,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 const MAX_FRAME: usize = 1 << 20;
 
@@ -58,7 +58,12 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        // Backlog 1024 like the other servers (TcpListener::bind gives 128 here, and an
+        // overflowing accept queue would leave "connected" clients the server never sees).
+        let sock = TcpSocket::new_v4().expect("socket");
+        sock.set_reuseaddr(true).expect("reuseaddr");
+        sock.bind("127.0.0.1:0".parse().unwrap()).expect("bind");
+        let l: TcpListener = sock.listen(1024).expect("listen");
         println!("PORT {}", l.local_addr().unwrap().port());
         std::io::stdout().flush().unwrap();
         let accept = async {
