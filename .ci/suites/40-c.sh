@@ -21,7 +21,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 step "header drift (cbindgen $CBINDGEN_VERSION)"
-if ! cbindgen --version 2>/dev/null | grep -qx "cbindgen $CBINDGEN_VERSION"; then
+if ! cbindgen --version 2>/dev/null | grep -x "cbindgen $CBINDGEN_VERSION" >/dev/null; then
   cargo install -q cbindgen --version "=$CBINDGEN_VERSION" --locked
 fi
 cbindgen --quiet --config bindings/c/cbindgen.toml --crate libsock-c --output "$work/libsock.h" bindings/c
@@ -70,8 +70,10 @@ EOF
 cc "$work/pc.c" $CFLAGS_LIBS -o "$work/pc" && "$work/pc"
 # The static library links too.
 cc "$work/pc.c" -I"$work/prefix/include" "$work/prefix/lib/libsock.a" -lutil -lrt -lpthread -lm -ldl -o "$work/pc_static" && "$work/pc_static"
-! ldd "$work/pc_static" | grep -q libsock
-ldd "$work/pc" | grep -q "libsock.so.$abi"
+# grep without -q reads all of ldd's output: with pipefail, grep -q could exit first and make
+# ldd die of SIGPIPE (status 141), which failed the suite at random under load.
+! ldd "$work/pc_static" | grep libsock >/dev/null
+ldd "$work/pc" | grep "libsock.so.$abi" >/dev/null
 
 run_counted() { # name expected-prefix command...
   local name=$1 prefix=$2; shift 2
