@@ -28,7 +28,7 @@
 pub mod engine;
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -1263,17 +1263,7 @@ pub extern "system" fn Java_io_libsock_Native_dgramMembership<'l>(
             .map_err(|_| invalid(format!("multicast group {g:?} is not an IP address")))?;
         let iface = match opt_string(env, &iface)? {
             None => MulticastInterface::Default,
-            Some(s) => {
-                if let Ok(v4) = s.parse::<Ipv4Addr>() {
-                    MulticastInterface::V4(v4)
-                } else if let Ok(i) = s.parse::<u32>() {
-                    MulticastInterface::V6(i)
-                } else {
-                    return Err(invalid(format!(
-                        "multicast interface {s:?} (an IPv4 address or an IPv6 interface index)"
-                    )));
-                }
-            }
+            Some(s) => s.parse::<MulticastInterface>()?,
         };
         let d = dgram(h)?;
         if join {

@@ -1,6 +1,6 @@
 //! `Datagram` and `udp()`.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use libsock::{Datagram, DatagramOptions, MulticastInterface, RecvMeta};
 use pyo3::exceptions::PyTypeError;
@@ -92,14 +92,11 @@ fn interface(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Multica
         return Ok(MulticastInterface::Default);
     };
     if let Ok(s) = obj.cast::<PyString>() {
-        let s = s.to_cow()?;
-        let a: Ipv4Addr = s.parse().map_err(|_| {
-            invalid(
-                py,
-                format!("multicast interface {s:?} is not an IPv4 address"),
-            )
-        })?;
-        return Ok(MulticastInterface::V4(a));
+        // The text forms ("127.0.0.1", "1", "") are core's to parse.
+        return s
+            .to_cow()?
+            .parse::<MulticastInterface>()
+            .map_err(|e| to_pyerr(py, e));
     }
     if let Ok(i) = obj.extract::<u32>() {
         return Ok(MulticastInterface::V6(i));
