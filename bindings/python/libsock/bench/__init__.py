@@ -1,0 +1,1 @@
+"""libsock benchmark workers and harness (see bench/PROTOCOL.md)."""
