@@ -7,6 +7,8 @@ Servers (one run compares them all, interleaved, order rotating per repetition):
   uvloop       (c) the same Protocol under uvloop (skipped, and said so, if uvloop is missing)
   tokio        (d) hand-written Rust tokio server (bench/rust, standalone crate)
   libsock-rs   (e) Rust libsock engine server (core/examples/fanin_engine.rs)
+  c-epoll      (f) plain C epoll server (bench/c, `fanin_server epoll`)
+  c-engine     (g) the libsock engine through the C ABI (bench/c, `fanin_server engine`)
 
 The load generator is one Rust program for all servers (bench/rust/src/bin/fanin_client.rs): it
 connects N clients, reports CONNECTED, then on GO every client does K sequential round trips
@@ -23,21 +25,26 @@ failed run: it prints an error JSON line, gives no number, and the driver exits 
     python3 bench/fanin.py --smoke          # N=10, K=10, 1 rep, all servers, both placements
     python3 bench/fanin.py                  # N=100,1000, K=100, 3 reps, split and same
     python3 bench/fanin.py --big            # adds N=10000
+
+Placement, repetition order, medians and min–max come from the shared benchmark harness
+(bindings/python/libsock/bench/harness.py, loaded from this checkout); bench/run.py runs fan-in
+as part of the full suite through run_fanin() below.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
 import select
 import signal
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -46,9 +53,28 @@ CLIENT_BIN = RUST_DIR / "target" / "release" / "fanin_client"
 TOKIO_BIN = RUST_DIR / "target" / "release" / "fanin_tokio_server"
 ENGINE_BIN = ROOT / "target" / "release" / "examples" / "fanin_engine"
 PY_SERVERS = HERE / "fanin_servers.py"
+C_DIR = HERE / "c"
+C_FANIN_BIN = C_DIR / "build" / "fanin_server"
+HARNESS_PY = ROOT / "bindings" / "python" / "libsock" / "bench" / "harness.py"
 
-ALL_IMPLS = ["libsock-py", "asyncio", "uvloop", "tokio", "libsock-rs"]
+ALL_IMPLS = ["libsock-py", "asyncio", "uvloop", "tokio", "libsock-rs", "c-epoll", "c-engine"]
 SERVER_LIFETIME = 900  # seconds: every server exits by itself even if the driver dies
+
+
+def load_harness() -> Any:
+    """The benchmark harness of this checkout (pure Python), without importing the libsock package."""
+    name = "_libsock_bench_harness"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, HARNESS_PY)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+H = load_harness()
 
 
 class RunFailed(Exception):
@@ -69,6 +95,9 @@ def raise_nofile() -> int:
 def build(skip: bool) -> None:
     if skip:
         return
+    if (C_DIR / "build.sh").exists():
+        log("--- building bench/c (fanin_server)")
+        subprocess.run(["bash", str(C_DIR / "build.sh")], check=True)
     log("--- building bench/rust (fanin_client, fanin_tokio_server)")
     subprocess.run(
         ["cargo", "build", "--release", "--quiet", "--manifest-path", str(RUST_DIR / "Cargo.toml")],
@@ -84,6 +113,10 @@ def build(skip: bool) -> None:
 
 def available(impl: str) -> str | None:
     """None if the implementation can run, else why not."""
+    binary = {"tokio": TOKIO_BIN, "libsock-rs": ENGINE_BIN, "c-epoll": C_FANIN_BIN,
+              "c-engine": C_FANIN_BIN}.get(impl)
+    if binary is not None and not binary.exists():
+        return f"{binary.relative_to(ROOT)} is not built"
     probe = {"libsock-py": "import libsock; libsock.Server", "uvloop": "import uvloop"}.get(impl)
     if probe is None:
         return None
@@ -105,6 +138,10 @@ def server_cmd(impl: str) -> list[str]:
         return [str(TOKIO_BIN), life]
     if impl == "libsock-rs":
         return [str(ENGINE_BIN), life]
+    if impl == "c-epoll":
+        return [str(C_FANIN_BIN), "epoll"]
+    if impl == "c-engine":
+        return [str(C_FANIN_BIN), "engine"]
     raise ValueError(impl)
 
 
@@ -170,7 +207,8 @@ def stop(proc: subprocess.Popen[str] | None) -> None:
 
 
 def run_one(impl: str, placement: str, n: int, k: int, timeout: float) -> dict[str, object]:
-    srv_cpu, cli_cpu = ("0", "1") if placement == "split" else ("0", "0")
+    s, c, _ = H.placement_cpus(placement)
+    srv_cpu, cli_cpu = str(s), str(c)
     server = client = None
     try:
         server = subprocess.Popen(
@@ -179,8 +217,8 @@ def run_one(impl: str, placement: str, n: int, k: int, timeout: float) -> dict[s
             stdout=subprocess.PIPE,
             text=True,
         )
-        line = read_line(server, 30, "server PORT")
-        if not line.startswith("PORT "):
+        line = read_line(server, 30, "server READY")
+        if not line.startswith(("READY ", "PORT ")):  # Python and C servers: READY; Rust: PORT
             raise RunFailed(f"server said {line!r}")
         port = int(line.split()[1].rsplit(":", 1)[-1])
         base_sockets = count_sockets(server.pid)
@@ -237,51 +275,91 @@ def run_one(impl: str, placement: str, n: int, k: int, timeout: float) -> dict[s
         stop(server)
 
 
-def fmt_rate(v: float) -> str:
-    return f"{v / 1000:.1f}k" if v >= 1000 else f"{v:.0f}"
-
-
-def table(results: list[dict[str, object]], impls: list[str], k: int) -> str:
+def table(results: list[dict[str, Any]], impls: list[str], k: int | None = None) -> str:
+    """One markdown table per (placement, N): medians (min–max) and ratios vs tokio and uvloop."""
     out = []
-    groups = sorted({(r["placement"], r["clients"]) for r in results}, key=lambda g: (g[0] != "split", g[1]))
-    for placement, n in groups:
-        rows = [r for r in results if r["placement"] == placement and r["clients"] == n]
-        med: dict[str, float] = {}
-        for impl in impls:
-            vals = [r["rt_per_s"] for r in rows if r["impl"] == impl and r["ok"]]
-            if vals:
-                med[impl] = statistics.median(vals)  # type: ignore[arg-type]
-        out.append(f"\n### fan-in, placement `{placement}`, N = {n:,} clients x K = {k} round trips\n")
+    recs = [r for r in results if r.get("workload") == "fanin"]
+    groups = sorted({(r["placement"], r["clients"], r["k"]) for r in recs},
+                    key=lambda g: (g[1], g[0] != "split"))
+    fmt = H.fmt_num
+    for placement, n, kk in groups:
+        rows = [r for r in recs if r["placement"] == placement and r["clients"] == n and r["k"] == kk]
+        sums = {i: H.summarize([r for r in rows if r["impl"] == i], "rt_per_s") for i in impls}
+        med = {i: s.median for i, s in sums.items() if s.median is not None}
+        out.append(f"\n### fan-in, placement `{placement}`, N = {n:,} clients x K = {kk} round trips\n")
         out.append(
             "| server | round trips/s median (min–max) | vs tokio | vs uvloop "
             "| server CPU µs/rt | idle RSS MiB | peak RSS MiB | runs ok |"
         )
         out.append("|---|---|---|---|---|---|---|---|")
+        notes = []
         for impl in impls:
             mine = [r for r in rows if r["impl"] == impl]
             if not mine:
                 continue
-            ok = [r for r in mine if r["ok"]]
-            if not ok:
-                skipped = mine[0].get("skipped")
-                why = f"skipped: {skipped}" if skipped else "FAILED"
+            s = sums[impl]
+            if s.median is None:
+                why = f"n/a: {s.skip}" if s.n_na and not s.n_failed else "FAILED"
+                if s.n_failed:
+                    notes.append(f"- {impl}: " + "; ".join(sorted(set(s.errors)))[:500])
                 out.append(f"| {impl} | {why} | | | | | | 0/{len(mine)} |")
                 continue
 
-            def m(key: str) -> float:
-                return statistics.median([float(r[key]) for r in ok])  # type: ignore[arg-type]
+            def m(key: str, rs: list[dict[str, Any]] = mine) -> float:
+                return H.summarize(rs, key).median or 0.0
 
-            rates = [float(r["rt_per_s"]) for r in ok]  # type: ignore[arg-type]
-            rate = (
-                f"{fmt_rate(med[impl])} ({fmt_rate(min(rates))}–{fmt_rate(max(rates))})"
-            )
-            vs_t = f"{med[impl] / med['tokio']:.2f}×" if "tokio" in med else "–"
-            vs_u = f"{med[impl] / med['uvloop']:.2f}×" if "uvloop" in med else "–"
+            rate = f"{fmt(s.median)} ({fmt(s.lo)}–{fmt(s.hi)})"
+            vs_t = f"{s.median / med['tokio']:.2f}×" if "tokio" in med else "–"
+            vs_u = f"{s.median / med['uvloop']:.2f}×" if "uvloop" in med else "–"
+            if s.n_failed:
+                notes.append(f"- {impl}: {s.n_failed} failed: " + "; ".join(sorted(set(s.errors)))[:500])
             out.append(
                 f"| {impl} | {rate} | {vs_t} | {vs_u} | {m('server_cpu_us_per_rt'):.1f} "
-                f"| {m('idle_rss_kib') / 1024:.1f} | {m('peak_rss_kib') / 1024:.1f} | {len(ok)}/{len(mine)} |"
+                f"| {m('idle_rss_kib') / 1024:.1f} | {m('peak_rss_kib') / 1024:.1f} | {s.n_ok}/{len(mine)} |"
             )
+        if notes:
+            out.append("\nFailed runs:\n" + "\n".join(notes))
     return "\n".join(out) + "\n"
+
+
+def run_fanin(clients: list[int], k: int | dict[int, int], reps: int, placements: list[str] | dict[int, list[str]],
+              impls: list[str], timeout: float,
+              emit: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    """Run fan-in for every N, placement and repetition (order rotating); emit every record.
+
+    ``k`` and ``placements`` may be given per N (a dict keyed by N). Unavailable servers get one
+    n/a record per (placement, N). Returns the records; failed ones have status "failed".
+    """
+    skipped = {i: why for i in impls if (why := available(i))}
+    for i, why in skipped.items():
+        log(f"--- fan-in {i}: not available, n/a ({why})")
+    runnable = [i for i in impls if i not in skipped]
+    results: list[dict[str, Any]] = []
+
+    def out(rec: dict[str, Any]) -> None:
+        results.append(rec)
+        emit(rec)
+
+    for n in clients:
+        kn = k[n] if isinstance(k, dict) else k
+        pls = placements[n] if isinstance(placements, dict) else placements
+        for placement in pls:
+            base = {"workload": "fanin", "config": f"fanin clients={n} k={kn}",
+                    "params": {"clients": n, "k": kn}, "placement": placement, "clients": n, "k": kn}
+            for i in skipped:
+                out({**base, "impl": i, "status": H.NA, "ok": False, "skip": skipped[i]})
+            for rep in range(reps):
+                for impl in H.rotation(runnable, rep):
+                    rec: dict[str, Any] = {**base, "impl": impl, "rep": rep}
+                    t0 = time.monotonic()
+                    try:
+                        rec.update(run_one(impl, placement, n, kn, timeout))
+                        rec.update(status=H.OK, ok=True)
+                    except (RunFailed, OSError, ValueError, KeyError) as e:
+                        rec.update(status=H.FAILED, ok=False, error=str(e))
+                    rec["wall_secs"] = round(time.monotonic() - t0, 3)
+                    out(rec)
+    return results
 
 
 def main() -> int:
@@ -313,25 +391,19 @@ def main() -> int:
     for p in placements:
         if p not in ("split", "same"):
             ap.error(f"unknown placement {p!r}")
-    if "split" in placements and (os.cpu_count() or 1) < 2:
-        ap.error("placement split needs 2 CPUs")
+    for p in placements:
+        note = H.placement_cpus(p)[2]
+        if note:
+            log(f"--- {note}")
 
     hard = raise_nofile()
     if max(clients) + 64 > hard:
         ap.error(f"N={max(clients)} needs more open files than the hard limit {hard}")
     build(args.no_build)
 
-    skipped = {i: why for i in impls if (why := available(i))}
-    for i, why in skipped.items():
-        log(f"--- {i}: not available, skipped ({why})")
-    runnable = [i for i in impls if i not in skipped]
-
-    results: list[dict[str, object]] = []
-    failures = 0
     jsonl = open(f"{args.out}.jsonl", "w") if args.out else None  # noqa: SIM115
 
-    def emit(rec: dict[str, object]) -> None:
-        results.append(rec)
+    def emit(rec: dict[str, Any]) -> None:
         line = json.dumps(rec)
         print(line, flush=True)
         if jsonl:
@@ -339,28 +411,13 @@ def main() -> int:
             jsonl.flush()
 
     started = time.time()
-    for placement in placements:
-        for n in clients:
-            for i in skipped:
-                emit({"workload": "fanin", "impl": i, "placement": placement, "clients": n, "k": k,
-                      "ok": False, "skipped": skipped[i]})
-            for rep in range(reps):
-                order = runnable[rep % len(runnable):] + runnable[: rep % len(runnable)] if runnable else []
-                for impl in order:
-                    rec: dict[str, object] = {"workload": "fanin", "impl": impl, "placement": placement,
-                                              "clients": n, "k": k, "rep": rep}
-                    try:
-                        rec.update(run_one(impl, placement, n, k, timeout))
-                        rec["ok"] = True
-                    except (RunFailed, OSError) as e:
-                        failures += 1
-                        rec.update(ok=False, error=str(e))
-                    emit(rec)
-
+    results = run_fanin(clients, k, reps, placements, impls, timeout, emit)
+    failures = sum(1 for r in results if r["status"] == H.FAILED)
+    skipped = {r["impl"]: r["skip"] for r in results if r["status"] == H.NA}
     md = (
         f"fan-in: {k} round trips per client, 64-byte payload + 4-byte length; {reps} repetition(s); "
         f"host {os.uname().nodename}, {os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(started))}\n"
-        + table(results, impls, k)
+        + table(results, impls)
     )
     if skipped:
         md += "\n" + "\n".join(f"- {i} skipped: {why}" for i, why in skipped.items()) + "\n"

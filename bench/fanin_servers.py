@@ -1,8 +1,9 @@
 """Fan-in benchmark servers in Python, started by fanin.py: ``python3 fanin_servers.py KIND [lifetime]``.
 
 KIND is ``libsock`` (a), ``asyncio`` (b) or ``uvloop`` (c). Each binds 127.0.0.1:0, prints
-``PORT <n>`` and echoes every 4-byte big-endian length-prefixed frame back to its sender until
-killed or the lifetime (seconds, default 900) passes.
+``READY <port>`` (as every fan-in server does, like the worker protocol's servers) and echoes every
+4-byte big-endian length-prefixed frame back to its sender until SIGTERM or the lifetime (seconds,
+default 900) passes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def serve_libsock(lifetime: float) -> None:
     import libsock
 
     server = libsock.Server(("127.0.0.1", 0), event_capacity=65536)
-    print("PORT", server.address[1], flush=True)
+    print("READY", server.address[1], flush=True)
     send = server.send
     events = server.events
     end = time.monotonic() + lifetime
@@ -73,7 +74,7 @@ class Echo(asyncio.Protocol):
 async def serve_asyncio(lifetime: float) -> None:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(Echo, "127.0.0.1", 0, backlog=1024)
-    print("PORT", server.sockets[0].getsockname()[1], flush=True)
+    print("READY", server.sockets[0].getsockname()[1], flush=True)
     await asyncio.sleep(lifetime)
     server.close()
 
