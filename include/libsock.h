@@ -712,6 +712,27 @@ int32_t ls_recv_from(int64_t handle,
                      int32_t *out_truncated);
 
 /**
+ * Receive up to `count` (> 0) datagrams on `handle` with one recvmmsg(2) call where the OS has
+ * it, waiting for the first: datagram i goes to `buf + i * slot_size` (`buf` holds `count *
+ * slot_size` bytes, `slot_size` > 0), its length to `out_lens[i]`; `*out_count` receives how
+ * many arrived (at least 1). Optional (NULL = not wanted): `out_truncated[i]` 1 when datagram i
+ * was larger than `slot_size` (its tail is lost), else 0; `peer_bufs` (`count *
+ * LS_ADDRESS_MAX` bytes) receives datagram i's sender as NUL-terminated text at `peer_bufs + i
+ * * LS_ADDRESS_MAX`. `timeout_ms`: -2 the handle's default (`ls_set_timeout`; the fastest: one
+ * system call), -1 forever, 0 poll, N milliseconds (these wait for the first datagram with
+ * `ls_recv_from`'s wait, then take what else is queued). `LS_ERR_TIMEOUT` when none came.
+ */
+int32_t ls_recv_many(int64_t handle,
+                     int32_t timeout_ms,
+                     uint8_t *buf,
+                     size_t slot_size,
+                     size_t count,
+                     size_t *out_lens,
+                     int32_t *out_truncated,
+                     char *peer_bufs,
+                     size_t *out_count);
+
+/**
  * Join multicast group `group` ("239.1.2.3", "ff02::1234") on interface `iface`: NULL or "" the
  * default, an IPv4 interface address ("127.0.0.1") or an IPv6 interface index ("1").
  */
@@ -768,6 +789,16 @@ int32_t ls_recv_until(int64_t handle,
  * connection's framing (`ls_set_framing_*`): a length header, a delimiter, ...
  */
 int32_t ls_send_msg(int64_t handle, const uint8_t *buf, size_t len);
+
+/**
+ * Send `count` messages through the connection's framing with as few system calls as possible
+ * (their frames go out together in vectored writes): the bodies lie back to back in `buf`,
+ * message i has `lens[i]` bytes (so `buf` holds the sum of `lens`). Every message is checked
+ * against the framing before anything is sent (`LS_ERR_FRAME_TOO_LARGE` sends none). `count` 0
+ * sends nothing (`buf` and `lens` may then be NULL). The handle's default timeout applies to
+ * each wait for progress, as in `ls_send_msg`.
+ */
+int32_t ls_send_msgs(int64_t handle, const uint8_t *buf, const size_t *lens, size_t count);
 
 /**
  * Receive one message through the connection's framing into `buf`; `*out_len` receives its

@@ -415,6 +415,22 @@ public:
     void send_msg(const std::string &s) { send_msg(s.data(), s.size()); }
     /// Send one message (a vector).
     void send_msg(const std::vector<uint8_t> &v) { send_msg(v.data(), v.size()); }
+    /// Send count messages at once (vectored writes): their bodies lie back to back in data,
+    /// message i has lens[i] bytes.
+    void send_msgs(const void *data, const std::size_t *lens, std::size_t count) {
+        detail::check(ls_send_msgs(h_, detail::bytes(data), lens, count));
+    }
+    /// Send every string of msgs as one message, all at once (vectored writes).
+    void send_msgs(const std::vector<std::string> &msgs) {
+        std::string all;
+        std::vector<std::size_t> lens;
+        lens.reserve(msgs.size());
+        for (const std::string &m : msgs) {
+            all += m;
+            lens.push_back(m.size());
+        }
+        send_msgs(all.data(), lens.data(), lens.size());
+    }
     /// Receive one message into buf; buffer_too_small_error (with needed()) when it does not fit,
     /// and the message stays queued.
     std::size_t recv_msg(void *buf, std::size_t cap, int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
@@ -592,6 +608,30 @@ public:
         r.peer = peer;
         r.truncated = tr != 0;
         return r;
+    }
+    /// Receive up to count datagrams at once (recvmmsg), waiting for the first: datagram i lands
+    /// at buf + i * slot_size (buf holds count * slot_size bytes) and its length in lens[i];
+    /// returns how many arrived. Senders and truncation: ls_recv_many.
+    std::size_t recv_many(void *buf, std::size_t slot_size, std::size_t count, std::size_t *lens,
+                          int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        std::size_t n = 0;
+        detail::check(ls_recv_many(h_, timeout_ms, static_cast<uint8_t *>(buf), slot_size, count,
+                                   lens, nullptr, nullptr, &n));
+        return n;
+    }
+    /// Receive up to max datagrams (each up to slot_size bytes) at once, as strings.
+    std::vector<std::string> recv_many(std::size_t max, std::size_t slot_size = 65536,
+                                       int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        std::vector<uint8_t> buf(max * slot_size);
+        std::vector<std::size_t> lens(max);
+        std::size_t n = recv_many(buf.data(), slot_size, max, lens.data(), timeout_ms);
+        std::vector<std::string> out;
+        out.reserve(n);
+        for (std::size_t i = 0; i < n; i++) {
+            const char *p = reinterpret_cast<const char *>(buf.data()) + i * slot_size;
+            out.emplace_back(p, lens[i]);
+        }
+        return out;
     }
     /// Receive one datagram from the connected peer.
     std::size_t recv(void *buf, std::size_t cap, int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {

@@ -311,6 +311,8 @@ static void all_handle_functions(int64_t h, int32_t want, int32_t want_close) {
     int32_t tr = 0, i32 = 0;
     int64_t i64 = 0, out = 0;
     uint64_t u64 = 0;
+    const size_t one = 1;
+    size_t lens2[2];
     CHECK_RC(ls_accept(h, 0, &out), want);
     CHECK_RC(ls_send(h, b, 1, &n), want);
     CHECK_RC(ls_send_all(h, b, 1), want);
@@ -318,6 +320,8 @@ static void all_handle_functions(int64_t h, int32_t want, int32_t want_close) {
     CHECK_RC(ls_recv_exact(h, 0, b, 1), want);
     CHECK_RC(ls_recv_until(h, 0, (const uint8_t *)"\n", 1, b, sizeof b, &n), want);
     CHECK_RC(ls_send_msg(h, b, 1), want);
+    CHECK_RC(ls_send_msgs(h, b, &one, 1), want);
+    CHECK_RC(ls_recv_many(h, 0, b, 8, 2, lens2, NULL, NULL, &n), want);
     CHECK_RC(ls_recv_msg(h, 0, b, sizeof b, &n), want);
     CHECK_RC(ls_send_to(h, b, 1, "127.0.0.1:9"), want);
     CHECK_RC(ls_recv_from(h, 0, b, sizeof b, &n, s, sizeof s, &pl, &tr), want);
@@ -685,6 +689,164 @@ static void t_send_recv_variants(void) {
     OK(ls_recv(p.a, 5000, b, sizeof b, &n));
     CHECK(n == 0);
     pair_close(&p);
+}
+
+static void t_send_msgs(void) {
+    struct pair p;
+    int64_t l2 = 0;
+    uint8_t b[64];
+    size_t n = 0, i;
+    const size_t lens3[3] = {3, 0, 5};
+    const size_t lens_big[2] = {5, 20};
+    const size_t lens_zero[1] = {0};
+    const size_t lens_huge[2] = {SIZE_MAX / 2, SIZE_MAX / 2};
+    const size_t lens_neg[1] = {(size_t)-1};
+    static uint8_t many[1500 * 8];
+    static size_t many_lens[1500];
+    pair_open(&p);
+    OK(ls_set_framing_length(p.c, 4, 1, 10));
+    OK(ls_set_framing_length(p.a, 4, 1, 0));
+    /* Three messages (one empty) back to back in one buffer. */
+    OK(ls_send_msgs(p.c, (const uint8_t *)"onethree", lens3, 3));
+    OK(ls_recv_msg(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 3 && memcmp(b, "one", 3) == 0);
+    OK(ls_recv_msg(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 0);
+    OK(ls_recv_msg(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 5 && memcmp(b, "three", 5) == 0);
+    /* count 0: nothing sent, NULL arrays allowed. */
+    OK(ls_send_msgs(p.c, NULL, NULL, 0));
+    CHECK_RC(ls_recv_msg(p.a, LS_TIMEOUT_POLL, b, sizeof b, &n), LS_ERR_TIMEOUT);
+    /* NULL buf is fine when every message is empty. */
+    OK(ls_send_msgs(p.c, NULL, lens_zero, 1));
+    OK(ls_recv_msg(p.a, 5000, b, sizeof b, &n));
+    CHECK(n == 0);
+    /* NULL pointers and impossible sizes. */
+    CHECK_RC(ls_send_msgs(p.c, b, NULL, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_msgs(p.c, NULL, lens3, 3), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_msgs(p.c, b, lens_huge, 2), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_msgs(p.c, b, lens_neg, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_send_msgs(p.c, b, lens3, (size_t)-1), LS_ERR_INVALID_ARGUMENT);
+    /* One message above the framing's max_len: FRAME_TOO_LARGE and nothing is sent. */
+    memset(b, 'x', sizeof b);
+    CHECK_RC(ls_send_msgs(p.c, b, lens_big, 2), LS_ERR_FRAME_TOO_LARGE);
+    CHECK_RC(ls_recv_msg(p.a, 200, b, sizeof b, &n), LS_ERR_TIMEOUT);
+    /* More messages than one vectored write takes (IOV_MAX 1024), in order. */
+    OK(ls_set_framing_length(p.c, 4, 1, 0));
+    for (i = 0; i < 1500; i++) {
+        uint64_t seq = i;
+        memcpy(many + i * 8, &seq, 8);
+        many_lens[i] = 8;
+    }
+    OK(ls_send_msgs(p.c, many, many_lens, 1500));
+    for (i = 0; i < 1500; i++) {
+        uint64_t seq = 0;
+        OK(ls_recv_msg(p.a, 5000, b, sizeof b, &n));
+        memcpy(&seq, b, 8);
+        if (n != 8 || seq != i) {
+            CHECK(n == 8 && seq == i);
+            break;
+        }
+    }
+    /* Raw framing: the bodies go out as they are, concatenated. */
+    OK(ls_set_framing_raw(p.c));
+    OK(ls_send_msgs(p.c, (const uint8_t *)"onethree", lens3, 3));
+    OK(ls_set_framing_raw(p.a));
+    OK(ls_recv_exact(p.a, 5000, b, 8));
+    CHECK(memcmp(b, "onethree", 8) == 0);
+    /* Wrong kind of handle, closed handle (count 0 too). */
+    OK(ls_udp_bind("127.0.0.1:0", &l2));
+    CHECK_RC(ls_send_msgs(l2, (const uint8_t *)"onethree", lens3, 3), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_send_msgs(p.l, NULL, NULL, 0), LS_ERR_BAD_HANDLE);
+    OK(ls_close(l2));
+    pair_close(&p);
+    CHECK_RC(ls_send_msgs(p.c, (const uint8_t *)"onethree", lens3, 3), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_send_msgs(p.c, NULL, NULL, 0), LS_ERR_BAD_HANDLE);
+}
+
+static void t_recv_many(void) {
+    int64_t a = 0, b = 0, c = 0;
+    char aaddr[LS_ADDRESS_MAX];
+    static char peers[8 * LS_ADDRESS_MAX];
+    static uint8_t large[100];
+    uint8_t buf[8 * 16];
+    size_t lens[8], n = 0, got = 0, i;
+    int32_t tr[8];
+    OK(ls_udp_bind("127.0.0.1:0", &a));
+    OK(ls_udp_bind("127.0.0.1:0", &b));
+    OK(ls_local_address(a, aaddr, sizeof aaddr, &n));
+    {
+        char baddr[LS_ADDRESS_MAX];
+        OK(ls_local_address(b, baddr, sizeof baddr, &n));
+        memset(large, 'L', sizeof large);
+        OK(ls_send_to(a, (const uint8_t *)"d0", 2, baddr));
+        OK(ls_send_to(a, large, sizeof large, baddr)); /* larger than a slot: truncated */
+        OK(ls_send_to(a, (const uint8_t *)"", 0, baddr));
+        OK(ls_send_to(a, (const uint8_t *)"d3-sixteen-bytes", 16, baddr));
+        OK(ls_send_to(a, (const uint8_t *)"d4", 2, baddr));
+    }
+    /* Receive the 5 datagrams (with every optional output), 16-byte slots. */
+    memset(tr, 9, sizeof tr);
+    while (got < 5) {
+        size_t k;
+        int32_t rc = ls_recv_many(b, 5000, buf + got * 16, 16, 8 - got, lens + got, tr + got,
+                                  peers + got * LS_ADDRESS_MAX, &n);
+        CHECK_RC(rc, LS_OK);
+        if (rc != LS_OK || n == 0) break;
+        for (k = got; k < got + n; k++) CHECK(strcmp(peers + k * LS_ADDRESS_MAX, aaddr) == 0);
+        got += n;
+    }
+    CHECK(got == 5);
+    CHECK(lens[0] == 2 && memcmp(buf, "d0", 2) == 0 && tr[0] == 0);
+    CHECK(lens[1] == 16 && buf[16] == 'L' && buf[31] == 'L' && tr[1] == 1);
+    CHECK(lens[2] == 0 && tr[2] == 0);
+    CHECK(lens[3] == 16 && memcmp(buf + 48, "d3-sixteen-bytes", 16) == 0 && tr[3] == 0);
+    CHECK(lens[4] == 2 && memcmp(buf + 64, "d4", 2) == 0 && tr[4] == 0);
+    /* Nothing there: every kind of timeout ends with TIMEOUT. */
+    CHECK_RC(ls_recv_many(b, LS_TIMEOUT_POLL, buf, 16, 8, lens, NULL, NULL, &n), LS_ERR_TIMEOUT);
+    CHECK_RC(ls_recv_many(b, 100, buf, 16, 8, lens, NULL, NULL, &n), LS_ERR_TIMEOUT);
+    OK(ls_set_timeout(b, 100));
+    CHECK_RC(ls_recv_many(b, LS_TIMEOUT_DEFAULT, buf, 16, 8, lens, NULL, NULL, &n),
+             LS_ERR_TIMEOUT);
+    /* The handle's default timeout (one recvmmsg), lengths only. */
+    {
+        char baddr[LS_ADDRESS_MAX];
+        OK(ls_local_address(b, baddr, sizeof baddr, &n));
+        for (i = 0; i < 3; i++) OK(ls_send_to(a, (const uint8_t *)"xyz", 3, baddr));
+    }
+    OK(ls_set_timeout(b, 5000));
+    got = 0;
+    while (got < 3) {
+        int32_t rc = ls_recv_many(b, LS_TIMEOUT_DEFAULT, buf, 16, 8, lens, NULL, NULL, &n);
+        CHECK_RC(rc, LS_OK);
+        if (rc != LS_OK) break;
+        for (i = 0; i < n; i++) CHECK(lens[i] == 3 && memcmp(buf + i * 16, "xyz", 3) == 0);
+        got += n;
+    }
+    CHECK(got == 3);
+    /* Bad arguments: nothing is received, out_count is not written. */
+    n = 77;
+    CHECK_RC(ls_recv_many(b, 0, buf, 16, 0, lens, NULL, NULL, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_many(b, 0, buf, 0, 8, lens, NULL, NULL, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_many(b, 0, NULL, 16, 8, lens, NULL, NULL, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_many(b, 0, buf, 16, 8, NULL, NULL, NULL, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_many(b, 0, buf, 16, 8, lens, NULL, NULL, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_many(b, 0, buf, SIZE_MAX / 4, 8, lens, NULL, NULL, &n),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_many(b, -3, buf, 16, 8, lens, NULL, NULL, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK(n == 77);
+    /* A connection is not a datagram socket; a closed handle is bad. */
+    {
+        struct pair p;
+        pair_open(&p);
+        CHECK_RC(ls_recv_many(p.a, 0, buf, 16, 8, lens, NULL, NULL, &n), LS_ERR_BAD_HANDLE);
+        pair_close(&p);
+    }
+    OK(ls_udp_bind("127.0.0.1:0", &c));
+    OK(ls_close(c));
+    CHECK_RC(ls_recv_many(c, 0, buf, 16, 8, lens, NULL, NULL, &n), LS_ERR_BAD_HANDLE);
+    OK(ls_close(a));
+    OK(ls_close(b));
 }
 
 static void t_timeouts(void) {
@@ -2667,6 +2829,8 @@ static const struct test TESTS[] = {
     T(t_invalid_sizes_and_values),
     T(t_bad_strings),
     T(t_send_recv_variants),
+    T(t_send_msgs),
+    T(t_recv_many),
     T(t_timeouts),
     T(t_addresses),
     T(t_ipv6_and_unix),

@@ -438,6 +438,35 @@ void s09_buffer_too_small() {
     CHECK(big == body);
 }
 
+void t_send_msgs_and_recv_many() {
+    auto l = libsock::Listener::listen("127.0.0.1:0");
+    auto c = libsock::TcpConnection::connect(l.local_address(), 5000);
+    auto a = l.accept(5000);
+    c.set_framing_length(4, true, 10);
+    a.set_framing_length();
+    c.send_msgs({"one", "", "three"});
+    CHECK(a.recv_msg_string(5000) == "one");
+    CHECK(a.recv_msg_string(5000) == "");
+    CHECK(a.recv_msg_string(5000) == "three");
+    c.send_msgs(std::vector<std::string>{}); // nothing
+    CHECK_THROWS(libsock::frame_too_large_error, c.send_msgs({"ok", std::string(11, 'x')}));
+    CHECK_THROWS(libsock::timeout_error, a.recv_msg_string(100)); // nothing was sent
+    auto d1 = libsock::Datagram::bind("127.0.0.1:0");
+    auto d2 = libsock::Datagram::bind("127.0.0.1:0");
+    d1.send_to(std::string("first"), d2.local_address());
+    d1.send_to(std::string("second"), d2.local_address());
+    std::vector<std::string> got;
+    while (got.size() < 2) {
+        auto some = d2.recv_many(8, 64, 5000);
+        CHECK(!some.empty());
+        if (some.empty()) break;
+        got.insert(got.end(), some.begin(), some.end());
+    }
+    CHECK(got == std::vector<std::string>({"first", "second"}));
+    CHECK_THROWS(libsock::timeout_error, d2.recv_many(8, 64, 100));
+    CHECK_THROWS(libsock::invalid_argument_error, d2.recv_many(0, 64, 100));
+}
+
 void s10_udp() {
     auto a = libsock::Datagram::bind("127.0.0.1:0");
     auto b = libsock::Datagram::bind("127.0.0.1:0");
@@ -787,6 +816,7 @@ int main(int argc, char **argv) {
         {"s08_misuse", s08_misuse},
         {"s09_buffer_too_small", s09_buffer_too_small},
         {"s10_udp", s10_udp},
+        {"t_send_msgs_and_recv_many", t_send_msgs_and_recv_many},
         {"s11_listener_port0_accept_timeout", s11_listener_port0_accept_timeout},
         {"s12_options_read_back", s12_options_read_back},
         {"s17_close_from_another_thread", s17_close_from_another_thread},

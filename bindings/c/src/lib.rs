@@ -15,9 +15,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use boundary::{
-    as_conn, as_dgram, as_listener, bad_arg, call, conn, dgram, flag_arg, get, in_bytes, in_str,
-    insert, listener, opt_arg, options, options_value, out_bytes, remove, timeout_arg, timeout_ms,
-    timeout_setting, with_last, write_text, wrong_kind, Obj, OptionsEntry, Out, ERROR_TEXTS,
+    as_conn, as_dgram, as_listener, bad_arg, call, check_len, conn, dgram, flag_arg, get, in_bytes,
+    in_str, insert, listener, opt_arg, options, options_value, out_bytes, remove, timeout_arg,
+    timeout_ms, timeout_setting, with_last, write_text, wrong_kind, Obj, OptionsEntry, Out,
+    ERROR_TEXTS,
 };
 use libsock::{
     Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Delimited, Error, Framing,
@@ -568,6 +569,90 @@ pub unsafe extern "C" fn ls_recv_from(
     })
 }
 
+/// Receive up to `count` (> 0) datagrams on `handle` with one recvmmsg(2) call where the OS has
+/// it, waiting for the first: datagram i goes to `buf + i * slot_size` (`buf` holds `count *
+/// slot_size` bytes, `slot_size` > 0), its length to `out_lens[i]`; `*out_count` receives how
+/// many arrived (at least 1). Optional (NULL = not wanted): `out_truncated[i]` 1 when datagram i
+/// was larger than `slot_size` (its tail is lost), else 0; `peer_bufs` (`count *
+/// LS_ADDRESS_MAX` bytes) receives datagram i's sender as NUL-terminated text at `peer_bufs + i
+/// * LS_ADDRESS_MAX`. `timeout_ms`: -2 the handle's default (`ls_set_timeout`; the fastest: one
+/// system call), -1 forever, 0 poll, N milliseconds (these wait for the first datagram with
+/// `ls_recv_from`'s wait, then take what else is queued). `LS_ERR_TIMEOUT` when none came.
+#[no_mangle]
+pub unsafe extern "C" fn ls_recv_many(
+    handle: i64,
+    timeout_ms: i32,
+    buf: *mut u8,
+    slot_size: usize,
+    count: usize,
+    out_lens: *mut usize,
+    out_truncated: *mut i32,
+    peer_bufs: *mut c_char,
+    out_count: *mut usize,
+) -> i32 {
+    call("ls_recv_many", || {
+        let slot = check_len(slot_size, "slot_size")?;
+        let count = check_len(count, "count")?;
+        if slot == 0 || count == 0 {
+            return Err(bad_arg(format!(
+                "slot_size is {slot} and count is {count}: both must be at least 1"
+            )));
+        }
+        let cap = slot
+            .checked_mul(count)
+            .filter(|&c| c <= isize::MAX as usize)
+            .ok_or_else(|| bad_arg("count * slot_size is too large"))?;
+        // SAFETY: the caller promises `count * slot_size` writable bytes.
+        let data = unsafe { out_bytes(buf, cap, 1, "buf") }?;
+        if out_lens.is_null() {
+            return Err(bad_arg("out_lens is NULL"));
+        }
+        let out = Out::new(out_count, "out_count")?;
+        let t = timeout_arg(timeout_ms)?;
+        let o = dgram(handle)?;
+        let d = as_dgram(&o);
+        let mut slots: Vec<&mut [u8]> = data.chunks_mut(slot).collect();
+        let mut metas = Vec::with_capacity(count);
+        if matches!(t, Timeout::Default) {
+            d.recv_many(&mut slots, &mut metas)?;
+        } else {
+            // Core's recv_many waits with the handle's default timeout: wait for the first
+            // datagram with this call's timeout, then take what else is already queued.
+            metas.push(d.recv_from_timeout(slots[0], t)?);
+            if count > 1 && d.bytes_available()? > 0 {
+                let mut rest = Vec::with_capacity(count - 1);
+                d.recv_many(&mut slots[1..], &mut rest)?;
+                metas.append(&mut rest);
+            }
+        }
+        // SAFETY: the caller promises `count` writable entries in each array given.
+        let lens = unsafe { std::slice::from_raw_parts_mut(out_lens, count) };
+        for (l, m) in lens.iter_mut().zip(&metas) {
+            *l = m.len;
+        }
+        if !out_truncated.is_null() {
+            // SAFETY: as above.
+            let tr = unsafe { std::slice::from_raw_parts_mut(out_truncated, count) };
+            for (t, m) in tr.iter_mut().zip(&metas) {
+                *t = m.truncated as i32;
+            }
+        }
+        if !peer_bufs.is_null() {
+            let width = LS_ADDRESS_MAX as usize;
+            // SAFETY: as above: `count * LS_ADDRESS_MAX` writable bytes.
+            let peers =
+                unsafe { std::slice::from_raw_parts_mut(peer_bufs.cast::<u8>(), count * width) };
+            for (p, m) in peers.chunks_mut(width).zip(&metas) {
+                let text = fit_address(&m.peer.to_string(), width);
+                p[..text.len()].copy_from_slice(text.as_bytes());
+                p[text.len()] = 0;
+            }
+        }
+        out.set(metas.len());
+        Ok(())
+    })
+}
+
 /// Cut an address that cannot fit `cap` bytes with its NUL (only a pathological abstract Unix
 /// name can) at a character boundary.
 fn fit_address(text: &str, cap: usize) -> String {
@@ -765,6 +850,55 @@ pub unsafe extern "C" fn ls_send_msg(handle: i64, buf: *const u8, len: usize) ->
         let data = unsafe { in_bytes(buf, len, "buf") }?;
         let o = conn(handle)?;
         as_conn(&o).send_msg(data)
+    })
+}
+
+/// Send `count` messages through the connection's framing with as few system calls as possible
+/// (their frames go out together in vectored writes): the bodies lie back to back in `buf`,
+/// message i has `lens[i]` bytes (so `buf` holds the sum of `lens`). Every message is checked
+/// against the framing before anything is sent (`LS_ERR_FRAME_TOO_LARGE` sends none). `count` 0
+/// sends nothing (`buf` and `lens` may then be NULL). The handle's default timeout applies to
+/// each wait for progress, as in `ls_send_msg`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_send_msgs(
+    handle: i64,
+    buf: *const u8,
+    lens: *const usize,
+    count: usize,
+) -> i32 {
+    call("ls_send_msgs", || {
+        let count = check_len(count, "count")?;
+        if count == 0 {
+            conn(handle)?;
+            return Ok(());
+        }
+        if lens.is_null() {
+            return Err(bad_arg("lens is NULL"));
+        }
+        // SAFETY: non-null, and the caller promises `count` readable lengths.
+        let lens = unsafe { std::slice::from_raw_parts(lens, count) };
+        let mut total = 0usize;
+        for (i, &l) in lens.iter().enumerate() {
+            total = total
+                .checked_add(check_len(l, "lens[i]")?)
+                .filter(|&t| t <= isize::MAX as usize)
+                .ok_or_else(|| {
+                    bad_arg(format!("the sum of lens is too large (at lens[{i}] = {l})"))
+                })?;
+        }
+        // SAFETY: the caller promises the sum of `lens` readable bytes.
+        let data = unsafe { in_bytes(buf, total, "buf") }?;
+        let o = conn(handle)?;
+        let mut at = 0;
+        let msgs: Vec<&[u8]> = lens
+            .iter()
+            .map(|&l| {
+                let m = &data[at..at + l];
+                at += l;
+                m
+            })
+            .collect();
+        as_conn(&o).send_msgs(&msgs)
     })
 }
 
