@@ -1,0 +1,966 @@
+/*
+ * lsbench - the C worker of the benchmark suite; speaks bench/PROTOCOL.md.
+ *
+ *   lsbench IMPL server WORKLOAD [--param value ...]
+ *   lsbench IMPL client WORKLOAD --port P [--param value ...]
+ *
+ * IMPL:
+ *   c-raw       plain blocking POSIX sockets: pingpong, bulk, framed (a writer thread and a
+ *               reader), udp-flood (naive receiver: one recvfrom per datagram), udp-echo. Its
+ *               `client udp-flood` is THE shared UDP sender for every receiver (sendmmsg batches
+ *               of 64, full speed, then 20 END datagrams 1 ms apart).
+ *   c-raw-mmsg  the udp-flood receiver with recvmmsg (batches of 64); other workloads: skip.
+ *   c-libsock   libsock's C ABI (ls_*) for every workload.
+ *   other       {"ok": false, "skip": ...}, exit 3.
+ *
+ * Parameters: --size --count --nodelay --bytes --chunk --batch --port, and --timeout SECS (the
+ * bound of every blocking wait, default 30). Nothing but READY and the one JSON result line goes
+ * to stdout. Exit 0 ok, 1 failed run, 2 bad usage, 3 skipped.
+ *
+ * Build: bench/c/build.sh (links libsock.so from the repository's target/release).
+ */
+#define _GNU_SOURCE
+#include "libsock.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------------------------------------ */
+/* Parameters, output, helpers                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+/** The parsed command line. */
+struct params {
+    const char *impl, *role, *workload;
+    long size, count, nodelay, bytes, chunk, batch, port, timeout_s;
+};
+
+static struct params P;
+
+/** Failed run: one JSON line with the error, exit 1. */
+static void fail(const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    size_t i;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    for (i = 0; msg[i]; i++)
+        if (msg[i] == '"' || msg[i] == '\\' || (unsigned char)msg[i] < 0x20) msg[i] = '\'';
+    printf("{\"ok\": false, \"error\": \"%s %s %s: %s\"}\n", P.impl, P.role, P.workload, msg);
+    fflush(stdout);
+    exit(1);
+}
+
+/** Failed run caused by a libsock call: adds the library's last error. */
+static void ls_fail(const char *what, int32_t rc) {
+    fail("%s: %s (%s)", what, ls_error_name(rc), ls_last_error());
+}
+
+#define LS(call)                                                                              \
+    do {                                                                                      \
+        int32_t rc_ = (call);                                                                 \
+        if (rc_ != LS_OK) ls_fail(#call, rc_);                                                \
+    } while (0)
+
+/** Not implemented here: skip line, exit 3. */
+static void skip(const char *why) {
+    printf("{\"ok\": false, \"skip\": \"%s\"}\n", why);
+    fflush(stdout);
+    exit(3);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void ready(int port) {
+    printf("READY %d\n", port);
+    fflush(stdout);
+}
+
+static int timeout_ms(void) { return (int)(P.timeout_s * 1000); }
+
+static void put_u64(uint8_t *p, uint64_t v) {
+    int i;
+    for (i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const uint8_t *p) {
+    uint64_t v = 0;
+    int i;
+    for (i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) fail("out of memory (%zu bytes)", n);
+    return p;
+}
+
+static int is_end(const uint8_t *p, size_t n) {
+    static const uint8_t END[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    return n == 8 && memcmp(p, END, 8) == 0;
+}
+
+static char g_addr[64];
+
+static const char *server_addr(void) {
+    snprintf(g_addr, sizeof g_addr, "127.0.0.1:%ld", P.port);
+    return g_addr;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Raw sockets                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+static void set_timeouts(int fd, int ms) {
+    struct timeval tv;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
+        fail("SO_RCVTIMEO/SO_SNDTIMEO: %s", strerror(errno));
+}
+
+static void set_nodelay(int fd, int on) {
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0)
+        fail("TCP_NODELAY: %s", strerror(errno));
+}
+
+/** A socket bound to 127.0.0.1:0 (TCP listening, or UDP); *port gets the port. */
+static int raw_bind(int type, int *port) {
+    struct sockaddr_in sa;
+    socklen_t len = sizeof sa;
+    int one = 1, fd = socket(AF_INET, type, 0);
+    if (fd < 0) fail("socket: %s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) fail("bind: %s", strerror(errno));
+    if (type == SOCK_STREAM && listen(fd, 16) != 0) fail("listen: %s", strerror(errno));
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0) fail("getsockname: %s", strerror(errno));
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+/** Accept one client within the timeout. */
+static int raw_accept(int lfd) {
+    struct pollfd p;
+    int fd;
+    p.fd = lfd;
+    p.events = POLLIN;
+    p.revents = 0;
+    if (poll(&p, 1, timeout_ms()) != 1) fail("no client within %ld s", P.timeout_s);
+    fd = accept(lfd, NULL, NULL);
+    if (fd < 0) fail("accept: %s", strerror(errno));
+    set_timeouts(fd, timeout_ms());
+    return fd;
+}
+
+static int raw_connect(int type) {
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, type, 0);
+    if (fd < 0) fail("socket: %s", strerror(errno));
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)P.port);
+    set_timeouts(fd, timeout_ms());
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        fail("connect to %s: %s", server_addr(), strerror(errno));
+    return fd;
+}
+
+static void raw_send_all(int fd, const void *buf, size_t n) {
+    const uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            fail("send: %s", errno == EAGAIN ? "timed out" : strerror(errno));
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+static void raw_recv_exact(int fd, void *buf, size_t n) {
+    uint8_t *p = buf;
+    while (n > 0) {
+        ssize_t k = recv(fd, p, n, MSG_WAITALL);
+        if (k == 0) fail("peer closed");
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            fail("recv: %s", errno == EAGAIN ? "timed out" : strerror(errno));
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+}
+
+/** recv what is there (at least one byte, or 0 at end of stream). */
+static size_t raw_recv_some(int fd, void *buf, size_t cap) {
+    for (;;) {
+        ssize_t k = recv(fd, buf, cap, 0);
+        if (k >= 0) return (size_t)k;
+        if (errno != EINTR) fail("recv: %s", errno == EAGAIN ? "timed out" : strerror(errno));
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* libsock C ABI                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+static int64_t ls_server_socket(int32_t *port) {
+    int64_t l = 0;
+    LS(ls_listen("127.0.0.1:0", 16, &l));
+    LS(ls_local_port(l, port));
+    LS(ls_set_timeout(l, timeout_ms()));
+    return l;
+}
+
+static int64_t ls_accept_one(int64_t l) {
+    int64_t c = 0;
+    LS(ls_accept(l, LS_TIMEOUT_DEFAULT, &c));
+    LS(ls_set_timeout(c, timeout_ms()));
+    return c;
+}
+
+static int64_t ls_connect_one(void) {
+    int64_t c = 0;
+    LS(ls_tcp_connect(server_addr(), timeout_ms(), &c));
+    LS(ls_set_timeout(c, timeout_ms()));
+    return c;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* pingpong                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static void pingpong_server(int lib) {
+    uint8_t *b = xmalloc((size_t)P.size);
+    long i;
+    if (lib) {
+        int32_t port = 0;
+        int64_t l = ls_server_socket(&port), c;
+        ready(port);
+        c = ls_accept_one(l);
+        LS(ls_set_option(c, LS_OPT_NODELAY, P.nodelay));
+        for (i = 0; i < P.count; i++) {
+            LS(ls_recv_exact(c, LS_TIMEOUT_DEFAULT, b, (size_t)P.size));
+            LS(ls_send_all(c, b, (size_t)P.size));
+        }
+        ls_close(c);
+        ls_close(l);
+    } else {
+        int port = 0, l = raw_bind(SOCK_STREAM, &port), c;
+        ready(port);
+        c = raw_accept(l);
+        set_nodelay(c, (int)P.nodelay);
+        for (i = 0; i < P.count; i++) {
+            raw_recv_exact(c, b, (size_t)P.size);
+            raw_send_all(c, b, (size_t)P.size);
+        }
+        close(c);
+        close(l);
+    }
+    printf("{\"ok\": true, \"count\": %ld}\n", P.count);
+    free(b);
+}
+
+static void pingpong_client(int lib) {
+    size_t n = (size_t)P.size;
+    uint8_t *out = xmalloc(n), *in = xmalloc(n);
+    double t0, secs;
+    long i;
+    int fd = -1;
+    int64_t c = 0;
+    memset(out, 0x5a, n);
+    if (lib) {
+        c = ls_connect_one();
+        LS(ls_set_option(c, LS_OPT_NODELAY, P.nodelay));
+    } else {
+        fd = raw_connect(SOCK_STREAM);
+        set_nodelay(fd, (int)P.nodelay);
+    }
+    t0 = now_s();
+    for (i = 0; i < P.count; i++) {
+        put_u64(out, (uint64_t)i);
+        if (lib) {
+            LS(ls_send_all(c, out, n));
+            LS(ls_recv_exact(c, LS_TIMEOUT_DEFAULT, in, n));
+        } else {
+            raw_send_all(fd, out, n);
+            raw_recv_exact(fd, in, n);
+        }
+        if (memcmp(in, out, n) != 0) fail("round trip %ld: the echo differs from what was sent", i);
+    }
+    secs = now_s() - t0;
+    if (lib)
+        ls_close(c);
+    else
+        close(fd);
+    printf("{\"ok\": true, \"rt_per_s\": %.1f, \"count\": %ld, \"secs\": %.6f}\n",
+           (double)P.count / secs, P.count, secs);
+    free(out);
+    free(in);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* bulk                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+static void bulk_server(int lib) {
+    size_t chunk = (size_t)P.chunk, n;
+    uint8_t *b = xmalloc(chunk), first[8], cnt[8];
+    uint64_t total = 0;
+    int fd = -1, lfd = -1;
+    int64_t c = 0, l = 0;
+    if (lib) {
+        int32_t port = 0;
+        l = ls_server_socket(&port);
+        ready(port);
+        c = ls_accept_one(l);
+    } else {
+        int port = 0;
+        lfd = raw_bind(SOCK_STREAM, &port);
+        ready(port);
+        fd = raw_accept(lfd);
+    }
+    for (;;) {
+        if (lib)
+            LS(ls_recv(c, LS_TIMEOUT_DEFAULT, b, chunk, &n));
+        else
+            n = raw_recv_some(fd, b, chunk);
+        if (n == 0) break;
+        if (total < 8) memcpy(first + total, b, n < 8 - total ? n : 8 - total);
+        total += n;
+    }
+    if (total < 8 || get_u64(first) != (uint64_t)P.bytes)
+        fail("received %llu bytes; the first 8 do not say %ld", (unsigned long long)total, P.bytes);
+    put_u64(cnt, total);
+    if (lib) {
+        LS(ls_send_all(c, cnt, 8));
+        ls_close(c);
+        ls_close(l);
+    } else {
+        raw_send_all(fd, cnt, 8);
+        close(fd);
+        close(lfd);
+    }
+    printf("{\"ok\": true, \"bytes\": %llu}\n", (unsigned long long)total);
+    free(b);
+}
+
+static void bulk_client(int lib) {
+    size_t chunk = (size_t)P.chunk;
+    uint8_t *b = xmalloc(chunk), cnt[8];
+    uint64_t left = (uint64_t)P.bytes, got;
+    double t0, secs;
+    int fd = -1;
+    int64_t c = 0;
+    memset(b, 0xa5, chunk);
+    put_u64(b, (uint64_t)P.bytes);
+    if (lib)
+        c = ls_connect_one();
+    else
+        fd = raw_connect(SOCK_STREAM);
+    t0 = now_s();
+    while (left > 0) {
+        size_t k = left < chunk ? (size_t)left : chunk;
+        if (lib)
+            LS(ls_send_all(c, b, k));
+        else
+            raw_send_all(fd, b, k);
+        left -= k;
+    }
+    if (lib) {
+        LS(ls_socket_shutdown(c, LS_SHUT_WRITE));
+        LS(ls_recv_exact(c, LS_TIMEOUT_DEFAULT, cnt, 8));
+    } else {
+        if (shutdown(fd, SHUT_WR) != 0) fail("shutdown: %s", strerror(errno));
+        raw_recv_exact(fd, cnt, 8);
+    }
+    secs = now_s() - t0;
+    got = get_u64(cnt);
+    if (got != (uint64_t)P.bytes) fail("server counted %llu bytes of %ld", (unsigned long long)got, P.bytes);
+    if (lib)
+        ls_close(c);
+    else
+        close(fd);
+    printf("{\"ok\": true, \"mib_per_s\": %.1f, \"bytes\": %ld, \"secs\": %.6f}\n",
+           (double)P.bytes / 1048576.0 / secs, P.bytes, secs);
+    free(b);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* framed                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+#define MAX_FRAME (16u << 20)
+#define RAW_RBUF (256u << 10)
+
+/** Raw server: read, decode every complete frame, re-encode it into the out buffer, write the
+ * batch with one send. */
+static void framed_server_raw(void) {
+    int port = 0, l = raw_bind(SOCK_STREAM, &port), fd;
+    size_t cap = RAW_RBUF, have = 0, pos, n;
+    uint8_t *in = xmalloc(cap), *out = xmalloc(cap);
+    long echoed = 0;
+    ready(port);
+    fd = raw_accept(l);
+    set_nodelay(fd, 1);
+    while (echoed < P.count) {
+        size_t o = 0;
+        if (have == cap) {
+            cap *= 2;
+            in = realloc(in, cap);
+            out = realloc(out, cap);
+            if (!in || !out) fail("out of memory");
+        }
+        n = raw_recv_some(fd, in + have, cap - have);
+        if (n == 0) fail("client closed after %ld of %ld messages", echoed, P.count);
+        have += n;
+        pos = 0;
+        while (have - pos >= 4) {
+            uint32_t len = get_be32(in + pos);
+            if (len > MAX_FRAME) fail("frame of %u bytes", len);
+            if (have - pos - 4 < len) break;
+            put_be32(out + o, len);
+            memcpy(out + o + 4, in + pos + 4, len);
+            o += 4 + len;
+            pos += 4 + len;
+            echoed++;
+        }
+        if (o) raw_send_all(fd, out, o);
+        memmove(in, in + pos, have - pos);
+        have -= pos;
+    }
+    close(fd);
+    close(l);
+    printf("{\"ok\": true, \"count\": %ld}\n", echoed);
+    free(in);
+    free(out);
+}
+
+/** libsock server: take up to --batch decoded messages (the first waits, the rest are what is
+ * already here), echo them with one ls_send_msgs. */
+static void framed_server_lib(void) {
+    int32_t port = 0;
+    int64_t l = ls_server_socket(&port), c;
+    size_t batch = (size_t)P.batch, slot = (size_t)P.size, k, n;
+    uint8_t *buf = xmalloc(batch * slot);
+    size_t *lens = xmalloc(batch * sizeof *lens);
+    long echoed = 0;
+    LS(ls_set_framing_length(l, 4, 1, 0));
+    ready(port);
+    c = ls_accept_one(l);
+    LS(ls_set_option(c, LS_OPT_NODELAY, 1));
+    while (echoed < P.count) {
+        for (k = 0; k < batch && echoed + (long)k < P.count; k++) {
+            int32_t rc = ls_recv_msg(c, k == 0 ? LS_TIMEOUT_DEFAULT : LS_TIMEOUT_POLL,
+                                     buf + k * slot, slot, &n);
+            if (rc == LS_ERR_TIMEOUT && k > 0) break;
+            if (rc != LS_OK) ls_fail("ls_recv_msg", rc);
+            lens[k] = n;
+        }
+        LS(ls_send_msgs(c, buf, lens, k));
+        echoed += (long)k;
+    }
+    ls_close(c);
+    ls_close(l);
+    printf("{\"ok\": true, \"count\": %ld}\n", echoed);
+    free(buf);
+    free(lens);
+}
+
+struct writer {
+    int lib, fd;
+    int64_t c;
+};
+
+/** The client's writer: N messages in batches of --batch. */
+static void *framed_writer(void *arg) {
+    struct writer *w = arg;
+    size_t batch = (size_t)P.batch, size = (size_t)P.size, k;
+    size_t frame = 4 + size;
+    uint8_t *buf = xmalloc(batch * frame);
+    size_t *lens = xmalloc(batch * sizeof *lens);
+    long i = 0;
+    for (k = 0; k < batch; k++) {
+        lens[k] = size;
+        if (w->lib) {
+            memset(buf + k * size, 0x33, size);
+        } else {
+            put_be32(buf + k * frame, (uint32_t)size);
+            memset(buf + k * frame + 4, 0x33, size);
+        }
+    }
+    while (i < P.count) {
+        size_t m = (size_t)(P.count - i) < batch ? (size_t)(P.count - i) : batch;
+        for (k = 0; k < m; k++)
+            put_u64(w->lib ? buf + k * size : buf + k * frame + 4, (uint64_t)(i + (long)k));
+        if (w->lib)
+            LS(ls_send_msgs(w->c, buf, lens, m));
+        else
+            raw_send_all(w->fd, buf, m * frame);
+        i += (long)m;
+    }
+    free(buf);
+    free(lens);
+    return NULL;
+}
+
+static void check_msg(const uint8_t *body, size_t len, long want) {
+    uint64_t seq;
+    if (len != (size_t)P.size) fail("message %ld has %zu bytes, not %ld", want, len, P.size);
+    seq = get_u64(body);
+    if (seq != (uint64_t)want) fail("message %ld carries sequence number %llu", want, (unsigned long long)seq);
+}
+
+static void framed_client(int lib) {
+    struct writer w;
+    pthread_t th;
+    double t0, secs;
+    long got = 0;
+    memset(&w, 0, sizeof w);
+    w.lib = lib;
+    if (lib) {
+        w.c = ls_connect_one();
+        LS(ls_set_option(w.c, LS_OPT_NODELAY, 1));
+        LS(ls_set_framing_length(w.c, 4, 1, 0));
+    } else {
+        w.fd = raw_connect(SOCK_STREAM);
+        set_nodelay(w.fd, 1);
+    }
+    t0 = now_s();
+    if (pthread_create(&th, NULL, framed_writer, &w) != 0) fail("pthread_create");
+    if (lib) {
+        size_t cap = (size_t)P.size, n;
+        uint8_t *b = xmalloc(cap);
+        for (got = 0; got < P.count; got++) {
+            LS(ls_recv_msg(w.c, LS_TIMEOUT_DEFAULT, b, cap, &n));
+            check_msg(b, n, got);
+        }
+        free(b);
+    } else {
+        size_t cap = RAW_RBUF, have = 0, pos, n;
+        uint8_t *in = xmalloc(cap);
+        while (got < P.count) {
+            n = raw_recv_some(w.fd, in + have, cap - have);
+            if (n == 0) fail("server closed after %ld of %ld messages", got, P.count);
+            have += n;
+            pos = 0;
+            while (have - pos >= 4) {
+                uint32_t len = get_be32(in + pos);
+                if (len != (uint32_t)P.size) fail("message %ld has length %u", got, len);
+                if (have - pos - 4 < len) break;
+                check_msg(in + pos + 4, len, got);
+                got++;
+                pos += 4 + len;
+            }
+            memmove(in, in + pos, have - pos);
+            have -= pos;
+        }
+        free(in);
+    }
+    secs = now_s() - t0;
+    pthread_join(th, NULL);
+    if (lib)
+        ls_close(w.c);
+    else
+        close(w.fd);
+    printf("{\"ok\": true, \"msgs_per_s\": %.1f, \"count\": %ld, \"secs\": %.6f}\n",
+           (double)P.count / secs, P.count, secs);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* udp-flood                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+#define UDP_BATCH 64
+#define RCVBUF_WANT (4 << 20)
+
+struct flood {
+    long received;
+    double t_first, t_last;
+};
+
+/** Check one datagram; 1 when it is END. */
+static int flood_one(struct flood *f, const uint8_t *p, size_t n, double t) {
+    uint64_t seq;
+    if (is_end(p, n)) return 1;
+    if (n != (size_t)P.size) fail("a datagram of %zu bytes, not %ld", n, P.size);
+    seq = get_u64(p);
+    if (seq >= (uint64_t)P.count) fail("sequence number %llu >= count", (unsigned long long)seq);
+    if (f->received == 0) f->t_first = t;
+    f->t_last = t;
+    f->received++;
+    return 0;
+}
+
+static void flood_result(const struct flood *f, long rcvbuf) {
+    double secs = f->t_last - f->t_first;
+    if (f->received == 0) fail("no datagram received");
+    printf("{\"ok\": true, \"received\": %ld, \"rx_secs\": %.6f, \"rx_per_s\": %.1f, \"rcvbuf\": %ld}\n",
+           f->received, secs, secs > 0 ? (double)f->received / secs : 0.0, rcvbuf);
+}
+
+/** Raw receivers: one recvfrom per datagram (mmsg 0) or recvmmsg batches of 64 (mmsg 1). */
+static void flood_server_raw(int mmsg) {
+    int port = 0, fd = raw_bind(SOCK_DGRAM, &port), want = RCVBUF_WANT, actual = 0, done = 0;
+    socklen_t sl = sizeof actual;
+    size_t slot = (size_t)P.size + 64;
+    uint8_t *buf = xmalloc(slot * UDP_BATCH);
+    struct mmsghdr hdr[UDP_BATCH];
+    struct iovec iov[UDP_BATCH];
+    struct flood f;
+    int i, short_wait = 0;
+    memset(&f, 0, sizeof f);
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &actual, &sl);
+    set_timeouts(fd, timeout_ms());
+    memset(hdr, 0, sizeof hdr);
+    for (i = 0; i < UDP_BATCH; i++) {
+        iov[i].iov_base = buf + (size_t)i * slot;
+        iov[i].iov_len = slot;
+        hdr[i].msg_hdr.msg_iov = &iov[i];
+        hdr[i].msg_hdr.msg_iovlen = 1;
+    }
+    ready(port);
+    while (!done) {
+        double t;
+        if (mmsg) {
+            int r = recvmmsg(fd, hdr, UDP_BATCH, MSG_WAITFORONE, NULL);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0 && errno == EAGAIN && f.received > 0) break; /* 2 s with nothing */
+            if (r < 0) fail("recvmmsg: %s", errno == EAGAIN ? "nothing within the timeout" : strerror(errno));
+            t = now_s();
+            for (i = 0; i < r && !done; i++) done = flood_one(&f, buf + (size_t)i * slot, hdr[i].msg_len, t);
+        } else {
+            ssize_t r = recvfrom(fd, buf, slot, 0, NULL, NULL);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0 && errno == EAGAIN && f.received > 0) break;
+            if (r < 0) fail("recvfrom: %s", errno == EAGAIN ? "nothing within the timeout" : strerror(errno));
+            t = now_s();
+            done = flood_one(&f, buf, (size_t)r, t);
+        }
+        if (!short_wait && f.received > 0) { /* from now on: stop after 2 s with nothing */
+            set_timeouts(fd, 2000);
+            short_wait = 1;
+        }
+    }
+    close(fd);
+    flood_result(&f, actual);
+    free(buf);
+}
+
+/** libsock receiver: ls_recv_many (one recvmmsg per batch of 64). */
+static void flood_server_lib(void) {
+    int64_t o = 0, d = 0, rcvbuf = 0;
+    int32_t port = 0;
+    size_t slot = (size_t)P.size + 64, lens[UDP_BATCH], n, i;
+    uint8_t *buf = xmalloc(slot * UDP_BATCH);
+    struct flood f;
+    int done = 0, short_wait = 0;
+    memset(&f, 0, sizeof f);
+    LS(ls_options_new(&o));
+    LS(ls_set_option(o, LS_OPT_RECV_BUFFER, RCVBUF_WANT));
+    LS(ls_udp_bind_ex("127.0.0.1:0", o, &d));
+    ls_close(o);
+    LS(ls_get_option(d, LS_OPT_RECV_BUFFER, &rcvbuf));
+    LS(ls_local_port(d, &port));
+    LS(ls_set_timeout(d, timeout_ms()));
+    ready(port);
+    while (!done) {
+        double t;
+        int32_t rc = ls_recv_many(d, LS_TIMEOUT_DEFAULT, buf, slot, UDP_BATCH, lens, NULL, NULL, &n);
+        if (rc == LS_ERR_TIMEOUT && f.received > 0) break;
+        if (rc != LS_OK) ls_fail("ls_recv_many", rc);
+        t = now_s();
+        for (i = 0; i < n && !done; i++) done = flood_one(&f, buf + i * slot, lens[i], t);
+        if (!short_wait && f.received > 0) {
+            LS(ls_set_timeout(d, 2000));
+            short_wait = 1;
+        }
+    }
+    ls_close(d);
+    flood_result(&f, (long)rcvbuf);
+    free(buf);
+}
+
+/** THE shared sender: sendmmsg batches of 64 at full speed, then 20 END datagrams 1 ms apart. */
+static void flood_client(void) {
+    int fd = raw_connect(SOCK_DGRAM), i;
+    size_t size = (size_t)P.size;
+    uint8_t *buf = xmalloc(size * UDP_BATCH), end[8];
+    struct mmsghdr hdr[UDP_BATCH];
+    struct iovec iov[UDP_BATCH];
+    struct timespec ms = {0, 1000000};
+    long sent = 0;
+    double t0, secs;
+    memset(buf, 0x77, size * UDP_BATCH);
+    memset(hdr, 0, sizeof hdr);
+    for (i = 0; i < UDP_BATCH; i++) {
+        iov[i].iov_base = buf + (size_t)i * size;
+        iov[i].iov_len = size;
+        hdr[i].msg_hdr.msg_iov = &iov[i];
+        hdr[i].msg_hdr.msg_iovlen = 1;
+    }
+    t0 = now_s();
+    while (sent < P.count) {
+        int m = P.count - sent < UDP_BATCH ? (int)(P.count - sent) : UDP_BATCH, r;
+        for (i = 0; i < m; i++) put_u64(buf + (size_t)i * size, (uint64_t)(sent + i));
+        r = sendmmsg(fd, hdr, (unsigned)m, 0);
+        if (r < 0) {
+            if (errno == EINTR || errno == ENOBUFS) continue;
+            fail("sendmmsg: %s", strerror(errno));
+        }
+        /* A partial batch: the next round renumbers from the first unsent datagram. */
+        sent += r;
+    }
+    secs = now_s() - t0;
+    memset(end, 0xff, sizeof end);
+    for (i = 0; i < 20; i++) {
+        (void)send(fd, end, sizeof end, 0); /* the receiver may be gone already: ignore errors */
+        nanosleep(&ms, NULL);
+    }
+    close(fd);
+    printf("{\"ok\": true, \"sent\": %ld, \"tx_secs\": %.6f}\n", sent, secs);
+    free(buf);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* udp-echo                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static void udp_echo_server(int lib) {
+    size_t cap = (size_t)P.size + 64, n;
+    uint8_t *b = xmalloc(cap);
+    long echoed = 0;
+    if (lib) {
+        int64_t d = 0;
+        int32_t port = 0, tr = 0;
+        char peer[LS_ADDRESS_MAX];
+        size_t pl = 0;
+        LS(ls_udp_bind("127.0.0.1:0", &d));
+        LS(ls_local_port(d, &port));
+        LS(ls_set_timeout(d, timeout_ms()));
+        ready(port);
+        for (;;) {
+            LS(ls_recv_from(d, LS_TIMEOUT_DEFAULT, b, cap, &n, peer, sizeof peer, &pl, &tr));
+            if (is_end(b, n)) break;
+            LS(ls_send_to(d, b, n, peer));
+            echoed++;
+        }
+        ls_close(d);
+    } else {
+        int port = 0, fd = raw_bind(SOCK_DGRAM, &port);
+        struct sockaddr_storage from;
+        set_timeouts(fd, timeout_ms());
+        ready(port);
+        for (;;) {
+            socklen_t fl = sizeof from;
+            ssize_t r = recvfrom(fd, b, cap, 0, (struct sockaddr *)&from, &fl);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) fail("recvfrom: %s", errno == EAGAIN ? "timed out" : strerror(errno));
+            if (is_end(b, (size_t)r)) break;
+            if (sendto(fd, b, (size_t)r, 0, (struct sockaddr *)&from, fl) != r)
+                fail("sendto: %s", strerror(errno));
+            echoed++;
+        }
+        close(fd);
+    }
+    printf("{\"ok\": true, \"echoed\": %ld}\n", echoed);
+    free(b);
+}
+
+static void udp_echo_client(int lib) {
+    size_t size = (size_t)P.size, cap = size + 64, n = 0;
+    uint8_t *out = xmalloc(size), *in = xmalloc(cap), end[8];
+    int fd = -1;
+    int64_t d = 0;
+    long i, resent = 0;
+    double t0, secs;
+    memset(out, 0x5a, size);
+    if (lib) {
+        LS(ls_udp_connect(server_addr(), &d));
+        LS(ls_set_timeout(d, timeout_ms()));
+    } else {
+        fd = raw_connect(SOCK_DGRAM);
+        set_timeouts(fd, 1000);
+    }
+    t0 = now_s();
+    for (i = 0; i < P.count; i++) {
+        int tries = 0;
+        put_u64(out, (uint64_t)i);
+        for (;;) {
+            int timed_out = 0;
+            if (lib) {
+                LS(ls_send(d, out, size, &n));
+            } else if (send(fd, out, size, 0) != (ssize_t)size) {
+                fail("send: %s", strerror(errno));
+            }
+            for (;;) { /* wait for this reply; stale replies of a resend are skipped */
+                if (lib) {
+                    int32_t rc = ls_recv(d, 1000, in, cap, &n);
+                    if (rc == LS_ERR_TIMEOUT) {
+                        timed_out = 1;
+                        break;
+                    }
+                    if (rc != LS_OK) ls_fail("ls_recv", rc);
+                } else {
+                    ssize_t r = recv(fd, in, cap, 0);
+                    if (r < 0 && errno == EINTR) continue;
+                    if (r < 0 && errno == EAGAIN) {
+                        timed_out = 1;
+                        break;
+                    }
+                    if (r < 0) fail("recv: %s", strerror(errno));
+                    n = (size_t)r;
+                }
+                if (n >= 8 && get_u64(in) < (uint64_t)i) continue;
+                break;
+            }
+            if (!timed_out) break;
+            if (++tries == 2) fail("round trip %ld: no reply twice (1 s each)", i);
+            resent++;
+        }
+        if (n != size || memcmp(in, out, size) != 0) fail("round trip %ld: the echo differs", i);
+    }
+    secs = now_s() - t0;
+    memset(end, 0xff, sizeof end);
+    if (lib) {
+        LS(ls_send(d, end, 8, &n));
+        ls_close(d);
+    } else {
+        (void)send(fd, end, 8, 0);
+        close(fd);
+    }
+    printf("{\"ok\": true, \"rt_per_s\": %.1f, \"count\": %ld, \"secs\": %.6f, \"resent\": %ld}\n",
+           (double)P.count / secs, P.count, secs, resent);
+    free(out);
+    free(in);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* main                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+static void usage(const char *msg) {
+    printf("{\"ok\": false, \"error\": \"usage: lsbench IMPL server|client WORKLOAD [--param value ...]: %s\"}\n", msg);
+    fflush(stdout);
+    exit(2);
+}
+
+static long param(const char *name, const char *v) {
+    char *e;
+    long x;
+    errno = 0;
+    x = strtol(v, &e, 10);
+    if (errno || *e || e == v || x < 0) {
+        char m[128];
+        snprintf(m, sizeof m, "--%s wants a non-negative integer", name);
+        usage(m);
+    }
+    return x;
+}
+
+int main(int argc, char **argv) {
+    int i, server, lib, raw_mmsg = 0;
+    const char *w;
+    if (argc < 4) usage("too few arguments");
+    P.impl = argv[1];
+    P.role = argv[2];
+    P.workload = argv[3];
+    P.size = -1;
+    P.count = -1;
+    P.nodelay = 1;
+    P.bytes = 64L << 20;
+    P.chunk = 65536;
+    P.batch = 64;
+    P.port = -1;
+    P.timeout_s = 30;
+    for (i = 4; i < argc; i += 2) {
+        const char *k = argv[i];
+        if (strncmp(k, "--", 2) != 0 || i + 1 >= argc) usage("parameters go as --name value");
+        k += 2;
+        if (!strcmp(k, "size")) P.size = param(k, argv[i + 1]);
+        else if (!strcmp(k, "count")) P.count = param(k, argv[i + 1]);
+        else if (!strcmp(k, "nodelay")) P.nodelay = param(k, argv[i + 1]);
+        else if (!strcmp(k, "bytes")) P.bytes = param(k, argv[i + 1]);
+        else if (!strcmp(k, "chunk")) P.chunk = param(k, argv[i + 1]);
+        else if (!strcmp(k, "batch")) P.batch = param(k, argv[i + 1]);
+        else if (!strcmp(k, "port")) P.port = param(k, argv[i + 1]);
+        else if (!strcmp(k, "timeout")) P.timeout_s = param(k, argv[i + 1]);
+        else {
+            char m[128];
+            snprintf(m, sizeof m, "unknown parameter --%.60s", k);
+            usage(m);
+        }
+    }
+    w = P.workload;
+    if (!strcmp(P.role, "server")) server = 1;
+    else if (!strcmp(P.role, "client")) server = 0;
+    else usage("ROLE is server or client");
+    if (strcmp(w, "pingpong") && strcmp(w, "bulk") && strcmp(w, "framed") && strcmp(w, "udp-flood") &&
+        strcmp(w, "udp-echo"))
+        skip("unknown workload");
+    if (!strcmp(P.impl, "c-raw")) lib = 0;
+    else if (!strcmp(P.impl, "c-libsock")) lib = 1;
+    else if (!strcmp(P.impl, "c-raw-mmsg")) {
+        lib = 0;
+        raw_mmsg = 1;
+        if (strcmp(w, "udp-flood") != 0) skip("c-raw-mmsg is a udp-flood receiver only");
+    } else
+        skip("not a C implementation (c-raw, c-raw-mmsg, c-libsock)");
+    if (P.size < 0) P.size = !strcmp(w, "framed") ? 100 : 64;
+    if (P.count < 0) P.count = 10000;
+    if (P.size < 8 && strcmp(w, "bulk") != 0) usage("--size must be at least 8 (a sequence number)");
+    if (P.size > (1L << 20)) usage("--size must be at most 1 MiB");
+    if (P.nodelay > 1) usage("--nodelay is 0 or 1");
+    if (P.bytes < 8 || P.chunk < 8) usage("--bytes and --chunk must be at least 8");
+    if (P.batch < 1 || P.batch > 4096) usage("--batch must be 1..4096");
+    if (P.timeout_s < 1 || P.timeout_s > 3600) usage("--timeout must be 1..3600 s");
+    if (!server && (P.port < 1 || P.port > 65535)) usage("the client needs --port 1..65535");
+
+    if (!strcmp(w, "pingpong")) server ? pingpong_server(lib) : pingpong_client(lib);
+    else if (!strcmp(w, "bulk")) server ? bulk_server(lib) : bulk_client(lib);
+    else if (!strcmp(w, "framed")) server ? (lib ? framed_server_lib() : framed_server_raw()) : framed_client(lib);
+    else if (!strcmp(w, "udp-flood")) {
+        if (!server) flood_client(); /* the shared sender, whatever IMPL says */
+        else if (lib) flood_server_lib();
+        else flood_server_raw(raw_mmsg);
+    } else server ? udp_echo_server(lib) : udp_echo_client(lib);
+    fflush(stdout);
+    return 0;
+}
