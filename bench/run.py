@@ -213,6 +213,10 @@ def main() -> int:
     secs = time.monotonic() - t0
 
     failed = [r for r in records if r["status"] == H.FAILED]
+    # A smoke run is a test: every implementation must at least be able to run.
+    missing = ["%s (%s)" % (i.name, i.missing) for i in impls if i.missing]
+    missing += sorted({"fan-in %s (%s)" % (r["impl"], r.get("skip")) for r in records
+                       if r["workload"] == "fanin" and r["status"] == H.NA})
     head = [
         "# libsock benchmark suite (%s)\n" % mode,
         "%s UTC on host %s, %d CPUs (usable: %s), load average at the end %s; %d repetition(s), "
@@ -233,6 +237,9 @@ def main() -> int:
         log("--- %d run(s) FAILED:" % len(failed))
         for r in failed:
             log("    %s %s %s rep %s: %s" % (r["config"], r["impl"], r["placement"], r.get("rep"), r.get("error")))
+        return 1
+    if mode == "smoke" and missing:
+        log("--- smoke: every implementation must run; missing: " + "; ".join(missing))
         return 1
     return 0
 

@@ -1,13 +1,42 @@
 #!/usr/bin/env bash
-# Benchmark smoke run: the fan-in benchmark with tiny sizes (N=10 clients x K=10 round trips, one
-# repetition, every server, both placements), so the benchmark cannot rot. Not a measurement.
-# Fails if any run fails validation or any server cannot run.
+# Benchmark smoke run, so the benchmarks cannot rot (not a measurement):
+#  1. bench/run.py --smoke: builds the C and Rust programs, then every workload (ping-pong, bulk,
+#     framed echo, UDP flood, UDP echo, fan-in) with tiny sizes, one repetition, every
+#     implementation, both placements;
+#  2. libsock bench --smoke: the quick Python-only subset from the installed package, both
+#     placements, with --json and --plot.
+# Fails if any run fails validation (or times out, or crashes), or if any implementation cannot
+# run at all (a program not built, a module not installed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+root=$PWD
 py=${PYTHON:-python3}
 export PIP_ROOT_USER_ACTION=ignore
-# (c) needs uvloop; (a) needs the libsock package (30-python installs it; install it if missing).
-"$py" -c 'import uvloop' 2>/dev/null || "$py" -m pip install -q --disable-pip-version-check uvloop
-"$py" -c 'import libsock; libsock.Server' 2>/dev/null \
+# py-uvloop / uvloop, py-zmq and --plot need these (install-deps installs them; here if missing).
+"$py" -c 'import uvloop, zmq, matplotlib' 2>/dev/null \
+  || "$py" -m pip install -q --disable-pip-version-check uvloop pyzmq matplotlib
+# The Python workers are in the package (30-python installs it; install it here if missing).
+"$py" -c 'import libsock.bench.worker, libsock.bench.harness; libsock.Server' 2>/dev/null \
   || "$py" -m pip install -q --disable-pip-version-check .
-timeout 600 "$py" bench/fanin.py --smoke
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+echo "--- bench/run.py --smoke"
+timeout 900 "$py" bench/run.py --smoke --out "$out/smoke"
+grep -q '^## GOALS' "$out/smoke.md"
+[ -s "$out/smoke.jsonl" ]
+
+echo "--- libsock bench --smoke (installed package, run from outside the checkout)"
+(cd "$out" && timeout 300 "$py" -m libsock bench --smoke --placement both \
+  --json "$out/cli.jsonl" --plot "$out/cli.png" > "$out/cli.md")
+cat "$out/cli.md"
+grep -q 'py-libsock' "$out/cli.md"
+"$py" - "$out/cli.jsonl" "$out/cli.png" <<'PY'
+import json, sys
+recs = [json.loads(line) for line in open(sys.argv[1])]
+assert recs and not [r for r in recs if r["status"] == "failed"], "failed runs"
+assert open(sys.argv[2], "rb").read(8) == b"\x89PNG\r\n\x1a\n", "no PNG written"
+print("libsock bench --smoke: %d runs, %d ok, %d n/a" % (
+    len(recs), sum(r["status"] == "ok" for r in recs), sum(r["status"] == "n/a" for r in recs)))
+PY
+echo "--- bench smoke passed ($root)"

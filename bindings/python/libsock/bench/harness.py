@@ -214,7 +214,7 @@ class _Out:
 
     def lines(self) -> List[str]:
         """Every remaining non-empty line."""
-        out = []
+        out: List[str] = []
         while True:
             line = self.next_line()
             if line is None:
