@@ -472,12 +472,21 @@ static void framed_server_raw(void) {
     free(out);
 }
 
-/** libsock server: take up to --batch decoded messages (the first waits, the rest are what is
- * already here), echo them with one ls_send_msgs. */
+/** Messages the libsock servers echo with one call at most: like the raw and tokio servers,
+ * which echo everything one read decoded, they take every message already here (up to 4 MiB of
+ * bodies, at least --batch). */
+static size_t server_batch(void) {
+    size_t n = (size_t)(4u << 20) / (size_t)P.size;
+    if (n > 4096) n = 4096;
+    return n > (size_t)P.batch ? n : (size_t)P.batch;
+}
+
+/** libsock server: take the decoded messages (the first waits, the rest are what is already
+ * here), echo them with one ls_send_msgs. */
 static void framed_server_lib(void) {
     int32_t port = 0;
     int64_t l = ls_server_socket(&port), c;
-    size_t batch = (size_t)P.batch, slot = (size_t)P.size, k, n;
+    size_t batch = server_batch(), slot = (size_t)P.size, k, n;
     uint8_t *buf = xmalloc(batch * slot);
     size_t *lens = xmalloc(batch * sizeof *lens);
     long echoed = 0;
