@@ -182,6 +182,19 @@ struct Flood {
     received: u64,
     first: Option<Instant>,
     last: Option<Instant>,
+    /// Process CPU time at the first datagram.
+    cpu_first: f64,
+}
+
+/// CPU time (user + system) of this process so far, in seconds.
+fn cpu_s() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
 
 impl Flood {
@@ -197,12 +210,18 @@ impl Flood {
         if seq >= p.count {
             fail(format!("sequence number {seq} >= count"));
         }
-        self.first.get_or_insert(t);
+        if self.first.is_none() {
+            self.first = Some(t);
+            self.cpu_first = cpu_s();
+        }
         self.last = Some(t);
         self.received += 1;
         false
     }
 
+    /// The result line. Besides the protocol's fields, rx_cpu_secs (the receiver's CPU time from
+    /// the first datagram to the end) and cpu_ns_per_dgram: when the sender is the bottleneck,
+    /// rx_per_s is the sender's rate, and the receiver's cost shows only in its CPU time.
     fn result(&self, rcvbuf: i64) {
         let (Some(a), Some(b)) = (self.first, self.last) else {
             fail("no datagram received")
@@ -213,9 +232,11 @@ impl Flood {
         } else {
             0.0
         };
+        let cpu = cpu_s() - self.cpu_first;
         result(format!(
-            "{{\"ok\": true, \"received\": {}, \"rx_secs\": {secs:.6}, \"rx_per_s\": {rate:.1}, \"rcvbuf\": {rcvbuf}}}",
-            self.received
+            "{{\"ok\": true, \"received\": {}, \"rx_secs\": {secs:.6}, \"rx_per_s\": {rate:.1}, \"rcvbuf\": {rcvbuf}, \"rx_cpu_secs\": {cpu:.6}, \"cpu_ns_per_dgram\": {:.1}}}",
+            self.received,
+            cpu * 1e9 / self.received as f64
         ));
     }
 }
