@@ -833,6 +833,7 @@ mod tokio_impl {
                 Err(_) if f.received > 0 => break,
                 Err(_) => fail("nothing received within the timeout"),
             }
+            tick();
             loop {
                 match s.try_recv(&mut b) {
                     Ok(n) => {
