@@ -96,12 +96,21 @@ def framed_result(n: int, secs: float) -> Result:
     return {"ok": True, "msgs_per_s": rate(n, secs), "count": n, "secs": secs}
 
 
-def flood_result(n: int, t_first: float, t_last: float, rcvbuf: Optional[int]) -> Result:
-    """The server (receiver) result of udp-flood."""
+def flood_result(n: int, t_first: float, t_last: float, rcvbuf: Optional[int],
+                 cpu_first: float) -> Result:
+    """The server (receiver) result of udp-flood.
+
+    Besides the protocol's fields (as the C and Rust receivers do): ``rx_cpu_secs``, the
+    process's CPU time from the first datagram to now (``cpu_first`` is ``process_time()`` at
+    the first datagram; engine threads included), and ``cpu_ns_per_dgram``. When the sender is
+    the bottleneck ``rx_per_s`` is the sender's rate; the receiver's cost shows in its CPU time.
+    """
     if n == 0:
         raise Fail("udp-flood: no datagram arrived")
     rx = t_last - t_first
-    return {"ok": True, "received": n, "rx_secs": rx, "rx_per_s": rate(n, rx), "rcvbuf": rcvbuf}
+    cpu = time.process_time() - cpu_first
+    return {"ok": True, "received": n, "rx_secs": rx, "rx_per_s": rate(n, rx), "rcvbuf": rcvbuf,
+            "rx_cpu_secs": cpu, "cpu_ns_per_dgram": cpu * 1e9 / n}
 
 
 def served(k: int, want: int, what: str) -> Result:
@@ -363,7 +372,7 @@ class PyLibsock:
         unpack = Q.unpack_from
         nbuf = size + 1  # a longer datagram shows up as size + 1 bytes
         n = 0
-        t_first = t_last = 0.0
+        t_first = t_last = cpu_first = 0.0
         done = False
         while not done:
             try:
@@ -374,6 +383,7 @@ class PyLibsock:
                 break  # 2 s with nothing
             if n == 0:
                 t_first = time.perf_counter()
+                cpu_first = time.process_time()
                 d.settimeout(2.0)
             got = 0
             for data, _ in lst:
@@ -387,7 +397,7 @@ class PyLibsock:
                 n += got
                 t_last = time.perf_counter()
         d.close()
-        return flood_result(n, t_first, t_last, rcvbuf)
+        return flood_result(n, t_first, t_last, rcvbuf, cpu_first)
 
     def client_udp_flood(self, p: argparse.Namespace) -> Result:
         """The fallback shared sender: send_many in batches of 64, then 20 END datagrams."""
@@ -521,7 +531,7 @@ class PyEngine:
 
         self.ls = libsock
 
-    def _serve(self, p: argparse.Namespace, on_message: Callable[[Any, int, bytes], None],
+    def _serve(self, p: argparse.Namespace, on_message: Callable[[Any, int, Any], None],
                framing: Any, **kw: Any) -> int:
         """Run an engine Server for one client; call ``on_message`` per message; return count."""
         srv = self.ls.Server((HOST, 0), framing=framing, heartbeat=False, **kw)
@@ -644,7 +654,7 @@ class PyEngine:
         events = ds.events
         unpack = Q.unpack_from
         n = 0
-        t_first = t_last = 0.0
+        t_first = t_last = cpu_first = 0.0
         wait = p.timeout
         done = False
         try:
@@ -656,6 +666,7 @@ class PyEngine:
                     break
                 if n == 0:
                     t_first = time.perf_counter()
+                    cpu_first = time.process_time()
                     wait = 2.0
                 got = 0
                 for ev in evs:
@@ -674,7 +685,7 @@ class PyEngine:
         finally:
             ds.close()
         # The engine's socket is not exposed, so the granted buffer cannot be read back.
-        return flood_result(n, t_first, t_last, None)
+        return flood_result(n, t_first, t_last, None, cpu_first)
 
     def client_udp_flood(self, p: argparse.Namespace) -> Result:
         """A plain sendto loop (the shared sender is the C one, or py-libsock's)."""
@@ -693,10 +704,10 @@ class PyEngine:
                 if not evs:
                     raise Fail(f"udp-echo: nothing for {T} s")
                 for ev in evs:
-                    data = ev.data
+                    data: Any = ev.data
                     if data == END:
                         return {"ok": True, "count": k}
-                    send_to(data, ev.peer)
+                    send_to(data, ev.peer)  # type: ignore[arg-type]
                     k += 1
         finally:
             ds.close()
@@ -735,7 +746,7 @@ class PyEngine:
         return pp_result(n, secs)
 
 
-def send_when_room(send: Callable[[], None], queue_full: type, timeout: float) -> None:
+def send_when_room(send: Callable[[], None], queue_full: Any, timeout: float) -> None:
     """Retry ``send`` while the engine's send queue is full, for at most ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -878,7 +889,7 @@ class PyStdlib:
             if not r:
                 break
             end += r
-            out = []
+            out: List[Any] = []
             append = out.append
             while end - start >= 4:
                 ln = hdr_unpack(rb, start)[0]
@@ -965,6 +976,7 @@ class PyStdlib:
         except BlockingIOError:
             raise Fail(f"udp-flood: nothing within {p.timeout} s") from None
         t_first = time.perf_counter()
+        cpu_first = time.process_time()
         stdlib_bound(s, 2.0)
         try:
             while True:
@@ -978,7 +990,7 @@ class PyStdlib:
         except BlockingIOError:
             pass  # 2 s with nothing
         s.close()
-        return flood_result(n, t_first, t_last, rcvbuf)
+        return flood_result(n, t_first, t_last, rcvbuf, cpu_first)
 
     def client_udp_flood(self, p: argparse.Namespace) -> Result:
         """A plain send loop (the shared sender is the C one, or py-libsock's)."""
@@ -1313,7 +1325,7 @@ class _AsyncioFramedServer(asyncio.Protocol):
         buf = self.buf
         buf += data
         hdr_unpack, hdr_pack = BE4.unpack_from, BE4.pack
-        out = []
+        out: List[Any] = []
         append = out.append
         pos = 0
         n = len(buf)
@@ -1389,7 +1401,7 @@ class _AsyncioFloodServer(asyncio.DatagramProtocol):
     def __init__(self, done: Any, size: int, count: int, timeout: float) -> None:
         self.done, self.size, self.count, self.timeout = done, size, count, timeout
         self.n = 0
-        self.t_first = self.t_last = 0.0
+        self.t_first = self.t_last = self.cpu_first = 0.0
 
     def connection_made(self, transport: Any) -> None:
         self.tr = transport
@@ -1421,6 +1433,7 @@ class _AsyncioFloodServer(asyncio.DatagramProtocol):
         t = time.perf_counter()
         if not self.n:
             self.t_first = t
+            self.cpu_first = time.process_time()
         self.n += 1
         self.t_last = t
 
@@ -1640,7 +1653,7 @@ class PyAsyncio:
                 await done
             finally:
                 tr.close()
-            return flood_result(pr.n, pr.t_first, pr.t_last, rcvbuf)
+            return flood_result(pr.n, pr.t_first, pr.t_last, rcvbuf, pr.cpu_first)
 
         return self.run(main())
 
