@@ -1049,7 +1049,7 @@ pub unsafe extern "C" fn ls_next_datagram(
                 let text = info.peer.map(|p| p.to_string()).unwrap_or_default();
                 let text = crate::fit_address(&text, peer.len());
                 let mut n = 0usize;
-                write_text(&text, peer, &Out::new(&mut n, "n")?)?;
+                write_text(text, peer, &Out::new(&mut n, "n")?)?;
                 kind.set(info.kind.code());
                 len.set(info.len);
                 peer_len.set(n);
