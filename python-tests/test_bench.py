@@ -370,3 +370,18 @@ def test_worker_dying_before_ready_is_a_failed_run() -> None:
                      ["same"], 1, T)
     assert rs[0]["status"] == "failed"
     assert "exited 9 before READY" in rs[0]["error"]
+
+
+def test_goal_on_a_cost_inverts_the_ratio_and_the_table_shows_it() -> None:
+    cfg = dict(workload="udp-flood", placement="split", size=64, count=100)
+    a, b = rec("py-libsock", 5.0, **cfg), rec("c-raw", 5.0, **cfg)
+    a.update(loss=0.0, cpu_ns_per_dgram=200.0)
+    b.update(loss=0.0, cpu_ns_per_dgram=400.0)
+    row = next(r for r in H.evaluate_goals([a, b]) if "CPU per datagram" in r["goal"])
+    assert row["value"] == pytest.approx(2.0)  # c-raw spends 2x the CPU: libsock is 2x better
+    assert row["verdict"] == "met"
+    assert "| 200 |" in H.markdown_tables([a, b])
+    del a["cpu_ns_per_dgram"]
+    row = next(r for r in H.evaluate_goals([a, b]) if "CPU per datagram" in r["goal"])
+    assert row["verdict"] == "not measured"
+    assert "py-libsock: no cpu_ns_per_dgram reported" in row["measured"]

@@ -316,12 +316,30 @@ def _validate(config: Config, cres: Dict[str, Any], sres: Dict[str, Any]) -> Dic
         if not 0 < got <= sent:
             raise ValueError("receiver got %d datagrams of %d sent" % (got, sent))
         out.update(sent=sent, received=got, loss=1.0 - got / sent)
-        if "rcvbuf" in sres:
-            out["rcvbuf"] = sres["rcvbuf"]
+        for k in ("rcvbuf", "cpu_ns_per_dgram", "rx_cpu_secs"):
+            if isinstance(sres.get(k), (int, float)):
+                out[k] = sres[k]
     for k in ("secs", "rx_secs"):
         if k in res:
             out[k] = res[k]
     return out
+
+
+def _server_failure(server: "subprocess.Popen[bytes]", sout: _Out, deadline: float) -> str:
+    """After a client failure: the server's own error, if it ends within a second (often the cause)."""
+    try:
+        _pump([sout], min(deadline, time.monotonic() + 1.0), lambda: sout.eof, "")
+        rc = server.wait(0.2)
+    except (_Timeout, subprocess.TimeoutExpired):
+        return ""
+    if rc == 0:
+        return ""
+    try:
+        res = _parse(sout.lines(), "server")
+        what = str(res.get("error", res))
+    except ValueError as e:
+        what = str(e)
+    return "; server (exit %d): %s" % (rc, what)
 
 
 def run_one(config: Config, impl: Impl, placement: str, rep: int = 0, timeout: float = 60.0,
@@ -401,13 +419,15 @@ def run_one(config: Config, impl: Impl, placement: str, rep: int = 0, timeout: f
         try:
             cres = _parse(cout.lines(), "client")
         except ValueError as e:
-            raise RuntimeError("client exit %d: %s %s" % (c_rc, e, _tail(c_err))) from None
+            raise RuntimeError("client exit %d: %s %s%s" % (c_rc, e, _tail(c_err),
+                                                           _server_failure(server, sout, deadline))) from None
         rec["client"] = cres
         if c_rc == EXIT_SKIP or cres.get("skip"):
             rec.update(status=NA, ok=False, skip=str(cres.get("skip") or "exit 3"))
             return rec
         if c_rc != 0 or cres.get("ok") is not True:
-            raise RuntimeError("client failed (exit %d): %s" % (c_rc, cres.get("error", cres)))
+            raise RuntimeError("client failed (exit %d): %s%s"
+                               % (c_rc, cres.get("error", cres), _server_failure(server, sout, deadline)))
         stage = "the server's result"
         _pump([sout], deadline, lambda: sout.eof, stage)
         try:
@@ -583,8 +603,11 @@ def markdown_tables(records: Sequence[Dict[str, Any]], impl_order: Optional[Sequ
             if sender:
                 out.append("Sender for every receiver: `%s`.\n" % sender)
             cols = ["impl", "%s median (min–max)" % header]
+            cpu_col = workload == "udp-flood" and any("cpu_ns_per_dgram" in r for r in rows)
             if workload == "udp-flood":
                 cols.append("loss median (min–max)")
+            if cpu_col:
+                cols.append("receiver CPU ns/datagram")
             cols += ["vs %s" % b for b in bases] + ["runs ok"]
             out.append("| " + " | ".join(cols) + " |")
             out.append("|" + "---|" * len(cols))
@@ -597,7 +620,8 @@ def markdown_tables(records: Sequence[Dict[str, Any]], impl_order: Optional[Sequ
                         notes.append("- %s: %s" % (n, "; ".join(sorted(set(s.errors)))[:500]))
                     else:
                         cell = "n/a: %s" % (s.skip or "")
-                    row = [n, cell] + ([""] if workload == "udp-flood" else []) + [""] * len(bases)
+                    extra = (1 if workload == "udp-flood" else 0) + (1 if cpu_col else 0)
+                    row = [n, cell] + [""] * extra + [""] * len(bases)
                     row.append("%d/%d" % (s.n_ok, total))
                     out.append("| " + " | ".join(row) + " |")
                     continue
@@ -605,6 +629,9 @@ def markdown_tables(records: Sequence[Dict[str, Any]], impl_order: Optional[Sequ
                 if workload == "udp-flood":
                     ls = summarize(by_impl[n], "loss")
                     row.append("%s (%s–%s)" % (fmt_pct(ls.median or 0), fmt_pct(ls.lo or 0), fmt_pct(ls.hi or 0)))
+                if cpu_col:
+                    cs = summarize(by_impl[n], "cpu_ns_per_dgram")
+                    row.append("%.0f" % cs.median if cs.median is not None else "–")
                 for b in bases:
                     bm = sums[b].median
                     row.append("%.2f×" % (s.median / bm) if bm else "–")
@@ -628,7 +655,9 @@ class Check:
     ``kind`` is ``ratio`` (median of ``num`` / median of ``den`` compared with ``target``),
     ``le`` (median of ``num`` ≤ median of ``den``, e.g. loss) or ``abs`` (median of ``num``
     compared with ``target`` in the metric's unit). ``where`` selects configs by parameter,
-    ``placements`` the placements it applies to (None: each placement measured).
+    ``placements`` the placements it applies to (None: each placement measured). With
+    ``lower_better`` (a cost such as CPU per datagram) the ratio is den / num, so that > 1 still
+    means ``num`` is better.
     """
 
     goal: str
@@ -641,6 +670,7 @@ class Check:
     where: Dict[str, int] = field(default_factory=dict)
     placements: Optional[Tuple[str, ...]] = None
     op: str = ">="
+    lower_better: bool = False
 
 
 #: The goals of issue 6 (bench/PROTOCOL.md, "Goals"), one entry per comparison.
@@ -664,6 +694,8 @@ GOALS: List[Check] = [
           "ratio", 2.0, {"clients": 10000}),
     Check("Python UDP receive: ≥ 1.5× naive C", "udp-flood", "rx_per_s", "py-libsock", "c-raw",
           "ratio", 1.5),
+    Check("Python UDP receive: ≥ 1.5× naive C (CPU per datagram)", "udp-flood",
+          "cpu_ns_per_dgram", "py-libsock", "c-raw", "ratio", 1.5, lower_better=True),
     Check("Python UDP receive: loss ≤ stdlib", "udp-flood", "loss", "py-libsock", "py-stdlib",
           "le", 0.0),
     Check("C ABI ping-pong, same CPU: within 1.05× raw C", "pingpong", "rt_per_s", "c-libsock",
@@ -705,21 +737,28 @@ def evaluate_goals(records: Sequence[Dict[str, Any]], goals: Sequence[Check] = G
         found = False
         for label, placement in groups:
             rs = [r for r in mine if str(r.get("config")) == label and r.get("placement") == placement]
-            a = summarize([r for r in rs if r["impl"] == c.num], c.metric).median
-            b = summarize([r for r in rs if r["impl"] == c.den], c.metric).median if c.den else None
+            sa = summarize([r for r in rs if r["impl"] == c.num], c.metric)
+            sb = summarize([r for r in rs if r["impl"] == c.den], c.metric) if c.den else None
+            a, b = sa.median, (sb.median if sb else None)
             row: Dict[str, Any] = {"goal": c.goal, "config": label, "placement": placement,
                                    "value": None, "verdict": "not measured", "measured": ""}
-            if a is None or (c.den is not None and b is None):
-                missing = [n for n, v in ((c.num, a), (c.den, b)) if n and v is None]
-                row["measured"] = "no passed run of " + ", ".join(missing)
+            if a is None or (sb is not None and b is None):
+                why = []
+                for n, sm in ((c.num, sa), (c.den, sb)):
+                    if n and sm is not None and sm.median is None:
+                        why.append("%s: %s" % (n, "no %s reported" % c.metric if sm.n_ok else "no passed run"))
+                row["measured"] = "; ".join(why)
                 rows.append(row)
                 found = True
                 continue
             if c.kind == "ratio":
-                if not b:
+                if not b or not a:
                     continue
-                v = a / b
-                row["measured"] = "%s / %s = %.2f (target %s %.2f)" % (c.num, c.den, v, c.op, c.target)
+                v = b / a if c.lower_better else a / b
+                shown = "%s / %s" % ((c.den, c.num) if c.lower_better else (c.num, c.den))
+                if c.lower_better:
+                    shown = "%s of %s" % (shown, c.metric)
+                row["measured"] = "%s = %.2f (target %s %.2f)" % (shown, v, c.op, c.target)
                 row["value"] = v
                 ok = _cmp(v, c.op, c.target)
             elif c.kind == "le":
