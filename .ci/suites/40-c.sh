@@ -133,10 +133,12 @@ else
   echo "pycparser is not installed here; .ci/suites/46-matlab.sh installs it and runs this check"
 fi
 
-step "benchmark builds (run it by hand: taskset -c 0 ./pingpong)"
+step "benchmark programs build (bench/c; run by bench/run.py and bench/fanin.py)"
 # shellcheck disable=SC2086
-cc -O2 -std=c99 -Wall -Wextra -Werror -pedantic bindings/c/bench/pingpong.c $CFLAGS_LIBS -lpthread -o "$work/pingpong"
-"$work/pingpong" 2000 >/dev/null
+cc -O2 -std=gnu11 -Wall -Wextra -Werror bench/c/lsbench.c $CFLAGS_LIBS -lpthread -o "$work/lsbench"
+# shellcheck disable=SC2086
+cc -O2 -std=gnu11 -Wall -Wextra -Werror bench/c/fanin_server.c $CFLAGS_LIBS -o "$work/fanin_server"
+rc=0; "$work/lsbench" c-raw-mmsg server pingpong >/dev/null || rc=$?; [ "$rc" -eq 3 ]
 
 echo
 echo "C door suite: ok"

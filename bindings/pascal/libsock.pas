@@ -371,6 +371,13 @@ function ls_recv_from(handle: Int64; timeout_ms: Int32; buf: PByte; cap: NativeU
   out_len: PLsSize; peer_buf: PAnsiChar; peer_cap: NativeUInt; out_peer_len: PLsSize;
   out_truncated: PLsInt32): Int32; cdecl;
   external LIBSOCK_LIB name 'ls_recv_from';
+/// Receive up to count datagrams with one recvmmsg: datagram i into buf + i*slot_size, its
+/// length in out_lens[i]; out_truncated (nil = not wanted) and peer_bufs (nil, or
+/// count*LS_ADDRESS_MAX bytes of NUL-terminated addresses) optional; out_count gets how many.
+function ls_recv_many(handle: Int64; timeout_ms: Int32; buf: PByte; slot_size: NativeUInt;
+  count: NativeUInt; out_lens: PLsSize; out_truncated: PLsInt32; peer_bufs: PAnsiChar;
+  out_count: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_recv_many';
 /// Join multicast group on interface (nil or '' the default, an IPv4 address or IPv6 index).
 function ls_join_multicast(handle: Int64; group: PAnsiChar; iface: PAnsiChar): Int32; cdecl;
   external LIBSOCK_LIB name 'ls_join_multicast';
@@ -398,6 +405,10 @@ function ls_recv_until(handle: Int64; timeout_ms: Int32; delim: PByte; dlen: Nat
 /// Send one message of len bytes through the connection's framing.
 function ls_send_msg(handle: Int64; buf: PByte; len: NativeUInt): Int32; cdecl;
   external LIBSOCK_LIB name 'ls_send_msg';
+/// Send count messages through the connection's framing in vectored writes: their bodies lie
+/// back to back in buf, lens[i] bytes each. Nothing is sent if any message does not fit.
+function ls_send_msgs(handle: Int64; buf: PByte; lens: PLsSize; count: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_send_msgs';
 /// Receive one message through the connection's framing; LS_ERR_BUFFER_TOO_SMALL gives the
 /// needed size in out_len and leaves the message queued.
 function ls_recv_msg(handle: Int64; timeout_ms: Int32; buf: PByte; cap: NativeUInt;
