@@ -1052,9 +1052,10 @@ class PyStdlib:
 
 # --------------------------------------------------------------------------- asyncio / uvloop
 #
-# Protocols rather than streams: StreamReader.readexactly costs a coroutine switch and a
-# buffer copy per read, and the fan-in benchmark showed Protocols well ahead under load. The
-# bulk server is a BufferedProtocol so that it reads into one chunk-sized buffer. Waits are
+# Protocols rather than streams (the faster of the two idiomatic APIs): with streams every
+# readexactly()/drain() is a coroutine suspension plus a copy through StreamReader's buffer,
+# while a Protocol parses in the data_received callback itself. The bulk server is a
+# BufferedProtocol so that it reads into one chunk-sized buffer. Waits are
 # bounded by a watchdog that fails the run when nothing progressed for --timeout seconds
 # (one timer per run instead of one wait_for per round trip).
 
