@@ -768,9 +768,9 @@ def evaluate_goals(records: Sequence[Dict[str, Any]], goals: Sequence[Check] = G
                 ok = a <= b + 1e-12
             else:
                 unit = " MiB" if c.metric.endswith("_kib") else ""
-                shown = a / 1024 if unit else a
-                tshown = c.target / 1024 if unit else c.target
-                row["measured"] = "%s %.1f%s (target %s %.0f%s)" % (c.num, shown, unit, c.op, tshown, unit)
+                amount = a / 1024 if unit else a
+                tamount = c.target / 1024 if unit else c.target
+                row["measured"] = "%s %.1f%s (target %s %.0f%s)" % (c.num, amount, unit, c.op, tamount, unit)
                 row["value"] = a
                 ok = _cmp(a, c.op, c.target)
             row["verdict"] = "met" if ok else "missed"
