@@ -14,7 +14,8 @@ makes its implementation n/a, said so on stderr and in the tables.
 Workloads pingpong, bulk, framed, udp-flood and udp-echo run through the worker protocol
 (bench/PROTOCOL.md) with the shared harness (bindings/python/libsock/bench/harness.py); fan-in runs
 through bench/fanin.py. Results: one JSON line per run in OUT.jsonl, the tables and the GOALS table
-in OUT.md (default OUT: bench/results/run-<UTC date-time>). Exit status 1 if any run failed
+in OUT.md (default OUT: bench/results/run-<UTC date-time>), and with matplotlib a bar chart of
+the ratios against py-stdlib in OUT.png. Exit status 1 if any run failed
 (a timeout, a crash, a failed validation); n/a is not a failure.
 """
 
@@ -243,6 +244,9 @@ def main() -> int:
     Path(f"{out}.md").write_text(md)
     print(md, flush=True)
     log("--- wrote %s.jsonl and %s.md (%.0f s)" % (out, out, secs))
+    if H.has_module("matplotlib"):
+        H.plot_ratios(records, f"{out}.png")
+        log("--- wrote %s.png (ratios against py-stdlib)" % out)
     if failed:
         log("--- %d run(s) FAILED:" % len(failed))
         for r in failed:

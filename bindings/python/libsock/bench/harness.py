@@ -827,21 +827,27 @@ def plot_ratios(records: Sequence[Dict[str, Any]], path: str, baseline: str = "p
         key = METRICS[label.split()[0]][0]
         rs = [r for r in recs if r["config"] == label and r["placement"] == placement]
         base = summarize([r for r in rs if r["impl"] == baseline], key).median
-        labels.append("%s\n%s" % (label.replace(" ", "\n", 1), placement))
+        first = [r for r in rs if r.get("params")]
+        nodelay = first[0]["params"].get("nodelay") if first else None
+        labels.append("\n".join([label.split()[0]] + (["nodelay=%s" % nodelay] if nodelay is not None else [])
+                                 + [placement]))
         for n in names:
             m = summarize([r for r in rs if r["impl"] == n], key).median
             ratios[n].append(m / base if (m and base) else 0.0)
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(groups) + 2), 4.5))
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.6 * len(groups) + 3), 4.5))
     width = 0.8 / max(1, len(names))
     for i, n in enumerate(names):
         xs = [g + (i - (len(names) - 1) / 2) * width for g in range(len(groups))]
-        ax.bar(xs, ratios[n], width, label=n)
+        ax.bar(xs, ratios[n], width, label=n, color=plt.get_cmap("tab20")(i % 20))
+        for x, v in zip(xs, ratios[n]):
+            if v == 0.0:
+                ax.text(x, 0.02, "n/a", rotation=90, ha="center", va="bottom", fontsize=6)
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xticks(list(range(len(groups))))
     ax.set_xticklabels(labels, fontsize=7)
     ax.set_ylabel("median / %s median" % baseline)
-    ax.set_title("libsock bench: throughput relative to %s (higher is better; 0 = n/a)" % baseline)
-    ax.legend(fontsize=7, ncol=min(len(names), 6))
+    ax.set_title("libsock bench: throughput relative to %s (higher is better)" % baseline)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
