@@ -31,10 +31,12 @@ PARAMS = {
     "bulk": ["--bytes", str(3 * 65536 + 1234), "--chunk", "65536"],
     "framed": ["--size", "100", "--count", "3000", "--batch", "64"],
     "udp-flood": ["--size", "64", "--count", "200"],
+    "udp-drain": ["--size", "64", "--count", "300"],
     "udp-echo": ["--size", "64", "--count", "50"],
 }
 
-EXPECTED_SKIPS = {("py-engine", "bulk"), ("py-zmq", "udp-flood"), ("py-zmq", "udp-echo")}
+EXPECTED_SKIPS = {("py-engine", "bulk"), ("py-engine", "udp-drain"), ("py-zmq", "udp-flood"),
+                  ("py-zmq", "udp-drain"), ("py-zmq", "udp-echo")}
 
 
 def have(module: str) -> bool:
@@ -54,9 +56,12 @@ def one_json(out: str) -> dict:
 
 
 def start_server(impl: str, workload: str, params: list) -> tuple:
-    """Start a worker server; return (process, port) once it printed READY (or its skip line)."""
+    """Start a worker server; return (process, port) once it printed READY (or its skip line).
+
+    Its stdin is a pipe: a udp-drain server waits for ``GO`` there (see ``go``)."""
     p = subprocess.Popen(WORKER + [impl, "server", workload, *params, "--timeout", WT],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
     assert p.stdout is not None
     line = p.stdout.readline()
     if not line.startswith("READY "):
@@ -65,10 +70,11 @@ def start_server(impl: str, workload: str, params: list) -> tuple:
     return p, int(line.split()[1]), "", ""
 
 
-def finish_server(p: subprocess.Popen) -> tuple:
-    """Wait for a worker server; return (exit code, result, stderr)."""
+def finish_server(p: subprocess.Popen, stdin: Optional[str] = None) -> tuple:
+    """Wait for a worker server (writing ``stdin`` to it first, e.g. ``GO``); return (exit
+    code, result, stderr)."""
     try:
-        out, err = p.communicate(timeout=T)
+        out, err = p.communicate(stdin, timeout=T)
     except subprocess.TimeoutExpired:
         p.kill()
         out, err = p.communicate()
@@ -110,10 +116,11 @@ def test_pair(impl: str, workload: str) -> None:
         assert rc == 3 and cres["ok"] is False and cres["skip"], cres
         return
     assert port is not None, (out, err)
-    # udp-flood's client is the shared sender (py-libsock's send_many one), as in the suite.
-    client_impl = "py-libsock" if workload == "udp-flood" else impl
+    # The UDP receivers' client is the shared sender (py-libsock's send_many one), as in the suite.
+    client_impl = "py-libsock" if workload in ("udp-flood", "udp-drain") else impl
     crc, cres, cerr = run_client(client_impl, workload, port, params)
-    src, sres, serr = finish_server(srv)
+    # udp-drain: the driver says GO once the sender has exited; the others ignore stdin.
+    src, sres, serr = finish_server(srv, "GO\n" if workload == "udp-drain" else None)
     assert crc == 0 and cres["ok"] is True, (cres, cerr, sres, serr)
     assert src == 0 and sres["ok"] is True, (sres, serr)
     if workload in ("pingpong", "udp-echo"):
@@ -128,6 +135,13 @@ def test_pair(impl: str, workload: str) -> None:
     elif workload == "udp-flood":
         assert cres["sent"] == 200
         assert 0 < sres["received"] <= 200 and sres["rx_per_s"] > 0
+    elif workload == "udp-drain":
+        assert cres["sent"] == 300
+        assert sres["rcvbuf"] > 0 and sres["rx_per_s"] > 0, sres
+        if sres["rcvbuf"] >= 300 * 2048:  # forced (root): the whole flood waited (~1 KiB each)
+            assert sres["received"] == 300, sres
+        else:  # SO_RCVBUF fallback, capped by net.core.rmem_max: what fitted
+            assert 0 < sres["received"] <= 300, sres
 
 
 @pytest.mark.parametrize("impl", ["py-stdlib", "py-asyncio", "py-engine"])
@@ -332,17 +346,18 @@ def test_zmq_corrupting_peer_fails_client(workload: str, mode: str, words: str) 
     assert words in res["error"], res
 
 
-@pytest.mark.parametrize("impl", UDP_IMPLS)
-def test_flood_receiver_rejects_bad_datagram(impl: str) -> None:
-    """A udp-flood receiver fails on a datagram of the wrong size."""
+@pytest.mark.parametrize("impl,workload", [(i, w) for w in ("udp-flood", "udp-drain")
+                                           for i in UDP_IMPLS if (i, w) not in EXPECTED_SKIPS])
+def test_flood_receiver_rejects_bad_datagram(impl: str, workload: str) -> None:
+    """A udp-flood / udp-drain receiver fails on a datagram of the wrong size."""
     skip_if_missing(impl)
-    srv, port, out, err = start_server(impl, "udp-flood", PARAMS["udp-flood"])
+    srv, port, out, err = start_server(impl, workload, PARAMS[workload])
     assert port is not None, (out, err)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.sendto(struct.pack("<Q", 1) + b"x" * 60, ("127.0.0.1", port))
         s.sendto(struct.pack("<Q", 2) + b"x" * 70, ("127.0.0.1", port))
         s.sendto(b"\xff" * 8, ("127.0.0.1", port))
-    rc, res, serr = finish_server(srv)
+    rc, res, serr = finish_server(srv, "GO\n" if workload == "udp-drain" else None)
     assert rc == 1 and res["ok"] is False and "expected 64 bytes" in res["error"], (res, serr)
 
 
@@ -385,6 +400,15 @@ def test_bad_parameters_fail() -> None:
     r = subprocess.run(WORKER + ["py-libsock", "client", "framed"],
                        capture_output=True, text=True, timeout=T)
     assert r.returncode == 1 and "--port" in json.loads(r.stdout)["error"]
+
+
+@pytest.mark.parametrize("impl", ["py-libsock", "py-stdlib", "py-asyncio"])
+def test_drain_server_needs_go(impl: str) -> None:
+    """A udp-drain server whose stdin ends without GO fails instead of draining (or hanging)."""
+    srv, port, out, err = start_server(impl, "udp-drain", PARAMS["udp-drain"])
+    assert port is not None, (out, err)
+    rc, res, serr = finish_server(srv, "STOP\n")
+    assert rc == 1 and res["ok"] is False and "GO" in res["error"], (res, serr)
 
 
 def test_refused_connection_fails() -> None:

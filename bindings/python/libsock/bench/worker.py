@@ -9,7 +9,7 @@ Usage::
 engine: ``Server``, ``Client``, ``DatagramServer``), ``py-stdlib`` (the ``socket`` module, framing
 in Python), ``py-asyncio`` (asyncio Protocols), ``py-uvloop`` (the same Protocols under uvloop)
 and ``py-zmq`` (pyzmq PAIR sockets over ``tcp://``). ``ROLE`` is ``server`` or ``client``;
-``WORKLOAD`` is ``pingpong``, ``bulk``, ``framed``, ``udp-flood`` or ``udp-echo``.
+``WORKLOAD`` is ``pingpong``, ``bulk``, ``framed``, ``udp-flood``, ``udp-drain`` or ``udp-echo``.
 
 The server binds 127.0.0.1 port 0, prints ``READY <port>``, serves one run and prints one JSON
 line; the client connects to ``--port``, runs and validates the workload and prints one JSON line
@@ -17,9 +17,11 @@ line; the client connects to ``--port``, runs and validates the workload and pri
 workload prints ``{"ok": false, "skip": reason}`` and exits 3. Every wait is bounded by
 ``--timeout`` (default 30 s). Diagnostics go to stderr; stdout carries only the protocol lines.
 
-The client of ``udp-flood`` is meant to be the shared C sender; ``py-libsock client udp-flood``
-is the fallback shared sender (``Datagram.send_many`` in batches of 64), the other
-implementations' ``client udp-flood`` is a plain ``socket.send`` loop.
+The client of ``udp-flood`` and ``udp-drain`` is meant to be the shared C sender;
+``py-libsock client udp-flood`` (or ``udp-drain``) is the fallback shared sender
+(``Datagram.send_many`` in batches of 64), the other implementations' client is a plain
+``socket.send`` loop. A ``udp-drain`` server waits for a line ``GO`` on stdin (written by the
+driver once the sender has exited) before it drains its full receive queue.
 
 The loops are written to carry as little Python overhead as the API allows (attribute lookups
 hoisted, buffers preallocated), and every echo, sequence number and byte count is checked.
@@ -40,7 +42,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 # --------------------------------------------------------------------------------- common parts
 
-END = b"\xff" * 8  # the END datagram of udp-flood and udp-echo
+END = b"\xff" * 8  # the END datagram of udp-flood, udp-drain and udp-echo
 Q = struct.Struct("<Q")  # sequence numbers and byte counts: little-endian u64
 BE4 = struct.Struct(">I")  # framed: 4-byte big-endian length
 HOST = "127.0.0.1"
@@ -50,9 +52,13 @@ ZMQ_WINDOW = 1000  # framed over zmq: messages in flight (zmq's default high-wat
 
 Result = Dict[str, Any]
 
-DEFAULT_SIZE = {"pingpong": 64, "framed": 100, "udp-flood": 64, "udp-echo": 64}
-DEFAULT_COUNT = {"pingpong": 10000, "framed": 100000, "udp-flood": 100000, "udp-echo": 10000}
-WORKLOADS = ("pingpong", "bulk", "framed", "udp-flood", "udp-echo")
+DRAIN_RCVBUF = 256 << 20  # udp-drain: the receive buffer forced before the flood
+DRAIN_IDLE = 0.2  # udp-drain: the queue is drained when nothing arrives for this long
+
+DEFAULT_SIZE = {"pingpong": 64, "framed": 100, "udp-flood": 64, "udp-drain": 64, "udp-echo": 64}
+DEFAULT_COUNT = {"pingpong": 10000, "framed": 100000, "udp-flood": 100000, "udp-drain": 100000,
+                 "udp-echo": 10000}
+WORKLOADS = ("pingpong", "bulk", "framed", "udp-flood", "udp-drain", "udp-echo")
 IMPL_NAMES = ("py-libsock", "py-engine", "py-stdlib", "py-asyncio", "py-uvloop", "py-zmq")
 
 
@@ -214,6 +220,44 @@ def plain_udp_sender(p: argparse.Namespace) -> Result:
     send_end(s.send)
     s.close()
     return {"ok": True, "sent": p.count, "tx_secs": secs}
+
+
+def force_rcvbuf(fd: int) -> int:
+    """udp-drain: SO_RCVBUFFORCE = 256 MiB on ``fd`` (SO_RCVBUF when not permitted); return the
+    size the kernel granted. Done through a stdlib socket on a duplicate of the descriptor, so it
+    works for any implementation's socket (libsock has no SO_RCVBUFFORCE option)."""
+    s = socket.socket(fileno=os.dup(fd))
+    try:
+        try:
+            s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), DRAIN_RCVBUF)
+        except OSError:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, DRAIN_RCVBUF)
+        return int(s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
+    finally:
+        s.close()
+
+
+def wait_go(timeout: float) -> None:
+    """udp-drain: wait (at most ``timeout`` s) for the driver's line ``GO`` on stdin."""
+    import select
+
+    r, _, _ = select.select([sys.stdin], [], [], timeout)
+    if not r:
+        raise Fail(f"udp-drain: no GO on stdin within {timeout} s")
+    line = sys.stdin.readline()
+    if line.strip() != "GO":
+        raise Fail(f"udp-drain: expected GO on stdin, got {line!r}")
+
+
+def drain_result(n: int, t0: float, t_last: float, rcvbuf: Optional[int], cpu0: float) -> Result:
+    """The server result of udp-drain (timed from just before the first receive call), with the
+    CPU fields of ``flood_result``."""
+    if n == 0:
+        raise Fail("udp-drain: no datagram was queued")
+    rx = t_last - t0
+    cpu = time.process_time() - cpu0
+    return {"ok": True, "received": n, "rx_secs": rx, "rx_per_s": rate(n, rx), "rcvbuf": rcvbuf,
+            "rx_cpu_secs": cpu, "cpu_ns_per_dgram": cpu * 1e9 / n}
 
 
 def send_end(send: Callable[[bytes], Any]) -> None:
@@ -416,6 +460,44 @@ class PyLibsock:
         send_end(d.send)
         d.close()
         return {"ok": True, "sent": n, "tx_secs": secs}
+
+    def server_udp_drain(self, p: argparse.Namespace) -> Result:
+        """After GO, drain the full queue with recv_many until END or 0.2 s of silence."""
+        d = self.ls.udp((HOST, 0), timeout=DRAIN_IDLE)
+        rcvbuf = force_rcvbuf(d.fileno())
+        ready(d.address[1])
+        wait_go(p.timeout)
+        size, count = p.size, p.count
+        recv_many = d.recv_many
+        unpack = Q.unpack_from
+        perf = time.perf_counter
+        nbuf = size + 1
+        n = 0
+        cpu0 = time.process_time()
+        t0 = t_last = perf()
+        done = False
+        while not done:
+            try:
+                lst = recv_many(UDP_BATCH, nbuf)
+            except TimeoutError:
+                break
+            got = 0
+            for data, _ in lst:
+                if len(data) != size or unpack(data)[0] >= count:
+                    if data == END:
+                        done = True
+                        break
+                    raise bad_datagram(data, size, count)
+                got += 1
+            if got:
+                n += got
+                t_last = perf()
+        d.close()
+        return drain_result(n, t0, t_last, rcvbuf, cpu0)
+
+    def client_udp_drain(self, p: argparse.Namespace) -> Result:
+        """The fallback shared sender, as for udp-flood."""
+        return self.client_udp_flood(p)
 
     def server_udp_echo(self, p: argparse.Namespace) -> Result:
         """Echo every datagram to its sender until END."""
@@ -996,6 +1078,39 @@ class PyStdlib:
         """A plain send loop (the shared sender is the C one, or py-libsock's)."""
         return plain_udp_sender(p)
 
+    def server_udp_drain(self, p: argparse.Namespace) -> Result:
+        """After GO, drain the full queue with one recv_into per datagram."""
+        s = stdlib_listen(socket.SOCK_DGRAM)
+        rcvbuf = force_rcvbuf(s.fileno())
+        stdlib_bound(s, DRAIN_IDLE)
+        ready(s.getsockname()[1])
+        wait_go(p.timeout)
+        size, count = p.size, p.count
+        buf = bytearray(65536)
+        recv_into = s.recv_into
+        unpack = Q.unpack_from
+        perf = time.perf_counter
+        n = 0
+        cpu0 = time.process_time()
+        t0 = t_last = perf()
+        try:
+            while True:
+                r = recv_into(buf)
+                if r != size or unpack(buf)[0] >= count:
+                    if r == 8 and buf[:8] == END:
+                        break
+                    raise bad_datagram(buf[:r], size, count)
+                n += 1
+                t_last = perf()
+        except BlockingIOError:
+            pass  # 0.2 s with nothing
+        s.close()
+        return drain_result(n, t0, t_last, rcvbuf, cpu0)
+
+    def client_udp_drain(self, p: argparse.Namespace) -> Result:
+        """A plain send loop (the shared sender is the C one, or py-libsock's)."""
+        return plain_udp_sender(p)
+
     def server_udp_echo(self, p: argparse.Namespace) -> Result:
         """Echo every datagram to its sender until END."""
         s = stdlib_listen(socket.SOCK_DGRAM)
@@ -1445,6 +1560,45 @@ class _AsyncioFloodServer(asyncio.DatagramProtocol):
         self.handle.cancel()
 
 
+class _AsyncioDrainServer(asyncio.DatagramProtocol):
+    """udp-drain receiver (DatagramProtocol): check every datagram, stop at END or 0.2 s idle."""
+
+    def __init__(self, done: Any, size: int, count: int) -> None:
+        self.done, self.size, self.count = done, size, count
+        self.n = 0
+        self.t_last = time.perf_counter()
+
+    def connection_made(self, transport: Any) -> None:
+        self.tr = transport
+        self.loop = self.done.get_loop()
+        self.handle = self.loop.call_later(DRAIN_IDLE / 4, self.tick)
+
+    def tick(self) -> None:
+        """End after 0.2 s of silence."""
+        if time.perf_counter() - self.t_last >= DRAIN_IDLE:
+            if not self.done.done():
+                self.done.set_result(None)
+            return
+        self.handle = self.loop.call_later(DRAIN_IDLE / 4, self.tick)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        if len(data) != self.size or Q.unpack_from(data)[0] >= self.count:
+            if data == END:
+                if not self.done.done():
+                    self.done.set_result(None)
+                return
+            _fail(self.done, bad_datagram(data, self.size, self.count))
+            return
+        self.n += 1
+        self.t_last = time.perf_counter()
+
+    def error_received(self, exc: Exception) -> None:
+        pass
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self.handle.cancel()
+
+
 class _AsyncioEchoServer(asyncio.DatagramProtocol):
     """udp-echo server (DatagramProtocol): echo to the sender until END."""
 
@@ -1542,6 +1696,7 @@ class PyAsyncio:
 
     def client_pingpong(self, p: argparse.Namespace) -> Result:
         """Ping-pong driven by data_received; the watchdog bounds every wait."""
+
         async def main() -> Result:
             loop = asyncio.get_running_loop()
             done = loop.create_future()
@@ -1567,6 +1722,7 @@ class PyAsyncio:
 
     def client_bulk(self, p: argparse.Namespace) -> Result:
         """Write ``chunk``-sized pieces with flow control, write_eof, wait for the count."""
+
         async def main() -> Result:
             loop = asyncio.get_running_loop()
             done = loop.create_future()
@@ -1606,6 +1762,7 @@ class PyAsyncio:
 
     def client_framed(self, p: argparse.Namespace) -> Result:
         """A writer task (``b"".join`` of a batch per write, flow control); the protocol reads."""
+
         async def main() -> Result:
             loop = asyncio.get_running_loop()
             done = loop.create_future()
@@ -1640,6 +1797,7 @@ class PyAsyncio:
 
     def server_udp_flood(self, p: argparse.Namespace) -> Result:
         """A DatagramProtocol receiver on a socket with SO_RCVBUF = 4 MiB."""
+
         async def main() -> Result:
             loop = asyncio.get_running_loop()
             done = loop.create_future()
@@ -1662,8 +1820,36 @@ class PyAsyncio:
         """A plain send loop (the shared sender is the C one, or py-libsock's)."""
         return plain_udp_sender(p)
 
+    def server_udp_drain(self, p: argparse.Namespace) -> Result:
+        """After GO, a DatagramProtocol drains the full queue (registered just before timing)."""
+        s = stdlib_listen(socket.SOCK_DGRAM)
+        rcvbuf = force_rcvbuf(s.fileno())
+        s.setblocking(False)
+        ready(s.getsockname()[1])
+        wait_go(p.timeout)
+
+        async def main() -> Result:
+            loop = asyncio.get_running_loop()
+            done = loop.create_future()
+            cpu0 = time.process_time()
+            t0 = time.perf_counter()
+            tr, pr = await loop.create_datagram_endpoint(
+                lambda: _AsyncioDrainServer(done, p.size, p.count), sock=s)
+            try:
+                await done
+            finally:
+                tr.close()
+            return drain_result(pr.n, t0, pr.t_last, rcvbuf, cpu0)
+
+        return self.run(main())
+
+    def client_udp_drain(self, p: argparse.Namespace) -> Result:
+        """A plain send loop (the shared sender is the C one, or py-libsock's)."""
+        return plain_udp_sender(p)
+
     def server_udp_echo(self, p: argparse.Namespace) -> Result:
         """Echo every datagram to its sender until END."""
+
         async def main() -> Result:
             loop = asyncio.get_running_loop()
             done = loop.create_future()
@@ -1682,6 +1868,7 @@ class PyAsyncio:
 
     def client_udp_echo(self, p: argparse.Namespace) -> Result:
         """Echo round trips driven by datagram_received; resend once after 1 s."""
+
         async def main() -> Result:
             loop = asyncio.get_running_loop()
             done = loop.create_future()
@@ -1919,6 +2106,9 @@ SKIPS = {
     ("py-engine", "bulk"): "the engine ends a connection at the peer's end of stream, so the "
                            "server cannot send the count after the client's half-close",
     ("py-zmq", "udp-flood"): "zmq has no UDP transport",
+    ("py-zmq", "udp-drain"): "zmq has no UDP transport",
+    ("py-engine", "udp-drain"): "the engine reads its socket in its own threads from the moment "
+                                "it is bound, so there is no full kernel queue left to drain at GO",
     ("py-zmq", "udp-echo"): "zmq has no UDP transport",
 }
 
