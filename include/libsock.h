@@ -811,6 +811,28 @@ int32_t ls_send_msgs(int64_t handle, const uint8_t *buf, const size_t *lens, siz
 int32_t ls_recv_msg(int64_t handle, int32_t timeout_ms, uint8_t *buf, size_t cap, size_t *out_len);
 
 /**
+ * Receive up to `count` (> 0) messages through the connection's framing in one call: their
+ * bodies go back to back into `buf` (capacity `cap`), message i's length into `out_lens[i]` (it
+ * starts at `buf` + the sum of `out_lens[0..i]`), and `*out_count` receives how many (at least
+ * 1). Only the first message is waited for (`timeout_ms`: -2 the handle's default, -1 forever, 0
+ * poll, N milliseconds); the others are those already received, or readable without waiting. A
+ * message that does not fit the rest of `buf` stays queued for the next call. When even the
+ * first does not fit: `LS_ERR_BUFFER_TOO_SMALL`, its size in `out_lens[0]`, `*out_count` 0, and
+ * it stays queued (`buf` NULL and `cap` 0 ask for the size of the next message). An error met
+ * after the first message (end of stream, a frame above `max_len`, a reset ...) ends the batch
+ * with `LS_OK` and is returned by the next message call on the handle (`ls_recv_msgs`,
+ * `ls_recv_msg`), so no message before it is lost. One call pays the boundary's cost (handle
+ * lookup, checks) once per batch instead of once per message.
+ */
+int32_t ls_recv_msgs(int64_t handle,
+                     int32_t timeout_ms,
+                     uint8_t *buf,
+                     size_t cap,
+                     size_t count,
+                     size_t *out_lens,
+                     size_t *out_count);
+
+/**
  * Send `len` bytes of the file at `path` starting at `offset` (`len` -1: to the end of the
  * file) on connection `handle`, with sendfile(2) where available; `*out_sent` receives the count.
  */

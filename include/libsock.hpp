@@ -454,6 +454,35 @@ public:
         v.resize(n);
         return v;
     }
+    /// Receive up to count messages in one call, waiting (timeout_ms) only for the first: their
+    /// bodies back to back in buf (capacity cap), message i's length in lens[i]; returns how many
+    /// (at least 1). A message that does not fit the rest of buf stays queued for the next call;
+    /// buffer_too_small_error (with needed()) when even the first does not fit.
+    std::size_t recv_msgs(void *buf, std::size_t cap, std::size_t count, std::size_t *lens,
+                          int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        std::size_t n = 0;
+        int32_t rc = ls_recv_msgs(h_, timeout_ms, static_cast<uint8_t *>(buf), cap, count, lens, &n);
+        if (rc == LS_ERR_BUFFER_TOO_SMALL) detail::throw_error(rc, lens[0]);
+        detail::check(rc);
+        return n;
+    }
+    /// Receive up to max messages (the first waited for, the rest already here) as strings; cap
+    /// bounds their total size (a message larger than cap: buffer_too_small_error, it stays
+    /// queued).
+    std::vector<std::string> recv_msgs(std::size_t max, std::size_t cap = 65536,
+                                       int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        std::vector<uint8_t> buf(cap);
+        std::vector<std::size_t> lens(max == 0 ? 1 : max);
+        std::size_t n = recv_msgs(buf.data(), buf.size(), max, lens.data(), timeout_ms);
+        std::vector<std::string> out;
+        out.reserve(n);
+        const char *p = reinterpret_cast<const char *>(buf.data());
+        for (std::size_t i = 0; i < n; i++) {
+            out.emplace_back(p, lens[i]);
+            p += lens[i];
+        }
+        return out;
+    }
     /// Receive one message as a string.
     std::string recv_msg_string(int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
         std::vector<uint8_t> v = recv_msg(timeout_ms);

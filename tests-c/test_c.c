@@ -322,6 +322,7 @@ static void all_handle_functions(int64_t h, int32_t want, int32_t want_close) {
     CHECK_RC(ls_send_msg(h, b, 1), want);
     CHECK_RC(ls_send_msgs(h, b, &one, 1), want);
     CHECK_RC(ls_recv_many(h, 0, b, 8, 2, lens2, NULL, NULL, &n), want);
+    CHECK_RC(ls_recv_msgs(h, 0, b, sizeof b, 2, lens2, &n), want);
     CHECK_RC(ls_recv_msg(h, 0, b, sizeof b, &n), want);
     CHECK_RC(ls_send_to(h, b, 1, "127.0.0.1:9"), want);
     CHECK_RC(ls_recv_from(h, 0, b, sizeof b, &n, s, sizeof s, &pl, &tr), want);
@@ -762,6 +763,147 @@ static void t_send_msgs(void) {
     pair_close(&p);
     CHECK_RC(ls_send_msgs(p.c, (const uint8_t *)"onethree", lens3, 3), LS_ERR_BAD_HANDLE);
     CHECK_RC(ls_send_msgs(p.c, NULL, NULL, 0), LS_ERR_BAD_HANDLE);
+}
+
+/* Wait (bounded) until `want` bytes are readable on h, so a batch test does not depend on when
+ * loopback delivers what was sent. */
+static void wait_readable(int64_t h, size_t want) {
+    size_t avail = 0;
+    double t0 = now_ms();
+    while (now_ms() - t0 < 5000) {
+        OK(ls_bytes_available(h, &avail));
+        if (avail >= want) return;
+        poll(NULL, 0, 1);
+    }
+    CHECK(avail >= want);
+}
+
+static void t_recv_msgs(void) {
+    struct pair p;
+    int64_t d = 0;
+    static uint8_t msgs[100 * 8];
+    static size_t msg_lens[100];
+    uint8_t buf[1024];
+    size_t lens[128], n = 0, i, got = 0, calls = 0, off;
+    const size_t lens3[3] = {10, 10, 30};
+    const size_t lens_big[3] = {5, 20, 5};
+    pair_open(&p);
+    OK(ls_set_framing_length(p.c, 4, 1, 0));
+    OK(ls_set_framing_length(p.a, 4, 1, 0));
+    /* A batch of 100 small messages, all readable: 64 (count) in the first call, 36 next. */
+    for (i = 0; i < 100; i++) {
+        uint64_t seq = i;
+        memcpy(msgs + i * 8, &seq, 8);
+        msg_lens[i] = 8;
+    }
+    OK(ls_send_msgs(p.c, msgs, msg_lens, 100));
+    wait_readable(p.a, 100 * 12);
+    while (got < 100 && calls < 100) {
+        int32_t rc = ls_recv_msgs(p.a, 5000, buf, sizeof buf, 64, lens, &n);
+        CHECK_RC(rc, LS_OK);
+        if (rc != LS_OK) break;
+        CHECK(n >= 1 && n <= 64);
+        for (i = 0, off = 0; i < n; i++) {
+            uint64_t seq = 0;
+            CHECK(lens[i] == 8);
+            memcpy(&seq, buf + off, 8);
+            CHECK(seq == got + i);
+            off += lens[i];
+        }
+        if (calls == 0) CHECK(n == 64);
+        got += n;
+        calls++;
+    }
+    CHECK(got == 100 && calls == 2);
+    /* A message larger than the rest of buf stays queued and comes with the next call. */
+    memset(buf, 0, sizeof buf);
+    OK(ls_send_msgs(p.c, (const uint8_t *)"aaaaaaaaaabbbbbbbbbbcccccccccccccccccccccccccccccc", lens3, 3));
+    wait_readable(p.a, 50 + 12);
+    OK(ls_recv_msgs(p.a, 5000, buf, 40, 8, lens, &n));
+    CHECK(n == 2 && lens[0] == 10 && lens[1] == 10);
+    CHECK(memcmp(buf, "aaaaaaaaaabbbbbbbbbb", 20) == 0);
+    OK(ls_recv_msgs(p.a, 5000, buf, 40, 8, lens, &n));
+    CHECK(n == 1 && lens[0] == 30 && buf[0] == 'c' && buf[29] == 'c');
+    /* The first does not fit: BUFFER_TOO_SMALL with its size in lens[0]; it stays queued. */
+    OK(ls_send_msg(p.c, (const uint8_t *)"0123456789abcdefghij", 20));
+    n = 77;
+    CHECK_RC(ls_recv_msgs(p.a, 5000, buf, 19, 8, lens, &n), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(lens[0] == 20 && n == 0);
+    lens[0] = 0;
+    CHECK_RC(ls_recv_msgs(p.a, 5000, NULL, 0, 8, lens, &n), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(lens[0] == 20);
+    OK(ls_recv_msgs(p.a, 5000, buf, 20, 8, lens, &n));
+    CHECK(n == 1 && lens[0] == 20 && memcmp(buf, "0123456789abcdefghij", 20) == 0);
+    /* Nothing there: TIMEOUT (poll, and a short wait); out_count is not written. */
+    n = 77;
+    CHECK_RC(ls_recv_msgs(p.a, LS_TIMEOUT_POLL, buf, sizeof buf, 8, lens, &n), LS_ERR_TIMEOUT);
+    CHECK_RC(ls_recv_msgs(p.a, 50, buf, sizeof buf, 8, lens, &n), LS_ERR_TIMEOUT);
+    CHECK(n == 77);
+    /* Bad arguments: nothing is received. */
+    CHECK_RC(ls_recv_msgs(p.a, 0, buf, sizeof buf, 0, lens, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_msgs(p.a, 0, buf, sizeof buf, 8, NULL, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_msgs(p.a, 0, buf, sizeof buf, 8, lens, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_msgs(p.a, 0, NULL, 16, 8, lens, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_msgs(p.a, 0, buf, (size_t)-1, 8, lens, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_msgs(p.a, 0, buf, sizeof buf, (size_t)-1, lens, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_recv_msgs(p.a, -3, buf, sizeof buf, 8, lens, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK(n == 77);
+    /* An oversized frame after a good message: the good one is delivered, the error comes with
+     * the next call, then the message after it. */
+    OK(ls_set_framing_length(p.a, 4, 1, 10));
+    memset(buf, 'x', 30);
+    OK(ls_send_msgs(p.c, buf, lens_big, 3));
+    wait_readable(p.a, 30 + 12);
+    OK(ls_recv_msgs(p.a, 5000, buf, sizeof buf, 8, lens, &n));
+    CHECK(n == 1 && lens[0] == 5);
+    CHECK_RC(ls_recv_msgs(p.a, 5000, buf, sizeof buf, 8, lens, &n), LS_ERR_FRAME_TOO_LARGE);
+    OK(ls_recv_msgs(p.a, 5000, buf, sizeof buf, 8, lens, &n));
+    CHECK(n == 1 && lens[0] == 5);
+    /* The same through ls_recv_msg. */
+    OK(ls_send_msgs(p.c, buf, lens_big, 3));
+    wait_readable(p.a, 30 + 12);
+    OK(ls_recv_msgs(p.a, 5000, buf, sizeof buf, 8, lens, &n));
+    CHECK(n == 1 && lens[0] == 5);
+    CHECK_RC(ls_recv_msg(p.a, 5000, buf, sizeof buf, &n), LS_ERR_FRAME_TOO_LARGE);
+    OK(ls_recv_msg(p.a, 5000, buf, sizeof buf, &n));
+    CHECK(n == 5);
+    /* End of stream after two messages: both delivered, then CLOSED. */
+    OK(ls_set_framing_length(p.a, 4, 1, 0));
+    OK(ls_send_msgs(p.c, (const uint8_t *)"aaaaaaaaaabbbbbbbbbb", lens3, 2));
+    OK(ls_socket_shutdown(p.c, LS_SHUT_WRITE));
+    got = 0;
+    while (got < 2) {
+        int32_t rc = ls_recv_msgs(p.a, 5000, buf, sizeof buf, 8, lens, &n);
+        CHECK_RC(rc, LS_OK);
+        if (rc != LS_OK) break;
+        got += n;
+    }
+    CHECK(got == 2);
+    CHECK_RC(ls_recv_msgs(p.a, 5000, buf, sizeof buf, 8, lens, &n), LS_ERR_CLOSED);
+    /* Wrong kind of handle, closed handle. */
+    OK(ls_udp_bind("127.0.0.1:0", &d));
+    CHECK_RC(ls_recv_msgs(d, 0, buf, sizeof buf, 8, lens, &n), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_recv_msgs(p.l, 0, buf, sizeof buf, 8, lens, &n), LS_ERR_BAD_HANDLE);
+    OK(ls_close(d));
+    pair_close(&p);
+    CHECK_RC(ls_recv_msgs(p.a, 0, buf, sizeof buf, 8, lens, &n), LS_ERR_BAD_HANDLE);
+}
+
+/* A deferred error does not outlive its handle: closing drops it (valgrind: nothing leaks). */
+static void t_recv_msgs_deferred_then_close(void) {
+    struct pair p;
+    uint8_t buf[64];
+    size_t lens[8], n = 0;
+    const size_t lens_big[2] = {5, 20};
+    pair_open(&p);
+    OK(ls_set_framing_length(p.c, 4, 1, 0));
+    OK(ls_set_framing_length(p.a, 4, 1, 10));
+    memset(buf, 'y', 25);
+    OK(ls_send_msgs(p.c, buf, lens_big, 2));
+    wait_readable(p.a, 25 + 8);
+    OK(ls_recv_msgs(p.a, 5000, buf, sizeof buf, 8, lens, &n));
+    CHECK(n == 1 && lens[0] == 5);
+    pair_close(&p);
 }
 
 static void t_recv_many(void) {
@@ -2831,6 +2973,8 @@ static const struct test TESTS[] = {
     T(t_send_recv_variants),
     T(t_send_msgs),
     T(t_recv_many),
+    T(t_recv_msgs),
+    T(t_recv_msgs_deferred_then_close),
     T(t_timeouts),
     T(t_addresses),
     T(t_ipv6_and_unix),

@@ -467,6 +467,34 @@ void t_send_msgs_and_recv_many() {
     CHECK_THROWS(libsock::invalid_argument_error, d2.recv_many(0, 64, 100));
 }
 
+void t_recv_msgs() {
+    auto l = libsock::Listener::listen("127.0.0.1:0");
+    auto c = libsock::TcpConnection::connect(l.local_address(), 5000);
+    auto a = l.accept(5000);
+    c.set_framing_length();
+    a.set_framing_length();
+    c.send_msgs({"one", "", "three", "four"});
+    std::vector<std::string> got;
+    while (got.size() < 4) {
+        auto some = a.recv_msgs(8, 64, 5000);
+        CHECK(!some.empty());
+        if (some.empty()) break;
+        got.insert(got.end(), some.begin(), some.end());
+    }
+    CHECK(got == std::vector<std::string>({"one", "", "three", "four"}));
+    c.send_msg(std::string(100, 'z'));
+    try {
+        a.recv_msgs(8, 64, 5000);
+        CHECK(false);
+    } catch (const libsock::buffer_too_small_error &e) {
+        CHECK(e.needed() == 100);
+    }
+    auto big = a.recv_msgs(8, 100, 5000);
+    CHECK(big.size() == 1 && big[0] == std::string(100, 'z'));
+    CHECK_THROWS(libsock::timeout_error, a.recv_msgs(8, 64, 50));
+    CHECK_THROWS(libsock::invalid_argument_error, a.recv_msgs(0, 64, 50));
+}
+
 void s10_udp() {
     auto a = libsock::Datagram::bind("127.0.0.1:0");
     auto b = libsock::Datagram::bind("127.0.0.1:0");
@@ -817,6 +845,7 @@ int main(int argc, char **argv) {
         {"s09_buffer_too_small", s09_buffer_too_small},
         {"s10_udp", s10_udp},
         {"t_send_msgs_and_recv_many", t_send_msgs_and_recv_many},
+        {"t_recv_msgs", t_recv_msgs},
         {"s11_listener_port0_accept_timeout", s11_listener_port0_accept_timeout},
         {"s12_options_read_back", s12_options_read_back},
         {"s17_close_from_another_thread", s17_close_from_another_thread},

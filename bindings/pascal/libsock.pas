@@ -414,6 +414,13 @@ function ls_send_msgs(handle: Int64; buf: PByte; lens: PLsSize; count: NativeUIn
 function ls_recv_msg(handle: Int64; timeout_ms: Int32; buf: PByte; cap: NativeUInt;
   out_len: PLsSize): Int32; cdecl;
   external LIBSOCK_LIB name 'ls_recv_msg';
+/// Receive up to count messages in one call (waiting only for the first): bodies back to back
+/// in buf (capacity cap), lengths in out_lens[i], how many in out_count. A message that does not
+/// fit stays queued; when the first does not fit, LS_ERR_BUFFER_TOO_SMALL with its size in
+/// out_lens[0].
+function ls_recv_msgs(handle: Int64; timeout_ms: Int32; buf: PByte; cap: NativeUInt;
+  count: NativeUInt; out_lens: PLsSize; out_count: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_recv_msgs';
 /// Send len bytes (-1: to the end) of the file at path from offset; out_sent gets the count.
 function ls_send_file(handle: Int64; path: PAnsiChar; offset: UInt64; len: Int64;
   out_sent: PLsUInt64): Int32; cdecl;

@@ -11,6 +11,7 @@ pub mod engine;
 
 use std::ffi::c_char;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -21,8 +22,8 @@ use boundary::{
     ERROR_TEXTS,
 };
 use libsock::{
-    Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Delimited, Error, Framing,
-    LengthPrefixed, ListenOptions, Listener, MulticastInterface, Shutdown, Timeout,
+    Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Delimited, Error, ErrorKind,
+    Framing, LengthPrefixed, ListenOptions, Listener, MulticastInterface, Shutdown, Timeout,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -259,6 +260,7 @@ pub extern "C" fn ls_close(handle: i64) -> i32 {
         if handle == 0 {
             return Ok(());
         }
+        drop(take_deferred(handle));
         remove(handle)
     })
 }
@@ -982,6 +984,9 @@ pub unsafe extern "C" fn ls_recv_msg(
         let out = Out::new(out_len, "out_len")?;
         let t = timeout_arg(timeout_ms)?;
         let o = conn(handle)?;
+        if let Some(e) = take_deferred(handle) {
+            return Err(e);
+        }
         match as_conn(&o).with_timeout(t).recv_msg_into(data) {
             Ok(n) => {
                 out.set(n);
@@ -995,6 +1000,116 @@ pub unsafe extern "C" fn ls_recv_msg(
             }
         }
     })
+}
+
+/// Receive up to `count` (> 0) messages through the connection's framing in one call: their
+/// bodies go back to back into `buf` (capacity `cap`), message i's length into `out_lens[i]` (it
+/// starts at `buf` + the sum of `out_lens[0..i]`), and `*out_count` receives how many (at least
+/// 1). Only the first message is waited for (`timeout_ms`: -2 the handle's default, -1 forever, 0
+/// poll, N milliseconds); the others are those already received, or readable without waiting. A
+/// message that does not fit the rest of `buf` stays queued for the next call. When even the
+/// first does not fit: `LS_ERR_BUFFER_TOO_SMALL`, its size in `out_lens[0]`, `*out_count` 0, and
+/// it stays queued (`buf` NULL and `cap` 0 ask for the size of the next message). An error met
+/// after the first message (end of stream, a frame above `max_len`, a reset ...) ends the batch
+/// with `LS_OK` and is returned by the next message call on the handle (`ls_recv_msgs`,
+/// `ls_recv_msg`), so no message before it is lost. One call pays the boundary's cost (handle
+/// lookup, checks) once per batch instead of once per message.
+#[no_mangle]
+pub unsafe extern "C" fn ls_recv_msgs(
+    handle: i64,
+    timeout_ms: i32,
+    buf: *mut u8,
+    cap: usize,
+    count: usize,
+    out_lens: *mut usize,
+    out_count: *mut usize,
+) -> i32 {
+    call("ls_recv_msgs", || {
+        // SAFETY: the caller promises `cap` writable bytes (cap may be 0, e.g. to ask the size).
+        let data = unsafe { out_bytes(buf, cap, 0, "buf") }?;
+        let count = check_len(count, "count")?;
+        if count == 0 {
+            return Err(bad_arg("count is 0: it must be at least 1"));
+        }
+        if out_lens.is_null() {
+            return Err(bad_arg("out_lens is NULL"));
+        }
+        let out = Out::new(out_count, "out_count")?;
+        let t = timeout_arg(timeout_ms)?;
+        let o = conn(handle)?;
+        let c = as_conn(&o);
+        if let Some(e) = take_deferred(handle) {
+            return Err(e);
+        }
+        // SAFETY (every write below): `out_lens` is not NULL and the caller promises `count`
+        // writable lengths; only indexes below `count` are written.
+        let first = match c.with_timeout(t).recv_msg_into(data) {
+            Ok(n) => n,
+            Err(e) => {
+                if let Some(needed) = e.needed() {
+                    unsafe { out_lens.write_unaligned(needed) };
+                    out.set(0);
+                }
+                return Err(e);
+            }
+        };
+        unsafe { out_lens.write_unaligned(first) };
+        let (mut k, mut at) = (1, first);
+        let now = c.with_timeout(Timeout::After(Duration::ZERO));
+        while k < count && at < data.len() {
+            match now.recv_msg_into(&mut data[at..]) {
+                Ok(n) => {
+                    unsafe { out_lens.add(k).write_unaligned(n) };
+                    at += n;
+                    k += 1;
+                }
+                // Nothing more without waiting, or the next message does not fit (it stays
+                // queued): the batch ends here.
+                Err(e) if matches!(e.kind(), ErrorKind::Timeout | ErrorKind::BufferTooSmall) => {
+                    break
+                }
+                // Deliver what we have; the error goes to the next message call (end of stream
+                // is found again by itself, and a handle closed meanwhile has no next call).
+                Err(e) => {
+                    if e.kind() != ErrorKind::Closed {
+                        defer(handle, e);
+                    }
+                    break;
+                }
+            }
+        }
+        out.set(k);
+        Ok(())
+    })
+}
+
+/// Errors `ls_recv_msgs` met after it had messages to deliver, by handle: returned by the next
+/// message call on that handle (core's decoder reports an oversized frame once, then skips it).
+static DEFERRED: Mutex<Vec<(i64, Error)>> = Mutex::new(Vec::new());
+/// True while `DEFERRED` may hold an entry: the message calls' fast path is one load.
+static DEFERRED_ANY: AtomicBool = AtomicBool::new(false);
+
+fn defer(handle: i64, e: Error) {
+    let mut d = DEFERRED.lock().unwrap_or_else(|p| p.into_inner());
+    d.retain(|(h, _)| *h != handle);
+    d.push((handle, e));
+    DEFERRED_ANY.store(true, Ordering::Release);
+}
+
+/// The error deferred for `handle`, if any (taken: returned once).
+fn take_deferred(handle: i64) -> Option<Error> {
+    if !DEFERRED_ANY.load(Ordering::Acquire) {
+        return None;
+    }
+    let mut d = DEFERRED.lock().unwrap_or_else(|p| p.into_inner());
+    let i = d.iter().position(|(h, _)| *h == handle)?;
+    let (_, e) = d.swap_remove(i);
+    if d.is_empty() {
+        DEFERRED_ANY.store(false, Ordering::Release);
+        // Give the storage back (valgrind: nothing of ours is left at exit).
+        *d = Vec::new();
+    }
+    Some(e)
 }
 
 /// Send `len` bytes of the file at `path` starting at `offset` (`len` -1: to the end of the
