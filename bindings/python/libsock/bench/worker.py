@@ -276,6 +276,8 @@ def send_end(send: Callable[[bytes], Any]) -> None:
 class PyLibsock:
     """libsock's blocking layer: ``connect``/``listen``/``Connection``/``Datagram``."""
 
+    ls: Any = None  # the libsock module, imported when the implementation is chosen
+
     def __init__(self) -> None:
         import libsock
 
@@ -609,6 +611,7 @@ class PyEngine:
     """
 
     MESSAGE, DISCONNECTED, CONNECTED, DATAGRAM = 2, 3, 1, 5
+    ls: Any = None  # the libsock module, imported when the implementation is chosen
 
     def __init__(self) -> None:
         import libsock
@@ -1896,6 +1899,8 @@ class PyAsyncio:
 class PyUvloop(PyAsyncio):
     """The asyncio Protocols of ``PyAsyncio`` on uvloop's event loop."""
 
+    uvloop: Any = None  # the uvloop module, imported when the implementation is chosen
+
     def __init__(self) -> None:
         try:
             import uvloop
@@ -1924,6 +1929,8 @@ class PyZmq:
     half-close). zmq sets TCP_NODELAY itself (``--nodelay`` is not applied). The framed client
     runs writer and reader in one thread (zmq sockets are not thread-safe), keeping at most
     ``ZMQ_WINDOW`` messages in flight. UDP workloads are skipped."""
+
+    zmq: Any = None  # the zmq module, imported when the implementation is chosen
 
     def __init__(self) -> None:
         try:
@@ -2194,9 +2201,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 0 if res.get("ok") else 1
 
 
-if __name__ == "__main__":
-    status = main()
+def run_and_exit() -> None:
+    """Run ``main`` and leave at once with its status (not waiting for daemon threads or engine
+    runtimes still winding down)."""
+    code = main()
     sys.stdout.flush()
     sys.stderr.flush()
-    # Leave without waiting for daemon threads or engine runtimes still winding down.
-    os._exit(status)
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    run_and_exit()
