@@ -300,7 +300,7 @@ def zmq_peer(mode: str) -> tuple:
     stop = threading.Event()
 
     def run() -> None:
-        held = None
+        held = b""
         i = 0
         try:
             while not stop.is_set():
