@@ -6,11 +6,14 @@
  *
  * IMPL:
  *   c-raw       plain blocking POSIX sockets: pingpong, bulk, framed (a writer thread and a
- *               reader), udp-flood (naive receiver: one recvfrom per datagram), udp-echo. Its
- *               `client udp-flood` is THE shared UDP sender for every receiver (sendmmsg batches
- *               of 64, full speed, then 20 END datagrams 1 ms apart).
- *   c-raw-mmsg  the udp-flood receiver with recvmmsg (batches of 64); other workloads: skip.
- *   c-libsock   libsock's C ABI (ls_*) for every workload.
+ *               reader), udp-flood and udp-drain (naive receiver: one recvfrom per datagram),
+ *               udp-echo. Its `client udp-flood` (and `client udp-drain`, the same program) is
+ *               THE shared UDP sender for every receiver (sendmmsg batches of 64, full speed,
+ *               then 20 END datagrams 1 ms apart).
+ *   c-raw-mmsg  the udp-flood and udp-drain receiver with recvmmsg (batches of 64); other
+ *               workloads: skip.
+ *   c-libsock   libsock's C ABI (ls_*) for every workload: framed with ls_send_msgs /
+ *               ls_recv_msgs (a batch per call), UDP receivers with ls_recv_many.
  *   other       {"ok": false, "skip": ...}, exit 3.
  *
  * Parameters: --size --count --nodelay --bytes --chunk --batch --port, and --timeout SECS (the
@@ -481,12 +484,13 @@ static size_t server_batch(void) {
     return n > (size_t)P.batch ? n : (size_t)P.batch;
 }
 
-/** libsock server: take the decoded messages (the first waits, the rest are what is already
- * here), echo them with one ls_send_msgs. */
+/** libsock server: take the messages already here with one ls_recv_msgs (the first waits, the
+ * rest are what is decoded, buffered or readable without waiting), echo them with one
+ * ls_send_msgs. */
 static void framed_server_lib(void) {
     int32_t port = 0;
     int64_t l = ls_server_socket(&port), c;
-    size_t batch = server_batch(), slot = (size_t)P.size, k, n;
+    size_t batch = server_batch(), slot = (size_t)P.size, n;
     uint8_t *buf = xmalloc(batch * slot);
     size_t *lens = xmalloc(batch * sizeof *lens);
     long echoed = 0;
@@ -495,15 +499,10 @@ static void framed_server_lib(void) {
     c = ls_accept_one(l);
     LS(ls_set_option(c, LS_OPT_NODELAY, 1));
     while (echoed < P.count) {
-        for (k = 0; k < batch && echoed + (long)k < P.count; k++) {
-            int32_t rc = ls_recv_msg(c, k == 0 ? LS_TIMEOUT_DEFAULT : LS_TIMEOUT_POLL,
-                                     buf + k * slot, slot, &n);
-            if (rc == LS_ERR_TIMEOUT && k > 0) break;
-            if (rc != LS_OK) ls_fail("ls_recv_msg", rc);
-            lens[k] = n;
-        }
-        LS(ls_send_msgs(c, buf, lens, k));
-        echoed += (long)k;
+        size_t want = (size_t)(P.count - echoed) < batch ? (size_t)(P.count - echoed) : batch;
+        LS(ls_recv_msgs(c, LS_TIMEOUT_DEFAULT, buf, want * slot, want, lens, &n));
+        LS(ls_send_msgs(c, buf, lens, n));
+        echoed += (long)n;
     }
     ls_close(c);
     ls_close(l);
@@ -574,13 +573,20 @@ static void framed_client(int lib) {
     t0 = now_s();
     if (pthread_create(&th, NULL, framed_writer, &w) != 0) fail("pthread_create");
     if (lib) {
-        size_t cap = (size_t)P.size, n;
+        /* Every message already here with one ls_recv_msgs, as the raw reader parses all that
+         * one recv gave. */
+        size_t most = server_batch(), cap = most * (size_t)P.size, n, i, off;
         uint8_t *b = xmalloc(cap);
-        for (got = 0; got < P.count; got++) {
-            LS(ls_recv_msg(w.c, LS_TIMEOUT_DEFAULT, b, cap, &n));
-            check_msg(b, n, got);
+        size_t *lens = xmalloc(most * sizeof *lens);
+        while (got < P.count) {
+            LS(ls_recv_msgs(w.c, LS_TIMEOUT_DEFAULT, b, cap, most, lens, &n));
+            for (i = 0, off = 0; i < n; i++) {
+                check_msg(b + off, lens[i], got++);
+                off += lens[i];
+            }
         }
         free(b);
+        free(lens);
     } else {
         size_t cap = RAW_RBUF, have = 0, pos, n;
         uint8_t *in = xmalloc(cap);
@@ -786,6 +792,181 @@ static void flood_client(void) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* udp-drain                                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+#define DRAIN_RCVBUF (256 << 20)
+#define DRAIN_IDLE_MS 200
+
+/** Wait for a line "GO" on standard input, at most --timeout seconds. */
+static void wait_go(void) {
+    char line[64];
+    size_t n = 0;
+    double t0 = now_s();
+    for (;;) {
+        struct pollfd p;
+        int left = timeout_ms() - (int)((now_s() - t0) * 1000), r;
+        ssize_t k;
+        if (left <= 0) fail("no GO on stdin within %ld s", P.timeout_s);
+        p.fd = 0;
+        p.events = POLLIN;
+        p.revents = 0;
+        r = poll(&p, 1, left);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) fail("poll stdin: %s", strerror(errno));
+        if (r == 0) continue;
+        k = read(0, line + n, sizeof line - 1 - n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) fail("stdin ended before GO");
+        n += (size_t)k;
+        line[n] = 0;
+        if (strchr(line, '\n')) {
+            if (strncmp(line, "GO", 2) == 0 && (line[2] == '\n' || line[2] == '\r')) return;
+            fail("stdin said something else than GO");
+        }
+        if (n == sizeof line - 1) fail("stdin said something else than GO");
+    }
+}
+
+/** SO_RCVBUFFORCE = 256 MiB (root), else SO_RCVBUF (capped by net.core.rmem_max); returns the
+ * actual size the kernel reports. */
+static long force_rcvbuf(int fd) {
+    int want = DRAIN_RCVBUF, actual = 0;
+    socklen_t sl = sizeof actual;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) != 0)
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+    if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &actual, &sl) != 0) fail("SO_RCVBUF: %s", strerror(errno));
+    return actual;
+}
+
+/** The descriptor of this process's UDP socket bound to 127.0.0.1:port. The C ABI hands out no
+ * descriptor of a datagram socket, and its LS_OPT_RECV_BUFFER is SO_RCVBUF (capped by
+ * net.core.rmem_max): SO_RCVBUFFORCE needs the descriptor. */
+static int find_udp_fd(int port) {
+    int fd;
+    for (fd = 3; fd < 4096; fd++) {
+        struct sockaddr_in sa;
+        socklen_t l = sizeof sa, tl;
+        int type = 0;
+        tl = sizeof type;
+        if (getsockname(fd, (struct sockaddr *)&sa, &l) != 0 || sa.sin_family != AF_INET) continue;
+        if (ntohs(sa.sin_port) != port) continue;
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_DGRAM) return fd;
+    }
+    fail("no UDP descriptor bound to port %d", port);
+    return -1;
+}
+
+struct drain {
+    long received;
+    double t0, t_end, cpu0;
+};
+
+/** Check one datagram; 1 when it is END. */
+static int drain_one(struct drain *d, const uint8_t *p, size_t n) {
+    uint64_t seq;
+    if (is_end(p, n)) return 1;
+    if (n != (size_t)P.size) fail("a datagram of %zu bytes, not %ld", n, P.size);
+    seq = get_u64(p);
+    if (seq >= (uint64_t)P.count) fail("sequence number %llu >= count", (unsigned long long)seq);
+    d->received++;
+    return 0;
+}
+
+static void drain_start(struct drain *d) {
+    memset(d, 0, sizeof *d);
+    d->cpu0 = cpu_s();
+    d->t0 = now_s();
+}
+
+/** The end of the drain: at END, now; after DRAIN_IDLE_MS with nothing, when the last datagram
+ * came (the wait is not part of the drain). */
+static void drain_stop(struct drain *d, int at_end) {
+    d->t_end = now_s() - (at_end ? 0.0 : DRAIN_IDLE_MS / 1000.0);
+}
+
+/** The result line: the protocol's fields, and the receiver's CPU time per datagram. */
+static void drain_result(const struct drain *d, long rcvbuf) {
+    double secs = d->t_end - d->t0, cpu = cpu_s() - d->cpu0;
+    if (d->received == 0) fail("no datagram within %d ms of GO", DRAIN_IDLE_MS);
+    if (secs <= 0) secs = 1e-9;
+    printf("{\"ok\": true, \"received\": %ld, \"rx_secs\": %.6f, \"rx_per_s\": %.1f, \"rcvbuf\": %ld, "
+           "\"rx_cpu_secs\": %.6f, \"cpu_ns_per_dgram\": %.1f}\n",
+           d->received, secs, (double)d->received / secs, rcvbuf, cpu, cpu * 1e9 / (double)d->received);
+}
+
+/** Raw drains: one recvfrom per datagram (mmsg 0) or recvmmsg batches of 64 (mmsg 1). */
+static void drain_server_raw(int mmsg) {
+    int port = 0, fd = raw_bind(SOCK_DGRAM, &port), done = 0, i;
+    long rcvbuf = force_rcvbuf(fd);
+    size_t slot = (size_t)P.size + 64;
+    uint8_t *buf = xmalloc(slot * UDP_BATCH);
+    struct mmsghdr hdr[UDP_BATCH];
+    struct iovec iov[UDP_BATCH];
+    struct drain d;
+    set_timeouts(fd, DRAIN_IDLE_MS);
+    memset(hdr, 0, sizeof hdr);
+    for (i = 0; i < UDP_BATCH; i++) {
+        iov[i].iov_base = buf + (size_t)i * slot;
+        iov[i].iov_len = slot;
+        hdr[i].msg_hdr.msg_iov = &iov[i];
+        hdr[i].msg_hdr.msg_iovlen = 1;
+    }
+    ready(port);
+    wait_go();
+    drain_start(&d);
+    for (;;) {
+        if (mmsg) {
+            int r = recvmmsg(fd, hdr, UDP_BATCH, MSG_WAITFORONE, NULL);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0 && errno == EAGAIN) break;
+            if (r < 0) fail("recvmmsg: %s", strerror(errno));
+            for (i = 0; i < r && !done; i++) done = drain_one(&d, buf + (size_t)i * slot, hdr[i].msg_len);
+        } else {
+            ssize_t r = recvfrom(fd, buf, slot, 0, NULL, NULL);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0 && errno == EAGAIN) break;
+            if (r < 0) fail("recvfrom: %s", strerror(errno));
+            done = drain_one(&d, buf, (size_t)r);
+        }
+        if (done) break;
+    }
+    drain_stop(&d, done);
+    close(fd);
+    drain_result(&d, rcvbuf);
+    free(buf);
+}
+
+/** libsock drain: ls_recv_many, batches of 64 (one recvmmsg each). */
+static void drain_server_lib(void) {
+    int64_t h = 0;
+    int32_t port = 0;
+    size_t slot = (size_t)P.size + 64, lens[UDP_BATCH], n, i;
+    uint8_t *buf = xmalloc(slot * UDP_BATCH);
+    struct drain d;
+    long rcvbuf;
+    int done = 0;
+    LS(ls_udp_bind("127.0.0.1:0", &h));
+    LS(ls_local_port(h, &port));
+    rcvbuf = force_rcvbuf(find_udp_fd(port));
+    LS(ls_set_timeout(h, DRAIN_IDLE_MS));
+    ready(port);
+    wait_go();
+    drain_start(&d);
+    for (;;) {
+        int32_t rc = ls_recv_many(h, LS_TIMEOUT_DEFAULT, buf, slot, UDP_BATCH, lens, NULL, NULL, &n);
+        if (rc == LS_ERR_TIMEOUT) break;
+        if (rc != LS_OK) ls_fail("ls_recv_many", rc);
+        for (i = 0; i < n && !done; i++) done = drain_one(&d, buf + i * slot, lens[i]);
+        if (done) break;
+    }
+    drain_stop(&d, done);
+    ls_close(h);
+    drain_result(&d, rcvbuf);
+    free(buf);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* udp-echo                                                                                   */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -959,14 +1140,15 @@ int main(int argc, char **argv) {
     else if (!strcmp(P.role, "client")) server = 0;
     else usage("ROLE is server or client");
     if (strcmp(w, "pingpong") && strcmp(w, "bulk") && strcmp(w, "framed") && strcmp(w, "udp-flood") &&
-        strcmp(w, "udp-echo"))
+        strcmp(w, "udp-drain") && strcmp(w, "udp-echo"))
         skip("unknown workload");
     if (!strcmp(P.impl, "c-raw")) lib = 0;
     else if (!strcmp(P.impl, "c-libsock")) lib = 1;
     else if (!strcmp(P.impl, "c-raw-mmsg")) {
         lib = 0;
         raw_mmsg = 1;
-        if (strcmp(w, "udp-flood") != 0) skip("c-raw-mmsg is a udp-flood receiver only");
+        if (strcmp(w, "udp-flood") != 0 && strcmp(w, "udp-drain") != 0)
+            skip("c-raw-mmsg is a udp-flood and udp-drain receiver only");
     } else
         skip("not a C implementation (c-raw, c-raw-mmsg, c-libsock)");
     if (P.size < 0) P.size = !strcmp(w, "framed") ? 100 : 64;
@@ -986,6 +1168,10 @@ int main(int argc, char **argv) {
         if (!server) flood_client(); /* the shared sender, whatever IMPL says */
         else if (lib) flood_server_lib();
         else flood_server_raw(raw_mmsg);
+    } else if (!strcmp(w, "udp-drain")) {
+        if (!server) flood_client(); /* the same shared sender */
+        else if (lib) drain_server_lib();
+        else drain_server_raw(raw_mmsg);
     } else server ? udp_echo_server(lib) : udp_echo_client(lib);
     fflush(stdout);
     return 0;

@@ -6,12 +6,14 @@
 //! ```
 //!
 //! IMPL `rs-libsock`: libsock's blocking Rust API (`Connection`, `Listener`, `Datagram`; framing
-//! with `send_msgs` / `recv_msgs` / `recv_msg`, `Datagram::recv_many` for udp-flood).
+//! with `send_msgs` / `recv_msgs` / `recv_msg`, `Datagram::recv_many` for udp-flood and
+//! udp-drain).
 //! IMPL `rs-tokio`: hand-written tokio on a current-thread runtime (the writer and the reader of
 //! framed are two tasks on that one thread; writes go through a `BufWriter` flushed once per
-//! batch; udp-flood is `readable()` + `try_recv` until it would block).
-//! Any other IMPL, and the `client udp-flood` role (the shared sender is `bench/c/build/lsbench
-//! c-raw`), print `{"ok": false, "skip": ...}` and exit 3.
+//! batch; udp-flood is `readable()` + `try_recv` until it would block, udp-drain
+//! `try_recv_from` until it would block, then `readable()`).
+//! Any other IMPL, and the `client udp-flood` / `client udp-drain` roles (the shared sender is
+//! `bench/c/build/lsbench c-raw`), print `{"ok": false, "skip": ...}` and exit 3.
 //!
 //! Parameters: --size --count --nodelay --bytes --chunk --batch --port, and --timeout SECS (the
 //! bound of every wait, default 30). Exit 0 ok, 1 failed run, 2 bad usage, 3 skipped.
@@ -236,6 +238,112 @@ impl Flood {
         result(format!(
             "{{\"ok\": true, \"received\": {}, \"rx_secs\": {secs:.6}, \"rx_per_s\": {rate:.1}, \"rcvbuf\": {rcvbuf}, \"rx_cpu_secs\": {cpu:.6}, \"cpu_ns_per_dgram\": {:.1}}}",
             self.received,
+            cpu * 1e9 / self.received as f64
+        ));
+    }
+}
+
+/// The receive buffer udp-drain asks for: the whole flood must fit before the drain starts.
+const DRAIN_RCVBUF: libc::c_int = 256 << 20;
+/// udp-drain stops after this long with nothing.
+const DRAIN_IDLE: Duration = Duration::from_millis(200);
+
+/// SO_RCVBUFFORCE = 256 MiB (root), else SO_RCVBUF (capped by net.core.rmem_max); returns the
+/// size the kernel reports.
+fn force_rcvbuf(fd: i32) -> i64 {
+    let size = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    let mut actual: libc::c_int = 0;
+    let mut len = size;
+    // SAFETY: plain setsockopt/getsockopt with an int on a descriptor we own.
+    unsafe {
+        let want = &DRAIN_RCVBUF as *const libc::c_int as *const libc::c_void;
+        if libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, want, size) != 0 {
+            libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, want, size);
+        }
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            &mut actual as *mut libc::c_int as *mut libc::c_void,
+            &mut len,
+        );
+    }
+    actual as i64
+}
+
+/// Wait for a line `GO` on standard input, at most `timeout`.
+fn wait_go(timeout: Duration) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let r = std::io::stdin().read_line(&mut line);
+        tx.send(r.map(|_| line)).ok();
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(line)) if line.trim_end() == "GO" => {}
+        Ok(Ok(line)) if line.is_empty() => fail("stdin ended before GO"),
+        Ok(Ok(_)) => fail("stdin said something else than GO"),
+        Ok(Err(e)) => fail(format!("stdin: {e}")),
+        Err(_) => fail(format!("no GO on stdin within {} s", timeout.as_secs())),
+    }
+}
+
+/// Counts and checks the datagrams of a udp-drain receiver.
+struct Drain {
+    received: u64,
+    t0: Instant,
+    cpu0: f64,
+}
+
+impl Drain {
+    /// Start the clocks, just before the first receive call.
+    fn start() -> Drain {
+        Drain {
+            received: 0,
+            cpu0: cpu_s(),
+            t0: Instant::now(),
+        }
+    }
+
+    /// Check one datagram; true when it is END.
+    fn one(&mut self, p: &Params, d: &[u8]) -> bool {
+        if is_end(d) {
+            return true;
+        }
+        if d.len() != p.size {
+            fail(format!("a datagram of {} bytes, not {}", d.len(), p.size));
+        }
+        let seq = get_u64(d);
+        if seq >= p.count {
+            fail(format!("sequence number {seq} >= count"));
+        }
+        self.received += 1;
+        false
+    }
+
+    /// The result line. The drain ends at END, or when the last datagram came (`DRAIN_IDLE`
+    /// before a receive ran out of time: the wait is not part of the drain).
+    fn result(&self, at_end: bool, rcvbuf: i64) {
+        let end = if at_end {
+            Instant::now()
+        } else {
+            Instant::now() - DRAIN_IDLE
+        };
+        let cpu = cpu_s() - self.cpu0;
+        if self.received == 0 {
+            fail(format!(
+                "no datagram within {} ms of GO",
+                DRAIN_IDLE.as_millis()
+            ));
+        }
+        let secs = end
+            .saturating_duration_since(self.t0)
+            .as_secs_f64()
+            .max(1e-9);
+        result(format!(
+            "{{\"ok\": true, \"received\": {}, \"rx_secs\": {secs:.6}, \"rx_per_s\": {:.1}, \"rcvbuf\": {rcvbuf}, \"rx_cpu_secs\": {cpu:.6}, \"cpu_ns_per_dgram\": {:.1}}}",
+            self.received,
+            self.received as f64 / secs,
             cpu * 1e9 / self.received as f64
         ));
     }
@@ -470,6 +578,34 @@ mod lib_impl {
             }
         }
         f.result(rcvbuf);
+    }
+
+    /// udp-drain: `recv_many` batches of 64 (one recvmmsg each) from a full queue.
+    pub fn udp_drain(p: &Params) {
+        let d = Datagram::bind("127.0.0.1:0").or_fail("bind");
+        let rcvbuf = force_rcvbuf(d.fd());
+        d.set_timeout(Some(DRAIN_IDLE));
+        ready(d.local_addr().or_fail("local address").port());
+        wait_go(p.timeout);
+        let slot = p.size + 64;
+        let mut storage = vec![0u8; slot * UDP_BATCH];
+        let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(slot).collect();
+        let mut metas: Vec<RecvMeta> = Vec::with_capacity(UDP_BATCH);
+        let mut f = Drain::start();
+        let at_end = 'outer: loop {
+            match d.recv_many(&mut bufs, &mut metas) {
+                Ok(n) => {
+                    for (b, m) in bufs[..n].iter().zip(&metas) {
+                        if f.one(p, &b[..m.len]) {
+                            break 'outer true;
+                        }
+                    }
+                }
+                Err(e) if e.kind() == libsock::ErrorKind::Timeout => break false,
+                Err(e) => fail(format!("recv_many: {e}")),
+            }
+        };
+        f.result(at_end, rcvbuf);
     }
 
     pub fn udp_echo(p: &Params) {
@@ -849,6 +985,39 @@ mod tokio_impl {
         f.result(actual as i64);
     }
 
+    /// udp-drain: `try_recv_from` until it would block, then `readable()` (bounded by
+    /// `DRAIN_IDLE`), from a full queue.
+    pub async fn udp_drain(p: &Params) {
+        let std_sock = std::net::UdpSocket::bind("127.0.0.1:0").or_fail("bind");
+        let rcvbuf = force_rcvbuf(std::os::fd::AsRawFd::as_raw_fd(&std_sock));
+        std_sock.set_nonblocking(true).or_fail("nonblocking");
+        let s = UdpSocket::from_std(std_sock).or_fail("tokio socket");
+        ready(s.local_addr().or_fail("local address").port());
+        wait_go(p.timeout);
+        tick();
+        let mut b = vec![0u8; p.size + 64];
+        let mut f = Drain::start();
+        let at_end = 'outer: loop {
+            loop {
+                match s.try_recv_from(&mut b) {
+                    Ok((n, _from)) => {
+                        if f.one(p, &b[..n]) {
+                            break 'outer true;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => fail(format!("recv_from: {e}")),
+                }
+            }
+            tick();
+            match tokio::time::timeout(DRAIN_IDLE, s.readable()).await {
+                Ok(r) => r.or_fail("readable"),
+                Err(_) => break false,
+            }
+        };
+        f.result(at_end, rcvbuf);
+    }
+
     pub async fn udp_echo(p: &Params) {
         let mut b = vec![0u8; p.size + 64];
         if p.role == "server" {
@@ -912,11 +1081,20 @@ fn main() {
     WHAT.set(format!("{} {} {}", p.impl_name, p.role, p.workload))
         .ok();
     let w = p.workload.as_str();
-    if !["pingpong", "bulk", "framed", "udp-flood", "udp-echo"].contains(&w) {
+    if ![
+        "pingpong",
+        "bulk",
+        "framed",
+        "udp-flood",
+        "udp-drain",
+        "udp-echo",
+    ]
+    .contains(&w)
+    {
         skip("unknown workload");
     }
-    if w == "udp-flood" && p.role == "client" {
-        skip("the udp-flood sender is bench/c/build/lsbench c-raw");
+    if (w == "udp-flood" || w == "udp-drain") && p.role == "client" {
+        skip("the UDP sender is bench/c/build/lsbench c-raw");
     }
     match p.impl_name.as_str() {
         "rs-libsock" => match w {
@@ -924,6 +1102,7 @@ fn main() {
             "bulk" => lib_impl::bulk(&p),
             "framed" => lib_impl::framed(&p),
             "udp-flood" => lib_impl::udp_flood(&p),
+            "udp-drain" => lib_impl::udp_drain(&p),
             _ => lib_impl::udp_echo(&p),
         },
         "rs-tokio" => {
@@ -938,6 +1117,7 @@ fn main() {
                     "bulk" => tokio_impl::bulk(&p).await,
                     "framed" => tokio_impl::framed(&p).await,
                     "udp-flood" => tokio_impl::udp_flood(&p).await,
+                    "udp-drain" => tokio_impl::udp_drain(&p).await,
                     _ => tokio_impl::udp_echo(&p).await,
                 }
             });
