@@ -758,7 +758,7 @@ def evaluate_goals(records: Sequence[Dict[str, Any]], goals: Sequence[Check] = G
                 shown = "%s / %s" % ((c.den, c.num) if c.lower_better else (c.num, c.den))
                 if c.lower_better:
                     shown = "%s of %s" % (shown, c.metric)
-                row["measured"] = "%s = %.2f (target %s %.2f)" % (shown, v, c.op, c.target)
+                row["measured"] = "%s = %.3f (target %s %.3f)" % (shown, v, c.op, c.target)
                 row["value"] = v
                 ok = _cmp(v, c.op, c.target)
             elif c.kind == "le":
