@@ -3,7 +3,7 @@
 
     python3 bench/run.py                 # the full suite (3 repetitions, split and same; < 15 min)
     python3 bench/run.py --smoke         # tiny sizes, 1 repetition, everything: a test, not a measurement
-    python3 bench/run.py --quick         # smaller sizes, 1 repetition: a first look in ~3 minutes
+    python3 bench/run.py --quick         # smaller sizes, 1 repetition: a first look in ~1 minute
     python3 bench/run.py --workloads pingpong,framed --impls py-libsock,py-stdlib,c-raw --reps 5
 
 It builds the native programs first (``bash bench/c/build.sh`` -> bench/c/build/lsbench and

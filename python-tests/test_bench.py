@@ -385,3 +385,16 @@ def test_goal_on_a_cost_inverts_the_ratio_and_the_table_shows_it() -> None:
     row = next(r for r in H.evaluate_goals([a, b]) if "CPU per datagram" in r["goal"])
     assert row["verdict"] == "not measured"
     assert "py-libsock: no cpu_ns_per_dgram reported" in row["measured"]
+
+
+def test_one_cpu_split_says_so_and_uses_it() -> None:
+    code = ("from libsock.bench import harness as H; s, c, note = H.placement_cpus('split'); "
+            "print(s, c); print(note)")
+    r = subprocess.run(["taskset", "-c", "0", PY, "-c", code], capture_output=True, text=True, timeout=T)
+    assert r.returncode == 0, r.stderr
+    cpus, note = r.stdout.splitlines()
+    assert cpus == "0 0"
+    assert "only CPU 0" in note
+    assert H.placement_cpus("same")[0] == H.placement_cpus("same")[1]
+    with pytest.raises(H.BenchError):
+        H.placement_cpus("diagonal")

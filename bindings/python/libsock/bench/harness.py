@@ -600,6 +600,9 @@ def markdown_tables(records: Sequence[Dict[str, Any]], impl_order: Optional[Sequ
             where = " (server CPU %s, client CPU %s)" % tuple(cpu.split("/")) if cpu else ""
             sender = next((r.get("sender") for r in rows if r.get("sender")), None)
             out.append("\n### %s — placement `%s`%s\n" % (label, placement, where))
+            note = next((r.get("note") for r in rows if r.get("note")), None)
+            if note:
+                out.append("Note: %s.\n" % note)
             if sender:
                 out.append("Sender for every receiver: `%s`.\n" % sender)
             cols = ["impl", "%s median (min–max)" % header]
