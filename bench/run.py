@@ -11,7 +11,7 @@ fanin_server; ``cargo build --release`` of bench/rust -> lsbench, fanin_client,
 fanin_tokio_server; core's fanin_engine example) unless ``--no-build``. A program that is missing
 makes its implementation n/a, said so on stderr and in the tables.
 
-Workloads pingpong, bulk, framed, udp-flood and udp-echo run through the worker protocol
+Workloads pingpong, bulk, framed, udp-flood, udp-drain and udp-echo run through the worker protocol
 (bench/PROTOCOL.md) with the shared harness (bindings/python/libsock/bench/harness.py); fan-in runs
 through bench/fanin.py. Results: one JSON line per run in OUT.jsonl, the tables and the GOALS table
 in OUT.md (default OUT: bench/results/run-<UTC date-time>), and with matplotlib a bar chart of
@@ -44,7 +44,7 @@ RS_LSBENCH = HERE / "rust" / "target" / "release" / "lsbench"
 #: Implementations of the worker protocol, in table order (bench/PROTOCOL.md).
 IMPLS = ["py-libsock", "py-engine", "py-stdlib", "py-asyncio", "py-uvloop", "py-zmq",
          "c-raw", "c-raw-mmsg", "c-libsock", "rs-libsock", "rs-tokio"]
-WORKLOADS = ["pingpong", "bulk", "framed", "udp-flood", "udp-echo", "fanin"]
+WORKLOADS = ["pingpong", "bulk", "framed", "udp-flood", "udp-drain", "udp-echo", "fanin"]
 
 # Sizes. The full suite must finish in under 15 minutes on a 2-vCPU VM (see bench/README.md):
 # each run of the worker-protocol workloads is sized to take about a second for the slowest
@@ -59,6 +59,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "bulk": {"bytes": 1 << 30, "chunk": 65536},
         "framed": {"size": 100, "count": 300000, "batch": 64},
         "udp-flood": {"size": 64, "count": 200000},
+        "udp-drain": {"size": 64, "count": 100000},  # fits the 256 MiB receive buffer (PROTOCOL.md)
         "udp-echo": {"size": 64, "count": 5000},
         "fanin": {"clients": [100, 1000, 10000], "k": {100: 100, 1000: 100, 10000: 20},
                   "placements": {10000: ["split"]}},
@@ -68,6 +69,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "bulk": {"bytes": 256 << 20, "chunk": 65536},
         "framed": {"size": 100, "count": 30000, "batch": 64},
         "udp-flood": {"size": 64, "count": 50000},
+        "udp-drain": {"size": 64, "count": 50000},
         "udp-echo": {"size": 64, "count": 2000},
         "fanin": {"clients": [100, 1000], "k": {100: 50, 1000: 20}, "placements": {}},
     },
@@ -76,6 +78,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "bulk": {"bytes": 4 << 20, "chunk": 65536},
         "framed": {"size": 100, "count": 1000, "batch": 64},
         "udp-flood": {"size": 64, "count": 1000},
+        "udp-drain": {"size": 64, "count": 1000},
         "udp-echo": {"size": 64, "count": 100},
         "fanin": {"clients": [10], "k": {10: 10}, "placements": {}},
     },
@@ -170,10 +173,10 @@ def main() -> int:
     for i in impls:
         if i.missing:
             log("--- %s: n/a (%s)" % (i.name, i.missing))
-    # udp-flood: one sender for every receiver, the plain C one when it is built.
+    # udp-flood and udp-drain: one sender for every receiver, the plain C one when it is built.
     sender = make_impl("c-raw") if C_LSBENCH.exists() else H.python_impl("py-libsock")
     if not C_LSBENCH.exists():
-        log("--- udp-flood sender: py-libsock (bench/c/build/lsbench is not built)")
+        log("--- udp-flood/udp-drain sender: py-libsock (bench/c/build/lsbench is not built)")
 
     configs = []
     for w in workloads:
@@ -226,7 +229,7 @@ def main() -> int:
         "# libsock benchmark suite (%s)\n" % mode,
         "%s UTC on host %s, %d CPUs (usable: %s), load average at the end %s; %d repetition(s), "
         "placements %s; %d runs in %.0f s (%d failed). Ratios are of medians within this run; "
-        "udp-flood sender: `%s`."
+        "udp-flood and udp-drain sender: `%s`."
         % (time.strftime("%Y-%m-%d %H:%M", time.gmtime(started)), os.uname().nodename,
            os.cpu_count() or 0, ",".join(map(str, H.cpus())), " ".join("%.2f" % x for x in os.getloadavg()),
            reps, ", ".join(placements), len(records), secs, len(failed), sender.name),
