@@ -1030,7 +1030,8 @@ examples:
                     "(py-engine), the stdlib socket module (py-stdlib), asyncio (py-asyncio), and "
                     "uvloop and pyzmq when they are installed. Workloads: pingpong (64-byte round "
                     "trips), bulk (one-way stream), framed (4-byte length + 100 B, pipelined echo), "
-                    "udp-flood (receive rate and loss) and udp-echo. Server and client are pinned "
+                    "udp-flood (receive rate and loss), udp-drain (receive capacity from a full "
+                    "queue) and udp-echo. Server and client are pinned "
                     "with taskset. Prints a markdown table per workload with the median (min-max) "
                     "and ratios against the stdlib; exit status 1 if any run fails validation. The "
                     "full suite, with C, Rust and fan-in, is python3 bench/run.py in the repository.",
@@ -1038,8 +1039,8 @@ examples:
                "  libsock bench --placement both --json results.jsonl --plot ratios.png",
     )
     p.add_argument("--workloads", "-w", default=None, metavar="W,...",
-                   help="comma-separated subset of pingpong,bulk,framed,udp-flood,udp-echo "
-                        "(default: all)")
+                   help="comma-separated subset of pingpong,bulk,framed,udp-flood,udp-drain,"
+                        "udp-echo (default: all)")
     p.add_argument("--placement", choices=["same", "split", "both"], default="same",
                    help="same: server and client on one CPU (the default; shows software "
                         "overhead), split: one CPU each, both: one table for each")

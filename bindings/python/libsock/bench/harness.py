@@ -881,8 +881,8 @@ QUICK_CONFIGS: Dict[str, List[Tuple[Dict[str, int], Dict[str, int]]]] = {
     "pingpong": [({"size": 64, "count": 3000, "nodelay": 1}, {"size": 64, "count": 100, "nodelay": 1})],
     "bulk": [({"bytes": 256 << 20, "chunk": 65536}, {"bytes": 4 << 20, "chunk": 65536})],
     "framed": [({"size": 100, "count": 50000, "batch": 64}, {"size": 100, "count": 1000, "batch": 64})],
-    "udp-flood": [({"size": 64, "count": 50000}, {"size": 64, "count": 1000})],
-    "udp-drain": [({"size": 64, "count": 50000}, {"size": 64, "count": 1000})],
+    "udp-flood": [({"size": 64, "count": 20000}, {"size": 64, "count": 1000})],
+    "udp-drain": [({"size": 64, "count": 20000}, {"size": 64, "count": 1000})],
     "udp-echo": [({"size": 64, "count": 2000}, {"size": 64, "count": 100})],
 }
 
