@@ -412,3 +412,11 @@ def test_one_cpu_split_says_so_and_uses_it() -> None:
     assert H.placement_cpus("same")[0] == H.placement_cpus("same")[1]
     with pytest.raises(H.BenchError):
         H.placement_cpus("diagonal")
+
+
+def test_server_that_says_something_else_and_keeps_running_is_failed_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "chatty.py"
+    path.write_text("import time\nprint('HELLO', flush=True)\ntime.sleep(300)\n")
+    rec = H.run_one(PINGPONG, H.Impl("chatty", [PY, str(path)]), "same", timeout=3)
+    assert rec["status"] == "failed"
+    assert rec["wall_secs"] < 60

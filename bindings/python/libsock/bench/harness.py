@@ -259,7 +259,7 @@ def _spawn(argv: Sequence[str], cpu: int,
 
 
 def _kill(proc: Optional["subprocess.Popen[bytes]"]) -> None:
-    """Kill proc's whole process group (it leads its own session) and reap it."""
+    """Kill proc's whole process group (it leads its own session), reap it, close its pipes."""
     if proc is None:
         return
     try:
@@ -270,6 +270,12 @@ def _kill(proc: Optional["subprocess.Popen[bytes]"]) -> None:
         proc.wait(5)
     except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not fail
         pass
+    for f in (proc.stdin, proc.stdout):
+        if f is not None:
+            try:
+                f.close()
+            except OSError:
+                pass
 
 
 def _tail(f: Optional[IO[bytes]], n: int = 240) -> str:
@@ -465,6 +471,8 @@ def run_one(config: Config, impl: Impl, placement: str, rep: int = 0, timeout: f
     except _Timeout as e:
         rec.update(status=FAILED, ok=False,
                    error="timed out after %g s waiting for %s" % (timeout, e))
+    except subprocess.TimeoutExpired as e:
+        rec.update(status=FAILED, ok=False, error="a worker did not exit when expected (%s)" % e)
     except (RuntimeError, ValueError, OSError) as e:
         rec.update(status=FAILED, ok=False, error=str(e))
     finally:
