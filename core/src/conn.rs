@@ -11,15 +11,12 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::addr::{Addr, Endpoint, ToEndpoint};
 use crate::error::{Error, Result};
-use crate::framing::{Decoder, Framing};
+use crate::framing::{Decoder, Framing, Plain4};
 use crate::holder::{Holder, SockRef, Timeout};
 use crate::options::{self, SockOpt, SocketOptions};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use crate::wait::ready_now;
 use crate::wait::{interrupted, would_block, Deadline, Ready};
-
-/// Frames up to this size are copied into one buffer and sent with one plain send.
-const SMALL_FRAME: usize = 1024;
 
 /// Size of one internal read when filling the receive buffer.
 const READ_CHUNK: usize = 64 * 1024;
@@ -164,10 +161,22 @@ impl Rx {
     }
 }
 
-/// The send side: the framing, and a buffer that `send_msgs` reuses to join small frames.
+/// The send side: the framing, and a buffer that `send_msg`/`send_msgs` reuse to build frames.
 struct Tx {
     framing: Framing,
+    /// The framing's short path, if it is a bare 4-byte length header.
+    plain4: Option<Plain4>,
     stage: Vec<u8>,
+}
+
+impl Tx {
+    fn new(framing: Framing) -> Tx {
+        Tx {
+            plain4: framing.plain4(),
+            framing,
+            stage: Vec::new(),
+        }
+    }
 }
 
 /// Where `recv_msgs`-style calls put their messages.
@@ -332,10 +341,7 @@ impl Connection {
         Ok(Connection {
             h: Holder::new(sock)?,
             rx: Mutex::new(Rx::new(framing.clone())),
-            tx: Mutex::new(Tx {
-                framing,
-                stage: Vec::new(),
-            }),
+            tx: Mutex::new(Tx::new(framing)),
             peer,
             unix,
         })
@@ -350,10 +356,7 @@ impl Connection {
             Ok(Connection {
                 h: Holder::new(s)?,
                 rx: Mutex::new(Rx::new(Framing::Raw)),
-                tx: Mutex::new(Tx {
-                    framing: Framing::Raw,
-                    stage: Vec::new(),
-                }),
+                tx: Mutex::new(Tx::new(Framing::Raw)),
                 peer: Addr::Unix(None),
                 unix: true,
             })
@@ -500,6 +503,7 @@ impl Connection {
         let mut rx = lock(&self.rx);
         let mut tx = lock(&self.tx);
         rx.decoder = Decoder::new(framing.clone());
+        tx.plain4 = framing.plain4();
         tx.framing = framing;
         Ok(())
     }
@@ -707,26 +711,33 @@ impl Timed<'_> {
         Ok(())
     }
 
-    /// Like [`Connection::send_msg`].
+    /// Like [`Connection::send_msg`]. A frame of a message up to [`COPY_MAX`] bytes is built in
+    /// the connection's reused send buffer and goes out with one plain send; a larger body goes
+    /// out from where it is, in a vectored write with its header.
     pub fn send_msg(&self, msg: &[u8]) -> Result<()> {
         let s = self.c.sock("send message to")?;
-        let tx = lock(&self.c.tx);
-        let parts = tx.framing.encode_parts(msg)?;
-        let deadline = self.deadline();
-        let total = parts.len();
-        if total == 0 {
-            return Ok(());
-        }
-        // A small frame goes out as one buffer (one plain send, no vector of pieces).
-        if total <= SMALL_FRAME {
-            let mut frame = [0u8; SMALL_FRAME];
-            let mut at = 0;
-            for piece in [parts.header.as_bytes(), parts.body, parts.trailer] {
-                frame[at..at + piece.len()].copy_from_slice(piece);
-                at += piece.len();
+        let mut tx = lock(&self.c.tx);
+        let Tx {
+            framing,
+            plain4,
+            stage,
+        } = &mut *tx;
+        if msg.len() <= COPY_MAX {
+            stage.clear();
+            match plain4 {
+                Some(f) if f.encode_into(msg, stage) => {}
+                _ => {
+                    framing.check_msg(msg)?;
+                    framing.encode_unchecked_into(msg, stage);
+                }
             }
-            return self.send_all_on(&s, &frame[..total], &deadline, "send message to");
+            let deadline = self.deadline();
+            let r = self.send_all_on(&s, stage, &deadline, "send message to");
+            stage.clear();
+            return r;
         }
+        let parts = framing.encode_parts(msg)?;
+        let deadline = self.deadline();
         let mut slices = [parts.header.as_bytes(), parts.body, parts.trailer];
         self.send_slices(&s, &mut slices, &deadline)
     }
@@ -775,7 +786,11 @@ impl Timed<'_> {
     pub fn send_msgs(&self, msgs: &[&[u8]]) -> Result<()> {
         let s = self.c.sock("send message to")?;
         let mut tx = lock(&self.c.tx);
-        let Tx { framing, stage } = &mut *tx;
+        let Tx {
+            framing,
+            plain4,
+            stage,
+        } = &mut *tx;
         let bodies: usize = msgs.iter().map(|m| m.len()).sum();
         stage.clear();
         let r = if bodies <= 4 * STAGE {
@@ -783,7 +798,7 @@ impl Timed<'_> {
             // the last one passed.
             stage.reserve(bodies + msgs.len() * framing_overhead(framing));
             let mut ok = Ok(());
-            if let Some(f) = framing.plain4() {
+            if let Some(f) = plain4 {
                 for m in msgs {
                     if !f.encode_into(m, stage) {
                         ok = framing.check_msg(m);
@@ -1090,14 +1105,23 @@ impl Timed<'_> {
     /// Like [`Connection::recv_msg`].
     pub fn recv_msg(&self) -> Result<Bytes> {
         let mut rx = self.rx()?;
-        if let Some(p) = rx.pending.take() {
-            return Ok(p);
+        if rx.pending.is_some() || rx.error.is_some() {
+            return Self::kept(&mut rx);
         }
-        if let Some(e) = rx.error.take() {
-            return Err(e);
-        }
-        let at = self.next_in_buf(&mut rx)?;
+        let at = match rx.decoder.cut_plain4(&rx.buf) {
+            Some(end) => (4, end, end),
+            None => self.next_in_buf(&mut rx)?,
+        };
         Ok(rx.take_bytes(at))
+    }
+
+    /// The message or error kept from an earlier call.
+    #[cold]
+    fn kept(rx: &mut Rx) -> Result<Bytes> {
+        match rx.pending.take() {
+            Some(p) => Ok(p),
+            None => Err(rx.error.take().expect("a kept message or error")),
+        }
     }
 
     /// Like [`Connection::recv_msg_into`]: the message is copied straight from the receive
