@@ -652,6 +652,22 @@ impl Decoder {
     /// `consumed` bytes from the front before the next call, which continues from the state this
     /// one left. [`decode`](Decoder::decode) is this plus the buffer bookkeeping; readers that copy
     /// messages out use it to avoid making a `Bytes` per message.
+    ///
+    /// ```
+    /// use libsock::{Decoder, Framing};
+    ///
+    /// let mut dec = Decoder::new(Framing::length_prefixed());
+    /// let wire = b"\0\0\0\x02hi\0\0\0\x05wor";
+    /// let cut = dec.cut(wire);
+    /// assert_eq!(cut.msg.unwrap(), Some((4, 6)));
+    /// assert_eq!(&wire[4..6], b"hi");
+    /// assert_eq!(cut.consumed, 6);
+    /// // Drop the used bytes; the next frame is not complete yet.
+    /// let rest = &wire[cut.consumed..];
+    /// let cut = dec.cut(rest);
+    /// assert_eq!(cut.msg.unwrap(), None);
+    /// assert_eq!(cut.consumed, 0);
+    /// ```
     #[inline]
     pub fn cut(&mut self, buf: &[u8]) -> Cut {
         if let Some(end) = self.cut_plain4(buf) {
