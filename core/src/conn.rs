@@ -711,9 +711,9 @@ impl Timed<'_> {
         Ok(())
     }
 
-    /// Like [`Connection::send_msg`]. A frame of a message up to [`COPY_MAX`] bytes is built in
-    /// the connection's reused send buffer and goes out with one plain send; a larger body goes
-    /// out from where it is, in a vectored write with its header.
+    /// Like [`Connection::send_msg`]. A frame of a message up to 16 KiB is built in the
+    /// connection's reused send buffer and goes out with one plain send; a larger body goes out
+    /// from where it is, in a vectored write with its header.
     pub fn send_msg(&self, msg: &[u8]) -> Result<()> {
         let s = self.c.sock("send message to")?;
         let mut tx = lock(&self.c.tx);
@@ -779,10 +779,11 @@ impl Timed<'_> {
         Ok(())
     }
 
-    /// Like [`Connection::send_msgs`]. Frames are copied into one buffer that goes out with one
-    /// plain send per [`STAGE`] bytes (one contiguous copy is cheaper for the kernel than a
-    /// vector of two pieces per message); a body over [`COPY_MAX`] goes out from where it is,
-    /// in a vectored write with the frames staged before it.
+    /// Like [`Connection::send_msgs`]. Frames are copied into one reused buffer that goes out
+    /// with one plain send (one contiguous copy is cheaper for the kernel than a vector of two
+    /// pieces per message). A batch over 256 KiB is checked first and then sent 64 KiB at a
+    /// time, a body over 16 KiB from where it is, in a vectored write with the frames staged
+    /// before it.
     pub fn send_msgs(&self, msgs: &[&[u8]]) -> Result<()> {
         let s = self.c.sock("send message to")?;
         let mut tx = lock(&self.c.tx);
