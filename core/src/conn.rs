@@ -6,23 +6,41 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::addr::{Addr, Endpoint, ToEndpoint};
 use crate::error::{Error, Result};
-use crate::framing::{Decoder, Framing};
+use crate::framing::{Decoder, Framing, Plain4};
 use crate::holder::{Holder, SockRef, Timeout};
 use crate::options::{self, SockOpt, SocketOptions};
 #[cfg(any(target_os = "linux", target_os = "android"))]
 use crate::wait::ready_now;
 use crate::wait::{interrupted, would_block, Deadline, Ready};
 
-/// Frames up to this size are copied into one buffer and sent with one plain send.
-const SMALL_FRAME: usize = 1024;
-
 /// Size of one internal read when filling the receive buffer.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// Free space below which the receive buffer is compacted (or grown) before a read.
+const MIN_READ: usize = 16 * 1024;
+
+/// `send_msgs` copies frames into one buffer and sends it when it reaches this size.
+const STAGE: usize = 64 * 1024;
+
+/// `send_msgs` sends a body larger than this from where it is (vectored) instead of copying it.
+const COPY_MAX: usize = 16 * 1024;
+
+/// Bytes a frame adds to its message (header or delimiter).
+fn framing_overhead(f: &Framing) -> usize {
+    match f {
+        Framing::LengthPrefixed(lp) if !lp.keep_header => lp.header_len,
+        Framing::Delimited(d) => d.delimiter.len(),
+        _ => 0,
+    }
+}
+
+/// What receiving messages is called in error messages.
+const RECV_MSG: &str = "recv message from";
 
 /// Which direction(s) to shut down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +118,122 @@ struct Rx {
     error: Option<Error>,
 }
 
+impl Rx {
+    fn new(framing: Framing) -> Rx {
+        Rx {
+            buf: BytesMut::new(),
+            decoder: Decoder::new(framing),
+            pending: None,
+            error: None,
+        }
+    }
+
+    /// Where the next whole message lies in the buffer: `(start, end, consumed)`; the caller
+    /// must drop `consumed` bytes from the front (see [`Rx::take`] / [`Rx::take_bytes`]) before
+    /// the next call. `None` when no whole message is buffered (skipped bytes are dropped).
+    #[inline]
+    fn next_range(&mut self) -> Result<Option<(usize, usize, usize)>> {
+        let cut = self.decoder.cut(&self.buf);
+        match cut.msg {
+            Ok(Some((a, b))) => Ok(Some((a, b, cut.consumed))),
+            Ok(None) => {
+                self.buf.advance(cut.consumed);
+                Ok(None)
+            }
+            Err(e) => {
+                self.buf.advance(cut.consumed);
+                Err(e)
+            }
+        }
+    }
+
+    /// Drop a message found by [`Rx::next_range`] from the buffer.
+    fn take(&mut self, (_, _, consumed): (usize, usize, usize)) {
+        self.buf.advance(consumed);
+    }
+
+    /// Take a message found by [`Rx::next_range`] out of the buffer as `Bytes` (no copy).
+    fn take_bytes(&mut self, (a, b, consumed): (usize, usize, usize)) -> Bytes {
+        self.buf.advance(a);
+        let m = self.buf.split_to(b - a).freeze();
+        self.buf.advance(consumed - b);
+        m
+    }
+}
+
+/// The send side: the framing, and a buffer that `send_msg`/`send_msgs` reuse to build frames.
+struct Tx {
+    framing: Framing,
+    /// The framing's short path, if it is a bare 4-byte length header.
+    plain4: Option<Plain4>,
+    stage: Vec<u8>,
+}
+
+impl Tx {
+    fn new(framing: Framing) -> Tx {
+        Tx {
+            plain4: framing.plain4(),
+            framing,
+            stage: Vec::new(),
+        }
+    }
+}
+
+/// Where `recv_msgs`-style calls put their messages.
+trait Sink {
+    /// A message kept from an earlier call.
+    fn pending(&mut self, m: Bytes);
+    /// A message at `buf[start..end]` (the receive buffer, not yet consumed).
+    fn msg(&mut self, buf: &[u8], start: usize, end: usize);
+    /// The first `used` bytes of the receive buffer (holding the messages given to `msg` since
+    /// the last flush) are done with: drop them from the buffer.
+    fn flush(&mut self, buf: &mut BytesMut, used: usize);
+}
+
+/// Messages as `Bytes` slices of the receive buffer: the batch is split off once and each
+/// message is a slice of it (one reference count increment per message, no copy).
+struct BytesSink {
+    out: Vec<Bytes>,
+    ranges: Vec<(usize, usize)>,
+}
+
+impl Sink for BytesSink {
+    fn pending(&mut self, m: Bytes) {
+        self.out.push(m)
+    }
+    fn msg(&mut self, _buf: &[u8], start: usize, end: usize) {
+        self.ranges.push((start, end))
+    }
+    fn flush(&mut self, buf: &mut BytesMut, used: usize) {
+        if used == 0 {
+            return;
+        }
+        let chunk = buf.split_to(used).freeze();
+        self.out
+            .extend(self.ranges.drain(..).map(|(a, b)| chunk.slice(a..b)));
+    }
+}
+
+/// Messages copied one after the other into `data`, each one's end offset in `ends`.
+struct PackedSink<'a> {
+    data: &'a mut Vec<u8>,
+    ends: &'a mut Vec<usize>,
+}
+
+impl Sink for PackedSink<'_> {
+    fn pending(&mut self, m: Bytes) {
+        self.data.extend_from_slice(&m);
+        self.ends.push(self.data.len());
+    }
+    fn msg(&mut self, buf: &[u8], start: usize, end: usize) {
+        self.data.extend_from_slice(&buf[start..end]);
+        self.ends.push(self.data.len());
+    }
+    fn flush(&mut self, buf: &mut BytesMut, used: usize) {
+        buf.advance(used);
+    }
+}
+
 /// A connected TCP or Unix stream socket.
 ///
 /// All methods take `&self`: one thread may send while another receives, and [`close`] from any
@@ -125,7 +259,7 @@ struct Rx {
 pub struct Connection {
     h: Holder,
     rx: Mutex<Rx>,
-    tx: Mutex<Framing>,
+    tx: Mutex<Tx>,
     peer: Addr,
     unix: bool,
 }
@@ -206,13 +340,8 @@ impl Connection {
             .map_err(|e| Error::os("peer address", e))?;
         Ok(Connection {
             h: Holder::new(sock)?,
-            rx: Mutex::new(Rx {
-                buf: BytesMut::new(),
-                decoder: Decoder::new(framing.clone()),
-                pending: None,
-                error: None,
-            }),
-            tx: Mutex::new(framing),
+            rx: Mutex::new(Rx::new(framing.clone())),
+            tx: Mutex::new(Tx::new(framing)),
             peer,
             unix,
         })
@@ -226,13 +355,8 @@ impl Connection {
         let mk = |s: Socket| -> Result<Connection> {
             Ok(Connection {
                 h: Holder::new(s)?,
-                rx: Mutex::new(Rx {
-                    buf: BytesMut::new(),
-                    decoder: Decoder::new(Framing::Raw),
-                    pending: None,
-                    error: None,
-                }),
-                tx: Mutex::new(Framing::Raw),
+                rx: Mutex::new(Rx::new(Framing::Raw)),
+                tx: Mutex::new(Tx::new(Framing::Raw)),
                 peer: Addr::Unix(None),
                 unix: true,
             })
@@ -343,6 +467,19 @@ impl Connection {
         self.d().recv_msgs(max)
     }
 
+    /// Like [`recv_msgs`](Connection::recv_msgs), but the messages are copied one after the other
+    /// into `data` (appended), and the end offset in `data` of each is pushed to `ends`; returns
+    /// how many were added. No allocation per message: for bindings that copy every message into
+    /// an object of their own language anyway.
+    pub fn recv_msgs_packed(
+        &self,
+        max: usize,
+        data: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+    ) -> Result<usize> {
+        self.d().recv_msgs_packed(max, data, ends)
+    }
+
     /// Send the bytes `offset..offset+len` of the file at `path` (all of the rest when `len` is
     /// `None`), with sendfile(2) on Linux. The timeout applies to each wait for progress.
     pub fn send_file(&self, path: impl AsRef<Path>, offset: u64, len: Option<u64>) -> Result<u64> {
@@ -357,7 +494,7 @@ impl Connection {
 
     /// The framing used by `send_msg`/`recv_msg`.
     pub fn framing(&self) -> Framing {
-        lock(&self.tx).clone()
+        lock(&self.tx).framing.clone()
     }
 
     /// Change the framing. Bytes already buffered are kept and decoded with the new framing.
@@ -366,7 +503,8 @@ impl Connection {
         let mut rx = lock(&self.rx);
         let mut tx = lock(&self.tx);
         rx.decoder = Decoder::new(framing.clone());
-        *tx = framing;
+        tx.plain4 = framing.plain4();
+        tx.framing = framing;
         Ok(())
     }
 
@@ -573,90 +711,161 @@ impl Timed<'_> {
         Ok(())
     }
 
-    /// Like [`Connection::send_msg`].
+    /// Like [`Connection::send_msg`]. A frame of a message up to 16 KiB is built in the
+    /// connection's reused send buffer and goes out with one plain send; a larger body goes out
+    /// from where it is, in a vectored write with its header.
     pub fn send_msg(&self, msg: &[u8]) -> Result<()> {
         let s = self.c.sock("send message to")?;
-        let framing = lock(&self.c.tx);
+        let mut tx = lock(&self.c.tx);
+        let Tx {
+            framing,
+            plain4,
+            stage,
+        } = &mut *tx;
+        if msg.len() <= COPY_MAX {
+            stage.clear();
+            match plain4 {
+                Some(f) if f.encode_into(msg, stage) => {}
+                _ => {
+                    framing.check_msg(msg)?;
+                    framing.encode_unchecked_into(msg, stage);
+                }
+            }
+            let deadline = self.deadline();
+            let r = self.send_all_on(&s, stage, &deadline, "send message to");
+            stage.clear();
+            return r;
+        }
         let parts = framing.encode_parts(msg)?;
         let deadline = self.deadline();
-        let op = || self.c.op("send message to");
-        let mut total = parts.len();
-        if total == 0 {
-            return Ok(());
-        }
-        // A small frame goes out as one buffer (one plain send, no vector of pieces).
-        if total <= SMALL_FRAME {
-            let mut frame = [0u8; SMALL_FRAME];
-            let mut at = 0;
-            for piece in [parts.header.as_bytes(), parts.body, parts.trailer] {
-                frame[at..at + piece.len()].copy_from_slice(piece);
-                at += piece.len();
-            }
-            let mut off = 0;
-            while off < total {
-                off += self.c.h.call(&s, Ready::Write, &deadline, &op, |fl| {
-                    s.send_with_flags(&frame[off..total], SEND_FLAGS | fl)
-                })?;
-            }
-            return Ok(());
-        }
         let mut slices = [parts.header.as_bytes(), parts.body, parts.trailer];
-        loop {
-            let io: [IoSlice<'_>; 3] = [
-                IoSlice::new(slices[0]),
-                IoSlice::new(slices[1]),
-                IoSlice::new(slices[2]),
-            ];
-            let mut n = self.c.h.call(&s, Ready::Write, &deadline, &op, |fl| {
-                s.send_vectored_with_flags(&io, SEND_FLAGS | fl)
+        self.send_slices(&s, &mut slices, &deadline)
+    }
+
+    /// Send all of `data`.
+    fn send_all_on(&self, s: &Socket, data: &[u8], deadline: &Deadline, what: &str) -> Result<()> {
+        let op = || self.c.op(what);
+        let mut off = 0;
+        while off < data.len() {
+            off += self.c.h.call(s, Ready::Write, deadline, &op, |fl| {
+                s.send_with_flags(&data[off..], SEND_FLAGS | fl)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Send all of `slices` (at most a few) with vectored writes; the slices are used up.
+    fn send_slices(&self, s: &Socket, slices: &mut [&[u8]], deadline: &Deadline) -> Result<()> {
+        const MAX: usize = 4;
+        let op = || self.c.op("send message to");
+        let mut total: usize = slices.iter().map(|sl| sl.len()).sum();
+        while total > 0 {
+            let mut io = [IoSlice::new(&[]); MAX];
+            let mut k = 0;
+            for sl in slices.iter().filter(|sl| !sl.is_empty()).take(MAX) {
+                io[k] = IoSlice::new(sl);
+                k += 1;
+            }
+            let mut n = self.c.h.call(s, Ready::Write, deadline, &op, |fl| {
+                s.send_vectored_with_flags(&io[..k], SEND_FLAGS | fl)
             })?;
             total -= n;
-            if total == 0 {
-                return Ok(());
-            }
             for sl in slices.iter_mut() {
                 let k = n.min(sl.len());
                 *sl = &sl[k..];
                 n -= k;
             }
         }
+        Ok(())
     }
 
-    /// Like [`Connection::send_msgs`].
+    /// Like [`Connection::send_msgs`]. Frames are copied into one reused buffer that goes out
+    /// with one plain send (one contiguous copy is cheaper for the kernel than a vector of two
+    /// pieces per message). A batch over 256 KiB is checked first and then sent 64 KiB at a
+    /// time, a body over 16 KiB from where it is, in a vectored write with the frames staged
+    /// before it.
     pub fn send_msgs(&self, msgs: &[&[u8]]) -> Result<()> {
-        /// Slices per vectored write (Linux's IOV_MAX is 1024).
-        const MAX_IOV: usize = 1024;
         let s = self.c.sock("send message to")?;
-        let framing = lock(&self.c.tx);
-        let parts = msgs
-            .iter()
-            .map(|m| framing.encode_parts(m))
-            .collect::<Result<Vec<_>>>()?;
-        let mut slices: Vec<&[u8]> = parts
-            .iter()
-            .flat_map(|p| [p.header.as_bytes(), p.body, p.trailer])
-            .filter(|sl| !sl.is_empty())
-            .collect();
-        let deadline = self.deadline();
-        let op = || self.c.op("send message to");
-        let mut first = 0;
-        while first < slices.len() {
-            let end = (first + MAX_IOV).min(slices.len());
-            let io: Vec<IoSlice<'_>> = slices[first..end]
-                .iter()
-                .map(|sl| IoSlice::new(sl))
-                .collect();
-            let mut n = self.c.h.call(&s, Ready::Write, &deadline, &op, |fl| {
-                s.send_vectored_with_flags(&io, SEND_FLAGS | fl)
-            })?;
-            while n > 0 {
-                let k = n.min(slices[first].len());
-                slices[first] = &slices[first][k..];
-                n -= k;
-                if slices[first].is_empty() {
-                    first += 1;
+        let mut tx = lock(&self.c.tx);
+        let Tx {
+            framing,
+            plain4,
+            stage,
+        } = &mut *tx;
+        let bodies: usize = msgs.iter().map(|m| m.len()).sum();
+        stage.clear();
+        let r = if bodies <= 4 * STAGE {
+            // One pass: each message is checked as it is copied, and all go out together once
+            // the last one passed.
+            stage.reserve(bodies + msgs.len() * framing_overhead(framing));
+            let mut ok = Ok(());
+            if let Some(f) = plain4 {
+                for m in msgs {
+                    if !f.encode_into(m, stage) {
+                        ok = framing.check_msg(m);
+                        debug_assert!(ok.is_err());
+                        break;
+                    }
+                }
+            } else {
+                for m in msgs {
+                    if let Err(e) = framing.check_msg(m) {
+                        ok = Err(e);
+                        break;
+                    }
+                    framing.encode_unchecked_into(m, stage);
                 }
             }
+            ok.and_then(|()| {
+                let deadline = self.deadline();
+                self.send_all_on(&s, stage, &deadline, "send message to")
+            })
+        } else {
+            self.send_msgs_large(&s, framing, stage, msgs)
+        };
+        stage.clear();
+        if stage.capacity() > 4 * STAGE {
+            *stage = Vec::new();
+        }
+        r
+    }
+
+    /// `send_msgs` for more than [`STAGE`] bytes: every message checked first, then the frames
+    /// staged and sent [`STAGE`] bytes at a time, a body over [`COPY_MAX`] sent from where it is.
+    fn send_msgs_large(
+        &self,
+        s: &Socket,
+        framing: &Framing,
+        stage: &mut Vec<u8>,
+        msgs: &[&[u8]],
+    ) -> Result<()> {
+        for m in msgs {
+            framing.check_msg(m)?;
+        }
+        let deadline = self.deadline();
+        let plain4 = framing.plain4();
+        for m in msgs {
+            if m.len() > COPY_MAX {
+                let p = framing.parts_unchecked(m);
+                stage.extend_from_slice(p.header.as_bytes());
+                let mut slices = [&stage[..], p.body, p.trailer];
+                self.send_slices(s, &mut slices, &deadline)?;
+                stage.clear();
+                continue;
+            }
+            match plain4 {
+                Some(f) => {
+                    f.encode_into(m, stage);
+                }
+                None => framing.encode_unchecked_into(m, stage),
+            }
+            if stage.len() >= STAGE {
+                self.send_all_on(s, stage, &deadline, "send message to")?;
+                stage.clear();
+            }
+        }
+        if !stage.is_empty() {
+            self.send_all_on(s, stage, &deadline, "send message to")?;
         }
         Ok(())
     }
@@ -670,8 +879,14 @@ impl Timed<'_> {
         deadline: &Deadline,
         what: &str,
     ) -> Result<usize> {
-        let want = want.max(READ_CHUNK);
-        rx.buf.reserve(want);
+        // Read into the free space when there is enough of it; else make room: BytesMut moves
+        // the unread bytes to the front when they are few (no allocation in a steady stream of
+        // small frames), and grows the buffer for a frame that does not fit.
+        if rx.buf.capacity() == 0 {
+            rx.buf.reserve(want.max(READ_CHUNK));
+        } else if rx.buf.capacity() - rx.buf.len() < want.max(MIN_READ) {
+            rx.buf.reserve(want.max(READ_CHUNK / 2));
+        }
         let op = || self.c.op(what);
         let buf = &mut rx.buf;
         let n = self.c.h.call(s, Ready::Read, deadline, &op, |fl| {
@@ -846,86 +1061,189 @@ impl Timed<'_> {
         }
     }
 
-    fn next_msg(&self, s: &Socket, rx: &mut Rx, deadline: &Deadline) -> Result<Bytes> {
-        if let Some(p) = rx.pending.take() {
-            return Ok(p);
+    /// The receive state, or `Closed` (checked first, as every call on a closed connection is).
+    fn rx(&self) -> Result<std::sync::MutexGuard<'_, Rx>> {
+        if self.c.h.is_closed() {
+            return Err(Error::closed(self.c.op(RECV_MSG)));
         }
-        if let Some(e) = rx.error.take() {
-            return Err(e);
+        Ok(lock(&self.c.rx))
+    }
+
+    /// Where the next message lies in the receive buffer (see [`Rx::next_range`]): at once when
+    /// a whole one is buffered (no clock read, no system call), else after reading until one is.
+    /// The caller handles `pending` and `error` first.
+    #[inline]
+    fn next_in_buf(&self, rx: &mut Rx) -> Result<(usize, usize, usize)> {
+        if let Some(at) = rx.next_range()? {
+            return Ok(at);
         }
+        self.read_msg(rx)
+    }
+
+    /// [`next_in_buf`](Timed::next_in_buf) when no whole message is buffered: read until one is.
+    fn read_msg(&self, rx: &mut Rx) -> Result<(usize, usize, usize)> {
+        let s = self.c.sock(RECV_MSG)?;
+        let deadline = self.deadline();
         loop {
-            let Rx { buf, decoder, .. } = &mut *rx;
-            if let Some(m) = decoder.decode(buf)? {
-                return Ok(m);
-            }
-            let want = decoder.needed(buf);
-            if self.fill(s, rx, want, deadline, "recv message from")? == 0 {
+            let want = rx.decoder.needed(&rx.buf);
+            if self.fill(&s, rx, want, &deadline, RECV_MSG)? == 0 {
                 let partial = rx.buf.len();
                 return Err(Error::closed(if partial == 0 {
-                    self.c.op("recv message from")
+                    self.c.op(RECV_MSG)
                 } else {
                     format!(
                         "{} (end of stream inside a frame, {partial} bytes left over)",
-                        self.c.op("recv message from")
+                        self.c.op(RECV_MSG)
                     )
                 }));
+            }
+            if let Some(at) = rx.next_range()? {
+                return Ok(at);
             }
         }
     }
 
     /// Like [`Connection::recv_msg`].
     pub fn recv_msg(&self) -> Result<Bytes> {
-        let s = self.c.sock("recv message from")?;
-        let mut rx = lock(&self.c.rx);
-        let deadline = self.deadline();
-        self.next_msg(&s, &mut rx, &deadline)
+        let mut rx = self.rx()?;
+        if rx.pending.is_some() || rx.error.is_some() {
+            return Self::kept(&mut rx);
+        }
+        let at = match rx.decoder.cut_plain4(&rx.buf) {
+            Some(end) => (4, end, end),
+            None => self.next_in_buf(&mut rx)?,
+        };
+        Ok(rx.take_bytes(at))
     }
 
-    /// Like [`Connection::recv_msg_into`].
+    /// The message or error kept from an earlier call.
+    #[cold]
+    fn kept(rx: &mut Rx) -> Result<Bytes> {
+        match rx.pending.take() {
+            Some(p) => Ok(p),
+            None => Err(rx.error.take().expect("a kept message or error")),
+        }
+    }
+
+    /// Like [`Connection::recv_msg_into`]: the message is copied straight from the receive
+    /// buffer.
     pub fn recv_msg_into(&self, buf: &mut [u8]) -> Result<usize> {
-        let s = self.c.sock("recv message from")?;
-        let mut rx = lock(&self.c.rx);
-        let deadline = self.deadline();
-        let m = self.next_msg(&s, &mut rx, &deadline)?;
-        if m.len() > buf.len() {
-            let needed = m.len();
-            rx.pending = Some(m);
+        let mut rx = self.rx()?;
+        if rx.pending.is_some() || rx.error.is_some() {
+            return self.recv_msg_into_kept(&mut rx, buf);
+        }
+        if let Some(end) = rx.decoder.cut_plain4(&rx.buf) {
+            // The usual case in a stream of small frames: the next one is here already.
+            if end - 4 <= buf.len() {
+                buf[..end - 4].copy_from_slice(&rx.buf[4..end]);
+                rx.buf.advance(end);
+                return Ok(end - 4);
+            }
+        }
+        let at = self.next_in_buf(&mut rx)?;
+        let n = at.1 - at.0;
+        if n > buf.len() {
+            // Keep it for the next call (the decoder has moved past it).
+            rx.pending = Some(rx.take_bytes(at));
             return Err(Error::BufferTooSmall {
-                needed,
+                needed: n,
                 capacity: buf.len(),
             });
         }
-        buf[..m.len()].copy_from_slice(&m);
-        Ok(m.len())
+        buf[..n].copy_from_slice(&rx.buf[at.0..at.1]);
+        rx.take(at);
+        Ok(n)
+    }
+
+    /// `recv_msg_into` when a message or an error was kept from an earlier call.
+    #[cold]
+    fn recv_msg_into_kept(&self, rx: &mut Rx, buf: &mut [u8]) -> Result<usize> {
+        if let Some(p) = rx.pending.take() {
+            if p.len() > buf.len() {
+                let needed = p.len();
+                rx.pending = Some(p);
+                return Err(Error::BufferTooSmall {
+                    needed,
+                    capacity: buf.len(),
+                });
+            }
+            buf[..p.len()].copy_from_slice(&p);
+            return Ok(p.len());
+        }
+        Err(rx.error.take().expect("a kept error"))
     }
 
     /// Like [`Connection::recv_msgs`].
     pub fn recv_msgs(&self, max: usize) -> Result<Vec<Bytes>> {
+        let mut sink = BytesSink {
+            out: Vec::new(),
+            ranges: Vec::new(),
+        };
+        self.recv_batch(max, &mut sink)?;
+        Ok(sink.out)
+    }
+
+    /// Like [`Connection::recv_msgs_packed`].
+    pub fn recv_msgs_packed(
+        &self,
+        max: usize,
+        data: &mut Vec<u8>,
+        ends: &mut Vec<usize>,
+    ) -> Result<usize> {
+        self.recv_batch(max, &mut PackedSink { data, ends })
+    }
+
+    /// Wait for one message, then hand up to `max` messages that are here to `sink`; one extra
+    /// read that does not wait when the buffer runs out first. Returns the count.
+    fn recv_batch(&self, max: usize, sink: &mut impl Sink) -> Result<usize> {
         if max == 0 {
-            return Ok(Vec::new());
+            return Ok(0);
         }
-        let s = self.c.sock("recv message from")?;
-        let mut rx = lock(&self.c.rx);
-        let deadline = self.deadline();
-        let mut out = vec![self.next_msg(&s, &mut rx, &deadline)?];
+        let mut rx = self.rx()?;
+        // Bytes at the front of the buffer used up by the messages handed to the sink; they
+        // are dropped in one go (flush) before a read and at the end.
+        let mut used = 0;
+        if let Some(p) = rx.pending.take() {
+            sink.pending(p);
+        } else if let Some(e) = rx.error.take() {
+            return Err(e);
+        } else {
+            let (a, b, consumed) = self.next_in_buf(&mut rx)?;
+            sink.msg(&rx.buf, a, b);
+            used = consumed;
+        }
+        let mut n = 1;
         let mut read_more = true;
-        while out.len() < max {
+        while n < max {
             let Rx { buf, decoder, .. } = &mut *rx;
-            match decoder.decode(buf) {
-                Ok(Some(m)) => out.push(m),
+            let cut = decoder.cut(&buf[used..]);
+            match cut.msg {
+                Ok(Some((a, b))) => {
+                    sink.msg(buf, used + a, used + b);
+                    used += cut.consumed;
+                    n += 1;
+                }
                 Ok(None) if read_more => {
+                    used += cut.consumed;
                     read_more = false;
+                    sink.flush(buf, used);
+                    used = 0;
+                    let Ok(s) = self.c.sock(RECV_MSG) else { break };
                     let poll = Deadline::after(Some(Duration::ZERO));
-                    match self.fill(&s, &mut rx, 0, &poll, "recv message from") {
-                        Ok(n) if n > 0 => {}
+                    match self.fill(&s, &mut rx, 0, &poll, RECV_MSG) {
+                        Ok(k) if k > 0 => {}
                         _ => break,
                     }
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    used += cut.consumed;
+                    break;
+                }
                 // Deliver what we have; report the error on the next call. An oversized frame
                 // is already skipped by the decoder, so keep its error; any other error comes
                 // back from the decoder by itself.
                 Err(e) => {
+                    used += cut.consumed;
                     if e.kind() == crate::ErrorKind::FrameTooLarge {
                         rx.error = Some(e);
                     }
@@ -933,7 +1251,8 @@ impl Timed<'_> {
                 }
             }
         }
-        Ok(out)
+        sink.flush(&mut rx.buf, used);
+        Ok(n)
     }
 
     /// Like [`Connection::send_file`].

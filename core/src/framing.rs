@@ -22,7 +22,7 @@
 //! assert!(dec.decode(&mut wire).unwrap().is_none());
 //! ```
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::error::{Error, Result};
 
@@ -185,30 +185,45 @@ impl LengthPrefixed {
 
     fn read_field(&self, header: &[u8]) -> u64 {
         let f = &header[self.offset..self.offset + self.width as usize];
-        let mut v = 0u64;
-        if self.big_endian {
-            for &b in f {
-                v = (v << 8) | b as u64;
-            }
-        } else {
-            for &b in f.iter().rev() {
-                v = (v << 8) | b as u64;
-            }
+        // The usual widths as one load each (the frame loop runs this per message).
+        match (f.len(), self.big_endian) {
+            (4, true) => u32::from_be_bytes([f[0], f[1], f[2], f[3]]) as u64,
+            (4, false) => u32::from_le_bytes([f[0], f[1], f[2], f[3]]) as u64,
+            (2, true) => u16::from_be_bytes([f[0], f[1]]) as u64,
+            (2, false) => u16::from_le_bytes([f[0], f[1]]) as u64,
+            (_, true) => f.iter().fold(0u64, |v, &b| (v << 8) | b as u64),
+            (_, false) => f.iter().rev().fold(0u64, |v, &b| (v << 8) | b as u64),
         }
-        v
     }
 
     fn write_field(&self, header: &mut [u8], v: u64) {
         let w = self.width as usize;
         let f = &mut header[self.offset..self.offset + w];
-        for (i, b) in f.iter_mut().enumerate() {
-            let shift = if self.big_endian {
-                (w - 1 - i) * 8
-            } else {
-                i * 8
-            };
-            *b = (v >> shift) as u8;
+        match (w, self.big_endian) {
+            (4, true) => f.copy_from_slice(&(v as u32).to_be_bytes()),
+            (4, false) => f.copy_from_slice(&(v as u32).to_le_bytes()),
+            _ => {
+                for (i, b) in f.iter_mut().enumerate() {
+                    let shift = if self.big_endian {
+                        (w - 1 - i) * 8
+                    } else {
+                        i * 8
+                    };
+                    *b = (v >> shift) as u8;
+                }
+            }
         }
+    }
+
+    /// The field value (length and flag) for a body of `body_len` bytes that passed the checks.
+    fn field_value(&self, body_len: usize) -> u64 {
+        let field = (body_len as i128 - self.adjustment as i128) as u64 & self.length_mask();
+        field
+            | if self.length_bits as u32 >= 64 {
+                0
+            } else {
+                self.flag << self.length_bits
+            }
     }
 
     /// The largest body the field can describe.
@@ -314,6 +329,26 @@ impl Framing {
         )
     }
 
+    /// The fast-path form of a bare 4-byte length header (see [`Plain4`]), if this is one.
+    pub(crate) fn plain4(&self) -> Option<Plain4> {
+        match self {
+            Framing::LengthPrefixed(lp)
+                if lp.width == 4
+                    && lp.offset == 0
+                    && lp.header_len == 4
+                    && lp.adjustment == 0
+                    && lp.length_bits == 32
+                    && !lp.keep_header =>
+            {
+                Some(Plain4 {
+                    big_endian: lp.big_endian,
+                    max_len: (lp.max_len as u64).min(u32::MAX as u64),
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// Check that the parameters make sense.
     pub fn validate(&self) -> Result<()> {
         match self {
@@ -347,12 +382,15 @@ impl Framing {
     /// [`Error::FrameTooLarge`]; a delimited message containing its delimiter, or a fixed message
     /// of the wrong size, is [`Error::InvalidArgument`].
     pub fn encode_parts<'a>(&'a self, msg: &'a [u8]) -> Result<Parts<'a>> {
+        self.check_msg(msg)?;
+        Ok(self.parts_unchecked(msg))
+    }
+
+    /// The checks of [`encode_parts`](Framing::encode_parts), without building anything: `Ok`
+    /// when `msg` can be sent with this framing.
+    pub fn check_msg(&self, msg: &[u8]) -> Result<()> {
         match self {
-            Framing::Raw => Ok(Parts {
-                header: Header::EMPTY,
-                body: msg,
-                trailer: &[],
-            }),
+            Framing::Raw => Ok(()),
             Framing::Fixed(n) => {
                 if msg.len() != *n {
                     return Err(Error::invalid(format!(
@@ -360,11 +398,7 @@ impl Framing {
                         msg.len()
                     )));
                 }
-                Ok(Parts {
-                    header: Header::EMPTY,
-                    body: msg,
-                    trailer: &[],
-                })
+                Ok(())
             }
             Framing::Delimited(d) => {
                 if msg.len() > d.max_len {
@@ -378,29 +412,22 @@ impl Framing {
                         "message contains the delimiter; it would arrive as two messages",
                     ));
                 }
-                Ok(Parts {
-                    header: Header::EMPTY,
-                    body: msg,
-                    trailer: &d.delimiter,
-                })
+                Ok(())
             }
             Framing::LengthPrefixed(lp) => {
-                let mut header = Header::EMPTY;
-                header.len = lp.header_len;
+                if lp.keep_header && msg.len() < lp.header_len {
+                    return Err(Error::invalid(format!(
+                        "message of {} bytes is shorter than its {}-byte header",
+                        msg.len(),
+                        lp.header_len
+                    )));
+                }
                 let body = if lp.keep_header {
-                    if msg.len() < lp.header_len {
-                        return Err(Error::invalid(format!(
-                            "message of {} bytes is shorter than its {}-byte header",
-                            msg.len(),
-                            lp.header_len
-                        )));
-                    }
-                    header.bytes[..lp.header_len].copy_from_slice(&msg[..lp.header_len]);
-                    &msg[lp.header_len..]
+                    msg.len() - lp.header_len
                 } else {
-                    msg
+                    msg.len()
                 };
-                let len = body.len() as u64;
+                let len = body as u64;
                 let cap = lp.field_capacity().min(lp.max_len as u64);
                 if len > cap {
                     return Err(Error::FrameTooLarge { len, max: cap });
@@ -409,18 +436,82 @@ impl Framing {
                 if field < 0 || field as u64 > lp.length_mask() {
                     return Err(Error::FrameTooLarge { len, max: cap });
                 }
-                let v = (field as u64)
-                    | if lp.length_bits as u32 >= 64 {
-                        0
-                    } else {
-                        lp.flag << lp.length_bits
-                    };
-                lp.write_field(&mut header.bytes[..lp.header_len], v);
-                Ok(Parts {
+                Ok(())
+            }
+        }
+    }
+
+    /// [`encode_parts`](Framing::encode_parts) for a message that passed
+    /// [`check_msg`](Framing::check_msg) (an unchecked message gives a wrong header, never
+    /// undefined behaviour).
+    pub(crate) fn parts_unchecked<'a>(&'a self, msg: &'a [u8]) -> Parts<'a> {
+        match self {
+            Framing::Raw | Framing::Fixed(_) => Parts {
+                header: Header::EMPTY,
+                body: msg,
+                trailer: &[],
+            },
+            Framing::Delimited(d) => Parts {
+                header: Header::EMPTY,
+                body: msg,
+                trailer: &d.delimiter,
+            },
+            Framing::LengthPrefixed(lp) => {
+                let mut header = Header::EMPTY;
+                header.len = lp.header_len;
+                let body = if lp.keep_header {
+                    let h = lp.header_len.min(msg.len());
+                    header.bytes[..h].copy_from_slice(&msg[..h]);
+                    &msg[h..]
+                } else {
+                    msg
+                };
+                lp.write_field(
+                    &mut header.bytes[..lp.header_len],
+                    lp.field_value(body.len()),
+                );
+                Parts {
                     header,
                     body,
                     trailer: &[],
-                })
+                }
+            }
+        }
+    }
+
+    /// Append the frame of a message that passed [`check_msg`](Framing::check_msg) to `out`
+    /// (header written in place: no [`Parts`] built).
+    pub(crate) fn encode_unchecked_into(&self, msg: &[u8], out: &mut Vec<u8>) {
+        match self {
+            Framing::Raw | Framing::Fixed(_) => out.extend_from_slice(msg),
+            Framing::Delimited(d) => {
+                out.extend_from_slice(msg);
+                out.extend_from_slice(&d.delimiter);
+            }
+            Framing::LengthPrefixed(lp)
+                if lp.offset == 0 && lp.width == 4 && lp.header_len == 4 && !lp.keep_header =>
+            {
+                // The usual 4-byte header: written as one value.
+                let v = lp.field_value(msg.len()) as u32;
+                out.extend_from_slice(&if lp.big_endian {
+                    v.to_be_bytes()
+                } else {
+                    v.to_le_bytes()
+                });
+                out.extend_from_slice(msg);
+            }
+            Framing::LengthPrefixed(lp) => {
+                let start = out.len();
+                let hl = lp.header_len;
+                let body_len = if lp.keep_header && msg.len() >= hl {
+                    out.extend_from_slice(msg);
+                    msg.len() - hl
+                } else {
+                    out.resize(start + hl, 0);
+                    out.extend_from_slice(msg);
+                    msg.len()
+                };
+                lp.write_field(&mut out[start..start + hl], lp.field_value(body_len));
             }
         }
     }
@@ -451,12 +542,81 @@ pub struct Decoder {
     discarding: bool,
     /// Length-prefixed: bytes of an oversized frame still to skip.
     skip: u64,
+    /// The common 4-byte length header, for the fast path.
+    fast: Option<Plain4>,
+}
+
+/// The most common framing, a bare 4-byte length header (no offset, adjustment, flag or kept
+/// header), decoded and encoded by a short path that runs once per message.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Plain4 {
+    big_endian: bool,
+    /// Largest body accepted (receive) or sent (send).
+    max_len: u64,
+}
+
+impl Plain4 {
+    /// The length of the frame at the front of `buf`, if its header is there.
+    #[inline]
+    fn read(&self, buf: &[u8]) -> Option<u64> {
+        let h: [u8; 4] = buf.get(..4)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(h)
+        } else {
+            u32::from_le_bytes(h)
+        } as u64)
+    }
+
+    /// Append the frame of `msg` to `out`; `false` (nothing appended) when `msg` is too large
+    /// (the caller gets the error from [`Framing::check_msg`]).
+    #[inline]
+    pub(crate) fn encode_into(&self, msg: &[u8], out: &mut Vec<u8>) -> bool {
+        if msg.len() as u64 > self.max_len {
+            return false;
+        }
+        let n = msg.len() as u32;
+        out.extend_from_slice(&if self.big_endian {
+            n.to_be_bytes()
+        } else {
+            n.to_le_bytes()
+        });
+        out.extend_from_slice(msg);
+        true
+    }
+}
+
+/// What [`Decoder::cut`] found at the front of a buffer.
+#[derive(Debug)]
+pub struct Cut {
+    /// Bytes at the front of the buffer that are used up (a whole frame, or bytes skipped); the
+    /// caller drops them before the next call, also after an error.
+    pub consumed: usize,
+    /// The message's range in the buffer (`Some((start, end))`), `None` when no whole message is
+    /// there yet, or the error (an oversized frame, whose bytes are skipped, or a bad header, which
+    /// stays at the front and breaks the stream).
+    pub msg: Result<Option<(usize, usize)>>,
+}
+
+impl Cut {
+    fn new(consumed: usize, msg: Option<(usize, usize)>) -> Cut {
+        Cut {
+            consumed,
+            msg: Ok(msg),
+        }
+    }
+    fn err(consumed: usize, e: Error) -> Cut {
+        Cut {
+            consumed,
+            msg: Err(e),
+        }
+    }
 }
 
 impl Decoder {
     /// A decoder for `framing` (call [`Framing::validate`] first for user-supplied values).
     pub fn new(framing: Framing) -> Decoder {
         Decoder {
+            fast: framing.plain4(),
             framing,
             scanned: 0,
             discarding: false,
@@ -471,125 +631,192 @@ impl Decoder {
 
     /// Take the next message from the front of `buf`, if a whole one is there.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Bytes>> {
+        let cut = self.cut(buf);
+        match cut.msg {
+            Ok(Some((start, end))) => {
+                buf.advance(start);
+                let msg = buf.split_to(end - start).freeze();
+                buf.advance(cut.consumed - end);
+                Ok(Some(msg))
+            }
+            other => {
+                buf.advance(cut.consumed);
+                other.map(|_| None)
+            }
+        }
+    }
+
+    /// Find the next message at the front of `buf` without touching the buffer: the message's
+    /// range (if a whole one is there) or the error, and how many bytes at the front are used up
+    /// (the frame with its header and delimiter, or bytes skipped). The caller must drop exactly
+    /// `consumed` bytes from the front before the next call, which continues from the state this
+    /// one left. [`decode`](Decoder::decode) is this plus the buffer bookkeeping; readers that copy
+    /// messages out use it to avoid making a `Bytes` per message.
+    ///
+    /// ```
+    /// use libsock::{Decoder, Framing};
+    ///
+    /// let mut dec = Decoder::new(Framing::length_prefixed());
+    /// let wire = b"\0\0\0\x02hi\0\0\0\x05wor";
+    /// let cut = dec.cut(wire);
+    /// assert_eq!(cut.msg.unwrap(), Some((4, 6)));
+    /// assert_eq!(&wire[4..6], b"hi");
+    /// assert_eq!(cut.consumed, 6);
+    /// // Drop the used bytes; the next frame is not complete yet.
+    /// let rest = &wire[cut.consumed..];
+    /// let cut = dec.cut(rest);
+    /// assert_eq!(cut.msg.unwrap(), None);
+    /// assert_eq!(cut.consumed, 0);
+    /// ```
+    #[inline]
+    pub fn cut(&mut self, buf: &[u8]) -> Cut {
+        if let Some(end) = self.cut_plain4(buf) {
+            return Cut::new(end, Some((4, end)));
+        }
+        self.cut_general(buf)
+    }
+
+    /// The short path of [`cut`](Decoder::cut) for a bare 4-byte length header: when a whole
+    /// frame of at most `max_len` is at the front of `buf`, its end (the message is
+    /// `buf[4..end]`, and `end` bytes are used up). `None` for anything else, which
+    /// [`cut`](Decoder::cut) then handles.
+    #[inline]
+    pub(crate) fn cut_plain4(&self, buf: &[u8]) -> Option<usize> {
+        let f = self.fast?;
+        if self.skip != 0 {
+            return None;
+        }
+        let len = f.read(buf)?;
+        if len > f.max_len {
+            return None;
+        }
+        let end = 4 + len as usize;
+        (buf.len() >= end).then_some(end)
+    }
+
+    fn cut_general(&mut self, buf: &[u8]) -> Cut {
         match &self.framing {
-            Framing::Raw => {
-                if buf.is_empty() {
-                    Ok(None)
-                } else {
-                    Ok(Some(buf.split().freeze()))
-                }
-            }
-            Framing::Fixed(n) => {
-                let n = *n;
-                if buf.len() >= n {
-                    Ok(Some(buf.split_to(n).freeze()))
-                } else {
-                    Ok(None)
-                }
-            }
+            Framing::Raw if buf.is_empty() => Cut::new(0, None),
+            Framing::Raw => Cut::new(buf.len(), Some((0, buf.len()))),
+            Framing::Fixed(n) if buf.len() < *n => Cut::new(0, None),
+            Framing::Fixed(n) => Cut::new(*n, Some((0, *n))),
             Framing::Delimited(d) => {
                 let (dl, max, keep) = (d.delimiter.len(), d.max_len, d.keep_delimiter);
+                // Bytes dropped so far (a skipped oversized line) in this call.
+                let mut base = 0;
                 loop {
+                    let rest = &buf[base..];
                     let from = self.scanned.saturating_sub(dl - 1);
-                    let found = memchr::memmem::find(&buf[from..], &d.delimiter).map(|i| i + from);
+                    let found = memchr::memmem::find(&rest[from..], &d.delimiter).map(|i| i + from);
                     match found {
                         Some(i) if self.discarding => {
-                            let _ = buf.split_to(i + dl);
+                            base += i + dl;
                             self.discarding = false;
                             self.scanned = 0;
                             continue;
                         }
                         Some(i) if i > max => {
-                            let _ = buf.split_to(i + dl);
                             self.scanned = 0;
-                            return Err(Error::FrameTooLarge {
-                                len: i as u64,
-                                max: max as u64,
-                            });
+                            return Cut::err(
+                                base + i + dl,
+                                Error::FrameTooLarge {
+                                    len: i as u64,
+                                    max: max as u64,
+                                },
+                            );
                         }
                         Some(i) => {
-                            let mut msg = buf.split_to(i + dl);
-                            if !keep {
-                                msg.truncate(i);
-                            }
                             self.scanned = 0;
-                            return Ok(Some(msg.freeze()));
+                            let end = if keep { i + dl } else { i };
+                            return Cut::new(base + i + dl, Some((base, base + end)));
                         }
                         None => {
-                            let keep_tail = buf.len().min(dl - 1);
+                            let keep_tail = rest.len().min(dl - 1);
                             if self.discarding {
-                                let _ = buf.split_to(buf.len() - keep_tail);
-                                self.scanned = buf.len();
-                                return Ok(None);
+                                self.scanned = keep_tail;
+                                return Cut::new(base + rest.len() - keep_tail, None);
                             }
                             // The shortest the line can still be, if a delimiter starts in the
                             // tail we keep.
-                            let least = buf.len() - keep_tail;
+                            let least = rest.len() - keep_tail;
                             if least > max {
-                                let _ = buf.split_to(least);
-                                self.scanned = buf.len();
+                                self.scanned = keep_tail;
                                 self.discarding = true;
-                                return Err(Error::FrameTooLarge {
-                                    len: least as u64,
-                                    max: max as u64,
-                                });
+                                return Cut::err(
+                                    base + least,
+                                    Error::FrameTooLarge {
+                                        len: least as u64,
+                                        max: max as u64,
+                                    },
+                                );
                             }
-                            self.scanned = buf.len();
-                            return Ok(None);
+                            self.scanned = rest.len();
+                            return Cut::new(base, None);
                         }
                     }
                 }
             }
             Framing::LengthPrefixed(lp) => {
+                let mut base = 0;
                 if self.skip > 0 {
                     let n = (buf.len() as u64).min(self.skip) as usize;
-                    let _ = buf.split_to(n);
+                    base = n;
                     self.skip -= n as u64;
                     if self.skip > 0 {
-                        return Ok(None);
+                        return Cut::new(base, None);
                     }
                 }
-                if buf.len() < lp.header_len {
-                    return Ok(None);
+                let rest = &buf[base..];
+                if rest.len() < lp.header_len {
+                    return Cut::new(base, None);
                 }
-                let raw = lp.read_field(&buf[..lp.header_len]);
+                let raw = lp.read_field(rest);
                 let value = raw & lp.length_mask();
                 if (lp.length_bits as u32) < lp.field_bits() {
                     let flag = raw >> lp.length_bits;
                     if flag != lp.flag {
-                        return Err(Error::BadFrame(format!(
-                            "header flag {flag:#x} where {:#x} was expected",
-                            lp.flag
-                        )));
+                        return Cut::err(
+                            base,
+                            Error::BadFrame(format!(
+                                "header flag {flag:#x} where {:#x} was expected",
+                                lp.flag
+                            )),
+                        );
                     }
                 }
-                let body = value as i128 + lp.adjustment as i128;
-                if body < 0 {
-                    return Err(Error::BadFrame(format!(
-                        "length field {value} with adjustment {} gives a negative length",
-                        lp.adjustment
-                    )));
-                }
-                if body > lp.max_len as i128 {
-                    let _ = buf.split_to(lp.header_len);
-                    self.skip = body.min(u64::MAX as i128) as u64;
-                    let n = (buf.len() as u64).min(self.skip) as usize;
-                    let _ = buf.split_to(n);
-                    self.skip -= n as u64;
-                    return Err(Error::FrameTooLarge {
-                        len: body.min(u64::MAX as i128) as u64,
-                        max: lp.max_len as u64,
-                    });
+                let body = if lp.adjustment == 0 {
+                    value
+                } else {
+                    let body = value as i128 + lp.adjustment as i128;
+                    if body < 0 {
+                        return Cut::err(
+                            base,
+                            Error::BadFrame(format!(
+                                "length field {value} with adjustment {} gives a negative length",
+                                lp.adjustment
+                            )),
+                        );
+                    }
+                    body.min(u64::MAX as i128) as u64
+                };
+                if body > lp.max_len as u64 {
+                    let after = rest.len() - lp.header_len;
+                    let n = (after as u64).min(body) as usize;
+                    self.skip = body - n as u64;
+                    return Cut::err(
+                        base + lp.header_len + n,
+                        Error::FrameTooLarge {
+                            len: body,
+                            max: lp.max_len as u64,
+                        },
+                    );
                 }
                 let total = lp.header_len + body as usize;
-                if buf.len() < total {
-                    return Ok(None);
+                if rest.len() < total {
+                    return Cut::new(base, None);
                 }
-                let mut frame = buf.split_to(total);
-                if !lp.keep_header {
-                    let _ = frame.split_to(lp.header_len);
-                }
-                Ok(Some(frame.freeze()))
+                let start = if lp.keep_header { 0 } else { lp.header_len };
+                Cut::new(base + total, Some((base + start, base + total)))
             }
         }
     }
