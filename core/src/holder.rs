@@ -13,9 +13,7 @@ use std::time::Duration;
 use socket2::Socket;
 
 use crate::error::{Error, Result};
-use crate::wait::{
-    interrupt_check, interrupted, would_block, Deadline, RawFd, Ready, INTERRUPT_SLICE,
-};
+use crate::wait::{installed, interrupted, would_block, Deadline, RawFd, Ready, INTERRUPT_SLICE};
 
 const NO_TIMEOUT: u64 = u64::MAX;
 /// The kernel timeout (SO_RCVTIMEO / SO_SNDTIMEO) is not known yet.
@@ -117,15 +115,23 @@ impl Holder {
         op: &dyn Fn() -> String,
         mut f: impl FnMut(libc::c_int) -> std::io::Result<T>,
     ) -> Result<T> {
-        let check = interrupt_check();
+        let installed = installed();
+        let check = installed.map(|i| i.check);
+        // A check that must be polled cuts the wait into slices. One that a signal brings back
+        // does not cut receives (a receive that waits costs no kernel timer then): a signal ends
+        // a waiting receive with EINTR. A send that has already copied part of its data returns
+        // that part instead, swallowing the signal, so sends stay sliced: the next slice without
+        // progress runs the check. (A send that does not wait never arms the kernel timer.)
+        let every = installed
+            .filter(|i| i.sliced || ready == Ready::Write)
+            .map(|_| INTERRUPT_SLICE);
         loop {
             if self.is_closed() {
                 return Err(Error::closed(op()));
             }
-            let remaining = deadline.remaining();
-            let slice = match (remaining, check) {
-                (Some(r), Some(_)) => Some(r.min(INTERRUPT_SLICE)),
-                (None, Some(_)) => Some(INTERRUPT_SLICE),
+            let slice = match (deadline.remaining(), every) {
+                (Some(r), Some(e)) => Some(r.min(e)),
+                (None, e) => e,
                 (r, None) => r,
             };
             let flags = match slice {
@@ -165,9 +171,13 @@ impl Holder {
         ready: Ready,
         t: Option<Duration>,
     ) -> std::io::Result<()> {
-        // Whole microseconds, rounded up and at least 1 (0 means "no timeout" to the kernel).
+        // Whole microseconds, rounded up and at least 1 (0 means "no timeout" to the kernel);
+        // in 64-bit arithmetic (a 128-bit division per call showed in profiles).
         let us = t.map_or(0, |d| {
-            d.as_nanos().div_ceil(1000).clamp(1, UNKNOWN as u128 - 1) as u64
+            d.as_secs()
+                .saturating_mul(1_000_000)
+                .saturating_add(u64::from(d.subsec_nanos().div_ceil(1000)))
+                .clamp(1, UNKNOWN - 1)
         });
         let cache = match ready {
             Ready::Read => &self.rcv_timeo_us,
