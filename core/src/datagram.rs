@@ -522,8 +522,15 @@ fn sys_recv_many(
     metas: &mut Vec<RecvMeta>,
     flags: libc::c_int,
 ) -> std::io::Result<usize> {
+    use std::mem::MaybeUninit;
     use std::os::fd::AsRawFd;
     let n = bufs.len().min(1024);
+    const NAME_LEN: libc::socklen_t = std::mem::size_of::<libc::sockaddr_storage>() as _;
+    // The kernel writes the sender addresses: no need to zero them first (zeroing 128 bytes per
+    // datagram showed in profiles).
+    let mut names: Vec<MaybeUninit<libc::sockaddr_storage>> = Vec::with_capacity(n);
+    // SAFETY: MaybeUninit needs no initialisation.
+    unsafe { names.set_len(n) };
     let mut iovs: Vec<libc::iovec> = bufs[..n]
         .iter_mut()
         .map(|b| libc::iovec {
@@ -531,17 +538,17 @@ fn sys_recv_many(
             iov_len: b.len(),
         })
         .collect();
-    // SAFETY: zeroed storage and headers are valid; pointers outlive the call.
-    let mut names: Vec<libc::sockaddr_storage> =
-        (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
-    let mut hdrs: Vec<libc::mmsghdr> = (0..n).map(|_| unsafe { std::mem::zeroed() }).collect();
+    // One zeroed header, copied: the fields the kernel reads are set below.
+    // SAFETY: an all-zero mmsghdr is valid (null pointers, zero lengths).
+    let zero: libc::mmsghdr = unsafe { std::mem::zeroed() };
+    let mut hdrs: Vec<libc::mmsghdr> = vec![zero; n];
     for ((h, iov), name) in hdrs.iter_mut().zip(iovs.iter_mut()).zip(names.iter_mut()) {
         h.msg_hdr.msg_iov = iov;
         h.msg_hdr.msg_iovlen = 1;
-        h.msg_hdr.msg_name = name as *mut _ as *mut libc::c_void;
-        h.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        h.msg_hdr.msg_name = name.as_mut_ptr() as *mut libc::c_void;
+        h.msg_hdr.msg_namelen = NAME_LEN;
     }
-    // SAFETY: hdrs holds n initialised headers.
+    // SAFETY: hdrs holds n initialised headers whose pointers outlive the call.
     let r = unsafe {
         libc::recvmmsg(
             s.as_raw_fd(),
@@ -558,20 +565,21 @@ fn sys_recv_many(
         return Err(std::io::Error::last_os_error());
     }
     let r = r as usize;
-    for i in 0..r {
-        let h = &hdrs[i];
+    metas.reserve(r);
+    for (i, h) in hdrs[..r].iter().enumerate() {
         let len = h.msg_len as usize;
         let cap = bufs[i].len();
         let truncated = h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+        let namelen = (h.msg_hdr.msg_namelen).min(NAME_LEN);
         // SAFETY: the kernel wrote a sockaddr of msg_namelen bytes into names[i].
         let (_, sa) = unsafe {
             SockAddr::try_init(|storage, len| {
                 std::ptr::copy_nonoverlapping(
-                    &names[i] as *const _ as *const u8,
+                    names[i].as_ptr() as *const u8,
                     storage as *mut u8,
-                    h.msg_hdr.msg_namelen as usize,
+                    namelen as usize,
                 );
-                *len = h.msg_hdr.msg_namelen;
+                *len = namelen;
                 Ok(())
             })
         }?;
