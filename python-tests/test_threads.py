@@ -168,6 +168,9 @@ CHILD = textwrap.dedent(
         "recv_exactly": lambda: conn.recv_exactly(10),
         "accept": lambda: server.accept(),
         "udp": lambda: libsock.udp(("127.0.0.1", 0)).recv(),
+        "recv_many": lambda: libsock.udp(("127.0.0.1", 0)).recv_many(),
+        # A peer that never reads: the send buffer fills and sendall waits.
+        "sendall": lambda: libsock.connect(server.address, timeout=10).sendall(b"x" * (64 << 20)),
     }}
     print("ready", flush=True)
     try:
@@ -183,7 +186,9 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("what", ["recv", "recv_msg", "recv_exactly", "accept", "udp", "connect"])
+@pytest.mark.parametrize(
+    "what", ["recv", "recv_msg", "recv_exactly", "accept", "udp", "recv_many", "sendall", "connect"]
+)
 def test_ctrl_c_interrupts_a_blocking_call(what: str) -> None:
     p = run_python(CHILD.format(what=what))
     try:
