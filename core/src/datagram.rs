@@ -179,7 +179,11 @@ impl Datagram {
         let deadline = Deadline::after(timeout.resolve(&self.h));
         let op = || self.op(what);
         let _serial = self.h.lock(ready);
-        self.h.call(&s, ready, &deadline, &op, |fl| f(&s, fl))
+        match ready {
+            // A datagram goes whole or not at all: a signal ends a waiting send with EINTR.
+            Ready::Write => self.h.call_send(&s, &deadline, &op, |fl| f(&s, fl)),
+            Ready::Read => self.h.call(&s, ready, &deadline, &op, |fl| f(&s, fl)),
+        }
     }
 
     /// The bound local address.

@@ -107,23 +107,62 @@ impl Holder {
     /// [`DONTWAIT`] when the call must not wait at all (a zero timeout), else 0. Callers in one
     /// direction must be serialised (by the object's own lock or [`Holder::lock`]) so that the
     /// kernel timeout set for a call is that call's.
+    ///
+    /// Under a check installed with `with_signal_interrupt_check` receives wait unsliced (a signal
+    /// ends them with EINTR); sends stay sliced, because a send that has copied part of its data
+    /// returns that part on a signal and so swallows it: the next slice without progress runs
+    /// the check. See [`Holder::call_send`] for sends whose callers take care of that.
     pub(crate) fn call<T>(
         &self,
         s: &Socket,
         ready: Ready,
         deadline: &Deadline,
         op: &dyn Fn() -> String,
+        f: impl FnMut(libc::c_int) -> std::io::Result<T>,
+    ) -> Result<T> {
+        self.call_inner(s, ready, deadline, op, true, f)
+    }
+
+    /// [`Holder::call`] for a send that cannot swallow a signal unseen: a datagram send (all or
+    /// nothing, so a signal ends it with EINTR), or a stream send whose caller runs
+    /// [`Holder::check_interrupt`] before it continues after a partial send. Under a
+    /// signal-driven check it waits unsliced, so a send that waits arms no kernel timer.
+    pub(crate) fn call_send<T>(
+        &self,
+        s: &Socket,
+        deadline: &Deadline,
+        op: &dyn Fn() -> String,
+        f: impl FnMut(libc::c_int) -> std::io::Result<T>,
+    ) -> Result<T> {
+        self.call_inner(s, Ready::Write, deadline, op, false, f)
+    }
+
+    /// After a partial send: run a signal-driven interrupt check (the signal that cut the send
+    /// short was swallowed by it). `Interrupted` if it fires. Nothing to do under a sliced check
+    /// (the next slice runs it) or with none.
+    pub(crate) fn check_interrupt(&self, op: &dyn Fn() -> String) -> Result<()> {
+        match installed() {
+            Some(i) if !i.sliced && (i.check)() => Err(Error::Interrupted { op: op() }),
+            _ => Ok(()),
+        }
+    }
+
+    fn call_inner<T>(
+        &self,
+        s: &Socket,
+        ready: Ready,
+        deadline: &Deadline,
+        op: &dyn Fn() -> String,
+        slice_sends: bool,
         mut f: impl FnMut(libc::c_int) -> std::io::Result<T>,
     ) -> Result<T> {
         let installed = installed();
         let check = installed.map(|i| i.check);
-        // A check that must be polled cuts the wait into slices. One that a signal brings back
-        // does not cut receives (a receive that waits costs no kernel timer then): a signal ends
-        // a waiting receive with EINTR. A send that has already copied part of its data returns
-        // that part instead, swallowing the signal, so sends stay sliced: the next slice without
-        // progress runs the check. (A send that does not wait never arms the kernel timer.)
+        // A check that must be polled cuts the wait into slices; a signal-driven one only cuts
+        // sends that could swallow its signal (see `call`). A call that does not wait never
+        // arms the kernel timer; one that waits unsliced arms none.
         let every = installed
-            .filter(|i| i.sliced || ready == Ready::Write)
+            .filter(|i| i.sliced || (slice_sends && ready == Ready::Write))
             .map(|_| INTERRUPT_SLICE);
         loop {
             if self.is_closed() {
