@@ -556,7 +556,7 @@ impl Timed<'_> {
 
     fn send_some(&self, s: &Socket, data: &[u8], deadline: &Deadline) -> Result<usize> {
         let op = || self.c.op("send to");
-        self.c.h.call(s, Ready::Write, deadline, &op, |fl| {
+        self.c.h.call_send(s, deadline, &op, |fl| {
             s.send_with_flags(data, SEND_FLAGS | fl)
         })
     }
@@ -568,6 +568,10 @@ impl Timed<'_> {
         let deadline = self.deadline();
         let mut off = 0;
         while off < data.len() {
+            if off > 0 {
+                // A signal may have cut the last send short (send_some waits unsliced).
+                self.c.h.check_interrupt(&|| self.c.op("send to"))?;
+            }
             off += self.send_some(&s, &data[off..], &deadline)?;
         }
         Ok(())
@@ -1018,6 +1022,9 @@ impl Timed<'_> {
             let mut off = 0;
             let deadline = self.deadline();
             while off < n {
+                if off > 0 {
+                    self.c.h.check_interrupt(&|| self.c.op("send file to"))?;
+                }
                 off += self.send_some(s, &buf[off..n], &deadline)?;
             }
             sent += n as u64;
