@@ -412,16 +412,21 @@ impl PyDatagram {
                     d.recv_many(&mut bufs, metas)
                 })?;
             }
-            let peers = &self.peer;
-            let items = metas
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    let data = PyBytes::new(py, &storage[i * n..i * n + m.len]);
-                    let peer = peers.get(py, &m.peer)?;
-                    PyTuple::new(py, [data.into_any(), peer])
-                })
-                .collect::<PyResult<Vec<_>>>()?;
+            let mut items = Vec::with_capacity(metas.len());
+            let mut last: Option<(&Addr, Bound<'py, PyAny>)> = None;
+            for (i, m) in metas.iter().enumerate() {
+                let data = PyBytes::new(py, &storage[i * n..i * n + m.len]);
+                // Within a batch, compare with the previous datagram's sender (no lock).
+                let peer = match &last {
+                    Some((a, obj)) if *a == &m.peer => obj.clone(),
+                    _ => {
+                        let obj = self.peer.get(py, &m.peer)?;
+                        last = Some((&m.peer, obj.clone()));
+                        obj
+                    }
+                };
+                items.push((data, peer).into_pyobject(py)?);
+            }
             PyList::new(py, items)
         })
     }

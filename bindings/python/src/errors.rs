@@ -88,9 +88,10 @@ pub(crate) fn init() {
 
 /// Run `f` (a blocking core call) with the GIL released. On the main thread Ctrl-C is checked
 /// when a signal interrupts the wait (Python installs its handlers without `SA_RESTART`, so a
-/// blocked receive returns `EINTR`, as in the stdlib): receives are not cut into slices, so a
-/// receive that waits costs no kernel timer; sends and other waits are still checked every
-/// slice (see `libsock::with_signal_interrupt_check`). Other threads never run signal handlers.
+/// blocked receive returns `EINTR`, as in the stdlib): receives, `send`/`sendall` and datagram
+/// sends are not cut into slices, so a call that waits costs no kernel timer; message sends and
+/// waits that a signal does not interrupt are still checked every slice (see
+/// `libsock::with_signal_interrupt_check`). Other threads never run signal handlers.
 pub(crate) fn wait<T: Send>(
     py: Python<'_>,
     f: impl FnOnce() -> libsock::Result<T> + Send,
