@@ -382,22 +382,69 @@ impl Datagram {
 }
 
 impl Datagram {
-    /// Send one datagram to `to`, an endpoint given as text (`"host:port"`, `"[v6]:port"`,
-    /// `"unix:/path"`) or any [`ToEndpoint`]: a host name is resolved and its first address of
-    /// this socket's family (IPv4 or IPv6) is used. For the doors that take addresses as text.
-    pub fn send_to_endpoint(&self, data: &[u8], to: impl ToEndpoint, t: Timeout) -> Result<usize> {
+    /// Send one datagram to the connected peer if that needs no waiting at all — neither for
+    /// buffer space nor for another thread's send in progress: `Ok(None)` otherwise. For
+    /// callers holding a lock of their own (Python's GIL) that must not block under it.
+    pub fn try_send(&self, data: &[u8]) -> Result<Option<usize>> {
+        self.try_send_impl("send", data, None)
+    }
+
+    /// [`Datagram::send_to_endpoint`] if that needs no waiting at all (see
+    /// [`Datagram::try_send`]); an endpoint that needs the resolver (a host name) is `Ok(None)`
+    /// too.
+    pub fn try_send_to_endpoint(&self, data: &[u8], to: impl ToEndpoint) -> Result<Option<usize>> {
         let ep = to.to_endpoint()?;
-        let addrs = ep.resolve(t.resolve(&self.h))?;
+        if let crate::Endpoint::Inet { host, .. } = &ep {
+            let bare = host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(host);
+            if bare.parse::<IpAddr>().is_err() {
+                return Ok(None);
+            }
+        }
+        let addr = self.pick(&ep, ep.resolve(None)?)?;
+        let sa = addr.to_sockaddr()?;
+        self.try_send_impl("send to", data, Some(&sa))
+    }
+
+    fn try_send_impl(
+        &self,
+        what: &str,
+        data: &[u8],
+        to: Option<&SockAddr>,
+    ) -> Result<Option<usize>> {
+        let s = self.sock(what)?;
+        let Some(_serial) = self.h.try_lock(Ready::Write) else {
+            return Ok(None);
+        };
+        self.h.try_call(&|| self.op(what), |fl| match to {
+            Some(sa) => s.send_to_with_flags(data, sa, SEND_FLAGS | fl),
+            None => s.send_with_flags(data, SEND_FLAGS | fl),
+        })
+    }
+
+    /// The first resolved address of this socket's family (IPv4 or IPv6), else the first.
+    fn pick(&self, ep: &crate::Endpoint, addrs: Vec<Addr>) -> Result<Addr> {
         let v6 = matches!(&self.local, Addr::Inet(sa) if sa.is_ipv6());
-        let addr = addrs
+        addrs
             .iter()
             .find(|a| match a {
                 Addr::Inet(sa) => sa.is_ipv6() == v6,
                 _ => true,
             })
             .or(addrs.first())
-            .ok_or_else(|| Error::invalid(format!("{ep}: no address")))?;
-        self.send_to_timeout(data, addr, t)
+            .cloned()
+            .ok_or_else(|| Error::invalid(format!("{ep}: no address")))
+    }
+
+    /// Send one datagram to `to`, an endpoint given as text (`"host:port"`, `"[v6]:port"`,
+    /// `"unix:/path"`) or any [`ToEndpoint`]: a host name is resolved and its first address of
+    /// this socket's family (IPv4 or IPv6) is used. For the doors that take addresses as text.
+    pub fn send_to_endpoint(&self, data: &[u8], to: impl ToEndpoint, t: Timeout) -> Result<usize> {
+        let ep = to.to_endpoint()?;
+        let addr = self.pick(&ep, ep.resolve(t.resolve(&self.h))?)?;
+        self.send_to_timeout(data, &addr, t)
     }
 }
 

@@ -97,6 +97,34 @@ impl Holder {
         m.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// [`Holder::lock`] if nobody holds it, else `None` (for calls that must not wait).
+    pub(crate) fn try_lock(&self, ready: Ready) -> Option<MutexGuard<'_, ()>> {
+        let m = match ready {
+            Ready::Read => &self.rx_lock,
+            Ready::Write => &self.tx_lock,
+        };
+        match m.try_lock() {
+            Ok(g) => Some(g),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// Make the system call `f` once without waiting (it gets [`DONTWAIT`]): `Ok(None)` when
+    /// it would have had to wait (or a signal interrupted it), `Closed` once the object is closed.
+    pub(crate) fn try_call<T>(
+        &self,
+        op: &dyn Fn() -> String,
+        f: impl FnOnce(libc::c_int) -> std::io::Result<T>,
+    ) -> Result<Option<T>> {
+        match f(DONTWAIT) {
+            _ if self.is_closed() => Err(Error::closed(op())),
+            Ok(v) => Ok(Some(v)),
+            Err(e) if would_block(&e) || interrupted(&e) => Ok(None),
+            Err(e) => Err(Error::os(op(), e)),
+        }
+    }
+
     /// Run the system call `f` until it succeeds, the deadline passes (`Timeout`), the object is
     /// closed (`Closed`), or the thread's interrupt check fires (`Interrupted`).
     ///
