@@ -282,6 +282,21 @@ impl Connection {
         self.d().send(data)
     }
 
+    /// Send what the socket takes right now if that needs no waiting at all — neither for
+    /// buffer space nor for another thread's send in progress: `Ok(None)` otherwise. For callers
+    /// holding a lock of their own (Python's GIL) that must not block under it.
+    pub fn try_send(&self, data: &[u8]) -> Result<Option<usize>> {
+        let s = self.sock("send to")?;
+        let _tx = match self.tx.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+        };
+        self.h.try_call(&|| self.op("send to"), |fl| {
+            s.send_with_flags(data, SEND_FLAGS | fl)
+        })
+    }
+
     /// Send all of `data`.
     pub fn send_all(&self, data: &[u8]) -> Result<()> {
         self.d().send_all(data)
