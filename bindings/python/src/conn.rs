@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::*;
-use crate::errors::{invalid, to_pyerr, try_attached, wait, ATTACHED_SEND_MAX};
+use crate::errors::{invalid, to_pyerr, wait, ATTACHED_SEND_MAX};
 use crate::framing::{framing_arg, framing_to_py};
 
 /// Open a TCP or Unix stream connection.
@@ -158,7 +158,7 @@ impl PyConnection {
         let s = b.as_slice();
         let c = &self.c;
         if s.len() <= ATTACHED_SEND_MAX {
-            if let Some(n) = try_attached(py, |t| c.with_timeout(t).send(s))? {
+            if let Some(n) = c.try_send(s).map_err(|e| to_pyerr(py, e))? {
                 return Ok(n);
             }
         }
@@ -182,7 +182,7 @@ impl PyConnection {
         let c = &self.c;
         if s.len() <= ATTACHED_SEND_MAX {
             // What the socket takes at once goes without releasing the GIL; the rest waits.
-            if let Some(n) = try_attached(py, |t| c.with_timeout(t).send(s))? {
+            if let Some(n) = c.try_send(s).map_err(|e| to_pyerr(py, e))? {
                 if n == s.len() {
                     return Ok(());
                 }

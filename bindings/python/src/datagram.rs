@@ -9,7 +9,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::*;
-use crate::errors::{invalid, to_pyerr, try_attached, wait, ATTACHED_SEND_MAX};
+use crate::errors::{invalid, to_pyerr, wait, ATTACHED_SEND_MAX};
 
 static RECEIVED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
@@ -226,7 +226,7 @@ impl PyDatagram {
         let s = b.as_slice();
         let d = &self.d;
         if s.len() <= ATTACHED_SEND_MAX {
-            if let Some(n) = try_attached(py, |t| d.send_timeout(s, t))? {
+            if let Some(n) = d.try_send(s).map_err(|e| to_pyerr(py, e))? {
                 return Ok(n);
             }
         }
@@ -252,13 +252,12 @@ impl PyDatagram {
         let b = InBuf::new(data)?;
         let s = b.as_slice();
         let d = &self.d;
-        // An IP literal or a Unix path needs no resolver (which could wait): try it at once.
-        let literal = match &to {
-            libsock::Endpoint::Inet { host, .. } => host.parse::<IpAddr>().is_ok(),
-            _ => true,
-        };
-        if literal && s.len() <= ATTACHED_SEND_MAX {
-            if let Some(n) = try_attached(py, |t| d.send_to_endpoint(s, &to, t))? {
+        if s.len() <= ATTACHED_SEND_MAX {
+            // Only an IP literal or a Unix path: a host name needs the resolver (which waits).
+            if let Some(n) = d
+                .try_send_to_endpoint(s, &to)
+                .map_err(|e| to_pyerr(py, e))?
+            {
                 return Ok(n);
             }
         }

@@ -105,24 +105,12 @@ pub(crate) fn wait<T: Send>(
 }
 
 /// Sends of at most this many bytes are first tried once without waiting and without
-/// releasing the GIL (see [`try_attached`]); larger ones go straight to [`wait`].
-pub(crate) const ATTACHED_SEND_MAX: usize = 16 << 10;
-
-/// Try `f` once without waiting (it gets a zero timeout) and without releasing the GIL:
-/// `Some(value)` when it finished, `None` when it would have had to wait (then the caller makes
-/// the call through [`wait`]). A small send that the socket takes at once is a system call of
+/// releasing the GIL (core's `try_send`, which waits for nothing, not even another thread's
+/// send in progress, so it cannot block under the GIL); larger ones, and those that would have
+/// to wait, go through [`wait`]. A small send that the socket takes at once is a system call of
 /// a few microseconds: releasing and retaking the GIL around it (and installing the Ctrl-C
 /// check) cost as much as the rest of the call, and the stdlib pays it on every call.
-pub(crate) fn try_attached<T>(
-    py: Python<'_>,
-    f: impl FnOnce(libsock::Timeout) -> libsock::Result<T>,
-) -> PyResult<Option<T>> {
-    match f(libsock::Timeout::After(std::time::Duration::ZERO)) {
-        Ok(v) => Ok(Some(v)),
-        Err(e) if e.kind() == ErrorKind::Timeout => Ok(None),
-        Err(e) => Err(to_pyerr(py, e)),
-    }
-}
+pub(crate) const ATTACHED_SEND_MAX: usize = 16 << 10;
 
 fn class_name(e: &libsock::Error) -> &'static str {
     match e.kind() {
