@@ -161,6 +161,51 @@ def test_connect_timeout_is_separate(pair: tuple[libsock.Connection, libsock.Con
         c.close()
 
 
+@pytest.mark.parametrize("kind", ["unix", "tcp"])
+def test_small_sends_wait_when_the_socket_is_full(kind: str, pair: tuple[libsock.Connection, libsock.Connection]) -> None:
+    # A small send is first tried without waiting; when the socket cannot take it, it must still
+    # wait (and time out) as before, and nothing may be lost or duplicated.
+    a, b = libsock.Connection.pair() if kind == "unix" else pair
+    a.set_option("send_buffer_size", 4096)
+    sent = bytearray()
+
+    def fill(chunk: bytes) -> None:
+        while True:
+            try:
+                n = a.send(chunk, timeout=0)
+            except libsock.TimeoutError:
+                return
+            sent.extend(chunk[:n])
+
+    fill(b"f" * 1000)
+    fill(b"g" * 10)
+    if kind == "unix":
+        # Full for good (TCP may free space later, when the peer's stack acknowledges).
+        with pytest.raises(libsock.TimeoutError):
+            a.send(b"s" * 10, timeout=0.05)
+        with pytest.raises(libsock.TimeoutError):
+            a.sendall(b"s" * 10, timeout=0.05)
+    tail = os.urandom(3000)
+    out: list[bytes] = []
+
+    def drain() -> None:
+        got = bytearray()
+        while len(got) < len(sent) + len(tail):
+            got += b.recv(65536, timeout=WAIT)
+        out.append(bytes(got))
+
+    import threading
+
+    t = threading.Thread(target=drain)
+    t.start()
+    a.sendall(tail, timeout=WAIT)  # waits until the reader makes room
+    t.join(WAIT)
+    assert out == [bytes(sent) + tail]
+    if kind == "unix":
+        a.close()
+        b.close()
+
+
 def test_recv_until_and_readline(pair: tuple[libsock.Connection, libsock.Connection]) -> None:
     client, server = pair
     client.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\nBODY line1\nline2\n")

@@ -81,6 +81,44 @@ def test_send_many_and_recv_many() -> None:
         s.close()
 
 
+def test_recv_many_and_recv_from_name_each_sender_when_senders_alternate() -> None:
+    # Consecutive datagrams from one sender share one address object; a change of sender must
+    # show, within a batch and from one call to the next.
+    rx = libsock.udp(("127.0.0.1", 0), timeout=WAIT)
+    a, b = stdlib_udp(), stdlib_udp()
+    order = [a, a, b, a, b, b, a]
+    for i, s in enumerate(order):
+        s.sendto(b"%d" % i, rx.address)
+    got: list[tuple[bytes, object]] = []
+    while len(got) < len(order):
+        got += rx.recv_many(64, 100)
+    assert got == [(b"%d" % i, s.getsockname()) for i, s in enumerate(order)]
+    for i, s in enumerate(order):
+        s.sendto(b"%d" % i, rx.address)
+    assert [rx.recv_from(100) for _ in order] == got
+    buf = bytearray(8)
+    b.sendto(b"x", rx.address)
+    a.sendto(b"y", rx.address)
+    assert rx.recv_into(buf)[1] == b.getsockname()
+    assert rx.recv_datagram(8).peer == a.getsockname()
+    for s in (rx, a, b):
+        s.close()
+
+
+def test_recv_many_batches_larger_than_one_call_and_truncation() -> None:
+    rx = libsock.udp(("127.0.0.1", 0), timeout=WAIT, recv_buffer_size=1 << 20)
+    tx = libsock.udp(connect=rx.address)
+    msgs = [os.urandom(1 + i % 300) for i in range(500)]
+    for m in msgs:
+        assert tx.send(m) == len(m)
+    got: list[bytes] = []
+    while len(got) < len(msgs):
+        got += [d for d, _ in rx.recv_many(64, 200)]
+    assert got == [m[:200] for m in msgs]  # longer datagrams cut to n, as recv(n) does
+    for s in (rx, tx):
+        s.close()
+
+
 def test_send_many_to_address_from_unconnected_socket() -> None:
     rx = libsock.udp(("127.0.0.1", 0), timeout=WAIT)
     tx = libsock.udp()

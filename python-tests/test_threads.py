@@ -168,6 +168,9 @@ CHILD = textwrap.dedent(
         "recv_exactly": lambda: conn.recv_exactly(10),
         "accept": lambda: server.accept(),
         "udp": lambda: libsock.udp(("127.0.0.1", 0)).recv(),
+        "recv_many": lambda: libsock.udp(("127.0.0.1", 0)).recv_many(),
+        # A peer that never reads: the send buffer fills and sendall waits.
+        "sendall": lambda: libsock.connect(server.address, timeout=10).sendall(b"x" * (64 << 20)),
     }}
     print("ready", flush=True)
     try:
@@ -183,7 +186,9 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("what", ["recv", "recv_msg", "recv_exactly", "accept", "udp", "connect"])
+@pytest.mark.parametrize(
+    "what", ["recv", "recv_msg", "recv_exactly", "accept", "udp", "recv_many", "sendall", "connect"]
+)
 def test_ctrl_c_interrupts_a_blocking_call(what: str) -> None:
     p = run_python(CHILD.format(what=what))
     try:
@@ -224,3 +229,58 @@ def test_ctrl_c_with_an_uncaught_interrupt_exits_like_python() -> None:
     finally:
         if p.poll() is None:
             p.kill()
+
+
+# A small send is first tried with the GIL held; it must never block there on another thread's
+# send in progress (that thread may wait for a reader that needs the GIL: a deadlock).
+SEND_WHILE_ANOTHER_SENDS = textwrap.dedent(
+    """
+    import threading, time, libsock
+    kind = "{kind}"
+    if kind == "stream":
+        a, b = libsock.Connection.pair()
+        a.set_option("send_buffer_size", 4096)
+        big = b"x" * (1 << 20)
+        blocked = threading.Thread(target=lambda: a.sendall(big))
+        total = len(big) + 1
+    else:
+        a, b = libsock.Datagram.pair()  # a Unix datagram sender waits while the peer's queue is full
+        blocked = threading.Thread(target=lambda: [a.send(b"y" * 1000) for _ in range(2000)])
+        total = None
+    blocked.start()
+    time.sleep(0.2)  # let it fill the socket and wait inside its send
+    got = []
+    def read():
+        time.sleep(0.2)  # starts after the main thread's send below began (Python code: needs the GIL)
+        if kind == "stream":
+            n = 0
+            while n < total:
+                n += len(b.recv(65536, timeout=10))
+            got.append(n)
+        else:
+            b.settimeout(0.5)
+            try:
+                while True:
+                    b.recv_many(64, 2048)
+            except libsock.TimeoutError:
+                got.append(1)
+    reader = threading.Thread(target=read)
+    reader.start()
+    a.send(b"z")
+    blocked.join(10)
+    reader.join(20)
+    print("ok" if got and not blocked.is_alive() else "stuck", flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("kind", ["stream", "datagram"])
+def test_small_send_never_blocks_under_the_gil_behind_another_send(kind: str) -> None:
+    p = run_python(SEND_WHILE_ANOTHER_SENDS.format(kind=kind))
+    try:
+        out, err = p.communicate(timeout=30)
+    except Exception:
+        p.kill()
+        p.communicate()
+        pytest.fail("deadlock: a send blocked while holding the GIL")
+    assert out.strip() == "ok", out + err

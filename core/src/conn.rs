@@ -406,6 +406,21 @@ impl Connection {
         self.d().send(data)
     }
 
+    /// Send what the socket takes right now if that needs no waiting at all — neither for
+    /// buffer space nor for another thread's send in progress: `Ok(None)` otherwise. For callers
+    /// holding a lock of their own (Python's GIL) that must not block under it.
+    pub fn try_send(&self, data: &[u8]) -> Result<Option<usize>> {
+        let s = self.sock("send to")?;
+        let _tx = match self.tx.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+        };
+        self.h.try_call(&|| self.op("send to"), |fl| {
+            s.send_with_flags(data, SEND_FLAGS | fl)
+        })
+    }
+
     /// Send all of `data`.
     pub fn send_all(&self, data: &[u8]) -> Result<()> {
         self.d().send_all(data)
@@ -694,7 +709,7 @@ impl Timed<'_> {
 
     fn send_some(&self, s: &Socket, data: &[u8], deadline: &Deadline) -> Result<usize> {
         let op = || self.c.op("send to");
-        self.c.h.call(s, Ready::Write, deadline, &op, |fl| {
+        self.c.h.call_send(s, deadline, &op, |fl| {
             s.send_with_flags(data, SEND_FLAGS | fl)
         })
     }
@@ -706,6 +721,10 @@ impl Timed<'_> {
         let deadline = self.deadline();
         let mut off = 0;
         while off < data.len() {
+            if off > 0 {
+                // A signal may have cut the last send short (send_some waits unsliced).
+                self.c.h.check_interrupt(&|| self.c.op("send to"))?;
+            }
             off += self.send_some(&s, &data[off..], &deadline)?;
         }
         Ok(())
@@ -1337,6 +1356,9 @@ impl Timed<'_> {
             let mut off = 0;
             let deadline = self.deadline();
             while off < n {
+                if off > 0 {
+                    self.c.h.check_interrupt(&|| self.c.op("send file to"))?;
+                }
                 off += self.send_some(s, &buf[off..n], &deadline)?;
             }
             sent += n as u64;

@@ -13,9 +13,7 @@ use std::time::Duration;
 use socket2::Socket;
 
 use crate::error::{Error, Result};
-use crate::wait::{
-    interrupt_check, interrupted, would_block, Deadline, RawFd, Ready, INTERRUPT_SLICE,
-};
+use crate::wait::{installed, interrupted, would_block, Deadline, RawFd, Ready, INTERRUPT_SLICE};
 
 const NO_TIMEOUT: u64 = u64::MAX;
 /// The kernel timeout (SO_RCVTIMEO / SO_SNDTIMEO) is not known yet.
@@ -99,6 +97,34 @@ impl Holder {
         m.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// [`Holder::lock`] if nobody holds it, else `None` (for calls that must not wait).
+    pub(crate) fn try_lock(&self, ready: Ready) -> Option<MutexGuard<'_, ()>> {
+        let m = match ready {
+            Ready::Read => &self.rx_lock,
+            Ready::Write => &self.tx_lock,
+        };
+        match m.try_lock() {
+            Ok(g) => Some(g),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// Make the system call `f` once without waiting (it gets [`DONTWAIT`]): `Ok(None)` when
+    /// it would have had to wait (or a signal interrupted it), `Closed` once the object is closed.
+    pub(crate) fn try_call<T>(
+        &self,
+        op: &dyn Fn() -> String,
+        f: impl FnOnce(libc::c_int) -> std::io::Result<T>,
+    ) -> Result<Option<T>> {
+        match f(DONTWAIT) {
+            _ if self.is_closed() => Err(Error::closed(op())),
+            Ok(v) => Ok(Some(v)),
+            Err(e) if would_block(&e) || interrupted(&e) => Ok(None),
+            Err(e) => Err(Error::os(op(), e)),
+        }
+    }
+
     /// Run the system call `f` until it succeeds, the deadline passes (`Timeout`), the object is
     /// closed (`Closed`), or the thread's interrupt check fires (`Interrupted`).
     ///
@@ -109,23 +135,70 @@ impl Holder {
     /// [`DONTWAIT`] when the call must not wait at all (a zero timeout), else 0. Callers in one
     /// direction must be serialised (by the object's own lock or [`Holder::lock`]) so that the
     /// kernel timeout set for a call is that call's.
+    ///
+    /// Under a check installed with `with_signal_interrupt_check` receives wait unsliced (a signal
+    /// ends them with EINTR); sends stay sliced, because a send that has copied part of its data
+    /// returns that part on a signal and so swallows it: the next slice without progress runs
+    /// the check. See [`Holder::call_send`] for sends whose callers take care of that.
     pub(crate) fn call<T>(
         &self,
         s: &Socket,
         ready: Ready,
         deadline: &Deadline,
         op: &dyn Fn() -> String,
+        f: impl FnMut(libc::c_int) -> std::io::Result<T>,
+    ) -> Result<T> {
+        self.call_inner(s, ready, deadline, op, true, f)
+    }
+
+    /// [`Holder::call`] for a send that cannot swallow a signal unseen: a datagram send (all or
+    /// nothing, so a signal ends it with EINTR), or a stream send whose caller runs
+    /// [`Holder::check_interrupt`] before it continues after a partial send. Under a
+    /// signal-driven check it waits unsliced, so a send that waits arms no kernel timer.
+    pub(crate) fn call_send<T>(
+        &self,
+        s: &Socket,
+        deadline: &Deadline,
+        op: &dyn Fn() -> String,
+        f: impl FnMut(libc::c_int) -> std::io::Result<T>,
+    ) -> Result<T> {
+        self.call_inner(s, Ready::Write, deadline, op, false, f)
+    }
+
+    /// After a partial send: run a signal-driven interrupt check (the signal that cut the send
+    /// short was swallowed by it). `Interrupted` if it fires. Nothing to do under a sliced check
+    /// (the next slice runs it) or with none.
+    pub(crate) fn check_interrupt(&self, op: &dyn Fn() -> String) -> Result<()> {
+        match installed() {
+            Some(i) if !i.sliced && (i.check)() => Err(Error::Interrupted { op: op() }),
+            _ => Ok(()),
+        }
+    }
+
+    fn call_inner<T>(
+        &self,
+        s: &Socket,
+        ready: Ready,
+        deadline: &Deadline,
+        op: &dyn Fn() -> String,
+        slice_sends: bool,
         mut f: impl FnMut(libc::c_int) -> std::io::Result<T>,
     ) -> Result<T> {
-        let check = interrupt_check();
+        let installed = installed();
+        let check = installed.map(|i| i.check);
+        // A check that must be polled cuts the wait into slices; a signal-driven one only cuts
+        // sends that could swallow its signal (see `call`). A call that does not wait never
+        // arms the kernel timer; one that waits unsliced arms none.
+        let every = installed
+            .filter(|i| i.sliced || (slice_sends && ready == Ready::Write))
+            .map(|_| INTERRUPT_SLICE);
         loop {
             if self.is_closed() {
                 return Err(Error::closed(op()));
             }
-            let remaining = deadline.remaining();
-            let slice = match (remaining, check) {
-                (Some(r), Some(_)) => Some(r.min(INTERRUPT_SLICE)),
-                (None, Some(_)) => Some(INTERRUPT_SLICE),
+            let slice = match (deadline.remaining(), every) {
+                (Some(r), Some(e)) => Some(r.min(e)),
+                (None, e) => e,
                 (r, None) => r,
             };
             let flags = match slice {
@@ -165,9 +238,13 @@ impl Holder {
         ready: Ready,
         t: Option<Duration>,
     ) -> std::io::Result<()> {
-        // Whole microseconds, rounded up and at least 1 (0 means "no timeout" to the kernel).
+        // Whole microseconds, rounded up and at least 1 (0 means "no timeout" to the kernel);
+        // in 64-bit arithmetic (a 128-bit division per call showed in profiles).
         let us = t.map_or(0, |d| {
-            d.as_nanos().div_ceil(1000).clamp(1, UNKNOWN as u128 - 1) as u64
+            d.as_secs()
+                .saturating_mul(1_000_000)
+                .saturating_add(u64::from(d.subsec_nanos().div_ceil(1000)))
+                .clamp(1, UNKNOWN - 1)
         });
         let cache = match ready {
             Ready::Read => &self.rcv_timeo_us,

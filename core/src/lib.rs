@@ -65,7 +65,9 @@ pub use framing::{Decoder, Delimited, Framing, LengthPrefixed};
 pub use holder::Timeout;
 pub use listener::{ListenOptions, Listener};
 pub use options::{Keepalive, SockOpt, SocketOptions};
-pub use wait::{with_interrupt_check, InterruptCheck, INTERRUPT_SLICE};
+pub use wait::{
+    with_interrupt_check, with_signal_interrupt_check, InterruptCheck, INTERRUPT_SLICE,
+};
 
 /// The crate version (`CARGO_PKG_VERSION`), also `ls_version()` in the C ABI.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

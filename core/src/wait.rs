@@ -18,8 +18,19 @@ pub type InterruptCheck = fn() -> bool;
 /// How often an installed [`InterruptCheck`] runs during a wait.
 pub const INTERRUPT_SLICE: Duration = Duration::from_millis(50);
 
+/// The check installed for a thread, and how socket system calls wait for it.
+#[derive(Clone, Copy)]
+pub(crate) struct Installed {
+    /// The check.
+    pub(crate) check: InterruptCheck,
+    /// True: a blocking socket system call is cut into [`INTERRUPT_SLICE`]s (a kernel timeout)
+    /// and the check polled between them. False: the call waits in one piece and the check runs
+    /// when a signal interrupts it (`EINTR`); see [`with_signal_interrupt_check`].
+    pub(crate) sliced: bool,
+}
+
 thread_local! {
-    static CHECK: Cell<Option<InterruptCheck>> = const { Cell::new(None) };
+    static CHECK: Cell<Option<Installed>> = const { Cell::new(None) };
 }
 
 /// Run `f` with `check` installed for this thread: every blocking libsock call inside `f` polls
@@ -31,7 +42,42 @@ thread_local! {
 /// assert_eq!(r, 42);
 /// ```
 pub fn with_interrupt_check<R>(check: InterruptCheck, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<InterruptCheck>);
+    install(
+        Installed {
+            check,
+            sliced: true,
+        },
+        f,
+    )
+}
+
+/// Like [`with_interrupt_check`], for a check that only a signal can make true, on a thread
+/// whose signal handlers interrupt system calls (installed without `SA_RESTART`, as Python's
+/// are): a blocking socket receive (or accept) then waits in one piece, as on a plain blocking
+/// socket, and `check` runs when a signal ends it early (`EINTR`) — so a receive that waits
+/// costs no kernel timer. Sends (a signal can end them with a partial count instead of `EINTR`)
+/// and waits that a signal does not interrupt (poll for connect, the engine's event queues)
+/// still poll `check` every [`INTERRUPT_SLICE`].
+///
+/// A signal that arrives just before a receive enters the kernel is seen when the receive
+/// returns (or at the next signal), exactly as with the standard library's blocking sockets.
+///
+/// ```
+/// let r = libsock::with_signal_interrupt_check(|| false, || 42);
+/// assert_eq!(r, 42);
+/// ```
+pub fn with_signal_interrupt_check<R>(check: InterruptCheck, f: impl FnOnce() -> R) -> R {
+    install(
+        Installed {
+            check,
+            sliced: false,
+        },
+        f,
+    )
+}
+
+fn install<R>(check: Installed, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Installed>);
     impl Drop for Restore {
         fn drop(&mut self) {
             CHECK.with(|c| c.set(self.0));
@@ -43,6 +89,11 @@ pub fn with_interrupt_check<R>(check: InterruptCheck, f: impl FnOnce() -> R) -> 
 
 /// The interrupt check installed for this thread, if any.
 pub(crate) fn interrupt_check() -> Option<InterruptCheck> {
+    installed().map(|i| i.check)
+}
+
+/// The interrupt check installed for this thread and how it is polled, if any.
+pub(crate) fn installed() -> Option<Installed> {
     CHECK.with(|c| c.get())
 }
 
@@ -64,6 +115,8 @@ pub(crate) fn ready_now(fd: RawFd, ready: Ready) -> bool {
 /// When a call must finish: `None` = wait forever.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Deadline {
+    /// The instant; `None` for forever and for a poll (zero timeout: `total` is `Some(0)`),
+    /// which therefore never read the clock.
     at: Option<Instant>,
     total: Option<Duration>,
 }
@@ -71,15 +124,21 @@ pub(crate) struct Deadline {
 impl Deadline {
     pub(crate) fn after(timeout: Option<Duration>) -> Deadline {
         Deadline {
-            at: timeout.map(|t| Instant::now().checked_add(t).unwrap_or_else(far_future)),
+            at: timeout
+                .filter(|t| !t.is_zero())
+                .map(|t| Instant::now().checked_add(t).unwrap_or_else(far_future)),
             total: timeout,
         }
     }
 
     /// Time left; `None` = forever.
     pub(crate) fn remaining(&self) -> Option<Duration> {
-        self.at
-            .map(|at| at.saturating_duration_since(Instant::now()))
+        match (self.at, self.total) {
+            (Some(at), _) => Some(at.saturating_duration_since(Instant::now())),
+            // A poll: nothing left from the start.
+            (None, Some(_)) => Some(Duration::ZERO),
+            (None, None) => None,
+        }
     }
 
     /// A timeout error for `op`.
@@ -92,9 +151,12 @@ impl Deadline {
 
     /// A deadline no later than this one and no later than `share` from now.
     pub(crate) fn at_most(&self, share: Duration) -> Deadline {
+        if self.total.is_some() && self.at.is_none() {
+            return *self; // a poll ends before anything else
+        }
         let cap = Deadline::after(Some(share));
-        match (self.at, cap.at) {
-            (Some(a), Some(b)) if a <= b => *self,
+        match (self.at, cap.at, cap.total) {
+            (Some(a), Some(b), _) if a <= b => *self,
             _ => cap,
         }
     }
@@ -124,7 +186,7 @@ pub(crate) fn wait_fd(
     closed: &AtomicBool,
     op: &dyn Fn() -> String,
 ) -> Result<()> {
-    let check = CHECK.with(|c| c.get());
+    let check = interrupt_check();
     loop {
         if closed.load(Ordering::Acquire) {
             return Err(Error::closed(op()));

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::*;
-use crate::errors::{invalid, to_pyerr, wait};
+use crate::errors::{invalid, to_pyerr, wait, ATTACHED_SEND_MAX};
 use crate::framing::{framing_arg, framing_to_py};
 
 /// Open a TCP or Unix stream connection.
@@ -157,6 +157,11 @@ impl PyConnection {
         let b = InBuf::new(data)?;
         let s = b.as_slice();
         let c = &self.c;
+        if s.len() <= ATTACHED_SEND_MAX {
+            if let Some(n) = c.try_send(s).map_err(|e| to_pyerr(py, e))? {
+                return Ok(n);
+            }
+        }
         wait(py, || c.with_timeout(timeout.0).send(s))
     }
 
@@ -173,8 +178,17 @@ impl PyConnection {
         timeout: TimeoutArg,
     ) -> PyResult<()> {
         let b = InBuf::new(data)?;
-        let s = b.as_slice();
+        let mut s = b.as_slice();
         let c = &self.c;
+        if s.len() <= ATTACHED_SEND_MAX {
+            // What the socket takes at once goes without releasing the GIL; the rest waits.
+            if let Some(n) = c.try_send(s).map_err(|e| to_pyerr(py, e))? {
+                if n == s.len() {
+                    return Ok(());
+                }
+                s = &s[n..];
+            }
+        }
         wait(py, || c.with_timeout(timeout.0).send_all(s))
     }
 
@@ -187,7 +201,7 @@ impl PyConnection {
     fn recv<'py>(
         &self,
         py: Python<'py>,
-        n: i128,
+        #[pyo3(from_py_with = int_arg)] n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let n = non_negative(py, n, "buffer size")?.min(SCRATCH_MAX);
@@ -215,7 +229,7 @@ impl PyConnection {
         &self,
         py: Python<'_>,
         buffer: &Bound<'_, PyAny>,
-        nbytes: i128,
+        #[pyo3(from_py_with = int_arg)] nbytes: i128,
         timeout: TimeoutArg,
     ) -> PyResult<usize> {
         let mut ob = OutBuf::new(buffer)?;
@@ -244,7 +258,7 @@ impl PyConnection {
     fn recv_exactly<'py>(
         &self,
         py: Python<'py>,
-        n: i128,
+        #[pyo3(from_py_with = int_arg)] n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let n = non_negative(py, n, "byte count")?;
@@ -267,7 +281,7 @@ impl PyConnection {
         &self,
         py: Python<'_>,
         buffer: &Bound<'_, PyAny>,
-        nbytes: i128,
+        #[pyo3(from_py_with = int_arg)] nbytes: i128,
         timeout: TimeoutArg,
     ) -> PyResult<usize> {
         let mut ob = OutBuf::new(buffer)?;

@@ -410,3 +410,20 @@ pub(crate) fn with_scratch<R>(n: usize, f: impl FnOnce(&mut [u8]) -> PyResult<R>
 pub(crate) fn ranged<T: TryFrom<i128>>(py: Python<'_>, what: &str, v: i128) -> PyResult<T> {
     T::try_from(v).map_err(|_| invalid(py, format!("{what} {v} is out of range")))
 }
+
+/// An integer parameter as `i128` (with `#[pyo3(from_py_with = int_arg)]`): an exact `int`
+/// that fits 64 bits is read directly (the generic 128-bit conversion goes through
+/// `PyNumber_Index` and a byte array, and showed in per-call profiles); anything else (a bool,
+/// an `__index__` object, a huge int) goes the generic way, with the same results and errors.
+pub(crate) fn int_arg(obj: &Bound<'_, PyAny>) -> PyResult<i128> {
+    if obj.is_exact_instance_of::<pyo3::types::PyInt>() {
+        let mut overflow: std::os::raw::c_int = 0;
+        // SAFETY: `obj` is a live exact int; the call sets no error when it reports overflow
+        // and cannot fail otherwise for an exact int.
+        let v = unsafe { pyo3::ffi::PyLong_AsLongLongAndOverflow(obj.as_ptr(), &mut overflow) };
+        if overflow == 0 && !(v == -1 && PyErr::occurred(obj.py())) {
+            return Ok(v as i128);
+        }
+    }
+    obj.extract::<i128>()
+}

@@ -2,20 +2,21 @@
 
 use std::net::IpAddr;
 
-use libsock::{Datagram, DatagramOptions, MulticastInterface, RecvMeta};
+use libsock::{Addr, Datagram, DatagramOptions, MulticastInterface, RecvMeta};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::convert::*;
-use crate::errors::{invalid, to_pyerr, wait};
+use crate::errors::{invalid, to_pyerr, wait, ATTACHED_SEND_MAX};
 
 static RECEIVED: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 fn received<'py>(
     py: Python<'py>,
     data: Bound<'py, PyBytes>,
+    peer: Bound<'py, PyAny>,
     meta: &RecvMeta,
 ) -> PyResult<Bound<'py, PyAny>> {
     let cls = RECEIVED.get_or_try_init(py, || {
@@ -23,12 +24,54 @@ fn received<'py>(
             .getattr("Received")
             .map(|c| c.unbind())
     })?;
-    cls.bind(py).call1((
-        data,
-        addr_to_py(py, &meta.peer)?,
-        meta.truncated,
-        meta.full_len,
-    ))
+    cls.bind(py)
+        .call1((data, peer, meta.truncated, meta.full_len))
+}
+
+/// Checked `max` and `n` of a batch receive, and the bytes the batch needs.
+fn many_sizes(py: Python<'_>, max: i128, n: i128) -> PyResult<(usize, usize, usize)> {
+    let max: usize = ranged(py, "max", max.max(0))?;
+    let n: usize = ranged(py, "n", n.max(0))?;
+    if max == 0 || n == 0 {
+        return Err(invalid(py, "recv_many needs max >= 1 and n >= 1"));
+    }
+    let total = max
+        .checked_mul(n)
+        .filter(|t| *t <= 256 << 20)
+        .ok_or_else(|| invalid(py, format!("recv_many of {max} x {n} bytes is too large")))?;
+    Ok((max, n, total))
+}
+
+/// Run `f` with a buffer of `total` bytes: the thread's reused scratch buffer up to its limit,
+/// a fresh one beyond.
+fn with_buffer<R>(total: usize, f: impl FnOnce(&mut [u8]) -> PyResult<R>) -> PyResult<R> {
+    if total <= SCRATCH_MAX {
+        with_scratch(total, f)
+    } else {
+        f(&mut vec![0u8; total])
+    }
+}
+
+/// The Python form of the last sender seen: consecutive datagrams from one peer (the usual
+/// case) share one address object instead of formatting the address again for each.
+#[derive(Default)]
+struct PeerCache(std::sync::Mutex<Option<(Addr, Py<PyAny>)>>);
+
+impl PeerCache {
+    fn get<'py>(&self, py: Python<'py>, a: &Addr) -> PyResult<Bound<'py, PyAny>> {
+        // Only touched with the GIL held; a poisoned or busy cache is simply bypassed.
+        let Ok(mut last) = self.0.try_lock() else {
+            return addr_to_py(py, a);
+        };
+        if let Some((addr, obj)) = &*last {
+            if addr == a {
+                return Ok(obj.bind(py).clone());
+            }
+        }
+        let obj = addr_to_py(py, a)?;
+        *last = Some((a.clone(), obj.clone().unbind()));
+        Ok(obj)
+    }
 }
 
 /// Open a UDP (or Unix datagram) socket.
@@ -84,7 +127,7 @@ pub(crate) fn udp(
             wait(py, move || Datagram::bind_with(&ep, &opts))?
         }
     };
-    Ok(PyDatagram { d })
+    Ok(PyDatagram::new(d))
 }
 
 fn interface(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<MulticastInterface> {
@@ -123,9 +166,19 @@ fn group(py: Python<'_>, g: &str) -> PyResult<IpAddr> {
 #[pyclass(frozen, module = "libsock", name = "Datagram")]
 pub(crate) struct PyDatagram {
     pub(crate) d: Datagram,
+    /// The last sender and its Python form, reused while datagrams keep coming from it
+    /// (formatting an address costs more than receiving a small datagram).
+    peer: PeerCache,
 }
 
 impl PyDatagram {
+    fn new(d: Datagram) -> PyDatagram {
+        PyDatagram {
+            d,
+            peer: PeerCache::default(),
+        }
+    }
+
     fn recv_impl<'py>(
         &self,
         py: Python<'py>,
@@ -154,7 +207,7 @@ impl PyDatagram {
     #[staticmethod]
     fn pair(py: Python<'_>) -> PyResult<(PyDatagram, PyDatagram)> {
         let (a, b) = Datagram::pair().map_err(|e| to_pyerr(py, e))?;
-        Ok((PyDatagram { d: a }, PyDatagram { d: b }))
+        Ok((PyDatagram::new(a), PyDatagram::new(b)))
     }
 
     /// Send one datagram to the connected peer; returns the bytes sent.
@@ -172,6 +225,11 @@ impl PyDatagram {
         let b = InBuf::new(data)?;
         let s = b.as_slice();
         let d = &self.d;
+        if s.len() <= ATTACHED_SEND_MAX {
+            if let Some(n) = d.try_send(s).map_err(|e| to_pyerr(py, e))? {
+                return Ok(n);
+            }
+        }
         wait(py, || d.send_timeout(s, timeout.0))
     }
 
@@ -194,6 +252,15 @@ impl PyDatagram {
         let b = InBuf::new(data)?;
         let s = b.as_slice();
         let d = &self.d;
+        if s.len() <= ATTACHED_SEND_MAX {
+            // Only an IP literal or a Unix path: a host name needs the resolver (which waits).
+            if let Some(n) = d
+                .try_send_to_endpoint(s, &to)
+                .map_err(|e| to_pyerr(py, e))?
+            {
+                return Ok(n);
+            }
+        }
         wait(py, || d.send_to_endpoint(s, to, timeout.0))
     }
 
@@ -218,7 +285,7 @@ impl PyDatagram {
     fn recv<'py>(
         &self,
         py: Python<'py>,
-        n: i128,
+        #[pyo3(from_py_with = int_arg)] n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyBytes>> {
         Ok(self.recv_impl(py, n, timeout)?.0)
@@ -233,11 +300,11 @@ impl PyDatagram {
     fn recv_from<'py>(
         &self,
         py: Python<'py>,
-        n: i128,
+        #[pyo3(from_py_with = int_arg)] n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyAny>)> {
         let (b, meta) = self.recv_impl(py, n, timeout)?;
-        Ok((b, addr_to_py(py, &meta.peer)?))
+        Ok((b, self.peer.get(py, &meta.peer)?))
     }
 
     /// Same as ``recv_from`` (the stdlib's spelling).
@@ -245,7 +312,7 @@ impl PyDatagram {
     fn recvfrom<'py>(
         &self,
         py: Python<'py>,
-        n: i128,
+        #[pyo3(from_py_with = int_arg)] n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyAny>)> {
         self.recv_from(py, n, timeout)
@@ -262,11 +329,12 @@ impl PyDatagram {
     fn recv_datagram<'py>(
         &self,
         py: Python<'py>,
-        n: i128,
+        #[pyo3(from_py_with = int_arg)] n: i128,
         timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (b, meta) = self.recv_impl(py, n, timeout)?;
-        received(py, b, &meta)
+        let peer = self.peer.get(py, &meta.peer)?;
+        received(py, b, peer, &meta)
     }
 
     /// Receive one datagram into ``buffer`` (any writable buffer); returns ``(nbytes, peer)``.
@@ -286,7 +354,7 @@ impl PyDatagram {
         let s = ob.as_mut_slice();
         let d = &self.d;
         let meta = wait(py, || d.recv_from_timeout(s, timeout.0))?;
-        Ok((meta.len, addr_to_py(py, &meta.peer)?))
+        Ok((meta.len, self.peer.get(py, &meta.peer)?))
     }
 
     /// Send several datagrams (to ``address``, or to the connected peer) with one system call
@@ -323,33 +391,43 @@ impl PyDatagram {
     ///
     ///     >>> for data, peer in sock.recv_many(64): ...
     #[pyo3(signature = (max = 64, n = 65536))]
-    fn recv_many<'py>(&self, py: Python<'py>, max: i128, n: i128) -> PyResult<Bound<'py, PyList>> {
-        let max: usize = ranged(py, "max", max.max(0))?;
-        let n: usize = ranged(py, "n", n.max(0))?;
-        if max == 0 || n == 0 {
-            return Err(invalid(py, "recv_many needs max >= 1 and n >= 1"));
-        }
-        let total = max
-            .checked_mul(n)
-            .filter(|t| *t <= 256 << 20)
-            .ok_or_else(|| invalid(py, format!("recv_many of {max} x {n} bytes is too large")))?;
-        let mut storage = vec![0u8; total];
-        let mut metas = Vec::with_capacity(max);
+    fn recv_many<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = int_arg)] max: i128,
+        #[pyo3(from_py_with = int_arg)] n: i128,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let (max, n, total) = many_sizes(py, max, n)?;
         let d = &self.d;
-        {
-            let storage = &mut storage;
-            let metas = &mut metas;
-            wait(py, move || {
-                let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(n).collect();
-                d.recv_many(&mut bufs, metas)
-            })?;
-        }
-        let out = PyList::empty(py);
-        for (i, m) in metas.iter().enumerate() {
-            let data = PyBytes::new(py, &storage[i * n..i * n + m.len]);
-            out.append((data, addr_to_py(py, &m.peer)?))?;
-        }
-        Ok(out)
+        // The batch lands in a reused buffer (no per-call allocation or zeroing of max * n
+        // bytes); each datagram is then copied once into its bytes object.
+        with_buffer(total, |storage| {
+            let mut metas = Vec::with_capacity(max);
+            {
+                let metas = &mut metas;
+                let storage = &mut *storage;
+                wait(py, move || {
+                    let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(n).collect();
+                    d.recv_many(&mut bufs, metas)
+                })?;
+            }
+            let mut items = Vec::with_capacity(metas.len());
+            let mut last: Option<(&Addr, Bound<'py, PyAny>)> = None;
+            for (i, m) in metas.iter().enumerate() {
+                let data = PyBytes::new(py, &storage[i * n..i * n + m.len]);
+                // Within a batch, compare with the previous datagram's sender (no lock).
+                let peer = match &last {
+                    Some((a, obj)) if *a == &m.peer => obj.clone(),
+                    _ => {
+                        let obj = self.peer.get(py, &m.peer)?;
+                        last = Some((&m.peer, obj.clone()));
+                        obj
+                    }
+                };
+                items.push((data, peer).into_pyobject(py)?);
+            }
+            PyList::new(py, items)
+        })
     }
 
     /// Join a multicast group (``"239.1.2.3"`` or ``"ff02::1"``) on an interface: for IPv4 the

@@ -5,6 +5,7 @@
 //! `ConnectionRefusedError`, ...), which a native class cannot do.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use libsock::ErrorKind;
 use pyo3::exceptions::PyKeyboardInterrupt;
@@ -32,39 +33,84 @@ fn check_signals() -> bool {
     })
 }
 
+/// The main thread's `pthread_self()`, once a call on it has been seen (0 = not yet).
+static MAIN_THREAD: AtomicUsize = AtomicUsize::new(0);
+
 /// True on the process's main thread, the only one where Python runs signal handlers.
+///
+/// The main thread is recognised by its `pthread_self()` (a read of the thread pointer, no
+/// system call, no thread-local lookup); another thread asks the kernel once and caches it.
 fn on_main_thread() -> bool {
+    // SAFETY: pthread_self takes no arguments and cannot fail.
+    let me = unsafe { libc::pthread_self() } as usize;
+    let main = MAIN_THREAD.load(Ordering::Relaxed);
+    if main != 0 {
+        return me == main;
+    }
     thread_local! {
         static MAIN: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
     }
     MAIN.with(|m| {
-        *m.get().get_or_insert_with(|| {
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            {
-                // SAFETY: gettid and getpid take no arguments and cannot fail.
-                unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long }
-            }
-            #[cfg(not(any(target_os = "linux", target_os = "android")))]
-            {
-                true
-            }
-        })
+        if let Some(known) = m.get() {
+            return known;
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        // SAFETY: gettid and getpid take no arguments and cannot fail.
+        let main = unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long };
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let main = true;
+        m.set(Some(main));
+        if main {
+            // The main thread lives as long as the interpreter: its id is never reused.
+            MAIN_THREAD.store(me, Ordering::Relaxed);
+        }
+        main
     })
 }
 
+/// In a child made by fork(2) the forking thread is the only one, and Python makes it the main
+/// thread: remember that one (async-signal-safe: an atomic store).
+extern "C" fn forked_child() {
+    // SAFETY: pthread_self takes no arguments and cannot fail.
+    MAIN_THREAD.store(unsafe { libc::pthread_self() } as usize, Ordering::Relaxed);
+}
+
+/// Called once when the module loads: keep the main thread known across fork(2).
+pub(crate) fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: registers a handler that only stores an atomic.
+        unsafe {
+            libc::pthread_atfork(None, None, Some(forked_child));
+        }
+    });
+}
+
 /// Run `f` (a blocking core call) with the GIL released. On the main thread Ctrl-C is checked
-/// while it waits; other threads never run signal handlers, so their waits are not sliced.
+/// when a signal interrupts the wait (Python installs its handlers without `SA_RESTART`, so a
+/// blocked receive returns `EINTR`, as in the stdlib): receives, `send`/`sendall` and datagram
+/// sends are not cut into slices, so a call that waits costs no kernel timer; message sends and
+/// waits that a signal does not interrupt are still checked every slice (see
+/// `libsock::with_signal_interrupt_check`). Other threads never run signal handlers.
 pub(crate) fn wait<T: Send>(
     py: Python<'_>,
     f: impl FnOnce() -> libsock::Result<T> + Send,
 ) -> PyResult<T> {
     let r = if on_main_thread() {
-        py.detach(|| libsock::with_interrupt_check(check_signals, f))
+        py.detach(|| libsock::with_signal_interrupt_check(check_signals, f))
     } else {
         py.detach(f)
     };
     r.map_err(|e| to_pyerr(py, e))
 }
+
+/// Sends of at most this many bytes are first tried once without waiting and without
+/// releasing the GIL (core's `try_send`, which waits for nothing, not even another thread's
+/// send in progress, so it cannot block under the GIL); larger ones, and those that would have
+/// to wait, go through [`wait`]. A small send that the socket takes at once is a system call of
+/// a few microseconds: releasing and retaking the GIL around it (and installing the Ctrl-C
+/// check) cost as much as the rest of the call, and the stdlib pays it on every call.
+pub(crate) const ATTACHED_SEND_MAX: usize = 16 << 10;
 
 fn class_name(e: &libsock::Error) -> &'static str {
     match e.kind() {

@@ -46,6 +46,7 @@ fn resolve<'py>(
 #[pymodule]
 fn _libsock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    errors::init();
     m.add("__version__", libsock::VERSION)?;
     let codes = PyDict::new(py);
     for k in libsock::ErrorKind::ALL {
