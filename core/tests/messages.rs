@@ -1,6 +1,6 @@
 //! Message calls over real sockets: `send_msgs` batches of every size (one staged send, staged
 //! chunks, large bodies sent in place) against every receive call (`recv_msg`, `recv_msg_into`,
-//! `recv_msgs`, `recv_msgs_packed`) for every framing; what a too-small buffer, a timeout inside
+//! `recv_msgs`, `recv_msgs_into`, `recv_msgs_packed`) for every framing; what a too-small buffer, a timeout inside
 //! a frame, an oversized frame in a batch and a bad message in a batch leave behind.
 
 mod common;
@@ -122,7 +122,7 @@ fn send_msgs_batches_arrive_whole_through_every_receive_call() {
         let mut ends = Vec::new();
         let mut turn = 0;
         while got.len() < want.len() {
-            match turn % 4 {
+            match turn % 5 {
                 0 => got.push(s.recv_msg().unwrap().to_vec()),
                 1 => {
                     let n = s.recv_msg_into(&mut buf).unwrap();
@@ -136,6 +136,17 @@ fn send_msgs_batches_arrive_whole_through_every_receive_call() {
                             .iter()
                             .map(|m| m.to_vec()),
                     );
+                }
+                3 => {
+                    let room = want.len() - got.len();
+                    let mut lens = vec![0usize; room.min(50)];
+                    let k = s.recv_msgs_into(&mut buf, &mut lens).unwrap();
+                    assert!(k >= 1 && k <= lens.len());
+                    let mut start = 0;
+                    for &n in &lens[..k] {
+                        got.push(buf[start..start + n].to_vec());
+                        start += n;
+                    }
                 }
                 _ => {
                     let room = want.len() - got.len();
@@ -355,4 +366,72 @@ fn recv_msgs_slices_survive_later_reads() {
     for (i, m) in kept.iter().chain(&later).enumerate() {
         assert_eq!(&m[..], &msgs[i][..], "message {i}");
     }
+}
+
+/// `recv_msgs_into` fills the caller's buffer: a message that does not fit the room left stays
+/// queued and comes first next time; a first message too big is `BufferTooSmall` with its size;
+/// an oversized frame met after the first message is reported by the next call.
+#[test]
+fn recv_msgs_into_keeps_what_does_not_fit_and_reports_errors_once() {
+    let (c, s) = tcp_pair(Framing::LengthPrefixed(LengthPrefixed::new(4).max_len(100)));
+    let mut wire = Vec::new();
+    let frame = |wire: &mut Vec<u8>, m: &[u8]| {
+        wire.extend_from_slice(&(m.len() as u32).to_be_bytes());
+        wire.extend_from_slice(m);
+    };
+    frame(&mut wire, b"aaaa");
+    frame(&mut wire, b"bbbbbbbb");
+    frame(&mut wire, b"cc");
+    c.send_all(&wire).unwrap();
+    let mut buf = [0u8; 10];
+    let mut lens = [0usize; 8];
+    let mut got = Vec::new();
+    // "aaaa" fits, "bbbbbbbb" does not fit the 6 bytes left: it stays queued.
+    while got.is_empty() {
+        let k = s.recv_msgs_into(&mut buf, &mut lens).unwrap();
+        got.extend(lens[..k].iter().copied());
+    }
+    assert_eq!(got, vec![4]);
+    assert_eq!(&buf[..4], b"aaaa");
+    // Next call: the kept message first, then "cc" if it arrived already.
+    let k = s.recv_msgs_into(&mut buf, &mut lens).unwrap();
+    assert_eq!(lens[0], 8);
+    assert_eq!(&buf[..8], b"bbbbbbbb");
+    if k == 1 {
+        let k = s.recv_msgs_into(&mut buf, &mut lens).unwrap();
+        assert_eq!((k, lens[0]), (1, 2));
+        assert_eq!(&buf[..2], b"cc");
+    } else {
+        assert_eq!((k, lens[1]), (2, 2));
+        assert_eq!(&buf[8..10], b"cc");
+    }
+    // A first message bigger than the whole buffer: BufferTooSmall with its size, kept.
+    let mut wire = Vec::new();
+    frame(&mut wire, &[7u8; 20]);
+    frame(&mut wire, b"ok");
+    wire.extend_from_slice(&500u32.to_be_bytes());
+    wire.extend_from_slice(&[0xAA; 500]);
+    frame(&mut wire, b"after");
+    c.send_all(&wire).unwrap();
+    let e = expect_kind(
+        s.recv_msgs_into(&mut buf, &mut lens),
+        ErrorKind::BufferTooSmall,
+    );
+    assert_eq!(e.needed(), Some(20));
+    let mut big = [0u8; 64];
+    let mut total = Vec::new();
+    loop {
+        match s.recv_msgs_into(&mut big, &mut lens) {
+            Ok(k) => total.extend(lens[..k].iter().copied()),
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::FrameTooLarge, "{e}");
+                break;
+            }
+        }
+    }
+    assert_eq!(total, vec![20, 2]);
+    let k = s.recv_msgs_into(&mut big, &mut lens).unwrap();
+    assert_eq!((k, lens[0]), (1, 5));
+    assert_eq!(&big[..5], b"after");
+    assert_eq!(s.recv_msgs_into(&mut big, &mut []).unwrap(), 0);
 }

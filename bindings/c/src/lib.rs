@@ -11,7 +11,6 @@ pub mod engine;
 
 use std::ffi::c_char;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -22,8 +21,8 @@ use boundary::{
     ERROR_TEXTS,
 };
 use libsock::{
-    Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Delimited, Error, ErrorKind,
-    Framing, LengthPrefixed, ListenOptions, Listener, MulticastInterface, Shutdown, Timeout,
+    Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Delimited, Error, Framing,
+    LengthPrefixed, ListenOptions, Listener, MulticastInterface, Shutdown, Timeout,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -260,7 +259,6 @@ pub extern "C" fn ls_close(handle: i64) -> i32 {
         if handle == 0 {
             return Ok(());
         }
-        drop(take_deferred(handle));
         remove(handle)
     })
 }
@@ -614,6 +612,9 @@ pub unsafe extern "C" fn ls_recv_many(
         let data = unsafe { out_bytes(buf, cap, 1, "buf") }?;
         if out_lens.is_null() {
             return Err(bad_arg("out_lens is NULL"));
+        }
+        if out_lens.align_offset(std::mem::align_of::<usize>()) != 0 {
+            return Err(bad_arg("out_lens is not aligned for size_t"));
         }
         let out = Out::new(out_count, "out_count")?;
         let t = timeout_arg(timeout_ms)?;
@@ -984,9 +985,6 @@ pub unsafe extern "C" fn ls_recv_msg(
         let out = Out::new(out_len, "out_len")?;
         let t = timeout_arg(timeout_ms)?;
         let o = conn(handle)?;
-        if let Some(e) = take_deferred(handle) {
-            return Err(e);
-        }
         match as_conn(&o).with_timeout(t).recv_msg_into(data) {
             Ok(n) => {
                 out.set(n);
@@ -1034,82 +1032,30 @@ pub unsafe extern "C" fn ls_recv_msgs(
         if out_lens.is_null() {
             return Err(bad_arg("out_lens is NULL"));
         }
+        if out_lens.align_offset(std::mem::align_of::<usize>()) != 0 {
+            return Err(bad_arg("out_lens is not aligned for size_t"));
+        }
         let out = Out::new(out_count, "out_count")?;
         let t = timeout_arg(timeout_ms)?;
         let o = conn(handle)?;
-        let c = as_conn(&o);
-        if let Some(e) = take_deferred(handle) {
-            return Err(e);
-        }
-        // SAFETY (every write below): `out_lens` is not NULL and the caller promises `count`
-        // writable lengths; only indexes below `count` are written.
-        let first = match c.with_timeout(t).recv_msg_into(data) {
-            Ok(n) => n,
+        // SAFETY: `out_lens` is not NULL and the caller promises `count` writable lengths.
+        let lens = unsafe { std::slice::from_raw_parts_mut(out_lens, count) };
+        // Core waits for the first message only, keeps a message that does not fit queued and
+        // an error met after the first for the next call.
+        match as_conn(&o).with_timeout(t).recv_msgs_into(data, lens) {
+            Ok(k) => {
+                out.set(k);
+                Ok(())
+            }
             Err(e) => {
                 if let Some(needed) = e.needed() {
-                    unsafe { out_lens.write_unaligned(needed) };
+                    lens[0] = needed;
                     out.set(0);
                 }
-                return Err(e);
-            }
-        };
-        unsafe { out_lens.write_unaligned(first) };
-        let (mut k, mut at) = (1, first);
-        let now = c.with_timeout(Timeout::After(Duration::ZERO));
-        while k < count && at < data.len() {
-            match now.recv_msg_into(&mut data[at..]) {
-                Ok(n) => {
-                    unsafe { out_lens.add(k).write_unaligned(n) };
-                    at += n;
-                    k += 1;
-                }
-                // Nothing more without waiting, or the next message does not fit (it stays
-                // queued): the batch ends here.
-                Err(e) if matches!(e.kind(), ErrorKind::Timeout | ErrorKind::BufferTooSmall) => {
-                    break
-                }
-                // Deliver what we have; the error goes to the next message call (end of stream
-                // is found again by itself, and a handle closed meanwhile has no next call).
-                Err(e) => {
-                    if e.kind() != ErrorKind::Closed {
-                        defer(handle, e);
-                    }
-                    break;
-                }
+                Err(e)
             }
         }
-        out.set(k);
-        Ok(())
     })
-}
-
-/// Errors `ls_recv_msgs` met after it had messages to deliver, by handle: returned by the next
-/// message call on that handle (core's decoder reports an oversized frame once, then skips it).
-static DEFERRED: Mutex<Vec<(i64, Error)>> = Mutex::new(Vec::new());
-/// True while `DEFERRED` may hold an entry: the message calls' fast path is one load.
-static DEFERRED_ANY: AtomicBool = AtomicBool::new(false);
-
-fn defer(handle: i64, e: Error) {
-    let mut d = DEFERRED.lock().unwrap_or_else(|p| p.into_inner());
-    d.retain(|(h, _)| *h != handle);
-    d.push((handle, e));
-    DEFERRED_ANY.store(true, Ordering::Release);
-}
-
-/// The error deferred for `handle`, if any (taken: returned once).
-fn take_deferred(handle: i64) -> Option<Error> {
-    if !DEFERRED_ANY.load(Ordering::Acquire) {
-        return None;
-    }
-    let mut d = DEFERRED.lock().unwrap_or_else(|p| p.into_inner());
-    let i = d.iter().position(|(h, _)| *h == handle)?;
-    let (_, e) = d.swap_remove(i);
-    if d.is_empty() {
-        DEFERRED_ANY.store(false, Ordering::Release);
-        // Give the storage back (valgrind: nothing of ours is left at exit).
-        *d = Vec::new();
-    }
-    Some(e)
 }
 
 /// Send `len` bytes of the file at `path` starting at `offset` (`len` -1: to the end of the
