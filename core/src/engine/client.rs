@@ -9,7 +9,6 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::codec::encode_frame;
 use super::events::{DisconnectReason, Event, EventQueue};
 use super::link::{
     conn_options, run_conn, AnyStream, Counters, LinkCfg, PushError, SendQueue, Stop, TaskCount,
@@ -138,12 +137,12 @@ impl ClientConfig {
     }
 
     fn link(&self) -> LinkCfg {
-        LinkCfg {
-            framing: self.framing.clone(),
-            idle_timeout: self.idle_timeout,
-            idle_mode: self.idle_mode,
-            heartbeat: LinkCfg::heartbeat_for(&self.framing, &self.heartbeat),
-        }
+        LinkCfg::new(
+            self.framing.clone(),
+            self.idle_timeout,
+            self.idle_mode,
+            &self.heartbeat,
+        )
     }
 }
 
@@ -217,7 +216,7 @@ impl Client {
         let counters = Arc::new(Counters::default());
         let shared = Arc::new(Shared {
             events: EventQueue::new(cfg.event_capacity)?,
-            sq: SendQueue::new(cfg.send_queue_bytes, counters.clone()),
+            sq: SendQueue::new(cfg.send_queue_bytes, link.tracks_writes(), counters.clone()),
             counters,
             link,
             cfg,
@@ -246,11 +245,11 @@ impl Client {
     /// order, after the next connect. `QueueFull` when the queue's byte bound would be exceeded;
     /// `Closed` after `close`; framing errors as the framing says.
     pub fn send(&self, data: &[u8]) -> Result<()> {
-        let frame = encode_frame(&self.inner.cfg.framing, data)?;
+        let parts = self.inner.cfg.framing.encode_parts(data)?;
         if self.inner.closing.load(Ordering::Acquire) {
             return Err(Error::closed("send: the client is closed"));
         }
-        match self.inner.sq.push(frame, false) {
+        match self.inner.sq.push_parts(&parts, false) {
             Ok(()) => Ok(()),
             Err(PushError::Stopped) => Err(Error::closed("send: the client is closed")),
             Err(PushError::Full) => Err(Error::QueueFull(format!(

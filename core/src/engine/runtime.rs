@@ -72,6 +72,10 @@ pub(crate) fn handle() -> Result<Handle> {
         .thread_name("libsock-engine")
         .enable_io()
         .enable_time()
+        // Consumer wake-ups owed by this worker's tasks are paid before it sleeps, so the
+        // application takes one batch per round of ready connections (see events::defer).
+        .on_thread_park(super::events::defer::flush)
+        .on_thread_stop(super::events::defer::stop)
         .build()
         .map_err(|e| Error::os("start the engine runtime", e))?;
     let h = rt.handle().clone();

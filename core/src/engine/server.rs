@@ -137,12 +137,12 @@ impl ServerConfig {
     }
 
     fn link(&self) -> LinkCfg {
-        LinkCfg {
-            framing: self.framing.clone(),
-            idle_timeout: self.idle_timeout,
-            idle_mode: self.idle_mode,
-            heartbeat: LinkCfg::heartbeat_for(&self.framing, &self.heartbeat),
-        }
+        LinkCfg::new(
+            self.framing.clone(),
+            self.idle_timeout,
+            self.idle_mode,
+            &self.heartbeat,
+        )
     }
 }
 
@@ -306,9 +306,10 @@ impl Server {
     /// instead and this returns `Ok`); framing errors (`FrameTooLarge`, ...) as the framing
     /// says.
     pub fn send(&self, client: ClientId, data: &[u8]) -> Result<()> {
-        let frame = encode_frame(&self.inner.cfg.framing, data)?;
+        let parts = self.inner.cfg.framing.encode_parts(data)?;
         let slot = self.inner.slot(client)?;
-        self.inner.push(client, &slot, frame)
+        let r = slot.sq.push_parts(&parts, false);
+        self.inner.pushed(client, &slot, r)
     }
 
     /// Queue `data` to each of `clients` (encoded once). Returns how many clients it was queued
@@ -446,8 +447,19 @@ impl Shared {
     }
 
     fn push(&self, id: ClientId, slot: &Slot, frame: bytes::Bytes) -> Result<()> {
+        let r = slot.sq.push(frame, false);
+        self.pushed(id, slot, r)
+    }
+
+    /// The result of a push as the caller sees it (and the send policy's action).
+    fn pushed(
+        &self,
+        id: ClientId,
+        slot: &Slot,
+        r: std::result::Result<(), super::link::PushError>,
+    ) -> Result<()> {
         use super::link::PushError;
-        match slot.sq.push(frame, false) {
+        match r {
             Ok(()) => Ok(()),
             Err(PushError::Stopped) => {
                 Err(Error::closed(format!("send to client {id}: disconnecting")))
@@ -556,7 +568,11 @@ async fn accept_loop(s: Arc<Shared>, listener: AnyListener) {
             let id = s.next_id.fetch_add(1, Ordering::Relaxed);
             let slot = Arc::new(Slot {
                 peer: peer.clone(),
-                sq: SendQueue::new(s.cfg.send_queue_bytes, s.counters.clone()),
+                sq: SendQueue::new(
+                    s.cfg.send_queue_bytes,
+                    s.link.tracks_writes(),
+                    s.counters.clone(),
+                ),
             });
             c.map.insert(id, slot.clone());
             s.total.fetch_add(1, Ordering::Relaxed);
