@@ -11,7 +11,8 @@ use tokio::task::JoinHandle;
 
 use super::events::{DisconnectReason, Event, EventQueue};
 use super::link::{
-    conn_options, run_conn, AnyStream, Counters, LinkCfg, PushError, SendQueue, Stop, TaskCount,
+    conn_options, run_conn, AnyStream, Counters, Env, LinkCfg, PushError, SendQueue, Stop,
+    TaskCount,
 };
 use super::runtime::{self, Stoppable};
 use super::{Heartbeat, IdleMode};
@@ -410,7 +411,14 @@ async fn client_loop(s: Arc<Shared>) {
                 let id = s.sessions.fetch_add(1, Ordering::Relaxed) + 1;
                 *s.connected.lock().unwrap_or_else(|p| p.into_inner()) = Some(peer.clone());
                 s.events.push_force(Event::Connected { client: id, peer });
-                let reason = run_conn(stream, id, &s.link, &s.sq, &s.events, &s.counters).await;
+                let env = Env {
+                    id,
+                    cfg: &s.link,
+                    sq: &s.sq,
+                    events: &s.events,
+                    counters: &s.counters,
+                };
+                let reason = run_conn(stream, env).await;
                 *s.connected.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 s.events
                     .push_force(Event::Disconnected { client: id, reason });

@@ -327,8 +327,8 @@ impl SendQueue {
         st.writing = false;
     }
 
-    /// The connection ends (before its socket is closed).
-    fn detach(&self) {
+    /// The connection ends (call before its socket is closed).
+    pub(crate) fn detach(&self) {
         let mut st = self.lock();
         st.fd = -1;
         st.writing = false;
@@ -493,13 +493,8 @@ struct Stopping {
 const MAX_IOV: usize = 64;
 
 /// One connection's state machine (see the module docs).
-struct Conn<'a> {
+pub(crate) struct Conn {
     stream: AnyStream,
-    id: ClientId,
-    cfg: &'a LinkCfg,
-    sq: &'a SendQueue,
-    events: &'a EventQueue,
-    counters: &'a Counters,
     decoder: Decoder,
     /// A partial frame (empty, without allocation, between frames).
     pend: BytesMut,
@@ -514,24 +509,28 @@ struct Conn<'a> {
     stopping: Option<Box<Stopping>>,
 }
 
-impl Drop for Conn<'_> {
-    fn drop(&mut self) {
-        // Before the socket closes: no direct write may use its descriptor any more.
-        self.sq.detach();
-    }
+/// What a connection works with, lent at each poll (so the connection's task stores no
+/// references next to the owners: a smaller task).
+pub(crate) struct Env<'a> {
+    pub id: ClientId,
+    pub cfg: &'a LinkCfg,
+    pub sq: &'a SendQueue,
+    pub events: &'a EventQueue,
+    pub counters: &'a Counters,
 }
 
-impl Conn<'_> {
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<DisconnectReason> {
+impl Conn {
+    /// Drive the connection; Ready with the reason when it has ended.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<DisconnectReason> {
         if self.stopping.is_some() {
-            return self.poll_stopping(cx);
+            return self.poll_stopping(cx, env);
         }
         loop {
-            if let Some(stop) = self.sq.sync(cx, &mut self.out) {
+            if let Some(stop) = env.sq.sync(cx, &mut self.out) {
                 if let Some(data) = self.held.take() {
                     // Nothing read is lost: the waiting message goes in regardless of the bound.
-                    self.events.push_force(Event::Message {
-                        client: self.id,
+                    env.events.push_force(Event::Message {
+                        client: env.id,
                         data,
                     });
                 }
@@ -546,14 +545,14 @@ impl Conn<'_> {
                     fin_sent: false,
                 }));
                 self.pend = BytesMut::new();
-                return self.poll_stopping(cx);
+                return self.poll_stopping(cx, env);
             }
             let mut progress = false;
             if !self.out.is_empty() {
-                match self.poll_write_out(cx) {
+                match self.poll_write_out(cx, env) {
                     Poll::Ready(Ok(())) => progress = true,
                     Poll::Ready(Err(e)) => {
-                        return Poll::Ready(match self.sq.stop_requested() {
+                        return Poll::Ready(match env.sq.stop_requested() {
                             // Failing while stopping on request: the request's reason.
                             Some(stop) => stop.reason,
                             None => DisconnectReason::from_io(&e),
@@ -562,12 +561,12 @@ impl Conn<'_> {
                     Poll::Pending => {}
                 }
             }
-            match self.poll_read_side(cx) {
+            match self.poll_read_side(cx, env) {
                 Poll::Ready(Ok(())) => progress = true,
                 Poll::Ready(Err(reason)) => return Poll::Ready(reason),
                 Poll::Pending => {}
             }
-            if let Some(r) = self.poll_liveness(cx) {
+            if let Some(r) = self.poll_liveness(cx, env) {
                 return Poll::Ready(r);
             }
             if !progress {
@@ -577,11 +576,11 @@ impl Conn<'_> {
     }
 
     /// Write the frames in `out`; Ready(Ok) once all are written.
-    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_write_out(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<std::io::Result<()>> {
         loop {
             while self.out.front().is_some_and(|f| f.is_empty()) {
                 self.out.pop_front();
-                self.counters.msgs_out.fetch_add(1, Ordering::Relaxed);
+                env.counters.msgs_out.fetch_add(1, Ordering::Relaxed);
             }
             if self.out.is_empty() {
                 if self.out.capacity() > 16 {
@@ -599,7 +598,7 @@ impl Conn<'_> {
             if w == 0 {
                 return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
             }
-            self.counters
+            env.counters
                 .bytes_out
                 .fetch_add(w as u64, Ordering::Relaxed);
             let mut left = w;
@@ -618,18 +617,22 @@ impl Conn<'_> {
                     left = 0;
                 }
             }
-            self.counters.msgs_out.fetch_add(done, Ordering::Relaxed);
+            env.counters.msgs_out.fetch_add(done, Ordering::Relaxed);
         }
     }
 
     /// Deliver a waiting message, or read and deliver what arrived. Ready(Ok) on progress.
-    fn poll_read_side(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), DisconnectReason>> {
+    fn poll_read_side(
+        &mut self,
+        cx: &mut Context<'_>,
+        env: &Env<'_>,
+    ) -> Poll<Result<(), DisconnectReason>> {
         if let Some(data) = self.held.take() {
             let ev = Event::Message {
-                client: self.id,
+                client: env.id,
                 data,
             };
-            match self.events.try_push(ev, cx, &mut self.room) {
+            match env.events.try_push(ev, cx, &mut self.room) {
                 TryPush::Pushed => {}
                 TryPush::Full(Event::Message { data, .. }) => {
                     self.held = Some(data);
@@ -644,7 +647,7 @@ impl Conn<'_> {
             }
             // Whole frames that arrived with it.
             let mut pend = std::mem::take(&mut self.pend);
-            let r = self.take_frames(&mut pend, cx);
+            let r = self.take_frames(&mut pend, cx, env);
             self.pend = pend;
             self.release_pend();
             r?;
@@ -657,8 +660,8 @@ impl Conn<'_> {
             };
             let n = data.len();
             if n > 0 {
-                self.note_read(n);
-                let r = self.take_frames(&mut data, cx);
+                self.note_read(n, env);
+                let r = self.take_frames(&mut data, cx, env);
                 if !data.is_empty() {
                     // A partial frame (or frames behind a full event queue): keep a copy,
                     // with room for the rest of the frame.
@@ -677,9 +680,9 @@ impl Conn<'_> {
                 Err(e) => return Poll::Ready(Err(DisconnectReason::from_io(&e))),
             };
             if n > 0 {
-                self.note_read(n);
+                self.note_read(n, env);
                 let mut pend = std::mem::take(&mut self.pend);
-                let r = self.take_frames(&mut pend, cx);
+                let r = self.take_frames(&mut pend, cx, env);
                 self.pend = pend;
                 self.release_pend();
                 r?;
@@ -692,10 +695,8 @@ impl Conn<'_> {
         Poll::Ready(Ok(()))
     }
 
-    fn note_read(&mut self, n: usize) {
-        self.counters
-            .bytes_in
-            .fetch_add(n as u64, Ordering::Relaxed);
+    fn note_read(&mut self, n: usize, env: &Env<'_>) {
+        env.counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
         if let Some(l) = &mut self.live {
             l.last_rx = now_ms();
         }
@@ -714,6 +715,7 @@ impl Conn<'_> {
         &mut self,
         buf: &mut BytesMut,
         cx: &mut Context<'_>,
+        env: &Env<'_>,
     ) -> Result<(), DisconnectReason> {
         while self.held.is_none() {
             let frame = match self.decoder.decode(buf) {
@@ -722,10 +724,10 @@ impl Conn<'_> {
                 Err(Error::FrameTooLarge { .. }) => return Err(DisconnectReason::FrameTooLarge),
                 Err(e) => return Err(DisconnectReason::Error(e.kind(), e.to_string())),
             };
-            if let Some(h) = &self.cfg.heartbeat {
+            if let Some(h) = &env.cfg.heartbeat {
                 if frame == h.ping {
-                    if let Some(p) = &self.cfg.pong {
-                        let _ = self.sq.push(p.clone(), true);
+                    if let Some(p) = &env.cfg.pong {
+                        let _ = env.sq.push(p.clone(), true);
                     }
                     continue;
                 }
@@ -737,12 +739,12 @@ impl Conn<'_> {
                 l.last_app_rx = now_ms();
                 l.last_rx = l.last_app_rx;
             }
-            self.counters.msgs_in.fetch_add(1, Ordering::Relaxed);
+            env.counters.msgs_in.fetch_add(1, Ordering::Relaxed);
             let ev = Event::Message {
-                client: self.id,
+                client: env.id,
                 data: frame,
             };
-            match self.events.try_push(ev, cx, &mut self.room) {
+            match env.events.try_push(ev, cx, &mut self.room) {
                 TryPush::Pushed => {}
                 TryPush::Full(Event::Message { data, .. }) => self.held = Some(data),
                 TryPush::Full(_) | TryPush::Closed => return Err(closed()),
@@ -752,10 +754,10 @@ impl Conn<'_> {
     }
 
     /// The heartbeat / idle timer: check when it fires.
-    fn poll_liveness(&mut self, cx: &mut Context<'_>) -> Option<DisconnectReason> {
+    fn poll_liveness(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Option<DisconnectReason> {
         let l = self.live.as_mut()?;
         while l.timer.as_mut().poll(cx).is_ready() {
-            if let Some(r) = check_liveness(l, self.cfg, self.sq) {
+            if let Some(r) = check_liveness(l, env.cfg, env.sq) {
                 return Some(r);
             }
             let next = tokio::time::Instant::now() + l.period;
@@ -767,9 +769,9 @@ impl Conn<'_> {
     /// A graceful stop: the reader stops delivering; flush what is queued, FIN, then wait for
     /// the peer to close too (or the deadline), so that unread input does not turn our close
     /// into a reset that could destroy what the peer has not read yet.
-    fn poll_stopping(&mut self, cx: &mut Context<'_>) -> Poll<DisconnectReason> {
+    fn poll_stopping(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<DisconnectReason> {
         let mut s = self.stopping.take().expect("stopping");
-        let r = self.poll_stopping_with(&mut s, cx);
+        let r = self.poll_stopping_with(&mut s, cx, env);
         self.stopping = Some(s);
         r
     }
@@ -778,10 +780,11 @@ impl Conn<'_> {
         &mut self,
         s: &mut Stopping,
         cx: &mut Context<'_>,
+        env: &Env<'_>,
     ) -> Poll<DisconnectReason> {
         loop {
             let mut progress = false;
-            if let Some(stop) = self.sq.sync(cx, &mut self.out) {
+            if let Some(stop) = env.sq.sync(cx, &mut self.out) {
                 if !stop.graceful {
                     return Poll::Ready(s.reason.clone());
                 }
@@ -793,7 +796,7 @@ impl Conn<'_> {
                 return Poll::Ready(s.reason.clone());
             }
             if !self.out.is_empty() {
-                match self.poll_write_out(cx) {
+                match self.poll_write_out(cx, env) {
                     Poll::Ready(Ok(())) => progress = true,
                     Poll::Ready(Err(_)) => return Poll::Ready(s.reason.clone()),
                     Poll::Pending => {}
@@ -864,43 +867,47 @@ fn check_liveness(live: &mut Liveness, cfg: &LinkCfg, sq: &SendQueue) -> Option<
     None
 }
 
+impl Conn {
+    /// A connection on `stream`, bound to `sq` for direct writes from now on. Its owner must
+    /// call [`SendQueue::detach`] before dropping it (before the socket closes).
+    pub(crate) fn start(stream: AnyStream, cfg: &LinkCfg, sq: &SendQueue) -> Conn {
+        sq.attach(stream.raw_fd());
+        let live = cfg.tick_period().map(|p| {
+            let now = now_ms();
+            Box::new(Liveness {
+                last_rx: now,
+                last_app_rx: now,
+                last_ping: now,
+                timer: Box::pin(tokio::time::sleep(p)),
+                period: p,
+            })
+        });
+        Conn {
+            stream,
+            decoder: Decoder::new(cfg.framing.clone()),
+            pend: BytesMut::new(),
+            held: None,
+            room: 0,
+            out: VecDeque::new(),
+            live,
+            stopping: None,
+        }
+    }
+}
+
 /// Run one connection until it ends; returns why. `Connected` has been queued by the caller;
 /// the caller queues `Disconnected`.
-pub(crate) async fn run_conn(
-    stream: AnyStream,
-    id: ClientId,
-    cfg: &LinkCfg,
-    sq: &SendQueue,
-    events: &EventQueue,
-    counters: &Counters,
-) -> DisconnectReason {
-    sq.attach(stream.raw_fd());
-    let live = cfg.tick_period().map(|p| {
-        let now = now_ms();
-        Box::new(Liveness {
-            last_rx: now,
-            last_app_rx: now,
-            last_ping: now,
-            timer: Box::pin(tokio::time::sleep(p)),
-            period: p,
-        })
-    });
-    let mut conn = Conn {
-        stream,
-        id,
-        cfg,
-        sq,
-        events,
-        counters,
-        decoder: Decoder::new(cfg.framing.clone()),
-        pend: BytesMut::new(),
-        held: None,
-        room: 0,
-        out: VecDeque::new(),
-        live,
-        stopping: None,
-    };
-    std::future::poll_fn(|cx| conn.poll(cx)).await
+pub(crate) async fn run_conn(stream: AnyStream, env: Env<'_>) -> DisconnectReason {
+    struct Detach<'a>(&'a SendQueue);
+    impl Drop for Detach<'_> {
+        fn drop(&mut self) {
+            self.0.detach();
+        }
+    }
+    let mut conn = Conn::start(stream, env.cfg, env.sq);
+    // Declared after `conn`, so dropped (detaching) before it, also when cancelled.
+    let _detach = Detach(env.sq);
+    std::future::poll_fn(|cx| conn.poll(cx, &env)).await
 }
 
 /// A connected stream of either family.

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use super::codec::encode_frame;
 use super::events::{ClientId, DisconnectReason, Event, EventQueue};
 use super::link::{
-    conn_options, run_conn, AnyStream, Counters, LinkCfg, SendQueue, Stop, TaskCount,
+    conn_options, AnyStream, Conn, Counters, Env, LinkCfg, SendQueue, Stop, TaskCount,
 };
 use super::runtime::{self, Stoppable};
 use super::{Heartbeat, IdleMode, SendPolicy};
@@ -580,29 +580,76 @@ async fn accept_loop(s: Arc<Shared>, listener: AnyListener) {
             (id, slot)
         };
         permit.push(Event::Connected { client: id, peer });
-        s.handle.spawn(conn_task(s.clone(), id, slot, stream));
+        let conn = Conn::start(stream, &s.link, &slot.sq);
+        s.handle.spawn(ConnTask {
+            s: s.clone(),
+            id,
+            slot,
+            conn: Some(conn),
+        });
     }
 }
 
-async fn conn_task(s: Arc<Shared>, id: ClientId, slot: Arc<Slot>, stream: AnyStream) {
-    /// Ends the task's bookkeeping even if the task is cancelled (runtime shutdown).
-    struct Guard<'a>(&'a Shared, ClientId, &'a Slot, Option<DisconnectReason>);
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            let removed = self.0.lock_clients().map.remove(&self.1).is_some();
-            self.2.sq.clear();
-            if removed {
-                self.0.events.push_force(Event::Disconnected {
-                    client: self.1,
-                    reason: self.3.take().unwrap_or(DisconnectReason::ServerShutdown),
-                });
-            }
-            self.0.tasks.dec();
+/// One client's task: drives its [`Conn`] and, when it ends (or the task is dropped by a
+/// runtime shutdown), removes the client and queues its `Disconnected`. Written as a plain
+/// future holding the owners and the connection side by side (an `async fn` would keep its
+/// arguments and locals twice over), so an idle client costs one small task.
+struct ConnTask {
+    s: Arc<Shared>,
+    id: ClientId,
+    slot: Arc<Slot>,
+    /// `None` once finished (the socket is closed before the bookkeeping, as before).
+    conn: Option<Conn>,
+}
+
+impl ConnTask {
+    fn finish(&mut self, reason: DisconnectReason) {
+        // Before the socket closes: no direct write may use its descriptor any more.
+        self.slot.sq.detach();
+        self.conn = None;
+        let removed = self.s.lock_clients().map.remove(&self.id).is_some();
+        self.slot.sq.clear();
+        if removed {
+            self.s.events.push_force(Event::Disconnected {
+                client: self.id,
+                reason,
+            });
+        }
+        self.s.tasks.dec();
+    }
+}
+
+impl std::future::Future for ConnTask {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let t = &mut *self;
+        let env = Env {
+            id: t.id,
+            cfg: &t.s.link,
+            sq: &t.slot.sq,
+            events: &t.s.events,
+            counters: &t.s.counters,
+        };
+        let Some(conn) = t.conn.as_mut() else {
+            return std::task::Poll::Ready(());
+        };
+        let reason = std::task::ready!(conn.poll(cx, &env));
+        t.finish(reason);
+        std::task::Poll::Ready(())
+    }
+}
+
+impl Drop for ConnTask {
+    fn drop(&mut self) {
+        if self.conn.is_some() {
+            // Cancelled (runtime shutdown): the bookkeeping still happens.
+            self.finish(DisconnectReason::ServerShutdown);
         }
     }
-    let mut g = Guard(&s, id, &slot, None);
-    let reason = run_conn(stream, id, &s.link, &slot.sq, &s.events, &s.counters).await;
-    g.3 = Some(reason);
 }
 
 /// Create, configure, bind and listen a socket for `ep`.
