@@ -17,8 +17,8 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{ready, Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -144,16 +144,27 @@ pub(crate) struct Stop {
     pub deadline: Option<tokio::time::Instant>,
 }
 
+/// Who is writing to the socket now (at most one, so frames keep their order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// Nobody: the next frame may be written directly by its sender.
+    Idle,
+    /// The connection task holds frames taken from `frames` that it has not finished writing.
+    Task,
+    /// A sender is writing its frame directly (without the lock); frames queued meanwhile
+    /// wait, and the sender hands any unwritten rest back to the front of the queue.
+    Direct,
+}
+
 struct SqState {
     frames: VecDeque<Bytes>,
     bytes: usize,
     stop: Option<Box<Stop>>,
-    /// The live connection's socket while its task runs (-1: none), for direct writes. Set and
-    /// cleared under this lock, and cleared before the socket is closed, so a direct write
-    /// never reaches a reused descriptor.
+    /// The live connection's socket while its task runs (-1: none), for direct writes. Cleared
+    /// by [`SendQueue::detach`], which waits for a direct write in flight, before the socket
+    /// is closed: a direct write never reaches a reused descriptor.
     fd: i32,
-    /// The connection task holds frames taken from `frames` that it has not finished writing.
-    writing: bool,
+    writer: Writer,
     /// The connection task, woken for new frames and stop requests.
     waker: Option<Waker>,
 }
@@ -170,6 +181,11 @@ pub(crate) enum PushError {
 /// encoded frames, bounded in bytes.
 pub(crate) struct SendQueue {
     st: Mutex<SqState>,
+    /// Signalled when a direct write ends while `detach` waits for it.
+    direct_done: Condvar,
+    /// Something the task must look at changed (frames queued for it, a stop request, a
+    /// direct write that ended with a rest): a hint that spares the task the lock otherwise.
+    dirty: AtomicBool,
     cap: usize,
     /// Note the time of application pushes (idle mode `ReadsAndWrites`).
     track_push: bool,
@@ -186,9 +202,11 @@ impl SendQueue {
                 bytes: 0,
                 stop: None,
                 fd: -1,
-                writing: false,
+                writer: Writer::Idle,
                 waker: None,
             }),
+            direct_done: Condvar::new(),
+            dirty: AtomicBool::new(false),
             cap,
             track_push,
             last_app_push: AtomicU64::new(if track_push { now_ms() } else { 0 }),
@@ -238,46 +256,68 @@ impl SendQueue {
         if self.track_push && !force {
             self.last_app_push.store(now_ms(), Ordering::Relaxed);
         }
-        let mut written = 0;
-        if st.fd >= 0 && !st.writing && st.frames.is_empty() {
-            // Nothing is ahead of this frame: write it now. A failure (or a full socket) is
-            // left to the task, whose own write then sees it.
-            written = direct_send(st.fd, parts).unwrap_or(0);
+        if st.fd >= 0 && st.writer == Writer::Idle && st.frames.is_empty() {
+            // Nothing is ahead of this frame: write it now, without holding the lock (the
+            // connection's task may want it meanwhile). A failure (or a full socket) is left to
+            // the task, whose own write then sees it.
+            st.writer = Writer::Direct;
+            let fd = st.fd;
+            drop(st);
+            let written = direct_send(fd, parts).unwrap_or(0);
             if written > 0 {
                 self.counters
                     .bytes_out
                     .fetch_add(written as u64, Ordering::Relaxed);
             }
+            let mut st = self.lock();
+            st.writer = Writer::Idle;
             if written == len {
                 self.counters.msgs_out.fetch_add(1, Ordering::Relaxed);
-                return Ok(());
+            } else {
+                // The rest goes first: frames queued meanwhile came after it.
+                let rest = rest_of(parts, owned, written);
+                st.bytes += rest.len();
+                self.counters
+                    .queued_bytes
+                    .fetch_add(rest.len() as u64, Ordering::Relaxed);
+                st.frames.push_front(rest);
             }
+            if st.fd < 0 {
+                // `detach` is waiting for this write to end.
+                self.direct_done.notify_all();
+            }
+            let w = if !st.frames.is_empty() || st.stop.is_some() {
+                st.waker.clone()
+            } else {
+                None
+            };
+            drop(st);
+            self.wake(w);
+            return Ok(());
         }
-        let rest = match owned {
-            Some(b) => b.slice(written..),
-            None => {
-                let mut b = BytesMut::with_capacity(len - written);
-                let mut skip = written;
-                for p in parts {
-                    let k = skip.min(p.len());
-                    b.extend_from_slice(&p[k..]);
-                    skip -= k;
-                }
-                b.freeze()
-            }
-        };
+        let rest = rest_of(parts, owned, 0);
         st.bytes += rest.len();
         self.counters
             .queued_bytes
             .fetch_add(rest.len() as u64, Ordering::Relaxed);
         st.frames.push_back(rest);
-        // A task busy writing takes the queue when it is done; an idle one is woken.
-        let w = if st.writing { None } else { st.waker.clone() };
+        // A task busy writing takes the queue when it is done, a direct writer wakes it when
+        // done; an idle one is woken now.
+        let w = if st.writer == Writer::Idle {
+            st.waker.clone()
+        } else {
+            None
+        };
         drop(st);
+        self.wake(w);
+        Ok(())
+    }
+
+    fn wake(&self, w: Option<Waker>) {
         if let Some(w) = w {
+            self.dirty.store(true, Ordering::Release);
             w.wake();
         }
-        Ok(())
     }
 
     /// Bytes queued now.
@@ -301,9 +341,7 @@ impl SendQueue {
         }
         let w = st.waker.clone();
         drop(st);
-        if let Some(w) = w {
-            w.wake();
-        }
+        self.wake(w);
     }
 
     pub(crate) fn stop_requested(&self) -> Option<Stop> {
@@ -324,25 +362,36 @@ impl SendQueue {
     fn attach(&self, fd: i32) {
         let mut st = self.lock();
         st.fd = if DIRECT_WRITES { fd } else { -1 };
-        st.writing = false;
+        st.writer = Writer::Idle;
     }
 
-    /// The connection ends (call before its socket is closed).
+    /// The connection ends (call before its socket is closed): no direct write may start, and
+    /// one in flight is waited for (it is non-blocking: microseconds).
     pub(crate) fn detach(&self) {
         let mut st = self.lock();
         st.fd = -1;
-        st.writing = false;
+        while st.writer == Writer::Direct {
+            st = self.direct_done.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        st.writer = Writer::Idle;
         st.waker = None;
     }
 
+    /// True if something changed that the task must [`sync`](SendQueue::sync) for (and clear
+    /// the hint).
+    fn take_dirty(&self) -> bool {
+        self.dirty.load(Ordering::Relaxed) && self.dirty.swap(false, Ordering::Acquire)
+    }
+
     /// The connection task's look at the queue: register its waker, hand it the queued frames
-    /// when it has finished the previous ones (`out` empty), and return the stop request.
-    fn sync(&self, cx: &Context<'_>, out: &mut VecDeque<Bytes>) -> Option<Stop> {
+    /// when it has finished the previous ones (`out` empty), and return the stop request and
+    /// whether a direct write is in flight.
+    fn sync(&self, cx: &Context<'_>, out: &mut VecDeque<Bytes>) -> (Option<Stop>, bool) {
         let mut st = self.lock();
         if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             st.waker = Some(cx.waker().clone());
         }
-        if out.is_empty() {
+        if out.is_empty() && st.writer != Writer::Direct {
             if !st.frames.is_empty() {
                 std::mem::swap(&mut st.frames, out);
                 self.counters
@@ -350,10 +399,31 @@ impl SendQueue {
                     .fetch_sub(st.bytes as u64, Ordering::Relaxed);
                 st.bytes = 0;
             }
-            st.writing = !out.is_empty();
+            st.writer = if out.is_empty() {
+                Writer::Idle
+            } else {
+                Writer::Task
+            };
         }
-        st.stop.as_deref().cloned()
+        (st.stop.as_deref().cloned(), st.writer == Writer::Direct)
     }
+}
+
+/// The part of a frame not yet written, as one buffer (`owned`: the frame itself, when the
+/// caller has it as one).
+fn rest_of(parts: &[&[u8]; 3], owned: Option<&Bytes>, written: usize) -> Bytes {
+    if let Some(b) = owned {
+        return b.slice(written..);
+    }
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut b = BytesMut::with_capacity(len - written);
+    let mut skip = written;
+    for p in parts {
+        let k = skip.min(p.len());
+        b.extend_from_slice(&p[k..]);
+        skip -= k;
+    }
+    b.freeze()
 }
 
 /// Direct writes from the sender's thread need `MSG_NOSIGNAL` (a closed peer must not raise
@@ -507,6 +577,10 @@ pub(crate) struct Conn {
     /// Liveness bookkeeping (only with a heartbeat interval or an idle timeout).
     live: Option<Box<Liveness>>,
     stopping: Option<Box<Stopping>>,
+    /// The waker (its data pointer) registered with the send queue; a new one means sync.
+    waker_id: usize,
+    /// Sync with the send queue on the next round (the task finished its frames).
+    sync_next: bool,
 }
 
 /// What a connection works with, lent at each poll (so the connection's task stores no
@@ -526,7 +600,17 @@ impl Conn {
             return self.poll_stopping(cx, env);
         }
         loop {
-            if let Some(stop) = env.sq.sync(cx, &mut self.out) {
+            let waker_id = cx.waker().data() as usize;
+            let sync = std::mem::take(&mut self.sync_next)
+                || self.waker_id != waker_id
+                || env.sq.take_dirty();
+            let stop = if sync {
+                self.waker_id = waker_id;
+                env.sq.sync(cx, &mut self.out).0
+            } else {
+                None
+            };
+            if let Some(stop) = stop {
                 if let Some(data) = self.held.take() {
                     // Nothing read is lost: the waiting message goes in regardless of the bound.
                     env.events.push_force(Event::Message {
@@ -550,7 +634,11 @@ impl Conn {
             let mut progress = false;
             if !self.out.is_empty() {
                 match self.poll_write_out(cx, env) {
-                    Poll::Ready(Ok(())) => progress = true,
+                    Poll::Ready(Ok(())) => {
+                        // Done: take what was queued meanwhile (or let senders write again).
+                        self.sync_next = true;
+                        progress = true;
+                    }
                     Poll::Ready(Err(e)) => {
                         return Poll::Ready(match env.sq.stop_requested() {
                             // Failing while stopping on request: the request's reason.
@@ -784,7 +872,8 @@ impl Conn {
     ) -> Poll<DisconnectReason> {
         loop {
             let mut progress = false;
-            if let Some(stop) = env.sq.sync(cx, &mut self.out) {
+            let (stop, direct) = env.sq.sync(cx, &mut self.out);
+            if let Some(stop) = stop {
                 if !stop.graceful {
                     return Poll::Ready(s.reason.clone());
                 }
@@ -801,7 +890,10 @@ impl Conn {
                     Poll::Ready(Err(_)) => return Poll::Ready(s.reason.clone()),
                     Poll::Pending => {}
                 }
-            } else if !s.fin_sent && Pin::new(&mut self.stream).poll_shutdown(cx).is_ready() {
+            } else if !s.fin_sent
+                && !direct
+                && Pin::new(&mut self.stream).poll_shutdown(cx).is_ready()
+            {
                 s.fin_sent = true;
                 if s.eof {
                     return Poll::Ready(s.reason.clone());
@@ -891,6 +983,8 @@ impl Conn {
             out: VecDeque::new(),
             live,
             stopping: None,
+            waker_id: 0,
+            sync_next: true,
         }
     }
 }
