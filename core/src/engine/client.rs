@@ -11,8 +11,8 @@ use tokio::task::JoinHandle;
 
 use super::events::{DisconnectReason, Event, EventQueue};
 use super::link::{
-    conn_options, run_conn, AnyStream, Counters, Env, LinkCfg, PushError, SendQueue, Stop,
-    TaskCount,
+    conn_options, run_conn, with_frame, AnyStream, Counters, Env, LinkCfg, PushError, SendQueue,
+    Stop, TaskCount,
 };
 use super::runtime::{self, Stoppable};
 use super::{Heartbeat, IdleMode};
@@ -246,11 +246,13 @@ impl Client {
     /// order, after the next connect. `QueueFull` when the queue's byte bound would be exceeded;
     /// `Closed` after `close`; framing errors as the framing says.
     pub fn send(&self, data: &[u8]) -> Result<()> {
-        let parts = self.inner.cfg.framing.encode_parts(data)?;
-        if self.inner.closing.load(Ordering::Acquire) {
-            return Err(Error::closed("send: the client is closed"));
-        }
-        match self.inner.sq.push_parts(&parts, false) {
+        let r = with_frame(&self.inner.link, data, |parts| {
+            if self.inner.closing.load(Ordering::Acquire) {
+                return Err(PushError::Stopped);
+            }
+            self.inner.sq.push_parts(parts, false)
+        })?;
+        match r {
             Ok(()) => Ok(()),
             Err(PushError::Stopped) => Err(Error::closed("send: the client is closed")),
             Err(PushError::Full) => Err(Error::QueueFull(format!(

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use super::codec::encode_frame;
 use super::events::{ClientId, DisconnectReason, Event, EventQueue};
 use super::link::{
-    conn_options, AnyStream, Conn, Counters, Env, LinkCfg, SendQueue, Stop, TaskCount,
+    conn_options, with_frame, AnyStream, Conn, Counters, Env, LinkCfg, SendQueue, Stop, TaskCount,
 };
 use super::runtime::{self, Stoppable};
 use super::{Heartbeat, IdleMode, SendPolicy};
@@ -174,8 +174,29 @@ struct Slot {
     sq: SendQueue,
 }
 
+/// Hashes client ids (server-made sequential numbers, so no flooding concern) with one
+/// multiplication instead of SipHash: `send` looks the client up on every message.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type BuildIdHasher = std::hash::BuildHasherDefault<IdHasher>;
+
 struct Clients {
-    map: HashMap<ClientId, Arc<Slot>>,
+    map: HashMap<ClientId, Arc<Slot>, BuildIdHasher>,
     stopping: bool,
 }
 
@@ -273,7 +294,7 @@ impl Server {
             cfg,
             local,
             clients: Mutex::new(Clients {
-                map: HashMap::new(),
+                map: HashMap::default(),
                 stopping: false,
             }),
             next_id: AtomicU64::new(1),
@@ -306,10 +327,11 @@ impl Server {
     /// instead and this returns `Ok`); framing errors (`FrameTooLarge`, ...) as the framing
     /// says.
     pub fn send(&self, client: ClientId, data: &[u8]) -> Result<()> {
-        let parts = self.inner.cfg.framing.encode_parts(data)?;
-        let slot = self.inner.slot(client)?;
-        let r = slot.sq.push_parts(&parts, false);
-        self.inner.pushed(client, &slot, r)
+        with_frame(&self.inner.link, data, |parts| {
+            let slot = self.inner.slot(client)?;
+            let r = slot.sq.push_parts(parts, false);
+            self.inner.pushed(client, &slot, r)
+        })?
     }
 
     /// Queue `data` to each of `clients` (encoded once). Returns how many clients it was queued
