@@ -341,26 +341,33 @@ impl Core {
 ///
 /// A connection task that queues an event while the consumer waits does not wake it at once:
 /// the wake-up is owed and paid when the runtime thread runs out of ready tasks (before it
-/// parks), or after [`DEFER_MAX`] deferred events. The consumer then takes the events of every
-/// connection that became ready in one batch instead of one thread switch per event (on a
-/// single CPU, an immediate wake-up preempts the runtime thread after each event).
+/// parks), after [`DEFER_MAX`] deferred events, or once it is [`DEFER_TIME`] old (checked
+/// after every connection poll, so a thread kept busy by a bulk transfer still pays soon).
+/// The consumer then takes the events of every connection that became ready in one batch
+/// instead of one thread switch per event (on a single CPU, an immediate wake-up preempts
+/// the runtime thread after each event).
 pub(crate) mod defer {
     use std::cell::RefCell;
     use std::sync::Arc;
+    use std::time::{Duration, Instant};
 
     /// Pay the owed wake-ups after this many deferred events even if the thread stays busy.
     pub(super) const DEFER_MAX: usize = 256;
+    /// Pay the owed wake-ups when the oldest is this old, even if the thread stays busy.
+    pub(crate) const DEFER_TIME: Duration = Duration::from_millis(1);
 
     struct Owed {
         /// This thread is a runtime worker (it calls [`flush`] before parking).
         active: bool,
         queues: Vec<Arc<super::Core>>,
         events: usize,
+        /// When the first of the owed wake-ups was deferred.
+        since: Option<Instant>,
     }
 
     thread_local! {
         static OWED: RefCell<Owed> = const {
-            RefCell::new(Owed { active: false, queues: Vec::new(), events: 0 })
+            RefCell::new(Owed { active: false, queues: Vec::new(), events: 0, since: None })
         };
     }
 
@@ -372,6 +379,7 @@ pub(crate) mod defer {
                 let mut o = o.borrow_mut();
                 o.active = true;
                 o.events = 0;
+                o.since = None;
                 std::mem::take(&mut o.queues)
             })
             .unwrap_or_default();
@@ -397,6 +405,9 @@ pub(crate) mod defer {
             if !o.active {
                 return false;
             }
+            if o.queues.is_empty() {
+                o.since = Some(Instant::now());
+            }
             o.queues.push(core.clone());
             true
         })
@@ -416,6 +427,20 @@ pub(crate) mod defer {
             })
             .unwrap_or(false);
         if over {
+            flush();
+        }
+    }
+
+    /// Called after each connection poll: pay the owed wake-ups once the oldest is
+    /// [`DEFER_TIME`] old. Costs a thread-local check when nothing is owed.
+    pub(crate) fn tick() {
+        let due = OWED
+            .try_with(|o| {
+                let o = o.borrow();
+                !o.queues.is_empty() && o.since.is_some_and(|t| t.elapsed() >= DEFER_TIME)
+            })
+            .unwrap_or(false);
+        if due {
             flush();
         }
     }

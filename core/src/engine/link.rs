@@ -705,6 +705,12 @@ pub(crate) struct Env<'a> {
 impl Conn {
     /// Drive the connection; Ready with the reason when it has ended.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<DisconnectReason> {
+        let r = self.poll_inner(cx, env);
+        super::events::defer::tick();
+        r
+    }
+
+    fn poll_inner(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<DisconnectReason> {
         if self.stopping.is_some() {
             return self.poll_stopping(cx, env);
         }
