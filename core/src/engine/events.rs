@@ -363,11 +363,19 @@ pub(crate) mod defer {
         events: usize,
         /// When the first of the owed wake-ups was deferred.
         since: Option<Instant>,
+        /// Connection polls since the clock was last read (it is read every 16th).
+        polls: u32,
     }
 
     thread_local! {
         static OWED: RefCell<Owed> = const {
-            RefCell::new(Owed { active: false, queues: Vec::new(), events: 0, since: None })
+            RefCell::new(Owed {
+                active: false,
+                queues: Vec::new(),
+                events: 0,
+                since: None,
+                polls: 0,
+            })
         };
     }
 
@@ -432,12 +440,18 @@ pub(crate) mod defer {
     }
 
     /// Called after each connection poll: pay the owed wake-ups once the oldest is
-    /// [`DEFER_TIME`] old. Costs a thread-local check when nothing is owed.
+    /// [`DEFER_TIME`] old (the clock is read every 16th poll while something is owed; a
+    /// poll is short, bounded by tokio's cooperative budget). Costs a thread-local check
+    /// when nothing is owed.
     pub(crate) fn tick() {
         let due = OWED
             .try_with(|o| {
-                let o = o.borrow();
-                !o.queues.is_empty() && o.since.is_some_and(|t| t.elapsed() >= DEFER_TIME)
+                let mut o = o.borrow_mut();
+                if o.queues.is_empty() {
+                    return false;
+                }
+                o.polls = o.polls.wrapping_add(1);
+                o.polls % 16 == 0 && o.since.is_some_and(|t| t.elapsed() >= DEFER_TIME)
             })
             .unwrap_or(false);
         if due {
