@@ -399,3 +399,28 @@ fn every_framing_kind_round_trips_through_the_engine() {
         }
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn runtime_threads_run_under_sched_batch() {
+    // (Unless LIBSOCK_SCHED_BATCH=0 is set for this test process.)
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let _c = peer(&server);
+    connected_id(&server);
+    let mut policies = Vec::new();
+    for t in std::fs::read_dir("/proc/self/task").unwrap() {
+        let t = t.unwrap();
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        if comm.trim() == "libsock-engine" {
+            let tid: i32 = t.file_name().to_str().unwrap().parse().unwrap();
+            // SAFETY: plain query of a thread of this process.
+            policies.push(unsafe { libc::sched_getscheduler(tid) });
+        }
+    }
+    assert!(!policies.is_empty(), "no engine runtime thread found");
+    let want = match std::env::var(libsock::engine::SCHED_BATCH_ENV) {
+        Ok(v) if v == "0" => libc::SCHED_OTHER,
+        _ => libc::SCHED_BATCH,
+    };
+    assert!(policies.iter().all(|p| *p == want), "{policies:?}");
+}
