@@ -42,9 +42,7 @@ use crate::framing::framing_arg;
 ///     ...         print(ev.client, ev.reason)
 #[pyclass(frozen, module = "libsock", name = "Event")]
 pub(crate) struct PyEvent {
-    /// The kind: ``"connected"``, ``"message"``, ``"disconnected"``, ``"reconnecting"``,
-    /// ``"datagram"`` or ``"closed"``. Example: ``if ev.kind == "message": ...``
-    #[pyo3(get)]
+    /// The kind (see the `kind` getter).
     kind: &'static str,
     /// The kind's stable number (connected 1, message 2, disconnected 3, reconnecting 4,
     /// datagram 5, closed 6). Example: ``ev.kind_code == 2``
@@ -145,6 +143,22 @@ fn event_to_py(py: Python<'_>, ev: Event) -> PyResult<PyEvent> {
 
 #[pymethods]
 impl PyEvent {
+    /// The kind: ``"connected"``, ``"message"``, ``"disconnected"``, ``"reconnecting"``,
+    /// ``"datagram"`` or ``"closed"`` (the same interned string object every time, so
+    /// comparing it costs little). Example: ``if ev.kind == "message": ...``
+    #[getter]
+    fn kind<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyString> {
+        match self.kind {
+            "connected" => pyo3::intern!(py, "connected"),
+            "message" => pyo3::intern!(py, "message"),
+            "disconnected" => pyo3::intern!(py, "disconnected"),
+            "reconnecting" => pyo3::intern!(py, "reconnecting"),
+            "datagram" => pyo3::intern!(py, "datagram"),
+            _ => pyo3::intern!(py, "closed"),
+        }
+        .clone()
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let mut s = format!("Event(kind={:?}", self.kind).replace('"', "'");
         if self.client != 0 {

@@ -9,10 +9,10 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::codec::encode_frame;
 use super::events::{DisconnectReason, Event, EventQueue};
 use super::link::{
-    conn_options, run_conn, AnyStream, Counters, LinkCfg, PushError, SendQueue, Stop, TaskCount,
+    conn_options, run_conn, with_frame, AnyStream, Counters, Env, LinkCfg, PushError, SendQueue,
+    Stop, TaskCount,
 };
 use super::runtime::{self, Stoppable};
 use super::{Heartbeat, IdleMode};
@@ -138,12 +138,12 @@ impl ClientConfig {
     }
 
     fn link(&self) -> LinkCfg {
-        LinkCfg {
-            framing: self.framing.clone(),
-            idle_timeout: self.idle_timeout,
-            idle_mode: self.idle_mode,
-            heartbeat: LinkCfg::heartbeat_for(&self.framing, &self.heartbeat),
-        }
+        LinkCfg::new(
+            self.framing.clone(),
+            self.idle_timeout,
+            self.idle_mode,
+            &self.heartbeat,
+        )
     }
 }
 
@@ -217,7 +217,7 @@ impl Client {
         let counters = Arc::new(Counters::default());
         let shared = Arc::new(Shared {
             events: EventQueue::new(cfg.event_capacity)?,
-            sq: SendQueue::new(cfg.send_queue_bytes, counters.clone()),
+            sq: SendQueue::new(cfg.send_queue_bytes, link.tracks_writes(), counters.clone()),
             counters,
             link,
             cfg,
@@ -246,11 +246,13 @@ impl Client {
     /// order, after the next connect. `QueueFull` when the queue's byte bound would be exceeded;
     /// `Closed` after `close`; framing errors as the framing says.
     pub fn send(&self, data: &[u8]) -> Result<()> {
-        let frame = encode_frame(&self.inner.cfg.framing, data)?;
-        if self.inner.closing.load(Ordering::Acquire) {
-            return Err(Error::closed("send: the client is closed"));
-        }
-        match self.inner.sq.push(frame, false) {
+        let r = with_frame(&self.inner.link, data, |parts| {
+            if self.inner.closing.load(Ordering::Acquire) {
+                return Err(PushError::Stopped);
+            }
+            self.inner.sq.push_parts(parts, false)
+        })?;
+        match r {
             Ok(()) => Ok(()),
             Err(PushError::Stopped) => Err(Error::closed("send: the client is closed")),
             Err(PushError::Full) => Err(Error::QueueFull(format!(
@@ -411,7 +413,14 @@ async fn client_loop(s: Arc<Shared>) {
                 let id = s.sessions.fetch_add(1, Ordering::Relaxed) + 1;
                 *s.connected.lock().unwrap_or_else(|p| p.into_inner()) = Some(peer.clone());
                 s.events.push_force(Event::Connected { client: id, peer });
-                let reason = run_conn(stream, id, &s.link, &s.sq, &s.events, &s.counters).await;
+                let env = Env {
+                    id,
+                    cfg: &s.link,
+                    sq: &s.sq,
+                    events: &s.events,
+                    counters: &s.counters,
+                };
+                let reason = run_conn(stream, env).await;
                 *s.connected.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 s.events
                     .push_force(Event::Disconnected { client: id, reason });

@@ -38,11 +38,6 @@ impl FrameCodec {
     pub fn framing(&self) -> &Framing {
         self.decoder.framing()
     }
-
-    /// At least how many more bytes a whole frame needs (0 when unknown).
-    pub(crate) fn needed(&self, buf: &BytesMut) -> usize {
-        self.decoder.needed(buf)
-    }
 }
 
 /// The codec's error: an I/O error of the stream, or a framing error (too large, bad header).

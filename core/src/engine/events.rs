@@ -2,7 +2,8 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -301,6 +302,162 @@ struct Inner {
     closed: bool,
     /// Threads waiting in `wait_ready` (a push wakes them only if there are any).
     waiting: usize,
+    /// `notify_fd` was handed out: keep the fd's state in step with the queue (until then the
+    /// fd is left alone, which saves two system calls per batch of events).
+    armed: bool,
+    /// A wake-up of the consumers is owed and queued on a runtime thread (see [`defer`]).
+    wake_pending: bool,
+    /// Producers waiting for room (connection tasks, the accept loop).
+    room: Vec<Waker>,
+    /// Incremented each time `room` is emptied, so a producer registers once per round.
+    room_round: u64,
+}
+
+/// The part of a queue that a runtime thread may keep to wake consumers later.
+struct Core {
+    inner: Mutex<Inner>,
+    readable: Condvar,
+    fd: NotifyFd,
+}
+
+impl Core {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Make waiting consumers see what is queued: the fd (if handed out) and the condvar.
+    fn wake_locked(&self, i: &mut Inner) {
+        i.wake_pending = false;
+        if i.armed && (!i.q.is_empty() || i.closed) {
+            self.fd.set();
+        }
+        if i.waiting > 0 {
+            self.readable.notify_all();
+        }
+    }
+}
+
+/// Deferred consumer wake-ups on the engine's runtime threads.
+///
+/// A connection task that queues an event while the consumer waits does not wake it at once:
+/// the wake-up is owed and paid when the runtime thread runs out of ready tasks (before it
+/// parks), after [`DEFER_MAX`] deferred events, or once it is [`DEFER_TIME`] old (checked
+/// after every connection poll, so a thread kept busy by a bulk transfer still pays soon).
+/// The consumer then takes the events of every connection that became ready in one batch
+/// instead of one thread switch per event (on a single CPU, an immediate wake-up preempts
+/// the runtime thread after each event).
+pub(crate) mod defer {
+    use std::cell::RefCell;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// Pay the owed wake-ups after this many deferred events even if the thread stays busy.
+    pub(super) const DEFER_MAX: usize = 256;
+    /// Pay the owed wake-ups when the oldest is this old, even if the thread stays busy.
+    pub(crate) const DEFER_TIME: Duration = Duration::from_millis(1);
+
+    struct Owed {
+        /// This thread is a runtime worker (it calls [`flush`] before parking).
+        active: bool,
+        queues: Vec<Arc<super::Core>>,
+        events: usize,
+        /// When the first of the owed wake-ups was deferred.
+        since: Option<Instant>,
+        /// Connection polls since the clock was last read (it is read every 16th).
+        polls: u32,
+    }
+
+    thread_local! {
+        static OWED: RefCell<Owed> = const {
+            RefCell::new(Owed {
+                active: false,
+                queues: Vec::new(),
+                events: 0,
+                since: None,
+                polls: 0,
+            })
+        };
+    }
+
+    /// Called by the runtime before a worker parks (and when it stops): pay every owed
+    /// wake-up, and defer wake-ups on this thread from now on.
+    pub(crate) fn flush() {
+        let queues = OWED
+            .try_with(|o| {
+                let mut o = o.borrow_mut();
+                o.active = true;
+                o.events = 0;
+                o.since = None;
+                std::mem::take(&mut o.queues)
+            })
+            .unwrap_or_default();
+        for c in queues {
+            let mut i = c.lock();
+            if i.wake_pending {
+                c.wake_locked(&mut i);
+            }
+        }
+    }
+
+    /// Stop deferring on this thread (it is about to exit) and pay what is owed.
+    pub(crate) fn stop() {
+        flush();
+        let _ = OWED.try_with(|o| o.borrow_mut().active = false);
+    }
+
+    /// Owe a wake-up of `core` (its `wake_pending` is set by the caller, under its lock).
+    /// False when this thread does not defer: the caller wakes at once.
+    pub(super) fn owe(core: &Arc<super::Core>) -> bool {
+        OWED.try_with(|o| {
+            let mut o = o.borrow_mut();
+            if !o.active {
+                return false;
+            }
+            if o.queues.is_empty() {
+                o.since = Some(Instant::now());
+            }
+            o.queues.push(core.clone());
+            true
+        })
+        .unwrap_or(false)
+    }
+
+    /// Count one deferred event; after too many, pay now. Call without any queue lock held.
+    pub(super) fn counted() {
+        let over = OWED
+            .try_with(|o| {
+                let mut o = o.borrow_mut();
+                if o.queues.is_empty() {
+                    return false;
+                }
+                o.events += 1;
+                o.events >= DEFER_MAX
+            })
+            .unwrap_or(false);
+        if over {
+            flush();
+        }
+    }
+
+    /// Called after each connection poll: pay the owed wake-ups once the oldest is
+    /// [`DEFER_TIME`] old (the clock is read every 16th poll while something is owed; a
+    /// poll is short, bounded by tokio's cooperative budget). Costs a thread-local check
+    /// when nothing is owed.
+    pub(crate) fn tick() {
+        let due = OWED
+            .try_with(|o| {
+                let mut o = o.borrow_mut();
+                if o.queues.is_empty() {
+                    return false;
+                }
+                o.polls = o.polls.wrapping_add(1);
+                o.polls % 16 == 0 && o.since.is_some_and(|t| t.elapsed() >= DEFER_TIME)
+            })
+            .unwrap_or(false);
+        if due {
+            flush();
+        }
+    }
 }
 
 /// A bounded queue of events: filled by the engine's tasks, pulled by any thread.
@@ -310,13 +467,12 @@ struct Inner {
 /// an event and never grows the queue past `capacity` plus one `Disconnected` per live
 /// connection (those are pushed regardless of the bound, so a shutdown never waits for the
 /// application). The [`notify_fd`](EventQueue::notify_fd) is readable exactly while events are
-/// waiting or the queue is closed.
+/// waiting or the queue is closed (once events are queued by the engine's threads, it becomes
+/// readable when those threads have finished the work at hand, at the latest after a few
+/// hundred events).
 pub struct EventQueue {
-    inner: Mutex<Inner>,
+    core: Arc<Core>,
     capacity: usize,
-    readable: Condvar,
-    room: tokio::sync::Notify,
-    fd: NotifyFd,
 }
 
 impl fmt::Debug for EventQueue {
@@ -343,6 +499,8 @@ impl Permit<'_> {
         let mut i = self.q.lock();
         i.reserved -= 1;
         self.q.push_locked(&mut i, ev);
+        drop(i);
+        defer::counted();
     }
 }
 
@@ -351,66 +509,132 @@ impl Drop for Permit<'_> {
         if !self.used {
             let mut i = self.q.lock();
             i.reserved -= 1;
+            let w = self.q.take_room_waiters(&mut i);
             drop(i);
-            self.q.room.notify_waiters();
+            w.into_iter().for_each(Waker::wake);
         }
     }
+}
+
+/// What [`EventQueue::try_push`] did.
+pub(crate) enum TryPush {
+    /// Queued.
+    Pushed,
+    /// No room: the event is given back and the task will be woken when there is room.
+    Full(Event),
+    /// The queue is closed (the event is dropped).
+    Closed,
 }
 
 impl EventQueue {
     pub(crate) fn new(capacity: usize) -> Result<EventQueue> {
         Ok(EventQueue {
-            inner: Mutex::new(Inner {
-                q: VecDeque::new(),
-                reserved: 0,
-                closed: false,
-                waiting: 0,
+            core: Arc::new(Core {
+                inner: Mutex::new(Inner {
+                    q: VecDeque::new(),
+                    reserved: 0,
+                    closed: false,
+                    waiting: 0,
+                    armed: false,
+                    wake_pending: false,
+                    room: Vec::new(),
+                    room_round: 0,
+                }),
+                readable: Condvar::new(),
+                fd: NotifyFd::new()?,
             }),
             capacity: capacity.max(1),
-            readable: Condvar::new(),
-            room: tokio::sync::Notify::new(),
-            fd: NotifyFd::new()?,
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.core.lock()
     }
 
     fn push_locked(&self, i: &mut Inner, ev: Event) {
         if i.closed {
             return;
         }
-        if i.q.is_empty() {
-            self.fd.set();
+        i.q.push_back(ev);
+        self.signal(i);
+    }
+
+    /// After a push: wake the consumers if any wait (or the fd is handed out), now or, on a
+    /// runtime thread, when it has finished the work at hand.
+    fn signal(&self, i: &mut Inner) {
+        if i.wake_pending || (i.waiting == 0 && !i.armed) {
+            return;
+        }
+        if i.armed && i.waiting == 0 && i.q.len() > 1 {
+            // The fd is already readable (it was set with the first event).
+            return;
+        }
+        if defer::owe(&self.core) {
+            i.wake_pending = true;
+        } else {
+            self.core.wake_locked(i);
+        }
+    }
+
+    fn has_room(&self, i: &Inner) -> bool {
+        i.q.len() + i.reserved < self.capacity
+    }
+
+    /// Register `cx` to be woken when room frees up; `round` remembers the registration so a
+    /// task polled again registers only once per round.
+    fn wait_room(i: &mut Inner, cx: &mut Context<'_>, round: &mut u64) {
+        if *round == i.room_round + 1 {
+            return;
+        }
+        *round = i.room_round + 1;
+        i.room.push(cx.waker().clone());
+    }
+
+    fn take_room_waiters(&self, i: &mut Inner) -> Vec<Waker> {
+        if i.room.is_empty() || (!self.has_room(i) && !i.closed) {
+            return Vec::new();
+        }
+        i.room_round += 1;
+        std::mem::take(&mut i.room)
+    }
+
+    /// Queue `ev` if there is room; otherwise give it back and wake `cx` when room frees up
+    /// (or the queue closes). `round` is the caller's registration state (start at 0).
+    pub(crate) fn try_push(&self, ev: Event, cx: &mut Context<'_>, round: &mut u64) -> TryPush {
+        let mut i = self.lock();
+        if i.closed {
+            return TryPush::Closed;
+        }
+        if !self.has_room(&i) {
+            Self::wait_room(&mut i, cx, round);
+            return TryPush::Full(ev);
         }
         i.q.push_back(ev);
-        if i.waiting > 0 {
-            self.readable.notify_all();
-        }
+        self.signal(&mut i);
+        drop(i);
+        defer::counted();
+        TryPush::Pushed
     }
 
     /// Wait for room for one event (the backpressure point). Cancel-safe.
     pub(crate) async fn reserve(&self) -> Result<Permit<'_>> {
-        loop {
-            let notified = self.room.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            {
-                let mut i = self.lock();
-                if i.closed {
-                    return Err(Error::closed("event queue"));
-                }
-                if i.q.len() + i.reserved < self.capacity {
-                    i.reserved += 1;
-                    return Ok(Permit {
-                        q: self,
-                        used: false,
-                    });
-                }
+        let mut round = 0u64;
+        std::future::poll_fn(|cx| {
+            let mut i = self.lock();
+            if i.closed {
+                return Poll::Ready(Err(Error::closed("event queue")));
             }
-            notified.await;
-        }
+            if self.has_room(&i) {
+                i.reserved += 1;
+                return Poll::Ready(Ok(Permit {
+                    q: self,
+                    used: false,
+                }));
+            }
+            Self::wait_room(&mut i, cx, &mut round);
+            Poll::Pending
+        })
+        .await
     }
 
     /// Queue an event regardless of the bound (for `Disconnected` and other once-per-connection
@@ -418,6 +642,8 @@ impl EventQueue {
     pub(crate) fn push_force(&self, ev: Event) {
         let mut i = self.lock();
         self.push_locked(&mut i, ev);
+        drop(i);
+        defer::counted();
     }
 
     /// Queue the final [`Event::Closed`] and refuse everything after it (idempotent).
@@ -428,10 +654,12 @@ impl EventQueue {
         }
         i.q.push_back(Event::Closed);
         i.closed = true;
-        self.fd.set();
-        self.readable.notify_all();
+        self.core.fd.set();
+        self.core.readable.notify_all();
+        i.room_round += 1;
+        let w = std::mem::take(&mut i.room);
         drop(i);
-        self.room.notify_waiters();
+        w.into_iter().for_each(Waker::wake);
     }
 
     /// True once the final `Closed` event is queued.
@@ -458,15 +686,25 @@ impl EventQueue {
     /// epoll, asyncio's `add_reader`, Qt's `QSocketNotifier`. Level-triggered: it is reset when a
     /// pull empties the queue. Valid as long as the object lives; never read from or close it.
     pub fn notify_fd(&self) -> i32 {
-        self.fd.fd()
+        let mut i = self.lock();
+        if !i.armed {
+            i.armed = true;
+            if !i.q.is_empty() || i.closed {
+                self.core.fd.set();
+            }
+        }
+        self.core.fd.fd()
     }
 
     /// Wait until an event is waiting (or the queue is closed, or the timeout passes); the guard
     /// is returned with the queue locked. `Ok(None)` on timeout.
     fn wait_ready(&self, timeout: Option<Duration>) -> Result<Option<MutexGuard<'_, Inner>>> {
+        let mut i = self.lock();
+        if !i.q.is_empty() {
+            return Ok(Some(i));
+        }
         let deadline = timeout.map(|t| Instant::now() + t);
         let check = crate::wait::interrupt_check();
-        let mut i = self.lock();
         loop {
             if !i.q.is_empty() {
                 return Ok(Some(i));
@@ -485,6 +723,7 @@ impl EventQueue {
             }
             i.waiting += 1;
             i = self
+                .core
                 .readable
                 .wait_timeout(i, wait)
                 .unwrap_or_else(|p| p.into_inner())
@@ -500,13 +739,12 @@ impl EventQueue {
         }
     }
 
-    fn after_pop(&self, i: &mut Inner, before: usize) {
+    /// After taking events: reset the fd if the queue is empty; the producers to wake (room).
+    fn after_pop(&self, i: &mut Inner) -> Vec<Waker> {
         if i.q.is_empty() && !i.closed {
-            self.fd.reset();
+            self.core.fd.reset();
         }
-        if before + i.reserved >= self.capacity {
-            self.room.notify_waiters();
-        }
+        self.take_room_waiters(i)
     }
 
     /// Take up to `max` events (at least 1). Waits for the first one up to `timeout` (`None` =
@@ -517,10 +755,11 @@ impl EventQueue {
         let Some(mut i) = self.wait_ready(timeout)? else {
             return Ok(Vec::new());
         };
-        let before = i.q.len();
-        let n = max.max(1).min(before);
+        let n = max.max(1).min(i.q.len());
         let out: Vec<Event> = i.q.drain(..n).collect();
-        self.after_pop(&mut i, before);
+        let w = self.after_pop(&mut i);
+        drop(i);
+        w.into_iter().for_each(Waker::wake);
         Ok(out)
     }
 
@@ -541,7 +780,6 @@ impl EventQueue {
         let Some(mut i) = self.wait_ready(timeout)? else {
             return Ok(None);
         };
-        let before = i.q.len();
         let ev = i.q.front().expect("wait_ready returns a non-empty queue");
         let payload = ev.payload();
         if payload.len() > buf.len() {
@@ -554,8 +792,9 @@ impl EventQueue {
         let len = payload.len();
         drop(payload);
         let ev = i.q.pop_front().expect("non-empty");
-        self.after_pop(&mut i, before);
+        let w = self.after_pop(&mut i);
         drop(i);
+        w.into_iter().for_each(Waker::wake);
         let (attempt, delay) = match &ev {
             Event::Reconnecting { attempt, delay } => (*attempt, *delay),
             _ => (0, Duration::ZERO),

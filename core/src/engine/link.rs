@@ -1,22 +1,36 @@
 //! One live connection of the engine (server side or client side): the reader, the writer, the
 //! send queue, heartbeat and idle timeout. Shared by [`Server`](super::Server) and
 //! [`Client`](super::Client).
+//!
+//! Cost model (what keeps a round trip cheap and an idle connection small):
+//! - A connection is one task driving one hand-written state machine ([`Conn`]): no split
+//!   halves, no per-connection channels, no boxed futures unless a timer is configured.
+//! - Reads go into a per-thread scratch block ([`SCRATCH`]); messages are cut out of it without
+//!   copying, and a connection keeps a buffer of its own only while it holds a partial frame.
+//!   An idle connection holds no read buffer.
+//! - A send from any thread writes straight to the socket when nothing is queued before it
+//!   (non-blocking, under the send queue's lock so order holds); only what the socket does not
+//!   take is queued for the connection's task, which is then woken.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::future::Future;
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::task::{ready, Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::Notify;
-use tokio_util::codec::Decoder as _;
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Sleep;
 
-use super::codec::{encode_frame, CodecError, FrameCodec};
-use super::events::{ClientId, DisconnectReason, Event, EventQueue};
+use super::codec::encode_frame;
+use super::events::{ClientId, DisconnectReason, Event, EventQueue, TryPush};
 use super::{Heartbeat, IdleMode};
 use crate::error::{Error, Result};
-use crate::framing::Framing;
+use crate::framing::{Decoder, Framing};
 
 /// Milliseconds since the first call (a cheap, Send-able clock for atomics).
 pub(crate) fn now_ms() -> u64 {
@@ -41,15 +55,150 @@ pub(crate) struct LinkCfg {
     pub idle_timeout: Option<Duration>,
     pub idle_mode: IdleMode,
     pub heartbeat: Option<Heartbeat>,
+    /// The heartbeat's ping and pong frames, encoded once for every connection.
+    ping: Option<Bytes>,
+    pong: Option<Bytes>,
+    /// The framing, when it is a plain length prefix (cut and written without the general
+    /// decoder and encoder).
+    plain: Option<PlainLp>,
+}
+
+/// The common length-prefixed framing: a length field at the start of the frame that counts
+/// the body, no flag bits, no adjustment, header not delivered. Same results and errors as the
+/// general [`Decoder`] and [`Framing::encode_parts`], in a few instructions.
+#[derive(Debug, Clone, Copy)]
+struct PlainLp {
+    width: usize,
+    big_endian: bool,
+    /// Largest body accepted (the framing's `max_len`).
+    max_len: u64,
+    /// Largest body sent (`max_len`, or less if the field cannot hold it).
+    cap: u64,
+}
+
+impl PlainLp {
+    fn of(f: &Framing) -> Option<PlainLp> {
+        let Framing::LengthPrefixed(lp) = f else {
+            return None;
+        };
+        let bits = lp.width as u32 * 8;
+        let plain = matches!(lp.width, 1 | 2 | 4 | 8)
+            && lp.offset == 0
+            && lp.header_len == lp.width as usize
+            && lp.adjustment == 0
+            && lp.length_bits as u32 == bits
+            && !lp.keep_header;
+        plain.then(|| {
+            let field_max = if bits >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << bits) - 1
+            };
+            PlainLp {
+                width: lp.width as usize,
+                big_endian: lp.big_endian,
+                max_len: lp.max_len as u64,
+                cap: field_max.min(lp.max_len as u64),
+            }
+        })
+    }
+
+    /// The next whole frame's body, cut off the front of `buf`.
+    fn decode(&self, buf: &mut BytesMut) -> Result<Option<Bytes>> {
+        let w = self.width;
+        if buf.len() < w {
+            return Ok(None);
+        }
+        let mut v = 0u64;
+        if self.big_endian {
+            for &b in &buf[..w] {
+                v = (v << 8) | b as u64;
+            }
+        } else {
+            for &b in buf[..w].iter().rev() {
+                v = (v << 8) | b as u64;
+            }
+        }
+        if v > self.max_len {
+            return Err(Error::FrameTooLarge {
+                len: v,
+                max: self.max_len,
+            });
+        }
+        let total = w + v as usize;
+        if buf.len() < total {
+            return Ok(None);
+        }
+        let mut f = buf.split_to(total).freeze();
+        f.advance(w);
+        Ok(Some(f))
+    }
+
+    /// Write the header for a body of `len` bytes into `hdr`; its length.
+    fn header(&self, len: usize, hdr: &mut [u8; 8]) -> Result<usize> {
+        let v = len as u64;
+        if v > self.cap {
+            return Err(Error::FrameTooLarge {
+                len: v,
+                max: self.cap,
+            });
+        }
+        let w = self.width;
+        for (i, b) in hdr[..w].iter_mut().enumerate() {
+            let shift = if self.big_endian {
+                (w - 1 - i) * 8
+            } else {
+                i * 8
+            };
+            *b = (v >> shift) as u8;
+        }
+        Ok(w)
+    }
+}
+
+/// Encode `data` with the link's framing (without copying the body) and hand the frame's
+/// parts (header, body, trailer) to `f`. Framing errors come back to the caller.
+pub(crate) fn with_frame<R>(
+    cfg: &LinkCfg,
+    data: &[u8],
+    f: impl FnOnce(&[&[u8]; 3]) -> R,
+) -> Result<R> {
+    if let Some(lp) = &cfg.plain {
+        let mut hdr = [0u8; 8];
+        let w = lp.header(data.len(), &mut hdr)?;
+        return Ok(f(&[&hdr[..w], data, &[]]));
+    }
+    let p = cfg.framing.encode_parts(data)?;
+    Ok(f(&[p.header.as_bytes(), p.body, p.trailer]))
 }
 
 impl LinkCfg {
-    /// The heartbeat a framing can carry: with `Raw` framing (no message boundaries) a
-    /// reply-only heartbeat is dropped, so raw byte streams pass untouched.
-    pub(crate) fn heartbeat_for(framing: &Framing, hb: &Option<Heartbeat>) -> Option<Heartbeat> {
-        match (framing, hb) {
+    /// A connection config. With `Raw` framing (no message boundaries) a reply-only heartbeat
+    /// is dropped, so raw byte streams pass untouched.
+    pub(crate) fn new(
+        framing: Framing,
+        idle_timeout: Option<Duration>,
+        idle_mode: IdleMode,
+        heartbeat: &Option<Heartbeat>,
+    ) -> LinkCfg {
+        let heartbeat = match (&framing, heartbeat) {
             (Framing::Raw, Some(h)) if h.interval.is_none() => None,
-            _ => hb.clone(),
+            _ => heartbeat.clone(),
+        };
+        let ping = heartbeat
+            .as_ref()
+            .and_then(|h| encode_frame(&framing, &h.ping).ok());
+        let pong = heartbeat
+            .as_ref()
+            .and_then(|h| encode_frame(&framing, &h.pong).ok());
+        LinkCfg {
+            plain: PlainLp::of(&framing),
+            framing,
+            idle_timeout,
+            idle_mode,
+            heartbeat,
+            ping,
+            pong,
         }
     }
 
@@ -78,6 +227,24 @@ impl LinkCfg {
         }
         Ok(())
     }
+
+    /// How often liveness is checked (`None`: no heartbeat interval and no idle timeout, so
+    /// the connection needs neither a timer nor the clock).
+    fn tick_period(&self) -> Option<Duration> {
+        [
+            self.heartbeat.as_ref().and_then(|h| h.interval),
+            self.idle_timeout,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|d| (d / 4).clamp(Duration::from_millis(5), Duration::from_millis(500)))
+    }
+
+    /// True when the idle timeout counts queued writes (the send path then notes the time).
+    pub(crate) fn tracks_writes(&self) -> bool {
+        self.idle_timeout.is_some() && self.idle_mode == IdleMode::ReadsAndWrites
+    }
 }
 
 /// A request to end the connection.
@@ -90,17 +257,29 @@ pub(crate) struct Stop {
     pub deadline: Option<tokio::time::Instant>,
 }
 
+/// Who is writing to the socket now (at most one, so frames keep their order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    /// Nobody: the next frame may be written directly by its sender.
+    Idle,
+    /// The connection task holds frames taken from `frames` that it has not finished writing.
+    Task,
+    /// A sender is writing its frame directly (without the lock); frames queued meanwhile
+    /// wait, and the sender hands any unwritten rest back to the front of the queue.
+    Direct,
+}
+
 struct SqState {
     frames: VecDeque<Bytes>,
     bytes: usize,
-    stop: Option<Stop>,
-}
-
-/// What the writer found in the queue.
-enum Take {
-    Frames,
-    Empty,
-    Finish,
+    stop: Option<Box<Stop>>,
+    /// The live connection's socket while its task runs (-1: none), for direct writes. Cleared
+    /// by [`SendQueue::detach`], which waits for a direct write in flight, before the socket
+    /// is closed: a direct write never reaches a reused descriptor.
+    fd: i32,
+    writer: Writer,
+    /// The connection task, woken for new frames and stop requests.
+    waker: Option<Waker>,
 }
 
 /// Why a push was refused.
@@ -115,28 +294,35 @@ pub(crate) enum PushError {
 /// encoded frames, bounded in bytes.
 pub(crate) struct SendQueue {
     st: Mutex<SqState>,
+    /// Signalled when a direct write ends while `detach` waits for it.
+    direct_done: Condvar,
+    /// Something the task must look at changed (frames queued for it, a stop request, a
+    /// direct write that ended with a rest): a hint that spares the task the lock otherwise.
+    dirty: AtomicBool,
     cap: usize,
-    /// Wakes the writer.
-    wake: Notify,
-    /// Wakes the reader (stop requests).
-    ctrl: Notify,
+    /// Note the time of application pushes (idle mode `ReadsAndWrites`).
+    track_push: bool,
     /// Time of the last application frame queued (for idle mode ReadsAndWrites).
     last_app_push: AtomicU64,
-    counters: std::sync::Arc<Counters>,
+    counters: Arc<Counters>,
 }
 
 impl SendQueue {
-    pub(crate) fn new(cap: usize, counters: std::sync::Arc<Counters>) -> SendQueue {
+    pub(crate) fn new(cap: usize, track_push: bool, counters: Arc<Counters>) -> SendQueue {
         SendQueue {
             st: Mutex::new(SqState {
                 frames: VecDeque::new(),
                 bytes: 0,
                 stop: None,
+                fd: -1,
+                writer: Writer::Idle,
+                waker: None,
             }),
+            direct_done: Condvar::new(),
+            dirty: AtomicBool::new(false),
             cap,
-            wake: Notify::new(),
-            ctrl: Notify::new(),
-            last_app_push: AtomicU64::new(now_ms()),
+            track_push,
+            last_app_push: AtomicU64::new(if track_push { now_ms() } else { 0 }),
             counters,
         }
     }
@@ -145,27 +331,102 @@ impl SendQueue {
         self.st.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queue an encoded frame. `force` ignores the bound (heartbeats). A frame larger than the
-    /// whole bound is accepted when the queue is empty, so big messages can still be sent.
+    /// Queue an encoded frame (or write it at once). `force` ignores the bound (heartbeats). A
+    /// frame larger than the whole bound is accepted when the queue is empty, so big messages
+    /// can still be sent.
     pub(crate) fn push(&self, frame: Bytes, force: bool) -> std::result::Result<(), PushError> {
+        self.push_inner(&[&frame[..], &[], &[]], Some(&frame), force)
+    }
+
+    /// Queue (or write at once) a frame given as its encoded parts (see [`with_frame`]),
+    /// copying only what has to wait in the queue.
+    pub(crate) fn push_parts(
+        &self,
+        parts: &[&[u8]; 3],
+        force: bool,
+    ) -> std::result::Result<(), PushError> {
+        self.push_inner(parts, None, force)
+    }
+
+    fn push_inner(
+        &self,
+        parts: &[&[u8]; 3],
+        owned: Option<&Bytes>,
+        force: bool,
+    ) -> std::result::Result<(), PushError> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
         let mut st = self.lock();
         if st.stop.is_some() {
             return Err(PushError::Stopped);
         }
-        if !force && st.bytes > 0 && st.bytes + frame.len() > self.cap {
+        if !force && st.bytes > 0 && st.bytes + len > self.cap {
             return Err(PushError::Full);
         }
-        st.bytes += frame.len();
-        self.counters
-            .queued_bytes
-            .fetch_add(frame.len() as u64, Ordering::Relaxed);
-        st.frames.push_back(frame);
-        drop(st);
-        if !force {
+        if self.track_push && !force {
             self.last_app_push.store(now_ms(), Ordering::Relaxed);
         }
-        self.wake.notify_one();
+        if st.fd >= 0 && st.writer == Writer::Idle && st.frames.is_empty() {
+            // Nothing is ahead of this frame: write it now, without holding the lock (the
+            // connection's task may want it meanwhile). A failure (or a full socket) is left to
+            // the task, whose own write then sees it.
+            st.writer = Writer::Direct;
+            let fd = st.fd;
+            drop(st);
+            let written = direct_send(fd, parts).unwrap_or(0);
+            if written > 0 {
+                self.counters
+                    .bytes_out
+                    .fetch_add(written as u64, Ordering::Relaxed);
+            }
+            let mut st = self.lock();
+            st.writer = Writer::Idle;
+            if written == len {
+                self.counters.msgs_out.fetch_add(1, Ordering::Relaxed);
+            } else {
+                // The rest goes first: frames queued meanwhile came after it.
+                let rest = rest_of(parts, owned, written);
+                st.bytes += rest.len();
+                self.counters
+                    .queued_bytes
+                    .fetch_add(rest.len() as u64, Ordering::Relaxed);
+                st.frames.push_front(rest);
+            }
+            if st.fd < 0 {
+                // `detach` is waiting for this write to end.
+                self.direct_done.notify_all();
+            }
+            let w = if !st.frames.is_empty() || st.stop.is_some() {
+                st.waker.clone()
+            } else {
+                None
+            };
+            drop(st);
+            self.wake(w);
+            return Ok(());
+        }
+        let rest = rest_of(parts, owned, 0);
+        st.bytes += rest.len();
+        self.counters
+            .queued_bytes
+            .fetch_add(rest.len() as u64, Ordering::Relaxed);
+        st.frames.push_back(rest);
+        // A task busy writing takes the queue when it is done, a direct writer wakes it when
+        // done; an idle one is woken now.
+        let w = if st.writer == Writer::Idle {
+            st.waker.clone()
+        } else {
+            None
+        };
+        drop(st);
+        self.wake(w);
         Ok(())
+    }
+
+    fn wake(&self, w: Option<Waker>) {
+        if let Some(w) = w {
+            self.dirty.store(true, Ordering::Release);
+            w.wake();
+        }
     }
 
     /// Bytes queued now.
@@ -185,15 +446,15 @@ impl SendQueue {
                     (a, b) => a.or(b),
                 };
             }
-            None => st.stop = Some(stop),
+            None => st.stop = Some(Box::new(stop)),
         }
+        let w = st.waker.clone();
         drop(st);
-        self.ctrl.notify_one();
-        self.wake.notify_one();
+        self.wake(w);
     }
 
     pub(crate) fn stop_requested(&self) -> Option<Stop> {
-        self.lock().stop.clone()
+        self.lock().stop.as_deref().cloned()
     }
 
     /// Drop everything queued (the connection is gone for good).
@@ -203,84 +464,187 @@ impl SendQueue {
             .queued_bytes
             .fetch_sub(st.bytes as u64, Ordering::Relaxed);
         st.bytes = 0;
-        st.frames.clear();
+        st.frames = VecDeque::new();
     }
 
-    fn take(&self, out: &mut Vec<Bytes>, max_bytes: usize) -> Take {
+    /// A connection starts: direct writes may use `fd` from now on.
+    fn attach(&self, fd: i32) {
         let mut st = self.lock();
-        let mut n = 0;
-        while let Some(f) = st.frames.front() {
-            if n > 0 && n + f.len() > max_bytes {
-                break;
+        st.fd = if DIRECT_WRITES { fd } else { -1 };
+        st.writer = Writer::Idle;
+    }
+
+    /// The connection ends (call before its socket is closed): no direct write may start, and
+    /// one in flight is waited for (it is non-blocking: microseconds).
+    pub(crate) fn detach(&self) {
+        let mut st = self.lock();
+        st.fd = -1;
+        while st.writer == Writer::Direct {
+            st = self.direct_done.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        st.writer = Writer::Idle;
+        st.waker = None;
+    }
+
+    /// True if something changed that the task must [`sync`](SendQueue::sync) for (and clear
+    /// the hint).
+    fn take_dirty(&self) -> bool {
+        self.dirty.load(Ordering::Relaxed) && self.dirty.swap(false, Ordering::Acquire)
+    }
+
+    /// The connection task's look at the queue: register its waker, hand it the queued frames
+    /// when it has finished the previous ones (`out` empty), and return the stop request and
+    /// whether a direct write is in flight.
+    fn sync(&self, cx: &Context<'_>, out: &mut VecDeque<Bytes>) -> (Option<Stop>, bool) {
+        let mut st = self.lock();
+        if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            st.waker = Some(cx.waker().clone());
+        }
+        if out.is_empty() && st.writer != Writer::Direct {
+            if !st.frames.is_empty() {
+                std::mem::swap(&mut st.frames, out);
+                self.counters
+                    .queued_bytes
+                    .fetch_sub(st.bytes as u64, Ordering::Relaxed);
+                st.bytes = 0;
             }
-            n += f.len();
-            out.push(st.frames.pop_front().expect("front exists"));
+            st.writer = if out.is_empty() {
+                Writer::Idle
+            } else {
+                Writer::Task
+            };
         }
-        if n > 0 {
-            st.bytes -= n;
-            self.counters
-                .queued_bytes
-                .fetch_sub(n as u64, Ordering::Relaxed);
-            return Take::Frames;
+        (st.stop.as_deref().cloned(), st.writer == Writer::Direct)
+    }
+}
+
+/// The part of a frame not yet written, as one buffer (`owned`: the frame itself, when the
+/// caller has it as one).
+fn rest_of(parts: &[&[u8]; 3], owned: Option<&Bytes>, written: usize) -> Bytes {
+    if let Some(b) = owned {
+        return b.slice(written..);
+    }
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut b = BytesMut::with_capacity(len - written);
+    let mut skip = written;
+    for p in parts {
+        let k = skip.min(p.len());
+        b.extend_from_slice(&p[k..]);
+        skip -= k;
+    }
+    b.freeze()
+}
+
+/// Direct writes from the sender's thread need `MSG_NOSIGNAL` (a closed peer must not raise
+/// SIGPIPE in the host program); elsewhere every frame goes through the connection's task.
+const DIRECT_WRITES: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
+/// One non-blocking `send`/`sendmsg` of `parts` on `fd`: bytes written (0 when the socket is
+/// full).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn direct_send(fd: i32, parts: &[&[u8]; 3]) -> std::io::Result<usize> {
+    let mut iov = [libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    }; 3];
+    let mut n = 0;
+    for p in parts.iter().filter(|p| !p.is_empty()) {
+        iov[n] = libc::iovec {
+            iov_base: p.as_ptr() as *mut libc::c_void,
+            iov_len: p.len(),
+        };
+        n += 1;
+    }
+    if n == 0 {
+        return Ok(0);
+    }
+    let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+    loop {
+        // SAFETY: the iovecs point into live slices borrowed for this call; `fd` is the
+        // connection's socket, kept open while the send queue's lock (held by our caller)
+        // says it is attached.
+        let r = unsafe {
+            if n == 1 {
+                libc::send(fd, iov[0].iov_base, iov[0].iov_len, flags)
+            } else {
+                let mut msg: libc::msghdr = std::mem::zeroed();
+                msg.msg_iov = iov.as_mut_ptr();
+                msg.msg_iovlen = n as _;
+                libc::sendmsg(fd, &msg, flags)
+            }
+        };
+        if r >= 0 {
+            return Ok(r as usize);
         }
-        match &st.stop {
-            Some(s) if s.graceful => Take::Finish,
-            _ => Take::Empty,
+        let e = std::io::Error::last_os_error();
+        match e.kind() {
+            std::io::ErrorKind::Interrupted => continue,
+            std::io::ErrorKind::WouldBlock => return Ok(0),
+            _ => return Err(e),
         }
     }
 }
 
-/// Writes queued frames until a graceful stop finishes (Ok) or the socket fails (Err).
-async fn write_loop<W: AsyncWrite + Unpin>(
-    mut wr: W,
-    sq: &SendQueue,
-    counters: &Counters,
-    fin: &Notify,
-) -> std::io::Result<()> {
-    let mut batch = Vec::new();
-    let mut buf = BytesMut::new();
-    loop {
-        match sq.take(&mut batch, 256 * 1024) {
-            Take::Frames => {
-                let frames = batch.len() as u64;
-                let mut bytes = 0u64;
-                if batch.len() == 1 {
-                    bytes = batch[0].len() as u64;
-                    wr.write_all(&batch[0]).await?;
-                } else {
-                    for f in batch.iter() {
-                        bytes += f.len() as u64;
-                        if f.len() >= 64 * 1024 {
-                            if !buf.is_empty() {
-                                wr.write_all(&buf).await?;
-                                buf.clear();
-                            }
-                            wr.write_all(f).await?;
-                        } else {
-                            buf.extend_from_slice(f);
-                        }
-                    }
-                    if !buf.is_empty() {
-                        wr.write_all(&buf).await?;
-                        buf.clear();
-                    }
-                }
-                batch.clear();
-                counters.bytes_out.fetch_add(bytes, Ordering::Relaxed);
-                counters.msgs_out.fetch_add(frames, Ordering::Relaxed);
-            }
-            Take::Empty => sq.wake.notified().await,
-            Take::Finish => {
-                wr.flush().await?;
-                let _ = wr.shutdown().await;
-                // The reader lingers until the peer closes too (or the deadline), so that
-                // unread input does not turn our close into a reset that could destroy what
-                // the peer has not read yet.
-                fin.notify_one();
-                std::future::pending::<()>().await;
-            }
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn direct_send(_fd: i32, _parts: &[&[u8]; 3]) -> std::io::Result<usize> {
+    Ok(0)
+}
+
+/// Size of the per-thread read block.
+const SCRATCH_BLOCK: usize = 64 * 1024;
+/// A read into less room than this takes a fresh block.
+const MIN_READ: usize = 4 * 1024;
+
+thread_local! {
+    /// The runtime thread's read block. Reads land here; messages are split off it without
+    /// copying (they keep their part of the block alive until dropped) and the rest of the
+    /// block serves the next read, of any connection.
+    static SCRATCH: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+}
+
+/// Read what the socket has into the thread's scratch block; the bytes read (empty at end of
+/// stream). With `keep == false` the bytes are left in the block's spare room (discarded) and
+/// only their count is returned.
+fn poll_read_scratch(
+    stream: &mut AnyStream,
+    cx: &mut Context<'_>,
+    keep: bool,
+) -> Poll<std::io::Result<(usize, BytesMut)>> {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.capacity() - s.len() < MIN_READ {
+            s.reserve(SCRATCH_BLOCK);
         }
+        let mut rb = ReadBuf::uninit(s.spare_capacity_mut());
+        ready!(Pin::new(stream).poll_read(cx, &mut rb))?;
+        let n = rb.filled().len();
+        if !keep {
+            return Poll::Ready(Ok((n, BytesMut::new())));
+        }
+        let len = s.len() + n;
+        // SAFETY: poll_read initialised and filled the first n bytes of the spare capacity.
+        unsafe { s.set_len(len) };
+        Poll::Ready(Ok((n, s.split())))
+    })
+}
+
+/// Read into `buf`'s spare capacity (at least `want` bytes of room).
+fn poll_read_into(
+    stream: &mut AnyStream,
+    cx: &mut Context<'_>,
+    buf: &mut BytesMut,
+    want: usize,
+) -> Poll<std::io::Result<usize>> {
+    if buf.capacity() - buf.len() < want {
+        buf.reserve(want);
     }
+    let mut rb = ReadBuf::uninit(buf.spare_capacity_mut());
+    ready!(Pin::new(stream).poll_read(cx, &mut rb))?;
+    let n = rb.filled().len();
+    let len = buf.len() + n;
+    // SAFETY: poll_read initialised and filled the first n bytes of the spare capacity.
+    unsafe { buf.set_len(len) };
+    Poll::Ready(Ok(n))
 }
 
 /// The heartbeat and idle state of one connection.
@@ -288,147 +652,399 @@ struct Liveness {
     last_rx: u64,
     last_app_rx: u64,
     last_ping: u64,
-    ping: Option<Bytes>,
-    pong: Option<Bytes>,
+    /// Fires every `period` to check.
+    timer: Pin<Box<Sleep>>,
+    period: Duration,
 }
 
-/// Run one connection until it ends; returns why. `Connected` has been queued by the caller;
-/// the caller queues `Disconnected`.
-pub(crate) async fn run_conn<S>(
-    stream: S,
-    id: ClientId,
-    cfg: &LinkCfg,
-    sq: &SendQueue,
-    events: &EventQueue,
-    counters: &Counters,
-) -> DisconnectReason
-where
-    S: AsyncRead + AsyncWrite + Send,
-{
-    let (rd, wr) = tokio::io::split(stream);
-    let fin = Notify::new();
-    let writer = write_loop(wr, sq, counters, &fin);
-    let reader = read_loop(rd, id, cfg, sq, events, counters, &fin);
-    tokio::pin!(writer, reader);
-    tokio::select! {
-        biased;
-        r = &mut reader => r,
-        w = &mut writer => match (w, sq.stop_requested()) {
-            // Failing while stopping on request: the request's reason.
-            (_, Some(stop)) => stop.reason,
-            (Ok(()), None) => DisconnectReason::Closed,
-            (Err(e), None) => DisconnectReason::from_io(&e),
-        },
+/// How long a graceful close waits, after its FIN, for the peer to close too.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// A graceful stop in progress: flush, FIN, then wait for the peer's FIN (discarding input).
+struct Stopping {
+    reason: DisconnectReason,
+    deadline: Pin<Box<Sleep>>,
+    eof: bool,
+    fin_sent: bool,
+}
+
+/// Frames written per `writev`.
+const MAX_IOV: usize = 64;
+
+/// One connection's state machine (see the module docs).
+pub(crate) struct Conn {
+    stream: AnyStream,
+    decoder: Decoder,
+    /// A partial frame (empty, without allocation, between frames).
+    pend: BytesMut,
+    /// A message waiting for room in the event queue (reading stops meanwhile).
+    held: Option<Bytes>,
+    /// Registration for room in the event queue.
+    room: u64,
+    /// Frames taken from the send queue, being written.
+    out: VecDeque<Bytes>,
+    /// Liveness bookkeeping (only with a heartbeat interval or an idle timeout).
+    live: Option<Box<Liveness>>,
+    stopping: Option<Box<Stopping>>,
+    /// The waker (its data pointer) registered with the send queue; a new one means sync.
+    waker_id: usize,
+    /// Sync with the send queue on the next round (the task finished its frames).
+    sync_next: bool,
+}
+
+/// What a connection works with, lent at each poll (so the connection's task stores no
+/// references next to the owners: a smaller task).
+pub(crate) struct Env<'a> {
+    pub id: ClientId,
+    pub cfg: &'a LinkCfg,
+    pub sq: &'a SendQueue,
+    pub events: &'a EventQueue,
+    pub counters: &'a Counters,
+}
+
+impl Conn {
+    /// Drive the connection; Ready with the reason when it has ended.
+    pub(crate) fn poll(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<DisconnectReason> {
+        let r = self.poll_inner(cx, env);
+        super::events::defer::tick();
+        r
     }
-}
 
-async fn read_loop<R: AsyncRead>(
-    rd: R,
-    id: ClientId,
-    cfg: &LinkCfg,
-    sq: &SendQueue,
-    events: &EventQueue,
-    counters: &Counters,
-    fin: &Notify,
-) -> DisconnectReason {
-    tokio::pin!(rd);
-    let mut codec = FrameCodec::new(cfg.framing.clone());
-    // Reads start small (idle connections cost little) and grow while reads fill the buffer.
-    let mut buf = BytesMut::new();
-    let mut chunk = 4 * 1024;
-    let now = now_ms();
-    let hb = cfg.heartbeat.as_ref();
-    let mut live = Liveness {
-        last_rx: now,
-        last_app_rx: now,
-        last_ping: now,
-        ping: hb.and_then(|h| encode_frame(&cfg.framing, &h.ping).ok()),
-        pong: hb.and_then(|h| encode_frame(&cfg.framing, &h.pong).ok()),
-    };
-    let period = [hb.and_then(|h| h.interval), cfg.idle_timeout]
-        .into_iter()
-        .flatten()
-        .min()
-        .map(|d| (d / 4).clamp(Duration::from_millis(5), Duration::from_millis(500)));
-    let mut ticker = period.map(|p| {
-        let mut t = tokio::time::interval(p);
-        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        t
-    });
-    loop {
-        if let Some(stop) = sq.stop_requested() {
-            return finish_stop(stop, sq, rd.as_mut(), &mut buf, fin).await;
+    fn poll_inner(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<DisconnectReason> {
+        if self.stopping.is_some() {
+            return self.poll_stopping(cx, env);
         }
-        // Hand out every whole frame already buffered.
         loop {
-            match codec.decode(&mut buf) {
-                Ok(Some(frame)) => {
-                    live.last_rx = now_ms();
-                    if let Some(h) = hb {
-                        if frame == h.ping {
-                            if let Some(p) = &live.pong {
-                                let _ = sq.push(p.clone(), true);
-                            }
-                            continue;
-                        }
-                        if frame == h.pong {
-                            continue;
-                        }
-                    }
-                    live.last_app_rx = live.last_rx;
-                    counters.msgs_in.fetch_add(1, Ordering::Relaxed);
-                    let ev = Event::Message {
-                        client: id,
-                        data: frame,
-                    };
-                    if let Some(stop) = deliver(ev, sq, events).await {
-                        return finish_stop(stop, sq, rd.as_mut(), &mut buf, fin).await;
-                    }
-                    // Time spent waiting for the application does not count as silence.
-                    live.last_rx = now_ms();
-                    live.last_app_rx = live.last_rx;
+            let waker_id = cx.waker().data() as usize;
+            let sync = std::mem::take(&mut self.sync_next)
+                || self.waker_id != waker_id
+                || env.sq.take_dirty();
+            let stop = if sync {
+                self.waker_id = waker_id;
+                env.sq.sync(cx, &mut self.out).0
+            } else {
+                None
+            };
+            if let Some(stop) = stop {
+                if let Some(data) = self.held.take() {
+                    // Nothing read is lost: the waiting message goes in regardless of the bound.
+                    env.events.push_force(Event::Message {
+                        client: env.id,
+                        data,
+                    });
                 }
-                Ok(None) => break,
-                Err(CodecError::Frame(Error::FrameTooLarge { .. })) => {
-                    return DisconnectReason::FrameTooLarge
+                if !stop.graceful {
+                    return Poll::Ready(stop.reason);
                 }
-                Err(CodecError::Frame(e)) => {
-                    return DisconnectReason::Error(e.kind(), e.to_string())
-                }
-                Err(CodecError::Io(e)) => return DisconnectReason::from_io(&e),
+                let far = tokio::time::Instant::now() + Duration::from_secs(86400 * 365);
+                self.stopping = Some(Box::new(Stopping {
+                    deadline: Box::pin(tokio::time::sleep_until(stop.deadline.unwrap_or(far))),
+                    reason: stop.reason,
+                    eof: false,
+                    fin_sent: false,
+                }));
+                self.pend = BytesMut::new();
+                return self.poll_stopping(cx, env);
             }
-        }
-        let want = codec.needed(&buf).clamp(chunk, 1 << 20);
-        if buf.capacity() - buf.len() < want {
-            buf.reserve(want);
-        }
-        let spare = buf.capacity() - buf.len();
-        tokio::select! {
-            biased;
-            _ = sq.ctrl.notified() => {}
-            r = rd.read_buf(&mut buf) => match r {
-                Ok(0) => return DisconnectReason::PeerClosed,
-                Ok(n) => {
-                    if n == spare {
-                        chunk = (chunk * 2).min(256 * 1024);
+            let mut progress = false;
+            if !self.out.is_empty() {
+                match self.poll_write_out(cx, env) {
+                    Poll::Ready(Ok(())) => {
+                        // Done: take what was queued meanwhile (or let senders write again).
+                        self.sync_next = true;
+                        progress = true;
                     }
-                    counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
-                    live.last_rx = now_ms();
+                    Poll::Ready(Err(e)) => {
+                        return Poll::Ready(match env.sq.stop_requested() {
+                            // Failing while stopping on request: the request's reason.
+                            Some(stop) => stop.reason,
+                            None => DisconnectReason::from_io(&e),
+                        });
+                    }
+                    Poll::Pending => {}
                 }
-                Err(e) => return DisconnectReason::from_io(&e),
-            },
-            _ = async {
-                match ticker.as_mut() {
-                    Some(t) => { t.tick().await; }
-                    None => std::future::pending::<()>().await,
-                }
-            } => {
-                if let Some(r) = check_liveness(&mut live, cfg, sq) {
-                    return r;
-                }
+            }
+            match self.poll_read_side(cx, env) {
+                Poll::Ready(Ok(())) => progress = true,
+                Poll::Ready(Err(reason)) => return Poll::Ready(reason),
+                Poll::Pending => {}
+            }
+            if let Some(r) = self.poll_liveness(cx, env) {
+                return Poll::Ready(r);
+            }
+            if !progress {
+                return Poll::Pending;
             }
         }
     }
+
+    /// Write the frames in `out`; Ready(Ok) once all are written.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<std::io::Result<()>> {
+        loop {
+            while self.out.front().is_some_and(|f| f.is_empty()) {
+                self.out.pop_front();
+                env.counters.msgs_out.fetch_add(1, Ordering::Relaxed);
+            }
+            if self.out.is_empty() {
+                if self.out.capacity() > 16 {
+                    self.out = VecDeque::new();
+                }
+                return Poll::Ready(Ok(()));
+            }
+            let mut iov = [IoSlice::new(&[]); MAX_IOV];
+            let mut n = 0;
+            for f in self.out.iter().take(MAX_IOV) {
+                iov[n] = IoSlice::new(f);
+                n += 1;
+            }
+            let w = ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, &iov[..n]))?;
+            if w == 0 {
+                return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+            }
+            env.counters
+                .bytes_out
+                .fetch_add(w as u64, Ordering::Relaxed);
+            let mut left = w;
+            let mut done = 0u64;
+            while left > 0 {
+                let f = self
+                    .out
+                    .front_mut()
+                    .expect("written bytes belong to frames");
+                if f.len() <= left {
+                    left -= f.len();
+                    self.out.pop_front();
+                    done += 1;
+                } else {
+                    f.advance(left);
+                    left = 0;
+                }
+            }
+            env.counters.msgs_out.fetch_add(done, Ordering::Relaxed);
+        }
+    }
+
+    /// Deliver a waiting message, or read and deliver what arrived. Ready(Ok) on progress.
+    fn poll_read_side(
+        &mut self,
+        cx: &mut Context<'_>,
+        env: &Env<'_>,
+    ) -> Poll<Result<(), DisconnectReason>> {
+        if let Some(data) = self.held.take() {
+            let ev = Event::Message {
+                client: env.id,
+                data,
+            };
+            match env.events.try_push(ev, cx, &mut self.room) {
+                TryPush::Pushed => {}
+                TryPush::Full(Event::Message { data, .. }) => {
+                    self.held = Some(data);
+                    return Poll::Pending;
+                }
+                TryPush::Full(_) | TryPush::Closed => return Poll::Ready(Err(closed())),
+            }
+            // Time spent waiting for the application does not count as silence.
+            if let Some(l) = &mut self.live {
+                l.last_rx = now_ms();
+                l.last_app_rx = l.last_rx;
+            }
+            // Whole frames that arrived with it.
+            let mut pend = std::mem::take(&mut self.pend);
+            let r = self.take_frames(&mut pend, cx, env);
+            self.pend = pend;
+            self.release_pend();
+            r?;
+            return Poll::Ready(Ok(()));
+        }
+        let n = if self.pend.is_empty() {
+            let mut data = match ready!(poll_read_scratch(&mut self.stream, cx, true)) {
+                Ok((_, d)) => d,
+                Err(e) => return Poll::Ready(Err(DisconnectReason::from_io(&e))),
+            };
+            let n = data.len();
+            if n > 0 {
+                self.note_read(n, env);
+                let r = self.take_frames(&mut data, cx, env);
+                if !data.is_empty() {
+                    // A partial frame (or frames behind a full event queue): keep a copy,
+                    // with room for the rest of the frame.
+                    let more = self.decoder.needed(&data).clamp(MIN_READ, 1 << 20);
+                    let mut p = BytesMut::with_capacity(data.len() + more);
+                    p.extend_from_slice(&data);
+                    self.pend = p;
+                }
+                r?;
+            }
+            n
+        } else {
+            let want = self.decoder.needed(&self.pend).clamp(MIN_READ, 1 << 20);
+            let n = match ready!(poll_read_into(&mut self.stream, cx, &mut self.pend, want)) {
+                Ok(n) => n,
+                Err(e) => return Poll::Ready(Err(DisconnectReason::from_io(&e))),
+            };
+            if n > 0 {
+                self.note_read(n, env);
+                let mut pend = std::mem::take(&mut self.pend);
+                let r = self.take_frames(&mut pend, cx, env);
+                self.pend = pend;
+                self.release_pend();
+                r?;
+            }
+            n
+        };
+        if n == 0 {
+            return Poll::Ready(Err(DisconnectReason::PeerClosed));
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn note_read(&mut self, n: usize, env: &Env<'_>) {
+        env.counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some(l) = &mut self.live {
+            l.last_rx = now_ms();
+        }
+    }
+
+    /// An empty partial-frame buffer gives its memory back (idle connections hold none).
+    fn release_pend(&mut self) {
+        if self.pend.is_empty() && self.pend.capacity() > 0 {
+            self.pend = BytesMut::new();
+        }
+    }
+
+    /// Cut every whole frame out of `buf` and deliver it; stops early (leaving the rest in
+    /// `buf`) when the event queue is full.
+    fn take_frames(
+        &mut self,
+        buf: &mut BytesMut,
+        cx: &mut Context<'_>,
+        env: &Env<'_>,
+    ) -> Result<(), DisconnectReason> {
+        while self.held.is_none() {
+            let next = match &env.cfg.plain {
+                Some(lp) => lp.decode(buf),
+                None => self.decoder.decode(buf),
+            };
+            let frame = match next {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(Error::FrameTooLarge { .. }) => return Err(DisconnectReason::FrameTooLarge),
+                Err(e) => return Err(DisconnectReason::Error(e.kind(), e.to_string())),
+            };
+            if let Some(h) = &env.cfg.heartbeat {
+                if frame == h.ping {
+                    if let Some(p) = &env.cfg.pong {
+                        let _ = env.sq.push(p.clone(), true);
+                    }
+                    continue;
+                }
+                if frame == h.pong {
+                    continue;
+                }
+            }
+            if let Some(l) = &mut self.live {
+                l.last_app_rx = now_ms();
+                l.last_rx = l.last_app_rx;
+            }
+            env.counters.msgs_in.fetch_add(1, Ordering::Relaxed);
+            let ev = Event::Message {
+                client: env.id,
+                data: frame,
+            };
+            match env.events.try_push(ev, cx, &mut self.room) {
+                TryPush::Pushed => {}
+                TryPush::Full(Event::Message { data, .. }) => self.held = Some(data),
+                TryPush::Full(_) | TryPush::Closed => return Err(closed()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The heartbeat / idle timer: check when it fires.
+    fn poll_liveness(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Option<DisconnectReason> {
+        let l = self.live.as_mut()?;
+        while l.timer.as_mut().poll(cx).is_ready() {
+            if let Some(r) = check_liveness(l, env.cfg, env.sq) {
+                return Some(r);
+            }
+            let next = tokio::time::Instant::now() + l.period;
+            l.timer.as_mut().reset(next);
+        }
+        None
+    }
+
+    /// A graceful stop: the reader stops delivering; flush what is queued, FIN, then wait for
+    /// the peer to close too (or the deadline), so that unread input does not turn our close
+    /// into a reset that could destroy what the peer has not read yet.
+    fn poll_stopping(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<DisconnectReason> {
+        let mut s = self.stopping.take().expect("stopping");
+        let r = self.poll_stopping_with(&mut s, cx, env);
+        self.stopping = Some(s);
+        r
+    }
+
+    fn poll_stopping_with(
+        &mut self,
+        s: &mut Stopping,
+        cx: &mut Context<'_>,
+        env: &Env<'_>,
+    ) -> Poll<DisconnectReason> {
+        loop {
+            let mut progress = false;
+            let (stop, direct) = env.sq.sync(cx, &mut self.out);
+            if let Some(stop) = stop {
+                if !stop.graceful {
+                    return Poll::Ready(s.reason.clone());
+                }
+                if let Some(d) = stop.deadline.filter(|d| *d < s.deadline.deadline()) {
+                    s.deadline.as_mut().reset(d);
+                }
+            }
+            if s.deadline.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(s.reason.clone());
+            }
+            if !self.out.is_empty() {
+                match self.poll_write_out(cx, env) {
+                    Poll::Ready(Ok(())) => progress = true,
+                    Poll::Ready(Err(_)) => return Poll::Ready(s.reason.clone()),
+                    Poll::Pending => {}
+                }
+            } else if !s.fin_sent
+                && !direct
+                && Pin::new(&mut self.stream).poll_shutdown(cx).is_ready()
+            {
+                s.fin_sent = true;
+                if s.eof {
+                    return Poll::Ready(s.reason.clone());
+                }
+                // Linger at most LINGER after our FIN for the peer's.
+                let linger = tokio::time::Instant::now() + LINGER;
+                if linger < s.deadline.deadline() {
+                    s.deadline.as_mut().reset(linger);
+                }
+                progress = true;
+            }
+            if !s.eof {
+                // Input after the stop is discarded.
+                if let Poll::Ready(r) = poll_read_scratch(&mut self.stream, cx, false) {
+                    if !matches!(r, Ok((n, _)) if n > 0) {
+                        s.eof = true;
+                        if s.fin_sent {
+                            return Poll::Ready(s.reason.clone());
+                        }
+                    }
+                    progress = true;
+                }
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+fn closed() -> DisconnectReason {
+    DisconnectReason::Closed
 }
 
 fn check_liveness(live: &mut Liveness, cfg: &LinkCfg, sq: &SendQueue) -> Option<DisconnectReason> {
@@ -441,7 +1057,7 @@ fn check_liveness(live: &mut Liveness, cfg: &LinkCfg, sq: &SendQueue) -> Option<
                 return Some(DisconnectReason::HeartbeatLost);
             }
             if silent >= iv && now.saturating_sub(live.last_ping) >= iv {
-                if let Some(p) = &live.ping {
+                if let Some(p) = &cfg.ping {
                     let _ = sq.push(p.clone(), true);
                 }
                 live.last_ping = now;
@@ -462,99 +1078,65 @@ fn check_liveness(live: &mut Liveness, cfg: &LinkCfg, sq: &SendQueue) -> Option<
     None
 }
 
-/// Queue an event, waiting for room (this is where reading stops when the application does
-/// not pull). A stop request while waiting queues the event anyway (nothing read is lost) and
-/// returns the stop.
-async fn deliver(ev: Event, sq: &SendQueue, events: &EventQueue) -> Option<Stop> {
-    let permit = tokio::select! {
-        biased;
-        p = events.reserve() => p,
-        _ = sq.ctrl.notified() => {
-            events.push_force(ev);
-            return Some(sq.stop_requested().unwrap_or(Stop {
-                reason: DisconnectReason::Closed,
-                graceful: false,
-                deadline: None,
-            }));
+impl Conn {
+    /// A connection on `stream`, bound to `sq` for direct writes from now on. Its owner must
+    /// call [`SendQueue::detach`] before dropping it (before the socket closes).
+    pub(crate) fn start(stream: AnyStream, cfg: &LinkCfg, sq: &SendQueue) -> Conn {
+        sq.attach(stream.raw_fd());
+        let live = cfg.tick_period().map(|p| {
+            let now = now_ms();
+            Box::new(Liveness {
+                last_rx: now,
+                last_app_rx: now,
+                last_ping: now,
+                timer: Box::pin(tokio::time::sleep(p)),
+                period: p,
+            })
+        });
+        Conn {
+            stream,
+            decoder: Decoder::new(cfg.framing.clone()),
+            pend: BytesMut::new(),
+            held: None,
+            room: 0,
+            out: VecDeque::new(),
+            live,
+            stopping: None,
+            waker_id: 0,
+            sync_next: true,
         }
-    };
-    match permit {
-        Ok(p) => {
-            p.push(ev);
-            None
-        }
-        Err(_) => Some(Stop {
-            reason: DisconnectReason::Closed,
-            graceful: false,
-            deadline: None,
-        }),
     }
 }
 
-/// A stop was requested: end now, or (graceful) wait for the writer to flush and finish, up to
-/// the deadline. The reader stops reading meanwhile.
-/// How long a graceful close waits, after its FIN, for the peer to close too.
-const LINGER: Duration = Duration::from_secs(2);
-
-async fn finish_stop<R: AsyncRead>(
-    stop: Stop,
-    sq: &SendQueue,
-    mut rd: std::pin::Pin<&mut R>,
-    scratch: &mut BytesMut,
-    fin: &Notify,
-) -> DisconnectReason {
-    if stop.graceful {
-        let far = tokio::time::Instant::now() + Duration::from_secs(86400 * 365);
-        let sleep = tokio::time::sleep_until(stop.deadline.unwrap_or(far));
-        tokio::pin!(sleep);
-        let (mut eof, mut fin_sent) = (false, false);
-        loop {
-            if scratch.capacity() < 4096 {
-                scratch.reserve(4096);
-            }
-            tokio::select! {
-                _ = &mut sleep => break,
-                _ = sq.ctrl.notified() => {
-                    if let Some(s) = sq.stop_requested() {
-                        if !s.graceful {
-                            break;
-                        }
-                        if let Some(d) = s.deadline.filter(|d| *d < sleep.deadline()) {
-                            sleep.as_mut().reset(d);
-                        }
-                    }
-                }
-                _ = fin.notified(), if !fin_sent => {
-                    fin_sent = true;
-                    if eof {
-                        break;
-                    }
-                    // Linger at most LINGER after our FIN for the peer's.
-                    let linger = tokio::time::Instant::now() + LINGER;
-                    if linger < sleep.deadline() {
-                        sleep.as_mut().reset(linger);
-                    }
-                }
-                // Input after the stop is discarded.
-                r = rd.read_buf(scratch), if !eof => {
-                    scratch.clear();
-                    if !matches!(r, Ok(n) if n > 0) {
-                        eof = true;
-                        if fin_sent {
-                            break;
-                        }
-                    }
-                }
-            }
+/// Run one connection until it ends; returns why. `Connected` has been queued by the caller;
+/// the caller queues `Disconnected`.
+pub(crate) async fn run_conn(stream: AnyStream, env: Env<'_>) -> DisconnectReason {
+    struct Detach<'a>(&'a SendQueue);
+    impl Drop for Detach<'_> {
+        fn drop(&mut self) {
+            self.0.detach();
         }
     }
-    stop.reason
+    let mut conn = Conn::start(stream, env.cfg, env.sq);
+    // Declared after `conn`, so dropped (detaching) before it, also when cancelled.
+    let _detach = Detach(env.sq);
+    std::future::poll_fn(|cx| conn.poll(cx, &env)).await
 }
 
 /// A connected stream of either family.
 pub(crate) enum AnyStream {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
+}
+
+impl AnyStream {
+    fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            AnyStream::Tcp(s) => s.as_raw_fd(),
+            AnyStream::Unix(s) => s.as_raw_fd(),
+        }
+    }
 }
 
 impl AsyncRead for AnyStream {
@@ -580,6 +1162,21 @@ impl AsyncWrite for AnyStream {
             AnyStream::Tcp(s) => std::pin::Pin::new(s).poll_write(cx, buf),
             AnyStream::Unix(s) => std::pin::Pin::new(s).poll_write(cx, buf),
         }
+    }
+
+    fn poll_write_vectored(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            AnyStream::Tcp(s) => std::pin::Pin::new(s).poll_write_vectored(cx, bufs),
+            AnyStream::Unix(s) => std::pin::Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(

@@ -24,7 +24,10 @@
 //! a ping with a pong and delivers neither to the application.
 //!
 //! The runtime starts with the first engine object ([`set_worker_threads`] before that) and is
-//! stopped by [`shutdown`].
+//! stopped by [`shutdown`]. On Linux its threads run under `SCHED_BATCH` (same CPU share, but a
+//! thread woken by network input does not preempt the running one, which keeps messages in
+//! batches on a busy CPU); set the environment variable `LIBSOCK_SCHED_BATCH=0`
+//! ([`SCHED_BATCH_ENV`]) before the runtime starts to keep the normal policy.
 //!
 //! ```
 //! use libsock::engine::{Client, ClientConfig, Event, Server, ServerConfig};
@@ -65,7 +68,7 @@ mod udp;
 pub use client::{Client, ClientConfig, ClientStats};
 pub use codec::{CodecError, FrameCodec};
 pub use events::{ClientId, DisconnectReason, Event, EventInfo, EventKind, EventQueue};
-pub use runtime::{is_running, set_worker_threads, shutdown, worker_threads};
+pub use runtime::{is_running, set_worker_threads, shutdown, worker_threads, SCHED_BATCH_ENV};
 pub use server::{Server, ServerConfig, ServerStats};
 pub use udp::{DatagramServer, DatagramServerConfig, DatagramStats};
 

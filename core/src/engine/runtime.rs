@@ -72,11 +72,40 @@ pub(crate) fn handle() -> Result<Handle> {
         .thread_name("libsock-engine")
         .enable_io()
         .enable_time()
+        // Consumer wake-ups owed by this worker's tasks are paid before it sleeps, so the
+        // application takes one batch per round of ready connections (see events::defer).
+        .on_thread_park(super::events::defer::flush)
+        .on_thread_start(batch_scheduling)
+        .on_thread_stop(super::events::defer::stop)
         .build()
         .map_err(|e| Error::os("start the engine runtime", e))?;
     let h = rt.handle().clone();
     st.runtime = Some(rt);
     Ok(h)
+}
+
+/// The environment variable that, set to `0`, keeps the engine's threads on the normal
+/// scheduling policy (see [`handle`]).
+pub const SCHED_BATCH_ENV: &str = "LIBSOCK_SCHED_BATCH";
+
+/// Put the calling runtime thread under `SCHED_BATCH` (Linux), unless `LIBSOCK_SCHED_BATCH=0`.
+///
+/// Same share of the CPU as any normal thread (nice 0), but a runtime thread woken by network
+/// input no longer preempts the thread that is running: it runs when that thread blocks or its
+/// time slice ends. Without it, on a busy CPU every message arriving preempts the sender or
+/// the application, and the runtime thread, the application thread and the peers fall into a
+/// lockstep of one message per thread switch (measured: ~30,000 context switches per 100,000
+/// round trips, ~25% more CPU per round trip); with it, each thread handles what piled up.
+fn batch_scheduling() {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        if std::env::var_os(SCHED_BATCH_ENV).is_some_and(|v| v == "0") {
+            return;
+        }
+        let p = libc::sched_param { sched_priority: 0 };
+        // SAFETY: plain syscall on the calling thread (pid 0) with a valid parameter.
+        unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &p) };
+    }
 }
 
 /// Register an object for [`shutdown`].

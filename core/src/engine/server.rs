@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use super::codec::encode_frame;
 use super::events::{ClientId, DisconnectReason, Event, EventQueue};
 use super::link::{
-    conn_options, run_conn, AnyStream, Counters, LinkCfg, SendQueue, Stop, TaskCount,
+    conn_options, with_frame, AnyStream, Conn, Counters, Env, LinkCfg, SendQueue, Stop, TaskCount,
 };
 use super::runtime::{self, Stoppable};
 use super::{Heartbeat, IdleMode, SendPolicy};
@@ -137,12 +137,12 @@ impl ServerConfig {
     }
 
     fn link(&self) -> LinkCfg {
-        LinkCfg {
-            framing: self.framing.clone(),
-            idle_timeout: self.idle_timeout,
-            idle_mode: self.idle_mode,
-            heartbeat: LinkCfg::heartbeat_for(&self.framing, &self.heartbeat),
-        }
+        LinkCfg::new(
+            self.framing.clone(),
+            self.idle_timeout,
+            self.idle_mode,
+            &self.heartbeat,
+        )
     }
 }
 
@@ -174,8 +174,29 @@ struct Slot {
     sq: SendQueue,
 }
 
+/// Hashes client ids (server-made sequential numbers, so no flooding concern) with one
+/// multiplication instead of SipHash: `send` looks the client up on every message.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type BuildIdHasher = std::hash::BuildHasherDefault<IdHasher>;
+
 struct Clients {
-    map: HashMap<ClientId, Arc<Slot>>,
+    map: HashMap<ClientId, Arc<Slot>, BuildIdHasher>,
     stopping: bool,
 }
 
@@ -273,7 +294,7 @@ impl Server {
             cfg,
             local,
             clients: Mutex::new(Clients {
-                map: HashMap::new(),
+                map: HashMap::default(),
                 stopping: false,
             }),
             next_id: AtomicU64::new(1),
@@ -306,9 +327,11 @@ impl Server {
     /// instead and this returns `Ok`); framing errors (`FrameTooLarge`, ...) as the framing
     /// says.
     pub fn send(&self, client: ClientId, data: &[u8]) -> Result<()> {
-        let frame = encode_frame(&self.inner.cfg.framing, data)?;
-        let slot = self.inner.slot(client)?;
-        self.inner.push(client, &slot, frame)
+        with_frame(&self.inner.link, data, |parts| {
+            let slot = self.inner.slot(client)?;
+            let r = slot.sq.push_parts(parts, false);
+            self.inner.pushed(client, &slot, r)
+        })?
     }
 
     /// Queue `data` to each of `clients` (encoded once). Returns how many clients it was queued
@@ -446,8 +469,19 @@ impl Shared {
     }
 
     fn push(&self, id: ClientId, slot: &Slot, frame: bytes::Bytes) -> Result<()> {
+        let r = slot.sq.push(frame, false);
+        self.pushed(id, slot, r)
+    }
+
+    /// The result of a push as the caller sees it (and the send policy's action).
+    fn pushed(
+        &self,
+        id: ClientId,
+        slot: &Slot,
+        r: std::result::Result<(), super::link::PushError>,
+    ) -> Result<()> {
         use super::link::PushError;
-        match slot.sq.push(frame, false) {
+        match r {
             Ok(()) => Ok(()),
             Err(PushError::Stopped) => {
                 Err(Error::closed(format!("send to client {id}: disconnecting")))
@@ -556,7 +590,11 @@ async fn accept_loop(s: Arc<Shared>, listener: AnyListener) {
             let id = s.next_id.fetch_add(1, Ordering::Relaxed);
             let slot = Arc::new(Slot {
                 peer: peer.clone(),
-                sq: SendQueue::new(s.cfg.send_queue_bytes, s.counters.clone()),
+                sq: SendQueue::new(
+                    s.cfg.send_queue_bytes,
+                    s.link.tracks_writes(),
+                    s.counters.clone(),
+                ),
             });
             c.map.insert(id, slot.clone());
             s.total.fetch_add(1, Ordering::Relaxed);
@@ -564,29 +602,76 @@ async fn accept_loop(s: Arc<Shared>, listener: AnyListener) {
             (id, slot)
         };
         permit.push(Event::Connected { client: id, peer });
-        s.handle.spawn(conn_task(s.clone(), id, slot, stream));
+        let conn = Conn::start(stream, &s.link, &slot.sq);
+        s.handle.spawn(ConnTask {
+            s: s.clone(),
+            id,
+            slot,
+            conn: Some(conn),
+        });
     }
 }
 
-async fn conn_task(s: Arc<Shared>, id: ClientId, slot: Arc<Slot>, stream: AnyStream) {
-    /// Ends the task's bookkeeping even if the task is cancelled (runtime shutdown).
-    struct Guard<'a>(&'a Shared, ClientId, &'a Slot, Option<DisconnectReason>);
-    impl Drop for Guard<'_> {
-        fn drop(&mut self) {
-            let removed = self.0.lock_clients().map.remove(&self.1).is_some();
-            self.2.sq.clear();
-            if removed {
-                self.0.events.push_force(Event::Disconnected {
-                    client: self.1,
-                    reason: self.3.take().unwrap_or(DisconnectReason::ServerShutdown),
-                });
-            }
-            self.0.tasks.dec();
+/// One client's task: drives its [`Conn`] and, when it ends (or the task is dropped by a
+/// runtime shutdown), removes the client and queues its `Disconnected`. Written as a plain
+/// future holding the owners and the connection side by side (an `async fn` would keep its
+/// arguments and locals twice over), so an idle client costs one small task.
+struct ConnTask {
+    s: Arc<Shared>,
+    id: ClientId,
+    slot: Arc<Slot>,
+    /// `None` once finished (the socket is closed before the bookkeeping, as before).
+    conn: Option<Conn>,
+}
+
+impl ConnTask {
+    fn finish(&mut self, reason: DisconnectReason) {
+        // Before the socket closes: no direct write may use its descriptor any more.
+        self.slot.sq.detach();
+        self.conn = None;
+        let removed = self.s.lock_clients().map.remove(&self.id).is_some();
+        self.slot.sq.clear();
+        if removed {
+            self.s.events.push_force(Event::Disconnected {
+                client: self.id,
+                reason,
+            });
+        }
+        self.s.tasks.dec();
+    }
+}
+
+impl std::future::Future for ConnTask {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let t = &mut *self;
+        let env = Env {
+            id: t.id,
+            cfg: &t.s.link,
+            sq: &t.slot.sq,
+            events: &t.s.events,
+            counters: &t.s.counters,
+        };
+        let Some(conn) = t.conn.as_mut() else {
+            return std::task::Poll::Ready(());
+        };
+        let reason = std::task::ready!(conn.poll(cx, &env));
+        t.finish(reason);
+        std::task::Poll::Ready(())
+    }
+}
+
+impl Drop for ConnTask {
+    fn drop(&mut self) {
+        if self.conn.is_some() {
+            // Cancelled (runtime shutdown): the bookkeeping still happens.
+            self.finish(DisconnectReason::ServerShutdown);
         }
     }
-    let mut g = Guard(&s, id, &slot, None);
-    let reason = run_conn(stream, id, &s.link, &slot.sq, &s.events, &s.counters).await;
-    g.3 = Some(reason);
 }
 
 /// Create, configure, bind and listen a socket for `ep`.
