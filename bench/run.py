@@ -55,12 +55,12 @@ WORKLOADS = ["pingpong", "bulk", "framed", "udp-flood", "udp-drain", "udp-echo",
 # placements, hence split only.
 SIZES: dict[str, dict[str, Any]] = {
     "full": {
-        "pingpong": {"size": 64, "count": 5000},
+        "pingpong": {"size": 64, "count": 20000},  # same-CPU runs of 5,000 lasted ~60 ms: noise
         "bulk": {"bytes": 1 << 30, "chunk": 65536},
         "framed": {"size": 100, "count": 300000, "batch": 64},
         "udp-flood": {"size": 64, "count": 200000},
         "udp-drain": {"size": 64, "count": 100000},  # fits the 256 MiB receive buffer (PROTOCOL.md)
-        "udp-echo": {"size": 64, "count": 5000},
+        "udp-echo": {"size": 64, "count": 10000},
         "fanin": {"clients": [100, 1000, 10000], "k": {100: 100, 1000: 100, 10000: 20},
                   "placements": {10000: ["split"]}},
     },

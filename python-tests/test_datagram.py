@@ -101,8 +101,9 @@ def test_recv_many_and_recv_from_name_each_sender_when_senders_alternate() -> No
     a.sendto(b"y", rx.address)
     assert rx.recv_into(buf)[1] == b.getsockname()
     assert rx.recv_datagram(8).peer == a.getsockname()
-    for s in (rx, a, b):
-        s.close()
+    rx.close()
+    for sock in (a, b):
+        sock.close()
 
 
 def test_recv_many_batches_larger_than_one_call_and_truncation() -> None:

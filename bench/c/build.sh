@@ -11,6 +11,8 @@ cargo build -q --release -p libsock-c
 target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 lib="$target/release"
 [ -f "$lib/libsock.so" ] || { echo "build.sh: $lib/libsock.so is missing" >&2; exit 1; }
+# The library's SONAME is libsock.so.0 (bindings/c/build.rs): the loader looks for that name.
+[ -e "$lib/libsock.so.0" ] || ln -s libsock.so "$lib/libsock.so.0"
 mkdir -p "$here/build"
 CFLAGS=(-O2 -std=gnu11 -Wall -Wextra -Werror -I"$root/include")
 LIBS=(-L"$lib" -lsock -Wl,-rpath,"$lib" -lpthread)
