@@ -181,6 +181,11 @@ impl Tx {
 
 /// Where `recv_msgs`-style calls put their messages.
 trait Sink {
+    /// Bytes of room left for message bodies (unbounded sinks: `usize::MAX`). A message larger
+    /// than this stays queued for the next call.
+    fn room(&self) -> usize {
+        usize::MAX
+    }
     /// A message kept from an earlier call.
     fn pending(&mut self, m: Bytes);
     /// A message at `buf[start..end]` (the receive buffer, not yet consumed).
@@ -228,6 +233,39 @@ impl Sink for PackedSink<'_> {
     fn msg(&mut self, buf: &[u8], start: usize, end: usize) {
         self.data.extend_from_slice(&buf[start..end]);
         self.ends.push(self.data.len());
+    }
+    fn flush(&mut self, buf: &mut BytesMut, used: usize) {
+        buf.advance(used);
+    }
+}
+
+/// Messages copied one after the other into the caller's `out`, each one's length in `lens`
+/// (which also bounds the count).
+struct SliceSink<'a> {
+    out: &'a mut [u8],
+    at: usize,
+    lens: &'a mut [usize],
+    n: usize,
+}
+
+impl SliceSink<'_> {
+    fn put(&mut self, m: &[u8]) {
+        self.out[self.at..self.at + m.len()].copy_from_slice(m);
+        self.at += m.len();
+        self.lens[self.n] = m.len();
+        self.n += 1;
+    }
+}
+
+impl Sink for SliceSink<'_> {
+    fn room(&self) -> usize {
+        self.out.len() - self.at
+    }
+    fn pending(&mut self, m: Bytes) {
+        self.put(&m)
+    }
+    fn msg(&mut self, buf: &[u8], start: usize, end: usize) {
+        self.put(&buf[start..end])
     }
     fn flush(&mut self, buf: &mut BytesMut, used: usize) {
         buf.advance(used);
@@ -1158,6 +1196,14 @@ impl Timed<'_> {
         }
     }
 
+    /// Keep `m` for the next call and say it needs more room than `capacity`.
+    #[cold]
+    fn too_small(rx: &mut Rx, m: Bytes, capacity: usize) -> Error {
+        let needed = m.len();
+        rx.pending = Some(m);
+        Error::BufferTooSmall { needed, capacity }
+    }
+
     /// Like [`Connection::recv_msg_into`]: the message is copied straight from the receive
     /// buffer.
     pub fn recv_msg_into(&self, buf: &mut [u8]) -> Result<usize> {
@@ -1228,69 +1274,16 @@ impl Timed<'_> {
 
     /// Like [`Connection::recv_msgs_into`].
     pub fn recv_msgs_into(&self, out: &mut [u8], lens: &mut [usize]) -> Result<usize> {
-        if lens.is_empty() {
-            return Ok(0);
-        }
-        lens[0] = self.recv_msg_into(out)?;
-        let mut at = lens[0];
-        let mut n = 1;
-        let mut rx = self.rx()?;
-        if rx.pending.is_some() || rx.error.is_some() {
-            return Ok(n);
-        }
-        // Bytes at the front of the receive buffer used up by the messages copied so far; they
-        // are dropped in one go before a read and at the end.
-        let mut used = 0;
-        let mut read_more = true;
-        while n < lens.len() {
-            let Rx { buf, decoder, .. } = &mut *rx;
-            let cut = decoder.cut(&buf[used..]);
-            match cut.msg {
-                Ok(Some((a, b))) => {
-                    let len = b - a;
-                    if len > out.len() - at {
-                        // It stays queued: kept whole for the next call (the decoder has moved
-                        // past it).
-                        rx.buf.advance(used);
-                        let m = rx.take_bytes((a, b, cut.consumed));
-                        rx.pending = Some(m);
-                        return Ok(n);
-                    }
-                    out[at..at + len].copy_from_slice(&buf[used + a..used + b]);
-                    used += cut.consumed;
-                    at += len;
-                    lens[n] = len;
-                    n += 1;
-                }
-                Ok(None) if read_more => {
-                    used += cut.consumed;
-                    read_more = false;
-                    buf.advance(used);
-                    used = 0;
-                    let Ok(s) = self.c.sock(RECV_MSG) else { break };
-                    let poll = Deadline::after(Some(Duration::ZERO));
-                    match self.fill(&s, &mut rx, 0, &poll, RECV_MSG) {
-                        Ok(k) if k > 0 => {}
-                        _ => break,
-                    }
-                }
-                Ok(None) => {
-                    used += cut.consumed;
-                    break;
-                }
-                // As in recv_batch: deliver what we have; an oversized frame (already skipped
-                // by the decoder) is reported by the next call.
-                Err(e) => {
-                    used += cut.consumed;
-                    if e.kind() == crate::ErrorKind::FrameTooLarge {
-                        rx.error = Some(e);
-                    }
-                    break;
-                }
-            }
-        }
-        rx.buf.advance(used);
-        Ok(n)
+        let max = lens.len();
+        self.recv_batch(
+            max,
+            &mut SliceSink {
+                out,
+                at: 0,
+                lens,
+                n: 0,
+            },
+        )
     }
 
     /// Wait for one message, then hand up to `max` messages that are here to `sink`; one extra
@@ -1304,11 +1297,18 @@ impl Timed<'_> {
         // are dropped in one go (flush) before a read and at the end.
         let mut used = 0;
         if let Some(p) = rx.pending.take() {
+            if p.len() > sink.room() {
+                return Err(Self::too_small(&mut rx, p, sink.room()));
+            }
             sink.pending(p);
         } else if let Some(e) = rx.error.take() {
             return Err(e);
         } else {
             let (a, b, consumed) = self.next_in_buf(&mut rx)?;
+            if b - a > sink.room() {
+                let m = rx.take_bytes((a, b, consumed));
+                return Err(Self::too_small(&mut rx, m, sink.room()));
+            }
             sink.msg(&rx.buf, a, b);
             used = consumed;
         }
@@ -1318,6 +1318,14 @@ impl Timed<'_> {
             let Rx { buf, decoder, .. } = &mut *rx;
             let cut = decoder.cut(&buf[used..]);
             match cut.msg {
+                Ok(Some((a, b))) if b - a > sink.room() => {
+                    // It stays queued, kept whole for the next call (the decoder has moved
+                    // past it).
+                    sink.flush(buf, used);
+                    let m = rx.take_bytes((a, b, cut.consumed));
+                    rx.pending = Some(m);
+                    return Ok(n);
+                }
                 Ok(Some((a, b))) => {
                     sink.msg(buf, used + a, used + b);
                     used += cut.consumed;
