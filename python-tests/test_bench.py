@@ -289,7 +289,7 @@ def test_markdown_table_has_medians_ratios_and_failures() -> None:
 def test_goals_met_missed_and_not_measured() -> None:
     rs = [rec("py-libsock", 25e3), rec("py-stdlib", 20e3), rec("c-raw", 40e3),
           rec("c-libsock", 39e3)]
-    fl = dict(workload="framed", placement="split", size=100, count=10, batch=64)
+    fl: Dict[str, Any] = dict(workload="framed", placement="split", size=100, count=10, batch=64)
     rs += [rec("py-libsock", 300e3, **fl), rec("py-stdlib", 100e3, **fl), rec("rs-tokio", 500e3, **fl)]
     fan = {"workload": "fanin", "config": "fanin clients=10000 k=10", "params": {"clients": 10000, "k": 10},
            "placement": "same", "status": "ok", "ok": True}
@@ -317,7 +317,7 @@ def test_goals_met_missed_and_not_measured() -> None:
 
 
 def test_goal_loss_compares_values() -> None:
-    cfg = dict(workload="udp-flood", placement="same", size=64, count=100)
+    cfg: Dict[str, Any] = dict(workload="udp-flood", placement="same", size=64, count=100)
     a, b = rec("py-libsock", 5.0, **cfg), rec("py-stdlib", 4.0, **cfg)
     a["loss"], b["loss"] = 0.01, 0.2
     row = next(r for r in H.evaluate_goals([a, b]) if "loss" in r["goal"])
@@ -385,7 +385,7 @@ def test_worker_dying_before_ready_is_a_failed_run() -> None:
 
 
 def test_goal_on_a_cost_inverts_the_ratio_and_the_table_shows_it() -> None:
-    cfg = dict(workload="udp-flood", placement="split", size=64, count=100)
+    cfg: Dict[str, Any] = dict(workload="udp-flood", placement="split", size=64, count=100)
     a, b = rec("py-libsock", 5.0, **cfg), rec("c-raw", 5.0, **cfg)
     a.update(loss=0.0, cpu_ns_per_dgram=200.0)
     b.update(loss=0.0, cpu_ns_per_dgram=400.0)
