@@ -260,6 +260,12 @@ impl fmt::Display for Endpoint {
 pub trait ToEndpoint {
     /// Convert, or say what is malformed.
     fn to_endpoint(&self) -> Result<Endpoint>;
+
+    /// The one address this names when that is known without parsing into an [`Endpoint`] or
+    /// resolving (a plain IP literal, a socket address); `None` means "go the general way".
+    fn ip_literal(&self) -> Option<Addr> {
+        None
+    }
 }
 
 impl ToEndpoint for Endpoint {
@@ -271,15 +277,24 @@ impl ToEndpoint for str {
     fn to_endpoint(&self) -> Result<Endpoint> {
         Endpoint::parse(self)
     }
+    fn ip_literal(&self) -> Option<Addr> {
+        Addr::parse_ip_literal(self)
+    }
 }
 impl ToEndpoint for &str {
     fn to_endpoint(&self) -> Result<Endpoint> {
         Endpoint::parse(self)
     }
+    fn ip_literal(&self) -> Option<Addr> {
+        Addr::parse_ip_literal(self)
+    }
 }
 impl ToEndpoint for String {
     fn to_endpoint(&self) -> Result<Endpoint> {
         Endpoint::parse(self)
+    }
+    fn ip_literal(&self) -> Option<Addr> {
+        Addr::parse_ip_literal(self)
     }
 }
 impl ToEndpoint for (&str, u16) {
@@ -335,6 +350,58 @@ pub enum Addr {
 }
 
 impl Addr {
+    /// Call `f` with this address as text, exactly as `Display` writes it. An IPv4 address (the
+    /// common case, once per datagram in the doors' receive calls) is written by hand on the
+    /// stack: the formatting machinery and a `String` cost ~2,000 instructions per datagram.
+    pub fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        if let Addr::Inet(SocketAddr::V4(v4)) = self {
+            /// Append the decimal digits of `v` at `buf[*n..]`.
+            fn put(buf: &mut [u8; 21], n: &mut usize, mut v: u32) {
+                let mut digits = [0u8; 5];
+                let mut k = 0;
+                loop {
+                    digits[k] = b'0' + (v % 10) as u8;
+                    k += 1;
+                    v /= 10;
+                    if v == 0 {
+                        break;
+                    }
+                }
+                while k > 0 {
+                    k -= 1;
+                    buf[*n] = digits[k];
+                    *n += 1;
+                }
+            }
+            let mut buf = [0u8; 21]; // "255.255.255.255:65535"
+            let mut n = 0;
+            for (i, o) in v4.ip().octets().iter().enumerate() {
+                if i > 0 {
+                    buf[n] = b'.';
+                    n += 1;
+                }
+                put(&mut buf, &mut n, *o as u32);
+            }
+            buf[n] = b':';
+            n += 1;
+            put(&mut buf, &mut n, v4.port() as u32);
+            // Only ASCII digits, dots and a colon were written.
+            return f(std::str::from_utf8(&buf[..n]).unwrap_or(""));
+        }
+        f(&self.to_string())
+    }
+
+    /// The address a text names when it is a plain IP literal (`"1.2.3.4:5"`, `"[::1]:5"`):
+    /// exactly what [`Endpoint::parse`] and resolution give for it, without building an
+    /// [`Endpoint`] or resolving. `None` for anything else (host names, Unix paths, IPv6 scope
+    /// ids), which must go the general way.
+    pub fn parse_ip_literal(text: &str) -> Option<Addr> {
+        if text.contains('%') {
+            return None;
+        }
+        text.parse::<SocketAddr>().ok().map(Addr::Inet)
+    }
+
     /// The IP socket address, if this is one.
     pub fn as_inet(&self) -> Option<SocketAddr> {
         match self {
@@ -425,6 +492,36 @@ impl From<SocketAddr> for Addr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_text_and_ip_literals_match_the_general_way() {
+        for c in [
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "127.0.0.1:5",
+            "10.20.30.40:8080",
+            "1.0.100.9:10000",
+            "[::1]:5000",
+            "[fe80::1:2]:1",
+        ] {
+            let a = Addr::Inet(c.parse().unwrap());
+            a.with_text(|t| assert_eq!(t, a.to_string()));
+            assert_eq!(Addr::parse_ip_literal(c), Some(a.clone()));
+            let general = Endpoint::parse(c).unwrap().resolve(None).unwrap();
+            assert_eq!(general, vec![a]);
+        }
+        for c in [
+            "localhost:80",
+            "unix:/tmp/x",
+            "[fe80::1%1]:5",
+            "01.2.3.4:5",
+            "1.2.3.4",
+        ] {
+            assert_eq!(Addr::parse_ip_literal(c), None, "{c}");
+        }
+        let u = Addr::Unix(Some("/tmp/s".into()));
+        u.with_text(|t| assert_eq!(t, "unix:/tmp/s"));
+    }
 
     #[test]
     fn parses_forms() {

@@ -442,6 +442,11 @@ impl Datagram {
     /// `"unix:/path"`) or any [`ToEndpoint`]: a host name is resolved and its first address of
     /// this socket's family (IPv4 or IPv6) is used. For the doors that take addresses as text.
     pub fn send_to_endpoint(&self, data: &[u8], to: impl ToEndpoint, t: Timeout) -> Result<usize> {
+        if let Some(addr) = to.ip_literal() {
+            // A plain IP literal names exactly one address: no parse into an Endpoint, no
+            // resolution (the doors pass text once per datagram).
+            return self.send_to_timeout(data, &addr, t);
+        }
         let ep = to.to_endpoint()?;
         let addr = self.pick(&ep, ep.resolve(t.resolve(&self.h))?)?;
         self.send_to_timeout(data, &addr, t)

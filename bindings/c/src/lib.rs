@@ -519,10 +519,7 @@ pub unsafe extern "C" fn ls_send_to(
         let data = unsafe { in_bytes(buf, len, "buf") }?;
         let address = unsafe { in_str(address, "address") }?;
         let o = dgram(handle)?;
-        match ip_literal(address) {
-            Some(to) => as_dgram(&o).send_to_timeout(data, &to, Timeout::Default)?,
-            None => as_dgram(&o).send_to_endpoint(data, address, Timeout::Default)?,
-        };
+        as_dgram(&o).send_to_endpoint(data, address, Timeout::Default)?;
         Ok(())
     })
 }
@@ -561,7 +558,7 @@ pub unsafe extern "C" fn ls_recv_from(
         let t = timeout_arg(timeout_ms)?;
         let o = dgram(handle)?;
         let meta = as_dgram(&o).recv_from_timeout(data, t)?;
-        let text_len = with_addr_text(&meta.peer, |text| -> Result<usize, Error> {
+        let text_len = meta.peer.with_text(|text| -> Result<usize, Error> {
             let text = fit_address(text, peer.len());
             // Cannot fail: the address was cut to fit.
             let mut written = 0usize;
@@ -652,7 +649,7 @@ pub unsafe extern "C" fn ls_recv_many(
             let peers =
                 unsafe { std::slice::from_raw_parts_mut(peer_bufs.cast::<u8>(), count * width) };
             for (p, m) in peers.chunks_mut(width).zip(&metas) {
-                with_addr_text(&m.peer, |text| {
+                m.peer.with_text(|text| {
                     let text = fit_address(text, width);
                     p[..text.len()].copy_from_slice(text.as_bytes());
                     p[text.len()] = 0;
@@ -662,58 +659,6 @@ pub unsafe extern "C" fn ls_recv_many(
         out.set(metas.len());
         Ok(())
     })
-}
-
-/// Call `f` with the text of `addr` as `Display` writes it. An IPv4 address (the common case, once
-/// per datagram in `ls_recv_from` / `ls_recv_many`) is written by hand on the stack: the
-/// formatting machinery and the `String` cost ~2,000 instructions per datagram.
-fn with_addr_text<R>(addr: &Addr, f: impl FnOnce(&str) -> R) -> R {
-    if let Addr::Inet(SocketAddr::V4(v4)) = addr {
-        /// Append the decimal digits of `v` at `buf[*n..]`.
-        fn put(buf: &mut [u8; 21], n: &mut usize, mut v: u32) {
-            let mut digits = [0u8; 5];
-            let mut k = 0;
-            loop {
-                digits[k] = b'0' + (v % 10) as u8;
-                k += 1;
-                v /= 10;
-                if v == 0 {
-                    break;
-                }
-            }
-            while k > 0 {
-                k -= 1;
-                buf[*n] = digits[k];
-                *n += 1;
-            }
-        }
-        let mut buf = [0u8; 21]; // "255.255.255.255:65535"
-        let mut n = 0;
-        for (i, o) in v4.ip().octets().iter().enumerate() {
-            if i > 0 {
-                buf[n] = b'.';
-                n += 1;
-            }
-            put(&mut buf, &mut n, *o as u32);
-        }
-        buf[n] = b':';
-        n += 1;
-        put(&mut buf, &mut n, v4.port() as u32);
-        // Only ASCII digits, dots and a colon were written.
-        return f(std::str::from_utf8(&buf[..n]).unwrap_or(""));
-    }
-    f(&addr.to_string())
-}
-
-/// The address an `ls_send_to` text names, without core's general endpoint parser when it is a
-/// plain IP literal ("1.2.3.4:5", "[::1]:5"): core resolves such a text to exactly that address,
-/// so the result is the same, for ~10x fewer instructions per datagram. Anything else (host
-/// names, Unix paths, scope ids) returns `None` and goes through core.
-fn ip_literal(text: &str) -> Option<Addr> {
-    if text.contains('%') {
-        return None;
-    }
-    text.parse::<SocketAddr>().ok().map(Addr::Inet)
 }
 
 /// Cut an address that cannot fit `cap` bytes with its NUL (only a pathological abstract Unix
@@ -1473,35 +1418,6 @@ pub unsafe extern "C" fn ls_get_timeout(handle: i64, out_timeout_ms: *mut i32) -
 mod tests {
     use super::*;
     use libsock::{ErrorKind, SockOpt};
-
-    #[test]
-    fn fast_address_text_is_what_display_writes() {
-        let cases = [
-            "0.0.0.0:0",
-            "255.255.255.255:65535",
-            "127.0.0.1:5",
-            "10.20.30.40:8080",
-            "1.0.100.9:10000",
-            "[::1]:5000",
-            "[fe80::1:2]:1",
-        ];
-        for c in cases {
-            let a = Addr::Inet(c.parse().unwrap());
-            with_addr_text(&a, |t| assert_eq!(t, a.to_string()));
-            assert_eq!(ip_literal(c), Some(a));
-        }
-        for c in [
-            "localhost:80",
-            "unix:/tmp/x",
-            "[fe80::1%1]:5",
-            "01.2.3.4:5",
-            "1.2.3.4",
-        ] {
-            assert_eq!(ip_literal(c), None, "{c}");
-        }
-        let u = Addr::Unix(Some("/tmp/s".into()));
-        with_addr_text(&u, |t| assert_eq!(t, "unix:/tmp/s"));
-    }
 
     #[test]
     fn error_macros_match_core_codes() {
