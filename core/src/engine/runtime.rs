@@ -88,7 +88,8 @@ pub(crate) fn handle() -> Result<Handle> {
 /// scheduling policy (see [`handle`]).
 pub const SCHED_BATCH_ENV: &str = "LIBSOCK_SCHED_BATCH";
 
-/// Put the calling runtime thread under `SCHED_BATCH` (Linux), unless `LIBSOCK_SCHED_BATCH=0`.
+/// Put the calling runtime thread under `SCHED_BATCH` (Linux) when it runs under the normal
+/// policy, unless `LIBSOCK_SCHED_BATCH=0`.
 ///
 /// Same share of the CPU as any normal thread (nice 0), but a runtime thread woken by network
 /// input no longer preempts the thread that is running: it runs when that thread blocks or its
@@ -100,6 +101,12 @@ fn batch_scheduling() {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         if std::env::var_os(SCHED_BATCH_ENV).is_some_and(|v| v == "0") {
+            return;
+        }
+        // Only from the normal policy: a real-time or idle policy the application chose (and
+        // the runtime's threads inherited) is left alone.
+        // SAFETY: plain syscall on the calling thread (pid 0).
+        if unsafe { libc::sched_getscheduler(0) } != libc::SCHED_OTHER {
             return;
         }
         let p = libc::sched_param { sched_priority: 0 };
