@@ -519,32 +519,39 @@ class PyLibsock:
     def client_udp_echo(self, p: argparse.Namespace) -> Result:
         """Send a datagram, wait 1 s for its echo (resend once), compare; N times, then END."""
         d = self.ls.udp(connect=(HOST, p.port), timeout=1.0)
-        size, n = p.size, p.count
-        send, recv = d.send, d.recv
-        pack = Q.pack
-        fill = b"\x5a" * (size - 8)
-        t0 = time.perf_counter()
-        for i in range(n):
-            msg = pack(i) + fill
-            send(msg)
-            retried = False
-            while True:
-                try:
-                    data = recv(size + 1)
-                except TimeoutError:
-                    if retried:
-                        raise Fail(f"udp-echo: no reply to {i} after a resend") from None
-                    retried = True
-                    send(msg)
-                    continue
-                if data == msg:
-                    break
-                if not stale_echo(data, size, i):
-                    raise bad_echo(i, data, msg)
-        secs = time.perf_counter() - t0
-        send(END)
+        secs = udp_echo_rounds(d.send, d.recv, TimeoutError, p.size, p.count)
         d.close()
-        return pp_result(n, secs)
+        return pp_result(p.count, secs)
+
+
+def udp_echo_rounds(send: Callable[[Any], Any], recv: Callable[[int], bytes],
+                    timeout_exc: "type[BaseException]", size: int, n: int) -> float:
+    """The udp-echo client's ``n`` round trips over a connected datagram socket whose ``recv``
+    raises ``timeout_exc`` after 1 s: send, wait for the echo (resend once), compare; then END.
+    Returns the seconds the round trips took."""
+    pack = Q.pack
+    fill = b"\x5a" * (size - 8)
+    t0 = time.perf_counter()
+    for i in range(n):
+        msg = pack(i) + fill
+        send(msg)
+        retried = False
+        while True:
+            try:
+                data = recv(size + 1)
+            except timeout_exc:
+                if retried:
+                    raise Fail(f"udp-echo: no reply to {i} after a resend") from None
+                retried = True
+                send(msg)
+                continue
+            if data == msg:
+                break
+            if not stale_echo(data, size, i):
+                raise bad_echo(i, data, msg)
+    secs = time.perf_counter() - t0
+    send(END)
+    return secs
 
 
 def stale_echo(data: bytes, size: int, i: int) -> bool:
@@ -1142,32 +1149,9 @@ class PyStdlib:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.connect((HOST, p.port))
         stdlib_bound(s, 1.0)
-        size, n = p.size, p.count
-        send, recv = s.send, s.recv
-        pack = Q.pack
-        fill = b"\x5a" * (size - 8)
-        t0 = time.perf_counter()
-        for i in range(n):
-            msg = pack(i) + fill
-            send(msg)
-            retried = False
-            while True:
-                try:
-                    data = recv(size + 1)
-                except BlockingIOError:
-                    if retried:
-                        raise Fail(f"udp-echo: no reply to {i} after a resend") from None
-                    retried = True
-                    send(msg)
-                    continue
-                if data == msg:
-                    break
-                if not stale_echo(data, size, i):
-                    raise bad_echo(i, data, msg)
-        secs = time.perf_counter() - t0
-        send(END)
+        secs = udp_echo_rounds(s.send, s.recv, BlockingIOError, p.size, p.count)
         s.close()
-        return pp_result(n, secs)
+        return pp_result(p.count, secs)
 
 
 # --------------------------------------------------------------------------- asyncio / uvloop
