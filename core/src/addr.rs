@@ -139,6 +139,16 @@ impl Endpoint {
                 "host {host:?} contains the character {bad:?}"
             )));
         }
+        // Digits and dots only: meant as an IPv4 address, never a name (no top-level domain is
+        // numeric). Refused here unless it is a dotted quad, rather than handed to a resolver
+        // that may read "127.1" or "1234" in the old inet_aton forms, or ask DNS about it.
+        if host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            && host.parse::<std::net::Ipv4Addr>().is_err()
+        {
+            return Err(Error::invalid(format!(
+                "host {host:?} is not an IPv4 address (four numbers 0-255 joined by dots)"
+            )));
+        }
         Ok(())
     }
 
@@ -560,6 +570,10 @@ mod tests {
             ("[nope]:80", "not an IPv6"),
             (":80", "empty host"),
             ("a b:80", "character"),
+            ("256.1.1.1:80", "not an IPv4 address"),
+            ("1.2.3:80", "not an IPv4 address"),
+            ("127.1:80", "not an IPv4 address"),
+            ("01234:80", "not an IPv4 address"),
             ("unix:", "empty"),
             ("unix:@", "empty"),
         ] {

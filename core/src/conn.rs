@@ -516,6 +516,7 @@ impl Connection {
     }
 
     /// Wait for at least one message, then return up to `max` messages that are already here.
+    /// `max` 0 is `InvalidArgument` (a loop asking for none would spin).
     pub fn recv_msgs(&self, max: usize) -> Result<Vec<Bytes>> {
         self.d().recv_msgs(max)
     }
@@ -542,7 +543,8 @@ impl Connection {
     /// A message that does not fit the room left in `buf` stays queued for the next call; when
     /// even the first does not fit, [`Error::BufferTooSmall`] says its size. An error met after
     /// the first message (an oversized frame) is kept and returned by the next receive call, so
-    /// nothing is lost or reported twice. `lens` empty returns 0 at once.
+    /// nothing is lost or reported twice. `lens` empty is `InvalidArgument`, as `max` 0 is for
+    /// [`recv_msgs`](Connection::recv_msgs).
     pub fn recv_msgs_into(&self, buf: &mut [u8], lens: &mut [usize]) -> Result<usize> {
         self.d().recv_msgs_into(buf, lens)
     }
@@ -952,7 +954,11 @@ impl Timed<'_> {
     ) -> Result<usize> {
         // Read into the free space when there is enough of it; else make room: BytesMut moves
         // the unread bytes to the front when they are few (no allocation in a steady stream of
-        // small frames), and grows the buffer for a frame that does not fit.
+        // small frames), and grows the buffer for a frame that does not fit. The room asked for
+        // is at most what is already buffered (or one chunk): a frame grows the buffer by
+        // doubling as its bytes arrive, so memory follows the bytes received, never the length a
+        // peer's header claims.
+        let want = want.min(rx.buf.len().max(READ_CHUNK));
         if rx.buf.capacity() == 0 {
             rx.buf.reserve(want.max(READ_CHUNK));
         } else if rx.buf.capacity() - rx.buf.len() < want.max(MIN_READ) {
@@ -1290,7 +1296,9 @@ impl Timed<'_> {
     /// read that does not wait when the buffer runs out first. Returns the count.
     fn recv_batch(&self, max: usize, sink: &mut impl Sink) -> Result<usize> {
         if max == 0 {
-            return Ok(0);
+            return Err(Error::invalid(
+                "receive at most 0 messages: a batch receive must allow at least one",
+            ));
         }
         let mut rx = self.rx()?;
         // Bytes at the front of the buffer used up by the messages handed to the sink; they

@@ -279,11 +279,13 @@ impl Datagram {
     }
 
     /// Receive up to `bufs.len()` datagrams with one recvmmsg(2) call where possible, waiting for
-    /// the first; fills `metas` and returns how many arrived.
+    /// the first; fills `metas` and returns how many arrived. No buffers is `InvalidArgument`.
     pub fn recv_many(&self, bufs: &mut [&mut [u8]], metas: &mut Vec<RecvMeta>) -> Result<usize> {
         metas.clear();
         if bufs.is_empty() {
-            return Ok(0);
+            return Err(Error::invalid(
+                "receive at most 0 datagrams: a batch receive must allow at least one",
+            ));
         }
         self.io("recv many", Ready::Read, Timeout::Default, |s, fl| {
             sys_recv_many(s, bufs, metas, fl)

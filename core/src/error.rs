@@ -25,6 +25,7 @@
 //! | -17 | `Io` | any other OS error; [`Error::os_error`] keeps the errno |
 //! | -18 | `Internal` | a bug in libsock (a caught panic, a poisoned lock) |
 //! | -19 | `Interrupted` | a wait was interrupted by the caller's interrupt check (e.g. Ctrl-C) |
+//! | -20 | `BadFrame` | a peer's frame breaks the framing's rules (a wrong header flag, a negative length) |
 
 use std::io;
 
@@ -73,11 +74,14 @@ pub enum ErrorKind {
     Internal,
     /// A wait was interrupted by the installed interrupt check (see [`crate::with_interrupt_check`]).
     Interrupted,
+    /// A peer's frame breaks the framing's rules (e.g. a wrong HP-Socket PACK flag, or a length
+    /// that the adjustment makes negative). The stream cannot be resynchronised.
+    BadFrame,
 }
 
 impl ErrorKind {
     /// Every kind, in code order (-1, -2, ...).
-    pub const ALL: [ErrorKind; 19] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::Timeout,
         ErrorKind::ConnectionRefused,
         ErrorKind::ConnectionReset,
@@ -97,6 +101,7 @@ impl ErrorKind {
         ErrorKind::Io,
         ErrorKind::Internal,
         ErrorKind::Interrupted,
+        ErrorKind::BadFrame,
     ];
 
     /// The stable, negative error code (the C ABI's `LS_ERR_*`). Never changes meaning.
@@ -134,6 +139,7 @@ impl ErrorKind {
             ErrorKind::Io => "IO",
             ErrorKind::Internal => "INTERNAL",
             ErrorKind::Interrupted => "INTERRUPTED",
+            ErrorKind::BadFrame => "BAD_FRAME",
         }
     }
 
@@ -159,6 +165,7 @@ impl ErrorKind {
             ErrorKind::Io => "I/O error",
             ErrorKind::Internal => "internal error",
             ErrorKind::Interrupted => "interrupted",
+            ErrorKind::BadFrame => "malformed frame from the peer",
         }
     }
 
@@ -288,7 +295,7 @@ impl Error {
             Error::QueueFull(_) => ErrorKind::QueueFull,
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::Tls(_) => ErrorKind::Tls,
-            Error::BadFrame(_) => ErrorKind::Io,
+            Error::BadFrame(_) => ErrorKind::BadFrame,
             Error::Interrupted { .. } => ErrorKind::Interrupted,
             Error::Internal(_) => ErrorKind::Internal,
         }
@@ -348,6 +355,17 @@ impl Error {
     pub fn invalid(msg: impl Into<String>) -> Error {
         Error::InvalidArgument(msg.into())
     }
+
+    /// The [`Error::Internal`] for a caught panic's payload (its message when it has one). Every
+    /// boundary that catches a panic (the engine's tasks, the C and Java doors) reports it so.
+    pub fn from_panic(payload: &(dyn std::any::Any + Send)) -> Error {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        Error::Internal(format!("panic inside libsock: {text}"))
+    }
 }
 
 impl From<Error> for io::Error {
@@ -383,6 +401,7 @@ mod tests {
         assert_eq!(ErrorKind::BufferTooSmall.code(), -12);
         assert_eq!(ErrorKind::Internal.code(), -18);
         assert_eq!(ErrorKind::Interrupted.code(), -19);
+        assert_eq!(ErrorKind::BadFrame.code(), -20);
         for k in ErrorKind::ALL {
             assert_eq!(ErrorKind::from_code(k.code()), Some(k));
         }

@@ -264,7 +264,35 @@ impl Delimited {
         self.keep_delimiter = keep;
         self
     }
+
+    /// True when `msg` followed by the delimiter would be read back as a shorter message: the
+    /// delimiter's first occurrence in `msg + delimiter` starts inside `msg`. With a delimiter
+    /// whose start repeats at its end (`\n\n`, `\r\n\r\n`, `aa`), a message ending in a
+    /// prefix of it (`"line\n"` before `"\n\n"`) is such a message. A message containing the
+    /// whole delimiter is checked separately.
+    pub fn ends_ambiguously(&self, msg: &[u8]) -> bool {
+        let dl = self.delimiter.len();
+        if dl < 2 {
+            return false;
+        }
+        let tail = &msg[msg.len().saturating_sub(dl - 1)..];
+        let early = |joined: &[u8]| {
+            memchr::memmem::find(joined, &self.delimiter).is_some_and(|i| i < tail.len())
+        };
+        if dl <= MAX_AMBIGUITY_CHECK {
+            // On the stack: this runs for every delimited message sent.
+            let mut joined = [0u8; 2 * MAX_AMBIGUITY_CHECK];
+            joined[..tail.len()].copy_from_slice(tail);
+            joined[tail.len()..tail.len() + dl].copy_from_slice(&self.delimiter);
+            early(&joined[..tail.len() + dl])
+        } else {
+            early(&[tail, &self.delimiter[..]].concat())
+        }
+    }
 }
+
+/// Delimiters up to this length are checked for ambiguity without allocating.
+const MAX_AMBIGUITY_CHECK: usize = 32;
 
 /// A frame's header (on the stack; no allocation per message).
 #[derive(Debug, Clone, Copy)]
@@ -411,6 +439,13 @@ impl Framing {
                     return Err(Error::invalid(
                         "message contains the delimiter; it would arrive as two messages",
                     ));
+                }
+                if d.ends_ambiguously(msg) {
+                    return Err(Error::invalid(format!(
+                        "message ends with bytes that, followed by the delimiter {:?}, read as \
+                         the delimiter one byte early; it would arrive changed",
+                        String::from_utf8_lossy(&d.delimiter)
+                    )));
                 }
                 Ok(())
             }
@@ -800,18 +835,12 @@ impl Decoder {
                     body.min(u64::MAX as i128) as u64
                 };
                 if body > lp.max_len as u64 {
-                    let after = rest.len() - lp.header_len;
-                    let n = (after as u64).min(body) as usize;
-                    self.skip = body - n as u64;
-                    return Cut::err(
-                        base + lp.header_len + n,
-                        Error::FrameTooLarge {
-                            len: body,
-                            max: lp.max_len as u64,
-                        },
-                    );
+                    return Decoder::too_large(&mut self.skip, rest.len(), base, body, lp);
                 }
-                let total = lp.header_len + body as usize;
+                // body <= max_len <= usize::MAX, but header_len + body may still overflow.
+                let Some(total) = (body as usize).checked_add(lp.header_len) else {
+                    return Decoder::too_large(&mut self.skip, rest.len(), base, body, lp);
+                };
                 if rest.len() < total {
                     return Cut::new(base, None);
                 }
@@ -819,6 +848,23 @@ impl Decoder {
                 Cut::new(base + total, Some((base + start, base + total)))
             }
         }
+    }
+
+    /// An oversized frame at `base` (with `avail` bytes from its header on in the buffer):
+    /// reported once, its body skipped as it arrives.
+    fn too_large(skip: &mut u64, avail: usize, base: usize, body: u64, lp: &LengthPrefixed) -> Cut {
+        let after = avail - lp.header_len;
+        let n = (after as u64).min(body) as usize;
+        *skip = body - n as u64;
+        Cut::err(
+            base + lp.header_len + n,
+            Error::FrameTooLarge {
+                len: body,
+                // A frame within max_len whose header and body overflow the address space
+                // reports the largest size this machine can hold.
+                max: (lp.max_len as u64).min(usize::MAX as u64 - lp.header_len as u64),
+            },
+        )
     }
 
     /// How many more bytes are needed, at least, before [`decode`](Decoder::decode) can return a
@@ -839,7 +885,9 @@ impl Decoder {
                 }
                 let value = lp.read_field(&buf[..lp.header_len]) & lp.length_mask();
                 let body = (value as i128 + lp.adjustment as i128).clamp(0, lp.max_len as i128);
-                (lp.header_len + body as usize).saturating_sub(buf.len())
+                (body as usize)
+                    .saturating_add(lp.header_len)
+                    .saturating_sub(buf.len())
             }
         }
     }

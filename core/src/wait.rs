@@ -166,6 +166,17 @@ fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
+/// `now + t`, or far in the future when that is past what an `Instant` can hold (an absurd
+/// timeout waits "forever" instead of panicking on overflow).
+pub(crate) fn instant_after(t: Duration) -> Instant {
+    Instant::now().checked_add(t).unwrap_or_else(far_future)
+}
+
+/// [`instant_after`] for the engine's timers.
+pub(crate) fn tokio_after(t: Duration) -> tokio::time::Instant {
+    tokio::time::Instant::from_std(instant_after(t))
+}
+
 /// Readiness to wait for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Ready {

@@ -220,7 +220,9 @@ fn frames_cut_anywhere_or_glued_together_arrive_whole_and_in_order() {
 
 #[test]
 fn graceful_disconnect_after_a_partial_direct_write_delivers_everything() {
-    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    // A send queue that can hold the 6 MiB message (a frame larger than the queue is refused).
+    let server =
+        Server::bind("127.0.0.1:0", ServerConfig::new().send_queue_bytes(8 << 20)).unwrap();
     // A peer with a small receive buffer that does not read yet.
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
     sock.set_recv_buffer_size(4096).unwrap();

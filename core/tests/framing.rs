@@ -328,11 +328,11 @@ fn hp_pack_against_hand_built_bytes() {
     let wire = [0x02, 0x00, 0x40, 0x69, b'H', b'P'];
     let (got, _) = decode_split(&Framing::hp_pack(0x1A5, 100), &wire, &[1]);
     assert_eq!(got[0].as_ref().unwrap(), b"HP");
-    // The wrong flag is a bad frame (reported as an I/O error: EBADMSG).
+    // The wrong flag is a bad frame (its own kind, with EBADMSG as the OS error).
     let (got, _) = decode_split(&Framing::hp_pack(0x1A4, 100), &wire, &[6]);
     let e = got[0].as_ref().unwrap_err();
     assert!(matches!(e, Error::BadFrame(_)), "{e}");
-    assert_eq!(e.kind(), ErrorKind::Io);
+    assert_eq!(e.kind(), ErrorKind::BadFrame);
     assert_eq!(e.os_error(), Some(libc::EBADMSG));
     // max_len is capped at the 22-bit field, and a longer body cannot be encoded.
     let f = Framing::hp_pack(0, usize::MAX);

@@ -433,5 +433,11 @@ fn recv_msgs_into_keeps_what_does_not_fit_and_reports_errors_once() {
     let k = s.recv_msgs_into(&mut big, &mut lens).unwrap();
     assert_eq!((k, lens[0]), (1, 5));
     assert_eq!(&big[..5], b"after");
-    assert_eq!(s.recv_msgs_into(&mut big, &mut []).unwrap(), 0);
+    // Room for no message is a caller's mistake (a loop around it would spin), not a no-op.
+    let e = s.recv_msgs_into(&mut big, &mut []).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert_eq!(
+        s.recv_msgs(0).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
 }

@@ -70,7 +70,8 @@ pub const LS_REASON_CLOSED: i32 = 10;
 // ---------------------------------------------------------------------------------------------
 
 /// Server: most clients at once; an extra connection is closed at once and counted
-/// (`LS_STAT_REFUSED`). 0 = no limit (default).
+/// (`LS_STAT_REFUSED`). -1 = no limit (default); 0 is refused (`LS_ERR_INVALID_ARGUMENT` from
+/// `ls_server_bind`, as in every door).
 pub const LS_ECFG_MAX_CLIENTS: i32 = 1;
 /// Server and client: bound of each send queue in bytes (default 4 MiB). A client's queue also
 /// holds messages while it is reconnecting.
@@ -255,7 +256,10 @@ impl EngineConfig {
             options: self.options(d.options),
             backlog: if backlog == 0 { d.backlog } else { backlog },
             remove_stale: self.value(LS_ECFG_REMOVE_STALE).unwrap_or(0) == 1,
-            max_clients: self.value(LS_ECFG_MAX_CLIENTS).unwrap_or(0) as usize,
+            max_clients: match self.value(LS_ECFG_MAX_CLIENTS).unwrap_or(-1) {
+                n if n < 0 => None,
+                n => Some(n as usize),
+            },
             send_queue_bytes: self.value(LS_ECFG_SEND_QUEUE_BYTES).unwrap_or(0) as usize,
             send_policy: policy,
             event_capacity: self.value(LS_ECFG_EVENT_CAPACITY).unwrap_or(0) as usize,
@@ -341,7 +345,7 @@ fn key_default(key: i32) -> Result<i64, Error> {
     let c = ClientConfig::new();
     let d = DatagramServerConfig::new();
     Ok(match key {
-        LS_ECFG_MAX_CLIENTS => s.max_clients as i64,
+        LS_ECFG_MAX_CLIENTS => s.max_clients.map_or(-1, |n| n as i64),
         LS_ECFG_SEND_QUEUE_BYTES => s.send_queue_bytes as i64,
         LS_ECFG_SEND_POLICY => match s.send_policy {
             SendPolicy::Disconnect => LS_SEND_POLICY_DISCONNECT as i64,
@@ -416,7 +420,7 @@ fn check_value(key: i32, value: i64) -> Result<(), Error> {
         LS_ECFG_IDLE_MODE => (0, 1, "LS_IDLE_READS (0) or LS_IDLE_READS_AND_WRITES (1)"),
         LS_ECFG_RECONNECT | LS_ECFG_JITTER | LS_ECFG_REMOVE_STALE => (0, 1, "0 or 1"),
         LS_ECFG_SEND_QUEUE_BYTES | LS_ECFG_EVENT_CAPACITY => (1, isize::MAX as i64, "1 or more"),
-        LS_ECFG_MAX_CLIENTS => (0, isize::MAX as i64, "0 (no limit) or more"),
+        LS_ECFG_MAX_CLIENTS => (-1, isize::MAX as i64, "-1 (no limit) or a positive count"),
         LS_ECFG_HEARTBEAT_INTERVAL_MS => (
             -1,
             I32,

@@ -469,7 +469,10 @@ pub extern "system" fn Java_io_libsock_Native_serverBind<'l>(
         let c: [i64; 12] = longs(env, &config, "server config")?;
         let mut cfg = ServerConfig::new()
             .framing(framing_of(env, &fr, &delimiter)?)
-            .max_clients(count(c[0], "max clients")?)
+            .max_clients_opt(match c[0] {
+                -1 => None,
+                n => Some(count(n, "max clients")?),
+            })
             .send_policy(match c[2] {
                 0 => SendPolicy::Error,
                 1 => SendPolicy::Disconnect,

@@ -545,17 +545,17 @@ impl PyServer {
                 ))
             }
         };
-        let max_clients: usize = match max_clients {
-            None => 0,
-            Some(0) => return Err(invalid(py, "max_clients 0 (use None for no limit)")),
-            Some(n) => ranged(py, "max_clients", n)?,
+        // 0 is refused by core's validation, with the same message as in every door.
+        let max_clients: Option<usize> = match max_clients {
+            None => None,
+            Some(n) => Some(ranged(py, "max_clients", n)?),
         };
         let cfg = ServerConfig::new()
             .framing(engine_framing(framing)?)
             .options(engine_options(py, options, "Server", true)?)
             .backlog(ranged(py, "backlog", backlog)?)
             .remove_stale(remove_stale)
-            .max_clients(max_clients)
+            .max_clients_opt(max_clients)
             .send_queue_bytes(ranged(py, "send_queue_bytes", send_queue_bytes)?)
             .send_policy(policy)
             .event_capacity(ranged(py, "event_capacity", event_capacity)?)

@@ -137,6 +137,34 @@ impl ClientConfig {
         self
     }
 
+    /// Check every setting (done by [`Client::connect`]): the framing and heartbeat (as for a
+    /// server), a connect timeout above zero, retry delays of at least
+    /// [`MIN_BACKOFF`](super::MIN_BACKOFF) with `backoff_min <= backoff_max`, non-zero queue
+    /// bounds. `InvalidArgument` names the setting.
+    pub fn validate(&self) -> Result<()> {
+        self.link().validate()?;
+        super::check_queues(Some(self.send_queue_bytes), self.event_capacity)?;
+        if self.connect_timeout.is_zero() {
+            return Err(Error::invalid(
+                "connect_timeout 0: no connect attempt could succeed",
+            ));
+        }
+        if self.backoff_min < super::MIN_BACKOFF {
+            return Err(Error::invalid(format!(
+                "backoff minimum {:?} is below the floor of {:?}",
+                self.backoff_min,
+                super::MIN_BACKOFF
+            )));
+        }
+        if self.backoff_min > self.backoff_max {
+            return Err(Error::invalid(format!(
+                "backoff minimum {:?} is greater than the maximum {:?}",
+                self.backoff_min, self.backoff_max
+            )));
+        }
+        Ok(())
+    }
+
     fn link(&self) -> LinkCfg {
         LinkCfg::new(
             self.framing.clone(),
@@ -208,11 +236,8 @@ impl Client {
     /// sent before the connection is up are queued.
     pub fn connect(endpoint: impl ToEndpoint, cfg: ClientConfig) -> Result<Client> {
         let endpoint = endpoint.to_endpoint()?;
+        cfg.validate()?;
         let link = cfg.link();
-        link.validate()?;
-        if cfg.backoff_min > cfg.backoff_max {
-            return Err(Error::invalid("backoff_min is greater than backoff_max"));
-        }
         let handle: Handle = runtime::handle()?;
         let counters = Arc::new(Counters::default());
         let shared = Arc::new(Shared {
@@ -244,6 +269,9 @@ impl Client {
 
     /// Queue `data` as one frame. While disconnected it waits in the queue and is sent, in
     /// order, after the next connect. `QueueFull` when the queue's byte bound would be exceeded;
+    /// `FrameTooLarge` for a frame larger than the whole queue (`send_queue_bytes`), even when it
+    /// is empty; `Ok` means queued, not delivered: frames queued or in the kernel's buffers when
+    /// the connection breaks are lost, as with any TCP send;
     /// `Closed` after `close`; framing errors as the framing says.
     pub fn send(&self, data: &[u8]) -> Result<()> {
         let r = with_frame(&self.inner.link, data, |parts| {
@@ -255,6 +283,7 @@ impl Client {
         match r {
             Ok(()) => Ok(()),
             Err(PushError::Stopped) => Err(Error::closed("send: the client is closed")),
+            Err(PushError::TooLarge { len, cap }) => Err(PushError::too_large(len, cap)),
             Err(PushError::Full) => Err(Error::QueueFull(format!(
                 "send to {}: the send queue holds {} bytes (bound {})",
                 self.inner.endpoint,
@@ -333,10 +362,13 @@ impl Shared {
         self.sq.request_stop(Stop {
             reason: DisconnectReason::Closed,
             graceful: true,
-            deadline: Some(tokio::time::Instant::now() + grace),
+            deadline: Some(crate::wait::tokio_after(grace)),
         });
         self.wake.notify_one();
-        if !self.tasks.wait_zero(grace + Duration::from_millis(500)) {
+        if !self
+            .tasks
+            .wait_zero(grace.saturating_add(Duration::from_millis(500)))
+        {
             self.sq.request_stop(Stop {
                 reason: DisconnectReason::Closed,
                 graceful: false,

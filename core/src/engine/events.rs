@@ -138,11 +138,13 @@ pub enum EventKind {
     Datagram,
     /// [`Event::Closed`] (6).
     Closed,
+    /// [`Event::Warning`] (7).
+    Warning,
 }
 
 impl EventKind {
     /// The stable code: Connected 1, Message 2, Disconnected 3, Reconnecting 4, Datagram 5,
-    /// Closed 6.
+    /// Closed 6, Warning 7.
     pub fn code(self) -> i32 {
         match self {
             EventKind::Connected => 1,
@@ -151,6 +153,7 @@ impl EventKind {
             EventKind::Reconnecting => 4,
             EventKind::Datagram => 5,
             EventKind::Closed => 6,
+            EventKind::Warning => 7,
         }
     }
 
@@ -163,6 +166,7 @@ impl EventKind {
             EventKind::Reconnecting => "RECONNECTING",
             EventKind::Datagram => "DATAGRAM",
             EventKind::Closed => "CLOSED",
+            EventKind::Warning => "WARNING",
         }
     }
 }
@@ -211,6 +215,23 @@ pub enum Event {
     /// The object stopped (shutdown, close, or gave up reconnecting): the last event. Pulling
     /// after it gives [`ErrorKind::Closed`].
     Closed,
+    /// Something went wrong that ended no connection but that the application must be able to
+    /// see. Reported once per episode (again only after the condition cleared):
+    /// - `QueueFull`, client set: a send to that client was refused, or a broadcast skipped it,
+    ///   because its send queue was full (a slow consumer under [`SendPolicy::Error`]); counted
+    ///   in `ServerStats::send_queue_full`.
+    /// - `Io` (or another kind), client 0: accepting failed, e.g. out of descriptors (EMFILE);
+    ///   the server pauses accepting and retries; counted in `ServerStats::accept_errors`.
+    ///
+    /// [`SendPolicy::Error`]: super::SendPolicy::Error
+    Warning {
+        /// The client concerned (0 for the server itself).
+        client: ClientId,
+        /// What kind of failure.
+        error: ErrorKind,
+        /// What happened, in words.
+        message: String,
+    },
 }
 
 impl Event {
@@ -223,6 +244,7 @@ impl Event {
             Event::Reconnecting { .. } => EventKind::Reconnecting,
             Event::Datagram { .. } => EventKind::Datagram,
             Event::Closed => EventKind::Closed,
+            Event::Warning { .. } => EventKind::Warning,
         }
     }
 
@@ -231,7 +253,8 @@ impl Event {
         match self {
             Event::Connected { client, .. }
             | Event::Message { client, .. }
-            | Event::Disconnected { client, .. } => *client,
+            | Event::Disconnected { client, .. }
+            | Event::Warning { client, .. } => *client,
             _ => 0,
         }
     }
@@ -252,6 +275,14 @@ impl Event {
         }
     }
 
+    /// The error kind of `Warning`.
+    pub fn warning(&self) -> Option<ErrorKind> {
+        match self {
+            Event::Warning { error, .. } => Some(*error),
+            _ => None,
+        }
+    }
+
     /// The reason of `Disconnected`.
     pub fn reason(&self) -> Option<&DisconnectReason> {
         match self {
@@ -262,13 +293,15 @@ impl Event {
 
     /// The bytes [`next_event_into`](EventQueue::next_event_into) copies into the caller's buffer:
     /// Message and Datagram: the data; Connected: the peer address as UTF-8 text (e.g.
-    /// `127.0.0.1:5000`); Disconnected: the reason as text; Reconnecting and Closed: nothing.
+    /// `127.0.0.1:5000`); Disconnected: the reason as text; Warning: the message; Reconnecting
+    /// and Closed: nothing.
     pub fn payload(&self) -> std::borrow::Cow<'_, [u8]> {
         use std::borrow::Cow;
         match self {
             Event::Message { data, .. } | Event::Datagram { data, .. } => Cow::Borrowed(&data[..]),
             Event::Connected { peer, .. } => Cow::Owned(peer.to_string().into_bytes()),
             Event::Disconnected { reason, .. } => Cow::Owned(reason.to_string().into_bytes()),
+            Event::Warning { message, .. } => Cow::Borrowed(message.as_bytes()),
             _ => Cow::Borrowed(&[]),
         }
     }
@@ -288,6 +321,8 @@ pub struct EventInfo {
     pub reason: Option<DisconnectReason>,
     /// Connected and Datagram: the peer.
     pub peer: Option<Addr>,
+    /// Warning: the kind of failure (its [`code`](ErrorKind::code) for C).
+    pub warning: Option<ErrorKind>,
     /// Reconnecting: the attempt number.
     pub attempt: u32,
     /// Reconnecting: the delay before it.
@@ -703,7 +738,7 @@ impl EventQueue {
         if !i.q.is_empty() {
             return Ok(Some(i));
         }
-        let deadline = timeout.map(|t| Instant::now() + t);
+        let deadline = timeout.map(crate::wait::instant_after);
         let check = crate::wait::interrupt_check();
         loop {
             if !i.q.is_empty() {
@@ -752,6 +787,11 @@ impl EventQueue {
     /// and its last event ([`Event::Closed`]) was taken, returns [`ErrorKind::Closed`]. May be
     /// called from any thread, by several at once; a shutdown from another thread wakes it.
     pub fn next_events(&self, max: usize, timeout: Option<Duration>) -> Result<Vec<Event>> {
+        if max == 0 {
+            return Err(Error::invalid(
+                "take at most 0 events: a pull must allow at least one",
+            ));
+        }
         let Some(mut i) = self.wait_ready(timeout)? else {
             return Ok(Vec::new());
         };
@@ -805,6 +845,7 @@ impl EventQueue {
             len,
             reason: ev.reason().cloned(),
             peer: ev.peer().cloned(),
+            warning: ev.warning(),
             attempt,
             delay,
         }))

@@ -119,13 +119,16 @@ impl PlainLp {
                 v = (v << 8) | b as u64;
             }
         }
-        if v > self.max_len {
-            return Err(Error::FrameTooLarge {
-                len: v,
-                max: self.max_len,
-            });
-        }
-        let total = w + v as usize;
+        // v <= max_len <= usize::MAX, but the header and body together may not fit.
+        let total = match (v <= self.max_len).then(|| (v as usize).checked_add(w)) {
+            Some(Some(total)) => total,
+            _ => {
+                return Err(Error::FrameTooLarge {
+                    len: v,
+                    max: self.max_len.min((usize::MAX - w) as u64),
+                })
+            }
+        };
         if buf.len() < total {
             return Ok(None);
         }
@@ -210,13 +213,22 @@ impl LinkCfg {
                     "a heartbeat needs a message framing (not Raw, where a ping could arrive glued to other bytes)",
                 ));
             }
+            if hb.ping.is_empty() || hb.pong.is_empty() {
+                return Err(Error::invalid(
+                    "empty heartbeat ping or pong payload (every empty message would be taken \
+                     for one)",
+                ));
+            }
             if hb.ping == hb.pong {
                 return Err(Error::invalid("heartbeat ping and pong payloads are equal"));
             }
             encode_frame(&self.framing, &hb.ping)?;
             encode_frame(&self.framing, &hb.pong)?;
-            if hb.interval == Some(Duration::ZERO) {
-                return Err(Error::invalid("heartbeat interval 0"));
+            if let Some(t) = hb.interval.filter(|t| *t < super::MIN_HEARTBEAT_INTERVAL) {
+                return Err(Error::invalid(format!(
+                    "heartbeat interval {t:?} is below the floor of {:?}",
+                    super::MIN_HEARTBEAT_INTERVAL
+                )));
             }
             if hb.misses == 0 {
                 return Err(Error::invalid("heartbeat misses 0"));
@@ -286,6 +298,13 @@ struct SqState {
 pub(crate) enum PushError {
     /// Over the byte bound.
     Full,
+    /// The frame alone is larger than the bound: it could never be queued.
+    TooLarge {
+        /// The frame's length.
+        len: usize,
+        /// The queue's bound.
+        cap: usize,
+    },
     /// The connection is stopping.
     Stopped,
 }
@@ -305,6 +324,16 @@ pub(crate) struct SendQueue {
     /// Time of the last application frame queued (for idle mode ReadsAndWrites).
     last_app_push: AtomicU64,
     counters: Arc<Counters>,
+}
+
+impl PushError {
+    /// The error a sender gets for a frame larger than the whole queue.
+    pub(crate) fn too_large(len: usize, cap: usize) -> Error {
+        Error::FrameTooLarge {
+            len: len as u64,
+            max: cap as u64,
+        }
+    }
 }
 
 impl SendQueue {
@@ -359,8 +388,12 @@ impl SendQueue {
         if st.stop.is_some() {
             return Err(PushError::Stopped);
         }
-        if !force && st.bytes > 0 && st.bytes + len > self.cap {
-            return Err(PushError::Full);
+        if !force && st.bytes + len > self.cap {
+            return Err(if len > self.cap {
+                PushError::TooLarge { len, cap: self.cap }
+            } else {
+                PushError::Full
+            });
         }
         if self.track_push && !force {
             self.last_app_push.store(now_ms(), Ordering::Relaxed);
@@ -703,6 +736,22 @@ pub(crate) struct Env<'a> {
 }
 
 impl Conn {
+    /// [`poll`](Conn::poll) with a panic inside it caught: the connection ends with reason
+    /// `Error(Internal, message)`, reported like any other end, and the runtime thread goes on.
+    pub(crate) fn poll_guarded(
+        &mut self,
+        cx: &mut Context<'_>,
+        env: &Env<'_>,
+    ) -> Poll<DisconnectReason> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.poll(cx, env))) {
+            Ok(p) => p,
+            Err(payload) => {
+                let e = Error::from_panic(&*payload);
+                Poll::Ready(DisconnectReason::Error(e.kind(), e.to_string()))
+            }
+        }
+    }
+
     /// Drive the connection; Ready with the reason when it has ended.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<DisconnectReason> {
         let r = self.poll_inner(cx, env);
@@ -1120,7 +1169,7 @@ pub(crate) async fn run_conn(stream: AnyStream, env: Env<'_>) -> DisconnectReaso
     let mut conn = Conn::start(stream, env.cfg, env.sq);
     // Declared after `conn`, so dropped (detaching) before it, also when cancelled.
     let _detach = Detach(env.sq);
-    std::future::poll_fn(|cx| conn.poll(cx, &env)).await
+    std::future::poll_fn(|cx| conn.poll_guarded(cx, &env)).await
 }
 
 /// A connected stream of either family.
@@ -1233,7 +1282,7 @@ impl TaskCount {
     }
     /// Wait until no task is live, up to `t`; true if none is.
     pub(crate) fn wait_zero(&self, t: Duration) -> bool {
-        let deadline = Instant::now() + t;
+        let deadline = crate::wait::instant_after(t);
         let mut n = self.n.lock().unwrap_or_else(|p| p.into_inner());
         while *n > 0 {
             let now = Instant::now();

@@ -72,6 +72,28 @@ pub use runtime::{is_running, set_worker_threads, shutdown, worker_threads, SCHE
 pub use server::{Server, ServerConfig, ServerStats};
 pub use udp::{DatagramServer, DatagramServerConfig, DatagramStats};
 
+/// The shortest heartbeat interval accepted: a shorter one floods the peer with pings.
+pub const MIN_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(10);
+/// The shortest reconnect delay accepted: a shorter one reconnects in a tight loop.
+pub const MIN_BACKOFF: Duration = Duration::from_millis(10);
+/// The largest `max_datagram` accepted: no UDP datagram is longer than 65,535 bytes.
+pub const MAX_DATAGRAM: usize = 65536;
+
+/// The checks every engine object makes of its queue bounds.
+fn check_queues(send_queue_bytes: Option<usize>, event_capacity: usize) -> crate::Result<()> {
+    if send_queue_bytes == Some(0) {
+        return Err(crate::Error::invalid(
+            "send_queue_bytes 0: a send queue that holds nothing can send nothing",
+        ));
+    }
+    if event_capacity == 0 {
+        return Err(crate::Error::invalid(
+            "event_capacity 0: an event queue that holds nothing delivers nothing",
+        ));
+    }
+    Ok(())
+}
+
 /// The default heartbeat ping payload.
 pub const DEFAULT_PING: &[u8] = b"\0LSPING";
 /// The default heartbeat pong payload.
@@ -153,7 +175,8 @@ macro_rules! pull_api {
             /// Take up to `max` events, waiting for the first up to `timeout` (`None` = forever,
             /// zero = poll). **An empty vector means the timeout passed.** After the final
             /// [`Event::Closed`](crate::engine::Event::Closed) has been taken: `Closed` error.
-            /// Any thread may call it, while others send or shut down.
+            /// Any thread may call it, while others send or shut down. `max` 0 is
+            /// `InvalidArgument`.
             pub fn next_events(
                 &self,
                 max: usize,

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -36,8 +36,8 @@ pub struct ServerConfig {
     /// For Unix paths: remove a stale socket file before binding (default off).
     pub remove_stale: bool,
     /// Most clients at once; an extra connection is closed at once and counted as refused
-    /// (0 = no limit, the default).
-    pub max_clients: usize,
+    /// (`None` = no limit, the default; `Some(0)` is refused by [`ServerConfig::validate`]).
+    pub max_clients: Option<usize>,
     /// Bound of each client's send queue in bytes (default 4 MiB).
     pub send_queue_bytes: usize,
     /// What a full send queue does (default [`SendPolicy::Error`]).
@@ -62,7 +62,7 @@ impl Default for ServerConfig {
             options: SocketOptions::new().nodelay(true),
             backlog: 1024,
             remove_stale: false,
-            max_clients: 0,
+            max_clients: None,
             send_queue_bytes: 4 << 20,
             send_policy: SendPolicy::Error,
             event_capacity: 4096,
@@ -99,8 +99,13 @@ impl ServerConfig {
         self.remove_stale = on;
         self
     }
-    /// Most clients at once (0 = no limit).
+    /// Most clients at once (at least 1; unset = no limit).
     pub fn max_clients(mut self, n: usize) -> Self {
+        self.max_clients = Some(n);
+        self
+    }
+    /// Most clients at once, `None` for no limit (for doors that carry "no limit" as a value).
+    pub fn max_clients_opt(mut self, n: Option<usize>) -> Self {
         self.max_clients = n;
         self
     }
@@ -136,6 +141,27 @@ impl ServerConfig {
         self
     }
 
+    /// Check every setting (done by [`Server::bind`]): a framing that makes sense, a heartbeat
+    /// with two different non-empty payloads and an interval of at least
+    /// [`MIN_HEARTBEAT_INTERVAL`](super::MIN_HEARTBEAT_INTERVAL), non-zero queue bounds and
+    /// `max_clients`, a backlog that is not negative. `InvalidArgument` names the setting.
+    pub fn validate(&self) -> Result<()> {
+        self.link().validate()?;
+        super::check_queues(Some(self.send_queue_bytes), self.event_capacity)?;
+        if self.max_clients == Some(0) {
+            return Err(Error::invalid(
+                "max_clients 0: a server that accepts no client (leave it unset for no limit)",
+            ));
+        }
+        if self.backlog < 0 {
+            return Err(Error::invalid(format!(
+                "backlog {} is negative",
+                self.backlog
+            )));
+        }
+        Ok(())
+    }
+
     fn link(&self) -> LinkCfg {
         LinkCfg::new(
             self.framing.clone(),
@@ -167,11 +193,20 @@ pub struct ServerStats {
     pub queued_bytes: u64,
     /// Events waiting to be pulled.
     pub events_queued: u64,
+    /// Sends refused and broadcast deliveries skipped because a client's send queue was full
+    /// (under [`SendPolicy::Error`]; each episode also gives a `Warning` event).
+    pub send_queue_full: u64,
+    /// Failed accepts (e.g. EMFILE: out of descriptors); each episode also gives a `Warning`
+    /// event, and the server pauses accepting for 100 ms instead of spinning.
+    pub accept_errors: u64,
 }
 
 struct Slot {
     peer: Addr,
     sq: SendQueue,
+    /// A `Warning` was queued for the current full-queue episode (cleared by the next send
+    /// that fits).
+    warned_full: AtomicBool,
 }
 
 /// Hashes client ids (server-made sequential numbers, so no flooding concern) with one
@@ -211,6 +246,10 @@ struct Shared {
     counters: Arc<Counters>,
     total: AtomicU64,
     refused: AtomicU64,
+    /// See [`ServerStats::send_queue_full`].
+    queue_full: AtomicU64,
+    /// See [`ServerStats::accept_errors`].
+    accept_errors: AtomicU64,
     tasks: TaskCount,
     accept: Mutex<Option<JoinHandle<()>>>,
     unix_path: Option<PathBuf>,
@@ -261,14 +300,8 @@ impl Server {
     /// serving. Starts the engine runtime if needed.
     pub fn bind(endpoint: impl ToEndpoint, cfg: ServerConfig) -> Result<Server> {
         let ep = endpoint.to_endpoint()?;
+        cfg.validate()?;
         let link = cfg.link();
-        link.validate()?;
-        if cfg.backlog < 0 {
-            return Err(Error::invalid(format!(
-                "backlog {} is negative",
-                cfg.backlog
-            )));
-        }
         let handle = runtime::handle()?;
         let (sock, local, unix_path) = bind_socket(&ep, &cfg)?;
         let listener = {
@@ -301,6 +334,8 @@ impl Server {
             counters: Arc::new(Counters::default()),
             total: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            queue_full: AtomicU64::new(0),
+            accept_errors: AtomicU64::new(0),
             tasks: TaskCount::default(),
             accept: Mutex::new(None),
             unix_path,
@@ -324,8 +359,13 @@ impl Server {
     /// Queue `data` as one frame to `client`. Errors: `Closed` for an unknown or disconnected
     /// client (or a stopped server); `QueueFull` when its send queue is full under
     /// [`SendPolicy::Error`] (under [`SendPolicy::Disconnect`] the client is disconnected
-    /// instead and this returns `Ok`); framing errors (`FrameTooLarge`, ...) as the framing
-    /// says.
+    /// instead and this returns `Ok`); `FrameTooLarge` for a frame larger than the whole send
+    /// queue (`send_queue_bytes`: it could never be queued, so it is refused even when the queue
+    /// is empty); framing errors (`FrameTooLarge`, ...) as the framing says.
+    ///
+    /// `Ok` means the frame is queued, not that the peer has it: frames still queued or in the
+    /// kernel's buffers when the connection breaks are lost (TCP has no end-to-end
+    /// acknowledgement; the application's own replies are the proof of delivery).
     pub fn send(&self, client: ClientId, data: &[u8]) -> Result<()> {
         with_frame(&self.inner.link, data, |parts| {
             let slot = self.inner.slot(client)?;
@@ -336,9 +376,17 @@ impl Server {
 
     /// Queue `data` to each of `clients` (encoded once). Returns how many clients it was queued
     /// for: unknown clients and (under [`SendPolicy::Error`]) clients with a full queue are
-    /// skipped.
+    /// skipped (each skip counted in [`ServerStats::send_queue_full`]). `FrameTooLarge` when
+    /// the frame is larger than `send_queue_bytes`.
     pub fn send_many(&self, clients: &[ClientId], data: &[u8]) -> Result<usize> {
         let frame = encode_frame(&self.inner.cfg.framing, data)?;
+        if frame.len() > self.inner.cfg.send_queue_bytes {
+            // No client could take it: an error, not a count of 0.
+            return Err(super::link::PushError::too_large(
+                frame.len(),
+                self.inner.cfg.send_queue_bytes,
+            ));
+        }
         let slots: Vec<(ClientId, Arc<Slot>)> = {
             let c = self.inner.lock_clients();
             if c.stopping {
@@ -377,7 +425,7 @@ impl Server {
         slot.sq.request_stop(Stop {
             reason: DisconnectReason::Kicked,
             graceful,
-            deadline: Some(tokio::time::Instant::now() + self.inner.cfg.close_timeout),
+            deadline: Some(crate::wait::tokio_after(self.inner.cfg.close_timeout)),
         });
         Ok(())
     }
@@ -419,6 +467,8 @@ impl Server {
             messages_out: c.msgs_out.load(Ordering::Relaxed),
             queued_bytes: c.queued_bytes.load(Ordering::Relaxed),
             events_queued: s.events.len() as u64,
+            send_queue_full: s.queue_full.load(Ordering::Relaxed),
+            accept_errors: s.accept_errors.load(Ordering::Relaxed),
         }
     }
 
@@ -481,11 +531,30 @@ impl Shared {
         r: std::result::Result<(), super::link::PushError>,
     ) -> Result<()> {
         use super::link::PushError;
+        if r.is_ok() && slot.warned_full.load(Ordering::Relaxed) {
+            slot.warned_full.store(false, Ordering::Relaxed);
+        }
+        if matches!(r, Err(PushError::Full)) && self.cfg.send_policy == SendPolicy::Error {
+            self.queue_full.fetch_add(1, Ordering::Relaxed);
+            if !slot.warned_full.swap(true, Ordering::Relaxed) {
+                self.events.push_force(Event::Warning {
+                    client: id,
+                    error: crate::ErrorKind::QueueFull,
+                    message: format!(
+                        "client {id} is not reading: its send queue is full ({} of {} bytes); \
+                         sends to it are refused and broadcasts skip it until it drains",
+                        slot.sq.queued(),
+                        self.cfg.send_queue_bytes
+                    ),
+                });
+            }
+        }
         match r {
             Ok(()) => Ok(()),
             Err(PushError::Stopped) => {
                 Err(Error::closed(format!("send to client {id}: disconnecting")))
             }
+            Err(PushError::TooLarge { len, cap }) => Err(PushError::too_large(len, cap)),
             Err(PushError::Full) => match self.cfg.send_policy {
                 SendPolicy::Error => Err(Error::QueueFull(format!(
                     "send to client {id}: its send queue holds {} bytes (bound {})",
@@ -523,7 +592,7 @@ impl Shared {
         if *done {
             return;
         }
-        let deadline = tokio::time::Instant::now() + grace;
+        let deadline = crate::wait::tokio_after(grace);
         for s in &slots {
             s.sq.request_stop(Stop {
                 reason: DisconnectReason::ServerShutdown,
@@ -531,7 +600,10 @@ impl Shared {
                 deadline: Some(deadline),
             });
         }
-        if !self.tasks.wait_zero(grace + Duration::from_millis(500)) {
+        if !self
+            .tasks
+            .wait_zero(grace.saturating_add(Duration::from_millis(500)))
+        {
             for s in self.lock_clients().map.values() {
                 s.sq.request_stop(Stop {
                     reason: DisconnectReason::ServerShutdown,
@@ -555,15 +627,37 @@ impl Shared {
 }
 
 async fn accept_loop(s: Arc<Shared>, listener: AnyListener) {
+    // A Warning was queued for the current run of failed accepts.
+    let mut accept_failing = false;
     loop {
         let (stream, peer) = match listener.accept().await {
-            Ok(x) => x,
+            Ok(x) => {
+                accept_failing = false;
+                x
+            }
             Err(e) => {
                 // Out of descriptors or memory: pause instead of spinning.
                 let pause = matches!(
                     e.raw_os_error(),
                     Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
                 );
+                s.accept_errors.fetch_add(1, Ordering::Relaxed);
+                if !accept_failing {
+                    accept_failing = true;
+                    let e = Error::os(format!("accept on {}", s.local), e);
+                    s.events.push_force(Event::Warning {
+                        client: 0,
+                        error: e.kind(),
+                        message: format!(
+                            "{e}; accepting pauses and resumes when it works again{}",
+                            if pause {
+                                " (out of descriptors or memory)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    });
+                }
                 tokio::time::sleep(Duration::from_millis(if pause { 100 } else { 1 })).await;
                 continue;
             }
@@ -581,7 +675,7 @@ async fn accept_loop(s: Arc<Shared>, listener: AnyListener) {
             if c.stopping {
                 return;
             }
-            if s.cfg.max_clients > 0 && c.map.len() >= s.cfg.max_clients {
+            if s.cfg.max_clients.is_some_and(|m| c.map.len() >= m) {
                 s.refused.fetch_add(1, Ordering::Relaxed);
                 drop(c);
                 drop(stream);
@@ -595,6 +689,7 @@ async fn accept_loop(s: Arc<Shared>, listener: AnyListener) {
                     s.link.tracks_writes(),
                     s.counters.clone(),
                 ),
+                warned_full: AtomicBool::new(false),
             });
             c.map.insert(id, slot.clone());
             s.total.fetch_add(1, Ordering::Relaxed);
@@ -659,7 +754,7 @@ impl std::future::Future for ConnTask {
         let Some(conn) = t.conn.as_mut() else {
             return std::task::Poll::Ready(());
         };
-        let reason = std::task::ready!(conn.poll(cx, &env));
+        let reason = std::task::ready!(conn.poll_guarded(cx, &env));
         t.finish(reason);
         std::task::Poll::Ready(())
     }
@@ -668,8 +763,17 @@ impl std::future::Future for ConnTask {
 impl Drop for ConnTask {
     fn drop(&mut self) {
         if self.conn.is_some() {
-            // Cancelled (runtime shutdown): the bookkeeping still happens.
-            self.finish(DisconnectReason::ServerShutdown);
+            // Cancelled (runtime shutdown), or unwinding from a panic outside the guarded poll:
+            // the bookkeeping still happens, with the true reason.
+            let reason = if std::thread::panicking() {
+                DisconnectReason::Error(
+                    crate::ErrorKind::Internal,
+                    "internal error: the connection's task panicked".into(),
+                )
+            } else {
+                DisconnectReason::ServerShutdown
+            };
+            self.finish(reason);
         }
     }
 }

@@ -56,6 +56,20 @@ impl DatagramServerConfig {
         self.event_capacity = n;
         self
     }
+
+    /// Check every setting (done by [`DatagramServer::bind`]): `max_datagram` from 1 to
+    /// [`MAX_DATAGRAM`](super::MAX_DATAGRAM), a non-zero event capacity.
+    pub fn validate(&self) -> Result<()> {
+        super::check_queues(None, self.event_capacity)?;
+        if self.max_datagram == 0 || self.max_datagram > super::MAX_DATAGRAM {
+            return Err(Error::invalid(format!(
+                "max_datagram {} (must be 1..={})",
+                self.max_datagram,
+                super::MAX_DATAGRAM
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// A snapshot of a datagram server's counters.
@@ -108,9 +122,7 @@ impl DatagramServer {
                 "the engine's datagram server takes UDP endpoints only".into(),
             ));
         }
-        if cfg.max_datagram == 0 {
-            return Err(Error::invalid("max_datagram 0"));
-        }
+        cfg.validate()?;
         let handle = runtime::handle()?;
         let mut last = None;
         let mut bound = None;

@@ -19,7 +19,7 @@ import java.util.Objects;
  */
 public final class ServerOptions implements Cloneable {
     Framing framing = Framing.lengthPrefixed();
-    long maxClients = 0;
+    long maxClients = -1;
     long sendQueueBytes = -1;
     SendPolicy sendPolicy = SendPolicy.ERROR;
     long eventCapacity = -1;
@@ -79,7 +79,8 @@ public final class ServerOptions implements Cloneable {
      * The most clients at once; an extra connection is closed at once and counted in
      * {@link Stats#refused}.
      *
-     * @param max clients (0: no limit)
+     * @param max clients, at least 1 (no limit unless set; 0 is refused by
+     *     {@link Server#bind}, as in every door)
      * @return a copy
      * @throws InvalidArgumentException for a negative number
      */
