@@ -1011,6 +1011,49 @@ mod tests {
             .is_err());
     }
 
+    /// Every string over {a, b} up to length 2..=3 as delimiter, every message up to length 5:
+    /// a message is accepted for sending exactly when it decodes back unchanged, alone and
+    /// followed by another message.
+    #[test]
+    fn delimited_accepts_exactly_what_decodes_back() {
+        fn words(max: usize) -> Vec<Vec<u8>> {
+            let mut all = vec![Vec::new()];
+            let mut last = vec![Vec::new()];
+            for _ in 0..max {
+                last = last
+                    .iter()
+                    .flat_map(|w: &Vec<u8>| {
+                        [b'a', b'b'].map(|c| {
+                            let mut w = w.clone();
+                            w.push(c);
+                            w
+                        })
+                    })
+                    .collect();
+                all.extend(last.iter().cloned());
+            }
+            all
+        }
+        for delim in words(3).into_iter().filter(|d| d.len() >= 2) {
+            let f = Framing::Delimited(Delimited::new(delim.clone()));
+            for msg in words(5) {
+                let mut wire = msg.clone();
+                wire.extend_from_slice(&delim);
+                wire.extend_from_slice(b"z");
+                wire.extend_from_slice(&delim);
+                let got = decode_all(&f, &wire, wire.len());
+                let round_trips = got.len() == 2
+                    && got[0].as_ref().is_ok_and(|m| *m == msg)
+                    && got[1].as_ref().is_ok_and(|m| m == b"z");
+                assert_eq!(
+                    f.check_msg(&msg).is_ok(),
+                    round_trips,
+                    "delimiter {delim:?}, message {msg:?}: {got:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn long_line_errors_then_lines_continue() {
         let f = Framing::Delimited(Delimited::new(b"\r\n".to_vec()).max_len(5));
