@@ -302,6 +302,13 @@ pub struct Connection {
     unix: bool,
 }
 
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // The same orderly close as `close` (a no-op when it was called).
+        self.h.close_draining(true);
+    }
+}
+
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Connection")
@@ -649,9 +656,12 @@ impl Connection {
     }
 
     /// Close now. Idempotent; a call blocked on the connection in another thread returns
-    /// [`Error::Closed`]. Dropping the connection closes it too.
+    /// [`Error::Closed`]. Dropping the connection closes it too. Input that arrived but was
+    /// never read (e.g. the rest of an oversized frame being skipped) is discarded first, so the
+    /// peer sees an orderly close (FIN), not a reset that could destroy what it has not read
+    /// yet; only `linger(0)` closes with a reset.
     pub fn close(&self) {
-        self.h.close()
+        self.h.close_draining(true)
     }
 
     /// True once [`close`](Connection::close) was called.

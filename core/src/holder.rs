@@ -264,6 +264,12 @@ impl Holder {
 
     /// Close: wake blocked callers, then release the descriptor after they return. Idempotent.
     pub(crate) fn close(&self) {
+        self.close_draining(false)
+    }
+
+    /// [`close`](Holder::close); with `drain`, input that has arrived but was never read is
+    /// read and thrown away first (streams: see [`discard_unread`]).
+    pub(crate) fn close_draining(&self, drain: bool) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -285,6 +291,9 @@ impl Holder {
         };
         let sock = guard.take();
         drop(guard);
+        if let (true, Some(s)) = (drain, &sock) {
+            discard_unread(s);
+        }
         drop(sock);
     }
 
@@ -300,6 +309,21 @@ impl Holder {
             .map(|d| d.as_nanos().min(NO_TIMEOUT as u128 - 1) as u64)
             .unwrap_or(NO_TIMEOUT);
         self.timeout_ns.store(ns, Ordering::Relaxed);
+    }
+}
+
+/// Read and throw away what has already arrived on a stream about to be closed (at most 1 MiB,
+/// never waiting), so that the close is an orderly FIN rather than a reset: Linux resets a
+/// connection closed with unread input, and the reset can destroy what this side sent that the
+/// peer has not read yet. The typical case is the rest of an oversized frame that the decoder
+/// was skipping. Input arriving after the close still gets a reset, as TCP says.
+fn discard_unread(s: &Socket) {
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 16 * 1024];
+    for _ in 0..64 {
+        match s.recv_with_flags(&mut buf, libc::MSG_DONTWAIT) {
+            Ok(n) if n > 0 => {}
+            _ => break,
+        }
     }
 }
 

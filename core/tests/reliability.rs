@@ -317,3 +317,36 @@ fn end_of_stream_inside_a_frame_reports_the_left_over_bytes() {
     let e = expect_kind(conn.recv_msg(), ErrorKind::Closed);
     assert!(e.to_string().contains("7 bytes left over"), "{e}");
 }
+
+#[test]
+fn closing_after_skipping_an_oversized_frame_is_a_fin_not_a_reset() {
+    // The peer sends a header claiming 2 GiB, then (after the receiver reported it) part of the
+    // body, then waits for the close. Closing with those bytes unread used to reset the
+    // connection, so the peer's read failed with "Connection reset" instead of seeing the end.
+    let framing = Framing::LengthPrefixed(LengthPrefixed::new(4).max_len(1 << 20));
+    for close_by_drop in [false, true] {
+        let (conn, mut peer) = raw_peer(framing.clone());
+        peer.write_all(&0x7fff_ffffu32.to_be_bytes()).unwrap();
+        expect_kind(conn.recv_msg(), ErrorKind::FrameTooLarge);
+        peer.write_all(&[0u8; 100]).unwrap();
+        // Wait (bounded) until the body is in the receiver's kernel buffer.
+        let fd = conn.fd();
+        for _ in 0..1000 {
+            let mut n: libc::c_int = 0;
+            // SAFETY: FIONREAD writes one int.
+            unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+            if n == 100 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if close_by_drop {
+            drop(conn);
+        } else {
+            conn.close();
+        }
+        let mut b = [0u8; 1];
+        let r = std::io::Read::read(&mut peer, &mut b);
+        assert_eq!(r.map_err(|e| e.kind()), Ok(0), "drop {close_by_drop}");
+    }
+}
