@@ -383,3 +383,110 @@ fn abstract_unix_endpoints_work_both_ways() {
     });
     assert_eq!(evs.last().unwrap().data().unwrap().as_ref(), b"back");
 }
+
+/// A numbered 16 KiB message (4-byte big-endian length prefix framing on the wire).
+fn numbered(i: u32) -> Vec<u8> {
+    let mut m = vec![(i % 251) as u8; 16 * 1024];
+    m[..4].copy_from_slice(&i.to_be_bytes());
+    m
+}
+
+#[test]
+fn send_timeout_and_send_batch_wait_for_room_instead_of_failing() {
+    // A peer that does not read yet: the kernel buffers fill, then the client's queue.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = Client::connect(
+        l.local_addr().unwrap().to_string(),
+        ClientConfig::new().send_queue_bytes(256 * 1024),
+    )
+    .unwrap();
+    let (mut peer, _) = l.accept().unwrap();
+    pull_until(
+        |t| client.next_events(8, t),
+        SLOW,
+        |e| matches!(e, Event::Connected { .. }),
+    );
+    // Fill until a send is refused, and again after a pause: then the connection's task holds
+    // all it can write and the queue is full for good while the peer does not read.
+    let mut next = 0u32;
+    let mut refused_in_a_row = 0;
+    while refused_in_a_row < 2 {
+        match client.send(&numbered(next)) {
+            Ok(()) => {
+                next += 1;
+                refused_in_a_row = 0;
+            }
+            Err(e) if e.kind() == ErrorKind::QueueFull => {
+                refused_in_a_row += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("{e}"),
+        }
+        assert!(next < 100_000, "the queue never filled");
+    }
+    // Full: a bounded wait times out and queues nothing.
+    let e = client
+        .send_timeout(&numbered(next), Some(Duration::from_millis(100)))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    // Now the peer reads everything; the batch waits for room as the queue drains.
+    let total = next + 200;
+    let reader = std::thread::spawn(move || {
+        peer.set_read_timeout(Some(SLOW)).unwrap();
+        let mut got = Vec::new();
+        let mut frame = vec![0u8; 4 + 16 * 1024];
+        for i in 0..total {
+            peer.read_exact(&mut frame).unwrap();
+            assert_eq!(&frame[..4], &(16u32 * 1024).to_be_bytes());
+            assert_eq!(&frame[4..], &numbered(i)[..], "message {i}");
+            got.push(i);
+        }
+        got.len()
+    });
+    let batch: Vec<Vec<u8>> = (next..total).map(numbered).collect();
+    let refs: Vec<&[u8]> = batch.iter().map(|m| &m[..]).collect();
+    assert_eq!(client.send_batch(&refs, Some(SLOW)).unwrap(), refs.len());
+    assert_eq!(reader.join().unwrap(), total as usize);
+    // A message that can never fit is refused at once, whatever the timeout.
+    let e = client
+        .send_timeout(&vec![0u8; 300 * 1024], None)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::FrameTooLarge, "{e}");
+    client.close(Duration::from_secs(1));
+}
+
+#[test]
+fn server_send_timeout_waits_for_a_slow_client() {
+    let server = Server::bind(
+        "127.0.0.1:0",
+        ServerConfig::new().send_queue_bytes(256 * 1024),
+    )
+    .unwrap();
+    let mut peer = std::net::TcpStream::connect(server.local_addr().as_inet().unwrap()).unwrap();
+    let id = match pull_until(
+        |t| server.next_events(8, t),
+        SLOW,
+        |e| matches!(e, Event::Connected { .. }),
+    )
+    .pop()
+    {
+        Some(Event::Connected { client, .. }) => client,
+        other => panic!("{other:?}"),
+    };
+    let total = 2000u32; // 32 MiB: far more than the queue and the kernel buffers hold
+    let reader = std::thread::spawn(move || {
+        peer.set_read_timeout(Some(SLOW)).unwrap();
+        std::thread::sleep(Duration::from_millis(200)); // let the queue fill first
+        let mut frame = vec![0u8; 4 + 16 * 1024];
+        for i in 0..total {
+            peer.read_exact(&mut frame).unwrap();
+            assert_eq!(&frame[4..], &numbered(i)[..], "message {i}");
+        }
+    });
+    for i in 0..total {
+        server.send_timeout(id, &numbered(i), Some(SLOW)).unwrap();
+    }
+    reader.join().unwrap();
+    assert_eq!(server.stats().send_queue_full, 0, "no send was refused");
+    server.shutdown(Duration::from_secs(1));
+}

@@ -11,13 +11,13 @@ use tokio::task::JoinHandle;
 
 use super::events::{DisconnectReason, Event, EventQueue};
 use super::link::{
-    conn_options, run_conn, with_frame, AnyStream, Counters, Env, LinkCfg, PushError, SendQueue,
-    Stop, TaskCount,
+    conn_options, frame_len, run_conn, with_frame, AnyStream, Counters, Env, LinkCfg, PushError,
+    SendQueue, Stop, TaskCount,
 };
 use super::runtime::{self, Stoppable};
 use super::{Heartbeat, IdleMode};
 use crate::addr::{Addr, Endpoint, ToEndpoint};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::framing::Framing;
 use crate::options::SocketOptions;
 
@@ -290,6 +290,64 @@ impl Client {
                 self.inner.sq.queued(),
                 self.inner.cfg.send_queue_bytes
             ))),
+        }
+    }
+
+    /// [`send`](Client::send), but when the queue is full, wait up to `timeout` (`None` =
+    /// forever, zero = not at all) for room instead of failing with `QueueFull`: woken when the
+    /// connection takes queued frames, never polled. `Timeout` when no room came in time (the
+    /// frame is not queued); the other errors as for `send`.
+    pub fn send_timeout(&self, data: &[u8], timeout: Option<Duration>) -> Result<()> {
+        self.send_until(data, timeout.map(crate::wait::instant_after), timeout)
+    }
+
+    /// Queue several messages in order, each waiting for room as
+    /// [`send_timeout`](Client::send_timeout) does, all within one `timeout`. Every message is
+    /// checked against the framing and the queue bound first, so a bad one queues none. Returns
+    /// how many were queued: all of them, or fewer when the time ran out (or the client closed)
+    /// after some were; an error when not even the first could be.
+    pub fn send_batch(&self, msgs: &[&[u8]], timeout: Option<Duration>) -> Result<usize> {
+        for m in msgs {
+            let len = frame_len(&self.inner.link, m)?;
+            if len > self.inner.cfg.send_queue_bytes {
+                return Err(PushError::too_large(len, self.inner.cfg.send_queue_bytes));
+            }
+        }
+        let deadline = timeout.map(crate::wait::instant_after);
+        for (i, m) in msgs.iter().enumerate() {
+            match self.send_until(m, deadline, timeout) {
+                Ok(()) => {}
+                Err(e) if i > 0 && matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Closed) => {
+                    return Ok(i)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(msgs.len())
+    }
+
+    fn send_until(
+        &self,
+        data: &[u8],
+        deadline: Option<std::time::Instant>,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        loop {
+            match self.send(data) {
+                Err(e) if e.kind() == ErrorKind::QueueFull => {
+                    let len = frame_len(&self.inner.link, data)?;
+                    if !self.inner.sq.wait_room(len, deadline)? {
+                        return Err(Error::Timeout {
+                            op: format!(
+                                "send to {}: waiting for room in the send queue",
+                                self.inner.endpoint
+                            ),
+                            ms: timeout.unwrap_or_default().as_millis(),
+                        });
+                    }
+                }
+                r => return r,
+            }
         }
     }
 

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{ready, Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -157,6 +157,11 @@ impl PlainLp {
         }
         Ok(w)
     }
+}
+
+/// The encoded length of `data` with the link's framing (framing errors as for sending).
+pub(crate) fn frame_len(cfg: &LinkCfg, data: &[u8]) -> Result<usize> {
+    with_frame(cfg, data, |parts| parts.iter().map(|p| p.len()).sum())
 }
 
 /// Encode `data` with the link's framing (without copying the body) and hand the frame's
@@ -315,6 +320,10 @@ pub(crate) struct SendQueue {
     st: Mutex<SqState>,
     /// Signalled when a direct write ends while `detach` waits for it.
     direct_done: Condvar,
+    /// Signalled when queued bytes leave the queue (or it stops) while senders wait for room.
+    room: Condvar,
+    /// Senders waiting on `room` (no notification is paid while there are none).
+    room_waiters: AtomicUsize,
     /// Something the task must look at changed (frames queued for it, a stop request, a
     /// direct write that ended with a rest): a hint that spares the task the lock otherwise.
     dirty: AtomicBool,
@@ -348,6 +357,8 @@ impl SendQueue {
                 waker: None,
             }),
             direct_done: Condvar::new(),
+            room: Condvar::new(),
+            room_waiters: AtomicUsize::new(0),
             dirty: AtomicBool::new(false),
             cap,
             track_push,
@@ -360,9 +371,50 @@ impl SendQueue {
         self.st.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queue an encoded frame (or write it at once). `force` ignores the bound (heartbeats). A
-    /// frame larger than the whole bound is accepted when the queue is empty, so big messages
-    /// can still be sent.
+    /// Wait until a frame of `len` bytes fits the bound (or the queue stops, or `deadline`
+    /// passes: `false`). Woken by the task taking frames, never polled; a thread with an
+    /// interrupt check (Ctrl-C in Python) looks at it between slices.
+    pub(crate) fn wait_room(&self, len: usize, deadline: Option<Instant>) -> Result<bool> {
+        let check = crate::wait::interrupt_check();
+        let mut st = self.lock();
+        loop {
+            if st.stop.is_some() || st.bytes + len <= self.cap || len > self.cap {
+                return Ok(true);
+            }
+            let now = Instant::now();
+            let mut wait = match deadline {
+                Some(d) if d <= now => return Ok(false),
+                Some(d) => d - now,
+                None => Duration::from_secs(3600),
+            };
+            if check.is_some() {
+                wait = wait.min(crate::wait::INTERRUPT_SLICE);
+            }
+            self.room_waiters.fetch_add(1, Ordering::SeqCst);
+            st = self
+                .room
+                .wait_timeout(st, wait)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+            self.room_waiters.fetch_sub(1, Ordering::SeqCst);
+            if let Some(c) = check {
+                if c() {
+                    return Err(Error::Interrupted {
+                        op: "send (waiting for room in the send queue)".into(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Wake senders waiting for room (call with the lock held, after the bytes went down).
+    fn room_made(&self) {
+        if self.room_waiters.load(Ordering::SeqCst) > 0 {
+            self.room.notify_all();
+        }
+    }
+
+    /// Queue an encoded frame (or write it at once). `force` ignores the bound (heartbeats).
     pub(crate) fn push(&self, frame: Bytes, force: bool) -> std::result::Result<(), PushError> {
         self.push_inner(&[&frame[..], &[], &[]], Some(&frame), force)
     }
@@ -481,6 +533,7 @@ impl SendQueue {
             }
             None => st.stop = Some(Box::new(stop)),
         }
+        self.room_made();
         let w = st.waker.clone();
         drop(st);
         self.wake(w);
@@ -498,6 +551,7 @@ impl SendQueue {
             .fetch_sub(st.bytes as u64, Ordering::Relaxed);
         st.bytes = 0;
         st.frames = VecDeque::new();
+        self.room_made();
     }
 
     /// A connection starts: direct writes may use `fd` from now on.
@@ -540,6 +594,7 @@ impl SendQueue {
                     .queued_bytes
                     .fetch_sub(st.bytes as u64, Ordering::Relaxed);
                 st.bytes = 0;
+                self.room_made();
             }
             st.writer = if out.is_empty() {
                 Writer::Idle

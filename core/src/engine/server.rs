@@ -374,6 +374,42 @@ impl Server {
         })?
     }
 
+    /// [`send`](Server::send), but when the client's queue is full, wait up to `timeout`
+    /// (`None` = forever, zero = not at all) for room instead of applying the send policy:
+    /// woken when the connection takes queued frames, never polled. `Timeout` when no room came
+    /// in time (the frame is not queued; the policy then applies as for `send`), `Closed` when
+    /// the client disconnects meanwhile.
+    pub fn send_timeout(
+        &self,
+        client: ClientId,
+        data: &[u8],
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        use super::link::PushError;
+        let deadline = timeout.map(crate::wait::instant_after);
+        let slot = self.inner.slot(client)?;
+        loop {
+            let r = with_frame(&self.inner.link, data, |parts| {
+                (
+                    slot.sq.push_parts(parts, false),
+                    parts.iter().map(|p| p.len()).sum(),
+                )
+            })?;
+            match r {
+                (Err(PushError::Full), len) => {
+                    if !slot.sq.wait_room(len, deadline)? {
+                        self.inner.pushed(client, &slot, Err(PushError::Full))?;
+                        return Err(Error::Timeout {
+                            op: format!("send to client {client}: waiting for room in its queue"),
+                            ms: timeout.unwrap_or_default().as_millis(),
+                        });
+                    }
+                }
+                (r, _) => return self.inner.pushed(client, &slot, r),
+            }
+        }
+    }
+
     /// Queue `data` to each of `clients` (encoded once). Returns how many clients it was queued
     /// for: unknown clients and (under [`SendPolicy::Error`]) clients with a full queue are
     /// skipped (each skip counted in [`ServerStats::send_queue_full`]). `FrameTooLarge` when
