@@ -141,6 +141,25 @@ def wait_path(path: str) -> None:
         time.sleep(0.02)
 
 
+def readline(stream: Any, timeout: float = WAIT) -> str:
+    """``stream.readline()`` of a child's pipe, waiting at most ``timeout`` seconds (then an
+    AssertionError: the caller's ``finally`` kills the child, which ends the reading thread)."""
+    box: list[Any] = []
+    t = threading.Thread(target=lambda: box.append(stream.readline()), daemon=True)
+    t.start()
+    t.join(timeout)
+    if not box:
+        raise AssertionError(f"the child printed no line within {timeout} s")
+    line = box[0]
+    return (line.decode() if isinstance(line, bytes) else line).strip()
+
+
+# Python code that makes Ctrl-C raise KeyboardInterrupt in a child even when SIGINT was ignored
+# when it started: a shell starts background jobs (`bash .ci/test-all &`) with SIGINT ignored,
+# children inherit that, and Python then installs no handler of its own.
+SIGINT_DEFAULT = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+
 def run_python(code: str, **kw: Any) -> subprocess.Popen:
     """Start ``python -c code`` (unbuffered) with pipes."""
     return subprocess.Popen(

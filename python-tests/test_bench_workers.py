@@ -63,7 +63,13 @@ def start_server(impl: str, workload: str, params: list) -> tuple:
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     assert p.stdout is not None
-    line = p.stdout.readline()
+    box: list[str] = []  # readline, bounded: a worker that never prints must not stall the suite
+    reader = threading.Thread(target=lambda: box.append(p.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(T)
+    if not box:
+        p.kill()
+    line = box[0] if box else "(no line within %d s)\n" % T
     if not line.startswith("READY "):
         out, err = p.communicate(timeout=T)
         return p, None, line + out, err
@@ -77,7 +83,7 @@ def finish_server(p: subprocess.Popen, stdin: Optional[str] = None) -> tuple:
         out, err = p.communicate(stdin, timeout=T)
     except subprocess.TimeoutExpired:
         p.kill()
-        out, err = p.communicate()
+        out, err = p.communicate(timeout=T)
         pytest.fail(f"server did not finish: {err}")
     return p.returncode, one_json(out), err
 

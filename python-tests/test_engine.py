@@ -22,7 +22,7 @@ from typing import Callable, Optional
 import pytest
 
 import libsock
-from _helpers import WAIT, Peer, recv_n
+from _helpers import SIGINT_DEFAULT, WAIT, Peer, readline, recv_n
 
 
 def frame(data: bytes) -> bytes:
@@ -657,7 +657,7 @@ def test_engine_objects_are_usable_from_many_threads() -> None:
         echo.join()
 
 
-CTRL_C_CHILD = """
+CTRL_C_CHILD = SIGINT_DEFAULT + """
 import libsock
 server = libsock.Server(("127.0.0.1", 0))
 client = libsock.Client(server.address, backoff=(5.0, 5.0))
@@ -683,16 +683,16 @@ def test_ctrl_c_interrupts_a_blocked_events_call() -> None:
     )
     try:
         assert p.stdout is not None
-        assert p.stdout.readline().strip() == "ready"
+        assert readline(p.stdout) == "ready"
         for _ in range(2):  # the server's events(), then the client's
             time.sleep(0.5)  # let it block
             t0 = time.monotonic()
             p.send_signal(signal.SIGINT)
-            assert p.stdout.readline().strip() == "interrupted"
+            assert readline(p.stdout) == "interrupted"
             assert time.monotonic() - t0 < 3.0
-        assert p.stdout.readline().strip() == "done"
+        assert readline(p.stdout) == "done"
         assert p.wait(WAIT) == 0
     finally:
         if p.poll() is None:
             p.kill()
-        p.communicate()
+        p.communicate(timeout=WAIT)

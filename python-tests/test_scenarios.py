@@ -194,7 +194,7 @@ def c_echo_peer(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src = d / "lp_echo.c"
     src.write_text(C_LENGTH_PREFIXED_ECHO)
     exe = d / "lp_echo"
-    subprocess.run([gcc, "-O2", "-o", str(exe), str(src)], check=True)
+    subprocess.run([gcc, "-O2", "-o", str(exe), str(src)], check=True, timeout=300)
     return exe
 
 
@@ -224,7 +224,7 @@ def test_s05_1000_length_prefixed_messages_with_a_c_peer(c_echo_peer: Path) -> N
         finally:
             if proc.poll() is None:
                 proc.kill()
-                proc.wait()
+                proc.wait(WAIT)
 
 
 # ---------------------------------------------------------------------------------------------

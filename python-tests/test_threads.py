@@ -14,7 +14,7 @@ from typing import Callable
 import pytest
 
 import libsock
-from _helpers import WAIT, Peer, run_python
+from _helpers import SIGINT_DEFAULT, WAIT, Peer, readline, run_python
 
 
 class Counter:
@@ -151,7 +151,7 @@ def test_many_threads_share_one_listener() -> None:
 # Ctrl-C: a child process blocks, we send SIGINT, it must raise KeyboardInterrupt promptly and
 # leave the object usable (or cleanly closed).
 
-CHILD = textwrap.dedent(
+CHILD = SIGINT_DEFAULT + textwrap.dedent(
     """
     import sys, time, libsock
     what = sys.argv[1] if len(sys.argv) > 1 else "{what}"
@@ -193,24 +193,26 @@ def test_ctrl_c_interrupts_a_blocking_call(what: str) -> None:
     p = run_python(CHILD.format(what=what))
     try:
         assert p.stdout is not None
-        assert p.stdout.readline().strip() == "ready"
+        assert readline(p.stdout) == "ready"
         time.sleep(0.3)  # let it block
         t0 = time.monotonic()
         p.send_signal(signal.SIGINT)
-        line = p.stdout.readline().strip()
+        line = readline(p.stdout)
         elapsed = time.monotonic() - t0
-        assert line == "interrupted", line + (p.stderr.read() if p.stderr else "")
+        if line != "interrupted":
+            p.kill()
+            raise AssertionError(line + p.communicate(timeout=WAIT)[1])
         assert elapsed < 2.0, f"KeyboardInterrupt took {elapsed:.2f} s"
-        assert p.stdout.readline().strip() == "usable"
+        assert readline(p.stdout) == "usable"
         assert p.wait(WAIT) == 0
     finally:
         if p.poll() is None:
             p.kill()
-        p.communicate()
+        p.communicate(timeout=WAIT)
 
 
 def test_ctrl_c_with_an_uncaught_interrupt_exits_like_python() -> None:
-    code = textwrap.dedent(
+    code = SIGINT_DEFAULT + textwrap.dedent(
         """
         import libsock
         server = libsock.listen(("127.0.0.1", 0))
@@ -220,7 +222,7 @@ def test_ctrl_c_with_an_uncaught_interrupt_exits_like_python() -> None:
     )
     p = run_python(code)
     try:
-        assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        assert p.stdout is not None and readline(p.stdout) == "ready"
         time.sleep(0.2)
         p.send_signal(signal.SIGINT)
         _, err = p.communicate(timeout=WAIT)
@@ -281,6 +283,6 @@ def test_small_send_never_blocks_under_the_gil_behind_another_send(kind: str) ->
         out, err = p.communicate(timeout=30)
     except Exception:
         p.kill()
-        p.communicate()
+        p.communicate(timeout=WAIT)
         pytest.fail("deadlock: a send blocked while holding the GIL")
     assert out.strip() == "ok", out + err

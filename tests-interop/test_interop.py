@@ -47,8 +47,16 @@ def summary(text: str, who: str) -> tuple[int, str]:
 
 def c_server():
     proc = subprocess.Popen([env("LIBSOCK_INTEROP_C_SERVER")], stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
+    # Its first line, waited for at most 30 s (a server that never prints must not stall CI).
+    box: list[str] = []
+    reader = threading.Thread(target=lambda: box.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(30)
+    line = box[0] if box else ""
     m = re.match(r"port (\d+)", line)
+    if not m:
+        proc.kill()
+        proc.communicate(timeout=30)
     assert m, f"C server printed {line!r}"
 
     def finish() -> tuple[int, str]:

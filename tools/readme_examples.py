@@ -40,7 +40,7 @@ def octave_runner(d: Path, prefix: Path) -> list[str] | None:
     if octave is None or mkoct is None:
         return None
     shims = ROOT / "python-tests/matlab/octave"
-    subprocess.run([sys.executable, str(shims / "gen_octave_calllib.py"), str(d)], check=True)
+    subprocess.run([sys.executable, str(shims / "gen_octave_calllib.py"), str(d)], check=True, timeout=120)
     r = subprocess.run([mkoct, "--mex", f"-I{ROOT}/include", "libsock_mex.c", f"-L{prefix}/lib",
                         "-lsock", f"-Wl,-rpath,{prefix}/lib"],
                        cwd=d, capture_output=True, text=True, timeout=600)
