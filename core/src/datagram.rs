@@ -278,16 +278,41 @@ impl Datagram {
         })
     }
 
+    /// [`send_many`](Datagram::send_many) to an endpoint given as text or any [`ToEndpoint`],
+    /// chosen as [`send_to_endpoint`](Datagram::send_to_endpoint) chooses it.
+    pub fn send_many_to_endpoint(&self, msgs: &[&[u8]], to: impl ToEndpoint) -> Result<usize> {
+        let addr = match to.ip_literal() {
+            Some(a) => a,
+            None => {
+                let ep = to.to_endpoint()?;
+                self.pick(&ep, ep.resolve(self.h.timeout())?)?
+            }
+        };
+        self.send_many(msgs, Some(&addr))
+    }
+
     /// Receive up to `bufs.len()` datagrams with one recvmmsg(2) call where possible, waiting for
-    /// the first; fills `metas` and returns how many arrived. No buffers is `InvalidArgument`.
+    /// the first (up to the socket's timeout); fills `metas` and returns how many arrived. No
+    /// buffers is `InvalidArgument`.
     pub fn recv_many(&self, bufs: &mut [&mut [u8]], metas: &mut Vec<RecvMeta>) -> Result<usize> {
+        self.recv_many_timeout(bufs, metas, Timeout::Default)
+    }
+
+    /// [`recv_many`](Datagram::recv_many) waiting up to `t` for the first datagram (one wait,
+    /// then one system call that takes what is queued; `Timeout` when none came).
+    pub fn recv_many_timeout(
+        &self,
+        bufs: &mut [&mut [u8]],
+        metas: &mut Vec<RecvMeta>,
+        t: Timeout,
+    ) -> Result<usize> {
         metas.clear();
         if bufs.is_empty() {
             return Err(Error::invalid(
                 "receive at most 0 datagrams: a batch receive must allow at least one",
             ));
         }
-        self.io("recv many", Ready::Read, Timeout::Default, |s, fl| {
+        self.io("recv many", Ready::Read, t, |s, fl| {
             sys_recv_many(s, bufs, metas, fl)
         })
     }
@@ -426,18 +451,8 @@ impl Datagram {
         })
     }
 
-    /// The first resolved address of this socket's family (IPv4 or IPv6), else the first.
     fn pick(&self, ep: &crate::Endpoint, addrs: Vec<Addr>) -> Result<Addr> {
-        let v6 = matches!(&self.local, Addr::Inet(sa) if sa.is_ipv6());
-        addrs
-            .iter()
-            .find(|a| match a {
-                Addr::Inet(sa) => sa.is_ipv6() == v6,
-                _ => true,
-            })
-            .or(addrs.first())
-            .cloned()
-            .ok_or_else(|| Error::invalid(format!("{ep}: no address")))
+        pick_for(&self.local, ep, addrs)
     }
 
     /// Send one datagram to `to`, an endpoint given as text (`"host:port"`, `"[v6]:port"`,
@@ -453,6 +468,22 @@ impl Datagram {
         let addr = self.pick(&ep, ep.resolve(t.resolve(&self.h))?)?;
         self.send_to_timeout(data, &addr, t)
     }
+}
+
+/// The first of `addrs` (resolved from `ep`) of the family (IPv4 or IPv6) of a socket bound to
+/// `local`, else the first: where a datagram to `ep` goes. The one choice for the blocking
+/// [`Datagram`] and the engine's datagram server.
+pub(crate) fn pick_for(local: &Addr, ep: &crate::Endpoint, addrs: Vec<Addr>) -> Result<Addr> {
+    let v6 = matches!(local, Addr::Inet(sa) if sa.is_ipv6());
+    addrs
+        .iter()
+        .find(|a| match a {
+            Addr::Inet(sa) => sa.is_ipv6() == v6,
+            _ => true,
+        })
+        .or(addrs.first())
+        .cloned()
+        .ok_or_else(|| Error::invalid(format!("{ep}: no address")))
 }
 
 impl Drop for Datagram {

@@ -70,7 +70,7 @@ pub use codec::{CodecError, FrameCodec};
 pub use events::{ClientId, DisconnectReason, Event, EventInfo, EventKind, EventQueue};
 pub use runtime::{is_running, set_worker_threads, shutdown, worker_threads, SCHED_BATCH_ENV};
 pub use server::{Server, ServerConfig, ServerStats};
-pub use udp::{DatagramServer, DatagramServerConfig, DatagramStats};
+pub use udp::{DatagramServer, DatagramServerConfig, DatagramStats, SEND_WAIT};
 
 /// The shortest heartbeat interval accepted: a shorter one floods the peer with pings.
 pub const MIN_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(10);

@@ -14,6 +14,9 @@ use crate::addr::{Addr, ToEndpoint};
 use crate::error::{Error, Result};
 use crate::options::SocketOptions;
 
+/// How long [`DatagramServer::send_to`] waits while the socket's send buffer is full.
+pub const SEND_WAIT: Duration = Duration::from_secs(5);
+
 /// How a [`DatagramServer`] behaves.
 #[derive(Debug, Clone)]
 pub struct DatagramServerConfig {
@@ -190,8 +193,20 @@ impl DatagramServer {
         self.inner.local.clone()
     }
 
-    /// Send one datagram to `peer` (waits up to 5 s if the socket's send buffer is full).
-    pub fn send_to(&self, peer: &Addr, data: &[u8]) -> Result<usize> {
+    /// Send one datagram to `peer`, waiting up to [`SEND_WAIT`] while the socket's send buffer
+    /// is full (see [`send_to_timeout`](DatagramServer::send_to_timeout)).
+    pub fn send_to(&self, data: &[u8], peer: &Addr) -> Result<usize> {
+        self.send_to_timeout(data, peer, Some(SEND_WAIT))
+    }
+
+    /// Send one datagram to `peer`, waiting up to `timeout` (`None` = forever, zero = not at
+    /// all) while the socket's send buffer is full. `Timeout` when it stays full.
+    pub fn send_to_timeout(
+        &self,
+        data: &[u8],
+        peer: &Addr,
+        timeout: Option<Duration>,
+    ) -> Result<usize> {
         let op = || format!("send_to {peer}");
         if self.inner.events.is_closed() {
             return Err(Error::closed(op()));
@@ -199,7 +214,7 @@ impl DatagramServer {
         let sa = peer
             .as_inet()
             .ok_or_else(|| Error::invalid(format!("{peer} is not a UDP address")))?;
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = timeout.map(crate::wait::instant_after);
         loop {
             match self.inner.sock.try_send_to(data, sa) {
                 Ok(n) => {
@@ -209,21 +224,50 @@ impl DatagramServer {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     let now = Instant::now();
-                    if now >= deadline {
-                        return Err(Error::Timeout { op: op(), ms: 5000 });
-                    }
+                    let left = match deadline {
+                        Some(d) if now >= d => {
+                            return Err(Error::Timeout {
+                                op: op(),
+                                ms: timeout.unwrap_or_default().as_millis(),
+                            })
+                        }
+                        Some(d) => d - now,
+                        None => Duration::from_millis(100),
+                    };
                     let mut pfd = libc::pollfd {
                         fd: std::os::fd::AsRawFd::as_raw_fd(&*self.inner.sock),
                         events: libc::POLLOUT,
                         revents: 0,
                     };
-                    let ms = (deadline - now).as_millis().min(100) as i32;
+                    let ms = left.as_millis().clamp(1, 100) as i32;
                     // SAFETY: one valid pollfd on the stack.
                     unsafe { libc::poll(&mut pfd, 1, ms) };
                 }
                 Err(e) => return Err(Error::os(op(), e)),
             }
         }
+    }
+
+    /// Send one datagram to `to`, an endpoint as text (`"host:port"`, `"[v6]:port"`) or any
+    /// [`ToEndpoint`]: an IP literal is used as it is; a host name is resolved (within
+    /// `timeout`) and its first address of this socket's family is used, as
+    /// [`Datagram::send_to_endpoint`](crate::Datagram::send_to_endpoint) does. Then as
+    /// [`send_to_timeout`](DatagramServer::send_to_timeout).
+    pub fn send_to_endpoint(
+        &self,
+        data: &[u8],
+        to: impl ToEndpoint,
+        timeout: Option<Duration>,
+    ) -> Result<usize> {
+        if let Some(addr) = to.ip_literal() {
+            return self.send_to_timeout(data, &addr, timeout);
+        }
+        let ep = to.to_endpoint()?;
+        if ep.is_unix() {
+            return Err(Error::invalid(format!("{ep} is not a UDP address")));
+        }
+        let addr = crate::datagram::pick_for(&self.inner.local, &ep, ep.resolve(timeout)?)?;
+        self.send_to_timeout(data, &addr, timeout)
     }
 
     /// The counters.
