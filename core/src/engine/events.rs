@@ -498,7 +498,7 @@ pub(crate) mod defer {
 /// A bounded queue of events: filled by the engine's tasks, pulled by any thread.
 ///
 /// Producers that must respect the bound (messages, new connections, datagrams) wait for room
-/// ([`reserve`](EventQueue::reserve)), which stops their socket reads: the engine never drops
+/// (a reservation), which stops their socket reads: the engine never drops
 /// an event and never grows the queue past `capacity` plus one `Disconnected` per live
 /// connection (those are pushed regardless of the bound, so a shutdown never waits for the
 /// application). The [`notify_fd`](EventQueue::notify_fd) is readable exactly while events are

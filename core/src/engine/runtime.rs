@@ -85,7 +85,7 @@ pub(crate) fn handle() -> Result<Handle> {
 }
 
 /// The environment variable that, set to `0`, keeps the engine's threads on the normal
-/// scheduling policy (see [`handle`]).
+/// scheduling policy instead of `SCHED_BATCH` (read when the runtime starts).
 pub const SCHED_BATCH_ENV: &str = "LIBSOCK_SCHED_BATCH";
 
 /// Put the calling runtime thread under `SCHED_BATCH` (Linux) when it runs under the normal
