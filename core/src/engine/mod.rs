@@ -63,6 +63,7 @@ mod link;
 mod notify;
 mod runtime;
 mod server;
+mod settings;
 mod udp;
 
 pub use client::{Client, ClientConfig, ClientStats};
@@ -70,6 +71,7 @@ pub use codec::{CodecError, FrameCodec};
 pub use events::{ClientId, DisconnectReason, Event, EventInfo, EventKind, EventQueue};
 pub use runtime::{is_running, set_worker_threads, shutdown, worker_threads, SCHED_BATCH_ENV};
 pub use server::{Server, ServerConfig, ServerStats};
+pub use settings::{ConfigKey, EngineSettings};
 pub use udp::{DatagramServer, DatagramServerConfig, DatagramStats, SEND_WAIT};
 
 /// The shortest heartbeat interval accepted: a shorter one floods the peer with pings.
