@@ -6,9 +6,12 @@
 // Last line: "cpp: N passed, M failed".
 #include "libsock.hpp"
 
+#include "bad_inputs.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +24,7 @@
 #include <iostream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -820,6 +824,265 @@ void s17_engine_close_wakes_next_event() {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The bad-input catalogue (tests-data/bad_inputs.json): the rows that list "cpp", through the
+// C++ classes (exceptions carry the LS_ERR_* code). Each row runs in a child process
+// (test_cpp --bad-input-row ID) with a deadline, as in test_c.c.
+
+const char *g_argv0 = "test_cpp";
+
+std::string bi_string(const bi_val *v) {
+    std::size_t n = 0;
+    char *b = bi_bytes(v, &n);
+    if (b == nullptr) throw std::runtime_error("not a table value");
+    std::string s(b, n);
+    std::free(b);
+    return s;
+}
+
+uint64_t bi_size(const bi_val *obj, const char *key, uint64_t dflt) {
+    int ok = 1;
+    uint64_t v = bi_u64(obj, key, dflt, &ok);
+    if (!ok) throw std::runtime_error(std::string("not a size: ") + key);
+    return v;
+}
+
+int64_t bi_int(const bi_val *obj, const char *key, int64_t dflt) {
+    int ok = 1;
+    int64_t v = bi_i64(obj, key, dflt, &ok);
+    if (!ok) throw std::runtime_error(std::string("not an integer: ") + key);
+    return v;
+}
+
+// Thrown when a row needs something this door's executors do not do (a table error).
+struct no_executor : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Setup that must work before the bad input is tried.
+struct setup_failed : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+template <class F> void setup(F f) {
+    try {
+        f();
+    } catch (const libsock::error &e) {
+        throw setup_failed(e.what());
+    }
+}
+
+void bi_apply_framing(libsock::TcpConnection &c, const bi_val *f) {
+    const char *kind = bi_str(f, "kind");
+    if (kind == nullptr || bi_has(f, "length_bits") || bi_has(f, "flag_bits") || bi_has(f, "byteorder") ||
+        bi_has(f, "big_endian_int") || bi_has(f, "keep_header_int") || bi_has(f, "keep_int") || bi_has(f, "dlen"))
+        throw no_executor("framing spec");
+    const std::string k = kind;
+    if (k == "raw") {
+        c.set_framing_raw();
+    } else if (k == "length") {
+        const int width = static_cast<int>(bi_int(f, "width", 4));
+        const uint64_t offset = bi_size(f, "offset", 0);
+        c.set_framing_length_ex(width, bi_int(f, "big_endian", 1) != 0, offset,
+                                bi_size(f, "header_len", offset + static_cast<uint64_t>(width > 0 ? width : 0)),
+                                bi_int(f, "adjustment", 0), bi_size(f, "max_len", 0), bi_int(f, "keep_header", 0) != 0);
+    } else if (k == "delimited") {
+        c.set_framing_delimited(bi_string(bi_get(f, "delimiter")), bi_size(f, "max_len", 0), bi_int(f, "keep", 0) != 0);
+    } else if (k == "fixed") {
+        c.set_framing_fixed(bi_size(f, "size", 0));
+    } else if (k == "hp_pack") {
+        c.set_framing_hp_pack(static_cast<int>(bi_int(f, "flag", 0)), bi_size(f, "max_len", 0));
+    } else {
+        throw no_executor("framing kind " + k);
+    }
+}
+
+// A connected pair over loopback: c (client) and a (accepted).
+void bi_pair(libsock::TcpConnection &c, libsock::TcpConnection &a) {
+    setup([&] {
+        libsock::Listener l = libsock::Listener::listen("127.0.0.1:0");
+        c = libsock::TcpConnection::connect("127.0.0.1:" + std::to_string(l.local_port()), 10000);
+        a = l.accept(10000);
+    });
+}
+
+libsock::EngineConfig bi_config(const bi_val *settings) {
+    libsock::EngineConfig cfg;
+    for (std::size_t i = 0; settings != nullptr && i < settings->n; i++) {
+        const std::string name = settings->keys[i];
+        if (bi_ecfg_key(name.c_str()) > 0) {
+            cfg.set(bi_ecfg_key(name.c_str()), bi_int(settings, name.c_str(), 0));
+        } else if (name == "heartbeat_ping") {
+            const bi_val *pong = bi_get(settings, "heartbeat_pong");
+            cfg.heartbeat_payloads(bi_string(&settings->kids[i]),
+                                   pong ? bi_string(pong) : std::string("\0LSPONG", 7));
+        } else if (name == "framing") {
+            const bi_val *f = &settings->kids[i];
+            const std::string k = bi_str(f, "kind") ? bi_str(f, "kind") : "";
+            if (k == "raw") cfg.framing_raw();
+            else if (k == "length" && !bi_has(f, "offset") && !bi_has(f, "header_len"))
+                cfg.framing_length(static_cast<int>(bi_int(f, "width", 4)), true, bi_size(f, "max_len", 0));
+            else throw no_executor("engine framing");
+        } else if (name != "heartbeat_pong" && name != "address") {
+            throw no_executor("setting " + name);
+        }
+    }
+    return cfg;
+}
+
+// Runs one row here; its outcome name ("OK", a kind, SETUP_FAILED, NO_EXECUTOR ...).
+std::string bi_execute(const bi_val *row) {
+    const std::string op = bi_str(row, "op") ? bi_str(row, "op") : "";
+    const bi_val *in = bi_get(row, "input");
+    try {
+        if (op == "connect") {
+            libsock::TcpConnection::connect(bi_string(bi_get(in, "address")),
+                                            static_cast<int32_t>(bi_int(in, "timeout_ms", 5000)));
+        } else if (op == "listen") {
+            libsock::Listener::listen(bi_string(bi_get(in, "address")), static_cast<int32_t>(bi_int(in, "backlog", 0)));
+        } else if (op == "udp_bind") {
+            libsock::Datagram::bind(bi_string(bi_get(in, "address")));
+        } else if (op == "accept") {
+            libsock::Listener l;
+            setup([&] { l = libsock::Listener::listen("127.0.0.1:0"); });
+            l.accept(static_cast<int32_t>(bi_int(in, "timeout_ms", 0)));
+        } else if (op == "engine_config") {
+            const std::string obj = bi_str(in, "object") ? bi_str(in, "object") : "";
+            const bi_val *settings = bi_get(in, "settings");
+            const bi_val *addr = bi_get(settings, "address");
+            libsock::EngineConfig cfg = bi_config(settings);
+            if (obj == "server") libsock::Server::listen(addr ? bi_string(addr) : "127.0.0.1:0", &cfg);
+            else if (obj == "client") libsock::Client::connect(addr ? bi_string(addr) : "127.0.0.1:1", &cfg);
+            else if (obj == "dgram") libsock::DatagramServer::bind(addr ? bi_string(addr) : "127.0.0.1:0", &cfg);
+            else throw no_executor("engine object " + obj);
+        } else if (op == "engine_send") {
+            const std::string obj = bi_str(in, "object") ? bi_str(in, "object") : "";
+            if (obj != "client") throw no_executor("engine_send object " + obj);
+            libsock::Client c;
+            setup([&] {
+                libsock::EngineConfig cfg = bi_config(bi_get(in, "settings"));
+                c = libsock::Client::connect("127.0.0.1:1", &cfg);
+            });
+            c.send(std::string(bi_size(in, "size", 0), 'x'));
+        } else {
+            libsock::TcpConnection c, a;
+            bi_pair(c, a);
+            if (op == "set_timeout") {
+                c.set_timeout(static_cast<int32_t>(bi_int(in, "timeout_ms", 0)));
+            } else if (op == "recv") {
+                char buf[16];
+                c.recv(buf, sizeof buf, static_cast<int32_t>(bi_int(in, "timeout_ms", 0)));
+            } else if (op == "framing") {
+                bi_apply_framing(c, bi_get(in, "framing"));
+            } else if (op == "set_option") {
+                c.set_option(bi_option_code(in), bi_int(in, "value", 0));
+            } else if (op == "send_msg") {
+                setup([&] { bi_apply_framing(c, bi_get(in, "framing")); });
+                c.send_msg(std::string(bi_size(in, "size", 0), 'x'));
+            } else if (op == "recv_msgs") {
+                char buf[256];
+                std::size_t lens[64];
+                setup([&] { a.set_framing_length(); });
+                a.recv_msgs(buf, sizeof buf, bi_size(in, "max", 0), lens, 100);
+            } else if (op == "recv_msg_small") {
+                std::vector<char> buf(bi_size(in, "cap", 0) + 1);
+                setup([&] {
+                    a.set_framing_length();
+                    c.set_framing_length();
+                    c.send_msg(std::string(bi_size(in, "size", 0), 'x'));
+                });
+                a.recv_msg(buf.data(), buf.size() - 1, 10000);
+            } else if (op == "peer_bytes") {
+                setup([&] {
+                    c.send_all(bi_string(bi_get(in, "bytes")).data(), bi_string(bi_get(in, "bytes")).size());
+                    c.close();
+                    bi_apply_framing(a, bi_get(in, "framing"));
+                });
+                a.recv_msg(10000);
+            } else {
+                throw no_executor("op " + op);
+            }
+        }
+        return "OK";
+    } catch (const libsock::error &e) {
+        char name[64];
+        return bi_outcome_name(e.ls_code(), name, sizeof name);
+    } catch (const setup_failed &e) {
+        std::cerr << "  setup failed: " << e.what() << "\n";
+        return "SETUP_FAILED";
+    } catch (const std::exception &e) {
+        std::cerr << "  " << e.what() << "\n";
+        return "NO_EXECUTOR";
+    }
+}
+
+int bi_row_main(const char *path, const char *id) {
+    bi_val doc;
+    if (std::strcmp(id, "__self_test_abort__") == 0) std::abort();
+    if (!bi_load(path, &doc)) return 2;
+    const bi_val *row = bi_find(&doc, id);
+    if (row == nullptr) {
+        std::cerr << "bad-input table: no row " << id << "\n";
+        bi_free(&doc);
+        return 2;
+    }
+    alarm(BI_ROW_DEADLINE_MS / 1000);  // a hang ends in SIGALRM, which the parent reports
+    std::string o = bi_execute(row);
+    std::printf("outcome %s\n", o.c_str());
+    std::fflush(stdout);
+    bi_free(&doc);
+    return ls_shutdown() == LS_OK ? 0 : 3;
+}
+
+void t_bad_input_table() {
+    char pathbuf[1024], out[64], how[256], want[256];
+    const char *path = bi_default_path(__FILE__, pathbuf, sizeof pathbuf);
+    bi_val doc;
+    CHECK(bi_load(path, &doc));
+    const bi_val *rows = bi_rows(&doc);
+    int tried = 0, clean = 0, pending = 0, crashes = 0, hangs = 0;
+    // The runner catches a crash (and the row after it still runs).
+    out[0] = '\0';
+    CHECK(bi_run_child(g_argv0, path, "__self_test_abort__", 10000, out, sizeof out, how, sizeof how) == 1);
+    for (std::size_t i = 0; rows != nullptr && i < rows->n; i++) {
+        const bi_val *row = &rows->kids[i];
+        if (!bi_row_for(row, "cpp")) continue;
+        const char *id = bi_str(row, "id"), *pend = bi_str(row, "pending");
+        tried++;
+        how[0] = '\0';
+        int r = bi_run_child(g_argv0, path, id, BI_ROW_DEADLINE_MS + 5000, out, sizeof out, how, sizeof how);
+        if (r == 0 && bi_expected(row, out)) {
+            clean++;
+            continue;
+        }
+        crashes += r == 1;
+        hangs += r == 2;
+        pending += r == 0 && pend != nullptr;
+        std::cout << "  " << (pend ? "pending " : "FAIL    ") << id << ": "
+                  << (r == 0 ? out : r == 1 ? "CRASH" : "HANG") << ", expected "
+                  << bi_expected_text(row, want, sizeof want) << (how[0] ? ": " : "") << how << "\n";
+        if (pend == nullptr) ++g_failures;
+    }
+    std::cout << "  bad-input table (cpp): " << tried << " rows tried, " << clean
+              << " ended in their documented outcome, " << pending
+              << " pending (another kind, defect still open), " << crashes << " crashes, " << hangs
+              << " hangs (pending rows included)\n";
+    CHECK(tried > 0);
+    bi_free(&doc);
+}
+
+// The per-test watchdog: a test still running after LS_TEST_TIMEOUT seconds (default 300) ends
+// the program with a FAIL line naming it (exit 124), so a hang cannot stall CI.
+const char *volatile g_current_test = "";
+
+extern "C" void on_test_timeout(int) {
+    static const char msg[] = ": still running after LS_TEST_TIMEOUT seconds (per-test watchdog)\n";
+    const char *name = g_current_test;
+    if (write(1, "FAIL ", 5) < 0 || write(1, name, std::strlen(name)) < 0 || write(1, msg, sizeof msg - 1) < 0) {
+    }
+    _exit(124);
+}
+
 struct Test {
     const char *name;
     void (*fn)();
@@ -828,6 +1091,11 @@ struct Test {
 } // namespace
 
 int main(int argc, char **argv) {
+    g_argv0 = std::strchr(argv[0], '/') ? argv[0] : "/proc/self/exe";
+    if (argc >= 3 && std::strcmp(argv[1], "--bad-input-row") == 0) {
+        char pathbuf[1024];
+        return bi_row_main(argc >= 4 ? argv[3] : bi_default_path(__FILE__, pathbuf, sizeof pathbuf), argv[2]);
+    }
     const Test tests[] = {
         {"t_types_and_category", t_types_and_category},
         {"t_raii_and_moves", t_raii_and_moves},
@@ -857,18 +1125,25 @@ int main(int argc, char **argv) {
         {"s15_engine_client_reconnect", s15_engine_client_reconnect},
         {"s16_engine_heartbeat_lost", s16_engine_heartbeat_lost},
         {"s17_engine_close_wakes_next_event", s17_engine_close_wakes_next_event},
+        {"t_bad_input_table", t_bad_input_table},
     };
+    const char *limit_env = std::getenv("LS_TEST_TIMEOUT");
+    const unsigned limit = limit_env && std::atoi(limit_env) > 0 ? static_cast<unsigned>(std::atoi(limit_env)) : 300;
+    signal(SIGALRM, on_test_timeout);
     int passed = 0, failed = 0;
     for (const Test &t : tests) {
         if (argc > 1 && std::strstr(t.name, argv[1]) == nullptr) continue;
         int before = g_failures;
         auto t0 = clock_type::now();
+        g_current_test = t.name;
+        alarm(limit);
         try {
             t.fn();
         } catch (const std::exception &e) {
             std::cerr << "  unexpected exception: " << e.what() << "\n";
             ++g_failures;
         }
+        alarm(0);
         if (g_failures == before) {
             ++passed;
             std::cout << "ok   " << t.name << " (" << static_cast<int>(ms_since(t0)) << " ms)\n";

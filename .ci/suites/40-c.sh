@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # C and C++ doors: build libsock.so/.a, check the committed header against cbindgen (pinned), the
 # exported symbols (ls_* only), the SONAME and the version macros against Cargo.toml; install into
-# a temporary prefix and build everything through pkg-config; run the C tests (plain and under
-# valgrind; S01-S17, the engine included), the C++ tests (C++17, and the header as C++11), the
-# examples, and the MATLAB loadlibrary checker on the header.
+# a temporary prefix and build everything through pkg-config; run the C tests (plain, under
+# valgrind, and built with AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer; S01-S17,
+# the engine included, and the bad-input catalogue tests-data/bad_inputs.json), the C++ tests
+# (C++17, and the header as C++11; plain, valgrind, sanitizers), the examples, and the MATLAB
+# loadlibrary checker on the header. Every test program has a per-test watchdog (LS_TEST_TIMEOUT
+# seconds, default 300) and runs under `timeout`, so no hang can stall CI.
 # Fails on any failure, and when a test run reports no passed test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -86,14 +89,20 @@ run_counted() { # name expected-prefix command...
 
 export LS_TEST_PEER="$PWD/tests-c/peer.py"
 
+# The bad-input table the tests read (test_c and test_cpp run each row in a child process).
+export LS_BAD_INPUTS="$PWD/tests-data/bad_inputs.json"
+# valgrind: memcheck with the suppressions that tests-c/valgrind.supp explains, and a longer
+# per-test watchdog (everything runs ~20x slower).
+VALGRIND=(valgrind -q --error-exitcode=1 --leak-check=full --suppressions="$PWD/tests-c/valgrind.supp")
+
 step "C tests (gcc -std=c99 -Wall -Wextra -Werror -pedantic)"
 # shellcheck disable=SC2086
 gcc -std=c99 -Wall -Wextra -Werror -pedantic -g tests-c/test_c.c $CFLAGS_LIBS -lpthread -o "$work/test_c"
-run_counted test_c c "$work/test_c"
+run_counted test_c c timeout 900 "$work/test_c"
 
-step "C tests under valgrind"
+step "C tests under valgrind (the bad-input rows in-process, so memcheck sees them)"
 if command -v valgrind >/dev/null 2>&1; then
-  run_counted test_c_valgrind c valgrind -q --error-exitcode=1 --leak-check=full "$work/test_c"
+  LS_BAD_INPUTS_INLINE=1 LS_TEST_TIMEOUT=900 run_counted test_c_valgrind c timeout 1800 "${VALGRIND[@]}" "$work/test_c"
 else
   echo "valgrind is not installed (.ci/install-deps installs it)"; exit 1
 fi
@@ -103,8 +112,22 @@ g++ -std=c++11 -fsyntax-only -Wall -Wextra -Werror -pedantic -I"$work/prefix/inc
 g++ -std=c++11 -fsyntax-only -Wall -Wextra -Werror -pedantic -x c++ include/libsock.h
 # shellcheck disable=SC2086
 g++ -std=c++17 -Wall -Wextra -Werror -pedantic -g tests-c/test_cpp.cpp $CFLAGS_LIBS -lpthread -o "$work/test_cpp"
-run_counted test_cpp cpp "$work/test_cpp"
-run_counted test_cpp_valgrind cpp valgrind -q --error-exitcode=1 --leak-check=full "$work/test_cpp"
+run_counted test_cpp cpp timeout 900 "$work/test_cpp"
+LS_TEST_TIMEOUT=900 run_counted test_cpp_valgrind cpp timeout 1800 "${VALGRIND[@]}" "$work/test_cpp"
+
+step "C and C++ tests with AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer"
+# The test programs are instrumented (libsock.so, Rust, is not: ASan's malloc serves it too, so
+# its heap errors in memory the tests touch and every leak at exit still show). Each bad-input
+# row runs in an instrumented child, whose leaks fail that row. Any report fails the run.
+SAN=(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+# shellcheck disable=SC2086
+gcc -std=c99 -Wall -Wextra -Werror -pedantic -g "${SAN[@]}" tests-c/test_c.c $CFLAGS_LIBS -lpthread -o "$work/test_c_asan"
+# shellcheck disable=SC2086
+g++ -std=c++17 -Wall -Wextra -Werror -pedantic -g "${SAN[@]}" tests-c/test_cpp.cpp $CFLAGS_LIBS -lpthread -o "$work/test_cpp_asan"
+export ASAN_OPTIONS=detect_leaks=1:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_counted test_c_asan c timeout 900 "$work/test_c_asan"
+run_counted test_cpp_asan cpp timeout 900 "$work/test_cpp_asan"
+unset ASAN_OPTIONS UBSAN_OPTIONS
 
 step "examples"
 # shellcheck disable=SC2086
