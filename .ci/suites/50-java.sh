@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Java / Android door (bindings/jni): builds libsock_jni, compiles package io.libsock (also with
 # --release 8, as a proxy for the APIs Android offers), the tests and the examples with javac,
-# and runs them with -Xcheck:jni. Fails on a failed test, on any JNI check warning, or when no
+# and runs them with -Xcheck:jni (the tests include the bad-input table tests-data/bad_inputs.json,
+# BadInputsTest). Each test has a time limit in the harness (LibsockTest.TEST_TIMEOUT_MS) and
+# every JVM runs under `timeout`. Fails on a failed test, on any JNI check warning, or when no
 # test ran.
 set -euo pipefail
 cargo build -p libsock-jni --release
@@ -17,7 +19,9 @@ if javadoc -Xdoclint:all -quiet -d "$build/javadoc" $src 2>&1 | grep -E 'warning
   echo "50-java: javadoc is incomplete"; exit 1
 fi
 
-jvm() { java -Xcheck:jni -Djava.library.path="$lib_dir" "$@"; }
+# A JVM that outlives this (the tests' own limits failed to end it) is killed: no hang in CI.
+jvm() { timeout 1200 java -Xcheck:jni -Djava.library.path="$lib_dir" "$@"; }
+export LS_BAD_INPUTS="$PWD/tests-data/bad_inputs.json"
 
 status=0
 jvm -cp "$build/classes" io.libsock.LibsockTest >"$build/test.log" 2>&1 || status=$?

@@ -875,7 +875,7 @@ public final class LibsockTest {
      */
     public static void main(String[] args) throws Exception {
         List<Method> tests = new ArrayList<>();
-        for (Class<?> c : new Class<?>[] {LibsockTest.class, EngineTest.class}) {
+        for (Class<?> c : new Class<?>[] {LibsockTest.class, EngineTest.class, BadInputsTest.class}) {
             for (Method m : c.getDeclaredMethods()) {
                 String n = m.getName();
                 if (Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 0
