@@ -3,8 +3,10 @@
 # and every LS_* macro of include/libsock.h (same values) with a doc comment on each public item,
 # compiles the unit with fpc (mode Delphi, warnings as errors; and mode DelphiUnicode, where string
 # is UnicodeString as in Delphi 2009+), builds and runs the tests (S01-S17, S13-S17 on the engine,
-# bad input) and the examples (echo, engine_echo, the README's) against target/release/libsock.so,
-# and the tests once more under heaptrc (no Pascal-side leak). Fails on any failure, or when no test ran.
+# bad input, and the rows of the bad-input catalogue tests-data/bad_inputs.json that list
+# "pascal", flattened by tests/bad_inputs_tsv.py) and the examples (echo, engine_echo, the
+# README's) against target/release/libsock.so, and the tests once more under heaptrc (no
+# Pascal-side leak). Every program runs under `timeout`. Fails on any failure, or when no test ran.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -27,6 +29,9 @@ ln -sf "$(realpath "$so")" "$build/lib/libsock.so"
 ln -sf "$(realpath "$so")" "$build/lib/libsock.so.$abi"
 export LD_LIBRARY_PATH="$PWD/$build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LS_PASCAL_PEER="$PWD/$src/tests/peer.py"
+# The bad-input catalogue, flattened for the Pascal tests (T_bad_input_table).
+python3 "$src/tests/bad_inputs_tsv.py" pascal tests-data/bad_inputs.json > "$build/bad_inputs.tsv"
+export LS_PASCAL_BAD_INPUTS="$PWD/$build/bad_inputs.tsv"
 
 step "libsock.pas declares every function and macro of include/libsock.h"
 python3 - "$src/libsock.pas" include/libsock.h <<'EOF'
@@ -106,6 +111,7 @@ for t in S13_engine S14_engine S15_engine S16_engine S17_engine; do
   grep -q "^ok   ${t}_" "$build/test.log" || { echo "45-pascal: engine scenario $t did not pass"; exit 1; }
 done
 ! grep -q '^skip ' "$build/test.log" || { echo "45-pascal: a scenario was skipped"; exit 1; }
+grep -q '^ok   T_bad_input_table ' "$build/test.log" || { echo "45-pascal: the bad-input table did not pass"; exit 1; }
 
 step "run the examples"
 timeout 60 "$build/echo" | tee "$build/echo.log"

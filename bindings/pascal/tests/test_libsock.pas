@@ -1906,6 +1906,321 @@ begin
   end;
 end;
 
+{ ---- the bad-input catalogue (tests-data/bad_inputs.json) ------------------------------------ }
+{ The rows that list "pascal", flattened by tests/bad_inputs_tsv.py into the file named by
+  LS_PASCAL_BAD_INPUTS (45-pascal.sh writes it): each must end in its documented outcome (the
+  exception's LS_ERR_* name, or OK). A row marked pending (a defect being fixed in core) is
+  reported without failing. A hang is caught by the timeout that runs this program. }
+
+type
+  EBiSetup = class(Exception);
+  EBiNoExecutor = class(Exception);
+
+function BiInt(F: TStringList; const Key: string; Default: Int64): Int64;
+var
+  V: string;
+begin
+  Result := Default;
+  if F.IndexOfName(Key) < 0 then
+    Exit;
+  V := F.Values[Key];
+  if Copy(V, 1, 2) <> 'i:' then
+    raise EBiNoExecutor.Create('not an integer: ' + Key);
+  Result := StrToInt64(Copy(V, 3, MaxInt));
+end;
+
+function BiBytes(F: TStringList; const Key: string): RawByteString;
+var
+  V: string;
+  I: Integer;
+begin
+  V := F.Values[Key];
+  if Copy(V, 1, 2) <> 's:' then
+    raise EBiNoExecutor.Create('not bytes: ' + Key);
+  SetLength(Result, (Length(V) - 2) div 2);
+  for I := 1 to Length(Result) do
+    Result[I] := AnsiChar(StrToInt('$' + Copy(V, 3 + 2 * (I - 1), 2)));
+end;
+
+function BiStr(F: TStringList; const Key, Default: string): string;
+begin
+  if F.IndexOfName(Key) < 0 then
+    Result := Default
+  else
+    Result := string(BiBytes(F, Key));
+end;
+
+procedure BiFraming(S: TLsFramedSocket; F: TStringList; const P: string);
+var
+  Kind: string;
+  W, Off: Int64;
+begin
+  Kind := BiStr(F, P + 'kind', '');
+  if (F.IndexOfName(P + 'length_bits') >= 0) or (F.IndexOfName(P + 'byteorder') >= 0) or
+    (F.IndexOfName(P + 'big_endian_int') >= 0) or (F.IndexOfName(P + 'keep_int') >= 0) or
+    (F.IndexOfName(P + 'keep_header_int') >= 0) or (F.IndexOfName(P + 'dlen') >= 0) then
+    raise EBiNoExecutor.Create('framing fields for another door');
+  if Kind = 'raw' then
+    S.SetFramingRaw
+  else if Kind = 'length' then
+  begin
+    W := BiInt(F, P + 'width', 4);
+    Off := BiInt(F, P + 'offset', 0);
+    if W > 0 then
+      S.SetFramingLengthEx(W, BiInt(F, P + 'big_endian', 1) <> 0, Off, BiInt(F, P + 'header_len', Off + W),
+        BiInt(F, P + 'adjustment', 0), BiInt(F, P + 'max_len', 0), BiInt(F, P + 'keep_header', 0) <> 0)
+    else
+      S.SetFramingLengthEx(W, BiInt(F, P + 'big_endian', 1) <> 0, Off, BiInt(F, P + 'header_len', Off),
+        BiInt(F, P + 'adjustment', 0), BiInt(F, P + 'max_len', 0), BiInt(F, P + 'keep_header', 0) <> 0);
+  end
+  else if Kind = 'delimited' then
+    S.SetFramingDelimited(BiBytes(F, P + 'delimiter'), BiInt(F, P + 'max_len', 0), BiInt(F, P + 'keep', 0) <> 0)
+  else if Kind = 'fixed' then
+    S.SetFramingFixed(BiInt(F, P + 'size', 0))
+  else if Kind = 'hp_pack' then
+    S.SetFramingHpPack(BiInt(F, P + 'flag', 0), BiInt(F, P + 'max_len', 0))
+  else
+    raise EBiNoExecutor.Create('framing ' + Kind);
+end;
+
+function BiEcfgKey(const Name: string): Int32;
+begin
+  if Name = 'max_clients' then Result := LS_ECFG_MAX_CLIENTS
+  else if Name = 'send_queue_bytes' then Result := LS_ECFG_SEND_QUEUE_BYTES
+  else if Name = 'send_policy' then Result := LS_ECFG_SEND_POLICY
+  else if Name = 'event_capacity' then Result := LS_ECFG_EVENT_CAPACITY
+  else if Name = 'idle_timeout_ms' then Result := LS_ECFG_IDLE_TIMEOUT_MS
+  else if Name = 'heartbeat_interval_ms' then Result := LS_ECFG_HEARTBEAT_INTERVAL_MS
+  else if Name = 'heartbeat_misses' then Result := LS_ECFG_HEARTBEAT_MISSES
+  else if Name = 'backoff_min_ms' then Result := LS_ECFG_BACKOFF_MIN_MS
+  else if Name = 'backoff_max_ms' then Result := LS_ECFG_BACKOFF_MAX_MS
+  else if Name = 'max_attempts' then Result := LS_ECFG_MAX_ATTEMPTS
+  else if Name = 'connect_timeout_ms' then Result := LS_ECFG_CONNECT_TIMEOUT_MS
+  else if Name = 'backlog' then Result := LS_ECFG_BACKLOG
+  else if Name = 'close_timeout_ms' then Result := LS_ECFG_CLOSE_TIMEOUT_MS
+  else if Name = 'max_datagram' then Result := LS_ECFG_MAX_DATAGRAM
+  else Result := -1;
+end;
+
+function BiOption(F: TStringList): Int32;
+const
+  Names: array[1..17] of string = ('nodelay', 'keepalive', 'keepalive_idle', 'keepalive_interval',
+    'keepalive_count', 'linger', 'recv_buffer_size', 'send_buffer_size', 'reuse_address',
+    'reuse_port', 'ttl', 'tos', 'v6_only', 'broadcast', 'multicast_ttl', 'multicast_loop',
+    'tcp_user_timeout');
+var
+  I: Int32;
+  N: string;
+begin
+  if Copy(F.Values['name'], 1, 2) = 'i:' then
+    Exit(BiInt(F, 'name', -1));
+  N := BiStr(F, 'name', '');
+  Result := -1;
+  for I := Low(Names) to High(Names) do
+    if Names[I] = N then
+      Result := I;
+end;
+
+procedure BiEngineConfig(F: TStringList);
+var
+  Cfg: TLsEngineConfig;
+  Obj: TLsObject;
+  I: Int32;
+  K, Kind, Addr: string;
+begin
+  Kind := BiStr(F, 'object', '');
+  Cfg := TLsEngineConfig.Create;
+  Obj := nil;
+  try
+    for I := 0 to F.Count - 1 do
+    begin
+      K := F.Names[I];
+      if Copy(K, 1, 9) <> 'settings.' then
+        Continue;
+      K := Copy(K, 10, MaxInt);
+      if BiEcfgKey(K) > 0 then
+        Cfg.SetKey(BiEcfgKey(K), BiInt(F, 'settings.' + K, 0))
+      else if K = 'heartbeat_ping' then
+      begin
+        if F.IndexOfName('settings.heartbeat_pong') >= 0 then
+          Cfg.SetHeartbeatPayloads(BiBytes(F, 'settings.heartbeat_ping'), BiBytes(F, 'settings.heartbeat_pong'))
+        else
+          Cfg.SetHeartbeatPayloads(BiBytes(F, 'settings.heartbeat_ping'), #0'LSPONG');
+      end
+      else if (K <> 'heartbeat_pong') and (K <> 'address') then
+        raise EBiNoExecutor.Create('setting ' + K);
+    end;
+    if Kind = 'server' then
+      Obj := TLsServer.Listen(BiStr(F, 'settings.address', '127.0.0.1:0'), Cfg)
+    else if Kind = 'client' then
+    begin
+      { Nobody listens on port 1 of loopback: the client keeps trying, which is harmless. }
+      Addr := BiStr(F, 'settings.address', '127.0.0.1:1');
+      Obj := TLsClient.Connect(Addr, Cfg);
+    end
+    else
+      raise EBiNoExecutor.Create('engine object ' + Kind);
+  finally
+    Obj.Free;
+    Cfg.Free;
+  end;
+end;
+
+procedure BiExecute(const Op: string; F: TStringList);
+var
+  L: TLsListener;
+  C, A: TLsConnection;
+  Buf: array[0..4095] of Byte;
+begin
+  if Op = 'connect' then
+  begin
+    TLsConnection.Connect(BiStr(F, 'address', ''), BiInt(F, 'timeout_ms', 5000)).Free;
+    Exit;
+  end;
+  if Op = 'listen' then
+  begin
+    TLsListener.Listen(BiStr(F, 'address', ''), BiInt(F, 'backlog', 0)).Free;
+    Exit;
+  end;
+  if Op = 'engine_config' then
+  begin
+    BiEngineConfig(F);
+    Exit;
+  end;
+  L := nil;
+  C := nil;
+  A := nil;
+  try
+    try
+      L := TLsListener.Listen('127.0.0.1:0');
+      C := TLsConnection.Connect('127.0.0.1:' + IntToStr(L.LocalPort), 10000);
+      A := L.Accept(10000);
+    except
+      on E: ELibsock do
+        raise EBiSetup.Create(E.Message);
+    end;
+    if Op = 'set_timeout' then
+      C.Timeout := BiInt(F, 'timeout_ms', 0)
+    else if Op = 'recv' then
+      C.Recv(16, BiInt(F, 'timeout_ms', 0))
+    else if Op = 'accept' then
+      L.Accept(BiInt(F, 'timeout_ms', 0)).Free
+    else if Op = 'framing' then
+      BiFraming(C, F, 'framing.')
+    else if Op = 'set_option' then
+      C.SetOption(BiOption(F), BiInt(F, 'value', 0))
+    else if Op = 'send_msg' then
+    begin
+      try
+        BiFraming(C, F, 'framing.');
+      except
+        on E: ELibsock do
+          raise EBiSetup.Create(E.Message);
+      end;
+      C.SendMsg(StringOfChar('x', BiInt(F, 'size', 0)));
+    end
+    else if Op = 'recv_msg_small' then
+    begin
+      try
+        A.SetFramingLength(4);
+        C.SetFramingLength(4);
+        C.SendMsg(StringOfChar('x', BiInt(F, 'size', 0)));
+      except
+        on E: ELibsock do
+          raise EBiSetup.Create(E.Message);
+      end;
+      A.RecvMsgBuf(@Buf[0], BiInt(F, 'cap', 0), 10000);
+    end
+    else
+      raise EBiNoExecutor.Create('op ' + Op);
+  finally
+    A.Free;
+    C.Free;
+    L.Free;
+  end;
+end;
+
+function BiOutcome(const Op: string; F: TStringList): string;
+begin
+  try
+    BiExecute(Op, F);
+    Result := 'OK';
+  except
+    on E: ELibsock do
+      Result := LsErrorName(E.Code);
+    on E: EBiSetup do
+      Result := 'SETUP_FAILED (' + E.Message + ')';
+    on E: Exception do
+      Result := 'PASCAL:' + E.ClassName + ' (' + E.Message + ')';
+  end;
+end;
+
+procedure T_bad_input_table;
+var
+  Path, Line, Got: string;
+  T: TextFile;
+  Parts, F: TStringList;
+  I, Tried, Clean, Pending, Wrong: Int32;
+  Expected: TStringList;
+begin
+  Path := GetEnvironmentVariable('LS_PASCAL_BAD_INPUTS');
+  Check(Path <> '', 'LS_PASCAL_BAD_INPUTS names the flattened table (tests/bad_inputs_tsv.py pascal)');
+  if Path = '' then
+    Exit;
+  Tried := 0;
+  Clean := 0;
+  Pending := 0;
+  Wrong := 0;
+  Parts := TStringList.Create;
+  F := TStringList.Create;
+  Expected := TStringList.Create;
+  try
+    Parts.Delimiter := #9;
+    Parts.StrictDelimiter := True;
+    Expected.Delimiter := '|';
+    Expected.StrictDelimiter := True;
+    AssignFile(T, Path);
+    Reset(T);
+    try
+      while not Eof(T) do
+      begin
+        ReadLn(T, Line);
+        if Line = '' then
+          Continue;
+        Parts.DelimitedText := Line;
+        F.Clear;
+        for I := 4 to Parts.Count - 1 do
+          F.Add(Parts[I]);
+        Expected.DelimitedText := Parts[2];
+        Inc(Tried);
+        Got := BiOutcome(Parts[1], F);
+        if Expected.IndexOf(Got) >= 0 then
+          Inc(Clean)
+        else if Parts[3] = '1' then
+        begin
+          Inc(Pending);
+          WriteLn('  pending ', Parts[0], ': ', Got, ', expected ', Parts[2]);
+        end
+        else
+        begin
+          Inc(Wrong);
+          Check(False, Parts[0] + ': ' + Got + ', expected ' + Parts[2]);
+        end;
+      end;
+    finally
+      CloseFile(T);
+    end;
+  finally
+    Expected.Free;
+    F.Free;
+    Parts.Free;
+  end;
+  WriteLn(Format('  bad-input table (pascal): %d rows tried, %d ended in their documented outcome, ' +
+    '%d pending (another kind, defect still open), %d wrong, 0 crashes, 0 hangs',
+    [Tried, Clean, Pending, Wrong]));
+  Check(Tried > 0, 'rows for the pascal door');
+end;
+
 begin
   WriteLn('libsock ', LsVersion, ' from Pascal (', LIBSOCK_LIB, ')');
   Run('S01_connect_send_echo_close', S01_connect_send_echo_close);
@@ -1932,6 +2247,7 @@ begin
   Run('S17_engine_shutdown_wakes_next_event', S17_engine_shutdown_wakes_next_event);
   Run('T_engine_misc', T_engine_misc);
   Run('T_engine_idle_and_unix', T_engine_idle_and_unix);
+  Run('T_bad_input_table', T_bad_input_table);
   { Stop the engine's threads so that the process (and heaptrc's count) ends clean. }
   LsShutdownEngine;
   WriteLn('pascal: ', Passed, ' passed, ', Failed, ' failed');
