@@ -165,6 +165,13 @@
 #define LS_ERR_INTERRUPTED -19
 
 /**
+ * The peer sent a malformed frame: it breaks the framing's rules (a wrong HP-Socket PACK flag,
+ * a length that the adjustment makes negative). The stream cannot be resynchronised: close the
+ * connection. `ls_last_os_error()` gives EBADMSG.
+ */
+#define LS_ERR_BAD_FRAME -20
+
+/**
  * TCP_NODELAY (0/1): send small writes at once.
  */
 #define LS_OPT_NODELAY 1
@@ -327,6 +334,18 @@
 #define LS_EVENT_CLOSED 6
 
 /**
+ * `ls_next_event` kind: something went wrong that ended no connection (server only), reported
+ * once per episode: `*out_value` is the `LS_ERR_*` code of what failed and the buffer gets a
+ * message in words. `LS_ERR_QUEUE_FULL` with the client's id in `*out_client`: a send to that
+ * client was refused or a broadcast skipped it because its send queue is full (a slow
+ * consumer under `LS_SEND_POLICY_ERROR`; counted in `LS_STAT_SEND_QUEUE_FULL`); again only
+ * after its queue took a message. Another code with client 0: accepting failed (e.g. out of
+ * descriptors, EMFILE; counted in `LS_STAT_ACCEPT_ERRORS`); the server pauses accepting and
+ * retries.
+ */
+#define LS_EVENT_WARNING 7
+
+/**
  * Disconnect reason: the peer closed the connection in order.
  */
 #define LS_REASON_PEER_CLOSED 1
@@ -347,7 +366,9 @@
 #define LS_REASON_HEARTBEAT_LOST 4
 
 /**
- * Disconnect reason: the peer sent a frame above the framing's max_len (or a malformed header).
+ * Disconnect reason: the peer sent a frame above the framing's max_len. (A malformed header,
+ * e.g. a wrong HP-Socket flag, ends the connection with `LS_REASON_ERROR`, its text naming the
+ * bad frame.)
  */
 #define LS_REASON_FRAME_TOO_LARGE 5
 
@@ -378,13 +399,16 @@
 
 /**
  * Server: most clients at once; an extra connection is closed at once and counted
- * (`LS_STAT_REFUSED`). 0 = no limit (default).
+ * (`LS_STAT_REFUSED`). -1 = no limit (default); 0 is refused (`LS_ERR_INVALID_ARGUMENT` from
+ * `ls_server_listen`, as in every door).
  */
 #define LS_ECFG_MAX_CLIENTS 1
 
 /**
  * Server and client: bound of each send queue in bytes (default 4 MiB). A client's queue also
- * holds messages while it is reconnecting.
+ * holds messages while it is reconnecting. A message larger than the whole bound is refused
+ * with `LS_ERR_FRAME_TOO_LARGE`, even into an empty queue. 0 is refused when the object is made
+ * (`LS_ERR_INVALID_ARGUMENT`).
  */
 #define LS_ECFG_SEND_QUEUE_BYTES 2
 
@@ -396,7 +420,8 @@
 
 /**
  * All: bound of the event queue in events (default 4096). When it is full the engine stops
- * reading sockets: nothing is dropped, memory stays bounded.
+ * reading sockets: nothing is dropped, memory stays bounded. 0 is refused when the object is
+ * made (`LS_ERR_INVALID_ARGUMENT`).
  */
 #define LS_ECFG_EVENT_CAPACITY 4
 
@@ -413,15 +438,17 @@
 #define LS_ECFG_IDLE_MODE 6
 
 /**
- * Server and client: send a heartbeat ping after this many ms of silence (sub-second is fine)
- * and declare the peer dead after `LS_ECFG_HEARTBEAT_MISSES` silent intervals. 0 (default): only
- * answer the peer's pings; -1: no heartbeat at all (pings are delivered as messages). An active
- * heartbeat needs a message framing (not raw).
+ * Server and client: send a heartbeat ping after this many ms of silence (sub-second is fine,
+ * at least 10 ms) and declare the peer dead after `LS_ECFG_HEARTBEAT_MISSES` silent intervals.
+ * 0 (default): only answer the peer's pings; -1: no heartbeat at all (pings are delivered as
+ * messages). An active heartbeat needs a message framing (not raw). 1-9 ms are refused when
+ * the object is made (`LS_ERR_INVALID_ARGUMENT`).
  */
 #define LS_ECFG_HEARTBEAT_INTERVAL_MS 7
 
 /**
- * Server and client: silent heartbeat intervals before the peer is declared dead (default 3).
+ * Server and client: silent heartbeat intervals before the peer is declared dead (default 3;
+ * 0 is refused when the object is made).
  */
 #define LS_ECFG_HEARTBEAT_MISSES 8
 
@@ -431,7 +458,8 @@
 #define LS_ECFG_RECONNECT 9
 
 /**
- * Client: first retry delay in ms (default 100); it doubles per attempt up to the maximum.
+ * Client: first retry delay in ms (default 100, at least 10); it doubles per attempt up to the
+ * maximum, which must not be smaller (else `LS_ERR_INVALID_ARGUMENT` from `ls_client_connect`).
  */
 #define LS_ECFG_BACKOFF_MIN_MS 10
 
@@ -446,7 +474,8 @@
 #define LS_ECFG_MAX_ATTEMPTS 12
 
 /**
- * Client: time limit of one connect attempt in ms, name lookup included (default 10000).
+ * Client: time limit of one connect attempt in ms, name lookup included (default 10000; 0 is
+ * refused by `ls_client_connect`).
  */
 #define LS_ECFG_CONNECT_TIMEOUT_MS 13
 
@@ -467,7 +496,8 @@
 #define LS_ECFG_CLOSE_TIMEOUT_MS 16
 
 /**
- * Datagram server: largest datagram received whole (default 65536); longer ones are cut.
+ * Datagram server: largest datagram received whole (default 65536, the most: 1..65536);
+ * longer ones are cut.
  */
 #define LS_ECFG_MAX_DATAGRAM 17
 
@@ -547,6 +577,19 @@
  * Client: failed connect attempts so far.
  */
 #define LS_STAT_FAILED_ATTEMPTS 10
+
+/**
+ * Server: sends refused (`LS_ERR_QUEUE_FULL`) and broadcast deliveries skipped because a
+ * client's send queue was full (under `LS_SEND_POLICY_ERROR`; each episode also gives an
+ * `LS_EVENT_WARNING`).
+ */
+#define LS_STAT_SEND_QUEUE_FULL 11
+
+/**
+ * Server: failed accepts (e.g. EMFILE: out of descriptors); each episode also gives an
+ * `LS_EVENT_WARNING`.
+ */
+#define LS_STAT_ACCEPT_ERRORS 12
 
 #ifdef __cplusplus
 extern "C" {
@@ -982,7 +1025,7 @@ int32_t ls_engine_config_get(int64_t config_handle, int32_t key, int64_t *out_va
 
 /**
  * Use other heartbeat payloads than the default "\0LSPING" / "\0LSPONG" (both non-empty and
- * different). A frame equal to `ping` is answered with `pong`; neither is delivered as a
+ * different, else `LS_ERR_INVALID_ARGUMENT`). A frame equal to `ping` is answered with `pong`; neither is delivered as a
  * message.
  */
 int32_t ls_engine_config_set_heartbeat_payloads(int64_t config_handle,
@@ -996,22 +1039,29 @@ int32_t ls_engine_config_set_heartbeat_payloads(int64_t config_handle,
  * with `ls_local_port`; "[::]:port"; "unix:/path") with the settings of engine config
  * `config_handle` (0 = the defaults: 4-byte big-endian length-prefixed messages). The engine's
  * threads start with the first engine object. Pull what happens with `ls_next_event`; stop with
- * `ls_server_shutdown` (graceful) or `ls_close` (at once, and frees the handle).
+ * `ls_server_shutdown` (graceful) or `ls_close` (at once, and frees the handle). Settings that
+ * make no sense together or alone (a zero queue bound, `LS_ECFG_MAX_CLIENTS` 0, a heartbeat
+ * under 10 ms, a heartbeat with raw framing ...) give `LS_ERR_INVALID_ARGUMENT` naming the
+ * setting, as in every door.
  */
 int32_t ls_server_listen(const char *address, int64_t config_handle, int64_t *out_handle);
 
 /**
  * Queue `len` bytes as one message (framed by the server's framing) to client `client`. Returns
  * at once. `LS_ERR_CLOSED` for an unknown or disconnected client or a stopped server;
- * `LS_ERR_QUEUE_FULL` when its send queue is full under `LS_SEND_POLICY_ERROR`;
- * `LS_ERR_FRAME_TOO_LARGE` above the framing's max_len.
+ * `LS_ERR_QUEUE_FULL` when its send queue is full under `LS_SEND_POLICY_ERROR` (counted in
+ * `LS_STAT_SEND_QUEUE_FULL`; the first refusal of an episode also queues an
+ * `LS_EVENT_WARNING`); `LS_ERR_FRAME_TOO_LARGE` above the framing's max_len or above the whole
+ * send queue (`LS_ECFG_SEND_QUEUE_BYTES`), even when it is empty.
  */
 int32_t ls_server_send(int64_t handle, uint64_t client, const uint8_t *buf, size_t len);
 
 /**
  * Queue one message to each of the `count` clients in `clients` (encoded once). `*out_sent`
  * receives how many clients it was queued for: unknown clients and (under
- * `LS_SEND_POLICY_ERROR`) clients with a full queue are skipped.
+ * `LS_SEND_POLICY_ERROR`) clients with a full queue are skipped (counted in
+ * `LS_STAT_SEND_QUEUE_FULL`, with an `LS_EVENT_WARNING` per episode). `LS_ERR_FRAME_TOO_LARGE`
+ * when the message is larger than `LS_ECFG_SEND_QUEUE_BYTES`.
  */
 int32_t ls_server_send_many(int64_t handle,
                             const uint64_t *clients,
@@ -1070,14 +1120,19 @@ int32_t ls_server_shutdown(int64_t handle, int32_t grace_ms);
  * prefix of 4 bytes, reconnect with backoff 100 ms..10 s, jitter). Returns at once: the
  * connection is made in the background, and `LS_EVENT_CONNECTED` (or `LS_EVENT_RECONNECTING`,
  * or `LS_EVENT_DISCONNECTED` with client 0 when it gives up) tells how it went. A malformed
- * address fails here; an unreachable server is reported through events.
+ * address (or a host of digits and dots that is no dotted quad, e.g. "127.1") and settings that
+ * make no sense (`LS_ECFG_CONNECT_TIMEOUT_MS` 0, a backoff under 10 ms or a minimum above the
+ * maximum, a zero queue bound ...) fail here with `LS_ERR_INVALID_ARGUMENT`; an unreachable
+ * server is reported through events.
  */
 int32_t ls_client_connect(const char *address, int64_t config_handle, int64_t *out_handle);
 
 /**
  * Queue `len` bytes as one message. While disconnected it waits in the queue and is sent, in
  * order, after the next connect. `LS_ERR_QUEUE_FULL` when the queue's byte bound would be
- * exceeded; `LS_ERR_CLOSED` after `ls_client_close`.
+ * exceeded; `LS_ERR_FRAME_TOO_LARGE` for a message larger than the whole bound
+ * (`LS_ECFG_SEND_QUEUE_BYTES`), even into an empty queue; `LS_ERR_CLOSED` after
+ * `ls_client_close`.
  */
 int32_t ls_client_send(int64_t handle, const uint8_t *buf, size_t len);
 
@@ -1113,9 +1168,10 @@ int32_t ls_dgram_server_send_to(int64_t handle,
  * `LS_EVENT_*` kind, `*out_client` the client id (server: a number from 1, never reused;
  * client: the connection number; 0 when the event has none; for `LS_EVENT_RECONNECTING` the
  * attempt number), `*out_value` the `LS_REASON_*` code for `LS_EVENT_DISCONNECTED`, the delay
- * in ms for `LS_EVENT_RECONNECTING`, else 0; and `buf` receives `*out_len` bytes: the message
- * or datagram, the peer address as text for CONNECTED, the reason as text for DISCONNECTED,
- * nothing otherwise (no NUL is added). If `cap` is too small: `LS_ERR_BUFFER_TOO_SMALL` with
+ * in ms for `LS_EVENT_RECONNECTING`, the `LS_ERR_*` code of what failed for `LS_EVENT_WARNING`
+ * (e.g. `LS_ERR_QUEUE_FULL`), else 0; and `buf` receives `*out_len` bytes: the message or
+ * datagram, the peer address as text for CONNECTED, the reason as text for DISCONNECTED, the
+ * warning in words for WARNING, nothing otherwise (no NUL is added). If `cap` is too small: `LS_ERR_BUFFER_TOO_SMALL` with
  * the needed size in `*out_len`, and the event stays queued for the next call (`buf` NULL and
  * `cap` 0 ask for the size). `LS_ERR_TIMEOUT` when nothing came; `LS_ERR_CLOSED` after the
  * final `LS_EVENT_CLOSED` was taken, or when `ls_close` closed the handle while waiting.

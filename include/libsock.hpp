@@ -55,7 +55,8 @@ enum class errc : int {
     tls = LS_ERR_TLS,
     io = LS_ERR_IO,
     internal = LS_ERR_INTERNAL,
-    interrupted = LS_ERR_INTERRUPTED
+    interrupted = LS_ERR_INTERRUPTED,
+    bad_frame = LS_ERR_BAD_FRAME
 };
 
 namespace detail {
@@ -85,6 +86,7 @@ public:
         case LS_ERR_BAD_HANDLE: return std::make_error_condition(std::errc::bad_file_descriptor);
         case LS_ERR_UNSUPPORTED: return std::make_error_condition(std::errc::not_supported);
         case LS_ERR_INTERRUPTED: return std::make_error_condition(std::errc::interrupted);
+        case LS_ERR_BAD_FRAME: return std::make_error_condition(std::errc::bad_message);
         default: return std::error_condition(code, *this);
         }
     }
@@ -148,6 +150,12 @@ class frame_too_large_error : public error {
 public:
     using error::error;
 };
+/// LS_ERR_BAD_FRAME: the peer sent a malformed frame (e.g. a wrong HP-Socket PACK flag); the
+/// stream cannot be resynchronised: close the connection.
+class bad_frame_error : public error {
+public:
+    using error::error;
+};
 /// LS_ERR_BUFFER_TOO_SMALL: the message needs needed() bytes; it stays queued.
 class buffer_too_small_error : public error {
 public:
@@ -185,6 +193,7 @@ inline std::string last_message() {
     case LS_ERR_BAD_HANDLE: throw bad_handle_error(rc, msg, os);
     case LS_ERR_INVALID_ARGUMENT: throw invalid_argument_error(rc, msg, os);
     case LS_ERR_FRAME_TOO_LARGE: throw frame_too_large_error(rc, msg, os);
+    case LS_ERR_BAD_FRAME: throw bad_frame_error(rc, msg, os);
     case LS_ERR_BUFFER_TOO_SMALL: throw buffer_too_small_error(rc, msg, os, needed);
     default: throw error(rc, msg, os);
     }
@@ -775,10 +784,11 @@ struct Event {
     /// The client id (server), the connection number (client), the attempt number
     /// (LS_EVENT_RECONNECTING), else 0.
     uint64_t client = 0;
-    /// LS_REASON_* for LS_EVENT_DISCONNECTED, the delay in ms for LS_EVENT_RECONNECTING, else 0.
+    /// LS_REASON_* for LS_EVENT_DISCONNECTED, the delay in ms for LS_EVENT_RECONNECTING, the
+    /// LS_ERR_* code of what failed for LS_EVENT_WARNING (e.g. LS_ERR_QUEUE_FULL), else 0.
     int64_t value = 0;
-    /// The message or datagram; the peer address (CONNECTED) or the reason (DISCONNECTED) as
-    /// text.
+    /// The message or datagram; the peer address (CONNECTED), the reason (DISCONNECTED) or the
+    /// warning (WARNING) as text.
     std::vector<uint8_t> data;
     /// The sender of a datagram (DatagramServer::next_datagram only).
     std::string peer;

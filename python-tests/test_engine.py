@@ -311,6 +311,108 @@ def test_never_reading_client_gets_queue_full_error_and_memory_stays_bounded() -
             assert [c for c, _ in server.clients()] == [cid]
 
 
+def test_slow_consumer_gives_exactly_one_warning_and_counts_in_stats() -> None:
+    """A client that never reads while the server sends until its queue is full: one
+    ``warning`` event for that client (QUEUE_FULL), whatever the number of refusals and skipped
+    broadcasts in the episode, and ``stats()["send_queue_full"]`` counts each."""
+    bound = 64 * 1024
+    with libsock.Server(
+        ("127.0.0.1", 0), send_queue_bytes=bound, send_policy="error", send_buffer_size=8192
+    ) as server:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(server.address)
+            cid = wait_event(server, kind("connected")).client
+            chunk = b"w" * 16384
+            # Fill the queue without a refusal: send only while it fits, then wait until the
+            # engine can move nothing more into the kernel (a refusal followed by room again
+            # would be two episodes).
+            for _ in range(10_000):
+                q = server.queued_bytes(cid)
+                if q + len(chunk) + 4 <= bound:
+                    server.send(cid, chunk)
+                    continue
+                time.sleep(0.15)
+                if server.queued_bytes(cid) == q:
+                    break
+            for _ in range(3):
+                with pytest.raises(libsock.QueueFullError):
+                    server.send(cid, chunk)
+            assert server.broadcast(chunk) == 0  # skipped
+            stats = server.stats()
+            assert stats["send_queue_full"] == 4 and stats["accept_errors"] == 0, stats
+            events: list[libsock.Event] = []
+            while True:
+                got = server.events(timeout=0.3)
+                if not got:
+                    break
+                events += got
+            warnings = [e for e in events if e.kind == "warning"]
+            assert len(warnings) == 1, events
+            w = warnings[0]
+            assert (w.client, w.kind_code, w.error_code) == (cid, 7, libsock.ERROR_CODES["QUEUE_FULL"])
+            assert w.error is not None and "send queue is full" in w.error
+            assert w.reason is None and w.data is None
+            assert "kind='warning'" in repr(w) and "error_code=-14" in repr(w)
+
+
+def test_message_larger_than_the_send_queue_is_frame_too_large_even_when_empty() -> None:
+    with libsock.Server(("127.0.0.1", 0), send_queue_bytes=1024) as server:
+        with socket.create_connection(server.address, timeout=WAIT) as s:
+            cid = wait_event(server, kind("connected")).client
+            with pytest.raises(libsock.FrameTooLargeError) as info:
+                server.send(cid, b"z" * 2000)
+            assert info.value.code == libsock.ERROR_CODES["FRAME_TOO_LARGE"] and "1024" in str(info.value)
+            with pytest.raises(libsock.FrameTooLargeError):
+                server.broadcast(b"z" * 2000)
+            server.send(cid, b"fits")
+            assert recv_n(s, 8) == frame(b"fits")  # nothing of the refused message went out
+    client = libsock.Client(("127.0.0.1", 9), send_queue_bytes=1024, backoff=(1.0, 2.0))
+    try:
+        with pytest.raises(libsock.FrameTooLargeError):
+            client.send(b"z" * 2000)
+        client.send(b"z" * 100)
+    finally:
+        client.close()
+
+
+def test_settings_are_checked_by_core_with_the_same_message_as_every_door() -> None:
+    with pytest.raises(libsock.InvalidArgumentError, match="max_clients 0"):
+        libsock.Server(("127.0.0.1", 0), max_clients=0)
+    with libsock.Server(("127.0.0.1", 0), max_clients=None):
+        pass
+    with libsock.Server(("127.0.0.1", 0), max_clients=1):
+        pass
+    with pytest.raises(libsock.InvalidArgumentError, match="send_queue_bytes 0"):
+        libsock.Server(("127.0.0.1", 0), send_queue_bytes=0)
+    with pytest.raises(libsock.InvalidArgumentError, match="event_capacity 0"):
+        libsock.Server(("127.0.0.1", 0), event_capacity=0)
+    with pytest.raises(libsock.InvalidArgumentError, match="below the floor"):
+        libsock.Server(("127.0.0.1", 0), heartbeat=libsock.Heartbeat(0.005))
+    with pytest.raises(libsock.InvalidArgumentError, match="empty heartbeat"):
+        libsock.Server(("127.0.0.1", 0), heartbeat=libsock.Heartbeat(1.0, ping=b""))
+    with libsock.Server(("127.0.0.1", 0), heartbeat=libsock.Heartbeat(0.01)):
+        pass
+    with pytest.raises(libsock.InvalidArgumentError, match="below the floor"):
+        libsock.Client(("127.0.0.1", 9), backoff=(0.005, 1.0))
+    with pytest.raises(libsock.InvalidArgumentError, match="greater than the maximum"):
+        libsock.Client(("127.0.0.1", 9), backoff=(2.0, 1.0))
+    with pytest.raises(libsock.InvalidArgumentError, match="connect_timeout 0"):
+        libsock.Client(("127.0.0.1", 9), connect_timeout=0)
+    with pytest.raises(libsock.InvalidArgumentError, match="not an IPv4 address"):
+        libsock.Client("127.1:80")
+    with pytest.raises(libsock.InvalidArgumentError, match="not an IPv4 address"):
+        libsock.Server("256.1.1.1:0")
+    with pytest.raises(libsock.InvalidArgumentError, match="max_datagram 65537"):
+        libsock.DatagramServer(("127.0.0.1", 0), max_datagram=65537)
+    with libsock.Server(("127.0.0.1", 0)) as server:
+        with pytest.raises(libsock.InvalidArgumentError, match="at least one"):
+            server.events(timeout=0, max=0)
+    with libsock.udp(("127.0.0.1", 0)) as u:
+        with pytest.raises(libsock.InvalidArgumentError, match="at least one"):
+            u.recv_many(0)
+
+
 def test_never_reading_client_is_disconnected_under_the_disconnect_policy() -> None:
     with libsock.Server(
         ("127.0.0.1", 0), send_queue_bytes=64 * 1024, send_policy="disconnect", send_buffer_size=8192
@@ -479,8 +581,10 @@ def test_client_send_queue_full_while_disconnected() -> None:
     client = libsock.Client(("127.0.0.1", 9), send_queue_bytes=100, backoff=(1.0, 2.0))
     try:
         client.send(b"a" * 50)
+        # 60 bytes (64 framed) would fit an empty queue: full, not too large (a message larger
+        # than the whole queue is FrameTooLargeError, test_message_larger_than_the_send_queue...).
         with pytest.raises(libsock.QueueFullError):
-            client.send(b"b" * 100)
+            client.send(b"b" * 60)
         assert client.stats()["queued_bytes"] <= 100
     finally:
         client.close()

@@ -29,6 +29,7 @@ TREE = [
     (libsock.BufferTooSmallError, [], "BUFFER_TOO_SMALL"),
     (libsock.UnsupportedError, [], "UNSUPPORTED"),
     (libsock.InterruptedError, [builtins.InterruptedError], "INTERRUPTED"),
+    (libsock.BadFrameError, [], "BAD_FRAME"),
 ]
 
 
@@ -54,7 +55,7 @@ def test_error_is_oserror_and_codes_are_stable() -> None:
         "CLOSED": -5, "ADDR_IN_USE": -6, "ADDR_NOT_AVAILABLE": -7, "UNREACHABLE": -8, "RESOLVE": -9,
         "INVALID_ARGUMENT": -10, "FRAME_TOO_LARGE": -11, "BUFFER_TOO_SMALL": -12, "BAD_HANDLE": -13,
         "QUEUE_FULL": -14, "UNSUPPORTED": -15, "TLS": -16, "IO": -17, "INTERNAL": -18,
-        "INTERRUPTED": -19,
+        "INTERRUPTED": -19, "BAD_FRAME": -20,
     }
 
 

@@ -3,6 +3,7 @@ in both directions, plus the framing objects themselves."""
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import struct
@@ -128,8 +129,13 @@ def test_hp_pack_wrong_flag_is_an_error() -> None:
 
     with stdlib_server(peer) as (addr, p):
         conn = libsock.connect(addr, timeout=WAIT, framing=libsock.HpPack(flag=2))
-        with pytest.raises(libsock.Error):
+        # Its own kind (BAD_FRAME, -20), no longer the generic I/O error; errno EBADMSG.
+        with pytest.raises(libsock.BadFrameError) as info:
             conn.recv_msg()
+        e = info.value
+        assert e.code == libsock.ERROR_CODES["BAD_FRAME"] == -20
+        assert e.errno == errno.EBADMSG
+        assert isinstance(e, libsock.Error) and not isinstance(e, ValueError)
         conn.close()
         p.join()
 

@@ -1984,6 +1984,7 @@ static void t_engine_constants(void) {
     CHECK(LS_REASON_HEARTBEAT_LOST == 4 && LS_REASON_FRAME_TOO_LARGE == 5);
     CHECK(LS_REASON_KICKED == 6 && LS_REASON_SERVER_SHUTDOWN == 7 && LS_REASON_ERROR == 8);
     CHECK(LS_REASON_SEND_QUEUE_FULL == 9 && LS_REASON_CLOSED == 10);
+    CHECK(LS_EVENT_WARNING == 7 && LS_STAT_SEND_QUEUE_FULL == 11 && LS_STAT_ACCEPT_ERRORS == 12);
     /* Defaults read back from a fresh config are core's. */
     OK(ls_engine_config_new(&cfg));
     OK(ls_engine_config_get(cfg, LS_ECFG_EVENT_CAPACITY, &v));
@@ -2035,13 +2036,15 @@ static void t_engine_config(void) {
     CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_RECONNECT, 2), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_HEARTBEAT_INTERVAL_MS, -2),
              LS_ERR_INVALID_ARGUMENT);
-    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_HEARTBEAT_MISSES, 0), LS_ERR_INVALID_ARGUMENT);
-    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_EVENT_CAPACITY, 0), LS_ERR_INVALID_ARGUMENT);
+    /* Values the key's type cannot hold; 0 (a zero bound, no misses) is core's to refuse when
+     * the object is made (t_engine_settings_checked_by_core). */
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_HEARTBEAT_MISSES, -1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_EVENT_CAPACITY, -1), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_IDLE_TIMEOUT_MS, -5), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_MAX_ATTEMPTS, (int64_t)1 << 40),
              LS_ERR_INVALID_ARGUMENT);
-    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_CONNECT_TIMEOUT_MS, 0), LS_ERR_INVALID_ARGUMENT);
-    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_MAX_DATAGRAM, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_CONNECT_TIMEOUT_MS, -1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_MAX_DATAGRAM, -1), LS_ERR_INVALID_ARGUMENT);
     OK(ls_engine_config_get(cfg, LS_ECFG_MAX_CLIENTS, &v));
     CHECK(v == 7);
     OK(ls_engine_config_new(&o));
@@ -2057,9 +2060,11 @@ static void t_engine_config(void) {
     CHECK_RC(ls_engine_config_set_heartbeat_payloads(o, (const uint8_t *)"PING", 4,
                                                      (const uint8_t *)"PING", 4),
              LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "payloads are equal") != NULL); /* core's words */
     CHECK_RC(ls_engine_config_set_heartbeat_payloads(o, (const uint8_t *)"", 0,
                                                      (const uint8_t *)"PONG", 4),
              LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "empty heartbeat ping or pong") != NULL);
     CHECK_RC(ls_engine_config_set_heartbeat_payloads(o, NULL, 4, (const uint8_t *)"PONG", 4),
              LS_ERR_INVALID_ARGUMENT);
     OK(ls_close(o));
@@ -2169,6 +2174,234 @@ static void t_engine_config_keys_take_effect(void) {
     CHECK(ev_is(&e, LS_EVENT_MESSAGE, "data")); /* the ping was not delivered */
     OK(ls_engine_stats(s, LS_STAT_MESSAGES_IN, &v));
     CHECK(v == 1);
+    OK(ls_close(conn));
+    OK(ls_close(s));
+    OK(ls_close(cfg));
+}
+
+/* Settings whose meaning core checks: ls_engine_config_set takes any value of the key's type,
+ * and the object is refused when it is made, with core's message (the same in every door). */
+static int32_t listen_with(int64_t cfg, int64_t *h) { return ls_server_listen("127.0.0.1:0", cfg, h); }
+static int32_t connect_with(int64_t cfg, int64_t *h) { return ls_client_connect("127.0.0.1:1", cfg, h); }
+static int32_t dgram_with(int64_t cfg, int64_t *h) { return ls_dgram_server_bind("127.0.0.1:0", cfg, h); }
+
+static void refused_by_core(int32_t (*make)(int64_t, int64_t *), int32_t key, int64_t value,
+                            const char *words) {
+    int64_t cfg = 0, h = -7;
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, key, value));
+    CHECK_RC(make(cfg, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK(h == -7);
+    if (strstr(ls_last_error(), words) == NULL) {
+        printf("  key %d = %lld: message '%s' lacks '%s'\n", (int)key, (long long)value,
+               ls_last_error(), words);
+        CHECK(0);
+    }
+    OK(ls_close(cfg));
+}
+
+static void t_engine_settings_checked_by_core(void) {
+    int64_t cfg = 0, h = 0, conn = 0;
+    uint8_t b[8];
+    size_t lens[2], n = 0;
+    int32_t port = 0;
+    refused_by_core(listen_with, LS_ECFG_MAX_CLIENTS, 0, "max_clients 0");
+    refused_by_core(listen_with, LS_ECFG_SEND_QUEUE_BYTES, 0, "send_queue_bytes 0");
+    refused_by_core(listen_with, LS_ECFG_EVENT_CAPACITY, 0, "event_capacity 0");
+    refused_by_core(listen_with, LS_ECFG_HEARTBEAT_INTERVAL_MS, 5, "below the floor");
+    refused_by_core(listen_with, LS_ECFG_HEARTBEAT_MISSES, 0, "misses 0");
+    refused_by_core(connect_with, LS_ECFG_CONNECT_TIMEOUT_MS, 0, "connect_timeout 0");
+    refused_by_core(connect_with, LS_ECFG_BACKOFF_MIN_MS, 5, "below the floor");
+    refused_by_core(connect_with, LS_ECFG_BACKOFF_MIN_MS, 20000, "greater than the maximum");
+    refused_by_core(connect_with, LS_ECFG_HEARTBEAT_INTERVAL_MS, 1, "below the floor");
+    refused_by_core(connect_with, LS_ECFG_SEND_QUEUE_BYTES, 0, "send_queue_bytes 0");
+    refused_by_core(dgram_with, LS_ECFG_MAX_DATAGRAM, 65537, "max_datagram 65537");
+    refused_by_core(dgram_with, LS_ECFG_MAX_DATAGRAM, 0, "max_datagram 0");
+    refused_by_core(dgram_with, LS_ECFG_EVENT_CAPACITY, 0, "event_capacity 0");
+    /* The floors themselves are fine: a 10 ms heartbeat, -1 (no limit) and 1 client. */
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_HEARTBEAT_INTERVAL_MS, 10));
+    OK(ls_engine_config_set(cfg, LS_ECFG_MAX_CLIENTS, -1));
+    OK(ls_server_listen("127.0.0.1:0", cfg, &h));
+    OK(ls_close(h));
+    OK(ls_engine_config_set(cfg, LS_ECFG_MAX_CLIENTS, 1));
+    OK(ls_engine_config_set(cfg, LS_ECFG_BACKOFF_MIN_MS, 10));
+    OK(ls_engine_config_set(cfg, LS_ECFG_BACKOFF_MAX_MS, 10));
+    OK(ls_server_listen("127.0.0.1:0", cfg, &h));
+    OK(ls_close(h));
+    OK(ls_client_connect("127.0.0.1:1", cfg, &h));
+    OK(ls_close(h));
+    OK(ls_close(cfg));
+    /* Digits and dots that are no dotted quad: refused, never handed to a resolver. */
+    CHECK_RC(ls_server_listen("256.1.1.1:0", 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "not an IPv4 address") != NULL);
+    CHECK_RC(ls_client_connect("127.1:80", 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "not an IPv4 address") != NULL);
+    CHECK_RC(ls_tcp_connect("127.1:80", 1000, &h), LS_ERR_INVALID_ARGUMENT);
+    /* A batch receive with room for no message: core's InvalidArgument, not a spin. */
+    OK(ls_listen("127.0.0.1:0", 16, &h));
+    OK(ls_local_port(h, &port));
+    {
+        char addr[64];
+        snprintf(addr, sizeof addr, "127.0.0.1:%d", (int)port);
+        OK(ls_tcp_connect(addr, 5000, &conn));
+    }
+    CHECK_RC(ls_recv_msgs(conn, 0, b, sizeof b, 0, lens, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "at least one") != NULL);
+    CHECK_RC(ls_recv_msgs(conn, 0, b, sizeof b, 0, NULL, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "at least one") != NULL);
+    OK(ls_close(conn));
+    OK(ls_close(h));
+    OK(ls_udp_bind("127.0.0.1:0", &h));
+    CHECK_RC(ls_recv_many(h, 0, b, sizeof b, 0, lens, NULL, NULL, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "at least one") != NULL);
+    OK(ls_close(h));
+}
+
+/* A message larger than the whole send queue can never be queued: LS_ERR_FRAME_TOO_LARGE, even
+ * into an empty queue (before, it was queued alone). */
+static void t_engine_frame_larger_than_send_queue(void) {
+    int64_t cfg = 0, s = 0, c = 0, conn = 0;
+    char addr[64];
+    uint8_t big[2000];
+    size_t sent = 99;
+    uint64_t ids[1];
+    struct ev e;
+    memset(big, 'z', sizeof big);
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_SEND_QUEUE_BYTES, 1024));
+    s = engine_listen(cfg, addr, sizeof addr);
+    conn = framed_connect(addr);
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    ids[0] = e.client;
+    CHECK_RC(ls_server_send(s, e.client, big, sizeof big), LS_ERR_FRAME_TOO_LARGE);
+    CHECK(strstr(ls_last_error(), "1024") != NULL);
+    CHECK_RC(ls_server_send_many(s, ids, 1, big, sizeof big, &sent), LS_ERR_FRAME_TOO_LARGE);
+    CHECK_RC(ls_server_broadcast(s, big, sizeof big, 0, &sent), LS_ERR_FRAME_TOO_LARGE);
+    CHECK(sent == 99);
+    /* What fits still goes, and nothing of the refused message went out. */
+    OK(ls_server_send(s, e.client, big, 100));
+    {
+        uint8_t got[256];
+        size_t n = 0;
+        OK(ls_recv_msg(conn, 5000, got, sizeof got, &n));
+        CHECK(n == 100);
+    }
+    /* A client's queue the same (its queue is empty: it is not even connected). */
+    OK(ls_client_connect("127.0.0.1:1", cfg, &c));
+    CHECK_RC(ls_client_send(c, big, sizeof big), LS_ERR_FRAME_TOO_LARGE);
+    OK(ls_client_send(c, big, 100));
+    OK(ls_close(c));
+    OK(ls_close(conn));
+    OK(ls_close(s));
+    OK(ls_close(cfg));
+}
+
+/* max_clients 0 is refused (it would accept nobody); -1 is no limit. */
+static void t_engine_max_clients_0_refused(void) {
+    int64_t cfg = 0, s = -7, v = 0;
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_get(cfg, LS_ECFG_MAX_CLIENTS, &v));
+    CHECK(v == -1); /* the default: no limit */
+    OK(ls_engine_config_set(cfg, LS_ECFG_MAX_CLIENTS, 0));
+    CHECK_RC(ls_server_listen("127.0.0.1:0", cfg, &s), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "max_clients 0") != NULL);
+    CHECK(s == -7);
+    CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_MAX_CLIENTS, -2), LS_ERR_INVALID_ARGUMENT);
+    OK(ls_engine_config_set(cfg, LS_ECFG_MAX_CLIENTS, -1));
+    OK(ls_server_listen("127.0.0.1:0", cfg, &s));
+    OK(ls_close(s));
+    OK(ls_close(cfg));
+}
+
+/* A peer's frame with the wrong HP-Socket PACK flag: LS_ERR_BAD_FRAME (its own code, -20, no
+ * longer LS_ERR_IO) from a blocking receive, errno EBADMSG. */
+static void t_bad_frame_from_peer(void) {
+    struct pair p;
+    uint8_t b[64];
+    size_t n = 0;
+    /* HP-Socket PACK: 4 bytes little endian, flag in the top 10 bits, then the body. */
+    uint32_t hdr = (0x154u << 22) | 2u;
+    uint8_t wire[6];
+    CHECK(LS_ERR_BAD_FRAME == -20);
+    CHECK(strcmp(ls_error_name(LS_ERR_BAD_FRAME), "BAD_FRAME") == 0);
+    CHECK(strcmp(ls_strerror(LS_ERR_BAD_FRAME), "malformed frame from the peer") == 0);
+    wire[0] = (uint8_t)hdr;
+    wire[1] = (uint8_t)(hdr >> 8);
+    wire[2] = (uint8_t)(hdr >> 16);
+    wire[3] = (uint8_t)(hdr >> 24);
+    wire[4] = 'h';
+    wire[5] = 'i';
+    pair_open(&p);
+    OK(ls_set_framing_hp_pack(p.a, 0x155, 0));
+    OK(ls_send_all(p.c, wire, sizeof wire));
+    CHECK_RC(ls_recv_msg(p.a, 5000, b, sizeof b, &n), LS_ERR_BAD_FRAME);
+    CHECK(ls_last_error_code() == LS_ERR_BAD_FRAME);
+    CHECK(ls_last_os_error() == EBADMSG);
+    pair_close(&p);
+}
+
+/* A slow consumer: a client that never reads while the server sends until its queue is full.
+ * The server gets exactly one LS_EVENT_WARNING for that client (value LS_ERR_QUEUE_FULL, the
+ * warning in words), and LS_STAT_SEND_QUEUE_FULL counts every refused send. */
+static void t_engine_warning_for_slow_consumer(void) {
+    int64_t cfg = 0, s = 0, conn = 0, v = 0;
+    char addr[64];
+    static uint8_t chunk[16384];
+    int i, warnings = 0, refused = 0;
+    int32_t rc = LS_OK;
+    size_t sent = 99;
+    uint64_t slow = 0;
+    struct ev e;
+    memset(chunk, 'w', sizeof chunk);
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_SEND_QUEUE_BYTES, 65536));
+    OK(ls_set_option(cfg, LS_OPT_SEND_BUFFER, 8192));
+    s = engine_listen(cfg, addr, sizeof addr);
+    OK(ls_tcp_connect(addr, 5000, &conn));
+    OK(ls_set_option(conn, LS_OPT_RECV_BUFFER, 4096));
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    slow = e.client;
+    /* Fill the queue without a refusal: a message is sent only while it fits, and once it would
+     * not, the queue is watched until the engine can move nothing more into the kernel (a
+     * refusal, then room again, would be two episodes). */
+    for (i = 0; i < 10000; i++) {
+        int64_t q = 0, q2 = 0;
+        OK(ls_engine_stats(s, LS_STAT_QUEUED_BYTES, &q));
+        if (q + (int64_t)sizeof chunk + 4 <= 65536) {
+            OK(ls_server_send(s, slow, chunk, sizeof chunk));
+            continue;
+        }
+        sleep_ms(150);
+        OK(ls_engine_stats(s, LS_STAT_QUEUED_BYTES, &q2));
+        if (q2 == q) break;
+    }
+    /* Refusals and a skipped broadcast in the same episode: one warning. */
+    for (i = 0; i < 3; i++) {
+        CHECK_RC(ls_server_send(s, slow, chunk, sizeof chunk), LS_ERR_QUEUE_FULL);
+        refused++;
+    }
+    OK(ls_server_broadcast(s, chunk, sizeof chunk, 0, &sent));
+    CHECK(sent == 0);
+    refused++;
+    OK(ls_engine_stats(s, LS_STAT_SEND_QUEUE_FULL, &v));
+    CHECK(v == refused && refused == 4);
+    OK(ls_engine_stats(s, LS_STAT_ACCEPT_ERRORS, &v));
+    CHECK(v == 0);
+    for (;;) {
+        rc = ev_next(s, 300, &e);
+        if (rc != LS_OK) break;
+        if (e.kind == LS_EVENT_WARNING) {
+            warnings++;
+            CHECK(e.client == slow);
+            CHECK(e.value == LS_ERR_QUEUE_FULL);
+            CHECK(e.len > 0 && e.len < sizeof e.buf);
+            e.buf[e.len < sizeof e.buf ? e.len : sizeof e.buf - 1] = 0;
+            CHECK(strstr((const char *)e.buf, "send queue is full") != NULL);
+        }
+    }
+    CHECK_RC(rc, LS_ERR_TIMEOUT);
+    CHECK(warnings == 1);
     OK(ls_close(conn));
     OK(ls_close(s));
     OK(ls_close(cfg));
@@ -3563,6 +3796,11 @@ static const struct test TESTS[] = {
     T(t_engine_constants),
     T(t_engine_config),
     T(t_engine_config_keys_take_effect),
+    T(t_engine_settings_checked_by_core),
+    T(t_engine_frame_larger_than_send_queue),
+    T(t_engine_max_clients_0_refused),
+    T(t_bad_frame_from_peer),
+    T(t_engine_warning_for_slow_consumer),
     T(t_engine_bad_handles),
     T(t_engine_bad_inputs),
     T(t_engine_buffer_too_small),

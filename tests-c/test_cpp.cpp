@@ -622,6 +622,62 @@ void t_engine_types_and_errors() {
     CHECK_THROWS(libsock::closed_error, t.next_event(e, 0));
 }
 
+// The changes of core 096bba6 as the C++ door shows them: bad_frame_error for a peer's wrong
+// HP-Socket flag, settings refused by core when the object is made, a message larger than the
+// send queue, and one LS_EVENT_WARNING for a slow consumer.
+void t_engine_warning_bad_frame_and_limits() {
+    CHECK(libsock::make_error_code(libsock::errc::bad_frame).value() == LS_ERR_BAD_FRAME);
+    CHECK(libsock::make_error_code(libsock::errc::bad_frame) == std::errc::bad_message);
+    {
+        auto l = libsock::Listener::listen("127.0.0.1:0");
+        auto c = libsock::TcpConnection::connect(l.local_address(), 5000);
+        auto a = l.accept(5000);
+        a.set_framing_hp_pack(0x155);
+        const uint32_t hdr = (0x154u << 22) | 2u; // the wrong flag
+        const uint8_t wire[6] = {uint8_t(hdr), uint8_t(hdr >> 8), uint8_t(hdr >> 16),
+                                 uint8_t(hdr >> 24), 'h', 'i'};
+        c.send_all(wire, sizeof wire);
+        CHECK_THROWS(libsock::bad_frame_error, a.recv_msg_string(5000));
+    }
+    libsock::EngineConfig zero;
+    zero.set(LS_ECFG_MAX_CLIENTS, 0);
+    std::string msg = CHECK_THROWS(libsock::invalid_argument_error,
+                                   libsock::Server::listen("127.0.0.1:0", &zero));
+    CHECK(msg.find("max_clients 0") != std::string::npos);
+    libsock::EngineConfig cfg;
+    cfg.set(LS_ECFG_SEND_QUEUE_BYTES, 65536).option(LS_OPT_SEND_BUFFER, 8192);
+    libsock::Server s = libsock::Server::listen("127.0.0.1:0", &cfg);
+    libsock::TcpConnection c = framed(addr_of(s));
+    c.set_option(LS_OPT_RECV_BUFFER, 4096);
+    libsock::Event e;
+    CHECK(wait_kind(s, LS_EVENT_CONNECTED, e));
+    const uint64_t slow = e.client;
+    CHECK_THROWS(libsock::frame_too_large_error, s.send(slow, std::string(70000, 'x')));
+    std::string chunk(16384, 'w');
+    // Fill the queue without a refusal (sent only while it fits; then wait until the engine can
+    // move nothing more into the kernel), so that the refusals below are one episode.
+    for (int i = 0; i < 10000; i++) {
+        int64_t q = s.stat(LS_STAT_QUEUED_BYTES);
+        if (q + int64_t(chunk.size()) + 4 <= 65536) {
+            s.send(slow, chunk);
+            continue;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        if (s.stat(LS_STAT_QUEUED_BYTES) == q) break;
+    }
+    CHECK_THROWS(libsock::error, s.send(slow, chunk));
+    CHECK(s.broadcast(chunk.data(), chunk.size()) == 0); // skipped: the same episode
+    CHECK(s.stat(LS_STAT_SEND_QUEUE_FULL) == 2);
+    int warnings = 0;
+    while (s.next_event(e, 300)) {
+        if (e.kind != LS_EVENT_WARNING) continue;
+        warnings++;
+        CHECK(e.client == slow && e.value == LS_ERR_QUEUE_FULL);
+        CHECK(e.text().find("send queue is full") != std::string::npos);
+    }
+    CHECK(warnings == 1);
+}
+
 void t_engine_big_messages_and_batches() {
     libsock::Server s = libsock::Server::listen("127.0.0.1:0");
     libsock::TcpConnection c = framed(addr_of(s));
@@ -1118,6 +1174,7 @@ int main(int argc, char **argv) {
         {"s12_options_read_back", s12_options_read_back},
         {"s17_close_from_another_thread", s17_close_from_another_thread},
         {"t_engine_types_and_errors", t_engine_types_and_errors},
+        {"t_engine_warning_bad_frame_and_limits", t_engine_warning_bad_frame_and_limits},
         {"t_engine_big_messages_and_batches", t_engine_big_messages_and_batches},
         {"t_engine_datagram_server", t_engine_datagram_server},
         {"s13_engine_50_clients_echo", s13_engine_50_clients_echo},

@@ -108,6 +108,9 @@ const
   LS_ERR_INTERNAL = -18;
   /// A wait was interrupted.
   LS_ERR_INTERRUPTED = -19;
+  /// The peer sent a malformed frame (a wrong HP-Socket PACK flag, a length that the adjustment
+  /// makes negative); the stream cannot be resynchronised: close the connection.
+  LS_ERR_BAD_FRAME = -20;
 
   { ---- Socket options (ls_set_option / ls_get_option) ------------------------------------ }
 
@@ -184,6 +187,13 @@ const
   /// Event kind: the object stopped (shutdown, close, or a client gave up reconnecting); the
   /// last event. Pulling again gives LS_ERR_CLOSED.
   LS_EVENT_CLOSED = 6;
+  /// Event kind: something went wrong that ended no connection (server only), once per episode:
+  /// out_value is the LS_ERR_* code of what failed and the buffer gets the warning in words.
+  /// LS_ERR_QUEUE_FULL with the client's id: a send to that client was refused or a broadcast
+  /// skipped it because its send queue is full (a slow consumer under LS_SEND_POLICY_ERROR;
+  /// counted in LS_STAT_SEND_QUEUE_FULL); another code with client 0: accepting failed (e.g. out
+  /// of descriptors; counted in LS_STAT_ACCEPT_ERRORS).
+  LS_EVENT_WARNING = 7;
 
   { ---- Engine: disconnect reasons (out_value of LS_EVENT_DISCONNECTED) ---------------------- }
 
@@ -195,7 +205,8 @@ const
   LS_REASON_IDLE_TIMEOUT = 3;
   /// Disconnect reason: nothing arrived for heartbeat interval x misses.
   LS_REASON_HEARTBEAT_LOST = 4;
-  /// Disconnect reason: the peer sent a frame above the framing's max_len (or a bad header).
+  /// Disconnect reason: the peer sent a frame above the framing's max_len (a malformed header
+  /// ends the connection with LS_REASON_ERROR).
   LS_REASON_FRAME_TOO_LARGE = 5;
   /// Disconnect reason: the application disconnected the client (ls_server_disconnect).
   LS_REASON_KICKED = 6;
@@ -211,10 +222,12 @@ const
   { ---- Engine: config keys (ls_engine_config_set / ls_engine_config_get) ------------------- }
 
   /// Server: most clients at once; an extra connection is closed at once and counted
-  /// (LS_STAT_REFUSED). 0 = no limit (default).
+  /// (LS_STAT_REFUSED). -1 = no limit (default); 0 is refused (LS_ERR_INVALID_ARGUMENT when
+  /// the server is made, as in every door).
   LS_ECFG_MAX_CLIENTS = 1;
   /// Server and client: bound of each send queue in bytes (default 4 MiB); a client's queue
-  /// also holds messages while it is reconnecting.
+  /// also holds messages while it is reconnecting. A message larger than the bound is
+  /// LS_ERR_FRAME_TOO_LARGE, even into an empty queue; 0 is refused when the object is made.
   LS_ECFG_SEND_QUEUE_BYTES = 2;
   /// Server: what a full send queue does, LS_SEND_POLICY_ERROR (default) or
   /// LS_SEND_POLICY_DISCONNECT.
@@ -227,14 +240,16 @@ const
   /// Server and client: what counts as activity, LS_IDLE_READS (default) or
   /// LS_IDLE_READS_AND_WRITES.
   LS_ECFG_IDLE_MODE = 6;
-  /// Server and client: send a heartbeat ping after this many ms of silence; 0 (default) only
-  /// answers the peer's pings; -1 no heartbeat at all. Needs a message framing (not raw).
+  /// Server and client: send a heartbeat ping after this many ms of silence (at least 10);
+  /// 0 (default) only answers the peer's pings; -1 no heartbeat at all. Needs a message framing
+  /// (not raw).
   LS_ECFG_HEARTBEAT_INTERVAL_MS = 7;
   /// Server and client: silent heartbeat intervals before the peer is declared dead (default 3).
   LS_ECFG_HEARTBEAT_MISSES = 8;
   /// Client: reconnect after a failed attempt or a lost connection, 0/1 (default 1).
   LS_ECFG_RECONNECT = 9;
-  /// Client: first retry delay in ms (default 100); it doubles per attempt up to the maximum.
+  /// Client: first retry delay in ms (default 100, at least 10); it doubles per attempt up to
+  /// the maximum, which must not be smaller.
   LS_ECFG_BACKOFF_MIN_MS = 10;
   /// Client: longest retry delay in ms (default 10000).
   LS_ECFG_BACKOFF_MAX_MS = 11;
@@ -249,7 +264,8 @@ const
   /// Server: how long a graceful disconnect may flush before the connection is cut, in ms
   /// (default 5000).
   LS_ECFG_CLOSE_TIMEOUT_MS = 16;
-  /// Datagram server: largest datagram received whole (default 65536); longer ones are cut.
+  /// Datagram server: largest datagram received whole (default 65536, at most 65536); longer
+  /// ones are cut.
   LS_ECFG_MAX_DATAGRAM = 17;
   /// Server on a Unix path: remove a stale socket file before binding, 0/1 (default 0).
   LS_ECFG_REMOVE_STALE = 18;
@@ -286,6 +302,11 @@ const
   LS_STAT_EVENTS_QUEUED = 9;
   /// Client: failed connect attempts so far.
   LS_STAT_FAILED_ATTEMPTS = 10;
+  /// Server: sends refused (LS_ERR_QUEUE_FULL) and broadcast deliveries skipped because a
+  /// client's send queue was full (each episode also gives an LS_EVENT_WARNING).
+  LS_STAT_SEND_QUEUE_FULL = 11;
+  /// Server: failed accepts (e.g. out of descriptors); each episode gives an LS_EVENT_WARNING.
+  LS_STAT_ACCEPT_ERRORS = 12;
 
 type
   /// Pointer to an int32_t out-parameter.
@@ -633,6 +654,9 @@ type
   ELsInternal = class(ELibsock);
   /// LS_ERR_INTERRUPTED: a wait was interrupted.
   ELsInterrupted = class(ELibsock);
+  /// LS_ERR_BAD_FRAME: the peer sent a malformed frame (e.g. a wrong HP-Socket PACK flag); close
+  /// the connection.
+  ELsBadFrame = class(ELibsock);
 
 /// The ELibsock subclass raised for return code Code.
 function LsErrorClass(Code: Int32): ELibsockClass;
@@ -851,14 +875,19 @@ type
     /// The client id (server: from 1, never reused; client: the connection number; for
     /// LS_EVENT_RECONNECTING the attempt number; 0 when the event has none).
     Client: UInt64;
-    /// LS_EVENT_DISCONNECTED: the LS_REASON_* code; LS_EVENT_RECONNECTING: the delay in ms; else 0.
+    /// LS_EVENT_DISCONNECTED: the LS_REASON_* code; LS_EVENT_RECONNECTING: the delay in ms;
+    /// LS_EVENT_WARNING: the LS_ERR_* code; else 0.
     Value: Int64;
     /// LS_EVENT_DISCONNECTED: the LS_REASON_* code; else 0.
     Reason: Int32;
+    /// LS_EVENT_WARNING: the LS_ERR_* code of what failed (LS_ERR_QUEUE_FULL for a slow
+    /// consumer); else 0.
+    ErrorCode: Int32;
     /// LS_EVENT_MESSAGE and LS_EVENT_DATAGRAM: the message or datagram; else empty.
     Data: TBytes;
     /// LS_EVENT_CONNECTED: the peer's address; LS_EVENT_DISCONNECTED: the reason as text;
-    /// LS_EVENT_DATAGRAM from NextDatagram: the sender's address; else ''.
+    /// LS_EVENT_WARNING: the warning in words; LS_EVENT_DATAGRAM from NextDatagram: the
+    /// sender's address; else ''.
     Text: string;
   end;
 
@@ -888,6 +917,11 @@ type
     EventsQueued: Int64;
     /// LS_STAT_FAILED_ATTEMPTS: failed connect attempts of a client.
     FailedAttempts: Int64;
+    /// LS_STAT_SEND_QUEUE_FULL: sends refused and broadcast deliveries skipped because a
+    /// client's send queue was full (server).
+    SendQueueFull: Int64;
+    /// LS_STAT_ACCEPT_ERRORS: failed accepts (server).
+    AcceptErrors: Int64;
   end;
 
   /// Settings for TLsServer.Listen, TLsClient.Connect and TLsDatagramServer.Bind: numbers by
@@ -1156,6 +1190,7 @@ begin
     LS_ERR_IO: Result := ELsIo;
     LS_ERR_INTERNAL: Result := ELsInternal;
     LS_ERR_INTERRUPTED: Result := ELsInterrupted;
+    LS_ERR_BAD_FRAME: Result := ELsBadFrame;
   else
     Result := ELibsock;
   end;
@@ -1833,6 +1868,7 @@ begin
   Event.Client := 0;
   Event.Value := 0;
   Event.Reason := 0;
+  Event.ErrorCode := 0;
   Event.Data := nil;
   Event.Text := '';
 end;
@@ -1846,6 +1882,11 @@ begin
     LS_EVENT_DISCONNECTED:
       begin
         Event.Reason := Int32(Event.Value);
+        Event.Text := Utf8Text(PAnsiChar(P), Len);
+      end;
+    LS_EVENT_WARNING:
+      begin
+        Event.ErrorCode := Int32(Event.Value);
         Event.Text := Utf8Text(PAnsiChar(P), Len);
       end;
     LS_EVENT_MESSAGE, LS_EVENT_DATAGRAM:
@@ -1962,6 +2003,8 @@ begin
   Result.QueuedBytes := Get(LS_STAT_QUEUED_BYTES);
   Result.EventsQueued := Get(LS_STAT_EVENTS_QUEUED);
   Result.FailedAttempts := Get(LS_STAT_FAILED_ATTEMPTS);
+  Result.SendQueueFull := Get(LS_STAT_SEND_QUEUE_FULL);
+  Result.AcceptErrors := Get(LS_STAT_ACCEPT_ERRORS);
 end;
 
 function EnginePort(H: Int64): Int32;
@@ -2208,6 +2251,7 @@ begin
     LS_EVENT_RECONNECTING: Result := 'RECONNECTING';
     LS_EVENT_DATAGRAM: Result := 'DATAGRAM';
     LS_EVENT_CLOSED: Result := 'CLOSED';
+    LS_EVENT_WARNING: Result := 'WARNING';
   else
     Result := 'UNKNOWN(' + IntToStr(Kind) + ')';
   end;

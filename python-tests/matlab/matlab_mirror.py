@@ -876,12 +876,14 @@ class EngineObject:
     @mirrors("EngineObject.m", "stats")
     def stats(obj) -> dict[str, float]:
         names = ['Connections', 'ConnectionsTotal', 'Refused', 'BytesIn', 'BytesOut',
-                 'MessagesIn', 'MessagesOut', 'QueuedBytes', 'EventsQueued', 'FailedAttempts']
+                 'MessagesIn', 'MessagesOut', 'QueuedBytes', 'EventsQueued', 'FailedAttempts',
+                 'SendQueueFull', 'AcceptErrors']
         codes = [libsock.LS_STAT_CONNECTIONS, libsock.LS_STAT_CONNECTIONS_TOTAL,
                  libsock.LS_STAT_REFUSED, libsock.LS_STAT_BYTES_IN, libsock.LS_STAT_BYTES_OUT,
                  libsock.LS_STAT_MESSAGES_IN, libsock.LS_STAT_MESSAGES_OUT,
                  libsock.LS_STAT_QUEUED_BYTES, libsock.LS_STAT_EVENTS_QUEUED,
-                 libsock.LS_STAT_FAILED_ATTEMPTS]
+                 libsock.LS_STAT_FAILED_ATTEMPTS, libsock.LS_STAT_SEND_QUEUE_FULL,
+                 libsock.LS_STAT_ACCEPT_ERRORS]
         st: dict[str, float] = {}
         for k in range(len(codes)):
             code = codes[k]
@@ -948,11 +950,14 @@ class EngineObject:
         elif k == int(libsock.LS_EVENT_DISCONNECTED):
             ev["Reason"] = libsock.EngineObject.reasonName(value)
             ev["Detail"] = b.tobytes().decode("utf-8", errors="replace")
+        elif k == int(libsock.LS_EVENT_WARNING):
+            ev["Detail"] = b.tobytes().decode("utf-8", errors="replace")
         return ev
 
     @staticmethod
     def kindName(kind: Any) -> str:
-        names = ['connected', 'message', 'disconnected', 'reconnecting', 'datagram', 'closed']
+        names = ['connected', 'message', 'disconnected', 'reconnecting', 'datagram', 'closed',
+                 'warning']
         k = int(kind)
         return names[k - 1] if 1 <= k <= len(names) else "event%d" % k
 

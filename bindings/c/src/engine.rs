@@ -43,6 +43,15 @@ pub const LS_EVENT_DATAGRAM: i32 = 5;
 /// `ls_next_event` kind: the object stopped (shutdown, close, or a client gave up reconnecting);
 /// the last event. Pulling again gives `LS_ERR_CLOSED`.
 pub const LS_EVENT_CLOSED: i32 = 6;
+/// `ls_next_event` kind: something went wrong that ended no connection (server only), reported
+/// once per episode: `*out_value` is the `LS_ERR_*` code of what failed and the buffer gets a
+/// message in words. `LS_ERR_QUEUE_FULL` with the client's id in `*out_client`: a send to that
+/// client was refused or a broadcast skipped it because its send queue is full (a slow
+/// consumer under `LS_SEND_POLICY_ERROR`; counted in `LS_STAT_SEND_QUEUE_FULL`); again only
+/// after its queue took a message. Another code with client 0: accepting failed (e.g. out of
+/// descriptors, EMFILE; counted in `LS_STAT_ACCEPT_ERRORS`); the server pauses accepting and
+/// retries.
+pub const LS_EVENT_WARNING: i32 = 7;
 
 /// Disconnect reason: the peer closed the connection in order.
 pub const LS_REASON_PEER_CLOSED: i32 = 1;
@@ -52,7 +61,9 @@ pub const LS_REASON_RESET: i32 = 2;
 pub const LS_REASON_IDLE_TIMEOUT: i32 = 3;
 /// Disconnect reason: nothing arrived for heartbeat interval x misses.
 pub const LS_REASON_HEARTBEAT_LOST: i32 = 4;
-/// Disconnect reason: the peer sent a frame above the framing's max_len (or a malformed header).
+/// Disconnect reason: the peer sent a frame above the framing's max_len. (A malformed header,
+/// e.g. a wrong HP-Socket flag, ends the connection with `LS_REASON_ERROR`, its text naming the
+/// bad frame.)
 pub const LS_REASON_FRAME_TOO_LARGE: i32 = 5;
 /// Disconnect reason: the application disconnected the client (`ls_server_disconnect`).
 pub const LS_REASON_KICKED: i32 = 6;
@@ -71,16 +82,19 @@ pub const LS_REASON_CLOSED: i32 = 10;
 
 /// Server: most clients at once; an extra connection is closed at once and counted
 /// (`LS_STAT_REFUSED`). -1 = no limit (default); 0 is refused (`LS_ERR_INVALID_ARGUMENT` from
-/// `ls_server_bind`, as in every door).
+/// `ls_server_listen`, as in every door).
 pub const LS_ECFG_MAX_CLIENTS: i32 = 1;
 /// Server and client: bound of each send queue in bytes (default 4 MiB). A client's queue also
-/// holds messages while it is reconnecting.
+/// holds messages while it is reconnecting. A message larger than the whole bound is refused
+/// with `LS_ERR_FRAME_TOO_LARGE`, even into an empty queue. 0 is refused when the object is made
+/// (`LS_ERR_INVALID_ARGUMENT`).
 pub const LS_ECFG_SEND_QUEUE_BYTES: i32 = 2;
 /// Server: what a full send queue does, `LS_SEND_POLICY_ERROR` (default) or
 /// `LS_SEND_POLICY_DISCONNECT`.
 pub const LS_ECFG_SEND_POLICY: i32 = 3;
 /// All: bound of the event queue in events (default 4096). When it is full the engine stops
-/// reading sockets: nothing is dropped, memory stays bounded.
+/// reading sockets: nothing is dropped, memory stays bounded. 0 is refused when the object is
+/// made (`LS_ERR_INVALID_ARGUMENT`).
 pub const LS_ECFG_EVENT_CAPACITY: i32 = 4;
 /// Server and client: close a connection idle for this many ms (`LS_REASON_IDLE_TIMEOUT`);
 /// 0 = never (default).
@@ -88,22 +102,26 @@ pub const LS_ECFG_IDLE_TIMEOUT_MS: i32 = 5;
 /// Server and client: what the idle timeout counts as activity, `LS_IDLE_READS` (default) or
 /// `LS_IDLE_READS_AND_WRITES`.
 pub const LS_ECFG_IDLE_MODE: i32 = 6;
-/// Server and client: send a heartbeat ping after this many ms of silence (sub-second is fine)
-/// and declare the peer dead after `LS_ECFG_HEARTBEAT_MISSES` silent intervals. 0 (default): only
-/// answer the peer's pings; -1: no heartbeat at all (pings are delivered as messages). An active
-/// heartbeat needs a message framing (not raw).
+/// Server and client: send a heartbeat ping after this many ms of silence (sub-second is fine,
+/// at least 10 ms) and declare the peer dead after `LS_ECFG_HEARTBEAT_MISSES` silent intervals.
+/// 0 (default): only answer the peer's pings; -1: no heartbeat at all (pings are delivered as
+/// messages). An active heartbeat needs a message framing (not raw). 1-9 ms are refused when
+/// the object is made (`LS_ERR_INVALID_ARGUMENT`).
 pub const LS_ECFG_HEARTBEAT_INTERVAL_MS: i32 = 7;
-/// Server and client: silent heartbeat intervals before the peer is declared dead (default 3).
+/// Server and client: silent heartbeat intervals before the peer is declared dead (default 3;
+/// 0 is refused when the object is made).
 pub const LS_ECFG_HEARTBEAT_MISSES: i32 = 8;
 /// Client: reconnect after a failed attempt or a lost connection, 0/1 (default 1).
 pub const LS_ECFG_RECONNECT: i32 = 9;
-/// Client: first retry delay in ms (default 100); it doubles per attempt up to the maximum.
+/// Client: first retry delay in ms (default 100, at least 10); it doubles per attempt up to the
+/// maximum, which must not be smaller (else `LS_ERR_INVALID_ARGUMENT` from `ls_client_connect`).
 pub const LS_ECFG_BACKOFF_MIN_MS: i32 = 10;
 /// Client: longest retry delay in ms (default 10000).
 pub const LS_ECFG_BACKOFF_MAX_MS: i32 = 11;
 /// Client: give up after this many failed attempts in a row; 0 = never (default).
 pub const LS_ECFG_MAX_ATTEMPTS: i32 = 12;
-/// Client: time limit of one connect attempt in ms, name lookup included (default 10000).
+/// Client: time limit of one connect attempt in ms, name lookup included (default 10000; 0 is
+/// refused by `ls_client_connect`).
 pub const LS_ECFG_CONNECT_TIMEOUT_MS: i32 = 13;
 /// Client: randomize each retry delay within [delay/2, delay], 0/1 (default 1).
 pub const LS_ECFG_JITTER: i32 = 14;
@@ -112,7 +130,8 @@ pub const LS_ECFG_BACKLOG: i32 = 15;
 /// Server: how long a graceful `ls_server_disconnect` may flush before the connection is cut, in
 /// ms (default 5000).
 pub const LS_ECFG_CLOSE_TIMEOUT_MS: i32 = 16;
-/// Datagram server: largest datagram received whole (default 65536); longer ones are cut.
+/// Datagram server: largest datagram received whole (default 65536, the most: 1..65536);
+/// longer ones are cut.
 pub const LS_ECFG_MAX_DATAGRAM: i32 = 17;
 /// Server on a Unix path: remove a stale socket file before binding, 0/1 (default 0).
 pub const LS_ECFG_REMOVE_STALE: i32 = 18;
@@ -153,6 +172,13 @@ pub const LS_STAT_QUEUED_BYTES: i32 = 8;
 pub const LS_STAT_EVENTS_QUEUED: i32 = 9;
 /// Client: failed connect attempts so far.
 pub const LS_STAT_FAILED_ATTEMPTS: i32 = 10;
+/// Server: sends refused (`LS_ERR_QUEUE_FULL`) and broadcast deliveries skipped because a
+/// client's send queue was full (under `LS_SEND_POLICY_ERROR`; each episode also gives an
+/// `LS_EVENT_WARNING`).
+pub const LS_STAT_SEND_QUEUE_FULL: i32 = 11;
+/// Server: failed accepts (e.g. EMFILE: out of descriptors); each episode also gives an
+/// `LS_EVENT_WARNING`.
+pub const LS_STAT_ACCEPT_ERRORS: i32 = 12;
 
 // ---------------------------------------------------------------------------------------------
 // Engine config objects
@@ -419,18 +445,20 @@ fn check_value(key: i32, value: i64) -> Result<(), Error> {
         ),
         LS_ECFG_IDLE_MODE => (0, 1, "LS_IDLE_READS (0) or LS_IDLE_READS_AND_WRITES (1)"),
         LS_ECFG_RECONNECT | LS_ECFG_JITTER | LS_ECFG_REMOVE_STALE => (0, 1, "0 or 1"),
-        LS_ECFG_SEND_QUEUE_BYTES | LS_ECFG_EVENT_CAPACITY => (1, isize::MAX as i64, "1 or more"),
-        LS_ECFG_MAX_CLIENTS => (-1, isize::MAX as i64, "-1 (no limit) or a positive count"),
+        // Type ranges only: what a value means (0 queue bounds, max_clients 0, a heartbeat
+        // under 10 ms, max_datagram above 65536 ...) is checked by core when the object is made,
+        // with the same message in every door.
+        LS_ECFG_SEND_QUEUE_BYTES | LS_ECFG_EVENT_CAPACITY => (0, isize::MAX as i64, "0 or more"),
+        LS_ECFG_MAX_DATAGRAM => (0, I32, "0 or more"),
+        LS_ECFG_MAX_CLIENTS => (-1, isize::MAX as i64, "-1 (no limit) or a count"),
         LS_ECFG_HEARTBEAT_INTERVAL_MS => (
             -1,
             I32,
             "-1 (no heartbeat), 0 (answer pings only) or a positive number of ms",
         ),
-        LS_ECFG_HEARTBEAT_MISSES => (1, U32, "1..4294967295"),
+        LS_ECFG_HEARTBEAT_MISSES => (0, U32, "0..4294967295"),
         LS_ECFG_MAX_ATTEMPTS => (0, U32, "0 (never give up)..4294967295"),
-        LS_ECFG_CONNECT_TIMEOUT_MS => (1, I32, "a positive number of ms"),
         LS_ECFG_BACKLOG => (0, I32, "0 (the default) or more"),
-        LS_ECFG_MAX_DATAGRAM => (1, 1 << 20, "1..1048576"),
         _ => (0, I32, "0 or more ms, at most 2147483647"),
     };
     if value < lo || value > hi {
@@ -516,7 +544,7 @@ pub unsafe extern "C" fn ls_engine_config_get(
 }
 
 /// Use other heartbeat payloads than the default "\0LSPING" / "\0LSPONG" (both non-empty and
-/// different). A frame equal to `ping` is answered with `pong`; neither is delivered as a
+/// different, else `LS_ERR_INVALID_ARGUMENT`). A frame equal to `ping` is answered with `pong`; neither is delivered as a
 /// message.
 #[no_mangle]
 pub unsafe extern "C" fn ls_engine_config_set_heartbeat_payloads(
@@ -530,16 +558,17 @@ pub unsafe extern "C" fn ls_engine_config_set_heartbeat_payloads(
         // SAFETY: the caller promises `ping_len` and `pong_len` readable bytes.
         let ping = unsafe { in_bytes(ping, ping_len, "ping") }?;
         let pong = unsafe { in_bytes(pong, pong_len, "pong") }?;
-        if ping.is_empty() || pong.is_empty() {
-            return Err(bad_arg("the ping and pong payloads must not be empty"));
-        }
-        if ping == pong {
-            return Err(bad_arg("the ping and pong payloads must differ"));
-        }
+        // Core's check of the pair (empty or equal payloads), with core's message, now rather
+        // than when the object is made.
+        let (ping, pong) = (Bytes::copy_from_slice(ping), Bytes::copy_from_slice(pong));
+        ServerConfig::new()
+            .heartbeat(Some(
+                Heartbeat::reply_only().payloads(ping.clone(), pong.clone()),
+            ))
+            .validate()?;
         let o = config(config_handle)?;
         if let Obj::EngineConfig(m) = &*o {
-            m.lock().unwrap_or_else(|p| p.into_inner()).payloads =
-                Some((Bytes::copy_from_slice(ping), Bytes::copy_from_slice(pong)));
+            m.lock().unwrap_or_else(|p| p.into_inner()).payloads = Some((ping, pong));
         }
         Ok(())
     })
@@ -569,7 +598,10 @@ fn as_server(o: &Obj) -> &Server {
 /// with `ls_local_port`; "[::]:port"; "unix:/path") with the settings of engine config
 /// `config_handle` (0 = the defaults: 4-byte big-endian length-prefixed messages). The engine's
 /// threads start with the first engine object. Pull what happens with `ls_next_event`; stop with
-/// `ls_server_shutdown` (graceful) or `ls_close` (at once, and frees the handle).
+/// `ls_server_shutdown` (graceful) or `ls_close` (at once, and frees the handle). Settings that
+/// make no sense together or alone (a zero queue bound, `LS_ECFG_MAX_CLIENTS` 0, a heartbeat
+/// under 10 ms, a heartbeat with raw framing ...) give `LS_ERR_INVALID_ARGUMENT` naming the
+/// setting, as in every door.
 #[no_mangle]
 pub unsafe extern "C" fn ls_server_listen(
     address: *const c_char,
@@ -589,8 +621,10 @@ pub unsafe extern "C" fn ls_server_listen(
 
 /// Queue `len` bytes as one message (framed by the server's framing) to client `client`. Returns
 /// at once. `LS_ERR_CLOSED` for an unknown or disconnected client or a stopped server;
-/// `LS_ERR_QUEUE_FULL` when its send queue is full under `LS_SEND_POLICY_ERROR`;
-/// `LS_ERR_FRAME_TOO_LARGE` above the framing's max_len.
+/// `LS_ERR_QUEUE_FULL` when its send queue is full under `LS_SEND_POLICY_ERROR` (counted in
+/// `LS_STAT_SEND_QUEUE_FULL`; the first refusal of an episode also queues an
+/// `LS_EVENT_WARNING`); `LS_ERR_FRAME_TOO_LARGE` above the framing's max_len or above the whole
+/// send queue (`LS_ECFG_SEND_QUEUE_BYTES`), even when it is empty.
 #[no_mangle]
 pub unsafe extern "C" fn ls_server_send(
     handle: i64,
@@ -608,7 +642,9 @@ pub unsafe extern "C" fn ls_server_send(
 
 /// Queue one message to each of the `count` clients in `clients` (encoded once). `*out_sent`
 /// receives how many clients it was queued for: unknown clients and (under
-/// `LS_SEND_POLICY_ERROR`) clients with a full queue are skipped.
+/// `LS_SEND_POLICY_ERROR`) clients with a full queue are skipped (counted in
+/// `LS_STAT_SEND_QUEUE_FULL`, with an `LS_EVENT_WARNING` per episode). `LS_ERR_FRAME_TOO_LARGE`
+/// when the message is larger than `LS_ECFG_SEND_QUEUE_BYTES`.
 #[no_mangle]
 pub unsafe extern "C" fn ls_server_send_many(
     handle: i64,
@@ -774,7 +810,10 @@ fn as_client(o: &Obj) -> &Client {
 /// prefix of 4 bytes, reconnect with backoff 100 ms..10 s, jitter). Returns at once: the
 /// connection is made in the background, and `LS_EVENT_CONNECTED` (or `LS_EVENT_RECONNECTING`,
 /// or `LS_EVENT_DISCONNECTED` with client 0 when it gives up) tells how it went. A malformed
-/// address fails here; an unreachable server is reported through events.
+/// address (or a host of digits and dots that is no dotted quad, e.g. "127.1") and settings that
+/// make no sense (`LS_ECFG_CONNECT_TIMEOUT_MS` 0, a backoff under 10 ms or a minimum above the
+/// maximum, a zero queue bound ...) fail here with `LS_ERR_INVALID_ARGUMENT`; an unreachable
+/// server is reported through events.
 #[no_mangle]
 pub unsafe extern "C" fn ls_client_connect(
     address: *const c_char,
@@ -794,7 +833,9 @@ pub unsafe extern "C" fn ls_client_connect(
 
 /// Queue `len` bytes as one message. While disconnected it waits in the queue and is sent, in
 /// order, after the next connect. `LS_ERR_QUEUE_FULL` when the queue's byte bound would be
-/// exceeded; `LS_ERR_CLOSED` after `ls_client_close`.
+/// exceeded; `LS_ERR_FRAME_TOO_LARGE` for a message larger than the whole bound
+/// (`LS_ECFG_SEND_QUEUE_BYTES`), even into an empty queue; `LS_ERR_CLOSED` after
+/// `ls_client_close`.
 #[no_mangle]
 pub unsafe extern "C" fn ls_client_send(handle: i64, buf: *const u8, len: usize) -> i32 {
     call("ls_client_send", || {
@@ -963,9 +1004,10 @@ fn timed_out(h: i64, ms: i32) -> Error {
 /// `LS_EVENT_*` kind, `*out_client` the client id (server: a number from 1, never reused;
 /// client: the connection number; 0 when the event has none; for `LS_EVENT_RECONNECTING` the
 /// attempt number), `*out_value` the `LS_REASON_*` code for `LS_EVENT_DISCONNECTED`, the delay
-/// in ms for `LS_EVENT_RECONNECTING`, else 0; and `buf` receives `*out_len` bytes: the message
-/// or datagram, the peer address as text for CONNECTED, the reason as text for DISCONNECTED,
-/// nothing otherwise (no NUL is added). If `cap` is too small: `LS_ERR_BUFFER_TOO_SMALL` with
+/// in ms for `LS_EVENT_RECONNECTING`, the `LS_ERR_*` code of what failed for `LS_EVENT_WARNING`
+/// (e.g. `LS_ERR_QUEUE_FULL`), else 0; and `buf` receives `*out_len` bytes: the message or
+/// datagram, the peer address as text for CONNECTED, the reason as text for DISCONNECTED, the
+/// warning in words for WARNING, nothing otherwise (no NUL is added). If `cap` is too small: `LS_ERR_BUFFER_TOO_SMALL` with
 /// the needed size in `*out_len`, and the event stays queued for the next call (`buf` NULL and
 /// `cap` 0 ask for the size). `LS_ERR_TIMEOUT` when nothing came; `LS_ERR_CLOSED` after the
 /// final `LS_EVENT_CLOSED` was taken, or when `ls_close` closed the handle while waiting.
@@ -996,6 +1038,9 @@ pub unsafe extern "C" fn ls_next_event(
                         info.reason.as_ref().map_or(0, |r| r.code() as i64),
                     ),
                     EventKind::Reconnecting => (info.attempt as u64, ms_of(info.delay)),
+                    EventKind::Warning => {
+                        (info.client, info.warning.map_or(0, |k| k.code() as i64))
+                    }
                     _ => (info.client, 0),
                 };
                 kind.set(info.kind.code());
@@ -1101,9 +1146,9 @@ pub unsafe extern "C" fn ls_notify_fd(handle: i64, out_fd: *mut i32) -> i32 {
 pub unsafe extern "C" fn ls_engine_stats(handle: i64, stat: i32, out_value: *mut i64) -> i32 {
     call("ls_engine_stats", || {
         let out = Out::new(out_value, "out_value")?;
-        if !(LS_STAT_CONNECTIONS..=LS_STAT_FAILED_ATTEMPTS).contains(&stat) {
+        if !(LS_STAT_CONNECTIONS..=LS_STAT_ACCEPT_ERRORS).contains(&stat) {
             return Err(bad_arg(format!(
-                "stat is {stat}, it is no LS_STAT_* constant (1..{LS_STAT_FAILED_ATTEMPTS})"
+                "stat is {stat}, it is no LS_STAT_* constant (1..{LS_STAT_ACCEPT_ERRORS})"
             )));
         }
         let o = get(handle)?;
@@ -1120,6 +1165,8 @@ pub unsafe extern "C" fn ls_engine_stats(handle: i64, stat: i32, out_value: *mut
                     LS_STAT_MESSAGES_OUT => Some(s.messages_out),
                     LS_STAT_QUEUED_BYTES => Some(s.queued_bytes),
                     LS_STAT_EVENTS_QUEUED => Some(s.events_queued),
+                    LS_STAT_SEND_QUEUE_FULL => Some(s.send_queue_full),
+                    LS_STAT_ACCEPT_ERRORS => Some(s.accept_errors),
                     _ => None,
                 }
             }
@@ -1210,6 +1257,7 @@ mod tests {
             (LS_EVENT_RECONNECTING, EventKind::Reconnecting),
             (LS_EVENT_DATAGRAM, EventKind::Datagram),
             (LS_EVENT_CLOSED, EventKind::Closed),
+            (LS_EVENT_WARNING, EventKind::Warning),
         ];
         for (m, k) in kinds {
             assert_eq!(m, k.code(), "{k:?}");

@@ -87,6 +87,10 @@ pub const LS_ERR_IO: i32 = -17;
 pub const LS_ERR_INTERNAL: i32 = -18;
 /// A wait was interrupted.
 pub const LS_ERR_INTERRUPTED: i32 = -19;
+/// The peer sent a malformed frame: it breaks the framing's rules (a wrong HP-Socket PACK flag,
+/// a length that the adjustment makes negative). The stream cannot be resynchronised: close the
+/// connection. `ls_last_os_error()` gives EBADMSG.
+pub const LS_ERR_BAD_FRAME: i32 = -20;
 
 // ---------------------------------------------------------------------------------------------
 // Socket options (ls_set_option / ls_get_option); values are int64_t, booleans 0/1
@@ -596,10 +600,14 @@ pub unsafe extern "C" fn ls_recv_many(
     call("ls_recv_many", || {
         let slot = check_len(slot_size, "slot_size")?;
         let count = check_len(count, "count")?;
-        if slot == 0 || count == 0 {
-            return Err(bad_arg(format!(
-                "slot_size is {slot} and count is {count}: both must be at least 1"
-            )));
+        if count == 0 {
+            // No buffers: core's InvalidArgument (its message, as in every door).
+            let o = dgram(handle)?;
+            as_dgram(&o).recv_many(&mut [], &mut Vec::new())?;
+            return Err(bad_arg("count is 0: it must be at least 1"));
+        }
+        if slot == 0 {
+            return Err(bad_arg("slot_size is 0: it must be at least 1"));
         }
         let cap = slot
             .checked_mul(count)
@@ -972,6 +980,10 @@ pub unsafe extern "C" fn ls_recv_msgs(
         let data = unsafe { out_bytes(buf, cap, 0, "buf") }?;
         let count = check_len(count, "count")?;
         if count == 0 {
+            // Room for no message: core's InvalidArgument (its message, as in every door).
+            let t = timeout_arg(timeout_ms)?;
+            let o = conn(handle)?;
+            as_conn(&o).with_timeout(t).recv_msgs_into(data, &mut [])?;
             return Err(bad_arg("count is 0: it must be at least 1"));
         }
         if out_lens.is_null() {
@@ -1441,6 +1453,7 @@ mod tests {
             LS_ERR_IO,
             LS_ERR_INTERNAL,
             LS_ERR_INTERRUPTED,
+            LS_ERR_BAD_FRAME,
         ];
         assert_eq!(macros.len(), ErrorKind::ALL.len());
         for (m, k) in macros.iter().zip(ErrorKind::ALL) {

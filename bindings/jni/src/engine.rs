@@ -211,13 +211,18 @@ fn event_object<'l>(env: &mut Env<'l>, class: &JClass<'l>, ev: &Event) -> JResul
         Some(d) => JObject::from(env.byte_array_from_slice(d)?),
         None => JObject::null(),
     };
-    let (reason, error_code, text) = match ev.reason() {
-        Some(r) => (
+    // DISCONNECTED: the reason, its error kind and its text; WARNING: its error kind and its
+    // message (reasonText on the Java side).
+    let (reason, error_code, text) = match (ev.reason(), ev) {
+        (Some(r), _) => (
             r.code(),
             r.error_kind().map_or(0, |k| k.code()),
             JObject::from(jstr(env, &r.to_string())?),
         ),
-        None => (0, 0, JObject::null()),
+        (None, Event::Warning { error, message, .. }) => {
+            (0, error.code(), JObject::from(jstr(env, message)?))
+        }
+        (None, _) => (0, 0, JObject::null()),
     };
     let (attempt, delay) = match ev {
         Event::Reconnecting { attempt, delay } => (
@@ -274,8 +279,9 @@ pub extern "system" fn Java_io_libsock_Native_engineEvents<'l>(
     t: jint,
 ) -> JObjectArray<'l> {
     run(&mut env, |env| {
-        if max < 1 {
-            return Err(invalid(format!("max {max} (must be at least 1)")));
+        // max 0 is refused by core (InvalidArgument), with the same message as in every door.
+        if max < 0 {
+            return Err(invalid(format!("max {max} is negative")));
         }
         let t = super::opt_duration(t)?;
         let max = max as usize;
@@ -328,7 +334,7 @@ pub extern "system" fn Java_io_libsock_Native_engineLocalAddress<'l>(
 
 /// `static native long[] engineStats(long h)`: {connections, connectionsTotal, refused,
 /// bytesIn, bytesOut, messagesIn, messagesOut, queuedBytes, eventsQueued, connected (0/1),
-/// failedAttempts}.
+/// failedAttempts, sendQueueFull, acceptErrors}.
 #[no_mangle]
 pub extern "system" fn Java_io_libsock_Native_engineStats<'l>(
     mut env: EnvUnowned<'l>,
@@ -336,7 +342,7 @@ pub extern "system" fn Java_io_libsock_Native_engineStats<'l>(
     h: jlong,
 ) -> JLongArray<'l> {
     run(&mut env, |env| {
-        let v: [u64; 11] = match engine_obj(h)? {
+        let v: [u64; 13] = match engine_obj(h)? {
             EngineObj::Server(s) => {
                 let s = s.stats();
                 [
@@ -351,6 +357,8 @@ pub extern "system" fn Java_io_libsock_Native_engineStats<'l>(
                     s.events_queued,
                     0,
                     0,
+                    s.send_queue_full,
+                    s.accept_errors,
                 ]
             }
             EngineObj::Client(c) => {
@@ -367,6 +375,8 @@ pub extern "system" fn Java_io_libsock_Native_engineStats<'l>(
                     s.events_queued,
                     s.connected as u64,
                     s.failed_attempts,
+                    0,
+                    0,
                 ]
             }
             EngineObj::Dgram(d) => {
@@ -381,6 +391,8 @@ pub extern "system" fn Java_io_libsock_Native_engineStats<'l>(
                     s.datagrams_out,
                     0,
                     s.events_queued,
+                    0,
+                    0,
                     0,
                     0,
                 ]

@@ -2,14 +2,18 @@ classdef EngineConfig < handle
     %ENGINECONFIG  Settings for a libsock.Server or libsock.Client (an engine config of the C ABI).
     %   cfg = libsock.EngineConfig() holds the defaults; cfg = libsock.EngineConfig(Name, Value,
     %   ...) sets properties at once. Each property is stored in the library at once
-    %   (ls_engine_config_set) and read back from it, so an out-of-range value throws
+    %   (ls_engine_config_set) and read back from it, so a value its type cannot hold throws
     %   'libsock:invalidArgument' where it is set, and unset properties show the defaults.
+    %   Values that make no sense (a zero queue bound, MaxClients 0, a heartbeat under 10 ms,
+    %   BackoffMin above BackoffMax ...) throw 'libsock:invalidArgument' when the server or
+    %   client is made, with the same message as in every language.
     %   Settings that do not apply to an object are ignored, so one config can serve a server
     %   and its clients. A server or client takes a copy: changing cfg later changes nothing
     %   for objects already made.
     %
     %   EngineConfig properties (times in seconds):
-    %       MaxClients         - server: most clients at once, 0 = no limit (default)
+    %       MaxClients         - server: most clients at once, -1 = no limit (default); 0 is
+    %                            refused when the server is made
     %       SendQueueBytes     - bound of each send queue in bytes (default 4 MiB)
     %       SendPolicy         - server, full send queue: "error" (send throws
     %                            'libsock:queueFull', the default) or "disconnect" (the slow
@@ -17,18 +21,20 @@ classdef EngineConfig < handle
     %       EventCapacity      - events queued before the engine stops reading (default 4096)
     %       IdleTimeout        - close a connection silent this long, 0 = never (default)
     %       IdleMode           - what counts as activity: "reads" (default) or "reads-and-writes"
-    %       HeartbeatInterval  - ping after this much silence (sub-second is fine); 0 (default)
-    %                            only answers the peer's pings, -1 turns heartbeats off
+    %       HeartbeatInterval  - ping after this much silence (sub-second is fine, at least
+    %                            0.01); 0 (default) only answers the peer's pings, -1 turns
+    %                            heartbeats off
     %       HeartbeatMisses    - silent intervals before "heartbeat-lost" (default 3)
     %       Reconnect          - client: reconnect after a lost connection (default true)
-    %       BackoffMin         - client: first retry delay (default 0.1); doubles per attempt
+    %       BackoffMin         - client: first retry delay (default 0.1, at least 0.01);
+    %                            doubles per attempt
     %       BackoffMax         - client: longest retry delay (default 10)
     %       MaxAttempts        - client: give up after this many failures in a row, 0 = never
     %       ConnectTimeout     - client: time limit of one connect attempt (default 10)
     %       Jitter             - client: randomize retry delays (default true)
     %       Backlog            - server: listen backlog (default 1024)
     %       CloseTimeout       - server: how long a graceful disconnect may flush (default 5)
-    %       MaxDatagram        - datagram server: largest datagram received whole
+    %       MaxDatagram        - datagram server: largest datagram received whole (1-65536)
     %
     %   EngineConfig methods:
     %       configureFraming  - the message framing (default: 4-byte big-endian length prefix)
@@ -48,7 +54,7 @@ classdef EngineConfig < handle
     end
 
     properties (Dependent)
-        %MAXCLIENTS  Server: most clients at once (0 = no limit).
+        %MAXCLIENTS  Server: most clients at once (-1 = no limit; 0 is refused).
         MaxClients
         %SENDQUEUEBYTES  Bound of each send queue in bytes.
         SendQueueBytes

@@ -6,8 +6,11 @@ classdef (Abstract) EngineObject < handle
     %   waitEvents (waits up to a timeout). Nothing calls back into MATLAB from another thread.
     %
     %   Each event is one element of a struct array with the fields
-    %       Kind    - "connected", "message", "disconnected", "reconnecting", "datagram" or
-    %                 "closed" (the last event of a stopped object)
+    %       Kind    - "connected", "message", "disconnected", "reconnecting", "datagram",
+    %                 "closed" (the last event of a stopped object) or "warning" (a server's
+    %                 trouble that ended no connection, once per episode: a slow consumer whose
+    %                 send queue is full, Value LS_ERR_QUEUE_FULL with its Client; a failed
+    %                 accept, Client 0)
     %       Client  - the client id (uint64; a server's clients are numbered from 1 and never
     %                 reused; a libsock.Client's connection number; for "reconnecting" the
     %                 attempt number)
@@ -16,8 +19,9 @@ classdef (Abstract) EngineObject < handle
     %       Reason  - for "disconnected": "peer-closed", "reset", "idle-timeout",
     %                 "heartbeat-lost", "frame-too-large", "kicked", "server-shutdown", "error",
     %                 "send-queue-full" or "closed"; else ""
-    %       Detail  - for "disconnected" the reason in words, else ""
-    %       Value   - the LS_REASON_* code ("disconnected"), the delay in ms ("reconnecting")
+    %       Detail  - for "disconnected" the reason in words, for "warning" what happened, else ""
+    %       Value   - the LS_REASON_* code ("disconnected"), the delay in ms ("reconnecting"),
+    %                 the LS_ERR_* code of what failed ("warning", e.g. LS_ERR_QUEUE_FULL)
     %
     %   EngineObject properties:
     %       MessageBufferSize  - first buffer offered for an event (it grows to any size)
@@ -112,15 +116,18 @@ classdef (Abstract) EngineObject < handle
         function st = stats(obj)
             %STATS  The object's counters as a struct (ls_engine_stats).
             %   Connections (now), ConnectionsTotal, Refused, BytesIn, BytesOut, MessagesIn,
-            %   MessagesOut, QueuedBytes, EventsQueued, FailedAttempts; a counter this kind of
-            %   object does not keep is left out.
+            %   MessagesOut, QueuedBytes, EventsQueued, FailedAttempts, SendQueueFull (sends
+            %   refused and broadcast deliveries skipped for a full send queue), AcceptErrors
+            %   (failed accepts); a counter this kind of object does not keep is left out.
             names = {'Connections', 'ConnectionsTotal', 'Refused', 'BytesIn', 'BytesOut', ...
-                'MessagesIn', 'MessagesOut', 'QueuedBytes', 'EventsQueued', 'FailedAttempts'};
+                'MessagesIn', 'MessagesOut', 'QueuedBytes', 'EventsQueued', 'FailedAttempts', ...
+                'SendQueueFull', 'AcceptErrors'};
             codes = [libsock.LS_STAT_CONNECTIONS, libsock.LS_STAT_CONNECTIONS_TOTAL, ...
                 libsock.LS_STAT_REFUSED, libsock.LS_STAT_BYTES_IN, libsock.LS_STAT_BYTES_OUT, ...
                 libsock.LS_STAT_MESSAGES_IN, libsock.LS_STAT_MESSAGES_OUT, ...
                 libsock.LS_STAT_QUEUED_BYTES, libsock.LS_STAT_EVENTS_QUEUED, ...
-                libsock.LS_STAT_FAILED_ATTEMPTS];
+                libsock.LS_STAT_FAILED_ATTEMPTS, libsock.LS_STAT_SEND_QUEUE_FULL, ...
+                libsock.LS_STAT_ACCEPT_ERRORS];
             st = struct();
             for k = 1:numel(codes)
                 code = codes(k);
@@ -207,12 +214,15 @@ classdef (Abstract) EngineObject < handle
                 case double(libsock.LS_EVENT_DISCONNECTED)
                     ev.Reason = string(libsock.EngineObject.reasonName(value));
                     ev.Detail = string(native2unicode(bytes, 'UTF-8'));
+                case double(libsock.LS_EVENT_WARNING)
+                    ev.Detail = string(native2unicode(bytes, 'UTF-8'));
             end
         end
 
         function name = kindName(kind)
             %KINDNAME  An LS_EVENT_* code to its name: 1 -> 'connected'.
-            names = {'connected', 'message', 'disconnected', 'reconnecting', 'datagram', 'closed'};
+            names = {'connected', 'message', 'disconnected', 'reconnecting', 'datagram', 'closed', ...
+                'warning'};
             k = double(kind);
             if k >= 1 && k <= numel(names)
                 name = names{k};

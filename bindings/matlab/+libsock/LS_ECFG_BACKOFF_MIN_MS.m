@@ -1,5 +1,7 @@
 function v = LS_ECFG_BACKOFF_MIN_MS
-%LS_ECFG_BACKOFF_MIN_MS  Client: first retry delay in ms (default 100); it doubles per attempt up to the maximum.
+%LS_ECFG_BACKOFF_MIN_MS  Client: first retry delay in ms (default 100, at least 10); it doubles per attempt up to
+%   the maximum, which must not be smaller (else LS_ERR_INVALID_ARGUMENT from
+%   ls_client_connect).
 %
 %   libsock.LS_ECFG_BACKOFF_MIN_MS returns int32(10), the value of #define LS_ECFG_BACKOFF_MIN_MS in libsock.h
 %   (loadlibrary does not see macros, so MATLAB code uses this function instead).

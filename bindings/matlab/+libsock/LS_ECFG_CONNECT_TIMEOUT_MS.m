@@ -1,5 +1,6 @@
 function v = LS_ECFG_CONNECT_TIMEOUT_MS
-%LS_ECFG_CONNECT_TIMEOUT_MS  Client: time limit of one connect attempt in ms, name lookup included (default 10000).
+%LS_ECFG_CONNECT_TIMEOUT_MS  Client: time limit of one connect attempt in ms, name lookup included (default 10000; 0
+%   is refused by ls_client_connect).
 %
 %   libsock.LS_ECFG_CONNECT_TIMEOUT_MS returns int32(13), the value of #define LS_ECFG_CONNECT_TIMEOUT_MS in libsock.h
 %   (loadlibrary does not see macros, so MATLAB code uses this function instead).

@@ -1,6 +1,7 @@
 function v = LS_ECFG_EVENT_CAPACITY
 %LS_ECFG_EVENT_CAPACITY  All: bound of the event queue in events (default 4096). When it is full the engine stops
-%   reading sockets: nothing is dropped, memory stays bounded.
+%   reading sockets: nothing is dropped, memory stays bounded. 0 is refused when the object
+%   is made (LS_ERR_INVALID_ARGUMENT).
 %
 %   libsock.LS_ECFG_EVENT_CAPACITY returns int32(4), the value of #define LS_ECFG_EVENT_CAPACITY in libsock.h
 %   (loadlibrary does not see macros, so MATLAB code uses this function instead).

@@ -1,8 +1,9 @@
 function v = LS_ECFG_HEARTBEAT_INTERVAL_MS
 %LS_ECFG_HEARTBEAT_INTERVAL_MS  Server and client: send a heartbeat ping after this many ms of silence (sub-second is
-%   fine) and declare the peer dead after LS_ECFG_HEARTBEAT_MISSES silent intervals. 0
-%   (default): only answer the peer's pings; -1: no heartbeat at all (pings are delivered as
-%   messages). An active heartbeat needs a message framing (not raw).
+%   fine, at least 10 ms) and declare the peer dead after LS_ECFG_HEARTBEAT_MISSES silent
+%   intervals. 0 (default): only answer the peer's pings; -1: no heartbeat at all (pings are
+%   delivered as messages). An active heartbeat needs a message framing (not raw). 1-9 ms
+%   are refused when the object is made (LS_ERR_INVALID_ARGUMENT).
 %
 %   libsock.LS_ECFG_HEARTBEAT_INTERVAL_MS returns int32(7), the value of #define LS_ECFG_HEARTBEAT_INTERVAL_MS in libsock.h
 %   (loadlibrary does not see macros, so MATLAB code uses this function instead).

@@ -1,6 +1,6 @@
 function v = LS_ECFG_HEARTBEAT_MISSES
 %LS_ECFG_HEARTBEAT_MISSES  Server and client: silent heartbeat intervals before the peer is declared dead (default
-%   3).
+%   3; 0 is refused when the object is made).
 %
 %   libsock.LS_ECFG_HEARTBEAT_MISSES returns int32(8), the value of #define LS_ECFG_HEARTBEAT_MISSES in libsock.h
 %   (loadlibrary does not see macros, so MATLAB code uses this function instead).

@@ -1,6 +1,7 @@
 function v = LS_ECFG_MAX_CLIENTS
 %LS_ECFG_MAX_CLIENTS  Server: most clients at once; an extra connection is closed at once and counted
-%   (LS_STAT_REFUSED). 0 = no limit (default).
+%   (LS_STAT_REFUSED). -1 = no limit (default); 0 is refused (LS_ERR_INVALID_ARGUMENT from
+%   ls_server_listen, as in every door).
 %
 %   libsock.LS_ECFG_MAX_CLIENTS returns int32(1), the value of #define LS_ECFG_MAX_CLIENTS in libsock.h
 %   (loadlibrary does not see macros, so MATLAB code uses this function instead).

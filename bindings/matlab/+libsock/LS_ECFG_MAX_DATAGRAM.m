@@ -1,5 +1,6 @@
 function v = LS_ECFG_MAX_DATAGRAM
-%LS_ECFG_MAX_DATAGRAM  Datagram server: largest datagram received whole (default 65536); longer ones are cut.
+%LS_ECFG_MAX_DATAGRAM  Datagram server: largest datagram received whole (default 65536, the most: 1..65536);
+%   longer ones are cut.
 %
 %   libsock.LS_ECFG_MAX_DATAGRAM returns int32(17), the value of #define LS_ECFG_MAX_DATAGRAM in libsock.h
 %   (loadlibrary does not see macros, so MATLAB code uses this function instead).

@@ -1,6 +1,8 @@
 function v = LS_ECFG_SEND_QUEUE_BYTES
 %LS_ECFG_SEND_QUEUE_BYTES  Server and client: bound of each send queue in bytes (default 4 MiB). A client's queue
-%   also holds messages while it is reconnecting.
+%   also holds messages while it is reconnecting. A message larger than the whole bound is
+%   refused with LS_ERR_FRAME_TOO_LARGE, even into an empty queue. 0 is refused when the
+%   object is made (LS_ERR_INVALID_ARGUMENT).
 %
 %   libsock.LS_ECFG_SEND_QUEUE_BYTES returns int32(2), the value of #define LS_ECFG_SEND_QUEUE_BYTES in libsock.h
 %   (loadlibrary does not see macros, so MATLAB code uses this function instead).

@@ -1,6 +1,7 @@
 function v = LS_REASON_FRAME_TOO_LARGE
-%LS_REASON_FRAME_TOO_LARGE  Disconnect reason: the peer sent a frame above the framing's max_len (or a malformed
-%   header).
+%LS_REASON_FRAME_TOO_LARGE  Disconnect reason: the peer sent a frame above the framing's max_len. (A malformed
+%   header, e.g. a wrong HP-Socket flag, ends the connection with LS_REASON_ERROR, its text
+%   naming the bad frame.)
 %
 %   libsock.LS_REASON_FRAME_TOO_LARGE returns int32(5), the value of #define LS_REASON_FRAME_TOO_LARGE in libsock.h
 %   (loadlibrary does not see macros, so MATLAB code uses this function instead).

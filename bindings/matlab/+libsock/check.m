@@ -9,6 +9,7 @@ function check(rc)
 %       libsock:connectionRefused  LS_ERR_CONNECTION_REFUSED
 %       libsock:closed             LS_ERR_CLOSED (the peer finished sending)
 %       libsock:frameTooLarge      LS_ERR_FRAME_TOO_LARGE
+%       libsock:badFrame           LS_ERR_BAD_FRAME (a malformed frame from the peer)
 %       libsock:bufferTooSmall     LS_ERR_BUFFER_TOO_SMALL
 %       libsock:badHandle          LS_ERR_BAD_HANDLE (use after close, an invented handle)
 %       libsock:invalidArgument    LS_ERR_INVALID_ARGUMENT

@@ -1465,12 +1465,14 @@ begin
     Check(Cfg[LS_ECFG_EVENT_CAPACITY] = 4096, 'default event capacity');
     Cfg[LS_ECFG_MAX_CLIENTS] := 7;
     Check(Cfg.GetKey(LS_ECFG_MAX_CLIENTS) = 7, 'Values property');
+    { A value the key's type cannot hold; 0 misses is core's to refuse, when the object is
+      made (T_engine_core_checks). }
     try
-      Cfg.SetKey(LS_ECFG_HEARTBEAT_MISSES, 0);
-      NoRaise('misses 0');
+      Cfg.SetKey(LS_ECFG_HEARTBEAT_MISSES, -1);
+      NoRaise('misses -1');
     except
       on E: Exception do
-        CheckRaised(E, ELsInvalidArgument, 'misses 0');
+        CheckRaised(E, ELsInvalidArgument, 'misses -1');
     end;
     try
       Cfg.SetHeartbeatPayloads('same', 'same');
@@ -1564,6 +1566,164 @@ begin
     C.Free;
     U.Free;
     D.Free;
+    Conn.Free;
+    S.Free;
+    Cfg.Free;
+  end;
+end;
+
+{ Expect ELsInvalidArgument naming Words from making a server (or client, or datagram server)
+  with one key set. }
+procedure RefusedByCore(Kind: Char; Key: Int32; Value: Int64; const Words: string);
+var
+  Cfg: TLsEngineConfig;
+begin
+  Cfg := TLsEngineConfig.Create;
+  try
+    Cfg[Key] := Value;
+    try
+      case Kind of
+        's': TLsServer.Listen('127.0.0.1:0', Cfg).Free;
+        'c': TLsClient.Connect('127.0.0.1:1', Cfg).Free;
+      else
+        TLsDatagramServer.Bind('127.0.0.1:0', Cfg).Free;
+      end;
+      NoRaise(Format('key %d = %d', [Key, Value]));
+    except
+      on E: Exception do
+      begin
+        CheckRaised(E, ELsInvalidArgument, Format('key %d = %d', [Key, Value]));
+        Check(Pos(Words, E.Message) > 0, Format('key %d = %d: "%s" in "%s"', [Key, Value, Words, E.Message]));
+      end;
+    end;
+  finally
+    Cfg.Free;
+  end;
+end;
+
+{ Core 096bba6 as this door shows it: settings refused by core when the object is made
+  (max clients 0 ...), a message larger than the send queue (ELsFrameTooLarge), a peer's wrong
+  HP-Socket flag (ELsBadFrame, not ELsIo), one LS_EVENT_WARNING for a slow consumer. }
+procedure T_engine_core_checks;
+var
+  Cfg: TLsEngineConfig;
+  S: TLsServer;
+  C: TLsClient;
+  L: TLsListener;
+  A, B, Conn: TLsConnection;
+  Ev: TLsEvent;
+  Chunk: TBytes;
+  Hdr: UInt32;
+  Wire: RawByteString;
+  Slow: UInt64;
+  Q, I, Warnings: Int64;
+  St: TLsEngineStats;
+begin
+  RefusedByCore('s', LS_ECFG_MAX_CLIENTS, 0, 'max_clients 0');
+  RefusedByCore('s', LS_ECFG_SEND_QUEUE_BYTES, 0, 'send_queue_bytes 0');
+  RefusedByCore('s', LS_ECFG_HEARTBEAT_MISSES, 0, 'misses 0');
+  RefusedByCore('s', LS_ECFG_HEARTBEAT_INTERVAL_MS, 5, 'below the floor');
+  RefusedByCore('c', LS_ECFG_CONNECT_TIMEOUT_MS, 0, 'connect_timeout 0');
+  RefusedByCore('c', LS_ECFG_BACKOFF_MIN_MS, 5, 'below the floor');
+  RefusedByCore('d', LS_ECFG_MAX_DATAGRAM, 65537, 'max_datagram 65537');
+  Check((LsErrorName(LS_ERR_BAD_FRAME) = 'BAD_FRAME') and (LS_ERR_BAD_FRAME = -20), 'BAD_FRAME');
+  Check(LsErrorClass(LS_ERR_BAD_FRAME) = ELsBadFrame, 'ELsBadFrame');
+  Check(LsEventName(LS_EVENT_WARNING) = 'WARNING', 'WARNING');
+  { A peer's frame with the wrong HP-Socket PACK flag, on a blocking connection. }
+  L := TLsListener.Listen('127.0.0.1:0');
+  A := nil;
+  B := nil;
+  try
+    A := TLsConnection.Connect(L.LocalAddress, 5000);
+    B := L.Accept(5000);
+    B.SetFramingHpPack($155);
+    Hdr := ($154 shl 22) or 2;
+    Wire := AnsiChar(Hdr and $FF) + AnsiChar((Hdr shr 8) and $FF) + AnsiChar((Hdr shr 16) and $FF) +
+      AnsiChar((Hdr shr 24) and $FF) + 'hi';
+    A.SendAll(Wire);
+    try
+      B.RecvMsg(5000);
+      NoRaise('wrong HP-Socket flag');
+    except
+      on E: Exception do
+      begin
+        CheckRaised(E, ELsBadFrame, 'wrong HP-Socket flag');
+        if E is ELibsock then
+          Check(ELibsock(E).Code = LS_ERR_BAD_FRAME, 'code -20');
+      end;
+    end;
+  finally
+    B.Free;
+    A.Free;
+    L.Free;
+  end;
+  { A message larger than the whole send queue; then a slow consumer. }
+  Cfg := TLsEngineConfig.Create;
+  S := nil;
+  C := nil;
+  Conn := nil;
+  try
+    Cfg[LS_ECFG_SEND_QUEUE_BYTES] := 65536;
+    Cfg.SetOption(LS_OPT_SEND_BUFFER, 8192);
+    S := TLsServer.Listen('127.0.0.1:0', Cfg);
+    Conn := TLsConnection.Connect(S.LocalAddress, 5000);
+    Conn.SetOption(LS_OPT_RECV_BUFFER, 4096);
+    Check(WaitKind(S, LS_EVENT_CONNECTED, 5000, Ev), 'connected');
+    Slow := Ev.Client;
+    SetLength(Chunk, 70000);
+    try
+      S.Send(Slow, Chunk);
+      NoRaise('a message larger than the send queue');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsFrameTooLarge, 'a message larger than the send queue');
+    end;
+    C := TLsClient.Connect('127.0.0.1:1', Cfg);
+    try
+      C.Send(Chunk);
+      NoRaise('a client message larger than its send queue');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsFrameTooLarge, 'a client message larger than its send queue');
+    end;
+    { Fill the queue without a refusal (sent only while it fits; then wait until the engine can
+      move nothing more into the kernel), so that the refusals below are one episode. }
+    SetLength(Chunk, 16384);
+    for I := 1 to 10000 do
+    begin
+      Q := S.Stat(LS_STAT_QUEUED_BYTES);
+      if Q + Length(Chunk) + 4 <= 65536 then
+      begin
+        S.Send(Slow, Chunk);
+        Continue;
+      end;
+      Sleep(150);
+      if S.Stat(LS_STAT_QUEUED_BYTES) = Q then
+        Break;
+    end;
+    try
+      S.Send(Slow, Chunk);
+      NoRaise('send to a slow consumer');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsQueueFull, 'send to a slow consumer');
+    end;
+    Check(S.Broadcast(Chunk) = 0, 'the broadcast skipped it');
+    St := S.Stats;
+    Check(St.SendQueueFull = 2, Format('Stats.SendQueueFull = %d', [St.SendQueueFull]));
+    Check(St.AcceptErrors = 0, 'Stats.AcceptErrors');
+    Warnings := 0;
+    while S.NextEvent(300, Ev) do
+      if Ev.Kind = LS_EVENT_WARNING then
+      begin
+        Inc(Warnings);
+        Check(Ev.Client = Slow, 'the slow client');
+        Check((Ev.ErrorCode = LS_ERR_QUEUE_FULL) and (Ev.Value = LS_ERR_QUEUE_FULL), 'QUEUE_FULL');
+        Check(Pos('send queue is full', Ev.Text) > 0, 'the warning in words: ' + Ev.Text);
+      end;
+    Check(Warnings = 1, Format('one warning per episode, got %d', [Warnings]));
+  finally
+    C.Free;
     Conn.Free;
     S.Free;
     Cfg.Free;
@@ -2247,6 +2407,7 @@ begin
   Run('S17_engine_shutdown_wakes_next_event', S17_engine_shutdown_wakes_next_event);
   Run('T_engine_misc', T_engine_misc);
   Run('T_engine_idle_and_unix', T_engine_idle_and_unix);
+  Run('T_engine_core_checks', T_engine_core_checks);
   Run('T_bad_input_table', T_bad_input_table);
   { Stop the engine's threads so that the process (and heaptrc's count) ends clean. }
   LsShutdownEngine;

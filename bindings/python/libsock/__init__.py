@@ -30,6 +30,7 @@ from __future__ import annotations
 from ._errors import (
     AddressInUseError,
     AddressNotAvailableError,
+    BadFrameError,
     BrokenPipeError,
     BufferTooSmallError,
     ClosedError,
@@ -115,4 +116,5 @@ __all__ = [
     "UnsupportedError",
     "QueueFullError",
     "InterruptedError",
+    "BadFrameError",
 ]

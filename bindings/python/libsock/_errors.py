@@ -37,6 +37,7 @@ __all__ = [
     "UnsupportedError",
     "QueueFullError",
     "InterruptedError",
+    "BadFrameError",
 ]
 
 
@@ -262,6 +263,24 @@ class InterruptedError(Error, builtins.InterruptedError):
     """
 
     code = -19
+
+
+class BadFrameError(Error):
+    """The peer sent a malformed frame (code -20): it breaks the framing's rules, e.g. a wrong
+    HP-Socket PACK flag or a length that the adjustment makes negative. The stream cannot be
+    resynchronised: close the connection. ``errno`` is EBADMSG. Like ``FrameTooLargeError``, an
+    :class:`OSError` through :class:`libsock.Error` only (the data came from the peer, not from
+    the caller, so it is no ``ValueError``).
+
+    Example::
+
+        try:
+            msg = conn.recv_msg()
+        except libsock.BadFrameError:
+            conn.close()    # a peer speaking another protocol
+    """
+
+    code = -20
 
 
 # Show the classes as libsock.X in tracebacks and reprs (they are re-exported there).

@@ -292,7 +292,9 @@ def udp(
 ) -> Datagram: ...
 def resolve(host: str, port: int = 0, timeout: _Timeout = None) -> list[tuple[str, int]]: ...
 
-_EventKind: TypeAlias = Literal["connected", "message", "disconnected", "reconnecting", "datagram", "closed"]
+_EventKind: TypeAlias = Literal[
+    "connected", "message", "disconnected", "reconnecting", "datagram", "closed", "warning"
+]
 _Reason: TypeAlias = Literal[
     "peer-closed",
     "reset",
@@ -324,6 +326,8 @@ class Event:
     def reason_code(self) -> int | None: ...
     @property
     def error(self) -> str | None: ...
+    @property
+    def error_code(self) -> int | None: ...
     @property
     def attempt(self) -> int | None: ...
     @property

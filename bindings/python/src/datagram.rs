@@ -32,8 +32,9 @@ fn received<'py>(
 fn many_sizes(py: Python<'_>, max: i128, n: i128) -> PyResult<(usize, usize, usize)> {
     let max: usize = ranged(py, "max", max.max(0))?;
     let n: usize = ranged(py, "n", n.max(0))?;
-    if max == 0 || n == 0 {
-        return Err(invalid(py, "recv_many needs max >= 1 and n >= 1"));
+    // max 0 (no buffers) is refused by core, with the same message as in every door.
+    if n == 0 {
+        return Err(invalid(py, "recv_many needs n >= 1 (bytes per datagram)"));
     }
     let total = max
         .checked_mul(n)

@@ -27,11 +27,17 @@ use crate::framing::framing_arg;
 /// One thing an engine object reports, pulled with ``events()`` / ``next_event()``.
 ///
 /// ``kind`` is one of ``"connected"``, ``"message"``, ``"disconnected"``, ``"reconnecting"``,
-/// ``"datagram"``, ``"closed"`` (``kind_code`` is the stable number 1-6 of every language).
-/// Fields that do not apply to a kind are ``None`` (``client`` is 0). ``reason`` of a
+/// ``"datagram"``, ``"closed"``, ``"warning"`` (``kind_code`` is the stable number 1-7 of every
+/// language). Fields that do not apply to a kind are ``None`` (``client`` is 0). ``reason`` of a
 /// disconnect is one of ``"peer-closed"``, ``"reset"``, ``"idle-timeout"``,
 /// ``"heartbeat-lost"``, ``"frame-too-large"``, ``"kicked"``, ``"server-shutdown"``,
 /// ``"error"``, ``"send-queue-full"``, ``"closed"`` (``reason_code`` 1-10).
+///
+/// A ``"warning"`` (servers only, once per episode) ended no connection but must be seen:
+/// ``error_code`` ``libsock.ERROR_CODES["QUEUE_FULL"]`` with ``client`` set when a send to that
+/// client was refused or a broadcast skipped it because its send queue is full (a slow
+/// consumer); another code with ``client`` 0 when accepting failed (e.g. out of descriptors).
+/// ``error`` says what happened in words.
 ///
 /// Example::
 ///
@@ -45,7 +51,7 @@ pub(crate) struct PyEvent {
     /// The kind (see the `kind` getter).
     kind: &'static str,
     /// The kind's stable number (connected 1, message 2, disconnected 3, reconnecting 4,
-    /// datagram 5, closed 6). Example: ``ev.kind_code == 2``
+    /// datagram 5, closed 6, warning 7). Example: ``ev.kind_code == 2``
     #[pyo3(get)]
     kind_code: i32,
     /// The client id (server) or connection number (client); 0 when the event has none.
@@ -68,9 +74,15 @@ pub(crate) struct PyEvent {
     /// Example: ``ev.reason_code == 4``
     #[pyo3(get)]
     reason_code: Option<i32>,
-    /// For reason ``"error"``: what went wrong, else ``None``. Example: ``print(ev.error)``
+    /// For reason ``"error"``: what went wrong; for a ``"warning"``: what happened; else
+    /// ``None``. Example: ``print(ev.error)``
     #[pyo3(get)]
     error: Option<String>,
+    /// The stable error code (``libsock.ERROR_CODES``) of a ``"warning"`` (e.g. -14,
+    /// ``"QUEUE_FULL"``) or of a disconnect with reason ``"error"``, else ``None``.
+    /// Example: ``if ev.error_code == libsock.ERROR_CODES["QUEUE_FULL"]: ...``
+    #[pyo3(get)]
+    error_code: Option<i32>,
     /// ``reconnecting``: the attempt about to be made (1 for the first retry), else ``None``.
     /// Example: ``print(ev.attempt, ev.delay)``
     #[pyo3(get)]
@@ -104,7 +116,11 @@ fn kind_str(k: libsock::engine::EventKind) -> &'static str {
         K::Disconnected => "disconnected",
         K::Reconnecting => "reconnecting",
         K::Datagram => "datagram",
-        _ => "closed",
+        K::Closed => "closed",
+        K::Warning => "warning",
+        // A kind added to core before this door knows it: named as such, never passed off as
+        // another kind.
+        _ => "unknown",
     }
 }
 
@@ -115,13 +131,17 @@ fn event_to_py(py: Python<'_>, ev: Event) -> PyResult<PyEvent> {
         None => None,
     };
     let data = ev.data().map(|d| PyBytes::new(py, d).unbind());
-    let (reason, reason_code, error) = match ev.reason() {
-        Some(r) => (
+    let (reason, reason_code, error, error_code) = match (ev.reason(), &ev) {
+        (Some(r), _) => (
             Some(reason_str(r)),
             Some(r.code()),
             r.error_kind().map(|_| r.to_string()),
+            r.error_kind().map(|k| k.code()),
         ),
-        None => (None, None, None),
+        (None, Event::Warning { error, message, .. }) => {
+            (None, None, Some(message.clone()), Some(error.code()))
+        }
+        (None, _) => (None, None, None, None),
     };
     let (attempt, delay) = match &ev {
         Event::Reconnecting { attempt, delay } => (Some(*attempt), Some(delay.as_secs_f64())),
@@ -136,6 +156,7 @@ fn event_to_py(py: Python<'_>, ev: Event) -> PyResult<PyEvent> {
         reason,
         reason_code,
         error,
+        error_code,
         attempt,
         delay,
     })
@@ -144,7 +165,7 @@ fn event_to_py(py: Python<'_>, ev: Event) -> PyResult<PyEvent> {
 #[pymethods]
 impl PyEvent {
     /// The kind: ``"connected"``, ``"message"``, ``"disconnected"``, ``"reconnecting"``,
-    /// ``"datagram"`` or ``"closed"`` (the same interned string object every time, so
+    /// ``"datagram"``, ``"closed"`` or ``"warning"`` (the same interned string object every time, so
     /// comparing it costs little). Example: ``if ev.kind == "message": ...``
     #[getter]
     fn kind<'py>(&self, py: Python<'py>) -> Bound<'py, pyo3::types::PyString> {
@@ -154,7 +175,9 @@ impl PyEvent {
             "disconnected" => pyo3::intern!(py, "disconnected"),
             "reconnecting" => pyo3::intern!(py, "reconnecting"),
             "datagram" => pyo3::intern!(py, "datagram"),
-            _ => pyo3::intern!(py, "closed"),
+            "warning" => pyo3::intern!(py, "warning"),
+            "closed" => pyo3::intern!(py, "closed"),
+            _ => pyo3::intern!(py, "unknown"),
         }
         .clone()
     }
@@ -178,6 +201,9 @@ impl PyEvent {
         }
         if let Some(r) = self.reason {
             s += &format!(", reason='{r}'");
+        }
+        if let Some(c) = self.error_code {
+            s += &format!(", error_code={c}");
         }
         if let Some(e) = &self.error {
             s += &format!(", error={e:?}");
@@ -403,8 +429,8 @@ impl<T: Pull> Door<T> {
         max: i128,
     ) -> PyResult<Vec<PyEvent>> {
         let t = opt_timeout(timeout)?;
+        // max 0 is refused by core (InvalidArgument), as in every door.
         let max: usize = ranged(py, "max", max)?;
-        let max = max.max(1);
         let mut evs = self.take_left(max);
         if evs.is_empty() {
             let obj = &self.obj;
@@ -481,10 +507,12 @@ fn stats_dict<'py>(py: Python<'py>, items: &[(&str, u64)]) -> PyResult<Bound<'py
 ///
 /// ``address`` as for ``listen`` (``("127.0.0.1", 0)``, ``"[::]:8000"``, ``"unix:/path"``).
 /// ``framing`` (default ``LengthPrefixed()``) cuts every connection into messages.
-/// ``max_clients`` (``None``: no limit) closes extra connections at once;
-/// ``send_queue_bytes`` bounds each client's send queue and ``send_policy`` says what a full
-/// one does: ``"error"`` (``send`` raises ``QueueFullError``) or ``"disconnect"`` (the slow
-/// client is disconnected with reason ``"send-queue-full"``). ``event_capacity`` bounds the
+/// ``max_clients`` (``None``: no limit; 0 raises ``InvalidArgumentError``) closes extra
+/// connections at once; ``send_queue_bytes`` bounds each client's send queue (a message larger
+/// than it raises ``FrameTooLargeError``, even into an empty queue) and ``send_policy`` says what
+/// a full one does: ``"error"`` (``send`` raises ``QueueFullError``, broadcasts skip the client,
+/// and a ``warning`` event tells once per episode) or ``"disconnect"`` (the slow client is
+/// disconnected with reason ``"send-queue-full"``). ``event_capacity`` bounds the
 /// event queue: when you do not pull, the engine stops reading sockets (nothing is dropped).
 /// ``idle_timeout`` (seconds) closes silent clients; ``idle_mode`` is ``"reads"`` or
 /// ``"reads_and_writes"``. ``heartbeat``: ``None`` answers the peers' pings (default), a
@@ -493,7 +521,8 @@ fn stats_dict<'py>(py: Python<'py>, items: &[(&str, u64)]) -> PyResult<Bound<'py
 /// (``nodelay`` is on unless ``nodelay=False``).
 ///
 /// Events: ``connected`` (client, peer), ``message`` (client, data), ``disconnected`` (client,
-/// reason), and a final ``closed`` after ``shutdown``; then ``events()`` raises
+/// reason), ``warning`` (error_code, error: a slow consumer, a failed accept), and a final
+/// ``closed`` after ``shutdown``; then ``events()`` raises
 /// ``ClosedError``. Every method may be called from any thread; ``shutdown`` from another
 /// thread wakes a blocked ``events()``. ``fileno()`` is readable while events wait (for
 /// ``select``/``asyncio``).
@@ -698,7 +727,9 @@ impl PyServer {
     }
 
     /// Counters as a dict: ``connections``, ``connections_total``, ``refused``, ``bytes_in``,
-    /// ``bytes_out``, ``messages_in``, ``messages_out``, ``queued_bytes``, ``events_queued``.
+    /// ``bytes_out``, ``messages_in``, ``messages_out``, ``queued_bytes``, ``events_queued``,
+    /// ``send_queue_full`` (sends refused and broadcast deliveries skipped because a client's
+    /// send queue was full), ``accept_errors`` (failed accepts, e.g. out of descriptors).
     ///
     /// Example: ``server.stats()["connections"]``
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -715,6 +746,8 @@ impl PyServer {
                 ("messages_out", s.messages_out),
                 ("queued_bytes", s.queued_bytes),
                 ("events_queued", s.events_queued),
+                ("send_queue_full", s.send_queue_full),
+                ("accept_errors", s.accept_errors),
             ],
         )
     }

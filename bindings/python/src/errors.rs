@@ -129,6 +129,7 @@ fn class_name(e: &libsock::Error) -> &'static str {
         ErrorKind::Unsupported => "UnsupportedError",
         ErrorKind::QueueFull => "QueueFullError",
         ErrorKind::Interrupted => "InterruptedError",
+        ErrorKind::BadFrame => "BadFrameError",
         _ if e.os_error() == Some(libc::EPIPE) => "BrokenPipeError",
         _ => "Error",
     }

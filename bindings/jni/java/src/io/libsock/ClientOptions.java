@@ -78,7 +78,7 @@ public final class ClientOptions implements Cloneable {
     /**
      * The time limit of one connect attempt, name lookup included.
      *
-     * @param millis milliseconds
+     * @param millis milliseconds (0 is refused when the client is made)
      * @return a copy
      * @throws InvalidArgumentException for a negative value
      */
@@ -92,19 +92,16 @@ public final class ClientOptions implements Cloneable {
      * Reconnect after a failed attempt or a lost connection, waiting from {@code minMillis},
      * doubling per attempt, up to {@code maxMillis}.
      *
-     * @param minMillis the first delay
-     * @param maxMillis the longest delay (at least {@code minMillis})
+     * @param minMillis the first delay (at least 10)
+     * @param maxMillis the longest delay (at least {@code minMillis}); both are checked when the
+     *     client is made ({@link InvalidArgumentException}, as in every door)
      * @return a copy
-     * @throws InvalidArgumentException for negative values or min above max
+     * @throws InvalidArgumentException for negative values
      */
     public ClientOptions withReconnect(int minMillis, int maxMillis)
             throws InvalidArgumentException {
         nonNegative(minMillis, "backoff minimum");
-        if (maxMillis < minMillis) {
-            throw new InvalidArgumentException("invalid argument: backoff maximum " + maxMillis
-                    + " ms is below the minimum " + minMillis + " ms",
-                    ErrorKind.INVALID_ARGUMENT.code(), 0);
-        }
+        nonNegative(maxMillis, "backoff maximum");
         ClientOptions c = copy();
         c.reconnect = true;
         c.backoffMin = minMillis;
@@ -197,18 +194,16 @@ public final class ClientOptions implements Cloneable {
      * Sends a heartbeat ping after {@code intervalMillis} of silence; the server is declared
      * dead ({@link DisconnectReason#HEARTBEAT_LOST}) after {@code misses} silent intervals.
      *
-     * @param intervalMillis milliseconds (positive)
-     * @param misses silent intervals allowed (positive)
+     * @param intervalMillis milliseconds (at least 10: a shorter interval is refused with
+     *     {@link InvalidArgumentException} when the object is made, as in every door)
+     * @param misses silent intervals allowed (at least 1, checked when the object is made)
      * @return a copy
-     * @throws InvalidArgumentException for a value below 1
+     * @throws InvalidArgumentException for a negative value
      */
     public ClientOptions withHeartbeat(int intervalMillis, int misses)
             throws InvalidArgumentException {
-        if (intervalMillis < 1 || misses < 1) {
-            throw new InvalidArgumentException("invalid argument: heartbeat interval "
-                    + intervalMillis + " ms, misses " + misses + " (both must be positive)",
-                    ErrorKind.INVALID_ARGUMENT.code(), 0);
-        }
+        nonNegative(intervalMillis, "heartbeat interval");
+        nonNegative(misses, "heartbeat misses");
         ClientOptions c = copy();
         c.heartbeatMode = 2;
         c.heartbeatInterval = intervalMillis;
@@ -228,7 +223,8 @@ public final class ClientOptions implements Cloneable {
     }
 
     /**
-     * Other heartbeat payloads (default {@code "\0LSPING"} and {@code "\0LSPONG"}).
+     * Other heartbeat payloads (default {@code "\0LSPING"} and {@code "\0LSPONG"}): both
+     * non-empty and different, checked when the object is made.
      *
      * @param ping the ping message
      * @param pong the pong message

@@ -42,7 +42,12 @@ public enum ErrorKind {
     /** A bug inside libsock (-18). */
     INTERNAL(-18),
     /** A wait was interrupted (-19). */
-    INTERRUPTED(-19);
+    INTERRUPTED(-19),
+    /**
+     * The peer sent a malformed frame, e.g. a wrong HP-Socket PACK flag (-20). The stream cannot
+     * be resynchronised: close the connection.
+     */
+    BAD_FRAME(-20);
 
     /** The stable error code. */
     private final int code;

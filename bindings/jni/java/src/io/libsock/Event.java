@@ -15,6 +15,8 @@ import java.nio.charset.StandardCharsets;
  * <tr><td>RECONNECTING</td><td>attempt, delayMillis</td></tr>
  * <tr><td>DATAGRAM</td><td>peer, data</td></tr>
  * <tr><td>CLOSED</td><td>nothing: the last event</td></tr>
+ * <tr><td>WARNING</td><td>client (0 for the server itself), errorKind, reasonText (the warning
+ * in words)</td></tr>
  * </table>
  */
 public final class Event {
@@ -55,7 +57,7 @@ public final class Event {
      * The client id (server: from 1, never reused; client: the connection number, 1 for the
      * first connection, 2 after the first reconnect ...).
      *
-     * @return the id, or 0 for RECONNECTING, DATAGRAM and CLOSED
+     * @return the id, or 0 for RECONNECTING, DATAGRAM, CLOSED and a server's own WARNING
      */
     public long client() {
         return client;
@@ -98,7 +100,8 @@ public final class Event {
     }
 
     /**
-     * For {@link DisconnectReason#ERROR}, the kind of error.
+     * For {@link DisconnectReason#ERROR}, the kind of error; for WARNING, the kind of failure
+     * ({@link ErrorKind#QUEUE_FULL} for a slow consumer).
      *
      * @return the error kind, or null
      */
@@ -107,9 +110,10 @@ public final class Event {
     }
 
     /**
-     * The reason in words (with the error message for {@link DisconnectReason#ERROR}).
+     * The reason in words (with the error message for {@link DisconnectReason#ERROR}), or what
+     * a WARNING is about.
      *
-     * @return the text for DISCONNECTED, else null
+     * @return the text for DISCONNECTED and WARNING, else null
      */
     public String reasonText() {
         return reasonText;
@@ -147,6 +151,9 @@ public final class Event {
                 return "Event.RECONNECTING(attempt " + attempt + ", in " + delayMillis + " ms)";
             case DATAGRAM:
                 return "Event.DATAGRAM(" + peer + ", " + data.length + " bytes)";
+            case WARNING:
+                return "Event.WARNING(client " + client + ", " + errorKind + ": " + reasonText
+                        + ")";
             default:
                 return "Event.CLOSED";
         }

@@ -16,10 +16,18 @@ public enum EventKind {
     /** A datagram arrived at a {@link DatagramServer} (5). */
     DATAGRAM(5),
     /** The object stopped; the last event it gives (6). */
-    CLOSED(6);
+    CLOSED(6),
+    /**
+     * Something went wrong that ended no connection (servers only, once per episode); see
+     * {@link Event#errorKind()} and {@link Event#reasonText()} (7). {@link ErrorKind#QUEUE_FULL}
+     * with the client set: a send to that client was refused or a broadcast skipped it because
+     * its send queue is full (a slow consumer); another kind with client 0: accepting failed
+     * (e.g. out of descriptors).
+     */
+    WARNING(7);
 
     private static final EventKind[] BY_CODE = {null, CONNECTED, MESSAGE, DISCONNECTED,
-        RECONNECTING, DATAGRAM, CLOSED};
+        RECONNECTING, DATAGRAM, CLOSED, WARNING};
 
     /** The stable code. */
     private final int code;
@@ -31,7 +39,7 @@ public enum EventKind {
     /**
      * The stable numeric code.
      *
-     * @return 1 to 6
+     * @return 1 to 7
      */
     public int code() {
         return code;

@@ -55,6 +55,8 @@ final class Native {
                 return new InvalidArgumentException(message, code, osError);
             case FRAME_TOO_LARGE:
                 return new FrameTooLargeException(message, code, osError);
+            case BAD_FRAME:
+                return new BadFrameException(message, code, osError);
             case BUFFER_TOO_SMALL:
                 return new BufferTooSmallException(message, needed);
             case QUEUE_FULL:

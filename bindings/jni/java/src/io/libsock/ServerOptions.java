@@ -93,8 +93,11 @@ public final class ServerOptions implements Cloneable {
     /**
      * Bounds each client's send queue, and says what a full queue does.
      *
-     * @param bytes the bound in bytes
-     * @param policy {@link SendPolicy#ERROR} (the send throws {@link QueueFullException}) or
+     * @param bytes the bound in bytes (at least 1; a message larger than the bound throws
+     *        {@link FrameTooLargeException}, even into an empty queue)
+     * @param policy {@link SendPolicy#ERROR} (the send throws {@link QueueFullException},
+     *        broadcasts skip the client, counted in {@link Stats#sendQueueFull}, and a
+     *        {@link EventKind#WARNING} tells once per episode) or
      *        {@link SendPolicy#DISCONNECT} (the slow client is disconnected)
      * @return a copy
      * @throws InvalidArgumentException for a negative bound
@@ -143,18 +146,16 @@ public final class ServerOptions implements Cloneable {
      * dead ({@link DisconnectReason#HEARTBEAT_LOST}) after {@code misses} silent intervals.
      * Sub-second intervals are fine. Pings and pongs are answered and filtered by the engine.
      *
-     * @param intervalMillis milliseconds (positive)
-     * @param misses silent intervals allowed (positive)
+     * @param intervalMillis milliseconds (at least 10: a shorter interval is refused with
+     *     {@link InvalidArgumentException} when the object is made, as in every door)
+     * @param misses silent intervals allowed (at least 1, checked when the object is made)
      * @return a copy
-     * @throws InvalidArgumentException for a value below 1
+     * @throws InvalidArgumentException for a negative value
      */
     public ServerOptions withHeartbeat(int intervalMillis, int misses)
             throws InvalidArgumentException {
-        if (intervalMillis < 1 || misses < 1) {
-            throw new InvalidArgumentException("invalid argument: heartbeat interval "
-                    + intervalMillis + " ms, misses " + misses + " (both must be positive)",
-                    ErrorKind.INVALID_ARGUMENT.code(), 0);
-        }
+        nonNegative(intervalMillis, "heartbeat interval");
+        nonNegative(misses, "heartbeat misses");
         ServerOptions c = copy();
         c.heartbeatMode = 2;
         c.heartbeatInterval = intervalMillis;
@@ -174,7 +175,8 @@ public final class ServerOptions implements Cloneable {
     }
 
     /**
-     * Other heartbeat payloads (default {@code "\0LSPING"} and {@code "\0LSPONG"}).
+     * Other heartbeat payloads (default {@code "\0LSPING"} and {@code "\0LSPONG"}): both
+     * non-empty and different, checked when the object is made.
      *
      * @param ping the ping message
      * @param pong the pong message

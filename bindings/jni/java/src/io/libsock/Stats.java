@@ -27,6 +27,13 @@ public final class Stats {
     public final boolean connected;
     /** Client: failed connect attempts. */
     public final long failedAttempts;
+    /**
+     * Server: sends refused and broadcast deliveries skipped because a client's send queue was
+     * full (under {@link SendPolicy#ERROR}; each episode also gives a WARNING event).
+     */
+    public final long sendQueueFull;
+    /** Server: failed accepts (e.g. out of descriptors); each episode gives a WARNING event. */
+    public final long acceptErrors;
 
     Stats(long[] v) {
         connections = v[0];
@@ -40,6 +47,8 @@ public final class Stats {
         eventsQueued = v[8];
         connected = v[9] != 0;
         failedAttempts = v[10];
+        sendQueueFull = v[11];
+        acceptErrors = v[12];
     }
 
     @Override
@@ -47,6 +56,7 @@ public final class Stats {
         return "Stats(connections " + connections + ", total " + connectionsTotal + ", refused "
                 + refused + ", in " + messagesIn + " msgs/" + bytesIn + " B, out " + messagesOut
                 + " msgs/" + bytesOut + " B, queued " + queuedBytes + " B, events "
-                + eventsQueued + ")";
+                + eventsQueued + ", send queue full " + sendQueueFull + ", accept errors "
+                + acceptErrors + ")";
     }
 }

@@ -426,15 +426,24 @@ final class EngineTest {
         expect(NullPointerException.class, () -> Server.bind(null));
         expect(NullPointerException.class, () -> Client.connect("127.0.0.1:1", null));
         expect(InvalidArgumentException.class, () -> new ServerOptions().withMaxClients(-1));
-        expect(InvalidArgumentException.class, () -> new ServerOptions().withHeartbeat(0, 3));
-        expect(InvalidArgumentException.class, () -> new ClientOptions().withReconnect(500, 100));
+        expect(InvalidArgumentException.class, () -> new ServerOptions().withHeartbeat(-1, 3));
+        // What the values mean is core's to check, when the object is made (same message in
+        // every door): a heartbeat of 0 ms, a backoff minimum above its maximum.
+        InvalidArgumentException hb = expect(InvalidArgumentException.class,
+                () -> Server.bind("127.0.0.1:0", new ServerOptions().withHeartbeat(0, 3)));
+        check(hb.getMessage().contains("below the floor"), hb.getMessage());
+        InvalidArgumentException bo = expect(InvalidArgumentException.class,
+                () -> Client.connect("127.0.0.1:1", new ClientOptions().withReconnect(500, 100)));
+        check(bo.getMessage().contains("greater than the maximum"), bo.getMessage());
         expect(InvalidArgumentException.class, () -> Server.bind("127.0.0.1:0",
                 new ServerOptions().withFraming(Framing.raw()).withHeartbeat(100, 3)));
         Server server = Server.bind("127.0.0.1:0");
         expect(NullPointerException.class, () -> server.send(1, null));
         expect(NullPointerException.class, () -> server.broadcast(null));
         expect(IndexOutOfBoundsException.class, () -> server.send(1, new byte[4], 2, 3));
-        expect(InvalidArgumentException.class, () -> server.events(0, 0));
+        InvalidArgumentException none = expect(InvalidArgumentException.class,
+                () -> server.events(0, 0));
+        check(none.getMessage().contains("at least one"), "core's message: " + none.getMessage());
         expect(InvalidArgumentException.class, () -> server.events(1, -5));
         eq(0, server.events(8, 0).size(), "empty list on timeout");
         check(server.nextEvent(10) == null, "null on timeout");
@@ -455,6 +464,119 @@ final class EngineTest {
         client.close();
         expect(BadHandleException.class, () -> client.send(utf8("x")));
         expect(BadHandleException.class, client::isConnected);
+    }
+
+    /** Settings whose meaning core checks, refused when the object is made (as in every door). */
+    static void xEngineSettingsCheckedByCore() throws Exception {
+        InvalidArgumentException e = expect(InvalidArgumentException.class,
+                () -> Server.bind("127.0.0.1:0", new ServerOptions().withMaxClients(0)));
+        check(e.getMessage().contains("max_clients 0"), e.getMessage());
+        e = expect(InvalidArgumentException.class, () -> Server.bind("127.0.0.1:0",
+                new ServerOptions().withSendQueue(0, SendPolicy.ERROR)));
+        check(e.getMessage().contains("send_queue_bytes 0"), e.getMessage());
+        e = expect(InvalidArgumentException.class,
+                () -> Server.bind("127.0.0.1:0", new ServerOptions().withEventCapacity(0)));
+        check(e.getMessage().contains("event_capacity 0"), e.getMessage());
+        e = expect(InvalidArgumentException.class,
+                () -> Server.bind("127.0.0.1:0", new ServerOptions().withHeartbeat(9, 3)));
+        check(e.getMessage().contains("below the floor"), e.getMessage());
+        e = expect(InvalidArgumentException.class, () -> Server.bind("127.0.0.1:0",
+                new ServerOptions().withHeartbeatPayloads(new byte[0], utf8("PONG"))));
+        check(e.getMessage().contains("empty heartbeat"), e.getMessage());
+        e = expect(InvalidArgumentException.class, () -> Client.connect("127.0.0.1:1",
+                new ClientOptions().withConnectTimeout(0)));
+        check(e.getMessage().contains("connect_timeout 0"), e.getMessage());
+        e = expect(InvalidArgumentException.class, () -> Client.connect("127.0.0.1:1",
+                new ClientOptions().withReconnect(5, 100)));
+        check(e.getMessage().contains("below the floor"), e.getMessage());
+        e = expect(InvalidArgumentException.class, () -> Client.connect("127.1:80"));
+        check(e.getMessage().contains("not an IPv4 address"), e.getMessage());
+        e = expect(InvalidArgumentException.class, () -> Server.bind("256.1.1.1:0"));
+        check(e.getMessage().contains("not an IPv4 address"), e.getMessage());
+        // The floors themselves are fine; max clients 1 and the default (no limit) too.
+        try (Server s = Server.bind("127.0.0.1:0",
+                new ServerOptions().withHeartbeat(10, 3).withMaxClients(1));
+                Client c = Client.connect("127.0.0.1:1", new ClientOptions().withReconnect(10, 10))) {
+            check(s.localPort() > 0 && !c.isClosed(), "made");
+        }
+    }
+
+    /** A message larger than the whole send queue is FrameTooLargeException, even when empty. */
+    static void xEngineFrameLargerThanSendQueue() throws Exception {
+        ServerOptions o = new ServerOptions().withSendQueue(1024, SendPolicy.ERROR);
+        try (Server server = Server.bind("127.0.0.1:0", o);
+                Socket s = jdkClient(server.localPort())) {
+            long id = waitFor(server, EventKind.CONNECTED).client();
+            FrameTooLargeException e = expect(FrameTooLargeException.class,
+                    () -> server.send(id, new byte[2000]));
+            eq(ErrorKind.FRAME_TOO_LARGE, e.kind(), "kind");
+            expect(FrameTooLargeException.class, () -> server.broadcast(new byte[2000]));
+            server.send(id, new byte[100]);
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            eq(100, readFrame(in).length, "what fits still goes, the refused one did not");
+        }
+        try (Client c = Client.connect("127.0.0.1:1",
+                new ClientOptions().withReconnect(1000, 1000).withSendQueue(1024))) {
+            expect(FrameTooLargeException.class, () -> c.send(new byte[2000]));
+            c.send(new byte[100]);
+        }
+    }
+
+    /**
+     * A slow consumer: a client that never reads while the server sends until its queue is
+     * full. Exactly one WARNING (QUEUE_FULL, that client), and stats count every refusal.
+     */
+    static void xEngineWarningForSlowConsumer() throws Exception {
+        ServerOptions o = new ServerOptions().withSendQueue(65536, SendPolicy.ERROR)
+                .withOption(SockOpt.SEND_BUFFER_SIZE, 8192);
+        try (Server server = Server.bind("127.0.0.1:0", o)) {
+            Socket s = new Socket();
+            s.setReceiveBufferSize(4096);
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", server.localPort()), 5000);
+            try {
+                long id = waitFor(server, EventKind.CONNECTED).client();
+                byte[] chunk = new byte[16384];
+                // Fill the queue without a refusal: a message is sent only while it fits, and
+                // once it would not, the queue is watched until the engine can move nothing
+                // more into the kernel (a refusal, then room, would be two episodes).
+                long frame = chunk.length + 4;
+                for (int i = 0; i < 10_000; i++) {
+                    long q = server.queuedBytes(id);
+                    if (q + frame <= 65536) {
+                        server.send(id, chunk);
+                        continue;
+                    }
+                    Thread.sleep(150);
+                    if (server.queuedBytes(id) == q) {
+                        break;
+                    }
+                }
+                expect(QueueFullException.class, () -> server.send(id, chunk));
+                expect(QueueFullException.class, () -> server.send(id, chunk));
+                eq(0, server.broadcast(chunk), "the broadcast skipped it");
+                eq(3L, server.stats().sendQueueFull, "stats.sendQueueFull");
+                eq(0L, server.stats().acceptErrors, "stats.acceptErrors");
+                int warnings = 0;
+                for (List<Event> evs = server.events(64, 300); !evs.isEmpty();
+                        evs = server.events(64, 300)) {
+                    for (Event e : evs) {
+                        if (e.kind() != EventKind.WARNING) {
+                            continue;
+                        }
+                        warnings++;
+                        eq(id, e.client(), "the slow client");
+                        eq(ErrorKind.QUEUE_FULL, e.errorKind(), "kind");
+                        check(e.reasonText().contains("send queue is full"), e.reasonText());
+                        check(e.toString().startsWith("Event.WARNING("), e.toString());
+                    }
+                }
+                eq(1, warnings, "one warning per episode");
+                eq(7, EventKind.WARNING.code(), "code");
+                eq(EventKind.WARNING, EventKind.fromCode(7), "fromCode");
+            } finally {
+                s.close();
+            }
+        }
     }
 
     /** A Unix endpoint with line framing (delimited framing crosses the glue too). */

@@ -751,6 +751,24 @@ public final class LibsockTest {
         }
     }
 
+    /** A peer's frame with the wrong HP-Socket flag: BadFrameException (BAD_FRAME, -20), not IO. */
+    static void xBadFrameFromPeer() throws Exception {
+        eq(-20, ErrorKind.BAD_FRAME.code(), "code");
+        eq(ErrorKind.BAD_FRAME, ErrorKind.fromCode(-20), "fromCode");
+        Framing f = Framing.hpPack(0x155, 1 << 20);
+        try (Listener l = Listener.bind("127.0.0.1:0", new ListenOptions().withFraming(f));
+                TcpConnection c = TcpConnection.connect("127.0.0.1", l.localPort(), 5000);
+                TcpConnection s = l.accept(5000)) {
+            int hdr = (0x154 << 22) | 2; // the wrong flag, little endian
+            c.sendAll(new byte[] {(byte) hdr, (byte) (hdr >>> 8), (byte) (hdr >>> 16),
+                (byte) (hdr >>> 24), 'h', 'i'});
+            BadFrameException e = expect(BadFrameException.class, () -> s.recvMsg(5000));
+            eq(ErrorKind.BAD_FRAME, e.kind(), "kind");
+            eq(-20, e.code(), "code");
+            check(e instanceof LibsockException, "a LibsockException");
+        }
+    }
+
     /** HP-Socket PACK framing and a little-endian prefix round-trip between two libsock ends. */
     static void xFramingPresets() throws Exception {
         Framing[] framings = {
@@ -814,7 +832,10 @@ public final class LibsockTest {
                     next++;
                 }
             }
-            eq(0, s.recvMsgs(0, 0).length, "max 0");
+            // Room for no message is core's InvalidArgument (a loop around it would spin).
+            InvalidArgumentException none = expect(InvalidArgumentException.class,
+                    () -> s.recvMsgs(0, 0));
+            check(none.getMessage().contains("at least one"), none.getMessage());
         }
     }
 
