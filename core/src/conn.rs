@@ -11,7 +11,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::addr::{Addr, Endpoint, ToEndpoint};
 use crate::error::{Error, Result};
-use crate::framing::{Decoder, Framing, Plain4};
+use crate::framing::{Decoder, Framing, PlainPrefix};
 use crate::holder::{Holder, SockRef, Timeout};
 use crate::options::{self, SockOpt, SocketOptions};
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -165,14 +165,14 @@ impl Rx {
 struct Tx {
     framing: Framing,
     /// The framing's short path, if it is a bare 4-byte length header.
-    plain4: Option<Plain4>,
+    plain: Option<PlainPrefix>,
     stage: Vec<u8>,
 }
 
 impl Tx {
     fn new(framing: Framing) -> Tx {
         Tx {
-            plain4: framing.plain4(),
+            plain: framing.plain_prefix(),
             framing,
             stage: Vec::new(),
         }
@@ -579,7 +579,7 @@ impl Connection {
         let mut rx = lock(&self.rx);
         let mut tx = lock(&self.tx);
         rx.decoder = Decoder::new(framing.clone());
-        tx.plain4 = framing.plain4();
+        tx.plain = framing.plain_prefix();
         tx.framing = framing;
         Ok(())
     }
@@ -802,12 +802,12 @@ impl Timed<'_> {
         let mut tx = lock(&self.c.tx);
         let Tx {
             framing,
-            plain4,
+            plain,
             stage,
         } = &mut *tx;
         if msg.len() <= COPY_MAX {
             stage.clear();
-            match plain4 {
+            match plain {
                 Some(f) if f.encode_into(msg, stage) => {}
                 _ => {
                     framing.check_msg(msg)?;
@@ -872,7 +872,7 @@ impl Timed<'_> {
         let mut tx = lock(&self.c.tx);
         let Tx {
             framing,
-            plain4,
+            plain,
             stage,
         } = &mut *tx;
         let bodies: usize = msgs.iter().map(|m| m.len()).sum();
@@ -882,7 +882,7 @@ impl Timed<'_> {
             // the last one passed.
             stage.reserve(bodies + msgs.len() * framing_overhead(framing));
             let mut ok = Ok(());
-            if let Some(f) = plain4 {
+            if let Some(f) = plain {
                 for m in msgs {
                     if !f.encode_into(m, stage) {
                         ok = framing.check_msg(m);
@@ -926,7 +926,7 @@ impl Timed<'_> {
             framing.check_msg(m)?;
         }
         let deadline = self.deadline();
-        let plain4 = framing.plain4();
+        let plain = framing.plain_prefix();
         for m in msgs {
             if m.len() > COPY_MAX {
                 let p = framing.parts_unchecked(m);
@@ -936,7 +936,7 @@ impl Timed<'_> {
                 stage.clear();
                 continue;
             }
-            match plain4 {
+            match plain {
                 Some(f) => {
                     f.encode_into(m, stage);
                 }
@@ -1196,8 +1196,8 @@ impl Timed<'_> {
         if rx.pending.is_some() || rx.error.is_some() {
             return Self::kept(&mut rx);
         }
-        let at = match rx.decoder.cut_plain4(&rx.buf) {
-            Some(end) => (4, end, end),
+        let at = match rx.decoder.cut_plain(&rx.buf) {
+            Some((start, end)) => (start, end, end),
             None => self.next_in_buf(&mut rx)?,
         };
         Ok(rx.take_bytes(at))
@@ -1227,12 +1227,13 @@ impl Timed<'_> {
         if rx.pending.is_some() || rx.error.is_some() {
             return self.recv_msg_into_kept(&mut rx, buf);
         }
-        if let Some(end) = rx.decoder.cut_plain4(&rx.buf) {
+        if let Some((start, end)) = rx.decoder.cut_plain(&rx.buf) {
             // The usual case in a stream of small frames: the next one is here already.
-            if end - 4 <= buf.len() {
-                buf[..end - 4].copy_from_slice(&rx.buf[4..end]);
+            let n = end - start;
+            if n <= buf.len() {
+                buf[..n].copy_from_slice(&rx.buf[start..end]);
                 rx.buf.advance(end);
-                return Ok(end - 4);
+                return Ok(n);
             }
         }
         let at = self.next_in_buf(&mut rx)?;

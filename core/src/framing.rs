@@ -357,20 +357,22 @@ impl Framing {
         )
     }
 
-    /// The fast-path form of a bare 4-byte length header (see [`Plain4`]), if this is one.
-    pub(crate) fn plain4(&self) -> Option<Plain4> {
+    /// The fast-path form of a bare length header (see [`PlainPrefix`]), if this is one.
+    pub(crate) fn plain_prefix(&self) -> Option<PlainPrefix> {
         match self {
             Framing::LengthPrefixed(lp)
-                if lp.width == 4
+                if matches!(lp.width, 1 | 2 | 4 | 8)
                     && lp.offset == 0
-                    && lp.header_len == 4
+                    && lp.header_len == lp.width as usize
                     && lp.adjustment == 0
-                    && lp.length_bits == 32
+                    && lp.length_bits as u32 == lp.field_bits()
                     && !lp.keep_header =>
             {
-                Some(Plain4 {
+                Some(PlainPrefix {
+                    width: lp.width as usize,
                     big_endian: lp.big_endian,
-                    max_len: (lp.max_len as u64).min(u32::MAX as u64),
+                    max_len: lp.max_len as u64,
+                    cap: lp.length_mask().min(lp.max_len as u64),
                 })
             }
             _ => None,
@@ -577,46 +579,106 @@ pub struct Decoder {
     discarding: bool,
     /// Length-prefixed: bytes of an oversized frame still to skip.
     skip: u64,
-    /// The common 4-byte length header, for the fast path.
-    fast: Option<Plain4>,
+    /// A bare length header, for the fast path.
+    fast: Option<PlainPrefix>,
 }
 
-/// The most common framing, a bare 4-byte length header (no offset, adjustment, flag or kept
-/// header), decoded and encoded by a short path that runs once per message.
+/// The most common framings, a bare length header of 1, 2, 4 or 8 bytes at the start of the
+/// frame that counts the body (no offset, adjustment, flag or kept header), decoded and encoded
+/// by a short path that runs once per message: by the blocking [`Connection`](crate::Connection)
+/// and the engine alike.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Plain4 {
+pub(crate) struct PlainPrefix {
+    width: usize,
     big_endian: bool,
-    /// Largest body accepted (receive) or sent (send).
+    /// Largest body accepted (the framing's `max_len`).
     max_len: u64,
+    /// Largest body sent (`max_len`, or less if the field cannot hold it).
+    cap: u64,
 }
 
-impl Plain4 {
+impl PlainPrefix {
     /// The length of the frame at the front of `buf`, if its header is there.
-    #[inline]
+    #[inline(always)]
     fn read(&self, buf: &[u8]) -> Option<u64> {
-        let h: [u8; 4] = buf.get(..4)?.try_into().ok()?;
+        if self.width == 4 {
+            // The usual 4-byte header as one load (this runs per message received).
+            let h: [u8; 4] = buf.get(..4)?.try_into().ok()?;
+            return Some(if self.big_endian {
+                u32::from_be_bytes(h)
+            } else {
+                u32::from_le_bytes(h)
+            } as u64);
+        }
+        self.read_any(buf)
+    }
+
+    /// [`read`](PlainPrefix::read) for the other widths (out of line: the 4-byte path stays
+    /// short).
+    #[inline(never)]
+    fn read_any(&self, buf: &[u8]) -> Option<u64> {
+        let f = buf.get(..self.width)?;
         Some(if self.big_endian {
-            u32::from_be_bytes(h)
+            f.iter().fold(0u64, |v, &b| (v << 8) | b as u64)
         } else {
-            u32::from_le_bytes(h)
-        } as u64)
+            f.iter().rev().fold(0u64, |v, &b| (v << 8) | b as u64)
+        })
+    }
+
+    /// The header for a body of `len` bytes in `hdr`; its length. `FrameTooLarge` when the
+    /// body is over `max_len` or the field.
+    #[inline]
+    pub(crate) fn header(&self, len: usize, hdr: &mut [u8; 8]) -> Result<usize> {
+        let v = len as u64;
+        if v > self.cap {
+            return Err(Error::FrameTooLarge {
+                len: v,
+                max: self.cap,
+            });
+        }
+        let w = self.width;
+        match (w, self.big_endian) {
+            (4, true) => hdr[..4].copy_from_slice(&(v as u32).to_be_bytes()),
+            (4, false) => hdr[..4].copy_from_slice(&(v as u32).to_le_bytes()),
+            _ => {
+                for (i, b) in hdr[..w].iter_mut().enumerate() {
+                    let shift = if self.big_endian {
+                        (w - 1 - i) * 8
+                    } else {
+                        i * 8
+                    };
+                    *b = (v >> shift) as u8;
+                }
+            }
+        }
+        Ok(w)
     }
 
     /// Append the frame of `msg` to `out`; `false` (nothing appended) when `msg` is too large
     /// (the caller gets the error from [`Framing::check_msg`]).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn encode_into(&self, msg: &[u8], out: &mut Vec<u8>) -> bool {
-        if msg.len() as u64 > self.max_len {
+        let n = msg.len() as u64;
+        if n > self.cap {
             return false;
         }
-        let n = msg.len() as u32;
-        out.extend_from_slice(&if self.big_endian {
-            n.to_be_bytes()
-        } else {
-            n.to_le_bytes()
-        });
+        // The usual 4-byte header as one value (this runs per message sent).
+        match (self.width, self.big_endian) {
+            (4, true) => out.extend_from_slice(&(n as u32).to_be_bytes()),
+            (4, false) => out.extend_from_slice(&(n as u32).to_le_bytes()),
+            _ => self.put_header(n, out),
+        }
         out.extend_from_slice(msg);
         true
+    }
+
+    /// Append the header of a body of `n` bytes (at most `cap`) of any width.
+    #[inline(never)]
+    fn put_header(&self, n: u64, out: &mut Vec<u8>) {
+        let mut hdr = [0u8; 8];
+        if let Ok(w) = self.header(n as usize, &mut hdr) {
+            out.extend_from_slice(&hdr[..w]);
+        }
     }
 }
 
@@ -651,7 +713,7 @@ impl Decoder {
     /// A decoder for `framing` (call [`Framing::validate`] first for user-supplied values).
     pub fn new(framing: Framing) -> Decoder {
         Decoder {
-            fast: framing.plain4(),
+            fast: framing.plain_prefix(),
             framing,
             scanned: 0,
             discarding: false,
@@ -705,18 +767,18 @@ impl Decoder {
     /// ```
     #[inline]
     pub fn cut(&mut self, buf: &[u8]) -> Cut {
-        if let Some(end) = self.cut_plain4(buf) {
-            return Cut::new(end, Some((4, end)));
+        if let Some((start, end)) = self.cut_plain(buf) {
+            return Cut::new(end, Some((start, end)));
         }
         self.cut_general(buf)
     }
 
-    /// The short path of [`cut`](Decoder::cut) for a bare 4-byte length header: when a whole
-    /// frame of at most `max_len` is at the front of `buf`, its end (the message is
-    /// `buf[4..end]`, and `end` bytes are used up). `None` for anything else, which
-    /// [`cut`](Decoder::cut) then handles.
+    /// The short path of [`cut`](Decoder::cut) for a bare length header: when a whole frame
+    /// of at most `max_len` is at the front of `buf`, the message's range `(start, end)` (and
+    /// `end` bytes are used up). `None` for anything else, which [`cut`](Decoder::cut) then
+    /// handles.
     #[inline]
-    pub(crate) fn cut_plain4(&self, buf: &[u8]) -> Option<usize> {
+    pub(crate) fn cut_plain(&self, buf: &[u8]) -> Option<(usize, usize)> {
         let f = self.fast?;
         if self.skip != 0 {
             return None;
@@ -725,8 +787,8 @@ impl Decoder {
         if len > f.max_len {
             return None;
         }
-        let end = 4 + len as usize;
-        (buf.len() >= end).then_some(end)
+        let end = (len as usize).checked_add(f.width)?;
+        (buf.len() >= end).then_some((f.width, end))
     }
 
     fn cut_general(&mut self, buf: &[u8]) -> Cut {

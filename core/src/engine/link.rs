@@ -30,7 +30,7 @@ use super::codec::encode_frame;
 use super::events::{ClientId, DisconnectReason, Event, EventQueue, TryPush};
 use super::{Heartbeat, IdleMode};
 use crate::error::{Error, Result};
-use crate::framing::{Decoder, Framing};
+use crate::framing::{Decoder, Framing, PlainPrefix};
 
 /// Milliseconds since the first call (a cheap, Send-able clock for atomics).
 pub(crate) fn now_ms() -> u64 {
@@ -58,105 +58,9 @@ pub(crate) struct LinkCfg {
     /// The heartbeat's ping and pong frames, encoded once for every connection.
     ping: Option<Bytes>,
     pong: Option<Bytes>,
-    /// The framing, when it is a plain length prefix (cut and written without the general
-    /// decoder and encoder).
-    plain: Option<PlainLp>,
-}
-
-/// The common length-prefixed framing: a length field at the start of the frame that counts
-/// the body, no flag bits, no adjustment, header not delivered. Same results and errors as the
-/// general [`Decoder`] and [`Framing::encode_parts`], in a few instructions.
-#[derive(Debug, Clone, Copy)]
-struct PlainLp {
-    width: usize,
-    big_endian: bool,
-    /// Largest body accepted (the framing's `max_len`).
-    max_len: u64,
-    /// Largest body sent (`max_len`, or less if the field cannot hold it).
-    cap: u64,
-}
-
-impl PlainLp {
-    fn of(f: &Framing) -> Option<PlainLp> {
-        let Framing::LengthPrefixed(lp) = f else {
-            return None;
-        };
-        let bits = lp.width as u32 * 8;
-        let plain = matches!(lp.width, 1 | 2 | 4 | 8)
-            && lp.offset == 0
-            && lp.header_len == lp.width as usize
-            && lp.adjustment == 0
-            && lp.length_bits as u32 == bits
-            && !lp.keep_header;
-        plain.then(|| {
-            let field_max = if bits >= 64 {
-                u64::MAX
-            } else {
-                (1u64 << bits) - 1
-            };
-            PlainLp {
-                width: lp.width as usize,
-                big_endian: lp.big_endian,
-                max_len: lp.max_len as u64,
-                cap: field_max.min(lp.max_len as u64),
-            }
-        })
-    }
-
-    /// The next whole frame's body, cut off the front of `buf`.
-    fn decode(&self, buf: &mut BytesMut) -> Result<Option<Bytes>> {
-        let w = self.width;
-        if buf.len() < w {
-            return Ok(None);
-        }
-        let mut v = 0u64;
-        if self.big_endian {
-            for &b in &buf[..w] {
-                v = (v << 8) | b as u64;
-            }
-        } else {
-            for &b in buf[..w].iter().rev() {
-                v = (v << 8) | b as u64;
-            }
-        }
-        // v <= max_len <= usize::MAX, but the header and body together may not fit.
-        let total = match (v <= self.max_len).then(|| (v as usize).checked_add(w)) {
-            Some(Some(total)) => total,
-            _ => {
-                return Err(Error::FrameTooLarge {
-                    len: v,
-                    max: self.max_len.min((usize::MAX - w) as u64),
-                })
-            }
-        };
-        if buf.len() < total {
-            return Ok(None);
-        }
-        let mut f = buf.split_to(total).freeze();
-        f.advance(w);
-        Ok(Some(f))
-    }
-
-    /// Write the header for a body of `len` bytes into `hdr`; its length.
-    fn header(&self, len: usize, hdr: &mut [u8; 8]) -> Result<usize> {
-        let v = len as u64;
-        if v > self.cap {
-            return Err(Error::FrameTooLarge {
-                len: v,
-                max: self.cap,
-            });
-        }
-        let w = self.width;
-        for (i, b) in hdr[..w].iter_mut().enumerate() {
-            let shift = if self.big_endian {
-                (w - 1 - i) * 8
-            } else {
-                i * 8
-            };
-            *b = (v >> shift) as u8;
-        }
-        Ok(w)
-    }
+    /// The framing, when it is a plain length prefix: its header is written without the
+    /// general encoder (the [`Decoder`] cuts it by the same short path).
+    plain: Option<PlainPrefix>,
 }
 
 /// The encoded length of `data` with the link's framing (framing errors as for sending).
@@ -200,7 +104,7 @@ impl LinkCfg {
             .as_ref()
             .and_then(|h| encode_frame(&framing, &h.pong).ok());
         LinkCfg {
-            plain: PlainLp::of(&framing),
+            plain: framing.plain_prefix(),
             framing,
             idle_timeout,
             idle_mode,
@@ -1025,10 +929,7 @@ impl Conn {
         env: &Env<'_>,
     ) -> Result<(), DisconnectReason> {
         while self.held.is_none() {
-            let next = match &env.cfg.plain {
-                Some(lp) => lp.decode(buf),
-                None => self.decoder.decode(buf),
-            };
+            let next = self.decoder.decode(buf);
             let frame = match next {
                 Ok(Some(f)) => f,
                 Ok(None) => break,
