@@ -53,10 +53,13 @@ def expected(row: dict[str, Any]) -> list[str]:
 
 
 def value(v: Any) -> Any:
-    """A table value: text, {"hex": ...} bytes, or {"text", "repeat", "times", "then"}."""
+    """A table value: text, {"hex": ...} bytes, {"text", "repeat", "times", "then"}, or
+    {"text", "surrogate"} (text and a lone surrogate: a str that is not Unicode text)."""
     if isinstance(v, dict):
         if "hex" in v:
             return bytes.fromhex(v["hex"])
+        if "surrogate" in v:
+            return str(v.get("text", "")) + chr(int(v["surrogate"], 16))
         return str(v.get("text", "")) + str(v["repeat"]) * int(v["times"]) + str(v.get("then", ""))
     return v
 

@@ -1575,3 +1575,23 @@ def test_octave_runs_the_engine_classes_s13_s16(lib: str, tmp_path: Any) -> None
     assert "matlab-engine-selftest: 7 passed, 0 failed" in out, out + r.stderr
     assert "server_example: ok" in out, out + r.stderr
     assert r.returncode == 0, out + r.stderr
+
+
+def test_octave_runs_the_bad_input_table(lib: str, tmp_path: Any) -> None:
+    """The rows of the bad-input catalogue (tests-data/bad_inputs.json) that list "octave",
+    through the MATLAB classes under Octave: bindings/matlab/tests/libsock_bad_inputs_selftest.m
+    (malformed addresses, absurd framings and engine settings, a message over max_len; each must
+    end in its documented libsock:* error, pending rows reported without failing)."""
+    env = _octave_gateway(lib, tmp_path)
+    table = os.path.join(ROOT, "tests-data", "bad_inputs.json")
+    code = (f"addpath('{os.path.join(MATLAB, 'tests')}'); warning('off', 'all'); "
+            f"f = libsock_bad_inputs_selftest('{table}'); exit(f > 0);")
+    r = subprocess.run(
+        [shutil.which("octave-cli"), "--no-gui", "--norc", "--quiet", "--no-window-system", "--eval", code],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env,
+    )
+    out = r.stdout
+    print(out)
+    assert re.search(r"matlab-bad-inputs: [1-9]\d* rows tried, \d+ ended in their documented outcome, "
+                     r"\d+ pending \(another kind, defect still open\), 0 wrong", out), out + r.stderr
+    assert r.returncode == 0, out + r.stderr

@@ -7,9 +7,12 @@
 #  4. run python-tests/test_matlab_path.py: the MATLAB classes' calllib sequences repeated through
 #     ctypes, compared with the .m files, scenarios S01-S17 (S13-S17: the engine classes Server,
 #     Client, EngineConfig) against stdlib-socket peers, and (with Octave) the .m files themselves
-#     running S01-S12 (tests/libsock_selftest.m), S13-S16 (tests/libsock_engine_selftest.m) and
-#     the examples (echo_example.m, server_example.m) against libsock.so.
-# Fails when any step fails or when pytest collected nothing.
+#     running S01-S12 (tests/libsock_selftest.m), S13-S16 (tests/libsock_engine_selftest.m), the
+#     rows of the bad-input catalogue tests-data/bad_inputs.json that list "octave"
+#     (tests/libsock_bad_inputs_selftest.m) and the examples (echo_example.m, server_example.m)
+#     against libsock.so.
+# Every Octave run has a time limit (`timeout` here, subprocess timeouts and pytest-timeout in the
+# tests). Fails when any step fails or when pytest collected nothing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -40,7 +43,7 @@ echo "--- Octave parse check of bindings/matlab/+libsock and examples (optional)
 if command -v octave-cli >/dev/null 2>&1; then
   octave_log=$(mktemp)
   set +e
-  (cd bindings/matlab && octave-cli --no-gui --norc --quiet --eval '
+  (cd bindings/matlab && timeout 300 octave-cli --no-gui --norc --quiet --eval '
     files = [dir("+libsock/*.m"); dir("examples/*.m"); dir("tests/*.m")]; bad = 0;
     for k = 1:numel(files)
       try

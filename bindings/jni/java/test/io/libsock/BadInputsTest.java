@@ -390,7 +390,7 @@ final class BadInputsTest {
         return (BigInteger) v;
     }
 
-    /** A table value as text: a string, or {"text", "repeat", "times", "then"}. */
+    /** A table value as text: a string, {"text", "repeat", "times", "then"} or {"text", "surrogate"}. */
     @SuppressWarnings("unchecked")
     static String text(Object v) {
         if (v instanceof String) {
@@ -402,6 +402,9 @@ final class BadInputsTest {
         }
         StringBuilder b = new StringBuilder();
         b.append(m.getOrDefault("text", ""));
+        if (m.containsKey("surrogate")) { // text and a lone UTF-16 surrogate: not Unicode text
+            return b.append((char) Integer.parseInt((String) m.get("surrogate"), 16)).toString();
+        }
         int times = num(m, "times", 0).intValueExact();
         for (int i = 0; i < times; i++) {
             b.append((String) m.get("repeat"));
