@@ -1,0 +1,188 @@
+//! Making a [`Connection`]: connect (every resolved address, with a timeout), adopt a socket, a
+//! connected pair.
+
+use super::*;
+
+impl Connection {
+    /// Connect to `endpoint` (`"host:port"`, `"[::1]:80"`, `"unix:/path"`, `(host, port)`, ...)
+    /// with default options, trying every resolved address.
+    pub fn connect(endpoint: impl ToEndpoint) -> Result<Connection> {
+        Connection::connect_with(endpoint, &ConnectOptions::default())
+    }
+
+    /// Connect with a time limit for resolving and connecting together.
+    pub fn connect_timeout(endpoint: impl ToEndpoint, timeout: Duration) -> Result<Connection> {
+        Connection::connect_with(endpoint, &ConnectOptions::new().connect_timeout(timeout))
+    }
+
+    /// Connect with options. Every resolved address (IPv6 and IPv4) is tried in turn, each with a
+    /// fair share of the remaining time, before the last error is returned.
+    pub fn connect_with(endpoint: impl ToEndpoint, opts: &ConnectOptions) -> Result<Connection> {
+        let ep = endpoint.to_endpoint()?;
+        opts.framing.validate()?;
+        let deadline = Deadline::after(opts.connect_timeout);
+        let addrs = ep.resolve(deadline.remaining())?;
+        let mut last = None;
+        let n = addrs.len();
+        for (i, addr) in addrs.iter().enumerate() {
+            let share = deadline
+                .remaining()
+                .map(|r| r / (n - i) as u32)
+                .map(|s| deadline.at_most(s))
+                .unwrap_or(deadline);
+            match connect_one(&ep, addr, opts, &share) {
+                Ok(c) => return Ok(c),
+                Err(e) if e.kind() == crate::ErrorKind::Interrupted => return Err(e),
+                Err(e) => last = Some(e),
+            }
+        }
+        let e = last.unwrap_or_else(|| Error::Resolve {
+            host: ep.to_string(),
+            reason: "no addresses".into(),
+        });
+        if n > 1 {
+            return Err(match e {
+                Error::Os { kind, source, op } => Error::Os {
+                    kind,
+                    op: format!("{op} (tried {n} addresses of {ep})"),
+                    source,
+                },
+                other => other,
+            });
+        }
+        Err(e)
+    }
+
+    /// Wrap an already connected stream socket (e.g. one accepted by a [`Listener`]).
+    ///
+    /// [`Listener`]: crate::Listener
+    pub fn from_socket(sock: Socket, framing: Framing) -> Result<Connection> {
+        framing.validate()?;
+        let unix = sock.domain().map(|d| d == Domain::UNIX).unwrap_or(false);
+        let peer = sock
+            .peer_addr()
+            .map(|a| Addr::from_sockaddr(&a))
+            .map_err(|e| Error::os("peer address", e))?;
+        Ok(Connection {
+            h: Holder::new(sock)?,
+            rx: Mutex::new(Rx::new(framing.clone())),
+            tx: Mutex::new(Tx::new(framing)),
+            peer,
+            unix,
+        })
+    }
+
+    /// A pair of connected Unix stream sockets (handy for tests and for talking to a child).
+    #[cfg(unix)]
+    pub fn pair() -> Result<(Connection, Connection)> {
+        let (a, b) = Socket::pair(Domain::UNIX, Type::STREAM, None)
+            .map_err(|e| Error::os("socketpair", e))?;
+        let mk = |s: Socket| -> Result<Connection> {
+            Ok(Connection {
+                h: Holder::new(s)?,
+                rx: Mutex::new(Rx::new(Framing::Raw)),
+                tx: Mutex::new(Tx::new(Framing::Raw)),
+                peer: Addr::Unix(None),
+                unix: true,
+            })
+        };
+        Ok((mk(a)?, mk(b)?))
+    }
+}
+
+fn connect_one(
+    ep: &Endpoint,
+    addr: &Addr,
+    opts: &ConnectOptions,
+    deadline: &Deadline,
+) -> Result<Connection> {
+    let op = || format!("connect to {addr}");
+    let sa = addr.to_sockaddr()?;
+    let (domain, proto) = match addr {
+        Addr::Inet(s) => (Domain::for_address(*s), Some(Protocol::TCP)),
+        _ => (Domain::UNIX, None),
+    };
+    let sock = Socket::new(domain, Type::STREAM, proto).map_err(|e| Error::os(op(), e))?;
+    let o = &opts.options;
+    if domain != Domain::UNIX {
+        o.apply(&sock)?;
+        if let Some(local) = o.local_addr {
+            sock.bind(&local.into())
+                .map_err(|e| Error::os(format!("bind {local} before connecting to {addr}"), e))?;
+        }
+    }
+    sock.set_nonblocking(true).map_err(|e| Error::os(op(), e))?;
+    let never = std::sync::atomic::AtomicBool::new(false);
+    loop {
+        match sock.connect(&sa) {
+            Ok(()) => break,
+            // A Unix listener with a full backlog answers EAGAIN: the connect did not start, so
+            // try again shortly (until the deadline) instead of waiting for writability.
+            Err(e) if domain == Domain::UNIX && would_block(&e) => {
+                let pause = deadline.at_most(Duration::from_millis(10));
+                match crate::wait::wait_fd(-1, Ready::Write, &pause, &never, &op) {
+                    Err(e) if e.kind() == crate::ErrorKind::Timeout => {
+                        if deadline.remaining() == Some(Duration::ZERO) {
+                            return Err(deadline.timeout_error(op));
+                        }
+                    }
+                    other => other?,
+                }
+            }
+            Err(e)
+                if e.raw_os_error() == Some(libc::EINPROGRESS)
+                    || would_block(&e)
+                    || interrupted(&e) =>
+            {
+                crate::wait::wait_fd(
+                    std::os::fd::AsRawFd::as_raw_fd(&sock),
+                    Ready::Write,
+                    deadline,
+                    &never,
+                    &op,
+                )?;
+                if let Some(err) = sock.take_error().map_err(|e| Error::os(op(), e))? {
+                    return Err(Error::os(op(), err));
+                }
+                break;
+            }
+            Err(e) => return Err(Error::os(op(), e)),
+        }
+    }
+    let _ = ep;
+    let c = Connection::from_socket(sock, opts.framing.clone())?;
+    c.set_timeout(opts.timeout);
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorKind, ListenOptions, Listener};
+    use std::time::Instant;
+
+    #[test]
+    fn unix_connect_to_full_backlog_times_out() {
+        let dir = std::env::temp_dir().join(format!("libsock-ut-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ep = format!("unix:{}", dir.join("full.sock").display());
+        let l = Listener::bind_with(ep.as_str(), &ListenOptions::new().backlog(0)).unwrap();
+        // Fill the queue: connections nobody accepts.
+        let mut held = Vec::new();
+        let t = Duration::from_millis(200);
+        let err = loop {
+            match Connection::connect_timeout(ep.as_str(), t) {
+                Ok(c) => held.push(c),
+                Err(e) => break e,
+            }
+            assert!(held.len() < 64, "backlog never filled");
+        };
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        let start = Instant::now();
+        let err = Connection::connect_timeout(ep.as_str(), t).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+        assert!(start.elapsed() < t * 10, "took {:?}", start.elapsed());
+        drop(l);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
