@@ -51,6 +51,9 @@ impl<T> Engine<T> {
 }
 
 /// Everything a handle can name.
+// Each object lives in its own `Arc` in the handle table, so the enum's size is one allocation
+// per handle; boxing the large variants would add a pointer chase to every call instead.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Obj {
     Conn(Connection),
     Listener(Listener),

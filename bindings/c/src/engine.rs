@@ -6,15 +6,14 @@
 
 use std::collections::HashMap;
 use std::ffi::c_char;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use libsock::engine::{
     self, Client, ClientConfig, DatagramServer, DatagramServerConfig, EventInfo, EventKind,
-    Heartbeat, IdleMode, SendPolicy, Server, ServerConfig,
+    Heartbeat, IdleMode, SendPolicy, Server, ServerConfig, SEND_WAIT,
 };
-use libsock::{Addr, Bytes, Error, Framing, SocketOptions, ToEndpoint};
+use libsock::{Addr, Bytes, Error, Framing, SocketOptions};
 
 use crate::boundary::{
     bad_arg, call, check_len, flag_arg, get, in_bytes, in_str, insert, out_bytes, write_text,
@@ -895,18 +894,6 @@ fn dgram_server(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
     }
 }
 
-/// Resolve `text` to one address to send to.
-fn peer_arg(text: &str) -> Result<Addr, Error> {
-    if let Ok(sa) = text.parse::<SocketAddr>() {
-        return Ok(Addr::Inet(sa));
-    }
-    let ep = text.to_endpoint()?;
-    ep.resolve(Some(Duration::from_secs(5)))?
-        .into_iter()
-        .next()
-        .ok_or_else(|| bad_arg(format!("address {text:?} resolves to nothing")))
-}
-
 /// Send one datagram of `len` bytes to `address` ("ip:port", "[v6]:port", "host:port") from
 /// datagram server `handle` (waits up to 5 s if the socket's send buffer is full).
 #[no_mangle]
@@ -921,9 +908,8 @@ pub unsafe extern "C" fn ls_dgram_server_send_to(
         let data = unsafe { in_bytes(buf, len, "buf") }?;
         let address = unsafe { in_str(address, "address") }?;
         let o = dgram_server(handle)?;
-        let peer = peer_arg(address)?;
         match &*o {
-            Obj::DgramServer(e) => e.obj.send_to(&peer, data)?,
+            Obj::DgramServer(e) => e.obj.send_to_endpoint(data, address, Some(SEND_WAIT))?,
             _ => unreachable!("checked by dgram_server()"),
         };
         Ok(())

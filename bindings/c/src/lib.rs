@@ -4,7 +4,12 @@
 //! Translation only: every function checks its arguments, looks its handle up in the table, calls
 //! core and turns the result into a return code, all inside [`boundary::call`] (no panic crosses
 //! the boundary). See `bindings/c/README-C.md` for the rules a C caller relies on.
-#![allow(clippy::missing_safety_doc)] // every function's safety rules are in the header's preamble
+#![allow(clippy::missing_safety_doc)]
+// every function's safety rules are in the header's preamble
+// The doc comments are written for C readers (cbindgen copies them into the header): addresses
+// such as "[::1]:5000" are text, not Rust links, and escaping them would put backslashes into
+// the header. Links to private items name the Rust helpers for the readers of this source.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)]
 
 mod boundary;
 pub mod engine;
@@ -582,9 +587,9 @@ pub unsafe extern "C" fn ls_recv_from(
 /// many arrived (at least 1). Optional (NULL = not wanted): `out_truncated[i]` 1 when datagram i
 /// was larger than `slot_size` (its tail is lost), else 0; `peer_bufs` (`count *
 /// LS_ADDRESS_MAX` bytes) receives datagram i's sender as NUL-terminated text at `peer_bufs + i
-/// * LS_ADDRESS_MAX`. `timeout_ms`: -2 the handle's default (`ls_set_timeout`; the fastest: one
-/// system call), -1 forever, 0 poll, N milliseconds (these wait for the first datagram with
-/// `ls_recv_from`'s wait, then take what else is queued). `LS_ERR_TIMEOUT` when none came.
+/// * LS_ADDRESS_MAX`. `timeout_ms`: -2 the handle's default (`ls_set_timeout`), -1 forever, 0
+/// poll, N milliseconds, for the first datagram; what else is queued then comes with it in the
+/// same system call. `LS_ERR_TIMEOUT` when none came.
 #[no_mangle]
 pub unsafe extern "C" fn ls_recv_many(
     handle: i64,
@@ -627,18 +632,7 @@ pub unsafe extern "C" fn ls_recv_many(
         let d = as_dgram(&o);
         let mut slots: Vec<&mut [u8]> = data.chunks_mut(slot).collect();
         let mut metas = Vec::with_capacity(count);
-        if matches!(t, Timeout::Default) {
-            d.recv_many(&mut slots, &mut metas)?;
-        } else {
-            // Core's recv_many waits with the handle's default timeout: wait for the first
-            // datagram with this call's timeout, then take what else is already queued.
-            metas.push(d.recv_from_timeout(slots[0], t)?);
-            if count > 1 && d.bytes_available()? > 0 {
-                let mut rest = Vec::with_capacity(count - 1);
-                d.recv_many(&mut slots[1..], &mut rest)?;
-                metas.append(&mut rest);
-            }
-        }
+        d.recv_many_timeout(&mut slots, &mut metas, t)?;
         // SAFETY: the caller promises `count` writable entries in each array given.
         let lens = unsafe { std::slice::from_raw_parts_mut(out_lens, count) };
         for (l, m) in lens.iter_mut().zip(&metas) {

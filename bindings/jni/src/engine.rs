@@ -16,7 +16,7 @@ use jni::sys::{jboolean, jint, jlong};
 use jni::{jni_sig, jni_str, Env, EnvUnowned, JValue};
 use libsock::engine::{
     self, Client, ClientConfig, DatagramServer, DatagramServerConfig, Event, Heartbeat, IdleMode,
-    SendPolicy, Server, ServerConfig,
+    SendPolicy, Server, ServerConfig, SEND_WAIT,
 };
 use libsock::{Addr, Endpoint, Framing, SockOpt, SocketOptions};
 
@@ -776,8 +776,8 @@ pub extern "system" fn Java_io_libsock_Native_dgramServerSendTo<'l>(
     run(&mut env, |env| {
         let to = string(env, &peer, "peer")?;
         let d = data(env, &b, off, len)?;
-        let to = super::destination(&to)?;
-        Ok(dgram_server(h)?.send_to(&to, &d)?.min(i32::MAX as usize) as jint)
+        let sent = dgram_server(h)?.send_to_endpoint(&d, to.as_str(), Some(SEND_WAIT))?;
+        Ok(sent.min(i32::MAX as usize) as jint)
     })
 }
 

@@ -437,16 +437,6 @@ fn jstr<'l>(env: &mut Env<'l>, s: &str) -> JResult<JString<'l>> {
     Ok(env.new_string(s)?)
 }
 
-/// Resolve a destination text (`"host:port"`, `"unix:/path"`) to one address.
-fn destination(text: &str) -> JResult<Addr> {
-    let ep = Endpoint::parse(text)?;
-    let addrs = ep.resolve(None)?;
-    addrs
-        .into_iter()
-        .next()
-        .ok_or_else(|| invalid(format!("{text}: no address")))
-}
-
 /// A framing from the flat parameters Java passes (kind: 0 raw, 1 length-prefixed, 2 delimited,
 /// 3 fixed, 4 HP-Socket PACK).
 #[allow(clippy::too_many_arguments)]
@@ -1202,7 +1192,7 @@ pub extern "system" fn Java_io_libsock_Native_dgramSend<'l>(
         let d = dgram(h)?;
         let t = timeout(t)?;
         Ok(match to {
-            Some(to) => d.send_to_timeout(&data, &destination(&to)?, t)?,
+            Some(to) => d.send_to_endpoint(&data, to.as_str(), t)?,
             None => d.send_timeout(&data, t)?,
         } as jint)
     })
@@ -1333,11 +1323,5 @@ mod tests {
         assert!(h2 > h);
         assert!(matches!(get(0, "x"), Err(JErr::BadHandle(0, _))));
         assert!(matches!(get(-5, "x"), Err(JErr::BadHandle(-5, _))));
-    }
-
-    #[test]
-    fn destinations_resolve() {
-        assert_eq!(destination("127.0.0.1:9").unwrap().port(), 9);
-        assert!(matches!(destination("nowhere"), Err(JErr::Core(_))));
     }
 }

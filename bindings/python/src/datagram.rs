@@ -373,7 +373,7 @@ impl PyDatagram {
         address: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<usize> {
         let to = match address.filter(|a| !a.is_none()) {
-            Some(a) => Some(addr(py, a)?),
+            Some(a) => Some(endpoint(a)?),
             None => None,
         };
         let mut bufs = Vec::new();
@@ -382,21 +382,26 @@ impl PyDatagram {
         }
         let slices: Vec<&[u8]> = bufs.iter().map(|b| b.as_slice()).collect();
         let d = &self.d;
-        wait(py, || d.send_many(&slices, to.as_ref()))
+        wait(py, || match to {
+            Some(ep) => d.send_many_to_endpoint(&slices, ep),
+            None => d.send_many(&slices, None),
+        })
     }
 
-    /// Wait for one datagram, then return up to ``max`` that are already here (one system call
-    /// where possible) as a list of ``(data, peer)``; each at most ``n`` bytes.
+    /// Wait for one datagram (up to ``timeout``: the socket's by default, ``None`` forever, 0
+    /// poll), then return up to ``max`` that are already here (one system call where possible)
+    /// as a list of ``(data, peer)``; each at most ``n`` bytes. ``TimeoutError`` when none came.
     ///
     /// Example::
     ///
-    ///     >>> for data, peer in sock.recv_many(64): ...
-    #[pyo3(signature = (max = 64, n = 65536))]
+    ///     >>> for data, peer in sock.recv_many(64, timeout=1.0): ...
+    #[pyo3(signature = (max = 64, n = 65536, *, timeout = TimeoutArg::DEFAULT))]
     fn recv_many<'py>(
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = int_arg)] max: i128,
         #[pyo3(from_py_with = int_arg)] n: i128,
+        timeout: TimeoutArg,
     ) -> PyResult<Bound<'py, PyList>> {
         let (max, n, total) = many_sizes(py, max, n)?;
         let d = &self.d;
@@ -409,7 +414,7 @@ impl PyDatagram {
                 let storage = &mut *storage;
                 wait(py, move || {
                     let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(n).collect();
-                    d.recv_many(&mut bufs, metas)
+                    d.recv_many_timeout(&mut bufs, metas, timeout.0)
                 })?;
             }
             let mut items = Vec::with_capacity(metas.len());

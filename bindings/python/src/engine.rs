@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use libsock::engine::{
     Client, ClientConfig, DatagramServer, DatagramServerConfig, DisconnectReason, Event, Heartbeat,
-    IdleMode, SendPolicy, Server, ServerConfig,
+    IdleMode, SendPolicy, Server, ServerConfig, SEND_WAIT,
 };
 use libsock::{Framing, SocketOptions};
 use pyo3::exceptions::PyTypeError;
@@ -1144,11 +1144,11 @@ impl PyDatagramServer {
         data: &Bound<'_, PyAny>,
         address: &Bound<'_, PyAny>,
     ) -> PyResult<usize> {
-        let a = addr(py, address)?;
+        let ep = endpoint(address)?;
         let b = InBuf::new(data)?;
         let s = b.as_slice();
         let obj = &self.d.obj;
-        wait(py, || obj.send_to(&a, s))
+        wait(py, || obj.send_to_endpoint(s, ep, Some(SEND_WAIT)))
     }
 
     /// Call ``handler(event)`` for every event until shut down or ``handler`` returns

@@ -79,16 +79,8 @@ impl ClientConfig {
     pub fn new() -> ClientConfig {
         ClientConfig::default()
     }
-    /// Set the framing.
-    pub fn framing(mut self, f: Framing) -> Self {
-        self.framing = f;
-        self
-    }
-    /// Set the socket options.
-    pub fn options(mut self, o: SocketOptions) -> Self {
-        self.options = o;
-        self
-    }
+
+    super::connection_setters!();
     /// Time limit of one connect attempt.
     pub fn connect_timeout(mut self, t: Duration) -> Self {
         self.connect_timeout = t;
@@ -113,27 +105,6 @@ impl ClientConfig {
     /// Give up after `n` failed attempts in a row (0 = never).
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = n;
-        self
-    }
-    /// Bound the send queue (bytes).
-    pub fn send_queue_bytes(mut self, n: usize) -> Self {
-        self.send_queue_bytes = n;
-        self
-    }
-    /// Bound the event queue (events).
-    pub fn event_capacity(mut self, n: usize) -> Self {
-        self.event_capacity = n;
-        self
-    }
-    /// Close the connection when idle (`None` = never).
-    pub fn idle_timeout(mut self, t: Option<Duration>, mode: IdleMode) -> Self {
-        self.idle_timeout = t;
-        self.idle_mode = mode;
-        self
-    }
-    /// Set the heartbeat (`None`: pings are neither sent nor answered nor filtered).
-    pub fn heartbeat(mut self, h: Option<Heartbeat>) -> Self {
-        self.heartbeat = h;
         self
     }
 

@@ -170,6 +170,49 @@ impl Heartbeat {
     }
 }
 
+/// The setters a [`ServerConfig`] and a [`ClientConfig`] share (their connections behave the
+/// same way): one definition for both.
+macro_rules! connection_setters {
+    () => {
+        /// Set the framing.
+        pub fn framing(mut self, f: crate::Framing) -> Self {
+            self.framing = f;
+            self
+        }
+        /// Set the socket options.
+        pub fn options(mut self, o: crate::SocketOptions) -> Self {
+            self.options = o;
+            self
+        }
+        /// Bound the send queue (bytes; a larger frame is refused with `FrameTooLarge`).
+        pub fn send_queue_bytes(mut self, n: usize) -> Self {
+            self.send_queue_bytes = n;
+            self
+        }
+        /// Bound the event queue (events).
+        pub fn event_capacity(mut self, n: usize) -> Self {
+            self.event_capacity = n;
+            self
+        }
+        /// Close connections idle for `t` (`None` = never); `mode` says what counts.
+        pub fn idle_timeout(
+            mut self,
+            t: Option<std::time::Duration>,
+            mode: crate::engine::IdleMode,
+        ) -> Self {
+            self.idle_timeout = t;
+            self.idle_mode = mode;
+            self
+        }
+        /// Set the heartbeat (`None`: pings are neither sent nor answered nor filtered).
+        pub fn heartbeat(mut self, h: Option<crate::engine::Heartbeat>) -> Self {
+            self.heartbeat = h;
+            self
+        }
+    };
+}
+use connection_setters;
+
 /// Adds the pull API (delegating to the object's [`EventQueue`]) to an engine object.
 macro_rules! pull_api {
     ($t:ty) => {

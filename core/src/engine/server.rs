@@ -79,16 +79,8 @@ impl ServerConfig {
     pub fn new() -> ServerConfig {
         ServerConfig::default()
     }
-    /// Set the framing.
-    pub fn framing(mut self, f: Framing) -> Self {
-        self.framing = f;
-        self
-    }
-    /// Set the socket options.
-    pub fn options(mut self, o: SocketOptions) -> Self {
-        self.options = o;
-        self
-    }
+
+    super::connection_setters!();
     /// Set the listen backlog.
     pub fn backlog(mut self, n: i32) -> Self {
         self.backlog = n;
@@ -109,30 +101,9 @@ impl ServerConfig {
         self.max_clients = n;
         self
     }
-    /// Bound each client's send queue (bytes).
-    pub fn send_queue_bytes(mut self, n: usize) -> Self {
-        self.send_queue_bytes = n;
-        self
-    }
     /// What a full send queue does.
     pub fn send_policy(mut self, p: SendPolicy) -> Self {
         self.send_policy = p;
-        self
-    }
-    /// Bound the event queue (events).
-    pub fn event_capacity(mut self, n: usize) -> Self {
-        self.event_capacity = n;
-        self
-    }
-    /// Close clients idle for `t` (`None` = never).
-    pub fn idle_timeout(mut self, t: Option<Duration>, mode: IdleMode) -> Self {
-        self.idle_timeout = t;
-        self.idle_mode = mode;
-        self
-    }
-    /// Set the heartbeat (`None`: pings are neither sent nor answered nor filtered).
-    pub fn heartbeat(mut self, h: Option<Heartbeat>) -> Self {
-        self.heartbeat = h;
         self
     }
     /// Limit of a graceful disconnect.
