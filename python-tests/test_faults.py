@@ -35,7 +35,7 @@ from _reliability import (
     skip_or_fail,
 )
 
-PAT = bytes(range(256)) * 260  # the peers' payload pattern (see peers/*.py)
+PAT = bytes(range(256)) * 4200  # the peers' payload pattern (see peers/*.py), up to 1 MiB
 
 
 def stream(nbytes: int) -> bytes:
@@ -510,6 +510,66 @@ def test_never_reading_client_skips_are_reported_by_stats_and_a_warning_event() 
         f"no stat counts the {skipped} skipped deliveries: {after['stats']}")
     assert any(w["slow"] for w in after["warnings"]), (
         f"no warning event names the slow client: kinds {after['kinds']}, warnings {after['warnings']}")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: the engine's inbound event queue is bounded in "
+                   "events (event_capacity), not bytes: a server that falls behind holds "
+                   "event_capacity messages of any size")
+@pytest.mark.timeout(120)
+def test_server_that_stops_pulling_holds_bounded_memory_against_large_messages() -> None:
+    """The other slow consumer: the server's application. When it stops pulling, the engine
+    stops reading once its event queue is full, but that queue is bounded in events (default
+    4096), not bytes: one client sending 1 MiB messages makes the server hold up to 4 GiB
+    (16 MiB messages, the default max_len: 64 GiB). Bounded means here: of 512 MiB offered, the
+    paused server holds less than 128 MiB (TCP flow control holds back the rest), and every
+    message arrives intact once it pulls again."""
+    n, msg = 512, 1 << 20
+    with children() as kids:
+        srv = Child.script("engine_server.py", "sink", stdin=True)
+        kids.append(srv)
+        ready = srv.expect("ready", WAIT * 3)
+        port, pid = ready["ready"], ready["pid"]
+        srv.ask("pause", WAIT)
+        rss0 = rss_kib(pid)
+        sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT * 6)
+        try:
+            sent = [0]
+
+            def send() -> None:
+                for i in range(n):
+                    sock.sendall(frame(numbered(i, msg - 8)))
+                    sent[0] += 1
+
+            sender = Peer(send)
+            # Until everything is sent or the engine stops reading (messages_in stays put).
+            deadline = time.monotonic() + 60
+            last, still = -1, 0
+            while sender.thread.is_alive() and still < 4:
+                assert time.monotonic() < deadline, "the engine neither read everything nor stopped"
+                time.sleep(0.25)
+                now = srv.ask("stats", WAIT)["stats"]["messages_in"]
+                still = still + 1 if now == last else 0
+                last = now
+            held = srv.ask("stats", WAIT)
+            rss_held = rss_kib(pid)
+            srv.ask("resume", WAIT)
+            sender.join(WAIT * 6)
+            got: list[int] = []
+            bad: list[int] = []
+            deadline = time.monotonic() + 60
+            while len(got) < n:
+                assert time.monotonic() < deadline, f"{len(got)} of {n} messages arrived"
+                v = srv.expect("seqs", 60)
+                got += v["seqs"]
+                bad += v["bad"]
+        finally:
+            sock.close()
+    growth = rss_held - rss0
+    print(f"\nserver not pulling: {held['stats']['messages_in']} of {n} messages of 1 MiB taken in "
+          f"({held['stats']['events_queued']} events queued), RSS +{growth >> 10} MiB; after "
+          f"resuming: {len(got)} arrived, {len(bad)} corrupted")
+    assert got == list(range(n)) and bad == []
+    assert growth < 128 * 1024, f"the paused server holds {growth >> 10} MiB"
 
 
 @pytest.mark.timeout(120)

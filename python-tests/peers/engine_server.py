@@ -15,7 +15,9 @@ Modes:
 
 Printed first: {"ready": port, "pid": pid, "fds": open descriptors}. Commands, one per stdin
 line, each answered by one JSON line keyed by the command: ``stats`` (the engine's stats,
-clients, event kinds, disconnect reasons, warnings, /proc figures), ``go N SIZE`` (broadcast mode), ``quit``.
+clients, event kinds, disconnect reasons, warnings, /proc figures; unless paused it pulls
+pending events first), ``go N SIZE`` (broadcast mode), ``pause`` / ``resume`` (stop / start pulling events
+when the engine has some), ``quit``.
 With ``--nofile-headroom N`` the process's RLIMIT_NOFILE soft limit is set, once the server is
 up, to the descriptors it has open then plus N.
 """
@@ -36,7 +38,7 @@ from typing import Any
 
 import libsock
 
-PAT = bytes(range(256)) * 260  # payload of seq s: PAT[s % 256 : s % 256 + n]
+PAT = bytes(range(256)) * 4200  # payload of seq s: PAT[s % 256 : s % 256 + n], n <= 1 MiB
 
 
 def pattern_ok(data: bytes) -> bool:
@@ -114,6 +116,7 @@ def main() -> int:
     fast: set[int] = set()
     slow: set[int] = set()
     echoed = 0
+    paused = False
 
     def handle(evs: list[libsock.Event]) -> None:
         nonlocal echoed
@@ -199,7 +202,8 @@ def main() -> int:
     while True:
         for key, _ in sel.select(timeout=1.0):
             if key.data == "engine":
-                pump(0)
+                if not paused:
+                    pump(0)
                 continue
             line = sys.stdin.readline()
             if not line:
@@ -208,12 +212,25 @@ def main() -> int:
             if not words:
                 continue
             cmd = words[0]
+            if cmd == "pause":  # stop pulling events (an application that falls behind)
+                if not paused:
+                    sel.unregister(server.fileno())
+                    paused = True
+                print(json.dumps({"pause": True, "rss_kib": rss_kib()}), flush=True)
+                continue
+            if cmd == "resume":
+                if paused:
+                    sel.register(server.fileno(), selectors.EVENT_READ, "engine")
+                    paused = False
+                print(json.dumps({"resume": True}), flush=True)
+                continue
             if cmd == "quit":
                 server.shutdown(grace=0.5)
                 print(json.dumps({"quit": True}), flush=True)
                 return 0
             if cmd == "stats":
-                pump(0)
+                if not paused:
+                    pump(0)
                 print(json.dumps({"stats": server.stats(), "clients": len(server.clients()),
                                   "fast": len(fast), "slow": len(slow),
                                   "reasons": reasons, "kinds": kinds, "warnings": warnings,
