@@ -350,3 +350,64 @@ fn closing_after_skipping_an_oversized_frame_is_a_fin_not_a_reset() {
         assert_eq!(r.map_err(|e| e.kind()), Ok(0), "drop {close_by_drop}");
     }
 }
+
+#[test]
+fn a_paused_application_holds_bounded_received_bytes_whatever_the_message_size() {
+    // The event queue is bounded in bytes too: 1 MiB messages from a peer to a server whose
+    // application does not pull stop being read at EVENT_QUEUE_BYTES (not at 4096 events,
+    // which would be 4 GiB), and all arrive intact once it pulls.
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let mut peer = TcpStream::connect(server.local_addr().as_inet().unwrap()).unwrap();
+    peer.set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let body = random_bytes(MIB, 5);
+    let mut frame = (MIB as u32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&body);
+    // The stream is `total` frames back to back; `pos` bytes of it are written.
+    let total = 600usize;
+    let stream_len = total * frame.len();
+    let mut pos = 0usize;
+    let write_some = move |peer: &mut TcpStream, pos: &mut usize| -> bool {
+        let at = *pos % frame.len();
+        let end = frame.len().min(at + (stream_len - *pos));
+        match peer.write(&frame[at..end]) {
+            Ok(n) => {
+                *pos += n;
+                true
+            }
+            Err(_) => false, // stalled for half a second: the server stopped reading
+        }
+    };
+    while pos < stream_len && write_some(&mut peer, &mut pos) {}
+    assert!(
+        pos < stream_len,
+        "600 MiB went in without the server stopping to read"
+    );
+    let queued = server.stats().events_queued as usize;
+    assert!(
+        queued * MIB <= libsock::engine::EVENT_QUEUE_BYTES + 2 * MIB,
+        "{queued} messages of 1 MiB queued"
+    );
+    // Pull everything while the rest is written from another thread.
+    peer.set_write_timeout(Some(WAIT)).unwrap();
+    let t = std::thread::spawn(move || {
+        while pos < stream_len {
+            assert!(
+                write_some(&mut peer, &mut pos),
+                "the server stopped reading for good"
+            );
+        }
+        peer
+    });
+    let mut got = 0;
+    while got < total {
+        for ev in server.next_events(64, Some(WAIT)).unwrap() {
+            if let Event::Message { data, .. } = ev {
+                assert!(data[..] == body[..], "message {got} changed");
+                got += 1;
+            }
+        }
+    }
+    drop(t.join().unwrap());
+    server.shutdown(Duration::ZERO);
+}

@@ -4,16 +4,15 @@
 //!
 //! Translation only, like the rest of the crate: every body runs in [`call`].
 
-use std::collections::HashMap;
 use std::ffi::c_char;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use libsock::engine::{
-    self, Client, ClientConfig, DatagramServer, DatagramServerConfig, EventInfo, EventKind,
-    Heartbeat, IdleMode, SendPolicy, Server, ServerConfig, SEND_WAIT,
+    self, Client, ConfigKey, DatagramServer, EngineSettings, EventInfo, EventKind, Heartbeat,
+    Server, ServerConfig, SEND_WAIT,
 };
-use libsock::{Addr, Bytes, Error, Framing, SocketOptions};
+use libsock::{Addr, Bytes, Error};
 
 use crate::boundary::{
     bad_arg, call, check_len, flag_arg, get, in_bytes, in_str, insert, out_bytes, write_text,
@@ -183,291 +182,11 @@ pub const LS_STAT_ACCEPT_ERRORS: i32 = 12;
 // Engine config objects
 // ---------------------------------------------------------------------------------------------
 
-const KEYS: [i32; 18] = [
-    LS_ECFG_MAX_CLIENTS,
-    LS_ECFG_SEND_QUEUE_BYTES,
-    LS_ECFG_SEND_POLICY,
-    LS_ECFG_EVENT_CAPACITY,
-    LS_ECFG_IDLE_TIMEOUT_MS,
-    LS_ECFG_IDLE_MODE,
-    LS_ECFG_HEARTBEAT_INTERVAL_MS,
-    LS_ECFG_HEARTBEAT_MISSES,
-    LS_ECFG_RECONNECT,
-    LS_ECFG_BACKOFF_MIN_MS,
-    LS_ECFG_BACKOFF_MAX_MS,
-    LS_ECFG_MAX_ATTEMPTS,
-    LS_ECFG_CONNECT_TIMEOUT_MS,
-    LS_ECFG_JITTER,
-    LS_ECFG_BACKLOG,
-    LS_ECFG_CLOSE_TIMEOUT_MS,
-    LS_ECFG_MAX_DATAGRAM,
-    LS_ECFG_REMOVE_STALE,
-];
-
-/// What an engine config handle records: settings by key, the framing, socket options and
-/// heartbeat payloads. Turned into core's configs when a server, client or datagram server is
-/// made (the object takes a copy; the config may be changed, reused or closed afterwards).
-pub(crate) struct EngineConfig {
-    values: HashMap<i32, i64>,
-    framing: Option<Framing>,
-    /// Socket options as set, in order; applied over the object kind's own defaults (a server
-    /// and a client have nodelay on, a datagram server has no such option).
-    option_values: Vec<(libsock::SockOpt, i64)>,
-    payloads: Option<(Bytes, Bytes)>,
-}
-
-impl EngineConfig {
-    fn new() -> EngineConfig {
-        EngineConfig {
-            values: HashMap::new(),
-            framing: None,
-            option_values: Vec::new(),
-            payloads: None,
-        }
-    }
-
-    /// The value of `key`: as set, or core's default.
-    fn value(&self, key: i32) -> Result<i64, Error> {
-        let v = key_default(key)?;
-        Ok(self.values.get(&key).copied().unwrap_or(v))
-    }
-
-    fn ms(&self, key: i32) -> Duration {
-        Duration::from_millis(self.value(key).unwrap_or(0).max(0) as u64)
-    }
-
-    fn heartbeat(&self) -> Option<Heartbeat> {
-        let misses = self.value(LS_ECFG_HEARTBEAT_MISSES).unwrap_or(3) as u32;
-        let mut hb = match self.value(LS_ECFG_HEARTBEAT_INTERVAL_MS).unwrap_or(0) {
-            -1 => return None,
-            0 => Heartbeat {
-                misses,
-                ..Heartbeat::reply_only()
-            },
-            n => Heartbeat::new(Duration::from_millis(n as u64), misses),
-        };
-        if let Some((ping, pong)) = &self.payloads {
-            hb = hb.payloads(ping.clone(), pong.clone());
-        }
-        Some(hb)
-    }
-
-    fn idle(&self) -> (Option<Duration>, IdleMode) {
-        let t = match self.value(LS_ECFG_IDLE_TIMEOUT_MS).unwrap_or(0) {
-            0 => None,
-            n => Some(Duration::from_millis(n as u64)),
-        };
-        let mode = if self.value(LS_ECFG_IDLE_MODE).unwrap_or(0) == LS_IDLE_READS_AND_WRITES as i64
-        {
-            IdleMode::ReadsAndWrites
-        } else {
-            IdleMode::Reads
-        };
-        (t, mode)
-    }
-
-    fn server(&self) -> ServerConfig {
-        let d = ServerConfig::new();
-        let (idle, mode) = self.idle();
-        let backlog = self.value(LS_ECFG_BACKLOG).unwrap_or(1024) as i32;
-        let policy =
-            if self.value(LS_ECFG_SEND_POLICY).unwrap_or(0) == LS_SEND_POLICY_DISCONNECT as i64 {
-                SendPolicy::Disconnect
-            } else {
-                SendPolicy::Error
-            };
-        ServerConfig {
-            framing: self.framing.clone().unwrap_or(d.framing),
-            options: self.options(d.options),
-            backlog: if backlog == 0 { d.backlog } else { backlog },
-            remove_stale: self.value(LS_ECFG_REMOVE_STALE).unwrap_or(0) == 1,
-            max_clients: match self.value(LS_ECFG_MAX_CLIENTS).unwrap_or(-1) {
-                n if n < 0 => None,
-                n => Some(n as usize),
-            },
-            send_queue_bytes: self.value(LS_ECFG_SEND_QUEUE_BYTES).unwrap_or(0) as usize,
-            send_policy: policy,
-            event_capacity: self.value(LS_ECFG_EVENT_CAPACITY).unwrap_or(0) as usize,
-            idle_timeout: idle,
-            idle_mode: mode,
-            heartbeat: self.heartbeat(),
-            close_timeout: self.ms(LS_ECFG_CLOSE_TIMEOUT_MS),
-        }
-    }
-
-    fn client(&self) -> ClientConfig {
-        let d = ClientConfig::new();
-        let (idle, mode) = self.idle();
-        ClientConfig {
-            framing: self.framing.clone().unwrap_or(d.framing),
-            options: self.options(d.options),
-            connect_timeout: self.ms(LS_ECFG_CONNECT_TIMEOUT_MS),
-            reconnect: self.value(LS_ECFG_RECONNECT).unwrap_or(1) == 1,
-            backoff_min: self.ms(LS_ECFG_BACKOFF_MIN_MS),
-            backoff_max: self.ms(LS_ECFG_BACKOFF_MAX_MS),
-            jitter: self.value(LS_ECFG_JITTER).unwrap_or(1) == 1,
-            max_attempts: self.value(LS_ECFG_MAX_ATTEMPTS).unwrap_or(0) as u32,
-            send_queue_bytes: self.value(LS_ECFG_SEND_QUEUE_BYTES).unwrap_or(0) as usize,
-            event_capacity: self.value(LS_ECFG_EVENT_CAPACITY).unwrap_or(0) as usize,
-            idle_timeout: idle,
-            idle_mode: mode,
-            heartbeat: self.heartbeat(),
-        }
-    }
-
-    fn datagram(&self) -> DatagramServerConfig {
-        DatagramServerConfig {
-            options: self.options(DatagramServerConfig::new().options),
-            max_datagram: self.value(LS_ECFG_MAX_DATAGRAM).unwrap_or(65536) as usize,
-            event_capacity: self.value(LS_ECFG_EVENT_CAPACITY).unwrap_or(0) as usize,
-        }
-    }
-
-    /// Record a framing (`ls_set_framing_*` on a config handle).
-    pub(crate) fn set_framing(&mut self, f: Framing) {
-        self.framing = Some(f);
-    }
-
-    /// `base` (the object kind's default options) with the options set on this config.
-    fn options(&self, mut base: SocketOptions) -> SocketOptions {
-        for (opt, value) in &self.option_values {
-            // Checked when set.
-            let _ = base.set(*opt, *value);
-        }
-        base
-    }
-
-    /// Record a socket option (`ls_set_option` on a config handle).
-    pub(crate) fn set_option(&mut self, opt: libsock::SockOpt, value: i64) -> Result<(), Error> {
-        SocketOptions::new().set(opt, value)?;
-        self.option_values.retain(|(o, _)| *o != opt);
-        self.option_values.push((opt, value));
-        Ok(())
-    }
-
-    /// A socket option recorded with `ls_set_option` (`ls_get_option` on a config handle).
-    pub(crate) fn get_option(&self, opt: libsock::SockOpt) -> Result<i64, Error> {
-        self.option_values
-            .iter()
-            .find(|(o, _)| *o == opt)
-            .map(|(_, v)| *v)
-            .ok_or_else(|| {
-                bad_arg(format!(
-                    "option {} was not set on this engine config",
-                    opt.name()
-                ))
-            })
-    }
-}
-
-fn ms_of(d: Duration) -> i64 {
-    d.as_millis().min(i64::MAX as u128) as i64
-}
-
-/// Core's default for `key` (`InvalidArgument` for an unknown key).
-fn key_default(key: i32) -> Result<i64, Error> {
-    let s = ServerConfig::new();
-    let c = ClientConfig::new();
-    let d = DatagramServerConfig::new();
-    Ok(match key {
-        LS_ECFG_MAX_CLIENTS => s.max_clients.map_or(-1, |n| n as i64),
-        LS_ECFG_SEND_QUEUE_BYTES => s.send_queue_bytes as i64,
-        LS_ECFG_SEND_POLICY => match s.send_policy {
-            SendPolicy::Disconnect => LS_SEND_POLICY_DISCONNECT as i64,
-            _ => LS_SEND_POLICY_ERROR as i64,
-        },
-        LS_ECFG_EVENT_CAPACITY => s.event_capacity as i64,
-        LS_ECFG_IDLE_TIMEOUT_MS => s.idle_timeout.map_or(0, ms_of),
-        LS_ECFG_IDLE_MODE => match s.idle_mode {
-            IdleMode::ReadsAndWrites => LS_IDLE_READS_AND_WRITES as i64,
-            _ => LS_IDLE_READS as i64,
-        },
-        LS_ECFG_HEARTBEAT_INTERVAL_MS => match &s.heartbeat {
-            None => -1,
-            Some(h) => h.interval.map_or(0, ms_of),
-        },
-        LS_ECFG_HEARTBEAT_MISSES => s.heartbeat.as_ref().map_or(3, |h| h.misses as i64),
-        LS_ECFG_RECONNECT => c.reconnect as i64,
-        LS_ECFG_BACKOFF_MIN_MS => ms_of(c.backoff_min),
-        LS_ECFG_BACKOFF_MAX_MS => ms_of(c.backoff_max),
-        LS_ECFG_MAX_ATTEMPTS => c.max_attempts as i64,
-        LS_ECFG_CONNECT_TIMEOUT_MS => ms_of(c.connect_timeout),
-        LS_ECFG_JITTER => c.jitter as i64,
-        LS_ECFG_BACKLOG => s.backlog as i64,
-        LS_ECFG_CLOSE_TIMEOUT_MS => ms_of(s.close_timeout),
-        LS_ECFG_MAX_DATAGRAM => d.max_datagram as i64,
-        LS_ECFG_REMOVE_STALE => s.remove_stale as i64,
-        _ => {
-            return Err(bad_arg(format!(
-                "key is {key}, it is no LS_ECFG_* constant (1..{})",
-                KEYS.len()
-            )))
-        }
-    })
-}
-
-/// The name of `key` for messages.
-fn key_name(key: i32) -> &'static str {
-    match key {
-        LS_ECFG_MAX_CLIENTS => "LS_ECFG_MAX_CLIENTS",
-        LS_ECFG_SEND_QUEUE_BYTES => "LS_ECFG_SEND_QUEUE_BYTES",
-        LS_ECFG_SEND_POLICY => "LS_ECFG_SEND_POLICY",
-        LS_ECFG_EVENT_CAPACITY => "LS_ECFG_EVENT_CAPACITY",
-        LS_ECFG_IDLE_TIMEOUT_MS => "LS_ECFG_IDLE_TIMEOUT_MS",
-        LS_ECFG_IDLE_MODE => "LS_ECFG_IDLE_MODE",
-        LS_ECFG_HEARTBEAT_INTERVAL_MS => "LS_ECFG_HEARTBEAT_INTERVAL_MS",
-        LS_ECFG_HEARTBEAT_MISSES => "LS_ECFG_HEARTBEAT_MISSES",
-        LS_ECFG_RECONNECT => "LS_ECFG_RECONNECT",
-        LS_ECFG_BACKOFF_MIN_MS => "LS_ECFG_BACKOFF_MIN_MS",
-        LS_ECFG_BACKOFF_MAX_MS => "LS_ECFG_BACKOFF_MAX_MS",
-        LS_ECFG_MAX_ATTEMPTS => "LS_ECFG_MAX_ATTEMPTS",
-        LS_ECFG_CONNECT_TIMEOUT_MS => "LS_ECFG_CONNECT_TIMEOUT_MS",
-        LS_ECFG_JITTER => "LS_ECFG_JITTER",
-        LS_ECFG_BACKLOG => "LS_ECFG_BACKLOG",
-        LS_ECFG_CLOSE_TIMEOUT_MS => "LS_ECFG_CLOSE_TIMEOUT_MS",
-        LS_ECFG_MAX_DATAGRAM => "LS_ECFG_MAX_DATAGRAM",
-        LS_ECFG_REMOVE_STALE => "LS_ECFG_REMOVE_STALE",
-        _ => "unknown key",
-    }
-}
-
-/// Check `value` for `key`; the range is in the error message.
-fn check_value(key: i32, value: i64) -> Result<(), Error> {
-    key_default(key)?;
-    const U32: i64 = u32::MAX as i64;
-    const I32: i64 = i32::MAX as i64;
-    let (lo, hi, what) = match key {
-        LS_ECFG_SEND_POLICY => (
-            0,
-            1,
-            "LS_SEND_POLICY_ERROR (0) or LS_SEND_POLICY_DISCONNECT (1)",
-        ),
-        LS_ECFG_IDLE_MODE => (0, 1, "LS_IDLE_READS (0) or LS_IDLE_READS_AND_WRITES (1)"),
-        LS_ECFG_RECONNECT | LS_ECFG_JITTER | LS_ECFG_REMOVE_STALE => (0, 1, "0 or 1"),
-        // Type ranges only: what a value means (0 queue bounds, max_clients 0, a heartbeat
-        // under 10 ms, max_datagram above 65536 ...) is checked by core when the object is made,
-        // with the same message in every door.
-        LS_ECFG_SEND_QUEUE_BYTES | LS_ECFG_EVENT_CAPACITY => (0, isize::MAX as i64, "0 or more"),
-        LS_ECFG_MAX_DATAGRAM => (0, I32, "0 or more"),
-        LS_ECFG_MAX_CLIENTS => (-1, isize::MAX as i64, "-1 (no limit) or a count"),
-        LS_ECFG_HEARTBEAT_INTERVAL_MS => (
-            -1,
-            I32,
-            "-1 (no heartbeat), 0 (answer pings only) or a positive number of ms",
-        ),
-        LS_ECFG_HEARTBEAT_MISSES => (0, U32, "0..4294967295"),
-        LS_ECFG_MAX_ATTEMPTS => (0, U32, "0 (never give up)..4294967295"),
-        LS_ECFG_BACKLOG => (0, I32, "0 (the default) or more"),
-        _ => (0, I32, "0 or more ms, at most 2147483647"),
-    };
-    if value < lo || value > hi {
-        return Err(bad_arg(format!(
-            "{} value is {value}, it must be {what}",
-            key_name(key)
-        )));
-    }
-    Ok(())
-}
+/// What an engine config handle records: core's flat engine settings (values by `LS_ECFG_*`
+/// key, the framing, socket options and heartbeat payloads), turned into core's configs when a
+/// server, client or datagram server is made (the object takes a copy; the config may be
+/// changed, reused or closed afterwards).
+pub(crate) type EngineConfig = EngineSettings;
 
 /// The engine config behind `h`.
 fn config(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
@@ -512,13 +231,12 @@ pub unsafe extern "C" fn ls_engine_config_new(out_handle: *mut i64) -> i32 {
 #[no_mangle]
 pub extern "C" fn ls_engine_config_set(config_handle: i64, key: i32, value: i64) -> i32 {
     call("ls_engine_config_set", || {
-        check_value(key, value)?;
+        let key = ConfigKey::from_code_checked(key)?;
         let o = config(config_handle)?;
         if let Obj::EngineConfig(m) = &*o {
             m.lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .values
-                .insert(key, value);
+                .set(key, value)?;
         }
         Ok(())
     })
@@ -533,10 +251,10 @@ pub unsafe extern "C" fn ls_engine_config_get(
 ) -> i32 {
     call("ls_engine_config_get", || {
         let out = Out::new(out_value, "out_value")?;
-        key_default(key)?;
+        let key = ConfigKey::from_code_checked(key)?;
         let o = config(config_handle)?;
         if let Obj::EngineConfig(m) = &*o {
-            out.set(m.lock().unwrap_or_else(|p| p.into_inner()).value(key)?);
+            out.set(m.lock().unwrap_or_else(|p| p.into_inner()).get(key));
         }
         Ok(())
     })
@@ -567,7 +285,9 @@ pub unsafe extern "C" fn ls_engine_config_set_heartbeat_payloads(
             .validate()?;
         let o = config(config_handle)?;
         if let Obj::EngineConfig(m) = &*o {
-            m.lock().unwrap_or_else(|p| p.into_inner()).payloads = Some((ping, pong));
+            m.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .set_heartbeat_payloads(ping, pong);
         }
         Ok(())
     })
@@ -1023,7 +743,10 @@ pub unsafe extern "C" fn ls_next_event(
                         info.client,
                         info.reason.as_ref().map_or(0, |r| r.code() as i64),
                     ),
-                    EventKind::Reconnecting => (info.attempt as u64, ms_of(info.delay)),
+                    EventKind::Reconnecting => (
+                        info.attempt as u64,
+                        info.delay.as_millis().min(i64::MAX as u128) as i64,
+                    ),
                     EventKind::Warning => {
                         (info.client, info.warning.map_or(0, |k| k.code() as i64))
                     }
@@ -1231,7 +954,7 @@ pub(crate) fn local_addr(o: &Obj) -> Option<Addr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use libsock::engine::DisconnectReason;
+    use libsock::engine::{ClientConfig, DatagramServerConfig, DisconnectReason};
     use libsock::ErrorKind;
 
     #[test]
@@ -1273,15 +996,39 @@ mod tests {
     }
 
     #[test]
-    fn every_key_has_a_default_a_name_and_a_range() {
-        for (i, k) in KEYS.iter().enumerate() {
-            assert_eq!(*k, i as i32 + 1);
-            let d = key_default(*k).unwrap();
-            check_value(*k, d).unwrap();
-            assert_ne!(key_name(*k), "unknown key");
+    fn every_key_is_cores_key_with_its_number_and_name() {
+        let keys = [
+            (LS_ECFG_MAX_CLIENTS, "LS_ECFG_MAX_CLIENTS"),
+            (LS_ECFG_SEND_QUEUE_BYTES, "LS_ECFG_SEND_QUEUE_BYTES"),
+            (LS_ECFG_SEND_POLICY, "LS_ECFG_SEND_POLICY"),
+            (LS_ECFG_EVENT_CAPACITY, "LS_ECFG_EVENT_CAPACITY"),
+            (LS_ECFG_IDLE_TIMEOUT_MS, "LS_ECFG_IDLE_TIMEOUT_MS"),
+            (LS_ECFG_IDLE_MODE, "LS_ECFG_IDLE_MODE"),
+            (
+                LS_ECFG_HEARTBEAT_INTERVAL_MS,
+                "LS_ECFG_HEARTBEAT_INTERVAL_MS",
+            ),
+            (LS_ECFG_HEARTBEAT_MISSES, "LS_ECFG_HEARTBEAT_MISSES"),
+            (LS_ECFG_RECONNECT, "LS_ECFG_RECONNECT"),
+            (LS_ECFG_BACKOFF_MIN_MS, "LS_ECFG_BACKOFF_MIN_MS"),
+            (LS_ECFG_BACKOFF_MAX_MS, "LS_ECFG_BACKOFF_MAX_MS"),
+            (LS_ECFG_MAX_ATTEMPTS, "LS_ECFG_MAX_ATTEMPTS"),
+            (LS_ECFG_CONNECT_TIMEOUT_MS, "LS_ECFG_CONNECT_TIMEOUT_MS"),
+            (LS_ECFG_JITTER, "LS_ECFG_JITTER"),
+            (LS_ECFG_BACKLOG, "LS_ECFG_BACKLOG"),
+            (LS_ECFG_CLOSE_TIMEOUT_MS, "LS_ECFG_CLOSE_TIMEOUT_MS"),
+            (LS_ECFG_MAX_DATAGRAM, "LS_ECFG_MAX_DATAGRAM"),
+            (LS_ECFG_REMOVE_STALE, "LS_ECFG_REMOVE_STALE"),
+        ];
+        assert_eq!(keys.len(), ConfigKey::ALL.len());
+        for ((code, name), k) in keys.iter().zip(ConfigKey::ALL) {
+            assert_eq!(*code, k.code(), "{name}");
+            assert_eq!(*name, format!("LS_ECFG_{}", k.name()));
         }
-        assert!(key_default(0).is_err());
-        assert!(key_default(KEYS.len() as i32 + 1).is_err());
+        assert!(ConfigKey::from_code_checked(0).is_err());
+        assert!(ConfigKey::from_code_checked(keys.len() as i32 + 1).is_err());
+        assert_eq!(LS_SEND_POLICY_DISCONNECT, 1);
+        assert_eq!(LS_IDLE_READS_AND_WRITES, 1);
     }
 
     #[test]

@@ -331,6 +331,9 @@ pub struct EventInfo {
 
 struct Inner {
     q: VecDeque<Event>,
+    /// Message and datagram bytes in `q` (bounded by [`EVENT_QUEUE_BYTES`] as `q` is by the
+    /// capacity).
+    bytes: usize,
     /// Places taken by producers that waited for room and have not pushed yet.
     reserved: usize,
     /// No more events will come (the final `Closed` event is queued).
@@ -495,6 +498,16 @@ pub(crate) mod defer {
     }
 }
 
+/// The bytes of message and datagram events an [`EventQueue`] holds before its producers wait
+/// (as they do at its event capacity): a paused application holds at most this much received
+/// data plus one message, whatever the messages' sizes.
+pub const EVENT_QUEUE_BYTES: usize = 32 << 20;
+
+/// The bytes an event holds (its message or datagram).
+fn data_len(ev: &Event) -> usize {
+    ev.data().map_or(0, |d| d.len())
+}
+
 /// A bounded queue of events: filled by the engine's tasks, pulled by any thread.
 ///
 /// Producers that must respect the bound (messages, new connections, datagrams) wait for room
@@ -567,6 +580,7 @@ impl EventQueue {
             core: Arc::new(Core {
                 inner: Mutex::new(Inner {
                     q: VecDeque::new(),
+                    bytes: 0,
                     reserved: 0,
                     closed: false,
                     waiting: 0,
@@ -590,6 +604,7 @@ impl EventQueue {
         if i.closed {
             return;
         }
+        i.bytes += data_len(&ev);
         i.q.push_back(ev);
         self.signal(i);
     }
@@ -612,7 +627,7 @@ impl EventQueue {
     }
 
     fn has_room(&self, i: &Inner) -> bool {
-        i.q.len() + i.reserved < self.capacity
+        i.q.len() + i.reserved < self.capacity && i.bytes < EVENT_QUEUE_BYTES
     }
 
     /// Register `cx` to be woken when room frees up; `round` remembers the registration so a
@@ -644,6 +659,7 @@ impl EventQueue {
             Self::wait_room(&mut i, cx, round);
             return TryPush::Full(ev);
         }
+        i.bytes += data_len(&ev);
         i.q.push_back(ev);
         self.signal(&mut i);
         drop(i);
@@ -797,6 +813,7 @@ impl EventQueue {
         };
         let n = max.max(1).min(i.q.len());
         let out: Vec<Event> = i.q.drain(..n).collect();
+        i.bytes -= out.iter().map(data_len).sum::<usize>();
         let w = self.after_pop(&mut i);
         drop(i);
         w.into_iter().for_each(Waker::wake);
@@ -832,6 +849,7 @@ impl EventQueue {
         let len = payload.len();
         drop(payload);
         let ev = i.q.pop_front().expect("non-empty");
+        i.bytes -= data_len(&ev);
         let w = self.after_pop(&mut i);
         drop(i);
         w.into_iter().for_each(Waker::wake);

@@ -201,6 +201,9 @@ struct SqState {
     writer: Writer,
     /// The connection task, woken for new frames and stop requests.
     waker: Option<Waker>,
+    /// The front frame is the rest of a frame whose start a direct write sent on the live
+    /// connection: it belongs to that connection only (see [`SendQueue::detach`]).
+    front_partial: bool,
 }
 
 /// Why a push was refused.
@@ -259,6 +262,7 @@ impl SendQueue {
                 fd: -1,
                 writer: Writer::Idle,
                 waker: None,
+                front_partial: false,
             }),
             direct_done: Condvar::new(),
             room: Condvar::new(),
@@ -379,6 +383,7 @@ impl SendQueue {
                     .queued_bytes
                     .fetch_add(rest.len() as u64, Ordering::Relaxed);
                 st.frames.push_front(rest);
+                st.front_partial = true;
             }
             if st.fd < 0 {
                 // `detach` is waiting for this write to end.
@@ -455,6 +460,7 @@ impl SendQueue {
             .fetch_sub(st.bytes as u64, Ordering::Relaxed);
         st.bytes = 0;
         st.frames = VecDeque::new();
+        st.front_partial = false;
         self.room_made();
     }
 
@@ -472,6 +478,18 @@ impl SendQueue {
         st.fd = -1;
         while st.writer == Writer::Direct {
             st = self.direct_done.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        if std::mem::take(&mut st.front_partial) {
+            // The rest of a frame begun on the connection that ended: sent on the next one (a
+            // client's queue outlives its connections) it would start the new stream in the
+            // middle of a frame. It is lost with the connection, like the frames in flight.
+            if let Some(rest) = st.frames.pop_front() {
+                st.bytes -= rest.len();
+                self.counters
+                    .queued_bytes
+                    .fetch_sub(rest.len() as u64, Ordering::Relaxed);
+                self.room_made();
+            }
         }
         st.writer = Writer::Idle;
         st.waker = None;
@@ -494,6 +512,7 @@ impl SendQueue {
         if out.is_empty() && st.writer != Writer::Direct {
             if !st.frames.is_empty() {
                 std::mem::swap(&mut st.frames, out);
+                st.front_partial = false;
                 self.counters
                     .queued_bytes
                     .fetch_sub(st.bytes as u64, Ordering::Relaxed);
@@ -1252,5 +1271,35 @@ impl TaskCount {
                 .0;
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rest of a frame that a direct write began on a connection never goes out on the next
+    /// one: detaching drops it, and only it.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn a_partly_written_frame_does_not_outlive_its_connection() {
+        let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let sq = SendQueue::new(64 << 20, false, Arc::new(Counters::default()));
+        use std::os::fd::AsRawFd;
+        sq.attach(a.as_raw_fd());
+        // Far more than the socket buffers take: the direct write sends a part, queues the rest.
+        let big = Bytes::from(vec![7u8; 8 << 20]);
+        assert!(sq.push(big.clone(), false).is_ok());
+        let rest = sq.queued();
+        assert!(rest > 0 && rest < big.len(), "rest {rest}");
+        // A whole frame queued behind it stays.
+        assert!(sq.push(Bytes::from_static(b"whole"), false).is_ok());
+        sq.detach();
+        assert_eq!(sq.queued(), 5);
+        assert_eq!(
+            sq.lock().frames.front().map(|f| &f[..]),
+            Some(&b"whole"[..])
+        );
     }
 }

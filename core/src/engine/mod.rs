@@ -14,7 +14,8 @@
 //! `next_event`, `next_event_into(buf, timeout)` (the C door's buffer-too-small semantics: the
 //! event stays queued), `peek_len`, and `notify_fd()` (readable while events wait).
 //!
-//! **Backpressure**: the event queue is bounded (`event_capacity` events). When it is full, the
+//! **Backpressure**: the event queue is bounded (`event_capacity` events, and
+//! [`EVENT_QUEUE_BYTES`] of message data whatever the messages' sizes). When it is full, the
 //! connections stop reading their sockets (TCP flow control then slows the peers) and the
 //! accept loop stops accepting; nothing is dropped and memory stays bounded. Each client's send
 //! queue is bounded in bytes; [`SendPolicy`] says what happens when it is full.
@@ -68,7 +69,9 @@ mod udp;
 
 pub use client::{Client, ClientConfig, ClientStats};
 pub use codec::{CodecError, FrameCodec};
-pub use events::{ClientId, DisconnectReason, Event, EventInfo, EventKind, EventQueue};
+pub use events::{
+    ClientId, DisconnectReason, Event, EventInfo, EventKind, EventQueue, EVENT_QUEUE_BYTES,
+};
 pub use runtime::{is_running, set_worker_threads, shutdown, worker_threads, SCHED_BATCH_ENV};
 pub use server::{Server, ServerConfig, ServerStats};
 pub use settings::{ConfigKey, EngineSettings};
