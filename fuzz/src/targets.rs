@@ -596,9 +596,9 @@ impl Receiver<'_> {
 /// closes) and the receiver reads, blocking, until `Closed`.
 ///
 /// Properties: the messages and errors are the pure decoder's for the whole buffer (an error
-/// that ends the stream ends it here too), then `Closed`; no panic, no hang; the receiver's
-/// heap stays within [`RECV_BUDGET_BASE`] + [`RECV_BUDGET_PER_BYTE`] per byte sent, whatever a
-/// header claims.
+/// that ends the stream ends it here too), then `Closed`, and `Closed` again on the next call; no
+/// panic, no hang; the receiver's heap stays within [`RECV_BUDGET_BASE`] +
+/// [`RECV_BUDGET_PER_BYTE`] per byte sent, whatever a header claims.
 pub fn recv_socket(data: &[u8]) {
     let mut inp = Input::new(data);
     let f = gen::framing(&mut inp);
@@ -657,7 +657,14 @@ pub fn recv_socket(data: &[u8]) {
             match r.step(HANG, false) {
                 Step::More => {}
                 Step::Idle => unreachable!("a blocking call does not poll"),
-                Step::Closed => break,
+                Step::Closed => {
+                    // The end of the stream stays the end.
+                    match rx.with_timeout(HANG).recv_msg() {
+                        Err(e) if e.kind() == ErrorKind::Closed => {}
+                        other => fail(&f, format!("recv_msg after Closed gave {other:?}")),
+                    }
+                    break;
+                }
                 Step::Fatal => break,
             }
         }
