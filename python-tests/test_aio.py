@@ -6,6 +6,7 @@ import asyncio
 import socket
 import struct
 import threading
+import time
 from typing import Any, Coroutine, TypeVar
 
 import libsock
@@ -151,13 +152,20 @@ def test_aio_client_reconnects_and_serve_forever() -> None:
     assert run(main()) == [b"one", b"two"]
 
 
-def test_aio_send_waits_for_room_then_raises_queue_full() -> None:
+def test_aio_send_waits_for_room_then_raises_timeout() -> None:
     async def main() -> None:
         client = libsock.aio.Client(("127.0.0.1", 9), send_queue_bytes=64, backoff=(1.0, 2.0))
         try:
             await client.send(b"x" * 40)
             try:
                 await client.send(b"y" * 40, timeout=0.1)
+            except TimeoutError as e:
+                assert "send queue" in str(e), e
+            else:
+                raise AssertionError("TimeoutError expected")
+            # Without waiting: the queue is full at once.
+            try:
+                client.send_nowait(b"z" * 40)
             except libsock.QueueFullError:
                 pass
             else:
@@ -166,6 +174,49 @@ def test_aio_send_waits_for_room_then_raises_queue_full() -> None:
             await client.close()
 
     run(main())
+
+
+def test_aio_send_is_woken_when_the_queue_drains() -> None:
+    # A server that pulls only after a pause: the client's queue fills (32 MiB cannot wait in
+    # 64 KiB of queue and the kernel's buffers), its sends wait without blocking the loop, and
+    # every message arrives in order.
+    async def main() -> list[bytes]:
+        server = libsock.Server(("127.0.0.1", 0), event_capacity=4)
+        client = libsock.aio.Client(server.address, send_queue_bytes=64 * 1024)
+        msgs = [i.to_bytes(4, "big") * 4096 for i in range(2000)]  # 16 KiB each
+
+        def pull() -> list[bytes]:
+            time.sleep(0.3)
+            got: list[bytes] = []
+            while len(got) < len(msgs):
+                for ev in server.events(timeout=WAIT):
+                    if ev.kind == "message" and ev.data is not None:
+                        got.append(ev.data)
+            return got
+
+        try:
+            puller = asyncio.get_running_loop().run_in_executor(None, pull)
+            ticks = 0
+
+            async def tick() -> None:
+                nonlocal ticks
+                while True:
+                    await asyncio.sleep(0.01)
+                    ticks += 1
+
+            ticker = asyncio.ensure_future(tick())
+            for m in msgs:
+                await client.send(m, timeout=WAIT)
+            got = await asyncio.wait_for(puller, WAIT)
+            ticker.cancel()
+            assert got == msgs
+            assert ticks > 0, "the event loop did not run while sends waited"
+            return got
+        finally:
+            await client.close()
+            server.shutdown()
+
+    assert len(run(main())) == 2000
 
 
 def test_aio_datagram_server() -> None:

@@ -16,6 +16,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 from typing import Callable, Optional
 
@@ -800,3 +801,40 @@ def test_ctrl_c_interrupts_a_blocked_events_call() -> None:
         if p.poll() is None:
             p.kill()
         p.communicate(timeout=WAIT)
+
+
+def test_send_with_timeout_and_send_batch_wait_for_room_instead_of_failing() -> None:
+    # A plain socket that reads only after the client's queue is full: send(timeout=0) fails
+    # with QueueFullError, send(timeout=...) and send_batch wait (woken as the queue drains),
+    # and every message arrives in order.
+    with socket.socket() as lst:
+        lst.bind(("127.0.0.1", 0))
+        lst.listen()
+        client = libsock.Client(lst.getsockname(), send_queue_bytes=64 * 1024)
+        peer, _ = lst.accept()
+        try:
+            msgs = [i.to_bytes(4, "big") * 4096 for i in range(2000)]  # 16 KiB each
+            sent = 0
+            with pytest.raises(libsock.QueueFullError):
+                while True:  # the kernel's buffers, then the queue, fill up
+                    client.send(msgs[sent])
+                    sent += 1
+            got: list[bytes] = []
+
+            def read_all() -> None:
+                peer.settimeout(WAIT)
+                for _ in msgs:
+                    got.append(recv_n(peer, 4 + 16 * 1024)[4:])
+
+            reader = threading.Thread(target=read_all)
+            reader.start()
+            client.send(msgs[sent], timeout=WAIT)
+            assert client.send_batch(msgs[sent + 1 :], timeout=WAIT) == len(msgs) - sent - 1
+            reader.join(WAIT)
+            assert not reader.is_alive()
+            assert got == msgs
+            with pytest.raises(libsock.FrameTooLargeError):
+                client.send(b"x" * (128 * 1024), timeout=None)
+        finally:
+            client.close()
+            peer.close()

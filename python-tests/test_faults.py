@@ -494,7 +494,6 @@ def test_never_reading_client_under_the_error_policy_memory_bounded_fast_clients
     assert growth < 24 * 1024, f"server RSS grew by {growth} KiB"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 defect 6: slow consumer invisible")
 @pytest.mark.timeout(120)
 def test_never_reading_client_skips_are_reported_by_stats_and_a_warning_event() -> None:
     """Under send_policy="error", broadcast() skips a client whose queue is full and only its
@@ -512,9 +511,6 @@ def test_never_reading_client_skips_are_reported_by_stats_and_a_warning_event() 
         f"no warning event names the slow client: kinds {after['kinds']}, warnings {after['warnings']}")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the engine's inbound event queue is bounded in "
-                   "events (event_capacity), not bytes: a server that falls behind holds "
-                   "event_capacity messages of any size")
 @pytest.mark.timeout(120)
 def test_server_that_stops_pulling_holds_bounded_memory_against_large_messages() -> None:
     """The other slow consumer: the server's application. When it stops pulling, the engine
@@ -668,7 +664,6 @@ def test_server_out_of_descriptors_does_not_crash_or_spin_and_recovers() -> None
     assert r["again"] == 3
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 defect 6: EMFILE invisible")
 @pytest.mark.timeout(90)
 def test_server_out_of_descriptors_reports_it_in_stats_and_a_warning_event() -> None:
     """accept() failing with EMFILE should be visible, not only a silent pause of the accept

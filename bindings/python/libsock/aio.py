@@ -46,9 +46,6 @@ _E = TypeVar("_E", _EngineServer, _EngineClient, _EngineDatagramServer)
 _Self = TypeVar("_Self", bound="_Door[Any]")
 _Handler = Callable[[Event], Union[object, Awaitable[object]]]
 
-# How often a send that met a full queue tries again (doubling from the first to the last).
-_RETRY_FIRST = 0.001
-_RETRY_MAX = 0.05
 
 
 class _Door(Generic[_E]):
@@ -172,22 +169,17 @@ class _Door(Generic[_E]):
         raise NotImplementedError
 
 
-async def _retry_full(send: Callable[[], Any], timeout: Optional[float]) -> Any:
+async def _send_waiting(send: Callable[..., Any], timeout: Optional[float]) -> Any:
+    """Call ``send(timeout=0)``; when the queue is full, wait for room in a worker thread
+    (``send(timeout=timeout)``: woken by the engine when the queue drains, never polled) so
+    the event loop keeps running."""
+    try:
+        return send(timeout=0)
+    except QueueFullError:
+        if timeout == 0:
+            raise
     loop = asyncio.get_running_loop()
-    deadline = None if timeout is None else loop.time() + timeout
-    delay = _RETRY_FIRST
-    while True:
-        try:
-            return send()
-        except QueueFullError:
-            if deadline is not None:
-                left = deadline - loop.time()
-                if left <= 0:
-                    raise
-                await asyncio.sleep(min(delay, left))
-            else:
-                await asyncio.sleep(delay)
-            delay = min(delay * 2, _RETRY_MAX)
+    return await loop.run_in_executor(None, lambda: send(timeout=timeout))
 
 
 class Server(_Door[_EngineServer]):
@@ -213,14 +205,14 @@ class Server(_Door[_EngineServer]):
         return self._engine.address
 
     async def send(self, client: int, data: Any, *, timeout: Optional[float] = None) -> None:
-        """Queue ``data`` to ``client``. When its send queue is full (``send_policy="error"``)
-        this waits for room (trying again every few milliseconds) up to ``timeout`` seconds
-        (``None`` = as long as it takes), then raises ``QueueFullError``. ``ClosedError`` when
-        the client is gone.
+        """Queue ``data`` to ``client``. When its send queue is full this waits for room (in a
+        worker thread, woken when the queue drains) up to ``timeout`` seconds (``None`` = as
+        long as it takes), then raises ``TimeoutError``. ``ClosedError`` when the client is
+        gone.
 
         Example: ``await server.send(ev.client, b"hi")``
         """
-        await _retry_full(lambda: self._engine.send(client, data), timeout)
+        await _send_waiting(lambda **t: self._engine.send(client, data, **t), timeout)
 
     def send_nowait(self, client: int, data: Any) -> None:
         """Queue ``data`` to ``client`` now (``QueueFullError`` when its queue is full).
@@ -297,12 +289,13 @@ class Client(_Door[_EngineClient]):
         return self._engine.peer_address
 
     async def send(self, data: Any, *, timeout: Optional[float] = None) -> None:
-        """Queue ``data``; when the queue is full, wait for room up to ``timeout`` seconds
-        (``None`` = as long as it takes), then ``QueueFullError``.
+        """Queue ``data``; when the queue is full, wait for room (in a worker thread, woken when
+        the queue drains) up to ``timeout`` seconds (``None`` = as long as it takes), then
+        ``TimeoutError``.
 
         Example: ``await client.send(b"hello")``
         """
-        await _retry_full(lambda: self._engine.send(data), timeout)
+        await _send_waiting(lambda **t: self._engine.send(data, **t), timeout)
 
     def send_nowait(self, data: Any) -> None:
         """Queue ``data`` now (``QueueFullError`` when the queue is full).

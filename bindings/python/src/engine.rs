@@ -373,6 +373,16 @@ fn secs(py: Python<'_>, what: &str, v: f64) -> PyResult<Duration> {
     })
 }
 
+/// A send's `timeout=`: `Ok(None)` for 0 (do not wait: the plain send), else the wait
+/// (`Some(None)` = as long as it takes).
+fn send_wait(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Option<Duration>>> {
+    match timeout {
+        Some(v) if v == 0.0 => Ok(None),
+        Some(v) => Ok(Some(Some(secs(py, "timeout", v)?))),
+        None => Ok(Some(None)),
+    }
+}
+
 fn opt_secs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Duration>> {
     opt_timeout(obj)
 }
@@ -628,19 +638,32 @@ impl PyServer {
         self.d.next_event(py, timeout)
     }
 
-    /// Queue ``data`` (any bytes-like object) as one message to ``client``; returns at once.
-    /// ``ClosedError`` for a client that is gone, ``QueueFullError`` when its send queue is
-    /// full (``send_policy="error"``).
+    /// Queue ``data`` (any bytes-like object) as one message to ``client``. ``ClosedError``
+    /// for a client that is gone. When its send queue is full: with ``timeout=0`` (the
+    /// default) ``QueueFullError`` at once (``send_policy="error"``); otherwise wait for room
+    /// up to ``timeout`` seconds (``None`` = as long as it takes; woken when the queue drains,
+    /// the GIL released), then ``TimeoutError``. ``FrameTooLargeError`` for a message larger
+    /// than ``send_queue_bytes``.
     ///
     /// Example::
     ///
     ///     >>> server.send(ev.client, b"welcome")
-    fn send(&self, py: Python<'_>, client: u64, data: &Bound<'_, PyAny>) -> PyResult<()> {
+    ///     >>> server.send(ev.client, big_reply, timeout=5.0)   # wait for a slow client
+    #[pyo3(signature = (client, data, *, timeout = Some(0.0)))]
+    fn send(
+        &self,
+        py: Python<'_>,
+        client: u64,
+        data: &Bound<'_, PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<()> {
         let b = InBuf::new(data)?;
-        self.d
-            .obj
-            .send(client, b.as_slice())
-            .map_err(|e| to_pyerr(py, e))
+        let s = b.as_slice();
+        let obj = &self.d.obj;
+        match send_wait(py, timeout)? {
+            None => obj.send(client, s).map_err(|e| to_pyerr(py, e)),
+            Some(t) => wait(py, || obj.send_timeout(client, s, t)),
+        }
     }
 
     /// Queue ``data`` to each of ``clients`` (encoded once); returns how many got it (clients
@@ -955,14 +978,50 @@ impl PyClient {
         self.d.next_event(py, timeout)
     }
 
-    /// Queue ``data`` as one message; returns at once. While disconnected it waits in the
-    /// queue and goes out, in order, after the next connect. ``QueueFullError`` when the queue
-    /// is full, ``ClosedError`` after ``close()``.
+    /// Queue ``data`` as one message. While disconnected it waits in the queue and goes out,
+    /// in order, after the next connect. When the queue is full: with ``timeout=0`` (the
+    /// default) ``QueueFullError`` at once; otherwise wait for room up to ``timeout`` seconds
+    /// (``None`` = as long as it takes; woken when the queue drains, the GIL released), then
+    /// ``TimeoutError``. ``ClosedError`` after ``close()``; ``FrameTooLargeError`` for a
+    /// message larger than ``send_queue_bytes``. Queued is not delivered: messages in flight
+    /// when a connection breaks are lost (see the docs on what ``send`` promises).
     ///
-    /// Example: ``client.send(b"hello")``
-    fn send(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+    /// Example: ``client.send(b"hello")`` or ``client.send(chunk, timeout=None)``
+    #[pyo3(signature = (data, *, timeout = Some(0.0)))]
+    fn send(&self, py: Python<'_>, data: &Bound<'_, PyAny>, timeout: Option<f64>) -> PyResult<()> {
         let b = InBuf::new(data)?;
-        self.d.obj.send(b.as_slice()).map_err(|e| to_pyerr(py, e))
+        let s = b.as_slice();
+        let obj = &self.d.obj;
+        match send_wait(py, timeout)? {
+            None => obj.send(s).map_err(|e| to_pyerr(py, e)),
+            Some(t) => wait(py, || obj.send_timeout(s, t)),
+        }
+    }
+
+    /// Queue several messages in order, waiting for room as ``send(..., timeout=...)`` does,
+    /// all within one ``timeout`` (``None`` = as long as it takes). Every message is checked
+    /// first, so a bad one queues none. Returns how many were queued: all, or fewer when the
+    /// time ran out (or the client closed) after some were.
+    ///
+    /// Example: ``n = client.send_batch([b"a", b"b", b"c"], timeout=5.0)``
+    #[pyo3(signature = (messages, *, timeout = None))]
+    fn send_batch(
+        &self,
+        py: Python<'_>,
+        messages: &Bound<'_, PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<usize> {
+        let mut bufs = Vec::new();
+        for item in messages.try_iter()? {
+            bufs.push(InBuf::new(&item?)?);
+        }
+        let slices: Vec<&[u8]> = bufs.iter().map(|b| b.as_slice()).collect();
+        let t = match timeout {
+            None => None,
+            Some(v) => Some(secs(py, "timeout", v)?),
+        };
+        let obj = &self.d.obj;
+        wait(py, || obj.send_batch(&slices, t))
     }
 
     /// Close: while connected, what is queued is delivered within ``grace`` seconds; then the
