@@ -2030,7 +2030,7 @@ static void t_engine_config(void) {
     CHECK_RC(ls_engine_config_get(cfg, 99, &v), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_engine_config_get(cfg, LS_ECFG_MAX_CLIENTS, NULL), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_SEND_POLICY, 2), LS_ERR_INVALID_ARGUMENT);
-    CHECK(strstr(ls_last_error(), "LS_ECFG_SEND_POLICY") != NULL);
+    CHECK(strstr(ls_last_error(), "engine setting SEND_POLICY") != NULL);
     /* (-1 is "no limit" and 0 is refused: rows engine-server-max-clients-* of the bad-input table.) */
     CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_MAX_CLIENTS, -2), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_engine_config_set(cfg, LS_ECFG_RECONNECT, 2), LS_ERR_INVALID_ARGUMENT);
