@@ -1,12 +1,17 @@
 //! JNI glue for the event engine: `io.libsock.Server`, `io.libsock.Client` and
 //! `io.libsock.DatagramServer`.
 //!
-//! Translation only, like the rest of the crate: the Java option builders flatten themselves into
-//! `long[]` arrays (layouts below, mirrored by `ServerOptions.config()` and
-//! `ClientOptions.config()`), the objects live in the crate's handle table, and events come back
-//! as an `io.libsock.Event[]` built with one constructor call per event. A pull blocks the calling
-//! Java thread inside the core's `next_events`; `close` or `shutdown` from another thread (or
-//! `engine::shutdown`) makes the core queue the final `Closed` event, which wakes it.
+//! Translation only, like the rest of the crate: the Java option builders pass their settings as
+//! `(key, value)` pairs of core's engine setting numbers ([`ConfigKey`], the C door's
+//! `LS_ECFG_*`; Java's `io.libsock.ConfigKey`), which become core's [`EngineSettings`] as in the
+//! C door (core checks every value and combination, with the same messages in every door); the
+//! objects live in the crate's handle table, and events come back as an `io.libsock.Event[]`
+//! built with one constructor call per event. A pull blocks the calling Java thread inside the
+//! core's `next_events`. `shutdown` from another thread (or `engine::shutdown`) makes the core
+//! queue the final `Closed` event, which wakes it: the waiter takes `CLOSED`, and the pull after
+//! it throws `ClosedException` (core's pull API). `close` frees the handle as well: a pull blocked
+//! on it throws `ClosedException` at once, as `ls_next_event` returns `LS_ERR_CLOSED` after
+//! `ls_close` (scenario S17).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,15 +20,11 @@ use jni::objects::{JByteArray, JClass, JIntArray, JLongArray, JObject, JObjectAr
 use jni::sys::{jboolean, jint, jlong};
 use jni::{jni_sig, jni_str, Env, EnvUnowned, JValue};
 use libsock::engine::{
-    self, Client, ClientConfig, DatagramServer, DatagramServerConfig, Event, Heartbeat, IdleMode,
-    SendPolicy, Server, ServerConfig, SEND_WAIT,
+    self, Client, ConfigKey, DatagramServer, EngineSettings, Event, Server, SEND_WAIT,
 };
-use libsock::{Addr, Endpoint, Framing, SockOpt, SocketOptions};
+use libsock::{Addr, Endpoint, Framing, SockOpt};
 
-use super::{
-    framing, get, insert, invalid, jstr, read_array, run, socket_options, string, JErr, JResult,
-    Obj,
-};
+use super::{framing, get, insert, invalid, jstr, read_array, run, string, JErr, JResult, Obj};
 
 // ------------------------------------------------------------------------------------------------
 // Handle lookups
@@ -107,84 +108,97 @@ fn framing_of(env: &Env<'_>, p: &JLongArray<'_>, delimiter: &JByteArray<'_>) -> 
     )
 }
 
-fn count(v: i64, what: &str) -> JResult<usize> {
-    usize::try_from(v).map_err(|_| invalid(format!("{what} {v} is negative")))
-}
-
-fn millis(v: i64, what: &str) -> JResult<Duration> {
-    u64::try_from(v)
-        .map(Duration::from_millis)
-        .map_err(|_| invalid(format!("{what} {v} ms is negative")))
-}
-
-/// `-1` = none, otherwise milliseconds.
-fn opt_millis(v: i64, what: &str) -> JResult<Option<Duration>> {
-    if v == -1 {
-        Ok(None)
-    } else {
-        millis(v, what).map(Some)
-    }
-}
-
-fn idle_mode(v: i64) -> JResult<IdleMode> {
-    match v {
-        0 => Ok(IdleMode::Reads),
-        1 => Ok(IdleMode::ReadsAndWrites),
-        o => Err(invalid(format!("idle mode {o}"))),
-    }
-}
-
-/// Heartbeat mode 0 = off (pings neither sent, answered nor filtered), 1 = answer only, 2 =
-/// active (`interval`, `misses`); null payloads keep the defaults.
-fn heartbeat(
+/// Parallel `int[]` keys and `long[]` values (both null: none).
+fn pairs(
     env: &Env<'_>,
-    mode: i64,
-    interval: i64,
-    misses: i64,
+    keys: &JIntArray<'_>,
+    values: &JLongArray<'_>,
+    what: &'static str,
+) -> JResult<Vec<(i32, i64)>> {
+    match (keys.is_null(), values.is_null()) {
+        (true, true) => return Ok(Vec::new()),
+        (true, false) | (false, true) => return Err(JErr::Null(what)),
+        _ => {}
+    }
+    let n = keys.len(env)?;
+    if values.len(env)? != n {
+        return Err(invalid(format!("{what}: keys and values differ in length")));
+    }
+    let mut ks = vec![0i32; n];
+    let mut vs = vec![0i64; n];
+    keys.get_region(env, 0, &mut ks)?;
+    values.get_region(env, 0, &mut vs)?;
+    Ok(ks.into_iter().zip(vs).collect())
+}
+
+/// Core's engine settings from what Java passes: `(key, value)` pairs of [`ConfigKey`] numbers
+/// (each value checked by core for its key's range), the framing (null: the default), the
+/// heartbeat payloads (null: the defaults) and socket options (applied over the object kind's
+/// defaults, nodelay on). The combination is checked by core when the object is made.
+#[allow(clippy::too_many_arguments)]
+fn settings(
+    env: &Env<'_>,
+    keys: &JIntArray<'_>,
+    values: &JLongArray<'_>,
+    fr: &JLongArray<'_>,
+    delimiter: &JByteArray<'_>,
     ping: &JByteArray<'_>,
     pong: &JByteArray<'_>,
-) -> JResult<Option<Heartbeat>> {
-    let mut hb = match mode {
-        0 => return Ok(None),
-        1 => Heartbeat::reply_only(),
-        2 => {
-            let misses =
-                u32::try_from(misses).map_err(|_| invalid(format!("heartbeat misses {misses}")))?;
-            Heartbeat::new(millis(interval, "heartbeat interval")?, misses)
+    opt_nums: &JIntArray<'_>,
+    opt_vals: &JLongArray<'_>,
+) -> JResult<EngineSettings> {
+    let mut s = EngineSettings::new();
+    for (k, v) in pairs(env, keys, values, "engine settings")? {
+        s.set(ConfigKey::from_code_checked(k)?, v)?;
+    }
+    if !fr.is_null() {
+        s.set_framing(framing_of(env, fr, delimiter)?);
+    }
+    match (ping.is_null(), pong.is_null()) {
+        (true, true) => {}
+        (false, false) => {
+            s.set_heartbeat_payloads(env.convert_byte_array(ping)?, env.convert_byte_array(pong)?)
         }
-        o => return Err(invalid(format!("heartbeat mode {o}"))),
-    };
-    if !ping.is_null() {
-        hb.ping = env.convert_byte_array(ping)?.into();
+        (true, false) => return Err(JErr::Null("ping")),
+        (false, true) => return Err(JErr::Null("pong")),
     }
-    if !pong.is_null() {
-        hb.pong = env.convert_byte_array(pong)?.into();
+    for (n, v) in pairs(env, opt_nums, opt_vals, "socket options")? {
+        s.set_option(SockOpt::from_number(n)?, v)?;
     }
-    Ok(Some(hb))
+    Ok(s)
 }
 
-/// `base` plus the options numbered in `nums` (null arrays add nothing).
-fn with_options(
-    env: &Env<'_>,
-    mut base: SocketOptions,
-    nums: &JIntArray<'_>,
-    vals: &JLongArray<'_>,
-) -> JResult<SocketOptions> {
-    if nums.is_null() || vals.is_null() {
-        return Ok(base);
+/// `static native void engineSettingCheck(int key, long value)`: core's check of one setting
+/// (an unknown key, a value outside the key's range), as `ls_engine_config_set` makes it, so a
+/// Java option builder refuses a bad value when it is set, with core's message.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_engineSettingCheck<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    key: jint,
+    value: jlong,
+) {
+    run(&mut env, |_| {
+        EngineSettings::new().set(ConfigKey::from_code_checked(key)?, value)?;
+        Ok(())
+    })
+}
+
+/// The grace of a shutdown: 0 (at once) or more milliseconds.
+fn grace(ms: jint) -> JResult<Duration> {
+    u64::try_from(ms).map(Duration::from_millis).map_err(|_| {
+        invalid(format!(
+            "grace_ms is {ms}, it must be 0 (at once) or a positive number of ms"
+        ))
+    })
+}
+
+/// A pull's timeout: -1 forever (and -2, the default: engine objects have none), 0 poll, N ms.
+fn engine_timeout(ms: jint) -> JResult<Option<Duration>> {
+    if ms == super::DEFAULT_TIMEOUT {
+        return Ok(None);
     }
-    let n = nums.len(env)?;
-    if vals.len(env)? != n {
-        return Err(invalid("option numbers and values differ in length"));
-    }
-    let mut ns = vec![0i32; n];
-    let mut vs = vec![0i64; n];
-    nums.get_region(env, 0, &mut ns)?;
-    vals.get_region(env, 0, &mut vs)?;
-    for (num, v) in ns.into_iter().zip(vs) {
-        base.set(SockOpt::from_number(num)?, v)?;
-    }
-    Ok(base)
+    super::opt_duration(ms)
 }
 
 fn endpoint_of(env: &Env<'_>, text: &JString<'_>) -> JResult<Endpoint> {
@@ -268,8 +282,10 @@ fn events_array<'l>(env: &mut Env<'l>, events: &[Event]) -> JResult<JObjectArray
 }
 
 /// `static native Event[] engineEvents(long h, int max, int timeoutMs)`: up to `max` events,
-/// waiting for the first up to `timeoutMs` (-1 forever, 0 poll); an empty array on timeout;
-/// `ClosedException` after the final `CLOSED` event was taken.
+/// waiting for the first up to `timeoutMs` (-1 or -2 forever, 0 poll); an empty array on
+/// timeout; `ClosedException` after the final `CLOSED` event was taken, or when `close` freed
+/// the handle while this call waited (as `ls_next_event` after `ls_close`; the events it may
+/// have taken meanwhile go with the handle).
 #[no_mangle]
 pub extern "system" fn Java_io_libsock_Native_engineEvents<'l>(
     mut env: EnvUnowned<'l>,
@@ -283,14 +299,18 @@ pub extern "system" fn Java_io_libsock_Native_engineEvents<'l>(
         if max < 0 {
             return Err(invalid(format!("max {max} is negative")));
         }
-        let t = super::opt_duration(t)?;
+        let t = engine_timeout(t)?;
         let max = max as usize;
         let evs = match engine_obj(h)? {
-            EngineObj::Server(s) => s.next_events(max, t)?,
-            EngineObj::Client(c) => c.next_events(max, t)?,
-            EngineObj::Dgram(d) => d.next_events(max, t)?,
+            EngineObj::Server(s) => s.next_events(max, t),
+            EngineObj::Client(c) => c.next_events(max, t),
+            EngineObj::Dgram(d) => d.next_events(max, t),
         };
-        events_array(env, &evs)
+        // Handles are never reused: gone from the table means `close` freed it meanwhile.
+        if get(h, "engine object").is_err() {
+            return Err(libsock::Error::closed(format!("handle {h} was closed by close()")).into());
+        }
+        events_array(env, &evs?)
     })
 }
 
@@ -416,7 +436,7 @@ pub extern "system" fn Java_io_libsock_Native_engineShutdown<'l>(
     grace_ms: jint,
 ) {
     run(&mut env, |_| {
-        let grace = millis(grace_ms as i64, "grace")?;
+        let grace = grace(grace_ms)?;
         match engine_obj(h)? {
             EngineObj::Server(s) => s.shutdown(grace),
             EngineObj::Client(c) => c.close(grace),
@@ -455,20 +475,18 @@ pub extern "system" fn Java_io_libsock_Native_engineSetThreads<'l>(
 // ------------------------------------------------------------------------------------------------
 // Server
 
-/// `static native long serverBind(String endpoint, long[] config, long[] framing,
-/// byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)`.
-///
-/// `config` = {maxClients, sendQueueBytes (-1 default), sendPolicy (0 error, 1 disconnect),
-/// eventCapacity (-1 default), idleTimeoutMs (-1 none), idleMode (0 reads, 1 reads and writes),
-/// heartbeatMode (0 off, 1 answer only, 2 active), heartbeatIntervalMs, heartbeatMisses,
-/// backlog (-1 default), closeTimeoutMs (-1 default), removeStale (0/1)}.
+/// `static native long serverBind(String endpoint, int[] keys, long[] values, long[] framing,
+/// byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)`: `keys` and
+/// `values` are `(ConfigKey number, value)` pairs (unset keys keep core's defaults); a null
+/// framing is the default one (see [`settings`]).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_libsock_Native_serverBind<'l>(
     mut env: EnvUnowned<'l>,
     _c: JClass<'l>,
     text: JString<'l>,
-    config: JLongArray<'l>,
+    keys: JIntArray<'l>,
+    values: JLongArray<'l>,
     fr: JLongArray<'l>,
     delimiter: JByteArray<'l>,
     ping: JByteArray<'l>,
@@ -478,38 +496,10 @@ pub extern "system" fn Java_io_libsock_Native_serverBind<'l>(
 ) -> jlong {
     run(&mut env, |env| {
         let ep = endpoint_of(env, &text)?;
-        let c: [i64; 12] = longs(env, &config, "server config")?;
-        let mut cfg = ServerConfig::new()
-            .framing(framing_of(env, &fr, &delimiter)?)
-            .max_clients_opt(match c[0] {
-                -1 => None,
-                n => Some(count(n, "max clients")?),
-            })
-            .send_policy(match c[2] {
-                0 => SendPolicy::Error,
-                1 => SendPolicy::Disconnect,
-                o => return Err(invalid(format!("send policy {o}"))),
-            })
-            .idle_timeout(opt_millis(c[4], "idle timeout")?, idle_mode(c[5])?)
-            .heartbeat(heartbeat(env, c[6], c[7], c[8], &ping, &pong)?)
-            .remove_stale(c[11] != 0);
-        // Start from the defaults (nodelay on) and add the caller's options.
-        let o = with_options(env, cfg.options.clone(), &opt_nums, &opt_vals)?;
-        cfg = cfg.options(o);
-        if c[1] != -1 {
-            cfg = cfg.send_queue_bytes(count(c[1], "send queue bytes")?);
-        }
-        if c[3] != -1 {
-            cfg = cfg.event_capacity(count(c[3], "event capacity")?);
-        }
-        if c[9] != -1 {
-            let b = i32::try_from(c[9]).map_err(|_| invalid(format!("backlog {}", c[9])))?;
-            cfg = cfg.backlog(b);
-        }
-        if c[10] != -1 {
-            cfg = cfg.close_timeout(millis(c[10], "close timeout")?);
-        }
-        let s = Server::bind(ep, cfg)?;
+        let s = settings(
+            env, &keys, &values, &fr, &delimiter, &ping, &pong, &opt_nums, &opt_vals,
+        )?;
+        let s = Server::bind(ep, s.server())?;
         Ok(insert(Obj::Server(Arc::new(s))))
     })
 }
@@ -641,21 +631,17 @@ pub extern "system" fn Java_io_libsock_Native_serverQueuedBytes<'l>(
 // ------------------------------------------------------------------------------------------------
 // Client
 
-/// `static native long clientConnect(String endpoint, long[] config, long[] framing,
+/// `static native long clientConnect(String endpoint, int[] keys, long[] values, long[] framing,
 /// byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)`: returns at
-/// once; the events tell how connecting goes.
-///
-/// `config` = {connectTimeoutMs (-1 default), reconnect (0/1), backoffMinMs (-1 default),
-/// backoffMaxMs (-1 default), jitter (0/1), maxAttempts, sendQueueBytes (-1 default),
-/// eventCapacity (-1 default), idleTimeoutMs (-1 none), idleMode, heartbeatMode,
-/// heartbeatIntervalMs, heartbeatMisses}.
+/// once; the events tell how connecting goes. Arguments as `serverBind`.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_libsock_Native_clientConnect<'l>(
     mut env: EnvUnowned<'l>,
     _c: JClass<'l>,
     text: JString<'l>,
-    config: JLongArray<'l>,
+    keys: JIntArray<'l>,
+    values: JLongArray<'l>,
     fr: JLongArray<'l>,
     delimiter: JByteArray<'l>,
     ping: JByteArray<'l>,
@@ -665,40 +651,10 @@ pub extern "system" fn Java_io_libsock_Native_clientConnect<'l>(
 ) -> jlong {
     run(&mut env, |env| {
         let ep = endpoint_of(env, &text)?;
-        let c: [i64; 13] = longs(env, &config, "client config")?;
-        let mut cfg = ClientConfig::new()
-            .framing(framing_of(env, &fr, &delimiter)?)
-            .reconnect(c[1] != 0)
-            .jitter(c[4] != 0)
-            .max_attempts(
-                u32::try_from(c[5]).map_err(|_| invalid(format!("max attempts {}", c[5])))?,
-            )
-            .idle_timeout(opt_millis(c[8], "idle timeout")?, idle_mode(c[9])?)
-            .heartbeat(heartbeat(env, c[10], c[11], c[12], &ping, &pong)?);
-        // Start from the defaults (nodelay on) and add the caller's options.
-        let o = with_options(env, cfg.options.clone(), &opt_nums, &opt_vals)?;
-        cfg = cfg.options(o);
-        if c[0] != -1 {
-            cfg = cfg.connect_timeout(millis(c[0], "connect timeout")?);
-        }
-        let min = if c[2] != -1 {
-            millis(c[2], "backoff minimum")?
-        } else {
-            cfg.backoff_min
-        };
-        let max = if c[3] != -1 {
-            millis(c[3], "backoff maximum")?
-        } else {
-            cfg.backoff_max
-        };
-        cfg = cfg.backoff(min, max);
-        if c[6] != -1 {
-            cfg = cfg.send_queue_bytes(count(c[6], "send queue bytes")?);
-        }
-        if c[7] != -1 {
-            cfg = cfg.event_capacity(count(c[7], "event capacity")?);
-        }
-        let cl = Client::connect(ep, cfg)?;
+        let s = settings(
+            env, &keys, &values, &fr, &delimiter, &ping, &pong, &opt_nums, &opt_vals,
+        )?;
+        let cl = Client::connect(ep, s.client())?;
         Ok(insert(Obj::Client(Arc::new(cl))))
     })
 }
@@ -734,29 +690,34 @@ pub extern "system" fn Java_io_libsock_Native_clientIsConnected<'l>(
 // ------------------------------------------------------------------------------------------------
 // Datagram server
 
-/// `static native long dgramServerBind(String endpoint, int maxDatagram, int eventCapacity,
-/// int[] optNums, long[] optValues)` (-1 keeps a default).
+/// `static native long dgramServerBind(String endpoint, int[] keys, long[] values,
+/// int[] optNums, long[] optValues)`: settings as `serverBind` (`MAX_DATAGRAM`,
+/// `EVENT_CAPACITY` and socket options apply).
 #[no_mangle]
 pub extern "system" fn Java_io_libsock_Native_dgramServerBind<'l>(
     mut env: EnvUnowned<'l>,
     _c: JClass<'l>,
     text: JString<'l>,
-    max_datagram: jint,
-    event_capacity: jint,
+    keys: JIntArray<'l>,
+    values: JLongArray<'l>,
     opt_nums: JIntArray<'l>,
     opt_vals: JLongArray<'l>,
 ) -> jlong {
     run(&mut env, |env| {
         let ep = endpoint_of(env, &text)?;
-        let mut cfg =
-            DatagramServerConfig::new().options(socket_options(env, &opt_nums, &opt_vals)?);
-        if max_datagram != -1 {
-            cfg = cfg.max_datagram(count(max_datagram as i64, "max datagram")?);
-        }
-        if event_capacity != -1 {
-            cfg = cfg.event_capacity(count(event_capacity as i64, "event capacity")?);
-        }
-        let d = DatagramServer::bind(ep, cfg)?;
+        let none = JByteArray::null();
+        let s = settings(
+            env,
+            &keys,
+            &values,
+            &JLongArray::null(),
+            &none,
+            &none,
+            &none,
+            &opt_nums,
+            &opt_vals,
+        )?;
+        let d = DatagramServer::bind(ep, s.datagram())?;
         Ok(insert(Obj::DgramServer(Arc::new(d))))
     })
 }
@@ -787,20 +748,20 @@ mod tests {
 
     #[test]
     fn conversions() {
-        assert_eq!(opt_millis(-1, "x").unwrap(), None);
+        assert_eq!(engine_timeout(-1).unwrap(), None);
+        assert_eq!(engine_timeout(-2).unwrap(), None);
         assert_eq!(
-            opt_millis(250, "x").unwrap(),
+            engine_timeout(250).unwrap(),
             Some(Duration::from_millis(250))
         );
-        assert!(opt_millis(-2, "x").is_err());
-        assert!(count(-1, "x").is_err());
-        assert_eq!(idle_mode(1).unwrap(), IdleMode::ReadsAndWrites);
-        assert!(idle_mode(7).is_err());
+        assert!(engine_timeout(-3).is_err());
+        assert_eq!(grace(0).unwrap(), Duration::ZERO);
+        assert!(grace(-1).is_err());
     }
 
     #[test]
     fn engine_handles_are_typed() {
-        let s = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+        let s = Server::bind("127.0.0.1:0", EngineSettings::new().server()).unwrap();
         let h = insert(Obj::Server(Arc::new(s)));
         assert!(server(h).is_ok());
         assert!(matches!(client(h), Err(JErr::BadHandle(..))));

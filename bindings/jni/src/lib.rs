@@ -20,8 +20,8 @@
 //! - **Panics**: every body runs inside `EnvUnowned::with_env`, which catches unwinding; a panic
 //!   is thrown as an `io.libsock.LibsockException` with code `INTERNAL`. Nothing unwinds into
 //!   the JVM.
-//! - **Timeouts** are `int` milliseconds: `-1` waits forever, `0` polls, `Integer.MIN_VALUE`
-//!   means "the object's default timeout".
+//! - **Timeouts** are `int` milliseconds with the C door's convention: `-2` the object's default
+//!   timeout (`LS_TIMEOUT_DEFAULT`), `-1` forever, `0` poll, `N` milliseconds.
 #![allow(non_snake_case)]
 #![warn(missing_docs)]
 
@@ -46,8 +46,9 @@ use libsock::{
     SocketOptions, Timeout,
 };
 
-/// The Java `int` that means "use the object's default timeout" (`Integer.MIN_VALUE`).
-pub const DEFAULT_TIMEOUT: jint = i32::MIN;
+/// The timeout argument that means "use the object's default timeout" (`-2`, the C door's
+/// `LS_TIMEOUT_DEFAULT`; Java's `Timeouts.DEFAULT`).
+pub const DEFAULT_TIMEOUT: jint = -2;
 
 // ------------------------------------------------------------------------------------------------
 // Errors
@@ -278,23 +279,25 @@ fn dgram(h: jlong) -> JResult<Arc<Datagram>> {
 // ------------------------------------------------------------------------------------------------
 // Argument conversion
 
+/// A per-call timeout: -2 the object's default, -1 forever, 0 poll, N milliseconds.
 fn timeout(ms: jint) -> JResult<Timeout> {
     match ms {
         DEFAULT_TIMEOUT => Ok(Timeout::Default),
         -1 => Ok(Timeout::Never),
         m if m >= 0 => Ok(Timeout::After(Duration::from_millis(m as u64))),
         m => Err(invalid(format!(
-            "timeout {m} ms (use -1 for forever, 0 to poll, or a positive number)"
+            "timeout_ms is {m} (use -2 for the default, -1 for forever, 0 to poll, or a positive number of ms)"
         ))),
     }
 }
 
+/// A timeout setting: -1 forever (`None`), 0 poll, N milliseconds.
 fn opt_duration(ms: jint) -> JResult<Option<Duration>> {
     match ms {
         -1 => Ok(None),
         m if m >= 0 => Ok(Some(Duration::from_millis(m as u64))),
         m => Err(invalid(format!(
-            "timeout {m} ms (use -1 for forever, 0 to poll, or a positive number)"
+            "timeout_ms is {m} (use -1 for forever, 0 to poll, or a positive number of ms)"
         ))),
     }
 }
@@ -310,22 +313,68 @@ fn string(env: &Env<'_>, s: &JString<'_>, what: &'static str) -> JResult<String>
     if s.is_null() {
         return Err(JErr::Null(what));
     }
-    to_rust_string(env, s)
+    to_rust_string(env, s, what)
 }
 
-/// A Java string as UTF-8; a string with unpaired surrogates is an invalid argument.
-fn to_rust_string(env: &Env<'_>, s: &JString<'_>) -> JResult<String> {
-    s.try_to_string(env).map_err(|e| match e {
-        jni::errors::Error::JavaException => JErr::Jni(e),
-        other => invalid(format!("string is not valid Unicode: {other}")),
-    })
+/// A Java string as UTF-8. The JVM hands it over in modified UTF-8 (each UTF-16 code unit
+/// encoded on its own); a string that is not valid UTF-16 (a lone surrogate) is not text and is
+/// an invalid argument, as a C string that is not UTF-8 is in the C door: never replaced by
+/// U+FFFD and used.
+fn to_rust_string(env: &Env<'_>, s: &JString<'_>, what: &str) -> JResult<String> {
+    let chars = s.mutf8_chars(env)?;
+    text_of_mutf8(chars.to_bytes(), what)
 }
 
-fn opt_string(env: &Env<'_>, s: &JString<'_>) -> JResult<Option<String>> {
+/// The text of a modified UTF-8 string, or `InvalidArgument` naming `what` and the index of the
+/// first lone surrogate.
+fn text_of_mutf8(b: &[u8], what: &str) -> JResult<String> {
+    // Valid UTF-8 holds no surrogate and no two-byte NUL, so it is the same text.
+    if let Ok(t) = std::str::from_utf8(b) {
+        return Ok(t.to_owned());
+    }
+    let mut units = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i] as u16;
+        let cont = |k: usize| b.get(i + k).map(|&x| x as u16 & 0x3F);
+        let (unit, n) = match c {
+            0x00..=0x7F => (Some(c), 1),
+            0xC0..=0xDF => (cont(1).map(|x| (c & 0x1F) << 6 | x), 2),
+            0xE0..=0xEF => (
+                cont(1)
+                    .zip(cont(2))
+                    .map(|(x, y)| (c & 0x0F) << 12 | x << 6 | y),
+                3,
+            ),
+            _ => (None, 1),
+        };
+        units.push(unit.ok_or_else(|| invalid(format!("{what} is not modified UTF-8")))?);
+        i += n;
+    }
+    let mut out = String::with_capacity(units.len());
+    let mut at = 0;
+    for c in char::decode_utf16(units) {
+        match c {
+            Ok(c) => {
+                out.push(c);
+                at += c.len_utf16();
+            }
+            Err(e) => {
+                return Err(invalid(format!(
+                    "{what} is not text: a lone UTF-16 surrogate {:#06x} at index {at}",
+                    e.unpaired_surrogate()
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn opt_string(env: &Env<'_>, s: &JString<'_>, what: &str) -> JResult<Option<String>> {
     if s.is_null() {
         return Ok(None);
     }
-    Ok(Some(to_rust_string(env, s)?))
+    Ok(Some(to_rust_string(env, s, what)?))
 }
 
 /// An endpoint from either a text (`"host:port"`, `"[::1]:80"`, `"unix:/path"`) or, when the text
@@ -336,7 +385,7 @@ fn endpoint(
     host: &JString<'_>,
     port: jint,
 ) -> JResult<Endpoint> {
-    if let Some(t) = opt_string(env, text)? {
+    if let Some(t) = opt_string(env, text, "endpoint")? {
         return Ok(Endpoint::parse(&t)?);
     }
     let host = string(env, host, "host")?;
@@ -472,10 +521,17 @@ fn framing(
             if header_len >= 0 {
                 lp = lp.header_len(header_len as usize);
             }
-            if length_bits > 0 {
-                let bits = u8::try_from(length_bits)
-                    .map_err(|_| invalid(format!("length bits {length_bits}")))?;
-                lp = lp.flag_bits(bits, flag as u64);
+            // Always given (Java sends the field's width in bits when no flag is set): core
+            // checks it, so 0 or a negative number is refused, never taken for "not set".
+            match u8::try_from(length_bits) {
+                Ok(bits) => lp = lp.flag_bits(bits, flag as u64),
+                Err(_) => {
+                    let bits = u32::from(lp.width) * 8;
+                    Framing::LengthPrefixed(lp).validate()?;
+                    return Err(invalid(format!(
+                        "length_bits {length_bits} must be 1..={bits}"
+                    )));
+                }
             }
             Framing::LengthPrefixed(lp)
         }
@@ -1116,8 +1172,8 @@ pub extern "system" fn Java_io_libsock_Native_listen<'l>(
     })
 }
 
-/// `static native long accept(long h, int timeoutMs)`: a new connection handle (-1 or the
-/// default marker wait forever).
+/// `static native long accept(long h, int timeoutMs)`: a new connection handle (-2 the
+/// listener's default, forever: Java sets none).
 #[no_mangle]
 pub extern "system" fn Java_io_libsock_Native_accept<'l>(
     mut env: EnvUnowned<'l>,
@@ -1126,13 +1182,9 @@ pub extern "system" fn Java_io_libsock_Native_accept<'l>(
     t: jint,
 ) -> jlong {
     run(&mut env, |_| {
-        let t = if t == DEFAULT_TIMEOUT {
-            None
-        } else {
-            opt_duration(t)?
-        };
+        let t = timeout(t)?;
         let l = listener(h)?;
-        let (c, _peer) = l.accept(t)?;
+        let (c, _peer) = l.accept_with(t)?;
         Ok(insert(Obj::Conn(Arc::new(c))))
     })
 }
@@ -1188,7 +1240,7 @@ pub extern "system" fn Java_io_libsock_Native_dgramSend<'l>(
 ) -> jint {
     run(&mut env, |env| {
         let data = read_array(env, &b, off, len)?;
-        let to = opt_string(env, &to)?;
+        let to = opt_string(env, &to, "to")?;
         let d = dgram(h)?;
         let t = timeout(t)?;
         Ok(match to {
@@ -1251,7 +1303,7 @@ pub extern "system" fn Java_io_libsock_Native_dgramMembership<'l>(
         let group: IpAddr = g
             .parse()
             .map_err(|_| invalid(format!("multicast group {g:?} is not an IP address")))?;
-        let iface = match opt_string(env, &iface)? {
+        let iface = match opt_string(env, &iface, "interface")? {
             None => MulticastInterface::Default,
             Some(s) => s.parse::<MulticastInterface>()?,
         };
@@ -1293,11 +1345,36 @@ mod tests {
             timeout(250).unwrap(),
             Timeout::After(Duration::from_millis(250))
         );
-        assert!(matches!(timeout(-2), Err(JErr::Core(_))));
+        assert_eq!(timeout(-2).unwrap(), Timeout::Default);
+        assert!(matches!(timeout(-3), Err(JErr::Core(_))));
+        assert!(matches!(timeout(i32::MIN), Err(JErr::Core(_))));
         assert_eq!(opt_duration(-1).unwrap(), None);
         assert!(opt_duration(-3).is_err());
         assert_eq!(duration_ms(None), -1);
         assert_eq!(duration_ms(Some(Duration::from_secs(1 << 40))), i32::MAX);
+    }
+
+    #[test]
+    fn java_strings_must_be_utf16_text() {
+        // Modified UTF-8 as the JVM gives it: NUL as C0 80, a pair as two 3-byte units.
+        let ok = b"a\xc0\x80\xed\xa0\xbd\xed\xb8\x80:1";
+        assert_eq!(text_of_mutf8(ok, "x").unwrap(), "a\0\u{1F600}:1");
+        assert_eq!(text_of_mutf8("h\u{e9}".as_bytes(), "x").unwrap(), "h\u{e9}");
+        for lone in [
+            &b"127.0.0.1:80\xed\xa0\x80"[..],
+            b"\xed\xb0\x80a",
+            b"\xed\xa0\x80\xed\xa0\x80",
+        ] {
+            match text_of_mutf8(lone, "endpoint") {
+                Err(JErr::Core(e)) => {
+                    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+                    assert!(e.to_string().contains("lone UTF-16 surrogate"), "{e}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(text_of_mutf8(b"\xff", "x").is_err());
+        assert!(text_of_mutf8(b"\xe0\x80", "x").is_err());
     }
 
     #[test]

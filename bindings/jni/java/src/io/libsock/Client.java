@@ -46,9 +46,9 @@ public final class Client extends EngineObject {
     public static Client connect(String endpoint, ClientOptions options) throws IOException {
         Objects.requireNonNull(endpoint, "endpoint");
         ClientOptions o = Objects.requireNonNull(options, "options");
-        return new Client(Native.clientConnect(endpoint, o.config(), o.framing.params(),
-                o.framing.delimiterBytes(), o.ping, o.pong, o.options.numbers(),
-                o.options.vals()));
+        return new Client(Native.clientConnect(endpoint, o.settings.keys(),
+                o.settings.values(), o.framing.params(), o.framing.delimiterBytes(), o.ping,
+                o.pong, o.options.numbers(), o.options.vals()));
     }
 
     /**

@@ -18,19 +18,8 @@ import java.util.Objects;
  */
 public final class ClientOptions implements Cloneable {
     Framing framing = Framing.lengthPrefixed();
-    long connectTimeout = -1;
-    boolean reconnect = true;
-    long backoffMin = -1;
-    long backoffMax = -1;
-    boolean jitter = true;
-    long maxAttempts = 0;
-    long sendQueueBytes = -1;
-    long eventCapacity = -1;
-    long idleTimeout = -1;
-    IdleMode idleMode = IdleMode.READS;
-    int heartbeatMode = 1;
-    long heartbeatInterval = 0;
-    long heartbeatMisses = 3;
+    /** The values set, by engine setting number (the rest keep core's defaults). */
+    ConfigKey.Settings settings = new ConfigKey.Settings();
     byte[] ping;
     byte[] pong;
     SocketOptions options = new SocketOptions();
@@ -41,26 +30,12 @@ public final class ClientOptions implements Cloneable {
     private ClientOptions copy() {
         try {
             ClientOptions c = (ClientOptions) super.clone();
+            c.settings = settings.copy();
             c.options = options.copy();
             return c;
         } catch (CloneNotSupportedException e) {
             throw new AssertionError(e);
         }
-    }
-
-    private static long nonNegative(long v, String what) throws InvalidArgumentException {
-        if (v < 0) {
-            throw new InvalidArgumentException("invalid argument: " + what + " " + v
-                    + " is negative", ErrorKind.INVALID_ARGUMENT.code(), 0);
-        }
-        return v;
-    }
-
-    /** The flat config for the native side (layout in bindings/jni/src/engine.rs). */
-    long[] config() {
-        return new long[] {connectTimeout, reconnect ? 1 : 0, backoffMin, backoffMax,
-            jitter ? 1 : 0, maxAttempts, sendQueueBytes, eventCapacity, idleTimeout,
-            idleMode.ordinal(), heartbeatMode, heartbeatInterval, heartbeatMisses};
     }
 
     /**
@@ -84,7 +59,7 @@ public final class ClientOptions implements Cloneable {
      */
     public ClientOptions withConnectTimeout(int millis) throws InvalidArgumentException {
         ClientOptions c = copy();
-        c.connectTimeout = nonNegative(millis, "connect timeout");
+        c.settings.set(ConfigKey.CONNECT_TIMEOUT_MS, millis);
         return c;
     }
 
@@ -100,12 +75,10 @@ public final class ClientOptions implements Cloneable {
      */
     public ClientOptions withReconnect(int minMillis, int maxMillis)
             throws InvalidArgumentException {
-        nonNegative(minMillis, "backoff minimum");
-        nonNegative(maxMillis, "backoff maximum");
         ClientOptions c = copy();
-        c.reconnect = true;
-        c.backoffMin = minMillis;
-        c.backoffMax = maxMillis;
+        c.settings.set(ConfigKey.RECONNECT, true);
+        c.settings.set(ConfigKey.BACKOFF_MIN_MS, minMillis);
+        c.settings.set(ConfigKey.BACKOFF_MAX_MS, maxMillis);
         return c;
     }
 
@@ -117,7 +90,7 @@ public final class ClientOptions implements Cloneable {
      */
     public ClientOptions withoutReconnect() {
         ClientOptions c = copy();
-        c.reconnect = false;
+        c.settings.set(ConfigKey.RECONNECT, false);
         return c;
     }
 
@@ -130,7 +103,7 @@ public final class ClientOptions implements Cloneable {
      */
     public ClientOptions withJitter(boolean on) {
         ClientOptions c = copy();
-        c.jitter = on;
+        c.settings.set(ConfigKey.JITTER, on);
         return c;
     }
 
@@ -143,7 +116,7 @@ public final class ClientOptions implements Cloneable {
      */
     public ClientOptions withMaxAttempts(int attempts) throws InvalidArgumentException {
         ClientOptions c = copy();
-        c.maxAttempts = nonNegative(attempts, "max attempts");
+        c.settings.set(ConfigKey.MAX_ATTEMPTS, attempts);
         return c;
     }
 
@@ -157,7 +130,7 @@ public final class ClientOptions implements Cloneable {
      */
     public ClientOptions withSendQueue(long bytes) throws InvalidArgumentException {
         ClientOptions c = copy();
-        c.sendQueueBytes = nonNegative(bytes, "send queue bytes");
+        c.settings.set(ConfigKey.SEND_QUEUE_BYTES, bytes);
         return c;
     }
 
@@ -170,23 +143,24 @@ public final class ClientOptions implements Cloneable {
      */
     public ClientOptions withEventCapacity(int events) throws InvalidArgumentException {
         ClientOptions c = copy();
-        c.eventCapacity = nonNegative(events, "event capacity");
+        c.settings.set(ConfigKey.EVENT_CAPACITY, events);
         return c;
     }
 
     /**
      * Closes the connection when idle for {@code millis} (then reconnects, if on).
      *
-     * @param millis milliseconds, -1 for never
+     * @param millis milliseconds; 0 (or -1) for never, the default
      * @param mode what counts as activity
      * @return a copy
      * @throws InvalidArgumentException for a negative value other than -1
      */
     public ClientOptions withIdleTimeout(int millis, IdleMode mode)
             throws InvalidArgumentException {
+        Objects.requireNonNull(mode, "mode");
         ClientOptions c = copy();
-        c.idleTimeout = Timeouts.check(millis);
-        c.idleMode = Objects.requireNonNull(mode, "mode");
+        c.settings.set(ConfigKey.IDLE_TIMEOUT_MS, millis == -1 ? 0 : millis);
+        c.settings.set(ConfigKey.IDLE_MODE, mode == IdleMode.READS_AND_WRITES);
         return c;
     }
 
@@ -194,20 +168,19 @@ public final class ClientOptions implements Cloneable {
      * Sends a heartbeat ping after {@code intervalMillis} of silence; the server is declared
      * dead ({@link DisconnectReason#HEARTBEAT_LOST}) after {@code misses} silent intervals.
      *
-     * @param intervalMillis milliseconds (at least 10: a shorter interval is refused with
-     *     {@link InvalidArgumentException} when the object is made, as in every door)
+     * @param intervalMillis milliseconds (at least 10: 1 to 9 are refused with
+     *     {@link InvalidArgumentException} when the object is made, as in every door); 0 only
+     *     answers the peer's pings (the default) and -1 is no heartbeat, as the engine setting
+     *     {@code HEARTBEAT_INTERVAL_MS} in every door
      * @param misses silent intervals allowed (at least 1, checked when the object is made)
      * @return a copy
-     * @throws InvalidArgumentException for a negative value
+     * @throws InvalidArgumentException for an interval below -1 or a negative number of misses
      */
     public ClientOptions withHeartbeat(int intervalMillis, int misses)
             throws InvalidArgumentException {
-        nonNegative(intervalMillis, "heartbeat interval");
-        nonNegative(misses, "heartbeat misses");
         ClientOptions c = copy();
-        c.heartbeatMode = 2;
-        c.heartbeatInterval = intervalMillis;
-        c.heartbeatMisses = misses;
+        c.settings.set(ConfigKey.HEARTBEAT_INTERVAL_MS, intervalMillis);
+        c.settings.set(ConfigKey.HEARTBEAT_MISSES, misses);
         return c;
     }
 
@@ -218,7 +191,7 @@ public final class ClientOptions implements Cloneable {
      */
     public ClientOptions withoutHeartbeat() {
         ClientOptions c = copy();
-        c.heartbeatMode = 0;
+        c.settings.put(ConfigKey.HEARTBEAT_INTERVAL_MS, -1);
         return c;
     }
 

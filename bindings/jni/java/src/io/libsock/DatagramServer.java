@@ -36,8 +36,15 @@ public final class DatagramServer extends EngineObject {
     public static DatagramServer bind(String endpoint, int maxDatagram, int eventCapacity)
             throws IOException {
         Objects.requireNonNull(endpoint, "endpoint");
+        ConfigKey.Settings s = new ConfigKey.Settings();
+        if (maxDatagram != -1) {
+            s.set(ConfigKey.MAX_DATAGRAM, maxDatagram);
+        }
+        if (eventCapacity != -1) {
+            s.set(ConfigKey.EVENT_CAPACITY, eventCapacity);
+        }
         return new DatagramServer(
-                Native.dgramServerBind(endpoint, maxDatagram, eventCapacity, null, null));
+                Native.dgramServerBind(endpoint, s.keys(), s.values(), null, null));
     }
 
     /**

@@ -11,9 +11,12 @@ import java.util.List;
  * {@link #nextEvent(int)}, from any thread, while other threads send or close.
  *
  * <p>A pull blocks the calling Java thread inside native code (no Java thread is started by
- * libsock). {@link #close()} or {@link #shutdown(int)} from another thread, or
- * {@link Libsock#shutdownEngine()}, wakes it: it returns the remaining events, the last one of
- * kind {@link EventKind#CLOSED}; pulling after that throws {@link ClosedException}.
+ * libsock). {@link #shutdown(int)} from another thread, or {@link Libsock#shutdownEngine()},
+ * wakes it: it returns the remaining events, the last one of kind {@link EventKind#CLOSED};
+ * pulling after that throws {@link ClosedException} (core's pull API). {@link #close()} from
+ * another thread frees the object too: the blocked pull throws {@link ClosedException} at once
+ * (as {@code ls_next_event} returns {@code LS_ERR_CLOSED} after {@code ls_close} in the C door),
+ * later calls {@link BadHandleException}.
  */
 public abstract class EngineObject implements AutoCloseable {
     final NativeHandle handle;
@@ -26,28 +29,31 @@ public abstract class EngineObject implements AutoCloseable {
      * Takes up to {@code max} events, waiting for the first one up to {@code timeoutMillis}.
      *
      * @param max the most events to return (at least 1)
-     * @param timeoutMillis -1 forever, 0 poll, or milliseconds
+     * @param timeoutMillis -1 forever ({@link Libsock#TIMEOUT_DEFAULT}, -2, too: engine objects
+     *     have no default timeout), 0 poll, or milliseconds
      * @return the events in order; an <b>empty list when the timeout passed</b>
-     * @throws ClosedException after the final {@link EventKind#CLOSED} event was taken
+     * @throws ClosedException after the final {@link EventKind#CLOSED} event was taken, or when
+     *     {@link #close()} freed the object while this call waited
      * @throws BadHandleException after {@link #close()}
      * @throws IOException for an invalid argument
      */
     public List<Event> events(int max, int timeoutMillis) throws IOException {
-        Event[] evs = Native.engineEvents(handle.id(), max, Timeouts.check(timeoutMillis));
+        Event[] evs = Native.engineEvents(handle.id(), max, timeoutMillis);
         return evs.length == 0 ? Collections.<Event>emptyList() : Arrays.asList(evs);
     }
 
     /**
      * Takes one event, waiting up to {@code timeoutMillis}.
      *
-     * @param timeoutMillis -1 forever, 0 poll, or milliseconds
+     * @param timeoutMillis -1 (or -2) forever, 0 poll, or milliseconds
      * @return the event, or null when the timeout passed
-     * @throws ClosedException after the final {@link EventKind#CLOSED} event was taken
+     * @throws ClosedException after the final {@link EventKind#CLOSED} event was taken, or when
+     *     {@link #close()} freed the object while this call waited
      * @throws BadHandleException after {@link #close()}
      * @throws IOException for an invalid argument
      */
     public Event nextEvent(int timeoutMillis) throws IOException {
-        Event[] evs = Native.engineEvents(handle.id(), 1, Timeouts.check(timeoutMillis));
+        Event[] evs = Native.engineEvents(handle.id(), 1, timeoutMillis);
         return evs.length == 0 ? null : evs[0];
     }
 
@@ -100,8 +106,8 @@ public abstract class EngineObject implements AutoCloseable {
 
     /**
      * Stops at once (no grace: use {@link #shutdown(int)} first to flush) and frees the native
-     * object. A thread blocked in {@link #events(int, int)} wakes with the last events; later
-     * calls throw {@link BadHandleException}. Idempotent; safe from any thread.
+     * object. A thread blocked in {@link #events(int, int)} wakes with {@link ClosedException};
+     * later calls throw {@link BadHandleException}. Idempotent; safe from any thread.
      */
     @Override
     public void close() {

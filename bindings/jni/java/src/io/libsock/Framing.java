@@ -162,6 +162,8 @@ public abstract class Framing {
         private int headerLength = -1;
         private long adjustment = 0;
         private long maxLength = DEFAULT_MAX_LENGTH;
+        /** Set by withFlagBits; otherwise every bit of the field is length. */
+        private boolean flagBits = false;
         private int lengthBits = 0;
         private long flag = 0;
         private boolean keepHeader = false;
@@ -177,6 +179,7 @@ public abstract class Framing {
             c.headerLength = headerLength;
             c.adjustment = adjustment;
             c.maxLength = maxLength;
+            c.flagBits = flagBits;
             c.lengthBits = lengthBits;
             c.flag = flag;
             c.keepHeader = keepHeader;
@@ -258,12 +261,15 @@ public abstract class Framing {
          * Use only the low {@code lengthBits} of the field for the length; the high bits carry
          * {@code flag} (written on send, checked on receive).
          *
-         * @param lengthBits bits of length
+         * @param lengthBits bits of length: 1 up to the field's bits (checked by core when the
+         *     framing is used, as in every door: 0 or a negative number is an
+         *     {@link InvalidArgumentException})
          * @param flag the value of the high bits
          * @return a copy
          */
         public LengthPrefixed withFlagBits(int lengthBits, long flag) {
             LengthPrefixed c = copy();
+            c.flagBits = true;
             c.lengthBits = lengthBits;
             c.flag = flag;
             return c;
@@ -284,13 +290,18 @@ public abstract class Framing {
         @Override
         void apply(long handle) throws IOException {
             Native.setFraming(handle, 1, width, bigEndian, offset, headerLength, adjustment,
-                    maxLength, lengthBits, flag, keepHeader, null);
+                    maxLength, lengthBits(), flag, keepHeader, null);
+        }
+
+        /** The length bits passed on: as set by withFlagBits, else the whole field. */
+        private int lengthBits() {
+            return flagBits ? lengthBits : width * 8;
         }
 
         @Override
         long[] params() {
             return new long[] {1, width, bigEndian ? 1 : 0, offset, headerLength, adjustment,
-                maxLength, lengthBits, flag, keepHeader ? 1 : 0};
+                maxLength, lengthBits(), flag, keepHeader ? 1 : 0};
         }
 
         @Override

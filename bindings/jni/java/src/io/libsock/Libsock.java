@@ -7,6 +7,19 @@ public final class Libsock {
     private Libsock() {}
 
     /**
+     * Timeout argument of a blocking call: use the object's default timeout (its
+     * {@code setTimeout}, initially forever). The same number as the C door's
+     * {@code LS_TIMEOUT_DEFAULT}; engine pulls, which have no default, wait forever.
+     */
+    public static final int TIMEOUT_DEFAULT = -2;
+
+    /** Timeout argument or setting: wait forever (the C door's {@code LS_TIMEOUT_FOREVER}). */
+    public static final int TIMEOUT_FOREVER = -1;
+
+    /** Timeout argument or setting: do not wait (the C door's {@code LS_TIMEOUT_POLL}). */
+    public static final int TIMEOUT_POLL = 0;
+
+    /**
      * The version of the native libsock core, e.g. {@code "0.1.0"}.
      *
      * @return the version

@@ -111,14 +111,15 @@ public final class Listener implements AutoCloseable {
     /**
      * Waits for a client for at most {@code timeoutMillis}.
      *
-     * @param timeoutMillis -1 forever, 0 poll, or milliseconds
+     * @param timeoutMillis -1 forever, 0 poll, or milliseconds ({@link Libsock#TIMEOUT_DEFAULT}:
+     *     the listener's default, forever)
      * @return the connection
      * @throws TimeoutException if no client came in time
      * @throws IOException on other failures
      */
     public TcpConnection accept(int timeoutMillis) throws IOException {
         Framing f = framing;
-        long id = Native.accept(handle.id(), Timeouts.check(timeoutMillis));
+        long id = Native.accept(handle.id(), timeoutMillis);
         return new TcpConnection(id, f);
     }
 

@@ -9,8 +9,11 @@ import java.nio.ByteBuffer;
  * handle throws {@link BadHandleException}, never crashes.
  */
 final class Native {
-    /** The timeout argument meaning "use the object's default timeout". */
-    static final int DEFAULT = Integer.MIN_VALUE;
+    /**
+     * The timeout argument meaning "use the object's default timeout": -2, as the C door's
+     * {@code LS_TIMEOUT_DEFAULT} ({@link Libsock#TIMEOUT_DEFAULT}).
+     */
+    static final int DEFAULT = Libsock.TIMEOUT_DEFAULT;
 
     static {
         String path = System.getProperty("io.libsock.library");
@@ -169,7 +172,10 @@ final class Native {
 
     static native boolean engineSetThreads(int n) throws IOException;
 
-    static native long serverBind(String endpoint, long[] config, long[] framing,
+    /** Core's check of one engine setting ({@link ConfigKey} number, value). */
+    static native void engineSettingCheck(int key, long value) throws IOException;
+
+    static native long serverBind(String endpoint, int[] keys, long[] values, long[] framing,
             byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)
             throws IOException;
 
@@ -191,7 +197,7 @@ final class Native {
 
     static native long serverQueuedBytes(long h, long client) throws IOException;
 
-    static native long clientConnect(String endpoint, long[] config, long[] framing,
+    static native long clientConnect(String endpoint, int[] keys, long[] values, long[] framing,
             byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)
             throws IOException;
 
@@ -199,7 +205,7 @@ final class Native {
 
     static native boolean clientIsConnected(long h) throws IOException;
 
-    static native long dgramServerBind(String endpoint, int maxDatagram, int eventCapacity,
+    static native long dgramServerBind(String endpoint, int[] keys, long[] values,
             int[] optNums, long[] optValues) throws IOException;
 
     static native int dgramServerSendTo(long h, String peer, byte[] b, int off, int len)

@@ -51,9 +51,9 @@ public final class Server extends EngineObject {
     public static Server bind(String endpoint, ServerOptions options) throws IOException {
         Objects.requireNonNull(endpoint, "endpoint");
         ServerOptions o = Objects.requireNonNull(options, "options");
-        return new Server(Native.serverBind(endpoint, o.config(), o.framing.params(),
-                o.framing.delimiterBytes(), o.ping, o.pong, o.options.numbers(),
-                o.options.vals()));
+        return new Server(Native.serverBind(endpoint, o.settings.keys(),
+                o.settings.values(), o.framing.params(), o.framing.delimiterBytes(), o.ping,
+                o.pong, o.options.numbers(), o.options.vals()));
     }
 
     /**

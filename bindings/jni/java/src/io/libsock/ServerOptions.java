@@ -19,20 +19,10 @@ import java.util.Objects;
  */
 public final class ServerOptions implements Cloneable {
     Framing framing = Framing.lengthPrefixed();
-    long maxClients = -1;
-    long sendQueueBytes = -1;
-    SendPolicy sendPolicy = SendPolicy.ERROR;
-    long eventCapacity = -1;
-    long idleTimeout = -1;
-    IdleMode idleMode = IdleMode.READS;
-    int heartbeatMode = 1;
-    long heartbeatInterval = 0;
-    long heartbeatMisses = 3;
+    /** The values set, by engine setting number (the rest keep core's defaults). */
+    ConfigKey.Settings settings = new ConfigKey.Settings();
     byte[] ping;
     byte[] pong;
-    long backlog = -1;
-    long closeTimeout = -1;
-    boolean removeStale;
     SocketOptions options = new SocketOptions();
 
     /** The engine's defaults. */
@@ -41,26 +31,12 @@ public final class ServerOptions implements Cloneable {
     private ServerOptions copy() {
         try {
             ServerOptions c = (ServerOptions) super.clone();
+            c.settings = settings.copy();
             c.options = options.copy();
             return c;
         } catch (CloneNotSupportedException e) {
             throw new AssertionError(e);
         }
-    }
-
-    private static long nonNegative(long v, String what) throws InvalidArgumentException {
-        if (v < 0) {
-            throw new InvalidArgumentException("invalid argument: " + what + " " + v
-                    + " is negative", ErrorKind.INVALID_ARGUMENT.code(), 0);
-        }
-        return v;
-    }
-
-    /** The flat config for the native side (layout in bindings/jni/src/engine.rs). */
-    long[] config() {
-        return new long[] {maxClients, sendQueueBytes, sendPolicy.ordinal(), eventCapacity,
-            idleTimeout, idleMode.ordinal(), heartbeatMode, heartbeatInterval, heartbeatMisses,
-            backlog, closeTimeout, removeStale ? 1 : 0};
     }
 
     /**
@@ -79,14 +55,14 @@ public final class ServerOptions implements Cloneable {
      * The most clients at once; an extra connection is closed at once and counted in
      * {@link Stats#refused}.
      *
-     * @param max clients, at least 1 (no limit unless set; 0 is refused by
-     *     {@link Server#bind}, as in every door)
+     * @param max clients, at least 1, or -1 for no limit (the default); 0 is refused by
+     *     {@link Server#bind}, as in every door
      * @return a copy
-     * @throws InvalidArgumentException for a negative number
+     * @throws InvalidArgumentException for a number below -1
      */
     public ServerOptions withMaxClients(int max) throws InvalidArgumentException {
         ServerOptions c = copy();
-        c.maxClients = nonNegative(max, "max clients");
+        c.settings.set(ConfigKey.MAX_CLIENTS, max);
         return c;
     }
 
@@ -104,9 +80,10 @@ public final class ServerOptions implements Cloneable {
      */
     public ServerOptions withSendQueue(long bytes, SendPolicy policy)
             throws InvalidArgumentException {
+        Objects.requireNonNull(policy, "policy");
         ServerOptions c = copy();
-        c.sendQueueBytes = nonNegative(bytes, "send queue bytes");
-        c.sendPolicy = Objects.requireNonNull(policy, "policy");
+        c.settings.set(ConfigKey.SEND_QUEUE_BYTES, bytes);
+        c.settings.set(ConfigKey.SEND_POLICY, policy == SendPolicy.DISCONNECT);
         return c;
     }
 
@@ -120,7 +97,7 @@ public final class ServerOptions implements Cloneable {
      */
     public ServerOptions withEventCapacity(int events) throws InvalidArgumentException {
         ServerOptions c = copy();
-        c.eventCapacity = nonNegative(events, "event capacity");
+        c.settings.set(ConfigKey.EVENT_CAPACITY, events);
         return c;
     }
 
@@ -128,16 +105,17 @@ public final class ServerOptions implements Cloneable {
      * Disconnects clients that are silent for {@code millis}
      * ({@link DisconnectReason#IDLE_TIMEOUT}).
      *
-     * @param millis milliseconds, -1 for never (the default)
+     * @param millis milliseconds; 0 (or -1) for never, the default
      * @param mode what counts as activity
      * @return a copy
      * @throws InvalidArgumentException for a negative value other than -1
      */
     public ServerOptions withIdleTimeout(int millis, IdleMode mode)
             throws InvalidArgumentException {
+        Objects.requireNonNull(mode, "mode");
         ServerOptions c = copy();
-        c.idleTimeout = Timeouts.check(millis);
-        c.idleMode = Objects.requireNonNull(mode, "mode");
+        c.settings.set(ConfigKey.IDLE_TIMEOUT_MS, millis == -1 ? 0 : millis);
+        c.settings.set(ConfigKey.IDLE_MODE, mode == IdleMode.READS_AND_WRITES);
         return c;
     }
 
@@ -146,20 +124,19 @@ public final class ServerOptions implements Cloneable {
      * dead ({@link DisconnectReason#HEARTBEAT_LOST}) after {@code misses} silent intervals.
      * Sub-second intervals are fine. Pings and pongs are answered and filtered by the engine.
      *
-     * @param intervalMillis milliseconds (at least 10: a shorter interval is refused with
-     *     {@link InvalidArgumentException} when the object is made, as in every door)
+     * @param intervalMillis milliseconds (at least 10: 1 to 9 are refused with
+     *     {@link InvalidArgumentException} when the object is made, as in every door); 0 only
+     *     answers the peer's pings (the default) and -1 is no heartbeat, as the engine setting
+     *     {@code HEARTBEAT_INTERVAL_MS} in every door
      * @param misses silent intervals allowed (at least 1, checked when the object is made)
      * @return a copy
-     * @throws InvalidArgumentException for a negative value
+     * @throws InvalidArgumentException for an interval below -1 or a negative number of misses
      */
     public ServerOptions withHeartbeat(int intervalMillis, int misses)
             throws InvalidArgumentException {
-        nonNegative(intervalMillis, "heartbeat interval");
-        nonNegative(misses, "heartbeat misses");
         ServerOptions c = copy();
-        c.heartbeatMode = 2;
-        c.heartbeatInterval = intervalMillis;
-        c.heartbeatMisses = misses;
+        c.settings.set(ConfigKey.HEARTBEAT_INTERVAL_MS, intervalMillis);
+        c.settings.set(ConfigKey.HEARTBEAT_MISSES, misses);
         return c;
     }
 
@@ -170,7 +147,7 @@ public final class ServerOptions implements Cloneable {
      */
     public ServerOptions withoutHeartbeat() {
         ServerOptions c = copy();
-        c.heartbeatMode = 0;
+        c.settings.put(ConfigKey.HEARTBEAT_INTERVAL_MS, -1);
         return c;
     }
 
@@ -192,13 +169,13 @@ public final class ServerOptions implements Cloneable {
     /**
      * The listen backlog (default 1024).
      *
-     * @param backlog pending connections
+     * @param backlog pending connections (0: the default)
      * @return a copy
      * @throws InvalidArgumentException for a negative value
      */
     public ServerOptions withBacklog(int backlog) throws InvalidArgumentException {
         ServerOptions c = copy();
-        c.backlog = nonNegative(backlog, "backlog");
+        c.settings.set(ConfigKey.BACKLOG, backlog);
         return c;
     }
 
@@ -211,7 +188,7 @@ public final class ServerOptions implements Cloneable {
      */
     public ServerOptions withCloseTimeout(int millis) throws InvalidArgumentException {
         ServerOptions c = copy();
-        c.closeTimeout = nonNegative(millis, "close timeout");
+        c.settings.set(ConfigKey.CLOSE_TIMEOUT_MS, millis);
         return c;
     }
 
@@ -223,7 +200,7 @@ public final class ServerOptions implements Cloneable {
      */
     public ServerOptions withRemoveStale(boolean on) {
         ServerOptions c = copy();
-        c.removeStale = on;
+        c.settings.set(ConfigKey.REMOVE_STALE, on);
         return c;
     }
 

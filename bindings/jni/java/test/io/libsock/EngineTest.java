@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The engine part of the Java door's suite: scenarios S13-S17 of SCENARIOS.md against
+ * The engine part of the Java door's suite: scenarios S13-S17 of docs/SCENARIOS.md against
  * {@link Server}, {@link Client} and {@link DatagramServer} (methods {@code s13...} to
  * {@code s17...}, run by {@link LibsockTest#main}) plus bad-input checks ({@code x...}). Peers
  * are JDK {@code java.net} sockets speaking the 4-byte big-endian length prefix by hand, or
@@ -296,54 +296,128 @@ final class EngineTest {
         }
     }
 
-    /** S17 (engine): close or shutdown from another thread wakes a blocked events(). */
-    static void s17EngineCloseWakesEvents() throws Exception {
-        Server server = Server.bind("127.0.0.1:0");
-        Client client = Client.connect("127.0.0.1:1", new ClientOptions().withReconnect(1000,
-                1000));
-        List<AtomicReference<Object>> results = new ArrayList<>();
-        List<Thread> threads = new ArrayList<>();
-        for (EngineObject o : new EngineObject[] {server, client}) {
-            AtomicReference<Object> res = new AtomicReference<>();
-            results.add(res);
-            Thread t = new Thread(() -> {
+    /** Pulls from {@code o} on a thread until it throws: the kinds taken and what it threw. */
+    static final class Waiter {
+        final List<EventKind> kinds = new ArrayList<>();
+        final AtomicReference<Throwable> thrown = new AtomicReference<>();
+        final Thread thread;
+        volatile long returnedAt;
+
+        Waiter(EngineObject o) {
+            thread = new Thread(() -> {
                 try {
-                    List<Event> all = new ArrayList<>();
                     while (true) {
-                        List<Event> evs = o.events(16, -1);
-                        all.addAll(evs);
-                        if (evs.get(evs.size() - 1).kind() == EventKind.CLOSED) {
-                            res.set(all);
-                            return;
+                        for (Event e : o.events(16, Libsock.TIMEOUT_FOREVER)) {
+                            kinds.add(e.kind());
                         }
                     }
                 } catch (Throwable e) {
-                    res.set(e);
+                    returnedAt = System.nanoTime();
+                    thrown.set(e);
                 }
             }, "s17-waiter");
-            t.setDaemon(true);
-            t.start();
-            threads.add(t);
+            thread.setDaemon(true);
+            thread.start();
         }
-        Thread.sleep(300);
+
+        /** Waits for the thread; returns how long after {@code t0} it returned, in ms. */
+        long join(long t0) throws InterruptedException {
+            thread.join(5000);
+            check(!thread.isAlive(), "the blocked events() returned");
+            return (returnedAt - t0) / 1_000_000;
+        }
+    }
+
+    /**
+     * S17 (engine), as in the C door: {@code close()} from another thread makes a blocked
+     * events() throw ClosedException promptly (the handle is gone, like ls_next_event's
+     * LS_ERR_CLOSED after ls_close); {@code shutdown()} wakes it with the final CLOSED event,
+     * and the pull after it throws ClosedException (core's pull API).
+     */
+    static void s17EngineCloseWakesEvents() throws Exception {
+        // close() of a server, a client (retrying: nobody listens) and a datagram server.
+        for (int i = 0; i < 3; i++) {
+            EngineObject o = i == 0 ? Server.bind("127.0.0.1:0")
+                    : i == 1 ? Client.connect("127.0.0.1:1",
+                            new ClientOptions().withReconnect(1000, 1000))
+                    : DatagramServer.bind("127.0.0.1:0");
+            Waiter w = new Waiter(o);
+            Thread.sleep(200);
+            long t0 = System.nanoTime();
+            o.close();
+            long ms = w.join(t0);
+            check(ms < 1000, "woke promptly: " + ms + " ms");
+            Throwable e = w.thrown.get();
+            check(e instanceof ClosedException && !(e instanceof BadHandleException),
+                    o + ": close() gives ClosedException, got " + e);
+            check(!w.kinds.contains(EventKind.CLOSED), "no CLOSED event after close(): "
+                    + w.kinds);
+            expect(BadHandleException.class, () -> o.events(1, 0));
+        }
+        // shutdown() of a server, close(grace) of a client: CLOSED, then ClosedException.
+        Server server = Server.bind("127.0.0.1:0");
+        Client client = Client.connect("127.0.0.1:1", new ClientOptions().withReconnect(1000,
+                1000));
+        List<Waiter> waiters = new ArrayList<>();
+        for (EngineObject o : new EngineObject[] {server, client}) {
+            waiters.add(new Waiter(o));
+        }
+        Thread.sleep(200);
         long t0 = System.nanoTime();
-        server.close();
+        server.shutdown(0);
         client.shutdown(0);
-        for (Thread t : threads) {
-            t.join(5000);
-            check(!t.isAlive(), "the blocked events() returned");
+        for (Waiter w : waiters) {
+            long ms = w.join(t0);
+            check(ms < 2000, "woke promptly: " + ms + " ms");
+            Throwable e = w.thrown.get();
+            check(e instanceof ClosedException && !(e instanceof BadHandleException),
+                    "after CLOSED: ClosedException, got " + e);
+            eq(EventKind.CLOSED, w.kinds.get(w.kinds.size() - 1), "the last event");
         }
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        check(ms < 5000, "woke promptly: " + ms + " ms");
-        for (AtomicReference<Object> r : results) {
-            Object v = r.get();
-            // Either the final events arrived, or (a close racing the pull) a closed error.
-            check(v instanceof List || v instanceof ClosedException, "woke with " + v);
-        }
-        // After CLOSED: ClosedException; after close(): BadHandleException (a ClosedException).
         expect(ClosedException.class, () -> client.events(1, 1000));
-        expect(BadHandleException.class, () -> server.events(1, 0));
+        server.close();
         client.close();
+        expect(BadHandleException.class, () -> server.events(1, 0));
+    }
+
+    /** Java's engine setting numbers are core's: core names each key in its range message. */
+    static void xEngineSettingNumbersAreCores() throws Exception {
+        for (ConfigKey k : ConfigKey.values()) {
+            InvalidArgumentException e = expect(InvalidArgumentException.class,
+                    () -> Native.engineSettingCheck(k.code(), Long.MIN_VALUE));
+            check(e.getMessage().contains("engine setting " + k.name() + " is "),
+                    k + " (" + k.code() + "): " + e.getMessage());
+        }
+        eq(18, ConfigKey.values().length, "as many keys as core");
+        for (int bad : new int[] {0, 19, -1}) {
+            InvalidArgumentException e = expect(InvalidArgumentException.class,
+                    () -> Native.engineSettingCheck(bad, 0));
+            check(e.getMessage().contains("does not exist"), e.getMessage());
+        }
+        // Pairs go to core as they are: an unknown key or a value out of range is refused.
+        expect(InvalidArgumentException.class, () -> Native.serverBind("127.0.0.1:0",
+                new int[] {99}, new long[] {1}, null, null, null, null, null, null));
+        expect(InvalidArgumentException.class, () -> Native.serverBind("127.0.0.1:0",
+                new int[] {ConfigKey.SEND_POLICY.code()}, new long[] {2}, null, null, null, null,
+                null, null));
+        expect(InvalidArgumentException.class, () -> Native.clientConnect("127.0.0.1:1",
+                new int[] {1, 2}, new long[] {1}, null, null, null, null, null, null));
+        expect(NullPointerException.class, () -> Native.dgramServerBind("127.0.0.1:0",
+                new int[] {ConfigKey.MAX_DATAGRAM.code()}, null, null, null));
+        // And what they set is used: a server of at most one client refuses the second.
+        try (Server s = Server.bind("127.0.0.1:0", new ServerOptions().withMaxClients(1))) {
+            String a = "127.0.0.1:" + s.localPort();
+            try (Socket one = new Socket("127.0.0.1", s.localPort());
+                    Socket two = new Socket("127.0.0.1", s.localPort())) {
+                check(one.isConnected() && two.isConnected(), "both connected");
+                waitFor(s, EventKind.CONNECTED);
+                long t0 = System.currentTimeMillis();
+                while (s.stats().refused == 0 && System.currentTimeMillis() - t0 < WAIT_MS) {
+                    Thread.sleep(10);
+                }
+                eq(1L, s.stats().refused, "the second client refused (" + a + ")");
+            }
+        }
     }
 
     // ------------------------------------------------------------------ API and bad input
@@ -425,12 +499,21 @@ final class EngineTest {
         expect(InvalidArgumentException.class, () -> Server.bind("not an endpoint"));
         expect(NullPointerException.class, () -> Server.bind(null));
         expect(NullPointerException.class, () -> Client.connect("127.0.0.1:1", null));
-        expect(InvalidArgumentException.class, () -> new ServerOptions().withMaxClients(-1));
-        expect(InvalidArgumentException.class, () -> new ServerOptions().withHeartbeat(-1, 3));
-        // What the values mean is core's to check, when the object is made (same message in
-        // every door): a heartbeat of 0 ms, a backoff minimum above its maximum.
+        // A value outside its setting's range is refused when set, with core's message (as
+        // ls_engine_config_set gives it); -1 clients is "no limit" and a heartbeat of -1 "none",
+        // as in every door.
+        InvalidArgumentException range = expect(InvalidArgumentException.class,
+                () -> new ServerOptions().withMaxClients(-2));
+        check(range.getMessage().contains("engine setting MAX_CLIENTS is -2"), range.getMessage());
+        expect(InvalidArgumentException.class, () -> new ServerOptions().withHeartbeat(-2, 3));
+        expect(InvalidArgumentException.class, () -> new ClientOptions().withMaxAttempts(-1));
+        expect(InvalidArgumentException.class, () -> DatagramServer.bind("127.0.0.1:0", -5, -1));
+        new ServerOptions().withMaxClients(-1).withHeartbeat(-1, 3).withIdleTimeout(-1,
+                IdleMode.READS);
+        // What the values mean together is core's to check, when the object is made (same
+        // message in every door): a heartbeat under 10 ms, a backoff minimum above its maximum.
         InvalidArgumentException hb = expect(InvalidArgumentException.class,
-                () -> Server.bind("127.0.0.1:0", new ServerOptions().withHeartbeat(0, 3)));
+                () -> Server.bind("127.0.0.1:0", new ServerOptions().withHeartbeat(5, 3)));
         check(hb.getMessage().contains("below the floor"), hb.getMessage());
         InvalidArgumentException bo = expect(InvalidArgumentException.class,
                 () -> Client.connect("127.0.0.1:1", new ClientOptions().withReconnect(500, 100)));

@@ -27,7 +27,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The Java door's test suite: scenarios S01-S12 and S17 of SCENARIOS.md (methods {@code s01...}
+ * The Java door's test suite: scenarios S01-S12 and S17 of docs/SCENARIOS.md (methods {@code s01...}
  * to {@code s17...}; the engine's S13-S17 are in {@link EngineTest}, run from here too) plus
  * bad-input and API checks ({@code x...}), against real peers over
  * loopback (the JDK's own java.net sockets where a scenario needs another implementation).
@@ -877,6 +877,39 @@ public final class LibsockTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Millisecond timeouts cross JNI with the C door's convention: -2 the object's default
+     * (Libsock.TIMEOUT_DEFAULT), -1 forever, 0 poll, N ms; anything else is refused.
+     */
+    static void xTimeoutConventionIsCs() throws Exception {
+        eq(-2, Libsock.TIMEOUT_DEFAULT, "LS_TIMEOUT_DEFAULT");
+        eq(-1, Libsock.TIMEOUT_FOREVER, "LS_TIMEOUT_FOREVER");
+        eq(0, Libsock.TIMEOUT_POLL, "LS_TIMEOUT_POLL");
+        eq(Libsock.TIMEOUT_DEFAULT, Native.DEFAULT, "the value the no-timeout overloads pass");
+        try (Listener l = Listener.bind("127.0.0.1:0");
+                TcpConnection c = TcpConnection.connect("127.0.0.1", l.localPort(), 5000);
+                TcpConnection a = l.accept(Libsock.TIMEOUT_DEFAULT)) {
+            c.setTimeout(100);
+            long t0 = System.nanoTime();
+            expect(TimeoutException.class, () -> c.recv(16, Libsock.TIMEOUT_DEFAULT));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            check(ms >= 80 && ms < 5000, "-2 waited the default 100 ms: " + ms);
+            expect(TimeoutException.class, () -> c.recv(16, Libsock.TIMEOUT_POLL));
+            for (int bad : new int[] {-3, Integer.MIN_VALUE}) {
+                InvalidArgumentException e = expect(InvalidArgumentException.class,
+                        () -> c.recv(16, bad));
+                check(e.getMessage().contains("timeout_ms is " + bad), e.getMessage());
+            }
+            // A setting has no default to refer to: -2 is refused there, as by ls_set_timeout.
+            expect(InvalidArgumentException.class, () -> c.setTimeout(-2));
+            a.sendAll(utf8("x"));
+            eq("x", str(c.recv(16, Libsock.TIMEOUT_FOREVER)), "-1 waits");
+        }
+        try (Listener l = Listener.bind("127.0.0.1:0")) {
+            expect(TimeoutException.class, () -> l.accept(Libsock.TIMEOUT_POLL));
         }
     }
 
