@@ -1032,6 +1032,12 @@ def test_engine_config_properties(lib: str) -> None:
     cfg.configureFraming("delimited", [10])
     cfg.setOption("NoDelay", 1)
     raises_id("libsock:invalidArgument", cfg.configureFraming, "fixed", 0)
+    # A delimiter given empty reaches the library and is refused (it was taken for "not given",
+    # CRLF); only an absent one is CRLF.
+    for empty in ("", [], ml.uint8([])):
+        err = raises_id("libsock:invalidArgument", cfg.configureFraming, "delimited", empty)
+        assert "delim" in err.message, err.message
+    cfg.configureFraming("delimited")
     cfg.close()
     cfg.close()  # closing twice is harmless (ls_close(0))
 

@@ -270,7 +270,10 @@ class Socket:
             bigEndian = double(order == "big-endian")
             rc = calllib('libsock', 'ls_set_framing_length', handle, int32(width), int32(bigEndian), uint64(maxLength))[0]
         elif kind == "delimited":
-            delim = libsock.Socket.textBytes(libsock.Socket.optArg(varargin, 1, [13, 10]))
+            if len(varargin) >= 1:
+                delim = libsock.Socket.textBytes(varargin[0])
+            else:
+                delim = uint8([13, 10])
             maxLength = libsock.Socket.optArg(varargin, 2, 0)
             keep = double(bool(libsock.Socket.optArg(varargin, 3, False)))
             rc = calllib('libsock', 'ls_set_framing_delimited', handle, delim, uint64(numel(delim)), uint64(maxLength), int32(keep))[0]

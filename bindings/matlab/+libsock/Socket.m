@@ -117,7 +117,8 @@ classdef (Abstract) Socket < handle
             %       "little-endian"; messages above MAX bytes (default 0 = 16 MiB) are
             %       'libsock:frameTooLarge'
             %   configureFraming(s, "delimited", DELIM, MAX, KEEP) messages end with DELIM
-            %       (char or uint8, e.g. [13 10]); KEEP true delivers the delimiter too
+            %       (char or uint8, e.g. [13 10]; CRLF when omitted; an empty DELIM is
+            %       'libsock:invalidArgument'); KEEP true delivers the delimiter too
             %   configureFraming(s, "fixed", SIZE)                messages of SIZE bytes each
             %   configureFraming(s, "hppack", FLAG, MAX)          HP-Socket's PACK header
             %
@@ -165,7 +166,15 @@ classdef (Abstract) Socket < handle
                     bigEndian = double(strcmpi(order, 'big-endian'));
                     rc = calllib('libsock', 'ls_set_framing_length', handle, int32(width), int32(bigEndian), uint64(maxLength));
                 case "delimited"
-                    delim = libsock.Socket.textBytes(libsock.Socket.optArg(varargin, 1, [13 10]));
+                    % The delimiter is the one argument where empty is a value: given, even
+                    % empty ("" or []), it reaches the library, which refuses an empty one
+                    % (libsock:invalidArgument); only when absent is it CRLF.
+                    if numel(varargin) >= 1
+                        delim = libsock.Socket.textBytes(varargin{1});
+                    else
+                        delim = uint8([13 10]);
+                    end
+
                     maxLength = libsock.Socket.optArg(varargin, 2, 0);
                     keep = double(logical(libsock.Socket.optArg(varargin, 3, false)));
                     rc = calllib('libsock', 'ls_set_framing_delimited', handle, delim, uint64(numel(delim)), uint64(maxLength), int32(keep));
