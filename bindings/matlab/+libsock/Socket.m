@@ -174,7 +174,6 @@ classdef (Abstract) Socket < handle
                     else
                         delim = uint8([13 10]);
                     end
-
                     maxLength = libsock.Socket.optArg(varargin, 2, 0);
                     keep = double(logical(libsock.Socket.optArg(varargin, 3, false)));
                     rc = calllib('libsock', 'ls_set_framing_delimited', handle, delim, uint64(numel(delim)), uint64(maxLength), int32(keep));
