@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use libsock::engine::{
     Client, ClientConfig, DatagramServer, DatagramServerConfig, DisconnectReason, Event, Heartbeat,
-    IdleMode, SendPolicy, Server, ServerConfig, SEND_WAIT,
+    IdleMode, SendPolicy, Server, ServerConfig, Stat, SEND_WAIT,
 };
 use libsock::{Framing, SocketOptions};
 use pyo3::exceptions::PyTypeError;
@@ -356,10 +356,12 @@ fn engine_options(
 fn parse_idle_mode(py: Python<'_>, s: &str) -> PyResult<IdleMode> {
     match s {
         "reads" => Ok(IdleMode::Reads),
-        "reads_and_writes" => Ok(IdleMode::ReadsAndWrites),
+        // Words as strings are lower case joined by hyphens in every door (docs/NAMES.md);
+        // "reads_and_writes" is the former spelling.
+        "reads-and-writes" | "reads_and_writes" => Ok(IdleMode::ReadsAndWrites),
         _ => Err(invalid(
             py,
-            format!("idle_mode {s:?} (must be \"reads\" or \"reads_and_writes\")"),
+            format!("idle_mode {s:?} (must be \"reads\" or \"reads-and-writes\")"),
         )),
     }
 }
@@ -377,7 +379,7 @@ fn secs(py: Python<'_>, what: &str, v: f64) -> PyResult<Duration> {
 /// (`Some(None)` = as long as it takes).
 fn send_wait(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Option<Duration>>> {
     match timeout {
-        Some(v) if v == 0.0 => Ok(None),
+        Some(0.0) => Ok(None),
         Some(v) => Ok(Some(Some(secs(py, "timeout", v)?))),
         None => Ok(Some(None)),
     }
@@ -501,10 +503,17 @@ impl<T: Pull> Door<T> {
     }
 }
 
-fn stats_dict<'py>(py: Python<'py>, items: &[(&str, u64)]) -> PyResult<Bound<'py, PyDict>> {
+/// The statistics an object keeps (`get` gives `None` for the others), keyed by core's `Stat`
+/// names in lower case: the same words as `LS_STAT_*` and every door's fields.
+fn stats_of<'py>(
+    py: Python<'py>,
+    get: impl Fn(Stat) -> Option<u64>,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    for (k, v) in items {
-        d.set_item(*k, *v)?;
+    for k in Stat::ALL {
+        if let Some(v) = get(k) {
+            d.set_item(k.name().to_ascii_lowercase(), v)?;
+        }
     }
     Ok(d)
 }
@@ -525,7 +534,7 @@ fn stats_dict<'py>(py: Python<'py>, items: &[(&str, u64)]) -> PyResult<Bound<'py
 /// disconnected with reason ``"send-queue-full"``). ``event_capacity`` bounds the
 /// event queue: when you do not pull, the engine stops reading sockets (nothing is dropped).
 /// ``idle_timeout`` (seconds) closes silent clients; ``idle_mode`` is ``"reads"`` or
-/// ``"reads_and_writes"``. ``heartbeat``: ``None`` answers the peers' pings (default), a
+/// ``"reads-and-writes"``. ``heartbeat``: ``None`` answers the peers' pings (default), a
 /// ``Heartbeat`` also sends pings and detects dead peers, ``False`` turns pings off.
 /// ``close_timeout`` limits a graceful ``disconnect``. Socket options are keyword arguments
 /// (``nodelay`` is on unless ``nodelay=False``).
@@ -734,12 +743,20 @@ impl PyServer {
             .collect()
     }
 
-    /// The peer address of a connected client (``ClosedError`` when it is gone).
+    /// The address of a connected client (``ClosedError`` when it is gone).
+    /// (``peer_address(client)``, its former name, still works.)
+    ///
+    /// Example: ``server.client_address(ev.client)``
+    fn client_address<'py>(&self, py: Python<'py>, client: u64) -> PyResult<Bound<'py, PyAny>> {
+        let a = self.d.obj.peer_addr(client).map_err(|e| to_pyerr(py, e))?;
+        addr_to_py(py, &a)
+    }
+
+    /// Same as ``client_address`` (its former name).
     ///
     /// Example: ``server.peer_address(ev.client)``
     fn peer_address<'py>(&self, py: Python<'py>, client: u64) -> PyResult<Bound<'py, PyAny>> {
-        let a = self.d.obj.peer_addr(client).map_err(|e| to_pyerr(py, e))?;
-        addr_to_py(py, &a)
+        self.client_address(py, client)
     }
 
     /// Bytes waiting in ``client``'s send queue.
@@ -749,30 +766,16 @@ impl PyServer {
         self.d.obj.queued_bytes(client).map_err(|e| to_pyerr(py, e))
     }
 
-    /// Counters as a dict: ``connections``, ``connections_total``, ``refused``, ``bytes_in``,
-    /// ``bytes_out``, ``messages_in``, ``messages_out``, ``queued_bytes``, ``events_queued``,
+    /// Counters as a dict, keyed by core's statistic names in lower case (docs/NAMES.md):
+    /// ``connections``, ``connections_total``, ``refused``, ``bytes_in``, ``bytes_out``,
+    /// ``messages_in``, ``messages_out``, ``queued_bytes``, ``events_queued``,
     /// ``send_queue_full`` (sends refused and broadcast deliveries skipped because a client's
     /// send queue was full), ``accept_errors`` (failed accepts, e.g. out of descriptors).
     ///
     /// Example: ``server.stats()["connections"]``
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.d.obj.stats();
-        stats_dict(
-            py,
-            &[
-                ("connections", s.connections),
-                ("connections_total", s.connections_total),
-                ("refused", s.refused),
-                ("bytes_in", s.bytes_in),
-                ("bytes_out", s.bytes_out),
-                ("messages_in", s.messages_in),
-                ("messages_out", s.messages_out),
-                ("queued_bytes", s.queued_bytes),
-                ("events_queued", s.events_queued),
-                ("send_queue_full", s.send_queue_full),
-                ("accept_errors", s.accept_errors),
-            ],
-        )
+        stats_of(py, |k| s.get(k))
     }
 
     /// Stop: no new clients; each client's queued messages are delivered within ``grace``
@@ -831,7 +834,15 @@ impl PyServer {
         self.d.obj.notify_fd()
     }
 
-    /// Events waiting to be pulled now.
+    /// Events waiting to be pulled now (``pending``, its former name, still works).
+    ///
+    /// Example: ``server.pending_events``
+    #[getter]
+    fn pending_events(&self) -> usize {
+        self.d.pending()
+    }
+
+    /// Same as ``pending_events`` (its former name).
     ///
     /// Example: ``server.pending``
     #[getter]
@@ -1064,26 +1075,18 @@ impl PyClient {
         }
     }
 
-    /// Counters as a dict: ``connected``, ``connections``, ``failed_attempts``, ``bytes_in``,
-    /// ``bytes_out``, ``messages_in``, ``messages_out``, ``queued_bytes``, ``events_queued``.
+    /// Counters as a dict, keyed by core's statistic names in lower case (docs/NAMES.md, the
+    /// same words as every door): ``connections`` (1 while connected, else 0),
+    /// ``connections_total`` (connections made), ``failed_attempts``, ``bytes_in``,
+    /// ``bytes_out``, ``messages_in``, ``messages_out``, ``queued_bytes``, ``events_queued``;
+    /// and ``connected`` (a bool, as the ``connected`` property).
     ///
-    /// Example: ``client.stats()["connections"]``
+    /// Example: ``client.stats()["connections_total"]``
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.d.obj.stats();
-        stats_dict(
-            py,
-            &[
-                ("connected", s.connected as u64),
-                ("connections", s.connections),
-                ("failed_attempts", s.failed_attempts),
-                ("bytes_in", s.bytes_in),
-                ("bytes_out", s.bytes_out),
-                ("messages_in", s.messages_in),
-                ("messages_out", s.messages_out),
-                ("queued_bytes", s.queued_bytes),
-                ("events_queued", s.events_queued),
-            ],
-        )
+        let d = stats_of(py, |k| s.get(k))?;
+        d.set_item("connected", s.connected)?;
+        Ok(d)
     }
 
     /// A file descriptor readable while events wait (see ``Server.fileno``).
@@ -1101,7 +1104,15 @@ impl PyClient {
         self.d.obj.notify_fd()
     }
 
-    /// Events waiting to be pulled now.
+    /// Events waiting to be pulled now (``pending``, its former name, still works).
+    ///
+    /// Example: ``client.pending_events``
+    #[getter]
+    fn pending_events(&self) -> usize {
+        self.d.pending()
+    }
+
+    /// Same as ``pending_events`` (its former name).
     ///
     /// Example: ``client.pending``
     #[getter]
@@ -1219,22 +1230,17 @@ impl PyDatagramServer {
         self.d.serve_forever(py, handler, poll)
     }
 
-    /// Counters as a dict: ``datagrams_in``, ``datagrams_out``, ``bytes_in``, ``bytes_out``,
-    /// ``events_queued``.
+    /// Counters as a dict, keyed by core's statistic names in lower case (docs/NAMES.md):
+    /// ``messages_in``, ``messages_out`` (datagrams), ``bytes_in``, ``bytes_out``,
+    /// ``events_queued``; ``datagrams_in`` and ``datagrams_out``, their former names, too.
     ///
-    /// Example: ``udp.stats()["datagrams_in"]``
+    /// Example: ``udp.stats()["messages_in"]``
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.d.obj.stats();
-        stats_dict(
-            py,
-            &[
-                ("datagrams_in", s.datagrams_in),
-                ("datagrams_out", s.datagrams_out),
-                ("bytes_in", s.bytes_in),
-                ("bytes_out", s.bytes_out),
-                ("events_queued", s.events_queued),
-            ],
-        )
+        let d = stats_of(py, |k| s.get(k))?;
+        d.set_item("datagrams_in", s.datagrams_in)?;
+        d.set_item("datagrams_out", s.datagrams_out)?;
+        Ok(d)
     }
 
     /// Stop receiving; the final ``closed`` event is queued and blocked ``events()`` calls
@@ -1267,7 +1273,15 @@ impl PyDatagramServer {
         self.d.obj.notify_fd()
     }
 
-    /// Events waiting to be pulled now.
+    /// Events waiting to be pulled now (``pending``, its former name, still works).
+    ///
+    /// Example: ``udp.pending_events``
+    #[getter]
+    fn pending_events(&self) -> usize {
+        self.d.pending()
+    }
+
+    /// Same as ``pending_events`` (its former name).
     ///
     /// Example: ``udp.pending``
     #[getter]
@@ -1303,12 +1317,23 @@ impl PyDatagramServer {
 
 /// Stop the engine runtime: every ``Server``, ``Client`` and ``DatagramServer`` is stopped at
 /// once and the engine's threads are joined. A new engine object starts it again. Rarely
-/// needed (interpreter exit does not require it).
+/// needed (interpreter exit does not require it). (``engine_shutdown``, its former name,
+/// still works.)
+///
+/// Example::
+///
+///     >>> libsock.shutdown_engine()
+#[pyfunction]
+pub(crate) fn shutdown_engine(py: Python<'_>) {
+    py.detach(libsock::engine::shutdown)
+}
+
+/// Same as ``shutdown_engine()`` (its former name).
 ///
 /// Example::
 ///
 ///     >>> libsock.engine_shutdown()
 #[pyfunction]
 pub(crate) fn engine_shutdown(py: Python<'_>) {
-    py.detach(libsock::engine::shutdown)
+    shutdown_engine(py)
 }
