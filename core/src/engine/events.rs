@@ -48,6 +48,21 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
+    /// One reason of each kind, in code order (1, 2, ...); `Error` stands with kind `Io` and an
+    /// empty message. For tables of codes and names (the doors' constants, docs/NAMES.md).
+    pub const ALL: [DisconnectReason; 10] = [
+        DisconnectReason::PeerClosed,
+        DisconnectReason::Reset,
+        DisconnectReason::IdleTimeout,
+        DisconnectReason::HeartbeatLost,
+        DisconnectReason::FrameTooLarge,
+        DisconnectReason::Kicked,
+        DisconnectReason::ServerShutdown,
+        DisconnectReason::Error(ErrorKind::Io, String::new()),
+        DisconnectReason::SendQueueFull,
+        DisconnectReason::Closed,
+    ];
+
     /// The stable numeric code: PeerClosed 1, Reset 2, IdleTimeout 3, HeartbeatLost 4,
     /// FrameTooLarge 5, Kicked 6, ServerShutdown 7, Error 8, SendQueueFull 9, Closed 10.
     pub fn code(&self) -> i32 {
@@ -143,6 +158,17 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in code order (1, 2, ...).
+    pub const ALL: [EventKind; 7] = [
+        EventKind::Connected,
+        EventKind::Message,
+        EventKind::Disconnected,
+        EventKind::Reconnecting,
+        EventKind::Datagram,
+        EventKind::Closed,
+        EventKind::Warning,
+    ];
+
     /// The stable code: Connected 1, Message 2, Disconnected 3, Reconnecting 4, Datagram 5,
     /// Closed 6, Warning 7.
     pub fn code(self) -> i32 {
@@ -874,5 +900,50 @@ impl EventQueue {
         Ok(self
             .wait_ready(timeout)?
             .map(|i| i.q.front().map(|e| e.payload().len()).unwrap_or(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No wildcard: a kind or reason added to core fails to compile here until `ALL` lists it.
+    fn position(k: EventKind) -> usize {
+        match k {
+            EventKind::Connected => 0,
+            EventKind::Message => 1,
+            EventKind::Disconnected => 2,
+            EventKind::Reconnecting => 3,
+            EventKind::Datagram => 4,
+            EventKind::Closed => 5,
+            EventKind::Warning => 6,
+        }
+    }
+
+    fn reason_position(r: &DisconnectReason) -> usize {
+        match r {
+            DisconnectReason::PeerClosed => 0,
+            DisconnectReason::Reset => 1,
+            DisconnectReason::IdleTimeout => 2,
+            DisconnectReason::HeartbeatLost => 3,
+            DisconnectReason::FrameTooLarge => 4,
+            DisconnectReason::Kicked => 5,
+            DisconnectReason::ServerShutdown => 6,
+            DisconnectReason::Error(..) => 7,
+            DisconnectReason::SendQueueFull => 8,
+            DisconnectReason::Closed => 9,
+        }
+    }
+
+    #[test]
+    fn the_tables_list_every_kind_and_reason_in_code_order() {
+        for (i, k) in EventKind::ALL.iter().enumerate() {
+            assert_eq!(position(*k), i);
+            assert_eq!(k.code(), i as i32 + 1);
+        }
+        for (i, r) in DisconnectReason::ALL.iter().enumerate() {
+            assert_eq!(reason_position(r), i);
+            assert_eq!(r.code(), i as i32 + 1);
+        }
     }
 }

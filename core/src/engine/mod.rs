@@ -65,6 +65,7 @@ mod notify;
 mod runtime;
 mod server;
 mod settings;
+mod stats;
 mod udp;
 
 pub use client::{Client, ClientConfig, ClientStats};
@@ -75,6 +76,7 @@ pub use events::{
 pub use runtime::{is_running, set_worker_threads, shutdown, worker_threads, SCHED_BATCH_ENV};
 pub use server::{Server, ServerConfig, ServerStats};
 pub use settings::{ConfigKey, EngineSettings};
+pub use stats::Stat;
 pub use udp::{DatagramServer, DatagramServerConfig, DatagramStats, SEND_WAIT};
 
 /// The shortest heartbeat interval accepted: a shorter one floods the peer with pings.
