@@ -14,6 +14,8 @@
 //!   the memory the library takes by the bytes it was given;
 //! - [`targets`]: the bodies of the fuzz targets (the files in `fuzz_targets/` only call them).
 
+#![warn(missing_docs)]
+
 pub mod budget;
 pub mod check;
 pub mod gen;

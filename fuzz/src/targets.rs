@@ -586,8 +586,10 @@ impl Receiver<'_> {
 /// Target `recv_socket`: the blocking receive path over a Unix socket pair.
 ///
 /// Input: framing, chunk plan, an operation count byte (`% 8 + 1`) and that many operation
-/// bytes (see [`Op`]), a close byte (bit 0: close the sender instead of half-closing it), then
-/// the wire bytes (at most [`SOCKET_WIRE_MAX`]).
+/// bytes (byte % 5: `recv_msg`, `recv_msg_into`, `recv_msgs`, `recv_msgs_packed`,
+/// `recv_msgs_into`; the high bits pick the buffer size or the batch size), a close byte (bit 0:
+/// close the sender instead of half-closing it), then the wire bytes (at most
+/// [`SOCKET_WIRE_MAX`]).
 ///
 /// The wire is written chunk by chunk from one end; after each chunk the other end, with the
 /// framing, takes every message there with polls (timeout zero, which must lose nothing), in
