@@ -6,4 +6,6 @@
 # `bash fuzz/run.sh 3600` (fuzz/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+echo "--- cargo fmt --check (the fuzz crate is its own workspace, outside 10-rust's)"
+(cd fuzz && cargo fmt -- --check)
 FUZZ_SANITIZER=${FUZZ_SANITIZER:-none} bash fuzz/run.sh "${LIBSOCK_FUZZ_SECONDS:-45}"
