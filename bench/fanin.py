@@ -27,14 +27,13 @@ failed run: it prints an error JSON line, gives no number, and the driver exits 
     python3 bench/fanin.py --big            # adds N=10000
 
 Placement, repetition order, medians and min–max come from the shared benchmark harness
-(bindings/python/libsock/bench/harness.py, loaded from this checkout); bench/run.py runs fan-in
-as part of the full suite through run_fanin() below.
+(bench/py/harness.py); bench/run.py runs fan-in as part of the full suite through run_fanin()
+below.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import resource
@@ -51,30 +50,22 @@ ROOT = HERE.parent
 RUST_DIR = HERE / "rust"
 CLIENT_BIN = RUST_DIR / "target" / "release" / "fanin_client"
 TOKIO_BIN = RUST_DIR / "target" / "release" / "fanin_tokio_server"
-ENGINE_BIN = ROOT / "target" / "release" / "examples" / "fanin_engine"
+# The workspace's target folder (CARGO_TARGET_DIR when set, as cargo does); bench/rust is always
+# built into its own bench/rust/target (--target-dir), so its programs are found there.
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
+if not TARGET.is_absolute():
+    TARGET = ROOT / TARGET
+ENGINE_BIN = TARGET / "release" / "examples" / "fanin_engine"
 PY_SERVERS = HERE / "fanin_servers.py"
 C_DIR = HERE / "c"
 C_FANIN_BIN = C_DIR / "build" / "fanin_server"
-HARNESS_PY = ROOT / "bindings" / "python" / "libsock" / "bench" / "harness.py"
 
 ALL_IMPLS = ["libsock-py", "asyncio", "uvloop", "tokio", "libsock-rs", "c-epoll", "c-engine"]
 SERVER_LIFETIME = 900  # seconds: every server exits by itself even if the driver dies
 
 
-def load_harness() -> Any:
-    """The benchmark harness of this checkout (pure Python), without importing the libsock package."""
-    name = "_libsock_bench_harness"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HARNESS_PY)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-H = load_harness()
+sys.path.insert(0, str(HERE / "py"))
+import harness as H  # noqa: E402  (bench/py/harness.py: standard library only)
 
 
 class RunFailed(Exception):
@@ -100,7 +91,8 @@ def build(skip: bool) -> None:
         subprocess.run(["bash", str(C_DIR / "build.sh")], check=True)
     log("--- building bench/rust (fanin_client, fanin_tokio_server)")
     subprocess.run(
-        ["cargo", "build", "--release", "--quiet", "--manifest-path", str(RUST_DIR / "Cargo.toml")],
+        ["cargo", "build", "--release", "--quiet", "--manifest-path", str(RUST_DIR / "Cargo.toml"),
+         "--target-dir", str(RUST_DIR / "target")],
         check=True,
     )
     log("--- building core/examples/fanin_engine")

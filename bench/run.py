@@ -11,11 +11,11 @@ fanin_server; ``cargo build --release`` of bench/rust -> lsbench, fanin_client,
 fanin_tokio_server; core's fanin_engine example) unless ``--no-build``. A program that is missing
 makes its implementation n/a, said so on stderr and in the tables.
 
-Workloads pingpong, bulk, framed, udp-flood, udp-drain and udp-echo run through the worker protocol
-(bench/PROTOCOL.md) with the shared harness (bindings/python/libsock/bench/harness.py); fan-in runs
-through bench/fanin.py. Results: one JSON line per run in OUT.jsonl, the tables and the GOALS table
-in OUT.md (default OUT: bench/results/run-<UTC date-time>), and with matplotlib a bar chart of
-the ratios against py-stdlib in OUT.png. Exit status 1 if any run failed
+Workloads pingpong, bulk, framed, udp-flood, udp-drain and udp-echo run through the worker
+protocol (bench/PROTOCOL.md) with the shared harness (bench/py/harness.py; the Python workers are
+bench/py/worker.py); fan-in runs through bench/fanin.py. Results: one JSON line per run in
+OUT.jsonl, the tables and the GOALS table in OUT.md (default OUT: bench/results/run-<UTC
+date-time>), and with matplotlib a bar chart of the ratios against py-stdlib in OUT.png. Exit status 1 if any run failed
 (a timeout, a crash, a failed validation); n/a is not a failure.
 """
 
@@ -104,7 +104,8 @@ def build(no_build: bool) -> None:
         return
     log("--- building bench/rust (cargo build --release)")
     subprocess.run(["cargo", "build", "--release", "--quiet", "--manifest-path",
-                    str(HERE / "rust" / "Cargo.toml")], check=True)
+                    str(HERE / "rust" / "Cargo.toml"), "--target-dir", str(HERE / "rust" / "target")],
+                   check=True)
     log("--- building core/examples/fanin_engine")
     subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "libsock", "--example",
                     "fanin_engine"], check=True, cwd=ROOT)

@@ -1,6 +1,6 @@
-"""Tests of the benchmark harness (libsock.bench.harness) and ``libsock bench``.
+"""Tests of the benchmark harness (bench/py/harness.py) and ``libsock bench`` (bench/py/quick.py).
 
-Real worker processes (``python -m libsock.bench.worker``) at tiny sizes over loopback, plus small
+Real worker processes (``python bench/py/worker.py``) at tiny sizes over loopback, plus small
 stub workers written to a temporary directory for the failure paths (a wrong result, a crash, a
 hang). Nothing here asserts on timing: only on statuses, counts, orders and the arithmetic of the
 tables and goals.
@@ -8,6 +8,7 @@ tables and goals.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -18,7 +19,11 @@ from typing import Any, Dict, List
 
 import pytest
 
-from libsock.bench import harness as H
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_PY = ROOT / "bench" / "py"
+sys.path.insert(0, str(BENCH_PY))
+
+import harness as H  # noqa: E402  (bench/py/harness.py)
 
 PY = sys.executable
 T = 120  # seconds any one command may take
@@ -90,7 +95,7 @@ DOUBLE_SENDER = textwrap.dedent(
     a = sys.argv[1:]
     i = a.index("--count")
     a[i + 1] = str(2 * int(a[i + 1]))
-    os.execv(sys.executable, [sys.executable, "-m", "libsock.bench.worker", "py-stdlib"] + a)
+    os.execv(sys.executable, [sys.executable, WORKER_PY, "py-stdlib"] + a)
     '''
 )
 
@@ -155,7 +160,7 @@ def test_real_udp_drain_gets_go_after_the_sender_and_drains_everything() -> None
 
 def test_real_receiver_rejecting_the_datagrams_is_a_failed_run(tmp_path: Path) -> None:
     path = tmp_path / "double_sender.py"
-    path.write_text(DOUBLE_SENDER)
+    path.write_text("WORKER_PY = %r\n" % H.WORKER_PY + DOUBLE_SENDER)
     sender = H.Impl("double", [PY, str(path)])
     cfg = H.Config("udp-flood", {"size": 64, "count": 200})
     rec = H.run_one(cfg, real("py-stdlib"), "same", timeout=T, sender=sender)
@@ -331,9 +336,11 @@ def test_goal_loss_compares_values() -> None:
 # libsock bench
 
 
-def cli(*args: str, prelude: str = "", **kw: Any) -> subprocess.CompletedProcess:
-    code = prelude + "import sys; from libsock.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.run([PY, "-c", code, *args], capture_output=True, text=True, timeout=T, **kw)
+def cli(*args: str, cwd: Path = ROOT, **kw: Any) -> subprocess.CompletedProcess:
+    """``libsock ARGS`` (the installed package's CLI), by default in this checkout."""
+    code = "import sys; from libsock.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([PY, "-c", code, *args], capture_output=True, text=True, timeout=T,
+                          cwd=cwd, **kw)
 
 
 def test_cli_bench_smoke_prints_tables_and_writes_json(tmp_path: Path) -> None:
@@ -343,12 +350,50 @@ def test_cli_bench_smoke_prints_tables_and_writes_json(tmp_path: Path) -> None:
     assert "### pingpong size=64 count=100 nodelay=1 — placement `same`" in r.stdout
     assert "| py-libsock |" in r.stdout and "vs py-stdlib" in r.stdout
     assert "loss median" in r.stdout
+    assert "GOALS" not in r.stdout and "| goal |" not in r.stdout  # a smoke run judges nothing
     recs = [json.loads(line) for line in out.read_text().splitlines()]
     assert {x["workload"] for x in recs} == {"pingpong", "udp-flood", "udp-drain"}
     assert "datagrams drained/s" in r.stdout
     assert {x["impl"] for x in recs} >= {"py-libsock", "py-engine", "py-stdlib", "py-asyncio"}
     assert not [x for x in recs if x["status"] == "failed"]
     assert all(x["placement"] == "same" for x in recs)
+
+
+def test_quick_bench_prints_measurable_goals_only_without_smoke() -> None:
+    recs = [rec("py-libsock", 2.0), rec("py-stdlib", 1.0)]
+    real_suite = H.run_suite
+    try:
+        H.run_suite = lambda *a, **k: recs  # type: ignore[assignment]
+        for smoke, goals in ((False, True), (True, False)):
+            out = io.StringIO()
+            assert H.quick_bench(["pingpong"], smoke=smoke, out=out) == 0
+            assert ("## GOALS" in out.getvalue()) is goals, out.getvalue()
+    finally:
+        H.run_suite = real_suite  # type: ignore[assignment]
+
+
+def test_cli_bench_from_a_subfolder_of_the_checkout_and_its_help() -> None:
+    r = cli("bench", "--help", cwd=ROOT / "python-tests")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("usage: libsock bench")
+    assert "--smoke" in r.stdout and "bench/run.py" in r.stdout
+
+
+def test_cli_bench_outside_a_checkout_says_where_the_suite_is(tmp_path: Path) -> None:
+    import libsock
+
+    if Path(libsock.__file__).resolve().is_relative_to(ROOT):
+        pytest.skip("libsock runs from this checkout (an in-place install): it finds the suite")
+    r = cli("bench", "--smoke", cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert "not part of the installed package" in r.stderr
+    assert "python3 bench/run.py" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_lists_bench() -> None:
+    r = cli("--help", cwd=Path("/"))
+    assert r.returncode == 0 and "bench" in r.stdout
 
 
 def test_cli_bench_plot_writes_a_png(tmp_path: Path) -> None:
@@ -362,9 +407,13 @@ def test_cli_bench_plot_writes_a_png(tmp_path: Path) -> None:
 
 def test_cli_bench_plot_without_matplotlib_is_one_clear_line(tmp_path: Path) -> None:
     png = tmp_path / "never.png"
-    r = cli("bench", "--smoke", "--plot", str(png), prelude="import sys; sys.modules['matplotlib'] = None; ")
+    fake = tmp_path / "no-matplotlib" / "matplotlib"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('matplotlib is not installed')\n")
+    env = {**os.environ, "PYTHONPATH": str(fake.parent)}
+    r = cli("bench", "--smoke", "--plot", str(png), env=env)
     assert r.returncode == 2
-    assert "pip install 'libsock[plot]'" in r.stderr
+    assert "pip install matplotlib" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert "Traceback" not in r.stderr
     assert r.stdout == ""  # failed before running anything
@@ -402,8 +451,8 @@ def test_goal_on_a_cost_inverts_the_ratio_and_the_table_shows_it() -> None:
 
 
 def test_one_cpu_split_says_so_and_uses_it() -> None:
-    code = ("from libsock.bench import harness as H; s, c, note = H.placement_cpus('split'); "
-            "print(s, c); print(note)")
+    code = ("import sys; sys.path.insert(0, %r); import harness as H; "
+            "s, c, note = H.placement_cpus('split'); print(s, c); print(note)" % str(BENCH_PY))
     r = subprocess.run(["taskset", "-c", "0", PY, "-c", code], capture_output=True, text=True, timeout=T)
     assert r.returncode == 0, r.stderr
     cpus, note = r.stdout.splitlines()

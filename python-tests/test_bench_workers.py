@@ -1,5 +1,5 @@
-"""The benchmark workers (``python3 -m libsock.bench.worker``, bench/PROTOCOL.md), from the
-installed package: every implementation x workload at tiny sizes as two real processes on
+"""The benchmark workers (``python3 bench/py/worker.py``, bench/PROTOCOL.md) with the installed
+libsock package: every implementation x workload at tiny sizes as two real processes on
 loopback; peers that corrupt what they echo make the worker fail (exit 1, ``ok`` false); a peer
 that never answers fails within ``--timeout``; unsupported combinations exit 3 with a reason.
 
@@ -14,11 +14,12 @@ import struct
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
 
-WORKER = [sys.executable, "-m", "libsock.bench.worker"]
+WORKER = [sys.executable, str(Path(__file__).resolve().parent.parent / "bench" / "py" / "worker.py")]
 IMPLS = ["py-libsock", "py-engine", "py-stdlib", "py-asyncio", "py-uvloop", "py-zmq"]
 TCP_IMPLS = ["py-libsock", "py-engine", "py-stdlib", "py-asyncio", "py-uvloop"]
 UDP_IMPLS = ["py-libsock", "py-engine", "py-stdlib", "py-asyncio", "py-uvloop"]

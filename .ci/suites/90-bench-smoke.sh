@@ -3,8 +3,10 @@
 #  1. bench/run.py --smoke: builds the C and Rust programs, then every workload (ping-pong, bulk,
 #     framed echo, UDP flood, UDP echo, fan-in) with tiny sizes, one repetition, every
 #     implementation, both placements;
-#  2. libsock bench --smoke: the quick Python-only subset from the installed package, both
-#     placements, with --json and --plot.
+#  2. libsock bench --smoke: the quick Python-only comparison (bench/py/quick.py, which the
+#     installed package's command runs in a checkout), both placements, with --json and --plot;
+#     no goals table (a smoke run measures nothing). Outside a checkout the command says where
+#     the benchmarks are (exit 2) instead.
 # Fails if any run fails validation (or times out, or crashes), or if any implementation cannot
 # run at all (a program not built, a module not installed).
 set -euo pipefail
@@ -15,8 +17,8 @@ export PIP_ROOT_USER_ACTION=ignore
 # py-uvloop / uvloop, py-zmq and --plot need these (install-deps installs them; here if missing).
 "$py" -c 'import uvloop, zmq, matplotlib' 2>/dev/null \
   || "$py" -m pip install -q --disable-pip-version-check uvloop pyzmq matplotlib
-# The Python workers are in the package (30-python installs it; install it here if missing).
-"$py" -c 'import libsock.bench.worker, libsock.bench.harness; libsock.Server' 2>/dev/null \
+# py-libsock and py-engine need the package (30-python installs it; install it here if missing).
+"$py" -c 'import libsock; libsock.Server' 2>/dev/null \
   || "$py" -m pip install -q --disable-pip-version-check .
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -26,11 +28,16 @@ timeout 900 "$py" bench/run.py --smoke --out "$out/smoke"
 grep -q '^## GOALS' "$out/smoke.md"
 [ -s "$out/smoke.jsonl" ]
 
-echo "--- libsock bench --smoke (installed package, run from outside the checkout)"
-(cd "$out" && timeout 300 "$py" -m libsock bench --smoke --placement both \
+echo "--- libsock bench --smoke (the installed package's command, in a subfolder of the checkout)"
+(cd bench && timeout 300 "$py" -m libsock bench --smoke --placement both \
   --json "$out/cli.jsonl" --plot "$out/cli.png" > "$out/cli.md")
 cat "$out/cli.md"
 grep -q 'py-libsock' "$out/cli.md"
+if grep -q 'GOALS' "$out/cli.md"; then echo "libsock bench --smoke printed a goals table"; exit 1; fi
+echo "--- libsock bench outside a checkout: says where the benchmarks are"
+rc=0; (cd "$out" && "$py" -m libsock bench --smoke >"$out/away.out" 2>"$out/away.err") || rc=$?
+cat "$out/away.err"
+[ "$rc" -eq 2 ] && [ ! -s "$out/away.out" ] && grep -q 'bench/run.py' "$out/away.err"
 "$py" - "$out/cli.jsonl" "$out/cli.png" <<'PY'
 import json, sys
 recs = [json.loads(line) for line in open(sys.argv[1])]

@@ -15,10 +15,12 @@ library only, no compiled code) runs such pairs:
 - :func:`markdown_tables` and :func:`goals_markdown` turn the JSON records into tables: median and
   min–max per (config, implementation, placement), ratios against the baselines the goals of
   issue 6 name, and a goals table (met / missed / not measured).
-- :func:`quick_bench` is ``libsock bench``: the Python implementations only, a quick subset that
-  runs from an installed package.
+- :func:`quick_bench` is the quick comparison (``bench/py/quick.py``, which ``libsock bench`` runs
+  in a source checkout): the Python implementations only, a quick subset.
 
-The full suite (C and Rust programs, fan-in) is driven by ``bench/run.py`` in the repository.
+The full suite (C and Rust programs, fan-in) is driven by ``bench/run.py``. This file and
+``worker.py`` next to it use the standard library only (the workers import libsock, uvloop and
+pyzmq when the implementation asks for them); they are not part of the libsock package.
 """
 
 from __future__ import annotations
@@ -44,11 +46,17 @@ EXIT_SKIP = 3
 #: Status of a run record: passed validation / failed (a timeout, a crash, a wrong result) / n/a.
 OK, FAILED, NA = "ok", "failed", "n/a"
 
-#: The Python implementations of the worker protocol (``python3 -m libsock.bench.worker NAME``).
+#: The Python implementations of the worker protocol (``python3 bench/py/worker.py NAME``).
 PYTHON_IMPLS = ["py-libsock", "py-engine", "py-stdlib", "py-asyncio", "py-uvloop", "py-zmq"]
 
 #: Python implementations that need a third-party module, and which.
 OPTIONAL_MODULES = {"py-uvloop": "uvloop", "py-zmq": "zmq"}
+
+#: Python implementations that need the libsock package.
+LIBSOCK_IMPLS = ("py-libsock", "py-engine")
+
+#: The Python worker program (next to this file).
+WORKER_PY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 
 #: Per workload: (result key of the headline figure, its column header, which process reports it).
 METRICS: Dict[str, Tuple[str, str, str]] = {
@@ -134,16 +142,16 @@ class Config:
 
 
 def python_impl(name: str, python: Optional[str] = None) -> Impl:
-    """The Python worker ``name`` (``python -m libsock.bench.worker NAME``), n/a if its module is missing."""
+    """The Python worker ``name`` (``python bench/py/worker.py NAME``), n/a if a module it needs is missing."""
     py = python or sys.executable
     missing = None
     mod = OPTIONAL_MODULES.get(name)
     if python is None:  # another interpreter: let the worker itself say (exit 3) what it lacks
         if mod is not None and not has_module(mod):
             missing = "%s is not installed (pip install %s)" % (mod, "pyzmq" if mod == "zmq" else mod)
-        if not has_module("libsock.bench.worker"):
-            missing = "libsock.bench.worker is not installed (pip install the libsock package)"
-    return Impl(name, [py, "-m", "libsock.bench.worker", name], missing)
+        if name in LIBSOCK_IMPLS and not has_module("libsock"):
+            missing = "the libsock package is not installed (pip install . in the checkout)"
+    return Impl(name, [py, WORKER_PY, name], missing)
 
 
 def has_module(name: str) -> bool:
@@ -832,7 +840,7 @@ def goals_markdown(rows: Sequence[Dict[str, Any]]) -> str:
 def plot_ratios(records: Sequence[Dict[str, Any]], path: str, baseline: str = "py-stdlib") -> None:
     """Bar chart of each implementation's median over ``baseline``'s, per config and placement.
 
-    Needs matplotlib (``pip install 'libsock[plot]'``); raises BenchError (status 2) without it.
+    Needs matplotlib (``pip install matplotlib``); raises BenchError (status 2) without it.
     """
     try:
         import matplotlib
@@ -840,7 +848,7 @@ def plot_ratios(records: Sequence[Dict[str, Any]], path: str, baseline: str = "p
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise BenchError("--plot needs matplotlib: pip install 'libsock[plot]'") from None
+        raise BenchError("--plot needs matplotlib: pip install matplotlib") from None
     recs = [r for r in records if r.get("workload") in WORKLOADS]
     groups: List[Tuple[str, str]] = []
     for r in recs:
@@ -881,7 +889,7 @@ def plot_ratios(records: Sequence[Dict[str, Any]], path: str, baseline: str = "p
 
 
 # --------------------------------------------------------------------------------------------
-# libsock bench (the quick subset, Python implementations only)
+# the quick comparison (bench/py/quick.py, libsock bench): Python implementations only
 
 
 #: The quick subset's configs: (normal params, --smoke params) per workload.
@@ -901,7 +909,8 @@ def quick_bench(workloads: Optional[Sequence[str]] = None, placement: str = "sam
     """``libsock bench``: the Python implementations on a quick subset; returns the exit status.
 
     Prints one markdown table per workload config and the goals that can be measured without the
-    C and Rust programs. 0 if every run passed (n/a is not a failure), 1 if any failed.
+    C and Rust programs (not with ``smoke``: tiny sizes measure nothing, so no goal is judged).
+    0 if every run passed (n/a is not a failure), 1 if any failed.
     """
     stream = out or sys.stdout
     names = list(workloads) if workloads else list(QUICK_CONFIGS)
@@ -917,7 +926,7 @@ def quick_bench(workloads: Optional[Sequence[str]] = None, placement: str = "sam
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            raise BenchError("--plot needs matplotlib: pip install 'libsock[plot]'") from None
+            raise BenchError("--plot needs matplotlib: pip install matplotlib") from None
     impls = [python_impl(n) for n in PYTHON_IMPLS]
     for p in placements:
         note = placement_cpus(p)[2]
@@ -947,11 +956,13 @@ def quick_bench(workloads: Optional[Sequence[str]] = None, placement: str = "sam
     head = ("libsock bench: Python implementations, %d repetition(s), %s; %.0f s on %d CPU(s). "
             "Ratios are of medians in this run; udp-flood and udp-drain sender: py-libsock.\n"
             % (reps, ", ".join(placements), secs, len(cpus())))
-    goal_rows = [r for r in evaluate_goals(records) if r["verdict"] != "not measured"]
+    goal_rows = [] if smoke else [r for r in evaluate_goals(records) if r["verdict"] != "not measured"]
     stream.write(head + markdown_tables(records, PYTHON_IMPLS))
     if goal_rows:
         stream.write(goals_markdown(goal_rows))
         stream.write("(Goals against C, Rust and fan-in need the full suite: python3 bench/run.py.)\n")
+    elif smoke:
+        stream.write("(--smoke checks that everything runs and measures nothing: no goal is judged.)\n")
     stream.flush()
     if plot_path:
         plot_ratios(records, plot_path)

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python3 -m libsock.bench.worker IMPL ROLE WORKLOAD [--port P] [--size N] [--count N]
+    python3 bench/py/worker.py IMPL ROLE WORKLOAD [--port P] [--size N] [--count N]
         [--nodelay 1|0] [--bytes B] [--chunk N] [--batch N] [--timeout S]
 
 ``IMPL`` is one of ``py-libsock`` (libsock's blocking layer), ``py-engine`` (libsock's event
@@ -2113,7 +2113,7 @@ SKIPS = {
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
     """Parse IMPL ROLE WORKLOAD and the workload parameters; fill in per-workload defaults."""
-    ap = argparse.ArgumentParser(prog="python3 -m libsock.bench.worker",
+    ap = argparse.ArgumentParser(prog="python3 bench/py/worker.py",
                                  description="A benchmark worker (bench/PROTOCOL.md).")
     ap.add_argument("impl", choices=IMPL_NAMES)
     ap.add_argument("role", choices=("server", "client"))

@@ -8,7 +8,7 @@ Subcommands::
     libsock send-file ADDRESS FILE
     libsock recv-file ADDRESS OUT
     libsock demo
-    libsock bench [--workloads W,...] [--placement P] [--reps N] [--json FILE] [--plot OUT.png]
+    libsock bench [...]       (in a source checkout: runs bench/py/quick.py)
 
 Run ``libsock COMMAND --help`` for the details of each. The socket work is done by libsock itself;
 this module only wires standard input and output, files and progress bars to it.
@@ -20,6 +20,7 @@ import argparse
 import hashlib
 import os
 import struct
+import subprocess
 import sys
 import textwrap
 import threading
@@ -860,18 +861,46 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # bench
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    """``libsock bench``: the quick Python-only subset of the benchmark suite (libsock.bench)."""
-    from libsock.bench import harness
+#: Where the quick comparison lives in a source checkout of libsock.
+BENCH_QUICK = os.path.join("bench", "py", "quick.py")
 
-    workloads = [w for w in (args.workloads or "").split(",") if w] or None
+BENCH_ELSEWHERE = """\
+libsock bench: the benchmarks are not part of the installed package; they live in the bench/
+folder of libsock's source checkout. In a checkout (with this package installed from it):
+  libsock bench                 the quick comparison (Python implementations, < 1 min)
+  python3 bench/py/quick.py     the same, without the command
+  python3 bench/run.py          the full suite: C, Rust and fan-in too (see bench/README.md)
+"""
+
+
+def _bench_quick() -> Optional[str]:
+    """bench/py/quick.py of the source checkout we are in (the current directory or a parent),
+    or of the checkout this package runs from (an in-place or editable install); else None."""
+    here = os.path.abspath(os.getcwd())
+    places = [here]
+    while os.path.dirname(places[-1]) != places[-1]:
+        places.append(os.path.dirname(places[-1]))
+    # bindings/python/libsock/cli.py in a checkout: the checkout is three folders up.
+    places.append(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))))
+    for root in places:
+        quick = os.path.join(root, BENCH_QUICK)
+        if os.path.isfile(quick) and os.path.isfile(os.path.join(root, "pyproject.toml")):
+            return quick
+    return None
+
+
+def cmd_bench(argv: Sequence[str]) -> int:
+    """``libsock bench [ARGS]``: runs the checkout's bench/py/quick.py with ARGS (its options and
+    --help are its own), or says where the benchmarks are when there is no checkout."""
+    quick = _bench_quick()
+    if quick is None:
+        sys.stderr.write(BENCH_ELSEWHERE)
+        return EXIT_USAGE
     try:
-        reps = args.reps if args.reps is not None else (1 if args.smoke else 3)
-        return harness.quick_bench(workloads=workloads, placement=args.placement, reps=reps,
-                                   json_path=args.json, plot_path=args.plot, smoke=args.smoke,
-                                   timeout=args.timeout)
-    except harness.BenchError as e:
-        raise CliError(str(e), e.status) from None
+        return subprocess.call([sys.executable, quick, *argv])
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
 
 
 # --------------------------------------------------------------------------------------------
@@ -910,7 +939,7 @@ examples:
   libsock listen 9000 --framing lines --once     print one client's lines
   libsock recv-file 9000 ./incoming/             receive a file (checksum printed)
   libsock send-file host:9000 big.iso            send one, with a progress bar
-  libsock bench                                  libsock against the stdlib, asyncio, ...
+  libsock bench                                  (in a source checkout) libsock against asyncio, ...
 """,
     )
     parser.add_argument("--version", "-V", action="version", version="%(prog)s " + _version())
@@ -1022,43 +1051,12 @@ examples:
                    help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser(
-        "bench", help="benchmark libsock against the stdlib, asyncio, uvloop, pyzmq (< 1 min)",
-        formatter_class=_Formatter,
-        description="Run a quick subset of libsock's benchmark suite on loopback with the Python "
-                    "implementations only: libsock's blocking layer (py-libsock) and engine "
-                    "(py-engine), the stdlib socket module (py-stdlib), asyncio (py-asyncio), and "
-                    "uvloop and pyzmq when they are installed. Workloads: pingpong (64-byte round "
-                    "trips), bulk (one-way stream), framed (4-byte length + 100 B, pipelined echo), "
-                    "udp-flood (receive rate and loss), udp-drain (receive capacity from a full "
-                    "queue) and udp-echo. Server and client are pinned "
-                    "with taskset. Prints a markdown table per workload with the median (min-max) "
-                    "and ratios against the stdlib; exit status 1 if any run fails validation. The "
-                    "full suite, with C, Rust and fan-in, is python3 bench/run.py in the repository.",
-        epilog="examples:\n  libsock bench\n  libsock bench --workloads pingpong,framed --reps 3\n"
-               "  libsock bench --placement both --json results.jsonl --plot ratios.png",
+    # Only listed here: main() hands everything after "bench" to cmd_bench (bench/py/quick.py
+    # parses it), so that `libsock bench --help` is the quick comparison's own help.
+    sub.add_parser(
+        "bench", add_help=False,
+        help="in a source checkout: libsock against the stdlib, asyncio, uvloop, pyzmq (< 1 min)",
     )
-    p.add_argument("--workloads", "-w", default=None, metavar="W,...",
-                   help="comma-separated subset of pingpong,bulk,framed,udp-flood,udp-drain,"
-                        "udp-echo (default: all)")
-    p.add_argument("--placement", choices=["same", "split", "both"], default="same",
-                   help="same: server and client on one CPU (the default; shows software "
-                        "overhead), split: one CPU each, both: one table for each")
-    p.add_argument("--reps", type=_positive_int, default=None, metavar="N",
-                   help="repetitions, interleaved with a rotating order (default: 3; "
-                        "--smoke: 1)")
-    p.add_argument("--json", default=None, metavar="FILE",
-                   help="also write one JSON line per run to FILE")
-    p.add_argument("--plot", default=None, metavar="OUT.png",
-                   help="draw the ratios against the stdlib as a bar chart (needs matplotlib: "
-                        "pip install 'libsock[plot]')")
-    p.add_argument("--smoke", action="store_true",
-                   help="tiny sizes and one repetition: checks that everything runs, measures "
-                        "nothing")
-    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
-                   help="hard limit per run; a run over it is killed and counts as failed "
-                        "(default: 60)")
-    p.set_defaults(func=cmd_bench)
     # Descriptions are prose: wrap them (the raw formatter keeps the epilogs' layout).
     for each in [parser, *sub.choices.values()]:
         if each.description:
@@ -1068,6 +1066,9 @@ examples:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``libsock`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        return cmd_bench(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:
