@@ -1,4 +1,4 @@
-"""The shared scenario list (../shared/SCENARIOS.md), one test per scenario, over real sockets
+"""The scenario list of every door (docs/SCENARIOS.md), one test per scenario, over real sockets
 against real peers (the stdlib socket module, a C program built at test time)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 function failed = libsock_engine_selftest(nClients, nMessages)
-%LIBSOCK_ENGINE_SELFTEST  Scenarios S13-S16 (SCENARIOS.md) for libsock.Server, libsock.Client
+%LIBSOCK_ENGINE_SELFTEST  Scenarios S13-S16 (docs/SCENARIOS.md) for libsock.Server, libsock.Client
 %   and libsock.EngineConfig, and libsock.DatagramServer, in one MATLAB session.
 %   FAILED = libsock_engine_selftest() runs each scenario with libsock.TcpClient clients (or a
 %   libsock.Client) in this same session, prints one line per scenario and a final

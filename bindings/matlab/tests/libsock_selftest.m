@@ -1,5 +1,5 @@
 function failed = libsock_selftest(megabytes)
-%LIBSOCK_SELFTEST  Scenarios S01-S12 (SCENARIOS.md) for the MATLAB classes, in one session.
+%LIBSOCK_SELFTEST  Scenarios S01-S12 (docs/SCENARIOS.md) for the MATLAB classes, in one session.
 %   FAILED = libsock_selftest() runs each scenario with libsock on both ends (a Listener and the
 %   TcpClient it accepts; two Udp sockets), prints one line per scenario and a final
 %   "matlab-selftest: N passed, M failed" line, and returns M.

@@ -1,4 +1,4 @@
-{ Tests of the Delphi / Free Pascal door (libsock.pas): scenarios S01-S17 of SCENARIOS.md
+{ Tests of the Delphi / Free Pascal door (libsock.pas): scenarios S01-S17 of docs/SCENARIOS.md
   (S13-S17 on the engine: TLsServer, TLsClient, TLsDatagramServer), every raw ls_* function, and bad input. Peers are a libsock listener on a thread
   of this program or a Python stdlib peer (tests/peer.py, started with POpen).
 
