@@ -11,6 +11,10 @@ import pytest
 import libsock
 from _helpers import WAIT
 
+# interop/ pairs Python with the C, Java and Pascal programs that .ci/suites/70-interop.sh builds
+# and names in LIBSOCK_INTEROP_*: that suite runs it, by its path; a run of python-tests/ skips it.
+collect_ignore = ["interop"]
+
 
 @pytest.fixture
 def pair() -> Iterator[tuple[libsock.Connection, libsock.Connection]]:
