@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
 use libsock::engine::{Client, DatagramServer, Server};
-use libsock::{Connection, Datagram, Error, ErrorKind, Listener, SockOpt, SocketOptions, Timeout};
+use libsock::{Connection, Datagram, Error, ErrorKind, Listener, SockOpt, SocketOptions};
 
 use crate::engine::EngineConfig;
 
@@ -436,39 +436,10 @@ pub(crate) fn write_text(text: &str, buf: &mut [u8], out_len: &Out<usize>) -> Re
     Ok(())
 }
 
-/// The sentinel for "the handle's default timeout".
-pub(crate) const TIMEOUT_DEFAULT: i32 = -2;
-
-/// A per-call timeout argument: -2 the handle's default, -1 forever, 0 poll, N milliseconds.
-pub(crate) fn timeout_arg(ms: i32) -> Result<Timeout, Error> {
-    match ms {
-        TIMEOUT_DEFAULT => Ok(Timeout::Default),
-        -1 => Ok(Timeout::Never),
-        0.. => Ok(Timeout::After(Duration::from_millis(ms as u64))),
-        _ => Err(bad_arg(format!(
-            "timeout_ms is {ms} (use -2 for the default, -1 for forever, 0 to poll, or a positive number of ms)"
-        ))),
-    }
-}
-
-/// A timeout setting: -1 forever (`None`), 0 poll, N milliseconds.
-pub(crate) fn timeout_setting(ms: i32) -> Result<Option<Duration>, Error> {
-    match ms {
-        -1 => Ok(None),
-        0.. => Ok(Some(Duration::from_millis(ms as u64))),
-        _ => Err(bad_arg(format!(
-            "timeout_ms is {ms} (use -1 for forever, 0 to poll, or a positive number of ms)"
-        ))),
-    }
-}
-
-/// A timeout as milliseconds for `ls_get_timeout` (-1 = forever, capped at `i32::MAX`).
-pub(crate) fn timeout_ms(t: Option<Duration>) -> i32 {
-    match t {
-        None => -1,
-        Some(d) => d.as_millis().min(i32::MAX as u128) as i32,
-    }
-}
+// Millisecond timeouts, the flat doors' one convention (shared with the JNI glue): a per-call
+// `timeout_arg` is -2 the handle's default, -1 forever, 0 poll, N ms; a `timeout_setting` -1, 0
+// or N; `timeout_ms` gives a setting back (-1 = forever).
+pub(crate) use libsock_flat::{timeout as timeout_arg, timeout_ms, timeout_setting};
 
 /// A 0/1 flag argument.
 pub(crate) fn flag_arg(v: i32, name: &str) -> Result<bool, Error> {

@@ -18,6 +18,9 @@ use crate::boundary::{
     bad_arg, call, check_len, flag_arg, get, in_bytes, in_str, insert, out_bytes, write_text,
     wrong_kind, Engine, Obj, Out,
 };
+// The flat doors' timeouts (shared with the JNI glue): a pull's -1 or -2 waits forever (engine
+// objects have no default), a grace is 0 or more ms.
+use libsock_flat::{engine_timeout, grace as grace_arg};
 
 // ---------------------------------------------------------------------------------------------
 // Event kinds, disconnect reasons (the numbers are core's stable codes)
@@ -495,15 +498,6 @@ pub extern "C" fn ls_server_shutdown(handle: i64, grace_ms: i32) -> i32 {
     })
 }
 
-fn grace_arg(ms: i32) -> Result<Duration, Error> {
-    if ms < 0 {
-        return Err(bad_arg(format!(
-            "grace_ms is {ms}, it must be 0 (at once) or a positive number of ms"
-        )));
-    }
-    Ok(Duration::from_millis(ms as u64))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Clients
 // ---------------------------------------------------------------------------------------------
@@ -639,17 +633,6 @@ pub unsafe extern "C" fn ls_dgram_server_send_to(
 // ---------------------------------------------------------------------------------------------
 // The pull API (servers, clients, datagram servers)
 // ---------------------------------------------------------------------------------------------
-
-/// An engine-object timeout: -1 or -2 forever (engine objects have no default timeout), 0 poll.
-fn engine_timeout(ms: i32) -> Result<Option<Duration>, Error> {
-    match ms {
-        -2 | -1 => Ok(None),
-        0.. => Ok(Some(Duration::from_millis(ms as u64))),
-        _ => Err(bad_arg(format!(
-            "timeout_ms is {ms} (use -1 for forever, 0 to poll, or a positive number of ms)"
-        ))),
-    }
-}
 
 /// Run `f` on the engine object behind `h`; `Closed` if `ls_close` closed it meanwhile.
 fn with_engine<R>(h: i64, f: impl FnOnce(&dyn Pull) -> Result<R, Error>) -> Result<R, Error> {

@@ -26,9 +26,10 @@ use boundary::{
     ERROR_TEXTS,
 };
 use libsock::{
-    Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Delimited, Error, Framing,
-    LengthPrefixed, ListenOptions, Listener, MulticastInterface, Shutdown, Timeout,
+    Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Error, Framing, ListenOptions,
+    Listener, MulticastInterface, Shutdown, Timeout,
 };
+use libsock_flat as flat;
 
 // ---------------------------------------------------------------------------------------------
 // Version
@@ -1086,15 +1087,6 @@ fn max_len_arg(max_len: usize) -> Result<usize, Error> {
     })
 }
 
-fn width_arg(width: i32) -> Result<u8, Error> {
-    match width {
-        1 | 2 | 4 | 8 => Ok(width as u8),
-        _ => Err(bad_arg(format!(
-            "width is {width}, it must be 1, 2, 4 or 8"
-        ))),
-    }
-}
-
 /// No framing (the default): `ls_recv_msg` returns what one read gives, `ls_send_msg` sends the
 /// bytes as they are.
 #[no_mangle]
@@ -1113,10 +1105,12 @@ pub extern "C" fn ls_set_framing_length(
     max_len: usize,
 ) -> i32 {
     call("ls_set_framing_length", || {
-        let lp = LengthPrefixed::new(width_arg(width)?)
-            .big_endian(flag_arg(big_endian, "big_endian")?)
-            .max_len(max_len_arg(max_len)?);
-        set_framing(handle, Framing::LengthPrefixed(lp))
+        let f = flat::length_prefixed(flat::LengthArgs {
+            big_endian: flag_arg(big_endian, "big_endian")?,
+            max_len: max_len_arg(max_len)?,
+            ..flat::LengthArgs::new(width.into())
+        })?;
+        set_framing(handle, f)
     })
 }
 
@@ -1139,14 +1133,16 @@ pub extern "C" fn ls_set_framing_length_ex(
     call("ls_set_framing_length_ex", || {
         let offset = boundary::check_len(offset, "offset")?;
         let header_len = boundary::check_len(header_len, "header_len")?;
-        let lp = LengthPrefixed::new(width_arg(width)?)
-            .big_endian(flag_arg(big_endian, "big_endian")?)
-            .offset(offset)
-            .header_len(header_len)
-            .adjustment(adjustment)
-            .max_len(max_len_arg(max_len)?)
-            .keep_header(flag_arg(keep_header, "keep_header")?);
-        set_framing(handle, Framing::LengthPrefixed(lp))
+        let f = flat::length_prefixed(flat::LengthArgs {
+            big_endian: flag_arg(big_endian, "big_endian")?,
+            offset,
+            header_len: Some(header_len),
+            adjustment,
+            max_len: max_len_arg(max_len)?,
+            keep_header: flag_arg(keep_header, "keep_header")?,
+            ..flat::LengthArgs::new(width.into())
+        })?;
+        set_framing(handle, f)
     })
 }
 
@@ -1164,15 +1160,13 @@ pub unsafe extern "C" fn ls_set_framing_delimited(
     call("ls_set_framing_delimited", || {
         // SAFETY: the caller promises `dlen` readable bytes.
         let delim = unsafe { in_bytes(delim, dlen, "delim") }?;
-        if delim.is_empty() {
-            return Err(bad_arg(
-                "dlen is 0: the delimiter must have at least one byte",
-            ));
-        }
-        let d = Delimited::new(delim.to_vec())
-            .max_len(max_len_arg(max_len)?)
-            .keep_delimiter(flag_arg(keep, "keep")?);
-        set_framing(handle, Framing::Delimited(d))
+        // An empty delimiter is core's to refuse ("empty delimiter"), as in every door.
+        let f = flat::delimited(
+            delim.to_vec(),
+            max_len_arg(max_len)?,
+            flag_arg(keep, "keep")?,
+        )?;
+        set_framing(handle, f)
     })
 }
 
@@ -1181,7 +1175,7 @@ pub unsafe extern "C" fn ls_set_framing_delimited(
 pub extern "C" fn ls_set_framing_fixed(handle: i64, size: usize) -> i32 {
     call("ls_set_framing_fixed", || {
         let size = boundary::check_len(size, "size")?;
-        set_framing(handle, Framing::Fixed(size))
+        set_framing(handle, flat::fixed(size)?)
     })
 }
 
@@ -1190,14 +1184,11 @@ pub extern "C" fn ls_set_framing_fixed(handle: i64, size: usize) -> i32 {
 #[no_mangle]
 pub extern "C" fn ls_set_framing_hp_pack(handle: i64, flag: i32, max_len: usize) -> i32 {
     call("ls_set_framing_hp_pack", || {
-        if !(0..=0x3FF).contains(&flag) {
-            return Err(bad_arg(format!("flag is {flag}, it must be 0..1023")));
-        }
         let max = match boundary::check_len(max_len, "max_len")? {
             0 => 0x3F_FFFF,
             n => n,
         };
-        set_framing(handle, Framing::hp_pack(flag as u16, max))
+        set_framing(handle, flat::hp_pack(flag.into(), max)?)
     })
 }
 
@@ -1499,7 +1490,9 @@ mod tests {
     }
 
     #[test]
-    fn timeout_sentinel_matches() {
-        assert_eq!(LS_TIMEOUT_DEFAULT, boundary::TIMEOUT_DEFAULT);
+    fn timeout_constants_are_the_flat_doors() {
+        assert_eq!(LS_TIMEOUT_DEFAULT, flat::TIMEOUT_DEFAULT);
+        assert_eq!(LS_TIMEOUT_FOREVER, flat::TIMEOUT_FOREVER);
+        assert_eq!(LS_TIMEOUT_POLL, flat::TIMEOUT_POLL);
     }
 }

@@ -14,7 +14,6 @@
 //! `ls_close` (scenario S17).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jni::objects::{JByteArray, JClass, JIntArray, JLongArray, JObject, JObjectArray, JString};
 use jni::sys::{jboolean, jint, jlong};
@@ -25,6 +24,7 @@ use libsock::engine::{
 use libsock::{Addr, Endpoint, Framing, SockOpt};
 
 use super::{framing, get, insert, invalid, jstr, read_array, run, string, JErr, JResult, Obj};
+use libsock_flat::{engine_timeout, grace};
 
 // ------------------------------------------------------------------------------------------------
 // Handle lookups
@@ -182,23 +182,6 @@ pub extern "system" fn Java_io_libsock_Native_engineSettingCheck<'l>(
         EngineSettings::new().set(ConfigKey::from_code_checked(key)?, value)?;
         Ok(())
     })
-}
-
-/// The grace of a shutdown: 0 (at once) or more milliseconds.
-fn grace(ms: jint) -> JResult<Duration> {
-    u64::try_from(ms).map(Duration::from_millis).map_err(|_| {
-        invalid(format!(
-            "grace_ms is {ms}, it must be 0 (at once) or a positive number of ms"
-        ))
-    })
-}
-
-/// A pull's timeout: -1 forever (and -2, the default: engine objects have none), 0 poll, N ms.
-fn engine_timeout(ms: jint) -> JResult<Option<Duration>> {
-    if ms == super::DEFAULT_TIMEOUT {
-        return Ok(None);
-    }
-    super::opt_duration(ms)
 }
 
 fn endpoint_of(env: &Env<'_>, text: &JString<'_>) -> JResult<Endpoint> {
@@ -745,19 +728,6 @@ pub extern "system" fn Java_io_libsock_Native_dgramServerSendTo<'l>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn conversions() {
-        assert_eq!(engine_timeout(-1).unwrap(), None);
-        assert_eq!(engine_timeout(-2).unwrap(), None);
-        assert_eq!(
-            engine_timeout(250).unwrap(),
-            Some(Duration::from_millis(250))
-        );
-        assert!(engine_timeout(-3).is_err());
-        assert_eq!(grace(0).unwrap(), Duration::ZERO);
-        assert!(grace(-1).is_err());
-    }
 
     #[test]
     fn engine_handles_are_typed() {

@@ -41,14 +41,15 @@ use jni::strings::JNIString;
 use jni::sys::{jboolean, jint, jlong};
 use jni::{jni_sig, jni_str, Env, EnvUnowned, JValue};
 use libsock::{
-    Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Delimited, Endpoint, ErrorKind,
-    Framing, LengthPrefixed, ListenOptions, Listener, MulticastInterface, Shutdown, SockOpt,
-    SocketOptions, Timeout,
+    Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Endpoint, ErrorKind, Framing,
+    ListenOptions, Listener, MulticastInterface, Shutdown, SockOpt, SocketOptions,
 };
+use libsock_flat::{self as flat, timeout, timeout_ms, timeout_setting};
 
 /// The timeout argument that means "use the object's default timeout" (`-2`, the C door's
-/// `LS_TIMEOUT_DEFAULT`; Java's `Timeouts.DEFAULT`).
-pub const DEFAULT_TIMEOUT: jint = -2;
+/// `LS_TIMEOUT_DEFAULT`; Java's `Libsock.TIMEOUT_DEFAULT`): the flat doors' shared convention
+/// ([`libsock_flat::timeout`]).
+pub const DEFAULT_TIMEOUT: jint = flat::TIMEOUT_DEFAULT;
 
 // ------------------------------------------------------------------------------------------------
 // Errors
@@ -279,36 +280,6 @@ fn dgram(h: jlong) -> JResult<Arc<Datagram>> {
 // ------------------------------------------------------------------------------------------------
 // Argument conversion
 
-/// A per-call timeout: -2 the object's default, -1 forever, 0 poll, N milliseconds.
-fn timeout(ms: jint) -> JResult<Timeout> {
-    match ms {
-        DEFAULT_TIMEOUT => Ok(Timeout::Default),
-        -1 => Ok(Timeout::Never),
-        m if m >= 0 => Ok(Timeout::After(Duration::from_millis(m as u64))),
-        m => Err(invalid(format!(
-            "timeout_ms is {m} (use -2 for the default, -1 for forever, 0 to poll, or a positive number of ms)"
-        ))),
-    }
-}
-
-/// A timeout setting: -1 forever (`None`), 0 poll, N milliseconds.
-fn opt_duration(ms: jint) -> JResult<Option<Duration>> {
-    match ms {
-        -1 => Ok(None),
-        m if m >= 0 => Ok(Some(Duration::from_millis(m as u64))),
-        m => Err(invalid(format!(
-            "timeout_ms is {m} (use -1 for forever, 0 to poll, or a positive number of ms)"
-        ))),
-    }
-}
-
-fn duration_ms(t: Option<Duration>) -> jint {
-    match t {
-        None => -1,
-        Some(d) => d.as_millis().min(i32::MAX as u128) as jint,
-    }
-}
-
 fn string(env: &Env<'_>, s: &JString<'_>, what: &'static str) -> JResult<String> {
     if s.is_null() {
         return Err(JErr::Null(what));
@@ -487,7 +458,10 @@ fn jstr<'l>(env: &mut Env<'l>, s: &str) -> JResult<JString<'l>> {
 }
 
 /// A framing from the flat parameters Java passes (kind: 0 raw, 1 length-prefixed, 2 delimited,
-/// 3 fixed, 4 HP-Socket PACK).
+/// 3 fixed, 4 HP-Socket PACK), through the flat doors' shared builders ([`libsock_flat`]): core
+/// checks every value, with the same message as in the C door. `header_len` -1 is the field's
+/// end; `length_bits` is always given (Java sends the field's bits when no flag is set), so 0 or
+/// a negative number is refused, never taken for "not set".
 #[allow(clippy::too_many_arguments)]
 fn framing(
     env: &Env<'_>,
@@ -503,58 +477,33 @@ fn framing(
     keep: jboolean,
     delimiter: &JByteArray<'_>,
 ) -> JResult<Framing> {
-    let usize_of = |v: i64, what: &str| {
-        usize::try_from(v).map_err(|_| invalid(format!("{what} {v} is negative")))
-    };
-    let f = match kind {
+    let max = || flat::size(max_len, "max length");
+    Ok(match kind {
         0 => Framing::Raw,
-        1 => {
-            let width = u8::try_from(width).map_err(|_| {
-                invalid(format!("length field width {width} (must be 1, 2, 4 or 8)"))
-            })?;
-            let mut lp = LengthPrefixed::new(width)
-                .big_endian(big_endian)
-                .offset(usize_of(offset as i64, "offset")?)
-                .adjustment(adjustment)
-                .max_len(usize_of(max_len, "max length")?)
-                .keep_header(keep);
-            if header_len >= 0 {
-                lp = lp.header_len(header_len as usize);
-            }
-            // Always given (Java sends the field's width in bits when no flag is set): core
-            // checks it, so 0 or a negative number is refused, never taken for "not set".
-            match u8::try_from(length_bits) {
-                Ok(bits) => lp = lp.flag_bits(bits, flag as u64),
-                Err(_) => {
-                    let bits = u32::from(lp.width) * 8;
-                    Framing::LengthPrefixed(lp).validate()?;
-                    return Err(invalid(format!(
-                        "length_bits {length_bits} must be 1..={bits}"
-                    )));
-                }
-            }
-            Framing::LengthPrefixed(lp)
-        }
+        1 => flat::length_prefixed(flat::LengthArgs {
+            width: width.into(),
+            big_endian,
+            offset: flat::size(offset.into(), "offset")?,
+            header_len: match header_len {
+                -1 => None,
+                h => Some(flat::size(h.into(), "header length")?),
+            },
+            adjustment,
+            max_len: max()?,
+            length_bits: Some(length_bits.into()),
+            flag,
+            keep_header: keep,
+        })?,
         2 => {
             if delimiter.is_null() {
                 return Err(JErr::Null("delimiter"));
             }
-            let d = env.convert_byte_array(delimiter)?;
-            Framing::Delimited(
-                Delimited::new(d)
-                    .max_len(usize_of(max_len, "max length")?)
-                    .keep_delimiter(keep),
-            )
+            flat::delimited(env.convert_byte_array(delimiter)?, max()?, keep)?
         }
-        3 => Framing::Fixed(usize_of(max_len, "fixed size")?),
-        4 => {
-            let flag = u16::try_from(flag).map_err(|_| invalid(format!("PACK flag {flag}")))?;
-            Framing::hp_pack(flag, usize_of(max_len, "max length")?)
-        }
+        3 => flat::fixed(flat::size(max_len, "fixed size")?)?,
+        4 => flat::hp_pack(flag, max()?)?,
         k => return Err(invalid(format!("framing kind {k}"))),
-    };
-    f.validate()?;
-    Ok(f)
+    })
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -705,7 +654,7 @@ pub extern "system" fn Java_io_libsock_Native_setTimeout<'l>(
     ms: jint,
 ) {
     run(&mut env, |_| {
-        let t = opt_duration(ms)?;
+        let t = timeout_setting(ms)?;
         match get(h, "socket")? {
             Obj::Conn(c) => c.set_timeout(t),
             Obj::Listener(l) => l.set_conn_timeout(t),
@@ -724,16 +673,12 @@ pub extern "system" fn Java_io_libsock_Native_getTimeout<'l>(
     h: jlong,
 ) -> jint {
     run(&mut env, |_| {
-        Ok(duration_ms(
-            match get(h, "connection or datagram socket")? {
-                Obj::Conn(c) => c.timeout(),
-                Obj::Dgram(d) => d.timeout(),
-                Obj::Listener(_) => {
-                    return Err(JErr::BadHandle(h, "connection or datagram socket"))
-                }
-                _ => return Err(JErr::BadHandle(h, "blocking-layer socket")),
-            },
-        ))
+        Ok(timeout_ms(match get(h, "connection or datagram socket")? {
+            Obj::Conn(c) => c.timeout(),
+            Obj::Dgram(d) => d.timeout(),
+            Obj::Listener(_) => return Err(JErr::BadHandle(h, "connection or datagram socket")),
+            _ => return Err(JErr::BadHandle(h, "blocking-layer socket")),
+        }))
     })
 }
 
@@ -821,9 +766,9 @@ pub extern "system" fn Java_io_libsock_Native_connect<'l>(
     run(&mut env, |env| {
         let ep = endpoint(env, &text, &host, port)?;
         let mut opts = ConnectOptions::new()
-            .timeout(opt_duration(timeout_ms)?)
+            .timeout(timeout_setting(timeout_ms)?)
             .options(socket_options(env, &opt_nums, &opt_vals)?);
-        if let Some(t) = opt_duration(connect_timeout_ms)? {
+        if let Some(t) = timeout_setting(connect_timeout_ms)? {
             opts = opts.connect_timeout(t);
         }
         let c = Connection::connect_with(&ep, &opts)?;
@@ -1162,7 +1107,7 @@ pub extern "system" fn Java_io_libsock_Native_listen<'l>(
         let mut opts = ListenOptions::new()
             .reuse_address(reuse_address)
             .reuse_port(reuse_port)
-            .conn_timeout(opt_duration(conn_timeout_ms)?)
+            .conn_timeout(timeout_setting(conn_timeout_ms)?)
             .options(socket_options(env, &opt_nums, &opt_vals)?);
         if backlog >= 0 {
             opts = opts.backlog(backlog);
@@ -1212,7 +1157,7 @@ pub extern "system" fn Java_io_libsock_Native_dgramOpen<'l>(
         let ep = endpoint(env, &text, &host, port)?;
         let opts = DatagramOptions {
             options: socket_options(env, &opt_nums, &opt_vals)?,
-            timeout: opt_duration(timeout_ms)?,
+            timeout: timeout_setting(timeout_ms)?,
             ..DatagramOptions::default()
         };
         let d = if connect {
@@ -1337,21 +1282,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timeouts_map_to_core() {
-        assert_eq!(timeout(DEFAULT_TIMEOUT).unwrap(), Timeout::Default);
-        assert_eq!(timeout(-1).unwrap(), Timeout::Never);
-        assert_eq!(timeout(0).unwrap(), Timeout::After(Duration::ZERO));
-        assert_eq!(
-            timeout(250).unwrap(),
-            Timeout::After(Duration::from_millis(250))
-        );
-        assert_eq!(timeout(-2).unwrap(), Timeout::Default);
-        assert!(matches!(timeout(-3), Err(JErr::Core(_))));
-        assert!(matches!(timeout(i32::MIN), Err(JErr::Core(_))));
-        assert_eq!(opt_duration(-1).unwrap(), None);
-        assert!(opt_duration(-3).is_err());
-        assert_eq!(duration_ms(None), -1);
-        assert_eq!(duration_ms(Some(Duration::from_secs(1 << 40))), i32::MAX);
+    fn timeouts_are_the_flat_doors() {
+        // The meaning is libsock_flat's (tested there); the JNI passes Java's ints through.
+        assert_eq!(DEFAULT_TIMEOUT, -2);
+        assert_eq!(timeout(DEFAULT_TIMEOUT).unwrap(), libsock::Timeout::Default);
+        assert!(timeout(i32::MIN).is_err());
     }
 
     #[test]
