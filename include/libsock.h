@@ -26,11 +26,12 @@
  *    default timeout (ls_set_timeout; initially forever). Sends and file transfers use the
  *    handle's default timeout.
  *  - Booleans are int32_t 0 or 1. Addresses are text: "host:port", "[v6]:port", "unix:/path".
- *  - After a failure, ls_last_error_message() / ls_last_error() give a message naming the function,
- *    the operation and the address; ls_last_os_error() the errno, if the OS gave one.
+ *  - After a failure, ls_last_error_message() / ls_last_error() give core's message, the same
+ *    text every language door gives (it names the operation and the address; docs/NAMES.md);
+ *    ls_last_os_error() the errno, if the OS gave one.
  *  - The blocking calls start no thread (a host-name lookup with a timeout uses a short-lived one).
  *    The engine (ls_server_*, ls_client_*, ls_dgram_server_*, pulled with ls_next_event) runs on
- *    its own threads, started by the first engine object and stopped by ls_shutdown().
+ *    its own threads, started by the first engine object and stopped by ls_shutdown_engine().
  */
 
 #ifndef LIBSOCK_H
@@ -202,14 +203,16 @@
 #define LS_OPT_LINGER 6
 
 /**
- * SO_RCVBUF in bytes (Linux reports double the value set).
+ * SO_RCVBUF in bytes (Linux reports double the value set). Core's option `recv_buffer_size`
+ * (docs/NAMES.md; `LS_OPT_RECV_BUFFER` before).
  */
-#define LS_OPT_RECV_BUFFER 7
+#define LS_OPT_RECV_BUFFER_SIZE 7
 
 /**
- * SO_SNDBUF in bytes (Linux reports double the value set).
+ * SO_SNDBUF in bytes (Linux reports double the value set). Core's option `send_buffer_size`
+ * (`LS_OPT_SEND_BUFFER` before).
  */
-#define LS_OPT_SEND_BUFFER 8
+#define LS_OPT_SEND_BUFFER_SIZE 8
 
 /**
  * SO_REUSEADDR (0/1).
@@ -252,9 +255,10 @@
 #define LS_OPT_MULTICAST_LOOP 16
 
 /**
- * TCP_USER_TIMEOUT in milliseconds (Linux).
+ * TCP_USER_TIMEOUT in milliseconds (Linux). Core's option `tcp_user_timeout`
+ * (`LS_OPT_USER_TIMEOUT` before).
  */
-#define LS_OPT_USER_TIMEOUT 17
+#define LS_OPT_TCP_USER_TIMEOUT 17
 
 /**
  * `timeout_ms` value: use the handle's default timeout (set with `ls_set_timeout`).
@@ -615,8 +619,9 @@ const char *ls_error_name(int32_t code);
 
 /**
  * Copy the calling thread's last error message (UTF-8, NUL-terminated) into `buf`; `*out_len`
- * receives its length without the NUL. The message names the function, the operation and the
- * address, e.g. "ls_tcp_connect: connect to 127.0.0.1:9: connection refused (os error 111)".
+ * receives its length without the NUL. The message is core's, the same text in every language
+ * door; it names the operation and the address, e.g. "connect to 127.0.0.1:9: connection
+ * refused (os error 111)".
  * It is the message of the last call on this thread that failed (empty if none did); reading it
  * does not change it. Returns `LS_ERR_BUFFER_TOO_SMALL` with the needed size (NUL included) in
  * `*out_len` when `cap` is too small (`buf` NULL and `cap` 0 ask for the size).
@@ -1227,7 +1232,13 @@ int32_t ls_engine_stats(int64_t handle, int32_t stat, int64_t *out_value);
  * until `ls_close`), then the engine's threads are joined (up to 5 s), so the library can be
  * unloaded cleanly (MATLAB `unloadlibrary`, Delphi `FreeLibrary`). The blocking layer is not
  * affected. A new engine object made afterwards starts the engine again. Safe to call more
- * than once and from any thread.
+ * than once and from any thread. (Operation `shutdown_engine` of docs/NAMES.md.)
+ */
+int32_t ls_shutdown_engine(void);
+
+/**
+ * Deprecated: the former name of `ls_shutdown_engine`, which it calls (kept for programs
+ * written against earlier headers and examples).
  */
 int32_t ls_shutdown(void);
 

@@ -106,56 +106,55 @@ inline std::error_code make_error_code(errc e) noexcept {
 }
 
 /// Every libsock failure: a std::system_error whose code() is in libsock's category and whose
-/// what() is the message of the failed call (function, operation, address).
+/// what() is core's message, the same text every language door gives (it names the operation
+/// and the address, e.g. "connect to 127.0.0.1:9: connection refused (os error 111)"). Each
+/// LS_ERR_* code is thrown as its own class below, named after the code (docs/NAMES.md).
 class error : public std::system_error {
 public:
     error(int32_t code, const std::string &message, int os_error)
-        : std::system_error(std::error_code(code, category()), message), os_error_(os_error) {}
+        : std::system_error(std::error_code(code, category()), message), message_(message),
+          os_error_(os_error) {}
+    /// Core's message, without the category's description appended (std::system_error's own
+    /// what() would repeat the reason).
+    const char *what() const noexcept override { return message_.c_str(); }
     /// The OS errno behind the failure, 0 if none.
     int os_error() const noexcept { return os_error_; }
     /// The LS_ERR_* code.
     int32_t ls_code() const noexcept { return static_cast<int32_t>(code().value()); }
 
 private:
+    std::string message_;
     int os_error_;
 };
 
+#define LIBSOCK_ERROR_CLASS(name)                                                                  \
+    class name : public error {                                                                    \
+    public:                                                                                        \
+        using error::error;                                                                        \
+    }
+
 /// LS_ERR_TIMEOUT: a wait ran out of time; the handle still works.
-class timeout_error : public error {
-public:
-    using error::error;
-};
+LIBSOCK_ERROR_CLASS(timeout_error);
 /// LS_ERR_CONNECTION_REFUSED: nobody listens at the address.
-class connection_refused_error : public error {
-public:
-    using error::error;
-};
+LIBSOCK_ERROR_CLASS(connection_refused_error);
+/// LS_ERR_CONNECTION_RESET: the peer reset the connection.
+LIBSOCK_ERROR_CLASS(connection_reset_error);
+/// LS_ERR_CONNECTION_ABORTED: the connection was aborted locally.
+LIBSOCK_ERROR_CLASS(connection_aborted_error);
 /// LS_ERR_CLOSED: the peer finished, or the handle was closed while a call was blocked.
-class closed_error : public error {
-public:
-    using error::error;
-};
-/// LS_ERR_BAD_HANDLE: a closed or moved-from object, or a wrong kind of handle.
-class bad_handle_error : public error {
-public:
-    using error::error;
-};
+LIBSOCK_ERROR_CLASS(closed_error);
+/// LS_ERR_ADDR_IN_USE: the local address is taken.
+LIBSOCK_ERROR_CLASS(addr_in_use_error);
+/// LS_ERR_ADDR_NOT_AVAILABLE: the local address is not on this host.
+LIBSOCK_ERROR_CLASS(addr_not_available_error);
+/// LS_ERR_UNREACHABLE: no route to the network or host.
+LIBSOCK_ERROR_CLASS(unreachable_error);
+/// LS_ERR_RESOLVE: a host name could not be resolved.
+LIBSOCK_ERROR_CLASS(resolve_error);
 /// LS_ERR_INVALID_ARGUMENT: a malformed address, an out-of-range value ...
-class invalid_argument_error : public error {
-public:
-    using error::error;
-};
+LIBSOCK_ERROR_CLASS(invalid_argument_error);
 /// LS_ERR_FRAME_TOO_LARGE: a frame exceeds the framing's max_len.
-class frame_too_large_error : public error {
-public:
-    using error::error;
-};
-/// LS_ERR_BAD_FRAME: the peer sent a malformed frame (e.g. a wrong HP-Socket PACK flag); the
-/// stream cannot be resynchronised: close the connection.
-class bad_frame_error : public error {
-public:
-    using error::error;
-};
+LIBSOCK_ERROR_CLASS(frame_too_large_error);
 /// LS_ERR_BUFFER_TOO_SMALL: the message needs needed() bytes; it stays queued.
 class buffer_too_small_error : public error {
 public:
@@ -167,6 +166,25 @@ public:
 private:
     std::size_t needed_;
 };
+/// LS_ERR_BAD_HANDLE: a closed or moved-from object, or a wrong kind of handle.
+LIBSOCK_ERROR_CLASS(bad_handle_error);
+/// LS_ERR_QUEUE_FULL: a bounded send or event queue is full.
+LIBSOCK_ERROR_CLASS(queue_full_error);
+/// LS_ERR_UNSUPPORTED: the operation or option does not exist on this OS or socket.
+LIBSOCK_ERROR_CLASS(unsupported_error);
+/// LS_ERR_TLS: a TLS failure.
+LIBSOCK_ERROR_CLASS(tls_error);
+/// LS_ERR_IO: another OS error (os_error() has the errno).
+LIBSOCK_ERROR_CLASS(io_error);
+/// LS_ERR_INTERNAL: a bug inside libsock.
+LIBSOCK_ERROR_CLASS(internal_error);
+/// LS_ERR_INTERRUPTED: a wait was interrupted.
+LIBSOCK_ERROR_CLASS(interrupted_error);
+/// LS_ERR_BAD_FRAME: the peer sent a malformed frame (e.g. a wrong HP-Socket PACK flag); the
+/// stream cannot be resynchronised: close the connection.
+LIBSOCK_ERROR_CLASS(bad_frame_error);
+
+#undef LIBSOCK_ERROR_CLASS
 
 namespace detail {
 
@@ -189,12 +207,24 @@ inline std::string last_message() {
     switch (rc) {
     case LS_ERR_TIMEOUT: throw timeout_error(rc, msg, os);
     case LS_ERR_CONNECTION_REFUSED: throw connection_refused_error(rc, msg, os);
+    case LS_ERR_CONNECTION_RESET: throw connection_reset_error(rc, msg, os);
+    case LS_ERR_CONNECTION_ABORTED: throw connection_aborted_error(rc, msg, os);
     case LS_ERR_CLOSED: throw closed_error(rc, msg, os);
-    case LS_ERR_BAD_HANDLE: throw bad_handle_error(rc, msg, os);
+    case LS_ERR_ADDR_IN_USE: throw addr_in_use_error(rc, msg, os);
+    case LS_ERR_ADDR_NOT_AVAILABLE: throw addr_not_available_error(rc, msg, os);
+    case LS_ERR_UNREACHABLE: throw unreachable_error(rc, msg, os);
+    case LS_ERR_RESOLVE: throw resolve_error(rc, msg, os);
     case LS_ERR_INVALID_ARGUMENT: throw invalid_argument_error(rc, msg, os);
     case LS_ERR_FRAME_TOO_LARGE: throw frame_too_large_error(rc, msg, os);
-    case LS_ERR_BAD_FRAME: throw bad_frame_error(rc, msg, os);
     case LS_ERR_BUFFER_TOO_SMALL: throw buffer_too_small_error(rc, msg, os, needed);
+    case LS_ERR_BAD_HANDLE: throw bad_handle_error(rc, msg, os);
+    case LS_ERR_QUEUE_FULL: throw queue_full_error(rc, msg, os);
+    case LS_ERR_UNSUPPORTED: throw unsupported_error(rc, msg, os);
+    case LS_ERR_TLS: throw tls_error(rc, msg, os);
+    case LS_ERR_IO: throw io_error(rc, msg, os);
+    case LS_ERR_INTERNAL: throw internal_error(rc, msg, os);
+    case LS_ERR_INTERRUPTED: throw interrupted_error(rc, msg, os);
+    case LS_ERR_BAD_FRAME: throw bad_frame_error(rc, msg, os);
     default: throw error(rc, msg, os);
     }
 }
@@ -321,11 +351,13 @@ public:
     /// Default timeout in ms (-1 forever, 0 poll).
     void set_timeout(int32_t timeout_ms) { detail::check(ls_set_timeout(h_, timeout_ms)); }
     /// The default timeout in ms (-1 = forever).
-    int32_t timeout() const {
+    int32_t get_timeout() const {
         int32_t t = 0;
         detail::check(ls_get_timeout(h_, &t));
         return t;
     }
+    /// Same as get_timeout() (the name before docs/NAMES.md).
+    int32_t timeout() const { return get_timeout(); }
 
 protected:
     Socket() noexcept {}
@@ -813,13 +845,17 @@ public:
     }
     /// Up to `max` events: waits up to timeout_ms for the first, then takes what is waiting.
     /// An empty vector means the time ran out.
-    std::vector<Event> next_events(std::size_t max, int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
+    std::vector<Event> events(std::size_t max, int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
         std::vector<Event> out;
         Event e;
         while (out.size() < max && pull(e, out.empty() ? timeout_ms : 0, false)) {
             out.push_back(e);
         }
         return out;
+    }
+    /// Deprecated: the former name of events().
+    std::vector<Event> next_events(std::size_t max, int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
+        return events(max, timeout_ms);
     }
     /// A descriptor readable while events wait (for poll/epoll/Qt); do not read or close it.
     int notify_fd() const {
@@ -828,11 +864,13 @@ public:
         return fd;
     }
     /// Events waiting now.
-    std::size_t pending() const {
+    std::size_t pending_events() const {
         std::size_t n = 0;
         detail::check(ls_pending_events(h_, &n));
         return n;
     }
+    /// Same as pending_events() (the name before docs/NAMES.md).
+    std::size_t pending() const { return pending_events(); }
     /// Statistic `stat` (LS_STAT_*).
     int64_t stat(int32_t stat) const {
         int64_t v = 0;
@@ -996,8 +1034,12 @@ public:
         });
     }
     /// Close gracefully: deliver what is queued within grace_ms, then close; the final
-    /// LS_EVENT_CLOSED follows. The object stays valid to pull the rest.
-    void shutdown(int32_t grace_ms = 0) { detail::check(ls_client_close(h_, grace_ms)); }
+    /// LS_EVENT_CLOSED follows. The object stays valid to pull the rest. (close() without an
+    /// argument frees the handle at once.)
+    void close(int32_t grace_ms) { detail::check(ls_client_close(h_, grace_ms)); }
+    using Handle::close;
+    /// Deprecated: the former name of close(grace_ms).
+    void shutdown(int32_t grace_ms = 0) { close(grace_ms); }
 };
 
 /// A UDP endpoint whose datagrams arrive as events (next_datagram gives the sender too).
@@ -1034,7 +1076,9 @@ public:
 
 /// Stop the engine (every Server, Client and DatagramServer stops; their threads are joined).
 /// Call before unloading the library or at the end of main; a new engine object starts it again.
-inline void engine_shutdown() { detail::check(ls_shutdown()); }
+inline void shutdown_engine() { detail::check(ls_shutdown_engine()); }
+/// Deprecated: the former name of shutdown_engine().
+inline void engine_shutdown() { shutdown_engine(); }
 
 } // namespace libsock
 

@@ -280,7 +280,7 @@ static void serve_engine(double lifetime) {
         if (kind == LS_EVENT_MESSAGE) (void)ls_server_send(server, client, buf, len);
     }
     ls_close(server);
-    ls_shutdown();
+    ls_shutdown_engine();
     free(buf);
 }
 

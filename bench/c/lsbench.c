@@ -726,10 +726,10 @@ static void flood_server_lib(void) {
     int done = 0, short_wait = 0;
     memset(&f, 0, sizeof f);
     LS(ls_options_new(&o));
-    LS(ls_set_option(o, LS_OPT_RECV_BUFFER, RCVBUF_WANT));
+    LS(ls_set_option(o, LS_OPT_RECV_BUFFER_SIZE, RCVBUF_WANT));
     LS(ls_udp_bind_ex("127.0.0.1:0", o, &d));
     ls_close(o);
-    LS(ls_get_option(d, LS_OPT_RECV_BUFFER, &rcvbuf));
+    LS(ls_get_option(d, LS_OPT_RECV_BUFFER_SIZE, &rcvbuf));
     LS(ls_local_port(d, &port));
     LS(ls_set_timeout(d, timeout_ms()));
     ready(port);
@@ -840,7 +840,7 @@ static long force_rcvbuf(int fd) {
 }
 
 /** The descriptor of this process's UDP socket bound to 127.0.0.1:port. The C ABI hands out no
- * descriptor of a datagram socket, and its LS_OPT_RECV_BUFFER is SO_RCVBUF (capped by
+ * descriptor of a datagram socket, and its LS_OPT_RECV_BUFFER_SIZE is SO_RCVBUF (capped by
  * net.core.rmem_max): SO_RCVBUFFORCE needs the descriptor. */
 static int find_udp_fd(int port) {
     int fd;

@@ -126,10 +126,10 @@ const
   LS_OPT_KEEPALIVE_COUNT = 5;
   /// SO_LINGER in seconds: -1 off, 0 abortive close (RST), N wait up to N seconds.
   LS_OPT_LINGER = 6;
-  /// SO_RCVBUF in bytes (Linux reports double the value set).
-  LS_OPT_RECV_BUFFER = 7;
-  /// SO_SNDBUF in bytes (Linux reports double the value set).
-  LS_OPT_SEND_BUFFER = 8;
+  /// SO_RCVBUF in bytes (Linux reports double the value set); core's recv_buffer_size.
+  LS_OPT_RECV_BUFFER_SIZE = 7;
+  /// SO_SNDBUF in bytes (Linux reports double the value set); core's send_buffer_size.
+  LS_OPT_SEND_BUFFER_SIZE = 8;
   /// SO_REUSEADDR (0/1).
   LS_OPT_REUSE_ADDRESS = 9;
   /// SO_REUSEPORT (0/1).
@@ -146,8 +146,8 @@ const
   LS_OPT_MULTICAST_TTL = 15;
   /// IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP (0/1).
   LS_OPT_MULTICAST_LOOP = 16;
-  /// TCP_USER_TIMEOUT in milliseconds (Linux).
-  LS_OPT_USER_TIMEOUT = 17;
+  /// TCP_USER_TIMEOUT in milliseconds (Linux); core's tcp_user_timeout.
+  LS_OPT_TCP_USER_TIMEOUT = 17;
 
   { ---- Timeouts, shutdown directions, sizes ---------------------------------------------- }
 
@@ -586,6 +586,9 @@ function ls_engine_stats(handle: Int64; stat: Int32; out_value: PLsInt64): Int32
   external LIBSOCK_LIB name 'ls_engine_stats';
 /// Stop the engine: every engine object stops, its threads are joined (up to 5 s), so the
 /// library can be unloaded cleanly. Safe to call more than once, from any thread.
+function ls_shutdown_engine: Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_shutdown_engine';
+/// Deprecated: the former name of ls_shutdown_engine.
 function ls_shutdown: Int32; cdecl;
   external LIBSOCK_LIB name 'ls_shutdown';
 
@@ -838,12 +841,13 @@ type
     constructor Bind(const Address: string; Options: TLsOptions = nil);
     /// Open a datagram socket connected to Address (Send/Recv talk to that peer only).
     constructor Connect(const Address: string; Options: TLsOptions = nil);
-    /// Send one datagram of Len bytes at Buf to Address.
-    procedure SendToBuf(const Address: string; Buf: Pointer; Len: NativeUInt);
+    /// Send one datagram of Len bytes at Buf to Address (data first, address last, as in
+    /// every door: docs/NAMES.md).
+    procedure SendToBuf(Buf: Pointer; Len: NativeUInt; const Address: string);
     /// Send one datagram to Address.
-    procedure SendTo(const Address: string; const Data: TBytes); overload;
+    procedure SendTo(const Data: TBytes; const Address: string); overload;
     /// Send one datagram (the bytes of Data) to Address.
-    procedure SendTo(const Address: string; const Data: RawByteString); overload;
+    procedure SendTo(const Data: RawByteString; const Address: string); overload;
     /// Receive one datagram into Buf: returns its length, Peer the sender, Truncated True when
     /// it was larger than Cap (its tail is lost).
     function RecvFromBuf(Buf: Pointer; Cap: NativeUInt; out Peer: string; out Truncated: Boolean;
@@ -1061,12 +1065,13 @@ type
     function LocalAddress: string;
     /// The port it is bound to: the real port when bound to port 0.
     function LocalPort: Int32;
-    /// Send one datagram of Len bytes at Buf to Address.
-    procedure SendToBuf(const Address: string; Buf: Pointer; Len: NativeUInt);
+    /// Send one datagram of Len bytes at Buf to Address (data first, address last, as in
+    /// every door: docs/NAMES.md).
+    procedure SendToBuf(Buf: Pointer; Len: NativeUInt; const Address: string);
     /// Send one datagram to Address.
-    procedure SendTo(const Address: string; const Data: TBytes); overload;
+    procedure SendTo(const Data: TBytes; const Address: string); overload;
     /// Send one datagram (the bytes of Data) to Address.
-    procedure SendTo(const Address: string; const Data: RawByteString); overload;
+    procedure SendTo(const Data: RawByteString; const Address: string); overload;
     /// NextEvent with the sender: Event.Kind LS_EVENT_DATAGRAM (Data the datagram, Text the
     /// sender's address) or the final LS_EVENT_CLOSED. False when TimeoutMs ran out.
     function NextDatagram(TimeoutMs: Int32; out Event: TLsEvent): Boolean;
@@ -1678,19 +1683,19 @@ begin
   FHandle := H;
 end;
 
-procedure TLsDatagram.SendToBuf(const Address: string; Buf: Pointer; Len: NativeUInt);
+procedure TLsDatagram.SendToBuf(Buf: Pointer; Len: NativeUInt; const Address: string);
 begin
   LsCheck(ls_send_to(FHandle, DataPtr(Buf, Len), Len, PAnsiChar(Utf8Of(Address))));
 end;
 
-procedure TLsDatagram.SendTo(const Address: string; const Data: TBytes);
+procedure TLsDatagram.SendTo(const Data: TBytes; const Address: string);
 begin
-  SendToBuf(Address, BytesPtr(Data), Length(Data));
+  SendToBuf(BytesPtr(Data), Length(Data), Address);
 end;
 
-procedure TLsDatagram.SendTo(const Address: string; const Data: RawByteString);
+procedure TLsDatagram.SendTo(const Data: RawByteString; const Address: string);
 begin
-  SendToBuf(Address, StrPtr(Data), Length(Data));
+  SendToBuf(StrPtr(Data), Length(Data), Address);
 end;
 
 function TLsDatagram.RecvFromBuf(Buf: Pointer; Cap: NativeUInt; out Peer: string;
@@ -2183,19 +2188,19 @@ begin
   Result := EnginePort(FHandle);
 end;
 
-procedure TLsDatagramServer.SendToBuf(const Address: string; Buf: Pointer; Len: NativeUInt);
+procedure TLsDatagramServer.SendToBuf(Buf: Pointer; Len: NativeUInt; const Address: string);
 begin
   LsCheck(ls_dgram_server_send_to(FHandle, DataPtr(Buf, Len), Len, PAnsiChar(Utf8Of(Address))));
 end;
 
-procedure TLsDatagramServer.SendTo(const Address: string; const Data: TBytes);
+procedure TLsDatagramServer.SendTo(const Data: TBytes; const Address: string);
 begin
-  SendToBuf(Address, BytesPtr(Data), Length(Data));
+  SendToBuf(BytesPtr(Data), Length(Data), Address);
 end;
 
-procedure TLsDatagramServer.SendTo(const Address: string; const Data: RawByteString);
+procedure TLsDatagramServer.SendTo(const Data: RawByteString; const Address: string);
 begin
-  SendToBuf(Address, StrPtr(Data), Length(Data));
+  SendToBuf(StrPtr(Data), Length(Data), Address);
 end;
 
 function TLsDatagramServer.NextDatagram(TimeoutMs: Int32; out Event: TLsEvent): Boolean;
@@ -2239,7 +2244,7 @@ end;
 
 procedure LsShutdownEngine;
 begin
-  LsCheck(ls_shutdown);
+  LsCheck(ls_shutdown_engine);
 end;
 
 function LsEventName(Kind: Int32): string;

@@ -59,6 +59,6 @@ int main(void) {
     ls_close(client);
     ls_close(server);
     ls_close(cfg);
-    ls_shutdown(); /* stop the engine's threads (before unloading the library, or at exit) */
+    ls_shutdown_engine(); /* stop the engine's threads (before unloading the library, or at exit) */
     return 0;
 }

@@ -34,13 +34,13 @@ int main() {
             }
             std::cout << ev.text() << "\n";
         }
-        for (auto &c : clients) c.shutdown(1000);
+        for (auto &c : clients) c.close(1000);
         server.shutdown(1000);
         loop.join();
     } catch (const libsock::error &e) {
         std::cerr << e.what() << "\n";
         return 1;
     }
-    libsock::engine_shutdown();
+    libsock::shutdown_engine();
     return 0;
 }

@@ -101,7 +101,7 @@ def unload() -> None:
 def shutdownEngine() -> None:
     if not libisloaded('libsock'):
         return
-    rc = calllib('libsock', 'ls_shutdown')[0]
+    rc = calllib('libsock', 'ls_shutdown_engine')[0]
     libsock.check(rc)
 
 
@@ -386,18 +386,21 @@ class Socket:
         if not isinstance(option, str):
             return float(option)
         names = ["NoDelay", "KeepAlive", "KeepAliveIdle", "KeepAliveInterval", "KeepAliveCount",
-                 "Linger", "ReceiveBufferSize", "SendBufferSize", "ReuseAddress", "ReusePort",
+                 "Linger", "RecvBufferSize", "SendBufferSize", "ReuseAddress", "ReusePort",
                  "TTL", "TOS", "V6Only", "Broadcast", "MulticastTTL", "MulticastLoop",
-                 "UserTimeout"]
+                 "TcpUserTimeout"]
         codes = [libsock.LS_OPT_NODELAY, libsock.LS_OPT_KEEPALIVE, libsock.LS_OPT_KEEPALIVE_IDLE,
                  libsock.LS_OPT_KEEPALIVE_INTERVAL, libsock.LS_OPT_KEEPALIVE_COUNT,
-                 libsock.LS_OPT_LINGER, libsock.LS_OPT_RECV_BUFFER, libsock.LS_OPT_SEND_BUFFER,
-                 libsock.LS_OPT_REUSE_ADDRESS, libsock.LS_OPT_REUSE_PORT, libsock.LS_OPT_TTL,
-                 libsock.LS_OPT_TOS, libsock.LS_OPT_V6_ONLY, libsock.LS_OPT_BROADCAST,
-                 libsock.LS_OPT_MULTICAST_TTL, libsock.LS_OPT_MULTICAST_LOOP,
-                 libsock.LS_OPT_USER_TIMEOUT]
-        for n, c in zip(names, codes):
-            if n.lower() == option.lower():
+                 libsock.LS_OPT_LINGER, libsock.LS_OPT_RECV_BUFFER_SIZE,
+                 libsock.LS_OPT_SEND_BUFFER_SIZE, libsock.LS_OPT_REUSE_ADDRESS,
+                 libsock.LS_OPT_REUSE_PORT, libsock.LS_OPT_TTL, libsock.LS_OPT_TOS,
+                 libsock.LS_OPT_V6_ONLY, libsock.LS_OPT_BROADCAST, libsock.LS_OPT_MULTICAST_TTL,
+                 libsock.LS_OPT_MULTICAST_LOOP, libsock.LS_OPT_TCP_USER_TIMEOUT]
+        former_names = ["ReceiveBufferSize", "UserTimeout"]
+        former_codes = [libsock.LS_OPT_RECV_BUFFER_SIZE, libsock.LS_OPT_TCP_USER_TIMEOUT]
+        wanted = option.replace("_", "").lower()
+        for n, c in zip(names + former_names, codes + former_codes):
+            if n.lower() == wanted:
                 return float(c)
         error('libsock:invalidArgument', 'unknown option "%s"; known: %s', option, ", ".join(names))
         raise AssertionError
@@ -995,6 +998,7 @@ _ECFG = [
     ("Backlog", "LS_ECFG_BACKLOG", "n"),
     ("CloseTimeout", "LS_ECFG_CLOSE_TIMEOUT_MS", "s"),
     ("MaxDatagram", "LS_ECFG_MAX_DATAGRAM", "n"),
+    ("RemoveStale", "LS_ECFG_REMOVE_STALE", "b"),
 ]
 
 
@@ -1272,6 +1276,13 @@ class Client(EngineObject):
             bytes = uint8(0)
         rc = calllib('libsock', 'ls_client_send', obj.Handle, bytes, uint64(n))[0]
         libsock.check(rc)
+
+    def close(obj, *grace: Any) -> None:
+        # Client.m's close: no calllib of its own (EngineObject.close, or disconnect).
+        if not grace:
+            EngineObject.close(obj)
+        else:
+            obj.disconnect(grace[0])
 
     @mirrors("Client.m", "disconnect")
     def disconnect(obj, grace: Any = 5) -> None:

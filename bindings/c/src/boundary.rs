@@ -200,8 +200,8 @@ pub(crate) fn with_last<R>(f: impl FnOnce(&Last) -> R) -> R {
     LAST.with(|l| f(&l.borrow()))
 }
 
-fn record(func: &str, code: i32, os: i32, msg: &str) {
-    let text = format!("{func}: {msg}").replace('\0', "\\0");
+fn record(code: i32, os: i32, msg: &str) {
+    let text = msg.replace('\0', "\\0");
     let msg = CString::new(text).unwrap_or_default();
     LAST.with(|l| {
         if let Ok(mut l) = l.try_borrow_mut() {
@@ -283,7 +283,8 @@ pub(crate) fn options_value(h: i64) -> Result<SocketOptions, Error> {
 }
 
 /// Run the body of exported function `func`: catch panics, record a failure as the thread's last
-/// error (message prefixed with the function name), and turn the result into a return code.
+/// error (core's message, as in every door: no function name in front; docs/NAMES.md), and turn
+/// the result into a return code. `func` is kept for the panic message.
 pub(crate) fn call(func: &str, f: impl FnOnce() -> Result<(), Error>) -> i32 {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => 0,
@@ -295,7 +296,7 @@ pub(crate) fn call(func: &str, f: impl FnOnce() -> Result<(), Error>) -> i32 {
                 _ => e.to_string(),
             };
             let code = e.code();
-            record(func, code, e.os_error().unwrap_or(0), &msg);
+            record(code, e.os_error().unwrap_or(0), &msg);
             code
         }
         Err(panic) => {
@@ -304,8 +305,9 @@ pub(crate) fn call(func: &str, f: impl FnOnce() -> Result<(), Error>) -> i32 {
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            let code = ErrorKind::Internal.code();
-            record(func, code, 0, &format!("internal error (panic: {what})"));
+            let e = Error::Internal(format!("panic in {func}: {what}"));
+            let code = e.code();
+            record(code, 0, &e.to_string());
             code
         }
     }
@@ -486,8 +488,8 @@ mod tests {
         with_last(|l| {
             assert_eq!(l.code, code);
             let msg = l.msg.to_str().unwrap();
-            assert!(msg.starts_with("ls_test: internal error"), "{msg}");
-            assert!(msg.contains("boom"), "{msg}");
+            // Core's text for an internal error; the function is named after it, not in front.
+            assert_eq!(msg, "internal error: panic in ls_test: boom");
         });
     }
 
@@ -496,10 +498,8 @@ mod tests {
         assert_eq!(call("ls_a", || Err(Error::BadHandle(5))), -13);
         assert_eq!(call("ls_b", || Ok(())), 0);
         with_last(|l| {
-            assert_eq!(
-                l.msg.to_str().unwrap(),
-                "ls_a: bad handle 5 (unknown, or closed)"
-            )
+            // Core's message ("bad handle 5"), no function name in front, plus the door's note.
+            assert_eq!(l.msg.to_str().unwrap(), "bad handle 5 (unknown, or closed)")
         });
         std::thread::spawn(|| with_last(|l| assert_eq!(l.code, 0)))
             .join()

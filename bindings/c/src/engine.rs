@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use libsock::engine::{
     self, Client, ConfigKey, DatagramServer, EngineSettings, EventInfo, EventKind, Heartbeat,
-    Server, ServerConfig, SEND_WAIT,
+    Server, ServerConfig, Stat, SEND_WAIT,
 };
 use libsock::{Addr, Bytes, Error};
 
@@ -150,7 +150,7 @@ pub const LS_IDLE_READS: i32 = 0;
 pub const LS_IDLE_READS_AND_WRITES: i32 = 1;
 
 // ---------------------------------------------------------------------------------------------
-// Statistics (ls_engine_stats)
+// Statistics (ls_engine_stats; the numbers and names are core's `Stat` table)
 // ---------------------------------------------------------------------------------------------
 
 /// Server: clients connected now. Client: 1 while connected, else 0.
@@ -838,56 +838,16 @@ pub unsafe extern "C" fn ls_notify_fd(handle: i64, out_fd: *mut i32) -> i32 {
 pub unsafe extern "C" fn ls_engine_stats(handle: i64, stat: i32, out_value: *mut i64) -> i32 {
     call("ls_engine_stats", || {
         let out = Out::new(out_value, "out_value")?;
-        if !(LS_STAT_CONNECTIONS..=LS_STAT_ACCEPT_ERRORS).contains(&stat) {
-            return Err(bad_arg(format!(
+        let key = Stat::from_code(stat).ok_or_else(|| {
+            bad_arg(format!(
                 "stat is {stat}, it is no LS_STAT_* constant (1..{LS_STAT_ACCEPT_ERRORS})"
-            )));
-        }
+            ))
+        })?;
         let o = get(handle)?;
         let v: Option<u64> = match &*o {
-            Obj::Server(e) => {
-                let s = e.obj.stats();
-                match stat {
-                    LS_STAT_CONNECTIONS => Some(s.connections),
-                    LS_STAT_CONNECTIONS_TOTAL => Some(s.connections_total),
-                    LS_STAT_REFUSED => Some(s.refused),
-                    LS_STAT_BYTES_IN => Some(s.bytes_in),
-                    LS_STAT_BYTES_OUT => Some(s.bytes_out),
-                    LS_STAT_MESSAGES_IN => Some(s.messages_in),
-                    LS_STAT_MESSAGES_OUT => Some(s.messages_out),
-                    LS_STAT_QUEUED_BYTES => Some(s.queued_bytes),
-                    LS_STAT_EVENTS_QUEUED => Some(s.events_queued),
-                    LS_STAT_SEND_QUEUE_FULL => Some(s.send_queue_full),
-                    LS_STAT_ACCEPT_ERRORS => Some(s.accept_errors),
-                    _ => None,
-                }
-            }
-            Obj::Client(e) => {
-                let s = e.obj.stats();
-                match stat {
-                    LS_STAT_CONNECTIONS => Some(s.connected as u64),
-                    LS_STAT_CONNECTIONS_TOTAL => Some(s.connections),
-                    LS_STAT_BYTES_IN => Some(s.bytes_in),
-                    LS_STAT_BYTES_OUT => Some(s.bytes_out),
-                    LS_STAT_MESSAGES_IN => Some(s.messages_in),
-                    LS_STAT_MESSAGES_OUT => Some(s.messages_out),
-                    LS_STAT_QUEUED_BYTES => Some(s.queued_bytes),
-                    LS_STAT_EVENTS_QUEUED => Some(s.events_queued),
-                    LS_STAT_FAILED_ATTEMPTS => Some(s.failed_attempts),
-                    _ => None,
-                }
-            }
-            Obj::DgramServer(e) => {
-                let s = e.obj.stats();
-                match stat {
-                    LS_STAT_BYTES_IN => Some(s.bytes_in),
-                    LS_STAT_BYTES_OUT => Some(s.bytes_out),
-                    LS_STAT_MESSAGES_IN => Some(s.datagrams_in),
-                    LS_STAT_MESSAGES_OUT => Some(s.datagrams_out),
-                    LS_STAT_EVENTS_QUEUED => Some(s.events_queued),
-                    _ => None,
-                }
-            }
+            Obj::Server(e) => e.obj.stats().get(key),
+            Obj::Client(e) => e.obj.stats().get(key),
+            Obj::DgramServer(e) => e.obj.stats().get(key),
             other => {
                 return Err(wrong_kind(
                     handle,
@@ -916,13 +876,20 @@ pub unsafe extern "C" fn ls_engine_stats(handle: i64, stat: i32, out_value: *mut
 /// until `ls_close`), then the engine's threads are joined (up to 5 s), so the library can be
 /// unloaded cleanly (MATLAB `unloadlibrary`, Delphi `FreeLibrary`). The blocking layer is not
 /// affected. A new engine object made afterwards starts the engine again. Safe to call more
-/// than once and from any thread.
+/// than once and from any thread. (Operation `shutdown_engine` of docs/NAMES.md.)
 #[no_mangle]
-pub extern "C" fn ls_shutdown() -> i32 {
-    call("ls_shutdown", || {
+pub extern "C" fn ls_shutdown_engine() -> i32 {
+    call("ls_shutdown_engine", || {
         engine::shutdown();
         Ok(())
     })
+}
+
+/// Deprecated: the former name of `ls_shutdown_engine`, which it calls (kept for programs
+/// written against earlier headers and examples).
+#[no_mangle]
+pub extern "C" fn ls_shutdown() -> i32 {
+    ls_shutdown_engine()
 }
 
 /// Address of an engine object (for `ls_local_address` / `ls_local_port`).
@@ -975,6 +942,29 @@ mod tests {
         ];
         for (m, r) in reasons {
             assert_eq!(m, r.code(), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn every_stat_is_cores_stat_with_its_number_and_name() {
+        let stats = [
+            (LS_STAT_CONNECTIONS, "LS_STAT_CONNECTIONS"),
+            (LS_STAT_CONNECTIONS_TOTAL, "LS_STAT_CONNECTIONS_TOTAL"),
+            (LS_STAT_REFUSED, "LS_STAT_REFUSED"),
+            (LS_STAT_BYTES_IN, "LS_STAT_BYTES_IN"),
+            (LS_STAT_BYTES_OUT, "LS_STAT_BYTES_OUT"),
+            (LS_STAT_MESSAGES_IN, "LS_STAT_MESSAGES_IN"),
+            (LS_STAT_MESSAGES_OUT, "LS_STAT_MESSAGES_OUT"),
+            (LS_STAT_QUEUED_BYTES, "LS_STAT_QUEUED_BYTES"),
+            (LS_STAT_EVENTS_QUEUED, "LS_STAT_EVENTS_QUEUED"),
+            (LS_STAT_FAILED_ATTEMPTS, "LS_STAT_FAILED_ATTEMPTS"),
+            (LS_STAT_SEND_QUEUE_FULL, "LS_STAT_SEND_QUEUE_FULL"),
+            (LS_STAT_ACCEPT_ERRORS, "LS_STAT_ACCEPT_ERRORS"),
+        ];
+        assert_eq!(stats.len(), Stat::ALL.len());
+        for ((code, name), s) in stats.iter().zip(Stat::ALL) {
+            assert_eq!(*code, s.code(), "{name}");
+            assert_eq!(*name, format!("LS_STAT_{}", s.name()));
         }
     }
 

@@ -114,10 +114,12 @@ pub const LS_OPT_KEEPALIVE_INTERVAL: i32 = 4;
 pub const LS_OPT_KEEPALIVE_COUNT: i32 = 5;
 /// SO_LINGER in seconds: -1 off, 0 abortive close (RST), N wait up to N seconds.
 pub const LS_OPT_LINGER: i32 = 6;
-/// SO_RCVBUF in bytes (Linux reports double the value set).
-pub const LS_OPT_RECV_BUFFER: i32 = 7;
-/// SO_SNDBUF in bytes (Linux reports double the value set).
-pub const LS_OPT_SEND_BUFFER: i32 = 8;
+/// SO_RCVBUF in bytes (Linux reports double the value set). Core's option `recv_buffer_size`
+/// (docs/NAMES.md; `LS_OPT_RECV_BUFFER` before).
+pub const LS_OPT_RECV_BUFFER_SIZE: i32 = 7;
+/// SO_SNDBUF in bytes (Linux reports double the value set). Core's option `send_buffer_size`
+/// (`LS_OPT_SEND_BUFFER` before).
+pub const LS_OPT_SEND_BUFFER_SIZE: i32 = 8;
 /// SO_REUSEADDR (0/1).
 pub const LS_OPT_REUSE_ADDRESS: i32 = 9;
 /// SO_REUSEPORT (0/1).
@@ -134,8 +136,9 @@ pub const LS_OPT_BROADCAST: i32 = 14;
 pub const LS_OPT_MULTICAST_TTL: i32 = 15;
 /// IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP (0/1).
 pub const LS_OPT_MULTICAST_LOOP: i32 = 16;
-/// TCP_USER_TIMEOUT in milliseconds (Linux).
-pub const LS_OPT_USER_TIMEOUT: i32 = 17;
+/// TCP_USER_TIMEOUT in milliseconds (Linux). Core's option `tcp_user_timeout`
+/// (`LS_OPT_USER_TIMEOUT` before).
+pub const LS_OPT_TCP_USER_TIMEOUT: i32 = 17;
 
 // ---------------------------------------------------------------------------------------------
 // Other constants
@@ -205,8 +208,9 @@ fn static_text(
 }
 
 /// Copy the calling thread's last error message (UTF-8, NUL-terminated) into `buf`; `*out_len`
-/// receives its length without the NUL. The message names the function, the operation and the
-/// address, e.g. "ls_tcp_connect: connect to 127.0.0.1:9: connection refused (os error 111)".
+/// receives its length without the NUL. The message is core's, the same text in every language
+/// door; it names the operation and the address, e.g. "connect to 127.0.0.1:9: connection
+/// refused (os error 111)".
 /// It is the message of the last call on this thread that failed (empty if none did); reading it
 /// does not change it. Returns `LS_ERR_BUFFER_TOO_SMALL` with the needed size (NUL included) in
 /// `*out_len` when `cap` is too small (`buf` NULL and `cap` 0 ask for the size).
@@ -1455,8 +1459,8 @@ mod tests {
             LS_OPT_KEEPALIVE_INTERVAL,
             LS_OPT_KEEPALIVE_COUNT,
             LS_OPT_LINGER,
-            LS_OPT_RECV_BUFFER,
-            LS_OPT_SEND_BUFFER,
+            LS_OPT_RECV_BUFFER_SIZE,
+            LS_OPT_SEND_BUFFER_SIZE,
             LS_OPT_REUSE_ADDRESS,
             LS_OPT_REUSE_PORT,
             LS_OPT_TTL,
@@ -1465,7 +1469,7 @@ mod tests {
             LS_OPT_BROADCAST,
             LS_OPT_MULTICAST_TTL,
             LS_OPT_MULTICAST_LOOP,
-            LS_OPT_USER_TIMEOUT,
+            LS_OPT_TCP_USER_TIMEOUT,
         ];
         assert_eq!(macros.len(), SockOpt::ALL.len());
         for (m, o) in macros.iter().zip(SockOpt::ALL) {

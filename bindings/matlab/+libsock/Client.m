@@ -20,8 +20,11 @@ classdef Client < libsock.EngineObject
     %       send              - queue one message (also while reconnecting)
     %       poll, waitEvents  - take events
     %       stats             - counters (FailedAttempts, QueuedBytes ...)
-    %       disconnect        - deliver what is queued (connected) and stop for good
-    %       close, delete     - stop at once and free the handle
+    %       close             - close(c, GRACE): deliver what is queued (connected) within
+    %                           GRACE seconds and stop for good; close(c) stops at once and
+    %                           frees the handle
+    %       disconnect        - the former name of close(c, GRACE) (GRACE defaults to 5)
+    %       delete            - stop at once and free the handle
     %
     %   Example:
     %       c = libsock.Client("127.0.0.1", 5000, "BackoffMax", 2);
@@ -91,11 +94,24 @@ classdef Client < libsock.EngineObject
             libsock.check(rc);
         end
 
+        function close(obj, grace)
+            %CLOSE  close(c, GRACE) stops for good gracefully: while connected, what is queued
+            %   is delivered within GRACE seconds, then the connection closes ("disconnected"
+            %   with Reason "closed", then "closed"); the handle stays valid for the last events
+            %   (the close(grace) of every door, docs/NAMES.md). close(c) stops at once and frees
+            %   the handle, as for every engine object.
+            if nargin < 2
+                close@libsock.EngineObject(obj);
+            else
+                disconnect(obj, grace);
+            end
+        end
+
         function disconnect(obj, grace)
-            %DISCONNECT  Stop for good: while connected, what is queued is delivered within
-            %   GRACE seconds (default 5), then the connection closes ("disconnected" with
-            %   Reason "closed", then "closed"). Blocks until done; the handle stays valid for
-            %   the last events until close or delete.
+            %DISCONNECT  The former name of close(c, GRACE) (GRACE defaults to 5 here): while
+            %   connected, what is queued is delivered within GRACE seconds, then the connection
+            %   closes ("disconnected" with Reason "closed", then "closed"). Blocks until done;
+            %   the handle stays valid for the last events until close or delete.
             if nargin < 2
                 grace = 5;
             end

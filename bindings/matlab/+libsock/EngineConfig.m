@@ -35,6 +35,11 @@ classdef EngineConfig < handle
     %       Backlog            - server: listen backlog (default 1024)
     %       CloseTimeout       - server: how long a graceful disconnect may flush (default 5)
     %       MaxDatagram        - datagram server: largest datagram received whole (1-65536)
+    %       RemoveStale        - server on a Unix path: remove a stale socket file first
+    %                            (default false)
+    %
+    %   The properties are core's engine settings (LS_ECFG_*, docs/NAMES.md) in PascalCase,
+    %   times in seconds without the _MS of the key.
     %
     %   EngineConfig methods:
     %       configureFraming  - the message framing (default: 4-byte big-endian length prefix)
@@ -88,6 +93,8 @@ classdef EngineConfig < handle
         CloseTimeout
         %MAXDATAGRAM  Datagram server: largest datagram received whole, in bytes.
         MaxDatagram
+        %REMOVESTALE  Server on a Unix path: remove a stale socket file first.
+        RemoveStale
     end
 
     methods
@@ -235,6 +242,12 @@ classdef EngineConfig < handle
         function set.MaxDatagram(obj, v)
             setKey(obj, libsock.LS_ECFG_MAX_DATAGRAM, v);
         end
+        function v = get.RemoveStale(obj)
+            v = getKey(obj, libsock.LS_ECFG_REMOVE_STALE) ~= 0;
+        end
+        function set.RemoveStale(obj, v)
+            setKey(obj, libsock.LS_ECFG_REMOVE_STALE, double(logical(v)));
+        end
 
         function configureFraming(obj, kind, varargin)
             %CONFIGUREFRAMING  The framing of the connections made with this config.
@@ -298,7 +311,7 @@ classdef EngineConfig < handle
             names = {'MaxClients', 'SendQueueBytes', 'SendPolicy', 'EventCapacity', ...
                 'IdleTimeout', 'IdleMode', 'HeartbeatInterval', 'HeartbeatMisses', ...
                 'Reconnect', 'BackoffMin', 'BackoffMax', 'MaxAttempts', 'ConnectTimeout', ...
-                'Jitter', 'Backlog', 'CloseTimeout', 'MaxDatagram'};
+                'Jitter', 'Backlog', 'CloseTimeout', 'MaxDatagram', 'RemoveStale'};
         end
     end
 end

@@ -81,11 +81,14 @@ classdef (Abstract) Socket < handle
         function setOption(obj, option, value)
             %SETOPTION  Set a socket option.
             %   setOption(s, NAME, VALUE) sets option NAME to VALUE (a number; logical for the
-            %   on/off ones). Names: "NoDelay", "KeepAlive", "KeepAliveIdle" (s),
+            %   on/off ones). Names: core's option names in
+            %   PascalCase (docs/NAMES.md; matched ignoring case and underscores, so
+            %   "recv_buffer_size" works too): "NoDelay", "KeepAlive", "KeepAliveIdle" (s),
             %   "KeepAliveInterval" (s), "KeepAliveCount", "Linger" (s, -1 off),
-            %   "ReceiveBufferSize", "SendBufferSize", "ReuseAddress", "ReusePort", "TTL", "TOS",
-            %   "V6Only", "Broadcast", "MulticastTTL", "MulticastLoop", "UserTimeout" (ms); or
-            %   an LS_OPT_* code such as libsock.LS_OPT_NODELAY.
+            %   "RecvBufferSize", "SendBufferSize", "ReuseAddress", "ReusePort", "TTL", "TOS",
+            %   "V6Only", "Broadcast", "MulticastTTL", "MulticastLoop", "TcpUserTimeout" (ms);
+            %   or an LS_OPT_* code such as libsock.LS_OPT_NODELAY. The former names
+            %   "ReceiveBufferSize" and "UserTimeout" still work.
             %
             %   Example:
             %       setOption(t, "NoDelay", true)
@@ -312,19 +315,23 @@ classdef (Abstract) Socket < handle
                 code = double(option);
                 return
             end
+            % Core's option names (docs/NAMES.md) in PascalCase, then the former names.
             names = {'NoDelay', 'KeepAlive', 'KeepAliveIdle', 'KeepAliveInterval', ...
-                'KeepAliveCount', 'Linger', 'ReceiveBufferSize', 'SendBufferSize', ...
+                'KeepAliveCount', 'Linger', 'RecvBufferSize', 'SendBufferSize', ...
                 'ReuseAddress', 'ReusePort', 'TTL', 'TOS', 'V6Only', 'Broadcast', ...
-                'MulticastTTL', 'MulticastLoop', 'UserTimeout'};
+                'MulticastTTL', 'MulticastLoop', 'TcpUserTimeout'};
             codes = [libsock.LS_OPT_NODELAY, libsock.LS_OPT_KEEPALIVE, ...
                 libsock.LS_OPT_KEEPALIVE_IDLE, libsock.LS_OPT_KEEPALIVE_INTERVAL, ...
                 libsock.LS_OPT_KEEPALIVE_COUNT, libsock.LS_OPT_LINGER, ...
-                libsock.LS_OPT_RECV_BUFFER, libsock.LS_OPT_SEND_BUFFER, ...
+                libsock.LS_OPT_RECV_BUFFER_SIZE, libsock.LS_OPT_SEND_BUFFER_SIZE, ...
                 libsock.LS_OPT_REUSE_ADDRESS, libsock.LS_OPT_REUSE_PORT, libsock.LS_OPT_TTL, ...
                 libsock.LS_OPT_TOS, libsock.LS_OPT_V6_ONLY, libsock.LS_OPT_BROADCAST, ...
                 libsock.LS_OPT_MULTICAST_TTL, libsock.LS_OPT_MULTICAST_LOOP, ...
-                libsock.LS_OPT_USER_TIMEOUT];
-            k = find(strcmpi(names, char(option)), 1);
+                libsock.LS_OPT_TCP_USER_TIMEOUT];
+            formerNames = {'ReceiveBufferSize', 'UserTimeout'};
+            formerCodes = [libsock.LS_OPT_RECV_BUFFER_SIZE, libsock.LS_OPT_TCP_USER_TIMEOUT];
+            k = find(strcmpi([names, formerNames], strrep(char(option), '_', '')), 1);
+            codes = [codes, formerCodes];
             if isempty(k)
                 error('libsock:invalidArgument', 'unknown option "%s"; known: %s', ...
                     char(option), strjoin(names, ', '));

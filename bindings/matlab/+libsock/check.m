@@ -2,8 +2,8 @@ function check(rc)
 %CHECK  Throw libsock's error for a failed call (used by the libsock classes).
 %   libsock.check(RC) returns when RC is LS_OK (0) and otherwise throws an MException whose
 %   identifier is 'libsock:' followed by the error's name in camel case, and whose message is the
-%   calling thread's last error message from ls_last_error_message, which names the function,
-%   the operation and the address. For example:
+%   calling thread's last error message from ls_last_error_message: core's message, the same
+%   text in every door, which names the operation and the address. For example:
 %
 %       libsock:timeout            LS_ERR_TIMEOUT
 %       libsock:connectionRefused  LS_ERR_CONNECTION_REFUSED

@@ -1,5 +1,5 @@
 function shutdownEngine()
-%SHUTDOWNENGINE  Stop libsock's engine threads (ls_shutdown), e.g. before libsock.unload.
+%SHUTDOWNENGINE  Stop libsock's engine threads (ls_shutdown_engine), e.g. before libsock.unload.
 %   libsock.shutdownEngine() stops every libsock.Server and libsock.Client at once (their
 %   waitEvents return, their last events are queued, later sends throw 'libsock:closed'; the
 %   objects stay valid until deleted) and joins the engine's threads (up to 5 s), so that
@@ -17,6 +17,6 @@ function shutdownEngine()
 if ~libisloaded('libsock')
     return
 end
-rc = calllib('libsock', 'ls_shutdown');
+rc = calllib('libsock', 'ls_shutdown_engine');
 libsock.check(rc);
 end

@@ -185,7 +185,7 @@ for k = 1:numel(events)
     end
 end
 assert(countKind(pumpUntil(c, @(e) countKind(e, 'connected') == 1, 10), 'connected') == 1);
-disconnect(c, 1);
+close(c, 1);   % graceful close(grace) (docs/NAMES.md; disconnect(c, 1) before)
 delete(c);
 delete(s2);
 end

@@ -235,8 +235,10 @@ setOption(c, 'KeepAlive', 1);
 assert(getOption(c, 'KeepAlive') == 1);
 setOption(c, 'KeepAliveIdle', 30);
 assert(getOption(c, 'KeepAliveIdle') == 30);
-setOption(c, 'ReceiveBufferSize', 65536);
-assert(getOption(c, 'ReceiveBufferSize') >= 65536);
+setOption(c, 'RecvBufferSize', 65536);
+assert(getOption(c, 'RecvBufferSize') >= 65536);
+assert(getOption(c, 'recv_buffer_size') >= 65536);   % core's spelling (docs/NAMES.md)
+assert(getOption(c, 'ReceiveBufferSize') >= 65536);  % the former name
 setOption(c, 'SendBufferSize', 65536);
 assert(getOption(c, 'SendBufferSize') >= 65536);
 setOption(c, libsock.LS_OPT_TTL, 33);
