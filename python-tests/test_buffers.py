@@ -20,7 +20,7 @@ def test_recv_into_bytearray_memoryview_and_offsets(pair: tuple[libsock.Connecti
     buf = bytearray(20)
     n = server.recv_into(memoryview(buf)[5:], 4)
     assert n == 4 and buf[5:9] == b"0123" and buf[:5] == bytes(5)
-    n = server.recv_exactly_into(memoryview(buf)[:6])
+    n = server.recv_exact_into(memoryview(buf)[:6])
     assert n == 6 and buf[:6] == b"456789"
 
 
@@ -29,7 +29,7 @@ def test_recv_into_array_array(pair: tuple[libsock.Connection, libsock.Connectio
     values = array.array("i", range(1000))
     client.sendall(values)  # send straight from the array's buffer
     out = array.array("i", bytes(4000))
-    assert server.recv_exactly_into(out) == 4000
+    assert server.recv_exact_into(out) == 4000
     assert out == values
     a = array.array("d", [0.0] * 4)
     client.sendall(array.array("d", [1.5, 2.5]))
@@ -45,7 +45,7 @@ def test_recv_into_numpy(pair: tuple[libsock.Connection, libsock.Connection]) ->
     samples = np.arange(100_000, dtype="<f4")
     client.sendall(samples)  # numpy arrays are bytes-like
     out = np.empty(100_000, dtype="<f4")
-    assert server.recv_exactly_into(out) == out.nbytes
+    assert server.recv_exact_into(out) == out.nbytes
     assert np.array_equal(out, samples)
     # recv_into writes into a numpy array in place (partial reads allowed).
     img = np.zeros((4, 8), dtype=np.uint8)
@@ -79,7 +79,7 @@ def test_send_accepts_every_bytes_like(pair: tuple[libsock.Connection, libsock.C
     client, server = pair
     for data in (b"ab", bytearray(b"cd"), memoryview(b"xxefxx")[2:4], array.array("B", b"gh")):
         client.sendall(data)
-    assert server.recv_exactly(8) == b"abcdefgh"
+    assert server.recv_exact(8) == b"abcdefgh"
 
 
 def test_64mib_through_recv_into_byte_exact() -> None:
@@ -126,7 +126,7 @@ def test_64mib_libsock_to_libsock_with_sendfile_and_recvfile(tmp_path: "os.PathL
         conn, _ = server.accept(timeout=WAIT)
         conn.settimeout(WAIT * 3)
         sender = Peer(client.sendfile, src)
-        assert conn.recvfile(dst, len(data)) == len(data)
+        assert conn.recv_file(dst, len(data)) == len(data)
         assert sender.join() == len(data)
         client.close()
         conn.close()

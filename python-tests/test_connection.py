@@ -25,7 +25,7 @@ def test_libsock_client_to_stdlib_server() -> None:
     with stdlib_server(peer) as (addr, p):
         with libsock.connect(addr, timeout=WAIT) as conn:
             assert conn.send(b"hello") == 5
-            assert conn.recv_exactly(5) == b"HELLO"
+            assert conn.recv_exact(5) == b"HELLO"
             assert conn.peer_address == addr
             host, port = conn.local_address
             assert host == "127.0.0.1" and port > 0
@@ -89,7 +89,7 @@ def test_unix_socket_path(tmp_sock_dir: str) -> None:
         s.connect(path)
         conn, _peer = server.accept(timeout=WAIT)
         s.sendall(b"unix!")
-        assert conn.recv_exactly(5, timeout=WAIT) == b"unix!"
+        assert conn.recv_exact(5, timeout=WAIT) == b"unix!"
         s.close()
         conn.close()
         # A pathlib.Path works as an address too.
@@ -106,7 +106,7 @@ def test_unix_stale_socket_file(tmp_sock_dir: str) -> None:
     s = socket.socket(socket.AF_UNIX)
     s.bind(path)
     s.close()  # leaves a stale file
-    with pytest.raises(libsock.AddressInUseError):
+    with pytest.raises(libsock.AddrInUseError):
         libsock.listen(f"unix:{path}")
     with libsock.listen(f"unix:{path}", remove_stale=True) as server:
         assert server.address == f"unix:{path}"
@@ -119,7 +119,7 @@ def test_abstract_unix_socket() -> None:
         s.connect("\0" + name)
         conn, _ = server.accept(timeout=WAIT)
         s.sendall(b"abs")
-        assert conn.recv_exactly(3, timeout=WAIT) == b"abs"
+        assert conn.recv_exact(3, timeout=WAIT) == b"abs"
         s.close()
         conn.close()
 
@@ -146,9 +146,9 @@ def test_timeouts_default_per_call_poll_and_forever(pair: tuple[libsock.Connecti
     client.sendall(b"abc")
     time.sleep(0.05)
     with pytest.raises(libsock.TimeoutError):
-        server.recv_exactly(5, timeout=0.05)
+        server.recv_exact(5, timeout=0.05)
     client.sendall(b"de")
-    assert server.recv_exactly(5, timeout=WAIT) == b"abcde"
+    assert server.recv_exact(5, timeout=WAIT) == b"abcde"
 
 
 def test_connect_timeout_is_separate(pair: tuple[libsock.Connection, libsock.Connection]) -> None:
@@ -210,24 +210,42 @@ def test_recv_until_and_readline(pair: tuple[libsock.Connection, libsock.Connect
     client, server = pair
     client.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\nBODY line1\nline2\n")
     assert server.recv_until(b"\r\n\r\n") == b"GET / HTTP/1.0\r\nHost: x\r\n\r\n"
-    assert server.recv_exactly(5) == b"BODY "
+    assert server.recv_exact(5) == b"BODY "
     assert server.readline() == b"line1\n"
     assert server.recv_until("\n") == b"line2\n"
     client.sendall(b"x" * 100)
     with pytest.raises(libsock.FrameTooLargeError):
         server.recv_until(b"\n", max=50)
-    assert server.recv_exactly(100) == b"x" * 100  # the bytes stayed buffered
+    assert server.recv_exact(100) == b"x" * 100  # the bytes stayed buffered
     client.shutdown("write")
     with pytest.raises(libsock.ClosedError):
         server.readline()
 
 
-def test_recv_exactly_closed_early_keeps_nothing_lost(pair: tuple[libsock.Connection, libsock.Connection]) -> None:
+def test_every_doors_names_and_the_python_aliases(pair: tuple[libsock.Connection, libsock.Connection]) -> None:
+    """The canonical names of docs/NAMES.md, and the stdlib's spellings and former names beside
+    them, do the same thing."""
+    client, server = pair
+    client.send_all(b"ab")
+    client.sendall(b"cd")  # the stdlib's name
+    assert server.recv_exact(2) == b"ab"
+    assert server.recv_exactly(2) == b"cd"  # the former name
+    buf = bytearray(2)
+    client.send_all(b"efgh")
+    assert server.recv_exact_into(buf) == 2 and buf == b"ef"
+    assert server.recv_exactly_into(buf) == 2 and buf == b"gh"
+    client.set_timeout(1.5)
+    assert client.get_timeout() == client.gettimeout() == client.timeout == 1.5
+    client.settimeout(None)
+    assert client.get_timeout() is None
+
+
+def test_recv_exact_closed_early_keeps_nothing_lost(pair: tuple[libsock.Connection, libsock.Connection]) -> None:
     client, server = pair
     client.sendall(b"abc")
     client.close()
     with pytest.raises(libsock.ClosedError) as info:
-        server.recv_exactly(10)
+        server.recv_exact(10)
     assert "3 of 10" in str(info.value)
     assert server.recv(10) == b"abc"
 
@@ -268,7 +286,7 @@ def test_shutdown_directions(pair: tuple[libsock.Connection, libsock.Connection]
     client.shutdown()  # default: write (half-close)
     assert server.recv(1) == b""
     server.sendall(b"still open")
-    assert client.recv_exactly(10) == b"still open"
+    assert client.recv_exact(10) == b"still open"
     server.shutdown(socket.SHUT_RDWR)
     assert client.recv(1) == b""
 
@@ -285,7 +303,7 @@ def test_bytes_available_and_fileno_with_selectors(pair: tuple[libsock.Connectio
     while server.bytes_available < 5 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert server.bytes_available == 5
-    assert server.recv_exactly(2) == b"12"
+    assert server.recv_exact(2) == b"12"
     assert server.bytes_available == 3
     sel.close()
 
@@ -303,12 +321,12 @@ def test_sendfile_range_and_recvfile(tmp_path: Path) -> None:
 
     with stdlib_server(peer) as (addr, p):
         conn = libsock.connect(addr, timeout=WAIT)
-        assert conn.sendfile(src, offset=500, count=1000) == 1000
+        assert conn.send_file(src, offset=500, count=1000) == 1000
         out = tmp_path / "out.bin"
-        assert conn.recvfile(str(out), 1000) == 1000
+        assert conn.recv_file(str(out), 1000) == 1000
         assert out.read_bytes() == b"back" * 250
         with pytest.raises(ValueError):
-            conn.sendfile(src, offset=2_000_000)
+            conn.send_file(src, offset=2_000_000)
         conn.close()
         assert p.join() == data[500:1500]
 

@@ -18,16 +18,21 @@ TREE = [
     (libsock.ConnectionRefusedError, [builtins.ConnectionRefusedError, builtins.ConnectionError], "CONNECTION_REFUSED"),
     (libsock.ConnectionResetError, [builtins.ConnectionResetError, builtins.ConnectionError], "CONNECTION_RESET"),
     (libsock.ConnectionAbortedError, [builtins.ConnectionAbortedError, builtins.ConnectionError], "CONNECTION_ABORTED"),
-    (libsock.BrokenPipeError, [builtins.BrokenPipeError, builtins.ConnectionError], "IO"),
+    (libsock.BrokenPipeError, [builtins.BrokenPipeError, builtins.ConnectionError, libsock.IoError], "IO"),
     (libsock.ClosedError, [], "CLOSED"),
-    (libsock.AddressInUseError, [], "ADDR_IN_USE"),
-    (libsock.AddressNotAvailableError, [], "ADDR_NOT_AVAILABLE"),
+    (libsock.AddrInUseError, [], "ADDR_IN_USE"),
+    (libsock.AddrNotAvailableError, [], "ADDR_NOT_AVAILABLE"),
     (libsock.UnreachableError, [], "UNREACHABLE"),
     (libsock.ResolveError, [], "RESOLVE"),
     (libsock.InvalidArgumentError, [builtins.ValueError], "INVALID_ARGUMENT"),
     (libsock.FrameTooLargeError, [], "FRAME_TOO_LARGE"),
     (libsock.BufferTooSmallError, [], "BUFFER_TOO_SMALL"),
+    (libsock.BadHandleError, [], "BAD_HANDLE"),
+    (libsock.QueueFullError, [], "QUEUE_FULL"),
     (libsock.UnsupportedError, [], "UNSUPPORTED"),
+    (libsock.TlsError, [], "TLS"),
+    (libsock.IoError, [], "IO"),
+    (libsock.InternalError, [], "INTERNAL"),
     (libsock.InterruptedError, [builtins.InterruptedError], "INTERRUPTED"),
     (libsock.BadFrameError, [], "BAD_FRAME"),
 ]
@@ -48,6 +53,17 @@ def test_every_class_is_a_libsock_error_an_oserror_and_its_builtin(cls: type, ba
         raise e
 
 
+def test_every_code_has_its_own_class_and_the_former_names_are_the_same_classes() -> None:
+    """One distinct class per code (docs/NAMES.md): ``libsock._errors.CLASS_OF_CODE`` covers
+    ERROR_CODES, and the renamed classes keep their former names as the same objects."""
+    from libsock._errors import CLASS_OF_CODE
+
+    assert sorted(CLASS_OF_CODE) == sorted(libsock.ERROR_CODES.values())
+    assert len(set(CLASS_OF_CODE.values())) == len(libsock.ERROR_CODES)
+    assert libsock.AddressInUseError is libsock.AddrInUseError
+    assert libsock.AddressNotAvailableError is libsock.AddrNotAvailableError
+
+
 def test_error_is_oserror_and_codes_are_stable() -> None:
     assert issubclass(libsock.Error, OSError)
     assert libsock.ERROR_CODES == {
@@ -62,7 +78,7 @@ def test_error_is_oserror_and_codes_are_stable() -> None:
 def test_raised_errors_carry_code_errno_and_address() -> None:
     with libsock.listen(("127.0.0.1", 0)) as server:
         port = server.address[1]
-        with pytest.raises(libsock.AddressInUseError) as info:
+        with pytest.raises(libsock.AddrInUseError) as info:
             libsock.listen(("127.0.0.1", port), reuse_address=False)
         e = info.value
         assert e.code == -6 and e.errno == 98  # EADDRINUSE
@@ -193,7 +209,7 @@ def test_wrong_types_and_values_everywhere(pair: tuple[libsock.Connection, libso
 def test_sendfile_of_a_missing_file_names_it(pair: tuple[libsock.Connection, libsock.Connection]) -> None:
     client, _ = pair
     with pytest.raises(libsock.Error) as info:
-        client.sendfile("/no/such/file")
+        client.send_file("/no/such/file")
     assert info.value.errno == 2 and "/no/such/file" in str(info.value)
 
 
@@ -225,9 +241,11 @@ def test_ipv6_refused_names_the_address() -> None:
         lambda: libsock.listen(("127.0.0.1", 0), backlog=2**40),
         lambda: libsock.resolve("localhost", 70000),
         lambda: libsock.Connection.pair()[0].recv(2**70),
-        lambda: libsock.Connection.pair()[0].recv_exactly(-1),
-        lambda: libsock.Connection.pair()[0].sendfile("/dev/null", offset=-1),
-        lambda: libsock.Connection.pair()[0].recvfile("/dev/null", -1),
+        lambda: libsock.Connection.pair()[0].recv_exact(-1),
+        lambda: libsock.Connection.pair()[0].recv_exactly(-1),  # the former name
+        lambda: libsock.Connection.pair()[0].send_file("/dev/null", offset=-1),
+        lambda: libsock.Connection.pair()[0].recv_file("/dev/null", -1),
+        lambda: libsock.Connection.pair()[0].recvfile("/dev/null", -1),  # the former name
         lambda: libsock.Datagram.pair()[0].recv(-1),
         lambda: libsock.Datagram.pair()[0].recv_many(0),
     ],

@@ -23,7 +23,7 @@ def test_socat_tcp_echo_server() -> None:
         with libsock.connect(("127.0.0.1", port), timeout=WAIT, framing=libsock.LengthPrefixed()) as conn:
             got = bytearray()
             conn.sendall(data[:1000])
-            got += conn.recv_exactly(1000)
+            got += conn.recv_exact(1000)
             conn.send_msg(b"framed through socat")
             assert conn.recv_msg() == b"framed through socat"  # socat echoes the frame whole
             conn.sendall(data[1000:])
@@ -120,7 +120,7 @@ def test_socat_unix_socket(tmp_sock_dir: str) -> None:
         wait_path(path)
         with libsock.connect(f"unix:{path}", timeout=WAIT) as conn:
             conn.sendall(b"over a unix socket")
-            assert conn.recv_exactly(18) == b"over a unix socket"
+            assert conn.recv_exact(18) == b"over a unix socket"
 
 
 def test_libsock_unix_server_with_socat_client(tmp_sock_dir: str) -> None:

@@ -37,7 +37,7 @@ class Counter:
         self.thread.join()
 
 
-@pytest.mark.parametrize("what", ["recv", "recv_msg", "recv_exactly", "accept", "udp_recv"])
+@pytest.mark.parametrize("what", ["recv", "recv_msg", "recv_exact", "accept", "udp_recv"])
 def test_gil_is_released_during_a_blocking_call(what: str) -> None:
     with libsock.listen(("127.0.0.1", 0)) as server:
         client = libsock.connect(server.address, timeout=WAIT)
@@ -46,7 +46,7 @@ def test_gil_is_released_during_a_blocking_call(what: str) -> None:
         calls: dict[str, Callable[[], object]] = {
             "recv": lambda: conn.recv(10, timeout=0.5),
             "recv_msg": lambda: conn.recv_msg(timeout=0.5),
-            "recv_exactly": lambda: conn.recv_exactly(10, timeout=0.5),
+            "recv_exact": lambda: conn.recv_exact(10, timeout=0.5),
             "accept": lambda: server.accept(timeout=0.5),
             "udp_recv": lambda: udp.recv(timeout=0.5),
         }
@@ -134,7 +134,7 @@ def test_many_threads_share_one_listener() -> None:
                 except libsock.ClosedError:
                     return served
                 with conn:
-                    conn.sendall(hashlib.sha256(conn.recv_exactly(32)).digest())
+                    conn.sendall(hashlib.sha256(conn.recv_exact(32)).digest())
                 served += 1
 
         workers = [Peer(serve) for _ in range(4)]
@@ -142,7 +142,7 @@ def test_many_threads_share_one_listener() -> None:
             with libsock.connect(server.address, timeout=WAIT) as c:
                 data = os.urandom(32)
                 c.sendall(data)
-                assert c.recv_exactly(32) == hashlib.sha256(data).digest()
+                assert c.recv_exact(32) == hashlib.sha256(data).digest()
         server.close()
         assert sum(w.join() for w in workers) == 40
 
@@ -165,7 +165,7 @@ CHILD = SIGINT_DEFAULT + textwrap.dedent(
         "connect": lambda: libsock.connect(full.address),
         "recv": lambda: conn.recv(10),
         "recv_msg": lambda: conn.recv_msg(),
-        "recv_exactly": lambda: conn.recv_exactly(10),
+        "recv_exact": lambda: conn.recv_exact(10),
         "accept": lambda: server.accept(),
         "udp": lambda: libsock.udp(("127.0.0.1", 0)).recv(),
         "recv_many": lambda: libsock.udp(("127.0.0.1", 0)).recv_many(),
@@ -180,14 +180,14 @@ CHILD = SIGINT_DEFAULT + textwrap.dedent(
         print("interrupted", flush=True)
     # Still usable afterwards: nothing was lost or broken.
     client.sendall(b"after")
-    assert conn.recv_exactly(5, timeout=10) == b"after"
+    assert conn.recv_exact(5, timeout=10) == b"after"
     print("usable", flush=True)
     """
 )
 
 
 @pytest.mark.parametrize(
-    "what", ["recv", "recv_msg", "recv_exactly", "accept", "udp", "recv_many", "sendall", "connect"]
+    "what", ["recv", "recv_msg", "recv_exact", "accept", "udp", "recv_many", "sendall", "connect"]
 )
 def test_ctrl_c_interrupts_a_blocking_call(what: str) -> None:
     p = run_python(CHILD.format(what=what))

@@ -36,7 +36,7 @@ echo "--- mypy: the tests type-check against the stubs (typed usage of the packa
   conftest.py _helpers.py test_scenarios.py test_connection.py test_framing.py test_datagram.py \
   test_buffers.py test_errors.py test_threads.py test_resources.py test_peers.py test_docs.py \
   test_engine.py test_aio.py test_bench.py test_bench_workers.py test_bad_inputs.py \
-  _reliability.py test_faults.py test_load.py peers/*.py)
+  _reliability.py test_faults.py test_load.py test_names.py peers/*.py)
 
 echo "--- fresh venv: pip install . from a clean clone"
 tmp=$(mktemp -d)
@@ -53,8 +53,8 @@ assert libsock.__file__.startswith(sys.prefix), libsock.__file__
 with libsock.listen(("127.0.0.1", 0)) as server:
     with libsock.connect(server.address, timeout=5) as client:
         conn, _ = server.accept(timeout=5)
-        client.sendall(b"ping")
-        assert conn.recv_exactly(4, timeout=5) == b"ping"
+        client.send_all(b"ping")
+        assert conn.recv_exact(4, timeout=5) == b"ping"
         conn.close()
 print("fresh venv: import libsock", libsock.__version__, "ok")
 ')

@@ -97,7 +97,7 @@ def main() -> int:
                 backlog=a.backlog,
             )
             break
-        except libsock.AddressInUseError:
+        except libsock.AddrInUseError:
             time.sleep(0.05)
     assert server is not None, f"port {a.port} stayed in use"
     limit = None

@@ -47,7 +47,7 @@ def main() -> int:
             i += 16
     elif mode == "recv":
         want = int(sys.argv[4])
-        got = conn.recv_exactly(want)
+        got = conn.recv_exact(want)
         print(json.dumps({"read": len(got), "sha256": hashlib.sha256(got).hexdigest()}), flush=True)
         time.sleep(600)  # never reads again: what the test sends next stays unread
     return 0

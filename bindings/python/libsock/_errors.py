@@ -11,7 +11,11 @@ keep working::
 
 ``code`` is libsock's stable negative error code (the same number in every language, see
 ``libsock.ERROR_CODES``), ``errno`` the OS error number where the OS gave one, and the message
-names the operation and the address.
+is core's (the same text in every language door), naming the operation and the address.
+
+Each of the 20 codes has its own class, named after the code's name in CamelCase with
+``Error`` (``ADDR_IN_USE`` -> ``AddrInUseError``; docs/NAMES.md lists every door's names).
+``AddressInUseError`` and ``AddressNotAvailableError``, the former names, are the same classes.
 """
 
 from __future__ import annotations
@@ -25,19 +29,25 @@ __all__ = [
     "ConnectionRefusedError",
     "ConnectionResetError",
     "ConnectionAbortedError",
-    "BrokenPipeError",
     "ClosedError",
-    "AddressInUseError",
-    "AddressNotAvailableError",
+    "AddrInUseError",
+    "AddrNotAvailableError",
     "UnreachableError",
     "ResolveError",
     "InvalidArgumentError",
     "FrameTooLargeError",
     "BufferTooSmallError",
-    "UnsupportedError",
+    "BadHandleError",
     "QueueFullError",
+    "UnsupportedError",
+    "TlsError",
+    "IoError",
+    "InternalError",
     "InterruptedError",
     "BadFrameError",
+    "BrokenPipeError",
+    "AddressInUseError",
+    "AddressNotAvailableError",
 ]
 
 
@@ -109,23 +119,11 @@ class ConnectionAbortedError(Error, builtins.ConnectionAbortedError):
     code = -4
 
 
-class BrokenPipeError(Error, builtins.BrokenPipeError):
-    """Sending on a connection the peer has closed (errno EPIPE; code -17, an I/O error).
-    Also a builtin :class:`BrokenPipeError`.
-
-    Example::
-
-        except BrokenPipeError: print("peer went away")
-    """
-
-    code = -17
-
-
 class ClosedError(Error):
     """The peer finished sending (orderly close) where data was required, or this object was
     closed, possibly from another thread while a call was blocked (code -5).
 
-    ``recv`` returns ``b""`` at end of stream like the stdlib; ``recv_msg``, ``recv_exactly``
+    ``recv`` returns ``b""`` at end of stream like the stdlib; ``recv_msg``, ``recv_exact``
     and ``recv_until`` raise ``ClosedError``.
 
     Example::
@@ -140,26 +138,34 @@ class ClosedError(Error):
     code = -5
 
 
-class AddressInUseError(Error):
-    """The local address is taken (code -6), e.g. another server on the port.
+class AddrInUseError(Error):
+    """The local address is taken (code -6, ``ADDR_IN_USE``), e.g. another server on the port.
+    ``AddressInUseError`` (its former name) is the same class.
 
     Example::
 
-        except libsock.AddressInUseError: port += 1
+        except libsock.AddrInUseError: port += 1
     """
 
     code = -6
 
 
-class AddressNotAvailableError(Error):
-    """The local address is not on this host (code -7).
+class AddrNotAvailableError(Error):
+    """The local address is not on this host (code -7, ``ADDR_NOT_AVAILABLE``).
+    ``AddressNotAvailableError`` (its former name) is the same class.
 
     Example::
 
-        except libsock.AddressNotAvailableError: ...
+        except libsock.AddrNotAvailableError: ...
     """
 
     code = -7
+
+
+#: The former name of :class:`AddrInUseError` (the same class).
+AddressInUseError = AddrInUseError
+#: The former name of :class:`AddrNotAvailableError` (the same class).
+AddressNotAvailableError = AddrNotAvailableError
 
 
 class UnreachableError(Error):
@@ -227,6 +233,20 @@ class BufferTooSmallError(Error):
     needed: Optional[int] = None
 
 
+class BadHandleError(Error):
+    """An unknown, closed or foreign handle (code -13). The C-style doors (C, Pascal, MATLAB,
+    Java) raise it for a handle used after close; Python objects have no handles, so libsock
+    raises :class:`ClosedError` there instead, and this class exists so that every code has
+    its class in every language.
+
+    Example::
+
+        except libsock.BadHandleError: ...
+    """
+
+    code = -13
+
+
 class UnsupportedError(Error):
     """The operation or option does not exist on this OS or this kind of socket (code -15).
 
@@ -252,6 +272,51 @@ class QueueFullError(Error):
     """
 
     code = -14
+
+
+class TlsError(Error):
+    """A TLS handshake or certificate failure (code -16).
+
+    Example::
+
+        except libsock.TlsError as e: print("TLS:", e)
+    """
+
+    code = -16
+
+
+class IoError(Error):
+    """Any other OS error (code -17, ``IO``); ``errno`` says which.
+
+    Example::
+
+        except libsock.IoError as e: print(e.errno, e)
+    """
+
+    code = -17
+
+
+class BrokenPipeError(IoError, builtins.BrokenPipeError):
+    """Sending on a connection the peer has closed (errno EPIPE; code -17, an
+    :class:`IoError`). Also a builtin :class:`BrokenPipeError`.
+
+    Example::
+
+        except BrokenPipeError: print("peer went away")
+    """
+
+    code = -17
+
+
+class InternalError(Error):
+    """A bug inside libsock (code -18): a caught panic or a poisoned lock. Please report it.
+
+    Example::
+
+        except libsock.InternalError as e: log.exception(e)
+    """
+
+    code = -18
 
 
 class InterruptedError(Error, builtins.InterruptedError):
@@ -282,6 +347,33 @@ class BadFrameError(Error):
 
     code = -20
 
+
+#: The class of each error code (``libsock.ERROR_CODES`` gives the codes by name).
+CLASS_OF_CODE: dict[int, type[Error]] = {
+    cls.code: cls
+    for cls in (
+        TimeoutError,
+        ConnectionRefusedError,
+        ConnectionResetError,
+        ConnectionAbortedError,
+        ClosedError,
+        AddrInUseError,
+        AddrNotAvailableError,
+        UnreachableError,
+        ResolveError,
+        InvalidArgumentError,
+        FrameTooLargeError,
+        BufferTooSmallError,
+        BadHandleError,
+        QueueFullError,
+        UnsupportedError,
+        TlsError,
+        IoError,
+        InternalError,
+        InterruptedError,
+        BadFrameError,
+    )
+}
 
 # Show the classes as libsock.X in tracebacks and reprs (they are re-exported there).
 for _name in __all__:

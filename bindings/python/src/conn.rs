@@ -54,11 +54,12 @@ pub(crate) fn connect(
 
 /// A connected TCP or Unix stream, made by ``libsock.connect`` or ``Listener.accept``.
 ///
-/// Like a stdlib socket (``send``, ``sendall``, ``recv``, ``recv_into``, ``settimeout``,
-/// ``fileno``, ``shutdown``, context manager), plus whole messages through its ``framing``
-/// (``send_msg``, ``recv_msg``, iteration), exact reads (``recv_exactly``, ``recv_until``,
-/// ``readline``), typed values (``send_struct``/``recv_struct``), files (``sendfile``,
-/// ``recvfile``) and options read back from the OS. Every blocking call releases the GIL, can
+/// Like a stdlib socket (``send``, ``send_all``/``sendall``, ``recv``, ``recv_into``,
+/// ``set_timeout``/``settimeout``, ``fileno``, ``shutdown``, context manager), plus whole
+/// messages through its ``framing`` (``send_msg``, ``recv_msg``, iteration), exact reads
+/// (``recv_exact``, ``recv_until``, ``readline``), typed values (``send_struct``/
+/// ``recv_struct``), files (``send_file``, ``recv_file``) and options read back from the OS.
+/// The names are every door's (docs/NAMES.md); the stdlib's spellings are aliases. Every blocking call releases the GIL, can
 /// be interrupted with Ctrl-C, and takes an optional ``timeout=`` keyword for that call only.
 /// ``close()`` from another thread makes a blocked call raise ``ClosedError``. The socket is
 /// closed when the object is collected.
@@ -166,12 +167,13 @@ impl PyConnection {
     }
 
     /// Send all of ``data`` (any bytes-like object); the timeout covers the whole call.
+    /// ``sendall`` is the same method under the stdlib's name.
     ///
     /// Example::
     ///
-    ///     >>> conn.sendall(b"x" * 1_000_000)
+    ///     >>> conn.send_all(b"x" * 1_000_000)
     #[pyo3(signature = (data, *, timeout = TimeoutArg::DEFAULT))]
-    fn sendall(
+    fn send_all(
         &self,
         py: Python<'_>,
         data: &Bound<'_, PyAny>,
@@ -250,12 +252,13 @@ impl PyConnection {
 
     /// Receive exactly ``n`` bytes. Raises ``ClosedError`` if the peer closes first (what
     /// arrived stays buffered for the next call) and ``TimeoutError`` after the timeout (same).
+    /// (``recv_exactly``, its former name, still works.)
     ///
     /// Example::
     ///
-    ///     >>> header = conn.recv_exactly(8)
+    ///     >>> header = conn.recv_exact(8)
     #[pyo3(signature = (n, *, timeout = TimeoutArg::DEFAULT))]
-    fn recv_exactly<'py>(
+    fn recv_exact<'py>(
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = int_arg)] n: i128,
@@ -270,14 +273,15 @@ impl PyConnection {
 
     /// Fill ``buffer`` (or its first ``nbytes`` bytes) completely, without copying; returns the
     /// number of bytes written. ``ClosedError`` if the peer closes first.
+    /// (``recv_exactly_into``, its former name, still works.)
     ///
     /// Example::
     ///
     ///     >>> samples = numpy.empty(1024, dtype="<f4")
-    ///     >>> conn.recv_exactly_into(samples)
+    ///     >>> conn.recv_exact_into(samples)
     ///     4096
     #[pyo3(signature = (buffer, nbytes = 0, *, timeout = TimeoutArg::DEFAULT))]
-    fn recv_exactly_into(
+    fn recv_exact_into(
         &self,
         py: Python<'_>,
         buffer: &Bound<'_, PyAny>,
@@ -511,7 +515,7 @@ impl PyConnection {
         struct_format(py, fmt)?;
         let st = PyModule::import(py, "struct")?;
         let n: usize = st.getattr("calcsize")?.call1((fmt,))?.extract()?;
-        let data = self.recv_exactly(py, n as i128, timeout)?;
+        let data = self.recv_exact(py, n as i128, timeout)?;
         st.getattr("unpack")?.call1((fmt, data))
     }
 
@@ -520,7 +524,7 @@ impl PyConnection {
     ///
     /// Example::
     ///
-    ///     >>> conn.sendall(request); conn.shutdown("write")
+    ///     >>> conn.send_all(request); conn.shutdown("write")
     ///     >>> reply = conn.recv(65536)
     #[pyo3(signature = (how = None))]
     fn shutdown(&self, py: Python<'_>, how: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
@@ -532,23 +536,41 @@ impl PyConnection {
     }
 
     /// Set the default timeout of blocking calls: seconds, ``None`` = forever, ``0`` = poll.
+    /// ``settimeout`` is the same method under the stdlib's name; the ``timeout`` property too.
     ///
     /// Example::
     ///
-    ///     >>> conn.settimeout(2.5)
-    fn settimeout(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    ///     >>> conn.set_timeout(2.5)
+    #[pyo3(name = "set_timeout")]
+    fn set_timeout_method(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.c.set_timeout(timeout_value(value)?);
         Ok(())
     }
 
-    /// The default timeout in seconds (``None`` = forever).
+    /// The default timeout in seconds (``None`` = forever). ``gettimeout`` is the same method
+    /// under the stdlib's name.
     ///
     /// Example::
     ///
-    ///     >>> conn.gettimeout()
+    ///     >>> conn.get_timeout()
     ///     2.5
-    fn gettimeout(&self) -> Option<f64> {
+    #[pyo3(name = "get_timeout")]
+    fn get_timeout_method(&self) -> Option<f64> {
         timeout_to_py(self.c.timeout())
+    }
+
+    /// Same as ``set_timeout`` (the stdlib's name).
+    ///
+    /// Example: ``conn.settimeout(2.5)``
+    fn settimeout(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.set_timeout_method(value)
+    }
+
+    /// Same as ``get_timeout`` (the stdlib's name).
+    ///
+    /// Example: ``conn.gettimeout()``
+    fn gettimeout(&self) -> Option<f64> {
+        self.get_timeout_method()
     }
 
     /// The default timeout in seconds (``None`` = forever, ``0`` = poll); settable.
@@ -561,7 +583,7 @@ impl PyConnection {
 
     #[setter]
     fn set_timeout(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.settimeout(value)
+        self.set_timeout_method(value)
     }
 
     /// The file descriptor (for select/poll/selectors; do not close it), -1 once closed.
@@ -577,7 +599,7 @@ impl PyConnection {
 
     /// Bytes that can be read now without waiting.
     ///
-    /// Example: ``if conn.bytes_available >= 4: header = conn.recv_exactly(4)``
+    /// Example: ``if conn.bytes_available >= 4: header = conn.recv_exact(4)``
     #[getter]
     fn bytes_available(&self, py: Python<'_>) -> PyResult<usize> {
         self.c.bytes_available().map_err(|e| to_pyerr(py, e))
@@ -602,13 +624,14 @@ impl PyConnection {
     }
 
     /// Send ``count`` bytes (default: the rest) of the file at ``path`` from ``offset``, with
-    /// sendfile(2) where available; returns the bytes sent.
+    /// sendfile(2) where available; returns the bytes sent. ``sendfile`` is the same method
+    /// under the stdlib's name.
     ///
     /// Example::
     ///
-    ///     >>> conn.sendfile("video.mp4")
+    ///     >>> conn.send_file("video.mp4")
     #[pyo3(signature = (path, offset = 0, count = None, *, timeout = TimeoutArg::DEFAULT))]
-    fn sendfile(
+    fn send_file(
         &self,
         py: Python<'_>,
         path: PathBuf,
@@ -626,12 +649,13 @@ impl PyConnection {
 
     /// Receive exactly ``size`` bytes into a new file at ``path`` (created or truncated);
     /// returns the bytes written. The timeout applies to each wait for progress.
+    /// (``recvfile``, its former name, still works.)
     ///
     /// Example::
     ///
-    ///     >>> conn.recvfile("copy.mp4", size)
+    ///     >>> conn.recv_file("copy.mp4", size)
     #[pyo3(signature = (path, size, *, timeout = TimeoutArg::DEFAULT))]
-    fn recvfile(
+    fn recv_file(
         &self,
         py: Python<'_>,
         path: PathBuf,
@@ -641,6 +665,75 @@ impl PyConnection {
         let size: u64 = ranged(py, "size", size)?;
         let c = &self.c;
         wait(py, || c.with_timeout(timeout.0).recv_file(&path, size))
+    }
+
+    /// Same as ``send_all`` (the stdlib's name).
+    ///
+    /// Example: ``conn.sendall(b"x" * 1_000_000)``
+    #[pyo3(signature = (data, *, timeout = TimeoutArg::DEFAULT))]
+    fn sendall(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<()> {
+        self.send_all(py, data, timeout)
+    }
+
+    /// Deprecated: the former name of ``recv_exact``.
+    ///
+    /// Example: ``conn.recv_exactly(8)``
+    #[pyo3(signature = (n, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_exactly<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = int_arg)] n: i128,
+        timeout: TimeoutArg,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        self.recv_exact(py, n, timeout)
+    }
+
+    /// Deprecated: the former name of ``recv_exact_into``.
+    ///
+    /// Example: ``conn.recv_exactly_into(buf)``
+    #[pyo3(signature = (buffer, nbytes = 0, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_exactly_into(
+        &self,
+        py: Python<'_>,
+        buffer: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = int_arg)] nbytes: i128,
+        timeout: TimeoutArg,
+    ) -> PyResult<usize> {
+        self.recv_exact_into(py, buffer, nbytes, timeout)
+    }
+
+    /// Same as ``send_file`` (the stdlib's name).
+    ///
+    /// Example: ``conn.sendfile("video.mp4")``
+    #[pyo3(signature = (path, offset = 0, count = None, *, timeout = TimeoutArg::DEFAULT))]
+    fn sendfile(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        offset: i128,
+        count: Option<i128>,
+        timeout: TimeoutArg,
+    ) -> PyResult<u64> {
+        self.send_file(py, path, offset, count, timeout)
+    }
+
+    /// Deprecated: the former name of ``recv_file``.
+    ///
+    /// Example: ``conn.recvfile("copy.mp4", size)``
+    #[pyo3(signature = (path, size, *, timeout = TimeoutArg::DEFAULT))]
+    fn recvfile(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        size: i128,
+        timeout: TimeoutArg,
+    ) -> PyResult<u64> {
+        self.recv_file(py, path, size, timeout)
     }
 
     /// The framing of ``send_msg``/``recv_msg`` (settable; bytes already buffered are kept).

@@ -513,19 +513,39 @@ impl PyDatagram {
         self.d.bytes_available().map_err(|e| to_pyerr(py, e))
     }
 
-    /// Set the default timeout: seconds, ``None`` = forever, ``0`` = poll.
+    /// Set the default timeout: seconds, ``None`` = forever, ``0`` = poll. ``settimeout`` is
+    /// the same method under the stdlib's name; the ``timeout`` property too.
     ///
     /// Example::
     ///
-    ///     >>> sock.settimeout(0.5)
-    fn settimeout(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+    ///     >>> sock.set_timeout(0.5)
+    #[pyo3(name = "set_timeout")]
+    fn set_timeout_method(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.d.set_timeout(timeout_value(value)?);
         Ok(())
     }
 
-    /// The default timeout in seconds (``None`` = forever).
-    fn gettimeout(&self) -> Option<f64> {
+    /// The default timeout in seconds (``None`` = forever). ``gettimeout`` is the same method
+    /// under the stdlib's name.
+    ///
+    /// Example: ``sock.get_timeout()``
+    #[pyo3(name = "get_timeout")]
+    fn get_timeout_method(&self) -> Option<f64> {
         timeout_to_py(self.d.timeout())
+    }
+
+    /// Same as ``set_timeout`` (the stdlib's name).
+    ///
+    /// Example: ``sock.settimeout(0.5)``
+    fn settimeout(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.set_timeout_method(value)
+    }
+
+    /// Same as ``get_timeout`` (the stdlib's name).
+    ///
+    /// Example: ``sock.gettimeout()``
+    fn gettimeout(&self) -> Option<f64> {
+        self.get_timeout_method()
     }
 
     /// The default timeout in seconds (``None`` = forever, ``0`` = poll); settable.
@@ -538,7 +558,7 @@ impl PyDatagram {
 
     #[setter]
     fn set_timeout(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.settimeout(value)
+        self.set_timeout_method(value)
     }
 
     /// Every option that applies, read back from the OS.

@@ -112,6 +112,8 @@ pub(crate) fn wait<T: Send>(
 /// check) cost as much as the rest of the call, and the stdlib pays it on every call.
 pub(crate) const ATTACHED_SEND_MAX: usize = 16 << 10;
 
+/// The class of `libsock/_errors.py` for an error: one per code, named after the code
+/// (docs/NAMES.md), and `BrokenPipeError` (an `IoError`) for EPIPE.
 fn class_name(e: &libsock::Error) -> &'static str {
     match e.kind() {
         ErrorKind::Timeout => "TimeoutError",
@@ -119,18 +121,22 @@ fn class_name(e: &libsock::Error) -> &'static str {
         ErrorKind::ConnectionReset => "ConnectionResetError",
         ErrorKind::ConnectionAborted => "ConnectionAbortedError",
         ErrorKind::Closed => "ClosedError",
-        ErrorKind::AddrInUse => "AddressInUseError",
-        ErrorKind::AddrNotAvailable => "AddressNotAvailableError",
+        ErrorKind::AddrInUse => "AddrInUseError",
+        ErrorKind::AddrNotAvailable => "AddrNotAvailableError",
         ErrorKind::Unreachable => "UnreachableError",
         ErrorKind::Resolve => "ResolveError",
         ErrorKind::InvalidArgument => "InvalidArgumentError",
         ErrorKind::FrameTooLarge => "FrameTooLargeError",
         ErrorKind::BufferTooSmall => "BufferTooSmallError",
-        ErrorKind::Unsupported => "UnsupportedError",
+        ErrorKind::BadHandle => "BadHandleError",
         ErrorKind::QueueFull => "QueueFullError",
+        ErrorKind::Unsupported => "UnsupportedError",
+        ErrorKind::Tls => "TlsError",
+        ErrorKind::Io if e.os_error() == Some(libc::EPIPE) => "BrokenPipeError",
+        ErrorKind::Io => "IoError",
+        ErrorKind::Internal => "InternalError",
         ErrorKind::Interrupted => "InterruptedError",
         ErrorKind::BadFrame => "BadFrameError",
-        _ if e.os_error() == Some(libc::EPIPE) => "BrokenPipeError",
         _ => "Error",
     }
 }

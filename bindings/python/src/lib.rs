@@ -73,6 +73,7 @@ fn _libsock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::PyDatagramServer>()?;
     m.add_class::<engine::PyEvent>()?;
     m.add_class::<engine::PyHeartbeat>()?;
+    m.add_function(wrap_pyfunction!(engine::shutdown_engine, m)?)?;
     m.add_function(wrap_pyfunction!(engine::engine_shutdown, m)?)?;
     Ok(())
 }
