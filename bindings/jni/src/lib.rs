@@ -164,13 +164,11 @@ impl<T: Default> ErrorPolicy<T, JErr> for ThrowLibsock {
                 -1,
                 0,
             ),
-            JErr::Jni(e) => raise(
-                env,
-                ErrorKind::Internal.code(),
-                &format!("JNI failure in libsock glue: {e}"),
-                -1,
-                0,
-            ),
+            // Errors made here read as core's, like every door's (docs/NAMES.md).
+            JErr::Jni(e) => {
+                let e = libsock::Error::Internal(format!("JNI failure in libsock glue: {e}"));
+                raise(env, e.code(), &e.to_string(), -1, 0)
+            }
         }
         Ok(T::default())
     }
@@ -190,13 +188,8 @@ impl<T: Default> ErrorPolicy<T, JErr> for ThrowLibsock {
         // Dropping a payload may itself panic: contain that too.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(payload)));
         if !env.exception_check() {
-            raise(
-                env,
-                ErrorKind::Internal.code(),
-                &format!("internal error (panic in libsock): {text}"),
-                -1,
-                0,
-            );
+            let e = libsock::Error::Internal(format!("panic in libsock: {text}"));
+            raise(env, e.code(), &e.to_string(), -1, 0);
         }
         Ok(T::default())
     }

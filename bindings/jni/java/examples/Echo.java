@@ -83,7 +83,7 @@ public final class Echo {
     public static void main(String[] args) throws Exception {
         ListenOptions lo = new ListenOptions().withFraming(Framing.lengthPrefixed());
         if (args.length >= 2 && args[0].equals("serve")) {
-            try (Listener l = Listener.bind("0.0.0.0", Integer.parseInt(args[1]), lo)) {
+            try (Listener l = Listener.listen("0.0.0.0", Integer.parseInt(args[1]), lo)) {
                 System.out.println("echo server on " + l.localAddress());
                 serve(l);
             }
@@ -95,7 +95,7 @@ public final class Echo {
             send(args[1], msgs);
             return;
         }
-        Listener l = Listener.bind("127.0.0.1:0", lo);
+        Listener l = Listener.listen("127.0.0.1:0", lo);
         Thread server = new Thread(() -> serve(l));
         server.start();
         try {

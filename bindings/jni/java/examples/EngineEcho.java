@@ -26,7 +26,7 @@ public final class EngineEcho {
      */
     public static void main(String[] args) throws Exception {
         ServerOptions so = new ServerOptions().withMaxClients(100).withHeartbeat(1000, 3);
-        try (Server server = Server.bind("127.0.0.1:0", so)) {
+        try (Server server = Server.listen("127.0.0.1:0", so)) {
             System.out.println("EngineEcho: listening on " + server.localAddress());
 
             // The server's event loop: one thread, batches of events, empty list on timeout.

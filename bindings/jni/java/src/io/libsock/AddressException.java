@@ -1,7 +1,10 @@
 package io.libsock;
 
 /**
- * The local address is in use or not available on this host (codes {@link ErrorKind#ADDR_IN_USE}, {@link ErrorKind#ADDR_NOT_AVAILABLE}): a {@link java.net.BindException}.
+ * The base of the local-address errors, a {@link java.net.BindException}: libsock throws its
+ * subclasses {@link AddrInUseException} (code {@link ErrorKind#ADDR_IN_USE}) and
+ * {@link AddrNotAvailableException} (code {@link ErrorKind#ADDR_NOT_AVAILABLE}), one class per
+ * code as in every door; {@code catch (AddressException e)} still catches both.
  */
 public class AddressException extends java.net.BindException implements LibsockError {
     private static final long serialVersionUID = 1L;

@@ -58,13 +58,24 @@ public abstract class EngineObject implements AutoCloseable {
     }
 
     /**
-     * Events waiting now (a pull would not block).
+     * Events waiting now (a pull would not block): {@code pending_events} in every door
+     * (docs/NAMES.md).
+     *
+     * @return the number of queued events
+     * @throws BadHandleException after {@link #close()}
+     */
+    public int pendingEvents() throws IOException {
+        return Native.enginePending(handle.id());
+    }
+
+    /**
+     * The same as {@link #pendingEvents()} (its former name).
      *
      * @return the number of queued events
      * @throws BadHandleException after {@link #close()}
      */
     public int pending() throws IOException {
-        return Native.enginePending(handle.id());
+        return pendingEvents();
     }
 
     /**

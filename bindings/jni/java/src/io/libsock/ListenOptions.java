@@ -3,7 +3,7 @@ package io.libsock;
 import java.util.Objects;
 
 /**
- * How {@link Listener#bind(String, ListenOptions)} listens. Immutable; every {@code with...}
+ * How {@link Listener#listen(String, ListenOptions)} listens. Immutable; every {@code with...}
  * returns a copy.
  */
 public final class ListenOptions {

@@ -7,7 +7,7 @@ import java.util.Objects;
  * A listening TCP (or Unix stream) socket.
  *
  * <pre>{@code
- * try (Listener l = Listener.bind("127.0.0.1:0")) {
+ * try (Listener l = Listener.listen("127.0.0.1:0")) {
  *     int port = l.localPort();                 // the real port
  *     try (TcpConnection c = l.accept(5000)) {  // TimeoutException after 5 s
  *         ...
@@ -33,11 +33,12 @@ public final class Listener implements AutoCloseable {
      *
      * @param endpoint where to listen
      * @return the listener
-     * @throws AddressException if the address is taken or not on this host
+     * @throws AddrInUseException if the address is taken
+     * @throws AddrNotAvailableException if the address is not on this host
      * @throws IOException on other failures
      */
-    public static Listener bind(String endpoint) throws IOException {
-        return bind(endpoint, new ListenOptions());
+    public static Listener listen(String endpoint) throws IOException {
+        return listen(endpoint, new ListenOptions());
     }
 
     /**
@@ -48,7 +49,7 @@ public final class Listener implements AutoCloseable {
      * @return the listener
      * @throws IOException on failure
      */
-    public static Listener bind(String endpoint, ListenOptions options) throws IOException {
+    public static Listener listen(String endpoint, ListenOptions options) throws IOException {
         Objects.requireNonNull(endpoint, "endpoint");
         return open(endpoint, null, 0, options);
     }
@@ -61,7 +62,7 @@ public final class Listener implements AutoCloseable {
      * @return the listener
      * @throws IOException on failure
      */
-    public static Listener bind(String host, int port) throws IOException {
+    public static Listener listen(String host, int port) throws IOException {
         Objects.requireNonNull(host, "host");
         return open(null, host, port, new ListenOptions());
     }
@@ -75,9 +76,66 @@ public final class Listener implements AutoCloseable {
      * @return the listener
      * @throws IOException on failure
      */
-    public static Listener bind(String host, int port, ListenOptions options) throws IOException {
+    public static Listener listen(String host, int port, ListenOptions options) throws IOException {
         Objects.requireNonNull(host, "host");
         return open(null, host, port, options);
+    }
+
+    /**
+     * The former name of {@link #listen(String)}: every door calls a stream listener's creation
+     * {@code listen} (docs/NAMES.md).
+     *
+     * @param endpoint where to listen
+     * @return the listener
+     * @throws IOException on failure
+     * @deprecated use {@link #listen(String)}
+     */
+    @Deprecated
+    public static Listener bind(String endpoint) throws IOException {
+        return listen(endpoint);
+    }
+
+    /**
+     * The former name of {@link #listen(String, ListenOptions)}.
+     *
+     * @param endpoint where to listen
+     * @param options listen options
+     * @return the listener
+     * @throws IOException on failure
+     * @deprecated use {@link #listen(String, ListenOptions)}
+     */
+    @Deprecated
+    public static Listener bind(String endpoint, ListenOptions options) throws IOException {
+        return listen(endpoint, options);
+    }
+
+    /**
+     * The former name of {@link #listen(String, int)}.
+     *
+     * @param host a local address or name
+     * @param port the port, 0 for any free port
+     * @return the listener
+     * @throws IOException on failure
+     * @deprecated use {@link #listen(String, int)}
+     */
+    @Deprecated
+    public static Listener bind(String host, int port) throws IOException {
+        return listen(host, port);
+    }
+
+    /**
+     * The former name of {@link #listen(String, int, ListenOptions)}.
+     *
+     * @param host a local address or name
+     * @param port the port, 0 for any free port
+     * @param options listen options
+     * @return the listener
+     * @throws IOException on failure
+     * @deprecated use {@link #listen(String, int, ListenOptions)}
+     */
+    @Deprecated
+    public static Listener bind(String host, int port, ListenOptions options) throws IOException {
+        return listen(host, port, options);
     }
 
     private static Listener open(String endpoint, String host, int port, ListenOptions o)

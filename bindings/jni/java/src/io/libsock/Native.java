@@ -36,20 +36,23 @@ final class Native {
         throw make(code, message, needed, osError);
     }
 
-    /** The exception for an error code. */
+    /** The exception for an error code: one class per code, named after it (docs/NAMES.md). */
     static IOException make(int code, String message, long needed, int osError) {
         switch (ErrorKind.fromCode(code)) {
             case TIMEOUT:
                 return new TimeoutException(message, code, osError);
             case CONNECTION_REFUSED:
                 return new ConnectionRefusedException(message, code, osError);
+            case CONNECTION_RESET:
+                return new ConnectionResetException(message, code, osError);
+            case CONNECTION_ABORTED:
+                return new ConnectionAbortedException(message, code, osError);
             case CLOSED:
                 return new ClosedException(message, code, osError);
-            case BAD_HANDLE:
-                return new BadHandleException(message, code, osError);
             case ADDR_IN_USE:
+                return new AddrInUseException(message, code, osError);
             case ADDR_NOT_AVAILABLE:
-                return new AddressException(message, code, osError);
+                return new AddrNotAvailableException(message, code, osError);
             case UNREACHABLE:
                 return new UnreachableException(message, code, osError);
             case RESOLVE:
@@ -58,12 +61,24 @@ final class Native {
                 return new InvalidArgumentException(message, code, osError);
             case FRAME_TOO_LARGE:
                 return new FrameTooLargeException(message, code, osError);
-            case BAD_FRAME:
-                return new BadFrameException(message, code, osError);
             case BUFFER_TOO_SMALL:
                 return new BufferTooSmallException(message, needed);
+            case BAD_HANDLE:
+                return new BadHandleException(message, code, osError);
             case QUEUE_FULL:
                 return new QueueFullException(message, code, osError);
+            case UNSUPPORTED:
+                return new UnsupportedException(message, code, osError);
+            case TLS:
+                return new TlsException(message, code, osError);
+            case IO:
+                return new IoException(message, code, osError);
+            case INTERNAL:
+                return new InternalException(message, code, osError);
+            case INTERRUPTED:
+                return new LibsockInterruptedException(message, code, osError);
+            case BAD_FRAME:
+                return new BadFrameException(message, code, osError);
             default:
                 return new LibsockException(message, code, osError);
         }

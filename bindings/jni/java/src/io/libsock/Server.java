@@ -10,7 +10,7 @@ import java.util.Objects;
  * gets an id (a {@code long} from 1, never reused). Every method may be called from any thread.
  *
  * <pre>{@code
- * try (Server server = Server.bind("127.0.0.1:7000", new ServerOptions()
+ * try (Server server = Server.listen("127.0.0.1:7000", new ServerOptions()
  *         .withFraming(Framing.lengthPrefixed()).withHeartbeat(1000, 3))) {
  *     while (running) {
  *         for (Event e : server.events(64, 500)) {      // empty list on timeout
@@ -35,8 +35,8 @@ public final class Server extends EngineObject {
      * @return the running server
      * @throws IOException if the endpoint is malformed or cannot be bound
      */
-    public static Server bind(String endpoint) throws IOException {
-        return bind(endpoint, new ServerOptions());
+    public static Server listen(String endpoint) throws IOException {
+        return listen(endpoint, new ServerOptions());
     }
 
     /**
@@ -48,12 +48,40 @@ public final class Server extends EngineObject {
      * @throws IOException if the endpoint is malformed or cannot be bound, or an option is
      *         invalid
      */
-    public static Server bind(String endpoint, ServerOptions options) throws IOException {
+    public static Server listen(String endpoint, ServerOptions options) throws IOException {
         Objects.requireNonNull(endpoint, "endpoint");
         ServerOptions o = Objects.requireNonNull(options, "options");
         return new Server(Native.serverBind(endpoint, o.settings.keys(),
                 o.settings.values(), o.framing.params(), o.framing.delimiterBytes(), o.ping,
                 o.pong, o.options.numbers(), o.options.vals()));
+    }
+
+    /**
+     * The former name of {@link #listen(String)}: every door calls a stream server's creation
+     * {@code listen} (docs/NAMES.md).
+     *
+     * @param endpoint where to listen
+     * @return the running server
+     * @throws IOException on failure
+     * @deprecated use {@link #listen(String)}
+     */
+    @Deprecated
+    public static Server bind(String endpoint) throws IOException {
+        return listen(endpoint);
+    }
+
+    /**
+     * The former name of {@link #listen(String, ServerOptions)}.
+     *
+     * @param endpoint where to listen
+     * @param options framing, limits, liveness
+     * @return the running server
+     * @throws IOException on failure
+     * @deprecated use {@link #listen(String, ServerOptions)}
+     */
+    @Deprecated
+    public static Server bind(String endpoint, ServerOptions options) throws IOException {
+        return listen(endpoint, options);
     }
 
     /**

@@ -56,7 +56,7 @@ public final class ServerOptions implements Cloneable {
      * {@link Stats#refused}.
      *
      * @param max clients, at least 1, or -1 for no limit (the default); 0 is refused by
-     *     {@link Server#bind}, as in every door
+     *     {@link Server#listen}, as in every door
      * @return a copy
      * @throws InvalidArgumentException for a number below -1
      */

@@ -17,7 +17,7 @@ import java.util.Objects;
  * <p>One thread may send while another receives. {@link #close()} may be called from any thread,
  * also while another thread is blocked on the connection: that call then throws
  * {@link ClosedException} at once. Using the connection after close throws
- * {@link BadHandleException} (a {@link ClosedException}). Connections not closed are closed
+ * {@link BadHandleException}. Connections not closed are closed
  * when garbage-collected, but close them (try-with-resources) rather than rely on that.
  *
  * <pre>{@code
@@ -587,30 +587,47 @@ public final class TcpConnection implements AutoCloseable {
     // ---- state
 
     /**
-     * Shuts down the sending side (half-close): the peer reads end of stream after our data.
+     * Shuts down one direction (the handle stays open until {@link #close()}):
+     * {@link Shutdown#WRITE} half-closes (the peer reads end of stream after our data and can
+     * still reply), {@link Shutdown#READ} or {@link Shutdown#BOTH}, as {@code shutdown(how)} in
+     * every door.
      *
+     * @param how the direction
      * @throws IOException on failure
      */
-    public void shutdownOutput() throws IOException {
-        Native.connShutdown(h(), 1);
+    public void shutdown(Shutdown how) throws IOException {
+        Native.connShutdown(h(), Objects.requireNonNull(how, "how").code());
     }
 
     /**
-     * Shuts down the receiving side.
-     *
-     * @throws IOException on failure
-     */
-    public void shutdownInput() throws IOException {
-        Native.connShutdown(h(), 0);
-    }
-
-    /**
-     * Shuts down both directions (the handle stays open until {@link #close()}).
+     * Half-closes: the same as {@code shutdown(Shutdown.WRITE)}, as a {@code shutdown} without
+     * a direction means in every door (docs/NAMES.md). Before issue 12 this shut down both
+     * directions; use {@code shutdown(Shutdown.BOTH)} for that.
      *
      * @throws IOException on failure
      */
     public void shutdown() throws IOException {
-        Native.connShutdown(h(), 2);
+        shutdown(Shutdown.WRITE);
+    }
+
+    /**
+     * Shuts down the sending side (half-close), as {@link java.net.Socket#shutdownOutput()}:
+     * the same as {@code shutdown(Shutdown.WRITE)}.
+     *
+     * @throws IOException on failure
+     */
+    public void shutdownOutput() throws IOException {
+        shutdown(Shutdown.WRITE);
+    }
+
+    /**
+     * Shuts down the receiving side, as {@link java.net.Socket#shutdownInput()}: the same as
+     * {@code shutdown(Shutdown.READ)}.
+     *
+     * @throws IOException on failure
+     */
+    public void shutdownInput() throws IOException {
+        shutdown(Shutdown.READ);
     }
 
     /**

@@ -138,7 +138,7 @@ final class BadInputsTest {
                         .close();
                 return;
             case "listen":
-                Listener.bind(text(in.get("address"))).close();
+                Listener.listen(text(in.get("address"))).close();
                 return;
             case "engine_config":
                 engine((String) in.get("object"), (Map<String, Object>) in.get("settings")).close();
@@ -148,14 +148,14 @@ final class BadInputsTest {
                         num(in, "size", 0).intValueExact());
                 return;
             case "engine_events":
-                try (Server s = Server.bind("127.0.0.1:0")) {
+                try (Server s = Server.listen("127.0.0.1:0")) {
                     s.events(num(in, "max", 1).intValueExact(), num(in, "timeout_ms", 0).intValueExact());
                 }
                 return;
             default:
                 break;
         }
-        try (Listener l = Listener.bind("127.0.0.1:0");
+        try (Listener l = Listener.listen("127.0.0.1:0");
                 TcpConnection c = TcpConnection.connect("127.0.0.1", l.localPort(), 10_000);
                 TcpConnection a = l.accept(10_000)) {
             switch (op) {
@@ -299,7 +299,7 @@ final class BadInputsTest {
                         throw new NoExecutor("server setting " + k);
                 }
             }
-            return Server.bind(address != null ? address : "127.0.0.1:0", o);
+            return Server.listen(address != null ? address : "127.0.0.1:0", o);
         }
         if ("client".equals(object)) {
             ClientOptions o = new ClientOptions();

@@ -136,7 +136,7 @@ final class EngineTest {
     static void s13EngineEcho50x100() throws Exception {
         final int clients = 50;
         final int msgs = 100;
-        try (Server server = Server.bind("127.0.0.1:0")) {
+        try (Server server = Server.listen("127.0.0.1:0")) {
             EchoLoop loop = new EchoLoop(server);
             int port = server.localPort();
             List<LibsockTest.Peer> peers = new ArrayList<>();
@@ -172,7 +172,7 @@ final class EngineTest {
     /** S14: a broadcast reaches each of 50 clients exactly once. */
     static void s14EngineBroadcast50() throws Exception {
         final int clients = 50;
-        try (Server server = Server.bind("127.0.0.1:0")) {
+        try (Server server = Server.listen("127.0.0.1:0")) {
             int port = server.localPort();
             List<Socket> socks = new ArrayList<>();
             try {
@@ -215,7 +215,7 @@ final class EngineTest {
     /** S15: the client reconnects after a server restart; messages queued meanwhile arrive. */
     static void s15EngineClientReconnect() throws Exception {
         ServerOptions so = new ServerOptions().withOption(SockOpt.REUSE_ADDRESS, 1);
-        Server first = Server.bind("127.0.0.1:0", so);
+        Server first = Server.listen("127.0.0.1:0", so);
         int port = first.localPort();
         String ep = "127.0.0.1:" + port;
         try (Client client = Client.connect(ep, new ClientOptions().withReconnect(50, 300))) {
@@ -245,7 +245,7 @@ final class EngineTest {
             long deadline = System.currentTimeMillis() + WAIT_MS;
             while (second == null) {
                 try {
-                    second = Server.bind(ep, so);
+                    second = Server.listen(ep, so);
                 } catch (AddressException e) {
                     if (System.currentTimeMillis() > deadline) {
                         throw e;
@@ -272,7 +272,7 @@ final class EngineTest {
         final int interval = 300;
         final int misses = 3;
         ServerOptions o = new ServerOptions().withHeartbeat(interval, misses);
-        try (Server server = Server.bind("127.0.0.1:0", o);
+        try (Server server = Server.listen("127.0.0.1:0", o);
                 Client alive = Client.connect(server.localAddress(), new ClientOptions())) {
             // The io.libsock client answers pings; the JDK socket never reads nor writes.
             waitFor(alive, EventKind.CONNECTED);
@@ -337,7 +337,7 @@ final class EngineTest {
     static void s17EngineCloseWakesEvents() throws Exception {
         // close() of a server, a client (retrying: nobody listens) and a datagram server.
         for (int i = 0; i < 3; i++) {
-            EngineObject o = i == 0 ? Server.bind("127.0.0.1:0")
+            EngineObject o = i == 0 ? Server.listen("127.0.0.1:0")
                     : i == 1 ? Client.connect("127.0.0.1:1",
                             new ClientOptions().withReconnect(1000, 1000))
                     : DatagramServer.bind("127.0.0.1:0");
@@ -355,7 +355,7 @@ final class EngineTest {
             expect(BadHandleException.class, () -> o.events(1, 0));
         }
         // shutdown() of a server, close(grace) of a client: CLOSED, then ClosedException.
-        Server server = Server.bind("127.0.0.1:0");
+        Server server = Server.listen("127.0.0.1:0");
         Client client = Client.connect("127.0.0.1:1", new ClientOptions().withReconnect(1000,
                 1000));
         List<Waiter> waiters = new ArrayList<>();
@@ -405,7 +405,7 @@ final class EngineTest {
         expect(NullPointerException.class, () -> Native.dgramServerBind("127.0.0.1:0",
                 new int[] {ConfigKey.MAX_DATAGRAM.code()}, null, null, null));
         // And what they set is used: a server of at most one client refuses the second.
-        try (Server s = Server.bind("127.0.0.1:0", new ServerOptions().withMaxClients(1))) {
+        try (Server s = Server.listen("127.0.0.1:0", new ServerOptions().withMaxClients(1))) {
             String a = "127.0.0.1:" + s.localPort();
             try (Socket one = new Socket("127.0.0.1", s.localPort());
                     Socket two = new Socket("127.0.0.1", s.localPort())) {
@@ -467,7 +467,7 @@ final class EngineTest {
         ServerOptions o = new ServerOptions()
                 .withFraming(Framing.lengthPrefixed().withMaxLength(64))
                 .withMaxClients(1);
-        try (Server server = Server.bind("127.0.0.1:0", o);
+        try (Server server = Server.listen("127.0.0.1:0", o);
                 Socket s = jdkClient(server.localPort())) {
             long id = waitFor(server, EventKind.CONNECTED).client();
             expect(FrameTooLargeException.class, () -> server.send(id, new byte[65]));
@@ -496,8 +496,8 @@ final class EngineTest {
 
     /** Bad input: closed handles, null data, malformed endpoints, bad options and arguments. */
     static void xEngineBadInput() throws Exception {
-        expect(InvalidArgumentException.class, () -> Server.bind("not an endpoint"));
-        expect(NullPointerException.class, () -> Server.bind(null));
+        expect(InvalidArgumentException.class, () -> Server.listen("not an endpoint"));
+        expect(NullPointerException.class, () -> Server.listen(null));
         expect(NullPointerException.class, () -> Client.connect("127.0.0.1:1", null));
         // A value outside its setting's range is refused when set, with core's message (as
         // ls_engine_config_set gives it); -1 clients is "no limit" and a heartbeat of -1 "none",
@@ -513,14 +513,14 @@ final class EngineTest {
         // What the values mean together is core's to check, when the object is made (same
         // message in every door): a heartbeat under 10 ms, a backoff minimum above its maximum.
         InvalidArgumentException hb = expect(InvalidArgumentException.class,
-                () -> Server.bind("127.0.0.1:0", new ServerOptions().withHeartbeat(5, 3)));
+                () -> Server.listen("127.0.0.1:0", new ServerOptions().withHeartbeat(5, 3)));
         check(hb.getMessage().contains("below the floor"), hb.getMessage());
         InvalidArgumentException bo = expect(InvalidArgumentException.class,
                 () -> Client.connect("127.0.0.1:1", new ClientOptions().withReconnect(500, 100)));
         check(bo.getMessage().contains("greater than the maximum"), bo.getMessage());
-        expect(InvalidArgumentException.class, () -> Server.bind("127.0.0.1:0",
+        expect(InvalidArgumentException.class, () -> Server.listen("127.0.0.1:0",
                 new ServerOptions().withFraming(Framing.raw()).withHeartbeat(100, 3)));
-        Server server = Server.bind("127.0.0.1:0");
+        Server server = Server.listen("127.0.0.1:0");
         expect(NullPointerException.class, () -> server.send(1, null));
         expect(NullPointerException.class, () -> server.broadcast(null));
         expect(IndexOutOfBoundsException.class, () -> server.send(1, new byte[4], 2, 3));
@@ -530,7 +530,8 @@ final class EngineTest {
         expect(InvalidArgumentException.class, () -> server.events(1, -5));
         eq(0, server.events(8, 0).size(), "empty list on timeout");
         check(server.nextEvent(10) == null, "null on timeout");
-        eq(0, server.pending(), "pending");
+        eq(0, server.pendingEvents(), "pendingEvents");
+        eq(0, server.pending(), "pending (the former name)");
         check(server.toString().startsWith("Server(127.0.0.1:"), "toString");
         server.close();
         server.close();
@@ -552,18 +553,18 @@ final class EngineTest {
     /** Settings whose meaning core checks, refused when the object is made (as in every door). */
     static void xEngineSettingsCheckedByCore() throws Exception {
         InvalidArgumentException e = expect(InvalidArgumentException.class,
-                () -> Server.bind("127.0.0.1:0", new ServerOptions().withMaxClients(0)));
+                () -> Server.listen("127.0.0.1:0", new ServerOptions().withMaxClients(0)));
         check(e.getMessage().contains("max_clients 0"), e.getMessage());
-        e = expect(InvalidArgumentException.class, () -> Server.bind("127.0.0.1:0",
+        e = expect(InvalidArgumentException.class, () -> Server.listen("127.0.0.1:0",
                 new ServerOptions().withSendQueue(0, SendPolicy.ERROR)));
         check(e.getMessage().contains("send_queue_bytes 0"), e.getMessage());
         e = expect(InvalidArgumentException.class,
-                () -> Server.bind("127.0.0.1:0", new ServerOptions().withEventCapacity(0)));
+                () -> Server.listen("127.0.0.1:0", new ServerOptions().withEventCapacity(0)));
         check(e.getMessage().contains("event_capacity 0"), e.getMessage());
         e = expect(InvalidArgumentException.class,
-                () -> Server.bind("127.0.0.1:0", new ServerOptions().withHeartbeat(9, 3)));
+                () -> Server.listen("127.0.0.1:0", new ServerOptions().withHeartbeat(9, 3)));
         check(e.getMessage().contains("below the floor"), e.getMessage());
-        e = expect(InvalidArgumentException.class, () -> Server.bind("127.0.0.1:0",
+        e = expect(InvalidArgumentException.class, () -> Server.listen("127.0.0.1:0",
                 new ServerOptions().withHeartbeatPayloads(new byte[0], utf8("PONG"))));
         check(e.getMessage().contains("empty heartbeat"), e.getMessage());
         e = expect(InvalidArgumentException.class, () -> Client.connect("127.0.0.1:1",
@@ -574,10 +575,10 @@ final class EngineTest {
         check(e.getMessage().contains("below the floor"), e.getMessage());
         e = expect(InvalidArgumentException.class, () -> Client.connect("127.1:80"));
         check(e.getMessage().contains("not an IPv4 address"), e.getMessage());
-        e = expect(InvalidArgumentException.class, () -> Server.bind("256.1.1.1:0"));
+        e = expect(InvalidArgumentException.class, () -> Server.listen("256.1.1.1:0"));
         check(e.getMessage().contains("not an IPv4 address"), e.getMessage());
         // The floors themselves are fine; max clients 1 and the default (no limit) too.
-        try (Server s = Server.bind("127.0.0.1:0",
+        try (Server s = Server.listen("127.0.0.1:0",
                 new ServerOptions().withHeartbeat(10, 3).withMaxClients(1));
                 Client c = Client.connect("127.0.0.1:1", new ClientOptions().withReconnect(10, 10))) {
             check(s.localPort() > 0 && !c.isClosed(), "made");
@@ -587,7 +588,7 @@ final class EngineTest {
     /** A message larger than the whole send queue is FrameTooLargeException, even when empty. */
     static void xEngineFrameLargerThanSendQueue() throws Exception {
         ServerOptions o = new ServerOptions().withSendQueue(1024, SendPolicy.ERROR);
-        try (Server server = Server.bind("127.0.0.1:0", o);
+        try (Server server = Server.listen("127.0.0.1:0", o);
                 Socket s = jdkClient(server.localPort())) {
             long id = waitFor(server, EventKind.CONNECTED).client();
             FrameTooLargeException e = expect(FrameTooLargeException.class,
@@ -612,7 +613,7 @@ final class EngineTest {
     static void xEngineWarningForSlowConsumer() throws Exception {
         ServerOptions o = new ServerOptions().withSendQueue(65536, SendPolicy.ERROR)
                 .withOption(SockOpt.SEND_BUFFER_SIZE, 8192);
-        try (Server server = Server.bind("127.0.0.1:0", o)) {
+        try (Server server = Server.listen("127.0.0.1:0", o)) {
             Socket s = new Socket();
             s.setReceiveBufferSize(4096);
             s.connect(new java.net.InetSocketAddress("127.0.0.1", server.localPort()), 5000);
@@ -667,7 +668,7 @@ final class EngineTest {
         java.io.File f = java.io.File.createTempFile("libsock-engine", ".sock");
         check(f.delete(), "temp file removed");
         String ep = "unix:" + f.getPath();
-        try (Server server = Server.bind(ep, new ServerOptions().withFraming(Framing.lines()));
+        try (Server server = Server.listen(ep, new ServerOptions().withFraming(Framing.lines()));
                 Client client = Client.connect(ep,
                         new ClientOptions().withFraming(Framing.lines()).withoutReconnect())) {
             eq(ep, server.localAddress(), "local address");
@@ -705,7 +706,7 @@ final class EngineTest {
                     || v instanceof ClosedException, "woke with " + v);
             expect(ClosedException.class, () -> d.sendTo(utf8("x"), "127.0.0.1:9"));
         }
-        try (Server s = Server.bind("127.0.0.1:0")) {
+        try (Server s = Server.listen("127.0.0.1:0")) {
             check(s.localPort() > 0, "the engine starts again");
         }
     }

@@ -452,7 +452,7 @@ public final class LibsockTest {
 
     /** S08: use after close, an invented handle, null and empty buffers: clear errors. */
     static void s08BadInput() throws Exception {
-        try (Listener l = Listener.bind("127.0.0.1:0")) {
+        try (Listener l = Listener.listen("127.0.0.1:0")) {
             TcpConnection c = TcpConnection.connect("127.0.0.1", l.localPort(), 5000);
             try (TcpConnection server = l.accept(5000)) {
                 // null and bad ranges: JDK runtime exceptions, from Java and from the native side
@@ -496,11 +496,13 @@ public final class LibsockTest {
                 expect(BadHandleException.class, () -> Native.connRecvMsg(handleOf(l), 0));
                 // use after close
                 c.close();
-                ClosedException ce = expect(ClosedException.class, () -> c.sendAll(utf8("x")));
+                // BAD_HANDLE has its own class (docs/NAMES.md), no longer a ClosedException.
+                BadHandleException ce = expect(BadHandleException.class, () -> c.sendAll(utf8("x")));
                 eq(ErrorKind.BAD_HANDLE.code(), ce.code(), "code after close");
-                expect(ClosedException.class, () -> c.recv(10, 0));
-                expect(ClosedException.class, c::localAddress);
-                expect(ClosedException.class, () -> c.getOption(SockOpt.NODELAY));
+                check(!((Object) ce instanceof ClosedException), "BadHandleException is no ClosedException");
+                expect(BadHandleException.class, () -> c.recv(10, 0));
+                expect(BadHandleException.class, c::localAddress);
+                expect(BadHandleException.class, () -> c.getOption(SockOpt.NODELAY));
                 c.close();
             }
             // an invented handle
@@ -517,18 +519,70 @@ public final class LibsockTest {
         expect(InvalidArgumentException.class, () -> TcpConnection.connect("127.0.0.1", 70000));
         expect(InvalidArgumentException.class, () -> TcpConnection.connect("127.0.0.1", -1));
         expect(InvalidArgumentException.class, () -> TcpConnection.connect("bad host", 80));
-        expect(InvalidArgumentException.class, () -> Listener.bind("127.0.0.1:http"));
+        expect(InvalidArgumentException.class, () -> Listener.listen("127.0.0.1:http"));
         expect(InvalidArgumentException.class, () -> Datagram.bind("nowhere"));
         expect(NullPointerException.class, () -> TcpConnection.connect((String) null));
     }
 
-    /** A panic inside the native library arrives as LibsockException(INTERNAL); all still works. */
+    /** A panic inside the native library arrives as InternalException; all still works. */
     static void xPanicBecomesException() throws Exception {
-        LibsockException e = expect(LibsockException.class, Native::selfTestPanic);
+        InternalException e = expect(InternalException.class, Native::selfTestPanic);
         eq(ErrorKind.INTERNAL, e.kind(), "kind");
         check(e.getMessage().contains("self-test panic"), e.getMessage());
-        try (Listener l = Listener.bind("127.0.0.1:0")) {
+        // Core's words for an internal error, as in every door.
+        check(e.getMessage().startsWith("internal error: "), e.getMessage());
+        try (Listener l = Listener.listen("127.0.0.1:0")) {
             check(l.localPort() > 0, "library still works after a panic");
+        }
+    }
+
+    /**
+     * Every error code has its own exception class, named after the code (docs/NAMES.md:
+     * CamelCase + "Exception"; INTERRUPTED is LibsockInterruptedException), with its JDK base.
+     */
+    static void xEveryCodeHasItsOwnClass() throws Exception {
+        java.util.Set<Class<?>> seen = new java.util.HashSet<>();
+        for (ErrorKind k : ErrorKind.values()) {
+            IOException e = Native.make(k.code(), "m", 0, 0);
+            StringBuilder camel = new StringBuilder();
+            for (String w : k.name().split("_")) {
+                camel.append(w.charAt(0)).append(w.substring(1).toLowerCase());
+            }
+            String want = k == ErrorKind.INTERRUPTED ? "LibsockInterruptedException"
+                    : camel + "Exception";
+            eq(want, e.getClass().getSimpleName(), "class of " + k);
+            eq(k.code(), ((LibsockError) e).code(), "code of " + k);
+            eq("m", e.getMessage(), "message of " + k + " (core's, untouched)");
+            check(seen.add(e.getClass()), "one class per code: " + e.getClass());
+        }
+        eq(20, seen.size(), "classes");
+        check(Native.make(ErrorKind.ADDR_IN_USE.code(), "m", 0, 0) instanceof AddressException,
+                "AddrInUseException is an AddressException (a BindException)");
+        check(Native.make(ErrorKind.CONNECTION_RESET.code(), "m", 0, 0)
+                instanceof java.net.SocketException, "reset is a SocketException");
+        check(Native.make(ErrorKind.INTERRUPTED.code(), "m", 0, 0)
+                instanceof java.io.InterruptedIOException, "an InterruptedIOException");
+        check(Native.make(ErrorKind.TLS.code(), "m", 0, 0)
+                instanceof javax.net.ssl.SSLException, "an SSLException");
+    }
+
+    /**
+     * shutdown(how) means the same in every door: no argument half-closes (WRITE); the peer
+     * reads end of stream and can still reply. Listener.bind, the former name of listen, works.
+     */
+    @SuppressWarnings("deprecation")
+    static void xShutdownHowAndFormerNames() throws Exception {
+        try (Listener l = Listener.bind("127.0.0.1:0");
+                TcpConnection c = TcpConnection.connect("127.0.0.1", l.localPort(), 5000);
+                TcpConnection s = l.accept(5000)) {
+            c.sendAll(utf8("req"));
+            c.shutdown();                       // WRITE: half-close
+            eq("req", str(s.recvExact(3, 5000)), "data before the end of stream");
+            eq(0, s.recv(10, 5000).length, "end of stream after the half-close");
+            s.sendAll(utf8("reply"));           // the other direction still works
+            eq("reply", str(c.recvExact(5, 5000)), "reply after shutdown()");
+            s.shutdown(Shutdown.BOTH);
+            eq(0, c.recv(10, 5000).length, "end of stream after BOTH");
         }
     }
 
@@ -626,7 +680,7 @@ public final class LibsockTest {
 
     /** S11: listener on port 0 reports its real port; accept with a timeout and no client. */
     static void s11ListenerPortZero() throws Exception {
-        try (Listener l = Listener.bind("127.0.0.1:0")) {
+        try (Listener l = Listener.listen("127.0.0.1:0")) {
             int port = l.localPort();
             check(port > 0, "real port reported: " + port);
             eq("127.0.0.1:" + port, l.localAddress(), "local address");
@@ -646,7 +700,7 @@ public final class LibsockTest {
 
     /** S12: options set and read back from the OS. */
     static void s12Options() throws Exception {
-        try (Listener l = Listener.bind("127.0.0.1:0");
+        try (Listener l = Listener.listen("127.0.0.1:0");
                 TcpConnection c = TcpConnection.connect("127.0.0.1", l.localPort(),
                         new ConnectOptions().withOption(SockOpt.NODELAY, 1));
                 TcpConnection s = l.accept(5000)) {
@@ -683,18 +737,18 @@ public final class LibsockTest {
 
     /** S17: close from another thread while a call is blocked: the call throws ClosedException. */
     static void s17CloseFromAnotherThread() throws Exception {
-        try (Listener l = Listener.bind("127.0.0.1:0");
+        try (Listener l = Listener.listen("127.0.0.1:0");
                 TcpConnection c = TcpConnection.connect("127.0.0.1", l.localPort(), 5000)) {
             c.setFraming(Framing.lengthPrefixed());
             closeWhileBlocked(c::close, c::recvMsg, "recvMsg");
         }
-        try (Listener l = Listener.bind("127.0.0.1:0");
+        try (Listener l = Listener.listen("127.0.0.1:0");
                 TcpConnection c = TcpConnection.connect("127.0.0.1", l.localPort(), 5000);
                 TcpConnection s = l.accept(5000)) {
             closeWhileBlocked(s::close, () -> s.recv(10), "recv");
             closeWhileBlocked(c::close, () -> c.recvExact(10, -1), "recvExact");
         }
-        Listener l = Listener.bind("127.0.0.1:0");
+        Listener l = Listener.listen("127.0.0.1:0");
         closeWhileBlocked(l::close, l::accept, "accept");
         Datagram d = Datagram.bind("127.0.0.1:0");
         closeWhileBlocked(d::close, () -> d.recv(10), "datagram recv");
@@ -717,7 +771,7 @@ public final class LibsockTest {
     /** Unix stream sockets through the same classes. */
     static void xUnixSocket() throws Exception {
         String path = System.getProperty("java.io.tmpdir") + "/libsock-java-" + ProcessHandle.current().pid() + ".sock";
-        try (Listener l = Listener.bind("unix:" + path);
+        try (Listener l = Listener.listen("unix:" + path);
                 TcpConnection c = TcpConnection.connect("unix:" + path);
                 TcpConnection s = l.accept(5000)) {
             eq("unix:" + path, l.localAddress(), "listener address");
@@ -731,7 +785,7 @@ public final class LibsockTest {
 
     /** Listener framing and connection timeout pass to accepted connections; streams work. */
     static void xListenerOptionsAndStreams() throws Exception {
-        try (Listener l = Listener.bind("127.0.0.1", 0, new ListenOptions()
+        try (Listener l = Listener.listen("127.0.0.1", 0, new ListenOptions()
                 .withFraming(Framing.lengthPrefixed(2)).withConnectionTimeout(3000).withBacklog(16));
                 TcpConnection c = TcpConnection.connect("127.0.0.1:" + l.localPort());
                 TcpConnection s = l.accept(5000)) {
@@ -756,7 +810,7 @@ public final class LibsockTest {
         eq(-20, ErrorKind.BAD_FRAME.code(), "code");
         eq(ErrorKind.BAD_FRAME, ErrorKind.fromCode(-20), "fromCode");
         Framing f = Framing.hpPack(0x155, 1 << 20);
-        try (Listener l = Listener.bind("127.0.0.1:0", new ListenOptions().withFraming(f));
+        try (Listener l = Listener.listen("127.0.0.1:0", new ListenOptions().withFraming(f));
                 TcpConnection c = TcpConnection.connect("127.0.0.1", l.localPort(), 5000);
                 TcpConnection s = l.accept(5000)) {
             int hdr = (0x154 << 22) | 2; // the wrong flag, little endian
@@ -779,7 +833,7 @@ public final class LibsockTest {
             Framing.fixed(5),
         };
         for (Framing f : framings) {
-            try (Listener l = Listener.bind("127.0.0.1:0", new ListenOptions().withFraming(f));
+            try (Listener l = Listener.listen("127.0.0.1:0", new ListenOptions().withFraming(f));
                     TcpConnection c = TcpConnection.connect("127.0.0.1:" + l.localPort(),
                             new ConnectOptions().withFraming(f).withTimeout(5000));
                     TcpConnection s = l.accept(5000)) {
@@ -795,7 +849,7 @@ public final class LibsockTest {
     static void xIpv6() throws Exception {
         Listener l;
         try {
-            l = Listener.bind("[::1]:0");
+            l = Listener.listen("[::1]:0");
         } catch (AddressException e) {
             System.out.println("NOTE xIpv6: no IPv6 loopback here (" + e.getMessage() + ")");
             return;
@@ -815,7 +869,7 @@ public final class LibsockTest {
 
     /** recvMsgs returns a burst of messages in one call (no local-reference overflow). */
     static void xRecvMsgsBatch() throws Exception {
-        try (Listener l = Listener.bind("127.0.0.1:0", new ListenOptions().withFraming(Framing.lines()));
+        try (Listener l = Listener.listen("127.0.0.1:0", new ListenOptions().withFraming(Framing.lines()));
                 TcpConnection c = TcpConnection.connect("127.0.0.1:" + l.localPort());
                 TcpConnection s = l.accept(5000)) {
             StringBuilder burst = new StringBuilder();
@@ -846,7 +900,7 @@ public final class LibsockTest {
         try {
             byte[] data = random(new Random(11), 300_000);
             java.nio.file.Files.write(src.toPath(), data);
-            try (Listener l = Listener.bind("127.0.0.1:0");
+            try (Listener l = Listener.listen("127.0.0.1:0");
                     TcpConnection c = TcpConnection.connect("127.0.0.1:" + l.localPort());
                     TcpConnection s = l.accept(5000)) {
                 Peer p = new Peer("sendfile", () -> eq(300_000L, c.sendFile(src.getPath()), "sent"));
@@ -862,7 +916,7 @@ public final class LibsockTest {
 
     /** A connection dropped without close() is closed by the safety net once collected. */
     static void xUnclosedIsCleanedUp() throws Exception {
-        try (Listener l = Listener.bind("127.0.0.1:0")) {
+        try (Listener l = Listener.listen("127.0.0.1:0")) {
             leak(l.localPort());
             try (TcpConnection s = l.accept(5000)) {
                 long deadline = System.currentTimeMillis() + 20_000;
@@ -889,7 +943,7 @@ public final class LibsockTest {
         eq(-1, Libsock.TIMEOUT_FOREVER, "LS_TIMEOUT_FOREVER");
         eq(0, Libsock.TIMEOUT_POLL, "LS_TIMEOUT_POLL");
         eq(Libsock.TIMEOUT_DEFAULT, Native.DEFAULT, "the value the no-timeout overloads pass");
-        try (Listener l = Listener.bind("127.0.0.1:0");
+        try (Listener l = Listener.listen("127.0.0.1:0");
                 TcpConnection c = TcpConnection.connect("127.0.0.1", l.localPort(), 5000);
                 TcpConnection a = l.accept(Libsock.TIMEOUT_DEFAULT)) {
             c.setTimeout(100);
@@ -908,7 +962,7 @@ public final class LibsockTest {
             a.sendAll(utf8("x"));
             eq("x", str(c.recv(16, Libsock.TIMEOUT_FOREVER)), "-1 waits");
         }
-        try (Listener l = Listener.bind("127.0.0.1:0")) {
+        try (Listener l = Listener.listen("127.0.0.1:0")) {
             expect(TimeoutException.class, () -> l.accept(Libsock.TIMEOUT_POLL));
         }
     }
