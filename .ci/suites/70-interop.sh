@@ -11,7 +11,9 @@ trap 'rm -rf "$build"' EXIT
 # The C library as a user gets it (libsock.so.<ABI> matching its SONAME, header, pkg-config).
 bash bindings/c/install.sh "$build/prefix" >/dev/null
 lib="$build/prefix/lib"
-jnilib="$root/${CARGO_TARGET_DIR:-target}/release"
+target=${CARGO_TARGET_DIR:-target}
+case $target in /*) ;; *) target="$root/$target" ;; esac
+jnilib="$target/release"
 
 gcc -std=c99 -Wall -Wextra -Werror -pedantic python-tests/interop/c_server.c -o "$build/c_server" \
   $(PKG_CONFIG_PATH="$lib/pkgconfig" pkg-config --cflags --libs libsock) -Wl,-rpath,"$lib"

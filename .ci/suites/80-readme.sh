@@ -8,4 +8,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bash bindings/c/install.sh "$work/prefix" >/dev/null
 python3 -c "import libsock" 2>/dev/null || python3 -m pip install -q .
-python3 tools/readme_examples.py "$work/prefix" "$root/${CARGO_TARGET_DIR:-target}/release" "$work/run"
+target=${CARGO_TARGET_DIR:-target}
+case $target in /*) ;; *) target="$root/$target" ;; esac
+python3 tools/readme_examples.py "$work/prefix" "$target/release" "$work/run"
