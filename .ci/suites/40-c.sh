@@ -87,17 +87,17 @@ run_counted() { # name expected-prefix command...
   grep -Eq "^$prefix: [1-9][0-9]* passed, 0 failed$" "$log" || { echo "$name: no passing summary line"; return 1; }
 }
 
-export LS_TEST_PEER="$PWD/tests-c/peer.py"
+export LS_TEST_PEER="$PWD/python-tests/peers/stdlib_peer.py"
 
 # The bad-input table the tests read (test_c and test_cpp run each row in a child process).
 export LS_BAD_INPUTS="$PWD/tests-data/bad_inputs.json"
-# valgrind: memcheck with the suppressions that tests-c/valgrind.supp explains, and a longer
+# valgrind: memcheck with the suppressions that bindings/c/tests/valgrind.supp explains, and a longer
 # per-test watchdog (everything runs ~20x slower).
-VALGRIND=(valgrind -q --error-exitcode=1 --leak-check=full --suppressions="$PWD/tests-c/valgrind.supp")
+VALGRIND=(valgrind -q --error-exitcode=1 --leak-check=full --suppressions="$PWD/bindings/c/tests/valgrind.supp")
 
 step "C tests (gcc -std=c99 -Wall -Wextra -Werror -pedantic)"
 # shellcheck disable=SC2086
-gcc -std=c99 -Wall -Wextra -Werror -pedantic -g tests-c/test_c.c $CFLAGS_LIBS -lpthread -o "$work/test_c"
+gcc -std=c99 -Wall -Wextra -Werror -pedantic -g bindings/c/tests/test_c.c $CFLAGS_LIBS -lpthread -o "$work/test_c"
 run_counted test_c c timeout 900 "$work/test_c"
 
 step "C tests under valgrind (the bad-input rows in-process, so memcheck sees them)"
@@ -111,7 +111,7 @@ step "C++: header as C++11, tests as C++17"
 g++ -std=c++11 -fsyntax-only -Wall -Wextra -Werror -pedantic -I"$work/prefix/include" -x c++ include/libsock.hpp
 g++ -std=c++11 -fsyntax-only -Wall -Wextra -Werror -pedantic -x c++ include/libsock.h
 # shellcheck disable=SC2086
-g++ -std=c++17 -Wall -Wextra -Werror -pedantic -g tests-c/test_cpp.cpp $CFLAGS_LIBS -lpthread -o "$work/test_cpp"
+g++ -std=c++17 -Wall -Wextra -Werror -pedantic -g bindings/c/tests/test_cpp.cpp $CFLAGS_LIBS -lpthread -o "$work/test_cpp"
 run_counted test_cpp cpp timeout 900 "$work/test_cpp"
 LS_TEST_TIMEOUT=900 run_counted test_cpp_valgrind cpp timeout 1800 "${VALGRIND[@]}" "$work/test_cpp"
 
@@ -121,9 +121,9 @@ step "C and C++ tests with AddressSanitizer, UndefinedBehaviorSanitizer and Leak
 # row runs in an instrumented child, whose leaks fail that row. Any report fails the run.
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 # shellcheck disable=SC2086
-gcc -std=c99 -Wall -Wextra -Werror -pedantic -g "${SAN[@]}" tests-c/test_c.c $CFLAGS_LIBS -lpthread -o "$work/test_c_asan"
+gcc -std=c99 -Wall -Wextra -Werror -pedantic -g "${SAN[@]}" bindings/c/tests/test_c.c $CFLAGS_LIBS -lpthread -o "$work/test_c_asan"
 # shellcheck disable=SC2086
-g++ -std=c++17 -Wall -Wextra -Werror -pedantic -g "${SAN[@]}" tests-c/test_cpp.cpp $CFLAGS_LIBS -lpthread -o "$work/test_cpp_asan"
+g++ -std=c++17 -Wall -Wextra -Werror -pedantic -g "${SAN[@]}" bindings/c/tests/test_cpp.cpp $CFLAGS_LIBS -lpthread -o "$work/test_cpp_asan"
 export ASAN_OPTIONS=detect_leaks=1:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_counted test_c_asan c timeout 900 "$work/test_c_asan"
 run_counted test_cpp_asan cpp timeout 900 "$work/test_cpp_asan"

@@ -28,7 +28,7 @@ abi=$(sed -n 's/^#define LS_ABI_VERSION \([0-9][0-9]*\)$/\1/p' include/libsock.h
 ln -sf "$(realpath "$so")" "$build/lib/libsock.so"
 ln -sf "$(realpath "$so")" "$build/lib/libsock.so.$abi"
 export LD_LIBRARY_PATH="$PWD/$build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export LS_PASCAL_PEER="$PWD/$src/tests/peer.py"
+export LS_PASCAL_PEER="$PWD/python-tests/peers/stdlib_peer.py"
 # The bad-input catalogue, flattened for the Pascal tests (T_bad_input_table).
 python3 "$src/tests/bad_inputs_tsv.py" pascal tests-data/bad_inputs.json > "$build/bad_inputs.tsv"
 export LS_PASCAL_BAD_INPUTS="$PWD/$build/bad_inputs.tsv"

@@ -1,9 +1,9 @@
 { Tests of the Delphi / Free Pascal door (libsock.pas): scenarios S01-S17 of docs/SCENARIOS.md
   (S13-S17 on the engine: TLsServer, TLsClient, TLsDatagramServer), every raw ls_* function, and bad input. Peers are a libsock listener on a thread
-  of this program or a Python stdlib peer (tests/peer.py, started with POpen).
+  of this program or a Python stdlib peer (python-tests/peers/stdlib_peer.py, started with POpen).
 
   Build: fpc -Mdelphi -Fu<bindings/pascal> -Fl<target/release> -FE<build> test_libsock.pas
-  Run:   LD_LIBRARY_PATH=<dir with libsock.so.0> LS_PASCAL_PEER=bindings/pascal/tests/peer.py ./test_libsock
+  Run:   LD_LIBRARY_PATH=<dir with libsock.so.0> LS_PASCAL_PEER=python-tests/peers/stdlib_peer.py ./test_libsock
   The last line is exactly "pascal: N passed, N failed". }
 program test_libsock;
 
@@ -162,7 +162,7 @@ function PeerScript: string;
 begin
   Result := GetEnvironmentVariable('LS_PASCAL_PEER');
   if Result = '' then
-    Result := 'bindings/pascal/tests/peer.py';
+    Result := 'python-tests/peers/stdlib_peer.py';
 end;
 
 function Addr(Port: Int32): string;

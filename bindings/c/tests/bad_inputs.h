@@ -439,16 +439,16 @@ static inline const bi_val *bi_find(const bi_val *doc, const char *id) {
     return NULL;
 }
 
-/* Where the table is: $LS_BAD_INPUTS, else next to this source tree (from __FILE__ of the
- * includer, e.g. "tests-c/test_c.c" -> "tests-c/../tests-data/bad_inputs.json"). */
+/* Where the table is: $LS_BAD_INPUTS, else in this source tree (from __FILE__ of the includer,
+ * e.g. "bindings/c/tests/test_c.c" -> "bindings/c/tests/../../../tests-data/bad_inputs.json"). */
 static inline const char *bi_default_path(const char *source_file, char *buf, size_t cap) {
     const char *env = getenv("LS_BAD_INPUTS");
     const char *slash = strrchr(source_file, '/');
     if (env && *env) return env;
     if (slash == NULL) {
-        snprintf(buf, cap, "../tests-data/bad_inputs.json");
+        snprintf(buf, cap, "../../../tests-data/bad_inputs.json");
     } else {
-        snprintf(buf, cap, "%.*s/../tests-data/bad_inputs.json", (int)(slash - source_file), source_file);
+        snprintf(buf, cap, "%.*s/../../../tests-data/bad_inputs.json", (int)(slash - source_file), source_file);
     }
     return buf;
 }

@@ -1,10 +1,10 @@
 /*
  * Tests of libsock's C ABI: every function, every kind of bad input, and scenarios S01-S17 of
  * SCENARIOS.md (S13-S17 on the engine: ls_server_*, ls_client_*, ls_next_event), over real sockets on loopback against plain C socket peers (threads
- * using BSD sockets directly) and a Python peer (tests-c/peer.py) built by hand.
+ * using BSD sockets directly) and a Python peer (python-tests/peers/stdlib_peer.py) built by hand.
  *
- * Build: gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude tests-c/test_c.c -lsock -lpthread
- * Run:   ./test_c            (LS_TEST_PEER=path/to/peer.py, LS_TEST_S04_MB=64 override defaults)
+ * Build: gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude bindings/c/tests/test_c.c -lsock -lpthread
+ * Run:   ./test_c            (LS_TEST_PEER=path/to/stdlib_peer.py, LS_TEST_S04_MB=64 override defaults)
  * Last line: "c: N passed, M failed".
  */
 #define _POSIX_C_SOURCE 200809L
@@ -1570,7 +1570,7 @@ static void s05_length_prefixed_with_python_peer(void) {
     int i, status;
     size_t n = 0;
     char line[64] = "";
-    if (!peer) peer = "tests-c/peer.py";
+    if (!peer) peer = "python-tests/peers/stdlib_peer.py";
     OK(ls_listen("127.0.0.1:0", 0, &l));
     OK(ls_set_framing_length(l, 4, 1, 65536));
     OK(ls_local_port(l, &port));

@@ -1,8 +1,9 @@
 // Tests of the C++ door (include/libsock.hpp): RAII, moves, exceptions, and scenarios S01-S17 of
 // SCENARIOS.md (S13-S17 on the engine classes Server, Client, DatagramServer) over loopback,
-// against peers on threads (BSD sockets) and a Python peer built by hand (tests-c/peer.py).
+// against peers on threads (BSD sockets) and a Python peer built by hand
+// (python-tests/peers/stdlib_peer.py).
 //
-// Build: g++ -std=c++17 -Wall -Wextra -Werror -Iinclude tests-c/test_cpp.cpp -lsock -lpthread
+// Build: g++ -std=c++17 -Wall -Wextra -Werror -Iinclude bindings/c/tests/test_cpp.cpp -lsock -lpthread
 // Last line: "cpp: N passed, M failed".
 #include "libsock.hpp"
 
@@ -394,7 +395,7 @@ void s05_length_prefixed_with_python_peer() {
     auto l = libsock::Listener::listen("127.0.0.1:0");
     l.set_framing_length(4, true, 65536);
     const char *peer = std::getenv("LS_TEST_PEER");
-    std::string cmd = std::string("python3 ") + (peer ? peer : "tests-c/peer.py") + " lenecho " +
+    std::string cmd = std::string("python3 ") + (peer ? peer : "python-tests/peers/stdlib_peer.py") + " lenecho " +
                       std::to_string(l.local_port());
     FILE *proc = ::popen(cmd.c_str(), "r");
     CHECK(proc != nullptr);

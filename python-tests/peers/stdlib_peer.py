@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Hand-built peers in another language for the Pascal door tests (Python stdlib only).
+"""Hand-built peers in another language for the C, C++ and Pascal door tests (Python stdlib only;
+S05 and S07 of docs/SCENARIOS.md). .ci/suites/40-c.sh passes this file as LS_TEST_PEER,
+45-pascal.sh as LS_PASCAL_PEER.
 
-    peer.py echo           listen on 127.0.0.1:0, print the port, accept one client and echo
-                           what it sends until it closes.
-    peer.py countreply     listen on 127.0.0.1:0, print the port, accept one client, read to end
-                           of stream, then reply "got N bytes" and close.
-    peer.py lenecho PORT   connect to 127.0.0.1:PORT; read frames with a 4-byte big-endian length
-                           header, parsed by hand with struct, and send each body back re-framed
-                           by hand, until the Pascal side closes. Prints the number of frames.
+    stdlib_peer.py echo          listen on 127.0.0.1:0, print the port, accept one client and
+                                 echo what it sends until it closes.
+    stdlib_peer.py countreply    listen on 127.0.0.1:0, print the port, accept one client, read
+                                 to end of stream, then reply "got N bytes" and close.
+    stdlib_peer.py lenecho PORT  connect to 127.0.0.1:PORT; read frames with a 4-byte big-endian
+                                 length header, parsed by hand with struct, and send each body
+                                 back re-framed by hand, until the other side closes. Prints the
+                                 number of frames echoed.
 
 Exit status 0 when everything went as described, 1 otherwise.
 """
