@@ -4,8 +4,13 @@ give TypeError; nothing crashes the process."""
 from __future__ import annotations
 
 import builtins
+import errno
+import os
+import shutil
 import socket
 import struct
+import subprocess
+import sys
 
 import pytest
 
@@ -19,6 +24,8 @@ TREE = [
     (libsock.ConnectionResetError, [builtins.ConnectionResetError, builtins.ConnectionError], "CONNECTION_RESET"),
     (libsock.ConnectionAbortedError, [builtins.ConnectionAbortedError, builtins.ConnectionError], "CONNECTION_ABORTED"),
     (libsock.BrokenPipeError, [builtins.BrokenPipeError, builtins.ConnectionError, libsock.IoError], "IO"),
+    (libsock.FileNotFoundError, [builtins.FileNotFoundError, libsock.IoError], "IO"),
+    (libsock.PermissionError, [builtins.PermissionError, libsock.IoError], "IO"),
     (libsock.ClosedError, [], "CLOSED"),
     (libsock.AddrInUseError, [], "ADDR_IN_USE"),
     (libsock.AddrNotAvailableError, [], "ADDR_NOT_AVAILABLE"),
@@ -208,9 +215,61 @@ def test_wrong_types_and_values_everywhere(pair: tuple[libsock.Connection, libso
 
 def test_sendfile_of_a_missing_file_names_it(pair: tuple[libsock.Connection, libsock.Connection]) -> None:
     client, _ = pair
-    with pytest.raises(libsock.Error) as info:
+    with pytest.raises(FileNotFoundError) as info:  # the builtin: libsock's is one
         client.send_file("/no/such/file")
-    assert info.value.errno == 2 and "/no/such/file" in str(info.value)
+    assert isinstance(info.value, libsock.FileNotFoundError)
+    assert info.value.errno == errno.ENOENT and "/no/such/file" in str(info.value)
+
+
+def test_connect_to_a_missing_unix_path_is_file_not_found(tmp_sock_dir: str) -> None:
+    path = os.path.join(tmp_sock_dir, "nobody.sock")
+    with pytest.raises(FileNotFoundError) as info:  # the builtin: libsock's is one
+        libsock.connect("unix:" + path, timeout=WAIT)
+    e = info.value
+    assert isinstance(e, libsock.FileNotFoundError) and isinstance(e, libsock.IoError)
+    assert e.errno == errno.ENOENT and e.code == libsock.ERROR_CODES["IO"]
+    assert path in str(e)
+
+
+BIND_IN_READ_ONLY_DIR = """
+import errno, os, sys, libsock
+d = sys.argv[1]
+os.chmod(d, 0o555)
+try:
+    libsock.listen("unix:" + os.path.join(d, "s.sock"))
+except PermissionError as e:  # the builtin: libsock's is one
+    assert isinstance(e, libsock.PermissionError) and isinstance(e, libsock.IoError), type(e)
+    assert e.errno == errno.EACCES and e.code == libsock.ERROR_CODES["IO"], (e.errno, e.code)
+    print("PermissionError", e)
+else:
+    sys.exit("bound a Unix socket in a read-only directory")
+"""
+
+
+def test_binding_a_unix_path_in_a_read_only_directory_is_permission_error(tmp_sock_dir: str) -> None:
+    """EACCES. root may write anywhere (CAP_DAC_OVERRIDE), so as root the check runs in a child
+    that keeps uid 0 but drops every capability (setpriv)."""
+    cmd = [sys.executable, "-c", BIND_IN_READ_ONLY_DIR, tmp_sock_dir]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root and setpriv (util-linux) is not installed")
+        cmd = [setpriv, "--inh-caps=-all", "--bounding-set=-all", *cmd]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith("PermissionError") and "denied" in r.stdout
+
+
+def test_broadcast_without_the_broadcast_option_is_permission_error() -> None:
+    with libsock.udp(("0.0.0.0", 0)) as d:
+        try:
+            d.send_to(b"x", ("255.255.255.255", 9))
+        except PermissionError as e:  # EACCES: the broadcast option is off
+            assert isinstance(e, libsock.PermissionError) and e.errno == errno.EACCES
+        except libsock.Error as e:
+            pytest.skip(f"no route for a broadcast here: {e}")
+        else:
+            pytest.fail("a broadcast without broadcast=True was sent")
 
 
 def test_ipv6_refused_names_the_address() -> None:

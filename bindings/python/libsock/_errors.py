@@ -46,6 +46,8 @@ __all__ = [
     "InterruptedError",
     "BadFrameError",
     "BrokenPipeError",
+    "FileNotFoundError",
+    "PermissionError",
     "AddressInUseError",
     "AddressNotAvailableError",
 ]
@@ -303,6 +305,34 @@ class BrokenPipeError(IoError, builtins.BrokenPipeError):
     Example::
 
         except BrokenPipeError: print("peer went away")
+    """
+
+    code = -17
+
+
+class FileNotFoundError(IoError, builtins.FileNotFoundError):
+    """A path that does not exist (errno ENOENT; code -17, an :class:`IoError`), e.g. connecting
+    to a Unix socket path nobody listens on. Also a builtin :class:`FileNotFoundError`.
+
+    Example::
+
+        try:
+            conn = libsock.connect("unix:/run/app.sock")
+        except FileNotFoundError:
+            print("the server is not running")
+    """
+
+    code = -17
+
+
+class PermissionError(IoError, builtins.PermissionError):
+    """The OS refused the operation (errno EACCES or EPERM; code -17, an :class:`IoError`), e.g.
+    binding a Unix socket in a directory one may not write to, or sending to a broadcast address
+    without ``broadcast=True``. Also a builtin :class:`PermissionError`.
+
+    Example::
+
+        except PermissionError as e: print("not allowed:", e)
     """
 
     code = -17
