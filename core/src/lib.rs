@@ -55,6 +55,7 @@ pub mod framing;
 mod holder;
 mod listener;
 pub mod options;
+pub mod tls;
 mod wait;
 
 pub use addr::{resolve_host, Addr, Endpoint, ToEndpoint, ToEndpointRef};
