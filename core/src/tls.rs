@@ -11,7 +11,7 @@
 //!   chosen by SNI, client certificates none / optional / required with a CA, ALPN, the lowest
 //!   version, the handshake timeout.
 //!
-//! A failed handshake is an [`Error::Tls`](crate::Error::Tls) whose message names the reason
+//! A failed handshake is an [`Error::Tls`] whose message names the reason
 //! (unknown CA, name mismatch, expired, not yet valid, pin mismatch, protocol version,
 //! plaintext peer, no client certificate).
 //!
@@ -139,15 +139,21 @@ pub fn fingerprint_pem(pem: &[u8]) -> Result<String> {
 /// the same when the certificate is renewed with the same key.
 pub fn public_key_fingerprint(der: &[u8]) -> Result<String> {
     let spki = spki_of(der).ok_or_else(|| Error::invalid("not an X.509 certificate"))?;
-    Ok(hex(ring::digest::digest(&ring::digest::SHA256, spki).as_ref()))
+    Ok(hex(
+        ring::digest::digest(&ring::digest::SHA256, spki).as_ref()
+    ))
 }
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// One DER element at the front of `d`: (tag, content, rest).
-fn der(d: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+/// One DER element at the front of a buffer: its tag, its content, the whole element, and the
+/// bytes after it.
+type DerElement<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
+/// The DER element at the front of `d`.
+fn der(d: &[u8]) -> Option<DerElement<'_>> {
     let tag = *d.first()?;
     let first = *d.get(1)?;
     let (len, hdr) = if first < 0x80 {
@@ -444,9 +450,10 @@ impl ServerCertVerifier for PinVerifier {
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
         let cert = ring::digest::digest(&ring::digest::SHA256, end_entity);
         let key = spki_of(end_entity).map(|k| ring::digest::digest(&ring::digest::SHA256, k));
-        let hit = self.pins.iter().any(|p| {
-            p[..] == *cert.as_ref() || key.as_ref().is_some_and(|k| p[..] == *k.as_ref())
-        });
+        let hit = self
+            .pins
+            .iter()
+            .any(|p| p[..] == *cert.as_ref() || key.as_ref().is_some_and(|k| p[..] == *k.as_ref()));
         if hit {
             Ok(ServerCertVerified::assertion())
         } else {
@@ -552,7 +559,11 @@ pub enum ClientAuth {
 #[derive(Debug, Clone)]
 pub struct TlsServer {
     default_cert: Option<(Vec<CertificateDer<'static>>, Arc<PrivateKeyDer<'static>>)>,
-    by_name: Vec<(String, Vec<CertificateDer<'static>>, Arc<PrivateKeyDer<'static>>)>,
+    by_name: Vec<(
+        String,
+        Vec<CertificateDer<'static>>,
+        Arc<PrivateKeyDer<'static>>,
+    )>,
     client_auth: ClientAuth,
     alpn: Vec<Vec<u8>>,
     min_version: TlsVersion,
@@ -668,10 +679,8 @@ impl TlsServer {
             ClientAuth::None => builder.with_no_client_auth(),
             ClientAuth::Optional(ca) | ClientAuth::Required(ca) => {
                 let roots = roots_for(&Trust::Cas(certs_from_pem(ca, "client CA")?))?;
-                let v = WebPkiClientVerifier::builder_with_provider(
-                    Arc::new(roots),
-                    provider.clone(),
-                );
+                let v =
+                    WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
                 let v = if matches!(self.client_auth, ClientAuth::Optional(_)) {
                     v.allow_unauthenticated()
                 } else {
@@ -725,7 +734,9 @@ pub(crate) fn tls_error(op: &str, e: &rustls::Error) -> Error {
     use rustls::AlertDescription as A;
     let why = match e {
         rustls::Error::InvalidCertificate(c) => match c {
-            CertificateError::UnknownIssuer => "unknown CA: the certificate is not signed by a trusted authority".to_string(),
+            CertificateError::UnknownIssuer => {
+                "unknown CA: the certificate is not signed by a trusted authority".to_string()
+            }
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
                 format!("name mismatch: {c:?}")
             }
@@ -755,9 +766,7 @@ pub(crate) fn tls_error(op: &str, e: &rustls::Error) -> Error {
         rustls::Error::InvalidMessage(m) => {
             format!("not TLS: the peer sent something else (a plaintext peer?) ({m:?})")
         }
-        rustls::Error::NoApplicationProtocol => {
-            "no ALPN protocol both sides accept".to_string()
-        }
+        rustls::Error::NoApplicationProtocol => "no ALPN protocol both sides accept".to_string(),
         other => other.to_string(),
     };
     Error::Tls(format!("{op}: {why}"))
