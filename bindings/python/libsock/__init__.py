@@ -45,6 +45,7 @@ from ._errors import (
     ResolveError,
     TimeoutError,
     UnreachableError,
+    TlsError,
     UnsupportedError,
 )
 from ._libsock import (
@@ -64,11 +65,14 @@ from ._libsock import (
     Listener,
     Raw,
     Server,
+    TLS,
     __version__,
     connect,
     engine_shutdown,
+    fingerprint,
     listen,
     resolve,
+    self_signed,
     udp,
 )
 from ._types import Address, Received
@@ -117,4 +121,8 @@ __all__ = [
     "QueueFullError",
     "InterruptedError",
     "BadFrameError",
+    "TlsError",
+    "TLS",
+    "self_signed",
+    "fingerprint",
 ]

@@ -38,6 +38,7 @@ __all__ = [
     "QueueFullError",
     "InterruptedError",
     "BadFrameError",
+    "TlsError",
 ]
 
 
@@ -263,6 +264,22 @@ class InterruptedError(Error, builtins.InterruptedError):
     """
 
     code = -19
+
+
+class TlsError(Error):
+    """A TLS handshake or certificate failure, or a peer that closed without close_notify; the
+    message names the reason (unknown CA, name mismatch, expired, pin mismatch, protocol
+    version, not TLS, truncation).
+
+    Example::
+
+        try:
+            conn = libsock.connect(("example.com", 443), tls=True)
+        except libsock.TlsError as e:
+            print("TLS failed:", e)
+    """
+
+    code = -16
 
 
 class BadFrameError(Error):

@@ -130,6 +130,7 @@ fn class_name(e: &libsock::Error) -> &'static str {
         ErrorKind::QueueFull => "QueueFullError",
         ErrorKind::Interrupted => "InterruptedError",
         ErrorKind::BadFrame => "BadFrameError",
+        ErrorKind::Tls => "TlsError",
         _ if e.os_error() == Some(libc::EPIPE) => "BrokenPipeError",
         _ => "Error",
     }
