@@ -377,7 +377,7 @@ fn secs(py: Python<'_>, what: &str, v: f64) -> PyResult<Duration> {
 /// (`Some(None)` = as long as it takes).
 fn send_wait(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Option<Duration>>> {
     match timeout {
-        Some(v) if v == 0.0 => Ok(None),
+        Some(0.0) => Ok(None),
         Some(v) => Ok(Some(Some(secs(py, "timeout", v)?))),
         None => Ok(Some(None)),
     }

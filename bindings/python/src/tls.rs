@@ -9,6 +9,9 @@ use pyo3::types::PyBytes;
 use crate::convert::*;
 use crate::errors::{invalid, to_pyerr};
 
+/// `sni=`: name → (certificate, key), each a path or PEM bytes.
+type SniCerts<'py> = std::collections::HashMap<String, (Bound<'py, PyAny>, Bound<'py, PyAny>)>;
+
 /// PEM from a path (``str`` or ``os.PathLike``) or PEM bytes.
 fn pem_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
@@ -108,7 +111,7 @@ impl PyTls {
         handshake_timeout: Option<&Bound<'_, PyAny>>,
         insecure: bool,
         keylog: bool,
-        sni: Option<std::collections::HashMap<String, (Bound<'_, PyAny>, Bound<'_, PyAny>)>>,
+        sni: Option<SniCerts<'_>>,
         client_auth: Option<&str>,
         client_ca: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyTls> {
@@ -187,24 +190,25 @@ impl PyTls {
             Some(ca) => Some(pem_arg(py, ca, "client_ca")?),
             None => None,
         };
-        s =
-            s.client_auth(match (client_auth, ca) {
-                (None | Some("none"), _) => ClientAuth::None,
-                (Some("optional"), Some(ca)) => ClientAuth::Optional(ca),
-                (Some("required"), Some(ca)) => ClientAuth::Required(ca),
-                (Some("optional" | "required"), None) => {
-                    return Err(invalid(
-                        py,
-                        "client_auth needs client_ca (the CAs to check with)",
-                    ))
-                }
-                (Some(other), _) => return Err(invalid(
+        s = s.client_auth(match (client_auth, ca) {
+            (None | Some("none"), _) => ClientAuth::None,
+            (Some("optional"), Some(ca)) => ClientAuth::Optional(ca),
+            (Some("required"), Some(ca)) => ClientAuth::Required(ca),
+            (Some("optional" | "required"), None) => {
+                return Err(invalid(
+                    py,
+                    "client_auth needs client_ca (the CAs to check with)",
+                ))
+            }
+            (Some(other), _) => {
+                return Err(invalid(
                     py,
                     format!(
                         "client_auth {other:?} (must be \"none\", \"optional\" or \"required\")"
                     ),
-                )),
-            });
+                ))
+            }
+        });
         if has_cert {
             server = Some(s);
         } else {
