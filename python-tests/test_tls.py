@@ -274,3 +274,41 @@ def test_bad_settings_are_refused() -> None:
     with pytest.raises(libsock.InvalidArgumentError):
         libsock.TLS(cert=b"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n",
                     key=b"nope")
+
+
+def test_cli_cert_and_tls_listen_connect(tmp_path: "os.PathLike[str]") -> None:
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "libsock", "cert", "localhost", "127.0.0.1",
+                          "--out", os.path.join(str(tmp_path), "dev")],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    pem = open(os.path.join(str(tmp_path), "dev.pem")).read()
+    assert "pin (SHA-256): " + libsock.fingerprint(pem) in out
+    assert oct(os.stat(os.path.join(str(tmp_path), "dev.key")).st_mode & 0o777) == "0o600"
+    srv = subprocess.Popen(
+        [sys.executable, "-m", "libsock", "listen", "127.0.0.1:0", "--echo", "--cert",
+         os.path.join(str(tmp_path), "dev.pem"), "--key", os.path.join(str(tmp_path), "dev.key")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert srv.stderr is not None
+        port = 0
+        for _ in range(20):
+            line = srv.stderr.readline()
+            if "listening on" in line:
+                port = int(line.split("listening on ")[1].split(" ")[0].rsplit(":", 1)[1])
+                break
+        assert port
+        r = subprocess.run(
+            [sys.executable, "-m", "libsock", "connect", f"127.0.0.1:{port}", "--pin",
+             libsock.fingerprint(pem), "--timeout", "10"],
+            input="over tls\n", capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "over tls\n"
+        # Without trust: refused, and says why.
+        r = subprocess.run([sys.executable, "-m", "libsock", "connect", f"127.0.0.1:{port}",
+                            "--tls", "--timeout", "10"],
+                           input="x\n", capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0 and "unknown CA" in r.stderr, r.stderr
+    finally:
+        srv.kill()
+        srv.wait(WAIT)

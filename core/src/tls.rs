@@ -769,5 +769,7 @@ pub(crate) fn tls_error(op: &str, e: &rustls::Error) -> Error {
         rustls::Error::NoApplicationProtocol => "no ALPN protocol both sides accept".to_string(),
         other => other.to_string(),
     };
+    // The error's own text starts with "TLS: ": do not say it twice.
+    let op = op.strip_prefix("TLS ").unwrap_or(op);
     Error::Tls(format!("{op}: {why}"))
 }

@@ -82,7 +82,7 @@ fn process(c: &mut rustls::Connection, s: &Socket, op: &dyn Fn() -> String) -> R
 fn truncated(op: &dyn Fn() -> String) -> Error {
     Error::Tls(format!(
         "{}: the peer closed the connection without close_notify (the data may be truncated)",
-        op()
+        op().trim_start_matches("TLS ")
     ))
 }
 
