@@ -12,10 +12,16 @@ use crate::errors::{invalid, to_pyerr};
 /// `sni=`: name → (certificate, key), each a path or PEM bytes.
 type SniCerts<'py> = std::collections::HashMap<String, (Bound<'py, PyAny>, Bound<'py, PyAny>)>;
 
-/// PEM from a path (``str`` or ``os.PathLike``) or PEM bytes.
+/// PEM from a path (``str`` or ``os.PathLike``), PEM text or PEM bytes.
 fn pem_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(b.as_bytes().to_vec());
+    }
+    if let Ok(text) = obj.extract::<String>() {
+        if text.trim_start().starts_with("-----BEGIN") {
+            // PEM text, e.g. from `libsock.self_signed`.
+            return Ok(text.into_bytes());
+        }
     }
     let path: std::path::PathBuf = obj
         .extract()
@@ -39,7 +45,7 @@ fn pem_arg(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u
 /// IP address is checked against the certificate's IP addresses). ``cert``/``key`` present a
 /// client certificate (mTLS). Turning verification off is only ``insecure=True``.
 ///
-/// Server: ``cert`` and ``key`` (PEM files or bytes; the key PKCS#8, PKCS#1 or SEC1), ``sni``
+/// Server: ``cert`` and ``key`` (PEM files, text or bytes; the key PKCS#8, PKCS#1 or SEC1), ``sni``
 /// a dict ``{name: (cert, key)}`` of more certificates chosen by the name the client asks
 /// for, ``client_auth`` ``"optional"`` or ``"required"`` with ``client_ca``.
 ///
