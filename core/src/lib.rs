@@ -55,10 +55,11 @@ pub mod framing;
 mod holder;
 mod listener;
 pub mod options;
+pub mod tls;
 mod wait;
 
 pub use addr::{resolve_host, Addr, Endpoint, ToEndpoint, ToEndpointRef};
-pub use conn::{ConnectOptions, Connection, Shutdown, Timed};
+pub use conn::{ConnectOptions, Connection, Shutdown, Timed, TlsInfo};
 pub use datagram::{Datagram, DatagramOptions, MulticastInterface, RecvMeta};
 pub use error::{Error, ErrorKind, Result};
 pub use framing::{Decoder, Delimited, Framing, LengthPrefixed};

@@ -32,6 +32,9 @@ pub struct ListenOptions {
     pub conn_timeout: Option<Duration>,
     /// Socket options for the listening socket (accepted TCP sockets inherit most of them).
     pub options: SocketOptions,
+    /// TLS: every accepted connection completes its handshake (within the settings'
+    /// handshake timeout) before `accept` returns it.
+    pub tls: Option<crate::tls::ServerTls>,
 }
 
 impl Default for ListenOptions {
@@ -44,6 +47,7 @@ impl Default for ListenOptions {
             remove_stale: false,
             framing: Framing::Raw,
             conn_timeout: None,
+            tls: None,
             options: SocketOptions::default(),
         }
     }
@@ -94,6 +98,11 @@ impl ListenOptions {
         self.options = o;
         self
     }
+    /// Speak TLS with these settings (see [`crate::tls::TlsServer`]).
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
 }
 
 /// A listening TCP or Unix stream socket.
@@ -113,6 +122,8 @@ pub struct Listener {
     accepted: std::sync::Mutex<(Framing, Option<Duration>)>,
     /// The Unix socket file this listener created (removed when it closes).
     unix_path: Option<PathBuf>,
+    /// TLS settings for accepted connections.
+    tls: Option<crate::tls::ServerTls>,
 }
 
 impl std::fmt::Debug for Listener {
@@ -174,9 +185,15 @@ impl Listener {
                 r => return r,
             }
         })?;
+        drop(_serial);
         let (framing, timeout) = self.accepted_settings();
-        let c = Connection::from_socket(sock, framing)?;
+        let mut c = Connection::from_socket(sock, framing)?;
         c.set_timeout(timeout);
+        if let Some(cfg) = &self.tls {
+            // Other threads may accept meanwhile; a failed handshake is this call's error (the
+            // connection is closed), as with Python's ssl.
+            c = c.start_tls_server(cfg)?;
+        }
         Ok((c, Addr::from_sockaddr(&peer)))
     }
 
@@ -310,6 +327,7 @@ fn bind_one(ep: &Endpoint, addr: &Addr, opts: &ListenOptions) -> Result<Listener
         local,
         accepted: std::sync::Mutex::new((opts.framing.clone(), opts.conn_timeout)),
         unix_path,
+        tls: opts.tls.clone(),
     })
 }
 

@@ -72,12 +72,15 @@ from ._libsock import (
     Listener,
     Raw,
     Server,
+    TLS,
     __version__,
     connect,
     engine_shutdown,
+    fingerprint,
     listen,
     shutdown_engine,
     resolve,
+    self_signed,
     udp,
 )
 from ._types import Address, Received
@@ -135,4 +138,7 @@ __all__ = [
     "BadFrameError",
     "AddressInUseError",
     "AddressNotAvailableError",
+    "TLS",
+    "self_signed",
+    "fingerprint",
 ]

@@ -277,11 +277,16 @@ class QueueFullError(Error):
 
 
 class TlsError(Error):
-    """A TLS handshake or certificate failure (code -16).
+    """A TLS handshake or certificate failure, or a peer that closed without close_notify; the
+    message names the reason (unknown CA, name mismatch, expired, pin mismatch, protocol
+    version, not TLS, truncation).
 
     Example::
 
-        except libsock.TlsError as e: print("TLS:", e)
+        try:
+            conn = libsock.connect(("example.com", 443), tls=True)
+        except libsock.TlsError as e:
+            print("TLS failed:", e)
     """
 
     code = -16

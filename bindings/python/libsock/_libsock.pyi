@@ -165,6 +165,11 @@ class Connection:
     def timeout(self, value: _Timeout) -> None: ...
     def fileno(self) -> int: ...
     @property
+    def tls_info(self) -> dict[str, Any] | None: ...
+    def version(self) -> str | None: ...
+    def selected_alpn_protocol(self) -> str | None: ...
+    def getpeercert(self, binary_form: bool = True) -> bytes | None: ...
+    @property
     def bytes_available(self) -> int: ...
     @property
     def local_address(self) -> Address: ...
@@ -283,12 +288,37 @@ class Datagram:
         *_args: type[BaseException] | BaseException | TracebackType | None,
     ) -> bool: ...
 
+@final
+class TLS:
+    def __init__(
+        self,
+        *,
+        ca: str | os.PathLike[str] | bytes | None = None,
+        pin: str | Sequence[str] | None = None,
+        bundled_roots: bool = False,
+        server_name: str | None = None,
+        cert: str | os.PathLike[str] | bytes | None = None,
+        key: str | os.PathLike[str] | bytes | None = None,
+        alpn: Sequence[str] | None = None,
+        min_version: Literal["1.2", "1.3"] = "1.2",
+        handshake_timeout: float | None = None,
+        insecure: bool = False,
+        keylog: bool = False,
+        sni: dict[str, tuple[str | os.PathLike[str] | bytes, str | os.PathLike[str] | bytes]]
+        | None = None,
+        client_auth: Literal["none", "optional", "required"] | None = None,
+        client_ca: str | os.PathLike[str] | bytes | None = None,
+    ) -> None: ...
+
+def self_signed(names: Sequence[str]) -> tuple[str, str]: ...
+def fingerprint(cert: str | bytes) -> str: ...
 def connect(
     address: _AddressArg,
     *,
     timeout: _Timeout = None,
     connect_timeout: _Timeout = None,
     framing: _Framing | None = None,
+    tls: TLS | bool | None = None,
     **options: Any,
 ) -> Connection: ...
 def listen(
@@ -301,6 +331,7 @@ def listen(
     remove_stale: bool = False,
     framing: _Framing | None = None,
     timeout: _Timeout = None,
+    tls: TLS | None = None,
     **options: Any,
 ) -> Listener: ...
 def udp(

@@ -332,7 +332,8 @@ def cmd_listen(args: argparse.Namespace) -> int:
     spec: FramingSpec = args.framing
     framing = spec.build(args.max_len)
     with libsock.listen(_bind_address(args.address), framing=framing,
-                        reuse_port=args.reuse_port, remove_stale=True) as listener:
+                        reuse_port=args.reuse_port, remove_stale=True,
+                        tls=_server_tls(args)) as listener:
         mode = "echo" if args.echo else "print"
         _log("listening on %s (%s, framing %s)" % (fmt_addr(listener.address), mode, spec))
         out = _stdout()
@@ -388,7 +389,8 @@ def cmd_connect(args: argparse.Namespace) -> int:
     if args.timeout is not None:
         kw["connect_timeout"] = args.timeout
         kw["timeout"] = args.timeout
-    conn = libsock.connect(_peer_address(args.address), framing=spec.build(args.max_len), **kw)
+    conn = libsock.connect(_peer_address(args.address), framing=spec.build(args.max_len),
+                           tls=_client_tls(args), **kw)
     with conn:
         if args.verbose:
             _log("connected to %s from %s" % (fmt_addr(conn.peer_address),
@@ -495,7 +497,7 @@ def cmd_send_file(args: argparse.Namespace) -> int:
     name = os.path.basename(os.path.abspath(path)).encode("utf-8", "surrogateescape")[:1024]
     digest = hashlib.sha256()
     with f, libsock.connect(_peer_address(args.address), timeout=args.timeout,
-                            connect_timeout=args.timeout) as conn:
+                            connect_timeout=args.timeout, tls=_client_tls(args)) as conn:
         conn.sendall(HEADER.pack(MAGIC, size, len(name)) + name)
         start = time.monotonic()
         use_sendfile = hasattr(conn, "sendfile")
@@ -539,7 +541,8 @@ def _safe_name(raw: bytes) -> str:
 
 
 def cmd_recv_file(args: argparse.Namespace) -> int:
-    with libsock.listen(_bind_address(args.address), remove_stale=True) as listener:
+    with libsock.listen(_bind_address(args.address), remove_stale=True,
+                        tls=_server_tls(args)) as listener:
         _log("listening on %s, waiting for a sender" % fmt_addr(listener.address))
         try:
             conn, peer = listener.accept(timeout=args.timeout)
@@ -920,6 +923,70 @@ def _add_common(p: argparse.ArgumentParser, framing: bool = True) -> None:
                             "(default: libsock's, 16 MiB); a larger one is an error")
 
 
+def _add_tls(p: argparse.ArgumentParser, server: bool) -> None:
+    g = p.add_argument_group("TLS")
+    g.add_argument("--tls", action="store_true",
+                   help="speak TLS (implied by the other TLS options)")
+    g.add_argument("--cert", metavar="FILE", default=None,
+                   help="certificate chain (PEM)" + (
+                       "; without it a self-signed one is made and its pin printed"
+                       if server else " presented to the server (mTLS)"))
+    g.add_argument("--key", metavar="FILE", default=None, help="private key (PEM) of --cert")
+    if server:
+        g.add_argument("--ca", metavar="FILE", default=None,
+                       help="require client certificates signed by these CAs (mTLS)")
+    else:
+        g.add_argument("--ca", metavar="FILE", default=None,
+                       help="trust these CA certificates (PEM) instead of the system's")
+        g.add_argument("--pin", metavar="SHA256", default=None,
+                       help="trust only a server whose certificate has this SHA-256 fingerprint "
+                            "(what 'libsock cert' and a TLS 'libsock listen' print)")
+        g.add_argument("--server-name", metavar="NAME", default=None,
+                       help="the name to check and send (default: the host connected to)")
+        g.add_argument("--insecure", action="store_true",
+                       help="DANGER: do not verify the server (anyone on the path can read and "
+                            "change the traffic)")
+
+
+def _client_tls(args: argparse.Namespace) -> Optional["libsock.TLS"]:
+    """The client TLS settings the options ask for, or None."""
+    if not (args.tls or args.ca or args.pin or args.insecure or args.cert):
+        return None
+    return libsock.TLS(ca=args.ca, pin=args.pin, insecure=args.insecure,
+                       server_name=args.server_name, cert=args.cert, key=args.key)
+
+
+def _server_tls(args: argparse.Namespace) -> Optional["libsock.TLS"]:
+    """The server TLS settings the options ask for (a fresh self-signed certificate when none
+    is given: its pin is printed for the clients), or None."""
+    if not (args.tls or args.cert or args.ca):
+        return None
+    cert, key = args.cert, args.key
+    if cert is None:
+        cert_pem, key_pem = libsock.self_signed(["localhost", "127.0.0.1", "::1"])
+        cert, key = cert_pem.encode(), key_pem.encode()
+        _log("TLS with a fresh self-signed certificate; clients connect with --pin %s"
+             % libsock.fingerprint(cert_pem))
+    elif key is None:
+        raise CliError("--cert needs --key")
+    auth = "required" if args.ca else None
+    return libsock.TLS(cert=cert, key=key, client_auth=auth, client_ca=args.ca)
+
+
+def cmd_cert(args: argparse.Namespace) -> int:
+    cert, key = libsock.self_signed(args.names)
+    crt_path, key_path = args.out + ".pem", args.out + ".key"
+    for path, text, mode in [(crt_path, cert, 0o644), (key_path, key, 0o600)]:
+        if os.path.exists(path) and not args.force:
+            raise CliError("%s exists (--force to overwrite)" % path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+    print("certificate %s, key %s for %s" % (crt_path, key_path, ", ".join(args.names)))
+    print("pin (SHA-256): %s" % libsock.fingerprint(cert))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -966,6 +1033,7 @@ examples:
                    help="give up when no client connects for S seconds (default: wait)")
     p.add_argument("--reuse-port", action="store_true", help="set SO_REUSEPORT")
     _add_common(p)
+    _add_tls(p, server=True)
     p.set_defaults(func=cmd_listen)
 
     p = sub.add_parser(
@@ -985,6 +1053,7 @@ examples:
                         "seconds (default: wait)")
     p.add_argument("--verbose", "-v", action="store_true", help="report the connection on stderr")
     _add_common(p)
+    _add_tls(p, server=False)
     p.set_defaults(func=cmd_connect)
 
     p = sub.add_parser(
@@ -1021,6 +1090,7 @@ examples:
     p.add_argument("--timeout", "-w", type=_positive_float, default=60.0, metavar="S",
                    help="connect timeout and longest stall allowed (default: 60)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _add_tls(p, server=False)
     p.set_defaults(func=cmd_send_file)
 
     p = sub.add_parser(
@@ -1038,7 +1108,23 @@ examples:
     p.add_argument("--idle-timeout", type=_positive_float, default=60.0, metavar="S",
                    help="longest stall allowed during the transfer (default: 60)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _add_tls(p, server=True)
     p.set_defaults(func=cmd_recv_file)
+
+    p = sub.add_parser(
+        "cert", help="write a self-signed certificate and key for names/IPs, print its pin",
+        formatter_class=_Formatter,
+        description="Make a self-signed certificate for NAME... (host names and IP addresses), "
+                    "write it to OUT.pem and its key to OUT.key (mode 600), and print its SHA-256 "
+                    "fingerprint: serve it with 'libsock listen --cert OUT.pem --key OUT.key' and "
+                    "trust it with 'libsock connect --pin FINGERPRINT'.",
+        epilog="example:\n  libsock cert localhost 127.0.0.1 --out device",
+    )
+    p.add_argument("names", metavar="NAME", nargs="+", help="host names and IP addresses")
+    p.add_argument("--out", "-o", default="libsock-cert", metavar="OUT",
+                   help="file name prefix (default: libsock-cert)")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.set_defaults(func=cmd_cert)
 
     p = sub.add_parser(
         "demo", help="a guided tour on loopback: sticky packets, half-close, timeouts, errors",

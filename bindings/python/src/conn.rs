@@ -20,7 +20,9 @@ use crate::framing::{framing_arg, framing_to_py};
 /// ``framing`` cuts the stream into messages for ``send_msg``/``recv_msg``. Socket options are
 /// keyword arguments (``nodelay=True``, ``keepalive=True``, ``keepalive_idle=30``,
 /// ``recv_buffer_size=1 << 20``, ``linger=0``, ... see ``libsock.OPTION_NAMES``), plus
-/// ``local_address=(host, port)`` to bind before connecting.
+/// ``local_address=(host, port)`` to bind before connecting. ``tls=libsock.TLS(...)`` (or
+/// ``tls=True`` for the defaults: the system's roots, the host's name) speaks TLS: the
+/// handshake completes before ``connect`` returns.
 ///
 /// Example::
 ///
@@ -28,13 +30,15 @@ use crate::framing::{framing_arg, framing_to_py};
 ///     ...     conn.sendall(b"ping")
 ///     ...     reply = conn.recv(1024)
 #[pyfunction]
-#[pyo3(signature = (address, *, timeout = None, connect_timeout = None, framing = None, **options))]
+#[pyo3(signature = (address, *, timeout = None, connect_timeout = None, framing = None,
+                    tls = None, **options))]
 pub(crate) fn connect(
     py: Python<'_>,
     address: &Bound<'_, PyAny>,
     timeout: Option<&Bound<'_, PyAny>>,
     connect_timeout: Option<&Bound<'_, PyAny>>,
     framing: Option<&Bound<'_, PyAny>>,
+    tls: Option<&Bound<'_, PyAny>>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PyConnection> {
     let ep = endpoint(address)?;
@@ -48,8 +52,35 @@ pub(crate) fn connect(
         .framing(framing_arg(framing)?)
         .options(socket_options(py, options, "connect")?);
     opts.connect_timeout = ct;
+    opts.tls = client_tls(py, tls)?;
     let c = wait(py, move || Connection::connect_with(&ep, &opts))?;
     Ok(PyConnection { c })
+}
+
+/// The client TLS settings of a `tls=` argument: `None`/`False` none, `True` the defaults, or
+/// a `libsock.TLS`.
+fn client_tls(
+    py: Python<'_>,
+    tls: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<libsock::tls::ClientTls>> {
+    let Some(t) = tls.filter(|t| !t.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(b) = t.extract::<bool>() {
+        return if b {
+            Ok(Some(
+                libsock::tls::TlsClient::new()
+                    .build()
+                    .map_err(|e| to_pyerr(py, e))?,
+            ))
+        } else {
+            Ok(None)
+        };
+    }
+    let t = t
+        .cast::<crate::tls::PyTls>()
+        .map_err(|_| PyTypeError::new_err("tls must be a libsock.TLS, True or None"))?;
+    Ok(Some(t.get().client(py)?))
 }
 
 /// A connected TCP or Unix stream, made by ``libsock.connect`` or ``Listener.accept``.
@@ -584,6 +615,64 @@ impl PyConnection {
     #[setter]
     fn set_timeout(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.set_timeout_method(value)
+    }
+
+    /// What the TLS handshake agreed on, as a dict: ``version`` (``"TLSv1.3"``), ``cipher``,
+    /// ``alpn`` (``bytes`` or ``None``), ``peer_certificate`` (DER ``bytes`` or ``None``),
+    /// ``peer_fingerprint`` (its SHA-256, what ``TLS(pin=...)`` takes); ``None`` for a plain
+    /// connection.
+    ///
+    /// Example: ``conn.tls_info["version"]``
+    #[getter]
+    fn tls_info<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(i) = self.c.tls_info() else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("version", &i.version)?;
+        d.set_item("cipher", &i.cipher)?;
+        d.set_item("alpn", i.alpn.as_deref().map(|a| PyBytes::new(py, a)))?;
+        d.set_item(
+            "peer_certificate",
+            i.peer_certificates.first().map(|c| PyBytes::new(py, c)),
+        )?;
+        d.set_item("peer_fingerprint", i.peer_fingerprint())?;
+        Ok(Some(d))
+    }
+
+    /// Like ``ssl.SSLSocket.version()``: the TLS version agreed on, ``None`` for a plain
+    /// connection. Example: ``conn.version()``
+    fn version(&self) -> Option<String> {
+        self.c.tls_info().map(|i| i.version)
+    }
+
+    /// Like ``ssl.SSLSocket.selected_alpn_protocol()``. Example: ``conn.selected_alpn_protocol()``
+    fn selected_alpn_protocol(&self) -> Option<String> {
+        self.c
+            .tls_info()
+            .and_then(|i| i.alpn)
+            .map(|a| String::from_utf8_lossy(&a).into_owned())
+    }
+
+    /// Like ``ssl.SSLSocket.getpeercert(binary_form=True)``: the peer's certificate (DER), if
+    /// any. Example: ``der = conn.getpeercert(True)``
+    #[pyo3(signature = (binary_form = true))]
+    fn getpeercert<'py>(
+        &self,
+        py: Python<'py>,
+        binary_form: bool,
+    ) -> PyResult<Option<Bound<'py, PyBytes>>> {
+        if !binary_form {
+            return Err(invalid(
+                py,
+                "getpeercert(False) is not supported: use binary_form=True (DER)",
+            ));
+        }
+        Ok(self
+            .c
+            .tls_info()
+            .and_then(|i| i.peer_certificates.into_iter().next())
+            .map(|c| PyBytes::new(py, &c)))
     }
 
     /// The file descriptor (for select/poll/selectors; do not close it), -1 once closed.

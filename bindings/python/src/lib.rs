@@ -14,6 +14,7 @@ mod engine;
 mod errors;
 mod framing;
 mod listener;
+mod tls;
 
 pub(crate) use convert::*;
 pub(crate) use errors::wait;
@@ -64,6 +65,9 @@ fn _libsock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<conn::PyConnection>()?;
     m.add_class::<listener::PyListener>()?;
     m.add_class::<datagram::PyDatagram>()?;
+    m.add_class::<tls::PyTls>()?;
+    m.add_function(wrap_pyfunction!(tls::self_signed, m)?)?;
+    m.add_function(wrap_pyfunction!(tls::fingerprint, m)?)?;
     m.add_function(wrap_pyfunction!(conn::connect, m)?)?;
     m.add_function(wrap_pyfunction!(listener::listen, m)?)?;
     m.add_function(wrap_pyfunction!(datagram::udp, m)?)?;

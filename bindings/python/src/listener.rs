@@ -15,6 +15,8 @@ use crate::framing::{framing_arg, framing_to_py};
 /// listen on every interface; ``"unix:/path"`` makes a socket file, removed on close).
 /// ``remove_stale`` removes a Unix socket file nobody listens on. Accepted connections get
 /// ``framing`` and ``timeout``. Socket options are keyword arguments, as for ``connect``.
+/// ``tls=libsock.TLS(cert=..., key=...)`` speaks TLS: each connection's handshake completes
+/// before ``accept`` returns it (a failed one is ``accept``'s ``TlsError``).
 ///
 /// Example::
 ///
@@ -24,7 +26,7 @@ use crate::framing::{framing_arg, framing_to_py};
 #[pyfunction]
 #[pyo3(signature = (address, *, backlog = 1024, reuse_port = false, reuse_address = true,
                     dualstack = true, remove_stale = false, framing = None, timeout = None,
-                    **options))]
+                    tls = None, **options))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn listen(
     py: Python<'_>,
@@ -36,6 +38,7 @@ pub(crate) fn listen(
     remove_stale: bool,
     framing: Option<&Bound<'_, PyAny>>,
     timeout: Option<&Bound<'_, PyAny>>,
+    tls: Option<&Bound<'_, crate::tls::PyTls>>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PyListener> {
     let ep = endpoint(address)?;
@@ -49,6 +52,10 @@ pub(crate) fn listen(
         .framing(framing_arg(framing)?)
         .conn_timeout(opt_timeout(timeout)?)
         .options(socket_options(py, options, "listen")?);
+    let opts = match tls {
+        Some(t) => opts.tls(t.get().server(py)?),
+        None => opts,
+    };
     let l = wait(py, move || Listener::bind_with(&ep, &opts))?;
     Ok(PyListener { l })
 }

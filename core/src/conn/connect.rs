@@ -31,7 +31,7 @@ impl Connection {
                 .map(|s| deadline.at_most(s))
                 .unwrap_or(deadline);
             match connect_one(&ep, addr, opts, &share) {
-                Ok(c) => return Ok(c),
+                Ok(c) => return c.start_tls_client(&ep, opts),
                 Err(e) if e.kind() == crate::ErrorKind::Interrupted => return Err(e),
                 Err(e) => last = Some(e),
             }
@@ -53,6 +53,36 @@ impl Connection {
         Err(e)
     }
 
+    /// Speak TLS on a freshly connected socket: handshake (within the settings' handshake
+    /// timeout) as the client of `ep`'s host.
+    fn start_tls_client(mut self, ep: &Endpoint, opts: &ConnectOptions) -> Result<Connection> {
+        let Some(cfg) = &opts.tls else {
+            return Ok(self);
+        };
+        let host = match ep {
+            Endpoint::Inet { host, .. } => host.clone(),
+            other => other.to_string(),
+        };
+        self.tls = Some(tls::Session::client(cfg, &host)?);
+        self.handshake(cfg.handshake_timeout)?;
+        Ok(self)
+    }
+
+    /// Speak TLS as the server on a freshly accepted connection (handshake within the
+    /// settings' handshake timeout).
+    pub(crate) fn start_tls_server(mut self, cfg: &crate::tls::ServerTls) -> Result<Connection> {
+        self.tls = Some(tls::Session::server(cfg)?);
+        self.handshake(cfg.handshake_timeout)?;
+        Ok(self)
+    }
+
+    fn handshake(&self, limit: Duration) -> Result<()> {
+        let t = self.tls.as_ref().expect("a TLS session");
+        let s = self.sock("TLS handshake with")?;
+        let op = || self.op("TLS handshake with");
+        t.handshake(&self.h, &s, &Deadline::after(Some(limit)), &op)
+    }
+
     /// Wrap an already connected stream socket (e.g. one accepted by a [`Listener`]).
     ///
     /// [`Listener`]: crate::Listener
@@ -69,6 +99,7 @@ impl Connection {
             tx: Mutex::new(Tx::new(framing)),
             peer,
             unix,
+            tls: None,
         })
     }
 
@@ -84,6 +115,7 @@ impl Connection {
                 tx: Mutex::new(Tx::new(Framing::Raw)),
                 peer: Addr::Unix(None),
                 unix: true,
+                tls: None,
             })
         };
         Ok((mk(a)?, mk(b)?))

@@ -27,6 +27,10 @@ impl Timed<'_> {
         }
         let s = self.c.sock("send file to")?;
         let _tx = lock(&self.c.tx);
+        if self.c.tls.is_some() {
+            // Through the TLS session: read, encrypt, send.
+            return self.send_file_copy(&s, &file, offset, len);
+        }
         self.send_file_impl(&s, &file, offset, len)
     }
 
@@ -66,6 +70,12 @@ impl Timed<'_> {
 
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     fn send_file_impl(&self, s: &Socket, file: &File, offset: u64, len: u64) -> Result<u64> {
+        self.send_file_copy(s, file, offset, len)
+    }
+
+    /// Send a file by reading it into a buffer and sending that (where sendfile(2) is missing,
+    /// or through TLS).
+    fn send_file_copy(&self, s: &Socket, file: &File, offset: u64, len: u64) -> Result<u64> {
         use std::io::{Read, Seek, SeekFrom};
         let mut f = file;
         f.seek(SeekFrom::Start(offset))
@@ -92,6 +102,7 @@ impl Timed<'_> {
             }
             sent += n as u64;
         }
+        self.sock_flush(s, &self.deadline(), &|| self.c.op("send file to"))?;
         Ok(sent)
     }
 

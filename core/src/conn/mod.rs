@@ -8,6 +8,9 @@ mod connect;
 mod file;
 mod recv;
 mod send;
+mod tls;
+
+pub use tls::TlsInfo;
 
 use recv::Rx;
 use send::Tx;
@@ -91,6 +94,9 @@ pub struct ConnectOptions {
     pub framing: Framing,
     /// Socket options applied before connecting.
     pub options: SocketOptions,
+    /// TLS: the handshake completes (within the settings' handshake timeout) before
+    /// `connect` returns; every byte after it is encrypted.
+    pub tls: Option<crate::tls::ClientTls>,
 }
 
 impl ConnectOptions {
@@ -116,6 +122,11 @@ impl ConnectOptions {
     /// Socket options.
     pub fn options(mut self, o: SocketOptions) -> Self {
         self.options = o;
+        self
+    }
+    /// Speak TLS with these settings (see [`crate::tls::TlsClient`]).
+    pub fn tls(mut self, tls: crate::tls::ClientTls) -> Self {
+        self.tls = Some(tls);
         self
     }
 }
@@ -148,11 +159,14 @@ pub struct Connection {
     tx: Mutex<Tx>,
     peer: Addr,
     unix: bool,
+    /// The TLS session, when the connection speaks TLS.
+    tls: Option<tls::Session>,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
         // The same orderly close as `close` (a no-op when it was called).
+        self.close_tls();
         self.h.close_draining(true);
     }
 }
@@ -224,6 +238,9 @@ impl Connection {
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
         };
+        if let Some(t) = &self.tls {
+            return t.try_send(&s, data, &|| self.op("send to"));
+        }
         self.h.try_call(&|| self.op("send to"), |fl| {
             s.send_with_flags(data, SEND_FLAGS | fl)
         })
@@ -350,6 +367,12 @@ impl Connection {
     /// Shut down reading, writing (half-close) or both.
     pub fn shutdown(&self, how: Shutdown) -> Result<()> {
         let s = self.sock("shutdown")?;
+        if let (Some(t), Shutdown::Write | Shutdown::Both) = (&self.tls, how) {
+            // The peer reads a clean end of stream after everything sent.
+            let _tx = lock(&self.tx);
+            let op = || self.op("TLS close_notify to");
+            t.close_notify(&self.h, &s, &Deadline::after(self.h.timeout()), &op)?;
+        }
         let how = match how {
             Shutdown::Read => std::net::Shutdown::Read,
             Shutdown::Write => std::net::Shutdown::Write,
@@ -372,6 +395,10 @@ impl Connection {
             }
             Err(std::sync::TryLockError::WouldBlock) => 0,
         };
+        if let Some(t) = &self.tls {
+            // The kernel holds ciphertext: count the plaintext the session has decrypted.
+            return Ok(buffered + t.buffered());
+        }
         Ok(buffered + fionread(&s).map_err(|e| Error::os(self.op("FIONREAD"), e))?)
     }
 
@@ -424,7 +451,29 @@ impl Connection {
     /// peer sees an orderly close (FIN), not a reset that could destroy what it has not read
     /// yet; only `linger(0)` closes with a reset.
     pub fn close(&self) {
+        self.close_tls();
         self.h.close_draining(true)
+    }
+
+    /// With TLS, before closing: close_notify, best effort and without waiting (a caller who
+    /// needs it delivered calls `shutdown(Write)` first, which waits).
+    fn close_tls(&self) {
+        if let (Some(t), false) = (&self.tls, self.h.is_closed()) {
+            if let Ok(s) = self.sock("close") {
+                t.close_now(&s);
+            }
+        }
+    }
+
+    /// True when the connection speaks TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// What the TLS handshake agreed on (version, cipher suite, ALPN, the peer's
+    /// certificates); `None` for a plain connection.
+    pub fn tls_info(&self) -> Option<TlsInfo> {
+        self.tls.as_ref().map(|t| t.info())
     }
 
     /// True once [`close`](Connection::close) was called.
@@ -460,5 +509,52 @@ pub struct Timed<'a> {
 impl Timed<'_> {
     fn deadline(&self) -> Deadline {
         Deadline::after(self.t.resolve(&self.c.h))
+    }
+
+    /// One receive into `buf`: from the socket, or the TLS session's plaintext. 0 = the end of
+    /// the stream.
+    fn sock_recv(
+        &self,
+        s: &Socket,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+        deadline: &Deadline,
+        op: &dyn Fn() -> String,
+    ) -> Result<usize> {
+        match &self.c.tls {
+            Some(t) => t.recv(&self.c.h, s, buf, deadline, op),
+            None => self.c.h.call(s, Ready::Read, deadline, op, |fl| {
+                s.recv_with_flags(buf, fl)
+            }),
+        }
+    }
+
+    /// One send of some of `data` (to the socket, or the TLS session); `stream_part` says the
+    /// caller sends the rest at once (see [`Holder::call_send`]).
+    fn sock_send(
+        &self,
+        s: &Socket,
+        data: &[u8],
+        deadline: &Deadline,
+        op: &dyn Fn() -> String,
+        stream_part: bool,
+    ) -> Result<usize> {
+        match &self.c.tls {
+            Some(t) => t.send(&self.c.h, s, data, deadline, op),
+            None if stream_part => self.c.h.call(s, Ready::Write, deadline, op, |fl| {
+                s.send_with_flags(data, SEND_FLAGS | fl)
+            }),
+            None => self.c.h.call_send(s, deadline, op, |fl| {
+                s.send_with_flags(data, SEND_FLAGS | fl)
+            }),
+        }
+    }
+
+    /// With TLS: wait until what the session took has gone to the socket (a plain connection
+    /// has nothing to flush).
+    fn sock_flush(&self, s: &Socket, deadline: &Deadline, op: &dyn Fn() -> String) -> Result<()> {
+        match &self.c.tls {
+            Some(t) => t.flush(&self.c.h, s, deadline, op),
+            None => Ok(()),
+        }
     }
 }

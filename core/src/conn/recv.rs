@@ -171,10 +171,7 @@ impl Timed<'_> {
             rx.buf.reserve(want.max(READ_CHUNK / 2));
         }
         let op = || self.c.op(what);
-        let buf = &mut rx.buf;
-        let n = self.c.h.call(s, Ready::Read, deadline, &op, |fl| {
-            s.recv_with_flags(buf.spare_capacity_mut(), fl)
-        })?;
+        let n = self.sock_recv(s, rx.buf.spare_capacity_mut(), deadline, &op)?;
         // SAFETY: recv initialised n bytes of the spare capacity.
         unsafe { rx.buf.set_len(rx.buf.len() + n) };
         Ok(n)
@@ -208,9 +205,7 @@ impl Timed<'_> {
         let op = || self.c.op("recv from");
         // SAFETY: an initialised &mut [u8] is a valid &mut [MaybeUninit<u8>]; recv only writes.
         let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
-        let n = self.c.h.call(&s, Ready::Read, &deadline, &op, |fl| {
-            s.recv_with_flags(uninit, fl)
-        })?;
+        let n = self.sock_recv(&s, uninit, &deadline, &op)?;
         drop(rx);
         Ok(n)
     }
@@ -279,9 +274,7 @@ impl Timed<'_> {
             let dst = &mut buf[got..];
             // SAFETY: as in recv_into.
             let uninit = unsafe { &mut *(dst as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
-            let r = match self.c.h.call(&s, Ready::Read, &deadline, &op, |fl| {
-                s.recv_with_flags(uninit, fl)
-            }) {
+            let r = match self.sock_recv(&s, uninit, &deadline, &op) {
                 Ok(0) => Err(Error::closed(format!(
                     "{} ({got} of {} bytes arrived before the peer closed)",
                     op(),

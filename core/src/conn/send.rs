@@ -28,11 +28,9 @@ impl Timed<'_> {
         self.send_some(&s, data, &self.deadline())
     }
 
-    fn send_some(&self, s: &Socket, data: &[u8], deadline: &Deadline) -> Result<usize> {
+    pub(super) fn send_some(&self, s: &Socket, data: &[u8], deadline: &Deadline) -> Result<usize> {
         let op = || self.c.op("send to");
-        self.c.h.call_send(s, deadline, &op, |fl| {
-            s.send_with_flags(data, SEND_FLAGS | fl)
-        })
+        self.sock_send(s, data, deadline, &op, false)
     }
 
     /// Like [`Connection::send_all`].
@@ -48,7 +46,7 @@ impl Timed<'_> {
             }
             off += self.send_some(&s, &data[off..], &deadline)?;
         }
-        Ok(())
+        self.sock_flush(&s, &deadline, &|| self.c.op("send to"))
     }
 
     /// Like [`Connection::send_msg`]. A frame of a message up to 16 KiB is built in the
@@ -87,17 +85,25 @@ impl Timed<'_> {
         let op = || self.c.op(what);
         let mut off = 0;
         while off < data.len() {
-            off += self.c.h.call(s, Ready::Write, deadline, &op, |fl| {
-                s.send_with_flags(&data[off..], SEND_FLAGS | fl)
-            })?;
+            off += self.sock_send(s, &data[off..], deadline, &op, true)?;
         }
-        Ok(())
+        self.sock_flush(s, deadline, &op)
     }
 
     /// Send all of `slices` (at most a few) with vectored writes; the slices are used up.
     fn send_slices(&self, s: &Socket, slices: &mut [&[u8]], deadline: &Deadline) -> Result<()> {
         const MAX: usize = 4;
         let op = || self.c.op("send message to");
+        if self.c.tls.is_some() {
+            // The session copies and encrypts anyway: one piece after the other.
+            for sl in slices.iter_mut() {
+                while !sl.is_empty() {
+                    let n = self.sock_send(s, sl, deadline, &op, true)?;
+                    *sl = &sl[n..];
+                }
+            }
+            return self.sock_flush(s, deadline, &op);
+        }
         let mut total: usize = slices.iter().map(|sl| sl.len()).sum();
         while total > 0 {
             let mut io = [IoSlice::new(&[]); MAX];
