@@ -5,7 +5,7 @@
 %
 %   Both ends live in this one MATLAB session: a connect completes in the listener's backlog
 %   before accept is called, so no second process is needed. python-tests/test_matlab_path.py
-%   (test_example_echo) repeats these steps through the ctypes path on every CI run.
+%   runs this file under Octave on every CI run.
 
 addpath(fullfile(fileparts(mfilename('fullpath')), '..'));  % the folder that holds +libsock
 libsock.load();

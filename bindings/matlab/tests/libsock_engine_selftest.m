@@ -10,8 +10,9 @@ function failed = libsock_engine_selftest(nClients, nMessages)
 %   MATLAB is single-threaded here, but the engine is not: it accepts, reads and reconnects on
 %   libsock's own threads while this code writes with the blocking TcpClient, so the server is
 %   simply polled between the steps, as a timer callback would. S17 (a call blocked in another
-%   thread) needs a second thread and is covered by python-tests/test_matlab_path.py. CI runs
-%   this very file under Octave (python-tests/matlab/octave stands in for loadlibrary/calllib).
+%   thread) needs a second MATLAB thread, which MATLAB code does not have: no MATLAB scenario.
+%   CI runs this very file under Octave (python-tests/matlab/octave stands in for
+%   loadlibrary/calllib).
 %
 %   See also libsock.Server, libsock.Client, libsock.EngineConfig, libsock_selftest.
 
