@@ -134,7 +134,9 @@ fn class_name(e: &libsock::Error) -> &'static str {
         ErrorKind::Tls => "TlsError",
         ErrorKind::Io if e.os_error() == Some(libc::EPIPE) => "BrokenPipeError",
         ErrorKind::Io if e.os_error() == Some(libc::ENOENT) => "FileNotFoundError",
-        ErrorKind::Io if matches!(e.os_error(), Some(libc::EACCES | libc::EPERM)) => "PermissionError",
+        ErrorKind::Io if matches!(e.os_error(), Some(libc::EACCES | libc::EPERM)) => {
+            "PermissionError"
+        }
         ErrorKind::Io => "IoError",
         ErrorKind::Internal => "InternalError",
         ErrorKind::Interrupted => "InterruptedError",
