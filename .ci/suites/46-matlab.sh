@@ -46,7 +46,7 @@ if command -v octave-cli >/dev/null 2>&1; then
   octave_log=$(mktemp)
   set +e
   (cd bindings/matlab && timeout 300 octave-cli --no-gui --norc --quiet --eval '
-    files = [dir("+libsock/*.m"); dir("examples/*.m"); dir("tests/*.m")]; bad = 0;
+    files = [dir("+libsock/*.m"); dir("examples/*.m"); dir("tests/*.m"); dir("tests/private/*.m")]; bad = 0;
     for k = 1:numel(files)
       try
         __parse_file__(fullfile(files(k).folder, files(k).name));

@@ -35,26 +35,6 @@ DESCRIPTION = (
 )
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a whole number, got %r" % text) from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1, got %d" % n)
-    return n
-
-
-def _positive_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("expected a number of seconds, got %r" % text) from None
-    if not x > 0:
-        raise argparse.ArgumentTypeError("must be more than 0, got %s" % text)
-    return x
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -68,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--placement", choices=["same", "split", "both"], default="same",
                    help="same: server and client on one CPU (the default; shows software "
                         "overhead), split: one CPU each, both: one table for each")
-    p.add_argument("--reps", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--reps", type=int, default=None, metavar="N",
                    help="repetitions, interleaved with a rotating order (default: 3; --smoke: 1)")
     p.add_argument("--json", default=None, metavar="FILE",
                    help="also write one JSON line per run to FILE")
@@ -77,14 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smoke", action="store_true",
                    help="tiny sizes and one repetition: checks that everything runs, measures "
                         "nothing (no goals table)")
-    p.add_argument("--timeout", type=_positive_float, default=60.0, metavar="S",
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S",
                    help="hard limit per run; a run over it is killed and counts as failed "
                         "(default: 60)")
     return p
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.timeout > 0:
+        parser.error("--timeout must be more than 0 seconds")
     workloads: Optional[List[str]] = [w for w in (args.workloads or "").split(",") if w] or None
     reps = args.reps if args.reps is not None else (1 if args.smoke else 3)
     try:

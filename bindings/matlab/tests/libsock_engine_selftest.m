@@ -28,46 +28,7 @@ tests = {@(~) s13_echo(nClients, nMessages), @s14_broadcast, @s15_reconnect, ...
     @s16_heartbeat, @config_readback, @datagram_server, @shutdown_engine};
 names = {'s13_echo', 's14_broadcast', 's15_reconnect', 's16_heartbeat', 'config_readback', ...
     'datagram_server', 'shutdown_engine'};
-failed = 0;
-for k = 1:numel(tests)
-    try
-        tests{k}([]);
-        fprintf('matlab-engine-selftest: %s ok\n', names{k});
-    catch err
-        failed = failed + 1;
-        fprintf('matlab-engine-selftest: %s FAILED: %s (%s)\n', names{k}, err.message, err.identifier);
-    end
-end
-fprintf('matlab-engine-selftest: %d passed, %d failed\n', numel(tests) - failed, failed);
-end
-
-function events = pumpUntil(obj, done, timeout)
-%PUMPUNTIL  Take events of OBJ until DONE(events so far) is true (error after TIMEOUT s).
-events = libsock.EngineObject.noEvents();
-t0 = tic;
-while ~done(events)
-    assert(toc(t0) < timeout, 'timed out after %d events', numel(events));
-    events = [events, waitEvents(obj, 0.05)]; %#ok<AGROW>
-end
-end
-
-function n = countKind(events, kind)
-%COUNTKIND  How many EVENTS are of KIND.
-n = 0;
-for k = 1:numel(events)
-    n = n + strcmp(events(k).Kind, kind);
-end
-end
-
-function ev = firstKind(events, kind)
-%FIRSTKIND  The first event of KIND.
-for k = 1:numel(events)
-    if strcmp(events(k).Kind, kind)
-        ev = events(k);
-        return
-    end
-end
-error('selftest:noEvent', 'no %s event', kind);
+failed = runSelftests('matlab-engine-selftest', tests, names);
 end
 
 function s13_echo(nClients, nMessages)

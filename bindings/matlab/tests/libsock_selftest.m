@@ -23,35 +23,7 @@ tests = {@s01_echo, @s02_refused, @s03_timeout, @(~) s04_large(megabytes), @s05_
 names = {'s01_echo', 's02_refused', 's03_timeout', 's04_large', 's05_framed', 's06_lines', ...
     's07_half_close', 's08_misuse', 's09_buffer_too_small', 's10_udp', 's11_listener', ...
     's12_options'};
-failed = 0;
-for k = 1:numel(tests)
-    try
-        tests{k}([]);
-        fprintf('matlab-selftest: %s ok\n', names{k});
-    catch err
-        failed = failed + 1;
-        fprintf('matlab-selftest: %s FAILED: %s (%s)\n', names{k}, err.message, err.identifier);
-    end
-end
-fprintf('matlab-selftest: %d passed, %d failed\n', numel(tests) - failed, failed);
-end
-
-function [l, c, s] = pair()
-%PAIR  A listener, a client connected to it, and the server side of that connection.
-l = libsock.Listener('127.0.0.1', 0, 'Timeout', 10);
-c = libsock.TcpClient('127.0.0.1', l.Port, 'Timeout', 10);
-s = accept(l);
-end
-
-function expectError(id, f)
-%EXPECTERROR  Call F and require an error with identifier ID.
-try
-    f();
-catch err
-    assert(strcmp(err.identifier, id), 'expected %s, got %s: %s', id, err.identifier, err.message);
-    return
-end
-error('selftest:noError', 'expected %s, no error', id);
+failed = runSelftests('matlab-selftest', tests, names);
 end
 
 function s01_echo(~)

@@ -14,6 +14,8 @@ function failed = libsock_surface_selftest()
 %   python-tests/matlab/octave (python-tests/test_matlab_path.py), and checks that together the
 %   self-tests run every method that calls the library.
 %
+%   The helpers shared by the self-tests (pair, expectError, pumpUntil, ...) are in private/.
+%
 %   See also libsock_selftest, libsock_engine_selftest.
 
 addpath(fullfile(fileparts(mfilename('fullpath')), '..'));
@@ -24,36 +26,7 @@ tests = {@flush_and_framings, @udp_surface, @datatypes, @misuse, @unconnected_cl
 names = {'flush_and_framings', 'udp_surface', 'datatypes', 'misuse', 'unconnected_client', ...
     'engine_config', 'engine_checks', 'queue_full_warning', 'large_message_and_address', ...
     'datagram_server', 'delete_and_unload'};
-failed = 0;
-for k = 1:numel(tests)
-    try
-        tests{k}();
-        fprintf('matlab-surface-selftest: %s ok\n', names{k});
-    catch err
-        failed = failed + 1;
-        fprintf('matlab-surface-selftest: %s FAILED: %s (%s)\n', names{k}, err.message, err.identifier);
-    end
-end
-fprintf('matlab-surface-selftest: %d passed, %d failed\n', numel(tests) - failed, failed);
-end
-
-function [l, c, s] = pair()
-%PAIR  A listener, a client connected to it, and the server side of that connection.
-l = libsock.Listener('127.0.0.1', 0, 'Timeout', 10);
-c = libsock.TcpClient('127.0.0.1', l.Port, 'Timeout', 10);
-s = accept(l);
-end
-
-function expectError(id, f)
-%EXPECTERROR  Call F and require an error with identifier ID (any error when ID is empty).
-try
-    f();
-catch err
-    assert(isempty(id) || strcmp(err.identifier, id), 'expected %s, got %s: %s', id, ...
-        err.identifier, err.message);
-    return
-end
-error('selftest:noError', 'expected %s, no error', id);
+failed = runSelftests('matlab-surface-selftest', tests, names);
 end
 
 function setProperty(obj, name, value)
@@ -70,36 +43,7 @@ while ~done()
 end
 end
 
-function events = pumpUntil(obj, done, timeout)
-%PUMPUNTIL  Take events of OBJ until DONE(events so far) is true (error after TIMEOUT s).
-events = libsock.EngineObject.noEvents();
-t0 = tic;
-while ~done(events)
-    assert(toc(t0) < timeout, 'timed out after %d events', numel(events));
-    events = [events, waitEvents(obj, 0.05)]; %#ok<AGROW>
-end
-end
-
-function n = countKind(events, kind)
-%COUNTKIND  How many EVENTS are of KIND.
-n = 0;
-for k = 1:numel(events)
-    n = n + strcmp(events(k).Kind, kind);
-end
-end
-
-function ev = firstKind(events, kind)
-%FIRSTKIND  The first event of KIND.
-for k = 1:numel(events)
-    if strcmp(events(k).Kind, kind)
-        ev = events(k);
-        return
-    end
-end
-error('selftest:noEvent', 'no %s event', kind);
-end
-
-function flush_and_framings()
+function flush_and_framings(~)
 %FLUSH_AND_FRAMINGS  read() takes what is there; HP-Socket PACK and fixed-size framing; flush;
 %   the Timeout property.
 [l, c, s] = pair();
@@ -126,7 +70,7 @@ assert(c.NumBytesAvailable == 0);
 close(c); close(s); close(l);
 end
 
-function udp_surface()
+function udp_surface(~)
 %UDP_SURFACE  NumBytesAvailable is the next datagram's size; an empty datagram; typed reads;
 %   multicast join and leave (refused in a container without multicast routes: then the error
 %   must be one of libsock's).
@@ -156,7 +100,7 @@ end
 delete(u);
 end
 
-function datatypes()
+function datatypes(~)
 %DATATYPES  Every read/write datatype in both byte orders, checked against the bytes on the
 %   wire; char codes.
 [l, c, s] = pair();
@@ -187,7 +131,7 @@ assert(strcmp(read(s, 2, 'char'), 'hi'));
 close(c); close(s); close(l);
 end
 
-function misuse()
+function misuse(~)
 %MISUSE  Wrong arguments and closed objects give libsock's errors, with core's message (the
 %   same in every door); a write after our own shutdown is an I/O error (EPIPE); read(t, 0) is
 %   empty.
@@ -214,7 +158,7 @@ expectError('libsock:badHandle', @() c.NumBytesAvailable);
 close(s); close(l);
 end
 
-function unconnected_client()
+function unconnected_client(~)
 %UNCONNECTED_CLIENT  TcpClient() without arguments holds no connection.
 t = libsock.TcpClient();
 assert(t.Handle == 0);
@@ -222,7 +166,7 @@ expectError('libsock:badHandle', @() read(t, 1));
 close(t);
 end
 
-function engine_config()
+function engine_config(~)
 %ENGINE_CONFIG  EngineConfig properties go to the library and come back; wrong values are
 %   refused; framing and socket options for the connections.
 cfg = libsock.EngineConfig('MaxClients', 7, 'HeartbeatInterval', 0.25, 'sendpolicy', 'disconnect');
@@ -262,7 +206,7 @@ close(cfg);
 close(cfg);  % twice: harmless
 end
 
-function engine_checks()
+function engine_checks(~)
 %ENGINE_CHECKS  A peer's wrong HP-Socket flag is libsock:badFrame; settings the engine refuses
 %   are refused when the server is made.
 [l, c, s] = pair();
@@ -275,7 +219,7 @@ expectError('libsock:invalidArgument', @() libsock.Server('127.0.0.1', 0, 'MaxCl
 expectError('libsock:invalidArgument', @() libsock.Server('127.0.0.1', 0, 'HeartbeatInterval', 0.005));
 end
 
-function queue_full_warning()
+function queue_full_warning(~)
 %QUEUE_FULL_WARNING  A message larger than the send queue is libsock:frameTooLarge; a client
 %   that does not read fills its queue: libsock:queueFull, broadcast skips it, stats count the
 %   refusals, and exactly one "warning" event (Value LS_ERR_QUEUE_FULL) reports it.
@@ -323,7 +267,7 @@ delete(srv);
 close(cfg);
 end
 
-function large_message_and_address()
+function large_message_and_address(~)
 %LARGE_MESSAGE_AND_ADDRESS  A message far above MessageBufferSize arrives whole; an empty
 %   message; NumEventsAvailable, clientAddress, LocalAddress; typed send; broadcast EXCEPT.
 srv = libsock.Server('127.0.0.1', 0);
@@ -356,7 +300,7 @@ close(c); close(d);
 delete(srv);
 end
 
-function datagram_server()
+function datagram_server(~)
 %DATAGRAM_SERVER  Datagrams with their sender (an empty one, one above MessageBufferSize);
 %   sendTo with a host and a port and a datatype; stats; the final "closed" event.
 d = libsock.DatagramServer('127.0.0.1', 0, 'MaxDatagram', 65536);
@@ -379,7 +323,7 @@ close(u);
 delete(d);
 end
 
-function delete_and_unload()
+function delete_and_unload(~)
 %DELETE_AND_UNLOAD  delete closes the handle (never reused); unload and load again.
 [l, c, s] = pair();
 h = c.Handle;
