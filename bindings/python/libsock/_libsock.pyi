@@ -33,6 +33,9 @@ __all__ = [
     "listen",
     "resolve",
     "udp",
+    "TLS",
+    "fingerprint",
+    "self_signed",
 ]
 
 __version__: Final[str]
@@ -290,8 +293,8 @@ class Datagram:
 
 @final
 class TLS:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         ca: str | os.PathLike[str] | bytes | None = None,
         pin: str | Sequence[str] | None = None,
@@ -308,7 +311,7 @@ class TLS:
         | None = None,
         client_auth: Literal["none", "optional", "required"] | None = None,
         client_ca: str | os.PathLike[str] | bytes | None = None,
-    ) -> None: ...
+    ) -> Self: ...
 
 def self_signed(names: Sequence[str]) -> tuple[str, str]: ...
 def fingerprint(cert: str | bytes) -> str: ...
