@@ -353,7 +353,7 @@ impl TlsClient {
             Trust::Pins(pins) => builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(PinVerifier {
-                    pins: pins.clone(),
+                    pins: Some(pins.clone()),
                     algs,
                 })),
             Trust::Nothing => {
@@ -366,7 +366,7 @@ impl TlsClient {
                 });
                 builder
                     .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(NoVerifier { algs }))
+                    .with_custom_certificate_verifier(Arc::new(PinVerifier { pins: None, algs }))
             }
         };
         let mut cfg = match &self.client_cert {
@@ -432,10 +432,11 @@ impl ClientTls {
     }
 }
 
-/// Trusts exactly the pinned certificates or public keys.
+/// Trusts exactly the pinned certificates or public keys (`pins`), or, with `None`
+/// (dangerous_no_verify), any certificate; handshake signatures are checked either way.
 #[derive(Debug)]
 struct PinVerifier {
-    pins: Vec<[u8; 32]>,
+    pins: Option<Vec<[u8; 32]>>,
     algs: WebPkiSupportedAlgorithms,
 }
 
@@ -448,10 +449,12 @@ impl ServerCertVerifier for PinVerifier {
         _ocsp: &[u8],
         _now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        let Some(pins) = &self.pins else {
+            return Ok(ServerCertVerified::assertion());
+        };
         let cert = ring::digest::digest(&ring::digest::SHA256, end_entity);
         let key = spki_of(end_entity).map(|k| ring::digest::digest(&ring::digest::SHA256, k));
-        let hit = self
-            .pins
+        let hit = pins
             .iter()
             .any(|p| p[..] == *cert.as_ref() || key.as_ref().is_some_and(|k| p[..] == *k.as_ref()));
         if hit {
@@ -501,47 +504,6 @@ impl std::fmt::Display for PinMismatch {
 }
 
 impl std::error::Error for PinMismatch {}
-
-/// Checks signatures only (dangerous_no_verify).
-#[derive(Debug)]
-struct NoVerifier {
-    algs: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for NoVerifier {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
-    }
-}
 
 /// Client certificates a server asks for.
 #[derive(Debug, Clone, Default)]
