@@ -924,6 +924,11 @@ impl Conn {
             n
         };
         if n == 0 {
+            if let AnyStream::Tls(_) = self.stream {
+                // The peer's close_notify: answer with ours (best effort, without waiting), so
+                // a peer that waits for it (ssl's unwrap) sees an orderly end too.
+                let _ = Pin::new(&mut self.stream).poll_shutdown(cx);
+            }
             return Poll::Ready(Err(DisconnectReason::PeerClosed));
         }
         Poll::Ready(Ok(()))
