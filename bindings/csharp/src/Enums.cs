@@ -63,8 +63,6 @@ namespace Libsock
     /// <summary>Why a connection ended (<c>LS_REASON_*</c>; core's <c>DisconnectReason</c>).</summary>
     public enum DisconnectReason
     {
-        /// <summary>Not a disconnect event.</summary>
-        NONE = 0,
         /// <summary><c>LS_REASON_PEER_CLOSED</c>: Disconnect reason: the peer closed the connection in order.</summary>
         PEER_CLOSED = 1,
         /// <summary><c>LS_REASON_RESET</c>: Disconnect reason: the peer reset the connection (or it broke).</summary>

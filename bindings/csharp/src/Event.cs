@@ -34,8 +34,8 @@ namespace Libsock
         /// <summary><see cref="Data"/> decoded as UTF-8.</summary>
         public string Text => Utf8.Decode(Data);
 
-        /// <summary>The disconnect reason of a DISCONNECTED event, else <see cref="DisconnectReason.NONE"/>.</summary>
-        public DisconnectReason Reason => Kind == EventKind.DISCONNECTED ? (DisconnectReason)Value : DisconnectReason.NONE;
+        /// <summary>The disconnect reason of a DISCONNECTED event, else null.</summary>
+        public DisconnectReason? Reason => Kind == EventKind.DISCONNECTED ? (DisconnectReason?)(DisconnectReason)Value : null;
 
         /// <summary>The kind as core's word in lower case with '-' ("message", "peer-closed" style).</summary>
         public string KindName => Kind.ToString().ToLowerInvariant().Replace('_', '-');
