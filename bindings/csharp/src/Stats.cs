@@ -43,6 +43,9 @@ namespace Libsock
         /// <summary><c>LS_STAT_ACCEPT_ERRORS</c>: Server: failed accepts (e.g. EMFILE: out of descriptors); each episode also gives an LS_EVENT_WARNING. (-1 when the object does not keep it).</summary>
         public long AcceptErrors { get; internal set; }
 
+        /// <summary>Core's <c>TLS_FAILURES</c>: server and client: failed TLS handshakes (each also reported by an event) (-1 when the object does not keep it).</summary>
+        public long TlsFailures { get; internal set; }
+
         internal static Stats Read(Func<Stat, long> get)
         {
             var s = new Stats();
@@ -58,6 +61,7 @@ namespace Libsock
             s.FailedAttempts = get(Libsock.Stat.FAILED_ATTEMPTS);
             s.SendQueueFull = get(Libsock.Stat.SEND_QUEUE_FULL);
             s.AcceptErrors = get(Libsock.Stat.ACCEPT_ERRORS);
+            s.TlsFailures = get(Libsock.Stat.TLS_FAILURES);
             return s;
         }
     }
