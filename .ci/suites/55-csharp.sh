@@ -30,6 +30,7 @@ abi=$(sed -n 's/^#define LS_ABI_VERSION \([0-9][0-9]*\)$/\1/p' include/libsock.h
 ln -sf "$(realpath "$so")" "$build/lib/libsock.so.$abi"
 export LD_LIBRARY_PATH="$PWD/$build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LS_BAD_INPUTS="$PWD/tests-data/bad_inputs.json"
+export LS_TEST_PEER="$PWD/python-tests/peers/stdlib_peer.py"   # S05 against a peer in Python
 
 step "src/Native.cs declares functions of include/libsock.h, with their parameter counts"
 python3 - "$src/src/Native.cs" include/libsock.h <<'EOF'

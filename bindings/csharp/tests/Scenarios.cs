@@ -23,6 +23,7 @@ namespace Libsock.Tests
             t.Add(new KeyValuePair<string, Action>("s04_64mib_each_way", S04));
             t.Add(new KeyValuePair<string, Action>("s05_length_prefixed_1000_messages_system_net_peer", S05));
             t.Add(new KeyValuePair<string, Action>("s05_length_prefixed_libsock_to_libsock", S05Libsock));
+            t.Add(new KeyValuePair<string, Action>("s05_length_prefixed_python_stdlib_peer", S05Python));
             t.Add(new KeyValuePair<string, Action>("s06_crlf_lines_and_long_line", S06));
             t.Add(new KeyValuePair<string, Action>("s07_half_close", S07));
             t.Add(new KeyValuePair<string, Action>("s08_misuse", S08));
@@ -211,6 +212,42 @@ namespace Libsock.Tests
                 T.Join(writer);
             }
             T.Join(peer);
+        }
+
+        /// <summary>S05 against a peer in another language: python-tests/peers/stdlib_peer.py lenecho
+        /// (Python's socket and struct modules only), as the C, C++ and Pascal doors run it.</summary>
+        static void S05Python()
+        {
+            string script = Environment.GetEnvironmentVariable("LS_TEST_PEER") ?? "python-tests/peers/stdlib_peer.py";
+            T.Check(File.Exists(script), $"the Python peer {script} (LS_TEST_PEER)");
+            var msgs = RandomMessages(505, 1000, 64 * 1024);
+            using (var l = Listener.Listen("127.0.0.1:0", framing: Framing.LengthPrefixed()))
+            {
+                var psi = new System.Diagnostics.ProcessStartInfo("python3", $"{script} lenecho {l.LocalPort}")
+                {
+                    UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+                };
+                using (var p = System.Diagnostics.Process.Start(psi))
+                {
+                    try
+                    {
+                        using (var a = l.Accept(30000))
+                        {
+                            Thread writer = T.Start(() => { foreach (var m in msgs) a.SendMsg(m); }, "writer");
+                            for (int i = 0; i < msgs.Count; i++) T.Bytes(msgs[i], a.RecvMsg(30000), $"message {i}");
+                            T.Join(writer);
+                        }
+                        System.Threading.Tasks.Task<string> output = p.StandardOutput.ReadToEndAsync();
+                        T.Check(p.WaitForExit(30000), "the Python peer exited");
+                        T.Equal(0, p.ExitCode, "the Python peer's exit status: " + p.StandardError.ReadToEnd());
+                        T.Check(output.Wait(5000) && output.Result.Contains("1000"), $"the peer echoed 1000 frames: {output.Result}");
+                    }
+                    finally
+                    {
+                        if (!p.HasExited) p.Kill();
+                    }
+                }
+            }
         }
 
         static void S05Libsock()
