@@ -262,7 +262,7 @@ namespace Libsock
                     if (rc == ErrorCodes.BUFFER_TOO_SMALL)
                     {
                         buf = new byte[Math.Max(Utf8.Long(n), (long)buf.Length * 2)];
-                        if (buf.Length <= 16 * 1024 * 1024) MsgBuffer = buf;
+                        if (buf.Length <= 1024 * 1024) MsgBuffer = buf; // keep at most 1 MiB per thread
                         continue; // the message stayed queued: take it with the bigger buffer
                     }
                     Fail(rc);

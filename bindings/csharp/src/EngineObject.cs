@@ -40,7 +40,7 @@ namespace Libsock
                     {
                         // The event stayed queued: take it with a bigger buffer, at once.
                         buf = new byte[Math.Max(Utf8.Long(len), (long)buf.Length * 2)];
-                        if (buf.Length <= 16 * 1024 * 1024) _buffer = buf;
+                        if (buf.Length <= 1024 * 1024) _buffer = buf; // keep at most 1 MiB per thread
                         wait = 0;
                         continue;
                     }

@@ -82,7 +82,6 @@ namespace Libsock
         {
             Code = code;
             OsError = osError;
-            HResult = code;
         }
 
         /// <summary>The exception class of <paramref name="code"/> with this message: the one place
