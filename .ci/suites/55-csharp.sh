@@ -5,8 +5,9 @@
 # compiles Libsock.dll with Mono's mcs (warnings as errors, an XML doc comment required on every
 # public item), builds and runs the tests (S01-S17 against System.Net.Sockets peers and
 # libsock-to-libsock, the door's own checks, the bad-input rows that list "csharp"; every test on
-# its own thread with a deadline, the whole run under `timeout`), and compiles and runs the
-# examples of README-CSHARP.md. Fails on any failure, or when no test ran.
+# its own thread with a deadline, the whole run under `timeout`), compiles and runs the examples
+# of README-CSHARP.md, and runs one from the drop-in folder made by pack.sh without
+# LD_LIBRARY_PATH. Fails on any failure, or when no test ran.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -87,6 +88,18 @@ for f in "$build"/readme/readme*.cs; do
   printf '%s\n' "$out"
   [ -n "$out" ] || { echo "55-csharp: $f printed nothing"; exit 1; }
 done
+
+step "the drop-in folder (pack.sh): an app beside it runs without LD_LIBRARY_PATH"
+bash "$src/pack.sh" "$build/pack" >/dev/null
+mkdir -p "$build/app"
+cp "$build"/pack/* "$build/app/"
+cp "$build/readme/readme1.cs" "$build/app/app.cs"
+mcs -warnaserror -r:"$build/app/Libsock.dll" -out:"$build/app/app.exe" "$build/app/app.cs"
+app="$PWD/$build/app/app.exe"
+out=$(cd / && env -u LD_LIBRARY_PATH timeout 60 mono "$app" </dev/null)
+printf '%s\n' "$out"
+printf '%s\n' "$out" | grep -qx 'hello world' || { echo "55-csharp: the app in the drop-in folder did not run"; exit 1; }
+echo "drop-in folder: $(du -sk "$build/pack" | cut -f1) KiB ($(stat -c %s "$build/pack/Libsock.dll") bytes Libsock.dll)"
 
 echo
 echo "55-csharp: ok"
