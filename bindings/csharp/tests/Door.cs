@@ -47,6 +47,7 @@ namespace Libsock.Tests
             t.Add(new KeyValuePair<string, Action>("engine_config_checked_by_core", EngineConfigChecked));
             t.Add(new KeyValuePair<string, Action>("async_wrappers", Async));
             t.Add(new KeyValuePair<string, Action>("system_net_client_to_libsock_listener", SystemNetClient));
+            t.Add(new KeyValuePair<string, Action>("every_method_of_a_closed_object", EveryMethodClosed));
         }
 
         static readonly string[] Words =
@@ -481,6 +482,71 @@ namespace Libsock.Tests
             await c.SendMsgAsync(T.B("awaited"));
             byte[] m = await a.RecvMsgAsync();
             return T.S(m);
+        }
+
+        /// <summary>A plausible argument of each parameter type (null for types the door cannot get).</summary>
+        static object Arg(Type t)
+        {
+            if (t == typeof(string)) return "127.0.0.1:1";
+            if (t == typeof(byte[])) return new byte[16];
+            if (t == typeof(int)) return 1;
+            if (t == typeof(long)) return 1L;
+            if (t == typeof(ulong)) return 1UL;
+            if (t == typeof(bool)) return true;
+            if (t.IsEnum) return Enum.GetValues(t).GetValue(0);
+            if (t == typeof(IList<byte[]>)) return new List<byte[]> { new byte[1] };
+            if (t == typeof(IList<ulong>)) return new ulong[] { 1 };
+            if (t == typeof(CancellationToken)) return CancellationToken.None;
+            if (t == typeof(Framing)) return Framing.Raw();
+            if (t == typeof(SocketOptions) || t == typeof(EngineConfig)) return null;
+            throw new TestFailure("no argument for " + t);
+        }
+
+        /// <summary>Every public instance method and property of every kind of object, called after
+        /// Close(): ObjectDisposedException each time (Close and Dispose themselves: nothing), no crash.</summary>
+        static void EveryMethodClosed()
+        {
+            var made = new List<Func<LibsockObject>>
+            {
+                () => Listener.Listen("127.0.0.1:0"),
+                () => { using (var l = Listener.Listen("127.0.0.1:0")) return Connection.Connect(l.LocalAddress, 5000); },
+                () => Datagram.Bind("127.0.0.1:0"),
+                () => new SocketOptions(),
+                () => new EngineConfig(),
+                () => Server.Listen("127.0.0.1:0"),
+                () => Client.Connect("127.0.0.1:1"),
+                () => DatagramServer.Bind("127.0.0.1:0"),
+            };
+            int calls = 0;
+            foreach (var make in made)
+            {
+                LibsockObject o = make();
+                o.Close();
+                foreach (var m in o.GetType().GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+                {
+                    if (m.DeclaringType == typeof(object) || m.IsGenericMethodDefinition) continue;
+                    string name = o.GetType().Name + "." + m.Name;
+                    var ps = m.GetParameters();
+                    var args = new object[ps.Length];
+                    for (int i = 0; i < ps.Length; i++) args[i] = Arg(ps[i].ParameterType);
+                    Exception got = null;
+                    try
+                    {
+                        object r = m.Invoke(o, args);
+                        if (r is Task task) task.Wait(10000);
+                    }
+                    catch (System.Reflection.TargetInvocationException e) { got = e.InnerException; }
+                    catch (AggregateException e) { got = e.InnerException; }
+                    if (got is AggregateException ae) got = ae.InnerException;
+                    calls++;
+                    bool harmless = m.Name == "Close" && ps.Length == 0 || m.Name == "Dispose" || m.Name == "ToString" ||
+                                    m.Name == "GetHashCode" || m.Name == "Equals" || m.Name == "GetType" ||
+                                    m.Name == "get_Handle" || m.Name == "get_IsClosed";
+                    if (harmless) T.Check(got == null, $"{name} after Close threw {got?.GetType().Name}");
+                    else T.Check(got is ObjectDisposedException, $"{name} after Close: {(got == null ? "no exception" : got.GetType().Name + ": " + got.Message)}");
+                }
+            }
+            T.Check(calls > 100, $"methods tried: {calls}");
         }
 
         static void SystemNetClient()
