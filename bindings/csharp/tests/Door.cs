@@ -48,6 +48,7 @@ namespace Libsock.Tests
             t.Add(new KeyValuePair<string, Action>("async_wrappers", Async));
             t.Add(new KeyValuePair<string, Action>("system_net_client_to_libsock_listener", SystemNetClient));
             t.Add(new KeyValuePair<string, Action>("every_method_of_a_closed_object", EveryMethodClosed));
+            t.Add(new KeyValuePair<string, Action>("unix_sockets_and_ipv6", UnixAndIpv6));
         }
 
         static readonly string[] Words =
@@ -547,6 +548,37 @@ namespace Libsock.Tests
                 }
             }
             T.Check(calls > 100, $"methods tried: {calls}");
+        }
+
+        static void UnixAndIpv6()
+        {
+            string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"libsock-cs-{System.Diagnostics.Process.GetCurrentProcess().Id}.sock");
+            try
+            {
+                using (var l = Listener.Listen("unix:" + path, framing: Framing.Lines()))
+                using (var c = Connection.Connect("unix:" + path, 5000, framing: Framing.Lines()))
+                using (var a = l.Accept(5000))
+                {
+                    T.Equal("unix:" + path, l.LocalAddress, "a Unix listener's address");
+                    T.Equal(0, l.LocalPort, "no port");
+                    c.SendMsg("über unix");
+                    T.Equal("über unix", a.RecvMsgString(5000), "a message over a Unix socket");
+                    T.Throws<AddrInUseException>(() => Listener.Listen("unix:" + path), "a live socket path");
+                }
+            }
+            finally { System.IO.File.Delete(path); }
+            Listener l6;
+            try { l6 = Listener.Listen("[::1]:0"); }
+            catch (AddrNotAvailableException e) { Console.WriteLine($"  (no IPv6 loopback here: {e.Message})"); return; }
+            using (l6)
+            using (var c = Connection.Connect("::1", l6.LocalPort, 5000))
+            using (var a = l6.Accept(5000))
+            {
+                T.Check(l6.LocalAddress.StartsWith("[::1]:"), l6.LocalAddress);
+                c.SendAll(T.B("six"));
+                T.Equal("six", T.S(a.RecvExact(3, 5000)), "over IPv6");
+                T.Equal(c.LocalAddress, a.PeerAddress, "bracketed addresses agree");
+            }
         }
 
         static void SystemNetClient()
