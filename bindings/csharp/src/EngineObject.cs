@@ -70,11 +70,20 @@ namespace Libsock
             return r;
         }
 
-        /// <summary>The next event without blocking the caller: the wait runs on its own thread in
-        /// slices of 100 ms, so <paramref name="cancellationToken"/> ends it (TaskCanceledException)
+        /// <summary>The next event without blocking the caller: one already waiting completes the
+        /// task at once; otherwise the wait runs on its own thread in slices of 100 ms, so <paramref name="cancellationToken"/> ends it (TaskCanceledException)
         /// without losing an event. Faults with <see cref="ClosedException"/> after the last event.</summary>
-        public Task<Event> NextEventAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
-            Task.Factory.StartNew(() =>
+        public Task<Event> NextEventAsync(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                // A busy object: the event is already here, no thread is needed.
+                Event ready;
+                try { ready = NextEvent(0); }
+                catch (Exception e) { return FromException<Event>(e); }
+                if (ready != null) return Task.FromResult(ready);
+            }
+            return Task.Factory.StartNew(() =>
             {
                 while (true)
                 {
@@ -83,6 +92,14 @@ namespace Libsock
                     if (e != null) return e;
                 }
             }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        private static Task<T> FromException<T>(Exception e)
+        {
+            var tcs = new TaskCompletionSource<T>();
+            tcs.SetException(e);
+            return tcs.Task;
+        }
 
         /// <summary>Events waiting now (without waiting).</summary>
         public unsafe long PendingEvents
