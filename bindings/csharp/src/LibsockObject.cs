@@ -16,15 +16,19 @@ namespace Libsock
     public sealed class SafeLibsockHandle : SafeHandle
     {
         private int _closed;
+        private readonly long _id;
 
         /// <summary>Takes ownership of handle <paramref name="id"/> (0 makes an invalid handle).</summary>
         public SafeLibsockHandle(long id) : base(IntPtr.Zero, true)
         {
-            SetHandle(new IntPtr(id));
+            // The number is kept as a long (exact on 32-bit platforms too); the IntPtr only says
+            // whether there is a handle.
+            _id = id;
+            SetHandle(id == 0 ? IntPtr.Zero : new IntPtr(1));
         }
 
         /// <summary>The libsock handle number.</summary>
-        public long Id => handle.ToInt64();
+        public long Id => _id;
 
         /// <summary>True for handle 0.</summary>
         public override bool IsInvalid => handle == IntPtr.Zero;
