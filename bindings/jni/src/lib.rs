@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod engine;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -215,6 +216,8 @@ enum Obj {
     Client(Arc<libsock::engine::Client>),
     /// An engine datagram server.
     DgramServer(Arc<libsock::engine::DatagramServer>),
+    /// TLS settings (`io.libsock.TlsConfig`, see [`tls`]).
+    Tls(Arc<tls::TlsObj>),
 }
 
 impl Obj {
@@ -228,6 +231,8 @@ impl Obj {
             Obj::Server(s) => s.shutdown(Duration::ZERO),
             Obj::Client(c) => c.close(Duration::ZERO),
             Obj::DgramServer(d) => d.shutdown(),
+            // Nothing to close: connections made with it keep their own copy.
+            Obj::Tls(_) => {}
         }
     }
 }
@@ -741,8 +746,9 @@ pub extern "system" fn Java_io_libsock_Native_setFraming<'l>(
 // Connections
 
 /// `static native long connect(String endpoint, String host, int port, int connectTimeoutMs,
-/// int timeoutMs, int[] optNums, long[] optValues)`: a new connection handle. `endpoint` wins
-/// when not null; otherwise `host` and `port` are used.
+/// int timeoutMs, int[] optNums, long[] optValues, long tlsConfig)`: a new connection handle.
+/// `endpoint` wins when not null; otherwise `host` and `port` are used. `tlsConfig` is a client
+/// `TlsConfig` handle (0: plain); its handshake completes before this returns.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_libsock_Native_connect<'l>(
@@ -755,6 +761,7 @@ pub extern "system" fn Java_io_libsock_Native_connect<'l>(
     timeout_ms: jint,
     opt_nums: JIntArray<'l>,
     opt_vals: JLongArray<'l>,
+    tls_config: jlong,
 ) -> jlong {
     run(&mut env, |env| {
         let ep = endpoint(env, &text, &host, port)?;
@@ -763,6 +770,9 @@ pub extern "system" fn Java_io_libsock_Native_connect<'l>(
             .options(socket_options(env, &opt_nums, &opt_vals)?);
         if let Some(t) = timeout_setting(connect_timeout_ms)? {
             opts = opts.connect_timeout(t);
+        }
+        if tls_config != 0 {
+            opts = opts.tls(tls::client_tls(tls_config)?);
         }
         let c = Connection::connect_with(&ep, &opts)?;
         Ok(insert(Obj::Conn(Arc::new(c))))
@@ -1079,7 +1089,9 @@ pub extern "system" fn Java_io_libsock_Native_connRecvFile<'l>(
 // Listeners
 
 /// `static native long listen(String endpoint, String host, int port, int backlog,
-/// boolean reuseAddress, boolean reusePort, int connTimeoutMs, int[] optNums, long[] optValues)`.
+/// boolean reuseAddress, boolean reusePort, int connTimeoutMs, int[] optNums, long[] optValues,
+/// long tlsConfig)`. `tlsConfig` is a server `TlsConfig` handle (0: plain): every accepted connection's
+/// handshake completes before `accept` returns it.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_libsock_Native_listen<'l>(
@@ -1094,6 +1106,7 @@ pub extern "system" fn Java_io_libsock_Native_listen<'l>(
     conn_timeout_ms: jint,
     opt_nums: JIntArray<'l>,
     opt_vals: JLongArray<'l>,
+    tls_config: jlong,
 ) -> jlong {
     run(&mut env, |env| {
         let ep = endpoint(env, &text, &host, port)?;
@@ -1104,6 +1117,9 @@ pub extern "system" fn Java_io_libsock_Native_listen<'l>(
             .options(socket_options(env, &opt_nums, &opt_vals)?);
         if backlog >= 0 {
             opts = opts.backlog(backlog);
+        }
+        if tls_config != 0 {
+            opts = opts.tls(tls::server_tls(tls_config)?);
         }
         let l = Listener::bind_with(&ep, &opts)?;
         Ok(insert(Obj::Listener(Arc::new(l))))

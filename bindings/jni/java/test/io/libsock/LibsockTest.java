@@ -466,7 +466,7 @@ public final class LibsockTest {
                 expect(NullPointerException.class,
                         () -> Native.connSendAll(h, null, 0, 0, Native.DEFAULT));
                 expect(NullPointerException.class,
-                        () -> Native.connect(null, null, 80, -1, -1, null, null));
+                        () -> Native.connect(null, null, 80, -1, -1, null, null, 0));
                 expect(IndexOutOfBoundsException.class, () -> c.sendAll(new byte[4], 2, 3));
                 expect(IndexOutOfBoundsException.class, () -> c.recvInto(new byte[4], -1, 2));
                 expect(IndexOutOfBoundsException.class,

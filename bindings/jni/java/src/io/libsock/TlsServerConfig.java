@@ -1,0 +1,174 @@
+package io.libsock;
+
+import java.io.IOException;
+
+/**
+ * The TLS settings of a server (made by {@link TlsConfig#server()}): its certificate and key,
+ * more certificates chosen by the name a client asks for (SNI), client certificates (mutual
+ * TLS), ALPN, the lowest version and the handshake timeout.
+ *
+ * <pre>{@code
+ * TlsServerConfig tls = TlsConfig.server()
+ *         .certFiles("server.pem", "server.key")
+ *         .clientAuthFile(ClientAuth.REQUIRED, "ca.pem");   // mutual TLS
+ * }</pre>
+ */
+public final class TlsServerConfig extends TlsConfig {
+    TlsServerConfig() throws IOException {
+        super(true);
+    }
+
+    /**
+     * The certificate chain and private key served by default.
+     *
+     * @param certificatePath PEM file of the chain, the server's own certificate first
+     * @param keyPath PEM file of the private key (PKCS#8, PKCS#1 or SEC1)
+     * @return this
+     * @throws IoException if a file cannot be read
+     * @throws InvalidArgumentException if they hold no certificate or key
+     * @throws IOException on other failures
+     */
+    public TlsServerConfig certFiles(String certificatePath, String keyPath) throws IOException {
+        setCert(certificatePath, keyPath, true);
+        return this;
+    }
+
+    /**
+     * {@link #certFiles} from PEM text (e.g. from {@link Tls#selfSigned}).
+     *
+     * @param certificatePem the certificate chain
+     * @param keyPem the private key
+     * @return this
+     * @throws InvalidArgumentException if they hold no certificate or key
+     * @throws IOException on other failures
+     */
+    public TlsServerConfig certPem(String certificatePem, String keyPem) throws IOException {
+        setCert(certificatePem, keyPem, false);
+        return this;
+    }
+
+    /**
+     * Serve this chain and key to clients that ask for {@code name} by SNI.
+     *
+     * @param name the host name
+     * @param certificatePath PEM file of the chain
+     * @param keyPath PEM file of the key
+     * @return this
+     * @throws IoException if a file cannot be read
+     * @throws InvalidArgumentException if they hold no certificate or key, or the name is empty
+     * @throws IOException on other failures
+     */
+    public TlsServerConfig sniCertFiles(String name, String certificatePath, String keyPath)
+            throws IOException {
+        Native.tlsCert(handle.id(), nonNull(name, "name"), nonNull(certificatePath, "certificate"),
+                nonNull(keyPath, "key"), true);
+        return this;
+    }
+
+    /**
+     * {@link #sniCertFiles} from PEM text.
+     *
+     * @param name the host name
+     * @param certificatePem the chain
+     * @param keyPem the key
+     * @return this
+     * @throws InvalidArgumentException if they hold no certificate or key, or the name is empty
+     * @throws IOException on other failures
+     */
+    public TlsServerConfig sniCertPem(String name, String certificatePem, String keyPem)
+            throws IOException {
+        Native.tlsCert(handle.id(), nonNull(name, "name"), nonNull(certificatePem, "certificate"),
+                nonNull(keyPem, "key"), false);
+        return this;
+    }
+
+    /**
+     * Which client certificates to ask for, checked against the CA certificates in PEM text.
+     *
+     * @param mode {@link ClientAuth#NONE}, {@link ClientAuth#OPTIONAL} or {@link ClientAuth#REQUIRED}
+     * @param caPem the CAs that sign client certificates (may be null for {@code NONE})
+     * @return this
+     * @throws InvalidArgumentException if a CA is needed and missing, or holds no certificate
+     * @throws IOException on other failures
+     */
+    public TlsServerConfig clientAuth(ClientAuth mode, String caPem) throws IOException {
+        Native.tlsClientAuth(handle.id(), nonNull(mode, "mode").ordinal(), caPem, false);
+        return this;
+    }
+
+    /**
+     * {@link #clientAuth} with the CA certificates in a PEM file.
+     *
+     * @param mode {@link ClientAuth#NONE}, {@link ClientAuth#OPTIONAL} or {@link ClientAuth#REQUIRED}
+     * @param caPath the CA file (may be null for {@code NONE})
+     * @return this
+     * @throws IoException if the file cannot be read
+     * @throws InvalidArgumentException if a CA is needed and missing, or holds no certificate
+     * @throws IOException on other failures
+     */
+    public TlsServerConfig clientAuthFile(ClientAuth mode, String caPath) throws IOException {
+        Native.tlsClientAuth(handle.id(), nonNull(mode, "mode").ordinal(), caPath, true);
+        return this;
+    }
+
+    /**
+     * Accept these ALPN protocols (the client's first one that is here wins).
+     *
+     * @param protocols the protocols
+     * @return this
+     * @throws InvalidArgumentException if one is empty or longer than 255 bytes
+     * @throws IOException on other failures
+     */
+    public TlsServerConfig alpn(String... protocols) throws IOException {
+        setAlpn(protocols);
+        return this;
+    }
+
+    /**
+     * The lowest version accepted (default {@link TlsVersion#V1_2}).
+     *
+     * @param version the version
+     * @return this
+     * @throws IOException if the configuration is closed
+     */
+    public TlsServerConfig minVersion(TlsVersion version) throws IOException {
+        setMinVersion(version);
+        return this;
+    }
+
+    /**
+     * How long a client's handshake may take (default 10 s); it completes before
+     * {@code accept} returns the connection.
+     *
+     * @param millis milliseconds, at least 1
+     * @return this
+     * @throws InvalidArgumentException for 0 or less
+     * @throws IOException on other failures
+     */
+    public TlsServerConfig handshakeTimeout(int millis) throws IOException {
+        setHandshakeTimeout(millis);
+        return this;
+    }
+
+    /**
+     * Write the session keys to {@code SSLKEYLOGFILE} (see {@link TlsClientConfig#keylog}).
+     *
+     * @param on the setting
+     * @return this
+     * @throws IOException if the configuration is closed
+     */
+    public TlsServerConfig keylog(boolean on) throws IOException {
+        setKeylog(on);
+        return this;
+    }
+
+    /**
+     * A description.
+     *
+     * @return text
+     */
+    @Override
+    public String toString() {
+        return isClosed() ? "TlsServerConfig[closed]" : "TlsServerConfig[" + id() + "]";
+    }
+}
