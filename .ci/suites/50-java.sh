@@ -40,7 +40,9 @@ fi
 grep -q '^Echo: ok$' "$build/example.log" || { echo "50-java: example did not finish"; exit 1; }
 grep -q '^EngineEcho: ok$' "$build/engine-example.log" || {
   echo "50-java: engine example did not finish"; exit 1; }
-if grep -n 'WARNING' "$build/test.log" "$build/example.log" "$build/engine-example.log"; then
+# libsock's own warning for TlsClientConfig.dangerousNoVerify() (tested on purpose) is no JNI check.
+if grep -n 'WARNING' "$build/test.log" "$build/example.log" "$build/engine-example.log" \
+    | grep -v 'libsock: WARNING: TLS certificate verification is off'; then
   echo "50-java: -Xcheck:jni reported warnings"; exit 1
 fi
 echo "50-java: ok"
