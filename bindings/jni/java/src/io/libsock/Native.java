@@ -230,8 +230,8 @@ final class Native {
     static native void engineSettingCheck(int key, long value) throws IOException;
 
     static native long serverBind(String endpoint, int[] keys, long[] values, long[] framing,
-            byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)
-            throws IOException;
+            byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues,
+            long tlsConfig) throws IOException;
 
     static native void serverSend(long h, long client, byte[] b, int off, int len)
             throws IOException;
@@ -252,8 +252,8 @@ final class Native {
     static native long serverQueuedBytes(long h, long client) throws IOException;
 
     static native long clientConnect(String endpoint, int[] keys, long[] values, long[] framing,
-            byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)
-            throws IOException;
+            byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues,
+            long tlsConfig) throws IOException;
 
     static native void clientSend(long h, byte[] b, int off, int len) throws IOException;
 

@@ -828,4 +828,173 @@ final class TlsTest {
             server.join();
         }
     }
+
+    // ------------------------------------------------------------------ the engine over TLS
+
+    /** S18 on the engine: a TLS Server (CA-signed certificate) echoes framed messages to an
+     * engine Client trusting the CA and to a JDK SSLSocket speaking the length prefix by hand;
+     * the engine Client also talks to a JDK SSLServerSocket. */
+    static void s18TlsEngineServerAndClient() throws Exception {
+        Pki p = pki();
+        byte[] big = random(1 << 20);
+        try (TlsServerConfig st = TlsConfig.server().certFiles(p.path("server.pem"), p.path("server.key"));
+             TlsClientConfig ct = TlsConfig.client().caFile(p.path("ca.pem"));
+             Server server = Server.listen("127.0.0.1:0", new ServerOptions().withTls(st))) {
+            EngineTest.EchoLoop loop = new EngineTest.EchoLoop(server);
+            try (Client c = Client.connect("127.0.0.1:" + server.localPort(),
+                    new ClientOptions().withTls(ct).withoutReconnect())) {
+                EngineTest.waitFor(c, EventKind.CONNECTED);
+                c.send(utf8("hello engine"));
+                c.send(big);
+                eq("hello engine", EngineTest.waitFor(c, EventKind.MESSAGE).text(), "first echo");
+                check(Arrays.equals(big, EngineTest.waitFor(c, EventKind.MESSAGE).data()),
+                        "1 MiB message byte-exact through the engine's TLS");
+                eq(0L, c.stats().tlsFailures, "no TLS failure");
+            }
+            try (SSLSocket s = jdkTlsClient(server.localPort(), null)) {
+                java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+                EngineTest.writeFrame(out, utf8("from jdk"));
+                out.flush();
+                eq("from jdk", str(EngineTest.readFrame(new DataInputStream(s.getInputStream()))),
+                        "the engine echoed the JDK's frame");
+            }
+            loop.stop();
+            eq(0L, server.stats().tlsFailures, "no TLS failure on the server");
+        }
+        // The engine Client to a JDK TLS server.
+        SSLServerSocket ss = jdkTlsServer(false);
+        Peer peer = new Peer("jdk-tls-frames", () -> {
+            try (SSLServerSocket srv = ss; Socket s = srv.accept()) {
+                s.setSoTimeout(WAIT_MS);
+                DataInputStream in = new DataInputStream(s.getInputStream());
+                java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+                EngineTest.writeFrame(out, EngineTest.readFrame(in));
+                out.flush();
+                check(in.read() == -1, "the engine client closed in order");
+            }
+        });
+        try (TlsClientConfig ct = TlsConfig.client().caFile(p.path("ca.pem"));
+             Client c = Client.connect("127.0.0.1:" + ss.getLocalPort(),
+                     new ClientOptions().withTls(ct).withoutReconnect())) {
+            EngineTest.waitFor(c, EventKind.CONNECTED);
+            c.send(utf8("to jdk"));
+            eq("to jdk", EngineTest.waitFor(c, EventKind.MESSAGE).text(), "the JDK's echo");
+            c.close(2000); // graceful: close_notify, then FIN
+        }
+        peer.join();
+    }
+
+    /** S19 on the engine: a Client pinning the wrong certificate ends with reason TLS. */
+    static void s19TlsEngineClientPinMismatch() throws Exception {
+        Tls.SelfSigned dev = Tls.selfSigned("127.0.0.1");
+        Tls.SelfSigned other = Tls.selfSigned("127.0.0.1");
+        try (TlsServerConfig st = TlsConfig.server().certPem(dev.certPem(), dev.keyPem());
+             TlsClientConfig wrong = TlsConfig.client().pin(other.fingerprint());
+             TlsClientConfig right = TlsConfig.client().pin(dev.fingerprint());
+             Server server = Server.listen("127.0.0.1:0", new ServerOptions().withTls(st))) {
+            String ep = "127.0.0.1:" + server.localPort();
+            try (Client c = Client.connect(ep, new ClientOptions().withTls(wrong).withoutReconnect())) {
+                Event d = EngineTest.waitFor(c, EventKind.DISCONNECTED);
+                eq(DisconnectReason.TLS, d.reason(), "reason");
+                eq(11, d.reason().code(), "code");
+                eq(ErrorKind.TLS, d.errorKind(), "error kind");
+                check(d.reasonText().contains("pin mismatch"), d.reasonText());
+                eq(1L, c.stats().tlsFailures, "client's TLS failures");
+            }
+            Event w = EngineTest.waitFor(server, EventKind.WARNING);
+            eq(ErrorKind.TLS, w.errorKind(), "the server saw the refusal as a warning");
+            try (Client c = Client.connect(ep, new ClientOptions().withTls(right).withoutReconnect())) {
+                EngineTest.waitFor(c, EventKind.CONNECTED);
+                Event conn = EngineTest.waitFor(server, EventKind.CONNECTED);
+                check(conn.client() > 0, "a client id");
+            }
+            eq(1L, server.stats().tlsFailures, "server's TLS failures");
+        }
+    }
+
+    /** S20 on the engine: a Server requiring client certificates serves a JDK client with one
+     * and reports one without as a TLS warning. */
+    static void s20TlsEngineMutual() throws Exception {
+        Pki p = pki();
+        try (TlsServerConfig st = TlsConfig.server().certFiles(p.path("server.pem"), p.path("server.key"))
+                        .clientAuthFile(ClientAuth.REQUIRED, p.path("ca.pem"));
+             Server server = Server.listen("127.0.0.1:0", new ServerOptions().withTls(st))) {
+            EngineTest.EchoLoop loop = new EngineTest.EchoLoop(server);
+            try (SSLSocket s = jdkTlsClient(server.localPort(), keyStore(p.path("client.p12")))) {
+                java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+                EngineTest.writeFrame(out, utf8("mutual"));
+                out.flush();
+                eq("mutual", str(EngineTest.readFrame(new DataInputStream(s.getInputStream()))), "echo");
+            }
+            loop.stop();
+            try (SSLSocket s = jdkTlsClient(server.localPort(), null)) {
+                try {
+                    s.startHandshake();
+                    s.getOutputStream().write(new byte[] {0, 0, 0, 1, 'x'});
+                    s.getInputStream().read();
+                } catch (IOException expected) {
+                    // refused: what the server's warning below says
+                }
+            }
+            Event w = EngineTest.waitFor(server, EventKind.WARNING);
+            eq(ErrorKind.TLS, w.errorKind(), "kind");
+            check(w.reasonText().contains("no client certificate"), w.reasonText());
+            eq(1L, server.stats().tlsFailures, "TLS failures");
+        }
+    }
+
+    /** S21 on the engine: plaintext and silent clients are TLS warnings (the handshake timeout
+     * ends the silent one), counted, and the server goes on serving. */
+    static void s21TlsEngineServerMeetsPlaintextAndSilentClients() throws Exception {
+        Tls.SelfSigned dev = Tls.selfSigned("127.0.0.1");
+        try (TlsServerConfig st = TlsConfig.server().certPem(dev.certPem(), dev.keyPem())
+                        .handshakeTimeout(300);
+             TlsClientConfig ct = TlsConfig.client().pin(dev.fingerprint());
+             Server server = Server.listen("127.0.0.1:0", new ServerOptions().withTls(st))) {
+            try (Socket plain = new Socket("127.0.0.1", server.localPort())) {
+                plain.getOutputStream().write(utf8("GET / HTTP/1.0\r\n\r\n"));
+                Event w = EngineTest.waitFor(server, EventKind.WARNING);
+                eq(ErrorKind.TLS, w.errorKind(), "kind");
+                check(w.reasonText().contains("not TLS"), w.reasonText());
+                plain.setSoTimeout(WAIT_MS);
+                InputStream in = plain.getInputStream();
+                byte[] sink = new byte[4096];
+                while (in.read(sink) >= 0) {
+                    // the server's alert, then its end: no hang
+                }
+            } catch (IOException reset) {
+                // a reset instead of an orderly end is fine too
+            }
+            try (Socket silent = new Socket("127.0.0.1", server.localPort())) {
+                Event w = EngineTest.waitFor(server, EventKind.WARNING);
+                eq(ErrorKind.TLS, w.errorKind(), "kind");
+                check(w.reasonText().contains("handshake"), w.reasonText());
+                check(silent.isConnected(), "the silent client was connected");
+            }
+            eq(2L, server.stats().tlsFailures, "TLS failures");
+            eq(0L, server.stats().connectionsTotal, "nobody got in");
+            EngineTest.EchoLoop loop = new EngineTest.EchoLoop(server);
+            try (Client c = Client.connect("127.0.0.1:" + server.localPort(),
+                    new ClientOptions().withTls(ct).withoutReconnect())) {
+                EngineTest.waitFor(c, EventKind.CONNECTED);
+                c.send(utf8("still here"));
+                eq("still here", EngineTest.waitFor(c, EventKind.MESSAGE).text(), "served after them");
+            }
+            loop.stop();
+        }
+    }
+
+    /** An engine object given the other side's configuration, or a closed one, is refused. */
+    static void xTlsEngineMisuse() throws Exception {
+        TlsServerConfig st = TlsConfig.server();
+        expect(InvalidArgumentException.class,
+                () -> Server.listen("127.0.0.1:0", new ServerOptions().withTls(st))); // no certificate
+        st.close();
+        expect(BadHandleException.class,
+                () -> Server.listen("127.0.0.1:0", new ServerOptions().withTls(st)));
+        TlsClientConfig ct = TlsConfig.client();
+        ct.close();
+        expect(BadHandleException.class,
+                () -> Client.connect("127.0.0.1:9", new ClientOptions().withTls(ct)));
+    }
 }
