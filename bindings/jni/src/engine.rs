@@ -492,7 +492,7 @@ pub extern "system" fn Java_io_libsock_Native_serverBind<'l>(
             s.set_server_tls(Some(crate::tls::server_tls(tls_config)?));
         }
         let s = Server::bind(ep, s.server())?;
-        Ok(insert(Obj::Server(Arc::new(s))))
+        insert(Obj::Server(Arc::new(s)))
     })
 }
 
@@ -652,7 +652,7 @@ pub extern "system" fn Java_io_libsock_Native_clientConnect<'l>(
             s.set_client_tls(Some(crate::tls::client_tls(tls_config)?));
         }
         let cl = Client::connect(ep, s.client())?;
-        Ok(insert(Obj::Client(Arc::new(cl))))
+        insert(Obj::Client(Arc::new(cl)))
     })
 }
 
@@ -715,7 +715,7 @@ pub extern "system" fn Java_io_libsock_Native_dgramServerBind<'l>(
             &opt_vals,
         )?;
         let d = DatagramServer::bind(ep, s.datagram())?;
-        Ok(insert(Obj::DgramServer(Arc::new(d))))
+        insert(Obj::DgramServer(Arc::new(d)))
     })
 }
 
@@ -746,11 +746,11 @@ mod tests {
     #[test]
     fn engine_handles_are_typed() {
         let s = Server::bind("127.0.0.1:0", EngineSettings::new().server()).unwrap();
-        let h = insert(Obj::Server(Arc::new(s)));
+        let h = insert(Obj::Server(Arc::new(s))).unwrap();
         assert!(server(h).is_ok());
         assert!(matches!(client(h), Err(JErr::BadHandle(..))));
         assert!(matches!(dgram_server(h), Err(JErr::BadHandle(..))));
-        super::super::table().remove(&h).unwrap().close();
+        super::super::remove(h);
         assert!(matches!(server(h), Err(JErr::BadHandle(..))));
     }
 }

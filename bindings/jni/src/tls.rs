@@ -161,9 +161,9 @@ pub extern "system" fn Java_io_libsock_Native_tlsNew<'l>(
         } else {
             Side::Client(TlsClient::new(), None)
         };
-        Ok(insert(Obj::Tls(Arc::new(TlsObj {
+        insert(Obj::Tls(Arc::new(TlsObj {
             side: Mutex::new(side),
-        }))))
+        })))
     })
 }
 
