@@ -464,7 +464,7 @@ pub extern "system" fn Java_io_libsock_Native_engineSetThreads<'l>(
 /// `static native long serverBind(String endpoint, int[] keys, long[] values, long[] framing,
 /// byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues, long tlsConfig)`:
 /// `keys` and `values` are `(ConfigKey number, value)` pairs (unset keys keep core's defaults);
-/// a null framing is the default one (see [`settings`]); `tlsConfig` is a server `TlsConfig`
+/// a null framing is the default one (see `settings`); `tlsConfig` is a server `TlsConfig`
 /// handle (0: plaintext): handshakes run on the engine, a failed one is a `WARNING` event (kind
 /// `TLS`) counted in `tls_failures`.
 #[no_mangle]

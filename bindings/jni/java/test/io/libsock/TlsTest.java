@@ -446,6 +446,34 @@ final class TlsTest {
         }
     }
 
+    /** S18: SNI picks the server's certificate by the name the client asks for; others get
+     * the default one. */
+    static void s18TlsSniPicksTheCertificate() throws Exception {
+        Pki p = pki();
+        try (TlsServerConfig st = TlsConfig.server().certFiles(p.path("device.pem"), p.path("device.key"))
+                        .sniCertFiles("localhost", p.path("server.pem"), p.path("server.key"));
+             Listener l = Listener.listen("127.0.0.1:0", new ListenOptions().withTls(st))) {
+            String[][] cases = {{"localhost", "server.pem"}, {"other.example", "device.pem"}};
+            for (String[] cs : cases) {
+                Peer server = new Peer("sni-server", () -> {
+                    try (TcpConnection s = l.accept(WAIT_MS)) {
+                        s.setTimeout(WAIT_MS);
+                        s.sendAll(s.recvExact(1));
+                    }
+                });
+                try (TlsClientConfig ct = TlsConfig.client().pin(Tls.fingerprint(p.text(cs[1])))
+                                .serverName(cs[0]);
+                     TcpConnection c = TcpConnection.connect("127.0.0.1", l.localPort(), tlsOptions(ct))) {
+                    c.sendAll(new byte[] {1});
+                    eq(1, (int) c.recvExact(1)[0], "echo");
+                    eq(Tls.fingerprint(p.text(cs[1])), c.tlsInfo().peerFingerprint(),
+                            "SNI " + cs[0] + " gets " + cs[1]);
+                }
+                server.join();
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ S19: pinned
 
     /** S19: a pinned self-signed certificate: the right pin (certificate or public key) works,
