@@ -823,6 +823,49 @@ final class TlsTest {
         }
     }
 
+    /** A JDK TLS client whose TCP connection is closed under it (no close_notify): the data
+     * may be truncated, so libsock reports a TlsException, not an orderly end; the engine ends
+     * such a client with reason TLS. */
+    static void xTlsTruncationIsNotAnOrderlyEnd() throws Exception {
+        Pki p = pki();
+        SSLContext ctx = jdkContext(null, trustStore(p.path("ca.pem")));
+        try (TlsServerConfig st = TlsConfig.server().certFiles(p.path("server.pem"), p.path("server.key"));
+             Listener l = Listener.listen("127.0.0.1:0", new ListenOptions().withTls(st));
+             Server server = Server.listen("127.0.0.1:0", new ServerOptions().withTls(st))) {
+            // The blocking layer: accept shakes hands, so it runs while the JDK client does.
+            AtomicReference<TcpConnection> accepted = new AtomicReference<>();
+            Peer acceptor = new Peer("acceptor", () -> accepted.set(l.accept(WAIT_MS)));
+            Socket raw = new Socket("127.0.0.1", l.localPort());
+            SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket(raw, "127.0.0.1", l.localPort(), false);
+            s.setSoTimeout(WAIT_MS);
+            s.startHandshake();
+            acceptor.join();
+            try (TcpConnection c = accepted.get()) {
+                s.getOutputStream().write(utf8("part"));
+                s.getOutputStream().flush();
+                eq("part", str(c.recvExact(4, WAIT_MS)), "the bytes before the cut");
+                raw.close(); // the TCP connection ends, no close_notify was sent
+                TlsException e = expect(TlsException.class, () -> c.recv(10, WAIT_MS));
+                check(e.getMessage().contains("without close_notify"), e.getMessage());
+            }
+            // The engine: the client ends with reason TLS.
+            Socket raw2 = new Socket("127.0.0.1", server.localPort());
+            SSLSocket s2 = (SSLSocket) ctx.getSocketFactory().createSocket(raw2, "127.0.0.1",
+                    server.localPort(), false);
+            s2.setSoTimeout(WAIT_MS);
+            s2.startHandshake();
+            java.io.DataOutputStream out = new java.io.DataOutputStream(s2.getOutputStream());
+            EngineTest.writeFrame(out, utf8("part"));
+            out.flush();
+            List<Event> seen = new ArrayList<>();
+            EngineTest.waitFor(server, EventKind.MESSAGE, seen);
+            raw2.close();
+            Event d = EngineTest.waitFor(server, EventKind.DISCONNECTED, seen);
+            eq(DisconnectReason.TLS, d.reason(), "reason: " + d.reasonText());
+            check(d.reasonText().contains("close_notify"), d.reasonText());
+        }
+    }
+
     /** close() from another thread wakes a call blocked in a TLS read. */
     static void xTlsCloseWakesBlockedRecv() throws Exception {
         Tls.SelfSigned dev = Tls.selfSigned("127.0.0.1");
