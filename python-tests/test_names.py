@@ -765,7 +765,7 @@ def test_java_tls_settings() -> None:
         sides = ["client", "server"] if cells[1] == "both" else [cells[1]]
         for name in re.findall(r"`(\w+)", cells[3]):
             for side in sides:
-                assert re.search(rf"public (?:Tls{side.capitalize()}Config|void) {name}\(", java[side]), \
+                assert re.search(rf"public (?:Tls{side.capitalize()}Config|T|void) {name}\(", java[side]), \
                     f"Tls{side.capitalize()}Config lacks {name} (docs/NAMES.md, TLS settings)"
     assert rows >= 12, "docs/NAMES.md's TLS settings table is gone"
 

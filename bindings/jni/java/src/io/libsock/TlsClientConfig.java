@@ -18,7 +18,7 @@ import java.io.IOException;
  *         .handshakeTimeout(5000);
  * }</pre>
  */
-public final class TlsClientConfig extends TlsConfig {
+public final class TlsClientConfig extends TlsConfig<TlsClientConfig> {
     TlsClientConfig() throws IOException {
         super(false);
     }
@@ -103,84 +103,8 @@ public final class TlsClientConfig extends TlsConfig {
         return this;
     }
 
-    /**
-     * Present this certificate chain and key when the server asks for one (mutual TLS).
-     *
-     * @param certificatePath PEM file of the certificate chain, the client's own first
-     * @param keyPath PEM file of the private key (PKCS#8, PKCS#1 or SEC1)
-     * @return this
-     * @throws IoException if a file cannot be read
-     * @throws InvalidArgumentException if they hold no certificate or key
-     * @throws IOException on other failures
-     */
-    public TlsClientConfig certFiles(String certificatePath, String keyPath) throws IOException {
-        setCert(certificatePath, keyPath, true);
-        return this;
-    }
-
-    /**
-     * {@link #certFiles} from PEM text (e.g. from {@link Tls#selfSigned}).
-     *
-     * @param certificatePem the certificate chain
-     * @param keyPem the private key
-     * @return this
-     * @throws InvalidArgumentException if they hold no certificate or key
-     * @throws IOException on other failures
-     */
-    public TlsClientConfig certPem(String certificatePem, String keyPem) throws IOException {
-        setCert(certificatePem, keyPem, false);
-        return this;
-    }
-
-    /**
-     * Offer these ALPN protocols, most preferred first.
-     *
-     * @param protocols e.g. {@code "h2", "http/1.1"}
-     * @return this
-     * @throws InvalidArgumentException if one is empty or longer than 255 bytes
-     * @throws IOException on other failures
-     */
-    public TlsClientConfig alpn(String... protocols) throws IOException {
-        setAlpn(protocols);
-        return this;
-    }
-
-    /**
-     * The lowest version accepted (default {@link TlsVersion#V1_2}).
-     *
-     * @param version the version
-     * @return this
-     * @throws IOException if the configuration is closed
-     */
-    public TlsClientConfig minVersion(TlsVersion version) throws IOException {
-        setMinVersion(version);
-        return this;
-    }
-
-    /**
-     * How long the handshake may take (default 10 s); it completes before {@code connect}
-     * returns, and a silent server gives a {@link TimeoutException}.
-     *
-     * @param millis milliseconds, at least 1
-     * @return this
-     * @throws InvalidArgumentException for 0 or less
-     * @throws IOException on other failures
-     */
-    public TlsClientConfig handshakeTimeout(int millis) throws IOException {
-        setHandshakeTimeout(millis);
-        return this;
-    }
-
-    /**
-     * Write the session keys to the file named by the {@code SSLKEYLOGFILE} environment
-     * variable (when set), so that a capture can be decrypted with Wireshark.
-     *
-     * @param on the setting
-     * @return this
-     * @throws IOException if the configuration is closed
-     */
-    public TlsClientConfig keylog(boolean on) throws IOException {
-        setKeylog(on);
+    @Override
+    TlsClientConfig self() {
         return this;
     }
 

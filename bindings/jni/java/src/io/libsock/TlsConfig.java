@@ -13,6 +13,9 @@ import java.io.IOException;
  * it, and shared by every later one; changing a setting afterwards applies to connections made
  * from then on. One configuration may be used by many connections and threads at once.
  *
+ * <p>The settings both sides have are here ({@code T} is the side's class, so that chains keep
+ * it); {@link TlsClientConfig} and {@link TlsServerConfig} add their own.
+ *
  * <p>A configuration holds native memory: close it (try-with-resources) when no connection will
  * be made with it any more. Connections already made keep working after it is closed; using a
  * closed configuration throws {@link BadHandleException}. An unreachable one is closed by the
@@ -26,7 +29,7 @@ import java.io.IOException;
  * }
  * }</pre>
  */
-public abstract class TlsConfig implements AutoCloseable {
+public abstract class TlsConfig<T extends TlsConfig<T>> implements AutoCloseable {
     final NativeHandle handle;
 
     TlsConfig(boolean server) throws IOException {
@@ -91,33 +94,101 @@ public abstract class TlsConfig implements AutoCloseable {
         handle.close();
     }
 
-    // ---- settings both sides have (each subclass returns itself, for chaining)
+    // ---- settings both sides have
 
-    void setCert(String certificate, String key, boolean files) throws IOException {
-        Native.tlsCert(handle.id(), null, nonNull(certificate, "certificate"),
-                nonNull(key, "key"), files);
+    /**
+     * The certificate chain and private key: a server's certificate (served to clients that
+     * ask for no name {@link TlsServerConfig#sniCertFiles} knows), or a client's for mutual
+     * TLS (presented when the server asks).
+     *
+     * @param certificatePath PEM file of the chain, the own certificate first
+     * @param keyPath PEM file of the private key (PKCS#8, PKCS#1 or SEC1)
+     * @return this
+     * @throws IoException if a file cannot be read
+     * @throws InvalidArgumentException if they hold no certificate or key
+     * @throws IOException on other failures
+     */
+    public T certFiles(String certificatePath, String keyPath) throws IOException {
+        Native.tlsCert(handle.id(), null, nonNull(certificatePath, "certificate"),
+                nonNull(keyPath, "key"), true);
+        return self();
     }
 
-    void setAlpn(String... protocols) throws IOException {
+    /**
+     * {@link #certFiles} from PEM text (e.g. from {@link Tls#selfSigned}).
+     *
+     * @param certificatePem the certificate chain
+     * @param keyPem the private key
+     * @return this
+     * @throws InvalidArgumentException if they hold no certificate or key
+     * @throws IOException on other failures
+     */
+    public T certPem(String certificatePem, String keyPem) throws IOException {
+        Native.tlsCert(handle.id(), null, nonNull(certificatePem, "certificate"),
+                nonNull(keyPem, "key"), false);
+        return self();
+    }
+
+    /**
+     * ALPN protocols, most preferred first: a client offers them, a server accepts the
+     * client's first one that is here.
+     *
+     * @param protocols e.g. {@code "h2", "http/1.1"}
+     * @return this
+     * @throws InvalidArgumentException if one is empty or longer than 255 bytes
+     * @throws IOException on other failures
+     */
+    public T alpn(String... protocols) throws IOException {
         if (protocols == null) {
             throw new NullPointerException("protocols is null");
         }
         Native.tlsAlpn(handle.id(), protocols.clone());
+        return self();
     }
 
-    void setMinVersion(TlsVersion version) throws IOException {
+    /**
+     * The lowest version accepted (default {@link TlsVersion#V1_2}).
+     *
+     * @param version the version
+     * @return this
+     * @throws IOException if the configuration is closed
+     */
+    public T minVersion(TlsVersion version) throws IOException {
         Native.tlsMinVersion(handle.id(), nonNull(version, "version").text());
+        return self();
     }
 
-    void setHandshakeTimeout(int millis) throws IOException {
+    /**
+     * How long a handshake may take (default 10 s). It completes before {@code connect} or
+     * {@code accept} returns; a silent peer gives a {@link TimeoutException}.
+     *
+     * @param millis milliseconds, at least 1
+     * @return this
+     * @throws InvalidArgumentException for 0 or less
+     * @throws IOException on other failures
+     */
+    public T handshakeTimeout(int millis) throws IOException {
         Native.tlsHandshakeTimeout(handle.id(), millis);
+        return self();
     }
 
-    void setKeylog(boolean on) throws IOException {
+    /**
+     * Write the session keys to the file named by the {@code SSLKEYLOGFILE} environment
+     * variable (when set), so that a capture can be decrypted with Wireshark.
+     *
+     * @param on the setting
+     * @return this
+     * @throws IOException if the configuration is closed
+     */
+    public T keylog(boolean on) throws IOException {
         Native.tlsKeylog(handle.id(), on);
+        return self();
     }
 
-    static <T> T nonNull(T value, String what) {
+    /** This object as its own type, for chaining. */
+    abstract T self();
+
+    static <V> V nonNull(V value, String what) {
         if (value == null) {
             throw new NullPointerException(what + " is null");
         }

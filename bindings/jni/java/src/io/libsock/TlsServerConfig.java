@@ -13,38 +13,9 @@ import java.io.IOException;
  *         .clientAuthFile(ClientAuth.REQUIRED, "ca.pem");   // mutual TLS
  * }</pre>
  */
-public final class TlsServerConfig extends TlsConfig {
+public final class TlsServerConfig extends TlsConfig<TlsServerConfig> {
     TlsServerConfig() throws IOException {
         super(true);
-    }
-
-    /**
-     * The certificate chain and private key served by default.
-     *
-     * @param certificatePath PEM file of the chain, the server's own certificate first
-     * @param keyPath PEM file of the private key (PKCS#8, PKCS#1 or SEC1)
-     * @return this
-     * @throws IoException if a file cannot be read
-     * @throws InvalidArgumentException if they hold no certificate or key
-     * @throws IOException on other failures
-     */
-    public TlsServerConfig certFiles(String certificatePath, String keyPath) throws IOException {
-        setCert(certificatePath, keyPath, true);
-        return this;
-    }
-
-    /**
-     * {@link #certFiles} from PEM text (e.g. from {@link Tls#selfSigned}).
-     *
-     * @param certificatePem the certificate chain
-     * @param keyPem the private key
-     * @return this
-     * @throws InvalidArgumentException if they hold no certificate or key
-     * @throws IOException on other failures
-     */
-    public TlsServerConfig certPem(String certificatePem, String keyPem) throws IOException {
-        setCert(certificatePem, keyPem, false);
-        return this;
     }
 
     /**
@@ -111,54 +82,8 @@ public final class TlsServerConfig extends TlsConfig {
         return this;
     }
 
-    /**
-     * Accept these ALPN protocols (the client's first one that is here wins).
-     *
-     * @param protocols the protocols
-     * @return this
-     * @throws InvalidArgumentException if one is empty or longer than 255 bytes
-     * @throws IOException on other failures
-     */
-    public TlsServerConfig alpn(String... protocols) throws IOException {
-        setAlpn(protocols);
-        return this;
-    }
-
-    /**
-     * The lowest version accepted (default {@link TlsVersion#V1_2}).
-     *
-     * @param version the version
-     * @return this
-     * @throws IOException if the configuration is closed
-     */
-    public TlsServerConfig minVersion(TlsVersion version) throws IOException {
-        setMinVersion(version);
-        return this;
-    }
-
-    /**
-     * How long a client's handshake may take (default 10 s); it completes before
-     * {@code accept} returns the connection.
-     *
-     * @param millis milliseconds, at least 1
-     * @return this
-     * @throws InvalidArgumentException for 0 or less
-     * @throws IOException on other failures
-     */
-    public TlsServerConfig handshakeTimeout(int millis) throws IOException {
-        setHandshakeTimeout(millis);
-        return this;
-    }
-
-    /**
-     * Write the session keys to {@code SSLKEYLOGFILE} (see {@link TlsClientConfig#keylog}).
-     *
-     * @param on the setting
-     * @return this
-     * @throws IOException if the configuration is closed
-     */
-    public TlsServerConfig keylog(boolean on) throws IOException {
-        setKeylog(on);
+    @Override
+    TlsServerConfig self() {
         return this;
     }
 
