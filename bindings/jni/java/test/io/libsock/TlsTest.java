@@ -1070,6 +1070,46 @@ final class TlsTest {
         }
     }
 
+    /** S15 over TLS: the server restarts, the client reconnects and shakes hands again;
+     * messages queued meanwhile arrive once, in order, through the new TLS session. */
+    static void s19TlsEngineReconnectShakesHandsAgain() throws Exception {
+        Tls.SelfSigned dev = Tls.selfSigned("127.0.0.1");
+        try (TlsServerConfig st = TlsConfig.server().certPem(dev.certPem(), dev.keyPem());
+             TlsClientConfig ct = TlsConfig.client().pin(dev.fingerprint())) {
+            ServerOptions so = new ServerOptions().withOption(SockOpt.REUSE_ADDRESS, 1).withTls(st);
+            Server first = Server.listen("127.0.0.1:0", so);
+            String ep = "127.0.0.1:" + first.localPort();
+            try (Client client = Client.connect(ep, new ClientOptions().withTls(ct).withReconnect(50, 300))) {
+                eq(1L, EngineTest.waitFor(client, EventKind.CONNECTED).client(), "first connection");
+                client.send(utf8("before"));
+                eq("before", str(messages(first, 1).get(0)), "before the restart");
+                first.shutdown(0);
+                first.close();
+                EngineTest.waitFor(client, EventKind.DISCONNECTED);
+                client.send(utf8("queued 1"));
+                client.send(utf8("queued 2"));
+                Server second = null;
+                long deadline = System.currentTimeMillis() + WAIT_MS;
+                while (second == null) {
+                    try {
+                        second = Server.listen(ep, so);
+                    } catch (AddressException e) {
+                        check(System.currentTimeMillis() < deadline, "the port came back: " + e);
+                        Thread.sleep(50);
+                    }
+                }
+                try (Server s2 = second) {
+                    check(EngineTest.waitFor(client, EventKind.CONNECTED).client() >= 2, "a new connection");
+                    List<byte[]> got = messages(s2, 2);
+                    eq("queued 1", str(got.get(0)), "first queued message");
+                    eq("queued 2", str(got.get(1)), "second queued message");
+                    eq(0L, s2.stats().tlsFailures, "the new handshake succeeded");
+                    eq(0L, client.stats().tlsFailures, "no TLS failure on the client");
+                }
+            }
+        }
+    }
+
     /** An engine object given the other side's configuration, or a closed one, is refused. */
     static void xTlsEngineMisuse() throws Exception {
         TlsServerConfig st = TlsConfig.server();
