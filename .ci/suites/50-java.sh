@@ -19,6 +19,12 @@ unzip -l "$jar" | grep -E 'natives/linux-[a-z0-9_]+/liblibsock_jni\.so$' || { ec
 version=$(cargo pkgid -p libsock-jni | sed 's/.*[@#]//')
 pom_version=$(sed -n '0,/<version>/s|.*<version>\(.*\)</version>.*|\1|p' bindings/jni/pom.xml)
 [ "$pom_version" = "$version" ] || { echo "50-java: pom.xml says $pom_version, Cargo.toml $version"; exit 1; }
+# The POM's model builds (offline: the validate phase needs no plugin; `mvn package` would fetch
+# plugins from Maven Central, which these machines cannot reach).
+if command -v mvn >/dev/null 2>&1; then
+  timeout 120 mvn -o -q -B -f bindings/jni/pom.xml validate || { echo "50-java: pom.xml does not validate"; exit 1; }
+  echo "pom.xml: io.libsock:libsock:$pom_version validates"
+fi
 src=$(find bindings/jni/java/src -name '*.java')
 javac -Xlint:all -cp "$jar" -d "$build/classes" $(find bindings/jni/java/test -name '*.java')
 javac -Xlint:all -cp "$jar" -d "$build/examples" bindings/jni/java/examples/*.java
