@@ -22,7 +22,8 @@ pom_version=$(sed -n '0,/<version>/s|.*<version>\(.*\)</version>.*|\1|p' binding
 # The POM's model builds (offline: the validate phase needs no plugin; `mvn package` would fetch
 # plugins from Maven Central, which these machines cannot reach).
 if command -v mvn >/dev/null 2>&1; then
-  timeout 120 mvn -o -q -B -f bindings/jni/pom.xml validate || { echo "50-java: pom.xml does not validate"; exit 1; }
+  timeout 120 mvn -o -q -B -f bindings/jni/pom.xml validate >"$build/mvn.log" 2>&1 \
+    || { cat "$build/mvn.log"; echo "50-java: pom.xml does not validate"; exit 1; }
   echo "pom.xml: io.libsock:libsock:$pom_version validates"
 fi
 src=$(find bindings/jni/java/src -name '*.java')
