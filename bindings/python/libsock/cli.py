@@ -475,9 +475,25 @@ HEADER = struct.Struct(">4sQH")
 CHUNK = 1 << 20
 
 
-def _progress(total: int, desc: str, quiet: bool) -> Any:
-    from tqdm import tqdm
+class _NoProgress:
+    """Stands in for the tqdm bar when tqdm is not installed (it is the optional extra
+    ``libsock[progress]``): the transfer and its summary line are the same, without a bar."""
 
+    def __enter__(self) -> "_NoProgress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        """Ignores the progress (there is no bar to draw)."""
+
+
+def _progress(total: int, desc: str, quiet: bool) -> Any:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoProgress()
     return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
                 file=sys.stderr, leave=True, dynamic_ncols=True,
                 disable=quiet or not sys.stderr.isatty())

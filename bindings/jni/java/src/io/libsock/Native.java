@@ -16,12 +16,8 @@ final class Native {
     static final int DEFAULT = Libsock.TIMEOUT_DEFAULT;
 
     static {
-        String path = System.getProperty("io.libsock.library");
-        if (path != null && !path.isEmpty()) {
-            System.load(path);
-        } else {
-            System.loadLibrary("libsock_jni");
-        }
+        // The property io.libsock.library, then java.library.path, then the jar's own copy.
+        NativeLoader.load();
     }
 
     private Native() {}
