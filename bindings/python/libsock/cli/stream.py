@@ -269,7 +269,8 @@ def pump(link: Link, args: argparse.Namespace) -> None:
     When the input ends, the socket is half-closed (shutdown for writing) and reading goes on
     until the peer closes. When the peer closes first, the command ends at once on a terminal;
     with piped input the rest of that input is still sent (the peer may only have half-closed).
-    A generator (--every, --rate) stops when the peer closes.
+    A generator (--every, --rate) stops when the peer closes. With --reply rules the end of
+    stdin does not half-close (the replies still go out).
     """
     closing = threading.Event()
     failure: List[BaseException] = []
@@ -282,12 +283,18 @@ def pump(link: Link, args: argparse.Namespace) -> None:
                 generate(args, msgs, link.send, closing)
             else:
                 read_input(link.spec, args.hex_input, link.send, link.send_raw)
+            if link.rules and not gen:
+                return  # --reply: the replies still go out after the end of stdin
             link.conn.shutdown("write")
         except (libsock.Error, OSError) as e:
             if not closing.is_set():
                 failure.append(e)
-        except BaseException as e:  # pragma: no cover - reported below
+        except BaseException as e:  # e.g. bad --hex-input: reported below
             failure.append(e)
+            try:  # stop reading too, so that the error is reported at once
+                link.conn.shutdown("both")
+            except (libsock.Error, OSError):
+                pass
 
     t = threading.Thread(target=sender, name="stdin-to-socket", daemon=True)
     t.start()
