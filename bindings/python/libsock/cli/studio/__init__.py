@@ -230,7 +230,7 @@ class EngineServer(Session):
     async def kick(self, client: int) -> None:
         if client not in self.clients:
             raise Refused("no client %s" % client)
-        self.door.disconnect(client, graceful=False)
+        self.door.disconnect(client, graceful=True)
 
     async def close(self) -> None:
         await self.door.close(grace=0.2)
