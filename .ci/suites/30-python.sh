@@ -38,6 +38,10 @@ echo "--- mypy: the tests type-check against the stubs (typed usage of the packa
   test_engine.py test_aio.py test_bench.py test_bench_workers.py test_bad_inputs.py \
   _reliability.py test_faults.py test_load.py test_names.py test_tls.py peers/*.py)
 
+echo "--- mypy --strict: the libsock command (libsock/cli, its source is its stub)"
+(cd /tmp && "$py" -m mypy --strict --ignore-missing-imports --no-incremental \
+  "$root/bindings/python/libsock/cli")
+
 echo "--- fresh venv: pip install . from a clean clone"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -529,7 +529,9 @@ def add_tls(p: argparse.ArgumentParser, server: bool, prefix: str = "") -> None:
 
 def client_tls(args: argparse.Namespace, prefix: str = "") -> Optional["libsock.TLS"]:
     """The client TLS settings the options ask for, or None."""
-    g = lambda k: getattr(args, prefix + k, None)  # noqa: E731
+    def g(k: str) -> Any:
+        return getattr(args, prefix + k, None)
+
     if not (g("tls") or g("ca") or g("pin") or g("insecure") or g("cert")):
         return None
     return libsock.TLS(ca=g("ca"), pin=g("pin"), insecure=bool(g("insecure")),
@@ -539,7 +541,9 @@ def client_tls(args: argparse.Namespace, prefix: str = "") -> Optional["libsock.
 def server_tls(args: argparse.Namespace, prefix: str = "") -> Optional["libsock.TLS"]:
     """The server TLS settings the options ask for (a fresh self-signed certificate when none
     is given: its pin is printed for the clients), or None."""
-    g = lambda k: getattr(args, prefix + k, None)  # noqa: E731
+    def g(k: str) -> Any:
+        return getattr(args, prefix + k, None)
+
     if not (g("tls") or g("cert") or g("ca")):
         return None
     cert, key = g("cert"), g("key")
@@ -550,8 +554,9 @@ def server_tls(args: argparse.Namespace, prefix: str = "") -> Optional["libsock.
             % libsock.fingerprint(cert_pem))
     elif key is None:
         raise CliError("--cert needs --key")
-    auth = "required" if g("ca") else None
-    return libsock.TLS(cert=cert, key=key, client_auth=auth, client_ca=g("ca"))
+    if g("ca"):
+        return libsock.TLS(cert=cert, key=key, client_auth="required", client_ca=g("ca"))
+    return libsock.TLS(cert=cert, key=key)
 
 
 __all__ = [

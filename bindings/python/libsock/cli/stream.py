@@ -375,6 +375,7 @@ def cmd_listen(args: argparse.Namespace) -> int:
                                  name="client %s" % fmt_addr(peer), daemon=True).start()
         finally:
             display.close()
+    return 0  # not reached: the loop above ends only by an exception
 
 
 # --------------------------------------------------------------------------------------------

@@ -423,8 +423,9 @@ def _tls(kind: str, spec: Any) -> Any:
         elif key is None:
             raise Refused("a certificate needs its key")
         ca = pem("ca")
-        return libsock.TLS(cert=cert, key=key, client_auth="required" if ca else None,
-                           client_ca=ca)
+        if ca is not None:
+            return libsock.TLS(cert=cert, key=key, client_auth="required", client_ca=ca)
+        return libsock.TLS(cert=cert, key=key)
     return libsock.TLS(ca=pem("ca"), pin=spec.get("pin") or None,
                        insecure=bool(spec.get("insecure")),
                        server_name=spec.get("server_name") or None,
@@ -484,7 +485,7 @@ class Studio:
         if op == "open":
             await self.open(req)
             return
-        s = self.sessions.get(req.get("session", -1))  # type: ignore[arg-type]
+        s = self.sessions.get(req.get("session", -1))
         if s is None:
             raise Refused("no session %r" % req.get("session"))
         if op == "send":
