@@ -28,7 +28,8 @@ import sys
 import threading
 import time
 import webbrowser
-from typing import Any, Callable, Dict, List, Optional
+from collections import deque
+from typing import Any, Callable, Deque, Dict, List, Optional
 
 import libsock
 
@@ -114,14 +115,26 @@ class Session:
         self.counters = {"bytes_in": 0, "bytes_out": 0, "msgs_in": 0, "msgs_out": 0}
         self.repeat: Optional["asyncio.Task[None]"] = None
         self.clients: Dict[int, str] = {}
+        #: The last events of this session, replayed to a page that connects later.
+        self.history: Deque[Dict[str, Any]] = deque(maxlen=1000)
+        #: Bytes in and out per second over the last minute (the rate chart).
+        self.rates: Deque[List[int]] = deque(maxlen=60)
+        self.last = dict(self.counters)
 
     def summary(self) -> Dict[str, Any]:
         return {"session": self.id, "kind": self.kind, "address": self.address,
                 "local": self.local, "framing": self.spec.text,
-                "clients": [{"client": c, "peer": p} for c, p in self.clients.items()]}
+                "clients": [{"client": c, "peer": p} for c, p in self.clients.items()],
+                "rates": list(self.rates), "counters": dict(self.counters)}
 
     def emit(self, msg: Dict[str, Any]) -> None:
         msg["session"] = self.id
+        if msg["ev"] in ("data", "note", "client"):
+            msg.setdefault("time", time.time())
+            kept = msg
+            if len(msg.get("hex", "")) > 8192:  # the replay keeps the first 4 KiB of big ones
+                kept = dict(msg, hex=msg["hex"][:8192], truncated=True)
+            self.history.append(kept)
         self.studio.emit(msg)
 
     def data(self, direction: str, data: bytes, peer: str, client: Optional[int] = None,
@@ -477,6 +490,9 @@ class Studio:
         while True:
             await asyncio.sleep(1.0)
             for s in list(self.sessions.values()):
+                s.rates.append([s.counters["bytes_in"] - s.last["bytes_in"],
+                                s.counters["bytes_out"] - s.last["bytes_out"]])
+                s.last = dict(s.counters)
                 self.emit({"ev": "stats", "session": s.id, **s.counters})
 
     # -- requests from the page --------------------------------------------------------------
@@ -631,6 +647,9 @@ class Studio:
             await sock.send_str(json.dumps({
                 "ev": "hello", "version": getattr(libsock, "__version__", ""),
                 "sessions": [s.summary() for s in studio.sessions.values()]}))
+            for s in list(studio.sessions.values()):
+                for past in list(s.history):
+                    await sock.send_str(json.dumps(dict(past, replay=True)))
             try:
                 async for msg in sock:
                     if msg.type != WSMsgType.TEXT:

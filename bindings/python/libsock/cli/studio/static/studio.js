@@ -62,7 +62,8 @@
       meta.className = "meta";
       const who = e.client != null ? "client " + e.client + " " + e.peer : e.peer;
       meta.textContent = stamp(e.time) + " " + (e.dir === "in" ? "<- " : "-> ") + who +
-        " " + e.len + " B" + (e.tail ? " (partial frame at end)" : "") + "\n";
+        " " + e.len + " B" + (e.tail ? " (partial frame at end)" : "") +
+        (e.truncated ? " (first 4 KiB shown)" : "") + "\n";
       const body = document.createElement("span");
       body.className = "data";
       body.textContent = s.view === "hex" ? asHex(bytes) : asText(bytes);
@@ -97,7 +98,7 @@
     [["#16a34a", 0], ["#2563eb", 1]].forEach(([color, k]) => {
       g.strokeStyle = color; g.lineWidth = 1.5; g.beginPath();
       s.rates.forEach((r, i) => {
-        const x = w - (s.rates.length - 1 - i) * (w / 59);
+        const x = w - (s.rates.length - 1 - i) * (w / Math.max(19, s.rates.length - 1));
         const y = h - 4 - (r[k] / max) * (h - 16);
         if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
       });
@@ -155,6 +156,8 @@
       (info.local || info.address) + (info.tls ? " TLS" : "") + " [" + info.framing + "]";
     if (info.kind.endsWith("server")) $(".clients", el).hidden = false;
     for (const c of info.clients || []) s.clients.set(c.client, c.peer);
+    s.rates = (info.rates || []).slice(-60);
+    if (info.counters) s.last = info.counters;
     $(".close-session", el).addEventListener("click", () => send({op: "close", session: s.id}));
     $(".view-text", el).addEventListener("change", () => { s.view = "text"; $(".view-hex", el).checked = false; redraw(s); });
     $(".view-hex", el).addEventListener("change", () => { s.view = "hex"; $(".view-text", el).checked = false; redraw(s); });
