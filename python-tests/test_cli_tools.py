@@ -14,6 +14,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import threading
 
 import pytest
@@ -392,3 +393,15 @@ def test_resume_with_a_different_partial_file_starts_over(tmp_path):
     assert out.read_bytes() == data
     assert b"starting over" in sender.stderr
     assert b"resumed" not in rout
+
+
+# --- studio without its extra -------------------------------------------------------------------
+
+
+def test_studio_without_aiohttp_says_how_to_install():
+    code = ("import sys; sys.modules['aiohttp'] = None; from libsock.cli import main; "
+            "sys.exit(main(['studio']))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=T)
+    assert r.returncode == 2
+    assert b"pip install 'libsock[studio]'" in r.stderr
+    no_traceback(r.stderr)
