@@ -22,7 +22,7 @@ import os
 import struct
 import sys
 import time
-from typing import IO, Any, Optional, Tuple
+from typing import IO, Any, Tuple
 
 import libsock
 

@@ -11,6 +11,8 @@ from typing import Any, List, Optional
 import libsock
 
 from .common import (
+    EXIT_USAGE,
+    CliError,
     Display,
     Formatter,
     FramingSpec,
@@ -31,6 +33,9 @@ LINES = FramingSpec("lines", text="lines")
 
 def cmd_udp(args: argparse.Namespace) -> int:
     prepare_sending(args)
+    if args.listen and any(getattr(args, k) is not None for k in ("send", "every", "rate")):
+        raise CliError("--send, --every and --rate send to ADDRESS: not with --listen "
+                       "(--reply answers senders)", EXIT_USAGE)
     if args.listen:
         display = Display(args, framed=True, labels=True)
         try:

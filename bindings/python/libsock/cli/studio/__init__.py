@@ -74,6 +74,12 @@ STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 KINDS = ("tcp-client", "tcp-server", "udp", "unix-client", "unix-server")
 
 
+def _why(ev: Any) -> str:
+    """An engine event's reason, with its error message when there is one."""
+    reason = ev.reason or ev.kind
+    return "%s: %s" % (reason, ev.error) if ev.error else str(reason)
+
+
 class Refused(Exception):
     """A request from the page that cannot be done: reported as an ``error`` event."""
 
@@ -181,10 +187,10 @@ class EngineClient(Session):
             elif ev.kind == "message" and ev.data is not None:
                 self.data("in", bytes(ev.data), peer)
             elif ev.kind == "disconnected":
-                self.emit({"ev": "note", "text": "disconnected (%s)" % (ev.reason or "")})
+                self.emit({"ev": "note", "text": "disconnected (%s)" % _why(ev)})
                 break
             elif ev.kind == "warning":
-                self.emit({"ev": "note", "text": "warning: %s" % (ev.reason or ev)})
+                self.emit({"ev": "note", "text": "warning: %s" % _why(ev)})
         await self.door.close()
         self.studio.ended(self, "the connection ended")
 
@@ -222,9 +228,9 @@ class EngineServer(Session):
             elif ev.kind == "disconnected":
                 peer = self.clients.pop(ev.client, "?")
                 self.emit({"ev": "client", "client": ev.client, "peer": peer,
-                           "state": "disconnected", "reason": ev.reason})
+                           "state": "disconnected", "reason": _why(ev)})
             elif ev.kind == "warning":
-                self.emit({"ev": "note", "text": "warning: %s" % (ev.reason or ev)})
+                self.emit({"ev": "note", "text": "warning: %s" % _why(ev)})
         self.studio.ended(self, "the server closed")
 
     async def send(self, data: bytes, to: Any) -> None:
