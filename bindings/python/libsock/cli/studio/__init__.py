@@ -614,8 +614,7 @@ class Studio:
 
         studio = self
 
-        @web.middleware
-        async def guard(request: Any, handler: Any) -> Any:
+        async def check_every_request(request: Any, handler: Any) -> Any:
             why = studio.check(request)
             if why is not None:
                 return web.Response(status=403, text="403 forbidden: %s\n" % why)
@@ -674,6 +673,7 @@ class Studio:
                 studio.sockets.remove(sock)
             return sock
 
+        guard: Any = web.middleware(check_every_request)
         app = web.Application(middlewares=[guard], client_max_size=64 << 20)
         app.router.add_get("/", index)
         app.router.add_get("/ws", ws)
