@@ -183,14 +183,17 @@ def test_websocket_needs_token_and_origin(studio):
 
 def test_bad_requests_are_errors_not_crashes(studio):
     async def scenario(page: Page) -> None:
+        await page.ws.send_str("not json")  # first: nothing of an earlier request to go by
+        m = await page.expect(lambda m: m["ev"] == "error")
+        assert m["session"] is None
         await page.send(op="open", kind="tcp-server", address="127.0.0.1:0", framing="zigzag")
         m = await page.expect(lambda m: m["ev"] == "error")
         assert "zigzag" in m["message"]
         await page.send(op="send", session=99, data="x")
         m = await page.expect(lambda m: m["ev"] == "error")
         assert "99" in m["message"]
-        await page.ws.send_str("not json")
-        await page.expect(lambda m: m["ev"] == "error")
+        await page.ws.send_str("[1, 2]")
+        await page.expect(lambda m: m["ev"] == "error" and "JSON object" in m["message"])
         opened = await page.open(kind="tcp-server", address="127.0.0.1:0", framing="raw")
         await page.send(op="send", session=opened["session"], data="zz", format="hex")
         m = await page.expect(lambda m: m["ev"] == "error")

@@ -147,7 +147,7 @@ def test_hex_dump():
 
 def test_labels_and_timestamps_name_each_client():
     server = start("listen", "127.0.0.1:0", "--framing", "lines", "--timestamps",
-                   "--accept-timeout", "3")
+                   "--accept-timeout", "5")
     addr = split(wait_for_address(server))
     ports = []
     for word in (b"alpha", b"beta"):
@@ -203,7 +203,7 @@ def test_bad_hex_input_is_a_usage_error():
 
 
 def test_auto_reply_rules():
-    server = start("listen", "127.0.0.1:0", "--framing", "lines", "--accept-timeout", "3",
+    server = start("listen", "127.0.0.1:0", "--framing", "lines", "--accept-timeout", "5",
                    "--reply", "PING=PONG", "--reply", "[01 02]=[AA]\\x00")
     with socket.create_connection(split(wait_for_address(server)), timeout=T) as s:
         s.sendall(b"PING\nnothing\n\x01\x02\n")

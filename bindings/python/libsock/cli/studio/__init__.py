@@ -455,13 +455,51 @@ def _tls(kind: str, spec: Any) -> Any:
 # the studio
 
 
+class Outbox:
+    """What goes to one page, in order, by one writer task. When the page falls more than
+    ``LIMIT`` events behind, the oldest waiting events are left out and the page is told how
+    many (the session counters still count every byte)."""
+
+    LIMIT = 20000
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.queue: Deque[str] = deque()
+        self.ready = asyncio.Event()
+        self.dropped = 0
+        self.task = asyncio.ensure_future(self.run())
+
+    def put(self, text: str) -> None:
+        if len(self.queue) >= self.LIMIT:
+            self.queue.popleft()
+            self.dropped += 1
+        self.queue.append(text)
+        self.ready.set()
+
+    async def run(self) -> None:
+        try:
+            while not self.ws.closed:
+                await self.ready.wait()
+                self.ready.clear()
+                while self.queue:
+                    if self.dropped:
+                        note = {"ev": "note", "session": None,
+                                "text": "%d events were left out: the page did not keep up "
+                                        "(the counters count everything)" % self.dropped}
+                        self.dropped = 0
+                        await self.ws.send_str(json.dumps(note))
+                    await self.ws.send_str(self.queue.popleft())
+        except (ConnectionError, RuntimeError):
+            pass
+
+
 class Studio:
     """The sessions, the open WebSockets, and the HTTP application."""
 
     def __init__(self, token: str) -> None:
         self.token = token
         self.sessions: Dict[int, Session] = {}
-        self.sockets: List[Any] = []
+        self.sockets: List[Outbox] = []
         self.next_id = 0
         self.port = 0
         self.loop: Optional[asyncio.AbstractEventLoop] = None
@@ -469,16 +507,8 @@ class Studio:
     # -- events ----------------------------------------------------------------------------
     def emit(self, msg: Dict[str, Any]) -> None:
         text = json.dumps(msg)
-        for ws in list(self.sockets):
-            if not ws.closed:
-                asyncio.ensure_future(self._send_ws(ws, text))
-
-    @staticmethod
-    async def _send_ws(ws: Any, text: str) -> None:
-        try:
-            await ws.send_str(text)
-        except (ConnectionError, RuntimeError):
-            pass
+        for box in list(self.sockets):
+            box.put(text)
 
     def call(self, fn: Callable[..., Any], *args: Any) -> None:
         """Run ``fn(*args)`` on the event loop (from a thread)."""
@@ -648,29 +678,32 @@ class Studio:
         async def ws(request: Any) -> Any:
             sock = web.WebSocketResponse(heartbeat=30, max_msg_size=64 << 20)
             await sock.prepare(request)
-            studio.sockets.append(sock)
-            await sock.send_str(json.dumps({
+            box = Outbox(sock)
+            # The state first, then (in order, by the same writer) every later event.
+            box.put(json.dumps({
                 "ev": "hello", "version": getattr(libsock, "__version__", ""),
                 "sessions": [s.summary() for s in studio.sessions.values()]}))
             for s in list(studio.sessions.values()):
                 for past in list(s.history):
-                    await sock.send_str(json.dumps(dict(past, replay=True)))
+                    box.put(json.dumps(dict(past, replay=True)))
+            studio.sockets.append(box)
             try:
                 async for msg in sock:
                     if msg.type != WSMsgType.TEXT:
                         continue
+                    req: Any = None
                     try:
                         req = json.loads(msg.data)
                         if not isinstance(req, dict):
                             raise Refused("a request is a JSON object")
                         await studio.handle(req)
                     except (Refused, ValueError, TypeError, KeyError) as e:
-                        sid = req.get("session") if isinstance(req, dict) else None
-                        await sock.send_str(json.dumps({
-                            "ev": "error", "session": sid, "message": str(e),
-                            "tag": req.get("tag") if isinstance(req, dict) else None}))
+                        ctx = req if isinstance(req, dict) else {}
+                        box.put(json.dumps({"ev": "error", "session": ctx.get("session"),
+                                            "message": str(e), "tag": ctx.get("tag")}))
             finally:
-                studio.sockets.remove(sock)
+                studio.sockets.remove(box)
+                box.task.cancel()
             return sock
 
         guard: Any = web.middleware(check_every_request)

@@ -211,7 +211,7 @@
       case "client":
         if (!s) break;
         if (m.state === "connected") s.clients.set(m.client, m.peer); else s.clients.delete(m.client);
-        addEntry(s, {kind: "note", time: now, text: "client " + m.client + " " + m.peer + " " + m.state + (m.reason ? " (" + m.reason + ")" : "")});
+        addEntry(s, {kind: "note", time: m.time || now, text: "client " + m.client + " " + m.peer + " " + m.state + (m.reason ? " (" + m.reason + ")" : "")});
         refreshTargets(s);
         break;
       case "stats":
@@ -224,7 +224,8 @@
         drawChart(s);
         break;
       case "note":
-        if (s) addEntry(s, {kind: "note", time: now, text: m.text});
+        if (s) addEntry(s, {kind: "note", time: m.time || now, text: m.text});
+        else setStatus(m.text, true);
         break;
       case "closed":
         if (s) { addEntry(s, {kind: "note", time: now, text: "closed: " + m.reason}); s.el.classList.add("closed"); }
