@@ -405,3 +405,39 @@ def test_studio_without_aiohttp_says_how_to_install():
     assert r.returncode == 2
     assert b"pip install 'libsock[studio]'" in r.stderr
     no_traceback(r.stderr)
+
+
+def test_relay_with_tls_on_both_ends(tmp_path):
+    """A: a TLS server (fresh self-signed certificate); B: a TLS 'libsock listen' trusted by its
+    pin. The bytes arrive, and come back, in the clear at both ends of the relay."""
+    import ssl
+
+    made = run("cert", "localhost", "127.0.0.1", "--out", str(tmp_path / "b"))
+    assert made.returncode == 0, made.stderr
+    pin = re.search(rb"pin \(SHA-256\): (\S+)", made.stdout).group(1).decode()
+    backend = start("listen", "127.0.0.1:0", "--echo", "--once", "--cert",
+                    str(tmp_path / "b.pem"), "--key", str(tmp_path / "b.key"))
+    b_addr = wait_for_address(backend)
+    relay = start("relay", "listen:127.0.0.1:0", b_addr, "--once", "--a-tls", "--b-pin", pin)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(split(wait_for_address(relay)), timeout=T) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(b"over tls twice\n")
+            got = b""
+            while len(got) < 15:
+                chunk = s.recv(100)
+                assert chunk
+                got += chunk
+    rc, out, err = finish(relay)
+    finish(backend)
+    assert got == b"over tls twice\n"
+    assert b"over tls twice" in out
+    no_traceback(err)
+
+
+def test_relay_pin_on_a_listening_end_is_a_usage_error():
+    r = run("relay", "listen:127.0.0.1:0", "127.0.0.1:9", "--a-pin", "AB:CD")
+    assert r.returncode == 2
+    assert b"--a-pin" in r.stderr

@@ -22,12 +22,14 @@ from .common import (
     FramingSpec,
     add_display,
     bind_address,
+    client_tls,
     fmt_addr,
     log,
     parse_framing,
     peer_address,
     positive_float,
     positive_int,
+    server_tls,
 )
 from .stream import Link
 
@@ -38,6 +40,8 @@ class End:
     def __init__(self, text: str, name: str) -> None:
         self.name = name
         self.text = text
+        self.prefix = name.lower() + "_"  # of its TLS options: --a-pin is args.a_pin
+        self.tls: Any = None
         low = text.lower()
         if low.startswith("listen:"):
             self.listen = True
@@ -80,7 +84,7 @@ def _open(end: End, spec: FramingSpec, args: argparse.Namespace,
         log("%s: connection from %s" % (end.name, fmt_addr(peer)))
         return conn, peer
     conn = libsock.connect(end.address, framing=spec.build(args.max_len),
-                           connect_timeout=args.connect_timeout)
+                           connect_timeout=args.connect_timeout, tls=end.tls)
     log("%s: connected to %s" % (end.name, fmt_addr(conn.peer_address)))
     return conn, conn.peer_address
 
@@ -124,6 +128,14 @@ def _session(number: int, a_conn: Any, a_peer: Any, b: End, args: argparse.Names
 
 def cmd_relay(args: argparse.Namespace) -> int:
     a, b = End(args.a, "A"), End(args.b, "B")
+    for end in (a, b):
+        if end.listen:
+            if getattr(args, end.prefix + "pin") or getattr(args, end.prefix + "insecure"):
+                raise CliError("--%s-pin and --%s-insecure are for an end that connects"
+                               % (end.prefix[0], end.prefix[0]), EXIT_USAGE)
+            end.tls = server_tls(args, end.prefix)
+        else:
+            end.tls = client_tls(args, end.prefix)
     args.framing_a = args.framing_a or args.framing
     args.framing_b = args.framing_b or args.framing
     display = Display(args, framed=False, labels=True)
@@ -133,12 +145,12 @@ def cmd_relay(args: argparse.Namespace) -> int:
         a_listener = b_listener = None
         if a.listen:
             a_listener = libsock.listen(a.address, framing=args.framing_a.build(args.max_len),
-                                        remove_stale=True)
+                                        remove_stale=True, tls=a.tls)
             listeners.append(a_listener)
             log("A: listening on %s" % fmt_addr(a_listener.address))
         if b.listen:
             b_listener = libsock.listen(b.address, framing=args.framing_b.build(args.max_len),
-                                        remove_stale=True)
+                                        remove_stale=True, tls=b.tls)
             listeners.append(b_listener)
             log("B: listening on %s" % fmt_addr(b_listener.address))
         log("relay ready (A framing %s, B framing %s)" % (args.framing_a, args.framing_b))
@@ -180,7 +192,8 @@ def add_parsers(sub: Any) -> None:
                "  libsock relay listen:9000 127.0.0.1:80 --hex        see what passes\n"
                "  libsock relay listen:9000 device:502 --log modbus.jsonl\n"
                "  libsock relay listen:9000 backend:7000 --framing-a lines --framing-b length:4\n"
-               "  libsock relay listen:unix:/tmp/app.sock 127.0.0.1:9000",
+               "  libsock relay listen:unix:/tmp/app.sock 127.0.0.1:9000\n"
+               "  libsock relay listen:9000 example.com:443 --b-tls      TLS to B, plain for A",
     )
     p.add_argument("a", metavar="A", help="listen:ADDRESS or ADDRESS (connect)")
     p.add_argument("b", metavar="B", help="listen:ADDRESS or ADDRESS (connect)")
@@ -201,6 +214,26 @@ def add_parsers(sub: Any) -> None:
                    help="connect timeout (default: 10)")
     p.add_argument("--accept-timeout", type=positive_float, default=None, metavar="S",
                    help="give up when no client connects for S seconds (default: wait)")
+    for end in ("a", "b"):
+        g = p.add_argument_group(
+            "TLS of %s (as a server when it listens, as a client when it connects)" % end.upper())
+        o, d = "--%s-" % end, "%s_" % end
+        g.add_argument(o + "tls", dest=d + "tls", action="store_true",
+                       help="speak TLS on %s (implied by the options below)" % end.upper())
+        g.add_argument(o + "cert", dest=d + "cert", metavar="FILE", default=None,
+                       help="certificate chain (PEM): a listening end serves it (default: a "
+                            "fresh self-signed one, its pin printed); a connecting end presents it")
+        g.add_argument(o + "key", dest=d + "key", metavar="FILE", default=None,
+                       help="private key (PEM) of the certificate")
+        g.add_argument(o + "ca", dest=d + "ca", metavar="FILE", default=None,
+                       help="listening: require client certificates from these CAs; "
+                            "connecting: trust these CAs instead of the system's")
+        g.add_argument(o + "pin", dest=d + "pin", metavar="SHA256", default=None,
+                       help="connecting: trust only this certificate fingerprint")
+        g.add_argument(o + "server-name", dest=d + "server_name", metavar="NAME", default=None,
+                       help="connecting: the name to check and send")
+        g.add_argument(o + "insecure", dest=d + "insecure", action="store_true",
+                       help="connecting: DANGER, do not verify the server")
     add_display(p)
     p.add_argument("--quiet", "-q", action="store_true",
                    help="show nothing on stdout (--log still records)")
