@@ -50,9 +50,25 @@ CHUNK = 1 << 20
 PART_SUFFIX = ".libsock-part"
 
 
-def _progress(total: int, desc: str, quiet: bool, initial: int = 0) -> Any:
-    from tqdm import tqdm
+class _NoProgress:
+    """Stands in for the tqdm bar when tqdm is not installed: the transfer and its summary line
+    are the same, without a bar."""
 
+    def __enter__(self) -> "_NoProgress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        """Ignores the progress (there is no bar to draw)."""
+
+
+def _progress(total: int, desc: str, quiet: bool, initial: int = 0) -> Any:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoProgress()
     return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024,
                 file=sys.stderr, leave=True, dynamic_ncols=True, initial=initial,
                 disable=quiet or not sys.stderr.isatty())
