@@ -441,3 +441,14 @@ def test_relay_pin_on_a_listening_end_is_a_usage_error():
     r = run("relay", "listen:127.0.0.1:0", "127.0.0.1:9", "--a-pin", "AB:CD")
     assert r.returncode == 2
     assert b"--a-pin" in r.stderr
+
+
+def test_echo_server_shows_traffic_with_hex():
+    server = start("listen", "127.0.0.1:0", "--echo", "--once", "--hex", "--framing", "lines")
+    with socket.create_connection(split(wait_for_address(server)), timeout=T) as s:
+        s.sendall(b"AB\n")
+        s.shutdown(socket.SHUT_WR)
+        assert read_all(s) == b"AB\n"
+    rc, out, err = finish(server)
+    assert rc == 0, err
+    assert out.decode().splitlines() == ["2 bytes", "00000000: 4142" + " " * 37 + "AB"]

@@ -251,7 +251,8 @@ class Link:
 
 def echo(link: Link) -> int:
     """Send back everything that arrives (message by message with a framing; a partial frame at
-    the end as it is); return bytes."""
+    the end as it is); return bytes. What arrives is shown only when --hex or --timestamps asks
+    for it (a plain echo server prints nothing)."""
 
     def back(data: bytes, tail: bool) -> None:
         if tail:
@@ -259,7 +260,7 @@ def echo(link: Link) -> int:
         else:
             link.send(data)
 
-    return link.receive(back, show=False)
+    return link.receive(back, show=link.display.hex or link.display.timestamps)
 
 
 def pump(link: Link, args: argparse.Namespace) -> None:
