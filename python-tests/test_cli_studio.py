@@ -389,3 +389,181 @@ def test_page_loads_in_headless_chromium(studio, tmp_path):
     dom = r.stdout.decode(errors="replace")
     assert 'id="new-session"' in dom, r.stderr[-2000:]
     assert "connected to the studio" in dom, dom[:3000]
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol (a WebSocket, with aiohttp)."""
+
+    def __init__(self, profile: str) -> None:
+        self.proc = subprocess.Popen(
+            [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--user-data-dir=" + profile, "--remote-debugging-port=0", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        self.port = 0
+        seen = b""
+        while time.monotonic() < deadline and not self.port:
+            ready, _, _ = select.select([self.proc.stderr], [], [], 0.5)
+            if not ready:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            line = self.proc.stderr.readline()
+            seen += line
+            m = re.search(rb"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
+            if m:
+                self.port = int(m.group(1))
+        if not self.port:
+            self.close()
+            pytest.fail("chromium did not start its DevTools endpoint: %r" % seen[-2000:])
+        self.ids = 0
+
+    async def attach(self, http: Any) -> None:
+        async with http.get("http://127.0.0.1:%d/json/list" % self.port) as r:
+            targets = await r.json()
+        page = next(t for t in targets if t.get("type") == "page")
+        self.ws = await http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0)
+
+    async def call(self, method: str, **params: Any) -> Any:
+        self.ids += 1
+        my = self.ids
+        await self.ws.send_str(json.dumps({"id": my, "method": method, "params": params}))
+        while True:
+            msg = await asyncio.wait_for(self.ws.receive(), 30)
+            m = json.loads(msg.data)
+            if m.get("id") == my:
+                if "error" in m:
+                    raise AssertionError("%s: %s" % (method, m["error"]))
+                return m.get("result")
+
+    async def js(self, expr: str) -> Any:
+        r = await self.call("Runtime.evaluate", expression=expr, returnByValue=True)
+        if "exceptionDetails" in r:
+            raise AssertionError("%s: %s" % (expr, r["exceptionDetails"]))
+        return r["result"].get("value")
+
+    async def wait_js(self, expr: str, timeout: float = 20) -> Any:
+        """Poll ``expr`` until it is truthy; return its value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            v = await self.js(expr)
+            if v:
+                return v
+            if time.monotonic() > deadline:
+                raise AssertionError("still false after %gs: %s" % (timeout, expr))
+            await asyncio.sleep(0.1)
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
+
+
+def read_exactly(proc: subprocess.Popen, n: int, timeout: float = 15) -> bytes:
+    """``n`` bytes of a child's stdout, within ``timeout``."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    fd = proc.stdout.fileno()
+    while len(data) < n and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            chunk = os.read(fd, n - len(data))
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+@pytest.mark.skipif(_chromium() is None, reason="chromium not installed")
+@pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed")
+def test_user_stories_in_chromium(studio, tmp_path):
+    """Through the page, as a user: start a TCP server, connect socat, see its message with its
+    sender; send hex and check socat gets exactly those bytes; repeat 5 times; kick socat; a UDP
+    round trip; and a page without the token is refused."""
+    browser = Browser(str(tmp_path / "profile"))
+    socat: Any = None
+
+    async def main() -> None:
+        nonlocal socat
+        async with aiohttp.ClientSession() as http:
+            await browser.attach(http)
+            await browser.call("Page.navigate", url=studio.url)
+            await browser.wait_js(
+                "document.querySelector('#status')?.textContent.includes('connected to the studio')")
+            # A TCP server with line framing, from the form at the top.
+            await browser.js("""(() => {
+                document.querySelector('#new-kind').value = 'tcp-server';
+                document.querySelector('#new-address').value = '127.0.0.1:0';
+                document.querySelector('#new-framing').value = 'lines';
+                document.querySelector('#open-session').click(); })()""")
+            title = await browser.wait_js(
+                "document.querySelector('[data-session=\"1\"] .title')?.textContent")
+            port = int(re.search(r"127\.0\.0\.1:(\d+)", title).group(1))
+            socat = subprocess.Popen(["socat", "-t5", "-", "TCP:127.0.0.1:%d" % port],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+            s1 = "document.querySelector('[data-session=\"1\"]')"
+            await browser.wait_js(s1 + ".querySelectorAll('.client-list li').length === 1")
+            socat.stdin.write(b"hello studio\n")
+            socat.stdin.flush()
+            log = await browser.wait_js(
+                "(t => t.includes('hello studio') && t)(%s.querySelector('.log').textContent)"
+                % s1)
+            assert re.search(r"<- client \d+ 127\.0\.0\.1:\d+ 12 B", log), log
+            # Hex typed in the page: socat receives exactly those bytes (and the framing's \n).
+            await browser.js("""(() => { const s = %s;
+                s.querySelector('.send-format').value = 'hex';
+                s.querySelector('.send-data').value = 'DE AD be ef 00';
+                s.querySelector('.send').click(); })()""" % s1)
+            assert read_exactly(socat, 6) == b"\xde\xad\xbe\xef\x00\n"
+            # Repeat 5 times every 20 ms: socat counts 5.
+            await browser.js("""(() => { const s = %s;
+                s.querySelector('.send-format').value = 'text';
+                s.querySelector('.send-data').value = 'again';
+                s.querySelector('.every').value = '20';
+                s.querySelector('.count').value = '5';
+                s.querySelector('.repeat').click(); })()""" % s1)
+            assert read_exactly(socat, 30) == b"again\n" * 5
+            # Kick: socat sees the end of the stream and exits; the list empties.
+            await browser.js(s1 + ".querySelector('.kick').click()")
+            assert socat.wait(timeout=15) == 0
+            await browser.wait_js(s1 + ".querySelectorAll('.client-list li').length === 0")
+            # A UDP endpoint: a datagram in, with its sender; the reply goes to that sender.
+            await browser.js("""(() => {
+                document.querySelector('#new-kind').value = 'udp';
+                document.querySelector('#new-address').value = '127.0.0.1:0';
+                document.querySelector('#new-framing').value = 'raw';
+                document.querySelector('#open-session').click(); })()""")
+            s2 = "document.querySelector('[data-session=\"2\"]')"
+            title = await browser.wait_js(s2 + "?.querySelector('.title').textContent")
+            uport = int(re.search(r"127\.0\.0\.1:(\d+)", title).group(1))
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as d:
+                d.bind(("127.0.0.1", 0))
+                d.settimeout(T)
+                d.sendto(b"ping?", ("127.0.0.1", uport))
+                await browser.wait_js("%s.querySelector('.log').textContent.includes("
+                                      "'127.0.0.1:%d')" % (s2, d.getsockname()[1]))
+                await browser.wait_js(s2 + ".querySelector('.send-dest').value !== ''")
+                await browser.js("""(() => { const s = %s;
+                    s.querySelector('.send-data').value = 'pong!';
+                    s.querySelector('.send').click(); })()""" % s2)
+                assert d.recvfrom(100)[0] == b"pong!"
+            # Without the token, the page is refused.
+            await browser.call("Page.navigate", url=studio.url.split("?")[0])
+            body = await browser.wait_js(
+                "location.search === '' && document.readyState === 'complete' && "
+                "document.body.textContent")
+            assert "403 forbidden" in body and "token" in body
+            await browser.ws.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(main(), 100))
+    finally:
+        if socat is not None:
+            if socat.poll() is None:
+                socat.kill()
+            socat.wait(timeout=5)
+            for f in (socat.stdin, socat.stdout, socat.stderr):
+                f.close()
+        browser.close()

@@ -186,6 +186,14 @@
         b64: String(r.result).replace(/^data:[^,]*,/, "")});
       r.readAsDataURL(f);
     });
+    if (info.kind === "udp") {
+      // The senders seen so far, offered as destinations (send-to).
+      const list = document.createElement("datalist");
+      list.id = "senders-" + s.id;
+      el.append(list);
+      $(".send-dest", el).setAttribute("list", list.id);
+      s.senders = list;
+    }
     sessions.set(s.id, s);
     refreshTargets(s);
     drawChart(s);
@@ -206,7 +214,13 @@
         setStatus("opened #" + m.session + " " + m.kind + " " + (m.local || m.address));
         break;
       case "data":
-        if (s) addEntry(s, Object.assign({kind: "data"}, m));
+        if (!s) break;
+        addEntry(s, Object.assign({kind: "data"}, m));
+        if (s.senders && m.dir === "in" && ![...s.senders.options].some(o => o.value === m.peer)) {
+          s.senders.append(new Option(m.peer, m.peer));
+          const dest = $(".send-dest", s.el);
+          if (!dest.value) dest.value = m.peer;  // answer the first sender by default
+        }
         break;
       case "client":
         if (!s) break;
