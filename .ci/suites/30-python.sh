@@ -39,7 +39,7 @@ fi
 "$py" - "$wheel" <<'PYEOF'
 import sys, zipfile
 names = set(zipfile.ZipFile(sys.argv[1]).namelist())
-need = {"libsock/__init__.py", "libsock/_libsock.pyi", "libsock/py.typed", "libsock/_libsock.abi3.so", "libsock/cli.py"}
+need = {"libsock/__init__.py", "libsock/_libsock.pyi", "libsock/py.typed", "libsock/_libsock.abi3.so", "libsock/cli/__init__.py"}
 missing = need - names
 assert not missing, f"the wheel lacks {sorted(missing)}"
 meta = zipfile.ZipFile(sys.argv[1]).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
@@ -78,6 +78,10 @@ echo "--- mypy: the tests type-check against the stubs (typed usage of the packa
   test_buffers.py test_errors.py test_threads.py test_resources.py test_peers.py test_docs.py \
   test_engine.py test_aio.py test_bench.py test_bench_workers.py test_bad_inputs.py \
   _reliability.py test_faults.py test_load.py test_names.py test_tls.py test_engine_tls.py peers/*.py)
+
+echo "--- mypy --strict: the libsock command (libsock/cli, its source is its stub)"
+(cd /tmp && "$py" -m mypy --strict --ignore-missing-imports --no-incremental \
+  "$root/bindings/python/libsock/cli")
 
 echo "--- fresh venv, no cargo on PATH: the wheel, then the core of the suite against it"
 "$py" -m venv "$tmp/wheelvenv"
