@@ -230,7 +230,8 @@ impl TransferState {
 /// A snapshot of a transfer's progress, from [`FileTransfer::progress`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Progress {
-    /// Bytes of the file the receiver holds so far (a resumed transfer starts at its offset).
+    /// Bytes of the file sent (a sender: handed to the connection) or written (a receiver) so
+    /// far, counting from the start of the file: a resumed transfer starts at its offset.
     pub done: u64,
     /// The file's size (0 on a receiver until the sender's header arrived).
     pub total: u64,
@@ -295,7 +296,7 @@ struct Machine {
     side: Side,
     phase: Phase,
     digest: Context,
-    /// Bytes of the file held by the receiver (sent, on a sender).
+    /// Bytes of the file written (a receiver) or sent (a sender) so far.
     at: u64,
     size: u64,
     buf: Vec<u8>,

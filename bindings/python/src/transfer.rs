@@ -116,8 +116,9 @@ impl PyFileTransfer {
         info_dict(py, &info)
     }
 
-    /// ``(done, total, state)``: the bytes the receiver holds so far, the file's size (0 on a
-    /// receiver before the header) and the state word; from any thread, without waiting.
+    /// ``(done, total, state)``: the bytes sent or written so far (counted from the start of the
+    /// file, so a resumed transfer starts at its offset), the file's size (0 on a receiver
+    /// before the header) and the state word; from any thread, without waiting.
     ///
     /// Example: ``done, total, state = t.progress()``
     fn progress(&self) -> (u64, u64, String) {
