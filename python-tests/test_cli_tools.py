@@ -395,6 +395,43 @@ def test_resume_with_a_different_partial_file_starts_over(tmp_path):
     assert b"resumed" not in rout
 
 
+def test_send_file_over_tls_resumed(tmp_path):
+    """recv-file as a TLS server (a certificate from 'libsock cert'), send-file trusting it by
+    its pin; a transfer broken by a stdlib TLS sender, then resumed over TLS."""
+    import ssl
+
+    made = run("cert", "localhost", "127.0.0.1", "--out", str(tmp_path / "r"))
+    assert made.returncode == 0, made.stderr
+    pin = re.search(rb"pin \(SHA-256\): (\S+)", made.stdout).group(1).decode()
+    tls = ("--cert", str(tmp_path / "r.pem"), "--key", str(tmp_path / "r.key"))
+    data = os.urandom(2 * 1024 * 1024 + 9)
+    src = tmp_path / "t.bin"
+    src.write_bytes(data)
+    out = tmp_path / "t.out"
+    half = 1024 * 1024 + 1
+    receiver = start("recv-file", "127.0.0.1:0", str(out), "--quiet", "--timeout", "20", *tls)
+    ctx = ssl.create_default_context(cafile=str(tmp_path / "r.pem"))
+    with socket.create_connection(split(wait_for_address(receiver)), timeout=T) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(b"LSF2" + struct.pack(">QH", len(data), 5) + b"t.bin")
+            reply = b""
+            while len(reply) < 45:
+                chunk = s.recv(45 - len(reply))
+                assert chunk
+                reply += chunk
+            assert reply[:4] == b"LSR2"
+            s.sendall(struct.pack(">Q", 0) + data[:half])
+    rc, _, err = finish(receiver)
+    assert rc == 1 and b"--resume" in err
+    assert not out.exists()
+    sender, rc, rout, rerr = _transfer(tmp_path, src, out, "--resume", *tls,
+                                       send_args=("--pin", pin))
+    assert (sender.returncode, rc) == (0, 0), (sender.stderr, rerr)
+    assert b"resumed at byte %d" % half in sender.stdout
+    assert ("sha256 " + hashlib.sha256(data).hexdigest()).encode() in rout
+    assert out.read_bytes() == data
+
+
 # --- studio without its extra -------------------------------------------------------------------
 
 

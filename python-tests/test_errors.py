@@ -25,6 +25,7 @@ TREE = [
     (libsock.ConnectionAbortedError, [builtins.ConnectionAbortedError, builtins.ConnectionError], "CONNECTION_ABORTED"),
     (libsock.BrokenPipeError, [builtins.BrokenPipeError, builtins.ConnectionError, libsock.IoError], "IO"),
     (libsock.FileNotFoundError, [builtins.FileNotFoundError, libsock.IoError], "IO"),
+    (libsock.FileExistsError, [builtins.FileExistsError, libsock.IoError], "IO"),
     (libsock.PermissionError, [builtins.PermissionError, libsock.IoError], "IO"),
     (libsock.ClosedError, [], "CLOSED"),
     (libsock.AddrInUseError, [], "ADDR_IN_USE"),

@@ -596,3 +596,70 @@ def test_s21_plaintext_and_silent_peers_against_a_tls_server(pki: dict[str, str]
             conn.send_all(conn.recv_exact(2))
         t.join(WAIT)
         assert done == [b"ok"]
+
+
+# ---------------------------------------------------------------------------------------------
+# S22
+
+
+def test_s22_50mb_transfer_broken_in_the_middle_then_resumed(tmp_path: Path) -> None:
+    """50 MB with libsock.FileTransfer; the sender's connection is closed once half is sent.
+    The receiver keeps the partial file (never under the final name), a second transfer with
+    resume=True sends only the rest, and both ends report the file's SHA-256."""
+    size = 50_000_000
+    data = os.urandom(size)
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    out = inbox / "big.bin"
+    part = inbox / "big.bin.libsock-part"
+    with libsock.listen(("127.0.0.1", 0), timeout=WAIT) as server:
+        client = libsock.connect(server.address, timeout=WAIT)
+        conn, _ = server.accept(timeout=WAIT)
+        errors: list[BaseException] = []
+        receiver = libsock.FileTransfer.receiver(inbox)
+
+        def receive() -> None:
+            try:
+                receiver.run(conn)
+            except libsock.Error as e:
+                errors.append(e)
+
+        th = threading.Thread(target=receive, daemon=True)
+        th.start()
+        sender = libsock.FileTransfer.sender(src)
+        while sender.progress()[0] < size // 2:
+            assert sender.step(client) == "transferring"
+            assert not out.exists()
+        client.close()
+        th.join(WAIT)
+        assert not th.is_alive()
+        conn.close()
+        assert len(errors) == 1 and isinstance(errors[0], libsock.ClosedError), errors
+        assert not out.exists()
+        kept = part.stat().st_size
+        assert 0 < kept < size and receiver.progress() == (kept, size, "failed")
+
+        client = libsock.connect(server.address, timeout=WAIT)
+        conn, _ = server.accept(timeout=WAIT)
+        got: list[dict] = []
+        resumed = libsock.FileTransfer.receiver(inbox, resume=True)
+        th = threading.Thread(target=lambda: got.append(resumed.run(conn)), daemon=True)
+        th.start()
+        sender = libsock.FileTransfer.sender(src)
+        while (state := sender.step(client)) != "done":
+            if state == "transferring":
+                assert not out.exists()
+        th.join(WAIT)
+        client.close()
+        conn.close()
+    digest = hashlib.sha256(data).hexdigest()
+    assert got and got[0]["resumed_at"] == kept == sender.info["resumed_at"]
+    assert got[0]["sha256"] == sender.sha256 == digest
+    assert not part.exists()
+    h = hashlib.sha256()
+    with open(out, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    assert h.hexdigest() == digest

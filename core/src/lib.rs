@@ -56,6 +56,7 @@ mod holder;
 mod listener;
 pub mod options;
 pub mod tls;
+pub mod transfer;
 mod wait;
 
 pub use addr::{resolve_host, Addr, Endpoint, ToEndpoint, ToEndpointRef};

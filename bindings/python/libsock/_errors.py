@@ -47,6 +47,7 @@ __all__ = [
     "BadFrameError",
     "BrokenPipeError",
     "FileNotFoundError",
+    "FileExistsError",
     "PermissionError",
     "AddressInUseError",
     "AddressNotAvailableError",
@@ -325,6 +326,22 @@ class FileNotFoundError(IoError, builtins.FileNotFoundError):
             conn = libsock.connect("unix:/run/app.sock")
         except FileNotFoundError:
             print("the server is not running")
+    """
+
+    code = -17
+
+
+class FileExistsError(IoError, builtins.FileExistsError):
+    """A file that exists where one would be made (errno EEXIST; code -17, an :class:`IoError`),
+    e.g. a ``FileTransfer.receiver`` whose file exists, without ``overwrite=True``, and the
+    sender it refuses. Also a builtin :class:`FileExistsError`.
+
+    Example::
+
+        try:
+            libsock.FileTransfer.receiver("out.bin").run(conn)
+        except FileExistsError:
+            print("out.bin is there already")
     """
 
     code = -17

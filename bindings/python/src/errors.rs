@@ -134,6 +134,7 @@ fn class_name(e: &libsock::Error) -> &'static str {
         ErrorKind::Tls => "TlsError",
         ErrorKind::Io if e.os_error() == Some(libc::EPIPE) => "BrokenPipeError",
         ErrorKind::Io if e.os_error() == Some(libc::ENOENT) => "FileNotFoundError",
+        ErrorKind::Io if e.os_error() == Some(libc::EEXIST) => "FileExistsError",
         ErrorKind::Io if matches!(e.os_error(), Some(libc::EACCES | libc::EPERM)) => {
             "PermissionError"
         }

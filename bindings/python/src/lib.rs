@@ -15,6 +15,7 @@ mod errors;
 mod framing;
 mod listener;
 mod tls;
+mod transfer;
 
 pub(crate) use convert::*;
 pub(crate) use errors::wait;
@@ -66,6 +67,7 @@ fn _libsock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<listener::PyListener>()?;
     m.add_class::<datagram::PyDatagram>()?;
     m.add_class::<tls::PyTls>()?;
+    m.add_class::<transfer::PyFileTransfer>()?;
     m.add_function(wrap_pyfunction!(tls::self_signed, m)?)?;
     m.add_function(wrap_pyfunction!(tls::fingerprint, m)?)?;
     m.add_function(wrap_pyfunction!(conn::connect, m)?)?;
