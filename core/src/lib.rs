@@ -55,17 +55,21 @@ pub mod framing;
 mod holder;
 mod listener;
 pub mod options;
+mod proxy;
 pub mod tls;
 mod wait;
 
 pub use addr::{resolve_host, Addr, Endpoint, ToEndpoint, ToEndpointRef};
 pub use conn::{ConnectOptions, Connection, Shutdown, Timed, TlsInfo};
+#[cfg(unix)]
+pub use conn::{PeerCredentials, MAX_FDS};
 pub use datagram::{Datagram, DatagramOptions, MulticastInterface, RecvMeta};
 pub use error::{Error, ErrorKind, Result};
 pub use framing::{Decoder, Delimited, Framing, LengthPrefixed};
 pub use holder::Timeout;
 pub use listener::{ListenOptions, Listener};
 pub use options::{Keepalive, SockOpt, SocketOptions};
+pub use proxy::{Proxy, ProxyKind};
 pub use wait::{
     with_interrupt_check, with_signal_interrupt_check, InterruptCheck, INTERRUPT_SLICE,
 };
