@@ -11,6 +11,11 @@
 //! - [`Connection`]: a TCP or Unix stream with `send_all`, `recv_exact`, `recv_until`,
 //!   `send_msg`/`recv_msg` through a [`Framing`], half-close, `send_file`/`recv_file`.
 //! - [`Listener`]: accepts connections, with a timeout.
+//! - [`Proxy`]: connect through a SOCKS5 or HTTP `CONNECT` proxy
+//!   ([`ConnectOptions::proxy`](ConnectOptions#structfield.proxy), and the engine client's
+//!   `ClientConfig::proxy`).
+//! - Unix stream extras: [`Connection::send_fds`] / [`Connection::recv_fds`] pass file
+//!   descriptors (SCM_RIGHTS), [`Connection::peer_credentials`] reads SO_PEERCRED.
 //! - [`Datagram`]: UDP and Unix datagrams: `send_to`/`recv_from` (truncation reported),
 //!   broadcast, multicast, `send_many`/`recv_many` batches.
 //!
