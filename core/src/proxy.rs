@@ -280,6 +280,27 @@ impl Proxy {
         )
     }
 
+    /// An error met while reaching the proxy itself, saying it was the proxy: `connect to
+    /// 127.0.0.1:1080 (the SOCKS5 proxy for example.com:80): connection refused (os error 111)`.
+    pub(crate) fn reaching(&self, target: &Target, e: Error) -> Error {
+        let note = |op: String| {
+            format!(
+                "{op} (the {} proxy for {})",
+                self.kind.label(),
+                host_port(&target.host, target.port)
+            )
+        };
+        match e {
+            Error::Os { kind, op, source } => Error::Os {
+                kind,
+                op: note(op),
+                source,
+            },
+            Error::Timeout { op, ms } => Error::Timeout { op: note(op), ms },
+            other => other,
+        }
+    }
+
     /// The first bytes to send to the proxy.
     pub(crate) fn start(&self, target: &Target) -> Result<Vec<u8>> {
         match self.kind {

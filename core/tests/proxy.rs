@@ -560,3 +560,21 @@ fn a_unix_target_with_a_proxy_is_refused_by_the_engine_at_once() {
         "{e}"
     );
 }
+
+#[test]
+fn a_proxy_nobody_runs_is_refused_and_the_error_says_it_was_the_proxy() {
+    let port = free_port("127.0.0.1");
+    let e = expect_kind(
+        Connection::connect_with(
+            "example.com:80",
+            &via(Proxy::parse(&format!("http://127.0.0.1:{port}")).unwrap()),
+        ),
+        ErrorKind::ConnectionRefused,
+    );
+    assert!(
+        e.to_string().contains(&format!(
+            "connect to 127.0.0.1:{port} (the HTTP proxy for example.com:80)"
+        )),
+        "{e}"
+    );
+}

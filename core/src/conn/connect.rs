@@ -68,7 +68,8 @@ impl Connection {
         let mut direct = opts.clone();
         direct.proxy = None;
         direct.tls = None;
-        let c = Connection::connect_with(proxy.endpoint(), &direct)?;
+        let c = Connection::connect_with(proxy.endpoint(), &direct)
+            .map_err(|e| proxy.reaching(&target, e))?;
         let op = || proxy.op(&target);
         // Errors of the exchange name the target and the proxy, not only the proxy's address.
         let fix = |e: Error| -> Error {

@@ -649,7 +649,9 @@ async fn connect_once(ep: &Endpoint, cfg: &ClientConfig) -> Result<(AnyStream, A
     };
     let target = crate::proxy::Target::of(ep, proxy)?;
     let attempt = async {
-        let (mut stream, peer) = connect_inner(&proxy.endpoint(), cfg).await?;
+        let (mut stream, peer) = connect_inner(&proxy.endpoint(), cfg)
+            .await
+            .map_err(|e| proxy.reaching(&target, e))?;
         crate::proxy::handshake_async(proxy, &target, &mut stream).await?;
         Ok((stream, peer))
     };
