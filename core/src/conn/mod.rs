@@ -104,6 +104,9 @@ pub struct ConnectOptions {
     /// Connect through this proxy (SOCKS5 or HTTP `CONNECT`): the connect timeout covers
     /// reaching the proxy and its exchange; TLS, when set, runs end to end with the target
     /// over the tunnel (the server name checked is the target's host, not the proxy's).
+    /// Without a connect timeout, a proxy that accepts and then stays silent is waited for as
+    /// long as any call without a timeout waits. [`Connection::peer_addr`] is the proxy's
+    /// address.
     pub proxy: Option<crate::Proxy>,
 }
 
