@@ -158,6 +158,9 @@ impl Proxy {
         if host.is_empty() {
             return Err(bad("the host is missing"));
         }
+        if host.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(bad("the host contains a space or a control character"));
+        }
         if host.contains(':') && !hostport.starts_with('[') {
             return Err(bad("write an IPv6 proxy address in brackets: [::1]:1080"));
         }
@@ -756,6 +759,8 @@ mod tests {
             ("socks5://::1:1080", "brackets"),
             ("socks5://[::1:1080", "']'"),
             ("socks5://h:1/path", "no path"),
+            ("http://pro xy:1", "a space or a control character"),
+            ("socks5://h\0:1", "a space or a control character"),
             ("socks5://u@h:1", "password of 0 bytes"),
             ("socks5://u:p%zz@h:1", "%XX"),
         ] {
