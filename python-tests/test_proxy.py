@@ -156,7 +156,7 @@ def test_engine_client_reconnects_through_the_proxy() -> None:
             for n in (1, 2):
                 ev = _pull(client, ("connected",))
                 assert ev.client == n
-                assert ev.peer[1] == px.port  # through the proxy, every time
+                assert ev.peer is not None and ev.peer[1] == px.port  # the proxy, every time
                 client.send(b"hello %d" % n)
                 deadline = time.monotonic() + WAIT
                 got = None
