@@ -578,3 +578,56 @@ fn a_proxy_nobody_runs_is_refused_and_the_error_says_it_was_the_proxy() {
         "{e}"
     );
 }
+
+#[test]
+fn engine_client_through_tinyproxy_with_basic_auth_and_a_407_without() {
+    let px = tinyproxy(true);
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let target = format!("127.0.0.1:{}", port_of(&server.local_addr()));
+    let cfg = ClientConfig::new()
+        .reconnect(false)
+        .connect_timeout(WAIT)
+        .proxy(px.url("http", Some("alice:s3cret")));
+    let client = Client::connect(target.as_str(), cfg.clone()).unwrap();
+    let evs = pull_until(&client, |e| {
+        matches!(e, Event::Connected { .. } | Event::Disconnected { .. })
+    });
+    assert!(
+        matches!(evs.last(), Some(Event::Connected { .. })),
+        "{evs:?}"
+    );
+    client.send(b"via CONNECT").unwrap();
+    let end = Instant::now() + WAIT;
+    let id = loop {
+        assert!(Instant::now() < end, "no message at the server");
+        let evs = server
+            .next_events(64, Some(Duration::from_millis(50)))
+            .unwrap();
+        if let Some(Event::Message { client, data }) =
+            evs.iter().find(|e| matches!(e, Event::Message { .. }))
+        {
+            assert_eq!(&data[..], b"via CONNECT");
+            break *client;
+        }
+    };
+    server.send(id, b"back").unwrap();
+    let evs = pull_until(&client, |e| matches!(e, Event::Message { .. }));
+    match evs.last() {
+        Some(Event::Message { data, .. }) => assert_eq!(&data[..], b"back"),
+        other => panic!("{other:?}"),
+    }
+    client.close(Duration::ZERO);
+    let cfg = cfg.proxy(px.url("http", None));
+    let client = Client::connect(target.as_str(), cfg).unwrap();
+    let evs = pull_until(&client, |e| matches!(e, Event::Disconnected { .. }));
+    match evs.last() {
+        Some(Event::Disconnected {
+            client: 0,
+            reason: DisconnectReason::Error(kind, msg),
+        }) => {
+            assert_eq!(*kind, ErrorKind::ConnectionRefused);
+            assert!(msg.contains("407 Proxy Authentication Required"), "{msg}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
