@@ -72,6 +72,11 @@ impl Sess {
             }
             (self.start, self.end) = (0, n);
         }
+        self.feed_ahead()
+    }
+
+    /// Hand rustls more of the bytes already read ahead (no system call): how many it took.
+    fn feed_ahead(&mut self) -> std::io::Result<usize> {
         let n = self.c.read_tls(&mut &self.raw[self.start..self.end])?;
         self.start += n;
         Ok(n)
@@ -284,7 +289,21 @@ impl Session {
         let mut eof = false;
         loop {
             match c.reader().read(buf) {
-                Ok(n) => return Ok(Step::Done(n)),
+                Ok(0) => return Ok(Step::Done(0)),
+                Ok(mut n) => {
+                    // Fill more of `buf` from records already read ahead (no system call).
+                    while n < buf.len() && c.start < c.end {
+                        if !matches!(c.feed_ahead(), Ok(k) if k > 0) {
+                            break;
+                        }
+                        process(c, s, op)?;
+                        match c.reader().read(&mut buf[n..]) {
+                            Ok(k) if k > 0 => n += k,
+                            _ => {}
+                        }
+                    }
+                    return Ok(Step::Done(n));
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !eof => {}
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Err(truncated(op)),
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
