@@ -429,19 +429,9 @@ fn tls_runs_end_to_end_over_the_tunnel_and_checks_the_targets_name() {
     t.join().unwrap();
 }
 
-fn pull_until(c: &Client, mut pred: impl FnMut(&Event) -> bool) -> Vec<Event> {
-    let end = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    while Instant::now() < end {
-        for ev in c.next_events(64, Some(Duration::from_millis(50))).unwrap() {
-            let hit = pred(&ev);
-            seen.push(ev);
-            if hit {
-                return seen;
-            }
-        }
-    }
-    panic!("event not seen; saw {seen:?}");
+/// The client's events until `pred` matches (common's `pull_until`, 20 s).
+fn client_until(c: &Client, pred: impl FnMut(&Event) -> bool) -> Vec<Event> {
+    pull_until(|t| c.next_events(64, t), Duration::from_secs(20), pred)
 }
 
 #[test]
@@ -454,7 +444,7 @@ fn s24_engine_client_goes_through_the_proxy_on_every_reconnect() {
         .proxy(px.url("socks5", None));
     let client = Client::connect(format!("localhost:{port}").as_str(), cfg).unwrap();
     for round in 1..=2u64 {
-        let evs = pull_until(&client, |e| matches!(e, Event::Connected { .. }));
+        let evs = client_until(&client, |e| matches!(e, Event::Connected { .. }));
         match evs.last() {
             Some(Event::Connected { client: id, peer }) => {
                 assert_eq!(*id, round);
@@ -492,7 +482,7 @@ fn engine_client_reports_a_refusing_proxy_and_runs_tls_through_one() {
         .connect_timeout(WAIT)
         .proxy(px.url("socks5", None));
     let client = Client::connect(format!("127.0.0.1:{denied}").as_str(), cfg.clone()).unwrap();
-    let evs = pull_until(&client, |e| matches!(e, Event::Disconnected { .. }));
+    let evs = client_until(&client, |e| matches!(e, Event::Disconnected { .. }));
     match evs.last() {
         Some(Event::Disconnected {
             client: 0,
@@ -523,7 +513,7 @@ fn engine_client_reports_a_refusing_proxy_and_runs_tls_through_one() {
         .build()
         .unwrap();
     let client = Client::connect(format!("localhost:{port}").as_str(), cfg.tls(tls)).unwrap();
-    let evs = pull_until(&client, |e| {
+    let evs = client_until(&client, |e| {
         matches!(e, Event::Connected { .. } | Event::Disconnected { .. })
     });
     assert!(
@@ -589,7 +579,7 @@ fn engine_client_through_tinyproxy_with_basic_auth_and_a_407_without() {
         .connect_timeout(WAIT)
         .proxy(px.url("http", Some("alice:s3cret")));
     let client = Client::connect(target.as_str(), cfg.clone()).unwrap();
-    let evs = pull_until(&client, |e| {
+    let evs = client_until(&client, |e| {
         matches!(e, Event::Connected { .. } | Event::Disconnected { .. })
     });
     assert!(
@@ -611,7 +601,7 @@ fn engine_client_through_tinyproxy_with_basic_auth_and_a_407_without() {
         }
     };
     server.send(id, b"back").unwrap();
-    let evs = pull_until(&client, |e| matches!(e, Event::Message { .. }));
+    let evs = client_until(&client, |e| matches!(e, Event::Message { .. }));
     match evs.last() {
         Some(Event::Message { data, .. }) => assert_eq!(&data[..], b"back"),
         other => panic!("{other:?}"),
@@ -619,7 +609,7 @@ fn engine_client_through_tinyproxy_with_basic_auth_and_a_407_without() {
     client.close(Duration::ZERO);
     let cfg = cfg.proxy(px.url("http", None));
     let client = Client::connect(target.as_str(), cfg).unwrap();
-    let evs = pull_until(&client, |e| matches!(e, Event::Disconnected { .. }));
+    let evs = client_until(&client, |e| matches!(e, Event::Disconnected { .. }));
     match evs.last() {
         Some(Event::Disconnected {
             client: 0,
