@@ -34,6 +34,7 @@ KNOWN_OPS = {
     "connect", "listen", "udp_bind", "udp_send_to", "resolve", "set_timeout", "recv", "accept",
     "framing", "set_option", "send_msg", "recv_msgs", "recv_msg_small", "recv_n", "peer_bytes",
     "engine_peer_bytes", "engine_config", "engine_send", "engine_events", "use_after_close",
+    "proxy_connect", "fds",
 }
 
 
@@ -251,6 +252,13 @@ def execute(op: str, inp: dict[str, Any]) -> None:
             server.events(timeout=seconds(inp), max=inp["max"])
     elif op == "use_after_close":
         use_after_close(inp["object"], inp["call"])
+    elif op == "proxy_connect":
+        if inp.get("object") == "client":
+            libsock.Client(value(inp["address"]), proxy=value(inp["proxy"]), reconnect=False).close()
+        else:
+            libsock.connect(value(inp["address"]), proxy=value(inp["proxy"]), connect_timeout=5).close()
+    elif op == "fds":
+        fds_op(inp)
     else:
         raise KeyError(f"no executor for op {op!r}")
 
@@ -281,6 +289,27 @@ def pair_op(op: str, inp: dict[str, Any], a: Any, b: Any) -> None:
         a.close()
         b.framing = framing(inp["framing"])
         b.recv_msg(timeout=10)
+
+
+def fds_op(inp: dict[str, Any]) -> None:
+    import libsock
+
+    a, b = tcp_pair() if inp["socket"] == "tcp" else libsock.Connection.pair()
+    null = os.open(os.devnull, os.O_RDONLY)
+    try:
+        if inp["call"] == "send_fds":
+            n = inp["fds"]
+            fds = n if isinstance(n, list) else [null] * n
+            data = value(inp["data"])
+            a.send_fds(data.encode() if isinstance(data, str) else data, fds, timeout=5)
+        elif inp["call"] == "recv_fds":
+            a.recv_fds(inp["bufsize"], inp["maxfds"], timeout=0.1)
+        else:
+            a.peer_credentials()
+    finally:
+        os.close(null)
+        a.close()
+        b.close()
 
 
 def use_after_close(obj: str, call: str) -> None:

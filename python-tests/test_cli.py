@@ -327,6 +327,46 @@ def test_connect_half_closes_and_reads_reply():
     assert r.stdout == b"you sent 12 bytes\n"
 
 
+def test_connect_through_a_socks5_proxy_and_a_refusal():
+    """``libsock connect --proxy``: through dante's danted to a stdlib server, then a target the
+    proxy's rule refuses (a clear error, exit status 1)."""
+    from _helpers import free_port
+    from _proxies import dante
+
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    lsock.settimeout(T)
+
+    def serve():
+        conn, _ = lsock.accept()
+        with conn:
+            conn.settimeout(T)
+            data = b""
+            while chunk := conn.recv(4096):
+                data += chunk
+            conn.sendall(b"got " + data)
+
+    denied = free_port()
+    with dante(denied) as px:
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        try:
+            r = run("connect", "localhost:%d" % lsock.getsockname()[1],
+                    "--proxy", px.url("socks5"), input=b"via socks")
+            t.join(T)
+        finally:
+            lsock.close()
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == b"got via socks"
+        r = run("connect", "127.0.0.1:%d" % denied, "--proxy", px.url("socks5"), input=b"")
+        assert r.returncode != 0
+        assert b"connection not allowed by ruleset" in r.stderr, r.stderr
+    r = run("connect", "127.0.0.1:9", "--proxy", "ftp://127.0.0.1:21", input=b"")
+    assert r.returncode != 0
+    assert b"unknown scheme" in r.stderr, r.stderr
+
+
 def test_connect_timeout_on_silent_peer():
     lsock = socket.socket()
     lsock.bind(("127.0.0.1", 0))

@@ -663,3 +663,35 @@ def test_s22_50mb_transfer_broken_in_the_middle_then_resumed(tmp_path: Path) -> 
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     assert h.hexdigest() == digest
+
+
+# S24
+
+
+def test_s24_socks5_proxy_echo_and_refusals() -> None:
+    from _proxies import dante
+
+    denied = _closed_port()
+    with dante(denied) as px:
+        payload = os.urandom(1024)
+
+        def echo(conn: socket.socket) -> None:
+            conn.sendall(recv_n(conn, len(payload)))
+
+        # A host name the proxy resolves (remote DNS).
+        with stdlib_server(echo) as ((_, port), peer):
+            with libsock.connect(f"localhost:{port}", timeout=WAIT, proxy=px.url("socks5")) as c:
+                c.sendall(payload)
+                assert c.recv_exact(1024) == payload
+                assert c.peer_address[1] == px.port  # the socket's peer is the proxy
+            peer.join()
+        # Refused by the proxy's rule: SOCKS5 reply 2, the target and the proxy named.
+        with pytest.raises(libsock.ConnectionRefusedError) as info:
+            libsock.connect(("127.0.0.1", denied), timeout=WAIT, proxy=px.url("socks5"))
+        msg = str(info.value)
+        assert "connection not allowed by ruleset" in msg
+        assert f"127.0.0.1:{denied}" in msg and f"SOCKS5 proxy 127.0.0.1:{px.port}" in msg
+        assert isinstance(info.value, ConnectionRefusedError)
+        # Nobody behind the proxy: SOCKS5 reply 5.
+        with pytest.raises(libsock.ConnectionRefusedError, match=r"replied 5 \(connection refused\)"):
+            libsock.connect(("127.0.0.1", _closed_port()), timeout=WAIT, proxy=px.url("socks5"))

@@ -269,6 +269,18 @@ pub enum Error {
     /// A frame that breaks the framing's rules (e.g. a wrong HP-Socket PACK flag).
     #[error("bad frame: {0}")]
     BadFrame(String),
+    /// A proxy refused to connect us, or answered in a way libsock cannot use; `reason` gives
+    /// its reply in words (a SOCKS5 reply code, an HTTP status line). See [`crate::Proxy`] for
+    /// the kind each reply gets.
+    #[error("{op}: {reason}")]
+    Proxy {
+        /// The kind that fits the proxy's reply best (e.g. `ConnectionRefused`).
+        kind: ErrorKind,
+        /// What was being done: `connect to HOST:PORT through SOCKS5 proxy HOST:PORT`.
+        op: String,
+        /// The proxy's reply in words.
+        reason: String,
+    },
     /// A wait was interrupted by the installed interrupt check.
     #[error("{op}: interrupted")]
     Interrupted {
@@ -287,6 +299,7 @@ impl Error {
             Error::Timeout { .. } => ErrorKind::Timeout,
             Error::Closed { .. } => ErrorKind::Closed,
             Error::Os { kind, .. } => *kind,
+            Error::Proxy { kind, .. } => *kind,
             Error::Resolve { .. } => ErrorKind::Resolve,
             Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Error::FrameTooLarge { .. } => ErrorKind::FrameTooLarge,

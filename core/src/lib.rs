@@ -11,6 +11,11 @@
 //! - [`Connection`]: a TCP or Unix stream with `send_all`, `recv_exact`, `recv_until`,
 //!   `send_msg`/`recv_msg` through a [`Framing`], half-close, `send_file`/`recv_file`.
 //! - [`Listener`]: accepts connections, with a timeout.
+//! - [`Proxy`]: connect through a SOCKS5 or HTTP `CONNECT` proxy
+//!   ([`ConnectOptions::proxy`](ConnectOptions#structfield.proxy), and the engine client's
+//!   `ClientConfig::proxy`).
+//! - Unix stream extras: [`Connection::send_fds`] / [`Connection::recv_fds`] pass file
+//!   descriptors (SCM_RIGHTS), [`Connection::peer_credentials`] reads SO_PEERCRED.
 //! - [`Datagram`]: UDP and Unix datagrams: `send_to`/`recv_from` (truncation reported),
 //!   broadcast, multicast, `send_many`/`recv_many` batches.
 //!
@@ -55,18 +60,22 @@ pub mod framing;
 mod holder;
 mod listener;
 pub mod options;
+mod proxy;
 pub mod tls;
 pub mod transfer;
 mod wait;
 
 pub use addr::{resolve_host, Addr, Endpoint, ToEndpoint, ToEndpointRef};
 pub use conn::{ConnectOptions, Connection, Shutdown, Timed, TlsInfo};
+#[cfg(unix)]
+pub use conn::{PeerCredentials, MAX_FDS};
 pub use datagram::{Datagram, DatagramOptions, MulticastInterface, RecvMeta};
 pub use error::{Error, ErrorKind, Result};
 pub use framing::{Decoder, Delimited, Framing, LengthPrefixed};
 pub use holder::Timeout;
 pub use listener::{ListenOptions, Listener};
 pub use options::{Keepalive, SockOpt, SocketOptions};
+pub use proxy::{Proxy, ProxyKind};
 pub use wait::{
     with_interrupt_check, with_signal_interrupt_check, InterruptCheck, INTERRUPT_SLICE,
 };

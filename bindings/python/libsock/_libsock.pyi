@@ -3,11 +3,14 @@
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
-from typing import Any, Final, Literal, Union, final
+from typing import Any, Final, Literal, Protocol, Union, final
 
 from typing_extensions import Buffer, Self, TypeAlias
 
 from libsock._types import Address, Received
+
+class _HasFileno(Protocol):
+    def fileno(self) -> int: ...
 
 __all__ = [
     "Client",
@@ -167,6 +170,17 @@ class Connection:
     def timeout(self) -> float | None: ...
     @timeout.setter
     def timeout(self, value: _Timeout) -> None: ...
+    def send_fds(
+        self,
+        data: Buffer,
+        fds: Iterable[int | _HasFileno],
+        *,
+        timeout: _Timeout = ...,
+    ) -> int: ...
+    def recv_fds(
+        self, bufsize: int, maxfds: int, *, timeout: _Timeout = ...
+    ) -> tuple[bytes, list[int]]: ...
+    def peer_credentials(self) -> tuple[int, int, int]: ...
     def fileno(self) -> int: ...
     @property
     def tls_info(self) -> dict[str, Any] | None: ...
@@ -350,6 +364,7 @@ def connect(
     connect_timeout: _Timeout = None,
     framing: _Framing | None = None,
     tls: TLS | bool | None = None,
+    proxy: str | None = None,
     **options: Any,
 ) -> Connection: ...
 def listen(
@@ -511,6 +526,7 @@ class Client:
         idle_mode: Literal["reads", "reads-and-writes", "reads_and_writes"] = "reads",
         heartbeat: Heartbeat | Literal[False] | None = None,
         tls: TLS | bool | None = None,
+        proxy: str | None = None,
         **options: Any,
     ) -> Self: ...
     def events(self, timeout: _Timeout = None, max: int = 64) -> list[Event]: ...

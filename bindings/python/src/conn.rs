@@ -22,7 +22,13 @@ use crate::framing::{framing_arg, framing_to_py};
 /// ``recv_buffer_size=1 << 20``, ``linger=0``, ... see ``libsock.OPTION_NAMES``), plus
 /// ``local_address=(host, port)`` to bind before connecting. ``tls=libsock.TLS(...)`` (or
 /// ``tls=True`` for the defaults: the system's roots, the host's name) speaks TLS: the
-/// handshake completes before ``connect`` returns.
+/// handshake completes before ``connect`` returns. ``proxy`` connects through a proxy:
+/// ``"socks5://host:port"``, ``"socks5://user:pass@host:port"`` (SOCKS5; the proxy resolves
+/// host names) or ``"http://[user:pass@]host:port"`` (HTTP CONNECT); ``connect_timeout`` covers
+/// the proxy's exchange too, and TLS runs end to end with ``address`` (its host is the name
+/// checked). A refusal raises the error that fits the proxy's reply (``ConnectionRefusedError``
+/// for "connection refused", a rule, a wrong password; ``UnreachableError``, ...) with the reply
+/// in the message; a bad proxy URL raises ``InvalidArgumentError``.
 ///
 /// Example::
 ///
@@ -31,7 +37,8 @@ use crate::framing::{framing_arg, framing_to_py};
 ///     ...     reply = conn.recv(1024)
 #[pyfunction]
 #[pyo3(signature = (address, *, timeout = None, connect_timeout = None, framing = None,
-                    tls = None, **options))]
+                    tls = None, proxy = None, **options))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn connect(
     py: Python<'_>,
     address: &Bound<'_, PyAny>,
@@ -39,6 +46,7 @@ pub(crate) fn connect(
     connect_timeout: Option<&Bound<'_, PyAny>>,
     framing: Option<&Bound<'_, PyAny>>,
     tls: Option<&Bound<'_, PyAny>>,
+    proxy: Option<&str>,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PyConnection> {
     let ep = endpoint(address)?;
@@ -53,8 +61,39 @@ pub(crate) fn connect(
         .options(socket_options(py, options, "connect")?);
     opts.connect_timeout = ct;
     opts.tls = crate::tls::client_tls(py, tls)?;
+    opts.proxy = proxy_arg(py, proxy)?;
     let c = wait(py, move || Connection::connect_with(&ep, &opts))?;
     Ok(PyConnection { c })
+}
+
+/// The ``proxy=`` argument: a URL parsed by core (``None``: connect directly).
+pub(crate) fn proxy_arg(py: Python<'_>, proxy: Option<&str>) -> PyResult<Option<libsock::Proxy>> {
+    proxy
+        .map(|u| libsock::Proxy::parse(u).map_err(|e| to_pyerr(py, e)))
+        .transpose()
+}
+
+/// The descriptors of ``fds``: ints, or objects with ``fileno()`` (files, sockets).
+fn fd_list(py: Python<'_>, fds: &Bound<'_, PyAny>) -> PyResult<Vec<i32>> {
+    let mut out = Vec::new();
+    for item in fds.try_iter()? {
+        let item = item?;
+        let fd: i64 = match item.extract::<i64>() {
+            Ok(n) => n,
+            Err(_) if item.hasattr("fileno")? => item.call_method0("fileno")?.extract()?,
+            Err(_) => {
+                return Err(PyTypeError::new_err(format!(
+                    "fds: expected ints or objects with fileno(), got {}",
+                    item.get_type().name()?
+                )))
+            }
+        };
+        if !(0..=i32::MAX as i64).contains(&fd) {
+            return Err(invalid(py, format!("fds: {fd} is not a file descriptor")));
+        }
+        out.push(fd as i32);
+    }
+    Ok(out)
 }
 
 /// A connected TCP or Unix stream, made by ``libsock.connect`` or ``Listener.accept``.
@@ -638,6 +677,76 @@ impl PyConnection {
             .tls_info()
             .and_then(|i| i.peer_certificates.into_iter().next())
             .map(|c| PyBytes::new(py, &c)))
+    }
+
+    /// Send all of ``data`` with the file descriptors ``fds`` (ints, or objects with
+    /// ``fileno()``) attached (SCM_RIGHTS; Unix connections only); returns ``len(data)``, as
+    /// ``socket.send_fds`` does. The peer gets its own duplicates; ours stay open. ``data`` must
+    /// not be empty when ``fds`` is not; at most 253 descriptors. ``UnsupportedError`` on TCP
+    /// or TLS.
+    ///
+    /// Example::
+    ///
+    ///     >>> with open("report.pdf", "rb") as f:
+    ///     ...     conn.send_fds(b"file", [f])
+    #[pyo3(signature = (data, fds, *, timeout = TimeoutArg::DEFAULT))]
+    fn send_fds(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        fds: &Bound<'_, PyAny>,
+        timeout: TimeoutArg,
+    ) -> PyResult<usize> {
+        let raw = fd_list(py, fds)?;
+        let b = InBuf::new(data)?;
+        let s = b.as_slice();
+        let c = &self.c;
+        // SAFETY: the caller keeps its descriptors open for the call (as with socket.send_fds);
+        // a closed one makes sendmsg fail with EBADF, nothing worse.
+        let borrowed: Vec<std::os::fd::BorrowedFd<'_>> = raw
+            .iter()
+            .map(|&fd| unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })
+            .collect();
+        wait(py, || c.with_timeout(timeout.0).send_fds(s, &borrowed))?;
+        Ok(s.len())
+    }
+
+    /// Receive up to ``bufsize`` bytes and up to ``maxfds`` file descriptors sent with them
+    /// (Unix connections only); returns ``(data, fds)``, ``fds`` a list of ints that the caller
+    /// owns and must close (close-on-exec is set), as ``socket.recv_fds`` does. ``b""`` at the
+    /// end of the stream. More descriptors than ``maxfds`` raise ``IoError`` (the kernel
+    /// closed the extra ones, libsock the others; the bytes stay for the next receive).
+    ///
+    /// Example::
+    ///
+    ///     >>> data, fds = conn.recv_fds(1024, 4)
+    ///     >>> f = open(fds[0], "rb")
+    #[pyo3(signature = (bufsize, maxfds, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_fds<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = int_arg)] bufsize: i128,
+        #[pyo3(from_py_with = int_arg)] maxfds: i128,
+        timeout: TimeoutArg,
+    ) -> PyResult<(Bound<'py, PyBytes>, Vec<i32>)> {
+        use std::os::fd::IntoRawFd;
+        let n = non_negative(py, bufsize, "bufsize")?.min(SCRATCH_MAX);
+        let maxfds = non_negative(py, maxfds, "maxfds")?;
+        let c = &self.c;
+        with_scratch(n, |buf| {
+            let (k, fds) = wait(py, || c.with_timeout(timeout.0).recv_fds(&mut *buf, maxfds))?;
+            let fds: Vec<i32> = fds.into_iter().map(|f| f.into_raw_fd()).collect();
+            Ok((PyBytes::new(py, &buf[..k]), fds))
+        })
+    }
+
+    /// The peer process's ``(pid, uid, gid)`` as the kernel recorded them when the connection
+    /// was made (SO_PEERCRED; Unix connections on Linux). ``UnsupportedError`` on TCP.
+    ///
+    /// Example: ``pid, uid, gid = conn.peer_credentials()``
+    fn peer_credentials(&self, py: Python<'_>) -> PyResult<(i32, u32, u32)> {
+        let c = self.c.peer_credentials().map_err(|e| to_pyerr(py, e))?;
+        Ok((c.pid, c.uid, c.gid))
     }
 
     /// The file descriptor (for select/poll/selectors; do not close it), -1 once closed.

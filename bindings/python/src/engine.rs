@@ -1011,6 +1011,9 @@ impl PyServer {
 /// reconnects included; a failed handshake is a failed attempt with a ``warning`` saying why,
 /// and when the client gives up, its ``disconnected`` has reason ``"tls"``. A peer that closes
 /// without ``close_notify`` ends the connection with reason ``"tls"`` (a truncation).
+/// ``proxy="socks5://user:pass@host:port"`` (or ``"http://host:port"`` for an HTTP CONNECT
+/// proxy) makes every attempt, reconnects included, go through that proxy (see
+/// ``libsock.connect``); the ``connected`` event's peer is then the proxy's address.
 ///
 /// Events: ``connected`` (client = connection number, peer), ``message``, ``disconnected``,
 /// ``reconnecting`` (attempt, delay), ``warning``, and a final ``closed`` after ``close()`` or
@@ -1034,7 +1037,7 @@ impl PyClient {
                         jitter = true, max_attempts = 0, connect_timeout = 10.0,
                         send_queue_bytes = 4194304, event_capacity = 4096,
                         idle_timeout = None, idle_mode = "reads", heartbeat = None,
-                        tls = None, **options))]
+                        tls = None, proxy = None, **options))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -1051,10 +1054,12 @@ impl PyClient {
         idle_mode: &str,
         heartbeat: Option<&Bound<'_, PyAny>>,
         tls: Option<&Bound<'_, PyAny>>,
+        proxy: Option<&str>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let ep = endpoint(address)?;
         let tls = crate::tls::client_tls(py, tls)?;
+        let proxy = crate::conn::proxy_arg(py, proxy)?;
         let cfg = ClientConfig::new()
             .framing(engine_framing(framing)?)
             .options(engine_options(py, options, "Client", true)?)
@@ -1072,6 +1077,10 @@ impl PyClient {
             .heartbeat(heartbeat_arg(heartbeat)?);
         let cfg = match tls {
             Some(t) => cfg.tls(t),
+            None => cfg,
+        };
+        let cfg = match proxy {
+            Some(p) => cfg.proxy(p),
             None => cfg,
         };
         let c = wait(py, move || Client::connect(&ep, cfg))?;

@@ -20,6 +20,9 @@ impl Connection {
     pub fn connect_with(endpoint: impl ToEndpoint, opts: &ConnectOptions) -> Result<Connection> {
         let ep = endpoint.to_endpoint()?;
         opts.framing.validate()?;
+        if let Some(proxy) = &opts.proxy {
+            return Connection::connect_proxied(&ep, proxy, opts);
+        }
         let deadline = Deadline::after(opts.connect_timeout);
         let addrs = ep.resolve(deadline.remaining())?;
         let mut last = None;
@@ -51,6 +54,52 @@ impl Connection {
             });
         }
         Err(e)
+    }
+
+    /// Connect to the proxy, then have it connect us to `ep` (its exchange within what is left
+    /// of the connect timeout), then TLS with `ep` over the tunnel when configured.
+    fn connect_proxied(
+        ep: &Endpoint,
+        proxy: &crate::Proxy,
+        opts: &ConnectOptions,
+    ) -> Result<Connection> {
+        let target = crate::proxy::Target::of(ep, proxy)?;
+        let deadline = Deadline::after(opts.connect_timeout);
+        let mut direct = opts.clone();
+        direct.proxy = None;
+        direct.tls = None;
+        let c = Connection::connect_with(proxy.endpoint(), &direct)
+            .map_err(|e| proxy.reaching(&target, e))?;
+        let op = || proxy.op(&target);
+        // Errors of the exchange name the target and the proxy, not only the proxy's address.
+        let fix = |e: Error| -> Error {
+            match e {
+                Error::Timeout { .. } => Error::Timeout {
+                    op: op(),
+                    ms: opts.connect_timeout.map_or(0, |d| d.as_millis()),
+                },
+                Error::Closed { .. } => crate::proxy::closed_during(proxy, &target),
+                Error::Os { kind, source, .. } => Error::Os {
+                    kind,
+                    op: op(),
+                    source,
+                },
+                Error::Interrupted { .. } => Error::Interrupted { op: op() },
+                other => other,
+            }
+        };
+        let mut send = |b: &[u8]| {
+            c.with_timeout(deadline.remaining())
+                .send_all(b)
+                .map_err(fix)
+        };
+        let mut recv = |b: &mut [u8]| {
+            c.with_timeout(deadline.remaining())
+                .recv_exact_into(b)
+                .map_err(fix)
+        };
+        crate::proxy::handshake_blocking(proxy, &target, &mut send, &mut recv)?;
+        c.start_tls_client(ep, opts)
     }
 
     /// Speak TLS on a freshly connected socket: handshake (within the settings' handshake

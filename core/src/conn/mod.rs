@@ -9,8 +9,12 @@ mod file;
 mod recv;
 mod send;
 mod tls;
+#[cfg(unix)]
+mod unix;
 
 pub use tls::TlsInfo;
+#[cfg(unix)]
+pub use unix::{PeerCredentials, MAX_FDS};
 
 use recv::Rx;
 use send::Tx;
@@ -97,6 +101,13 @@ pub struct ConnectOptions {
     /// TLS: the handshake completes (within the settings' handshake timeout) before
     /// `connect` returns; every byte after it is encrypted.
     pub tls: Option<crate::tls::ClientTls>,
+    /// Connect through this proxy (SOCKS5 or HTTP `CONNECT`): the connect timeout covers
+    /// reaching the proxy and its exchange; TLS, when set, runs end to end with the target
+    /// over the tunnel (the server name checked is the target's host, not the proxy's).
+    /// Without a connect timeout, a proxy that accepts and then stays silent is waited for as
+    /// long as any call without a timeout waits. [`Connection::peer_addr`] is the proxy's
+    /// address.
+    pub proxy: Option<crate::Proxy>,
 }
 
 impl ConnectOptions {
@@ -127,6 +138,12 @@ impl ConnectOptions {
     /// Speak TLS with these settings (see [`crate::tls::TlsClient`]).
     pub fn tls(mut self, tls: crate::tls::ClientTls) -> Self {
         self.tls = Some(tls);
+        self
+    }
+    /// Connect through a proxy (see [`ConnectOptions::proxy`](ConnectOptions#structfield.proxy)
+    /// and [`crate::Proxy`]).
+    pub fn proxy(mut self, proxy: crate::Proxy) -> Self {
+        self.proxy = Some(proxy);
         self
     }
 }

@@ -58,6 +58,13 @@ pub struct ClientConfig {
     /// [`ClientStats::tls_failures`], then the usual backoff (or, without reconnect, the final
     /// `Disconnected` with reason `Tls`).
     pub tls: Option<crate::tls::ClientTls>,
+    /// Connect through this proxy (SOCKS5 or HTTP `CONNECT`; default: none). Every attempt,
+    /// reconnects included, goes through the proxy again; its exchange runs on the engine's
+    /// runtime within `connect_timeout`. TLS, when set, runs end to end with the target over
+    /// the tunnel (the server name is the target's host). The `Connected` event's peer is the
+    /// proxy's address. A refusal is a failed attempt like any other (see [`crate::Proxy`] for
+    /// the error kinds).
+    pub proxy: Option<crate::Proxy>,
 }
 
 impl Default for ClientConfig {
@@ -77,6 +84,7 @@ impl Default for ClientConfig {
             idle_mode: IdleMode::Reads,
             heartbeat: Some(Heartbeat::reply_only()),
             tls: None,
+            proxy: None,
         }
     }
 }
@@ -118,6 +126,12 @@ impl ClientConfig {
     /// Speak TLS (see [`ClientConfig::tls`](ClientConfig#structfield.tls)).
     pub fn tls(mut self, tls: crate::tls::ClientTls) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Connect through a proxy (see [`ClientConfig::proxy`](ClientConfig#structfield.proxy)).
+    pub fn proxy(mut self, proxy: crate::Proxy) -> Self {
+        self.proxy = Some(proxy);
         self
     }
 
@@ -226,6 +240,10 @@ impl Client {
     pub fn connect(endpoint: impl ToEndpoint, cfg: ClientConfig) -> Result<Client> {
         let endpoint = endpoint.to_endpoint()?;
         cfg.validate()?;
+        if let Some(p) = &cfg.proxy {
+            // A target no proxy can reach (a Unix socket, a host name over 255 bytes) fails now.
+            crate::proxy::Target::of(&endpoint, p)?;
+        }
         if let Some(tls) = &cfg.tls {
             // A name TLS cannot check (e.g. a Unix path without `server_name`) fails now.
             tls.name_for(&tls_host(&endpoint))?;
@@ -623,13 +641,31 @@ fn tls_host(ep: &Endpoint) -> String {
     }
 }
 
-/// One connect attempt to every address of the endpoint, within the connect timeout.
+/// One connect attempt to every address of the endpoint (or of the proxy, then the proxy's
+/// exchange), within the connect timeout.
 async fn connect_once(ep: &Endpoint, cfg: &ClientConfig) -> Result<(AnyStream, Addr)> {
     let t = cfg.connect_timeout;
-    match tokio::time::timeout(t, connect_inner(ep, cfg)).await {
+    let Some(proxy) = &cfg.proxy else {
+        return match tokio::time::timeout(t, connect_inner(ep, cfg)).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::Timeout {
+                op: format!("connect to {ep}"),
+                ms: t.as_millis(),
+            }),
+        };
+    };
+    let target = crate::proxy::Target::of(ep, proxy)?;
+    let attempt = async {
+        let (mut stream, peer) = connect_inner(&proxy.endpoint(), cfg)
+            .await
+            .map_err(|e| proxy.reaching(&target, e))?;
+        crate::proxy::handshake_async(proxy, &target, &mut stream).await?;
+        Ok((stream, peer))
+    };
+    match tokio::time::timeout(t, attempt).await {
         Ok(r) => r,
         Err(_) => Err(Error::Timeout {
-            op: format!("connect to {ep}"),
+            op: proxy.op(&target),
             ms: t.as_millis(),
         }),
     }

@@ -184,6 +184,7 @@ pub struct EngineSettings {
     payloads: Option<(Bytes, Bytes)>,
     server_tls: Option<crate::tls::ServerTls>,
     client_tls: Option<crate::tls::ClientTls>,
+    proxy: Option<crate::Proxy>,
 }
 
 fn ms_of(d: Duration) -> i64 {
@@ -298,6 +299,11 @@ impl EngineSettings {
         self.client_tls = tls;
     }
 
+    /// Connect through this proxy (a client made from these settings; `None`: directly).
+    pub fn set_proxy(&mut self, proxy: Option<crate::Proxy>) {
+        self.proxy = proxy;
+    }
+
     /// The server config these settings describe.
     pub fn server(&self) -> ServerConfig {
         let d = ServerConfig::new();
@@ -344,6 +350,7 @@ impl EngineSettings {
             idle_mode: mode,
             heartbeat: self.heartbeat(),
             tls: self.client_tls.clone(),
+            proxy: self.proxy.clone(),
         }
     }
 

@@ -163,7 +163,11 @@ pub fn require_tool(name: &str) -> PathBuf {
             return p;
         }
     }
-    for p in [format!("/usr/bin/{name}"), format!("/usr/local/bin/{name}")] {
+    for p in [
+        format!("/usr/bin/{name}"),
+        format!("/usr/local/bin/{name}"),
+        format!("/usr/sbin/{name}"),
+    ] {
         if Path::new(&p).is_file() {
             return PathBuf::from(p);
         }

@@ -498,6 +498,13 @@ def add_common(p: argparse.ArgumentParser, framing: bool = True) -> None:
                             "(default: libsock's, 16 MiB); a larger one is an error")
 
 
+def add_proxy(p: argparse.ArgumentParser) -> None:
+    """``--proxy URL``: connect through a SOCKS5 or HTTP CONNECT proxy."""
+    p.add_argument("--proxy", default=None, metavar="URL",
+                   help="connect through this proxy: socks5://[user:pass@]host:port (the proxy "
+                        "resolves the name) or http://[user:pass@]host:port (HTTP CONNECT)")
+
+
 def add_tls(p: argparse.ArgumentParser, server: bool, prefix: str = "") -> None:
     """The TLS options of a server or a client (``prefix``: e.g. ``a-`` for relay's ends)."""
     g = p.add_argument_group("TLS" + (" (%s)" % prefix.rstrip("-") if prefix else ""))

@@ -29,6 +29,7 @@ import libsock
 from .common import (
     CliError,
     Formatter,
+    add_proxy,
     add_tls,
     bind_address,
     client_tls,
@@ -90,7 +91,8 @@ def cmd_send_file(args: argparse.Namespace) -> int:
     except libsock.Error as e:
         raise CliError("cannot read %s: %s" % (path, e))
     with libsock.connect(peer_address(args.address), timeout=args.timeout,
-                         connect_timeout=args.timeout, tls=client_tls(args)) as conn:
+                         connect_timeout=args.timeout, tls=client_tls(args),
+                         proxy=args.proxy) as conn:
         try:
             t.step(conn)
         except FileExistsError:
@@ -207,6 +209,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--no-resume", action="store_true",
                    help="speak the first version of the protocol (for a receiver from an older "
                         "libsock; no resuming)")
+    add_proxy(p)
     add_tls(p, server=False)
     p.set_defaults(func=cmd_send_file)
 

@@ -26,6 +26,7 @@ from .common import (
     add_common,
     add_display,
     add_sending,
+    add_proxy,
     add_tls,
     bind_address,
     client_tls,
@@ -391,7 +392,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
         kw["connect_timeout"] = args.timeout
         kw["timeout"] = args.timeout
     conn = libsock.connect(peer_address(args.address), framing=spec.build(args.max_len),
-                           tls=client_tls(args), **kw)
+                           tls=client_tls(args), proxy=args.proxy, **kw)
     display = Display(args, framed=not spec.is_raw, fixed=spec.kind == "fixed",
                       labels=args.labels)
     with conn:
@@ -456,6 +457,7 @@ def add_parsers(sub: Any) -> None:
         epilog="examples:\n  echo hello | libsock connect 127.0.0.1:9000\n"
                "  libsock connect localhost:9000 --framing lines --timeout 5\n"
                "  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | libsock connect example.com:80\n"
+               "  libsock connect example.com:80 --proxy socks5://127.0.0.1:1080\n"
                "  libsock connect 9000 -X --send '[01 03 00 00 00 0A]' --every 500ms --hex\n"
                "  libsock connect 9000 -f lines --send ping --count 1000 --rate 200",
     )
@@ -466,6 +468,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--verbose", "-v", action="store_true", help="report the connection on stderr")
     p.add_argument("--labels", action="store_true",
                    help="name the sender before what arrives ([server 127.0.0.1:9000])")
+    add_proxy(p)
     add_common(p)
     add_display(p)
     add_sending(p)
