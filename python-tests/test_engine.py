@@ -842,3 +842,33 @@ def test_send_with_timeout_and_send_batch_wait_for_room_instead_of_failing() -> 
         finally:
             client.close()
             peer.close()
+
+
+def test_messages_send_batch_and_client_stats() -> None:
+    """``messages()`` pulls message events as (client, data) without event objects and stops
+    before another kind; ``send_batch`` queues many at once; ``client_stats`` counts per client."""
+    with libsock.Server(("127.0.0.1", 0)) as server:
+        peer = libsock.connect(server.address, timeout=WAIT, framing=libsock.LengthPrefixed())
+        ev = server.next_event(timeout=WAIT)
+        assert ev is not None and ev.kind == "connected"
+        client = ev.client
+        for i in range(50):
+            peer.send_msg(b"m%d" % i)
+        got: list[tuple[int, bytes]] = []
+        while len(got) < 50:
+            got += server.messages(timeout=WAIT, max=16)
+        assert got == [(client, b"m%d" % i) for i in range(50)]
+        assert server.send_batch(client, [b"a", b"bb", memoryview(b"ccc")], timeout=WAIT) == 3
+        assert [peer.recv_msg() for _ in range(3)] == [b"a", b"bb", b"ccc"]
+        st = server.client_stats(client)
+        assert st["messages_in"] == 50 and st["messages_out"] == 3 and st["tls"] is False
+        assert st["peer"] == peer.local_address and st["connected_since"] <= time.time()
+        peer.close()
+        # The disconnect is not a message: messages() leaves it queued and returns [];
+        # events() then gives it.
+        assert server.messages(timeout=WAIT) == []
+        evs = server.events(timeout=WAIT)
+        assert evs and evs[0].kind == "disconnected"
+        with pytest.raises(libsock.ClosedError):
+            server.client_stats(client)
+        assert server.stats()["messages_in"] == 50

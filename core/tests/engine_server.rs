@@ -895,3 +895,57 @@ fn the_frame_codec_reports_a_partial_frame_at_eof() {
     assert!(e.to_string().contains("4 bytes left over"), "{e}");
     assert_eq!(&buf[..], b"part", "the bytes stay for the caller");
 }
+
+/// Each client's own counters, and the server's totals that keep counting clients that left.
+#[test]
+fn per_client_stats_and_totals_that_outlive_clients() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let a = peer(&server);
+    let b = peer(&server);
+    let mut ids = Vec::new();
+    pull_until(&server, SLOW, |e| {
+        if let Event::Connected { client, .. } = e {
+            ids.push(*client);
+        }
+        ids.len() == 2
+    });
+    for i in 0..10u8 {
+        a.send_msg(&[i; 100]).unwrap();
+    }
+    b.send_msg(b"one").unwrap();
+    let mut got = 0;
+    pull_until(&server, SLOW, |e| {
+        got += matches!(e, Event::Message { .. }) as usize;
+        got == 11
+    });
+    let (sa, sb) = {
+        let x = server.client_stats(ids[0]).unwrap();
+        let y = server.client_stats(ids[1]).unwrap();
+        if x.messages_in == 10 {
+            (x, y)
+        } else {
+            (y, x)
+        }
+    };
+    assert_eq!((sa.messages_in, sa.bytes_in), (10, 1040));
+    assert_eq!((sb.messages_in, sb.bytes_in), (1, 7));
+    assert!(!sa.tls && sa.connected_since <= std::time::SystemTime::now());
+    assert_eq!(sa.peer, a.local_addr().unwrap());
+    server.send(ids[0], b"reply").unwrap();
+    assert_eq!(a.recv_msg().unwrap(), &b"reply"[..]);
+    // One leaves: its counts stay in the totals.
+    drop(b);
+    pull_until(&server, SLOW, |e| matches!(e, Event::Disconnected { .. }));
+    let st = server.stats();
+    assert_eq!((st.messages_in, st.bytes_in), (11, 1047));
+    assert_eq!((st.messages_out, st.bytes_out), (1, 9));
+    assert_eq!(st.connections, 1);
+    let gone = ids.iter().find(|i| server.client_stats(**i).is_err());
+    assert_eq!(
+        server
+            .client_stats(*gone.expect("one is gone"))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Closed
+    );
+}

@@ -186,8 +186,32 @@ pub struct ServerStats {
     pub tls_failures: u64,
 }
 
+/// One connected client's counters (see [`Server::client_stats`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionStats {
+    /// The client's address.
+    pub peer: Addr,
+    /// When the client was admitted (accepted, and with TLS, its handshake done).
+    pub connected_since: std::time::SystemTime,
+    /// Bytes received from it.
+    pub bytes_in: u64,
+    /// Bytes sent to it (frames with their headers).
+    pub bytes_out: u64,
+    /// Application messages received from it (heartbeats not counted).
+    pub messages_in: u64,
+    /// Frames written to it (heartbeats included).
+    pub messages_out: u64,
+    /// Bytes waiting in its send queue.
+    pub queued_bytes: u64,
+    /// It speaks TLS.
+    pub tls: bool,
+}
+
 struct Slot {
     peer: Addr,
+    /// This client's counters; the server's totals add them up (see [`Server::stats`]).
+    counters: Arc<Counters>,
+    since: std::time::SystemTime,
     /// What the TLS handshake agreed on (TLS servers only).
     tls: Option<crate::TlsInfo>,
     sq: SendQueue,
@@ -230,7 +254,8 @@ struct Shared {
     events: EventQueue,
     clients: Mutex<Clients>,
     next_id: AtomicU64,
-    counters: Arc<Counters>,
+    /// The monotonic counters of clients that are gone (live clients keep their own).
+    retired: Counters,
     total: AtomicU64,
     refused: AtomicU64,
     /// See [`ServerStats::send_queue_full`].
@@ -324,7 +349,7 @@ impl Server {
                 stopping: false,
             }),
             next_id: AtomicU64::new(1),
-            counters: Arc::new(Counters::default()),
+            retired: Counters::default(),
             total: AtomicU64::new(0),
             refused: AtomicU64::new(0),
             queue_full: AtomicU64::new(0),
@@ -529,19 +554,57 @@ impl Server {
         Ok(self.inner.slot(client)?.tls.clone())
     }
 
-    /// The counters.
-    pub fn stats(&self) -> ServerStats {
-        let s = &self.inner;
-        let c = &s.counters;
-        ServerStats {
-            connections: s.lock_clients().map.len() as u64,
-            connections_total: s.total.load(Ordering::Relaxed),
-            refused: s.refused.load(Ordering::Relaxed),
+    /// One client's counters, its address and since when it is connected. `Closed` for an
+    /// unknown client.
+    pub fn client_stats(&self, client: ClientId) -> Result<ConnectionStats> {
+        let slot = self.inner.slot(client)?;
+        let c = &slot.counters;
+        Ok(ConnectionStats {
+            peer: slot.peer.clone(),
+            connected_since: slot.since,
             bytes_in: c.bytes_in.load(Ordering::Relaxed),
             bytes_out: c.bytes_out.load(Ordering::Relaxed),
             messages_in: c.msgs_in.load(Ordering::Relaxed),
             messages_out: c.msgs_out.load(Ordering::Relaxed),
             queued_bytes: c.queued_bytes.load(Ordering::Relaxed),
+            tls: slot.tls.is_some(),
+        })
+    }
+
+    /// The counters: the clients that are gone plus every live client's (each connection
+    /// counts on its own counters, so no cache line is shared between connections).
+    pub fn stats(&self) -> ServerStats {
+        let s = &self.inner;
+        let r = &s.retired;
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (mut bytes_in, mut bytes_out, mut msgs_in, mut msgs_out) = (
+            load(&r.bytes_in),
+            load(&r.bytes_out),
+            load(&r.msgs_in),
+            load(&r.msgs_out),
+        );
+        let mut queued = 0;
+        let connections = {
+            let c = s.lock_clients();
+            for slot in c.map.values() {
+                let k = &slot.counters;
+                bytes_in += load(&k.bytes_in);
+                bytes_out += load(&k.bytes_out);
+                msgs_in += load(&k.msgs_in);
+                msgs_out += load(&k.msgs_out);
+                queued += load(&k.queued_bytes);
+            }
+            c.map.len() as u64
+        };
+        ServerStats {
+            connections,
+            connections_total: s.total.load(Ordering::Relaxed),
+            refused: s.refused.load(Ordering::Relaxed),
+            bytes_in,
+            bytes_out,
+            messages_in: msgs_in,
+            messages_out: msgs_out,
+            queued_bytes: queued,
             events_queued: s.events.len() as u64,
             send_queue_full: s.queue_full.load(Ordering::Relaxed),
             accept_errors: s.accept_errors.load(Ordering::Relaxed),
@@ -578,6 +641,19 @@ impl Stoppable for Shared {
 }
 
 impl Shared {
+    /// Add a departing client's monotonic counters to the retired totals.
+    fn retire(&self, c: &Counters) {
+        let r = &self.retired;
+        for (to, from) in [
+            (&r.bytes_in, &c.bytes_in),
+            (&r.bytes_out, &c.bytes_out),
+            (&r.msgs_in, &c.msgs_in),
+            (&r.msgs_out, &c.msgs_out),
+        ] {
+            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+    }
+
     fn lock_clients(&self) -> MutexGuard<'_, Clients> {
         self.clients.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -692,6 +768,7 @@ impl Shared {
         }
         // Tasks that did not end (a runtime already stopped) still owe their Disconnected.
         for (id, s) in self.lock_clients().map.drain() {
+            self.retire(&s.counters);
             s.sq.clear();
             self.events.push_force(Event::Disconnected {
                 client: id,
@@ -835,14 +912,17 @@ fn admit(
             return true;
         }
         let id = s.next_id.fetch_add(1, Ordering::Relaxed);
+        let counters = Arc::new(Counters::default());
         let slot = Arc::new(Slot {
             peer: peer.clone(),
+            since: std::time::SystemTime::now(),
             tls: stream.tls_info(),
             sq: SendQueue::new(
                 s.cfg.send_queue_bytes,
                 s.link.tracks_writes(),
-                s.counters.clone(),
+                counters.clone(),
             ),
+            counters,
             warned_full: AtomicBool::new(false),
         });
         c.map.insert(id, slot.clone());
@@ -878,7 +958,15 @@ impl ConnTask {
         // Before the socket closes: no direct write may use its descriptor any more.
         self.slot.sq.detach();
         self.conn = None;
-        let removed = self.s.lock_clients().map.remove(&self.id).is_some();
+        let removed = {
+            let mut c = self.s.lock_clients();
+            let removed = c.map.remove(&self.id).is_some();
+            if removed {
+                // Under the lock `stats` sums with: the totals never go down or count twice.
+                self.s.retire(&self.slot.counters);
+            }
+            removed
+        };
         self.slot.sq.clear();
         if removed {
             self.s.events.push_force(Event::Disconnected {
@@ -903,7 +991,7 @@ impl std::future::Future for ConnTask {
             cfg: &t.s.link,
             sq: &t.slot.sq,
             events: &t.s.events,
-            counters: &t.s.counters,
+            counters: &t.slot.counters,
         };
         let Some(conn) = t.conn.as_mut() else {
             return std::task::Poll::Ready(());
