@@ -432,3 +432,73 @@ fn send_file_goes_through_tls() {
     assert!(t.join().unwrap()[..] == data[..]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// 64 MiB each way at once through TLS with framing (64 messages of 1 MiB each way, sent by one
+/// thread while another receives), byte-exact by hash.
+#[test]
+fn sixty_four_mib_each_way_with_framing_byte_exact() {
+    let (cert, key, pin) = device();
+    let framing = Framing::length_prefixed();
+    let block = urandom(MIB);
+    let n = 64;
+    let digest_of = |blocks: usize, block: &[u8]| {
+        let mut all = Vec::with_capacity(blocks * block.len() + blocks);
+        for i in 0..blocks {
+            all.extend_from_slice(block);
+            all.push(i as u8);
+        }
+        sha256(&all)
+    };
+    let want = digest_of(n, &block);
+    let b2 = block.clone();
+    let (port, t) = serve(
+        TlsServer::new()
+            .cert_pem(cert.as_bytes(), key.as_bytes())
+            .unwrap(),
+        framing.clone(),
+        move |c| {
+            let c = std::sync::Arc::new(c.unwrap());
+            let tx = c.clone();
+            let sender = thread::spawn(move || {
+                let mut m = b2.clone();
+                m.push(0);
+                for i in 0..n {
+                    *m.last_mut().unwrap() = i as u8;
+                    tx.send_msg(&m).unwrap();
+                }
+            });
+            let mut got = Vec::with_capacity(n * (MIB + 1));
+            for _ in 0..n {
+                got.extend_from_slice(&c.recv_msg().unwrap());
+            }
+            sender.join().unwrap();
+            sha256(&got)
+        },
+    );
+    let c = std::sync::Arc::new(
+        connect(
+            port,
+            "127.0.0.1",
+            TlsClient::new().pin_sha256(&pin).unwrap(),
+            framing,
+        )
+        .unwrap(),
+    );
+    let tx = c.clone();
+    let b3 = block.clone();
+    let sender = thread::spawn(move || {
+        let mut m = b3;
+        m.push(0);
+        for i in 0..n {
+            *m.last_mut().unwrap() = i as u8;
+            tx.send_msg(&m).unwrap();
+        }
+    });
+    let mut got = Vec::with_capacity(n * (MIB + 1));
+    for _ in 0..n {
+        got.extend_from_slice(&c.recv_msg().unwrap());
+    }
+    sender.join().unwrap();
+    assert_eq!(sha256(&got), want, "client side");
+    assert_eq!(t.join().unwrap(), want, "server side");
+}
