@@ -54,6 +54,7 @@ mod error;
 pub mod framing;
 mod holder;
 mod listener;
+pub mod offload;
 pub mod options;
 pub mod tls;
 mod wait;
