@@ -399,7 +399,7 @@ fn engine_datagram_server_with_and_without_offload() {
             }
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                 assert!(
-                    &g[..] == &w[..],
+                    g[..] == w[..],
                     "shape {k} datagram {i}: {} vs {}",
                     g.len(),
                     w.len()
