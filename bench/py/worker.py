@@ -1124,7 +1124,9 @@ class PyStdlib:
 
     def client_udp_bulk(self, p: argparse.Namespace) -> Result:
         """udp-bulk: one ``socket.send`` per datagram (the stdlib has no batch send)."""
-        return plain_udp_sender(p)
+        res = plain_udp_sender(p)
+        res["tx_per_s"] = rate(res["sent"], res["tx_secs"])
+        return res
 
     def server_udp_drain(self, p: argparse.Namespace) -> Result:
         """After GO, drain the full queue with one recv_into per datagram."""
