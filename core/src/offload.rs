@@ -48,8 +48,11 @@ pub const MAX_SEGMENTS: usize = 64;
 pub const MAX_SUPER: usize = 65507;
 /// Bytes of one coalesced receive buffer.
 pub const GRO_SLOT: usize = 65536;
-/// Coalesced buffers taken by one receive call at most.
-pub const GRO_SLOTS: usize = 8;
+/// Coalesced buffers taken by one receive call of the blocking socket at most: as many as a
+/// batch asks for up to this, so that traffic the kernel did not coalesce still comes 64
+/// datagrams per system call. The buffers (64 KiB each, up to 4 MiB) are allocated on first
+/// use, sized by the largest batch asked for.
+pub const GRO_SLOTS: usize = 64;
 
 /// A socket's send offload state: the largest segment size still merged (0: off).
 #[derive(Debug)]
