@@ -27,6 +27,17 @@
 //! the blocking socket turns it on only when asked ([`DatagramOptions::gro`]); the engine, whose
 //! readiness is its event queue rather than the descriptor, always asks.
 //!
+//! **Why by hand rather than `quinn-udp`.** `quinn-udp`'s `UdpSocketState::new` changes the
+//! socket it is given: it turns `UDP_GRO` on unconditionally, sets `IP_MTU_DISCOVER` to
+//! `IP_PMTUDISC_PROBE` and `IPV6_DONTFRAG` (no IP fragmentation: a datagram larger than the path
+//! MTU, which a [`Datagram`](crate::Datagram) sends today, would stop leaving), and asks for
+//! `IP_PKTINFO`/`IP_RECVTOS` control messages on every receive. Its `Transmit` is one contiguous
+//! buffer sent with one `sendmsg` per segmented message, so a batch of separate buffers would be
+//! copied first and a batch of runs would cost one system call per run. Here the batch stays in
+//! the one `sendmmsg` it already used, each run pointing at the caller's buffers (no copy), and
+//! the socket keeps its options. The code is two control messages (a `u16` on send, an `int` on
+//! receive) on the `sendmmsg`/`recvmmsg` calls libsock already made by hand.
+//!
 //! [`DatagramOptions::gro`]: crate::DatagramOptions::gro
 
 use std::collections::VecDeque;
