@@ -11,7 +11,7 @@ fanin_server; ``cargo build --release`` of bench/rust -> lsbench, fanin_client,
 fanin_tokio_server; core's fanin_engine example) unless ``--no-build``. A program that is missing
 makes its implementation n/a, said so on stderr and in the tables.
 
-Workloads pingpong, bulk, framed, udp-flood, udp-drain and udp-echo run through the worker
+Workloads pingpong, bulk, framed, udp-flood, udp-drain, udp-echo and udp-bulk run through the worker
 protocol (bench/PROTOCOL.md) with the shared harness (bench/py/harness.py; the Python workers are
 bench/py/worker.py); fan-in runs through bench/fanin.py. Results: one JSON line per run in
 OUT.jsonl, the tables and the GOALS table in OUT.md (default OUT: bench/results/run-<UTC
@@ -44,7 +44,7 @@ RS_LSBENCH = HERE / "rust" / "target" / "release" / "lsbench"
 #: Implementations of the worker protocol, in table order (bench/PROTOCOL.md).
 IMPLS = ["py-libsock", "py-engine", "py-stdlib", "py-asyncio", "py-uvloop", "py-zmq",
          "c-raw", "c-raw-mmsg", "c-libsock", "rs-libsock", "rs-tokio"]
-WORKLOADS = ["pingpong", "bulk", "framed", "udp-flood", "udp-drain", "udp-echo", "fanin"]
+WORKLOADS = ["pingpong", "bulk", "framed", "udp-flood", "udp-drain", "udp-echo", "udp-bulk", "fanin"]
 
 # Sizes. The full suite must finish in under 15 minutes on a 2-vCPU VM (see bench/README.md):
 # each run of the worker-protocol workloads is sized to take about a second for the slowest
@@ -61,6 +61,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "udp-flood": {"size": 64, "count": 200000},
         "udp-drain": {"size": 64, "count": 100000},  # fits the 256 MiB receive buffer (PROTOCOL.md)
         "udp-echo": {"size": 64, "count": 10000},
+        "udp-bulk": {"size": 1200, "count": 200000, "batch": 64},
         "fanin": {"clients": [100, 1000, 10000], "k": {100: 100, 1000: 100, 10000: 20},
                   "placements": {10000: ["split"]}},
     },
@@ -71,6 +72,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "udp-flood": {"size": 64, "count": 50000},
         "udp-drain": {"size": 64, "count": 50000},
         "udp-echo": {"size": 64, "count": 2000},
+        "udp-bulk": {"size": 1200, "count": 50000, "batch": 64},
         "fanin": {"clients": [100, 1000], "k": {100: 50, 1000: 20}, "placements": {}},
     },
     "smoke": {
@@ -80,6 +82,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "udp-flood": {"size": 64, "count": 1000},
         "udp-drain": {"size": 64, "count": 1000},
         "udp-echo": {"size": 64, "count": 100},
+        "udp-bulk": {"size": 1200, "count": 1000, "batch": 64},
         "fanin": {"clients": [10], "k": {10: 10}, "placements": {}},
     },
 }
@@ -186,6 +189,8 @@ def main() -> int:
         params = dict(sizes[w])
         if w == "pingpong":
             configs += [H.Config(w, {**params, "nodelay": 1}), H.Config(w, {**params, "nodelay": 0})]
+        elif w == "udp-bulk":  # libsock with and without offload (the others ignore it)
+            configs += [H.Config(w, {**params, "offload": 1}), H.Config(w, {**params, "offload": 0})]
         else:
             configs.append(H.Config(w, params))
 

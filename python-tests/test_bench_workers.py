@@ -34,10 +34,12 @@ PARAMS = {
     "udp-flood": ["--size", "64", "--count", "200"],
     "udp-drain": ["--size", "64", "--count", "300"],
     "udp-echo": ["--size", "64", "--count", "50"],
+    "udp-bulk": ["--size", "1200", "--count", "200", "--batch", "64", "--offload", "1"],
 }
 
 EXPECTED_SKIPS = {("py-engine", "bulk"), ("py-engine", "udp-drain"), ("py-zmq", "udp-flood"),
-                  ("py-zmq", "udp-drain"), ("py-zmq", "udp-echo")}
+                  ("py-zmq", "udp-drain"), ("py-zmq", "udp-echo"), ("py-engine", "udp-bulk"),
+                  ("py-asyncio", "udp-bulk"), ("py-uvloop", "udp-bulk"), ("py-zmq", "udp-bulk")}
 
 
 def have(module: str) -> bool:
@@ -141,6 +143,9 @@ def test_pair(impl: str, workload: str) -> None:
         assert sres["bytes"] == 3 * 65536 + 1234
     elif workload == "udp-flood":
         assert cres["sent"] == 200
+        assert 0 < sres["received"] <= 200 and sres["rx_per_s"] > 0
+    elif workload == "udp-bulk":
+        assert cres["sent"] == 200 and cres["tx_per_s"] > 0
         assert 0 < sres["received"] <= 200 and sres["rx_per_s"] > 0
     elif workload == "udp-drain":
         assert cres["sent"] == 300

@@ -16,7 +16,8 @@
  *               ls_recv_msgs (a batch per call), UDP receivers with ls_recv_many.
  *   other       {"ok": false, "skip": ...}, exit 3.
  *
- * Parameters: --size --count --nodelay --bytes --chunk --batch --port, and --timeout SECS (the
+ * Parameters: --size --count --nodelay --bytes --chunk --batch --port, --offload (udp-bulk;
+ * ignored: c-raw is the naive baseline), and --timeout SECS (the
  * bound of every blocking wait, default 30). Nothing but READY and the one JSON result line goes
  * to stdout. Exit 0 ok, 1 failed run, 2 bad usage, 3 skipped.
  *
@@ -792,6 +793,40 @@ static void flood_client(void) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* udp-bulk (c-raw: the naive baseline, one sendto per datagram; the receiver is the naive     */
+/* flood receiver, one recvfrom per datagram)                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+static void bulk_client_raw(void) {
+    int fd = raw_connect(SOCK_DGRAM), i;
+    size_t size = (size_t)P.size;
+    uint8_t *buf = xmalloc(size), end[8];
+    struct timespec ms = {0, 1000000};
+    long sent = 0;
+    double t0, secs;
+    memset(buf, 0x77, size);
+    t0 = now_s();
+    while (sent < P.count) {
+        put_u64(buf, (uint64_t)sent);
+        if (send(fd, buf, size, 0) < 0) {
+            if (errno == EINTR || errno == ENOBUFS) continue;
+            fail("send: %s", strerror(errno));
+        }
+        sent++;
+    }
+    secs = now_s() - t0;
+    memset(end, 0xff, sizeof end);
+    for (i = 0; i < 20; i++) {
+        (void)send(fd, end, sizeof end, 0);
+        nanosleep(&ms, NULL);
+    }
+    close(fd);
+    printf("{\"ok\": true, \"sent\": %ld, \"tx_secs\": %.6f, \"tx_per_s\": %.1f}\n", sent, secs,
+           secs > 0 ? sent / secs : 0.0);
+    free(buf);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* udp-drain                                                                                  */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -1129,6 +1164,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(k, "batch")) P.batch = param(k, argv[i + 1]);
         else if (!strcmp(k, "port")) P.port = param(k, argv[i + 1]);
         else if (!strcmp(k, "timeout")) P.timeout_s = param(k, argv[i + 1]);
+        else if (!strcmp(k, "offload")) (void)param(k, argv[i + 1]); /* udp-bulk: naive here */
         else {
             char m[128];
             snprintf(m, sizeof m, "unknown parameter --%.60s", k);
@@ -1140,7 +1176,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(P.role, "client")) server = 0;
     else usage("ROLE is server or client");
     if (strcmp(w, "pingpong") && strcmp(w, "bulk") && strcmp(w, "framed") && strcmp(w, "udp-flood") &&
-        strcmp(w, "udp-drain") && strcmp(w, "udp-echo"))
+        strcmp(w, "udp-drain") && strcmp(w, "udp-echo") && strcmp(w, "udp-bulk"))
         skip("unknown workload");
     if (!strcmp(P.impl, "c-raw")) lib = 0;
     else if (!strcmp(P.impl, "c-libsock")) lib = 1;
@@ -1151,6 +1187,8 @@ int main(int argc, char **argv) {
             skip("c-raw-mmsg is a udp-flood and udp-drain receiver only");
     } else
         skip("not a C implementation (c-raw, c-raw-mmsg, c-libsock)");
+    if (!strcmp(w, "udp-bulk") && strcmp(P.impl, "c-raw") != 0)
+        skip("udp-bulk: c-raw only (the naive baseline)");
     if (P.size < 0) P.size = !strcmp(w, "framed") ? 100 : 64;
     if (P.count < 0) P.count = 10000;
     if (P.size < 8 && strcmp(w, "bulk") != 0) usage("--size must be at least 8 (a sequence number)");
@@ -1172,6 +1210,9 @@ int main(int argc, char **argv) {
         if (!server) flood_client(); /* the same shared sender */
         else if (lib) drain_server_lib();
         else drain_server_raw(raw_mmsg);
+    } else if (!strcmp(w, "udp-bulk")) {
+        if (server) flood_server_raw(0);
+        else bulk_client_raw();
     } else server ? udp_echo_server(lib) : udp_echo_client(lib);
     fflush(stdout);
     return 0;

@@ -66,14 +66,18 @@ METRICS: Dict[str, Tuple[str, str, str]] = {
     "udp-flood": ("rx_per_s", "datagrams received/s", "server"),
     "udp-drain": ("rx_per_s", "datagrams drained/s", "server"),
     "udp-echo": ("rt_per_s", "round trips/s", "client"),
+    "udp-bulk": ("rx_per_s", "datagrams delivered/s", "server"),
     "fanin": ("rt_per_s", "round trips/s", "client"),
 }
 
 #: The workloads of the worker protocol, in the order tables are printed.
-WORKLOADS = ["pingpong", "bulk", "framed", "udp-flood", "udp-drain", "udp-echo"]
+WORKLOADS = ["pingpong", "bulk", "framed", "udp-flood", "udp-drain", "udp-echo", "udp-bulk"]
 
 #: Workloads whose client is one shared sender for every implementation (the receiver is tested).
 SHARED_SENDER = ("udp-flood", "udp-drain")
+
+#: Workloads whose results count datagrams sent and received (loss is reported).
+LOSSY = SHARED_SENDER + ("udp-bulk",)
 
 #: Per workload: the implementations the ratio columns compare against (the goals' baselines).
 BASELINES: Dict[str, List[str]] = {
@@ -83,6 +87,7 @@ BASELINES: Dict[str, List[str]] = {
     "udp-flood": ["c-raw", "py-stdlib"],
     "udp-drain": ["c-raw", "py-stdlib"],
     "udp-echo": ["py-stdlib", "c-raw"],
+    "udp-bulk": ["c-raw", "py-stdlib"],
     "fanin": ["tokio", "uvloop"],
 }
 
@@ -327,7 +332,7 @@ def _validate(config: Config, cres: Dict[str, Any], sres: Dict[str, Any]) -> Dic
         raise ValueError("client did %r of count=%d" % (cres.get("count"), p["count"]))
     if w == "bulk" and "bytes" in p and cres.get("bytes") != p["bytes"]:
         raise ValueError("client moved %r bytes of %d" % (cres.get("bytes"), p["bytes"]))
-    if w in SHARED_SENDER:
+    if w in LOSSY:
         sent, got = cres.get("sent"), sres.get("received")
         if not isinstance(sent, int) or not isinstance(got, int):
             raise ValueError("%s results lack sent/received: %r %r" % (w, cres, sres))
@@ -639,7 +644,7 @@ def markdown_tables(records: Sequence[Dict[str, Any]], impl_order: Optional[Sequ
             if sender:
                 out.append("Sender for every receiver: `%s`.\n" % sender)
             cols = ["impl", "%s median (min–max)" % header]
-            lossy = workload in SHARED_SENDER
+            lossy = workload in LOSSY
             cpu_col = lossy and any("cpu_ns_per_dgram" in r for r in rows)
             if lossy:
                 cols.append("loss median (min–max)")
@@ -733,6 +738,10 @@ GOALS: List[Check] = [
           "c-raw", "ratio", 1.5),
     Check("Python UDP receive: loss ≤ stdlib", "udp-flood", "loss", "py-libsock", "py-stdlib",
           "le", 0.0),
+    Check("UDP bulk, libsock to libsock with offload: ≥ 2× naive C datagrams/s", "udp-bulk",
+          "rx_per_s", "py-libsock", "c-raw", "ratio", 2.0, {"offload": 1}),
+    Check("UDP bulk, libsock to libsock with offload: loss ≤ stdlib", "udp-bulk", "loss",
+          "py-libsock", "py-stdlib", "le", 0.0, {"offload": 1}),
     Check("C ABI ping-pong, same CPU: within 1.05× raw C", "pingpong", "rt_per_s", "c-libsock",
           "c-raw", "ratio", 1 / 1.05, {"nodelay": 1}, ("same",)),
     Check("C ABI framed echo: ≥ tokio", "framed", "msgs_per_s", "c-libsock", "rs-tokio", "ratio",

@@ -3,13 +3,15 @@
 Usage::
 
     python3 bench/py/worker.py IMPL ROLE WORKLOAD [--port P] [--size N] [--count N]
-        [--nodelay 1|0] [--bytes B] [--chunk N] [--batch N] [--timeout S]
+        [--nodelay 1|0] [--bytes B] [--chunk N] [--batch N] [--offload 1|0] [--timeout S]
 
 ``IMPL`` is one of ``py-libsock`` (libsock's blocking layer), ``py-engine`` (libsock's event
 engine: ``Server``, ``Client``, ``DatagramServer``), ``py-stdlib`` (the ``socket`` module, framing
 in Python), ``py-asyncio`` (asyncio Protocols), ``py-uvloop`` (the same Protocols under uvloop)
 and ``py-zmq`` (pyzmq PAIR sockets over ``tcp://``). ``ROLE`` is ``server`` or ``client``;
-``WORKLOAD`` is ``pingpong``, ``bulk``, ``framed``, ``udp-flood``, ``udp-drain`` or ``udp-echo``.
+``WORKLOAD`` is ``pingpong``, ``bulk``, ``framed``, ``udp-flood``, ``udp-drain``, ``udp-echo`` or
+``udp-bulk`` (sender and receiver both the implementation under test; ``--offload 1|0`` turns
+libsock's UDP segmentation/receive offload on or off, the others ignore it).
 
 The server binds 127.0.0.1 port 0, prints ``READY <port>``, serves one run and prints one JSON
 line; the client connects to ``--port``, runs and validates the workload and prints one JSON line
@@ -55,10 +57,11 @@ Result = Dict[str, Any]
 DRAIN_RCVBUF = 256 << 20  # udp-drain: the receive buffer forced before the flood
 DRAIN_IDLE = 0.2  # udp-drain: the queue is drained when nothing arrives for this long
 
-DEFAULT_SIZE = {"pingpong": 64, "framed": 100, "udp-flood": 64, "udp-drain": 64, "udp-echo": 64}
+DEFAULT_SIZE = {"pingpong": 64, "framed": 100, "udp-flood": 64, "udp-drain": 64, "udp-echo": 64,
+                "udp-bulk": 1200}
 DEFAULT_COUNT = {"pingpong": 10000, "framed": 100000, "udp-flood": 100000, "udp-drain": 100000,
-                 "udp-echo": 10000}
-WORKLOADS = ("pingpong", "bulk", "framed", "udp-flood", "udp-drain", "udp-echo")
+                 "udp-echo": 10000, "udp-bulk": 100000}
+WORKLOADS = ("pingpong", "bulk", "framed", "udp-flood", "udp-drain", "udp-echo", "udp-bulk")
 IMPL_NAMES = ("py-libsock", "py-engine", "py-stdlib", "py-asyncio", "py-uvloop", "py-zmq")
 
 
@@ -408,9 +411,9 @@ class PyLibsock:
         c.close()
         return framed_result(n, secs)
 
-    def server_udp_flood(self, p: argparse.Namespace) -> Result:
+    def server_udp_flood(self, p: argparse.Namespace, gro: bool = False) -> Result:
         """Receive with recv_many until END or 2 s of silence, checking every datagram."""
-        d = self.ls.udp((HOST, 0), recv_buffer_size=4 << 20, timeout=p.timeout)
+        d = self.ls.udp((HOST, 0), recv_buffer_size=4 << 20, timeout=p.timeout, gro=gro)
         rcvbuf = d.get_option("recv_buffer_size")
         ready(d.address[1])
         size, count = p.size, p.count
@@ -462,6 +465,29 @@ class PyLibsock:
         send_end(d.send)
         d.close()
         return {"ok": True, "sent": n, "tx_secs": secs}
+
+    def server_udp_bulk(self, p: argparse.Namespace) -> Result:
+        """The udp-flood receiver, with UDP_GRO when ``--offload 1``."""
+        return self.server_udp_flood(p, gro=bool(p.offload))
+
+    def client_udp_bulk(self, p: argparse.Namespace) -> Result:
+        """send_many in batches of ``--batch`` (segmented by the kernel when ``--offload 1``),
+        then 20 END datagrams."""
+        d = self.ls.udp(connect=(HOST, p.port), timeout=p.timeout, gso=bool(p.offload))
+        send_many = d.send_many
+        pack = Q.pack
+        fill = b"\x77" * (p.size - 8)
+        n, batch = p.count, p.batch
+        t0 = time.perf_counter()
+        for s in range(0, n, batch):
+            dg = [pack(i) + fill for i in range(s, min(s + batch, n))]
+            k = send_many(dg)
+            while k < len(dg):
+                k += send_many(dg[k:])
+        secs = time.perf_counter() - t0
+        send_end(d.send)
+        d.close()
+        return {"ok": True, "sent": n, "tx_secs": secs, "tx_per_s": rate(n, secs)}
 
     def server_udp_drain(self, p: argparse.Namespace) -> Result:
         """After GO, drain the full queue with recv_many until END or 0.2 s of silence."""
@@ -1091,6 +1117,16 @@ class PyStdlib:
     def client_udp_flood(self, p: argparse.Namespace) -> Result:
         """A plain send loop (the shared sender is the C one, or py-libsock's)."""
         return plain_udp_sender(p)
+
+    def server_udp_bulk(self, p: argparse.Namespace) -> Result:
+        """udp-bulk: the udp-flood receiver (one recv_into per datagram)."""
+        return self.server_udp_flood(p)
+
+    def client_udp_bulk(self, p: argparse.Namespace) -> Result:
+        """udp-bulk: one ``socket.send`` per datagram (the stdlib has no batch send)."""
+        res = plain_udp_sender(p)
+        res["tx_per_s"] = rate(res["sent"], res["tx_secs"])
+        return res
 
     def server_udp_drain(self, p: argparse.Namespace) -> Result:
         """After GO, drain the full queue with one recv_into per datagram."""
@@ -2127,6 +2163,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     ap.add_argument("--bytes", type=int, default=256 << 20)
     ap.add_argument("--chunk", type=int, default=65536)
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--offload", type=int, choices=(0, 1), default=1)
     ap.add_argument("--timeout", type=float, default=30.0)
     p = ap.parse_args(argv)
     if p.size is None:

@@ -1,6 +1,8 @@
 //! [`Datagram`]: UDP and Unix datagram sockets — unicast, broadcast, multicast, batches.
 
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -9,6 +11,7 @@ use crate::addr::{Addr, ToEndpoint};
 use crate::error::{Error, Result};
 use crate::holder::{Holder, SockRef, Timeout};
 use crate::listener::prepare_unix_path;
+use crate::offload::{self, Gso};
 use crate::options::{self, SockOpt, SocketOptions};
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 use crate::wait::would_block;
@@ -29,7 +32,7 @@ pub struct RecvMeta {
 }
 
 /// How to open a datagram socket, used by [`Datagram::bind_with`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct DatagramOptions {
     /// Socket options (broadcast, multicast TTL/loop/interface, buffer sizes, reuse ...).
     pub options: SocketOptions,
@@ -37,6 +40,29 @@ pub struct DatagramOptions {
     pub timeout: Option<Duration>,
     /// For Unix paths: remove a stale socket file before binding.
     pub remove_stale: bool,
+    /// UDP segmentation offload on send (default on; Linux): [`Datagram::send_many`] merges
+    /// runs of equal-sized datagrams into one message with `UDP_SEGMENT` where the kernel
+    /// knows it, falling back by itself where it fails (see [`crate::offload`]). The peer sees
+    /// the same datagrams either way.
+    pub gso: bool,
+    /// UDP receive offload (default off; Linux): turn `UDP_GRO` on so one receive takes up to
+    /// 64 KiB of one sender's datagrams, cut back into the same datagrams here. Datagrams taken
+    /// beyond what a call asked for wait inside this object, so the descriptor does not poll
+    /// readable for them: use it with [`Datagram::recv_many`] loops, not with `select` on
+    /// [`Datagram::fd`]. Ignored (off) where the kernel refuses it.
+    pub gro: bool,
+}
+
+impl Default for DatagramOptions {
+    fn default() -> DatagramOptions {
+        DatagramOptions {
+            options: SocketOptions::default(),
+            timeout: None,
+            remove_stale: false,
+            gso: true,
+            gro: false,
+        }
+    }
 }
 
 /// A UDP or Unix datagram socket.
@@ -55,6 +81,16 @@ pub struct Datagram {
     h: Holder,
     local: Addr,
     unix_path: Option<std::path::PathBuf>,
+    gso: Gso,
+    /// With receive offload on: the coalesced buffers and the datagrams in them not yet taken.
+    gro: Option<Mutex<GroState>>,
+}
+
+/// Datagrams received coalesced and not yet handed over.
+#[derive(Default)]
+struct GroState {
+    storage: Vec<u8>,
+    pending: VecDeque<offload::Seg>,
 }
 
 impl std::fmt::Debug for Datagram {
@@ -98,7 +134,7 @@ impl Datagram {
         };
         sock.bind(&addr.to_sockaddr()?)
             .map_err(|e| Error::os(op(), e))?;
-        Datagram::from_socket(sock, opts.timeout, unix_path)
+        Datagram::from_socket(sock, opts, unix_path)
     }
 
     /// An unbound-yet socket connected to `endpoint`: `send`/`recv` talk to that peer only. The
@@ -127,35 +163,60 @@ impl Datagram {
         };
         sock.connect(&addr.to_sockaddr()?)
             .map_err(|e| Error::os(op(), e))?;
-        Datagram::from_socket(sock, opts.timeout, None)
+        Datagram::from_socket(sock, opts, None)
     }
 
     /// A pair of connected Unix datagram sockets.
     pub fn pair() -> Result<(Datagram, Datagram)> {
         let (a, b) = Socket::pair(Domain::UNIX, Type::DGRAM, None)
             .map_err(|e| Error::os("socketpair", e))?;
+        let opts = DatagramOptions::default();
         Ok((
-            Datagram::from_socket(a, None, None)?,
-            Datagram::from_socket(b, None, None)?,
+            Datagram::from_socket(a, &opts, None)?,
+            Datagram::from_socket(b, &opts, None)?,
         ))
     }
 
     fn from_socket(
         sock: Socket,
-        timeout: Option<Duration>,
+        opts: &DatagramOptions,
         unix_path: Option<std::path::PathBuf>,
     ) -> Result<Datagram> {
+        use std::os::fd::AsRawFd;
         let local = sock
             .local_addr()
             .map(|a| Addr::from_sockaddr(&a))
             .map_err(|e| Error::os("local address", e))?;
+        let udp = matches!(local, Addr::Inet(_));
+        let fd = sock.as_raw_fd();
+        let gso = if udp && opts.gso {
+            Gso::probe(fd)
+        } else {
+            Gso::off()
+        };
+        let gro =
+            (udp && opts.gro && offload::enable_gro(fd)).then(|| Mutex::new(GroState::default()));
         let h = Holder::new(sock)?;
-        h.set_timeout(timeout);
+        h.set_timeout(opts.timeout);
         Ok(Datagram {
             h,
             local,
             unix_path,
+            gso,
+            gro,
         })
+    }
+
+    /// True while [`send_many`](Datagram::send_many) merges runs of equal-sized datagrams
+    /// (UDP segmentation offload: asked for, known to the kernel, and not turned off by a
+    /// failure; see [`crate::offload`]).
+    pub fn gso_enabled(&self) -> bool {
+        self.gso.enabled()
+    }
+
+    /// True when receive offload (`UDP_GRO`) was asked for and the kernel took it.
+    pub fn gro_enabled(&self) -> bool {
+        self.gro.is_some()
     }
 
     fn op(&self, what: &str) -> String {
@@ -244,6 +305,11 @@ impl Datagram {
 
     /// [`recv_from`](Datagram::recv_from) with a timeout for this call.
     pub fn recv_from_timeout(&self, buf: &mut [u8], t: Timeout) -> Result<RecvMeta> {
+        if let Some(gro) = &self.gro {
+            let mut metas = Vec::with_capacity(1);
+            self.recv_gro(gro, &mut [buf], &mut metas, t)?;
+            return metas.pop().ok_or_else(|| Error::closed(self.op("recv")));
+        }
         let cap = buf.len();
         self.io("recv", Ready::Read, t, |s, fl| {
             // SAFETY: an initialised buffer is valid as MaybeUninit; recv only writes.
@@ -274,7 +340,7 @@ impl Datagram {
         }
         let sa = to.map(|a| a.to_sockaddr()).transpose()?;
         self.io("send many", Ready::Write, Timeout::Default, |s, fl| {
-            sys_send_many(s, msgs, sa.as_ref(), fl)
+            sys_send_many(s, msgs, sa.as_ref(), fl, &self.gso)
         })
     }
 
@@ -312,9 +378,51 @@ impl Datagram {
                 "receive at most 0 datagrams: a batch receive must allow at least one",
             ));
         }
+        if let Some(gro) = &self.gro {
+            return self.recv_gro(gro, bufs, metas, t);
+        }
         self.io("recv many", Ready::Read, t, |s, fl| {
             sys_recv_many(s, bufs, metas, fl)
         })
+    }
+
+    /// A receive with `UDP_GRO` on: hand over the datagrams already taken, else take more (up
+    /// to [`offload::GRO_SLOTS`] coalesced buffers) and hand over the first of them.
+    fn recv_gro(
+        &self,
+        gro: &Mutex<GroState>,
+        bufs: &mut [&mut [u8]],
+        metas: &mut Vec<RecvMeta>,
+        t: Timeout,
+    ) -> Result<usize> {
+        let lock = || gro.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            let mut st = lock();
+            if !st.pending.is_empty() {
+                return Ok(deliver(&mut st, bufs, metas));
+            }
+        }
+        let slots = bufs.len().clamp(1, offload::GRO_SLOTS);
+        self.io("recv", Ready::Read, t, |s, fl| {
+            use std::os::fd::AsRawFd;
+            let mut st = lock();
+            // Another receiver may have taken some while this one waited for its turn.
+            if st.pending.is_empty() {
+                let st = &mut *st;
+                if st.storage.len() < slots * offload::GRO_SLOT {
+                    st.storage.resize(slots * offload::GRO_SLOT, 0);
+                }
+                offload::recv(
+                    s.as_raw_fd(),
+                    &mut st.storage[..slots * offload::GRO_SLOT],
+                    offload::GRO_SLOT,
+                    fl,
+                    &mut st.pending,
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(deliver(&mut lock(), bufs, metas))
     }
 
     /// Join a multicast group on an interface: for IPv4 the interface's address
@@ -377,6 +485,12 @@ impl Datagram {
     pub fn bytes_available(&self) -> Result<usize> {
         use std::os::fd::AsRawFd;
         let s = self.sock("bytes_available")?;
+        if let Some(gro) = &self.gro {
+            let st = gro.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(seg) = st.pending.front() {
+                return Ok(seg.len);
+            }
+        }
         let mut n: libc::c_int = 0;
         // SAFETY: FIONREAD writes one int.
         if unsafe { libc::ioctl(s.as_raw_fd(), libc::FIONREAD, &mut n) } < 0 {
@@ -486,6 +600,28 @@ pub(crate) fn pick_for(local: &Addr, ep: &crate::Endpoint, addrs: Vec<Addr>) -> 
         .ok_or_else(|| Error::invalid(format!("{ep}: no address")))
 }
 
+/// Copy pending coalesced datagrams into `bufs` (one each, cut to fit) and their metadata into
+/// `metas`; returns how many.
+fn deliver(st: &mut GroState, bufs: &mut [&mut [u8]], metas: &mut Vec<RecvMeta>) -> usize {
+    let mut n = 0;
+    for b in bufs.iter_mut() {
+        let Some(seg) = st.pending.pop_front() else {
+            break;
+        };
+        let cap = b.len();
+        let len = seg.len.min(cap);
+        b[..len].copy_from_slice(&st.storage[seg.at..seg.at + len]);
+        metas.push(RecvMeta {
+            len,
+            full_len: seg.len,
+            truncated: seg.len > cap,
+            peer: seg.peer,
+        });
+        n += 1;
+    }
+    n
+}
+
 impl Drop for Datagram {
     fn drop(&mut self) {
         self.close();
@@ -540,12 +676,25 @@ const TRUNC_FLAG: libc::c_int = libc::MSG_TRUNC;
 #[cfg(not(target_os = "linux"))]
 const TRUNC_FLAG: libc::c_int = 0;
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(target_os = "linux")]
 fn sys_send_many(
     s: &Socket,
     msgs: &[&[u8]],
     to: Option<&SockAddr>,
     flags: libc::c_int,
+    gso: &Gso,
+) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    offload::send_many(s.as_raw_fd(), msgs, to, flags, gso)
+}
+
+#[cfg(target_os = "android")]
+fn sys_send_many(
+    s: &Socket,
+    msgs: &[&[u8]],
+    to: Option<&SockAddr>,
+    flags: libc::c_int,
+    _gso: &Gso,
 ) -> std::io::Result<usize> {
     use std::os::fd::AsRawFd;
     let n = msgs.len().min(1024);
@@ -587,6 +736,7 @@ fn sys_send_many(
     msgs: &[&[u8]],
     to: Option<&SockAddr>,
     flags: libc::c_int,
+    _gso: &Gso,
 ) -> std::io::Result<usize> {
     let mut sent = 0;
     for m in msgs {

@@ -59,6 +59,7 @@ mod error;
 pub mod framing;
 mod holder;
 mod listener;
+pub mod offload;
 pub mod options;
 mod proxy;
 pub mod tls;

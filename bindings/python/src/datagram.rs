@@ -82,7 +82,12 @@ impl PeerCache {
 /// ``recv`` talk to it only (``address`` then sets the local IP address and port);
 /// ``udp()`` binds to an ephemeral IPv4 port. ``timeout`` is the default for every call. Socket
 /// options are keyword arguments (``broadcast=True``, ``multicast_ttl=4``, ``reuse_port=True``,
-/// ...).
+/// ...). UDP offload (Linux): ``gso`` (on by default) lets ``send_many`` pass runs of
+/// equal-sized datagrams to the kernel as one segmented message (``UDP_SEGMENT``), with a
+/// fallback by itself where the kernel refuses; ``gro=True`` turns on ``UDP_GRO``, so one
+/// receive takes many datagrams of a sender at once (each still returned on its own) — datagrams
+/// taken beyond what a call asked for then wait inside the object, so do not ``select`` on
+/// ``fileno()`` with it. The peer sees the same datagrams either way.
 ///
 /// Example::
 ///
@@ -94,19 +99,24 @@ impl PeerCache {
 ///     (b'hi', ('127.0.0.1', 51234))
 #[pyfunction]
 #[pyo3(signature = (address = None, *, connect = None, timeout = None, remove_stale = false,
-                    **options))]
+                    gso = true, gro = false, **options))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn udp(
     py: Python<'_>,
     address: Option<&Bound<'_, PyAny>>,
     connect: Option<&Bound<'_, PyAny>>,
     timeout: Option<&Bound<'_, PyAny>>,
     remove_stale: bool,
+    gso: bool,
+    gro: bool,
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<PyDatagram> {
     let mut opts = DatagramOptions {
         options: socket_options(py, options, "udp")?,
         timeout: opt_timeout(timeout)?,
         remove_stale,
+        gso,
+        gro,
     };
     let address = address.filter(|a| !a.is_none());
     let d = match connect.filter(|c| !c.is_none()) {
@@ -503,6 +513,23 @@ impl PyDatagram {
     fn peer_address<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let a = self.d.peer_addr().map_err(|e| to_pyerr(py, e))?;
         addr_to_py(py, &a)
+    }
+
+    /// True while ``send_many`` passes runs of equal-sized datagrams as one segmented message
+    /// (``gso`` asked for, known to the kernel, not turned off by a failure).
+    ///
+    /// Example: ``libsock.udp(gso=True).gso_enabled``
+    #[getter]
+    fn gso_enabled(&self) -> bool {
+        self.d.gso_enabled()
+    }
+
+    /// True when ``gro=True`` was asked for and the kernel took it.
+    ///
+    /// Example: ``libsock.udp(gro=True).gro_enabled``
+    #[getter]
+    fn gro_enabled(&self) -> bool {
+        self.d.gro_enabled()
     }
 
     /// Size of the next waiting datagram (0 if none).

@@ -360,6 +360,7 @@ impl EngineSettings {
             options: self.options_over(DatagramServerConfig::new().options),
             max_datagram: self.get(ConfigKey::MaxDatagram) as usize,
             event_capacity: self.get(ConfigKey::EventCapacity) as usize,
+            ..DatagramServerConfig::new()
         }
     }
 }

@@ -1,5 +1,6 @@
 //! [`DatagramServer`]: a UDP endpoint whose datagrams are pulled as events.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use super::events::{Event, EventQueue};
 use super::runtime::{self, Stoppable};
 use crate::addr::{Addr, ToEndpoint};
 use crate::error::{Error, Result};
+use crate::offload::{self, Gso};
 use crate::options::SocketOptions;
 
 /// How long [`DatagramServer::send_to`] waits while the socket's send buffer is full.
@@ -27,6 +29,11 @@ pub struct DatagramServerConfig {
     /// Bound of the event queue in events (default 4096); when full, the socket is not read
     /// (the kernel's receive buffer then drops datagrams, as UDP does).
     pub event_capacity: usize,
+    /// UDP offload (default on; Linux): `UDP_GRO` on receive (one system call takes up to
+    /// 64 KiB of a sender's datagrams, each still its own [`Event::Datagram`]) and
+    /// `UDP_SEGMENT` in [`DatagramServer::send_many_to`], each where the kernel takes it and
+    /// with the fallbacks of [`crate::offload`].
+    pub offload: bool,
 }
 
 impl Default for DatagramServerConfig {
@@ -35,6 +42,7 @@ impl Default for DatagramServerConfig {
             options: SocketOptions::new(),
             max_datagram: 65536,
             event_capacity: 4096,
+            offload: true,
         }
     }
 }
@@ -57,6 +65,11 @@ impl DatagramServerConfig {
     /// Bound the event queue (events).
     pub fn event_capacity(mut self, n: usize) -> Self {
         self.event_capacity = n;
+        self
+    }
+    /// Turn UDP offload (GSO and GRO) on or off.
+    pub fn offload(mut self, on: bool) -> Self {
+        self.offload = on;
         self
     }
 
@@ -99,6 +112,8 @@ struct Shared {
     dg_out: AtomicU64,
     bytes_in: AtomicU64,
     bytes_out: AtomicU64,
+    gso: Gso,
+    gro: bool,
 }
 
 /// A UDP endpoint served by the engine: each datagram arrives as [`Event::Datagram`]; replies
@@ -160,6 +175,12 @@ impl DatagramServer {
             .local_addr()
             .map(|a| Addr::from_sockaddr(&a))
             .map_err(|e| Error::os("local address", e))?;
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
+        let (gso, gro) = if cfg.offload {
+            (Gso::probe(fd), offload::enable_gro(fd))
+        } else {
+            (Gso::off(), false)
+        };
         let sock = {
             let _g = handle.enter();
             let std: std::net::UdpSocket = sock.into();
@@ -177,6 +198,8 @@ impl DatagramServer {
             dg_out: AtomicU64::new(0),
             bytes_in: AtomicU64::new(0),
             bytes_out: AtomicU64::new(0),
+            gso,
+            gro,
         });
         let task = handle.spawn(recv_loop(shared.clone(), cfg.max_datagram));
         *shared.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
@@ -214,13 +237,59 @@ impl DatagramServer {
         let sa = peer
             .as_inet()
             .ok_or_else(|| Error::invalid(format!("{peer} is not a UDP address")))?;
+        let (_, n) = self.send_waiting(&op, timeout, || {
+            self.inner.sock.try_send_to(data, sa).map(|n| (1, n))
+        })?;
+        Ok(n)
+    }
+
+    /// Send several datagrams to `peer` with one system call where possible, waiting up to
+    /// `timeout` (as [`send_to_timeout`](DatagramServer::send_to_timeout)) while the send buffer
+    /// is full; returns how many were sent (at least one, or an error). Runs of equal-sized
+    /// datagrams (the last may be shorter) go as one segmented message where the kernel takes
+    /// `UDP_SEGMENT` ([`crate::offload`]); the peer sees the same datagrams either way.
+    pub fn send_many_to(
+        &self,
+        msgs: &[&[u8]],
+        peer: &Addr,
+        timeout: Option<Duration>,
+    ) -> Result<usize> {
+        let op = || format!("send_many_to {peer}");
+        if self.inner.events.is_closed() {
+            return Err(Error::closed(op()));
+        }
+        if msgs.is_empty() {
+            return Ok(0);
+        }
+        let sa = peer
+            .as_inet()
+            .ok_or_else(|| Error::invalid(format!("{peer} is not a UDP address")))?;
+        let sa = socket2::SockAddr::from(sa);
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&*self.inner.sock);
+        let (n, _) = self.send_waiting(&op, timeout, || {
+            let n = self.inner.sock.try_io(tokio::io::Interest::WRITABLE, || {
+                send_many_now(fd, msgs, &sa, &self.inner.gso)
+            })?;
+            Ok((n, msgs[..n].iter().map(|m| m.len()).sum()))
+        })?;
+        Ok(n)
+    }
+
+    /// Run `f` (a non-blocking send returning datagrams and bytes sent) until it does not
+    /// block, waiting for room up to `timeout`; counts what went.
+    fn send_waiting(
+        &self,
+        op: &dyn Fn() -> String,
+        timeout: Option<Duration>,
+        mut f: impl FnMut() -> std::io::Result<(usize, usize)>,
+    ) -> Result<(usize, usize)> {
         let deadline = timeout.map(crate::wait::instant_after);
         loop {
-            match self.inner.sock.try_send_to(data, sa) {
-                Ok(n) => {
-                    self.inner.dg_out.fetch_add(1, Ordering::Relaxed);
+            match f() {
+                Ok((d, n)) => {
+                    self.inner.dg_out.fetch_add(d as u64, Ordering::Relaxed);
                     self.inner.bytes_out.fetch_add(n as u64, Ordering::Relaxed);
-                    return Ok(n);
+                    return Ok((d, n));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     let now = Instant::now();
@@ -305,6 +374,98 @@ impl Stoppable for Shared {
     }
 }
 
+/// Send a batch without waiting (see [`DatagramServer::send_many_to`]).
+#[cfg(target_os = "linux")]
+fn send_many_now(
+    fd: i32,
+    msgs: &[&[u8]],
+    to: &socket2::SockAddr,
+    gso: &Gso,
+) -> std::io::Result<usize> {
+    offload::send_many(fd, msgs, Some(to), libc::MSG_DONTWAIT, gso)
+}
+
+/// Send a batch without waiting: one datagram at a time here.
+#[cfg(not(target_os = "linux"))]
+fn send_many_now(
+    fd: i32,
+    msgs: &[&[u8]],
+    to: &socket2::SockAddr,
+    _gso: &Gso,
+) -> std::io::Result<usize> {
+    use std::os::fd::BorrowedFd;
+    // SAFETY: the socket outlives this call.
+    let s = socket2::SockRef::from(&unsafe { BorrowedFd::borrow_raw(fd) });
+    let mut sent = 0;
+    for m in msgs {
+        match s.send_to(m, to) {
+            Ok(_) => sent += 1,
+            Err(e) if sent > 0 && e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
+}
+
+/// Coalesced buffers (or single datagrams) taken by one receive system call.
+const RECV_SLOTS: usize = 8;
+
+/// Receive with `recvmmsg(2)` (and `UDP_GRO` when on): each datagram, cut back from coalesced
+/// buffers, is one event; a permit is taken before each read so a full queue stops reading.
+#[cfg(target_os = "linux")]
+async fn recv_loop(s: Arc<Shared>, max: usize) {
+    use std::os::fd::AsRawFd;
+    let slot = if s.gro {
+        offload::GRO_SLOT.max(max)
+    } else {
+        max
+    };
+    let mut storage = vec![0u8; slot * RECV_SLOTS];
+    let mut got: VecDeque<offload::Seg> = VecDeque::new();
+    let fd = s.sock.as_raw_fd();
+    loop {
+        let Ok(permit) = s.events.reserve().await else {
+            return;
+        };
+        let r = loop {
+            if let Err(e) = s.sock.readable().await {
+                break Err(e);
+            }
+            match s.sock.try_io(tokio::io::Interest::READABLE, || {
+                offload::recv(fd, &mut storage, slot, libc::MSG_DONTWAIT, &mut got)
+            }) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                r => break r,
+            }
+        };
+        if r.is_err() {
+            // ICMP errors (port unreachable from an earlier send_to) surface here: ignore.
+            drop(permit);
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            continue;
+        }
+        let mut permit = Some(permit);
+        while let Some(seg) = got.pop_front() {
+            let p = match permit.take() {
+                Some(p) => p,
+                None => match s.events.reserve().await {
+                    Ok(p) => p,
+                    Err(_) => return,
+                },
+            };
+            let n = seg.len.min(max);
+            s.dg_in.fetch_add(1, Ordering::Relaxed);
+            s.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+            p.push(Event::Datagram {
+                peer: seg.peer,
+                data: Bytes::copy_from_slice(&storage[seg.at..seg.at + n]),
+            });
+        }
+    }
+}
+
+/// Receive one datagram at a time (no `recvmmsg` or offload here).
+#[cfg(not(target_os = "linux"))]
 async fn recv_loop(s: Arc<Shared>, max: usize) {
     let mut buf = vec![0u8; max];
     loop {

@@ -134,6 +134,8 @@ fn parse() -> Params {
             "batch" => p.batch = n as usize,
             "port" => p.port = u16::try_from(n).unwrap_or_else(|_| usage("--port is 1..65535")),
             "timeout" => p.timeout = Duration::from_secs(n),
+            // udp-bulk's switch for libsock's offload: not a Rust workload (yet), so ignored.
+            "offload" => {}
             _ => usage(&format!("unknown parameter --{k}")),
         }
         i += 2;
