@@ -13,7 +13,7 @@ use super::events::{DisconnectReason, Event, EventQueue};
 use super::link::{frame_len, run_conn, with_frame, Counters, Env, LinkCfg, TaskCount};
 use super::runtime::{self, Stoppable};
 use super::sendq::{PushError, SendQueue, Stop};
-use super::stream::{conn_options, tls_io_error, AnyStream};
+use super::stream::{conn_options, tls_io_error, AnyStream, ReadAhead};
 use super::{Heartbeat, IdleMode};
 use crate::addr::{Addr, Endpoint, ToEndpoint};
 use crate::error::{Error, ErrorKind, Result};
@@ -619,7 +619,12 @@ async fn start_session(ep: &Endpoint, cfg: &ClientConfig) -> Result<(AnyStream, 
     let name = tls.name_for(&tls_host(ep))?;
     let op = || format!("TLS handshake with {peer}");
     let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
-    match tokio::time::timeout(tls.handshake_timeout, connector.connect(name, stream)).await {
+    match tokio::time::timeout(
+        tls.handshake_timeout,
+        connector.connect(name, ReadAhead::new(stream)),
+    )
+    .await
+    {
         Ok(Ok(t)) => Ok((
             AnyStream::Tls(Box::new(tokio_rustls::TlsStream::Client(t))),
             peer,

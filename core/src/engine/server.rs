@@ -15,7 +15,7 @@ use super::events::{ClientId, DisconnectReason, Event, EventQueue};
 use super::link::{with_frame, Conn, Counters, Env, LinkCfg, TaskCount};
 use super::runtime::{self, Stoppable};
 use super::sendq::{PushError, SendQueue, Stop};
-use super::stream::{conn_options, tls_io_error, AnyStream};
+use super::stream::{conn_options, tls_io_error, AnyStream, ReadAhead};
 use super::{Heartbeat, IdleMode, SendPolicy};
 use crate::addr::{Addr, Endpoint, ToEndpoint};
 use crate::error::{Error, Result};
@@ -865,7 +865,7 @@ async fn tls_accept(s: Arc<Shared>, tls: crate::tls::ServerTls, stream: AnyStrea
     let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
     let op = || format!("TLS handshake with {peer}");
     let r = tokio::select! {
-        r = tokio::time::timeout(tls.handshake_timeout, acceptor.accept(stream)) => r,
+        r = tokio::time::timeout(tls.handshake_timeout, acceptor.accept(ReadAhead::new(stream))) => r,
         _ = stop => return,
     };
     let err = match r {

@@ -16,7 +16,7 @@ pub(crate) enum AnyStream {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
     /// TLS (client or server side) over a TCP or Unix stream, after its handshake.
-    Tls(Box<tokio_rustls::TlsStream<AnyStream>>),
+    Tls(Box<tokio_rustls::TlsStream<ReadAhead>>),
 }
 
 /// Dispatch a poll method to the stream inside.
@@ -145,5 +145,93 @@ pub(crate) fn conn_options(opts: &crate::options::SocketOptions) -> crate::optio
         send_buffer_size: opts.send_buffer_size,
         tcp_user_timeout: opts.tcp_user_timeout,
         ..Default::default()
+    }
+}
+
+/// Bytes read from the socket ahead of what rustls asks for (it asks 4 KiB at a time: four or
+/// more system calls per 16 KiB record otherwise).
+const READ_AHEAD: usize = 32 * 1024;
+
+/// A TLS connection's transport: the stream, with reads ahead into a buffer that exists only
+/// while it holds bytes (an idle connection keeps none).
+pub(crate) struct ReadAhead {
+    inner: AnyStream,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl ReadAhead {
+    pub(crate) fn new(inner: AnyStream) -> ReadAhead {
+        ReadAhead {
+            inner,
+            buf: Vec::new(),
+            pos: 0,
+        }
+    }
+}
+
+impl AsyncRead for ReadAhead {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let me = self.get_mut();
+        if me.pos == me.buf.len() {
+            if out.remaining() >= READ_AHEAD {
+                return Pin::new(&mut me.inner).poll_read(cx, out);
+            }
+            me.buf.clear();
+            me.buf.reserve_exact(READ_AHEAD);
+            me.pos = 0;
+            let mut rb = ReadBuf::uninit(&mut me.buf.spare_capacity_mut()[..READ_AHEAD]);
+            let r = Pin::new(&mut me.inner).poll_read(cx, &mut rb);
+            let n = rb.filled().len();
+            // SAFETY: poll_read initialised and filled the first n bytes of the spare capacity.
+            unsafe { me.buf.set_len(n) };
+            if n == 0 {
+                me.buf = Vec::new();
+                return r;
+            }
+        }
+        let k = out.remaining().min(me.buf.len() - me.pos);
+        out.put_slice(&me.buf[me.pos..me.pos + k]);
+        me.pos += k;
+        if me.pos == me.buf.len() {
+            // Drained: give the memory back.
+            me.buf = Vec::new();
+            me.pos = 0;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for ReadAhead {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
