@@ -689,109 +689,6 @@ int32_t ls_tcp_connect_ex(const char *address,
                           int64_t *out_handle);
 
 /**
- * Listen on `address` ("127.0.0.1:0" picks a free port: read it with `ls_local_port`;
- * "[::]:port" accepts IPv4 clients too; "unix:/path"). `backlog` is the queue of connections not
- * yet accepted (0 = the default, 1024). SO_REUSEADDR is on.
- */
-int32_t ls_listen(const char *address, int32_t backlog, int64_t *out_handle);
-
-/**
- * `ls_listen` with the socket options of options object `options_handle` (0 = none) applied
- * before binding.
- */
-int32_t ls_listen_ex(const char *address,
-                     int32_t backlog,
-                     int64_t options_handle,
-                     int64_t *out_handle);
-
-/**
- * Wait for a client on listener `handle` and return the new connection in `*out_handle`.
- * `timeout_ms`: -2 the listener's default (`ls_set_timeout`, initially forever), -1 forever, 0
- * poll, N milliseconds; `LS_ERR_TIMEOUT` when no client came. The connection gets the framing
- * set on the listener (`ls_set_framing_*` on the listener handle). The client's address:
- * `ls_peer_address(*out_handle, ...)`.
- */
-int32_t ls_accept(int64_t handle, int32_t timeout_ms, int64_t *out_handle);
-
-/**
- * Open a UDP socket bound to `address` ("0.0.0.0:5000", "127.0.0.1:0", "[::]:0"), or a Unix
- * datagram socket ("unix:/path"). Send with `ls_send_to`, receive with `ls_recv_from`.
- */
-int32_t ls_udp_bind(const char *address, int64_t *out_handle);
-
-/**
- * `ls_udp_bind` with the socket options of options object `options_handle` (0 = none) applied
- * before binding (e.g. `LS_OPT_REUSE_ADDRESS` for a multicast receiver).
- */
-int32_t ls_udp_bind_ex(const char *address, int64_t options_handle, int64_t *out_handle);
-
-/**
- * Open a datagram socket connected to `address`: `ls_send`/`ls_recv` talk to that peer only.
- * The local side gets an ephemeral port.
- */
-int32_t ls_udp_connect(const char *address, int64_t *out_handle);
-
-/**
- * `ls_udp_connect` with the socket options of options object `options_handle` (0 = none).
- */
-int32_t ls_udp_connect_ex(const char *address, int64_t options_handle, int64_t *out_handle);
-
-/**
- * Send one datagram of `len` bytes to `address` ("ip:port", "[v6]:port", "host:port",
- * "unix:/path") from datagram socket `handle`. The whole datagram is sent or an error returned.
- */
-int32_t ls_send_to(int64_t handle, const uint8_t *buf, size_t len, const char *address);
-
-/**
- * Receive one datagram on `handle` into `buf` (capacity `cap` > 0): `*out_len` bytes written,
- * the sender's address as text in `peer_buf` (NUL-terminated, `peer_cap` at least
- * `LS_ADDRESS_MAX`) with its length in `*out_peer_len`, and `*out_truncated` 1 when the datagram
- * was larger than `buf` (its tail is lost, as with recvfrom), else 0. `timeout_ms`: -2 the
- * handle's default, -1 forever, 0 poll, N milliseconds.
- */
-int32_t ls_recv_from(int64_t handle,
-                     int32_t timeout_ms,
-                     uint8_t *buf,
-                     size_t cap,
-                     size_t *out_len,
-                     char *peer_buf,
-                     size_t peer_cap,
-                     size_t *out_peer_len,
-                     int32_t *out_truncated);
-
-/**
- * Receive up to `count` (> 0) datagrams on `handle` with one recvmmsg(2) call where the OS has
- * it, waiting for the first: datagram i goes to `buf + i * slot_size` (`buf` holds `count *
- * slot_size` bytes, `slot_size` > 0), its length to `out_lens[i]`; `*out_count` receives how
- * many arrived (at least 1). Optional (NULL = not wanted): `out_truncated[i]` 1 when datagram i
- * was larger than `slot_size` (its tail is lost), else 0; `peer_bufs` (`count *
- * LS_ADDRESS_MAX` bytes) receives datagram i's sender as NUL-terminated text at `peer_bufs + i
- * * LS_ADDRESS_MAX`. `timeout_ms`: -2 the handle's default (`ls_set_timeout`), -1 forever, 0
- * poll, N milliseconds, for the first datagram; what else is queued then comes with it in the
- * same system call. `LS_ERR_TIMEOUT` when none came.
- */
-int32_t ls_recv_many(int64_t handle,
-                     int32_t timeout_ms,
-                     uint8_t *buf,
-                     size_t slot_size,
-                     size_t count,
-                     size_t *out_lens,
-                     int32_t *out_truncated,
-                     char *peer_bufs,
-                     size_t *out_count);
-
-/**
- * Join multicast group `group` ("239.1.2.3", "ff02::1234") on interface `iface`: NULL or "" the
- * default, an IPv4 interface address ("127.0.0.1") or an IPv6 interface index ("1").
- */
-int32_t ls_join_multicast(int64_t handle, const char *group, const char *iface);
-
-/**
- * Leave a multicast group joined with `ls_join_multicast` (same arguments).
- */
-int32_t ls_leave_multicast(int64_t handle, const char *group, const char *iface);
-
-/**
  * Send what the socket takes now (at least one byte, waiting up to the handle's default
  * timeout); `*out_sent` receives the count. Connections and connected datagram sockets.
  */
@@ -897,6 +794,116 @@ int32_t ls_send_file(int64_t handle,
 int32_t ls_recv_file(int64_t handle, const char *path, uint64_t len, uint64_t *out_received);
 
 /**
+ * Shut down one direction of connection `handle`: `LS_SHUT_WRITE` (half-close: the peer reads
+ * end of stream after what was sent, and can still reply), `LS_SHUT_READ` or `LS_SHUT_BOTH`.
+ * The handle stays open; `ls_close` releases it.
+ */
+int32_t ls_socket_shutdown(int64_t handle, int32_t how);
+
+/**
+ * Listen on `address` ("127.0.0.1:0" picks a free port: read it with `ls_local_port`;
+ * "[::]:port" accepts IPv4 clients too; "unix:/path"). `backlog` is the queue of connections not
+ * yet accepted (0 = the default, 1024). SO_REUSEADDR is on.
+ */
+int32_t ls_listen(const char *address, int32_t backlog, int64_t *out_handle);
+
+/**
+ * `ls_listen` with the socket options of options object `options_handle` (0 = none) applied
+ * before binding.
+ */
+int32_t ls_listen_ex(const char *address,
+                     int32_t backlog,
+                     int64_t options_handle,
+                     int64_t *out_handle);
+
+/**
+ * Wait for a client on listener `handle` and return the new connection in `*out_handle`.
+ * `timeout_ms`: -2 the listener's default (`ls_set_timeout`, initially forever), -1 forever, 0
+ * poll, N milliseconds; `LS_ERR_TIMEOUT` when no client came. The connection gets the framing
+ * set on the listener (`ls_set_framing_*` on the listener handle). The client's address:
+ * `ls_peer_address(*out_handle, ...)`.
+ */
+int32_t ls_accept(int64_t handle, int32_t timeout_ms, int64_t *out_handle);
+
+/**
+ * Open a UDP socket bound to `address` ("0.0.0.0:5000", "127.0.0.1:0", "[::]:0"), or a Unix
+ * datagram socket ("unix:/path"). Send with `ls_send_to`, receive with `ls_recv_from`.
+ */
+int32_t ls_udp_bind(const char *address, int64_t *out_handle);
+
+/**
+ * `ls_udp_bind` with the socket options of options object `options_handle` (0 = none) applied
+ * before binding (e.g. `LS_OPT_REUSE_ADDRESS` for a multicast receiver).
+ */
+int32_t ls_udp_bind_ex(const char *address, int64_t options_handle, int64_t *out_handle);
+
+/**
+ * Open a datagram socket connected to `address`: `ls_send`/`ls_recv` talk to that peer only.
+ * The local side gets an ephemeral port.
+ */
+int32_t ls_udp_connect(const char *address, int64_t *out_handle);
+
+/**
+ * `ls_udp_connect` with the socket options of options object `options_handle` (0 = none).
+ */
+int32_t ls_udp_connect_ex(const char *address, int64_t options_handle, int64_t *out_handle);
+
+/**
+ * Send one datagram of `len` bytes to `address` ("ip:port", "[v6]:port", "host:port",
+ * "unix:/path") from datagram socket `handle`. The whole datagram is sent or an error returned.
+ */
+int32_t ls_send_to(int64_t handle, const uint8_t *buf, size_t len, const char *address);
+
+/**
+ * Receive one datagram on `handle` into `buf` (capacity `cap` > 0): `*out_len` bytes written,
+ * the sender's address as text in `peer_buf` (NUL-terminated, `peer_cap` at least
+ * `LS_ADDRESS_MAX`) with its length in `*out_peer_len`, and `*out_truncated` 1 when the datagram
+ * was larger than `buf` (its tail is lost, as with recvfrom), else 0. `timeout_ms`: -2 the
+ * handle's default, -1 forever, 0 poll, N milliseconds.
+ */
+int32_t ls_recv_from(int64_t handle,
+                     int32_t timeout_ms,
+                     uint8_t *buf,
+                     size_t cap,
+                     size_t *out_len,
+                     char *peer_buf,
+                     size_t peer_cap,
+                     size_t *out_peer_len,
+                     int32_t *out_truncated);
+
+/**
+ * Receive up to `count` (> 0) datagrams on `handle` with one recvmmsg(2) call where the OS has
+ * it, waiting for the first: datagram i goes to `buf + i * slot_size` (`buf` holds `count *
+ * slot_size` bytes, `slot_size` > 0), its length to `out_lens[i]`; `*out_count` receives how
+ * many arrived (at least 1). Optional (NULL = not wanted): `out_truncated[i]` 1 when datagram i
+ * was larger than `slot_size` (its tail is lost), else 0; `peer_bufs` (`count *
+ * LS_ADDRESS_MAX` bytes) receives datagram i's sender as NUL-terminated text at `peer_bufs + i
+ * * LS_ADDRESS_MAX`. `timeout_ms`: -2 the handle's default (`ls_set_timeout`), -1 forever, 0
+ * poll, N milliseconds, for the first datagram; what else is queued then comes with it in the
+ * same system call. `LS_ERR_TIMEOUT` when none came.
+ */
+int32_t ls_recv_many(int64_t handle,
+                     int32_t timeout_ms,
+                     uint8_t *buf,
+                     size_t slot_size,
+                     size_t count,
+                     size_t *out_lens,
+                     int32_t *out_truncated,
+                     char *peer_bufs,
+                     size_t *out_count);
+
+/**
+ * Join multicast group `group` ("239.1.2.3", "ff02::1234") on interface `iface`: NULL or "" the
+ * default, an IPv4 interface address ("127.0.0.1") or an IPv6 interface index ("1").
+ */
+int32_t ls_join_multicast(int64_t handle, const char *group, const char *iface);
+
+/**
+ * Leave a multicast group joined with `ls_join_multicast` (same arguments).
+ */
+int32_t ls_leave_multicast(int64_t handle, const char *group, const char *iface);
+
+/**
  * No framing (the default): `ls_recv_msg` returns what one read gives, `ls_send_msg` sends the
  * bytes as they are.
  */
@@ -946,13 +953,6 @@ int32_t ls_set_framing_fixed(int64_t handle, size_t size);
  * high 10 bits `flag` (0..1023, checked on receive). `max_len` (0 = the maximum, 4194303).
  */
 int32_t ls_set_framing_hp_pack(int64_t handle, int32_t flag, size_t max_len);
-
-/**
- * Shut down one direction of connection `handle`: `LS_SHUT_WRITE` (half-close: the peer reads
- * end of stream after what was sent, and can still reply), `LS_SHUT_READ` or `LS_SHUT_BOTH`.
- * The handle stays open; `ls_close` releases it.
- */
-int32_t ls_socket_shutdown(int64_t handle, int32_t how);
 
 /**
  * Bytes that can be read now without waiting (for a datagram socket: the size of the next

@@ -788,7 +788,7 @@ pub unsafe extern "C" fn ls_next_datagram(
         match with_engine(handle, |e| e.pull_into(data, t)) {
             Ok(Some(info)) => {
                 let text = info.peer.map(|p| p.to_string()).unwrap_or_default();
-                let text = crate::fit_address(&text, peer.len());
+                let text = crate::datagram::fit_address(&text, peer.len());
                 let mut n = 0usize;
                 write_text(text, peer, &Out::new(&mut n, "n")?)?;
                 kind.set(info.kind.code());
