@@ -5,8 +5,8 @@
  *   cbindgen --config bindings/c/cbindgen.toml --crate libsock-c --output include/libsock.h bindings/c
  *
  * Rules every function follows:
- *  - Every object (connection, listener, datagram socket, options object; engine server, client,
- *    datagram server, engine config) is an int64_t handle:
+ *  - Every object (connection, listener, datagram socket, options object, TLS config; engine
+ *    server, client, datagram server, engine config) is an int64_t handle:
  *    positive, below 2^53, never reused. An unknown, closed, or wrong-kind handle gives
  *    LS_ERR_BAD_HANDLE, never a crash. A handle may be used from several threads at once, and
  *    ls_close() from another thread makes a blocked call on it return LS_ERR_CLOSED promptly.
@@ -300,6 +300,39 @@
  * `max_len` value for the framing functions: the default limit, 16 MiB.
  */
 #define LS_DEFAULT_MAX_LEN 0
+
+/**
+ * `ls_tls_set_min_version`: TLS 1.2 and 1.3 are accepted (the default).
+ */
+#define LS_TLS_VERSION_1_2 12
+
+/**
+ * `ls_tls_set_min_version`: only TLS 1.3 is accepted.
+ */
+#define LS_TLS_VERSION_1_3 13
+
+/**
+ * `ls_tls_set_client_auth`: the server asks for no client certificate (the default).
+ */
+#define LS_TLS_CLIENT_AUTH_NONE 0
+
+/**
+ * `ls_tls_set_client_auth`: the server asks for a client certificate and verifies one when
+ * sent; clients without one are accepted.
+ */
+#define LS_TLS_CLIENT_AUTH_OPTIONAL 1
+
+/**
+ * `ls_tls_set_client_auth`: the server requires a client certificate signed by the given CA
+ * (mutual TLS); a client without one fails its handshake with `LS_ERR_TLS`.
+ */
+#define LS_TLS_CLIENT_AUTH_REQUIRED 2
+
+/**
+ * A text buffer of this many bytes holds any SHA-256 fingerprint libsock writes (64 hex digits
+ * and the NUL).
+ */
+#define LS_FINGERPRINT_MAX 65
 
 /**
  * `ls_next_event` kind: a connection was made (server: a client was accepted, the buffer gets
@@ -647,7 +680,7 @@ int32_t ls_last_error_code(void);
 int32_t ls_last_os_error(void);
 
 /**
- * Close any handle: a connection, listener, datagram socket, options object, engine config,
+ * Close any handle: a connection, listener, datagram socket, options object, TLS config, engine config,
  * server, client or datagram server. The handle is invalid afterwards (`LS_ERR_BAD_HANDLE`), and
  * never reused. A call blocked on it in another thread (`ls_recv`, `ls_next_event` ...) returns
  * `LS_ERR_CLOSED` promptly. An engine object stops at once (connections are cut, queued
@@ -660,7 +693,8 @@ int32_t ls_close(int64_t handle);
  * Create an options object: set options on it with `ls_set_option` (and
  * `ls_options_set_local_address`), then pass it to `ls_tcp_connect_ex`, `ls_listen_ex`,
  * `ls_udp_bind_ex` or `ls_udp_connect_ex`, which apply them before binding or connecting (needed
- * for SO_REUSEADDR on a multicast receiver, receive buffers that size the TCP window, ...). The
+ * for SO_REUSEADDR on a multicast receiver, receive buffers that size the TCP window, ...);
+ * `ls_options_set_tls` attaches a TLS config for `ls_tcp_connect_ex` and `ls_listen_ex`. The
  * object may be reused; free it with `ls_close`.
  */
 int32_t ls_options_new(int64_t *out_handle);
@@ -1004,6 +1038,227 @@ int32_t ls_set_timeout(int64_t handle, int32_t timeout_ms);
  * The default timeout of `handle` in milliseconds (-1 = forever).
  */
 int32_t ls_get_timeout(int64_t handle, int32_t *out_timeout_ms);
+
+/**
+ * Create a client TLS config: the server is verified against the system's roots and the host
+ * name connected to (an IP address against the certificate's IP addresses), TLS 1.2 and 1.3,
+ * a 10 s handshake timeout. Change it with the `ls_tls_set_*` / `ls_tls_add_*` setters, attach
+ * it to an options object with `ls_options_set_tls` and connect with `ls_tcp_connect_ex` (or
+ * to an engine config with `ls_engine_config_set_tls`). Free it with `ls_tls_config_free` (or
+ * `ls_close`); what it was attached to keeps its settings.
+ */
+int32_t ls_tls_client_config_new(int64_t *out_handle);
+
+/**
+ * Create a server TLS config. It needs a certificate and key (`ls_tls_set_cert_files` or
+ * `ls_tls_set_cert_pem`; or SNI certificates, `ls_tls_add_sni_cert_*`); no client certificate
+ * is asked for, TLS 1.2 and 1.3, a 10 s handshake timeout. Attach it to an options object with
+ * `ls_options_set_tls` and listen with `ls_listen_ex` (`ls_accept` returns a connection whose
+ * handshake completed), or to an engine config.
+ */
+int32_t ls_tls_server_config_new(int64_t *out_handle);
+
+/**
+ * Free TLS config `handle` (the same as `ls_close` on it, but only takes a TLS config). Options
+ * objects and engine configs it was attached to keep its settings.
+ */
+int32_t ls_tls_config_free(int64_t handle);
+
+/**
+ * Client: trust the CA certificates in the PEM file at `path` (instead of the system's roots).
+ */
+int32_t ls_tls_set_ca_file(int64_t handle, const char *path);
+
+/**
+ * Client: trust the CA certificates in `len` bytes of PEM text at `pem`.
+ */
+int32_t ls_tls_set_ca_pem(int64_t handle, const uint8_t *pem, size_t len);
+
+/**
+ * Client: trust the Mozilla roots bundled in libsock (for systems without a usable store).
+ */
+int32_t ls_tls_set_bundled_roots(int64_t handle);
+
+/**
+ * Client: trust only a server whose certificate, or its public key, has this SHA-256
+ * fingerprint (64 hex digits, colons allowed; `ls_fingerprint` computes it). Call again to
+ * allow several (e.g. during a key change). No CA, name or date is checked: the pin is the
+ * identity. The safe way to trust a self-signed device (instead of
+ * `ls_tls_set_dangerous_no_verify`). A server with another certificate fails the handshake
+ * with `LS_ERR_TLS` ("pin mismatch").
+ */
+int32_t ls_tls_add_pin(int64_t handle, const char *sha256_hex);
+
+/**
+ * Client: DANGER: do not verify the server at all; anyone on the path can read and change
+ * the traffic. For tests only; libsock says so on stderr once per process. To trust a
+ * self-signed server, pin it instead (`ls_tls_add_pin`).
+ */
+int32_t ls_tls_set_dangerous_no_verify(int64_t handle);
+
+/**
+ * Client: the name sent in SNI and checked in the server's certificate (default: the host
+ * given to connect, an IP address checked against the certificate's IP addresses).
+ */
+int32_t ls_tls_set_server_name(int64_t handle, const char *name);
+
+/**
+ * The certificate chain and private key from PEM files (the key PKCS#8, PKCS#1 or SEC1): a
+ * server's own certificate, or on a client config the certificate presented when the server
+ * asks for one (mutual TLS).
+ */
+int32_t ls_tls_set_cert_files(int64_t handle, const char *cert_path, const char *key_path);
+
+/**
+ * `ls_tls_set_cert_files` from PEM text in memory: `cert_len` bytes at `cert`, `key_len` bytes
+ * at `key` (as `ls_tls_self_signed` writes them).
+ */
+int32_t ls_tls_set_cert_pem(int64_t handle,
+                            const uint8_t *cert,
+                            size_t cert_len,
+                            const uint8_t *key,
+                            size_t key_len);
+
+/**
+ * Server: serve this certificate chain and key (PEM text) to clients that ask for `name` by
+ * SNI; others get the default certificate (`ls_tls_set_cert_*`). Call once per name.
+ */
+int32_t ls_tls_add_sni_cert_pem(int64_t handle,
+                                const char *name,
+                                const uint8_t *cert,
+                                size_t cert_len,
+                                const uint8_t *key,
+                                size_t key_len);
+
+/**
+ * `ls_tls_add_sni_cert_pem` from PEM files.
+ */
+int32_t ls_tls_add_sni_cert_files(int64_t handle,
+                                  const char *name,
+                                  const char *cert_path,
+                                  const char *key_path);
+
+/**
+ * Server: which client certificates to ask for (`LS_TLS_CLIENT_AUTH_*`), verified against the
+ * CA certificates in `ca_len` bytes of PEM text at `ca_pem` (may be NULL and 0 with
+ * `LS_TLS_CLIENT_AUTH_NONE`).
+ */
+int32_t ls_tls_set_client_auth(int64_t handle, int32_t mode, const uint8_t *ca_pem, size_t ca_len);
+
+/**
+ * `ls_tls_set_client_auth` with the CA certificates from the PEM file at `ca_path` (may be
+ * NULL with `LS_TLS_CLIENT_AUTH_NONE`).
+ */
+int32_t ls_tls_set_client_auth_file(int64_t handle, int32_t mode, const char *ca_path);
+
+/**
+ * Add an ALPN protocol ("h2", "http/1.1", ...), one call per protocol, most preferred first. A
+ * client offers them; a server accepts the client's first one that it has (and fails the
+ * handshake when it has none of them). `ls_tls_alpn` reads what was agreed.
+ */
+int32_t ls_tls_add_alpn(int64_t handle, const char *protocol);
+
+/**
+ * The lowest protocol version accepted: `LS_TLS_VERSION_1_2` (the default) or
+ * `LS_TLS_VERSION_1_3`.
+ */
+int32_t ls_tls_set_min_version(int64_t handle, int32_t version);
+
+/**
+ * How long a handshake may take, in milliseconds (> 0; default 10000). It runs inside
+ * `ls_tcp_connect_ex` / `ls_accept`; a peer that stays silent longer gives `LS_ERR_TIMEOUT`
+ * ("TLS handshake ..."), a peer that does not speak TLS `LS_ERR_TLS`.
+ */
+int32_t ls_tls_set_handshake_timeout(int64_t handle, int32_t timeout_ms);
+
+/**
+ * `on` 1: write the session keys to the file named by the environment variable
+ * `SSLKEYLOGFILE` (when it is set), so that a capture can be decrypted with Wireshark; 0: do
+ * not (the default).
+ */
+int32_t ls_tls_set_keylog(int64_t handle, int32_t on);
+
+/**
+ * Attach TLS config `tls_handle` to options object `options_handle` (0 detaches): a client
+ * config makes `ls_tcp_connect_ex` speak TLS (the handshake completes before it returns), a
+ * server config makes `ls_listen_ex`'s listener accept TLS clients only. Later changes to the
+ * config apply to later connections; freeing it does not detach it. Datagram sockets refuse
+ * an options object with TLS.
+ */
+int32_t ls_options_set_tls(int64_t options_handle, int64_t tls_handle);
+
+/**
+ * `*out_is_tls` 1 when connection `handle` speaks TLS, else 0.
+ */
+int32_t ls_is_tls(int64_t handle, int32_t *out_is_tls);
+
+/**
+ * The TLS version connection `handle` agreed on, "TLSv1.3" or "TLSv1.2", as text (as
+ * `ls_local_address` writes text); "" for a plain connection.
+ */
+int32_t ls_tls_version(int64_t handle, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * The cipher suite connection `handle` agreed on, e.g. "TLS13_AES_256_GCM_SHA384", as text;
+ * "" for a plain connection.
+ */
+int32_t ls_tls_cipher(int64_t handle, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * The ALPN protocol connection `handle` agreed on, as text; "" when none was (or for a plain
+ * connection).
+ */
+int32_t ls_tls_alpn(int64_t handle, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * The SHA-256 fingerprint of the peer's certificate (64 lowercase hex digits: what
+ * `ls_tls_add_pin` takes) as text (`LS_FINGERPRINT_MAX` bytes hold it); "" when the peer sent
+ * no certificate (a client without one, or a plain connection).
+ */
+int32_t ls_tls_peer_fingerprint(int64_t handle, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * The peer's certificate (DER bytes) into `buf`; `*out_len` receives its length, 0 when the
+ * peer sent none (or for a plain connection). `LS_ERR_BUFFER_TOO_SMALL` with the needed size
+ * in `*out_len` when it does not fit (`buf` NULL and `cap` 0 ask for the size).
+ */
+int32_t ls_tls_peer_certificate(int64_t handle, uint8_t *buf, size_t cap, size_t *out_len);
+
+/**
+ * Make a self-signed certificate and its private key for `names` (host names and IP addresses
+ * separated by commas, e.g. "localhost,127.0.0.1": the certificate's subject alternative
+ * names), both as PEM text: the certificate into `cert_buf` (`*out_cert_len` its length) and
+ * the key into `key_buf` (`*out_key_len`), NUL-terminated. For trying TLS in a minute, tests,
+ * and devices trusted by their pin (`ls_fingerprint`, `ls_tls_add_pin`). 4096 bytes hold
+ * either. `LS_ERR_BUFFER_TOO_SMALL` when one does not fit, with the sizes needed (NUL
+ * included) in both out-lengths; nothing is written then.
+ */
+int32_t ls_tls_self_signed(const char *names,
+                           char *cert_buf,
+                           size_t cert_cap,
+                           size_t *out_cert_len,
+                           char *key_buf,
+                           size_t key_cap,
+                           size_t *out_key_len);
+
+/**
+ * `ls_tls_self_signed` into files: the certificate (PEM) to `cert_path`, the key (PEM) to
+ * `key_path` (created or replaced; the key file readable by its owner only), and its SHA-256
+ * fingerprint as text into `pin_buf` (`LS_FINGERPRINT_MAX` bytes; `*out_pin_len` its length).
+ */
+int32_t ls_tls_self_signed_files(const char *names,
+                                 const char *cert_path,
+                                 const char *key_path,
+                                 char *pin_buf,
+                                 size_t pin_cap,
+                                 size_t *out_pin_len);
+
+/**
+ * The SHA-256 fingerprint of a certificate, given as PEM text (its first certificate) or as
+ * DER bytes (`len` bytes at `cert`), as 64 lowercase hex digits into `buf`
+ * (`LS_FINGERPRINT_MAX` bytes): what `ls_tls_add_pin` takes.
+ */
+int32_t ls_fingerprint(const uint8_t *cert, size_t len, char *buf, size_t cap, size_t *out_len);
 
 /**
  * Create an engine config: settings for `ls_server_listen`, `ls_client_connect` and

@@ -64,6 +64,7 @@ unsafe fn connect_impl(
     let address = unsafe { in_str(address, "address") }?;
     let mut opts = ConnectOptions::new().options(options_value(options_handle)?);
     opts.connect_timeout = connect_timeout(timeout_ms)?;
+    opts.tls = crate::tls::client_for(options_handle)?;
     let c = Connection::connect_with(address, &opts)?;
     out.set(insert(Obj::Conn(c))?);
     Ok(())

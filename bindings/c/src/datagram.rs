@@ -70,6 +70,11 @@ unsafe fn udp_impl(
     let out = Out::new(out_handle, "out_handle")?;
     // SAFETY: the caller promises a NUL-terminated string.
     let address = unsafe { in_str(address, "address") }?;
+    if crate::boundary::options_tls(options_handle)?.is_some() {
+        return Err(bad_arg(
+            "the options object has a TLS config (ls_options_set_tls): datagram sockets do not speak TLS",
+        ));
+    }
     let opts = DatagramOptions {
         options: options_value(options_handle)?,
         ..DatagramOptions::default()

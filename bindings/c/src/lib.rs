@@ -30,6 +30,8 @@ mod framing;
 
 mod socket;
 
+mod tls;
+
 pub mod engine;
 
 pub use connection::*;
@@ -39,6 +41,7 @@ pub use library::*;
 pub use listener::*;
 pub use options::*;
 pub use socket::*;
+pub use tls::*;
 
 #[cfg(test)]
 use libsock_flat as flat;

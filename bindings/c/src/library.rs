@@ -102,7 +102,7 @@ pub extern "C" fn ls_last_os_error() -> i32 {
     std::panic::catch_unwind(|| with_last(|l| l.os)).unwrap_or(0)
 }
 
-/// Close any handle: a connection, listener, datagram socket, options object, engine config,
+/// Close any handle: a connection, listener, datagram socket, options object, TLS config, engine config,
 /// server, client or datagram server. The handle is invalid afterwards (`LS_ERR_BAD_HANDLE`), and
 /// never reused. A call blocked on it in another thread (`ls_recv`, `ls_next_event` ...) returns
 /// `LS_ERR_CLOSED` promptly. An engine object stops at once (connections are cut, queued

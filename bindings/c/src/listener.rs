@@ -52,6 +52,7 @@ unsafe fn listen_impl(
         )));
     }
     let mut opts = ListenOptions::new().options(options_value(options_handle)?);
+    opts.tls = crate::tls::server_for(options_handle)?;
     if backlog > 0 {
         opts = opts.backlog(backlog);
     }

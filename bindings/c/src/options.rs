@@ -14,7 +14,8 @@ use crate::boundary::{bad_arg, call, in_str, insert, options, Obj, OptionsEntry,
 /// Create an options object: set options on it with `ls_set_option` (and
 /// `ls_options_set_local_address`), then pass it to `ls_tcp_connect_ex`, `ls_listen_ex`,
 /// `ls_udp_bind_ex` or `ls_udp_connect_ex`, which apply them before binding or connecting (needed
-/// for SO_REUSEADDR on a multicast receiver, receive buffers that size the TCP window, ...). The
+/// for SO_REUSEADDR on a multicast receiver, receive buffers that size the TCP window, ...);
+/// `ls_options_set_tls` attaches a TLS config for `ls_tcp_connect_ex` and `ls_listen_ex`. The
 /// object may be reused; free it with `ls_close`.
 #[no_mangle]
 pub unsafe extern "C" fn ls_options_new(out_handle: *mut i64) -> i32 {

@@ -1,7 +1,9 @@
 /*
- * Tests of libsock's C ABI: every function, every kind of bad input, and scenarios S01-S17 of
- * SCENARIOS.md (S13-S17 on the engine: ls_server_*, ls_client_*, ls_next_event), over real sockets on loopback against plain C socket peers (threads
- * using BSD sockets directly) and a Python peer (python-tests/peers/stdlib_peer.py) built by hand.
+ * Tests of libsock's C ABI: every function, every kind of bad input, and scenarios S01-S21 of
+ * SCENARIOS.md (S13-S17 on the engine: ls_server_*, ls_client_*, ls_next_event; S18-S21 TLS, in
+ * tls_tests.h), over real sockets on loopback against plain C socket peers (threads using BSD
+ * sockets directly), a Python peer (python-tests/peers/stdlib_peer.py) built by hand, and
+ * openssl s_server / s_client.
  *
  * Build: gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude bindings/c/tests/test_c.c -lsock -lpthread
  * Run:   ./test_c            (LS_TEST_PEER=path/to/stdlib_peer.py, LS_TEST_S04_MB=64 override defaults)
@@ -3750,6 +3752,12 @@ static void t_bad_input_table(void) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* TLS (S18-S21)                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+#include "tls_tests.h"
+
+/* ------------------------------------------------------------------------------------------ */
 
 struct test {
     const char *name;
@@ -3798,6 +3806,13 @@ static const struct test TESTS[] = {
     T(s11_listener_port0_accept_timeout),
     T(s12_options_read_back),
     T(s17_close_from_another_thread),
+    T(t_tls_config_refusals),
+    T(t_tls_self_signed_and_fingerprints),
+    T(s18_tls_ca_trust_echo),
+    T(s19_tls_pinned_self_signed),
+    T(s20_tls_mutual),
+    T(s21_tls_plaintext_and_silent_peers),
+    T(t_tls_cleanup),
     T(t_engine_constants),
     T(t_engine_config),
     T(t_engine_config_keys_take_effect),
