@@ -331,7 +331,29 @@ impl Session {
     /// What was agreed: protocol version, cipher suite, ALPN protocol, and the peer's
     /// certificate chain (DER, its own first).
     pub(crate) fn info(&self) -> TlsInfo {
-        let c = self.lock();
+        match &*self.lock() {
+            rustls::Connection::Client(c) => TlsInfo::of(&**c),
+            rustls::Connection::Server(c) => TlsInfo::of(&**c),
+        }
+    }
+}
+
+/// What a TLS handshake agreed on (see [`Connection::tls_info`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsInfo {
+    /// `"TLSv1.3"` or `"TLSv1.2"`.
+    pub version: String,
+    /// The cipher suite's IANA name, e.g. `"TLS13_AES_256_GCM_SHA384"`.
+    pub cipher: String,
+    /// The ALPN protocol agreed on, if any.
+    pub alpn: Option<Vec<u8>>,
+    /// The peer's certificate chain (DER), its own certificate first; empty when it sent none.
+    pub peer_certificates: Vec<Vec<u8>>,
+}
+
+impl TlsInfo {
+    /// What `c` agreed on (client or server side).
+    pub(crate) fn of<D>(c: &rustls::ConnectionCommon<D>) -> TlsInfo {
         TlsInfo {
             version: c
                 .protocol_version()
@@ -352,22 +374,7 @@ impl Session {
                 .unwrap_or_default(),
         }
     }
-}
 
-/// What a TLS handshake agreed on (see [`Connection::tls_info`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsInfo {
-    /// `"TLSv1.3"` or `"TLSv1.2"`.
-    pub version: String,
-    /// The cipher suite's IANA name, e.g. `"TLS13_AES_256_GCM_SHA384"`.
-    pub cipher: String,
-    /// The ALPN protocol agreed on, if any.
-    pub alpn: Option<Vec<u8>>,
-    /// The peer's certificate chain (DER), its own certificate first; empty when it sent none.
-    pub peer_certificates: Vec<Vec<u8>>,
-}
-
-impl TlsInfo {
     /// The SHA-256 fingerprint of the peer's certificate (what [`crate::tls::TlsClient::pin_sha256`]
     /// takes), if it sent one.
     pub fn peer_fingerprint(&self) -> Option<String> {

@@ -52,6 +52,13 @@ pub struct ClientConfig {
     pub idle_mode: IdleMode,
     /// Application heartbeat (default: answer pings only).
     pub heartbeat: Option<Heartbeat>,
+    /// Speak TLS (default: plaintext). Every connection, reconnects included, shakes hands
+    /// within the settings' handshake timeout before it is `Connected`; the server's name is
+    /// the endpoint's host unless the settings name one. A failed handshake is a failed
+    /// attempt: a `Warning` event of kind `Tls` with the reason, a count in
+    /// [`ClientStats::tls_failures`], then the usual backoff (or, without reconnect, the final
+    /// `Disconnected` with reason `Tls`).
+    pub tls: Option<crate::tls::ClientTls>,
 }
 
 impl Default for ClientConfig {
@@ -70,6 +77,7 @@ impl Default for ClientConfig {
             idle_timeout: None,
             idle_mode: IdleMode::Reads,
             heartbeat: Some(Heartbeat::reply_only()),
+            tls: None,
         }
     }
 }
@@ -105,6 +113,12 @@ impl ClientConfig {
     /// Give up after `n` failed attempts in a row (0 = never).
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = n;
+        self
+    }
+
+    /// Speak TLS (see [`ClientConfig::tls`](ClientConfig#structfield.tls)).
+    pub fn tls(mut self, tls: crate::tls::ClientTls) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -167,6 +181,8 @@ pub struct ClientStats {
     pub queued_bytes: u64,
     /// Events waiting to be pulled.
     pub events_queued: u64,
+    /// Failed TLS handshakes (each also a failed attempt and a `Warning` event).
+    pub tls_failures: u64,
 }
 
 struct Shared {
@@ -179,6 +195,9 @@ struct Shared {
     closing: AtomicBool,
     wake: Notify,
     connected: Mutex<Option<Addr>>,
+    /// What the current connection's TLS handshake agreed on.
+    tls_info: Mutex<Option<crate::TlsInfo>>,
+    tls_failures: AtomicU64,
     sessions: AtomicU64,
     failed: AtomicU64,
     tasks: TaskCount,
@@ -208,6 +227,10 @@ impl Client {
     pub fn connect(endpoint: impl ToEndpoint, cfg: ClientConfig) -> Result<Client> {
         let endpoint = endpoint.to_endpoint()?;
         cfg.validate()?;
+        if let Some(tls) = &cfg.tls {
+            // A name TLS cannot check (e.g. a Unix path without `server_name`) fails now.
+            tls.name_for(&tls_host(&endpoint))?;
+        }
         let link = cfg.link();
         let handle: Handle = runtime::handle()?;
         let counters = Arc::new(Counters::default());
@@ -221,6 +244,8 @@ impl Client {
             closing: AtomicBool::new(false),
             wake: Notify::new(),
             connected: Mutex::new(None),
+            tls_info: Mutex::new(None),
+            tls_failures: AtomicU64::new(0),
             sessions: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             tasks: TaskCount::default(),
@@ -336,6 +361,16 @@ impl Client {
             .clone()
     }
 
+    /// What the current connection's TLS handshake agreed on (version, cipher suite, ALPN,
+    /// the server's certificate chain); `None` while disconnected or without TLS.
+    pub fn tls_info(&self) -> Option<crate::TlsInfo> {
+        self.inner
+            .tls_info
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// The endpoint this client connects to.
     pub fn endpoint(&self) -> &Endpoint {
         &self.inner.endpoint
@@ -355,6 +390,7 @@ impl Client {
             messages_out: c.msgs_out.load(Ordering::Relaxed),
             queued_bytes: c.queued_bytes.load(Ordering::Relaxed),
             events_queued: s.events.len() as u64,
+            tls_failures: s.tls_failures.load(Ordering::Relaxed),
         }
     }
 
@@ -464,7 +500,7 @@ async fn client_loop(s: Arc<Shared>) {
             break;
         }
         let r = tokio::select! {
-            r = connect_once(&s.endpoint, &s.cfg) => r,
+            r = start_session(&s.endpoint, &s.cfg) => r,
             _ = s.wake.notified() => break,
         };
         match r {
@@ -473,6 +509,7 @@ async fn client_loop(s: Arc<Shared>) {
                 attempt = 0;
                 let id = s.sessions.fetch_add(1, Ordering::Relaxed) + 1;
                 *s.connected.lock().unwrap_or_else(|p| p.into_inner()) = Some(peer.clone());
+                *s.tls_info.lock().unwrap_or_else(|p| p.into_inner()) = stream.tls_info();
                 s.events.push_force(Event::Connected { client: id, peer });
                 let env = Env {
                     id,
@@ -483,6 +520,7 @@ async fn client_loop(s: Arc<Shared>) {
                 };
                 let reason = run_conn(stream, env).await;
                 *s.connected.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                *s.tls_info.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 s.events
                     .push_force(Event::Disconnected { client: id, reason });
                 if s.closing.load(Ordering::Acquire) || !s.cfg.reconnect {
@@ -491,6 +529,17 @@ async fn client_loop(s: Arc<Shared>) {
             }
             Err(e) => {
                 s.failed.fetch_add(1, Ordering::Relaxed);
+                if e.kind() == ErrorKind::Tls {
+                    s.tls_failures.fetch_add(1, Ordering::Relaxed);
+                    if s.cfg.reconnect {
+                        // The next attempt follows; say why this one failed (best effort).
+                        s.events.try_push_now(Event::Warning {
+                            client: 0,
+                            error: ErrorKind::Tls,
+                            message: e.to_string(),
+                        });
+                    }
+                }
                 last_err = Some(e);
                 if !s.cfg.reconnect {
                     break;
@@ -520,7 +569,7 @@ async fn client_loop(s: Arc<Shared>) {
         if !s.closing.load(Ordering::Acquire) {
             s.events.push_force(Event::Disconnected {
                 client: 0,
-                reason: DisconnectReason::Error(e.kind(), e.to_string()),
+                reason: DisconnectReason::from_error(&e),
             });
         }
     }
@@ -533,6 +582,38 @@ async fn client_loop(s: Arc<Shared>) {
         });
         s.sq.clear();
         s.events.close();
+    }
+}
+
+/// One connect attempt (see [`connect_once`]), then, with TLS, the handshake within its
+/// timeout.
+async fn start_session(ep: &Endpoint, cfg: &ClientConfig) -> Result<(AnyStream, Addr)> {
+    let (stream, peer) = connect_once(ep, cfg).await?;
+    let Some(tls) = &cfg.tls else {
+        return Ok((stream, peer));
+    };
+    let name = tls.name_for(&tls_host(ep))?;
+    let op = || format!("TLS handshake with {peer}");
+    let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
+    match tokio::time::timeout(tls.handshake_timeout, connector.connect(name, stream)).await {
+        Ok(Ok(t)) => Ok((
+            AnyStream::Tls(Box::new(tokio_rustls::TlsStream::Client(t))),
+            peer,
+        )),
+        Ok(Err(e)) => Err(super::link::tls_io_error(&op(), &e)),
+        Err(_) => Err(Error::Tls(format!(
+            "{}: no handshake within {} ms (a silent or plaintext server?)",
+            op().trim_start_matches("TLS "),
+            tls.handshake_timeout.as_millis()
+        ))),
+    }
+}
+
+/// The host a TLS client names (SNI) and checks when the settings name none.
+fn tls_host(ep: &Endpoint) -> String {
+    match ep {
+        Endpoint::Inet { host, .. } => host.clone(),
+        other => other.to_string(),
     }
 }
 

@@ -45,12 +45,16 @@ pub enum DisconnectReason {
     SendQueueFull,
     /// The local client was closed.
     Closed,
+    /// TLS failed: the handshake (unknown CA, name or pin mismatch, protocol version, a
+    /// plaintext peer, the handshake timeout ...), a TLS alert later, or a peer that closed
+    /// without `close_notify` (the data may be truncated). The message names the reason.
+    Tls(String),
 }
 
 impl DisconnectReason {
     /// One reason of each kind, in code order (1, 2, ...); `Error` stands with kind `Io` and an
     /// empty message. For tables of codes and names (the doors' constants, docs/NAMES.md).
-    pub const ALL: [DisconnectReason; 10] = [
+    pub const ALL: [DisconnectReason; 11] = [
         DisconnectReason::PeerClosed,
         DisconnectReason::Reset,
         DisconnectReason::IdleTimeout,
@@ -61,10 +65,11 @@ impl DisconnectReason {
         DisconnectReason::Error(ErrorKind::Io, String::new()),
         DisconnectReason::SendQueueFull,
         DisconnectReason::Closed,
+        DisconnectReason::Tls(String::new()),
     ];
 
     /// The stable numeric code: PeerClosed 1, Reset 2, IdleTimeout 3, HeartbeatLost 4,
-    /// FrameTooLarge 5, Kicked 6, ServerShutdown 7, Error 8, SendQueueFull 9, Closed 10.
+    /// FrameTooLarge 5, Kicked 6, ServerShutdown 7, Error 8, SendQueueFull 9, Closed 10, Tls 11.
     pub fn code(&self) -> i32 {
         match self {
             DisconnectReason::PeerClosed => 1,
@@ -77,6 +82,7 @@ impl DisconnectReason {
             DisconnectReason::Error(..) => 8,
             DisconnectReason::SendQueueFull => 9,
             DisconnectReason::Closed => 10,
+            DisconnectReason::Tls(_) => 11,
         }
     }
 
@@ -93,14 +99,26 @@ impl DisconnectReason {
             DisconnectReason::Error(..) => "ERROR",
             DisconnectReason::SendQueueFull => "SEND_QUEUE_FULL",
             DisconnectReason::Closed => "CLOSED",
+            DisconnectReason::Tls(_) => "TLS",
         }
     }
 
-    /// For [`DisconnectReason::Error`], the error kind.
+    /// For [`DisconnectReason::Error`], the error kind; for [`DisconnectReason::Tls`],
+    /// [`ErrorKind::Tls`].
     pub fn error_kind(&self) -> Option<ErrorKind> {
         match self {
             DisconnectReason::Error(k, _) => Some(*k),
+            DisconnectReason::Tls(_) => Some(ErrorKind::Tls),
             _ => None,
+        }
+    }
+
+    /// The reason for an error that ended (or prevented) a connection: `Tls` for TLS errors,
+    /// else `Error(kind, message)`.
+    pub(crate) fn from_error(e: &crate::Error) -> DisconnectReason {
+        match e {
+            crate::Error::Tls(m) => DisconnectReason::Tls(m.clone()),
+            e => DisconnectReason::Error(e.kind(), e.to_string()),
         }
     }
 
@@ -133,6 +151,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Error(k, m) => write!(f, "error ({}): {m}", k.name()),
             DisconnectReason::SendQueueFull => f.write_str("send queue full"),
             DisconnectReason::Closed => f.write_str("closed"),
+            DisconnectReason::Tls(m) => write!(f, "TLS: {m}"),
         }
     }
 }
@@ -714,6 +733,19 @@ impl EventQueue {
         .await
     }
 
+    /// Queue `ev` if there is room now; false (the event dropped) if not or closed. For
+    /// best-effort reports that must not crowd out the events the application needs.
+    pub(crate) fn try_push_now(&self, ev: Event) -> bool {
+        let mut i = self.lock();
+        if i.closed || !self.has_room(&i) {
+            return false;
+        }
+        self.push_locked(&mut i, ev);
+        drop(i);
+        defer::counted();
+        true
+    }
+
     /// Queue an event regardless of the bound (for `Disconnected` and other once-per-connection
     /// events, so that stopping never waits for the application).
     pub(crate) fn push_force(&self, ev: Event) {
@@ -932,6 +964,7 @@ mod tests {
             DisconnectReason::Error(..) => 7,
             DisconnectReason::SendQueueFull => 8,
             DisconnectReason::Closed => 9,
+            DisconnectReason::Tls(_) => 10,
         }
     }
 

@@ -774,7 +774,7 @@ impl Conn {
                 return self.poll_stopping(cx, env);
             }
             let mut progress = false;
-            if !self.out.is_empty() {
+            if !self.out.is_empty() || self.stream.wants_write() {
                 match self.poll_write_out(cx, env) {
                     Poll::Ready(Ok(())) => {
                         // Done: take what was queued meanwhile (or let senders write again).
@@ -785,7 +785,7 @@ impl Conn {
                         return Poll::Ready(match env.sq.stop_requested() {
                             // Failing while stopping on request: the request's reason.
                             Some(stop) => stop.reason,
-                            None => DisconnectReason::from_io(&e),
+                            None => self.stream.reason(&e),
                         });
                     }
                     Poll::Pending => {}
@@ -815,6 +815,10 @@ impl Conn {
             if self.out.is_empty() {
                 if self.out.capacity() > 16 {
                     self.out = VecDeque::new();
+                }
+                // TLS: records the session still holds go out before the frames count as sent.
+                if self.stream.wants_write() {
+                    ready!(Pin::new(&mut self.stream).poll_flush(cx))?;
                 }
                 return Poll::Ready(Ok(()));
             }
@@ -886,7 +890,7 @@ impl Conn {
         let n = if self.pend.is_empty() {
             let mut data = match ready!(poll_read_scratch(&mut self.stream, cx, true)) {
                 Ok((_, d)) => d,
-                Err(e) => return Poll::Ready(Err(DisconnectReason::from_io(&e))),
+                Err(e) => return Poll::Ready(Err(self.stream.reason(&e))),
             };
             let n = data.len();
             if n > 0 {
@@ -907,7 +911,7 @@ impl Conn {
             let want = self.decoder.needed(&self.pend).clamp(MIN_READ, 1 << 20);
             let n = match ready!(poll_read_into(&mut self.stream, cx, &mut self.pend, want)) {
                 Ok(n) => n,
-                Err(e) => return Poll::Ready(Err(DisconnectReason::from_io(&e))),
+                Err(e) => return Poll::Ready(Err(self.stream.reason(&e))),
             };
             if n > 0 {
                 self.note_read(n, env);
@@ -1027,7 +1031,7 @@ impl Conn {
             if s.deadline.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(s.reason.clone());
             }
-            if !self.out.is_empty() {
+            if !self.out.is_empty() || self.stream.wants_write() {
                 match self.poll_write_out(cx, env) {
                     Poll::Ready(Ok(())) => progress = true,
                     Poll::Ready(Err(_)) => return Poll::Ready(s.reason.clone()),
@@ -1147,81 +1151,128 @@ pub(crate) async fn run_conn(stream: AnyStream, env: Env<'_>) -> DisconnectReaso
     std::future::poll_fn(|cx| conn.poll_guarded(cx, &env)).await
 }
 
-/// A connected stream of either family.
+/// A connected stream: TCP, Unix, or TLS over either.
 pub(crate) enum AnyStream {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
+    /// TLS (client or server side) over a TCP or Unix stream, after its handshake.
+    Tls(Box<tokio_rustls::TlsStream<AnyStream>>),
+}
+
+/// Dispatch a poll method to the stream inside.
+macro_rules! each_stream {
+    ($self:expr, $s:ident => $e:expr) => {
+        match $self.get_mut() {
+            AnyStream::Tcp($s) => $e,
+            AnyStream::Unix($s) => $e,
+            AnyStream::Tls($s) => $e,
+        }
+    };
 }
 
 impl AnyStream {
+    /// The descriptor for direct writes, or -1 when bytes may not go straight to the socket
+    /// (TLS: every byte goes through the session, written by the connection's task).
     fn raw_fd(&self) -> i32 {
         use std::os::fd::AsRawFd;
         match self {
             AnyStream::Tcp(s) => s.as_raw_fd(),
             AnyStream::Unix(s) => s.as_raw_fd(),
+            AnyStream::Tls(_) => -1,
         }
+    }
+
+    /// TLS records are waiting in the session for room in the socket (a flush is owed).
+    fn wants_write(&self) -> bool {
+        match self {
+            AnyStream::Tls(t) => t.get_ref().1.wants_write(),
+            _ => false,
+        }
+    }
+
+    /// What the TLS handshake agreed on (None for a plain stream).
+    pub(crate) fn tls_info(&self) -> Option<crate::TlsInfo> {
+        match self {
+            AnyStream::Tls(t) => Some(match &**t {
+                tokio_rustls::TlsStream::Client(c) => crate::TlsInfo::of(&**c.get_ref().1),
+                tokio_rustls::TlsStream::Server(c) => crate::TlsInfo::of(&**c.get_ref().1),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The reason an I/O error ends the connection. On TLS, an early end of stream is a peer
+    /// that closed without `close_notify` (a truncation), and a TLS failure keeps its reason.
+    fn reason(&self, e: &std::io::Error) -> DisconnectReason {
+        if let AnyStream::Tls(_) = self {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                return DisconnectReason::Tls(
+                    "the peer closed the connection without close_notify (the data may be \
+                     truncated)"
+                        .into(),
+                );
+            }
+            if let Some(t) = e.get_ref().and_then(|r| r.downcast_ref::<rustls::Error>()) {
+                return DisconnectReason::from_error(&crate::tls::tls_error("TLS connection", t));
+            }
+        }
+        DisconnectReason::from_io(e)
     }
 }
 
 impl AsyncRead for AnyStream {
     fn poll_read(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            AnyStream::Tcp(s) => std::pin::Pin::new(s).poll_read(cx, buf),
-            AnyStream::Unix(s) => std::pin::Pin::new(s).poll_read(cx, buf),
-        }
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        each_stream!(self, s => Pin::new(s).poll_read(cx, buf))
     }
 }
 
 impl AsyncWrite for AnyStream {
     fn poll_write(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
         buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            AnyStream::Tcp(s) => std::pin::Pin::new(s).poll_write(cx, buf),
-            AnyStream::Unix(s) => std::pin::Pin::new(s).poll_write(cx, buf),
-        }
+    ) -> Poll<std::io::Result<usize>> {
+        each_stream!(self, s => Pin::new(s).poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            AnyStream::Tcp(s) => std::pin::Pin::new(s).poll_write_vectored(cx, bufs),
-            AnyStream::Unix(s) => std::pin::Pin::new(s).poll_write_vectored(cx, bufs),
-        }
+    ) -> Poll<std::io::Result<usize>> {
+        each_stream!(self, s => Pin::new(s).poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
         true
     }
 
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            AnyStream::Tcp(s) => std::pin::Pin::new(s).poll_flush(cx),
-            AnyStream::Unix(s) => std::pin::Pin::new(s).poll_flush(cx),
-        }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        each_stream!(self, s => Pin::new(s).poll_flush(cx))
     }
 
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            AnyStream::Tcp(s) => std::pin::Pin::new(s).poll_shutdown(cx),
-            AnyStream::Unix(s) => std::pin::Pin::new(s).poll_shutdown(cx),
-        }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        each_stream!(self, s => Pin::new(s).poll_shutdown(cx))
     }
+}
+
+/// The error for a TLS handshake that failed with `e` (its TLS reason when it has one).
+pub(crate) fn tls_io_error(op: &str, e: &std::io::Error) -> Error {
+    if let Some(t) = e.get_ref().and_then(|r| r.downcast_ref::<rustls::Error>()) {
+        return crate::tls::tls_error(op, t);
+    }
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        return Error::Tls(format!(
+            "{}: the peer closed the connection during the handshake (a plaintext peer, or it \
+             refused us?)",
+            op.trim_start_matches("TLS ")
+        ));
+    }
+    Error::os(op.to_string(), std::io::Error::new(e.kind(), e.to_string()))
 }
 
 /// The per-connection subset of `opts` (what applies to an accepted or connecting socket).

@@ -53,6 +53,11 @@ pub struct ServerConfig {
     /// How long a graceful `disconnect` may take to flush before the connection is cut
     /// (default 5 s).
     pub close_timeout: Duration,
+    /// Speak TLS with every client (default: plaintext). Handshakes run on the engine, each
+    /// within the settings' handshake timeout; a client is `Connected` once its handshake is
+    /// done, and a failed handshake is a `Warning` event of kind `Tls` (the peer never became a
+    /// client) counted in [`ServerStats::tls_failures`].
+    pub tls: Option<crate::tls::ServerTls>,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +75,7 @@ impl Default for ServerConfig {
             idle_mode: IdleMode::Reads,
             heartbeat: Some(Heartbeat::reply_only()),
             close_timeout: Duration::from_secs(5),
+            tls: None,
         }
     }
 }
@@ -109,6 +115,11 @@ impl ServerConfig {
     /// Limit of a graceful disconnect.
     pub fn close_timeout(mut self, t: Duration) -> Self {
         self.close_timeout = t;
+        self
+    }
+    /// Speak TLS with every client (see [`ServerConfig::tls`](ServerConfig#structfield.tls)).
+    pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
+        self.tls = Some(tls);
         self
     }
 
@@ -170,10 +181,15 @@ pub struct ServerStats {
     /// Failed accepts (e.g. EMFILE: out of descriptors); each episode also gives a `Warning`
     /// event, and the server pauses accepting for 100 ms instead of spinning.
     pub accept_errors: u64,
+    /// Failed TLS handshakes (each also gives a `Warning` event of kind `Tls`, while the event
+    /// queue has room) and connections refused because too many handshakes were under way.
+    pub tls_failures: u64,
 }
 
 struct Slot {
     peer: Addr,
+    /// What the TLS handshake agreed on (TLS servers only).
+    tls: Option<crate::TlsInfo>,
     sq: SendQueue,
     /// A `Warning` was queued for the current full-queue episode (cleared by the next send
     /// that fits).
@@ -221,6 +237,12 @@ struct Shared {
     queue_full: AtomicU64,
     /// See [`ServerStats::accept_errors`].
     accept_errors: AtomicU64,
+    /// See [`ServerStats::tls_failures`].
+    tls_failures: AtomicU64,
+    /// TLS handshakes under way (bounded by [`MAX_HANDSHAKES`]).
+    handshakes: std::sync::atomic::AtomicUsize,
+    /// Wakes handshakes under way when the server shuts down.
+    hs_stop: tokio::sync::Notify,
     tasks: TaskCount,
     accept: Mutex<Option<JoinHandle<()>>>,
     unix_path: Option<PathBuf>,
@@ -307,6 +329,9 @@ impl Server {
             refused: AtomicU64::new(0),
             queue_full: AtomicU64::new(0),
             accept_errors: AtomicU64::new(0),
+            tls_failures: AtomicU64::new(0),
+            handshakes: Default::default(),
+            hs_stop: tokio::sync::Notify::new(),
             tasks: TaskCount::default(),
             accept: Mutex::new(None),
             unix_path,
@@ -460,6 +485,13 @@ impl Server {
         Ok(self.inner.slot(client)?.sq.queued())
     }
 
+    /// What the TLS handshake with `client` agreed on (version, cipher suite, ALPN, the
+    /// client's certificate chain when it sent one); `None` on a plaintext server. `Closed`
+    /// for an unknown client.
+    pub fn tls_info(&self, client: ClientId) -> Result<Option<crate::TlsInfo>> {
+        Ok(self.inner.slot(client)?.tls.clone())
+    }
+
     /// The counters.
     pub fn stats(&self) -> ServerStats {
         let s = &self.inner;
@@ -476,6 +508,7 @@ impl Server {
             events_queued: s.events.len() as u64,
             send_queue_full: s.queue_full.load(Ordering::Relaxed),
             accept_errors: s.accept_errors.load(Ordering::Relaxed),
+            tls_failures: s.tls_failures.load(Ordering::Relaxed),
         }
     }
 
@@ -589,6 +622,7 @@ impl Shared {
                 if let Some(t) = self.accept.lock().unwrap_or_else(|p| p.into_inner()).take() {
                     t.abort();
                 }
+                self.hs_stop.notify_waiters();
                 if let Some(p) = &self.unix_path {
                     let _ = std::fs::remove_file(p);
                 }
@@ -669,49 +703,126 @@ async fn accept_loop(s: Arc<Shared>, listener: AnyListener) {
                 continue;
             }
         };
+        if let AnyStream::Tcp(t) = &stream {
+            let _ = conn_options(&s.cfg.options).apply(&SockRef::from(t));
+        }
+        if let Some(tls) = &s.cfg.tls {
+            // The handshake runs in a task of its own: a slow or silent peer holds up nobody.
+            if s.handshakes.fetch_add(1, Ordering::AcqRel) >= MAX_HANDSHAKES {
+                s.handshakes.fetch_sub(1, Ordering::AcqRel);
+                s.tls_failures.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            s.handle
+                .spawn(tls_accept(s.clone(), tls.clone(), stream, peer));
+            continue;
+        }
         // No room for its Connected event: wait (holding this one connection) and accept no
         // more meanwhile; newcomers wait in the backlog.
         let Ok(permit) = s.events.reserve().await else {
             return;
         };
-        if let AnyStream::Tcp(t) = &stream {
-            let _ = conn_options(&s.cfg.options).apply(&SockRef::from(t));
+        if !admit(&s, stream, peer, permit) {
+            return;
         }
-        let (id, slot) = {
-            let mut c = s.lock_clients();
-            if c.stopping {
-                return;
-            }
-            if s.cfg.max_clients.is_some_and(|m| c.map.len() >= m) {
-                s.refused.fetch_add(1, Ordering::Relaxed);
-                drop(c);
-                drop(stream);
-                continue;
-            }
-            let id = s.next_id.fetch_add(1, Ordering::Relaxed);
-            let slot = Arc::new(Slot {
-                peer: peer.clone(),
-                sq: SendQueue::new(
-                    s.cfg.send_queue_bytes,
-                    s.link.tracks_writes(),
-                    s.counters.clone(),
-                ),
-                warned_full: AtomicBool::new(false),
-            });
-            c.map.insert(id, slot.clone());
-            s.total.fetch_add(1, Ordering::Relaxed);
-            s.tasks.inc();
-            (id, slot)
-        };
-        permit.push(Event::Connected { client: id, peer });
-        let conn = Conn::start(stream, &s.link, &slot.sq);
-        s.handle.spawn(ConnTask {
-            s: s.clone(),
-            id,
-            slot,
-            conn: Some(conn),
-        });
     }
+}
+
+/// Most TLS handshakes under way at once; a connection beyond is closed at once (and counted
+/// in `tls_failures`), so a flood of silent peers cannot hold unbounded memory.
+const MAX_HANDSHAKES: usize = 1024;
+
+/// Shake hands with a newly accepted peer (within the handshake timeout, or until the server
+/// shuts down), then admit it as a client. A failure is a `Warning` (the peer never became a
+/// client, so there is no `Disconnected`) and a count in `tls_failures`.
+async fn tls_accept(s: Arc<Shared>, tls: crate::tls::ServerTls, stream: AnyStream, peer: Addr) {
+    struct Pending<'a>(&'a Shared);
+    impl Drop for Pending<'_> {
+        fn drop(&mut self) {
+            self.0.handshakes.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+    let _pending = Pending(&s);
+    let stop = s.hs_stop.notified();
+    tokio::pin!(stop);
+    stop.as_mut().enable();
+    if s.lock_clients().stopping {
+        return;
+    }
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+    let op = || format!("TLS handshake with {peer}");
+    let r = tokio::select! {
+        r = tokio::time::timeout(tls.handshake_timeout, acceptor.accept(stream)) => r,
+        _ = stop => return,
+    };
+    let err = match r {
+        Ok(Ok(t)) => {
+            let stream = AnyStream::Tls(Box::new(tokio_rustls::TlsStream::Server(t)));
+            let Ok(permit) = s.events.reserve().await else {
+                return;
+            };
+            admit(&s, stream, peer, permit);
+            return;
+        }
+        Ok(Err(e)) => super::link::tls_io_error(&op(), &e),
+        Err(_) => Error::Tls(format!(
+            "{}: no handshake within {} ms (a silent or plaintext peer?)",
+            op().trim_start_matches("TLS "),
+            tls.handshake_timeout.as_millis()
+        )),
+    };
+    s.tls_failures.fetch_add(1, Ordering::Relaxed);
+    // Best effort: a flood of failing peers must not fill the queue the clients' events need.
+    s.events.try_push_now(Event::Warning {
+        client: 0,
+        error: err.kind(),
+        message: err.to_string(),
+    });
+}
+
+/// Make an accepted (and, with TLS, handshaken) connection a client: give it an id, queue its
+/// `Connected` (into the room `permit` holds) and start its task. False once the server is
+/// stopping.
+fn admit(
+    s: &Arc<Shared>,
+    stream: AnyStream,
+    peer: Addr,
+    permit: super::events::Permit<'_>,
+) -> bool {
+    let (id, slot) = {
+        let mut c = s.lock_clients();
+        if c.stopping {
+            return false;
+        }
+        if s.cfg.max_clients.is_some_and(|m| c.map.len() >= m) {
+            s.refused.fetch_add(1, Ordering::Relaxed);
+            return true;
+        }
+        let id = s.next_id.fetch_add(1, Ordering::Relaxed);
+        let slot = Arc::new(Slot {
+            peer: peer.clone(),
+            tls: stream.tls_info(),
+            sq: SendQueue::new(
+                s.cfg.send_queue_bytes,
+                s.link.tracks_writes(),
+                s.counters.clone(),
+            ),
+            warned_full: AtomicBool::new(false),
+        });
+        c.map.insert(id, slot.clone());
+        s.total.fetch_add(1, Ordering::Relaxed);
+        s.tasks.inc();
+        (id, slot)
+    };
+    permit.push(Event::Connected { client: id, peer });
+    let conn = Conn::start(stream, &s.link, &slot.sq);
+    s.handle.spawn(ConnTask {
+        s: s.clone(),
+        id,
+        slot,
+        conn: Some(conn),
+    });
+    true
 }
 
 /// One client's task: drives its [`Conn`] and, when it ends (or the task is dropped by a

@@ -182,6 +182,8 @@ pub struct EngineSettings {
     /// Socket options as set, in order, applied over the object kind's own defaults.
     options: Vec<(SockOpt, i64)>,
     payloads: Option<(Bytes, Bytes)>,
+    server_tls: Option<crate::tls::ServerTls>,
+    client_tls: Option<crate::tls::ClientTls>,
 }
 
 fn ms_of(d: Duration) -> i64 {
@@ -286,6 +288,16 @@ impl EngineSettings {
         (t, mode)
     }
 
+    /// Serve TLS with these settings (a server made from these settings; `None`: plaintext).
+    pub fn set_server_tls(&mut self, tls: Option<crate::tls::ServerTls>) {
+        self.server_tls = tls;
+    }
+
+    /// Speak TLS with these settings (a client made from these settings; `None`: plaintext).
+    pub fn set_client_tls(&mut self, tls: Option<crate::tls::ClientTls>) {
+        self.client_tls = tls;
+    }
+
     /// The server config these settings describe.
     pub fn server(&self) -> ServerConfig {
         let d = ServerConfig::new();
@@ -309,6 +321,7 @@ impl EngineSettings {
             idle_mode: mode,
             heartbeat: self.heartbeat(),
             close_timeout: ms(self.get(ConfigKey::CloseTimeoutMs)),
+            tls: self.server_tls.clone(),
         }
     }
 
@@ -330,6 +343,7 @@ impl EngineSettings {
             idle_timeout: idle,
             idle_mode: mode,
             heartbeat: self.heartbeat(),
+            tls: self.client_tls.clone(),
         }
     }
 

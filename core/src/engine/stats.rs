@@ -48,11 +48,13 @@ pub enum Stat {
     SendQueueFull,
     /// Server: failed accepts (e.g. EMFILE).
     AcceptErrors,
+    /// Server and client: failed TLS handshakes (each also reported by an event).
+    TlsFailures,
 }
 
 impl Stat {
     /// Every statistic, in code order (1, 2, ...).
-    pub const ALL: [Stat; 12] = [
+    pub const ALL: [Stat; 13] = [
         Stat::Connections,
         Stat::ConnectionsTotal,
         Stat::Refused,
@@ -65,10 +67,11 @@ impl Stat {
         Stat::FailedAttempts,
         Stat::SendQueueFull,
         Stat::AcceptErrors,
+        Stat::TlsFailures,
     ];
 
-    /// The stable number (the C door's `LS_STAT_*`): 1 for `Connections` ... 12 for
-    /// `AcceptErrors`.
+    /// The stable number (the C door's `LS_STAT_*`): 1 for `Connections` ... 13 for
+    /// `TlsFailures`.
     pub fn code(self) -> i32 {
         Stat::ALL.iter().position(|s| *s == self).unwrap_or(0) as i32 + 1
     }
@@ -97,6 +100,7 @@ impl Stat {
             Stat::FailedAttempts => "FAILED_ATTEMPTS",
             Stat::SendQueueFull => "SEND_QUEUE_FULL",
             Stat::AcceptErrors => "ACCEPT_ERRORS",
+            Stat::TlsFailures => "TLS_FAILURES",
         }
     }
 }
@@ -117,6 +121,7 @@ impl ServerStats {
             Stat::EventsQueued => Some(self.events_queued),
             Stat::SendQueueFull => Some(self.send_queue_full),
             Stat::AcceptErrors => Some(self.accept_errors),
+            Stat::TlsFailures => Some(self.tls_failures),
             Stat::FailedAttempts => None,
         }
     }
@@ -137,6 +142,7 @@ impl ClientStats {
             Stat::QueuedBytes => Some(self.queued_bytes),
             Stat::EventsQueued => Some(self.events_queued),
             Stat::FailedAttempts => Some(self.failed_attempts),
+            Stat::TlsFailures => Some(self.tls_failures),
             Stat::Refused | Stat::SendQueueFull | Stat::AcceptErrors => None,
         }
     }
