@@ -378,7 +378,9 @@
  * consumer under `LS_SEND_POLICY_ERROR`; counted in `LS_STAT_SEND_QUEUE_FULL`); again only
  * after its queue took a message. Another code with client 0: accepting failed (e.g. out of
  * descriptors, EMFILE; counted in `LS_STAT_ACCEPT_ERRORS`); the server pauses accepting and
- * retries.
+ * retries. `LS_ERR_TLS` with client 0: a TLS handshake with a would-be client failed (it never
+ * became a client; the text names the reason and the address; counted in
+ * `LS_STAT_TLS_FAILURES`).
  */
 #define LS_EVENT_WARNING 7
 
@@ -433,6 +435,13 @@
  * Disconnect reason: the local client was closed (`ls_client_close`, `ls_close`).
  */
 #define LS_REASON_CLOSED 10
+
+/**
+ * Disconnect reason: TLS failed: the handshake (unknown CA, name or pin mismatch, protocol
+ * version, a plaintext peer, the handshake timeout ...), a TLS alert later, or a peer that
+ * closed without close_notify (the data may be truncated); the text names the reason.
+ */
+#define LS_REASON_TLS 11
 
 /**
  * Server: most clients at once; an extra connection is closed at once and counted
@@ -627,6 +636,12 @@
  * `LS_EVENT_WARNING`.
  */
 #define LS_STAT_ACCEPT_ERRORS 12
+
+/**
+ * Server and client: failed TLS handshakes (each also reported: on a server by an
+ * `LS_EVENT_WARNING` with `LS_ERR_TLS`, on a client by a disconnect with `LS_REASON_TLS`).
+ */
+#define LS_STAT_TLS_FAILURES 13
 
 #ifdef __cplusplus
 extern "C" {
@@ -1293,6 +1308,16 @@ int32_t ls_engine_config_set_heartbeat_payloads(int64_t config_handle,
                                                 size_t ping_len,
                                                 const uint8_t *pong,
                                                 size_t pong_len);
+
+/**
+ * Speak TLS with the settings of TLS config `tls_handle` (0: plaintext again, on both sides):
+ * a server config for `ls_server_listen` (every client's handshake runs on the engine; a failed
+ * one is an `LS_EVENT_WARNING` with `LS_ERR_TLS`, never a client), a client config for
+ * `ls_client_connect` (each connection and reconnection handshakes; a failure is a disconnect
+ * with `LS_REASON_TLS`). One engine config may hold one of each. The settings are taken as
+ * they are now (built here: a server config without a certificate is refused here).
+ */
+int32_t ls_engine_config_set_tls(int64_t config_handle, int64_t tls_handle);
 
 /**
  * Start an event-driven server listening on `address` ("127.0.0.1:0" picks a free port: read it

@@ -955,6 +955,13 @@ public:
             h_, detail::bytes(ping.data()), ping.size(), detail::bytes(pong.data()), pong.size()));
         return *this;
     }
+    /// Speak TLS: a server TlsConfig for Server::listen, a client one for Client::connect (the
+    /// settings as they are now; one of each may be set). Failed handshakes: a server's
+    /// LS_EVENT_WARNING with LS_ERR_TLS, a client's disconnect with LS_REASON_TLS.
+    EngineConfig &tls(const TlsConfig &tls) {
+        detail::check(ls_engine_config_set_tls(h_, tls.get()));
+        return *this;
+    }
     /// Client auto-reconnect: on/off and the backoff range in ms.
     EngineConfig &reconnect(bool on, int32_t backoff_min_ms = 100, int32_t backoff_max_ms = 10000) {
         set(LS_ECFG_RECONNECT, on ? 1 : 0);

@@ -89,6 +89,11 @@ impl TlsEntry {
         }
     }
 
+    /// True for a server config.
+    pub(crate) fn is_server(&self) -> bool {
+        matches!(self.side, Side::Server(_))
+    }
+
     /// The built client settings (built once per change).
     pub(crate) fn client_tls(&mut self) -> Result<ClientTls, Error> {
         if let Some(Built::Client(c)) = &self.built {

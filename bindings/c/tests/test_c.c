@@ -1987,8 +1987,9 @@ static void t_engine_constants(void) {
     CHECK(LS_REASON_PEER_CLOSED == 1 && LS_REASON_RESET == 2 && LS_REASON_IDLE_TIMEOUT == 3);
     CHECK(LS_REASON_HEARTBEAT_LOST == 4 && LS_REASON_FRAME_TOO_LARGE == 5);
     CHECK(LS_REASON_KICKED == 6 && LS_REASON_SERVER_SHUTDOWN == 7 && LS_REASON_ERROR == 8);
-    CHECK(LS_REASON_SEND_QUEUE_FULL == 9 && LS_REASON_CLOSED == 10);
+    CHECK(LS_REASON_SEND_QUEUE_FULL == 9 && LS_REASON_CLOSED == 10 && LS_REASON_TLS == 11);
     CHECK(LS_EVENT_WARNING == 7 && LS_STAT_SEND_QUEUE_FULL == 11 && LS_STAT_ACCEPT_ERRORS == 12);
+    CHECK(LS_STAT_TLS_FAILURES == 13);
     /* Defaults read back from a fresh config are core's. */
     OK(ls_engine_config_new(&cfg));
     OK(ls_engine_config_get(cfg, LS_ECFG_EVENT_CAPACITY, &v));
@@ -3834,6 +3835,7 @@ static const struct test TESTS[] = {
     T(s15_engine_client_reconnect),
     T(s16_engine_heartbeat_lost),
     T(s17_engine_close_wakes_next_event),
+    T(t_engine_tls),
     T(t_bad_input_runner_self_test),
     T(t_bad_input_table),
 };

@@ -1447,6 +1447,33 @@ void s21_tls_plaintext_and_silent_peers() {
     }
 }
 
+// The engine over TLS: a Server and a pinned Client echo; a wrong pin is a disconnect with
+// LS_REASON_TLS on the client and a warning with LS_ERR_TLS on the server, both counted.
+void t_engine_tls() {
+    auto pem = libsock::tls_self_signed("localhost,127.0.0.1");
+    auto pin = libsock::fingerprint(pem.first);
+    std::string other = pin;
+    other[0] = other[0] == '0' ? '1' : '0';
+    libsock::EngineConfig scfg, ccfg, bcfg;
+    scfg.tls(libsock::TlsConfig::server().cert_pem(pem.first, pem.second));
+    ccfg.tls(libsock::TlsConfig::client().add_pin(pin));
+    bcfg.reconnect(false).tls(libsock::TlsConfig::client().add_pin(other));
+    CHECK_THROWS(libsock::invalid_argument_error, scfg.tls(libsock::TlsConfig::server()));
+    auto s = libsock::Server::listen("127.0.0.1:0", &scfg);
+    auto c = libsock::Client::connect(addr_of(s), &ccfg);
+    libsock::Event e;
+    CHECK(wait_kind(c, LS_EVENT_CONNECTED, e, 10000));
+    c.send(std::string("over tls"));
+    CHECK(wait_kind(s, LS_EVENT_MESSAGE, e, 10000) && e.text() == "over tls");
+    s.send(e.client, std::string("back"));
+    CHECK(wait_kind(c, LS_EVENT_MESSAGE, e, 10000) && e.text() == "back");
+    auto b = libsock::Client::connect(addr_of(s), &bcfg);
+    CHECK(wait_kind(b, LS_EVENT_DISCONNECTED, e, 10000));
+    CHECK(e.value == LS_REASON_TLS && has(e.text(), "pin mismatch"));
+    CHECK(wait_kind(s, LS_EVENT_WARNING, e, 10000) && e.value == LS_ERR_TLS);
+    CHECK(b.stat(LS_STAT_TLS_FAILURES) >= 1);
+}
+
 void t_tls_cleanup() {
     if (!g_pki.empty()) CHECK(std::system(("rm -rf '" + g_pki + "'").c_str()) == 0);
     g_pki.clear();
@@ -1487,6 +1514,7 @@ int main(int argc, char **argv) {
         {"s19_tls_pinned_self_signed", s19_tls_pinned_self_signed},
         {"s20_tls_mutual", s20_tls_mutual},
         {"s21_tls_plaintext_and_silent_peers", s21_tls_plaintext_and_silent_peers},
+        {"t_engine_tls", t_engine_tls},
         {"t_tls_cleanup", t_tls_cleanup},
         {"t_engine_types_and_errors", t_engine_types_and_errors},
         {"t_engine_warning_bad_frame_and_limits", t_engine_warning_bad_frame_and_limits},

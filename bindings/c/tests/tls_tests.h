@@ -637,6 +637,100 @@ static void s21_tls_plaintext_and_silent_peers(void) {
     OK(ls_close(cli));
 }
 
+/* The engine over TLS (S18-S21 on ls_server_* / ls_client_*): a TLS server and a pinned TLS
+ * client echo through the engine, a blocking TLS client talks to the engine server; a wrong
+ * pin is a client disconnect with LS_REASON_TLS and a server LS_EVENT_WARNING with LS_ERR_TLS,
+ * each counted in LS_STAT_TLS_FAILURES; a plaintext client is a server warning too. */
+static void t_engine_tls(void) {
+    static char cert[8192], key[8192];
+    char pin[LS_FINGERPRINT_MAX], other[LS_FINGERPRINT_MAX], addr[64];
+    size_t cl = 0, kl = 0, n = 0;
+    int64_t srv_tls = 0, cli_tls = 0, bad_tls = 0, scfg = 0, ccfg = 0, bcfg = 0;
+    int64_t s = 0, c = 0, b = 0, blocking = 0, plain = 0;
+    uint8_t buf[64];
+    struct ev e;
+    OK(ls_tls_self_signed("localhost,127.0.0.1", cert, sizeof cert, &cl, key, sizeof key, &kl));
+    OK(ls_fingerprint((const uint8_t *)cert, cl, pin, sizeof pin, &n));
+    memcpy(other, pin, sizeof other);
+    other[0] = other[0] == '0' ? '1' : '0';
+    OK(ls_tls_server_config_new(&srv_tls));
+    OK(ls_tls_set_cert_pem(srv_tls, (const uint8_t *)cert, cl, (const uint8_t *)key, kl));
+    OK(ls_tls_client_config_new(&cli_tls));
+    OK(ls_tls_add_pin(cli_tls, pin));
+    OK(ls_tls_client_config_new(&bad_tls));
+    OK(ls_tls_add_pin(bad_tls, other));
+    OK(ls_engine_config_new(&scfg));
+    OK(ls_engine_config_set_tls(scfg, srv_tls));
+    OK(ls_engine_config_new(&ccfg));
+    OK(ls_engine_config_set_tls(ccfg, cli_tls));
+    OK(ls_engine_config_new(&bcfg));
+    OK(ls_engine_config_set(bcfg, LS_ECFG_RECONNECT, 0));
+    OK(ls_engine_config_set_tls(bcfg, bad_tls));
+    /* Refusals: a server TLS config without a certificate, a TLS config of the wrong kind. */
+    {
+        int64_t empty = 0;
+        OK(ls_tls_server_config_new(&empty));
+        CHECK_RC(ls_engine_config_set_tls(scfg, empty), LS_ERR_INVALID_ARGUMENT);
+        CHECK_RC(ls_engine_config_set_tls(scfg, scfg), LS_ERR_BAD_HANDLE);
+        CHECK_RC(ls_engine_config_set_tls(srv_tls, srv_tls), LS_ERR_BAD_HANDLE);
+        OK(ls_close(empty));
+    }
+    s = engine_listen(scfg, addr, sizeof addr);
+    /* The configs took their copies: freeing the TLS configs changes nothing. */
+    OK(ls_tls_config_free(srv_tls));
+    OK(ls_client_connect(addr, ccfg, &c));
+    CHECK(ev_wait_kind(c, LS_EVENT_CONNECTED, 10000, &e));
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 10000, &e));
+    OK(ls_client_send(c, (const uint8_t *)"over tls", 8));
+    CHECK(ev_wait_kind(s, LS_EVENT_MESSAGE, 10000, &e));
+    CHECK(ev_is(&e, LS_EVENT_MESSAGE, "over tls"));
+    OK(ls_server_send(s, e.client, (const uint8_t *)"back over tls", 13));
+    CHECK(ev_wait_kind(c, LS_EVENT_MESSAGE, 10000, &e));
+    CHECK(ev_is(&e, LS_EVENT_MESSAGE, "back over tls"));
+    /* A blocking TLS client (pinned) talks to the engine server with its framing. */
+    OK(tls_connect(addr, cli_tls, &blocking));
+    OK(ls_set_framing_length(blocking, 4, 1, 0));
+    OK(ls_send_msg(blocking, (const uint8_t *)"blocking", 8));
+    CHECK(ev_wait_kind(s, LS_EVENT_MESSAGE, 10000, &e));
+    CHECK(ev_is(&e, LS_EVENT_MESSAGE, "blocking"));
+    OK(ls_server_send(s, e.client, (const uint8_t *)"engine", 6));
+    OK(ls_recv_msg(blocking, 10000, buf, sizeof buf, &n));
+    CHECK(n == 6 && memcmp(buf, "engine", 6) == 0);
+    OK(ls_close(blocking));
+    /* A wrong pin: the client's disconnect says TLS and why; the server warns. */
+    OK(ls_client_connect(addr, bcfg, &b));
+    CHECK(ev_wait_kind(b, LS_EVENT_DISCONNECTED, 10000, &e));
+    CHECK(e.value == LS_REASON_TLS);
+    e.buf[e.len < sizeof e.buf ? e.len : sizeof e.buf - 1] = 0;
+    CHECK(strstr((const char *)e.buf, "pin mismatch") != NULL);
+    CHECK(stat_reaches(b, LS_STAT_TLS_FAILURES, 1, 5000));
+    CHECK(ev_wait_kind(s, LS_EVENT_WARNING, 10000, &e));
+    CHECK(e.value == LS_ERR_TLS && e.client == 0);
+    CHECK(stat_reaches(s, LS_STAT_TLS_FAILURES, 1, 5000));
+    /* A plaintext client: one more warning and failure; the TLS client is still served. */
+    OK(ls_tcp_connect(addr, 5000, &plain));
+    OK(ls_send_all(plain, (const uint8_t *)"GET / HTTP/1.0\r\n\r\n", 18));
+    CHECK(ev_wait_kind(s, LS_EVENT_WARNING, 10000, &e));
+    CHECK(e.value == LS_ERR_TLS);
+    CHECK(stat_reaches(s, LS_STAT_TLS_FAILURES, 2, 5000));
+    OK(ls_close(plain));
+    OK(ls_client_send(c, (const uint8_t *)"still", 5));
+    CHECK(ev_wait_kind(s, LS_EVENT_MESSAGE, 10000, &e));
+    CHECK(ev_is(&e, LS_EVENT_MESSAGE, "still"));
+    /* Graceful close over TLS: the server sees the client leave in order. */
+    OK(ls_client_close(c, 1000));
+    CHECK(ev_wait_kind(s, LS_EVENT_DISCONNECTED, 10000, &e));
+    CHECK(e.value == LS_REASON_PEER_CLOSED);
+    OK(ls_close(c));
+    OK(ls_close(b));
+    OK(ls_close(s));
+    OK(ls_close(scfg));
+    OK(ls_close(ccfg));
+    OK(ls_close(bcfg));
+    OK(ls_close(cli_tls));
+    OK(ls_close(bad_tls));
+}
+
 static void t_tls_cleanup(void) {
     pki_remove();
     CHECK(g_pki[0] == 0);
