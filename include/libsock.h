@@ -1245,14 +1245,17 @@ int32_t ls_tls_peer_certificate(int64_t handle, uint8_t *buf, size_t cap, size_t
  * names), both as PEM text: the certificate into `cert_buf` (`*out_cert_len` its length) and
  * the key into `key_buf` (`*out_key_len`), NUL-terminated. For trying TLS in a minute, tests,
  * and devices trusted by their pin (`ls_fingerprint`, `ls_tls_add_pin`). 4096 bytes hold
- * either. `LS_ERR_BUFFER_TOO_SMALL` when one does not fit, with the sizes needed (NUL
+ * either. The buffers are bytes (`uint8_t`), not `char`, like those of `ls_fingerprint` and
+ * `ls_tls_self_signed_files`: a function that takes a string or bytes as input writes its
+ * text into bytes, so that MATLAB's calllib can return it through a `uint8Ptr` (cast a char
+ * buffer in C). `LS_ERR_BUFFER_TOO_SMALL` when one does not fit, with the sizes needed (NUL
  * included) in both out-lengths; nothing is written then.
  */
 int32_t ls_tls_self_signed(const char *names,
-                           char *cert_buf,
+                           uint8_t *cert_buf,
                            size_t cert_cap,
                            size_t *out_cert_len,
-                           char *key_buf,
+                           uint8_t *key_buf,
                            size_t key_cap,
                            size_t *out_key_len);
 
@@ -1264,16 +1267,17 @@ int32_t ls_tls_self_signed(const char *names,
 int32_t ls_tls_self_signed_files(const char *names,
                                  const char *cert_path,
                                  const char *key_path,
-                                 char *pin_buf,
+                                 uint8_t *pin_buf,
                                  size_t pin_cap,
                                  size_t *out_pin_len);
 
 /**
  * The SHA-256 fingerprint of a certificate, given as PEM text (its first certificate) or as
  * DER bytes (`len` bytes at `cert`), as 64 lowercase hex digits into `buf`
- * (`LS_FINGERPRINT_MAX` bytes): what `ls_tls_add_pin` takes.
+ * (`LS_FINGERPRINT_MAX` bytes, NUL-terminated; bytes, as `ls_tls_self_signed` explains): what
+ * `ls_tls_add_pin` takes.
  */
-int32_t ls_fingerprint(const uint8_t *cert, size_t len, char *buf, size_t cap, size_t *out_len);
+int32_t ls_fingerprint(const uint8_t *cert, size_t len, uint8_t *buf, size_t cap, size_t *out_len);
 
 /**
  * Create an engine config: settings for `ls_server_listen`, `ls_client_connect` and

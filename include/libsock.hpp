@@ -234,6 +234,7 @@ inline void check(int32_t rc) {
 }
 
 inline const uint8_t *bytes(const void *p) { return static_cast<const uint8_t *>(p); }
+inline uint8_t *out(std::string &s) { return reinterpret_cast<uint8_t *>(&s[0]); }
 
 /// A text result written by `f(buf, cap, &len)`, growing the buffer when asked to.
 template <class F> std::string text(F f) {
@@ -413,11 +414,13 @@ private:
 inline std::pair<std::string, std::string> tls_self_signed(const std::string &names) {
     std::string cert(4096, '\0'), key(4096, '\0');
     std::size_t cl = 0, kl = 0;
-    int32_t rc = ls_tls_self_signed(names.c_str(), &cert[0], cert.size(), &cl, &key[0], key.size(), &kl);
+    int32_t rc = ls_tls_self_signed(names.c_str(), detail::out(cert), cert.size(), &cl,
+                                    detail::out(key), key.size(), &kl);
     if (rc == LS_ERR_BUFFER_TOO_SMALL) {
         cert.assign(cl, '\0');
         key.assign(kl, '\0');
-        rc = ls_tls_self_signed(names.c_str(), &cert[0], cert.size(), &cl, &key[0], key.size(), &kl);
+        rc = ls_tls_self_signed(names.c_str(), detail::out(cert), cert.size(), &cl,
+                                detail::out(key), key.size(), &kl);
     }
     detail::check(rc);
     cert.resize(cl);
@@ -429,7 +432,8 @@ inline std::pair<std::string, std::string> tls_self_signed(const std::string &na
 inline std::string tls_self_signed_files(const std::string &names, const std::string &cert_path,
                                          const std::string &key_path) {
     return detail::text([&](char *b, std::size_t c, std::size_t *l) {
-        return ls_tls_self_signed_files(names.c_str(), cert_path.c_str(), key_path.c_str(), b, c, l);
+        return ls_tls_self_signed_files(names.c_str(), cert_path.c_str(), key_path.c_str(),
+                                        reinterpret_cast<uint8_t *>(b), c, l);
     });
 }
 
@@ -437,7 +441,8 @@ inline std::string tls_self_signed_files(const std::string &names, const std::st
 /// what TlsConfig::add_pin takes.
 inline std::string fingerprint(const std::string &cert) {
     return detail::text([&](char *b, std::size_t c, std::size_t *l) {
-        return ls_fingerprint(detail::bytes(cert.data()), cert.size(), b, c, l);
+        return ls_fingerprint(detail::bytes(cert.data()), cert.size(), reinterpret_cast<uint8_t *>(b),
+                              c, l);
     });
 }
 

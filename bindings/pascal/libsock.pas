@@ -697,15 +697,15 @@ function ls_tls_peer_fingerprint(handle: Int64; buf: PAnsiChar; cap: NativeUInt;
 function ls_tls_peer_certificate(handle: Int64; buf: PByte; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
   external LIBSOCK_LIB name 'ls_tls_peer_certificate';
 /// A self-signed certificate and key (PEM) for names ('localhost,127.0.0.1').
-function ls_tls_self_signed(names: PAnsiChar; cert_buf: PAnsiChar; cert_cap: NativeUInt;
-  out_cert_len: PLsSize; key_buf: PAnsiChar; key_cap: NativeUInt; out_key_len: PLsSize): Int32; cdecl;
+function ls_tls_self_signed(names: PAnsiChar; cert_buf: PByte; cert_cap: NativeUInt;
+  out_cert_len: PLsSize; key_buf: PByte; key_cap: NativeUInt; out_key_len: PLsSize): Int32; cdecl;
   external LIBSOCK_LIB name 'ls_tls_self_signed';
 /// ls_tls_self_signed into files; its fingerprint into pin_buf.
 function ls_tls_self_signed_files(names: PAnsiChar; cert_path: PAnsiChar; key_path: PAnsiChar;
-  pin_buf: PAnsiChar; pin_cap: NativeUInt; out_pin_len: PLsSize): Int32; cdecl;
+  pin_buf: PByte; pin_cap: NativeUInt; out_pin_len: PLsSize): Int32; cdecl;
   external LIBSOCK_LIB name 'ls_tls_self_signed_files';
 /// The SHA-256 fingerprint of a certificate given as PEM text or DER bytes.
-function ls_fingerprint(cert: PByte; len: NativeUInt; buf: PAnsiChar; cap: NativeUInt;
+function ls_fingerprint(cert: PByte; len: NativeUInt; buf: PByte; cap: NativeUInt;
   out_len: PLsSize): Int32; cdecl;
   external LIBSOCK_LIB name 'ls_fingerprint';
 /// Speak TLS on an engine config (a server config for servers, a client config for clients).
@@ -1646,14 +1646,14 @@ begin
   SetLength(K, 4096);
   CL := 0;
   KL := 0;
-  Rc := ls_tls_self_signed(PAnsiChar(Utf8Of(Names)), PAnsiChar(C), Length(C), @CL, PAnsiChar(K),
-    Length(K), @KL);
+  Rc := ls_tls_self_signed(PAnsiChar(Utf8Of(Names)), PByte(Pointer(C)), Length(C), @CL,
+    PByte(Pointer(K)), Length(K), @KL);
   if Rc = LS_ERR_BUFFER_TOO_SMALL then
   begin
     SetLength(C, CL);
     SetLength(K, KL);
-    Rc := ls_tls_self_signed(PAnsiChar(Utf8Of(Names)), PAnsiChar(C), Length(C), @CL, PAnsiChar(K),
-      Length(K), @KL);
+    Rc := ls_tls_self_signed(PAnsiChar(Utf8Of(Names)), PByte(Pointer(C)), Length(C), @CL,
+      PByte(Pointer(K)), Length(K), @KL);
   end;
   LsCheck(Rc);
   SetLength(Cert, CL);
@@ -1671,7 +1671,7 @@ var
 begin
   N := 0;
   LsCheck(ls_tls_self_signed_files(PAnsiChar(Utf8Of(Names)), PAnsiChar(Utf8Of(CertPath)),
-    PAnsiChar(Utf8Of(KeyPath)), @Buf[0], SizeOf(Buf), @N));
+    PAnsiChar(Utf8Of(KeyPath)), PByte(@Buf[0]), SizeOf(Buf), @N));
   Result := Utf8Text(@Buf[0], N);
 end;
 
@@ -1681,7 +1681,7 @@ var
   N: NativeUInt;
 begin
   N := 0;
-  LsCheck(ls_fingerprint(StrPtr(Cert), Length(Cert), @Buf[0], SizeOf(Buf), @N));
+  LsCheck(ls_fingerprint(StrPtr(Cert), Length(Cert), PByte(@Buf[0]), SizeOf(Buf), @N));
   Result := Utf8Text(@Buf[0], N);
 end;
 

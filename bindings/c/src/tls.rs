@@ -708,23 +708,26 @@ fn names_arg(names: &str) -> Vec<&str> {
 /// names), both as PEM text: the certificate into `cert_buf` (`*out_cert_len` its length) and
 /// the key into `key_buf` (`*out_key_len`), NUL-terminated. For trying TLS in a minute, tests,
 /// and devices trusted by their pin (`ls_fingerprint`, `ls_tls_add_pin`). 4096 bytes hold
-/// either. `LS_ERR_BUFFER_TOO_SMALL` when one does not fit, with the sizes needed (NUL
+/// either. The buffers are bytes (`uint8_t`), not `char`, like those of `ls_fingerprint` and
+/// `ls_tls_self_signed_files`: a function that takes a string or bytes as input writes its
+/// text into bytes, so that MATLAB's calllib can return it through a `uint8Ptr` (cast a char
+/// buffer in C). `LS_ERR_BUFFER_TOO_SMALL` when one does not fit, with the sizes needed (NUL
 /// included) in both out-lengths; nothing is written then.
 #[no_mangle]
 pub unsafe extern "C" fn ls_tls_self_signed(
     names: *const c_char,
-    cert_buf: *mut c_char,
+    cert_buf: *mut u8,
     cert_cap: usize,
     out_cert_len: *mut usize,
-    key_buf: *mut c_char,
+    key_buf: *mut u8,
     key_cap: usize,
     out_key_len: *mut usize,
 ) -> i32 {
     call("ls_tls_self_signed", || {
         // SAFETY: the caller promises a NUL-terminated string and the writable bytes.
         let names = unsafe { in_str(names, "names") }?;
-        let cert_buf = unsafe { out_bytes(cert_buf.cast(), cert_cap, 0, "cert_buf") }?;
-        let key_buf = unsafe { out_bytes(key_buf.cast(), key_cap, 0, "key_buf") }?;
+        let cert_buf = unsafe { out_bytes(cert_buf, cert_cap, 0, "cert_buf") }?;
+        let key_buf = unsafe { out_bytes(key_buf, key_cap, 0, "key_buf") }?;
         let out_cert = Out::new(out_cert_len, "out_cert_len")?;
         let out_key = Out::new(out_key_len, "out_key_len")?;
         let (cert, key) = libsock::tls::self_signed(&names_arg(names))?;
@@ -751,7 +754,7 @@ pub unsafe extern "C" fn ls_tls_self_signed_files(
     names: *const c_char,
     cert_path: *const c_char,
     key_path: *const c_char,
-    pin_buf: *mut c_char,
+    pin_buf: *mut u8,
     pin_cap: usize,
     out_pin_len: *mut usize,
 ) -> i32 {
@@ -760,14 +763,8 @@ pub unsafe extern "C" fn ls_tls_self_signed_files(
         let names = unsafe { in_str(names, "names") }?;
         let cert_path = unsafe { in_str(cert_path, "cert_path") }?;
         let key_path = unsafe { in_str(key_path, "key_path") }?;
-        let pin_buf = unsafe {
-            out_bytes(
-                pin_buf.cast(),
-                pin_cap,
-                LS_FINGERPRINT_MAX as usize,
-                "pin_buf",
-            )
-        }?;
+        let pin_buf =
+            unsafe { out_bytes(pin_buf, pin_cap, LS_FINGERPRINT_MAX as usize, "pin_buf") }?;
         let out_pin = Out::new(out_pin_len, "out_pin_len")?;
         let (cert, key) = libsock::tls::self_signed(&names_arg(names))?;
         let pin = libsock::tls::fingerprint_pem(cert.as_bytes())?;
@@ -795,19 +792,20 @@ fn write_file(path: &str, data: &[u8], private: bool) -> Result<(), Error> {
 
 /// The SHA-256 fingerprint of a certificate, given as PEM text (its first certificate) or as
 /// DER bytes (`len` bytes at `cert`), as 64 lowercase hex digits into `buf`
-/// (`LS_FINGERPRINT_MAX` bytes): what `ls_tls_add_pin` takes.
+/// (`LS_FINGERPRINT_MAX` bytes, NUL-terminated; bytes, as `ls_tls_self_signed` explains): what
+/// `ls_tls_add_pin` takes.
 #[no_mangle]
 pub unsafe extern "C" fn ls_fingerprint(
     cert: *const u8,
     len: usize,
-    buf: *mut c_char,
+    buf: *mut u8,
     cap: usize,
     out_len: *mut usize,
 ) -> i32 {
     call("ls_fingerprint", || {
         // SAFETY: the caller promises `len` readable and `cap` writable bytes.
         let cert = unsafe { in_bytes(cert, len, "cert") }?;
-        let buf = unsafe { out_bytes(buf.cast(), cap, 0, "buf") }?;
+        let buf = unsafe { out_bytes(buf, cap, 0, "buf") }?;
         let out = Out::new(out_len, "out_len")?;
         if cert.is_empty() {
             return Err(bad_arg("cert is empty"));

@@ -322,29 +322,29 @@ static void t_tls_self_signed_and_fingerprints(void) {
     char path_c[300], path_k[300];
     struct stat st;
     /* Too small: both sizes reported, nothing written. */
-    CHECK_RC(ls_tls_self_signed("localhost", cert, 10, &cl, key, sizeof key, &kl), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK_RC(ls_tls_self_signed("localhost", (uint8_t *)cert, 10, &cl, (uint8_t *)key, sizeof key, &kl), LS_ERR_BUFFER_TOO_SMALL);
     CHECK(cl > 100 && kl > 100);
-    OK(ls_tls_self_signed("localhost, 127.0.0.1", cert, sizeof cert, &cl, key, sizeof key, &kl));
+    OK(ls_tls_self_signed("localhost, 127.0.0.1", (uint8_t *)cert, sizeof cert, &cl, (uint8_t *)key, sizeof key, &kl));
     CHECK(cl == strlen(cert) && strncmp(cert, "-----BEGIN CERTIFICATE-----", 27) == 0);
     CHECK(kl == strlen(key) && strstr(key, "PRIVATE KEY") != NULL);
-    CHECK_RC(ls_tls_self_signed(" , ", cert, sizeof cert, &cl, key, sizeof key, &kl), LS_ERR_INVALID_ARGUMENT);
-    OK(ls_fingerprint((const uint8_t *)cert, strlen(cert), fp1, sizeof fp1, &n));
+    CHECK_RC(ls_tls_self_signed(" , ", (uint8_t *)cert, sizeof cert, &cl, (uint8_t *)key, sizeof key, &kl), LS_ERR_INVALID_ARGUMENT);
+    OK(ls_fingerprint((const uint8_t *)cert, strlen(cert), (uint8_t *)fp1, sizeof fp1, &n));
     CHECK(n == 64);
-    CHECK_RC(ls_fingerprint((const uint8_t *)cert, strlen(cert), fp2, 64, &n), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK_RC(ls_fingerprint((const uint8_t *)cert, strlen(cert), (uint8_t *)fp2, 64, &n), LS_ERR_BUFFER_TOO_SMALL);
     CHECK(n == 65);
-    CHECK_RC(ls_fingerprint((const uint8_t *)"-----BEGIN nothing", 18, fp2, sizeof fp2, &n),
+    CHECK_RC(ls_fingerprint((const uint8_t *)"-----BEGIN nothing", 18, (uint8_t *)fp2, sizeof fp2, &n),
              LS_ERR_INVALID_ARGUMENT);
     /* Into files: the key is private to its owner, the pin is the certificate's fingerprint. */
     CHECK(pki_make() == 0);
     snprintf(path_c, sizeof path_c, "%s", pki("device.pem"));
     snprintf(path_k, sizeof path_k, "%s", pki("device.key"));
-    OK(ls_tls_self_signed_files("device.local,127.0.0.1", path_c, path_k, pin, sizeof pin, &n));
+    OK(ls_tls_self_signed_files("device.local,127.0.0.1", path_c, path_k, (uint8_t *)pin, sizeof pin, &n));
     CHECK(n == 64);
     CHECK(stat(path_k, &st) == 0 && (st.st_mode & 077) == 0);
     CHECK(slurp(path_c, pem, sizeof pem) > 0);
-    OK(ls_fingerprint((const uint8_t *)pem, strlen(pem), fp2, sizeof fp2, &n));
+    OK(ls_fingerprint((const uint8_t *)pem, strlen(pem), (uint8_t *)fp2, sizeof fp2, &n));
     CHECK(strcmp(fp2, pin) == 0);
-    CHECK_RC(ls_tls_self_signed_files("x", "/nonexistent/c.pem", "/nonexistent/k.pem", pin, sizeof pin, &n),
+    CHECK_RC(ls_tls_self_signed_files("x", "/nonexistent/c.pem", "/nonexistent/k.pem", (uint8_t *)pin, sizeof pin, &n),
              LS_ERR_IO);
 }
 
@@ -390,11 +390,11 @@ static void s18_tls_ca_trust_echo(void) {
     CHECK_RC(ls_tls_peer_certificate(c, der, 10, &dl), LS_ERR_BUFFER_TOO_SMALL);
     CHECK(dl > 100 && dl < sizeof der);
     OK(ls_tls_peer_certificate(c, der, sizeof der, &dl));
-    OK(ls_fingerprint(der, dl, fp_der, sizeof fp_der, &n));
+    OK(ls_fingerprint(der, dl, (uint8_t *)fp_der, sizeof fp_der, &n));
     OK(ls_tls_peer_fingerprint(c, fp, sizeof fp, &n));
     CHECK(n == 64 && strcmp(fp, fp_der) == 0);
     CHECK(slurp(pki("server.pem"), pem, sizeof pem) > 0);
-    OK(ls_fingerprint((const uint8_t *)pem, strlen(pem), fp_der, sizeof fp_der, &n));
+    OK(ls_fingerprint((const uint8_t *)pem, strlen(pem), (uint8_t *)fp_der, sizeof fp_der, &n));
     CHECK(strcmp(fp, fp_der) == 0);
     CHECK(echo_exact(c, 1 << 20));
     /* Half-close (close_notify): the server sees the end, closes, and we read a clean end. */
@@ -464,8 +464,8 @@ static void s19_tls_pinned_self_signed(void) {
     int64_t srv = 0, good = 0, wrong = 0, c = 0;
     struct tls_server s;
     struct child ch;
-    OK(ls_tls_self_signed("device.local,127.0.0.1", cert, sizeof cert, &cl, key, sizeof key, &kl));
-    OK(ls_fingerprint((const uint8_t *)cert, cl, pin, sizeof pin, &n));
+    OK(ls_tls_self_signed("device.local,127.0.0.1", (uint8_t *)cert, sizeof cert, &cl, (uint8_t *)key, sizeof key, &kl));
+    OK(ls_fingerprint((const uint8_t *)cert, cl, (uint8_t *)pin, sizeof pin, &n));
     OK(ls_tls_server_config_new(&srv));
     OK(ls_tls_set_cert_pem(srv, (const uint8_t *)cert, cl, (const uint8_t *)key, kl));
     OK(ls_tls_client_config_new(&good));
@@ -493,7 +493,7 @@ static void s19_tls_pinned_self_signed(void) {
         int64_t pinned = 0;
         snprintf(cert_p, sizeof cert_p, "%s", pki("s19.pem"));
         snprintf(key_p, sizeof key_p, "%s", pki("s19.key"));
-        OK(ls_tls_self_signed_files("127.0.0.1", cert_p, key_p, pin, sizeof pin, &n));
+        OK(ls_tls_self_signed_files("127.0.0.1", cert_p, key_p, (uint8_t *)pin, sizeof pin, &n));
         OK(ls_tls_client_config_new(&pinned));
         OK(ls_tls_add_pin(pinned, pin));
         argv[5] = cert_p;
@@ -576,7 +576,7 @@ static void s20_tls_mutual(void) {
     CHECK(s.rc[2] == LS_OK);
     /* The server saw the client's certificate, both times. */
     CHECK(slurp(pki("client.pem"), pem, sizeof pem) > 0);
-    OK(ls_fingerprint((const uint8_t *)pem, strlen(pem), fp, sizeof fp, &n));
+    OK(ls_fingerprint((const uint8_t *)pem, strlen(pem), (uint8_t *)fp, sizeof fp, &n));
     CHECK(strcmp(s.peer_fp[0], fp) == 0 && strcmp(s.peer_fp[2], fp) == 0);
     OK(ls_close(srv));
     OK(ls_close(with));
@@ -649,8 +649,8 @@ static void t_engine_tls(void) {
     int64_t s = 0, c = 0, b = 0, blocking = 0, plain = 0;
     uint8_t buf[64];
     struct ev e;
-    OK(ls_tls_self_signed("localhost,127.0.0.1", cert, sizeof cert, &cl, key, sizeof key, &kl));
-    OK(ls_fingerprint((const uint8_t *)cert, cl, pin, sizeof pin, &n));
+    OK(ls_tls_self_signed("localhost,127.0.0.1", (uint8_t *)cert, sizeof cert, &cl, (uint8_t *)key, sizeof key, &kl));
+    OK(ls_fingerprint((const uint8_t *)cert, cl, (uint8_t *)pin, sizeof pin, &n));
     memcpy(other, pin, sizeof other);
     other[0] = other[0] == '0' ? '1' : '0';
     OK(ls_tls_server_config_new(&srv_tls));
