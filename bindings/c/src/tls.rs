@@ -427,8 +427,8 @@ pub unsafe extern "C" fn ls_tls_set_client_auth(
     })
 }
 
-/// `ls_tls_set_client_auth` with the CA certificates from the PEM file at `ca_path` (may be
-/// NULL with `LS_TLS_CLIENT_AUTH_NONE`).
+/// `ls_tls_set_client_auth` with the CA certificates from the PEM file at `ca_path` (not read,
+/// and may be NULL, with `LS_TLS_CLIENT_AUTH_NONE`).
 #[no_mangle]
 pub unsafe extern "C" fn ls_tls_set_client_auth_file(
     handle: i64,
@@ -436,7 +436,7 @@ pub unsafe extern "C" fn ls_tls_set_client_auth_file(
     ca_path: *const c_char,
 ) -> i32 {
     call("ls_tls_set_client_auth_file", || {
-        let ca = if ca_path.is_null() && mode == LS_TLS_CLIENT_AUTH_NONE {
+        let ca = if mode == LS_TLS_CLIENT_AUTH_NONE {
             Vec::new()
         } else {
             // SAFETY: the caller promises a NUL-terminated string.
