@@ -353,7 +353,7 @@ public:
         detail::check(ls_tls_set_cert_files(h_, cert_path.c_str(), key_path.c_str()));
         return *this;
     }
-    /// cert_files from PEM text (e.g. from libsock::tls_self_signed).
+    /// cert_files from PEM text (e.g. from libsock::self_signed).
     TlsConfig &cert_pem(const std::string &cert, const std::string &key) {
         detail::check(ls_tls_set_cert_pem(h_, detail::bytes(cert.data()), cert.size(),
                                           detail::bytes(key.data()), key.size()));
@@ -409,27 +409,37 @@ private:
     explicit TlsConfig(int64_t h) noexcept : Handle(h) {}
 };
 
-/// A self-signed certificate and key (PEM) for `names` ("localhost,127.0.0.1"): first the
-/// certificate, second the key.
-inline std::pair<std::string, std::string> tls_self_signed(const std::string &names) {
-    std::string cert(4096, '\0'), key(4096, '\0');
+/// A certificate and its private key, both PEM text (libsock::self_signed).
+struct CertificateAndKey {
+    /// The certificate (PEM).
+    std::string cert;
+    /// The private key (PEM).
+    std::string key;
+};
+
+/// A self-signed certificate and key for `names` ("localhost,127.0.0.1"): to try TLS, for
+/// tests, and for devices trusted by their pin (TlsConfig::add_pin(fingerprint(cert))).
+inline CertificateAndKey self_signed(const std::string &names) {
+    CertificateAndKey r;
+    r.cert.assign(4096, '\0');
+    r.key.assign(4096, '\0');
     std::size_t cl = 0, kl = 0;
-    int32_t rc = ls_tls_self_signed(names.c_str(), detail::out(cert), cert.size(), &cl,
-                                    detail::out(key), key.size(), &kl);
+    int32_t rc = ls_tls_self_signed(names.c_str(), detail::out(r.cert), r.cert.size(), &cl,
+                                    detail::out(r.key), r.key.size(), &kl);
     if (rc == LS_ERR_BUFFER_TOO_SMALL) {
-        cert.assign(cl, '\0');
-        key.assign(kl, '\0');
-        rc = ls_tls_self_signed(names.c_str(), detail::out(cert), cert.size(), &cl,
-                                detail::out(key), key.size(), &kl);
+        r.cert.assign(cl, '\0');
+        r.key.assign(kl, '\0');
+        rc = ls_tls_self_signed(names.c_str(), detail::out(r.cert), r.cert.size(), &cl,
+                                detail::out(r.key), r.key.size(), &kl);
     }
     detail::check(rc);
-    cert.resize(cl);
-    key.resize(kl);
-    return std::make_pair(cert, key);
+    r.cert.resize(cl);
+    r.key.resize(kl);
+    return r;
 }
 
 /// A self-signed certificate and key for `names` written to files; returns its pin.
-inline std::string tls_self_signed_files(const std::string &names, const std::string &cert_path,
+inline std::string self_signed_files(const std::string &names, const std::string &cert_path,
                                          const std::string &key_path) {
     return detail::text([&](char *b, std::size_t c, std::size_t *l) {
         return ls_tls_self_signed_files(names.c_str(), cert_path.c_str(), key_path.c_str(),

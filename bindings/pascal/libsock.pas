@@ -843,7 +843,7 @@ type
     procedure SetServerName(const Name: string);
     /// The certificate chain and key from PEM files: a server's own, or a client's (mTLS).
     procedure SetCertFiles(const CertPath, KeyPath: string);
-    /// SetCertFiles from PEM text (e.g. from LsTlsSelfSigned).
+    /// SetCertFiles from PEM text (e.g. from LsSelfSigned).
     procedure SetCertPem(const Cert, Key: RawByteString);
     /// Server: serve this certificate (PEM files) to clients asking for Name by SNI.
     procedure AddSniCertFiles(const Name, CertPath, KeyPath: string);
@@ -1275,9 +1275,9 @@ function LsReasonName(Reason: Int32): string;
 
 /// A self-signed certificate and key (PEM) for Names ('localhost,127.0.0.1'): to try TLS, for
 /// tests, and for devices trusted by their pin.
-procedure LsTlsSelfSigned(const Names: string; out Cert, Key: UTF8String);
-/// LsTlsSelfSigned into files (the key readable by its owner only); returns the pin.
-function LsTlsSelfSignedFiles(const Names, CertPath, KeyPath: string): string;
+procedure LsSelfSigned(const Names: string; out Cert, Key: UTF8String);
+/// LsSelfSigned into files (the key readable by its owner only); returns the pin.
+function LsSelfSignedFiles(const Names, CertPath, KeyPath: string): string;
 /// The SHA-256 fingerprint (64 hex digits) of a certificate given as PEM text or DER bytes:
 /// what TLsTlsConfig.AddPin takes.
 function LsFingerprint(const Cert: RawByteString): string;
@@ -1636,7 +1636,7 @@ begin
   Result := Utf8Text(PAnsiChar(Buf), N);
 end;
 
-procedure LsTlsSelfSigned(const Names: string; out Cert, Key: UTF8String);
+procedure LsSelfSigned(const Names: string; out Cert, Key: UTF8String);
 var
   C, K: AnsiString;
   CL, KL: NativeUInt;
@@ -1664,7 +1664,7 @@ begin
     Move(Pointer(K)^, Pointer(Key)^, KL);
 end;
 
-function LsTlsSelfSignedFiles(const Names, CertPath, KeyPath: string): string;
+function LsSelfSignedFiles(const Names, CertPath, KeyPath: string): string;
 var
   Buf: array[0..LS_FINGERPRINT_MAX - 1] of AnsiChar;
   N: NativeUInt;

@@ -1207,7 +1207,7 @@ struct Test {
 
 // ---------------------------------------------------------------------------------------------
 // TLS (S18-S21): libsock on both sides, certificates from openssl (a test CA) and from
-// libsock::tls_self_signed.
+// libsock::self_signed.
 
 std::string g_pki;
 
@@ -1305,12 +1305,12 @@ void t_tls_config() {
     // Moves keep the one handle; the options keep the settings after the config is gone.
     auto moved = std::move(cli);
     CHECK(!cli && moved);
-    auto pem = libsock::tls_self_signed("localhost,127.0.0.1");
-    CHECK(has(pem.first, "BEGIN CERTIFICATE") && has(pem.second, "PRIVATE KEY"));
-    CHECK(libsock::fingerprint(pem.first).size() == 64);
+    auto pem = libsock::self_signed("localhost,127.0.0.1");
+    CHECK(has(pem.cert, "BEGIN CERTIFICATE") && has(pem.key, "PRIVATE KEY"));
+    CHECK(libsock::fingerprint(pem.cert).size() == 64);
     {
         auto s = libsock::TlsConfig::server();
-        s.cert_pem(pem.first, pem.second);
+        s.cert_pem(pem.cert, pem.key);
         o.tls(s);
     }
     auto l = libsock::Listener::listen("127.0.0.1:0", 0, &o);
@@ -1350,10 +1350,10 @@ void s18_tls_ca_trust_echo() {
 }
 
 void s19_tls_pinned_self_signed() {
-    auto pem = libsock::tls_self_signed("device.local,127.0.0.1");
-    auto pin = libsock::fingerprint(pem.first);
+    auto pem = libsock::self_signed("device.local,127.0.0.1");
+    auto pin = libsock::fingerprint(pem.cert);
     auto srv = libsock::TlsConfig::server();
-    srv.cert_pem(pem.first, pem.second);
+    srv.cert_pem(pem.cert, pem.key);
     auto good = libsock::TlsConfig::client();
     good.add_pin(pin);
     std::string other = pin;
@@ -1450,12 +1450,12 @@ void s21_tls_plaintext_and_silent_peers() {
 // The engine over TLS: a Server and a pinned Client echo; a wrong pin is a disconnect with
 // LS_REASON_TLS on the client and a warning with LS_ERR_TLS on the server, both counted.
 void t_engine_tls() {
-    auto pem = libsock::tls_self_signed("localhost,127.0.0.1");
-    auto pin = libsock::fingerprint(pem.first);
+    auto pem = libsock::self_signed("localhost,127.0.0.1");
+    auto pin = libsock::fingerprint(pem.cert);
     std::string other = pin;
     other[0] = other[0] == '0' ? '1' : '0';
     libsock::EngineConfig scfg, ccfg, bcfg;
-    scfg.tls(libsock::TlsConfig::server().cert_pem(pem.first, pem.second));
+    scfg.tls(libsock::TlsConfig::server().cert_pem(pem.cert, pem.key));
     ccfg.tls(libsock::TlsConfig::client().add_pin(pin));
     bcfg.reconnect(false).tls(libsock::TlsConfig::client().add_pin(other));
     CHECK_THROWS(libsock::invalid_argument_error, scfg.tls(libsock::TlsConfig::server()));

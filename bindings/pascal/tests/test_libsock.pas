@@ -1,6 +1,6 @@
 { Tests of the Delphi / Free Pascal door (libsock.pas): scenarios S01-S21 of docs/SCENARIOS.md
   (S13-S17 on the engine: TLsServer, TLsClient, TLsDatagramServer; S18-S21 TLS with TLsTlsConfig
-  and certificates from openssl and LsTlsSelfSigned), every raw ls_* function, and bad input. Peers are a libsock listener on a thread
+  and certificates from openssl and LsSelfSigned), every raw ls_* function, and bad input. Peers are a libsock listener on a thread
   of this program or a Python stdlib peer (python-tests/peers/stdlib_peer.py, started with POpen).
 
   Build: fpc -Mdelphi -Fu<bindings/pascal> -Fl<target/release> -FE<build> test_libsock.pas
@@ -2609,7 +2609,7 @@ begin
       on E: Exception do
         CheckRaised(E, ELsInvalidArgument, 'a server config without a certificate');
     end;
-    LsTlsSelfSigned('localhost,127.0.0.1', Cert, Key);
+    LsSelfSigned('localhost,127.0.0.1', Cert, Key);
     Check(Pos('BEGIN CERTIFICATE', string(Cert)) > 0, 'self-signed certificate');
     Check(Length(LsFingerprint(Cert)) = 64, 'fingerprint');
     P := TPeerThread.Start(pmEcho);
@@ -2691,7 +2691,7 @@ var
   Cert, Key: UTF8String;
   Pin, Other: string;
 begin
-  LsTlsSelfSigned('device.local,127.0.0.1', Cert, Key);
+  LsSelfSigned('device.local,127.0.0.1', Cert, Key);
   Pin := LsFingerprint(Cert);
   Other := Pin;
   if Other[1] = '0' then Other[1] := '1' else Other[1] := '0';
@@ -2787,7 +2787,7 @@ var
   P: TPeerThread;
   Cert, Key: UTF8String;
 begin
-  LsTlsSelfSigned('127.0.0.1', Cert, Key);
+  LsSelfSigned('127.0.0.1', Cert, Key);
   Srv := TLsTlsConfig.CreateServer;
   Cli := TLsTlsConfig.CreateClient;
   Insecure := TLsTlsConfig.CreateClient;
@@ -2846,7 +2846,7 @@ var
   Cert, Key: UTF8String;
   Other: string;
 begin
-  LsTlsSelfSigned('localhost,127.0.0.1', Cert, Key);
+  LsSelfSigned('localhost,127.0.0.1', Cert, Key);
   Other := LsFingerprint(Cert);
   if Other[1] = '0' then Other[1] := '1' else Other[1] := '0';
   SrvTls := TLsTlsConfig.CreateServer;
