@@ -489,7 +489,7 @@ def test_table_is_well_formed() -> None:
     rows = load_table()
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})
-    doors = {"python", "c", "cpp", "java", "pascal", "octave"}
+    doors = {"python", "c", "cpp", "java", "pascal", "octave", "csharp"}
     import libsock
 
     kinds = set(libsock.ERROR_CODES) | {"OK", "BAD_FRAME"}

@@ -4,8 +4,8 @@ The expected names are generated from core's tables — ``cargo run -q -p libsoc
 prints ErrorKind::ALL, EventKind::ALL, DisconnectReason::ALL, SockOpt::ALL, ConfigKey::ALL and
 Stat::ALL with their codes and names — and spelled for each door by the rules of docs/NAMES.md.
 Each test checks one kind of name in one door (the C header's #defines, the C++ exception
-classes, the Python package at run time and its sources, the Java sources, libsock.pas, the
-MATLAB files) and fails when the door lacks one, misnames one (a wrong word or a wrong number)
+classes, the Python package at run time and its sources, the Java sources, the C# sources,
+libsock.pas, the MATLAB files) and fails when the door lacks one, misnames one (a wrong word or a wrong number)
 or has one core does not. The operations table of docs/NAMES.md is checked too: every door has
 the method it lists, spelled by the door's rule unless marked as the language's idiom (†).
 The generated tables of docs/NAMES.md must be what this module writes:
@@ -35,8 +35,9 @@ PAS = os.path.join(ROOT, "bindings", "pascal", "libsock.pas")
 JAVA = os.path.join(ROOT, "bindings", "jni", "java", "src", "io", "libsock")
 MATLAB = os.path.join(ROOT, "bindings", "matlab", "+libsock")
 PY_SRC = os.path.join(ROOT, "bindings", "python")
+CSHARP = os.path.join(ROOT, "bindings", "csharp", "src")
 
-DOORS = ["C", "C++", "Python", "Java", "Pascal", "MATLAB"]
+DOORS = ["C", "C++", "Python", "Java", "C#", "Pascal", "MATLAB"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -94,6 +95,10 @@ def error_class(door: str, name: str) -> str:
     if door == "Java":
         # java.lang.InterruptedException would clash under `import io.libsock.*`.
         return "LibsockInterruptedException" if name == "INTERRUPTED" else camel(name) + "Exception"
+    if door == "C#":
+        # System.TimeoutException would make `catch (TimeoutException)` ambiguous under
+        # `using System; using Libsock;`.
+        return "LibsockTimeoutException" if name == "TIMEOUT" else camel(name) + "Exception"
     if door == "Pascal":
         return "ELs" + camel(name)
     if door == "MATLAB":
@@ -146,39 +151,39 @@ def first_identifier(cell: str) -> str:
 def render_tables() -> dict[str, str]:
     c = core()
     t: dict[str, str] = {}
-    rows = ["| code | core | C | C++ | Python | Java | Pascal | MATLAB id | description |",
-            "|---:|---|---|---|---|---|---|---|---|"]
+    rows = ["| code | core | C | C++ | Python | Java | C# | Pascal | MATLAB id | description |",
+            "|---:|---|---|---|---|---|---|---|---|---|"]
     for e in c["errors"]:
         n = e["name"]
         rows.append(f"| {e['code']} | `{n}` | `LS_ERR_{n}` | `{error_class('C++', n)}` | "
-                    f"`{error_class('Python', n)}` | `{error_class('Java', n)}` | "
+                    f"`{error_class('Python', n)}` | `{error_class('Java', n)}` | `{error_class('C#', n)}` | "
                     f"`{error_class('Pascal', n)}` | `{error_class('MATLAB', n)}` | "
                     f"{e['description']} |")
     t["errors"] = "\n".join(rows)
     for key, prefix in (("events", "LS_EVENT_"), ("reasons", "LS_REASON_")):
         enum = "EventKind" if key == "events" else "DisconnectReason"
-        rows = ["| code | core | C, C++, Pascal, MATLAB | Python, MATLAB string | Java |",
+        rows = ["| code | core | C, C++, Pascal, MATLAB | Python, MATLAB string | Java, C# |",
                 "|---:|---|---|---|---|"]
         for e in c[key]:
             n = e["name"]
             rows.append(f"| {e['code']} | `{n}` | `{prefix}{n}` | `\"{kebab(n)}\"` | "
                         f"`{enum}.{n}` |")
         t[key] = "\n".join(rows)
-    rows = ["| number | core = Python keyword | C, C++, Pascal, MATLAB | Java | MATLAB name |",
+    rows = ["| number | core = Python keyword | C, C++, Pascal, MATLAB | Java, C# | MATLAB name |",
             "|---:|---|---|---|---|"]
     for o in c["options"]:
         n = o["name"]
         rows.append(f"| {o['code']} | `{n}` | `LS_OPT_{n.upper()}` | `SockOpt.{n.upper()}` | "
                     f"`\"{camel(n)}\"` |")
     t["options"] = "\n".join(rows)
-    rows = ["| code | core | C, C++, Pascal, MATLAB | Python keyword | Java | MATLAB property |",
-            "|---:|---|---|---|---|---|"]
+    rows = ["| code | core | C, C++, Pascal, MATLAB | Python keyword | Java | C# | MATLAB property |",
+            "|---:|---|---|---|---|---|---|"]
     for k in c["config_keys"]:
         n = k["name"]
         rows.append(f"| {k['code']} | `{n}` | `LS_ECFG_{n}` | `{py_config(n)}` | "
-                    f"`{java_config(n)}` | `{camel(no_ms(n))}` |")
+                    f"`{java_config(n)}` | `ConfigKey.{n}` | `{camel(no_ms(n))}` |")
     t["config_keys"] = "\n".join(rows)
-    rows = ["| code | core | C, C++, Pascal, MATLAB | Python key | Java field | Pascal, MATLAB field | kept by |",
+    rows = ["| code | core | C, C++, Pascal, MATLAB | Python key | Java field | Pascal, MATLAB field, C# property | kept by |",
             "|---:|---|---|---|---|---|---|"]
     for s in c["stats"]:
         n = s["name"]
@@ -372,6 +377,50 @@ def test_pascal_has_one_exception_class_per_code() -> None:
         if not re.search(rf"LS_ERR_{e['name']}: Result := {cls};", pas):
             problems.append(f"LsErrorClass does not give {cls} for LS_ERR_{e['name']}")
     assert not problems, "\n".join(problems)
+
+
+def csharp_sources() -> str:
+    return "".join(read(os.path.join(CSHARP, f)) for f in sorted(os.listdir(CSHARP)) if f.endswith(".cs"))
+
+
+def test_csharp_has_one_exception_class_per_code() -> None:
+    errors = read(os.path.join(CSHARP, "Errors.cs"))
+    consts = {m.group(1): int(m.group(2)) for m in
+              re.finditer(r"^\s+public const int ([A-Z_]+) = (-?\d+);", errors, re.M)}
+    consts.pop("OK", None)
+    check_enum("ErrorCodes (Errors.cs)", consts, {e["name"]: e["code"] for e in core()["errors"]})
+    classes = set(re.findall(r"^\s+public sealed class (\w+) : LibsockException$", errors, re.M))
+    problems = []
+    want = set()
+    for e in core()["errors"]:
+        cls = error_class("C#", e["name"])
+        want.add(cls)
+        if cls not in classes:
+            problems.append(f"Errors.cs lacks {cls} : LibsockException ({e['name']})")
+        if not re.search(rf"case ErrorCodes\.{e['name']}: return new {cls}\(", errors):
+            problems.append(f"LibsockException.FromCode does not make {cls} for {e['name']}")
+    problems += [f"Errors.cs has {c}, no code of core's" for c in sorted(classes - want)]
+    assert not problems, "\n".join(problems)
+
+
+def csharp_enum(name: str) -> dict[str, int]:
+    m = re.search(rf"public enum {name}\n\s+\{{(.*?)\n\s+\}}", read(os.path.join(CSHARP, "Enums.cs")), re.S)
+    assert m, name
+    return {k: int(v) for k, v in re.findall(r"^\s+([A-Z][A-Z0-9_]*) = (-?\d+),", m.group(1), re.M)}
+
+
+def test_csharp_enums_and_stats_properties() -> None:
+    c = core()
+    check_enum("C# EventKind", csharp_enum("EventKind"), {e["name"]: e["code"] for e in c["events"]})
+    check_enum("C# DisconnectReason", csharp_enum("DisconnectReason"), {e["name"]: e["code"] for e in c["reasons"]})
+    check_enum("C# SockOpt", csharp_enum("SockOpt"), {o["name"].upper(): o["code"] for o in c["options"]})
+    check_enum("C# ConfigKey", csharp_enum("ConfigKey"), {k["name"]: k["code"] for k in c["config_keys"]})
+    check_enum("C# Stat", csharp_enum("Stat"), {s["name"]: s["code"] for s in c["stats"]})
+    stats = read(os.path.join(CSHARP, "Stats.cs"))
+    props = re.findall(r"^\s+public long (\w+) \{ get;", stats, re.M)
+    assert props == [camel(s["name"]) for s in c["stats"]], f"Stats.cs properties {props}"
+    for s in c["stats"]:
+        assert f"s.{camel(s['name'])} = get(Libsock.Stat.{s['name']});" in stats, s["name"]
 
 
 def test_matlab_error_identifiers() -> None:
@@ -606,6 +655,17 @@ def pascal_class_text(pas: str, cls: str) -> str:
     return m.group(2) + (pascal_class_text(pas, m.group(1)) if m.group(1) else "")
 
 
+def csharp_class_text(cls: str) -> str:
+    """The source of C# class `cls` (one public class per file in bindings/csharp/src, or a
+    class among others) and of its base classes."""
+    text = csharp_sources()
+    m = re.search(rf"^    public (?:sealed |abstract |static )*class {re.escape(cls)}\b(?: : (\w+))?(.*?)^    \}}$",
+                  text, re.S | re.M)
+    if not m:
+        return ""
+    return m.group(2) + (csharp_class_text(m.group(1)) if m.group(1) else "")
+
+
 def matlab_class_text(cls: str) -> str:
     path = os.path.join(MATLAB, cls + ".m")
     if not os.path.exists(path):
@@ -632,6 +692,10 @@ def door_has(door: str, name: str) -> bool:
         return hasattr(getattr(libsock, cls, None), member)
     if door == "Java":
         return re.search(rf"public (?:static )?[\w<>\[\], ]+ {member}\(", java_class_text(cls)) is not None
+    if door == "C#":
+        # a method, or a property (get or expression-bodied)
+        return re.search(rf"^\s+public (?:static |virtual |override |unsafe )*[\w<>\[\]?, ]+ {member}(?:\(|\s*\{{|\s*=>)",
+                         csharp_class_text(cls), re.M) is not None
     if door == "Pascal":
         pas = read(PAS)
         if not cls:
@@ -657,6 +721,8 @@ def mechanical(door: str, op: str, name: str) -> bool:
         return member == word
     if door in ("Java", "MATLAB"):
         return member == lower_camel(word.upper())
+    if door == "C#":
+        return member == camel(word.upper())
     if door == "Pascal":
         return member == ("Ls" if "." not in name else "") + camel(word.upper())
     raise ValueError(door)

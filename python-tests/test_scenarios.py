@@ -477,3 +477,122 @@ def test_s17_close_from_another_thread_while_blocked(
     client.close()
     waiter.join(WAIT)
     assert time.monotonic() - t_close < 2.0
+
+
+# ---------------------------------------------------------------------------------------------
+# S18-S21: TLS, against Python's ssl module (OpenSSL) as the other end. The certificates (a test
+# CA, a server and a client certificate it signed, a self-signed device certificate) come from
+# test_tls.py's ``pki`` fixture (made with openssl).
+
+from test_tls import pki, ssl_server  # noqa: E402,F401  (pki is a fixture)
+import ssl  # noqa: E402
+
+
+def _ssl_echo(s: ssl.SSLSocket) -> None:
+    while True:
+        data = s.recv(65536)
+        if not data:
+            break
+        s.sendall(data)
+    s.unwrap()
+
+
+def test_s18_tls_echo_with_ca_trust_and_name_check(pki: dict[str, str]) -> None:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki["server.pem"], pki["server.key"])
+    port, t = ssl_server(ctx, _ssl_echo)
+    payload = os.urandom(1 << 20)
+    with libsock.connect(("localhost", port), timeout=WAIT,
+                         tls=libsock.TLS(ca=pki["ca.pem"])) as c:
+        c.send_all(payload)
+        assert c.recv_exact(len(payload)) == payload
+        c.shutdown("write")
+    t.join(WAIT)
+    port, t = ssl_server(ctx, lambda s: None)
+    with pytest.raises(libsock.TlsError, match="name mismatch"):
+        libsock.connect(("127.0.0.1", port), timeout=WAIT,
+                        tls=libsock.TLS(ca=pki["ca.pem"], server_name="wrong.example"))
+    t.join(WAIT)
+
+
+def test_s19_tls_with_a_pinned_self_signed_certificate(pki: dict[str, str]) -> None:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki["device.pem"], pki["device.key"])
+    pin = libsock.fingerprint(open(pki["device.pem"]).read())
+    port, t = ssl_server(ctx, _ssl_echo)
+    with libsock.connect(("127.0.0.1", port), timeout=WAIT, tls=libsock.TLS(pin=pin)) as c:
+        c.send_all(b"pinned")
+        assert c.recv_exact(6) == b"pinned"
+        info = c.tls_info
+        assert info is not None and info["peer_fingerprint"] == pin
+        c.shutdown("write")
+    t.join(WAIT)
+    port, t = ssl_server(ctx, lambda s: None)
+    with pytest.raises(libsock.TlsError, match="pin mismatch"):
+        libsock.connect(("127.0.0.1", port), timeout=WAIT, tls=libsock.TLS(pin="ab" * 32))
+    t.join(WAIT)
+
+
+def test_s20_mutual_tls(pki: dict[str, str]) -> None:
+    tls = libsock.TLS(cert=pki["server.pem"], key=pki["server.key"], client_auth="required",
+                      client_ca=pki["ca.pem"])
+    with libsock.listen(("127.0.0.1", 0), tls=tls, timeout=WAIT) as server:
+        for with_cert in (True, False):
+            got: list[object] = []
+
+            def client() -> None:
+                ctx = ssl.create_default_context(cafile=pki["ca.pem"])
+                if with_cert:
+                    ctx.load_cert_chain(pki["client.pem"], pki["client.key"])
+                try:
+                    with socket.create_connection(server.address, timeout=WAIT) as raw:
+                        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                            s.sendall(b"mtls")
+                            got.append(s.recv(4))
+                except (ssl.SSLError, OSError) as e:
+                    got.append(e)
+
+            t = threading.Thread(target=client)
+            t.start()
+            if with_cert:
+                conn, _ = server.accept(timeout=WAIT)
+                with conn:
+                    conn.send_all(conn.recv_exact(4))
+                t.join(WAIT)
+                assert got == [b"mtls"]
+            else:
+                with pytest.raises(libsock.TlsError, match="client certificate"):
+                    server.accept(timeout=WAIT)
+                t.join(WAIT)
+                assert got and isinstance(got[0], (ssl.SSLError, OSError)), got
+
+
+def test_s21_plaintext_and_silent_peers_against_a_tls_server(pki: dict[str, str]) -> None:
+    tls = libsock.TLS(cert=pki["server.pem"], key=pki["server.key"], handshake_timeout=0.5)
+    with libsock.listen(("127.0.0.1", 0), tls=tls, timeout=WAIT) as server:
+        with socket.create_connection(server.address, timeout=WAIT) as s:
+            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            with pytest.raises(libsock.TlsError, match="not TLS"):
+                server.accept(timeout=WAIT)
+        with socket.create_connection(server.address, timeout=WAIT):
+            t0 = time.monotonic()
+            with pytest.raises(TimeoutError, match="TLS handshake"):
+                server.accept(timeout=WAIT)
+            assert time.monotonic() - t0 < 5
+        # The server keeps serving.
+        ctx = ssl.create_default_context(cafile=pki["ca.pem"])
+        done: list[bytes] = []
+
+        def client() -> None:
+            with socket.create_connection(server.address, timeout=WAIT) as raw:
+                with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                    s.sendall(b"ok")
+                    done.append(s.recv(2))
+
+        t = threading.Thread(target=client)
+        t.start()
+        conn, _ = server.accept(timeout=WAIT)
+        with conn:
+            conn.send_all(conn.recv_exact(2))
+        t.join(WAIT)
+        assert done == [b"ok"]

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Run every example in README.md, so the README cannot rot.
 
-Extracts the fenced code blocks tagged python, c, cpp, java and pascal, builds each as a whole
-program against this checkout (the C library installed into PREFIX, the Java sources, the Pascal
-unit) and runs it with a timeout. A block fails when it does not build, exits non-zero, times out,
+Extracts the fenced code blocks tagged python, c, cpp, java, pascal and csharp, builds each as a
+whole program against this checkout (the C library installed into PREFIX, the Java sources, the
+Pascal unit, the C# sources compiled by Mono's mcs) and runs it with a timeout. A block fails when it does not build, exits non-zero, times out,
 or prints nothing. Rust blocks are run by `cargo test` (README.md is a doc-test of the core crate);
 the MATLAB block runs under Octave with the calllib stand-ins of python-tests/matlab/octave when
 Octave is installed (MATLAB itself is not on CI machines), and its libsock.* names are checked
@@ -59,7 +59,7 @@ def main() -> int:
     java_src = [str(p) for p in (ROOT / "bindings/jni/java/src").rglob("*.java")]
     passed = failed = 0
     for i, (lang, code) in enumerate(blocks((ROOT / "README.md").read_text())):
-        if lang not in {"python", "c", "cpp", "java", "pascal", "matlab"}:
+        if lang not in {"python", "c", "cpp", "java", "pascal", "matlab", "csharp"}:
             continue
         d = work / f"{i:02d}-{lang}"
         d.mkdir(exist_ok=True)
@@ -86,6 +86,13 @@ def main() -> int:
             steps = [["fpc", "-Mdelphi", f"-Fu{ROOT}/bindings/pascal", f"-FU{d}", f"-FE{d}",
                       f"-Fl{prefix}/lib", "-k-rpath", f"-k{prefix}/lib", str(d / f"{prog}.pas")],
                      [str(d / prog)]]
+        elif lang == "csharp":
+            (d / "example.cs").write_text(code)
+            cs_src = sorted(str(p) for p in (ROOT / "bindings/csharp/src").glob("*.cs"))
+            (d / "Libsock.dll.config").write_text((ROOT / "bindings/csharp/Libsock.dll.config").read_text())
+            steps = [["mcs", "-target:library", "-unsafe", f"-out:{d / 'Libsock.dll'}", *cs_src],
+                     ["mcs", f"-r:{d / 'Libsock.dll'}", f"-out:{d / 'example.exe'}", str(d / "example.cs")],
+                     ["mono", str(d / "example.exe")]]
         elif lang == "matlab":
             missing = [name for name in set(re.findall(r"libsock\.(\w+)", code))
                        if not (ROOT / "bindings/matlab/+libsock" / f"{name}.m").exists()]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# README.md's examples (Python, C, C++, Java, Pascal; MATLAB names checked) built and run against
+# README.md's examples (Python, C, C++, Java, Pascal, C#; MATLAB names checked) built and run against
 # this checkout, so the README cannot rot. Rust examples in README.md are doc-tests (10-rust).
 set -euo pipefail
 root=$(pwd)

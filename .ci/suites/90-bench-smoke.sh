@@ -46,4 +46,8 @@ assert open(sys.argv[2], "rb").read(8) == b"\x89PNG\r\n\x1a\n", "no PNG written"
 print("libsock bench --smoke: %d runs, %d ok, %d n/a" % (
     len(recs), sum(r["status"] == "ok" for r in recs), sum(r["status"] == "n/a" for r in recs)))
 PY
+echo "--- bench/tls.py --smoke: TLS bulk, handshakes and engine echo run and validate"
+timeout 600 "$py" "$root/bench/tls.py" --smoke --out "$out/tls"
+grep -q 'tls-handshakes' "$out/tls.md"
+grep -q 'Failed runs: 0' "$out/tls.md"
 echo "--- bench smoke passed ($root)"

@@ -334,6 +334,9 @@ impl Parts<'_> {
     }
 }
 
+/// The largest body HP-Socket's PACK header can carry (its 22-bit length field).
+pub const HP_PACK_MAX_LEN: usize = 0x3F_FFFF;
+
 impl Framing {
     /// A big-endian 4-byte length prefix (the most common framing), max body [`DEFAULT_MAX_LEN`].
     pub fn length_prefixed() -> Framing {
@@ -347,14 +350,29 @@ impl Framing {
     }
 
     /// HP-Socket's PACK header: 4 bytes little endian, the low 22 bits the body length, the high
-    /// 10 bits `flag` (checked on receive). `max_len` is capped at 0x3FFFFF.
-    pub fn hp_pack(flag: u16, max_len: usize) -> Framing {
+    /// 10 bits `flag` (checked on receive), bodies up to `max_len`. Unchecked (for constants):
+    /// [`try_hp_pack`](Framing::try_hp_pack) is the checked form every door uses.
+    pub fn hp_pack(flag: u64, max_len: usize) -> Framing {
         Framing::LengthPrefixed(
             LengthPrefixed::new(4)
                 .little_endian()
-                .flag_bits(22, flag as u64)
-                .max_len(max_len.min(0x3F_FFFF)),
+                .flag_bits(22, flag)
+                .max_len(max_len),
         )
+    }
+
+    /// [`hp_pack`](Framing::hp_pack), checked: `InvalidArgument` for a `flag` above 1023 (it has
+    /// 10 bits) or a `max_len` of 0 or above [`HP_PACK_MAX_LEN`] (0x3FFFFF, what the 22-bit
+    /// length holds; HP-Socket's own default).
+    pub fn try_hp_pack(flag: u64, max_len: usize) -> Result<Framing> {
+        if max_len == 0 || max_len > HP_PACK_MAX_LEN {
+            return Err(Error::invalid(format!(
+                "HP-Socket max_len {max_len} must be 1..={HP_PACK_MAX_LEN} (a 22-bit length)"
+            )));
+        }
+        let f = Framing::hp_pack(flag, max_len);
+        f.validate()?;
+        Ok(f)
     }
 
     /// The fast-path form of a bare length header (see [`PlainPrefix`]), if this is one.

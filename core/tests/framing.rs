@@ -91,7 +91,7 @@ fn framing_and_messages() -> impl Strategy<Value = (Framing, Vec<Vec<u8>>)> {
             (Just(Framing::LengthPrefixed(lp)), m)
         }),
         // HP-Socket PACK with any flag.
-        (0u16..0x400)
+        (0u64..0x400)
             .prop_flat_map(move |flag| (Just(Framing::hp_pack(flag, 0x3F_FFFF)), msgs(3000))),
         // Delimiters of 1 to 5 bytes; messages made of the delimiter's bytes and a few others,
         // so partial delimiters inside messages are common.
@@ -302,7 +302,7 @@ fn empty_frames() {
 #[test]
 fn hp_pack_against_hand_built_bytes() {
     for (flag, len) in [
-        (0u16, 0usize),
+        (0u64, 0usize),
         (0x3FF, 1),
         (0x155, 300),
         (0x2AA, 70_000),
@@ -334,9 +334,17 @@ fn hp_pack_against_hand_built_bytes() {
     assert!(matches!(e, Error::BadFrame(_)), "{e}");
     assert_eq!(e.kind(), ErrorKind::BadFrame);
     assert_eq!(e.os_error(), Some(libc::EBADMSG));
-    // max_len is capped at the 22-bit field, and a longer body cannot be encoded.
-    let f = Framing::hp_pack(0, usize::MAX);
-    assert_eq!(f.max_len(), Some(0x3F_FFFF));
+    // A max_len beyond the 22-bit field, or a flag beyond 10 bits, is refused by the one check
+    // every door goes through; at the limit a longer body cannot be encoded.
+    for (flag, max) in [(0, usize::MAX), (0, 0x40_0000), (0, 0), (0x400, 100)] {
+        let e = Framing::try_hp_pack(flag, max).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    }
+    assert!(Framing::try_hp_pack(0, usize::MAX)
+        .unwrap_err()
+        .to_string()
+        .contains("must be 1..=4194303"));
+    let f = Framing::try_hp_pack(0, libsock::framing::HP_PACK_MAX_LEN).unwrap();
     let mut enc = BytesMut::new();
     let e = f.encode(&vec![0; 0x40_0000], &mut enc).unwrap_err();
     assert!(

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Hand-built peers in another language for the C, C++ and Pascal door tests (Python stdlib only;
-S05 and S07 of docs/SCENARIOS.md). .ci/suites/40-c.sh passes this file as LS_TEST_PEER,
-45-pascal.sh as LS_PASCAL_PEER.
+S05 and S07 of docs/SCENARIOS.md; the C# door's S05 too). .ci/suites/40-c.sh and 55-csharp.sh
+pass this file as LS_TEST_PEER, 45-pascal.sh as LS_PASCAL_PEER.
 
     stdlib_peer.py echo          listen on 127.0.0.1:0, print the port, accept one client and
                                  echo what it sends until it closes.

@@ -189,16 +189,12 @@ pub fn fixed(size: usize) -> Result<Framing> {
     Ok(f)
 }
 
-/// HP-Socket's PACK framing: `flag` 0..1023, `max_len` capped at 0x3FFFFF by core.
+/// HP-Socket's PACK framing, checked by core (`flag` 0..1023, `max_len` at most 0x3FFFFF);
+/// a negative flag, which core's type cannot hold, is refused here.
 pub fn hp_pack(flag: i64, max_len: usize) -> Result<Framing> {
-    if !(0..=0x3FF).contains(&flag) {
-        return Err(Error::invalid(format!(
-            "flag is {flag}, it must be 0..1023"
-        )));
-    }
-    let f = Framing::hp_pack(flag as u16, max_len);
-    f.validate()?;
-    Ok(f)
+    let flag =
+        u64::try_from(flag).map_err(|_| Error::invalid(format!("flag {flag} is negative")))?;
+    Framing::try_hp_pack(flag, max_len)
 }
 
 #[cfg(test)]
@@ -260,10 +256,11 @@ mod tests {
         assert!(delimited(b"\r\n".to_vec(), DEFAULT_MAX_LEN, false).is_ok());
         assert!(fixed(0).is_err());
         assert!(fixed(8).is_ok());
-        assert!(invalid(hp_pack(1024, 10)).contains("flag is 1024"));
-        assert!(hp_pack(-1, 10).is_err());
+        assert!(invalid(hp_pack(1024, 10)).contains("flag 0x400 does not fit in 10 bits"));
+        assert!(invalid(hp_pack(-1, 10)).contains("flag -1 is negative"));
+        assert!(invalid(hp_pack(5, usize::MAX)).contains("must be 1..=4194303"));
         assert_eq!(
-            hp_pack(5, usize::MAX).unwrap(),
+            hp_pack(5, 0x3F_FFFF).unwrap(),
             Framing::hp_pack(5, 0x3F_FFFF)
         );
         assert!(invalid(size(-1, "max length")).contains("max length -1 is negative"));

@@ -52,35 +52,9 @@ pub(crate) fn connect(
         .framing(framing_arg(framing)?)
         .options(socket_options(py, options, "connect")?);
     opts.connect_timeout = ct;
-    opts.tls = client_tls(py, tls)?;
+    opts.tls = crate::tls::client_tls(py, tls)?;
     let c = wait(py, move || Connection::connect_with(&ep, &opts))?;
     Ok(PyConnection { c })
-}
-
-/// The client TLS settings of a `tls=` argument: `None`/`False` none, `True` the defaults, or
-/// a `libsock.TLS`.
-fn client_tls(
-    py: Python<'_>,
-    tls: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Option<libsock::tls::ClientTls>> {
-    let Some(t) = tls.filter(|t| !t.is_none()) else {
-        return Ok(None);
-    };
-    if let Ok(b) = t.extract::<bool>() {
-        return if b {
-            Ok(Some(
-                libsock::tls::TlsClient::new()
-                    .build()
-                    .map_err(|e| to_pyerr(py, e))?,
-            ))
-        } else {
-            Ok(None)
-        };
-    }
-    let t = t
-        .cast::<crate::tls::PyTls>()
-        .map_err(|_| PyTypeError::new_err("tls must be a libsock.TLS, True or None"))?;
-    Ok(Some(t.get().client(py)?))
 }
 
 /// A connected TCP or Unix stream, made by ``libsock.connect`` or ``Listener.accept``.
@@ -625,19 +599,10 @@ impl PyConnection {
     /// Example: ``conn.tls_info["version"]``
     #[getter]
     fn tls_info<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
-        let Some(i) = self.c.tls_info() else {
-            return Ok(None);
-        };
-        let d = PyDict::new(py);
-        d.set_item("version", &i.version)?;
-        d.set_item("cipher", &i.cipher)?;
-        d.set_item("alpn", i.alpn.as_deref().map(|a| PyBytes::new(py, a)))?;
-        d.set_item(
-            "peer_certificate",
-            i.peer_certificates.first().map(|c| PyBytes::new(py, c)),
-        )?;
-        d.set_item("peer_fingerprint", i.peer_fingerprint())?;
-        Ok(Some(d))
+        self.c
+            .tls_info()
+            .map(|i| crate::tls::info_dict(py, &i))
+            .transpose()
     }
 
     /// Like ``ssl.SSLSocket.version()``: the TLS version agreed on, ``None`` for a plain

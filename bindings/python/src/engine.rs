@@ -31,12 +31,15 @@ use crate::framing::framing_arg;
 /// language). Fields that do not apply to a kind are ``None`` (``client`` is 0). ``reason`` of a
 /// disconnect is one of ``"peer-closed"``, ``"reset"``, ``"idle-timeout"``,
 /// ``"heartbeat-lost"``, ``"frame-too-large"``, ``"kicked"``, ``"server-shutdown"``,
-/// ``"error"``, ``"send-queue-full"``, ``"closed"`` (``reason_code`` 1-10).
+/// ``"error"``, ``"send-queue-full"``, ``"closed"``, ``"tls"`` (``reason_code`` 1-11; ``"tls"``:
+/// a failed handshake, a TLS alert, or a peer that closed without ``close_notify``).
 ///
-/// A ``"warning"`` (servers only, once per episode) ended no connection but must be seen:
-/// ``error_code`` ``libsock.ERROR_CODES["QUEUE_FULL"]`` with ``client`` set when a send to that
-/// client was refused or a broadcast skipped it because its send queue is full (a slow
-/// consumer); another code with ``client`` 0 when accepting failed (e.g. out of descriptors).
+/// A ``"warning"`` ended no connection but must be seen: ``error_code``
+/// ``libsock.ERROR_CODES["QUEUE_FULL"]`` with ``client`` set when a send to that client was
+/// refused or a broadcast skipped it because its send queue is full (a slow consumer);
+/// ``ERROR_CODES["TLS"]`` with ``client`` 0 when a TLS handshake failed (a server's peer, or a
+/// client's attempt); another code with ``client`` 0 when accepting failed (e.g. out of
+/// descriptors).
 /// ``error`` says what happened in words.
 ///
 /// Example::
@@ -104,6 +107,7 @@ fn reason_str(r: &DisconnectReason) -> &'static str {
         DisconnectReason::ServerShutdown => "server-shutdown",
         DisconnectReason::SendQueueFull => "send-queue-full",
         DisconnectReason::Closed => "closed",
+        DisconnectReason::Tls(..) => "tls",
         _ => "error",
     }
 }
@@ -536,11 +540,16 @@ fn stats_of<'py>(
 /// ``idle_timeout`` (seconds) closes silent clients; ``idle_mode`` is ``"reads"`` or
 /// ``"reads-and-writes"``. ``heartbeat``: ``None`` answers the peers' pings (default), a
 /// ``Heartbeat`` also sends pings and detects dead peers, ``False`` turns pings off.
-/// ``close_timeout`` limits a graceful ``disconnect``. Socket options are keyword arguments
-/// (``nodelay`` is on unless ``nodelay=False``).
+/// ``close_timeout`` limits a graceful ``disconnect``. ``tls=libsock.TLS(cert=..., key=...)``
+/// serves TLS: handshakes run in the engine (within the handshake timeout), a client is
+/// ``connected`` once its handshake is done (``tls_info(client)`` tells what was agreed), and a
+/// failed handshake is a ``warning`` (error_code of ``TlsError``) counted in
+/// ``stats()["tls_failures"]``. Socket options are keyword arguments (``nodelay`` is on unless
+/// ``nodelay=False``).
 ///
 /// Events: ``connected`` (client, peer), ``message`` (client, data), ``disconnected`` (client,
-/// reason), ``warning`` (error_code, error: a slow consumer, a failed accept), and a final
+/// reason), ``warning`` (error_code, error: a slow consumer, a failed accept, a failed TLS
+/// handshake), and a final
 /// ``closed`` after ``shutdown``; then ``events()`` raises
 /// ``ClosedError``. Every method may be called from any thread; ``shutdown`` from another
 /// thread wakes a blocked ``events()``. ``fileno()`` is readable while events wait (for
@@ -564,7 +573,7 @@ impl PyServer {
                         send_queue_bytes = 4194304, send_policy = "error",
                         event_capacity = 4096, idle_timeout = None, idle_mode = "reads",
                         heartbeat = None, backlog = 1024, remove_stale = false,
-                        close_timeout = 5.0, **options))]
+                        close_timeout = 5.0, tls = None, **options))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -580,6 +589,7 @@ impl PyServer {
         backlog: i128,
         remove_stale: bool,
         close_timeout: f64,
+        tls: Option<&Bound<'_, crate::tls::PyTls>>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let ep = endpoint(address)?;
@@ -610,6 +620,10 @@ impl PyServer {
             .idle_timeout(opt_secs(idle_timeout)?, parse_idle_mode(py, idle_mode)?)
             .heartbeat(heartbeat_arg(heartbeat)?)
             .close_timeout(secs(py, "close_timeout", close_timeout)?);
+        let cfg = match tls {
+            Some(t) => cfg.tls(t.get().server(py)?),
+            None => cfg,
+        };
         let s = wait(py, move || Server::bind(&ep, cfg))?;
         Ok(PyServer { d: Door::new(s) })
     }
@@ -759,6 +773,16 @@ impl PyServer {
         self.client_address(py, client)
     }
 
+    /// What ``client``'s TLS handshake agreed on (the dict of ``Connection.tls_info``: version,
+    /// cipher, ALPN, the client's certificate when it sent one); ``None`` on a plaintext
+    /// server. ``ClosedError`` for a client that is gone.
+    ///
+    /// Example: ``server.tls_info(ev.client)["peer_fingerprint"]``
+    fn tls_info<'py>(&self, py: Python<'py>, client: u64) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let i = self.d.obj.tls_info(client).map_err(|e| to_pyerr(py, e))?;
+        i.map(|i| crate::tls::info_dict(py, &i)).transpose()
+    }
+
     /// Bytes waiting in ``client``'s send queue.
     ///
     /// Example: ``server.queued_bytes(ev.client)``
@@ -770,7 +794,8 @@ impl PyServer {
     /// ``connections``, ``connections_total``, ``refused``, ``bytes_in``, ``bytes_out``,
     /// ``messages_in``, ``messages_out``, ``queued_bytes``, ``events_queued``,
     /// ``send_queue_full`` (sends refused and broadcast deliveries skipped because a client's
-    /// send queue was full), ``accept_errors`` (failed accepts, e.g. out of descriptors).
+    /// send queue was full), ``accept_errors`` (failed accepts, e.g. out of descriptors),
+    /// ``tls_failures`` (failed TLS handshakes, each also a ``warning`` event).
     ///
     /// Example: ``server.stats()["connections"]``
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -901,9 +926,14 @@ impl PyServer {
 /// in a row before giving up (0 = never); ``connect_timeout`` limits one attempt;
 /// ``send_queue_bytes`` bounds the queue (``QueueFullError`` beyond). ``framing``,
 /// ``idle_timeout``, ``idle_mode``, ``heartbeat`` and socket options as for ``Server``.
+/// ``tls=libsock.TLS(...)`` (or ``True`` for the system's roots) speaks TLS on every connection,
+/// reconnects included; a failed handshake is a failed attempt with a ``warning`` saying why,
+/// and when the client gives up, its ``disconnected`` has reason ``"tls"``. A peer that closes
+/// without ``close_notify`` ends the connection with reason ``"tls"`` (a truncation).
 ///
 /// Events: ``connected`` (client = connection number, peer), ``message``, ``disconnected``,
-/// ``reconnecting`` (attempt, delay), and a final ``closed`` after ``close()`` or giving up.
+/// ``reconnecting`` (attempt, delay), ``warning``, and a final ``closed`` after ``close()`` or
+/// giving up.
 ///
 /// Example::
 ///
@@ -923,7 +953,7 @@ impl PyClient {
                         jitter = true, max_attempts = 0, connect_timeout = 10.0,
                         send_queue_bytes = 4194304, event_capacity = 4096,
                         idle_timeout = None, idle_mode = "reads", heartbeat = None,
-                        **options))]
+                        tls = None, **options))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -939,9 +969,11 @@ impl PyClient {
         idle_timeout: Option<&Bound<'_, PyAny>>,
         idle_mode: &str,
         heartbeat: Option<&Bound<'_, PyAny>>,
+        tls: Option<&Bound<'_, PyAny>>,
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let ep = endpoint(address)?;
+        let tls = crate::tls::client_tls(py, tls)?;
         let cfg = ClientConfig::new()
             .framing(engine_framing(framing)?)
             .options(engine_options(py, options, "Client", true)?)
@@ -957,6 +989,10 @@ impl PyClient {
             .event_capacity(ranged(py, "event_capacity", event_capacity)?)
             .idle_timeout(opt_secs(idle_timeout)?, parse_idle_mode(py, idle_mode)?)
             .heartbeat(heartbeat_arg(heartbeat)?);
+        let cfg = match tls {
+            Some(t) => cfg.tls(t),
+            None => cfg,
+        };
         let c = wait(py, move || Client::connect(&ep, cfg))?;
         Ok(PyClient { d: Door::new(c) })
     }
@@ -1064,6 +1100,19 @@ impl PyClient {
         self.d.obj.is_connected()
     }
 
+    /// What the current connection's TLS handshake agreed on (the dict of
+    /// ``Connection.tls_info``), ``None`` while disconnected or without TLS.
+    ///
+    /// Example: ``client.tls_info["version"]``
+    #[getter]
+    fn tls_info<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.d
+            .obj
+            .tls_info()
+            .map(|i| crate::tls::info_dict(py, &i))
+            .transpose()
+    }
+
     /// The server's address while connected, else ``None``.
     ///
     /// Example: ``client.peer_address``
@@ -1078,8 +1127,8 @@ impl PyClient {
     /// Counters as a dict, keyed by core's statistic names in lower case (docs/NAMES.md, the
     /// same words as every door): ``connections`` (1 while connected, else 0),
     /// ``connections_total`` (connections made), ``failed_attempts``, ``bytes_in``,
-    /// ``bytes_out``, ``messages_in``, ``messages_out``, ``queued_bytes``, ``events_queued``;
-    /// and ``connected`` (a bool, as the ``connected`` property).
+    /// ``bytes_out``, ``messages_in``, ``messages_out``, ``queued_bytes``, ``events_queued``,
+    /// ``tls_failures``; and ``connected`` (a bool, as the ``connected`` property).
     ///
     /// Example: ``client.stats()["connections_total"]``
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

@@ -391,7 +391,7 @@ pub(crate) struct PyHpPack {
 
 impl PyHpPack {
     fn framing(&self) -> Framing {
-        Framing::hp_pack(self.flag, self.max_len)
+        Framing::hp_pack(self.flag.into(), self.max_len)
     }
 }
 
@@ -400,21 +400,14 @@ impl PyHpPack {
     #[new]
     #[pyo3(signature = (flag = 0, max_len = 0x3F_FFFF))]
     fn new(py: Python<'_>, flag: i128, max_len: i128) -> PyResult<Self> {
-        let flag: u16 = ranged(py, "flag", flag)?;
+        let flag: u64 = ranged(py, "flag", flag)?;
         let max_len: usize = ranged(py, "max_len", max_len)?;
-        if flag > 0x3FF {
-            return Err(invalid(
-                py,
-                format!("HP-Socket flag {flag:#x} does not fit in 10 bits"),
-            ));
-        }
-        if max_len > 0x3F_FFFF {
-            return Err(invalid(
-                py,
-                format!("HP-Socket max_len {max_len} exceeds 0x3FFFFF (4194303)"),
-            ));
-        }
-        Ok(PyHpPack { flag, max_len })
+        // Core's one check (flag in 10 bits, max_len in 22), with core's words.
+        Framing::try_hp_pack(flag, max_len).map_err(|e| to_pyerr(py, e))?;
+        Ok(PyHpPack {
+            flag: flag as u16,
+            max_len,
+        })
     }
     /// The 10-bit flag.
     ///
@@ -480,8 +473,7 @@ pub(crate) fn framing_to_py(py: Python<'_>, f: Framing) -> PyResult<Bound<'_, Py
         Framing::Delimited(d) => Bound::new(py, PyDelimited { d })?.into_any(),
         Framing::LengthPrefixed(lp) => {
             if lp.flag <= 0x3FF
-                && Framing::hp_pack(lp.flag as u16, lp.max_len)
-                    == Framing::LengthPrefixed(lp.clone())
+                && Framing::hp_pack(lp.flag, lp.max_len) == Framing::LengthPrefixed(lp.clone())
             {
                 Bound::new(
                     py,

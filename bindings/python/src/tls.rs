@@ -3,8 +3,9 @@
 use std::sync::OnceLock;
 
 use libsock::tls::{ClientAuth, ClientTls, ServerTls, TlsClient, TlsServer, TlsVersion};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyDict};
 
 use crate::convert::*;
 use crate::errors::{invalid, to_pyerr};
@@ -260,4 +261,48 @@ pub(crate) fn fingerprint(py: Python<'_>, cert: &Bound<'_, PyAny>) -> PyResult<S
     } else {
         Ok(libsock::tls::fingerprint(&bytes))
     }
+}
+
+/// The client TLS settings of a `tls=` argument: `None`/`False` none, `True` the defaults, or
+/// a `libsock.TLS`.
+pub(crate) fn client_tls(
+    py: Python<'_>,
+    tls: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<libsock::tls::ClientTls>> {
+    let Some(t) = tls.filter(|t| !t.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(b) = t.extract::<bool>() {
+        return if b {
+            Ok(Some(
+                libsock::tls::TlsClient::new()
+                    .build()
+                    .map_err(|e| to_pyerr(py, e))?,
+            ))
+        } else {
+            Ok(None)
+        };
+    }
+    let t = t
+        .cast::<PyTls>()
+        .map_err(|_| PyTypeError::new_err("tls must be a libsock.TLS, True or None"))?;
+    Ok(Some(t.get().client(py)?))
+}
+
+/// What a TLS handshake agreed on, as the dict every `tls_info` gives: ``version``, ``cipher``,
+/// ``alpn``, ``peer_certificate`` (DER), ``peer_fingerprint``.
+pub(crate) fn info_dict<'py>(
+    py: Python<'py>,
+    i: &libsock::TlsInfo,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("version", &i.version)?;
+    d.set_item("cipher", &i.cipher)?;
+    d.set_item("alpn", i.alpn.as_deref().map(|a| PyBytes::new(py, a)))?;
+    d.set_item(
+        "peer_certificate",
+        i.peer_certificates.first().map(|c| PyBytes::new(py, c)),
+    )?;
+    d.set_item("peer_fingerprint", i.peer_fingerprint())?;
+    Ok(d)
 }

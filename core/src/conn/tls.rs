@@ -48,6 +48,13 @@ impl Write for SockIo<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0.send_with_flags(buf, SEND_FLAGS | libc::MSG_DONTWAIT)
     }
+    /// rustls hands over its records as several buffers: one `sendmsg` for all of them, so a
+    /// handshake flight leaves as one segment (separate small writes would meet Nagle's
+    /// algorithm and the peer's delayed ACK: 40 ms per flight).
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        self.0
+            .send_vectored_with_flags(bufs, SEND_FLAGS | libc::MSG_DONTWAIT)
+    }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }

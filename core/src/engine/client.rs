@@ -10,11 +10,10 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::events::{DisconnectReason, Event, EventQueue};
-use super::link::{
-    conn_options, frame_len, run_conn, with_frame, AnyStream, Counters, Env, LinkCfg, PushError,
-    SendQueue, Stop, TaskCount,
-};
+use super::link::{frame_len, run_conn, with_frame, Counters, Env, LinkCfg, TaskCount};
 use super::runtime::{self, Stoppable};
+use super::sendq::{PushError, SendQueue, Stop};
+use super::stream::{conn_options, tls_io_error, AnyStream};
 use super::{Heartbeat, IdleMode};
 use crate::addr::{Addr, Endpoint, ToEndpoint};
 use crate::error::{Error, ErrorKind, Result};
@@ -600,7 +599,7 @@ async fn start_session(ep: &Endpoint, cfg: &ClientConfig) -> Result<(AnyStream, 
             AnyStream::Tls(Box::new(tokio_rustls::TlsStream::Client(t))),
             peer,
         )),
-        Ok(Err(e)) => Err(super::link::tls_io_error(&op(), &e)),
+        Ok(Err(e)) => Err(tls_io_error(&op(), &e)),
         Err(_) => Err(Error::Tls(format!(
             "{}: no handshake within {} ms (a silent or plaintext server?)",
             op().trim_start_matches("TLS "),

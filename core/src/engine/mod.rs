@@ -63,9 +63,11 @@ mod events;
 mod link;
 mod notify;
 mod runtime;
+mod sendq;
 mod server;
 mod settings;
 mod stats;
+mod stream;
 mod udp;
 
 pub use client::{Client, ClientConfig, ClientStats};

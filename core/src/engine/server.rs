@@ -12,10 +12,10 @@ use tokio::task::JoinHandle;
 
 use super::codec::encode_frame;
 use super::events::{ClientId, DisconnectReason, Event, EventQueue};
-use super::link::{
-    conn_options, with_frame, AnyStream, Conn, Counters, Env, LinkCfg, SendQueue, Stop, TaskCount,
-};
+use super::link::{with_frame, Conn, Counters, Env, LinkCfg, TaskCount};
 use super::runtime::{self, Stoppable};
+use super::sendq::{PushError, SendQueue, Stop};
+use super::stream::{conn_options, tls_io_error, AnyStream};
 use super::{Heartbeat, IdleMode, SendPolicy};
 use crate::addr::{Addr, Endpoint, ToEndpoint};
 use crate::error::{Error, Result};
@@ -381,7 +381,6 @@ impl Server {
         data: &[u8],
         timeout: Option<Duration>,
     ) -> Result<()> {
-        use super::link::PushError;
         let deadline = timeout.map(crate::wait::instant_after);
         let slot = self.inner.slot(client)?;
         loop {
@@ -414,7 +413,7 @@ impl Server {
         let frame = encode_frame(&self.inner.cfg.framing, data)?;
         if frame.len() > self.inner.cfg.send_queue_bytes {
             // No client could take it: an error, not a count of 0.
-            return Err(super::link::PushError::too_large(
+            return Err(PushError::too_large(
                 frame.len(),
                 self.inner.cfg.send_queue_bytes,
             ));
@@ -568,9 +567,8 @@ impl Shared {
         &self,
         id: ClientId,
         slot: &Slot,
-        r: std::result::Result<(), super::link::PushError>,
+        r: std::result::Result<(), PushError>,
     ) -> Result<()> {
-        use super::link::PushError;
         if r.is_ok() && slot.warned_full.load(Ordering::Relaxed) {
             slot.warned_full.store(false, Ordering::Relaxed);
         }
@@ -764,7 +762,7 @@ async fn tls_accept(s: Arc<Shared>, tls: crate::tls::ServerTls, stream: AnyStrea
             admit(&s, stream, peer, permit);
             return;
         }
-        Ok(Err(e)) => super::link::tls_io_error(&op(), &e),
+        Ok(Err(e)) => tls_io_error(&op(), &e),
         Err(_) => Error::Tls(format!(
             "{}: no handshake within {} ms (a silent or plaintext peer?)",
             op().trim_start_matches("TLS "),

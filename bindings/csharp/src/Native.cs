@@ -1,0 +1,313 @@
+// The C ABI of libsock (include/libsock.h) as P/Invoke declarations: one per function of the
+// header, with the C types spelled for C# (int32_t int, int64_t long, uint64_t ulong, size_t
+// UIntPtr, strings and buffers byte*). .ci/suites/55-csharp.sh checks that every function of the
+// header is declared here. Strings are passed as NUL-terminated UTF-8 made by Utf8.Encode.
+using System;
+using System.Runtime.InteropServices;
+
+namespace Libsock
+{
+    /// <summary>The native functions of libsock.so (internal: the public classes wrap them).</summary>
+    internal static unsafe class Native
+    {
+        /// <summary>The library name: Mono maps it to libsock.so.0 through Libsock.dll.config,
+        /// and otherwise probes libsock.so.</summary>
+        internal const string Lib = "libsock";
+
+        /// <summary><c>ls_version</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ls_version();
+
+        /// <summary><c>ls_strerror</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ls_strerror(int code);
+
+        /// <summary><c>ls_error_name</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ls_error_name(int code);
+
+        /// <summary><c>ls_last_error_message</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_last_error_message(byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_last_error</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern IntPtr ls_last_error();
+
+        /// <summary><c>ls_last_error_code</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_last_error_code();
+
+        /// <summary><c>ls_last_os_error</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_last_os_error();
+
+        /// <summary><c>ls_close</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_close(long handle);
+
+        /// <summary><c>ls_options_new</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_options_new(long* out_handle);
+
+        /// <summary><c>ls_options_set_local_address</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_options_set_local_address(long options_handle, byte* address);
+
+        /// <summary><c>ls_tcp_connect</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tcp_connect(byte* address, int timeout_ms, long* out_handle);
+
+        /// <summary><c>ls_tcp_connect_ex</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tcp_connect_ex(byte* address, int timeout_ms, long options_handle, long* out_handle);
+
+        /// <summary><c>ls_listen</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_listen(byte* address, int backlog, long* out_handle);
+
+        /// <summary><c>ls_listen_ex</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_listen_ex(byte* address, int backlog, long options_handle, long* out_handle);
+
+        /// <summary><c>ls_accept</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_accept(long handle, int timeout_ms, long* out_handle);
+
+        /// <summary><c>ls_udp_bind</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_udp_bind(byte* address, long* out_handle);
+
+        /// <summary><c>ls_udp_bind_ex</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_udp_bind_ex(byte* address, long options_handle, long* out_handle);
+
+        /// <summary><c>ls_udp_connect</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_udp_connect(byte* address, long* out_handle);
+
+        /// <summary><c>ls_udp_connect_ex</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_udp_connect_ex(byte* address, long options_handle, long* out_handle);
+
+        /// <summary><c>ls_send_to</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_send_to(long handle, byte* buf, UIntPtr len, byte* address);
+
+        /// <summary><c>ls_recv_from</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_recv_from(long handle, int timeout_ms, byte* buf, UIntPtr cap, UIntPtr* out_len, byte* peer_buf, UIntPtr peer_cap, UIntPtr* out_peer_len, int* out_truncated);
+
+        /// <summary><c>ls_recv_many</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_recv_many(long handle, int timeout_ms, byte* buf, UIntPtr slot_size, UIntPtr count, UIntPtr* out_lens, int* out_truncated, byte* peer_bufs, UIntPtr* out_count);
+
+        /// <summary><c>ls_join_multicast</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_join_multicast(long handle, byte* group, byte* iface);
+
+        /// <summary><c>ls_leave_multicast</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_leave_multicast(long handle, byte* group, byte* iface);
+
+        /// <summary><c>ls_send</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_send(long handle, byte* buf, UIntPtr len, UIntPtr* out_sent);
+
+        /// <summary><c>ls_send_all</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_send_all(long handle, byte* buf, UIntPtr len);
+
+        /// <summary><c>ls_recv</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_recv(long handle, int timeout_ms, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_recv_exact</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_recv_exact(long handle, int timeout_ms, byte* buf, UIntPtr len);
+
+        /// <summary><c>ls_recv_until</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_recv_until(long handle, int timeout_ms, byte* delim, UIntPtr dlen, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_send_msg</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_send_msg(long handle, byte* buf, UIntPtr len);
+
+        /// <summary><c>ls_send_msgs</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_send_msgs(long handle, byte* buf, UIntPtr* lens, UIntPtr count);
+
+        /// <summary><c>ls_recv_msg</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_recv_msg(long handle, int timeout_ms, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_recv_msgs</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_recv_msgs(long handle, int timeout_ms, byte* buf, UIntPtr cap, UIntPtr count, UIntPtr* out_lens, UIntPtr* out_count);
+
+        /// <summary><c>ls_send_file</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_send_file(long handle, byte* path, ulong offset, long len, ulong* out_sent);
+
+        /// <summary><c>ls_recv_file</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_recv_file(long handle, byte* path, ulong len, ulong* out_received);
+
+        /// <summary><c>ls_set_framing_raw</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_set_framing_raw(long handle);
+
+        /// <summary><c>ls_set_framing_length</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_set_framing_length(long handle, int width, int big_endian, UIntPtr max_len);
+
+        /// <summary><c>ls_set_framing_length_ex</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_set_framing_length_ex(long handle, int width, int big_endian, UIntPtr offset, UIntPtr header_len, long adjustment, UIntPtr max_len, int keep_header);
+
+        /// <summary><c>ls_set_framing_delimited</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_set_framing_delimited(long handle, byte* delim, UIntPtr dlen, UIntPtr max_len, int keep);
+
+        /// <summary><c>ls_set_framing_fixed</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_set_framing_fixed(long handle, UIntPtr size);
+
+        /// <summary><c>ls_set_framing_hp_pack</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_set_framing_hp_pack(long handle, int flag, UIntPtr max_len);
+
+        /// <summary><c>ls_socket_shutdown</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_socket_shutdown(long handle, int how);
+
+        /// <summary><c>ls_bytes_available</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_bytes_available(long handle, UIntPtr* out_count);
+
+        /// <summary><c>ls_local_address</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_local_address(long handle, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_peer_address</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_peer_address(long handle, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_local_port</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_local_port(long handle, int* out_port);
+
+        /// <summary><c>ls_set_option</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_set_option(long handle, int option, long value);
+
+        /// <summary><c>ls_get_option</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_get_option(long handle, int option, long* out_value);
+
+        /// <summary><c>ls_set_timeout</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_set_timeout(long handle, int timeout_ms);
+
+        /// <summary><c>ls_get_timeout</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_get_timeout(long handle, int* out_timeout_ms);
+
+        /// <summary><c>ls_engine_config_new</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_engine_config_new(long* out_handle);
+
+        /// <summary><c>ls_engine_config_set</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_engine_config_set(long config_handle, int key, long value);
+
+        /// <summary><c>ls_engine_config_get</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_engine_config_get(long config_handle, int key, long* out_value);
+
+        /// <summary><c>ls_engine_config_set_heartbeat_payloads</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_engine_config_set_heartbeat_payloads(long config_handle, byte* ping, UIntPtr ping_len, byte* pong, UIntPtr pong_len);
+
+        /// <summary><c>ls_server_listen</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_listen(byte* address, long config_handle, long* out_handle);
+
+        /// <summary><c>ls_server_send</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_send(long handle, ulong client, byte* buf, UIntPtr len);
+
+        /// <summary><c>ls_server_send_many</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_send_many(long handle, ulong* clients, UIntPtr count, byte* buf, UIntPtr len, UIntPtr* out_sent);
+
+        /// <summary><c>ls_server_broadcast</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_broadcast(long handle, byte* buf, UIntPtr len, ulong except_client, UIntPtr* out_sent);
+
+        /// <summary><c>ls_server_disconnect</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_disconnect(long handle, ulong client, int graceful);
+
+        /// <summary><c>ls_server_clients</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_clients(long handle, ulong* ids, UIntPtr cap, UIntPtr* out_count);
+
+        /// <summary><c>ls_server_client_address</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_client_address(long handle, ulong client, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_server_shutdown</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_shutdown(long handle, int grace_ms);
+
+        /// <summary><c>ls_client_connect</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_client_connect(byte* address, long config_handle, long* out_handle);
+
+        /// <summary><c>ls_client_send</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_client_send(long handle, byte* buf, UIntPtr len);
+
+        /// <summary><c>ls_client_close</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_client_close(long handle, int grace_ms);
+
+        /// <summary><c>ls_dgram_server_bind</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_dgram_server_bind(byte* address, long config_handle, long* out_handle);
+
+        /// <summary><c>ls_dgram_server_send_to</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_dgram_server_send_to(long handle, byte* buf, UIntPtr len, byte* address);
+
+        /// <summary><c>ls_next_event</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_next_event(long handle, int timeout_ms, int* out_kind, ulong* out_client, long* out_value, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_next_datagram</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_next_datagram(long handle, int timeout_ms, int* out_kind, byte* buf, UIntPtr cap, UIntPtr* out_len, byte* peer_buf, UIntPtr peer_cap, UIntPtr* out_peer_len);
+
+        /// <summary><c>ls_pending_events</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_pending_events(long handle, UIntPtr* out_count);
+
+        /// <summary><c>ls_notify_fd</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_notify_fd(long handle, int* out_fd);
+
+        /// <summary><c>ls_engine_stats</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_engine_stats(long handle, int stat, long* out_value);
+
+        /// <summary><c>ls_shutdown_engine</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_shutdown_engine();
+
+        /// <summary><c>ls_shutdown</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_shutdown();
+    }
+}

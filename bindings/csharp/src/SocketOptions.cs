@@ -1,0 +1,62 @@
+// Options applied before bind or connect (ls_options_new + ls_set_option +
+// ls_options_set_local_address, passed to the *_ex calls).
+namespace Libsock
+{
+    /// <summary>Socket options applied before binding or connecting (SO_REUSEADDR for a multicast
+    /// receiver, buffer sizes that size the TCP window, a local address to connect from). Pass it to
+    /// <see cref="Connection.Connect(string, int, SocketOptions, Framing)"/>, <see cref="Listener.Listen"/>,
+    /// <see cref="Datagram.Bind"/> or <see cref="Datagram.Connect"/>; it may be reused.</summary>
+    public sealed class SocketOptions : LibsockObject
+    {
+        private SocketOptions(long id) : base(id) { }
+
+        /// <summary>An empty set of options.</summary>
+        public unsafe SocketOptions() : this(New()) { }
+
+        private static unsafe long New()
+        {
+            long h;
+            Utf8.Check(Native.ls_options_new(&h));
+            return h;
+        }
+
+        /// <summary>Records option <paramref name="option"/> = <paramref name="value"/> (booleans 0/1);
+        /// returns this object for chaining.</summary>
+        public SocketOptions Set(SockOpt option, long value)
+        {
+            Call(h => Native.ls_set_option(h, (int)option, value));
+            return this;
+        }
+
+        /// <summary>Records a boolean option; returns this object.</summary>
+        public SocketOptions Set(SockOpt option, bool value) => Set(option, value ? 1 : 0);
+
+        /// <summary>The value recorded for <paramref name="option"/> (InvalidArgumentException if none was).</summary>
+        public unsafe long Get(SockOpt option)
+        {
+            long h = Acquire();
+            try
+            {
+                long v;
+                Fail(Native.ls_get_option(h, (int)option, &v));
+                return v;
+            }
+            finally { Release(); }
+        }
+
+        /// <summary>Binds the socket to this local address ("ip:port"; port 0 = any) before connecting.</summary>
+        public unsafe SocketOptions SetLocalAddress(string address)
+        {
+            byte[] a = Utf8.Encode(address, "address");
+            long h = Acquire();
+            try
+            {
+                fixed (byte* p = a) Fail(Native.ls_options_set_local_address(h, p));
+            }
+            finally { Release(); }
+            return this;
+        }
+
+        internal static long IdOf(SocketOptions o) => o == null ? 0 : o.Handle;
+    }
+}

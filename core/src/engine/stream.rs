@@ -1,0 +1,149 @@
+//! The byte streams an engine connection runs on: TCP, Unix, and TLS over either (with the
+//! TLS-specific answers: no direct writes, records owed a flush, truncation), and the socket
+//! options that apply to each connection.
+
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::events::DisconnectReason;
+use crate::error::Error;
+
+/// A connected stream: TCP, Unix, or TLS over either.
+pub(crate) enum AnyStream {
+    Tcp(tokio::net::TcpStream),
+    Unix(tokio::net::UnixStream),
+    /// TLS (client or server side) over a TCP or Unix stream, after its handshake.
+    Tls(Box<tokio_rustls::TlsStream<AnyStream>>),
+}
+
+/// Dispatch a poll method to the stream inside.
+macro_rules! each_stream {
+    ($self:expr, $s:ident => $e:expr) => {
+        match $self.get_mut() {
+            AnyStream::Tcp($s) => $e,
+            AnyStream::Unix($s) => $e,
+            AnyStream::Tls($s) => $e,
+        }
+    };
+}
+
+impl AnyStream {
+    /// The descriptor for direct writes, or -1 when bytes may not go straight to the socket
+    /// (TLS: every byte goes through the session, written by the connection's task).
+    pub(crate) fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            AnyStream::Tcp(s) => s.as_raw_fd(),
+            AnyStream::Unix(s) => s.as_raw_fd(),
+            AnyStream::Tls(_) => -1,
+        }
+    }
+
+    /// TLS records are waiting in the session for room in the socket (a flush is owed).
+    pub(crate) fn wants_write(&self) -> bool {
+        match self {
+            AnyStream::Tls(t) => t.get_ref().1.wants_write(),
+            _ => false,
+        }
+    }
+
+    /// What the TLS handshake agreed on (None for a plain stream).
+    pub(crate) fn tls_info(&self) -> Option<crate::TlsInfo> {
+        match self {
+            AnyStream::Tls(t) => Some(match &**t {
+                tokio_rustls::TlsStream::Client(c) => crate::TlsInfo::of(&**c.get_ref().1),
+                tokio_rustls::TlsStream::Server(c) => crate::TlsInfo::of(&**c.get_ref().1),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The reason an I/O error ends the connection. On TLS, an early end of stream is a peer
+    /// that closed without `close_notify` (a truncation), and a TLS failure keeps its reason.
+    pub(crate) fn reason(&self, e: &std::io::Error) -> DisconnectReason {
+        if let AnyStream::Tls(_) = self {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                return DisconnectReason::Tls(
+                    "the peer closed the connection without close_notify (the data may be \
+                     truncated)"
+                        .into(),
+                );
+            }
+            if let Some(t) = e.get_ref().and_then(|r| r.downcast_ref::<rustls::Error>()) {
+                return DisconnectReason::from_error(&crate::tls::tls_error("TLS connection", t));
+            }
+        }
+        DisconnectReason::from_io(e)
+    }
+}
+
+impl AsyncRead for AnyStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        each_stream!(self, s => Pin::new(s).poll_read(cx, buf))
+    }
+}
+
+impl AsyncWrite for AnyStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        each_stream!(self, s => Pin::new(s).poll_write(cx, buf))
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        each_stream!(self, s => Pin::new(s).poll_write_vectored(cx, bufs))
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        each_stream!(self, s => Pin::new(s).poll_flush(cx))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        each_stream!(self, s => Pin::new(s).poll_shutdown(cx))
+    }
+}
+
+/// The error for a TLS handshake that failed with `e` (its TLS reason when it has one).
+pub(crate) fn tls_io_error(op: &str, e: &std::io::Error) -> Error {
+    if let Some(t) = e.get_ref().and_then(|r| r.downcast_ref::<rustls::Error>()) {
+        return crate::tls::tls_error(op, t);
+    }
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        return Error::Tls(format!(
+            "{}: the peer closed the connection during the handshake (a plaintext peer, or it \
+             refused us?)",
+            op.trim_start_matches("TLS ")
+        ));
+    }
+    Error::os(op.to_string(), std::io::Error::new(e.kind(), e.to_string()))
+}
+
+/// The per-connection subset of `opts` (what applies to an accepted or connecting socket).
+pub(crate) fn conn_options(opts: &crate::options::SocketOptions) -> crate::options::SocketOptions {
+    crate::options::SocketOptions {
+        nodelay: opts.nodelay,
+        keepalive: opts.keepalive,
+        linger: opts.linger,
+        recv_buffer_size: opts.recv_buffer_size,
+        send_buffer_size: opts.send_buffer_size,
+        tcp_user_timeout: opts.tcp_user_timeout,
+        ..Default::default()
+    }
+}
