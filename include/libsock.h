@@ -1161,8 +1161,8 @@ int32_t ls_tls_add_sni_cert_files(int64_t handle,
 int32_t ls_tls_set_client_auth(int64_t handle, int32_t mode, const uint8_t *ca_pem, size_t ca_len);
 
 /**
- * `ls_tls_set_client_auth` with the CA certificates from the PEM file at `ca_path` (may be
- * NULL with `LS_TLS_CLIENT_AUTH_NONE`).
+ * `ls_tls_set_client_auth` with the CA certificates from the PEM file at `ca_path` (not read,
+ * and may be NULL, with `LS_TLS_CLIENT_AUTH_NONE`).
  */
 int32_t ls_tls_set_client_auth_file(int64_t handle, int32_t mode, const char *ca_path);
 
