@@ -1,5 +1,10 @@
 //! The C ABI of libsock: `libsock.so` / `libsock.a` and `include/libsock.h` (generated from this
-//! file by cbindgen).
+//! crate by cbindgen).
+//!
+//! This file holds the constants; the functions live in one module per kind of object:
+//! [`library`] (version, errors, `ls_close`), [`options`], [`connection`], [`listener`],
+//! [`datagram`], [`framing`], [`socket`] (what every socket has), [`tls`] and [`engine`], with
+//! [`boundary`] (handles, arguments, the thread's last error) under all of them.
 //!
 //! Translation only: every function checks its arguments, looks its handle up in the table, calls
 //! core and turns the result into a return code, all inside [`boundary::call`] (no panic crosses
