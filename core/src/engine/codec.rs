@@ -97,3 +97,23 @@ pub(crate) fn encode_frame(framing: &Framing, msg: &[u8]) -> crate::Result<Bytes
     framing.encode(msg, &mut b)?;
     Ok(b.freeze())
 }
+
+/// Encode `msgs` with `framing` into one buffer, cut into one frame per message (one
+/// allocation for the batch). `FrameTooLarge` when a frame exceeds `cap` on its own (no queue
+/// could take it), framing errors as for one message: a bad message encodes none.
+pub(crate) fn encode_batch(
+    framing: &Framing,
+    msgs: &[&[u8]],
+    cap: usize,
+) -> crate::Result<std::collections::VecDeque<Bytes>> {
+    let mut b = BytesMut::with_capacity(msgs.iter().map(|m| m.len() + 8).sum());
+    let mut frames = std::collections::VecDeque::with_capacity(msgs.len());
+    for m in msgs {
+        framing.encode(m, &mut b)?;
+        if b.len() > cap {
+            return Err(super::sendq::PushError::too_large(b.len(), cap));
+        }
+        frames.push_back(b.split().freeze());
+    }
+    Ok(frames)
+}
