@@ -1167,9 +1167,9 @@ int32_t ls_tls_set_client_auth(int64_t handle, int32_t mode, const uint8_t *ca_p
 int32_t ls_tls_set_client_auth_file(int64_t handle, int32_t mode, const char *ca_path);
 
 /**
- * Add an ALPN protocol ("h2", "http/1.1", ...), one call per protocol, most preferred first. A
- * client offers them; a server accepts the client's first one that it has (and fails the
- * handshake when it has none of them). `ls_tls_alpn` reads what was agreed.
+ * Add an ALPN protocol ("h2", "http/1.1", ...; 1 to 255 bytes), one call per protocol, most
+ * preferred first. A client offers them; a server accepts the client's first one that it has
+ * (and fails the handshake when it has none of them). `ls_tls_alpn` reads what was agreed.
  */
 int32_t ls_tls_add_alpn(int64_t handle, const char *protocol);
 
@@ -1180,7 +1180,7 @@ int32_t ls_tls_add_alpn(int64_t handle, const char *protocol);
 int32_t ls_tls_set_min_version(int64_t handle, int32_t version);
 
 /**
- * How long a handshake may take, in milliseconds (> 0; default 10000). It runs inside
+ * How long a handshake may take, in milliseconds (at least 1; default 10000). It runs inside
  * `ls_tcp_connect_ex` / `ls_accept`; a peer that stays silent longer gives `LS_ERR_TIMEOUT`
  * ("TLS handshake ..."), a peer that does not speak TLS `LS_ERR_TLS`.
  */
@@ -1197,8 +1197,10 @@ int32_t ls_tls_set_keylog(int64_t handle, int32_t on);
  * Attach TLS config `tls_handle` to options object `options_handle` (0 detaches): a client
  * config makes `ls_tcp_connect_ex` speak TLS (the handshake completes before it returns), a
  * server config makes `ls_listen_ex`'s listener accept TLS clients only. Later changes to the
- * config apply to later connections; freeing it does not detach it. Datagram sockets refuse
- * an options object with TLS.
+ * config apply to later connections; freeing it does not detach it. The settings are checked
+ * as a whole (core's checks: a server certificate, ALPN lengths, an empty server name, a
+ * zero handshake timeout ...) when a connect or listen builds them: `LS_ERR_INVALID_ARGUMENT`
+ * there. Datagram sockets refuse an options object with TLS.
  */
 int32_t ls_options_set_tls(int64_t options_handle, int64_t tls_handle);
 

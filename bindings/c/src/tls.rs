@@ -277,9 +277,7 @@ pub unsafe extern "C" fn ls_tls_set_server_name(handle: i64, name: *const c_char
     call("ls_tls_set_server_name", || {
         // SAFETY: the caller promises a NUL-terminated string.
         let name = unsafe { in_str(name, "name") }?;
-        if name.is_empty() {
-            return Err(bad_arg("name is empty"));
-        }
+        // An empty name is core's to refuse (when the config is built), as in every door.
         with_entry(handle, |e| {
             let c = e.client("ls_tls_set_server_name")?;
             *c = c.clone().server_name(name);
@@ -455,19 +453,15 @@ pub unsafe extern "C" fn ls_tls_set_client_auth_file(
 // Both sides
 // ---------------------------------------------------------------------------------------------
 
-/// Add an ALPN protocol ("h2", "http/1.1", ...), one call per protocol, most preferred first. A
-/// client offers them; a server accepts the client's first one that it has (and fails the
-/// handshake when it has none of them). `ls_tls_alpn` reads what was agreed.
+/// Add an ALPN protocol ("h2", "http/1.1", ...; 1 to 255 bytes), one call per protocol, most
+/// preferred first. A client offers them; a server accepts the client's first one that it has
+/// (and fails the handshake when it has none of them). `ls_tls_alpn` reads what was agreed.
 #[no_mangle]
 pub unsafe extern "C" fn ls_tls_add_alpn(handle: i64, protocol: *const c_char) -> i32 {
     call("ls_tls_add_alpn", || {
         // SAFETY: the caller promises a NUL-terminated string.
         let p = unsafe { in_str(protocol, "protocol") }?;
-        if p.is_empty() || p.len() > 255 {
-            return Err(bad_arg(format!(
-                "protocol {p:?}: an ALPN protocol has 1 to 255 bytes"
-            )));
-        }
+        // Its length (1 to 255 bytes) is core's to check when the config is built.
         with_entry(handle, |e| {
             e.built = None;
             e.alpn.push(p.as_bytes().to_vec());
@@ -502,18 +496,19 @@ pub extern "C" fn ls_tls_set_min_version(handle: i64, version: i32) -> i32 {
     })
 }
 
-/// How long a handshake may take, in milliseconds (> 0; default 10000). It runs inside
+/// How long a handshake may take, in milliseconds (at least 1; default 10000). It runs inside
 /// `ls_tcp_connect_ex` / `ls_accept`; a peer that stays silent longer gives `LS_ERR_TIMEOUT`
 /// ("TLS handshake ..."), a peer that does not speak TLS `LS_ERR_TLS`.
 #[no_mangle]
 pub extern "C" fn ls_tls_set_handshake_timeout(handle: i64, timeout_ms: i32) -> i32 {
     call("ls_tls_set_handshake_timeout", || {
-        if timeout_ms <= 0 {
-            return Err(bad_arg(format!(
-                "timeout_ms is {timeout_ms}, a handshake timeout must be 1 ms or more"
-            )));
-        }
-        let t = Duration::from_millis(timeout_ms as u64);
+        // A negative number is no duration; 0 is core's to refuse when the config is built.
+        let ms = u64::try_from(timeout_ms).map_err(|_| {
+            bad_arg(format!(
+                "timeout_ms is {timeout_ms}: a handshake timeout is a number of milliseconds"
+            ))
+        })?;
+        let t = Duration::from_millis(ms);
         with_entry(handle, |e| {
             e.built = None;
             match &mut e.side {
@@ -546,8 +541,10 @@ pub extern "C" fn ls_tls_set_keylog(handle: i64, on: i32) -> i32 {
 /// Attach TLS config `tls_handle` to options object `options_handle` (0 detaches): a client
 /// config makes `ls_tcp_connect_ex` speak TLS (the handshake completes before it returns), a
 /// server config makes `ls_listen_ex`'s listener accept TLS clients only. Later changes to the
-/// config apply to later connections; freeing it does not detach it. Datagram sockets refuse
-/// an options object with TLS.
+/// config apply to later connections; freeing it does not detach it. The settings are checked
+/// as a whole (core's checks: a server certificate, ALPN lengths, an empty server name, a
+/// zero handshake timeout ...) when a connect or listen builds them: `LS_ERR_INVALID_ARGUMENT`
+/// there. Datagram sockets refuse an options object with TLS.
 #[no_mangle]
 pub extern "C" fn ls_options_set_tls(options_handle: i64, tls_handle: i64) -> i32 {
     call("ls_options_set_tls", || {

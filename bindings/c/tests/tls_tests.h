@@ -262,10 +262,29 @@ static void t_tls_config_refusals(void) {
     CHECK_RC(ls_tls_add_pin(cli, "abc"), LS_ERR_INVALID_ARGUMENT);
     CHECK(last_error_has("64 hex digits"));
     CHECK_RC(ls_tls_set_min_version(cli, 11), LS_ERR_INVALID_ARGUMENT);
-    CHECK_RC(ls_tls_set_handshake_timeout(cli, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_tls_set_handshake_timeout(cli, -1), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_tls_set_keylog(cli, 2), LS_ERR_INVALID_ARGUMENT);
-    CHECK_RC(ls_tls_add_alpn(cli, ""), LS_ERR_INVALID_ARGUMENT);
-    CHECK_RC(ls_tls_set_server_name(cli, ""), LS_ERR_INVALID_ARGUMENT);
+    /* Settings core refuses when the config is built, at the connect that builds it (before
+     * any connection is made: nobody listens at port 1), with core's message. */
+    {
+        int64_t bad = 0;
+        OK(ls_tls_client_config_new(&bad));
+        OK(ls_tls_add_alpn(bad, ""));
+        CHECK_RC(tls_connect("127.0.0.1:1", bad, &h), LS_ERR_INVALID_ARGUMENT);
+        CHECK(last_error_has("ALPN"));
+        OK(ls_close(bad));
+        OK(ls_tls_client_config_new(&bad));
+        OK(ls_tls_set_server_name(bad, ""));
+        CHECK_RC(tls_connect("127.0.0.1:1", bad, &h), LS_ERR_INVALID_ARGUMENT);
+        CHECK(last_error_has("server name"));
+        OK(ls_close(bad));
+        OK(ls_tls_client_config_new(&bad));
+        OK(ls_tls_set_handshake_timeout(bad, 0));
+        CHECK_RC(tls_connect("127.0.0.1:1", bad, &h), LS_ERR_INVALID_ARGUMENT);
+        CHECK(last_error_has("handshake timeout"));
+        OK(ls_close(bad));
+        CHECK(h == 0);
+    }
     CHECK_RC(ls_tls_set_ca_pem(cli, (const uint8_t *)"not pem", 7), LS_ERR_INVALID_ARGUMENT);
     CHECK_RC(ls_tls_set_ca_file(cli, "/nonexistent/ca.pem"), LS_ERR_IO);
     CHECK(last_error_has("/nonexistent/ca.pem"));

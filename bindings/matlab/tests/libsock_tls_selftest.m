@@ -183,7 +183,10 @@ function config_checks(pki, status)
 expectError('libsock:invalidArgument', @() libsock.TlsConfig('server', 'Pin', "00"));
 expectError('libsock:invalidArgument', @() libsock.TlsConfig('client', 'Pin', "xyz"));
 expectError('libsock:invalidArgument', @() libsock.TlsConfig('client', 'CertFile', 'a.pem'));
-expectError('libsock:invalidArgument', @() libsock.TlsConfig('client', 'HandshakeTimeout', 0));
+% Core checks the settings as a whole when a connection builds them, before connecting.
+expectError('libsock:invalidArgument', @() libsock.TcpClient('127.0.0.1', 1, 'Tls', ...
+    libsock.TlsConfig('client', 'HandshakeTimeout', 0)));
+expectError('libsock:invalidArgument', @() libsock.TlsConfig('client', 'HandshakeTimeout', -1));
 expectError('libsock:invalidArgument', @() libsock.Listener('127.0.0.1', 0, 'Tls', ...
     libsock.TlsConfig('server')));
 expectError('libsock:invalidArgument', @() libsock.TcpClient('127.0.0.1', 1, 'Tls', 5));
