@@ -74,7 +74,12 @@ impl std::str::FromStr for TlsVersion {
 /// assembler toolchain that not every door's users have.
 #[allow(deprecated)]
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    use rustls::crypto::ring::kx_group;
+    let mut p = rustls::crypto::ring::default_provider();
+    // X25519 first (as OpenSSL and browsers prefer it): ring's provider lists P-384 first, and
+    // ring computes P-384 with generic big-number code, several times slower per handshake.
+    p.kx_groups = vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1];
+    Arc::new(p)
 }
 
 static TLS12_AND_13: &[&rustls::SupportedProtocolVersion] =

@@ -12,25 +12,8 @@ use libsock::{ErrorKind, Result};
 
 const SLOW: Duration = Duration::from_secs(20);
 
-/// Pull from `pull` until `pred` matches (returns everything seen, the match last).
-fn pull_until(
-    pull: impl Fn(Option<Duration>) -> Result<Vec<Event>>,
-    limit: Duration,
-    mut pred: impl FnMut(&Event) -> bool,
-) -> Vec<Event> {
-    let end = Instant::now() + limit;
-    let mut seen = Vec::new();
-    while Instant::now() < end {
-        for ev in pull(Some(Duration::from_millis(50))).expect("next_events") {
-            let hit = pred(&ev);
-            seen.push(ev);
-            if hit {
-                return seen;
-            }
-        }
-    }
-    panic!("event not seen within {limit:?}; saw {seen:?}");
-}
+mod common;
+use common::pull_until;
 
 fn on_client(c: &Client) -> impl Fn(Option<Duration>) -> Result<Vec<Event>> + '_ {
     move |t| c.next_events(64, t)

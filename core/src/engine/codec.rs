@@ -60,10 +60,14 @@ impl tokio_util::codec::Decoder for FrameCodec {
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, CodecError> {
-        // A partial frame at the end of the stream is dropped: the peer closed mid-message.
+        // A partial frame at the end of the stream is an error (the peer closed mid-message),
+        // never dropped silently: the bytes stay in `src` for a caller who wants them.
         let r = self.decode(src)?;
-        if r.is_none() {
-            src.clear();
+        if r.is_none() && !src.is_empty() {
+            return Err(CodecError::Frame(Error::closed(format!(
+                "end of stream inside a frame, {} bytes left over",
+                src.len()
+            ))));
         }
         Ok(r)
     }
