@@ -3513,6 +3513,81 @@ static int32_t bi_size_arg(const bi_val *inp) {
     return rc;
 }
 
+/* A TLS config with one setting of the row ("side", "setting", "value"; no setting: nothing),
+ * then built by attaching it to an engine config (ls_engine_config_set_tls builds at once): the
+ * outcome of the setter, else of the build. A server config gets a certificate first (unless
+ * the row sets one or only builds), so that the build judges the row's setting. */
+static int32_t bi_tls_config(const bi_val *inp) {
+    const char *side = bi_str(inp, "side");
+    const char *setting = bi_str(inp, "setting");
+    const bi_val *value = bi_get(inp, "value");
+    int64_t t = 0, cfg = 0;
+    int32_t rc;
+    int server, ok = 1;
+    size_t n = 0, i;
+    char *s = NULL;
+    if (side == NULL) return BI_NO_EXECUTOR;
+    server = strcmp(side, "server") == 0;
+    rc = server ? ls_tls_server_config_new(&t) : ls_tls_client_config_new(&t);
+    if (rc != LS_OK) return BI_SETUP_FAILED;
+    if (server && setting != NULL && strcmp(setting, "cert_pem") != 0) {
+        static uint8_t cert[4096], key[4096];
+        size_t cl = 0, kl = 0;
+        if (ls_tls_self_signed("localhost", cert, sizeof cert, &cl, key, sizeof key, &kl) != LS_OK ||
+            ls_tls_set_cert_pem(t, cert, cl, key, kl) != LS_OK) {
+            ls_close(t);
+            return BI_SETUP_FAILED;
+        }
+    }
+    if (setting == NULL) {
+        rc = LS_OK;
+    } else if (strcmp(setting, "pin_sha256") == 0 || strcmp(setting, "server_name") == 0) {
+        s = bi_bytes(value, &n);
+        if (s == NULL) rc = BI_NO_EXECUTOR;
+        else if (setting[0] == 'p') rc = ls_tls_add_pin(t, s);
+        else rc = ls_tls_set_server_name(t, s);
+    } else if (strcmp(setting, "ca_pem") == 0) {
+        s = bi_bytes(value, &n);
+        rc = s == NULL ? BI_NO_EXECUTOR : ls_tls_set_ca_pem(t, (const uint8_t *)s, n);
+    } else if (strcmp(setting, "alpn") == 0) {
+        rc = value != NULL && value->type == BI_ARR ? LS_OK : BI_NO_EXECUTOR;
+        for (i = 0; rc == LS_OK && i < value->n; i++) {
+            s = bi_bytes(&value->kids[i], &n);
+            rc = s == NULL ? BI_NO_EXECUTOR : ls_tls_add_alpn(t, s);
+            free(s);
+            s = NULL;
+        }
+    } else if (strcmp(setting, "handshake_timeout_ms") == 0) {
+        int64_t ms = bi_i64(inp, "value", 0, &ok);
+        rc = !ok || ms < INT32_MIN || ms > INT32_MAX ? BI_NO_EXECUTOR
+                                                     : ls_tls_set_handshake_timeout(t, (int32_t)ms);
+    } else if (strcmp(setting, "cert_pem") == 0) {
+        size_t kl = 0;
+        char *k = bi_text(value, "key");
+        s = bi_bytes(bi_get(value, "cert"), &n);
+        if (k != NULL) kl = strlen(k);
+        rc = s == NULL || k == NULL ? BI_NO_EXECUTOR
+                                    : ls_tls_set_cert_pem(t, (const uint8_t *)s, n, (const uint8_t *)k, kl);
+        free(k);
+    } else if (strcmp(setting, "client_auth") == 0) {
+        s = bi_bytes(value, &n);
+        if (s == NULL) rc = BI_NO_EXECUTOR;
+        else if (strcmp(s, "required") == 0) rc = ls_tls_set_client_auth(t, LS_TLS_CLIENT_AUTH_REQUIRED, NULL, 0);
+        else if (strcmp(s, "optional") == 0) rc = ls_tls_set_client_auth(t, LS_TLS_CLIENT_AUTH_OPTIONAL, NULL, 0);
+        else rc = BI_NO_EXECUTOR;
+    } else {
+        rc = BI_NO_EXECUTOR;
+    }
+    free(s);
+    if (rc == LS_OK) {
+        if (ls_engine_config_new(&cfg) != LS_OK) rc = BI_SETUP_FAILED;
+        else rc = ls_engine_config_set_tls(cfg, t);
+        ls_close(cfg);
+    }
+    ls_close(t);
+    return rc;
+}
+
 /* Runs one row in this process; its outcome. */
 static int32_t bi_execute(const bi_val *row) {
     const char *op = bi_str(row, "op");
@@ -3554,6 +3629,7 @@ static int32_t bi_execute(const bi_val *row) {
     if (strcmp(op, "handle") == 0) return bi_handle(inp);
     if (strcmp(op, "null_pointer") == 0) return bi_null_pointer(inp);
     if (strcmp(op, "size_arg") == 0) return bi_size_arg(inp);
+    if (strcmp(op, "tls_config") == 0) return bi_tls_config(inp);
     if (strcmp(op, "engine_config") == 0) {
         const char *kind = bi_str(inp, "object");
         if (kind == NULL) return BI_NO_EXECUTOR;
