@@ -89,8 +89,17 @@ namespace Libsock
             Text(path, "path", (h, p) => Native.ls_tls_set_ca_file(h, (byte*)p));
 
         /// <summary>Client: trust the CA certificates of PEM text <paramref name="pem"/>.</summary>
-        public unsafe TlsConfig SetCaPem(string pem) =>
-            Text(pem, "pem", (h, p) => Native.ls_tls_set_ca_pem(h, (byte*)p, Utf8.Size(Len(pem))));
+        public unsafe TlsConfig SetCaPem(string pem)
+        {
+            byte[] a = Utf8.Encode(pem, "pem");
+            long h = Acquire();
+            try
+            {
+                fixed (byte* p = a) Fail(Native.ls_tls_set_ca_pem(h, p, Utf8.Size(a.Length - 1)));
+            }
+            finally { Release(); }
+            return this;
+        }
 
         /// <summary>Client: trust the roots bundled with libsock (Mozilla's) instead of the system's.</summary>
         public TlsConfig SetBundledRoots() => Do(h => Native.ls_tls_set_bundled_roots(h));
@@ -227,8 +236,6 @@ namespace Libsock
         /// <summary>Writes the session keys to the file named by the SSLKEYLOGFILE environment
         /// variable (for Wireshark) when <paramref name="on"/>.</summary>
         public TlsConfig SetKeylog(bool on = true) => Do(h => Native.ls_tls_set_keylog(h, on ? 1 : 0));
-
-        private static int Len(string s) => s == null ? 0 : Utf8.Encode(s, "text").Length - 1;
 
         internal static long IdOf(TlsConfig t)
         {
