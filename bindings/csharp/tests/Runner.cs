@@ -169,6 +169,7 @@ namespace Libsock.Tests
                 }
             }
             Library.ShutdownEngine();
+            Pki.Cleanup();
             Console.WriteLine($"csharp: {passed} passed, {failed} failed");
             Console.Out.Flush();
             if (hung) Environment.Exit(1); // a hung test's thread must not keep the process alive

@@ -1,6 +1,7 @@
 // docs/SCENARIOS.md S18-S21 (TLS) for the C# door, against real peers: `openssl s_server` /
 // `openssl s_client` (certificates from `openssl req` / `openssl x509`), Mono's own
-// System.Net.Security.SslStream as a client (Mono 6.8 here speaks TLS 1.2, not 1.3), and
+// System.Net.Security.SslStream as a client and as a server (Mono 6.8 here speaks TLS 1.2, not
+// 1.3; an RSA CA for it, as its X509Chain reads no EC keys), and
 // libsock-to-libsock, blocking and on the engine. Every child process is waited for with a
 // bound and killed (by its own Process object) when the test ends.
 using System;
@@ -32,6 +33,7 @@ namespace Libsock.Tests
         public string RsaCaPem => Path.Combine(Dir, "rca.pem");
         public string RsaSrvPem => Path.Combine(Dir, "rsrv.pem");
         public string RsaSrvKey => Path.Combine(Dir, "rsrv.key");
+        public string RsaSrvPfx => Path.Combine(Dir, "rsrv.pfx");
 
         static Pki made;
         static readonly object Lock = new object();
@@ -39,6 +41,16 @@ namespace Libsock.Tests
         public static Pki Get()
         {
             lock (Lock) return made ?? (made = new Pki());
+        }
+
+        /// <summary>Removes the certificates' folder (the runner calls it at the end).</summary>
+        public static void Cleanup()
+        {
+            lock (Lock)
+            {
+                if (made != null) try { Directory.Delete(made.Dir, true); } catch (IOException) { }
+                made = null;
+            }
         }
 
         Pki()
@@ -58,6 +70,9 @@ namespace Libsock.Tests
             Ossl.Run(Dir, $"req -x509 {rsa} -subj /CN=libsock-test-rsa-ca -keyout rca.key -out rca.pem");
             Ossl.Run(Dir, $"req {rsa} -subj /CN=localhost -keyout rsrv.key -out rsrv.csr");
             Ossl.Run(Dir, "x509 -req -in rsrv.csr -CA rca.pem -CAkey rca.key -CAcreateserial -days 2 -extfile srv.ext -out rsrv.pem");
+            // Mono reads PKCS#12 files with the old encryption only (not OpenSSL 3's default).
+            Ossl.Run(Dir, "pkcs12 -export -in rsrv.pem -inkey rsrv.key -out rsrv.pfx -passout pass:libsock " +
+                          "-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg sha1");
             Ossl.Run(Dir, $"req -x509 {ec} -subj /CN=self -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout self.key -out self.pem");
         }
     }
@@ -71,6 +86,7 @@ namespace Libsock.Tests
             t.Add(new KeyValuePair<string, Action>("s18_tls_ca_name_1mib_libsock_to_libsock", S18Libsock));
             t.Add(new KeyValuePair<string, Action>("s18_tls_ca_name_openssl_s_server", S18OpensslServer));
             t.Add(new KeyValuePair<string, Action>("s18_tls_mono_sslstream_client", S18SslStream));
+            t.Add(new KeyValuePair<string, Action>("s18_s19_tls_mono_sslstream_server", SslStreamServer));
             t.Add(new KeyValuePair<string, Action>("s19_tls_pin_self_signed_openssl_s_server", S19Openssl));
             t.Add(new KeyValuePair<string, Action>("s19_tls_pin_self_signed_libsock_to_libsock", S19Libsock));
             t.Add(new KeyValuePair<string, Action>("s20_mutual_tls_libsock_to_libsock", S20Libsock));
@@ -233,6 +249,68 @@ namespace Libsock.Tests
                 }
                 T.Join(th);
             }
+        }
+
+        static void SslStreamServer()
+        {
+            // Mono's SslStream as the server (TLS 1.2, an RSA certificate from a PKCS#12 file): a
+            // libsock client trusts it through the CA and the name, then through its pin; a wrong pin
+            // is the TLS error. Each connection echoes 64 KiB.
+            var p = Pki.Get();
+            const int size = 64 * 1024;
+            var cert = new System.Security.Cryptography.X509Certificates.X509Certificate2(p.RsaSrvPfx, "libsock");
+            var tl = new TcpListener(IPAddress.Loopback, 0);
+            tl.Start();
+            int port = ((IPEndPoint)tl.LocalEndpoint).Port;
+            int echoed = 0, refused = 0;
+            var server = T.Start(() =>
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    using (var tc = tl.AcceptTcpClient())
+                    {
+                        tc.ReceiveTimeout = tc.SendTimeout = 20000;
+                        using (var s = new SslStream(tc.GetStream(), false))
+                        {
+                            try { s.AuthenticateAsServer(cert, false, SslProtocols.Tls12, false); }
+                            catch (Exception e) when (e is AuthenticationException || e is IOException) { refused++; continue; }
+                            var buf = new byte[size];
+                            int got = 0, n;
+                            while (got < size && (n = s.Read(buf, got, size - got)) > 0) got += n;
+                            s.Write(buf, 0, got);
+                            s.Flush();
+                            echoed++;
+                        }
+                    }
+                }
+            }, "sslstream-server");
+            try
+            {
+                string fp = Tls.Fingerprint(File.ReadAllText(p.RsaSrvPem));
+                var data = Random(size);
+                using (var byCa = TlsConfig.Client().SetCaFile(p.RsaCaPem))
+                using (var byPin = TlsConfig.Client().AddPin(fp))
+                {
+                    var ends = new[] { new KeyValuePair<TlsConfig, string>(byCa, $"localhost:{port}"),
+                                       new KeyValuePair<TlsConfig, string>(byPin, $"127.0.0.1:{port}") };
+                    foreach (var end in ends)
+                    {
+                        using (var c = TlsConnect(end.Value, end.Key))
+                        {
+                            T.Equal("TLSv1.2", c.TlsInfo.Version, "the version Mono's SslStream speaks");
+                            T.Equal(fp, c.TlsInfo.PeerFingerprint, "SslStream's certificate");
+                            c.SendAll(data);
+                            T.Bytes(data, c.RecvExact(size, 20000), "64 KiB echoed by SslStream");
+                        }
+                    }
+                }
+                using (var wrong = TlsConfig.Client().AddPin(new string('b', 64)))
+                    T.Throws<TlsException>(() => TlsConnect($"127.0.0.1:{port}", wrong).Close(), "a wrong pin against SslStream");
+                T.Join(server);
+                T.Equal(2, echoed, "connections SslStream echoed");
+                T.Equal(1, refused, "handshakes SslStream saw fail");
+            }
+            finally { tl.Stop(); }
         }
 
         static void S19Openssl()
