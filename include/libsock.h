@@ -5,8 +5,8 @@
  *   cbindgen --config bindings/c/cbindgen.toml --crate libsock-c --output include/libsock.h bindings/c
  *
  * Rules every function follows:
- *  - Every object (connection, listener, datagram socket, options object; engine server, client,
- *    datagram server, engine config) is an int64_t handle:
+ *  - Every object (connection, listener, datagram socket, options object, TLS config; engine
+ *    server, client, datagram server, engine config) is an int64_t handle:
  *    positive, below 2^53, never reused. An unknown, closed, or wrong-kind handle gives
  *    LS_ERR_BAD_HANDLE, never a crash. A handle may be used from several threads at once, and
  *    ls_close() from another thread makes a blocked call on it return LS_ERR_CLOSED promptly.
@@ -302,6 +302,39 @@
 #define LS_DEFAULT_MAX_LEN 0
 
 /**
+ * `ls_tls_set_min_version`: TLS 1.2 and 1.3 are accepted (the default).
+ */
+#define LS_TLS_VERSION_1_2 12
+
+/**
+ * `ls_tls_set_min_version`: only TLS 1.3 is accepted.
+ */
+#define LS_TLS_VERSION_1_3 13
+
+/**
+ * `ls_tls_set_client_auth`: the server asks for no client certificate (the default).
+ */
+#define LS_TLS_CLIENT_AUTH_NONE 0
+
+/**
+ * `ls_tls_set_client_auth`: the server asks for a client certificate and verifies one when
+ * sent; clients without one are accepted.
+ */
+#define LS_TLS_CLIENT_AUTH_OPTIONAL 1
+
+/**
+ * `ls_tls_set_client_auth`: the server requires a client certificate signed by the given CA
+ * (mutual TLS); a client without one fails its handshake with `LS_ERR_TLS`.
+ */
+#define LS_TLS_CLIENT_AUTH_REQUIRED 2
+
+/**
+ * A text buffer of this many bytes holds any SHA-256 fingerprint libsock writes (64 hex digits
+ * and the NUL).
+ */
+#define LS_FINGERPRINT_MAX 65
+
+/**
  * `ls_next_event` kind: a connection was made (server: a client was accepted, the buffer gets
  * its address as text; client: connected to the server).
  */
@@ -345,7 +378,9 @@
  * consumer under `LS_SEND_POLICY_ERROR`; counted in `LS_STAT_SEND_QUEUE_FULL`); again only
  * after its queue took a message. Another code with client 0: accepting failed (e.g. out of
  * descriptors, EMFILE; counted in `LS_STAT_ACCEPT_ERRORS`); the server pauses accepting and
- * retries.
+ * retries. `LS_ERR_TLS` with client 0: a TLS handshake with a would-be client failed (it never
+ * became a client; the text names the reason and the address; counted in
+ * `LS_STAT_TLS_FAILURES`).
  */
 #define LS_EVENT_WARNING 7
 
@@ -400,6 +435,13 @@
  * Disconnect reason: the local client was closed (`ls_client_close`, `ls_close`).
  */
 #define LS_REASON_CLOSED 10
+
+/**
+ * Disconnect reason: TLS failed: the handshake (unknown CA, name or pin mismatch, protocol
+ * version, a plaintext peer, the handshake timeout ...), a TLS alert later, or a peer that
+ * closed without close_notify (the data may be truncated); the text names the reason.
+ */
+#define LS_REASON_TLS 11
 
 /**
  * Server: most clients at once; an extra connection is closed at once and counted
@@ -595,6 +637,12 @@
  */
 #define LS_STAT_ACCEPT_ERRORS 12
 
+/**
+ * Server and client: failed TLS handshakes (each also reported: on a server by an
+ * `LS_EVENT_WARNING` with `LS_ERR_TLS`, on a client by a disconnect with `LS_REASON_TLS`).
+ */
+#define LS_STAT_TLS_FAILURES 13
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -647,7 +695,7 @@ int32_t ls_last_error_code(void);
 int32_t ls_last_os_error(void);
 
 /**
- * Close any handle: a connection, listener, datagram socket, options object, engine config,
+ * Close any handle: a connection, listener, datagram socket, options object, TLS config, engine config,
  * server, client or datagram server. The handle is invalid afterwards (`LS_ERR_BAD_HANDLE`), and
  * never reused. A call blocked on it in another thread (`ls_recv`, `ls_next_event` ...) returns
  * `LS_ERR_CLOSED` promptly. An engine object stops at once (connections are cut, queued
@@ -660,7 +708,8 @@ int32_t ls_close(int64_t handle);
  * Create an options object: set options on it with `ls_set_option` (and
  * `ls_options_set_local_address`), then pass it to `ls_tcp_connect_ex`, `ls_listen_ex`,
  * `ls_udp_bind_ex` or `ls_udp_connect_ex`, which apply them before binding or connecting (needed
- * for SO_REUSEADDR on a multicast receiver, receive buffers that size the TCP window, ...). The
+ * for SO_REUSEADDR on a multicast receiver, receive buffers that size the TCP window, ...);
+ * `ls_options_set_tls` attaches a TLS config for `ls_tcp_connect_ex` and `ls_listen_ex`. The
  * object may be reused; free it with `ls_close`.
  */
 int32_t ls_options_new(int64_t *out_handle);
@@ -687,109 +736,6 @@ int32_t ls_tcp_connect_ex(const char *address,
                           int32_t timeout_ms,
                           int64_t options_handle,
                           int64_t *out_handle);
-
-/**
- * Listen on `address` ("127.0.0.1:0" picks a free port: read it with `ls_local_port`;
- * "[::]:port" accepts IPv4 clients too; "unix:/path"). `backlog` is the queue of connections not
- * yet accepted (0 = the default, 1024). SO_REUSEADDR is on.
- */
-int32_t ls_listen(const char *address, int32_t backlog, int64_t *out_handle);
-
-/**
- * `ls_listen` with the socket options of options object `options_handle` (0 = none) applied
- * before binding.
- */
-int32_t ls_listen_ex(const char *address,
-                     int32_t backlog,
-                     int64_t options_handle,
-                     int64_t *out_handle);
-
-/**
- * Wait for a client on listener `handle` and return the new connection in `*out_handle`.
- * `timeout_ms`: -2 the listener's default (`ls_set_timeout`, initially forever), -1 forever, 0
- * poll, N milliseconds; `LS_ERR_TIMEOUT` when no client came. The connection gets the framing
- * set on the listener (`ls_set_framing_*` on the listener handle). The client's address:
- * `ls_peer_address(*out_handle, ...)`.
- */
-int32_t ls_accept(int64_t handle, int32_t timeout_ms, int64_t *out_handle);
-
-/**
- * Open a UDP socket bound to `address` ("0.0.0.0:5000", "127.0.0.1:0", "[::]:0"), or a Unix
- * datagram socket ("unix:/path"). Send with `ls_send_to`, receive with `ls_recv_from`.
- */
-int32_t ls_udp_bind(const char *address, int64_t *out_handle);
-
-/**
- * `ls_udp_bind` with the socket options of options object `options_handle` (0 = none) applied
- * before binding (e.g. `LS_OPT_REUSE_ADDRESS` for a multicast receiver).
- */
-int32_t ls_udp_bind_ex(const char *address, int64_t options_handle, int64_t *out_handle);
-
-/**
- * Open a datagram socket connected to `address`: `ls_send`/`ls_recv` talk to that peer only.
- * The local side gets an ephemeral port.
- */
-int32_t ls_udp_connect(const char *address, int64_t *out_handle);
-
-/**
- * `ls_udp_connect` with the socket options of options object `options_handle` (0 = none).
- */
-int32_t ls_udp_connect_ex(const char *address, int64_t options_handle, int64_t *out_handle);
-
-/**
- * Send one datagram of `len` bytes to `address` ("ip:port", "[v6]:port", "host:port",
- * "unix:/path") from datagram socket `handle`. The whole datagram is sent or an error returned.
- */
-int32_t ls_send_to(int64_t handle, const uint8_t *buf, size_t len, const char *address);
-
-/**
- * Receive one datagram on `handle` into `buf` (capacity `cap` > 0): `*out_len` bytes written,
- * the sender's address as text in `peer_buf` (NUL-terminated, `peer_cap` at least
- * `LS_ADDRESS_MAX`) with its length in `*out_peer_len`, and `*out_truncated` 1 when the datagram
- * was larger than `buf` (its tail is lost, as with recvfrom), else 0. `timeout_ms`: -2 the
- * handle's default, -1 forever, 0 poll, N milliseconds.
- */
-int32_t ls_recv_from(int64_t handle,
-                     int32_t timeout_ms,
-                     uint8_t *buf,
-                     size_t cap,
-                     size_t *out_len,
-                     char *peer_buf,
-                     size_t peer_cap,
-                     size_t *out_peer_len,
-                     int32_t *out_truncated);
-
-/**
- * Receive up to `count` (> 0) datagrams on `handle` with one recvmmsg(2) call where the OS has
- * it, waiting for the first: datagram i goes to `buf + i * slot_size` (`buf` holds `count *
- * slot_size` bytes, `slot_size` > 0), its length to `out_lens[i]`; `*out_count` receives how
- * many arrived (at least 1). Optional (NULL = not wanted): `out_truncated[i]` 1 when datagram i
- * was larger than `slot_size` (its tail is lost), else 0; `peer_bufs` (`count *
- * LS_ADDRESS_MAX` bytes) receives datagram i's sender as NUL-terminated text at `peer_bufs + i
- * * LS_ADDRESS_MAX`. `timeout_ms`: -2 the handle's default (`ls_set_timeout`), -1 forever, 0
- * poll, N milliseconds, for the first datagram; what else is queued then comes with it in the
- * same system call. `LS_ERR_TIMEOUT` when none came.
- */
-int32_t ls_recv_many(int64_t handle,
-                     int32_t timeout_ms,
-                     uint8_t *buf,
-                     size_t slot_size,
-                     size_t count,
-                     size_t *out_lens,
-                     int32_t *out_truncated,
-                     char *peer_bufs,
-                     size_t *out_count);
-
-/**
- * Join multicast group `group` ("239.1.2.3", "ff02::1234") on interface `iface`: NULL or "" the
- * default, an IPv4 interface address ("127.0.0.1") or an IPv6 interface index ("1").
- */
-int32_t ls_join_multicast(int64_t handle, const char *group, const char *iface);
-
-/**
- * Leave a multicast group joined with `ls_join_multicast` (same arguments).
- */
-int32_t ls_leave_multicast(int64_t handle, const char *group, const char *iface);
 
 /**
  * Send what the socket takes now (at least one byte, waiting up to the handle's default
@@ -897,6 +843,116 @@ int32_t ls_send_file(int64_t handle,
 int32_t ls_recv_file(int64_t handle, const char *path, uint64_t len, uint64_t *out_received);
 
 /**
+ * Shut down one direction of connection `handle`: `LS_SHUT_WRITE` (half-close: the peer reads
+ * end of stream after what was sent, and can still reply), `LS_SHUT_READ` or `LS_SHUT_BOTH`.
+ * The handle stays open; `ls_close` releases it.
+ */
+int32_t ls_socket_shutdown(int64_t handle, int32_t how);
+
+/**
+ * Listen on `address` ("127.0.0.1:0" picks a free port: read it with `ls_local_port`;
+ * "[::]:port" accepts IPv4 clients too; "unix:/path"). `backlog` is the queue of connections not
+ * yet accepted (0 = the default, 1024). SO_REUSEADDR is on.
+ */
+int32_t ls_listen(const char *address, int32_t backlog, int64_t *out_handle);
+
+/**
+ * `ls_listen` with the socket options of options object `options_handle` (0 = none) applied
+ * before binding.
+ */
+int32_t ls_listen_ex(const char *address,
+                     int32_t backlog,
+                     int64_t options_handle,
+                     int64_t *out_handle);
+
+/**
+ * Wait for a client on listener `handle` and return the new connection in `*out_handle`.
+ * `timeout_ms`: -2 the listener's default (`ls_set_timeout`, initially forever), -1 forever, 0
+ * poll, N milliseconds; `LS_ERR_TIMEOUT` when no client came. The connection gets the framing
+ * set on the listener (`ls_set_framing_*` on the listener handle). The client's address:
+ * `ls_peer_address(*out_handle, ...)`.
+ */
+int32_t ls_accept(int64_t handle, int32_t timeout_ms, int64_t *out_handle);
+
+/**
+ * Open a UDP socket bound to `address` ("0.0.0.0:5000", "127.0.0.1:0", "[::]:0"), or a Unix
+ * datagram socket ("unix:/path"). Send with `ls_send_to`, receive with `ls_recv_from`.
+ */
+int32_t ls_udp_bind(const char *address, int64_t *out_handle);
+
+/**
+ * `ls_udp_bind` with the socket options of options object `options_handle` (0 = none) applied
+ * before binding (e.g. `LS_OPT_REUSE_ADDRESS` for a multicast receiver).
+ */
+int32_t ls_udp_bind_ex(const char *address, int64_t options_handle, int64_t *out_handle);
+
+/**
+ * Open a datagram socket connected to `address`: `ls_send`/`ls_recv` talk to that peer only.
+ * The local side gets an ephemeral port.
+ */
+int32_t ls_udp_connect(const char *address, int64_t *out_handle);
+
+/**
+ * `ls_udp_connect` with the socket options of options object `options_handle` (0 = none).
+ */
+int32_t ls_udp_connect_ex(const char *address, int64_t options_handle, int64_t *out_handle);
+
+/**
+ * Send one datagram of `len` bytes to `address` ("ip:port", "[v6]:port", "host:port",
+ * "unix:/path") from datagram socket `handle`. The whole datagram is sent or an error returned.
+ */
+int32_t ls_send_to(int64_t handle, const uint8_t *buf, size_t len, const char *address);
+
+/**
+ * Receive one datagram on `handle` into `buf` (capacity `cap` > 0): `*out_len` bytes written,
+ * the sender's address as text in `peer_buf` (NUL-terminated, `peer_cap` at least
+ * `LS_ADDRESS_MAX`) with its length in `*out_peer_len`, and `*out_truncated` 1 when the datagram
+ * was larger than `buf` (its tail is lost, as with recvfrom), else 0. `timeout_ms`: -2 the
+ * handle's default, -1 forever, 0 poll, N milliseconds.
+ */
+int32_t ls_recv_from(int64_t handle,
+                     int32_t timeout_ms,
+                     uint8_t *buf,
+                     size_t cap,
+                     size_t *out_len,
+                     char *peer_buf,
+                     size_t peer_cap,
+                     size_t *out_peer_len,
+                     int32_t *out_truncated);
+
+/**
+ * Receive up to `count` (> 0) datagrams on `handle` with one recvmmsg(2) call where the OS has
+ * it, waiting for the first: datagram i goes to `buf + i * slot_size` (`buf` holds `count *
+ * slot_size` bytes, `slot_size` > 0), its length to `out_lens[i]`; `*out_count` receives how
+ * many arrived (at least 1). Optional (NULL = not wanted): `out_truncated[i]` 1 when datagram i
+ * was larger than `slot_size` (its tail is lost), else 0; `peer_bufs` (`count *
+ * LS_ADDRESS_MAX` bytes) receives datagram i's sender as NUL-terminated text at `peer_bufs + i
+ * * LS_ADDRESS_MAX`. `timeout_ms`: -2 the handle's default (`ls_set_timeout`), -1 forever, 0
+ * poll, N milliseconds, for the first datagram; what else is queued then comes with it in the
+ * same system call. `LS_ERR_TIMEOUT` when none came.
+ */
+int32_t ls_recv_many(int64_t handle,
+                     int32_t timeout_ms,
+                     uint8_t *buf,
+                     size_t slot_size,
+                     size_t count,
+                     size_t *out_lens,
+                     int32_t *out_truncated,
+                     char *peer_bufs,
+                     size_t *out_count);
+
+/**
+ * Join multicast group `group` ("239.1.2.3", "ff02::1234") on interface `iface`: NULL or "" the
+ * default, an IPv4 interface address ("127.0.0.1") or an IPv6 interface index ("1").
+ */
+int32_t ls_join_multicast(int64_t handle, const char *group, const char *iface);
+
+/**
+ * Leave a multicast group joined with `ls_join_multicast` (same arguments).
+ */
+int32_t ls_leave_multicast(int64_t handle, const char *group, const char *iface);
+
+/**
  * No framing (the default): `ls_recv_msg` returns what one read gives, `ls_send_msg` sends the
  * bytes as they are.
  */
@@ -946,13 +1002,6 @@ int32_t ls_set_framing_fixed(int64_t handle, size_t size);
  * high 10 bits `flag` (0..1023, checked on receive). `max_len` (0 = the maximum, 4194303).
  */
 int32_t ls_set_framing_hp_pack(int64_t handle, int32_t flag, size_t max_len);
-
-/**
- * Shut down one direction of connection `handle`: `LS_SHUT_WRITE` (half-close: the peer reads
- * end of stream after what was sent, and can still reply), `LS_SHUT_READ` or `LS_SHUT_BOTH`.
- * The handle stays open; `ls_close` releases it.
- */
-int32_t ls_socket_shutdown(int64_t handle, int32_t how);
 
 /**
  * Bytes that can be read now without waiting (for a datagram socket: the size of the next
@@ -1006,6 +1055,233 @@ int32_t ls_set_timeout(int64_t handle, int32_t timeout_ms);
 int32_t ls_get_timeout(int64_t handle, int32_t *out_timeout_ms);
 
 /**
+ * Create a client TLS config: the server is verified against the system's roots and the host
+ * name connected to (an IP address against the certificate's IP addresses), TLS 1.2 and 1.3,
+ * a 10 s handshake timeout. Change it with the `ls_tls_set_*` / `ls_tls_add_*` setters, attach
+ * it to an options object with `ls_options_set_tls` and connect with `ls_tcp_connect_ex` (or
+ * to an engine config with `ls_engine_config_set_tls`). Free it with `ls_tls_config_free` (or
+ * `ls_close`); what it was attached to keeps its settings.
+ */
+int32_t ls_tls_client_config_new(int64_t *out_handle);
+
+/**
+ * Create a server TLS config. It needs a certificate and key (`ls_tls_set_cert_files` or
+ * `ls_tls_set_cert_pem`; or SNI certificates, `ls_tls_add_sni_cert_*`); no client certificate
+ * is asked for, TLS 1.2 and 1.3, a 10 s handshake timeout. Attach it to an options object with
+ * `ls_options_set_tls` and listen with `ls_listen_ex` (`ls_accept` returns a connection whose
+ * handshake completed), or to an engine config.
+ */
+int32_t ls_tls_server_config_new(int64_t *out_handle);
+
+/**
+ * Free TLS config `handle` (the same as `ls_close` on it, but only takes a TLS config). Options
+ * objects and engine configs it was attached to keep its settings.
+ */
+int32_t ls_tls_config_free(int64_t handle);
+
+/**
+ * Client: trust the CA certificates in the PEM file at `path` (instead of the system's roots).
+ */
+int32_t ls_tls_set_ca_file(int64_t handle, const char *path);
+
+/**
+ * Client: trust the CA certificates in `len` bytes of PEM text at `pem`.
+ */
+int32_t ls_tls_set_ca_pem(int64_t handle, const uint8_t *pem, size_t len);
+
+/**
+ * Client: trust the Mozilla roots bundled in libsock (for systems without a usable store).
+ */
+int32_t ls_tls_set_bundled_roots(int64_t handle);
+
+/**
+ * Client: trust only a server whose certificate, or its public key, has this SHA-256
+ * fingerprint (64 hex digits, colons allowed; `ls_fingerprint` computes it). Call again to
+ * allow several (e.g. during a key change). No CA, name or date is checked: the pin is the
+ * identity. The safe way to trust a self-signed device (instead of
+ * `ls_tls_set_dangerous_no_verify`). A server with another certificate fails the handshake
+ * with `LS_ERR_TLS` ("pin mismatch").
+ */
+int32_t ls_tls_add_pin(int64_t handle, const char *sha256_hex);
+
+/**
+ * Client: DANGER: do not verify the server at all; anyone on the path can read and change
+ * the traffic. For tests only; libsock says so on stderr once per process. To trust a
+ * self-signed server, pin it instead (`ls_tls_add_pin`).
+ */
+int32_t ls_tls_set_dangerous_no_verify(int64_t handle);
+
+/**
+ * Client: the name sent in SNI and checked in the server's certificate (default: the host
+ * given to connect, an IP address checked against the certificate's IP addresses).
+ */
+int32_t ls_tls_set_server_name(int64_t handle, const char *name);
+
+/**
+ * The certificate chain and private key from PEM files (the key PKCS#8, PKCS#1 or SEC1): a
+ * server's own certificate, or on a client config the certificate presented when the server
+ * asks for one (mutual TLS).
+ */
+int32_t ls_tls_set_cert_files(int64_t handle, const char *cert_path, const char *key_path);
+
+/**
+ * `ls_tls_set_cert_files` from PEM text in memory: `cert_len` bytes at `cert`, `key_len` bytes
+ * at `key` (as `ls_tls_self_signed` writes them).
+ */
+int32_t ls_tls_set_cert_pem(int64_t handle,
+                            const uint8_t *cert,
+                            size_t cert_len,
+                            const uint8_t *key,
+                            size_t key_len);
+
+/**
+ * Server: serve this certificate chain and key (PEM text) to clients that ask for `name` by
+ * SNI; others get the default certificate (`ls_tls_set_cert_*`). Call once per name.
+ */
+int32_t ls_tls_add_sni_cert_pem(int64_t handle,
+                                const char *name,
+                                const uint8_t *cert,
+                                size_t cert_len,
+                                const uint8_t *key,
+                                size_t key_len);
+
+/**
+ * `ls_tls_add_sni_cert_pem` from PEM files.
+ */
+int32_t ls_tls_add_sni_cert_files(int64_t handle,
+                                  const char *name,
+                                  const char *cert_path,
+                                  const char *key_path);
+
+/**
+ * Server: which client certificates to ask for (`LS_TLS_CLIENT_AUTH_*`), verified against the
+ * CA certificates in `ca_len` bytes of PEM text at `ca_pem` (may be NULL and 0 with
+ * `LS_TLS_CLIENT_AUTH_NONE`).
+ */
+int32_t ls_tls_set_client_auth(int64_t handle, int32_t mode, const uint8_t *ca_pem, size_t ca_len);
+
+/**
+ * `ls_tls_set_client_auth` with the CA certificates from the PEM file at `ca_path` (not read,
+ * and may be NULL, with `LS_TLS_CLIENT_AUTH_NONE`).
+ */
+int32_t ls_tls_set_client_auth_file(int64_t handle, int32_t mode, const char *ca_path);
+
+/**
+ * Add an ALPN protocol ("h2", "http/1.1", ...; 1 to 255 bytes), one call per protocol, most
+ * preferred first. A client offers them; a server accepts the client's first one that it has
+ * (and fails the handshake when it has none of them). `ls_tls_alpn` reads what was agreed.
+ */
+int32_t ls_tls_add_alpn(int64_t handle, const char *protocol);
+
+/**
+ * The lowest protocol version accepted: `LS_TLS_VERSION_1_2` (the default) or
+ * `LS_TLS_VERSION_1_3`.
+ */
+int32_t ls_tls_set_min_version(int64_t handle, int32_t version);
+
+/**
+ * How long a handshake may take, in milliseconds (at least 1; default 10000). It runs inside
+ * `ls_tcp_connect_ex` / `ls_accept`; a peer that stays silent longer gives `LS_ERR_TIMEOUT`
+ * ("TLS handshake ..."), a peer that does not speak TLS `LS_ERR_TLS`.
+ */
+int32_t ls_tls_set_handshake_timeout(int64_t handle, int32_t timeout_ms);
+
+/**
+ * `on` 1: write the session keys to the file named by the environment variable
+ * `SSLKEYLOGFILE` (when it is set), so that a capture can be decrypted with Wireshark; 0: do
+ * not (the default).
+ */
+int32_t ls_tls_set_keylog(int64_t handle, int32_t on);
+
+/**
+ * Attach TLS config `tls_handle` to options object `options_handle` (0 detaches): a client
+ * config makes `ls_tcp_connect_ex` speak TLS (the handshake completes before it returns), a
+ * server config makes `ls_listen_ex`'s listener accept TLS clients only. Later changes to the
+ * config apply to later connections; freeing it does not detach it. The settings are checked
+ * as a whole (core's checks: a server certificate, ALPN lengths, an empty server name, a
+ * zero handshake timeout ...) when a connect or listen builds them: `LS_ERR_INVALID_ARGUMENT`
+ * there. Datagram sockets refuse an options object with TLS.
+ */
+int32_t ls_options_set_tls(int64_t options_handle, int64_t tls_handle);
+
+/**
+ * `*out_is_tls` 1 when connection `handle` speaks TLS, else 0.
+ */
+int32_t ls_is_tls(int64_t handle, int32_t *out_is_tls);
+
+/**
+ * The TLS version connection `handle` agreed on, "TLSv1.3" or "TLSv1.2", as text (as
+ * `ls_local_address` writes text); "" for a plain connection.
+ */
+int32_t ls_tls_version(int64_t handle, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * The cipher suite connection `handle` agreed on, e.g. "TLS13_AES_256_GCM_SHA384", as text;
+ * "" for a plain connection.
+ */
+int32_t ls_tls_cipher(int64_t handle, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * The ALPN protocol connection `handle` agreed on, as text; "" when none was (or for a plain
+ * connection).
+ */
+int32_t ls_tls_alpn(int64_t handle, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * The SHA-256 fingerprint of the peer's certificate (64 lowercase hex digits: what
+ * `ls_tls_add_pin` takes) as text (`LS_FINGERPRINT_MAX` bytes hold it); "" when the peer sent
+ * no certificate (a client without one, or a plain connection).
+ */
+int32_t ls_tls_peer_fingerprint(int64_t handle, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * The peer's certificate (DER bytes) into `buf`; `*out_len` receives its length, 0 when the
+ * peer sent none (or for a plain connection). `LS_ERR_BUFFER_TOO_SMALL` with the needed size
+ * in `*out_len` when it does not fit (`buf` NULL and `cap` 0 ask for the size).
+ */
+int32_t ls_tls_peer_certificate(int64_t handle, uint8_t *buf, size_t cap, size_t *out_len);
+
+/**
+ * Make a self-signed certificate and its private key for `names` (host names and IP addresses
+ * separated by commas, e.g. "localhost,127.0.0.1": the certificate's subject alternative
+ * names), both as PEM text: the certificate into `cert_buf` (`*out_cert_len` its length) and
+ * the key into `key_buf` (`*out_key_len`), NUL-terminated. For trying TLS in a minute, tests,
+ * and devices trusted by their pin (`ls_fingerprint`, `ls_tls_add_pin`). 4096 bytes hold
+ * either. The buffers are bytes (`uint8_t`), not `char`, like those of `ls_fingerprint` and
+ * `ls_tls_self_signed_files`: a function that takes a string or bytes as input writes its
+ * text into bytes, so that MATLAB's calllib can return it through a `uint8Ptr` (cast a char
+ * buffer in C). `LS_ERR_BUFFER_TOO_SMALL` when one does not fit, with the sizes needed (NUL
+ * included) in both out-lengths; nothing is written then.
+ */
+int32_t ls_tls_self_signed(const char *names,
+                           uint8_t *cert_buf,
+                           size_t cert_cap,
+                           size_t *out_cert_len,
+                           uint8_t *key_buf,
+                           size_t key_cap,
+                           size_t *out_key_len);
+
+/**
+ * `ls_tls_self_signed` into files: the certificate (PEM) to `cert_path`, the key (PEM) to
+ * `key_path` (created or replaced; the key file readable by its owner only), and its SHA-256
+ * fingerprint as text into `pin_buf` (`LS_FINGERPRINT_MAX` bytes; `*out_pin_len` its length).
+ */
+int32_t ls_tls_self_signed_files(const char *names,
+                                 const char *cert_path,
+                                 const char *key_path,
+                                 uint8_t *pin_buf,
+                                 size_t pin_cap,
+                                 size_t *out_pin_len);
+
+/**
+ * The SHA-256 fingerprint of a certificate, given as PEM text (its first certificate) or as
+ * DER bytes (`len` bytes at `cert`), as 64 lowercase hex digits into `buf`
+ * (`LS_FINGERPRINT_MAX` bytes, NUL-terminated; bytes, as `ls_tls_self_signed` explains): what
+ * `ls_tls_add_pin` takes.
+ */
+int32_t ls_fingerprint(const uint8_t *cert, size_t len, uint8_t *buf, size_t cap, size_t *out_len);
+
+/**
  * Create an engine config: settings for `ls_server_listen`, `ls_client_connect` and
  * `ls_dgram_server_bind`. Set numbers with `ls_engine_config_set(cfg, LS_ECFG_*, value)`, the
  * framing with the `ls_set_framing_*` functions (default: a 4-byte big-endian length prefix),
@@ -1038,6 +1314,16 @@ int32_t ls_engine_config_set_heartbeat_payloads(int64_t config_handle,
                                                 size_t ping_len,
                                                 const uint8_t *pong,
                                                 size_t pong_len);
+
+/**
+ * Speak TLS with the settings of TLS config `tls_handle` (0: plaintext again, on both sides):
+ * a server config for `ls_server_listen` (every client's handshake runs on the engine; a failed
+ * one is an `LS_EVENT_WARNING` with `LS_ERR_TLS`, never a client), a client config for
+ * `ls_client_connect` (each connection and reconnection handshakes; a failure is a disconnect
+ * with `LS_REASON_TLS`). One engine config may hold one of each. The settings are taken as
+ * they are now (built here: a server config without a certificate is refused here).
+ */
+int32_t ls_engine_config_set_tls(int64_t config_handle, int64_t tls_handle);
 
 /**
  * Start an event-driven server listening on `address` ("127.0.0.1:0" picks a free port: read it

@@ -234,6 +234,7 @@ inline void check(int32_t rc) {
 }
 
 inline const uint8_t *bytes(const void *p) { return static_cast<const uint8_t *>(p); }
+inline uint8_t *out(std::string &s) { return reinterpret_cast<uint8_t *>(&s[0]); }
 
 /// A text result written by `f(buf, cap, &len)`, growing the buffer when asked to.
 template <class F> std::string text(F f) {
@@ -297,6 +298,164 @@ private:
     }
 };
 
+/// TLS settings (an ls_tls_* config handle), for a client (TlsConfig::client(): the server is
+/// verified against the system's roots and the host connected to) or a server
+/// (TlsConfig::server(): give it a certificate). Attach to connect/listen with Options::tls.
+/// The setters return *this; bad values throw invalid_argument_error, a failed handshake later
+/// throws tls_error naming the reason.
+class TlsConfig : public Handle {
+public:
+    /// Client settings.
+    static TlsConfig client() {
+        int64_t h = 0;
+        detail::check(ls_tls_client_config_new(&h));
+        return TlsConfig(h);
+    }
+    /// Server settings (they need cert_files or cert_pem).
+    static TlsConfig server() {
+        int64_t h = 0;
+        detail::check(ls_tls_server_config_new(&h));
+        return TlsConfig(h);
+    }
+    /// Client: trust the CA certificates of a PEM file (instead of the system's roots).
+    TlsConfig &ca_file(const std::string &path) {
+        detail::check(ls_tls_set_ca_file(h_, path.c_str()));
+        return *this;
+    }
+    /// Client: trust the CA certificates in PEM text.
+    TlsConfig &ca_pem(const std::string &pem) {
+        detail::check(ls_tls_set_ca_pem(h_, detail::bytes(pem.data()), pem.size()));
+        return *this;
+    }
+    /// Client: trust the Mozilla roots bundled in libsock.
+    TlsConfig &bundled_roots() {
+        detail::check(ls_tls_set_bundled_roots(h_));
+        return *this;
+    }
+    /// Client: trust only a server whose certificate (or public key) has this SHA-256
+    /// fingerprint (see libsock::fingerprint); call again to allow several.
+    TlsConfig &add_pin(const std::string &sha256_hex) {
+        detail::check(ls_tls_add_pin(h_, sha256_hex.c_str()));
+        return *this;
+    }
+    /// Client: DANGER: verify nothing (tests only; pin a self-signed server instead).
+    TlsConfig &dangerous_no_verify() {
+        detail::check(ls_tls_set_dangerous_no_verify(h_));
+        return *this;
+    }
+    /// Client: the name sent by SNI and checked (default: the host connected to).
+    TlsConfig &server_name(const std::string &name) {
+        detail::check(ls_tls_set_server_name(h_, name.c_str()));
+        return *this;
+    }
+    /// The certificate chain and key from PEM files: a server's own, or a client's (mTLS).
+    TlsConfig &cert_files(const std::string &cert_path, const std::string &key_path) {
+        detail::check(ls_tls_set_cert_files(h_, cert_path.c_str(), key_path.c_str()));
+        return *this;
+    }
+    /// cert_files from PEM text (e.g. from libsock::self_signed).
+    TlsConfig &cert_pem(const std::string &cert, const std::string &key) {
+        detail::check(ls_tls_set_cert_pem(h_, detail::bytes(cert.data()), cert.size(),
+                                          detail::bytes(key.data()), key.size()));
+        return *this;
+    }
+    /// Server: serve this certificate to clients asking for `name` by SNI (PEM files).
+    TlsConfig &add_sni_cert_files(const std::string &name, const std::string &cert_path,
+                                  const std::string &key_path) {
+        detail::check(
+            ls_tls_add_sni_cert_files(h_, name.c_str(), cert_path.c_str(), key_path.c_str()));
+        return *this;
+    }
+    /// Server: add_sni_cert_files from PEM text.
+    TlsConfig &add_sni_cert_pem(const std::string &name, const std::string &cert,
+                                const std::string &key) {
+        detail::check(ls_tls_add_sni_cert_pem(h_, name.c_str(), detail::bytes(cert.data()),
+                                              cert.size(), detail::bytes(key.data()), key.size()));
+        return *this;
+    }
+    /// Server: client certificates LS_TLS_CLIENT_AUTH_NONE / _OPTIONAL / _REQUIRED, checked
+    /// against the CA certificates in PEM text `ca_pem`.
+    TlsConfig &client_auth(int32_t mode, const std::string &ca_pem = std::string()) {
+        detail::check(ls_tls_set_client_auth(h_, mode, detail::bytes(ca_pem.data()), ca_pem.size()));
+        return *this;
+    }
+    /// Server: client_auth with the CA certificates of a PEM file.
+    TlsConfig &client_auth_file(int32_t mode, const std::string &ca_path) {
+        detail::check(ls_tls_set_client_auth_file(h_, mode, ca_path.c_str()));
+        return *this;
+    }
+    /// Add an ALPN protocol (most preferred first).
+    TlsConfig &add_alpn(const std::string &protocol) {
+        detail::check(ls_tls_add_alpn(h_, protocol.c_str()));
+        return *this;
+    }
+    /// The lowest version: LS_TLS_VERSION_1_2 (default) or LS_TLS_VERSION_1_3.
+    TlsConfig &min_version(int32_t version) {
+        detail::check(ls_tls_set_min_version(h_, version));
+        return *this;
+    }
+    /// How long a handshake may take, in ms (default 10000).
+    TlsConfig &handshake_timeout(int32_t timeout_ms) {
+        detail::check(ls_tls_set_handshake_timeout(h_, timeout_ms));
+        return *this;
+    }
+    /// Write session keys to $SSLKEYLOGFILE (for Wireshark).
+    TlsConfig &keylog(bool on) {
+        detail::check(ls_tls_set_keylog(h_, on ? 1 : 0));
+        return *this;
+    }
+
+private:
+    explicit TlsConfig(int64_t h) noexcept : Handle(h) {}
+};
+
+/// A certificate and its private key, both PEM text (libsock::self_signed).
+struct CertificateAndKey {
+    /// The certificate (PEM).
+    std::string cert;
+    /// The private key (PEM).
+    std::string key;
+};
+
+/// A self-signed certificate and key for `names` ("localhost,127.0.0.1"): to try TLS, for
+/// tests, and for devices trusted by their pin (TlsConfig::add_pin(fingerprint(cert))).
+inline CertificateAndKey self_signed(const std::string &names) {
+    CertificateAndKey r;
+    r.cert.assign(4096, '\0');
+    r.key.assign(4096, '\0');
+    std::size_t cl = 0, kl = 0;
+    int32_t rc = ls_tls_self_signed(names.c_str(), detail::out(r.cert), r.cert.size(), &cl,
+                                    detail::out(r.key), r.key.size(), &kl);
+    if (rc == LS_ERR_BUFFER_TOO_SMALL) {
+        r.cert.assign(cl, '\0');
+        r.key.assign(kl, '\0');
+        rc = ls_tls_self_signed(names.c_str(), detail::out(r.cert), r.cert.size(), &cl,
+                                detail::out(r.key), r.key.size(), &kl);
+    }
+    detail::check(rc);
+    r.cert.resize(cl);
+    r.key.resize(kl);
+    return r;
+}
+
+/// A self-signed certificate and key for `names` written to files; returns its pin.
+inline std::string self_signed_files(const std::string &names, const std::string &cert_path,
+                                         const std::string &key_path) {
+    return detail::text([&](char *b, std::size_t c, std::size_t *l) {
+        return ls_tls_self_signed_files(names.c_str(), cert_path.c_str(), key_path.c_str(),
+                                        reinterpret_cast<uint8_t *>(b), c, l);
+    });
+}
+
+/// The SHA-256 fingerprint (64 hex digits) of a certificate given as PEM text or DER bytes:
+/// what TlsConfig::add_pin takes.
+inline std::string fingerprint(const std::string &cert) {
+    return detail::text([&](char *b, std::size_t c, std::size_t *l) {
+        return ls_fingerprint(detail::bytes(cert.data()), cert.size(), reinterpret_cast<uint8_t *>(b),
+                              c, l);
+    });
+}
+
 /// Socket options to apply before binding or connecting (see TcpConnection::connect,
 /// Listener::listen, Datagram::bind).
 class Options : public Handle {
@@ -320,6 +479,12 @@ public:
     /// Bind to this local "ip:port" before connecting.
     Options &local_address(const std::string &address) {
         detail::check(ls_options_set_local_address(h_, address.c_str()));
+        return *this;
+    }
+    /// Speak TLS with these settings: a client config for TcpConnection::connect, a server
+    /// config for Listener::listen (the options keep them; `tls` may be destroyed after).
+    Options &tls(const TlsConfig &tls) {
+        detail::check(ls_options_set_tls(h_, tls.get()));
         return *this;
     }
 };
@@ -384,6 +549,12 @@ protected:
 
 /// A TCP or Unix stream connection.
 class TcpConnection : public Socket {
+    typedef int32_t (*text_fn)(int64_t, char *, std::size_t, std::size_t *);
+    std::string tls_text(text_fn f) const {
+        int64_t h = h_;
+        return detail::text([h, f](char *b, std::size_t c, std::size_t *l) { return f(h, b, c, l); });
+    }
+
 public:
     /// An empty object (no connection).
     TcpConnection() noexcept {}
@@ -398,6 +569,31 @@ public:
         detail::check(ls_tcp_connect_ex(address.c_str(), timeout_ms,
                                         options ? options->get() : 0, &h));
         return TcpConnection(h);
+    }
+
+    /// True when the connection speaks TLS.
+    bool is_tls() const {
+        int32_t v = 0;
+        detail::check(ls_is_tls(h_, &v));
+        return v != 0;
+    }
+    /// The TLS version agreed on ("TLSv1.3", "TLSv1.2"; "" for a plain connection).
+    std::string tls_version() const { return tls_text(ls_tls_version); }
+    /// The cipher suite agreed on ("" for a plain connection).
+    std::string tls_cipher() const { return tls_text(ls_tls_cipher); }
+    /// The ALPN protocol agreed on ("" when none).
+    std::string tls_alpn() const { return tls_text(ls_tls_alpn); }
+    /// The SHA-256 fingerprint of the peer's certificate ("" when it sent none).
+    std::string tls_peer_fingerprint() const { return tls_text(ls_tls_peer_fingerprint); }
+    /// The peer's certificate (DER; empty when it sent none).
+    std::vector<uint8_t> tls_peer_certificate() const {
+        std::size_t n = 0;
+        int32_t rc = ls_tls_peer_certificate(h_, nullptr, 0, &n);
+        if (rc != LS_ERR_BUFFER_TOO_SMALL) detail::check(rc);
+        std::vector<uint8_t> der(n);
+        if (n > 0) detail::check(ls_tls_peer_certificate(h_, der.data(), der.size(), &n));
+        der.resize(n);
+        return der;
     }
 
     /// Send what the socket takes now; returns the count.
@@ -772,6 +968,13 @@ public:
     EngineConfig &heartbeat_payloads(const std::string &ping, const std::string &pong) {
         detail::check(ls_engine_config_set_heartbeat_payloads(
             h_, detail::bytes(ping.data()), ping.size(), detail::bytes(pong.data()), pong.size()));
+        return *this;
+    }
+    /// Speak TLS: a server TlsConfig for Server::listen, a client one for Client::connect (the
+    /// settings as they are now; one of each may be set). Failed handshakes: a server's
+    /// LS_EVENT_WARNING with LS_ERR_TLS, a client's disconnect with LS_REASON_TLS.
+    EngineConfig &tls(const TlsConfig &tls) {
+        detail::check(ls_engine_config_set_tls(h_, tls.get()));
         return *this;
     }
     /// Client auto-reconnect: on/off and the backoff range in ms.

@@ -338,6 +338,7 @@ f = f + libsock_engine_selftest({clients}, 100);
 server_example(false);
 f = f + libsock_surface_selftest();
 f = f + libsock_bad_inputs_selftest('{table}');
+f = f + libsock_tls_selftest();
 profile off;
 info = profile('info');
 names = {{info.FunctionTable.FunctionName}};
@@ -412,6 +413,15 @@ def test_octave_runs_the_bad_input_table(octave_session: tuple[str, int, set]) -
     assert re.search(r"matlab-bad-inputs: [1-9]\d* rows tried, \d+ ended in their documented outcome, "
                      r"\d+ pending \(another kind, defect still open\), 0 wrong", out), out
     assert rc == 0, out
+
+
+def test_octave_runs_the_tls_selftest_s18_s21(octave_session: tuple[str, int, set]) -> None:
+    """tests/libsock_tls_selftest.m: S18 (CA trust, the name checked, 1 MiB echo, a wrong name),
+    S19 (a pinned self-signed certificate; a wrong pin on both sides), S20 (mutual TLS with and
+    without a client certificate), S21 (a plaintext client, a silent server), TlsConfig's
+    checks and SNI, with certificates from openssl and libsock.selfSigned."""
+    out, _, _ = octave_session
+    assert summary(out, "matlab-tls-selftest") == (5, 0), out
 
 
 def test_octave_ran_every_method_that_calls_the_library(octave_session: tuple[str, int, set]) -> None:
@@ -547,7 +557,8 @@ HELPER_CASES: list[tuple[str, str]] = [
     ('libsock.EngineObject.reasonName(int64(8))', 'char|error'),
     ('libsock.EngineObject.reasonName(int64(9))', 'char|send-queue-full'),
     ('libsock.EngineObject.reasonName(int64(10))', 'char|closed'),
-    ('libsock.EngineObject.reasonName(int64(11))', 'char|reason11'),
+    ('libsock.EngineObject.reasonName(int64(11))', 'char|tls'),
+    ('libsock.EngineObject.reasonName(int64(12))', 'char|reason12'),
     ("libsock.Server.defaultType('x')", 'char|char'),
     ('libsock.Server.defaultType(1:3)', 'char|uint8'),
     ("libsock.Socket.datatypeSize('float128')", 'error|libsock:invalidArgument'),

@@ -2,7 +2,8 @@
 # Delphi / Free Pascal door (bindings/pascal): checks that libsock.pas declares every ls_* function
 # and every LS_* macro of include/libsock.h (same values) with a doc comment on each public item,
 # compiles the unit with fpc (mode Delphi, warnings as errors; and mode DelphiUnicode, where string
-# is UnicodeString as in Delphi 2009+), builds and runs the tests (S01-S17, S13-S17 on the engine,
+# is UnicodeString as in Delphi 2009+), builds and runs the tests (S01-S21, S13-S17 on the engine,
+# S18-S21 over TLS,
 # bad input, and the rows of the bad-input catalogue tests-data/bad_inputs.json that list
 # "pascal", flattened by tests/bad_inputs_tsv.py) and the examples (echo, engine_echo, the
 # README's) against target/release/libsock.so, and the tests once more under heaptrc (no
@@ -134,7 +135,7 @@ status=0
 timeout 600 "$build/test_libsock" 2>&1 | tee "$build/test.log" || status=$?
 [ "$status" -eq 0 ] || { echo "45-pascal: the tests failed (exit $status)"; exit 1; }
 grep -Eq '^pascal: [1-9][0-9]* passed, 0 failed$' "$build/test.log" || { echo "45-pascal: no passing summary line"; exit 1; }
-for n in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17; do
+for n in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21; do
   grep -q "^ok   S${n}_" "$build/test.log" || { echo "45-pascal: scenario S$n did not pass"; exit 1; }
 done
 for t in S13_engine S14_engine S15_engine S16_engine S17_engine; do

@@ -9,7 +9,7 @@
      documentation says: functions return LS_OK (0) or a negative LS_ERR_* code, results come
      through pointer out-parameters.
 
-  2. A thin class layer: TLsConnection, TLsListener, TLsDatagram and TLsOptions (blocking
+  2. A thin class layer: TLsConnection, TLsListener, TLsDatagram, TLsOptions and TLsTlsConfig (blocking
      sockets), and TLsServer, TLsClient, TLsDatagramServer and TLsEngineConfig (the event-driven
      engine, whose events are pulled with NextEvent into a TLsEvent record; no callbacks) own one
      handle each (the destructor closes it) and raise ELibsock exceptions (one subclass per error
@@ -168,6 +168,21 @@ const
   /// max_len value for the framing functions: the default limit, 16 MiB.
   LS_DEFAULT_MAX_LEN = 0;
 
+  { ---- TLS ------------------------------------------------------------------------------------ }
+
+  /// ls_tls_set_min_version: TLS 1.2 and 1.3 are accepted (the default).
+  LS_TLS_VERSION_1_2 = 12;
+  /// ls_tls_set_min_version: only TLS 1.3 is accepted.
+  LS_TLS_VERSION_1_3 = 13;
+  /// ls_tls_set_client_auth: no client certificate is asked for (the default).
+  LS_TLS_CLIENT_AUTH_NONE = 0;
+  /// ls_tls_set_client_auth: a client certificate is asked for and verified when sent.
+  LS_TLS_CLIENT_AUTH_OPTIONAL = 1;
+  /// ls_tls_set_client_auth: a client certificate signed by the CA is required (mutual TLS).
+  LS_TLS_CLIENT_AUTH_REQUIRED = 2;
+  /// A text buffer of this many bytes holds a SHA-256 fingerprint (64 hex digits), NUL included.
+  LS_FINGERPRINT_MAX = 65;
+
   { ---- Engine: event kinds (ls_next_event out_kind) ---------------------------------------- }
 
   /// Event kind: a connection was made (server: a client was accepted, the buffer gets its
@@ -218,6 +233,9 @@ const
   LS_REASON_SEND_QUEUE_FULL = 9;
   /// Disconnect reason: the local client was closed (ls_client_close, ls_close).
   LS_REASON_CLOSED = 10;
+  /// Disconnect reason: TLS failed (the handshake, an alert, or a close without close_notify);
+  /// the text names the reason.
+  LS_REASON_TLS = 11;
 
   { ---- Engine: config keys (ls_engine_config_set / ls_engine_config_get) ------------------- }
 
@@ -307,6 +325,8 @@ const
   LS_STAT_SEND_QUEUE_FULL = 11;
   /// Server: failed accepts (e.g. out of descriptors); each episode gives an LS_EVENT_WARNING.
   LS_STAT_ACCEPT_ERRORS = 12;
+  /// Server and client: failed TLS handshakes (each also gives an event).
+  LS_STAT_TLS_FAILURES = 13;
 
 type
   /// Pointer to an int32_t out-parameter.
@@ -592,6 +612,106 @@ function ls_shutdown_engine: Int32; cdecl;
 function ls_shutdown: Int32; cdecl;
   external LIBSOCK_LIB name 'ls_shutdown';
 
+{ TLS: a config handle built by setters, attached with ls_options_set_tls or
+  ls_engine_config_set_tls; what a handshake agreed on. }
+
+/// Create a client TLS config (trusts the system's roots; checks the host connected to).
+function ls_tls_client_config_new(out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_client_config_new';
+/// Create a server TLS config (needs a certificate: ls_tls_set_cert_files / _pem).
+function ls_tls_server_config_new(out_handle: PLsInt64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_server_config_new';
+/// Free a TLS config (as ls_close; what it was attached to keeps its settings).
+function ls_tls_config_free(handle: Int64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_config_free';
+/// Client: trust the CA certificates of a PEM file.
+function ls_tls_set_ca_file(handle: Int64; path: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_ca_file';
+/// Client: trust the CA certificates in len bytes of PEM text.
+function ls_tls_set_ca_pem(handle: Int64; pem: PByte; len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_ca_pem';
+/// Client: trust the Mozilla roots bundled in libsock.
+function ls_tls_set_bundled_roots(handle: Int64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_bundled_roots';
+/// Client: trust only a server whose certificate or key has this SHA-256 (several allowed).
+function ls_tls_add_pin(handle: Int64; sha256_hex: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_add_pin';
+/// Client: DANGER: verify nothing (tests only; pin a self-signed server instead).
+function ls_tls_set_dangerous_no_verify(handle: Int64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_dangerous_no_verify';
+/// Client: the name sent by SNI and checked (default: the host connected to).
+function ls_tls_set_server_name(handle: Int64; name: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_server_name';
+/// The certificate chain and key from PEM files (a server's own, a client's for mTLS).
+function ls_tls_set_cert_files(handle: Int64; cert_path: PAnsiChar; key_path: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_cert_files';
+/// ls_tls_set_cert_files from PEM text in memory.
+function ls_tls_set_cert_pem(handle: Int64; cert: PByte; cert_len: NativeUInt; key: PByte;
+  key_len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_cert_pem';
+/// Server: serve this certificate (PEM text) to clients asking for name by SNI.
+function ls_tls_add_sni_cert_pem(handle: Int64; name: PAnsiChar; cert: PByte; cert_len: NativeUInt;
+  key: PByte; key_len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_add_sni_cert_pem';
+/// Server: ls_tls_add_sni_cert_pem from PEM files.
+function ls_tls_add_sni_cert_files(handle: Int64; name: PAnsiChar; cert_path: PAnsiChar;
+  key_path: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_add_sni_cert_files';
+/// Server: client certificates LS_TLS_CLIENT_AUTH_*, checked against CA PEM text.
+function ls_tls_set_client_auth(handle: Int64; mode: Int32; ca_pem: PByte; ca_len: NativeUInt): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_client_auth';
+/// Server: ls_tls_set_client_auth with the CA certificates of a PEM file.
+function ls_tls_set_client_auth_file(handle: Int64; mode: Int32; ca_path: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_client_auth_file';
+/// Add an ALPN protocol (one call per protocol, most preferred first).
+function ls_tls_add_alpn(handle: Int64; protocol: PAnsiChar): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_add_alpn';
+/// The lowest version: LS_TLS_VERSION_1_2 (default) or LS_TLS_VERSION_1_3.
+function ls_tls_set_min_version(handle: Int64; version: Int32): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_min_version';
+/// How long a handshake may take in ms (default 10000).
+function ls_tls_set_handshake_timeout(handle: Int64; timeout_ms: Int32): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_handshake_timeout';
+/// 1: write session keys to $SSLKEYLOGFILE (for Wireshark); 0: do not.
+function ls_tls_set_keylog(handle: Int64; on_: Int32): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_set_keylog';
+/// Attach a TLS config to an options object (0 detaches) for ls_tcp_connect_ex / ls_listen_ex.
+function ls_options_set_tls(options_handle: Int64; tls_handle: Int64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_options_set_tls';
+/// out_is_tls: 1 when the connection speaks TLS.
+function ls_is_tls(handle: Int64; out_is_tls: PLsInt32): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_is_tls';
+/// The TLS version agreed on as text ('TLSv1.3'; '' for a plain connection).
+function ls_tls_version(handle: Int64; buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_version';
+/// The cipher suite agreed on as text.
+function ls_tls_cipher(handle: Int64; buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_cipher';
+/// The ALPN protocol agreed on as text ('' when none).
+function ls_tls_alpn(handle: Int64; buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_alpn';
+/// The SHA-256 fingerprint of the peer's certificate ('' when it sent none).
+function ls_tls_peer_fingerprint(handle: Int64; buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_peer_fingerprint';
+/// The peer's certificate (DER) into buf (LS_ERR_BUFFER_TOO_SMALL: the size in out_len).
+function ls_tls_peer_certificate(handle: Int64; buf: PByte; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_peer_certificate';
+/// A self-signed certificate and key (PEM) for names ('localhost,127.0.0.1').
+function ls_tls_self_signed(names: PAnsiChar; cert_buf: PByte; cert_cap: NativeUInt;
+  out_cert_len: PLsSize; key_buf: PByte; key_cap: NativeUInt; out_key_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_self_signed';
+/// ls_tls_self_signed into files; its fingerprint into pin_buf.
+function ls_tls_self_signed_files(names: PAnsiChar; cert_path: PAnsiChar; key_path: PAnsiChar;
+  pin_buf: PByte; pin_cap: NativeUInt; out_pin_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_tls_self_signed_files';
+/// The SHA-256 fingerprint of a certificate given as PEM text or DER bytes.
+function ls_fingerprint(cert: PByte; len: NativeUInt; buf: PByte; cap: NativeUInt;
+  out_len: PLsSize): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_fingerprint';
+/// Speak TLS on an engine config (a server config for servers, a client config for clients).
+function ls_engine_config_set_tls(config_handle: Int64; tls_handle: Int64): Int32; cdecl;
+  external LIBSOCK_LIB name 'ls_engine_config_set_tls';
+
 { ---- Exceptions ----------------------------------------------------------------------------- }
 
 type
@@ -698,6 +818,51 @@ type
     property Handle: Int64 read FHandle;
   end;
 
+  /// TLS settings: CreateClient (verifies the server against the system's roots and the host
+  /// connected to) or CreateServer (set a certificate). Attach them with TLsOptions.SetTls or
+  /// TLsEngineConfig.SetTls. Bad values raise ELsInvalidArgument; a failed handshake later
+  /// raises ELsTls naming the reason.
+  TLsTlsConfig = class(TLsObject)
+  public
+    /// Client settings.
+    constructor CreateClient;
+    /// Server settings (they need SetCertFiles or SetCertPem).
+    constructor CreateServer;
+    /// Client: trust the CA certificates of a PEM file (instead of the system's roots).
+    procedure SetCaFile(const Path: string);
+    /// Client: trust the CA certificates in PEM text.
+    procedure SetCaPem(const Pem: RawByteString);
+    /// Client: trust the Mozilla roots bundled in libsock.
+    procedure SetBundledRoots;
+    /// Client: trust only a server whose certificate (or key) has this SHA-256 fingerprint
+    /// (LsFingerprint computes it); call again to allow several.
+    procedure AddPin(const Sha256Hex: string);
+    /// Client: DANGER: verify nothing (tests only; pin a self-signed server instead).
+    procedure SetDangerousNoVerify;
+    /// Client: the name sent by SNI and checked (default: the host connected to).
+    procedure SetServerName(const Name: string);
+    /// The certificate chain and key from PEM files: a server's own, or a client's (mTLS).
+    procedure SetCertFiles(const CertPath, KeyPath: string);
+    /// SetCertFiles from PEM text (e.g. from LsSelfSigned).
+    procedure SetCertPem(const Cert, Key: RawByteString);
+    /// Server: serve this certificate (PEM files) to clients asking for Name by SNI.
+    procedure AddSniCertFiles(const Name, CertPath, KeyPath: string);
+    /// Server: AddSniCertFiles from PEM text.
+    procedure AddSniCertPem(const Name: string; const Cert, Key: RawByteString);
+    /// Server: client certificates LS_TLS_CLIENT_AUTH_*, checked against the CAs in CaPem.
+    procedure SetClientAuth(Mode: Int32; const CaPem: RawByteString = '');
+    /// Server: SetClientAuth with the CA certificates of a PEM file.
+    procedure SetClientAuthFile(Mode: Int32; const CaPath: string);
+    /// Add an ALPN protocol (most preferred first).
+    procedure AddAlpn(const Protocol: string);
+    /// The lowest version: LS_TLS_VERSION_1_2 (default) or LS_TLS_VERSION_1_3.
+    procedure SetMinVersion(Version: Int32);
+    /// How long a handshake may take in ms (default 10000).
+    procedure SetHandshakeTimeout(TimeoutMs: Int32);
+    /// Write session keys to $SSLKEYLOGFILE (for Wireshark).
+    procedure SetKeylog(On_: Boolean);
+  end;
+
   /// Socket options applied before binding or connecting (pass it to the constructors).
   TLsOptions = class(TLsObject)
   public
@@ -709,6 +874,9 @@ type
     function GetOption(Option: Int32): Int64;
     /// Bind to this local address ('ip:port') before connecting.
     procedure SetLocalAddress(const Address: string);
+    /// Speak TLS with these settings (nil: plaintext): a client config for
+    /// TLsConnection.Connect, a server config for TLsListener.Listen. Tls may be freed after.
+    procedure SetTls(Tls: TLsTlsConfig);
   end;
 
   /// What every socket has: options, addresses, default timeout.
@@ -821,6 +989,18 @@ type
     function SendFile(const Path: string; Offset: UInt64 = 0; Len: Int64 = -1): UInt64;
     /// Receive exactly Len bytes into a new file at Path; returns the count.
     function RecvFile(const Path: string; Len: UInt64): UInt64;
+    /// True when the connection speaks TLS.
+    function IsTls: Boolean;
+    /// The TLS version agreed on ('TLSv1.3', 'TLSv1.2'; '' for a plain connection).
+    function TlsVersion: string;
+    /// The cipher suite agreed on ('' for a plain connection).
+    function TlsCipher: string;
+    /// The ALPN protocol agreed on ('' when none).
+    function TlsAlpn: string;
+    /// The SHA-256 fingerprint of the peer's certificate ('' when it sent none).
+    function TlsPeerFingerprint: string;
+    /// The peer's certificate (DER; empty when it sent none).
+    function TlsPeerCertificate: TBytes;
   end;
 
   /// A TCP or Unix listening socket.
@@ -926,6 +1106,8 @@ type
     SendQueueFull: Int64;
     /// LS_STAT_ACCEPT_ERRORS: failed accepts (server).
     AcceptErrors: Int64;
+    /// LS_STAT_TLS_FAILURES: failed TLS handshakes (server and client).
+    TlsFailures: Int64;
   end;
 
   /// Settings for TLsServer.Listen, TLsClient.Connect and TLsDatagramServer.Bind: numbers by
@@ -949,6 +1131,10 @@ type
       BackoffMaxMs: Int64 = 10000; Jitter: Boolean = True);
     /// Use other heartbeat payloads than the default #0'LSPING' / #0'LSPONG' (non-empty, different).
     procedure SetHeartbeatPayloads(const Ping, Pong: RawByteString);
+    /// Speak TLS (nil: plaintext on both sides): a server config for TLsServer.Listen, a client
+    /// config for TLsClient.Connect, as the settings are now. A failed handshake is a server
+    /// LS_EVENT_WARNING with LS_ERR_TLS, a client disconnect with LS_REASON_TLS.
+    procedure SetTls(Tls: TLsTlsConfig);
     /// Set socket option Option (LS_OPT_*) for the sockets the engine makes.
     procedure SetOption(Option: Int32; AValue: Int64);
     /// The socket option recorded for Option (ELsInvalidArgument if none was).
@@ -1086,6 +1272,15 @@ procedure LsShutdownEngine;
 function LsEventName(Kind: Int32): string;
 /// The name of disconnect reason Reason without LS_REASON_, e.g. 'HEARTBEAT_LOST'.
 function LsReasonName(Reason: Int32): string;
+
+/// A self-signed certificate and key (PEM) for Names ('localhost,127.0.0.1'): to try TLS, for
+/// tests, and for devices trusted by their pin.
+procedure LsSelfSigned(const Names: string; out Cert, Key: UTF8String);
+/// LsSelfSigned into files (the key readable by its owner only); returns the pin.
+function LsSelfSignedFiles(const Names, CertPath, KeyPath: string): string;
+/// The SHA-256 fingerprint (64 hex digits) of a certificate given as PEM text or DER bytes:
+/// what TLsTlsConfig.AddPin takes.
+function LsFingerprint(const Cert: RawByteString): string;
 
 /// The bytes of S as TBytes.
 function LsBytes(const S: RawByteString): TBytes;
@@ -1307,6 +1502,189 @@ begin
   FHandle := 0;
 end;
 
+{ ---- TLsTlsConfig --------------------------------------------------------------------------- }
+
+constructor TLsTlsConfig.CreateClient;
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_tls_client_config_new(@H));
+  FHandle := H;
+end;
+
+constructor TLsTlsConfig.CreateServer;
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_tls_server_config_new(@H));
+  FHandle := H;
+end;
+
+procedure TLsTlsConfig.SetCaFile(const Path: string);
+begin
+  LsCheck(ls_tls_set_ca_file(FHandle, PAnsiChar(Utf8Of(Path))));
+end;
+
+procedure TLsTlsConfig.SetCaPem(const Pem: RawByteString);
+begin
+  LsCheck(ls_tls_set_ca_pem(FHandle, StrPtr(Pem), Length(Pem)));
+end;
+
+procedure TLsTlsConfig.SetBundledRoots;
+begin
+  LsCheck(ls_tls_set_bundled_roots(FHandle));
+end;
+
+procedure TLsTlsConfig.AddPin(const Sha256Hex: string);
+begin
+  LsCheck(ls_tls_add_pin(FHandle, PAnsiChar(Utf8Of(Sha256Hex))));
+end;
+
+procedure TLsTlsConfig.SetDangerousNoVerify;
+begin
+  LsCheck(ls_tls_set_dangerous_no_verify(FHandle));
+end;
+
+procedure TLsTlsConfig.SetServerName(const Name: string);
+begin
+  LsCheck(ls_tls_set_server_name(FHandle, PAnsiChar(Utf8Of(Name))));
+end;
+
+procedure TLsTlsConfig.SetCertFiles(const CertPath, KeyPath: string);
+begin
+  LsCheck(ls_tls_set_cert_files(FHandle, PAnsiChar(Utf8Of(CertPath)), PAnsiChar(Utf8Of(KeyPath))));
+end;
+
+procedure TLsTlsConfig.SetCertPem(const Cert, Key: RawByteString);
+begin
+  LsCheck(ls_tls_set_cert_pem(FHandle, StrPtr(Cert), Length(Cert), StrPtr(Key), Length(Key)));
+end;
+
+procedure TLsTlsConfig.AddSniCertFiles(const Name, CertPath, KeyPath: string);
+begin
+  LsCheck(ls_tls_add_sni_cert_files(FHandle, PAnsiChar(Utf8Of(Name)), PAnsiChar(Utf8Of(CertPath)),
+    PAnsiChar(Utf8Of(KeyPath))));
+end;
+
+procedure TLsTlsConfig.AddSniCertPem(const Name: string; const Cert, Key: RawByteString);
+begin
+  LsCheck(ls_tls_add_sni_cert_pem(FHandle, PAnsiChar(Utf8Of(Name)), StrPtr(Cert), Length(Cert),
+    StrPtr(Key), Length(Key)));
+end;
+
+procedure TLsTlsConfig.SetClientAuth(Mode: Int32; const CaPem: RawByteString);
+begin
+  LsCheck(ls_tls_set_client_auth(FHandle, Mode, StrPtr(CaPem), Length(CaPem)));
+end;
+
+procedure TLsTlsConfig.SetClientAuthFile(Mode: Int32; const CaPath: string);
+begin
+  LsCheck(ls_tls_set_client_auth_file(FHandle, Mode, PAnsiChar(Utf8Of(CaPath))));
+end;
+
+procedure TLsTlsConfig.AddAlpn(const Protocol: string);
+begin
+  LsCheck(ls_tls_add_alpn(FHandle, PAnsiChar(Utf8Of(Protocol))));
+end;
+
+procedure TLsTlsConfig.SetMinVersion(Version: Int32);
+begin
+  LsCheck(ls_tls_set_min_version(FHandle, Version));
+end;
+
+procedure TLsTlsConfig.SetHandshakeTimeout(TimeoutMs: Int32);
+begin
+  LsCheck(ls_tls_set_handshake_timeout(FHandle, TimeoutMs));
+end;
+
+procedure TLsTlsConfig.SetKeylog(On_: Boolean);
+begin
+  LsCheck(ls_tls_set_keylog(FHandle, Ord(On_)));
+end;
+
+function TlsHandle(Tls: TLsTlsConfig): Int64;
+begin
+  if Tls = nil then
+    Result := 0
+  else
+    Result := Tls.Handle;
+end;
+
+type
+  TTextFn = function(handle: Int64; buf: PAnsiChar; cap: NativeUInt; out_len: PLsSize): Int32; cdecl;
+
+{ A text result of Fn, growing the buffer when asked to. }
+function ReadText(Fn: TTextFn; H: Int64): string;
+var
+  Buf: AnsiString;
+  N: NativeUInt;
+  Rc: Int32;
+begin
+  SetLength(Buf, 128);
+  N := 0;
+  Rc := Fn(H, PAnsiChar(Buf), Length(Buf), @N);
+  if Rc = LS_ERR_BUFFER_TOO_SMALL then
+  begin
+    SetLength(Buf, N);
+    Rc := Fn(H, PAnsiChar(Buf), Length(Buf), @N);
+  end;
+  LsCheck(Rc);
+  Result := Utf8Text(PAnsiChar(Buf), N);
+end;
+
+procedure LsSelfSigned(const Names: string; out Cert, Key: UTF8String);
+var
+  C, K: AnsiString;
+  CL, KL: NativeUInt;
+  Rc: Int32;
+begin
+  SetLength(C, 4096);
+  SetLength(K, 4096);
+  CL := 0;
+  KL := 0;
+  Rc := ls_tls_self_signed(PAnsiChar(Utf8Of(Names)), PByte(Pointer(C)), Length(C), @CL,
+    PByte(Pointer(K)), Length(K), @KL);
+  if Rc = LS_ERR_BUFFER_TOO_SMALL then
+  begin
+    SetLength(C, CL);
+    SetLength(K, KL);
+    Rc := ls_tls_self_signed(PAnsiChar(Utf8Of(Names)), PByte(Pointer(C)), Length(C), @CL,
+      PByte(Pointer(K)), Length(K), @KL);
+  end;
+  LsCheck(Rc);
+  SetLength(Cert, CL);
+  SetLength(Key, KL);
+  if CL > 0 then
+    Move(Pointer(C)^, Pointer(Cert)^, CL);
+  if KL > 0 then
+    Move(Pointer(K)^, Pointer(Key)^, KL);
+end;
+
+function LsSelfSignedFiles(const Names, CertPath, KeyPath: string): string;
+var
+  Buf: array[0..LS_FINGERPRINT_MAX - 1] of AnsiChar;
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(ls_tls_self_signed_files(PAnsiChar(Utf8Of(Names)), PAnsiChar(Utf8Of(CertPath)),
+    PAnsiChar(Utf8Of(KeyPath)), PByte(@Buf[0]), SizeOf(Buf), @N));
+  Result := Utf8Text(@Buf[0], N);
+end;
+
+function LsFingerprint(const Cert: RawByteString): string;
+var
+  Buf: array[0..LS_FINGERPRINT_MAX - 1] of AnsiChar;
+  N: NativeUInt;
+begin
+  N := 0;
+  LsCheck(ls_fingerprint(StrPtr(Cert), Length(Cert), PByte(@Buf[0]), SizeOf(Buf), @N));
+  Result := Utf8Text(@Buf[0], N);
+end;
+
 { ---- TLsOptions ----------------------------------------------------------------------------- }
 
 constructor TLsOptions.Create;
@@ -1336,6 +1714,11 @@ end;
 procedure TLsOptions.SetLocalAddress(const Address: string);
 begin
   LsCheck(ls_options_set_local_address(FHandle, PAnsiChar(Utf8Of(Address))));
+end;
+
+procedure TLsOptions.SetTls(Tls: TLsTlsConfig);
+begin
+  LsCheck(ls_options_set_tls(FHandle, TlsHandle(Tls)));
 end;
 
 function OptionsHandle(Options: TLsOptions): Int64;
@@ -1622,6 +2005,51 @@ begin
   Result := ReadAddress(ls_peer_address, FHandle);
 end;
 
+function TLsConnection.IsTls: Boolean;
+var
+  V: Int32;
+begin
+  V := 0;
+  LsCheck(ls_is_tls(FHandle, @V));
+  Result := V <> 0;
+end;
+
+function TLsConnection.TlsVersion: string;
+begin
+  Result := ReadText(ls_tls_version, FHandle);
+end;
+
+function TLsConnection.TlsCipher: string;
+begin
+  Result := ReadText(ls_tls_cipher, FHandle);
+end;
+
+function TLsConnection.TlsAlpn: string;
+begin
+  Result := ReadText(ls_tls_alpn, FHandle);
+end;
+
+function TLsConnection.TlsPeerFingerprint: string;
+begin
+  Result := ReadText(ls_tls_peer_fingerprint, FHandle);
+end;
+
+function TLsConnection.TlsPeerCertificate: TBytes;
+var
+  N: NativeUInt;
+  Rc: Int32;
+begin
+  N := 0;
+  Result := nil;
+  Rc := ls_tls_peer_certificate(FHandle, nil, 0, @N);
+  if Rc <> LS_ERR_BUFFER_TOO_SMALL then
+    LsCheck(Rc);
+  SetLength(Result, N);
+  if N > 0 then
+    LsCheck(ls_tls_peer_certificate(FHandle, @Result[0], N, @N));
+  SetLength(Result, N);
+end;
+
 function TLsConnection.SendFile(const Path: string; Offset: UInt64; Len: Int64): UInt64;
 var
   N: UInt64;
@@ -1810,6 +2238,11 @@ procedure TLsEngineConfig.SetHeartbeatPayloads(const Ping, Pong: RawByteString);
 begin
   LsCheck(ls_engine_config_set_heartbeat_payloads(FHandle, StrPtr(Ping), Length(Ping),
     StrPtr(Pong), Length(Pong)));
+end;
+
+procedure TLsEngineConfig.SetTls(Tls: TLsTlsConfig);
+begin
+  LsCheck(ls_engine_config_set_tls(FHandle, TlsHandle(Tls)));
 end;
 
 procedure TLsEngineConfig.SetOption(Option: Int32; AValue: Int64);
@@ -2010,6 +2443,7 @@ begin
   Result.FailedAttempts := Get(LS_STAT_FAILED_ATTEMPTS);
   Result.SendQueueFull := Get(LS_STAT_SEND_QUEUE_FULL);
   Result.AcceptErrors := Get(LS_STAT_ACCEPT_ERRORS);
+  Result.TlsFailures := Get(LS_STAT_TLS_FAILURES);
 end;
 
 function EnginePort(H: Int64): Int32;
@@ -2275,6 +2709,7 @@ begin
     LS_REASON_ERROR: Result := 'ERROR';
     LS_REASON_SEND_QUEUE_FULL: Result := 'SEND_QUEUE_FULL';
     LS_REASON_CLOSED: Result := 'CLOSED';
+    LS_REASON_TLS: Result := 'TLS';
   else
     Result := 'UNKNOWN(' + IntToStr(Reason) + ')';
   end;

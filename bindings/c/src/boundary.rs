@@ -15,6 +15,7 @@ use libsock::engine::{Client, DatagramServer, Server};
 use libsock::{Connection, Datagram, Error, ErrorKind, Listener, SockOpt, SocketOptions};
 
 use crate::engine::EngineConfig;
+use crate::tls::TlsEntry;
 
 /// Largest handle value: 2^53 - 1, so MATLAB's doubles hold every handle exactly.
 const MAX_HANDLE: i64 = (1 << 53) - 1;
@@ -26,6 +27,9 @@ pub(crate) struct OptionsEntry {
     pub(crate) opts: SocketOptions,
     /// The values as they were set, by option number (for `ls_get_option`).
     pub(crate) values: HashMap<i32, i64>,
+    /// The TLS config attached by `ls_options_set_tls` (its object, so that later setters on
+    /// it still apply and freeing its handle does not take it away).
+    pub(crate) tls: Option<Arc<Obj>>,
 }
 
 /// An engine object behind a handle, with a flag set by `ls_close` so that a call blocked on it
@@ -63,6 +67,7 @@ pub(crate) enum Obj {
     Client(Engine<Client>),
     DgramServer(Engine<DatagramServer>),
     EngineConfig(Mutex<EngineConfig>),
+    Tls(Mutex<TlsEntry>),
 }
 
 impl Obj {
@@ -76,6 +81,7 @@ impl Obj {
             Obj::Client(_) => "client",
             Obj::DgramServer(_) => "datagram server",
             Obj::EngineConfig(_) => "engine config",
+            Obj::Tls(_) => "TLS config",
         }
     }
 
@@ -98,7 +104,7 @@ impl Obj {
                 e.closed.store(true, Ordering::Release);
                 e.obj.shutdown();
             }
-            Obj::Options(_) | Obj::EngineConfig(_) => {}
+            Obj::Options(_) | Obj::EngineConfig(_) | Obj::Tls(_) => {}
         }
     }
 }
@@ -279,6 +285,27 @@ pub(crate) fn options_value(h: i64) -> Result<SocketOptions, Error> {
     match &*o {
         Obj::Options(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).opts.clone()),
         _ => unreachable!("checked by options()"),
+    }
+}
+
+/// The TLS config attached to options handle `h` by `ls_options_set_tls` (0 = none).
+pub(crate) fn options_tls(h: i64) -> Result<Option<Arc<Obj>>, Error> {
+    if h == 0 {
+        return Ok(None);
+    }
+    let o = options(h)?;
+    match &*o {
+        Obj::Options(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).tls.clone()),
+        _ => unreachable!("checked by options()"),
+    }
+}
+
+/// The TLS config behind `h`.
+pub(crate) fn tls_config(h: i64) -> Result<Arc<Obj>, Error> {
+    let o = get(h)?;
+    match &*o {
+        Obj::Tls(_) => Ok(o),
+        other => Err(wrong_kind(h, other, "TLS config")),
     }
 }
 

@@ -15,8 +15,8 @@ use libsock::engine::{
 use libsock::{Addr, Bytes, Error};
 
 use crate::boundary::{
-    bad_arg, call, check_len, flag_arg, get, in_bytes, in_str, insert, out_bytes, write_text,
-    wrong_kind, Engine, Obj, Out,
+    bad_arg, call, check_len, flag_arg, get, in_bytes, in_str, insert, out_bytes, tls_config,
+    write_text, wrong_kind, Engine, Obj, Out,
 };
 // The flat doors' timeouts (shared with the JNI glue): a pull's -1 or -2 waits forever (engine
 // objects have no default), a grace is 0 or more ms.
@@ -51,7 +51,9 @@ pub const LS_EVENT_CLOSED: i32 = 6;
 /// consumer under `LS_SEND_POLICY_ERROR`; counted in `LS_STAT_SEND_QUEUE_FULL`); again only
 /// after its queue took a message. Another code with client 0: accepting failed (e.g. out of
 /// descriptors, EMFILE; counted in `LS_STAT_ACCEPT_ERRORS`); the server pauses accepting and
-/// retries.
+/// retries. `LS_ERR_TLS` with client 0: a TLS handshake with a would-be client failed (it never
+/// became a client; the text names the reason and the address; counted in
+/// `LS_STAT_TLS_FAILURES`).
 pub const LS_EVENT_WARNING: i32 = 7;
 
 /// Disconnect reason: the peer closed the connection in order.
@@ -76,6 +78,10 @@ pub const LS_REASON_ERROR: i32 = 8;
 pub const LS_REASON_SEND_QUEUE_FULL: i32 = 9;
 /// Disconnect reason: the local client was closed (`ls_client_close`, `ls_close`).
 pub const LS_REASON_CLOSED: i32 = 10;
+/// Disconnect reason: TLS failed: the handshake (unknown CA, name or pin mismatch, protocol
+/// version, a plaintext peer, the handshake timeout ...), a TLS alert later, or a peer that
+/// closed without close_notify (the data may be truncated); the text names the reason.
+pub const LS_REASON_TLS: i32 = 11;
 
 // ---------------------------------------------------------------------------------------------
 // Engine config keys (ls_engine_config_set / ls_engine_config_get); values are int64_t
@@ -180,6 +186,9 @@ pub const LS_STAT_SEND_QUEUE_FULL: i32 = 11;
 /// Server: failed accepts (e.g. EMFILE: out of descriptors); each episode also gives an
 /// `LS_EVENT_WARNING`.
 pub const LS_STAT_ACCEPT_ERRORS: i32 = 12;
+/// Server and client: failed TLS handshakes (each also reported: on a server by an
+/// `LS_EVENT_WARNING` with `LS_ERR_TLS`, on a client by a disconnect with `LS_REASON_TLS`).
+pub const LS_STAT_TLS_FAILURES: i32 = 13;
 
 // ---------------------------------------------------------------------------------------------
 // Engine config objects
@@ -291,6 +300,42 @@ pub unsafe extern "C" fn ls_engine_config_set_heartbeat_payloads(
             m.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .set_heartbeat_payloads(ping, pong);
+        }
+        Ok(())
+    })
+}
+
+/// Speak TLS with the settings of TLS config `tls_handle` (0: plaintext again, on both sides):
+/// a server config for `ls_server_listen` (every client's handshake runs on the engine; a failed
+/// one is an `LS_EVENT_WARNING` with `LS_ERR_TLS`, never a client), a client config for
+/// `ls_client_connect` (each connection and reconnection handshakes; a failure is a disconnect
+/// with `LS_REASON_TLS`). One engine config may hold one of each. The settings are taken as
+/// they are now (built here: a server config without a certificate is refused here).
+#[no_mangle]
+pub extern "C" fn ls_engine_config_set_tls(config_handle: i64, tls_handle: i64) -> i32 {
+    call("ls_engine_config_set_tls", || {
+        let o = config(config_handle)?;
+        let Obj::EngineConfig(m) = &*o else {
+            unreachable!("checked by config()")
+        };
+        if tls_handle == 0 {
+            let mut c = m.lock().unwrap_or_else(|p| p.into_inner());
+            c.set_server_tls(None);
+            c.set_client_tls(None);
+            return Ok(());
+        }
+        let t = tls_config(tls_handle)?;
+        let mut e = crate::tls::entry(&t);
+        if e.is_server() {
+            let s = e.server_tls()?;
+            m.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .set_server_tls(Some(s));
+        } else {
+            let c = e.client_tls()?;
+            m.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .set_client_tls(Some(c));
         }
         Ok(())
     })
@@ -788,7 +833,7 @@ pub unsafe extern "C" fn ls_next_datagram(
         match with_engine(handle, |e| e.pull_into(data, t)) {
             Ok(Some(info)) => {
                 let text = info.peer.map(|p| p.to_string()).unwrap_or_default();
-                let text = crate::fit_address(&text, peer.len());
+                let text = crate::datagram::fit_address(&text, peer.len());
                 let mut n = 0usize;
                 write_text(text, peer, &Out::new(&mut n, "n")?)?;
                 kind.set(info.kind.code());
@@ -840,7 +885,7 @@ pub unsafe extern "C" fn ls_engine_stats(handle: i64, stat: i32, out_value: *mut
         let out = Out::new(out_value, "out_value")?;
         let key = Stat::from_code(stat).ok_or_else(|| {
             bad_arg(format!(
-                "stat is {stat}, it is no LS_STAT_* constant (1..{LS_STAT_ACCEPT_ERRORS})"
+                "stat is {stat}, it is no LS_STAT_* constant (1..{LS_STAT_TLS_FAILURES})"
             ))
         })?;
         let o = get(handle)?;
@@ -939,7 +984,9 @@ mod tests {
             ),
             (LS_REASON_SEND_QUEUE_FULL, DisconnectReason::SendQueueFull),
             (LS_REASON_CLOSED, DisconnectReason::Closed),
+            (LS_REASON_TLS, DisconnectReason::Tls(String::new())),
         ];
+        assert_eq!(reasons.len(), DisconnectReason::ALL.len());
         for (m, r) in reasons {
             assert_eq!(m, r.code(), "{r:?}");
         }
@@ -960,6 +1007,7 @@ mod tests {
             (LS_STAT_FAILED_ATTEMPTS, "LS_STAT_FAILED_ATTEMPTS"),
             (LS_STAT_SEND_QUEUE_FULL, "LS_STAT_SEND_QUEUE_FULL"),
             (LS_STAT_ACCEPT_ERRORS, "LS_STAT_ACCEPT_ERRORS"),
+            (LS_STAT_TLS_FAILURES, "LS_STAT_TLS_FAILURES"),
         ];
         assert_eq!(stats.len(), Stat::ALL.len());
         for ((code, name), s) in stats.iter().zip(Stat::ALL) {

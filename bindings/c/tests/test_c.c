@@ -1,7 +1,9 @@
 /*
- * Tests of libsock's C ABI: every function, every kind of bad input, and scenarios S01-S17 of
- * SCENARIOS.md (S13-S17 on the engine: ls_server_*, ls_client_*, ls_next_event), over real sockets on loopback against plain C socket peers (threads
- * using BSD sockets directly) and a Python peer (python-tests/peers/stdlib_peer.py) built by hand.
+ * Tests of libsock's C ABI: every function, every kind of bad input, and scenarios S01-S21 of
+ * SCENARIOS.md (S13-S17 on the engine: ls_server_*, ls_client_*, ls_next_event; S18-S21 TLS, in
+ * tls_tests.h), over real sockets on loopback against plain C socket peers (threads using BSD
+ * sockets directly), a Python peer (python-tests/peers/stdlib_peer.py) built by hand, and
+ * openssl s_server / s_client.
  *
  * Build: gcc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude bindings/c/tests/test_c.c -lsock -lpthread
  * Run:   ./test_c            (LS_TEST_PEER=path/to/stdlib_peer.py, LS_TEST_S04_MB=64 override defaults)
@@ -1985,8 +1987,9 @@ static void t_engine_constants(void) {
     CHECK(LS_REASON_PEER_CLOSED == 1 && LS_REASON_RESET == 2 && LS_REASON_IDLE_TIMEOUT == 3);
     CHECK(LS_REASON_HEARTBEAT_LOST == 4 && LS_REASON_FRAME_TOO_LARGE == 5);
     CHECK(LS_REASON_KICKED == 6 && LS_REASON_SERVER_SHUTDOWN == 7 && LS_REASON_ERROR == 8);
-    CHECK(LS_REASON_SEND_QUEUE_FULL == 9 && LS_REASON_CLOSED == 10);
+    CHECK(LS_REASON_SEND_QUEUE_FULL == 9 && LS_REASON_CLOSED == 10 && LS_REASON_TLS == 11);
     CHECK(LS_EVENT_WARNING == 7 && LS_STAT_SEND_QUEUE_FULL == 11 && LS_STAT_ACCEPT_ERRORS == 12);
+    CHECK(LS_STAT_TLS_FAILURES == 13);
     /* Defaults read back from a fresh config are core's. */
     OK(ls_engine_config_new(&cfg));
     OK(ls_engine_config_get(cfg, LS_ECFG_EVENT_CAPACITY, &v));
@@ -3510,6 +3513,81 @@ static int32_t bi_size_arg(const bi_val *inp) {
     return rc;
 }
 
+/* A TLS config with one setting of the row ("side", "setting", "value"; no setting: nothing),
+ * then built by attaching it to an engine config (ls_engine_config_set_tls builds at once): the
+ * outcome of the setter, else of the build. A server config gets a certificate first (unless
+ * the row sets one or only builds), so that the build judges the row's setting. */
+static int32_t bi_tls_config(const bi_val *inp) {
+    const char *side = bi_str(inp, "side");
+    const char *setting = bi_str(inp, "setting");
+    const bi_val *value = bi_get(inp, "value");
+    int64_t t = 0, cfg = 0;
+    int32_t rc;
+    int server, ok = 1;
+    size_t n = 0, i;
+    char *s = NULL;
+    if (side == NULL) return BI_NO_EXECUTOR;
+    server = strcmp(side, "server") == 0;
+    rc = server ? ls_tls_server_config_new(&t) : ls_tls_client_config_new(&t);
+    if (rc != LS_OK) return BI_SETUP_FAILED;
+    if (server && setting != NULL && strcmp(setting, "cert_pem") != 0) {
+        static uint8_t cert[4096], key[4096];
+        size_t cl = 0, kl = 0;
+        if (ls_tls_self_signed("localhost", cert, sizeof cert, &cl, key, sizeof key, &kl) != LS_OK ||
+            ls_tls_set_cert_pem(t, cert, cl, key, kl) != LS_OK) {
+            ls_close(t);
+            return BI_SETUP_FAILED;
+        }
+    }
+    if (setting == NULL) {
+        rc = LS_OK;
+    } else if (strcmp(setting, "pin_sha256") == 0 || strcmp(setting, "server_name") == 0) {
+        s = bi_bytes(value, &n);
+        if (s == NULL) rc = BI_NO_EXECUTOR;
+        else if (setting[0] == 'p') rc = ls_tls_add_pin(t, s);
+        else rc = ls_tls_set_server_name(t, s);
+    } else if (strcmp(setting, "ca_pem") == 0) {
+        s = bi_bytes(value, &n);
+        rc = s == NULL ? BI_NO_EXECUTOR : ls_tls_set_ca_pem(t, (const uint8_t *)s, n);
+    } else if (strcmp(setting, "alpn") == 0) {
+        rc = value != NULL && value->type == BI_ARR ? LS_OK : BI_NO_EXECUTOR;
+        for (i = 0; rc == LS_OK && i < value->n; i++) {
+            s = bi_bytes(&value->kids[i], &n);
+            rc = s == NULL ? BI_NO_EXECUTOR : ls_tls_add_alpn(t, s);
+            free(s);
+            s = NULL;
+        }
+    } else if (strcmp(setting, "handshake_timeout_ms") == 0) {
+        int64_t ms = bi_i64(inp, "value", 0, &ok);
+        rc = !ok || ms < INT32_MIN || ms > INT32_MAX ? BI_NO_EXECUTOR
+                                                     : ls_tls_set_handshake_timeout(t, (int32_t)ms);
+    } else if (strcmp(setting, "cert_pem") == 0) {
+        size_t kl = 0;
+        char *k = bi_text(value, "key");
+        s = bi_bytes(bi_get(value, "cert"), &n);
+        if (k != NULL) kl = strlen(k);
+        rc = s == NULL || k == NULL ? BI_NO_EXECUTOR
+                                    : ls_tls_set_cert_pem(t, (const uint8_t *)s, n, (const uint8_t *)k, kl);
+        free(k);
+    } else if (strcmp(setting, "client_auth") == 0) {
+        s = bi_bytes(value, &n);
+        if (s == NULL) rc = BI_NO_EXECUTOR;
+        else if (strcmp(s, "required") == 0) rc = ls_tls_set_client_auth(t, LS_TLS_CLIENT_AUTH_REQUIRED, NULL, 0);
+        else if (strcmp(s, "optional") == 0) rc = ls_tls_set_client_auth(t, LS_TLS_CLIENT_AUTH_OPTIONAL, NULL, 0);
+        else rc = BI_NO_EXECUTOR;
+    } else {
+        rc = BI_NO_EXECUTOR;
+    }
+    free(s);
+    if (rc == LS_OK) {
+        if (ls_engine_config_new(&cfg) != LS_OK) rc = BI_SETUP_FAILED;
+        else rc = ls_engine_config_set_tls(cfg, t);
+        ls_close(cfg);
+    }
+    ls_close(t);
+    return rc;
+}
+
 /* Runs one row in this process; its outcome. */
 static int32_t bi_execute(const bi_val *row) {
     const char *op = bi_str(row, "op");
@@ -3551,6 +3629,7 @@ static int32_t bi_execute(const bi_val *row) {
     if (strcmp(op, "handle") == 0) return bi_handle(inp);
     if (strcmp(op, "null_pointer") == 0) return bi_null_pointer(inp);
     if (strcmp(op, "size_arg") == 0) return bi_size_arg(inp);
+    if (strcmp(op, "tls_config") == 0) return bi_tls_config(inp);
     if (strcmp(op, "engine_config") == 0) {
         const char *kind = bi_str(inp, "object");
         if (kind == NULL) return BI_NO_EXECUTOR;
@@ -3750,6 +3829,12 @@ static void t_bad_input_table(void) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* TLS (S18-S21)                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+#include "tls_tests.h"
+
+/* ------------------------------------------------------------------------------------------ */
 
 struct test {
     const char *name;
@@ -3798,6 +3883,13 @@ static const struct test TESTS[] = {
     T(s11_listener_port0_accept_timeout),
     T(s12_options_read_back),
     T(s17_close_from_another_thread),
+    T(t_tls_config_refusals),
+    T(t_tls_self_signed_and_fingerprints),
+    T(s18_tls_ca_trust_echo),
+    T(s19_tls_pinned_self_signed),
+    T(s20_tls_mutual),
+    T(s21_tls_plaintext_and_silent_peers),
+    T(t_tls_cleanup),
     T(t_engine_constants),
     T(t_engine_config),
     T(t_engine_config_keys_take_effect),
@@ -3819,6 +3911,7 @@ static const struct test TESTS[] = {
     T(s15_engine_client_reconnect),
     T(s16_engine_heartbeat_lost),
     T(s17_engine_close_wakes_next_event),
+    T(t_engine_tls),
     T(t_bad_input_runner_self_test),
     T(t_bad_input_table),
 };

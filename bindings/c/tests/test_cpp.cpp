@@ -1,5 +1,6 @@
-// Tests of the C++ door (include/libsock.hpp): RAII, moves, exceptions, and scenarios S01-S17 of
-// SCENARIOS.md (S13-S17 on the engine classes Server, Client, DatagramServer) over loopback,
+// Tests of the C++ door (include/libsock.hpp): RAII, moves, exceptions, and scenarios S01-S21 of
+// SCENARIOS.md (S13-S17 on the engine classes Server, Client, DatagramServer; S18-S21 TLS with
+// libsock::TlsConfig and certificates from openssl) over loopback,
 // against peers on threads (BSD sockets) and a Python peer built by hand
 // (python-tests/peers/stdlib_peer.py).
 //
@@ -21,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <random>
@@ -1203,6 +1205,280 @@ struct Test {
     void (*fn)();
 };
 
+// ---------------------------------------------------------------------------------------------
+// TLS (S18-S21): libsock on both sides, certificates from openssl (a test CA) and from
+// libsock::self_signed.
+
+std::string g_pki;
+
+// A CA, and server (localhost, 127.0.0.1) and client certificates signed by it, made with
+// openssl in a temporary directory (once); "" when openssl failed.
+std::string pki(const std::string &name) {
+    if (g_pki.empty()) {
+        char dir[] = "/tmp/ls-cpp-tls-XXXXXX";
+        if (!mkdtemp(dir)) return "";
+        std::string cmd = std::string("cd '") + dir +
+                          "' && timeout 120 sh -c '"
+                          "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                          "-keyout ca.key -out ca.pem -days 30 -subj /CN=test-ca && "
+                          "printf \"subjectAltName=DNS:localhost,IP:127.0.0.1\\n\" > server.ext && "
+                          "printf \"subjectAltName=DNS:client\\n\" > client.ext && "
+                          "for n in server client; do "
+                          "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $n.key "
+                          "-out $n.csr -subj /CN=$n && "
+                          "openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                          "-out $n.pem -days 30 -extfile $n.ext || exit 1; done' >/dev/null 2>&1";
+        if (std::system(cmd.c_str()) != 0) return "";
+        g_pki = dir;
+    }
+    return g_pki + "/" + name;
+}
+
+// A TLS listener serving `accepts` clients one after the other on a thread (echo until the
+// client closes); what each accept threw, "" when it succeeded.
+class TlsEchoServer {
+public:
+    TlsEchoServer(const libsock::TlsConfig &tls, int accepts) : errors(accepts) {
+        libsock::Options o;
+        o.tls(tls);
+        l_ = libsock::Listener::listen("127.0.0.1:0", 0, &o);
+        address = "127.0.0.1:" + std::to_string(l_.local_port());
+        th_ = std::thread([this, accepts] {
+            for (int i = 0; i < accepts; i++) {
+                try {
+                    auto c = l_.accept(10000);
+                    peer_fingerprints.push_back(c.tls_peer_fingerprint());
+                    std::vector<uint8_t> buf(16384);
+                    std::size_t n;
+                    while ((n = c.recv(buf.data(), buf.size(), 10000)) > 0) c.send_all(buf.data(), n);
+                } catch (const libsock::error &e) {
+                    errors[i] = std::string(typeid(e).name()) + ": " + e.what();
+                }
+            }
+        });
+    }
+    ~TlsEchoServer() { join(); }
+    /// Wait until every accept was served.
+    void join() {
+        if (th_.joinable()) th_.join();
+    }
+    std::string address;
+    std::vector<std::string> errors;
+    std::vector<std::string> peer_fingerprints;
+
+private:
+    libsock::Listener l_;
+    std::thread th_;
+};
+
+libsock::TcpConnection tls_connect(const std::string &address, const libsock::TlsConfig &tls) {
+    libsock::Options o;
+    o.tls(tls);
+    return libsock::TcpConnection::connect(address, 10000, &o);
+}
+
+bool echo_exact(libsock::TcpConnection &c, std::size_t total) {
+    auto data = random_bytes(total, 18);
+    for (std::size_t at = 0; at < total; at += 65536) {
+        std::size_t k = std::min<std::size_t>(65536, total - at);
+        c.send_all(data.data() + at, k);
+        if (c.recv_exact(k, 10000) != std::vector<uint8_t>(data.begin() + at, data.begin() + at + k))
+            return false;
+    }
+    return true;
+}
+
+bool has(const std::string &s, const std::string &part) { return s.find(part) != std::string::npos; }
+
+void t_tls_config() {
+    auto cli = libsock::TlsConfig::client();
+    auto srv = libsock::TlsConfig::server();
+    CHECK(has(CHECK_THROWS(libsock::invalid_argument_error, srv.add_pin("00")), "client setting"));
+    CHECK(has(CHECK_THROWS(libsock::invalid_argument_error, cli.add_pin("xyz")), "64 hex digits"));
+    CHECK_THROWS(libsock::invalid_argument_error, cli.min_version(10));
+    CHECK_THROWS(libsock::invalid_argument_error, srv.client_auth(LS_TLS_CLIENT_AUTH_REQUIRED));
+    // A server config without a certificate cannot listen.
+    libsock::Options o;
+    o.tls(srv);
+    CHECK(has(CHECK_THROWS(libsock::invalid_argument_error, libsock::Listener::listen("127.0.0.1:0", 0, &o)),
+              "certificate"));
+    // Moves keep the one handle; the options keep the settings after the config is gone.
+    auto moved = std::move(cli);
+    CHECK(!cli && moved);
+    auto pem = libsock::self_signed("localhost,127.0.0.1");
+    CHECK(has(pem.cert, "BEGIN CERTIFICATE") && has(pem.key, "PRIVATE KEY"));
+    CHECK(libsock::fingerprint(pem.cert).size() == 64);
+    {
+        auto s = libsock::TlsConfig::server();
+        s.cert_pem(pem.cert, pem.key);
+        o.tls(s);
+    }
+    auto l = libsock::Listener::listen("127.0.0.1:0", 0, &o);
+    CHECK(l.local_port() > 0);
+    // A plain connection: no TLS, empty answers.
+    Peer p(echo);
+    auto c = libsock::TcpConnection::connect(p.address, 5000);
+    CHECK(!c.is_tls() && c.tls_version().empty() && c.tls_peer_certificate().empty());
+}
+
+void s18_tls_ca_trust_echo() {
+    if (pki("ca.pem").empty()) {
+        CHECK(!"openssl made the test PKI");
+        return;
+    }
+    auto srv = libsock::TlsConfig::server();
+    srv.cert_files(pki("server.pem"), pki("server.key")).add_alpn("x-echo");
+    auto cli = libsock::TlsConfig::client();
+    cli.ca_file(pki("ca.pem")).add_alpn("x-echo");
+    auto bad = libsock::TlsConfig::client();
+    bad.ca_file(pki("ca.pem")).server_name("wrong.example");
+    TlsEchoServer s(srv, 2);
+    {
+        auto c = tls_connect(s.address, cli);
+        CHECK(c.is_tls());
+        CHECK(c.tls_version() == "TLSv1.3");
+        CHECK(c.tls_alpn() == "x-echo");
+        CHECK(has(c.tls_cipher(), "TLS13_"));
+        auto der = c.tls_peer_certificate();
+        CHECK(libsock::fingerprint(std::string(der.begin(), der.end())) == c.tls_peer_fingerprint());
+        CHECK(echo_exact(c, 1 << 20));
+        c.shutdown();
+        uint8_t b[16];
+        CHECK(c.recv(b, sizeof b, 10000) == 0);
+    }
+    CHECK(has(CHECK_THROWS(libsock::tls_error, tls_connect(s.address, bad)), "name mismatch"));
+}
+
+void s19_tls_pinned_self_signed() {
+    auto pem = libsock::self_signed("device.local,127.0.0.1");
+    auto pin = libsock::fingerprint(pem.cert);
+    auto srv = libsock::TlsConfig::server();
+    srv.cert_pem(pem.cert, pem.key);
+    auto good = libsock::TlsConfig::client();
+    good.add_pin(pin);
+    std::string other = pin;
+    other[0] = other[0] == '0' ? '1' : '0';
+    auto wrong = libsock::TlsConfig::client();
+    wrong.add_pin(other);
+    TlsEchoServer s(srv, 2);
+    {
+        auto c = tls_connect(s.address, good);
+        CHECK(c.tls_peer_fingerprint() == pin);
+        CHECK(echo_exact(c, 100000));
+    }
+    CHECK(has(CHECK_THROWS(libsock::tls_error, tls_connect(s.address, wrong)), "pin mismatch"));
+}
+
+void s20_tls_mutual() {
+    if (pki("ca.pem").empty()) {
+        CHECK(!"openssl made the test PKI");
+        return;
+    }
+    auto srv = libsock::TlsConfig::server();
+    srv.cert_files(pki("server.pem"), pki("server.key"))
+        .client_auth_file(LS_TLS_CLIENT_AUTH_REQUIRED, pki("ca.pem"));
+    auto with = libsock::TlsConfig::client();
+    with.ca_file(pki("ca.pem")).cert_files(pki("client.pem"), pki("client.key"));
+    auto without = libsock::TlsConfig::client();
+    without.ca_file(pki("ca.pem"));
+    TlsEchoServer s(srv, 2);
+    {
+        auto c = tls_connect(s.address, with);
+        CHECK(echo_exact(c, 65536));
+    }
+    // Without a certificate: tls_error at connect or at the first read, never a hang.
+    std::string why = CHECK_THROWS(libsock::tls_error, [&] {
+        auto c = tls_connect(s.address, without);
+        uint8_t b[16];
+        return c.recv(b, sizeof b, 10000);
+    }());
+    CHECK(has(why, "client certificate"));
+    s.join();
+    CHECK(s.errors[0].empty());
+    CHECK(has(s.errors[1], "tls_error") && has(s.errors[1], "no client certificate"));
+    // The server saw the client's certificate.
+    std::ifstream f(pki("client.pem"));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    CHECK(s.peer_fingerprints.size() == 1 && s.peer_fingerprints[0] == libsock::fingerprint(ss.str()));
+}
+
+void s21_tls_plaintext_and_silent_peers() {
+    if (pki("ca.pem").empty()) {
+        CHECK(!"openssl made the test PKI");
+        return;
+    }
+    auto srv = libsock::TlsConfig::server();
+    srv.cert_files(pki("server.pem"), pki("server.key"));
+    auto cli = libsock::TlsConfig::client();
+    cli.ca_file(pki("ca.pem"));
+    TlsEchoServer s(srv, 2);
+    {
+        // A plaintext client: refused by the server, which keeps serving.
+        auto plain = libsock::TcpConnection::connect(s.address, 5000);
+        plain.send_all(std::string("GET / HTTP/1.0\r\n\r\n"));
+        uint8_t b[64];
+        try {
+            plain.recv(b, sizeof b, 10000);
+        } catch (const libsock::connection_reset_error &) {
+        }
+    }
+    {
+        auto c = tls_connect(s.address, cli);
+        CHECK(echo_exact(c, 1000));
+    }
+    s.join();
+    CHECK(has(s.errors[0], "tls_error"));
+    CHECK(s.errors[1].empty());
+    // A TLS client meets a plaintext server, then a silent one.
+    auto insecure = libsock::TlsConfig::client();
+    insecure.dangerous_no_verify().handshake_timeout(300);
+    {
+        Peer p([](int fd) {
+            write_all(fd, "SSH-2.0-OpenSSH_9.2\r\n", 21);
+            ::shutdown(fd, SHUT_WR);
+            silent(fd);
+        });
+        CHECK(has(CHECK_THROWS(libsock::tls_error, tls_connect(p.address, insecure)), "not TLS"));
+    }
+    {
+        Peer p(silent);
+        CHECK(has(CHECK_THROWS(libsock::timeout_error, tls_connect(p.address, insecure)), "TLS handshake"));
+    }
+}
+
+// The engine over TLS: a Server and a pinned Client echo; a wrong pin is a disconnect with
+// LS_REASON_TLS on the client and a warning with LS_ERR_TLS on the server, both counted.
+void t_engine_tls() {
+    auto pem = libsock::self_signed("localhost,127.0.0.1");
+    auto pin = libsock::fingerprint(pem.cert);
+    std::string other = pin;
+    other[0] = other[0] == '0' ? '1' : '0';
+    libsock::EngineConfig scfg, ccfg, bcfg;
+    scfg.tls(libsock::TlsConfig::server().cert_pem(pem.cert, pem.key));
+    ccfg.tls(libsock::TlsConfig::client().add_pin(pin));
+    bcfg.reconnect(false).tls(libsock::TlsConfig::client().add_pin(other));
+    CHECK_THROWS(libsock::invalid_argument_error, scfg.tls(libsock::TlsConfig::server()));
+    auto s = libsock::Server::listen("127.0.0.1:0", &scfg);
+    auto c = libsock::Client::connect(addr_of(s), &ccfg);
+    libsock::Event e;
+    CHECK(wait_kind(c, LS_EVENT_CONNECTED, e, 10000));
+    c.send(std::string("over tls"));
+    CHECK(wait_kind(s, LS_EVENT_MESSAGE, e, 10000) && e.text() == "over tls");
+    s.send(e.client, std::string("back"));
+    CHECK(wait_kind(c, LS_EVENT_MESSAGE, e, 10000) && e.text() == "back");
+    auto b = libsock::Client::connect(addr_of(s), &bcfg);
+    CHECK(wait_kind(b, LS_EVENT_DISCONNECTED, e, 10000));
+    CHECK(e.value == LS_REASON_TLS && has(e.text(), "pin mismatch"));
+    CHECK(wait_kind(s, LS_EVENT_WARNING, e, 10000) && e.value == LS_ERR_TLS);
+    CHECK(b.stat(LS_STAT_TLS_FAILURES) >= 1);
+}
+
+void t_tls_cleanup() {
+    if (!g_pki.empty()) CHECK(std::system(("rm -rf '" + g_pki + "'").c_str()) == 0);
+    g_pki.clear();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -1233,6 +1509,13 @@ int main(int argc, char **argv) {
         {"s11_listener_port0_accept_timeout", s11_listener_port0_accept_timeout},
         {"s12_options_read_back", s12_options_read_back},
         {"s17_close_from_another_thread", s17_close_from_another_thread},
+        {"t_tls_config", t_tls_config},
+        {"s18_tls_ca_trust_echo", s18_tls_ca_trust_echo},
+        {"s19_tls_pinned_self_signed", s19_tls_pinned_self_signed},
+        {"s20_tls_mutual", s20_tls_mutual},
+        {"s21_tls_plaintext_and_silent_peers", s21_tls_plaintext_and_silent_peers},
+        {"t_engine_tls", t_engine_tls},
+        {"t_tls_cleanup", t_tls_cleanup},
         {"t_engine_types_and_errors", t_engine_types_and_errors},
         {"t_engine_warning_bad_frame_and_limits", t_engine_warning_bad_frame_and_limits},
         {"t_engine_big_messages_and_batches", t_engine_big_messages_and_batches},

@@ -65,6 +65,68 @@ namespace Libsock
         /// <summary>The peer's address as text (known even after the peer left).</summary>
         public string PeerAddress => Address(false);
 
+        // ------------------------------------------------------------------ TLS
+
+        /// <summary>True when this connection speaks TLS (connected or accepted with a
+        /// <see cref="TlsConfig"/>).</summary>
+        public unsafe bool IsTls
+        {
+            get
+            {
+                long h = Acquire();
+                try
+                {
+                    int on;
+                    Fail(Native.ls_is_tls(h, &on));
+                    return on != 0;
+                }
+                finally { Release(); }
+            }
+        }
+
+        /// <summary>What the TLS handshake agreed on (version, cipher, ALPN, the peer's certificate
+        /// and its fingerprint); null for a plain connection.</summary>
+        public unsafe TlsInfo TlsInfo
+        {
+            get
+            {
+                if (!IsTls) return null;
+                long h = Acquire();
+                try
+                {
+                    string alpn = TlsText(h, 2), fp = TlsText(h, 3);
+                    UIntPtr n;
+                    int rc = Native.ls_tls_peer_certificate(h, null, UIntPtr.Zero, &n);
+                    byte[] cert = null;
+                    if (rc == ErrorCodes.BUFFER_TOO_SMALL || (rc == 0 && Utf8.Long(n) > 0))
+                    {
+                        cert = new byte[Utf8.Long(n)];
+                        fixed (byte* p = cert) Fail(Native.ls_tls_peer_certificate(h, p, Utf8.Size(cert.Length), &n));
+                    }
+                    else Fail(rc);
+                    return new TlsInfo(TlsText(h, 0), TlsText(h, 1), alpn.Length == 0 ? null : alpn,
+                                       cert, fp.Length == 0 ? null : fp);
+                }
+                finally { Release(); }
+            }
+        }
+
+        private unsafe string TlsText(long h, int which)
+        {
+            byte* buf = stackalloc byte[512];
+            UIntPtr len;
+            int rc;
+            switch (which)
+            {
+                case 0: rc = Native.ls_tls_version(h, buf, (UIntPtr)512, &len); break;
+                case 1: rc = Native.ls_tls_cipher(h, buf, (UIntPtr)512, &len); break;
+                case 2: rc = Native.ls_tls_alpn(h, buf, (UIntPtr)512, &len); break;
+                default: rc = Native.ls_tls_peer_fingerprint(h, buf, (UIntPtr)512, &len); break;
+            }
+            Fail(rc);
+            return Utf8.Decode(buf, Utf8.Long(len));
+        }
+
         // ------------------------------------------------------------------ bytes
 
         /// <summary>Sends what the socket takes now (at least one byte, waiting up to the default

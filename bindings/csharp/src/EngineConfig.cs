@@ -87,6 +87,21 @@ namespace Libsock
             return this;
         }
 
+        /// <summary>TLS for every connection made with this config (null: plain TCP): a server config
+        /// for <see cref="Server.Listen"/> (a failed handshake is a WARNING with
+        /// <see cref="TlsException"/>'s code, counted in <see cref="Stat.TLS_FAILURES"/>), a client
+        /// config for <see cref="Client.Connect"/> (a failed handshake is a DISCONNECTED with reason
+        /// <see cref="DisconnectReason.TLS"/>). The settings are built and checked here
+        /// (<see cref="InvalidArgumentException"/>); the config keeps them, so <paramref name="tls"/>
+        /// may be changed or disposed afterwards. Returns this config.</summary>
+        public EngineConfig SetTls(TlsConfig tls)
+        {
+            long t = TlsConfig.IdOf(tls);
+            Call(h => Native.ls_engine_config_set_tls(h, t));
+            System.GC.KeepAlive(tls);
+            return this;
+        }
+
         internal static long IdOf(EngineConfig c)
         {
             if (c == null) return 0;

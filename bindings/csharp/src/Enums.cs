@@ -1,6 +1,5 @@
 // Enumerations: the numbers of include/libsock.h under core's words (docs/NAMES.md), generated
-// once from the header, plus core's words the C header does not carry yet (DisconnectReason.TLS,
-// Stat.TLS_FAILURES: the engine's TLS); python-tests/test_names.py checks them against core's tables.
+// once from the header; python-tests/test_names.py checks them against core's tables.
 namespace Libsock
 {
     /// <summary>Socket options (<c>LS_OPT_*</c>; core's <c>SockOpt</c>), for <see cref="SocketBase.SetOption(SockOpt, long)"/> and <see cref="SocketBase.GetOption"/>: the names are core's words in upper case, as in every door (docs/NAMES.md).</summary>
@@ -84,8 +83,9 @@ namespace Libsock
         SEND_QUEUE_FULL = 9,
         /// <summary><c>LS_REASON_CLOSED</c>: Disconnect reason: the local client was closed (ls_client_close, ls_close).</summary>
         CLOSED = 10,
-        /// <summary>Core's <c>TLS</c> (11): the connection ended in a TLS failure (a handshake or a
-        /// truncation); the text says which. (The engine's TLS is not in the C ABI yet.)</summary>
+        /// <summary><c>LS_REASON_TLS</c> (11): TLS failed: the handshake (unknown CA, name or pin
+        /// mismatch, protocol version, a plaintext peer, the handshake timeout ...), a TLS alert later,
+        /// or a truncation; the event's text says which.</summary>
         TLS = 11,
     }
 
@@ -157,8 +157,9 @@ namespace Libsock
         SEND_QUEUE_FULL = 11,
         /// <summary><c>LS_STAT_ACCEPT_ERRORS</c>: Server: failed accepts (e.g. EMFILE: out of descriptors); each episode also gives an LS_EVENT_WARNING.</summary>
         ACCEPT_ERRORS = 12,
-        /// <summary>Core's <c>TLS_FAILURES</c> (13): server and client: failed TLS handshakes (each also
-        /// reported by an event).</summary>
+        /// <summary><c>LS_STAT_TLS_FAILURES</c> (13): server and client: failed TLS handshakes (each
+        /// also reported: on a server by a WARNING with <see cref="TlsException"/>'s code, on a client
+        /// by a DISCONNECTED with reason TLS).</summary>
         TLS_FAILURES = 13,
     }
 

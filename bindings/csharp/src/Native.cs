@@ -309,5 +309,125 @@ namespace Libsock
         /// <summary><c>ls_shutdown</c> of include/libsock.h.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ls_shutdown();
+
+        /// <summary><c>ls_tls_client_config_new</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_client_config_new(long* out_handle);
+
+        /// <summary><c>ls_tls_server_config_new</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_server_config_new(long* out_handle);
+
+        /// <summary><c>ls_tls_config_free</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_config_free(long handle);
+
+        /// <summary><c>ls_tls_set_ca_file</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_ca_file(long handle, byte* path);
+
+        /// <summary><c>ls_tls_set_ca_pem</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_ca_pem(long handle, byte* pem, UIntPtr len);
+
+        /// <summary><c>ls_tls_set_bundled_roots</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_bundled_roots(long handle);
+
+        /// <summary><c>ls_tls_add_pin</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_add_pin(long handle, byte* sha256_hex);
+
+        /// <summary><c>ls_tls_set_dangerous_no_verify</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_dangerous_no_verify(long handle);
+
+        /// <summary><c>ls_tls_set_server_name</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_server_name(long handle, byte* name);
+
+        /// <summary><c>ls_tls_set_cert_files</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_cert_files(long handle, byte* cert_path, byte* key_path);
+
+        /// <summary><c>ls_tls_set_cert_pem</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_cert_pem(long handle, byte* cert, UIntPtr cert_len, byte* key, UIntPtr key_len);
+
+        /// <summary><c>ls_tls_add_sni_cert_pem</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_add_sni_cert_pem(long handle, byte* name, byte* cert, UIntPtr cert_len, byte* key, UIntPtr key_len);
+
+        /// <summary><c>ls_tls_add_sni_cert_files</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_add_sni_cert_files(long handle, byte* name, byte* cert_path, byte* key_path);
+
+        /// <summary><c>ls_tls_set_client_auth</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_client_auth(long handle, int mode, byte* ca_pem, UIntPtr ca_len);
+
+        /// <summary><c>ls_tls_set_client_auth_file</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_client_auth_file(long handle, int mode, byte* ca_path);
+
+        /// <summary><c>ls_tls_add_alpn</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_add_alpn(long handle, byte* protocol);
+
+        /// <summary><c>ls_tls_set_min_version</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_min_version(long handle, int version);
+
+        /// <summary><c>ls_tls_set_handshake_timeout</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_handshake_timeout(long handle, int timeout_ms);
+
+        /// <summary><c>ls_tls_set_keylog</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_set_keylog(long handle, int on);
+
+        /// <summary><c>ls_options_set_tls</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_options_set_tls(long options_handle, long tls_handle);
+
+        /// <summary><c>ls_is_tls</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_is_tls(long handle, int* out_is_tls);
+
+        /// <summary><c>ls_tls_version</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_version(long handle, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_tls_cipher</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_cipher(long handle, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_tls_alpn</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_alpn(long handle, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_tls_peer_fingerprint</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_peer_fingerprint(long handle, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_tls_peer_certificate</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_peer_certificate(long handle, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_tls_self_signed</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_self_signed(byte* names, byte* cert_buf, UIntPtr cert_cap, UIntPtr* out_cert_len, byte* key_buf, UIntPtr key_cap, UIntPtr* out_key_len);
+
+        /// <summary><c>ls_tls_self_signed_files</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_tls_self_signed_files(byte* names, byte* cert_path, byte* key_path, byte* pin_buf, UIntPtr pin_cap, UIntPtr* out_pin_len);
+
+        /// <summary><c>ls_fingerprint</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_fingerprint(byte* cert, UIntPtr len, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_engine_config_set_tls</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_engine_config_set_tls(long config_handle, long tls_handle);
     }
 }

@@ -1,5 +1,7 @@
 // Options applied before bind or connect (ls_options_new + ls_set_option +
 // ls_options_set_local_address, passed to the *_ex calls).
+using System;
+
 namespace Libsock
 {
     /// <summary>Socket options applied before binding or connecting (SO_REUSEADDR for a multicast
@@ -54,6 +56,21 @@ namespace Libsock
                 fixed (byte* p = a) Fail(Native.ls_options_set_local_address(h, p));
             }
             finally { Release(); }
+            return this;
+        }
+
+        /// <summary>Attaches TLS settings (null detaches): a client config makes
+        /// <see cref="Connection.Connect(string, int, SocketOptions, Framing)"/> speak TLS (the handshake
+        /// completes before it returns), a server config makes <see cref="Listener.Listen"/>'s listener
+        /// accept TLS clients only. Later changes to <paramref name="tls"/> apply to later connections;
+        /// disposing it does not detach it. The settings are checked as a whole at each connect or
+        /// listen (<see cref="InvalidArgumentException"/> there). Datagram sockets refuse options with
+        /// TLS. Returns this object.</summary>
+        public SocketOptions SetTls(TlsConfig tls)
+        {
+            long t = TlsConfig.IdOf(tls);
+            Call(h => Native.ls_options_set_tls(h, t));
+            GC.KeepAlive(tls);
             return this;
         }
 

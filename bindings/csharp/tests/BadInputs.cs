@@ -117,6 +117,9 @@ namespace Libsock.Tests
                     return "OK";
                 case "engine_peer_bytes":
                     return EnginePeerBytes(input);
+                case "tls_config":
+                    TlsConfigRow(input);
+                    return "OK";
             }
             using (var l = Listener.Listen("127.0.0.1:0"))
             {
@@ -302,6 +305,46 @@ namespace Libsock.Tests
         }
 
         // ------------------------------------------------------------------ table values
+
+        /// <summary>A TLS config of the row's side with its one setting, then built (as the C door
+        /// does: EngineConfig.SetTls builds the settings).</summary>
+        static void TlsConfigRow(Dictionary<string, object> input)
+        {
+            bool server = Str(input, "side") == "server";
+            string setting = Str(input, "setting");
+            using (var t = server ? TlsConfig.Server() : TlsConfig.Client())
+            {
+                if (server && setting != null && setting != "cert_pem")
+                {
+                    var own = Tls.SelfSigned("localhost");
+                    t.SetCertPem(own.CertPem, own.KeyPem);
+                }
+                object v = input.ContainsKey("value") ? input["value"] : null;
+                switch (setting)
+                {
+                    case null: break;
+                    case "pin_sha256": t.AddPin(Text(v)); break;
+                    case "server_name": t.SetServerName(Text(v)); break;
+                    case "ca_pem": t.SetCaPem(Text(v)); break;
+                    case "alpn":
+                        foreach (var p in (List<object>)v) t.AddAlpn(Text(p));
+                        break;
+                    case "handshake_timeout_ms": t.SetHandshakeTimeout(Int(input, "value", 0)); break;
+                    case "cert_pem":
+                        var m = (Dictionary<string, object>)v;
+                        t.SetCertPem(Text(m["cert"]), Text(m["key"]));
+                        break;
+                    case "client_auth":
+                        string mode = Text(v);
+                        if (mode == "required") t.SetClientAuth(TlsClientAuth.REQUIRED);
+                        else if (mode == "optional") t.SetClientAuth(TlsClientAuth.OPTIONAL);
+                        else throw new NoExecutor("client_auth " + mode);
+                        break;
+                    default: throw new NoExecutor("tls setting " + setting);
+                }
+                using (var cfg = new EngineConfig()) cfg.SetTls(t);
+            }
+        }
 
         static Dictionary<string, object> Dict(Dictionary<string, object> m, string k) => (Dictionary<string, object>)m[k];
 

@@ -499,7 +499,8 @@ namespace Libsock.Tests
             if (t == typeof(IList<ulong>)) return new ulong[] { 1 };
             if (t == typeof(CancellationToken)) return CancellationToken.None;
             if (t == typeof(Framing)) return Framing.Raw();
-            if (t == typeof(SocketOptions) || t == typeof(EngineConfig)) return null;
+            if (t == typeof(SocketOptions) || t == typeof(EngineConfig) || t == typeof(TlsConfig)) return null;
+            if (t == typeof(string[])) return new[] { "h2" };
             throw new TestFailure("no argument for " + t);
         }
 
@@ -517,6 +518,8 @@ namespace Libsock.Tests
                 () => Server.Listen("127.0.0.1:0"),
                 () => Client.Connect("127.0.0.1:1"),
                 () => DatagramServer.Bind("127.0.0.1:0"),
+                () => TlsConfig.Client(),
+                () => TlsConfig.Server(),
             };
             int calls = 0;
             foreach (var make in made)
@@ -542,7 +545,7 @@ namespace Libsock.Tests
                     calls++;
                     bool harmless = m.Name == "Close" && ps.Length == 0 || m.Name == "Dispose" || m.Name == "ToString" ||
                                     m.Name == "GetHashCode" || m.Name == "Equals" || m.Name == "GetType" ||
-                                    m.Name == "get_Handle" || m.Name == "get_IsClosed";
+                                    m.Name == "get_Handle" || m.Name == "get_IsClosed" || m.Name == "get_IsServer";
                     if (harmless) T.Check(got == null, $"{name} after Close threw {got?.GetType().Name}");
                     else T.Check(got is ObjectDisposedException, $"{name} after Close: {(got == null ? "no exception" : got.GetType().Name + ": " + got.Message)}");
                 }

@@ -127,6 +127,7 @@ namespace Libsock.Tests
             var tests = new List<KeyValuePair<string, Action>>();
             Scenarios.Register(tests);
             Door.Register(tests);
+            TlsScenarios.Register(tests);
             tests.Add(new KeyValuePair<string, Action>("bad_input_table", BadInputs.Table));
             int passed = 0, failed = 0, skipped = 0;
             bool hung = false;
@@ -168,6 +169,7 @@ namespace Libsock.Tests
                 }
             }
             Library.ShutdownEngine();
+            Pki.Cleanup();
             Console.WriteLine($"csharp: {passed} passed, {failed} failed");
             Console.Out.Flush();
             if (hung) Environment.Exit(1); // a hung test's thread must not keep the process alive

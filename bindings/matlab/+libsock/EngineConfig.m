@@ -44,6 +44,7 @@ classdef EngineConfig < handle
     %   EngineConfig methods:
     %       configureFraming  - the message framing (default: 4-byte big-endian length prefix)
     %       setOption         - a socket option for every connection ("NoDelay", ...)
+    %       configureTls      - speak TLS (a libsock.TlsConfig)
     %       close, delete     - free the config (objects made with it keep their copy)
     %
     %   Example:
@@ -259,6 +260,23 @@ classdef EngineConfig < handle
             %   Example:
             %       configureFraming(cfg, "length", 2, "little-endian")
             libsock.Socket.setFraming(obj.Handle, kind, varargin{:});
+        end
+
+        function configureTls(obj, tls)
+            %CONFIGURETLS  Speak TLS: a server libsock.TlsConfig for libsock.Server, a client one
+            %   for libsock.Client (one of each may be set), as its settings are now; [] turns
+            %   TLS off. Handshakes run on the engine: a failed one is a server "warning" event
+            %   (Value LS_ERR_TLS) or a client "disconnected" event with Reason "tls", counted
+            %   in stats(...).TlsFailures.
+            %
+            %   Example:
+            %       configureTls(cfg, libsock.TlsConfig("server", "CertFile", "c.pem", "KeyFile", "k.pem"))
+            h = int64(0);
+            if ~isempty(tls)
+                h = tls.Handle;
+            end
+            rc = calllib('libsock', 'ls_engine_config_set_tls', obj.Handle, int64(h));
+            libsock.check(rc);
         end
 
         function setOption(obj, option, value)

@@ -118,16 +118,17 @@ classdef (Abstract) EngineObject < handle
             %   Connections (now), ConnectionsTotal, Refused, BytesIn, BytesOut, MessagesIn,
             %   MessagesOut, QueuedBytes, EventsQueued, FailedAttempts, SendQueueFull (sends
             %   refused and broadcast deliveries skipped for a full send queue), AcceptErrors
-            %   (failed accepts); a counter this kind of object does not keep is left out.
+            %   (failed accepts), TlsFailures (failed TLS handshakes); a counter this kind of object
+            %   does not keep is left out.
             names = {'Connections', 'ConnectionsTotal', 'Refused', 'BytesIn', 'BytesOut', ...
                 'MessagesIn', 'MessagesOut', 'QueuedBytes', 'EventsQueued', 'FailedAttempts', ...
-                'SendQueueFull', 'AcceptErrors'};
+                'SendQueueFull', 'AcceptErrors', 'TlsFailures'};
             codes = [libsock.LS_STAT_CONNECTIONS, libsock.LS_STAT_CONNECTIONS_TOTAL, ...
                 libsock.LS_STAT_REFUSED, libsock.LS_STAT_BYTES_IN, libsock.LS_STAT_BYTES_OUT, ...
                 libsock.LS_STAT_MESSAGES_IN, libsock.LS_STAT_MESSAGES_OUT, ...
                 libsock.LS_STAT_QUEUED_BYTES, libsock.LS_STAT_EVENTS_QUEUED, ...
                 libsock.LS_STAT_FAILED_ATTEMPTS, libsock.LS_STAT_SEND_QUEUE_FULL, ...
-                libsock.LS_STAT_ACCEPT_ERRORS];
+                libsock.LS_STAT_ACCEPT_ERRORS, libsock.LS_STAT_TLS_FAILURES];
             st = struct();
             for k = 1:numel(codes)
                 code = codes(k);
@@ -235,7 +236,7 @@ classdef (Abstract) EngineObject < handle
             %REASONNAME  An LS_REASON_* code to its name: 4 -> 'heartbeat-lost'.
             names = {'peer-closed', 'reset', 'idle-timeout', 'heartbeat-lost', ...
                 'frame-too-large', 'kicked', 'server-shutdown', 'error', 'send-queue-full', ...
-                'closed'};
+                'closed', 'tls'};
             k = double(code);
             if k >= 1 && k <= numel(names)
                 name = names{k};

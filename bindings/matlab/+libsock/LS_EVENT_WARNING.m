@@ -6,7 +6,9 @@ function v = LS_EVENT_WARNING
 %   slow consumer under LS_SEND_POLICY_ERROR; counted in LS_STAT_SEND_QUEUE_FULL); again
 %   only after its queue took a message. Another code with client 0: accepting failed (e.g.
 %   out of descriptors, EMFILE; counted in LS_STAT_ACCEPT_ERRORS); the server pauses
-%   accepting and retries.
+%   accepting and retries. LS_ERR_TLS with client 0: a TLS handshake with a would-be client
+%   failed (it never became a client; the text names the reason and the address; counted in
+%   LS_STAT_TLS_FAILURES).
 %
 %   libsock.LS_EVENT_WARNING returns int32(7), the value of #define LS_EVENT_WARNING in libsock.h
 %   (loadlibrary does not see macros, so MATLAB code uses this function instead).

@@ -8,7 +8,9 @@ classdef Listener < libsock.Socket
     %   l = libsock.Listener(HOST, PORT) listens on HOST ("127.0.0.1", "::" for IPv6 and IPv4).
     %   l = libsock.Listener("unix:/tmp/app.sock") listens on a Unix socket.
     %   l = libsock.Listener(..., "Backlog", N, "Timeout", SECONDS) sets the queue of clients not
-    %   yet accepted (default 1024) and accept's default wait (default Inf).
+    %   yet accepted (default 1024) and accept's default wait (default Inf); "Tls" with a
+    %   server libsock.TlsConfig accepts TLS clients only (accept returns after the handshake,
+    %   or throws 'libsock:tls' naming why it failed).
     %
     %   Listener properties:
     %       Port          - the real local port
@@ -52,7 +54,7 @@ classdef Listener < libsock.Socket
                 varargin = [{port}, varargin];
                 port = [];
             end
-            opts = struct('Backlog', 0, 'Timeout', Inf, 'ByteOrder', "little-endian");
+            opts = struct('Backlog', 0, 'Timeout', Inf, 'ByteOrder', "little-endian", 'Tls', []);
             for k = 1:2:numel(varargin)
                 name = validatestring(varargin{k}, fieldnames(opts));
                 opts.(name) = varargin{k + 1};
@@ -60,7 +62,13 @@ classdef Listener < libsock.Socket
             target = libsock.Socket.formatAddress(host, port);
             backlog = opts.Backlog;
             out = libpointer(libsock.ptrtype('int64'), 0);
-            rc = calllib('libsock', 'ls_listen', char(target), int32(backlog), out);
+            if isempty(opts.Tls)
+                rc = calllib('libsock', 'ls_listen', char(target), int32(backlog), out);
+            else
+                o = libsock.TlsConfig.optionsFor(opts.Tls);
+                rc = calllib('libsock', 'ls_listen_ex', char(target), int32(backlog), o, out);
+                calllib('libsock', 'ls_close', o);
+            end
             libsock.check(rc);
             obj.Handle = out.Value;
             obj.Backlog = backlog;

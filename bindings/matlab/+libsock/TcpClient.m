@@ -5,7 +5,9 @@ classdef TcpClient < libsock.Socket
     %   t = libsock.TcpClient("unix:/tmp/app.sock") connects to a Unix socket; any complete
     %   libsock address ("host:port", "[::1]:5000") works as the single argument.
     %   t = libsock.TcpClient(..., Name, Value) sets "ConnectTimeout", "Timeout" (seconds a
-    %   read waits, default Inf), "ByteOrder" and "Terminator" at once.
+    %   read waits, default Inf), "ByteOrder" and "Terminator" at once; "Tls" with a client
+    %   libsock.TlsConfig speaks TLS (the handshake completes before the constructor returns;
+    %   tlsInfo tells what was agreed).
     %
     %   Unlike tcpclient, a read that runs out of time throws 'libsock:timeout' instead of
     %   returning part of the data with a warning; the bytes that did arrive stay buffered for
@@ -30,6 +32,7 @@ classdef TcpClient < libsock.Socket
     %       flush                  - discard input not read yet
     %       shutdown               - half-close ("write": the peer reads end of stream)
     %       setOption, getOption   - socket options ("NoDelay", "KeepAlive", buffer sizes ...)
+    %       tlsInfo                - what the TLS handshake agreed on
     %       close, delete          - close the connection
     %
     %   Example:
@@ -100,7 +103,7 @@ classdef TcpClient < libsock.Socket
                 port = [];
             end
             opts = struct('ConnectTimeout', 10, 'Timeout', Inf, 'ByteOrder', "little-endian", ...
-                'Terminator', "LF");
+                'Terminator', "LF", 'Tls', []);
             for k = 1:2:numel(varargin)
                 name = validatestring(varargin{k}, fieldnames(opts));
                 opts.(name) = varargin{k + 1};
@@ -108,7 +111,13 @@ classdef TcpClient < libsock.Socket
             target = libsock.Socket.formatAddress(host, port);
             connectMs = libsock.Socket.toMs(opts.ConnectTimeout);
             out = libpointer(libsock.ptrtype('int64'), 0);
-            rc = calllib('libsock', 'ls_tcp_connect', char(target), int32(connectMs), out);
+            if isempty(opts.Tls)
+                rc = calllib('libsock', 'ls_tcp_connect', char(target), int32(connectMs), out);
+            else
+                o = libsock.TlsConfig.optionsFor(opts.Tls);
+                rc = calllib('libsock', 'ls_tcp_connect_ex', char(target), int32(connectMs), o, out);
+                calllib('libsock', 'ls_close', o);
+            end
             libsock.check(rc);
             obj.Handle = out.Value;
             obj.Address = string(host);
@@ -122,6 +131,39 @@ classdef TcpClient < libsock.Socket
             obj.Timeout = opts.Timeout;
             obj.ByteOrder = opts.ByteOrder;
             configureTerminator(obj, opts.Terminator);
+        end
+
+        function info = tlsInfo(obj)
+            %TLSINFO  What the TLS handshake agreed on, as a struct: IsTls (false for a plain
+            %   connection, the other fields then empty), Version ("TLSv1.3", "TLSv1.2"),
+            %   Cipher, Alpn ("" when none), PeerFingerprint (the SHA-256 of the peer's
+            %   certificate: what a "Pin" takes; "" when it sent none), PeerCertificate (DER,
+            %   uint8).
+            out = libpointer('int32Ptr', 0);
+            libsock.check(calllib('libsock', 'ls_is_tls', obj.Handle, out));
+            info = struct('IsTls', out.Value ~= 0, 'Version', "", 'Cipher', "", 'Alpn', "", ...
+                'PeerFingerprint', "", 'PeerCertificate', zeros(1, 0, 'uint8'));
+            cap = 256;
+            [rc, text, n] = calllib('libsock', 'ls_tls_version', obj.Handle, blanks(cap), uint64(cap), uint64(0));
+            libsock.check(rc);
+            info.Version = libsock.TcpClient.head(text, n);
+            [rc, text, n] = calllib('libsock', 'ls_tls_cipher', obj.Handle, blanks(cap), uint64(cap), uint64(0));
+            libsock.check(rc);
+            info.Cipher = libsock.TcpClient.head(text, n);
+            [rc, text, n] = calllib('libsock', 'ls_tls_alpn', obj.Handle, blanks(cap), uint64(cap), uint64(0));
+            libsock.check(rc);
+            info.Alpn = libsock.TcpClient.head(text, n);
+            [rc, text, n] = calllib('libsock', 'ls_tls_peer_fingerprint', obj.Handle, blanks(cap), uint64(cap), uint64(0));
+            libsock.check(rc);
+            info.PeerFingerprint = libsock.TcpClient.head(text, n);
+            [rc, der, n] = calllib('libsock', 'ls_tls_peer_certificate', obj.Handle, zeros(1, 8192, 'uint8'), uint64(8192), uint64(0));
+            if rc == libsock.LS_ERR_BUFFER_TOO_SMALL
+                cap = double(n);
+                [rc, der, n] = calllib('libsock', 'ls_tls_peer_certificate', obj.Handle, zeros(1, cap, 'uint8'), uint64(cap), uint64(0));
+            end
+            libsock.check(rc);
+            der = reshape(uint8(der), 1, []);
+            info.PeerCertificate = der(1:double(n));
         end
 
         function n = get.NumBytesAvailable(obj)
@@ -356,6 +398,12 @@ classdef TcpClient < libsock.Socket
     end
 
     methods (Static, Hidden)
+        function s = head(text, n)
+            %HEAD  The first N characters of a text output as a string.
+            text = char(text);
+            s = string(text(1:min(numel(text), double(n))));
+        end
+
         function [host, port] = splitAddress(address)
             %SPLITADDRESS  "host:port" / "[v6]:port" / "unix:/path" to host and port.
             address = char(address);

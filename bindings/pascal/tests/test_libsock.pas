@@ -1,5 +1,6 @@
-{ Tests of the Delphi / Free Pascal door (libsock.pas): scenarios S01-S17 of docs/SCENARIOS.md
-  (S13-S17 on the engine: TLsServer, TLsClient, TLsDatagramServer), every raw ls_* function, and bad input. Peers are a libsock listener on a thread
+{ Tests of the Delphi / Free Pascal door (libsock.pas): scenarios S01-S21 of docs/SCENARIOS.md
+  (S13-S17 on the engine: TLsServer, TLsClient, TLsDatagramServer; S18-S21 TLS with TLsTlsConfig
+  and certificates from openssl and LsSelfSigned), every raw ls_* function, and bad input. Peers are a libsock listener on a thread
   of this program or a Python stdlib peer (python-tests/peers/stdlib_peer.py, started with POpen).
 
   Build: fpc -Mdelphi -Fu<bindings/pascal> -Fl<target/release> -FE<build> test_libsock.pas
@@ -2386,6 +2387,525 @@ begin
   Check(Tried > 0, 'rows for the pascal door');
 end;
 
+{ ---- TLS (S18-S21) -------------------------------------------------------------------------- }
+
+var
+  PkiDir: string = '';
+
+{ A test CA and server (localhost, 127.0.0.1) and client certificates signed by it, made with
+  openssl once; the path of file Name, or '' when openssl failed. }
+function Pki(const Name: string): string;
+var
+  Dir: string;
+begin
+  Result := '';
+  if PkiDir = '' then
+  begin
+    Dir := GetTempDir + 'ls-pascal-tls-' + IntToStr(GetProcessID);
+    if fpSystem('mkdir -p ''' + Dir + ''' && cd ''' + Dir + ''' && timeout 120 sh -c ''' +
+      'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key ' +
+      '-out ca.pem -days 30 -subj /CN=test-ca && ' +
+      'printf "subjectAltName=DNS:localhost,IP:127.0.0.1\n" > server.ext && ' +
+      'printf "subjectAltName=DNS:client\n" > client.ext && ' +
+      'for n in server client; do ' +
+      'openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $n.key ' +
+      '-out $n.csr -subj /CN=$n && ' +
+      'openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $n.pem ' +
+      '-days 30 -extfile $n.ext || exit 1; done'' >/dev/null 2>&1') <> 0 then
+    begin
+      Check(False, 'openssl made the test certificates');
+      Exit;
+    end;
+    PkiDir := Dir;
+  end;
+  Result := PkiDir + '/' + Name;
+end;
+
+function ReadFileStr(const Path: string): RawByteString;
+var
+  F: TFileStream;
+begin
+  F := TFileStream.Create(Path, fmOpenRead);
+  try
+    SetLength(Result, F.Size);
+    if F.Size > 0 then
+      F.ReadBuffer(Pointer(Result)^, F.Size);
+  finally
+    F.Free;
+  end;
+end;
+
+type
+  { A TLS listener serving Accepts clients one after the other on a thread (echo until the
+    client closes); what each accept raised ('' when it succeeded) and the client's certificate. }
+  TTlsServerThread = class(TThread)
+  public
+    Listener: TLsListener;
+    Accepts: Int32;
+    Errors: array[0..3] of string;
+    PeerFps: array[0..3] of string;
+    constructor Start(Tls: TLsTlsConfig; AAccepts: Int32);
+    destructor Destroy; override;
+    procedure Execute; override;
+  end;
+
+constructor TTlsServerThread.Start(Tls: TLsTlsConfig; AAccepts: Int32);
+var
+  O: TLsOptions;
+begin
+  inherited Create(True);
+  Accepts := AAccepts;
+  O := TLsOptions.Create;
+  try
+    O.SetTls(Tls);
+    Listener := TLsListener.Listen('127.0.0.1:0', 0, O);
+  finally
+    O.Free;
+  end;
+  FreeOnTerminate := False;
+  inherited Start;
+end;
+
+destructor TTlsServerThread.Destroy;
+begin
+  Listener.Free;
+  inherited Destroy;
+end;
+
+procedure TTlsServerThread.Execute;
+var
+  I: Int32;
+  C: TLsConnection;
+  Buf: array[0..16383] of Byte;
+  N: NativeUInt;
+begin
+  for I := 0 to Accepts - 1 do
+  begin
+    C := nil;
+    try
+      try
+        C := Listener.Accept(10000);
+        PeerFps[I] := C.TlsPeerFingerprint;
+        repeat
+          N := C.RecvBuf(@Buf[0], SizeOf(Buf), 10000);
+          if N > 0 then
+            C.SendAllBuf(@Buf[0], N);
+        until N = 0;
+      except
+        on E: Exception do
+          Errors[I] := E.ClassName + ': ' + E.Message;
+      end;
+    finally
+      C.Free;
+    end;
+  end;
+end;
+
+function TlsConnect(const Address: string; Tls: TLsTlsConfig): TLsConnection;
+var
+  O: TLsOptions;
+begin
+  O := TLsOptions.Create;
+  try
+    O.SetTls(Tls);
+    Result := TLsConnection.Connect(Address, 10000, O);
+  finally
+    O.Free;
+  end;
+end;
+
+{ Echo Total deterministic bytes through C in chunks; True when byte-exact. }
+function EchoExact(C: TLsConnection; Total: NativeUInt): Boolean;
+var
+  R: TRng;
+  Data, Back: TBytes;
+  Done, K: NativeUInt;
+begin
+  Result := True;
+  R.S := 18;
+  Done := 0;
+  while Done < Total do
+  begin
+    K := Total - Done;
+    if K > 65536 then
+      K := 65536;
+    Data := RandomBytes(R, K);
+    C.SendAll(Data);
+    Back := C.RecvExact(K, 10000);
+    if not SameBytes(Data, Back) then
+      Result := False;
+    Inc(Done, K);
+  end;
+end;
+
+{ Expect a TLsConnection from TlsConnect(Address, Tls) to fail with Want, its message holding
+  Part. }
+procedure CheckConnectFails(const Address: string; Tls: TLsTlsConfig; Want: ExceptClass;
+  const Part, What: string);
+var
+  C: TLsConnection;
+begin
+  C := nil;
+  try
+    try
+      C := TlsConnect(Address, Tls);
+      NoRaise(What);
+    except
+      on E: Exception do
+      begin
+        CheckRaised(E, Want, What);
+        Check(Pos(Part, E.Message) > 0, What + ': message "' + E.Message + '" lacks "' + Part + '"');
+      end;
+    end;
+  finally
+    C.Free;
+  end;
+end;
+
+{ Settings refused with their reasons; a plain connection answers every TLS query empty. }
+procedure T_tls_config;
+var
+  Cli, Srv: TLsTlsConfig;
+  O: TLsOptions;
+  L: TLsListener;
+  P: TPeerThread;
+  C: TLsConnection;
+  Cert, Key: UTF8String;
+begin
+  Cli := TLsTlsConfig.CreateClient;
+  Srv := TLsTlsConfig.CreateServer;
+  O := TLsOptions.Create;
+  L := nil;
+  try
+    try
+      Srv.AddPin('00');
+      NoRaise('a client setting on a server config');
+    except
+      on E: Exception do
+      begin
+        CheckRaised(E, ELsInvalidArgument, 'a client setting on a server config');
+        Check(Pos('client setting', E.Message) > 0, E.Message);
+      end;
+    end;
+    try
+      Cli.SetMinVersion(11);
+      NoRaise('version 11');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsInvalidArgument, 'version 11');
+    end;
+    try
+      Srv.SetClientAuth(LS_TLS_CLIENT_AUTH_REQUIRED);
+      NoRaise('client auth without a CA');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsInvalidArgument, 'client auth without a CA');
+    end;
+    O.SetTls(Srv);
+    try
+      L := TLsListener.Listen('127.0.0.1:0', 0, O);
+      NoRaise('a server config without a certificate');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsInvalidArgument, 'a server config without a certificate');
+    end;
+    LsSelfSigned('localhost,127.0.0.1', Cert, Key);
+    Check(Pos('BEGIN CERTIFICATE', string(Cert)) > 0, 'self-signed certificate');
+    Check(Length(LsFingerprint(Cert)) = 64, 'fingerprint');
+    P := TPeerThread.Start(pmEcho);
+    C := TLsConnection.Connect(Addr(P.Port), 5000);
+    try
+      Check(not C.IsTls, 'a plain connection is not TLS');
+      Check(C.TlsVersion = '', 'no version');
+      Check(Length(C.TlsPeerCertificate) = 0, 'no certificate');
+    finally
+      C.Free;
+    end;
+    P.Finish;
+  finally
+    L.Free;
+    O.Free;
+    Cli.Free;
+    Srv.Free;
+  end;
+end;
+
+{ S18: a certificate signed by a test CA, trusted by the client, name checked: 1 MiB echo; a
+  wrong name raises ELsTls ('name mismatch'). }
+procedure S18_tls_ca_trust_echo;
+var
+  Srv, Cli, Bad: TLsTlsConfig;
+  S: TTlsServerThread;
+  C: TLsConnection;
+  Der: TBytes;
+  Pem: RawByteString;
+begin
+  if Pki('ca.pem') = '' then
+    Exit;
+  Srv := TLsTlsConfig.CreateServer;
+  Cli := TLsTlsConfig.CreateClient;
+  Bad := TLsTlsConfig.CreateClient;
+  S := nil;
+  try
+    Srv.SetCertFiles(Pki('server.pem'), Pki('server.key'));
+    Srv.AddAlpn('x-echo');
+    Cli.SetCaFile(Pki('ca.pem'));
+    Cli.AddAlpn('x-echo');
+    Bad.SetCaFile(Pki('ca.pem'));
+    Bad.SetServerName('wrong.example');
+    S := TTlsServerThread.Start(Srv, 2);
+    C := TlsConnect(Addr(S.Listener.LocalPort), Cli);
+    try
+      Check(C.IsTls, 'is TLS');
+      Check(C.TlsVersion = 'TLSv1.3', 'version ' + C.TlsVersion);
+      Check(C.TlsAlpn = 'x-echo', 'ALPN ' + C.TlsAlpn);
+      Check(Pos('TLS13_', C.TlsCipher) = 1, 'cipher ' + C.TlsCipher);
+      Der := C.TlsPeerCertificate;
+      Check(LsFingerprint(LsBytesToStr(Der)) = C.TlsPeerFingerprint, 'DER fingerprint');
+      Pem := ReadFileStr(Pki('server.pem'));
+      Check(LsFingerprint(Pem) = C.TlsPeerFingerprint, 'the PEM file''s fingerprint');
+      Check(EchoExact(C, 1 shl 20), '1 MiB echoed byte-exact');
+      C.Shutdown(LS_SHUT_WRITE);
+      Check(Length(C.Recv(16, 10000)) = 0, 'a clean end after close_notify');
+    finally
+      C.Free;
+    end;
+    CheckConnectFails(Addr(S.Listener.LocalPort), Bad, ELsTls, 'name mismatch', 'wrong name');
+    S.WaitFor;
+    Check(S.Errors[0] = '', 'server: ' + S.Errors[0]);
+    Check(Pos('ELsTls', S.Errors[1]) = 1, 'server refused the wrong-name client: ' + S.Errors[1]);
+  finally
+    S.Free;
+    Srv.Free;
+    Cli.Free;
+    Bad.Free;
+  end;
+end;
+
+{ S19: a pinned self-signed certificate: the right pin connects, a wrong one raises ELsTls. }
+procedure S19_tls_pinned_self_signed;
+var
+  Srv, Good, Wrong: TLsTlsConfig;
+  S: TTlsServerThread;
+  C: TLsConnection;
+  Cert, Key: UTF8String;
+  Pin, Other: string;
+begin
+  LsSelfSigned('device.local,127.0.0.1', Cert, Key);
+  Pin := LsFingerprint(Cert);
+  Other := Pin;
+  if Other[1] = '0' then Other[1] := '1' else Other[1] := '0';
+  Srv := TLsTlsConfig.CreateServer;
+  Good := TLsTlsConfig.CreateClient;
+  Wrong := TLsTlsConfig.CreateClient;
+  S := nil;
+  try
+    Srv.SetCertPem(Cert, Key);
+    Good.AddPin(Pin);
+    Wrong.AddPin(Other);
+    S := TTlsServerThread.Start(Srv, 2);
+    C := TlsConnect(Addr(S.Listener.LocalPort), Good);
+    try
+      Check(C.TlsPeerFingerprint = Pin, 'the pinned certificate');
+      Check(EchoExact(C, 100000), 'echo');
+    finally
+      C.Free;
+    end;
+    CheckConnectFails(Addr(S.Listener.LocalPort), Wrong, ELsTls, 'pin mismatch', 'wrong pin');
+    S.WaitFor;
+    Check(S.Errors[0] = '', 'server: ' + S.Errors[0]);
+  finally
+    S.Free;
+    Srv.Free;
+    Good.Free;
+    Wrong.Free;
+  end;
+end;
+
+{ S20: mutual TLS: with a client certificate the echo works and the server sees it; without,
+  ELsTls on both sides (the client's at connect or at its first read), no hang. }
+procedure S20_tls_mutual;
+var
+  Srv, With_, Without: TLsTlsConfig;
+  S: TTlsServerThread;
+  C: TLsConnection;
+begin
+  if Pki('ca.pem') = '' then
+    Exit;
+  Srv := TLsTlsConfig.CreateServer;
+  With_ := TLsTlsConfig.CreateClient;
+  Without := TLsTlsConfig.CreateClient;
+  S := nil;
+  try
+    Srv.SetCertFiles(Pki('server.pem'), Pki('server.key'));
+    Srv.SetClientAuthFile(LS_TLS_CLIENT_AUTH_REQUIRED, Pki('ca.pem'));
+    With_.SetCaFile(Pki('ca.pem'));
+    With_.SetCertFiles(Pki('client.pem'), Pki('client.key'));
+    Without.SetCaFile(Pki('ca.pem'));
+    S := TTlsServerThread.Start(Srv, 2);
+    C := TlsConnect(Addr(S.Listener.LocalPort), With_);
+    try
+      Check(EchoExact(C, 65536), 'mTLS echo');
+    finally
+      C.Free;
+    end;
+    C := nil;
+    try
+      try
+        C := TlsConnect(Addr(S.Listener.LocalPort), Without);
+        C.Recv(16, 10000);
+        NoRaise('no client certificate');
+      except
+        on E: Exception do
+        begin
+          CheckRaised(E, ELsTls, 'no client certificate');
+          Check(Pos('client certificate', E.Message) > 0, E.Message);
+        end;
+      end;
+    finally
+      C.Free;
+    end;
+    S.WaitFor;
+    Check(S.Errors[0] = '', 'server: ' + S.Errors[0]);
+    Check(S.PeerFps[0] = LsFingerprint(ReadFileStr(Pki('client.pem'))), 'the server saw the client certificate');
+    Check(Pos('no client certificate', S.Errors[1]) > 0, 'server: ' + S.Errors[1]);
+  finally
+    S.Free;
+    Srv.Free;
+    With_.Free;
+    Without.Free;
+  end;
+end;
+
+{ S21: a plaintext client against a TLS server (refused, the server keeps serving); a TLS client
+  against a plaintext server (ELsTls 'not TLS') and a silent one (ELsTimeout 'TLS handshake'). }
+procedure S21_tls_plaintext_and_silent_peers;
+var
+  Srv, Cli, Insecure: TLsTlsConfig;
+  S: TTlsServerThread;
+  C, Plain: TLsConnection;
+  P: TPeerThread;
+  Cert, Key: UTF8String;
+begin
+  LsSelfSigned('127.0.0.1', Cert, Key);
+  Srv := TLsTlsConfig.CreateServer;
+  Cli := TLsTlsConfig.CreateClient;
+  Insecure := TLsTlsConfig.CreateClient;
+  S := nil;
+  try
+    Srv.SetCertPem(Cert, Key);
+    Cli.AddPin(LsFingerprint(Cert));
+    { Any pin: these servers fail before a certificate is checked. (Not SetDangerousNoVerify:
+      its warning on stderr would cut into this program's result lines.) }
+    Insecure.AddPin(LsFingerprint(Cert));
+    Insecure.SetHandshakeTimeout(300);
+    S := TTlsServerThread.Start(Srv, 2);
+    Plain := TLsConnection.Connect(Addr(S.Listener.LocalPort), 5000);
+    try
+      Plain.SendAll('GET / HTTP/1.0'#13#10#13#10);
+      try
+        Plain.Recv(64, 10000);
+      except
+        on E: ELsConnectionReset do ;
+      end;
+    finally
+      Plain.Free;
+    end;
+    C := TlsConnect(Addr(S.Listener.LocalPort), Cli);
+    try
+      Check(EchoExact(C, 1000), 'still serving TLS');
+    finally
+      C.Free;
+    end;
+    S.WaitFor;
+    Check(Pos('ELsTls', S.Errors[0]) = 1, 'the plaintext client refused: ' + S.Errors[0]);
+    Check(S.Errors[1] = '', 'server: ' + S.Errors[1]);
+    P := TPeerThread.Start(pmBlob, 'SSH-2.0-OpenSSH_9.2'#13#10);
+    CheckConnectFails(Addr(P.Port), Insecure, ELsTls, 'not TLS', 'a plaintext server');
+    P.Finish;
+    P := TPeerThread.Start(pmSilent);
+    CheckConnectFails(Addr(P.Port), Insecure, ELsTimeout, 'TLS handshake', 'a silent server');
+    P.Finish;
+  finally
+    S.Free;
+    Srv.Free;
+    Cli.Free;
+    Insecure.Free;
+  end;
+end;
+
+{ The engine over TLS: a server and a pinned client echo; a wrong pin is a client disconnect
+  with LS_REASON_TLS and a server warning with LS_ERR_TLS, each counted. }
+procedure T_engine_tls;
+var
+  SrvTls, CliTls, BadTls: TLsTlsConfig;
+  SCfg, CCfg, BCfg: TLsEngineConfig;
+  S: TLsServer;
+  C, B: TLsClient;
+  Ev: TLsEvent;
+  Cert, Key: UTF8String;
+  Other: string;
+begin
+  LsSelfSigned('localhost,127.0.0.1', Cert, Key);
+  Other := LsFingerprint(Cert);
+  if Other[1] = '0' then Other[1] := '1' else Other[1] := '0';
+  SrvTls := TLsTlsConfig.CreateServer;
+  CliTls := TLsTlsConfig.CreateClient;
+  BadTls := TLsTlsConfig.CreateClient;
+  SCfg := TLsEngineConfig.Create;
+  CCfg := TLsEngineConfig.Create;
+  BCfg := TLsEngineConfig.Create;
+  S := nil;
+  C := nil;
+  B := nil;
+  try
+    SrvTls.SetCertPem(Cert, Key);
+    CliTls.AddPin(LsFingerprint(Cert));
+    BadTls.AddPin(Other);
+    SCfg.SetTls(SrvTls);
+    CCfg.SetTls(CliTls);
+    BCfg.SetReconnect(False);
+    BCfg.SetTls(BadTls);
+    S := TLsServer.Listen('127.0.0.1:0', SCfg);
+    C := TLsClient.Connect(Addr(S.LocalPort), CCfg);
+    Check(WaitKind(C, LS_EVENT_CONNECTED, 10000, Ev), 'client connected');
+    C.Send('over tls');
+    if WaitKind(S, LS_EVENT_MESSAGE, 10000, Ev) then
+    begin
+      Check(LsBytesToStr(Ev.Data) = 'over tls', 'message');
+      S.Send(Ev.Client, 'back');
+    end;
+    if WaitKind(C, LS_EVENT_MESSAGE, 10000, Ev) then
+      Check(LsBytesToStr(Ev.Data) = 'back', 'reply');
+    B := TLsClient.Connect(Addr(S.LocalPort), BCfg);
+    if WaitKind(B, LS_EVENT_DISCONNECTED, 10000, Ev) then
+    begin
+      Check(Ev.Reason = LS_REASON_TLS, 'reason ' + LsReasonName(Ev.Reason));
+      Check(Pos('pin mismatch', Ev.Text) > 0, Ev.Text);
+    end;
+    if WaitKind(S, LS_EVENT_WARNING, 10000, Ev) then
+      Check(Ev.ErrorCode = LS_ERR_TLS, 'warning ' + LsErrorName(Ev.ErrorCode));
+    Check(B.Stats.TlsFailures >= 1, 'client TlsFailures');
+  finally
+    B.Free;
+    C.Free;
+    S.Free;
+    SCfg.Free;
+    CCfg.Free;
+    BCfg.Free;
+    SrvTls.Free;
+    CliTls.Free;
+    BadTls.Free;
+  end;
+end;
+
+procedure T_tls_cleanup;
+begin
+  if PkiDir <> '' then
+    Check(fpSystem('rm -rf ''' + PkiDir + '''') = 0, 'remove the test certificates');
+  PkiDir := '';
+end;
+
 begin
   WriteLn('libsock ', LsVersion, ' from Pascal (', LIBSOCK_LIB, ')');
   Run('S01_connect_send_echo_close', S01_connect_send_echo_close);
@@ -2413,6 +2933,13 @@ begin
   Run('T_engine_misc', T_engine_misc);
   Run('T_engine_idle_and_unix', T_engine_idle_and_unix);
   Run('T_engine_core_checks', T_engine_core_checks);
+  Run('T_tls_config', T_tls_config);
+  Run('S18_tls_ca_trust_echo', S18_tls_ca_trust_echo);
+  Run('S19_tls_pinned_self_signed', S19_tls_pinned_self_signed);
+  Run('S20_tls_mutual', S20_tls_mutual);
+  Run('S21_tls_plaintext_and_silent_peers', S21_tls_plaintext_and_silent_peers);
+  Run('T_engine_tls', T_engine_tls);
+  Run('T_tls_cleanup', T_tls_cleanup);
   Run('T_bad_input_table', T_bad_input_table);
   { Stop the engine's threads so that the process (and heaptrc's count) ends clean. }
   LsShutdownEngine;

@@ -1,0 +1,50 @@
+//! Options objects: socket options recorded for a later `ls_*_ex` call, applied before binding
+//! or connecting.
+
+use std::ffi::c_char;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use crate::boundary::{bad_arg, call, in_str, insert, options, Obj, OptionsEntry, Out};
+
+// ---------------------------------------------------------------------------------------------
+// Options objects (socket options applied before bind/connect)
+// ---------------------------------------------------------------------------------------------
+
+/// Create an options object: set options on it with `ls_set_option` (and
+/// `ls_options_set_local_address`), then pass it to `ls_tcp_connect_ex`, `ls_listen_ex`,
+/// `ls_udp_bind_ex` or `ls_udp_connect_ex`, which apply them before binding or connecting (needed
+/// for SO_REUSEADDR on a multicast receiver, receive buffers that size the TCP window, ...);
+/// `ls_options_set_tls` attaches a TLS config for `ls_tcp_connect_ex` and `ls_listen_ex`. The
+/// object may be reused; free it with `ls_close`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_options_new(out_handle: *mut i64) -> i32 {
+    call("ls_options_new", || {
+        let out = Out::new(out_handle, "out_handle")?;
+        out.set(insert(Obj::Options(Mutex::new(OptionsEntry::default())))?);
+        Ok(())
+    })
+}
+
+/// Bind the socket to this local address ("ip:port", "[v6]:port"; port 0 = any) before
+/// connecting (`ls_tcp_connect_ex`, `ls_udp_connect_ex`).
+#[no_mangle]
+pub unsafe extern "C" fn ls_options_set_local_address(
+    options_handle: i64,
+    address: *const c_char,
+) -> i32 {
+    call("ls_options_set_local_address", || {
+        // SAFETY: the caller promises a NUL-terminated string.
+        let text = unsafe { in_str(address, "address") }?;
+        let sa: SocketAddr = text.parse().map_err(|_| {
+            bad_arg(format!(
+                "address {text:?} is not an IP address with a port, as in 127.0.0.1:0 or [::1]:0"
+            ))
+        })?;
+        let o = options(options_handle)?;
+        if let Obj::Options(m) = &*o {
+            m.lock().unwrap_or_else(|p| p.into_inner()).opts.local_addr = Some(sa);
+        }
+        Ok(())
+    })
+}
