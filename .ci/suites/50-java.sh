@@ -65,7 +65,7 @@ jvm -Djava.library.path="$lib_dir" -cp "$jar:$build/examples" Echo >"$build/exam
 cat "$build/example.log"
 jvm -Dio.libsock.library="$lib_dir/liblibsock_jni.so" -cp "$jar:$build/examples" EngineEcho >"$build/engine-example.log" 2>&1 || status=$?
 cat "$build/engine-example.log"
-jvm -cp "$build/classes:$build/examples" TlsEcho >"$build/tls-example.log" 2>&1 || status=$?
+jvm -cp "$jar:$build/examples" TlsEcho >"$build/tls-example.log" 2>&1 || status=$?
 cat "$build/tls-example.log"
 
 if [ "$status" -ne 0 ]; then
