@@ -5,7 +5,7 @@ prints ErrorKind::ALL, EventKind::ALL, DisconnectReason::ALL, SockOpt::ALL, Conf
 Stat::ALL with their codes and names — and spelled for each door by the rules of docs/NAMES.md.
 Each test checks one kind of name in one door (the C header's #defines, the C++ exception
 classes, the Python package at run time and its sources, the Java sources, the C# sources,
-libsock.pas, the MATLAB files) and fails when the door lacks one, misnames one (a wrong word or a wrong number)
+the Pascal unit and its include file, the MATLAB files) and fails when the door lacks one, misnames one (a wrong word or a wrong number)
 or has one core does not. The operations table of docs/NAMES.md is checked too: every door has
 the method it lists, spelled by the door's rule unless marked as the language's idiom (†).
 The generated tables of docs/NAMES.md must be what this module writes:
@@ -31,7 +31,7 @@ ROOT = os.path.dirname(HERE)
 NAMES_MD = os.path.join(ROOT, "docs", "NAMES.md")
 HEADER = os.path.join(ROOT, "include", "libsock.h")
 HPP = os.path.join(ROOT, "include", "libsock.hpp")
-PAS = os.path.join(ROOT, "bindings", "pascal", "libsock.pas")
+PASCAL = os.path.join(ROOT, "bindings", "pascal")
 JAVA = os.path.join(ROOT, "bindings", "jni", "java", "src", "io", "libsock")
 MATLAB = os.path.join(ROOT, "bindings", "matlab", "+libsock")
 PY_SRC = os.path.join(ROOT, "bindings", "python")
@@ -269,8 +269,8 @@ def test_c_header_constants() -> None:
 
 def test_pascal_constants() -> None:
     found = {m.group(1): int(m.group(2)) for m in
-             re.finditer(r"^\s*(LS_[A-Z0-9_]+)\s*=\s*(-?\d+)\s*;", read(PAS), re.M)}
-    check_constants("libsock.pas", found)
+             re.finditer(r"^\s*(LS_[A-Z0-9_]+)\s*=\s*(-?\d+)\s*;", pascal_sources(), re.M)}
+    check_constants("bindings/pascal", found)
 
 
 def test_matlab_constant_files() -> None:
@@ -368,12 +368,12 @@ def test_java_has_one_exception_class_per_code() -> None:
 
 
 def test_pascal_has_one_exception_class_per_code() -> None:
-    pas = read(PAS)
+    pas = pascal_sources()
     problems = []
     for e in core()["errors"]:
         cls = error_class("Pascal", e["name"])
         if not re.search(rf"^\s+{cls} = class\(ELibsock\)", pas, re.M):
-            problems.append(f"libsock.pas lacks {cls} = class(ELibsock)")
+            problems.append(f"bindings/pascal lacks {cls} = class(ELibsock)")
         if not re.search(rf"LS_ERR_{e['name']}: Result := {cls};", pas):
             problems.append(f"LsErrorClass does not give {cls} for LS_ERR_{e['name']}")
     assert not problems, "\n".join(problems)
@@ -547,13 +547,13 @@ def test_java_enums_and_stats_fields() -> None:
 
 
 def test_pascal_event_reason_and_stat_names() -> None:
-    pas = read(PAS)
+    pas = pascal_sources()
     c = core()
     problems = []
     for table, prefix in (("events", "LS_EVENT_"), ("reasons", "LS_REASON_")):
         for e in c[table]:
             if not re.search(rf"{prefix}{e['name']}: Result := '{e['name']}';", pas):
-                problems.append(f"libsock.pas does not name {prefix}{e['name']} '{e['name']}'")
+                problems.append(f"bindings/pascal does not name {prefix}{e['name']} '{e['name']}'")
     record = re.search(r"TLsEngineStats = record(.*?)\n  end;", pas, re.S)
     assert record
     fields = re.findall(r"^\s+(\w+): Int64;", record.group(1), re.M)
@@ -648,6 +648,15 @@ def java_class_text(cls: str) -> str:
     return text + (java_class_text(base.group(1)) if base else "")
 
 
+@functools.lru_cache(maxsize=None)
+def pascal_sources() -> str:
+    """Every unit and include file of the Pascal door (bindings/pascal/*.pas and *.inc: the class
+    layer libsock.pas and the raw C ABI it includes, libsock_api.inc), one text."""
+    names = sorted(f for f in os.listdir(PASCAL) if f.endswith((".pas", ".inc")))
+    assert "libsock.pas" in names and "libsock_api.inc" in names, names
+    return "\n".join(read(os.path.join(PASCAL, f)) for f in names)
+
+
 def pascal_class_text(pas: str, cls: str) -> str:
     m = re.search(rf"^  {cls} = class(?:\((\w+)\))?(.*?)^  end;", pas, re.S | re.M)
     if not m:
@@ -697,7 +706,7 @@ def door_has(door: str, name: str) -> bool:
         return re.search(rf"^\s+public (?:static |virtual |override |unsafe )*[\w<>\[\]?, ]+ {member}(?:\(|\s*\{{|\s*=>)",
                          csharp_class_text(cls), re.M) is not None
     if door == "Pascal":
-        pas = read(PAS)
+        pas = pascal_sources()
         if not cls:
             return re.search(rf"^(?:procedure|function) {member}\b", pas, re.M) is not None
         return re.search(rf"^\s+(?:procedure|function|constructor|property) {member}\b",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Delphi / Free Pascal door (bindings/pascal): checks that libsock.pas declares every ls_* function
-# and every LS_* macro of include/libsock.h (same values) with a doc comment on each public item,
+# Delphi / Free Pascal door (bindings/pascal): checks that libsock_api.inc (the raw C ABI, included
+# in the interface of libsock.pas) declares every ls_* function and every LS_* macro of
+# include/libsock.h (same values), with a doc comment on each public item of both files,
 # compiles the unit with fpc (mode Delphi, warnings as errors; and mode DelphiUnicode, where string
 # is UnicodeString as in Delphi 2009+), builds and runs the tests (S01-S21, S13-S17 on the engine,
 # S18-S21 over TLS,
@@ -34,10 +35,10 @@ export LS_PASCAL_PEER="$PWD/python-tests/peers/stdlib_peer.py"
 python3 "$src/tests/bad_inputs_tsv.py" pascal tests-data/bad_inputs.json > "$build/bad_inputs.tsv"
 export LS_PASCAL_BAD_INPUTS="$PWD/$build/bad_inputs.tsv"
 
-step "libsock.pas declares every function and macro of include/libsock.h"
-python3 - "$src/libsock.pas" include/libsock.h <<'EOF'
+step "libsock_api.inc declares every function and macro of include/libsock.h"
+python3 - "$src/libsock_api.inc" "$src/libsock.pas" include/libsock.h <<'EOF'
 import re, sys
-pas, hdr = (open(p, encoding="utf-8").read() for p in sys.argv[1:])
+pas, unit, hdr = (open(p, encoding="utf-8").read() for p in sys.argv[1:])
 bad = 0
 funcs = sorted(set(re.findall(r"\b(ls_[a-z0-9_]+)\s*\(", hdr)))
 for f in funcs:
@@ -45,19 +46,27 @@ for f in funcs:
     decl = re.search(r"function\s+%s\s*[(:;][^;]*(?:;[^;]*)*?external\s+LIBSOCK_LIB\s+name\s+'%s';" % (f, f),
                      pas, re.S | re.I)
     if not decl or not re.search(r"\bcdecl\b", decl.group(0)):
-        print(f"missing or not cdecl in libsock.pas: {f}"); bad += 1
+        print(f"missing or not cdecl in libsock_api.inc: {f}"); bad += 1
 extra = set(re.findall(r"external\s+LIBSOCK_LIB\s+name\s+'(ls_[a-z0-9_]+)'", pas)) - set(funcs)
 for f in sorted(extra):
-    print(f"libsock.pas imports {f}, which include/libsock.h does not declare"); bad += 1
+    print(f"libsock_api.inc imports {f}, which include/libsock.h does not declare"); bad += 1
 macros = re.findall(r"^#define\s+(LS_[A-Z0-9_]+)\s+(-?\d+)\s*$", hdr, re.M)
 for name, value in macros:
     m = re.search(r"^\s*%s\s*=\s*(-?\d+)\s*;" % name, pas, re.M)
     if not m:
-        print(f"missing constant in libsock.pas: {name}"); bad += 1
+        print(f"missing constant in libsock_api.inc: {name}"); bad += 1
     elif int(m.group(1)) != int(value):
-        print(f"{name} is {m.group(1)} in libsock.pas, {value} in libsock.h"); bad += 1
+        print(f"{name} is {m.group(1)} in libsock_api.inc, {value} in libsock.h"); bad += 1
+# The unit's interface includes the raw API (so `uses libsock;` sees it) and the raw API holds
+# declarations only.
+unit_interface = unit[unit.index("\ninterface"):unit.index("\nimplementation")]
+if not re.search(r"^\{\$I(?:NCLUDE)? libsock_api\.inc\}$", unit_interface, re.M):
+    print("the interface of libsock.pas does not include libsock_api.inc"); bad += 1
+for word in ("implementation", "begin"):
+    if re.search(r"^\s*%s\b" % word, pas, re.M):
+        print(f"libsock_api.inc holds code ({word})"); bad += 1
 # Fixed-width types only in the interface: no Integer, Cardinal, LongInt, LongWord, Word.
-interface = pas[pas.index("\ninterface"):pas.index("\nimplementation")]
+interface = pas + "\n" + unit_interface
 code = re.sub(r"\{[^}]*\}|//[^\n]*", "", interface)
 for t in re.findall(r":\s*(Integer|Cardinal|LongInt|LongWord|ShortInt|SmallInt)\b", code, re.I):
     print(f"interface uses the platform-sized type {t}"); bad += 1
@@ -95,8 +104,9 @@ pkg = ET.parse(lpk).getroot().find("Package")
 assert pkg.find("Name").get("Value") == "libsockpkg", "the package is named libsockpkg (not libsock: Lazarus writes a main unit named after the package)"
 files = pkg.find("Files")
 items = [files.find(f"Item{i}") for i in range(1, int(files.get("Count")) + 1)]
-units = {i.find("Filename").get("Value"): i.find("UnitName").get("Value") for i in items}
-assert units == {"libsock.pas": "libsock"}, units
+units = {i.find("Filename").get("Value"): (i.find("UnitName").get("Value") if i.find("UnitName") is not None
+         else i.find("Type").get("Value")) for i in items}
+assert units == {"libsock.pas": "libsock", "libsock_api.inc": "Include"}, units
 for f in units:
     assert os.path.isfile(os.path.join(os.path.dirname(lpk), f)), f"{f} is missing"
 v = pkg.find("Version")
@@ -118,6 +128,7 @@ fpc "${lpk_args%% *}" -vwn -Sew -Fu"$src" -FU"$lpk_out" "$src/libsockpkg.pas"
 
 step "compile the unit as UnicodeString Delphi would see it (mode DelphiUnicode)"
 sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/libsock.pas" > "$build/unicode/libsock.pas"
+cp "$src/libsock_api.inc" "$build/unicode/"
 sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/examples/echo.pas" > "$build/unicode/echo.pas"
 fpc -vw -Fl"$build/lib" -FU"$build/unicode" -FE"$build/unicode" "$build/unicode/echo.pas"
 "$build/unicode/echo" | tail -1 | grep -qx 'echo: ok' || { echo "45-pascal: the DelphiUnicode build of the example failed"; exit 1; }
