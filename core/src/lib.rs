@@ -53,6 +53,7 @@ pub mod engine;
 mod error;
 pub mod framing;
 mod holder;
+pub mod kcp;
 mod listener;
 pub mod options;
 pub mod tls;
