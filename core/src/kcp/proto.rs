@@ -481,7 +481,9 @@ impl Kcp {
     }
 
     fn unused_window(&self) -> u16 {
-        self.rcv_wnd.saturating_sub(self.rcv_queue.len() as u32).min(65535) as u16
+        self.rcv_wnd
+            .saturating_sub(self.rcv_queue.len() as u32)
+            .min(65535) as u16
     }
 
     fn put(&mut self, cmd: u8, frg: u8, wnd: u16, ts: u32, sn: u32, data: &[u8]) {

@@ -355,7 +355,8 @@ impl KcpServer {
             });
         }
         s.c.msgs_out.fetch_add(1, Ordering::Relaxed);
-        s.c.bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
+        s.c.bytes_out
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
         sess.kcp.set_now(ms_since(s.epoch));
         sess.kcp.flush();
         let key = sess.key;

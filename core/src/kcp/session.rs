@@ -303,7 +303,9 @@ impl KcpSession {
 
     /// Wait until everything sent is acknowledged by the peer (up to `timeout`).
     pub fn flush(&self, timeout: Option<Duration>) -> Result<()> {
-        self.pump("kcp flush", timeout, |st| (st.kcp.waiting() == 0).then_some(()))
+        self.pump("kcp flush", timeout, |st| {
+            (st.kcp.waiting() == 0).then_some(())
+        })
     }
 
     /// Run the protocol for up to `timeout` without taking messages (acknowledge, retransmit);
