@@ -425,23 +425,22 @@ impl Kcp {
                         _ => max_ack = Some((sn, ts)),
                     }
                 }
-                CMD_PUSH => {
-                    if diff(sn, self.rcv_nxt.wrapping_add(self.rcv_wnd)) < 0 {
-                        self.acks.push((sn, ts));
-                        if diff(sn, self.rcv_nxt) >= 0 {
-                            self.store(Segment {
-                                cmd,
-                                frg,
-                                ts,
-                                sn,
-                                data: data[..len].to_vec(),
-                                ..Segment::default()
-                            });
-                        }
+                // Beyond the window: dropped unacknowledged (the peer sends it again).
+                CMD_PUSH if diff(sn, self.rcv_nxt.wrapping_add(self.rcv_wnd)) < 0 => {
+                    self.acks.push((sn, ts));
+                    if diff(sn, self.rcv_nxt) >= 0 {
+                        self.store(Segment {
+                            cmd,
+                            frg,
+                            ts,
+                            sn,
+                            data: data[..len].to_vec(),
+                            ..Segment::default()
+                        });
                     }
                 }
                 CMD_WASK => self.probe |= ASK_TELL,
-                _ => {} // WINS: the window was read above
+                _ => {} // WINS (the window was read above), PUSH beyond the window
             }
             data = &data[len..];
         }
