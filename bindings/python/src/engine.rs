@@ -344,7 +344,7 @@ fn engine_framing(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Framing> {
     }
 }
 
-fn engine_options(
+pub(crate) fn engine_options(
     py: Python<'_>,
     kwargs: Option<&Bound<'_, PyDict>>,
     func: &str,
@@ -370,7 +370,7 @@ fn parse_idle_mode(py: Python<'_>, s: &str) -> PyResult<IdleMode> {
     }
 }
 
-fn secs(py: Python<'_>, what: &str, v: f64) -> PyResult<Duration> {
+pub(crate) fn secs(py: Python<'_>, what: &str, v: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(v).map_err(|_| {
         invalid(
             py,
@@ -389,14 +389,14 @@ fn send_wait(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Option<Dur
     }
 }
 
-fn opt_secs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Duration>> {
+pub(crate) fn opt_secs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Duration>> {
     opt_timeout(obj)
 }
 
 // ---------------------------------------------------------------------------------------------
 // The pull API shared by the three objects.
 
-trait Pull: Sync {
+pub(crate) trait Pull: Sync {
     fn pull(&self, max: usize, t: Option<Duration>) -> libsock::Result<Vec<Event>>;
     fn waiting(&self) -> usize;
 }
@@ -416,16 +416,17 @@ macro_rules! impl_pull {
 impl_pull!(Server);
 impl_pull!(Client);
 impl_pull!(DatagramServer);
+impl_pull!(libsock::kcp::KcpServer);
 
 /// An engine object plus the events a `serve_forever` handler left unhandled (when it stopped
 /// or raised), handed out first by the next pull so that nothing is lost.
-struct Door<T> {
-    obj: T,
+pub(crate) struct Door<T> {
+    pub(crate) obj: T,
     left: Mutex<VecDeque<Event>>,
 }
 
 impl<T: Pull> Door<T> {
-    fn new(obj: T) -> Self {
+    pub(crate) fn new(obj: T) -> Self {
         Door {
             obj,
             left: Mutex::new(VecDeque::new()),
@@ -438,7 +439,7 @@ impl<T: Pull> Door<T> {
         l.drain(..n).collect()
     }
 
-    fn events(
+    pub(crate) fn events(
         &self,
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
@@ -455,7 +456,7 @@ impl<T: Pull> Door<T> {
         evs.into_iter().map(|e| event_to_py(py, e)).collect()
     }
 
-    fn next_event(
+    pub(crate) fn next_event(
         &self,
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
@@ -463,7 +464,7 @@ impl<T: Pull> Door<T> {
         Ok(self.events(py, timeout, 1)?.pop())
     }
 
-    fn serve_forever(&self, py: Python<'_>, handler: &Bound<'_, PyAny>, poll: f64) -> PyResult<()> {
+    pub(crate) fn serve_forever(&self, py: Python<'_>, handler: &Bound<'_, PyAny>, poll: f64) -> PyResult<()> {
         let poll = secs(py, "poll", poll)?;
         loop {
             let mut batch: VecDeque<Event> = self.take_left(64).into();
@@ -502,7 +503,7 @@ impl<T: Pull> Door<T> {
         }
     }
 
-    fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         self.left.lock().unwrap_or_else(|p| p.into_inner()).len() + self.obj.waiting()
     }
 }
