@@ -47,6 +47,7 @@ def echo_server(server: libsock.KcpServer, got: list, stop: threading.Event) -> 
         while not stop.is_set():
             for ev in server.events(timeout=0.05):
                 if ev.kind == "message":
+                    assert ev.data is not None
                     got.append((ev.client, ev.data))
                     server.send(ev.client, ev.data)
                 elif ev.kind == "connected":
@@ -82,7 +83,7 @@ def test_server_events_reasons_and_errors() -> None:
     with pytest.raises(libsock.InvalidArgumentError):
         libsock.kcp_connect(("127.0.0.1", 9), nodelay=3)
     with pytest.raises(libsock.InvalidArgumentError):
-        libsock.KcpServer(("127.0.0.1", 0), send_policy="drop")
+        libsock.KcpServer(("127.0.0.1", 0), send_policy="drop")  # type: ignore[arg-type]
     server = libsock.KcpServer(("127.0.0.1", 0), idle_timeout=0.3)
     s = libsock.kcp_connect(server.address, timeout=10)
     assert s.conv != 0
@@ -105,11 +106,11 @@ def test_server_events_reasons_and_errors() -> None:
     assert kinds[:2] == ["connected", "message"] and kinds[-1] == "disconnected"
     s2 = libsock.kcp_connect(server.address, timeout=10)
     s2.send(b"kick me")
-    ev = server.next_event(timeout=10)
-    assert ev is not None and ev.kind == "connected"
-    ev = server.next_event(timeout=10)
-    assert ev is not None and ev.kind == "message"
-    server.disconnect(ev.client)
+    e1 = server.next_event(timeout=10)
+    assert e1 is not None and e1.kind == "connected"
+    e2 = server.next_event(timeout=10)
+    assert e2 is not None and e2.kind == "message"
+    server.disconnect(e2.client)
     ev2 = server.next_event(timeout=10)
     assert ev2 is not None and ev2.kind == "disconnected" and ev2.reason == "kicked"
     server.shutdown()
@@ -171,7 +172,7 @@ PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers", "kcp_re
 
 
 @pytest.mark.parametrize("loss", [10, 30])
-def test_every_message_once_in_order_under_loss(loss: int) -> None:
+def test_s23_kcp_echo_under_loss(loss: int) -> None:
     why = netns_unavailable()
     if why:
         skip_or_fail(why)

@@ -325,3 +325,105 @@ fn stream_mode_carries_bytes() {
     assert_eq!(got, want);
     client.join().unwrap();
 }
+
+/// A UDP relay between one client and `server` that drops `loss` % of the datagrams each way
+/// (a fixed pseudo-random sequence). Returns its address and a flag that stops it.
+fn lossy_relay(
+    server: std::net::SocketAddr,
+    loss: u32,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let addr = sock.local_addr().unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    std::thread::spawn(move || {
+        let mut client = None;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut buf = vec![0u8; 65536];
+        while !stop2.load(Ordering::Relaxed) {
+            let Ok((n, from)) = sock.recv_from(&mut buf) else {
+                continue;
+            };
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            if (seed % 100) < loss as u64 {
+                continue;
+            }
+            let to = if from == server {
+                match client {
+                    Some(c) => c,
+                    None => continue,
+                }
+            } else {
+                client = Some(from);
+                server
+            };
+            let _ = sock.send_to(&buf[..n], to);
+        }
+    });
+    (addr, stop)
+}
+
+fn s23_under_loss(loss: u32) {
+    let server = KcpServer::bind("127.0.0.1:0", KcpServerConfig::new()).unwrap();
+    let (relay, stop) = lossy_relay(server.local_addr().as_inet().unwrap(), loss);
+    let client = std::thread::spawn(move || {
+        let s = KcpSession::connect(relay.to_string(), None, KcpConfig::new()).unwrap();
+        for i in 0..1000 {
+            s.send_timeout(&msg(i), T).unwrap();
+        }
+        for i in 0..1000 {
+            assert_eq!(
+                &s.recv(Some(Duration::from_secs(60))).unwrap()[..],
+                &msg(i)[..],
+                "echo {i}"
+            );
+        }
+        assert_eq!(
+            s.recv(Some(Duration::from_millis(200))).unwrap_err().kind(),
+            ErrorKind::Timeout
+        );
+        s.flush(Some(Duration::from_secs(60))).unwrap();
+        assert!(s.stats().retransmits > 0);
+    });
+    let mut n = 0;
+    let end = Instant::now() + Duration::from_secs(120);
+    while n < 1000 && Instant::now() < end {
+        for ev in server
+            .next_events(64, Some(Duration::from_millis(50)))
+            .unwrap()
+        {
+            if let Event::Message { client, data } = ev {
+                assert_eq!(&data[..], &msg(n)[..], "message {n}");
+                n += 1;
+                server.send(client, &data).unwrap();
+            }
+        }
+    }
+    assert_eq!(n, 1000);
+    // Keep serving (acknowledging) until the client has checked every echo.
+    while !client.is_finished() {
+        let _ = server.next_events(64, Some(Duration::from_millis(20)));
+    }
+    client.join().unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(server.stats().retransmits > 0);
+    assert_eq!(server.stats().messages_in, 1000);
+}
+
+#[test]
+fn s23_kcp_echo_under_10_percent_loss() {
+    s23_under_loss(10);
+}
+
+#[test]
+fn s23_kcp_echo_under_30_percent_loss() {
+    s23_under_loss(30);
+}

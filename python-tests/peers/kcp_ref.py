@@ -20,9 +20,6 @@ from typing import Any, Optional
 
 from kcp import KCP
 
-#: The tuning both ends use in the tests (the "fast" profile of the reference).
-FAST = dict(no_delay=True, update_interval=10, resend_count=2, no_congestion_control=True,
-            send_window_size=128, receive_window_size=128)
 
 
 def msg(i: int) -> bytes:
@@ -33,7 +30,9 @@ def msg(i: int) -> bytes:
 
 
 def make(conv: int, sock: socket.socket, addr: Any) -> KCP:
-    k = KCP(conv, max_transmission=1400, **FAST)
+    # The "fast" profile of the reference, as libsock's defaults.
+    k = KCP(conv, max_transmission=1400, no_delay=True, update_interval=10, resend_count=2,
+            no_congestion_control=True, send_window_size=128, receive_window_size=128)
     k.include_outbound_handler(lambda _k, data: _send(sock, data, addr))
     return k
 

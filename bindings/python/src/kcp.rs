@@ -93,7 +93,12 @@ impl PyKcpServer {
                         stream = false, dead_link = 20, event_capacity = 4096,
                         idle_timeout = Some(60.0), max_clients = None,
                         send_queue_bytes = 4194304, send_policy = "error", linger = 10.0,
-                        close_timeout = 5.0, **options))]
+                        close_timeout = 5.0, **options),
+           text_signature = "(address, *, nodelay=1, interval=0.01, resend=2, nc=True, \
+                             send_window=128, recv_window=128, mtu=1400, min_rto=None, \
+                             stream=False, dead_link=20, event_capacity=4096, \
+                             idle_timeout=60.0, max_clients=None, send_queue_bytes=4194304, \
+                             send_policy='error', linger=10.0, close_timeout=5.0, **options)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
