@@ -427,3 +427,27 @@ fn s23_kcp_echo_under_10_percent_loss() {
 fn s23_kcp_echo_under_30_percent_loss() {
     s23_under_loss(30);
 }
+
+#[test]
+fn close_from_another_thread_wakes_a_blocked_recv() {
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let s = std::sync::Arc::new(
+        KcpSession::connect(
+            udp.local_addr().unwrap().to_string(),
+            None,
+            KcpConfig::new(),
+        )
+        .unwrap(),
+    );
+    let s2 = s.clone();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        s2.close();
+    });
+    let started = Instant::now();
+    let e = s.recv(None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Closed, "{e}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    t.join().unwrap();
+    assert_eq!(s.send(b"x").unwrap_err().kind(), ErrorKind::Closed);
+}

@@ -199,7 +199,12 @@ impl KcpSession {
                 if st.kcp.is_dead() {
                     return Err(dead_link(op, self.dead_link));
                 }
-                Duration::from_millis(st.kcp.check(now).max(1) as u64)
+                if st.kcp.is_idle() {
+                    // Nothing to send or resend: sleep until a datagram comes (or the deadline).
+                    Duration::from_secs(3600)
+                } else {
+                    Duration::from_millis(st.kcp.check(now).max(1) as u64)
+                }
             };
             let wait = match deadline {
                 Some(d) => {
