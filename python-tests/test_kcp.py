@@ -58,6 +58,14 @@ def echo_server(server: libsock.KcpServer, got: list, stop: threading.Event) -> 
     return th
 
 
+def test_a_random_conv_against_the_reference_server() -> None:
+    with kcp_ref.RefServer() as ref:
+        for _ in range(5):
+            with libsock.kcp_connect(ref.address, timeout=30) as s:
+                s.send(b"ping")
+                assert s.recv() == b"ping"
+
+
 def test_reference_client_against_the_libsock_server() -> None:
     with libsock.KcpServer(("127.0.0.1", 0)) as server:
         got: list = []
@@ -86,7 +94,7 @@ def test_server_events_reasons_and_errors() -> None:
         libsock.KcpServer(("127.0.0.1", 0), send_policy="drop")  # type: ignore[arg-type]
     server = libsock.KcpServer(("127.0.0.1", 0), idle_timeout=0.3)
     s = libsock.kcp_connect(server.address, timeout=10)
-    assert s.conv != 0
+    assert 0 < s.conv < 2**31      # random, and within what every wrapper of ikcp takes
     with pytest.raises(libsock.InvalidArgumentError):
         s.send(b"")
     with pytest.raises(libsock.FrameTooLargeError):

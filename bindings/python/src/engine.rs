@@ -464,7 +464,12 @@ impl<T: Pull> Door<T> {
         Ok(self.events(py, timeout, 1)?.pop())
     }
 
-    pub(crate) fn serve_forever(&self, py: Python<'_>, handler: &Bound<'_, PyAny>, poll: f64) -> PyResult<()> {
+    pub(crate) fn serve_forever(
+        &self,
+        py: Python<'_>,
+        handler: &Bound<'_, PyAny>,
+        poll: f64,
+    ) -> PyResult<()> {
         let poll = secs(py, "poll", poll)?;
         loop {
             let mut batch: VecDeque<Event> = self.take_left(64).into();

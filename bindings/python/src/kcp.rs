@@ -245,11 +245,7 @@ impl PyKcpServer {
     ///
     /// Example: ``host, port = server.client_address(ev.client)``
     fn client_address<'py>(&self, py: Python<'py>, client: u64) -> PyResult<Bound<'py, PyAny>> {
-        let a = self
-            .d
-            .obj
-            .peer_addr(client)
-            .map_err(|e| to_pyerr(py, e))?;
+        let a = self.d.obj.peer_addr(client).map_err(|e| to_pyerr(py, e))?;
         addr_to_py(py, &a)
     }
 
@@ -545,7 +541,7 @@ impl PyKcpSession {
 
 /// Start a KCP conversation with the peer at ``address`` over a connected UDP socket and
 /// return a blocking ``KcpSession``. ``conv`` is the conversation id (``None``: a random
-/// non-zero one); ``timeout`` the default of ``send``/``recv``/``flush``. The tuning keywords
+/// one from 1 to 2**31 - 1); ``timeout`` the default of ``send``/``recv``/``flush``. The tuning keywords
 /// are those of ``KcpServer``; socket options are keyword arguments. Nothing is sent until the
 /// first message (KCP has no handshake).
 ///

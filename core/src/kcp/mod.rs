@@ -13,8 +13,8 @@
 //! fast resend, no congestion control, window sizes, MTU, minimum RTO, stream mode, dead link.
 //!
 //! **The session layer**, which KCP itself leaves to its users:
-//! - *Conversation ids*: the client picks the conv (by default a random non-zero one, see
-//!   [`random_conv`]); the server keys its sessions by (peer address, conv), so two clients
+//! - *Conversation ids*: the client picks the conv (by default a random one from 1 to
+//!   2³¹ − 1, see [`random_conv`]); the server keys its sessions by (peer address, conv), so two clients
 //!   behind one NAT address with different convs, or one client with two convs, are distinct
 //!   sessions.
 //! - *Handshake*: none on the wire (a reference peer sends none): the server opens a session
@@ -212,8 +212,10 @@ impl KcpConfig {
     }
 }
 
-/// A random non-zero conversation id (from the OS's random source, falling back to the clock
-/// and the process id).
+/// A random conversation id from 1 to 2³¹ − 1 (from the OS's random source, falling back to
+/// the clock and the process id). The wire field is 32 bits unsigned, but some wrappers of the
+/// reference implementation take it as a C `int` (the PyPI package `kcp` fails on larger
+/// ids), so random ids stay below 2³¹.
 pub fn random_conv() -> u32 {
     let mut b = [0u8; 4];
     // SAFETY: getrandom writes at most 4 bytes into `b`.
@@ -225,6 +227,7 @@ pub fn random_conv() -> u32 {
             .unwrap_or_default();
         v = t.subsec_nanos() ^ (t.as_secs() as u32).rotate_left(16) ^ std::process::id();
     }
+    v &= 0x7fff_ffff;
     if v == 0 {
         1
     } else {

@@ -105,7 +105,7 @@ fn dead_link(op: &str, n: u32) -> Error {
 
 impl KcpSession {
     /// Connect a UDP socket to `endpoint` and start conversation `conv` (`None`: a random
-    /// non-zero id, [`random_conv`]). Nothing is sent until the first message: KCP has no
+    /// id from 1 to 2³¹ − 1, [`random_conv`]). Nothing is sent until the first message: KCP has no
     /// handshake (a peer learns of the session from its first segment).
     pub fn connect(endpoint: impl ToEndpoint, conv: Option<u32>, cfg: KcpConfig) -> Result<Self> {
         KcpSession::connect_with(endpoint, conv, cfg, SocketOptions::new())
