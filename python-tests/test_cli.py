@@ -73,7 +73,8 @@ def no_traceback(err: bytes) -> None:
 
 
 @pytest.mark.parametrize(
-    "cmd", [[], ["listen"], ["connect"], ["udp"], ["send-file"], ["recv-file"], ["demo"]]
+    "cmd", [[], ["listen"], ["connect"], ["udp"], ["send-file"], ["recv-file"], ["demo"],
+            ["relay"], ["studio"], ["cert"]]
 )
 def test_help_everywhere(cmd):
     r = run(*cmd, "--help")

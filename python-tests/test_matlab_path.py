@@ -592,3 +592,45 @@ def test_octave_runs_the_helper_methods(tmp_path: Any) -> None:
            for k, (expr, want) in enumerate(HELPER_CASES)
            if got[f"c{k}"].strip().lower() != want.strip().lower()]
     assert not bad, "\n".join(bad)
+
+
+# ------------------------------------------------------------------------------------------
+# The toolbox layout (bindings/matlab/tools/make_toolbox.sh) and README-MATLAB's install example
+
+
+def test_octave_runs_the_readme_example_from_the_toolbox(tmp_path: Any) -> None:
+    """make_toolbox.sh lays out +libsock, lib/glnxa64/libsock.so and include/libsock.h; with only
+    that folder on the path (no LIBSOCK_LIBRARY, no source tree around it), Octave runs
+    README-MATLAB's toolbox example, and libsock.load() took the library and the header from
+    the toolbox."""
+    need_octave()
+    _build_library()
+    r = subprocess.run(["bash", os.path.join(MATLAB, "tools", "make_toolbox.sh"), str(tmp_path / "out")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert r.returncode == 0, r.stdout + r.stderr
+    tbx = r.stdout.strip().splitlines()[-1]
+    lib = os.path.join(tbx, "lib", "glnxa64", "libsock.so")
+    header = os.path.join(tbx, "include", "libsock.h")
+    for f in (lib, header, os.path.join(tbx, "+libsock", "load.m"), os.path.join(tbx, "README-MATLAB.md")):
+        assert os.path.isfile(f), f"the toolbox lacks {f}"
+    gateway = tmp_path / "gateway"
+    gateway.mkdir()
+    env = _octave_gateway(lib, gateway)  # the stand-in calls go to the toolbox's own copy
+    for var in ("LIBSOCK_LIBRARY", "LIBSOCK_HEADER"):
+        env.pop(var, None)
+    readme = open(os.path.join(MATLAB, "README-MATLAB.md"), encoding="utf-8").read()
+    section = readme[readme.index("### Install the toolbox"):readme.index("### From a source checkout")]
+    blocks = re.findall(r"```matlab\n(.*?)```", section, re.S)
+    assert len(blocks) == 1, "README-MATLAB's toolbox section lost its example"
+    code = blocks[0]
+    assert 'addpath("libsock-matlab")' in code
+    code = code.replace('addpath("libsock-matlab")', "addpath('%s')" % tbx)
+    code += "\n[~, from] = libsock_octave_state(); printf('loaded-from=%s|%s\\n', from{1}, from{2});\n"
+    work = tmp_path / "work"  # neither the toolbox nor the source tree
+    work.mkdir()
+    r = subprocess.run([*OCTAVE, "--eval", code], cwd=work, capture_output=True, text=True,
+                       timeout=300, env=env)
+    print(r.stdout, r.stderr)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^libsock \d+\.\d+\.\d+: toolbox ok$", r.stdout, re.M), r.stdout
+    assert f"loaded-from={lib}|{header}" in r.stdout, r.stdout

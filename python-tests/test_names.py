@@ -747,6 +747,29 @@ def test_operations(door: str) -> None:
     assert not problems, "\n".join(problems)
 
 
+def test_java_tls_settings() -> None:
+    """Every Java method of docs/NAMES.md's TLS settings table is on TlsClientConfig or
+    TlsServerConfig (for the side the row names)."""
+    text = read(NAMES_MD)
+    section = text[text.index("## TLS settings"):]
+    section = section[:section.index("\n## ", 3)]
+    base = read(os.path.join(JAVA, "TlsConfig.java"))
+    java = {side: read(os.path.join(JAVA, f"Tls{side.capitalize()}Config.java")) + base
+            for side in ("client", "server")}
+    rows = 0
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 4 or not cells[0].startswith("`"):
+            continue
+        rows += 1
+        sides = ["client", "server"] if cells[1] == "both" else [cells[1]]
+        for name in re.findall(r"`(\w+)", cells[3]):
+            for side in sides:
+                assert re.search(rf"public (?:Tls{side.capitalize()}Config|T|void) {name}\(", java[side]), \
+                    f"Tls{side.capitalize()}Config lacks {name} (docs/NAMES.md, TLS settings)"
+    assert rows >= 12, "docs/NAMES.md's TLS settings table is gone"
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
         write_tables()

@@ -276,6 +276,13 @@ def test_bad_settings_are_refused() -> None:
     with pytest.raises(libsock.InvalidArgumentError):
         libsock.TLS(cert=b"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n",
                     key=b"nope")
+    # Core's one check, the same words in every door (tests-data/bad_inputs.json, tls_config).
+    for kw, words in [({"handshake_timeout": 0}, "at least 1 ms"),
+                      ({"alpn": [""]}, "1 to 255 bytes"),
+                      ({"alpn": ["a" * 256]}, "1 to 255 bytes"),
+                      ({"server_name": ""}, "empty TLS server name")]:
+        with pytest.raises(libsock.InvalidArgumentError, match=words):
+            libsock.TLS(**kw)  # type: ignore[arg-type]
 
 
 def test_cli_cert_and_tls_listen_connect(tmp_path: "os.PathLike[str]") -> None:

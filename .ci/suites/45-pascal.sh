@@ -85,6 +85,36 @@ EOF
 step "compile the unit (mode Delphi, warnings and notes as errors)"
 fpc -Mdelphi -vwn -Sew -FU"$build/units" "$src/libsock.pas"
 
+step "the Lazarus package (libsockpkg.lpk): its files, version and options; compiled with them"
+lpk_args=$(python3 - "$src/libsockpkg.lpk" Cargo.toml <<'LPK'
+import os, re, sys
+import xml.etree.ElementTree as ET
+lpk, cargo = sys.argv[1:]
+pkg = ET.parse(lpk).getroot().find("Package")
+assert pkg.find("Name").get("Value") == "libsockpkg", "the package is named libsockpkg (not libsock: Lazarus writes a main unit named after the package)"
+files = pkg.find("Files")
+items = [files.find(f"Item{i}") for i in range(1, int(files.get("Count")) + 1)]
+units = {i.find("Filename").get("Value"): i.find("UnitName").get("Value") for i in items}
+assert units == {"libsock.pas": "libsock"}, units
+for f in units:
+    assert os.path.isfile(os.path.join(os.path.dirname(lpk), f)), f"{f} is missing"
+v = pkg.find("Version")
+lpk_version = ".".join(v.get(k, "0") for k in ("Major", "Minor", "Release"))
+crate = re.search(r'^version = "([0-9.]+)"$', open(cargo).read(), re.M).group(1)
+assert lpk_version == crate, f"libsockpkg.lpk says {lpk_version}, Cargo.toml {crate}"
+mode = pkg.find("CompilerOptions/Parsing/SyntaxOptions/SyntaxMode").get("Value")
+out = pkg.find("CompilerOptions/SearchPaths/UnitOutputDirectory").get("Value")
+print(f"-M{mode.lower()} {out}")
+LPK
+)
+echo "libsockpkg.lpk: $lpk_args"
+# What lazbuild does for this package: compile its main unit with the package's mode into its
+# unit output directory (lazbuild itself needs the whole Lazarus IDE, which CI does not install).
+lpk_out="$build/lpk/$(fpc -iTP)-$(fpc -iTO)"
+mkdir -p "$lpk_out"
+fpc "${lpk_args%% *}" -vwn -Sew -Fu"$src" -FU"$lpk_out" "$src/libsockpkg.pas"
+[ -f "$lpk_out/libsock.ppu" ] && [ -f "$lpk_out/libsockpkg.ppu" ] || { echo "45-pascal: the package's units were not built"; exit 1; }
+
 step "compile the unit as UnicodeString Delphi would see it (mode DelphiUnicode)"
 sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/libsock.pas" > "$build/unicode/libsock.pas"
 sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/examples/echo.pas" > "$build/unicode/echo.pas"

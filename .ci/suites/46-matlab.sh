@@ -11,7 +11,9 @@
 #     (tests/libsock_engine_selftest.m), the rest of the classes' surface
 #     (tests/libsock_surface_selftest.m), the rows of the bad-input catalogue
 #     tests-data/bad_inputs.json that list "octave" (tests/libsock_bad_inputs_selftest.m) and the
-#     examples (echo_example.m, server_example.m).
+#     examples (echo_example.m, server_example.m); and README-MATLAB's install example from a
+#     toolbox laid out by tools/make_toolbox.sh (+libsock, lib/glnxa64/libsock.so, include/),
+#     with nothing but that folder on the path.
 # Every Octave run has a time limit (`timeout` here, subprocess timeouts and pytest-timeout in the
 # tests). Without Octave the Octave steps are skipped when run by hand, and the suite FAILS under
 # CI (CI=true): the .m files would not be run at all. Fails when any step fails or when pytest

@@ -613,8 +613,8 @@ class PyEngine:
     peer's end of stream, so a server cannot answer after the client's half-close; nor does
     udp-drain: the engine reads its socket from the moment it is bound, so nothing is left
     queued in the kernel at GO.
-    ``Client`` has no batch send: the framed writer queues one message per ``send`` and
-    waits briefly when the bounded send queue is full.
+    framed uses the batch sends (``Client.send_batch``, ``Server.send_batch`` per client and
+    pulled batch), which wait for room in the bounded send queue (woken, never polled).
     """
 
     MESSAGE, DISCONNECTED, CONNECTED, DATAGRAM = 2, 3, 1, 5
@@ -689,48 +689,63 @@ class PyEngine:
         return pp_result(n, secs)
 
     def server_framed(self, p: argparse.Namespace) -> Result:
-        """Echo every decoded message; a full send queue is waited out (flow control)."""
-        QueueFull = self.ls.QueueFullError
-        deadline_after = p.timeout
-
-        def echo(srv: Any, client: int, data: bytes) -> None:
-            try:
-                srv.send(client, data)
-            except QueueFull:
-                send_when_room(lambda: srv.send(client, data), QueueFull, deadline_after)
-
-        k = self._serve(p, echo, self.ls.LengthPrefixed(4, "big"), event_capacity=65536)
-        return served(k, p.count, "framed")
+        """Echo each pulled batch of messages (``messages()``: no event object per message) with
+        one ``send_batch`` per client, which waits for room in the client's send queue (flow
+        control, woken, never polled); other events through ``events()``."""
+        srv = self.ls.Server((HOST, 0), framing=self.ls.LengthPrefixed(4, "big"),
+                             heartbeat=False, event_capacity=65536)
+        ready(srv.address[1])
+        messages, events, send_batch = srv.messages, srv.events, srv.send_batch
+        k = 0
+        T = p.timeout
+        try:
+            while True:
+                got = messages(T, READ_MAX)
+                if got:
+                    k += len(got)
+                    client = got[0][0]
+                    if got[-1][0] == client:
+                        send_batch(client, [d for _, d in got], timeout=T)
+                    else:
+                        for c, d in got:
+                            send_batch(c, [d], timeout=T)
+                    continue
+                evs = events(0, 1)
+                if not evs:
+                    raise Fail(f"server: no event for {T} s")
+                ev = evs[0]
+                if ev.kind_code == 3:
+                    if ev.reason != "peer-closed":
+                        raise Fail(f"server: client disconnected: {ev.reason} {ev.error or ''}")
+                    return served(k, p.count, "framed")
+        finally:
+            srv.close(grace=0.5)
 
     def client_framed(self, p: argparse.Namespace) -> Result:
         """A writer thread queues N messages; the reader pulls message events and checks them."""
         cl = self._client(p, self.ls.LengthPrefixed(4, "big"), event_capacity=65536)
-        size, n, T = p.size, p.count, p.timeout
-        QueueFull = self.ls.QueueFullError
+        size, n, T, batch = p.size, p.count, p.timeout, p.batch
 
         def writer() -> None:
             pack = Q.pack
             fill = b"\x33" * (size - 8)
-            send = cl.send
-            for i in range(n):
-                m = pack(i) + fill
-                try:
-                    send(m)
-                except QueueFull:
-                    send_when_room(lambda: send(m), QueueFull, T)
+            send_batch = cl.send_batch
+            for s in range(0, n, batch):
+                msgs = [pack(i) + fill for i in range(s, min(s + batch, n))]
+                if send_batch(msgs, timeout=T) != len(msgs):
+                    raise Fail(f"framed: the send queue had no room for {T} s")
 
         def reader() -> None:
-            events = cl.events
+            messages = cl.messages
             unpack = Q.unpack_from
             exp = 0
             while exp < n:
-                evs = events(T, READ_MAX)
-                if not evs:
-                    raise Fail(f"framed: nothing for {T} s after {exp} messages")
-                for ev in evs:
-                    m = ev.data
-                    if ev.kind_code != 2:
-                        raise Fail(f"framed: unexpected event {ev}")
+                got = messages(T, READ_MAX)
+                if not got:
+                    evs = cl.events(0, 1)
+                    raise Fail(f"framed: nothing for {T} s after {exp} messages"
+                               if not evs else f"framed: unexpected event {evs[0]}")
+                for m in got:
                     if len(m) != size or unpack(m)[0] != exp:
                         raise bad_msg(exp, m, size)
                     exp += 1
@@ -838,19 +853,6 @@ class PyEngine:
         finally:
             ds.close()
         return pp_result(n, secs)
-
-
-def send_when_room(send: Callable[[], None], queue_full: Any, timeout: float) -> None:
-    """Retry ``send`` while the engine's send queue is full, for at most ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        time.sleep(0.0002)
-        try:
-            send()
-            return
-        except queue_full:
-            if time.monotonic() > deadline:
-                raise Fail(f"send queue full for {timeout} s") from None
 
 
 # --------------------------------------------------------------------------------- py-stdlib

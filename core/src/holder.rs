@@ -270,8 +270,23 @@ impl Holder {
     /// [`close`](Holder::close); with `drain`, input that has arrived but was never read is
     /// read and thrown away first (streams: see [`discard_unread`]).
     pub(crate) fn close_draining(&self, drain: bool) {
+        self.close_draining_after(drain, |_| {})
+    }
+
+    /// [`close_draining`](Holder::close_draining), running `last` on the socket after the holder
+    /// counts as closed and before the descriptor goes (TLS: close_notify), so a call blocked in
+    /// another thread that wakes meanwhile already sees the close, not what the peer answers.
+    pub(crate) fn close_draining_after(&self, drain: bool, last: impl FnOnce(&Socket)) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
+        }
+        {
+            // SAFETY: the descriptor stays open until this call (the only one past the swap)
+            // drops the socket below; the borrowed view is forgotten, never closed.
+            let view = std::mem::ManuallyDrop::new(unsafe {
+                <Socket as std::os::fd::FromRawFd>::from_raw_fd(self.fd)
+            });
+            last(&view);
         }
         // The descriptor is still open: only this call (guarded by the swap) drops the socket.
         // Every call in flight holds a read guard while it waits. With none in flight, a plain

@@ -74,7 +74,12 @@ impl std::str::FromStr for TlsVersion {
 /// assembler toolchain that not every door's users have.
 #[allow(deprecated)]
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    use rustls::crypto::ring::kx_group;
+    let mut p = rustls::crypto::ring::default_provider();
+    // X25519 first (as OpenSSL and browsers prefer it): ring's provider lists P-384 first, and
+    // ring computes P-384 with generic big-number code, several times slower per handshake.
+    p.kx_groups = vec![kx_group::X25519, kx_group::SECP256R1, kx_group::SECP384R1];
+    Arc::new(p)
 }
 
 static TLS12_AND_13: &[&rustls::SupportedProtocolVersion] =
@@ -340,6 +345,12 @@ impl TlsClient {
 
     /// Build the rustls configuration once; share the result between connections.
     pub fn build(self) -> Result<ClientTls> {
+        check_common(&self.alpn, self.handshake_timeout)?;
+        if self.server_name.as_deref() == Some("") {
+            return Err(Error::invalid(
+                "empty TLS server name (leave it unset to use the host connected to)",
+            ));
+        }
         let provider = provider();
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(versions(self.min_version))
@@ -407,6 +418,23 @@ fn roots_for(trust: &Trust) -> Result<RootCertStore> {
         _ => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
     Ok(roots)
+}
+
+/// The checks both sides share (done once, by `build`, for every door): ALPN protocols of 1 to
+/// 255 bytes, a handshake timeout of at least 1 ms.
+fn check_common(alpn: &[Vec<u8>], handshake_timeout: Duration) -> Result<()> {
+    if let Some(p) = alpn.iter().find(|p| p.is_empty() || p.len() > 255) {
+        return Err(Error::invalid(format!(
+            "ALPN protocol of {} bytes: each protocol has 1 to 255 bytes",
+            p.len()
+        )));
+    }
+    if handshake_timeout < Duration::from_millis(1) {
+        return Err(Error::invalid(format!(
+            "handshake timeout {handshake_timeout:?}: a handshake needs a limit of at least 1 ms"
+        )));
+    }
+    Ok(())
 }
 
 /// A built client configuration: cheap to clone, shared by every connection that uses it.
@@ -613,6 +641,7 @@ impl TlsServer {
 
     /// Build the rustls configuration once; share the result between connections.
     pub fn build(self) -> Result<ServerTls> {
+        check_common(&self.alpn, self.handshake_timeout)?;
         let provider = provider();
         let load = |chain: &Vec<CertificateDer<'static>>, key: &Arc<PrivateKeyDer<'static>>| {
             let signing = provider

@@ -12,25 +12,8 @@ use libsock::{ErrorKind, Result};
 
 const SLOW: Duration = Duration::from_secs(20);
 
-/// Pull from `pull` until `pred` matches (returns everything seen, the match last).
-fn pull_until(
-    pull: impl Fn(Option<Duration>) -> Result<Vec<Event>>,
-    limit: Duration,
-    mut pred: impl FnMut(&Event) -> bool,
-) -> Vec<Event> {
-    let end = Instant::now() + limit;
-    let mut seen = Vec::new();
-    while Instant::now() < end {
-        for ev in pull(Some(Duration::from_millis(50))).expect("next_events") {
-            let hit = pred(&ev);
-            seen.push(ev);
-            if hit {
-                return seen;
-            }
-        }
-    }
-    panic!("event not seen within {limit:?}; saw {seen:?}");
-}
+mod common;
+use common::pull_until;
 
 fn on_client(c: &Client) -> impl Fn(Option<Duration>) -> Result<Vec<Event>> + '_ {
     move |t| c.next_events(64, t)
@@ -483,10 +466,33 @@ fn server_send_timeout_waits_for_a_slow_client() {
             assert_eq!(&frame[4..], &numbered(i)[..], "message {i}");
         }
     });
-    for i in 0..total {
+    // The first half one by one, the rest in batches of 64 (each waiting for room as needed).
+    for i in 0..total / 2 {
         server.send_timeout(id, &numbered(i), Some(SLOW)).unwrap();
+    }
+    let rest: Vec<Vec<u8>> = (total / 2..total).map(numbered).collect();
+    for chunk in rest.chunks(64) {
+        let refs: Vec<&[u8]> = chunk.iter().map(|m| &m[..]).collect();
+        assert_eq!(
+            server.send_batch(id, &refs, Some(SLOW)).unwrap(),
+            refs.len()
+        );
     }
     reader.join().unwrap();
     assert_eq!(server.stats().send_queue_full, 0, "no send was refused");
+    assert_eq!(server.stats().messages_out, total as u64);
+    // A batch to a client that is gone, and one with a message that can never fit.
+    assert_eq!(
+        server.send_batch(9999, &[b"x"], None).unwrap_err().kind(),
+        ErrorKind::Closed
+    );
+    let big = vec![0u8; 300 * 1024];
+    assert_eq!(
+        server
+            .send_batch(id, &[b"fits", &big], None)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::FrameTooLarge
+    );
     server.shutdown(Duration::from_secs(1));
 }

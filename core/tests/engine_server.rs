@@ -850,3 +850,48 @@ fn shutdown_cuts_a_graceful_disconnect_that_cannot_finish() {
         .any(|e| e.reason() == Some(&DisconnectReason::Kicked)));
     assert_eq!(server.stats().queued_bytes, 0);
 }
+
+/// A stream that ends inside a frame: the whole messages arrive, then a `Warning` names the
+/// bytes left over (never dropped silently), then the disconnect.
+#[test]
+fn a_tail_that_forms_no_frame_is_reported() {
+    let server =
+        Server::bind("127.0.0.1:0", ServerConfig::new().framing(Framing::lines())).unwrap();
+    let mut s = TcpStream::connect(server.local_addr().as_inet().unwrap()).unwrap();
+    s.write_all(b"first\nsecond\nlast").unwrap();
+    drop(s);
+    let evs = pull_until(&server, SLOW, |e| matches!(e, Event::Disconnected { .. }));
+    let msgs: Vec<&[u8]> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message { data, .. } => Some(&data[..]),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(msgs, [&b"first"[..], b"second"]);
+    let warning = evs
+        .iter()
+        .find_map(|e| match e {
+            Event::Warning { error, message, .. } => Some((*error, message.clone())),
+            _ => None,
+        })
+        .expect("a warning about the tail");
+    assert_eq!(warning.0, ErrorKind::Closed);
+    assert!(
+        warning.1.contains("4 bytes left over") && warning.1.contains("6c 61 73 74"),
+        "{}",
+        warning.1
+    );
+}
+
+/// The public tokio codec says the same at the end of a stream.
+#[test]
+fn the_frame_codec_reports_a_partial_frame_at_eof() {
+    use tokio_util::codec::Decoder as _;
+    let mut codec = libsock::engine::FrameCodec::new(Framing::lines());
+    let mut buf = bytes::BytesMut::from(&b"ok\npart"[..]);
+    assert_eq!(&codec.decode_eof(&mut buf).unwrap().unwrap()[..], b"ok");
+    let e = codec.decode_eof(&mut buf).unwrap_err();
+    assert!(e.to_string().contains("4 bytes left over"), "{e}");
+    assert_eq!(&buf[..], b"part", "the bytes stay for the caller");
+}

@@ -6,7 +6,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use libsock::engine::{Client, ClientConfig, DisconnectReason, Event, Server, ServerConfig};
 use libsock::tls::{self_signed, ClientAuth, ClientTls, ServerTls, TlsClient, TlsServer};
@@ -14,28 +14,13 @@ use libsock::{ConnectOptions, Connection, ErrorKind, Framing, Result};
 
 const SLOW: Duration = Duration::from_secs(20);
 
-/// Pull from `pull` (one event at a time, so nothing after the match is lost) until `pred`
-/// matches; returns everything seen, the match last.
+/// Pull until `pred` matches (the callers pull one event at a time, so nothing after the match
+/// is lost).
 fn pull_until(
     pull: impl Fn(Option<Duration>) -> Result<Vec<Event>>,
-    mut pred: impl FnMut(&Event) -> bool,
+    pred: impl FnMut(&Event) -> bool,
 ) -> Vec<Event> {
-    let end = Instant::now() + SLOW;
-    let mut seen = Vec::new();
-    while Instant::now() < end {
-        for ev in pull(Some(Duration::from_millis(50))).expect("next_events") {
-            let hit = pred(&ev);
-            seen.push(ev);
-            if hit {
-                return seen;
-            }
-        }
-    }
-    let kinds: Vec<String> = seen.iter().map(brief).collect();
-    panic!(
-        "event not seen within {SLOW:?}; saw {} events: {kinds:?}",
-        seen.len()
-    );
+    common::pull_until(pull, SLOW, pred)
 }
 
 /// An event without its payload (for failure messages).

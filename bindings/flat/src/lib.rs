@@ -13,7 +13,13 @@
 //!   a `u16`. Each door keeps its own defaults for absent values (C reads a `max_len` of 0 as
 //!   16 MiB; Java passes every value).
 //!
+//! - **Handles** ([`registry::Registry`]): objects behind positive `i64` handles, counted up
+//!   and never reused, with one set of rules (the JNI glue's table; the C door's has the same
+//!   rules and can move onto it).
+//!
 //! Internal to the workspace (`publish = false`).
+
+pub mod registry;
 
 use std::time::Duration;
 

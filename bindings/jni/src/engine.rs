@@ -337,7 +337,7 @@ pub extern "system" fn Java_io_libsock_Native_engineLocalAddress<'l>(
 
 /// `static native long[] engineStats(long h)`: {connections, connectionsTotal, refused,
 /// bytesIn, bytesOut, messagesIn, messagesOut, queuedBytes, eventsQueued, connected (0/1),
-/// failedAttempts, sendQueueFull, acceptErrors}.
+/// failedAttempts, sendQueueFull, acceptErrors, tlsFailures}.
 #[no_mangle]
 pub extern "system" fn Java_io_libsock_Native_engineStats<'l>(
     mut env: EnvUnowned<'l>,
@@ -345,7 +345,7 @@ pub extern "system" fn Java_io_libsock_Native_engineStats<'l>(
     h: jlong,
 ) -> JLongArray<'l> {
     run(&mut env, |env| {
-        let v: [u64; 13] = match engine_obj(h)? {
+        let v: [u64; 14] = match engine_obj(h)? {
             EngineObj::Server(s) => {
                 let s = s.stats();
                 [
@@ -362,6 +362,7 @@ pub extern "system" fn Java_io_libsock_Native_engineStats<'l>(
                     0,
                     s.send_queue_full,
                     s.accept_errors,
+                    s.tls_failures,
                 ]
             }
             EngineObj::Client(c) => {
@@ -380,6 +381,7 @@ pub extern "system" fn Java_io_libsock_Native_engineStats<'l>(
                     s.failed_attempts,
                     0,
                     0,
+                    s.tls_failures,
                 ]
             }
             EngineObj::Dgram(d) => {
@@ -394,6 +396,7 @@ pub extern "system" fn Java_io_libsock_Native_engineStats<'l>(
                     s.datagrams_out,
                     0,
                     s.events_queued,
+                    0,
                     0,
                     0,
                     0,
@@ -459,9 +462,11 @@ pub extern "system" fn Java_io_libsock_Native_engineSetThreads<'l>(
 // Server
 
 /// `static native long serverBind(String endpoint, int[] keys, long[] values, long[] framing,
-/// byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)`: `keys` and
-/// `values` are `(ConfigKey number, value)` pairs (unset keys keep core's defaults); a null
-/// framing is the default one (see [`settings`]).
+/// byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues, long tlsConfig)`:
+/// `keys` and `values` are `(ConfigKey number, value)` pairs (unset keys keep core's defaults);
+/// a null framing is the default one (see `settings`); `tlsConfig` is a server `TlsConfig`
+/// handle (0: plaintext): handshakes run on the engine, a failed one is a `WARNING` event (kind
+/// `TLS`) counted in `tls_failures`.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_libsock_Native_serverBind<'l>(
@@ -476,14 +481,18 @@ pub extern "system" fn Java_io_libsock_Native_serverBind<'l>(
     pong: JByteArray<'l>,
     opt_nums: JIntArray<'l>,
     opt_vals: JLongArray<'l>,
+    tls_config: jlong,
 ) -> jlong {
     run(&mut env, |env| {
         let ep = endpoint_of(env, &text)?;
-        let s = settings(
+        let mut s = settings(
             env, &keys, &values, &fr, &delimiter, &ping, &pong, &opt_nums, &opt_vals,
         )?;
+        if tls_config != 0 {
+            s.set_server_tls(Some(crate::tls::server_tls(tls_config)?));
+        }
         let s = Server::bind(ep, s.server())?;
-        Ok(insert(Obj::Server(Arc::new(s))))
+        insert(Obj::Server(Arc::new(s)))
     })
 }
 
@@ -615,8 +624,9 @@ pub extern "system" fn Java_io_libsock_Native_serverQueuedBytes<'l>(
 // Client
 
 /// `static native long clientConnect(String endpoint, int[] keys, long[] values, long[] framing,
-/// byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)`: returns at
-/// once; the events tell how connecting goes. Arguments as `serverBind`.
+/// byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues, long tlsConfig)`:
+/// returns at once; the events tell how connecting goes. Arguments as `serverBind`; `tlsConfig`
+/// is a client `TlsConfig` handle (0: plaintext), every reconnection shakes hands again.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_libsock_Native_clientConnect<'l>(
@@ -631,14 +641,18 @@ pub extern "system" fn Java_io_libsock_Native_clientConnect<'l>(
     pong: JByteArray<'l>,
     opt_nums: JIntArray<'l>,
     opt_vals: JLongArray<'l>,
+    tls_config: jlong,
 ) -> jlong {
     run(&mut env, |env| {
         let ep = endpoint_of(env, &text)?;
-        let s = settings(
+        let mut s = settings(
             env, &keys, &values, &fr, &delimiter, &ping, &pong, &opt_nums, &opt_vals,
         )?;
+        if tls_config != 0 {
+            s.set_client_tls(Some(crate::tls::client_tls(tls_config)?));
+        }
         let cl = Client::connect(ep, s.client())?;
-        Ok(insert(Obj::Client(Arc::new(cl))))
+        insert(Obj::Client(Arc::new(cl)))
     })
 }
 
@@ -701,7 +715,7 @@ pub extern "system" fn Java_io_libsock_Native_dgramServerBind<'l>(
             &opt_vals,
         )?;
         let d = DatagramServer::bind(ep, s.datagram())?;
-        Ok(insert(Obj::DgramServer(Arc::new(d))))
+        insert(Obj::DgramServer(Arc::new(d)))
     })
 }
 
@@ -732,11 +746,11 @@ mod tests {
     #[test]
     fn engine_handles_are_typed() {
         let s = Server::bind("127.0.0.1:0", EngineSettings::new().server()).unwrap();
-        let h = insert(Obj::Server(Arc::new(s)));
+        let h = insert(Obj::Server(Arc::new(s))).unwrap();
         assert!(server(h).is_ok());
         assert!(matches!(client(h), Err(JErr::BadHandle(..))));
         assert!(matches!(dgram_server(h), Err(JErr::BadHandle(..))));
-        super::super::table().remove(&h).unwrap().close();
+        super::super::remove(h);
         assert!(matches!(server(h), Err(JErr::BadHandle(..))));
     }
 }

@@ -7,8 +7,9 @@
 //!
 //! The glue is translation only:
 //!
-//! - **Handles**: every socket object lives in a process-wide table under a positive `i64` id that
-//!   is never reused. A closed, unknown or wrong-kind handle is an error thrown to Java
+//! - **Handles**: every socket object lives in a process-wide table (the flat doors' shared
+//!   [`libsock_flat::registry::Registry`]) under a positive `i64` id that is never reused. A
+//!   closed, unknown or wrong-kind handle is an error thrown to Java
 //!   (`io.libsock.BadHandleException`), never a crash or a use-after-free. A call looks its object
 //!   up, clones the `Arc` and releases the table lock before blocking, so `close` from another
 //!   thread removes the entry and closes the socket, which makes the blocked call return
@@ -26,11 +27,10 @@
 #![warn(missing_docs)]
 
 pub mod engine;
+mod tls;
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jni::errors::ErrorPolicy;
@@ -44,6 +44,7 @@ use libsock::{
     Addr, ConnectOptions, Connection, Datagram, DatagramOptions, Endpoint, ErrorKind, Framing,
     ListenOptions, Listener, MulticastInterface, Shutdown, SockOpt, SocketOptions,
 };
+use libsock_flat::registry::Registry;
 use libsock_flat::{self as flat, timeout, timeout_ms, timeout_setting};
 
 /// The timeout argument that means "use the object's default timeout" (`-2`, the C door's
@@ -215,6 +216,8 @@ enum Obj {
     Client(Arc<libsock::engine::Client>),
     /// An engine datagram server.
     DgramServer(Arc<libsock::engine::DatagramServer>),
+    /// TLS settings (`io.libsock.TlsConfig`, see [`tls`]).
+    Tls(Arc<tls::TlsObj>),
 }
 
 impl Obj {
@@ -228,25 +231,38 @@ impl Obj {
             Obj::Server(s) => s.shutdown(Duration::ZERO),
             Obj::Client(c) => c.close(Duration::ZERO),
             Obj::DgramServer(d) => d.shutdown(),
+            // Nothing to close: connections made with it keep their own copy.
+            Obj::Tls(_) => {}
         }
     }
 }
 
-static TABLE: Mutex<BTreeMap<i64, Obj>> = Mutex::new(BTreeMap::new());
-static NEXT: AtomicI64 = AtomicI64::new(1);
+/// Every object behind a Java handle: the flat doors' registry (never reused ids from 1, a
+/// lookup clones and lets go of the lock before the call blocks; [`libsock_flat::registry`]).
+static HANDLES: Registry<Obj> = Registry::new();
 
-fn table() -> std::sync::MutexGuard<'static, BTreeMap<i64, Obj>> {
-    TABLE.lock().unwrap_or_else(|p| p.into_inner())
+/// Put `o` behind a new handle (closed at once if no handle is left to give it).
+fn insert(o: Obj) -> JResult<jlong> {
+    if HANDLES.exhausted() {
+        o.close();
+    }
+    Ok(HANDLES.insert(o)?)
 }
 
-fn insert(o: Obj) -> jlong {
-    let h = NEXT.fetch_add(1, Ordering::Relaxed);
-    table().insert(h, o);
-    h
-}
-
+/// The object behind `h` (its kind's `Arc` cloned out), or `BadHandle` naming `what` the
+/// caller wanted.
 fn get(h: jlong, what: &'static str) -> JResult<Obj> {
-    table().get(&h).cloned().ok_or(JErr::BadHandle(h, what))
+    HANDLES
+        .get(h)
+        .map(|o| (*o).clone())
+        .ok_or(JErr::BadHandle(h, what))
+}
+
+/// Take `h` out of the table and close what it named (nothing for an unknown handle).
+fn remove(h: jlong) {
+    if let Some(o) = HANDLES.remove(h) {
+        o.close();
+    }
 }
 
 fn conn(h: jlong) -> JResult<Arc<Connection>> {
@@ -520,10 +536,7 @@ pub extern "system" fn Java_io_libsock_Native_close<'l>(
     h: jlong,
 ) {
     run(&mut env, |_| {
-        let o = table().remove(&h);
-        if let Some(o) = o {
-            o.close();
-        }
+        remove(h);
         Ok(())
     })
 }
@@ -741,8 +754,9 @@ pub extern "system" fn Java_io_libsock_Native_setFraming<'l>(
 // Connections
 
 /// `static native long connect(String endpoint, String host, int port, int connectTimeoutMs,
-/// int timeoutMs, int[] optNums, long[] optValues)`: a new connection handle. `endpoint` wins
-/// when not null; otherwise `host` and `port` are used.
+/// int timeoutMs, int[] optNums, long[] optValues, long tlsConfig)`: a new connection handle.
+/// `endpoint` wins when not null; otherwise `host` and `port` are used. `tlsConfig` is a client
+/// `TlsConfig` handle (0: plain); its handshake completes before this returns.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_libsock_Native_connect<'l>(
@@ -755,6 +769,7 @@ pub extern "system" fn Java_io_libsock_Native_connect<'l>(
     timeout_ms: jint,
     opt_nums: JIntArray<'l>,
     opt_vals: JLongArray<'l>,
+    tls_config: jlong,
 ) -> jlong {
     run(&mut env, |env| {
         let ep = endpoint(env, &text, &host, port)?;
@@ -764,8 +779,11 @@ pub extern "system" fn Java_io_libsock_Native_connect<'l>(
         if let Some(t) = timeout_setting(connect_timeout_ms)? {
             opts = opts.connect_timeout(t);
         }
+        if tls_config != 0 {
+            opts = opts.tls(tls::client_tls(tls_config)?);
+        }
         let c = Connection::connect_with(&ep, &opts)?;
-        Ok(insert(Obj::Conn(Arc::new(c))))
+        insert(Obj::Conn(Arc::new(c)))
     })
 }
 
@@ -1079,7 +1097,9 @@ pub extern "system" fn Java_io_libsock_Native_connRecvFile<'l>(
 // Listeners
 
 /// `static native long listen(String endpoint, String host, int port, int backlog,
-/// boolean reuseAddress, boolean reusePort, int connTimeoutMs, int[] optNums, long[] optValues)`.
+/// boolean reuseAddress, boolean reusePort, int connTimeoutMs, int[] optNums, long[] optValues,
+/// long tlsConfig)`. `tlsConfig` is a server `TlsConfig` handle (0: plain): every accepted connection's
+/// handshake completes before `accept` returns it.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_libsock_Native_listen<'l>(
@@ -1094,6 +1114,7 @@ pub extern "system" fn Java_io_libsock_Native_listen<'l>(
     conn_timeout_ms: jint,
     opt_nums: JIntArray<'l>,
     opt_vals: JLongArray<'l>,
+    tls_config: jlong,
 ) -> jlong {
     run(&mut env, |env| {
         let ep = endpoint(env, &text, &host, port)?;
@@ -1105,8 +1126,11 @@ pub extern "system" fn Java_io_libsock_Native_listen<'l>(
         if backlog >= 0 {
             opts = opts.backlog(backlog);
         }
+        if tls_config != 0 {
+            opts = opts.tls(tls::server_tls(tls_config)?);
+        }
         let l = Listener::bind_with(&ep, &opts)?;
-        Ok(insert(Obj::Listener(Arc::new(l))))
+        insert(Obj::Listener(Arc::new(l)))
     })
 }
 
@@ -1123,7 +1147,7 @@ pub extern "system" fn Java_io_libsock_Native_accept<'l>(
         let t = timeout(t)?;
         let l = listener(h)?;
         let (c, _peer) = l.accept_with(t)?;
-        Ok(insert(Obj::Conn(Arc::new(c))))
+        insert(Obj::Conn(Arc::new(c)))
     })
 }
 
@@ -1158,7 +1182,7 @@ pub extern "system" fn Java_io_libsock_Native_dgramOpen<'l>(
         } else {
             Datagram::bind_with(&ep, &opts)?
         };
-        Ok(insert(Obj::Dgram(Arc::new(d))))
+        insert(Obj::Dgram(Arc::new(d)))
     })
 }
 
@@ -1318,13 +1342,13 @@ mod tests {
     #[test]
     fn handles_are_never_reused_and_bad_ones_fail() {
         let (a, _b) = Connection::pair().unwrap();
-        let h = insert(Obj::Conn(Arc::new(a)));
+        let h = insert(Obj::Conn(Arc::new(a))).unwrap();
         assert!(conn(h).is_ok());
         assert!(matches!(listener(h), Err(JErr::BadHandle(..))));
-        table().remove(&h).unwrap().close();
+        remove(h);
         assert!(matches!(conn(h), Err(JErr::BadHandle(..))));
         let (c, _d) = Connection::pair().unwrap();
-        let h2 = insert(Obj::Conn(Arc::new(c)));
+        let h2 = insert(Obj::Conn(Arc::new(c))).unwrap();
         assert!(h2 > h);
         assert!(matches!(get(0, "x"), Err(JErr::BadHandle(0, _))));
         assert!(matches!(get(-5, "x"), Err(JErr::BadHandle(-5, _))));

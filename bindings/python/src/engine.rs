@@ -96,6 +96,19 @@ pub(crate) struct PyEvent {
     delay: Option<f64>,
 }
 
+/// The buffers of a ``messages`` iterable (each a bytes-like object).
+fn batch_bufs<'py>(messages: &Bound<'py, PyAny>) -> PyResult<Vec<InBuf<'py>>> {
+    messages
+        .try_iter()?
+        .map(|item| InBuf::new(&item?))
+        .collect()
+}
+
+/// A batch's ``timeout`` in seconds, ``None`` for no limit.
+fn batch_timeout(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Duration>> {
+    timeout.map(|v| secs(py, "timeout", v)).transpose()
+}
+
 fn reason_str(r: &DisconnectReason) -> &'static str {
     match r {
         DisconnectReason::PeerClosed => "peer-closed",
@@ -464,6 +477,32 @@ impl<T: Pull> Door<T> {
         Ok(self.events(py, timeout, 1)?.pop())
     }
 
+    /// The `message` events at the head of the queue (up to `max`, waiting up to `timeout` for
+    /// the first event), as `(client, data)`: no event object per message. The first event of
+    /// another kind stays queued for `events()`; an empty list means the timeout passed or such
+    /// an event is next.
+    pub(crate) fn messages<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max: i128,
+    ) -> PyResult<Vec<(u64, Bound<'py, PyBytes>)>> {
+        let t = opt_timeout(timeout)?;
+        let max: usize = ranged(py, "max", max)?;
+        let mut evs: VecDeque<Event> = self.take_left(max).into();
+        if evs.is_empty() {
+            let obj = &self.obj;
+            evs = wait(py, || obj.pull(max, t))?.into();
+        }
+        let mut out = Vec::with_capacity(evs.len());
+        while let Some(Event::Message { client, data }) = evs.front() {
+            out.push((*client, PyBytes::new(py, data)));
+            evs.pop_front();
+        }
+        self.give_back(evs);
+        Ok(out)
+    }
+
     pub(crate) fn serve_forever(
         &self,
         py: Python<'_>,
@@ -693,6 +732,48 @@ impl PyServer {
             None => obj.send(client, s).map_err(|e| to_pyerr(py, e)),
             Some(t) => wait(py, || obj.send_timeout(client, s, t)),
         }
+    }
+
+    /// The messages at the head of the event queue as a list of ``(client, data)`` tuples (up
+    /// to ``max``, waiting up to ``timeout`` seconds for the first event): the fast path for a
+    /// stream of messages, with no event object per message. It stops before the first event of
+    /// another kind, which ``events()`` then returns; so an **empty list** means the timeout
+    /// passed *or* another kind of event is next (call ``events()``).
+    ///
+    /// Example::
+    ///
+    ///     >>> for client, data in server.messages(timeout=1.0):
+    ///     ...     server.send(client, data)
+    #[pyo3(signature = (timeout = None, max = 64))]
+    fn messages<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max: i128,
+    ) -> PyResult<Vec<(u64, Bound<'py, PyBytes>)>> {
+        self.d.messages(py, timeout, max)
+    }
+
+    /// Queue several messages to ``client`` in order, as one batch (one wake-up of the engine,
+    /// written with ``writev``), waiting for room as ``send(..., timeout=...)`` does, all within
+    /// one ``timeout`` (``None`` = as long as it takes). Every message is checked first, so a
+    /// bad one queues none. Returns how many were queued: all, or fewer when the time ran out
+    /// (or the client went) after some were.
+    ///
+    /// Example: ``server.send_batch(ev.client, [b"a", b"b"], timeout=5.0)``
+    #[pyo3(signature = (client, messages, *, timeout = None))]
+    fn send_batch(
+        &self,
+        py: Python<'_>,
+        client: u64,
+        messages: &Bound<'_, PyAny>,
+        timeout: Option<f64>,
+    ) -> PyResult<usize> {
+        let bufs = batch_bufs(messages)?;
+        let slices: Vec<&[u8]> = bufs.iter().map(|b| b.as_slice()).collect();
+        let t = batch_timeout(py, timeout)?;
+        let obj = &self.d.obj;
+        wait(py, || obj.send_batch(client, &slices, t))
     }
 
     /// Queue ``data`` to each of ``clients`` (encoded once); returns how many got it (clients
@@ -1051,6 +1132,27 @@ impl PyClient {
         }
     }
 
+    /// The messages at the head of the event queue as a list of ``bytes`` (up to ``max``,
+    /// waiting up to ``timeout`` seconds for the first event), with no event object per
+    /// message. It stops before the first event of another kind, which ``events()`` then
+    /// returns: an **empty list** means the timeout passed or another kind of event is next.
+    ///
+    /// Example: ``for data in client.messages(timeout=1.0): print(data)``
+    #[pyo3(signature = (timeout = None, max = 64))]
+    fn messages<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max: i128,
+    ) -> PyResult<Vec<Bound<'py, PyBytes>>> {
+        Ok(self
+            .d
+            .messages(py, timeout, max)?
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect())
+    }
+
     /// Queue several messages in order, waiting for room as ``send(..., timeout=...)`` does,
     /// all within one ``timeout`` (``None`` = as long as it takes). Every message is checked
     /// first, so a bad one queues none. Returns how many were queued: all, or fewer when the
@@ -1064,15 +1166,9 @@ impl PyClient {
         messages: &Bound<'_, PyAny>,
         timeout: Option<f64>,
     ) -> PyResult<usize> {
-        let mut bufs = Vec::new();
-        for item in messages.try_iter()? {
-            bufs.push(InBuf::new(&item?)?);
-        }
+        let bufs = batch_bufs(messages)?;
         let slices: Vec<&[u8]> = bufs.iter().map(|b| b.as_slice()).collect();
-        let t = match timeout {
-            None => None,
-            Some(v) => Some(secs(py, "timeout", v)?),
-        };
+        let t = batch_timeout(py, timeout)?;
         let obj = &self.d.obj;
         wait(py, || obj.send_batch(&slices, t))
     }

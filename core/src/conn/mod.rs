@@ -166,8 +166,7 @@ pub struct Connection {
 impl Drop for Connection {
     fn drop(&mut self) {
         // The same orderly close as `close` (a no-op when it was called).
-        self.close_tls();
-        self.h.close_draining(true);
+        self.close();
     }
 }
 
@@ -451,18 +450,14 @@ impl Connection {
     /// peer sees an orderly close (FIN), not a reset that could destroy what it has not read
     /// yet; only `linger(0)` closes with a reset.
     pub fn close(&self) {
-        self.close_tls();
-        self.h.close_draining(true)
-    }
-
-    /// With TLS, before closing: close_notify, best effort and without waiting (a caller who
-    /// needs it delivered calls `shutdown(Write)` first, which waits).
-    fn close_tls(&self) {
-        if let (Some(t), false) = (&self.tls, self.h.is_closed()) {
-            if let Ok(s) = self.sock("close") {
-                t.close_now(&s);
+        // With TLS: close_notify, best effort and without waiting (a caller who needs it
+        // delivered calls `shutdown(Write)` first, which waits), once the connection counts as
+        // closed: a receive blocked in another thread returns the close, not the peer's reply.
+        self.h.close_draining_after(true, |s| {
+            if let Some(t) = &self.tls {
+                t.close_now(s);
             }
-        }
+        })
     }
 
     /// True when the connection speaks TLS.

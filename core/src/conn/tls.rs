@@ -30,7 +30,57 @@ enum Step<T> {
 
 /// A TLS session of a connection.
 pub(crate) struct Session {
-    conn: Mutex<rustls::Connection>,
+    conn: Mutex<Sess>,
+}
+
+/// Bytes read from the socket in one `recv`, handed to rustls from memory: rustls asks its
+/// transport for 4 KiB at a time, which would be four or more system calls per 16 KiB record.
+const RAW_IN: usize = 64 * 1024;
+
+/// The rustls connection and the socket bytes read ahead for it (locked together).
+struct Sess {
+    c: rustls::Connection,
+    raw: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl std::ops::Deref for Sess {
+    type Target = rustls::Connection;
+    fn deref(&self) -> &rustls::Connection {
+        &self.c
+    }
+}
+
+impl std::ops::DerefMut for Sess {
+    fn deref_mut(&mut self) -> &mut rustls::Connection {
+        &mut self.c
+    }
+}
+
+impl Sess {
+    /// `read_tls` through the read-ahead: one `recv` of up to [`RAW_IN`] bytes when nothing is
+    /// ahead, then rustls takes from memory. 0 at the end of the stream.
+    fn read_tls(&mut self, s: &Socket) -> std::io::Result<usize> {
+        if self.start == self.end {
+            if self.raw.is_empty() {
+                self.raw = vec![0; RAW_IN];
+            }
+            let n = SockIo(s).read(&mut self.raw)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            (self.start, self.end) = (0, n);
+        }
+        self.feed_ahead()
+    }
+
+    /// Hand rustls more of the bytes already read ahead (no system call): how many it took.
+    fn feed_ahead(&mut self) -> std::io::Result<usize> {
+        let n = self.c.read_tls(&mut &self.raw[self.start..self.end])?;
+        self.start += n;
+        Ok(n)
+    }
 }
 
 /// The socket as rustls's transport: never waits.
@@ -112,11 +162,16 @@ impl Session {
     fn of(mut c: rustls::Connection) -> Session {
         c.set_buffer_limit(Some(SEND_BUFFER));
         Session {
-            conn: Mutex::new(c),
+            conn: Mutex::new(Sess {
+                c,
+                raw: Vec::new(),
+                start: 0,
+                end: 0,
+            }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, rustls::Connection> {
+    fn lock(&self) -> MutexGuard<'_, Sess> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -129,7 +184,7 @@ impl Session {
         s: &Socket,
         deadline: &Deadline,
         op: &dyn Fn() -> String,
-        mut step: impl FnMut(&mut rustls::Connection) -> Result<Step<T>>,
+        mut step: impl FnMut(&mut Sess) -> Result<Step<T>>,
     ) -> Result<T> {
         let check = crate::wait::interrupt_check();
         loop {
@@ -185,7 +240,7 @@ impl Session {
             if !c.is_handshaking() {
                 return Ok(Step::Done(()));
             }
-            match c.read_tls(&mut SockIo(s)) {
+            match c.read_tls(s) {
                 Ok(0) => {
                     return Err(Error::Tls(format!(
                         "{}: the peer closed the connection during the handshake",
@@ -226,7 +281,7 @@ impl Session {
 
     fn recv_step(
         &self,
-        c: &mut rustls::Connection,
+        c: &mut Sess,
         s: &Socket,
         buf: &mut [u8],
         op: &dyn Fn() -> String,
@@ -234,7 +289,21 @@ impl Session {
         let mut eof = false;
         loop {
             match c.reader().read(buf) {
-                Ok(n) => return Ok(Step::Done(n)),
+                Ok(0) => return Ok(Step::Done(0)),
+                Ok(mut n) => {
+                    // Fill more of `buf` from records already read ahead (no system call).
+                    while n < buf.len() && c.start < c.end {
+                        if !matches!(c.feed_ahead(), Ok(k) if k > 0) {
+                            break;
+                        }
+                        process(c, s, op)?;
+                        match c.reader().read(&mut buf[n..]) {
+                            Ok(k) if k > 0 => n += k,
+                            _ => {}
+                        }
+                    }
+                    return Ok(Step::Done(n));
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && !eof => {}
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Err(truncated(op)),
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -242,7 +311,7 @@ impl Session {
                 }
                 Err(e) => return Err(Error::os(op(), e)),
             }
-            match c.read_tls(&mut SockIo(s)) {
+            match c.read_tls(s) {
                 Ok(0) => eof = true,
                 Ok(_) => process(c, s, op)?,
                 Err(e) if blocked(&e) => {
@@ -258,6 +327,22 @@ impl Session {
     /// Plaintext received and not yet taken.
     pub(crate) fn buffered(&self) -> usize {
         let mut c = self.lock();
+        // Bytes read ahead from the socket may hold whole records: hand them over first.
+        while c.start < c.end {
+            let Sess {
+                c: conn,
+                raw,
+                start,
+                end,
+            } = &mut *c;
+            match conn.read_tls(&mut &raw[*start..*end]) {
+                Ok(n) if n > 0 => *start += n,
+                _ => break,
+            }
+            if conn.process_new_packets().is_err() {
+                break;
+            }
+        }
         c.process_new_packets()
             .map(|st| st.plaintext_bytes_to_read())
             .unwrap_or(0)
@@ -338,7 +423,7 @@ impl Session {
     /// What was agreed: protocol version, cipher suite, ALPN protocol, and the peer's
     /// certificate chain (DER, its own first).
     pub(crate) fn info(&self) -> TlsInfo {
-        match &*self.lock() {
+        match &self.lock().c {
             rustls::Connection::Client(c) => TlsInfo::of(&**c),
             rustls::Connection::Server(c) => TlsInfo::of(&**c),
         }

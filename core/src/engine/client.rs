@@ -302,23 +302,30 @@ impl Client {
     /// how many were queued: all of them, or fewer when the time ran out (or the client closed)
     /// after some were; an error when not even the first could be.
     pub fn send_batch(&self, msgs: &[&[u8]], timeout: Option<Duration>) -> Result<usize> {
-        for m in msgs {
-            let len = frame_len(&self.inner.link, m)?;
-            if len > self.inner.cfg.send_queue_bytes {
-                return Err(PushError::too_large(len, self.inner.cfg.send_queue_bytes));
-            }
+        let frames = super::codec::encode_batch(
+            &self.inner.cfg.framing,
+            msgs,
+            self.inner.cfg.send_queue_bytes,
+        )?;
+        if self.inner.closing.load(Ordering::Acquire) {
+            return Err(Error::closed("send: the client is closed"));
         }
-        let deadline = timeout.map(crate::wait::instant_after);
-        for (i, m) in msgs.iter().enumerate() {
-            match self.send_until(m, deadline, timeout) {
-                Ok(()) => {}
-                Err(e) if i > 0 && matches!(e.kind(), ErrorKind::Timeout | ErrorKind::Closed) => {
-                    return Ok(i)
-                }
-                Err(e) => return Err(e),
-            }
+        match self
+            .inner
+            .sq
+            .push_all(frames, timeout.map(crate::wait::instant_after))
+        {
+            Ok(n) if n > 0 || msgs.is_empty() => Ok(n),
+            Ok(_) => Err(Error::Timeout {
+                op: format!(
+                    "send to {}: waiting for room in the send queue",
+                    self.inner.endpoint
+                ),
+                ms: timeout.unwrap_or_default().as_millis(),
+            }),
+            Err((n, _)) if n > 0 => Ok(n),
+            Err(_) => Err(Error::closed("send: the client is closed")),
         }
-        Ok(msgs.len())
     }
 
     fn send_until(

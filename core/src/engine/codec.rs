@@ -60,10 +60,14 @@ impl tokio_util::codec::Decoder for FrameCodec {
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, CodecError> {
-        // A partial frame at the end of the stream is dropped: the peer closed mid-message.
+        // A partial frame at the end of the stream is an error (the peer closed mid-message),
+        // never dropped silently: the bytes stay in `src` for a caller who wants them.
         let r = self.decode(src)?;
-        if r.is_none() {
-            src.clear();
+        if r.is_none() && !src.is_empty() {
+            return Err(CodecError::Frame(Error::closed(format!(
+                "end of stream inside a frame, {} bytes left over",
+                src.len()
+            ))));
         }
         Ok(r)
     }
@@ -96,4 +100,24 @@ pub(crate) fn encode_frame(framing: &Framing, msg: &[u8]) -> crate::Result<Bytes
     let mut b = BytesMut::new();
     framing.encode(msg, &mut b)?;
     Ok(b.freeze())
+}
+
+/// Encode `msgs` with `framing` into one buffer, cut into one frame per message (one
+/// allocation for the batch). `FrameTooLarge` when a frame exceeds `cap` on its own (no queue
+/// could take it), framing errors as for one message: a bad message encodes none.
+pub(crate) fn encode_batch(
+    framing: &Framing,
+    msgs: &[&[u8]],
+    cap: usize,
+) -> crate::Result<std::collections::VecDeque<Bytes>> {
+    let mut b = BytesMut::with_capacity(msgs.iter().map(|m| m.len() + 8).sum());
+    let mut frames = std::collections::VecDeque::with_capacity(msgs.len());
+    for m in msgs {
+        framing.encode(m, &mut b)?;
+        if b.len() > cap {
+            return Err(super::sendq::PushError::too_large(b.len(), cap));
+        }
+        frames.push_back(b.split().freeze());
+    }
+    Ok(frames)
 }

@@ -494,6 +494,23 @@ impl Conn {
             n
         };
         if n == 0 {
+            if !self.pend.is_empty() {
+                // Bytes that form no whole frame: reported, never dropped silently.
+                let tail = &self.pend[..self.pend.len().min(16)];
+                let hex: Vec<String> = tail.iter().map(|b| format!("{b:02x}")).collect();
+                env.events.push_force(Event::Warning {
+                    client: env.id,
+                    error: crate::ErrorKind::Closed,
+                    message: format!(
+                        "client {}: end of stream inside a frame, {} bytes left over (they form \
+                         no whole message; first bytes: {}{})",
+                        env.id,
+                        self.pend.len(),
+                        hex.join(" "),
+                        if self.pend.len() > 16 { " ..." } else { "" }
+                    ),
+                });
+            }
             if let AnyStream::Tls(_) = self.stream {
                 // The peer's close_notify: answer with ours (best effort, without waiting), so
                 // a peer that waits for it (ssl's unwrap) sees an orderly end too.

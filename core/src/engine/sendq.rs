@@ -183,6 +183,72 @@ impl SendQueue {
         self.push_inner(parts, None, force)
     }
 
+    /// Queue the frames at the front of `frames`, in order, while they fit (one lock, one
+    /// wake-up of the connection's task, which writes them with `writev`); returns how many
+    /// were taken. The rest stay in `frames` for after [`wait_room`](SendQueue::wait_room).
+    /// The caller has checked that no frame exceeds the bound on its own.
+    pub(crate) fn push_batch(
+        &self,
+        frames: &mut VecDeque<Bytes>,
+    ) -> std::result::Result<usize, PushError> {
+        let mut st = self.lock();
+        if st.stop.is_some() {
+            return Err(PushError::Stopped);
+        }
+        let (mut n, mut added) = (0, 0);
+        while let Some(f) = frames.front() {
+            if st.bytes + f.len() > self.cap {
+                break;
+            }
+            let f = frames.pop_front().expect("a front frame");
+            st.bytes += f.len();
+            added += f.len();
+            st.frames.push_back(f);
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(0);
+        }
+        if self.track_push {
+            self.last_app_push.store(now_ms(), Ordering::Relaxed);
+        }
+        self.counters
+            .queued_bytes
+            .fetch_add(added as u64, Ordering::Relaxed);
+        let w = if st.writer == Writer::Idle {
+            st.waker.clone()
+        } else {
+            None
+        };
+        drop(st);
+        self.wake(w);
+        Ok(n)
+    }
+
+    /// Queue `frames` in order, waiting for room (up to `deadline`) whenever the queue is full:
+    /// how many were queued before the time ran out (`Ok` with fewer than all), or the push
+    /// error that stopped it. `stop` is checked before each push (a closing owner).
+    pub(crate) fn push_all(
+        &self,
+        mut frames: VecDeque<Bytes>,
+        deadline: Option<Instant>,
+    ) -> std::result::Result<usize, (usize, PushError)> {
+        let total = frames.len();
+        loop {
+            let before = frames.len();
+            if let Err(e) = self.push_batch(&mut frames) {
+                return Err((total - before, e));
+            }
+            let Some(next) = frames.front() else {
+                return Ok(total);
+            };
+            match self.wait_room(next.len(), deadline) {
+                Ok(true) => {}
+                _ => return Ok(total - frames.len()),
+            }
+        }
+    }
+
     fn push_inner(
         &self,
         parts: &[&[u8]; 3],

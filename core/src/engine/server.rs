@@ -405,6 +405,44 @@ impl Server {
         }
     }
 
+    /// Queue `msgs` to `client` in order, as one batch (encoded into one buffer, taken by the
+    /// connection's task with one wake-up and written with `writev`), each waiting for room as
+    /// [`send_timeout`](Server::send_timeout) does, all within one `timeout`. A message the
+    /// framing refuses, or one larger than the whole queue, queues none. Returns how many were
+    /// queued: all, or fewer when the time ran out (or the client went) after some were; an
+    /// error when not even the first could be.
+    pub fn send_batch(
+        &self,
+        client: ClientId,
+        msgs: &[&[u8]],
+        timeout: Option<Duration>,
+    ) -> Result<usize> {
+        let frames = super::codec::encode_batch(
+            &self.inner.cfg.framing,
+            msgs,
+            self.inner.cfg.send_queue_bytes,
+        )?;
+        let slot = self.inner.slot(client)?;
+        match slot
+            .sq
+            .push_all(frames, timeout.map(crate::wait::instant_after))
+        {
+            Ok(n) if n > 0 || msgs.is_empty() => {
+                self.inner.pushed(client, &slot, Ok(()))?;
+                Ok(n)
+            }
+            Ok(_) => {
+                self.inner.pushed(client, &slot, Err(PushError::Full))?;
+                Err(Error::Timeout {
+                    op: format!("send to client {client}: waiting for room in its queue"),
+                    ms: timeout.unwrap_or_default().as_millis(),
+                })
+            }
+            Err((n, _)) if n > 0 => Ok(n),
+            Err((_, e)) => self.inner.pushed(client, &slot, Err(e)).map(|()| 0),
+        }
+    }
+
     /// Queue `data` to each of `clients` (encoded once). Returns how many clients it was queued
     /// for: unknown clients and (under [`SendPolicy::Error`]) clients with a full queue are
     /// skipped (each skip counted in [`ServerStats::send_queue_full`]). `FrameTooLarge` when

@@ -236,3 +236,39 @@ pub fn python(script: &str, args: &[&str]) -> Peer {
 pub fn port_of(a: &Addr) -> u16 {
     a.as_inet().expect("internet address").port()
 }
+
+/// Pull engine events from `pull` (a `next_events` call with a short wait) until `pred` matches
+/// one; returns everything seen, the match last (a batch's events after the match are lost, so
+/// callers that care pull one at a time). Panics after `limit`, listing what was seen without
+/// the messages' bytes.
+pub fn pull_until(
+    pull: impl Fn(Option<Duration>) -> Result<Vec<libsock::engine::Event>>,
+    limit: Duration,
+    mut pred: impl FnMut(&libsock::engine::Event) -> bool,
+) -> Vec<libsock::engine::Event> {
+    use libsock::engine::Event;
+    let end = Instant::now() + limit;
+    let mut seen = Vec::new();
+    while Instant::now() < end {
+        for ev in pull(Some(Duration::from_millis(50))).expect("next_events") {
+            let hit = pred(&ev);
+            seen.push(ev);
+            if hit {
+                return seen;
+            }
+        }
+    }
+    let brief: Vec<String> = seen
+        .iter()
+        .map(|e| match e {
+            Event::Message { client, data } => {
+                format!("Message(client {client}, {} bytes)", data.len())
+            }
+            other => format!("{other:?}"),
+        })
+        .collect();
+    panic!(
+        "event not seen within {limit:?}; saw {} events: {brief:?}",
+        seen.len()
+    );
+}

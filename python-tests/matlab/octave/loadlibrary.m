@@ -4,7 +4,7 @@ function [notfound, warnings] = loadlibrary(libfile, headerfile, varargin)
 if ~isfile(libfile) || ~isfile(headerfile)
     error('MATLAB:loadlibrary:FileNotFound', 'missing %s or %s', libfile, headerfile);
 end
-libsock_octave_state(true);
+libsock_octave_state(true, libfile, headerfile);
 notfound = {};
 warnings = '';
 end

@@ -48,7 +48,7 @@ public final class Client extends EngineObject {
         ClientOptions o = Objects.requireNonNull(options, "options");
         return new Client(Native.clientConnect(endpoint, o.settings.keys(),
                 o.settings.values(), o.framing.params(), o.framing.delimiterBytes(), o.ping,
-                o.pong, o.options.numbers(), o.options.vals()));
+                o.pong, o.options.numbers(), o.options.vals(), o.tls == null ? 0 : o.tls.id()));
     }
 
     /**

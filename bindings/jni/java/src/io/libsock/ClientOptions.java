@@ -23,6 +23,7 @@ public final class ClientOptions implements Cloneable {
     byte[] ping;
     byte[] pong;
     SocketOptions options = new SocketOptions();
+    TlsClientConfig tls;
 
     /** The engine's defaults. */
     public ClientOptions() {}
@@ -220,6 +221,23 @@ public final class ClientOptions implements Cloneable {
     public ClientOptions withOption(SockOpt option, long value) {
         ClientOptions c = copy();
         c.options.values.put(Objects.requireNonNull(option, "option"), value);
+        return c;
+    }
+
+    /**
+     * Speak TLS with these settings: every connection (and reconnection) shakes hands on the
+     * engine's threads before CONNECTED. Each failed handshake is counted in
+     * {@link Stats#tlsFailures} and reported naming the reason: a WARNING of kind
+     * {@link ErrorKind#TLS} while the client retries, a DISCONNECTED with
+     * {@link DisconnectReason#TLS} when it gives up (no reconnect, or the last attempt). The
+     * configuration is used, not copied: keep it open until the client is made.
+     *
+     * @param tls client settings ({@link TlsConfig#client()}), or null for plaintext
+     * @return a copy
+     */
+    public ClientOptions withTls(TlsClientConfig tls) {
+        ClientOptions c = copy();
+        c.tls = tls;
         return c;
     }
 }

@@ -19,6 +19,7 @@ public final class ConnectOptions {
     int timeout = -1;
     Framing framing = Framing.raw();
     SocketOptions options = new SocketOptions();
+    TlsClientConfig tls;
 
     /** Defaults: no time limits, raw framing, the OS's options. */
     public ConnectOptions() {}
@@ -29,6 +30,7 @@ public final class ConnectOptions {
         c.timeout = timeout;
         c.framing = framing;
         c.options = options.copy();
+        c.tls = tls;
         return c;
     }
 
@@ -80,6 +82,22 @@ public final class ConnectOptions {
     public ConnectOptions withOption(SockOpt option, long value) {
         ConnectOptions c = copy();
         c.options.values.put(Objects.requireNonNull(option, "option"), value);
+        return c;
+    }
+
+    /**
+     * Speak TLS with these settings: the handshake completes (within the configuration's
+     * handshake timeout, and the connect timeout) before {@code connect} returns; a failed one
+     * throws {@link TlsException} naming the reason (unknown CA, name mismatch, pin mismatch,
+     * a peer that does not speak TLS ...). The configuration is used, not copied: keep it
+     * open until connecting is done.
+     *
+     * @param tls client settings ({@link TlsConfig#client()}), or null for plain TCP
+     * @return a copy
+     */
+    public ConnectOptions withTls(TlsClientConfig tls) {
+        ConnectOptions c = copy();
+        c.tls = tls;
         return c;
     }
 }

@@ -24,7 +24,14 @@ public enum DisconnectReason {
     /** The client's send queue overflowed under {@link SendPolicy#DISCONNECT} (9). */
     SEND_QUEUE_FULL(9),
     /** The local client was closed (10). */
-    CLOSED(10);
+    CLOSED(10),
+    /**
+     * TLS failed (11): the handshake (unknown CA, name or pin mismatch, protocol version, a
+     * plaintext peer, the handshake timeout ...), a TLS alert later, or a peer that closed
+     * without {@code close_notify} (the data may be truncated); {@link Event#reasonText()}
+     * names the reason and {@link Event#errorKind()} is {@link ErrorKind#TLS}.
+     */
+    TLS(11);
 
     /** The stable code. */
     private final int code;
@@ -36,7 +43,7 @@ public enum DisconnectReason {
     /**
      * The stable numeric code.
      *
-     * @return 1 to 10
+     * @return 1 to 11
      */
     public int code() {
         return code;

@@ -107,7 +107,8 @@ public abstract class Framing {
      * {@code flag} (checked on receive).
      *
      * @param flag the 10-bit flag
-     * @param maxLength the largest body (capped at 0x3FFFFF)
+     * @param maxLength the largest body, 1 to 0x3FFFFF (a larger one is refused with
+     *     {@link InvalidArgumentException} where the framing is set, as in every door)
      * @return the framing
      */
     public static Framing hpPack(int flag, long maxLength) {

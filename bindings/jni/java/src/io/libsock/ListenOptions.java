@@ -13,6 +13,7 @@ public final class ListenOptions {
     int connTimeout = -1;
     Framing framing = Framing.raw();
     SocketOptions options = new SocketOptions();
+    TlsServerConfig tls;
 
     /** Defaults: backlog 1024, SO_REUSEADDR on, raw framing, no timeout on accepted sockets. */
     public ListenOptions() {}
@@ -25,6 +26,7 @@ public final class ListenOptions {
         c.connTimeout = connTimeout;
         c.framing = framing;
         c.options = options.copy();
+        c.tls = tls;
         return c;
     }
 
@@ -99,6 +101,21 @@ public final class ListenOptions {
     public ListenOptions withOption(SockOpt option, long value) {
         ListenOptions c = copy();
         c.options.values.put(Objects.requireNonNull(option, "option"), value);
+        return c;
+    }
+
+    /**
+     * Speak TLS with these settings: each connection's handshake completes before
+     * {@code accept} returns it (within the configuration's handshake timeout); a failed one
+     * makes {@code accept} throw {@link TlsException} naming the reason, and the listener keeps
+     * serving. The configuration is used, not copied: keep it open while the listener is.
+     *
+     * @param tls server settings ({@link TlsConfig#server()}), or null for plain TCP
+     * @return a copy
+     */
+    public ListenOptions withTls(TlsServerConfig tls) {
+        ListenOptions c = copy();
+        c.tls = tls;
         return c;
     }
 }

@@ -142,7 +142,8 @@ public final class Listener implements AutoCloseable {
             throws IOException {
         Objects.requireNonNull(o, "options");
         long id = Native.listen(endpoint, host, port, o.backlog, o.reuseAddress, o.reusePort,
-                o.connTimeout, o.options.numbers(), o.options.vals());
+                o.connTimeout, o.options.numbers(), o.options.vals(),
+                o.tls == null ? 0 : o.tls.id());
         Listener l = new Listener(id, Framing.raw());
         if (o.framing != Framing.raw()) {
             try {

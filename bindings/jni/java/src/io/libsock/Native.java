@@ -16,12 +16,8 @@ final class Native {
     static final int DEFAULT = Libsock.TIMEOUT_DEFAULT;
 
     static {
-        String path = System.getProperty("io.libsock.library");
-        if (path != null && !path.isEmpty()) {
-            System.load(path);
-        } else {
-            System.loadLibrary("libsock_jni");
-        }
+        // The property io.libsock.library, then java.library.path, then the jar's own copy.
+        NativeLoader.load();
     }
 
     private Native() {}
@@ -114,7 +110,7 @@ final class Native {
             byte[] delimiter) throws IOException;
 
     static native long connect(String endpoint, String host, int port, int connectTimeoutMs,
-            int timeoutMs, int[] optNums, long[] optValues) throws IOException;
+            int timeoutMs, int[] optNums, long[] optValues, long tlsConfig) throws IOException;
 
     static native int connSend(long h, byte[] b, int off, int len, int t) throws IOException;
 
@@ -155,7 +151,7 @@ final class Native {
 
     static native long listen(String endpoint, String host, int port, int backlog,
             boolean reuseAddress, boolean reusePort, int connTimeoutMs, int[] optNums,
-            long[] optValues) throws IOException;
+            long[] optValues, long tlsConfig) throws IOException;
 
     static native long accept(long h, int t) throws IOException;
 
@@ -170,6 +166,45 @@ final class Native {
 
     static native void dgramMembership(long h, String group, String iface, boolean join)
             throws IOException;
+
+    // ---------------------------------------------------------------- TLS (src/tls.rs)
+
+    static native long tlsNew(boolean server) throws IOException;
+
+    static native void tlsCa(long h, String pemOrPath, boolean file) throws IOException;
+
+    static native void tlsBundledRoots(long h) throws IOException;
+
+    static native void tlsPin(long h, String sha256) throws IOException;
+
+    static native void tlsDangerousNoVerify(long h) throws IOException;
+
+    static native void tlsServerName(long h, String name) throws IOException;
+
+    static native void tlsCert(long h, String sniName, String chain, String key, boolean files)
+            throws IOException;
+
+    static native void tlsClientAuth(long h, int mode, String ca, boolean file)
+            throws IOException;
+
+    static native void tlsAlpn(long h, String[] protocols) throws IOException;
+
+    static native void tlsMinVersion(long h, String version) throws IOException;
+
+    static native void tlsHandshakeTimeout(long h, int ms) throws IOException;
+
+    static native void tlsKeylog(long h, boolean on) throws IOException;
+
+    static native void tlsBuild(long h) throws IOException;
+
+    static native String[] tlsSelfSigned(String[] names) throws IOException;
+
+    static native String tlsFingerprint(String pem, byte[] der, boolean publicKey)
+            throws IOException;
+
+    static native TlsInfo connTlsInfo(long h) throws IOException;
+
+    static native boolean connIsTls(long h) throws IOException;
 
     // ---------------------------------------------------------------- engine (src/engine.rs)
 
@@ -191,8 +226,8 @@ final class Native {
     static native void engineSettingCheck(int key, long value) throws IOException;
 
     static native long serverBind(String endpoint, int[] keys, long[] values, long[] framing,
-            byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)
-            throws IOException;
+            byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues,
+            long tlsConfig) throws IOException;
 
     static native void serverSend(long h, long client, byte[] b, int off, int len)
             throws IOException;
@@ -213,8 +248,8 @@ final class Native {
     static native long serverQueuedBytes(long h, long client) throws IOException;
 
     static native long clientConnect(String endpoint, int[] keys, long[] values, long[] framing,
-            byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues)
-            throws IOException;
+            byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues,
+            long tlsConfig) throws IOException;
 
     static native void clientSend(long h, byte[] b, int off, int len) throws IOException;
 

@@ -53,7 +53,7 @@ public final class Server extends EngineObject {
         ServerOptions o = Objects.requireNonNull(options, "options");
         return new Server(Native.serverBind(endpoint, o.settings.keys(),
                 o.settings.values(), o.framing.params(), o.framing.delimiterBytes(), o.ping,
-                o.pong, o.options.numbers(), o.options.vals()));
+                o.pong, o.options.numbers(), o.options.vals(), o.tls == null ? 0 : o.tls.id()));
     }
 
     /**

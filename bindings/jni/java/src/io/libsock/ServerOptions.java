@@ -24,6 +24,7 @@ public final class ServerOptions implements Cloneable {
     byte[] ping;
     byte[] pong;
     SocketOptions options = new SocketOptions();
+    TlsServerConfig tls;
 
     /** The engine's defaults. */
     public ServerOptions() {}
@@ -214,6 +215,23 @@ public final class ServerOptions implements Cloneable {
     public ServerOptions withOption(SockOpt option, long value) {
         ServerOptions c = copy();
         c.options.values.put(Objects.requireNonNull(option, "option"), value);
+        return c;
+    }
+
+    /**
+     * Serve TLS with these settings. Handshakes run on the engine's threads and never block
+     * the puller: a client appears (CONNECTED) once its handshake completed; a failed handshake
+     * (a plaintext or silent client, a missing client certificate ...) is a WARNING event of
+     * kind {@link ErrorKind#TLS} naming the reason, counted in {@link Stats#tlsFailures}, and
+     * the server goes on. The configuration is used, not copied: keep it open until the server
+     * is made.
+     *
+     * @param tls server settings ({@link TlsConfig#server()}), or null for plaintext
+     * @return a copy
+     */
+    public ServerOptions withTls(TlsServerConfig tls) {
+        ServerOptions c = copy();
+        c.tls = tls;
         return c;
     }
 }

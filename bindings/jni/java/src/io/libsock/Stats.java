@@ -34,6 +34,12 @@ public final class Stats {
     public final long sendQueueFull;
     /** Server: failed accepts (e.g. out of descriptors); each episode gives a WARNING event. */
     public final long acceptErrors;
+    /**
+     * Server and client: failed TLS handshakes; each also gives an event (a server's a WARNING
+     * of kind {@link ErrorKind#TLS}, a client's a DISCONNECTED with {@link DisconnectReason#TLS}
+     * or a WARNING while it retries).
+     */
+    public final long tlsFailures;
 
     Stats(long[] v) {
         connections = v[0];
@@ -49,6 +55,7 @@ public final class Stats {
         failedAttempts = v[10];
         sendQueueFull = v[11];
         acceptErrors = v[12];
+        tlsFailures = v[13];
     }
 
     @Override
@@ -57,6 +64,6 @@ public final class Stats {
                 + refused + ", in " + messagesIn + " msgs/" + bytesIn + " B, out " + messagesOut
                 + " msgs/" + bytesOut + " B, queued " + queuedBytes + " B, events "
                 + eventsQueued + ", send queue full " + sendQueueFull + ", accept errors "
-                + acceptErrors + ")";
+                + acceptErrors + ", TLS failures " + tlsFailures + ")";
     }
 }

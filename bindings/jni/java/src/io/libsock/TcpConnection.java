@@ -115,7 +115,7 @@ public final class TcpConnection implements AutoCloseable {
             throws IOException {
         Objects.requireNonNull(o, "options");
         long id = Native.connect(endpoint, host, port, o.connectTimeout, o.timeout,
-                o.options.numbers(), o.options.vals());
+                o.options.numbers(), o.options.vals(), o.tls == null ? 0 : o.tls.id());
         TcpConnection c = new TcpConnection(id, Framing.raw());
         if (o.framing != Framing.raw()) {
             try {
@@ -777,6 +777,29 @@ public final class TcpConnection implements AutoCloseable {
                 TcpConnection.this.close();
             }
         };
+    }
+
+    /**
+     * What the TLS handshake agreed on: version, cipher suite, ALPN, the peer's certificate
+     * and its fingerprint.
+     *
+     * @return the TLS details, or null for a plain connection
+     * @throws BadHandleException if the connection is closed
+     * @throws IOException on other failures
+     */
+    public TlsInfo tlsInfo() throws IOException {
+        return Native.connTlsInfo(handle.id());
+    }
+
+    /**
+     * True when the connection speaks TLS.
+     *
+     * @return whether TLS
+     * @throws BadHandleException if the connection is closed
+     * @throws IOException on other failures
+     */
+    public boolean isTls() throws IOException {
+        return Native.connIsTls(handle.id());
     }
 
     /**

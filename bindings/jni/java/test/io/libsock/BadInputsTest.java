@@ -147,6 +147,9 @@ final class BadInputsTest {
                 engineSend((String) in.get("object"), (Map<String, Object>) in.get("settings"),
                         num(in, "size", 0).intValueExact());
                 return;
+            case "tls_config":
+                tlsConfig(in);
+                return;
             case "engine_events":
                 try (Server s = Server.listen("127.0.0.1:0")) {
                     s.events(num(in, "max", 1).intValueExact(), num(in, "timeout_ms", 0).intValueExact());
@@ -371,6 +374,58 @@ final class BadInputsTest {
                 }
             }
             throw new IllegalStateException("setup failed: no CONNECTED event");
+        }
+    }
+
+    /** One TLS setting (core's word) on a client or server configuration, then maybe build. */
+    @SuppressWarnings("unchecked")
+    static void tlsConfig(Map<String, Object> in) throws IOException {
+        boolean server = "server".equals(in.get("side"));
+        try (TlsClientConfig c = server ? null : TlsConfig.client();
+                TlsServerConfig sv = server ? TlsConfig.server() : null) {
+            TlsConfig<?> t = server ? sv : c;
+            Object v = in.get("value");
+            String setting = (String) in.getOrDefault("setting", "");
+            switch (setting) {
+                case "":
+                    break;
+                case "pin_sha256":
+                    c.pin(text(v));
+                    break;
+                case "ca_pem":
+                    c.caPem(text(v));
+                    break;
+                case "ca_file":
+                    c.caFile(text(v));
+                    break;
+                case "server_name":
+                    c.serverName(text(v));
+                    break;
+                case "alpn": {
+                    List<String> protocols = new ArrayList<>();
+                    for (Object o : (List<Object>) v) {
+                        protocols.add(text(o));
+                    }
+                    t.alpn(protocols.toArray(new String[0]));
+                    break;
+                }
+                case "handshake_timeout_ms":
+                    t.handshakeTimeout(((BigInteger) v).intValueExact());
+                    break;
+                case "cert_pem": {
+                    Map<String, Object> m = (Map<String, Object>) v;
+                    t.certPem(text(m.get("cert")), text(m.get("key")));
+                    break;
+                }
+                case "client_auth":
+                    sv.clientAuth(ClientAuth.valueOf(text(v).toUpperCase(Locale.ROOT)), null);
+                    break;
+                default:
+                    throw new NoExecutor("TLS setting " + setting);
+            }
+            if (Boolean.TRUE.equals(in.get("build"))) {
+                t.check();
+            }
         }
     }
 

@@ -396,12 +396,12 @@ final class EngineTest {
         }
         // Pairs go to core as they are: an unknown key or a value out of range is refused.
         expect(InvalidArgumentException.class, () -> Native.serverBind("127.0.0.1:0",
-                new int[] {99}, new long[] {1}, null, null, null, null, null, null));
+                new int[] {99}, new long[] {1}, null, null, null, null, null, null, 0));
         expect(InvalidArgumentException.class, () -> Native.serverBind("127.0.0.1:0",
                 new int[] {ConfigKey.SEND_POLICY.code()}, new long[] {2}, null, null, null, null,
-                null, null));
+                null, null, 0));
         expect(InvalidArgumentException.class, () -> Native.clientConnect("127.0.0.1:1",
-                new int[] {1, 2}, new long[] {1}, null, null, null, null, null, null));
+                new int[] {1, 2}, new long[] {1}, null, null, null, null, null, null, 0));
         expect(NullPointerException.class, () -> Native.dgramServerBind("127.0.0.1:0",
                 new int[] {ConfigKey.MAX_DATAGRAM.code()}, null, null, null));
         // And what they set is used: a server of at most one client refuses the second.

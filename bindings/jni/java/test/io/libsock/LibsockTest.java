@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The Java door's test suite: scenarios S01-S12 and S17 of docs/SCENARIOS.md (methods {@code s01...}
- * to {@code s17...}; the engine's S13-S17 are in {@link EngineTest}, run from here too) plus
+ * to {@code s17...}; the engine's S13-S17 are in {@link EngineTest} and TLS's S18-S21 in
+ * {@link TlsTest}, both run from here too) plus
  * bad-input and API checks ({@code x...}), against real peers over
  * loopback (the JDK's own java.net sockets where a scenario needs another implementation).
  * Plain Java, no JUnit: run {@code java -Xcheck:jni -Djava.library.path=target/release -cp ...
@@ -466,7 +467,7 @@ public final class LibsockTest {
                 expect(NullPointerException.class,
                         () -> Native.connSendAll(h, null, 0, 0, Native.DEFAULT));
                 expect(NullPointerException.class,
-                        () -> Native.connect(null, null, 80, -1, -1, null, null));
+                        () -> Native.connect(null, null, 80, -1, -1, null, null, 0));
                 expect(IndexOutOfBoundsException.class, () -> c.sendAll(new byte[4], 2, 3));
                 expect(IndexOutOfBoundsException.class, () -> c.recvInto(new byte[4], -1, 2));
                 expect(IndexOutOfBoundsException.class,
@@ -983,7 +984,8 @@ public final class LibsockTest {
      */
     public static void main(String[] args) throws Exception {
         List<Method> tests = new ArrayList<>();
-        for (Class<?> c : new Class<?>[] {LibsockTest.class, EngineTest.class, BadInputsTest.class}) {
+        for (Class<?> c : new Class<?>[] {LibsockTest.class, EngineTest.class, TlsTest.class,
+                BadInputsTest.class}) {
             for (Method m : c.getDeclaredMethods()) {
                 String n = m.getName();
                 if (Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 0
