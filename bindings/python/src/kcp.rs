@@ -194,6 +194,21 @@ impl PyKcpServer {
         self.d.next_event(py, timeout)
     }
 
+    /// The messages at the head of the event queue as ``(client, data)`` tuples (see
+    /// ``Server.messages``): an empty list means the timeout passed or another kind of event
+    /// is next (call ``events()``).
+    ///
+    /// Example: ``for client, data in server.messages(timeout=1.0): server.send(client, data)``
+    #[pyo3(signature = (timeout = None, max = 64))]
+    fn messages<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max: i128,
+    ) -> PyResult<Vec<(u64, Bound<'py, PyBytes>)>> {
+        self.d.messages(py, timeout, max)
+    }
+
     /// Queue ``data`` as one message to ``client``; returns at once. ``ClosedError`` for a
     /// session that is gone, ``QueueFullError`` when its unacknowledged data would pass
     /// ``send_queue_bytes`` (``send_policy="error"``), ``FrameTooLargeError`` beyond the
