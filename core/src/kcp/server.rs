@@ -550,20 +550,21 @@ impl Shared {
     }
 
     /// One datagram from `peer`: find or open its session, feed KCP, acknowledge, deliver.
-    fn on_datagram(&self, data: &[u8], peer: SocketAddr, cx: &mut Context<'_>) {
+    /// Returns when that session's timer is due next (`None`: the datagram was dropped).
+    fn on_datagram(&self, data: &[u8], peer: SocketAddr, cx: &mut Context<'_>) -> Option<Instant> {
         self.c.dg_in.fetch_add(1, Ordering::Relaxed);
         if data.len() < super::proto::OVERHEAD
             || !(super::proto::CMD_PUSH..=super::proto::CMD_WINS).contains(&data[4])
         {
             self.c.dg_bad.fetch_add(1, Ordering::Relaxed);
-            return;
+            return None;
         }
         let conv = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
         let key = (peer, conv);
         let now = Instant::now();
         let mut t = self.lock();
         if t.stopped {
-            return;
+            return None;
         }
         let id = match t.by_key.get(&key) {
             Some(id) => *id,
@@ -572,18 +573,18 @@ impl Shared {
                     if *until > now {
                         // A late retransmission of a finished conversation.
                         self.c.dg_bad.fetch_add(1, Ordering::Relaxed);
-                        return;
+                        return None;
                     }
                     t.gone.remove(&key);
                 }
                 if data[4] != super::proto::CMD_PUSH {
                     // Only data opens a session (a stray ack of a forgotten one does not).
                     self.c.dg_bad.fetch_add(1, Ordering::Relaxed);
-                    return;
+                    return None;
                 }
                 if self.cfg.max_clients.is_some_and(|m| t.by_id.len() >= m) {
                     self.c.refused.fetch_add(1, Ordering::Relaxed);
-                    return;
+                    return None;
                 }
                 let id = t.next_id;
                 t.next_id += 1;
@@ -618,6 +619,13 @@ impl Shared {
             self.output(peer, out);
         }
         self.deliver(&mut t, id, cx);
+        let sess = t.by_id.get(&id)?;
+        let ms = ms_since(self.epoch);
+        Some(if sess.held.is_some() || !sess.kcp.is_idle() {
+            now + Duration::from_millis(sess.kcp.check(ms) as u64)
+        } else {
+            now + self.cfg.idle_timeout.unwrap_or(Duration::from_secs(5))
+        })
     }
 
     /// Run every session's timers that are due; end dead, idle and finished sessions; retry
@@ -714,20 +722,25 @@ async fn run(s: Arc<Shared>) {
             r = s.sock.recv_from(&mut buf) => {
                 match r {
                     Ok((n, peer)) => {
-                        std::future::poll_fn(|cx| {
-                            s.on_datagram(&buf[..n], peer, cx);
+                        // A new or busy session may need its timer sooner: only the sessions
+                        // these datagrams touched are asked (not a round of every session).
+                        next = std::future::poll_fn(|cx| {
+                            let mut due = s.on_datagram(&buf[..n], peer, cx);
                             // Take what else waits without going round the loop.
                             for _ in 0..64 {
                                 match s.sock.try_recv_from(&mut buf) {
-                                    Ok((n, peer)) => s.on_datagram(&buf[..n], peer, cx),
+                                    Ok((n, peer)) => {
+                                        due = match (due, s.on_datagram(&buf[..n], peer, cx)) {
+                                            (Some(a), Some(b)) => Some(a.min(b)),
+                                            (a, b) => a.or(b),
+                                        }
+                                    }
                                     Err(_) => break,
                                 }
                             }
-                            Poll::Ready(())
+                            Poll::Ready(due.map_or(next, |d| d.min(next)))
                         })
                         .await;
-                        // A new or busy session may need its timer sooner.
-                        next = Instant::now();
                     }
                     Err(_) => {
                         // ICMP errors from earlier sends surface here: ignore them.
