@@ -4,7 +4,7 @@
 For each loss rate, a network namespace is made whose loopback drops that share of every
 packet arriving (nftables ``numgen random`` on the input hook, TCP and UDP alike), and inside
 it ``python-tests/peers/kcp_ref.py latency`` measures ``--n`` round trips of a 100-byte
-message: libsock's KCP session (default tuning: nodelay 1, interval 10 ms, resend 2, nc)
+message: libsock's KCP session (default tuning: nodelay 2, interval 10 ms, resend 2, nc)
 against the reference KCP implementation (the PyPI package ``kcp``), and a TCP client against
 a TCP echo server (Linux defaults, TCP_NODELAY). Needs root (``ip netns``, ``nft``).
 

@@ -178,6 +178,7 @@ class LossyNetns:
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers", "kcp_ref.py")
 
 
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("loss", [10, 30])
 def test_s23_kcp_echo_under_loss(loss: int) -> None:
     why = netns_unavailable()
@@ -189,7 +190,7 @@ def test_s23_kcp_echo_under_loss(loss: int) -> None:
         arrived = int(r.stdout)
         assert 2000 * (100 - loss) // 100 * 0.8 < arrived < 2000 * (100 - loss) // 100 * 1.2 + 20
         r = ns.run([sys.executable, PEER, "check", "--n", str(N), "--loss", str(loss)],
-                   timeout=240)
+                   timeout=500)
     out = json.loads(r.stdout)
     a, b = out["libsock_client"], out["ref_client"]
     assert a["first_bad"] is None and not a["extra"], a

@@ -170,7 +170,7 @@ def check(n: int, loss: int) -> dict[str, Any]:
     out: dict[str, Any] = {"loss": loss, "n": n}
     # 1. libsock client -> reference server.
     with RefServer() as ref:
-        s = libsock.kcp_connect(ref.address, conv=0x11223344, timeout=60)
+        s = libsock.kcp_connect(ref.address, conv=0x11223344, timeout=120)
         t0 = time.monotonic()
         for i in range(n):
             s.send(msg(i))
@@ -207,7 +207,7 @@ def check(n: int, loss: int) -> dict[str, Any]:
         th = threading.Thread(target=echo, daemon=True)
         th.start()
         t0 = time.monotonic()
-        r = run_ref_client(server.address, 0x55667788, n)
+        r = run_ref_client(server.address, 0x55667788, n, timeout=200)
         r["seconds"] = round(time.monotonic() - t0, 3)
         stop.set()
         th.join(10)

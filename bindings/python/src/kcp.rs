@@ -66,7 +66,7 @@ fn kcp_config(
 /// (``"heartbeat-lost"``), on ``disconnect`` (``"kicked"``) or ``shutdown``
 /// (``"server-shutdown"``). A finished (address, conv) is ignored for ``linger`` seconds.
 ///
-/// The tuning (the reference's names): ``nodelay`` (0, 1, 2), ``interval`` (seconds, 0.01 to
+/// The tuning (the reference's names): ``nodelay`` (0, 1, 2; 2: the RTO grows linearly), ``interval`` (seconds, 0.01 to
 /// 5), ``resend`` (fast resend after that many duplicate acks, 0 = off), ``nc`` (no congestion
 /// control), ``send_window``/``recv_window`` (segments), ``mtu``, ``min_rto`` (seconds),
 /// ``stream`` (no message boundaries), ``dead_link``. Queues: ``event_capacity`` (when full,
@@ -88,13 +88,13 @@ pub(crate) struct PyKcpServer {
 #[pymethods]
 impl PyKcpServer {
     #[new]
-    #[pyo3(signature = (address, *, nodelay = 1, interval = 0.01, resend = 2, nc = true,
+    #[pyo3(signature = (address, *, nodelay = 2, interval = 0.01, resend = 2, nc = true,
                         send_window = 128, recv_window = 128, mtu = 1400, min_rto = None,
                         stream = false, dead_link = 20, event_capacity = 4096,
                         idle_timeout = Some(60.0), max_clients = None,
                         send_queue_bytes = 4194304, send_policy = "error", linger = 10.0,
                         close_timeout = 5.0, **options),
-           text_signature = "(address, *, nodelay=1, interval=0.01, resend=2, nc=True, \
+           text_signature = "(address, *, nodelay=2, interval=0.01, resend=2, nc=True, \
                              send_window=128, recv_window=128, mtu=1400, min_rto=None, \
                              stream=False, dead_link=20, event_capacity=4096, \
                              idle_timeout=60.0, max_clients=None, send_queue_bytes=4194304, \
@@ -564,7 +564,7 @@ impl PyKcpSession {
 ///
 ///     >>> s = libsock.kcp_connect(("127.0.0.1", 4000), conv=7, timeout=5)
 #[pyfunction]
-#[pyo3(signature = (address, conv = None, *, timeout = None, nodelay = 1, interval = 0.01,
+#[pyo3(signature = (address, conv = None, *, timeout = None, nodelay = 2, interval = 0.01,
                     resend = 2, nc = true, send_window = 128, recv_window = 128, mtu = 1400,
                     min_rto = None, stream = false, dead_link = 20, **options))]
 #[allow(clippy::too_many_arguments)]

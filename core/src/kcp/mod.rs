@@ -47,8 +47,10 @@ pub use session::{KcpSession, KcpStats};
 /// and stream mode must be compatible; windows are advertised).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KcpConfig {
-    /// Nodelay level: 0 off (RTO doubles on loss), 1 on (RTO grows by half), 2 (grows by half
-    /// the estimate). Default 1.
+    /// Nodelay level: 0 off (a segment's RTO doubles on each loss), 1 on (grows by half:
+    /// exponential), 2 on (grows by half the current estimate: linear). Default 2: under heavy
+    /// loss an unlucky segment lost ten times in a row waits seconds, not minutes (measured: at
+    /// 30 % loss with level 1, one run in a few stalled for 20 s to over 2 minutes).
     pub nodelay: u32,
     /// The internal update interval (10 ms to 5 s; default 10 ms).
     pub interval: Duration,
@@ -74,7 +76,7 @@ pub struct KcpConfig {
 impl Default for KcpConfig {
     fn default() -> KcpConfig {
         KcpConfig {
-            nodelay: 1,
+            nodelay: 2,
             interval: Duration::from_millis(10),
             resend: 2,
             nc: true,
@@ -89,7 +91,7 @@ impl Default for KcpConfig {
 }
 
 impl KcpConfig {
-    /// The defaults (the "fast" profile: nodelay 1, interval 10 ms, resend 2, nc).
+    /// The defaults (the "fast" profile: nodelay 2, interval 10 ms, resend 2, nc).
     pub fn new() -> KcpConfig {
         KcpConfig::default()
     }

@@ -27,7 +27,12 @@ const RTO_INITIAL: u32 = 200;
 const RTO_MAX: u32 = 60_000;
 const THRESH_INIT: u32 = 2;
 const THRESH_MIN: u32 = 2;
-const PROBE_INIT: u32 = 7_000;
+/// The first window probe after the peer's window closed. The reference waits 7 s; the
+/// peer's "window open again" (a WINS segment) is sent once and unacknowledged, so when it is
+/// lost the sender stalls until its probe: libsock probes after 200 ms (then ×1.5 up to
+/// [`PROBE_LIMIT`]). A local policy: the wire is the same.
+const PROBE_INIT: u32 = 200;
+/// The longest wait between window probes.
 const PROBE_LIMIT: u32 = 120_000;
 /// The most fragments one message may have: the reference implementation refuses messages of
 /// 128 fragments or more whatever the windows, so libsock does too (a peer could not take them).
@@ -630,6 +635,16 @@ impl Kcp {
             if diff(now, self.ts_flush) >= 0 {
                 self.ts_flush = now.wrapping_add(self.interval);
             }
+            self.flush();
+        }
+    }
+
+    /// [`update`](Kcp::update), then flush at once if a retransmission is due before the next
+    /// interval, so that a caller sleeping until [`check`](Kcp::check) never wakes only to
+    /// find that `update` had nothing to do.
+    pub fn drive(&mut self, now: u32) {
+        self.update(now);
+        if self.check(now) == 0 {
             self.flush();
         }
     }

@@ -644,7 +644,7 @@ impl Shared {
             let (end, held) = {
                 let sess = t.by_id.get_mut(&id).expect("listed");
                 if !sess.kcp.is_idle() && sess.kcp.check(ms) == 0 {
-                    sess.kcp.update(ms);
+                    sess.kcp.drive(ms);
                     let out = sess.kcp.take_output();
                     self.output(sess.key.0, out);
                 }

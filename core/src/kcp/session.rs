@@ -191,7 +191,7 @@ impl KcpSession {
             let wait = {
                 let mut st = self.lock();
                 let now = ms_since(self.epoch);
-                st.kcp.update(now);
+                st.kcp.drive(now);
                 self.output(&mut st);
                 if let Some(r) = done(&mut st) {
                     return Ok(r);
