@@ -77,7 +77,7 @@ echo "--- mypy: the tests type-check against the stubs (typed usage of the packa
   conftest.py _helpers.py test_scenarios.py test_connection.py test_framing.py test_datagram.py \
   test_buffers.py test_errors.py test_threads.py test_resources.py test_peers.py test_docs.py \
   test_engine.py test_aio.py test_bench.py test_bench_workers.py test_bad_inputs.py \
-  _reliability.py test_faults.py test_load.py test_names.py test_tls.py test_engine_tls.py test_transfer.py peers/*.py \
+  _reliability.py test_faults.py test_load.py test_names.py test_tls.py test_engine_tls.py test_transfer.py test_kcp.py peers/*.py \
   _proxies.py test_proxy.py test_unix_fds.py)
 
 echo "--- mypy --strict: the libsock command (libsock/cli, its source is its stub)"

@@ -58,6 +58,7 @@ pub mod engine;
 mod error;
 pub mod framing;
 mod holder;
+pub mod kcp;
 mod listener;
 pub mod offload;
 pub mod options;

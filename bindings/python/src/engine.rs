@@ -357,7 +357,7 @@ fn engine_framing(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Framing> {
     }
 }
 
-fn engine_options(
+pub(crate) fn engine_options(
     py: Python<'_>,
     kwargs: Option<&Bound<'_, PyDict>>,
     func: &str,
@@ -383,7 +383,7 @@ fn parse_idle_mode(py: Python<'_>, s: &str) -> PyResult<IdleMode> {
     }
 }
 
-fn secs(py: Python<'_>, what: &str, v: f64) -> PyResult<Duration> {
+pub(crate) fn secs(py: Python<'_>, what: &str, v: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(v).map_err(|_| {
         invalid(
             py,
@@ -402,14 +402,14 @@ fn send_wait(py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<Option<Dur
     }
 }
 
-fn opt_secs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Duration>> {
+pub(crate) fn opt_secs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Duration>> {
     opt_timeout(obj)
 }
 
 // ---------------------------------------------------------------------------------------------
 // The pull API shared by the three objects.
 
-trait Pull: Sync {
+pub(crate) trait Pull: Sync {
     fn pull(&self, max: usize, t: Option<Duration>) -> libsock::Result<Vec<Event>>;
     fn waiting(&self) -> usize;
 }
@@ -429,16 +429,17 @@ macro_rules! impl_pull {
 impl_pull!(Server);
 impl_pull!(Client);
 impl_pull!(DatagramServer);
+impl_pull!(libsock::kcp::KcpServer);
 
 /// An engine object plus the events a `serve_forever` handler left unhandled (when it stopped
 /// or raised), handed out first by the next pull so that nothing is lost.
-struct Door<T> {
-    obj: T,
+pub(crate) struct Door<T> {
+    pub(crate) obj: T,
     left: Mutex<VecDeque<Event>>,
 }
 
 impl<T: Pull> Door<T> {
-    fn new(obj: T) -> Self {
+    pub(crate) fn new(obj: T) -> Self {
         Door {
             obj,
             left: Mutex::new(VecDeque::new()),
@@ -451,7 +452,7 @@ impl<T: Pull> Door<T> {
         l.drain(..n).collect()
     }
 
-    fn events(
+    pub(crate) fn events(
         &self,
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
@@ -468,7 +469,7 @@ impl<T: Pull> Door<T> {
         evs.into_iter().map(|e| event_to_py(py, e)).collect()
     }
 
-    fn next_event(
+    pub(crate) fn next_event(
         &self,
         py: Python<'_>,
         timeout: Option<&Bound<'_, PyAny>>,
@@ -480,7 +481,7 @@ impl<T: Pull> Door<T> {
     /// the first event), as `(client, data)`: no event object per message. The first event of
     /// another kind stays queued for `events()`; an empty list means the timeout passed or such
     /// an event is next.
-    fn messages<'py>(
+    pub(crate) fn messages<'py>(
         &self,
         py: Python<'py>,
         timeout: Option<&Bound<'_, PyAny>>,
@@ -502,7 +503,12 @@ impl<T: Pull> Door<T> {
         Ok(out)
     }
 
-    fn serve_forever(&self, py: Python<'_>, handler: &Bound<'_, PyAny>, poll: f64) -> PyResult<()> {
+    pub(crate) fn serve_forever(
+        &self,
+        py: Python<'_>,
+        handler: &Bound<'_, PyAny>,
+        poll: f64,
+    ) -> PyResult<()> {
         let poll = secs(py, "poll", poll)?;
         loop {
             let mut batch: VecDeque<Event> = self.take_left(64).into();
@@ -541,7 +547,7 @@ impl<T: Pull> Door<T> {
         }
     }
 
-    fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         self.left.lock().unwrap_or_else(|p| p.into_inner()).len() + self.obj.waiting()
     }
 }

@@ -13,6 +13,7 @@ mod datagram;
 mod engine;
 mod errors;
 mod framing;
+mod kcp;
 mod listener;
 mod tls;
 mod transfer;
@@ -79,6 +80,9 @@ fn _libsock(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<engine::PyDatagramServer>()?;
     m.add_class::<engine::PyEvent>()?;
     m.add_class::<engine::PyHeartbeat>()?;
+    m.add_class::<kcp::PyKcpServer>()?;
+    m.add_class::<kcp::PyKcpSession>()?;
+    m.add_function(wrap_pyfunction!(kcp::kcp_connect, m)?)?;
     m.add_function(wrap_pyfunction!(engine::shutdown_engine, m)?)?;
     m.add_function(wrap_pyfunction!(engine::engine_shutdown, m)?)?;
     Ok(())

@@ -81,6 +81,10 @@ pub use settings::{ConfigKey, EngineSettings};
 pub use stats::Stat;
 pub use udp::{DatagramServer, DatagramServerConfig, DatagramStats, SEND_WAIT};
 
+// Shared with the KCP server (crate::kcp), which runs on the same runtime and queues.
+pub(crate) use events::TryPush;
+pub(crate) use runtime::{handle as runtime_handle, register_arc, Stoppable};
+
 /// The shortest heartbeat interval accepted: a shorter one floods the peer with pings.
 pub const MIN_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(10);
 /// The shortest reconnect delay accepted: a shorter one reconnects in a tight loop.
