@@ -7,18 +7,16 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use libsock::engine::{Client, DatagramServer, Server};
 use libsock::{Connection, Datagram, Error, ErrorKind, Listener, SockOpt, SocketOptions};
+use libsock_flat::registry::Registry;
 
 use crate::engine::EngineConfig;
 use crate::tls::TlsEntry;
-
-/// Largest handle value: 2^53 - 1, so MATLAB's doubles hold every handle exactly.
-const MAX_HANDLE: i64 = (1 << 53) - 1;
 
 /// Socket options recorded by an options handle for a later `ls_*_ex` call.
 #[derive(Default)]
@@ -109,67 +107,31 @@ impl Obj {
     }
 }
 
-/// Hashes a handle with one multiplication (Fibonacci hashing). Handles are our own counter values,
-/// so SipHash's protection against chosen keys buys nothing here, and it costs on every call.
-#[derive(Default)]
-pub(crate) struct HandleHasher(u64);
+/// Every object behind a C handle: the flat doors' registry, shared with the JNI glue (handles
+/// from 1, never reused, at most 2^53 - 1 so that MATLAB's doubles hold each exactly; a lookup
+/// lets go of the lock before the call blocks; the storage goes back when the last handle
+/// does, so valgrind finds nothing of ours at exit; [`libsock_flat::registry`]).
+static HANDLES: Registry<Obj> = Registry::new();
 
-impl std::hash::Hasher for HandleHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_i64(&mut self, h: i64) {
-        self.0 = (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type Table = HashMap<i64, Arc<Obj>, std::hash::BuildHasherDefault<HandleHasher>>;
-
-static TABLE: LazyLock<RwLock<Table>> = LazyLock::new(|| RwLock::new(Table::default()));
-static NEXT: AtomicI64 = AtomicI64::new(1);
-
-/// Put `obj` in the table; returns its new handle (never reused).
+/// Put `obj` in the registry; returns its new handle (never reused). Past the last handle the
+/// object is closed (not only dropped) and the error is `Internal`.
 pub(crate) fn insert(obj: Obj) -> Result<i64, Error> {
-    let h = NEXT.fetch_add(1, Ordering::Relaxed);
-    if h > MAX_HANDLE {
+    if HANDLES.exhausted() {
         obj.close();
         return Err(Error::Internal("handle numbers are exhausted".into()));
     }
-    TABLE
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(h, Arc::new(obj));
-    Ok(h)
+    HANDLES.insert(obj)
 }
 
 /// The object behind `h`, or `BadHandle`.
 pub(crate) fn get(h: i64) -> Result<Arc<Obj>, Error> {
-    TABLE
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&h)
-        .cloned()
-        .ok_or(Error::BadHandle(h))
+    HANDLES.get(h).ok_or(Error::BadHandle(h))
 }
 
-/// Remove `h` from the table and close what it names. Calls still running on it (in other
+/// Remove `h` from the registry and close what it names. Calls still running on it (in other
 /// threads) hold their own reference and return `Closed`; the memory goes with the last of them.
 pub(crate) fn remove(h: i64) -> Result<(), Error> {
-    let obj = {
-        let mut table = TABLE.write().unwrap_or_else(|p| p.into_inner());
-        let obj = table.remove(&h).ok_or(Error::BadHandle(h))?;
-        if table.is_empty() {
-            // Give the storage back: a program that closed every handle holds no memory of
-            // ours at exit (valgrind would report the table's storage as "possibly lost").
-            *table = Table::default();
-        }
-        obj
-    };
+    let obj = HANDLES.remove(h).ok_or(Error::BadHandle(h))?;
     obj.close();
     Ok(())
 }
@@ -507,6 +469,7 @@ pub(crate) static ERROR_TEXTS: LazyLock<ErrorTexts> = LazyLock::new(|| {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use libsock_flat::registry::MAX_HANDLE;
 
     #[test]
     fn a_panic_becomes_internal_with_a_message() {
