@@ -15,9 +15,9 @@ use libsock::engine::{
 use libsock::{Addr, Bytes, Error};
 
 use crate::boundary::{
-    bad_arg, call, check_len, flag_arg, get, in_bytes, in_str, insert, out_bytes, tls_config,
-    write_text, wrong_kind, Engine, Obj, Out,
+    bad_arg, call, check_len, flag_arg, in_bytes, in_str, out_bytes, write_text, Out,
 };
+use crate::handles::{get, insert, tls_config, wrong_kind, Engine, Obj};
 // The flat doors' timeouts (shared with the JNI glue): a pull's -1 or -2 waits forever (engine
 // objects have no default), a grace is 0 or more ms.
 use libsock_flat::{engine_timeout, grace as grace_arg};
