@@ -51,7 +51,7 @@ impl<T> Engine<T> {
 }
 
 /// Everything a handle can name.
-// Each object lives in its own `Arc` in the handle table, so the enum's size is one allocation
+// Each object lives in its own `Arc` in the registry, so the enum's size is one allocation
 // per handle; boxing the large variants would add a pointer chase to every call instead.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Obj {
