@@ -1,187 +1,15 @@
-//! The boundary between C and Rust: the handle table, the thread's last error, argument checks,
-//! and [`call`], the one helper every exported function runs its body in.
+//! The boundary between C and Rust: the thread's last error, argument checks, and [`call`], the
+//! one helper every exported function runs its body in. It imports no other module of the crate
+//! (the objects behind handles are in [`crate::handles`], above it).
 //!
 //! Nothing here is exported: the library's dynamic symbols are the `ls_*` functions only.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, RwLock};
-use std::time::Duration;
+use std::sync::LazyLock;
 
-use libsock::engine::{Client, DatagramServer, Server};
-use libsock::{Connection, Datagram, Error, ErrorKind, Listener, SockOpt, SocketOptions};
-
-use crate::engine::EngineConfig;
-use crate::tls::TlsEntry;
-
-/// Largest handle value: 2^53 - 1, so MATLAB's doubles hold every handle exactly.
-const MAX_HANDLE: i64 = (1 << 53) - 1;
-
-/// Socket options recorded by an options handle for a later `ls_*_ex` call.
-#[derive(Default)]
-pub(crate) struct OptionsEntry {
-    /// The options as core applies them.
-    pub(crate) opts: SocketOptions,
-    /// The values as they were set, by option number (for `ls_get_option`).
-    pub(crate) values: HashMap<i32, i64>,
-    /// The TLS config attached by `ls_options_set_tls` (its object, so that later setters on
-    /// it still apply and freeing its handle does not take it away).
-    pub(crate) tls: Option<Arc<Obj>>,
-}
-
-/// An engine object behind a handle, with a flag set by `ls_close` so that a call blocked on it
-/// in another thread returns `LS_ERR_CLOSED` rather than the object's final event.
-pub(crate) struct Engine<T> {
-    pub(crate) obj: T,
-    pub(crate) closed: AtomicBool,
-}
-
-impl<T> Engine<T> {
-    /// Wrap a freshly made engine object.
-    pub(crate) fn new(obj: T) -> Engine<T> {
-        Engine {
-            obj,
-            closed: AtomicBool::new(false),
-        }
-    }
-
-    /// True once `ls_close` closed the handle.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-}
-
-/// Everything a handle can name.
-// Each object lives in its own `Arc` in the handle table, so the enum's size is one allocation
-// per handle; boxing the large variants would add a pointer chase to every call instead.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum Obj {
-    Conn(Connection),
-    Listener(Listener),
-    Dgram(Datagram),
-    Options(Mutex<OptionsEntry>),
-    Server(Engine<Server>),
-    Client(Engine<Client>),
-    DgramServer(Engine<DatagramServer>),
-    EngineConfig(Mutex<EngineConfig>),
-    Tls(Mutex<TlsEntry>),
-}
-
-impl Obj {
-    fn kind(&self) -> &'static str {
-        match self {
-            Obj::Conn(_) => "connection",
-            Obj::Listener(_) => "listener",
-            Obj::Dgram(_) => "datagram socket",
-            Obj::Options(_) => "options",
-            Obj::Server(_) => "server",
-            Obj::Client(_) => "client",
-            Obj::DgramServer(_) => "datagram server",
-            Obj::EngineConfig(_) => "engine config",
-            Obj::Tls(_) => "TLS config",
-        }
-    }
-
-    /// Close the socket inside (wakes threads blocked on it). Engine objects stop at once (their
-    /// waiters wake and return `Closed`). Options and configs have nothing to close.
-    fn close(&self) {
-        match self {
-            Obj::Conn(c) => c.close(),
-            Obj::Listener(l) => l.close(),
-            Obj::Dgram(d) => d.close(),
-            Obj::Server(e) => {
-                e.closed.store(true, Ordering::Release);
-                e.obj.shutdown(Duration::ZERO);
-            }
-            Obj::Client(e) => {
-                e.closed.store(true, Ordering::Release);
-                e.obj.close(Duration::ZERO);
-            }
-            Obj::DgramServer(e) => {
-                e.closed.store(true, Ordering::Release);
-                e.obj.shutdown();
-            }
-            Obj::Options(_) | Obj::EngineConfig(_) | Obj::Tls(_) => {}
-        }
-    }
-}
-
-/// Hashes a handle with one multiplication (Fibonacci hashing). Handles are our own counter values,
-/// so SipHash's protection against chosen keys buys nothing here, and it costs on every call.
-#[derive(Default)]
-pub(crate) struct HandleHasher(u64);
-
-impl std::hash::Hasher for HandleHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_i64(&mut self, h: i64) {
-        self.0 = (h as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type Table = HashMap<i64, Arc<Obj>, std::hash::BuildHasherDefault<HandleHasher>>;
-
-static TABLE: LazyLock<RwLock<Table>> = LazyLock::new(|| RwLock::new(Table::default()));
-static NEXT: AtomicI64 = AtomicI64::new(1);
-
-/// Put `obj` in the table; returns its new handle (never reused).
-pub(crate) fn insert(obj: Obj) -> Result<i64, Error> {
-    let h = NEXT.fetch_add(1, Ordering::Relaxed);
-    if h > MAX_HANDLE {
-        obj.close();
-        return Err(Error::Internal("handle numbers are exhausted".into()));
-    }
-    TABLE
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(h, Arc::new(obj));
-    Ok(h)
-}
-
-/// The object behind `h`, or `BadHandle`.
-pub(crate) fn get(h: i64) -> Result<Arc<Obj>, Error> {
-    TABLE
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&h)
-        .cloned()
-        .ok_or(Error::BadHandle(h))
-}
-
-/// Remove `h` from the table and close what it names. Calls still running on it (in other
-/// threads) hold their own reference and return `Closed`; the memory goes with the last of them.
-pub(crate) fn remove(h: i64) -> Result<(), Error> {
-    let obj = {
-        let mut table = TABLE.write().unwrap_or_else(|p| p.into_inner());
-        let obj = table.remove(&h).ok_or(Error::BadHandle(h))?;
-        if table.is_empty() {
-            // Give the storage back: a program that closed every handle holds no memory of
-            // ours at exit (valgrind would report the table's storage as "possibly lost").
-            *table = Table::default();
-        }
-        obj
-    };
-    obj.close();
-    Ok(())
-}
-
-/// A handle of another kind than the function takes: `BadHandle`, with a message saying which.
-pub(crate) fn wrong_kind(h: i64, obj: &Obj, wanted: &str) -> Error {
-    set_note(format!(
-        "bad handle {h}: it is a {}, this function takes a {wanted}",
-        obj.kind()
-    ));
-    Error::BadHandle(h)
-}
+use libsock::{Error, ErrorKind, SockOpt};
 
 thread_local! {
     /// A better message for the next `BadHandle` recorded on this thread.
@@ -191,6 +19,15 @@ thread_local! {
 
 fn set_note(s: String) {
     NOTE.with(|n| *n.borrow_mut() = Some(s));
+}
+
+/// A handle of another kind than the function takes: `BadHandle`, with a message saying which
+/// (`kind` is what the handle names, `wanted` what the function takes).
+pub(crate) fn wrong_kind(h: i64, kind: &str, wanted: &str) -> Error {
+    set_note(format!(
+        "bad handle {h}: it is a {kind}, this function takes a {wanted}"
+    ));
+    Error::BadHandle(h)
 }
 
 /// The last error recorded on a thread.
@@ -214,99 +51,6 @@ fn record(code: i32, os: i32, msg: &str) {
             *l = Last { code, os, msg };
         }
     });
-}
-
-/// The connection behind `h`.
-pub(crate) fn conn(h: i64) -> Result<Arc<Obj>, Error> {
-    let o = get(h)?;
-    match &*o {
-        Obj::Conn(_) => Ok(o),
-        other => Err(wrong_kind(h, other, "connection")),
-    }
-}
-
-/// Borrow the connection out of an [`Obj`] known to be one.
-pub(crate) fn as_conn(o: &Obj) -> &Connection {
-    match o {
-        Obj::Conn(c) => c,
-        _ => unreachable!("checked by conn()"),
-    }
-}
-
-/// The listener behind `h`.
-pub(crate) fn listener(h: i64) -> Result<Arc<Obj>, Error> {
-    let o = get(h)?;
-    match &*o {
-        Obj::Listener(_) => Ok(o),
-        other => Err(wrong_kind(h, other, "listener")),
-    }
-}
-
-/// Borrow the listener out of an [`Obj`] known to be one.
-pub(crate) fn as_listener(o: &Obj) -> &Listener {
-    match o {
-        Obj::Listener(l) => l,
-        _ => unreachable!("checked by listener()"),
-    }
-}
-
-/// The datagram socket behind `h`.
-pub(crate) fn dgram(h: i64) -> Result<Arc<Obj>, Error> {
-    let o = get(h)?;
-    match &*o {
-        Obj::Dgram(_) => Ok(o),
-        other => Err(wrong_kind(h, other, "datagram socket")),
-    }
-}
-
-/// Borrow the datagram socket out of an [`Obj`] known to be one.
-pub(crate) fn as_dgram(o: &Obj) -> &Datagram {
-    match o {
-        Obj::Dgram(d) => d,
-        _ => unreachable!("checked by dgram()"),
-    }
-}
-
-/// The options object behind `h`.
-pub(crate) fn options(h: i64) -> Result<Arc<Obj>, Error> {
-    let o = get(h)?;
-    match &*o {
-        Obj::Options(_) => Ok(o),
-        other => Err(wrong_kind(h, other, "options object")),
-    }
-}
-
-/// A copy of the socket options recorded by options handle `h` (0 = none: defaults).
-pub(crate) fn options_value(h: i64) -> Result<SocketOptions, Error> {
-    if h == 0 {
-        return Ok(SocketOptions::default());
-    }
-    let o = options(h)?;
-    match &*o {
-        Obj::Options(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).opts.clone()),
-        _ => unreachable!("checked by options()"),
-    }
-}
-
-/// The TLS config attached to options handle `h` by `ls_options_set_tls` (0 = none).
-pub(crate) fn options_tls(h: i64) -> Result<Option<Arc<Obj>>, Error> {
-    if h == 0 {
-        return Ok(None);
-    }
-    let o = options(h)?;
-    match &*o {
-        Obj::Options(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).tls.clone()),
-        _ => unreachable!("checked by options()"),
-    }
-}
-
-/// The TLS config behind `h`.
-pub(crate) fn tls_config(h: i64) -> Result<Arc<Obj>, Error> {
-    let o = get(h)?;
-    match &*o {
-        Obj::Tls(_) => Ok(o),
-        other => Err(wrong_kind(h, other, "TLS config")),
-    }
 }
 
 /// Run the body of exported function `func`: catch panics, record a failure as the thread's last
@@ -531,16 +275,5 @@ mod tests {
         std::thread::spawn(|| with_last(|l| assert_eq!(l.code, 0)))
             .join()
             .unwrap();
-    }
-
-    #[test]
-    fn handles_are_positive_increasing_and_bad_after_remove() {
-        let a = insert(Obj::Options(Mutex::default())).unwrap();
-        let b = insert(Obj::Options(Mutex::default())).unwrap();
-        assert!(a > 0 && b > a && b <= MAX_HANDLE);
-        remove(a).unwrap();
-        assert!(matches!(get(a), Err(Error::BadHandle(_))));
-        assert!(matches!(remove(a), Err(Error::BadHandle(_))));
-        remove(b).unwrap();
     }
 }

@@ -4,10 +4,8 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::boundary::{
-    as_conn, bad_arg, call, check_len, conn, get, in_bytes, in_str, insert, options_value,
-    out_bytes, timeout_arg, wrong_kind, Obj, Out,
-};
+use crate::boundary::{bad_arg, call, check_len, in_bytes, in_str, out_bytes, timeout_arg, Out};
+use crate::handles::{as_conn, conn, get, insert, options_value, wrong_kind, Obj};
 use crate::{LS_SHUT_BOTH, LS_SHUT_READ, LS_SHUT_WRITE};
 use libsock::{ConnectOptions, Connection, Error, Shutdown, Timeout};
 

@@ -4,9 +4,9 @@ use std::ffi::c_char;
 use std::net::IpAddr;
 
 use crate::boundary::{
-    as_dgram, bad_arg, call, check_len, dgram, in_bytes, in_str, insert, options_value, out_bytes,
-    timeout_arg, write_text, Obj, Out,
+    bad_arg, call, check_len, in_bytes, in_str, out_bytes, timeout_arg, write_text, Out,
 };
+use crate::handles::{as_dgram, dgram, insert, options_value, Obj};
 use crate::LS_ADDRESS_MAX;
 use libsock::{Datagram, DatagramOptions, Error, MulticastInterface, Timeout};
 
@@ -70,7 +70,7 @@ unsafe fn udp_impl(
     let out = Out::new(out_handle, "out_handle")?;
     // SAFETY: the caller promises a NUL-terminated string.
     let address = unsafe { in_str(address, "address") }?;
-    if crate::boundary::options_tls(options_handle)?.is_some() {
+    if crate::handles::options_tls(options_handle)?.is_some() {
         return Err(bad_arg(
             "the options object has a TLS config (ls_options_set_tls): datagram sockets do not speak TLS",
         ));

@@ -15,12 +15,12 @@ use libsock::engine::{
 use libsock::{Addr, Bytes, Error};
 
 use crate::boundary::{
-    bad_arg, call, check_len, flag_arg, get, in_bytes, in_str, insert, out_bytes, tls_config,
-    write_text, wrong_kind, Engine, Obj, Out,
+    bad_arg, call, check_len, flag_arg, in_bytes, in_str, out_bytes, write_text, Out,
 };
+use crate::handles::{get, insert, tls_config, wrong_kind, Engine, Obj};
 // The flat doors' timeouts (shared with the JNI glue): a pull's -1 or -2 waits forever (engine
 // objects have no default), a grace is 0 or more ms.
-use libsock_flat::{engine_timeout, grace as grace_arg};
+use libsock_flat::{duration_ms, engine_timeout, grace as grace_arg};
 
 // ---------------------------------------------------------------------------------------------
 // Event kinds, disconnect reasons (the numbers are core's stable codes)
@@ -771,10 +771,7 @@ pub unsafe extern "C" fn ls_next_event(
                         info.client,
                         info.reason.as_ref().map_or(0, |r| r.code() as i64),
                     ),
-                    EventKind::Reconnecting => (
-                        info.attempt as u64,
-                        info.delay.as_millis().min(i64::MAX as u128) as i64,
-                    ),
+                    EventKind::Reconnecting => (info.attempt as u64, duration_ms(info.delay)),
                     EventKind::Warning => {
                         (info.client, info.warning.map_or(0, |k| k.code() as i64))
                     }

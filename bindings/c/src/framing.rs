@@ -1,7 +1,8 @@
 //! Framing: how a connection's byte stream is cut into messages (set on connections, and on
 //! listeners and engine configs for the connections they make).
 
-use crate::boundary::{self, call, flag_arg, get, in_bytes, wrong_kind, Obj};
+use crate::boundary::{self, call, flag_arg, in_bytes};
+use crate::handles::{get, wrong_kind, Obj};
 use libsock::{Error, Framing};
 use libsock_flat as flat;
 

@@ -4,9 +4,11 @@
 //! This file holds the constants; the functions live in one module per kind of object:
 //! [`library`] (version, errors, `ls_close`), [`options`], [`connection`], [`listener`],
 //! [`datagram`], [`framing`], [`socket`] (what every socket has), [`tls`] and [`engine`], with
-//! [`boundary`] (handles, arguments, the thread's last error) under all of them.
+//! [`handles`] (the objects behind handles, in the flat doors' shared registry) and
+//! [`boundary`] (arguments, the thread's last error) under all of them, in that order: a module
+//! imports only the ones below it.
 //!
-//! Translation only: every function checks its arguments, looks its handle up in the table, calls
+//! Translation only: every function checks its arguments, looks its handle up in the registry, calls
 //! core and turns the result into a return code, all inside [`boundary::call`] (no panic crosses
 //! the boundary). See `bindings/c/README-C.md` for the rules a C caller relies on.
 #![allow(clippy::missing_safety_doc)]
@@ -20,6 +22,7 @@
 // (rustfmt would sort a block of them, hence the blank lines): the library first, the engine
 // after the blocking sockets.
 mod boundary;
+mod handles;
 
 mod library;
 

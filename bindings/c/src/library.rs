@@ -3,7 +3,8 @@
 
 use std::ffi::c_char;
 
-use crate::boundary::{self, call, out_bytes, remove, with_last, write_text, Out, ERROR_TEXTS};
+use crate::boundary::{self, call, out_bytes, with_last, write_text, Out, ERROR_TEXTS};
+use crate::handles::remove;
 use crate::{LS_ERR_INTERNAL, LS_ERR_INVALID_ARGUMENT, LS_OK};
 
 // ---------------------------------------------------------------------------------------------

@@ -2,9 +2,8 @@
 
 use std::ffi::c_char;
 
-use crate::boundary::{
-    as_listener, bad_arg, call, in_str, insert, listener, options_value, timeout_arg, Obj, Out,
-};
+use crate::boundary::{bad_arg, call, in_str, timeout_arg, Out};
+use crate::handles::{as_listener, insert, listener, options_value, Obj};
 use libsock::{Error, ListenOptions, Listener};
 
 /// Listen on `address` ("127.0.0.1:0" picks a free port: read it with `ls_local_port`;

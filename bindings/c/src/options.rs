@@ -5,7 +5,8 @@ use std::ffi::c_char;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
-use crate::boundary::{bad_arg, call, in_str, insert, options, Obj, OptionsEntry, Out};
+use crate::boundary::{bad_arg, call, in_str, Out};
+use crate::handles::{insert, options, Obj, OptionsEntry};
 
 // ---------------------------------------------------------------------------------------------
 // Options objects (socket options applied before bind/connect)

@@ -3,10 +3,10 @@
 use std::ffi::c_char;
 
 use crate::boundary::{
-    bad_arg, call, get, opt_arg, out_bytes, timeout_ms, timeout_setting, write_text, wrong_kind,
-    Obj, Out,
+    bad_arg, call, opt_arg, out_bytes, timeout_ms, timeout_setting, write_text, Out,
 };
 use crate::engine;
+use crate::handles::{get, wrong_kind, Obj};
 use libsock::{Addr, Error};
 
 /// Bytes that can be read now without waiting (for a datagram socket: the size of the next

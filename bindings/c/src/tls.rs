@@ -12,10 +12,8 @@ use std::time::Duration;
 use libsock::tls::{ClientAuth, ClientTls, ServerTls, TlsClient, TlsServer, TlsVersion};
 use libsock::{Error, TlsInfo};
 
-use crate::boundary::{
-    as_conn, bad_arg, call, conn, flag_arg, in_bytes, in_str, insert, options, out_bytes, remove,
-    tls_config, write_text, Obj, Out,
-};
+use crate::boundary::{bad_arg, call, flag_arg, in_bytes, in_str, out_bytes, write_text, Out};
+use crate::handles::{as_conn, conn, insert, options, remove, tls_config, Obj, Side, TlsEntry};
 
 /// What the handshake of the connection in `o` agreed on (None: a plain connection).
 fn as_conn_info(o: &Obj) -> Option<TlsInfo> {
@@ -47,85 +45,6 @@ pub const LS_FINGERPRINT_MAX: i32 = 65;
 // ---------------------------------------------------------------------------------------------
 // The config object
 // ---------------------------------------------------------------------------------------------
-
-/// The settings behind a TLS config handle: one side's builder, and what was last built from it.
-pub(crate) struct TlsEntry {
-    side: Side,
-    alpn: Vec<Vec<u8>>,
-    built: Option<Built>,
-}
-
-enum Side {
-    Client(TlsClient),
-    Server(TlsServer),
-}
-
-#[derive(Clone)]
-enum Built {
-    Client(ClientTls),
-    Server(ServerTls),
-}
-
-impl TlsEntry {
-    fn client(&mut self, setter: &str) -> Result<&mut TlsClient, Error> {
-        self.built = None;
-        match &mut self.side {
-            Side::Client(c) => Ok(c),
-            Side::Server(_) => Err(bad_arg(format!(
-                "{setter} is a client setting: this is a server TLS config \
-                 (ls_tls_server_config_new)"
-            ))),
-        }
-    }
-
-    fn server(&mut self, setter: &str) -> Result<&mut TlsServer, Error> {
-        self.built = None;
-        match &mut self.side {
-            Side::Server(s) => Ok(s),
-            Side::Client(_) => Err(bad_arg(format!(
-                "{setter} is a server setting: this is a client TLS config \
-                 (ls_tls_client_config_new)"
-            ))),
-        }
-    }
-
-    /// True for a server config.
-    pub(crate) fn is_server(&self) -> bool {
-        matches!(self.side, Side::Server(_))
-    }
-
-    /// The built client settings (built once per change).
-    pub(crate) fn client_tls(&mut self) -> Result<ClientTls, Error> {
-        if let Some(Built::Client(c)) = &self.built {
-            return Ok(c.clone());
-        }
-        let Side::Client(c) = &self.side else {
-            return Err(bad_arg(
-                "a server TLS config cannot make a client connection: use a client TLS config \
-                 (ls_tls_client_config_new)",
-            ));
-        };
-        let built = c.clone().alpn(&self.alpn).build()?;
-        self.built = Some(Built::Client(built.clone()));
-        Ok(built)
-    }
-
-    /// The built server settings (built once per change).
-    pub(crate) fn server_tls(&mut self) -> Result<ServerTls, Error> {
-        if let Some(Built::Server(s)) = &self.built {
-            return Ok(s.clone());
-        }
-        let Side::Server(s) = &self.side else {
-            return Err(bad_arg(
-                "a client TLS config cannot serve: use a server TLS config \
-                 (ls_tls_server_config_new)",
-            ));
-        };
-        let built = s.clone().alpn(&self.alpn).build()?;
-        self.built = Some(Built::Server(built.clone()));
-        Ok(built)
-    }
-}
 
 /// Lock the settings of a TLS config object.
 pub(crate) fn entry(o: &Obj) -> std::sync::MutexGuard<'_, TlsEntry> {
@@ -818,7 +737,7 @@ pub unsafe extern "C" fn ls_fingerprint(
 
 /// The client TLS settings attached to options handle `h`, built (None: plain).
 pub(crate) fn client_for(h: i64) -> Result<Option<ClientTls>, Error> {
-    match crate::boundary::options_tls(h)? {
+    match crate::handles::options_tls(h)? {
         Some(o) => Ok(Some(entry(&o).client_tls()?)),
         None => Ok(None),
     }
@@ -826,7 +745,7 @@ pub(crate) fn client_for(h: i64) -> Result<Option<ClientTls>, Error> {
 
 /// The server TLS settings attached to options handle `h`, built (None: plain).
 pub(crate) fn server_for(h: i64) -> Result<Option<ServerTls>, Error> {
-    match crate::boundary::options_tls(h)? {
+    match crate::handles::options_tls(h)? {
         Some(o) => Ok(Some(entry(&o).server_tls()?)),
         None => Ok(None),
     }

@@ -5,7 +5,8 @@
 //!
 //! - **Millisecond timeouts** ([`timeout`], [`timeout_setting`], [`engine_timeout`],
 //!   [`timeout_ms`], [`grace`]): `-2` ([`TIMEOUT_DEFAULT`]) the handle's default, `-1`
-//!   ([`TIMEOUT_FOREVER`]) forever, `0` ([`TIMEOUT_POLL`]) poll, `N` milliseconds.
+//!   ([`TIMEOUT_FOREVER`]) forever, `0` ([`TIMEOUT_POLL`]) poll, `N` milliseconds; durations
+//!   the engine reports (a reconnect delay) as milliseconds ([`duration_ms`]).
 //! - **Framings from integers** ([`length_prefixed`], [`delimited`], [`fixed`], [`hp_pack`]):
 //!   the values go to core's framing builders and core's check, with core's messages; what
 //!   core's types cannot hold (a width or a bit count that is no `u8`, a negative size) is
@@ -14,8 +15,8 @@
 //!   16 MiB; Java passes every value).
 //!
 //! - **Handles** ([`registry::Registry`]): objects behind positive `i64` handles, counted up
-//!   and never reused, with one set of rules (the JNI glue's table; the C door's has the same
-//!   rules and can move onto it).
+//!   and never reused, with one set of rules: the C door's and the JNI glue's objects live in
+//!   one each.
 //!
 //! Internal to the workspace (`publish = false`).
 
@@ -80,6 +81,11 @@ pub fn timeout_ms(t: Option<Duration>) -> i32 {
         None => TIMEOUT_FOREVER,
         Some(d) => d.as_millis().min(i32::MAX as u128) as i32,
     }
+}
+
+/// A duration the engine reports (a reconnect delay) as milliseconds, capped at `i64::MAX`.
+pub fn duration_ms(d: Duration) -> i64 {
+    d.as_millis().min(i64::MAX as u128) as i64
 }
 
 /// The grace of a graceful stop: 0 (at once) or more milliseconds.
@@ -233,6 +239,8 @@ mod tests {
         assert!(engine_timeout(-3).is_err());
         assert_eq!(timeout_ms(None), -1);
         assert_eq!(timeout_ms(Some(Duration::from_secs(1 << 40))), i32::MAX);
+        assert_eq!(duration_ms(Duration::from_millis(150)), 150);
+        assert_eq!(duration_ms(Duration::MAX), i64::MAX);
         assert_eq!(grace(0).unwrap(), Duration::ZERO);
         assert!(invalid(grace(-1)).contains("grace_ms is -1"));
     }

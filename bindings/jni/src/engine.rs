@@ -24,7 +24,7 @@ use libsock::engine::{
 use libsock::{Addr, Endpoint, Framing, SockOpt};
 
 use super::{framing, get, insert, invalid, jstr, read_array, run, string, JErr, JResult, Obj};
-use libsock_flat::{engine_timeout, grace};
+use libsock_flat::{duration_ms, engine_timeout, grace};
 
 // ------------------------------------------------------------------------------------------------
 // Handle lookups
@@ -224,7 +224,7 @@ fn event_object<'l>(env: &mut Env<'l>, class: &JClass<'l>, ev: &Event) -> JResul
     let (attempt, delay) = match ev {
         Event::Reconnecting { attempt, delay } => (
             i32::try_from(*attempt).unwrap_or(i32::MAX),
-            delay.as_millis().min(i64::MAX as u128) as i64,
+            duration_ms(*delay),
         ),
         _ => (0, 0),
     };
