@@ -720,6 +720,10 @@ pub struct ServerTls {
     pub handshake_timeout: Duration,
 }
 
+/// What a TLS peer that closed without close_notify means, in both layers' errors and reasons.
+pub(crate) const TRUNCATED: &str =
+    "the peer closed the connection without close_notify (the data may be truncated)";
+
 /// The error for a failed handshake or a TLS failure later, naming the reason in words.
 pub(crate) fn tls_error(op: &str, e: &rustls::Error) -> Error {
     use rustls::AlertDescription as A;

@@ -96,6 +96,23 @@ pub(crate) struct PyEvent {
     delay: Option<f64>,
 }
 
+/// A ``send_policy`` keyword: ``"error"`` or ``"disconnect"``.
+pub(crate) fn send_policy_arg(py: Python<'_>, policy: &str) -> PyResult<SendPolicy> {
+    match policy {
+        "error" => Ok(SendPolicy::Error),
+        "disconnect" => Ok(SendPolicy::Disconnect),
+        other => Err(invalid(
+            py,
+            format!("send_policy {other:?} (must be \"error\" or \"disconnect\")"),
+        )),
+    }
+}
+
+/// A ``max_clients`` keyword: ``None`` for no limit (0 is left to core's check).
+pub(crate) fn max_clients_arg(py: Python<'_>, n: Option<i128>) -> PyResult<Option<usize>> {
+    n.map(|n| ranged(py, "max_clients", n)).transpose()
+}
+
 /// The buffers of a ``messages`` iterable (each a bytes-like object).
 fn batch_bufs<'py>(messages: &Bound<'py, PyAny>) -> PyResult<Vec<InBuf<'py>>> {
     messages
@@ -638,21 +655,9 @@ impl PyServer {
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let ep = endpoint(address)?;
-        let policy = match send_policy {
-            "error" => SendPolicy::Error,
-            "disconnect" => SendPolicy::Disconnect,
-            other => {
-                return Err(invalid(
-                    py,
-                    format!("send_policy {other:?} (must be \"error\" or \"disconnect\")"),
-                ))
-            }
-        };
+        let policy = send_policy_arg(py, send_policy)?;
         // 0 is refused by core's validation, with the same message as in every door.
-        let max_clients: Option<usize> = match max_clients {
-            None => None,
-            Some(n) => Some(ranged(py, "max_clients", n)?),
-        };
+        let max_clients = max_clients_arg(py, max_clients)?;
         let cfg = ServerConfig::new()
             .framing(engine_framing(framing)?)
             .options(engine_options(py, options, "Server", true)?)

@@ -6,14 +6,15 @@
 
 use std::time::Duration;
 
-use libsock::engine::SendPolicy;
 use libsock::kcp::{KcpConfig, KcpServer, KcpServerConfig, KcpSession};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
 use crate::convert::*;
-use crate::engine::{engine_options, opt_secs, secs, Door, PyEvent};
-use crate::errors::{invalid, to_pyerr, wait};
+use crate::engine::{
+    engine_options, max_clients_arg, opt_secs, secs, send_policy_arg, Door, PyEvent,
+};
+use crate::errors::{to_pyerr, wait};
 
 /// The KCP tuning keywords, shared by `KcpServer` and `kcp_connect`.
 #[allow(clippy::too_many_arguments)]
@@ -136,20 +137,8 @@ impl PyKcpServer {
             stream,
             dead_link,
         )?;
-        let policy = match send_policy {
-            "error" => SendPolicy::Error,
-            "disconnect" => SendPolicy::Disconnect,
-            other => {
-                return Err(invalid(
-                    py,
-                    format!("send_policy {other:?} (must be \"error\" or \"disconnect\")"),
-                ))
-            }
-        };
-        let max_clients: Option<usize> = match max_clients {
-            None => None,
-            Some(n) => Some(ranged(py, "max_clients", n)?),
-        };
+        let policy = send_policy_arg(py, send_policy)?;
+        let max_clients = max_clients_arg(py, max_clients)?;
         let idle = match idle_timeout {
             None => None,
             Some(v) => Some(secs(py, "idle_timeout", v)?),

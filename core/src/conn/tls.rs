@@ -138,8 +138,9 @@ fn process(c: &mut rustls::Connection, s: &Socket, op: &dyn Fn() -> String) -> R
 
 fn truncated(op: &dyn Fn() -> String) -> Error {
     Error::Tls(format!(
-        "{}: the peer closed the connection without close_notify (the data may be truncated)",
-        op().trim_start_matches("TLS ")
+        "{}: {}",
+        op().trim_start_matches("TLS "),
+        crate::tls::TRUNCATED
     ))
 }
 

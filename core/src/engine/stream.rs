@@ -66,11 +66,7 @@ impl AnyStream {
     pub(crate) fn reason(&self, e: &std::io::Error) -> DisconnectReason {
         if let AnyStream::Tls(_) = self {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                return DisconnectReason::Tls(
-                    "the peer closed the connection without close_notify (the data may be \
-                     truncated)"
-                        .into(),
-                );
+                return DisconnectReason::Tls(crate::tls::TRUNCATED.into());
             }
             if let Some(t) = e.get_ref().and_then(|r| r.downcast_ref::<rustls::Error>()) {
                 return DisconnectReason::from_error(&crate::tls::tls_error("TLS connection", t));
