@@ -93,7 +93,7 @@ if PATH="$nocargo_path" command -v cargo >/dev/null 2>&1 || PATH="$nocargo_path"
 fi
 PATH="$nocargo_path" "$tmp/wheelvenv/bin/pip" install "${pipq[@]}" "$wheel" "pytest>=7" pytest-timeout numpy
 # Nothing but libsock itself came with the wheel (pytest, numpy and theirs were asked for).
-PATH="$nocargo_path" "$tmp/wheelvenv/bin/pip" show libsock | grep -qx 'Requires: *' || {
+PATH="$nocargo_path" "$tmp/wheelvenv/bin/pip" show libsock | grep -x 'Requires: *' >/dev/null || {
   echo "30-python: the wheel pulled dependencies"; exit 1; }
 set +e
 (cd "$tmp" && env -u CARGO_TARGET_DIR PATH="$nocargo_path" "$tmp/wheelvenv/bin/python" -m pytest -q -p no:cacheprovider \

@@ -77,7 +77,7 @@ step "an outside project: find_package(libsock) + target_link_libraries(app libs
 cp -r bindings/c/tests/consumer "$work/consumer"
 cmake -S "$work/consumer" -B "$work/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" | grep -- '-- libsock'
 cmake --build "$work/consumer/build"
-ldd "$work/consumer/build/app_c" | grep -q "libsock.so.$abi => $prefix/lib/libsock.so.$abi" \
+ldd "$work/consumer/build/app_c" | grep "libsock.so.$abi => $prefix/lib/libsock.so.$abi" >/dev/null \
   || { ldd "$work/consumer/build/app_c"; echo "41-c-install: app_c does not load the installed libsock.so.$abi"; exit 1; }
 ! ldd "$work/consumer/build/app_c_static" | grep libsock >/dev/null || { echo "41-c-install: app_c_static loads libsock.so"; exit 1; }
 with_peer cmake_c "$work/consumer/build/app_c"

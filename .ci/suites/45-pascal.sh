@@ -131,10 +131,10 @@ sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/libsock.pas" > "$build/unic
 cp "$src/libsock_api.inc" "$build/unicode/"
 sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/examples/echo.pas" > "$build/unicode/echo.pas"
 fpc -vw -Fl"$build/lib" -FU"$build/unicode" -FE"$build/unicode" "$build/unicode/echo.pas"
-"$build/unicode/echo" | tail -1 | grep -qx 'echo: ok' || { echo "45-pascal: the DelphiUnicode build of the example failed"; exit 1; }
+"$build/unicode/echo" | tail -1 | grep -x 'echo: ok' >/dev/null || { echo "45-pascal: the DelphiUnicode build of the example failed"; exit 1; }
 sed 's/{\$MODE DELPHI}/{$MODE DELPHIUNICODE}/' "$src/examples/engine_echo.pas" > "$build/unicode/engine_echo.pas"
 fpc -vw -Fl"$build/lib" -FU"$build/unicode" -FE"$build/unicode" "$build/unicode/engine_echo.pas"
-"$build/unicode/engine_echo" | tail -1 | grep -qx 'engine_echo: ok' || { echo "45-pascal: the DelphiUnicode build of the engine example failed"; exit 1; }
+"$build/unicode/engine_echo" | tail -1 | grep -x 'engine_echo: ok' >/dev/null || { echo "45-pascal: the DelphiUnicode build of the engine example failed"; exit 1; }
 
 step "compile the tests and the example"
 fpc -Mdelphi -vw -Fu"$src" -Fl"$build/lib" -FU"$build/units" -FE"$build" "$src/tests/test_libsock.pas"

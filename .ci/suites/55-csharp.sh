@@ -99,7 +99,7 @@ mcs -warnaserror -r:"$build/app/Libsock.dll" -out:"$build/app/app.exe" "$build/a
 app="$PWD/$build/app/app.exe"
 out=$(cd / && env -u LD_LIBRARY_PATH timeout 60 mono "$app" </dev/null)
 printf '%s\n' "$out"
-printf '%s\n' "$out" | grep -qx 'hello world' || { echo "55-csharp: the app in the drop-in folder did not run"; exit 1; }
+printf '%s\n' "$out" | grep -x 'hello world' >/dev/null || { echo "55-csharp: the app in the drop-in folder did not run"; exit 1; }
 echo "drop-in folder: $(du -sk "$build/pack" | cut -f1) KiB ($(stat -c %s "$build/pack/Libsock.dll") bytes Libsock.dll)"
 
 echo
