@@ -34,6 +34,11 @@ const THRESH_MIN: u32 = 2;
 const PROBE_INIT: u32 = 200;
 /// The longest wait between window probes.
 const PROBE_LIMIT: u32 = 120_000;
+/// How many flushes after the first repeat the "window open again" (WINS) segment: the WINS is
+/// unacknowledged, and a peer running the reference implementation whose copy was lost waits
+/// 7 s for its own probe (a local policy: the wire is the same; four 24-byte segments per
+/// reopened window against seconds of stall under loss).
+const TELL_REPEATS: u32 = 4;
 /// The most fragments one message may have: the reference implementation refuses messages of
 /// 128 fragments or more whatever the windows, so libsock does too (a peer could not take them).
 pub const MAX_FRAGMENTS: usize = 127;
@@ -99,6 +104,8 @@ pub struct Kcp {
     cwnd: u32,
     incr: u32,
     probe: u32,
+    /// Flushes left that repeat the WINS after the window reopened (see [`TELL_REPEATS`]).
+    tell_repeats: u32,
     current: u32,
     interval: u32,
     ts_flush: u32,
@@ -144,6 +151,7 @@ impl Kcp {
             cwnd: 0,
             incr: 0,
             probe: 0,
+            tell_repeats: 0,
             current: 0,
             interval: 100,
             ts_flush: 100,
@@ -314,8 +322,9 @@ impl Kcp {
         }
         self.move_ready();
         if was_full && (self.rcv_queue.len() as u32) < self.rcv_wnd {
-            // The window reopened: tell the peer at the next flush.
+            // The window reopened: tell the peer at the next flush, and a few flushes more.
             self.probe |= ASK_TELL;
+            self.tell_repeats = TELL_REPEATS;
         }
         Some(msg)
     }
@@ -534,6 +543,9 @@ impl Kcp {
             self.put(CMD_WASK, 0, wnd, 0, 0, &[]);
         }
         if self.probe & ASK_TELL != 0 {
+            self.put(CMD_WINS, 0, wnd, 0, 0, &[]);
+        } else if self.tell_repeats > 0 && wnd > 0 {
+            self.tell_repeats -= 1;
             self.put(CMD_WINS, 0, wnd, 0, 0, &[]);
         }
         self.probe = 0;
@@ -820,5 +832,68 @@ mod tests {
             now += 10;
         }
         assert!(a.is_dead());
+    }
+
+    /// The receiver's window fills (nobody reads), then reopens; the first "window open" WINS
+    /// is lost on the wire: a repeat still reaches the sender, which sends again long before
+    /// its own window probe would have asked.
+    #[test]
+    fn a_lost_window_update_is_repeated() {
+        let mut a = Kcp::new(7);
+        let mut b = Kcp::new(7);
+        for k in [&mut a, &mut b] {
+            k.set_nodelay(1, 10, 2, true);
+            k.set_windows(256, 128); // 128: the reference's smallest receive window
+        }
+        for i in 0..300u32 {
+            a.send(&i.to_le_bytes()).unwrap();
+        }
+        let mut now = 0;
+        // Deliver everything until the sender knows b's window is closed.
+        for _ in 0..100 {
+            a.update(now);
+            b.update(now);
+            for d in a.take_output() {
+                b.input(&d).unwrap();
+            }
+            for d in b.take_output() {
+                a.input(&d).unwrap();
+            }
+            now += 10;
+        }
+        assert_eq!(a.rmt_wnd, 0, "b's window is closed");
+        // b's application reads everything queued: its window reopens.
+        let mut got = 0;
+        while b.recv().is_some() {
+            got += 1;
+        }
+        assert!(got > 0);
+        b.update(now);
+        let first: Vec<_> = b.take_output();
+        assert!(first.iter().any(|d| d[4] == CMD_WINS), "the first tell");
+        // ...which the wire loses. The next flushes repeat it.
+        let mut delivered = false;
+        for _ in 0..10 {
+            now += 10;
+            a.update(now);
+            b.update(now);
+            for d in b.take_output() {
+                if d[4] == CMD_WINS {
+                    delivered = true;
+                }
+                a.input(&d).unwrap();
+            }
+            for d in a.take_output() {
+                b.input(&d).unwrap();
+            }
+        }
+        assert!(delivered, "a repeated WINS went out");
+        while b.recv().is_some() {
+            got += 1;
+        }
+        assert!(
+            got > 128,
+            "more messages arrived after the window reopened: {got}"
+        );
     }
 }
