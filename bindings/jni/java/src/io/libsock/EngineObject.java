@@ -79,6 +79,21 @@ public abstract class EngineObject implements AutoCloseable {
     }
 
     /**
+     * A file descriptor that is readable while events wait to be pulled (level-triggered;
+     * reset when a pull empties the queue; stays readable once the object is shut down):
+     * core's {@code notify_fd}. Java has no way to wait on a raw descriptor, so this is for
+     * programs that hand it to native code or a library that polls descriptors (an epoll loop
+     * reached through JNI, JNR, Panama); a Java program pulls with a timeout instead. Do not
+     * read it or close it: it belongs to the object and is closed with it.
+     *
+     * @return the descriptor number
+     * @throws BadHandleException after {@link #close()}
+     */
+    public int notifyFd() throws IOException {
+        return Native.engineNotifyFd(handle.id());
+    }
+
+    /**
      * The counters.
      *
      * @return a snapshot
