@@ -155,6 +155,23 @@ final class BadInputsTest {
                     s.events(num(in, "max", 1).intValueExact(), num(in, "timeout_ms", 0).intValueExact());
                 }
                 return;
+            case "proxy_connect":
+                proxyConnect(in);
+                return;
+            case "fds":
+                fds(in);
+                return;
+            case "kcp_config":
+                kcpConfig(in);
+                return;
+            case "transfer":
+                transfer(in);
+                return;
+            case "multicast_interface":
+                try (Datagram d = Datagram.bind("127.0.0.1:0")) {
+                    d.setMulticastInterface(text(in.get("interface")));
+                }
+                return;
             default:
                 break;
         }
@@ -198,6 +215,128 @@ final class BadInputsTest {
                 default:
                     throw new NoExecutor("op " + op);
             }
+        }
+    }
+
+    /** A connection or an engine client through a proxy (the URL or the target is bad). */
+    static void proxyConnect(Map<String, Object> in) throws Exception {
+        String proxy = text(in.get("proxy"));
+        String address = text(in.get("address"));
+        if ("client".equals(in.get("object"))) {
+            Client.connect(address, new ClientOptions().withoutReconnect().withProxy(proxy)).close();
+        } else {
+            TcpConnection.connect(address, new ConnectOptions().withConnectTimeout(5000)
+                    .withProxy(proxy)).close();
+        }
+    }
+
+    /** Descriptor passing and peer credentials on a TCP or a Unix connection. */
+    @SuppressWarnings("unchecked")
+    static void fds(Map<String, Object> in) throws Exception {
+        java.nio.file.Path dir = Files.createTempDirectory("ls-java-bad-fds-");
+        String ep = "unix".equals(in.get("socket")) ? "unix:" + dir.resolve("s.sock") : "127.0.0.1:0";
+        try (Listener l = Listener.listen(ep);
+                TcpConnection c = TcpConnection.connect(ep.startsWith("unix:") ? ep
+                        : "127.0.0.1:" + l.localPort(), new ConnectOptions().withTimeout(10_000));
+                TcpConnection a = l.accept(10_000);
+                java.io.FileInputStream devNull = new java.io.FileInputStream("/dev/null")) {
+            switch ((String) in.get("call")) {
+                case "send_fds": {
+                    Object f = in.get("fds");
+                    int[] fds;
+                    if (f instanceof List) {
+                        List<Object> list = (List<Object>) f;
+                        fds = new int[list.size()];
+                        for (int i = 0; i < fds.length; i++) {
+                            fds[i] = ((BigInteger) list.get(i)).intValueExact();
+                        }
+                    } else {
+                        fds = new int[((BigInteger) f).intValueExact()];
+                        java.util.Arrays.fill(fds, FileDescriptors.fd(devNull.getFD()));
+                    }
+                    c.sendFds(text(in.get("data")).getBytes(StandardCharsets.UTF_8), fds, 10_000);
+                    return;
+                }
+                case "recv_fds":
+                    a.recvFds(num(in, "bufsize", 0).intValueExact(),
+                            num(in, "maxfds", 0).intValueExact(), 100);
+                    return;
+                case "peer_credentials":
+                    a.peerCredentials();
+                    return;
+                default:
+                    throw new NoExecutor("fds call " + in.get("call"));
+            }
+        } finally {
+            Files.deleteIfExists(dir.resolve("s.sock"));
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /** One KCP setting (or a session's address), set through the Java builders. */
+    static void kcpConfig(Map<String, Object> in) throws Exception {
+        String name = (String) in.get("name");
+        if ("address".equals(name)) {
+            KcpSession.connect(text(in.get("value"))).close();
+            return;
+        }
+        int v = num(in, "value", 0).intValueExact();
+        KcpOptions k = new KcpOptions();
+        switch (name) {
+            case "nodelay":
+                k.withNodelay(v);
+                return;
+            case "interval_ms":
+                k.withInterval(v);
+                return;
+            case "mtu":
+                k.withMtu(v);
+                return;
+            case "recv_window":
+                k.withRecvWindow(v);
+                return;
+            case "send_window":
+                k.withSendWindow(v);
+                return;
+            case "dead_link":
+                k.withDeadLink(v);
+                return;
+            case "event_capacity":
+                KcpServer.bind("127.0.0.1:0", new KcpServerOptions().withEventCapacity(v)).close();
+                return;
+            default:
+                throw new NoExecutor("kcp setting " + name);
+        }
+    }
+
+    /** A file transfer made with a bad path: an existing file, a missing one, a directory. */
+    static void transfer(Map<String, Object> in) throws Exception {
+        java.nio.file.Path dir = Files.createTempDirectory("ls-java-bad-xfer-");
+        java.nio.file.Path exists = dir.resolve("exists");
+        Files.write(exists, new byte[] {1});
+        try {
+            String path;
+            switch ((String) in.get("path")) {
+                case "exists":
+                    path = exists.toString();
+                    break;
+                case "missing":
+                    path = dir.resolve("missing").toString();
+                    break;
+                case "directory":
+                    path = dir.toString();
+                    break;
+                default:
+                    throw new NoExecutor("transfer path " + in.get("path"));
+            }
+            if ("sender".equals(in.get("side"))) {
+                FileTransfer.sender(path).close();
+            } else {
+                FileTransfer.receiver(path).close();
+            }
+        } finally {
+            Files.deleteIfExists(exists);
+            Files.deleteIfExists(dir);
         }
     }
 
