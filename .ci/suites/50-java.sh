@@ -31,9 +31,12 @@ fi
 src=$(find bindings/jni/java/src -name '*.java')
 javac -Xlint:all -cp "$jar" -d "$build/classes" $(find bindings/jni/java/test -name '*.java')
 javac -Xlint:all -cp "$jar" -d "$build/examples" bindings/jni/java/examples/*.java
-# Javadoc on every public class and method.
-if javadoc -Xdoclint:all -quiet -d "$build/javadoc" $src 2>&1 | grep -E 'warning|error'; then
-  echo "50-java: javadoc is incomplete"; exit 1
+# Javadoc on every public class and method. (Its output goes to a file first: under pipefail,
+# `javadoc | grep` is false when javadoc fails, so an error used to pass unnoticed.)
+javadoc_rc=0
+javadoc -Xdoclint:all -quiet -d "$build/javadoc" $src >"$build/javadoc.log" 2>&1 || javadoc_rc=$?
+if [ "$javadoc_rc" -ne 0 ] || grep -E 'warning|error' "$build/javadoc.log"; then
+  cat "$build/javadoc.log"; echo "50-java: javadoc is incomplete (exit $javadoc_rc)"; exit 1
 fi
 
 # A JVM that outlives this (the tests' own limits failed to end it) is killed: no hang in CI.

@@ -116,7 +116,7 @@ public final class ConnectOptions {
      *
      * @param url the proxy's URL, or null to connect directly
      * @return a copy
-     * @throws IOException ({@link InvalidArgumentException}) for a URL core refuses
+     * @throws java.io.IOException ({@link InvalidArgumentException}) for a URL core refuses
      */
     public ConnectOptions withProxy(String url) throws java.io.IOException {
         if (url != null) {
