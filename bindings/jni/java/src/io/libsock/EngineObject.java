@@ -6,7 +6,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * What {@link Server}, {@link Client} and {@link DatagramServer} share: events are
+ * What {@link Server}, {@link Client}, {@link DatagramServer} and {@link KcpServer} share: events are
  * <em>pulled</em> in batches with {@link #events(int, int)} or one by one with
  * {@link #nextEvent(int)}, from any thread, while other threads send or close.
  *

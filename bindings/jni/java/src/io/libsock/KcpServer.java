@@ -177,6 +177,21 @@ public final class KcpServer extends EngineObject {
         return new KcpStats(Native.kcpServerStats(handle.id()));
     }
 
+    /**
+     * Stops at once: every session ends ({@link DisconnectReason#SERVER_SHUTDOWN}), the final
+     * {@code CLOSED} event is queued and blocked pulls wake. KCP has no server-wide flush, so
+     * {@code graceMillis} is checked but not waited for: end sessions gracefully one by one with
+     * {@code disconnect(client, true)} first. Idempotent.
+     *
+     * @param graceMillis 0 or more (not waited for)
+     * @throws BadHandleException after {@link #close()}
+     * @throws IOException for a negative value
+     */
+    @Override
+    public void shutdown(int graceMillis) throws IOException {
+        super.shutdown(graceMillis);
+    }
+
     @Override
     public String toString() {
         try {
