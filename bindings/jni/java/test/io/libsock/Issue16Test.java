@@ -221,6 +221,57 @@ final class Issue16Test {
         }
     }
 
+    /** The Python side of {@link #xFileTransferWithPython}: argv = port, role, path. */
+    static final String PY_TRANSFER = String.join("\n",
+            "import sys, libsock",
+            "port, role, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]",
+            "with libsock.connect(('127.0.0.1', port), timeout=30) as c:",
+            "    t = libsock.FileTransfer.sender(path) if role == 'send' else libsock.FileTransfer.receiver(path)",
+            "    info = t.run(c)",
+            "    print(info['sha256'], info['size'], flush=True)");
+
+    /**
+     * File transfer between doors: a Java sender to a Python receiver and a Python sender to a
+     * Java receiver (the installed libsock package: CI's 30-python suite installs it before this
+     * one), 5 MB each way, SHA-256 equal on both sides.
+     */
+    static void xFileTransferWithPython() throws Exception {
+        Path dir = tempDir("ls-java-xfer-py-");
+        try {
+            Path src = dir.resolve("from-java.bin");
+            Files.write(src, LibsockTest.random(new Random(16), 5 << 20));
+            String want = sha256(src);
+            try (Listener l = Listener.listen("127.0.0.1:0")) {
+                for (String role : new String[] {"recv", "send"}) {
+                    Path pyPath = role.equals("recv") ? dir.resolve("got-by-python.bin") : src;
+                    Process py = new ProcessBuilder("python3", "-c", PY_TRANSFER,
+                            Integer.toString(l.localPort()), role, pyPath.toString())
+                            .redirectErrorStream(true).start();
+                    TransferInfo info;
+                    try (TcpConnection c = l.accept(30_000)) {
+                        c.setTimeout(30_000);
+                        try (FileTransfer t = role.equals("recv") ? FileTransfer.sender(src.toString())
+                                : FileTransfer.receiver(dir.resolve("got-by-java.bin").toString())) {
+                            info = t.run(c);
+                        }
+                    } finally {
+                        if (!py.waitFor(60, TimeUnit.SECONDS)) {
+                            py.destroyForcibly();
+                        }
+                    }
+                    String out = new String(readAll(py.getInputStream()), StandardCharsets.UTF_8).trim();
+                    eq(0, py.exitValue(), "the Python side (" + role + "): " + out);
+                    eq(want + " " + (5 << 20), out, "what Python verified");
+                    eq(want, info.sha256(), "what Java verified");
+                }
+            }
+            eq(want, sha256(dir.resolve("got-by-python.bin")), "the file Python wrote");
+            eq(want, sha256(dir.resolve("got-by-java.bin")), "the file Java wrote");
+        } finally {
+            removeTree(dir);
+        }
+    }
+
     // ------------------------------------------------------------------ S23
 
     /** S23 without loss: KCP both ways against the reference implementation (PyPI kcp). */
