@@ -95,9 +95,12 @@ pub extern "system" fn Java_io_libsock_Native_connSendFds<'l>(
     })
 }
 
+/// The most bytes one `connRecvFds` takes (1 MiB).
+const RECV_FDS_MAX: usize = 1 << 20;
+
 /// `static native Object[] connRecvFds(long h, int maxBytes, int maxFds, int timeoutMs)`:
 /// `{byte[] data, int[] fds}`; the descriptors are the caller's (close-on-exec set); an empty
-/// `data` at the end of the stream.
+/// `data` at the end of the stream; at most [`RECV_FDS_MAX`] bytes whatever `maxBytes` says.
 #[no_mangle]
 pub extern "system" fn Java_io_libsock_Native_connRecvFds<'l>(
     mut env: EnvUnowned<'l>,
@@ -113,7 +116,9 @@ pub extern "system" fn Java_io_libsock_Native_connRecvFds<'l>(
         let max_fds = usize::try_from(max_fds)
             .map_err(|_| invalid(format!("maxFds {max_fds} is negative")))?;
         let c = conn(h)?;
-        let mut buf = vec![0u8; n];
+        // "Up to": one receive returns what is there, so a huge maxBytes allocates no more than
+        // this (as Python's recv_fds caps its scratch buffer).
+        let mut buf = vec![0u8; n.min(RECV_FDS_MAX)];
         let (k, fds) = c.with_timeout(timeout(t)?).recv_fds(&mut buf, max_fds)?;
         let fds: Vec<i32> = fds.into_iter().map(|f| f.into_raw_fd()).collect();
         let arr = env.new_object_array(2, jni_str!("java/lang/Object"), JObject::null())?;

@@ -1376,6 +1376,21 @@ mod tests {
         let h2 = insert(Obj::Conn(Arc::new(c))).unwrap();
         assert!(h2 > h);
         assert!(matches!(get(0, "x"), Err(JErr::BadHandle(0, _))));
+        // The kinds issue 16 added are typed like the others, and closing cancels a transfer.
+        let dir = std::env::temp_dir().join(format!("ls-jni-typed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let t =
+            libsock::transfer::FileTransfer::receiver(&dir, &libsock::transfer::RecvOptions::new())
+                .unwrap();
+        let ht = insert(Obj::Transfer(t.clone())).unwrap();
+        assert!(matches!(conn(ht), Err(JErr::BadHandle(..))));
+        assert!(kcp::kcp_server(ht).is_err());
+        remove(ht);
+        assert!(matches!(get(ht, "x"), Err(JErr::BadHandle(..))));
+        let (x, _y) = Connection::pair().unwrap();
+        let e = t.step(&x).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Interrupted, "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
         assert!(matches!(get(-5, "x"), Err(JErr::BadHandle(-5, _))));
     }
 }

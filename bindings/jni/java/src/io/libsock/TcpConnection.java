@@ -529,7 +529,7 @@ public final class TcpConnection implements AutoCloseable {
      * {@link FileDescriptors#close(int)}. More descriptors than {@code maxFds} throw
      * {@link IoException} (the extra ones are closed, the bytes stay for the next receive).
      *
-     * @param maxBytes the most bytes to take
+     * @param maxBytes the most bytes to take (one call takes at most 1 MiB)
      * @param maxFds the most descriptors to take
      * @return the bytes (empty at the end of the stream) and the descriptors
      * @throws UnsupportedException on a TCP or TLS connection

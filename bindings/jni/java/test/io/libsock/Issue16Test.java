@@ -566,6 +566,9 @@ final class Issue16Test {
                 check(many.getMessage().contains("descriptor"), many.getMessage());
                 eq("y", new String(s.recvFds(10, 4, 10_000).data(), StandardCharsets.UTF_8),
                         "the bytes stayed");
+                c.sendFds(utf8("huge maxBytes"), new int[0]);
+                eq("huge maxBytes", new String(s.recvFds(Integer.MAX_VALUE, 4, 10_000).data(),
+                        StandardCharsets.UTF_8), "Integer.MAX_VALUE bytes asked: what is there");
                 expect(InvalidArgumentException.class, () -> c.sendFds(utf8("z"), new int[] {-1}));
                 expect(InvalidArgumentException.class, () -> FileDescriptors.fileDescriptor(-1));
                 expect(InvalidArgumentException.class,
