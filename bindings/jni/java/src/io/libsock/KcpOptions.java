@@ -172,6 +172,10 @@ public final class KcpOptions {
      * @throws IOException ({@link InvalidArgumentException}) outside that range
      */
     public KcpOptions withMinRto(int millis) throws IOException {
+        if (millis < 0) {
+            throw new InvalidArgumentException("invalid argument: kcp min_rto " + millis
+                    + " ms is negative", ErrorKind.INVALID_ARGUMENT.code(), 0);
+        }
         KcpOptions k = copy();
         k.minRto = millis;
         return k.checked();

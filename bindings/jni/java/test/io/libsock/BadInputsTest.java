@@ -167,6 +167,9 @@ final class BadInputsTest {
             case "transfer":
                 transfer(in);
                 return;
+            case "kcp_connect":
+                kcpConnect(in);
+                return;
             case "multicast_interface":
                 try (Datagram d = Datagram.bind("127.0.0.1:0")) {
                     d.setMulticastInterface(text(in.get("interface")));
@@ -273,15 +276,37 @@ final class BadInputsTest {
         }
     }
 
-    /** One KCP setting (or a session's address), set through the Java builders. */
+    /**
+     * One KCP setting ({@code setting}, {@code value}: the C door's words, e.g.
+     * {@code interval_ms}), set through the Java builders; a server's setting by binding a
+     * server with it.
+     */
     static void kcpConfig(Map<String, Object> in) throws Exception {
-        String name = (String) in.get("name");
-        if ("address".equals(name)) {
-            KcpSession.connect(text(in.get("value"))).close();
-            return;
-        }
-        int v = num(in, "value", 0).intValueExact();
+        String name = (String) in.get("setting");
+        BigInteger big = num(in, "value", 0);
         KcpOptions k = new KcpOptions();
+        KcpServerOptions so = new KcpServerOptions();
+        switch (name) {
+            case "stream":
+                if (big.signum() < 0 || big.compareTo(BigInteger.ONE) > 0) {
+                    throw new NoExecutor("stream " + big + " (a Java boolean)");
+                }
+                k.withStream(big.signum() != 0);
+                return;
+            case "nc":
+                if (big.signum() < 0 || big.compareTo(BigInteger.ONE) > 0) {
+                    throw new NoExecutor("nc " + big + " (a Java boolean)");
+                }
+                k.withNc(big.signum() != 0);
+                return;
+            case "send_queue_bytes":
+                KcpServer.bind("127.0.0.1:0", so.withSendQueue(big.longValueExact(), SendPolicy.ERROR))
+                        .close();
+                return;
+            default:
+                break;
+        }
+        int v = big.intValueExact();
         switch (name) {
             case "nodelay":
                 k.withNodelay(v);
@@ -289,8 +314,14 @@ final class BadInputsTest {
             case "interval_ms":
                 k.withInterval(v);
                 return;
+            case "resend":
+                k.withResend(v);
+                return;
             case "mtu":
                 k.withMtu(v);
+                return;
+            case "min_rto_ms":
+                k.withMinRto(v);
                 return;
             case "recv_window":
                 k.withRecvWindow(v);
@@ -302,41 +333,43 @@ final class BadInputsTest {
                 k.withDeadLink(v);
                 return;
             case "event_capacity":
-                KcpServer.bind("127.0.0.1:0", new KcpServerOptions().withEventCapacity(v)).close();
-                return;
+                so = so.withEventCapacity(v);
+                break;
+            case "idle_timeout_ms":
+                so = so.withIdleTimeout(v);
+                break;
+            case "max_clients":
+                so = so.withMaxClients(v);
+                break;
+            case "linger_ms":
+                so = so.withLinger(v);
+                break;
+            case "close_timeout_ms":
+                so = so.withCloseTimeout(v);
+                break;
             default:
                 throw new NoExecutor("kcp setting " + name);
         }
+        KcpServer.bind("127.0.0.1:0", so).close();
     }
 
-    /** A file transfer made with a bad path: an existing file, a missing one, a directory. */
+    /** A KCP session to a bad address ({@code address}, {@code conv}). */
+    static void kcpConnect(Map<String, Object> in) throws Exception {
+        KcpSession.connect(text(in.get("address")), new KcpOptions(), num(in, "conv", -1).longValueExact())
+                .close();
+    }
+
+    /** A file transfer made with a bad path ({@code side}, {@code path}, optional {@code name}). */
     static void transfer(Map<String, Object> in) throws Exception {
-        java.nio.file.Path dir = Files.createTempDirectory("ls-java-bad-xfer-");
-        java.nio.file.Path exists = dir.resolve("exists");
-        Files.write(exists, new byte[] {1});
-        try {
-            String path;
-            switch ((String) in.get("path")) {
-                case "exists":
-                    path = exists.toString();
-                    break;
-                case "missing":
-                    path = dir.resolve("missing").toString();
-                    break;
-                case "directory":
-                    path = dir.toString();
-                    break;
-                default:
-                    throw new NoExecutor("transfer path " + in.get("path"));
+        String path = text(in.get("path"));
+        if ("sender".equals(in.get("side"))) {
+            TransferOptions o = new TransferOptions();
+            if (in.containsKey("name")) {
+                o = o.withName(text(in.get("name")));
             }
-            if ("sender".equals(in.get("side"))) {
-                FileTransfer.sender(path).close();
-            } else {
-                FileTransfer.receiver(path).close();
-            }
-        } finally {
-            Files.deleteIfExists(exists);
-            Files.deleteIfExists(dir);
+            FileTransfer.sender(path, o).close();
+        } else {
+            FileTransfer.receiver(path).close();
         }
     }
 
