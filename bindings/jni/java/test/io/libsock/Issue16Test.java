@@ -221,6 +221,53 @@ final class Issue16Test {
         }
     }
 
+    /**
+     * {@code cancel()} from another thread: the receiver stops reading after the first piece,
+     * the sender (running in its own thread, blocked on a full socket) is cancelled from this
+     * one; its run ends with LibsockInterruptedException, the receiver's with an error, and the
+     * partial file stays for a resume.
+     */
+    static void xFileTransferCancelFromAnotherThread() throws Exception {
+        Path dir = tempDir("ls-java-cancel-");
+        try {
+            Path src = dir.resolve("big.bin");
+            Files.write(src, LibsockTest.random(new Random(7), 24 << 20));
+            Path dest = dir.resolve("out.bin");
+            try (Listener l = Listener.listen("127.0.0.1:0");
+                 FileTransfer sender = FileTransfer.sender(src.toString())) {
+                java.util.concurrent.atomic.AtomicReference<Throwable> ended =
+                        new java.util.concurrent.atomic.AtomicReference<>();
+                LibsockTest.Peer peer = new LibsockTest.Peer("cancelled-sender", () -> {
+                    try (TcpConnection c = TcpConnection.connect("127.0.0.1:" + l.localPort(),
+                            new ConnectOptions().withTimeout(30_000))) {
+                        ended.set(expect(IOException.class, () -> sender.run(c)));
+                    }
+                });
+                try (TcpConnection c = l.accept(30_000);
+                     FileTransfer receiver = FileTransfer.receiver(dest.toString())) {
+                    c.setTimeout(30_000);
+                    while (receiver.step(c) != TransferState.TRANSFERRING || receiver.progress().done() == 0) {
+                        check(receiver.progress().state() != TransferState.DONE, "not done yet");
+                    }
+                    sender.cancel();   // from this thread, while the sender's run is under way
+                    expect(IOException.class, () -> {
+                        while (receiver.step(c) != TransferState.DONE) {
+                            // read until the cancelled sender goes away
+                        }
+                    });
+                }
+                peer.join();
+                check(ended.get() instanceof LibsockInterruptedException,
+                        "the sender's run ended by cancel: " + ended.get());
+                eq(TransferState.FAILED, sender.progress().state(), "the sender's state");
+                check(!Files.exists(dest), "no file under the final name");
+                check(Files.exists(dir.resolve("out.bin.libsock-part")), "the partial file stays");
+            }
+        } finally {
+            removeTree(dir);
+        }
+    }
+
     /** The Python side of {@link #xFileTransferWithPython}: argv = port, role, path. */
     static final String PY_TRANSFER = String.join("\n",
             "import sys, libsock",
