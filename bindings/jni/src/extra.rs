@@ -2,11 +2,11 @@
 //! passing and peer credentials on Unix connections, the outgoing multicast interface, the
 //! proxy URL check, and the `java.io.FileDescriptor` bridge.
 //!
-//! `java.io.FileDescriptor` keeps the descriptor in a private `int fd` field, which the JDK's
-//! own native code reads and writes; JNI is not bound by Java's access checks, so the glue does
-//! the same (no reflection from Java, which JDK 16+ refuses without `--add-opens`). A JVM whose
-//! `FileDescriptor` has no such field (none known: OpenJDK and Android both have it) makes these
-//! calls fail with `UNSUPPORTED`, never crash.
+//! `java.io.FileDescriptor` keeps the descriptor in a private `int` field (`fd` in OpenJDK,
+//! `descriptor` in Android's libcore), which the platform's own native code reads and writes;
+//! JNI is not bound by Java's access checks, so the glue does the same (no reflection from Java,
+//! which JDK 16+ refuses without `--add-opens`). A JVM whose `FileDescriptor` has neither field
+//! makes these calls fail with `UNSUPPORTED`, never crash.
 
 use std::os::fd::{BorrowedFd, IntoRawFd};
 
@@ -182,10 +182,37 @@ pub extern "system" fn Java_io_libsock_Native_proxyCheck<'l>(
     })
 }
 
-fn no_fd_field(e: jni::errors::Error) -> JErr {
-    JErr::Core(libsock::Error::Unsupported(format!(
-        "this JVM's java.io.FileDescriptor has no int field fd ({e})"
-    )))
+/// The names of `java.io.FileDescriptor`'s `int` field that holds the number: OpenJDK's `fd`,
+/// Android's (libcore's) `descriptor`.
+const FD_FIELDS: [&str; 2] = ["fd", "descriptor"];
+
+fn no_fd_field() -> JErr {
+    JErr::Core(libsock::Error::Unsupported(
+        "this JVM's java.io.FileDescriptor has no int field fd or descriptor".to_string(),
+    ))
+}
+
+/// Read (`set` None) or write the descriptor field, trying each name in turn (a missing one
+/// leaves a pending NoSuchFieldError, which is cleared before the next try).
+fn fd_field(env: &mut Env<'_>, obj: &JObject<'_>, set: Option<jint>) -> JResult<jint> {
+    for name in FD_FIELDS {
+        let name = jni::strings::JNIString::from(name);
+        let r = match set {
+            None => env.get_field(obj, &name, jni_sig!("I")).and_then(|v| v.i()),
+            Some(fd) => env
+                .set_field(obj, &name, jni_sig!("I"), JValue::Int(fd))
+                .map(|()| fd),
+        };
+        match r {
+            Ok(v) => return Ok(v),
+            Err(_) => {
+                if env.exception_check() {
+                    env.exception_clear();
+                }
+            }
+        }
+    }
+    Err(no_fd_field())
 }
 
 /// `static native int fdOf(FileDescriptor fd)`: the descriptor number inside a
@@ -200,10 +227,7 @@ pub extern "system" fn Java_io_libsock_Native_fdOf<'l>(
         if fd.is_null() {
             return Err(JErr::Null("fd"));
         }
-        let v = env
-            .get_field(&fd, jni_str!("fd"), jni_sig!("I"))
-            .map_err(no_fd_field)?;
-        Ok(v.i()?)
+        fd_field(env, &fd, None)
     })
 }
 
@@ -220,8 +244,7 @@ pub extern "system" fn Java_io_libsock_Native_fdObject<'l>(
             return Err(invalid(format!("file descriptor {fd} is negative")));
         }
         let o = env.new_object(jni_str!("java/io/FileDescriptor"), jni_sig!("()V"), &[])?;
-        env.set_field(&o, jni_str!("fd"), jni_sig!("I"), JValue::Int(fd))
-            .map_err(no_fd_field)?;
+        fd_field(env, &o, Some(fd))?;
         Ok(o)
     })
 }

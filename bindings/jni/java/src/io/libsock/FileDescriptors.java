@@ -11,10 +11,11 @@ import java.io.IOException;
  * JDK's descriptor object.
  *
  * <p>The JDK has no public way to do either: a {@code FileDescriptor} keeps its number in a
- * private field {@code fd}. These methods read and write that field from native code (JNI is not
- * bound by Java's access checks, and no {@code --add-opens} is needed); the JDK's own native
- * code uses the same field, on OpenJDK and on Android. On a JVM without it they throw
- * {@link UnsupportedException}, never crash. A {@code FileDescriptor} made by
+ * private {@code int} field, {@code fd} in OpenJDK and {@code descriptor} in Android's libcore.
+ * These methods read and write that field from native code (JNI is not bound by Java's access
+ * checks, and no {@code --add-opens} is needed), as the platform's own native code does. On a
+ * JVM with neither field they throw {@link UnsupportedException}, never crash; only OpenJDK is
+ * tested here (CI has no Android device). A {@code FileDescriptor} made by
  * {@link #fileDescriptor(int)} is not tracked by the JDK's cleaner: close the stream made on it
  * (which closes the descriptor), or the descriptor stays open until the process ends.
  */
@@ -27,7 +28,7 @@ public final class FileDescriptors {
      * @param fd a descriptor object
      * @return its number
      * @throws InvalidArgumentException when it is not valid (closed, or never opened)
-     * @throws UnsupportedException on a JVM whose FileDescriptor keeps no {@code int fd}
+     * @throws UnsupportedException on a JVM whose FileDescriptor has no such field
      * @throws IOException on other failures
      */
     public static int fd(FileDescriptor fd) throws IOException {
@@ -50,7 +51,7 @@ public final class FileDescriptors {
      *     {@link ReceivedFds#fds()})
      * @return the descriptor object
      * @throws InvalidArgumentException for a negative number
-     * @throws UnsupportedException on a JVM whose FileDescriptor keeps no {@code int fd}
+     * @throws UnsupportedException on a JVM whose FileDescriptor has no such field
      * @throws IOException on other failures
      */
     public static FileDescriptor fileDescriptor(int fd) throws IOException {
