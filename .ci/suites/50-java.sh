@@ -72,6 +72,8 @@ jvm -Dio.libsock.library="$lib_dir/liblibsock_jni.so" -cp "$jar:$build/examples"
 cat "$build/engine-example.log"
 jvm -cp "$jar:$build/examples" TlsEcho >"$build/tls-example.log" 2>&1 || status=$?
 cat "$build/tls-example.log"
+jvm -cp "$jar:$build/examples" KcpEcho >"$build/kcp-example.log" 2>&1 || status=$?
+cat "$build/kcp-example.log"
 
 # S23 under loss: KcpCheck (both directions against the reference KCP, python-tests/peers/
 # kcp_ref.py) in a network namespace whose loopback drops 10 %, then 30 %, of the UDP packets
@@ -109,9 +111,10 @@ grep -q '^Echo: ok$' "$build/example.log" || { echo "50-java: example did not fi
 grep -q '^EngineEcho: ok$' "$build/engine-example.log" || {
   echo "50-java: engine example did not finish"; exit 1; }
 grep -q '^TlsEcho: ok$' "$build/tls-example.log" || { echo "50-java: TLS example did not finish"; exit 1; }
+grep -q '^KcpEcho: ok$' "$build/kcp-example.log" || { echo "50-java: KCP example did not finish"; exit 1; }
 # libsock's own warning for TlsClientConfig.dangerousNoVerify() (tested on purpose) is no JNI check.
 if grep -n 'WARNING' "$build/test.log" "$build/example.log" "$build/engine-example.log" \
-    "$build/tls-example.log" "$build"/kcp*.log \
+    "$build/tls-example.log" "$build/kcp-example.log" "$build"/kcp[0-9]*.log \
     | grep -v 'libsock: WARNING: TLS certificate verification is off'; then
   echo "50-java: -Xcheck:jni reported warnings"; exit 1
 fi
