@@ -680,32 +680,42 @@ pub extern "system" fn Java_io_libsock_Native_serverClientStats<'l>(
 ) -> JObjectArray<'l> {
     run(&mut env, |env| {
         let st = server(h)?.client_stats(id as u64)?;
-        let since = st
-            .connected_since
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(duration_ms)
-            .unwrap_or(0);
-        let clamp = |v: u64| v.min(i64::MAX as u64) as i64;
-        let arr = env.new_object_array(2, jni_str!("java/lang/Object"), JObject::null())?;
-        let peer = jstr(env, &st.peer.to_string())?;
-        arr.set_element(env, 0, &peer)?;
-        let nums = env.new_long_array(7)?;
-        nums.set_region(
-            env,
-            0,
-            &[
-                since,
-                clamp(st.bytes_in),
-                clamp(st.bytes_out),
-                clamp(st.messages_in),
-                clamp(st.messages_out),
-                clamp(st.queued_bytes),
-                st.tls as i64,
-            ],
-        )?;
-        arr.set_element(env, 1, &nums)?;
-        Ok(arr)
+        connection_stats(env, &st)
     })
+}
+
+/// `{String peer, long[] {connectedSince (ms since the epoch), bytesIn, bytesOut, messagesIn,
+/// messagesOut, queuedBytes, tls (0/1)}}`: core's `ConnectionStats`, for `Server.clientStats`
+/// and `TcpConnection.stats`.
+pub(crate) fn connection_stats<'l>(
+    env: &mut Env<'l>,
+    st: &libsock::ConnectionStats,
+) -> JResult<JObjectArray<'l>> {
+    let since = st
+        .connected_since
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(duration_ms)
+        .unwrap_or(0);
+    let clamp = |v: u64| v.min(i64::MAX as u64) as i64;
+    let arr = env.new_object_array(2, jni_str!("java/lang/Object"), JObject::null())?;
+    let peer = jstr(env, &st.peer.to_string())?;
+    arr.set_element(env, 0, &peer)?;
+    let nums = env.new_long_array(7)?;
+    nums.set_region(
+        env,
+        0,
+        &[
+            since,
+            clamp(st.bytes_in),
+            clamp(st.bytes_out),
+            clamp(st.messages_in),
+            clamp(st.messages_out),
+            clamp(st.queued_bytes),
+            st.tls as i64,
+        ],
+    )?;
+    arr.set_element(env, 1, &nums)?;
+    Ok(arr)
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -276,3 +276,17 @@ extern "C" {
     #[link_name = "close"]
     fn libc_close(fd: i32) -> i32;
 }
+
+/// `static native Object[] connStats(long h)`: a blocking connection's counters (core's
+/// `Connection::stats`), in the layout of `serverClientStats`.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_connStats<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+) -> JObjectArray<'l> {
+    run(&mut env, |env| {
+        let st = conn(h)?.stats();
+        crate::engine::connection_stats(env, &st)
+    })
+}

@@ -1,23 +1,24 @@
 package io.libsock;
 
 /**
- * One connected client's counters on a {@link Server} ({@link Server#clientStats(long)}), a
- * snapshot of core's {@code ConnectionStats}.
+ * A connection's counters, a snapshot of core's {@code ConnectionStats}: one connected client's
+ * on a {@link Server} ({@link Server#clientStats(long)}), or a blocking {@link TcpConnection}'s
+ * ({@link TcpConnection#stats()}).
  */
 public final class ConnectionStats {
-    /** The client's address, e.g. {@code "127.0.0.1:51234"}. */
+    /** The peer's address, e.g. {@code "127.0.0.1:51234"}. */
     public final String peer;
-    /** When the client was admitted (accepted, and with TLS its handshake done), in ms since the epoch. */
+    /** When the connection was made (a server's client: admitted, with TLS its handshake done), in ms since the epoch. */
     public final long connectedSince;
-    /** Bytes received from it. */
+    /** Bytes received (with TLS: application bytes). */
     public final long bytesIn;
-    /** Bytes sent to it (frames with their headers). */
+    /** Bytes sent (frames with their headers; with TLS: application bytes). */
     public final long bytesOut;
-    /** Application messages received from it (heartbeats not counted). */
+    /** Application messages received (heartbeats not counted). */
     public final long messagesIn;
-    /** Frames written to it (heartbeats included). */
+    /** Frames written (an engine's heartbeats included). */
     public final long messagesOut;
-    /** Bytes waiting in its send queue. */
+    /** Bytes waiting in the send queue (0 for a blocking connection). */
     public final long queuedBytes;
     /** It speaks TLS. */
     public final boolean tls;

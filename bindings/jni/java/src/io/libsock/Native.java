@@ -275,6 +275,8 @@ final class Native {
 
     static native long[] connPeerCredentials(long h) throws IOException;
 
+    static native Object[] connStats(long h) throws IOException;
+
     static native void dgramSetMulticastInterface(long h, String iface) throws IOException;
 
     static native void proxyCheck(String url) throws IOException;

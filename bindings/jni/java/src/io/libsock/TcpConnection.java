@@ -554,6 +554,21 @@ public final class TcpConnection implements AutoCloseable {
     }
 
     /**
+     * The connection's counters: bytes and messages each way (messages: what the
+     * {@code sendMsg}/{@code recvMsg} families moved), since when, TLS or not; core's
+     * {@code Connection::stats}, the same {@link ConnectionStats} as
+     * {@link Server#clientStats(long)} ({@code queuedBytes} is always 0: a blocking connection
+     * queues nothing). Never waits behind a blocked call.
+     *
+     * @return a snapshot
+     * @throws BadHandleException after {@link #close()}
+     */
+    public ConnectionStats stats() throws IOException {
+        Object[] r = Native.connStats(h());
+        return new ConnectionStats((String) r[0], (long[]) r[1]);
+    }
+
+    /**
      * The peer process's credentials as the kernel recorded them when the connection was made
      * (SO_PEERCRED; Unix connections on Linux).
      *

@@ -687,6 +687,31 @@ final class Issue16Test {
         }
     }
 
+    /** A blocking connection's counters (core's Connection::stats, merged from main). */
+    @SuppressWarnings("try")
+    static void xConnectionStats() throws Exception {
+        try (Listener l = Listener.listen("127.0.0.1:0",
+                new ListenOptions().withFraming(Framing.lengthPrefixed()));
+             TcpConnection c = TcpConnection.connect("127.0.0.1:" + l.localPort(),
+                     new ConnectOptions().withFraming(Framing.lengthPrefixed()).withTimeout(10_000));
+             TcpConnection s = l.accept(10_000)) {
+            c.sendMsgs(utf8("one"), utf8("three"));
+            eq("one", new String(s.recvMsg(10_000), StandardCharsets.UTF_8), "first");
+            eq("three", new String(s.recvMsg(10_000), StandardCharsets.UTF_8), "second");
+            ConnectionStats cs = c.stats();
+            ConnectionStats ss = s.stats();
+            eq(2L, cs.messagesOut, "messages out");
+            eq(4L + 3 + 4 + 5, cs.bytesOut, "bytes out");
+            eq(2L, ss.messagesIn, "messages in");
+            eq(4L + 3 + 4 + 5, ss.bytesIn, "bytes in");
+            eq(0L, cs.queuedBytes, "a blocking connection queues nothing");
+            eq(s.localAddress(), cs.peer, "peer");
+            check(!cs.tls, "plain");
+            c.close();
+            expect(BadHandleException.class, c::stats);
+        }
+    }
+
     /** Batch sends: Server.sendBatch, Client.sendBatch, TcpConnection.sendMsgs. */
     static void xBatchSends() throws Exception {
         byte[][] batch = {utf8("a"), utf8("bb"), new byte[0], utf8("dddd")};
