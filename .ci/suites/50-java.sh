@@ -7,7 +7,9 @@
 # io.libsock.library (the tests include the bad-input table tests-data/bad_inputs.json,
 # BadInputsTest); LoaderCheck proves which of the three places each run loaded from. Each test
 # has a time limit in the harness (LibsockTest.TEST_TIMEOUT_MS) and every JVM runs under
-# `timeout`. Fails on a failed test, on any JNI check warning, or when no test ran.
+# `timeout`. The suite includes S22-S24 (Issue16Test: danted and python3's `kcp` package are
+# CI's, .ci/install-deps); S23 under 10 % and 30 % loss runs afterwards in network namespaces
+# (root only, KcpCheck). Fails on a failed test, on any JNI check warning, or when no test ran.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=$(mktemp -d)
@@ -29,9 +31,12 @@ fi
 src=$(find bindings/jni/java/src -name '*.java')
 javac -Xlint:all -cp "$jar" -d "$build/classes" $(find bindings/jni/java/test -name '*.java')
 javac -Xlint:all -cp "$jar" -d "$build/examples" bindings/jni/java/examples/*.java
-# Javadoc on every public class and method.
-if javadoc -Xdoclint:all -quiet -d "$build/javadoc" $src 2>&1 | grep -E 'warning|error'; then
-  echo "50-java: javadoc is incomplete"; exit 1
+# Javadoc on every public class and method. (Its output goes to a file first: under pipefail,
+# `javadoc | grep` is false when javadoc fails, so an error used to pass unnoticed.)
+javadoc_rc=0
+javadoc -Xdoclint:all -quiet -d "$build/javadoc" $src >"$build/javadoc.log" 2>&1 || javadoc_rc=$?
+if [ "$javadoc_rc" -ne 0 ] || grep -E 'warning|error' "$build/javadoc.log"; then
+  cat "$build/javadoc.log"; echo "50-java: javadoc is incomplete (exit $javadoc_rc)"; exit 1
 fi
 
 # A JVM that outlives this (the tests' own limits failed to end it) is killed: no hang in CI.
@@ -67,6 +72,34 @@ jvm -Dio.libsock.library="$lib_dir/liblibsock_jni.so" -cp "$jar:$build/examples"
 cat "$build/engine-example.log"
 jvm -cp "$jar:$build/examples" TlsEcho >"$build/tls-example.log" 2>&1 || status=$?
 cat "$build/tls-example.log"
+jvm -cp "$jar:$build/examples" KcpEcho >"$build/kcp-example.log" 2>&1 || status=$?
+cat "$build/kcp-example.log"
+
+# S23 under loss: KcpCheck (both directions against the reference KCP, python-tests/peers/
+# kcp_ref.py) in a network namespace whose loopback drops 10 %, then 30 %, of the UDP packets
+# (nftables, as python-tests/test_kcp.py); the JVM runs inside it with `ip netns exec`.
+kcp_loss() { # loss
+  local ns="lsjava$$x$1"
+  ip netns add "$ns" || return 1
+  local rc=0
+  { ip netns exec "$ns" ip link set lo up \
+      && printf 'table inet libsock_loss {\n chain in {\n  type filter hook input priority 0; policy accept;\n  meta l4proto udp numgen random mod 100 < %d drop\n }\n}\n' "$1" \
+        | ip netns exec "$ns" nft -f - \
+      && ip netns exec "$ns" timeout 600 java -Xcheck:jni -cp "$jar:$build/classes" \
+        io.libsock.KcpCheck 1000 "$1" >"$build/kcp$1.log" 2>&1; } || rc=$?
+  ip netns del "$ns" || true
+  cat "$build/kcp$1.log" 2>/dev/null || true
+  grep -q '^KcpCheck: S23 KCP 1000 messages' "$build/kcp$1.log" 2>/dev/null || rc=1
+  return "$rc"
+}
+touch "$build/kcp10.log" "$build/kcp30.log"   # (read by the JNI-warning check below)
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v nft >/dev/null; then
+  for loss in 10 30; do
+    kcp_loss "$loss" || { echo "50-java: S23 at $loss % loss failed"; status=1; }
+  done
+else
+  echo "50-java: S23 under loss needs root, ip and nft (CI has them); not run here"
+fi
 
 if [ "$status" -ne 0 ]; then
   echo "50-java: a Java run failed (exit $status)"; exit 1
@@ -78,9 +111,10 @@ grep -q '^Echo: ok$' "$build/example.log" || { echo "50-java: example did not fi
 grep -q '^EngineEcho: ok$' "$build/engine-example.log" || {
   echo "50-java: engine example did not finish"; exit 1; }
 grep -q '^TlsEcho: ok$' "$build/tls-example.log" || { echo "50-java: TLS example did not finish"; exit 1; }
+grep -q '^KcpEcho: ok$' "$build/kcp-example.log" || { echo "50-java: KCP example did not finish"; exit 1; }
 # libsock's own warning for TlsClientConfig.dangerousNoVerify() (tested on purpose) is no JNI check.
 if grep -n 'WARNING' "$build/test.log" "$build/example.log" "$build/engine-example.log" \
-    "$build/tls-example.log" \
+    "$build/tls-example.log" "$build/kcp-example.log" "$build"/kcp[0-9]*.log \
     | grep -v 'libsock: WARNING: TLS certificate verification is off'; then
   echo "50-java: -Xcheck:jni reported warnings"; exit 1
 fi

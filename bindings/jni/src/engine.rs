@@ -55,14 +55,16 @@ enum EngineObj {
     Server(Arc<Server>),
     Client(Arc<Client>),
     Dgram(Arc<DatagramServer>),
+    Kcp(Arc<libsock::kcp::KcpServer>),
 }
 
 fn engine_obj(h: jlong) -> JResult<EngineObj> {
-    const WHAT: &str = "server, client or datagram server";
+    const WHAT: &str = "server, client, datagram server or KCP server";
     Ok(match get(h, WHAT)? {
         Obj::Server(s) => EngineObj::Server(s),
         Obj::Client(c) => EngineObj::Client(c),
         Obj::DgramServer(d) => EngineObj::Dgram(d),
+        Obj::Kcp(k) => EngineObj::Kcp(k),
         _ => return Err(JErr::BadHandle(h, WHAT)),
     })
 }
@@ -71,7 +73,7 @@ fn engine_obj(h: jlong) -> JResult<EngineObj> {
 // Argument conversion
 
 /// The `long[]` of a config, with its length checked.
-fn longs<const N: usize>(
+pub(crate) fn longs<const N: usize>(
     env: &Env<'_>,
     a: &JLongArray<'_>,
     what: &'static str,
@@ -288,6 +290,7 @@ pub extern "system" fn Java_io_libsock_Native_engineEvents<'l>(
             EngineObj::Server(s) => s.next_events(max, t),
             EngineObj::Client(c) => c.next_events(max, t),
             EngineObj::Dgram(d) => d.next_events(max, t),
+            EngineObj::Kcp(k) => k.next_events(max, t),
         };
         // Handles are never reused: gone from the table means `close` freed it meanwhile.
         if get(h, "engine object").is_err() {
@@ -309,6 +312,7 @@ pub extern "system" fn Java_io_libsock_Native_enginePending<'l>(
             EngineObj::Server(s) => s.pending(),
             EngineObj::Client(c) => c.pending(),
             EngineObj::Dgram(d) => d.pending(),
+            EngineObj::Kcp(k) => k.pending(),
         };
         Ok(n.min(i32::MAX as usize) as jint)
     })
@@ -327,6 +331,7 @@ pub extern "system" fn Java_io_libsock_Native_engineLocalAddress<'l>(
             EngineObj::Server(s) => Some(s.local_addr()),
             EngineObj::Client(c) => c.peer_addr(),
             EngineObj::Dgram(d) => Some(d.local_addr()),
+            EngineObj::Kcp(k) => Some(k.local_addr()),
         };
         match a {
             Some(a) => jstr(env, &a.to_string()),
@@ -403,6 +408,25 @@ pub extern "system" fn Java_io_libsock_Native_engineStats<'l>(
                     0,
                 ]
             }
+            EngineObj::Kcp(k) => {
+                let s = k.stats();
+                [
+                    s.connections,
+                    s.connections_total,
+                    s.refused,
+                    s.bytes_in,
+                    s.bytes_out,
+                    s.messages_in,
+                    s.messages_out,
+                    0,
+                    s.events_queued,
+                    0,
+                    0,
+                    s.send_queue_full,
+                    0,
+                    0,
+                ]
+            }
         };
         let v: Vec<i64> = v.iter().map(|&x| x.min(i64::MAX as u64) as i64).collect();
         let arr = env.new_long_array(v.len())?;
@@ -427,6 +451,8 @@ pub extern "system" fn Java_io_libsock_Native_engineShutdown<'l>(
             EngineObj::Server(s) => s.shutdown(grace),
             EngineObj::Client(c) => c.close(grace),
             EngineObj::Dgram(d) => d.shutdown(),
+            // KCP has no flush on shutdown: graceful ends are per session (disconnect).
+            EngineObj::Kcp(k) => k.shutdown(),
         }
         Ok(())
     })
@@ -620,13 +646,86 @@ pub extern "system" fn Java_io_libsock_Native_serverQueuedBytes<'l>(
     })
 }
 
+/// `static native int serverSendBatch(long h, long client, byte[][] msgs, int timeoutMs)`:
+/// several messages to one client in order, as one batch (core's `send_batch`); how many were
+/// queued.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_serverSendBatch<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    id: jlong,
+    msgs: JObjectArray<'l>,
+    t: jint,
+) -> jint {
+    run(&mut env, |env| {
+        let msgs = crate::extra::byte_arrays(env, &msgs)?;
+        let slices: Vec<&[u8]> = msgs.iter().map(|m| m.as_slice()).collect();
+        let t = engine_timeout(t)?;
+        Ok(server(h)?
+            .send_batch(id as u64, &slices, t)?
+            .min(i32::MAX as usize) as jint)
+    })
+}
+
+/// `static native Object[] serverClientStats(long h, long client)`: `{String peer, long[]
+/// {connectedSince (ms since the epoch), bytesIn, bytesOut, messagesIn, messagesOut,
+/// queuedBytes, tls (0/1)}}`; `ClosedException` for a client that is gone.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_serverClientStats<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    id: jlong,
+) -> JObjectArray<'l> {
+    run(&mut env, |env| {
+        let st = server(h)?.client_stats(id as u64)?;
+        connection_stats(env, &st)
+    })
+}
+
+/// `{String peer, long[] {connectedSince (ms since the epoch), bytesIn, bytesOut, messagesIn,
+/// messagesOut, queuedBytes, tls (0/1)}}`: core's `ConnectionStats`, for `Server.clientStats`
+/// and `TcpConnection.stats`.
+pub(crate) fn connection_stats<'l>(
+    env: &mut Env<'l>,
+    st: &libsock::ConnectionStats,
+) -> JResult<JObjectArray<'l>> {
+    let since = st
+        .connected_since
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(duration_ms)
+        .unwrap_or(0);
+    let clamp = |v: u64| v.min(i64::MAX as u64) as i64;
+    let arr = env.new_object_array(2, jni_str!("java/lang/Object"), JObject::null())?;
+    let peer = jstr(env, &st.peer.to_string())?;
+    arr.set_element(env, 0, &peer)?;
+    let nums = env.new_long_array(7)?;
+    nums.set_region(
+        env,
+        0,
+        &[
+            since,
+            clamp(st.bytes_in),
+            clamp(st.bytes_out),
+            clamp(st.messages_in),
+            clamp(st.messages_out),
+            clamp(st.queued_bytes),
+            st.tls as i64,
+        ],
+    )?;
+    arr.set_element(env, 1, &nums)?;
+    Ok(arr)
+}
+
 // ------------------------------------------------------------------------------------------------
 // Client
 
 /// `static native long clientConnect(String endpoint, int[] keys, long[] values, long[] framing,
 /// byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues, long tlsConfig)`:
 /// returns at once; the events tell how connecting goes. Arguments as `serverBind`; `tlsConfig`
-/// is a client `TlsConfig` handle (0: plaintext), every reconnection shakes hands again.
+/// is a client `TlsConfig` handle (0: plaintext), every reconnection shakes hands again;
+/// `proxy` (null: none) a proxy URL parsed by core, through which every attempt goes.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_libsock_Native_clientConnect<'l>(
@@ -642,6 +741,7 @@ pub extern "system" fn Java_io_libsock_Native_clientConnect<'l>(
     opt_nums: JIntArray<'l>,
     opt_vals: JLongArray<'l>,
     tls_config: jlong,
+    proxy: JString<'l>,
 ) -> jlong {
     run(&mut env, |env| {
         let ep = endpoint_of(env, &text)?;
@@ -651,6 +751,7 @@ pub extern "system" fn Java_io_libsock_Native_clientConnect<'l>(
         if tls_config != 0 {
             s.set_client_tls(Some(crate::tls::client_tls(tls_config)?));
         }
+        s.set_proxy(crate::proxy_of(env, &proxy)?);
         let cl = Client::connect(ep, s.client())?;
         insert(Obj::Client(Arc::new(cl)))
     })
@@ -682,6 +783,43 @@ pub extern "system" fn Java_io_libsock_Native_clientIsConnected<'l>(
     h: jlong,
 ) -> jboolean {
     run(&mut env, |_| Ok(client(h)?.is_connected()))
+}
+
+/// `static native int clientSendBatch(long h, byte[][] msgs, int timeoutMs)`: several messages
+/// in order, one wake-up of the engine, each waiting for room within one timeout (-1 or -2
+/// forever, 0 not at all); how many were queued (core's `send_batch`).
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_clientSendBatch<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    msgs: JObjectArray<'l>,
+    t: jint,
+) -> jint {
+    run(&mut env, |env| {
+        let msgs = crate::extra::byte_arrays(env, &msgs)?;
+        let slices: Vec<&[u8]> = msgs.iter().map(|m| m.as_slice()).collect();
+        let t = engine_timeout(t)?;
+        Ok(client(h)?.send_batch(&slices, t)?.min(i32::MAX as usize) as jint)
+    })
+}
+
+/// `static native int engineNotifyFd(long h)`: a descriptor readable while events wait
+/// (level-triggered; do not read or close it), core's `notify_fd`.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_engineNotifyFd<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+) -> jint {
+    run(&mut env, |_| {
+        Ok(match engine_obj(h)? {
+            EngineObj::Server(s) => s.notify_fd(),
+            EngineObj::Client(c) => c.notify_fd(),
+            EngineObj::Dgram(d) => d.notify_fd(),
+            EngineObj::Kcp(k) => k.notify_fd(),
+        })
+    })
 }
 
 // ------------------------------------------------------------------------------------------------

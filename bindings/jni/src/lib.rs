@@ -27,7 +27,10 @@
 #![warn(missing_docs)]
 
 pub mod engine;
+mod extra;
+mod kcp;
 mod tls;
+mod transfer;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -218,6 +221,12 @@ enum Obj {
     DgramServer(Arc<libsock::engine::DatagramServer>),
     /// TLS settings (`io.libsock.TlsConfig`, see [`tls`]).
     Tls(Arc<tls::TlsObj>),
+    /// One side of a file transfer (`io.libsock.FileTransfer`, see [`transfer`]).
+    Transfer(libsock::transfer::FileTransfer),
+    /// An engine KCP server (`io.libsock.KcpServer`, see [`kcp`]).
+    Kcp(Arc<libsock::kcp::KcpServer>),
+    /// A blocking KCP session (`io.libsock.KcpSession`).
+    KcpSession(Arc<libsock::kcp::KcpSession>),
 }
 
 impl Obj {
@@ -233,6 +242,10 @@ impl Obj {
             Obj::DgramServer(d) => d.shutdown(),
             // Nothing to close: connections made with it keep their own copy.
             Obj::Tls(_) => {}
+            // A step under way stops at its next piece (a receiver keeps its partial file).
+            Obj::Transfer(t) => t.cancel(),
+            Obj::Kcp(k) => k.shutdown(),
+            Obj::KcpSession(k) => k.close(),
         }
     }
 }
@@ -348,6 +361,14 @@ fn text_of_mutf8(b: &[u8], what: &str) -> JResult<String> {
         }
     }
     Ok(out)
+}
+
+/// A proxy URL (null: none), parsed by core's `Proxy::parse` (its messages, in every door).
+fn proxy_of(env: &Env<'_>, url: &JString<'_>) -> JResult<Option<libsock::Proxy>> {
+    match opt_string(env, url, "proxy")? {
+        None => Ok(None),
+        Some(u) => Ok(Some(libsock::Proxy::parse(&u)?)),
+    }
 }
 
 fn opt_string(env: &Env<'_>, s: &JString<'_>, what: &str) -> JResult<Option<String>> {
@@ -756,7 +777,8 @@ pub extern "system" fn Java_io_libsock_Native_setFraming<'l>(
 /// `static native long connect(String endpoint, String host, int port, int connectTimeoutMs,
 /// int timeoutMs, int[] optNums, long[] optValues, long tlsConfig)`: a new connection handle.
 /// `endpoint` wins when not null; otherwise `host` and `port` are used. `tlsConfig` is a client
-/// `TlsConfig` handle (0: plain); its handshake completes before this returns.
+/// `TlsConfig` handle (0: plain); its handshake completes before this returns. `proxy` (null:
+/// none) is a proxy URL parsed by core (`socks5://user:pass@host:port`, `http://host:port`).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub extern "system" fn Java_io_libsock_Native_connect<'l>(
@@ -770,9 +792,11 @@ pub extern "system" fn Java_io_libsock_Native_connect<'l>(
     opt_nums: JIntArray<'l>,
     opt_vals: JLongArray<'l>,
     tls_config: jlong,
+    proxy: JString<'l>,
 ) -> jlong {
     run(&mut env, |env| {
         let ep = endpoint(env, &text, &host, port)?;
+        let proxy = proxy_of(env, &proxy)?;
         let mut opts = ConnectOptions::new()
             .timeout(timeout_setting(timeout_ms)?)
             .options(socket_options(env, &opt_nums, &opt_vals)?);
@@ -782,6 +806,7 @@ pub extern "system" fn Java_io_libsock_Native_connect<'l>(
         if tls_config != 0 {
             opts = opts.tls(tls::client_tls(tls_config)?);
         }
+        opts.proxy = proxy;
         let c = Connection::connect_with(&ep, &opts)?;
         insert(Obj::Conn(Arc::new(c)))
     })
@@ -1351,6 +1376,21 @@ mod tests {
         let h2 = insert(Obj::Conn(Arc::new(c))).unwrap();
         assert!(h2 > h);
         assert!(matches!(get(0, "x"), Err(JErr::BadHandle(0, _))));
+        // The kinds issue 16 added are typed like the others, and closing cancels a transfer.
+        let dir = std::env::temp_dir().join(format!("ls-jni-typed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let t =
+            libsock::transfer::FileTransfer::receiver(&dir, &libsock::transfer::RecvOptions::new())
+                .unwrap();
+        let ht = insert(Obj::Transfer(t.clone())).unwrap();
+        assert!(matches!(conn(ht), Err(JErr::BadHandle(..))));
+        assert!(kcp::kcp_server(ht).is_err());
+        remove(ht);
+        assert!(matches!(get(ht, "x"), Err(JErr::BadHandle(..))));
+        let (x, _y) = Connection::pair().unwrap();
+        let e = t.step(&x).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Interrupted, "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
         assert!(matches!(get(-5, "x"), Err(JErr::BadHandle(-5, _))));
     }
 }

@@ -48,7 +48,8 @@ public final class Client extends EngineObject {
         ClientOptions o = Objects.requireNonNull(options, "options");
         return new Client(Native.clientConnect(endpoint, o.settings.keys(),
                 o.settings.values(), o.framing.params(), o.framing.delimiterBytes(), o.ping,
-                o.pong, o.options.numbers(), o.options.vals(), o.tls == null ? 0 : o.tls.id()));
+                o.pong, o.options.numbers(), o.options.vals(), o.tls == null ? 0 : o.tls.id(),
+                o.proxy));
     }
 
     /**
@@ -77,6 +78,28 @@ public final class Client extends EngineObject {
     public void send(byte[] data, int off, int len) throws IOException {
         Checks.range(off, len, Objects.requireNonNull(data, "data").length);
         Native.clientSend(handle.id(), data, off, len);
+    }
+
+    /**
+     * Queues several messages in order, as one batch (one wake-up of the engine): core's
+     * {@code send_batch}. Each message waits for room in the send queue, all within
+     * {@code timeoutMillis}; every message is checked against the framing and the queue's
+     * bound first, so a bad one queues none. While disconnected they wait, as with
+     * {@link #send(byte[])}.
+     *
+     * @param msgs the messages, in order (none null)
+     * @param timeoutMillis time allowed for room (-1 forever, 0 not at all)
+     * @return how many were queued: all, or fewer when the time ran out after some were
+     * @throws TimeoutException when not even the first found room in time
+     * @throws ClosedException after {@link #shutdown(int)}
+     * @throws IOException for a message the framing cannot carry (none queued)
+     */
+    public int sendBatch(byte[][] msgs, int timeoutMillis) throws IOException {
+        Objects.requireNonNull(msgs, "msgs");
+        for (byte[] m : msgs) {
+            Objects.requireNonNull(m, "a message");
+        }
+        return Native.clientSendBatch(handle.id(), msgs, timeoutMillis);
     }
 
     /**

@@ -24,6 +24,7 @@ public final class ClientOptions implements Cloneable {
     byte[] pong;
     SocketOptions options = new SocketOptions();
     TlsClientConfig tls;
+    String proxy;
 
     /** The engine's defaults. */
     public ClientOptions() {}
@@ -238,6 +239,27 @@ public final class ClientOptions implements Cloneable {
     public ClientOptions withTls(TlsClientConfig tls) {
         ClientOptions c = copy();
         c.tls = tls;
+        return c;
+    }
+
+    /**
+     * Connect through a proxy: every attempt, reconnects included, goes to the proxy, which
+     * connects to the endpoint ({@code "socks5://host:port"}, {@code "socks5://user:pass@host:port"}
+     * or {@code "http://host:port"}; see {@link ConnectOptions#withProxy(String)}). The URL is
+     * checked now by core. The {@code CONNECTED} event's peer is then the proxy's address; a
+     * refusal by the proxy is a failed attempt (reconnecting, or {@code DISCONNECTED} when the
+     * client gives up).
+     *
+     * @param url the proxy's URL, or null to connect directly
+     * @return a copy
+     * @throws java.io.IOException ({@link InvalidArgumentException}) for a URL core refuses
+     */
+    public ClientOptions withProxy(String url) throws java.io.IOException {
+        if (url != null) {
+            Native.proxyCheck(url);
+        }
+        ClientOptions c = copy();
+        c.proxy = url;
         return c;
     }
 }

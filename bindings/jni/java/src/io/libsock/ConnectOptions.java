@@ -20,6 +20,7 @@ public final class ConnectOptions {
     Framing framing = Framing.raw();
     SocketOptions options = new SocketOptions();
     TlsClientConfig tls;
+    String proxy;
 
     /** Defaults: no time limits, raw framing, the OS's options. */
     public ConnectOptions() {}
@@ -31,6 +32,7 @@ public final class ConnectOptions {
         c.framing = framing;
         c.options = options.copy();
         c.tls = tls;
+        c.proxy = proxy;
         return c;
     }
 
@@ -98,6 +100,30 @@ public final class ConnectOptions {
     public ConnectOptions withTls(TlsClientConfig tls) {
         ConnectOptions c = copy();
         c.tls = tls;
+        return c;
+    }
+
+    /**
+     * Connect through a proxy: {@code "socks5://host:port"}, {@code "socks5://user:pass@host:port"}
+     * (SOCKS5, the proxy resolves the target's name; user and password percent-decoded) or
+     * {@code "http://host:port"} (HTTP {@code CONNECT}). The URL is checked now by core
+     * ({@link InvalidArgumentException} with core's message for a bad one); connecting goes to
+     * the proxy, which connects to the target, within the connect timeout. A refusal by the
+     * proxy throws the exception that fits its reply ({@link ConnectionRefusedException},
+     * {@link UnreachableException}, {@link ConnectionAbortedException} for a rule that denies
+     * it ...) with the proxy's reply in the message. TLS runs end to end with the target (its
+     * host is the name checked).
+     *
+     * @param url the proxy's URL, or null to connect directly
+     * @return a copy
+     * @throws java.io.IOException ({@link InvalidArgumentException}) for a URL core refuses
+     */
+    public ConnectOptions withProxy(String url) throws java.io.IOException {
+        if (url != null) {
+            Native.proxyCheck(url);
+        }
+        ConnectOptions c = copy();
+        c.proxy = url;
         return c;
     }
 }

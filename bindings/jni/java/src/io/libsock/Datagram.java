@@ -188,6 +188,20 @@ public final class Datagram implements AutoCloseable {
     }
 
     /**
+     * Sets the interface multicast datagrams are sent from (IP_MULTICAST_IF /
+     * IPV6_MULTICAST_IF): core's {@code set_multicast_interface}.
+     *
+     * @param iface an IPv4 interface address (e.g. {@code "127.0.0.1"}), an IPv6 interface
+     *     index as text (e.g. {@code "1"}), or null to leave the system's choice
+     * @throws InvalidArgumentException for text that is neither
+     * @throws IOException on other failures (an address no interface has:
+     *     {@link AddrNotAvailableException})
+     */
+    public void setMulticastInterface(String iface) throws IOException {
+        Native.dgramSetMulticastInterface(h(), iface);
+    }
+
+    /**
      * Leaves a multicast group.
      *
      * @param group the group address

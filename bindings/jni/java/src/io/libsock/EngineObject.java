@@ -6,7 +6,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * What {@link Server}, {@link Client} and {@link DatagramServer} share: events are
+ * What {@link Server}, {@link Client}, {@link DatagramServer} and {@link KcpServer} share: events are
  * <em>pulled</em> in batches with {@link #events(int, int)} or one by one with
  * {@link #nextEvent(int)}, from any thread, while other threads send or close.
  *
@@ -76,6 +76,21 @@ public abstract class EngineObject implements AutoCloseable {
      */
     public int pending() throws IOException {
         return pendingEvents();
+    }
+
+    /**
+     * A file descriptor that is readable while events wait to be pulled (level-triggered;
+     * reset when a pull empties the queue; stays readable once the object is shut down):
+     * core's {@code notify_fd}. Java has no way to wait on a raw descriptor, so this is for
+     * programs that hand it to native code or a library that polls descriptors (an epoll loop
+     * reached through JNI, JNR, Panama); a Java program pulls with a timeout instead. Do not
+     * read it or close it: it belongs to the object and is closed with it.
+     *
+     * @return the descriptor number
+     * @throws BadHandleException after {@link #close()}
+     */
+    public int notifyFd() throws IOException {
+        return Native.engineNotifyFd(handle.id());
     }
 
     /**

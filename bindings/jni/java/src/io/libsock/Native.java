@@ -110,7 +110,8 @@ final class Native {
             byte[] delimiter) throws IOException;
 
     static native long connect(String endpoint, String host, int port, int connectTimeoutMs,
-            int timeoutMs, int[] optNums, long[] optValues, long tlsConfig) throws IOException;
+            int timeoutMs, int[] optNums, long[] optValues, long tlsConfig, String proxy)
+            throws IOException;
 
     static native int connSend(long h, byte[] b, int off, int len, int t) throws IOException;
 
@@ -249,7 +250,7 @@ final class Native {
 
     static native long clientConnect(String endpoint, int[] keys, long[] values, long[] framing,
             byte[] delimiter, byte[] ping, byte[] pong, int[] optNums, long[] optValues,
-            long tlsConfig) throws IOException;
+            long tlsConfig, String proxy) throws IOException;
 
     static native void clientSend(long h, byte[] b, int off, int len) throws IOException;
 
@@ -260,4 +261,88 @@ final class Native {
 
     static native int dgramServerSendTo(long h, String peer, byte[] b, int off, int len)
             throws IOException;
+
+    // Issue 16: batch sends, descriptors, multicast interface, proxies, notify descriptor,
+    // per-client statistics, file transfer, KCP.
+
+    static native void connSendMsgs(long h, byte[][] msgs, int t) throws IOException;
+
+    static native void connSendFds(long h, byte[] b, int off, int len, int[] fds, int t)
+            throws IOException;
+
+    static native Object[] connRecvFds(long h, int maxBytes, int maxFds, int t)
+            throws IOException;
+
+    static native long[] connPeerCredentials(long h) throws IOException;
+
+    static native Object[] connStats(long h) throws IOException;
+
+    static native void dgramSetMulticastInterface(long h, String iface) throws IOException;
+
+    static native void proxyCheck(String url) throws IOException;
+
+    static native int fdOf(java.io.FileDescriptor fd) throws IOException;
+
+    static native java.io.FileDescriptor fdObject(int fd) throws IOException;
+
+    static native void fdClose(int fd) throws IOException;
+
+    static native int clientSendBatch(long h, byte[][] msgs, int t) throws IOException;
+
+    static native int serverSendBatch(long h, long client, byte[][] msgs, int t)
+            throws IOException;
+
+    static native Object[] serverClientStats(long h, long client) throws IOException;
+
+    static native int engineNotifyFd(long h) throws IOException;
+
+    static native long transferSender(String path, String name, boolean resume)
+            throws IOException;
+
+    static native long transferReceiver(String dest, boolean overwrite, boolean resume)
+            throws IOException;
+
+    static native int transferStep(long h, long conn) throws IOException;
+
+    static native void transferRun(long h, long conn) throws IOException;
+
+    static native long[] transferProgress(long h) throws IOException;
+
+    static native void transferCancel(long h) throws IOException;
+
+    static native Object[] transferInfo(long h) throws IOException;
+
+    static native void kcpCheck(long[] kcp) throws IOException;
+
+    static native long kcpServerBind(String endpoint, long[] kcp, long[] server, int[] optNums,
+            long[] optValues) throws IOException;
+
+    static native void kcpServerSend(long h, long client, byte[] b, int off, int len)
+            throws IOException;
+
+    static native void kcpServerDisconnect(long h, long client, boolean graceful)
+            throws IOException;
+
+    static native long[] kcpServerClients(long h) throws IOException;
+
+    static native String kcpServerClientAddress(long h, long client) throws IOException;
+
+    static native long[] kcpServerStats(long h) throws IOException;
+
+    static native long kcpConnect(String endpoint, long conv, long[] kcp, int[] optNums,
+            long[] optValues) throws IOException;
+
+    static native void kcpSend(long h, byte[] b, int off, int len, int t) throws IOException;
+
+    static native byte[] kcpRecv(long h, int t) throws IOException;
+
+    static native void kcpFlush(long h, int t) throws IOException;
+
+    static native int kcpPoll(long h, int t) throws IOException;
+
+    static native long[] kcpSessionStats(long h) throws IOException;
+
+    static native long kcpConv(long h) throws IOException;
+
+    static native String kcpAddress(long h, boolean peer) throws IOException;
 }

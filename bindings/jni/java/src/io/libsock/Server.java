@@ -139,6 +139,42 @@ public final class Server extends EngineObject {
     }
 
     /**
+     * Queues several messages to {@code client} in order, as one batch (encoded into one
+     * buffer, taken by the connection with one wake-up, written with {@code writev}): core's
+     * {@code send_batch}. Each message waits for room in the client's queue, all within
+     * {@code timeoutMillis}. Every message is checked first, so a bad one queues none.
+     *
+     * @param client a client id
+     * @param msgs the messages, in order (none null)
+     * @param timeoutMillis time allowed for room (-1 forever, 0 not at all)
+     * @return how many were queued: all, or fewer when the time ran out (or the client went)
+     *     after some were
+     * @throws TimeoutException when not even the first found room in time
+     * @throws ClosedException for an unknown or disconnected client, or a stopped server
+     * @throws IOException for a message the framing cannot carry (none queued)
+     */
+    public int sendBatch(long client, byte[][] msgs, int timeoutMillis) throws IOException {
+        Objects.requireNonNull(msgs, "msgs");
+        for (byte[] m : msgs) {
+            Objects.requireNonNull(m, "a message");
+        }
+        return Native.serverSendBatch(handle.id(), client, msgs, timeoutMillis);
+    }
+
+    /**
+     * One client's counters: core's {@code client_stats}.
+     *
+     * @param client a client id
+     * @return a snapshot
+     * @throws ClosedException for a client that is not connected
+     * @throws BadHandleException after {@link #close()}
+     */
+    public ConnectionStats clientStats(long client) throws IOException {
+        Object[] r = Native.serverClientStats(handle.id(), client);
+        return new ConnectionStats((String) r[0], (long[]) r[1]);
+    }
+
+    /**
      * Queues {@code data} to each of {@code clients} (encoded once).
      *
      * @param clients client ids

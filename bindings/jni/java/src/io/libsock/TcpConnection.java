@@ -37,7 +37,7 @@ public final class TcpConnection implements AutoCloseable {
         this.framing = framing;
     }
 
-    private long h() {
+    long h() {
         return handle.id();
     }
 
@@ -115,7 +115,7 @@ public final class TcpConnection implements AutoCloseable {
             throws IOException {
         Objects.requireNonNull(o, "options");
         long id = Native.connect(endpoint, host, port, o.connectTimeout, o.timeout,
-                o.options.numbers(), o.options.vals(), o.tls == null ? 0 : o.tls.id());
+                o.options.numbers(), o.options.vals(), o.tls == null ? 0 : o.tls.id(), o.proxy);
         TcpConnection c = new TcpConnection(id, Framing.raw());
         if (o.framing != Framing.raw()) {
             try {
@@ -441,6 +441,144 @@ public final class TcpConnection implements AutoCloseable {
      */
     public byte[] recvMsg(int timeoutMillis) throws IOException {
         return Native.connRecvMsg(h(), timeoutMillis);
+    }
+
+    /**
+     * Sends several messages through the connection's framing with as few system calls as
+     * possible (their frames go out together in vectored writes): core's {@code send_msgs}.
+     * Every message is checked against the framing before anything is sent, so a bad one sends
+     * none.
+     *
+     * @param msgs the messages, in order (none null)
+     * @throws FrameTooLargeException for a message the framing cannot carry (nothing sent)
+     * @throws IOException on other failures
+     */
+    public void sendMsgs(byte[]... msgs) throws IOException {
+        sendMsgs(msgs, Native.DEFAULT);
+    }
+
+    /**
+     * {@link #sendMsgs(byte[]...)} within {@code timeoutMillis}.
+     *
+     * @param msgs the messages, in order (none null)
+     * @param timeoutMillis time allowed (-1 forever, 0 poll, -2 the default)
+     * @throws IOException on failure
+     */
+    public void sendMsgs(byte[][] msgs, int timeoutMillis) throws IOException {
+        Objects.requireNonNull(msgs, "msgs");
+        for (byte[] m : msgs) {
+            Objects.requireNonNull(m, "a message");
+        }
+        Native.connSendMsgs(h(), msgs, timeoutMillis);
+    }
+
+    /**
+     * Sends {@code data} with file descriptors attached (SCM_RIGHTS; Unix connections only):
+     * the receiving process gets its own copies of the descriptors, which stay open here too.
+     * Descriptors are {@code int}s because that is what the kernel passes; for a
+     * {@link java.io.FileDescriptor} (of a {@code FileInputStream}, {@code FileOutputStream} or
+     * {@code RandomAccessFile}) use {@link #sendFds(byte[], java.io.FileDescriptor...)} or
+     * {@link FileDescriptors#fd(java.io.FileDescriptor)}. Keep the descriptors open until this
+     * returns.
+     *
+     * @param data at least one byte (the descriptors travel with it)
+     * @param fds the descriptors
+     * @throws UnsupportedException on a TCP or TLS connection
+     * @throws IOException on other failures (a closed descriptor: {@link IoException}, EBADF)
+     */
+    public void sendFds(byte[] data, int[] fds) throws IOException {
+        sendFds(data, fds, Native.DEFAULT);
+    }
+
+    /**
+     * {@link #sendFds(byte[], int[])} within {@code timeoutMillis}.
+     *
+     * @param data at least one byte
+     * @param fds the descriptors
+     * @param timeoutMillis time allowed (-1 forever, 0 poll, -2 the default)
+     * @throws IOException on failure
+     */
+    public void sendFds(byte[] data, int[] fds, int timeoutMillis) throws IOException {
+        Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(fds, "fds");
+        Native.connSendFds(h(), data, 0, data.length, fds, timeoutMillis);
+    }
+
+    /**
+     * {@link #sendFds(byte[], int[])} for {@link java.io.FileDescriptor}s (read through
+     * {@link FileDescriptors#fd(java.io.FileDescriptor)}).
+     *
+     * @param data at least one byte
+     * @param fds the descriptors (each valid)
+     * @throws IOException on failure, {@link InvalidArgumentException} for an invalid one
+     */
+    public void sendFds(byte[] data, java.io.FileDescriptor... fds) throws IOException {
+        Objects.requireNonNull(fds, "fds");
+        int[] raw = new int[fds.length];
+        for (int i = 0; i < fds.length; i++) {
+            raw[i] = FileDescriptors.fd(fds[i]);
+        }
+        sendFds(data, raw);
+    }
+
+    /**
+     * Receives up to {@code maxBytes} bytes and up to {@code maxFds} file descriptors sent with
+     * them (Unix connections only). The descriptors are new in this process and the caller's to
+     * close (close-on-exec is set): wrap one with {@link FileDescriptors#stream(int)} or
+     * {@link FileDescriptors#fileDescriptor(int)}, or close it with
+     * {@link FileDescriptors#close(int)}. More descriptors than {@code maxFds} throw
+     * {@link IoException} (the extra ones are closed, the bytes stay for the next receive).
+     *
+     * @param maxBytes the most bytes to take (one call takes at most 1 MiB)
+     * @param maxFds the most descriptors to take
+     * @return the bytes (empty at the end of the stream) and the descriptors
+     * @throws UnsupportedException on a TCP or TLS connection
+     * @throws IOException on other failures
+     */
+    public ReceivedFds recvFds(int maxBytes, int maxFds) throws IOException {
+        return recvFds(maxBytes, maxFds, Native.DEFAULT);
+    }
+
+    /**
+     * {@link #recvFds(int, int)} within {@code timeoutMillis}.
+     *
+     * @param maxBytes the most bytes to take
+     * @param maxFds the most descriptors to take
+     * @param timeoutMillis time allowed (-1 forever, 0 poll, -2 the default)
+     * @return the bytes and the descriptors
+     * @throws IOException on failure
+     */
+    public ReceivedFds recvFds(int maxBytes, int maxFds, int timeoutMillis) throws IOException {
+        Object[] r = Native.connRecvFds(h(), maxBytes, maxFds, timeoutMillis);
+        return new ReceivedFds((byte[]) r[0], (int[]) r[1]);
+    }
+
+    /**
+     * The connection's counters: bytes and messages each way (messages: what the
+     * {@code sendMsg}/{@code recvMsg} families moved), since when, TLS or not; core's
+     * {@code Connection::stats}, the same {@link ConnectionStats} as
+     * {@link Server#clientStats(long)} ({@code queuedBytes} is always 0: a blocking connection
+     * queues nothing). Never waits behind a blocked call.
+     *
+     * @return a snapshot
+     * @throws BadHandleException after {@link #close()}
+     */
+    public ConnectionStats stats() throws IOException {
+        Object[] r = Native.connStats(h());
+        return new ConnectionStats((String) r[0], (long[]) r[1]);
+    }
+
+    /**
+     * The peer process's credentials as the kernel recorded them when the connection was made
+     * (SO_PEERCRED; Unix connections on Linux).
+     *
+     * @return pid, uid and gid
+     * @throws UnsupportedException on a TCP connection
+     * @throws IOException on other failures
+     */
+    public PeerCredentials peerCredentials() throws IOException {
+        long[] v = Native.connPeerCredentials(h());
+        return new PeerCredentials((int) v[0], v[1], v[2]);
     }
 
     /**

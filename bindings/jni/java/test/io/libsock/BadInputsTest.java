@@ -155,6 +155,26 @@ final class BadInputsTest {
                     s.events(num(in, "max", 1).intValueExact(), num(in, "timeout_ms", 0).intValueExact());
                 }
                 return;
+            case "proxy_connect":
+                proxyConnect(in);
+                return;
+            case "fds":
+                fds(in);
+                return;
+            case "kcp_config":
+                kcpConfig(in);
+                return;
+            case "transfer":
+                transfer(in);
+                return;
+            case "kcp_connect":
+                kcpConnect(in);
+                return;
+            case "multicast_interface":
+                try (Datagram d = Datagram.bind("127.0.0.1:0")) {
+                    d.setMulticastInterface(text(in.get("interface")));
+                }
+                return;
             default:
                 break;
         }
@@ -198,6 +218,158 @@ final class BadInputsTest {
                 default:
                     throw new NoExecutor("op " + op);
             }
+        }
+    }
+
+    /** A connection or an engine client through a proxy (the URL or the target is bad). */
+    static void proxyConnect(Map<String, Object> in) throws Exception {
+        String proxy = text(in.get("proxy"));
+        String address = text(in.get("address"));
+        if ("client".equals(in.get("object"))) {
+            Client.connect(address, new ClientOptions().withoutReconnect().withProxy(proxy)).close();
+        } else {
+            TcpConnection.connect(address, new ConnectOptions().withConnectTimeout(5000)
+                    .withProxy(proxy)).close();
+        }
+    }
+
+    /** Descriptor passing and peer credentials on a TCP or a Unix connection. */
+    @SuppressWarnings("unchecked")
+    static void fds(Map<String, Object> in) throws Exception {
+        java.nio.file.Path dir = Files.createTempDirectory("ls-java-bad-fds-");
+        String ep = "unix".equals(in.get("socket")) ? "unix:" + dir.resolve("s.sock") : "127.0.0.1:0";
+        try (Listener l = Listener.listen(ep);
+                TcpConnection c = TcpConnection.connect(ep.startsWith("unix:") ? ep
+                        : "127.0.0.1:" + l.localPort(), new ConnectOptions().withTimeout(10_000));
+                TcpConnection a = l.accept(10_000);
+                java.io.FileInputStream devNull = new java.io.FileInputStream("/dev/null")) {
+            switch ((String) in.get("call")) {
+                case "send_fds": {
+                    Object f = in.get("fds");
+                    int[] fds;
+                    if (f instanceof List) {
+                        List<Object> list = (List<Object>) f;
+                        fds = new int[list.size()];
+                        for (int i = 0; i < fds.length; i++) {
+                            fds[i] = ((BigInteger) list.get(i)).intValueExact();
+                        }
+                    } else {
+                        fds = new int[((BigInteger) f).intValueExact()];
+                        java.util.Arrays.fill(fds, FileDescriptors.fd(devNull.getFD()));
+                    }
+                    c.sendFds(text(in.get("data")).getBytes(StandardCharsets.UTF_8), fds, 10_000);
+                    return;
+                }
+                case "recv_fds":
+                    a.recvFds(num(in, "bufsize", 0).intValueExact(),
+                            num(in, "maxfds", 0).intValueExact(), 100);
+                    return;
+                case "peer_credentials":
+                    a.peerCredentials();
+                    return;
+                default:
+                    throw new NoExecutor("fds call " + in.get("call"));
+            }
+        } finally {
+            Files.deleteIfExists(dir.resolve("s.sock"));
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * One KCP setting ({@code setting}, {@code value}: the C door's words, e.g.
+     * {@code interval_ms}), set through the Java builders; a server's setting by binding a
+     * server with it.
+     */
+    static void kcpConfig(Map<String, Object> in) throws Exception {
+        String name = (String) in.get("setting");
+        BigInteger big = num(in, "value", 0);
+        KcpOptions k = new KcpOptions();
+        KcpServerOptions so = new KcpServerOptions();
+        switch (name) {
+            case "stream":
+                if (big.signum() < 0 || big.compareTo(BigInteger.ONE) > 0) {
+                    throw new NoExecutor("stream " + big + " (a Java boolean)");
+                }
+                k.withStream(big.signum() != 0);
+                return;
+            case "nc":
+                if (big.signum() < 0 || big.compareTo(BigInteger.ONE) > 0) {
+                    throw new NoExecutor("nc " + big + " (a Java boolean)");
+                }
+                k.withNc(big.signum() != 0);
+                return;
+            case "send_queue_bytes":
+                KcpServer.bind("127.0.0.1:0", so.withSendQueue(big.longValueExact(), SendPolicy.ERROR))
+                        .close();
+                return;
+            default:
+                break;
+        }
+        int v = big.intValueExact();
+        switch (name) {
+            case "nodelay":
+                k.withNodelay(v);
+                return;
+            case "interval_ms":
+                k.withInterval(v);
+                return;
+            case "resend":
+                k.withResend(v);
+                return;
+            case "mtu":
+                k.withMtu(v);
+                return;
+            case "min_rto_ms":
+                k.withMinRto(v);
+                return;
+            case "recv_window":
+                k.withRecvWindow(v);
+                return;
+            case "send_window":
+                k.withSendWindow(v);
+                return;
+            case "dead_link":
+                k.withDeadLink(v);
+                return;
+            case "event_capacity":
+                so = so.withEventCapacity(v);
+                break;
+            case "idle_timeout_ms":
+                so = so.withIdleTimeout(v);
+                break;
+            case "max_clients":
+                so = so.withMaxClients(v);
+                break;
+            case "linger_ms":
+                so = so.withLinger(v);
+                break;
+            case "close_timeout_ms":
+                so = so.withCloseTimeout(v);
+                break;
+            default:
+                throw new NoExecutor("kcp setting " + name);
+        }
+        KcpServer.bind("127.0.0.1:0", so).close();
+    }
+
+    /** A KCP session to a bad address ({@code address}, {@code conv}). */
+    static void kcpConnect(Map<String, Object> in) throws Exception {
+        KcpSession.connect(text(in.get("address")), new KcpOptions(), num(in, "conv", -1).longValueExact())
+                .close();
+    }
+
+    /** A file transfer made with a bad path ({@code side}, {@code path}, optional {@code name}). */
+    static void transfer(Map<String, Object> in) throws Exception {
+        String path = text(in.get("path"));
+        if ("sender".equals(in.get("side"))) {
+            TransferOptions o = new TransferOptions();
+            if (in.containsKey("name")) {
+                o = o.withName(text(in.get("name")));
+            }
+            FileTransfer.sender(path, o).close();
+        } else {
+            FileTransfer.receiver(path).close();
         }
     }
 

@@ -401,7 +401,7 @@ final class EngineTest {
                 new int[] {ConfigKey.SEND_POLICY.code()}, new long[] {2}, null, null, null, null,
                 null, null, 0));
         expect(InvalidArgumentException.class, () -> Native.clientConnect("127.0.0.1:1",
-                new int[] {1, 2}, new long[] {1}, null, null, null, null, null, null, 0));
+                new int[] {1, 2}, new long[] {1}, null, null, null, null, null, null, 0, null));
         expect(NullPointerException.class, () -> Native.dgramServerBind("127.0.0.1:0",
                 new int[] {ConfigKey.MAX_DATAGRAM.code()}, null, null, null));
         // And what they set is used: a server of at most one client refuses the second.

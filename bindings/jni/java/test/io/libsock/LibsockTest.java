@@ -467,7 +467,7 @@ public final class LibsockTest {
                 expect(NullPointerException.class,
                         () -> Native.connSendAll(h, null, 0, 0, Native.DEFAULT));
                 expect(NullPointerException.class,
-                        () -> Native.connect(null, null, 80, -1, -1, null, null, 0));
+                        () -> Native.connect(null, null, 80, -1, -1, null, null, 0, null));
                 expect(IndexOutOfBoundsException.class, () -> c.sendAll(new byte[4], 2, 3));
                 expect(IndexOutOfBoundsException.class, () -> c.recvInto(new byte[4], -1, 2));
                 expect(IndexOutOfBoundsException.class,
@@ -985,7 +985,7 @@ public final class LibsockTest {
     public static void main(String[] args) throws Exception {
         List<Method> tests = new ArrayList<>();
         for (Class<?> c : new Class<?>[] {LibsockTest.class, EngineTest.class, TlsTest.class,
-                BadInputsTest.class}) {
+                BadInputsTest.class, Issue16Test.class}) {
             for (Method m : c.getDeclaredMethods()) {
                 String n = m.getName();
                 if (Modifier.isStatic(m.getModifiers()) && m.getParameterCount() == 0
