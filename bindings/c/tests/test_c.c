@@ -3834,6 +3834,8 @@ static void t_bad_input_table(void) {
 
 #include "tls_tests.h"
 
+#include "xfer_tests.h"
+
 /* ------------------------------------------------------------------------------------------ */
 
 struct test {
@@ -3890,6 +3892,10 @@ static const struct test TESTS[] = {
     T(s20_tls_mutual),
     T(s21_tls_plaintext_and_silent_peers),
     T(t_tls_cleanup),
+    T(t_transfer_small),
+    T(t_proxy_options),
+    T(t_fds_in_process),
+    T(t_xfer_cleanup),
     T(t_engine_constants),
     T(t_engine_config),
     T(t_engine_config_keys_take_effect),
