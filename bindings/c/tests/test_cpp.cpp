@@ -11,8 +11,10 @@
 #include "bad_inputs.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1479,6 +1481,9 @@ void t_tls_cleanup() {
     g_pki.clear();
 }
 
+
+#include "xfer_tests.hpp"
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -1525,6 +1530,11 @@ int main(int argc, char **argv) {
         {"s15_engine_client_reconnect", s15_engine_client_reconnect},
         {"s16_engine_heartbeat_lost", s16_engine_heartbeat_lost},
         {"s17_engine_close_wakes_next_event", s17_engine_close_wakes_next_event},
+        {"t_transfer_cpp", t_transfer_cpp},
+        {"s22_transfer_broken_then_resumed", s22_transfer_broken_then_resumed},
+        {"s24_socks5_proxy_echo_and_refusals", s24_socks5_proxy_echo_and_refusals},
+        {"t_fds_cpp", t_fds_cpp},
+        {"t_xfer_cleanup", t_xfer_cleanup},
         {"t_bad_input_table", t_bad_input_table},
     };
     const char *limit_env = std::getenv("LS_TEST_TIMEOUT");
