@@ -804,12 +804,13 @@ public:
     ReceivedFds recv_fds(std::size_t max_len, std::size_t max_fds,
                          int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
         ReceivedFds r;
-        std::vector<int32_t> raw(max_fds);
+        // Above LS_MAX_FDS the C call refuses max_fds before it looks at the slots.
+        std::vector<int32_t> raw(max_fds <= static_cast<std::size_t>(LS_MAX_FDS) ? max_fds : 1);
         r.data.resize(max_len);
         std::size_t n = 0, nf = 0;
         detail::check(ls_recv_fds(h_, timeout_ms, r.data.empty() ? nullptr : r.data.data(),
                                   r.data.size(), &n, raw.empty() ? nullptr : raw.data(),
-                                  raw.size(), &nf));
+                                  max_fds, &nf));
         r.data.resize(n);
         r.fds.assign(raw.begin(), raw.begin() + static_cast<std::ptrdiff_t>(nf));
         return r;

@@ -4,9 +4,6 @@
  * and ls_engine_config_set_proxy, ls_send_fds / ls_recv_fds / ls_peer_credentials.
  */
 
-#include <fcntl.h>
-#include <sys/stat.h>
-
 /* A temporary directory of this run (made once, removed by xfer_cleanup). */
 static char g_xdir[128];
 
