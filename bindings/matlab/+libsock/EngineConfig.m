@@ -252,7 +252,8 @@ classdef EngineConfig < handle
 
         function configureFraming(obj, kind, varargin)
             %CONFIGUREFRAMING  The framing of the connections made with this config.
-            %   Arguments as libsock.Socket/configureFraming: "length" (WIDTH, ORDER, MAX; the
+            %   Arguments as libsock.Socket/configureFraming: "length" (WIDTH, ORDER, MAX, and
+            %   "Offset", "HeaderLen", "Adjustment", "KeepHeader" for a longer header; the
             %   default is "length", 4, "big-endian"), "delimited" (DELIM, MAX, KEEP), "fixed"
             %   (SIZE), "hppack" (FLAG, MAX) or "raw" (each read is one message). Heartbeats
             %   need a message framing.

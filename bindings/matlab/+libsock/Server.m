@@ -21,6 +21,7 @@ classdef Server < libsock.EngineObject
     %   Server methods:
     %       poll, waitEvents  - take events (struct array: Kind, Client, Data, Peer, Reason ...)
     %       send              - queue one message to one client
+    %       sendMany          - queue one message to several clients (encoded once)
     %       broadcast         - queue one message to every client (but one)
     %       disconnect        - drop a client, gracefully (after its queue) or at once
     %       clientAddress     - a client's address
@@ -155,6 +156,34 @@ classdef Server < libsock.EngineObject
             end
             out = libpointer(libsock.ptrtype('size'), 0);
             rc = calllib('libsock', 'ls_server_broadcast', obj.Handle, bytes, uint64(n), uint64(exceptClient), out);
+            libsock.check(rc);
+            sent = double(out.Value);
+        end
+
+        function sent = sendMany(obj, clients, data, datatype)
+            %SENDMANY  Queue DATA as one message to each client of CLIENTS (encoded once);
+            %   returns at once. SENT = sendMany(s, CLIENTS, DATA) returns how many clients it was
+            %   queued for: unknown clients, and under SendPolicy "error" clients whose queue is
+            %   full, are skipped (no error). sendMany(s, CLIENTS, DATA, DATATYPE) casts as send.
+            %   'libsock:frameTooLarge' when DATA is larger than SendQueueBytes.
+            %
+            %   Example:
+            %       n = sendMany(s, [id1 id2], "to both")
+            if nargin < 4 || isempty(datatype)
+                datatype = libsock.Server.defaultType(data);
+            end
+            ids = uint64(reshape(clients, 1, []));
+            count = numel(ids);
+            if count == 0
+                ids = uint64(0);  % MATLAB passes [] as NULL: one id and a count of 0
+            end
+            bytes = libsock.Socket.toBytes(data, datatype, "little-endian");
+            n = numel(bytes);
+            if n == 0
+                bytes = uint8(0);
+            end
+            out = libpointer(libsock.ptrtype('size'), 0);
+            rc = calllib('libsock', 'ls_server_send_many', obj.Handle, ids, uint64(count), bytes, uint64(n), out);
             libsock.check(rc);
             sent = double(out.Value);
         end

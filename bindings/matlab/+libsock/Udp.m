@@ -21,6 +21,7 @@ classdef Udp < libsock.Socket
     %       write               - send one datagram to an address
     %       read                - receive one datagram: data, sender, truncated
     %       configureMulticast  - join (or leave) a multicast group
+    %       leaveMulticast      - leave a multicast group
     %       setOption, getOption, close, delete (see libsock.Socket)
     %
     %   See also libsock.TcpClient, libsock.Listener, udpport.
@@ -137,10 +138,22 @@ classdef Udp < libsock.Socket
                 leave = true;
             end
             if leave
-                rc = calllib('libsock', 'ls_leave_multicast', obj.Handle, char(group), iface);
+                leaveMulticast(obj, group, iface);
             else
                 rc = calllib('libsock', 'ls_join_multicast', obj.Handle, char(group), iface);
+                libsock.check(rc);
             end
+        end
+
+        function leaveMulticast(obj, group, iface)
+            %LEAVEMULTICAST  Leave multicast group GROUP (joined with configureMulticast).
+            %   leaveMulticast(u, GROUP) on the default interface; leaveMulticast(u, GROUP,
+            %   INTERFACE) on the interface it was joined on. Same as configureMulticast(u,
+            %   "off", GROUP).
+            if nargin < 3 || isempty(iface)
+                iface = '';
+            end
+            rc = calllib('libsock', 'ls_leave_multicast', obj.Handle, char(group), char(iface));
             libsock.check(rc);
         end
     end
