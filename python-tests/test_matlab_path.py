@@ -29,6 +29,7 @@ MATLAB suite (.ci/suites/46-matlab.sh) and when the Python suite collects python
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -47,6 +48,7 @@ PKG = os.path.join(MATLAB, "+libsock")
 HEADER = os.path.join(ROOT, "include", "libsock.h")
 SHIMS = os.path.join(HERE, "matlab", "octave")
 sys.path.insert(0, os.path.join(MATLAB, "tools"))
+sys.path.insert(0, HERE)  # _helpers, _proxies (danted for S24)
 
 import check_header  # noqa: E402
 import gen_matlab_constants  # noqa: E402
@@ -341,6 +343,7 @@ f = f + libsock_surface_selftest();
 f = f + libsock_bad_inputs_selftest('{table}');
 f = f + libsock_tls_selftest();
 f = f + libsock_parity_selftest();
+f = f + libsock_xfer_selftest('{proxy}', {denied});
 profile off;
 info = profile('info');
 names = {{info.FunctionTable.FunctionName}};
@@ -359,12 +362,23 @@ def octave_session(tmp_path_factory: Any) -> Iterator[tuple[str, int, set]]:
     lib = _build_library()
     tmp = tmp_path_factory.mktemp("octave")
     env = _octave_gateway(lib, tmp)
-    code = SESSION.format(matlab=MATLAB, tests=os.path.join(MATLAB, "tests"), examples=os.path.join(MATLAB, "examples"),
-                          mb=os.environ.get("LS_TEST_S04_MB", "64"),
-                          clients=os.environ.get("LS_TEST_S13_CLIENTS", "50"),
-                          table=os.path.join(ROOT, "tests-data", "bad_inputs.json"))
-    r = subprocess.run([*OCTAVE, "--eval", code], cwd=tmp, capture_output=True, text=True,
-                       timeout=1500, env=env)
+    with contextlib.ExitStack() as stack:
+        # S24's proxy: dante's danted (python-tests/_proxies.py, as the Python and C tests run
+        # it), refusing one port by a rule. Without danted (outside CI) S24 fails alone.
+        proxy, denied = "", 0
+        if os.environ.get("CI") == "true" or shutil.which("danted") or os.path.exists("/usr/sbin/danted"):
+            from _helpers import free_port
+            from _proxies import dante
+
+            denied = free_port()
+            proxy = stack.enter_context(dante(denied)).url("socks5")
+        code = SESSION.format(matlab=MATLAB, tests=os.path.join(MATLAB, "tests"), examples=os.path.join(MATLAB, "examples"),
+                              mb=os.environ.get("LS_TEST_S04_MB", "64"),
+                              clients=os.environ.get("LS_TEST_S13_CLIENTS", "50"),
+                              table=os.path.join(ROOT, "tests-data", "bad_inputs.json"),
+                              proxy=proxy, denied=denied)
+        r = subprocess.run([*OCTAVE, "--eval", code], cwd=tmp, capture_output=True, text=True,
+                           timeout=1500, env=env)
     ran = {line[5:].strip() for line in r.stdout.splitlines() if line.startswith("ran: ")}
     out = "\n".join(line for line in r.stdout.splitlines() if not line.startswith("ran: "))
     print(out)
@@ -433,6 +447,16 @@ def test_octave_runs_the_parity_selftest(octave_session: tuple[str, int, set]) -
     Udp.leaveMulticast."""
     out, _, _ = octave_session
     assert summary(out, "matlab-parity-selftest") == (5, 0), out
+
+
+def test_octave_runs_the_xfer_selftest_s22_s24(octave_session: tuple[str, int, set]) -> None:
+    """tests/libsock_xfer_selftest.m: S22 (50 MB sent step by step by libsock.FileTransfer to a
+    receiver in a second Octave process, tests/libsock_transfer_peer.m, broken in the middle and
+    resumed; SHA-256 of both ends and of the file equal to sha256sum's; no partial file under
+    the final name), FileTransfer's errors, and S24 through danted (started above): an echo to
+    a name the proxy resolves, a rule's refusal, a closed target, the engine client."""
+    out, _, _ = octave_session
+    assert summary(out, "matlab-xfer-selftest") == (3, 0), out
 
 
 def test_octave_ran_every_method_that_calls_the_library(octave_session: tuple[str, int, set]) -> None:

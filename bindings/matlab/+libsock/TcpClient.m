@@ -7,7 +7,11 @@ classdef TcpClient < libsock.Socket
     %   t = libsock.TcpClient(..., Name, Value) sets "ConnectTimeout", "Timeout" (seconds a
     %   read waits, default Inf), "ByteOrder" and "Terminator" at once; "Tls" with a client
     %   libsock.TlsConfig speaks TLS (the handshake completes before the constructor returns;
-    %   tlsInfo tells what was agreed).
+    %   tlsInfo tells what was agreed). "Proxy" connects through a proxy:
+    %   "socks5://[user:password@]host[:port]" (socks5h:// too; port 1080 by default) or
+    %   "http://[user:password@]host[:port]" (HTTP CONNECT); the proxy resolves HOST, TLS runs
+    %   end to end with HOST, and a refusal by the proxy is the error of that refusal
+    %   ('libsock:connectionRefused' ...), its message saying what the proxy answered.
     %
     %   Unlike tcpclient, a read that runs out of time throws 'libsock:timeout' instead of
     %   returning part of the data with a warning; the bytes that did arrive stay buffered for
@@ -105,7 +109,7 @@ classdef TcpClient < libsock.Socket
                 port = [];
             end
             opts = struct('ConnectTimeout', 10, 'Timeout', Inf, 'ByteOrder', "little-endian", ...
-                'Terminator', "LF", 'Tls', []);
+                'Terminator', "LF", 'Tls', [], 'Proxy', "");
             for k = 1:2:numel(varargin)
                 name = validatestring(varargin{k}, fieldnames(opts));
                 opts.(name) = varargin{k + 1};
@@ -113,10 +117,21 @@ classdef TcpClient < libsock.Socket
             target = libsock.Socket.formatAddress(host, port);
             connectMs = libsock.Socket.toMs(opts.ConnectTimeout);
             out = libpointer(libsock.ptrtype('int64'), 0);
-            if isempty(opts.Tls)
+            if isempty(opts.Tls) && isempty(char(opts.Proxy))
                 rc = calllib('libsock', 'ls_tcp_connect', char(target), int32(connectMs), out);
             else
-                o = libsock.TlsConfig.optionsFor(opts.Tls);
+                if isempty(opts.Tls)
+                    o = libsock.TcpClient.newOptions();
+                else
+                    o = libsock.TlsConfig.optionsFor(opts.Tls);
+                end
+                if ~isempty(char(opts.Proxy))
+                    rc = calllib('libsock', 'ls_options_set_proxy', o, char(opts.Proxy));
+                    if rc ~= 0
+                        calllib('libsock', 'ls_close', o);
+                    end
+                    libsock.check(rc);
+                end
                 rc = calllib('libsock', 'ls_tcp_connect_ex', char(target), int32(connectMs), o, out);
                 calllib('libsock', 'ls_close', o);
             end
@@ -517,6 +532,13 @@ classdef TcpClient < libsock.Socket
     end
 
     methods (Static, Hidden)
+        function h = newOptions()
+            %NEWOPTIONS  A new options handle of the C ABI (free it with ls_close).
+            out = libpointer(libsock.ptrtype('int64'), 0);
+            libsock.check(calllib('libsock', 'ls_options_new', out));
+            h = out.Value;
+        end
+
         function s = head(text, n)
             %HEAD  The first N characters of a text output as a string.
             text = char(text);
