@@ -42,6 +42,10 @@ mod tls;
 
 pub mod engine;
 
+pub mod engine_more;
+
+pub mod kcp;
+
 pub use connection::*;
 pub use datagram::*;
 pub use framing::*;
