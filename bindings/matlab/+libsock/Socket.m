@@ -254,6 +254,38 @@ classdef (Abstract) Socket < handle
             end
         end
 
+        function [bytes, lens, count, total] = packMessages(messages, datatype, byteOrder)
+            %PACKMESSAGES  A batch of messages (a cell array, a string array or one message) to
+            %   the C ABI's layout: the bodies back to back in BYTES (never empty: MATLAB
+            %   passes [] as NULL), their lengths in LENS (uint64), COUNT and TOTAL bytes.
+            %   DATATYPE [] takes "char" for text and "uint8" for numbers, message by message.
+            if isstring(messages)
+                messages = cellstr(messages);
+            elseif ~iscell(messages)
+                messages = {messages};
+            end
+            count = numel(messages);
+            parts = cell(1, count);
+            lens = zeros(1, count, 'uint64');
+            for k = 1:count
+                m = messages{k};
+                dt = datatype;
+                if isempty(dt)
+                    dt = libsock.Server.defaultType(m);
+                end
+                parts{k} = libsock.Socket.toBytes(m, dt, byteOrder);
+                lens(k) = numel(parts{k});
+            end
+            bytes = [uint8([]), parts{:}];
+            total = numel(bytes);
+            if total == 0
+                bytes = uint8(0);
+            end
+            if count == 0
+                lens = uint64(0);
+            end
+        end
+
         function ms = toMs(seconds)
             %TOMS  Seconds (Inf or [] = forever) to the C ABI's int32 milliseconds (-1 = forever).
             if isempty(seconds) || isinf(seconds)

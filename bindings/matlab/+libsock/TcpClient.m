@@ -380,31 +380,12 @@ classdef TcpClient < libsock.Socket
             %   Example:
             %       configureFraming(t, "length", 4, "big-endian");
             %       sendMsgs(t, {"one", "two", uint8(1:3)})
-            if isstring(messages)
-                messages = cellstr(messages);
-            elseif ~iscell(messages)
-                messages = {messages};
+            if nargin < 3
+                datatype = [];
             end
-            count = numel(messages);
+            [bytes, lens, count, n] = libsock.Socket.packMessages(messages, datatype, obj.ByteOrder);
             if count == 0
                 return
-            end
-            parts = cell(1, count);
-            lens = zeros(1, count, 'uint64');
-            for k = 1:count
-                m = messages{k};
-                if nargin < 3
-                    dt = libsock.Server.defaultType(m);
-                else
-                    dt = datatype;
-                end
-                parts{k} = libsock.Socket.toBytes(m, dt, obj.ByteOrder);
-                lens(k) = numel(parts{k});
-            end
-            bytes = [uint8([]), parts{:}];
-            n = numel(bytes);
-            if n == 0
-                bytes = uint8(0);  % MATLAB passes [] as NULL: one byte, every length 0
             end
             rc = calllib('libsock', 'ls_send_msgs', obj.Handle, bytes, lens, uint64(count));
             libsock.check(rc);

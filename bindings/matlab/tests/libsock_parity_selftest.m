@@ -10,6 +10,10 @@ function failed = libsock_parity_selftest()
 %     server_send_many           Server.sendMany to two of three clients and an unknown id
 %     send_file_recv_file        TcpClient.sendFile (whole, and a range) into recvFile
 %     leave_multicast            Udp.leaveMulticast
+%     engine_batches_and_client_stats  Server.sendBatch, Client.sendBatch (also while not yet
+%                                connected), Server.clientStats
+%     multicast_interface        Udp.setMulticastInterface: a datagram to a group joined on
+%                                loopback arrives; bad interfaces are refused
 %   CI runs it under Octave (python-tests/test_matlab_path.py) with the other self-tests.
 %
 %   See also libsock_surface_selftest, libsock_selftest.
@@ -17,9 +21,11 @@ function failed = libsock_parity_selftest()
 addpath(fullfile(fileparts(mfilename('fullpath')), '..'));
 libsock.load();
 tests = {@framing_offset_adjustment, @batch_messages, @server_send_many, ...
-    @send_file_recv_file, @leave_multicast};
+    @send_file_recv_file, @leave_multicast, @engine_batches_and_client_stats, ...
+    @multicast_interface};
 names = {'framing_offset_adjustment', 'batch_messages', 'server_send_many', ...
-    'send_file_recv_file', 'leave_multicast'};
+    'send_file_recv_file', 'leave_multicast', 'engine_batches_and_client_stats', ...
+    'multicast_interface'};
 failed = runSelftests('matlab-parity-selftest', tests, names);
 end
 
@@ -223,4 +229,61 @@ if joined
     expectError('', @() leaveMulticast(u, '239.255.12.35', '127.0.0.1'));
 end
 delete(u);
+end
+
+function engine_batches_and_client_stats(~)
+%ENGINE_BATCHES_AND_CLIENT_STATS  A Client queues a batch before it is connected; it arrives
+%   whole and in order; the server answers with a batch; clientStats counts both ways; a batch
+%   with one message above SendQueueBytes queues none; an unknown client is libsock:closed.
+srv = libsock.Server('127.0.0.1', 0, 'SendQueueBytes', 65536);
+cli = libsock.Client('127.0.0.1', srv.Port);
+assert(sendBatch(cli, {'one', uint8([2 2]), 'three'}) == 3);  % queued at once, connected or not
+events = pumpUntil(srv, @(e) countKind(e, 'message') == 3, 10);
+msgs = events(strcmp({events.Kind}, 'message'));
+assert(strcmp(char(msgs(1).Data), 'one') && isequal(reshape(msgs(2).Data, 1, []), uint8([2 2])) ...
+    && strcmp(char(msgs(3).Data), 'three'));
+id = msgs(1).Client;
+assert(sendBatch(srv, id, {'a', 'bb', 'ccc', 'dddd'}, [], 5) == 4);
+events = pumpUntil(cli, @(e) countKind(e, 'message') == 4, 10);
+msgs = events(strcmp({events.Kind}, 'message'));
+assert(strcmp(char([msgs.Data]), 'abbcccdddd'));
+st = clientStats(srv, id);
+assert(st.MessagesIn == 3 && st.MessagesOut == 4 && st.BytesIn == 3 * 4 + 3 + 2 + 5 ...
+    && st.BytesOut >= 4 * 4 + 10 && ~st.Tls && st.ConnectedSince > 1.6e9, ...
+    'in %d/%d out %d/%d since %g', st.MessagesIn, st.BytesIn, st.MessagesOut, st.BytesOut, st.ConnectedSince);
+assert(abs(st.ConnectedSince - (now() - datenum(1970, 1, 1)) * 86400) < 3600 * 24, 'since %g', st.ConnectedSince);
+expectError('libsock:frameTooLarge', @() sendBatch(srv, id, {'ok', zeros(1, 70000, 'uint8')}));
+expectError('libsock:closed', @() clientStats(srv, uint64(123456)));
+assert(sendBatch(srv, id, {}) == 0);
+close(cli);
+delete(srv);
+end
+
+function multicast_interface(~)
+%MULTICAST_INTERFACE  A sender whose multicast interface is loopback reaches a receiver that
+%   joined the group on loopback (where the host allows multicast at all); a malformed
+%   interface is libsock:invalidArgument, an address this host lacks libsock:addrNotAvailable.
+group = '239.255.12.36';
+rx = libsock.Udp('LocalHost', '0.0.0.0', 'Timeout', 5);
+tx = libsock.Udp('LocalHost', '127.0.0.1');
+expectError('libsock:invalidArgument', @() setMulticastInterface(tx, 'not-an-interface'));
+expectError('libsock:addrNotAvailable', @() setMulticastInterface(tx, '192.0.2.123'));
+setMulticastInterface(tx, '127.0.0.1');
+setMulticastInterface(tx, '');  % the OS's choice again
+setMulticastInterface(tx, '127.0.0.1');
+joined = false;
+try
+    configureMulticast(rx, group, '127.0.0.1');
+    joined = true;
+catch err
+    assert(any(strcmp(err.identifier, {'libsock:io', 'libsock:addrNotAvailable', ...
+        'libsock:unsupported'})), err.identifier);
+end
+if joined
+    write(tx, 'to the group', 'char', group, rx.LocalPort);
+    [data, sender] = read(rx, 100, 'char');
+    assert(strcmp(data, 'to the group') && strcmp(sender, tx.LocalAddress), '%s from %s', data, sender);
+end
+delete(rx);
+delete(tx);
 end
