@@ -344,6 +344,7 @@ f = f + libsock_bad_inputs_selftest('{table}');
 f = f + libsock_tls_selftest();
 f = f + libsock_parity_selftest();
 f = f + libsock_xfer_selftest('{proxy}', {denied});
+f = f + libsock_kcp_selftest('{python}', '{kcp_peer}', 0);
 profile off;
 info = profile('info');
 names = {{info.FunctionTable.FunctionName}};
@@ -354,14 +355,23 @@ exit(f > 0);
 """
 
 
+KCP_PEER = os.path.join(HERE, "peers", "kcp_ref.py")
+
+
 @pytest.fixture(scope="module")
-def octave_session(tmp_path_factory: Any) -> Iterator[tuple[str, int, set]]:
-    """One Octave session running every self-test and example, profiled; (its output, its
-    exit status, the functions that ran)."""
+def gateway(tmp_path_factory: Any) -> tuple[Any, dict]:
+    """The library built and the MEX gateway over it: (its folder, Octave's environment)."""
     need_octave()
     lib = _build_library()
     tmp = tmp_path_factory.mktemp("octave")
-    env = _octave_gateway(lib, tmp)
+    return tmp, _octave_gateway(lib, tmp)
+
+
+@pytest.fixture(scope="module")
+def octave_session(gateway: tuple[Any, dict]) -> Iterator[tuple[str, int, set]]:
+    """One Octave session running every self-test and example, profiled; (its output, its
+    exit status, the functions that ran)."""
+    tmp, env = gateway
     with contextlib.ExitStack() as stack:
         # S24's proxy: dante's danted (python-tests/_proxies.py, as the Python and C tests run
         # it), refusing one port by a rule. Without danted (outside CI) S24 fails alone.
@@ -376,7 +386,7 @@ def octave_session(tmp_path_factory: Any) -> Iterator[tuple[str, int, set]]:
                               mb=os.environ.get("LS_TEST_S04_MB", "64"),
                               clients=os.environ.get("LS_TEST_S13_CLIENTS", "50"),
                               table=os.path.join(ROOT, "tests-data", "bad_inputs.json"),
-                              proxy=proxy, denied=denied)
+                              proxy=proxy, denied=denied, python=sys.executable, kcp_peer=KCP_PEER)
         r = subprocess.run([*OCTAVE, "--eval", code], cwd=tmp, capture_output=True, text=True,
                            timeout=1500, env=env)
     ran = {line[5:].strip() for line in r.stdout.splitlines() if line.startswith("ran: ")}
@@ -391,6 +401,7 @@ def summary(out: str, prefix: str) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
+@pytest.mark.timeout(1600)  # the first test of the session: its setup runs every self-test
 def test_octave_runs_the_matlab_classes_s01_s12(octave_session: tuple[str, int, set]) -> None:
     """tests/libsock_selftest.m (S01-S12, libsock on both ends) and examples/echo_example.m.
     Octave has no string class, hence the classes compare text with strcmp; MATLAB-only lines
@@ -458,6 +469,55 @@ def test_octave_runs_the_xfer_selftest_s22_s24(octave_session: tuple[str, int, s
     a name the proxy resolves, a rule's refusal, a closed target, the engine client."""
     out, _, _ = octave_session
     assert summary(out, "matlab-xfer-selftest") == (3, 0), out
+
+
+@pytest.mark.timeout(1600)
+def test_octave_runs_the_kcp_selftest_s23(octave_session: tuple[str, int, set]) -> None:
+    """tests/libsock_kcp_selftest.m without loss: S23 both ways against the reference KCP
+    implementation (python-tests/peers/kcp_ref.py serve and client: ikcp.c from the PyPI
+    package kcp), 1,000 messages each, and the KCP classes' surface (libsock on both ends)."""
+    out, _, _ = octave_session
+    assert summary(out, "matlab-kcp-selftest") == (3, 0), out
+
+
+LOSS_RULES = """
+table inet libsock_loss {
+    chain in {
+        type filter hook input priority 0; policy accept;
+        meta l4proto udp numgen random mod 100 < %d drop
+    }
+}
+"""
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("loss", [10, 30])
+def test_octave_s23_kcp_under_loss(gateway: tuple[Any, dict], loss: int) -> None:
+    """S23 under loss: tests/libsock_kcp_selftest.m and the reference KCP peers run in a
+    network namespace whose loopback drops `loss` % of the UDP packets that arrive (nftables,
+    as python-tests/test_kcp.py does for Python); every message intact, once, in order, and
+    retransmits counted. Needs root (skipped otherwise, failed under CI as root)."""
+    from _reliability import netns_unavailable, skip_or_fail
+
+    why = netns_unavailable()
+    if why:
+        skip_or_fail(why)
+    tmp, env = gateway
+    name = f"lsmkcp{os.getpid()}x{loss}"
+    subprocess.run(["ip", "netns", "add", name], check=True, timeout=30)
+    try:
+        ns = ["ip", "netns", "exec", name]
+        subprocess.run([*ns, "ip", "link", "set", "lo", "up"], check=True, timeout=30)
+        subprocess.run([*ns, "nft", "-f", "-"], check=True, input=(LOSS_RULES % loss).encode(), timeout=30)
+        code = (f"addpath('{MATLAB}'); addpath('{os.path.join(MATLAB, 'tests')}'); warning('off', 'all'); "
+                f"f = libsock_kcp_selftest('{sys.executable}', '{KCP_PEER}', {loss}); exit(f > 0);")
+        r = subprocess.run([*ns, *OCTAVE, "--eval", code], cwd=tmp, capture_output=True, text=True,
+                           timeout=800, env=env)
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+    print(r.stdout, r.stderr[-3000:])
+    assert summary(r.stdout, "matlab-kcp-selftest") == (2, 0), r.stdout + r.stderr[-3000:]
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
 
 
 def test_octave_ran_every_method_that_calls_the_library(octave_session: tuple[str, int, set]) -> None:
