@@ -223,8 +223,8 @@ classdef Server < libsock.EngineObject
             %CLIENTSTATS  One connected client's counters as a struct: BytesIn, BytesOut (frames
             %   with their headers), MessagesIn (heartbeats not counted), MessagesOut (heartbeats
             %   included), QueuedBytes (waiting in its send queue), ConnectedSince (when it was
-            %   admitted, as a datetime-ready count of seconds since 1970-01-01 UTC: use
-            %   datetime(st.ConnectedSince, "ConvertFrom", "posixtime")) and Tls (true when it
+            %   admitted, in seconds since 1970-01-01 UTC: datetime(st.ConnectedSince,
+            %   "ConvertFrom", "posixtime") shows it) and Tls (true when it
             %   speaks TLS). 'libsock:closed' for a client that is gone.
             %
             %   Example:
