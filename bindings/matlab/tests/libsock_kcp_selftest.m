@@ -74,7 +74,9 @@ if loss > 0
     assert(st.Retransmits > 0, 'no retransmits under %d %% loss', loss);
 end
 fprintf('  S23 session -> reference server, %d %% loss: %d messages, %d retransmits\n', loss, N, st.Retransmits);
-lines = waitForLines(out, 2, 120);
+% Keep the session running while the server finishes: under loss it may resend an echo whose
+% acknowledgement was lost, and only a running session acknowledges it again.
+lines = waitForLines(out, 2, 120, @() poll(k, 0.05));
 assert(~isempty(strfind(lines{2}, sprintf('"server_got": %d', N))) ...
     && ~isempty(strfind(lines{2}, '"server_in_order": true')), 'reference server: %s', lines{2});
 delete(k);
@@ -221,8 +223,12 @@ for e = ends
 end
 end
 
-function lines = waitForLines(path, n, timeout)
-%WAITFORLINES  Wait up to TIMEOUT s until PATH holds N complete lines; its lines.
+function lines = waitForLines(path, n, timeout, tick)
+%WAITFORLINES  Wait up to TIMEOUT s until PATH holds N complete lines; its lines. TICK (a
+%   function, optional) is called between looks instead of a pause.
+if nargin < 4
+    tick = @() pause(0.02);
+end
 t0 = tic;
 while true
     if exist(path, 'file')
@@ -238,6 +244,6 @@ while true
         end
         error('selftest:timeout', 'no %d lines in %s after %d s; stderr: %s', n, path, timeout, err);
     end
-    pause(0.02);
+    tick();
 end
 end

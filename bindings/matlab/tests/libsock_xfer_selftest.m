@@ -155,7 +155,7 @@ delete(rx);
 rx = libsock.FileTransfer.receiver(fullfile(work, 'in'));
 write(s, uint8(['GET / HTTP/1.1' 13 10 13 10 zeros(1, 64)]));
 c.Timeout = 5;
-expectError('libsock:badFrame', @() step(rx, c));
+expectError('libsock:badFrame', @() run(rx, c));
 assert(strcmp(rx.State, 'failed'));
 expectError('libsock:invalidArgument', @() step(rx, c));  % names the first failure
 delete(rx);
