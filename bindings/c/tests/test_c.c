@@ -355,6 +355,22 @@ static void all_handle_functions(int64_t h, int32_t want, int32_t want_close) {
     CHECK_RC(ls_set_timeout(h, 100), want);
     CHECK_RC(ls_get_timeout(h, &i32), want);
     CHECK_RC(ls_options_set_local_address(h, "127.0.0.1:0"), want);
+    CHECK_RC(ls_options_set_proxy(h, "socks5://127.0.0.1:1080"), want);
+    CHECK_RC(ls_engine_config_set_proxy(h, "socks5://127.0.0.1:1080"), want);
+    CHECK_RC(ls_send_fds(h, b, 1, NULL, 0), want);
+    CHECK_RC(ls_recv_fds(h, 0, b, sizeof b, &n, NULL, 0, &pl), want);
+    {
+        uint64_t u1 = 0, u2 = 0;
+        CHECK_RC(ls_peer_credentials(h, &i32, &u1, &u2), want);
+        CHECK_RC(ls_transfer_run(h, h), want);
+        CHECK_RC(ls_transfer_step(h, h, &i32), want);
+        CHECK_RC(ls_transfer_progress(h, &u64, &u1, &i32), want);
+        CHECK_RC(ls_transfer_cancel(h), want);
+        CHECK_RC(ls_transfer_info(h, &u64, &i32, &u1, &u2), want);
+        CHECK_RC(ls_transfer_name(h, s, sizeof s, &n), want);
+        CHECK_RC(ls_transfer_path(h, s, sizeof s, &n), want);
+        CHECK_RC(ls_transfer_sha256(h, s, sizeof s, &n), want);
+    }
     if (h != 0) { /* options handle 0 means "no options" */
         CHECK_RC(ls_tcp_connect_ex("127.0.0.1:9", 100, h, &out), want);
         CHECK_RC(ls_listen_ex("127.0.0.1:0", 0, h, &out), want);
@@ -3415,7 +3431,7 @@ static int32_t bi_handle(const bi_val *inp) {
     else if (strcmp(call, "ls_send_fds") == 0) rc = ls_send_fds(h, buf, 1, NULL, 0);
     else if (strcmp(call, "ls_recv_fds") == 0) rc = ls_recv_fds(h, 0, buf, sizeof buf, &n, NULL, 0, &n);
     else if (strcmp(call, "ls_peer_credentials") == 0) {
-        uint32_t u1 = 0, u2 = 0;
+        uint64_t u1 = 0, u2 = 0;
         rc = ls_peer_credentials(h, &t, &u1, &u2);
     } else rc = BI_NO_EXECUTOR;
     (void)t;
@@ -3518,7 +3534,7 @@ static int32_t bi_null_pointer(const bi_val *inp) {
         rc = ls_recv_fds(a, 0, ARG("buf", b), sizeof b, ARG("out_len", &n), ARG("fds", slots), 2,
                          ARG("out_nfds", &nf));
     } else if (strcmp(fn, "ls_peer_credentials") == 0) {
-        uint32_t u1 = 0, u2 = 0;
+        uint64_t u1 = 0, u2 = 0;
         rc = ls_peer_credentials(a, ARG("out_pid", &i32), ARG("out_uid", &u1), ARG("out_gid", &u2));
     }
     else if (strcmp(fn, "ls_next_event") == 0)
@@ -3686,7 +3702,7 @@ static int32_t bi_fds(const bi_val *inp) {
     const char *sock = bi_str(inp, "socket"), *call = bi_str(inp, "call");
     int64_t c = 0, a = 0;
     int32_t rc, fds[300], pid = 0;
-    uint32_t uid = 0, gid = 0;
+    uint64_t uid = 0, gid = 0;
     uint8_t buf[64];
     size_t n = 0, nf = 0, k = 0;
     int ok = 1, null = -1;
@@ -4057,6 +4073,7 @@ static const struct test TESTS[] = {
     T(s22_transfer_broken_then_resumed),
     T(s24_socks5_proxy_echo_and_refusals),
     T(t_fds_two_processes),
+    T(t_transfer_python_interop),
     T(t_xfer_cleanup),
     T(t_engine_constants),
     T(t_engine_config),

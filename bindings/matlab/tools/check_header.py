@@ -14,7 +14,7 @@ cannot read), parses them with pycparser and FAILS on anything loadlibrary rejec
   * `**` pointer to pointer (MATLAB's stringPtrPtr/voidPtrPtr are not worth the pain)
   * bitfields
   * a C++-only construct reaching the C preprocessor's output (an unguarded `extern "C"`)
-  * types outside the plain C99 set the MATLAB classes map: int32_t, int64_t, uint64_t, uint32_t, uint8_t,
+  * types outside the plain C99 set the MATLAB classes map: int32_t, int64_t, uint64_t, uint8_t,
     size_t, char, double, void
 
 It also checks the libsock conventions the MATLAB classes rely on:
@@ -59,7 +59,6 @@ SCALAR_TYPES = {
     "int32_t": "int32",
     "int64_t": "int64",
     "uint64_t": "uint64",
-    "uint32_t": "uint32",
     "uint8_t": "uint8",
     "size_t": "uint64",  # 64-bit MATLAB only (MATLAB has been 64-bit only since R2016a)
     "char": "int8",

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "bindings", "matlab", "tools"))
 
 import check_header  # noqa: E402
 
-CLASS = {"int32": "mxINT32_CLASS", "int64": "mxINT64_CLASS", "uint64": "mxUINT64_CLASS", "uint32": "mxUINT32_CLASS",
+CLASS = {"int32": "mxINT32_CLASS", "int64": "mxINT64_CLASS", "uint64": "mxUINT64_CLASS",
          "uint8": "mxUINT8_CLASS", "double": "mxDOUBLE_CLASS"}
 
 
