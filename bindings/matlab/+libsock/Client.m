@@ -18,6 +18,7 @@ classdef Client < libsock.EngineObject
     %
     %   Client methods:
     %       send              - queue one message (also while reconnecting)
+    %       sendBatch         - queue several messages at once (one wake-up)
     %       poll, waitEvents  - take events
     %       stats             - counters (FailedAttempts, QueuedBytes ...)
     %       close             - close(c, GRACE): deliver what is queued (connected) within
@@ -92,6 +93,26 @@ classdef Client < libsock.EngineObject
             end
             rc = calllib('libsock', 'ls_client_send', obj.Handle, bytes, uint64(n));
             libsock.check(rc);
+        end
+
+        function sent = sendBatch(obj, messages, datatype, timeout)
+            %SENDBATCH  Queue several messages in order, as one batch (one wake-up of the
+            %   engine); while disconnected they wait in the queue. SENT = sendBatch(c,
+            %   MESSAGES, DATATYPE, TIMEOUT): as libsock.Server/sendBatch, without the client.
+            %
+            %   Example:
+            %       sendBatch(c, {"one", "two"})
+            if nargin < 3
+                datatype = [];
+            end
+            if nargin < 4 || isempty(timeout)
+                timeout = 0;
+            end
+            [bytes, lens, count] = libsock.Socket.packMessages(messages, datatype, "little-endian");
+            out = libpointer(libsock.ptrtype('size'), 0);
+            rc = calllib('libsock', 'ls_client_send_batch', obj.Handle, bytes, lens, uint64(count), int32(libsock.Socket.toMs(timeout)), out);
+            libsock.check(rc);
+            sent = double(out.Value);
         end
 
         function close(obj, grace)

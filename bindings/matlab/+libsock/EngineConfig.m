@@ -45,6 +45,8 @@ classdef EngineConfig < handle
     %       configureFraming  - the message framing (default: 4-byte big-endian length prefix)
     %       setOption         - a socket option for every connection ("NoDelay", ...)
     %       configureTls      - speak TLS (a libsock.TlsConfig)
+    %       configureProxy    - client: connect through a SOCKS5 or HTTP proxy ("Proxy", URL
+    %                           as a Name, Value pair does the same)
     %       close, delete     - free the config (objects made with it keep their copy)
     %
     %   Example:
@@ -108,9 +110,29 @@ classdef EngineConfig < handle
             obj.Handle = out.Value;
             names = libsock.EngineConfig.propertyNames();
             for k = 1:2:numel(varargin)
+                if (ischar(varargin{k}) || isstring(varargin{k})) && strcmpi(char(varargin{k}), 'Proxy')
+                    configureProxy(obj, varargin{k + 1});
+                    continue
+                end
                 name = validatestring(varargin{k}, names);
                 obj.(name) = varargin{k + 1};
             end
+        end
+
+        function configureProxy(obj, url)
+            %CONFIGUREPROXY  Connect a libsock.Client through a proxy: URL is
+            %   "socks5://[user:password@]host[:port]" (socks5h:// too; port 1080 by default) or
+            %   "http://[user:password@]host[:port]" (HTTP CONNECT); "" removes it. The URL is
+            %   checked here ('libsock:invalidArgument' naming what is wrong, never the
+            %   password). Every attempt, reconnects included, goes through the proxy; a refusal
+            %   by the proxy is a failed attempt like any other (a "disconnected" event whose
+            %   Detail says what the proxy answered). Servers ignore it. The Name, Value pair
+            %   "Proxy", URL of libsock.EngineConfig and libsock.Client does the same.
+            %
+            %   Example:
+            %       c = libsock.Client("db.internal", 5000, "Proxy", "socks5://127.0.0.1:1080");
+            rc = calllib('libsock', 'ls_engine_config_set_proxy', obj.Handle, char(url));
+            libsock.check(rc);
         end
 
         function v = get.MaxClients(obj)
@@ -252,7 +274,8 @@ classdef EngineConfig < handle
 
         function configureFraming(obj, kind, varargin)
             %CONFIGUREFRAMING  The framing of the connections made with this config.
-            %   Arguments as libsock.Socket/configureFraming: "length" (WIDTH, ORDER, MAX; the
+            %   Arguments as libsock.Socket/configureFraming: "length" (WIDTH, ORDER, MAX, and
+            %   "Offset", "HeaderLen", "Adjustment", "KeepHeader" for a longer header; the
             %   default is "length", 4, "big-endian"), "delimited" (DELIM, MAX, KEEP), "fixed"
             %   (SIZE), "hppack" (FLAG, MAX) or "raw" (each read is one message). Heartbeats
             %   need a message framing.

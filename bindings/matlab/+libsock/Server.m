@@ -21,9 +21,12 @@ classdef Server < libsock.EngineObject
     %   Server methods:
     %       poll, waitEvents  - take events (struct array: Kind, Client, Data, Peer, Reason ...)
     %       send              - queue one message to one client
+    %       sendMany          - queue one message to several clients (encoded once)
+    %       sendBatch         - queue several messages to one client (one wake-up)
     %       broadcast         - queue one message to every client (but one)
     %       disconnect        - drop a client, gracefully (after its queue) or at once
     %       clientAddress     - a client's address
+    %       clientStats       - one client's counters (bytes, messages, queued, since, TLS)
     %       stats             - counters
     %       shutdown          - stop gracefully: deliver what is queued, then close
     %       close, delete     - stop at once and free the handle
@@ -42,7 +45,7 @@ classdef Server < libsock.EngineObject
     %
     %   See also libsock.Client, libsock.EngineConfig, libsock.EngineObject, libsock.Listener.
 
-    properties (SetAccess = private)
+    properties (SetAccess = protected)
         %ADDRESS  The address asked for ("0.0.0.0:5000", "unix:/path").
         Address = ""
     end
@@ -59,6 +62,9 @@ classdef Server < libsock.EngineObject
     methods
         function obj = Server(host, port, varargin)
             %SERVER  Listen (see the class help).
+            if nargin == 0
+                return  % a subclass (libsock.KcpServer) makes the handle
+            end
             libsock.load();
             if nargin == 1 && isnumeric(host)
                 port = host;
@@ -157,6 +163,87 @@ classdef Server < libsock.EngineObject
             rc = calllib('libsock', 'ls_server_broadcast', obj.Handle, bytes, uint64(n), uint64(exceptClient), out);
             libsock.check(rc);
             sent = double(out.Value);
+        end
+
+        function sent = sendMany(obj, clients, data, datatype)
+            %SENDMANY  Queue DATA as one message to each client of CLIENTS (encoded once);
+            %   returns at once. SENT = sendMany(s, CLIENTS, DATA) returns how many clients it was
+            %   queued for: unknown clients, and under SendPolicy "error" clients whose queue is
+            %   full, are skipped (no error). sendMany(s, CLIENTS, DATA, DATATYPE) casts as send.
+            %   'libsock:frameTooLarge' when DATA is larger than SendQueueBytes.
+            %
+            %   Example:
+            %       n = sendMany(s, [id1 id2], "to both")
+            if nargin < 4 || isempty(datatype)
+                datatype = libsock.Server.defaultType(data);
+            end
+            ids = uint64(reshape(clients, 1, []));
+            count = numel(ids);
+            if count == 0
+                ids = uint64(0);  % MATLAB passes [] as NULL: one id and a count of 0
+            end
+            bytes = libsock.Socket.toBytes(data, datatype, "little-endian");
+            n = numel(bytes);
+            if n == 0
+                bytes = uint8(0);
+            end
+            out = libpointer(libsock.ptrtype('size'), 0);
+            rc = calllib('libsock', 'ls_server_send_many', obj.Handle, ids, uint64(count), bytes, uint64(n), out);
+            libsock.check(rc);
+            sent = double(out.Value);
+        end
+
+        function sent = sendBatch(obj, client, messages, datatype, timeout)
+            %SENDBATCH  Queue several messages to client CLIENT in order, as one batch (one
+            %   wake-up of the engine, written together).
+            %   SENT = sendBatch(s, CLIENT, MESSAGES) takes a cell array (or string array) of
+            %   messages, numeric as "uint8" and text as "char"; sendBatch(s, CLIENT, MESSAGES,
+            %   DATATYPE, TIMEOUT) casts each as send and waits up to TIMEOUT seconds (default
+            %   0: not at all) for room in the client's send queue. SENT is how many were queued:
+            %   all, or fewer when the time ran out after some were; when not even the first
+            %   could be, the error ('libsock:queueFull', 'libsock:timeout', 'libsock:closed').
+            %   Every message is checked first: 'libsock:frameTooLarge' queues none.
+            %
+            %   Example:
+            %       sendBatch(s, ev.Client, {"a", "b", "c"})
+            if nargin < 4
+                datatype = [];
+            end
+            if nargin < 5 || isempty(timeout)
+                timeout = 0;
+            end
+            [bytes, lens, count] = libsock.Socket.packMessages(messages, datatype, "little-endian");
+            out = libpointer(libsock.ptrtype('size'), 0);
+            rc = calllib('libsock', 'ls_server_send_batch', obj.Handle, uint64(client), bytes, lens, uint64(count), int32(libsock.Socket.toMs(timeout)), out);
+            libsock.check(rc);
+            sent = double(out.Value);
+        end
+
+        function st = clientStats(obj, client)
+            %CLIENTSTATS  One connected client's counters as a struct: BytesIn, BytesOut (frames
+            %   with their headers), MessagesIn (heartbeats not counted), MessagesOut (heartbeats
+            %   included), QueuedBytes (waiting in its send queue), ConnectedSince (when it was
+            %   admitted, in seconds since 1970-01-01 UTC: datetime(st.ConnectedSince,
+            %   "ConvertFrom", "posixtime") shows it) and Tls (true when it
+            %   speaks TLS). 'libsock:closed' for a client that is gone.
+            %
+            %   Example:
+            %       st = clientStats(s, ev.Client); fprintf("%d bytes in\n", st.BytesIn);
+            names = {'BytesIn', 'BytesOut', 'MessagesIn', 'MessagesOut', 'QueuedBytes', ...
+                'ConnectedSince', 'Tls'};
+            codes = [libsock.LS_STAT_BYTES_IN, libsock.LS_STAT_BYTES_OUT, ...
+                libsock.LS_STAT_MESSAGES_IN, libsock.LS_STAT_MESSAGES_OUT, ...
+                libsock.LS_STAT_QUEUED_BYTES, libsock.LS_CLIENT_STAT_CONNECTED_SINCE_MS, ...
+                libsock.LS_CLIENT_STAT_TLS];
+            st = struct();
+            for k = 1:numel(codes)
+                out = libpointer(libsock.ptrtype('int64'), 0);
+                rc = calllib('libsock', 'ls_server_client_stats', obj.Handle, uint64(client), int32(codes(k)), out);
+                libsock.check(rc);
+                st.(names{k}) = double(out.Value);
+            end
+            st.ConnectedSince = st.ConnectedSince / 1000;
+            st.Tls = st.Tls ~= 0;
         end
 
         function disconnect(obj, client, graceful)

@@ -122,6 +122,12 @@ classdef (Abstract) Socket < handle
             %   configureFraming(s, "delimited", DELIM, MAX, KEEP) messages end with DELIM
             %       (char or uint8, e.g. [13 10]; CRLF when omitted; an empty DELIM is
             %       'libsock:invalidArgument'); KEEP true delivers the delimiter too
+            %   configureFraming(s, "length", WIDTH, ORDER, MAX, Name, Value)  a longer header:
+            %       "Offset" (bytes before the length field, default 0), "HeaderLen" (the whole
+            %       header, default Offset + WIDTH), "Adjustment" (added to the field to give the
+            %       body's length, e.g. -HeaderLen when the field counts the header; default 0),
+            %       "KeepHeader" (true: readmsg returns each message with its header, and
+            %       writemsg expects one in front, its length field filled in by libsock)
             %   configureFraming(s, "fixed", SIZE)                messages of SIZE bytes each
             %   configureFraming(s, "hppack", FLAG, MAX)          HP-Socket's PACK header
             %
@@ -163,11 +169,25 @@ classdef (Abstract) Socket < handle
                 case "raw"
                     rc = calllib('libsock', 'ls_set_framing_raw', handle);
                 case "length"
+                    [varargin, header] = libsock.Socket.lengthHeaderArgs(varargin);
                     width = libsock.Socket.optArg(varargin, 1, 4);
                     order = char(libsock.Socket.optArg(varargin, 2, 'big-endian'));
                     maxLength = libsock.Socket.optArg(varargin, 3, 0);
                     bigEndian = double(strcmpi(order, 'big-endian'));
-                    rc = calllib('libsock', 'ls_set_framing_length', handle, int32(width), int32(bigEndian), uint64(maxLength));
+                    if isempty(header)
+                        rc = calllib('libsock', 'ls_set_framing_length', handle, int32(width), int32(bigEndian), uint64(maxLength));
+                    else
+                        headerLen = header.HeaderLen;
+                        if isempty(headerLen)
+                            headerLen = header.Offset + width;  % the field ends the header
+                        end
+                        if header.Offset < 0 || headerLen < 0
+                            error('libsock:invalidArgument', 'framing "length": Offset and HeaderLen are byte counts >= 0');
+                        end
+                        rc = calllib('libsock', 'ls_set_framing_length_ex', handle, int32(width), int32(bigEndian), ...
+                            uint64(header.Offset), uint64(headerLen), int64(header.Adjustment), uint64(maxLength), ...
+                            int32(logical(header.KeepHeader)));
+                    end
                 case "delimited"
                     % The delimiter is the one argument where empty is a value: given, even
                     % empty ("" or []), it reaches the library, which refuses an empty one
@@ -192,6 +212,78 @@ classdef (Abstract) Socket < handle
                         'framing "%s": use "raw", "length", "delimited", "fixed" or "hppack"', kind);
             end
             libsock.check(rc);
+        end
+
+        function [positional, header] = lengthHeaderArgs(args)
+            %LENGTHHEADERARGS  Split configureFraming's "length" arguments into the positional
+            %   ones (WIDTH, ORDER, MAX) and the header's Name, Value pairs ("Offset",
+            %   "HeaderLen", "Adjustment", "KeepHeader"); HEADER is [] when none was given.
+            names = {'Offset', 'HeaderLen', 'Adjustment', 'KeepHeader'};
+            header = [];
+            k = 1;
+            while k <= numel(args)
+                a = args{k};
+                if (ischar(a) || isstring(a)) && any(strcmpi(char(a), names))
+                    break
+                end
+                k = k + 1;
+            end
+            positional = args(1:k - 1);
+            pairs = args(k:end);
+            if isempty(pairs)
+                return
+            end
+            if mod(numel(pairs), 2) ~= 0
+                error('libsock:invalidArgument', 'framing "length": %s needs a value', char(pairs{end}));
+            end
+            header = struct('Offset', 0, 'HeaderLen', [], 'Adjustment', 0, 'KeepHeader', false);
+            for j = 1:2:numel(pairs)
+                name = pairs{j};
+                hit = [];
+                if ischar(name) || isstring(name)
+                    hit = find(strcmpi(char(name), names), 1);
+                end
+                if isempty(hit)
+                    error('libsock:invalidArgument', 'framing "length": unknown setting; use %s', strjoin(names, ', '));
+                end
+                value = pairs{j + 1};
+                if ~(isnumeric(value) || islogical(value)) || ~isscalar(value) || value ~= round(value)
+                    error('libsock:invalidArgument', 'framing "length": %s must be a whole number', names{hit});
+                end
+                header.(names{hit}) = double(value);
+            end
+        end
+
+        function [bytes, lens, count, total] = packMessages(messages, datatype, byteOrder)
+            %PACKMESSAGES  A batch of messages (a cell array, a string array or one message) to
+            %   the C ABI's layout: the bodies back to back in BYTES (never empty: MATLAB
+            %   passes [] as NULL), their lengths in LENS (uint64), COUNT and TOTAL bytes.
+            %   DATATYPE [] takes "char" for text and "uint8" for numbers, message by message.
+            if isstring(messages)
+                messages = cellstr(messages);
+            elseif ~iscell(messages)
+                messages = {messages};
+            end
+            count = numel(messages);
+            parts = cell(1, count);
+            lens = zeros(1, count, 'uint64');
+            for k = 1:count
+                m = messages{k};
+                dt = datatype;
+                if isempty(dt)
+                    dt = libsock.Server.defaultType(m);
+                end
+                parts{k} = libsock.Socket.toBytes(m, dt, byteOrder);
+                lens(k) = numel(parts{k});
+            end
+            bytes = [uint8([]), parts{:}];
+            total = numel(bytes);
+            if total == 0
+                bytes = uint8(0);
+            end
+            if count == 0
+                lens = uint64(0);
+            end
         end
 
         function ms = toMs(seconds)

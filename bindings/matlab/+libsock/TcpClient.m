@@ -7,7 +7,11 @@ classdef TcpClient < libsock.Socket
     %   t = libsock.TcpClient(..., Name, Value) sets "ConnectTimeout", "Timeout" (seconds a
     %   read waits, default Inf), "ByteOrder" and "Terminator" at once; "Tls" with a client
     %   libsock.TlsConfig speaks TLS (the handshake completes before the constructor returns;
-    %   tlsInfo tells what was agreed).
+    %   tlsInfo tells what was agreed). "Proxy" connects through a proxy:
+    %   "socks5://[user:password@]host[:port]" (socks5h:// too; port 1080 by default) or
+    %   "http://[user:password@]host[:port]" (HTTP CONNECT); the proxy resolves HOST, TLS runs
+    %   end to end with HOST, and a refusal by the proxy is the error of that refusal
+    %   ('libsock:connectionRefused' ...), its message saying what the proxy answered.
     %
     %   Unlike tcpclient, a read that runs out of time throws 'libsock:timeout' instead of
     %   returning part of the data with a warning; the bytes that did arrive stay buffered for
@@ -29,6 +33,8 @@ classdef TcpClient < libsock.Socket
     %       configureTerminator    - set the read and write terminators
     %       configureFraming       - message framing for writemsg/readmsg (length, delimited ...)
     %       writemsg, readmsg      - one framed message each way
+    %       sendMsgs, recvMsgs     - several framed messages in one call
+    %       sendFile, recvFile     - a file's bytes (sendfile(2)), into a file
     %       flush                  - discard input not read yet
     %       shutdown               - half-close ("write": the peer reads end of stream)
     %       setOption, getOption   - socket options ("NoDelay", "KeepAlive", buffer sizes ...)
@@ -103,7 +109,7 @@ classdef TcpClient < libsock.Socket
                 port = [];
             end
             opts = struct('ConnectTimeout', 10, 'Timeout', Inf, 'ByteOrder', "little-endian", ...
-                'Terminator', "LF", 'Tls', []);
+                'Terminator', "LF", 'Tls', [], 'Proxy', "");
             for k = 1:2:numel(varargin)
                 name = validatestring(varargin{k}, fieldnames(opts));
                 opts.(name) = varargin{k + 1};
@@ -111,10 +117,21 @@ classdef TcpClient < libsock.Socket
             target = libsock.Socket.formatAddress(host, port);
             connectMs = libsock.Socket.toMs(opts.ConnectTimeout);
             out = libpointer(libsock.ptrtype('int64'), 0);
-            if isempty(opts.Tls)
+            if isempty(opts.Tls) && isempty(char(opts.Proxy))
                 rc = calllib('libsock', 'ls_tcp_connect', char(target), int32(connectMs), out);
             else
-                o = libsock.TlsConfig.optionsFor(opts.Tls);
+                if isempty(opts.Tls)
+                    o = libsock.TcpClient.newOptions();
+                else
+                    o = libsock.TlsConfig.optionsFor(opts.Tls);
+                end
+                if ~isempty(char(opts.Proxy))
+                    rc = calllib('libsock', 'ls_options_set_proxy', o, char(opts.Proxy));
+                    if rc ~= 0
+                        calllib('libsock', 'ls_close', o);
+                    end
+                    libsock.check(rc);
+                end
                 rc = calllib('libsock', 'ls_tcp_connect_ex', char(target), int32(connectMs), o, out);
                 calllib('libsock', 'ls_close', o);
             end
@@ -352,6 +369,104 @@ classdef TcpClient < libsock.Socket
             data = libsock.Socket.fromBytes(bytes(1:n), datatype, obj.ByteOrder);
         end
 
+        function sendMsgs(obj, messages, datatype)
+            %SENDMSGS  Send several messages through the framing in one call (their frames go
+            %   out together in as few system calls as possible).
+            %   sendMsgs(t, MESSAGES) sends each element of the cell array MESSAGES (or of a
+            %   string array) as one message, numeric as "uint8" and text as "char";
+            %   sendMsgs(t, MESSAGES, DATATYPE) casts each as write does. Every message is
+            %   checked against the framing first: 'libsock:frameTooLarge' sends none.
+            %
+            %   Example:
+            %       configureFraming(t, "length", 4, "big-endian");
+            %       sendMsgs(t, {"one", "two", uint8(1:3)})
+            if nargin < 3
+                datatype = [];
+            end
+            [bytes, lens, count, n] = libsock.Socket.packMessages(messages, datatype, obj.ByteOrder);
+            if count == 0
+                return
+            end
+            rc = calllib('libsock', 'ls_send_msgs', obj.Handle, bytes, lens, uint64(count));
+            libsock.check(rc);
+            obj.NumBytesWritten = obj.NumBytesWritten + n;
+        end
+
+        function messages = recvMsgs(obj, maxCount, datatype)
+            %RECVMSGS  Receive up to MAXCOUNT messages through the framing in one call.
+            %   MESSAGES = recvMsgs(t, MAXCOUNT) waits up to Timeout for the first message and
+            %   returns it with those already received (or readable without waiting), at most
+            %   MAXCOUNT (default 64), as a 1xN cell array of uint8 rows;
+            %   recvMsgs(t, MAXCOUNT, DATATYPE) converts each as read does. A message larger
+            %   than MessageBufferSize is not lost (the buffer grows). An error met after the
+            %   first message ends the batch and is thrown by the next readmsg/recvMsgs, so no
+            %   message before it is lost.
+            %
+            %   Example:
+            %       msgs = recvMsgs(t, 100, "string");
+            if nargin < 2 || isempty(maxCount)
+                maxCount = 64;
+            end
+            if nargin < 3
+                datatype = "uint8";
+            end
+            if ~isscalar(maxCount) || maxCount < 1 || maxCount ~= round(maxCount)
+                error('libsock:invalidArgument', 'recvMsgs: MAXCOUNT must be a whole number >= 1');
+            end
+            cap = obj.MessageBufferSize;
+            [rc, buf, lens, n] = calllib('libsock', 'ls_recv_msgs', obj.Handle, int32(libsock.LS_TIMEOUT_DEFAULT), zeros(1, cap, 'uint8'), uint64(cap), uint64(maxCount), zeros(1, maxCount, 'uint64'), uint64(0));
+            if rc == libsock.LS_ERR_BUFFER_TOO_SMALL
+                % lens(1) is the first message's size; it is still queued.
+                cap = double(lens(1));
+                [rc, buf, lens, n] = calllib('libsock', 'ls_recv_msgs', obj.Handle, int32(libsock.LS_TIMEOUT_DEFAULT), zeros(1, cap, 'uint8'), uint64(cap), uint64(maxCount), zeros(1, maxCount, 'uint64'), uint64(0));
+            end
+            libsock.check(rc);
+            buf = reshape(uint8(buf), 1, []);
+            n = double(n);
+            messages = cell(1, n);
+            at = 0;
+            for k = 1:n
+                len = double(lens(k));
+                messages{k} = libsock.Socket.fromBytes(buf(at + 1:at + len), datatype, obj.ByteOrder);
+                at = at + len;
+            end
+        end
+
+        function sent = sendFile(obj, path, offset, len)
+            %SENDFILE  Send (part of) a file's bytes on the connection, with sendfile(2) where
+            %   the OS has it. SENT = sendFile(t, PATH) sends the whole file; sendFile(t, PATH,
+            %   OFFSET, LEN) LEN bytes from byte OFFSET (LEN -1 or omitted: to the end). Raw
+            %   bytes, no framing: the peer must know the length (recvFile). For a transfer
+            %   with a name, a checksum and resume, see libsock.FileTransfer.
+            %
+            %   Example:
+            %       n = sendFile(t, "data.bin");
+            if nargin < 3 || isempty(offset)
+                offset = 0;
+            end
+            if nargin < 4 || isempty(len)
+                len = -1;
+            end
+            out = libpointer(libsock.ptrtype('uint64'), 0);
+            rc = calllib('libsock', 'ls_send_file', obj.Handle, char(path), uint64(offset), int64(len), out);
+            libsock.check(rc);
+            sent = double(out.Value);
+            obj.NumBytesWritten = obj.NumBytesWritten + sent;
+        end
+
+        function received = recvFile(obj, path, len)
+            %RECVFILE  Receive exactly LEN bytes into a new file at PATH (created or truncated).
+            %   RECEIVED = recvFile(t, PATH, LEN) waits up to Timeout for each piece and returns
+            %   the count; 'libsock:closed' when the peer finished first.
+            %
+            %   Example:
+            %       recvFile(t, "copy.bin", 1048576);
+            out = libpointer(libsock.ptrtype('uint64'), 0);
+            rc = calllib('libsock', 'ls_recv_file', obj.Handle, char(path), uint64(len), out);
+            libsock.check(rc);
+            received = double(out.Value);
+        end
+
         function flush(obj, buffer)
             %FLUSH  Discard input that arrived but was not read.
             %   flush(t) and flush(t, "input") drop the bytes available now; flush(t, "output")
@@ -398,6 +513,13 @@ classdef TcpClient < libsock.Socket
     end
 
     methods (Static, Hidden)
+        function h = newOptions()
+            %NEWOPTIONS  A new options handle of the C ABI (free it with ls_close).
+            out = libpointer(libsock.ptrtype('int64'), 0);
+            libsock.check(calllib('libsock', 'ls_options_new', out));
+            h = out.Value;
+        end
+
         function s = head(text, n)
             %HEAD  The first N characters of a text output as a string.
             text = char(text);

@@ -21,6 +21,8 @@ classdef Udp < libsock.Socket
     %       write               - send one datagram to an address
     %       read                - receive one datagram: data, sender, truncated
     %       configureMulticast  - join (or leave) a multicast group
+    %       leaveMulticast      - leave a multicast group
+    %       setMulticastInterface - the interface multicast datagrams leave by
     %       setOption, getOption, close, delete (see libsock.Socket)
     %
     %   See also libsock.TcpClient, libsock.Listener, udpport.
@@ -137,10 +139,35 @@ classdef Udp < libsock.Socket
                 leave = true;
             end
             if leave
-                rc = calllib('libsock', 'ls_leave_multicast', obj.Handle, char(group), iface);
+                leaveMulticast(obj, group, iface);
             else
                 rc = calllib('libsock', 'ls_join_multicast', obj.Handle, char(group), iface);
+                libsock.check(rc);
             end
+        end
+
+        function setMulticastInterface(obj, iface)
+            %SETMULTICASTINTERFACE  Send multicast datagrams out of interface IFACE: an IPv4
+            %   interface address ("127.0.0.1") or an IPv6 interface index ("1"); "" lets the OS
+            %   choose. A malformed interface is 'libsock:invalidArgument', one this host does
+            %   not have 'libsock:addrNotAvailable'.
+            %
+            %   Example:
+            %       setMulticastInterface(u, "192.168.1.5");
+            %       write(u, "hello", "char", "239.1.2.3", 5001)
+            rc = calllib('libsock', 'ls_set_multicast_interface', obj.Handle, char(iface));
+            libsock.check(rc);
+        end
+
+        function leaveMulticast(obj, group, iface)
+            %LEAVEMULTICAST  Leave multicast group GROUP (joined with configureMulticast).
+            %   leaveMulticast(u, GROUP) on the default interface; leaveMulticast(u, GROUP,
+            %   INTERFACE) on the interface it was joined on. Same as configureMulticast(u,
+            %   "off", GROUP).
+            if nargin < 3 || isempty(iface)
+                iface = '';
+            end
+            rc = calllib('libsock', 'ls_leave_multicast', obj.Handle, char(group), char(iface));
             libsock.check(rc);
         end
     end

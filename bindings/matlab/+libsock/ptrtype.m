@@ -1,8 +1,8 @@
 function t = ptrtype(kind)
 %PTRTYPE  The lib.pointer type loadlibrary gave one of libsock's out-parameter kinds.
 %   T = libsock.ptrtype(KIND) returns the DataType to give libpointer for an out-parameter of
-%   KIND: 'int64' (int64_t *, the handles), 'size' (size_t *), 'int32' (int32_t *) or 'uint8'
-%   (uint8_t *). For example libsock.ptrtype('int64') is 'int64Ptr' on most platforms.
+%   KIND: 'int64' (int64_t *, the handles), 'size' (size_t *), 'uint64' (uint64_t *, byte
+%   counts of files), 'int32' (int32_t *) or 'uint8' (uint8_t *). For example libsock.ptrtype('int64') is 'int64Ptr' on most platforms.
 %
 %   loadlibrary names a pointer type after the C type behind the typedef, and that differs by
 %   platform (int64_t is long on 64-bit Linux and long long on Windows; size_t is unsigned long
@@ -24,6 +24,7 @@ if isempty(types)
         'int64', argType(sigs, 'ls_tcp_connect', 3, 'int64Ptr'), ...
         'size', argType(sigs, 'ls_bytes_available', 2, 'uint64Ptr'), ...
         'int32', argType(sigs, 'ls_local_port', 2, 'int32Ptr'), ...
+        'uint64', argType(sigs, 'ls_send_file', 5, 'uint64Ptr'), ...
         'uint8', argType(sigs, 'ls_recv', 3, 'uint8Ptr'));
 end
 t = types.(kind);

@@ -2,7 +2,7 @@ function failed = libsock_bad_inputs_selftest(tablePath)
 %LIBSOCK_BAD_INPUTS_SELFTEST  The bad-input catalogue through the MATLAB classes.
 %   FAILED = libsock_bad_inputs_selftest() runs every row of tests-data/bad_inputs.json that
 %   lists "octave" (malformed addresses, absurd framings and engine settings, a message over
-%   max_len) with libsock.TcpClient, libsock.Listener, libsock.EngineConfig, libsock.Server and
+%   max_len, bad proxy URLs, file transfers that cannot start) with libsock.TcpClient, libsock.Listener, libsock.EngineConfig, libsock.Server and
 %   libsock.Client, and checks that each ends in its documented error (the identifier
 %   'libsock:invalidArgument' for INVALID_ARGUMENT ...) or succeeds where the row says OK. Rows
 %   marked pending (a defect being fixed in core) are reported without failing. Prints one line
@@ -124,8 +124,47 @@ switch op
             otherwise
                 error('badinputs:noExecutor', 'no executor for engine object %s', in.object);
         end
+    case 'proxy_connect'
+        proxy = textArg(in.proxy);
+        address = textArg(in.address);
+        switch in.object
+            case 'connection'
+                t = libsock.TcpClient(address, 'ConnectTimeout', 5, 'Proxy', proxy);
+                delete(t);
+            case 'client'
+                c = libsock.Client(address, 'Proxy', proxy);
+                delete(c);
+            otherwise
+                error('badinputs:noExecutor', 'no executor for proxy object %s', in.object);
+        end
+    case 'transfer'
+        switch in.side
+            case 'sender'
+                name = '';
+                if isfield(in, 'name')
+                    name = textArg(in.name);
+                end
+                ft = libsock.FileTransfer.sender(textArg(in.path), 'Name', name);
+            case 'receiver'
+                ft = libsock.FileTransfer.receiver(textArg(in.path));
+            otherwise
+                error('badinputs:noExecutor', 'no executor for transfer side %s', in.side);
+        end
+        delete(ft);
     otherwise
         error('badinputs:noExecutor', 'no executor for op %s', op);
+end
+end
+
+function t = textArg(v)
+%TEXTARG  A table text: a string, or {text, repeat, times, then} (TEXT, then REPEAT TIMES
+%   times, then THEN).
+if ischar(v)
+    t = v;
+elseif isstruct(v) && isfield(v, 'repeat')
+    t = [v.text, repmat(v.repeat, 1, v.times), v.then];
+else
+    error('badinputs:noExecutor', 'no executor for this kind of text');
 end
 end
 
