@@ -31,6 +31,7 @@ ln -sf "$(realpath "$so")" "$build/lib/libsock.so"
 ln -sf "$(realpath "$so")" "$build/lib/libsock.so.$abi"
 export LD_LIBRARY_PATH="$PWD/$build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LS_PASCAL_PEER="$PWD/python-tests/peers/stdlib_peer.py"
+export LS_PASCAL_PEER16="$PWD/$src/tests/peer16.py"
 # The bad-input catalogue, flattened for the Pascal tests (T_bad_input_table).
 python3 "$src/tests/bad_inputs_tsv.py" pascal tests-data/bad_inputs.json > "$build/bad_inputs.tsv"
 export LS_PASCAL_BAD_INPUTS="$PWD/$build/bad_inputs.tsv"
@@ -154,6 +155,9 @@ for t in S13_engine S14_engine S15_engine S16_engine S17_engine; do
 done
 ! grep -q '^skip ' "$build/test.log" || { echo "45-pascal: a scenario was skipped"; exit 1; }
 grep -q '^ok   T_bad_input_table ' "$build/test.log" || { echo "45-pascal: the bad-input table did not pass"; exit 1; }
+for t in T_typed_reads; do
+  grep -q "^ok   ${t} " "$build/test.log" || { echo "45-pascal: $t did not pass"; exit 1; }
+done
 
 step "run the examples"
 timeout 60 "$build/echo" | tee "$build/echo.log"

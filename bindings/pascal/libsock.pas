@@ -248,6 +248,11 @@ type
     procedure SetFramingHpPack(Flag: Int32; MaxLen: NativeUInt = 0);
   end;
 
+  /// The byte order of a number on the wire, for TLsConnection's typed reads and writes
+  /// (RecvInt32, SendDouble ...): lsBigEndian (network order, most significant byte first) or
+  /// lsLittleEndian. Always given explicitly: the wire format is the protocol's, not the CPU's.
+  TLsByteOrder = (lsBigEndian, lsLittleEndian);
+
   /// A TCP or Unix stream connection.
   TLsConnection = class(TLsFramedSocket)
   public
@@ -324,6 +329,50 @@ type
     function TlsPeerFingerprint: string;
     /// The peer's certificate (DER; empty when it sent none).
     function TlsPeerCertificate: TBytes;
+    { Typed reads and writes: one number, a fixed count of bytes in the byte order given. A read
+      is RecvExactBuf of the number's size: ELsClosed if the peer closes before all of it came,
+      ELsTimeout when TimeoutMs runs out (what arrived stays buffered either way). A write is
+      SendAllBuf. Single and Double are IEEE 754 binary32 and binary64. }
+    /// Receive one signed byte.
+    function RecvInt8(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Int8;
+    /// Receive one unsigned byte.
+    function RecvUInt8(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UInt8;
+    /// Receive a signed 16-bit integer (2 bytes) in byte order Order.
+    function RecvInt16(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Int16;
+    /// Receive a unsigned 16-bit integer (2 bytes) in byte order Order.
+    function RecvUInt16(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UInt16;
+    /// Receive a signed 32-bit integer (4 bytes) in byte order Order.
+    function RecvInt32(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Int32;
+    /// Receive a unsigned 32-bit integer (4 bytes) in byte order Order.
+    function RecvUInt32(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UInt32;
+    /// Receive a signed 64-bit integer (8 bytes) in byte order Order.
+    function RecvInt64(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Int64;
+    /// Receive a unsigned 64-bit integer (8 bytes) in byte order Order.
+    function RecvUInt64(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UInt64;
+    /// Receive an IEEE 754 binary32 float (4 bytes) in byte order Order.
+    function RecvSingle(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Single;
+    /// Receive an IEEE 754 binary64 float (8 bytes) in byte order Order.
+    function RecvDouble(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Double;
+    /// Send one signed byte.
+    procedure SendInt8(Value: Int8);
+    /// Send one unsigned byte.
+    procedure SendUInt8(Value: UInt8);
+    /// Send Value as a signed 16-bit integer (2 bytes) in byte order Order.
+    procedure SendInt16(Value: Int16; Order: TLsByteOrder);
+    /// Send Value as a unsigned 16-bit integer (2 bytes) in byte order Order.
+    procedure SendUInt16(Value: UInt16; Order: TLsByteOrder);
+    /// Send Value as a signed 32-bit integer (4 bytes) in byte order Order.
+    procedure SendInt32(Value: Int32; Order: TLsByteOrder);
+    /// Send Value as a unsigned 32-bit integer (4 bytes) in byte order Order.
+    procedure SendUInt32(Value: UInt32; Order: TLsByteOrder);
+    /// Send Value as a signed 64-bit integer (8 bytes) in byte order Order.
+    procedure SendInt64(Value: Int64; Order: TLsByteOrder);
+    /// Send Value as a unsigned 64-bit integer (8 bytes) in byte order Order.
+    procedure SendUInt64(Value: UInt64; Order: TLsByteOrder);
+    /// Send Value as an IEEE 754 binary32 float (4 bytes) in byte order Order.
+    procedure SendSingle(Value: Single; Order: TLsByteOrder);
+    /// Send Value as an IEEE 754 binary64 float (8 bytes) in byte order Order.
+    procedure SendDouble(Value: Double; Order: TLsByteOrder);
   end;
 
   /// A TCP or Unix listening socket.
@@ -1389,6 +1438,196 @@ begin
   N := 0;
   LsCheck(ls_recv_file(FHandle, PAnsiChar(Utf8Of(Path)), Len, @N));
   Result := N;
+end;
+
+{ ---- TLsConnection: typed reads and writes --------------------------------------------------- }
+
+{ ELsInvalidArgument for an Order outside TLsByteOrder (a cast from a bad number). }
+procedure CheckOrder(Order: TLsByteOrder);
+begin
+  if Ord(Order) > Ord(High(TLsByteOrder)) then
+    raise ELsInvalidArgument.CreateCode(LS_ERR_INVALID_ARGUMENT, 0,
+      Format('byte order %d: use lsBigEndian or lsLittleEndian', [Ord(Order)]));
+end;
+
+{ Put the Len bytes at P from byte order Order into the CPU's order, or back (the same swap). }
+procedure OrderBytes(P: PByte; Len: NativeUInt; Order: TLsByteOrder);
+var
+  I: NativeUInt;
+  T: Byte;
+begin
+  CheckOrder(Order);
+  {$IFDEF ENDIAN_BIG}
+  if Order = lsBigEndian then
+    Exit;
+  {$ELSE}
+  if Order = lsLittleEndian then
+    Exit;
+  {$ENDIF}
+  if Len < 2 then
+    Exit;
+  for I := 0 to Len div 2 - 1 do
+  begin
+    T := P[I];
+    P[I] := P[Len - 1 - I];
+    P[Len - 1 - I] := T;
+  end;
+end;
+
+function TLsConnection.RecvInt8(TimeoutMs: Int32): Int8;
+begin
+  RecvExactBuf(@Result, 1, TimeoutMs);
+end;
+
+function TLsConnection.RecvUInt8(TimeoutMs: Int32): UInt8;
+begin
+  RecvExactBuf(@Result, 1, TimeoutMs);
+end;
+
+procedure TLsConnection.SendInt8(Value: Int8);
+begin
+  SendAllBuf(@Value, 1);
+end;
+
+procedure TLsConnection.SendUInt8(Value: UInt8);
+begin
+  SendAllBuf(@Value, 1);
+end;
+
+function TLsConnection.RecvInt16(Order: TLsByteOrder; TimeoutMs: Int32): Int16;
+var
+  V: Int16;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendInt16(Value: Int16; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvUInt16(Order: TLsByteOrder; TimeoutMs: Int32): UInt16;
+var
+  V: UInt16;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendUInt16(Value: UInt16; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvInt32(Order: TLsByteOrder; TimeoutMs: Int32): Int32;
+var
+  V: Int32;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendInt32(Value: Int32; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvUInt32(Order: TLsByteOrder; TimeoutMs: Int32): UInt32;
+var
+  V: UInt32;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendUInt32(Value: UInt32; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvInt64(Order: TLsByteOrder; TimeoutMs: Int32): Int64;
+var
+  V: Int64;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendInt64(Value: Int64; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvUInt64(Order: TLsByteOrder; TimeoutMs: Int32): UInt64;
+var
+  V: UInt64;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendUInt64(Value: UInt64; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvSingle(Order: TLsByteOrder; TimeoutMs: Int32): Single;
+var
+  V: Single;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendSingle(Value: Single; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvDouble(Order: TLsByteOrder; TimeoutMs: Int32): Double;
+var
+  V: Double;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendDouble(Value: Double; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
 end;
 
 { ---- TLsListener ---------------------------------------------------------------------------- }

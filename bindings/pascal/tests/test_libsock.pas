@@ -4,7 +4,8 @@
   of this program or a Python stdlib peer (python-tests/peers/stdlib_peer.py, started with POpen).
 
   Build: fpc -Mdelphi -Fu<bindings/pascal> -Fl<target/release> -FE<build> test_libsock.pas
-  Run:   LD_LIBRARY_PATH=<dir with libsock.so.0> LS_PASCAL_PEER=python-tests/peers/stdlib_peer.py ./test_libsock
+  Run:   LD_LIBRARY_PATH=<dir with libsock.so.0> LS_PASCAL_PEER=python-tests/peers/stdlib_peer.py ./test_libsock [WORD]
+  (WORD: run only the tests whose names contain it)
   The last line is exactly "pascal: N passed, N failed". }
 program test_libsock;
 
@@ -63,6 +64,9 @@ procedure Run(const Name: string; P: TTestProc);
 var
   T0: QWord;
 begin
+  { `test_libsock WORD` runs only the tests whose names hold WORD (CI runs them all). }
+  if (ParamCount > 0) and (Pos(ParamStr(1), Name) = 0) then
+    Exit;
   CurName := Name;
   CurFails := 0;
   T0 := GetTickCount64;
@@ -2899,6 +2903,8 @@ begin
   end;
 end;
 
+{$I test_issue16.inc}
+
 procedure T_tls_cleanup;
 begin
   if PkiDir <> '' then
@@ -2941,6 +2947,7 @@ begin
   Run('T_engine_tls', T_engine_tls);
   Run('T_tls_cleanup', T_tls_cleanup);
   Run('T_bad_input_table', T_bad_input_table);
+  Run('T_typed_reads', T_typed_reads);
   { Stop the engine's threads so that the process (and heaptrc's count) ends clean. }
   LsShutdownEngine;
   WriteLn('pascal: ', Passed, ' passed, ', Failed, ' failed');
