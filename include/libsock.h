@@ -335,6 +335,32 @@
 #define LS_FINGERPRINT_MAX 65
 
 /**
+ * Transfer state (`ls_transfer_step`, `ls_transfer_progress`): nothing exchanged yet, or the
+ * header and the resume offer in progress.
+ */
+#define LS_TRANSFER_STARTING 1
+
+/**
+ * Transfer state: file bytes are moving.
+ */
+#define LS_TRANSFER_TRANSFERRING 2
+
+/**
+ * Transfer state: every byte moved; the SHA-256 and the verdict are being exchanged.
+ */
+#define LS_TRANSFER_VERIFYING 3
+
+/**
+ * Transfer state: complete (the receiver verified the SHA-256 and renamed the file into place).
+ */
+#define LS_TRANSFER_DONE 4
+
+/**
+ * Transfer state: ended by an error (returned by the step that failed).
+ */
+#define LS_TRANSFER_FAILED 5
+
+/**
  * `ls_next_event` kind: a connection was made (server: a client was accepted, the buffer gets
  * its address as text; client: connected to the server).
  */
@@ -696,7 +722,8 @@ int32_t ls_last_os_error(void);
 
 /**
  * Close any handle: a connection, listener, datagram socket, options object, TLS config, engine config,
- * server, client or datagram server. The handle is invalid afterwards (`LS_ERR_BAD_HANDLE`), and
+ * server, client, datagram server or file transfer (a transfer running in another thread stops
+ * at its next step with `LS_ERR_INTERRUPTED`). The handle is invalid afterwards (`LS_ERR_BAD_HANDLE`), and
  * never reused. A call blocked on it in another thread (`ls_recv`, `ls_next_event` ...) returns
  * `LS_ERR_CLOSED` promptly. An engine object stops at once (connections are cut, queued
  * messages dropped: call `ls_server_shutdown` / `ls_client_close` first for a graceful stop). Closing handle 0 does nothing and returns `LS_OK`;
@@ -721,6 +748,23 @@ int32_t ls_options_new(int64_t *out_handle);
 int32_t ls_options_set_local_address(int64_t options_handle, const char *address);
 
 /**
+ * Connect through a proxy: `url` is "socks5://[user:password@]host[:port]" (also socks5h://,
+ * the same; default port 1080) or "http://[user:password@]host[:port]" (HTTP CONNECT; default
+ * port 80); "%XX" escapes in the user name and password are decoded, IPv6 hosts go in
+ * brackets; "" removes the proxy. Core parses and checks the URL here
+ * (`LS_ERR_INVALID_ARGUMENT` naming what is wrong; the message never shows the password).
+ * `ls_tcp_connect_ex` then reaches the proxy, asks it for the address it was given and
+ * returns the tunnelled connection: its `timeout_ms` covers reaching the proxy and the
+ * exchange; TLS set with `ls_options_set_tls` runs end to end with the target (the server name
+ * checked is the target's); a refusal by the proxy is the error of that refusal
+ * (`LS_ERR_CONNECTION_REFUSED`, `LS_ERR_UNREACHABLE`, ...; the message says what the proxy
+ * answered). `ls_peer_address` gives the proxy's address. A Unix socket address cannot be
+ * reached through a proxy; `ls_listen_ex` and the datagram calls refuse an options object
+ * with a proxy.
+ */
+int32_t ls_options_set_proxy(int64_t options_handle, const char *url);
+
+/**
  * Connect to `address`: "host:port", "[v6]:port", "unix:/path" or "unix:@abstract". Host names
  * are resolved and every address is tried in turn. `timeout_ms` limits resolving and connecting
  * together (-1 or -2: the OS's own limit). On success `*out_handle` is the new connection, with
@@ -730,7 +774,8 @@ int32_t ls_tcp_connect(const char *address, int32_t timeout_ms, int64_t *out_han
 
 /**
  * `ls_tcp_connect` with the socket options of options object `options_handle` (0 = none)
- * applied before connecting.
+ * applied before connecting, its TLS config (`ls_options_set_tls`) and its proxy
+ * (`ls_options_set_proxy`: the connection goes through the proxy to `address`).
  */
 int32_t ls_tcp_connect_ex(const char *address,
                           int32_t timeout_ms,
@@ -1282,6 +1327,144 @@ int32_t ls_tls_self_signed_files(const char *names,
 int32_t ls_fingerprint(const uint8_t *cert, size_t len, uint8_t *buf, size_t cap, size_t *out_len);
 
 /**
+ * Send all `len` bytes of `buf` on Unix connection `handle` with the `nfds` descriptors of
+ * `fds` attached to the first byte (SCM_RIGHTS); the handle's default timeout applies to each
+ * wait. The peer receives duplicates (`ls_recv_fds`), which it then owns; ours stay open.
+ * `len` must be at least 1 when `nfds` is not 0 (a stream socket carries descriptors only with
+ * bytes); at most 253 descriptors (`LS_ERR_INVALID_ARGUMENT`; a negative number too); a number
+ * that is no open descriptor is the kernel's EBADF (`LS_ERR_IO`). `LS_ERR_UNSUPPORTED` on a TCP
+ * or TLS connection. `fds` may be NULL when `nfds` is 0.
+ */
+int32_t ls_send_fds(int64_t handle,
+                    const uint8_t *buf,
+                    size_t len,
+                    const int32_t *fds,
+                    size_t nfds);
+
+/**
+ * Receive up to `cap` bytes (`cap` > 0) into `buf` and up to `max_fds` descriptors sent with
+ * them into `fds` (which may be NULL when `max_fds` is 0) on Unix connection `handle`;
+ * `*out_len` receives the byte count (0 at the end of the stream) and `*out_nfds` the number of
+ * descriptors written to `fds`. The descriptors are the caller's to close (close-on-exec is
+ * set). `timeout_ms`: -2 the handle's default, -1 forever, 0 poll, N milliseconds.
+ * Descriptors travel with the bytes they were sent with: bytes that an earlier receive left
+ * buffered come first, without descriptors. More descriptors than `max_fds` fail with
+ * `LS_ERR_IO` (the kernel closed the extra ones and libsock the others: none leak; the bytes
+ * stay buffered for the next receive). `max_fds` above 253 is `LS_ERR_INVALID_ARGUMENT`;
+ * `LS_ERR_UNSUPPORTED` on a TCP or TLS connection.
+ */
+int32_t ls_recv_fds(int64_t handle,
+                    int32_t timeout_ms,
+                    uint8_t *buf,
+                    size_t cap,
+                    size_t *out_len,
+                    int32_t *fds,
+                    size_t max_fds,
+                    size_t *out_nfds);
+
+/**
+ * The process at the other end of Unix connection `handle` as the kernel recorded it when the
+ * connection was made (SO_PEERCRED; Linux): `*out_pid`, `*out_uid`, `*out_gid`.
+ * `LS_ERR_UNSUPPORTED` on a TCP connection.
+ */
+int32_t ls_peer_credentials(int64_t handle, int32_t *out_pid, uint32_t *out_uid, uint32_t *out_gid);
+
+/**
+ * A file transfer that sends the file at `path` (opened now: a missing or unreadable file fails
+ * here, before anything is sent). `name` is the name the receiver is told (NULL or "": the
+ * file's own name, without its directory). `resume` 1 (the usual) speaks version 2 of the
+ * protocol, which lets a receiver resume; 0 speaks version 1, for old receivers.
+ * `*out_handle` receives the transfer; move it with `ls_transfer_run` or `ls_transfer_step`
+ * over a connection, free it with `ls_close`. A path that is not UTF-8 is
+ * `LS_ERR_INVALID_ARGUMENT`; a directory too.
+ */
+int32_t ls_transfer_sender(const char *path, const char *name, int32_t resume, int64_t *out_handle);
+
+/**
+ * A file transfer that receives one file into `dest`: the file to write, or a directory to write
+ * into under the sender's name (made safe: no directory part). The bytes go into
+ * `NAME.libsock-part` beside the final name, renamed only when the SHA-256 matches. `overwrite`
+ * 1 replaces an existing file of the final name (0: an existing `dest` fails here with
+ * `LS_ERR_IO` and errno EEXIST; an existing file of the sender's name in a directory fails
+ * after the header). `resume` 1 offers the partial file an interrupted transfer left to the
+ * sender, who sends only the rest when its first bytes are the same. Free it with `ls_close`.
+ */
+int32_t ls_transfer_receiver(const char *dest,
+                             int32_t overwrite,
+                             int32_t resume,
+                             int64_t *out_handle);
+
+/**
+ * Move transfer `transfer_handle` one piece forward over connection `conn_handle` (the
+ * handshake, at most 1 MiB of the file, or the checksum exchange); `*out_state` receives the
+ * `LS_TRANSFER_*` state afterwards. Each wait is bounded by the connection's default timeout
+ * (`ls_set_timeout`). After `LS_TRANSFER_DONE` a step does nothing; after a failure it is
+ * `LS_ERR_INVALID_ARGUMENT` naming the first one. Errors: a checksum that differs or a peer
+ * that does not speak the protocol `LS_ERR_BAD_FRAME`; a file that exists `LS_ERR_IO` (errno
+ * EEXIST); a peer that closes in the middle `LS_ERR_CLOSED` (the receiver keeps the partial
+ * file); `ls_transfer_cancel` `LS_ERR_INTERRUPTED`.
+ */
+int32_t ls_transfer_step(int64_t transfer_handle, int64_t conn_handle, int32_t *out_state);
+
+/**
+ * Run transfer `transfer_handle` to its end over connection `conn_handle` (the same as
+ * `ls_transfer_step` until `LS_TRANSFER_DONE`, with the same errors). `ls_transfer_progress`
+ * and `ls_transfer_cancel` work meanwhile from other threads.
+ */
+int32_t ls_transfer_run(int64_t transfer_handle, int64_t conn_handle);
+
+/**
+ * The progress of transfer `transfer_handle`, from any thread without waiting for a step:
+ * `*out_done` bytes of the file sent or written so far (counting from the start of the file: a
+ * resumed transfer starts at its offset), `*out_total` the file's size (0 on a receiver until
+ * the header arrived), `*out_state` the `LS_TRANSFER_*` state.
+ */
+int32_t ls_transfer_progress(int64_t transfer_handle,
+                             uint64_t *out_done,
+                             uint64_t *out_total,
+                             int32_t *out_state);
+
+/**
+ * Stop transfer `transfer_handle` at the start of its next step, from any thread: that step
+ * (or the running `ls_transfer_run`) fails with `LS_ERR_INTERRUPTED`. A step blocked in a wait
+ * finishes first (within the connection's timeout); closing the connection ends that wait at
+ * once. A receiver keeps the partial file, for a later resume. `ls_close` on the transfer
+ * cancels it too.
+ */
+int32_t ls_transfer_cancel(int64_t transfer_handle);
+
+/**
+ * What is known about transfer `transfer_handle` once its header is through: `*out_size` the
+ * file's size, `*out_version` the protocol version spoken (1 or 2; 0 before the header),
+ * `*out_offered` the bytes the receiver offered to resume from (0: none), `*out_resumed_at`
+ * where the bytes started (the offer when the sender accepted it, else 0). The texts are
+ * `ls_transfer_name`, `ls_transfer_path` and `ls_transfer_sha256`.
+ */
+int32_t ls_transfer_info(int64_t transfer_handle,
+                         uint64_t *out_size,
+                         int32_t *out_version,
+                         uint64_t *out_offered,
+                         uint64_t *out_resumed_at);
+
+/**
+ * The file's name as the sender announces it (a receiver: its safe version of the sender's
+ * name, known after the header; "" before), as text (as `ls_local_address` writes text:
+ * `LS_ERR_BUFFER_TOO_SMALL` with the needed size in `*out_len`).
+ */
+int32_t ls_transfer_name(int64_t transfer_handle, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * The sender's file, or the receiver's final path (known after the header; "" before), as
+ * text.
+ */
+int32_t ls_transfer_path(int64_t transfer_handle, char *buf, size_t cap, size_t *out_len);
+
+/**
+ * The SHA-256 of the whole file in lower-case hex (64 characters; "" until verified), as text.
+ */
+int32_t ls_transfer_sha256(int64_t transfer_handle, char *buf, size_t cap, size_t *out_len);
+
+/**
  * Create an engine config: settings for `ls_server_listen`, `ls_client_connect` and
  * `ls_dgram_server_bind`. Set numbers with `ls_engine_config_set(cfg, LS_ECFG_*, value)`, the
  * framing with the `ls_set_framing_*` functions (default: a 4-byte big-endian length prefix),
@@ -1324,6 +1507,17 @@ int32_t ls_engine_config_set_heartbeat_payloads(int64_t config_handle,
  * they are now (built here: a server config without a certificate is refused here).
  */
 int32_t ls_engine_config_set_tls(int64_t config_handle, int64_t tls_handle);
+
+/**
+ * Connect `ls_client_connect`'s client through a proxy: `url` as for `ls_options_set_proxy`
+ * ("socks5://[user:password@]host[:port]" or "http://[user:password@]host[:port]"; "" removes
+ * it), parsed and checked here (`LS_ERR_INVALID_ARGUMENT`). Every attempt, reconnects
+ * included, goes through the proxy again (the exchange runs on the engine, bounded by
+ * `LS_ECFG_CONNECT_TIMEOUT_MS`); a refusal by the proxy is a failed attempt like any other
+ * (its reason and message say what the proxy answered). A Unix socket address cannot be
+ * reached through a proxy (`ls_client_connect` refuses it). Servers ignore the setting.
+ */
+int32_t ls_engine_config_set_proxy(int64_t config_handle, const char *url);
 
 /**
  * Start an event-driven server listening on `address` ("127.0.0.1:0" picks a free port: read it

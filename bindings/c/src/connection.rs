@@ -37,7 +37,8 @@ pub unsafe extern "C" fn ls_tcp_connect(
 }
 
 /// `ls_tcp_connect` with the socket options of options object `options_handle` (0 = none)
-/// applied before connecting.
+/// applied before connecting, its TLS config (`ls_options_set_tls`) and its proxy
+/// (`ls_options_set_proxy`: the connection goes through the proxy to `address`).
 #[no_mangle]
 pub unsafe extern "C" fn ls_tcp_connect_ex(
     address: *const c_char,
@@ -63,6 +64,7 @@ unsafe fn connect_impl(
     let mut opts = ConnectOptions::new().options(options_value(options_handle)?);
     opts.connect_timeout = connect_timeout(timeout_ms)?;
     opts.tls = crate::tls::client_for(options_handle)?;
+    opts.proxy = crate::handles::options_proxy(options_handle)?;
     let c = Connection::connect_with(address, &opts)?;
     out.set(insert(Obj::Conn(c))?);
     Ok(())

@@ -75,6 +75,7 @@ unsafe fn udp_impl(
             "the options object has a TLS config (ls_options_set_tls): datagram sockets do not speak TLS",
         ));
     }
+    crate::options::refuse_proxy(options_handle, "a datagram socket")?;
     let opts = DatagramOptions {
         options: options_value(options_handle)?,
         ..DatagramOptions::default()

@@ -341,6 +341,32 @@ pub extern "C" fn ls_engine_config_set_tls(config_handle: i64, tls_handle: i64) 
     })
 }
 
+/// Connect `ls_client_connect`'s client through a proxy: `url` as for `ls_options_set_proxy`
+/// ("socks5://[user:password@]host[:port]" or "http://[user:password@]host[:port]"; "" removes
+/// it), parsed and checked here (`LS_ERR_INVALID_ARGUMENT`). Every attempt, reconnects
+/// included, goes through the proxy again (the exchange runs on the engine, bounded by
+/// `LS_ECFG_CONNECT_TIMEOUT_MS`); a refusal by the proxy is a failed attempt like any other
+/// (its reason and message say what the proxy answered). A Unix socket address cannot be
+/// reached through a proxy (`ls_client_connect` refuses it). Servers ignore the setting.
+#[no_mangle]
+pub unsafe extern "C" fn ls_engine_config_set_proxy(config_handle: i64, url: *const c_char) -> i32 {
+    call("ls_engine_config_set_proxy", || {
+        // SAFETY: the caller promises a NUL-terminated string.
+        let text = unsafe { in_str(url, "url") }?;
+        let proxy = if text.is_empty() {
+            None
+        } else {
+            Some(libsock::Proxy::parse(text)?)
+        };
+        let o = config(config_handle)?;
+        let Obj::EngineConfig(m) = &*o else {
+            unreachable!("checked by config()")
+        };
+        m.lock().unwrap_or_else(|p| p.into_inner()).set_proxy(proxy);
+        Ok(())
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Servers
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 //! The objects behind the C door's handles ([`Obj`]: connections, listeners, datagram sockets,
-//! options, engine objects and configs, TLS configs), the registry they live in (the flat doors'
+//! options, engine objects and configs, TLS configs, file transfers), the registry they live in (the flat doors'
 //! [`Registry`], shared with the JNI glue), and the typed lookups every `ls_*` function starts
 //! with. Below every object module (engine, TLS, ...), above [`crate::boundary`]: nothing here
 //! imports a module that imports it.
@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use libsock::engine::{Client, DatagramServer, EngineSettings, Server};
 use libsock::tls::{ClientTls, ServerTls, TlsClient, TlsServer};
-use libsock::{Connection, Datagram, Error, Listener, SocketOptions};
+use libsock::transfer::FileTransfer;
+use libsock::{Connection, Datagram, Error, Listener, Proxy, SocketOptions};
 use libsock_flat::registry::Registry;
 
 use crate::boundary::{self, bad_arg};
@@ -26,6 +27,8 @@ pub(crate) struct OptionsEntry {
     /// The TLS config attached by `ls_options_set_tls` (its object, so that later setters on
     /// it still apply and freeing its handle does not take it away).
     pub(crate) tls: Option<Arc<Obj>>,
+    /// The proxy set by `ls_options_set_proxy` (`ls_tcp_connect_ex` connects through it).
+    pub(crate) proxy: Option<Proxy>,
 }
 
 /// An engine object behind a handle, with a flag set by `ls_close` so that a call blocked on it
@@ -64,6 +67,7 @@ pub(crate) enum Obj {
     DgramServer(Engine<DatagramServer>),
     EngineConfig(Mutex<EngineSettings>),
     Tls(Mutex<TlsEntry>),
+    Transfer(FileTransfer),
 }
 
 impl Obj {
@@ -78,6 +82,7 @@ impl Obj {
             Obj::DgramServer(_) => "datagram server",
             Obj::EngineConfig(_) => "engine config",
             Obj::Tls(_) => "TLS config",
+            Obj::Transfer(_) => "file transfer",
         }
     }
 
@@ -100,6 +105,8 @@ impl Obj {
                 e.closed.store(true, Ordering::Release);
                 e.obj.shutdown();
             }
+            // A transfer running in another thread stops at its next step (`Interrupted`).
+            Obj::Transfer(t) => t.cancel(),
             Obj::Options(_) | Obj::EngineConfig(_) | Obj::Tls(_) => {}
         }
     }
@@ -220,6 +227,35 @@ pub(crate) fn options_tls(h: i64) -> Result<Option<Arc<Obj>>, Error> {
     match &*o {
         Obj::Options(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).tls.clone()),
         _ => unreachable!("checked by options()"),
+    }
+}
+
+/// The proxy set on options handle `h` by `ls_options_set_proxy` (0 = none).
+pub(crate) fn options_proxy(h: i64) -> Result<Option<Proxy>, Error> {
+    if h == 0 {
+        return Ok(None);
+    }
+    let o = options(h)?;
+    match &*o {
+        Obj::Options(m) => Ok(m.lock().unwrap_or_else(|p| p.into_inner()).proxy.clone()),
+        _ => unreachable!("checked by options()"),
+    }
+}
+
+/// The file transfer behind `h`.
+pub(crate) fn transfer(h: i64) -> Result<Arc<Obj>, Error> {
+    let o = get(h)?;
+    match &*o {
+        Obj::Transfer(_) => Ok(o),
+        other => Err(wrong_kind(h, other, "file transfer")),
+    }
+}
+
+/// Borrow the file transfer out of an [`Obj`] known to be one.
+pub(crate) fn as_transfer(o: &Obj) -> &FileTransfer {
+    match o {
+        Obj::Transfer(t) => t,
+        _ => unreachable!("checked by transfer()"),
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! This file holds the constants; the functions live in one module per kind of object:
 //! [`library`] (version, errors, `ls_close`), [`options`], [`connection`], [`listener`],
-//! [`datagram`], [`framing`], [`socket`] (what every socket has), [`tls`] and [`engine`], with
+//! [`datagram`], [`framing`], [`socket`] (what every socket has), [`tls`], [`fds`] (Unix
+//! descriptor passing, peer credentials), [`transfer`] (file transfer) and [`engine`], with
 //! [`handles`] (the objects behind handles, in the flat doors' shared registry) and
 //! [`boundary`] (arguments, the thread's last error) under all of them, in that order: a module
 //! imports only the ones below it.
@@ -40,16 +41,22 @@ mod socket;
 
 mod tls;
 
+mod fds;
+
+mod transfer;
+
 pub mod engine;
 
 pub use connection::*;
 pub use datagram::*;
+pub use fds::*;
 pub use framing::*;
 pub use library::*;
 pub use listener::*;
 pub use options::*;
 pub use socket::*;
 pub use tls::*;
+pub use transfer::*;
 
 #[cfg(test)]
 use libsock_flat as flat;

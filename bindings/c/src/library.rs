@@ -104,7 +104,8 @@ pub extern "C" fn ls_last_os_error() -> i32 {
 }
 
 /// Close any handle: a connection, listener, datagram socket, options object, TLS config, engine config,
-/// server, client or datagram server. The handle is invalid afterwards (`LS_ERR_BAD_HANDLE`), and
+/// server, client, datagram server or file transfer (a transfer running in another thread stops
+/// at its next step with `LS_ERR_INTERRUPTED`). The handle is invalid afterwards (`LS_ERR_BAD_HANDLE`), and
 /// never reused. A call blocked on it in another thread (`ls_recv`, `ls_next_event` ...) returns
 /// `LS_ERR_CLOSED` promptly. An engine object stops at once (connections are cut, queued
 /// messages dropped: call `ls_server_shutdown` / `ls_client_close` first for a graceful stop). Closing handle 0 does nothing and returns `LS_OK`;

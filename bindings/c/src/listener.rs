@@ -50,6 +50,7 @@ unsafe fn listen_impl(
             "backlog is {backlog}, it must be 0 or more"
         )));
     }
+    crate::options::refuse_proxy(options_handle, "a listener")?;
     let mut opts = ListenOptions::new().options(options_value(options_handle)?);
     opts.tls = crate::tls::server_for(options_handle)?;
     if backlog > 0 {

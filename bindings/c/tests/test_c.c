@@ -3834,6 +3834,8 @@ static void t_bad_input_table(void) {
 
 #include "tls_tests.h"
 
+#include "xfer_tests.h"
+
 /* ------------------------------------------------------------------------------------------ */
 
 struct test {
@@ -3890,6 +3892,14 @@ static const struct test TESTS[] = {
     T(s20_tls_mutual),
     T(s21_tls_plaintext_and_silent_peers),
     T(t_tls_cleanup),
+    T(t_transfer_small),
+    T(t_proxy_options),
+    T(t_fds_in_process),
+    T(t_transfer_cancel_from_another_thread),
+    T(s22_transfer_broken_then_resumed),
+    T(s24_socks5_proxy_echo_and_refusals),
+    T(t_fds_two_processes),
+    T(t_xfer_cleanup),
     T(t_engine_constants),
     T(t_engine_config),
     T(t_engine_config_keys_take_effect),
@@ -3936,6 +3946,7 @@ int main(int argc, char **argv) {
     const char *limit_env = getenv("LS_TEST_TIMEOUT");
     unsigned limit = limit_env && atoi(limit_env) > 0 ? (unsigned)atoi(limit_env) : 300;
     g_argv0 = strchr(argv[0], '/') ? argv[0] : "/proc/self/exe";
+    if (argc == 4 && strcmp(argv[1], "--fds-child") == 0) return fds_child_main(argv[2], argv[3]);
     if (argc >= 3 && strcmp(argv[1], "--bad-input-row") == 0) {
         char pathbuf[1024];
         return bi_row_main(argc >= 4 ? argv[3] : bi_default_path(__FILE__, pathbuf, sizeof pathbuf), argv[2]);
