@@ -5,6 +5,7 @@
 # compiles the unit with fpc (mode Delphi, warnings as errors; and mode DelphiUnicode, where string
 # is UnicodeString as in Delphi 2009+), builds and runs the tests (S01-S21, S13-S17 on the engine,
 # S18-S21 over TLS,
+# S22 (file transfer), S24 (SOCKS5 via danted), descriptors between processes, typed reads,
 # bad input, and the rows of the bad-input catalogue tests-data/bad_inputs.json that list
 # "pascal", flattened by tests/bad_inputs_tsv.py) and the examples (echo, engine_echo, the
 # README's) against target/release/libsock.so, and the tests once more under heaptrc (no
@@ -147,7 +148,7 @@ status=0
 timeout 600 "$build/test_libsock" 2>&1 | tee "$build/test.log" || status=$?
 [ "$status" -eq 0 ] || { echo "45-pascal: the tests failed (exit $status)"; exit 1; }
 grep -Eq '^pascal: [1-9][0-9]* passed, 0 failed$' "$build/test.log" || { echo "45-pascal: no passing summary line"; exit 1; }
-for n in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21; do
+for n in 01 02 03 04 05 06 07 08 09 10 11 12 13 14 15 16 17 18 19 20 21 22 24; do
   grep -q "^ok   S${n}_" "$build/test.log" || { echo "45-pascal: scenario S$n did not pass"; exit 1; }
 done
 for t in S13_engine S14_engine S15_engine S16_engine S17_engine; do
@@ -155,7 +156,7 @@ for t in S13_engine S14_engine S15_engine S16_engine S17_engine; do
 done
 ! grep -q '^skip ' "$build/test.log" || { echo "45-pascal: a scenario was skipped"; exit 1; }
 grep -q '^ok   T_bad_input_table ' "$build/test.log" || { echo "45-pascal: the bad-input table did not pass"; exit 1; }
-for t in T_typed_reads; do
+for t in T_typed_reads T_transfer_errors T_fds_two_processes; do
   grep -q "^ok   ${t} " "$build/test.log" || { echo "45-pascal: $t did not pass"; exit 1; }
 done
 

@@ -200,6 +200,14 @@ type
     /// Speak TLS with these settings (nil: plaintext): a client config for
     /// TLsConnection.Connect, a server config for TLsListener.Listen. Tls may be freed after.
     procedure SetTls(Tls: TLsTlsConfig);
+    /// Connect through a proxy: 'socks5://[user:password@]host[:port]' (port 1080 by default;
+    /// the target's name is resolved by the proxy) or 'http://[user:password@]host[:port]'
+    /// (HTTP CONNECT); '' removes it. A bad URL raises ELsInvalidArgument here (the message never
+    /// shows the password). TLsConnection.Connect then reaches the proxy and asks it for the
+    /// address (TLS runs end to end with the target); a proxy that refuses raises the error of
+    /// its answer (ELsConnectionRefused, ELsUnreachable ...). Listen and the datagram calls
+    /// refuse options with a proxy.
+    procedure SetProxy(const Url: string);
   end;
 
   /// What every socket has: options, addresses, default timeout.
@@ -252,6 +260,19 @@ type
   /// (RecvInt32, SendDouble ...): lsBigEndian (network order, most significant byte first) or
   /// lsLittleEndian. Always given explicitly: the wire format is the protocol's, not the CPU's.
   TLsByteOrder = (lsBigEndian, lsLittleEndian);
+
+  /// Descriptors received with TLsConnection.RecvFds (the caller owns and closes them).
+  TLsFds = array of Int32;
+
+  /// The process at the other end of a Unix connection (TLsConnection.PeerCredentials).
+  TLsPeerCredentials = record
+    /// Its process id.
+    Pid: Int32;
+    /// Its user id.
+    Uid: UInt32;
+    /// Its group id.
+    Gid: UInt32;
+  end;
 
   /// A TCP or Unix stream connection.
   TLsConnection = class(TLsFramedSocket)
@@ -329,6 +350,21 @@ type
     function TlsPeerFingerprint: string;
     /// The peer's certificate (DER; empty when it sent none).
     function TlsPeerCertificate: TBytes;
+    /// Unix connections: send all of Data with the descriptors Fds attached (SCM_RIGHTS; Data
+    /// at least one byte when Fds is not empty; at most 253). The peer gets duplicates, ours
+    /// stay open. ELsUnsupported on TCP or TLS; a number that is no open descriptor: ELsIo.
+    procedure SendFds(const Data: TBytes; const Fds: array of Int32); overload;
+    /// SendFds with the bytes of a string.
+    procedure SendFds(const Data: RawByteString; const Fds: array of Int32); overload;
+    /// Unix connections: receive what is there (at most MaxLen bytes, waiting for one; empty at
+    /// end of stream) and up to MaxFds descriptors sent with those bytes into Fds, which the
+    /// caller then owns (close them with fpClose / CloseHandle's kin; close-on-exec is set).
+    /// More than MaxFds came: ELsIo (none leak; the bytes stay buffered).
+    function RecvFds(out Fds: TLsFds; MaxLen: NativeUInt = 65536; MaxFds: NativeUInt = 16;
+      TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
+    /// Unix connections: the peer process as the kernel recorded it at connect (SO_PEERCRED;
+    /// Linux). ELsUnsupported on TCP.
+    function PeerCredentials: TLsPeerCredentials;
     { Typed reads and writes: one number, a fixed count of bytes in the byte order given. A read
       is RecvExactBuf of the number's size: ELsClosed if the peer closes before all of it came,
       ELsTimeout when TimeoutMs runs out (what arrived stays buffered either way). A write is
@@ -507,6 +543,11 @@ type
     /// config for TLsClient.Connect, as the settings are now. A failed handshake is a server
     /// LS_EVENT_WARNING with LS_ERR_TLS, a client disconnect with LS_REASON_TLS.
     procedure SetTls(Tls: TLsTlsConfig);
+    /// Connect TLsClient through a proxy: Url as for TLsOptions.SetProxy ('' removes it),
+    /// checked here (ELsInvalidArgument). Every attempt, reconnects included, goes through the
+    /// proxy again, within LS_ECFG_CONNECT_TIMEOUT_MS; a refusal is a failed attempt like any
+    /// other (its event's text says what the proxy answered). Servers ignore it.
+    procedure SetProxy(const Url: string);
     /// Set socket option Option (LS_OPT_*) for the sockets the engine makes.
     procedure SetOption(Option: Int32; AValue: Int64);
     /// The socket option recorded for Option (ELsInvalidArgument if none was).
@@ -634,6 +675,71 @@ type
     /// sender's address) or the final LS_EVENT_CLOSED. False when TimeoutMs ran out.
     function NextDatagram(TimeoutMs: Int32; out Event: TLsEvent): Boolean;
   end;
+
+  /// Where a file transfer is (TLsFileTransfer.Progress).
+  TLsTransferProgress = record
+    /// Bytes of the file sent or written so far, counted from the start of the file (a resumed
+    /// transfer starts at its offset).
+    Done: UInt64;
+    /// The file's size (0 on a receiver until the header arrived).
+    Total: UInt64;
+    /// LS_TRANSFER_STARTING, _TRANSFERRING, _VERIFYING, _DONE or _FAILED.
+    State: Int32;
+  end;
+
+  /// What is known about a file transfer once its header is through (TLsFileTransfer.Info).
+  TLsTransferInfo = record
+    /// The file's name as the sender announced it (a receiver: its safe version; '' before).
+    Name: string;
+    /// The sender's file, or the receiver's final path ('' before the header).
+    Path: string;
+    /// The file's size.
+    Size: UInt64;
+    /// The protocol version spoken (1 or 2; 0 before the header).
+    Version: Int32;
+    /// The bytes the receiver offered to resume from (0: none).
+    Offered: UInt64;
+    /// Where the bytes started: the offer when the sender accepted it, else 0.
+    ResumedAt: UInt64;
+    /// The SHA-256 of the whole file in lower-case hex ('' until verified).
+    Sha256: string;
+  end;
+
+  /// One side of a file transfer (core's FileTransfer: the protocol of `libsock send-file`):
+  /// the file with its name, size and SHA-256, resumable after a broken connection, moved over
+  /// a TLsConnection the caller made (plain, TLS, Unix). The receiver writes NAME.libsock-part
+  /// and renames it to the final name only when the SHA-256 matches. Run moves it all; Step one
+  /// piece, so a loop can show Progress (which, like Cancel, works from any thread).
+  TLsFileTransfer = class(TLsObject)
+  public
+    /// Send the file at Path (opened now: a missing file raises here, ELsIo). Name is what the
+    /// receiver is told ('': the file's own name). Resume True (the usual) speaks protocol
+    /// version 2, which lets a receiver resume; False version 1, for old receivers.
+    constructor Sender(const Path: string; const Name: string = ''; Resume: Boolean = True);
+    /// Receive one file into Dest: the file to write, or a directory to write into under the
+    /// sender's name. Overwrite replaces an existing file (else ELsIo with OsError EEXIST);
+    /// Resume offers the partial file a broken transfer left, and the sender sends only the
+    /// rest when its first bytes are the same.
+    constructor Receiver(const Dest: string; Overwrite: Boolean = False; Resume: Boolean = False);
+    /// Move the transfer one piece forward over Conn (the handshake, at most 1 MiB of the file,
+    /// or the checksum exchange; each wait bounded by Conn's Timeout) and return the
+    /// LS_TRANSFER_* state. A checksum that differs or a peer that does not speak the protocol:
+    /// ELsBadFrame; a peer that closes in the middle: ELsClosed (a receiver keeps the partial
+    /// file); after Cancel: ELsInterrupted.
+    function Step(Conn: TLsConnection): Int32;
+    /// Run the transfer to its end over Conn (Step until LS_TRANSFER_DONE; the same errors).
+    procedure Run(Conn: TLsConnection);
+    /// Bytes done, total and state, from any thread, without waiting for a step.
+    function Progress: TLsTransferProgress;
+    /// Stop at the start of the next step (which raises ELsInterrupted), from any thread; a
+    /// step blocked in a wait finishes first (closing the connection ends it at once).
+    procedure Cancel;
+    /// Name, path, size, version, resume offer and SHA-256 as known so far.
+    function Info: TLsTransferInfo;
+  end;
+
+/// The word of transfer state State ('TRANSFERRING' for LS_TRANSFER_TRANSFERRING), '' for none.
+function LsTransferStateName(State: Int32): string;
 
 /// Stop the engine: every server, client and datagram server stops at once (waiters wake, their
 /// last events are queued; free the objects as usual), and the engine's threads are joined, so
@@ -1093,6 +1199,11 @@ begin
   LsCheck(ls_options_set_tls(FHandle, TlsHandle(Tls)));
 end;
 
+procedure TLsOptions.SetProxy(const Url: string);
+begin
+  LsCheck(ls_options_set_proxy(FHandle, PAnsiChar(Utf8Of(Url))));
+end;
+
 function OptionsHandle(Options: TLsOptions): Int64;
 begin
   if Options = nil then
@@ -1438,6 +1549,62 @@ begin
   N := 0;
   LsCheck(ls_recv_file(FHandle, PAnsiChar(Utf8Of(Path)), Len, @N));
   Result := N;
+end;
+
+{ ---- TLsConnection: descriptor passing -------------------------------------------------------- }
+
+procedure SendFdsBuf(H: Int64; Buf: PByte; Len: NativeUInt; const Fds: array of Int32);
+begin
+  if Length(Fds) = 0 then
+    LsCheck(ls_send_fds(H, Buf, Len, nil, 0))
+  else
+    LsCheck(ls_send_fds(H, Buf, Len, @Fds[0], Length(Fds)));
+end;
+
+procedure TLsConnection.SendFds(const Data: TBytes; const Fds: array of Int32);
+begin
+  SendFdsBuf(FHandle, BytesPtr(Data), Length(Data), Fds);
+end;
+
+procedure TLsConnection.SendFds(const Data: RawByteString; const Fds: array of Int32);
+begin
+  SendFdsBuf(FHandle, StrPtr(Data), Length(Data), Fds);
+end;
+
+function TLsConnection.RecvFds(out Fds: TLsFds; MaxLen: NativeUInt; MaxFds: NativeUInt;
+  TimeoutMs: Int32): TBytes;
+var
+  N, NFds: NativeUInt;
+  FdBuf: TLsFds;
+begin
+  Fds := nil;
+  Result := nil;
+  FdBuf := nil;
+  SetLength(Result, MaxLen);
+  SetLength(FdBuf, MaxFds);
+  N := 0;
+  NFds := 0;
+  if MaxFds = 0 then
+    LsCheck(ls_recv_fds(FHandle, TimeoutMs, BytesPtr(Result), MaxLen, @N, nil, 0, @NFds))
+  else
+    LsCheck(ls_recv_fds(FHandle, TimeoutMs, BytesPtr(Result), MaxLen, @N, @FdBuf[0], MaxFds, @NFds));
+  SetLength(Result, N);
+  SetLength(FdBuf, NFds);
+  Fds := FdBuf;
+end;
+
+function TLsConnection.PeerCredentials: TLsPeerCredentials;
+var
+  Pid: Int32;
+  Uid, Gid: UInt32;
+begin
+  Pid := 0;
+  Uid := 0;
+  Gid := 0;
+  LsCheck(ls_peer_credentials(FHandle, @Pid, @Uid, @Gid));
+  Result.Pid := Pid;
+  Result.Uid := Uid;
+  Result.Gid := Gid;
 end;
 
 { ---- TLsConnection: typed reads and writes --------------------------------------------------- }
@@ -1805,6 +1972,11 @@ end;
 procedure TLsEngineConfig.SetTls(Tls: TLsTlsConfig);
 begin
   LsCheck(ls_engine_config_set_tls(FHandle, TlsHandle(Tls)));
+end;
+
+procedure TLsEngineConfig.SetProxy(const Url: string);
+begin
+  LsCheck(ls_engine_config_set_proxy(FHandle, PAnsiChar(Utf8Of(Url))));
 end;
 
 procedure TLsEngineConfig.SetOption(Option: Int32; AValue: Int64);
@@ -2236,6 +2408,101 @@ begin
     Event.Text := Utf8Text(@Peer[0], PeerLen);
   end;
   Result := True;
+end;
+
+{ ---- TLsFileTransfer ------------------------------------------------------------------------ }
+
+constructor TLsFileTransfer.Sender(const Path: string; const Name: string; Resume: Boolean);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_transfer_sender(PAnsiChar(Utf8Of(Path)), PAnsiChar(Utf8Of(Name)), Ord(Resume), @H));
+  FHandle := H;
+end;
+
+constructor TLsFileTransfer.Receiver(const Dest: string; Overwrite: Boolean; Resume: Boolean);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_transfer_receiver(PAnsiChar(Utf8Of(Dest)), Ord(Overwrite), Ord(Resume), @H));
+  FHandle := H;
+end;
+
+function ConnHandle(Conn: TLsConnection): Int64;
+begin
+  if Conn = nil then
+    Result := 0 { LS_ERR_BAD_HANDLE from the library }
+  else
+    Result := Conn.Handle;
+end;
+
+function TLsFileTransfer.Step(Conn: TLsConnection): Int32;
+var
+  St: Int32;
+begin
+  St := 0;
+  LsCheck(ls_transfer_step(FHandle, ConnHandle(Conn), @St));
+  Result := St;
+end;
+
+procedure TLsFileTransfer.Run(Conn: TLsConnection);
+begin
+  LsCheck(ls_transfer_run(FHandle, ConnHandle(Conn)));
+end;
+
+function TLsFileTransfer.Progress: TLsTransferProgress;
+var
+  Done, Total: UInt64;
+  St: Int32;
+begin
+  Done := 0;
+  Total := 0;
+  St := 0;
+  LsCheck(ls_transfer_progress(FHandle, @Done, @Total, @St));
+  Result.Done := Done;
+  Result.Total := Total;
+  Result.State := St;
+end;
+
+procedure TLsFileTransfer.Cancel;
+begin
+  LsCheck(ls_transfer_cancel(FHandle));
+end;
+
+function TLsFileTransfer.Info: TLsTransferInfo;
+var
+  Size, Offered, ResumedAt: UInt64;
+  Version: Int32;
+begin
+  Size := 0;
+  Offered := 0;
+  ResumedAt := 0;
+  Version := 0;
+  LsCheck(ls_transfer_info(FHandle, @Size, @Version, @Offered, @ResumedAt));
+  Result.Size := Size;
+  Result.Version := Version;
+  Result.Offered := Offered;
+  Result.ResumedAt := ResumedAt;
+  Result.Name := ReadText(ls_transfer_name, FHandle);
+  Result.Path := ReadText(ls_transfer_path, FHandle);
+  Result.Sha256 := ReadText(ls_transfer_sha256, FHandle);
+end;
+
+function LsTransferStateName(State: Int32): string;
+begin
+  case State of
+    LS_TRANSFER_STARTING: Result := 'STARTING';
+    LS_TRANSFER_TRANSFERRING: Result := 'TRANSFERRING';
+    LS_TRANSFER_VERIFYING: Result := 'VERIFYING';
+    LS_TRANSFER_DONE: Result := 'DONE';
+    LS_TRANSFER_FAILED: Result := 'FAILED';
+  else
+    Result := '';
+  end;
 end;
 
 procedure LsShutdownEngine;

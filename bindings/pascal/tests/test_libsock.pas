@@ -2948,6 +2948,11 @@ begin
   Run('T_tls_cleanup', T_tls_cleanup);
   Run('T_bad_input_table', T_bad_input_table);
   Run('T_typed_reads', T_typed_reads);
+  Run('S22_transfer_broken_then_resumed', S22_transfer_broken_then_resumed);
+  Run('T_transfer_errors', T_transfer_errors);
+  Run('T_fds_two_processes', T_fds_two_processes);
+  Run('S24_socks5_proxy_danted', S24_socks5_proxy_danted);
+  Run('T_issue16_cleanup', X16Cleanup);
   { Stop the engine's threads so that the process (and heaptrc's count) ends clean. }
   LsShutdownEngine;
   WriteLn('pascal: ', Passed, ' passed, ', Failed, ' failed');
