@@ -261,6 +261,9 @@ type
   /// lsLittleEndian. Always given explicitly: the wire format is the protocol's, not the CPU's.
   TLsByteOrder = (lsBigEndian, lsLittleEndian);
 
+  /// Messages of TLsConnection.SendMsgs and RecvMsgs, in order.
+  TLsMessages = array of TBytes;
+
   /// Descriptors received with TLsConnection.RecvFds (the caller owns and closes them).
   TLsFds = array of Int32;
 
@@ -330,6 +333,14 @@ type
     function RecvMsg(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
     /// RecvMsg as a string of the message's bytes.
     function RecvMsgStr(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UTF8String;
+    /// Send the messages Msgs through the framing with as few system calls as possible (their
+    /// frames go out together). Each is checked against the framing first: ELsFrameTooLarge
+    /// sends none.
+    procedure SendMsgs(const Msgs: array of TBytes);
+    /// Receive up to MaxCount messages through the framing: waits (TimeoutMs) for the first
+    /// only, then takes those already there. An error met after the first message ends the
+    /// batch and is raised by the next message call, so no message before it is lost.
+    function RecvMsgs(MaxCount: NativeUInt = 64; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TLsMessages;
     /// Shut down one direction: LS_SHUT_WRITE (half-close), LS_SHUT_READ or LS_SHUT_BOTH.
     procedure Shutdown(How: Int32 = LS_SHUT_WRITE);
     /// The peer's address as text (known even after the peer left).
@@ -1549,6 +1560,76 @@ begin
   N := 0;
   LsCheck(ls_recv_file(FHandle, PAnsiChar(Utf8Of(Path)), Len, @N));
   Result := N;
+end;
+
+{ ---- TLsConnection: message batches ---------------------------------------------------------- }
+
+procedure TLsConnection.SendMsgs(const Msgs: array of TBytes);
+var
+  Lens: array of NativeUInt;
+  Buf: TBytes;
+  I: Int32;
+  Total, At: NativeUInt;
+begin
+  if Length(Msgs) = 0 then
+  begin
+    LsCheck(ls_send_msgs(FHandle, nil, nil, 0));
+    Exit;
+  end;
+  Lens := nil;
+  SetLength(Lens, Length(Msgs));
+  Total := 0;
+  for I := 0 to High(Msgs) do
+  begin
+    Lens[I] := Length(Msgs[I]);
+    Inc(Total, Lens[I]);
+  end;
+  Buf := nil;
+  SetLength(Buf, Total);
+  At := 0;
+  for I := 0 to High(Msgs) do
+    if Lens[I] > 0 then
+    begin
+      Move(Msgs[I][0], Buf[At], Lens[I]);
+      Inc(At, Lens[I]);
+    end;
+  LsCheck(ls_send_msgs(FHandle, BytesPtr(Buf), @Lens[0], Length(Msgs)));
+end;
+
+function TLsConnection.RecvMsgs(MaxCount: NativeUInt; TimeoutMs: Int32): TLsMessages;
+var
+  Lens: array of NativeUInt;
+  Buf: TBytes;
+  Count, I, At: NativeUInt;
+  Rc: Int32;
+begin
+  Result := nil;
+  if MaxCount = 0 then
+    raise ELsInvalidArgument.CreateCode(LS_ERR_INVALID_ARGUMENT, 0, 'RecvMsgs: MaxCount must be at least 1');
+  Lens := nil;
+  SetLength(Lens, MaxCount);
+  Buf := nil;
+  SetLength(Buf, 65536);
+  Count := 0;
+  Rc := ls_recv_msgs(FHandle, TimeoutMs, @Buf[0], Length(Buf), MaxCount, @Lens[0], @Count);
+  if Rc = LS_ERR_BUFFER_TOO_SMALL then
+  begin
+    { The first message alone is larger: room for it (it stays queued until then). }
+    SetLength(Buf, Lens[0]);
+    Count := 0;
+    Rc := ls_recv_msgs(FHandle, 0, BytesPtr(Buf), Length(Buf), MaxCount, @Lens[0], @Count);
+  end;
+  LsCheck(Rc);
+  SetLength(Result, Count);
+  At := 0;
+  if Count > 0 then
+    for I := 0 to Count - 1 do
+    begin
+      SetLength(Result[I], Lens[I]);
+      if Lens[I] > 0 then
+        Move(Buf[At], Result[I][0], Lens[I]);
+      Inc(At, Lens[I]);
+    end;
 end;
 
 { ---- TLsConnection: descriptor passing -------------------------------------------------------- }

@@ -2952,6 +2952,7 @@ begin
   Run('T_transfer_errors', T_transfer_errors);
   Run('T_fds_two_processes', T_fds_two_processes);
   Run('S24_socks5_proxy_danted', S24_socks5_proxy_danted);
+  Run('T_msgs_batches', T_msgs_batches);
   Run('T_issue16_cleanup', X16Cleanup);
   { Stop the engine's threads so that the process (and heaptrc's count) ends clean. }
   LsShutdownEngine;
