@@ -464,6 +464,10 @@ type
     procedure JoinMulticast(const Group: string; const Iface: string = '');
     /// Leave a multicast group (same arguments as JoinMulticast).
     procedure LeaveMulticast(const Group: string; const Iface: string = '');
+    /// Send this socket's multicast datagrams out of interface Iface: '' the OS's choice, an
+    /// IPv4 interface address ('127.0.0.1') or an IPv6 interface index ('1'). A malformed one
+    /// raises ELsInvalidArgument, one this host lacks ELsAddrNotAvailable.
+    procedure SetMulticastInterface(const Iface: string);
     /// The connected peer's address as text.
     function PeerAddress: string;
   end;
@@ -527,6 +531,24 @@ type
     AcceptErrors: Int64;
     /// LS_STAT_TLS_FAILURES: failed TLS handshakes (server and client).
     TlsFailures: Int64;
+  end;
+
+  /// One client's counters (TLsServer.ClientStats).
+  TLsClientStats = record
+    /// Bytes received from it (frames with their headers).
+    BytesIn: Int64;
+    /// Bytes sent to it (frames with their headers).
+    BytesOut: Int64;
+    /// Messages received from it (heartbeats not counted).
+    MessagesIn: Int64;
+    /// Messages sent to it (heartbeats included).
+    MessagesOut: Int64;
+    /// Bytes waiting in its send queue.
+    QueuedBytes: Int64;
+    /// When it was admitted (accepted; with TLS, its handshake done), in ms since 1970-01-01 UTC.
+    ConnectedSinceMs: Int64;
+    /// True when it speaks TLS.
+    Tls: Boolean;
   end;
 
   /// Settings for TLsServer.Listen, TLsClient.Connect and TLsDatagramServer.Bind: numbers by
@@ -638,6 +660,17 @@ type
     function Clients: TLsClientIds;
     /// The address of connected client Client as text (ELsClosed for an unknown client).
     function ClientAddress(Client: UInt64): string;
+    /// Client's counters: bytes and messages in and out, queued bytes, since when, TLS.
+    /// ELsClosed for an unknown or gone client.
+    function ClientStats(Client: UInt64): TLsClientStats;
+    /// Queue Msgs to Client in order as one batch (one wake-up of the engine, written
+    /// together), each waiting for room in its send queue, all within TimeoutMs (-1 as long as
+    /// it takes, 0 not at all). Every message is checked first: one too large queues none
+    /// (ELsFrameTooLarge). Returns how many were queued: all, or fewer when the time ran out (or
+    /// the client went) after some; raises when not even the first could be (ELsTimeout,
+    /// ELsQueueFull, ELsClosed).
+    function SendBatch(Client: UInt64; const Msgs: array of TBytes;
+      TimeoutMs: Int32 = LS_TIMEOUT_FOREVER): NativeUInt;
     /// Stop: no new clients, queued messages delivered within GraceMs, then every connection
     /// closed (LS_REASON_SERVER_SHUTDOWN) and the final LS_EVENT_CLOSED queued. Blocks until
     /// done and wakes NextEvent waiters; pull the last events, then Free. Again: does nothing.
@@ -658,6 +691,9 @@ type
     procedure Send(const Data: TBytes); overload;
     /// Queue the bytes of Data as one message.
     procedure Send(const Data: RawByteString); overload;
+    /// Queue Msgs in order as one batch (as TLsServer.SendBatch); while disconnected they wait
+    /// in the queue and go after the next connect. Returns how many were queued.
+    function SendBatch(const Msgs: array of TBytes; TimeoutMs: Int32 = LS_TIMEOUT_FOREVER): NativeUInt;
     /// Close gracefully: while connected, what is queued is delivered within GraceMs, then the
     /// connection is closed (LS_REASON_CLOSED) and the final LS_EVENT_CLOSED follows. Blocks
     /// until done; pull the last events, then Free. (Close without argument closes at once.)
@@ -748,6 +784,103 @@ type
     /// Name, path, size, version, resume offer and SHA-256 as known so far.
     function Info: TLsTransferInfo;
   end;
+
+  /// KCP tuning for TLsKcpServer.Bind and TLsKcpSession.Connect: LS_KCP_* keys with the
+  /// reference implementation's words (nodelay, interval, resend, nc, windows, MTU, minimum
+  /// RTO, stream mode, dead link; the server's linger). Unset keys keep the "fast" defaults; both
+  /// ends should agree on the MTU and the stream mode. The object made takes a copy.
+  TLsKcpConfig = class(TLsObject)
+  private
+    procedure SetKey(Key: Int32; AValue: Int64);
+    function GetKey(Key: Int32): Int64;
+  public
+    /// Create a config holding the defaults.
+    constructor Create;
+    /// Key (LS_KCP_*): read the value as set or the default, write a new one (ELsInvalidArgument
+    /// out of range, naming the range).
+    property Values[Key: Int32]: Int64 read GetKey write SetKey; default;
+  end;
+
+  /// A KCP server (reliable UDP, wire-compatible with the reference KCP): one UDP socket whose
+  /// sessions (one per peer address and conversation id, opened by the peer's first datagram)
+  /// are its clients, with the TCP server's events (LS_EVENT_CONNECTED, _MESSAGE,
+  /// _DISCONNECTED, _CLOSED), calls and statistics (plus LS_KCP_STAT_*). A session whose peer
+  /// stops acknowledging ends with LS_REASON_HEARTBEAT_LOST, a silent one with
+  /// LS_REASON_IDLE_TIMEOUT (LS_ECFG_IDLE_TIMEOUT_MS; 60 s unless set).
+  TLsKcpServer = class(TLsEngineObject)
+  public
+    /// Bind to Address ('127.0.0.1:0' picks a free port: read it with LocalPort; '[::]:port')
+    /// with Config's engine settings (event capacity, max clients, send queue bytes, send
+    /// policy, idle timeout; nil: defaults) and Kcp's tuning (nil: defaults). A Unix address
+    /// raises ELsUnsupported.
+    constructor Bind(const Address: string; Config: TLsEngineConfig = nil; Kcp: TLsKcpConfig = nil);
+    /// The address it is bound to as text.
+    function LocalAddress: string;
+    /// The port it is bound to: the real port when bound to port 0.
+    function LocalPort: Int32;
+    /// Queue Len bytes at Buf as one message to Client (ELsClosed for an unknown or gone one).
+    procedure SendBuf(Client: UInt64; Buf: Pointer; Len: NativeUInt);
+    /// Queue Data as one message to Client.
+    procedure Send(Client: UInt64; const Data: TBytes); overload;
+    /// Queue the bytes of Data as one message to Client.
+    procedure Send(Client: UInt64; const Data: RawByteString); overload;
+    /// End Client's session (LS_REASON_KICKED).
+    procedure Disconnect(Client: UInt64);
+    /// The ids of the sessions open now.
+    function Clients: TLsClientIds;
+    /// Client's address as text.
+    function ClientAddress(Client: UInt64): string;
+    /// Stop at once (KCP has no close on the wire): the last events, then LS_EVENT_CLOSED.
+    procedure Shutdown;
+  end;
+
+  /// A KCP session with a KCP server (libsock's or any reference KCP peer) over a connected
+  /// UDP socket. It runs only while one of its calls runs: wait in Recv or call Poll so that the
+  /// peer's data is acknowledged. Blocking calls take TimeoutMs (LS_TIMEOUT_DEFAULT: the
+  /// Timeout property, initially forever). Close abandons what is unacknowledged: Flush first.
+  TLsKcpSession = class(TLsObject)
+  private
+    function GetTimeout: Int32;
+    procedure SetTimeout(Value: Int32);
+  public
+    /// Start a session of conversation Conv (0..4294967295, or LS_KCP_CONV_RANDOM: read it
+    /// with Conv) with the KCP server at Address ('host:port', '[v6]:port'), with Kcp's tuning
+    /// and Options' socket options (both may be nil). Nothing is sent before the first message.
+    constructor Connect(const Address: string; AConv: Int64 = LS_KCP_CONV_RANDOM;
+      Kcp: TLsKcpConfig = nil; Options: TLsOptions = nil);
+    /// Send Len bytes at Buf as one message, waiting while too much is unacknowledged (ELsTimeout
+    /// then, nothing queued). Empty: ELsInvalidArgument; too large: ELsFrameTooLarge; a peer
+    /// that stopped acknowledging: ELsConnectionAborted.
+    procedure SendBuf(Buf: Pointer; Len: NativeUInt; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT);
+    /// Send Data as one message.
+    procedure Send(const Data: TBytes; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT); overload;
+    /// Send the bytes of Data as one message.
+    procedure Send(const Data: RawByteString; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT); overload;
+    /// The next message (any size), waiting up to TimeoutMs (ELsTimeout when none came).
+    function Recv(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
+    /// Recv as a string of the message's bytes.
+    function RecvStr(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UTF8String;
+    /// Wait until everything sent is acknowledged (ELsTimeout when it was not within TimeoutMs).
+    procedure Flush(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT);
+    /// Run the protocol for TimeoutMs (0 or more) without taking messages; True when a message
+    /// is ready for Recv.
+    function Poll(TimeoutMs: Int32 = 0): Boolean;
+    /// The conversation id.
+    function Conv: Int64;
+    /// The local address as text.
+    function LocalAddress: string;
+    /// The server's address as text.
+    function PeerAddress: string;
+    /// Statistic Id: LS_STAT_BYTES_IN, _BYTES_OUT, _MESSAGES_IN, _MESSAGES_OUT or LS_KCP_STAT_*
+    /// (ELsUnsupported for one a session does not keep).
+    function Stat(Id: Int32): Int64;
+    /// Default timeout of the blocking calls in ms (-1 forever, the initial value).
+    property Timeout: Int32 read GetTimeout write SetTimeout;
+  end;
+
+/// Start a KCP session (the same as TLsKcpSession.Connect; Python's kcp_connect).
+function LsKcpConnect(const Address: string; Conv: Int64 = LS_KCP_CONV_RANDOM;
+  Kcp: TLsKcpConfig = nil; Options: TLsOptions = nil): TLsKcpSession;
 
 /// The word of transfer state State ('TRANSFERRING' for LS_TRANSFER_TRANSFERRING), '' for none.
 function LsTransferStateName(State: Int32): string;
@@ -1993,6 +2126,11 @@ begin
   LsCheck(ls_join_multicast(FHandle, PAnsiChar(Utf8Of(Group)), PAnsiChar(Utf8Of(Iface))));
 end;
 
+procedure TLsDatagram.SetMulticastInterface(const Iface: string);
+begin
+  LsCheck(ls_set_multicast_interface(FHandle, PAnsiChar(Utf8Of(Iface))));
+end;
+
 procedure TLsDatagram.LeaveMulticast(const Group: string; const Iface: string);
 begin
   LsCheck(ls_leave_multicast(FHandle, PAnsiChar(Utf8Of(Group)), PAnsiChar(Utf8Of(Iface))));
@@ -2352,7 +2490,8 @@ begin
   LsCheck(ls_server_disconnect(FHandle, Client, Ord(Graceful)));
 end;
 
-function TLsServer.Clients: TLsClientIds;
+{ The ids of the clients of server (or KCP server) H. }
+function ServerClients(FHandle: Int64): TLsClientIds;
 var
   N: NativeUInt;
   Rc: Int32;
@@ -2372,7 +2511,8 @@ begin
   SetLength(Result, N);
 end;
 
-function TLsServer.ClientAddress(Client: UInt64): string;
+{ The address of client Client of server (or KCP server) H. }
+function ServerClientAddress(FHandle: Int64; Client: UInt64): string;
 var
   Buf: array[0..LS_ADDRESS_MAX - 1] of AnsiChar;
   N: NativeUInt;
@@ -2380,6 +2520,16 @@ begin
   N := 0;
   LsCheck(ls_server_client_address(FHandle, Client, @Buf[0], SizeOf(Buf), @N));
   Result := Utf8Text(@Buf[0], N);
+end;
+
+function TLsServer.Clients: TLsClientIds;
+begin
+  Result := ServerClients(FHandle);
+end;
+
+function TLsServer.ClientAddress(Client: UInt64): string;
+begin
+  Result := ServerClientAddress(FHandle, Client);
 end;
 
 procedure TLsServer.Shutdown(GraceMs: Int32);
@@ -2489,6 +2639,289 @@ begin
     Event.Text := Utf8Text(@Peer[0], PeerLen);
   end;
   Result := True;
+end;
+
+{ ---- per-client statistics, batch sends ------------------------------------------------------ }
+
+function ClientStat(H: Int64; Client: UInt64; Id: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_server_client_stats(H, Client, Id, @V));
+  Result := V;
+end;
+
+function TLsServer.ClientStats(Client: UInt64): TLsClientStats;
+begin
+  Result.BytesIn := ClientStat(FHandle, Client, LS_STAT_BYTES_IN);
+  Result.BytesOut := ClientStat(FHandle, Client, LS_STAT_BYTES_OUT);
+  Result.MessagesIn := ClientStat(FHandle, Client, LS_STAT_MESSAGES_IN);
+  Result.MessagesOut := ClientStat(FHandle, Client, LS_STAT_MESSAGES_OUT);
+  Result.QueuedBytes := ClientStat(FHandle, Client, LS_STAT_QUEUED_BYTES);
+  Result.ConnectedSinceMs := ClientStat(FHandle, Client, LS_CLIENT_STAT_CONNECTED_SINCE_MS);
+  Result.Tls := ClientStat(FHandle, Client, LS_CLIENT_STAT_TLS) <> 0;
+end;
+
+type
+  TLsSizes = array of NativeUInt;
+
+{ The bodies of Msgs back to back in Buf and their lengths in Lens (for the batch calls). }
+procedure PackMsgs(const Msgs: array of TBytes; out Buf: TBytes; out Lens: TLsSizes);
+var
+  I: Int32;
+  Total, At: NativeUInt;
+begin
+  Lens := nil;
+  Buf := nil;
+  SetLength(Lens, Length(Msgs));
+  Total := 0;
+  for I := 0 to High(Msgs) do
+  begin
+    Lens[I] := Length(Msgs[I]);
+    Inc(Total, Lens[I]);
+  end;
+  SetLength(Buf, Total);
+  At := 0;
+  for I := 0 to High(Msgs) do
+    if Lens[I] > 0 then
+    begin
+      Move(Msgs[I][0], Buf[At], Lens[I]);
+      Inc(At, Lens[I]);
+    end;
+end;
+
+function LensPtr(const Lens: TLsSizes): PLsSize;
+begin
+  if Length(Lens) = 0 then
+    Result := nil
+  else
+    Result := @Lens[0];
+end;
+
+function TLsServer.SendBatch(Client: UInt64; const Msgs: array of TBytes; TimeoutMs: Int32): NativeUInt;
+var
+  Buf: TBytes;
+  Lens: TLsSizes;
+  N: NativeUInt;
+begin
+  PackMsgs(Msgs, Buf, Lens);
+  N := 0;
+  LsCheck(ls_server_send_batch(FHandle, Client, BytesPtr(Buf), LensPtr(Lens), Length(Lens), TimeoutMs, @N));
+  Result := N;
+end;
+
+function TLsClient.SendBatch(const Msgs: array of TBytes; TimeoutMs: Int32): NativeUInt;
+var
+  Buf: TBytes;
+  Lens: TLsSizes;
+  N: NativeUInt;
+begin
+  PackMsgs(Msgs, Buf, Lens);
+  N := 0;
+  LsCheck(ls_client_send_batch(FHandle, BytesPtr(Buf), LensPtr(Lens), Length(Lens), TimeoutMs, @N));
+  Result := N;
+end;
+
+{ ---- KCP ------------------------------------------------------------------------------------ }
+
+constructor TLsKcpConfig.Create;
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_kcp_config_new(@H));
+  FHandle := H;
+end;
+
+procedure TLsKcpConfig.SetKey(Key: Int32; AValue: Int64);
+begin
+  LsCheck(ls_kcp_config_set(FHandle, Key, AValue));
+end;
+
+function TLsKcpConfig.GetKey(Key: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_kcp_config_get(FHandle, Key, @V));
+  Result := V;
+end;
+
+function KcpConfigHandle(Kcp: TLsKcpConfig): Int64;
+begin
+  if Kcp = nil then
+    Result := 0
+  else
+    Result := Kcp.Handle;
+end;
+
+constructor TLsKcpServer.Bind(const Address: string; Config: TLsEngineConfig; Kcp: TLsKcpConfig);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_kcp_server_bind(PAnsiChar(Utf8Of(Address)), ConfigHandle(Config), KcpConfigHandle(Kcp), @H));
+  FHandle := H;
+end;
+
+function TLsKcpServer.LocalAddress: string;
+begin
+  Result := ReadAddress(ls_local_address, FHandle);
+end;
+
+function TLsKcpServer.LocalPort: Int32;
+begin
+  Result := EnginePort(FHandle);
+end;
+
+procedure TLsKcpServer.SendBuf(Client: UInt64; Buf: Pointer; Len: NativeUInt);
+begin
+  LsCheck(ls_server_send(FHandle, Client, DataPtr(Buf, Len), Len));
+end;
+
+procedure TLsKcpServer.Send(Client: UInt64; const Data: TBytes);
+begin
+  SendBuf(Client, BytesPtr(Data), Length(Data));
+end;
+
+procedure TLsKcpServer.Send(Client: UInt64; const Data: RawByteString);
+begin
+  SendBuf(Client, StrPtr(Data), Length(Data));
+end;
+
+procedure TLsKcpServer.Disconnect(Client: UInt64);
+begin
+  LsCheck(ls_server_disconnect(FHandle, Client, 0));
+end;
+
+function TLsKcpServer.Clients: TLsClientIds;
+begin
+  Result := ServerClients(FHandle);
+end;
+
+function TLsKcpServer.ClientAddress(Client: UInt64): string;
+begin
+  Result := ServerClientAddress(FHandle, Client);
+end;
+
+procedure TLsKcpServer.Shutdown;
+begin
+  LsCheck(ls_server_shutdown(FHandle, 0));
+end;
+
+constructor TLsKcpSession.Connect(const Address: string; AConv: Int64; Kcp: TLsKcpConfig;
+  Options: TLsOptions);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_kcp_connect(PAnsiChar(Utf8Of(Address)), AConv, KcpConfigHandle(Kcp), OptionsHandle(Options), @H));
+  FHandle := H;
+end;
+
+function LsKcpConnect(const Address: string; Conv: Int64; Kcp: TLsKcpConfig;
+  Options: TLsOptions): TLsKcpSession;
+begin
+  Result := TLsKcpSession.Connect(Address, Conv, Kcp, Options);
+end;
+
+function TLsKcpSession.GetTimeout: Int32;
+var
+  T: Int32;
+begin
+  T := 0;
+  LsCheck(ls_get_timeout(FHandle, @T));
+  Result := T;
+end;
+
+procedure TLsKcpSession.SetTimeout(Value: Int32);
+begin
+  LsCheck(ls_set_timeout(FHandle, Value));
+end;
+
+procedure TLsKcpSession.SendBuf(Buf: Pointer; Len: NativeUInt; TimeoutMs: Int32);
+begin
+  LsCheck(ls_kcp_send(FHandle, TimeoutMs, DataPtr(Buf, Len), Len));
+end;
+
+procedure TLsKcpSession.Send(const Data: TBytes; TimeoutMs: Int32);
+begin
+  SendBuf(BytesPtr(Data), Length(Data), TimeoutMs);
+end;
+
+procedure TLsKcpSession.Send(const Data: RawByteString; TimeoutMs: Int32);
+begin
+  SendBuf(StrPtr(Data), Length(Data), TimeoutMs);
+end;
+
+function TLsKcpSession.Recv(TimeoutMs: Int32): TBytes;
+var
+  N: NativeUInt;
+  Rc: Int32;
+begin
+  Result := nil;
+  SetLength(Result, 4096);
+  N := 0;
+  Rc := ls_kcp_recv(FHandle, TimeoutMs, @Result[0], Length(Result), @N);
+  if Rc = LS_ERR_BUFFER_TOO_SMALL then
+  begin
+    { The message stays for the next call: take it with room for it, without waiting. }
+    SetLength(Result, N);
+    Rc := ls_kcp_recv(FHandle, 0, BytesPtr(Result), Length(Result), @N);
+  end;
+  LsCheck(Rc);
+  SetLength(Result, N);
+end;
+
+function TLsKcpSession.RecvStr(TimeoutMs: Int32): UTF8String;
+begin
+  Result := LsBytesToStr(Recv(TimeoutMs));
+end;
+
+procedure TLsKcpSession.Flush(TimeoutMs: Int32);
+begin
+  LsCheck(ls_kcp_flush(FHandle, TimeoutMs));
+end;
+
+function TLsKcpSession.Poll(TimeoutMs: Int32): Boolean;
+var
+  Ready: NativeUInt;
+begin
+  Ready := 0;
+  LsCheck(ls_kcp_poll(FHandle, TimeoutMs, @Ready));
+  Result := Ready <> 0;
+end;
+
+function TLsKcpSession.Conv: Int64;
+var
+  C: Int64;
+begin
+  C := 0;
+  LsCheck(ls_kcp_conv(FHandle, @C));
+  Result := C;
+end;
+
+function TLsKcpSession.LocalAddress: string;
+begin
+  Result := ReadAddress(ls_local_address, FHandle);
+end;
+
+function TLsKcpSession.PeerAddress: string;
+begin
+  Result := ReadAddress(ls_peer_address, FHandle);
+end;
+
+function TLsKcpSession.Stat(Id: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_engine_stats(FHandle, Id, @V));
+  Result := V;
 end;
 
 { ---- TLsFileTransfer ------------------------------------------------------------------------ }

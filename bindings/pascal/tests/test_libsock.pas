@@ -2953,6 +2953,9 @@ begin
   Run('T_fds_two_processes', T_fds_two_processes);
   Run('S24_socks5_proxy_danted', S24_socks5_proxy_danted);
   Run('T_msgs_batches', T_msgs_batches);
+  Run('S23_kcp_reference_peer', S23_kcp_reference_peer);
+  Run('T_kcp_misc', T_kcp_misc);
+  Run('T_client_stats_batches_multicast', T_client_stats_batches_multicast);
   Run('T_issue16_cleanup', X16Cleanup);
   { Stop the engine's threads so that the process (and heaptrc's count) ends clean. }
   LsShutdownEngine;
