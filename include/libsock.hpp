@@ -486,7 +486,8 @@ public:
     Options &tls(const TlsConfig &tls) {
         detail::check(ls_options_set_tls(h_, tls.get()));
         return *this;
-    }    /// Connect through a proxy: "socks5://[user:password@]host[:port]" or
+    }
+    /// Connect through a proxy: "socks5://[user:password@]host[:port]" or
     /// "http://[user:password@]host[:port]" ("" removes it); a malformed URL throws
     /// invalid_argument_error here (see ls_options_set_proxy).
     Options &proxy(const std::string &url) {
@@ -804,12 +805,13 @@ public:
     ReceivedFds recv_fds(std::size_t max_len, std::size_t max_fds,
                          int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
         ReceivedFds r;
-        std::vector<int32_t> raw(max_fds);
+        // Above LS_MAX_FDS the C call refuses max_fds before it looks at the slots.
+        std::vector<int32_t> raw(max_fds <= static_cast<std::size_t>(LS_MAX_FDS) ? max_fds : 1);
         r.data.resize(max_len);
         std::size_t n = 0, nf = 0;
         detail::check(ls_recv_fds(h_, timeout_ms, r.data.empty() ? nullptr : r.data.data(),
                                   r.data.size(), &n, raw.empty() ? nullptr : raw.data(),
-                                  raw.size(), &nf));
+                                  max_fds, &nf));
         r.data.resize(n);
         r.fds.assign(raw.begin(), raw.begin() + static_cast<std::ptrdiff_t>(nf));
         return r;
@@ -817,7 +819,10 @@ public:
     /// The peer process (Unix connections; SO_PEERCRED) as the kernel recorded it.
     PeerCredentials peer_credentials() const {
         PeerCredentials c = {0, 0, 0};
-        detail::check(ls_peer_credentials(h_, &c.pid, &c.uid, &c.gid));
+        uint64_t uid = 0, gid = 0;
+        detail::check(ls_peer_credentials(h_, &c.pid, &uid, &gid));
+        c.uid = static_cast<uint32_t>(uid);
+        c.gid = static_cast<uint32_t>(gid);
         return c;
     }
     /// Send len bytes of a file from offset (-1: to the end); returns the count.
