@@ -272,9 +272,9 @@ type
     /// Its process id.
     Pid: Int32;
     /// Its user id.
-    Uid: UInt32;
+    Uid: UInt64;
     /// Its group id.
-    Gid: UInt32;
+    Gid: UInt64;
   end;
 
   /// A TCP or Unix stream connection.
@@ -1810,7 +1810,7 @@ end;
 function TLsConnection.PeerCredentials: TLsPeerCredentials;
 var
   Pid: Int32;
-  Uid, Gid: UInt32;
+  Uid, Gid: UInt64;
 begin
   Pid := 0;
   Uid := 0;
