@@ -370,7 +370,8 @@ type
     /// Unix connections: receive what is there (at most MaxLen bytes, waiting for one; empty at
     /// end of stream) and up to MaxFds descriptors sent with those bytes into Fds, which the
     /// caller then owns (close them with fpClose / CloseHandle's kin; close-on-exec is set).
-    /// More than MaxFds came: ELsIo (none leak; the bytes stay buffered).
+    /// More than MaxFds came: ELsIo (none leak; the bytes stay buffered). MaxFds above
+    /// LS_MAX_FDS (253) raises ELsInvalidArgument.
     function RecvFds(out Fds: TLsFds; MaxLen: NativeUInt = 65536; MaxFds: NativeUInt = 16;
       TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
     /// Unix connections: the peer process as the kernel recorded it at connect (SO_PEERCRED;
@@ -1795,7 +1796,11 @@ begin
   Result := nil;
   FdBuf := nil;
   SetLength(Result, MaxLen);
-  SetLength(FdBuf, MaxFds);
+  { Room for LS_MAX_FDS at most: a larger MaxFds is refused by the library before it writes. }
+  if MaxFds > LS_MAX_FDS then
+    SetLength(FdBuf, LS_MAX_FDS)
+  else
+    SetLength(FdBuf, MaxFds);
   N := 0;
   NFds := 0;
   if MaxFds = 0 then
