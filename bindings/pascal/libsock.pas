@@ -200,6 +200,14 @@ type
     /// Speak TLS with these settings (nil: plaintext): a client config for
     /// TLsConnection.Connect, a server config for TLsListener.Listen. Tls may be freed after.
     procedure SetTls(Tls: TLsTlsConfig);
+    /// Connect through a proxy: 'socks5://[user:password@]host[:port]' (port 1080 by default;
+    /// the target's name is resolved by the proxy) or 'http://[user:password@]host[:port]'
+    /// (HTTP CONNECT); '' removes it. A bad URL raises ELsInvalidArgument here (the message never
+    /// shows the password). TLsConnection.Connect then reaches the proxy and asks it for the
+    /// address (TLS runs end to end with the target); a proxy that refuses raises the error of
+    /// its answer (ELsConnectionRefused, ELsUnreachable ...). Listen and the datagram calls
+    /// refuse options with a proxy.
+    procedure SetProxy(const Url: string);
   end;
 
   /// What every socket has: options, addresses, default timeout.
@@ -246,6 +254,27 @@ type
     procedure SetFramingFixed(Size: NativeUInt);
     /// HP-Socket's PACK framing with header flag Flag (0..1023).
     procedure SetFramingHpPack(Flag: Int32; MaxLen: NativeUInt = 0);
+  end;
+
+  /// The byte order of a number on the wire, for TLsConnection's typed reads and writes
+  /// (RecvInt32, SendDouble ...): lsBigEndian (network order, most significant byte first) or
+  /// lsLittleEndian. Always given explicitly: the wire format is the protocol's, not the CPU's.
+  TLsByteOrder = (lsBigEndian, lsLittleEndian);
+
+  /// Messages of TLsConnection.SendMsgs and RecvMsgs, in order.
+  TLsMessages = array of TBytes;
+
+  /// Descriptors received with TLsConnection.RecvFds (the caller owns and closes them).
+  TLsFds = array of Int32;
+
+  /// The process at the other end of a Unix connection (TLsConnection.PeerCredentials).
+  TLsPeerCredentials = record
+    /// Its process id.
+    Pid: Int32;
+    /// Its user id.
+    Uid: UInt64;
+    /// Its group id.
+    Gid: UInt64;
   end;
 
   /// A TCP or Unix stream connection.
@@ -304,6 +333,14 @@ type
     function RecvMsg(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
     /// RecvMsg as a string of the message's bytes.
     function RecvMsgStr(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UTF8String;
+    /// Send the messages Msgs through the framing with as few system calls as possible (their
+    /// frames go out together). Each is checked against the framing first: ELsFrameTooLarge
+    /// sends none.
+    procedure SendMsgs(const Msgs: array of TBytes);
+    /// Receive up to MaxCount messages through the framing: waits (TimeoutMs) for the first
+    /// only, then takes those already there. An error met after the first message ends the
+    /// batch and is raised by the next message call, so no message before it is lost.
+    function RecvMsgs(MaxCount: NativeUInt = 64; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TLsMessages;
     /// Shut down one direction: LS_SHUT_WRITE (half-close), LS_SHUT_READ or LS_SHUT_BOTH.
     procedure Shutdown(How: Int32 = LS_SHUT_WRITE);
     /// The peer's address as text (known even after the peer left).
@@ -324,6 +361,66 @@ type
     function TlsPeerFingerprint: string;
     /// The peer's certificate (DER; empty when it sent none).
     function TlsPeerCertificate: TBytes;
+    /// Unix connections: send all of Data with the descriptors Fds attached (SCM_RIGHTS; Data
+    /// at least one byte when Fds is not empty; at most 253). The peer gets duplicates, ours
+    /// stay open. ELsUnsupported on TCP or TLS; a number that is no open descriptor: ELsIo.
+    procedure SendFds(const Data: TBytes; const Fds: array of Int32); overload;
+    /// SendFds with the bytes of a string.
+    procedure SendFds(const Data: RawByteString; const Fds: array of Int32); overload;
+    /// Unix connections: receive what is there (at most MaxLen bytes, waiting for one; empty at
+    /// end of stream) and up to MaxFds descriptors sent with those bytes into Fds, which the
+    /// caller then owns (close them with fpClose / CloseHandle's kin; close-on-exec is set).
+    /// More than MaxFds came: ELsIo (none leak; the bytes stay buffered). MaxFds above
+    /// LS_MAX_FDS (253) raises ELsInvalidArgument.
+    function RecvFds(out Fds: TLsFds; MaxLen: NativeUInt = 65536; MaxFds: NativeUInt = 16;
+      TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
+    /// Unix connections: the peer process as the kernel recorded it at connect (SO_PEERCRED;
+    /// Linux). ELsUnsupported on TCP.
+    function PeerCredentials: TLsPeerCredentials;
+    { Typed reads and writes: one number, a fixed count of bytes in the byte order given. A read
+      is RecvExactBuf of the number's size: ELsClosed if the peer closes before all of it came,
+      ELsTimeout when TimeoutMs runs out (what arrived stays buffered either way). A write is
+      SendAllBuf. Single and Double are IEEE 754 binary32 and binary64. }
+    /// Receive one signed byte.
+    function RecvInt8(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Int8;
+    /// Receive one unsigned byte.
+    function RecvUInt8(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UInt8;
+    /// Receive a signed 16-bit integer (2 bytes) in byte order Order.
+    function RecvInt16(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Int16;
+    /// Receive a unsigned 16-bit integer (2 bytes) in byte order Order.
+    function RecvUInt16(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UInt16;
+    /// Receive a signed 32-bit integer (4 bytes) in byte order Order.
+    function RecvInt32(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Int32;
+    /// Receive a unsigned 32-bit integer (4 bytes) in byte order Order.
+    function RecvUInt32(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UInt32;
+    /// Receive a signed 64-bit integer (8 bytes) in byte order Order.
+    function RecvInt64(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Int64;
+    /// Receive a unsigned 64-bit integer (8 bytes) in byte order Order.
+    function RecvUInt64(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UInt64;
+    /// Receive an IEEE 754 binary32 float (4 bytes) in byte order Order.
+    function RecvSingle(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Single;
+    /// Receive an IEEE 754 binary64 float (8 bytes) in byte order Order.
+    function RecvDouble(Order: TLsByteOrder; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): Double;
+    /// Send one signed byte.
+    procedure SendInt8(Value: Int8);
+    /// Send one unsigned byte.
+    procedure SendUInt8(Value: UInt8);
+    /// Send Value as a signed 16-bit integer (2 bytes) in byte order Order.
+    procedure SendInt16(Value: Int16; Order: TLsByteOrder);
+    /// Send Value as a unsigned 16-bit integer (2 bytes) in byte order Order.
+    procedure SendUInt16(Value: UInt16; Order: TLsByteOrder);
+    /// Send Value as a signed 32-bit integer (4 bytes) in byte order Order.
+    procedure SendInt32(Value: Int32; Order: TLsByteOrder);
+    /// Send Value as a unsigned 32-bit integer (4 bytes) in byte order Order.
+    procedure SendUInt32(Value: UInt32; Order: TLsByteOrder);
+    /// Send Value as a signed 64-bit integer (8 bytes) in byte order Order.
+    procedure SendInt64(Value: Int64; Order: TLsByteOrder);
+    /// Send Value as a unsigned 64-bit integer (8 bytes) in byte order Order.
+    procedure SendUInt64(Value: UInt64; Order: TLsByteOrder);
+    /// Send Value as an IEEE 754 binary32 float (4 bytes) in byte order Order.
+    procedure SendSingle(Value: Single; Order: TLsByteOrder);
+    /// Send Value as an IEEE 754 binary64 float (8 bytes) in byte order Order.
+    procedure SendDouble(Value: Double; Order: TLsByteOrder);
   end;
 
   /// A TCP or Unix listening socket.
@@ -368,6 +465,10 @@ type
     procedure JoinMulticast(const Group: string; const Iface: string = '');
     /// Leave a multicast group (same arguments as JoinMulticast).
     procedure LeaveMulticast(const Group: string; const Iface: string = '');
+    /// Send this socket's multicast datagrams out of interface Iface: '' the OS's choice, an
+    /// IPv4 interface address ('127.0.0.1') or an IPv6 interface index ('1'). A malformed one
+    /// raises ELsInvalidArgument, one this host lacks ELsAddrNotAvailable.
+    procedure SetMulticastInterface(const Iface: string);
     /// The connected peer's address as text.
     function PeerAddress: string;
   end;
@@ -433,6 +534,24 @@ type
     TlsFailures: Int64;
   end;
 
+  /// One client's counters (TLsServer.ClientStats).
+  TLsClientStats = record
+    /// Bytes received from it (frames with their headers).
+    BytesIn: Int64;
+    /// Bytes sent to it (frames with their headers).
+    BytesOut: Int64;
+    /// Messages received from it (heartbeats not counted).
+    MessagesIn: Int64;
+    /// Messages sent to it (heartbeats included).
+    MessagesOut: Int64;
+    /// Bytes waiting in its send queue.
+    QueuedBytes: Int64;
+    /// When it was admitted (accepted; with TLS, its handshake done), in ms since 1970-01-01 UTC.
+    ConnectedSinceMs: Int64;
+    /// True when it speaks TLS.
+    Tls: Boolean;
+  end;
+
   /// Settings for TLsServer.Listen, TLsClient.Connect and TLsDatagramServer.Bind: numbers by
   /// LS_ECFG_* key, the framing (default: a 4-byte big-endian length prefix), socket options
   /// (default: LS_OPT_NODELAY on) and heartbeat payloads. Keys that do not apply to the object
@@ -458,6 +577,11 @@ type
     /// config for TLsClient.Connect, as the settings are now. A failed handshake is a server
     /// LS_EVENT_WARNING with LS_ERR_TLS, a client disconnect with LS_REASON_TLS.
     procedure SetTls(Tls: TLsTlsConfig);
+    /// Connect TLsClient through a proxy: Url as for TLsOptions.SetProxy ('' removes it),
+    /// checked here (ELsInvalidArgument). Every attempt, reconnects included, goes through the
+    /// proxy again, within LS_ECFG_CONNECT_TIMEOUT_MS; a refusal is a failed attempt like any
+    /// other (its event's text says what the proxy answered). Servers ignore it.
+    procedure SetProxy(const Url: string);
     /// Set socket option Option (LS_OPT_*) for the sockets the engine makes.
     procedure SetOption(Option: Int32; AValue: Int64);
     /// The socket option recorded for Option (ELsInvalidArgument if none was).
@@ -537,6 +661,17 @@ type
     function Clients: TLsClientIds;
     /// The address of connected client Client as text (ELsClosed for an unknown client).
     function ClientAddress(Client: UInt64): string;
+    /// Client's counters: bytes and messages in and out, queued bytes, since when, TLS.
+    /// ELsClosed for an unknown or gone client.
+    function ClientStats(Client: UInt64): TLsClientStats;
+    /// Queue Msgs to Client in order as one batch (one wake-up of the engine, written
+    /// together), each waiting for room in its send queue, all within TimeoutMs (-1 as long as
+    /// it takes, 0 not at all). Every message is checked first: one too large queues none
+    /// (ELsFrameTooLarge). Returns how many were queued: all, or fewer when the time ran out (or
+    /// the client went) after some; raises when not even the first could be (ELsTimeout,
+    /// ELsQueueFull, ELsClosed).
+    function SendBatch(Client: UInt64; const Msgs: array of TBytes;
+      TimeoutMs: Int32 = LS_TIMEOUT_FOREVER): NativeUInt;
     /// Stop: no new clients, queued messages delivered within GraceMs, then every connection
     /// closed (LS_REASON_SERVER_SHUTDOWN) and the final LS_EVENT_CLOSED queued. Blocks until
     /// done and wakes NextEvent waiters; pull the last events, then Free. Again: does nothing.
@@ -557,6 +692,9 @@ type
     procedure Send(const Data: TBytes); overload;
     /// Queue the bytes of Data as one message.
     procedure Send(const Data: RawByteString); overload;
+    /// Queue Msgs in order as one batch (as TLsServer.SendBatch); while disconnected they wait
+    /// in the queue and go after the next connect. Returns how many were queued.
+    function SendBatch(const Msgs: array of TBytes; TimeoutMs: Int32 = LS_TIMEOUT_FOREVER): NativeUInt;
     /// Close gracefully: while connected, what is queued is delivered within GraceMs, then the
     /// connection is closed (LS_REASON_CLOSED) and the final LS_EVENT_CLOSED follows. Blocks
     /// until done; pull the last events, then Free. (Close without argument closes at once.)
@@ -585,6 +723,168 @@ type
     /// sender's address) or the final LS_EVENT_CLOSED. False when TimeoutMs ran out.
     function NextDatagram(TimeoutMs: Int32; out Event: TLsEvent): Boolean;
   end;
+
+  /// Where a file transfer is (TLsFileTransfer.Progress).
+  TLsTransferProgress = record
+    /// Bytes of the file sent or written so far, counted from the start of the file (a resumed
+    /// transfer starts at its offset).
+    Done: UInt64;
+    /// The file's size (0 on a receiver until the header arrived).
+    Total: UInt64;
+    /// LS_TRANSFER_STARTING, _TRANSFERRING, _VERIFYING, _DONE or _FAILED.
+    State: Int32;
+  end;
+
+  /// What is known about a file transfer once its header is through (TLsFileTransfer.Info).
+  TLsTransferInfo = record
+    /// The file's name as the sender announced it (a receiver: its safe version; '' before).
+    Name: string;
+    /// The sender's file, or the receiver's final path ('' before the header).
+    Path: string;
+    /// The file's size.
+    Size: UInt64;
+    /// The protocol version spoken (1 or 2; 0 before the header).
+    Version: Int32;
+    /// The bytes the receiver offered to resume from (0: none).
+    Offered: UInt64;
+    /// Where the bytes started: the offer when the sender accepted it, else 0.
+    ResumedAt: UInt64;
+    /// The SHA-256 of the whole file in lower-case hex ('' until verified).
+    Sha256: string;
+  end;
+
+  /// One side of a file transfer (core's FileTransfer: the protocol of `libsock send-file`):
+  /// the file with its name, size and SHA-256, resumable after a broken connection, moved over
+  /// a TLsConnection the caller made (plain, TLS, Unix). The receiver writes NAME.libsock-part
+  /// and renames it to the final name only when the SHA-256 matches. Run moves it all; Step one
+  /// piece, so a loop can show Progress (which, like Cancel, works from any thread).
+  TLsFileTransfer = class(TLsObject)
+  public
+    /// Send the file at Path (opened now: a missing file raises here, ELsIo). Name is what the
+    /// receiver is told ('': the file's own name). Resume True (the usual) speaks protocol
+    /// version 2, which lets a receiver resume; False version 1, for old receivers.
+    constructor Sender(const Path: string; const Name: string = ''; Resume: Boolean = True);
+    /// Receive one file into Dest: the file to write, or a directory to write into under the
+    /// sender's name. Overwrite replaces an existing file (else ELsIo with OsError EEXIST);
+    /// Resume offers the partial file a broken transfer left, and the sender sends only the
+    /// rest when its first bytes are the same.
+    constructor Receiver(const Dest: string; Overwrite: Boolean = False; Resume: Boolean = False);
+    /// Move the transfer one piece forward over Conn (the handshake, at most 1 MiB of the file,
+    /// or the checksum exchange; each wait bounded by Conn's Timeout) and return the
+    /// LS_TRANSFER_* state. A checksum that differs or a peer that does not speak the protocol:
+    /// ELsBadFrame; a peer that closes in the middle: ELsClosed (a receiver keeps the partial
+    /// file); after Cancel: ELsInterrupted.
+    function Step(Conn: TLsConnection): Int32;
+    /// Run the transfer to its end over Conn (Step until LS_TRANSFER_DONE; the same errors).
+    procedure Run(Conn: TLsConnection);
+    /// Bytes done, total and state, from any thread, without waiting for a step.
+    function Progress: TLsTransferProgress;
+    /// Stop at the start of the next step (which raises ELsInterrupted), from any thread; a
+    /// step blocked in a wait finishes first (closing the connection ends it at once).
+    procedure Cancel;
+    /// Name, path, size, version, resume offer and SHA-256 as known so far.
+    function Info: TLsTransferInfo;
+  end;
+
+  /// KCP tuning for TLsKcpServer.Bind and TLsKcpSession.Connect: LS_KCP_* keys with the
+  /// reference implementation's words (nodelay, interval, resend, nc, windows, MTU, minimum
+  /// RTO, stream mode, dead link; the server's linger). Unset keys keep the "fast" defaults; both
+  /// ends should agree on the MTU and the stream mode. The object made takes a copy.
+  TLsKcpConfig = class(TLsObject)
+  private
+    procedure SetKey(Key: Int32; AValue: Int64);
+    function GetKey(Key: Int32): Int64;
+  public
+    /// Create a config holding the defaults.
+    constructor Create;
+    /// Key (LS_KCP_*): read the value as set or the default, write a new one (ELsInvalidArgument
+    /// out of range, naming the range).
+    property Values[Key: Int32]: Int64 read GetKey write SetKey; default;
+  end;
+
+  /// A KCP server (reliable UDP, wire-compatible with the reference KCP): one UDP socket whose
+  /// sessions (one per peer address and conversation id, opened by the peer's first datagram)
+  /// are its clients, with the TCP server's events (LS_EVENT_CONNECTED, _MESSAGE,
+  /// _DISCONNECTED, _CLOSED), calls and statistics (plus LS_KCP_STAT_*). A session whose peer
+  /// stops acknowledging ends with LS_REASON_HEARTBEAT_LOST, a silent one with
+  /// LS_REASON_IDLE_TIMEOUT (LS_ECFG_IDLE_TIMEOUT_MS; 60 s unless set).
+  TLsKcpServer = class(TLsEngineObject)
+  public
+    /// Bind to Address ('127.0.0.1:0' picks a free port: read it with LocalPort; '[::]:port')
+    /// with Config's engine settings (event capacity, max clients, send queue bytes, send
+    /// policy, idle timeout; nil: defaults) and Kcp's tuning (nil: defaults). A Unix address
+    /// raises ELsUnsupported.
+    constructor Bind(const Address: string; Config: TLsEngineConfig = nil; Kcp: TLsKcpConfig = nil);
+    /// The address it is bound to as text.
+    function LocalAddress: string;
+    /// The port it is bound to: the real port when bound to port 0.
+    function LocalPort: Int32;
+    /// Queue Len bytes at Buf as one message to Client (ELsClosed for an unknown or gone one).
+    procedure SendBuf(Client: UInt64; Buf: Pointer; Len: NativeUInt);
+    /// Queue Data as one message to Client.
+    procedure Send(Client: UInt64; const Data: TBytes); overload;
+    /// Queue the bytes of Data as one message to Client.
+    procedure Send(Client: UInt64; const Data: RawByteString); overload;
+    /// End Client's session (LS_REASON_KICKED).
+    procedure Disconnect(Client: UInt64);
+    /// The ids of the sessions open now.
+    function Clients: TLsClientIds;
+    /// Client's address as text.
+    function ClientAddress(Client: UInt64): string;
+    /// Stop at once (KCP has no close on the wire): the last events, then LS_EVENT_CLOSED.
+    procedure Shutdown;
+  end;
+
+  /// A KCP session with a KCP server (libsock's or any reference KCP peer) over a connected
+  /// UDP socket. It runs only while one of its calls runs: wait in Recv or call Poll so that the
+  /// peer's data is acknowledged. Blocking calls take TimeoutMs (LS_TIMEOUT_DEFAULT: the
+  /// Timeout property, initially forever). Close abandons what is unacknowledged: Flush first.
+  TLsKcpSession = class(TLsObject)
+  private
+    function GetTimeout: Int32;
+    procedure SetTimeout(Value: Int32);
+  public
+    /// Start a session of conversation Conv (0..4294967295, or LS_KCP_CONV_RANDOM: read it
+    /// with Conv) with the KCP server at Address ('host:port', '[v6]:port'), with Kcp's tuning
+    /// and Options' socket options (both may be nil). Nothing is sent before the first message.
+    constructor Connect(const Address: string; AConv: Int64 = LS_KCP_CONV_RANDOM;
+      Kcp: TLsKcpConfig = nil; Options: TLsOptions = nil);
+    /// Send Len bytes at Buf as one message, waiting while too much is unacknowledged (ELsTimeout
+    /// then, nothing queued). Empty: ELsInvalidArgument; too large: ELsFrameTooLarge; a peer
+    /// that stopped acknowledging: ELsConnectionAborted.
+    procedure SendBuf(Buf: Pointer; Len: NativeUInt; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT);
+    /// Send Data as one message.
+    procedure Send(const Data: TBytes; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT); overload;
+    /// Send the bytes of Data as one message.
+    procedure Send(const Data: RawByteString; TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT); overload;
+    /// The next message (any size), waiting up to TimeoutMs (ELsTimeout when none came).
+    function Recv(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): TBytes;
+    /// Recv as a string of the message's bytes.
+    function RecvStr(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT): UTF8String;
+    /// Wait until everything sent is acknowledged (ELsTimeout when it was not within TimeoutMs).
+    procedure Flush(TimeoutMs: Int32 = LS_TIMEOUT_DEFAULT);
+    /// Run the protocol for TimeoutMs (0 or more) without taking messages; True when a message
+    /// is ready for Recv.
+    function Poll(TimeoutMs: Int32 = 0): Boolean;
+    /// The conversation id.
+    function Conv: Int64;
+    /// The local address as text.
+    function LocalAddress: string;
+    /// The server's address as text.
+    function PeerAddress: string;
+    /// Statistic Id: LS_STAT_BYTES_IN, _BYTES_OUT, _MESSAGES_IN, _MESSAGES_OUT or LS_KCP_STAT_*
+    /// (ELsUnsupported for one a session does not keep).
+    function Stat(Id: Int32): Int64;
+    /// Default timeout of the blocking calls in ms (-1 forever, the initial value).
+    property Timeout: Int32 read GetTimeout write SetTimeout;
+  end;
+
+/// Start a KCP session (the same as TLsKcpSession.Connect; Python's kcp_connect).
+function LsKcpConnect(const Address: string; Conv: Int64 = LS_KCP_CONV_RANDOM;
+  Kcp: TLsKcpConfig = nil; Options: TLsOptions = nil): TLsKcpSession;
+
+/// The word of transfer state State ('TRANSFERRING' for LS_TRANSFER_TRANSFERRING), '' for none.
+function LsTransferStateName(State: Int32): string;
 
 /// Stop the engine: every server, client and datagram server stops at once (waiters wake, their
 /// last events are queued; free the objects as usual), and the engine's threads are joined, so
@@ -1044,6 +1344,11 @@ begin
   LsCheck(ls_options_set_tls(FHandle, TlsHandle(Tls)));
 end;
 
+procedure TLsOptions.SetProxy(const Url: string);
+begin
+  LsCheck(ls_options_set_proxy(FHandle, PAnsiChar(Utf8Of(Url))));
+end;
+
 function OptionsHandle(Options: TLsOptions): Int64;
 begin
   if Options = nil then
@@ -1391,6 +1696,326 @@ begin
   Result := N;
 end;
 
+{ ---- TLsConnection: message batches ---------------------------------------------------------- }
+
+procedure TLsConnection.SendMsgs(const Msgs: array of TBytes);
+var
+  Lens: array of NativeUInt;
+  Buf: TBytes;
+  I: Int32;
+  Total, At: NativeUInt;
+begin
+  if Length(Msgs) = 0 then
+  begin
+    LsCheck(ls_send_msgs(FHandle, nil, nil, 0));
+    Exit;
+  end;
+  Lens := nil;
+  SetLength(Lens, Length(Msgs));
+  Total := 0;
+  for I := 0 to High(Msgs) do
+  begin
+    Lens[I] := Length(Msgs[I]);
+    Inc(Total, Lens[I]);
+  end;
+  Buf := nil;
+  SetLength(Buf, Total);
+  At := 0;
+  for I := 0 to High(Msgs) do
+    if Lens[I] > 0 then
+    begin
+      Move(Msgs[I][0], Buf[At], Lens[I]);
+      Inc(At, Lens[I]);
+    end;
+  LsCheck(ls_send_msgs(FHandle, BytesPtr(Buf), @Lens[0], Length(Msgs)));
+end;
+
+function TLsConnection.RecvMsgs(MaxCount: NativeUInt; TimeoutMs: Int32): TLsMessages;
+var
+  Lens: array of NativeUInt;
+  Buf: TBytes;
+  Count, I, At: NativeUInt;
+  Rc: Int32;
+begin
+  Result := nil;
+  if MaxCount = 0 then
+    raise ELsInvalidArgument.CreateCode(LS_ERR_INVALID_ARGUMENT, 0, 'RecvMsgs: MaxCount must be at least 1');
+  Lens := nil;
+  SetLength(Lens, MaxCount);
+  Buf := nil;
+  SetLength(Buf, 65536);
+  Count := 0;
+  Rc := ls_recv_msgs(FHandle, TimeoutMs, @Buf[0], Length(Buf), MaxCount, @Lens[0], @Count);
+  if Rc = LS_ERR_BUFFER_TOO_SMALL then
+  begin
+    { The first message alone is larger: room for it (it stays queued until then). }
+    SetLength(Buf, Lens[0]);
+    Count := 0;
+    Rc := ls_recv_msgs(FHandle, 0, BytesPtr(Buf), Length(Buf), MaxCount, @Lens[0], @Count);
+  end;
+  LsCheck(Rc);
+  SetLength(Result, Count);
+  At := 0;
+  if Count > 0 then
+    for I := 0 to Count - 1 do
+    begin
+      SetLength(Result[I], Lens[I]);
+      if Lens[I] > 0 then
+        Move(Buf[At], Result[I][0], Lens[I]);
+      Inc(At, Lens[I]);
+    end;
+end;
+
+{ ---- TLsConnection: descriptor passing -------------------------------------------------------- }
+
+procedure SendFdsBuf(H: Int64; Buf: PByte; Len: NativeUInt; const Fds: array of Int32);
+begin
+  if Length(Fds) = 0 then
+    LsCheck(ls_send_fds(H, Buf, Len, nil, 0))
+  else
+    LsCheck(ls_send_fds(H, Buf, Len, @Fds[0], Length(Fds)));
+end;
+
+procedure TLsConnection.SendFds(const Data: TBytes; const Fds: array of Int32);
+begin
+  SendFdsBuf(FHandle, BytesPtr(Data), Length(Data), Fds);
+end;
+
+procedure TLsConnection.SendFds(const Data: RawByteString; const Fds: array of Int32);
+begin
+  SendFdsBuf(FHandle, StrPtr(Data), Length(Data), Fds);
+end;
+
+function TLsConnection.RecvFds(out Fds: TLsFds; MaxLen: NativeUInt; MaxFds: NativeUInt;
+  TimeoutMs: Int32): TBytes;
+var
+  N, NFds: NativeUInt;
+  FdBuf: TLsFds;
+begin
+  Fds := nil;
+  Result := nil;
+  FdBuf := nil;
+  SetLength(Result, MaxLen);
+  { Room for LS_MAX_FDS at most: a larger MaxFds is refused by the library before it writes. }
+  if MaxFds > LS_MAX_FDS then
+    SetLength(FdBuf, LS_MAX_FDS)
+  else
+    SetLength(FdBuf, MaxFds);
+  N := 0;
+  NFds := 0;
+  if MaxFds = 0 then
+    LsCheck(ls_recv_fds(FHandle, TimeoutMs, BytesPtr(Result), MaxLen, @N, nil, 0, @NFds))
+  else
+    LsCheck(ls_recv_fds(FHandle, TimeoutMs, BytesPtr(Result), MaxLen, @N, @FdBuf[0], MaxFds, @NFds));
+  SetLength(Result, N);
+  SetLength(FdBuf, NFds);
+  Fds := FdBuf;
+end;
+
+function TLsConnection.PeerCredentials: TLsPeerCredentials;
+var
+  Pid: Int32;
+  Uid, Gid: UInt64;
+begin
+  Pid := 0;
+  Uid := 0;
+  Gid := 0;
+  LsCheck(ls_peer_credentials(FHandle, @Pid, @Uid, @Gid));
+  Result.Pid := Pid;
+  Result.Uid := Uid;
+  Result.Gid := Gid;
+end;
+
+{ ---- TLsConnection: typed reads and writes --------------------------------------------------- }
+
+{ ELsInvalidArgument for an Order outside TLsByteOrder (a cast from a bad number). }
+procedure CheckOrder(Order: TLsByteOrder);
+begin
+  if Ord(Order) > Ord(High(TLsByteOrder)) then
+    raise ELsInvalidArgument.CreateCode(LS_ERR_INVALID_ARGUMENT, 0,
+      Format('byte order %d: use lsBigEndian or lsLittleEndian', [Ord(Order)]));
+end;
+
+{ Put the Len bytes at P from byte order Order into the CPU's order, or back (the same swap). }
+procedure OrderBytes(P: PByte; Len: NativeUInt; Order: TLsByteOrder);
+var
+  I: NativeUInt;
+  T: Byte;
+begin
+  CheckOrder(Order);
+  {$IFDEF ENDIAN_BIG}
+  if Order = lsBigEndian then
+    Exit;
+  {$ELSE}
+  if Order = lsLittleEndian then
+    Exit;
+  {$ENDIF}
+  if Len < 2 then
+    Exit;
+  for I := 0 to Len div 2 - 1 do
+  begin
+    T := P[I];
+    P[I] := P[Len - 1 - I];
+    P[Len - 1 - I] := T;
+  end;
+end;
+
+function TLsConnection.RecvInt8(TimeoutMs: Int32): Int8;
+begin
+  RecvExactBuf(@Result, 1, TimeoutMs);
+end;
+
+function TLsConnection.RecvUInt8(TimeoutMs: Int32): UInt8;
+begin
+  RecvExactBuf(@Result, 1, TimeoutMs);
+end;
+
+procedure TLsConnection.SendInt8(Value: Int8);
+begin
+  SendAllBuf(@Value, 1);
+end;
+
+procedure TLsConnection.SendUInt8(Value: UInt8);
+begin
+  SendAllBuf(@Value, 1);
+end;
+
+function TLsConnection.RecvInt16(Order: TLsByteOrder; TimeoutMs: Int32): Int16;
+var
+  V: Int16;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendInt16(Value: Int16; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvUInt16(Order: TLsByteOrder; TimeoutMs: Int32): UInt16;
+var
+  V: UInt16;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendUInt16(Value: UInt16; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvInt32(Order: TLsByteOrder; TimeoutMs: Int32): Int32;
+var
+  V: Int32;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendInt32(Value: Int32; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvUInt32(Order: TLsByteOrder; TimeoutMs: Int32): UInt32;
+var
+  V: UInt32;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendUInt32(Value: UInt32; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvInt64(Order: TLsByteOrder; TimeoutMs: Int32): Int64;
+var
+  V: Int64;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendInt64(Value: Int64; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvUInt64(Order: TLsByteOrder; TimeoutMs: Int32): UInt64;
+var
+  V: UInt64;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendUInt64(Value: UInt64; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvSingle(Order: TLsByteOrder; TimeoutMs: Int32): Single;
+var
+  V: Single;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendSingle(Value: Single; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
+function TLsConnection.RecvDouble(Order: TLsByteOrder; TimeoutMs: Int32): Double;
+var
+  V: Double;
+begin
+  CheckOrder(Order); { before anything is read }
+  V := 0;
+  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
+  OrderBytes(@V, SizeOf(V), Order);
+  Result := V;
+end;
+
+procedure TLsConnection.SendDouble(Value: Double; Order: TLsByteOrder);
+begin
+  OrderBytes(@Value, SizeOf(Value), Order);
+  SendAllBuf(@Value, SizeOf(Value));
+end;
+
 { ---- TLsListener ---------------------------------------------------------------------------- }
 
 constructor TLsListener.Listen(const Address: string; Backlog: Int32; Options: TLsOptions);
@@ -1506,6 +2131,11 @@ begin
   LsCheck(ls_join_multicast(FHandle, PAnsiChar(Utf8Of(Group)), PAnsiChar(Utf8Of(Iface))));
 end;
 
+procedure TLsDatagram.SetMulticastInterface(const Iface: string);
+begin
+  LsCheck(ls_set_multicast_interface(FHandle, PAnsiChar(Utf8Of(Iface))));
+end;
+
 procedure TLsDatagram.LeaveMulticast(const Group: string; const Iface: string);
 begin
   LsCheck(ls_leave_multicast(FHandle, PAnsiChar(Utf8Of(Group)), PAnsiChar(Utf8Of(Iface))));
@@ -1566,6 +2196,11 @@ end;
 procedure TLsEngineConfig.SetTls(Tls: TLsTlsConfig);
 begin
   LsCheck(ls_engine_config_set_tls(FHandle, TlsHandle(Tls)));
+end;
+
+procedure TLsEngineConfig.SetProxy(const Url: string);
+begin
+  LsCheck(ls_engine_config_set_proxy(FHandle, PAnsiChar(Utf8Of(Url))));
 end;
 
 procedure TLsEngineConfig.SetOption(Option: Int32; AValue: Int64);
@@ -1860,7 +2495,8 @@ begin
   LsCheck(ls_server_disconnect(FHandle, Client, Ord(Graceful)));
 end;
 
-function TLsServer.Clients: TLsClientIds;
+{ The ids of the clients of server (or KCP server) H. }
+function ServerClients(FHandle: Int64): TLsClientIds;
 var
   N: NativeUInt;
   Rc: Int32;
@@ -1880,7 +2516,8 @@ begin
   SetLength(Result, N);
 end;
 
-function TLsServer.ClientAddress(Client: UInt64): string;
+{ The address of client Client of server (or KCP server) H. }
+function ServerClientAddress(FHandle: Int64; Client: UInt64): string;
 var
   Buf: array[0..LS_ADDRESS_MAX - 1] of AnsiChar;
   N: NativeUInt;
@@ -1888,6 +2525,16 @@ begin
   N := 0;
   LsCheck(ls_server_client_address(FHandle, Client, @Buf[0], SizeOf(Buf), @N));
   Result := Utf8Text(@Buf[0], N);
+end;
+
+function TLsServer.Clients: TLsClientIds;
+begin
+  Result := ServerClients(FHandle);
+end;
+
+function TLsServer.ClientAddress(Client: UInt64): string;
+begin
+  Result := ServerClientAddress(FHandle, Client);
 end;
 
 procedure TLsServer.Shutdown(GraceMs: Int32);
@@ -1997,6 +2644,384 @@ begin
     Event.Text := Utf8Text(@Peer[0], PeerLen);
   end;
   Result := True;
+end;
+
+{ ---- per-client statistics, batch sends ------------------------------------------------------ }
+
+function ClientStat(H: Int64; Client: UInt64; Id: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_server_client_stats(H, Client, Id, @V));
+  Result := V;
+end;
+
+function TLsServer.ClientStats(Client: UInt64): TLsClientStats;
+begin
+  Result.BytesIn := ClientStat(FHandle, Client, LS_STAT_BYTES_IN);
+  Result.BytesOut := ClientStat(FHandle, Client, LS_STAT_BYTES_OUT);
+  Result.MessagesIn := ClientStat(FHandle, Client, LS_STAT_MESSAGES_IN);
+  Result.MessagesOut := ClientStat(FHandle, Client, LS_STAT_MESSAGES_OUT);
+  Result.QueuedBytes := ClientStat(FHandle, Client, LS_STAT_QUEUED_BYTES);
+  Result.ConnectedSinceMs := ClientStat(FHandle, Client, LS_CLIENT_STAT_CONNECTED_SINCE_MS);
+  Result.Tls := ClientStat(FHandle, Client, LS_CLIENT_STAT_TLS) <> 0;
+end;
+
+type
+  TLsSizes = array of NativeUInt;
+
+{ The bodies of Msgs back to back in Buf and their lengths in Lens (for the batch calls). }
+procedure PackMsgs(const Msgs: array of TBytes; out Buf: TBytes; out Lens: TLsSizes);
+var
+  I: Int32;
+  Total, At: NativeUInt;
+begin
+  Lens := nil;
+  Buf := nil;
+  SetLength(Lens, Length(Msgs));
+  Total := 0;
+  for I := 0 to High(Msgs) do
+  begin
+    Lens[I] := Length(Msgs[I]);
+    Inc(Total, Lens[I]);
+  end;
+  SetLength(Buf, Total);
+  At := 0;
+  for I := 0 to High(Msgs) do
+    if Lens[I] > 0 then
+    begin
+      Move(Msgs[I][0], Buf[At], Lens[I]);
+      Inc(At, Lens[I]);
+    end;
+end;
+
+function LensPtr(const Lens: TLsSizes): PLsSize;
+begin
+  if Length(Lens) = 0 then
+    Result := nil
+  else
+    Result := @Lens[0];
+end;
+
+function TLsServer.SendBatch(Client: UInt64; const Msgs: array of TBytes; TimeoutMs: Int32): NativeUInt;
+var
+  Buf: TBytes;
+  Lens: TLsSizes;
+  N: NativeUInt;
+begin
+  PackMsgs(Msgs, Buf, Lens);
+  N := 0;
+  LsCheck(ls_server_send_batch(FHandle, Client, BytesPtr(Buf), LensPtr(Lens), Length(Lens), TimeoutMs, @N));
+  Result := N;
+end;
+
+function TLsClient.SendBatch(const Msgs: array of TBytes; TimeoutMs: Int32): NativeUInt;
+var
+  Buf: TBytes;
+  Lens: TLsSizes;
+  N: NativeUInt;
+begin
+  PackMsgs(Msgs, Buf, Lens);
+  N := 0;
+  LsCheck(ls_client_send_batch(FHandle, BytesPtr(Buf), LensPtr(Lens), Length(Lens), TimeoutMs, @N));
+  Result := N;
+end;
+
+{ ---- KCP ------------------------------------------------------------------------------------ }
+
+constructor TLsKcpConfig.Create;
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_kcp_config_new(@H));
+  FHandle := H;
+end;
+
+procedure TLsKcpConfig.SetKey(Key: Int32; AValue: Int64);
+begin
+  LsCheck(ls_kcp_config_set(FHandle, Key, AValue));
+end;
+
+function TLsKcpConfig.GetKey(Key: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_kcp_config_get(FHandle, Key, @V));
+  Result := V;
+end;
+
+function KcpConfigHandle(Kcp: TLsKcpConfig): Int64;
+begin
+  if Kcp = nil then
+    Result := 0
+  else
+    Result := Kcp.Handle;
+end;
+
+constructor TLsKcpServer.Bind(const Address: string; Config: TLsEngineConfig; Kcp: TLsKcpConfig);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_kcp_server_bind(PAnsiChar(Utf8Of(Address)), ConfigHandle(Config), KcpConfigHandle(Kcp), @H));
+  FHandle := H;
+end;
+
+function TLsKcpServer.LocalAddress: string;
+begin
+  Result := ReadAddress(ls_local_address, FHandle);
+end;
+
+function TLsKcpServer.LocalPort: Int32;
+begin
+  Result := EnginePort(FHandle);
+end;
+
+procedure TLsKcpServer.SendBuf(Client: UInt64; Buf: Pointer; Len: NativeUInt);
+begin
+  LsCheck(ls_server_send(FHandle, Client, DataPtr(Buf, Len), Len));
+end;
+
+procedure TLsKcpServer.Send(Client: UInt64; const Data: TBytes);
+begin
+  SendBuf(Client, BytesPtr(Data), Length(Data));
+end;
+
+procedure TLsKcpServer.Send(Client: UInt64; const Data: RawByteString);
+begin
+  SendBuf(Client, StrPtr(Data), Length(Data));
+end;
+
+procedure TLsKcpServer.Disconnect(Client: UInt64);
+begin
+  LsCheck(ls_server_disconnect(FHandle, Client, 0));
+end;
+
+function TLsKcpServer.Clients: TLsClientIds;
+begin
+  Result := ServerClients(FHandle);
+end;
+
+function TLsKcpServer.ClientAddress(Client: UInt64): string;
+begin
+  Result := ServerClientAddress(FHandle, Client);
+end;
+
+procedure TLsKcpServer.Shutdown;
+begin
+  LsCheck(ls_server_shutdown(FHandle, 0));
+end;
+
+constructor TLsKcpSession.Connect(const Address: string; AConv: Int64; Kcp: TLsKcpConfig;
+  Options: TLsOptions);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_kcp_connect(PAnsiChar(Utf8Of(Address)), AConv, KcpConfigHandle(Kcp), OptionsHandle(Options), @H));
+  FHandle := H;
+end;
+
+function LsKcpConnect(const Address: string; Conv: Int64; Kcp: TLsKcpConfig;
+  Options: TLsOptions): TLsKcpSession;
+begin
+  Result := TLsKcpSession.Connect(Address, Conv, Kcp, Options);
+end;
+
+function TLsKcpSession.GetTimeout: Int32;
+var
+  T: Int32;
+begin
+  T := 0;
+  LsCheck(ls_get_timeout(FHandle, @T));
+  Result := T;
+end;
+
+procedure TLsKcpSession.SetTimeout(Value: Int32);
+begin
+  LsCheck(ls_set_timeout(FHandle, Value));
+end;
+
+procedure TLsKcpSession.SendBuf(Buf: Pointer; Len: NativeUInt; TimeoutMs: Int32);
+begin
+  LsCheck(ls_kcp_send(FHandle, TimeoutMs, DataPtr(Buf, Len), Len));
+end;
+
+procedure TLsKcpSession.Send(const Data: TBytes; TimeoutMs: Int32);
+begin
+  SendBuf(BytesPtr(Data), Length(Data), TimeoutMs);
+end;
+
+procedure TLsKcpSession.Send(const Data: RawByteString; TimeoutMs: Int32);
+begin
+  SendBuf(StrPtr(Data), Length(Data), TimeoutMs);
+end;
+
+function TLsKcpSession.Recv(TimeoutMs: Int32): TBytes;
+var
+  N: NativeUInt;
+  Rc: Int32;
+begin
+  Result := nil;
+  SetLength(Result, 4096);
+  N := 0;
+  Rc := ls_kcp_recv(FHandle, TimeoutMs, @Result[0], Length(Result), @N);
+  if Rc = LS_ERR_BUFFER_TOO_SMALL then
+  begin
+    { The message stays for the next call: take it with room for it, without waiting. }
+    SetLength(Result, N);
+    Rc := ls_kcp_recv(FHandle, 0, BytesPtr(Result), Length(Result), @N);
+  end;
+  LsCheck(Rc);
+  SetLength(Result, N);
+end;
+
+function TLsKcpSession.RecvStr(TimeoutMs: Int32): UTF8String;
+begin
+  Result := LsBytesToStr(Recv(TimeoutMs));
+end;
+
+procedure TLsKcpSession.Flush(TimeoutMs: Int32);
+begin
+  LsCheck(ls_kcp_flush(FHandle, TimeoutMs));
+end;
+
+function TLsKcpSession.Poll(TimeoutMs: Int32): Boolean;
+var
+  Ready: NativeUInt;
+begin
+  Ready := 0;
+  LsCheck(ls_kcp_poll(FHandle, TimeoutMs, @Ready));
+  Result := Ready <> 0;
+end;
+
+function TLsKcpSession.Conv: Int64;
+var
+  C: Int64;
+begin
+  C := 0;
+  LsCheck(ls_kcp_conv(FHandle, @C));
+  Result := C;
+end;
+
+function TLsKcpSession.LocalAddress: string;
+begin
+  Result := ReadAddress(ls_local_address, FHandle);
+end;
+
+function TLsKcpSession.PeerAddress: string;
+begin
+  Result := ReadAddress(ls_peer_address, FHandle);
+end;
+
+function TLsKcpSession.Stat(Id: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_engine_stats(FHandle, Id, @V));
+  Result := V;
+end;
+
+{ ---- TLsFileTransfer ------------------------------------------------------------------------ }
+
+constructor TLsFileTransfer.Sender(const Path: string; const Name: string; Resume: Boolean);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_transfer_sender(PAnsiChar(Utf8Of(Path)), PAnsiChar(Utf8Of(Name)), Ord(Resume), @H));
+  FHandle := H;
+end;
+
+constructor TLsFileTransfer.Receiver(const Dest: string; Overwrite: Boolean; Resume: Boolean);
+var
+  H: Int64;
+begin
+  inherited Create;
+  H := 0;
+  LsCheck(ls_transfer_receiver(PAnsiChar(Utf8Of(Dest)), Ord(Overwrite), Ord(Resume), @H));
+  FHandle := H;
+end;
+
+function ConnHandle(Conn: TLsConnection): Int64;
+begin
+  if Conn = nil then
+    Result := 0 { LS_ERR_BAD_HANDLE from the library }
+  else
+    Result := Conn.Handle;
+end;
+
+function TLsFileTransfer.Step(Conn: TLsConnection): Int32;
+var
+  St: Int32;
+begin
+  St := 0;
+  LsCheck(ls_transfer_step(FHandle, ConnHandle(Conn), @St));
+  Result := St;
+end;
+
+procedure TLsFileTransfer.Run(Conn: TLsConnection);
+begin
+  LsCheck(ls_transfer_run(FHandle, ConnHandle(Conn)));
+end;
+
+function TLsFileTransfer.Progress: TLsTransferProgress;
+var
+  Done, Total: UInt64;
+  St: Int32;
+begin
+  Done := 0;
+  Total := 0;
+  St := 0;
+  LsCheck(ls_transfer_progress(FHandle, @Done, @Total, @St));
+  Result.Done := Done;
+  Result.Total := Total;
+  Result.State := St;
+end;
+
+procedure TLsFileTransfer.Cancel;
+begin
+  LsCheck(ls_transfer_cancel(FHandle));
+end;
+
+function TLsFileTransfer.Info: TLsTransferInfo;
+var
+  Size, Offered, ResumedAt: UInt64;
+  Version: Int32;
+begin
+  Size := 0;
+  Offered := 0;
+  ResumedAt := 0;
+  Version := 0;
+  LsCheck(ls_transfer_info(FHandle, @Size, @Version, @Offered, @ResumedAt));
+  Result.Size := Size;
+  Result.Version := Version;
+  Result.Offered := Offered;
+  Result.ResumedAt := ResumedAt;
+  Result.Name := ReadText(ls_transfer_name, FHandle);
+  Result.Path := ReadText(ls_transfer_path, FHandle);
+  Result.Sha256 := ReadText(ls_transfer_sha256, FHandle);
+end;
+
+function LsTransferStateName(State: Int32): string;
+begin
+  case State of
+    LS_TRANSFER_STARTING: Result := 'STARTING';
+    LS_TRANSFER_TRANSFERRING: Result := 'TRANSFERRING';
+    LS_TRANSFER_VERIFYING: Result := 'VERIFYING';
+    LS_TRANSFER_DONE: Result := 'DONE';
+    LS_TRANSFER_FAILED: Result := 'FAILED';
+  else
+    Result := '';
+  end;
 end;
 
 procedure LsShutdownEngine;

@@ -4006,6 +4006,7 @@ static void t_bad_input_table(void) {
 #include "tls_tests.h"
 
 #include "xfer_tests.h"
+
 /* KCP (S23), multicast sending interface, per-client statistics, batch sends */
 
 #include "kcp_tests.h"

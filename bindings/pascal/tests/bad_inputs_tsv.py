@@ -5,8 +5,8 @@ fcl-json): one line per row that lists the door, tab-separated:
     id  op  expect[|expect...]  pending(0|1)  key=value ...
 
 Keys are paths into the row's input ("address", "framing.width", "settings.send_queue_bytes");
-values are "i:<integer>" or "s:<hex of the bytes>" (text as UTF-8, {"hex": ..} as is,
-{"text", "repeat", "times", "then"} expanded). Usage: bad_inputs_tsv.py DOOR [TABLE] > out.tsv
+values are "i:<integer>", "l:<integer>,<integer>..." (a list of integers) or "s:<hex of the
+bytes>" (text as UTF-8, {"hex": ..} as is, {"text", "repeat", "times", "then"} expanded). Usage: bad_inputs_tsv.py DOOR [TABLE] > out.tsv
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ def value(v: Any) -> str:
         return f"i:{v}"
     if isinstance(v, str):
         return "s:" + v.encode("utf-8", "surrogatepass").hex()
+    if isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+        return "l:" + ",".join(str(x) for x in v)
     if isinstance(v, dict) and "hex" in v:
         return "s:" + v["hex"]
     if isinstance(v, dict) and "repeat" in v:

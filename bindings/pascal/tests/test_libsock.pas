@@ -4,7 +4,8 @@
   of this program or a Python stdlib peer (python-tests/peers/stdlib_peer.py, started with POpen).
 
   Build: fpc -Mdelphi -Fu<bindings/pascal> -Fl<target/release> -FE<build> test_libsock.pas
-  Run:   LD_LIBRARY_PATH=<dir with libsock.so.0> LS_PASCAL_PEER=python-tests/peers/stdlib_peer.py ./test_libsock
+  Run:   LD_LIBRARY_PATH=<dir with libsock.so.0> LS_PASCAL_PEER=python-tests/peers/stdlib_peer.py ./test_libsock [WORD]
+  (WORD: run only the tests whose names contain it)
   The last line is exactly "pascal: N passed, N failed". }
 program test_libsock;
 
@@ -63,6 +64,9 @@ procedure Run(const Name: string; P: TTestProc);
 var
   T0: QWord;
 begin
+  { `test_libsock WORD` runs only the tests whose names hold WORD (CI runs them all). }
+  if (ParamCount > 0) and (Pos(ParamStr(1), Name) = 0) then
+    Exit;
   CurName := Name;
   CurFails := 0;
   T0 := GetTickCount64;
@@ -2232,12 +2236,112 @@ begin
   end;
 end;
 
+{ Op proxy_connect: a blocking connect (object connection) or an engine client (object client)
+  through proxy URL proxy to address. }
+procedure BiProxyConnect(F: TStringList);
+var
+  O: TLsOptions;
+  Cfg: TLsEngineConfig;
+begin
+  if BiStr(F, 'object', '') = 'client' then
+  begin
+    Cfg := TLsEngineConfig.Create;
+    try
+      Cfg.SetProxy(BiStr(F, 'proxy', ''));
+      TLsClient.Connect(BiStr(F, 'address', ''), Cfg).Free;
+    finally
+      Cfg.Free;
+    end;
+  end
+  else if BiStr(F, 'object', '') = 'connection' then
+  begin
+    O := TLsOptions.Create;
+    try
+      O.SetProxy(BiStr(F, 'proxy', ''));
+      TLsConnection.Connect(BiStr(F, 'address', ''), 5000, O).Free;
+    finally
+      O.Free;
+    end;
+  end
+  else
+    raise EBiNoExecutor.Create('proxy object ' + BiStr(F, 'object', ''));
+end;
+
+{ Op transfer: make a sender (path, name) or a receiver (path). }
+procedure BiTransfer(F: TStringList);
+begin
+  if BiStr(F, 'side', '') = 'sender' then
+    TLsFileTransfer.Sender(BiStr(F, 'path', ''), BiStr(F, 'name', '')).Free
+  else if BiStr(F, 'side', '') = 'receiver' then
+    TLsFileTransfer.Receiver(BiStr(F, 'path', '')).Free
+  else
+    raise EBiNoExecutor.Create('transfer side ' + BiStr(F, 'side', ''));
+end;
+
+{ Op fds on connection C: send_fds (data; fds a count of copies of descriptor 0, or a list of
+  numbers), recv_fds (bufsize, maxfds) or peer_credentials. }
+procedure BiFds(C: TLsConnection; F: TStringList);
+var
+  Call, V: string;
+  Fds: array of Int32;
+  Got: TLsFds;
+  Parts: TStringList;
+  I: Int32;
+begin
+  Call := BiStr(F, 'call', '');
+  if Call = 'send_fds' then
+  begin
+    Fds := nil;
+    V := F.Values['fds'];
+    if Copy(V, 1, 2) = 'l:' then
+    begin
+      Parts := TStringList.Create;
+      try
+        Parts.CommaText := Copy(V, 3, MaxInt);
+        SetLength(Fds, Parts.Count);
+        for I := 0 to Parts.Count - 1 do
+          Fds[I] := StrToInt(Parts[I]);
+      finally
+        Parts.Free;
+      end;
+    end
+    else
+    begin
+      SetLength(Fds, BiInt(F, 'fds', 0));
+      for I := 0 to High(Fds) do
+        Fds[I] := 0;
+    end;
+    C.SendFds(BiBytes(F, 'data'), Fds);
+  end
+  else if Call = 'recv_fds' then
+  begin
+    C.RecvFds(Got, NativeUInt(BiInt(F, 'bufsize', 16)), NativeUInt(BiInt(F, 'maxfds', 1)), 0);
+    for I := 0 to High(Got) do
+      FpClose(Got[I]);
+  end
+  else if Call = 'peer_credentials' then
+    C.PeerCredentials
+  else
+    raise EBiNoExecutor.Create('fds call ' + Call);
+end;
+
 procedure BiExecute(const Op: string; F: TStringList);
 var
   L: TLsListener;
   C, A: TLsConnection;
   Buf: array[0..4095] of Byte;
+  ListenAt: string;
 begin
+  if Op = 'proxy_connect' then
+  begin
+    BiProxyConnect(F);
+    Exit;
+  end;
+  if Op = 'transfer' then
+  begin
+    BiTransfer(F);
+    Exit;
+  end;
   if Op = 'connect' then
   begin
     TLsConnection.Connect(BiStr(F, 'address', ''), BiInt(F, 'timeout_ms', 5000)).Free;
@@ -2258,8 +2362,17 @@ begin
   A := nil;
   try
     try
-      L := TLsListener.Listen('127.0.0.1:0');
-      C := TLsConnection.Connect('127.0.0.1:' + IntToStr(L.LocalPort), 10000);
+      if BiStr(F, 'socket', 'tcp') = 'unix' then
+      begin
+        ListenAt := 'unix:' + IncludeTrailingPathDelimiter(GetTempDir(False)) + 'ls-pascal-bi-' + IntToStr(GetProcessID) + '.sock';
+        L := TLsListener.Listen(ListenAt);
+        C := TLsConnection.Connect(ListenAt, 10000);
+      end
+      else
+      begin
+        L := TLsListener.Listen('127.0.0.1:0');
+        C := TLsConnection.Connect('127.0.0.1:' + IntToStr(L.LocalPort), 10000);
+      end;
       A := L.Accept(10000);
     except
       on E: ELibsock do
@@ -2275,6 +2388,8 @@ begin
       BiFraming(C, F, 'framing.')
     else if Op = 'set_option' then
       C.SetOption(BiOption(F), BiInt(F, 'value', 0))
+    else if Op = 'fds' then
+      BiFds(C, F)
     else if Op = 'send_msg' then
     begin
       try
@@ -2899,6 +3014,8 @@ begin
   end;
 end;
 
+{$I test_issue16.inc}
+
 procedure T_tls_cleanup;
 begin
   if PkiDir <> '' then
@@ -2941,6 +3058,16 @@ begin
   Run('T_engine_tls', T_engine_tls);
   Run('T_tls_cleanup', T_tls_cleanup);
   Run('T_bad_input_table', T_bad_input_table);
+  Run('T_typed_reads', T_typed_reads);
+  Run('S22_transfer_broken_then_resumed', S22_transfer_broken_then_resumed);
+  Run('T_transfer_errors', T_transfer_errors);
+  Run('T_fds_two_processes', T_fds_two_processes);
+  Run('S24_socks5_proxy_danted', S24_socks5_proxy_danted);
+  Run('T_msgs_batches', T_msgs_batches);
+  Run('S23_kcp_reference_peer', S23_kcp_reference_peer);
+  Run('T_kcp_misc', T_kcp_misc);
+  Run('T_client_stats_batches_multicast', T_client_stats_batches_multicast);
+  Run('T_issue16_cleanup', X16Cleanup);
   { Stop the engine's threads so that the process (and heaptrc's count) ends clean. }
   LsShutdownEngine;
   WriteLn('pascal: ', Passed, ' passed, ', Failed, ' failed');
