@@ -76,7 +76,7 @@ pub use events::{
     ClientId, DisconnectReason, Event, EventInfo, EventKind, EventQueue, EVENT_QUEUE_BYTES,
 };
 pub use runtime::{is_running, set_worker_threads, shutdown, worker_threads, SCHED_BATCH_ENV};
-pub use server::{ConnectionStats, Server, ServerConfig, ServerStats};
+pub use server::{Backend, ConnectionStats, Server, ServerConfig, ServerStats, BACKEND_ENV};
 pub use settings::{ConfigKey, EngineSettings};
 pub use stats::Stat;
 pub use udp::{DatagramServer, DatagramServerConfig, DatagramStats, SEND_WAIT};
