@@ -396,6 +396,19 @@ struct Shared {
     /// Wakes the io_uring driver (its server-level work: shutdown).
     #[cfg(target_os = "linux")]
     uring_wake: Option<Arc<uring::Wake>>,
+    /// The io_uring driver's listening socket (-1 on the tokio path). Owned here, not by the
+    /// driver, so `shutdown` can stop it listening (new connections are refused at once) with
+    /// no risk of touching a reused descriptor; closed when the server is dropped.
+    uring_listener: i32,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if self.uring_listener >= 0 {
+            // SAFETY: our own listening socket, closed once, by its last owner.
+            unsafe { libc::close(self.uring_listener) };
+        }
+    }
 }
 
 /// An event-driven server: a listening TCP or Unix endpoint whose clients are served by the
@@ -448,24 +461,24 @@ impl Server {
         let (sock, local, unix_path) = bind_socket(&ep, &cfg)?;
         let unix = unix_path.is_some() || ep.is_unix();
         let (backend, backend_note, prepared) = choose_backend(&cfg, unix)?;
+        let mut uring_listener = -1;
         let listener = if backend == Backend::Uring {
+            // The driver submits blocking-mode sockets: io_uring then waits for readiness
+            // itself instead of handing back EAGAIN.
+            sock.set_nonblocking(false)
+                .map_err(|e| Error::os(format!("listen on {local}"), e))?;
+            uring_listener = std::os::fd::IntoRawFd::into_raw_fd(sock);
             None
         } else {
             let _g = handle.enter();
             Some(if unix {
-                let std: std::os::unix::net::UnixListener = sock
-                    .try_clone()
-                    .map_err(|e| Error::os(format!("listen on {local}"), e))?
-                    .into();
+                let std: std::os::unix::net::UnixListener = sock.into();
                 AnyListener::Unix(
                     tokio::net::UnixListener::from_std(std)
                         .map_err(|e| Error::os(format!("listen on {local}"), e))?,
                 )
             } else {
-                let std: std::net::TcpListener = sock
-                    .try_clone()
-                    .map_err(|e| Error::os(format!("listen on {local}"), e))?
-                    .into();
+                let std: std::net::TcpListener = sock.into();
                 AnyListener::Tcp(
                     tokio::net::TcpListener::from_std(std)
                         .map_err(|e| Error::os(format!("listen on {local}"), e))?,
@@ -499,25 +512,21 @@ impl Server {
             backend_note,
             #[cfg(target_os = "linux")]
             uring_wake: prepared.as_ref().map(|p| p.wake.clone()),
+            uring_listener,
         });
         match listener {
             Some(listener) => {
-                drop(sock);
                 let task = handle.spawn(accept_loop(shared.clone(), listener));
                 *shared.accept.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
             }
             None => {
                 #[cfg(target_os = "linux")]
                 if let Some(p) = prepared {
-                    // The driver submits blocking-mode sockets: io_uring then waits for
-                    // readiness itself instead of handing back EAGAIN.
-                    sock.set_nonblocking(false)
-                        .map_err(|e| Error::os(format!("listen on {}", shared.local), e))?;
-                    uring::start(p, shared.clone(), sock)
+                    uring::start(p, shared.clone())
                         .map_err(|e| Error::os("start the io_uring driver thread", e))?;
                 }
                 #[cfg(not(target_os = "linux"))]
-                let _ = (prepared, sock);
+                let _ = prepared;
             }
         }
         runtime::register_arc(&shared);
@@ -903,6 +912,12 @@ impl Shared {
                     t.abort();
                 }
                 self.hs_stop.notify_waiters();
+                if self.uring_listener >= 0 {
+                    // Stop listening now (connections are refused from here on; the driver's
+                    // accept ends), rather than when the driver thread gets to it.
+                    // SAFETY: our own listening socket, open while `self` lives.
+                    unsafe { libc::shutdown(self.uring_listener, libc::SHUT_RDWR) };
+                }
                 #[cfg(target_os = "linux")]
                 if let Some(w) = &self.uring_wake {
                     w.wake(0);

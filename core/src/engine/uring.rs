@@ -311,7 +311,6 @@ struct Driver {
     bufs: BufRing,
     s: Arc<Shared>,
     wake: Arc<Wake>,
-    listener: socket2::Socket,
     conns: HashMap<ClientId, Box<UConn>>,
     scratch: BytesMut,
     accept_armed: bool,
@@ -325,12 +324,8 @@ struct Driver {
     cqes: Vec<(u64, i32, u32)>,
 }
 
-/// Start the driver thread for `s` on `listener`.
-pub(super) fn start(
-    p: Prepared,
-    s: Arc<Shared>,
-    listener: socket2::Socket,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
+/// Start the driver thread for `s` (its listening socket is `s.uring_listener`).
+pub(super) fn start(p: Prepared, s: Arc<Shared>) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("libsock-uring".into())
         .spawn(move || {
@@ -342,7 +337,6 @@ pub(super) fn start(
                 bufs: p.bufs,
                 s,
                 wake: p.wake,
-                listener,
                 conns: HashMap::new(),
                 scratch: BytesMut::new(),
                 accept_armed: false,
@@ -388,7 +382,7 @@ impl Driver {
             return;
         }
         self.accept_armed = true;
-        let e = opcode::AcceptMulti::new(types::Fd(self.listener.as_raw_fd()))
+        let e = opcode::AcceptMulti::new(types::Fd(self.s.uring_listener))
             .flags(libc::SOCK_CLOEXEC)
             .build()
             .user_data(ud(0, K_ACCEPT));
