@@ -139,9 +139,13 @@ fn what_uring_does_not_serve_falls_back_to_epoll_with_the_reason() {
 fn a_bad_backend_variable_is_an_invalid_argument() {
     // The only test here that leaves the backend to the variable (the others set it in the
     // config, which wins), so setting it cannot change another test's server.
+    let before = std::env::var_os(libsock::engine::BACKEND_ENV);
     std::env::set_var(libsock::engine::BACKEND_ENV, "kqueue");
     let r = Server::bind("127.0.0.1:0", ServerConfig::new());
-    std::env::remove_var(libsock::engine::BACKEND_ENV);
+    match before {
+        Some(v) => std::env::set_var(libsock::engine::BACKEND_ENV, v),
+        None => std::env::remove_var(libsock::engine::BACKEND_ENV),
+    }
     let e = r.expect_err("bind with LIBSOCK_BACKEND=kqueue");
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     assert!(e.to_string().contains("LIBSOCK_BACKEND"), "{e}");

@@ -349,7 +349,28 @@ pub(super) fn start(p: Prepared, s: Arc<Shared>) -> std::io::Result<std::thread:
                 stopping: false,
                 cqes: Vec::with_capacity(256),
             };
-            d.run();
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.run()));
+            if let Err(payload) = r {
+                // A bug in the driver must not hang the application: every client ends with
+                // the panic as its reason (as a panicking connection task does on the tokio
+                // path) and the server stops listening.
+                let e = Error::from_panic(&*payload);
+                let reason = DisconnectReason::Error(
+                    crate::ErrorKind::Internal,
+                    format!("the io_uring driver failed: {e}"),
+                );
+                let ids: Vec<ClientId> = d.conns.keys().copied().collect();
+                for id in ids {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        d.end(id, reason.clone())
+                    }));
+                }
+                d.s.events.push_force(Event::Warning {
+                    client: 0,
+                    error: crate::ErrorKind::Internal,
+                    message: format!("{reason}; the server accepts no more clients"),
+                });
+            }
             super::super::events::defer::stop();
         })
 }
@@ -498,6 +519,13 @@ impl Driver {
                         );
                     }
                     self.conns.clear();
+                    self.s.events.push_force(Event::Warning {
+                        client: 0,
+                        error: crate::ErrorKind::Internal,
+                        message: format!(
+                            "io_uring_enter failed ({e}): the server accepts no more clients"
+                        ),
+                    });
                     break;
                 }
             }
