@@ -330,6 +330,8 @@ pub(super) fn start(p: Prepared, s: Arc<Shared>) -> std::io::Result<std::thread:
         .name("libsock-uring".into())
         .spawn(move || {
             ON_DRIVER.with(|d| d.set(true));
+            // The same scheduling policy as the runtime's threads (see SCHED_BATCH_ENV).
+            super::super::runtime::batch_scheduling();
             super::super::events::defer::flush();
             let server_waker = waker(0, &p.wake);
             let mut d = Driver {
