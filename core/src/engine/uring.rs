@@ -48,10 +48,12 @@ use crate::framing::Decoder;
 /// Submission queue entries (the completion queue is twice as large; completions beyond it
 /// are kept by the kernel, which every kernel with multishot receive does).
 const RING_ENTRIES: u32 = 4096;
-/// Provided receive buffers, shared by every connection of the server.
-const BUFS: u16 = 256;
-/// Size of one provided buffer.
-const BUF_SIZE: usize = 16 * 1024;
+/// Provided receive buffers, shared by every connection of the server: many small ones, since
+/// each receive completion holds one until the driver has copied it (measured: 256 of 16 KiB
+/// ran out at 10,000 clients, and every receive that finds none ends and must be armed again).
+const BUFS: u16 = 1024;
+/// Size of one provided buffer (4 MiB in all, touched only as load spreads over them).
+const BUF_SIZE: usize = 4 * 1024;
 /// The buffer group id.
 const BGID: u16 = 7;
 /// Frames per `sendmsg`.
@@ -731,6 +733,8 @@ impl Driver {
                 }
             }
             self.bufs.give(b);
+            // Back to the kernel at once, not after the whole batch of completions.
+            self.bufs.publish();
             if let Err(r) = self.take_frames(id) {
                 self.end(id, r);
                 return;
