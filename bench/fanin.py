@@ -115,6 +115,18 @@ def available(impl: str) -> str | None:
               "c-engine": C_FANIN_BIN}.get(impl)
     if binary is not None and not binary.exists():
         return f"{binary.relative_to(ROOT)} is not built"
+    if impl == "libsock-rs-uring":
+        # The kernel may refuse io_uring (container sandboxes often do): then the row is n/a,
+        # not a failed run. The example exits 2 when it did not get io_uring, 0 at once with
+        # a lifetime of 0 when it did.
+        try:
+            r = subprocess.run([str(ENGINE_BIN), "0"], capture_output=True, text=True, timeout=30,
+                               env={**os.environ, "LIBSOCK_BACKEND": "uring"})
+        except subprocess.TimeoutExpired:
+            return "the io_uring probe did not end within 30 s"
+        if r.returncode != 0:
+            return "io_uring unavailable: " + ((r.stderr.strip().splitlines() or ["no reason"])[0])
+        return None
     probe = {"libsock-py": "import libsock; libsock.Server", "uvloop": "import uvloop"}.get(impl)
     if probe is None:
         return None
