@@ -6,7 +6,9 @@ Servers (one run compares them all, interleaved, order rotating per repetition):
   asyncio      (b) asyncio Protocol with hand framing
   uvloop       (c) the same Protocol under uvloop (skipped, and said so, if uvloop is missing)
   tokio        (d) hand-written Rust tokio server (bench/rust, standalone crate)
-  libsock-rs   (e) Rust libsock engine server (core/examples/fanin_engine.rs)
+  libsock-rs   (e) Rust libsock engine server (core/examples/fanin_engine.rs), tokio/epoll backend
+  libsock-rs-uring (e') the same program on the engine's io_uring backend (LIBSOCK_BACKEND=uring;
+               it exits with an error, failing the run, if the kernel refuses io_uring)
   c-epoll      (f) plain C epoll server (bench/c, `fanin_server epoll`)
   c-engine     (g) the libsock engine through the C ABI (bench/c, `fanin_server engine`)
 
@@ -60,7 +62,11 @@ PY_SERVERS = HERE / "fanin_servers.py"
 C_DIR = HERE / "c"
 C_FANIN_BIN = C_DIR / "build" / "fanin_server"
 
-ALL_IMPLS = ["libsock-py", "asyncio", "uvloop", "tokio", "libsock-rs", "c-epoll", "c-engine"]
+ALL_IMPLS = ["libsock-py", "asyncio", "uvloop", "tokio", "libsock-rs", "libsock-rs-uring", "c-epoll",
+             "c-engine"]
+# The engine backend each server runs on (LIBSOCK_BACKEND); the others get "epoll" too, so a
+# variable set in the caller's environment changes no row's meaning.
+BACKEND = {"libsock-rs-uring": "uring"}
 SERVER_LIFETIME = 900  # seconds: every server exits by itself even if the driver dies
 
 
@@ -105,10 +111,22 @@ def build(skip: bool) -> None:
 
 def available(impl: str) -> str | None:
     """None if the implementation can run, else why not."""
-    binary = {"tokio": TOKIO_BIN, "libsock-rs": ENGINE_BIN, "c-epoll": C_FANIN_BIN,
+    binary = {"tokio": TOKIO_BIN, "libsock-rs": ENGINE_BIN, "libsock-rs-uring": ENGINE_BIN, "c-epoll": C_FANIN_BIN,
               "c-engine": C_FANIN_BIN}.get(impl)
     if binary is not None and not binary.exists():
         return f"{binary.relative_to(ROOT)} is not built"
+    if impl == "libsock-rs-uring":
+        # The kernel may refuse io_uring (container sandboxes often do): then the row is n/a,
+        # not a failed run. The example exits 2 when it did not get io_uring, 0 at once with
+        # a lifetime of 0 when it did.
+        try:
+            r = subprocess.run([str(ENGINE_BIN), "0"], capture_output=True, text=True, timeout=30,
+                               env={**os.environ, "LIBSOCK_BACKEND": "uring"})
+        except subprocess.TimeoutExpired:
+            return "the io_uring probe did not end within 30 s"
+        if r.returncode != 0:
+            return "io_uring unavailable: " + ((r.stderr.strip().splitlines() or ["no reason"])[0])
+        return None
     probe = {"libsock-py": "import libsock; libsock.Server", "uvloop": "import uvloop"}.get(impl)
     if probe is None:
         return None
@@ -128,7 +146,7 @@ def server_cmd(impl: str) -> list[str]:
         return [sys.executable, str(PY_SERVERS), "uvloop", life]
     if impl == "tokio":
         return [str(TOKIO_BIN), life]
-    if impl == "libsock-rs":
+    if impl in ("libsock-rs", "libsock-rs-uring"):
         return [str(ENGINE_BIN), life]
     if impl == "c-epoll":
         return [str(C_FANIN_BIN), "epoll"]
@@ -208,6 +226,7 @@ def run_one(impl: str, placement: str, n: int, k: int, timeout: float) -> dict[s
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             text=True,
+            env={**os.environ, "LIBSOCK_BACKEND": BACKEND.get(impl, "epoll")},
         )
         line = read_line(server, 30, "server READY")
         if not line.startswith(("READY ", "PORT ")):  # Python and C servers: READY; Rust: PORT

@@ -3,7 +3,10 @@
 //! Binds 127.0.0.1:0 with the default framing (4-byte big-endian length prefix), prints
 //! `PORT <n>`, then pulls events in batches with `next_events` and sends each message back to
 //! its client, until killed or the lifetime passes (first argument, seconds; default 900).
-//! Driven by bench/fanin.py:
+//! The backend follows `LIBSOCK_BACKEND` (`epoll` or `uring`; bench/fanin.py sets it for the
+//! `libsock-rs` and `libsock-rs-uring` servers); the one the server got is printed on stderr,
+//! and a server that asked for io_uring and did not get it exits with an error rather than
+//! measure the other path under the wrong name. Driven by bench/fanin.py:
 //!
 //! ```text
 //! cargo build --release -p libsock --example fanin_engine
@@ -38,6 +41,12 @@ fn main() {
         ServerConfig::new().event_capacity(65536),
     )
     .expect("bind");
+    eprintln!("backend: {}", server.backend_note());
+    let asked = std::env::var(libsock::engine::BACKEND_ENV).unwrap_or_default();
+    if asked == "uring" && server.backend() != libsock::engine::Backend::Uring {
+        eprintln!("io_uring was asked for and not given");
+        std::process::exit(2);
+    }
     println!("PORT {}", server.local_addr());
     std::io::stdout().flush().expect("stdout");
     let end = Instant::now() + lifetime;

@@ -733,6 +733,30 @@ impl EventQueue {
         .await
     }
 
+    /// Take room for one event if there is some now; otherwise register `cx` to be woken when
+    /// room frees up (`round` as for [`try_push`](EventQueue::try_push)). `Err` once closed.
+    /// For producers that are not futures (the io_uring driver).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fn try_reserve(
+        &self,
+        cx: &mut Context<'_>,
+        round: &mut u64,
+    ) -> Result<Option<Permit<'_>>> {
+        let mut i = self.lock();
+        if i.closed {
+            return Err(Error::closed("event queue"));
+        }
+        if self.has_room(&i) {
+            i.reserved += 1;
+            return Ok(Some(Permit {
+                q: self,
+                used: false,
+            }));
+        }
+        Self::wait_room(&mut i, cx, round);
+        Ok(None)
+    }
+
     /// Queue `ev` if there is room now; false (the event dropped) if not or closed. For
     /// best-effort reports that must not crowd out the events the application needs.
     pub(crate) fn try_push_now(&self, ev: Event) -> bool {

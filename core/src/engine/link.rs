@@ -60,7 +60,7 @@ pub(crate) struct LinkCfg {
     pub heartbeat: Option<Heartbeat>,
     /// The heartbeat's ping and pong frames, encoded once for every connection.
     ping: Option<Bytes>,
-    pong: Option<Bytes>,
+    pub(crate) pong: Option<Bytes>,
     /// The framing, when it is a plain length prefix: its header is written without the
     /// general encoder (the [`Decoder`] cuts it by the same short path).
     plain: Option<PlainPrefix>,

@@ -24,6 +24,17 @@
 //! `b"\0LSPONG"`) are sent as ordinary frames of the connection's framing; the engine answers
 //! a ping with a pong and delivers neither to the application.
 //!
+//! **Backends**: a plaintext TCP [`Server`] can run on io_uring instead of the tokio runtime
+//! (Linux 6.0+: one driver thread per server with multishot accept and receive from a
+//! provided buffer ring, and each client's queued frames sent as one `sendmsg`, all of a round
+//! submitted with one system call). Ask for it with [`ServerConfig::backend`]`(`[`Backend::Uring`]`)`
+//! or the environment variable `LIBSOCK_BACKEND=uring` ([`BACKEND_ENV`]); the default is the
+//! tokio (epoll) path. Where io_uring cannot serve (TLS, Unix sockets, heartbeat intervals,
+//! idle timeouts, or a kernel that refuses io_uring, as container sandboxes often do) the
+//! server runs on the tokio path; [`Server::backend`] and [`Server::backend_note`] say which
+//! backend a server got and why. Events, counters, errors and send policies are the same on
+//! both.
+//!
 //! The runtime starts with the first engine object ([`set_worker_threads`] before that) and is
 //! stopped by [`shutdown`]. On Linux its threads run under `SCHED_BATCH` (same CPU share, but a
 //! thread woken by network input does not preempt the running one, which keeps messages in
@@ -76,7 +87,7 @@ pub use events::{
     ClientId, DisconnectReason, Event, EventInfo, EventKind, EventQueue, EVENT_QUEUE_BYTES,
 };
 pub use runtime::{is_running, set_worker_threads, shutdown, worker_threads, SCHED_BATCH_ENV};
-pub use server::{ConnectionStats, Server, ServerConfig, ServerStats};
+pub use server::{Backend, ConnectionStats, Server, ServerConfig, ServerStats, BACKEND_ENV};
 pub use settings::{ConfigKey, EngineSettings};
 pub use stats::Stat;
 pub use udp::{DatagramServer, DatagramServerConfig, DatagramStats, SEND_WAIT};

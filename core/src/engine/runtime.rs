@@ -97,7 +97,7 @@ pub const SCHED_BATCH_ENV: &str = "LIBSOCK_SCHED_BATCH";
 /// the application, and the runtime thread, the application thread and the peers fall into a
 /// lockstep of one message per thread switch (measured: ~30,000 context switches per 100,000
 /// round trips, ~25% more CPU per round trip); with it, each thread handles what piled up.
-fn batch_scheduling() {
+pub(crate) fn batch_scheduling() {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         if std::env::var_os(SCHED_BATCH_ENV).is_some_and(|v| v == "0") {

@@ -23,6 +23,10 @@ use crate::error::{Error, Result};
 use crate::framing::Framing;
 use crate::options::SocketOptions;
 
+#[cfg(target_os = "linux")]
+#[path = "uring.rs"]
+mod uring;
+
 /// How a [`Server`] behaves. Built with chained setters.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -59,6 +63,78 @@ pub struct ServerConfig {
     /// done, and a failed handshake is a `Warning` event of kind `Tls` (the peer never became a
     /// client) counted in [`ServerStats::tls_failures`].
     pub tls: Option<crate::tls::ServerTls>,
+    /// How the server does its socket work (default [`Backend::Auto`]; see [`Backend`]).
+    pub backend: Backend,
+}
+
+/// How a [`Server`] does its socket work.
+///
+/// The io_uring backend serves plaintext TCP servers without a heartbeat interval or idle
+/// timeout; anything else runs on the tokio (epoll) path, and so does every server where the
+/// kernel refuses io_uring (often the case in containers). Both give the same events, counters
+/// and errors. [`Server::backend`] says which one a server got and
+/// [`Server::backend_note`] why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// The environment variable [`BACKEND_ENV`] (`auto`, `epoll` or `uring`) decides when set;
+    /// otherwise the tokio (epoll) path.
+    #[default]
+    Auto,
+    /// The tokio runtime (epoll on Linux).
+    Epoll,
+    /// io_uring (Linux 6.0+) when the kernel and the config allow it, else the tokio path.
+    Uring,
+}
+
+impl Backend {
+    /// The name used by [`BACKEND_ENV`]: `auto`, `epoll` or `uring`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Auto => "auto",
+            Backend::Epoll => "epoll",
+            Backend::Uring => "uring",
+        }
+    }
+}
+
+/// The environment variable that chooses the backend of servers whose config says
+/// [`Backend::Auto`]: `epoll`, `uring` or `auto` (read when a server is bound; any other value
+/// makes `bind` fail with `InvalidArgument`).
+pub const BACKEND_ENV: &str = "LIBSOCK_BACKEND";
+
+/// The backend `cfg` asks for, after [`BACKEND_ENV`].
+fn requested_backend(cfg: &ServerConfig) -> Result<Backend> {
+    if cfg.backend != Backend::Auto {
+        return Ok(cfg.backend);
+    }
+    match std::env::var(BACKEND_ENV) {
+        Err(_) => Ok(Backend::Auto),
+        Ok(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "" | "auto" => Ok(Backend::Auto),
+            "epoll" | "tokio" => Ok(Backend::Epoll),
+            "uring" | "io_uring" => Ok(Backend::Uring),
+            _ => Err(Error::invalid(format!(
+                "{BACKEND_ENV}={v:?}: expected auto, epoll or uring"
+            ))),
+        },
+    }
+}
+
+/// Why a server with `cfg` cannot run on io_uring (None: it can, as far as the config goes).
+fn uring_unsupported(cfg: &ServerConfig, unix: bool) -> Option<&'static str> {
+    if !cfg!(target_os = "linux") {
+        Some("io_uring is Linux only")
+    } else if unix {
+        Some("Unix sockets are not served by the io_uring backend")
+    } else if cfg.tls.is_some() {
+        Some("TLS is not served by the io_uring backend")
+    } else if cfg.heartbeat.as_ref().is_some_and(|h| h.interval.is_some()) {
+        Some("a heartbeat interval is not served by the io_uring backend")
+    } else if cfg.idle_timeout.is_some() {
+        Some("an idle timeout is not served by the io_uring backend")
+    } else {
+        None
+    }
 }
 
 impl Default for ServerConfig {
@@ -77,6 +153,7 @@ impl Default for ServerConfig {
             heartbeat: Some(Heartbeat::reply_only()),
             close_timeout: Duration::from_secs(5),
             tls: None,
+            backend: Backend::Auto,
         }
     }
 }
@@ -118,6 +195,11 @@ impl ServerConfig {
         self.close_timeout = t;
         self
     }
+    /// Choose the backend (see [`Backend`]).
+    pub fn backend(mut self, b: Backend) -> Self {
+        self.backend = b;
+        self
+    }
     /// Speak TLS with every client (see [`ServerConfig::tls`](ServerConfig#structfield.tls)).
     pub fn tls(mut self, tls: crate::tls::ServerTls) -> Self {
         self.tls = Some(tls);
@@ -152,6 +234,42 @@ impl ServerConfig {
             self.idle_mode,
             &self.heartbeat,
         )
+    }
+}
+
+#[cfg(target_os = "linux")]
+type Prepared = Option<uring::Prepared>;
+#[cfg(not(target_os = "linux"))]
+type Prepared = Option<()>;
+
+/// The backend a server gets, why, and (io_uring) its ready ring.
+fn choose_backend(cfg: &ServerConfig, unix: bool) -> Result<(Backend, String, Prepared)> {
+    let epoll = |why: &str| Ok((Backend::Epoll, format!("epoll (tokio): {why}"), None));
+    match requested_backend(cfg)? {
+        Backend::Epoll => epoll("chosen by the config or LIBSOCK_BACKEND"),
+        Backend::Auto => {
+            epoll("the default (io_uring is chosen with Backend::Uring or LIBSOCK_BACKEND=uring)")
+        }
+        Backend::Uring => {
+            if let Some(why) = uring_unsupported(cfg, unix) {
+                return epoll(why);
+            }
+            #[cfg(target_os = "linux")]
+            {
+                match uring::prepare() {
+                    Ok(p) => Ok((
+                        Backend::Uring,
+                        "io_uring: multishot accept and receive with a provided buffer ring, \
+                         batched sends"
+                            .into(),
+                        Some(p),
+                    )),
+                    Err(why) => epoll(&format!("io_uring unavailable: {why}")),
+                }
+            }
+            #[cfg(not(target_os = "linux"))]
+            epoll("io_uring is Linux only")
+        }
     }
 }
 
@@ -252,6 +370,25 @@ struct Shared {
     accept: Mutex<Option<JoinHandle<()>>>,
     unix_path: Option<PathBuf>,
     done: Mutex<bool>,
+    /// The backend serving this server, and why.
+    backend: Backend,
+    backend_note: String,
+    /// Wakes the io_uring driver (its server-level work: shutdown).
+    #[cfg(target_os = "linux")]
+    uring_wake: Option<Arc<uring::Wake>>,
+    /// The io_uring driver's listening socket (-1 on the tokio path). Owned here, not by the
+    /// driver, so `shutdown` can stop it listening (new connections are refused at once) with
+    /// no risk of touching a reused descriptor; closed when the server is dropped.
+    uring_listener: i32,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if self.uring_listener >= 0 {
+            // SAFETY: our own listening socket, closed once, by its last owner.
+            unsafe { libc::close(self.uring_listener) };
+        }
+    }
 }
 
 /// An event-driven server: a listening TCP or Unix endpoint whose clients are served by the
@@ -302,9 +439,19 @@ impl Server {
         let link = cfg.link();
         let handle = runtime::handle()?;
         let (sock, local, unix_path) = bind_socket(&ep, &cfg)?;
-        let listener = {
+        let unix = unix_path.is_some() || ep.is_unix();
+        let (backend, backend_note, prepared) = choose_backend(&cfg, unix)?;
+        let mut uring_listener = -1;
+        let listener = if backend == Backend::Uring {
+            // The driver submits blocking-mode sockets: io_uring then waits for readiness
+            // itself instead of handing back EAGAIN.
+            sock.set_nonblocking(false)
+                .map_err(|e| Error::os(format!("listen on {local}"), e))?;
+            uring_listener = std::os::fd::IntoRawFd::into_raw_fd(sock);
+            None
+        } else {
             let _g = handle.enter();
-            if unix_path.is_some() || ep.is_unix() {
+            Some(if unix {
                 let std: std::os::unix::net::UnixListener = sock.into();
                 AnyListener::Unix(
                     tokio::net::UnixListener::from_std(std)
@@ -316,7 +463,7 @@ impl Server {
                     tokio::net::TcpListener::from_std(std)
                         .map_err(|e| Error::os(format!("listen on {local}"), e))?,
                 )
-            }
+            })
         };
         let shared = Arc::new(Shared {
             handle: handle.clone(),
@@ -341,9 +488,27 @@ impl Server {
             accept: Mutex::new(None),
             unix_path,
             done: Mutex::new(false),
+            backend,
+            backend_note,
+            #[cfg(target_os = "linux")]
+            uring_wake: prepared.as_ref().map(|p| p.wake.clone()),
+            uring_listener,
         });
-        let task = handle.spawn(accept_loop(shared.clone(), listener));
-        *shared.accept.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+        match listener {
+            Some(listener) => {
+                let task = handle.spawn(accept_loop(shared.clone(), listener));
+                *shared.accept.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
+            }
+            None => {
+                #[cfg(target_os = "linux")]
+                if let Some(p) = prepared {
+                    uring::start(p, shared.clone())
+                        .map_err(|e| Error::os("start the io_uring driver thread", e))?;
+                }
+                #[cfg(not(target_os = "linux"))]
+                let _ = prepared;
+            }
+        }
         runtime::register_arc(&shared);
         Ok(Server { inner: shared })
     }
@@ -600,6 +765,18 @@ impl Server {
         self.inner.shutdown(grace)
     }
 
+    /// The backend serving this server: [`Backend::Uring`] or [`Backend::Epoll`] (never
+    /// `Auto`).
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// Why this server got its backend (e.g. `epoll (tokio): TLS is not served by the io_uring
+    /// backend`), for logs and for tests that must know which path they exercised.
+    pub fn backend_note(&self) -> &str {
+        &self.inner.backend_note
+    }
+
     /// True once [`shutdown`](Server::shutdown) has begun.
     pub fn is_shut_down(&self) -> bool {
         self.inner.lock_clients().stopping
@@ -715,6 +892,16 @@ impl Shared {
                     t.abort();
                 }
                 self.hs_stop.notify_waiters();
+                if self.uring_listener >= 0 {
+                    // Stop listening now (connections are refused from here on; the driver's
+                    // accept ends), rather than when the driver thread gets to it.
+                    // SAFETY: our own listening socket, open while `self` lives.
+                    unsafe { libc::shutdown(self.uring_listener, libc::SHUT_RDWR) };
+                }
+                #[cfg(target_os = "linux")]
+                if let Some(w) = &self.uring_wake {
+                    w.wake(0);
+                }
                 if let Some(p) = &self.unix_path {
                     let _ = std::fs::remove_file(p);
                 }

@@ -328,6 +328,7 @@ impl EngineSettings {
             heartbeat: self.heartbeat(),
             close_timeout: ms(self.get(ConfigKey::CloseTimeoutMs)),
             tls: self.server_tls.clone(),
+            backend: d.backend,
         }
     }
 
