@@ -1479,6 +1479,9 @@ void t_tls_cleanup() {
     g_pki.clear();
 }
 
+// KCP (S23), the multicast sending interface, per-client statistics, batch sends
+#include "kcp_tests.hpp"
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -1525,6 +1528,12 @@ int main(int argc, char **argv) {
         {"s15_engine_client_reconnect", s15_engine_client_reconnect},
         {"s16_engine_heartbeat_lost", s16_engine_heartbeat_lost},
         {"s17_engine_close_wakes_next_event", s17_engine_close_wakes_next_event},
+        {"t_kcp_config_cpp", t_kcp_config_cpp},
+        {"t_kcp_server_and_session_cpp", t_kcp_server_and_session_cpp},
+        {"s23_kcp_session_against_reference_server_cpp", s23_kcp_session_against_reference_server_cpp},
+        {"s23_kcp_reference_client_against_server_cpp", s23_kcp_reference_client_against_server_cpp},
+        {"t_multicast_interface_cpp", t_multicast_interface_cpp},
+        {"t_engine_client_stats_and_batches_cpp", t_engine_client_stats_and_batches_cpp},
         {"t_bad_input_table", t_bad_input_table},
     };
     const char *limit_env = std::getenv("LS_TEST_TIMEOUT");
