@@ -221,3 +221,84 @@ void t_engine_client_stats_and_batches_cpp() {
     CHECK_THROWS(libsock::closed_error, s.send_batch(id + 1000, msgs, 0));
     c.close(1000);
 }
+
+// ---- the bad-input table's rows for these calls -------------------------------------------
+
+#include "kcp_bad_inputs.h"
+
+// An engine server with one connected engine client.
+struct BiEnginePair {
+    libsock::Server s;
+    libsock::Client c;
+    uint64_t id = 0;
+    explicit BiEnginePair(const bi_val *settings) {
+        libsock::EngineConfig cfg = bi_config(settings);
+        setup([&] {
+            cfg.reconnect(false);
+            s = libsock::Server::listen("127.0.0.1:0", &cfg);
+            c = libsock::Client::connect(addr_of(s), &cfg);
+            libsock::Event e;
+            if (!wait_kind(c, LS_EVENT_CONNECTED, e, 10000) || !wait_kind(s, LS_EVENT_CONNECTED, e, 10000))
+                throw libsock::timeout_error(LS_ERR_TIMEOUT, "the engine pair did not connect", 0);
+            id = e.client;
+        });
+    }
+};
+
+bool kcp_bi_execute(const std::string &op, const bi_val *in) {
+    if (op == "kcp_config") {
+        const int32_t key = bi_kcp_key(bi_str(in, "setting"));
+        if (key < 0) throw no_executor("kcp setting");
+        libsock::KcpConfig k;
+        k.set(key, bi_int(in, "value", 0));
+    } else if (op == "kcp_server") {
+        const bi_val *addr = bi_get(in, "address");
+        libsock::EngineConfig cfg = bi_config(bi_get(in, "settings"));
+        libsock::KcpServer::bind(addr ? bi_string(addr) : "127.0.0.1:0", &cfg);
+    } else if (op == "kcp_connect") {
+        libsock::kcp_connect(bi_string(bi_get(in, "address")), bi_int(in, "conv", 1));
+    } else if (op == "kcp_session") {
+        const std::string call = bi_str(in, "call") ? bi_str(in, "call") : "";
+        const int32_t t = static_cast<int32_t>(bi_int(in, "timeout_ms", 0));
+        libsock::KcpServer s;
+        libsock::KcpSession c;
+        setup([&] {
+            s = libsock::KcpServer::bind("127.0.0.1:0");
+            c = libsock::kcp_connect("127.0.0.1:" + std::to_string(s.local_port()), 7);
+        });
+        std::string data(bi_size(in, "size", 1), 'x');
+        if (call == "send") c.send(data, t);
+        else if (call == "recv") c.recv(t);
+        else if (call == "flush") c.flush(t);
+        else if (call == "poll") c.poll(t);
+        else if (call == "server_send") s.send(99, data);
+        else throw no_executor("kcp_session call " + call);
+    } else if (op == "multicast_interface") {
+        libsock::Datagram d;
+        setup([&] { d = libsock::Datagram::bind("0.0.0.0:0"); });
+        d.set_multicast_interface(bi_string(bi_get(in, "interface")));
+    } else if (op == "client_stats") {
+        const char *name = bi_str(in, "stat");
+        const int32_t stat = name ? bi_stat_code(name) : static_cast<int32_t>(bi_int(in, "stat", -1));
+        if (stat == -1) throw no_executor("statistic");
+        BiEnginePair p(nullptr);
+        const char *who = bi_str(in, "client");
+        p.s.client_stat(who && std::strcmp(who, "unknown") == 0 ? p.id + 1000 : p.id, stat);
+    } else if (op == "send_batch") {
+        const std::string obj = bi_str(in, "object") ? bi_str(in, "object") : "";
+        const bi_val *sizes = bi_get(in, "sizes");
+        if (sizes == nullptr || sizes->type != BI_ARR) throw no_executor("sizes");
+        std::vector<std::string> msgs;
+        for (std::size_t i = 0; i < sizes->n; i++)
+            msgs.push_back(std::string(static_cast<std::size_t>(std::strtoull(sizes->kids[i].s, nullptr, 10)), 'x'));
+        BiEnginePair p(bi_get(in, "settings"));
+        const int32_t t = static_cast<int32_t>(bi_int(in, "timeout_ms", 1000));
+        const char *who = bi_str(in, "client");
+        if (obj == "server") p.s.send_batch(who && std::strcmp(who, "unknown") == 0 ? p.id + 1000 : p.id, msgs, t);
+        else if (obj == "client") p.c.send_batch(msgs, t);
+        else throw no_executor("send_batch object " + obj);
+    } else {
+        return false;
+    }
+    return true;
+}

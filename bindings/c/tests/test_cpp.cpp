@@ -1047,6 +1047,10 @@ libsock::EngineConfig bi_config(const bi_val *settings) {
     return cfg;
 }
 
+// The rows of the KCP, multicast interface, client statistics and batch calls (kcp_tests.hpp):
+// false for another op; throws the call's error.
+bool kcp_bi_execute(const std::string &op, const bi_val *in);
+
 // Runs one row here; its outcome name ("OK", a kind, SETUP_FAILED, NO_EXECUTOR ...).
 std::string bi_execute(const bi_val *row) {
     const std::string op = bi_str(row, "op") ? bi_str(row, "op") : "";
@@ -1081,6 +1085,7 @@ std::string bi_execute(const bi_val *row) {
                 c = libsock::Client::connect("127.0.0.1:1", &cfg);
             });
             c.send(std::string(bi_size(in, "size", 0), 'x'));
+        } else if (kcp_bi_execute(op, in)) {
         } else {
             libsock::TcpConnection c, a;
             bi_pair(c, a);
