@@ -3,7 +3,8 @@
 //!
 //! This file holds the constants; the functions live in one module per kind of object:
 //! [`library`] (version, errors, `ls_close`), [`options`], [`connection`], [`listener`],
-//! [`datagram`], [`framing`], [`socket`] (what every socket has), [`tls`] and [`engine`], with
+//! [`datagram`], [`framing`], [`socket`] (what every socket has), [`tls`] and [`engine`] (with
+//! [`engine_more`]: batch sends and per-connection statistics, and [`kcp`]: KCP), with
 //! [`handles`] (the objects behind handles, in the flat doors' shared registry) and
 //! [`boundary`] (arguments, the thread's last error) under all of them, in that order: a module
 //! imports only the ones below it.
