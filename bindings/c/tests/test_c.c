@@ -3757,6 +3757,9 @@ static int32_t bi_transfer(const bi_val *inp) {
 }
 
 /* Runs one row in this process; its outcome. */
+/* The rows of the KCP, multicast interface, client statistics and batch calls (kcp_tests.h). */
+static int32_t kcp_bi_execute(const char *op, const bi_val *inp);
+
 static int32_t bi_execute(const bi_val *row) {
     const char *op = bi_str(row, "op");
     const bi_val *inp = bi_get(row, "input");
@@ -3767,6 +3770,7 @@ static int32_t bi_execute(const bi_val *row) {
     size_t n = 0;
     struct ev e;
     if (op == NULL || inp == NULL) return BI_NO_EXECUTOR;
+    if ((rc = kcp_bi_execute(op, inp)) != BI_NO_EXECUTOR) return rc;
     if (strcmp(op, "connect") == 0 || strcmp(op, "listen") == 0 || strcmp(op, "udp_bind") == 0 ||
         strcmp(op, "udp_send_to") == 0) {
         char *addr = bi_text(inp, "address");
@@ -4105,6 +4109,7 @@ static const struct test TESTS[] = {
     T(s23_kcp_reference_client_against_server),
     T(t_multicast_interface),
     T(t_engine_client_stats),
+    T(t_connection_stats),
     T(t_engine_send_batch),
     T(t_bad_input_runner_self_test),
     T(t_bad_input_table),
