@@ -4,7 +4,7 @@
 // Socket.Handle, Process pipes and Mono.Unix give) or a SafeHandle whose handle is the descriptor
 // (held for the call, so it cannot be closed meanwhile).
 using System;
-using System.Collections.Generic;
+using System.IO;
 using System.Runtime.InteropServices;
 
 namespace Libsock
@@ -33,9 +33,21 @@ namespace Libsock
         /// owns it).</summary>
         public int Detach()
         {
+            if (IsClosed) throw new ObjectDisposedException(nameof(SafeFdHandle), "the descriptor was closed or detached");
             int fd = handle.ToInt32();
             SetHandleAsInvalid();
             return fd;
+        }
+
+        /// <summary>A <see cref="Stream"/> that reads and writes the descriptor with read(2) and
+        /// write(2) (a pipe, a socket, a file at its current offset; no seeking) and takes it over:
+        /// disposing the stream closes it, and this handle no longer owns it. (Mono's FileStream
+        /// accepts only descriptors Mono opened itself, so a received one needs this.)</summary>
+        public Stream ToStream(FileAccess access)
+        {
+            if (access != FileAccess.Read && access != FileAccess.Write && access != FileAccess.ReadWrite)
+                throw new InvalidArgumentException($"invalid argument: access {access}");
+            return new FdStream(new SafeFdHandle(Detach()), access);
         }
 
         /// <summary>Closes the descriptor.</summary>
@@ -43,6 +55,90 @@ namespace Libsock
 
         /// <summary>"fd N".</summary>
         public override string ToString() => $"fd {Fd}";
+    }
+
+    /// <summary>The stream of <see cref="SafeFdHandle.ToStream"/>: read(2) and write(2) on a
+    /// descriptor, retried on EINTR; errors are <see cref="IOException"/> with the errno.</summary>
+    internal sealed class FdStream : Stream
+    {
+        [DllImport("libc", EntryPoint = "read", SetLastError = true)]
+        private static extern unsafe IntPtr SysRead(int fd, byte* buf, UIntPtr count);
+
+        [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+        private static extern unsafe IntPtr SysWrite(int fd, byte* buf, UIntPtr count);
+
+        private const int EINTR = 4;
+        private readonly SafeFdHandle _fd;
+        private readonly FileAccess _access;
+
+        internal FdStream(SafeFdHandle fd, FileAccess access)
+        {
+            _fd = fd; _access = access;
+        }
+
+        public override bool CanRead => !_fd.IsClosed && (_access & FileAccess.Read) != 0;
+        public override bool CanWrite => !_fd.IsClosed && (_access & FileAccess.Write) != 0;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException("a descriptor stream has no length");
+        public override long Position
+        {
+            get => throw new NotSupportedException("a descriptor stream cannot seek");
+            set => throw new NotSupportedException("a descriptor stream cannot seek");
+        }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException("a descriptor stream cannot seek");
+        public override void SetLength(long value) => throw new NotSupportedException("a descriptor stream has no length");
+        public override void Flush() { }
+
+        public override unsafe int Read(byte[] buffer, int offset, int count)
+        {
+            Utf8.Range(buffer, offset, count);
+            if (!CanRead) throw new NotSupportedException("the stream is closed or not readable");
+            bool added = false;
+            try
+            {
+                _fd.DangerousAddRef(ref added);
+                while (true)
+                {
+                    long n;
+                    fixed (byte* p = buffer) n = SysRead(_fd.Fd, p + offset, (UIntPtr)(uint)count).ToInt64();
+                    if (n >= 0) return (int)n;
+                    int errno = Marshal.GetLastWin32Error();
+                    if (errno != EINTR) throw new IOException($"read from descriptor {_fd.Fd}: errno {errno}");
+                }
+            }
+            finally { if (added) _fd.DangerousRelease(); }
+        }
+
+        public override unsafe void Write(byte[] buffer, int offset, int count)
+        {
+            Utf8.Range(buffer, offset, count);
+            if (!CanWrite) throw new NotSupportedException("the stream is closed or not writable");
+            bool added = false;
+            try
+            {
+                _fd.DangerousAddRef(ref added);
+                while (count > 0)
+                {
+                    long n;
+                    fixed (byte* p = buffer) n = SysWrite(_fd.Fd, p + offset, (UIntPtr)(uint)count).ToInt64();
+                    if (n < 0)
+                    {
+                        int errno = Marshal.GetLastWin32Error();
+                        if (errno == EINTR) continue;
+                        throw new IOException($"write to descriptor {_fd.Fd}: errno {errno}");
+                    }
+                    offset += (int)n;
+                    count -= (int)n;
+                }
+            }
+            finally { if (added) _fd.DangerousRelease(); }
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _fd.Dispose();
+            base.Dispose(disposing);
+        }
     }
 
     /// <summary>What <see cref="Connection.RecvFds"/> received: bytes and the descriptors that came

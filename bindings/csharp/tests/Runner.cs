@@ -127,6 +127,7 @@ namespace Libsock.Tests
             var tests = new List<KeyValuePair<string, Action>>();
             Scenarios.Register(tests);
             Door.Register(tests);
+            Issue16.Register(tests);
             TlsScenarios.Register(tests);
             tests.Add(new KeyValuePair<string, Action>("bad_input_table", BadInputs.Table));
             int passed = 0, failed = 0, skipped = 0;
