@@ -335,6 +335,12 @@
 #define LS_FINGERPRINT_MAX 65
 
 /**
+ * The most descriptors one message carries (Linux's `SCM_MAX_FD`): the limit of `nfds` in
+ * `ls_send_fds` and of `max_fds` in `ls_recv_fds`.
+ */
+#define LS_MAX_FDS 253
+
+/**
  * Transfer state (`ls_transfer_step`, `ls_transfer_progress`): nothing exchanged yet, or the
  * header and the resume offer in progress.
  */
@@ -1331,7 +1337,7 @@ int32_t ls_fingerprint(const uint8_t *cert, size_t len, uint8_t *buf, size_t cap
  * `fds` attached to the first byte (SCM_RIGHTS); the handle's default timeout applies to each
  * wait. The peer receives duplicates (`ls_recv_fds`), which it then owns; ours stay open.
  * `len` must be at least 1 when `nfds` is not 0 (a stream socket carries descriptors only with
- * bytes); at most 253 descriptors (`LS_ERR_INVALID_ARGUMENT`; a negative number too); a number
+ * bytes); at most `LS_MAX_FDS` descriptors (`LS_ERR_INVALID_ARGUMENT`; a negative number too); a number
  * that is no open descriptor is the kernel's EBADF (`LS_ERR_IO`). `LS_ERR_UNSUPPORTED` on a TCP
  * or TLS connection. `fds` may be NULL when `nfds` is 0.
  */
@@ -1350,7 +1356,7 @@ int32_t ls_send_fds(int64_t handle,
  * Descriptors travel with the bytes they were sent with: bytes that an earlier receive left
  * buffered come first, without descriptors. More descriptors than `max_fds` fail with
  * `LS_ERR_IO` (the kernel closed the extra ones and libsock the others: none leak; the bytes
- * stay buffered for the next receive). `max_fds` above 253 is `LS_ERR_INVALID_ARGUMENT`;
+ * stay buffered for the next receive). `max_fds` above `LS_MAX_FDS` is `LS_ERR_INVALID_ARGUMENT`;
  * `LS_ERR_UNSUPPORTED` on a TCP or TLS connection.
  */
 int32_t ls_recv_fds(int64_t handle,

@@ -486,6 +486,12 @@ public:
     Options &tls(const TlsConfig &tls) {
         detail::check(ls_options_set_tls(h_, tls.get()));
         return *this;
+    }    /// Connect through a proxy: "socks5://[user:password@]host[:port]" or
+    /// "http://[user:password@]host[:port]" ("" removes it); a malformed URL throws
+    /// invalid_argument_error here (see ls_options_set_proxy).
+    Options &proxy(const std::string &url) {
+        detail::check(ls_options_set_proxy(h_, url.c_str()));
+        return *this;
     }
 };
 
@@ -545,6 +551,24 @@ protected:
     void framing_hp_pack(int flag, std::size_t max_len) {
         detail::check(ls_set_framing_hp_pack(h_, flag, max_len));
     }
+};
+
+/// What TcpConnection::recv_fds received: the bytes and the descriptors (the caller's to close).
+struct ReceivedFds {
+    /// The bytes received (empty: the peer closed).
+    std::vector<uint8_t> data;
+    /// The descriptors that came with them.
+    std::vector<int> fds;
+};
+
+/// The process at the other end of a Unix connection (TcpConnection::peer_credentials).
+struct PeerCredentials {
+    /// Process id.
+    int32_t pid;
+    /// User id.
+    uint32_t uid;
+    /// Group id.
+    uint32_t gid;
 };
 
 /// A TCP or Unix stream connection.
@@ -763,6 +787,40 @@ public:
             return ls_peer_address(h, b, c, l);
         });
     }
+    /// Send all bytes with the descriptors `fds` attached (Unix connections; SCM_RIGHTS): the
+    /// peer receives duplicates, ours stay open. unsupported_error on TCP or TLS.
+    void send_fds(const void *data, std::size_t len, const std::vector<int> &fds) {
+        std::vector<int32_t> raw(fds.begin(), fds.end());
+        detail::check(ls_send_fds(h_, detail::bytes(data), len, raw.empty() ? nullptr : raw.data(),
+                                  raw.size()));
+    }
+    /// send_fds with the bytes of a string.
+    void send_fds(const std::string &s, const std::vector<int> &fds) {
+        send_fds(s.data(), s.size(), fds);
+    }
+    /// Receive up to max_len bytes (> 0) and up to max_fds descriptors sent with them (Unix
+    /// connections); the descriptors are the caller's to close. Empty data = the peer closed.
+    /// More descriptors than max_fds throw io_error (none leak; the bytes stay buffered).
+    ReceivedFds recv_fds(std::size_t max_len, std::size_t max_fds,
+                         int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        ReceivedFds r;
+        // Above LS_MAX_FDS the C call refuses max_fds before it looks at the slots.
+        std::vector<int32_t> raw(max_fds <= static_cast<std::size_t>(LS_MAX_FDS) ? max_fds : 1);
+        r.data.resize(max_len);
+        std::size_t n = 0, nf = 0;
+        detail::check(ls_recv_fds(h_, timeout_ms, r.data.empty() ? nullptr : r.data.data(),
+                                  r.data.size(), &n, raw.empty() ? nullptr : raw.data(),
+                                  max_fds, &nf));
+        r.data.resize(n);
+        r.fds.assign(raw.begin(), raw.begin() + static_cast<std::ptrdiff_t>(nf));
+        return r;
+    }
+    /// The peer process (Unix connections; SO_PEERCRED) as the kernel recorded it.
+    PeerCredentials peer_credentials() const {
+        PeerCredentials c = {0, 0, 0};
+        detail::check(ls_peer_credentials(h_, &c.pid, &c.uid, &c.gid));
+        return c;
+    }
     /// Send len bytes of a file from offset (-1: to the end); returns the count.
     uint64_t send_file(const std::string &path, uint64_t offset = 0, int64_t len = -1) {
         uint64_t n = 0;
@@ -932,6 +990,102 @@ public:
 // The engine: event-driven servers, long-lived clients, datagram servers (pulled, no callbacks)
 // ---------------------------------------------------------------------------------------------
 
+/// A file transfer's progress (FileTransfer::progress).
+struct TransferProgress {
+    /// Bytes of the file sent or written so far (from the start of the file).
+    uint64_t done;
+    /// The file's size (0 on a receiver until the header arrived).
+    uint64_t total;
+    /// LS_TRANSFER_* state.
+    int32_t state;
+};
+
+/// What is known about a file transfer (FileTransfer::info).
+struct TransferInfo {
+    /// The file's name as announced (a receiver: its safe version).
+    std::string name;
+    /// The sender's file, or the receiver's final path ("" before the header).
+    std::string path;
+    /// The file's size.
+    uint64_t size;
+    /// Protocol version spoken (1 or 2; 0 before the header).
+    int32_t version;
+    /// Bytes the receiver offered to resume from (0: none).
+    uint64_t offered;
+    /// Where the bytes started (the offer when accepted, else 0).
+    uint64_t resumed_at;
+    /// SHA-256 of the whole file, lower-case hex ("" until verified).
+    std::string sha256;
+};
+
+/// One side of a file transfer (a file with its name, size and SHA-256, resumable; core's
+/// FileTransfer), moved over a connection the caller made: run() or step(); progress() and
+/// cancel() from any thread. Errors: bad_frame_error (checksum, not the protocol), io_error with
+/// os_error() EEXIST (a file exists), closed_error (the peer went away; a receiver keeps the
+/// partial file), interrupted_error (cancelled).
+class FileTransfer : public Handle {
+    typedef int32_t (*text_fn)(int64_t, char *, std::size_t, std::size_t *);
+    std::string info_text(text_fn f) const {
+        int64_t h = h_;
+        return detail::text([h, f](char *b, std::size_t c, std::size_t *l) { return f(h, b, c, l); });
+    }
+
+public:
+    /// An empty object.
+    FileTransfer() noexcept {}
+    /// Take ownership of a transfer handle.
+    explicit FileTransfer(int64_t h) noexcept : Handle(h) {}
+
+    /// Send the file at `path` (opened now), announced as `name` ("": its own name);
+    /// `resume` false speaks protocol version 1 (no resuming).
+    static FileTransfer sender(const std::string &path, const std::string &name = "",
+                               bool resume = true) {
+        int64_t h = 0;
+        detail::check(ls_transfer_sender(path.c_str(), name.c_str(), resume ? 1 : 0, &h));
+        return FileTransfer(h);
+    }
+    /// Receive one file into `dest` (a file, or a directory: the sender's name inside it);
+    /// `overwrite` replaces an existing file, `resume` goes on from a partial file.
+    static FileTransfer receiver(const std::string &dest, bool overwrite = false,
+                                 bool resume = false) {
+        int64_t h = 0;
+        detail::check(ls_transfer_receiver(dest.c_str(), overwrite ? 1 : 0, resume ? 1 : 0, &h));
+        return FileTransfer(h);
+    }
+    /// One piece over `conn` (the handshake, at most 1 MiB, or the checksum exchange); returns
+    /// the LS_TRANSFER_* state afterwards.
+    int32_t step(const TcpConnection &conn) {
+        int32_t state = 0;
+        detail::check(ls_transfer_step(h_, conn.get(), &state));
+        return state;
+    }
+    /// The whole transfer over `conn`; returns what is known about it.
+    TransferInfo run(const TcpConnection &conn) {
+        detail::check(ls_transfer_run(h_, conn.get()));
+        return info();
+    }
+    /// Bytes done, total and state (from any thread, without waiting).
+    TransferProgress progress() const {
+        TransferProgress p = {0, 0, 0};
+        detail::check(ls_transfer_progress(h_, &p.done, &p.total, &p.state));
+        return p;
+    }
+    /// Stop at the next piece (from any thread): the running call throws interrupted_error.
+    void cancel() { detail::check(ls_transfer_cancel(h_)); }
+    /// Name, path, size, version, resume offsets and SHA-256.
+    TransferInfo info() const {
+        TransferInfo i;
+        detail::check(ls_transfer_info(h_, &i.size, &i.version, &i.offered, &i.resumed_at));
+        i.name = info_text(ls_transfer_name);
+        i.path = info_text(ls_transfer_path);
+        i.sha256 = info_text(ls_transfer_sha256);
+        return i;
+    }
+    /// The final path (the receiver's once the header arrived; the sender's file).
+    std::string path() const { return info_text(ls_transfer_path); }
+};
+
+
 /// Settings for Server::listen, Client::connect and DatagramServer::bind: numbers by key
 /// (LS_ECFG_*), the framing (default: 4-byte big-endian length prefix), socket options and
 /// heartbeat payloads. Keys that do not apply to an object are ignored; the object takes a copy.
@@ -975,6 +1129,12 @@ public:
     /// LS_EVENT_WARNING with LS_ERR_TLS, a client's disconnect with LS_REASON_TLS.
     EngineConfig &tls(const TlsConfig &tls) {
         detail::check(ls_engine_config_set_tls(h_, tls.get()));
+        return *this;
+    }
+    /// Client::connect goes through this proxy ("socks5://..." or "http://..."; "" removes
+    /// it), every reconnect again; a malformed URL throws invalid_argument_error here.
+    EngineConfig &proxy(const std::string &url) {
+        detail::check(ls_engine_config_set_proxy(h_, url.c_str()));
         return *this;
     }
     /// Client auto-reconnect: on/off and the backoff range in ms.

@@ -8,11 +8,15 @@ use libsock::Error;
 use crate::boundary::{bad_arg, call, check_len, in_bytes, out_bytes, timeout_arg, Out};
 use crate::handles::{as_conn, conn};
 
+/// The most descriptors one message carries (Linux's `SCM_MAX_FD`): the limit of `nfds` in
+/// `ls_send_fds` and of `max_fds` in `ls_recv_fds`.
+pub const LS_MAX_FDS: i32 = 253;
+
 /// Send all `len` bytes of `buf` on Unix connection `handle` with the `nfds` descriptors of
 /// `fds` attached to the first byte (SCM_RIGHTS); the handle's default timeout applies to each
 /// wait. The peer receives duplicates (`ls_recv_fds`), which it then owns; ours stay open.
 /// `len` must be at least 1 when `nfds` is not 0 (a stream socket carries descriptors only with
-/// bytes); at most 253 descriptors (`LS_ERR_INVALID_ARGUMENT`; a negative number too); a number
+/// bytes); at most `LS_MAX_FDS` descriptors (`LS_ERR_INVALID_ARGUMENT`; a negative number too); a number
 /// that is no open descriptor is the kernel's EBADF (`LS_ERR_IO`). `LS_ERR_UNSUPPORTED` on a TCP
 /// or TLS connection. `fds` may be NULL when `nfds` is 0.
 #[no_mangle]
@@ -57,7 +61,7 @@ pub unsafe extern "C" fn ls_send_fds(
 /// Descriptors travel with the bytes they were sent with: bytes that an earlier receive left
 /// buffered come first, without descriptors. More descriptors than `max_fds` fail with
 /// `LS_ERR_IO` (the kernel closed the extra ones and libsock the others: none leak; the bytes
-/// stay buffered for the next receive). `max_fds` above 253 is `LS_ERR_INVALID_ARGUMENT`;
+/// stay buffered for the next receive). `max_fds` above `LS_MAX_FDS` is `LS_ERR_INVALID_ARGUMENT`;
 /// `LS_ERR_UNSUPPORTED` on a TCP or TLS connection.
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
@@ -77,6 +81,13 @@ pub unsafe extern "C" fn ls_recv_fds(
         let out = Out::new(out_len, "out_len")?;
         let out_n = Out::new(out_nfds, "out_nfds")?;
         let max_fds = check_len(max_fds, "max_fds")?;
+        if max_fds > libsock::MAX_FDS {
+            // Refused before `fds` is taken as a slice of that many (core says the same).
+            return Err(bad_arg(format!(
+                "max_fds {max_fds}: at most {} descriptors travel in one message",
+                libsock::MAX_FDS
+            )));
+        }
         let slots: &mut [i32] = if max_fds == 0 {
             &mut []
         } else if fds.is_null() {
@@ -128,4 +139,14 @@ pub unsafe extern "C" fn ls_peer_credentials(
         gid.set(c.gid);
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_fds_is_cores() {
+        assert_eq!(LS_MAX_FDS as usize, libsock::MAX_FDS);
+    }
 }

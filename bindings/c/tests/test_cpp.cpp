@@ -11,8 +11,10 @@
 #include "bad_inputs.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1072,6 +1074,72 @@ std::string bi_execute(const bi_val *row) {
             else if (obj == "client") libsock::Client::connect(addr ? bi_string(addr) : "127.0.0.1:1", &cfg);
             else if (obj == "dgram") libsock::DatagramServer::bind(addr ? bi_string(addr) : "127.0.0.1:0", &cfg);
             else throw no_executor("engine object " + obj);
+        } else if (op == "proxy_connect") {
+            const std::string obj = bi_str(in, "object") ? bi_str(in, "object") : "";
+            const std::string proxy = bi_string(bi_get(in, "proxy")), addr = bi_string(bi_get(in, "address"));
+            if (obj == "client") {
+                libsock::EngineConfig cfg;
+                cfg.reconnect(false).proxy(proxy);
+                libsock::Client::connect(addr, &cfg);
+            } else if (obj == "connection") {
+                libsock::Options o;
+                o.proxy(proxy);
+                libsock::TcpConnection::connect(addr, 5000, &o);
+            } else {
+                throw no_executor("proxy_connect object " + obj);
+            }
+        } else if (op == "transfer") {
+            const std::string side = bi_str(in, "side") ? bi_str(in, "side") : "";
+            const std::string path = bi_string(bi_get(in, "path"));
+            if (side == "sender")
+                libsock::FileTransfer::sender(path, bi_has(in, "name") ? bi_string(bi_get(in, "name")) : "");
+            else if (side == "receiver")
+                libsock::FileTransfer::receiver(path);
+            else
+                throw no_executor("transfer side " + side);
+        } else if (op == "fds") {
+            const std::string sock = bi_str(in, "socket") ? bi_str(in, "socket") : "";
+            const std::string call = bi_str(in, "call") ? bi_str(in, "call") : "";
+            libsock::TcpConnection c, a;
+            if (sock == "tcp") {
+                bi_pair(c, a);
+            } else if (sock == "unix") {
+                setup([&] {
+                    const std::string path = "/tmp/libsock-bi-cpp-" + std::to_string(::getpid()) + ".sock";
+                    ::unlink(path.c_str());
+                    libsock::Listener l = libsock::Listener::listen("unix:" + path);
+                    c = libsock::TcpConnection::connect("unix:" + path, 10000);
+                    a = l.accept(10000);
+                    ::unlink(path.c_str());
+                });
+            } else {
+                throw no_executor("fds socket " + sock);
+            }
+            if (call == "send_fds") {
+                const bi_val *f = bi_get(in, "fds");
+                std::vector<int> fds;
+                int null = ::open("/dev/null", O_RDONLY);
+                if (f && f->type == BI_ARR)
+                    for (std::size_t k = 0; k < f->n; k++) fds.push_back(std::atoi(f->kids[k].s));
+                else
+                    fds.assign(static_cast<std::size_t>(bi_int(in, "fds", 0)), null);
+                try {
+                    c.send_fds(bi_string(bi_get(in, "data")), fds);
+                } catch (...) {
+                    ::close(null);
+                    throw;
+                }
+                ::close(null);
+            } else if (call == "recv_fds") {
+                // A negative count as a C++ caller could pass one: converted to size_t.
+                libsock::ReceivedFds r = a.recv_fds(static_cast<std::size_t>(bi_int(in, "bufsize", 16)),
+                                                    static_cast<std::size_t>(bi_int(in, "maxfds", 1)), 0);
+                for (int fd : r.fds) ::close(fd);
+            } else if (call == "peer_credentials") {
+                a.peer_credentials();
+            } else {
+                throw no_executor("fds call " + call);
+            }
         } else if (op == "engine_send") {
             const std::string obj = bi_str(in, "object") ? bi_str(in, "object") : "";
             if (obj != "client") throw no_executor("engine_send object " + obj);
@@ -1479,6 +1547,9 @@ void t_tls_cleanup() {
     g_pki.clear();
 }
 
+
+#include "xfer_tests.hpp"
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -1525,6 +1596,11 @@ int main(int argc, char **argv) {
         {"s15_engine_client_reconnect", s15_engine_client_reconnect},
         {"s16_engine_heartbeat_lost", s16_engine_heartbeat_lost},
         {"s17_engine_close_wakes_next_event", s17_engine_close_wakes_next_event},
+        {"t_transfer_cpp", t_transfer_cpp},
+        {"s22_transfer_broken_then_resumed", s22_transfer_broken_then_resumed},
+        {"s24_socks5_proxy_echo_and_refusals", s24_socks5_proxy_echo_and_refusals},
+        {"t_fds_cpp", t_fds_cpp},
+        {"t_xfer_cleanup", t_xfer_cleanup},
         {"t_bad_input_table", t_bad_input_table},
     };
     const char *limit_env = std::getenv("LS_TEST_TIMEOUT");
