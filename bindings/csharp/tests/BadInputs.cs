@@ -120,6 +120,19 @@ namespace Libsock.Tests
                 case "tls_config":
                     TlsConfigRow(input);
                     return "OK";
+                case "proxy_connect":
+                    ProxyConnect(input);
+                    return "OK";
+                case "fds":
+                    Fds(input);
+                    return "OK";
+                case "transfer":
+                    if (Str(input, "side") == "sender")
+                        FileTransfer.Sender(Text(input["path"]), input.ContainsKey("name") ? Text(input["name"]) : null).Close();
+                    else if (Str(input, "side") == "receiver")
+                        FileTransfer.Receiver(Text(input["path"])).Close();
+                    else throw new NoExecutor("transfer side " + Str(input, "side"));
+                    return "OK";
             }
             using (var l = Listener.Listen("127.0.0.1:0"))
             {
@@ -183,6 +196,92 @@ namespace Libsock.Tests
                     }
                     finally { c.Close(); }
                 }
+            }
+        }
+
+        static void ProxyConnect(Dictionary<string, object> input)
+        {
+            string proxy = Text(input["proxy"]), address = Text(input["address"]);
+            if (Str(input, "object") == "client")
+            {
+                using (var cfg = new EngineConfig())
+                {
+                    cfg.SetProxy(proxy);
+                    Client.Connect(address, cfg).Close();
+                }
+                return;
+            }
+            if (Str(input, "object") != "connection") throw new NoExecutor("proxy_connect object " + Str(input, "object"));
+            using (var o = new SocketOptions())
+            {
+                o.SetProxy(proxy);
+                Connection.Connect(address, 5000, o).Close();
+            }
+        }
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        static extern int pipe(int[] fds);
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        static extern int close(int fd);
+
+        /// <summary>The fds op: a connected pair (TCP, or a Unix socket in a temporary directory),
+        /// then one call on the connecting side; a count of descriptors is that many copies of a
+        /// pipe's read end.</summary>
+        static void Fds(Dictionary<string, object> input)
+        {
+            string kind = Str(input, "socket"), dir = null, address;
+            if (kind == "unix")
+            {
+                dir = Issue16.TempDir("badfds");
+                address = "unix:" + Path.Combine(dir, "s.sock");
+            }
+            else if (kind == "tcp") address = "127.0.0.1:0";
+            else throw new NoExecutor("fds socket " + kind);
+            var p = new[] { -1, -1 };
+            try
+            {
+                using (var l = Listener.Listen(address))
+                using (var c = Connection.Connect(l.LocalAddress, 10000))
+                using (var a = l.Accept(10000))
+                {
+                    c.Timeout = 5000;
+                    switch (Str(input, "call"))
+                    {
+                        case "send_fds":
+                        {
+                            int[] fds;
+                            object f = input["fds"];
+                            if (f is long n)
+                            {
+                                Setup(() => { if (pipe(p) != 0) throw new InvalidOperationException("pipe(2) failed"); });
+                                fds = new int[n];
+                                for (int i = 0; i < n; i++) fds[i] = p[0];
+                            }
+                            else
+                            {
+                                var l2 = (List<object>)f;
+                                fds = new int[l2.Count];
+                                for (int i = 0; i < fds.Length; i++) fds[i] = checked((int)(long)l2[i]);
+                            }
+                            c.SendFds(Bytes(input["data"]), fds);
+                            break;
+                        }
+                        case "recv_fds":
+                            using (c.RecvFds(Int(input, "bufsize", 0), Int(input, "maxfds", 0), 100)) { }
+                            break;
+                        case "peer_credentials":
+                            c.PeerCredentials();
+                            break;
+                        default: throw new NoExecutor("fds call " + Str(input, "call"));
+                    }
+                }
+            }
+            finally
+            {
+                if (p[0] >= 0) close(p[0]);
+                if (p[1] >= 0) close(p[1]);
+                if (dir != null) Directory.Delete(dir, true);
             }
         }
 
