@@ -675,6 +675,112 @@
  */
 #define LS_STAT_TLS_FAILURES 13
 
+/**
+ * `ls_server_client_stats`: when the client was admitted (accepted, and with TLS its handshake
+ * done), in ms since 1970-01-01 UTC.
+ */
+#define LS_CLIENT_STAT_CONNECTED_SINCE_MS 201
+
+/**
+ * `ls_server_client_stats`: 1 when the client speaks TLS, else 0.
+ */
+#define LS_CLIENT_STAT_TLS 202
+
+/**
+ * KCP nodelay level: 0 off (a lost segment's RTO doubles), 1 on, 2 on with a linear backoff
+ * (default 2).
+ */
+#define LS_KCP_NODELAY 1
+
+/**
+ * KCP internal update interval in ms, 10..5000 (default 10).
+ */
+#define LS_KCP_INTERVAL_MS 2
+
+/**
+ * KCP fast resend: after this many later segments were acknowledged (0 off; default 2).
+ */
+#define LS_KCP_RESEND 3
+
+/**
+ * KCP no congestion control, 0/1 (default 1).
+ */
+#define LS_KCP_NC 4
+
+/**
+ * KCP send window in segments, 1..65535 (default 128).
+ */
+#define LS_KCP_SEND_WINDOW 5
+
+/**
+ * KCP receive window in segments, 128..65535 (default 128).
+ */
+#define LS_KCP_RECV_WINDOW 6
+
+/**
+ * KCP bytes per datagram, headers included, 50..65000 (default 1400).
+ */
+#define LS_KCP_MTU 7
+
+/**
+ * KCP minimum retransmission timeout in ms, 1..60000; 0 automatic (default: 30 ms with
+ * nodelay, else 100 ms).
+ */
+#define LS_KCP_MIN_RTO_MS 8
+
+/**
+ * KCP stream mode (no message boundaries), 0/1 (default 0).
+ */
+#define LS_KCP_STREAM 9
+
+/**
+ * KCP dead link: transmissions of one segment without acknowledgement after which the peer
+ * is gone (a session's calls then fail with `LS_ERR_CONNECTION_ABORTED`; a server's session
+ * ends with `LS_REASON_HEARTBEAT_LOST`); default 20.
+ */
+#define LS_KCP_DEAD_LINK 10
+
+/**
+ * KCP server: how long a finished (address, conv) is remembered so that late
+ * retransmissions do not open it again, in ms (default 10000).
+ */
+#define LS_KCP_LINGER_MS 11
+
+/**
+ * KCP server and session: UDP datagrams received.
+ */
+#define LS_KCP_STAT_DATAGRAMS_IN 101
+
+/**
+ * KCP server and session: UDP datagrams sent (data, acknowledgements, retransmissions).
+ */
+#define LS_KCP_STAT_DATAGRAMS_OUT 102
+
+/**
+ * KCP server and session: datagrams refused (not KCP, or another conversation).
+ */
+#define LS_KCP_STAT_DATAGRAMS_BAD 103
+
+/**
+ * KCP server and session: segments sent again (timeouts and fast resends).
+ */
+#define LS_KCP_STAT_RETRANSMITS 104
+
+/**
+ * KCP session: segments waiting to be sent or acknowledged.
+ */
+#define LS_KCP_STAT_WAITING 105
+
+/**
+ * KCP session: the smoothed round-trip time in ms (0 before the first acknowledgement).
+ */
+#define LS_KCP_STAT_SRTT_MS 106
+
+/**
+ * `ls_kcp_connect`'s `conv`: pick a random conversation id (1 to 2^31 - 1).
+ */
+#define LS_KCP_CONV_RANDOM -1
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1002,6 +1108,14 @@ int32_t ls_join_multicast(int64_t handle, const char *group, const char *iface);
  * Leave a multicast group joined with `ls_join_multicast` (same arguments).
  */
 int32_t ls_leave_multicast(int64_t handle, const char *group, const char *iface);
+
+/**
+ * Send multicast datagrams of datagram socket `handle` out of interface `iface`: NULL or ""
+ * the OS's choice, an IPv4 interface address ("127.0.0.1") or an IPv6 interface index ("1")
+ * (IP_MULTICAST_IF / IPV6_MULTICAST_IF). A malformed interface is
+ * `LS_ERR_INVALID_ARGUMENT`; one that does not exist on this host `LS_ERR_ADDR_NOT_AVAILABLE`.
+ */
+int32_t ls_set_multicast_interface(int64_t handle, const char *iface);
 
 /**
  * No framing (the default): `ls_recv_msg` returns what one read gives, `ls_send_msg` sends the
@@ -1708,7 +1822,11 @@ int32_t ls_notify_fd(int64_t handle, int32_t *out_fd);
 
 /**
  * Read statistic `stat` (`LS_STAT_*`) of server, client or datagram server `handle` into
- * `*out_value`. A statistic the object does not keep gives `LS_ERR_UNSUPPORTED`.
+ * `*out_value`; also of a KCP server (`LS_STAT_CONNECTIONS`, `_CONNECTIONS_TOTAL`,
+ * `_REFUSED`, `_BYTES_IN`, `_BYTES_OUT`, `_MESSAGES_IN`, `_MESSAGES_OUT`, `_EVENTS_QUEUED`,
+ * `_SEND_QUEUE_FULL`, and the `LS_KCP_STAT_*` counters) or a KCP session (bytes and messages
+ * in and out, and the `LS_KCP_STAT_*` counters). A statistic the object does not keep gives
+ * `LS_ERR_UNSUPPORTED`.
  */
 int32_t ls_engine_stats(int64_t handle, int32_t stat, int64_t *out_value);
 
@@ -1727,6 +1845,144 @@ int32_t ls_shutdown_engine(void);
  * written against earlier headers and examples).
  */
 int32_t ls_shutdown(void);
+
+/**
+ * Queue `count` messages to client `client` of server `handle` in order, as one batch (one
+ * wake-up of the engine, written together): the bodies lie back to back in `buf`, message i
+ * has `lens[i]` bytes. Each waits for room in the client's send queue, all within one
+ * `timeout_ms` (-1 or -2 as long as it takes, 0 not at all, N ms). Every message is checked
+ * first, so a bad one queues none (`LS_ERR_FRAME_TOO_LARGE`). `*out_sent` receives how many
+ * were queued: all, or fewer when the time ran out (or the client went) after some were; when
+ * not even the first could be, the error (`LS_ERR_TIMEOUT`, `LS_ERR_QUEUE_FULL`,
+ * `LS_ERR_CLOSED`). `count` 0 queues nothing (`buf` and `lens` may then be NULL).
+ */
+int32_t ls_server_send_batch(int64_t handle,
+                             uint64_t client,
+                             const uint8_t *buf,
+                             const size_t *lens,
+                             size_t count,
+                             int32_t timeout_ms,
+                             size_t *out_sent);
+
+/**
+ * Queue `count` messages in order on client `handle`, as one batch (see
+ * `ls_server_send_batch`: the same buffer layout, timeout and result). While disconnected
+ * they wait in the queue and are sent after the next connect.
+ */
+int32_t ls_client_send_batch(int64_t handle,
+                             const uint8_t *buf,
+                             const size_t *lens,
+                             size_t count,
+                             int32_t timeout_ms,
+                             size_t *out_sent);
+
+/**
+ * Read statistic `stat` of connected client `client` of server `handle` into `*out_value`:
+ * `LS_STAT_BYTES_IN`, `LS_STAT_BYTES_OUT` (frames with their headers), `LS_STAT_MESSAGES_IN`
+ * (heartbeats not counted), `LS_STAT_MESSAGES_OUT` (heartbeats included),
+ * `LS_STAT_QUEUED_BYTES` (waiting in its send queue), `LS_CLIENT_STAT_CONNECTED_SINCE_MS` or
+ * `LS_CLIENT_STAT_TLS`; its address comes from `ls_server_client_address`. Another `LS_STAT_*`
+ * is `LS_ERR_UNSUPPORTED`; an unknown client `LS_ERR_CLOSED`. (Operation `client_stats` of
+ * docs/NAMES.md, one counter per call as `ls_engine_stats`.)
+ */
+int32_t ls_server_client_stats(int64_t handle, uint64_t client, int32_t stat, int64_t *out_value);
+
+/**
+ * Create a KCP config: the KCP tuning for `ls_kcp_server_bind` and `ls_kcp_connect` (the
+ * reference implementation's words: `LS_KCP_NODELAY`, `_INTERVAL_MS`, `_RESEND`, `_NC`,
+ * `_SEND_WINDOW`, `_RECV_WINDOW`, `_MTU`, `_MIN_RTO_MS`, `_STREAM`, `_DEAD_LINK`, and the
+ * server's `_LINGER_MS`). Unset keys keep core's defaults (the "fast" profile: nodelay 2,
+ * interval 10 ms, resend 2, no congestion control). Both ends should agree on the MTU and the
+ * stream mode. The object made takes a copy; free the config with `ls_close`.
+ */
+int32_t ls_kcp_config_new(int64_t *out_handle);
+
+/**
+ * Set `key` (`LS_KCP_*`) of KCP config `config_handle` to `value` (booleans 0/1, times in
+ * ms). An unknown key or a value outside the key's range gives `LS_ERR_INVALID_ARGUMENT`
+ * naming the range.
+ */
+int32_t ls_kcp_config_set(int64_t config_handle, int32_t key, int64_t value);
+
+/**
+ * The value of `key` (`LS_KCP_*`) in KCP config `config_handle`: as set, or the default.
+ */
+int32_t ls_kcp_config_get(int64_t config_handle, int32_t key, int64_t *out_value);
+
+/**
+ * Start a KCP server: a UDP socket bound to `address` ("127.0.0.1:0" picks a free port: read
+ * it with `ls_local_port`; "[::]:port") whose sessions (one per peer address and conv, opened
+ * by the peer's first valid KCP datagram) are clients, pulled and answered with the TCP
+ * server's calls: `ls_next_event` (`LS_EVENT_CONNECTED`, `_MESSAGE`, `_DISCONNECTED`,
+ * `_CLOSED`), `ls_server_send`, `ls_server_disconnect`, `ls_server_clients`,
+ * `ls_server_client_address`, `ls_server_shutdown` (at once: KCP has no close on the wire),
+ * `ls_engine_stats` (with `LS_KCP_STAT_*`), `ls_pending_events`, `ls_notify_fd`, `ls_close`.
+ * Engine config `config_handle` (0 = defaults) gives `LS_ECFG_EVENT_CAPACITY`,
+ * `_MAX_CLIENTS`, `_SEND_QUEUE_BYTES` (a session's unacknowledged bytes), `_SEND_POLICY`,
+ * `_CLOSE_TIMEOUT_MS`, `_IDLE_TIMEOUT_MS` (unset: 60000, since silence is how a KCP session
+ * ends; 0 never) and socket options; KCP config `kcp_config_handle` (0 = defaults) the KCP
+ * tuning. A session whose peer stops acknowledging ends with `LS_REASON_HEARTBEAT_LOST`, a
+ * silent one with `LS_REASON_IDLE_TIMEOUT`. A Unix address is `LS_ERR_UNSUPPORTED`; bad
+ * settings `LS_ERR_INVALID_ARGUMENT`.
+ */
+int32_t ls_kcp_server_bind(const char *address,
+                           int64_t config_handle,
+                           int64_t kcp_config_handle,
+                           int64_t *out_handle);
+
+/**
+ * Start a KCP session (conversation `conv`: 0..4294967295, or `LS_KCP_CONV_RANDOM` for a
+ * random id from 1 to 2^31 - 1; read it with `ls_kcp_conv`) with the KCP server at `address`
+ * ("host:port", "[v6]:port") over a connected UDP socket, with the tuning of KCP config
+ * `kcp_config_handle` (0 = defaults) and the socket options of options object
+ * `options_handle` (0 = none). Nothing is sent until the first message (KCP has no
+ * handshake). The session runs only while one of its calls runs (`ls_kcp_send`, `ls_kcp_recv`,
+ * `ls_kcp_flush`, `ls_kcp_poll`): wait in `ls_kcp_recv` or call `ls_kcp_poll` so that the
+ * peer's data is acknowledged. Blocking calls take `timeout_ms` (-2 the default of
+ * `ls_set_timeout`, initially forever; -1 forever; 0 poll; N ms). `ls_close` closes it (a call
+ * blocked in another thread returns `LS_ERR_CLOSED`; unacknowledged data is abandoned:
+ * `ls_kcp_flush` first). `ls_local_address`, `ls_peer_address` and `ls_engine_stats` work on it.
+ */
+int32_t ls_kcp_connect(const char *address,
+                       int64_t conv,
+                       int64_t kcp_config_handle,
+                       int64_t options_handle,
+                       int64_t *out_handle);
+
+/**
+ * Send `len` bytes as one message (stream mode: bytes), waiting up to `timeout_ms` while too
+ * much is unacknowledged (twice the send window): `LS_ERR_TIMEOUT` then, and nothing was
+ * queued. An empty message is `LS_ERR_INVALID_ARGUMENT`; one above what 127 fragments of the
+ * MTU hold `LS_ERR_FRAME_TOO_LARGE`; a peer that stopped acknowledging
+ * `LS_ERR_CONNECTION_ABORTED`.
+ */
+int32_t ls_kcp_send(int64_t handle, int32_t timeout_ms, const uint8_t *buf, size_t len);
+
+/**
+ * Receive the next message (stream mode: the bytes that arrived) into `buf`, waiting up to
+ * `timeout_ms`; `*out_len` receives its length. If `cap` is too small:
+ * `LS_ERR_BUFFER_TOO_SMALL` with the needed size in `*out_len`, and the message stays for the
+ * next call (`buf` NULL and `cap` 0 ask for the size). `LS_ERR_TIMEOUT` when none came.
+ */
+int32_t ls_kcp_recv(int64_t handle, int32_t timeout_ms, uint8_t *buf, size_t cap, size_t *out_len);
+
+/**
+ * Wait up to `timeout_ms` until everything sent is acknowledged by the peer
+ * (`LS_ERR_TIMEOUT` when it was not).
+ */
+int32_t ls_kcp_flush(int64_t handle, int32_t timeout_ms);
+
+/**
+ * Run the protocol for `timeout_ms` (0 or more; -1 and -2 are refused: this call always
+ * returns after its time) without taking messages: acknowledge, retransmit, read the socket.
+ * `*out_ready` receives 1 when a message is ready for `ls_kcp_recv`, else 0.
+ */
+int32_t ls_kcp_poll(int64_t handle, int32_t timeout_ms, size_t *out_ready);
+
+/**
+ * The conversation id of KCP session `handle`.
+ */
+int32_t ls_kcp_conv(int64_t handle, int64_t *out_conv);
 
 #ifdef __cplusplus
 }  // extern "C"

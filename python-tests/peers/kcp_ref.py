@@ -3,7 +3,8 @@ implementation (ikcp.c); this file only moves its datagrams over a stdlib UDP so
 
 Used in-process by python-tests/test_kcp.py (threads) and as a script inside a network
 namespace with packet loss (``check``: both directions, every message once, in order,
-byte-exact; ``latency``: ping-pong round trips of KCP or TCP for bench/kcp_loss.py).
+byte-exact; ``latency``: ping-pong round trips of KCP or TCP for bench/kcp_loss.py; ``serve``
+and ``client``: one side each, for the tests of the other doors, e.g. the C door's S23).
 Prints one JSON object per run.
 """
 from __future__ import annotations
@@ -269,18 +270,50 @@ def latency(proto: str, n: int) -> dict[str, Any]:
             "max_ms": round(rtts[-1], 2)}
 
 
+def serve(n: int, timeout: float) -> dict[str, Any]:
+    """For the other doors' S23: a reference echo server; prints its address ("host:port") on
+    the first line, then serves until one conversation brought ``n`` messages and everything
+    echoed is acknowledged (a short grace for the peer's last acknowledgements), or
+    ``timeout`` seconds passed; returns what it received (count, order, bytes)."""
+    with RefServer() as ref:
+        print(f"{ref.address[0]}:{ref.address[1]}")
+        sys.stdout.flush()
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            done = [c for c, got in list(ref.received.items()) if len(got) >= n]
+            if done and all(k.get_outbound_packets() == 0 for k in list(ref.sessions.values())):
+                time.sleep(0.5)
+                break
+            time.sleep(0.02)
+        got = max(ref.received.values(), key=len, default=[])
+        return {"server_got": len(got), "server_in_order": got == [msg(i) for i in range(n)]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("check")
     c.add_argument("--n", type=int, default=1000)
     c.add_argument("--loss", type=int, default=0)
+    sv = sub.add_parser("serve")
+    sv.add_argument("--n", type=int, default=1000)
+    sv.add_argument("--timeout", type=float, default=300)
+    cl = sub.add_parser("client")
+    cl.add_argument("--address", required=True, help="host:port of a KCP echo server")
+    cl.add_argument("--conv", type=int, default=0x55667788)
+    cl.add_argument("--n", type=int, default=1000)
+    cl.add_argument("--timeout", type=float, default=200)
     la = sub.add_parser("latency")
     la.add_argument("--proto", choices=["kcp", "tcp"], required=True)
     la.add_argument("--n", type=int, default=300)
     a = ap.parse_args()
     if a.cmd == "check":
         print(json.dumps(check(a.n, a.loss)))
+    elif a.cmd == "serve":
+        print(json.dumps(serve(a.n, a.timeout)))
+    elif a.cmd == "client":
+        host, _, port = a.address.rpartition(":")
+        print(json.dumps(run_ref_client((host, int(port)), a.conv, a.n, a.timeout)))
     else:
         print(json.dumps(latency(a.proto, a.n)))
     sys.stdout.flush()

@@ -305,3 +305,21 @@ pub unsafe extern "C" fn ls_leave_multicast(
         multicast(handle, group, iface, false)
     })
 }
+
+/// Send multicast datagrams of datagram socket `handle` out of interface `iface`: NULL or ""
+/// the OS's choice, an IPv4 interface address ("127.0.0.1") or an IPv6 interface index ("1")
+/// (IP_MULTICAST_IF / IPV6_MULTICAST_IF). A malformed interface is
+/// `LS_ERR_INVALID_ARGUMENT`; one that does not exist on this host `LS_ERR_ADDR_NOT_AVAILABLE`.
+#[no_mangle]
+pub unsafe extern "C" fn ls_set_multicast_interface(handle: i64, iface: *const c_char) -> i32 {
+    call("ls_set_multicast_interface", || {
+        let interface = if iface.is_null() {
+            MulticastInterface::Default
+        } else {
+            // SAFETY: the caller promises a NUL-terminated string.
+            unsafe { in_str(iface, "iface") }?.parse::<MulticastInterface>()?
+        };
+        let o = dgram(handle)?;
+        as_dgram(&o).set_multicast_interface(interface)
+    })
+}

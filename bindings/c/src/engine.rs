@@ -12,6 +12,7 @@ use libsock::engine::{
     self, Client, ConfigKey, DatagramServer, EngineSettings, EventInfo, EventKind, Heartbeat,
     Server, ServerConfig, Stat, SEND_WAIT,
 };
+use libsock::kcp::{KcpServer, KcpStat};
 use libsock::{Addr, Bytes, Error};
 
 use crate::boundary::{
@@ -210,7 +211,7 @@ fn config(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
 }
 
 /// Run `f` on the engine config behind `h` (0 = the defaults).
-fn with_config<R>(h: i64, f: impl FnOnce(&EngineConfig) -> R) -> Result<R, Error> {
+pub(crate) fn with_config<R>(h: i64, f: impl FnOnce(&EngineConfig) -> R) -> Result<R, Error> {
     if h == 0 {
         return Ok(f(&EngineConfig::new()));
     }
@@ -372,7 +373,7 @@ pub unsafe extern "C" fn ls_engine_config_set_proxy(config_handle: i64, url: *co
 // ---------------------------------------------------------------------------------------------
 
 /// The server behind `h`.
-fn server(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
+pub(crate) fn server(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
     let o = get(h)?;
     match &*o {
         Obj::Server(_) => Ok(o),
@@ -380,7 +381,7 @@ fn server(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
     }
 }
 
-fn as_server(o: &Obj) -> &Server {
+pub(crate) fn as_server(o: &Obj) -> &Server {
     match o {
         Obj::Server(e) => &e.obj,
         _ => unreachable!("checked by server()"),
@@ -428,6 +429,10 @@ pub unsafe extern "C" fn ls_server_send(
     call("ls_server_send", || {
         // SAFETY: the caller promises `len` readable bytes.
         let data = unsafe { in_bytes(buf, len, "buf") }?;
+        let o = get(handle)?;
+        if let Obj::KcpServer(k) = &*o {
+            return k.obj.send(client, data);
+        }
         let o = server(handle)?;
         as_server(&o).send(client, data)
     })
@@ -494,6 +499,10 @@ pub unsafe extern "C" fn ls_server_broadcast(
 pub extern "C" fn ls_server_disconnect(handle: i64, client: u64, graceful: i32) -> i32 {
     call("ls_server_disconnect", || {
         let graceful = flag_arg(graceful, "graceful")?;
+        let o = get(handle)?;
+        if let Obj::KcpServer(k) = &*o {
+            return k.obj.disconnect(client, graceful);
+        }
         let o = server(handle)?;
         as_server(&o).disconnect(client, graceful)
     })
@@ -515,8 +524,15 @@ pub unsafe extern "C" fn ls_server_clients(
             return Err(bad_arg("ids is NULL"));
         }
         let out = Out::new(out_count, "out_count")?;
-        let o = server(handle)?;
-        let list = as_server(&o).clients();
+        let o = get(handle)?;
+        let list: Vec<u64> = match &*o {
+            Obj::KcpServer(k) => k.obj.clients().iter().map(|c| c.0).collect(),
+            _ => as_server(&*server(handle)?)
+                .clients()
+                .iter()
+                .map(|c| c.0)
+                .collect(),
+        };
         if list.len() > cap {
             out.set(list.len());
             return Err(Error::BufferTooSmall {
@@ -524,7 +540,7 @@ pub unsafe extern "C" fn ls_server_clients(
                 capacity: cap,
             });
         }
-        for (i, (id, _)) in list.iter().enumerate() {
+        for (i, id) in list.iter().enumerate() {
             // SAFETY: non-null (checked when cap > 0) and i < cap.
             unsafe { ids.add(i).write_unaligned(*id) };
         }
@@ -548,8 +564,11 @@ pub unsafe extern "C" fn ls_server_client_address(
         // SAFETY: the caller promises `cap` writable bytes.
         let buf = unsafe { out_bytes(buf.cast(), cap, 0, "buf") }?;
         let out = Out::new(out_len, "out_len")?;
-        let o = server(handle)?;
-        let a = as_server(&o).peer_addr(client)?;
+        let o = get(handle)?;
+        let a = match &*o {
+            Obj::KcpServer(k) => k.obj.peer_addr(client)?,
+            _ => as_server(&*server(handle)?).peer_addr(client)?,
+        };
         write_text(&a.to_string(), buf, &out)
     })
 }
@@ -563,6 +582,12 @@ pub unsafe extern "C" fn ls_server_client_address(
 pub extern "C" fn ls_server_shutdown(handle: i64, grace_ms: i32) -> i32 {
     call("ls_server_shutdown", || {
         let grace = grace_arg(grace_ms)?;
+        let o = get(handle)?;
+        if let Obj::KcpServer(k) = &*o {
+            // KCP has no close on the wire: its sessions end at once.
+            k.obj.shutdown();
+            return Ok(());
+        }
         let o = server(handle)?;
         as_server(&o).shutdown(grace);
         Ok(())
@@ -574,7 +599,7 @@ pub extern "C" fn ls_server_shutdown(handle: i64, grace_ms: i32) -> i32 {
 // ---------------------------------------------------------------------------------------------
 
 /// The client behind `h`.
-fn client(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
+pub(crate) fn client(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
     let o = get(h)?;
     match &*o {
         Obj::Client(_) => Ok(o),
@@ -582,7 +607,7 @@ fn client(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
     }
 }
 
-fn as_client(o: &Obj) -> &Client {
+pub(crate) fn as_client(o: &Obj) -> &Client {
     match o {
         Obj::Client(e) => &e.obj,
         _ => unreachable!("checked by client()"),
@@ -712,6 +737,7 @@ fn with_engine<R>(h: i64, f: impl FnOnce(&dyn Pull) -> Result<R, Error>) -> Resu
         Obj::Server(e) => (f(&e.obj), e.is_closed()),
         Obj::Client(e) => (f(&e.obj), e.is_closed()),
         Obj::DgramServer(e) => (f(&e.obj), e.is_closed()),
+        Obj::KcpServer(e) => (f(&e.obj), e.is_closed()),
         other => return Err(wrong_kind(h, other, "server, client or datagram server")),
     };
     if closed {
@@ -751,6 +777,7 @@ macro_rules! pull {
 pull!(Server);
 pull!(Client);
 pull!(DatagramServer);
+pull!(KcpServer);
 
 fn timed_out(h: i64, ms: i32) -> Error {
     Error::Timeout {
@@ -901,14 +928,24 @@ pub unsafe extern "C" fn ls_notify_fd(handle: i64, out_fd: *mut i32) -> i32 {
 }
 
 /// Read statistic `stat` (`LS_STAT_*`) of server, client or datagram server `handle` into
-/// `*out_value`. A statistic the object does not keep gives `LS_ERR_UNSUPPORTED`.
+/// `*out_value`; also of a KCP server (`LS_STAT_CONNECTIONS`, `_CONNECTIONS_TOTAL`,
+/// `_REFUSED`, `_BYTES_IN`, `_BYTES_OUT`, `_MESSAGES_IN`, `_MESSAGES_OUT`, `_EVENTS_QUEUED`,
+/// `_SEND_QUEUE_FULL`, and the `LS_KCP_STAT_*` counters) or a KCP session (bytes and messages
+/// in and out, and the `LS_KCP_STAT_*` counters). A statistic the object does not keep gives
+/// `LS_ERR_UNSUPPORTED`.
 #[no_mangle]
 pub unsafe extern "C" fn ls_engine_stats(handle: i64, stat: i32, out_value: *mut i64) -> i32 {
     call("ls_engine_stats", || {
         let out = Out::new(out_value, "out_value")?;
+        if let Some(v) = crate::handles::kcp_stat(handle, stat)? {
+            out.set(v.min(i64::MAX as u64) as i64);
+            return Ok(());
+        }
         let key = Stat::from_code(stat).ok_or_else(|| {
             bad_arg(format!(
-                "stat is {stat}, it is no LS_STAT_* constant (1..{LS_STAT_TLS_FAILURES})"
+                "stat is {stat}, it is no LS_STAT_* constant (1..{LS_STAT_TLS_FAILURES}) \
+                 nor LS_KCP_STAT_* (101..{})",
+                KcpStat::ALL.len() + 100
             ))
         })?;
         let o = get(handle)?;
@@ -916,6 +953,8 @@ pub unsafe extern "C" fn ls_engine_stats(handle: i64, stat: i32, out_value: *mut
             Obj::Server(e) => e.obj.stats().get(key),
             Obj::Client(e) => e.obj.stats().get(key),
             Obj::DgramServer(e) => e.obj.stats().get(key),
+            Obj::KcpServer(e) => e.obj.stats().get(key),
+            Obj::KcpSession(k) => k.session.stats().get(key),
             other => {
                 return Err(wrong_kind(
                     handle,
@@ -930,6 +969,8 @@ pub unsafe extern "C" fn ls_engine_stats(handle: i64, stat: i32, out_value: *mut
                 match &*o {
                     Obj::Client(_) => "client",
                     Obj::DgramServer(_) => "datagram server",
+                    Obj::KcpServer(_) => "KCP server",
+                    Obj::KcpSession(_) => "KCP session",
                     _ => "server",
                 }
             ))
@@ -965,6 +1006,8 @@ pub(crate) fn local_addr(o: &Obj) -> Option<Addr> {
     match o {
         Obj::Server(e) => Some(e.obj.local_addr()),
         Obj::DgramServer(e) => Some(e.obj.local_addr()),
+        Obj::KcpServer(e) => Some(e.obj.local_addr()),
+        Obj::KcpSession(k) => k.session.local_addr().ok(),
         _ => None,
     }
 }

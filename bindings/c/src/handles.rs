@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use libsock::engine::{Client, DatagramServer, EngineSettings, Server};
+use libsock::kcp::{KcpServer, KcpSession, KcpSettings};
 use libsock::tls::{ClientTls, ServerTls, TlsClient, TlsServer};
 use libsock::transfer::FileTransfer;
 use libsock::{Connection, Datagram, Error, Listener, Proxy, SocketOptions};
@@ -68,6 +69,18 @@ pub(crate) enum Obj {
     EngineConfig(Mutex<EngineSettings>),
     Tls(Mutex<TlsEntry>),
     Transfer(FileTransfer),
+    KcpServer(Engine<KcpServer>),
+    KcpSession(KcpEntry),
+    KcpConfig(Mutex<KcpSettings>),
+}
+
+/// A KCP session behind a handle, with the message `ls_kcp_recv` took but could not hand over
+/// (the caller's buffer was too small: it stays for the next call) and the default timeout
+/// (`ls_set_timeout`; `None` = forever).
+pub(crate) struct KcpEntry {
+    pub(crate) session: KcpSession,
+    pub(crate) held: Mutex<Option<libsock::Bytes>>,
+    pub(crate) timeout: Mutex<Option<Duration>>,
 }
 
 impl Obj {
@@ -83,6 +96,9 @@ impl Obj {
             Obj::EngineConfig(_) => "engine config",
             Obj::Tls(_) => "TLS config",
             Obj::Transfer(_) => "file transfer",
+            Obj::KcpServer(_) => "KCP server",
+            Obj::KcpSession(_) => "KCP session",
+            Obj::KcpConfig(_) => "KCP config",
         }
     }
 
@@ -107,7 +123,12 @@ impl Obj {
             }
             // A transfer running in another thread stops at its next step (`Interrupted`).
             Obj::Transfer(t) => t.cancel(),
-            Obj::Options(_) | Obj::EngineConfig(_) | Obj::Tls(_) => {}
+            Obj::KcpServer(e) => {
+                e.closed.store(true, Ordering::Release);
+                e.obj.shutdown();
+            }
+            Obj::KcpSession(k) => k.session.close(),
+            Obj::Options(_) | Obj::EngineConfig(_) | Obj::Tls(_) | Obj::KcpConfig(_) => {}
         }
     }
 }
@@ -144,6 +165,34 @@ pub(crate) fn remove(h: i64) -> Result<(), Error> {
 /// A handle of another kind than the function takes: `BadHandle`, with a message saying which.
 pub(crate) fn wrong_kind(h: i64, obj: &Obj, wanted: &str) -> Error {
     boundary::wrong_kind(h, obj.kind(), wanted)
+}
+
+/// For `ls_engine_stats`: the KCP counter `stat` (an `LS_KCP_STAT_*` number) of the KCP server
+/// or session behind `h`; `Ok(None)` when `stat` is no such number (an `LS_STAT_*` one, say).
+pub(crate) fn kcp_stat(h: i64, stat: i32) -> Result<Option<u64>, Error> {
+    let Some(key) = libsock::kcp::KcpStat::from_code(stat) else {
+        return Ok(None);
+    };
+    let o = get(h)?;
+    let v = match &*o {
+        Obj::KcpServer(e) => e.obj.stats().get_kcp(key),
+        Obj::KcpSession(k) => k.session.stats().get_kcp(key),
+        Obj::Server(_) | Obj::Client(_) | Obj::DgramServer(_) => None,
+        other => {
+            return Err(wrong_kind(
+                h,
+                other,
+                "server, client, datagram server, KCP server or KCP session",
+            ))
+        }
+    };
+    v.map(Some).ok_or_else(|| {
+        Error::Unsupported(format!(
+            "statistic {stat} (LS_KCP_STAT_{}) is not kept by a {}",
+            key.name(),
+            o.kind()
+        ))
+    })
 }
 
 /// The connection behind `h`.

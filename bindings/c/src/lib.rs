@@ -47,6 +47,10 @@ mod transfer;
 
 pub mod engine;
 
+pub mod engine_more;
+
+pub mod kcp;
+
 pub use connection::*;
 pub use datagram::*;
 pub use fds::*;

@@ -76,11 +76,12 @@ pub unsafe extern "C" fn ls_peer_address(
             Obj::Client(e) => e.obj.peer_addr().ok_or_else(|| Error::Closed {
                 op: "peer address: the client is not connected now".into(),
             })?,
+            Obj::KcpSession(k) => k.session.peer_addr(),
             other => {
                 return Err(wrong_kind(
                     handle,
                     other,
-                    "connection, datagram socket or client",
+                    "connection, datagram socket, client or KCP session",
                 ))
             }
         };
@@ -180,6 +181,7 @@ pub extern "C" fn ls_set_timeout(handle: i64, timeout_ms: i32) -> i32 {
             Obj::Conn(c) => c.set_timeout(t),
             Obj::Dgram(d) => d.set_timeout(t),
             Obj::Listener(l) => l.set_timeout(t),
+            Obj::KcpSession(k) => *k.timeout.lock().unwrap_or_else(|p| p.into_inner()) = t,
             other => return Err(wrong_kind(handle, other, "socket")),
         }
         Ok(())
@@ -196,6 +198,7 @@ pub unsafe extern "C" fn ls_get_timeout(handle: i64, out_timeout_ms: *mut i32) -
             Obj::Conn(c) => timeout_ms(c.timeout()),
             Obj::Dgram(d) => timeout_ms(d.timeout()),
             Obj::Listener(l) => timeout_ms(l.timeout()),
+            Obj::KcpSession(k) => timeout_ms(*k.timeout.lock().unwrap_or_else(|p| p.into_inner())),
             other => return Err(wrong_kind(handle, other, "socket")),
         };
         out.set(ms);

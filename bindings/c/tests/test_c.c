@@ -3991,6 +3991,10 @@ static void t_bad_input_table(void) {
 
 #include "xfer_tests.h"
 
+/* KCP (S23), multicast sending interface, per-client statistics, batch sends */
+
+#include "kcp_tests.h"
+
 /* ------------------------------------------------------------------------------------------ */
 
 struct test {
@@ -4077,6 +4081,14 @@ static const struct test TESTS[] = {
     T(s16_engine_heartbeat_lost),
     T(s17_engine_close_wakes_next_event),
     T(t_engine_tls),
+    T(t_kcp_config),
+    T(t_kcp_server_and_session),
+    T(t_kcp_close_wakes_recv),
+    T(s23_kcp_session_against_reference_server),
+    T(s23_kcp_reference_client_against_server),
+    T(t_multicast_interface),
+    T(t_engine_client_stats),
+    T(t_engine_send_batch),
     T(t_bad_input_runner_self_test),
     T(t_bad_input_table),
 };

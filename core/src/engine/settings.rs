@@ -365,6 +365,38 @@ impl EngineSettings {
     }
 }
 
+impl EngineSettings {
+    /// The KCP server config these settings and the KCP tuning `kcp` describe: the event
+    /// capacity, max clients, send queue bound, send policy, close timeout and socket options
+    /// apply; the idle timeout too, but when it was never set a KCP server keeps its own
+    /// default (60 s: KCP has no close on the wire, so silence is how a session ends), and 0
+    /// means never. `InvalidArgument` for a tuning that [`KcpConfig::validate`] refuses.
+    ///
+    /// [`KcpConfig::validate`]: crate::kcp::KcpConfig::validate
+    pub fn kcp_server(&self, kcp: &crate::kcp::KcpSettings) -> Result<crate::kcp::KcpServerConfig> {
+        let d = crate::kcp::KcpServerConfig::new();
+        let idle = match self.values[ConfigKey::IdleTimeoutMs.code() as usize - 1] {
+            None => d.idle_timeout,
+            Some(0) => None,
+            Some(n) => Some(ms(n)),
+        };
+        Ok(crate::kcp::KcpServerConfig {
+            kcp: kcp.config()?,
+            options: self.options_over(d.options),
+            event_capacity: self.get(ConfigKey::EventCapacity) as usize,
+            idle_timeout: idle,
+            max_clients: usize::try_from(self.get(ConfigKey::MaxClients)).ok(),
+            send_queue_bytes: self.get(ConfigKey::SendQueueBytes) as usize,
+            send_policy: match self.get(ConfigKey::SendPolicy) {
+                1 => SendPolicy::Disconnect,
+                _ => SendPolicy::Error,
+            },
+            linger: kcp.linger(),
+            close_timeout: ms(self.get(ConfigKey::CloseTimeoutMs)),
+        })
+    }
+}
+
 /// Core's default for `key`, read from the typed configs' defaults (one source of truth).
 fn default_of(key: ConfigKey) -> i64 {
     let s = ServerConfig::new();

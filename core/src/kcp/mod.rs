@@ -39,9 +39,11 @@ use crate::error::{Error, Result};
 pub mod proto;
 mod server;
 mod session;
+mod settings;
 
 pub use server::{KcpServer, KcpServerConfig, KcpServerStats};
 pub use session::{KcpSession, KcpStats};
+pub use settings::{KcpKey, KcpSettings, KcpStat};
 
 /// The KCP tuning, the same on both ends of a conversation for best results (only the MTU
 /// and stream mode must be compatible; windows are advertised).

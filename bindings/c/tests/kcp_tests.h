@@ -1,0 +1,530 @@
+/*
+ * KCP, multicast sending interface, per-client statistics and batch sends of the C ABI
+ * (included by test_c.c, which provides CHECK, OK, the event helpers and the engine helpers):
+ * the KCP config and its refusals, a KCP server and session of libsock on both sides,
+ * scenario S23 of docs/SCENARIOS.md (1,000 messages each way against the reference KCP
+ * implementation, the PyPI package kcp driven by python-tests/peers/kcp_ref.py; under 10 % and
+ * 30 % loss when .ci/suites/40-c.sh runs this inside a lossy network namespace with
+ * LS_KCP_LOSS set), ls_set_multicast_interface on loopback, ls_server_client_stats after an
+ * echo, and ls_server_send_batch / ls_client_send_batch.
+ */
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+/* Message i of an S23 run, as msg(i) of python-tests/peers/kcp_ref.py: 1 to 3,000 bytes. */
+static size_t kcp_msg(int i, uint8_t *out) {
+    size_t n = (size_t)((i * 37) % 3000 + 1), j;
+    int base = (i * 7) % 256;
+    for (j = 0; j < n; j++) out[j] = (uint8_t)((base + (int)j) % 256);
+    return n;
+}
+
+/* The reference KCP peer script: LS_KCP_PEER, else beside LS_TEST_PEER, else the source tree's. */
+static const char *kcp_peer_path(void) {
+    static char buf[1024];
+    const char *p = getenv("LS_KCP_PEER"), *t = getenv("LS_TEST_PEER"), *slash;
+    if (p) return p;
+    if (t && (slash = strrchr(t, '/')) != NULL && (size_t)(slash - t) + 16 < sizeof buf) {
+        memcpy(buf, t, (size_t)(slash - t));
+        strcpy(buf + (slash - t), "/kcp_ref.py");
+        return buf;
+    }
+    return "python-tests/peers/kcp_ref.py";
+}
+
+/* The loss the run is under (LS_KCP_LOSS, set by the suite inside the lossy namespace). */
+static int kcp_loss(void) {
+    const char *l = getenv("LS_KCP_LOSS");
+    return l ? atoi(l) : 0;
+}
+
+/* ---- the KCP config ------------------------------------------------------------------------- */
+
+static void t_kcp_config(void) {
+    int64_t k = 0, e = 0, h = 0, v = 0;
+    OK(ls_kcp_config_new(&k));
+    OK(ls_kcp_config_get(k, LS_KCP_NODELAY, &v));
+    CHECK(v == 2);
+    OK(ls_kcp_config_get(k, LS_KCP_INTERVAL_MS, &v));
+    CHECK(v == 10);
+    OK(ls_kcp_config_get(k, LS_KCP_MTU, &v));
+    CHECK(v == 1400);
+    OK(ls_kcp_config_get(k, LS_KCP_MIN_RTO_MS, &v));
+    CHECK(v == 0);
+    OK(ls_kcp_config_get(k, LS_KCP_DEAD_LINK, &v));
+    CHECK(v == 20);
+    OK(ls_kcp_config_get(k, LS_KCP_LINGER_MS, &v));
+    CHECK(v == 10000);
+    OK(ls_kcp_config_set(k, LS_KCP_MTU, 1200));
+    OK(ls_kcp_config_get(k, LS_KCP_MTU, &v));
+    CHECK(v == 1200);
+    /* Out of range, with the range in the message; unknown keys. */
+    CHECK_RC(ls_kcp_config_set(k, LS_KCP_NODELAY, 3), LS_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(ls_last_error(), "NODELAY") != NULL);
+    CHECK_RC(ls_kcp_config_set(k, LS_KCP_RECV_WINDOW, 127), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_config_set(k, LS_KCP_INTERVAL_MS, 9), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_config_set(k, LS_KCP_MTU, 49), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_config_set(k, 0, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_config_set(k, LS_KCP_LINGER_MS + 1, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_config_get(k, 99, &v), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_config_get(k, LS_KCP_MTU, NULL), LS_ERR_INVALID_ARGUMENT);
+    /* An engine config is no KCP config, and the other way round. */
+    OK(ls_engine_config_new(&e));
+    CHECK_RC(ls_kcp_config_set(e, LS_KCP_MTU, 1000), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_engine_config_set(k, LS_ECFG_MAX_CLIENTS, 1), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_kcp_server_bind("127.0.0.1:0", k, 0, &h), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_kcp_server_bind("127.0.0.1:0", 0, e, &h), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_kcp_connect("127.0.0.1:9", 1, e, 0, &h), LS_ERR_BAD_HANDLE);
+    /* KCP runs over UDP; engine settings core refuses are refused here too. */
+    CHECK_RC(ls_kcp_server_bind("unix:/tmp/ls-kcp-no", 0, 0, &h), LS_ERR_UNSUPPORTED);
+    CHECK_RC(ls_kcp_connect("unix:/tmp/ls-kcp-no", 1, 0, 0, &h), LS_ERR_UNSUPPORTED);
+    OK(ls_engine_config_set(e, LS_ECFG_MAX_CLIENTS, 0));
+    CHECK_RC(ls_kcp_server_bind("127.0.0.1:0", e, 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_connect("127.0.0.1:9", -2, 0, 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_connect("127.0.0.1:9", 4294967296LL, 0, 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_connect("not an address", 1, 0, 0, &h), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_connect("127.0.0.1:9", 1, 0, 0, NULL), LS_ERR_INVALID_ARGUMENT);
+    OK(ls_close(e));
+    OK(ls_close(k));
+    CHECK_RC(ls_kcp_config_get(k, LS_KCP_MTU, &v), LS_ERR_BAD_HANDLE);
+}
+
+/* ---- KCP, libsock on both sides --------------------------------------------------------------- */
+
+/* Pull from KCP server `s` until a message arrives, and echo it; its client id in *id. */
+static int kcp_echo_one(int64_t s, uint64_t *id) {
+    struct ev e;
+    if (!ev_wait_kind(s, LS_EVENT_MESSAGE, 10000, &e)) return 0;
+    *id = e.client;
+    return ls_server_send(s, e.client, e.buf, e.len) == LS_OK;
+}
+
+static void t_kcp_server_and_session(void) {
+    int64_t s = 0, c = 0, k = 0, v = 0, conv = 0, tcp = 0;
+    int32_t port = 0, fd = -1;
+    char addr[64], text[LS_ADDRESS_MAX], local[LS_ADDRESS_MAX];
+    static uint8_t out[4096], in[4096];
+    uint64_t id = 0, ids[4];
+    size_t n = 0, len;
+    struct ev e;
+    int i;
+    OK(ls_kcp_config_new(&k));
+    OK(ls_kcp_config_set(k, LS_KCP_INTERVAL_MS, 10));
+    OK(ls_kcp_server_bind("127.0.0.1:0", 0, k, &s));
+    OK(ls_local_port(s, &port));
+    CHECK(port > 0);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    OK(ls_notify_fd(s, &fd));
+    CHECK(fd >= 0);
+    OK(ls_kcp_connect(addr, 0x1234, k, 0, &c));
+    OK(ls_kcp_conv(c, &conv));
+    CHECK(conv == 0x1234);
+    OK(ls_peer_address(c, text, sizeof text, &n));
+    CHECK(strcmp(text, addr) == 0);
+    OK(ls_local_address(c, local, sizeof local, &n));
+    /* Nothing sent yet: no session, no message. */
+    CHECK_RC(ls_kcp_recv(c, 0, in, sizeof in, &n), LS_ERR_TIMEOUT);
+    OK(ls_pending_events(s, &n));
+    CHECK(n == 0);
+    for (i = 0; i < 200; i++) {
+        len = kcp_msg(i, out);
+        if (ls_kcp_send(c, 5000, out, len) != LS_OK || !kcp_echo_one(s, &id) ||
+            ls_kcp_recv(c, 10000, in, sizeof in, &n) != LS_OK || n != len ||
+            memcmp(in, out, len) != 0) {
+            fprintf(stderr, "  KCP echo %d failed: %s\n", i, ls_last_error());
+            CHECK(0);
+            break;
+        }
+    }
+    /* The session is a client of the TCP server's calls. */
+    OK(ls_server_clients(s, ids, 4, &n));
+    CHECK(n == 1 && ids[0] == id);
+    OK(ls_server_client_address(s, id, text, sizeof text, &n));
+    CHECK(strcmp(text, local) == 0);
+    /* A message larger than the caller's buffer stays for the next call. */
+    len = kcp_msg(81, out); /* 81 * 37 % 3000 + 1 = 2998 bytes */
+    OK(ls_kcp_send(c, 5000, out, len));
+    CHECK(kcp_echo_one(s, &id));
+    CHECK_RC(ls_kcp_recv(c, 10000, in, 10, &n), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == len);
+    CHECK_RC(ls_kcp_recv(c, 0, NULL, 0, &n), LS_ERR_BUFFER_TOO_SMALL);
+    OK(ls_kcp_poll(c, 0, &n));
+    CHECK(n == 1);
+    OK(ls_kcp_recv(c, 0, in, sizeof in, &n));
+    CHECK(n == len && memcmp(in, out, len) == 0);
+    OK(ls_kcp_flush(c, 10000));
+    /* Empty messages, bad timeouts. */
+    CHECK_RC(ls_kcp_send(c, 0, out, 0), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_send(c, -3, out, 1), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_poll(c, -1, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_kcp_recv(c, -5, in, sizeof in, &n), LS_ERR_INVALID_ARGUMENT);
+    /* The session's default timeout (LS_TIMEOUT_DEFAULT). */
+    OK(ls_set_timeout(c, 50));
+    OK(ls_get_timeout(c, &port));
+    CHECK(port == 50);
+    CHECK_RC(ls_kcp_recv(c, LS_TIMEOUT_DEFAULT, in, sizeof in, &n), LS_ERR_TIMEOUT);
+    /* Statistics: the engine's numbers and KCP's own. */
+    OK(ls_engine_stats(s, LS_STAT_MESSAGES_IN, &v));
+    CHECK(v == 201);
+    OK(ls_engine_stats(s, LS_STAT_MESSAGES_OUT, &v));
+    CHECK(v == 201);
+    OK(ls_engine_stats(s, LS_STAT_CONNECTIONS, &v));
+    CHECK(v == 1);
+    OK(ls_engine_stats(s, LS_KCP_STAT_DATAGRAMS_IN, &v));
+    CHECK(v >= 201);
+    OK(ls_engine_stats(s, LS_KCP_STAT_RETRANSMITS, &v));
+    CHECK(v >= 0);
+    CHECK_RC(ls_engine_stats(s, LS_KCP_STAT_WAITING, &v), LS_ERR_UNSUPPORTED);
+    CHECK_RC(ls_engine_stats(s, LS_STAT_ACCEPT_ERRORS, &v), LS_ERR_UNSUPPORTED);
+    OK(ls_engine_stats(c, LS_STAT_MESSAGES_OUT, &v));
+    CHECK(v == 201);
+    OK(ls_engine_stats(c, LS_STAT_BYTES_IN, &v));
+    CHECK(v > 0);
+    OK(ls_engine_stats(c, LS_KCP_STAT_WAITING, &v));
+    CHECK(v == 0);
+    OK(ls_engine_stats(c, LS_KCP_STAT_SRTT_MS, &v));
+    CHECK(v >= 0);
+    CHECK_RC(ls_engine_stats(c, LS_STAT_CONNECTIONS, &v), LS_ERR_UNSUPPORTED);
+    CHECK_RC(ls_engine_stats(c, 107, &v), LS_ERR_INVALID_ARGUMENT);
+    /* KCP counters are KCP's. */
+    OK(ls_server_listen("127.0.0.1:0", 0, &tcp));
+    CHECK_RC(ls_engine_stats(tcp, LS_KCP_STAT_DATAGRAMS_IN, &v), LS_ERR_UNSUPPORTED);
+    OK(ls_close(tcp));
+    /* What the KCP server has not: batches and per-client statistics. */
+    CHECK_RC(ls_server_client_stats(s, id, LS_STAT_BYTES_IN, &v), LS_ERR_BAD_HANDLE);
+    /* Session calls on the server, server calls on the session. */
+    CHECK_RC(ls_kcp_send(s, 0, out, 1), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_server_send(c, 1, out, 1), LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_next_event(c, 0, &e.kind, &e.client, &e.value, e.buf, sizeof e.buf, &e.len),
+             LS_ERR_BAD_HANDLE);
+    /* Kick the session: DISCONNECTED with KICKED; then unknown. */
+    OK(ls_server_disconnect(s, id, 0));
+    CHECK(ev_wait_kind(s, LS_EVENT_DISCONNECTED, 5000, &e));
+    CHECK(e.client == id && e.value == LS_REASON_KICKED);
+    CHECK_RC(ls_server_send(s, id, out, 1), LS_ERR_CLOSED);
+    CHECK_RC(ls_server_disconnect(s, id, 1), LS_ERR_CLOSED);
+    CHECK_RC(ls_server_client_address(s, id, text, sizeof text, &n), LS_ERR_CLOSED);
+    OK(ls_server_clients(s, ids, 4, &n));
+    CHECK(n == 0);
+    /* Shutdown: the final CLOSED event; the session closes with ls_close. */
+    OK(ls_server_shutdown(s, 0));
+    ev_drain_to_closed(s);
+    CHECK_RC(ls_server_send(s, id, out, 1), LS_ERR_CLOSED);
+    OK(ls_close(c));
+    CHECK_RC(ls_kcp_send(c, 0, out, 1), LS_ERR_BAD_HANDLE);
+    OK(ls_close(s));
+    OK(ls_close(k));
+}
+
+/* ls_close of a session from another thread wakes a blocked ls_kcp_recv with LS_ERR_CLOSED. */
+struct kcp_blocked {
+    int64_t c;
+    int32_t rc;
+};
+
+static void *kcp_blocked_recv(void *arg) {
+    struct kcp_blocked *b = (struct kcp_blocked *)arg;
+    uint8_t buf[64];
+    size_t n = 0;
+    b->rc = ls_kcp_recv(b->c, 20000, buf, sizeof buf, &n);
+    return NULL;
+}
+
+static void t_kcp_close_wakes_recv(void) {
+    struct kcp_blocked b;
+    pthread_t th;
+    int64_t s = 0;
+    int32_t port = 0;
+    char addr[64];
+    double t0;
+    OK(ls_kcp_server_bind("127.0.0.1:0", 0, 0, &s));
+    OK(ls_local_port(s, &port));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    OK(ls_kcp_connect(addr, LS_KCP_CONV_RANDOM, 0, 0, &b.c));
+    b.rc = 1;
+    pthread_create(&th, NULL, kcp_blocked_recv, &b);
+    sleep_ms(100);
+    t0 = now_ms();
+    OK(ls_close(b.c));
+    pthread_join(th, NULL);
+    CHECK(b.rc == LS_ERR_CLOSED || b.rc == LS_ERR_BAD_HANDLE);
+    CHECK(now_ms() - t0 < 5000);
+    OK(ls_close(s));
+}
+
+/* ---- S23: against the reference KCP implementation -------------------------------------------- */
+
+#define S23_N 1000
+
+/* S23 a: libsock's session against the reference echo server (kcp_ref.py serve). */
+static void s23_kcp_session_against_reference_server(void) {
+    char cmd[1536], line[512] = "";
+    FILE *proc;
+    int64_t c = 0, v = 0;
+    static uint8_t out[4096], in[4096];
+    size_t n = 0, len;
+    int i, bad = -1, status;
+    int loss = kcp_loss();
+    snprintf(cmd, sizeof cmd, "timeout 400 python3 %s serve --n %d --timeout 300", kcp_peer_path(),
+             S23_N);
+    proc = popen(cmd, "r");
+    CHECK(proc != NULL);
+    if (!proc) return;
+    if (fgets(line, sizeof line, proc) == NULL) line[0] = 0;
+    line[strcspn(line, "\n")] = 0;
+    CHECK(strchr(line, ':') != NULL);
+    if (strchr(line, ':') == NULL) {
+        fprintf(stderr, "  the reference server did not start: '%s'\n", line);
+        pclose(proc);
+        return;
+    }
+    OK(ls_kcp_connect(line, 0x11223344, 0, 0, &c));
+    OK(ls_set_timeout(c, 120000));
+    for (i = 0; i < S23_N; i++) {
+        len = kcp_msg(i, out);
+        if (ls_kcp_send(c, LS_TIMEOUT_DEFAULT, out, len) != LS_OK) {
+            fprintf(stderr, "  send %d: %s\n", i, ls_last_error());
+            CHECK(0);
+            break;
+        }
+    }
+    for (i = 0; i < S23_N; i++) {
+        len = kcp_msg(i, out);
+        if (ls_kcp_recv(c, LS_TIMEOUT_DEFAULT, in, sizeof in, &n) != LS_OK) {
+            fprintf(stderr, "  recv %d: %s\n", i, ls_last_error());
+            CHECK(0);
+            break;
+        }
+        if ((n != len || memcmp(in, out, len) != 0) && bad < 0) bad = i;
+    }
+    CHECK(bad < 0);
+    CHECK_RC(ls_kcp_recv(c, 200, in, sizeof in, &n), LS_ERR_TIMEOUT); /* nothing extra */
+    OK(ls_kcp_flush(c, 120000));
+    OK(ls_engine_stats(c, LS_KCP_STAT_RETRANSMITS, &v));
+    if (loss > 0) CHECK(v > 0); /* the loss was felt */
+    printf("  S23 session -> reference server, %d %% loss: %d messages, %lld retransmits\n", loss,
+           S23_N, (long long)v);
+    if (fgets(line, sizeof line, proc) == NULL) line[0] = 0;
+    status = pclose(proc);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(strstr(line, "\"server_got\": 1000") != NULL);
+    CHECK(strstr(line, "\"server_in_order\": true") != NULL);
+    if (!strstr(line, "\"server_in_order\": true")) fprintf(stderr, "  reference server: %s\n", line);
+    OK(ls_close(c));
+}
+
+/* S23 b: the reference client (kcp_ref.py client) against libsock's KCP server, echoing on a
+ * thread. */
+struct s23_echo {
+    int64_t s;
+    volatile int stop;
+    int got, bad, send_errors;
+};
+
+static void *s23_echo_main(void *arg) {
+    struct s23_echo *x = (struct s23_echo *)arg;
+    static uint8_t want[4096];
+    struct ev e;
+    while (!x->stop) {
+        int32_t rc = ev_next(x->s, 100, &e);
+        if (rc == LS_ERR_TIMEOUT) continue;
+        if (rc != LS_OK) break;
+        if (e.kind != LS_EVENT_MESSAGE) continue;
+        if ((kcp_msg(x->got, want) != e.len || memcmp(want, e.buf, e.len) != 0) && x->bad < 0)
+            x->bad = x->got;
+        x->got++;
+        if (ls_server_send(x->s, e.client, e.buf, e.len) != LS_OK) x->send_errors++;
+    }
+    return NULL;
+}
+
+static void s23_kcp_reference_client_against_server(void) {
+    struct s23_echo x;
+    pthread_t th;
+    int64_t cfg = 0, v = 0;
+    int32_t port = 0;
+    char cmd[1536], line[512] = "";
+    FILE *proc;
+    int status;
+    int loss = kcp_loss();
+    memset(&x, 0, sizeof x);
+    x.bad = -1;
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_IDLE_TIMEOUT_MS, 60000));
+    OK(ls_kcp_server_bind("127.0.0.1:0", cfg, 0, &x.s));
+    OK(ls_close(cfg));
+    OK(ls_local_port(x.s, &port));
+    pthread_create(&th, NULL, s23_echo_main, &x);
+    snprintf(cmd, sizeof cmd,
+             "timeout 400 python3 %s client --address 127.0.0.1:%d --n %d --timeout 300",
+             kcp_peer_path(), (int)port, S23_N);
+    proc = popen(cmd, "r");
+    CHECK(proc != NULL);
+    if (proc) {
+        if (fgets(line, sizeof line, proc) == NULL) line[0] = 0;
+        status = pclose(proc);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    x.stop = 1;
+    pthread_join(th, NULL);
+    CHECK(strstr(line, "\"received\": 1000") != NULL);
+    CHECK(strstr(line, "\"first_bad\": null") != NULL);
+    CHECK(strstr(line, "\"extra\": false") != NULL);
+    if (!strstr(line, "\"received\": 1000")) fprintf(stderr, "  reference client: %s\n", line);
+    CHECK(x.got == S23_N && x.bad < 0 && x.send_errors == 0);
+    OK(ls_engine_stats(x.s, LS_KCP_STAT_RETRANSMITS, &v));
+    if (loss > 0) CHECK(v > 0);
+    printf("  S23 reference client -> server, %d %% loss: %d messages, %lld retransmits\n", loss,
+           x.got, (long long)v);
+    OK(ls_close(x.s));
+}
+
+/* ---- multicast sending interface -------------------------------------------------------------- */
+
+static void t_multicast_interface(void) {
+    int64_t r = 0, snd = 0, o = 0;
+    int32_t port = 0, tr = 0;
+    char group[64], peer[LS_ADDRESS_MAX];
+    uint8_t buf[64];
+    size_t n = 0, pl = 0;
+    OK(ls_options_new(&o));
+    OK(ls_set_option(o, LS_OPT_REUSE_ADDRESS, 1));
+    OK(ls_udp_bind_ex("0.0.0.0:0", o, &r));
+    OK(ls_local_port(r, &port));
+    OK(ls_join_multicast(r, "239.255.77.79", "127.0.0.1"));
+    OK(ls_udp_bind("0.0.0.0:0", &snd));
+    OK(ls_set_option(snd, LS_OPT_MULTICAST_LOOP, 1));
+    OK(ls_set_multicast_interface(snd, "127.0.0.1"));
+    snprintf(group, sizeof group, "239.255.77.79:%d", (int)port);
+    OK(ls_send_to(snd, (const uint8_t *)"via lo", 6, group));
+    OK(ls_recv_from(r, 5000, buf, sizeof buf, &n, peer, sizeof peer, &pl, &tr));
+    CHECK(n == 6 && memcmp(buf, "via lo", 6) == 0);
+    CHECK(strncmp(peer, "127.0.0.1:", 10) == 0);
+    /* Back to the OS's choice; malformed and foreign interfaces. */
+    OK(ls_set_multicast_interface(snd, NULL));
+    OK(ls_set_multicast_interface(snd, ""));
+    CHECK_RC(ls_set_multicast_interface(snd, "not an interface"), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_set_multicast_interface(snd, "192.0.2.123"), LS_ERR_ADDR_NOT_AVAILABLE);
+    CHECK_RC(ls_set_multicast_interface(o, "127.0.0.1"), LS_ERR_BAD_HANDLE);
+    OK(ls_close(snd));
+    CHECK_RC(ls_set_multicast_interface(snd, "127.0.0.1"), LS_ERR_BAD_HANDLE);
+    OK(ls_leave_multicast(r, "239.255.77.79", "127.0.0.1"));
+    OK(ls_close(r));
+    OK(ls_close(o));
+}
+
+/* ---- per-client statistics -------------------------------------------------------------------- */
+
+static void t_engine_client_stats(void) {
+    int64_t s = 0, c = 0, v = 0;
+    char addr[64];
+    uint8_t b[64];
+    size_t n = 0;
+    struct ev e;
+    uint64_t id;
+    int i;
+    time_t before = time(NULL);
+    s = engine_listen(0, addr, sizeof addr);
+    c = framed_connect(addr);
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    id = e.client;
+    for (i = 0; i < 10; i++) {
+        OK(ls_send_msg(c, (const uint8_t *)"hello", 5));
+        CHECK(ev_wait_kind(s, LS_EVENT_MESSAGE, 5000, &e));
+        OK(ls_server_send(s, id, e.buf, e.len));
+        OK(ls_recv_msg(c, 5000, b, sizeof b, &n));
+        CHECK(n == 5);
+    }
+    OK(ls_server_client_stats(s, id, LS_STAT_MESSAGES_IN, &v));
+    CHECK(v == 10);
+    OK(ls_server_client_stats(s, id, LS_STAT_BYTES_IN, &v));
+    CHECK(v == 10 * (4 + 5));
+    OK(ls_server_client_stats(s, id, LS_STAT_MESSAGES_OUT, &v));
+    CHECK(v == 10);
+    OK(ls_server_client_stats(s, id, LS_STAT_BYTES_OUT, &v));
+    CHECK(v == 10 * (4 + 5));
+    OK(ls_server_client_stats(s, id, LS_STAT_QUEUED_BYTES, &v));
+    CHECK(v == 0);
+    OK(ls_server_client_stats(s, id, LS_CLIENT_STAT_TLS, &v));
+    CHECK(v == 0);
+    OK(ls_server_client_stats(s, id, LS_CLIENT_STAT_CONNECTED_SINCE_MS, &v));
+    CHECK(v / 1000 >= (int64_t)before - 1 && v / 1000 <= (int64_t)time(NULL) + 1);
+    /* The server's totals are the sum of its clients'. */
+    OK(ls_engine_stats(s, LS_STAT_MESSAGES_IN, &v));
+    CHECK(v == 10);
+    /* Not kept per client; no such statistic; no such client; not a server. */
+    CHECK_RC(ls_server_client_stats(s, id, LS_STAT_REFUSED, &v), LS_ERR_UNSUPPORTED);
+    CHECK_RC(ls_server_client_stats(s, id, 0, &v), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_client_stats(s, id, 203, &v), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_client_stats(s, id, LS_STAT_BYTES_IN, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_client_stats(s, id + 1000, LS_STAT_BYTES_IN, &v), LS_ERR_CLOSED);
+    CHECK_RC(ls_server_client_stats(c, id, LS_STAT_BYTES_IN, &v), LS_ERR_BAD_HANDLE);
+    OK(ls_close(c));
+    CHECK(ev_wait_kind(s, LS_EVENT_DISCONNECTED, 5000, &e));
+    CHECK_RC(ls_server_client_stats(s, id, LS_STAT_BYTES_IN, &v), LS_ERR_CLOSED);
+    OK(ls_close(s));
+}
+
+/* ---- batch sends -------------------------------------------------------------------------------- */
+
+static void t_engine_send_batch(void) {
+    int64_t s = 0, cl = 0, cfg = 0, v = 0;
+    char addr[64];
+    const char *bodies = "onetwothreefourfive";
+    size_t lens[5] = {3, 3, 5, 4, 4}, big_lens[2] = {3, 2000}, n = 0;
+    static uint8_t big[2003];
+    const char *want[5] = {"one", "two", "three", "four", "five"};
+    struct ev e;
+    uint64_t id;
+    int i;
+    s = engine_listen(0, addr, sizeof addr);
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_RECONNECT, 0));
+    OK(ls_engine_config_set(cfg, LS_ECFG_SEND_QUEUE_BYTES, 1024));
+    OK(ls_client_connect(addr, cfg, &cl));
+    CHECK(ev_wait_kind(cl, LS_EVENT_CONNECTED, 5000, &e));
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    id = e.client;
+    /* Client -> server: five messages, in order. */
+    OK(ls_client_send_batch(cl, (const uint8_t *)bodies, lens, 5, 5000, &n));
+    CHECK(n == 5);
+    for (i = 0; i < 5; i++) {
+        CHECK(ev_wait_kind(s, LS_EVENT_MESSAGE, 5000, &e));
+        CHECK(ev_is(&e, LS_EVENT_MESSAGE, want[i]));
+    }
+    /* Server -> client, with LS_TIMEOUT_FOREVER. */
+    OK(ls_server_send_batch(s, id, (const uint8_t *)bodies, lens, 5, LS_TIMEOUT_FOREVER, &n));
+    CHECK(n == 5);
+    for (i = 0; i < 5; i++) {
+        CHECK(ev_wait_kind(cl, LS_EVENT_MESSAGE, 5000, &e));
+        CHECK(ev_is(&e, LS_EVENT_MESSAGE, want[i]));
+    }
+    OK(ls_server_client_stats(s, id, LS_STAT_MESSAGES_IN, &v));
+    CHECK(v == 5);
+    /* Nothing to send; a bad message queues none; bad arguments. */
+    n = 9;
+    OK(ls_client_send_batch(cl, NULL, NULL, 0, 0, &n));
+    CHECK(n == 0);
+    OK(ls_server_send_batch(s, id, NULL, NULL, 0, 0, &n));
+    CHECK(n == 0);
+    memset(big, 'x', sizeof big);
+    CHECK_RC(ls_client_send_batch(cl, big, big_lens, 2, 1000, &n), LS_ERR_FRAME_TOO_LARGE);
+    OK(ls_engine_stats(cl, LS_STAT_MESSAGES_OUT, &v));
+    CHECK(v == 5);
+    CHECK_RC(ls_client_send_batch(cl, (const uint8_t *)bodies, NULL, 5, 0, &n),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_client_send_batch(cl, NULL, lens, 5, 0, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_client_send_batch(cl, (const uint8_t *)bodies, lens, 5, -3, &n),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_client_send_batch(cl, (const uint8_t *)bodies, lens, 5, 0, NULL),
+             LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_server_send_batch(s, id + 1000, (const uint8_t *)bodies, lens, 5, 0, &n),
+             LS_ERR_CLOSED);
+    CHECK_RC(ls_server_send_batch(cl, id, (const uint8_t *)bodies, lens, 5, 0, &n),
+             LS_ERR_BAD_HANDLE);
+    CHECK_RC(ls_client_send_batch(s, (const uint8_t *)bodies, lens, 5, 0, &n), LS_ERR_BAD_HANDLE);
+    OK(ls_client_close(cl, 1000));
+    OK(ls_close(cl));
+    OK(ls_close(cfg));
+    OK(ls_close(s));
+}
