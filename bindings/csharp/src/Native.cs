@@ -491,5 +491,63 @@ namespace Libsock
         /// <summary><c>ls_transfer_sha256</c> of include/libsock.h.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ls_transfer_sha256(long transfer_handle, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        // ------------------------------------------------------------ KCP, multicast interface, batches, client stats
+
+        /// <summary><c>ls_set_multicast_interface</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_set_multicast_interface(long handle, byte* iface);
+
+        /// <summary><c>ls_server_send_batch</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_send_batch(long handle, ulong client, byte* buf, UIntPtr* lens, UIntPtr count, int timeout_ms, UIntPtr* out_sent);
+
+        /// <summary><c>ls_client_send_batch</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_client_send_batch(long handle, byte* buf, UIntPtr* lens, UIntPtr count, int timeout_ms, UIntPtr* out_sent);
+
+        /// <summary><c>ls_server_client_stats</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_client_stats(long handle, ulong client, int stat, long* out_value);
+
+        /// <summary><c>ls_kcp_config_new</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_config_new(long* out_handle);
+
+        /// <summary><c>ls_kcp_config_set</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_config_set(long config_handle, int key, long value);
+
+        /// <summary><c>ls_kcp_config_get</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_config_get(long config_handle, int key, long* out_value);
+
+        /// <summary><c>ls_kcp_server_bind</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_server_bind(byte* address, long config_handle, long kcp_config_handle, long* out_handle);
+
+        /// <summary><c>ls_kcp_connect</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_connect(byte* address, long conv, long kcp_config_handle, long options_handle, long* out_handle);
+
+        /// <summary><c>ls_kcp_send</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_send(long handle, int timeout_ms, byte* buf, UIntPtr len);
+
+        /// <summary><c>ls_kcp_recv</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_recv(long handle, int timeout_ms, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_kcp_flush</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_flush(long handle, int timeout_ms);
+
+        /// <summary><c>ls_kcp_poll</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_poll(long handle, int timeout_ms, UIntPtr* out_ready);
+
+        /// <summary><c>ls_kcp_conv</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_conv(long handle, long* out_conv);
     }
 }
