@@ -126,6 +126,12 @@ namespace Libsock.Tests
                 case "fds":
                     Fds(input);
                     return "OK";
+                case "kcp_config":
+                    KcpConfigRow(input);
+                    return "OK";
+                case "multicast_interface":
+                    using (var d = Datagram.Bind("127.0.0.1:0")) d.SetMulticastInterface(Text(input["interface"]));
+                    return "OK";
                 case "transfer":
                     if (Str(input, "side") == "sender")
                         FileTransfer.Sender(Text(input["path"]), input.ContainsKey("name") ? Text(input["name"]) : null).Close();
@@ -216,6 +222,31 @@ namespace Libsock.Tests
             {
                 o.SetProxy(proxy);
                 Connection.Connect(address, 5000, o).Close();
+            }
+        }
+
+        /// <summary>The kcp_config op: one KCP tuning key (core's word), a KCP server's engine
+        /// setting, or the address a session connects to.</summary>
+        static void KcpConfigRow(Dictionary<string, object> input)
+        {
+            string name = Str(input, "name");
+            if (name == "address")
+            {
+                KcpSession.Connect(Text(input["value"])).Close();
+                return;
+            }
+            KcpKey key;
+            if (Enum.TryParse(name.ToUpperInvariant(), out key))
+            {
+                using (var k = new KcpConfig()) k.Set(key, Long(input, "value", 0));
+                return;
+            }
+            ConfigKey ck;
+            if (!Enum.TryParse(name.ToUpperInvariant(), out ck)) throw new NoExecutor("KCP setting " + name);
+            using (var cfg = new EngineConfig())
+            {
+                cfg.Set(ck, Long(input, "value", 0));
+                KcpServer.Bind("127.0.0.1:0", cfg).Close();
             }
         }
 
