@@ -234,6 +234,18 @@ inline void check(int32_t rc) {
 }
 
 inline const uint8_t *bytes(const void *p) { return static_cast<const uint8_t *>(p); }
+/// Messages back to back with their lengths (the batch layout of the C functions).
+struct batch {
+    std::string all;
+    std::vector<std::size_t> lens;
+    explicit batch(const std::vector<std::string> &msgs) {
+        lens.reserve(msgs.size());
+        for (const std::string &m : msgs) {
+            all += m;
+            lens.push_back(m.size());
+        }
+    }
+};
 inline uint8_t *out(std::string &s) { return reinterpret_cast<uint8_t *>(&s[0]); }
 
 /// A text result written by `f(buf, cap, &len)`, growing the buffer when asked to.
@@ -971,6 +983,11 @@ public:
     void leave_multicast(const std::string &group, const std::string &interface_ = "") {
         detail::check(ls_leave_multicast(h_, group.c_str(), interface_.c_str()));
     }
+    /// Send multicast datagrams out of `interface_`: an IPv4 interface address ("127.0.0.1"),
+    /// an IPv6 interface index ("1"), or "" for the OS's choice.
+    void set_multicast_interface(const std::string &interface_ = "") {
+        detail::check(ls_set_multicast_interface(h_, interface_.c_str()));
+    }
     /// Size of the next datagram waiting (0 if none).
     std::size_t bytes_available() const {
         std::size_t n = 0;
@@ -1362,6 +1379,63 @@ public:
     /// Stop: deliver what is queued within grace_ms, close every client, queue the final
     /// LS_EVENT_CLOSED; wakes threads in next_event. The object stays valid to pull the rest.
     void shutdown(int32_t grace_ms = 0) { detail::check(ls_server_shutdown(h_, grace_ms)); }
+    /// Queue `count` messages to `client` in order, as one batch (bodies back to back in data,
+    /// message i of lens[i] bytes), each waiting for room within one timeout_ms (-1 as long as
+    /// it takes, 0 not at all). Returns how many were queued (all, or fewer when the time ran
+    /// out after some were); throws when not even the first could be.
+    std::size_t send_batch(uint64_t client, const void *data, const std::size_t *lens,
+                           std::size_t count, int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
+        std::size_t n = 0;
+        detail::check(ls_server_send_batch(h_, client, detail::bytes(data), lens, count,
+                                           timeout_ms, &n));
+        return n;
+    }
+    /// send_batch of strings.
+    std::size_t send_batch(uint64_t client, const std::vector<std::string> &msgs,
+                           int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
+        detail::batch b(msgs);
+        return send_batch(client, b.all.data(), b.lens.data(), b.lens.size(), timeout_ms);
+    }
+    /// Statistic `stat` of connected client `client`: LS_STAT_BYTES_IN, LS_STAT_BYTES_OUT,
+    /// LS_STAT_MESSAGES_IN, LS_STAT_MESSAGES_OUT, LS_STAT_QUEUED_BYTES,
+    /// LS_CLIENT_STAT_CONNECTED_SINCE_MS or LS_CLIENT_STAT_TLS.
+    int64_t client_stat(uint64_t client, int32_t stat) const {
+        int64_t v = 0;
+        detail::check(ls_server_client_stats(h_, client, stat, &v));
+        return v;
+    }
+    /// One client's counters (read one by one: a snapshot of each, not of all at once).
+    struct ConnectionStats {
+        /// The client's address.
+        std::string peer;
+        /// When it was admitted, in ms since 1970-01-01 UTC.
+        int64_t connected_since_ms = 0;
+        /// Bytes received from it.
+        int64_t bytes_in = 0;
+        /// Bytes sent to it (frames with their headers).
+        int64_t bytes_out = 0;
+        /// Messages received from it (heartbeats not counted).
+        int64_t messages_in = 0;
+        /// Frames written to it (heartbeats included).
+        int64_t messages_out = 0;
+        /// Bytes waiting in its send queue.
+        int64_t queued_bytes = 0;
+        /// It speaks TLS.
+        bool tls = false;
+    };
+    /// The counters of connected client `client` (closed_error when it is not connected).
+    ConnectionStats client_stats(uint64_t client) const {
+        ConnectionStats c;
+        c.peer = client_address(client);
+        c.connected_since_ms = client_stat(client, LS_CLIENT_STAT_CONNECTED_SINCE_MS);
+        c.bytes_in = client_stat(client, LS_STAT_BYTES_IN);
+        c.bytes_out = client_stat(client, LS_STAT_BYTES_OUT);
+        c.messages_in = client_stat(client, LS_STAT_MESSAGES_IN);
+        c.messages_out = client_stat(client, LS_STAT_MESSAGES_OUT);
+        c.queued_bytes = client_stat(client, LS_STAT_QUEUED_BYTES);
+        c.tls = client_stat(client, LS_CLIENT_STAT_TLS) != 0;
+        return c;
+    }
 };
 
 /// A long-lived client with auto-reconnect: messages sent while disconnected are queued and
@@ -1387,6 +1461,21 @@ public:
     void send(const std::string &s) { send(s.data(), s.size()); }
     /// Queue one message (bytes).
     void send(const std::vector<uint8_t> &v) { send(v.data(), v.size()); }
+    /// Queue `count` messages in order, as one batch (see Server::send_batch: the same layout,
+    /// timeout and result); while disconnected they wait for the next connect.
+    std::size_t send_batch(const void *data, const std::size_t *lens, std::size_t count,
+                           int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
+        std::size_t n = 0;
+        detail::check(
+            ls_client_send_batch(h_, detail::bytes(data), lens, count, timeout_ms, &n));
+        return n;
+    }
+    /// send_batch of strings.
+    std::size_t send_batch(const std::vector<std::string> &msgs,
+                           int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
+        detail::batch b(msgs);
+        return send_batch(b.all.data(), b.lens.data(), b.lens.size(), timeout_ms);
+    }
     /// True while connected.
     bool connected() const { return stat(LS_STAT_CONNECTIONS) != 0; }
     /// The server's address while connected (closed_error otherwise).
@@ -1436,6 +1525,226 @@ public:
         return pull(e, timeout_ms, true);
     }
 };
+
+// ---------------------------------------------------------------------------------------------
+// KCP (reliable UDP): a server pulled like Server, and a blocking session
+// ---------------------------------------------------------------------------------------------
+
+/// The KCP tuning (an ls_kcp_config handle) for KcpServer::bind and kcp_connect: numbers by key
+/// (LS_KCP_*, the reference implementation's words); unset keys keep the defaults (nodelay 2,
+/// interval 10 ms, resend 2, no congestion control, windows 128, MTU 1400). The setters return
+/// *this; bad values throw invalid_argument_error naming the range.
+class KcpConfig : public Handle {
+public:
+    KcpConfig() {
+        int64_t h = 0;
+        detail::check(ls_kcp_config_new(&h));
+        h_ = h;
+    }
+    /// Set `key` (LS_KCP_*) to value (booleans 0/1, times in ms).
+    KcpConfig &set(int32_t key, int64_t value) {
+        detail::check(ls_kcp_config_set(h_, key, value));
+        return *this;
+    }
+    /// The value of `key`: as set, or the default.
+    int64_t value(int32_t key) const {
+        int64_t v = 0;
+        detail::check(ls_kcp_config_get(h_, key, &v));
+        return v;
+    }
+    /// nodelay, interval, resend and nc at once (the reference's ikcp_nodelay).
+    KcpConfig &nodelay(int32_t level, int32_t interval_ms, int32_t resend, bool nc) {
+        set(LS_KCP_NODELAY, level);
+        set(LS_KCP_INTERVAL_MS, interval_ms);
+        set(LS_KCP_RESEND, resend);
+        return set(LS_KCP_NC, nc ? 1 : 0);
+    }
+    /// The send and receive windows in segments.
+    KcpConfig &windows(int32_t send_window, int32_t recv_window) {
+        set(LS_KCP_SEND_WINDOW, send_window);
+        return set(LS_KCP_RECV_WINDOW, recv_window);
+    }
+    /// Bytes per datagram, headers included.
+    KcpConfig &mtu(int32_t bytes) { return set(LS_KCP_MTU, bytes); }
+    /// The minimum retransmission timeout (0 = automatic).
+    KcpConfig &min_rto(int32_t ms) { return set(LS_KCP_MIN_RTO_MS, ms); }
+    /// Stream mode (no message boundaries).
+    KcpConfig &stream(bool on) { return set(LS_KCP_STREAM, on ? 1 : 0); }
+    /// Transmissions without acknowledgement after which the peer is gone.
+    KcpConfig &dead_link(int64_t count) { return set(LS_KCP_DEAD_LINK, count); }
+    /// Server: how long finished conversations are remembered.
+    KcpConfig &linger(int32_t ms) { return set(LS_KCP_LINGER_MS, ms); }
+};
+
+/// A KCP server: each (peer address, conv) is a client, pulled and answered with the calls of
+/// Server (next_event, send, disconnect, clients, client_address, shutdown, stat with
+/// LS_STAT_* and LS_KCP_STAT_*). The engine config gives the event capacity, max clients, send
+/// queue bound and policy, idle timeout (unset: 60 s) and socket options; the KCP config the
+/// tuning. Destruction (or close()) stops it at once.
+class KcpServer : public EngineObject {
+public:
+    /// An empty object.
+    KcpServer() noexcept {}
+    /// Take ownership of a KCP server handle.
+    explicit KcpServer(int64_t h) noexcept : EngineObject(h) {}
+
+    /// Bind a UDP socket to address ("127.0.0.1:0", "[::]:4000") and serve KCP on it.
+    static KcpServer bind(const std::string &address, const EngineConfig *config = nullptr,
+                          const KcpConfig *kcp = nullptr) {
+        int64_t h = 0;
+        detail::check(ls_kcp_server_bind(address.c_str(), config ? config->get() : 0,
+                                          kcp ? kcp->get() : 0, &h));
+        return KcpServer(h);
+    }
+    /// The address bound, as text.
+    std::string local_address() const { return local_address_(); }
+    /// The port bound (the real one for port 0).
+    int local_port() const { return local_port_(); }
+    /// Queue one message to `client` (returns at once; KCP delivers it).
+    void send(uint64_t client, const void *data, std::size_t len) {
+        detail::check(ls_server_send(h_, client, detail::bytes(data), len));
+    }
+    /// Queue one message (a string) to `client`.
+    void send(uint64_t client, const std::string &s) { send(client, s.data(), s.size()); }
+    /// Queue one message (bytes) to `client`.
+    void send(uint64_t client, const std::vector<uint8_t> &v) { send(client, v.data(), v.size()); }
+    /// End `client`'s session (graceful: once the peer acknowledged what was sent).
+    void disconnect(uint64_t client, bool graceful = false) {
+        detail::check(ls_server_disconnect(h_, client, graceful ? 1 : 0));
+    }
+    /// The open sessions' client ids, in increasing order.
+    std::vector<uint64_t> clients() const {
+        std::vector<uint64_t> ids(16);
+        for (;;) {
+            std::size_t n = 0;
+            int32_t rc = ls_server_clients(h_, ids.data(), ids.size(), &n);
+            if (rc == LS_ERR_BUFFER_TOO_SMALL) {
+                ids.resize(n + 16);
+                continue;
+            }
+            detail::check(rc);
+            ids.resize(n);
+            return ids;
+        }
+    }
+    /// The address of `client`, as text.
+    std::string client_address(uint64_t client) const {
+        int64_t h = h_;
+        return detail::text([h, client](char *b, std::size_t c, std::size_t *l) {
+            return ls_server_client_address(h, client, b, c, l);
+        });
+    }
+    /// Stop at once (KCP has no close on the wire): every session ends, the final
+    /// LS_EVENT_CLOSED is queued. The object stays valid to pull the rest.
+    void shutdown() { detail::check(ls_server_shutdown(h_, 0)); }
+};
+
+/// A KCP conversation with one peer over a connected UDP socket, used from blocking code (made
+/// by kcp_connect). It runs while one of its calls runs: wait in recv() or call poll() so the
+/// peer's data is acknowledged. Timeouts: LS_TIMEOUT_DEFAULT the set_timeout value (initially
+/// forever), -1 forever, 0 poll, N ms; timeout_error when the time ran out.
+class KcpSession : public Handle {
+public:
+    /// An empty object.
+    KcpSession() noexcept {}
+    /// Take ownership of a KCP session handle.
+    explicit KcpSession(int64_t h) noexcept : Handle(h) {}
+
+    /// Send one message (waits while twice the send window is unacknowledged).
+    void send(const void *data, std::size_t len, int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        detail::check(ls_kcp_send(h_, timeout_ms, detail::bytes(data), len));
+    }
+    /// Send one message (a string).
+    void send(const std::string &s, int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        send(s.data(), s.size(), timeout_ms);
+    }
+    /// Send one message (bytes).
+    void send(const std::vector<uint8_t> &v, int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        send(v.data(), v.size(), timeout_ms);
+    }
+    /// Receive one message into buf; buffer_too_small_error (with needed()) when it does not
+    /// fit, and the message stays for the next call.
+    std::size_t recv(void *buf, std::size_t cap, int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        std::size_t n = 0;
+        int32_t rc = ls_kcp_recv(h_, timeout_ms, static_cast<uint8_t *>(buf), cap, &n);
+        if (rc == LS_ERR_BUFFER_TOO_SMALL) detail::throw_error(rc, n);
+        detail::check(rc);
+        return n;
+    }
+    /// Receive one message of any size.
+    std::vector<uint8_t> recv(int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        uint8_t small[4096];
+        std::size_t n = 0;
+        int32_t rc = ls_kcp_recv(h_, timeout_ms, small, sizeof small, &n);
+        if (rc == LS_OK) return std::vector<uint8_t>(small, small + n);
+        if (rc != LS_ERR_BUFFER_TOO_SMALL) detail::throw_error(rc);
+        std::vector<uint8_t> v(n);
+        detail::check(ls_kcp_recv(h_, LS_TIMEOUT_POLL, v.data(), v.size(), &n));
+        v.resize(n);
+        return v;
+    }
+    /// Receive one message as a string.
+    std::string recv_string(int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        std::vector<uint8_t> v = recv(timeout_ms);
+        return std::string(v.begin(), v.end());
+    }
+    /// Wait until the peer acknowledged everything sent.
+    void flush(int32_t timeout_ms = LS_TIMEOUT_DEFAULT) {
+        detail::check(ls_kcp_flush(h_, timeout_ms));
+    }
+    /// Run the protocol for timeout_ms (0 or more) without taking messages; true when a
+    /// message is ready for recv().
+    bool poll(int32_t timeout_ms) {
+        std::size_t n = 0;
+        detail::check(ls_kcp_poll(h_, timeout_ms, &n));
+        return n != 0;
+    }
+    /// The conversation id.
+    uint32_t conv() const {
+        int64_t v = 0;
+        detail::check(ls_kcp_conv(h_, &v));
+        return static_cast<uint32_t>(v);
+    }
+    /// Statistic `stat`: LS_STAT_BYTES_IN/OUT, LS_STAT_MESSAGES_IN/OUT or LS_KCP_STAT_*.
+    int64_t stat(int32_t stat) const {
+        int64_t v = 0;
+        detail::check(ls_engine_stats(h_, stat, &v));
+        return v;
+    }
+    /// The default timeout in ms of calls given LS_TIMEOUT_DEFAULT (-1 forever).
+    void set_timeout(int32_t timeout_ms) { detail::check(ls_set_timeout(h_, timeout_ms)); }
+    /// The default timeout in ms.
+    int32_t get_timeout() const {
+        int32_t t = 0;
+        detail::check(ls_get_timeout(h_, &t));
+        return t;
+    }
+    /// The local address, as text.
+    std::string local_address() const {
+        int64_t h = h_;
+        return detail::text([h](char *b, std::size_t c, std::size_t *l) {
+            return ls_local_address(h, b, c, l);
+        });
+    }
+    /// The peer's address, as text.
+    std::string peer_address() const {
+        int64_t h = h_;
+        return detail::text([h](char *b, std::size_t c, std::size_t *l) {
+            return ls_peer_address(h, b, c, l);
+        });
+    }
+};
+
+/// Start KCP conversation `conv` (LS_KCP_CONV_RANDOM: a random id) with the KCP server at
+/// address, with the tuning of `kcp` and the socket options of `options` (nullptr: defaults).
+/// Nothing is sent until the first message (KCP has no handshake).
+inline KcpSession kcp_connect(const std::string &address, int64_t conv = LS_KCP_CONV_RANDOM,
+                              const KcpConfig *kcp = nullptr, const Options *options = nullptr) {
+    int64_t h = 0;
+    detail::check(ls_kcp_connect(address.c_str(), conv, kcp ? kcp->get() : 0,
+                                 options ? options->get() : 0, &h));
+    return KcpSession(h);
+}
 
 /// Stop the engine (every Server, Client and DatagramServer stops; their threads are joined).
 /// Call before unloading the library or at the end of main; a new engine object starts it again.

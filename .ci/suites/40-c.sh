@@ -115,6 +115,29 @@ g++ -std=c++17 -Wall -Wextra -Werror -pedantic -g bindings/c/tests/test_cpp.cpp 
 run_counted test_cpp cpp timeout 900 "$work/test_cpp"
 LS_TEST_TIMEOUT=900 run_counted test_cpp_valgrind cpp timeout 1800 "${VALGRIND[@]}" "$work/test_cpp"
 
+step "S23: KCP under 10 % and 30 % loss against the reference implementation (C and C++)"
+# The S23 tests of test_c and test_cpp (KCP both ways against python-tests/peers/kcp_ref.py,
+# the PyPI package kcp) ran above over plain loopback; here they run again inside a network
+# namespace whose loopback drops that share of the UDP packets arriving (nftables, input hook,
+# as python-tests/test_kcp.py does), with LS_KCP_LOSS telling them to expect retransmissions.
+if [ "$(id -u)" -ne 0 ]; then
+  echo "skipped: needs root (ip netns, nft); CI runs as root"
+else
+  kcp_ns=""
+  trap '[ -z "$kcp_ns" ] || ip netns del "$kcp_ns" 2>/dev/null; rm -rf "$work"' EXIT
+  for loss in 10 30; do
+    kcp_ns="lsc40kcp$$x$loss"
+    ip netns add "$kcp_ns"
+    ip netns exec "$kcp_ns" ip link set lo up
+    printf 'table inet libsock_loss {\n chain in {\n  type filter hook input priority 0; policy accept;\n  meta l4proto udp numgen random mod 100 < %d drop\n }\n}\n' "$loss" |
+      ip netns exec "$kcp_ns" nft -f -
+    LS_KCP_LOSS=$loss run_counted "test_c_kcp$loss" c timeout 900 ip netns exec "$kcp_ns" "$work/test_c" s23_
+    LS_KCP_LOSS=$loss run_counted "test_cpp_kcp$loss" cpp timeout 900 ip netns exec "$kcp_ns" "$work/test_cpp" s23_
+    ip netns del "$kcp_ns"
+    kcp_ns=""
+  done
+fi
+
 step "C and C++ tests with AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer"
 # The test programs are instrumented (libsock.so, Rust, is not: ASan's malloc serves it too, so
 # its heap errors in memory the tests touch and every leak at exit still show). Each bad-input

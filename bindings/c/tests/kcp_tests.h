@@ -528,3 +528,274 @@ static void t_engine_send_batch(void) {
     OK(ls_close(cfg));
     OK(ls_close(s));
 }
+
+/* ---- the bad-input table's rows for these calls (called by bi_execute) --------------------- */
+
+#include "kcp_bad_inputs.h"
+
+/* A KCP server on loopback and a session with it (setup of the kcp_session rows). */
+static int32_t bi_kcp_pair(int64_t *s, int64_t *c) {
+    int32_t port = 0;
+    char addr[64];
+    *s = *c = 0;
+    if (ls_kcp_server_bind("127.0.0.1:0", 0, 0, s) != LS_OK || ls_local_port(*s, &port) != LS_OK)
+        return BI_SETUP_FAILED;
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", (int)port);
+    return ls_kcp_connect(addr, 7, 0, 0, c) == LS_OK ? LS_OK : BI_SETUP_FAILED;
+}
+
+/* An engine server with one connected engine client (its id in *id). */
+static int32_t bi_engine_pair(const bi_val *settings, int64_t *s, int64_t *cl, uint64_t *id) {
+    int64_t cfg = 0;
+    int32_t port = 0, rc;
+    char addr[64];
+    struct ev e;
+    *s = *cl = 0;
+    rc = bi_engine_config(settings, &cfg);
+    if (rc == LS_OK) rc = ls_engine_config_set(cfg, LS_ECFG_RECONNECT, 0);
+    if (rc != LS_OK) {
+        ls_close(cfg);
+        return rc == BI_NO_EXECUTOR ? rc : BI_SETUP_FAILED;
+    }
+    if (ls_server_listen("127.0.0.1:0", cfg, s) != LS_OK || ls_local_port(*s, &port) != LS_OK) {
+        ls_close(cfg);
+        return BI_SETUP_FAILED;
+    }
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", (int)port);
+    rc = ls_client_connect(addr, cfg, cl);
+    ls_close(cfg);
+    if (rc != LS_OK || bi_wait_event(*cl, LS_EVENT_CONNECTED, &e) != LS_OK ||
+        bi_wait_event(*s, LS_EVENT_CONNECTED, &e) != LS_OK)
+        return BI_SETUP_FAILED;
+    *id = e.client;
+    return LS_OK;
+}
+
+/* NULL for one pointer argument of the new functions; BI_NO_EXECUTOR for other functions. */
+static int32_t bi_kcp_null_pointer(const char *fn, const char *arg) {
+    int64_t s = 0, c = 0, k = 0, es = 0, ecl = 0, d = 0, out = 0, v = 0;
+    uint8_t b[64] = {0};
+    size_t n = 0, lens[2] = {1, 1};
+    uint64_t id = 0;
+    int32_t rc = BI_NO_EXECUTOR;
+#define ARG(name, value) (strcmp(arg, name) == 0 ? NULL : (value))
+    if (strncmp(fn, "ls_kcp_", 7) != 0 && strcmp(fn, "ls_server_send_batch") != 0 &&
+        strcmp(fn, "ls_client_send_batch") != 0 && strcmp(fn, "ls_server_client_stats") != 0 &&
+        strcmp(fn, "ls_set_multicast_interface") != 0)
+        return BI_NO_EXECUTOR;
+    if (bi_kcp_pair(&s, &c) != LS_OK || ls_kcp_config_new(&k) != LS_OK ||
+        bi_engine_pair(NULL, &es, &ecl, &id) != LS_OK || ls_udp_bind("127.0.0.1:0", &d) != LS_OK) {
+        rc = BI_SETUP_FAILED;
+        goto done;
+    }
+    if (strcmp(fn, "ls_kcp_config_new") == 0) {
+        rc = ls_kcp_config_new(ARG("out_handle", &out));
+    } else if (strcmp(fn, "ls_kcp_config_get") == 0) rc = ls_kcp_config_get(k, LS_KCP_MTU, ARG("out_value", &v));
+    else if (strcmp(fn, "ls_kcp_server_bind") == 0)
+        rc = ls_kcp_server_bind(ARG("address", "127.0.0.1:0"), 0, k, ARG("out_handle", &out));
+    else if (strcmp(fn, "ls_kcp_connect") == 0)
+        rc = ls_kcp_connect(ARG("address", "127.0.0.1:9"), 1, k, 0, ARG("out_handle", &out));
+    else if (strcmp(fn, "ls_kcp_send") == 0) rc = ls_kcp_send(c, 0, ARG("buf", b), 1);
+    else if (strcmp(fn, "ls_kcp_recv") == 0) rc = ls_kcp_recv(c, 0, ARG("buf", b), sizeof b, ARG("out_len", &n));
+    else if (strcmp(fn, "ls_kcp_poll") == 0) rc = ls_kcp_poll(c, 0, ARG("out_ready", &n));
+    else if (strcmp(fn, "ls_kcp_conv") == 0) rc = ls_kcp_conv(c, ARG("out_conv", &v));
+    else if (strcmp(fn, "ls_set_multicast_interface") == 0) rc = ls_set_multicast_interface(d, ARG("iface", "127.0.0.1"));
+    else if (strcmp(fn, "ls_server_send_batch") == 0)
+        rc = ls_server_send_batch(es, id, ARG("buf", b), ARG("lens", lens), 2, 0, ARG("out_sent", &n));
+    else if (strcmp(fn, "ls_client_send_batch") == 0)
+        rc = ls_client_send_batch(ecl, ARG("buf", b), ARG("lens", lens), 2, 0, ARG("out_sent", &n));
+    else if (strcmp(fn, "ls_server_client_stats") == 0)
+        rc = ls_server_client_stats(es, id, LS_STAT_BYTES_IN, ARG("out_value", &v));
+#undef ARG
+    if (rc == LS_OK && out != 0) ls_close(out);
+done:
+    ls_close(c);
+    ls_close(s);
+    ls_close(k);
+    ls_close(ecl);
+    ls_close(es);
+    ls_close(d);
+    return rc;
+}
+
+/* A handle of the wrong kind (or none) for the new calls. */
+static int32_t bi_kcp_handle(const char *which, const char *call) {
+    int64_t h = 0, v = 0;
+    uint8_t b[16] = {0};
+    size_t n = 0, lens[1] = {1};
+    int32_t rc;
+    int live = 0;
+    if (strncmp(call, "ls_kcp_", 7) != 0 && strcmp(call, "ls_server_send_batch") != 0 &&
+        strcmp(call, "ls_client_send_batch") != 0 && strcmp(call, "ls_server_client_stats") != 0 &&
+        strcmp(call, "ls_set_multicast_interface") != 0 && strncmp(which, "kcp_", 4) != 0 &&
+        strncmp(which, "closed_kcp_", 11) != 0)
+        return BI_NO_EXECUTOR;
+    if (strcmp(which, "zero") == 0) h = 0;
+    else if (strcmp(which, "random") == 0) h = 123456789;
+    else if (strcmp(which, "server") == 0) live = ls_server_listen("127.0.0.1:0", 0, &h) == LS_OK;
+    else if (strcmp(which, "engine_config") == 0) live = ls_engine_config_new(&h) == LS_OK;
+    else if (strcmp(which, "kcp_config") == 0) live = ls_kcp_config_new(&h) == LS_OK;
+    else if (strcmp(which, "kcp_server") == 0) live = ls_kcp_server_bind("127.0.0.1:0", 0, 0, &h) == LS_OK;
+    else if (strcmp(which, "kcp_session") == 0) live = ls_kcp_connect("127.0.0.1:9", 1, 0, 0, &h) == LS_OK;
+    else if (strcmp(which, "closed_kcp_server") == 0) {
+        if (ls_kcp_server_bind("127.0.0.1:0", 0, 0, &h) != LS_OK) return BI_SETUP_FAILED;
+        ls_close(h);
+    } else if (strcmp(which, "closed_kcp_session") == 0) {
+        if (ls_kcp_connect("127.0.0.1:9", 1, 0, 0, &h) != LS_OK) return BI_SETUP_FAILED;
+        ls_close(h);
+    } else return BI_NO_EXECUTOR;
+    if (strcmp(call, "ls_kcp_send") == 0) rc = ls_kcp_send(h, 0, b, 1);
+    else if (strcmp(call, "ls_kcp_recv") == 0) rc = ls_kcp_recv(h, 0, b, sizeof b, &n);
+    else if (strcmp(call, "ls_kcp_config_set") == 0) rc = ls_kcp_config_set(h, LS_KCP_MTU, 1000);
+    else if (strcmp(call, "ls_engine_config_set") == 0) rc = ls_engine_config_set(h, LS_ECFG_MAX_CLIENTS, 1);
+    else if (strcmp(call, "ls_next_event") == 0) {
+        int32_t k = 0;
+        uint64_t cl = 0;
+        rc = ls_next_event(h, 0, &k, &cl, &v, b, sizeof b, &n);
+    } else if (strcmp(call, "ls_server_send") == 0) rc = ls_server_send(h, 1, b, 1);
+    else if (strcmp(call, "ls_server_send_batch") == 0) rc = ls_server_send_batch(h, 1, b, lens, 1, 0, &n);
+    else if (strcmp(call, "ls_client_send_batch") == 0) rc = ls_client_send_batch(h, b, lens, 1, 0, &n);
+    else if (strcmp(call, "ls_server_client_stats") == 0) rc = ls_server_client_stats(h, 1, LS_STAT_BYTES_IN, &v);
+    else if (strcmp(call, "ls_set_multicast_interface") == 0) rc = ls_set_multicast_interface(h, "127.0.0.1");
+    else if (strcmp(call, "ls_set_option") == 0) rc = ls_set_option(h, LS_OPT_NODELAY, 1);
+    else rc = BI_NO_EXECUTOR;
+    if (live) ls_close(h);
+    return rc;
+}
+
+/* The rows of ops kcp_config, kcp_server, kcp_connect, kcp_session, multicast_interface,
+ * client_stats, send_batch, and the null_pointer / handle / size_arg rows of the new
+ * functions; BI_NO_EXECUTOR for any other row. */
+static int32_t kcp_bi_execute(const char *op, const bi_val *inp) {
+    int ok = 1;
+    int32_t rc = BI_NO_EXECUTOR;
+    if (strcmp(op, "null_pointer") == 0) {
+        const char *fn = bi_str(inp, "function"), *arg = bi_str(inp, "arg");
+        return fn && arg ? bi_kcp_null_pointer(fn, arg) : BI_NO_EXECUTOR;
+    }
+    if (strcmp(op, "handle") == 0) {
+        const char *which = bi_str(inp, "handle"), *call = bi_str(inp, "call");
+        return which && call ? bi_kcp_handle(which, call) : BI_NO_EXECUTOR;
+    }
+    if (strcmp(op, "size_arg") == 0) {
+        const char *fn = bi_str(inp, "function"), *vs = bi_str(inp, "value");
+        size_t val = vs && strcmp(vs, "SIZE_MAX") == 0 ? (size_t)-1 : (size_t)bi_u64(inp, "value", 0, &ok);
+        int64_t s = 0, c = 0;
+        uint8_t b[16] = {0};
+        size_t n = 0, lens[1] = {1};
+        if (!fn || !ok) return BI_NO_EXECUTOR;
+        if (strcmp(fn, "ls_kcp_send") != 0 && strcmp(fn, "ls_kcp_recv") != 0 &&
+            strcmp(fn, "ls_server_send_batch") != 0)
+            return BI_NO_EXECUTOR;
+        if (bi_kcp_pair(&s, &c) != LS_OK) rc = BI_SETUP_FAILED;
+        else if (strcmp(fn, "ls_kcp_send") == 0) rc = ls_kcp_send(c, 0, b, val);
+        else if (strcmp(fn, "ls_kcp_recv") == 0) rc = ls_kcp_recv(c, 0, b, val, &n);
+        else rc = ls_server_send_batch(s, 1, b, lens, val, 0, &n);
+        ls_close(c);
+        ls_close(s);
+        return rc;
+    }
+    if (strcmp(op, "kcp_config") == 0) {
+        int64_t k = 0, v = bi_i64(inp, "value", 0, &ok);
+        int32_t key = bi_kcp_key(bi_str(inp, "setting"));
+        if (!ok || key < 0) return BI_NO_EXECUTOR;
+        if (ls_kcp_config_new(&k) != LS_OK) return BI_SETUP_FAILED;
+        rc = ls_kcp_config_set(k, key, v);
+        ls_close(k);
+        return rc;
+    }
+    if (strcmp(op, "kcp_server") == 0) {
+        int64_t cfg = 0, s = 0;
+        char *addr = bi_text(inp, "address");
+        rc = bi_engine_config(bi_get(inp, "settings"), &cfg);
+        if (rc == LS_OK) rc = ls_kcp_server_bind(addr ? addr : "127.0.0.1:0", cfg, 0, &s);
+        if (rc == LS_OK) ls_close(s);
+        ls_close(cfg);
+        free(addr);
+        return rc;
+    }
+    if (strcmp(op, "kcp_connect") == 0) {
+        int64_t c = 0, conv = bi_i64(inp, "conv", 1, &ok);
+        char *addr = bi_text(inp, "address");
+        if (!ok) {
+            free(addr);
+            return BI_NO_EXECUTOR;
+        }
+        rc = ls_kcp_connect(addr ? addr : "127.0.0.1:9", conv, 0, 0, &c);
+        if (rc == LS_OK) ls_close(c);
+        free(addr);
+        return rc;
+    }
+    if (strcmp(op, "kcp_session") == 0) {
+        const char *call = bi_str(inp, "call");
+        int64_t s = 0, c = 0;
+        int32_t t = bi_timeout(inp, 0, &ok);
+        uint64_t size = bi_u64(inp, "size", 1, &ok);
+        uint8_t *buf;
+        size_t n = 0;
+        if (!call || !ok || size > (1u << 24)) return BI_NO_EXECUTOR;
+        buf = (uint8_t *)calloc(1, (size_t)size + 1);
+        if (!buf || bi_kcp_pair(&s, &c) != LS_OK) rc = BI_SETUP_FAILED;
+        else if (strcmp(call, "send") == 0) rc = ls_kcp_send(c, t, buf, (size_t)size);
+        else if (strcmp(call, "recv") == 0) rc = ls_kcp_recv(c, t, buf, (size_t)size + 1, &n);
+        else if (strcmp(call, "flush") == 0) rc = ls_kcp_flush(c, t);
+        else if (strcmp(call, "poll") == 0) rc = ls_kcp_poll(c, t, &n);
+        else if (strcmp(call, "server_send") == 0) rc = ls_server_send(s, 99, buf, (size_t)size);
+        else rc = BI_NO_EXECUTOR;
+        free(buf);
+        ls_close(c);
+        ls_close(s);
+        return rc;
+    }
+    if (strcmp(op, "multicast_interface") == 0) {
+        int64_t d = 0;
+        char *iface = bi_text(inp, "interface");
+        if (!iface) return BI_NO_EXECUTOR;
+        if (ls_udp_bind("0.0.0.0:0", &d) != LS_OK) rc = BI_SETUP_FAILED;
+        else rc = ls_set_multicast_interface(d, iface);
+        ls_close(d);
+        free(iface);
+        return rc;
+    }
+    if (strcmp(op, "client_stats") == 0) {
+        int64_t s = 0, cl = 0, v = 0;
+        uint64_t id = 0;
+        const char *name = bi_str(inp, "stat"), *who = bi_str(inp, "client");
+        int32_t stat = name ? bi_stat_code(name) : (int32_t)bi_i64(inp, "stat", -1, &ok);
+        if (!ok || stat == -1) return BI_NO_EXECUTOR;
+        rc = bi_engine_pair(NULL, &s, &cl, &id);
+        if (rc == LS_OK) rc = ls_server_client_stats(s, who && strcmp(who, "unknown") == 0 ? id + 1000 : id, stat, &v);
+        ls_close(cl);
+        ls_close(s);
+        return rc;
+    }
+    if (strcmp(op, "send_batch") == 0) {
+        const char *obj = bi_str(inp, "object"), *who = bi_str(inp, "client");
+        const bi_val *sizes = bi_get(inp, "sizes");
+        int64_t s = 0, cl = 0;
+        int32_t t = bi_timeout(inp, 1000, &ok);
+        uint64_t id = 0;
+        size_t lens[16], total = 0, i, n = 0;
+        uint8_t *buf;
+        if (!obj || !ok || !sizes || sizes->type != BI_ARR || sizes->n > 16) return BI_NO_EXECUTOR;
+        for (i = 0; i < sizes->n; i++) {
+            long long l = sizes->kids[i].type == BI_NUM ? strtoll(sizes->kids[i].s, NULL, 10) : -1;
+            if (l < 0 || l > (1 << 24)) return BI_NO_EXECUTOR;
+            lens[i] = (size_t)l;
+            total += lens[i];
+        }
+        buf = (uint8_t *)calloc(1, total + 1);
+        rc = buf ? bi_engine_pair(bi_get(inp, "settings"), &s, &cl, &id) : BI_SETUP_FAILED;
+        if (rc == LS_OK) {
+            if (who && strcmp(who, "unknown") == 0) id += 1000;
+            if (strcmp(obj, "server") == 0) rc = ls_server_send_batch(s, id, buf, lens, sizes->n, t, &n);
+            else if (strcmp(obj, "client") == 0) rc = ls_client_send_batch(cl, buf, lens, sizes->n, t, &n);
+            else rc = BI_NO_EXECUTOR;
+        }
+        free(buf);
+        ls_close(cl);
+        ls_close(s);
+        return rc;
+    }
+    return BI_NO_EXECUTOR;
+}

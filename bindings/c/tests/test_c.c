@@ -3741,6 +3741,9 @@ static int32_t bi_transfer(const bi_val *inp) {
 }
 
 /* Runs one row in this process; its outcome. */
+/* The rows of the KCP, multicast interface, client statistics and batch calls (kcp_tests.h). */
+static int32_t kcp_bi_execute(const char *op, const bi_val *inp);
+
 static int32_t bi_execute(const bi_val *row) {
     const char *op = bi_str(row, "op");
     const bi_val *inp = bi_get(row, "input");
@@ -3751,6 +3754,7 @@ static int32_t bi_execute(const bi_val *row) {
     size_t n = 0;
     struct ev e;
     if (op == NULL || inp == NULL) return BI_NO_EXECUTOR;
+    if ((rc = kcp_bi_execute(op, inp)) != BI_NO_EXECUTOR) return rc;
     if (strcmp(op, "connect") == 0 || strcmp(op, "listen") == 0 || strcmp(op, "udp_bind") == 0 ||
         strcmp(op, "udp_send_to") == 0) {
         char *addr = bi_text(inp, "address");

@@ -1049,6 +1049,10 @@ libsock::EngineConfig bi_config(const bi_val *settings) {
     return cfg;
 }
 
+// The rows of the KCP, multicast interface, client statistics and batch calls (kcp_tests.hpp):
+// false for another op; throws the call's error.
+bool kcp_bi_execute(const std::string &op, const bi_val *in);
+
 // Runs one row here; its outcome name ("OK", a kind, SETUP_FAILED, NO_EXECUTOR ...).
 std::string bi_execute(const bi_val *row) {
     const std::string op = bi_str(row, "op") ? bi_str(row, "op") : "";
@@ -1149,6 +1153,7 @@ std::string bi_execute(const bi_val *row) {
                 c = libsock::Client::connect("127.0.0.1:1", &cfg);
             });
             c.send(std::string(bi_size(in, "size", 0), 'x'));
+        } else if (kcp_bi_execute(op, in)) {
         } else {
             libsock::TcpConnection c, a;
             bi_pair(c, a);
@@ -1549,6 +1554,8 @@ void t_tls_cleanup() {
 
 
 #include "xfer_tests.hpp"
+// KCP (S23), the multicast sending interface, per-client statistics, batch sends
+#include "kcp_tests.hpp"
 
 } // namespace
 
@@ -1601,6 +1608,12 @@ int main(int argc, char **argv) {
         {"s24_socks5_proxy_echo_and_refusals", s24_socks5_proxy_echo_and_refusals},
         {"t_fds_cpp", t_fds_cpp},
         {"t_xfer_cleanup", t_xfer_cleanup},
+        {"t_kcp_config_cpp", t_kcp_config_cpp},
+        {"t_kcp_server_and_session_cpp", t_kcp_server_and_session_cpp},
+        {"s23_kcp_session_against_reference_server_cpp", s23_kcp_session_against_reference_server_cpp},
+        {"s23_kcp_reference_client_against_server_cpp", s23_kcp_reference_client_against_server_cpp},
+        {"t_multicast_interface_cpp", t_multicast_interface_cpp},
+        {"t_engine_client_stats_and_batches_cpp", t_engine_client_stats_and_batches_cpp},
         {"t_bad_input_table", t_bad_input_table},
     };
     const char *limit_env = std::getenv("LS_TEST_TIMEOUT");
