@@ -4062,6 +4062,7 @@ static const struct test TESTS[] = {
     T(s22_transfer_broken_then_resumed),
     T(s24_socks5_proxy_echo_and_refusals),
     T(t_fds_two_processes),
+    T(t_transfer_python_interop),
     T(t_xfer_cleanup),
     T(t_engine_constants),
     T(t_engine_config),

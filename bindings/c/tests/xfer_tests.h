@@ -637,6 +637,114 @@ static void t_fds_two_processes(void) {
     OK(ls_close(l));
 }
 
+/* ---- interop with the protocol's standard-library implementation (peers/lsf_peer.py) ----------- */
+
+/* Run python-tests/peers/lsf_peer.py in a child: "recv PORTFILE OUT" listens, prints "PORT n",
+ * receives one file into OUT and prints "RESULT sha256 ok resumed_at"; "send ADDRESS PATH UPTO"
+ * connects and sends PATH (stopping after UPTO bytes when UPTO > 0), printing the same. */
+static int lsf_spawn(struct child *c, const char *mode, const char *a1, const char *a2, const char *a3) {
+    static const char script[] =
+        "import os, socket, sys\n"
+        "sys.path.insert(0, os.path.dirname(sys.argv[1]))\n"
+        "import lsf_peer\n"
+        "mode = sys.argv[2]\n"
+        "if mode == 'recv':\n"
+        "    s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1); s.settimeout(30)\n"
+        "    print('PORT', s.getsockname()[1], flush=True)\n"
+        "    conn, _ = s.accept(); conn.settimeout(30)\n"
+        "    r = lsf_peer.recv(conn, sys.argv[3])\n"
+        "else:\n"
+        "    host, port = sys.argv[3].rsplit(':', 1)\n"
+        "    conn = socket.create_connection((host, int(port)), timeout=30)\n"
+        "    upto = int(sys.argv[5])\n"
+        "    r = lsf_peer.send(conn, sys.argv[4], upto=upto if upto > 0 else None)\n"
+        "    conn.close()\n"
+        "print('RESULT', r['sha256'] or '-', r['ok'], r['resumed_at'], flush=True)\n";
+    const char *peer = getenv("LS_TEST_PEER");
+    char *argv[9];
+    if (!peer) peer = "python-tests/peers/stdlib_peer.py";
+    argv[0] = (char *)"python3";
+    argv[1] = (char *)"-c";
+    argv[2] = (char *)script;
+    argv[3] = (char *)peer; /* lsf_peer.py is beside it */
+    argv[4] = (char *)mode;
+    argv[5] = (char *)a1;
+    argv[6] = (char *)a2;
+    argv[7] = (char *)a3;
+    argv[8] = NULL;
+    return child_spawn(c, argv, 0);
+}
+
+static void t_transfer_python_interop(void) {
+    struct child py;
+    struct xrun r;
+    const char *src = xpath("interop.bin"), *dir = xpath("interop"), *out = xpath("interop/interop.bin");
+    char addr[64], sha[80], want[160];
+    int64_t c = 0, s = 0, l = 0, a = 0, rv = 0;
+    int32_t port = 0;
+    uint64_t size = 0, offered = 0, resumed = 0;
+    int32_t version = 0;
+    size_t n = 0;
+    const char *p;
+    CHECK(xwrite_random(src, 3000000, 11) == 0);
+    CHECK(mkdir(dir, 0700) == 0);
+    /* A C sender, the standard-library receiver. */
+    CHECK(lsf_spawn(&py, "recv", dir, "", "") == 0);
+    CHECK(child_wait_for(&py, "\n", 20000));
+    p = strstr(py.text, "PORT ");
+    CHECK(p != NULL);
+    if (p) {
+        snprintf(addr, sizeof addr, "127.0.0.1:%d", atoi(p + 5));
+        OK(ls_tcp_connect(addr, 10000, &c));
+        OK(ls_set_timeout(c, 30000));
+        OK(ls_transfer_sender(src, NULL, 1, &s));
+        OK(ls_transfer_run(s, c));
+        OK(ls_transfer_sha256(s, sha, sizeof sha, &n));
+        snprintf(want, sizeof want, "RESULT %s True 0", sha);
+        CHECK(child_wait_for(&py, want, 20000));
+        CHECK(xsame_files(src, out));
+        OK(ls_close(s));
+        OK(ls_close(c));
+    }
+    child_end(&py);
+    unlink(out);
+    /* The standard-library sender stops after 1 MB; a C receiver keeps the partial file, and
+     * resumes it from a second standard-library sender. */
+    OK(ls_listen("127.0.0.1:0", 0, &l));
+    OK(ls_local_port(l, &port));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    CHECK(lsf_spawn(&py, "send", addr, src, "1000000") == 0);
+    OK(ls_accept(l, 20000, &a));
+    OK(ls_set_timeout(a, 30000));
+    OK(ls_transfer_receiver(dir, 0, 0, &rv));
+    CHECK_RC(ls_transfer_run(rv, a), LS_ERR_CLOSED);
+    CHECK(child_wait_for(&py, "RESULT - False 0", 20000));
+    child_end(&py);
+    CHECK(xfile_size(xpath("interop/interop.bin.libsock-part")) == 1000000);
+    CHECK(!xexists(out));
+    OK(ls_close(rv));
+    OK(ls_close(a));
+    CHECK(lsf_spawn(&py, "send", addr, src, "0") == 0);
+    OK(ls_accept(l, 20000, &a));
+    OK(ls_set_timeout(a, 30000));
+    OK(ls_transfer_receiver(dir, 0, 1, &rv));
+    xrun_start(&r, rv, a);
+    CHECK(pthread_join(r.th, NULL) == 0);
+    CHECK_RC(r.rc, LS_OK);
+    OK(ls_transfer_info(rv, &size, &version, &offered, &resumed));
+    CHECK(size == 3000000 && version == 2 && offered == 1000000 && resumed == 1000000);
+    OK(ls_transfer_sha256(rv, sha, sizeof sha, &n));
+    snprintf(want, sizeof want, "RESULT %s True 1000000", sha);
+    CHECK(child_wait_for(&py, want, 20000));
+    if (!strstr(py.text, want)) fprintf(stderr, "  lsf_peer said: %s\n", py.text);
+    child_end(&py);
+    CHECK(xsame_files(src, out));
+    OK(ls_close(rv));
+    OK(ls_close(a));
+    OK(ls_close(l));
+    unlink(src);
+}
+
 /* Remove the run's temporary directory and what the tests left in it. */
 static void t_xfer_cleanup(void) {
     char cmd[300];
