@@ -68,6 +68,22 @@ namespace Libsock
             finally { Release(); }
         }
 
+        /// <summary>One counter of connected client <paramref name="client"/>: <see cref="Libsock.Stat.BYTES_IN"/>,
+        /// <see cref="Libsock.Stat.BYTES_OUT"/>, <see cref="Libsock.Stat.MESSAGES_IN"/>,
+        /// <see cref="Libsock.Stat.MESSAGES_OUT"/> or <see cref="Libsock.Stat.QUEUED_BYTES"/> (another is
+        /// <see cref="UnsupportedException"/>); <see cref="ClosedException"/> for an unknown client.</summary>
+        public unsafe long ClientStat(ulong client, Stat stat)
+        {
+            long h = Acquire();
+            try
+            {
+                long v;
+                Fail(Native.ls_server_client_stats(h, client, (int)stat, &v));
+                return v;
+            }
+            finally { Release(); }
+        }
+
         /// <summary>Queues one message to each of <paramref name="clients"/>; returns how many took it.</summary>
         public unsafe int SendMany(IList<ulong> clients, byte[] data)
         {

@@ -129,6 +129,22 @@ namespace Libsock.Tests
                 case "kcp_config":
                     KcpConfigRow(input);
                     return "OK";
+                case "kcp_server":
+                    using (var cfg = Config(input.ContainsKey("settings") ? Dict(input, "settings") : new Dictionary<string, object>()))
+                        KcpServer.Bind(input.ContainsKey("address") ? Text(input["address"]) : "127.0.0.1:0", cfg).Close();
+                    return "OK";
+                case "kcp_connect":
+                    KcpSession.Connect(Text(input["address"]), Long(input, "conv", KcpSession.RandomConv)).Close();
+                    return "OK";
+                case "kcp_session":
+                    KcpSessionRow(input);
+                    return "OK";
+                case "client_stats":
+                    ClientStatsRow(input);
+                    return "OK";
+                case "send_batch":
+                    SendBatchRow(input);
+                    return "OK";
                 case "multicast_interface":
                     using (var d = Datagram.Bind("127.0.0.1:0")) d.SetMulticastInterface(Text(input["interface"]));
                     return "OK";
@@ -225,11 +241,65 @@ namespace Libsock.Tests
             }
         }
 
+        /// <summary>The kcp_session op: a KCP server on loopback and a session with it, then one call.</summary>
+        static void KcpSessionRow(Dictionary<string, object> input)
+        {
+            using (var server = KcpServer.Bind("127.0.0.1:0"))
+            using (var s = KcpSession.Connect(server.LocalAddress))
+            {
+                int size = Int(input, "size", 0), timeout = Int(input, "timeout_ms", 1000);
+                switch (Str(input, "call"))
+                {
+                    case "send": s.Send(new byte[size], timeout); break;
+                    case "recv": s.Recv(timeout); break;
+                    case "flush": s.Flush(timeout); break;
+                    case "poll": s.Poll(timeout); break;
+                    case "server_send": server.Send(12345, new byte[size]); break;
+                    default: throw new NoExecutor("kcp_session call " + Str(input, "call"));
+                }
+            }
+        }
+
+        /// <summary>A server on loopback with one System.Net client; the client's id, or one no
+        /// client has ("unknown").</summary>
+        static ulong ConnectedClient(Server s, TcpClient tc, string which)
+        {
+            tc.Connect(IPAddress.Loopback, s.LocalPort);
+            Event e = T.WaitKind(s, EventKind.CONNECTED);
+            if (e == null) throw new InvalidOperationException("setup failed: no CONNECTED");
+            return which == "unknown" ? e.Client + 1000 : e.Client;
+        }
+
+        static void ClientStatsRow(Dictionary<string, object> input)
+        {
+            object st = input["stat"];
+            Stat stat = st is string n ? (Stat)Enum.Parse(typeof(Stat), n.ToUpperInvariant()) : (Stat)checked((int)(long)st);
+            using (var s = Server.Listen("127.0.0.1:0"))
+            using (var tc = new TcpClient())
+                s.ClientStat(ConnectedClient(s, tc, Str(input, "client")), stat);
+        }
+
+        static void SendBatchRow(Dictionary<string, object> input)
+        {
+            var batch = new List<byte[]>();
+            foreach (object n in (List<object>)input["sizes"]) batch.Add(new byte[(long)n]);
+            int timeout = Int(input, "timeout_ms", 5000);
+            var settings = input.ContainsKey("settings") ? Dict(input, "settings") : new Dictionary<string, object>();
+            if (Str(input, "object") == "client")
+            {
+                using (var c = (Client)Engine("client", settings)) c.SendBatch(batch, timeout);
+                return;
+            }
+            using (var s = (Server)Engine("server", settings))
+            using (var tc = new TcpClient())
+                s.SendBatch(ConnectedClient(s, tc, Str(input, "client")), batch, timeout);
+        }
+
         /// <summary>The kcp_config op: one KCP tuning key (core's word), a KCP server's engine
         /// setting, or the address a session connects to.</summary>
         static void KcpConfigRow(Dictionary<string, object> input)
         {
-            string name = Str(input, "name");
+            string name = Str(input, "setting") ?? Str(input, "name");
             if (name == "address")
             {
                 KcpSession.Connect(Text(input["value"])).Close();
@@ -342,10 +412,11 @@ namespace Libsock.Tests
             }
         }
 
-        static EngineObject Engine(string obj, Dictionary<string, object> settings)
+        /// <summary>An engine config with the row's settings (the caller disposes it).</summary>
+        static EngineConfig Config(Dictionary<string, object> settings)
         {
-            string address = settings.ContainsKey("address") ? Text(settings["address"]) : null;
-            using (var cfg = new EngineConfig())
+            var cfg = new EngineConfig();
+            try
             {
                 foreach (var kv in settings)
                 {
@@ -371,6 +442,16 @@ namespace Libsock.Tests
                         }
                     }
                 }
+                return cfg;
+            }
+            catch { cfg.Close(); throw; }
+        }
+
+        static EngineObject Engine(string obj, Dictionary<string, object> settings)
+        {
+            string address = settings.ContainsKey("address") ? Text(settings["address"]) : null;
+            using (var cfg = Config(settings))
+            {
                 switch (obj)
                 {
                     case "server": return Server.Listen(address ?? "127.0.0.1:0", cfg);
