@@ -18,6 +18,14 @@ namespace Libsock.Tests
         public TestFailure(string message) : base(message) { }
     }
 
+    /// <summary>Thrown by a test that cannot run here (e.g. S23 without root for a network
+    /// namespace): reported as "skip", counted neither passed nor failed.</summary>
+    public sealed class TestSkipped : Exception
+    {
+        /// <summary>A skip with its reason.</summary>
+        public TestSkipped(string message) : base(message) { }
+    }
+
     /// <summary>Checks shared by the tests.</summary>
     public static class T
     {
@@ -158,6 +166,11 @@ namespace Libsock.Tests
                     hung = true;
                     failed++;
                     Console.WriteLine($"FAIL {t.Key}: still running after {deadline} s (per-test deadline)");
+                }
+                else if (error is TestSkipped)
+                {
+                    skipped++;
+                    Console.WriteLine($"skip {t.Key}: {error.Message}");
                 }
                 else if (error != null)
                 {
