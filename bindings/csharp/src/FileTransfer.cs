@@ -134,33 +134,38 @@ namespace Libsock
         /// <see cref="Cancel"/> <see cref="InterruptedException"/>.</summary>
         public unsafe TransferState Step(Connection conn)
         {
-            if (conn == null) throw new InvalidArgumentException("invalid argument: conn is null");
-            long c = conn.Acquire();
+            long h = Acquire();
             try
             {
-                long h = Acquire();
+                if (conn == null) throw new InvalidArgumentException("invalid argument: conn is null");
+                long c = conn.Acquire();
                 try
                 {
                     int state;
                     Fail(Native.ls_transfer_step(h, c, &state));
                     return (TransferState)state;
                 }
-                finally { Release(); }
+                finally { conn.Release(); }
             }
-            finally { conn.Release(); }
+            finally { Release(); }
         }
 
         /// <summary>Runs the transfer to its end over <paramref name="conn"/> (the same errors as
         /// <see cref="Step"/>) and returns what it did.</summary>
         public TransferInfo Run(Connection conn)
         {
-            if (conn == null) throw new InvalidArgumentException("invalid argument: conn is null");
-            long c = conn.Acquire();
+            long h = Acquire();
             try
             {
-                Call(h => Native.ls_transfer_run(h, c));
+                if (conn == null) throw new InvalidArgumentException("invalid argument: conn is null");
+                long c = conn.Acquire();
+                try
+                {
+                    Fail(Native.ls_transfer_run(h, c));
+                }
+                finally { conn.Release(); }
             }
-            finally { conn.Release(); }
+            finally { Release(); }
             return Info;
         }
 
