@@ -1484,10 +1484,11 @@ int32_t ls_recv_fds(int64_t handle,
 
 /**
  * The process at the other end of Unix connection `handle` as the kernel recorded it when the
- * connection was made (SO_PEERCRED; Linux): `*out_pid`, `*out_uid`, `*out_gid`.
+ * connection was made (SO_PEERCRED; Linux): `*out_pid`, `*out_uid`, `*out_gid` (the ids as
+ * `uint64_t`: the loadlibrary and FFI doors take no 32-bit unsigned type).
  * `LS_ERR_UNSUPPORTED` on a TCP connection.
  */
-int32_t ls_peer_credentials(int64_t handle, int32_t *out_pid, uint32_t *out_uid, uint32_t *out_gid);
+int32_t ls_peer_credentials(int64_t handle, int32_t *out_pid, uint64_t *out_uid, uint64_t *out_gid);
 
 /**
  * A file transfer that sends the file at `path` (opened now: a missing or unreadable file fails

@@ -498,7 +498,8 @@ public:
     Options &tls(const TlsConfig &tls) {
         detail::check(ls_options_set_tls(h_, tls.get()));
         return *this;
-    }    /// Connect through a proxy: "socks5://[user:password@]host[:port]" or
+    }
+    /// Connect through a proxy: "socks5://[user:password@]host[:port]" or
     /// "http://[user:password@]host[:port]" ("" removes it); a malformed URL throws
     /// invalid_argument_error here (see ls_options_set_proxy).
     Options &proxy(const std::string &url) {
@@ -830,7 +831,10 @@ public:
     /// The peer process (Unix connections; SO_PEERCRED) as the kernel recorded it.
     PeerCredentials peer_credentials() const {
         PeerCredentials c = {0, 0, 0};
-        detail::check(ls_peer_credentials(h_, &c.pid, &c.uid, &c.gid));
+        uint64_t uid = 0, gid = 0;
+        detail::check(ls_peer_credentials(h_, &c.pid, &uid, &gid));
+        c.uid = static_cast<uint32_t>(uid);
+        c.gid = static_cast<uint32_t>(gid);
         return c;
     }
     /// Send len bytes of a file from offset (-1: to the end); returns the count.

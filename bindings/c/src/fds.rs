@@ -119,14 +119,15 @@ pub unsafe extern "C" fn ls_recv_fds(
 }
 
 /// The process at the other end of Unix connection `handle` as the kernel recorded it when the
-/// connection was made (SO_PEERCRED; Linux): `*out_pid`, `*out_uid`, `*out_gid`.
+/// connection was made (SO_PEERCRED; Linux): `*out_pid`, `*out_uid`, `*out_gid` (the ids as
+/// `uint64_t`: the loadlibrary and FFI doors take no 32-bit unsigned type).
 /// `LS_ERR_UNSUPPORTED` on a TCP connection.
 #[no_mangle]
 pub unsafe extern "C" fn ls_peer_credentials(
     handle: i64,
     out_pid: *mut i32,
-    out_uid: *mut u32,
-    out_gid: *mut u32,
+    out_uid: *mut u64,
+    out_gid: *mut u64,
 ) -> i32 {
     call("ls_peer_credentials", || {
         let pid = Out::new(out_pid, "out_pid")?;
@@ -135,8 +136,8 @@ pub unsafe extern "C" fn ls_peer_credentials(
         let o = conn(handle)?;
         let c = as_conn(&o).peer_credentials()?;
         pid.set(c.pid);
-        uid.set(c.uid);
-        gid.set(c.gid);
+        uid.set(u64::from(c.uid));
+        gid.set(u64::from(c.gid));
         Ok(())
     })
 }

@@ -3415,7 +3415,7 @@ static int32_t bi_handle(const bi_val *inp) {
     else if (strcmp(call, "ls_send_fds") == 0) rc = ls_send_fds(h, buf, 1, NULL, 0);
     else if (strcmp(call, "ls_recv_fds") == 0) rc = ls_recv_fds(h, 0, buf, sizeof buf, &n, NULL, 0, &n);
     else if (strcmp(call, "ls_peer_credentials") == 0) {
-        uint32_t u1 = 0, u2 = 0;
+        uint64_t u1 = 0, u2 = 0;
         rc = ls_peer_credentials(h, &t, &u1, &u2);
     } else rc = BI_NO_EXECUTOR;
     (void)t;
@@ -3518,7 +3518,7 @@ static int32_t bi_null_pointer(const bi_val *inp) {
         rc = ls_recv_fds(a, 0, ARG("buf", b), sizeof b, ARG("out_len", &n), ARG("fds", slots), 2,
                          ARG("out_nfds", &nf));
     } else if (strcmp(fn, "ls_peer_credentials") == 0) {
-        uint32_t u1 = 0, u2 = 0;
+        uint64_t u1 = 0, u2 = 0;
         rc = ls_peer_credentials(a, ARG("out_pid", &i32), ARG("out_uid", &u1), ARG("out_gid", &u2));
     }
     else if (strcmp(fn, "ls_next_event") == 0)
@@ -3686,7 +3686,7 @@ static int32_t bi_fds(const bi_val *inp) {
     const char *sock = bi_str(inp, "socket"), *call = bi_str(inp, "call");
     int64_t c = 0, a = 0;
     int32_t rc, fds[300], pid = 0;
-    uint32_t uid = 0, gid = 0;
+    uint64_t uid = 0, gid = 0;
     uint8_t buf[64];
     size_t n = 0, nf = 0, k = 0;
     int ok = 1, null = -1;

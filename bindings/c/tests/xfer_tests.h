@@ -198,11 +198,11 @@ static void t_fds_in_process(void) {
     uint8_t b[16];
     size_t n = 9, nf = 9;
     int32_t pid = 0;
-    uint32_t uid = 1, gid = 1;
+    uint64_t uid = 1, gid = 1;
     CHECK(pipe(pfd) == 0);
     upair_open(&p, "fds.sock");
     OK(ls_peer_credentials(p.a, &pid, &uid, &gid));
-    CHECK(pid == (int32_t)getpid() && uid == (uint32_t)getuid() && gid == (uint32_t)getgid());
+    CHECK(pid == (int32_t)getpid() && uid == (uint64_t)getuid() && gid == (uint64_t)getgid());
     OK(ls_send_fds(p.c, (const uint8_t *)"P", 1, (const int32_t *)pfd, 1));
     OK(ls_recv_fds(p.a, 5000, b, sizeof b, &n, got, 4, &nf));
     CHECK(n == 1 && b[0] == 'P' && nf == 1 && got[0] >= 0 && got[0] != pfd[0]);
@@ -565,14 +565,14 @@ static int fds_child_main(const char *address, const char *file) {
     int64_t c = 0;
     int sp[2], fds[2], rc = 1;
     int32_t pid = 0;
-    uint32_t uid = 0, gid = 0;
+    uint64_t uid = 0, gid = 0;
     char buf[8];
     struct pollfd pf;
     int ffd = open(file, O_RDONLY);
     if (ffd < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0) return 2;
     if (ls_tcp_connect(address, 10000, &c) != LS_OK) return 3;
     if (ls_peer_credentials(c, &pid, &uid, &gid) != LS_OK || pid != (int32_t)getppid() ||
-        uid != (uint32_t)getuid())
+        uid != (uint64_t)getuid())
         return 4;
     fds[0] = ffd;
     fds[1] = sp[1];
@@ -596,7 +596,7 @@ static void t_fds_two_processes(void) {
     int64_t l = 0, a = 0;
     int32_t got[4] = {-1, -1, -1, -1};
     int32_t pid = 0;
-    uint32_t uid = 0, gid = 0;
+    uint64_t uid = 0, gid = 0;
     uint8_t b[16];
     size_t n = 0, nf = 0, i;
     char text[64];
@@ -616,7 +616,7 @@ static void t_fds_two_processes(void) {
     CHECK(child_spawn(&ch, argv, 0) == 0);
     OK(ls_accept(l, 10000, &a));
     OK(ls_peer_credentials(a, &pid, &uid, &gid));
-    CHECK(pid == (int32_t)ch.pid && uid == (uint32_t)getuid() && gid == (uint32_t)getgid());
+    CHECK(pid == (int32_t)ch.pid && uid == (uint64_t)getuid() && gid == (uint64_t)getgid());
     OK(ls_recv_fds(a, 10000, b, sizeof b, &n, got, 4, &nf));
     CHECK(n == 1 && b[0] == 'F' && nf == 2);
     if (nf == 2) {
