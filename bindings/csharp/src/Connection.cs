@@ -504,9 +504,9 @@ namespace Libsock
             try
             {
                 int pid;
-                uint uid, gid;
+                ulong uid, gid;
                 Fail(Native.ls_peer_credentials(h, &pid, &uid, &gid));
-                return new PeerCredentials(pid, uid, gid);
+                return new PeerCredentials(pid, (long)uid, (long)gid);
             }
             finally { Release(); }
         }

@@ -175,13 +175,13 @@ namespace Libsock
         public int Pid { get; }
 
         /// <summary>The peer's user id.</summary>
-        public uint Uid { get; }
+        public long Uid { get; }
 
         /// <summary>The peer's group id.</summary>
-        public uint Gid { get; }
+        public long Gid { get; }
 
         /// <summary>Credentials.</summary>
-        public PeerCredentials(int pid, uint uid, uint gid)
+        public PeerCredentials(int pid, long uid, long gid)
         {
             Pid = pid; Uid = uid; Gid = gid;
         }

@@ -450,7 +450,7 @@ namespace Libsock
 
         /// <summary><c>ls_peer_credentials</c> of include/libsock.h.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
-        internal static extern int ls_peer_credentials(long handle, int* out_pid, uint* out_uid, uint* out_gid);
+        internal static extern int ls_peer_credentials(long handle, int* out_pid, ulong* out_uid, ulong* out_gid);
 
         /// <summary><c>ls_transfer_sender</c> of include/libsock.h.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]

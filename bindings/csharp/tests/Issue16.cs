@@ -480,6 +480,10 @@ assert s.recv(10) == b''
                     b.Timeout = 10000;
                     var cred = a.PeerCredentials();
                     T.Equal(Process.GetCurrentProcess().Id, cred.Pid, "our own pid across the socket");
+                    string status = File.ReadAllText("/proc/self/status");   // "Uid:\t0\t0\t0\t0" (real first)
+                    Func<string, string> Id = key => System.Text.RegularExpressions.Regex.Match(status, "\n" + key + ":\\s+(\\d+)").Groups[1].Value;
+                    T.Equal(Id("Uid"), cred.Uid.ToString(), "our uid across the socket");
+                    T.Equal(Id("Gid"), cred.Gid.ToString(), "our gid across the socket");
                     var p = new int[2];
                     T.Equal(0, pipe(p), "pipe(2)");
                     try
