@@ -21,6 +21,7 @@ namespace Libsock.Tests
         {
             t.Add(new KeyValuePair<string, Action>("s22_file_transfer_50mb_break_then_resume", S22));
             t.Add(new KeyValuePair<string, Action>("file_transfer_errors_cancel_and_async", TransferErrors));
+            t.Add(new KeyValuePair<string, Action>("file_transfer_against_a_python_stdlib_peer", TransferInterop));
             t.Add(new KeyValuePair<string, Action>("s24_socks5_through_danted", S24));
             t.Add(new KeyValuePair<string, Action>("fds_with_a_python_process", FdsWithPython));
             t.Add(new KeyValuePair<string, Action>("fds_between_two_libsock_connections", FdsLocal));
@@ -209,6 +210,126 @@ namespace Libsock.Tests
                     conn.Close();
                 }
                 T.Check(!File.Exists(Path.Combine(dir, "never")), "a cancelled receive left a file");
+            }
+            finally { Directory.Delete(dir, true); }
+        }
+
+        const string LsfDriver = @"
+import json, os, socket, sys
+sys.path.insert(0, os.environ['LS_PEERS'])
+import lsf_peer
+s = socket.create_connection(('127.0.0.1', int(sys.argv[2])), timeout=30)
+try:
+    if sys.argv[1] == 'send':
+        r = lsf_peer.send(s, sys.argv[3], 2, int(sys.argv[4]) or None)
+    else:
+        r = lsf_peer.recv(s, sys.argv[3], False, sys.argv[4] == '1')
+finally:
+    s.close()
+print(json.dumps(r), flush=True)
+";
+
+        /// <summary>Runs the protocol's standard-library implementation (python-tests/peers/lsf_peer.py)
+        /// as a client of <paramref name="l"/>: "send PATH UPTO" or "recv OUT RESUME"; serve the
+        /// accepted connection with <paramref name="serve"/>; returns the peer's JSON line.</summary>
+        static string Lsf(Listener l, string dir, string args, Action<Connection> serve)
+        {
+            string script = Path.Combine(dir, "lsf_driver.py");
+            File.WriteAllText(script, LsfDriver);
+            var psi = new ProcessStartInfo("python3", $"'{script}' {args.Replace("PORT", l.LocalPort.ToString())}")
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            string peers = Path.GetDirectoryName(Path.GetFullPath(Environment.GetEnvironmentVariable("LS_TEST_PEER") ?? "python-tests/peers/stdlib_peer.py"));
+            psi.EnvironmentVariables["LS_PEERS"] = peers;
+            using (var p = Process.Start(psi))
+            {
+                var o = p.StandardOutput.ReadToEndAsync();
+                var e = p.StandardError.ReadToEndAsync();
+                try
+                {
+                    using (Connection c = l.Accept(30000))
+                    {
+                        c.Timeout = 30000;
+                        serve(c);
+                    }
+                }
+                finally
+                {
+                    if (!p.WaitForExit(30000)) { try { p.Kill(); } catch (InvalidOperationException) { } p.WaitForExit(5000); }
+                }
+                T.Check(o.Wait(5000) && e.Wait(5000), "the peer's output");
+                T.Equal(0, p.ExitCode, "the Python peer's exit code (stderr: " + e.Result + ")");
+                return o.Result.Trim();
+            }
+        }
+
+        static string JsonValue(string json, string key)
+        {
+            int i = json.IndexOf("\"" + key + "\": ", StringComparison.Ordinal);
+            if (i < 0) throw new TestFailure($"no {key} in {json}");
+            i += key.Length + 4;
+            int j = i;
+            while (j < json.Length && json[j] != ',' && json[j] != '}') j++;
+            return json.Substring(i, j - i).Trim().Trim('"');
+        }
+
+        /// <summary>Both directions against an implementation of the protocol without libsock: its
+        /// sender into a C# receiver (broken after 2 MB by the peer, then resumed) and a C# sender
+        /// into its receiver.</summary>
+        static void TransferInterop()
+        {
+            string dir = TempDir("lsf");
+            try
+            {
+                const int size = 5000000;
+                var data = new byte[size];
+                new Random(5).NextBytes(data);
+                string src = Path.Combine(dir, "five.bin"), inbox = Path.Combine(dir, "in"), outbox = Path.Combine(dir, "out");
+                File.WriteAllBytes(src, data);
+                Directory.CreateDirectory(inbox);
+                Directory.CreateDirectory(outbox);
+                string digest = Sha256File(src);
+                using (var l = Listener.Listen("127.0.0.1:0"))
+                {
+                    // Its sender stops after 2 MB: the C# receiver keeps the part.
+                    Exception error = null;
+                    Lsf(l, dir, $"send PORT '{src}' 2000000", c =>
+                    {
+                        using (var r = FileTransfer.Receiver(inbox))
+                        {
+                            try { r.Run(c); }
+                            catch (Exception e) { error = e; }
+                        }
+                    });
+                    T.Check(error is ClosedException, $"the receiver's error after the break: {error}");
+                    T.Check(!File.Exists(Path.Combine(inbox, "five.bin")), "a partial file under the final name");
+                    long kept = new FileInfo(Path.Combine(inbox, "five.bin.libsock-part")).Length;
+                    T.Check(kept > 0 && kept <= 2000000, $"kept {kept} bytes");
+                    // Again, whole: the C# receiver offers the part, its sender sends the rest.
+                    TransferInfo got = null;
+                    string sent = Lsf(l, dir, $"send PORT '{src}' 0", c =>
+                    {
+                        using (var r = FileTransfer.Receiver(inbox, resume: true)) got = r.Run(c);
+                    });
+                    T.Equal(kept.ToString(), JsonValue(sent, "resumed_at"), "where its sender resumed");
+                    T.Equal("true", JsonValue(sent, "ok"), "its sender's verdict");
+                    T.Equal(kept, got.ResumedAt, "where the C# receiver resumed");
+                    T.Equal(digest, got.Sha256, "the C# receiver's SHA-256");
+                    T.Equal(digest, Sha256File(Path.Combine(inbox, "five.bin")), "the received file");
+                    // A C# sender into its receiver.
+                    TransferInfo info = null;
+                    string recv = Lsf(l, dir, $"recv PORT '{outbox}' 0", c =>
+                    {
+                        using (var s = FileTransfer.Sender(src)) info = s.Run(c);
+                    });
+                    T.Equal("true", JsonValue(recv, "ok"), "its receiver's verdict");
+                    T.Equal(digest, JsonValue(recv, "sha256"), "its receiver's SHA-256");
+                    T.Equal(digest, info.Sha256, "the C# sender's SHA-256");
+                    T.Equal(digest, Sha256File(Path.Combine(outbox, "five.bin")), "the file it wrote");
+                }
             }
             finally { Directory.Delete(dir, true); }
         }
