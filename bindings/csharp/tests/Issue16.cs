@@ -23,6 +23,7 @@ namespace Libsock.Tests
             t.Add(new KeyValuePair<string, Action>("file_transfer_errors_cancel_and_async", TransferErrors));
             t.Add(new KeyValuePair<string, Action>("file_transfer_against_a_python_stdlib_peer", TransferInterop));
             t.Add(new KeyValuePair<string, Action>("s24_socks5_through_danted", S24));
+            t.Add(new KeyValuePair<string, Action>("socks5_user_and_password_through_microsocks", Microsocks));
             t.Add(new KeyValuePair<string, Action>("fds_with_a_python_process", FdsWithPython));
             t.Add(new KeyValuePair<string, Action>("fds_between_two_libsock_connections", FdsLocal));
         }
@@ -500,6 +501,63 @@ print(json.dumps(r), flush=True)
                     T.Equal($"127.0.0.1:{echo.Port}", c.PeerAddress, "a direct connection after removing the proxy");
                 T.Throws<InvalidArgumentException>(() => new SocketOptions().SetProxy("ftp://127.0.0.1:21"), "an unknown scheme");
                 T.Throws<InvalidArgumentException>(() => new EngineConfig().SetProxy("socks5://127.0.0.1:0"), "port 0");
+            }
+        }
+
+        /// <summary>microsocks with a user name and password: the right ones tunnel, a wrong password
+        /// and no credentials are refused with words that never show the password.</summary>
+        static void Microsocks()
+        {
+            int port = FreePort();
+            var psi = new ProcessStartInfo(File.Exists("/usr/bin/microsocks") ? "/usr/bin/microsocks" : "microsocks",
+                                           $"-i 127.0.0.1 -p {port} -u alice -P s3cret")
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            using (var px = Process.Start(psi))
+            using (var echo = new EchoServer())
+            {
+                px.StandardOutput.ReadToEndAsync();   // drained, so the proxy never blocks on a full pipe
+                px.StandardError.ReadToEndAsync();
+                try
+                {
+                    double end = T.Now + 30000;
+                    while (true)
+                    {
+                        if (px.HasExited) throw new TestFailure("microsocks exited at start");
+                        try { using (var c = new TcpClient()) { c.Connect(IPAddress.Loopback, port); break; } }
+                        catch (SocketException)
+                        {
+                            if (T.Now > end) throw new TestFailure("microsocks did not listen");
+                            Thread.Sleep(20);
+                        }
+                    }
+                    using (var opts = new SocketOptions().SetProxy($"socks5://alice:s3cret@127.0.0.1:{port}"))
+                    using (var c = Connection.Connect($"localhost:{echo.Port}", 10000, opts))
+                    {
+                        c.Timeout = 10000;
+                        c.SendAll(T.B("through microsocks"));
+                        T.Equal("through microsocks", T.S(c.RecvExact(18)), "the echo");
+                    }
+                    using (var opts = new SocketOptions().SetProxy($"socks5://alice:nope@127.0.0.1:{port}"))
+                    {
+                        var ex = T.Throws<ConnectionRefusedException>(() => Connection.Connect($"localhost:{echo.Port}", 10000, opts), "a wrong password");
+                        T.Check(ex.Message.Contains("rejected the user name \"alice\""), "the refusal's words: " + ex.Message);
+                        T.Check(!ex.Message.Contains("nope"), "the message shows the password: " + ex.Message);
+                    }
+                    using (var opts = new SocketOptions().SetProxy($"socks5://127.0.0.1:{port}"))
+                    {
+                        var ex = T.Throws<ConnectionRefusedException>(() => Connection.Connect($"localhost:{echo.Port}", 10000, opts), "no credentials");
+                        T.Check(ex.Message.Contains("accepts none of the offered authentication methods"), "the refusal's words: " + ex.Message);
+                    }
+                }
+                finally
+                {
+                    try { if (!px.HasExited) px.Kill(); } catch (InvalidOperationException) { }
+                    px.WaitForExit(10000);
+                }
             }
         }
 
