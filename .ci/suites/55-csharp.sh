@@ -20,7 +20,7 @@ for tool in mcs mono openssl python3; do
   command -v "$tool" >/dev/null || { echo "55-csharp: $tool is missing (.ci/install-deps installs mono-mcs, mono-runtime and openssl)"; exit 1; }
 done
 [ -x /usr/sbin/danted ] || command -v danted >/dev/null || { echo "55-csharp: danted is missing (.ci/install-deps installs dante-server) for S24"; exit 1; }
-command -v microsocks >/dev/null || { echo "55-csharp: microsocks is missing (.ci/install-deps installs it)"; exit 1; }
+for tool in microsocks tinyproxy; do command -v "$tool" >/dev/null || { echo "55-csharp: $tool is missing (.ci/install-deps installs it)"; exit 1; }; done
 python3 -c 'import kcp' 2>/dev/null || { echo "55-csharp: the Python package kcp (the reference KCP for S23) is missing (.ci/install-deps installs it)"; exit 1; }
 
 step "build libsock.so (release)"

@@ -24,6 +24,7 @@ namespace Libsock.Tests
             t.Add(new KeyValuePair<string, Action>("file_transfer_against_a_python_stdlib_peer", TransferInterop));
             t.Add(new KeyValuePair<string, Action>("s24_socks5_through_danted", S24));
             t.Add(new KeyValuePair<string, Action>("socks5_user_and_password_through_microsocks", Microsocks));
+            t.Add(new KeyValuePair<string, Action>("http_connect_through_tinyproxy", Tinyproxy));
             t.Add(new KeyValuePair<string, Action>("fds_with_a_python_process", FdsWithPython));
             t.Add(new KeyValuePair<string, Action>("fds_between_two_libsock_connections", FdsLocal));
         }
@@ -558,6 +559,89 @@ print(json.dumps(r), flush=True)
                     try { if (!px.HasExited) px.Kill(); } catch (InvalidOperationException) { }
                     px.WaitForExit(10000);
                 }
+            }
+        }
+
+        /// <summary>Starts <paramref name="exe"/> (a proxy) and waits until it listens on
+        /// <paramref name="port"/>; its output is drained.</summary>
+        static Process StartProxy(string exe, string args, int port)
+        {
+            var px = Process.Start(new ProcessStartInfo(exe, args)
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            });
+            px.StandardOutput.ReadToEndAsync();
+            px.StandardError.ReadToEndAsync();
+            double end = T.Now + 30000;
+            while (true)
+            {
+                if (px.HasExited) throw new TestFailure($"{exe} exited at start ({px.ExitCode})");
+                try { using (var c = new TcpClient()) { c.Connect(IPAddress.Loopback, port); return px; } }
+                catch (SocketException)
+                {
+                    if (T.Now > end) { StopProxy(px); throw new TestFailure($"{exe} did not listen on {port}"); }
+                    Thread.Sleep(20);
+                }
+            }
+        }
+
+        static void StopProxy(Process px)
+        {
+            try { if (!px.HasExited) px.Kill(); } catch (InvalidOperationException) { }
+            px.WaitForExit(10000);
+            px.Dispose();
+        }
+
+        /// <summary>HTTP CONNECT through tinyproxy, open and with Basic authentication: the echo, a
+        /// missing password (407) and a target nobody listens on (500), each refusal a
+        /// ConnectionRefusedException naming the proxy's answer.</summary>
+        static void Tinyproxy()
+        {
+            string dir = TempDir("tinyproxy");
+            var started = new List<Process>();
+            try
+            {
+                string exe = File.Exists("/usr/bin/tinyproxy") ? "/usr/bin/tinyproxy" : "tinyproxy";
+                var ports = new int[2];
+                for (int i = 0; i < 2; i++)
+                {
+                    ports[i] = FreePort();
+                    string conf = Path.Combine(dir, $"tinyproxy{i}.conf");
+                    File.WriteAllText(conf,
+                        $"Port {ports[i]}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nAllow 127.0.0.1\n" +
+                        $"LogLevel Info\nDisableViaHeader Yes\nPidFile \"{dir}/tinyproxy{i}.pid\"\n" +
+                        (Environment.UserName == "root" ? "User nobody\nGroup nogroup\n" : "") +
+                        (i == 1 ? "BasicAuth alice s3cret\n" : ""));
+                    started.Add(StartProxy(exe, $"-d -c '{conf}'", ports[i]));
+                }
+                using (var echo = new EchoServer())
+                {
+                    foreach (string url in new[] { $"http://127.0.0.1:{ports[0]}", $"http://alice:s3cret@127.0.0.1:{ports[1]}" })
+                        using (var opts = new SocketOptions().SetProxy(url))
+                        using (var c = Connection.Connect($"127.0.0.1:{echo.Port}", 10000, opts))
+                        {
+                            c.Timeout = 10000;
+                            c.SendAll(T.B("through tinyproxy"));
+                            T.Equal("through tinyproxy", T.S(c.RecvExact(17)), "the echo through " + url.Replace("s3cret", "***"));
+                        }
+                    using (var opts = new SocketOptions().SetProxy($"http://127.0.0.1:{ports[1]}"))
+                    {
+                        var e = T.Throws<ConnectionRefusedException>(() => Connection.Connect($"127.0.0.1:{echo.Port}", 10000, opts), "no credentials");
+                        T.Check(e.Message.Contains("407 Proxy Authentication Required"), "the proxy's answer: " + e.Message);
+                    }
+                    using (var opts = new SocketOptions().SetProxy($"http://127.0.0.1:{ports[0]}"))
+                    {
+                        var e = T.Throws<ConnectionRefusedException>(() => Connection.Connect($"127.0.0.1:{FreePort()}", 10000, opts), "nobody listening");
+                        T.Check(e.Message.Contains("500 Unable to connect"), "the proxy's answer: " + e.Message);
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var px in started) StopProxy(px);
+                Directory.Delete(dir, true);
             }
         }
 
