@@ -462,7 +462,16 @@ print(json.dumps(r), flush=True)
 
         static void S24()
         {
-            int denied = FreePort();
+            // The rule denies the port of a live server: a refusal there cannot be a direct connect.
+            using (var deniedServer = Server.Listen("127.0.0.1:0"))
+            {
+                S24(deniedServer.LocalPort);
+                T.Equal(0L, deniedServer.Stats().ConnectionsTotal, "nobody reached the denied server");
+            }
+        }
+
+        static void S24(int denied)
+        {
             using (var px = new Dante(denied))
             using (var echo = new EchoServer())
             using (var opts = new SocketOptions().SetProxy(px.Url))
@@ -495,6 +504,31 @@ print(json.dumps(r), flush=True)
                     Event m = T.WaitKind(cl, EventKind.MESSAGE);
                     T.Check(m != null, "no echo on the engine client");
                     T.Bytes(payload, m.Data, "the engine client's echo");
+                }
+                // The engine client reconnects through the proxy: a libsock server kicks it, it comes
+                // back (RECONNECTING, CONNECTED) and its next message arrives.
+                using (var target = Server.Listen("127.0.0.1:0"))
+                using (var cfg = new EngineConfig().SetProxy(px.Url).SetReconnect(50, 200))
+                using (var cl = Client.Connect($"localhost:{target.LocalPort}", cfg))
+                {
+                    Event c1 = T.WaitKind(target, EventKind.CONNECTED);
+                    T.Check(c1 != null && T.WaitKind(cl, EventKind.CONNECTED) != null, "the first connection through the proxy");
+                    target.Disconnect(c1.Client, false);
+                    T.Check(T.WaitKind(cl, EventKind.RECONNECTING) != null, "the client reconnects");
+                    T.Check(T.WaitKind(cl, EventKind.CONNECTED) != null, "connected again through the proxy");
+                    Event c2 = T.WaitKind(target, EventKind.CONNECTED);
+                    T.Check(c2 != null && c2.Client != c1.Client, "a second client on the target");
+                    cl.Send(T.B("after the reconnect"));
+                    Event m = T.WaitKind(target, EventKind.MESSAGE);
+                    T.Check(m != null && T.S(m.Data) == "after the reconnect", "the message after the reconnect");
+                    T.Equal(2L, target.Stats().ConnectionsTotal, "two connections made");
+                }
+                // The engine client to the denied server: the proxy's refusal, in words, ends the attempt.
+                using (var cfg = new EngineConfig().SetProxy(px.Url).Set(ConfigKey.RECONNECT, 0))
+                using (var cl = Client.Connect($"127.0.0.1:{denied}", cfg))
+                {
+                    Event d = T.WaitKind(cl, EventKind.DISCONNECTED);
+                    T.Check(d != null && d.Text.Contains("connection not allowed by ruleset"), $"the engine client's refusal: {d}");
                 }
                 // Removing the proxy: options without it connect directly.
                 opts.SetProxy(null);
