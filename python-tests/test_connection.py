@@ -406,3 +406,33 @@ def test_resolve() -> None:
 
 def test_version() -> None:
     assert isinstance(libsock.__version__, str) and libsock.__version__.count(".") == 2
+
+
+def test_stats_count_bytes_and_messages_against_a_stdlib_peer() -> None:
+    """Connection.stats(): bytes each way as the stdlib peer saw them, messages of the
+    send_msg/recv_msg family, the same keys as Server.client_stats."""
+    def peer(conn: socket.socket) -> bytes:
+        got = recv_n(conn, 1000 + 4 + 5 + 4 + 3)
+        conn.sendall(struct.pack(">I", 3) + b"abc" + struct.pack(">I", 2) + b"de")
+        return got
+
+    before = time.time()
+    with stdlib_server(peer) as (addr, p):
+        with libsock.connect(addr, timeout=WAIT, framing=libsock.LengthPrefixed()) as conn:
+            st = conn.stats()
+            assert set(st) == {"peer", "connected_since", "bytes_in", "bytes_out", "messages_in",
+                               "messages_out", "queued_bytes", "tls"}
+            assert st["peer"] == addr and st["tls"] is False and st["queued_bytes"] == 0
+            assert before - 1 <= st["connected_since"] <= time.time() + 1
+            conn.sendall(b"x" * 1000)
+            conn.send_msg(b"hello")
+            conn.send_msg(b"one")
+            assert conn.recv_msg() == b"abc"
+            assert conn.recv_msgs(10) == [b"de"]
+            st = conn.stats()
+        assert p.join() == b"x" * 1000 + struct.pack(">I", 5) + b"hello" + struct.pack(">I", 3) + b"one"
+    assert st["bytes_out"] == 1000 + 9 + 7
+    assert st["bytes_in"] == 7 + 6
+    assert st["messages_out"] == 2
+    assert st["messages_in"] == 2
+    assert conn.stats()["bytes_out"] == 1016  # still readable after close

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import pytest
 
@@ -872,3 +872,26 @@ def test_messages_send_batch_and_client_stats() -> None:
         with pytest.raises(libsock.ClosedError):
             server.client_stats(client)
         assert server.stats()["messages_in"] == 50
+
+
+@pytest.mark.parametrize("make", ["server", "datagram"])
+def test_s17_close_is_the_shutdown_the_final_event_then_closed_error(make: str) -> None:
+    """S17's rule (docs/SCENARIOS.md): Python's close() is the shutdown, so a blocked events()
+    gets the final ``closed`` event, then ClosedError, promptly."""
+    obj: Any = (libsock.Server(("127.0.0.1", 0)) if make == "server"
+                else libsock.DatagramServer(("127.0.0.1", 0)))
+
+    def blocked() -> list[str]:
+        kinds: list[str] = []
+        try:
+            while True:
+                kinds += [ev.kind for ev in obj.events(timeout=None)]
+        except libsock.ClosedError:
+            return kinds
+
+    waiter = Peer(blocked)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    obj.close()
+    assert waiter.join(WAIT) == ["closed"]
+    assert time.monotonic() - t0 < 3.0

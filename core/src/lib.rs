@@ -68,7 +68,7 @@ pub mod transfer;
 mod wait;
 
 pub use addr::{resolve_host, Addr, Endpoint, ToEndpoint, ToEndpointRef};
-pub use conn::{ConnectOptions, Connection, Shutdown, Timed, TlsInfo};
+pub use conn::{ConnectOptions, Connection, ConnectionStats, Shutdown, Timed, TlsInfo};
 #[cfg(unix)]
 pub use conn::{PeerCredentials, MAX_FDS};
 pub use datagram::{Datagram, DatagramOptions, MulticastInterface, RecvMeta};

@@ -740,6 +740,18 @@ impl PyConnection {
         })
     }
 
+    /// What went through this connection so far, as a dict: ``peer``, ``connected_since``
+    /// (seconds since the epoch, like ``time.time()``), ``bytes_in``, ``bytes_out`` (with TLS:
+    /// application bytes), ``messages_in``, ``messages_out`` (messages of the ``recv_msg`` and
+    /// ``send_msg`` families), ``queued_bytes`` (always 0: a blocking connection queues nothing)
+    /// and ``tls``; the same keys as ``Server.client_stats``. Never waits, even while another
+    /// thread is blocked in a call on this connection.
+    ///
+    /// Example: ``conn.stats()["bytes_in"]``
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        connection_stats_dict(py, &self.c.stats())
+    }
+
     /// The peer process's ``(pid, uid, gid)`` as the kernel recorded them when the connection
     /// was made (SO_PEERCRED; Unix connections on Linux). ``UnsupportedError`` on TCP.
     ///

@@ -427,3 +427,28 @@ pub(crate) fn int_arg(obj: &Bound<'_, PyAny>) -> PyResult<i128> {
     }
     obj.extract::<i128>()
 }
+
+/// One connection's counters (core's `ConnectionStats`) as the dict that `Connection.stats()`
+/// and `Server.client_stats()` return: ``peer``, ``connected_since`` (seconds since the epoch,
+/// like ``time.time()``), ``bytes_in``, ``bytes_out``, ``messages_in``, ``messages_out``,
+/// ``queued_bytes``, ``tls``.
+pub(crate) fn connection_stats_dict<'py>(
+    py: Python<'py>,
+    st: &libsock::ConnectionStats,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("peer", addr_to_py(py, &st.peer)?)?;
+    let since = st
+        .connected_since
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    d.set_item("connected_since", since)?;
+    d.set_item("bytes_in", st.bytes_in)?;
+    d.set_item("bytes_out", st.bytes_out)?;
+    d.set_item("messages_in", st.messages_in)?;
+    d.set_item("messages_out", st.messages_out)?;
+    d.set_item("queued_bytes", st.queued_bytes)?;
+    d.set_item("tls", st.tls)?;
+    Ok(d)
+}

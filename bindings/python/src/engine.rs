@@ -886,21 +886,7 @@ impl PyServer {
             .obj
             .client_stats(client)
             .map_err(|e| to_pyerr(py, e))?;
-        let d = PyDict::new(py);
-        d.set_item("peer", addr_to_py(py, &st.peer)?)?;
-        let since = st
-            .connected_since
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
-        d.set_item("connected_since", since)?;
-        d.set_item("bytes_in", st.bytes_in)?;
-        d.set_item("bytes_out", st.bytes_out)?;
-        d.set_item("messages_in", st.messages_in)?;
-        d.set_item("messages_out", st.messages_out)?;
-        d.set_item("queued_bytes", st.queued_bytes)?;
-        d.set_item("tls", st.tls)?;
-        Ok(d)
+        connection_stats_dict(py, &st)
     }
 
     /// Bytes waiting in ``client``'s send queue.

@@ -149,6 +149,7 @@ impl Connection {
             peer,
             unix,
             tls: None,
+            counters: Counters::new(),
         })
     }
 
@@ -165,6 +166,7 @@ impl Connection {
                 peer: Addr::Unix(None),
                 unix: true,
                 tls: None,
+                counters: Counters::new(),
             })
         };
         Ok((mk(a)?, mk(b)?))

@@ -62,6 +62,7 @@ impl Timed<'_> {
                 )));
             }
             sent += n as u64;
+            Counters::add(&self.c.counters.bytes_out, n);
             // The timeout applies to each wait for progress.
             deadline = self.deadline();
         }

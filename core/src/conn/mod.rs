@@ -22,8 +22,9 @@ use send::Tx;
 use std::fs::File;
 use std::io::{IoSlice, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::{Buf, Bytes, BytesMut};
 use socket2::{Domain, Protocol, Socket, Type};
@@ -178,6 +179,60 @@ pub struct Connection {
     unix: bool,
     /// The TLS session, when the connection speaks TLS.
     tls: Option<tls::Session>,
+    /// What went through it (see [`Connection::stats`]).
+    counters: Counters,
+}
+
+/// A connection's counters, atomics so that [`Connection::stats`] never waits behind a call
+/// blocked with the send or receive lock held (relaxed: each is a tally, read as a snapshot).
+struct Counters {
+    since: SystemTime,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+    messages_in: AtomicU64,
+    messages_out: AtomicU64,
+}
+
+impl Counters {
+    fn new() -> Counters {
+        Counters {
+            since: SystemTime::now(),
+            bytes_in: AtomicU64::new(0),
+            bytes_out: AtomicU64::new(0),
+            messages_in: AtomicU64::new(0),
+            messages_out: AtomicU64::new(0),
+        }
+    }
+
+    fn add(c: &AtomicU64, n: usize) {
+        c.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// One connection's counters: a blocking [`Connection`]'s ([`Connection::stats`]) or one client
+/// of an engine server's ([`Server::client_stats`](crate::engine::Server::client_stats)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionStats {
+    /// The peer's address.
+    pub peer: Addr,
+    /// When the connection was made (a server's client: admitted, accepted and with TLS its
+    /// handshake done).
+    pub connected_since: SystemTime,
+    /// Bytes received from the peer (with TLS: decrypted application bytes).
+    pub bytes_in: u64,
+    /// Bytes sent to the peer (frames with their headers; with TLS: application bytes).
+    pub bytes_out: u64,
+    /// Application messages received (heartbeats not counted; a blocking connection counts the
+    /// messages its `recv_msg` family returned).
+    pub messages_in: u64,
+    /// Frames written (an engine's heartbeats included; a blocking connection counts the
+    /// messages its `send_msg` family sent).
+    pub messages_out: u64,
+    /// Bytes waiting in the send queue (an engine's client; always 0 for a blocking connection,
+    /// which queues nothing).
+    pub queued_bytes: u64,
+    /// It speaks TLS.
+    pub tls: bool,
 }
 
 impl Drop for Connection {
@@ -208,6 +263,40 @@ impl Connection {
 
     fn sock(&self, what: &str) -> Result<SockRef<'_>> {
         self.h.get(&|| self.op(what))
+    }
+
+    /// What went through this connection so far: bytes and messages each way, and when it was
+    /// made. Never waits, even while another thread is blocked in a call on it.
+    ///
+    /// ```
+    /// let (a, b) = libsock::Connection::pair().unwrap();
+    /// a.send_all(b"ping").unwrap();
+    /// assert_eq!(&b.recv_exact(4).unwrap()[..], b"ping");
+    /// assert_eq!(a.stats().bytes_out, 4);
+    /// assert_eq!(b.stats().bytes_in, 4);
+    /// ```
+    pub fn stats(&self) -> ConnectionStats {
+        let c = &self.counters;
+        ConnectionStats {
+            peer: self.peer.clone(),
+            connected_since: c.since,
+            bytes_in: c.bytes_in.load(Ordering::Relaxed),
+            bytes_out: c.bytes_out.load(Ordering::Relaxed),
+            messages_in: c.messages_in.load(Ordering::Relaxed),
+            messages_out: c.messages_out.load(Ordering::Relaxed),
+            queued_bytes: 0,
+            tls: self.tls.is_some(),
+        }
+    }
+
+    /// Count `n` messages received (the message API's calls, on success).
+    fn count_in(&self, n: usize) {
+        Counters::add(&self.counters.messages_in, n);
+    }
+
+    /// Count `n` messages sent (the message API's calls, on success).
+    fn count_out(&self, n: usize) {
+        Counters::add(&self.counters.messages_out, n);
     }
 
     /// Use `timeout` for the next call made through the returned view, instead of the default.
@@ -254,12 +343,16 @@ impl Connection {
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
         };
-        if let Some(t) = &self.tls {
-            return t.try_send(&s, data, &|| self.op("send to"));
+        let sent = match &self.tls {
+            Some(t) => t.try_send(&s, data, &|| self.op("send to")),
+            None => self.h.try_call(&|| self.op("send to"), |fl| {
+                s.send_with_flags(data, SEND_FLAGS | fl)
+            }),
+        }?;
+        if let Some(n) = sent {
+            Counters::add(&self.counters.bytes_out, n);
         }
-        self.h.try_call(&|| self.op("send to"), |fl| {
-            s.send_with_flags(data, SEND_FLAGS | fl)
-        })
+        Ok(sent)
     }
 
     /// Send all of `data`.
@@ -532,12 +625,14 @@ impl Timed<'_> {
         deadline: &Deadline,
         op: &dyn Fn() -> String,
     ) -> Result<usize> {
-        match &self.c.tls {
+        let n = match &self.c.tls {
             Some(t) => t.recv(&self.c.h, s, buf, deadline, op),
             None => self.c.h.call(s, Ready::Read, deadline, op, |fl| {
                 s.recv_with_flags(buf, fl)
             }),
-        }
+        }?;
+        Counters::add(&self.c.counters.bytes_in, n);
+        Ok(n)
     }
 
     /// One send of some of `data` (to the socket, or the TLS session); `stream_part` says the
@@ -550,7 +645,7 @@ impl Timed<'_> {
         op: &dyn Fn() -> String,
         stream_part: bool,
     ) -> Result<usize> {
-        match &self.c.tls {
+        let n = match &self.c.tls {
             Some(t) => t.send(&self.c.h, s, data, deadline, op),
             None if stream_part => self.c.h.call(s, Ready::Write, deadline, op, |fl| {
                 s.send_with_flags(data, SEND_FLAGS | fl)
@@ -558,7 +653,9 @@ impl Timed<'_> {
             None => self.c.h.call_send(s, deadline, op, |fl| {
                 s.send_with_flags(data, SEND_FLAGS | fl)
             }),
-        }
+        }?;
+        Counters::add(&self.c.counters.bytes_out, n);
+        Ok(n)
     }
 
     /// With TLS: wait until what the session took has gone to the socket (a plain connection

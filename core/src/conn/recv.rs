@@ -381,6 +381,12 @@ impl Timed<'_> {
 
     /// Like [`Connection::recv_msg`].
     pub fn recv_msg(&self) -> Result<Bytes> {
+        let m = self.recv_msg_uncounted()?;
+        self.c.count_in(1);
+        Ok(m)
+    }
+
+    fn recv_msg_uncounted(&self) -> Result<Bytes> {
         let mut rx = self.rx()?;
         if rx.pending.is_some() || rx.error.is_some() {
             return Self::kept(&mut rx);
@@ -412,6 +418,12 @@ impl Timed<'_> {
     /// Like [`Connection::recv_msg_into`]: the message is copied straight from the receive
     /// buffer.
     pub fn recv_msg_into(&self, buf: &mut [u8]) -> Result<usize> {
+        let n = self.recv_msg_into_uncounted(buf)?;
+        self.c.count_in(1);
+        Ok(n)
+    }
+
+    fn recv_msg_into_uncounted(&self, buf: &mut [u8]) -> Result<usize> {
         let mut rx = self.rx()?;
         if rx.pending.is_some() || rx.error.is_some() {
             return self.recv_msg_into_kept(&mut rx, buf);
@@ -495,6 +507,12 @@ impl Timed<'_> {
     /// Wait for one message, then hand up to `max` messages that are here to `sink`; one extra
     /// read that does not wait when the buffer runs out first. Returns the count.
     fn recv_batch(&self, max: usize, sink: &mut impl Sink) -> Result<usize> {
+        let n = self.recv_batch_uncounted(max, sink)?;
+        self.c.count_in(n);
+        Ok(n)
+    }
+
+    fn recv_batch_uncounted(&self, max: usize, sink: &mut impl Sink) -> Result<usize> {
         if max == 0 {
             return Err(Error::invalid(
                 "receive at most 0 messages: a batch receive must allow at least one",

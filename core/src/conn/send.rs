@@ -53,6 +53,12 @@ impl Timed<'_> {
     /// connection's reused send buffer and goes out with one plain send; a larger body goes out
     /// from where it is, in a vectored write with its header.
     pub fn send_msg(&self, msg: &[u8]) -> Result<()> {
+        self.send_msg_uncounted(msg)?;
+        self.c.count_out(1);
+        Ok(())
+    }
+
+    fn send_msg_uncounted(&self, msg: &[u8]) -> Result<()> {
         let s = self.c.sock("send message to")?;
         let mut tx = lock(&self.c.tx);
         let Tx {
@@ -115,6 +121,7 @@ impl Timed<'_> {
             let mut n = self.c.h.call(s, Ready::Write, deadline, &op, |fl| {
                 s.send_vectored_with_flags(&io[..k], SEND_FLAGS | fl)
             })?;
+            Counters::add(&self.c.counters.bytes_out, n);
             total -= n;
             for sl in slices.iter_mut() {
                 let k = n.min(sl.len());
@@ -131,6 +138,12 @@ impl Timed<'_> {
     /// time, a body over 16 KiB from where it is, in a vectored write with the frames staged
     /// before it.
     pub fn send_msgs(&self, msgs: &[&[u8]]) -> Result<()> {
+        self.send_msgs_uncounted(msgs)?;
+        self.c.count_out(msgs.len());
+        Ok(())
+    }
+
+    fn send_msgs_uncounted(&self, msgs: &[&[u8]]) -> Result<()> {
         let s = self.c.sock("send message to")?;
         let mut tx = lock(&self.c.tx);
         let Tx {

@@ -102,6 +102,7 @@ impl Timed<'_> {
                 s.send_with_flags(&data[off..], SEND_FLAGS | fl)
             })?;
         }
+        Counters::add(&self.c.counters.bytes_out, data.len());
         Ok(())
     }
 
@@ -155,6 +156,7 @@ impl Timed<'_> {
                 )),
             });
         }
+        Counters::add(&self.c.counters.bytes_in, n);
         Ok((n, fds))
     }
 }

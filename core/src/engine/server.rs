@@ -1,5 +1,6 @@
 //! [`Server`]: accepts TCP or Unix clients and turns their frames into events.
 
+pub use crate::conn::ConnectionStats;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -184,27 +185,6 @@ pub struct ServerStats {
     /// Failed TLS handshakes (each also gives a `Warning` event of kind `Tls`, while the event
     /// queue has room) and connections refused because too many handshakes were under way.
     pub tls_failures: u64,
-}
-
-/// One connected client's counters (see [`Server::client_stats`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnectionStats {
-    /// The client's address.
-    pub peer: Addr,
-    /// When the client was admitted (accepted, and with TLS, its handshake done).
-    pub connected_since: std::time::SystemTime,
-    /// Bytes received from it.
-    pub bytes_in: u64,
-    /// Bytes sent to it (frames with their headers).
-    pub bytes_out: u64,
-    /// Application messages received from it (heartbeats not counted).
-    pub messages_in: u64,
-    /// Frames written to it (heartbeats included).
-    pub messages_out: u64,
-    /// Bytes waiting in its send queue.
-    pub queued_bytes: u64,
-    /// It speaks TLS.
-    pub tls: bool,
 }
 
 struct Slot {

@@ -6,7 +6,7 @@
 //!
 //! The engine's own settings (event capacity, idle timeout, max clients, send queue bound,
 //! send policy, close timeout, socket options) stay in
-//! [`EngineSettings`](crate::engine::EngineSettings), which builds a [`KcpServerConfig`] with
+//! [`EngineSettings`](crate::engine::EngineSettings), which builds a [`KcpServerConfig`](super::KcpServerConfig) with
 //! [`EngineSettings::kcp_server`](crate::engine::EngineSettings::kcp_server).
 //!
 //! ```
