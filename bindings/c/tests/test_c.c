@@ -355,6 +355,22 @@ static void all_handle_functions(int64_t h, int32_t want, int32_t want_close) {
     CHECK_RC(ls_set_timeout(h, 100), want);
     CHECK_RC(ls_get_timeout(h, &i32), want);
     CHECK_RC(ls_options_set_local_address(h, "127.0.0.1:0"), want);
+    CHECK_RC(ls_options_set_proxy(h, "socks5://127.0.0.1:1080"), want);
+    CHECK_RC(ls_engine_config_set_proxy(h, "socks5://127.0.0.1:1080"), want);
+    CHECK_RC(ls_send_fds(h, b, 1, NULL, 0), want);
+    CHECK_RC(ls_recv_fds(h, 0, b, sizeof b, &n, NULL, 0, &pl), want);
+    {
+        uint64_t u1 = 0, u2 = 0;
+        CHECK_RC(ls_peer_credentials(h, &i32, &u1, &u2), want);
+        CHECK_RC(ls_transfer_run(h, h), want);
+        CHECK_RC(ls_transfer_step(h, h, &i32), want);
+        CHECK_RC(ls_transfer_progress(h, &u64, &u1, &i32), want);
+        CHECK_RC(ls_transfer_cancel(h), want);
+        CHECK_RC(ls_transfer_info(h, &u64, &i32, &u1, &u2), want);
+        CHECK_RC(ls_transfer_name(h, s, sizeof s, &n), want);
+        CHECK_RC(ls_transfer_path(h, s, sizeof s, &n), want);
+        CHECK_RC(ls_transfer_sha256(h, s, sizeof s, &n), want);
+    }
     if (h != 0) { /* options handle 0 means "no options" */
         CHECK_RC(ls_tcp_connect_ex("127.0.0.1:9", 100, h, &out), want);
         CHECK_RC(ls_listen_ex("127.0.0.1:0", 0, h, &out), want);

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -1561,6 +1562,7 @@ void t_tls_cleanup() {
 
 int main(int argc, char **argv) {
     g_argv0 = std::strchr(argv[0], '/') ? argv[0] : "/proc/self/exe";
+    if (argc == 4 && std::strcmp(argv[1], "--fds-child") == 0) return fds_child_main(argv[2], argv[3]);
     if (argc >= 3 && std::strcmp(argv[1], "--bad-input-row") == 0) {
         char pathbuf[1024];
         return bi_row_main(argc >= 4 ? argv[3] : bi_default_path(__FILE__, pathbuf, sizeof pathbuf), argv[2]);
@@ -1607,6 +1609,7 @@ int main(int argc, char **argv) {
         {"s22_transfer_broken_then_resumed", s22_transfer_broken_then_resumed},
         {"s24_socks5_proxy_echo_and_refusals", s24_socks5_proxy_echo_and_refusals},
         {"t_fds_cpp", t_fds_cpp},
+        {"t_fds_two_processes_cpp", t_fds_two_processes_cpp},
         {"t_xfer_cleanup", t_xfer_cleanup},
         {"t_kcp_config_cpp", t_kcp_config_cpp},
         {"t_kcp_server_and_session_cpp", t_kcp_server_and_session_cpp},

@@ -345,6 +345,80 @@ void t_fds_cpp() {
     CHECK_THROWS(libsock::unsupported_error, tcp.a.peer_credentials());
 }
 
+// The child of t_fds_two_processes_cpp (test_cpp --fds-child ADDRESS FILE): connects, checks the
+// parent's credentials, passes an open descriptor of FILE and one end of a socket pair, says
+// "ping" on the other end and waits for "pong"; prints "fds-child ok" and exits 0 on success.
+int fds_child_main(const char *address, const char *file) {
+    try {
+        int fd = ::open(file, O_RDONLY), sp[2];
+        if (fd < 0 || ::socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0) return 2;
+        auto c = libsock::TcpConnection::connect(address, 10000);
+        libsock::PeerCredentials pc = c.peer_credentials();
+        if (pc.pid != static_cast<int32_t>(::getppid()) || pc.uid != ::getuid()) return 3;
+        c.send_fds(std::string("F"), {fd, sp[1]});
+        ::close(fd);
+        ::close(sp[1]);
+        char b[4];
+        pollfd pf{sp[0], POLLIN, 0};
+        if (::write(sp[0], "ping", 4) != 4 || ::poll(&pf, 1, 10000) != 1 || ::read(sp[0], b, 4) != 4 ||
+            std::memcmp(b, "pong", 4) != 0)
+            return 4;
+        ::close(sp[0]);
+    } catch (const std::exception &e) {
+        std::cout << "fds-child: " << e.what() << std::endl;
+        return 5;
+    }
+    std::cout << "fds-child ok" << std::endl;
+    return 0;
+}
+
+void t_fds_two_processes_cpp() {
+    const std::string file = xpath("passed.txt"), address = "unix:" + xpath("fds2.sock");
+    std::ofstream(file) << "opened by the child";
+    auto l = libsock::Listener::listen(address);
+    int out[2];
+    CHECK(::pipe(out) == 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(out[1], 1);
+        ::execl(g_argv0, g_argv0, "--fds-child", address.c_str(), file.c_str(), static_cast<char *>(nullptr));
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    CHECK(pid > 0);
+    auto a = l.accept(10000);
+    libsock::PeerCredentials pc = a.peer_credentials();
+    CHECK(pc.pid == pid && pc.uid == ::getuid() && pc.gid == ::getgid());
+    libsock::ReceivedFds r = a.recv_fds(16, 4, 10000);
+    CHECK(r.data == std::vector<uint8_t>{'F'} && r.fds.size() == 2);
+    if (r.fds.size() == 2) {
+        char text[64] = {0};
+        CHECK(::pread(r.fds[0], text, sizeof text - 1, 0) == 19 && std::string(text) == "opened by the child");
+        CHECK(::read(r.fds[1], text, 4) == 4 && std::memcmp(text, "ping", 4) == 0);
+        CHECK(::write(r.fds[1], "pong", 4) == 4);
+    }
+    for (int fd : r.fds) ::close(fd);
+    // The child's word, within a bounded wait; then it is reaped (killed if still there).
+    std::string said;
+    auto t0 = clock_type::now();
+    while (said.find('\n') == std::string::npos && ms_since(t0) < 10000) {
+        pollfd pf{out[0], POLLIN, 0};
+        char b[256];
+        if (::poll(&pf, 1, 100) == 1) {
+            ssize_t k = ::read(out[0], b, sizeof b);
+            if (k <= 0) break;
+            said.append(b, static_cast<std::size_t>(k));
+        }
+    }
+    CHECK(said == "fds-child ok\n");
+    if (pid > 0) {
+        int st = 0;
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &st, 0);
+    }
+    ::close(out[0]);
+}
+
 void t_xfer_cleanup() {
     if (g_xdir.empty()) return;
     CHECK(std::system(("rm -rf '" + g_xdir + "'").c_str()) == 0);
