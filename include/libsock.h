@@ -1889,6 +1889,18 @@ int32_t ls_client_send_batch(int64_t handle,
 int32_t ls_server_client_stats(int64_t handle, uint64_t client, int32_t stat, int64_t *out_value);
 
 /**
+ * Read statistic `stat` of blocking connection `handle` (TCP or Unix, plain or TLS) into
+ * `*out_value`: `LS_STAT_BYTES_IN`, `LS_STAT_BYTES_OUT` (application bytes, also with TLS),
+ * `LS_STAT_MESSAGES_IN` / `LS_STAT_MESSAGES_OUT` (messages the `ls_recv_msg` / `ls_send_msg`
+ * families moved), `LS_STAT_QUEUED_BYTES` (always 0: a blocking connection queues nothing),
+ * `LS_CLIENT_STAT_CONNECTED_SINCE_MS` (when it was made, in ms since 1970-01-01 UTC) or
+ * `LS_CLIENT_STAT_TLS`; another `LS_STAT_*` is `LS_ERR_UNSUPPORTED`. Never waits behind a call
+ * blocked on the connection in another thread. (Operation `stats` of a connection in
+ * docs/NAMES.md, one counter per call as `ls_engine_stats`.)
+ */
+int32_t ls_connection_stats(int64_t handle, int32_t stat, int64_t *out_value);
+
+/**
  * Create a KCP config: the KCP tuning for `ls_kcp_server_bind` and `ls_kcp_connect` (the
  * reference implementation's words: `LS_KCP_NODELAY`, `_INTERVAL_MS`, `_RESEND`, `_NC`,
  * `_SEND_WINDOW`, `_RECV_WINDOW`, `_MTU`, `_MIN_RTO_MS`, `_STREAM`, `_DEAD_LINK`, and the

@@ -584,6 +584,38 @@ struct PeerCredentials {
     uint32_t gid;
 };
 
+/// One connection's counters: a blocking TcpConnection's (TcpConnection::stats) or one client of
+/// a Server's (Server::client_stats). Read one by one: a snapshot of each, not of all at once.
+struct ConnectionStats {
+    /// The peer's address.
+    std::string peer;
+    /// When the connection was made (a server's client: admitted), in ms since 1970-01-01 UTC.
+    int64_t connected_since_ms = 0;
+    /// Bytes received (with TLS: application bytes).
+    int64_t bytes_in = 0;
+    /// Bytes sent (frames with their headers).
+    int64_t bytes_out = 0;
+    /// Messages received (heartbeats not counted).
+    int64_t messages_in = 0;
+    /// Frames or messages sent (an engine's heartbeats included).
+    int64_t messages_out = 0;
+    /// Bytes waiting in the send queue (0 for a blocking connection).
+    int64_t queued_bytes = 0;
+    /// It speaks TLS.
+    bool tls = false;
+
+    /// Fill the counters from `get(stat)` (LS_STAT_* / LS_CLIENT_STAT_*).
+    template <class F> void fill(F get) {
+        connected_since_ms = get(LS_CLIENT_STAT_CONNECTED_SINCE_MS);
+        bytes_in = get(LS_STAT_BYTES_IN);
+        bytes_out = get(LS_STAT_BYTES_OUT);
+        messages_in = get(LS_STAT_MESSAGES_IN);
+        messages_out = get(LS_STAT_MESSAGES_OUT);
+        queued_bytes = get(LS_STAT_QUEUED_BYTES);
+        tls = get(LS_CLIENT_STAT_TLS) != 0;
+    }
+};
+
 /// A TCP or Unix stream connection.
 class TcpConnection : public Socket {
     typedef int32_t (*text_fn)(int64_t, char *, std::size_t, std::size_t *);
@@ -835,6 +867,20 @@ public:
         detail::check(ls_peer_credentials(h_, &c.pid, &uid, &gid));
         c.uid = static_cast<uint32_t>(uid);
         c.gid = static_cast<uint32_t>(gid);
+        return c;
+    }
+    /// Statistic `stat` of this connection: LS_STAT_BYTES_IN/OUT, LS_STAT_MESSAGES_IN/OUT,
+    /// LS_STAT_QUEUED_BYTES (0), LS_CLIENT_STAT_CONNECTED_SINCE_MS or LS_CLIENT_STAT_TLS.
+    int64_t stat(int32_t stat) const {
+        int64_t v = 0;
+        detail::check(ls_connection_stats(h_, stat, &v));
+        return v;
+    }
+    /// The connection's counters (bytes and messages each way, since when).
+    ConnectionStats stats() const {
+        ConnectionStats c;
+        c.peer = peer_address();
+        c.fill([this](int32_t s) { return stat(s); });
         return c;
     }
     /// Send len bytes of a file from offset (-1: to the end); returns the count.
@@ -1408,36 +1454,13 @@ public:
         detail::check(ls_server_client_stats(h_, client, stat, &v));
         return v;
     }
-    /// One client's counters (read one by one: a snapshot of each, not of all at once).
-    struct ConnectionStats {
-        /// The client's address.
-        std::string peer;
-        /// When it was admitted, in ms since 1970-01-01 UTC.
-        int64_t connected_since_ms = 0;
-        /// Bytes received from it.
-        int64_t bytes_in = 0;
-        /// Bytes sent to it (frames with their headers).
-        int64_t bytes_out = 0;
-        /// Messages received from it (heartbeats not counted).
-        int64_t messages_in = 0;
-        /// Frames written to it (heartbeats included).
-        int64_t messages_out = 0;
-        /// Bytes waiting in its send queue.
-        int64_t queued_bytes = 0;
-        /// It speaks TLS.
-        bool tls = false;
-    };
+    /// One client's counters (libsock::ConnectionStats).
+    using ConnectionStats = libsock::ConnectionStats;
     /// The counters of connected client `client` (closed_error when it is not connected).
     ConnectionStats client_stats(uint64_t client) const {
         ConnectionStats c;
         c.peer = client_address(client);
-        c.connected_since_ms = client_stat(client, LS_CLIENT_STAT_CONNECTED_SINCE_MS);
-        c.bytes_in = client_stat(client, LS_STAT_BYTES_IN);
-        c.bytes_out = client_stat(client, LS_STAT_BYTES_OUT);
-        c.messages_in = client_stat(client, LS_STAT_MESSAGES_IN);
-        c.messages_out = client_stat(client, LS_STAT_MESSAGES_OUT);
-        c.queued_bytes = client_stat(client, LS_STAT_QUEUED_BYTES);
-        c.tls = client_stat(client, LS_CLIENT_STAT_TLS) != 0;
+        c.fill([this, client](int32_t stat) { return client_stat(client, stat); });
         return c;
     }
 };

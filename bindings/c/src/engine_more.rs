@@ -1,15 +1,17 @@
 //! More of the engine's C door: batch sends (core's `Server::send_batch` and
-//! `Client::send_batch`) and one client's statistics (`Server::client_stats`).
+//! `Client::send_batch`) and one connection's statistics (`Server::client_stats`, and a
+//! blocking connection's `Connection::stats`: the same `ConnectionStats`).
 //!
 //! Translation only, like the rest of the crate: every body runs in [`call`].
 
 use std::time::UNIX_EPOCH;
 
 use libsock::engine::Stat;
-use libsock::Error;
+use libsock::{ConnectionStats, Error};
 
 use crate::boundary::{bad_arg, call, check_len, in_bytes, Out};
 use crate::engine::{as_client, as_server, client, server};
+use crate::handles::{as_conn, conn};
 use libsock_flat::engine_timeout;
 
 /// `ls_server_client_stats`: when the client was admitted (accepted, and with TLS its handshake
@@ -124,36 +126,67 @@ pub unsafe extern "C" fn ls_server_client_stats(
 ) -> i32 {
     call("ls_server_client_stats", || {
         let out = Out::new(out_value, "out_value")?;
-        let known = Stat::from_code(stat);
-        if known.is_none()
-            && stat != LS_CLIENT_STAT_CONNECTED_SINCE_MS
-            && stat != LS_CLIENT_STAT_TLS
-        {
-            return Err(bad_arg(format!(
-                "stat is {stat}, it is no LS_STAT_* constant nor LS_CLIENT_STAT_* (201, 202)"
-            )));
-        }
+        check_stat(stat)?;
         let o = server(handle)?;
         let c = as_server(&o).client_stats(client)?;
-        let v: u64 = match known {
-            Some(Stat::BytesIn) => c.bytes_in,
-            Some(Stat::BytesOut) => c.bytes_out,
-            Some(Stat::MessagesIn) => c.messages_in,
-            Some(Stat::MessagesOut) => c.messages_out,
-            Some(Stat::QueuedBytes) => c.queued_bytes,
-            Some(s) => {
-                return Err(Error::Unsupported(format!(
-                    "statistic {stat} (LS_STAT_{}) is not kept per client",
-                    s.name()
-                )))
-            }
-            None if stat == LS_CLIENT_STAT_TLS => c.tls as u64,
-            None => c
-                .connected_since
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis().min(i64::MAX as u128) as u64),
-        };
-        out.set(v.min(i64::MAX as u64) as i64);
+        out.set(connection_stat(&c, stat, "client")?);
+        Ok(())
+    })
+}
+
+/// `InvalidArgument` unless `stat` is a statistic of one connection's (an `LS_STAT_*` or
+/// `LS_CLIENT_STAT_*` number).
+fn check_stat(stat: i32) -> Result<(), Error> {
+    if Stat::from_code(stat).is_none()
+        && stat != LS_CLIENT_STAT_CONNECTED_SINCE_MS
+        && stat != LS_CLIENT_STAT_TLS
+    {
+        return Err(bad_arg(format!(
+            "stat is {stat}, it is no LS_STAT_* constant nor LS_CLIENT_STAT_* (201, 202)"
+        )));
+    }
+    Ok(())
+}
+
+/// Statistic `stat` (checked by [`check_stat`]) of one connection's counters; `Unsupported` for
+/// an `LS_STAT_*` that is not kept per connection (`what` names the connection's kind).
+fn connection_stat(c: &ConnectionStats, stat: i32, what: &str) -> Result<i64, Error> {
+    let v: u64 = match Stat::from_code(stat) {
+        Some(Stat::BytesIn) => c.bytes_in,
+        Some(Stat::BytesOut) => c.bytes_out,
+        Some(Stat::MessagesIn) => c.messages_in,
+        Some(Stat::MessagesOut) => c.messages_out,
+        Some(Stat::QueuedBytes) => c.queued_bytes,
+        Some(s) => {
+            return Err(Error::Unsupported(format!(
+                "statistic {stat} (LS_STAT_{}) is not kept per {what}",
+                s.name()
+            )))
+        }
+        None if stat == LS_CLIENT_STAT_TLS => c.tls as u64,
+        None => c
+            .connected_since
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis().min(i64::MAX as u128) as u64),
+    };
+    Ok(v.min(i64::MAX as u64) as i64)
+}
+
+/// Read statistic `stat` of blocking connection `handle` (TCP or Unix, plain or TLS) into
+/// `*out_value`: `LS_STAT_BYTES_IN`, `LS_STAT_BYTES_OUT` (application bytes, also with TLS),
+/// `LS_STAT_MESSAGES_IN` / `LS_STAT_MESSAGES_OUT` (messages the `ls_recv_msg` / `ls_send_msg`
+/// families moved), `LS_STAT_QUEUED_BYTES` (always 0: a blocking connection queues nothing),
+/// `LS_CLIENT_STAT_CONNECTED_SINCE_MS` (when it was made, in ms since 1970-01-01 UTC) or
+/// `LS_CLIENT_STAT_TLS`; another `LS_STAT_*` is `LS_ERR_UNSUPPORTED`. Never waits behind a call
+/// blocked on the connection in another thread. (Operation `stats` of a connection in
+/// docs/NAMES.md, one counter per call as `ls_engine_stats`.)
+#[no_mangle]
+pub unsafe extern "C" fn ls_connection_stats(handle: i64, stat: i32, out_value: *mut i64) -> i32 {
+    call("ls_connection_stats", || {
+        let out = Out::new(out_value, "out_value")?;
+        check_stat(stat)?;
+        let o = conn(handle)?;
+        out.set(connection_stat(&as_conn(&o).stats(), stat, "connection")?);
         Ok(())
     })
 }

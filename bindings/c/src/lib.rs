@@ -4,7 +4,8 @@
 //! This file holds the constants; the functions live in one module per kind of object:
 //! [`library`] (version, errors, `ls_close`), [`options`], [`connection`], [`listener`],
 //! [`datagram`], [`framing`], [`socket`] (what every socket has), [`tls`], [`fds`] (Unix
-//! descriptor passing, peer credentials), [`transfer`] (file transfer) and [`engine`], with
+//! descriptor passing, peer credentials), [`transfer`] (file transfer) and [`engine`] (with
+//! [`engine_more`]: batch sends and per-connection statistics, and [`kcp`]: KCP), with
 //! [`handles`] (the objects behind handles, in the flat doors' shared registry) and
 //! [`boundary`] (arguments, the thread's last error) under all of them, in that order: a module
 //! imports only the ones below it.

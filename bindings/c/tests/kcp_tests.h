@@ -465,6 +465,46 @@ static void t_engine_client_stats(void) {
     OK(ls_close(s));
 }
 
+/* A blocking connection's statistics: the same counters as an engine client's. */
+static void t_connection_stats(void) {
+    struct pair p;
+    uint8_t b[64];
+    size_t n = 0;
+    int64_t v = 0;
+    int i;
+    time_t before = time(NULL);
+    pair_open(&p);
+    OK(ls_set_framing_length(p.c, 4, 1, 0));
+    OK(ls_set_framing_length(p.a, 4, 1, 0));
+    for (i = 0; i < 3; i++) OK(ls_send_msg(p.c, (const uint8_t *)"hello", 5));
+    for (i = 0; i < 3; i++) {
+        OK(ls_recv_msg(p.a, 5000, b, sizeof b, &n));
+        CHECK(n == 5);
+    }
+    OK(ls_connection_stats(p.c, LS_STAT_MESSAGES_OUT, &v));
+    CHECK(v == 3);
+    OK(ls_connection_stats(p.c, LS_STAT_BYTES_OUT, &v));
+    CHECK(v == 3 * (4 + 5));
+    OK(ls_connection_stats(p.a, LS_STAT_MESSAGES_IN, &v));
+    CHECK(v == 3);
+    OK(ls_connection_stats(p.a, LS_STAT_BYTES_IN, &v));
+    CHECK(v == 3 * (4 + 5));
+    OK(ls_connection_stats(p.a, LS_STAT_BYTES_OUT, &v));
+    CHECK(v == 0);
+    OK(ls_connection_stats(p.c, LS_STAT_QUEUED_BYTES, &v));
+    CHECK(v == 0);
+    OK(ls_connection_stats(p.c, LS_CLIENT_STAT_TLS, &v));
+    CHECK(v == 0);
+    OK(ls_connection_stats(p.c, LS_CLIENT_STAT_CONNECTED_SINCE_MS, &v));
+    CHECK(v / 1000 >= (int64_t)before - 1 && v / 1000 <= (int64_t)time(NULL) + 1);
+    CHECK_RC(ls_connection_stats(p.c, LS_STAT_CONNECTIONS, &v), LS_ERR_UNSUPPORTED);
+    CHECK_RC(ls_connection_stats(p.c, 0, &v), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_connection_stats(p.c, LS_STAT_BYTES_IN, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_connection_stats(p.l, LS_STAT_BYTES_IN, &v), LS_ERR_BAD_HANDLE);
+    pair_close(&p);
+    CHECK_RC(ls_connection_stats(p.c, LS_STAT_BYTES_IN, &v), LS_ERR_BAD_HANDLE);
+}
+
 /* ---- batch sends -------------------------------------------------------------------------------- */
 
 static void t_engine_send_batch(void) {
@@ -581,7 +621,7 @@ static int32_t bi_kcp_null_pointer(const char *fn, const char *arg) {
 #define ARG(name, value) (strcmp(arg, name) == 0 ? NULL : (value))
     if (strncmp(fn, "ls_kcp_", 7) != 0 && strcmp(fn, "ls_server_send_batch") != 0 &&
         strcmp(fn, "ls_client_send_batch") != 0 && strcmp(fn, "ls_server_client_stats") != 0 &&
-        strcmp(fn, "ls_set_multicast_interface") != 0)
+        strcmp(fn, "ls_set_multicast_interface") != 0 && strcmp(fn, "ls_connection_stats") != 0)
         return BI_NO_EXECUTOR;
     if (bi_kcp_pair(&s, &c) != LS_OK || ls_kcp_config_new(&k) != LS_OK ||
         bi_engine_pair(NULL, &es, &ecl, &id) != LS_OK || ls_udp_bind("127.0.0.1:0", &d) != LS_OK) {
@@ -606,6 +646,11 @@ static int32_t bi_kcp_null_pointer(const char *fn, const char *arg) {
         rc = ls_client_send_batch(ecl, ARG("buf", b), ARG("lens", lens), 2, 0, ARG("out_sent", &n));
     else if (strcmp(fn, "ls_server_client_stats") == 0)
         rc = ls_server_client_stats(es, id, LS_STAT_BYTES_IN, ARG("out_value", &v));
+    else if (strcmp(fn, "ls_connection_stats") == 0) {
+        int64_t cc = 0, aa = 0;
+        if (bi_pair(&cc, &aa) != LS_OK) rc = BI_SETUP_FAILED;
+        else rc = ls_connection_stats(cc, LS_STAT_BYTES_IN, ARG("out_value", &v)), bi_close_pair(cc, aa);
+    }
 #undef ARG
     if (rc == LS_OK && out != 0) ls_close(out);
 done:
@@ -627,7 +672,8 @@ static int32_t bi_kcp_handle(const char *which, const char *call) {
     int live = 0;
     if (strncmp(call, "ls_kcp_", 7) != 0 && strcmp(call, "ls_server_send_batch") != 0 &&
         strcmp(call, "ls_client_send_batch") != 0 && strcmp(call, "ls_server_client_stats") != 0 &&
-        strcmp(call, "ls_set_multicast_interface") != 0 && strncmp(which, "kcp_", 4) != 0 &&
+        strcmp(call, "ls_set_multicast_interface") != 0 && strcmp(call, "ls_connection_stats") != 0 &&
+        strncmp(which, "kcp_", 4) != 0 &&
         strncmp(which, "closed_kcp_", 11) != 0)
         return BI_NO_EXECUTOR;
     if (strcmp(which, "zero") == 0) h = 0;
@@ -658,6 +704,7 @@ static int32_t bi_kcp_handle(const char *which, const char *call) {
     else if (strcmp(call, "ls_server_client_stats") == 0) rc = ls_server_client_stats(h, 1, LS_STAT_BYTES_IN, &v);
     else if (strcmp(call, "ls_set_multicast_interface") == 0) rc = ls_set_multicast_interface(h, "127.0.0.1");
     else if (strcmp(call, "ls_set_option") == 0) rc = ls_set_option(h, LS_OPT_NODELAY, 1);
+    else if (strcmp(call, "ls_connection_stats") == 0) rc = ls_connection_stats(h, LS_STAT_BYTES_IN, &v);
     else rc = BI_NO_EXECUTOR;
     if (live) ls_close(h);
     return rc;

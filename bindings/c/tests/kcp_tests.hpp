@@ -222,6 +222,22 @@ void t_engine_client_stats_and_batches_cpp() {
     c.close(1000);
 }
 
+void t_connection_stats_cpp() {
+    libsock::Listener l = libsock::Listener::listen("127.0.0.1:0");
+    libsock::TcpConnection c = framed("127.0.0.1:" + std::to_string(l.local_port()));
+    libsock::TcpConnection a = l.accept(5000);
+    a.set_framing_length(4, true);
+    c.send_msg(std::string("hello"));
+    CHECK(a.recv_msg_string(5000) == "hello");
+    libsock::ConnectionStats sc = c.stats(), sa = a.stats();
+    CHECK(sc.messages_out == 1 && sc.bytes_out == 9 && sc.bytes_in == 0 && !sc.tls);
+    CHECK(sa.messages_in == 1 && sa.bytes_in == 9 && sa.queued_bytes == 0);
+    CHECK(sa.connected_since_ms > 0 && sc.peer == "127.0.0.1:" + std::to_string(l.local_port()));
+    CHECK(c.stat(LS_STAT_MESSAGES_OUT) == 1);
+    CHECK_THROWS(libsock::unsupported_error, c.stat(LS_STAT_REFUSED));
+    CHECK_THROWS(libsock::invalid_argument_error, c.stat(-1));
+}
+
 // ---- the bad-input table's rows for these calls -------------------------------------------
 
 #include "kcp_bad_inputs.h"

@@ -4109,6 +4109,7 @@ static const struct test TESTS[] = {
     T(s23_kcp_reference_client_against_server),
     T(t_multicast_interface),
     T(t_engine_client_stats),
+    T(t_connection_stats),
     T(t_engine_send_batch),
     T(t_bad_input_runner_self_test),
     T(t_bad_input_table),

@@ -1617,6 +1617,7 @@ int main(int argc, char **argv) {
         {"s23_kcp_reference_client_against_server_cpp", s23_kcp_reference_client_against_server_cpp},
         {"t_multicast_interface_cpp", t_multicast_interface_cpp},
         {"t_engine_client_stats_and_batches_cpp", t_engine_client_stats_and_batches_cpp},
+        {"t_connection_stats_cpp", t_connection_stats_cpp},
         {"t_bad_input_table", t_bad_input_table},
     };
     const char *limit_env = std::getenv("LS_TEST_TIMEOUT");
