@@ -418,6 +418,35 @@ namespace Libsock
         /// reads end of stream after what was sent, and can still reply). The object stays open.</summary>
         public void Shutdown(ShutdownHow how = ShutdownHow.WRITE) => Call(h => Native.ls_socket_shutdown(h, (int)how));
 
+        // ------------------------------------------------------------------ statistics
+
+        /// <summary>One counter of this connection: <see cref="Libsock.Stat.BYTES_IN"/>,
+        /// <see cref="Libsock.Stat.BYTES_OUT"/> (application bytes, also with TLS),
+        /// <see cref="Libsock.Stat.MESSAGES_IN"/>, <see cref="Libsock.Stat.MESSAGES_OUT"/> (what the
+        /// message calls moved) or <see cref="Libsock.Stat.QUEUED_BYTES"/> (always 0); another is
+        /// <see cref="UnsupportedException"/>. Never waits behind a call blocked in another thread.</summary>
+        public unsafe long Stat(Stat stat) => Counter((int)stat);
+
+        /// <summary>The connection's counters (bytes and messages each way, since when, TLS or not),
+        /// as a server's <see cref="Server.ClientStats"/> gives them for its clients.</summary>
+        public ConnectionStats Stats() =>
+            new ConnectionStats(Counter((int)Libsock.Stat.BYTES_IN), Counter((int)Libsock.Stat.BYTES_OUT),
+                                Counter((int)Libsock.Stat.MESSAGES_IN), Counter((int)Libsock.Stat.MESSAGES_OUT),
+                                Counter((int)Libsock.Stat.QUEUED_BYTES), Counter(ConnectionStats.CONNECTED_SINCE_MS),
+                                Counter(ConnectionStats.TLS) != 0);
+
+        private unsafe long Counter(int stat)
+        {
+            long h = Acquire();
+            try
+            {
+                long v;
+                Fail(Native.ls_connection_stats(h, stat, &v));
+                return v;
+            }
+            finally { Release(); }
+        }
+
         // ------------------------------------------------------------------ descriptors (Unix)
 
         /// <summary>Sends all of <paramref name="data"/> with descriptors <paramref name="fds"/>

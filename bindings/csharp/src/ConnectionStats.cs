@@ -5,36 +5,37 @@ using System.Collections.Generic;
 
 namespace Libsock
 {
-    /// <summary>The counters of one connected client of a <see cref="Server"/>
-    /// (<see cref="Server.ClientStats"/>), read at one moment.</summary>
+    /// <summary>The counters of one connection: a client of a <see cref="Server"/>
+    /// (<see cref="Server.ClientStats"/>) or a blocking <see cref="Connection"/>
+    /// (<see cref="Connection.Stats"/>), each read at one moment.</summary>
     public sealed class ConnectionStats
     {
         internal const int CONNECTED_SINCE_MS = 201; // LS_CLIENT_STAT_CONNECTED_SINCE_MS
         internal const int TLS = 202;                // LS_CLIENT_STAT_TLS
 
-        /// <summary>Bytes received from the client.</summary>
+        /// <summary>Bytes received (with TLS: application bytes).</summary>
         public long BytesIn { get; }
 
-        /// <summary>Bytes sent to the client (frames with their headers).</summary>
+        /// <summary>Bytes sent (a server's client: frames with their headers).</summary>
         public long BytesOut { get; }
 
-        /// <summary>Messages received from the client (heartbeats not counted).</summary>
+        /// <summary>Messages received (heartbeats not counted).</summary>
         public long MessagesIn { get; }
 
-        /// <summary>Frames sent to the client (heartbeats included).</summary>
+        /// <summary>Messages or frames sent (a server's heartbeats included).</summary>
         public long MessagesOut { get; }
 
-        /// <summary>Bytes waiting in the client's send queue.</summary>
+        /// <summary>Bytes waiting in the send queue (0 for a blocking connection).</summary>
         public long QueuedBytes { get; }
 
-        /// <summary>When the client was admitted (accepted, and with TLS its handshake done), in
-        /// milliseconds since 1970-01-01 UTC.</summary>
+        /// <summary>When the connection was made (a server's client: admitted, and with TLS its
+        /// handshake done), in milliseconds since 1970-01-01 UTC.</summary>
         public long ConnectedSinceMs { get; }
 
         /// <summary><see cref="ConnectedSinceMs"/> as a UTC time.</summary>
         public DateTime ConnectedSince => new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMilliseconds(ConnectedSinceMs);
 
-        /// <summary>True when the client speaks TLS.</summary>
+        /// <summary>True when the connection speaks TLS.</summary>
         public bool Tls { get; }
 
         /// <summary>A client's counters.</summary>

@@ -549,5 +549,9 @@ namespace Libsock
         /// <summary><c>ls_kcp_conv</c> of include/libsock.h.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ls_kcp_conv(long handle, long* out_conv);
+
+        /// <summary><c>ls_connection_stats</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_connection_stats(long handle, int stat, long* out_value);
     }
 }

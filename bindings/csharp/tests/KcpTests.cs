@@ -31,6 +31,7 @@ namespace Libsock.Tests
             t.Add(new KeyValuePair<string, Action>("s23_kcp_under_30_percent_loss", () => S23(30)));
             t.Add(new KeyValuePair<string, Action>("multicast_sending_interface", MulticastInterface));
             t.Add(new KeyValuePair<string, Action>("server_client_stats", ClientStats));
+            t.Add(new KeyValuePair<string, Action>("blocking_connection_stats", ConnectionStatsTest));
             t.Add(new KeyValuePair<string, Action>("engine_send_batch", SendBatch));
         }
 
@@ -405,6 +406,41 @@ table inet libsock_loss {{
                 T.Check(st.ConnectedSinceMs >= before - 1000 && st.ConnectedSinceMs <= now + 1000, $"connected since {st.ConnectedSince:o}");
                 T.Throws<ClosedException>(() => server.ClientStats(c.Client + 1000), "an unknown client");
             }
+        }
+
+        /// <summary>A blocking connection's counters against a System.Net peer: bytes and messages
+        /// each way, since when; a counter a connection does not keep is UnsupportedException.</summary>
+        static void ConnectionStatsTest()
+        {
+            long before = (long)(DateTime.UtcNow - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalMilliseconds;
+            Thread peer = Scenarios.Peer(sock =>
+            {
+                var buf = new byte[16];
+                Scenarios.ReadExact(sock, buf, 0, 16);                    // two framed messages: 4+5, 4+3
+                sock.Send(new byte[] { 0, 0, 0, 2, 111, 107 });           // one back: 4+2
+                sock.Receive(new byte[1]);                                // until we close
+            }, out string address, "stats-peer");
+            using (var c = Connection.Connect(address, 10000, framing: Framing.LengthPrefixed()))
+            {
+                c.Timeout = 10000;
+                ConnectionStats st0 = c.Stats();
+                T.Equal(0L, st0.BytesOut, "nothing sent yet");
+                c.SendMsg(T.B("hello"));
+                c.SendMsg(T.B("abc"));
+                T.Equal("ok", T.S(c.RecvMsg()), "the reply");
+                ConnectionStats st = c.Stats();
+                T.Equal(16L, st.BytesOut, "bytes out");
+                T.Equal(2L, st.MessagesOut, "messages out");
+                T.Equal(6L, st.BytesIn, "bytes in");
+                T.Equal(1L, st.MessagesIn, "messages in");
+                T.Equal(0L, st.QueuedBytes, "a blocking connection queues nothing");
+                T.Check(!st.Tls, "not TLS");
+                long now = (long)(DateTime.UtcNow - new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalMilliseconds;
+                T.Check(st.ConnectedSinceMs >= before - 1000 && st.ConnectedSinceMs <= now + 1000, $"connected since {st.ConnectedSince:o}");
+                T.Equal(16L, c.Stat(Stat.BYTES_OUT), "one counter");
+                T.Throws<UnsupportedException>(() => c.Stat(Stat.CONNECTIONS), "a counter a connection does not keep");
+            }
+            T.Join(peer);
         }
 
         static void SendBatch()
