@@ -282,7 +282,7 @@ def serve(n: int, timeout: float) -> dict[str, Any]:
         while time.monotonic() < end:
             done = [c for c, got in list(ref.received.items()) if len(got) >= n]
             if done and all(k.get_outbound_packets() == 0 for k in list(ref.sessions.values())):
-                time.sleep(0.5)
+                time.sleep(1.0)  # the peer's last segments: acknowledged again if an ack was lost
                 break
             time.sleep(0.02)
         got = max(ref.received.values(), key=len, default=[])
