@@ -1,4 +1,7 @@
 // The engine's long-lived client: connects and reconnects in the background, queues while away.
+using System;
+using System.Collections.Generic;
+
 namespace Libsock
 {
     /// <summary>A long-lived client of a server (<see cref="Connect"/>): it connects in the
@@ -30,6 +33,25 @@ namespace Libsock
             try
             {
                 fixed (byte* p = data) Fail(Native.ls_client_send(h, data.Length == 0 ? null : p, Utf8.Size(data.Length)));
+            }
+            finally { Release(); }
+        }
+
+        /// <summary>Queues <paramref name="messages"/> in order as one batch (see
+        /// <see cref="Server.SendBatch"/>: the same timeout and result); while disconnected they wait
+        /// in the queue and go after the next connect.</summary>
+        public unsafe int SendBatch(IList<byte[]> messages, int timeoutMs = Timeouts.Forever)
+        {
+            Batch.Pack(messages, out byte[] buf, out UIntPtr[] lens);
+            long h = Acquire();
+            try
+            {
+                UIntPtr sent;
+                fixed (byte* b = buf)
+                fixed (UIntPtr* l = lens)
+                    Fail(Native.ls_client_send_batch(h, buf.Length == 0 ? null : b, lens.Length == 0 ? null : l,
+                                                     Utf8.Size(lens.Length), timeoutMs, &sent));
+                return (int)Utf8.Long(sent);
             }
             finally { Release(); }
         }

@@ -3,6 +3,7 @@
 // for the waits that .NET code awaits.
 using System;
 using System.Collections.Generic;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -416,6 +417,128 @@ namespace Libsock
         /// <summary>Shuts down one direction; without an argument, writing (half-close: the peer
         /// reads end of stream after what was sent, and can still reply). The object stays open.</summary>
         public void Shutdown(ShutdownHow how = ShutdownHow.WRITE) => Call(h => Native.ls_socket_shutdown(h, (int)how));
+
+        // ------------------------------------------------------------------ statistics
+
+        /// <summary>One counter of this connection: <see cref="Libsock.Stat.BYTES_IN"/>,
+        /// <see cref="Libsock.Stat.BYTES_OUT"/> (application bytes, also with TLS),
+        /// <see cref="Libsock.Stat.MESSAGES_IN"/>, <see cref="Libsock.Stat.MESSAGES_OUT"/> (what the
+        /// message calls moved) or <see cref="Libsock.Stat.QUEUED_BYTES"/> (always 0); another is
+        /// <see cref="UnsupportedException"/>. Never waits behind a call blocked in another thread.</summary>
+        public unsafe long Stat(Stat stat) => Counter((int)stat);
+
+        /// <summary>The connection's counters (bytes and messages each way, since when, TLS or not),
+        /// as a server's <see cref="Server.ClientStats"/> gives them for its clients.</summary>
+        public ConnectionStats Stats() =>
+            new ConnectionStats(Counter((int)Libsock.Stat.BYTES_IN), Counter((int)Libsock.Stat.BYTES_OUT),
+                                Counter((int)Libsock.Stat.MESSAGES_IN), Counter((int)Libsock.Stat.MESSAGES_OUT),
+                                Counter((int)Libsock.Stat.QUEUED_BYTES), Counter(ConnectionStats.CONNECTED_SINCE_MS),
+                                Counter(ConnectionStats.TLS) != 0);
+
+        private unsafe long Counter(int stat)
+        {
+            long h = Acquire();
+            try
+            {
+                long v;
+                Fail(Native.ls_connection_stats(h, stat, &v));
+                return v;
+            }
+            finally { Release(); }
+        }
+
+        // ------------------------------------------------------------------ descriptors (Unix)
+
+        /// <summary>Sends all of <paramref name="data"/> with descriptors <paramref name="fds"/>
+        /// attached to its first byte (Unix connections; SCM_RIGHTS): the peer receives duplicates
+        /// (<see cref="RecvFds"/>), ours stay open. At least one byte when descriptors go, at most 253
+        /// descriptors (<see cref="InvalidArgumentException"/>; a negative number too); a number that
+        /// is no open descriptor is <see cref="IoException"/> (EBADF); a TCP or TLS connection is
+        /// <see cref="UnsupportedException"/>. The default timeout bounds each wait.</summary>
+        public unsafe void SendFds(byte[] data, params int[] fds)
+        {
+            if (data == null) throw new InvalidArgumentException("invalid argument: data is null");
+            if (fds == null) fds = new int[0];
+            long h = Acquire();
+            try
+            {
+                fixed (byte* d = data)
+                fixed (int* f = fds)
+                    Fail(Native.ls_send_fds(h, data.Length == 0 ? null : d, Utf8.Size(data.Length),
+                                            fds.Length == 0 ? null : f, Utf8.Size(fds.Length)));
+            }
+            finally { Release(); }
+        }
+
+        /// <summary><see cref="SendFds(byte[], int[])"/> with descriptors held by SafeHandles (a
+        /// <see cref="SafeFdHandle"/>, or any SafeHandle whose handle is a descriptor, as Mono's
+        /// file and socket handles are): each is held for the call, so no other thread closes it
+        /// meanwhile.</summary>
+        public void SendFds(byte[] data, IList<SafeHandle> handles)
+        {
+            if (handles == null) throw new InvalidArgumentException("invalid argument: handles is null");
+            var added = new bool[handles.Count];
+            try
+            {
+                var fds = new int[handles.Count];
+                for (int i = 0; i < fds.Length; i++)
+                {
+                    if (handles[i] == null) throw new InvalidArgumentException($"invalid argument: handle {i} is null");
+                    handles[i].DangerousAddRef(ref added[i]);
+                    fds[i] = handles[i].DangerousGetHandle().ToInt32();
+                }
+                SendFds(data, fds);
+            }
+            finally
+            {
+                for (int i = 0; i < added.Length; i++)
+                    if (added[i]) handles[i].DangerousRelease();
+            }
+        }
+
+        /// <summary>Receives up to <paramref name="maxBytes"/> bytes (at least 1) and up to
+        /// <paramref name="maxFds"/> descriptors sent with them (Unix connections), waiting up to
+        /// <paramref name="timeoutMs"/>; empty data at the end of the stream. The descriptors are
+        /// yours (dispose the result, or each handle). Descriptors travel with the bytes they were
+        /// sent with: bytes an earlier receive left come first, alone. More descriptors than
+        /// <paramref name="maxFds"/> is <see cref="IoException"/> (none leak); more than 253
+        /// <see cref="InvalidArgumentException"/>; TCP or TLS <see cref="UnsupportedException"/>.</summary>
+        public unsafe ReceivedFds RecvFds(int maxBytes, int maxFds, int timeoutMs = Timeouts.Default)
+        {
+            if (maxBytes <= 0) throw new InvalidArgumentException($"invalid argument: maxBytes {maxBytes} must be positive");
+            if (maxFds < 0) throw new InvalidArgumentException($"invalid argument: maxFds {maxFds} is negative");
+            var buf = new byte[maxBytes];
+            var fds = new int[Math.Max(maxFds, 1)];
+            long h = Acquire();
+            try
+            {
+                UIntPtr n, nf;
+                fixed (byte* b = buf)
+                fixed (int* f = fds)
+                    Fail(Native.ls_recv_fds(h, timeoutMs, b, Utf8.Size(maxBytes), &n, maxFds == 0 ? null : f, Utf8.Size(maxFds), &nf));
+                var data = new byte[Utf8.Long(n)];
+                Buffer.BlockCopy(buf, 0, data, 0, data.Length);
+                var got = new SafeFdHandle[Utf8.Long(nf)];
+                for (int i = 0; i < got.Length; i++) got[i] = new SafeFdHandle(fds[i]);
+                return new ReceivedFds(data, got);
+            }
+            finally { Release(); }
+        }
+
+        /// <summary>The process at the other end of this Unix connection (SO_PEERCRED, recorded when
+        /// the connection was made); <see cref="UnsupportedException"/> on TCP.</summary>
+        public unsafe PeerCredentials PeerCredentials()
+        {
+            long h = Acquire();
+            try
+            {
+                int pid;
+                ulong uid, gid;
+                Fail(Native.ls_peer_credentials(h, &pid, &uid, &gid));
+                return new PeerCredentials(pid, (long)uid, (long)gid);
+            }
+            finally { Release(); }
+        }
 
         // ------------------------------------------------------------------ Task wrappers
 

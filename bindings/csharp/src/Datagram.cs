@@ -172,6 +172,22 @@ namespace Libsock
         /// <summary>Leaves a group joined with <see cref="JoinMulticast"/>.</summary>
         public void LeaveMulticast(string group, string iface = null) => Multicast(group, iface, false);
 
+        /// <summary>Sends this socket's multicast datagrams out of <paramref name="iface"/>: null or ""
+        /// the OS's choice, an IPv4 interface address ("127.0.0.1") or an IPv6 interface index ("1")
+        /// (IP_MULTICAST_IF / IPV6_MULTICAST_IF). A malformed interface is
+        /// <see cref="InvalidArgumentException"/>; one this host does not have
+        /// <see cref="AddrNotAvailableException"/>.</summary>
+        public unsafe void SetMulticastInterface(string iface)
+        {
+            byte[] i = Utf8.Encode(iface ?? "", "interface");
+            long h = Acquire();
+            try
+            {
+                fixed (byte* ip = i) Fail(Native.ls_set_multicast_interface(h, ip));
+            }
+            finally { Release(); }
+        }
+
         private unsafe void Multicast(string group, string iface, bool join)
         {
             byte[] g = Utf8.Encode(group, "group");

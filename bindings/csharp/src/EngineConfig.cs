@@ -102,6 +102,24 @@ namespace Libsock
             return this;
         }
 
+        /// <summary>Connects <see cref="Client.Connect"/>'s client through a proxy (the URL as for
+        /// <see cref="SocketOptions.SetProxy"/>; null or "" removes it), checked here
+        /// (<see cref="InvalidArgumentException"/>). Every attempt, reconnects included, goes through
+        /// the proxy, bounded by <see cref="ConfigKey.CONNECT_TIMEOUT_MS"/>; a refusal by the proxy is a
+        /// failed attempt like any other, its reason text saying what the proxy answered. Servers
+        /// ignore it. Returns this config.</summary>
+        public unsafe EngineConfig SetProxy(string url)
+        {
+            byte[] u = Utf8.Encode(url ?? "", "url");
+            long h = Acquire();
+            try
+            {
+                fixed (byte* p = u) Fail(Native.ls_engine_config_set_proxy(h, p));
+            }
+            finally { Release(); }
+            return this;
+        }
+
         internal static long IdOf(EngineConfig c)
         {
             if (c == null) return 0;

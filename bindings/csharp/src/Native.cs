@@ -429,5 +429,129 @@ namespace Libsock
         /// <summary><c>ls_engine_config_set_tls</c> of include/libsock.h.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ls_engine_config_set_tls(long config_handle, long tls_handle);
+
+        // ------------------------------------------------------------ proxies, descriptors, file transfer
+
+        /// <summary><c>ls_options_set_proxy</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_options_set_proxy(long options_handle, byte* url);
+
+        /// <summary><c>ls_engine_config_set_proxy</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_engine_config_set_proxy(long config_handle, byte* url);
+
+        /// <summary><c>ls_send_fds</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_send_fds(long handle, byte* buf, UIntPtr len, int* fds, UIntPtr nfds);
+
+        /// <summary><c>ls_recv_fds</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_recv_fds(long handle, int timeout_ms, byte* buf, UIntPtr cap, UIntPtr* out_len, int* fds, UIntPtr max_fds, UIntPtr* out_nfds);
+
+        /// <summary><c>ls_peer_credentials</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_peer_credentials(long handle, int* out_pid, ulong* out_uid, ulong* out_gid);
+
+        /// <summary><c>ls_transfer_sender</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_transfer_sender(byte* path, byte* name, int resume, long* out_handle);
+
+        /// <summary><c>ls_transfer_receiver</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_transfer_receiver(byte* dest, int overwrite, int resume, long* out_handle);
+
+        /// <summary><c>ls_transfer_step</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_transfer_step(long transfer_handle, long conn_handle, int* out_state);
+
+        /// <summary><c>ls_transfer_run</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_transfer_run(long transfer_handle, long conn_handle);
+
+        /// <summary><c>ls_transfer_progress</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_transfer_progress(long transfer_handle, ulong* out_done, ulong* out_total, int* out_state);
+
+        /// <summary><c>ls_transfer_cancel</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_transfer_cancel(long transfer_handle);
+
+        /// <summary><c>ls_transfer_info</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_transfer_info(long transfer_handle, ulong* out_size, int* out_version, ulong* out_offered, ulong* out_resumed_at);
+
+        /// <summary><c>ls_transfer_name</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_transfer_name(long transfer_handle, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_transfer_path</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_transfer_path(long transfer_handle, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_transfer_sha256</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_transfer_sha256(long transfer_handle, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        // ------------------------------------------------------------ KCP, multicast interface, batches, client stats
+
+        /// <summary><c>ls_set_multicast_interface</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_set_multicast_interface(long handle, byte* iface);
+
+        /// <summary><c>ls_server_send_batch</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_send_batch(long handle, ulong client, byte* buf, UIntPtr* lens, UIntPtr count, int timeout_ms, UIntPtr* out_sent);
+
+        /// <summary><c>ls_client_send_batch</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_client_send_batch(long handle, byte* buf, UIntPtr* lens, UIntPtr count, int timeout_ms, UIntPtr* out_sent);
+
+        /// <summary><c>ls_server_client_stats</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_server_client_stats(long handle, ulong client, int stat, long* out_value);
+
+        /// <summary><c>ls_kcp_config_new</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_config_new(long* out_handle);
+
+        /// <summary><c>ls_kcp_config_set</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_config_set(long config_handle, int key, long value);
+
+        /// <summary><c>ls_kcp_config_get</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_config_get(long config_handle, int key, long* out_value);
+
+        /// <summary><c>ls_kcp_server_bind</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_server_bind(byte* address, long config_handle, long kcp_config_handle, long* out_handle);
+
+        /// <summary><c>ls_kcp_connect</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_connect(byte* address, long conv, long kcp_config_handle, long options_handle, long* out_handle);
+
+        /// <summary><c>ls_kcp_send</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_send(long handle, int timeout_ms, byte* buf, UIntPtr len);
+
+        /// <summary><c>ls_kcp_recv</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_recv(long handle, int timeout_ms, byte* buf, UIntPtr cap, UIntPtr* out_len);
+
+        /// <summary><c>ls_kcp_flush</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_flush(long handle, int timeout_ms);
+
+        /// <summary><c>ls_kcp_poll</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_poll(long handle, int timeout_ms, UIntPtr* out_ready);
+
+        /// <summary><c>ls_kcp_conv</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_kcp_conv(long handle, long* out_conv);
+
+        /// <summary><c>ls_connection_stats</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_connection_stats(long handle, int stat, long* out_value);
     }
 }

@@ -7,8 +7,8 @@ namespace Libsock
 {
     /// <summary>An event-driven server with many clients (<see cref="Listen"/>): pull CONNECTED,
     /// MESSAGE, DISCONNECTED, WARNING and the final CLOSED with <see cref="EngineObject.NextEvent"/>;
-    /// <see cref="Send"/>, <see cref="Broadcast"/> and <see cref="Disconnect"/> return at once.</summary>
-    public sealed class Server : EngineObject
+    /// <see cref="ServerBase.Send"/>, <see cref="Broadcast"/> and <see cref="ServerBase.Disconnect"/> return at once.</summary>
+    public sealed class Server : ServerBase
     {
         private Server(long id) : base(id) { }
 
@@ -22,16 +22,64 @@ namespace Libsock
             return new Server(h);
         }
 
-        /// <summary>Queues one message to client <paramref name="client"/>. <see cref="ClosedException"/>
-        /// for an unknown or gone client, <see cref="QueueFullException"/> when its queue is full,
-        /// <see cref="FrameTooLargeException"/> above the framing's limit or the queue's bound.</summary>
-        public unsafe void Send(ulong client, byte[] data)
+        /// <summary>Queues <paramref name="messages"/> to client <paramref name="client"/> in order, as
+        /// one batch (one wake-up of the engine, written together). Each waits for room in the
+        /// client's send queue, all within <paramref name="timeoutMs"/> (-1 as long as it takes, 0
+        /// not at all). Every message is checked first, so a bad one queues none
+        /// (<see cref="FrameTooLargeException"/>). Returns how many were queued: all, or fewer when
+        /// the time ran out (or the client went) after some were; when not even the first could be,
+        /// the error (<see cref="LibsockTimeoutException"/>, <see cref="QueueFullException"/>,
+        /// <see cref="ClosedException"/>).</summary>
+        public unsafe int SendBatch(ulong client, IList<byte[]> messages, int timeoutMs = Timeouts.Forever)
         {
-            if (data == null) throw new InvalidArgumentException("invalid argument: data is null");
+            Batch.Pack(messages, out byte[] buf, out UIntPtr[] lens);
             long h = Acquire();
             try
             {
-                fixed (byte* p = data) Fail(Native.ls_server_send(h, client, data.Length == 0 ? null : p, Utf8.Size(data.Length)));
+                UIntPtr sent;
+                fixed (byte* b = buf)
+                fixed (UIntPtr* l = lens)
+                    Fail(Native.ls_server_send_batch(h, client, buf.Length == 0 ? null : b, lens.Length == 0 ? null : l,
+                                                     Utf8.Size(lens.Length), timeoutMs, &sent));
+                return (int)Utf8.Long(sent);
+            }
+            finally { Release(); }
+        }
+
+        /// <summary>The counters of connected client <paramref name="client"/> (bytes and messages in
+        /// and out, bytes queued, since when, TLS or not) read at one moment;
+        /// <see cref="ClosedException"/> for an unknown or gone client.</summary>
+        public unsafe ConnectionStats ClientStats(ulong client)
+        {
+            long h = Acquire();
+            try
+            {
+                Func<int, long> get = stat =>
+                {
+                    long v;
+                    Fail(Native.ls_server_client_stats(h, client, stat, &v));
+                    return v;
+                };
+                return new ConnectionStats(get((int)Libsock.Stat.BYTES_IN), get((int)Libsock.Stat.BYTES_OUT),
+                                           get((int)Libsock.Stat.MESSAGES_IN), get((int)Libsock.Stat.MESSAGES_OUT),
+                                           get((int)Libsock.Stat.QUEUED_BYTES), get(ConnectionStats.CONNECTED_SINCE_MS),
+                                           get(ConnectionStats.TLS) != 0);
+            }
+            finally { Release(); }
+        }
+
+        /// <summary>One counter of connected client <paramref name="client"/>: <see cref="Libsock.Stat.BYTES_IN"/>,
+        /// <see cref="Libsock.Stat.BYTES_OUT"/>, <see cref="Libsock.Stat.MESSAGES_IN"/>,
+        /// <see cref="Libsock.Stat.MESSAGES_OUT"/> or <see cref="Libsock.Stat.QUEUED_BYTES"/> (another is
+        /// <see cref="UnsupportedException"/>); <see cref="ClosedException"/> for an unknown client.</summary>
+        public unsafe long ClientStat(ulong client, Stat stat)
+        {
+            long h = Acquire();
+            try
+            {
+                long v;
+                Fail(Native.ls_server_client_stats(h, client, (int)stat, &v));
+                return v;
             }
             finally { Release(); }
         }
@@ -69,51 +117,5 @@ namespace Libsock
             }
             finally { Release(); }
         }
-
-        /// <summary>Disconnects a client: <paramref name="graceful"/> delivers what is queued first.
-        /// A DISCONNECTED event with reason KICKED follows.</summary>
-        public void Disconnect(ulong client, bool graceful = true) =>
-            Call(h => Native.ls_server_disconnect(h, client, graceful ? 1 : 0));
-
-        /// <summary>The ids of the connected clients, in increasing order.</summary>
-        public unsafe ulong[] Clients()
-        {
-            long h = Acquire();
-            try
-            {
-                var ids = new ulong[64];
-                while (true)
-                {
-                    UIntPtr n;
-                    int rc;
-                    fixed (ulong* p = ids) rc = Native.ls_server_clients(h, p, Utf8.Size(ids.Length), &n);
-                    if (rc == ErrorCodes.BUFFER_TOO_SMALL) { ids = new ulong[Utf8.Long(n) + 64]; continue; }
-                    Fail(rc);
-                    var r = new ulong[Utf8.Long(n)];
-                    Array.Copy(ids, r, r.Length);
-                    return r;
-                }
-            }
-            finally { Release(); }
-        }
-
-        /// <summary>The address of connected client <paramref name="client"/> (<see cref="ClosedException"/> if unknown).</summary>
-        public unsafe string ClientAddress(ulong client)
-        {
-            long h = Acquire();
-            try
-            {
-                byte* buf = stackalloc byte[256];
-                UIntPtr len;
-                Fail(Native.ls_server_client_address(h, client, buf, (UIntPtr)256, &len));
-                return Utf8.Decode(buf, Utf8.Long(len));
-            }
-            finally { Release(); }
-        }
-
-        /// <summary>Stops the server: no new clients, queued messages delivered within
-        /// <paramref name="graceMs"/>, then every connection closed and the final CLOSED event queued.
-        /// The object stays usable to pull the last events; <see cref="LibsockObject.Close"/> frees it.</summary>
-        public void Shutdown(int graceMs = 1000) => Call(h => Native.ls_server_shutdown(h, graceMs));
     }
 }

@@ -74,6 +74,30 @@ namespace Libsock
             return this;
         }
 
+        /// <summary>Connects through a proxy: <paramref name="url"/> is
+        /// "socks5://[user:password@]host[:port]" (socks5h:// the same; default port 1080) or
+        /// "http://[user:password@]host[:port]" (HTTP CONNECT; default port 80), IPv6 hosts in
+        /// brackets, "%XX" escapes in the user name and password; null or "" removes it. The URL is
+        /// checked here (<see cref="InvalidArgumentException"/> naming what is wrong, never showing the
+        /// password). <see cref="Connection.Connect(string, int, SocketOptions, Framing)"/> then asks
+        /// the proxy for its address (the proxy resolves a host name); the timeout covers reaching
+        /// the proxy and the exchange, TLS runs end to end with the target, and a refusal is the
+        /// error of the proxy's reply (<see cref="ConnectionRefusedException"/> ..., its message saying
+        /// what the proxy answered). <see cref="Connection.PeerAddress"/> is the proxy's address.
+        /// Listeners, datagram sockets and Unix addresses refuse options with a proxy. Returns this
+        /// object.</summary>
+        public unsafe SocketOptions SetProxy(string url)
+        {
+            byte[] u = Utf8.Encode(url ?? "", "url");
+            long h = Acquire();
+            try
+            {
+                fixed (byte* p = u) Fail(Native.ls_options_set_proxy(h, p));
+            }
+            finally { Release(); }
+            return this;
+        }
+
         internal static long IdOf(SocketOptions o) => o == null ? 0 : o.Handle;
     }
 }

@@ -120,6 +120,41 @@ namespace Libsock.Tests
                 case "tls_config":
                     TlsConfigRow(input);
                     return "OK";
+                case "proxy_connect":
+                    ProxyConnect(input);
+                    return "OK";
+                case "fds":
+                    Fds(input);
+                    return "OK";
+                case "kcp_config":
+                    KcpConfigRow(input);
+                    return "OK";
+                case "kcp_server":
+                    using (var cfg = Config(input.ContainsKey("settings") ? Dict(input, "settings") : new Dictionary<string, object>()))
+                        KcpServer.Bind(input.ContainsKey("address") ? Text(input["address"]) : "127.0.0.1:0", cfg).Close();
+                    return "OK";
+                case "kcp_connect":
+                    KcpSession.Connect(Text(input["address"]), Long(input, "conv", KcpSession.RandomConv)).Close();
+                    return "OK";
+                case "kcp_session":
+                    KcpSessionRow(input);
+                    return "OK";
+                case "client_stats":
+                    ClientStatsRow(input);
+                    return "OK";
+                case "send_batch":
+                    SendBatchRow(input);
+                    return "OK";
+                case "multicast_interface":
+                    using (var d = Datagram.Bind("127.0.0.1:0")) d.SetMulticastInterface(Text(input["interface"]));
+                    return "OK";
+                case "transfer":
+                    if (Str(input, "side") == "sender")
+                        FileTransfer.Sender(Text(input["path"]), input.ContainsKey("name") ? Text(input["name"]) : null).Close();
+                    else if (Str(input, "side") == "receiver")
+                        FileTransfer.Receiver(Text(input["path"])).Close();
+                    else throw new NoExecutor("transfer side " + Str(input, "side"));
+                    return "OK";
             }
             using (var l = Listener.Listen("127.0.0.1:0"))
             {
@@ -186,6 +221,171 @@ namespace Libsock.Tests
             }
         }
 
+        static void ProxyConnect(Dictionary<string, object> input)
+        {
+            string proxy = Text(input["proxy"]), address = Text(input["address"]);
+            if (Str(input, "object") == "client")
+            {
+                using (var cfg = new EngineConfig())
+                {
+                    cfg.SetProxy(proxy);
+                    Client.Connect(address, cfg).Close();
+                }
+                return;
+            }
+            if (Str(input, "object") != "connection") throw new NoExecutor("proxy_connect object " + Str(input, "object"));
+            using (var o = new SocketOptions())
+            {
+                o.SetProxy(proxy);
+                Connection.Connect(address, 5000, o).Close();
+            }
+        }
+
+        /// <summary>The kcp_session op: a KCP server on loopback and a session with it, then one call.</summary>
+        static void KcpSessionRow(Dictionary<string, object> input)
+        {
+            using (var server = KcpServer.Bind("127.0.0.1:0"))
+            using (var s = KcpSession.Connect(server.LocalAddress))
+            {
+                int size = Int(input, "size", 0), timeout = Int(input, "timeout_ms", 1000);
+                switch (Str(input, "call"))
+                {
+                    case "send": s.Send(new byte[size], timeout); break;
+                    case "recv": s.Recv(timeout); break;
+                    case "flush": s.Flush(timeout); break;
+                    case "poll": s.Poll(timeout); break;
+                    case "server_send": server.Send(12345, new byte[size]); break;
+                    default: throw new NoExecutor("kcp_session call " + Str(input, "call"));
+                }
+            }
+        }
+
+        /// <summary>A server on loopback with one System.Net client; the client's id, or one no
+        /// client has ("unknown").</summary>
+        static ulong ConnectedClient(Server s, TcpClient tc, string which)
+        {
+            tc.Connect(IPAddress.Loopback, s.LocalPort);
+            Event e = T.WaitKind(s, EventKind.CONNECTED);
+            if (e == null) throw new InvalidOperationException("setup failed: no CONNECTED");
+            return which == "unknown" ? e.Client + 1000 : e.Client;
+        }
+
+        static void ClientStatsRow(Dictionary<string, object> input)
+        {
+            object st = input["stat"];
+            Stat stat = st is string n ? (Stat)Enum.Parse(typeof(Stat), n.ToUpperInvariant()) : (Stat)checked((int)(long)st);
+            using (var s = Server.Listen("127.0.0.1:0"))
+            using (var tc = new TcpClient())
+                s.ClientStat(ConnectedClient(s, tc, Str(input, "client")), stat);
+        }
+
+        static void SendBatchRow(Dictionary<string, object> input)
+        {
+            var batch = new List<byte[]>();
+            foreach (object n in (List<object>)input["sizes"]) batch.Add(new byte[(long)n]);
+            int timeout = Int(input, "timeout_ms", 5000);
+            var settings = input.ContainsKey("settings") ? Dict(input, "settings") : new Dictionary<string, object>();
+            if (Str(input, "object") == "client")
+            {
+                using (var c = (Client)Engine("client", settings)) c.SendBatch(batch, timeout);
+                return;
+            }
+            using (var s = (Server)Engine("server", settings))
+            using (var tc = new TcpClient())
+                s.SendBatch(ConnectedClient(s, tc, Str(input, "client")), batch, timeout);
+        }
+
+        /// <summary>The kcp_config op: one KCP tuning key (core's word), a KCP server's engine
+        /// setting, or the address a session connects to.</summary>
+        static void KcpConfigRow(Dictionary<string, object> input)
+        {
+            string name = Str(input, "setting") ?? Str(input, "name");
+            if (name == "address")
+            {
+                KcpSession.Connect(Text(input["value"])).Close();
+                return;
+            }
+            KcpKey key;
+            if (Enum.TryParse(name.ToUpperInvariant(), out key))
+            {
+                using (var k = new KcpConfig()) k.Set(key, Long(input, "value", 0));
+                return;
+            }
+            ConfigKey ck;
+            if (!Enum.TryParse(name.ToUpperInvariant(), out ck)) throw new NoExecutor("KCP setting " + name);
+            using (var cfg = new EngineConfig())
+            {
+                cfg.Set(ck, Long(input, "value", 0));
+                KcpServer.Bind("127.0.0.1:0", cfg).Close();
+            }
+        }
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        static extern int pipe(int[] fds);
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        static extern int close(int fd);
+
+        /// <summary>The fds op: a connected pair (TCP, or a Unix socket in a temporary directory),
+        /// then one call on the connecting side; a count of descriptors is that many copies of a
+        /// pipe's read end.</summary>
+        static void Fds(Dictionary<string, object> input)
+        {
+            string kind = Str(input, "socket"), dir = null, address;
+            if (kind == "unix")
+            {
+                dir = Issue16.TempDir("badfds");
+                address = "unix:" + Path.Combine(dir, "s.sock");
+            }
+            else if (kind == "tcp") address = "127.0.0.1:0";
+            else throw new NoExecutor("fds socket " + kind);
+            var p = new[] { -1, -1 };
+            try
+            {
+                using (var l = Listener.Listen(address))
+                using (var c = Connection.Connect(l.LocalAddress, 10000))
+                using (var a = l.Accept(10000))
+                {
+                    c.Timeout = 5000;
+                    switch (Str(input, "call"))
+                    {
+                        case "send_fds":
+                        {
+                            int[] fds;
+                            object f = input["fds"];
+                            if (f is long n)
+                            {
+                                Setup(() => { if (pipe(p) != 0) throw new InvalidOperationException("pipe(2) failed"); });
+                                fds = new int[n];
+                                for (int i = 0; i < n; i++) fds[i] = p[0];
+                            }
+                            else
+                            {
+                                var l2 = (List<object>)f;
+                                fds = new int[l2.Count];
+                                for (int i = 0; i < fds.Length; i++) fds[i] = checked((int)(long)l2[i]);
+                            }
+                            c.SendFds(Bytes(input["data"]), fds);
+                            break;
+                        }
+                        case "recv_fds":
+                            using (c.RecvFds(Int(input, "bufsize", 0), Int(input, "maxfds", 0), 100)) { }
+                            break;
+                        case "peer_credentials":
+                            c.PeerCredentials();
+                            break;
+                        default: throw new NoExecutor("fds call " + Str(input, "call"));
+                    }
+                }
+            }
+            finally
+            {
+                if (p[0] >= 0) close(p[0]);
+                if (p[1] >= 0) close(p[1]);
+                if (dir != null) Directory.Delete(dir, true);
+            }
+        }
+
         /// <summary>Setup that must work before the bad input is tried.</summary>
         static void Setup(Action a)
         {
@@ -212,10 +412,11 @@ namespace Libsock.Tests
             }
         }
 
-        static EngineObject Engine(string obj, Dictionary<string, object> settings)
+        /// <summary>An engine config with the row's settings (the caller disposes it).</summary>
+        static EngineConfig Config(Dictionary<string, object> settings)
         {
-            string address = settings.ContainsKey("address") ? Text(settings["address"]) : null;
-            using (var cfg = new EngineConfig())
+            var cfg = new EngineConfig();
+            try
             {
                 foreach (var kv in settings)
                 {
@@ -241,6 +442,16 @@ namespace Libsock.Tests
                         }
                     }
                 }
+                return cfg;
+            }
+            catch { cfg.Close(); throw; }
+        }
+
+        static EngineObject Engine(string obj, Dictionary<string, object> settings)
+        {
+            string address = settings.ContainsKey("address") ? Text(settings["address"]) : null;
+            using (var cfg = Config(settings))
+            {
                 switch (obj)
                 {
                     case "server": return Server.Listen(address ?? "127.0.0.1:0", cfg);

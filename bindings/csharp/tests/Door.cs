@@ -501,6 +501,10 @@ namespace Libsock.Tests
             if (t == typeof(Framing)) return Framing.Raw();
             if (t == typeof(SocketOptions) || t == typeof(EngineConfig) || t == typeof(TlsConfig)) return null;
             if (t == typeof(string[])) return new[] { "h2" };
+            if (t == typeof(int[])) return new[] { 0 };
+            if (t == typeof(IList<System.Runtime.InteropServices.SafeHandle>))
+                return new List<System.Runtime.InteropServices.SafeHandle> { new SafeFdHandle(0, false) };
+            if (t == typeof(Connection) || t == typeof(KcpConfig)) return null;
             throw new TestFailure("no argument for " + t);
         }
 
@@ -520,6 +524,11 @@ namespace Libsock.Tests
                 () => DatagramServer.Bind("127.0.0.1:0"),
                 () => TlsConfig.Client(),
                 () => TlsConfig.Server(),
+                () => FileTransfer.Sender(System.Reflection.Assembly.GetExecutingAssembly().Location),
+                () => FileTransfer.Receiver(System.IO.Path.GetTempPath()),
+                () => new KcpConfig(),
+                () => KcpServer.Bind("127.0.0.1:0"),
+                () => KcpSession.Connect("127.0.0.1:1"),
             };
             int calls = 0;
             foreach (var make in made)
