@@ -232,6 +232,10 @@ void t_engine_client_stats_and_batches_cpp() {
     CHECK(s.send_batch(id, msgs) == 3);
     for (const std::string &m : msgs) CHECK(wait_kind(c, LS_EVENT_MESSAGE, e) && e.text() == m);
     CHECK(c.send_batch(std::vector<std::string>{}) == 0);
+    // The engine counts a write when the write call returns, which may come after the client
+    // already read the bytes: wait (bounded) for the count.
+    for (int i = 0; i < 1000 && s.client_stat(id, LS_STAT_MESSAGES_OUT) != 3; i++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     libsock::Server::ConnectionStats st = s.client_stats(id);
     CHECK(st.messages_in == 3 && st.bytes_in == 3 * 4 + 11);
     CHECK(st.messages_out == 3 && st.bytes_out == 3 * 4 + 11);

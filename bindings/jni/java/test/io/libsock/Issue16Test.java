@@ -674,6 +674,11 @@ final class Issue16Test {
             }
             server.send(id, utf8("hello"));
             eq("hello", new String(c.recvMsg(), StandardCharsets.UTF_8), "reply");
+            // The engine counts a write when the write call returns, which may come after the
+            // client already read the bytes: wait (bounded) for the count.
+            for (int i = 0; i < 1000 && server.clientStats(id).messagesOut < 1; i++) {
+                Thread.sleep(5);
+            }
             ConnectionStats st = server.clientStats(id);
             eq(c.localAddress(), st.peer, "peer");
             eq(3L, st.messagesIn, "messages in");
