@@ -860,6 +860,11 @@ def test_messages_send_batch_and_client_stats() -> None:
         assert got == [(client, b"m%d" % i) for i in range(50)]
         assert server.send_batch(client, [b"a", b"bb", memoryview(b"ccc")], timeout=WAIT) == 3
         assert [peer.recv_msg() for _ in range(3)] == [b"a", b"bb", b"ccc"]
+        # The engine counts a write when the write call returns, which may come after the peer
+        # already read the bytes: wait (bounded) for the count.
+        deadline = time.monotonic() + WAIT
+        while server.client_stats(client)["messages_out"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.005)
         st = server.client_stats(client)
         assert st["messages_in"] == 50 and st["messages_out"] == 3 and st["tls"] is False
         assert st["peer"] == peer.local_address and st["connected_since"] <= time.time()
