@@ -277,6 +277,25 @@ type
     Gid: UInt64;
   end;
 
+  /// One connection's counters: a server's client (TLsServer.ClientStats) or a blocking
+  /// connection (TLsConnection.Stats; QueuedBytes always 0 there).
+  TLsClientStats = record
+    /// Bytes received from it (frames with their headers).
+    BytesIn: Int64;
+    /// Bytes sent to it (frames with their headers).
+    BytesOut: Int64;
+    /// Messages received from it (heartbeats not counted).
+    MessagesIn: Int64;
+    /// Messages sent to it (heartbeats included).
+    MessagesOut: Int64;
+    /// Bytes waiting in its send queue.
+    QueuedBytes: Int64;
+    /// When it was admitted (accepted; with TLS, its handshake done), in ms since 1970-01-01 UTC.
+    ConnectedSinceMs: Int64;
+    /// True when it speaks TLS.
+    Tls: Boolean;
+  end;
+
   /// A TCP or Unix stream connection.
   TLsConnection = class(TLsFramedSocket)
   public
@@ -377,6 +396,11 @@ type
     /// Unix connections: the peer process as the kernel recorded it at connect (SO_PEERCRED;
     /// Linux). ELsUnsupported on TCP.
     function PeerCredentials: TLsPeerCredentials;
+    /// What went through this connection so far: bytes and messages each way, and when it was
+    /// made (ls_connection_stats). Never waits behind a call blocked on it in another thread.
+    function Stats: TLsClientStats;
+    /// One counter of Stats by its C number (LS_STAT_BYTES_IN ... LS_CLIENT_STAT_TLS).
+    function Stat(Id: Int32): Int64;
     { Typed reads and writes: one number, a fixed count of bytes in the byte order given. A read
       is RecvExactBuf of the number's size: ELsClosed if the peer closes before all of it came,
       ELsTimeout when TimeoutMs runs out (what arrived stays buffered either way). A write is
@@ -532,24 +556,6 @@ type
     AcceptErrors: Int64;
     /// LS_STAT_TLS_FAILURES: failed TLS handshakes (server and client).
     TlsFailures: Int64;
-  end;
-
-  /// One client's counters (TLsServer.ClientStats).
-  TLsClientStats = record
-    /// Bytes received from it (frames with their headers).
-    BytesIn: Int64;
-    /// Bytes sent to it (frames with their headers).
-    BytesOut: Int64;
-    /// Messages received from it (heartbeats not counted).
-    MessagesIn: Int64;
-    /// Messages sent to it (heartbeats included).
-    MessagesOut: Int64;
-    /// Bytes waiting in its send queue.
-    QueuedBytes: Int64;
-    /// When it was admitted (accepted; with TLS, its handshake done), in ms since 1970-01-01 UTC.
-    ConnectedSinceMs: Int64;
-    /// True when it speaks TLS.
-    Tls: Boolean;
   end;
 
   /// Settings for TLsServer.Listen, TLsClient.Connect and TLsDatagramServer.Bind: numbers by
@@ -1824,6 +1830,26 @@ begin
   Result.Pid := Pid;
   Result.Uid := Uid;
   Result.Gid := Gid;
+end;
+
+function TLsConnection.Stat(Id: Int32): Int64;
+var
+  V: Int64;
+begin
+  V := 0;
+  LsCheck(ls_connection_stats(FHandle, Id, @V));
+  Result := V;
+end;
+
+function TLsConnection.Stats: TLsClientStats;
+begin
+  Result.BytesIn := Stat(LS_STAT_BYTES_IN);
+  Result.BytesOut := Stat(LS_STAT_BYTES_OUT);
+  Result.MessagesIn := Stat(LS_STAT_MESSAGES_IN);
+  Result.MessagesOut := Stat(LS_STAT_MESSAGES_OUT);
+  Result.QueuedBytes := Stat(LS_STAT_QUEUED_BYTES);
+  Result.ConnectedSinceMs := Stat(LS_CLIENT_STAT_CONNECTED_SINCE_MS);
+  Result.Tls := Stat(LS_CLIENT_STAT_TLS) <> 0;
 end;
 
 { ---- TLsConnection: typed reads and writes --------------------------------------------------- }

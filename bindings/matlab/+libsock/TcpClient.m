@@ -150,6 +150,32 @@ classdef TcpClient < libsock.Socket
             configureTerminator(obj, opts.Terminator);
         end
 
+        function st = stats(obj)
+            %STATS  What went through this connection so far, as a struct (the fields of
+            %   Server.clientStats): BytesIn, BytesOut (application bytes, also with TLS),
+            %   MessagesIn, MessagesOut (readmsg/writemsg and their batch calls), QueuedBytes
+            %   (always 0: nothing is queued), ConnectedSince (seconds since 1970-01-01 UTC) and
+            %   Tls. Never waits (ls_connection_stats).
+            %
+            %   Example:
+            %       st = stats(c); fprintf("%d bytes in\n", st.BytesIn);
+            names = {'BytesIn', 'BytesOut', 'MessagesIn', 'MessagesOut', 'QueuedBytes', ...
+                'ConnectedSince', 'Tls'};
+            codes = [libsock.LS_STAT_BYTES_IN, libsock.LS_STAT_BYTES_OUT, ...
+                libsock.LS_STAT_MESSAGES_IN, libsock.LS_STAT_MESSAGES_OUT, ...
+                libsock.LS_STAT_QUEUED_BYTES, libsock.LS_CLIENT_STAT_CONNECTED_SINCE_MS, ...
+                libsock.LS_CLIENT_STAT_TLS];
+            st = struct();
+            for k = 1:numel(codes)
+                out = libpointer(libsock.ptrtype('int64'), 0);
+                rc = calllib('libsock', 'ls_connection_stats', obj.Handle, int32(codes(k)), out);
+                libsock.check(rc);
+                st.(names{k}) = double(out.Value);
+            end
+            st.ConnectedSince = st.ConnectedSince / 1000;
+            st.Tls = st.Tls ~= 0;
+        end
+
         function info = tlsInfo(obj)
             %TLSINFO  What the TLS handshake agreed on, as a struct: IsTls (false for a plain
             %   connection, the other fields then empty), Version ("TLSv1.3", "TLSv1.2"),

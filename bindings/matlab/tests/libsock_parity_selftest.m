@@ -98,6 +98,13 @@ end
 assert(numel(got) == 5);
 assert(isequal(got{1}, uint8('one')) && isequal(got{2}, uint8([1 2 3])) && isempty(got{3}));
 assert(isequal(got{4}, big) && isequal(got{5}, uint8('last')));
+% The blocking connection's counters (stats): five messages each way's count, frames' bytes.
+frames = 5 * 4 + 3 + 3 + 0 + numel(big) + 4;
+sc = stats(c);
+ss = stats(s);
+assert(sc.MessagesOut == 5 && sc.BytesOut == frames && sc.MessagesIn == 0, 'sender %d %d', sc.MessagesOut, sc.BytesOut);
+assert(ss.MessagesIn == 5 && ss.BytesIn == frames && ss.QueuedBytes == 0 && ~ss.Tls);
+assert(ss.ConnectedSince > 1.6e9);
 % The bound: three queued, two taken, then the third.
 sendMsgs(c, {'a', 'bb', 'ccc'});
 first = recvMsgs(s, 2, 'char');

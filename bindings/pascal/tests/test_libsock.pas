@@ -3059,6 +3059,7 @@ begin
   Run('T_tls_cleanup', T_tls_cleanup);
   Run('T_bad_input_table', T_bad_input_table);
   Run('T_typed_reads', T_typed_reads);
+  Run('T_connection_stats', T_connection_stats);
   Run('S22_transfer_broken_then_resumed', S22_transfer_broken_then_resumed);
   Run('T_transfer_errors', T_transfer_errors);
   Run('T_fds_two_processes', T_fds_two_processes);
