@@ -251,6 +251,11 @@ fn uring_echoes_large_and_small_frames_byte_exact() {
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     echo.join().unwrap();
+    // A write is counted when the write call returns, which can come after the peer read it.
+    let t0 = std::time::Instant::now();
+    while srv.stats().messages_out < 3 * 501 && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     let st = srv.stats();
     assert_eq!(st.messages_in, 3 * 501);
     assert_eq!(st.messages_out, 3 * 501);

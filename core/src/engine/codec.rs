@@ -110,8 +110,33 @@ pub(crate) fn encode_batch(
     msgs: &[&[u8]],
     cap: usize,
 ) -> crate::Result<std::collections::VecDeque<Bytes>> {
-    let mut b = BytesMut::with_capacity(msgs.iter().map(|m| m.len() + 8).sum());
     let mut frames = std::collections::VecDeque::with_capacity(msgs.len());
+    if let Some(f) = framing.plain_prefix() {
+        // The usual length prefix: every header written straight into one buffer, which is
+        // then cut into frames (a reference count each) — no framing dispatch per message.
+        let mut v = Vec::with_capacity(msgs.iter().map(|m| m.len() + 8).sum());
+        let mut ends = Vec::with_capacity(msgs.len());
+        for m in msgs {
+            let start = v.len();
+            if !f.encode_into(m, &mut v) {
+                // Too long for the prefix: the general check says why.
+                framing.check_msg(m)?;
+                return Err(crate::Error::invalid("message too long for the framing"));
+            }
+            if v.len() - start > cap {
+                return Err(super::sendq::PushError::too_large(v.len() - start, cap));
+            }
+            ends.push(v.len());
+        }
+        let all = Bytes::from(v);
+        let mut at = 0;
+        for end in ends {
+            frames.push_back(all.slice(at..end));
+            at = end;
+        }
+        return Ok(frames);
+    }
+    let mut b = BytesMut::with_capacity(msgs.iter().map(|m| m.len() + 8).sum());
     for m in msgs {
         framing.encode(m, &mut b)?;
         if b.len() > cap {
