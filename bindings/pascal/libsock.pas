@@ -1886,6 +1886,23 @@ begin
   end;
 end;
 
+{ A number of Size bytes in byte order Order from C into P (the order checked before anything is
+  read; what arrived stays buffered on a timeout). }
+procedure RecvNumber(C: TLsConnection; P: PByte; Size: NativeUInt; Order: TLsByteOrder;
+  TimeoutMs: Int32);
+begin
+  CheckOrder(Order);
+  C.RecvExactBuf(P, Size, TimeoutMs);
+  OrderBytes(P, Size, Order);
+end;
+
+{ Send the number of Size bytes at P (a copy the caller may change) in byte order Order. }
+procedure SendNumber(C: TLsConnection; P: PByte; Size: NativeUInt; Order: TLsByteOrder);
+begin
+  OrderBytes(P, Size, Order);
+  C.SendAllBuf(P, Size);
+end;
+
 function TLsConnection.RecvInt8(TimeoutMs: Int32): Int8;
 begin
   RecvExactBuf(@Result, 1, TimeoutMs);
@@ -1907,139 +1924,91 @@ begin
 end;
 
 function TLsConnection.RecvInt16(Order: TLsByteOrder; TimeoutMs: Int32): Int16;
-var
-  V: Int16;
 begin
-  CheckOrder(Order); { before anything is read }
-  V := 0;
-  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
-  OrderBytes(@V, SizeOf(V), Order);
-  Result := V;
+  Result := 0;
+  RecvNumber(Self, @Result, SizeOf(Result), Order, TimeoutMs);
 end;
 
 procedure TLsConnection.SendInt16(Value: Int16; Order: TLsByteOrder);
 begin
-  OrderBytes(@Value, SizeOf(Value), Order);
-  SendAllBuf(@Value, SizeOf(Value));
+  SendNumber(Self, @Value, SizeOf(Value), Order);
 end;
 
 function TLsConnection.RecvUInt16(Order: TLsByteOrder; TimeoutMs: Int32): UInt16;
-var
-  V: UInt16;
 begin
-  CheckOrder(Order); { before anything is read }
-  V := 0;
-  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
-  OrderBytes(@V, SizeOf(V), Order);
-  Result := V;
+  Result := 0;
+  RecvNumber(Self, @Result, SizeOf(Result), Order, TimeoutMs);
 end;
 
 procedure TLsConnection.SendUInt16(Value: UInt16; Order: TLsByteOrder);
 begin
-  OrderBytes(@Value, SizeOf(Value), Order);
-  SendAllBuf(@Value, SizeOf(Value));
+  SendNumber(Self, @Value, SizeOf(Value), Order);
 end;
 
 function TLsConnection.RecvInt32(Order: TLsByteOrder; TimeoutMs: Int32): Int32;
-var
-  V: Int32;
 begin
-  CheckOrder(Order); { before anything is read }
-  V := 0;
-  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
-  OrderBytes(@V, SizeOf(V), Order);
-  Result := V;
+  Result := 0;
+  RecvNumber(Self, @Result, SizeOf(Result), Order, TimeoutMs);
 end;
 
 procedure TLsConnection.SendInt32(Value: Int32; Order: TLsByteOrder);
 begin
-  OrderBytes(@Value, SizeOf(Value), Order);
-  SendAllBuf(@Value, SizeOf(Value));
+  SendNumber(Self, @Value, SizeOf(Value), Order);
 end;
 
 function TLsConnection.RecvUInt32(Order: TLsByteOrder; TimeoutMs: Int32): UInt32;
-var
-  V: UInt32;
 begin
-  CheckOrder(Order); { before anything is read }
-  V := 0;
-  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
-  OrderBytes(@V, SizeOf(V), Order);
-  Result := V;
+  Result := 0;
+  RecvNumber(Self, @Result, SizeOf(Result), Order, TimeoutMs);
 end;
 
 procedure TLsConnection.SendUInt32(Value: UInt32; Order: TLsByteOrder);
 begin
-  OrderBytes(@Value, SizeOf(Value), Order);
-  SendAllBuf(@Value, SizeOf(Value));
+  SendNumber(Self, @Value, SizeOf(Value), Order);
 end;
 
 function TLsConnection.RecvInt64(Order: TLsByteOrder; TimeoutMs: Int32): Int64;
-var
-  V: Int64;
 begin
-  CheckOrder(Order); { before anything is read }
-  V := 0;
-  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
-  OrderBytes(@V, SizeOf(V), Order);
-  Result := V;
+  Result := 0;
+  RecvNumber(Self, @Result, SizeOf(Result), Order, TimeoutMs);
 end;
 
 procedure TLsConnection.SendInt64(Value: Int64; Order: TLsByteOrder);
 begin
-  OrderBytes(@Value, SizeOf(Value), Order);
-  SendAllBuf(@Value, SizeOf(Value));
+  SendNumber(Self, @Value, SizeOf(Value), Order);
 end;
 
 function TLsConnection.RecvUInt64(Order: TLsByteOrder; TimeoutMs: Int32): UInt64;
-var
-  V: UInt64;
 begin
-  CheckOrder(Order); { before anything is read }
-  V := 0;
-  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
-  OrderBytes(@V, SizeOf(V), Order);
-  Result := V;
+  Result := 0;
+  RecvNumber(Self, @Result, SizeOf(Result), Order, TimeoutMs);
 end;
 
 procedure TLsConnection.SendUInt64(Value: UInt64; Order: TLsByteOrder);
 begin
-  OrderBytes(@Value, SizeOf(Value), Order);
-  SendAllBuf(@Value, SizeOf(Value));
+  SendNumber(Self, @Value, SizeOf(Value), Order);
 end;
 
 function TLsConnection.RecvSingle(Order: TLsByteOrder; TimeoutMs: Int32): Single;
-var
-  V: Single;
 begin
-  CheckOrder(Order); { before anything is read }
-  V := 0;
-  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
-  OrderBytes(@V, SizeOf(V), Order);
-  Result := V;
+  Result := 0;
+  RecvNumber(Self, @Result, SizeOf(Result), Order, TimeoutMs);
 end;
 
 procedure TLsConnection.SendSingle(Value: Single; Order: TLsByteOrder);
 begin
-  OrderBytes(@Value, SizeOf(Value), Order);
-  SendAllBuf(@Value, SizeOf(Value));
+  SendNumber(Self, @Value, SizeOf(Value), Order);
 end;
 
 function TLsConnection.RecvDouble(Order: TLsByteOrder; TimeoutMs: Int32): Double;
-var
-  V: Double;
 begin
-  CheckOrder(Order); { before anything is read }
-  V := 0;
-  RecvExactBuf(@V, SizeOf(V), TimeoutMs);
-  OrderBytes(@V, SizeOf(V), Order);
-  Result := V;
+  Result := 0;
+  RecvNumber(Self, @Result, SizeOf(Result), Order, TimeoutMs);
 end;
 
 procedure TLsConnection.SendDouble(Value: Double; Order: TLsByteOrder);
 begin
-  OrderBytes(@Value, SizeOf(Value), Order);
-  SendAllBuf(@Value, SizeOf(Value));
+  SendNumber(Self, @Value, SizeOf(Value), Order);
 end;
 
 { ---- TLsListener ---------------------------------------------------------------------------- }
