@@ -4,8 +4,8 @@
 //!
 //! The tuning arrives as a `long[]` of the reference implementation's words, in this order:
 //! `{nodelay, interval ms, resend, nc (0/1), send window, recv window, mtu, min RTO ms (-1:
-//! core's default), stream (0/1), dead link}`; core's `KcpConfig::validate` checks it, with the
-//! same messages as in every door.
+//! core's default, 0: automatic), stream (0/1), dead link}` — core's `KcpKey` order; core's
+//! `KcpSettings` checks it, with the same ranges and messages as in every door.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use jni::objects::{JByteArray, JClass, JIntArray, JLongArray, JString};
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
 use libsock::engine::SendPolicy;
-use libsock::kcp::{KcpConfig, KcpServer, KcpServerConfig, KcpSession};
+use libsock::kcp::{KcpConfig, KcpKey, KcpServer, KcpServerConfig, KcpSession, KcpSettings};
 
 use super::engine::longs;
 use super::{
@@ -37,35 +37,25 @@ fn session(h: jlong) -> JResult<Arc<KcpSession>> {
     }
 }
 
-fn u32_of(v: i64, what: &str) -> JResult<u32> {
-    u32::try_from(v).map_err(|_| invalid(format!("kcp {what} {v} is out of range")))
-}
-
 fn ms_of(v: i64, what: &str) -> JResult<Duration> {
     u64::try_from(v)
         .map(Duration::from_millis)
         .map_err(|_| invalid(format!("kcp {what} {v} ms is negative")))
 }
 
-/// Core's KCP tuning from the ten values (see the module), validated by core.
+/// Core's KCP tuning from the ten values (see the module): they are core's `KcpKey`s 1 to 10 in
+/// order, set and checked by core's `KcpSettings` as the C door's `ls_kcp_config_set` does (the
+/// same ranges and messages in every door); a minimum RTO of -1 stays core's default.
 fn kcp_config(env: &Env<'_>, p: &JLongArray<'_>) -> JResult<KcpConfig> {
     let p: [i64; 10] = longs(env, p, "KCP parameters")?;
-    let mut k = KcpConfig::new()
-        .nodelay(
-            u32_of(p[0], "nodelay")?,
-            ms_of(p[1], "interval")?,
-            u32_of(p[2], "resend")?,
-            p[3] != 0,
-        )
-        .windows(u32_of(p[4], "send_window")?, u32_of(p[5], "recv_window")?)
-        .mtu(usize::try_from(p[6]).map_err(|_| invalid(format!("kcp mtu {} is negative", p[6])))?)
-        .stream(p[8] != 0)
-        .dead_link(u32_of(p[9], "dead_link")?);
-    if p[7] != -1 {
-        k = k.min_rto(ms_of(p[7], "min_rto")?);
+    let mut s = KcpSettings::new();
+    for (key, v) in KcpKey::ALL.into_iter().zip(p) {
+        if key == KcpKey::MinRtoMs && v == -1 {
+            continue;
+        }
+        s.set(key, v)?;
     }
-    k.validate()?;
-    Ok(k)
+    Ok(s.config()?)
 }
 
 /// `static native void kcpCheck(long[] kcp)`: core's check of a KCP tuning, so the Java option

@@ -167,7 +167,7 @@ public final class KcpOptions {
     /**
      * The minimum retransmission timeout.
      *
-     * @param millis 1 to 60000 ms
+     * @param millis 1 to 60000 ms, or 0 for automatic (as in every door)
      * @return a copy
      * @throws IOException ({@link InvalidArgumentException}) outside that range
      */
