@@ -262,6 +262,29 @@ template <class F> std::string text(F f) {
     return s;
 }
 
+/// The client ids of server `h` (a TCP or KCP server: the same C call), in increasing order.
+inline std::vector<uint64_t> server_clients(int64_t h) {
+    std::vector<uint64_t> ids(16);
+    for (;;) {
+        std::size_t n = 0;
+        int32_t rc = ls_server_clients(h, ids.data(), ids.size(), &n);
+        if (rc == LS_ERR_BUFFER_TOO_SMALL) {
+            ids.resize(n + 16);
+            continue;
+        }
+        check(rc);
+        ids.resize(n);
+        return ids;
+    }
+}
+
+/// The address of `client` of server `h`, as text.
+inline std::string server_client_address(int64_t h, uint64_t client) {
+    return text([h, client](char *b, std::size_t c, std::size_t *l) {
+        return ls_server_client_address(h, client, b, c, l);
+    });
+}
+
 } // namespace detail
 
 /// The library version, e.g. "0.1.0".
@@ -1405,26 +1428,10 @@ public:
         detail::check(ls_server_disconnect(h_, client, graceful ? 1 : 0));
     }
     /// The connected clients' ids, in increasing order.
-    std::vector<uint64_t> clients() const {
-        std::vector<uint64_t> ids(16);
-        for (;;) {
-            std::size_t n = 0;
-            int32_t rc = ls_server_clients(h_, ids.data(), ids.size(), &n);
-            if (rc == LS_ERR_BUFFER_TOO_SMALL) {
-                ids.resize(n + 16);
-                continue;
-            }
-            detail::check(rc);
-            ids.resize(n);
-            return ids;
-        }
-    }
+    std::vector<uint64_t> clients() const { return detail::server_clients(h_); }
     /// The address of `client`, as text.
     std::string client_address(uint64_t client) const {
-        int64_t h = h_;
-        return detail::text([h, client](char *b, std::size_t c, std::size_t *l) {
-            return ls_server_client_address(h, client, b, c, l);
-        });
+        return detail::server_client_address(h_, client);
     }
     /// Stop: deliver what is queued within grace_ms, close every client, queue the final
     /// LS_EVENT_CLOSED; wakes threads in next_event. The object stays valid to pull the rest.
@@ -1640,26 +1647,10 @@ public:
         detail::check(ls_server_disconnect(h_, client, graceful ? 1 : 0));
     }
     /// The open sessions' client ids, in increasing order.
-    std::vector<uint64_t> clients() const {
-        std::vector<uint64_t> ids(16);
-        for (;;) {
-            std::size_t n = 0;
-            int32_t rc = ls_server_clients(h_, ids.data(), ids.size(), &n);
-            if (rc == LS_ERR_BUFFER_TOO_SMALL) {
-                ids.resize(n + 16);
-                continue;
-            }
-            detail::check(rc);
-            ids.resize(n);
-            return ids;
-        }
-    }
+    std::vector<uint64_t> clients() const { return detail::server_clients(h_); }
     /// The address of `client`, as text.
     std::string client_address(uint64_t client) const {
-        int64_t h = h_;
-        return detail::text([h, client](char *b, std::size_t c, std::size_t *l) {
-            return ls_server_client_address(h, client, b, c, l);
-        });
+        return detail::server_client_address(h_, client);
     }
     /// Stop at once (KCP has no close on the wire): every session ends, the final
     /// LS_EVENT_CLOSED is queued. The object stays valid to pull the rest.
