@@ -181,17 +181,7 @@ namespace Libsock
 
         /// <summary>One KCP counter; <see cref="UnsupportedException"/> for one a server does not keep
         /// (<see cref="KcpStat.WAITING"/>, <see cref="KcpStat.SRTT_MS"/>).</summary>
-        public unsafe long Stat(KcpStat stat)
-        {
-            long h = Acquire();
-            try
-            {
-                long v;
-                Fail(Native.ls_engine_stats(h, (int)stat, &v));
-                return v;
-            }
-            finally { Release(); }
-        }
+        public long Stat(KcpStat stat) => base.Stat((Libsock.Stat)(int)stat); // the same C call
 
         /// <summary>The server's KCP counters and message totals (the connection counters are in
         /// <see cref="EngineObject.Stats"/>).</summary>
