@@ -692,7 +692,7 @@ def markdown_tables(records: Sequence[Dict[str, Any]], impl_order: Optional[Sequ
 
 @dataclass
 class Check:
-    """One measurable part of a goal of issue 6.
+    """One measurable part of a goal of issue 6 or issue 14 (``issue``).
 
     ``kind`` is ``ratio`` (median of ``num`` / median of ``den`` compared with ``target``),
     ``le`` (median of ``num`` ≤ median of ``den``, e.g. loss) or ``abs`` (median of ``num``
@@ -713,9 +713,11 @@ class Check:
     placements: Optional[Tuple[str, ...]] = None
     op: str = ">="
     lower_better: bool = False
+    issue: int = 6
 
 
-#: The goals of issue 6 (bench/PROTOCOL.md, "Goals"), one entry per comparison.
+#: The goals of issue 6 (bench/PROTOCOL.md, "Goals") and of issue 14 (bench/README.md, "Goals
+#: of issue 14"), one entry per comparison; the report prints one table per issue.
 GOALS: List[Check] = [
     Check("Python ping-pong, same CPU: faster than stdlib", "pingpong", "rt_per_s", "py-libsock",
           "py-stdlib", "ratio", 1.0, {"nodelay": 1}, ("same",), op=">"),
@@ -738,24 +740,56 @@ GOALS: List[Check] = [
           "c-raw", "ratio", 1.5),
     Check("Python UDP receive: loss ≤ stdlib", "udp-flood", "loss", "py-libsock", "py-stdlib",
           "le", 0.0),
-    Check("UDP bulk, libsock to libsock with offload: ≥ 2× naive C datagrams/s", "udp-bulk",
-          "rx_per_s", "py-libsock", "c-raw", "ratio", 2.0, {"offload": 1}),
-    Check("UDP bulk, libsock to libsock with offload: loss ≤ stdlib", "udp-bulk", "loss",
-          "py-libsock", "py-stdlib", "le", 0.0, {"offload": 1}),
     Check("C ABI ping-pong, same CPU: within 1.05× raw C", "pingpong", "rt_per_s", "c-libsock",
           "c-raw", "ratio", 1 / 1.05, {"nodelay": 1}, ("same",)),
     Check("C ABI framed echo: ≥ tokio", "framed", "msgs_per_s", "c-libsock", "rs-tokio", "ratio",
           1.0),
-    Check("Fan-in 1k clients, engine on io_uring: ≥ 1.3× tokio", "fanin", "rt_per_s",
-          "libsock-rs-uring", "tokio", "ratio", 1.3, {"clients": 1000}),
-    Check("Fan-in 1k clients, engine on io_uring: server CPU/rt ≤ 0.8× tokio", "fanin",
-          "server_cpu_us_per_rt", "libsock-rs-uring", "tokio", "ratio", 0.8, {"clients": 1000},
-          op="<="),
     Check("Memory, 10k idle clients: Rust engine ≤ tokio", "fanin", "idle_rss_kib", "libsock-rs",
           "tokio", "ratio", 1.0, {"clients": 10000}, op="<="),
     Check("Memory, 10k idle clients: Python process ≤ 40 MiB", "fanin", "idle_rss_kib",
           "libsock-py", None, "abs", 40 * 1024, {"clients": 10000}, op="<="),
-]
+] + [Check(*a, **dict(kw, issue=14)) for a, kw in [  # type: ignore[misc]
+    (("Engine framed echo from Python: ≥ 2× stdlib", "framed", "msgs_per_s", "py-engine",
+      "py-stdlib", "ratio", 2.0), {}),
+    (("Engine framed echo from Python: ≥ 0.9× blocking Connection", "framed", "msgs_per_s",
+      "py-engine", "py-libsock", "ratio", 0.9), {}),
+    (("Engine UDP echo from Python (DatagramServer): ≥ 1.0× stdlib", "udp-echo", "rt_per_s",
+      "py-engine", "py-stdlib", "ratio", 1.0), {}),
+    (("Framed echo, Rust API: ≥ 1.0× tokio", "framed", "msgs_per_s", "rs-libsock", "rs-tokio",
+      "ratio", 1.0), {}),
+    (("Framed echo, C ABI: ≥ 1.0× tokio", "framed", "msgs_per_s", "c-libsock", "rs-tokio",
+      "ratio", 1.0), {}),
+    (("Fan-in 1k clients, engine (epoll backend): ≥ 1.3× tokio", "fanin", "rt_per_s",
+      "libsock-rs", "tokio", "ratio", 1.3, {"clients": 1000}), {}),
+    (("Fan-in 1k clients, engine (io_uring backend): ≥ 1.3× tokio", "fanin", "rt_per_s",
+      "libsock-rs-uring", "tokio", "ratio", 1.3, {"clients": 1000}), {}),
+    (("Fan-in 10k clients, engine (epoll backend): ≥ 1.3× tokio", "fanin", "rt_per_s",
+      "libsock-rs", "tokio", "ratio", 1.3, {"clients": 10000}), {}),
+    (("Fan-in 10k clients, engine (io_uring backend): ≥ 1.3× tokio", "fanin", "rt_per_s",
+      "libsock-rs-uring", "tokio", "ratio", 1.3, {"clients": 10000}), {}),
+    (("Fan-in 1k clients, engine (epoll backend): server CPU/rt ≤ 0.8× tokio", "fanin",
+      "server_cpu_us_per_rt", "libsock-rs", "tokio", "ratio", 0.8, {"clients": 1000}),
+     {"op": "<="}),
+    (("Fan-in 1k clients, engine (io_uring backend): server CPU/rt ≤ 0.8× tokio", "fanin",
+      "server_cpu_us_per_rt", "libsock-rs-uring", "tokio", "ratio", 0.8, {"clients": 1000}),
+     {"op": "<="}),
+    (("Fan-in 10k clients, engine (epoll backend): server CPU/rt ≤ 0.8× tokio", "fanin",
+      "server_cpu_us_per_rt", "libsock-rs", "tokio", "ratio", 0.8, {"clients": 10000}),
+     {"op": "<="}),
+    (("Fan-in 10k clients, engine (io_uring backend): server CPU/rt ≤ 0.8× tokio", "fanin",
+      "server_cpu_us_per_rt", "libsock-rs-uring", "tokio", "ratio", 0.8, {"clients": 10000}),
+     {"op": "<="}),
+    (("UDP receive from a full queue, Python: ≥ 1.0× C recvmmsg", "udp-drain", "rx_per_s",
+      "py-libsock", "c-raw-mmsg", "ratio", 1.0), {}),
+    (("UDP receive from a full queue, C ABI: ≥ 1.0× C recvmmsg", "udp-drain", "rx_per_s",
+      "c-libsock", "c-raw-mmsg", "ratio", 1.0), {}),
+    (("UDP receive from a full queue, Rust API: ≥ 1.0× C recvmmsg", "udp-drain", "rx_per_s",
+      "rs-libsock", "c-raw-mmsg", "ratio", 1.0), {}),
+    (("UDP bulk, libsock to libsock with offload: ≥ 2× naive C datagrams/s", "udp-bulk",
+      "rx_per_s", "py-libsock", "c-raw", "ratio", 2.0, {"offload": 1}), {}),
+    (("UDP bulk, libsock to libsock with offload: loss ≤ stdlib", "udp-bulk", "loss",
+      "py-libsock", "py-stdlib", "le", 0.0, {"offload": 1}), {}),
+]]
 
 
 def _matches(r: Dict[str, Any], c: Check) -> bool:
@@ -790,7 +824,8 @@ def evaluate_goals(records: Sequence[Dict[str, Any]], goals: Sequence[Check] = G
             sb = summarize([r for r in rs if r["impl"] == c.den], c.metric) if c.den else None
             a, b = sa.median, (sb.median if sb else None)
             row: Dict[str, Any] = {"goal": c.goal, "config": label, "placement": placement,
-                                   "value": None, "verdict": "not measured", "measured": ""}
+                                   "value": None, "verdict": "not measured", "measured": "",
+                                   "issue": c.issue}
             if a is None or (sb is not None and b is None):
                 why = []
                 for n, sm in ((c.num, sa), (c.den, sb)):
@@ -828,22 +863,27 @@ def evaluate_goals(records: Sequence[Dict[str, Any]], goals: Sequence[Check] = G
         if not found:
             rows.append({"goal": c.goal, "config": "", "placement": "/".join(c.placements or ()),
                          "value": None, "verdict": "not measured",
-                         "measured": "not in this run"})
+                         "measured": "not in this run", "issue": c.issue})
     return rows
 
 
 def goals_markdown(rows: Sequence[Dict[str, Any]]) -> str:
-    """The GOALS table: each goal of issue 6, its measured ratio(s), met / missed / not measured."""
-    out = ["\n## GOALS (issue 6)\n", "| goal | config | placement | measured | verdict |",
-           "|---|---|---|---|---|"]
-    for r in rows:
-        verdict = {"met": "met", "missed": "**missed**"}.get(r["verdict"], r["verdict"])
-        out.append("| %s | %s | %s | %s | %s |" % (r["goal"], r["config"], r["placement"],
-                                                  r["measured"], verdict))
-    met = sum(1 for r in rows if r["verdict"] == "met")
-    missed = sum(1 for r in rows if r["verdict"] == "missed")
-    nm = sum(1 for r in rows if r["verdict"] == "not measured")
-    out.append("\n%d met, %d missed, %d not measured.\n" % (met, missed, nm))
+    """The GOALS tables, one per issue (6, then 14): each goal, its measured ratio(s), met /
+    missed / not measured, and a count per table."""
+    out: List[str] = []
+    issues = sorted({int(r.get("issue", 6)) for r in rows}) or [6]
+    for issue in issues:
+        mine = [r for r in rows if int(r.get("issue", 6)) == issue]
+        out += ["\n## GOALS (issue %d)\n" % issue, "| goal | config | placement | measured | verdict |",
+                "|---|---|---|---|---|"]
+        for r in mine:
+            verdict = {"met": "met", "missed": "**missed**"}.get(r["verdict"], r["verdict"])
+            out.append("| %s | %s | %s | %s | %s |" % (r["goal"], r["config"], r["placement"],
+                                                      r["measured"], verdict))
+        met = sum(1 for r in mine if r["verdict"] == "met")
+        missed = sum(1 for r in mine if r["verdict"] == "missed")
+        nm = sum(1 for r in mine if r["verdict"] == "not measured")
+        out.append("\n%d met, %d missed, %d not measured.\n" % (met, missed, nm))
     return "\n".join(out)
 
 
@@ -851,8 +891,11 @@ def goals_markdown(rows: Sequence[Dict[str, Any]]) -> str:
 # plot
 
 
-def plot_ratios(records: Sequence[Dict[str, Any]], path: str, baseline: str = "py-stdlib") -> None:
-    """Bar chart of each implementation's median over ``baseline``'s, per config and placement.
+def plot_panels(records: Sequence[Dict[str, Any]], path: str, baseline: str = "py-stdlib") -> None:
+    """One panel per workload configuration (fan-in: per N): each implementation's median
+    headline figure as a horizontal bar per placement (``split`` and ``same`` side by side),
+    min–max as a whisker, the unit on the axis, log scale where the rates in a panel differ by
+    10× or more; ``baseline`` (when in the panel) is drawn as a dashed line per placement.
 
     Needs matplotlib (``pip install matplotlib``); raises BenchError (status 2) without it.
     """
@@ -861,44 +904,74 @@ def plot_ratios(records: Sequence[Dict[str, Any]], path: str, baseline: str = "p
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         raise BenchError("--plot needs matplotlib: pip install matplotlib") from None
-    recs = [r for r in records if r.get("workload") in WORKLOADS]
-    groups: List[Tuple[str, str]] = []
+    order = WORKLOADS + ["fanin"]
+    recs = [r for r in records if r.get("workload") in order]
+    panels: List[Tuple[str, str]] = []
     for r in recs:
-        g = (r["config"], r["placement"])
-        if g not in groups:
-            groups.append(g)
-    names = [n for n in _order_impls(recs)]
-    ratios: Dict[str, List[float]] = {n: [] for n in names}
-    labels = []
-    for label, placement in groups:
-        key = METRICS[label.split()[0]][0]
-        rs = [r for r in recs if r["config"] == label and r["placement"] == placement]
-        base = summarize([r for r in rs if r["impl"] == baseline], key).median
-        first = [r for r in rs if r.get("params")]
-        nodelay = first[0]["params"].get("nodelay") if first else None
-        labels.append("\n".join([label.split()[0]] + (["nodelay=%s" % nodelay] if nodelay is not None else [])
-                                 + [placement]))
-        for n in names:
-            m = summarize([r for r in rs if r["impl"] == n], key).median
-            ratios[n].append(m / base if (m and base) else 0.0)
-    fig, ax = plt.subplots(figsize=(max(7.0, 1.6 * len(groups) + 3), 4.5))
-    width = 0.8 / max(1, len(names))
-    for i, n in enumerate(names):
-        xs = [g + (i - (len(names) - 1) / 2) * width for g in range(len(groups))]
-        ax.bar(xs, ratios[n], width, label=n, color=plt.get_cmap("tab20")(i % 20))
-        for x, v in zip(xs, ratios[n]):
-            if v == 0.0:
-                ax.text(x, 0.02, "n/a", rotation=90, ha="center", va="bottom", fontsize=6)
-    ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_xticks(list(range(len(groups))))
-    ax.set_xticklabels(labels, fontsize=7)
-    ax.set_ylabel("median / %s median" % baseline)
-    ax.set_title("libsock bench: throughput relative to %s (higher is better)" % baseline)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+        g = (r["workload"], str(r["config"]))
+        if g not in panels:
+            panels.append(g)
+    panels.sort(key=lambda g: order.index(g[0]))
+    if not panels:
+        return
+    colors = {"split": "#4C72B0", "same": "#DD8452"}
+    cols = 2 if len(panels) > 1 else 1
+    heights = []
+    for workload, label in panels:
+        heights.append(max(2.2, 0.42 * len(_order_impls([r for r in recs if r["config"] == label])) + 1.2))
+    rows = (len(panels) + cols - 1) // cols
+    row_h = [max(heights[i * cols:(i + 1) * cols]) for i in range(rows)]
+    fig, axes = plt.subplots(rows, cols, figsize=(7.5 * cols, sum(row_h)),
+                             gridspec_kw={"height_ratios": row_h}, squeeze=False)
+    for idx, (workload, label) in enumerate(panels):
+        ax = axes[idx // cols][idx % cols]
+        key, unit, _ = METRICS[workload]
+        rs = [r for r in recs if r["config"] == label]
+        names = _order_impls(rs)
+        placements = [p for p in ("split", "same") if any(r["placement"] == p for r in rs)]
+        h = 0.8 / max(1, len(placements))
+        vals: List[float] = []
+        for j, pl in enumerate(placements):
+            ys, meds, lo, hi = [], [], [], []
+            for i, n in enumerate(names):
+                sm = summarize([r for r in rs if r["impl"] == n and r["placement"] == pl], key)
+                y = i + (j - (len(placements) - 1) / 2) * h
+                if sm.median is None:
+                    ax.text(0, y, "  n/a" if not sm.n_failed else "  FAILED", va="center", fontsize=7)
+                    continue
+                ys.append(y)
+                meds.append(sm.median)
+                lo.append(sm.median - (sm.lo if sm.lo is not None else sm.median))
+                hi.append((sm.hi if sm.hi is not None else sm.median) - sm.median)
+            vals += meds
+            ax.barh(ys, meds, h, xerr=[lo, hi], color=colors[pl], label=pl,
+                    error_kw={"elinewidth": 0.8, "capsize": 2})
+            for y, m, up in zip(ys, meds, hi):
+                ax.text(m + up, y, " " + fmt_num(m), va="center", fontsize=7)
+            base = summarize([r for r in rs if r["impl"] == baseline and r["placement"] == pl], key).median
+            if base:
+                ax.axvline(base, color=colors[pl], linestyle="--", linewidth=0.8)
+        positive = [v for v in vals if v > 0]
+        if positive and max(positive) / min(positive) >= 10:
+            ax.set_xscale("log")
+        ax.set_yticks(list(range(len(names))))
+        ax.set_yticklabels(names, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel(unit + (" (log scale)" if ax.get_xscale() == "log" else ""), fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt_num(v)))
+        ax.set_title(label, fontsize=9)
+        ax.margins(x=0.18)
+        ax.legend(fontsize=7, loc="lower right")
+    for idx in range(len(panels), rows * cols):
+        axes[idx // cols][idx % cols].axis("off")
+    fig.suptitle("libsock bench: medians per workload, higher is better (whiskers: min–max; dashed: %s)"
+                 % baseline, fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -979,7 +1052,7 @@ def quick_bench(workloads: Optional[Sequence[str]] = None, placement: str = "sam
         stream.write("(--smoke checks that everything runs and measures nothing: no goal is judged.)\n")
     stream.flush()
     if plot_path:
-        plot_ratios(records, plot_path)
+        plot_panels(records, plot_path)
         log("libsock bench: wrote %s" % plot_path)
     failed = [r for r in records if r["status"] == FAILED]
     if failed:

@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None, metavar="FILE",
                    help="also write one JSON line per run to FILE")
     p.add_argument("--plot", default=None, metavar="OUT.png",
-                   help="draw the ratios against the stdlib as a bar chart (needs matplotlib)")
+                   help="draw one chart panel per workload: medians per implementation and placement, the stdlib dashed (needs matplotlib)")
     p.add_argument("--smoke", action="store_true",
                    help="tiny sizes and one repetition: checks that everything runs, measures "
                         "nothing (no goals table)")
