@@ -18,7 +18,7 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyTuple};
 
 use crate::conn::is_closed_error;
 use crate::convert::*;
-use crate::errors::{invalid, to_pyerr, wait};
+use crate::errors::{invalid, to_pyerr, wait, ATTACHED_SEND_MAX};
 use crate::framing::framing_arg;
 
 // ---------------------------------------------------------------------------------------------
@@ -158,10 +158,10 @@ fn kind_str(k: libsock::engine::EventKind) -> &'static str {
     }
 }
 
-fn event_to_py(py: Python<'_>, ev: Event) -> PyResult<PyEvent> {
+fn event_to_py(py: Python<'_>, ev: Event, peers: &PeerCache) -> PyResult<PyEvent> {
     let kind = ev.kind();
     let peer = match ev.peer() {
-        Some(a) => Some(addr_to_py(py, a)?.unbind()),
+        Some(a) => Some(peers.to_py(py, a)?),
         None => None,
     };
     let data = ev.data().map(|d| PyBytes::new(py, d).unbind());
@@ -448,11 +448,44 @@ impl_pull!(Client);
 impl_pull!(DatagramServer);
 impl_pull!(libsock::kcp::KcpServer);
 
+/// The last peer address handed to Python, with the tuple made for it. A datagram server's
+/// events mostly come from a few peers, and replies go back to `ev.peer`: the same tuple object
+/// is handed out again for the same address (tuples are immutable), and `send_to` given that
+/// very object takes the address without parsing it. Saves a string formatting and a parse per
+/// datagram.
+#[derive(Default)]
+pub(crate) struct PeerCache(Mutex<Option<(libsock::Addr, Py<PyAny>)>>);
+
+impl PeerCache {
+    /// The Python form of `a` (see `addr_to_py`), the cached object when it is the last one.
+    fn to_py(&self, py: Python<'_>, a: &libsock::Addr) -> PyResult<Py<PyAny>> {
+        let mut c = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((addr, obj)) = c.as_ref() {
+            if addr == a {
+                return Ok(obj.clone_ref(py));
+            }
+        }
+        let obj = addr_to_py(py, a)?.unbind();
+        *c = Some((a.clone(), obj.clone_ref(py)));
+        Ok(obj)
+    }
+
+    /// The address of `obj` if it is the object last handed out.
+    fn addr_of(&self, obj: &Bound<'_, PyAny>) -> Option<libsock::Addr> {
+        let c = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match c.as_ref() {
+            Some((addr, cached)) if obj.is(cached) => Some(addr.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// An engine object plus the events a `serve_forever` handler left unhandled (when it stopped
 /// or raised), handed out first by the next pull so that nothing is lost.
 pub(crate) struct Door<T> {
     pub(crate) obj: T,
     left: Mutex<VecDeque<Event>>,
+    peers: PeerCache,
 }
 
 impl<T: Pull> Door<T> {
@@ -460,6 +493,7 @@ impl<T: Pull> Door<T> {
         Door {
             obj,
             left: Mutex::new(VecDeque::new()),
+            peers: PeerCache::default(),
         }
     }
 
@@ -483,7 +517,9 @@ impl<T: Pull> Door<T> {
             let obj = &self.obj;
             evs = wait(py, || obj.pull(max, t))?;
         }
-        evs.into_iter().map(|e| event_to_py(py, e)).collect()
+        evs.into_iter()
+            .map(|e| event_to_py(py, e, &self.peers))
+            .collect()
     }
 
     pub(crate) fn next_event(
@@ -538,7 +574,7 @@ impl<T: Pull> Door<T> {
                 }
             }
             while let Some(ev) = batch.pop_front() {
-                let r = event_to_py(py, ev).and_then(|e| handler.call1((e,)));
+                let r = event_to_py(py, ev, &self.peers).and_then(|e| handler.call1((e,)));
                 let stop = match r {
                     Ok(v) => v.is(&*PyBool::new(py, false)),
                     Err(e) => {
@@ -1398,10 +1434,22 @@ impl PyDatagramServer {
         data: &Bound<'_, PyAny>,
         address: &Bound<'_, PyAny>,
     ) -> PyResult<usize> {
-        let ep = endpoint(address)?;
         let b = InBuf::new(data)?;
         let s = b.as_slice();
         let obj = &self.d.obj;
+        // A reply to `ev.peer` (the tuple the last event handed out): no parse, and a send the
+        // socket takes at once keeps the GIL (a system call of a few microseconds; releasing
+        // and retaking the GIL around it would cost as much).
+        if let Some(to) = self.d.peers.addr_of(address) {
+            if s.len() <= ATTACHED_SEND_MAX {
+                match obj.send_to_timeout(s, &to, Some(Duration::ZERO)) {
+                    Err(e) if e.kind() == libsock::ErrorKind::Timeout => {}
+                    r => return r.map_err(|e| to_pyerr(py, e)),
+                }
+            }
+            return wait(py, || obj.send_to_timeout(s, &to, Some(SEND_WAIT)));
+        }
+        let ep = endpoint(address)?;
         wait(py, || obj.send_to_endpoint(s, ep, Some(SEND_WAIT)))
     }
 

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -394,6 +394,28 @@ struct Inner {
     room: Vec<Waker>,
     /// Incremented each time `room` is emptied, so a producer registers once per round.
     room_round: u64,
+    /// A consumer is reading the queue's [`Source`] itself (at most one at a time).
+    driving: bool,
+    /// The last read of the source before waiting found nothing (request–reply traffic): the
+    /// next waiting consumer waits in `poll(2)` first instead of trying a read that would fail.
+    expect_empty: bool,
+}
+
+/// Where a queue's events come from, when a waiting consumer can read it itself: the datagram
+/// server's socket. A consumer that finds the queue empty takes what the socket holds in its
+/// own thread and waits in `poll(2)` on the socket, instead of waiting for a runtime thread to
+/// read it and hand the events over (a thread switch per datagram in request–reply traffic).
+/// The runtime's reader stands aside while a consumer drives, and reads as before when none
+/// waits, so bursts that arrive while the application is busy still go to the queue.
+pub(crate) trait Source: Send + Sync {
+    /// Take what is waiting now without blocking and queue it with
+    /// [`EventQueue::push_batch`]; how many events were queued (0: nothing was waiting).
+    fn fill(&self, q: &EventQueue) -> usize;
+    /// The descriptor that is readable when [`fill`](Source::fill) would find something.
+    fn fd(&self) -> i32;
+    /// A consumer starts (`true`) or stops (`false`) waiting in `poll(2)` on [`fd`](Source::fd)
+    /// (a pull that does not wait only calls [`fill`](Source::fill)).
+    fn driving(&self, on: bool);
 }
 
 /// The part of a queue that a runtime thread may keep to wake consumers later.
@@ -566,6 +588,8 @@ fn data_len(ev: &Event) -> usize {
 pub struct EventQueue {
     core: Arc<Core>,
     capacity: usize,
+    /// What a waiting consumer may read itself (see [`Source`]).
+    source: OnceLock<Weak<dyn Source>>,
 }
 
 impl fmt::Debug for EventQueue {
@@ -633,12 +657,41 @@ impl EventQueue {
                     wake_pending: false,
                     room: Vec::new(),
                     room_round: 0,
+                    driving: false,
+                    expect_empty: false,
                 }),
                 readable: Condvar::new(),
                 fd: NotifyFd::new()?,
             }),
             capacity: capacity.max(1),
+            source: OnceLock::new(),
         })
+    }
+
+    /// Let waiting consumers read `source` themselves (set once, by the object that owns the
+    /// queue; a weak reference, so the queue does not keep its owner alive).
+    #[cfg(unix)]
+    pub(crate) fn set_source(&self, source: Weak<dyn Source>) {
+        let _ = self.source.set(source);
+    }
+
+    /// Queue the events of one read of a [`Source`], regardless of the bound (they are already
+    /// out of the socket; one read holds at most a few hundred). `by_driver`: the consumer that
+    /// drives pushes them (no one to wake through the fd); otherwise the engine's reader does.
+    pub(crate) fn push_batch(&self, evs: impl IntoIterator<Item = Event>, by_driver: bool) {
+        let mut i = self.lock();
+        if i.closed {
+            return;
+        }
+        for ev in evs {
+            i.bytes += data_len(&ev);
+            i.q.push_back(ev);
+        }
+        if by_driver {
+            self.signal_consumers(&mut i);
+        } else {
+            self.signal(&mut i);
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -657,6 +710,15 @@ impl EventQueue {
     /// After a push: wake the consumers if any wait (or the fd is handed out), now or, on a
     /// runtime thread, when it has finished the work at hand.
     fn signal(&self, i: &mut Inner) {
+        if i.driving {
+            // A consumer waits in poll(2) on the source and this fd (see `wait_ready`).
+            self.core.fd.set();
+        }
+        self.signal_consumers(i);
+    }
+
+    /// After a push: wake the consumers that wait on the condvar or the handed-out fd.
+    fn signal_consumers(&self, i: &mut Inner) {
         if i.wake_pending || (i.waiting == 0 && !i.armed) {
             return;
         }
@@ -830,7 +892,8 @@ impl EventQueue {
     }
 
     /// Wait until an event is waiting (or the queue is closed, or the timeout passes); the guard
-    /// is returned with the queue locked. `Ok(None)` on timeout.
+    /// is returned with the queue locked. `Ok(None)` on timeout. With a [`Source`], one waiting
+    /// consumer at a time reads it itself (the others wait on the condvar as usual).
     fn wait_ready(&self, timeout: Option<Duration>) -> Result<Option<MutexGuard<'_, Inner>>> {
         let mut i = self.lock();
         if !i.q.is_empty() {
@@ -838,6 +901,10 @@ impl EventQueue {
         }
         let deadline = timeout.map(crate::wait::instant_after);
         let check = crate::wait::interrupt_check();
+        // A zero or passed timeout still reads the source once before it gives up.
+        let mut filled = false;
+        // The last round waited in poll(2): read before anything else.
+        let mut polled = false;
         loop {
             if !i.q.is_empty() {
                 return Ok(Some(i));
@@ -845,23 +912,67 @@ impl EventQueue {
             if i.closed {
                 return Err(Error::closed("next event: the engine object is closed"));
             }
+            // Not while the notify fd is handed out: it must follow the queue, which only the
+            // engine's reader fills while no consumer waits.
+            let source = match i.driving || i.armed {
+                true => None,
+                false => self.source.get().and_then(Weak::upgrade),
+            };
             let now = Instant::now();
             let mut wait = match deadline {
-                Some(d) if d <= now => return Ok(None),
-                Some(d) => d - now,
+                Some(d) if d <= now && (filled || source.is_none()) => return Ok(None),
+                Some(d) => d.saturating_duration_since(now),
                 None => Duration::from_secs(3600),
             };
             if check.is_some() {
                 wait = wait.min(crate::wait::INTERRUPT_SLICE);
             }
-            i.waiting += 1;
-            i = self
-                .core
-                .readable
-                .wait_timeout(i, wait)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-            i.waiting -= 1;
+            if let Some(src) = source {
+                i.driving = true;
+                let read_first = polled || wait.is_zero() || !i.expect_empty;
+                drop(i);
+                let got = if read_first { src.fill(self) } else { 0 };
+                filled = read_first;
+                let mut expect_empty = None;
+                if polled {
+                    // A backlog behind the datagram that woke the poll: read first next time.
+                    expect_empty = Some(got < 2);
+                } else if read_first && !wait.is_zero() {
+                    expect_empty = Some(got == 0);
+                }
+                polled = false;
+                let mut ready = false;
+                if got == 0 && !wait.is_zero() {
+                    src.driving(true);
+                    ready = poll_either(src.fd(), self.core.fd.fd(), wait);
+                    src.driving(false);
+                    // Whatever woke the poll is read by the next round, before any timeout.
+                    filled = false;
+                    polled = true;
+                }
+                i = self.lock();
+                i.driving = false;
+                if let Some(e) = expect_empty {
+                    i.expect_empty = e;
+                }
+                if i.waiting > 0 {
+                    // Another consumer may take over the reading, or take what was queued.
+                    self.core.readable.notify_all();
+                }
+                if got > 0 || ready {
+                    // Something to take: no signal check (it costs the caller's lock).
+                    continue;
+                }
+            } else {
+                i.waiting += 1;
+                i = self
+                    .core
+                    .readable
+                    .wait_timeout(i, wait)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+                i.waiting -= 1;
+            }
             if let Some(c) = check {
                 if i.q.is_empty() && c() {
                     return Err(Error::Interrupted {
@@ -957,6 +1068,45 @@ impl EventQueue {
             .wait_ready(timeout)?
             .map(|i| i.q.front().map(|e| e.payload().len()).unwrap_or(0)))
     }
+}
+
+/// Wait up to `wait` until `a` or `b` is readable (or has an error), in one `poll(2)`; true
+/// if one is (false on timeout or when a signal interrupted the wait).
+#[cfg(unix)]
+fn poll_either(a: i32, b: i32, wait: Duration) -> bool {
+    let mut fds = [
+        libc::pollfd {
+            fd: a,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: b,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let ts = libc::timespec {
+            tv_sec: wait.as_secs() as libc::time_t,
+            tv_nsec: wait.subsec_nanos() as _,
+        };
+        // SAFETY: two valid pollfds on the stack and a valid timespec; no signal mask.
+        unsafe { libc::ppoll(fds.as_mut_ptr(), 2, &ts, std::ptr::null()) > 0 }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let ms = wait.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
+        // SAFETY: two valid pollfds on the stack.
+        unsafe { libc::poll(fds.as_mut_ptr(), 2, ms) > 0 }
+    }
+}
+
+/// Without `poll(2)` no queue has a source (see [`EventQueue::set_source`]).
+#[cfg(not(unix))]
+fn poll_either(_a: i32, _b: i32, _wait: Duration) -> bool {
+    false
 }
 
 #[cfg(test)]

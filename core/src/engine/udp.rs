@@ -1,7 +1,7 @@
 //! [`DatagramServer`]: a UDP endpoint whose datagrams are pulled as events.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,7 +9,7 @@ use bytes::Bytes;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::task::JoinHandle;
 
-use super::events::{Event, EventQueue};
+use super::events::{Event, EventQueue, Source};
 use super::runtime::{self, Stoppable};
 use crate::addr::{Addr, ToEndpoint};
 use crate::error::{Error, Result};
@@ -104,7 +104,10 @@ pub struct DatagramStats {
 }
 
 struct Shared {
-    sock: Arc<tokio::net::UdpSocket>,
+    /// The socket (non-blocking). Sends and a driving consumer use it directly; the engine's
+    /// reader registers a duplicate with the runtime only while no consumer drives (see
+    /// `recv_loop`).
+    sock: std::net::UdpSocket,
     local: Addr,
     events: EventQueue,
     task: Mutex<Option<JoinHandle<()>>>,
@@ -114,10 +117,103 @@ struct Shared {
     bytes_out: AtomicU64,
     gso: Gso,
     gro: bool,
+    /// Largest datagram received whole.
+    max: usize,
+    /// A consumer reads the socket itself (see [`Source`]): the runtime's reader stands aside.
+    driving: AtomicBool,
+    /// Times a consumer started driving (the reader comes back after [`IDLE`] without one).
+    drives: AtomicU64,
+    /// The runtime's reader has the socket registered and reads it.
+    reading: AtomicBool,
+    /// Tells the reader that a consumer started driving (so it lets go of the socket).
+    started: tokio::sync::Notify,
+    /// The driving consumer's receive buffers (allocated on first use). Whoever reads the
+    /// socket (a driving consumer or the engine's reader) holds this lock from the read until
+    /// the datagrams are queued, so that they are queued in the order they were read.
+    pull: Mutex<PullBuf>,
+}
+
+/// Receive buffers of the consumer that drives the socket.
+#[derive(Default)]
+struct PullBuf {
+    storage: Vec<u8>,
+    got: VecDeque<offload::Seg>,
+}
+
+impl Shared {
+    /// Bytes per receive buffer: a coalesced one with GRO, else the largest datagram.
+    fn slot(&self) -> usize {
+        if self.gro {
+            offload::GRO_SLOT.max(self.max)
+        } else {
+            self.max
+        }
+    }
+
+    /// Count one received datagram and make its event.
+    fn datagram(&self, peer: Addr, data: &[u8]) -> Event {
+        let n = data.len().min(self.max);
+        self.dg_in.fetch_add(1, Ordering::Relaxed);
+        self.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+        Event::Datagram {
+            peer,
+            data: Bytes::copy_from_slice(&data[..n]),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Source for Shared {
+    fn fill(&self, q: &EventQueue) -> usize {
+        let slot = self.slot();
+        let mut b = self.pull.lock().unwrap_or_else(|p| p.into_inner());
+        let PullBuf { storage, got } = &mut *b;
+        if storage.is_empty() {
+            storage.resize(slot * RECV_SLOTS, 0);
+        }
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
+        // An error (WouldBlock, or an ICMP error from an earlier send_to, which reading
+        // clears) queues nothing.
+        if offload::recv(fd, storage, slot, libc::MSG_DONTWAIT, got).is_err() {
+            return 0;
+        }
+        let n = got.len();
+        let storage = &storage[..];
+        q.push_batch(
+            got.drain(..)
+                .map(|seg| self.datagram(seg.peer, &storage[seg.at..seg.at + seg.len])),
+            true,
+        );
+        n
+    }
+
+    fn fd(&self) -> i32 {
+        std::os::fd::AsRawFd::as_raw_fd(&self.sock)
+    }
+
+    fn driving(&self, on: bool) {
+        if on {
+            self.drives.fetch_add(1, Ordering::Relaxed);
+        }
+        self.driving.store(on, Ordering::Release);
+        if on && self.reading.load(Ordering::Acquire) {
+            self.started.notify_one();
+        }
+    }
 }
 
 /// A UDP endpoint served by the engine: each datagram arrives as [`Event::Datagram`]; replies
-/// go out with [`send_to`](DatagramServer::send_to) from any thread.
+/// go out with [`send_to`](DatagramServer::send_to) from any thread (straight to the socket,
+/// no hand-off).
+///
+/// Who reads the socket (Linux): while no consumer waits in a pull, the engine's reader takes
+/// datagrams into the event queue (up to its bound), so a burst that arrives while the
+/// application is busy is not left to the kernel's receive buffer. A consumer that pulls from
+/// an empty queue reads the socket itself and waits in `poll(2)` on it, so request–reply
+/// traffic costs no thread switch per datagram; the engine's reader then lets go of the
+/// socket, and takes it back once no consumer has waited for 10 ms. Once
+/// [`notify_fd`](DatagramServer::notify_fd) was handed out, only the engine's reader reads (the
+/// fd follows the queue). Either way each datagram is one event, taken once.
 pub struct DatagramServer {
     inner: Arc<Shared>,
 }
@@ -181,14 +277,7 @@ impl DatagramServer {
         } else {
             (Gso::off(), false)
         };
-        let sock = {
-            let _g = handle.enter();
-            let std: std::net::UdpSocket = sock.into();
-            Arc::new(
-                tokio::net::UdpSocket::from_std(std)
-                    .map_err(|e| Error::os(format!("bind UDP {local}"), e))?,
-            )
-        };
+        let sock: std::net::UdpSocket = sock.into();
         let shared = Arc::new(Shared {
             sock,
             local,
@@ -200,8 +289,19 @@ impl DatagramServer {
             bytes_out: AtomicU64::new(0),
             gso,
             gro,
+            max: cfg.max_datagram,
+            driving: AtomicBool::new(false),
+            drives: AtomicU64::new(0),
+            reading: AtomicBool::new(false),
+            started: tokio::sync::Notify::new(),
+            pull: Mutex::new(PullBuf::default()),
         });
-        let task = handle.spawn(recv_loop(shared.clone(), cfg.max_datagram));
+        #[cfg(target_os = "linux")]
+        {
+            let source: std::sync::Weak<dyn Source> = Arc::downgrade(&shared) as _;
+            shared.events.set_source(source);
+        }
+        let task = handle.spawn(recv_loop(shared.clone()));
         *shared.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
         runtime::register_arc(&shared);
         Ok(DatagramServer { inner: shared })
@@ -238,7 +338,7 @@ impl DatagramServer {
             .as_inet()
             .ok_or_else(|| Error::invalid(format!("{peer} is not a UDP address")))?;
         let (_, n) = self.send_waiting(&op, timeout, || {
-            self.inner.sock.try_send_to(data, sa).map(|n| (1, n))
+            self.inner.sock.send_to(data, sa).map(|n| (1, n))
         })?;
         Ok(n)
     }
@@ -265,11 +365,9 @@ impl DatagramServer {
             .as_inet()
             .ok_or_else(|| Error::invalid(format!("{peer} is not a UDP address")))?;
         let sa = socket2::SockAddr::from(sa);
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&*self.inner.sock);
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.inner.sock);
         let (n, _) = self.send_waiting(&op, timeout, || {
-            let n = self.inner.sock.try_io(tokio::io::Interest::WRITABLE, || {
-                send_many_now(fd, msgs, &sa, &self.inner.gso)
-            })?;
+            let n = send_many_now(fd, msgs, &sa, &self.inner.gso)?;
             Ok((n, msgs[..n].iter().map(|m| m.len()).sum()))
         })?;
         Ok(n)
@@ -304,7 +402,7 @@ impl DatagramServer {
                         None => Duration::from_millis(100),
                     };
                     let mut pfd = libc::pollfd {
-                        fd: std::os::fd::AsRawFd::as_raw_fd(&*self.inner.sock),
+                        fd: std::os::fd::AsRawFd::as_raw_fd(&self.inner.sock),
                         events: libc::POLLOUT,
                         revents: 0,
                     };
@@ -410,77 +508,110 @@ fn send_many_now(
 /// Coalesced buffers (or single datagrams) taken by one receive system call.
 const RECV_SLOTS: usize = 8;
 
-/// Receive with `recvmmsg(2)` (and `UDP_GRO` when on): each datagram, cut back from coalesced
-/// buffers, is one event; a permit is taken before each read so a full queue stops reading.
+/// How long the engine's reader stays away after the last consumer that read the socket
+/// itself (see [`Source`]): a consumer that pulls again within it keeps reading itself, with no
+/// runtime thread woken per datagram; after it, bursts go to the queue again.
+const IDLE: Duration = Duration::from_millis(10);
+
+/// A duplicate of the socket registered with the runtime (dropping it deregisters it).
+fn register(s: &Shared) -> std::io::Result<tokio::net::UdpSocket> {
+    tokio::net::UdpSocket::from_std(s.sock.try_clone()?)
+}
+
+/// The engine's reader. While no consumer waits in a pull, it reads with `recvmmsg(2)` (and
+/// `UDP_GRO` when on): each datagram, cut back from coalesced buffers, is one event; a permit is
+/// taken before each read so a full queue stops reading. When a consumer starts reading the
+/// socket itself ([`Source`]), the reader deregisters the socket, so that the runtime is not
+/// woken per datagram, and comes back once no consumer has done so for [`IDLE`].
 #[cfg(target_os = "linux")]
-async fn recv_loop(s: Arc<Shared>, max: usize) {
+async fn recv_loop(s: Arc<Shared>) {
     use std::os::fd::AsRawFd;
-    let slot = if s.gro {
-        offload::GRO_SLOT.max(max)
-    } else {
-        max
-    };
-    let mut storage = vec![0u8; slot * RECV_SLOTS];
+    let slot = s.slot();
+    let mut storage = Vec::new();
     let mut got: VecDeque<offload::Seg> = VecDeque::new();
-    let fd = s.sock.as_raw_fd();
     loop {
-        let Ok(permit) = s.events.reserve().await else {
-            return;
-        };
-        let r = loop {
-            if let Err(e) = s.sock.readable().await {
-                break Err(e);
-            }
-            match s.sock.try_io(tokio::io::Interest::READABLE, || {
-                offload::recv(fd, &mut storage, slot, libc::MSG_DONTWAIT, &mut got)
-            }) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                r => break r,
-            }
-        };
-        if r.is_err() {
-            // ICMP errors (port unreachable from an earlier send_to) surface here: ignore.
-            drop(permit);
-            tokio::time::sleep(Duration::from_millis(1)).await;
+        let Ok(sock) = register(&s) else {
+            // No registration (out of descriptors): consumers still read the socket.
+            tokio::time::sleep(IDLE).await;
             continue;
+        };
+        if storage.is_empty() {
+            storage.resize(slot * RECV_SLOTS, 0);
         }
-        let mut permit = Some(permit);
-        while let Some(seg) = got.pop_front() {
-            let p = match permit.take() {
-                Some(p) => p,
-                None => match s.events.reserve().await {
-                    Ok(p) => p,
-                    Err(_) => return,
-                },
+        let fd = sock.as_raw_fd();
+        s.reading.store(true, Ordering::Release);
+        'reading: loop {
+            // Room for at least one more event (a full queue stops reading).
+            let Ok(permit) = s.events.reserve().await else {
+                return;
             };
-            let n = seg.len.min(max);
-            s.dg_in.fetch_add(1, Ordering::Relaxed);
-            s.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
-            p.push(Event::Datagram {
-                peer: seg.peer,
-                data: Bytes::copy_from_slice(&storage[seg.at..seg.at + n]),
-            });
+            drop(permit);
+            loop {
+                let started = s.started.notified();
+                if s.driving.load(Ordering::Acquire) {
+                    break 'reading;
+                }
+                tokio::select! {
+                    r = sock.readable() => {
+                        if r.is_err() {
+                            break;
+                        }
+                    }
+                    _ = started => continue,
+                }
+                // Read and queue under the reader lock, as a driving consumer does, so that
+                // datagrams are queued in the order they were read whoever reads them.
+                let r = {
+                    let _reader = s.pull.lock().unwrap_or_else(|p| p.into_inner());
+                    let r = sock.try_io(tokio::io::Interest::READABLE, || {
+                        offload::recv(fd, &mut storage, slot, libc::MSG_DONTWAIT, &mut got)
+                    });
+                    if r.is_ok() {
+                        let storage = &storage[..];
+                        let evs = got
+                            .drain(..)
+                            .map(|seg| s.datagram(seg.peer, &storage[seg.at..seg.at + seg.len]));
+                        s.events.push_batch(evs, false);
+                    }
+                    r
+                };
+                match r {
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                    Err(_) => {
+                        // ICMP errors (port unreachable from an earlier send_to) surface here.
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                        break;
+                    }
+                    Ok(_) => break,
+                }
+            }
+        }
+        s.reading.store(false, Ordering::Release);
+        drop(sock);
+        // A consumer reads the socket itself: look again every IDLE until none has for IDLE.
+        loop {
+            let seen = s.drives.load(Ordering::Relaxed);
+            tokio::time::sleep(IDLE).await;
+            if !s.driving.load(Ordering::Acquire) && s.drives.load(Ordering::Relaxed) == seen {
+                break;
+            }
         }
     }
 }
 
 /// Receive one datagram at a time (no `recvmmsg` or offload here).
 #[cfg(not(target_os = "linux"))]
-async fn recv_loop(s: Arc<Shared>, max: usize) {
-    let mut buf = vec![0u8; max];
+async fn recv_loop(s: Arc<Shared>) {
+    let Ok(sock) = register(&s) else {
+        return;
+    };
+    let mut buf = vec![0u8; s.max];
     loop {
         let Ok(permit) = s.events.reserve().await else {
             return;
         };
-        match s.sock.recv_from(&mut buf).await {
-            Ok((n, peer)) => {
-                s.dg_in.fetch_add(1, Ordering::Relaxed);
-                s.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
-                permit.push(Event::Datagram {
-                    peer: Addr::Inet(peer),
-                    data: Bytes::copy_from_slice(&buf[..n]),
-                });
-            }
+        match sock.recv_from(&mut buf).await {
+            Ok((n, peer)) => permit.push(s.datagram(Addr::Inet(peer), &buf[..n])),
             Err(_) => {
                 // ICMP errors (port unreachable from an earlier send_to) surface here: ignore.
                 drop(permit);
