@@ -141,6 +141,25 @@ pub(crate) fn addr(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Addr> {
         .ok_or_else(|| invalid(py, "the address resolved to nothing"))
 }
 
+/// The address of a `(host, port)` tuple whose host is an IP literal (`"127.0.0.1"`, `"::1"`),
+/// without going through [`endpoint`]'s parse and resolution; `None` for anything else (which
+/// then goes the general way, with its checks and messages).
+pub(crate) fn ip_tuple(obj: &Bound<'_, PyAny>) -> Option<Addr> {
+    let t = obj.cast::<PyTuple>().ok()?;
+    if t.len() != 2 {
+        return None;
+    }
+    let host = t.get_item(0).ok()?;
+    let host = host.cast::<PyString>().ok()?.to_cow().ok()?;
+    let ip: std::net::IpAddr = host.parse().ok()?;
+    let port = t.get_item(1).ok()?;
+    if port.is_instance_of::<PyBool>() {
+        return None;
+    }
+    let port: u16 = port.extract().ok()?;
+    Some(Addr::Inet(std::net::SocketAddr::new(ip, port)))
+}
+
 /// An address as Python: `(host, port)` for IP, `"unix:/path"` / `"unix:@name"` for Unix.
 pub(crate) fn addr_to_py<'py>(py: Python<'py>, a: &Addr) -> PyResult<Bound<'py, PyAny>> {
     match a {

@@ -454,12 +454,17 @@ impl_pull!(libsock::kcp::KcpServer);
 /// very object takes the address without parsing it. Saves a string formatting and a parse per
 /// datagram.
 #[derive(Default)]
-pub(crate) struct PeerCache(Mutex<Option<(libsock::Addr, Py<PyAny>)>>);
+pub(crate) struct PeerCache {
+    /// The last peer handed out, and its tuple.
+    last: Mutex<Option<(libsock::Addr, Py<PyAny>)>>,
+    /// The last IP-literal address object given to `send_to`, and its address.
+    sent: Mutex<Option<(libsock::Addr, Py<PyAny>)>>,
+}
 
 impl PeerCache {
     /// The Python form of `a` (see `addr_to_py`), the cached object when it is the last one.
     fn to_py(&self, py: Python<'_>, a: &libsock::Addr) -> PyResult<Py<PyAny>> {
-        let mut c = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut c = self.last.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((addr, obj)) = c.as_ref() {
             if addr == a {
                 return Ok(obj.clone_ref(py));
@@ -470,13 +475,21 @@ impl PeerCache {
         Ok(obj)
     }
 
-    /// The address of `obj` if it is the object last handed out.
+    /// The address of `obj` if it is the peer tuple last handed out or the address object
+    /// last sent to, or a `(ip, port)` tuple (then remembered): `None` for anything else.
     fn addr_of(&self, obj: &Bound<'_, PyAny>) -> Option<libsock::Addr> {
-        let c = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match c.as_ref() {
-            Some((addr, cached)) if obj.is(cached) => Some(addr.clone()),
-            _ => None,
+        for slot in [&self.last, &self.sent] {
+            let c = slot.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((addr, cached)) = c.as_ref() {
+                if obj.is(cached) {
+                    return Some(addr.clone());
+                }
+            }
         }
+        let addr = ip_tuple(obj)?;
+        *self.sent.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((addr.clone(), obj.clone().unbind()));
+        Some(addr)
     }
 }
 
@@ -1437,9 +1450,10 @@ impl PyDatagramServer {
         let b = InBuf::new(data)?;
         let s = b.as_slice();
         let obj = &self.d.obj;
-        // A reply to `ev.peer` (the tuple the last event handed out): no parse, and a send the
-        // socket takes at once keeps the GIL (a system call of a few microseconds; releasing
-        // and retaking the GIL around it would cost as much).
+        // A reply to `ev.peer` (the tuple the last event handed out) or to an `(ip, port)`
+        // tuple: no parse or resolution, and a send the socket takes at once keeps the GIL (a
+        // system call of a few microseconds; releasing and retaking the GIL around it would
+        // cost as much).
         if let Some(to) = self.d.peers.addr_of(address) {
             if s.len() <= ATTACHED_SEND_MAX {
                 match obj.send_to_timeout(s, &to, Some(Duration::ZERO)) {

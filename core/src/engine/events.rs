@@ -413,9 +413,14 @@ pub(crate) trait Source: Send + Sync {
     fn fill(&self, q: &EventQueue) -> usize;
     /// The descriptor that is readable when [`fill`](Source::fill) would find something.
     fn fd(&self) -> i32;
-    /// A consumer starts (`true`) or stops (`false`) waiting in `poll(2)` on [`fd`](Source::fd)
-    /// (a pull that does not wait only calls [`fill`](Source::fill)).
+    /// A consumer starts (`true`) or stops (`false`) waiting on the source (a pull that does
+    /// not wait only calls [`fill`](Source::fill)).
     fn driving(&self, on: bool);
+    /// Wait up to `wait` for something to read, read it and queue it as
+    /// [`fill`](Source::fill) does, in one blocking system call: how many events were queued
+    /// (0 on timeout, on a signal, or when the object was stopped). `None` when the source
+    /// cannot now (the caller then waits in `poll(2)` on [`fd`](Source::fd) and the queue's fd).
+    fn wait_fill(&self, q: &EventQueue, wait: Duration) -> Option<usize>;
 }
 
 /// The part of a queue that a runtime thread may keep to wake consumers later.
@@ -931,24 +936,37 @@ impl EventQueue {
                 i.driving = true;
                 let read_first = polled || wait.is_zero() || !i.expect_empty;
                 drop(i);
-                let got = if read_first { src.fill(self) } else { 0 };
-                filled = read_first;
-                let mut expect_empty = None;
-                if polled {
-                    // A backlog behind the datagram that woke the poll: read first next time.
-                    expect_empty = Some(got < 2);
-                } else if read_first && !wait.is_zero() {
-                    expect_empty = Some(got == 0);
-                }
-                polled = false;
-                let mut ready = false;
-                if got == 0 && !wait.is_zero() {
+                // One blocking read where the source can (the cheapest wait: one system call).
+                let mut waited = None;
+                if !polled && !wait.is_zero() {
                     src.driving(true);
-                    ready = poll_either(src.fd(), self.core.fd.fd(), wait);
+                    waited = src.wait_fill(self, wait);
                     src.driving(false);
-                    // Whatever woke the poll is read by the next round, before any timeout.
-                    filled = false;
-                    polled = true;
+                }
+                let mut got = waited.unwrap_or(0);
+                let mut ready = got > 0;
+                let mut expect_empty = None;
+                if waited.is_some() {
+                    filled = true;
+                    polled = false;
+                } else {
+                    got = if read_first { src.fill(self) } else { 0 };
+                    filled = read_first;
+                    if polled {
+                        // A backlog behind the datagram that woke the poll: read first next time.
+                        expect_empty = Some(got < 2);
+                    } else if read_first && !wait.is_zero() {
+                        expect_empty = Some(got == 0);
+                    }
+                    polled = false;
+                    if got == 0 && !wait.is_zero() {
+                        src.driving(true);
+                        ready = poll_either(src.fd(), self.core.fd.fd(), wait);
+                        src.driving(false);
+                        // Whatever woke the poll is read by the next round, before any timeout.
+                        filled = false;
+                        polled = true;
+                    }
                 }
                 i = self.lock();
                 i.driving = false;

@@ -127,10 +127,42 @@ struct Shared {
     reading: AtomicBool,
     /// Tells the reader that a consumer started driving (so it lets go of the socket).
     started: tokio::sync::Notify,
+    /// The socket's `SO_RCVTIMEO` in microseconds (0: none set).
+    rcvtimeo: AtomicU64,
     /// The driving consumer's receive buffers (allocated on first use). Whoever reads the
     /// socket (a driving consumer or the engine's reader) holds this lock from the read until
     /// the datagrams are queued, so that they are queued in the order they were read.
     pull: Mutex<PullBuf>,
+}
+
+#[cfg(target_os = "linux")]
+impl Shared {
+    /// Set `SO_RCVTIMEO` to about `wait`, keeping the one set if it is between half of `wait`
+    /// and `wait` plus a millisecond (a call that waits the same each time sets it once).
+    fn receive_timeout(&self, fd: i32, wait: Duration) {
+        let want = (wait.as_micros() as u64).max(1);
+        let now = self.rcvtimeo.load(Ordering::Relaxed);
+        if now >= want / 2 && now <= want + 1000 {
+            return;
+        }
+        let tv = libc::timeval {
+            tv_sec: (want / 1_000_000) as libc::time_t,
+            tv_usec: (want % 1_000_000) as libc::suseconds_t,
+        };
+        // SAFETY: a valid timeval for SO_RCVTIMEO on our socket.
+        let r = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                &tv as *const libc::timeval as *const libc::c_void,
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
+        if r == 0 {
+            self.rcvtimeo.store(want, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Receive buffers of the consumer that drives the socket.
@@ -189,6 +221,35 @@ impl Source for Shared {
 
     fn fd(&self) -> i32 {
         std::os::fd::AsRawFd::as_raw_fd(&self.sock)
+    }
+
+    fn wait_fill(&self, q: &EventQueue, wait: Duration) -> Option<usize> {
+        // While the engine's reader has the socket, it may queue datagrams that this wait
+        // would not see: the caller polls the queue's fd too instead.
+        if self.reading.load(Ordering::Acquire) {
+            return None;
+        }
+        let slot = self.slot();
+        let mut b = self.pull.lock().unwrap_or_else(|p| p.into_inner());
+        let PullBuf { storage, got } = &mut *b;
+        if storage.is_empty() {
+            storage.resize(slot * RECV_SLOTS, 0);
+        }
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
+        self.receive_timeout(fd, wait);
+        // The socket is blocking (see `bind`): this waits for the first datagram, up to the
+        // receive timeout; stop_now's shutdown(SHUT_RD) wakes it.
+        if offload::recv(fd, storage, slot, 0, got).is_err() {
+            return Some(0);
+        }
+        let n = got.len();
+        let storage = &storage[..];
+        q.push_batch(
+            got.drain(..)
+                .map(|seg| self.datagram(seg.peer, &storage[seg.at..seg.at + seg.len])),
+            true,
+        );
+        Some(n)
     }
 
     fn driving(&self, on: bool) {
@@ -278,6 +339,11 @@ impl DatagramServer {
             (Gso::off(), false)
         };
         let sock: std::net::UdpSocket = sock.into();
+        // Linux: the socket is blocking, so that a waiting consumer reads it in one system
+        // call (see `Source::wait_fill`); every other read and every send says MSG_DONTWAIT.
+        #[cfg(target_os = "linux")]
+        sock.set_nonblocking(false)
+            .map_err(|e| Error::os(format!("bind UDP {local}"), e))?;
         let shared = Arc::new(Shared {
             sock,
             local,
@@ -294,6 +360,7 @@ impl DatagramServer {
             drives: AtomicU64::new(0),
             reading: AtomicBool::new(false),
             started: tokio::sync::Notify::new(),
+            rcvtimeo: AtomicU64::new(0),
             pull: Mutex::new(PullBuf::default()),
         });
         #[cfg(target_os = "linux")]
@@ -338,7 +405,9 @@ impl DatagramServer {
             .as_inet()
             .ok_or_else(|| Error::invalid(format!("{peer} is not a UDP address")))?;
         let (_, n) = self.send_waiting(&op, timeout, || {
-            self.inner.sock.send_to(data, sa).map(|n| (1, n))
+            socket2::SockRef::from(&self.inner.sock)
+                .send_to_with_flags(data, &sa.into(), libc::MSG_DONTWAIT)
+                .map(|n| (1, n))
         })?;
         Ok(n)
     }
@@ -469,6 +538,14 @@ impl Stoppable for Shared {
             t.abort();
         }
         self.events.close();
+        // Wake a consumer blocked in the socket's receive (see `Source::wait_fill`): it then
+        // finds the queue closed. (On an unconnected UDP socket the call reports ENOTCONN but
+        // still shuts the receive side and wakes the waiters.)
+        #[cfg(target_os = "linux")]
+        // SAFETY: shutdown on our own socket.
+        unsafe {
+            libc::shutdown(std::os::fd::AsRawFd::as_raw_fd(&self.sock), libc::SHUT_RD);
+        }
     }
 }
 
@@ -513,7 +590,20 @@ const RECV_SLOTS: usize = 8;
 /// runtime thread woken per datagram; after it, bursts go to the queue again.
 const IDLE: Duration = Duration::from_millis(10);
 
-/// A duplicate of the socket registered with the runtime (dropping it deregisters it).
+/// A duplicate of the socket registered with the runtime for readability (dropping it
+/// deregisters it). The socket is blocking on Linux (see `bind`): every read through this
+/// registration says MSG_DONTWAIT.
+#[cfg(target_os = "linux")]
+fn register(s: &Shared) -> std::io::Result<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>> {
+    let fd = std::os::fd::OwnedFd::from(s.sock.try_clone()?);
+    // SAFETY: the AsyncFd owns this duplicate descriptor, which nothing else closes or
+    // registers; it is deregistered when the AsyncFd is dropped, before the fd is closed.
+    unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
+        .map_err(std::io::Error::from)
+}
+
+/// A duplicate of the socket registered with the runtime.
+#[cfg(not(target_os = "linux"))]
 fn register(s: &Shared) -> std::io::Result<tokio::net::UdpSocket> {
     tokio::net::UdpSocket::from_std(s.sock.try_clone()?)
 }
@@ -551,38 +641,51 @@ async fn recv_loop(s: Arc<Shared>) {
                 if s.driving.load(Ordering::Acquire) {
                     break 'reading;
                 }
-                tokio::select! {
-                    r = sock.readable() => {
-                        if r.is_err() {
-                            break;
+                let mut ready = tokio::select! {
+                    r = sock.readable() => match r {
+                        Ok(g) => g,
+                        Err(_) => break,
+                    },
+                    _ = started => continue,
+                };
+                // Read and queue under the reader lock, as a driving consumer does, so that
+                // datagrams are queued in the order they were read whoever reads them. A
+                // consumer holding it is reading the socket: let it (never block this thread).
+                let r = {
+                    let reader = match s.pull.try_lock() {
+                        Ok(g) => Some(g),
+                        Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                        Err(std::sync::TryLockError::WouldBlock) => None,
+                    };
+                    match reader {
+                        None => None,
+                        Some(_reader) => {
+                            let r = ready.try_io(|_| {
+                                offload::recv(fd, &mut storage, slot, libc::MSG_DONTWAIT, &mut got)
+                            });
+                            if let Ok(Ok(_)) = r {
+                                let evs = got.drain(..).map(|seg| {
+                                    s.datagram(seg.peer, &storage[seg.at..seg.at + seg.len])
+                                });
+                                s.events.push_batch(evs, false);
+                            }
+                            Some(r.map(|r| r.is_ok()))
                         }
                     }
-                    _ = started => continue,
-                }
-                // Read and queue under the reader lock, as a driving consumer does, so that
-                // datagrams are queued in the order they were read whoever reads them.
-                let r = {
-                    let _reader = s.pull.lock().unwrap_or_else(|p| p.into_inner());
-                    let r = sock.try_io(tokio::io::Interest::READABLE, || {
-                        offload::recv(fd, &mut storage, slot, libc::MSG_DONTWAIT, &mut got)
-                    });
-                    if r.is_ok() {
-                        let storage = &storage[..];
-                        let evs = got
-                            .drain(..)
-                            .map(|seg| s.datagram(seg.peer, &storage[seg.at..seg.at + seg.len]));
-                        s.events.push_batch(evs, false);
-                    }
-                    r
                 };
                 match r {
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                    Err(_) => {
+                    None => {
+                        drop(ready);
+                        tokio::task::yield_now().await;
+                        continue;
+                    }
+                    Some(Err(_would_block)) => continue,
+                    Some(Ok(false)) => {
                         // ICMP errors (port unreachable from an earlier send_to) surface here.
                         tokio::time::sleep(Duration::from_millis(1)).await;
                         break;
                     }
-                    Ok(_) => break,
+                    Some(Ok(true)) => break,
                 }
             }
         }
