@@ -186,6 +186,23 @@ def cpu_ns(pid: int) -> int:
         return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
 
+def user_sys_ticks(pid: int) -> tuple[int, int]:
+    """User and system CPU ticks of all threads of pid (/proc/<pid>/task/*/stat); (0, 0) if gone."""
+    u = k = 0
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{t}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # a thread that ended
+            u += int(fields[11])
+            k += int(fields[12])
+    except OSError:
+        pass
+    return u, k
+
+
 def status_kib(pid: int, key: str) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -253,11 +270,13 @@ def run_one(impl: str, placement: str, n: int, k: int, timeout: float) -> dict[s
         time.sleep(0.3)
         idle_rss = status_kib(server.pid, "VmRSS")
         cpu0 = cpu_ns(server.pid)
+        ticks0 = user_sys_ticks(server.pid)
         assert client.stdin is not None
         client.stdin.write("GO\n")
         client.stdin.flush()
         line = read_line(client, timeout + 10, "client result")
         cpu1 = cpu_ns(server.pid)
+        ticks1 = user_sys_ticks(server.pid)
         peak_rss = status_kib(server.pid, "VmHWM")
         try:
             rc = client.wait(10)
@@ -278,6 +297,10 @@ def run_one(impl: str, placement: str, n: int, k: int, timeout: float) -> dict[s
             "rt_per_s": rts / res["secs"],
             "secs": res["secs"],
             "server_cpu_us_per_rt": (cpu1 - cpu0) / 1000 / rts,
+            # The kernel's share of the server's CPU in the ping-pong phase (clock ticks of
+            # 10 ms: a rough figure for short runs; None when no tick was counted).
+            "server_kernel_share": ((ticks1[1] - ticks0[1]) / d
+                                    if (d := (ticks1[0] - ticks0[0]) + (ticks1[1] - ticks0[1])) > 0 else None),
             "idle_rss_kib": idle_rss,
             "peak_rss_kib": peak_rss,
         }
@@ -300,9 +323,9 @@ def table(results: list[dict[str, Any]], impls: list[str], k: int | None = None)
         out.append(f"\n### fan-in, placement `{placement}`, N = {n:,} clients x K = {kk} round trips\n")
         out.append(
             "| server | round trips/s median (min–max) | vs tokio | vs uvloop "
-            "| server CPU µs/rt | idle RSS MiB | peak RSS MiB | runs ok |"
+            "| server CPU µs/rt | kernel share | idle RSS MiB | peak RSS MiB | runs ok |"
         )
-        out.append("|---|---|---|---|---|---|---|---|")
+        out.append("|---|---|---|---|---|---|---|---|---|")
         notes = []
         for impl in impls:
             mine = [r for r in rows if r["impl"] == impl]
@@ -313,20 +336,22 @@ def table(results: list[dict[str, Any]], impls: list[str], k: int | None = None)
                 why = f"n/a: {s.skip}" if s.n_na and not s.n_failed else "FAILED"
                 if s.n_failed:
                     notes.append(f"- {impl}: " + "; ".join(sorted(set(s.errors)))[:500])
-                out.append(f"| {impl} | {why} | | | | | | 0/{len(mine)} |")
+                out.append(f"| {impl} | {why} | | | | | | | 0/{len(mine)} |")
                 continue
 
             def m(key: str, rs: list[dict[str, Any]] = mine) -> float:
                 return H.summarize(rs, key).median or 0.0
 
             rate = f"{fmt(s.median)} ({fmt(s.lo)}–{fmt(s.hi)})"
+            ks = H.summarize(mine, "server_kernel_share").median
+            share = f"{ks:.0%}" if ks is not None else "–"
             vs_t = f"{s.median / med['tokio']:.2f}×" if "tokio" in med else "–"
             vs_u = f"{s.median / med['uvloop']:.2f}×" if "uvloop" in med else "–"
             if s.n_failed:
                 notes.append(f"- {impl}: {s.n_failed} failed: " + "; ".join(sorted(set(s.errors)))[:500])
             out.append(
                 f"| {impl} | {rate} | {vs_t} | {vs_u} | {m('server_cpu_us_per_rt'):.1f} "
-                f"| {m('idle_rss_kib') / 1024:.1f} | {m('peak_rss_kib') / 1024:.1f} | {s.n_ok}/{len(mine)} |"
+                f"| {share} | {m('idle_rss_kib') / 1024:.1f} | {m('peak_rss_kib') / 1024:.1f} | {s.n_ok}/{len(mine)} |"
             )
         if notes:
             out.append("\nFailed runs:\n" + "\n".join(notes))
