@@ -274,7 +274,9 @@ impl Source for Shared {
 /// traffic costs no thread switch per datagram; the engine's reader then lets go of the
 /// socket, and takes it back once no consumer has waited for 10 ms. Once
 /// [`notify_fd`](DatagramServer::notify_fd) was handed out, only the engine's reader reads (the
-/// fd follows the queue). Either way each datagram is one event, taken once.
+/// fd follows the queue). Either way each datagram is one event, taken once, in the order it
+/// was read; [`pending`](DatagramServer::pending) counts the events in the queue, not the
+/// datagrams still in the socket's receive buffer.
 pub struct DatagramServer {
     inner: Arc<Shared>,
 }
