@@ -631,6 +631,19 @@ impl PlainPrefix {
         self.read_any(buf)
     }
 
+    /// The whole frame at the front of `buf`: `(start, end)` of its body, `end` being the bytes
+    /// it uses. `None` when the frame is not all there, or claims more than `max_len` (which
+    /// [`Decoder::cut`] then reports and skips).
+    #[inline(always)]
+    pub(crate) fn frame(&self, buf: &[u8]) -> Option<(usize, usize)> {
+        let len = self.read(buf)?;
+        if len > self.max_len {
+            return None;
+        }
+        let end = (len as usize).checked_add(self.width)?;
+        (buf.len() >= end).then_some((self.width, end))
+    }
+
     /// [`read`](PlainPrefix::read) for the other widths (out of line: the 4-byte path stays
     /// short).
     #[inline(never)]
@@ -688,6 +701,58 @@ impl PlainPrefix {
         }
         out.extend_from_slice(msg);
         true
+    }
+
+    /// Append the frames of `msgs` to `out` (the batch send: reserve room for them all first,
+    /// else `out` grows as it goes). The first message over `cap` stops it and is returned, with
+    /// the frames before it appended; the caller gets the error from [`Framing::check_msg`].
+    #[inline]
+    pub(crate) fn encode_all<'m>(
+        &self,
+        msgs: impl Iterator<Item = &'m [u8]>,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), &'m [u8]> {
+        if self.width != 4 {
+            for m in msgs {
+                if !self.encode_into(m, out) {
+                    return Err(m);
+                }
+            }
+            return Ok(());
+        }
+        // The usual 4-byte header: each frame written with two copies at a position kept in a
+        // register (a `Vec` push per piece re-reads and re-writes the length through memory).
+        let mut at = out.len();
+        for m in msgs {
+            let n = m.len();
+            if n as u64 > self.cap {
+                // SAFETY: the first `at` bytes were written below.
+                unsafe { out.set_len(at) };
+                return Err(m);
+            }
+            // A slice holds at most isize::MAX bytes: 4 + n cannot overflow.
+            if out.capacity() - at < 4 + n {
+                // SAFETY: as above.
+                unsafe { out.set_len(at) };
+                out.reserve(4 + n);
+            }
+            let h = if self.big_endian {
+                (n as u32).to_be_bytes()
+            } else {
+                (n as u32).to_le_bytes()
+            };
+            // SAFETY: the buffer has room for 4 + n bytes at `at` (checked above); `m` is a
+            // shared borrow, so it cannot overlap `out`, which is borrowed mutably.
+            unsafe {
+                let p = out.as_mut_ptr().add(at);
+                std::ptr::copy_nonoverlapping(h.as_ptr(), p, 4);
+                std::ptr::copy_nonoverlapping(m.as_ptr(), p.add(4), n);
+            }
+            at += 4 + n;
+        }
+        // SAFETY: every byte up to `at` was written.
+        unsafe { out.set_len(at) };
+        Ok(())
     }
 
     /// Append the header of a body of `n` bytes (at most `cap`) of any width.
@@ -797,16 +862,15 @@ impl Decoder {
     /// handles.
     #[inline]
     pub(crate) fn cut_plain(&self, buf: &[u8]) -> Option<(usize, usize)> {
-        let f = self.fast?;
-        if self.skip != 0 {
-            return None;
-        }
-        let len = f.read(buf)?;
-        if len > f.max_len {
-            return None;
-        }
-        let end = (len as usize).checked_add(f.width)?;
-        (buf.len() >= end).then_some((f.width, end))
+        self.plain()?.frame(buf)
+    }
+
+    /// The short path's framing when it applies now (a bare length header, not skipping an
+    /// oversized frame): a batch receive copies it out once and cuts frame after frame with
+    /// [`PlainPrefix::frame`], without going through [`cut`](Decoder::cut) per message.
+    #[inline]
+    pub(crate) fn plain(&self) -> Option<PlainPrefix> {
+        self.fast.filter(|_| self.skip == 0)
     }
 
     fn cut_general(&mut self, buf: &[u8]) -> Cut {

@@ -53,19 +53,19 @@ impl Timed<'_> {
     /// connection's reused send buffer and goes out with one plain send; a larger body goes out
     /// from where it is, in a vectored write with its header.
     pub fn send_msg(&self, msg: &[u8]) -> Result<()> {
-        self.send_msg_uncounted(msg)?;
-        self.c.count_out(1);
+        let s = self.c.sock("send message to")?;
+        let mut tx = lock(&self.c.tx);
+        self.send_msg_locked(&s, &mut tx, msg)?;
+        self.c.counters.tally_out(1);
         Ok(())
     }
 
-    fn send_msg_uncounted(&self, msg: &[u8]) -> Result<()> {
-        let s = self.c.sock("send message to")?;
-        let mut tx = lock(&self.c.tx);
+    fn send_msg_locked(&self, s: &Socket, tx: &mut Tx, msg: &[u8]) -> Result<()> {
         let Tx {
             framing,
             plain,
             stage,
-        } = &mut *tx;
+        } = tx;
         if msg.len() <= COPY_MAX {
             stage.clear();
             match plain {
@@ -76,14 +76,14 @@ impl Timed<'_> {
                 }
             }
             let deadline = self.deadline();
-            let r = self.send_all_on(&s, stage, &deadline, "send message to");
+            let r = self.send_all_on(s, stage, &deadline, "send message to");
             stage.clear();
             return r;
         }
         let parts = framing.encode_parts(msg)?;
         let deadline = self.deadline();
         let mut slices = [parts.header.as_bytes(), parts.body, parts.trailer];
-        self.send_slices(&s, &mut slices, &deadline)
+        self.send_slices(s, &mut slices, &deadline)
     }
 
     /// Send all of `data`.
@@ -138,12 +138,30 @@ impl Timed<'_> {
     /// time, a body over 16 KiB from where it is, in a vectored write with the frames staged
     /// before it.
     pub fn send_msgs(&self, msgs: &[&[u8]]) -> Result<()> {
-        self.send_msgs_uncounted(msgs)?;
-        self.c.count_out(msgs.len());
-        Ok(())
+        let bodies = msgs.iter().map(|m| m.len()).sum();
+        self.send_batch(msgs.iter().copied(), msgs.len(), bodies)
     }
 
-    fn send_msgs_uncounted(&self, msgs: &[&[u8]]) -> Result<()> {
+    /// Like [`Connection::send_msgs_packed`].
+    pub fn send_msgs_packed(&self, data: &[u8], lens: &[usize]) -> Result<()> {
+        let total = lens.iter().try_fold(0usize, |t, &l| t.checked_add(l));
+        if total != Some(data.len()) {
+            return Err(Error::invalid(format!(
+                "the message lengths add up to {}, not to the {} bytes given",
+                total.map_or_else(|| "more than fits in memory".into(), |t| t.to_string()),
+                data.len()
+            )));
+        }
+        self.send_batch(Packed::new(data, lens), lens.len(), data.len())
+    }
+
+    /// Send `count` messages of `bodies` bytes in all, counted on success.
+    fn send_batch<'m>(
+        &self,
+        msgs: impl Iterator<Item = &'m [u8]> + Clone,
+        count: usize,
+        bodies: usize,
+    ) -> Result<()> {
         let s = self.c.sock("send message to")?;
         let mut tx = lock(&self.c.tx);
         let Tx {
@@ -151,20 +169,16 @@ impl Timed<'_> {
             plain,
             stage,
         } = &mut *tx;
-        let bodies: usize = msgs.iter().map(|m| m.len()).sum();
         stage.clear();
         let r = if bodies <= 4 * STAGE {
             // One pass: each message is checked as it is copied, and all go out together once
             // the last one passed.
-            stage.reserve(bodies + msgs.len() * framing_overhead(framing));
+            stage.reserve(bodies + count * framing_overhead(framing));
             let mut ok = Ok(());
             if let Some(f) = plain {
-                for m in msgs {
-                    if !f.encode_into(m, stage) {
-                        ok = framing.check_msg(m);
-                        debug_assert!(ok.is_err());
-                        break;
-                    }
+                if let Err(m) = f.encode_all(msgs, stage) {
+                    ok = framing.check_msg(m);
+                    debug_assert!(ok.is_err());
                 }
             } else {
                 for m in msgs {
@@ -186,19 +200,22 @@ impl Timed<'_> {
         if stage.capacity() > 4 * STAGE {
             *stage = Vec::new();
         }
+        if r.is_ok() {
+            self.c.counters.tally_out(count);
+        }
         r
     }
 
     /// `send_msgs` for more than [`STAGE`] bytes: every message checked first, then the frames
     /// staged and sent [`STAGE`] bytes at a time, a body over [`COPY_MAX`] sent from where it is.
-    fn send_msgs_large(
+    fn send_msgs_large<'m>(
         &self,
         s: &Socket,
         framing: &Framing,
         stage: &mut Vec<u8>,
-        msgs: &[&[u8]],
+        msgs: impl Iterator<Item = &'m [u8]> + Clone,
     ) -> Result<()> {
-        for m in msgs {
+        for m in msgs.clone() {
             framing.check_msg(m)?;
         }
         let deadline = self.deadline();
@@ -227,5 +244,34 @@ impl Timed<'_> {
             self.send_all_on(s, stage, &deadline, "send message to")?;
         }
         Ok(())
+    }
+}
+
+/// The messages of [`Connection::send_msgs_packed`]: bodies one after the other in `data`,
+/// their lengths in `lens` (which add up to `data.len()`, checked before).
+#[derive(Clone)]
+struct Packed<'m> {
+    data: &'m [u8],
+    lens: std::slice::Iter<'m, usize>,
+}
+
+impl<'m> Packed<'m> {
+    fn new(data: &'m [u8], lens: &'m [usize]) -> Packed<'m> {
+        Packed {
+            data,
+            lens: lens.iter(),
+        }
+    }
+}
+
+impl<'m> Iterator for Packed<'m> {
+    type Item = &'m [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'m [u8]> {
+        let n = *self.lens.next()?;
+        let (m, rest) = self.data.split_at(n);
+        self.data = rest;
+        Some(m)
     }
 }
