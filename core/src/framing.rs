@@ -703,36 +703,70 @@ impl PlainPrefix {
         true
     }
 
+    /// True when a body of `len` bytes can be sent (within `max_len` and the field).
+    #[inline]
+    pub(crate) fn fits(&self, len: usize) -> bool {
+        len as u64 <= self.cap
+    }
+
     /// Append the frames of `msgs` to `out` (the batch send: reserve room for them all first,
     /// else `out` grows as it goes). The first message over `cap` stops it and is returned, with
     /// the frames before it appended; the caller gets the error from [`Framing::check_msg`].
     #[inline]
     pub(crate) fn encode_all<'m>(
         &self,
-        msgs: impl Iterator<Item = &'m [u8]>,
+        mut msgs: impl Iterator<Item = &'m [u8]>,
         out: &mut Vec<u8>,
     ) -> std::result::Result<(), &'m [u8]> {
+        match self.encode_run(&mut msgs, out, usize::MAX, usize::MAX) {
+            Run::TooLarge(m) => Err(m),
+            _ => Ok(()),
+        }
+    }
+
+    /// Append the frames of messages taken from `msgs` to `out` until they run out
+    /// ([`Run::Done`]), `out` holds `stop` bytes or more ([`Run::Full`]), a body over
+    /// `copy_max` comes ([`Run::Big`]: not appended, for the caller to send from where it is)
+    /// or one over `cap` ([`Run::TooLarge`]: not appended).
+    #[inline]
+    pub(crate) fn encode_run<'m>(
+        &self,
+        msgs: &mut impl Iterator<Item = &'m [u8]>,
+        out: &mut Vec<u8>,
+        stop: usize,
+        copy_max: usize,
+    ) -> Run<'m> {
         if self.width != 4 {
             for m in msgs {
+                if m.len() > copy_max {
+                    return Run::Big(m);
+                }
                 if !self.encode_into(m, out) {
-                    return Err(m);
+                    return Run::TooLarge(m);
+                }
+                if out.len() >= stop {
+                    return Run::Full;
                 }
             }
-            return Ok(());
+            return Run::Done;
         }
         // The usual 4-byte header: each frame written with two copies at a position kept in a
         // register (a `Vec` push per piece re-reads and re-writes the length through memory).
         let mut at = out.len();
-        for m in msgs {
+        let run = loop {
+            let Some(m) = msgs.next() else {
+                break Run::Done;
+            };
             let n = m.len();
+            if n > copy_max {
+                break Run::Big(m);
+            }
             if n as u64 > self.cap {
-                // SAFETY: the first `at` bytes were written below.
-                unsafe { out.set_len(at) };
-                return Err(m);
+                break Run::TooLarge(m);
             }
             // A slice holds at most isize::MAX bytes: 4 + n cannot overflow.
             if out.capacity() - at < 4 + n {
-                // SAFETY: as above.
+                // SAFETY: the first `at` bytes were written below.
                 unsafe { out.set_len(at) };
                 out.reserve(4 + n);
             }
@@ -749,10 +783,13 @@ impl PlainPrefix {
                 std::ptr::copy_nonoverlapping(m.as_ptr(), p.add(4), n);
             }
             at += 4 + n;
-        }
+            if at >= stop {
+                break Run::Full;
+            }
+        };
         // SAFETY: every byte up to `at` was written.
         unsafe { out.set_len(at) };
-        Ok(())
+        run
     }
 
     /// Append the header of a body of `n` bytes (at most `cap`) of any width.
@@ -763,6 +800,18 @@ impl PlainPrefix {
             out.extend_from_slice(&hdr[..w]);
         }
     }
+}
+
+/// Why [`PlainPrefix::encode_run`] stopped.
+pub(crate) enum Run<'m> {
+    /// The messages ran out.
+    Done,
+    /// The output reached the size asked for.
+    Full,
+    /// This body is over the copy limit (not appended).
+    Big(&'m [u8]),
+    /// This body is over the framing's limit (not appended).
+    TooLarge(&'m [u8]),
 }
 
 /// What [`Decoder::cut`] found at the front of a buffer.

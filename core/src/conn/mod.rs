@@ -41,11 +41,13 @@ use crate::wait::{interrupted, would_block, Deadline, Ready};
 /// Size of one internal read when filling the receive buffer.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// Free space below which the receive buffer is compacted (or grown) before a read.
-const MIN_READ: usize = 16 * 1024;
+/// The largest internal read: a stream whose reads keep filling the buffer gets reads up to
+/// this size (fewer system calls per message), one that does not keeps [`READ_CHUNK`].
+const MAX_READ_CHUNK: usize = 256 * 1024;
 
-/// `send_msgs` copies frames into one buffer and sends it when it reaches this size.
-const STAGE: usize = 64 * 1024;
+/// `send_msgs` copies frames into one buffer and sends it in pieces of at most about this
+/// size (a batch of bodies up to this size goes out with one send).
+const STAGE: usize = 256 * 1024;
 
 /// `send_msgs` sends a body larger than this from where it is (vectored) instead of copying it.
 const COPY_MAX: usize = 16 * 1024;

@@ -12,6 +12,11 @@ pub(super) struct Rx {
     pub(super) error: Option<Error>,
     /// `recv_msgs`' list of message ranges, kept between calls (no allocation per batch).
     ranges: Vec<(usize, usize)>,
+    /// The size of a read (see [`Timed::fill`]): [`READ_CHUNK`], doubled up to
+    /// [`MAX_READ_CHUNK`] while reads fill all the room they are given.
+    chunk: usize,
+    /// The last read returned less than the room it had: the kernel held no more then.
+    drained: bool,
 }
 
 impl Rx {
@@ -22,6 +27,8 @@ impl Rx {
             pending: None,
             error: None,
             ranges: Vec::new(),
+            chunk: READ_CHUNK,
+            drained: false,
         }
     }
 
@@ -171,26 +178,34 @@ impl Timed<'_> {
         // steady stream of small frames), else they move to a new buffer, which also grows for
         // a frame that does not fit. The room asked for is at most what is already buffered (or
         // one chunk): a frame grows the buffer by doubling as its bytes arrive, so memory
-        // follows the bytes received, never the length a peer's header claims.
-        let want = want.min(rx.buf.len().max(READ_CHUNK));
+        // follows the bytes received, never the length a peer's header claims. The chunk
+        // itself doubles (up to MAX_READ_CHUNK) each time a read fills all the room it had:
+        // a busy stream is read in a few large reads, a quiet one keeps a small buffer.
+        let chunk = rx.chunk;
+        let want = want.min(rx.buf.len().max(chunk));
         if rx.buf.capacity() == 0 {
-            rx.buf.reserve(want.max(READ_CHUNK));
-        } else if rx.buf.capacity() - rx.buf.len() < want.max(MIN_READ) {
-            let add = want.max(READ_CHUNK / 2);
+            rx.buf.reserve(want.max(chunk));
+        } else if rx.buf.capacity() - rx.buf.len() < want.max(chunk / 4) {
+            let add = want.max(chunk / 2);
             if !rx.buf.try_reclaim(add) {
                 // Not `reserve`: growing the old allocation in place would copy the bytes
                 // already consumed in front of the unread ones too (a whole buffer per
                 // refill in a stream of small frames); only the unread bytes move here. The
                 // old buffer goes once the messages cut from it are dropped.
-                let mut fresh = BytesMut::with_capacity((rx.buf.len() + add).max(READ_CHUNK));
+                let mut fresh = BytesMut::with_capacity((rx.buf.len() + add).max(chunk));
                 fresh.extend_from_slice(&rx.buf);
                 rx.buf = fresh;
             }
         }
         let op = || self.c.op(what);
+        let room = rx.buf.capacity() - rx.buf.len();
         let n = self.sock_recv(s, rx.buf.spare_capacity_mut(), deadline, &op)?;
         // SAFETY: recv initialised n bytes of the spare capacity.
         unsafe { rx.buf.set_len(rx.buf.len() + n) };
+        if n == room && chunk < MAX_READ_CHUNK {
+            rx.chunk = chunk * 2;
+        }
+        rx.drained = n < room;
         Ok(n)
     }
 
@@ -551,6 +566,7 @@ impl Timed<'_> {
     }
 
     fn recv_batch_locked(&self, rx: &mut Rx, max: usize, sink: &mut impl Sink) -> Result<usize> {
+        rx.drained = false;
         // Bytes at the front of the buffer used up by the messages handed to the sink; they
         // are dropped in one go (flush) before a read and at the end.
         let mut used = 0;
@@ -571,9 +587,16 @@ impl Timed<'_> {
             used = consumed;
         }
         let mut n = 1;
+        // One more read when the buffer runs out, unless a read in this call just found the
+        // kernel's queue emptied (the next would almost surely find nothing: a wasted call).
         let mut read_more = true;
         while n < max {
-            let Rx { buf, decoder, .. } = &mut *rx;
+            let Rx {
+                buf,
+                decoder,
+                drained,
+                ..
+            } = &mut *rx;
             if let Some(f) = decoder.plain() {
                 // The usual case, whole frames of a bare length header one after the other:
                 // cut in a tight loop, the framing read once per batch. Whatever else comes
@@ -608,7 +631,7 @@ impl Timed<'_> {
                     used += cut.consumed;
                     n += 1;
                 }
-                Ok(None) if read_more => {
+                Ok(None) if read_more && !*drained => {
                     used += cut.consumed;
                     read_more = false;
                     sink.flush(buf, used);

@@ -1,6 +1,7 @@
 //! The send side of a [`Connection`]: frames built in a reused buffer, batches, vectored sends.
 
 use super::*;
+use crate::framing::Run;
 
 /// The send side: the framing, and a buffer that `send_msg`/`send_msgs` reuse to build frames.
 pub(super) struct Tx {
@@ -134,8 +135,8 @@ impl Timed<'_> {
 
     /// Like [`Connection::send_msgs`]. Frames are copied into one reused buffer that goes out
     /// with one plain send (one contiguous copy is cheaper for the kernel than a vector of two
-    /// pieces per message). A batch over 256 KiB is checked first and then sent 64 KiB at a
-    /// time, a body over 16 KiB from where it is, in a vectored write with the frames staged
+    /// pieces per message). A batch over 256 KiB is checked first and then sent up to 256 KiB
+    /// at a time, a body over 16 KiB from where it is, in a vectored write with the frames staged
     /// before it.
     pub fn send_msgs(&self, msgs: &[&[u8]]) -> Result<()> {
         let bodies = msgs.iter().map(|m| m.len()).sum();
@@ -170,7 +171,7 @@ impl Timed<'_> {
             stage,
         } = &mut *tx;
         stage.clear();
-        let r = if bodies <= 4 * STAGE {
+        let r = if bodies <= STAGE {
             // One pass: each message is checked as it is copied, and all go out together once
             // the last one passed.
             stage.reserve(bodies + count * framing_overhead(framing));
@@ -197,7 +198,7 @@ impl Timed<'_> {
             self.send_msgs_large(&s, framing, stage, msgs)
         };
         stage.clear();
-        if stage.capacity() > 4 * STAGE {
+        if stage.capacity() > 2 * STAGE {
             *stage = Vec::new();
         }
         if r.is_ok() {
@@ -207,7 +208,8 @@ impl Timed<'_> {
     }
 
     /// `send_msgs` for more than [`STAGE`] bytes: every message checked first, then the frames
-    /// staged and sent [`STAGE`] bytes at a time, a body over [`COPY_MAX`] sent from where it is.
+    /// staged and sent up to [`STAGE`] bytes at a time, a body over [`COPY_MAX`] sent from where
+    /// it is, in a vectored write with the frames staged before it.
     fn send_msgs_large<'m>(
         &self,
         s: &Socket,
@@ -215,35 +217,74 @@ impl Timed<'_> {
         stage: &mut Vec<u8>,
         msgs: impl Iterator<Item = &'m [u8]> + Clone,
     ) -> Result<()> {
-        for m in msgs.clone() {
-            framing.check_msg(m)?;
+        let plain = framing.plain_prefix();
+        match plain {
+            // A bare length header only limits the length: the check per message is one
+            // comparison, the full check runs for the one that fails it.
+            Some(f) => {
+                if let Some(m) = msgs.clone().find(|m| !f.fits(m.len())) {
+                    framing.check_msg(m)?;
+                }
+            }
+            None => {
+                for m in msgs.clone() {
+                    framing.check_msg(m)?;
+                }
+            }
         }
         let deadline = self.deadline();
-        let plain = framing.plain_prefix();
-        for m in msgs {
-            if m.len() > COPY_MAX {
-                let p = framing.parts_unchecked(m);
-                stage.extend_from_slice(p.header.as_bytes());
-                let mut slices = [&stage[..], p.body, p.trailer];
-                self.send_slices(s, &mut slices, &deadline)?;
-                stage.clear();
-                continue;
-            }
-            match plain {
-                Some(f) => {
-                    f.encode_into(m, stage);
+        // Stage up to STAGE bytes (a frame may pass it by less than one small message), send
+        // them; a body over COPY_MAX goes out from where it is with the frames staged before it.
+        let stop = STAGE - COPY_MAX - framing_overhead(framing).min(COPY_MAX);
+        stage.reserve(STAGE);
+        let mut msgs = msgs;
+        loop {
+            let run = match plain {
+                Some(f) => f.encode_run(&mut msgs, stage, stop, COPY_MAX),
+                None => Self::encode_run_general(framing, &mut msgs, stage, stop),
+            };
+            match run {
+                Run::Done => break,
+                Run::Full => {
+                    self.send_all_on(s, stage, &deadline, "send message to")?;
+                    stage.clear();
                 }
-                None => framing.encode_unchecked_into(m, stage),
-            }
-            if stage.len() >= STAGE {
-                self.send_all_on(s, stage, &deadline, "send message to")?;
-                stage.clear();
+                Run::Big(m) => {
+                    let p = framing.parts_unchecked(m);
+                    stage.extend_from_slice(p.header.as_bytes());
+                    let mut slices = [&stage[..], p.body, p.trailer];
+                    self.send_slices(s, &mut slices, &deadline)?;
+                    stage.clear();
+                }
+                // Every message passed the checks above.
+                Run::TooLarge(_) => unreachable!("checked before"),
             }
         }
         if !stage.is_empty() {
             self.send_all_on(s, stage, &deadline, "send message to")?;
         }
         Ok(())
+    }
+}
+
+impl Timed<'_> {
+    /// [`PlainPrefix::encode_run`] for any framing (messages already checked).
+    fn encode_run_general<'m>(
+        framing: &Framing,
+        msgs: &mut impl Iterator<Item = &'m [u8]>,
+        stage: &mut Vec<u8>,
+        stop: usize,
+    ) -> Run<'m> {
+        for m in msgs {
+            if m.len() > COPY_MAX {
+                return Run::Big(m);
+            }
+            framing.encode_unchecked_into(m, stage);
+            if stage.len() >= stop {
+                return Run::Full;
+            }
+        }
+        Run::Done
     }
 }
 
