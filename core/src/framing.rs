@@ -631,6 +631,19 @@ impl PlainPrefix {
         self.read_any(buf)
     }
 
+    /// The whole frame at the front of `buf`: `(start, end)` of its body, `end` being the bytes
+    /// it uses. `None` when the frame is not all there, or claims more than `max_len` (which
+    /// [`Decoder::cut`] then reports and skips).
+    #[inline(always)]
+    pub(crate) fn frame(&self, buf: &[u8]) -> Option<(usize, usize)> {
+        let len = self.read(buf)?;
+        if len > self.max_len {
+            return None;
+        }
+        let end = (len as usize).checked_add(self.width)?;
+        (buf.len() >= end).then_some((self.width, end))
+    }
+
     /// [`read`](PlainPrefix::read) for the other widths (out of line: the 4-byte path stays
     /// short).
     #[inline(never)]
@@ -690,6 +703,95 @@ impl PlainPrefix {
         true
     }
 
+    /// True when a body of `len` bytes can be sent (within `max_len` and the field).
+    #[inline]
+    pub(crate) fn fits(&self, len: usize) -> bool {
+        len as u64 <= self.cap
+    }
+
+    /// Append the frames of `msgs` to `out` (the batch send: reserve room for them all first,
+    /// else `out` grows as it goes). The first message over `cap` stops it and is returned, with
+    /// the frames before it appended; the caller gets the error from [`Framing::check_msg`].
+    #[inline]
+    pub(crate) fn encode_all<'m>(
+        &self,
+        mut msgs: impl Iterator<Item = &'m [u8]>,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), &'m [u8]> {
+        match self.encode_run(&mut msgs, out, usize::MAX, usize::MAX) {
+            Run::TooLarge(m) => Err(m),
+            _ => Ok(()),
+        }
+    }
+
+    /// Append the frames of messages taken from `msgs` to `out` until they run out
+    /// ([`Run::Done`]), `out` holds `stop` bytes or more ([`Run::Full`]), a body over
+    /// `copy_max` comes ([`Run::Big`]: not appended, for the caller to send from where it is)
+    /// or one over `cap` ([`Run::TooLarge`]: not appended).
+    #[inline]
+    pub(crate) fn encode_run<'m>(
+        &self,
+        msgs: &mut impl Iterator<Item = &'m [u8]>,
+        out: &mut Vec<u8>,
+        stop: usize,
+        copy_max: usize,
+    ) -> Run<'m> {
+        if self.width != 4 {
+            for m in msgs {
+                if m.len() > copy_max {
+                    return Run::Big(m);
+                }
+                if !self.encode_into(m, out) {
+                    return Run::TooLarge(m);
+                }
+                if out.len() >= stop {
+                    return Run::Full;
+                }
+            }
+            return Run::Done;
+        }
+        // The usual 4-byte header: each frame written with two copies at a position kept in a
+        // register (a `Vec` push per piece re-reads and re-writes the length through memory).
+        let mut at = out.len();
+        let run = loop {
+            let Some(m) = msgs.next() else {
+                break Run::Done;
+            };
+            let n = m.len();
+            if n > copy_max {
+                break Run::Big(m);
+            }
+            if n as u64 > self.cap {
+                break Run::TooLarge(m);
+            }
+            // A slice holds at most isize::MAX bytes: 4 + n cannot overflow.
+            if out.capacity() - at < 4 + n {
+                // SAFETY: the first `at` bytes were written below.
+                unsafe { out.set_len(at) };
+                out.reserve(4 + n);
+            }
+            let h = if self.big_endian {
+                (n as u32).to_be_bytes()
+            } else {
+                (n as u32).to_le_bytes()
+            };
+            // SAFETY: the buffer has room for 4 + n bytes at `at` (checked above); `m` is a
+            // shared borrow, so it cannot overlap `out`, which is borrowed mutably.
+            unsafe {
+                let p = out.as_mut_ptr().add(at);
+                std::ptr::copy_nonoverlapping(h.as_ptr(), p, 4);
+                std::ptr::copy_nonoverlapping(m.as_ptr(), p.add(4), n);
+            }
+            at += 4 + n;
+            if at >= stop {
+                break Run::Full;
+            }
+        };
+        // SAFETY: every byte up to `at` was written.
+        unsafe { out.set_len(at) };
+        run
+    }
+
     /// Append the header of a body of `n` bytes (at most `cap`) of any width.
     #[inline(never)]
     fn put_header(&self, n: u64, out: &mut Vec<u8>) {
@@ -698,6 +800,18 @@ impl PlainPrefix {
             out.extend_from_slice(&hdr[..w]);
         }
     }
+}
+
+/// Why [`PlainPrefix::encode_run`] stopped.
+pub(crate) enum Run<'m> {
+    /// The messages ran out.
+    Done,
+    /// The output reached the size asked for.
+    Full,
+    /// This body is over the copy limit (not appended).
+    Big(&'m [u8]),
+    /// This body is over the framing's limit (not appended).
+    TooLarge(&'m [u8]),
 }
 
 /// What [`Decoder::cut`] found at the front of a buffer.
@@ -797,16 +911,15 @@ impl Decoder {
     /// handles.
     #[inline]
     pub(crate) fn cut_plain(&self, buf: &[u8]) -> Option<(usize, usize)> {
-        let f = self.fast?;
-        if self.skip != 0 {
-            return None;
-        }
-        let len = f.read(buf)?;
-        if len > f.max_len {
-            return None;
-        }
-        let end = (len as usize).checked_add(f.width)?;
-        (buf.len() >= end).then_some((f.width, end))
+        self.plain()?.frame(buf)
+    }
+
+    /// The short path's framing when it applies now (a bare length header, not skipping an
+    /// oversized frame): a batch receive copies it out once and cuts frame after frame with
+    /// [`PlainPrefix::frame`], without going through [`cut`](Decoder::cut) per message.
+    #[inline]
+    pub(crate) fn plain(&self) -> Option<PlainPrefix> {
+        self.fast.filter(|_| self.skip == 0)
     }
 
     fn cut_general(&mut self, buf: &[u8]) -> Cut {

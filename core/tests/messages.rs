@@ -1,4 +1,4 @@
-//! Message calls over real sockets: `send_msgs` batches of every size (one staged send, staged
+//! Message calls over real sockets: `send_msgs` and `send_msgs_packed` batches of every size (one staged send, staged
 //! chunks, large bodies sent in place) against every receive call (`recv_msg`, `recv_msg_into`,
 //! `recv_msgs`, `recv_msgs_into`, `recv_msgs_packed`) for every framing; what a too-small buffer, a timeout inside
 //! a frame, an oversized frame in a batch and a bad message in a batch leave behind.
@@ -109,9 +109,15 @@ fn send_msgs_batches_arrive_whole_through_every_receive_call() {
                 batches.push(batch);
             }
             std::thread::spawn(move || {
-                for batch in &batches {
-                    let slices: Vec<&[u8]> = batch.iter().map(|m| &m[..]).collect();
-                    c.send_msgs(&slices).unwrap();
+                for (b, batch) in batches.iter().enumerate() {
+                    // Every batch shape goes out through both batch sends, over the framings.
+                    if (b + fi) % 2 == 0 {
+                        let slices: Vec<&[u8]> = batch.iter().map(|m| &m[..]).collect();
+                        c.send_msgs(&slices).unwrap();
+                    } else {
+                        let lens: Vec<usize> = batch.iter().map(|m| m.len()).collect();
+                        c.send_msgs_packed(&batch.concat(), &lens).unwrap();
+                    }
                 }
                 c
             })
@@ -344,6 +350,37 @@ fn send_msgs_checks_every_message_before_sending() {
         s.with_timeout(Duration::from_millis(50)).recv_msg(),
         ErrorKind::Timeout,
     );
+}
+
+/// `send_msgs_packed`: lengths that do not add up to the bytes given, or a message the framing
+/// refuses, send nothing.
+#[test]
+fn send_msgs_packed_checks_the_lengths_and_every_message_first() {
+    let f = Framing::LengthPrefixed(LengthPrefixed::new(4).max_len(1000));
+    let (c, s) = tcp_pair(f);
+    let e = expect_kind(
+        c.send_msgs_packed(b"abcdef", &[3, 2]),
+        ErrorKind::InvalidArgument,
+    );
+    assert!(e.to_string().contains("add up to 5"), "{e}");
+    expect_kind(
+        c.send_msgs_packed(b"ab", &[usize::MAX, 3]),
+        ErrorKind::InvalidArgument,
+    );
+    let big = vec![9u8; 1001];
+    expect_kind(
+        c.send_msgs_packed(&[&b"ok"[..], &big[..]].concat(), &[2, 1001]),
+        ErrorKind::FrameTooLarge,
+    );
+    c.send_msgs_packed(b"onetwo", &[3, 0, 3]).unwrap();
+    assert_eq!(&s.recv_msg().unwrap()[..], b"one");
+    assert_eq!(&s.recv_msg().unwrap()[..], b"");
+    assert_eq!(&s.recv_msg().unwrap()[..], b"two");
+    expect_kind(
+        s.with_timeout(Duration::from_millis(50)).recv_msg(),
+        ErrorKind::Timeout,
+    );
+    assert_eq!(c.stats().messages_out, 3);
 }
 
 /// `recv_msgs` slices of one batch stay valid and unchanged while later batches arrive and are

@@ -226,29 +226,31 @@ pub unsafe extern "C" fn ls_send_msgs(
         }
         // SAFETY: non-null, and the caller promises `count` readable lengths.
         let lens = unsafe { std::slice::from_raw_parts(lens, count) };
-        let mut total = 0usize;
-        for (i, &l) in lens.iter().enumerate() {
-            total = total
-                .checked_add(check_len(l, "lens[i]")?)
-                .filter(|&t| t <= isize::MAX as usize)
-                .ok_or_else(|| {
-                    bad_arg(format!("the sum of lens is too large (at lens[{i}] = {l})"))
-                })?;
-        }
+        let total = sum_lens(lens)?;
         // SAFETY: the caller promises the sum of `lens` readable bytes.
         let data = unsafe { in_bytes(buf, total, "buf") }?;
         let o = conn(handle)?;
-        let mut at = 0;
-        let msgs: Vec<&[u8]> = lens
-            .iter()
-            .map(|&l| {
-                let m = &data[at..at + l];
-                at += l;
-                m
-            })
-            .collect();
-        as_conn(&o).send_msgs(&msgs)
+        // Core walks the bodies with `lens` as they are: no slice built per message.
+        as_conn(&o).send_msgs_packed(data, lens)
     })
+}
+
+/// The sum of `lens`, at most `isize::MAX` (then every length is too); an error naming the
+/// first bad length otherwise.
+fn sum_lens(lens: &[usize]) -> Result<usize, Error> {
+    let total = lens.iter().try_fold(0usize, |t, &l| t.checked_add(l));
+    if let Some(t) = total.filter(|&t| t <= isize::MAX as usize) {
+        return Ok(t);
+    }
+    // Only on failure: find which length is to blame, for the message.
+    let mut total = 0usize;
+    for (i, &l) in lens.iter().enumerate() {
+        total = total
+            .checked_add(check_len(l, "lens[i]")?)
+            .filter(|&t| t <= isize::MAX as usize)
+            .ok_or_else(|| bad_arg(format!("the sum of lens is too large (at lens[{i}] = {l})")))?;
+    }
+    Ok(total)
 }
 
 /// Receive one message through the connection's framing into `buf`; `*out_len` receives its

@@ -41,11 +41,13 @@ use crate::wait::{interrupted, would_block, Deadline, Ready};
 /// Size of one internal read when filling the receive buffer.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// Free space below which the receive buffer is compacted (or grown) before a read.
-const MIN_READ: usize = 16 * 1024;
+/// The largest internal read: a stream whose reads keep filling the buffer gets reads up to
+/// this size (fewer system calls per message), one that does not keeps [`READ_CHUNK`].
+const MAX_READ_CHUNK: usize = 256 * 1024;
 
-/// `send_msgs` copies frames into one buffer and sends it when it reaches this size.
-const STAGE: usize = 64 * 1024;
+/// `send_msgs` copies frames into one buffer and sends it in pieces of at most about this
+/// size (a batch of bodies up to this size goes out with one send).
+const STAGE: usize = 256 * 1024;
 
 /// `send_msgs` sends a body larger than this from where it is (vectored) instead of copying it.
 const COPY_MAX: usize = 16 * 1024;
@@ -207,6 +209,20 @@ impl Counters {
     fn add(c: &AtomicU64, n: usize) {
         c.fetch_add(n as u64, Ordering::Relaxed);
     }
+
+    /// Count `n` messages received. Only callers holding the receive lock change
+    /// `messages_in`, so a plain load and store do (no locked read-modify-write per message).
+    fn tally_in(&self, n: usize) {
+        let c = &self.messages_in;
+        c.store(c.load(Ordering::Relaxed) + n as u64, Ordering::Relaxed);
+    }
+
+    /// Count `n` messages sent; only callers holding the send lock change `messages_out`
+    /// (see [`tally_in`](Counters::tally_in)).
+    fn tally_out(&self, n: usize) {
+        let c = &self.messages_out;
+        c.store(c.load(Ordering::Relaxed) + n as u64, Ordering::Relaxed);
+    }
 }
 
 /// One connection's counters: a blocking [`Connection`]'s ([`Connection::stats`]) or one client
@@ -287,16 +303,6 @@ impl Connection {
             queued_bytes: 0,
             tls: self.tls.is_some(),
         }
-    }
-
-    /// Count `n` messages received (the message API's calls, on success).
-    fn count_in(&self, n: usize) {
-        Counters::add(&self.counters.messages_in, n);
-    }
-
-    /// Count `n` messages sent (the message API's calls, on success).
-    fn count_out(&self, n: usize) {
-        Counters::add(&self.counters.messages_out, n);
     }
 
     /// Use `timeout` for the next call made through the returned view, instead of the default.
@@ -398,6 +404,25 @@ impl Connection {
     /// against the framing before anything is sent.
     pub fn send_msgs(&self, msgs: &[&[u8]]) -> Result<()> {
         self.d().send_msgs(msgs)
+    }
+
+    /// Like [`send_msgs`](Connection::send_msgs), for messages lying one after the other in
+    /// `data`, message `i` being the next `lens[i]` bytes (the lengths must add up to
+    /// `data.len()`, else `InvalidArgument` and nothing is sent). No slice per message: the
+    /// batched send of the C ABI, the counterpart of
+    /// [`recv_msgs_into`](Connection::recv_msgs_into).
+    ///
+    /// ```
+    /// let (a, b) = libsock::Connection::pair().unwrap();
+    /// a.set_framing(libsock::Framing::length_prefixed()).unwrap();
+    /// b.set_framing(libsock::Framing::length_prefixed()).unwrap();
+    /// a.send_msgs_packed(b"onetwo", &[3, 0, 3]).unwrap();
+    /// assert_eq!(&b.recv_msg().unwrap()[..], b"one");
+    /// assert_eq!(&b.recv_msg().unwrap()[..], b"");
+    /// assert_eq!(&b.recv_msg().unwrap()[..], b"two");
+    /// ```
+    pub fn send_msgs_packed(&self, data: &[u8], lens: &[usize]) -> Result<()> {
+        self.d().send_msgs_packed(data, lens)
     }
 
     /// Receive one message through the connection's framing (`Closed` at end of stream).

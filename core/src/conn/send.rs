@@ -1,6 +1,7 @@
 //! The send side of a [`Connection`]: frames built in a reused buffer, batches, vectored sends.
 
 use super::*;
+use crate::framing::Run;
 
 /// The send side: the framing, and a buffer that `send_msg`/`send_msgs` reuse to build frames.
 pub(super) struct Tx {
@@ -53,19 +54,19 @@ impl Timed<'_> {
     /// connection's reused send buffer and goes out with one plain send; a larger body goes out
     /// from where it is, in a vectored write with its header.
     pub fn send_msg(&self, msg: &[u8]) -> Result<()> {
-        self.send_msg_uncounted(msg)?;
-        self.c.count_out(1);
+        let s = self.c.sock("send message to")?;
+        let mut tx = lock(&self.c.tx);
+        self.send_msg_locked(&s, &mut tx, msg)?;
+        self.c.counters.tally_out(1);
         Ok(())
     }
 
-    fn send_msg_uncounted(&self, msg: &[u8]) -> Result<()> {
-        let s = self.c.sock("send message to")?;
-        let mut tx = lock(&self.c.tx);
+    fn send_msg_locked(&self, s: &Socket, tx: &mut Tx, msg: &[u8]) -> Result<()> {
         let Tx {
             framing,
             plain,
             stage,
-        } = &mut *tx;
+        } = tx;
         if msg.len() <= COPY_MAX {
             stage.clear();
             match plain {
@@ -76,14 +77,14 @@ impl Timed<'_> {
                 }
             }
             let deadline = self.deadline();
-            let r = self.send_all_on(&s, stage, &deadline, "send message to");
+            let r = self.send_all_on(s, stage, &deadline, "send message to");
             stage.clear();
             return r;
         }
         let parts = framing.encode_parts(msg)?;
         let deadline = self.deadline();
         let mut slices = [parts.header.as_bytes(), parts.body, parts.trailer];
-        self.send_slices(&s, &mut slices, &deadline)
+        self.send_slices(s, &mut slices, &deadline)
     }
 
     /// Send all of `data`.
@@ -134,16 +135,34 @@ impl Timed<'_> {
 
     /// Like [`Connection::send_msgs`]. Frames are copied into one reused buffer that goes out
     /// with one plain send (one contiguous copy is cheaper for the kernel than a vector of two
-    /// pieces per message). A batch over 256 KiB is checked first and then sent 64 KiB at a
-    /// time, a body over 16 KiB from where it is, in a vectored write with the frames staged
+    /// pieces per message). A batch over 256 KiB is checked first and then sent up to 256 KiB
+    /// at a time, a body over 16 KiB from where it is, in a vectored write with the frames staged
     /// before it.
     pub fn send_msgs(&self, msgs: &[&[u8]]) -> Result<()> {
-        self.send_msgs_uncounted(msgs)?;
-        self.c.count_out(msgs.len());
-        Ok(())
+        let bodies = msgs.iter().map(|m| m.len()).sum();
+        self.send_batch(msgs.iter().copied(), msgs.len(), bodies)
     }
 
-    fn send_msgs_uncounted(&self, msgs: &[&[u8]]) -> Result<()> {
+    /// Like [`Connection::send_msgs_packed`].
+    pub fn send_msgs_packed(&self, data: &[u8], lens: &[usize]) -> Result<()> {
+        let total = lens.iter().try_fold(0usize, |t, &l| t.checked_add(l));
+        if total != Some(data.len()) {
+            return Err(Error::invalid(format!(
+                "the message lengths add up to {}, not to the {} bytes given",
+                total.map_or_else(|| "more than fits in memory".into(), |t| t.to_string()),
+                data.len()
+            )));
+        }
+        self.send_batch(Packed::new(data, lens), lens.len(), data.len())
+    }
+
+    /// Send `count` messages of `bodies` bytes in all, counted on success.
+    fn send_batch<'m>(
+        &self,
+        msgs: impl Iterator<Item = &'m [u8]> + Clone,
+        count: usize,
+        bodies: usize,
+    ) -> Result<()> {
         let s = self.c.sock("send message to")?;
         let mut tx = lock(&self.c.tx);
         let Tx {
@@ -151,20 +170,16 @@ impl Timed<'_> {
             plain,
             stage,
         } = &mut *tx;
-        let bodies: usize = msgs.iter().map(|m| m.len()).sum();
         stage.clear();
-        let r = if bodies <= 4 * STAGE {
+        let r = if bodies <= STAGE {
             // One pass: each message is checked as it is copied, and all go out together once
             // the last one passed.
-            stage.reserve(bodies + msgs.len() * framing_overhead(framing));
+            stage.reserve(bodies + count * framing_overhead(framing));
             let mut ok = Ok(());
             if let Some(f) = plain {
-                for m in msgs {
-                    if !f.encode_into(m, stage) {
-                        ok = framing.check_msg(m);
-                        debug_assert!(ok.is_err());
-                        break;
-                    }
+                if let Err(m) = f.encode_all(msgs, stage) {
+                    ok = framing.check_msg(m);
+                    debug_assert!(ok.is_err());
                 }
             } else {
                 for m in msgs {
@@ -183,49 +198,121 @@ impl Timed<'_> {
             self.send_msgs_large(&s, framing, stage, msgs)
         };
         stage.clear();
-        if stage.capacity() > 4 * STAGE {
+        if stage.capacity() > 2 * STAGE {
             *stage = Vec::new();
+        }
+        if r.is_ok() {
+            self.c.counters.tally_out(count);
         }
         r
     }
 
     /// `send_msgs` for more than [`STAGE`] bytes: every message checked first, then the frames
-    /// staged and sent [`STAGE`] bytes at a time, a body over [`COPY_MAX`] sent from where it is.
-    fn send_msgs_large(
+    /// staged and sent up to [`STAGE`] bytes at a time, a body over [`COPY_MAX`] sent from where
+    /// it is, in a vectored write with the frames staged before it.
+    fn send_msgs_large<'m>(
         &self,
         s: &Socket,
         framing: &Framing,
         stage: &mut Vec<u8>,
-        msgs: &[&[u8]],
+        msgs: impl Iterator<Item = &'m [u8]> + Clone,
     ) -> Result<()> {
-        for m in msgs {
-            framing.check_msg(m)?;
+        let plain = framing.plain_prefix();
+        match plain {
+            // A bare length header only limits the length: the check per message is one
+            // comparison, the full check runs for the one that fails it.
+            Some(f) => {
+                if let Some(m) = msgs.clone().find(|m| !f.fits(m.len())) {
+                    framing.check_msg(m)?;
+                }
+            }
+            None => {
+                for m in msgs.clone() {
+                    framing.check_msg(m)?;
+                }
+            }
         }
         let deadline = self.deadline();
-        let plain = framing.plain_prefix();
-        for m in msgs {
-            if m.len() > COPY_MAX {
-                let p = framing.parts_unchecked(m);
-                stage.extend_from_slice(p.header.as_bytes());
-                let mut slices = [&stage[..], p.body, p.trailer];
-                self.send_slices(s, &mut slices, &deadline)?;
-                stage.clear();
-                continue;
-            }
-            match plain {
-                Some(f) => {
-                    f.encode_into(m, stage);
+        // Stage up to STAGE bytes (a frame may pass it by less than one small message), send
+        // them; a body over COPY_MAX goes out from where it is with the frames staged before it.
+        let stop = STAGE - COPY_MAX - framing_overhead(framing).min(COPY_MAX);
+        stage.reserve(STAGE);
+        let mut msgs = msgs;
+        loop {
+            let run = match plain {
+                Some(f) => f.encode_run(&mut msgs, stage, stop, COPY_MAX),
+                None => Self::encode_run_general(framing, &mut msgs, stage, stop),
+            };
+            match run {
+                Run::Done => break,
+                Run::Full => {
+                    self.send_all_on(s, stage, &deadline, "send message to")?;
+                    stage.clear();
                 }
-                None => framing.encode_unchecked_into(m, stage),
-            }
-            if stage.len() >= STAGE {
-                self.send_all_on(s, stage, &deadline, "send message to")?;
-                stage.clear();
+                Run::Big(m) => {
+                    let p = framing.parts_unchecked(m);
+                    stage.extend_from_slice(p.header.as_bytes());
+                    let mut slices = [&stage[..], p.body, p.trailer];
+                    self.send_slices(s, &mut slices, &deadline)?;
+                    stage.clear();
+                }
+                // Every message passed the checks above.
+                Run::TooLarge(_) => unreachable!("checked before"),
             }
         }
         if !stage.is_empty() {
             self.send_all_on(s, stage, &deadline, "send message to")?;
         }
         Ok(())
+    }
+}
+
+impl Timed<'_> {
+    /// [`PlainPrefix::encode_run`] for any framing (messages already checked).
+    fn encode_run_general<'m>(
+        framing: &Framing,
+        msgs: &mut impl Iterator<Item = &'m [u8]>,
+        stage: &mut Vec<u8>,
+        stop: usize,
+    ) -> Run<'m> {
+        for m in msgs {
+            if m.len() > COPY_MAX {
+                return Run::Big(m);
+            }
+            framing.encode_unchecked_into(m, stage);
+            if stage.len() >= stop {
+                return Run::Full;
+            }
+        }
+        Run::Done
+    }
+}
+
+/// The messages of [`Connection::send_msgs_packed`]: bodies one after the other in `data`,
+/// their lengths in `lens` (which add up to `data.len()`, checked before).
+#[derive(Clone)]
+struct Packed<'m> {
+    data: &'m [u8],
+    lens: std::slice::Iter<'m, usize>,
+}
+
+impl<'m> Packed<'m> {
+    fn new(data: &'m [u8], lens: &'m [usize]) -> Packed<'m> {
+        Packed {
+            data,
+            lens: lens.iter(),
+        }
+    }
+}
+
+impl<'m> Iterator for Packed<'m> {
+    type Item = &'m [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'m [u8]> {
+        let n = *self.lens.next()?;
+        let (m, rest) = self.data.split_at(n);
+        self.data = rest;
+        Some(m)
     }
 }
