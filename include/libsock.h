@@ -1084,9 +1084,10 @@ int32_t ls_recv_from(int64_t handle,
  * many arrived (at least 1). Optional (NULL = not wanted): `out_truncated[i]` 1 when datagram i
  * was larger than `slot_size` (its tail is lost), else 0; `peer_bufs` (`count *
  * LS_ADDRESS_MAX` bytes) receives datagram i's sender as NUL-terminated text at `peer_bufs + i
- * * LS_ADDRESS_MAX`. `timeout_ms`: -2 the handle's default (`ls_set_timeout`), -1 forever, 0
- * poll, N milliseconds, for the first datagram; what else is queued then comes with it in the
- * same system call. `LS_ERR_TIMEOUT` when none came.
+ * * LS_ADDRESS_MAX`; without it the kernel is not asked for the senders at all, which makes
+ * the receive cheaper (about 100 ns per datagram on Linux). `timeout_ms`: -2 the handle's
+ * default (`ls_set_timeout`), -1 forever, 0 poll, N milliseconds, for the first datagram; what
+ * else is queued then comes with it in the same system call. `LS_ERR_TIMEOUT` when none came.
  */
 int32_t ls_recv_many(int64_t handle,
                      int32_t timeout_ms,

@@ -31,6 +31,19 @@ pub struct RecvMeta {
     pub peer: Addr,
 }
 
+/// What one datagram received without its sender was ([`Datagram::recv_many_sizes`]): a
+/// [`RecvMeta`] without `peer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvSize {
+    /// Bytes written into the buffer.
+    pub len: usize,
+    /// The datagram's real size (larger than `len` when truncated; equal to `len` where the OS
+    /// cannot tell).
+    pub full_len: usize,
+    /// True when the datagram did not fit and its tail was discarded.
+    pub truncated: bool,
+}
+
 /// How to open a datagram socket, used by [`Datagram::bind_with`].
 #[derive(Debug, Clone)]
 pub struct DatagramOptions {
@@ -384,6 +397,45 @@ impl Datagram {
         self.io("recv many", Ready::Read, t, |s, fl| {
             sys_recv_many(s, bufs, metas, fl)
         })
+    }
+
+    /// [`recv_many`](Datagram::recv_many) for a receiver that does not need the senders (a
+    /// connected socket, a sink): fills `sizes` instead of metadata with senders and returns
+    /// how many arrived. The kernel then copies no sender address, which on Linux costs about
+    /// 100 ns per datagram (an eighth of a loopback receive): the same datagrams, byte for
+    /// byte, with the same lengths and truncation, faster.
+    pub fn recv_many_sizes(
+        &self,
+        bufs: &mut [&mut [u8]],
+        sizes: &mut Vec<RecvSize>,
+    ) -> Result<usize> {
+        self.recv_many_sizes_timeout(bufs, sizes, Timeout::Default)
+    }
+
+    /// [`recv_many_sizes`](Datagram::recv_many_sizes) waiting up to `t` for the first datagram
+    /// (as [`recv_many_timeout`](Datagram::recv_many_timeout)).
+    pub fn recv_many_sizes_timeout(
+        &self,
+        bufs: &mut [&mut [u8]],
+        sizes: &mut Vec<RecvSize>,
+        t: Timeout,
+    ) -> Result<usize> {
+        sizes.clear();
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if self.gro.is_none() && !bufs.is_empty() {
+            return self.io("recv many", Ready::Read, t, |s, fl| {
+                sys_recv_many_sizes(s, bufs, sizes, fl)
+            });
+        }
+        // Coalesced datagrams (already split with their sender), or no recvmmsg.
+        let mut metas = Vec::with_capacity(bufs.len());
+        let n = self.recv_many_timeout(bufs, &mut metas, t)?;
+        sizes.extend(metas.iter().map(|m| RecvSize {
+            len: m.len,
+            full_len: m.full_len,
+            truncated: m.truncated,
+        }));
+        Ok(n)
     }
 
     /// A receive with `UDP_GRO` on: hand over the datagrams already taken, else take more (up
@@ -761,38 +813,144 @@ fn sys_recv_many(
     metas: &mut Vec<RecvMeta>,
     flags: libc::c_int,
 ) -> std::io::Result<usize> {
+    metas.reserve(bufs.len().min(MAX_BATCH));
+    sys_recv_mmsg(s, bufs, flags, true, |size, name| {
+        let (name, namelen) = name.expect("names were asked for");
+        // SAFETY: the kernel wrote a sockaddr of `namelen` bytes into `name`.
+        let peer = unsafe { Addr::from_raw(name, namelen) }?;
+        metas.push(RecvMeta {
+            len: size.len,
+            full_len: size.full_len,
+            truncated: size.truncated,
+            peer,
+        });
+        Ok(())
+    })
+}
+
+/// [`sys_recv_many`] without the senders: the kernel is given no address buffer.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn sys_recv_many_sizes(
+    s: &Socket,
+    bufs: &mut [&mut [u8]],
+    sizes: &mut Vec<RecvSize>,
+    flags: libc::c_int,
+) -> std::io::Result<usize> {
+    sizes.reserve(bufs.len().min(MAX_BATCH));
+    sys_recv_mmsg(s, bufs, flags, false, |size, _| {
+        sizes.push(size);
+        Ok(())
+    })
+}
+
+/// The most datagrams one recvmmsg(2) call takes.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const MAX_BATCH: usize = 1024;
+/// Batches up to this size keep their headers on the stack (no allocation per call).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const STACK_BATCH: usize = 64;
+
+/// A sender address the kernel wrote, and its length.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+type RawName<'a> = (
+    &'a std::mem::MaybeUninit<libc::sockaddr_storage>,
+    libc::socklen_t,
+);
+
+/// One recvmmsg(2) into `bufs` (the first [`MAX_BATCH`]), waiting (as `flags` say) for the
+/// first datagram only; `each(size, sender)` for every datagram that came, in order, the sender
+/// only when `names` (without, the kernel copies no address: ~100 ns less per datagram on
+/// loopback). Returns how many came.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn sys_recv_mmsg(
+    s: &Socket,
+    bufs: &mut [&mut [u8]],
+    flags: libc::c_int,
+    names: bool,
+    each: impl FnMut(RecvSize, Option<RawName<'_>>) -> std::io::Result<()>,
+) -> std::io::Result<usize> {
     use std::mem::MaybeUninit;
+    let n = bufs.len().min(MAX_BATCH);
+    // Only the headers in use are written (by `recv_mmsg_in`); the kernel writes the sender
+    // addresses, so they need no initialisation (zeroing 128 bytes per datagram, or the whole
+    // stack scratch per call, showed in profiles).
+    if n <= STACK_BATCH {
+        let mut hdrs = [MaybeUninit::<libc::mmsghdr>::uninit(); STACK_BATCH];
+        let mut iovs = [MaybeUninit::<libc::iovec>::uninit(); STACK_BATCH];
+        let mut addrs = [MaybeUninit::<libc::sockaddr_storage>::uninit(); STACK_BATCH];
+        recv_mmsg_in(
+            s,
+            &mut bufs[..n],
+            flags,
+            names.then_some(&mut addrs[..n]),
+            &mut hdrs[..n],
+            &mut iovs[..n],
+            each,
+        )
+    } else {
+        let mut hdrs = Vec::with_capacity(n);
+        let mut iovs = Vec::with_capacity(n);
+        let mut addrs = Vec::with_capacity(n);
+        // SAFETY: MaybeUninit needs no initialisation.
+        unsafe {
+            hdrs.set_len(n);
+            iovs.set_len(n);
+            addrs.set_len(n);
+        }
+        recv_mmsg_in(
+            s,
+            &mut bufs[..n],
+            flags,
+            names.then_some(&mut addrs[..]),
+            &mut hdrs,
+            &mut iovs,
+            each,
+        )
+    }
+}
+
+/// [`sys_recv_mmsg`] with its scratch: `hdrs` and `iovs` as long as `bufs`, and `addrs` too
+/// when the senders are wanted.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn recv_mmsg_in(
+    s: &Socket,
+    bufs: &mut [&mut [u8]],
+    flags: libc::c_int,
+    mut addrs: Option<&mut [std::mem::MaybeUninit<libc::sockaddr_storage>]>,
+    hdrs: &mut [std::mem::MaybeUninit<libc::mmsghdr>],
+    iovs: &mut [std::mem::MaybeUninit<libc::iovec>],
+    mut each: impl FnMut(RecvSize, Option<RawName<'_>>) -> std::io::Result<()>,
+) -> std::io::Result<usize> {
     use std::os::fd::AsRawFd;
-    let n = bufs.len().min(1024);
     const NAME_LEN: libc::socklen_t = std::mem::size_of::<libc::sockaddr_storage>() as _;
-    // The kernel writes the sender addresses: no need to zero them first (zeroing 128 bytes per
-    // datagram showed in profiles).
-    let mut names: Vec<MaybeUninit<libc::sockaddr_storage>> = Vec::with_capacity(n);
-    // SAFETY: MaybeUninit needs no initialisation.
-    unsafe { names.set_len(n) };
-    let mut iovs: Vec<libc::iovec> = bufs[..n]
+    let n = hdrs.len().min(iovs.len()).min(bufs.len());
+    for (i, ((h, iov), b)) in hdrs
         .iter_mut()
-        .map(|b| libc::iovec {
+        .zip(iovs.iter_mut())
+        .zip(bufs.iter_mut())
+        .enumerate()
+    {
+        let iov = iov.write(libc::iovec {
             iov_base: b.as_mut_ptr() as *mut libc::c_void,
             iov_len: b.len(),
-        })
-        .collect();
-    // One zeroed header, copied: the fields the kernel reads are set below.
-    // SAFETY: an all-zero mmsghdr is valid (null pointers, zero lengths).
-    let zero: libc::mmsghdr = unsafe { std::mem::zeroed() };
-    let mut hdrs: Vec<libc::mmsghdr> = vec![zero; n];
-    for ((h, iov), name) in hdrs.iter_mut().zip(iovs.iter_mut()).zip(names.iter_mut()) {
+        });
+        // SAFETY: an all-zero mmsghdr is valid (null pointers, zero lengths).
+        let h = h.write(unsafe { std::mem::zeroed() });
         h.msg_hdr.msg_iov = iov;
         h.msg_hdr.msg_iovlen = 1;
-        h.msg_hdr.msg_name = name.as_mut_ptr() as *mut libc::c_void;
-        h.msg_hdr.msg_namelen = NAME_LEN;
+        if let Some(a) = addrs.as_deref_mut() {
+            h.msg_hdr.msg_name = a[i].as_mut_ptr() as *mut libc::c_void;
+            h.msg_hdr.msg_namelen = NAME_LEN;
+        }
     }
-    // SAFETY: hdrs holds n initialised headers whose pointers outlive the call.
+    // SAFETY: the first n headers were written just above (MaybeUninit<T> has T's layout).
+    let hdrs = unsafe { &mut *(&mut hdrs[..n] as *mut [_] as *mut [libc::mmsghdr]) };
+    // SAFETY: hdrs holds initialised headers whose pointers (iovs, bufs, addrs) outlive the call.
     let r = unsafe {
         libc::recvmmsg(
             s.as_raw_fd(),
             hdrs.as_mut_ptr(),
-            n as libc::c_uint,
+            hdrs.len() as libc::c_uint,
             // MSG_TRUNC: msg_len is the datagram's real size even when it was cut, so that
             // `full_len` is right (as in recv_from). MSG_WAITFORONE: wait (up to the socket's
             // timeout) for the first datagram only, then take what is already there.
@@ -804,30 +962,19 @@ fn sys_recv_many(
         return Err(std::io::Error::last_os_error());
     }
     let r = r as usize;
-    metas.reserve(r);
-    for (i, h) in hdrs[..r].iter().enumerate() {
+    for (i, (h, b)) in hdrs[..r].iter().zip(bufs.iter()).enumerate() {
         let len = h.msg_len as usize;
-        let cap = bufs[i].len();
+        let cap = b.len();
         let truncated = h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
-        let namelen = (h.msg_hdr.msg_namelen).min(NAME_LEN);
-        // SAFETY: the kernel wrote a sockaddr of msg_namelen bytes into names[i].
-        let (_, sa) = unsafe {
-            SockAddr::try_init(|storage, len| {
-                std::ptr::copy_nonoverlapping(
-                    names[i].as_ptr() as *const u8,
-                    storage as *mut u8,
-                    namelen as usize,
-                );
-                *len = namelen;
-                Ok(())
-            })
-        }?;
-        metas.push(RecvMeta {
+        let size = RecvSize {
             len: len.min(cap),
             full_len: if truncated { len.max(cap + 1) } else { len },
             truncated,
-            peer: Addr::from_sockaddr(&sa),
-        });
+        };
+        let name = addrs
+            .as_deref()
+            .map(|a| (&a[i], h.msg_hdr.msg_namelen.min(NAME_LEN)));
+        each(size, name)?;
     }
     Ok(r)
 }

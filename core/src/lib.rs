@@ -71,7 +71,7 @@ pub use addr::{resolve_host, Addr, Endpoint, ToEndpoint, ToEndpointRef};
 pub use conn::{ConnectOptions, Connection, ConnectionStats, Shutdown, Timed, TlsInfo};
 #[cfg(unix)]
 pub use conn::{PeerCredentials, MAX_FDS};
-pub use datagram::{Datagram, DatagramOptions, MulticastInterface, RecvMeta};
+pub use datagram::{Datagram, DatagramOptions, MulticastInterface, RecvMeta, RecvSize};
 pub use error::{Error, ErrorKind, Result};
 pub use framing::{Decoder, Delimited, Framing, LengthPrefixed};
 pub use holder::Timeout;

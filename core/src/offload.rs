@@ -418,18 +418,7 @@ pub(crate) fn addr_of(
     len: libc::socklen_t,
 ) -> std::io::Result<Addr> {
     // SAFETY: the kernel wrote a sockaddr of `len` bytes into `name`.
-    let (_, sa) = unsafe {
-        SockAddr::try_init(|storage, l| {
-            std::ptr::copy_nonoverlapping(
-                name.as_ptr() as *const u8,
-                storage as *mut u8,
-                len as usize,
-            );
-            *l = len;
-            Ok(())
-        })
-    }?;
-    Ok(Addr::from_sockaddr(&sa))
+    unsafe { Addr::from_raw(name, len) }
 }
 
 #[cfg(test)]

@@ -400,3 +400,118 @@ fn udp_refused_and_too_large() {
     assert_eq!(e.os_error(), Some(libc::EMSGSIZE), "{e}");
     assert!(e.to_string().contains("send to 127.0.0.1:"), "{e}");
 }
+
+/// One datagram taken back: contents, len, full_len, truncated, sender (recv_many only).
+type Got = (Vec<u8>, usize, usize, bool, Option<Addr>);
+
+/// Send `msgs` from `s` to `to` and take them back on `r` with recv_many (senders) or
+/// recv_many_sizes (none), `per_call` buffers of `cap` bytes a call: (contents, len, full_len,
+/// truncated, sender) per datagram, in order.
+fn take_back(
+    r: &Datagram,
+    s: &Datagram,
+    msgs: &[Vec<u8>],
+    per_call: usize,
+    cap: usize,
+    senders: bool,
+) -> Vec<Got> {
+    let to = r.local_addr().unwrap();
+    // Sent from another thread: a Unix datagram queue may hold only 10 (max_dgram_qlen).
+    std::thread::scope(|sc| {
+        sc.spawn(|| {
+            for m in msgs {
+                s.send_to(m, &to).unwrap();
+            }
+        });
+        take(r, msgs.len(), per_call, cap, senders)
+    })
+}
+
+/// [`take_back`]'s receiving side: `count` datagrams.
+fn take(r: &Datagram, count: usize, per_call: usize, cap: usize, senders: bool) -> Vec<Got> {
+    let mut storage = vec![0xeeu8; per_call * cap];
+    let mut got = Vec::new();
+    let mut metas = Vec::new();
+    let mut sizes = Vec::new();
+    while got.len() < count {
+        let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(cap).collect();
+        if senders {
+            let n = r.recv_many(&mut bufs, &mut metas).unwrap();
+            assert_eq!(n, metas.len());
+            for (b, m) in bufs.iter().zip(&metas) {
+                let d = b[..m.len].to_vec();
+                got.push((d, m.len, m.full_len, m.truncated, Some(m.peer.clone())));
+            }
+        } else {
+            let n = r.recv_many_sizes(&mut bufs, &mut sizes).unwrap();
+            assert_eq!(n, sizes.len());
+            for (b, m) in bufs.iter().zip(&sizes) {
+                got.push((b[..m.len].to_vec(), m.len, m.full_len, m.truncated, None));
+            }
+        }
+    }
+    got
+}
+
+/// recv_many and recv_many_sizes take the same datagrams the same way: byte for byte, with
+/// sizes and truncation (a datagram larger than its buffer is cut and flagged, the next one is
+/// whole; an empty one is empty), in batches of up to 64 buffers and past them (100); the
+/// senders recv_many reports are right for IPv4, IPv6, a v4 sender on a dual-stack socket and
+/// Unix paths.
+#[test]
+fn recv_many_and_recv_many_sizes_agree() {
+    let msgs: Vec<Vec<u8>> = (0..110)
+        .map(|i| match i % 10 {
+            3 => random_bytes(300, i as u64),
+            7 => Vec::new(),
+            _ => random_bytes(1 + i * 3 % 200, i as u64),
+        })
+        .collect();
+    let cap = 200;
+    let check = |got: &[Got], from: Option<&Addr>| {
+        assert_eq!(got.len(), msgs.len());
+        for (i, ((d, len, full, trunc, peer), want)) in got.iter().zip(&msgs).enumerate() {
+            assert_eq!(&d[..], &want[..want.len().min(cap)], "datagram {i}");
+            assert_eq!(*len, want.len().min(cap), "datagram {i}");
+            assert_eq!(*full, want.len(), "datagram {i}");
+            assert_eq!(*trunc, want.len() > cap, "datagram {i}");
+            assert_eq!(peer.as_ref(), from, "datagram {i}");
+        }
+    };
+    for ep in ["127.0.0.1:0", "[::1]:0"] {
+        let r = bind(ep);
+        let s = bind(ep);
+        let from = s.local_addr().unwrap();
+        for per_call in [1, 7, 64, 100] {
+            check(&take_back(&r, &s, &msgs, per_call, cap, true), Some(&from));
+            check(&take_back(&r, &s, &msgs, per_call, cap, false), None);
+        }
+    }
+    // A v4 sender to a dual-stack socket is reported as a v4 address.
+    let r = bind("[::]:0");
+    let port = r.local_addr().unwrap().port();
+    let s = bind("127.0.0.1:0");
+    let got = {
+        let v4_to = Addr::Inet(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port));
+        for m in &msgs[..20] {
+            s.send_to(m, &v4_to).unwrap();
+        }
+        let mut storage = vec![0u8; 64 * cap];
+        let mut metas = Vec::new();
+        let mut got = Vec::new();
+        while got.len() < 20 {
+            let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(cap).collect();
+            r.recv_many(&mut bufs, &mut metas).unwrap();
+            got.extend(metas.iter().map(|m| m.peer.clone()));
+        }
+        got
+    };
+    assert!(got.iter().all(|p| *p == s.local_addr().unwrap()), "{got:?}");
+    // Unix paths: the sender's path.
+    let dir = TempDir::new("umany");
+    let r = bind(&format!("unix:{}", dir.path("r.sock").display()));
+    let s = bind(&format!("unix:{}", dir.path("s.sock").display()));
+    let from = s.local_addr().unwrap();
+    check(&take_back(&r, &s, &msgs, 64, cap, true), Some(&from));
+    check(&take_back(&r, &s, &msgs, 64, cap, false), None);
+}

@@ -991,6 +991,26 @@ static void t_recv_many(void) {
         got += n;
     }
     CHECK(got == 3);
+    /* No senders asked for (the kernel copies none), truncation still reported per datagram. */
+    {
+        char baddr[LS_ADDRESS_MAX];
+        OK(ls_local_address(b, baddr, sizeof baddr, &n));
+        OK(ls_send_to(a, large, sizeof large, baddr));
+        OK(ls_send_to(a, (const uint8_t *)"", 0, baddr));
+        OK(ls_send_to(a, (const uint8_t *)"e2", 2, baddr));
+    }
+    memset(tr, 9, sizeof tr);
+    got = 0;
+    while (got < 3) {
+        int32_t rc = ls_recv_many(b, 5000, buf + got * 16, 16, 8 - got, lens + got, tr + got, NULL, &n);
+        CHECK_RC(rc, LS_OK);
+        if (rc != LS_OK || n == 0) break;
+        got += n;
+    }
+    CHECK(got == 3);
+    CHECK(lens[0] == 16 && buf[0] == 'L' && buf[15] == 'L' && tr[0] == 1);
+    CHECK(lens[1] == 0 && tr[1] == 0);
+    CHECK(lens[2] == 2 && memcmp(buf + 32, "e2", 2) == 0 && tr[2] == 0);
     /* Bad arguments: nothing is received, out_count is not written. */
     n = 77;
     CHECK_RC(ls_recv_many(b, 0, buf, 16, 0, lens, NULL, NULL, &n), LS_ERR_INVALID_ARGUMENT);

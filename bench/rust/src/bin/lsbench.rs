@@ -6,8 +6,8 @@
 //! ```
 //!
 //! IMPL `rs-libsock`: libsock's blocking Rust API (`Connection`, `Listener`, `Datagram`; framing
-//! with `send_msgs` / `recv_msgs` / `recv_msg`, `Datagram::recv_many` for udp-flood and
-//! udp-drain).
+//! with `send_msgs` / `recv_msgs` / `recv_msg`, `Datagram::recv_many` for udp-flood,
+//! `Datagram::recv_many_sizes` (no senders) for udp-drain).
 //! IMPL `rs-tokio`: hand-written tokio on a current-thread runtime (the writer and the reader of
 //! framed are two tasks on that one thread; writes go through a `BufWriter` flushed once per
 //! batch; udp-flood is `readable()` + `try_recv` until it would block, udp-drain
@@ -23,7 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use libsock::{
-    Connection, Datagram, Framing, ListenOptions, Listener, RecvMeta, Shutdown, SockOpt, Timeout,
+    Connection, Datagram, Framing, ListenOptions, Listener, RecvMeta, RecvSize, Shutdown, SockOpt,
+    Timeout,
 };
 
 /// The parsed command line.
@@ -588,7 +589,9 @@ mod lib_impl {
         f.result(rcvbuf);
     }
 
-    /// udp-drain: `recv_many` batches of 64 (one recvmmsg each) from a full queue.
+    /// udp-drain: `recv_many_sizes` batches of 64 (one recvmmsg each) from a full queue: the
+    /// receiver reads no sender (as c-raw-mmsg asks the kernel for none), so it takes the batch
+    /// call that does not ask for them.
     pub fn udp_drain(p: &Params) {
         let d = Datagram::bind("127.0.0.1:0").or_fail("bind");
         let rcvbuf = force_rcvbuf(d.fd());
@@ -598,19 +601,19 @@ mod lib_impl {
         let slot = p.size + 64;
         let mut storage = vec![0u8; slot * UDP_BATCH];
         let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(slot).collect();
-        let mut metas: Vec<RecvMeta> = Vec::with_capacity(UDP_BATCH);
+        let mut sizes: Vec<RecvSize> = Vec::with_capacity(UDP_BATCH);
         let mut f = Drain::start();
         let at_end = 'outer: loop {
-            match d.recv_many(&mut bufs, &mut metas) {
+            match d.recv_many_sizes(&mut bufs, &mut sizes) {
                 Ok(n) => {
-                    for (b, m) in bufs[..n].iter().zip(&metas) {
+                    for (b, m) in bufs[..n].iter().zip(&sizes) {
                         if f.one(p, &b[..m.len]) {
                             break 'outer true;
                         }
                     }
                 }
                 Err(e) if e.kind() == libsock::ErrorKind::Timeout => break false,
-                Err(e) => fail(format!("recv_many: {e}")),
+                Err(e) => fail(format!("recv_many_sizes: {e}")),
             }
         };
         f.result(at_end, rcvbuf);
