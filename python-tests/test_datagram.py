@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 
 import pytest
 
@@ -116,6 +117,36 @@ def test_recv_many_batches_larger_than_one_call_and_truncation() -> None:
     while len(got) < len(msgs):
         got += [d for d, _ in rx.recv_many(64, 200)]
     assert got == [m[:200] for m in msgs]  # longer datagrams cut to n, as recv(n) does
+    for s in (rx, tx):
+        s.close()
+
+
+@pytest.mark.parametrize("gro", [False, True] if sys.platform == "linux" else [False])
+def test_recv_many_without_senders_gives_the_same_bytes(gro: bool) -> None:
+    # senders=False asks the kernel for no addresses (and with UDP_GRO cuts coalesced buffers
+    # the same way): the list holds the data alone, in order, cut to n, byte for byte what
+    # recv_many with senders returns for the same datagrams.
+    rx = libsock.udp(("127.0.0.1", 0), timeout=WAIT, recv_buffer_size=1 << 20, gro=gro)
+    tx = libsock.udp(connect=rx.address)
+    msgs = [os.urandom(1 + i % 300) for i in range(300)]
+    for m in msgs:
+        assert tx.send(m) == len(m)
+    got: list[bytes] = []
+    while len(got) < len(msgs):
+        batch = rx.recv_many(64, 200, senders=False)
+        assert batch and all(type(d) is bytes for d in batch)
+        got += batch
+    assert got == [m[:200] for m in msgs]
+    for m in msgs[:10]:
+        tx.send(m)
+    with_senders: list[bytes] = []
+    while len(with_senders) < 10:
+        with_senders += [d for d, peer in rx.recv_many(64, 300) if peer == tx.address]
+    assert with_senders == msgs[:10]
+    with pytest.raises(libsock.TimeoutError):
+        rx.recv_many(8, 100, timeout=0, senders=False)
+    with pytest.raises(libsock.InvalidArgumentError):
+        rx.recv_many(0, 100, senders=False)
     for s in (rx, tx):
         s.close()
 

@@ -490,7 +490,8 @@ class PyLibsock:
         return {"ok": True, "sent": n, "tx_secs": secs, "tx_per_s": rate(n, secs)}
 
     def server_udp_drain(self, p: argparse.Namespace) -> Result:
-        """After GO, drain the full queue with recv_many until END or 0.2 s of silence."""
+        """After GO, drain the full queue with recv_many until END or 0.2 s of silence (no
+        senders asked of the kernel, as c-raw-mmsg's recvmmsg without msg_name)."""
         d = self.ls.udp((HOST, 0), timeout=DRAIN_IDLE)
         rcvbuf = force_rcvbuf(d.fileno())
         ready(d.address[1])
@@ -506,11 +507,11 @@ class PyLibsock:
         done = False
         while not done:
             try:
-                lst = recv_many(UDP_BATCH, nbuf)
+                lst = recv_many(UDP_BATCH, nbuf, senders=False)
             except TimeoutError:
                 break
             got = 0
-            for data, _ in lst:
+            for data in lst:
                 if len(data) != size or unpack(data)[0] >= count:
                     if data == END:
                         done = True

@@ -402,19 +402,44 @@ impl PyDatagram {
     /// poll), then return up to ``max`` that are already here (one system call where possible)
     /// as a list of ``(data, peer)``; each at most ``n`` bytes. ``TimeoutError`` when none came.
     ///
+    /// With ``senders=False`` the list holds only the ``data`` (``bytes``): the kernel is asked
+    /// for no sender addresses (Rust's ``recv_many_sizes``, C's ``ls_recv_many`` without peer
+    /// buffers), which saves ~100 ns of kernel time and a tuple per datagram when a receiver
+    /// does not need to know who sent (a connected socket, a sink, a drain).
+    ///
     /// Example::
     ///
     ///     >>> for data, peer in sock.recv_many(64, timeout=1.0): ...
-    #[pyo3(signature = (max = 64, n = 65536, *, timeout = TimeoutArg::DEFAULT))]
+    ///     >>> for data in sock.recv_many(64, senders=False): ...
+    #[pyo3(signature = (max = 64, n = 65536, *, timeout = TimeoutArg::DEFAULT, senders = true))]
     fn recv_many<'py>(
         &self,
         py: Python<'py>,
         #[pyo3(from_py_with = int_arg)] max: i128,
         #[pyo3(from_py_with = int_arg)] n: i128,
         timeout: TimeoutArg,
+        senders: bool,
     ) -> PyResult<Bound<'py, PyList>> {
         let (max, n, total) = many_sizes(py, max, n)?;
         let d = &self.d;
+        if !senders {
+            return with_buffer(total, |storage| {
+                let mut sizes = Vec::with_capacity(max);
+                {
+                    let sizes = &mut sizes;
+                    let storage = &mut *storage;
+                    wait(py, move || {
+                        let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(n).collect();
+                        d.recv_many_sizes_timeout(&mut bufs, sizes, timeout.0)
+                    })?;
+                }
+                let items = sizes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| PyBytes::new(py, &storage[i * n..i * n + m.len]));
+                PyList::new(py, items)
+            });
+        }
         // The batch lands in a reused buffer (no per-call allocation or zeroing of max * n
         // bytes); each datagram is then copied once into its bytes object.
         with_buffer(total, |storage| {
