@@ -14,6 +14,17 @@
  *               workloads: skip.
  *   c-libsock   libsock's C ABI (ls_*) for every workload: framed with ls_send_msgs /
  *               ls_recv_msgs (a batch per call), UDP receivers with ls_recv_many.
+ *   c-engine    libsock's event engine through the C ABI (ls_server_*, ls_client_*,
+ *               ls_dgram_server_*; events pulled with ls_next_event / ls_next_datagram, which
+ *               wait with a timeout), mirroring py-engine: pingpong with Fixed(size) framing
+ *               (ls_client_send, ls_server_send per message); framed with the 4-byte big-endian
+ *               length prefix, the client's writer thread queueing --batch messages per
+ *               ls_client_send_batch, the server echoing each pulled batch (the first event
+ *               waited for, then what ls_pending_events says is queued: the C ABI pulls one
+ *               event per call) with one ls_server_send_batch; udp-flood receiver and udp-echo
+ *               server on a datagram server; the udp-echo client is a datagram server on port 0
+ *               too (the engine has no UDP client; py-engine does the same). bulk and udp-drain:
+ *               skip, for py-engine's reasons; udp-bulk: skip (c-raw only).
  *   other       {"ok": false, "skip": ...}, exit 3.
  *
  * Parameters: --size --count --nodelay --bytes --chunk --batch --port, --offload (udp-bulk;
@@ -1115,6 +1126,388 @@ static void udp_echo_client(int lib) {
 }
 
 /* ------------------------------------------------------------------------------------------ */
+/* c-engine: libsock's event engine through the C ABI (ls_server_*, ls_client_*,               */
+/* ls_dgram_server_*, events pulled with ls_next_event / ls_next_datagram)                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/* The C ABI pulls one event per call (ls_next_event); there is no call that takes a batch of
+ * events. A batch is made here the way the engine allows: the first event waits, then
+ * ls_pending_events says how many more are queued, and those are pulled without waiting. */
+
+/** Room for an event's text (a peer address, a disconnect reason, a warning) besides a message. */
+#define ENG_TEXT 4096
+/** Event queue bound of the framed and udp-flood objects (as PyEngine's event_capacity). */
+#define ENG_EVENTS 65536
+
+/** One pulled event (ls_next_event's out-parameters). */
+struct ev {
+    int32_t kind;
+    uint64_t client;
+    int64_t value;
+    size_t len;
+};
+
+/** ls_next_event into buf: LS_OK, LS_ERR_TIMEOUT, or LS_ERR_BUFFER_TOO_SMALL (the event stays
+ * queued, e->len is its size); any other result fails the run. */
+static int32_t eng_next(int64_t h, int32_t ms, struct ev *e, uint8_t *buf, size_t cap) {
+    int32_t rc;
+    memset(e, 0, sizeof *e);
+    rc = ls_next_event(h, ms, &e->kind, &e->client, &e->value, buf, cap, &e->len);
+    if (rc != LS_OK && rc != LS_ERR_TIMEOUT && rc != LS_ERR_BUFFER_TOO_SMALL) ls_fail("ls_next_event", rc);
+    return rc;
+}
+
+/** Fail on an event the workload does not expect; its text (if it has text) in the message. */
+static void eng_unexpected(const char *where, const struct ev *e, const uint8_t *buf) {
+    int text = e->kind == LS_EVENT_CONNECTED || e->kind == LS_EVENT_DISCONNECTED || e->kind == LS_EVENT_WARNING;
+    int shown = text ? (int)(e->len < 200 ? e->len : 200) : 0;
+    size_t i;
+    char t[201];
+    for (i = 0; i < (size_t)shown; i++) t[i] = (buf[i] < 0x20 || buf[i] > 0x7e) ? '?' : (char)buf[i];
+    t[shown] = 0;
+    fail("%s: unexpected event kind %d (client %llu, value %lld, %zu bytes) %s", where, e->kind,
+         (unsigned long long)e->client, (long long)e->value, e->len, t);
+}
+
+/** An engine config for a server or client: `fixed` > 0 is Fixed(fixed) framing, 0 the 4-byte
+ * big-endian length prefix; TCP_NODELAY as given; no heartbeat and no reconnect (PyEngine's
+ * heartbeat=False, reconnect=False); `events` > 0 bounds the event queue. */
+static int64_t eng_config(size_t fixed, long nodelay, int64_t events) {
+    int64_t cfg = 0;
+    LS(ls_engine_config_new(&cfg));
+    if (fixed)
+        LS(ls_set_framing_fixed(cfg, fixed));
+    else
+        LS(ls_set_framing_length(cfg, 4, 1, 0));
+    LS(ls_set_option(cfg, LS_OPT_NODELAY, nodelay));
+    LS(ls_engine_config_set(cfg, LS_ECFG_HEARTBEAT_INTERVAL_MS, -1));
+    LS(ls_engine_config_set(cfg, LS_ECFG_RECONNECT, 0));
+    if (events > 0) LS(ls_engine_config_set(cfg, LS_ECFG_EVENT_CAPACITY, events));
+    return cfg;
+}
+
+/** An engine server on 127.0.0.1:0 with config `cfg` (closed here); prints READY. */
+static int64_t eng_listen(int64_t cfg) {
+    int64_t srv = 0;
+    int32_t port = 0;
+    LS(ls_server_listen("127.0.0.1:0", cfg, &srv));
+    ls_close(cfg);
+    LS(ls_local_port(srv, &port));
+    ready(port);
+    return srv;
+}
+
+/** A server event other than a message: 1 at the client's orderly close (the end of the run),
+ * 0 for a new client; anything else fails the run. */
+static int eng_server_event(const struct ev *e, const uint8_t *text) {
+    if (e->kind == LS_EVENT_CONNECTED) return 0;
+    if (e->kind == LS_EVENT_DISCONNECTED && e->value == LS_REASON_PEER_CLOSED) return 1;
+    eng_unexpected("server", e, text);
+    return 1;
+}
+
+/** The end of a server run: every message the client sent was echoed (else a failed run). */
+static void eng_server_done(int64_t srv, long k) {
+    LS(ls_server_shutdown(srv, 500));
+    ls_close(srv);
+    if (k != P.count) fail("served %ld of %ld messages", k, P.count);
+    printf("{\"ok\": true, \"count\": %ld}\n", k);
+}
+
+/** An engine client of the server at --port with config `cfg` (closed here), returned once its
+ * LS_EVENT_CONNECTED arrived. */
+static int64_t eng_connect(int64_t cfg) {
+    int64_t cl = 0;
+    uint8_t text[ENG_TEXT];
+    struct ev e;
+    int32_t rc;
+    LS(ls_client_connect(server_addr(), cfg, &cl));
+    ls_close(cfg);
+    rc = eng_next(cl, timeout_ms(), &e, text, sizeof text);
+    if (rc == LS_ERR_TIMEOUT) fail("not connected within %ld s", P.timeout_s);
+    if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("connect: an event of %zu bytes", e.len);
+    if (e.kind != LS_EVENT_CONNECTED) eng_unexpected("connect", &e, text);
+    return cl;
+}
+
+/** Close a client gracefully (what is queued is delivered) and free it. */
+static void eng_client_done(int64_t cl) {
+    LS(ls_client_close(cl, 1000));
+    ls_close(cl);
+}
+
+/** pingpong server: Fixed(size) framing, each message echoed with ls_server_send. */
+static void engine_pingpong_server(void) {
+    int64_t srv = eng_listen(eng_config((size_t)P.size, P.nodelay, 0));
+    size_t cap = (size_t)P.size + ENG_TEXT;
+    uint8_t *b = xmalloc(cap);
+    struct ev e;
+    long k = 0;
+    for (;;) {
+        int32_t rc = eng_next(srv, timeout_ms(), &e, b, cap);
+        if (rc == LS_ERR_TIMEOUT) fail("no event for %ld s after %ld messages", P.timeout_s, k);
+        if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("an event of %zu bytes", e.len);
+        if (e.kind == LS_EVENT_MESSAGE) {
+            LS(ls_server_send(srv, e.client, b, e.len));
+            k++;
+        } else if (eng_server_event(&e, b)) {
+            break;
+        }
+    }
+    eng_server_done(srv, k);
+    free(b);
+}
+
+/** pingpong client: queue one ping (ls_client_send), wait for its echo event, compare; N times. */
+static void engine_pingpong_client(void) {
+    size_t n = (size_t)P.size, cap = n + ENG_TEXT;
+    uint8_t *out = xmalloc(n), *in = xmalloc(cap);
+    int64_t cl = eng_connect(eng_config(n, P.nodelay, 0));
+    struct ev e;
+    double t0, secs;
+    long i;
+    memset(out, 0x5a, n);
+    t0 = now_s();
+    for (i = 0; i < P.count; i++) {
+        int32_t rc;
+        put_u64(out, (uint64_t)i);
+        LS(ls_client_send(cl, out, n));
+        rc = eng_next(cl, timeout_ms(), &e, in, cap);
+        if (rc == LS_ERR_TIMEOUT) fail("round trip %ld: no echo within %ld s", i, P.timeout_s);
+        if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("round trip %ld: an event of %zu bytes", i, e.len);
+        if (e.kind != LS_EVENT_MESSAGE) eng_unexpected("pingpong", &e, in);
+        if (e.len != n || memcmp(in, out, n) != 0) fail("round trip %ld: the echo differs from what was sent", i);
+    }
+    secs = now_s() - t0;
+    eng_client_done(cl);
+    printf("{\"ok\": true, \"rt_per_s\": %.1f, \"count\": %ld, \"secs\": %.6f}\n",
+           (double)P.count / secs, P.count, secs);
+    free(out);
+    free(in);
+}
+
+/** Echo `n` messages (bodies back to back in buf) to `client` with one ls_server_send_batch,
+ * which waits for room in the client's send queue (woken by the engine, not polled). */
+static void eng_echo_batch(int64_t srv, uint64_t client, const uint8_t *buf, const size_t *lens, size_t n) {
+    size_t sent = 0;
+    if (n == 0) return;
+    LS(ls_server_send_batch(srv, client, buf, lens, n, timeout_ms(), &sent));
+    if (sent != n) fail("queued %zu of %zu messages: no room in the send queue for %ld s", sent, n, P.timeout_s);
+}
+
+/** framed server: the 4-byte big-endian length prefix decoded by the engine; a batch is the first
+ * message (waited for) and every message already queued behind it from the same client (up to
+ * server_batch() messages, as c-libsock's server), echoed with one ls_server_send_batch. */
+static void engine_framed_server(void) {
+    int64_t srv = eng_listen(eng_config(0, 1, ENG_EVENTS));
+    size_t most = server_batch(), cap = most * (size_t)P.size + ENG_TEXT;
+    uint8_t *buf = xmalloc(cap);
+    size_t *lens = xmalloc(most * sizeof *lens);
+    struct ev e;
+    long k = 0;
+    int done = 0;
+    while (!done) {
+        size_t n = 0, off = 0, avail = 0, j;
+        uint64_t who;
+        int other = 0;
+        int32_t rc = eng_next(srv, timeout_ms(), &e, buf, cap);
+        if (rc == LS_ERR_TIMEOUT) fail("no event for %ld s after %ld messages", P.timeout_s, k);
+        if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("an event of %zu bytes", e.len);
+        if (e.kind != LS_EVENT_MESSAGE) {
+            done = eng_server_event(&e, buf);
+            continue;
+        }
+        who = e.client;
+        lens[n++] = e.len;
+        off = e.len;
+        LS(ls_pending_events(srv, &avail));
+        for (j = 0; j < avail && n < most; j++) {
+            rc = eng_next(srv, LS_TIMEOUT_POLL, &e, buf + off, cap - off);
+            if (rc != LS_OK) break; /* too big for the room left: it stays queued for the next batch */
+            if (e.kind != LS_EVENT_MESSAGE || e.client != who) {
+                other = 1;
+                break;
+            }
+            lens[n++] = e.len;
+            off += e.len;
+        }
+        eng_echo_batch(srv, who, buf, lens, n);
+        k += (long)n;
+        if (other) { /* the event that ended the batch, pulled to buf + off */
+            if (e.kind == LS_EVENT_MESSAGE) {
+                eng_echo_batch(srv, e.client, buf + off, &e.len, 1);
+                k++;
+            } else {
+                done = eng_server_event(&e, buf + off);
+            }
+        }
+    }
+    eng_server_done(srv, k);
+    free(buf);
+    free(lens);
+}
+
+/** The framed client's writer: N messages queued in batches of --batch with
+ * ls_client_send_batch (which waits for room in the bounded send queue, woken, not polled). */
+static void *engine_framed_writer(void *arg) {
+    int64_t cl = *(int64_t *)arg;
+    size_t batch = (size_t)P.batch, size = (size_t)P.size, k, sent;
+    uint8_t *buf = xmalloc(batch * size);
+    size_t *lens = xmalloc(batch * sizeof *lens);
+    long i = 0;
+    for (k = 0; k < batch; k++) {
+        lens[k] = size;
+        memset(buf + k * size, 0x33, size);
+    }
+    while (i < P.count) {
+        size_t m = (size_t)(P.count - i) < batch ? (size_t)(P.count - i) : batch;
+        for (k = 0; k < m; k++) put_u64(buf + k * size, (uint64_t)(i + (long)k));
+        LS(ls_client_send_batch(cl, buf, lens, m, timeout_ms(), &sent));
+        if (sent != m) fail("writer: queued %zu of %zu messages: no room in the send queue for %ld s", sent, m, P.timeout_s);
+        i += (long)m;
+    }
+    free(buf);
+    free(lens);
+    return NULL;
+}
+
+/** framed client: a writer thread (engine_framed_writer); the reader here pulls message events
+ * and checks each length and sequence number. */
+static void engine_framed_client(void) {
+    int64_t cl = eng_connect(eng_config(0, 1, ENG_EVENTS));
+    size_t cap = (size_t)P.size + ENG_TEXT;
+    uint8_t *b = xmalloc(cap);
+    struct ev e;
+    pthread_t th;
+    double t0, secs;
+    long got = 0;
+    t0 = now_s();
+    if (pthread_create(&th, NULL, engine_framed_writer, &cl) != 0) fail("pthread_create");
+    while (got < P.count) {
+        int32_t rc = eng_next(cl, timeout_ms(), &e, b, cap);
+        if (rc == LS_ERR_TIMEOUT) fail("nothing for %ld s after %ld messages", P.timeout_s, got);
+        if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("message %ld: an event of %zu bytes", got, e.len);
+        if (e.kind != LS_EVENT_MESSAGE) eng_unexpected("framed", &e, b);
+        check_msg(b, e.len, got++);
+    }
+    secs = now_s() - t0;
+    pthread_join(th, NULL);
+    eng_client_done(cl);
+    printf("{\"ok\": true, \"msgs_per_s\": %.1f, \"count\": %ld, \"secs\": %.6f}\n",
+           (double)P.count / secs, P.count, secs);
+    free(b);
+}
+
+/** udp-flood receiver: a datagram server (largest datagram size + 1, so a longer one shows,
+ * SO_RCVBUF 4 MiB asked), datagram events pulled until END or 2 s with nothing. */
+static void engine_flood_server(void) {
+    int64_t cfg = 0, ds = 0;
+    int32_t port = 0, wait = timeout_ms();
+    size_t cap = (size_t)P.size + 1;
+    uint8_t *buf = xmalloc(cap);
+    struct flood f;
+    struct ev e;
+    int done = 0, rcvbuf = 0;
+    socklen_t sl = sizeof rcvbuf;
+    memset(&f, 0, sizeof f);
+    LS(ls_engine_config_new(&cfg));
+    LS(ls_engine_config_set(cfg, LS_ECFG_MAX_DATAGRAM, (int64_t)cap));
+    LS(ls_engine_config_set(cfg, LS_ECFG_EVENT_CAPACITY, ENG_EVENTS));
+    LS(ls_set_option(cfg, LS_OPT_RECV_BUFFER_SIZE, RCVBUF_WANT));
+    LS(ls_dgram_server_bind("127.0.0.1:0", cfg, &ds));
+    ls_close(cfg);
+    LS(ls_local_port(ds, &port));
+    /* The C ABI hands out no descriptor of the engine's socket: find it to read what the kernel
+     * granted (as the drain receivers do). */
+    if (getsockopt(find_udp_fd(port), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &sl) != 0)
+        fail("SO_RCVBUF: %s", strerror(errno));
+    ready(port);
+    while (!done) {
+        int32_t rc = eng_next(ds, wait, &e, buf, cap);
+        if (rc == LS_ERR_TIMEOUT && f.received > 0) break; /* 2 s with nothing */
+        if (rc == LS_ERR_TIMEOUT) fail("nothing within %ld s", P.timeout_s);
+        if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("an event of %zu bytes", e.len);
+        if (e.kind != LS_EVENT_DATAGRAM) eng_unexpected("udp-flood", &e, buf);
+        done = flood_one(&f, buf, e.len, now_s());
+        if (f.received > 0) wait = 2000;
+    }
+    ls_close(ds);
+    flood_result(&f, rcvbuf);
+    free(buf);
+}
+
+/** udp-echo server: a datagram server; each datagram (with its sender, ls_next_datagram) echoed
+ * with ls_dgram_server_send_to, until END. */
+static void engine_udp_echo_server(void) {
+    int64_t ds = 0;
+    int32_t port = 0, kind = 0;
+    size_t cap = (size_t)P.size + 64, n = 0, pl = 0;
+    uint8_t *b = xmalloc(cap);
+    char peer[LS_ADDRESS_MAX];
+    long echoed = 0;
+    LS(ls_dgram_server_bind("127.0.0.1:0", 0, &ds));
+    LS(ls_local_port(ds, &port));
+    ready(port);
+    for (;;) {
+        int32_t rc = ls_next_datagram(ds, timeout_ms(), &kind, b, cap, &n, peer, sizeof peer, &pl);
+        if (rc == LS_ERR_TIMEOUT) fail("nothing for %ld s after %ld echoes", P.timeout_s, echoed);
+        if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("a datagram of %zu bytes", n);
+        if (rc != LS_OK) ls_fail("ls_next_datagram", rc);
+        if (kind != LS_EVENT_DATAGRAM) fail("unexpected event kind %d", kind);
+        if (is_end(b, n)) break;
+        LS(ls_dgram_server_send_to(ds, b, n, peer));
+        echoed++;
+    }
+    ls_close(ds);
+    printf("{\"ok\": true, \"echoed\": %ld}\n", echoed);
+    free(b);
+}
+
+/** udp-echo client: the engine has no UDP client, so the client end is a datagram server on
+ * 127.0.0.1:0 (as PyEngine's): ls_dgram_server_send_to the server, then the echo's datagram event
+ * within 1 s (resent once; a late duplicate of an earlier round is skipped); N times, then END. */
+static void engine_udp_echo_client(void) {
+    size_t size = (size_t)P.size, cap = size + 64;
+    uint8_t *out = xmalloc(size), *in = xmalloc(cap), end[8];
+    int64_t ds = 0;
+    char to[64];
+    struct ev e;
+    long i, resent = 0;
+    double t0, secs;
+    memset(out, 0x5a, size);
+    snprintf(to, sizeof to, "%s", server_addr());
+    LS(ls_dgram_server_bind("127.0.0.1:0", 0, &ds));
+    t0 = now_s();
+    for (i = 0; i < P.count; i++) {
+        int tries = 0;
+        put_u64(out, (uint64_t)i);
+        LS(ls_dgram_server_send_to(ds, out, size, to));
+        for (;;) {
+            int32_t rc = eng_next(ds, 1000, &e, in, cap);
+            if (rc == LS_ERR_TIMEOUT) {
+                if (++tries == 2) fail("round trip %ld: no reply twice (1 s each)", i);
+                resent++;
+                LS(ls_dgram_server_send_to(ds, out, size, to));
+                continue;
+            }
+            if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("round trip %ld: a datagram of %zu bytes", i, e.len);
+            if (e.kind != LS_EVENT_DATAGRAM) eng_unexpected("udp-echo", &e, in);
+            if (e.len == size && get_u64(in) < (uint64_t)i) continue; /* stale (after a resend) */
+            break;
+        }
+        if (e.len != size || memcmp(in, out, size) != 0) fail("round trip %ld: the echo differs", i);
+    }
+    secs = now_s() - t0;
+    memset(end, 0xff, sizeof end);
+    LS(ls_dgram_server_send_to(ds, end, sizeof end, to));
+    ls_close(ds);
+    printf("{\"ok\": true, \"rt_per_s\": %.1f, \"count\": %ld, \"secs\": %.6f, \"resent\": %ld}\n",
+           (double)P.count / secs, P.count, secs, resent);
+    free(out);
+    free(in);
+}
+
+/* ------------------------------------------------------------------------------------------ */
 /* main                                                                                       */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -1138,7 +1531,7 @@ static long param(const char *name, const char *v) {
 }
 
 int main(int argc, char **argv) {
-    int i, server, lib, raw_mmsg = 0;
+    int i, server, lib, raw_mmsg = 0, engine = 0;
     const char *w;
     if (argc < 4) usage("too few arguments");
     P.impl = argv[1];
@@ -1180,13 +1573,24 @@ int main(int argc, char **argv) {
         skip("unknown workload");
     if (!strcmp(P.impl, "c-raw")) lib = 0;
     else if (!strcmp(P.impl, "c-libsock")) lib = 1;
+    else if (!strcmp(P.impl, "c-engine")) {
+        lib = 1;
+        engine = 1;
+        /* The same reasons as py-engine's (bench/py/worker.py SKIPS). */
+        if (!strcmp(w, "bulk"))
+            skip("the engine ends a connection at the peer's end of stream, so the server cannot "
+                 "send the count after the client's half-close");
+        if (!strcmp(w, "udp-drain"))
+            skip("the engine reads its socket in its own threads from the moment it is bound, so "
+                 "there is no full kernel queue left to drain at GO");
+    }
     else if (!strcmp(P.impl, "c-raw-mmsg")) {
         lib = 0;
         raw_mmsg = 1;
         if (strcmp(w, "udp-flood") != 0 && strcmp(w, "udp-drain") != 0)
             skip("c-raw-mmsg is a udp-flood and udp-drain receiver only");
     } else
-        skip("not a C implementation (c-raw, c-raw-mmsg, c-libsock)");
+        skip("not a C implementation (c-raw, c-raw-mmsg, c-libsock, c-engine)");
     if (!strcmp(w, "udp-bulk") && strcmp(P.impl, "c-raw") != 0)
         skip("udp-bulk: c-raw only (the naive baseline)");
     if (P.size < 0) P.size = !strcmp(w, "framed") ? 100 : 64;
@@ -1199,6 +1603,15 @@ int main(int argc, char **argv) {
     if (P.timeout_s < 1 || P.timeout_s > 3600) usage("--timeout must be 1..3600 s");
     if (!server && (P.port < 1 || P.port > 65535)) usage("the client needs --port 1..65535");
 
+    if (engine) {
+        if (!strcmp(w, "pingpong")) server ? engine_pingpong_server() : engine_pingpong_client();
+        else if (!strcmp(w, "framed")) server ? engine_framed_server() : engine_framed_client();
+        else if (!strcmp(w, "udp-flood")) server ? engine_flood_server() : flood_client();
+        else server ? engine_udp_echo_server() : engine_udp_echo_client();
+        fflush(stdout);
+        ls_shutdown_engine(); /* join the engine's threads: a clean exit (and valgrind) */
+        return 0;
+    }
     if (!strcmp(w, "pingpong")) server ? pingpong_server(lib) : pingpong_client(lib);
     else if (!strcmp(w, "bulk")) server ? bulk_server(lib) : bulk_client(lib);
     else if (!strcmp(w, "framed")) server ? (lib ? framed_server_lib() : framed_server_raw()) : framed_client(lib);
