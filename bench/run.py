@@ -43,7 +43,7 @@ RS_LSBENCH = HERE / "rust" / "target" / "release" / "lsbench"
 
 #: Implementations of the worker protocol, in table order (bench/PROTOCOL.md).
 IMPLS = ["py-libsock", "py-engine", "py-stdlib", "py-asyncio", "py-uvloop", "py-zmq",
-         "c-raw", "c-raw-mmsg", "c-libsock", "rs-libsock", "rs-tokio"]
+         "c-raw", "c-raw-mmsg", "c-libsock", "c-engine", "rs-libsock", "rs-tokio"]
 WORKLOADS = ["pingpong", "bulk", "framed", "udp-flood", "udp-drain", "udp-echo", "udp-bulk", "fanin"]
 
 # Sizes. The full suite must finish in under 15 minutes on a 2-vCPU VM (see bench/README.md):

@@ -755,6 +755,8 @@ GOALS: List[Check] = [
       "py-engine", "py-libsock", "ratio", 0.9), {}),
     (("Engine UDP echo from Python (DatagramServer): ≥ 1.0× stdlib", "udp-echo", "rt_per_s",
       "py-engine", "py-stdlib", "ratio", 1.0), {}),
+    (("Engine framed echo from C: ≥ 0.9× blocking C ABI", "framed", "msgs_per_s", "c-engine",
+      "c-libsock", "ratio", 0.9), {}),
     (("Framed echo, Rust API: ≥ 1.0× tokio", "framed", "msgs_per_s", "rs-libsock", "rs-tokio",
       "ratio", 1.0), {}),
     (("Framed echo, C ABI: ≥ 1.0× tokio", "framed", "msgs_per_s", "c-libsock", "rs-tokio",
