@@ -324,7 +324,8 @@ def test_goals_met_missed_and_not_measured() -> None:
 def test_issue_14_goals_have_their_own_table() -> None:
     fl: Dict[str, Any] = dict(workload="framed", placement="same", size=100, count=10, batch=64)
     rs = [rec("py-engine", 180e3, **fl), rec("py-libsock", 300e3, **fl), rec("py-stdlib", 100e3, **fl),
-          rec("rs-libsock", 450e3, **fl), rec("rs-tokio", 500e3, **fl)]
+          rec("rs-libsock", 450e3, **fl), rec("rs-tokio", 500e3, **fl),
+          rec("c-engine", 380e3, **fl), rec("c-libsock", 400e3, **fl)]
     fan = {"workload": "fanin", "config": "fanin clients=1000 k=10", "params": {"clients": 1000, "k": 10},
            "placement": "split", "status": "ok", "ok": True}
     rs += [dict(fan, impl="libsock-rs-uring", rt_per_s=14.0, server_cpu_us_per_rt=7.0),
@@ -334,6 +335,8 @@ def test_issue_14_goals_have_their_own_table() -> None:
     assert by[("Engine framed echo from Python: ≥ 2× stdlib", "same")]["verdict"] == "missed"  # 1.8
     assert by[("Engine framed echo from Python: ≥ 0.9× blocking Connection", "same")]["verdict"] == "missed"
     assert by[("Framed echo, Rust API: ≥ 1.0× tokio", "same")]["value"] == pytest.approx(0.9)
+    c_engine = by[("Engine framed echo from C: ≥ 0.9× blocking C ABI", "same")]
+    assert c_engine["verdict"] == "met" and c_engine["value"] == pytest.approx(0.95)
     up = by[("Fan-in 1k clients, engine (io_uring backend): ≥ 1.3× tokio", "split")]
     assert up["verdict"] == "met"  # 1.4
     cpu = by[("Fan-in 1k clients, engine (io_uring backend): server CPU/rt ≤ 0.8× tokio", "split")]
