@@ -1793,6 +1793,31 @@ int32_t ls_next_event(int64_t handle,
                       size_t *out_len);
 
 /**
+ * Take the messages waiting at the front of server or client `handle`'s event queue in one
+ * call, waiting up to `timeout_ms` (-1 forever, 0 poll, N ms; -2 is forever too) for the first
+ * event: at most `count` (> 0) of them, their bodies back to back in `buf` (capacity `cap`),
+ * message i's length in `out_lens[i]` (it starts at `buf` + the sum of `out_lens[0..i]`), the
+ * client id of each in `out_clients[i]` (server; the connection number for a client) unless
+ * `out_clients` is NULL, and how many in `*out_count`. It stops before the first event that
+ * is not a message: `*out_count` 0 with `LS_OK` when that event is the first (take it with
+ * `ls_next_event`, e.g. a DISCONNECTED), and before a message that does not fit the rest of
+ * `buf` (it stays queued). When even the first message does not fit: `LS_ERR_BUFFER_TOO_SMALL`
+ * with its size in `out_lens[0]`, `*out_count` 0, and it stays queued. `LS_ERR_TIMEOUT` when
+ * nothing came; `LS_ERR_CLOSED` as `ls_next_event`. A datagram server's events carry senders:
+ * pull those with `ls_next_datagram` (`LS_ERR_INVALID_ARGUMENT` here). One call pays the
+ * boundary's cost (handle lookup, checks, the queue's lock) once per batch instead of once per
+ * message (Python's `messages`).
+ */
+int32_t ls_next_messages(int64_t handle,
+                         int32_t timeout_ms,
+                         uint8_t *buf,
+                         size_t cap,
+                         size_t count,
+                         size_t *out_lens,
+                         uint64_t *out_clients,
+                         size_t *out_count);
+
+/**
  * `ls_next_event` for a datagram server, with the sender: the next event's kind in
  * `*out_kind` (`LS_EVENT_DATAGRAM`, or the final `LS_EVENT_CLOSED`), the datagram in `buf`
  * (`*out_len` bytes) and the sender's address as text in `peer_buf` (NUL-terminated,

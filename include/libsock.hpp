@@ -1286,6 +1286,14 @@ struct Event {
     }
 };
 
+/// One message taken by EngineObject::messages().
+struct Message {
+    /// The client id (server) or the connection number (client).
+    uint64_t client = 0;
+    /// The message.
+    std::vector<uint8_t> data;
+};
+
 /// What servers, clients and datagram servers share: the pull API and statistics.
 class EngineObject : public Handle {
 public:
@@ -1305,6 +1313,37 @@ public:
             out.push_back(e);
         }
         return out;
+    }
+    /// Up to `max` messages in one call (ls_next_messages): waits up to timeout_ms for the
+    /// first event, then takes the messages queued behind it. It stops before an event that is
+    /// not a message (take that with next_event()): an empty vector means the time ran out or
+    /// the next event is not a message (pending_events() tells which).
+    std::vector<Message> messages(std::size_t max, int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
+        std::vector<Message> out;
+        // max 0 goes to core, which refuses it with the same words in every door.
+        std::vector<std::size_t> lens(max == 0 ? 1 : max);
+        std::vector<uint64_t> ids(max == 0 ? 1 : max);
+        if (buf_.size() < 65536) buf_.resize(65536);
+        for (;;) {
+            std::size_t n = 0;
+            int32_t rc = ls_next_messages(h_, timeout_ms, buf_.data(), buf_.size(), max,
+                                          lens.data(), ids.data(), &n);
+            if (rc == LS_ERR_BUFFER_TOO_SMALL) {
+                buf_.resize(lens[0]); // the message stays queued: take it now
+                timeout_ms = 0;
+                continue;
+            }
+            if (rc == LS_ERR_TIMEOUT) return out;
+            detail::check(rc);
+            out.resize(n);
+            std::size_t at = 0;
+            for (std::size_t i = 0; i < n; i++) {
+                out[i].client = ids[i];
+                out[i].data.assign(buf_.begin() + at, buf_.begin() + at + lens[i]);
+                at += lens[i];
+            }
+            return out;
+        }
     }
     /// Deprecated: the former name of events().
     std::vector<Event> next_events(std::size_t max, int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
@@ -1334,6 +1373,8 @@ public:
 protected:
     EngineObject() noexcept {}
     explicit EngineObject(int64_t h) noexcept : Handle(h) {}
+    /// messages()' landing buffer, reused from call to call.
+    std::vector<uint8_t> buf_;
 
     bool pull(Event &e, int32_t timeout_ms, bool datagram) {
         if (e.data.size() < e.data.capacity()) e.data.resize(e.data.capacity());

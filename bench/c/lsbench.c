@@ -1303,48 +1303,35 @@ static void engine_framed_server(void) {
     size_t most = server_batch(), cap = most * (size_t)P.size + ENG_TEXT;
     uint8_t *buf = xmalloc(cap);
     size_t *lens = xmalloc(most * sizeof *lens);
+    uint64_t *who = xmalloc(most * sizeof *who);
     struct ev e;
     long k = 0;
     int done = 0;
     while (!done) {
-        size_t n = 0, off = 0, avail = 0, j;
-        uint64_t who;
-        int other = 0;
-        int32_t rc = eng_next(srv, timeout_ms(), &e, buf, cap);
+        size_t n = 0, i, j, off, run;
+        /* every message already queued, in one call (ls_next_messages); 0 when the next
+         * event is not a message: take that one with ls_next_event */
+        int32_t rc = ls_next_messages(srv, timeout_ms(), buf, cap, most, lens, who, &n);
         if (rc == LS_ERR_TIMEOUT) fail("no event for %ld s after %ld messages", P.timeout_s, k);
-        if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("an event of %zu bytes", e.len);
-        if (e.kind != LS_EVENT_MESSAGE) {
+        if (rc != LS_OK) ls_fail("ls_next_messages", rc);
+        if (n == 0) {
+            rc = eng_next(srv, LS_TIMEOUT_POLL, &e, buf, cap);
+            if (rc != LS_OK) ls_fail("ls_next_event", rc);
             done = eng_server_event(&e, buf);
             continue;
         }
-        who = e.client;
-        lens[n++] = e.len;
-        off = e.len;
-        LS(ls_pending_events(srv, &avail));
-        for (j = 0; j < avail && n < most; j++) {
-            rc = eng_next(srv, LS_TIMEOUT_POLL, &e, buf + off, cap - off);
-            if (rc != LS_OK) break; /* too big for the room left: it stays queued for the next batch */
-            if (e.kind != LS_EVENT_MESSAGE || e.client != who) {
-                other = 1;
-                break;
-            }
-            lens[n++] = e.len;
-            off += e.len;
+        /* echo each run of one client's messages with one ls_server_send_batch */
+        for (i = 0, off = 0; i < n; i = j) {
+            for (j = i + 1, run = lens[i]; j < n && who[j] == who[i]; j++) run += lens[j];
+            eng_echo_batch(srv, who[i], buf + off, lens + i, j - i);
+            off += run;
         }
-        eng_echo_batch(srv, who, buf, lens, n);
         k += (long)n;
-        if (other) { /* the event that ended the batch, pulled to buf + off */
-            if (e.kind == LS_EVENT_MESSAGE) {
-                eng_echo_batch(srv, e.client, buf + off, &e.len, 1);
-                k++;
-            } else {
-                done = eng_server_event(&e, buf + off);
-            }
-        }
     }
     eng_server_done(srv, k);
     free(buf);
     free(lens);
+    free(who);
 }
 
 /** The framed client's writer: N messages queued in batches of --batch with
@@ -1375,8 +1362,9 @@ static void *engine_framed_writer(void *arg) {
  * and checks each length and sequence number. */
 static void engine_framed_client(void) {
     int64_t cl = eng_connect(eng_config(0, 1, ENG_EVENTS));
-    size_t cap = (size_t)P.size + ENG_TEXT;
+    size_t most = 1024, cap = most * (size_t)P.size + ENG_TEXT;
     uint8_t *b = xmalloc(cap);
+    size_t *lens = xmalloc(most * sizeof *lens);
     struct ev e;
     pthread_t th;
     double t0, secs;
@@ -1384,11 +1372,16 @@ static void engine_framed_client(void) {
     t0 = now_s();
     if (pthread_create(&th, NULL, engine_framed_writer, &cl) != 0) fail("pthread_create");
     while (got < P.count) {
-        int32_t rc = eng_next(cl, timeout_ms(), &e, b, cap);
+        size_t n = 0, i, off;
+        int32_t rc = ls_next_messages(cl, timeout_ms(), b, cap, most, lens, NULL, &n);
         if (rc == LS_ERR_TIMEOUT) fail("nothing for %ld s after %ld messages", P.timeout_s, got);
-        if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("message %ld: an event of %zu bytes", got, e.len);
-        if (e.kind != LS_EVENT_MESSAGE) eng_unexpected("framed", &e, b);
-        check_msg(b, e.len, got++);
+        if (rc != LS_OK) ls_fail("ls_next_messages", rc);
+        if (n == 0) { /* not a message: show what came */
+            rc = eng_next(cl, LS_TIMEOUT_POLL, &e, b, cap);
+            if (rc != LS_OK) ls_fail("ls_next_event", rc);
+            eng_unexpected("framed", &e, b);
+        }
+        for (i = 0, off = 0; i < n; off += lens[i++]) check_msg(b + off, lens[i], got++);
     }
     secs = now_s() - t0;
     pthread_join(th, NULL);
@@ -1396,6 +1389,7 @@ static void engine_framed_client(void) {
     printf("{\"ok\": true, \"msgs_per_s\": %.1f, \"count\": %ld, \"secs\": %.6f}\n",
            (double)P.count / secs, P.count, secs);
     free(b);
+    free(lens);
 }
 
 /** udp-flood receiver: a datagram server (largest datagram size + 1, so a longer one shows,

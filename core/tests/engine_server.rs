@@ -585,6 +585,67 @@ fn next_event_into_keeps_an_event_that_does_not_fit() {
 }
 
 #[test]
+fn next_messages_into_takes_the_queued_messages_back_to_back() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let conn = peer(&server);
+    let (mut buf, mut sizes, mut ids) = ([0u8; 64], [0usize; 8], [0u64; 8]);
+    // The first event is not a message: nothing taken, it stays for next_event_into.
+    let n = server
+        .next_messages_into(&mut buf, &mut sizes, Some(&mut ids), Some(SLOW))
+        .unwrap();
+    assert_eq!(n, Some(0));
+    assert_eq!(
+        server
+            .next_event(Some(SLOW))
+            .unwrap()
+            .unwrap()
+            .kind()
+            .code(),
+        1
+    );
+    for m in [&b"one"[..], b"two", b"three", b"four"] {
+        conn.send_msg(m).unwrap();
+    }
+    let t0 = Instant::now();
+    while server.pending() < 4 && t0.elapsed() < SLOW {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // "four" does not fit the 3 bytes left after three messages: it stays queued.
+    let n = server
+        .next_messages_into(&mut buf[..14], &mut sizes, Some(&mut ids), Some(SLOW))
+        .unwrap();
+    assert_eq!(n, Some(3));
+    assert_eq!(&sizes[..3], &[3, 3, 5]);
+    assert_eq!(&buf[..11], b"onetwothree");
+    assert_eq!(&ids[..3], &[1, 1, 1]);
+    // The first does not fit at all: BufferTooSmall with its size, still queued.
+    let e = server
+        .next_messages_into(&mut buf[..2], &mut sizes, None, Some(SLOW))
+        .unwrap_err();
+    assert_eq!((e.kind(), e.needed()), (ErrorKind::BufferTooSmall, Some(4)));
+    let n = server
+        .next_messages_into(&mut buf, &mut sizes[..1], None, Some(SLOW))
+        .unwrap();
+    assert_eq!((n, sizes[0], &buf[..4]), (Some(1), 4, &b"four"[..]));
+    // Nothing left: None on timeout; bad sizes are refused.
+    let none = server.next_messages_into(&mut buf, &mut sizes, None, Some(Duration::ZERO));
+    assert_eq!(none.unwrap(), None);
+    let e = server
+        .next_messages_into(&mut buf, &mut [], None, Some(Duration::ZERO))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    let e = server
+        .next_messages_into(
+            &mut buf,
+            &mut sizes,
+            Some(&mut ids[..2]),
+            Some(Duration::ZERO),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
 fn next_events_timeout_gives_an_empty_batch() {
     let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
     let t0 = Instant::now();

@@ -751,6 +751,13 @@ fn with_engine<R>(h: i64, f: impl FnOnce(&dyn Pull) -> Result<R, Error>) -> Resu
 /// The pull API every engine object has.
 trait Pull {
     fn pull_into(&self, buf: &mut [u8], t: Option<Duration>) -> libsock::Result<Option<EventInfo>>;
+    fn pull_msgs(
+        &self,
+        buf: &mut [u8],
+        sizes: &mut [usize],
+        clients: Option<&mut [u64]>,
+        t: Option<Duration>,
+    ) -> libsock::Result<Option<usize>>;
     fn fd(&self) -> i32;
     fn waiting(&self) -> usize;
 }
@@ -764,6 +771,15 @@ macro_rules! pull {
                 t: Option<Duration>,
             ) -> libsock::Result<Option<EventInfo>> {
                 self.next_event_into(buf, t)
+            }
+            fn pull_msgs(
+                &self,
+                buf: &mut [u8],
+                sizes: &mut [usize],
+                clients: Option<&mut [u64]>,
+                t: Option<Duration>,
+            ) -> libsock::Result<Option<usize>> {
+                self.next_messages_into(buf, sizes, clients, t)
             }
             fn fd(&self) -> i32 {
                 self.notify_fd()
@@ -840,6 +856,76 @@ pub unsafe extern "C" fn ls_next_event(
             Err(e) => {
                 if let Some(needed) = e.needed() {
                     len.set(needed);
+                }
+                Err(e)
+            }
+        }
+    })
+}
+
+/// Take the messages waiting at the front of server or client `handle`'s event queue in one
+/// call, waiting up to `timeout_ms` (-1 forever, 0 poll, N ms; -2 is forever too) for the first
+/// event: at most `count` (> 0) of them, their bodies back to back in `buf` (capacity `cap`),
+/// message i's length in `out_lens[i]` (it starts at `buf` + the sum of `out_lens[0..i]`), the
+/// client id of each in `out_clients[i]` (server; the connection number for a client) unless
+/// `out_clients` is NULL, and how many in `*out_count`. It stops before the first event that
+/// is not a message: `*out_count` 0 with `LS_OK` when that event is the first (take it with
+/// `ls_next_event`, e.g. a DISCONNECTED), and before a message that does not fit the rest of
+/// `buf` (it stays queued). When even the first message does not fit: `LS_ERR_BUFFER_TOO_SMALL`
+/// with its size in `out_lens[0]`, `*out_count` 0, and it stays queued. `LS_ERR_TIMEOUT` when
+/// nothing came; `LS_ERR_CLOSED` as `ls_next_event`. A datagram server's events carry senders:
+/// pull those with `ls_next_datagram` (`LS_ERR_INVALID_ARGUMENT` here). One call pays the
+/// boundary's cost (handle lookup, checks, the queue's lock) once per batch instead of once per
+/// message (Python's `messages`).
+#[no_mangle]
+pub unsafe extern "C" fn ls_next_messages(
+    handle: i64,
+    timeout_ms: i32,
+    buf: *mut u8,
+    cap: usize,
+    count: usize,
+    out_lens: *mut usize,
+    out_clients: *mut u64,
+    out_count: *mut usize,
+) -> i32 {
+    call("ls_next_messages", || {
+        // SAFETY: the caller promises `cap` writable bytes (cap may be 0, e.g. to ask the size).
+        let data = unsafe { out_bytes(buf, cap, 0, "buf") }?;
+        let count = check_len(count, "count")?;
+        if count == 0 {
+            return Err(bad_arg("count is 0: it must be at least 1"));
+        }
+        if out_lens.is_null() {
+            return Err(bad_arg("out_lens is NULL"));
+        }
+        if out_lens.align_offset(std::mem::align_of::<usize>()) != 0 {
+            return Err(bad_arg("out_lens is not aligned for size_t"));
+        }
+        if out_clients.align_offset(std::mem::align_of::<u64>()) != 0 {
+            return Err(bad_arg("out_clients is not aligned for uint64_t"));
+        }
+        let out = Out::new(out_count, "out_count")?;
+        let t = engine_timeout(timeout_ms)?;
+        if let Obj::DgramServer(_) = &*get(handle)? {
+            return Err(bad_arg(format!(
+                "handle {handle} is a datagram server: take its datagrams with ls_next_datagram"
+            )));
+        }
+        // SAFETY: `out_lens` is not NULL and the caller promises `count` writable lengths, and
+        // `count` writable ids at `out_clients` unless it is NULL.
+        let lens = unsafe { std::slice::from_raw_parts_mut(out_lens, count) };
+        let clients = (!out_clients.is_null())
+            .then(|| unsafe { std::slice::from_raw_parts_mut(out_clients, count) });
+        match with_engine(handle, |e| e.pull_msgs(data, lens, clients, t)) {
+            Ok(Some(n)) => {
+                out.set(n);
+                Ok(())
+            }
+            Ok(None) => Err(timed_out(handle, timeout_ms)),
+            Err(e) => {
+                if let Some(needed) = e.needed() {
+                    lens[0] = needed;
+                    out.set(0);
                 }
                 Err(e)
             }

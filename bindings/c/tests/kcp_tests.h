@@ -605,6 +605,83 @@ static void t_engine_send_batch(void) {
     OK(ls_close(s));
 }
 
+/* Wait (bounded) until `h` has at least `n` events queued. */
+static int pending_at_least(int64_t h, size_t n) {
+    size_t k = 0;
+    double end = now_ms() + 5000;
+    while (now_ms() < end) {
+        if (ls_pending_events(h, &k) != LS_OK) return 0;
+        if (k >= n) return 1;
+        sleep_ms(2);
+    }
+    return 0;
+}
+
+/* ls_next_messages: the queued messages in one call, back to back, with their client ids; it
+ * stops before an event that is not a message and before a message that does not fit. */
+static void t_engine_next_messages(void) {
+    int64_t s = 0, cl = 0, cfg = 0, ds = 0;
+    char addr[64];
+    const char *bodies = "onetwothreefourfive";
+    size_t lens5[5] = {3, 3, 5, 4, 4}, lens[8], n = 9;
+    uint64_t ids[8];
+    uint8_t buf[64];
+    struct ev e;
+    uint64_t id;
+    s = engine_listen(0, addr, sizeof addr);
+    OK(ls_engine_config_new(&cfg));
+    OK(ls_engine_config_set(cfg, LS_ECFG_RECONNECT, 0));
+    OK(ls_client_connect(addr, cfg, &cl));
+    CHECK(ev_wait_kind(cl, LS_EVENT_CONNECTED, 5000, &e));
+    CHECK(ev_wait_kind(s, LS_EVENT_CONNECTED, 5000, &e));
+    id = e.client;
+    /* Nothing queued: a timeout, nothing written. */
+    CHECK_RC(ls_next_messages(s, 0, buf, sizeof buf, 8, lens, ids, &n), LS_ERR_TIMEOUT);
+    /* Five messages, all queued: one call takes them, in order, with the sender's id. */
+    OK(ls_client_send_batch(cl, (const uint8_t *)bodies, lens5, 5, 5000, &n));
+    CHECK(pending_at_least(s, 5));
+    OK(ls_next_messages(s, 1000, buf, sizeof buf, 8, lens, ids, &n));
+    CHECK(n == 5);
+    CHECK(lens[0] == 3 && lens[1] == 3 && lens[2] == 5 && lens[3] == 4 && lens[4] == 4);
+    CHECK(memcmp(buf, bodies, 19) == 0);
+    CHECK(ids[0] == id && ids[4] == id);
+    /* At most `count`; the rest stays queued for the next call (client side, no ids). */
+    OK(ls_server_send_batch(s, id, (const uint8_t *)bodies, lens5, 5, 5000, &n));
+    CHECK(pending_at_least(cl, 5));
+    OK(ls_next_messages(cl, 1000, buf, sizeof buf, 2, lens, NULL, &n));
+    CHECK(n == 2 && lens[0] == 3 && lens[1] == 3 && memcmp(buf, "onetwo", 6) == 0);
+    /* A message that does not fit the rest of buf stays queued ("four" after "three" in 8). */
+    OK(ls_next_messages(cl, 1000, buf, 8, 8, lens, NULL, &n));
+    CHECK(n == 1 && lens[0] == 5 && memcmp(buf, "three", 5) == 0);
+    /* The first does not fit at all: its size in lens[0], nothing taken. */
+    n = 7;
+    CHECK_RC(ls_next_messages(cl, 1000, buf, 2, 8, lens, NULL, &n), LS_ERR_BUFFER_TOO_SMALL);
+    CHECK(n == 0 && lens[0] == 4);
+    OK(ls_next_messages(cl, 1000, buf, sizeof buf, 8, lens, NULL, &n));
+    CHECK(n == 2 && memcmp(buf, "fourfive", 8) == 0);
+    /* Bad arguments: the same errors as the other batch calls. */
+    CHECK_RC(ls_next_messages(s, 0, buf, sizeof buf, 0, lens, ids, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_messages(s, 0, buf, sizeof buf, 8, NULL, ids, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_messages(s, 0, buf, sizeof buf, 8, lens, ids, NULL), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_messages(s, -3, buf, sizeof buf, 8, lens, ids, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_messages(s, 0, NULL, 5, 8, lens, ids, &n), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_next_messages(987654321, 0, buf, sizeof buf, 8, lens, ids, &n), LS_ERR_BAD_HANDLE);
+    OK(ls_dgram_server_bind("127.0.0.1:0", 0, &ds));
+    CHECK_RC(ls_next_messages(ds, 0, buf, sizeof buf, 8, lens, ids, &n), LS_ERR_INVALID_ARGUMENT);
+    OK(ls_close(ds));
+    /* An event that is not a message: LS_OK with 0, and it is still there for ls_next_event. */
+    OK(ls_client_close(cl, 1000));
+    CHECK(pending_at_least(s, 1));
+    n = 7;
+    OK(ls_next_messages(s, 1000, buf, sizeof buf, 8, lens, ids, &n));
+    CHECK(n == 0);
+    OK(ev_next(s, 1000, &e));
+    CHECK(e.kind == LS_EVENT_DISCONNECTED && e.client == id);
+    OK(ls_close(cl));
+    OK(ls_close(cfg));
+    OK(ls_close(s));
+}
+
 /* ---- the bad-input table's rows for these calls (called by bi_execute) --------------------- */
 
 #include "kcp_bad_inputs.h"

@@ -232,13 +232,26 @@ void t_engine_client_stats_and_batches_cpp() {
     CHECK(s.send_batch(id, msgs) == 3);
     for (const std::string &m : msgs) CHECK(wait_kind(c, LS_EVENT_MESSAGE, e) && e.text() == m);
     CHECK(c.send_batch(std::vector<std::string>{}) == 0);
+    // messages(): the queued messages in one call, each with its sender's id.
+    CHECK(s.send_batch(id, msgs) == 3);
+    std::vector<libsock::Message> got;
+    for (int i = 0; i < 500 && got.size() < 3; i++) {
+        std::vector<libsock::Message> more = c.messages(8, 10);
+        got.insert(got.end(), more.begin(), more.end());
+    }
+    CHECK(got.size() == 3);
+    for (std::size_t i = 0; i < got.size() && i < 3; i++)
+        CHECK(std::string(got[i].data.begin(), got[i].data.end()) == msgs[i] &&
+              got[i].client == got[0].client);
+    CHECK(c.messages(8, 0).empty());
+    CHECK_THROWS(libsock::invalid_argument_error, c.messages(0, 0));
     // The engine counts a write when the write call returns, which may come after the client
     // already read the bytes: wait (bounded) for the count.
-    for (int i = 0; i < 1000 && s.client_stat(id, LS_STAT_MESSAGES_OUT) != 3; i++)
+    for (int i = 0; i < 1000 && s.client_stat(id, LS_STAT_MESSAGES_OUT) != 6; i++)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     libsock::Server::ConnectionStats st = s.client_stats(id);
     CHECK(st.messages_in == 3 && st.bytes_in == 3 * 4 + 11);
-    CHECK(st.messages_out == 3 && st.bytes_out == 3 * 4 + 11);
+    CHECK(st.messages_out == 6 && st.bytes_out == 6 * 4 + 22);
     CHECK(st.queued_bytes == 0 && !st.tls && st.connected_since_ms > 0);
     CHECK(st.peer.find("127.0.0.1:") == 0);
     CHECK(s.client_stat(id, LS_STAT_MESSAGES_IN) == 3);

@@ -4131,6 +4131,7 @@ static const struct test TESTS[] = {
     T(t_engine_client_stats),
     T(t_connection_stats),
     T(t_engine_send_batch),
+    T(t_engine_next_messages),
     T(t_bad_input_runner_self_test),
     T(t_bad_input_table),
 };

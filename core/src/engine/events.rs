@@ -1080,6 +1080,71 @@ impl EventQueue {
         }))
     }
 
+    /// The C door's batch pull: wait up to `timeout` for an event, then take the messages at
+    /// the front of the queue, at most `sizes.len()`, copied back to back into
+    /// `buf`: message `k` is `sizes[k]` bytes long and starts where message `k - 1` ended; its
+    /// client id goes to `clients[k]` when `clients` is given (it must be as long as `sizes`).
+    /// Returns how many were taken (`Ok(None)` on timeout). It stops before the first event
+    /// that is not a message (`Some(0)` when that is the first: take it with
+    /// [`next_event_into`](EventQueue::next_event_into)) and before the first message that
+    /// does not fit in what is left of `buf`; if the very first message does not fit,
+    /// [`Error::BufferTooSmall`] says its size and it stays queued. One lock, one wake-up of
+    /// blocked producers per batch.
+    pub fn next_messages_into(
+        &self,
+        buf: &mut [u8],
+        sizes: &mut [usize],
+        mut clients: Option<&mut [ClientId]>,
+        timeout: Option<Duration>,
+    ) -> Result<Option<usize>> {
+        if sizes.is_empty() {
+            return Err(Error::invalid(
+                "take at most 0 messages: a pull must allow at least one",
+            ));
+        }
+        if clients.as_ref().is_some_and(|c| c.len() < sizes.len()) {
+            return Err(Error::invalid(
+                "the client ids array is shorter than the sizes array",
+            ));
+        }
+        let Some(mut i) = self.wait_ready(timeout)? else {
+            return Ok(None);
+        };
+        let (mut n, mut at, mut taken_bytes) = (0usize, 0usize, 0usize);
+        while n < sizes.len() {
+            let Some(Event::Message { client, data }) = i.q.get(n) else {
+                break;
+            };
+            let len = data.len();
+            if len > buf.len() - at {
+                if n == 0 {
+                    return Err(Error::BufferTooSmall {
+                        needed: len,
+                        capacity: buf.len(),
+                    });
+                }
+                break;
+            }
+            buf[at..at + len].copy_from_slice(data);
+            sizes[n] = len;
+            if let Some(c) = clients.as_deref_mut() {
+                c[n] = *client;
+            }
+            at += len;
+            taken_bytes += len;
+            n += 1;
+        }
+        if n == 0 {
+            return Ok(Some(0));
+        }
+        i.q.drain(..n);
+        i.bytes -= taken_bytes;
+        let w = self.after_pop(&mut i);
+        drop(i);
+        w.into_iter().for_each(Waker::wake);
+        Ok(Some(n))
+    }
+
     /// The payload size of the next event without taking it (`Ok(None)` on timeout).
     pub fn peek_len(&self, timeout: Option<Duration>) -> Result<Option<usize>> {
         Ok(self

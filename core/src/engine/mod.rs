@@ -272,6 +272,23 @@ macro_rules! pull_api {
                 self.events().next_event_into(buf, timeout)
             }
 
+            /// Take the messages at the front of the queue into `buf`, back to back (see
+            /// [`EventQueue::next_messages_into`]): their sizes in `sizes`, their client ids
+            /// in `clients` if given; `Ok(None)` on timeout, `Some(0)` when the next event is
+            /// not a message.
+            ///
+            /// [`EventQueue::next_messages_into`]: crate::engine::EventQueue::next_messages_into
+            pub fn next_messages_into(
+                &self,
+                buf: &mut [u8],
+                sizes: &mut [usize],
+                clients: Option<&mut [crate::engine::ClientId]>,
+                timeout: Option<std::time::Duration>,
+            ) -> crate::Result<Option<usize>> {
+                self.events()
+                    .next_messages_into(buf, sizes, clients, timeout)
+            }
+
             /// The payload size of the next event, waiting up to `timeout`, without taking it.
             pub fn peek_len(
                 &self,
