@@ -19,9 +19,9 @@
  *               wait with a timeout), mirroring py-engine: pingpong with Fixed(size) framing
  *               (ls_client_send, ls_server_send per message); framed with the 4-byte big-endian
  *               length prefix, the client's writer thread queueing --batch messages per
- *               ls_client_send_batch, the server echoing each pulled batch (the first event
- *               waited for, then what ls_pending_events says is queued: the C ABI pulls one
- *               event per call) with one ls_server_send_batch; udp-flood receiver and udp-echo
+ *               ls_client_send_batch, both readers taking every queued message per call
+ *               with ls_next_messages and the server echoing each client's run of them with
+ *               one ls_server_send_batch; udp-flood receiver and udp-echo
  *               server on a datagram server; the udp-echo client is a datagram server on port 0
  *               too (the engine has no UDP client; py-engine does the same). bulk and udp-drain:
  *               skip, for py-engine's reasons; udp-bulk: skip (c-raw only).
@@ -1130,9 +1130,8 @@ static void udp_echo_client(int lib) {
 /* ls_dgram_server_*, events pulled with ls_next_event / ls_next_datagram)                     */
 /* ------------------------------------------------------------------------------------------ */
 
-/* The C ABI pulls one event per call (ls_next_event); there is no call that takes a batch of
- * events. A batch is made here the way the engine allows: the first event waits, then
- * ls_pending_events says how many more are queued, and those are pulled without waiting. */
+/* Messages are pulled in batches with ls_next_messages (as Python's messages()); other events
+ * (connected, disconnected, datagrams) one per call with ls_next_event / ls_next_datagram. */
 
 /** Room for an event's text (a peer address, a disconnect reason, a warning) besides a message. */
 #define ENG_TEXT 4096
