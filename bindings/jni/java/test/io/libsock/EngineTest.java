@@ -531,8 +531,8 @@ final class EngineTest {
         }
         batch[7] = new byte[0];
         Arrays.fill(batch[150], (byte) 'x');
-        try (Server server = Server.listen("127.0.0.1:0");
-                Client client = Client.connect("127.0.0.1:" + server.localPort())) {
+        Server server = Server.listen("127.0.0.1:0");
+        try (Client client = Client.connect("127.0.0.1:" + server.localPort())) {
             long id = nextOf(server, EventKind.CONNECTED).client();
             eq(0, server.messages(8, 0).size(), "nothing queued: an empty list at once");
             long t0 = System.nanoTime();
@@ -609,6 +609,8 @@ final class EngineTest {
             expect(ClosedException.class, () -> server.messages(64, 0));
             server.close();
             expect(BadHandleException.class, () -> server.messages(64, 0));
+        } finally {
+            server.close();
         }
         // A datagram server's events carry senders: messages() refuses it.
         try (DatagramServer d = DatagramServer.bind("127.0.0.1:0")) {
