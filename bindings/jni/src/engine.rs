@@ -6,12 +6,15 @@
 //! `LS_ECFG_*`; Java's `io.libsock.ConfigKey`), which become core's [`EngineSettings`] as in the
 //! C door (core checks every value and combination, with the same messages in every door); the
 //! objects live in the crate's handle table, and events come back as an `io.libsock.Event[]`
-//! built with one constructor call per event. A pull blocks the calling Java thread inside the
-//! core's `next_events`. `shutdown` from another thread (or `engine::shutdown`) makes the core
-//! queue the final `Closed` event, which wakes it: the waiter takes `CLOSED`, and the pull after
-//! it throws `ClosedException` (core's pull API). `close` frees the handle as well: a pull blocked
-//! on it throws `ClosedException` at once, as `ls_next_event` returns `LS_ERR_CLOSED` after
-//! `ls_close` (scenario S17).
+//! built with one constructor call per event, or, for `EngineObject.messages`, the messages at
+//! the front of the queue as one `byte[]` of bodies back to back plus a `long[]` of client ids
+//! and lengths (core's `next_messages_into`; Java cuts the bodies apart). A pull blocks the
+//! calling Java thread inside the core's `next_events` (or `next_messages_into`). `shutdown`
+//! from another thread (or `engine::shutdown`) makes the core queue the final `Closed` event,
+//! which wakes it: the waiter takes `CLOSED`, and the pull after it throws `ClosedException`
+//! (core's pull API). `close` frees the handle as well: a pull blocked on it throws
+//! `ClosedException` at once, as `ls_next_event` returns `LS_ERR_CLOSED` after `ls_close`
+//! (scenario S17).
 
 use std::sync::Arc;
 
@@ -297,6 +300,146 @@ pub extern "system" fn Java_io_libsock_Native_engineEvents<'l>(
             return Err(libsock::Error::closed(format!("handle {h} was closed by close()")).into());
         }
         events_array(env, &evs?)
+    })
+}
+
+/// The most messages one `engineMessages` call takes, whatever `max` says (the rest stay queued
+/// for the next call): bounds the per-thread arrays of sizes and client ids.
+const MESSAGES_PER_CALL: usize = 4096;
+
+/// What a batch of messages lands in before it is copied into one Java `byte[]`: at least this
+/// many bytes per call (a larger first message is taken alone, into a buffer of its size).
+const MESSAGES_BUF: usize = 64 * 1024;
+
+/// One thread's landing place for `engineMessages`, reused from call to call.
+struct MessageScratch {
+    buf: Vec<u8>,
+    sizes: Vec<usize>,
+    clients: Vec<u64>,
+}
+
+thread_local! {
+    static MESSAGE_SCRATCH: std::cell::RefCell<MessageScratch> =
+        const { std::cell::RefCell::new(MessageScratch {
+            buf: Vec::new(),
+            sizes: Vec::new(),
+            clients: Vec::new(),
+        }) };
+}
+
+impl EngineObj {
+    /// Core's `next_messages_into` of whichever object this is.
+    fn messages_into(
+        &self,
+        buf: &mut [u8],
+        sizes: &mut [usize],
+        clients: &mut [u64],
+        t: Option<std::time::Duration>,
+    ) -> libsock::Result<Option<usize>> {
+        match self {
+            EngineObj::Server(s) => s.next_messages_into(buf, sizes, Some(clients), t),
+            EngineObj::Client(c) => c.next_messages_into(buf, sizes, Some(clients), t),
+            EngineObj::Dgram(d) => d.next_messages_into(buf, sizes, Some(clients), t),
+            EngineObj::Kcp(k) => k.next_messages_into(buf, sizes, Some(clients), t),
+        }
+    }
+}
+
+/// `{byte[] bodies, long[] meta}` for the messages taken into `buf` (their bodies back to back
+/// at its start; `meta[2k]` message k's client id, `meta[2k + 1]` its length).
+fn messages_result<'l>(
+    env: &mut Env<'l>,
+    buf: &[u8],
+    sizes: &[usize],
+    clients: &[u64],
+) -> JResult<JObjectArray<'l>> {
+    let at: usize = sizes.iter().sum();
+    let bodies = env.byte_array_from_slice(&buf[..at])?;
+    let meta: Vec<i64> = clients
+        .iter()
+        .zip(sizes)
+        .flat_map(|(&c, &len)| [c as i64, len as i64])
+        .collect();
+    let lens = env.new_long_array(meta.len())?;
+    lens.set_region(env, 0, &meta)?;
+    let arr = env.new_object_array(2, jni_str!("java/lang/Object"), JObject::null())?;
+    arr.set_element(env, 0, &bodies)?;
+    arr.set_element(env, 1, &lens)?;
+    env.delete_local_ref(bodies);
+    env.delete_local_ref(lens);
+    Ok(arr)
+}
+
+/// `static native Object[] engineMessages(long h, int max, int timeoutMs)`: the messages at the
+/// front of a server's, client's or KCP server's queue (core's `next_messages_into`), waiting
+/// for the first event up to `timeoutMs` as `engineEvents` does: `{byte[] bodies, long[] meta}`
+/// with the bodies back to back and, for message k, its client id in `meta[2k]` and its length
+/// in `meta[2k + 1]`; null when the time ran out or the next event is not a message (it stays
+/// queued for `engineEvents`). At most `max` (and `MESSAGES_PER_CALL`) messages, as many as
+/// fit in `MESSAGES_BUF` bytes; a larger first message is taken alone. Errors as
+/// `engineEvents` (max 0 refused by core); a datagram server's events carry senders, so it is
+/// refused (`InvalidArgumentException`), as `ls_next_messages` refuses it.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_engineMessages<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    max: jint,
+    t: jint,
+) -> JObjectArray<'l> {
+    run(&mut env, |env| {
+        if max < 0 {
+            return Err(invalid(format!("max {max} is negative")));
+        }
+        let mut t = engine_timeout(t)?;
+        let obj = engine_obj(h)?;
+        if matches!(obj, EngineObj::Dgram(_)) {
+            return Err(invalid(format!(
+                "handle {h} is a datagram server: take its datagrams with events() or nextEvent()"
+            )));
+        }
+        // max 0 reaches core, which refuses it with the same words in every door.
+        let k = (max as usize).min(MESSAGES_PER_CALL);
+        MESSAGE_SCRATCH.with_borrow_mut(|s| {
+            if s.buf.len() < MESSAGES_BUF {
+                s.buf.resize(MESSAGES_BUF, 0);
+            }
+            if s.sizes.len() < k {
+                s.sizes.resize(k, 0);
+                s.clients.resize(k, 0);
+            }
+            let (sizes, clients) = (&mut s.sizes[..k], &mut s.clients[..k]);
+            // A first message larger than the scratch buffer stays queued: take it (and what
+            // fits behind it) into a buffer of its size, without waiting again. Should another
+            // thread take it meanwhile, this is a timeout, or another message too large.
+            let mut big: Vec<u8> = Vec::new();
+            let n = loop {
+                let buf = if big.is_empty() { &mut s.buf } else { &mut big };
+                match obj.messages_into(buf, sizes, clients, t) {
+                    Err(e) => match e.needed() {
+                        Some(needed) => {
+                            big = vec![0; needed.max(1)];
+                            t = Some(std::time::Duration::ZERO);
+                        }
+                        None => break Err(e),
+                    },
+                    r => break r,
+                }
+            };
+            // Handles are never reused: gone from the table means `close` freed it meanwhile.
+            if get(h, "engine object").is_err() {
+                return Err(
+                    libsock::Error::closed(format!("handle {h} was closed by close()")).into(),
+                );
+            }
+            match n? {
+                None | Some(0) => Ok(JObjectArray::default()),
+                Some(n) => {
+                    let buf = if big.is_empty() { &s.buf } else { &big };
+                    messages_result(env, buf, &sizes[..n], &clients[..n])
+                }
+            }
+        })
     })
 }
 

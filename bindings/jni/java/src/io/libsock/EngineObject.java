@@ -8,7 +8,8 @@ import java.util.List;
 /**
  * What {@link Server}, {@link Client}, {@link DatagramServer} and {@link KcpServer} share: events are
  * <em>pulled</em> in batches with {@link #events(int, int)} or one by one with
- * {@link #nextEvent(int)}, from any thread, while other threads send or close.
+ * {@link #nextEvent(int)}, and messages alone with {@link #messages(int, int)}, from any thread,
+ * while other threads send or close.
  *
  * <p>A pull blocks the calling Java thread inside native code (no Java thread is started by
  * libsock). {@link #shutdown(int)} from another thread, or {@link Libsock#shutdownEngine()},
@@ -40,6 +41,50 @@ public abstract class EngineObject implements AutoCloseable {
     public List<Event> events(int max, int timeoutMillis) throws IOException {
         Event[] evs = Native.engineEvents(handle.id(), max, timeoutMillis);
         return evs.length == 0 ? Collections.<Event>emptyList() : Arrays.asList(evs);
+    }
+
+    /**
+     * Takes the messages at the front of the event queue, up to {@code max}, waiting for the
+     * first event up to {@code timeoutMillis}: the fast path for a stream of messages, with no
+     * {@link Event} per message (one native call fills one array with the bodies back to back,
+     * core's {@code next_messages_into}; Python's {@code messages}, C's
+     * {@code ls_next_messages}). It stops before the first event that is not a
+     * {@link EventKind#MESSAGE}, which stays queued for {@link #nextEvent(int)} and
+     * {@link #events(int, int)}: so an <b>empty list means the timeout passed or another kind of
+     * event is next</b> ({@link #pendingEvents()} tells which). One call takes about 64 KiB of
+     * messages at most (a larger first message alone) and at most 4096; the rest stay queued
+     * for the next call.
+     *
+     * @param max the most messages to return (at least 1)
+     * @param timeoutMillis -1 forever ({@link Libsock#TIMEOUT_DEFAULT}, -2, too: engine objects
+     *     have no default timeout), 0 poll, or milliseconds
+     * @return the messages in order, each with its client id; an empty list as said above
+     * @throws ClosedException after the final {@link EventKind#CLOSED} event was taken, or when
+     *     {@link #close()} freed the object while this call waited
+     * @throws BadHandleException after {@link #close()}
+     * @throws IOException {@link InvalidArgumentException} for {@code max} below 1, a timeout
+     *     below -2, or on a {@link DatagramServer}, whose events carry senders (pull them with
+     *     {@link #events(int, int)})
+     */
+    public List<Message> messages(int max, int timeoutMillis) throws IOException {
+        Object[] r = Native.engineMessages(handle.id(), max, timeoutMillis);
+        if (r == null) {
+            return Collections.<Message>emptyList();
+        }
+        byte[] bodies = (byte[]) r[0];
+        long[] meta = (long[]) r[1];
+        Message[] out = new Message[meta.length / 2];
+        if (out.length == 1) {
+            out[0] = new Message(meta[0], bodies);
+            return Arrays.asList(out);
+        }
+        int at = 0;
+        for (int i = 0; i < out.length; i++) {
+            int len = (int) meta[2 * i + 1];
+            out[i] = new Message(meta[2 * i], Arrays.copyOfRange(bodies, at, at + len));
+            at += len;
+        }
+        return Arrays.asList(out);
     }
 
     /**

@@ -211,6 +211,9 @@ final class Native {
 
     static native Event[] engineEvents(long h, int max, int t) throws IOException;
 
+    /** {byte[] bodies back to back, long[] {client, length} per message}, or null for none. */
+    static native Object[] engineMessages(long h, int max, int t) throws IOException;
+
     static native int enginePending(long h) throws IOException;
 
     static native String engineLocalAddress(long h) throws IOException;

@@ -494,6 +494,151 @@ final class EngineTest {
         }
     }
 
+    /** Pulls one event at a time (nothing else is taken) until one of {@code kind} arrives. */
+    static Event nextOf(EngineObject o, EventKind kind) throws IOException {
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (System.currentTimeMillis() < deadline) {
+            Event e = o.nextEvent(200);
+            if (e != null && e.kind() == kind) {
+                return e;
+            }
+        }
+        throw new AssertionError("no " + kind + " event within " + WAIT_MS + " ms");
+    }
+
+    /** Waits until {@code o} has at least {@code n} events queued. */
+    static void awaitPending(EngineObject o, int n) throws Exception {
+        long deadline = System.currentTimeMillis() + WAIT_MS;
+        while (o.pendingEvents() < n) {
+            check(System.currentTimeMillis() < deadline, n + " events queued within " + WAIT_MS
+                    + " ms, " + o.pendingEvents() + " are");
+            Thread.sleep(5);
+        }
+    }
+
+    /**
+     * EngineObject.messages over loopback: a client's sendBatch reaches the server's messages()
+     * whole, in order, with the client's id (bodies from empty to larger than one call's 64 KiB
+     * buffer); max bounds a call; an event that is not a message stays queued for nextEvent
+     * (the client's CONNECTED before its messages, the server's DISCONNECTED after the last);
+     * timeouts and bad arguments as events().
+     */
+    static void xEngineMessages() throws Exception {
+        final int n = 300;
+        byte[][] batch = new byte[n][];
+        for (int i = 0; i < n; i++) {
+            batch[i] = i == 150 ? new byte[100_000] : utf8("message " + i + ".".repeat(i % 7));
+        }
+        batch[7] = new byte[0];
+        Arrays.fill(batch[150], (byte) 'x');
+        Server server = Server.listen("127.0.0.1:0");
+        try (Client client = Client.connect("127.0.0.1:" + server.localPort())) {
+            long id = nextOf(server, EventKind.CONNECTED).client();
+            eq(0, server.messages(8, 0).size(), "nothing queued: an empty list at once");
+            long t0 = System.nanoTime();
+            eq(0, server.messages(8, 200).size(), "an empty list when the time ran out");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            check(ms >= 190 && ms < 5000, "waited the timeout: " + ms + " ms");
+            eq(n, client.sendBatch(batch, 5_000), "client batch");
+            awaitPending(server, n);
+            // max bounds a call; the first call of many takes more than one.
+            List<Message> first = server.messages(3, 0);
+            eq(3, first.size(), "max 3");
+            List<Message> got = new ArrayList<>(first);
+            int calls = 1;
+            int most = 0;
+            long deadline = System.currentTimeMillis() + WAIT_MS;
+            while (got.size() < n && System.currentTimeMillis() < deadline) {
+                List<Message> m = server.messages(1000, 200);
+                most = Math.max(most, m.size());
+                got.addAll(m);
+                calls++;
+            }
+            eq(n, got.size(), "every message, in " + calls + " calls");
+            check(most > 100, "a call takes many messages at once: at most " + most);
+            for (int i = 0; i < n; i++) {
+                Message m = got.get(i);
+                eq(id, m.client(), "message " + i + "'s client id");
+                check(Arrays.equals(batch[i], m.data()), "message " + i + " in order, intact ("
+                        + m.data().length + " bytes, " + batch[i].length + " sent)");
+            }
+            eq("message 1.", got.get(1).text(), "text()");
+            check(got.get(1).toString().contains("client " + id), got.get(1).toString());
+            eq(0, server.pendingEvents(), "nothing left");
+
+            // The client's CONNECTED is queued before the server's messages: messages() leaves
+            // it for nextEvent, then takes the batch with the connection number as the id.
+            byte[][] back = {utf8("a"), utf8("bb"), new byte[0], utf8("dddd")};
+            eq(4, server.sendBatch(id, back, 5_000), "server batch");
+            awaitPending(client, 1 + back.length);
+            eq(0, client.messages(64, WAIT_MS).size(), "CONNECTED is next: no messages");
+            eq(EventKind.CONNECTED, client.nextEvent(0).kind(), "CONNECTED stayed queued");
+            List<Message> cm = client.messages(64, WAIT_MS);
+            eq(back.length, cm.size(), "the client's messages");
+            for (int i = 0; i < back.length; i++) {
+                eq(1L, cm.get(i).client(), "the connection number");
+                check(Arrays.equals(back[i], cm.get(i).data()), "client message " + i);
+            }
+
+            // Messages, then the client closes: messages() stops before DISCONNECTED.
+            client.sendBatch(new byte[][] {utf8("last 1"), utf8("last 2")}, 5_000);
+            client.close(2_000);
+            awaitPending(server, 3);
+            List<Message> last = server.messages(64, WAIT_MS);
+            eq(2, last.size(), "the last messages");
+            eq("last 2", last.get(1).text(), "in order");
+            eq(0, server.messages(64, WAIT_MS).size(), "after the client closed: no messages");
+            eq(0, server.messages(64, 0).size(), "still none");
+            Event d = server.nextEvent(0);
+            check(d != null && d.kind() == EventKind.DISCONNECTED, "DISCONNECTED stayed: " + d);
+            eq(id, d.client(), "the client that left");
+
+            // Bad arguments, as events() gives them.
+            InvalidArgumentException none = expect(InvalidArgumentException.class,
+                    () -> server.messages(0, 0));
+            check(none.getMessage().contains("at least one"), "core's message: "
+                    + none.getMessage());
+            expect(InvalidArgumentException.class, () -> server.messages(-1, 0));
+            expect(InvalidArgumentException.class, () -> server.messages(1, -5));
+
+            // The end: CLOSED is not a message; after it, ClosedException; after close(),
+            // BadHandleException.
+            server.shutdown(0);
+            eq(0, server.messages(64, WAIT_MS).size(), "CLOSED is next: no messages");
+            eq(EventKind.CLOSED, server.nextEvent(0).kind(), "CLOSED stayed queued");
+            expect(ClosedException.class, () -> server.messages(64, 0));
+            server.close();
+            expect(BadHandleException.class, () -> server.messages(64, 0));
+        } finally {
+            server.close();
+        }
+        // A datagram server's events carry senders: messages() refuses it.
+        try (DatagramServer d = DatagramServer.bind("127.0.0.1:0")) {
+            InvalidArgumentException e = expect(InvalidArgumentException.class,
+                    () -> d.messages(8, 0));
+            check(e.getMessage().contains("datagram server"), e.getMessage());
+        }
+        // close() from another thread wakes a blocked messages() with ClosedException.
+        Server s = Server.listen("127.0.0.1:0");
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread w = new Thread(() -> {
+            try {
+                s.messages(8, Libsock.TIMEOUT_FOREVER);
+            } catch (Throwable t) {
+                thrown.set(t);
+            }
+        }, "messages-waiter");
+        w.setDaemon(true);
+        w.start();
+        Thread.sleep(200);
+        s.close();
+        w.join(5000);
+        check(!w.isAlive(), "the blocked messages() returned");
+        check(thrown.get() instanceof ClosedException
+                && !(thrown.get() instanceof BadHandleException),
+                "close() gives ClosedException, got " + thrown.get());
+    }
+
     /** Bad input: closed handles, null data, malformed endpoints, bad options and arguments. */
     static void xEngineBadInput() throws Exception {
         expect(InvalidArgumentException.class, () -> Server.listen("not an endpoint"));
