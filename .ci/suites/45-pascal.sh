@@ -157,7 +157,7 @@ for t in S13_engine S14_engine S15_engine S16_engine S17_engine; do
 done
 ! grep -q '^skip ' "$build/test.log" || { echo "45-pascal: a scenario was skipped"; exit 1; }
 grep -q '^ok   T_bad_input_table ' "$build/test.log" || { echo "45-pascal: the bad-input table did not pass"; exit 1; }
-for t in T_typed_reads T_transfer_errors T_fds_two_processes T_msgs_batches T_kcp_misc T_client_stats_batches_multicast; do
+for t in T_typed_reads T_transfer_errors T_fds_two_processes T_msgs_batches T_kcp_misc T_client_stats_batches_multicast T_engine_messages; do
   grep -q "^ok   ${t} " "$build/test.log" || { echo "45-pascal: $t did not pass"; exit 1; }
 done
 

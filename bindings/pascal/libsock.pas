@@ -526,6 +526,19 @@ type
   /// Client ids of a TLsServer (Clients, SendMany).
   TLsClientIds = array of UInt64;
 
+  /// One message taken with TLsEngineObject.Messages: who sent it and its bytes (no TLsEvent
+  /// per message).
+  TLsEngineMessage = record
+    /// The client id (server: from 1, never reused; client: the connection number), as the
+    /// LS_EVENT_MESSAGE event's Client would say.
+    Client: UInt64;
+    /// The message (TBytes, any size; empty for an empty message).
+    Data: TBytes;
+  end;
+
+  /// Messages of TLsEngineObject.Messages, in the order they came.
+  TLsEngineMessages = array of TLsEngineMessage;
+
   /// Every statistic of an engine object at once (Stats); a statistic the object does not keep
   /// reads 0.
   TLsEngineStats = record
@@ -621,6 +634,16 @@ type
     /// final LS_EVENT_CLOSED was taken, or when another thread closed the object, raises ELsClosed.
     /// Safe to call from several threads.
     function NextEvent(TimeoutMs: Int32; out Event: TLsEvent): Boolean;
+    /// The LS_EVENT_MESSAGE events at the head of the queue, up to MaxCount, in one call
+    /// (ls_next_messages): waits up to TimeoutMs (-1 forever, 0 poll) for the first event, then
+    /// takes the messages already there, with no TLsEvent per message. It stops before the first
+    /// event of another kind, which NextEvent then takes: so an empty array means the time ran
+    /// out (NextEvent's False) or such an event (e.g. LS_EVENT_DISCONNECTED) is next. Messages
+    /// of any size are taken whole (the buffer grows on LS_ERR_BUFFER_TOO_SMALL; the message
+    /// stays queued meanwhile); fewer than MaxCount may come when the buffer is full, the rest
+    /// stays queued. ELsInvalidArgument for MaxCount 0 and on a TLsDatagramServer (its events
+    /// carry senders: NextDatagram); ELsClosed as NextEvent. Safe to call from several threads.
+    function Messages(TimeoutMs: Int32; MaxCount: NativeUInt = 64): TLsEngineMessages;
     /// Events waiting now (without waiting).
     function PendingEvents: NativeUInt;
     /// A file descriptor readable while events wait (level-triggered), for select/poll/epoll or
@@ -2338,6 +2361,56 @@ begin
   else
     FillEvent(Event, BytesPtr(Big), N);
   Result := True;
+end;
+
+const
+  { Messages land in a buffer of this size on the stack (no allocation per call); a first
+    message larger than that in a buffer of the size ls_next_messages asks for. }
+  MessagesStackBuf = 65536;
+
+function TLsEngineObject.Messages(TimeoutMs: Int32; MaxCount: NativeUInt): TLsEngineMessages;
+var
+  Small: array[0..MessagesStackBuf - 1] of Byte;
+  Big: TBytes;
+  Lens: array of NativeUInt;
+  Ids: array of UInt64;
+  Count, I, At: NativeUInt;
+  Rc: Int32;
+begin
+  Result := nil;
+  if MaxCount = 0 then
+    raise ELsInvalidArgument.CreateCode(LS_ERR_INVALID_ARGUMENT, 0, 'Messages: MaxCount must be at least 1');
+  Lens := nil;
+  SetLength(Lens, MaxCount);
+  Ids := nil;
+  SetLength(Ids, MaxCount);
+  Big := nil;
+  Count := 0;
+  Rc := ls_next_messages(FHandle, TimeoutMs, @Small[0], SizeOf(Small), MaxCount, @Lens[0], @Ids[0], @Count);
+  while Rc = LS_ERR_BUFFER_TOO_SMALL do
+  begin
+    { The first message alone is larger and stays queued: room for it, taken at once. Another
+      thread may take it in between: then the next one is fetched, hence the loop. }
+    SetLength(Big, Lens[0]);
+    Count := 0;
+    Rc := ls_next_messages(FHandle, 0, BytesPtr(Big), Length(Big), MaxCount, @Lens[0], @Ids[0], @Count);
+  end;
+  if Rc = LS_ERR_TIMEOUT then
+    Exit;
+  LsCheck(Rc);
+  SetLength(Result, Count);
+  At := 0;
+  if Count > 0 then
+    for I := 0 to Count - 1 do
+    begin
+      Result[I].Client := Ids[I];
+      SetLength(Result[I].Data, Lens[I]);
+      if (Lens[I] > 0) and (Big = nil) then
+        Move(Small[At], Result[I].Data[0], Lens[I])
+      else if Lens[I] > 0 then
+        Move(Big[At], Result[I].Data[0], Lens[I]);
+      Inc(At, Lens[I]);
+    end;
 end;
 
 function TLsEngineObject.PendingEvents: NativeUInt;

@@ -70,6 +70,71 @@ namespace Libsock
             return r;
         }
 
+        [ThreadStatic] private static UIntPtr[] _lens;
+        [ThreadStatic] private static ulong[] _clients;
+
+        /// <summary>The MESSAGE events at the head of the queue, up to <paramref name="max"/>, in one
+        /// call (<c>ls_next_messages</c>): waits up to <paramref name="timeoutMs"/> (-1 forever, 0
+        /// poll) for the first event, then takes the messages already there, with no
+        /// <see cref="Event"/> per message. It stops before the first event of another kind, which
+        /// <see cref="NextEvent"/> then takes: so, as with <see cref="Events"/>, an empty list means
+        /// the time ran out or another kind of event (e.g. DISCONNECTED) is next. Messages
+        /// of any size are taken whole (the landing buffer grows on BUFFER_TOO_SMALL; the message
+        /// stays queued meanwhile); fewer than <paramref name="max"/> may come when the buffer is
+        /// full, the rest stays queued. <see cref="InvalidArgumentException"/> for a
+        /// <paramref name="max"/> below 1 and on a <see cref="DatagramServer"/> (its events carry
+        /// senders: <see cref="DatagramServer.NextDatagram"/>); <see cref="ClosedException"/> after
+        /// the final CLOSED event, as <see cref="NextEvent"/>.</summary>
+        public unsafe List<Message> Messages(int max = 256, int timeoutMs = Timeouts.Forever)
+        {
+            if (max <= 0) throw new InvalidArgumentException($"invalid argument: max {max} must be positive");
+            byte[] buf = _buffer ?? (_buffer = new byte[64 * 1024]);
+            UIntPtr[] lens = _lens;
+            ulong[] clients = _clients;
+            if (lens == null || lens.Length < max)
+            {
+                lens = new UIntPtr[max];
+                clients = new ulong[max];
+                if (max <= 4096) { _lens = lens; _clients = clients; } // keep small arrays per thread
+            }
+            long h = Acquire();
+            try
+            {
+                int wait = timeoutMs;
+                while (true)
+                {
+                    UIntPtr count = UIntPtr.Zero;
+                    int rc;
+                    fixed (byte* p = buf)
+                    fixed (UIntPtr* l = lens)
+                    fixed (ulong* c = clients)
+                        rc = Native.ls_next_messages(h, wait, p, Utf8.Size(buf.Length), Utf8.Size(max), l, c, &count);
+                    if (rc == ErrorCodes.BUFFER_TOO_SMALL)
+                    {
+                        // The first message stayed queued: take it with a bigger buffer, at once.
+                        buf = new byte[Math.Max(Utf8.Long(lens[0]), (long)buf.Length * 2)];
+                        if (buf.Length <= 1024 * 1024) _buffer = buf; // keep at most 1 MiB per thread
+                        wait = 0;
+                        continue;
+                    }
+                    if (rc == ErrorCodes.TIMEOUT) return new List<Message>();
+                    Fail(rc);
+                    int n = checked((int)Utf8.Long(count));
+                    var r = new List<Message>(n);
+                    int at = 0;
+                    for (int i = 0; i < n; i++)
+                    {
+                        var data = new byte[Utf8.Long(lens[i])];
+                        Buffer.BlockCopy(buf, at, data, 0, data.Length);
+                        at += data.Length;
+                        r.Add(new Message(clients[i], data));
+                    }
+                    return r;
+                }
+            }
+            finally { Release(); }
+        }
+
         /// <summary>The next event without blocking the caller: one already waiting completes the
         /// task at once; otherwise the wait runs on its own thread in slices of 100 ms, so <paramref name="cancellationToken"/> ends it (TaskCanceledException)
         /// without losing an event. Faults with <see cref="ClosedException"/> after the last event.</summary>

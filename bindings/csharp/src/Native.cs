@@ -286,6 +286,17 @@ namespace Libsock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ls_next_event(long handle, int timeout_ms, int* out_kind, ulong* out_client, long* out_value, byte* buf, UIntPtr cap, UIntPtr* out_len);
 
+        /// <summary><c>ls_next_messages</c> of include/libsock.h: up to <c>count</c> (at least 1)
+        /// MESSAGE events from the head of a server's or client's queue in one call, waiting up to
+        /// <c>timeout_ms</c> for the first event: their bodies one after another in <c>buf</c>, body
+        /// i's length in <c>out_lens[i]</c>, its client id in <c>out_clients[i]</c> (may be null),
+        /// how many in <c>out_count</c>. It stops before an event of another kind (0 messages and
+        /// LS_OK when that one is first: ls_next_event takes it) and before a message that no longer
+        /// fits; LS_ERR_BUFFER_TOO_SMALL with the size in <c>out_lens[0]</c> when not even the first
+        /// fits (it stays queued). A datagram server: LS_ERR_INVALID_ARGUMENT.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_next_messages(long handle, int timeout_ms, byte* buf, UIntPtr cap, UIntPtr count, UIntPtr* out_lens, ulong* out_clients, UIntPtr* out_count);
+
         /// <summary><c>ls_next_datagram</c> of include/libsock.h.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ls_next_datagram(long handle, int timeout_ms, int* out_kind, byte* buf, UIntPtr cap, UIntPtr* out_len, byte* peer_buf, UIntPtr peer_cap, UIntPtr* out_peer_len);

@@ -3,7 +3,7 @@
 // messages byte-exact, in order, once. S23 runs the same in a network namespace whose loopback
 // drops 10 % and 30 % of the UDP packets (nftables), the C# side being this test program started
 // again inside it (`LibsockTests.exe --kcp-child LOSS`). Also: the multicast sending interface, a
-// server's per-client statistics and batch sends.
+// server's per-client statistics, batch sends and batch pulls (Messages).
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -16,7 +16,7 @@ using System.Threading;
 
 namespace Libsock.Tests
 {
-    /// <summary>KCP, the multicast interface, client statistics and batch sends.</summary>
+    /// <summary>KCP, the multicast interface, client statistics, batch sends and pulls.</summary>
     public static class KcpTests
     {
         const int N = 1000;
@@ -33,6 +33,7 @@ namespace Libsock.Tests
             t.Add(new KeyValuePair<string, Action>("server_client_stats", ClientStats));
             t.Add(new KeyValuePair<string, Action>("blocking_connection_stats", ConnectionStatsTest));
             t.Add(new KeyValuePair<string, Action>("engine_send_batch", SendBatch));
+            t.Add(new KeyValuePair<string, Action>("engine_messages", Messages));
         }
 
         /// <summary>Message <paramref name="i"/> of a run: 1 to 3,000 bytes (kcp_ref.py's msg).</summary>
@@ -478,6 +479,105 @@ table inet libsock_loss {{
                 }
                 T.Throws<ClosedException>(() => server.SendBatch(c.Client + 1000, batch), "an unknown client");
                 T.Throws<InvalidArgumentException>(() => server.SendBatch(c.Client, new List<byte[]> { null }), "a null message");
+            }
+        }
+
+        /// <summary>Waits (up to 10 s) until <paramref name="o"/> holds at least <paramref name="n"/> events.</summary>
+        static bool PendingAtLeast(EngineObject o, long n)
+        {
+            double end = T.Now + 10000;
+            while (o.PendingEvents < n)
+            {
+                if (T.Now > end) return false;
+                Thread.Sleep(2);
+            }
+            return true;
+        }
+
+        /// <summary>EngineObject.Messages (ls_next_messages) over loopback: a batch sent with
+        /// SendBatch pulled whole, in order, with the sender's id; at most max; a message larger
+        /// than the landing buffer; the stop before a DISCONNECTED event; the errors.</summary>
+        static void Messages()
+        {
+            using (var server = Server.Listen("127.0.0.1:0"))
+            using (var client = Client.Connect(server.LocalAddress))
+            {
+                Event c = T.WaitKind(server, EventKind.CONNECTED);
+                Event cc = T.WaitKind(client, EventKind.CONNECTED);
+                T.Check(c != null && cc != null, "connected");
+                T.Equal(0, server.Messages(8, 0).Count, "nothing queued: an empty list (the timeout)");
+                // 100 messages of 1 to 3,000 bytes (about 150 KB: more than one 64 KiB landing buffer).
+                var batch = new List<byte[]>();
+                for (int i = 0; i < 100; i++) batch.Add(Msg(i));
+                T.Equal(100, client.SendBatch(batch, 10000), "client batch queued");
+                T.Check(PendingAtLeast(server, 100), "the server holds the 100 messages");
+                int got = 0, calls = 0, first = -1;
+                while (got < 100 && calls < 200)
+                {
+                    List<Message> ms = server.Messages(256, 5000);
+                    calls++;
+                    T.Check(ms.Count > 0, $"call {calls} took nothing after {got} messages");
+                    if (first < 0) first = ms.Count;
+                    foreach (Message m in ms)
+                    {
+                        T.Check(got < 100, "more messages than were sent");
+                        T.Equal(c.Client, m.Client, $"client id of message {got}");
+                        T.Check(Same(Msg(got), m.Data), $"message {got}: {m} differs (order or bytes)");
+                        got++;
+                    }
+                }
+                T.Equal(100, got, "messages pulled");
+                T.Check(first > 1, $"the first call took {first} message(s) of 100 queued");
+                T.Equal(0L, server.PendingEvents, "nothing left queued");
+                // At most max; the rest stays for the next call. A client's id is its connection number.
+                T.Equal(5, server.SendBatch(c.Client, new List<byte[]> { T.B("one"), T.B("two"), T.B(""), T.B("four"), T.B("five") }, 5000), "server batch queued");
+                T.Check(PendingAtLeast(client, 5), "the client holds the 5 messages");
+                List<Message> two = client.Messages(2, 5000);
+                T.Equal(2, two.Count, "max 2");
+                T.Equal("one", two[0].Text, "first of max 2");
+                T.Equal("two", two[1].Text, "second of max 2");
+                T.Equal(cc.Client, two[0].Client, "a client's messages carry its connection number");
+                List<Message> rest = client.Messages(64, 5000);
+                T.Equal(3, rest.Count, "the rest");
+                T.Equal(0, rest[0].Data.Length, "an empty message in the batch");
+                T.Equal("four five", rest[1].Text + " " + rest[2].Text, "the last two, in order");
+                // Larger than the landing buffer: BUFFER_TOO_SMALL inside, taken whole.
+                var big = new byte[300 * 1024];
+                for (int i = 0; i < big.Length; i++) big[i] = (byte)(i * 31);
+                T.Equal(2, server.SendBatch(c.Client, new List<byte[]> { big, T.B("after") }, 5000), "a large message queued");
+                T.Check(PendingAtLeast(client, 2), "the client holds the large message");
+                var large = new List<Message>();
+                for (int i = 0; i < 10 && large.Count < 2; i++) large.AddRange(client.Messages(64, 5000));
+                T.Equal(2, large.Count, "the large message and the next");
+                T.Check(Same(big, large[0].Data), "the 300 KB message whole");
+                T.Equal("after", large[1].Text, "then the small one");
+                // Bad arguments: the door's InvalidArgumentException, nothing taken.
+                client.Send(T.B("kept"));
+                T.Check(PendingAtLeast(server, 1), "a message for the bad-argument calls");
+                T.Throws<InvalidArgumentException>(() => server.Messages(0, 0), "max 0");
+                T.Throws<InvalidArgumentException>(() => server.Messages(-1, 0), "max -1");
+                T.Throws<InvalidArgumentException>(() => server.Messages(8, -3), "timeout -3");
+                List<Message> kept = server.Messages(8, 5000);
+                T.Check(kept.Count == 1 && kept[0].Text == "kept", "the bad calls took nothing");
+                using (var ds = DatagramServer.Bind("127.0.0.1:0"))
+                    T.Throws<InvalidArgumentException>(() => ds.Messages(8, 0), "a datagram server (core refuses)");
+                // The client says two more things and leaves: Messages stops before DISCONNECTED,
+                // returns nothing then, and NextEvent takes the DISCONNECTED.
+                T.Equal(2, client.SendBatch(new List<byte[]> { T.B("last1"), T.B("last2") }, 5000), "last batch queued");
+                client.Close(5000);
+                T.Check(PendingAtLeast(server, 3), "the last messages and the DISCONNECTED");
+                List<Message> last = server.Messages(8, 5000);
+                T.Equal(2, last.Count, "the last messages, not the DISCONNECTED");
+                T.Equal("last1 last2", last[0].Text + " " + last[1].Text, "the last messages in order");
+                T.Equal(0, server.Messages(8, 5000).Count, "nothing while a DISCONNECTED is next");
+                T.Equal(1L, server.PendingEvents, "the DISCONNECTED is still queued");
+                Event d = server.NextEvent(5000);
+                T.Check(d != null && d.Kind == EventKind.DISCONNECTED, $"then NextEvent: {d}");
+                T.Equal(c.Client, d.Client, "the DISCONNECTED names the client");
+                // After the final CLOSED: ClosedException, as NextEvent.
+                server.Shutdown(1000);
+                T.Check(T.WaitKind(server, EventKind.CLOSED) != null, "CLOSED after Shutdown");
+                T.Throws<ClosedException>(() => server.Messages(8, 0), "Messages after CLOSED");
             }
         }
     }

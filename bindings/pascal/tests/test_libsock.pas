@@ -3068,6 +3068,7 @@ begin
   Run('S23_kcp_reference_peer', S23_kcp_reference_peer);
   Run('T_kcp_misc', T_kcp_misc);
   Run('T_client_stats_batches_multicast', T_client_stats_batches_multicast);
+  Run('T_engine_messages', T_engine_messages);
   Run('T_issue16_cleanup', X16Cleanup);
   { Stop the engine's threads so that the process (and heaptrc's count) ends clean. }
   LsShutdownEngine;
