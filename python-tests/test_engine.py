@@ -879,6 +879,45 @@ def test_messages_send_batch_and_client_stats() -> None:
         assert server.stats()["messages_in"] == 50
 
 
+def test_messages_grouped_gives_one_tuple_per_run_of_one_client() -> None:
+    """``messages(grouped=True)``: one ``(client, [data, ...])`` per run of consecutive messages
+    from one client, in arrival order, the same bytes as the ungrouped pull."""
+    with libsock.Server(("127.0.0.1", 0)) as server:
+        peers = []
+        ids = []
+        for _ in range(2):
+            peers.append(libsock.connect(server.address, timeout=WAIT,
+                                         framing=libsock.LengthPrefixed()))
+            ev = server.next_event(timeout=WAIT)
+            assert ev is not None and ev.kind == "connected"
+            ids.append(ev.client)
+        a, b = peers
+        sent: list[tuple[int, bytes]] = []
+        for i in range(30):
+            a.send_msg(b"a%d" % i)
+            sent.append((ids[0], b"a%d" % i))
+        # Wait (bounded) until a's 30 are queued, so b's come after them in the queue.
+        deadline = time.monotonic() + WAIT
+        while server.pending_events < 30 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        for i in range(20):
+            b.send_msg(b"b%d" % i)
+            sent.append((ids[1], b"b%d" % i))
+        while server.pending_events < 50 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        runs = server.messages(timeout=WAIT, max=1024, grouped=True)
+        assert [type(r) for r in runs] == [tuple] * len(runs)
+        assert [(c, d) for c, batch in runs for d in batch] == sent
+        assert [c for c, _ in runs] == ids  # two runs: a's, then b's
+        assert all(type(batch) is list and batch for _, batch in runs)
+        assert server.messages(timeout=0, grouped=True) == []
+        for p in peers:
+            p.close()
+        # Not a message: left for events(), as the ungrouped pull does.
+        assert server.messages(timeout=WAIT, grouped=True) == []
+        assert server.events(timeout=WAIT)[0].kind == "disconnected"
+
+
 @pytest.mark.parametrize("make", ["server", "datagram"])
 def test_s17_close_is_the_shutdown_the_final_event_then_closed_error(make: str) -> None:
     """S17's rule (docs/SCENARIOS.md): Python's close() is the shutdown, so a blocked events()

@@ -716,9 +716,10 @@ class PyEngine:
         return pp_result(n, secs)
 
     def server_framed(self, p: argparse.Namespace) -> Result:
-        """Echo each pulled batch of messages (``messages()``: no event object per message) with
-        one ``send_batch`` per client, which waits for room in the client's send queue (flow
-        control, woken, never polled); other events through ``events()``."""
+        """Echo each pulled batch of messages (``messages(grouped=True)``: no event object and
+        no tuple per message, one list per run of one client's messages) with one
+        ``send_batch`` per run, which waits for room in the client's send queue (flow control,
+        woken, never polled); other events through ``events()``."""
         srv = self.ls.Server((HOST, 0), framing=self.ls.LengthPrefixed(4, "big"),
                              heartbeat=False, event_capacity=65536)
         ready(srv.address[1])
@@ -727,15 +728,11 @@ class PyEngine:
         T = p.timeout
         try:
             while True:
-                got = messages(T, READ_MAX)
+                got = messages(T, READ_MAX, grouped=True)
                 if got:
-                    k += len(got)
-                    client = got[0][0]
-                    if got[-1][0] == client:
-                        send_batch(client, [d for _, d in got], timeout=T)
-                    else:
-                        for c, d in got:
-                            send_batch(c, [d], timeout=T)
+                    for client, batch in got:
+                        k += len(batch)
+                        send_batch(client, batch, timeout=T)
                     continue
                 evs = events(0, 1)
                 if not evs:

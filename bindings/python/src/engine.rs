@@ -14,7 +14,7 @@ use libsock::engine::{
 use libsock::{Framing, SocketOptions};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyTuple};
 
 use crate::conn::is_closed_error;
 use crate::convert::*;
@@ -569,6 +569,36 @@ impl<T: Pull> Door<T> {
         Ok(out)
     }
 
+    /// [`messages`](Self::messages) for a server: `(client, data)` tuples, or with `grouped`
+    /// one `(client, [data, ...])` per run of consecutive messages from one client (a tuple per
+    /// run, not per message: the batch goes back with one `send_batch`).
+    pub(crate) fn server_messages<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max: i128,
+        grouped: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let got = self.messages(py, timeout, max)?;
+        if !grouped {
+            return PyList::new(py, got);
+        }
+        let out = PyList::empty(py);
+        let mut run: Vec<Bound<'py, PyBytes>> = Vec::new();
+        let mut who = None;
+        for (client, data) in got {
+            if let Some(w) = who.filter(|w| *w != client) {
+                out.append((w, PyList::new(py, std::mem::take(&mut run))?))?;
+            }
+            who = Some(client);
+            run.push(data);
+        }
+        if let Some(w) = who {
+            out.append((w, PyList::new(py, run)?))?;
+        }
+        Ok(out)
+    }
+
     pub(crate) fn serve_forever(
         &self,
         py: Python<'_>,
@@ -794,18 +824,25 @@ impl PyServer {
     /// another kind, which ``events()`` then returns; so an **empty list** means the timeout
     /// passed *or* another kind of event is next (call ``events()``).
     ///
+    /// With ``grouped=True`` the list holds one ``(client, [data, ...])`` per run of
+    /// consecutive messages from one client, in arrival order: one tuple per run instead of one
+    /// per message, and the run goes back with one ``send_batch``.
+    ///
     /// Example::
     ///
     ///     >>> for client, data in server.messages(timeout=1.0):
     ///     ...     server.send(client, data)
-    #[pyo3(signature = (timeout = None, max = 64))]
+    ///     >>> for client, batch in server.messages(1.0, 1024, grouped=True):
+    ///     ...     server.send_batch(client, batch)
+    #[pyo3(signature = (timeout = None, max = 64, *, grouped = false))]
     fn messages<'py>(
         &self,
         py: Python<'py>,
         timeout: Option<&Bound<'_, PyAny>>,
         max: i128,
-    ) -> PyResult<Vec<(u64, Bound<'py, PyBytes>)>> {
-        self.d.messages(py, timeout, max)
+        grouped: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        self.d.server_messages(py, timeout, max, grouped)
     }
 
     /// Queue several messages to ``client`` in order, as one batch (one wake-up of the engine,

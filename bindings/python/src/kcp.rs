@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use libsock::kcp::{KcpConfig, KcpServer, KcpServerConfig, KcpSession};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
 use crate::convert::*;
 use crate::engine::{
@@ -187,15 +187,18 @@ impl PyKcpServer {
     /// ``Server.messages``): an empty list means the timeout passed or another kind of event
     /// is next (call ``events()``).
     ///
+    /// ``grouped=True``: one ``(client, [data, ...])`` per run of one client's messages.
+    ///
     /// Example: ``for client, data in server.messages(timeout=1.0): server.send(client, data)``
-    #[pyo3(signature = (timeout = None, max = 64))]
+    #[pyo3(signature = (timeout = None, max = 64, *, grouped = false))]
     fn messages<'py>(
         &self,
         py: Python<'py>,
         timeout: Option<&Bound<'_, PyAny>>,
         max: i128,
-    ) -> PyResult<Vec<(u64, Bound<'py, PyBytes>)>> {
-        self.d.messages(py, timeout, max)
+        grouped: bool,
+    ) -> PyResult<Bound<'py, PyList>> {
+        self.d.server_messages(py, timeout, max, grouped)
     }
 
     /// Queue ``data`` as one message to ``client``; returns at once. ``ClosedError`` for a
