@@ -153,6 +153,45 @@ pub(crate) unsafe fn out_bytes<'a>(
     Ok(unsafe { std::slice::from_raw_parts_mut(ptr, cap) })
 }
 
+/// The sum of `lens`, at most `isize::MAX` (then every length is too); an error naming the
+/// first bad length otherwise.
+pub(crate) fn sum_lens(lens: &[usize]) -> Result<usize, Error> {
+    let total = lens.iter().try_fold(0usize, |t, &l| t.checked_add(l));
+    if let Some(t) = total.filter(|&t| t <= isize::MAX as usize) {
+        return Ok(t);
+    }
+    // Only on failure: find which length is to blame, for the message.
+    let mut total = 0usize;
+    for (i, &l) in lens.iter().enumerate() {
+        total = total
+            .checked_add(check_len(l, "lens[i]")?)
+            .filter(|&t| t <= isize::MAX as usize)
+            .ok_or_else(|| bad_arg(format!("the sum of lens is too large (at lens[{i}] = {l})")))?;
+    }
+    Ok(total)
+}
+
+/// An output array of `count` elements of `T` (the C type `ctype`), `None` when `ptr` is NULL;
+/// a pointer not aligned for `T` is refused.
+///
+/// # Safety
+/// `ptr` must be NULL or point to `count` writable elements.
+pub(crate) unsafe fn out_array<'a, T>(
+    ptr: *mut T,
+    count: usize,
+    name: &str,
+    ctype: &str,
+) -> Result<Option<&'a mut [T]>, Error> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    if ptr.align_offset(std::mem::align_of::<T>()) != 0 {
+        return Err(bad_arg(format!("{name} is not aligned for {ctype}")));
+    }
+    // SAFETY: non-null, aligned, and the caller promises `count` writable elements.
+    Ok(Some(unsafe { std::slice::from_raw_parts_mut(ptr, count) }))
+}
+
 /// A NUL-terminated UTF-8 string argument.
 ///
 /// # Safety

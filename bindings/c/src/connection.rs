@@ -4,7 +4,9 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use crate::boundary::{bad_arg, call, check_len, in_bytes, in_str, out_bytes, timeout_arg, Out};
+use crate::boundary::{
+    bad_arg, call, check_len, in_bytes, in_str, out_array, out_bytes, sum_lens, timeout_arg, Out,
+};
 use crate::handles::{as_conn, conn, get, insert, options_value, wrong_kind, Obj};
 use crate::{LS_SHUT_BOTH, LS_SHUT_READ, LS_SHUT_WRITE};
 use libsock::{ConnectOptions, Connection, Error, Shutdown, Timeout};
@@ -235,24 +237,6 @@ pub unsafe extern "C" fn ls_send_msgs(
     })
 }
 
-/// The sum of `lens`, at most `isize::MAX` (then every length is too); an error naming the
-/// first bad length otherwise.
-fn sum_lens(lens: &[usize]) -> Result<usize, Error> {
-    let total = lens.iter().try_fold(0usize, |t, &l| t.checked_add(l));
-    if let Some(t) = total.filter(|&t| t <= isize::MAX as usize) {
-        return Ok(t);
-    }
-    // Only on failure: find which length is to blame, for the message.
-    let mut total = 0usize;
-    for (i, &l) in lens.iter().enumerate() {
-        total = total
-            .checked_add(check_len(l, "lens[i]")?)
-            .filter(|&t| t <= isize::MAX as usize)
-            .ok_or_else(|| bad_arg(format!("the sum of lens is too large (at lens[{i}] = {l})")))?;
-    }
-    Ok(total)
-}
-
 /// Receive one message through the connection's framing into `buf`; `*out_len` receives its
 /// length. A message larger than `cap` gives `LS_ERR_BUFFER_TOO_SMALL` with the needed size in
 /// `*out_len` and stays queued: call again with a larger buffer (`buf` NULL and `cap` 0 ask for
@@ -321,17 +305,12 @@ pub unsafe extern "C" fn ls_recv_msgs(
             as_conn(&o).with_timeout(t).recv_msgs_into(data, &mut [])?;
             return Err(bad_arg("count is 0: it must be at least 1"));
         }
-        if out_lens.is_null() {
-            return Err(bad_arg("out_lens is NULL"));
-        }
-        if out_lens.align_offset(std::mem::align_of::<usize>()) != 0 {
-            return Err(bad_arg("out_lens is not aligned for size_t"));
-        }
+        // SAFETY: the caller promises `count` writable lengths.
+        let lens = unsafe { out_array(out_lens, count, "out_lens", "size_t") }?
+            .ok_or_else(|| bad_arg("out_lens is NULL"))?;
         let out = Out::new(out_count, "out_count")?;
         let t = timeout_arg(timeout_ms)?;
         let o = conn(handle)?;
-        // SAFETY: `out_lens` is not NULL and the caller promises `count` writable lengths.
-        let lens = unsafe { std::slice::from_raw_parts_mut(out_lens, count) };
         // Core waits for the first message only, keeps a message that does not fit queued and
         // an error met after the first for the next call.
         match as_conn(&o).with_timeout(t).recv_msgs_into(data, lens) {

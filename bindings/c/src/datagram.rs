@@ -4,7 +4,7 @@ use std::ffi::c_char;
 use std::net::IpAddr;
 
 use crate::boundary::{
-    bad_arg, call, check_len, in_bytes, in_str, out_bytes, timeout_arg, write_text, Out,
+    bad_arg, call, check_len, in_bytes, in_str, out_array, out_bytes, timeout_arg, write_text, Out,
 };
 use crate::handles::{as_dgram, dgram, insert, options_value, Obj};
 use crate::LS_ADDRESS_MAX;
@@ -196,21 +196,16 @@ pub unsafe extern "C" fn ls_recv_many(
             .ok_or_else(|| bad_arg("count * slot_size is too large"))?;
         // SAFETY: the caller promises `count * slot_size` writable bytes.
         let data = unsafe { out_bytes(buf, cap, 1, "buf") }?;
-        if out_lens.is_null() {
-            return Err(bad_arg("out_lens is NULL"));
-        }
-        if out_lens.align_offset(std::mem::align_of::<usize>()) != 0 {
-            return Err(bad_arg("out_lens is not aligned for size_t"));
-        }
+        // SAFETY: the caller promises `count` writable lengths.
+        let lens = unsafe { out_array(out_lens, count, "out_lens", "size_t") }?
+            .ok_or_else(|| bad_arg("out_lens is NULL"))?;
         let out = Out::new(out_count, "out_count")?;
         let t = timeout_arg(timeout_ms)?;
         let o = dgram(handle)?;
         let d = as_dgram(&o);
         let mut slots: Vec<&mut [u8]> = data.chunks_mut(slot).collect();
-        // SAFETY: the caller promises `count` writable entries in each array given.
-        let lens = unsafe { std::slice::from_raw_parts_mut(out_lens, count) };
         let mut tr = (!out_truncated.is_null())
-            // SAFETY: as above.
+            // SAFETY: the caller promises `count` writable entries in each array given.
             .then(|| unsafe { std::slice::from_raw_parts_mut(out_truncated, count) });
         if peer_bufs.is_null() {
             // No senders wanted: core asks the kernel for none (a cheaper receive).

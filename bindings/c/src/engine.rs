@@ -16,7 +16,7 @@ use libsock::kcp::{KcpServer, KcpStat};
 use libsock::{Addr, Bytes, Error};
 
 use crate::boundary::{
-    bad_arg, call, check_len, flag_arg, in_bytes, in_str, out_bytes, write_text, Out,
+    bad_arg, call, check_len, flag_arg, in_bytes, in_str, out_array, out_bytes, write_text, Out,
 };
 use crate::handles::{get, insert, tls_config, wrong_kind, Engine, Obj};
 // The flat doors' timeouts (shared with the JNI glue): a pull's -1 or -2 waits forever (engine
@@ -895,15 +895,11 @@ pub unsafe extern "C" fn ls_next_messages(
         if count == 0 {
             return Err(bad_arg("count is 0: it must be at least 1"));
         }
-        if out_lens.is_null() {
-            return Err(bad_arg("out_lens is NULL"));
-        }
-        if out_lens.align_offset(std::mem::align_of::<usize>()) != 0 {
-            return Err(bad_arg("out_lens is not aligned for size_t"));
-        }
-        if out_clients.align_offset(std::mem::align_of::<u64>()) != 0 {
-            return Err(bad_arg("out_clients is not aligned for uint64_t"));
-        }
+        // SAFETY: the caller promises `count` writable lengths, and `count` writable ids at
+        // `out_clients` unless it is NULL.
+        let lens = unsafe { out_array(out_lens, count, "out_lens", "size_t") }?
+            .ok_or_else(|| bad_arg("out_lens is NULL"))?;
+        let clients = unsafe { out_array(out_clients, count, "out_clients", "uint64_t") }?;
         let out = Out::new(out_count, "out_count")?;
         let t = engine_timeout(timeout_ms)?;
         if let Obj::DgramServer(_) = &*get(handle)? {
@@ -911,11 +907,6 @@ pub unsafe extern "C" fn ls_next_messages(
                 "handle {handle} is a datagram server: take its datagrams with ls_next_datagram"
             )));
         }
-        // SAFETY: `out_lens` is not NULL and the caller promises `count` writable lengths, and
-        // `count` writable ids at `out_clients` unless it is NULL.
-        let lens = unsafe { std::slice::from_raw_parts_mut(out_lens, count) };
-        let clients = (!out_clients.is_null())
-            .then(|| unsafe { std::slice::from_raw_parts_mut(out_clients, count) });
         match with_engine(handle, |e| e.pull_msgs(data, lens, clients, t)) {
             Ok(Some(n)) => {
                 out.set(n);

@@ -9,7 +9,7 @@ use std::time::UNIX_EPOCH;
 use libsock::engine::Stat;
 use libsock::{ConnectionStats, Error};
 
-use crate::boundary::{bad_arg, call, check_len, in_bytes, Out};
+use crate::boundary::{bad_arg, call, check_len, in_bytes, sum_lens, Out};
 use crate::engine::{as_client, as_server, client, server};
 use crate::handles::{as_conn, conn};
 use libsock_flat::engine_timeout;
@@ -38,13 +38,7 @@ unsafe fn batch<'a>(
     }
     // SAFETY: non-null, and the caller promises `count` readable lengths.
     let lens = unsafe { std::slice::from_raw_parts(lens, count) };
-    let mut total = 0usize;
-    for (i, &l) in lens.iter().enumerate() {
-        total = total
-            .checked_add(check_len(l, "lens[i]")?)
-            .filter(|&t| t <= isize::MAX as usize)
-            .ok_or_else(|| bad_arg(format!("the sum of lens is too large (at lens[{i}] = {l})")))?;
-    }
+    let total = sum_lens(lens)?;
     // SAFETY: the caller promises the sum of `lens` readable bytes.
     let data: &'a [u8] = unsafe { in_bytes(buf, total, "buf") }?;
     let mut at = 0;
