@@ -182,6 +182,34 @@ impl Shared {
         }
     }
 
+    /// A consumer's read: under the reader lock, `prepare` the socket, take what one
+    /// `recvmmsg` with `flags` gives and queue it (in arrival order); how many were queued.
+    #[cfg(target_os = "linux")]
+    fn read_batch(
+        &self,
+        q: &EventQueue,
+        flags: libc::c_int,
+        prepare: impl FnOnce(i32),
+    ) -> std::io::Result<usize> {
+        let slot = self.slot();
+        let mut b = self.pull.lock().unwrap_or_else(|p| p.into_inner());
+        let PullBuf { storage, got } = &mut *b;
+        if storage.is_empty() {
+            storage.resize(slot * RECV_SLOTS, 0);
+        }
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
+        prepare(fd);
+        offload::recv(fd, storage, slot, flags, got)?;
+        let n = got.len();
+        let storage = &storage[..];
+        q.push_batch(
+            got.drain(..)
+                .map(|seg| self.datagram(seg.peer, &storage[seg.at..seg.at + seg.len])),
+            true,
+        );
+        Ok(n)
+    }
+
     /// Count one received datagram and make its event.
     fn datagram(&self, peer: Addr, data: &[u8]) -> Event {
         let n = data.len().min(self.max);
@@ -197,26 +225,9 @@ impl Shared {
 #[cfg(target_os = "linux")]
 impl Source for Shared {
     fn fill(&self, q: &EventQueue) -> usize {
-        let slot = self.slot();
-        let mut b = self.pull.lock().unwrap_or_else(|p| p.into_inner());
-        let PullBuf { storage, got } = &mut *b;
-        if storage.is_empty() {
-            storage.resize(slot * RECV_SLOTS, 0);
-        }
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
         // An error (WouldBlock, or an ICMP error from an earlier send_to, which reading
         // clears) queues nothing.
-        if offload::recv(fd, storage, slot, libc::MSG_DONTWAIT, got).is_err() {
-            return 0;
-        }
-        let n = got.len();
-        let storage = &storage[..];
-        q.push_batch(
-            got.drain(..)
-                .map(|seg| self.datagram(seg.peer, &storage[seg.at..seg.at + seg.len])),
-            true,
-        );
-        n
+        self.read_batch(q, libc::MSG_DONTWAIT, |_| {}).unwrap_or(0)
     }
 
     fn fd(&self) -> i32 {
@@ -229,27 +240,12 @@ impl Source for Shared {
         if self.reading.load(Ordering::Acquire) {
             return None;
         }
-        let slot = self.slot();
-        let mut b = self.pull.lock().unwrap_or_else(|p| p.into_inner());
-        let PullBuf { storage, got } = &mut *b;
-        if storage.is_empty() {
-            storage.resize(slot * RECV_SLOTS, 0);
-        }
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
-        self.receive_timeout(fd, wait);
         // The socket is blocking (see `bind`): this waits for the first datagram, up to the
         // receive timeout; stop_now's shutdown(SHUT_RD) wakes it.
-        if offload::recv(fd, storage, slot, 0, got).is_err() {
-            return Some(0);
-        }
-        let n = got.len();
-        let storage = &storage[..];
-        q.push_batch(
-            got.drain(..)
-                .map(|seg| self.datagram(seg.peer, &storage[seg.at..seg.at + seg.len])),
-            true,
-        );
-        Some(n)
+        Some(
+            self.read_batch(q, 0, |fd| self.receive_timeout(fd, wait))
+                .unwrap_or(0),
+        )
     }
 
     fn driving(&self, on: bool) {
