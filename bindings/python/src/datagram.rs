@@ -43,6 +43,19 @@ fn many_sizes(py: Python<'_>, max: i128, n: i128) -> PyResult<(usize, usize, usi
     Ok((max, n, total))
 }
 
+/// Receive with `recv` into `storage` cut into `n`-byte buffers, the GIL released.
+fn recv_slots<T: Send>(
+    py: Python<'_>,
+    storage: &mut [u8],
+    n: usize,
+    recv: impl FnOnce(&mut [&mut [u8]]) -> libsock::Result<T> + Send,
+) -> PyResult<T> {
+    wait(py, move || {
+        let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(n).collect();
+        recv(&mut bufs)
+    })
+}
+
 /// Run `f` with a buffer of `total` bytes: the thread's reused scratch buffer up to its limit,
 /// a fresh one beyond.
 fn with_buffer<R>(total: usize, f: impl FnOnce(&mut [u8]) -> PyResult<R>) -> PyResult<R> {
@@ -425,14 +438,9 @@ impl PyDatagram {
         if !senders {
             return with_buffer(total, |storage| {
                 let mut sizes = Vec::with_capacity(max);
-                {
-                    let sizes = &mut sizes;
-                    let storage = &mut *storage;
-                    wait(py, move || {
-                        let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(n).collect();
-                        d.recv_many_sizes_timeout(&mut bufs, sizes, timeout.0)
-                    })?;
-                }
+                recv_slots(py, storage, n, |bufs| {
+                    d.recv_many_sizes_timeout(bufs, &mut sizes, timeout.0)
+                })?;
                 let items = sizes
                     .iter()
                     .enumerate()
@@ -444,14 +452,9 @@ impl PyDatagram {
         // bytes); each datagram is then copied once into its bytes object.
         with_buffer(total, |storage| {
             let mut metas = Vec::with_capacity(max);
-            {
-                let metas = &mut metas;
-                let storage = &mut *storage;
-                wait(py, move || {
-                    let mut bufs: Vec<&mut [u8]> = storage.chunks_mut(n).collect();
-                    d.recv_many_timeout(&mut bufs, metas, timeout.0)
-                })?;
-            }
+            recv_slots(py, storage, n, |bufs| {
+                d.recv_many_timeout(bufs, &mut metas, timeout.0)
+            })?;
             let mut items = Vec::with_capacity(metas.len());
             let mut last: Option<(&Addr, Bound<'py, PyAny>)> = None;
             for (i, m) in metas.iter().enumerate() {
