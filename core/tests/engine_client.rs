@@ -501,3 +501,73 @@ fn server_send_timeout_waits_for_a_slow_client() {
     );
     server.shutdown(Duration::from_secs(1));
 }
+
+/// Batches of small messages written by the sender's thread while the socket takes only part
+/// of them (a peer that reads slowly, in odd-sized pieces): the rest of a split frame and the
+/// runs of whole frames behind it are queued in order, so every byte arrives once, in order,
+/// and `messages_out` counts each message once.
+#[test]
+fn batches_written_in_part_by_the_sender_arrive_whole_and_are_counted_once() {
+    let server = Server::bind(
+        "127.0.0.1:0",
+        ServerConfig::new().send_queue_bytes(48 * 1024),
+    )
+    .unwrap();
+    let mut peer = std::net::TcpStream::connect(server.local_addr().as_inet().unwrap()).unwrap();
+    let id = match pull_until(
+        |t| server.next_events(8, t),
+        SLOW,
+        |e| matches!(e, Event::Connected { .. }),
+    )
+    .pop()
+    {
+        Some(Event::Connected { client, .. }) => client,
+        other => panic!("{other:?}"),
+    };
+    let total = 30_000u32;
+    let msg = |i: u32| {
+        let mut m = vec![(i % 253) as u8; 20 + (i as usize * 7) % 300];
+        m[..4].copy_from_slice(&i.to_be_bytes());
+        m
+    };
+    let reader = std::thread::spawn(move || {
+        peer.set_read_timeout(Some(SLOW)).unwrap();
+        let mut wire = Vec::new();
+        let mut buf = vec![0u8; 4093];
+        let mut i = 0u32;
+        while i < total {
+            if i < total / 2 {
+                std::thread::sleep(Duration::from_micros(200)); // slow at first: partial writes
+            }
+            let n = peer.read(&mut buf).unwrap();
+            assert!(n > 0, "end of stream after {i} messages");
+            wire.extend_from_slice(&buf[..n]);
+            let mut at = 0;
+            while wire.len() - at >= 4 {
+                let len = u32::from_be_bytes(wire[at..at + 4].try_into().unwrap()) as usize;
+                if wire.len() - at - 4 < len {
+                    break;
+                }
+                assert_eq!(&wire[at + 4..at + 4 + len], &msg(i)[..], "message {i}");
+                at += 4 + len;
+                i += 1;
+            }
+            wire.drain(..at);
+        }
+    });
+    let all: Vec<Vec<u8>> = (0..total).map(msg).collect();
+    for chunk in all.chunks(64) {
+        let refs: Vec<&[u8]> = chunk.iter().map(|m| &m[..]).collect();
+        assert_eq!(
+            server.send_batch(id, &refs, Some(SLOW)).unwrap(),
+            refs.len()
+        );
+    }
+    reader.join().unwrap();
+    let t0 = std::time::Instant::now();
+    while server.stats().messages_out < total as u64 && t0.elapsed() < SLOW {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(server.stats().messages_out, total as u64);
+    server.shutdown(Duration::from_secs(1));
+}

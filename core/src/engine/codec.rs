@@ -2,6 +2,8 @@
 //! tokio-util codec, so the engine (and any tokio program) cuts streams exactly as the blocking
 //! layer does.
 
+use std::collections::VecDeque;
+
 use bytes::{Bytes, BytesMut};
 
 use crate::error::Error;
@@ -102,20 +104,61 @@ pub(crate) fn encode_frame(framing: &Framing, msg: &[u8]) -> crate::Result<Bytes
     Ok(b.freeze())
 }
 
-/// Encode `msgs` with `framing` into one buffer, cut into one frame per message (one
-/// allocation for the batch). `FrameTooLarge` when a frame exceeds `cap` on its own (no queue
-/// could take it), framing errors as for one message: a bad message encodes none.
+/// A batch of messages encoded back to back in one buffer: `all`, with frame `i` ending at
+/// `ends[i]`. Written as one piece where the socket takes it; what must wait in a send queue is
+/// cut by [`queued_from`](EncodedBatch::queued_from).
+pub(crate) struct EncodedBatch {
+    pub all: Bytes,
+    pub ends: Vec<usize>,
+}
+
+/// The most bytes of whole frames queued as one entry (one iovec when written).
+pub(crate) const GROUP_BYTES: usize = 64 * 1024;
+
+impl EncodedBatch {
+    /// The send-queue entries for the batch from byte `from` on, one entry per message: a
+    /// frame that `from` falls inside comes first, alone (its rest); then runs of whole frames
+    /// of at most `group` bytes (a frame longer than that alone), each run as **one buffer
+    /// followed by an empty entry per further frame in it**. The writer sends a run with one
+    /// iovec and counts each empty entry as one more message sent, so per-message counts and
+    /// "how many were queued" stay exact while the kernel copies one piece per run.
+    pub(crate) fn queued_from(&self, from: usize, group: usize) -> VecDeque<Bytes> {
+        let mut out = VecDeque::with_capacity(self.ends.len());
+        let mut at = from;
+        let mut i = self.ends.partition_point(|&e| e <= from);
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        if i < self.ends.len() && from > start {
+            out.push_back(self.all.slice(from..self.ends[i]));
+            at = self.ends[i];
+            i += 1;
+        }
+        while i < self.ends.len() {
+            let mut j = i + 1;
+            while j < self.ends.len() && self.ends[j] - at <= group {
+                j += 1;
+            }
+            out.push_back(self.all.slice(at..self.ends[j - 1]));
+            out.extend(std::iter::repeat_n(Bytes::new(), j - i - 1));
+            at = self.ends[j - 1];
+            i = j;
+        }
+        out
+    }
+}
+
+/// Encode `msgs` with `framing` into one buffer (one allocation for the batch).
+/// `FrameTooLarge` when a frame exceeds `cap` on its own (no queue could take it), framing
+/// errors as for one message: a bad message encodes none.
 pub(crate) fn encode_batch(
     framing: &Framing,
     msgs: &[&[u8]],
     cap: usize,
-) -> crate::Result<std::collections::VecDeque<Bytes>> {
-    let mut frames = std::collections::VecDeque::with_capacity(msgs.len());
+) -> crate::Result<EncodedBatch> {
+    let mut ends = Vec::with_capacity(msgs.len());
     if let Some(f) = framing.plain_prefix() {
-        // The usual length prefix: every header written straight into one buffer, which is
-        // then cut into frames (a reference count each) — no framing dispatch per message.
+        // The usual length prefix: every header written straight into one buffer — no
+        // framing dispatch per message.
         let mut v = Vec::with_capacity(msgs.iter().map(|m| m.len() + 8).sum());
-        let mut ends = Vec::with_capacity(msgs.len());
         for m in msgs {
             let start = v.len();
             if !f.encode_into(m, &mut v) {
@@ -128,21 +171,78 @@ pub(crate) fn encode_batch(
             }
             ends.push(v.len());
         }
-        let all = Bytes::from(v);
-        let mut at = 0;
-        for end in ends {
-            frames.push_back(all.slice(at..end));
-            at = end;
-        }
-        return Ok(frames);
+        return Ok(EncodedBatch {
+            all: Bytes::from(v),
+            ends,
+        });
     }
     let mut b = BytesMut::with_capacity(msgs.iter().map(|m| m.len() + 8).sum());
     for m in msgs {
+        let start = b.len();
         framing.encode(m, &mut b)?;
-        if b.len() > cap {
-            return Err(super::sendq::PushError::too_large(b.len(), cap));
+        if b.len() - start > cap {
+            return Err(super::sendq::PushError::too_large(b.len() - start, cap));
         }
-        frames.push_back(b.split().freeze());
+        ends.push(b.len());
     }
-    Ok(frames)
+    Ok(EncodedBatch {
+        all: b.freeze(),
+        ends,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(lens: &[usize]) -> EncodedBatch {
+        let msgs: Vec<Vec<u8>> = lens
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| vec![i as u8; n])
+            .collect();
+        let refs: Vec<&[u8]> = msgs.iter().map(|m| &m[..]).collect();
+        encode_batch(&Framing::length_prefixed(), &refs, 1 << 20).unwrap()
+    }
+
+    /// One entry per message, the runs' bytes in order and complete, no run over `group`
+    /// bytes unless it is one frame, and a split frame's rest alone in front.
+    #[test]
+    fn queued_entries_are_one_per_message_and_keep_every_byte() {
+        let b = batch(&[10, 20, 5, 300, 1, 1, 1, 40]);
+        let total = b.all.len();
+        for from in 0..=total {
+            for group in [1, 16, 30, 64, 1 << 16] {
+                let q = b.queued_from(from, group);
+                let left = b.ends.iter().filter(|&&e| e > from).count();
+                assert_eq!(q.len(), left, "from {from} group {group}");
+                let joined: Vec<u8> = q.iter().flat_map(|f| f.iter().copied()).collect();
+                assert_eq!(&joined[..], &b.all[from..], "from {from} group {group}");
+                let start = b
+                    .ends
+                    .iter()
+                    .rev()
+                    .find(|&&e| e <= from)
+                    .copied()
+                    .unwrap_or(0);
+                let split = from > start && from < total;
+                for (k, f) in q.iter().enumerate() {
+                    let one_frame = b.ends.iter().any(|&e| e - f.len() == from)
+                        || (0..b.ends.len()).any(|i| {
+                            let s = if i == 0 { 0 } else { b.ends[i - 1] };
+                            b.ends[i] - s == f.len()
+                        });
+                    assert!(
+                        f.len() <= group || one_frame,
+                        "entry {k} of {} bytes",
+                        f.len()
+                    );
+                }
+                if split {
+                    let end = b.ends.iter().find(|&&e| e > from).unwrap();
+                    assert_eq!(q[0].len(), end - from, "the split frame's rest comes alone");
+                }
+            }
+        }
+    }
 }

@@ -251,6 +251,9 @@ struct Stopping {
 
 /// Frames written per `writev`.
 const MAX_IOV: usize = 64;
+/// Send-queue entries looked at per `writev` (a batch's run of frames is one buffer followed
+/// by an empty entry per further frame: see `EncodedBatch::queued_from`).
+pub(crate) const MAX_SCAN: usize = 1024;
 
 /// One connection's state machine (see the module docs).
 pub(crate) struct Conn {
@@ -394,7 +397,13 @@ impl Conn {
             }
             let mut iov = [IoSlice::new(&[]); MAX_IOV];
             let mut n = 0;
-            for f in self.out.iter().take(MAX_IOV) {
+            for f in self
+                .out
+                .iter()
+                .take(MAX_SCAN)
+                .filter(|f| !f.is_empty())
+                .take(MAX_IOV)
+            {
                 iov[n] = IoSlice::new(f);
                 n += 1;
             }

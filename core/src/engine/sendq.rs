@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 
+use super::codec::{EncodedBatch, GROUP_BYTES};
 use super::events::DisconnectReason;
 use super::link::{now_ms, Counters};
 use crate::error::{Error, Result};
@@ -121,6 +122,12 @@ impl SendQueue {
         }
     }
 
+    /// The longest run of a batch's whole frames queued as one entry: never more than the
+    /// bound, so a run that waits for room can get it.
+    fn group(&self) -> usize {
+        GROUP_BYTES.min(self.cap)
+    }
+
     fn lock(&self) -> MutexGuard<'_, SqState> {
         self.st.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -225,15 +232,22 @@ impl SendQueue {
         Ok(n)
     }
 
-    /// Queue `frames` in order, waiting for room (up to `deadline`) whenever the queue is full:
-    /// how many were queued before the time ran out (`Ok` with fewer than all), or the push
-    /// error that stopped it. `stop` is checked before each push (a closing owner).
+    /// Queue a batch's frames in order, waiting for room (up to `deadline`) whenever the queue
+    /// is full: how many were queued before the time ran out (`Ok` with fewer than all), or the
+    /// push error that stopped it. When nothing is queued or being written and the whole batch
+    /// fits the bound, the sender's thread writes it first, as one piece (no hand-off to the
+    /// connection's task, one iovec for the kernel to copy); only what the socket does not
+    /// take is queued, ahead of anything queued meanwhile.
     pub(crate) fn push_all(
         &self,
-        mut frames: VecDeque<Bytes>,
+        batch: EncodedBatch,
         deadline: Option<Instant>,
     ) -> std::result::Result<usize, (usize, PushError)> {
-        let total = frames.len();
+        let total = batch.ends.len();
+        if let Some(r) = self.try_direct_batch(&batch) {
+            return r.map(|()| total).map_err(|e| (0, e));
+        }
+        let mut frames = batch.queued_from(0, self.group());
         loop {
             let before = frames.len();
             if let Err(e) = self.push_batch(&mut frames) {
@@ -247,6 +261,71 @@ impl SendQueue {
                 _ => return Ok(total - frames.len()),
             }
         }
+    }
+
+    /// The direct path of [`push_all`](SendQueue::push_all): `None` when it does not apply
+    /// (something is queued or being written, no attached socket, or the batch does not fit
+    /// the bound), otherwise the batch was written and/or queued whole.
+    fn try_direct_batch(&self, batch: &EncodedBatch) -> Option<std::result::Result<(), PushError>> {
+        let len = batch.all.len();
+        let mut st = self.lock();
+        if st.stop.is_some() {
+            return Some(Err(PushError::Stopped));
+        }
+        if len == 0
+            || st.fd < 0
+            || st.writer != Writer::Idle
+            || !st.frames.is_empty()
+            || st.bytes + len > self.cap
+        {
+            return None;
+        }
+        if self.track_push {
+            self.last_app_push.store(now_ms(), Ordering::Relaxed);
+        }
+        // Reserve the batch's room while the lock is released, so pushes meanwhile keep the
+        // bound counting what may come back.
+        st.writer = Writer::Direct;
+        st.bytes += len;
+        let fd = st.fd;
+        drop(st);
+        let written = direct_send(fd, &[&batch.all, &[], &[]]).unwrap_or(0);
+        let whole = batch.ends.iter().take_while(|&&e| e <= written).count();
+        if written > 0 {
+            self.counters
+                .bytes_out
+                .fetch_add(written as u64, Ordering::Relaxed);
+            self.counters
+                .msgs_out
+                .fetch_add(whole as u64, Ordering::Relaxed);
+        }
+        let mut st = self.lock();
+        st.writer = Writer::Idle;
+        st.bytes -= written;
+        if written < len {
+            // The rest goes first, in order: frames queued meanwhile came after it.
+            let rest = batch.queued_from(written, self.group());
+            let first_start = if whole == 0 { 0 } else { batch.ends[whole - 1] };
+            self.counters
+                .queued_bytes
+                .fetch_add((len - written) as u64, Ordering::Relaxed);
+            for f in rest.into_iter().rev() {
+                st.frames.push_front(f);
+            }
+            st.front_partial = written > first_start;
+        }
+        if st.fd < 0 {
+            // `detach` is waiting for this write to end.
+            self.direct_done.notify_all();
+        }
+        let w = if !st.frames.is_empty() || st.stop.is_some() {
+            st.waker.clone()
+        } else {
+            None
+        };
+        drop(st);
+        self.wake(w);
+        Some(Ok(()))
     }
 
     fn push_inner(

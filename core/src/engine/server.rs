@@ -575,7 +575,8 @@ impl Server {
         }
     }
 
-    /// Queue `msgs` to `client` in order, as one batch (encoded into one buffer, taken by the
+    /// Queue `msgs` to `client` in order, as one batch (encoded into one buffer; written at
+    /// once by the calling thread when nothing is queued before it, otherwise taken by the
     /// connection's task with one wake-up and written with `writev`), each waiting for room as
     /// [`send_timeout`](Server::send_timeout) does, all within one `timeout`. A message the
     /// framing refuses, or one larger than the whole queue, queues none. Returns how many were

@@ -1001,7 +1001,13 @@ impl Driver {
             return;
         }
         c.iov.clear();
-        for f in c.out.iter().take(MAX_IOV) {
+        for f in c
+            .out
+            .iter()
+            .take(crate::engine::link::MAX_SCAN)
+            .filter(|f| !f.is_empty())
+            .take(MAX_IOV)
+        {
             c.iov.push(libc::iovec {
                 iov_base: f.as_ptr() as *mut libc::c_void,
                 iov_len: f.len(),
