@@ -703,6 +703,12 @@ impl PlainPrefix {
         true
     }
 
+    /// The header's length in bytes.
+    #[inline]
+    pub(crate) fn width(&self) -> usize {
+        self.width
+    }
+
     /// True when a body of `len` bytes can be sent (within `max_len` and the field).
     #[inline]
     pub(crate) fn fits(&self, len: usize) -> bool {

@@ -156,20 +156,26 @@ pub(crate) fn encode_batch(
 ) -> crate::Result<EncodedBatch> {
     let mut ends = Vec::with_capacity(msgs.len());
     if let Some(f) = framing.plain_prefix() {
-        // The usual length prefix: every header written straight into one buffer — no
-        // framing dispatch per message.
-        let mut v = Vec::with_capacity(msgs.iter().map(|m| m.len() + 8).sum());
+        // The usual length prefix: the frames' ends follow from the lengths, and the frames
+        // are written by the blocking layer's tight loop (one reserve, two copies per frame,
+        // no framing dispatch per message).
+        let w = f.width();
+        let mut end = 0;
         for m in msgs {
-            let start = v.len();
-            if !f.encode_into(m, &mut v) {
+            if !f.fits(m.len()) {
                 // Too long for the prefix: the general check says why.
                 framing.check_msg(m)?;
                 return Err(crate::Error::invalid("message too long for the framing"));
             }
-            if v.len() - start > cap {
-                return Err(super::sendq::PushError::too_large(v.len() - start, cap));
+            if w + m.len() > cap {
+                return Err(super::sendq::PushError::too_large(w + m.len(), cap));
             }
-            ends.push(v.len());
+            end += w + m.len();
+            ends.push(end);
+        }
+        let mut v = Vec::with_capacity(end);
+        if f.encode_all(msgs.iter().copied(), &mut v).is_err() {
+            return Err(crate::Error::invalid("message too long for the framing"));
         }
         return Ok(EncodedBatch {
             all: Bytes::from(v),

@@ -534,13 +534,18 @@ pub(crate) mod defer {
 
     /// Count one deferred event; after too many, pay now. Call without any queue lock held.
     pub(super) fn counted() {
+        counted_n(1)
+    }
+
+    /// Count `n` deferred events (see [`counted`]).
+    pub(super) fn counted_n(n: usize) {
         let over = OWED
             .try_with(|o| {
                 let mut o = o.borrow_mut();
                 if o.queues.is_empty() {
                     return false;
                 }
-                o.events += 1;
+                o.events += n;
                 o.events >= DEFER_MAX
             })
             .unwrap_or(false);
@@ -566,6 +571,60 @@ pub(crate) mod defer {
             .unwrap_or(false);
         if due {
             flush();
+        }
+    }
+}
+
+/// Several pushes under one lock of an [`EventQueue`] (see [`EventQueue::hold`]).
+pub(crate) struct Hold<'a> {
+    q: &'a EventQueue,
+    i: std::mem::ManuallyDrop<MutexGuard<'a, Inner>>,
+    pushed: usize,
+}
+
+impl Hold<'_> {
+    /// Room now, as `(free places, bytes queued)`: a message fits while there is a free place
+    /// and fewer than [`EVENT_QUEUE_BYTES`] are queued (the rule of
+    /// [`try_push`](Hold::try_push)). `None` once the queue is closed.
+    pub(crate) fn room(&self) -> Option<(usize, usize)> {
+        if self.i.closed {
+            return None;
+        }
+        let free = self
+            .q
+            .capacity
+            .saturating_sub(self.i.q.len() + self.i.reserved);
+        Some((free, self.i.bytes))
+    }
+
+    /// Register `cx` to be woken when room frees up (as a refused
+    /// [`try_push`](Hold::try_push) does).
+    pub(crate) fn wait_room(&mut self, cx: &mut Context<'_>, round: &mut u64) {
+        EventQueue::wait_room(&mut self.i, cx, round);
+    }
+
+    /// Push an event that [`room`](Hold::room) said fits.
+    pub(crate) fn push_fitted(&mut self, ev: Event) {
+        self.i.bytes += data_len(&ev);
+        self.i.q.push_back(ev);
+        self.pushed += 1;
+    }
+
+    /// Wake the consumers for what [`push_fitted`](Hold::push_fitted) queued.
+    pub(crate) fn signal(&mut self) {
+        if self.pushed > 0 {
+            self.q.signal(&mut self.i);
+        }
+    }
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `i` is not used after this; the lock is released before the count, which
+        // may pay owed wake-ups (they take queue locks).
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.i) };
+        if self.pushed > 0 {
+            defer::counted_n(self.pushed);
         }
     }
 }
@@ -777,6 +836,17 @@ impl EventQueue {
         drop(i);
         defer::counted();
         TryPush::Pushed
+    }
+
+    /// Hold the queue for several [`Hold::try_push`]es under one lock (a connection delivering
+    /// the messages of one read): the lock is taken once instead of per message. Drop the
+    /// hold before taking any other lock.
+    pub(crate) fn hold(&self) -> Hold<'_> {
+        Hold {
+            q: self,
+            i: std::mem::ManuallyDrop::new(self.lock()),
+            pushed: 0,
+        }
     }
 
     /// Wait for room for one event (the backpressure point). Cancel-safe.

@@ -249,6 +249,9 @@ struct Stopping {
     fin_sent: bool,
 }
 
+/// Messages delivered under one hold of the event queue's lock (see `Conn::take_frames`).
+const HOLD_MAX: usize = 64;
+
 /// Frames written per `writev`.
 const MAX_IOV: usize = 64;
 /// Send-queue entries looked at per `writev` (a batch's run of frames is one buffer followed
@@ -552,38 +555,103 @@ impl Conn {
         cx: &mut Context<'_>,
         env: &Env<'_>,
     ) -> Result<(), DisconnectReason> {
+        let mut pong = false;
+        let r = self.take_runs(buf, cx, env, &mut pong);
+        if pong {
+            if let Some(p) = &env.cfg.pong {
+                let _ = env.sq.push(p.clone(), true);
+            }
+        }
+        r
+    }
+
+    /// [`take_frames`](Conn::take_frames) in runs of up to [`HOLD_MAX`] messages: under one
+    /// hold of the event queue's lock, cut the frames that have room (positions only), split
+    /// them off `buf` at once and queue a slice of that block per message (no per-message
+    /// buffer bookkeeping). The first frame without room is held (reading stops); a ping seen
+    /// sets `pong` (answered once the queue's lock is let go).
+    fn take_runs(
+        &mut self,
+        buf: &mut BytesMut,
+        cx: &mut Context<'_>,
+        env: &Env<'_>,
+        pong: &mut bool,
+    ) -> Result<(), DisconnectReason> {
+        let mut cuts = [(0usize, 0usize); HOLD_MAX];
         while self.held.is_none() {
-            let next = self.decoder.decode(buf);
-            let frame = match next {
-                Ok(Some(f)) => f,
-                Ok(None) => break,
-                Err(Error::FrameTooLarge { .. }) => return Err(DisconnectReason::FrameTooLarge),
-                Err(e) => return Err(DisconnectReason::Error(e.kind(), e.to_string())),
+            let mut hold = env.events.hold();
+            let Some((mut free, mut queued)) = hold.room() else {
+                return Err(closed());
             };
-            if let Some(h) = &env.cfg.heartbeat {
-                if frame == h.ping {
-                    if let Some(p) = &env.cfg.pong {
-                        let _ = env.sq.push(p.clone(), true);
+            let (mut n, mut off, mut err, mut full) = (0, 0, None, false);
+            while n < HOLD_MAX {
+                let cut = self.decoder.cut(&buf[off..]);
+                match cut.msg {
+                    Ok(Some((s, e))) => {
+                        let (s, e) = (off + s, off + e);
+                        off += cut.consumed;
+                        if let Some(h) = &env.cfg.heartbeat {
+                            // Heartbeat frames are answered or dropped, never queued.
+                            if buf[s..e] == h.ping[..] {
+                                *pong = true;
+                                continue;
+                            }
+                            if buf[s..e] == h.pong[..] {
+                                continue;
+                            }
+                        }
+                        cuts[n] = (s, e);
+                        n += 1;
+                        if free == 0 || queued >= super::EVENT_QUEUE_BYTES {
+                            full = true; // this one waits for room
+                            break;
+                        }
+                        free -= 1;
+                        queued += e - s;
                     }
-                    continue;
-                }
-                if frame == h.pong {
-                    continue;
+                    Ok(None) => {
+                        off += cut.consumed;
+                        break;
+                    }
+                    Err(e) => {
+                        off += cut.consumed;
+                        err = Some(e);
+                        break;
+                    }
                 }
             }
-            if let Some(l) = &mut self.live {
-                l.last_app_rx = now_ms();
-                l.last_rx = l.last_app_rx;
+            let block = buf.split_to(off).freeze();
+            let last = if full { n - 1 } else { n };
+            if n > 0 {
+                // Counted before the messages can be pulled (a reader of the stats after the
+                // pull sees them); a held one is counted now too, as received.
+                env.counters.msgs_in.fetch_add(n as u64, Ordering::Relaxed);
             }
-            env.counters.msgs_in.fetch_add(1, Ordering::Relaxed);
-            let ev = Event::Message {
-                client: env.id,
-                data: frame,
-            };
-            match env.events.try_push(ev, cx, &mut self.room) {
-                TryPush::Pushed => {}
-                TryPush::Full(Event::Message { data, .. }) => self.held = Some(data),
-                TryPush::Full(_) | TryPush::Closed => return Err(closed()),
+            for &(s, e) in &cuts[..last] {
+                hold.push_fitted(Event::Message {
+                    client: env.id,
+                    data: block.slice(s..e),
+                });
+            }
+
+            if full {
+                let (s, e) = cuts[n - 1];
+                self.held = Some(block.slice(s..e));
+                hold.wait_room(cx, &mut self.room);
+            }
+            hold.signal();
+            drop(hold);
+            if last > 0 {
+                if let Some(l) = &mut self.live {
+                    l.last_app_rx = now_ms();
+                    l.last_rx = l.last_app_rx;
+                }
+            }
+            match err {
+                Some(Error::FrameTooLarge { .. }) => return Err(DisconnectReason::FrameTooLarge),
+                Some(e) => return Err(DisconnectReason::Error(e.kind(), e.to_string())),
+                None if n < HOLD_MAX || full => return Ok(()),
+                None => {}
             }
         }
         Ok(())
