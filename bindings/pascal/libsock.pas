@@ -693,7 +693,7 @@ type
     /// Client's counters: bytes and messages in and out, queued bytes, since when, TLS.
     /// ELsClosed for an unknown or gone client.
     function ClientStats(Client: UInt64): TLsClientStats;
-    /// Queue Msgs to Client in order as one batch (one wake-up of the engine, written
+    /// Queue Msgs to Client in order as one batch (at most one wake-up of the engine, written
     /// together), each waiting for room in its send queue, all within TimeoutMs (-1 as long as
     /// it takes, 0 not at all). Every message is checked first: one too large queues none
     /// (ELsFrameTooLarge). Returns how many were queued: all, or fewer when the time ran out (or

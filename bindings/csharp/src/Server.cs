@@ -23,8 +23,8 @@ namespace Libsock
         }
 
         /// <summary>Queues <paramref name="messages"/> to client <paramref name="client"/> in order, as
-        /// one batch (one wake-up of the engine, written together). Each waits for room in the
-        /// client's send queue, all within <paramref name="timeoutMs"/> (-1 as long as it takes, 0
+        /// one batch (at most one wake-up of the engine, written together). Each waits for room
+        /// in the client's send queue, all within <paramref name="timeoutMs"/> (-1 as long as it takes, 0
         /// not at all). Every message is checked first, so a bad one queues none
         /// (<see cref="FrameTooLargeException"/>). Returns how many were queued: all, or fewer when
         /// the time ran out (or the client went) after some were; when not even the first could be,

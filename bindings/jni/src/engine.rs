@@ -929,7 +929,7 @@ pub extern "system" fn Java_io_libsock_Native_clientIsConnected<'l>(
 }
 
 /// `static native int clientSendBatch(long h, byte[][] msgs, int timeoutMs)`: several messages
-/// in order, one wake-up of the engine, each waiting for room within one timeout (-1 or -2
+/// in order, at most one wake-up of the engine, each waiting for room within one timeout (-1 or -2
 /// forever, 0 not at all); how many were queued (core's `send_batch`).
 #[no_mangle]
 pub extern "system" fn Java_io_libsock_Native_clientSendBatch<'l>(

@@ -845,8 +845,8 @@ impl PyServer {
         self.d.server_messages(py, timeout, max, grouped)
     }
 
-    /// Queue several messages to ``client`` in order, as one batch (one wake-up of the engine,
-    /// written with ``writev``), waiting for room as ``send(..., timeout=...)`` does, all within
+    /// Queue several messages to ``client`` in order, as one batch (at most one wake-up of the
+    /// engine, written together), waiting for room as ``send(..., timeout=...)`` does, all within
     /// one ``timeout`` (``None`` = as long as it takes). Every message is checked first, so a
     /// bad one queues none. Returns how many were queued: all, or fewer when the time ran out
     /// (or the client went) after some were.

@@ -7,11 +7,12 @@
 //! - A connection is one task driving one hand-written state machine ([`Conn`]): no split
 //!   halves, no per-connection channels, no boxed futures unless a timer is configured.
 //! - Reads go into a per-thread scratch block ([`SCRATCH`]); messages are cut out of it without
-//!   copying, and a connection keeps a buffer of its own only while it holds a partial frame.
-//!   An idle connection holds no read buffer.
-//! - A send from any thread writes straight to the socket when nothing is queued before it
-//!   (non-blocking, under the send queue's lock so order holds); only what the socket does not
-//!   take is queued for the connection's task, which is then woken.
+//!   copying (the frames of one read as positions first, then one split and a slice each,
+//!   queued under one hold of the event queue's lock), and a connection keeps a buffer of its
+//!   own only while it holds a partial frame. An idle connection holds no read buffer.
+//! - A send (or a batch, as one piece) from any thread writes straight to the socket when
+//!   nothing is queued before it (non-blocking; the send queue's state keeps the order); only
+//!   what the socket does not take is queued for the connection's task, which is then woken.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

@@ -81,7 +81,7 @@ public final class Client extends EngineObject {
     }
 
     /**
-     * Queues several messages in order, as one batch (one wake-up of the engine): core's
+     * Queues several messages in order, as one batch (at most one wake-up of the engine): core's
      * {@code send_batch}. Each message waits for room in the send queue, all within
      * {@code timeoutMillis}; every message is checked against the framing and the queue's
      * bound first, so a bad one queues none. While disconnected they wait, as with

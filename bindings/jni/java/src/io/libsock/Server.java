@@ -140,8 +140,8 @@ public final class Server extends EngineObject {
 
     /**
      * Queues several messages to {@code client} in order, as one batch (encoded into one
-     * buffer, taken by the connection with one wake-up, written with {@code writev}): core's
-     * {@code send_batch}. Each message waits for room in the client's queue, all within
+     * buffer, written at once by the calling thread when nothing is queued before it, else
+     * taken by the connection with one wake-up): core's {@code send_batch}. Each message waits for room in the client's queue, all within
      * {@code timeoutMillis}. Every message is checked first, so a bad one queues none.
      *
      * @param client a client id
