@@ -40,6 +40,9 @@ enum Writer {
 struct SqState {
     frames: VecDeque<Bytes>,
     bytes: usize,
+    /// Bytes of a batch a sender is writing directly (see `try_direct_batch`): they count
+    /// against the bound until the write ends, when what the socket did not take is queued.
+    direct_bytes: usize,
     stop: Option<Box<Stop>>,
     /// The live connection's socket while its task runs (-1: none), for direct writes. Cleared
     /// by [`SendQueue::detach`], which waits for a direct write in flight, before the socket
@@ -105,6 +108,7 @@ impl SendQueue {
             st: Mutex::new(SqState {
                 frames: VecDeque::new(),
                 bytes: 0,
+                direct_bytes: 0,
                 stop: None,
                 fd: -1,
                 writer: Writer::Idle,
@@ -139,7 +143,7 @@ impl SendQueue {
         let check = crate::wait::interrupt_check();
         let mut st = self.lock();
         loop {
-            if st.stop.is_some() || st.bytes + len <= self.cap || len > self.cap {
+            if st.stop.is_some() || st.bytes + st.direct_bytes + len <= self.cap || len > self.cap {
                 return Ok(true);
             }
             let now = Instant::now();
@@ -204,7 +208,7 @@ impl SendQueue {
         }
         let (mut n, mut added) = (0, 0);
         while let Some(f) = frames.front() {
-            if st.bytes + f.len() > self.cap {
+            if st.bytes + st.direct_bytes + f.len() > self.cap {
                 break;
             }
             let f = frames.pop_front().expect("a front frame");
@@ -276,7 +280,7 @@ impl SendQueue {
             || st.fd < 0
             || st.writer != Writer::Idle
             || !st.frames.is_empty()
-            || st.bytes + len > self.cap
+            || st.bytes + st.direct_bytes + len > self.cap
         {
             return None;
         }
@@ -286,7 +290,7 @@ impl SendQueue {
         // Reserve the batch's room while the lock is released, so pushes meanwhile keep the
         // bound counting what may come back.
         st.writer = Writer::Direct;
-        st.bytes += len;
+        st.direct_bytes = len;
         let fd = st.fd;
         drop(st);
         let written = direct_send(fd, &[&batch.all, &[], &[]]).unwrap_or(0);
@@ -301,10 +305,15 @@ impl SendQueue {
         }
         let mut st = self.lock();
         st.writer = Writer::Idle;
-        st.bytes -= written;
+        st.direct_bytes = 0;
+        if written > 0 {
+            // Senders waiting for room see what the socket took.
+            self.room_made();
+        }
         if written < len {
             // The rest goes first, in order: frames queued meanwhile came after it.
             let rest = batch.queued_from(written, self.group());
+            st.bytes += len - written;
             let first_start = if whole == 0 { 0 } else { batch.ends[whole - 1] };
             self.counters
                 .queued_bytes
@@ -339,7 +348,7 @@ impl SendQueue {
         if st.stop.is_some() {
             return Err(PushError::Stopped);
         }
-        if !force && st.bytes + len > self.cap {
+        if !force && st.bytes + st.direct_bytes + len > self.cap {
             return Err(if len > self.cap {
                 PushError::TooLarge { len, cap: self.cap }
             } else {
