@@ -233,7 +233,7 @@ mod tests {
                     .unwrap_or(0);
                 let split = from > start && from < total;
                 for (k, f) in q.iter().enumerate() {
-                    let one_frame = b.ends.iter().any(|&e| e - f.len() == from)
+                    let one_frame = b.ends.iter().any(|&e| e.checked_sub(f.len()) == Some(from))
                         || (0..b.ends.len()).any(|i| {
                             let s = if i == 0 { 0 } else { b.ends[i - 1] };
                             b.ends[i] - s == f.len()

@@ -374,8 +374,150 @@ pub struct EventInfo {
     pub delay: Duration,
 }
 
+/// The queue's places: single events, and runs of messages of one client that one read cut
+/// (one block of received bytes and the messages' positions in it). A run is `len()` events
+/// for every count and bound; a message becomes an [`Event`] (a slice of the block) only when
+/// a pull hands it out as one, and the pulls that copy messages out make none.
+#[derive(Default)]
+struct Slots {
+    slots: VecDeque<Slot>,
+    /// Events held (a run counts each of its messages).
+    count: usize,
+}
+
+enum Slot {
+    One(Event),
+    Run(Run),
+}
+
+struct Run {
+    client: ClientId,
+    block: Bytes,
+    /// `(start, end)` of each message in `block`; messages `at..` are still queued.
+    cuts: Vec<(usize, usize)>,
+    at: usize,
+}
+
+impl Slots {
+    fn len(&self) -> usize {
+        self.count
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    fn push_back(&mut self, ev: Event) {
+        self.slots.push_back(Slot::One(ev));
+        self.count += 1;
+    }
+
+    fn push_run(&mut self, client: ClientId, block: Bytes, cuts: Vec<(usize, usize)>) {
+        if cuts.is_empty() {
+            return;
+        }
+        self.count += cuts.len();
+        self.slots.push_back(Slot::Run(Run {
+            client,
+            block,
+            cuts,
+            at: 0,
+        }));
+    }
+
+    /// The payload length of the first event (0 when empty).
+    fn front_len(&self) -> usize {
+        match self.slots.front() {
+            Some(Slot::One(ev)) => ev.payload().len(),
+            Some(Slot::Run(r)) => {
+                let (s, e) = r.cuts[r.at];
+                e - s
+            }
+            None => 0,
+        }
+    }
+
+    /// Take the first event.
+    fn pop_front(&mut self) -> Option<Event> {
+        let ev = match self.slots.front_mut()? {
+            Slot::One(_) => match self.slots.pop_front() {
+                Some(Slot::One(ev)) => ev,
+                _ => unreachable!("the front slot is one event"),
+            },
+            Slot::Run(r) => {
+                let (s, e) = r.cuts[r.at];
+                r.at += 1;
+                let ev = Event::Message {
+                    client: r.client,
+                    data: r.block.slice(s..e),
+                };
+                if r.at == r.cuts.len() {
+                    self.slots.pop_front();
+                }
+                ev
+            }
+        };
+        self.count -= 1;
+        Some(ev)
+    }
+
+    /// Take up to `max` events.
+    fn take(&mut self, max: usize) -> Vec<Event> {
+        let n = max.min(self.count);
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            match self.pop_front() {
+                Some(ev) => out.push(ev),
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// Hand the messages at the front to `f` in order, at most `max`, without making an event
+    /// of them; `f` returns false to leave that message queued (and stop). Stops at the first
+    /// event that is not a message. Returns how many were taken and their bytes.
+    fn take_messages(
+        &mut self,
+        max: usize,
+        mut f: impl FnMut(ClientId, &[u8]) -> bool,
+    ) -> (usize, usize) {
+        let (mut n, mut bytes) = (0, 0);
+        'slots: while n < max {
+            match self.slots.front_mut() {
+                Some(Slot::One(Event::Message { client, data })) => {
+                    if !f(*client, data) {
+                        break;
+                    }
+                    bytes += data.len();
+                    n += 1;
+                    self.slots.pop_front();
+                }
+                Some(Slot::Run(r)) => {
+                    while r.at < r.cuts.len() {
+                        if n == max {
+                            break 'slots;
+                        }
+                        let (s, e) = r.cuts[r.at];
+                        if !f(r.client, &r.block[s..e]) {
+                            break 'slots;
+                        }
+                        r.at += 1;
+                        bytes += e - s;
+                        n += 1;
+                    }
+                    self.slots.pop_front();
+                }
+                _ => break,
+            }
+        }
+        self.count -= n;
+        (n, bytes)
+    }
+}
+
 struct Inner {
-    q: VecDeque<Event>,
+    q: Slots,
     /// Message and datagram bytes in `q` (bounded by [`EVENT_QUEUE_BYTES`] as `q` is by the
     /// capacity).
     bytes: usize,
@@ -603,11 +745,18 @@ impl Hold<'_> {
         EventQueue::wait_room(&mut self.i, cx, round);
     }
 
-    /// Push an event that [`room`](Hold::room) said fits.
-    pub(crate) fn push_fitted(&mut self, ev: Event) {
-        self.i.bytes += data_len(&ev);
-        self.i.q.push_back(ev);
-        self.pushed += 1;
+    /// Push the messages of one read of `client` (positions `cuts` in `block`, `bytes` in all)
+    /// that [`room`](Hold::room) said fit, as one run.
+    pub(crate) fn push_run(
+        &mut self,
+        client: ClientId,
+        block: Bytes,
+        cuts: Vec<(usize, usize)>,
+        bytes: usize,
+    ) {
+        self.i.bytes += bytes;
+        self.pushed += cuts.len();
+        self.i.q.push_run(client, block, cuts);
     }
 
     /// Wake the consumers for what [`push_fitted`](Hold::push_fitted) queued.
@@ -712,7 +861,7 @@ impl EventQueue {
         Ok(EventQueue {
             core: Arc::new(Core {
                 inner: Mutex::new(Inner {
-                    q: VecDeque::new(),
+                    q: Slots::default(),
                     bytes: 0,
                     reserved: 0,
                     closed: false,
@@ -1092,8 +1241,7 @@ impl EventQueue {
         let Some(mut i) = self.wait_ready(timeout)? else {
             return Ok(Vec::new());
         };
-        let n = max.max(1).min(i.q.len());
-        let out: Vec<Event> = i.q.drain(..n).collect();
+        let out = i.q.take(max.max(1));
         i.bytes -= out.iter().map(data_len).sum::<usize>();
         let w = self.after_pop(&mut i);
         drop(i);
@@ -1118,18 +1266,17 @@ impl EventQueue {
         let Some(mut i) = self.wait_ready(timeout)? else {
             return Ok(None);
         };
-        let ev = i.q.front().expect("wait_ready returns a non-empty queue");
-        let payload = ev.payload();
-        if payload.len() > buf.len() {
+        let len = i.q.front_len();
+        if len > buf.len() {
             return Err(Error::BufferTooSmall {
-                needed: payload.len(),
+                needed: len,
                 capacity: buf.len(),
             });
         }
-        buf[..payload.len()].copy_from_slice(&payload);
-        let len = payload.len();
-        drop(payload);
-        let ev = i.q.pop_front().expect("non-empty");
+        let ev =
+            i.q.pop_front()
+                .expect("wait_ready returns a non-empty queue");
+        buf[..len].copy_from_slice(&ev.payload());
         i.bytes -= data_len(&ev);
         let w = self.after_pop(&mut i);
         drop(i);
@@ -1180,34 +1327,33 @@ impl EventQueue {
         let Some(mut i) = self.wait_ready(timeout)? else {
             return Ok(None);
         };
-        let (mut n, mut at, mut taken_bytes) = (0usize, 0usize, 0usize);
-        while n < sizes.len() {
-            let Some(Event::Message { client, data }) = i.q.get(n) else {
-                break;
-            };
+        let (mut k, mut at, mut too_small) = (0usize, 0usize, None);
+        let (n, taken_bytes) = i.q.take_messages(sizes.len(), |client, data| {
             let len = data.len();
             if len > buf.len() - at {
-                if n == 0 {
-                    return Err(Error::BufferTooSmall {
-                        needed: len,
-                        capacity: buf.len(),
-                    });
+                if k == 0 {
+                    too_small = Some(len);
                 }
-                break;
+                return false;
             }
             buf[at..at + len].copy_from_slice(data);
-            sizes[n] = len;
+            sizes[k] = len;
             if let Some(c) = clients.as_deref_mut() {
-                c[n] = *client;
+                c[k] = client;
             }
             at += len;
-            taken_bytes += len;
-            n += 1;
+            k += 1;
+            true
+        });
+        if let Some(len) = too_small {
+            return Err(Error::BufferTooSmall {
+                needed: len,
+                capacity: buf.len(),
+            });
         }
         if n == 0 {
             return Ok(Some(0));
         }
-        i.q.drain(..n);
         i.bytes -= taken_bytes;
         let w = self.after_pop(&mut i);
         drop(i);
@@ -1217,9 +1363,7 @@ impl EventQueue {
 
     /// The payload size of the next event without taking it (`Ok(None)` on timeout).
     pub fn peek_len(&self, timeout: Option<Duration>) -> Result<Option<usize>> {
-        Ok(self
-            .wait_ready(timeout)?
-            .map(|i| i.q.front().map(|e| e.payload().len()).unwrap_or(0)))
+        Ok(self.wait_ready(timeout)?.map(|i| i.q.front_len()))
     }
 }
 

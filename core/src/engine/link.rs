@@ -34,7 +34,7 @@ use super::sendq::SendQueue;
 use super::stream::AnyStream;
 use super::{Heartbeat, IdleMode};
 use crate::error::{Error, Result};
-use crate::framing::{Decoder, Framing, PlainPrefix};
+use crate::framing::{Cut, Decoder, Framing, PlainPrefix};
 
 /// Milliseconds since the first call (a cheap, Send-able clock for atomics).
 pub(crate) fn now_ms() -> u64 {
@@ -585,8 +585,18 @@ impl Conn {
                 return Err(closed());
             };
             let (mut n, mut off, mut err, mut full) = (0, 0, None, false);
+            // A bare length prefix cuts with two loads and a compare per frame; the decoder's
+            // general cut runs where that one stops (the end of the whole frames, or a frame
+            // it refuses, whose error the decoder gives).
+            let plain = self.decoder.plain();
             while n < HOLD_MAX {
-                let cut = self.decoder.cut(&buf[off..]);
+                let cut = match plain.and_then(|p| p.frame(&buf[off..])) {
+                    Some((s, e)) => Cut {
+                        consumed: e,
+                        msg: Ok(Some((s, e))),
+                    },
+                    None => self.decoder.cut(&buf[off..]),
+                };
                 match cut.msg {
                     Ok(Some((s, e))) => {
                         let (s, e) = (off + s, off + e);
@@ -628,11 +638,10 @@ impl Conn {
                 // pull sees them); a held one is counted now too, as received.
                 env.counters.msgs_in.fetch_add(n as u64, Ordering::Relaxed);
             }
-            for &(s, e) in &cuts[..last] {
-                hold.push_fitted(Event::Message {
-                    client: env.id,
-                    data: block.slice(s..e),
-                });
+            if last > 0 {
+                let run = cuts[..last].to_vec();
+                let bytes = run.iter().map(|(s, e)| e - s).sum();
+                hold.push_run(env.id, block.clone(), run, bytes);
             }
 
             if full {
