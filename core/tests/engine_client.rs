@@ -438,14 +438,15 @@ fn send_timeout_and_send_batch_wait_for_room_instead_of_failing() {
     client.close(Duration::from_secs(1));
 }
 
-#[test]
-fn server_send_timeout_waits_for_a_slow_client() {
+/// A server whose send queue holds `queue_bytes`, a plain TCP peer connected to it, and the
+/// peer's client id (its `Connected` event taken).
+fn server_and_peer(queue_bytes: usize) -> (Server, std::net::TcpStream, u64) {
     let server = Server::bind(
         "127.0.0.1:0",
-        ServerConfig::new().send_queue_bytes(256 * 1024),
+        ServerConfig::new().send_queue_bytes(queue_bytes),
     )
     .unwrap();
-    let mut peer = std::net::TcpStream::connect(server.local_addr().as_inet().unwrap()).unwrap();
+    let peer = std::net::TcpStream::connect(server.local_addr().as_inet().unwrap()).unwrap();
     let id = match pull_until(
         |t| server.next_events(8, t),
         SLOW,
@@ -456,6 +457,12 @@ fn server_send_timeout_waits_for_a_slow_client() {
         Some(Event::Connected { client, .. }) => client,
         other => panic!("{other:?}"),
     };
+    (server, peer, id)
+}
+
+#[test]
+fn server_send_timeout_waits_for_a_slow_client() {
+    let (server, mut peer, id) = server_and_peer(256 * 1024);
     let total = 2000u32; // 32 MiB: far more than the queue and the kernel buffers hold
     let reader = std::thread::spawn(move || {
         peer.set_read_timeout(Some(SLOW)).unwrap();
@@ -508,22 +515,7 @@ fn server_send_timeout_waits_for_a_slow_client() {
 /// and `messages_out` counts each message once.
 #[test]
 fn batches_written_in_part_by_the_sender_arrive_whole_and_are_counted_once() {
-    let server = Server::bind(
-        "127.0.0.1:0",
-        ServerConfig::new().send_queue_bytes(48 * 1024),
-    )
-    .unwrap();
-    let mut peer = std::net::TcpStream::connect(server.local_addr().as_inet().unwrap()).unwrap();
-    let id = match pull_until(
-        |t| server.next_events(8, t),
-        SLOW,
-        |e| matches!(e, Event::Connected { .. }),
-    )
-    .pop()
-    {
-        Some(Event::Connected { client, .. }) => client,
-        other => panic!("{other:?}"),
-    };
+    let (server, mut peer, id) = server_and_peer(48 * 1024);
     let total = 30_000u32;
     let msg = |i: u32| {
         let mut m = vec![(i % 253) as u8; 20 + (i as usize * 7) % 300];

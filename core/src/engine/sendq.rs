@@ -323,6 +323,13 @@ impl SendQueue {
             }
             st.front_partial = written > first_start;
         }
+        self.direct_write_ended(st);
+        Some(Ok(()))
+    }
+
+    /// After a direct write (the lock taken again, the writer back to idle): let a waiting
+    /// `detach` go on, and wake the task if frames were left for it or a stop came meanwhile.
+    fn direct_write_ended(&self, st: MutexGuard<'_, SqState>) {
         if st.fd < 0 {
             // `detach` is waiting for this write to end.
             self.direct_done.notify_all();
@@ -334,7 +341,6 @@ impl SendQueue {
         };
         drop(st);
         self.wake(w);
-        Some(Ok(()))
     }
 
     fn push_inner(
@@ -385,17 +391,7 @@ impl SendQueue {
                 st.frames.push_front(rest);
                 st.front_partial = true;
             }
-            if st.fd < 0 {
-                // `detach` is waiting for this write to end.
-                self.direct_done.notify_all();
-            }
-            let w = if !st.frames.is_empty() || st.stop.is_some() {
-                st.waker.clone()
-            } else {
-                None
-            };
-            drop(st);
-            self.wake(w);
+            self.direct_write_ended(st);
             return Ok(());
         }
         let rest = rest_of(parts, owned, 0);
