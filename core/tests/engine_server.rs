@@ -540,6 +540,20 @@ fn notify_fd_is_readable_exactly_while_events_wait() {
     let evs = server.next_events(100, Some(Duration::ZERO)).unwrap();
     assert_eq!(evs[0].data().unwrap().as_ref(), b"ping");
     assert!(!readable(fd, 0));
+    // Several messages in one read go in together (one run): the fd says so as for one.
+    conn.send_msgs(&[b"a", b"b", b"c", b"d"]).unwrap();
+    assert!(
+        readable(fd, 10_000),
+        "messages queued together make the fd readable"
+    );
+    let mut got = Vec::new();
+    while got.len() < 4 {
+        for ev in server.next_events(100, Some(SLOW)).unwrap() {
+            got.push(ev.data().unwrap().clone());
+        }
+    }
+    assert_eq!(got, [&b"a"[..], b"b", b"c", b"d"]);
+    assert!(!readable(fd, 0));
     server.shutdown(Duration::ZERO);
     assert!(readable(fd, 0), "readable once closed");
 }

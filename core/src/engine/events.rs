@@ -759,10 +759,11 @@ impl Hold<'_> {
         self.i.q.push_run(client, block, cuts);
     }
 
-    /// Wake the consumers for what [`push_fitted`](Hold::push_fitted) queued.
+    /// Wake the consumers for what [`push_run`](Hold::push_run) queued (the lock was held
+    /// throughout, so the queue held `len - pushed` events before).
     pub(crate) fn signal(&mut self) {
         if self.pushed > 0 {
-            self.q.signal(&mut self.i);
+            self.q.signal(&mut self.i, self.pushed);
         }
     }
 }
@@ -896,14 +897,19 @@ impl EventQueue {
         if i.closed {
             return;
         }
+        let before = i.q.len();
         for ev in evs {
             i.bytes += data_len(&ev);
             i.q.push_back(ev);
         }
+        let added = i.q.len() - before;
+        if added == 0 {
+            return;
+        }
         if by_driver {
-            self.signal_consumers(&mut i);
+            self.signal_consumers(&mut i, added);
         } else {
-            self.signal(&mut i);
+            self.signal(&mut i, added);
         }
     }
 
@@ -917,26 +923,28 @@ impl EventQueue {
         }
         i.bytes += data_len(&ev);
         i.q.push_back(ev);
-        self.signal(i);
+        self.signal(i, 1);
     }
 
-    /// After a push: wake the consumers if any wait (or the fd is handed out), now or, on a
-    /// runtime thread, when it has finished the work at hand.
-    fn signal(&self, i: &mut Inner) {
+    /// After pushing `added` events (under the same lock): wake the consumers if any wait (or
+    /// the fd is handed out), now or, on a runtime thread, when it has finished the work at
+    /// hand.
+    fn signal(&self, i: &mut Inner, added: usize) {
         if i.driving {
             // A consumer waits in poll(2) on the source and this fd (see `wait_ready`).
             self.core.fd.set();
         }
-        self.signal_consumers(i);
+        self.signal_consumers(i, added);
     }
 
-    /// After a push: wake the consumers that wait on the condvar or the handed-out fd.
-    fn signal_consumers(&self, i: &mut Inner) {
+    /// After pushing `added` events: wake the consumers that wait on the condvar or the
+    /// handed-out fd.
+    fn signal_consumers(&self, i: &mut Inner, added: usize) {
         if i.wake_pending || (i.waiting == 0 && !i.armed) {
             return;
         }
-        if i.armed && i.waiting == 0 && i.q.len() > 1 {
-            // The fd is already readable (it was set with the first event).
+        if i.armed && i.waiting == 0 && i.q.len() > added {
+            // The fd is already readable: it was set with the events queued before these.
             return;
         }
         if defer::owe(&self.core) {
@@ -981,7 +989,7 @@ impl EventQueue {
         }
         i.bytes += data_len(&ev);
         i.q.push_back(ev);
-        self.signal(&mut i);
+        self.signal(&mut i, 1);
         drop(i);
         defer::counted();
         TryPush::Pushed
