@@ -727,7 +727,7 @@ pub(crate) struct Hold<'a> {
 impl Hold<'_> {
     /// Room now, as `(free places, bytes queued)`: a message fits while there is a free place
     /// and fewer than [`EVENT_QUEUE_BYTES`] are queued (the rule of
-    /// [`try_push`](Hold::try_push)). `None` once the queue is closed.
+    /// [`EventQueue::try_push`]). `None` once the queue is closed.
     pub(crate) fn room(&self) -> Option<(usize, usize)> {
         if self.i.closed {
             return None;
@@ -740,7 +740,7 @@ impl Hold<'_> {
     }
 
     /// Register `cx` to be woken when room frees up (as a refused
-    /// [`try_push`](Hold::try_push) does).
+    /// [`EventQueue::try_push`] does).
     pub(crate) fn wait_room(&mut self, cx: &mut Context<'_>, round: &mut u64) {
         EventQueue::wait_room(&mut self.i, cx, round);
     }
@@ -995,9 +995,9 @@ impl EventQueue {
         TryPush::Pushed
     }
 
-    /// Hold the queue for several [`Hold::try_push`]es under one lock (a connection delivering
-    /// the messages of one read): the lock is taken once instead of per message. Drop the
-    /// hold before taking any other lock.
+    /// Hold the queue's lock for the messages of one read (a connection's run, see
+    /// [`Hold::push_run`]): taken once instead of per message. Drop the hold before taking any
+    /// other lock.
     pub(crate) fn hold(&self) -> Hold<'_> {
         Hold {
             q: self,

@@ -34,7 +34,7 @@ use super::sendq::SendQueue;
 use super::stream::AnyStream;
 use super::{Heartbeat, IdleMode};
 use crate::error::{Error, Result};
-use crate::framing::{Cut, Decoder, Framing, PlainPrefix};
+use crate::framing::{Decoder, Framing, PlainPrefix};
 
 /// Milliseconds since the first call (a cheap, Send-able clock for atomics).
 pub(crate) fn now_ms() -> u64 {
@@ -585,18 +585,9 @@ impl Conn {
                 return Err(closed());
             };
             let (mut n, mut off, mut err, mut full) = (0, 0, None, false);
-            // A bare length prefix cuts with two loads and a compare per frame; the decoder's
-            // general cut runs where that one stops (the end of the whole frames, or a frame
-            // it refuses, whose error the decoder gives).
-            let plain = self.decoder.plain();
             while n < HOLD_MAX {
-                let cut = match plain.and_then(|p| p.frame(&buf[off..])) {
-                    Some((s, e)) => Cut {
-                        consumed: e,
-                        msg: Ok(Some((s, e))),
-                    },
-                    None => self.decoder.cut(&buf[off..]),
-                };
+                // `cut` takes a bare length prefix by its own short path.
+                let cut = self.decoder.cut(&buf[off..]);
                 match cut.msg {
                     Ok(Some((s, e))) => {
                         let (s, e) = (off + s, off + e);
@@ -643,7 +634,6 @@ impl Conn {
                 let bytes = run.iter().map(|(s, e)| e - s).sum();
                 hold.push_run(env.id, block.clone(), run, bytes);
             }
-
             if full {
                 let (s, e) = cuts[n - 1];
                 self.held = Some(block.slice(s..e));
@@ -651,7 +641,8 @@ impl Conn {
             }
             hold.signal();
             drop(hold);
-            if last > 0 {
+            if n > 0 {
+                // Messages received (a held one too): the connection is not silent.
                 if let Some(l) = &mut self.live {
                     l.last_app_rx = now_ms();
                     l.last_rx = l.last_app_rx;

@@ -56,6 +56,13 @@ struct SqState {
     front_partial: bool,
 }
 
+impl SqState {
+    /// Bytes counted against the bound: queued, plus a direct batch write in flight.
+    fn used(&self) -> usize {
+        self.bytes + self.direct_bytes
+    }
+}
+
 /// Why a push was refused.
 pub(crate) enum PushError {
     /// Over the byte bound.
@@ -143,7 +150,7 @@ impl SendQueue {
         let check = crate::wait::interrupt_check();
         let mut st = self.lock();
         loop {
-            if st.stop.is_some() || st.bytes + st.direct_bytes + len <= self.cap || len > self.cap {
+            if st.stop.is_some() || st.used() + len <= self.cap || len > self.cap {
                 return Ok(true);
             }
             let now = Instant::now();
@@ -208,7 +215,7 @@ impl SendQueue {
         }
         let (mut n, mut added) = (0, 0);
         while let Some(f) = frames.front() {
-            if st.bytes + st.direct_bytes + f.len() > self.cap {
+            if st.used() + f.len() > self.cap {
                 break;
             }
             let f = frames.pop_front().expect("a front frame");
@@ -280,7 +287,7 @@ impl SendQueue {
             || st.fd < 0
             || st.writer != Writer::Idle
             || !st.frames.is_empty()
-            || st.bytes + st.direct_bytes + len > self.cap
+            || st.used() + len > self.cap
         {
             return None;
         }
@@ -354,7 +361,7 @@ impl SendQueue {
         if st.stop.is_some() {
             return Err(PushError::Stopped);
         }
-        if !force && st.bytes + st.direct_bytes + len > self.cap {
+        if !force && st.used() + len > self.cap {
             return Err(if len > self.cap {
                 PushError::TooLarge { len, cap: self.cap }
             } else {
