@@ -56,6 +56,9 @@ class RefServer:
         self.sessions: dict[tuple[Any, int], KCP] = {}
         self.received: dict[int, list[bytes]] = {}
         self.stop = threading.Event()
+        #: When the last datagram came (time.monotonic()): a peer still waiting for echoes
+        #: keeps acknowledging what arrives, so a long silence means it left.
+        self.last_in = time.monotonic()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def __enter__(self) -> "RefServer":
@@ -76,6 +79,7 @@ class RefServer:
                         data, addr = self.sock.recvfrom(65536)
                     except (BlockingIOError, ConnectionRefusedError):
                         break
+                    self.last_in = time.monotonic()
                     if len(data) < 24:
                         continue
                     conv = int.from_bytes(data[:4], "little")

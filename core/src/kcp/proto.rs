@@ -544,9 +544,14 @@ impl Kcp {
         }
         if self.probe & ASK_TELL != 0 {
             self.put(CMD_WINS, 0, wnd, 0, 0, &[]);
-        } else if self.tell_repeats > 0 && wnd > 0 {
-            self.tell_repeats -= 1;
-            self.put(CMD_WINS, 0, wnd, 0, 0, &[]);
+        } else if self.tell_repeats > 0 {
+            if wnd > 0 {
+                self.tell_repeats -= 1;
+                self.put(CMD_WINS, 0, wnd, 0, 0, &[]);
+            } else {
+                // Closed again before every repeat went: nothing to tell until it reopens.
+                self.tell_repeats = 0;
+            }
         }
         self.probe = 0;
 
@@ -694,13 +699,22 @@ impl Kcp {
     }
 
     /// True when nothing waits to be sent, acknowledged or flushed (an idle session: its timer
-    /// may sleep until data or a datagram arrives).
+    /// may sleep until data or a datagram arrives). The repeats of a "window open again" count
+    /// as waiting: a session that slept through them would leave a peer whose copy was lost
+    /// stalled until its own probe (7 s in the reference implementation).
     pub fn is_idle(&self) -> bool {
         self.snd_buf.is_empty()
             && self.snd_queue.is_empty()
             && self.acks.is_empty()
             && self.probe == 0
+            && self.tell_repeats == 0
             && self.rmt_wnd != 0
+    }
+
+    /// True when a window probe or a "window open again" is due at the next flush (set by a
+    /// [`recv`](Kcp::recv) that reopened the window, or by the peer's probe).
+    pub fn probe_due(&self) -> bool {
+        self.probe != 0
     }
 
     /// Take the datagrams produced by the last flushes.
@@ -871,6 +885,8 @@ mod tests {
         b.update(now);
         let first: Vec<_> = b.take_output();
         assert!(first.iter().any(|d| d[4] == CMD_WINS), "the first tell");
+        // The repeats are work to do: a caller sleeping while idle must not sleep through them.
+        assert!(!b.is_idle(), "repeats pending, yet b counts itself idle");
         // ...which the wire loses. The next flushes repeat it.
         let mut delivered = false;
         for _ in 0..10 {

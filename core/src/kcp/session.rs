@@ -194,6 +194,12 @@ impl KcpSession {
                 st.kcp.drive(now);
                 self.output(&mut st);
                 if let Some(r) = done(&mut st) {
+                    if st.kcp.probe_due() {
+                        // The message taken reopened the window: tell the peer now, not at
+                        // the caller's next call, which may be long after (or never).
+                        st.kcp.flush();
+                        self.output(&mut st);
+                    }
                     return Ok(r);
                 }
                 if st.kcp.is_dead() {
