@@ -5,8 +5,10 @@
 //! lsbench IMPL client WORKLOAD --port P [--param value ...]
 //! ```
 //!
-//! IMPL `rs-libsock`: libsock's blocking Rust API (`Connection`, `Listener`, `Datagram`; framing
-//! with `send_msgs` / `recv_msgs` / `recv_msg`, `Datagram::recv_many` for udp-flood,
+//! IMPL `rs-libsock`: libsock's blocking Rust API (`Connection`, `Listener`, `Datagram`; framed
+//! with `send_msgs` from the writer, `recv_msgs_into` and `send_msgs_packed` (messages copied
+//! into one buffer with their lengths, no allocation per batch, as the C worker's ls_recv_msgs /
+//! ls_send_msgs) in the server and the reader, `recv_msg` in pingpong, `Datagram::recv_many` for udp-flood,
 //! `Datagram::recv_many_sizes` (no senders) for udp-drain).
 //! IMPL `rs-tokio`: hand-written tokio on a current-thread runtime (the writer and the reader of
 //! framed are two tasks on that one thread; writes go through a `BufWriter` flushed once per
@@ -500,16 +502,24 @@ mod lib_impl {
             let l = listen(p, framing());
             let c = accept(p, &l);
             c.set_option(SockOpt::NoDelay, 1).or_fail("nodelay");
+            // Like the raw and tokio servers (which echo everything one read decoded): every
+            // message already here, up to 4 MiB of bodies, at least --batch, copied into one
+            // buffer with their lengths (`recv_msgs_into`, no allocation per batch) and echoed
+            // from it with one `send_msgs_packed`, as the C worker does with ls_recv_msgs and
+            // ls_send_msgs.
+            let most = ((4usize << 20) / p.size).min(4096).max(p.batch);
+            let mut buf = vec![0u8; most * p.size];
+            let mut lens = vec![0usize; most];
             let mut echoed = 0u64;
             while echoed < p.count {
-                // Like the raw and tokio servers (which echo everything one read decoded):
-                // every message already here, up to 4 MiB of bodies, at least --batch.
-                let most = ((4usize << 20) / p.size).min(4096).max(p.batch);
                 let want = (p.count - echoed).min(most as u64) as usize;
-                let msgs = c.recv_msgs(want).or_fail("recv_msgs");
-                let refs: Vec<&[u8]> = msgs.iter().map(|m| &m[..]).collect();
-                c.send_msgs(&refs).or_fail("send_msgs");
-                echoed += msgs.len() as u64;
+                let n = c
+                    .recv_msgs_into(&mut buf[..want * p.size], &mut lens[..want])
+                    .or_fail("recv_msgs_into");
+                let total: usize = lens[..n].iter().sum();
+                c.send_msgs_packed(&buf[..total], &lens[..n])
+                    .or_fail("send_msgs_packed");
+                echoed += n as u64;
             }
             result(format!("{{\"ok\": true, \"count\": {echoed}}}"));
         } else {
@@ -534,13 +544,20 @@ mod lib_impl {
                     }
                 })
             };
-            // Every message already here with one recv_msgs, as the C reader does with
+            // Every message already here with one recv_msgs_into, as the C reader does with
             // ls_recv_msgs and the raw and tokio readers parse all that one read gave.
             let most = ((4usize << 20) / p.size).min(4096).max(p.batch);
+            let mut buf = vec![0u8; most * p.size];
+            let mut lens = vec![0usize; most];
             let mut got = 0u64;
             while got < p.count {
-                for m in c.recv_msgs(most).or_fail("recv_msgs") {
-                    check_msg(p, &m, got);
+                let n = c
+                    .recv_msgs_into(&mut buf, &mut lens)
+                    .or_fail("recv_msgs_into");
+                let mut off = 0;
+                for &len in &lens[..n] {
+                    check_msg(p, &buf[off..off + len], got);
+                    off += len;
                     got += 1;
                 }
             }
