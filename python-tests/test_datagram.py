@@ -151,6 +151,47 @@ def test_recv_many_without_senders_gives_the_same_bytes(gro: bool) -> None:
         s.close()
 
 
+@pytest.mark.parametrize("gro", [False, True] if sys.platform == "linux" else [False])
+def test_recv_many_into_fills_slots_of_a_caller_buffer(gro: bool) -> None:
+    # A stdlib sender; the batch lands in slots of n bytes of one writable buffer (bytearray,
+    # a memoryview of part of one, array.array), with the sizes returned: the same bytes, in
+    # order, cut to n, as recv_many(senders=False) gives for the same datagrams.
+    import array
+
+    rx = libsock.udp(("127.0.0.1", 0), timeout=WAIT, recv_buffer_size=1 << 20, gro=gro)
+    tx = stdlib_udp()
+    msgs = [os.urandom(1 + i % 300) for i in range(300)]
+    for m in msgs:
+        assert tx.sendto(m, rx.address) == len(m)
+    n = 200
+    big = bytearray(b"\xee" * (10 * n + 50))
+    targets: list[bytearray | memoryview | array.array[int]] = [
+        bytearray(64 * n), memoryview(big)[50:], array.array("B", bytes(7 * n + 5))]
+    got: list[bytes] = []
+    calls = 0
+    while len(got) < len(msgs):
+        buf = targets[calls % len(targets)]
+        calls += 1
+        sizes = rx.recv_many_into(buf, n)
+        slots = len(buf) // n  # array.array("B"): one byte per item
+        assert 1 <= len(sizes) <= slots and all(type(k) is int for k in sizes)
+        view = memoryview(buf).cast("B")
+        got += [bytes(view[i * n:i * n + k]) for i, k in enumerate(sizes)]
+    assert got == [m[:n] for m in msgs]  # longer datagrams cut to n, as recv_many does
+    assert big[:50] == b"\xee" * 50  # nothing written before the view
+    with pytest.raises(libsock.TimeoutError):
+        rx.recv_many_into(bytearray(n), n, timeout=0)
+    for bad_n, buf in ((0, bytearray(100)), (-1, bytearray(100)), (101, bytearray(100))):
+        with pytest.raises(libsock.InvalidArgumentError):
+            rx.recv_many_into(buf, bad_n)
+    with pytest.raises(TypeError):
+        rx.recv_many_into(b"read-only", 4)
+    rx.close()
+    tx.close()
+    with pytest.raises(libsock.ClosedError):
+        rx.recv_many_into(bytearray(100), 10)
+
+
 def test_send_many_to_address_from_unconnected_socket() -> None:
     rx = libsock.udp(("127.0.0.1", 0), timeout=WAIT)
     tx = libsock.udp()

@@ -43,6 +43,9 @@ fn many_sizes(py: Python<'_>, max: i128, n: i128) -> PyResult<(usize, usize, usi
     Ok((max, n, total))
 }
 
+/// The most datagrams one `recv_many_into` takes (the kernel's limit for one `recvmmsg`).
+const RECV_MANY_MAX: usize = 1024;
+
 /// Receive with `recv` into `storage` cut into `n`-byte buffers, the GIL released.
 fn recv_slots<T: Send>(
     py: Python<'_>,
@@ -472,6 +475,55 @@ impl PyDatagram {
             }
             PyList::new(py, items)
         })
+    }
+
+    /// Wait for one datagram (up to ``timeout``, as ``recv_many``), then receive those already
+    /// here into ``buffer`` (any writable buffer: bytearray, memoryview, array.array, numpy
+    /// array) with one system call, without making a Python object per datagram: ``buffer`` is
+    /// cut into slots of ``n`` bytes, datagram ``i`` lands at the start of slot ``i``
+    /// (``buffer[i*n : i*n + sizes[i]]``), and the list of sizes is returned. At most
+    /// ``len(buffer) // n`` datagrams, and at most 1,024 per call. No senders are asked of the
+    /// kernel (as ``recv_many(senders=False)``).
+    ///
+    /// A datagram longer than ``n`` keeps its first ``n`` bytes, as with ``recv_many``: make
+    /// ``n`` one byte more than the longest datagram you expect, and a size of ``n`` means a
+    /// longer one came.
+    ///
+    /// Example::
+    ///
+    ///     >>> buf = bytearray(64 * 1500)
+    ///     >>> sizes = sock.recv_many_into(buf, 1500)
+    ///     >>> first = bytes(buf[:sizes[0]])
+    #[pyo3(signature = (buffer, n, *, timeout = TimeoutArg::DEFAULT))]
+    fn recv_many_into(
+        &self,
+        py: Python<'_>,
+        buffer: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = int_arg)] n: i128,
+        timeout: TimeoutArg,
+    ) -> PyResult<Vec<usize>> {
+        let mut ob = OutBuf::new(buffer)?;
+        let n: usize = ranged(py, "n", n.max(0))?;
+        if n == 0 {
+            return Err(invalid(py, "recv_many_into needs n >= 1 (bytes per datagram)"));
+        }
+        let slots = (ob.len() / n).min(RECV_MANY_MAX);
+        if slots == 0 {
+            return Err(invalid(
+                py,
+                format!(
+                    "recv_many_into: the buffer ({} bytes) holds no slot of n = {n} bytes",
+                    ob.len()
+                ),
+            ));
+        }
+        let storage = &mut ob.as_mut_slice()[..slots * n];
+        let d = &self.d;
+        let mut sizes = Vec::with_capacity(slots);
+        recv_slots(py, storage, n, |bufs| {
+            d.recv_many_sizes_timeout(bufs, &mut sizes, timeout.0)
+        })?;
+        Ok(sizes.iter().map(|m| m.len).collect())
     }
 
     /// Join a multicast group (``"239.1.2.3"`` or ``"ff02::1"``) on an interface: for IPv4 the
