@@ -584,7 +584,23 @@ impl Conn {
             let Some((mut free, mut queued)) = hold.room() else {
                 return Err(closed());
             };
+            let queued0 = queued;
             let (mut n, mut off, mut err, mut full) = (0, 0, None, false);
+            // The usual case, whole frames of a bare length prefix and no heartbeat: cut in a
+            // tight loop (two loads and a compare per frame, no `Cut` built); what it stops at
+            // (a partial or oversized frame, a full queue) goes through the general loop.
+            if let (Some(f), None) = (self.decoder.plain(), &env.cfg.heartbeat) {
+                while n < HOLD_MAX && free > 0 && queued < super::EVENT_QUEUE_BYTES {
+                    let Some((s, e)) = f.frame(&buf[off..]) else {
+                        break;
+                    };
+                    cuts[n] = (off + s, off + e);
+                    n += 1;
+                    off += e;
+                    free -= 1;
+                    queued += e - s;
+                }
+            }
             while n < HOLD_MAX {
                 // `cut` takes a bare length prefix by its own short path.
                 let cut = self.decoder.cut(&buf[off..]);
@@ -623,16 +639,22 @@ impl Conn {
                 }
             }
             let block = buf.split_to(off).freeze();
-            let last = if full { n - 1 } else { n };
             if n > 0 {
                 // Counted before the messages can be pulled (a reader of the stats after the
                 // pull sees them); a held one is counted now too, as received.
                 env.counters.msgs_in.fetch_add(n as u64, Ordering::Relaxed);
             }
+            // The held message (the last cut) is not queued; `queued` grew by exactly the
+            // bytes of the others. The run's list is sized to its messages (a queue of many
+            // clients' short runs stays small).
+            let last = if full { n - 1 } else { n };
             if last > 0 {
-                let run = cuts[..last].to_vec();
-                let bytes = run.iter().map(|(s, e)| e - s).sum();
-                hold.push_run(env.id, block.clone(), run, bytes);
+                hold.push_run(
+                    env.id,
+                    block.clone(),
+                    cuts[..last].to_vec(),
+                    queued - queued0,
+                );
             }
             if full {
                 let (s, e) = cuts[n - 1];
