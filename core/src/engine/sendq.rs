@@ -255,9 +255,10 @@ impl SendQueue {
         deadline: Option<Instant>,
     ) -> std::result::Result<usize, (usize, PushError)> {
         let total = batch.ends.len();
-        if let Some(r) = self.try_direct_batch(&batch) {
-            return r.map(|()| total).map_err(|e| (0, e));
-        }
+        let batch = match self.try_direct_batch(batch) {
+            Ok(r) => return r.map(|()| total).map_err(|e| (0, e)),
+            Err(batch) => batch,
+        };
         let mut frames = batch.queued_from(0, self.group());
         loop {
             let before = frames.len();
@@ -274,14 +275,18 @@ impl SendQueue {
         }
     }
 
-    /// The direct path of [`push_all`](SendQueue::push_all): `None` when it does not apply
-    /// (something is queued or being written, no attached socket, or the batch does not fit
-    /// the bound), otherwise the batch was written and/or queued whole.
-    fn try_direct_batch(&self, batch: &EncodedBatch) -> Option<std::result::Result<(), PushError>> {
+    /// The direct path of [`push_all`](SendQueue::push_all): the batch back (`Err`) when it
+    /// does not apply (something is queued or being written, no attached socket, or the batch
+    /// does not fit the bound), otherwise the batch was written and/or queued whole. A batch
+    /// written whole gives its buffers back to the thread for the next one.
+    fn try_direct_batch(
+        &self,
+        batch: EncodedBatch,
+    ) -> std::result::Result<std::result::Result<(), PushError>, EncodedBatch> {
         let len = batch.all.len();
         let mut st = self.lock();
         if st.stop.is_some() {
-            return Some(Err(PushError::Stopped));
+            return Ok(Err(PushError::Stopped));
         }
         if len == 0
             || st.fd < 0
@@ -289,7 +294,7 @@ impl SendQueue {
             || !st.frames.is_empty()
             || st.used() + len > self.cap
         {
-            return None;
+            return Err(batch);
         }
         if self.track_push {
             self.last_app_push.store(now_ms(), Ordering::Relaxed);
@@ -319,9 +324,9 @@ impl SendQueue {
         }
         if written < len {
             // The rest goes first, in order: frames queued meanwhile came after it.
+            let first_start = if whole == 0 { 0 } else { batch.ends[whole - 1] };
             let rest = batch.queued_from(written, self.group());
             st.bytes += len - written;
-            let first_start = if whole == 0 { 0 } else { batch.ends[whole - 1] };
             self.counters
                 .queued_bytes
                 .fetch_add((len - written) as u64, Ordering::Relaxed);
@@ -329,9 +334,12 @@ impl SendQueue {
                 st.frames.push_front(f);
             }
             st.front_partial = written > first_start;
+            self.direct_write_ended(st);
+        } else {
+            self.direct_write_ended(st);
+            batch.recycle();
         }
-        self.direct_write_ended(st);
-        Some(Ok(()))
+        Ok(Ok(()))
     }
 
     /// After a direct write (the lock taken again, the writer back to idle): let a waiting
