@@ -505,7 +505,10 @@ impl PyDatagram {
         let mut ob = OutBuf::new(buffer)?;
         let n: usize = ranged(py, "n", n.max(0))?;
         if n == 0 {
-            return Err(invalid(py, "recv_many_into needs n >= 1 (bytes per datagram)"));
+            return Err(invalid(
+                py,
+                "recv_many_into needs n >= 1 (bytes per datagram)",
+            ));
         }
         let slots = (ob.len() / n).min(RECV_MANY_MAX);
         if slots == 0 {
