@@ -563,3 +563,58 @@ fn batches_written_in_part_by_the_sender_arrive_whole_and_are_counted_once() {
     assert_eq!(server.stats().messages_out, total as u64);
     server.shutdown(Duration::from_secs(1));
 }
+
+/// A batch sender that has time to wait keeps the send queue short: once 256 KiB are queued it
+/// waits for the connection to take them, instead of filling the whole bound (megabytes
+/// queued cost cache misses on every copy, and the socket buffers already hold a backlog).
+/// When its time runs out it queues what fits the bound, as before, and says how many. What
+/// was queued arrives whole and in order.
+#[test]
+fn a_waiting_batch_sender_keeps_the_queue_short_until_its_time_runs_out() {
+    const SOFT: u64 = 256 * 1024;
+    const RUN: u64 = 64 * 1024;
+    const CAP: usize = 4 << 20;
+    let (server, mut peer, id) = server_and_peer(CAP);
+    // 16 MiB, while the peer reads nothing: the kernel's buffers fill, then the queue.
+    let msgs: Vec<Vec<u8>> = (0..1024).map(numbered).collect();
+    let refs: Vec<&[u8]> = msgs.iter().map(|m| &m[..]).collect();
+    let wait = Duration::from_secs(3);
+    let start = Instant::now();
+    let (most_seen, queued) = std::thread::scope(|s| {
+        let sender = s.spawn(|| server.send_batch(id, &refs, Some(wait)));
+        // Sample the queue while the sender waits (well before its time is up).
+        let mut most = 0;
+        while start.elapsed() < wait / 2 {
+            most = most.max(server.stats().queued_bytes);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        (most, sender.join().unwrap().unwrap())
+    });
+    assert!(most_seen > 0, "the sender never queued anything");
+    assert!(
+        most_seen <= SOFT + RUN,
+        "a sender with time to wait let {most_seen} bytes queue"
+    );
+    // Time ran out: the rest that fits the bound was queued, not all 16 MiB.
+    let after = server.stats().queued_bytes;
+    assert!(
+        after > SOFT + RUN,
+        "only {after} bytes queued when the time ran out"
+    );
+    assert!(after <= CAP as u64);
+    assert!(queued > 0 && queued < msgs.len(), "queued {queued}");
+    // The peer now reads: exactly the first `queued` messages, whole and in order.
+    peer.set_read_timeout(Some(SLOW)).unwrap();
+    let mut frame = vec![0u8; 4 + 16 * 1024];
+    for (i, m) in msgs.iter().enumerate().take(queued) {
+        peer.read_exact(&mut frame).unwrap();
+        assert_eq!(&frame[4..], &m[..], "message {i}");
+    }
+    peer.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut extra = [0u8; 1];
+    assert!(
+        peer.read(&mut extra).is_err(),
+        "bytes beyond the {queued} messages queued"
+    );
+}
