@@ -319,6 +319,11 @@ impl Client {
     /// checked against the framing and the queue bound first, so a bad one queues none. Returns
     /// how many were queued: all of them, or fewer when the time ran out (or the client closed)
     /// after some were; an error when not even the first could be.
+    ///
+    /// While its time allows, the batch lets at most 256 KiB (or the bound, if smaller) wait in
+    /// the queue before it waits for the connection to take them, rather than filling the whole
+    /// bound: the backlog stays in the socket, and what is queued stays in cache. When the time
+    /// is up, what fits the whole bound is queued.
     pub fn send_batch(&self, msgs: &[&[u8]], timeout: Option<Duration>) -> Result<usize> {
         let frames = super::codec::encode_batch(
             &self.inner.cfg.framing,

@@ -581,7 +581,9 @@ impl Server {
     /// [`send_timeout`](Server::send_timeout) does, all within one `timeout`. A message the
     /// framing refuses, or one larger than the whole queue, queues none. Returns how many were
     /// queued: all, or fewer when the time ran out (or the client went) after some were; an
-    /// error when not even the first could be.
+    /// error when not even the first could be. While its time allows, the batch lets at most
+    /// 256 KiB (or the bound, if smaller) wait in the client's queue before it waits, as
+    /// [`Client::send_batch`](super::Client::send_batch) does.
     pub fn send_batch(
         &self,
         client: ClientId,
