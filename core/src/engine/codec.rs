@@ -9,6 +9,8 @@ use bytes::{Bytes, BytesMut};
 use crate::error::Error;
 use crate::framing::{Decoder, Framing};
 
+use super::sendq::Chunk;
+
 /// A tokio-util [`Decoder`](tokio_util::codec::Decoder) / [`Encoder`](tokio_util::codec::Encoder)
 /// over a [`Framing`], using the same incremental decoder as the blocking layer.
 ///
@@ -146,31 +148,33 @@ impl EncodedBatch {
 pub(crate) const GROUP_BYTES: usize = 64 * 1024;
 
 impl EncodedBatch {
-    /// The send-queue entries for the batch from byte `from` on, one entry per message: a
-    /// frame that `from` falls inside comes first, alone (its rest); then runs of whole frames
-    /// of at most `group` bytes (a frame longer than that alone), each run as **one buffer
-    /// followed by an empty entry per further frame in it**. The writer sends a run with one
-    /// iovec and counts each empty entry as one more message sent, so per-message counts and
-    /// "how many were queued" stay exact while the kernel copies one piece per run.
-    pub(crate) fn queued_from(self, from: usize, group: usize) -> VecDeque<Bytes> {
+    /// The send-queue entries for the batch from byte `from` on: a frame that `from` falls
+    /// inside comes first, alone (its rest); then runs of whole frames of at most `group` bytes
+    /// (a frame longer than that alone), each one entry that counts its messages. The writer
+    /// sends a run with one iovec and counts its messages as sent when all of it is written,
+    /// so per-message counts and "how many were queued" stay exact while the kernel copies one
+    /// piece per run and the queue holds one entry per run, not per message.
+    pub(crate) fn queued_from(self, from: usize, group: usize) -> VecDeque<Chunk> {
         let EncodedBatch { all, ends } = self;
         let all = Bytes::from(all);
-        let mut out = VecDeque::with_capacity(ends.len());
+        let mut out = VecDeque::new();
         let mut at = from;
         let mut i = ends.partition_point(|&e| e <= from);
         let start = if i == 0 { 0 } else { ends[i - 1] };
         if i < ends.len() && from > start {
-            out.push_back(all.slice(from..ends[i]));
+            out.push_back(Chunk::one(all.slice(from..ends[i])));
             at = ends[i];
             i += 1;
         }
         while i < ends.len() {
             let mut j = i + 1;
-            while j < ends.len() && ends[j] - at <= group {
+            while j < ends.len() && ends[j] - at <= group && j - i < u32::MAX as usize {
                 j += 1;
             }
-            out.push_back(all.slice(at..ends[j - 1]));
-            out.extend(std::iter::repeat_n(Bytes::new(), j - i - 1));
+            out.push_back(Chunk {
+                data: all.slice(at..ends[j - 1]),
+                msgs: (j - i) as u32,
+            });
             at = ends[j - 1];
             i = j;
         }
@@ -235,6 +239,7 @@ pub(crate) fn encode_batch(
 
 #[cfg(test)]
 mod tests {
+    use super::super::sendq::msgs_in;
     use super::*;
 
     fn batch(lens: &[usize]) -> EncodedBatch {
@@ -272,10 +277,11 @@ mod tests {
         });
     }
 
-    /// One entry per message, the runs' bytes in order and complete, no run over `group`
-    /// bytes unless it is one frame, and a split frame's rest alone in front.
+    /// Every message counted once, by the entry its frame ends in; the runs' bytes in order
+    /// and complete, no run over `group` bytes unless it is one frame, and a split frame's
+    /// rest alone in front.
     #[test]
-    fn queued_entries_are_one_per_message_and_keep_every_byte() {
+    fn queued_entries_count_every_message_and_keep_every_byte() {
         let b = batch(&[10, 20, 5, 300, 1, 1, 1, 40]);
         let total = b.all.len();
         for from in 0..=total {
@@ -286,8 +292,8 @@ mod tests {
                 };
                 let q = copy.queued_from(from, group);
                 let left = b.ends.iter().filter(|&&e| e > from).count();
-                assert_eq!(q.len(), left, "from {from} group {group}");
-                let joined: Vec<u8> = q.iter().flat_map(|f| f.iter().copied()).collect();
+                assert_eq!(msgs_in(&q), left, "from {from} group {group}");
+                let joined: Vec<u8> = q.iter().flat_map(|f| f.data.iter().copied()).collect();
                 assert_eq!(&joined[..], &b.all[from..], "from {from} group {group}");
                 let start = b
                     .ends
@@ -297,21 +303,34 @@ mod tests {
                     .copied()
                     .unwrap_or(0);
                 let split = from > start && from < total;
+                let mut pos = from;
                 for (k, f) in q.iter().enumerate() {
-                    let one_frame = b.ends.iter().any(|&e| e.checked_sub(f.len()) == Some(from))
-                        || (0..b.ends.len()).any(|i| {
-                            let s = if i == 0 { 0 } else { b.ends[i - 1] };
-                            b.ends[i] - s == f.len()
-                        });
-                    assert!(
-                        f.len() <= group || one_frame,
-                        "entry {k} of {} bytes",
-                        f.len()
+                    // The messages an entry counts are the frames that end inside it.
+                    let ending = b
+                        .ends
+                        .iter()
+                        .filter(|&&e| e > pos && e <= pos + f.len())
+                        .count();
+                    assert_eq!(
+                        f.msgs as usize, ending,
+                        "entry {k} from {from} group {group}"
                     );
+                    assert!(
+                        f.msgs >= 1 && b.ends.contains(&(pos + f.len())),
+                        "entry {k}"
+                    );
+                    assert!(
+                        f.len() <= group || f.msgs == 1,
+                        "entry {k} of {} bytes and {} messages",
+                        f.len(),
+                        f.msgs
+                    );
+                    pos += f.len();
                 }
                 if split {
                     let end = b.ends.iter().find(|&&e| e > from).unwrap();
                     assert_eq!(q[0].len(), end - from, "the split frame's rest comes alone");
+                    assert_eq!(q[0].msgs, 1);
                 }
             }
         }

@@ -30,7 +30,7 @@ use tokio::time::Sleep;
 
 use super::codec::encode_frame;
 use super::events::{ClientId, DisconnectReason, Event, EventQueue, TryPush};
-use super::sendq::SendQueue;
+use super::sendq::{Chunk, SendQueue};
 use super::stream::AnyStream;
 use super::{Heartbeat, IdleMode};
 use crate::error::{Error, Result};
@@ -253,11 +253,8 @@ struct Stopping {
 /// Messages delivered under one hold of the event queue's lock (see `Conn::take_frames`).
 const HOLD_MAX: usize = 64;
 
-/// Frames written per `writev`.
+/// Send-queue entries (frames, or runs of a batch's frames) written per `writev`.
 const MAX_IOV: usize = 64;
-/// Send-queue entries looked at per `writev` (a batch's run of frames is one buffer followed
-/// by an empty entry per further frame: see `EncodedBatch::queued_from`).
-pub(crate) const MAX_SCAN: usize = 1024;
 
 /// One connection's state machine (see the module docs).
 pub(crate) struct Conn {
@@ -270,7 +267,7 @@ pub(crate) struct Conn {
     /// Registration for room in the event queue.
     room: u64,
     /// Frames taken from the send queue, being written.
-    out: VecDeque<Bytes>,
+    out: VecDeque<Chunk>,
     /// Liveness bookkeeping (only with a heartbeat interval or an idle timeout).
     live: Option<Box<Liveness>>,
     stopping: Option<Box<Stopping>>,
@@ -385,9 +382,11 @@ impl Conn {
     /// Write the frames in `out`; Ready(Ok) once all are written.
     fn poll_write_out(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<std::io::Result<()>> {
         loop {
-            while self.out.front().is_some_and(|f| f.is_empty()) {
+            // Empty frames (a `Raw` empty message) are sent as soon as they are reached.
+            while let Some(f) = self.out.front().filter(|f| f.data.is_empty()) {
+                let m = f.msgs;
                 self.out.pop_front();
-                env.counters.msgs_out.fetch_add(1, Ordering::Relaxed);
+                env.counters.msgs_out.fetch_add(m as u64, Ordering::Relaxed);
             }
             if self.out.is_empty() {
                 if self.out.capacity() > 16 {
@@ -401,14 +400,8 @@ impl Conn {
             }
             let mut iov = [IoSlice::new(&[]); MAX_IOV];
             let mut n = 0;
-            for f in self
-                .out
-                .iter()
-                .take(MAX_SCAN)
-                .filter(|f| !f.is_empty())
-                .take(MAX_IOV)
-            {
-                iov[n] = IoSlice::new(f);
+            for f in self.out.iter().take(MAX_IOV) {
+                iov[n] = IoSlice::new(&f.data);
                 n += 1;
             }
             let w = ready!(Pin::new(&mut self.stream).poll_write_vectored(cx, &iov[..n]))?;
@@ -427,10 +420,10 @@ impl Conn {
                     .expect("written bytes belong to frames");
                 if f.len() <= left {
                     left -= f.len();
+                    done += f.msgs as u64;
                     self.out.pop_front();
-                    done += 1;
                 } else {
-                    f.advance(left);
+                    f.data.advance(left);
                     left = 0;
                 }
             }

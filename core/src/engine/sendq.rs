@@ -37,8 +37,33 @@ enum Writer {
     Direct,
 }
 
+/// A send-queue entry: bytes to write and how many messages end in them, counted as sent once
+/// all its bytes are written. One frame, the rest of a frame, or a batch's run of whole frames
+/// (up to [`GROUP_BYTES`]: one iovec, however many messages it holds).
+#[derive(Debug, Clone)]
+pub(crate) struct Chunk {
+    pub(crate) data: Bytes,
+    pub(crate) msgs: u32,
+}
+
+impl Chunk {
+    /// One frame (or the rest of one).
+    pub(crate) fn one(data: Bytes) -> Chunk {
+        Chunk { data, msgs: 1 }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// The messages in `q`.
+pub(crate) fn msgs_in(q: &VecDeque<Chunk>) -> usize {
+    q.iter().map(|c| c.msgs as usize).sum()
+}
+
 struct SqState {
-    frames: VecDeque<Bytes>,
+    frames: VecDeque<Chunk>,
     bytes: usize,
     /// Bytes of a batch a sender is writing directly (see `try_direct_batch`): they count
     /// against the bound until the write ends, when what the socket did not take is queued.
@@ -213,7 +238,7 @@ impl SendQueue {
     /// The caller has checked that no frame exceeds the bound on its own.
     pub(crate) fn push_batch(
         &self,
-        frames: &mut VecDeque<Bytes>,
+        frames: &mut VecDeque<Chunk>,
         limit: usize,
     ) -> std::result::Result<usize, PushError> {
         let mut st = self.lock();
@@ -283,9 +308,8 @@ impl SendQueue {
             } else {
                 self.cap
             };
-            let before = frames.len();
             if let Err(e) = self.push_batch(&mut frames, limit) {
-                return Err((total - before, e));
+                return Err((total - msgs_in(&frames), e));
             }
             let Some(next) = frames.front() else {
                 return Ok(total);
@@ -293,13 +317,12 @@ impl SendQueue {
             match self.wait_room_below(next.len(), limit, deadline) {
                 Ok(true) => {}
                 Ok(false) if limit < self.cap => {
-                    let before = frames.len();
                     if let Err(e) = self.push_batch(&mut frames, self.cap) {
-                        return Err((total - before, e));
+                        return Err((total - msgs_in(&frames), e));
                     }
-                    return Ok(total - frames.len());
+                    return Ok(total - msgs_in(&frames));
                 }
-                _ => return Ok(total - frames.len()),
+                _ => return Ok(total - msgs_in(&frames)),
             }
         }
     }
@@ -438,7 +461,7 @@ impl SendQueue {
                 self.counters
                     .queued_bytes
                     .fetch_add(rest.len() as u64, Ordering::Relaxed);
-                st.frames.push_front(rest);
+                st.frames.push_front(Chunk::one(rest));
                 st.front_partial = true;
             }
             self.direct_write_ended(st);
@@ -449,7 +472,7 @@ impl SendQueue {
         self.counters
             .queued_bytes
             .fetch_add(rest.len() as u64, Ordering::Relaxed);
-        st.frames.push_back(rest);
+        st.frames.push_back(Chunk::one(rest));
         // A task busy writing takes the queue when it is done, a direct writer wakes it when
         // done; an idle one is woken now.
         let w = if st.writer == Writer::Idle {
@@ -550,7 +573,7 @@ impl SendQueue {
     /// The connection task's look at the queue: register its waker, hand it the queued frames
     /// when it has finished the previous ones (`out` empty), and return the stop request and
     /// whether a direct write is in flight.
-    pub(crate) fn sync(&self, cx: &Context<'_>, out: &mut VecDeque<Bytes>) -> (Option<Stop>, bool) {
+    pub(crate) fn sync(&self, cx: &Context<'_>, out: &mut VecDeque<Chunk>) -> (Option<Stop>, bool) {
         let mut st = self.lock();
         if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             st.waker = Some(cx.waker().clone());
@@ -675,7 +698,7 @@ mod tests {
         sq.detach();
         assert_eq!(sq.queued(), 5);
         assert_eq!(
-            sq.lock().frames.front().map(|f| &f[..]),
+            sq.lock().frames.front().map(|f| &f.data[..]),
             Some(&b"whole"[..])
         );
     }

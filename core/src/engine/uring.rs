@@ -40,7 +40,7 @@ use super::{Shared, Slot};
 use crate::addr::Addr;
 use crate::engine::events::{ClientId, DisconnectReason, Event, TryPush};
 use crate::engine::link::Counters;
-use crate::engine::sendq::SendQueue;
+use crate::engine::sendq::{Chunk, SendQueue};
 use crate::engine::stream::conn_options;
 use crate::error::Error;
 use crate::framing::Decoder;
@@ -297,7 +297,7 @@ struct UConn {
     held: Option<Bytes>,
     room: u64,
     /// Frames taken from the send queue; the front ones are in the send in flight.
-    out: VecDeque<Bytes>,
+    out: VecDeque<Chunk>,
     iov: Vec<libc::iovec>,
     msg: Box<libc::msghdr>,
     sending: bool,
@@ -989,27 +989,23 @@ impl Driver {
         let Some(c) = self.conns.get_mut(&id) else {
             return;
         };
-        while c.out.front().is_some_and(|f| f.is_empty()) {
+        // Empty frames (a `Raw` empty message) are sent as soon as they are reached.
+        while let Some(f) = c.out.front().filter(|f| f.data.is_empty()) {
+            let m = f.msgs;
             c.out.pop_front();
             c.slot
                 .counters
                 .msgs_out
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                .fetch_add(m as u64, std::sync::atomic::Ordering::Relaxed);
         }
         if c.out.is_empty() {
             self.service(id);
             return;
         }
         c.iov.clear();
-        for f in c
-            .out
-            .iter()
-            .take(crate::engine::link::MAX_SCAN)
-            .filter(|f| !f.is_empty())
-            .take(MAX_IOV)
-        {
+        for f in c.out.iter().take(MAX_IOV) {
             c.iov.push(libc::iovec {
-                iov_base: f.as_ptr() as *mut libc::c_void,
+                iov_base: f.data.as_ptr() as *mut libc::c_void,
                 iov_len: f.len(),
             });
         }
@@ -1062,10 +1058,10 @@ impl Driver {
             };
             if f.len() <= left {
                 left -= f.len();
+                done += f.msgs as u64;
                 c.out.pop_front();
-                done += 1;
             } else {
-                f.advance(left);
+                f.data.advance(left);
                 left = 0;
             }
         }
