@@ -11,6 +11,7 @@ import socket
 import ssl
 import struct
 import subprocess
+import threading
 import time
 
 import pytest
@@ -90,8 +91,13 @@ def test_engine_client_to_python_ssl_server_and_truncation(pki: dict[str, str]) 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(pki["server.pem"], pki["server.key"])
 
+    # The server ends the connection only after the client's TLS details were read (they are
+    # gone once the connection is: on a loaded machine the end could otherwise come first).
+    checked = threading.Event()
+
     def serve(s: ssl.SSLSocket) -> None:
         framed(s, read_frame(s))
+        checked.wait(WAIT)
         framed(s, b"last words")
         # Returning closes the SSLSocket, which (in Python's ssl) sends no close_notify.
 
@@ -101,7 +107,9 @@ def test_engine_client_to_python_ssl_server_and_truncation(pki: dict[str, str]) 
     try:
         c.send(b"hello")
         assert until(c, "connected")[-1].kind == "connected"
-        assert c.tls_info is not None and c.tls_info["version"] in ("TLSv1.2", "TLSv1.3")
+        info = c.tls_info
+        checked.set()
+        assert info is not None and info["version"] in ("TLSv1.2", "TLSv1.3")
         evs = until(c, "disconnected")
         data = [e.data for e in evs if e.kind == "message"]
         assert data == [b"hello", b"last words"]
