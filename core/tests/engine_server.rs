@@ -660,6 +660,76 @@ fn next_messages_into_takes_the_queued_messages_back_to_back() {
 }
 
 #[test]
+fn next_messages_with_hands_out_views_and_takes_exactly_those() {
+    let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
+    let conn = peer(&server);
+    let mut seen: Vec<(u64, Vec<u8>)> = Vec::new();
+    // The first event is not a message: nothing handed out or taken.
+    let n = server
+        .next_messages_with(8, Some(SLOW), |c, d| seen.push((c, d.to_vec())))
+        .unwrap();
+    assert_eq!(n, Some(0));
+    assert!(seen.is_empty());
+    assert_eq!(
+        server
+            .next_event(Some(SLOW))
+            .unwrap()
+            .unwrap()
+            .kind()
+            .code(),
+        1
+    );
+    for m in [&b"one"[..], b"two", b"three", b"four", b""] {
+        conn.send_msg(m).unwrap();
+    }
+    let t0 = Instant::now();
+    while server.pending() < 5 && t0.elapsed() < SLOW {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // At most `max`: three now, in order, the rest stays queued.
+    let n = server
+        .next_messages_with(3, Some(SLOW), |c, d| seen.push((c, d.to_vec())))
+        .unwrap();
+    assert_eq!(n, Some(3));
+    let got: Vec<&[u8]> = seen.iter().map(|(_, d)| &d[..]).collect();
+    assert_eq!(got, [&b"one"[..], b"two", b"three"]);
+    assert!(seen.iter().all(|(c, _)| *c == 1));
+    assert_eq!(server.pending(), 2);
+    seen.clear();
+    let n = server
+        .next_messages_with(8, Some(SLOW), |c, d| seen.push((c, d.to_vec())))
+        .unwrap();
+    assert_eq!(n, Some(2));
+    assert_eq!(seen, [(1, b"four".to_vec()), (1, Vec::new())]);
+    // Nothing left: None on timeout; max 0 is refused.
+    let none = server.next_messages_with(8, Some(Duration::ZERO), |_, _| panic!("no message"));
+    assert_eq!(none.unwrap(), None);
+    let e = server
+        .next_messages_with(0, Some(Duration::ZERO), |_, _| {})
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    // The connection's end comes as an event, which the message view leaves in place.
+    drop(conn);
+    let t0 = Instant::now();
+    while server.pending() < 1 && t0.elapsed() < SLOW {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let n = server
+        .next_messages_with(8, Some(SLOW), |_, _| panic!("no message"))
+        .unwrap();
+    assert_eq!(n, Some(0));
+    assert_eq!(
+        server
+            .next_event(Some(SLOW))
+            .unwrap()
+            .unwrap()
+            .kind()
+            .code(),
+        3
+    );
+}
+
+#[test]
 fn next_events_timeout_gives_an_empty_batch() {
     let server = Server::bind("127.0.0.1:0", ServerConfig::new()).unwrap();
     let t0 = Instant::now();

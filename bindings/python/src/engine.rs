@@ -429,6 +429,10 @@ pub(crate) fn opt_secs(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Durati
 pub(crate) trait Pull: Sync {
     fn pull(&self, max: usize, t: Option<Duration>) -> libsock::Result<Vec<Event>>;
     fn waiting(&self) -> usize;
+    /// Wait up to `t` until an event is waiting (`Ok(false)` on timeout), without taking it.
+    fn wait_ready(&self, t: Option<Duration>) -> libsock::Result<bool>;
+    /// Take the messages at the front now (no wait), each handed to `f` as a view: how many.
+    fn take_messages(&self, max: usize, f: &mut dyn FnMut(u64, &[u8])) -> libsock::Result<usize>;
 }
 
 macro_rules! impl_pull {
@@ -439,6 +443,18 @@ macro_rules! impl_pull {
             }
             fn waiting(&self) -> usize {
                 self.pending()
+            }
+            fn wait_ready(&self, t: Option<Duration>) -> libsock::Result<bool> {
+                Ok(self.peek_len(t)?.is_some())
+            }
+            fn take_messages(
+                &self,
+                max: usize,
+                f: &mut dyn FnMut(u64, &[u8]),
+            ) -> libsock::Result<usize> {
+                Ok(self
+                    .next_messages_with(max, Some(Duration::ZERO), |c, d| f(c, d))?
+                    .unwrap_or(0))
             }
         }
     };
@@ -556,9 +572,30 @@ impl<T: Pull> Door<T> {
         let t = opt_timeout(timeout)?;
         let max: usize = ranged(py, "max", max)?;
         let mut evs: VecDeque<Event> = self.take_left(max).into();
-        if evs.is_empty() {
-            let obj = &self.obj;
-            evs = wait(py, || obj.pull(max, t))?.into();
+        let obj = &self.obj;
+        // A timeout too large for the clock waits as long as no timeout.
+        let deadline = t.and_then(|d| std::time::Instant::now().checked_add(d));
+        while evs.is_empty() {
+            // Wait without the GIL, then copy each message from the queue's blocks straight
+            // into its bytes object (no event, slice or reference count per message).
+            let left = match (t, deadline) {
+                (Some(_), Some(d)) => Some(d.saturating_duration_since(std::time::Instant::now())),
+                _ => None,
+            };
+            if !wait(py, || obj.wait_ready(left))? {
+                return Ok(Vec::new());
+            }
+            let mut out = Vec::new();
+            obj.take_messages(max, &mut |client, data| {
+                out.push((client, PyBytes::new(py, data)))
+            })
+            .map_err(|e| to_pyerr(py, e))?;
+            if !out.is_empty() {
+                return Ok(out);
+            }
+            // Another event is first: the event path. (Empty: another thread took what was
+            // there; wait again for the time left.)
+            evs = wait(py, || obj.pull(max, Some(Duration::ZERO)))?.into();
         }
         let mut out = Vec::with_capacity(evs.len());
         while let Some(Event::Message { client, data }) = evs.front() {

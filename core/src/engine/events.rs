@@ -1369,6 +1369,42 @@ impl EventQueue {
         Ok(Some(n))
     }
 
+    /// Hand the messages at the front of the queue to `f` without making an event, a slice or
+    /// a copy of them: `f` gets each message's client and bytes (a view into the received
+    /// block, valid during the call), and every message it was given is taken. At most `max`
+    /// (at least 1), waiting for the first up to `timeout`; `Ok(None)` on timeout, `Some(0)`
+    /// when the next event is not a message (take it with [`next_events`]). `f` runs with the
+    /// queue locked: it must not call into this queue's object.
+    ///
+    /// [`next_events`]: EventQueue::next_events
+    pub fn next_messages_with(
+        &self,
+        max: usize,
+        timeout: Option<Duration>,
+        mut f: impl FnMut(ClientId, &[u8]),
+    ) -> Result<Option<usize>> {
+        if max == 0 {
+            return Err(Error::invalid(
+                "take at most 0 messages: a pull must allow at least one",
+            ));
+        }
+        let Some(mut i) = self.wait_ready(timeout)? else {
+            return Ok(None);
+        };
+        let (n, taken_bytes) = i.q.take_messages(max, |client, data| {
+            f(client, data);
+            true
+        });
+        if n == 0 {
+            return Ok(Some(0));
+        }
+        i.bytes -= taken_bytes;
+        let w = self.after_pop(&mut i);
+        drop(i);
+        w.into_iter().for_each(Waker::wake);
+        Ok(Some(n))
+    }
+
     /// The payload size of the next event without taking it (`Ok(None)` on timeout).
     pub fn peek_len(&self, timeout: Option<Duration>) -> Result<Option<usize>> {
         Ok(self.wait_ready(timeout)?.map(|i| i.q.front_len()))

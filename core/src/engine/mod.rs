@@ -289,6 +289,20 @@ macro_rules! pull_api {
                     .next_messages_into(buf, sizes, clients, timeout)
             }
 
+            /// Hand the messages at the front of the queue to `f` without copying them (see
+            /// [`EventQueue::next_messages_with`]): `Ok(None)` on timeout, `Some(0)` when the
+            /// next event is not a message. `f` runs with the queue locked.
+            ///
+            /// [`EventQueue::next_messages_with`]: crate::engine::EventQueue::next_messages_with
+            pub fn next_messages_with(
+                &self,
+                max: usize,
+                timeout: Option<std::time::Duration>,
+                f: impl FnMut(crate::engine::ClientId, &[u8]),
+            ) -> crate::Result<Option<usize>> {
+                self.events().next_messages_with(max, timeout, f)
+            }
+
             /// The payload size of the next event, waiting up to `timeout`, without taking it.
             pub fn peek_len(
                 &self,
