@@ -1322,21 +1322,13 @@ impl EventQueue {
         mut clients: Option<&mut [ClientId]>,
         timeout: Option<Duration>,
     ) -> Result<Option<usize>> {
-        if sizes.is_empty() {
-            return Err(Error::invalid(
-                "take at most 0 messages: a pull must allow at least one",
-            ));
-        }
         if clients.as_ref().is_some_and(|c| c.len() < sizes.len()) {
             return Err(Error::invalid(
                 "the client ids array is shorter than the sizes array",
             ));
         }
-        let Some(mut i) = self.wait_ready(timeout)? else {
-            return Ok(None);
-        };
         let (mut k, mut at, mut too_small) = (0usize, 0usize, None);
-        let (n, taken_bytes) = i.q.take_messages(sizes.len(), |client, data| {
+        let n = self.pull_messages(sizes.len(), timeout, |client, data| {
             let len = data.len();
             if len > buf.len() - at {
                 if k == 0 {
@@ -1352,21 +1344,14 @@ impl EventQueue {
             at += len;
             k += 1;
             true
-        });
+        })?;
         if let Some(len) = too_small {
             return Err(Error::BufferTooSmall {
                 needed: len,
                 capacity: buf.len(),
             });
         }
-        if n == 0 {
-            return Ok(Some(0));
-        }
-        i.bytes -= taken_bytes;
-        let w = self.after_pop(&mut i);
-        drop(i);
-        w.into_iter().for_each(Waker::wake);
-        Ok(Some(n))
+        Ok(n)
     }
 
     /// Hand the messages at the front of the queue to `f` without making an event, a slice or
@@ -1383,6 +1368,22 @@ impl EventQueue {
         timeout: Option<Duration>,
         mut f: impl FnMut(ClientId, &[u8]),
     ) -> Result<Option<usize>> {
+        self.pull_messages(max, timeout, |client, data| {
+            f(client, data);
+            true
+        })
+    }
+
+    /// The message pulls' common part: wait for the first event up to `timeout`, then hand
+    /// the leading messages to `take` (at most `max`, until it returns false: that message
+    /// stays) and drop the ones it took. `Ok(None)` on timeout, `Some(0)` when nothing was
+    /// taken.
+    fn pull_messages(
+        &self,
+        max: usize,
+        timeout: Option<Duration>,
+        take: impl FnMut(ClientId, &[u8]) -> bool,
+    ) -> Result<Option<usize>> {
         if max == 0 {
             return Err(Error::invalid(
                 "take at most 0 messages: a pull must allow at least one",
@@ -1391,10 +1392,7 @@ impl EventQueue {
         let Some(mut i) = self.wait_ready(timeout)? else {
             return Ok(None);
         };
-        let (n, taken_bytes) = i.q.take_messages(max, |client, data| {
-            f(client, data);
-            true
-        });
+        let (n, taken_bytes) = i.q.take_messages(max, take);
         if n == 0 {
             return Ok(Some(0));
         }
