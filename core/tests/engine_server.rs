@@ -46,6 +46,24 @@ fn pull_until(
     panic!("event not seen within {limit:?}; saw {seen:?}");
 }
 
+/// Wait (bounded by SLOW) until `n` events are queued.
+fn wait_pending(server: &Server, n: usize) {
+    let t0 = Instant::now();
+    while server.pending() < n && t0.elapsed() < SLOW {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The kind code of the next event (waiting up to SLOW for it).
+fn next_kind(server: &Server) -> i32 {
+    server
+        .next_event(Some(SLOW))
+        .unwrap()
+        .unwrap()
+        .kind()
+        .code()
+}
+
 fn frame(msg: &[u8]) -> Vec<u8> {
     let mut v = (msg.len() as u32).to_be_bytes().to_vec();
     v.extend_from_slice(msg);
@@ -608,22 +626,11 @@ fn next_messages_into_takes_the_queued_messages_back_to_back() {
         .next_messages_into(&mut buf, &mut sizes, Some(&mut ids), Some(SLOW))
         .unwrap();
     assert_eq!(n, Some(0));
-    assert_eq!(
-        server
-            .next_event(Some(SLOW))
-            .unwrap()
-            .unwrap()
-            .kind()
-            .code(),
-        1
-    );
+    assert_eq!(next_kind(&server), 1);
     for m in [&b"one"[..], b"two", b"three", b"four"] {
         conn.send_msg(m).unwrap();
     }
-    let t0 = Instant::now();
-    while server.pending() < 4 && t0.elapsed() < SLOW {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_pending(&server, 4);
     // "four" does not fit the 3 bytes left after three messages: it stays queued.
     let n = server
         .next_messages_into(&mut buf[..14], &mut sizes, Some(&mut ids), Some(SLOW))
@@ -670,22 +677,11 @@ fn next_messages_with_hands_out_views_and_takes_exactly_those() {
         .unwrap();
     assert_eq!(n, Some(0));
     assert!(seen.is_empty());
-    assert_eq!(
-        server
-            .next_event(Some(SLOW))
-            .unwrap()
-            .unwrap()
-            .kind()
-            .code(),
-        1
-    );
+    assert_eq!(next_kind(&server), 1);
     for m in [&b"one"[..], b"two", b"three", b"four", b""] {
         conn.send_msg(m).unwrap();
     }
-    let t0 = Instant::now();
-    while server.pending() < 5 && t0.elapsed() < SLOW {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_pending(&server, 5);
     // At most `max`: three now, in order, the rest stays queued.
     let n = server
         .next_messages_with(3, Some(SLOW), |c, d| seen.push((c, d.to_vec())))
@@ -710,23 +706,12 @@ fn next_messages_with_hands_out_views_and_takes_exactly_those() {
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     // The connection's end comes as an event, which the message view leaves in place.
     drop(conn);
-    let t0 = Instant::now();
-    while server.pending() < 1 && t0.elapsed() < SLOW {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_pending(&server, 1);
     let n = server
         .next_messages_with(8, Some(SLOW), |_, _| panic!("no message"))
         .unwrap();
     assert_eq!(n, Some(0));
-    assert_eq!(
-        server
-            .next_event(Some(SLOW))
-            .unwrap()
-            .unwrap()
-            .kind()
-            .code(),
-        3
-    );
+    assert_eq!(next_kind(&server), 3);
 }
 
 #[test]
