@@ -118,6 +118,9 @@ pub(crate) struct EncodedBatch {
     pub ends: Vec<usize>,
 }
 
+/// The most bytes of whole frames queued as one entry (one iovec when written).
+pub(crate) const GROUP_BYTES: usize = 64 * 1024;
+
 /// The largest encode buffer a thread keeps for its next batch (a larger one is freed).
 const KEEP_BYTES: usize = 1 << 20;
 
@@ -142,12 +145,7 @@ impl EncodedBatch {
             SPARE.with(|s| s.set(Some((all, ends))));
         }
     }
-}
 
-/// The most bytes of whole frames queued as one entry (one iovec when written).
-pub(crate) const GROUP_BYTES: usize = 64 * 1024;
-
-impl EncodedBatch {
     /// The send-queue entries for the batch from byte `from` on: a frame that `from` falls
     /// inside comes first, alone (its rest); then runs of whole frames of at most `group` bytes
     /// (a frame longer than that alone), each one entry that counts its messages. The writer

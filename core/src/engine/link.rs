@@ -24,13 +24,13 @@ use std::sync::{Mutex, OnceLock};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Sleep;
 
 use super::codec::encode_frame;
 use super::events::{ClientId, DisconnectReason, Event, EventQueue, TryPush};
-use super::sendq::{Chunk, SendQueue};
+use super::sendq::{self, Chunk, SendQueue};
 use super::stream::AnyStream;
 use super::{Heartbeat, IdleMode};
 use crate::error::{Error, Result};
@@ -382,11 +382,9 @@ impl Conn {
     /// Write the frames in `out`; Ready(Ok) once all are written.
     fn poll_write_out(&mut self, cx: &mut Context<'_>, env: &Env<'_>) -> Poll<std::io::Result<()>> {
         loop {
-            // Empty frames (a `Raw` empty message) are sent as soon as they are reached.
-            while let Some(f) = self.out.front().filter(|f| f.data.is_empty()) {
-                let m = f.msgs;
-                self.out.pop_front();
-                env.counters.msgs_out.fetch_add(m as u64, Ordering::Relaxed);
+            let sent = sendq::skip_empty(&mut self.out);
+            if sent > 0 {
+                env.counters.msgs_out.fetch_add(sent, Ordering::Relaxed);
             }
             if self.out.is_empty() {
                 if self.out.capacity() > 16 {
@@ -411,22 +409,7 @@ impl Conn {
             env.counters
                 .bytes_out
                 .fetch_add(w as u64, Ordering::Relaxed);
-            let mut left = w;
-            let mut done = 0u64;
-            while left > 0 {
-                let f = self
-                    .out
-                    .front_mut()
-                    .expect("written bytes belong to frames");
-                if f.len() <= left {
-                    left -= f.len();
-                    done += f.msgs as u64;
-                    self.out.pop_front();
-                } else {
-                    f.data.advance(left);
-                    left = 0;
-                }
-            }
+            let done = sendq::consume(&mut self.out, w);
             env.counters.msgs_out.fetch_add(done, Ordering::Relaxed);
         }
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::codec::{EncodedBatch, GROUP_BYTES};
 use super::events::DisconnectReason;
@@ -60,6 +60,38 @@ impl Chunk {
 /// The messages in `q`.
 pub(crate) fn msgs_in(q: &VecDeque<Chunk>) -> usize {
     q.iter().map(|c| c.msgs as usize).sum()
+}
+
+/// A writer's view of the entries it took from the queue (the epoll and io_uring writers):
+/// before a write, drop the empty entries at the front (empty frames, e.g. a `Raw` empty
+/// message, are sent as soon as they are reached); after one, drop the bytes it took. Both
+/// return the messages that were thereby sent.
+pub(crate) fn skip_empty(out: &mut VecDeque<Chunk>) -> u64 {
+    let mut sent = 0;
+    while let Some(f) = out.front().filter(|f| f.data.is_empty()) {
+        sent += f.msgs as u64;
+        out.pop_front();
+    }
+    sent
+}
+
+/// See [`skip_empty`]: drop the `written` bytes at the front of `out`.
+pub(crate) fn consume(out: &mut VecDeque<Chunk>, written: usize) -> u64 {
+    let (mut left, mut sent) = (written, 0);
+    while left > 0 {
+        let Some(f) = out.front_mut() else {
+            break;
+        };
+        if f.len() <= left {
+            left -= f.len();
+            sent += f.msgs as u64;
+            out.pop_front();
+        } else {
+            f.data.advance(left);
+            left = 0;
+        }
+    }
+    sent
 }
 
 struct SqState {
@@ -316,12 +348,8 @@ impl SendQueue {
             };
             match self.wait_room_below(next.len(), limit, deadline) {
                 Ok(true) => {}
-                Ok(false) if limit < self.cap => {
-                    if let Err(e) = self.push_batch(&mut frames, self.cap) {
-                        return Err((total - msgs_in(&frames), e));
-                    }
-                    return Ok(total - msgs_in(&frames));
-                }
+                // The time is up: one more round queues what fits the whole bound.
+                Ok(false) if limit < self.cap => {}
                 _ => return Ok(total - msgs_in(&frames)),
             }
         }

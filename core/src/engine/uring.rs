@@ -32,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Waker};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use io_uring::{cqueue, opcode, squeue, types, IoUring};
 use socket2::SockRef;
 
@@ -40,7 +40,7 @@ use super::{Shared, Slot};
 use crate::addr::Addr;
 use crate::engine::events::{ClientId, DisconnectReason, Event, TryPush};
 use crate::engine::link::Counters;
-use crate::engine::sendq::{Chunk, SendQueue};
+use crate::engine::sendq::{self, Chunk, SendQueue};
 use crate::engine::stream::conn_options;
 use crate::error::Error;
 use crate::framing::Decoder;
@@ -989,14 +989,12 @@ impl Driver {
         let Some(c) = self.conns.get_mut(&id) else {
             return;
         };
-        // Empty frames (a `Raw` empty message) are sent as soon as they are reached.
-        while let Some(f) = c.out.front().filter(|f| f.data.is_empty()) {
-            let m = f.msgs;
-            c.out.pop_front();
+        let sent = sendq::skip_empty(&mut c.out);
+        if sent > 0 {
             c.slot
                 .counters
                 .msgs_out
-                .fetch_add(m as u64, std::sync::atomic::Ordering::Relaxed);
+                .fetch_add(sent, std::sync::atomic::Ordering::Relaxed);
         }
         if c.out.is_empty() {
             self.service(id);
@@ -1051,20 +1049,7 @@ impl Driver {
             .counters
             .bytes_out
             .fetch_add(w as u64, std::sync::atomic::Ordering::Relaxed);
-        let (mut left, mut done) = (w, 0u64);
-        while left > 0 {
-            let Some(f) = c.out.front_mut() else {
-                break;
-            };
-            if f.len() <= left {
-                left -= f.len();
-                done += f.msgs as u64;
-                c.out.pop_front();
-            } else {
-                f.data.advance(left);
-                left = 0;
-            }
-        }
+        let done = sendq::consume(&mut c.out, w);
         c.slot
             .counters
             .msgs_out
