@@ -578,10 +578,7 @@ impl<T: Pull> Door<T> {
         while evs.is_empty() {
             // Wait without the GIL, then copy each message from the queue's blocks straight
             // into its bytes object (no event, slice or reference count per message).
-            let left = match (t, deadline) {
-                (Some(_), Some(d)) => Some(d.saturating_duration_since(std::time::Instant::now())),
-                _ => None,
-            };
+            let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
             if !wait(py, || obj.wait_ready(left))? {
                 return Ok(Vec::new());
             }
