@@ -618,3 +618,177 @@ fn a_waiting_batch_sender_keeps_the_queue_short_until_its_time_runs_out() {
         "bytes beyond the {queued} messages queued"
     );
 }
+
+/// One frame of the default framing (4-byte big-endian length prefix).
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut f = (body.len() as u32).to_be_bytes().to_vec();
+    f.extend_from_slice(body);
+    f
+}
+
+/// Read one frame of the default framing from a blocking peer.
+fn read_frame(peer: &mut std::net::TcpStream) -> Vec<u8> {
+    let mut hdr = [0u8; 4];
+    peer.read_exact(&mut hdr).unwrap();
+    let mut body = vec![0u8; u32::from_be_bytes(hdr) as usize];
+    peer.read_exact(&mut body).unwrap();
+    body
+}
+
+/// The messages of the next pull (waiting up to `SLOW` for the first), and any other event.
+fn pull_messages(c: &Client) -> (Vec<Vec<u8>>, Vec<Event>) {
+    let (mut msgs, mut other) = (Vec::new(), Vec::new());
+    for e in c.next_events(4096, Some(SLOW)).unwrap() {
+        match e {
+            Event::Message { data, .. } => msgs.push(data.to_vec()),
+            e => other.push(e),
+        }
+    }
+    (msgs, other)
+}
+
+/// A consumer that waits on an engine client reads the connection itself (request–reply
+/// traffic then costs no hand-off between threads), and the engine's runtime reads again
+/// while nobody waits. Whoever reads, the messages come whole, once, in order: replies read
+/// by the waiting consumer, frames written one byte at a time, a burst larger than the
+/// socket buffers written while nobody pulls (the runtime takes the reading back), then a
+/// tail that forms no frame (reported) and the end of the stream.
+#[test]
+fn a_waiting_consumer_reads_the_client_connection_itself_and_nothing_is_lost() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    // Small socket buffers, so that the burst below must be read while it is written.
+    let mut cfg = ClientConfig::new().reconnect(false);
+    cfg.options.recv_buffer_size = Some(64 * 1024);
+    let client = Client::connect(addr.as_str(), cfg).unwrap();
+    let (mut peer, _) = listener.accept().unwrap();
+    peer.set_read_timeout(Some(SLOW)).unwrap();
+    peer.set_write_timeout(Some(SLOW)).unwrap();
+    peer.set_nodelay(true).unwrap();
+    socket2::SockRef::from(&peer)
+        .set_send_buffer_size(64 * 1024)
+        .unwrap();
+    pull_until(on_client(&client), SLOW, |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    use std::io::Write;
+    // Request–reply: each reply arrives while the consumer waits for it.
+    for i in 0..300u32 {
+        client.send(&i.to_be_bytes()).unwrap();
+        assert_eq!(read_frame(&mut peer), i.to_be_bytes());
+        peer.write_all(&frame(&(i + 1_000_000).to_be_bytes()))
+            .unwrap();
+        let (msgs, other) = pull_messages(&client);
+        assert!(other.is_empty(), "{other:?}");
+        assert_eq!(
+            msgs,
+            vec![(i + 1_000_000).to_be_bytes().to_vec()],
+            "reply {i}"
+        );
+    }
+    // A frame written a byte at a time while the consumer waits: one message.
+    let slow = frame(b"byte by byte");
+    let writer = {
+        let mut p = peer.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for b in slow {
+                p.write_all(&[b]).unwrap();
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let (msgs, _) = pull_messages(&client);
+    assert_eq!(msgs, vec![b"byte by byte".to_vec()]);
+    writer.join().unwrap();
+    // A burst of 2 MiB while nobody pulls: more than the socket buffers hold, so the writer
+    // finishes only if the engine's runtime takes the reading back (the event queue holds
+    // 4,096 messages).
+    const BURST: u32 = 2 * 1024;
+    let writer = {
+        let mut p = peer.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut body = vec![7u8; 1024];
+            for i in 0..BURST {
+                body[..4].copy_from_slice(&i.to_be_bytes());
+                p.write_all(&frame(&body)).unwrap();
+            }
+        })
+    };
+    writer.join().unwrap();
+    let mut next = 0u32;
+    while next < BURST {
+        let (msgs, other) = pull_messages(&client);
+        assert!(other.is_empty(), "{other:?}");
+        for m in msgs {
+            assert_eq!(m.len(), 1024);
+            assert_eq!(&m[..4], &next.to_be_bytes(), "burst message {next}");
+            next += 1;
+        }
+    }
+    // A tail that forms no frame, then the end of the stream, while the consumer waits.
+    peer.write_all(&frame(b"last")).unwrap();
+    peer.write_all(&[0, 0, 0]).unwrap();
+    drop(peer);
+    let evs = pull_until(on_client(&client), SLOW, |e| {
+        matches!(e, Event::Disconnected { .. })
+    });
+    let msgs: Vec<_> = evs.iter().filter_map(|e| e.data()).collect();
+    assert_eq!(msgs, vec![&b"last"[..]]);
+    assert!(
+        evs.iter().any(
+            |e| matches!(e, Event::Warning { error: ErrorKind::Closed, message, .. }
+            if message.contains("3 bytes left over"))
+        ),
+        "{evs:?}"
+    );
+    assert!(matches!(
+        evs.last(),
+        Some(Event::Disconnected {
+            reason: DisconnectReason::PeerClosed,
+            ..
+        })
+    ));
+    assert_eq!(client.stats().messages_in, 300 + 1 + BURST as u64 + 1);
+}
+
+/// A frame over the framing's limit, read by a waiting consumer, ends the connection with
+/// `FrameTooLarge` (as when the runtime reads it); the client then reconnects, and a consumer
+/// reads the new connection as well.
+#[test]
+fn a_frame_too_large_read_by_a_waiting_consumer_ends_the_connection_and_the_next_one_works() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let mut cfg = fast_backoff();
+    cfg.framing = libsock::Framing::LengthPrefixed(libsock::LengthPrefixed::new(4).max_len(1000));
+    let client = Client::connect(addr.as_str(), cfg).unwrap();
+    use std::io::Write;
+    for round in 0..2u8 {
+        let (mut peer, _) = listener.accept().unwrap();
+        pull_until(on_client(&client), SLOW, |e| {
+            matches!(e, Event::Connected { .. })
+        });
+        // The consumer waits (and reads) before the frames arrive.
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            peer.write_all(&frame(&[round; 10])).unwrap();
+            peer.write_all(&2000u32.to_be_bytes()).unwrap();
+            peer
+        });
+        let evs = pull_until(on_client(&client), SLOW, |e| {
+            matches!(e, Event::Disconnected { .. })
+        });
+        let _peer = writer.join().unwrap();
+        let msgs: Vec<_> = evs.iter().filter_map(|e| e.data()).collect();
+        assert_eq!(msgs, vec![&[round; 10][..]], "round {round}");
+        assert!(
+            matches!(
+                evs.last(),
+                Some(Event::Disconnected {
+                    reason: DisconnectReason::FrameTooLarge,
+                    ..
+                })
+            ),
+            "{evs:?}"
+        );
+    }
+}

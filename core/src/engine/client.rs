@@ -9,8 +9,8 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use super::events::{DisconnectReason, Event, EventQueue};
-use super::link::{frame_len, run_conn, with_frame, Counters, Env, LinkCfg, TaskCount};
+use super::events::{DisconnectReason, Event, EventQueue, Source};
+use super::link::{frame_len, run_conn, with_frame, Counters, Env, LinkCfg, ReadSide, TaskCount};
 use super::runtime::{self, Stoppable};
 use super::sendq::{PushError, SendQueue, Stop};
 use super::stream::{conn_options, tls_io_error, AnyStream, ReadAhead};
@@ -216,11 +216,64 @@ struct Shared {
     tasks: TaskCount,
     task: Mutex<Option<JoinHandle<()>>>,
     done: Mutex<bool>,
+    /// The current connection's read side, when waiting consumers may read it themselves.
+    side: Mutex<Option<Arc<ReadSide>>>,
+}
+
+impl Shared {
+    fn side(&self) -> Option<Arc<ReadSide>> {
+        self.side.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set_side(&self, side: Option<Arc<ReadSide>>) {
+        *self.side.lock().unwrap_or_else(|p| p.into_inner()) = side;
+    }
+}
+
+/// A consumer that finds the queue empty reads the connection itself (see [`ReadSide`]).
+#[cfg(unix)]
+impl Source for Shared {
+    fn fill(&self, _q: &EventQueue) -> usize {
+        let Some(side) = self.side() else {
+            return 0;
+        };
+        side.fill(&Env {
+            id: 0,
+            cfg: &self.link,
+            sq: &self.sq,
+            events: &self.events,
+            counters: &self.counters,
+        })
+    }
+
+    fn fd(&self) -> i32 {
+        self.side().map_or(-1, |s| s.fd())
+    }
+
+    fn driving(&self, on: bool) {
+        if let Some(s) = self.side() {
+            s.driving(on);
+        }
+    }
+
+    fn wait_fill(&self, _q: &EventQueue, _wait: Duration) -> Option<usize> {
+        // The socket stays non-blocking (the runtime writes it): the caller waits in poll(2).
+        None
+    }
 }
 
 /// A long-lived connection to a server, kept up by the engine: it connects in the background,
 /// reconnects with backoff when the connection is lost, and sends what was queued meanwhile in
 /// order. Every method may be called from any thread. Dropping it closes it at once.
+///
+/// Who reads the connection (Linux, plain TCP or Unix, no heartbeat interval and no idle
+/// timeout): a consumer that pulls from an empty event queue reads the socket itself and
+/// waits in `poll(2)` on it, so request–reply traffic costs no thread switch per message; the
+/// engine's runtime stands aside meanwhile and reads again once no consumer has waited for
+/// 10 ms, so input that arrives while the application is busy still goes to the queue (up to
+/// its bound). Elsewhere (TLS, a heartbeat interval or an idle timeout, other systems, or
+/// once [`notify_fd`](Client::notify_fd) was handed out) the runtime reads and the consumer
+/// takes what it queued. Either way each message is one event, once, in order.
 pub struct Client {
     inner: Arc<Shared>,
 }
@@ -268,7 +321,13 @@ impl Client {
             tasks: TaskCount::default(),
             task: Mutex::new(None),
             done: Mutex::new(false),
+            side: Mutex::new(None),
         });
+        #[cfg(unix)]
+        {
+            let source: std::sync::Weak<dyn Source> = Arc::downgrade(&shared) as _;
+            shared.events.set_source(source);
+        }
         shared.tasks.inc();
         let task = handle.spawn(client_loop(shared.clone()));
         *shared.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
@@ -547,7 +606,10 @@ async fn client_loop(s: Arc<Shared>) {
                     events: &s.events,
                     counters: &s.counters,
                 };
-                let reason = run_conn(stream, env).await;
+                let side = ReadSide::for_stream(id, &s.link, &stream);
+                s.set_side(side.clone());
+                let reason = run_conn(stream, env, side).await;
+                s.set_side(None);
                 *s.connected.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 *s.tls_info.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 s.events
@@ -619,6 +681,11 @@ async fn client_loop(s: Arc<Shared>) {
 async fn start_session(ep: &Endpoint, cfg: &ClientConfig) -> Result<(AnyStream, Addr)> {
     let (stream, peer) = connect_once(ep, cfg).await?;
     let Some(tls) = &cfg.tls else {
+        // Reads and writes registered apart, so that waiting consumers can read it themselves
+        // (see `ReadSide`; a plain stream on Linux, else unchanged).
+        let stream = stream
+            .split_registration()
+            .map_err(|e| Error::os(format!("register the connection to {peer}"), e))?;
         return Ok((stream, peer));
     };
     let name = tls.name_for(&tls_host(ep))?;

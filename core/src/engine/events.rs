@@ -544,7 +544,7 @@ struct Inner {
 }
 
 /// Where a queue's events come from, when a waiting consumer can read it itself: the datagram
-/// server's socket. A consumer that finds the queue empty takes what the socket holds in its
+/// server's socket, or the engine client's connection (see `link::ReadSide`). A consumer that finds the queue empty takes what the socket holds in its
 /// own thread and waits in `poll(2)` on the socket, instead of waiting for a runtime thread to
 /// read it and hand the events over (a thread switch per datagram in request–reply traffic).
 /// The runtime's reader stands aside while a consumer drives, and reads as before when none
@@ -760,10 +760,16 @@ impl Hold<'_> {
     }
 
     /// Wake the consumers for what [`push_run`](Hold::push_run) queued (the lock was held
-    /// throughout, so the queue held `len - pushed` events before).
-    pub(crate) fn signal(&mut self) {
+    /// throughout, so the queue held `len - pushed` events before). `by_task`: false when a
+    /// consumer that reads a [`Source`] queued them, which takes them next (only the other
+    /// waiting consumers are woken, as for [`EventQueue::push_batch`] by a driver).
+    pub(crate) fn signal(&mut self, by_task: bool) {
         if self.pushed > 0 {
-            self.q.signal(&mut self.i, self.pushed);
+            if by_task {
+                self.q.signal(&mut self.i, self.pushed);
+            } else {
+                self.q.signal_consumers(&mut self.i, self.pushed);
+            }
         }
     }
 }
@@ -1146,9 +1152,15 @@ impl EventQueue {
             }
             // Not while the notify fd is handed out: it must follow the queue, which only the
             // engine's reader fills while no consumer waits.
+            // A source with nothing to read now (a client between connections) is waited
+            // for on the condvar, as a queue without one.
             let source = match i.driving || i.armed {
                 true => None,
-                false => self.source.get().and_then(Weak::upgrade),
+                false => self
+                    .source
+                    .get()
+                    .and_then(Weak::upgrade)
+                    .filter(|s| s.fd() >= 0),
             };
             let now = Instant::now();
             let mut wait = match deadline {

@@ -19,8 +19,8 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -259,13 +259,12 @@ const MAX_IOV: usize = 64;
 /// One connection's state machine (see the module docs).
 pub(crate) struct Conn {
     stream: AnyStream,
-    decoder: Decoder,
-    /// A partial frame (empty, without allocation, between frames).
-    pend: BytesMut,
-    /// A message waiting for room in the event queue (reading stops meanwhile).
-    held: Option<Bytes>,
-    /// Registration for room in the event queue.
-    room: u64,
+    rd: Reader,
+    /// The runtime stands aside from reading (a consumer reads the socket): when to look
+    /// again whether one still does.
+    aside: Option<Pin<Box<Sleep>>>,
+    /// The read side's count of consumer waits when last looked at.
+    seen_drives: u64,
     /// Frames taken from the send queue, being written.
     out: VecDeque<Chunk>,
     /// Liveness bookkeeping (only with a heartbeat interval or an idle timeout).
@@ -327,7 +326,18 @@ impl Conn {
                 None
             };
             if let Some(stop) = stop {
-                if let Some(data) = self.held.take() {
+                // Consumers no longer read the socket; input after the stop is discarded by
+                // this task (`poll_stopping`), so it reads again.
+                let held = self.with_rs(|rs| {
+                    rs.pend = BytesMut::new();
+                    rs.held.take()
+                });
+                if let Reader::Shared(side) = &self.rd {
+                    side.close();
+                }
+                self.aside = None;
+                let _ = self.stream.set_reading(true);
+                if let Some(data) = held {
                     // Nothing read is lost: the waiting message goes in regardless of the bound.
                     env.events.push_force(Event::Message {
                         client: env.id,
@@ -344,7 +354,6 @@ impl Conn {
                     eof: false,
                     fin_sent: false,
                 }));
-                self.pend = BytesMut::new();
                 return self.poll_stopping(cx, env);
             }
             let mut progress = false;
@@ -415,245 +424,69 @@ impl Conn {
     }
 
     /// Deliver a waiting message, or read and deliver what arrived. Ready(Ok) on progress.
+    /// A shared read side (see [`ReadSide`]) is read here only while no consumer reads it.
     fn poll_read_side(
         &mut self,
         cx: &mut Context<'_>,
         env: &Env<'_>,
     ) -> Poll<Result<(), DisconnectReason>> {
-        if let Some(data) = self.held.take() {
-            let ev = Event::Message {
-                client: env.id,
-                data,
-            };
-            match env.events.try_push(ev, cx, &mut self.room) {
-                TryPush::Pushed => {}
-                TryPush::Full(Event::Message { data, .. }) => {
-                    self.held = Some(data);
-                    return Poll::Pending;
-                }
-                TryPush::Full(_) | TryPush::Closed => return Poll::Ready(Err(closed())),
-            }
-            // Time spent waiting for the application does not count as silence.
-            if let Some(l) = &mut self.live {
-                l.last_rx = now_ms();
-                l.last_app_rx = l.last_rx;
-            }
-            // Whole frames that arrived with it.
-            let mut pend = std::mem::take(&mut self.pend);
-            let r = self.take_frames(&mut pend, cx, env);
-            self.pend = pend;
-            self.release_pend();
-            r?;
-            return Poll::Ready(Ok(()));
-        }
-        let n = if self.pend.is_empty() {
-            let mut data = match ready!(poll_read_scratch(&mut self.stream, cx, true)) {
-                Ok((_, d)) => d,
-                Err(e) => return Poll::Ready(Err(self.stream.reason(&e))),
-            };
-            let n = data.len();
-            if n > 0 {
-                self.note_read(n, env);
-                let r = self.take_frames(&mut data, cx, env);
-                if !data.is_empty() {
-                    // A partial frame (or frames behind a full event queue): keep a copy,
-                    // with room for the rest of the frame.
-                    let more = self.decoder.needed(&data).clamp(MIN_READ, 1 << 20);
-                    let mut p = BytesMut::with_capacity(data.len() + more);
-                    p.extend_from_slice(&data);
-                    self.pend = p;
-                }
-                r?;
-            }
-            n
-        } else {
-            let want = self.decoder.needed(&self.pend).clamp(MIN_READ, 1 << 20);
-            let n = match ready!(poll_read_into(&mut self.stream, cx, &mut self.pend, want)) {
-                Ok(n) => n,
-                Err(e) => return Poll::Ready(Err(self.stream.reason(&e))),
-            };
-            if n > 0 {
-                self.note_read(n, env);
-                let mut pend = std::mem::take(&mut self.pend);
-                let r = self.take_frames(&mut pend, cx, env);
-                self.pend = pend;
-                self.release_pend();
-                r?;
-            }
-            n
+        let side = match &mut self.rd {
+            Reader::Own(rs) => return rs.poll_read(&mut self.stream, &mut self.live, cx, env),
+            Reader::Shared(side) => side.clone(),
         };
-        if n == 0 {
-            if !self.pend.is_empty() {
-                // Bytes that form no whole frame: reported, never dropped silently.
-                let tail = &self.pend[..self.pend.len().min(16)];
-                let hex: Vec<String> = tail.iter().map(|b| format!("{b:02x}")).collect();
-                env.events.push_force(Event::Warning {
-                    client: env.id,
-                    error: crate::ErrorKind::Closed,
-                    message: format!(
-                        "client {}: end of stream inside a frame, {} bytes left over (they form \
-                         no whole message; first bytes: {}{})",
-                        env.id,
-                        self.pend.len(),
-                        hex.join(" "),
-                        if self.pend.len() > 16 { " ..." } else { "" }
-                    ),
-                });
-            }
-            if let AnyStream::Tls(_) = self.stream {
-                // The peer's close_notify: answer with ours (best effort, without waiting), so
-                // a peer that waits for it (ssl's unwrap) sees an orderly end too.
-                let _ = Pin::new(&mut self.stream).poll_shutdown(cx);
-            }
-            return Poll::Ready(Err(DisconnectReason::PeerClosed));
+        side.set_task(cx.waker());
+        let mut st = side.lock();
+        if let Some(end) = st.end.take() {
+            // A consumer read the end of the stream (or an error): reported from here.
+            return Poll::Ready(Err(match end {
+                SideEnd::Eof => st.rs.end_of_stream(&mut self.stream, cx, env),
+                SideEnd::Io(e) => self.stream.reason(&e),
+                SideEnd::Framing(r) => r,
+            }));
         }
-        Poll::Ready(Ok(()))
+        if let Err(e) = self.poll_aside(&side, cx) {
+            return Poll::Ready(Err(self.stream.reason(&e)));
+        }
+        if self.aside.is_some() {
+            return Poll::Pending;
+        }
+        st.rs.poll_read(&mut self.stream, &mut self.live, cx, env)
     }
 
-    fn note_read(&mut self, n: usize, env: &Env<'_>) {
-        env.counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
-        if let Some(l) = &mut self.live {
-            l.last_rx = now_ms();
+    /// Stand aside from reading while consumers read the socket (they waited on it since the
+    /// last look), and take the reading back once none has for [`ASIDE`].
+    fn poll_aside(&mut self, side: &ReadSide, cx: &mut Context<'_>) -> std::io::Result<()> {
+        if self.aside.is_none() {
+            let drives = side.drives.load(Ordering::Acquire);
+            if !side.driving.load(Ordering::Acquire) && drives == self.seen_drives {
+                return Ok(());
+            }
+            self.seen_drives = drives;
+            self.stream.set_reading(false)?;
+            self.aside = Some(Box::pin(tokio::time::sleep(ASIDE)));
         }
-    }
-
-    /// An empty partial-frame buffer gives its memory back (idle connections hold none).
-    fn release_pend(&mut self) {
-        if self.pend.is_empty() && self.pend.capacity() > 0 {
-            self.pend = BytesMut::new();
-        }
-    }
-
-    /// Cut every whole frame out of `buf` and deliver it; stops early (leaving the rest in
-    /// `buf`) when the event queue is full.
-    fn take_frames(
-        &mut self,
-        buf: &mut BytesMut,
-        cx: &mut Context<'_>,
-        env: &Env<'_>,
-    ) -> Result<(), DisconnectReason> {
-        let mut pong = false;
-        let r = self.take_runs(buf, cx, env, &mut pong);
-        if pong {
-            if let Some(p) = &env.cfg.pong {
-                let _ = env.sq.push(p.clone(), true);
+        let Some(t) = self.aside.as_mut() else {
+            return Ok(());
+        };
+        while t.as_mut().poll(cx).is_ready() {
+            let drives = side.drives.load(Ordering::Acquire);
+            if side.driving.load(Ordering::Acquire) || drives != self.seen_drives {
+                self.seen_drives = drives;
+                t.as_mut().reset(tokio::time::Instant::now() + ASIDE);
+                continue;
             }
-        }
-        r
-    }
-
-    /// [`take_frames`](Conn::take_frames) in runs of up to [`HOLD_MAX`] messages: under one
-    /// hold of the event queue's lock, cut the frames that have room (positions only), split
-    /// them off `buf` at once and queue a slice of that block per message (no per-message
-    /// buffer bookkeeping). The first frame without room is held (reading stops); a ping seen
-    /// sets `pong` (answered once the queue's lock is let go).
-    fn take_runs(
-        &mut self,
-        buf: &mut BytesMut,
-        cx: &mut Context<'_>,
-        env: &Env<'_>,
-        pong: &mut bool,
-    ) -> Result<(), DisconnectReason> {
-        let mut cuts = [(0usize, 0usize); HOLD_MAX];
-        while self.held.is_none() {
-            let mut hold = env.events.hold();
-            let Some((mut free, mut queued)) = hold.room() else {
-                return Err(closed());
-            };
-            let queued0 = queued;
-            let (mut n, mut off, mut err, mut full) = (0, 0, None, false);
-            // The usual case, whole frames of a bare length prefix and no heartbeat: cut in a
-            // tight loop (two loads and a compare per frame, no `Cut` built); what it stops at
-            // (a partial or oversized frame, a full queue) goes through the general loop.
-            if let (Some(f), None) = (self.decoder.plain(), &env.cfg.heartbeat) {
-                while n < HOLD_MAX && free > 0 && queued < super::EVENT_QUEUE_BYTES {
-                    let Some((s, e)) = f.frame(&buf[off..]) else {
-                        break;
-                    };
-                    cuts[n] = (off + s, off + e);
-                    n += 1;
-                    off += e;
-                    free -= 1;
-                    queued += e - s;
-                }
-            }
-            while n < HOLD_MAX {
-                // `cut` takes a bare length prefix by its own short path.
-                let cut = self.decoder.cut(&buf[off..]);
-                match cut.msg {
-                    Ok(Some((s, e))) => {
-                        let (s, e) = (off + s, off + e);
-                        off += cut.consumed;
-                        if let Some(h) = &env.cfg.heartbeat {
-                            // Heartbeat frames are answered or dropped, never queued.
-                            if buf[s..e] == h.ping[..] {
-                                *pong = true;
-                                continue;
-                            }
-                            if buf[s..e] == h.pong[..] {
-                                continue;
-                            }
-                        }
-                        cuts[n] = (s, e);
-                        n += 1;
-                        if free == 0 || queued >= super::EVENT_QUEUE_BYTES {
-                            full = true; // this one waits for room
-                            break;
-                        }
-                        free -= 1;
-                        queued += e - s;
-                    }
-                    Ok(None) => {
-                        off += cut.consumed;
-                        break;
-                    }
-                    Err(e) => {
-                        off += cut.consumed;
-                        err = Some(e);
-                        break;
-                    }
-                }
-            }
-            let block = buf.split_to(off).freeze();
-            if n > 0 {
-                // Counted before the messages can be pulled (a reader of the stats after the
-                // pull sees them); a held one is counted now too, as received.
-                env.counters.msgs_in.fetch_add(n as u64, Ordering::Relaxed);
-            }
-            // The held message (the last cut) is not queued; `queued` grew by exactly the
-            // bytes of the others. The run's list is sized to its messages (a queue of many
-            // clients' short runs stays small).
-            let last = if full { n - 1 } else { n };
-            if last > 0 {
-                hold.push_run(
-                    env.id,
-                    block.clone(),
-                    cuts[..last].to_vec(),
-                    queued - queued0,
-                );
-            }
-            if full {
-                let (s, e) = cuts[n - 1];
-                self.held = Some(block.slice(s..e));
-                hold.wait_room(cx, &mut self.room);
-            }
-            hold.signal();
-            drop(hold);
-            if n > 0 {
-                // Messages received (a held one too): the connection is not silent.
-                if let Some(l) = &mut self.live {
-                    l.last_app_rx = now_ms();
-                    l.last_rx = l.last_app_rx;
-                }
-            }
-            match err {
-                Some(Error::FrameTooLarge { .. }) => return Err(DisconnectReason::FrameTooLarge),
-                Some(e) => return Err(DisconnectReason::Error(e.kind(), e.to_string())),
-                None if n < HOLD_MAX || full => return Ok(()),
-                None => {}
-            }
+            self.aside = None;
+            return self.stream.set_reading(true);
         }
         Ok(())
+    }
+
+    /// The read state, wherever it lives.
+    fn with_rs<R>(&mut self, f: impl FnOnce(&mut ReadState) -> R) -> R {
+        match &mut self.rd {
+            Reader::Own(rs) => f(rs),
+            Reader::Shared(side) => f(&mut side.lock().rs),
+        }
     }
 
     /// The heartbeat / idle timer: check when it fires.
@@ -739,6 +572,489 @@ impl Conn {
     }
 }
 
+/// What the read half of a connection keeps between reads: the decoder, a partial frame,
+/// and a message waiting for room in the event queue.
+pub(crate) struct ReadState {
+    decoder: Decoder,
+    /// A partial frame (empty, without allocation, between frames).
+    pend: BytesMut,
+    /// A message waiting for room in the event queue (reading stops meanwhile).
+    held: Option<Bytes>,
+    /// Registration for room in the event queue.
+    room: u64,
+}
+
+fn note_read(n: usize, env: &Env<'_>, live: &mut Option<Box<Liveness>>) {
+    env.counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+    if let Some(l) = live {
+        l.last_rx = now_ms();
+    }
+}
+
+impl ReadState {
+    fn new(framing: &Framing) -> ReadState {
+        ReadState {
+            decoder: Decoder::new(framing.clone()),
+            pend: BytesMut::new(),
+            held: None,
+            room: 0,
+        }
+    }
+
+    /// Deliver a waiting message, or read and deliver what arrived. Ready(Ok) on progress.
+    fn poll_read(
+        &mut self,
+        stream: &mut AnyStream,
+        live: &mut Option<Box<Liveness>>,
+        cx: &mut Context<'_>,
+        env: &Env<'_>,
+    ) -> Poll<Result<(), DisconnectReason>> {
+        if let Some(data) = self.held.take() {
+            let ev = Event::Message {
+                client: env.id,
+                data,
+            };
+            match env.events.try_push(ev, cx, &mut self.room) {
+                TryPush::Pushed => {}
+                TryPush::Full(Event::Message { data, .. }) => {
+                    self.held = Some(data);
+                    return Poll::Pending;
+                }
+                TryPush::Full(_) | TryPush::Closed => return Poll::Ready(Err(closed())),
+            }
+            // Time spent waiting for the application does not count as silence.
+            if let Some(l) = live {
+                l.last_rx = now_ms();
+                l.last_app_rx = l.last_rx;
+            }
+            // Whole frames that arrived with it.
+            let mut pend = std::mem::take(&mut self.pend);
+            let r = self.take_frames(&mut pend, Some(cx), env, live);
+            self.pend = pend;
+            self.release_pend();
+            r?;
+            return Poll::Ready(Ok(()));
+        }
+        let n = if self.pend.is_empty() {
+            let mut data = match ready!(poll_read_scratch(stream, cx, true)) {
+                Ok((_, d)) => d,
+                Err(e) => return Poll::Ready(Err(stream.reason(&e))),
+            };
+            let n = data.len();
+            if n > 0 {
+                note_read(n, env, live);
+                let r = self.take_frames(&mut data, Some(cx), env, live);
+                if !data.is_empty() {
+                    // A partial frame (or frames behind a full event queue): keep a copy,
+                    // with room for the rest of the frame.
+                    let more = self.decoder.needed(&data).clamp(MIN_READ, 1 << 20);
+                    let mut p = BytesMut::with_capacity(data.len() + more);
+                    p.extend_from_slice(&data);
+                    self.pend = p;
+                }
+                r?;
+            }
+            n
+        } else {
+            let want = self.decoder.needed(&self.pend).clamp(MIN_READ, 1 << 20);
+            let n = match ready!(poll_read_into(stream, cx, &mut self.pend, want)) {
+                Ok(n) => n,
+                Err(e) => return Poll::Ready(Err(stream.reason(&e))),
+            };
+            if n > 0 {
+                note_read(n, env, live);
+                let mut pend = std::mem::take(&mut self.pend);
+                let r = self.take_frames(&mut pend, Some(cx), env, live);
+                self.pend = pend;
+                self.release_pend();
+                r?;
+            }
+            n
+        };
+        if n == 0 {
+            return Poll::Ready(Err(self.end_of_stream(stream, cx, env)));
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The end of the stream: a tail that forms no frame is reported (never dropped
+    /// silently); on TLS the peer's close_notify is answered.
+    fn end_of_stream(
+        &mut self,
+        stream: &mut AnyStream,
+        cx: &mut Context<'_>,
+        env: &Env<'_>,
+    ) -> DisconnectReason {
+        if !self.pend.is_empty() {
+            // Bytes that form no whole frame: reported, never dropped silently.
+            let tail = &self.pend[..self.pend.len().min(16)];
+            let hex: Vec<String> = tail.iter().map(|b| format!("{b:02x}")).collect();
+            env.events.push_force(Event::Warning {
+                client: env.id,
+                error: crate::ErrorKind::Closed,
+                message: format!(
+                    "client {}: end of stream inside a frame, {} bytes left over (they form \
+                     no whole message; first bytes: {}{})",
+                    env.id,
+                    self.pend.len(),
+                    hex.join(" "),
+                    if self.pend.len() > 16 { " ..." } else { "" }
+                ),
+            });
+        }
+        if let AnyStream::Tls(_) = stream {
+            // The peer's close_notify: answer with ours (best effort, without waiting), so
+            // a peer that waits for it (ssl's unwrap) sees an orderly end too.
+            let _ = Pin::new(&mut *stream).poll_shutdown(cx);
+        }
+        DisconnectReason::PeerClosed
+    }
+
+    /// An empty partial-frame buffer gives its memory back (idle connections hold none).
+    fn release_pend(&mut self) {
+        if self.pend.is_empty() && self.pend.capacity() > 0 {
+            self.pend = BytesMut::new();
+        }
+    }
+
+    /// Cut every whole frame out of `buf` and deliver it; stops early (leaving the rest in
+    /// `buf`) when the event queue is full.
+    fn take_frames(
+        &mut self,
+        buf: &mut BytesMut,
+        cx: Option<&mut Context<'_>>,
+        env: &Env<'_>,
+        live: &mut Option<Box<Liveness>>,
+    ) -> Result<(), DisconnectReason> {
+        let mut pong = false;
+        let r = self.take_runs(buf, cx, env, live, &mut pong);
+        if pong {
+            if let Some(p) = &env.cfg.pong {
+                let _ = env.sq.push(p.clone(), true);
+            }
+        }
+        r
+    }
+
+    /// [`take_frames`](Conn::take_frames) in runs of up to [`HOLD_MAX`] messages: under one
+    /// hold of the event queue's lock, cut the frames that have room (positions only), split
+    /// them off `buf` at once and queue a slice of that block per message (no per-message
+    /// buffer bookkeeping). The first frame without room is held (reading stops); a ping seen
+    /// sets `pong` (answered once the queue's lock is let go).
+    fn take_runs(
+        &mut self,
+        buf: &mut BytesMut,
+        mut cx: Option<&mut Context<'_>>,
+        env: &Env<'_>,
+        live: &mut Option<Box<Liveness>>,
+        pong: &mut bool,
+    ) -> Result<(), DisconnectReason> {
+        let mut cuts = [(0usize, 0usize); HOLD_MAX];
+        // Without a task to wake (a consumer reading for itself, which takes what it queues
+        // next), the queue's bound does not apply.
+        let bounded = cx.is_some();
+        let max_bytes = if bounded {
+            super::EVENT_QUEUE_BYTES
+        } else {
+            usize::MAX
+        };
+        while self.held.is_none() {
+            let mut hold = env.events.hold();
+            let Some((mut free, mut queued)) = hold.room() else {
+                return Err(closed());
+            };
+            if !bounded {
+                free = usize::MAX;
+            }
+            let queued0 = queued;
+            let (mut n, mut off, mut err, mut full) = (0, 0, None, false);
+            // The usual case, whole frames of a bare length prefix and no heartbeat: cut in a
+            // tight loop (two loads and a compare per frame, no `Cut` built); what it stops at
+            // (a partial or oversized frame, a full queue) goes through the general loop.
+            if let (Some(f), None) = (self.decoder.plain(), &env.cfg.heartbeat) {
+                while n < HOLD_MAX && free > 0 && queued < max_bytes {
+                    let Some((s, e)) = f.frame(&buf[off..]) else {
+                        break;
+                    };
+                    cuts[n] = (off + s, off + e);
+                    n += 1;
+                    off += e;
+                    free -= 1;
+                    queued += e - s;
+                }
+            }
+            while n < HOLD_MAX {
+                // `cut` takes a bare length prefix by its own short path.
+                let cut = self.decoder.cut(&buf[off..]);
+                match cut.msg {
+                    Ok(Some((s, e))) => {
+                        let (s, e) = (off + s, off + e);
+                        off += cut.consumed;
+                        if let Some(h) = &env.cfg.heartbeat {
+                            // Heartbeat frames are answered or dropped, never queued.
+                            if buf[s..e] == h.ping[..] {
+                                *pong = true;
+                                continue;
+                            }
+                            if buf[s..e] == h.pong[..] {
+                                continue;
+                            }
+                        }
+                        cuts[n] = (s, e);
+                        n += 1;
+                        if free == 0 || queued >= max_bytes {
+                            full = true; // this one waits for room
+                            break;
+                        }
+                        free -= 1;
+                        queued += e - s;
+                    }
+                    Ok(None) => {
+                        off += cut.consumed;
+                        break;
+                    }
+                    Err(e) => {
+                        off += cut.consumed;
+                        err = Some(e);
+                        break;
+                    }
+                }
+            }
+            let block = buf.split_to(off).freeze();
+            if n > 0 {
+                // Counted before the messages can be pulled (a reader of the stats after the
+                // pull sees them); a held one is counted now too, as received.
+                env.counters.msgs_in.fetch_add(n as u64, Ordering::Relaxed);
+            }
+            // The held message (the last cut) is not queued; `queued` grew by exactly the
+            // bytes of the others. The run's list is sized to its messages (a queue of many
+            // clients' short runs stays small).
+            let last = if full { n - 1 } else { n };
+            if last > 0 {
+                hold.push_run(
+                    env.id,
+                    block.clone(),
+                    cuts[..last].to_vec(),
+                    queued - queued0,
+                );
+            }
+            if full {
+                let (s, e) = cuts[n - 1];
+                self.held = Some(block.slice(s..e));
+                if let Some(cx) = cx.as_deref_mut() {
+                    hold.wait_room(cx, &mut self.room);
+                }
+            }
+            hold.signal(bounded);
+            drop(hold);
+            if n > 0 {
+                // Messages received (a held one too): the connection is not silent.
+                if let Some(l) = live {
+                    l.last_app_rx = now_ms();
+                    l.last_rx = l.last_app_rx;
+                }
+            }
+            match err {
+                Some(Error::FrameTooLarge { .. }) => return Err(DisconnectReason::FrameTooLarge),
+                Some(e) => return Err(DisconnectReason::Error(e.kind(), e.to_string())),
+                None if n < HOLD_MAX || full => return Ok(()),
+                None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a connection's read state lives.
+enum Reader {
+    /// In the connection's task alone.
+    Own(ReadState),
+    /// Shared with consumers that read the socket themselves.
+    Shared(Arc<ReadSide>),
+}
+
+/// How long the runtime stays aside from reading after the last consumer wait on the socket.
+const ASIDE: Duration = Duration::from_millis(10);
+
+/// The read half of a connection that a waiting consumer may drive itself (the engine
+/// client's plain connections on Linux, without a heartbeat interval or idle timeout): a
+/// consumer that finds the event queue empty reads the socket in its own thread, cuts the
+/// frames with the connection's decoder and queues them (in order, under this side's lock),
+/// then waits in `poll(2)` on the socket, instead of waiting for a runtime thread to read and
+/// hand the messages over (two thread switches per message in request–reply traffic). The
+/// connection's task stands aside while consumers drive (its read registration is out of the
+/// runtime's poll set) and reads again [`ASIDE`] after the last consumer wait, so input that
+/// arrives while the application is busy still goes to the queue.
+pub(crate) struct ReadSide {
+    id: ClientId,
+    st: Mutex<SideState>,
+    /// The socket, while consumers may read it (-1: not now; set under `st`'s lock).
+    fd: AtomicI32,
+    /// A consumer waits on the socket now.
+    driving: AtomicBool,
+    /// Consumer waits on the socket so far.
+    drives: AtomicU64,
+    /// The connection's task, woken when a consumer read the end of the stream.
+    task: Mutex<Option<std::task::Waker>>,
+}
+
+struct SideState {
+    rs: ReadState,
+    /// How the stream ended, when a consumer read it, for the task to report.
+    end: Option<SideEnd>,
+}
+
+/// What a consumer's read ended the connection with.
+enum SideEnd {
+    /// The end of the stream.
+    Eof,
+    /// A read error.
+    Io(std::io::Error),
+    /// Bytes that break the framing (a frame too large, a bad header).
+    Framing(DisconnectReason),
+}
+
+/// The bytes a consumer's read asks for (as the task's reads).
+const SIDE_READ: usize = SCRATCH_BLOCK;
+
+impl ReadSide {
+    /// The read side of connection `id` on `stream`, or `None` where consumers cannot drive
+    /// it (TLS, other systems, or a heartbeat interval or idle timeout to keep).
+    pub(crate) fn for_stream(id: ClientId, cfg: &LinkCfg, stream: &AnyStream) -> Option<Arc<Self>> {
+        if !stream.splits_reads() || cfg.tick_period().is_some() {
+            return None;
+        }
+        let fd = stream.raw_fd();
+        Some(Arc::new(ReadSide {
+            id,
+            st: Mutex::new(SideState {
+                rs: ReadState::new(&cfg.framing),
+                end: None,
+            }),
+            fd: AtomicI32::new(fd),
+            driving: AtomicBool::new(false),
+            drives: AtomicU64::new(0),
+            task: Mutex::new(None),
+        }))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SideState> {
+        self.st.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_task(&self, w: &std::task::Waker) {
+        let mut t = self.task.lock().unwrap_or_else(|p| p.into_inner());
+        if !t.as_ref().is_some_and(|t| t.will_wake(w)) {
+            *t = Some(w.clone());
+        }
+    }
+
+    /// Consumers stop reading the socket (the connection stops, or its socket is about to
+    /// close): under the lock, so no consumer's read is in flight.
+    fn close(&self) {
+        let _st = self.lock();
+        self.fd.store(-1, Ordering::Release);
+    }
+
+    /// The socket to wait on (`-1`: none now, wait for the queue).
+    pub(crate) fn fd(&self) -> i32 {
+        self.fd.load(Ordering::Acquire)
+    }
+
+    /// A consumer starts or stops waiting on the socket.
+    pub(crate) fn driving(&self, on: bool) {
+        if on {
+            self.drives.fetch_add(1, Ordering::AcqRel);
+        }
+        self.driving.store(on, Ordering::Release);
+    }
+
+    /// A consumer's read: what the socket holds now (without waiting), cut into messages and
+    /// queued in `env.events`; how many were queued. Nothing while the task reads (it queues).
+    pub(crate) fn fill(&self, env: &Env<'_>) -> usize {
+        let mut st = match self.st.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return 0,
+        };
+        let fd = self.fd();
+        if fd < 0 || st.end.is_some() {
+            return 0;
+        }
+        let env = Env {
+            id: self.id,
+            ..*env
+        };
+        let before = env.counters.msgs_in.load(Ordering::Relaxed);
+        let SideState { rs, end } = &mut *st;
+        let mut none = None;
+        if let Some(data) = rs.held.take() {
+            // The task's message that waited for room: first, whatever the bound.
+            env.events.push_force(Event::Message {
+                client: self.id,
+                data,
+            });
+        }
+        let want = rs
+            .decoder
+            .needed(&rs.pend)
+            .clamp(MIN_READ, 1 << 20)
+            .max(SIDE_READ);
+        if rs.pend.capacity() - rs.pend.len() < MIN_READ {
+            rs.pend.reserve(want);
+        }
+        let spare = rs.pend.spare_capacity_mut();
+        // SAFETY: reads into the spare capacity of `pend`, `spare.len()` bytes.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                spare.as_mut_ptr().cast(),
+                spare.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        match n {
+            n if n > 0 => {
+                let n = n as usize;
+                // SAFETY: recv initialised the first n bytes of the spare capacity.
+                unsafe { rs.pend.set_len(rs.pend.len() + n) };
+                note_read(n, &env, &mut none);
+                let mut pend = std::mem::take(&mut rs.pend);
+                let r = rs.take_frames(&mut pend, None, &env, &mut none);
+                rs.pend = pend;
+                if let Err(reason) = r {
+                    // A frame too large, or a framing error: the task ends the connection.
+                    *end = Some(SideEnd::Framing(reason));
+                    self.ended();
+                }
+            }
+            0 => {
+                *end = Some(SideEnd::Eof);
+                self.ended();
+            }
+            _ => {
+                let e = std::io::Error::last_os_error();
+                if !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) {
+                    *end = Some(SideEnd::Io(e));
+                    self.ended();
+                }
+            }
+        }
+        (env.counters.msgs_in.load(Ordering::Relaxed) - before) as usize
+    }
+
+    /// A consumer read the end: consumers wait on the queue from now on, and the task reports it.
+    fn ended(&self) {
+        self.fd.store(-1, Ordering::Release);
+        if let Some(w) = self.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            w.wake();
+        }
+    }
+}
+
 fn closed() -> DisconnectReason {
     DisconnectReason::Closed
 }
@@ -778,6 +1094,16 @@ impl Conn {
     /// A connection on `stream`, bound to `sq` for direct writes from now on. Its owner must
     /// call [`SendQueue::detach`] before dropping it (before the socket closes).
     pub(crate) fn start(stream: AnyStream, cfg: &LinkCfg, sq: &SendQueue) -> Conn {
+        Conn::start_with(stream, cfg, sq, None)
+    }
+
+    /// [`start`](Conn::start), with the read side shared with consumers when `side` is given.
+    fn start_with(
+        stream: AnyStream,
+        cfg: &LinkCfg,
+        sq: &SendQueue,
+        side: Option<Arc<ReadSide>>,
+    ) -> Conn {
         sq.attach(stream.raw_fd());
         let live = cfg.tick_period().map(|p| {
             let now = now_ms();
@@ -791,10 +1117,12 @@ impl Conn {
         });
         Conn {
             stream,
-            decoder: Decoder::new(cfg.framing.clone()),
-            pend: BytesMut::new(),
-            held: None,
-            room: 0,
+            rd: match side {
+                Some(side) => Reader::Shared(side),
+                None => Reader::Own(ReadState::new(&cfg.framing)),
+            },
+            aside: None,
+            seen_drives: 0,
             out: VecDeque::new(),
             live,
             stopping: None,
@@ -805,17 +1133,25 @@ impl Conn {
 }
 
 /// Run one connection until it ends; returns why. `Connected` has been queued by the caller;
-/// the caller queues `Disconnected`.
-pub(crate) async fn run_conn(stream: AnyStream, env: Env<'_>) -> DisconnectReason {
-    struct Detach<'a>(&'a SendQueue);
+/// the caller queues `Disconnected`. With `side`, waiting consumers may read the connection
+/// themselves (see [`ReadSide`]).
+pub(crate) async fn run_conn(
+    stream: AnyStream,
+    env: Env<'_>,
+    side: Option<Arc<ReadSide>>,
+) -> DisconnectReason {
+    struct Detach<'a>(&'a SendQueue, Option<Arc<ReadSide>>);
     impl Drop for Detach<'_> {
         fn drop(&mut self) {
+            if let Some(side) = &self.1 {
+                side.close();
+            }
             self.0.detach();
         }
     }
-    let mut conn = Conn::start(stream, env.cfg, env.sq);
+    let mut conn = Conn::start_with(stream, env.cfg, env.sq, side.clone());
     // Declared after `conn`, so dropped (detaching) before it, also when cancelled.
-    let _detach = Detach(env.sq);
+    let _detach = Detach(env.sq, side);
     std::future::poll_fn(|cx| conn.poll_guarded(cx, &env)).await
 }
 

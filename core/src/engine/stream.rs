@@ -15,6 +15,10 @@ use crate::error::Error;
 pub(crate) enum AnyStream {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
+    /// A plain TCP or Unix stream whose reading a waiting consumer can take over (see
+    /// [`FdStream`]): the engine client's plain connections on Linux.
+    #[cfg(target_os = "linux")]
+    Fd(FdStream),
     /// TLS (client or server side) over a TCP or Unix stream, after its handshake.
     Tls(Box<tokio_rustls::TlsStream<ReadAhead>>),
 }
@@ -25,6 +29,8 @@ macro_rules! each_stream {
         match $self.get_mut() {
             AnyStream::Tcp($s) => $e,
             AnyStream::Unix($s) => $e,
+            #[cfg(target_os = "linux")]
+            AnyStream::Fd($s) => $e,
             AnyStream::Tls($s) => $e,
         }
     };
@@ -38,8 +44,46 @@ impl AnyStream {
         match self {
             AnyStream::Tcp(s) => s.as_raw_fd(),
             AnyStream::Unix(s) => s.as_raw_fd(),
+            #[cfg(target_os = "linux")]
+            AnyStream::Fd(s) => s.w.as_raw_fd(),
             AnyStream::Tls(_) => -1,
         }
+    }
+
+    /// This stream with its reads and writes registered apart (see [`FdStream`]), when it is
+    /// a plain TCP or Unix stream on Linux; otherwise itself.
+    pub(crate) fn split_registration(self) -> std::io::Result<AnyStream> {
+        #[cfg(target_os = "linux")]
+        {
+            let fd: std::os::fd::OwnedFd = match self {
+                AnyStream::Tcp(s) => s.into_std()?.into(),
+                AnyStream::Unix(s) => s.into_std()?.into(),
+                other => return Ok(other),
+            };
+            Ok(AnyStream::Fd(FdStream::new(fd)?))
+        }
+        #[cfg(not(target_os = "linux"))]
+        Ok(self)
+    }
+
+    /// The runtime's reading of this stream can be stopped (see [`FdStream`]).
+    pub(crate) fn splits_reads(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        if let AnyStream::Fd(_) = self {
+            return true;
+        }
+        false
+    }
+
+    /// Stop (`false`) or resume (`true`) the runtime's reading: see [`FdStream`]. Other
+    /// streams are always read by the runtime.
+    pub(crate) fn set_reading(&mut self, on: bool) -> std::io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if let AnyStream::Fd(s) = self {
+            return s.set_reading(on);
+        }
+        let _ = on;
+        Ok(())
     }
 
     /// TLS records are waiting in the session for room in the socket (a flush is owed).
@@ -113,6 +157,160 @@ impl AsyncWrite for AnyStream {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         each_stream!(self, s => Pin::new(s).poll_shutdown(cx))
+    }
+}
+
+/// A plain stream registered with the runtime in two halves: the socket itself for
+/// writability, and a duplicate descriptor for readability that can be taken out of the
+/// runtime's poll set. While a consumer of the engine client reads the socket in its own thread
+/// (see the events module's `Source`), the read half is out, so a message that arrives wakes
+/// only that consumer, not also a runtime thread that would find nothing to do.
+#[cfg(target_os = "linux")]
+pub(crate) struct FdStream {
+    /// The socket, registered for writability only (owns the descriptor).
+    w: tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>,
+    /// A duplicate, registered for readability while the runtime reads.
+    r: ReadReg,
+}
+
+/// The read half's registration.
+#[cfg(target_os = "linux")]
+enum ReadReg {
+    On(tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>),
+    Off(std::os::fd::OwnedFd),
+    /// Between the two (only if registering failed).
+    Gone,
+}
+
+#[cfg(target_os = "linux")]
+impl FdStream {
+    fn new(fd: std::os::fd::OwnedFd) -> std::io::Result<FdStream> {
+        use tokio::io::{unix::AsyncFd, Interest};
+        let dup = fd.try_clone()?;
+        // SAFETY (both): each AsyncFd owns its descriptor, which nothing else closes or
+        // registers (the socket and its duplicate are distinct descriptors in the poll set);
+        // it is deregistered when the AsyncFd is dropped or taken apart, before the close.
+        let w = unsafe { AsyncFd::register_with_interest(fd, Interest::WRITABLE) }
+            .map_err(std::io::Error::from)?;
+        let r = unsafe { AsyncFd::register_with_interest(dup, Interest::READABLE) }
+            .map_err(std::io::Error::from)?;
+        Ok(FdStream {
+            w,
+            r: ReadReg::On(r),
+        })
+    }
+
+    fn set_reading(&mut self, on: bool) -> std::io::Result<()> {
+        use tokio::io::{unix::AsyncFd, Interest};
+        match (std::mem::replace(&mut self.r, ReadReg::Gone), on) {
+            (ReadReg::On(a), false) => self.r = ReadReg::Off(a.into_inner()),
+            (ReadReg::Off(fd), true) => {
+                // SAFETY: as in `new`.
+                let r = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
+                    .map_err(std::io::Error::from)?;
+                self.r = ReadReg::On(r);
+            }
+            (r, _) => self.r = r,
+        }
+        Ok(())
+    }
+}
+
+/// `-1` as an `io::Result`, with the OS error.
+#[cfg(target_os = "linux")]
+fn cvt(n: isize) -> std::io::Result<usize> {
+    if n < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl AsyncRead for FdStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let ReadReg::On(r) = &self.get_mut().r else {
+            // Not read by the runtime now: whoever resumes the reading polls again.
+            return Poll::Pending;
+        };
+        loop {
+            let mut g = std::task::ready!(r.poll_read_ready(cx))?;
+            let unfilled = buf.initialize_unfilled();
+            let res = g.try_io(|fd| {
+                use std::os::fd::AsRawFd;
+                // SAFETY: reads into the initialised, unfilled part of `buf`.
+                cvt(unsafe {
+                    libc::read(fd.as_raw_fd(), unfilled.as_mut_ptr().cast(), unfilled.len())
+                })
+            });
+            match res {
+                Ok(Ok(n)) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(Err(e)) => return Poll::Ready(Err(e)),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl AsyncWrite for FdStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.poll_write_vectored(cx, &[IoSlice::new(buf)])
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let w = &self.get_mut().w;
+        loop {
+            let mut g = std::task::ready!(w.poll_write_ready(cx))?;
+            let res = g.try_io(|fd| {
+                use std::os::fd::AsRawFd;
+                // SAFETY: a zeroed msghdr is valid; IoSlice is ABI-compatible with iovec.
+                let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
+                m.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+                m.msg_iovlen = bufs.len().min(1024) as _;
+                // MSG_NOSIGNAL: a closed peer is an error here, never SIGPIPE for the process.
+                let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+                // SAFETY: `m` points at `bufs`, valid for the call.
+                cvt(unsafe { libc::sendmsg(fd.as_raw_fd(), &m, flags) })
+            });
+            match res {
+                Ok(r) => return Poll::Ready(r),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        use std::os::fd::AsRawFd;
+        // SAFETY: shutdown(2) on our own socket.
+        let r = unsafe { libc::shutdown(self.w.as_raw_fd(), libc::SHUT_WR) };
+        Poll::Ready(match r {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error()),
+        })
     }
 }
 
