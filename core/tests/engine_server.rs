@@ -1079,3 +1079,115 @@ fn per_client_stats_and_totals_that_outlive_clients() {
         ErrorKind::Closed
     );
 }
+
+/// One frame of the default framing (4-byte big-endian length prefix).
+fn frame_of(body: &[u8]) -> Vec<u8> {
+    let mut f = (body.len() as u32).to_be_bytes().to_vec();
+    f.extend_from_slice(body);
+    f
+}
+
+/// A waiting consumer of a server with a few plain connections reads them itself (see the
+/// engine client's test of the same), and the runtime reads again while nobody waits: requests
+/// from three peers, each answered while the consumer waits for the next; a 1 MiB burst per
+/// peer written while nobody pulls (more than small socket buffers hold); then tails that form
+/// no frame and the ends of the streams. Every message arrives once, in order per peer.
+#[test]
+fn a_waiting_consumer_reads_a_few_connections_itself_and_nothing_is_lost() {
+    let mut cfg = ServerConfig::new();
+    cfg.options.recv_buffer_size = Some(64 * 1024);
+    let server = Server::bind("127.0.0.1:0", cfg).unwrap();
+    let addr = server.local_addr().as_inet().unwrap();
+    let mut peers: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let p = TcpStream::connect(addr).unwrap();
+            p.set_read_timeout(Some(SLOW)).unwrap();
+            p.set_write_timeout(Some(SLOW)).unwrap();
+            p.set_nodelay(true).unwrap();
+            socket2::SockRef::from(&p)
+                .set_send_buffer_size(64 * 1024)
+                .unwrap();
+            p
+        })
+        .collect();
+    let mut ids = Vec::new();
+    pull_until(&server, SLOW, |e| {
+        if let Event::Connected { client, .. } = e {
+            ids.push(*client);
+        }
+        ids.len() == 3
+    });
+    // Requests: each peer's message is read while the consumer waits, and answered.
+    for round in 0..100u32 {
+        for (k, p) in peers.iter_mut().enumerate() {
+            p.write_all(&frame_of(&[&[k as u8][..], &round.to_be_bytes()].concat()))
+                .unwrap();
+            let evs = server.next_events(16, Some(SLOW)).unwrap();
+            assert_eq!(evs.len(), 1, "round {round} peer {k}: {evs:?}");
+            let Event::Message { client, data } = &evs[0] else {
+                panic!("{evs:?}");
+            };
+            assert_eq!(
+                (*client, &data[..]),
+                (ids[k], &[&[k as u8][..], &round.to_be_bytes()].concat()[..])
+            );
+            server.send(*client, data).unwrap();
+            let mut back = [0u8; 9];
+            p.read_exact(&mut back).unwrap();
+            assert_eq!(&back[4..], &data[..]);
+        }
+    }
+    // Bursts while nobody pulls: the writers finish only if the runtime reads again (3,072
+    // messages: the event queue holds 4,096).
+    const BURST: u32 = 1024;
+    let writers: Vec<_> = peers
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let mut p = p.try_clone().unwrap();
+            std::thread::spawn(move || {
+                let mut body = vec![k as u8; 1000];
+                for i in 0..BURST {
+                    body[1..5].copy_from_slice(&i.to_be_bytes());
+                    p.write_all(&frame_of(&body)).unwrap();
+                }
+                // A tail that forms no frame, then the end of the stream.
+                p.write_all(&[0, 0]).unwrap();
+                p.shutdown(std::net::Shutdown::Write).unwrap();
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let mut next = [0u32; 3];
+    let (mut warnings, mut ends) = (0, 0);
+    let end = Instant::now() + SLOW;
+    while ends < 3 {
+        assert!(Instant::now() < end, "got {next:?}, {ends} ends");
+        for ev in server.next_events(4096, Some(SLOW)).unwrap() {
+            match ev {
+                Event::Message { client, data } => {
+                    let k = ids.iter().position(|c| *c == client).unwrap();
+                    assert_eq!(data.len(), 1000);
+                    assert_eq!(data[0], k as u8);
+                    assert_eq!(&data[1..5], &next[k].to_be_bytes(), "peer {k}");
+                    next[k] += 1;
+                }
+                Event::Warning { message, .. } => {
+                    assert!(message.contains("2 bytes left over"), "{message}");
+                    warnings += 1;
+                }
+                Event::Disconnected { reason, .. } => {
+                    assert_eq!(reason, DisconnectReason::PeerClosed);
+                    ends += 1;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert_eq!(next, [BURST; 3]);
+    assert_eq!(warnings, 3);
+    assert_eq!(server.stats().messages_in, 300 + 3 * BURST as u64);
+    drop(peers);
+}

@@ -10,7 +10,9 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::events::{DisconnectReason, Event, EventQueue, Source};
-use super::link::{frame_len, run_conn, with_frame, Counters, Env, LinkCfg, ReadSide, TaskCount};
+use super::link::{
+    frame_len, run_conn, with_frame, Counters, Drive, Env, LinkCfg, ReadSide, TaskCount,
+};
 use super::runtime::{self, Stoppable};
 use super::sendq::{PushError, SendQueue, Stop};
 use super::stream::{conn_options, tls_io_error, AnyStream, ReadAhead};
@@ -218,6 +220,8 @@ struct Shared {
     done: Mutex<bool>,
     /// The current connection's read side, when waiting consumers may read it themselves.
     side: Mutex<Option<Arc<ReadSide>>>,
+    /// Whether consumers wait on the connection (see [`ReadSide`]).
+    drive: Arc<Drive>,
 }
 
 impl Shared {
@@ -251,9 +255,7 @@ impl Source for Shared {
     }
 
     fn driving(&self, on: bool) {
-        if let Some(s) = self.side() {
-            s.driving(on);
-        }
+        self.drive.set(on);
     }
 
     fn wait_fill(&self, _q: &EventQueue, _wait: Duration) -> Option<usize> {
@@ -273,7 +275,8 @@ impl Source for Shared {
 /// 10 ms, so input that arrives while the application is busy still goes to the queue (up to
 /// its bound). Elsewhere (TLS, a heartbeat interval or an idle timeout, other systems, or
 /// once [`notify_fd`](Client::notify_fd) was handed out) the runtime reads and the consumer
-/// takes what it queued. Either way each message is one event, once, in order.
+/// takes what it queued. Either way each message is one event, once, in order. (The runtime's
+/// read registration is a second descriptor of the socket: a plain connection holds two.)
 pub struct Client {
     inner: Arc<Shared>,
 }
@@ -322,6 +325,7 @@ impl Client {
             task: Mutex::new(None),
             done: Mutex::new(false),
             side: Mutex::new(None),
+            drive: Arc::default(),
         });
         #[cfg(unix)]
         {
@@ -606,7 +610,7 @@ async fn client_loop(s: Arc<Shared>) {
                     events: &s.events,
                     counters: &s.counters,
                 };
-                let side = ReadSide::for_stream(id, &s.link, &stream);
+                let side = ReadSide::for_stream(id, &s.link, &stream, &s.drive, -1);
                 s.set_side(side.clone());
                 let reason = run_conn(stream, env, side).await;
                 s.set_side(None);

@@ -155,7 +155,7 @@ impl LinkCfg {
 
     /// How often liveness is checked (`None`: no heartbeat interval and no idle timeout, so
     /// the connection needs neither a timer nor the clock).
-    fn tick_period(&self) -> Option<Duration> {
+    pub(crate) fn tick_period(&self) -> Option<Duration> {
         [
             self.heartbeat.as_ref().and_then(|h| h.interval),
             self.idle_timeout,
@@ -447,18 +447,21 @@ impl Conn {
         if let Err(e) = self.poll_aside(&side, cx) {
             return Poll::Ready(Err(self.stream.reason(&e)));
         }
-        if self.aside.is_some() {
+        if self.aside.is_some() && st.rs.held.is_none() {
             return Poll::Pending;
         }
+        // (A message a consumer's read left waiting for room is delivered from here, aside
+        // or not: `poll_read` takes it and the frames behind it before any read.)
         st.rs.poll_read(&mut self.stream, &mut self.live, cx, env)
     }
 
     /// Stand aside from reading while consumers read the socket (they waited on it since the
     /// last look), and take the reading back once none has for [`ASIDE`].
     fn poll_aside(&mut self, side: &ReadSide, cx: &mut Context<'_>) -> std::io::Result<()> {
+        let drive = &side.drive;
         if self.aside.is_none() {
-            let drives = side.drives.load(Ordering::Acquire);
-            if !side.driving.load(Ordering::Acquire) && drives == self.seen_drives {
+            let drives = drive.drives.load(Ordering::Acquire);
+            if !drive.driving.load(Ordering::Acquire) && drives == self.seen_drives {
                 return Ok(());
             }
             self.seen_drives = drives;
@@ -469,8 +472,8 @@ impl Conn {
             return Ok(());
         };
         while t.as_mut().poll(cx).is_ready() {
-            let drives = side.drives.load(Ordering::Acquire);
-            if side.driving.load(Ordering::Acquire) || drives != self.seen_drives {
+            let drives = drive.drives.load(Ordering::Acquire);
+            if drive.driving.load(Ordering::Acquire) || drives != self.seen_drives {
                 self.seen_drives = drives;
                 t.as_mut().reset(tokio::time::Instant::now() + ASIDE);
                 continue;
@@ -740,7 +743,8 @@ impl ReadState {
     /// hold of the event queue's lock, cut the frames that have room (positions only), split
     /// them off `buf` at once and queue a slice of that block per message (no per-message
     /// buffer bookkeeping). The first frame without room is held (reading stops); a ping seen
-    /// sets `pong` (answered once the queue's lock is let go).
+    /// sets `pong` (answered once the queue's lock is let go). Without `cx` (a consumer's read)
+    /// nothing is registered for room: the caller wakes the connection's task instead.
     fn take_runs(
         &mut self,
         buf: &mut BytesMut,
@@ -750,22 +754,15 @@ impl ReadState {
         pong: &mut bool,
     ) -> Result<(), DisconnectReason> {
         let mut cuts = [(0usize, 0usize); HOLD_MAX];
-        // Without a task to wake (a consumer reading for itself, which takes what it queues
-        // next), the queue's bound does not apply.
-        let bounded = cx.is_some();
-        let max_bytes = if bounded {
-            super::EVENT_QUEUE_BYTES
-        } else {
-            usize::MAX
-        };
+        let max_bytes = super::EVENT_QUEUE_BYTES;
+        // A consumer reading for itself (no task context) takes what it queues next: only the
+        // other waiting consumers are signalled.
+        let by_task = cx.is_some();
         while self.held.is_none() {
             let mut hold = env.events.hold();
             let Some((mut free, mut queued)) = hold.room() else {
                 return Err(closed());
             };
-            if !bounded {
-                free = usize::MAX;
-            }
             let queued0 = queued;
             let (mut n, mut off, mut err, mut full) = (0, 0, None, false);
             // The usual case, whole frames of a bare length prefix and no heartbeat: cut in a
@@ -845,7 +842,7 @@ impl ReadState {
                     hold.wait_room(cx, &mut self.room);
                 }
             }
-            hold.signal(bounded);
+            hold.signal(by_task);
             drop(hold);
             if n > 0 {
                 // Messages received (a held one too): the connection is not silent.
@@ -890,12 +887,31 @@ pub(crate) struct ReadSide {
     st: Mutex<SideState>,
     /// The socket, while consumers may read it (-1: not now; set under `st`'s lock).
     fd: AtomicI32,
-    /// A consumer waits on the socket now.
-    driving: AtomicBool,
-    /// Consumer waits on the socket so far.
-    drives: AtomicU64,
+    /// Whether consumers wait on it (shared by the connections of one object).
+    drive: Arc<Drive>,
+    /// The consumers' epoll set that holds the socket (a server's), or -1.
+    epfd: i32,
     /// The connection's task, woken when a consumer read the end of the stream.
     task: Mutex<Option<std::task::Waker>>,
+}
+
+/// Whether consumers of one engine object wait on its sockets themselves (see [`ReadSide`]).
+#[derive(Debug, Default)]
+pub(crate) struct Drive {
+    /// A consumer waits on the sockets now.
+    driving: AtomicBool,
+    /// Consumer waits so far.
+    drives: AtomicU64,
+}
+
+impl Drive {
+    /// A consumer starts or stops waiting on the sockets.
+    pub(crate) fn set(&self, on: bool) {
+        if on {
+            self.drives.fetch_add(1, Ordering::AcqRel);
+        }
+        self.driving.store(on, Ordering::Release);
+    }
 }
 
 struct SideState {
@@ -920,11 +936,30 @@ const SIDE_READ: usize = SCRATCH_BLOCK;
 impl ReadSide {
     /// The read side of connection `id` on `stream`, or `None` where consumers cannot drive
     /// it (TLS, other systems, or a heartbeat interval or idle timeout to keep).
-    pub(crate) fn for_stream(id: ClientId, cfg: &LinkCfg, stream: &AnyStream) -> Option<Arc<Self>> {
+    /// With `epfd` (a server's consumers' epoll set, else -1) the socket joins that set, level-
+    /// triggered, with `id` as its key, until the connection stops.
+    pub(crate) fn for_stream(
+        id: ClientId,
+        cfg: &LinkCfg,
+        stream: &AnyStream,
+        drive: &Arc<Drive>,
+        epfd: i32,
+    ) -> Option<Arc<Self>> {
         if !stream.splits_reads() || cfg.tick_period().is_some() {
             return None;
         }
         let fd = stream.raw_fd();
+        #[cfg(target_os = "linux")]
+        if epfd >= 0 {
+            let mut ev = libc::epoll_event {
+                events: libc::EPOLLIN as u32,
+                u64: id,
+            };
+            // SAFETY: a valid epoll descriptor and socket, and an event on the stack.
+            if unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, &mut ev) } != 0 {
+                return None;
+            }
+        }
         Some(Arc::new(ReadSide {
             id,
             st: Mutex::new(SideState {
@@ -932,8 +967,8 @@ impl ReadSide {
                 end: None,
             }),
             fd: AtomicI32::new(fd),
-            driving: AtomicBool::new(false),
-            drives: AtomicU64::new(0),
+            drive: drive.clone(),
+            epfd,
             task: Mutex::new(None),
         }))
     }
@@ -951,22 +986,25 @@ impl ReadSide {
 
     /// Consumers stop reading the socket (the connection stops, or its socket is about to
     /// close): under the lock, so no consumer's read is in flight.
-    fn close(&self) {
+    pub(crate) fn close(&self) {
         let _st = self.lock();
-        self.fd.store(-1, Ordering::Release);
+        self.withdraw();
+    }
+
+    /// No more reads by consumers (under `st`'s lock): out of the consumers' epoll set.
+    fn withdraw(&self) {
+        let fd = self.fd.swap(-1, Ordering::AcqRel);
+        #[cfg(target_os = "linux")]
+        if fd >= 0 && self.epfd >= 0 {
+            // SAFETY: the socket is still open (its connection closes it after this).
+            unsafe { libc::epoll_ctl(self.epfd, libc::EPOLL_CTL_DEL, fd, std::ptr::null_mut()) };
+        }
+        let _ = fd;
     }
 
     /// The socket to wait on (`-1`: none now, wait for the queue).
     pub(crate) fn fd(&self) -> i32 {
         self.fd.load(Ordering::Acquire)
-    }
-
-    /// A consumer starts or stops waiting on the socket.
-    pub(crate) fn driving(&self, on: bool) {
-        if on {
-            self.drives.fetch_add(1, Ordering::AcqRel);
-        }
-        self.driving.store(on, Ordering::Release);
     }
 
     /// A consumer's read: what the socket holds now (without waiting), cut into messages and
@@ -987,13 +1025,20 @@ impl ReadSide {
         };
         let before = env.counters.msgs_in.load(Ordering::Relaxed);
         let SideState { rs, end } = &mut *st;
-        let mut none = None;
+        let got = |env: &Env<'_>| (env.counters.msgs_in.load(Ordering::Relaxed) - before) as usize;
         if let Some(data) = rs.held.take() {
-            // The task's message that waited for room: first, whatever the bound.
-            env.events.push_force(Event::Message {
+            // A message that waited for room, and the whole frames behind it: first, within
+            // the bound; no read until they are all queued.
+            let ev = Event::Message {
                 client: self.id,
-                data,
-            });
+                data: data.clone(),
+            };
+            if !env.events.try_push_now(ev) {
+                rs.held = Some(data);
+                return 0;
+            }
+            self.take_pend(rs, end, &env);
+            return got(&env);
         }
         let want = rs
             .decoder
@@ -1018,15 +1063,8 @@ impl ReadSide {
                 let n = n as usize;
                 // SAFETY: recv initialised the first n bytes of the spare capacity.
                 unsafe { rs.pend.set_len(rs.pend.len() + n) };
-                note_read(n, &env, &mut none);
-                let mut pend = std::mem::take(&mut rs.pend);
-                let r = rs.take_frames(&mut pend, None, &env, &mut none);
-                rs.pend = pend;
-                if let Err(reason) = r {
-                    // A frame too large, or a framing error: the task ends the connection.
-                    *end = Some(SideEnd::Framing(reason));
-                    self.ended();
-                }
+                note_read(n, &env, &mut None);
+                self.take_pend(rs, end, &env);
             }
             0 => {
                 *end = Some(SideEnd::Eof);
@@ -1043,15 +1081,34 @@ impl ReadSide {
                 }
             }
         }
-        (env.counters.msgs_in.load(Ordering::Relaxed) - before) as usize
+        got(&env)
+    }
+
+    /// Queue the whole frames in `rs.pend` that have room. A message left waiting for room
+    /// (`held`) is the connection task's to deliver (it registers for room): woken for it.
+    fn take_pend(&self, rs: &mut ReadState, end: &mut Option<SideEnd>, env: &Env<'_>) {
+        let mut pend = std::mem::take(&mut rs.pend);
+        let r = rs.take_frames(&mut pend, None, env, &mut None);
+        rs.pend = pend;
+        if let Err(reason) = r {
+            // A frame too large, or a framing error: the task ends the connection.
+            *end = Some(SideEnd::Framing(reason));
+            self.ended();
+        } else if rs.held.is_some() {
+            self.wake_task();
+        }
+    }
+
+    fn wake_task(&self) {
+        if let Some(w) = self.task.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            w.wake_by_ref();
+        }
     }
 
     /// A consumer read the end: consumers wait on the queue from now on, and the task reports it.
     fn ended(&self) {
-        self.fd.store(-1, Ordering::Release);
-        if let Some(w) = self.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            w.wake();
-        }
+        self.withdraw();
+        self.wake_task();
     }
 }
 
@@ -1093,12 +1150,8 @@ fn check_liveness(live: &mut Liveness, cfg: &LinkCfg, sq: &SendQueue) -> Option<
 impl Conn {
     /// A connection on `stream`, bound to `sq` for direct writes from now on. Its owner must
     /// call [`SendQueue::detach`] before dropping it (before the socket closes).
-    pub(crate) fn start(stream: AnyStream, cfg: &LinkCfg, sq: &SendQueue) -> Conn {
-        Conn::start_with(stream, cfg, sq, None)
-    }
-
-    /// [`start`](Conn::start), with the read side shared with consumers when `side` is given.
-    fn start_with(
+    /// With `side`, waiting consumers share the read side (see [`ReadSide`]).
+    pub(crate) fn start(
         stream: AnyStream,
         cfg: &LinkCfg,
         sq: &SendQueue,
@@ -1149,7 +1202,7 @@ pub(crate) async fn run_conn(
             self.0.detach();
         }
     }
-    let mut conn = Conn::start_with(stream, env.cfg, env.sq, side.clone());
+    let mut conn = Conn::start(stream, env.cfg, env.sq, side.clone());
     // Declared after `conn`, so dropped (detaching) before it, also when cancelled.
     let _detach = Detach(env.sq, side);
     std::future::poll_fn(|cx| conn.poll_guarded(cx, &env)).await

@@ -12,8 +12,8 @@ use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
 use super::codec::encode_frame;
-use super::events::{ClientId, DisconnectReason, Event, EventQueue};
-use super::link::{with_frame, Conn, Counters, Env, LinkCfg, TaskCount};
+use super::events::{ClientId, DisconnectReason, Event, EventQueue, Source};
+use super::link::{with_frame, Conn, Counters, Drive, Env, LinkCfg, ReadSide, TaskCount};
 use super::runtime::{self, Stoppable};
 use super::sendq::{PushError, SendQueue, Stop};
 use super::stream::{conn_options, tls_io_error, AnyStream, ReadAhead};
@@ -316,6 +316,8 @@ struct Slot {
     /// A `Warning` was queued for the current full-queue episode (cleared by the next send
     /// that fits).
     warned_full: AtomicBool,
+    /// The connection's read side, when waiting consumers may read it themselves.
+    side: Option<Arc<ReadSide>>,
 }
 
 /// Hashes client ids (server-made sequential numbers, so no flooding concern) with one
@@ -380,10 +382,77 @@ struct Shared {
     /// driver, so `shutdown` can stop it listening (new connections are refused at once) with
     /// no risk of touching a reused descriptor; closed when the server is dropped.
     uring_listener: i32,
+    /// The epoll set in which waiting consumers watch the connections they may read
+    /// themselves (see [`ReadSide`]; -1 when they may not: TLS, a heartbeat interval or an
+    /// idle timeout, io_uring, other systems). Closed when the server is dropped.
+    consumer_ep: i32,
+    /// Connections in `consumer_ep`.
+    sides: std::sync::atomic::AtomicUsize,
+    /// Plain connections admitted beyond [`DRIVE_MAX`] (read by the runtime alone): while
+    /// there are any, consumers do not read connections themselves.
+    unsided: std::sync::atomic::AtomicUsize,
+    /// Whether consumers wait on the connections.
+    drive: Arc<Drive>,
+}
+
+/// Consumers read the connections themselves only while the server has at most this many
+/// (each one costs a second descriptor, and one that stands aside for them checks every 10 ms
+/// whether they still do; with more connections the runtime's reads, batched across
+/// connections, are the cheaper way). The connections admitted beyond it are the runtime's
+/// alone, and while any is live consumers read none.
+const DRIVE_MAX: usize = 16;
+
+/// A consumer that finds the queue empty reads the connections whose sockets are ready
+/// itself (see [`ReadSide`]), and waits on the server's consumer epoll set.
+#[cfg(target_os = "linux")]
+impl Source for Shared {
+    fn fill(&self, _q: &EventQueue) -> usize {
+        let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 16];
+        // SAFETY: a valid epoll descriptor and room for `evs.len()` events.
+        let n =
+            unsafe { libc::epoll_wait(self.consumer_ep, evs.as_mut_ptr(), evs.len() as i32, 0) };
+        let mut queued = 0;
+        for ev in &evs[..n.max(0) as usize] {
+            let id = ev.u64;
+            let Some(slot) = self.lock_clients().map.get(&id).cloned() else {
+                continue;
+            };
+            if let Some(side) = &slot.side {
+                queued += side.fill(&Env {
+                    id,
+                    cfg: &self.link,
+                    sq: &slot.sq,
+                    events: &self.events,
+                    counters: &slot.counters,
+                });
+            }
+        }
+        queued
+    }
+
+    fn fd(&self) -> i32 {
+        let n = self.sides.load(Ordering::Relaxed);
+        if n == 0 || self.unsided.load(Ordering::Relaxed) > 0 {
+            return -1;
+        }
+        self.consumer_ep
+    }
+
+    fn driving(&self, on: bool) {
+        self.drive.set(on);
+    }
+
+    fn wait_fill(&self, _q: &EventQueue, _wait: Duration) -> Option<usize> {
+        None
+    }
 }
 
 impl Drop for Shared {
     fn drop(&mut self) {
+        if self.consumer_ep >= 0 {
+            // SAFETY: our own epoll descriptor, closed once.
+            unsafe { libc::close(self.consumer_ep) };
+        }
         if self.uring_listener >= 0 {
             // SAFETY: our own listening socket, closed once, by its last owner.
             unsafe { libc::close(self.uring_listener) };
@@ -465,6 +534,17 @@ impl Server {
                 )
             })
         };
+        // Waiting consumers may read plain connections themselves (Linux, tokio backend).
+        #[cfg(target_os = "linux")]
+        let consumer_ep =
+            if backend == Backend::Epoll && cfg.tls.is_none() && link.tick_period().is_none() {
+                // SAFETY: creates a descriptor we own (closed in Shared's Drop).
+                unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) }
+            } else {
+                -1
+            };
+        #[cfg(not(target_os = "linux"))]
+        let consumer_ep = -1;
         let shared = Arc::new(Shared {
             handle: handle.clone(),
             events: EventQueue::new(cfg.event_capacity)?,
@@ -493,7 +573,16 @@ impl Server {
             #[cfg(target_os = "linux")]
             uring_wake: prepared.as_ref().map(|p| p.wake.clone()),
             uring_listener,
+            consumer_ep,
+            sides: Default::default(),
+            unsided: Default::default(),
+            drive: Arc::default(),
         });
+        #[cfg(target_os = "linux")]
+        if consumer_ep >= 0 {
+            let source: std::sync::Weak<dyn Source> = Arc::downgrade(&shared) as _;
+            shared.events.set_source(source);
+        }
         match listener {
             Some(listener) => {
                 let task = handle.spawn(accept_loop(shared.clone(), listener));
@@ -1072,6 +1161,19 @@ fn admit(
     peer: Addr,
     permit: super::events::Permit<'_>,
 ) -> bool {
+    let sided = s.consumer_ep >= 0 && s.sides.load(Ordering::Relaxed) < DRIVE_MAX;
+    let stream = if sided {
+        // Reads and writes registered apart, so that waiting consumers can read it.
+        match stream.split_registration() {
+            Ok(st) => st,
+            Err(_) => {
+                s.accept_errors.fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
+        }
+    } else {
+        stream
+    };
     let (id, slot) = {
         let mut c = s.lock_clients();
         if c.stopping {
@@ -1083,6 +1185,15 @@ fn admit(
         }
         let id = s.next_id.fetch_add(1, Ordering::Relaxed);
         let counters = Arc::new(Counters::default());
+        let side = match sided {
+            true => ReadSide::for_stream(id, &s.link, &stream, &s.drive, s.consumer_ep),
+            false => None,
+        };
+        match (&side, s.consumer_ep) {
+            (Some(_), _) => s.sides.fetch_add(1, Ordering::Relaxed),
+            (None, -1) => 0,
+            (None, _) => s.unsided.fetch_add(1, Ordering::Relaxed),
+        };
         let slot = Arc::new(Slot {
             peer: peer.clone(),
             since: std::time::SystemTime::now(),
@@ -1094,6 +1205,7 @@ fn admit(
             ),
             counters,
             warned_full: AtomicBool::new(false),
+            side,
         });
         c.map.insert(id, slot.clone());
         s.total.fetch_add(1, Ordering::Relaxed);
@@ -1101,7 +1213,7 @@ fn admit(
         (id, slot)
     };
     permit.push(Event::Connected { client: id, peer });
-    let conn = Conn::start(stream, &s.link, &slot.sq);
+    let conn = Conn::start(stream, &s.link, &slot.sq, slot.side.clone());
     s.handle.spawn(ConnTask {
         s: s.clone(),
         id,
@@ -1125,8 +1237,19 @@ struct ConnTask {
 
 impl ConnTask {
     fn finish(&mut self, reason: DisconnectReason) {
-        // Before the socket closes: no direct write may use its descriptor any more.
+        // Before the socket closes: no direct write or consumer read may use its descriptor
+        // any more.
         self.slot.sq.detach();
+        match &self.slot.side {
+            Some(side) => {
+                side.close();
+                self.s.sides.fetch_sub(1, Ordering::Relaxed);
+            }
+            None if self.s.consumer_ep >= 0 => {
+                self.s.unsided.fetch_sub(1, Ordering::Relaxed);
+            }
+            None => {}
+        }
         self.conn = None;
         let removed = {
             let mut c = self.s.lock_clients();

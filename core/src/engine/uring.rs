@@ -634,6 +634,7 @@ impl Driver {
                     ),
                     counters,
                     warned_full: AtomicBool::new(false),
+                    side: None,
                 });
                 c.map.insert(id, slot.clone());
                 s.total.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
