@@ -873,8 +873,9 @@ enum Reader {
 /// How long the runtime stays aside from reading after the last consumer wait on the socket.
 const ASIDE: Duration = Duration::from_millis(10);
 
-/// The read half of a connection that a waiting consumer may drive itself (the engine
-/// client's plain connections on Linux, without a heartbeat interval or idle timeout): a
+/// The read half of a connection that a waiting consumer may drive itself (on Linux, plain
+/// connections without a heartbeat interval or idle timeout: the engine client's, and a
+/// server's first few, which its consumers watch in an epoll set of their own): a
 /// consumer that finds the event queue empty reads the socket in its own thread, cuts the
 /// frames with the connection's decoder and queues them (in order, under this side's lock),
 /// then waits in `poll(2)` on the socket, instead of waiting for a runtime thread to read and

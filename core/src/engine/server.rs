@@ -463,6 +463,16 @@ impl Drop for Shared {
 /// An event-driven server: a listening TCP or Unix endpoint whose clients are served by the
 /// engine runtime. Every method may be called from any thread. Dropping it shuts it down at
 /// once (use [`shutdown`](Server::shutdown) for a graceful stop).
+///
+/// Who reads the connections (Linux, the epoll backend, plain TCP or Unix, no heartbeat
+/// interval and no idle timeout): while the server has at most 16 connections, a consumer that
+/// pulls from an empty event queue reads the ready ones itself and waits in `poll(2)` on them,
+/// so request–reply traffic costs no thread switch per message; the engine's runtime stands
+/// aside meanwhile and reads again once no consumer has waited for 10 ms. With more
+/// connections, TLS, io_uring, a heartbeat interval or an idle timeout, or once
+/// [`notify_fd`](Server::notify_fd) was handed out, the runtime reads and the consumer takes
+/// what it queued. Either way each message is one event, once, in order per client, within
+/// the event queue's bound.
 pub struct Server {
     inner: Arc<Shared>,
 }
