@@ -13,7 +13,7 @@ use libsock::{ErrorKind, Result};
 const SLOW: Duration = Duration::from_secs(20);
 
 mod common;
-use common::pull_until;
+use common::{frame, pull_until};
 
 fn on_client(c: &Client) -> impl Fn(Option<Duration>) -> Result<Vec<Event>> + '_ {
     move |t| c.next_events(64, t)
@@ -617,13 +617,6 @@ fn a_waiting_batch_sender_keeps_the_queue_short_until_its_time_runs_out() {
         peer.read(&mut extra).is_err(),
         "bytes beyond the {queued} messages queued"
     );
-}
-
-/// One frame of the default framing (4-byte big-endian length prefix).
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut f = (body.len() as u32).to_be_bytes().to_vec();
-    f.extend_from_slice(body);
-    f
 }
 
 /// Read one frame of the default framing from a blocking peer.

@@ -1080,13 +1080,6 @@ fn per_client_stats_and_totals_that_outlive_clients() {
     );
 }
 
-/// One frame of the default framing (4-byte big-endian length prefix).
-fn frame_of(body: &[u8]) -> Vec<u8> {
-    let mut f = (body.len() as u32).to_be_bytes().to_vec();
-    f.extend_from_slice(body);
-    f
-}
-
 /// A waiting consumer of a server with a few plain connections reads them itself (see the
 /// engine client's test of the same), and the runtime reads again while nobody waits: requests
 /// from three peers, each answered while the consumer waits for the next; a 1 MiB burst per
@@ -1120,7 +1113,7 @@ fn a_waiting_consumer_reads_a_few_connections_itself_and_nothing_is_lost() {
     // Requests: each peer's message is read while the consumer waits, and answered.
     for round in 0..100u32 {
         for (k, p) in peers.iter_mut().enumerate() {
-            p.write_all(&frame_of(&[&[k as u8][..], &round.to_be_bytes()].concat()))
+            p.write_all(&frame(&[&[k as u8][..], &round.to_be_bytes()].concat()))
                 .unwrap();
             let evs = server.next_events(16, Some(SLOW)).unwrap();
             assert_eq!(evs.len(), 1, "round {round} peer {k}: {evs:?}");
@@ -1149,7 +1142,7 @@ fn a_waiting_consumer_reads_a_few_connections_itself_and_nothing_is_lost() {
                 let mut body = vec![k as u8; 1000];
                 for i in 0..BURST {
                     body[1..5].copy_from_slice(&i.to_be_bytes());
-                    p.write_all(&frame_of(&body)).unwrap();
+                    p.write_all(&frame(&body)).unwrap();
                 }
                 // A tail that forms no frame, then the end of the stream.
                 p.write_all(&[0, 0]).unwrap();

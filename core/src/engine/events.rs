@@ -544,9 +544,10 @@ struct Inner {
 }
 
 /// Where a queue's events come from, when a waiting consumer can read it itself: the datagram
-/// server's socket, or the engine client's connection (see `link::ReadSide`). A consumer that finds the queue empty takes what the socket holds in its
+/// server's socket, or TCP connections (an engine client's, a server's first few: see
+/// `link::ReadSide`). A consumer that finds the queue empty takes what the socket holds in its
 /// own thread and waits in `poll(2)` on the socket, instead of waiting for a runtime thread to
-/// read it and hand the events over (a thread switch per datagram in request–reply traffic).
+/// read it and hand the events over (a thread switch per message in request–reply traffic).
 /// The runtime's reader stands aside while a consumer drives, and reads as before when none
 /// waits, so bursts that arrive while the application is busy still go to the queue.
 pub(crate) trait Source: Send + Sync {

@@ -754,7 +754,6 @@ impl ReadState {
         pong: &mut bool,
     ) -> Result<(), DisconnectReason> {
         let mut cuts = [(0usize, 0usize); HOLD_MAX];
-        let max_bytes = super::EVENT_QUEUE_BYTES;
         // A consumer reading for itself (no task context) takes what it queues next: only the
         // other waiting consumers are signalled.
         let by_task = cx.is_some();
@@ -769,7 +768,7 @@ impl ReadState {
             // tight loop (two loads and a compare per frame, no `Cut` built); what it stops at
             // (a partial or oversized frame, a full queue) goes through the general loop.
             if let (Some(f), None) = (self.decoder.plain(), &env.cfg.heartbeat) {
-                while n < HOLD_MAX && free > 0 && queued < max_bytes {
+                while n < HOLD_MAX && free > 0 && queued < super::EVENT_QUEUE_BYTES {
                     let Some((s, e)) = f.frame(&buf[off..]) else {
                         break;
                     };
@@ -799,7 +798,7 @@ impl ReadState {
                         }
                         cuts[n] = (s, e);
                         n += 1;
-                        if free == 0 || queued >= max_bytes {
+                        if free == 0 || queued >= super::EVENT_QUEUE_BYTES {
                             full = true; // this one waits for room
                             break;
                         }
@@ -931,9 +930,6 @@ enum SideEnd {
     Framing(DisconnectReason),
 }
 
-/// The bytes a consumer's read asks for (as the task's reads).
-const SIDE_READ: usize = SCRATCH_BLOCK;
-
 impl ReadSide {
     /// The read side of connection `id` on `stream`, or `None` where consumers cannot drive
     /// it (TLS, other systems, or a heartbeat interval or idle timeout to keep).
@@ -1039,13 +1035,10 @@ impl ReadSide {
                 return 0;
             }
             self.take_pend(rs, end, &env);
-            return got(&env);
+            // (The held message was counted when it was cut.)
+            return 1 + got(&env);
         }
-        let want = rs
-            .decoder
-            .needed(&rs.pend)
-            .clamp(MIN_READ, 1 << 20)
-            .max(SIDE_READ);
+        let want = rs.decoder.needed(&rs.pend).clamp(SCRATCH_BLOCK, 1 << 20);
         if rs.pend.capacity() - rs.pend.len() < MIN_READ {
             rs.pend.reserve(want);
         }

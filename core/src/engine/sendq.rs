@@ -3,6 +3,7 @@
 //! sender's thread when nothing is queued before a frame.
 
 use std::collections::VecDeque;
+use std::io::IoSlice;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Waker};
@@ -655,45 +656,48 @@ const DIRECT_WRITES: bool = cfg!(any(target_os = "linux", target_os = "android")
 /// full).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn direct_send(fd: i32, parts: &[&[u8]; 3]) -> std::io::Result<usize> {
-    let mut iov = [libc::iovec {
-        iov_base: std::ptr::null_mut(),
-        iov_len: 0,
-    }; 3];
+    let mut iov = [IoSlice::new(&[]); 3];
     let mut n = 0;
     for p in parts.iter().filter(|p| !p.is_empty()) {
-        iov[n] = libc::iovec {
-            iov_base: p.as_ptr() as *mut libc::c_void,
-            iov_len: p.len(),
-        };
+        iov[n] = IoSlice::new(p);
         n += 1;
     }
     if n == 0 {
         return Ok(0);
     }
-    let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
     loop {
-        // SAFETY: the iovecs point into live slices borrowed for this call; `fd` is the
-        // connection's socket, kept open while the send queue's lock (held by our caller)
-        // says it is attached.
-        let r = unsafe {
-            if n == 1 {
-                libc::send(fd, iov[0].iov_base, iov[0].iov_len, flags)
-            } else {
-                let mut msg: libc::msghdr = std::mem::zeroed();
-                msg.msg_iov = iov.as_mut_ptr();
-                msg.msg_iovlen = n as _;
-                libc::sendmsg(fd, &msg, flags)
-            }
-        };
-        if r >= 0 {
-            return Ok(r as usize);
+        // `fd` is the connection's socket, kept open while the send queue's lock (held by our
+        // caller) says it is attached.
+        match send_nosignal(fd, &iov[..n]) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(0),
+            r => return r,
         }
-        let e = std::io::Error::last_os_error();
-        match e.kind() {
-            std::io::ErrorKind::Interrupted => continue,
-            std::io::ErrorKind::WouldBlock => return Ok(0),
-            _ => return Err(e),
+    }
+}
+
+/// One `send` (one slice) or `sendmsg` of `bufs` on the socket `fd`, without waiting and
+/// without SIGPIPE (a closed peer is an error, never a signal to the host program): the bytes
+/// written, or the OS error as it came (`WouldBlock` when the socket is full).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn send_nosignal(fd: i32, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
+    let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
+    // SAFETY: the slices are live for the call, and IoSlice is ABI-compatible with iovec; a
+    // zeroed msghdr is valid.
+    let r = unsafe {
+        if let [one] = bufs {
+            libc::send(fd, one.as_ptr().cast(), one.len(), flags)
+        } else {
+            let mut msg: libc::msghdr = std::mem::zeroed();
+            msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+            msg.msg_iovlen = bufs.len().min(1024) as _;
+            libc::sendmsg(fd, &msg, flags)
         }
+    };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
     }
 }
 

@@ -16,7 +16,7 @@ pub(crate) enum AnyStream {
     Tcp(tokio::net::TcpStream),
     Unix(tokio::net::UnixStream),
     /// A plain TCP or Unix stream whose reading a waiting consumer can take over (see
-    /// [`FdStream`]): the engine client's plain connections on Linux.
+    /// [`FdStream`]): on Linux, an engine client's plain connection and a server's first few.
     #[cfg(target_os = "linux")]
     Fd(FdStream),
     /// TLS (client or server side) over a TCP or Unix stream, after its handshake.
@@ -162,9 +162,9 @@ impl AsyncWrite for AnyStream {
 
 /// A plain stream registered with the runtime in two halves: the socket itself for
 /// writability, and a duplicate descriptor for readability that can be taken out of the
-/// runtime's poll set. While a consumer of the engine client reads the socket in its own thread
-/// (see the events module's `Source`), the read half is out, so a message that arrives wakes
-/// only that consumer, not also a runtime thread that would find nothing to do.
+/// runtime's poll set. While a consumer of the engine object reads the socket in its own thread
+/// (see `link::ReadSide`), the read half is out, so a message that arrives wakes only that
+/// consumer, not also a runtime thread that would find nothing to do.
 #[cfg(target_os = "linux")]
 pub(crate) struct FdStream {
     /// The socket, registered for writability only (owns the descriptor).
@@ -216,16 +216,6 @@ impl FdStream {
     }
 }
 
-/// `-1` as an `io::Result`, with the OS error.
-#[cfg(target_os = "linux")]
-fn cvt(n: isize) -> std::io::Result<usize> {
-    if n < 0 {
-        Err(std::io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
 #[cfg(target_os = "linux")]
 impl AsyncRead for FdStream {
     fn poll_read(
@@ -243,9 +233,13 @@ impl AsyncRead for FdStream {
             let res = g.try_io(|fd| {
                 use std::os::fd::AsRawFd;
                 // SAFETY: reads into the initialised, unfilled part of `buf`.
-                cvt(unsafe {
+                let n = unsafe {
                     libc::read(fd.as_raw_fd(), unfilled.as_mut_ptr().cast(), unfilled.len())
-                })
+                };
+                match n {
+                    n if n < 0 => Err(std::io::Error::last_os_error()),
+                    n => Ok(n as usize),
+                }
             });
             match res {
                 Ok(Ok(n)) => {
@@ -279,14 +273,7 @@ impl AsyncWrite for FdStream {
             let mut g = std::task::ready!(w.poll_write_ready(cx))?;
             let res = g.try_io(|fd| {
                 use std::os::fd::AsRawFd;
-                // SAFETY: a zeroed msghdr is valid; IoSlice is ABI-compatible with iovec.
-                let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
-                m.msg_iov = bufs.as_ptr() as *mut libc::iovec;
-                m.msg_iovlen = bufs.len().min(1024) as _;
-                // MSG_NOSIGNAL: a closed peer is an error here, never SIGPIPE for the process.
-                let flags = libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT;
-                // SAFETY: `m` points at `bufs`, valid for the call.
-                cvt(unsafe { libc::sendmsg(fd.as_raw_fd(), &m, flags) })
+                super::sendq::send_nosignal(fd.as_raw_fd(), bufs)
             });
             match res {
                 Ok(r) => return Poll::Ready(r),

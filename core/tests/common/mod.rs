@@ -241,6 +241,13 @@ pub fn port_of(a: &Addr) -> u16 {
     a.as_inet().expect("internet address").port()
 }
 
+/// One frame of the engine's default framing (4-byte big-endian length prefix).
+pub fn frame(body: &[u8]) -> Vec<u8> {
+    let mut f = (body.len() as u32).to_be_bytes().to_vec();
+    f.extend_from_slice(body);
+    f
+}
+
 /// Pull engine events from `pull` (a `next_events` call with a short wait) until `pred` matches
 /// one; returns everything seen, the match last (a batch's events after the match are lost, so
 /// callers that care pull one at a time). Panics after `limit`, listing what was seen without
