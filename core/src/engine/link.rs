@@ -176,6 +176,8 @@ impl LinkCfg {
 const SCRATCH_BLOCK: usize = 64 * 1024;
 /// A read into less room than this takes a fresh block.
 const MIN_READ: usize = 4 * 1024;
+/// The largest read of a consumer that reads a connection itself (see [`ReadState::chunk`]).
+const MAX_SIDE_READ: usize = 256 * 1024;
 
 thread_local! {
     /// The runtime thread's read block. Reads land here; messages are split off it without
@@ -585,6 +587,10 @@ pub(crate) struct ReadState {
     held: Option<Bytes>,
     /// Registration for room in the event queue.
     room: u64,
+    /// The size of a consumer's read ([`ReadSide::fill`]): [`SCRATCH_BLOCK`], doubled up to
+    /// [`MAX_SIDE_READ`] each time a read fills all the room it had (a busy stream is read in
+    /// a few large reads, as the blocking layer's are; a quiet one keeps small blocks).
+    chunk: usize,
 }
 
 fn note_read(n: usize, env: &Env<'_>, live: &mut Option<Box<Liveness>>) {
@@ -601,6 +607,7 @@ impl ReadState {
             pend: BytesMut::new(),
             held: None,
             room: 0,
+            chunk: SCRATCH_BLOCK,
         }
     }
 
@@ -1038,11 +1045,12 @@ impl ReadSide {
             // (The held message was counted when it was cut.)
             return 1 + got(&env);
         }
-        let want = rs.decoder.needed(&rs.pend).clamp(SCRATCH_BLOCK, 1 << 20);
-        if rs.pend.capacity() - rs.pend.len() < MIN_READ {
+        let want = rs.decoder.needed(&rs.pend).clamp(rs.chunk, 1 << 20);
+        if rs.pend.capacity() - rs.pend.len() < MIN_READ.max(rs.chunk / 4) {
             rs.pend.reserve(want);
         }
         let spare = rs.pend.spare_capacity_mut();
+        let room = spare.len();
         // SAFETY: reads into the spare capacity of `pend`, `spare.len()` bytes.
         let n = unsafe {
             libc::recv(
@@ -1057,6 +1065,9 @@ impl ReadSide {
                 let n = n as usize;
                 // SAFETY: recv initialised the first n bytes of the spare capacity.
                 unsafe { rs.pend.set_len(rs.pend.len() + n) };
+                if n == room && rs.chunk < MAX_SIDE_READ {
+                    rs.chunk *= 2;
+                }
                 note_read(n, &env, &mut None);
                 self.take_pend(rs, end, &env);
             }

@@ -405,8 +405,42 @@ const DRIVE_MAX: usize = 16;
 /// A consumer that finds the queue empty reads the connections whose sockets are ready
 /// itself (see [`ReadSide`]), and waits on the server's consumer epoll set.
 #[cfg(target_os = "linux")]
+impl Shared {
+    /// A waiting consumer's read of client `id`'s connection, if consumers read it (its
+    /// `side`): what it queued.
+    fn fill_one(&self, id: ClientId, slot: &Slot) -> usize {
+        let Some(side) = &slot.side else {
+            return 0;
+        };
+        side.fill(&Env {
+            id,
+            cfg: &self.link,
+            sq: &slot.sq,
+            events: &self.events,
+            counters: &slot.counters,
+        })
+    }
+}
+
 impl Source for Shared {
     fn fill(&self, _q: &EventQueue) -> usize {
+        if self.sides.load(Ordering::Relaxed) == 1 {
+            // One connection (a server with one peer, the usual device link): read it straight
+            // away. Asking the epoll set which one is ready first would be a second system
+            // call per read (a read that finds nothing costs what a check that finds nothing
+            // does).
+            let solo = {
+                let c = self.lock_clients();
+                let mut it = c.map.iter();
+                match (it.next(), it.next()) {
+                    (Some((id, slot)), None) => Some((*id, Arc::clone(slot))),
+                    _ => None,
+                }
+            };
+            if let Some((id, slot)) = solo {
+                return self.fill_one(id, &slot);
+            }
+        }
         let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 16];
         // SAFETY: a valid epoll descriptor and room for `evs.len()` events.
         let n =
@@ -417,15 +451,7 @@ impl Source for Shared {
             let Some(slot) = self.lock_clients().map.get(&id).cloned() else {
                 continue;
             };
-            if let Some(side) = &slot.side {
-                queued += side.fill(&Env {
-                    id,
-                    cfg: &self.link,
-                    sq: &slot.sq,
-                    events: &self.events,
-                    counters: &slot.counters,
-                });
-            }
+            queued += self.fill_one(id, &slot);
         }
         queued
     }
