@@ -644,6 +644,66 @@ impl PlainPrefix {
         (buf.len() >= end).then_some((self.width, end))
     }
 
+    /// Cut the whole frames at the front of `buf` into `cuts` (body `(start, end)` positions
+    /// in `buf`), at most `cuts.len()`, while the bodies' total is below `max_bytes` (the
+    /// frame that reaches it is the last), stopping before a frame that is not all there or
+    /// is too large (the caller's general path deals with what it stopped at). Returns how many were cut, the bytes they
+    /// use, and their bodies' total. One loop per header width and byte order, so each frame
+    /// costs a load, a compare and a store (the engine cuts every received message here).
+    #[inline]
+    pub(crate) fn cut_run(
+        &self,
+        buf: &[u8],
+        cuts: &mut [(usize, usize)],
+        max_bytes: usize,
+    ) -> (usize, usize, usize) {
+        match (self.width, self.big_endian) {
+            (4, true) => self.cut_run_with(buf, cuts, max_bytes, 4, |h| {
+                u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as u64
+            }),
+            (4, false) => self.cut_run_with(buf, cuts, max_bytes, 4, |h| {
+                u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as u64
+            }),
+            (w, _) => self.cut_run_with(buf, cuts, max_bytes, w, |h| {
+                self.read_any(h).unwrap_or(u64::MAX)
+            }),
+        }
+    }
+
+    #[inline(always)]
+    fn cut_run_with(
+        &self,
+        buf: &[u8],
+        cuts: &mut [(usize, usize)],
+        max_bytes: usize,
+        w: usize,
+        read: impl Fn(&[u8]) -> u64,
+    ) -> (usize, usize, usize) {
+        let (mut n, mut off, mut bytes) = (0, 0, 0);
+        for c in cuts.iter_mut() {
+            if bytes >= max_bytes {
+                break;
+            }
+            let Some(h) = buf.get(off..off + w) else {
+                break;
+            };
+            let len = read(h);
+            if len > self.max_len {
+                break;
+            }
+            let len = len as usize;
+            // `len` <= max_len, which fits memory: no overflow below.
+            if buf.len() - off - w < len {
+                break;
+            }
+            *c = (off + w, off + w + len);
+            off += w + len;
+            bytes += len;
+            n += 1;
+        }
+        (n, off, bytes)
+    }
+
     /// [`read`](PlainPrefix::read) for the other widths (out of line: the 4-byte path stays
     /// short).
     #[inline(never)]
@@ -1102,6 +1162,64 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `cut_run` cuts what `frame` cuts one at a time, for every plain header width and byte
+    /// order, and stops where it must: the room in `cuts`, the byte budget (the frame that
+    /// reaches it is the last), a partial frame, a frame over `max_len`.
+    #[test]
+    fn cut_run_cuts_what_frame_cuts_and_stops_where_it_must() {
+        for width in [1u8, 2, 4, 8] {
+            for big in [true, false] {
+                let mut lp = LengthPrefixed::new(width).max_len(200);
+                if !big {
+                    lp = lp.little_endian();
+                }
+                let framing = Framing::LengthPrefixed(lp);
+                let f = framing.plain_prefix().unwrap();
+                let mut wire = BytesMut::new();
+                let bodies: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 10 + i as usize]).collect();
+                for b in &bodies {
+                    framing.encode(b, &mut wire).unwrap();
+                }
+                let whole = wire.len();
+                // A partial frame at the end, then (after it) nothing.
+                framing.encode(&[7u8; 50], &mut wire).unwrap();
+                let wire = &wire[..whole + 3];
+                let mut one = Vec::new();
+                let mut off = 0;
+                while let Some((s, e)) = f.frame(&wire[off..]) {
+                    one.push((off + s, off + e));
+                    off += e;
+                }
+                assert_eq!(one.len(), 10, "width {width} big {big}");
+                let mut cuts = [(0, 0); 16];
+                let (n, used, bytes) = f.cut_run(wire, &mut cuts, usize::MAX);
+                assert_eq!((n, used), (10, whole), "width {width} big {big}");
+                assert_eq!(&cuts[..n], &one[..]);
+                assert_eq!(bytes, bodies.iter().map(Vec::len).sum::<usize>());
+                for (k, &(s, e)) in cuts[..n].iter().enumerate() {
+                    assert_eq!(&wire[s..e], &bodies[k][..]);
+                }
+                // Room for 4: four cut.
+                let (n, used, _) = f.cut_run(wire, &mut cuts[..4], usize::MAX);
+                assert_eq!((n, used), (4, one[3].1));
+                // A budget of 11 bytes: the first body (10) is below it, the second reaches it.
+                let (n, _, bytes) = f.cut_run(wire, &mut cuts, 11);
+                assert_eq!((n, bytes), (2, 21));
+                // A budget of 0: nothing.
+                assert_eq!(f.cut_run(wire, &mut cuts, 0), (0, 0, 0));
+            }
+        }
+        // A header claiming more than max_len stops the run before that frame.
+        let framing = Framing::LengthPrefixed(LengthPrefixed::new(4).max_len(100));
+        let f = framing.plain_prefix().unwrap();
+        let mut wire = BytesMut::new();
+        framing.encode(b"ok", &mut wire).unwrap();
+        wire.extend_from_slice(&1000u32.to_be_bytes());
+        wire.extend_from_slice(&[0u8; 1000]);
+        let mut cuts = [(0, 0); 4];
+        assert_eq!(f.cut_run(&wire, &mut cuts, usize::MAX), (1, 6, 2));
+    }
 
     fn decode_all(f: &Framing, wire: &[u8], chunk: usize) -> Vec<Result<Vec<u8>>> {
         let mut dec = Decoder::new(f.clone());

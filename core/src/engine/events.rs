@@ -483,7 +483,7 @@ impl Slots {
         mut f: impl FnMut(ClientId, &[u8]) -> bool,
     ) -> (usize, usize) {
         let (mut n, mut bytes) = (0, 0);
-        'slots: while n < max {
+        while n < max {
             match self.slots.front_mut() {
                 Some(Slot::One(Event::Message { client, data })) => {
                     if !f(*client, data) {
@@ -494,17 +494,21 @@ impl Slots {
                     self.slots.pop_front();
                 }
                 Some(Slot::Run(r)) => {
-                    while r.at < r.cuts.len() {
-                        if n == max {
-                            break 'slots;
-                        }
-                        let (s, e) = r.cuts[r.at];
+                    // The run's messages that may be taken, in one pass over its cuts.
+                    let rest = &r.cuts[r.at..];
+                    let rest = &rest[..rest.len().min(max - n)];
+                    let mut took = 0;
+                    for &(s, e) in rest {
                         if !f(r.client, &r.block[s..e]) {
-                            break 'slots;
+                            break;
                         }
-                        r.at += 1;
                         bytes += e - s;
-                        n += 1;
+                        took += 1;
+                    }
+                    r.at += took;
+                    n += took;
+                    if r.at < r.cuts.len() {
+                        break; // `max` reached, or `f` left this one
                     }
                     self.slots.pop_front();
                 }

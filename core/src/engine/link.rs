@@ -775,16 +775,15 @@ impl ReadState {
             // tight loop (two loads and a compare per frame, no `Cut` built); what it stops at
             // (a partial or oversized frame, a full queue) goes through the general loop.
             if let (Some(f), None) = (self.decoder.plain(), &env.cfg.heartbeat) {
-                while n < HOLD_MAX && free > 0 && queued < super::EVENT_QUEUE_BYTES {
-                    let Some((s, e)) = f.frame(&buf[off..]) else {
-                        break;
-                    };
-                    cuts[n] = (off + s, off + e);
-                    n += 1;
-                    off += e;
-                    free -= 1;
-                    queued += e - s;
-                }
+                let most = HOLD_MAX.min(free);
+                let (k, used, bytes) = f.cut_run(
+                    buf,
+                    &mut cuts[..most],
+                    super::EVENT_QUEUE_BYTES.saturating_sub(queued),
+                );
+                (n, off) = (k, used);
+                free -= k;
+                queued += bytes;
             }
             while n < HOLD_MAX {
                 // `cut` takes a bare length prefix by its own short path.
