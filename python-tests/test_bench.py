@@ -494,3 +494,30 @@ def test_server_that_says_something_else_and_keeps_running_is_failed_not_a_crash
     rec = H.run_one(PINGPONG, H.Impl("chatty", [PY, str(path)]), "same", timeout=3)
     assert rec["status"] == "failed"
     assert rec["wall_secs"] < 60
+
+
+def test_client_cost_prints_the_python_clients_ceiling_and_compares_it(tmp_path: Path) -> None:
+    """bench/py/client_cost.py: the framed client's own work per message, and the comparison
+    with the stdlib's rate of a run file (the proof that a goal is out of reach in split)."""
+    runs = tmp_path / "run.jsonl"
+    runs.write_text("".join(json.dumps(r) + "\n" for r in (
+        {"workload": "framed", "impl": "py-stdlib", "placement": "split", "ok": True,
+         "msgs_per_s": 1.0e6},
+        {"workload": "framed", "impl": "py-stdlib", "placement": "split", "ok": True,
+         "msgs_per_s": 3.0e6},
+        {"workload": "framed", "impl": "py-stdlib", "placement": "same", "ok": False},
+        {"workload": "framed", "impl": "py-engine", "placement": "split", "ok": True,
+         "msgs_per_s": 9.0e6},
+    )))
+    cpu = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+    r = subprocess.run([PY, str(BENCH_PY / "client_cost.py"), "--count", "5000", "--reps", "2",
+                        "--cpu", str(cpu), "--jsonl", str(runs)],
+                       capture_output=True, text=True, timeout=T)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("framed client's own Python work, 5000 x 100 B, median of 2:")
+    assert "ns per message" in lines[0] and "at most" in lines[0]
+    # Only the successful py-stdlib runs count: split's median is 2.00M (the failed `same` run
+    # and py-engine's are left out).
+    assert len(lines) == 2, r.stdout
+    assert lines[1].startswith("  split: py-stdlib 2.00M msg/s; 2x that is 4.00M;"), r.stdout
