@@ -53,7 +53,7 @@ mkdir(work);
 out = fullfile(work, 'peer.out');
 pid = startProcess(sprintf('"%s" "%s" serve --n %d --timeout 300', python, peer, N), out);
 stopper = onCleanup(@() stopProcess(pid, work));
-lines = waitForLines(out, 1, 60);
+lines = waitForLines(out, 1, 60, @() pause(0.02), pid);
 address = strtrim(lines{1});
 assert(~isempty(strfind(address, ':')), 'the reference server did not start: %s', address);
 k = libsock.kcpConnect(address, [], 'Conv', hex2dec('11223344'), 'Timeout', 120);
@@ -76,7 +76,7 @@ end
 fprintf('  S23 session -> reference server, %d %% loss: %d messages, %d retransmits\n', loss, N, st.Retransmits);
 % Keep the session running while the server finishes: under loss it may resend an echo whose
 % acknowledgement was lost, and only a running session acknowledges it again.
-lines = waitForLines(out, 2, 120, @() poll(k, 0.05));
+lines = waitForLines(out, 2, 120, @() poll(k, 0.05), pid);
 assert(~isempty(strfind(lines{2}, sprintf('"server_got": %d', N))) ...
     && ~isempty(strfind(lines{2}, '"server_in_order": true')), 'reference server: %s', lines{2});
 delete(k);
@@ -96,6 +96,7 @@ stopper = onCleanup(@() stopProcess(pid, work));
 got = 0;
 bad = -1;
 t0 = tic;
+checked = 0;
 while true
     for ev = waitEvents(srv, 0.1)
         if ~strcmp(ev.Kind, 'message')
@@ -111,6 +112,10 @@ while true
         break  % the client finished (it waits for every echo)
     end
     assert(toc(t0) < 360, 'the reference client did not finish (%d messages)', got);
+    if toc(t0) > checked + 1
+        checked = toc(t0);
+        assertRunning(pid, out, 1);  % a client that died (say, without its kcp package) fails now
+    end
 end
 lines = readLines(out);
 assert(~isempty(strfind(lines{1}, sprintf('"received": %d', N))) && ...
@@ -223,19 +228,47 @@ for e = ends
 end
 end
 
-function lines = waitForLines(path, n, timeout, tick)
+function assertRunning(pid, out, n)
+%ASSERTRUNNING  Fail at once, with its standard error, when the peer process PID (writing OUT)
+%   has exited before writing N complete lines: waiting out the bound would only hide why.
+[rc, state] = system(sprintf('ps -o stat= -p %d 2>/dev/null', pid));
+state = strtrim(state);
+if rc == 0 && ~isempty(state) && state(1) ~= 'Z'
+    return  % running (a zombie, left unreaped where PID 1 does not reap, has exited)
+end
+if exist(out, 'file') && numel(readLines(out)) >= n
+    return  % it finished: its output is there
+end
+err = '';
+if exist([out '.err'], 'file')
+    err = fileread([out '.err']);
+end
+error('selftest:peerExited', 'the peer process %d exited after fewer than %d lines; stderr: %s', ...
+    pid, n, err);
+end
+
+function lines = waitForLines(path, n, timeout, tick, pid)
 %WAITFORLINES  Wait up to TIMEOUT s until PATH holds N complete lines; its lines. TICK (a
-%   function, optional) is called between looks instead of a pause.
+%   function, optional) is called between looks instead of a pause. PID (optional): the process
+%   writing PATH, checked once a second: one that exits first fails the wait at once.
 if nargin < 4
     tick = @() pause(0.02);
 end
+if nargin < 5
+    pid = NaN;
+end
 t0 = tic;
+checked = 0;
 while true
     if exist(path, 'file')
         lines = readLines(path);
         if numel(lines) >= n
             return
         end
+    end
+    if ~isnan(pid) && toc(t0) > checked + 1
+        checked = toc(t0);
+        assertRunning(pid, path, n);
     end
     if toc(t0) > timeout
         err = '';
