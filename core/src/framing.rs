@@ -647,9 +647,10 @@ impl PlainPrefix {
     /// Cut the whole frames at the front of `buf` into `cuts` (body `(start, end)` positions
     /// in `buf`), at most `cuts.len()`, while the bodies' total is below `max_bytes` (the
     /// frame that reaches it is the last), stopping before a frame that is not all there or
-    /// is too large (the caller's general path deals with what it stopped at). Returns how many were cut, the bytes they
-    /// use, and their bodies' total. One loop per header width and byte order, so each frame
-    /// costs a load, a compare and a store (the engine cuts every received message here).
+    /// is too large (the caller's general path deals with what it stopped at). Returns how
+    /// many were cut, the bytes they use, and their bodies' total. One loop per header width
+    /// and byte order, so each frame costs a load, a compare and a store (the engine cuts
+    /// every received message here).
     #[inline]
     pub(crate) fn cut_run(
         &self,

@@ -13,7 +13,7 @@ use libsock::{ErrorKind, Result};
 const SLOW: Duration = Duration::from_secs(20);
 
 mod common;
-use common::{frame, pull_until};
+use common::{frame, pull_until, small_buffered_peer};
 
 fn on_client(c: &Client) -> impl Fn(Option<Duration>) -> Result<Vec<Event>> + '_ {
     move |t| c.next_events(64, t)
@@ -654,13 +654,7 @@ fn a_waiting_consumer_reads_the_client_connection_itself_and_nothing_is_lost() {
     let mut cfg = ClientConfig::new().reconnect(false);
     cfg.options.recv_buffer_size = Some(64 * 1024);
     let client = Client::connect(addr.as_str(), cfg).unwrap();
-    let (mut peer, _) = listener.accept().unwrap();
-    peer.set_read_timeout(Some(SLOW)).unwrap();
-    peer.set_write_timeout(Some(SLOW)).unwrap();
-    peer.set_nodelay(true).unwrap();
-    socket2::SockRef::from(&peer)
-        .set_send_buffer_size(64 * 1024)
-        .unwrap();
+    let mut peer = small_buffered_peer(listener.accept().unwrap().0);
     pull_until(on_client(&client), SLOW, |e| {
         matches!(e, Event::Connected { .. })
     });

@@ -12,6 +12,9 @@ use libsock::engine::{
 };
 use libsock::{ConnectOptions, Connection, ErrorKind, Framing, Result};
 
+mod common;
+use common::{frame, small_buffered_peer};
+
 const SLOW: Duration = Duration::from_secs(20);
 
 fn peer(server: &Server) -> Connection {
@@ -62,12 +65,6 @@ fn next_kind(server: &Server) -> i32 {
         .unwrap()
         .kind()
         .code()
-}
-
-fn frame(msg: &[u8]) -> Vec<u8> {
-    let mut v = (msg.len() as u32).to_be_bytes().to_vec();
-    v.extend_from_slice(msg);
-    v
 }
 
 /// Runs an echo loop on a thread until `stop` is set; returns how many messages it echoed.
@@ -1104,16 +1101,7 @@ fn consumer_reads_peers(n: usize) {
     let server = Server::bind("127.0.0.1:0", cfg).unwrap();
     let addr = server.local_addr().as_inet().unwrap();
     let mut peers: Vec<TcpStream> = (0..n)
-        .map(|_| {
-            let p = TcpStream::connect(addr).unwrap();
-            p.set_read_timeout(Some(SLOW)).unwrap();
-            p.set_write_timeout(Some(SLOW)).unwrap();
-            p.set_nodelay(true).unwrap();
-            socket2::SockRef::from(&p)
-                .set_send_buffer_size(64 * 1024)
-                .unwrap();
-            p
-        })
+        .map(|_| small_buffered_peer(TcpStream::connect(addr).unwrap()))
         .collect();
     let mut ids = Vec::new();
     pull_until(&server, SLOW, |e| {

@@ -402,8 +402,6 @@ struct Shared {
 /// alone, and while any is live consumers read none.
 const DRIVE_MAX: usize = 16;
 
-/// A consumer that finds the queue empty reads the connections whose sockets are ready
-/// itself (see [`ReadSide`]), and waits on the server's consumer epoll set.
 #[cfg(target_os = "linux")]
 impl Shared {
     /// A waiting consumer's read of client `id`'s connection, if consumers read it (its
@@ -422,6 +420,9 @@ impl Shared {
     }
 }
 
+/// A consumer that finds the queue empty reads the connections whose sockets are ready
+/// itself (see [`ReadSide`]), and waits on the server's consumer epoll set.
+#[cfg(target_os = "linux")]
 impl Source for Shared {
     fn fill(&self, _q: &EventQueue) -> usize {
         if self.sides.load(Ordering::Relaxed) == 1 {

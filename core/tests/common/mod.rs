@@ -20,6 +20,18 @@ pub const MIB: usize = 1 << 20;
 /// A generous bound for "this should happen promptly" on a noisy, shared 2-core machine.
 pub const SLOW: Duration = Duration::from_secs(10);
 
+/// A test peer's stream for the engine's consumer-read scenarios: bounded waits, no Nagle
+/// delay, and a 64 KiB send buffer, so a burst must be read while it is written.
+pub fn small_buffered_peer(p: std::net::TcpStream) -> std::net::TcpStream {
+    p.set_read_timeout(Some(SLOW)).unwrap();
+    p.set_write_timeout(Some(SLOW)).unwrap();
+    p.set_nodelay(true).unwrap();
+    socket2::SockRef::from(&p)
+        .set_send_buffer_size(64 * 1024)
+        .unwrap();
+    p
+}
+
 /// `n` pseudo-random bytes from a seed (reproducible). Slow in debug builds for large sizes:
 /// use [`urandom`] for bulk data.
 pub fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
