@@ -102,6 +102,7 @@ pub struct Datagram {
 /// Datagrams received coalesced and not yet handed over.
 #[derive(Default)]
 struct GroState {
+    headers: offload::RecvHeaders,
     storage: Vec<u8>,
     pending: VecDeque<offload::Seg>,
 }
@@ -466,6 +467,7 @@ impl Datagram {
                 }
                 offload::recv(
                     s.as_raw_fd(),
+                    &mut st.headers,
                     &mut st.storage[..slots * offload::GRO_SLOT],
                     offload::GRO_SLOT,
                     fl,

@@ -168,6 +168,7 @@ impl Shared {
 /// Receive buffers of the consumer that drives the socket.
 #[derive(Default)]
 struct PullBuf {
+    headers: offload::RecvHeaders,
     storage: Vec<u8>,
     got: VecDeque<offload::Seg>,
 }
@@ -193,13 +194,17 @@ impl Shared {
     ) -> std::io::Result<usize> {
         let slot = self.slot();
         let mut b = self.pull.lock().unwrap_or_else(|p| p.into_inner());
-        let PullBuf { storage, got } = &mut *b;
+        let PullBuf {
+            headers,
+            storage,
+            got,
+        } = &mut *b;
         if storage.is_empty() {
             storage.resize(slot * RECV_SLOTS, 0);
         }
         let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
         prepare(fd);
-        offload::recv(fd, storage, slot, flags, got)?;
+        offload::recv(fd, headers, storage, slot, flags, got)?;
         let n = got.len();
         let storage = &storage[..];
         q.push_batch(
@@ -616,6 +621,7 @@ async fn recv_loop(s: Arc<Shared>) {
     use std::os::fd::AsRawFd;
     let slot = s.slot();
     let mut storage = Vec::new();
+    let mut headers = offload::RecvHeaders::default();
     let mut got: VecDeque<offload::Seg> = VecDeque::new();
     loop {
         let Ok(sock) = register(&s) else {
@@ -659,7 +665,14 @@ async fn recv_loop(s: Arc<Shared>) {
                         None => None,
                         Some(_reader) => {
                             let r = ready.try_io(|_| {
-                                offload::recv(fd, &mut storage, slot, libc::MSG_DONTWAIT, &mut got)
+                                offload::recv(
+                                    fd,
+                                    &mut headers,
+                                    &mut storage,
+                                    slot,
+                                    libc::MSG_DONTWAIT,
+                                    &mut got,
+                                )
                             });
                             if let Ok(Ok(_)) = r {
                                 let evs = got.drain(..).map(|seg| {
