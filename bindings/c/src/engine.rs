@@ -959,18 +959,7 @@ pub unsafe extern "C" fn ls_next_datagram(
         dgram_server(handle)?;
         match with_engine(handle, |e| e.pull_into(data, t)) {
             Ok(Some(info)) => {
-                // `with_text` writes an IPv4 peer on the stack: `to_string` cost ~1,800
-                // instructions per datagram, a third of an echo server's user-space work.
-                let mut put = |text: &str| -> Result<usize, Error> {
-                    let text = crate::datagram::fit_address(text, peer.len());
-                    let mut n = 0usize;
-                    write_text(text, peer, &Out::new(&mut n, "n")?)?;
-                    Ok(n)
-                };
-                let n = match &info.peer {
-                    Some(p) => p.with_text(put)?,
-                    None => put("")?,
-                };
+                let n = crate::datagram::write_peer(info.peer.as_ref(), peer)?;
                 kind.set(info.kind.code());
                 len.set(info.len);
                 peer_len.set(n);
