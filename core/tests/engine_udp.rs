@@ -1,18 +1,25 @@
 //! Engine datagram server: datagrams pulled as events, replies with send_to.
 
-use std::net::UdpSocket;
+use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use libsock::engine::{DatagramServer, DatagramServerConfig, Event};
 use libsock::ErrorKind;
 
-#[test]
-fn datagrams_arrive_as_events_and_replies_go_back() {
+/// A datagram server with default settings on a loopback port, its address, and a plain UDP
+/// peer whose receives give up after 10 s.
+fn server_and_peer() -> (DatagramServer, SocketAddr, UdpSocket) {
     let server = DatagramServer::bind("127.0.0.1:0", DatagramServerConfig::new()).unwrap();
     let to = server.local_addr().as_inet().unwrap();
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     peer.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
+    (server, to, peer)
+}
+
+#[test]
+fn datagrams_arrive_as_events_and_replies_go_back() {
+    let (server, to, peer) = server_and_peer();
     for i in 0..20u8 {
         peer.send_to(&[i; 10], to).unwrap();
     }
@@ -102,11 +109,7 @@ fn send_to_endpoint_takes_text_resolves_names_and_refuses_what_is_not_udp() {
 /// once, byte-exact, whichever of the two read it.
 #[test]
 fn a_waiting_consumer_reads_itself_and_a_burst_is_still_queued() {
-    let server = DatagramServer::bind("127.0.0.1:0", DatagramServerConfig::new()).unwrap();
-    let to = server.local_addr().as_inet().unwrap();
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-    peer.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let (server, to, peer) = server_and_peer();
     for i in 0..200u32 {
         peer.send_to(&i.to_be_bytes(), to).unwrap();
     }
@@ -251,11 +254,7 @@ fn datagrams_keep_their_order_while_the_reader_and_the_consumer_take_turns() {
 /// switches between the two.
 #[test]
 fn after_request_and_reply_a_burst_is_read_in_batches_again() {
-    let server = DatagramServer::bind("127.0.0.1:0", DatagramServerConfig::new()).unwrap();
-    let to = server.local_addr().as_inet().unwrap();
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
-    peer.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    let (server, to, peer) = server_and_peer();
     let wait = Some(Duration::from_secs(10));
     let mut buf = [0u8; 1500];
     for i in 0..50u32 {
