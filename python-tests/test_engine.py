@@ -581,6 +581,59 @@ def test_datagram_server_echo() -> None:
         assert [e.kind for e in udp.events(timeout=1)] == ["closed"]
 
 
+def test_datagram_server_next_datagram() -> None:
+    """next_datagram, the request–reply pull: (data, peer) without an event object, the peer
+    the very tuple send_to takes back; None on timeout; a burst in order, mixed with events();
+    what a serve_forever handler left comes first; ClosedError once shut down."""
+    with libsock.DatagramServer(("127.0.0.1", 0), max_datagram=2048) as udp:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            s.settimeout(WAIT)
+            assert udp.next_datagram(timeout=0.05) is None
+            for i in range(50):
+                msg = b"" if i % 10 == 0 else struct.pack(">I", i) * (1 + i % 7)
+                s.sendto(msg, udp.address)
+                got = udp.next_datagram(timeout=WAIT)
+                assert got is not None and got[0] == msg and got[1] == s.getsockname()
+                data, peer = got
+                assert isinstance(data, bytes)
+                udp.send_to(data, peer)
+                assert s.recvfrom(4096) == (msg, udp.address)
+            # A datagram longer than max_datagram is cut to it, as in events.
+            s.sendto(b"x" * 3000, udp.address)
+            got = udp.next_datagram(timeout=WAIT)
+            assert got is not None and got[0] == b"x" * 2048
+            for i in range(101):
+                s.sendto(struct.pack(">I", i), udp.address)
+            order: list[int] = []
+            deadline = time.monotonic() + WAIT
+            while len(order) < 101 and time.monotonic() < deadline:
+                if len(order) % 3:
+                    got = udp.next_datagram(timeout=WAIT)
+                    assert got is not None
+                    order.append(struct.unpack(">I", got[0])[0])
+                else:
+                    order += [struct.unpack(">I", e.data)[0] for e in udp.events(WAIT, max=2)]
+            assert order == list(range(101))
+            assert udp.stats()["messages_in"] == 50 + 1 + 101
+            # Left by a serve_forever handler that stopped: next_datagram gets it first.
+            s.sendto(b"first", udp.address)
+            s.sendto(b"second", udp.address)
+            time.sleep(0.1)
+            udp.serve_forever(lambda ev: False, poll=0.1)  # handles "first", stops, keeps the rest
+            got = udp.next_datagram(timeout=WAIT)
+            assert got is not None and got[0] == b"second"
+        waiter = Peer(lambda: udp.next_datagram(timeout=WAIT * 3))
+        time.sleep(0.1)
+        udp.shutdown()
+        with pytest.raises(libsock.ClosedError):
+            waiter.join(WAIT)
+        with pytest.raises(libsock.ClosedError):
+            udp.next_datagram(timeout=1)
+        with pytest.raises(TypeError):
+            udp.next_datagram(timeout="soon")  # type: ignore[arg-type]
+
+
 def test_client_send_queue_full_while_disconnected() -> None:
     client = libsock.Client(("127.0.0.1", 9), send_queue_bytes=100, backoff=(1.0, 2.0))
     try:

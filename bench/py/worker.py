@@ -840,32 +840,33 @@ class PyEngine:
         return plain_udp_sender(p)
 
     def server_udp_echo(self, p: argparse.Namespace) -> Result:
-        """Echo every datagram event to its sender with send_to, until END."""
+        """Echo every datagram to its sender with send_to, until END (``next_datagram``: the
+        request–reply pull, no event object per datagram)."""
         ds = self.ls.DatagramServer((HOST, 0))
         ready(ds.address[1])
-        events, send_to = ds.events, ds.send_to
+        next_datagram, send_to = ds.next_datagram, ds.send_to
         T = p.timeout
         k = 0
         try:
             while True:
-                evs = events(T, READ_MAX)
-                if not evs:
+                got = next_datagram(T)
+                if got is None:
                     raise Fail(f"udp-echo: nothing for {T} s")
-                for ev in evs:
-                    data: Any = ev.data
-                    if data == END:
-                        return {"ok": True, "count": k}
-                    send_to(data, ev.peer)  # type: ignore[arg-type]
-                    k += 1
+                data, peer = got
+                if data == END:
+                    return {"ok": True, "count": k}
+                send_to(data, peer)
+                k += 1
         finally:
             ds.close()
 
     def client_udp_echo(self, p: argparse.Namespace) -> Result:
-        """A DatagramServer on port 0 as the client end: send_to, then wait 1 s for the echo."""
+        """A DatagramServer on port 0 as the client end: send_to, then wait 1 s for the echo
+        with ``next_datagram``."""
         ds = self.ls.DatagramServer((HOST, 0))
         size, n = p.size, p.count
         to = (HOST, p.port)
-        send_to, next_event = ds.send_to, ds.next_event
+        send_to, next_datagram = ds.send_to, ds.next_datagram
         pack = Q.pack
         fill = b"\x5a" * (size - 8)
         try:
@@ -875,18 +876,18 @@ class PyEngine:
                 send_to(msg, to)
                 retried = False
                 while True:
-                    ev = next_event(1.0)
-                    if ev is None:
+                    got = next_datagram(1.0)
+                    if got is None:
                         if retried:
                             raise Fail(f"udp-echo: no reply to {i} after a resend")
                         retried = True
                         send_to(msg, to)
                         continue
-                    data = ev.data
+                    data = got[0]
                     if data == msg:
                         break
-                    if data is None or not stale_echo(data, size, i):
-                        raise bad_echo(i, data or b"", msg)
+                    if not stale_echo(data, size, i):
+                        raise bad_echo(i, data, msg)
             secs = time.perf_counter() - t0
             send_to(END, to)
         finally:

@@ -379,22 +379,42 @@ pub(crate) fn recv(
         h.msg_hdr.msg_namelen = RecvHeaders::NAME_LEN;
         h.msg_hdr.msg_controllen = std::mem::size_of::<Cmsg>() as _;
     }
-    // SAFETY: the first `slots` headers are initialised and point at `iovs`, `names`, `cmsgs`
-    // (alive in `headers`) and at `storage` (borrowed for the call).
-    let r = unsafe {
-        libc::recvmmsg(
-            fd,
-            hdrs.as_mut_ptr(),
-            slots as libc::c_uint,
-            libc::MSG_WAITFORONE | flags,
-            std::ptr::null_mut(),
-        )
+    // One buffer: one `recvmsg`, the kernel's cheapest receive (a `recvmmsg` of one message
+    // also copies in and checks the array of headers).
+    let r = if slots == 1 {
+        // SAFETY: the first header is initialised and points at `iovs`, `names`, `cmsgs`
+        // (alive in `headers`) and at `storage` (borrowed for the call).
+        let n = unsafe { libc::recvmsg(fd, &mut hdrs[0].msg_hdr, flags) };
+        if n < 0 {
+            -1
+        } else {
+            // One message of `n` bytes (possibly none: an empty datagram).
+            hdrs[0].msg_len = n as libc::c_uint;
+            1
+        }
+    } else {
+        // SAFETY: the first `slots` headers are initialised and point at `iovs`, `names`,
+        // `cmsgs` (alive in `headers`) and at `storage` (borrowed for the call).
+        unsafe {
+            libc::recvmmsg(
+                fd,
+                hdrs.as_mut_ptr(),
+                slots as libc::c_uint,
+                libc::MSG_WAITFORONE | flags,
+                std::ptr::null_mut(),
+            )
+        }
     };
     if r < 0 {
         return Err(std::io::Error::last_os_error());
     }
     let before = out.len();
     for (i, h) in hdrs[..r as usize].iter().enumerate() {
+        if h.msg_len == 0 && h.msg_hdr.msg_namelen == 0 {
+            // No sender: not an empty datagram (UDP always names one) but a read woken by
+            // shutdown(SHUT_RD).
+            break;
+        }
         let len = (h.msg_len as usize).min(slot);
         let peer = addr_of(
             &headers.names[i],

@@ -295,3 +295,110 @@ fn after_request_and_reply_a_burst_is_read_in_batches_again() {
         "pull sizes {sizes:?}: the burst was not read in batches"
     );
 }
+
+/// `next_datagram_into`, the request–reply pull: replies taken straight into the caller's
+/// buffer with their sender, an empty datagram included; a burst that waited in the queue is
+/// taken in order, each datagram once, whether by `next_datagram_into` or by `next_events`
+/// mixed with it.
+#[test]
+fn next_datagram_takes_replies_straight_and_a_burst_in_order() {
+    let (server, to, peer) = server_and_peer();
+    let wait = Some(Duration::from_secs(10));
+    let me = peer.local_addr().unwrap();
+    let mut buf = [0u8; 256];
+    let mut back = [0u8; 256];
+    for i in 0..300u32 {
+        // Every tenth request is an empty datagram (a receive of 0 bytes is still one).
+        let msg: Vec<u8> = match i % 10 {
+            0 => Vec::new(),
+            _ => [&i.to_be_bytes()[..], b"-ping"].concat(),
+        };
+        peer.send_to(&msg, to).unwrap();
+        let info = server
+            .next_datagram_into(&mut buf, wait)
+            .unwrap()
+            .expect("the request within 10 s");
+        assert_eq!(info.kind, libsock::engine::EventKind::Datagram);
+        assert_eq!(&buf[..info.len], &msg[..], "request {i}");
+        let from = info.peer.expect("a datagram has a sender");
+        assert_eq!(from.as_inet().unwrap(), me);
+        server.send_to(&buf[..info.len], &from).unwrap();
+        let (n, _) = peer.recv_from(&mut back).unwrap();
+        assert_eq!(&back[..n], &msg[..]);
+    }
+    assert_eq!(server.stats().datagrams_in, 300);
+    assert_eq!(server.pending(), 0);
+    // A burst while nobody pulls, then taken by both pulls in turn. (121: the reads of 8 leave
+    // a last read of one datagram, which must not overtake those still queued.)
+    for i in 0..121u32 {
+        peer.send_to(&i.to_be_bytes(), to).unwrap();
+    }
+    let mut got: Vec<u32> = Vec::new();
+    let word = |d: &[u8]| u32::from_be_bytes(d.try_into().expect("4 bytes"));
+    let mut round = 0;
+    while got.len() < 121 {
+        round += 1;
+        if round % 3 != 0 {
+            let info = server.next_datagram_into(&mut buf, wait).unwrap();
+            let info = info.expect("the burst within 10 s");
+            got.push(word(&buf[..info.len]));
+        } else {
+            for ev in server.next_events(3, wait).unwrap() {
+                got.push(word(ev.data().expect("a datagram")));
+            }
+        }
+    }
+    assert_eq!(got, (0..121u32).collect::<Vec<_>>(), "each once, in order");
+    assert_eq!(server.stats().datagrams_in, 421);
+    assert_eq!(server.pending(), 0);
+    // Nothing more: a timeout, not a datagram.
+    let none = server
+        .next_datagram_into(&mut buf, Some(Duration::from_millis(30)))
+        .unwrap();
+    assert!(none.is_none(), "{none:?}");
+}
+
+/// A datagram larger than `next_datagram_into`'s buffer is not lost: `BufferTooSmall` says its
+/// size and it stays first, for a larger buffer (or `next_event`).
+#[test]
+fn next_datagram_keeps_a_datagram_too_large_for_the_buffer() {
+    let (server, to, peer) = server_and_peer();
+    let wait = Some(Duration::from_secs(10));
+    let big = [0x42u8; 700];
+    peer.send_to(&big, to).unwrap();
+    peer.send_to(b"after", to).unwrap();
+    let mut small = [0u8; 100];
+    let e = server.next_datagram_into(&mut small, wait).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::BufferTooSmall, "{e}");
+    assert_eq!(e.needed(), Some(700));
+    let mut buf = vec![0u8; 1000];
+    let info = server.next_datagram_into(&mut buf, wait).unwrap().unwrap();
+    assert_eq!(&buf[..info.len], &big[..]);
+    let info = server.next_datagram_into(&mut buf, wait).unwrap().unwrap();
+    assert_eq!(&buf[..info.len], b"after");
+}
+
+/// A shutdown wakes a thread waiting in `next_datagram_into`: it takes the final `Closed`
+/// event, and the next call is a `Closed` error.
+#[test]
+fn a_shutdown_wakes_next_datagram() {
+    let (server, _to, _peer) = server_and_peer();
+    let server = std::sync::Arc::new(server);
+    let waiter = {
+        let s = server.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            let t0 = Instant::now();
+            let r = s.next_datagram_into(&mut buf, Some(Duration::from_secs(30)));
+            (r.map(|i| i.map(|i| i.kind)), t0.elapsed())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    server.shutdown();
+    let (r, took) = waiter.join().unwrap();
+    assert_eq!(r.unwrap(), Some(libsock::engine::EventKind::Closed));
+    assert!(took < Duration::from_secs(20), "woken after {took:?}");
+    let mut buf = [0u8; 64];
+    let e = server.next_datagram_into(&mut buf, None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Closed);
+}

@@ -741,11 +741,16 @@ fn with_engine<R>(h: i64, f: impl FnOnce(&dyn Pull) -> Result<R, Error>) -> Resu
         other => return Err(wrong_kind(h, other, "server, client or datagram server")),
     };
     if closed {
-        return Err(Error::Closed {
-            op: format!("handle {h} was closed by ls_close"),
-        });
+        return Err(closed_by_ls_close(h));
     }
     r
+}
+
+/// The error of a pull whose handle `h` was closed by `ls_close` meanwhile.
+fn closed_by_ls_close(h: i64) -> Error {
+    Error::Closed {
+        op: format!("handle {h} was closed by ls_close"),
+    }
 }
 
 /// The pull API every engine object has.
@@ -956,8 +961,16 @@ pub unsafe extern "C" fn ls_next_datagram(
         }?;
         let peer_len = Out::new(out_peer_len, "out_peer_len")?;
         let t = engine_timeout(timeout_ms)?;
-        dgram_server(handle)?;
-        match with_engine(handle, |e| e.pull_into(data, t)) {
+        let o = dgram_server(handle)?;
+        let Obj::DgramServer(e) = &*o else {
+            unreachable!("dgram_server returns datagram servers only")
+        };
+        // The request–reply pull: straight from the socket into `buf` when nothing is queued.
+        let r = e.obj.next_datagram_into(data, t);
+        if e.is_closed() {
+            return Err(closed_by_ls_close(handle));
+        }
+        match r {
             Ok(Some(info)) => {
                 let n = crate::datagram::write_peer(info.peer.as_ref(), peer)?;
                 kind.set(info.kind.code());

@@ -1444,6 +1444,13 @@ impl PyClient {
 // ---------------------------------------------------------------------------------------------
 // DatagramServer.
 
+thread_local! {
+    /// The buffer `DatagramServer.next_datagram` receives into on this thread (grown to the
+    /// server's largest datagram once), copied into the `bytes` it returns: no allocation of
+    /// the largest datagram's size per call.
+    static RECEIVED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A UDP endpoint served by the engine: each datagram arrives as a ``datagram`` event (peer,
 /// data); reply with ``send_to``. ``max_datagram`` is the largest datagram received whole;
 /// ``event_capacity`` bounds the event queue (when full the socket is not read and the kernel
@@ -1507,6 +1514,55 @@ impl PyDatagramServer {
         timeout: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<PyEvent>> {
         self.d.next_event(py, timeout)
+    }
+
+    /// The next datagram as ``(data, peer)``, waiting up to ``timeout`` seconds (``None`` = as
+    /// long as it takes); ``None`` when the timeout passed. ``ClosedError`` once the server is
+    /// shut down. The request–reply pull: with nothing queued, the datagram is received from
+    /// the socket straight into ``data``, with no event object (a burst still goes through the
+    /// queue, in order, and ``next_datagram`` and ``events()`` may be mixed). ``peer`` is the
+    /// tuple ``send_to`` takes back without parsing it.
+    ///
+    /// Example::
+    ///
+    ///     >>> got = udp.next_datagram(timeout=1.0)
+    ///     >>> if got is not None:
+    ///     ...     data, peer = got
+    ///     ...     udp.send_to(data, peer)      # echo
+    #[pyo3(signature = (timeout = None))]
+    fn next_datagram<'py>(
+        &self,
+        py: Python<'py>,
+        timeout: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<Bound<'py, PyTuple>>> {
+        let t = opt_timeout(timeout)?;
+        let d = &self.d;
+        let pair = |data: Bound<'py, PyBytes>, peer: Option<&libsock::Addr>| -> PyResult<_> {
+            let Some(peer) = peer else {
+                let e = libsock::Error::closed("next datagram: the datagram server is shut down");
+                return Err(to_pyerr(py, e));
+            };
+            let peer = d.peers.to_py(py, peer)?.into_bound(py);
+            Ok(Some(PyTuple::new(py, [data.into_any(), peer])?))
+        };
+        // Events a serve_forever handler left come first.
+        if let Some(ev) = d.take_left(1).pop() {
+            let data = PyBytes::new(py, ev.data().map_or(&[][..], |b| &b[..]));
+            return pair(data, ev.peer());
+        }
+        let obj = &d.obj;
+        let max = obj.max_datagram();
+        RECEIVED.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            if buf.len() < max {
+                buf.resize(max, 0);
+            }
+            let buf = &mut buf[..max];
+            match wait(py, || obj.next_datagram_into(buf, t))? {
+                None => Ok(None),
+                Some(info) => pair(PyBytes::new(py, &buf[..info.len]), info.peer.as_ref()),
+            }
+        })
     }
 
     /// Send one datagram to ``address``; returns the bytes sent.

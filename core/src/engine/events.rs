@@ -1100,6 +1100,34 @@ impl EventQueue {
         w.into_iter().for_each(Waker::wake);
     }
 
+    /// Run `read` as the consumer that reads the queue's [`Source`] itself, when that is
+    /// possible now: the queue is empty and open, no other consumer drives the source and the
+    /// notify fd was not handed out (it must follow the queue). `None` (and `read` not run)
+    /// otherwise. While `read` runs, other consumers wait on the queue as they do while a
+    /// consumer waits in [`wait_ready`](EventQueue::wait_ready); they are woken after it, to
+    /// take what it queued or to take over the reading.
+    pub(crate) fn drive<R>(&self, read: impl FnOnce() -> R) -> Option<R> {
+        /// Gives the source back even if `read` unwinds.
+        struct Driving<'a>(&'a EventQueue);
+        impl Drop for Driving<'_> {
+            fn drop(&mut self) {
+                let mut i = self.0.lock();
+                i.driving = false;
+                if i.waiting > 0 {
+                    self.0.core.readable.notify_all();
+                }
+            }
+        }
+        let mut i = self.lock();
+        if !i.q.is_empty() || i.closed || i.driving || i.armed {
+            return None;
+        }
+        i.driving = true;
+        drop(i);
+        let _back = Driving(self);
+        Some(read())
+    }
+
     /// True once the final `Closed` event is queued.
     pub fn is_closed(&self) -> bool {
         self.lock().closed

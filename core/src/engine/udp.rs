@@ -167,6 +167,15 @@ impl Shared {
     }
 }
 
+/// What a consumer's read of the socket did.
+#[cfg(target_os = "linux")]
+enum Read {
+    /// This many datagrams were queued as events.
+    Queued(usize),
+    /// One datagram of this many bytes, from this peer, was copied into the consumer's buffer.
+    Direct(usize, Addr),
+}
+
 /// Receive buffers of the consumer that drives the socket.
 #[derive(Default)]
 struct PullBuf {
@@ -185,8 +194,11 @@ impl Shared {
         }
     }
 
-    /// A consumer's read: under the reader lock, `prepare` the socket, take what one
-    /// `recvmmsg` with `flags` gives and queue it (in arrival order); how many were queued.
+    /// A consumer's read: under the reader lock, `prepare` the socket, take what one receive
+    /// system call with `flags` gives and queue it (in arrival order). With `direct`, a read
+    /// that took exactly one datagram which fits there copies it there instead, with no event
+    /// ([`Read::Direct`]): the queue was empty (see [`EventQueue::drive`]) and only a reader
+    /// holding this lock queues datagrams, so it is still the next one in arrival order.
     #[cfg(target_os = "linux")]
     fn read_batch(
         &self,
@@ -194,7 +206,8 @@ impl Shared {
         flags: libc::c_int,
         one: bool,
         prepare: impl FnOnce(i32),
-    ) -> std::io::Result<usize> {
+        direct: Option<&mut [u8]>,
+    ) -> std::io::Result<Read> {
         let slot = self.slot();
         let mut b = self.pull.lock().unwrap_or_else(|p| p.into_inner());
         let PullBuf {
@@ -210,41 +223,28 @@ impl Shared {
         let room = if one { slot } else { storage.len() };
         offload::recv(fd, headers, &mut storage[..room], slot, flags, got)?;
         let n = got.len();
+        if let (Some(buf), 1) = (direct, n) {
+            let len = got[0].len.min(self.max);
+            if len <= buf.len() {
+                let seg = got.pop_front().expect("one datagram was read");
+                buf[..len].copy_from_slice(&storage[seg.at..seg.at + len]);
+                self.count_in(len);
+                return Ok(Read::Direct(len, seg.peer));
+            }
+        }
         let storage = &storage[..];
         q.push_batch(
             got.drain(..)
                 .map(|seg| self.datagram(seg.peer, &storage[seg.at..seg.at + seg.len])),
             true,
         );
-        Ok(n)
+        Ok(Read::Queued(n))
     }
 
-    /// Count one received datagram and make its event.
-    fn datagram(&self, peer: Addr, data: &[u8]) -> Event {
-        let n = data.len().min(self.max);
-        self.dg_in.fetch_add(1, Ordering::Relaxed);
-        self.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
-        Event::Datagram {
-            peer,
-            data: Bytes::copy_from_slice(&data[..n]),
-        }
-    }
-}
-
-#[cfg(target_os = "linux")]
-impl Source for Shared {
-    fn fill(&self, q: &EventQueue) -> usize {
-        // An error (WouldBlock, or an ICMP error from an earlier send_to, which reading
-        // clears) queues nothing.
-        self.read_batch(q, libc::MSG_DONTWAIT, false, |_| {})
-            .unwrap_or(0)
-    }
-
-    fn fd(&self) -> i32 {
-        std::os::fd::AsRawFd::as_raw_fd(&self.sock)
-    }
-
-    fn wait_fill(&self, q: &EventQueue, wait: Duration) -> Option<usize> {
+    /// A waiting consumer's read (see `Source::wait_fill`), straight into `direct` where
+    /// [`read_batch`](Shared::read_batch) can; `None` while the engine's reader has the socket.
+    #[cfg(target_os = "linux")]
+    fn wait_read(&self, q: &EventQueue, wait: Duration, direct: Option<&mut [u8]>) -> Option<Read> {
         // While the engine's reader has the socket, it may queue datagrams that this wait
         // would not see: the caller polls the queue's fd too instead.
         if self.reading.load(Ordering::Acquire) {
@@ -260,16 +260,55 @@ impl Source for Shared {
         // three datagrams.
         let streak = self.singles.load(Ordering::Relaxed);
         let one = streak % SINGLE_PROBE != 0;
-        let n = self
-            .read_batch(q, 0, one, |fd| self.receive_timeout(fd, wait))
-            .unwrap_or(0);
-        let next = match n {
-            1 => streak.wrapping_add(1),
-            0 => streak,
-            _ => 0,
+        let r = self
+            .read_batch(q, 0, one, |fd| self.receive_timeout(fd, wait), direct)
+            .unwrap_or(Read::Queued(0));
+        let next = match r {
+            Read::Direct(..) | Read::Queued(1) => streak.wrapping_add(1),
+            Read::Queued(0) => streak,
+            Read::Queued(_) => 0,
         };
         self.singles.store(next, Ordering::Relaxed);
-        Some(n)
+        Some(r)
+    }
+
+    /// Count `len` received bytes in one datagram.
+    fn count_in(&self, len: usize) {
+        self.dg_in.fetch_add(1, Ordering::Relaxed);
+        self.bytes_in.fetch_add(len as u64, Ordering::Relaxed);
+    }
+
+    /// Count one received datagram and make its event.
+    fn datagram(&self, peer: Addr, data: &[u8]) -> Event {
+        let n = data.len().min(self.max);
+        self.count_in(n);
+        Event::Datagram {
+            peer,
+            data: Bytes::copy_from_slice(&data[..n]),
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Source for Shared {
+    fn fill(&self, q: &EventQueue) -> usize {
+        // An error (WouldBlock, or an ICMP error from an earlier send_to, which reading
+        // clears) queues nothing.
+        match self.read_batch(q, libc::MSG_DONTWAIT, false, |_| {}, None) {
+            Ok(Read::Queued(n)) => n,
+            _ => 0,
+        }
+    }
+
+    fn fd(&self) -> i32 {
+        std::os::fd::AsRawFd::as_raw_fd(&self.sock)
+    }
+
+    fn wait_fill(&self, q: &EventQueue, wait: Duration) -> Option<usize> {
+        match self.wait_read(q, wait, None)? {
+            Read::Queued(n) => Some(n),
+            Read::Direct(..) => unreachable!("a read without a buffer queues what it takes"),
+        }
     }
 
     fn driving(&self, on: bool) {
@@ -406,6 +445,75 @@ impl DatagramServer {
     /// The address actually bound.
     pub fn local_addr(&self) -> Addr {
         self.inner.local.clone()
+    }
+
+    /// The largest datagram received whole ([`DatagramServerConfig::max_datagram`]): a buffer
+    /// this large always takes [`next_datagram_into`](DatagramServer::next_datagram_into).
+    pub fn max_datagram(&self) -> usize {
+        self.inner.max
+    }
+
+    /// Take the next datagram into `buf`, waiting up to `timeout` (`None` = forever, zero =
+    /// poll), as [`next_event_into`](DatagramServer::next_event_into) does: an [`EventInfo`]
+    /// of kind `Datagram` with its length and sender, or the final `Closed` event after
+    /// [`shutdown`](DatagramServer::shutdown); `Ok(None)` on timeout; a `buf` too small for
+    /// the datagram is `BufferTooSmall { needed }` and the datagram stays queued.
+    ///
+    /// The request–reply pull: when nothing is queued, the calling thread receives the
+    /// datagram from the socket straight into `buf` (one system call, no event made, queued
+    /// and taken). A burst is still read in batches into the queue (see the type's docs) and
+    /// taken from there, in arrival order. Elsewhere than on Linux, and whenever the queue
+    /// holds events or the notify fd was handed out, it is `next_event_into`.
+    pub fn next_datagram_into(
+        &self,
+        buf: &mut [u8],
+        timeout: Option<Duration>,
+    ) -> Result<Option<super::EventInfo>> {
+        #[cfg(target_os = "linux")]
+        let timeout = {
+            let start = Instant::now();
+            if let Some(info) = self.direct(buf, timeout) {
+                return Ok(Some(info));
+            }
+            timeout.map(|t| t.saturating_sub(start.elapsed()))
+        };
+        self.events().next_event_into(buf, timeout)
+    }
+
+    /// One waiting read straight into `buf` if the queue is empty and the socket free (see
+    /// [`next_datagram_into`](DatagramServer::next_datagram_into)); `None` when it did not
+    /// take a datagram there (nothing came in time, it queued what it read, or it could not
+    /// read now).
+    #[cfg(target_os = "linux")]
+    fn direct(&self, buf: &mut [u8], timeout: Option<Duration>) -> Option<super::EventInfo> {
+        let mut wait = timeout.unwrap_or(Duration::from_secs(3600));
+        if wait.is_zero() {
+            return None;
+        }
+        // As every wait of the queue: in slices while an interrupt check is installed.
+        if crate::wait::interrupt_check().is_some() {
+            wait = wait.min(crate::wait::INTERRUPT_SLICE);
+        }
+        let s = &self.inner;
+        let read = s.events.drive(|| {
+            s.driving(true);
+            let r = s.wait_read(&s.events, wait, Some(buf));
+            s.driving(false);
+            r
+        });
+        match read {
+            Some(Some(Read::Direct(len, peer))) => Some(super::EventInfo {
+                kind: super::EventKind::Datagram,
+                client: 0,
+                len,
+                reason: None,
+                peer: Some(peer),
+                warning: None,
+                attempt: 0,
+                delay: Duration::ZERO,
+            }),
+            _ => None,
+        }
     }
 
     /// Send one datagram to `peer`, waiting up to [`SEND_WAIT`] while the socket's send buffer
