@@ -1770,6 +1770,23 @@ int32_t ls_dgram_server_send_to(int64_t handle,
                                 const char *address);
 
 /**
+ * Connect datagram server `handle` to one peer, `address` ("ip:port", "[v6]:port",
+ * "host:port"; nothing is sent): from then on only that peer's datagrams are received,
+ * `ls_dgram_server_send` sends to it without naming it (the kernel keeps its route: the
+ * cheapest send, for a client of one server), and an ICMP error for it (nothing listens there)
+ * makes a later send `LS_ERR_CONNECTION_REFUSED`. `ls_dgram_server_send_to` still sends
+ * anywhere; connecting again moves to another peer.
+ */
+int32_t ls_dgram_server_connect(int64_t handle, const char *address);
+
+/**
+ * Send one datagram of `len` bytes to the peer `ls_dgram_server_connect` gave datagram server
+ * `handle` (waits up to 5 s if the socket's send buffer is full). `LS_ERR_INVALID_ARGUMENT`
+ * if it was never connected.
+ */
+int32_t ls_dgram_server_send(int64_t handle, const uint8_t *buf, size_t len);
+
+/**
  * Take the next event of server, client or datagram server `handle`, waiting up to
  * `timeout_ms` (-1 forever, 0 poll, N ms; -2 is forever too). On success: `*out_kind` the
  * `LS_EVENT_*` kind, `*out_client` the client id (server: a number from 1, never reused;

@@ -1595,6 +1595,18 @@ public:
     void send_to(const std::string &s, const std::string &address) {
         send_to(s.data(), s.size(), address);
     }
+    /// Connect to one peer ("ip:port", "host:port"; nothing is sent): only its datagrams are
+    /// received from then on, and send() goes to it (the cheapest send: the kernel keeps the
+    /// route). send_to still sends anywhere.
+    void connect(const std::string &address) {
+        detail::check(ls_dgram_server_connect(h_, address.c_str()));
+    }
+    /// Send one datagram to the peer given to connect().
+    void send(const void *data, std::size_t len) {
+        detail::check(ls_dgram_server_send(h_, detail::bytes(data), len));
+    }
+    /// Send one datagram (a string) to the peer given to connect().
+    void send(const std::string &s) { send(s.data(), s.size()); }
     /// The next datagram with its sender in e.peer (false when the time ran out).
     bool next_datagram(Event &e, int32_t timeout_ms = LS_TIMEOUT_FOREVER) {
         return pull(e, timeout_ms, true);

@@ -634,6 +634,38 @@ def test_datagram_server_next_datagram() -> None:
             udp.next_datagram(timeout="soon")  # type: ignore[arg-type]
 
 
+def test_datagram_server_connected_to_one_peer() -> None:
+    """connect + send: to the peer without naming it; only its datagrams come in; send before
+    connect is a ValueError; nothing listening there is ConnectionRefusedError on a later send."""
+    with libsock.DatagramServer(("127.0.0.1", 0)) as udp, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(WAIT)
+        with pytest.raises(ValueError):
+            udp.send(b"early")
+        assert udp.connect(s.getsockname()) == s.getsockname()
+        stranger.sendto(b"stranger", udp.address)
+        for i in range(20):
+            msg = struct.pack(">I", i)
+            assert udp.send(msg) == 4
+            assert s.recvfrom(100) == (msg, udp.address)
+            s.sendto(msg, udp.address)
+            assert udp.next_datagram(timeout=WAIT) == (msg, s.getsockname())
+        assert udp.next_datagram(timeout=0.05) is None  # the stranger's was not received
+        with pytest.raises(ValueError):
+            udp.connect(("127.0.0.1", 70000))  # no such port
+        gone = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        gone.bind(("127.0.0.1", 0))
+        gone_addr = gone.getsockname()
+        gone.close()
+        udp.connect(gone_addr)
+        with pytest.raises(ConnectionRefusedError):
+            for _ in range(50):
+                udp.send(b"anyone?")
+                time.sleep(0.01)
+
+
 def test_client_send_queue_full_while_disconnected() -> None:
     client = libsock.Client(("127.0.0.1", 9), send_queue_bytes=100, backoff=(1.0, 2.0))
     try:

@@ -1464,43 +1464,45 @@ static void engine_udp_echo_server(void) {
     free(b);
 }
 
-/** udp-echo client: the engine has no UDP client, so the client end is a datagram server on
- * 127.0.0.1:0 (as PyEngine's): ls_dgram_server_send_to the server, then the echo's datagram event
- * within 1 s (resent once; a late duplicate of an earlier round is skipped); N times, then END. */
+/** udp-echo client: a datagram server on 127.0.0.1:0 connected to the server (as the other
+ * clients' sockets are; as PyEngine's): ls_dgram_server_send, then the echo with
+ * ls_next_datagram within 1 s (resent once; a late duplicate of an earlier round is skipped);
+ * N times, then END. */
 static void engine_udp_echo_client(void) {
-    size_t size = (size_t)P.size, cap = size + 64;
+    size_t size = (size_t)P.size, cap = size + 64, n = 0, pl = 0;
     uint8_t *out = xmalloc(size), *in = xmalloc(cap), end[8];
     int64_t ds = 0;
-    char to[64];
-    struct ev e;
+    int32_t kind = 0;
+    char peer[LS_ADDRESS_MAX];
     long i, resent = 0;
     double t0, secs;
     memset(out, 0x5a, size);
-    snprintf(to, sizeof to, "%s", server_addr());
     LS(ls_dgram_server_bind("127.0.0.1:0", 0, &ds));
+    LS(ls_dgram_server_connect(ds, server_addr()));
     t0 = now_s();
     for (i = 0; i < P.count; i++) {
         int tries = 0;
         put_u64(out, (uint64_t)i);
-        LS(ls_dgram_server_send_to(ds, out, size, to));
+        LS(ls_dgram_server_send(ds, out, size));
         for (;;) {
-            int32_t rc = eng_next(ds, 1000, &e, in, cap);
+            int32_t rc = ls_next_datagram(ds, 1000, &kind, in, cap, &n, peer, sizeof peer, &pl);
             if (rc == LS_ERR_TIMEOUT) {
                 if (++tries == 2) fail("round trip %ld: no reply twice (1 s each)", i);
                 resent++;
-                LS(ls_dgram_server_send_to(ds, out, size, to));
+                LS(ls_dgram_server_send(ds, out, size));
                 continue;
             }
-            if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("round trip %ld: a datagram of %zu bytes", i, e.len);
-            if (e.kind != LS_EVENT_DATAGRAM) eng_unexpected("udp-echo", &e, in);
-            if (e.len == size && get_u64(in) < (uint64_t)i) continue; /* stale (after a resend) */
+            if (rc == LS_ERR_BUFFER_TOO_SMALL) fail("round trip %ld: a datagram of %zu bytes", i, n);
+            if (rc != LS_OK) ls_fail("ls_next_datagram", rc);
+            if (kind != LS_EVENT_DATAGRAM) fail("round trip %ld: unexpected event kind %d", i, kind);
+            if (n == size && get_u64(in) < (uint64_t)i) continue; /* stale (after a resend) */
             break;
         }
-        if (e.len != size || memcmp(in, out, size) != 0) fail("round trip %ld: the echo differs", i);
+        if (n != size || memcmp(in, out, size) != 0) fail("round trip %ld: the echo differs", i);
     }
     secs = now_s() - t0;
     memset(end, 0xff, sizeof end);
-    LS(ls_dgram_server_send_to(ds, end, sizeof end, to));
+    LS(ls_dgram_server_send(ds, end, sizeof end));
     ls_close(ds);
     printf("{\"ok\": true, \"rt_per_s\": %.1f, \"count\": %ld, \"secs\": %.6f, \"resent\": %ld}\n",
            (double)P.count / secs, P.count, secs, resent);

@@ -861,19 +861,19 @@ class PyEngine:
             ds.close()
 
     def client_udp_echo(self, p: argparse.Namespace) -> Result:
-        """A DatagramServer on port 0 as the client end: send_to, then wait 1 s for the echo
-        with ``next_datagram``."""
+        """A DatagramServer on port 0 connected to the server as the client end (as the
+        stdlib client's socket is): send, then wait 1 s for the echo with ``next_datagram``."""
         ds = self.ls.DatagramServer((HOST, 0))
         size, n = p.size, p.count
-        to = (HOST, p.port)
-        send_to, next_datagram = ds.send_to, ds.next_datagram
+        ds.connect((HOST, p.port))
+        send, next_datagram = ds.send, ds.next_datagram
         pack = Q.pack
         fill = b"\x5a" * (size - 8)
         try:
             t0 = time.perf_counter()
             for i in range(n):
                 msg = pack(i) + fill
-                send_to(msg, to)
+                send(msg)
                 retried = False
                 while True:
                     got = next_datagram(1.0)
@@ -881,7 +881,7 @@ class PyEngine:
                         if retried:
                             raise Fail(f"udp-echo: no reply to {i} after a resend")
                         retried = True
-                        send_to(msg, to)
+                        send(msg)
                         continue
                     data = got[0]
                     if data == msg:
@@ -889,7 +889,7 @@ class PyEngine:
                     if not stale_echo(data, size, i):
                         raise bad_echo(i, data, msg)
             secs = time.perf_counter() - t0
-            send_to(END, to)
+            send(END)
         finally:
             ds.close()
         return pp_result(n, secs)

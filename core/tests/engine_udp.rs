@@ -402,3 +402,63 @@ fn a_shutdown_wakes_next_datagram() {
     let e = server.next_datagram_into(&mut buf, None).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Closed);
 }
+
+/// A datagram server connected to one peer: `send` goes to it, only its datagrams are
+/// received, `send_to` still sends anywhere; `send` before `connect` is `InvalidArgument`,
+/// and a peer with nothing listening makes a later `send` `ConnectionRefused`.
+#[test]
+fn a_connected_datagram_server_talks_to_its_peer_only() {
+    let (client, client_addr, peer) = server_and_peer();
+    let e = client.send(b"early").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let to = peer.local_addr().unwrap();
+    let got = client.connect(to.to_string().as_str(), None).unwrap();
+    assert_eq!(got.as_inet().unwrap(), to);
+    // Another sender's datagram is dropped by the kernel once connected.
+    let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+    stranger.send_to(b"stranger", client_addr).unwrap();
+    let wait = Some(Duration::from_secs(10));
+    let mut buf = [0u8; 64];
+    for i in 0..100u32 {
+        let msg = i.to_be_bytes();
+        assert_eq!(client.send(&msg).unwrap(), 4);
+        let (n, from) = peer.recv_from(&mut buf).unwrap();
+        assert_eq!((&buf[..n], from), (&msg[..], client_addr));
+        peer.send_to(&msg, client_addr).unwrap();
+        let info = client.next_datagram_into(&mut buf, wait).unwrap().unwrap();
+        assert_eq!(&buf[..info.len], &msg[..]);
+        assert_eq!(info.peer.unwrap().as_inet().unwrap(), to);
+    }
+    let none = client
+        .next_datagram_into(&mut buf, Some(Duration::from_millis(50)))
+        .unwrap();
+    assert!(
+        none.is_none(),
+        "the stranger's datagram came through: {none:?}"
+    );
+    // send_to still reaches anyone.
+    client
+        .send_to(b"direct", &stranger.local_addr().unwrap().into())
+        .unwrap();
+    stranger
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let (n, _) = stranger.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"direct");
+    // Connected to a port where nothing listens: the ICMP error comes back on a later send.
+    let gone = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let gone_addr = gone.local_addr().unwrap();
+    drop(gone);
+    client.connect(gone_addr, None).unwrap();
+    let mut refused = None;
+    for _ in 0..50 {
+        match client.send(b"anyone?") {
+            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => {
+                refused = Some(e.kind());
+                break;
+            }
+        }
+    }
+    assert_eq!(refused, Some(ErrorKind::ConnectionRefused));
+}

@@ -726,6 +726,43 @@ pub unsafe extern "C" fn ls_dgram_server_send_to(
     })
 }
 
+/// Connect datagram server `handle` to one peer, `address` ("ip:port", "[v6]:port",
+/// "host:port"; nothing is sent): from then on only that peer's datagrams are received,
+/// `ls_dgram_server_send` sends to it without naming it (the kernel keeps its route: the
+/// cheapest send, for a client of one server), and an ICMP error for it (nothing listens there)
+/// makes a later send `LS_ERR_CONNECTION_REFUSED`. `ls_dgram_server_send_to` still sends
+/// anywhere; connecting again moves to another peer.
+#[no_mangle]
+pub unsafe extern "C" fn ls_dgram_server_connect(handle: i64, address: *const c_char) -> i32 {
+    call("ls_dgram_server_connect", || {
+        // SAFETY: the caller promises a NUL-terminated string.
+        let address = unsafe { in_str(address, "address") }?;
+        let o = dgram_server(handle)?;
+        match &*o {
+            Obj::DgramServer(e) => e.obj.connect(address, Some(SEND_WAIT))?,
+            _ => unreachable!("checked by dgram_server()"),
+        };
+        Ok(())
+    })
+}
+
+/// Send one datagram of `len` bytes to the peer `ls_dgram_server_connect` gave datagram server
+/// `handle` (waits up to 5 s if the socket's send buffer is full). `LS_ERR_INVALID_ARGUMENT`
+/// if it was never connected.
+#[no_mangle]
+pub unsafe extern "C" fn ls_dgram_server_send(handle: i64, buf: *const u8, len: usize) -> i32 {
+    call("ls_dgram_server_send", || {
+        // SAFETY: the caller promises `len` readable bytes.
+        let data = unsafe { in_bytes(buf, len, "buf") }?;
+        let o = dgram_server(handle)?;
+        match &*o {
+            Obj::DgramServer(e) => e.obj.send(data)?,
+            _ => unreachable!("checked by dgram_server()"),
+        };
+        Ok(())
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // The pull API (servers, clients, datagram servers)
 // ---------------------------------------------------------------------------------------------

@@ -2848,6 +2848,45 @@ static void t_engine_datagram_server(void) {
     OK(ls_close(u));
 }
 
+/* A datagram server connected to one peer: ls_dgram_server_send goes to it, only its
+ * datagrams are received (another sender's are not), send before connect is refused. */
+static void t_engine_datagram_server_connected(void) {
+    int64_t d = 0, c = 0, u = 0;
+    int32_t port = 0, k = 0, tr = 0;
+    char addr[64], peer[LS_ADDRESS_MAX], local[LS_ADDRESS_MAX], from[LS_ADDRESS_MAX];
+    uint8_t buf[256];
+    size_t n = 0, pl = 0, ln = 0, fl = 0;
+    int i;
+    OK(ls_udp_bind("127.0.0.1:0", &u));
+    OK(ls_local_port(u, &port));
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+    OK(ls_dgram_server_bind("127.0.0.1:0", 0, &c));
+    OK(ls_local_address(c, local, sizeof local, &ln));
+    CHECK_RC(ls_dgram_server_send(c, (const uint8_t *)"early", 5), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_dgram_server_connect(c, "nonsense"), LS_ERR_INVALID_ARGUMENT);
+    CHECK_RC(ls_dgram_server_connect(c, NULL), LS_ERR_INVALID_ARGUMENT);
+    OK(ls_dgram_server_connect(c, addr));
+    /* Another sender's datagram is not received once connected. */
+    OK(ls_dgram_server_bind("127.0.0.1:0", 0, &d));
+    OK(ls_dgram_server_send_to(d, (const uint8_t *)"stranger", 8, local));
+    for (i = 0; i < 20; i++) {
+        char msg[16];
+        int len = snprintf(msg, sizeof msg, "req-%d", i);
+        OK(ls_dgram_server_send(c, (const uint8_t *)msg, (size_t)len));
+        OK(ls_recv_from(u, 5000, buf, sizeof buf, &n, from, sizeof from, &fl, &tr));
+        CHECK(n == (size_t)len && memcmp(buf, msg, n) == 0 && strcmp(from, local) == 0);
+        OK(ls_send_to(u, buf, n, local));
+        OK(ls_next_datagram(c, 5000, &k, buf, sizeof buf, &n, peer, sizeof peer, &pl));
+        CHECK(k == LS_EVENT_DATAGRAM && n == (size_t)len && memcmp(buf, msg, n) == 0);
+        CHECK(strcmp(peer, addr) == 0);
+    }
+    CHECK_RC(ls_next_datagram(c, 50, &k, buf, sizeof buf, &n, peer, sizeof peer, &pl),
+             LS_ERR_TIMEOUT);
+    OK(ls_close(d));
+    OK(ls_close(c));
+    OK(ls_close(u));
+}
+
 static void t_engine_client_events(void) {
     int64_t s = 0, c = 0, cfg = 0, v = 0;
     char addr[64], text[LS_ADDRESS_MAX];
@@ -4114,6 +4153,7 @@ static const struct test TESTS[] = {
     T(t_engine_notify_fd),
     T(t_engine_server_commands),
     T(t_engine_datagram_server),
+    T(t_engine_datagram_server_connected),
     T(t_engine_client_events),
     T(t_engine_shutdown_and_restart),
     T(s13_engine_50_clients_echo),

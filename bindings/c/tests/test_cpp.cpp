@@ -779,6 +779,14 @@ void t_engine_datagram_server() {
     char buf[16];
     libsock::Received r = u.recv_from(buf, sizeof buf, 5000);
     CHECK(std::string(buf, r.len) == "pong");
+    // Connected to u: send() goes there, and u's reply comes back.
+    libsock::DatagramServer c = libsock::DatagramServer::bind("127.0.0.1:0");
+    c.connect(u.local_address());
+    c.send("hello");
+    r = u.recv_from(buf, sizeof buf, 5000);
+    CHECK(std::string(buf, r.len) == "hello");
+    u.send_to("back", c.local_address());
+    CHECK(c.next_datagram(e, 5000) && e.text() == "back" && e.peer == u.local_address());
 }
 
 // S13: 50 clients x 100 framed messages, echoed by a server driven by next_event.

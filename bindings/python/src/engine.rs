@@ -1594,6 +1594,47 @@ impl PyDatagramServer {
         wait(py, || obj.send_to_endpoint(s, ep, Some(SEND_WAIT)))
     }
 
+    /// Connect to one peer (nothing is sent): from then on only its datagrams are received,
+    /// ``send`` sends to it without naming it (the kernel keeps the route: the cheapest send,
+    /// for a client of one server), and an ICMP error for it (nothing listens there) makes a
+    /// later ``send`` raise ``ConnectionRefusedError``. ``send_to`` still sends anywhere;
+    /// connecting again moves to another peer. ``address`` as for ``send_to`` (a host name is
+    /// resolved). Returns the address connected to.
+    ///
+    /// Example::
+    ///
+    ///     >>> udp = libsock.DatagramServer(("127.0.0.1", 0))
+    ///     >>> udp.connect(("127.0.0.1", 5000))
+    ///     >>> udp.send(b"ping"); data, peer = udp.next_datagram(timeout=1.0)
+    fn connect<'py>(
+        &self,
+        py: Python<'py>,
+        address: &Bound<'_, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ep = endpoint(address)?;
+        let obj = &self.d.obj;
+        let a = wait(py, || obj.connect(ep, Some(SEND_WAIT)))?;
+        addr_to_py(py, &a)
+    }
+
+    /// Send one datagram to the peer given to ``connect``; returns the bytes sent.
+    /// ``ValueError`` if never connected.
+    ///
+    /// Example: ``udp.send(b"ping")``
+    fn send(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let b = InBuf::new(data)?;
+        let s = b.as_slice();
+        let obj = &self.d.obj;
+        // As send_to: a small datagram the socket takes at once keeps the GIL.
+        if s.len() <= ATTACHED_SEND_MAX {
+            match obj.send_timeout(s, Some(Duration::ZERO)) {
+                Err(e) if e.kind() == libsock::ErrorKind::Timeout => {}
+                r => return r.map_err(|e| to_pyerr(py, e)),
+            }
+        }
+        wait(py, || obj.send_timeout(s, Some(SEND_WAIT)))
+    }
+
     /// Send several datagrams to ``address`` (an IP address and port) with one system call
     /// where possible, runs of equal-sized ones segmented by the kernel when ``offload`` is on;
     /// returns how many were sent (at least one).

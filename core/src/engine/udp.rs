@@ -617,6 +617,73 @@ impl DatagramServer {
         }
     }
 
+    /// Connect the socket to one peer (`connect(2)` on a UDP socket: nothing is sent), for an
+    /// endpoint that talks to one server: from then on only that peer's datagrams are
+    /// received, [`send`](DatagramServer::send) sends to it without naming it (the kernel
+    /// keeps its route, which makes it the cheapest send: an unconnected `send_to` looks the
+    /// route up for every datagram), and an ICMP error for it (nothing listens there) is
+    /// reported by a later `send` as `ConnectionRefused`. [`send_to`](DatagramServer::send_to)
+    /// still sends anywhere; another `connect` moves the socket to another peer. `to` is as for
+    /// [`send_to_endpoint`](DatagramServer::send_to_endpoint) (a host name is resolved within
+    /// `timeout`). Returns the address connected to.
+    pub fn connect(&self, to: impl ToEndpoint, timeout: Option<Duration>) -> Result<Addr> {
+        let addr = match to.ip_literal() {
+            Some(a) => a,
+            None => {
+                let ep = to.to_endpoint()?;
+                if ep.is_unix() {
+                    return Err(Error::invalid(format!("{ep} is not a UDP address")));
+                }
+                crate::datagram::pick_for(&self.inner.local, &ep, ep.resolve(timeout)?)?
+            }
+        };
+        let op = || format!("connect UDP {} to {addr}", self.inner.local);
+        if self.inner.events.is_closed() {
+            return Err(Error::closed(op()));
+        }
+        let sa = addr
+            .as_inet()
+            .ok_or_else(|| Error::invalid(format!("{addr} is not a UDP address")))?;
+        self.inner
+            .sock
+            .connect(sa)
+            .map_err(|e| Error::os(op(), e))?;
+        Ok(addr)
+    }
+
+    /// Send one datagram to the peer given to [`connect`](DatagramServer::connect), waiting up
+    /// to [`SEND_WAIT`] while the socket's send buffer is full (see
+    /// [`send_timeout`](DatagramServer::send_timeout)).
+    pub fn send(&self, data: &[u8]) -> Result<usize> {
+        self.send_timeout(data, Some(SEND_WAIT))
+    }
+
+    /// Send one datagram to the connected peer, waiting up to `timeout` (`None` = forever,
+    /// zero = not at all) while the send buffer is full: `Timeout` when it stays full,
+    /// `InvalidArgument` when the server was never connected, `ConnectionRefused` after the
+    /// peer's host reported that nothing listens there.
+    pub fn send_timeout(&self, data: &[u8], timeout: Option<Duration>) -> Result<usize> {
+        let op = || "send to the connected peer".to_string();
+        if self.inner.events.is_closed() {
+            return Err(Error::closed(op()));
+        }
+        let r = self.send_waiting(&op, timeout, || {
+            socket2::SockRef::from(&self.inner.sock)
+                .send_with_flags(data, libc::MSG_DONTWAIT)
+                .map(|n| (1, n))
+        });
+        match r {
+            Ok((_, n)) => Ok(n),
+            Err(Error::Os { source, .. }) if source.raw_os_error() == Some(libc::EDESTADDRREQ) => {
+                Err(Error::invalid(
+                    "send: the datagram server is not connected (connect it to a peer first, \
+                     or name the peer with send_to)",
+                ))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Send one datagram to `to`, an endpoint as text (`"host:port"`, `"[v6]:port"`) or any
     /// [`ToEndpoint`]: an IP literal is used as it is; a host name is resolved (within
     /// `timeout`) and its first address of this socket's family is used, as
