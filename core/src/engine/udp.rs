@@ -454,7 +454,7 @@ impl DatagramServer {
     }
 
     /// Take the next datagram into `buf`, waiting up to `timeout` (`None` = forever, zero =
-    /// poll), as [`next_event_into`](DatagramServer::next_event_into) does: an [`EventInfo`]
+    /// poll), as [`next_event_into`](DatagramServer::next_event_into) does: an [`EventInfo`](super::EventInfo)
     /// of kind `Datagram` with its length and sender, or the final `Closed` event after
     /// [`shutdown`](DatagramServer::shutdown); `Ok(None)` on timeout; a `buf` too small for
     /// the datagram is `BufferTooSmall { needed }` and the datagram stays queued.
