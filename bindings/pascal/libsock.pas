@@ -748,6 +748,19 @@ type
     procedure SendTo(const Data: TBytes; const Address: string); overload;
     /// Send one datagram (the bytes of Data) to Address.
     procedure SendTo(const Data: RawByteString; const Address: string); overload;
+    /// Connect to one peer, Address ('127.0.0.1:5000', '[::1]:5000', 'host:5000'; nothing is
+    /// sent): from then on only that peer's datagrams are received, Send goes to it without
+    /// naming it (the kernel keeps the route: the cheapest send, for a client of one server),
+    /// and an ICMP error for it (nothing listens there) makes a later send raise
+    /// ELsConnectionRefused. SendTo still sends anywhere; connecting again moves to another peer.
+    procedure Connect(const Address: string);
+    /// Send one datagram of Len bytes at Buf to the peer given to Connect; ELsInvalidArgument if
+    /// Connect was never called.
+    procedure SendBuf(Buf: Pointer; Len: NativeUInt);
+    /// Send one datagram to the connected peer (see Connect).
+    procedure Send(const Data: TBytes); overload;
+    /// Send one datagram (the bytes of Data) to the connected peer (see Connect).
+    procedure Send(const Data: RawByteString); overload;
     /// NextEvent with the sender: Event.Kind LS_EVENT_DATAGRAM (Data the datagram, Text the
     /// sender's address) or the final LS_EVENT_CLOSED. False when TimeoutMs ran out.
     function NextDatagram(TimeoutMs: Int32; out Event: TLsEvent): Boolean;
@@ -2673,6 +2686,26 @@ end;
 procedure TLsDatagramServer.SendTo(const Data: RawByteString; const Address: string);
 begin
   SendToBuf(StrPtr(Data), Length(Data), Address);
+end;
+
+procedure TLsDatagramServer.Connect(const Address: string);
+begin
+  LsCheck(ls_dgram_server_connect(FHandle, PAnsiChar(Utf8Of(Address))));
+end;
+
+procedure TLsDatagramServer.SendBuf(Buf: Pointer; Len: NativeUInt);
+begin
+  LsCheck(ls_dgram_server_send(FHandle, DataPtr(Buf, Len), Len));
+end;
+
+procedure TLsDatagramServer.Send(const Data: TBytes);
+begin
+  SendBuf(BytesPtr(Data), Length(Data));
+end;
+
+procedure TLsDatagramServer.Send(const Data: RawByteString);
+begin
+  SendBuf(StrPtr(Data), Length(Data));
 end;
 
 function TLsDatagramServer.NextDatagram(TimeoutMs: Int32; out Event: TLsEvent): Boolean;

@@ -4,7 +4,8 @@ using System;
 namespace Libsock
 {
     /// <summary>A UDP socket run by the engine (<see cref="Bind"/>): datagrams arrive as DATAGRAM
-    /// events (<see cref="NextDatagram"/> also gives the sender); reply with <see cref="SendTo"/>.</summary>
+    /// events (<see cref="NextDatagram"/> also gives the sender); reply with <see cref="SendTo"/>, or
+    /// <see cref="Connect"/> to one peer and <see cref="Send"/> to it.</summary>
     public sealed class DatagramServer : EngineObject
     {
         private DatagramServer(long id) : base(id) { }
@@ -30,6 +31,37 @@ namespace Libsock
                 fixed (byte* d = data)
                 fixed (byte* p = a)
                     Fail(Native.ls_dgram_server_send_to(h, data.Length == 0 ? null : d, Utf8.Size(data.Length), p));
+            }
+            finally { Release(); }
+        }
+
+        /// <summary>Connects this datagram server to one peer, <paramref name="address"/> ("ip:port",
+        /// "[v6]:port", "host:port"; nothing is sent). From then on only that peer's datagrams are
+        /// received, <see cref="Send"/> sends to it without naming it (the kernel keeps its route: the
+        /// cheapest send, for a client of one server), and an ICMP error for it (nothing listens there)
+        /// makes a later send throw <see cref="ConnectionRefusedException"/>. <see cref="SendTo"/> still
+        /// sends anywhere; connecting again moves to another peer.</summary>
+        public unsafe void Connect(string address)
+        {
+            byte[] a = Utf8.Encode(address, "address");
+            long h = Acquire();
+            try
+            {
+                fixed (byte* p = a) Fail(Native.ls_dgram_server_connect(h, p));
+            }
+            finally { Release(); }
+        }
+
+        /// <summary>Sends one datagram to the peer given to <see cref="Connect"/> (waits up to 5 s if the
+        /// socket's send buffer is full); <see cref="InvalidArgumentException"/> if this datagram server
+        /// was never connected.</summary>
+        public unsafe void Send(byte[] data)
+        {
+            if (data == null) throw new InvalidArgumentException("invalid argument: data is null");
+            long h = Acquire();
+            try
+            {
+                fixed (byte* d = data) Fail(Native.ls_dgram_server_send(h, data.Length == 0 ? null : d, Utf8.Size(data.Length)));
             }
             finally { Release(); }
         }

@@ -282,6 +282,15 @@ namespace Libsock
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ls_dgram_server_send_to(long handle, byte* buf, UIntPtr len, byte* address);
 
+        /// <summary><c>ls_dgram_server_connect</c> of include/libsock.h: <c>address</c> is UTF-8,
+        /// NUL-terminated.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_dgram_server_connect(long handle, byte* address);
+
+        /// <summary><c>ls_dgram_server_send</c> of include/libsock.h.</summary>
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int ls_dgram_server_send(long handle, byte* buf, UIntPtr len);
+
         /// <summary><c>ls_next_event</c> of include/libsock.h.</summary>
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int ls_next_event(long handle, int timeout_ms, int* out_kind, ulong* out_client, long* out_value, byte* buf, UIntPtr cap, UIntPtr* out_len);

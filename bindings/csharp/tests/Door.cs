@@ -44,6 +44,7 @@ namespace Libsock.Tests
             t.Add(new KeyValuePair<string, Action>("engine_server_commands", ServerCommands));
             t.Add(new KeyValuePair<string, Action>("engine_large_message_and_notify_fd", LargeEvent));
             t.Add(new KeyValuePair<string, Action>("engine_datagram_server_system_net_peer", DatagramServerPeer));
+            t.Add(new KeyValuePair<string, Action>("engine_datagram_server_connect_and_send", DatagramServerConnect));
             t.Add(new KeyValuePair<string, Action>("engine_config_checked_by_core", EngineConfigChecked));
             t.Add(new KeyValuePair<string, Action>("async_wrappers", Async));
             t.Add(new KeyValuePair<string, Action>("system_net_client_to_libsock_listener", SystemNetClient));
@@ -415,6 +416,73 @@ namespace Libsock.Tests
                 Event e2 = T.WaitKind(ds, EventKind.DATAGRAM, 5000);
                 T.Equal("two", e2?.Text, "as a plain event too");
                 T.Equal(2L, ds.Stats().MessagesIn, "datagrams counted");
+            }
+        }
+
+        // A datagram server connected to one peer: Send before Connect is InvalidArgument; after
+        // Connect, Send goes to the peer (which sees the server's address), the peer's replies come
+        // back naming it, a stranger's datagram is dropped, SendTo still reaches anyone, connecting
+        // again moves to another peer, and a peer where nothing listens makes a later Send
+        // ConnectionRefused.
+        static void DatagramServerConnect()
+        {
+            using (var c = DatagramServer.Bind("127.0.0.1:0"))
+            using (var peer = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+            using (var stranger = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+            {
+                peer.Client.ReceiveTimeout = 5000;
+                stranger.Client.ReceiveTimeout = 5000;
+                var cEnd = new IPEndPoint(IPAddress.Loopback, c.LocalPort);
+                var early = T.Throws<InvalidArgumentException>(() => c.Send(T.B("early")), "Send before Connect");
+                T.Equal(ErrorCodes.INVALID_ARGUMENT, early.Code, "code");
+                T.Check(early.Message.Contains("not connected"), $"the message says why: {early.Message}");
+                string pa = "127.0.0.1:" + ((IPEndPoint)peer.Client.LocalEndPoint).Port;
+                c.Connect(pa);
+                // Once connected the kernel drops another sender's datagram.
+                stranger.Send(T.B("stranger"), 8, cEnd);
+                for (int i = 0; i < 5; i++)
+                {
+                    c.Send(T.B("request " + i));
+                    IPEndPoint from = null;
+                    T.Equal("request " + i, T.S(peer.Receive(ref from)), $"the peer got request {i}");
+                    T.Equal(cEnd, from, $"request {i} came from the datagram server");
+                    byte[] rep = T.B("reply " + i);
+                    peer.Send(rep, rep.Length, cEnd);
+                    Event e = c.NextDatagram(5000);
+                    T.Check(e != null && e.Kind == EventKind.DATAGRAM, $"reply {i}: {e}");
+                    T.Equal("reply " + i, e.Text, $"reply {i}");
+                    T.Equal(pa, e.Peer, $"the sender of reply {i}");
+                }
+                Event none = c.NextDatagram(100);
+                T.Check(none == null, $"the stranger's datagram came through: {none}");
+                // SendTo still reaches anyone.
+                string sa = "127.0.0.1:" + ((IPEndPoint)stranger.Client.LocalEndPoint).Port;
+                c.SendTo(T.B("direct"), sa);
+                IPEndPoint f2 = null;
+                T.Equal("direct", T.S(stranger.Receive(ref f2)), "SendTo while connected");
+                // Connecting again moves to the other peer.
+                c.Connect(sa);
+                c.Send(T.B("moved"));
+                T.Equal("moved", T.S(stranger.Receive(ref f2)), "Send after moving to the second peer");
+                T.Equal(cEnd, f2, "from the datagram server");
+                stranger.Send(T.B("back"), 4, cEnd);
+                Event b = c.NextDatagram(5000);
+                T.Check(b != null && b.Kind == EventKind.DATAGRAM, $"the second peer's reply: {b}");
+                T.Equal("back", b.Text, "the second peer's reply");
+                T.Equal(sa, b.Peer, "the second peer's reply names it");
+                // A peer where nothing listens: the ICMP error comes back on a later Send.
+                string gone;
+                using (var g = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0)))
+                    gone = "127.0.0.1:" + ((IPEndPoint)g.Client.LocalEndPoint).Port;
+                c.Connect(gone);
+                Exception refused = null;
+                for (int i = 0; i < 50 && refused == null; i++)
+                {
+                    try { c.Send(T.B("anyone?")); Thread.Sleep(10); }
+                    catch (LibsockException e) { refused = e; }
+                }
+                T.Check(refused is ConnectionRefusedException,
+                        $"ConnectionRefused after the ICMP error, got {refused?.GetType().Name}: {refused?.Message}");
             }
         }
 

@@ -1020,6 +1020,42 @@ pub extern "system" fn Java_io_libsock_Native_dgramServerSendTo<'l>(
     })
 }
 
+/// `static native String dgramServerConnect(long h, String peer)`: connects the datagram server
+/// to one peer (`"ip:port"`, `"host:port"`; nothing is sent): only its datagrams are received
+/// from then on, `dgramServerSend` goes to it, an ICMP error for it makes a later send
+/// ConnectionRefused. Returns the address connected to.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_dgramServerConnect<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    peer: JString<'l>,
+) -> JString<'l> {
+    run(&mut env, |env| {
+        let to = string(env, &peer, "peer")?;
+        let a = dgram_server(h)?.connect(to.as_str(), Some(SEND_WAIT))?;
+        jstr(env, &a.to_string())
+    })
+}
+
+/// `static native int dgramServerSend(long h, byte[] b, int off, int len)`: one datagram to the
+/// connected peer (InvalidArgument if never connected); bytes sent.
+#[no_mangle]
+pub extern "system" fn Java_io_libsock_Native_dgramServerSend<'l>(
+    mut env: EnvUnowned<'l>,
+    _c: JClass<'l>,
+    h: jlong,
+    b: JByteArray<'l>,
+    off: jint,
+    len: jint,
+) -> jint {
+    run(&mut env, |env| {
+        let d = data(env, &b, off, len)?;
+        let sent = dgram_server(h)?.send(&d)?;
+        Ok(sent.min(i32::MAX as usize) as jint)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

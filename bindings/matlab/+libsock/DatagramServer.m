@@ -13,6 +13,8 @@ classdef DatagramServer < libsock.EngineObject
     %   DatagramServer methods:
     %       poll, waitEvents  - take datagrams (see libsock.EngineObject)
     %       sendTo            - send one datagram to an address
+    %       connect           - talk to one peer only (then send needs no address)
+    %       send              - send one datagram to the connected peer
     %       stats             - counters (BytesIn, MessagesIn ...)
     %       close, delete     - stop and free the handle
     %
@@ -90,6 +92,44 @@ classdef DatagramServer < libsock.EngineObject
                 bytes = uint8(0);  % MATLAB passes [] as NULL: one byte and a length of 0
             end
             rc = calllib('libsock', 'ls_dgram_server_send_to', obj.Handle, bytes, uint64(n), char(target));
+            libsock.check(rc);
+        end
+
+        function connect(obj, host, port)
+            %CONNECT  Talk to one peer only: HOST, PORT (or one "host:port" text, such as an
+            %   event's Peer). Nothing is sent. From then on only that peer's datagrams are
+            %   received, send goes to it without naming it (the kernel keeps the route: the
+            %   cheapest send, for a client of one server), and an ICMP error for it (nothing
+            %   listens there) makes a later send throw libsock:connectionRefused. sendTo still
+            %   sends anywhere; connecting again moves to another peer.
+            %
+            %   Example:
+            %       connect(d, "127.0.0.1", 5001);
+            %       send(d, "ping")
+            if nargin < 3
+                port = [];
+            end
+            target = libsock.Socket.formatAddress(host, port);
+            rc = calllib('libsock', 'ls_dgram_server_connect', obj.Handle, char(target));
+            libsock.check(rc);
+        end
+
+        function send(obj, data, datatype)
+            %SEND  Send DATA as one datagram to the peer given to connect (libsock:invalidArgument
+            %   if connect was never called). Numeric DATA goes as "uint8", text as "char";
+            %   send(d, DATA, DATATYPE) casts as libsock.TcpClient/write.
+            %
+            %   Example:
+            %       send(d, uint8([1 2 3]))
+            if nargin < 3
+                datatype = libsock.Server.defaultType(data);
+            end
+            bytes = libsock.Socket.toBytes(data, datatype, "little-endian");
+            n = numel(bytes);
+            if n == 0
+                bytes = uint8(0);  % MATLAB passes [] as NULL: one byte and a length of 0
+            end
+            rc = calllib('libsock', 'ls_dgram_server_send', obj.Handle, bytes, uint64(n));
             libsock.check(rc);
         end
     end

@@ -25,9 +25,9 @@ end
 addpath(fullfile(fileparts(mfilename('fullpath')), '..'));
 libsock.load();
 tests = {@(~) s13_echo(nClients, nMessages), @s14_broadcast, @s15_reconnect, ...
-    @s16_heartbeat, @config_readback, @datagram_server, @shutdown_engine};
+    @s16_heartbeat, @config_readback, @datagram_server, @datagram_server_connect, @shutdown_engine};
 names = {'s13_echo', 's14_broadcast', 's15_reconnect', 's16_heartbeat', 'config_readback', ...
-    'datagram_server', 'shutdown_engine'};
+    'datagram_server', 'datagram_server_connect', 'shutdown_engine'};
 failed = runSelftests('matlab-engine-selftest', tests, names);
 end
 
@@ -195,6 +195,63 @@ assert(isequal(events(1).Data, uint8([1 2 3])) && numel(events(2).Data) == 9000)
 sendTo(d, 'pong', events(1).Peer);
 [data, sender] = read(u, 100, 'char');
 assert(strcmp(data, 'pong') && strcmp(sender, sprintf('127.0.0.1:%d', d.Port)));
+close(u);
+delete(d);
+end
+
+function datagram_server_connect(~)
+%DATAGRAM_SERVER_CONNECT  A DatagramServer connected to one libsock.Udp peer: send before
+%   connect is libsock:invalidArgument; then send reaches the peer from the server's address and
+%   the peer's replies come back with the peer as sender, a stranger's datagram is not received,
+%   sendTo still reaches anyone, and a peer where nothing listens fails a later send with
+%   libsock:connectionRefused.
+d = libsock.DatagramServer('127.0.0.1', 0);
+u = libsock.Udp('LocalHost', '127.0.0.1', 'LocalPort', 0, 'Timeout', 5);
+x = libsock.Udp('LocalHost', '127.0.0.1', 'LocalPort', 0, 'Timeout', 5);
+server = sprintf('127.0.0.1:%d', d.Port);
+peer = sprintf('127.0.0.1:%d', u.LocalPort);
+expectError('libsock:invalidArgument', @() send(d, 'early'));
+expectError('libsock:invalidArgument', @() connect(d, 'nonsense'));
+connect(d, '127.0.0.1', u.LocalPort);
+write(x, 'stranger', 'char', '127.0.0.1', d.Port);  % the kernel drops it: d is connected to u
+for k = 1:5
+    msg = sprintf('req-%d', k);
+    if mod(k, 2)
+        send(d, msg);
+    else
+        send(d, uint8(msg));
+    end
+    [data, sender] = read(u, 100, 'char');
+    assert(strcmp(data, msg), 'round %d: the peer got "%s"', k, data);
+    assert(strcmp(sender, server), 'round %d: from %s, wanted %s', k, sender, server);
+    write(u, ['rep-' msg], 'char', '127.0.0.1', d.Port);
+    events = waitEvents(d, 5);
+    assert(numel(events) == 1, 'round %d: %d events', k, numel(events));
+    assert(strcmp(events(1).Kind, 'datagram'), 'round %d: %s', k, events(1).Kind);
+    assert(strcmp(char(events(1).Data), ['rep-' msg]), 'round %d: the reply "%s"', k, char(events(1).Data));
+    assert(strcmp(events(1).Peer, peer), 'round %d: reply from %s, wanted %s', k, events(1).Peer, peer);
+end
+late = waitEvents(d, 0.05);
+assert(isempty(late), 'the stranger''s datagram was received');
+st = stats(d);
+assert(st.MessagesIn == 5, 'datagrams in: %d', st.MessagesIn);
+sendTo(d, 'direct', '127.0.0.1', x.LocalPort);  % sendTo still sends anywhere
+[data, sender] = read(x, 100, 'char');
+assert(strcmp(data, 'direct') && strcmp(sender, server), '%s from %s', data, sender);
+gone = x.LocalPort;
+close(x);
+connect(d, sprintf('127.0.0.1:%d', gone));  % nothing listens there now
+refused = '';
+for k = 1:50
+    try
+        send(d, 'anyone?');
+        pause(0.01);
+    catch err
+        refused = err.identifier;
+        break
+    end
+end
+assert(strcmp(refused, 'libsock:connectionRefused'), 'send to a closed port: "%s"', refused);
 close(u);
 delete(d);
 end

@@ -1580,6 +1580,97 @@ begin
   end;
 end;
 
+{ A datagram server connected to one peer (TLsDatagramServer.Connect/Send): Send before Connect
+  raises ELsInvalidArgument; once connected, Send reaches the peer (a blocking TLsDatagram) from
+  the server's address, the peer's replies come back with the peer as sender, a stranger's
+  datagram is not received, SendTo still reaches anyone, and connected to a port where nothing
+  listens a later Send raises ELsConnectionRefused. }
+procedure T_engine_dgram_server_connect;
+var
+  C: TLsDatagramServer;
+  U, X: TLsDatagram;
+  Ev: TLsEvent;
+  Peer, Msg, Gone: string;
+  Got: TBytes;
+  Tr, Refused: Boolean;
+  I: Int32;
+begin
+  C := nil;
+  U := nil;
+  X := nil;
+  try
+    C := TLsDatagramServer.Bind('127.0.0.1:0');
+    U := TLsDatagram.Bind('127.0.0.1:0');
+    X := TLsDatagram.Bind('127.0.0.1:0');
+    try
+      C.Send('early');
+      NoRaise('Send before Connect');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsInvalidArgument, 'Send before Connect');
+    end;
+    try
+      C.Connect('nonsense');
+      NoRaise('Connect to a malformed address');
+    except
+      on E: Exception do
+        CheckRaised(E, ELsInvalidArgument, 'Connect to a malformed address');
+    end;
+    C.Connect(U.LocalAddress);
+    { Once connected, the kernel drops another sender's datagram. }
+    X.SendTo('stranger', C.LocalAddress);
+    for I := 1 to 5 do
+    begin
+      Msg := Format('req-%d', [I]);
+      if Odd(I) then
+        C.Send(RawByteString(Msg))
+      else
+        C.Send(LsBytes(Msg));
+      Got := U.RecvFrom(Peer, Tr, 100, 5000);
+      Check(LsBytesToStr(Got) = Msg, Format('round %d: the peer got "%s"', [I, LsBytesToStr(Got)]));
+      Check(not Tr, Format('round %d: not truncated', [I]));
+      Check(Peer = C.LocalAddress, Format('round %d: from %s, wanted the server %s', [I, Peer, C.LocalAddress]));
+      U.SendTo('rep-' + Msg, Peer);
+      Check(C.NextDatagram(5000, Ev), Format('round %d: a reply came', [I]));
+      Check((Ev.Kind = LS_EVENT_DATAGRAM) and (LsBytesToStr(Ev.Data) = 'rep-' + Msg),
+        Format('round %d: the reply "%s"', [I, LsBytesToStr(Ev.Data)]));
+      Check(Ev.Text = U.LocalAddress, Format('round %d: reply from %s, wanted the peer %s', [I, Ev.Text, U.LocalAddress]));
+    end;
+    if C.NextDatagram(50, Ev) then
+      Check(False, 'the stranger''s datagram was received: "' + LsBytesToStr(Ev.Data) + '"');
+    Check(C.Stats.MessagesIn = 5, Format('datagrams in: %d, wanted the 5 replies', [C.Stats.MessagesIn]));
+    { SendTo still sends anywhere. }
+    C.SendTo('direct', X.LocalAddress);
+    Check(LsBytesToStr(X.RecvFrom(Peer, Tr, 100, 5000)) = 'direct', 'SendTo while connected');
+    Check(Peer = C.LocalAddress, 'SendTo from the server');
+    { Connected to a port where nothing listens: the ICMP error fails a later Send. }
+    Gone := X.LocalAddress;
+    X.Free;
+    X := nil;
+    C.Connect(Gone);
+    Refused := False;
+    for I := 1 to 50 do
+    begin
+      try
+        C.Send('anyone?');
+        Sleep(10);
+      except
+        on E: Exception do
+        begin
+          CheckRaised(E, ELsConnectionRefused, 'Send to a port where nothing listens');
+          Refused := True;
+          Break;
+        end;
+      end;
+    end;
+    Check(Refused, 'Send to a port where nothing listens never raised');
+  finally
+    X.Free;
+    U.Free;
+    C.Free;
+  end;
+end;
+
 { Expect ELsInvalidArgument naming Words from making a server (or client, or datagram server)
   with one key set. }
 procedure RefusedByCore(Kind: Char; Key: Int32; Value: Int64; const Words: string);
@@ -3048,6 +3139,7 @@ begin
   Run('S16_engine_heartbeat_lost', S16_engine_heartbeat_lost);
   Run('S17_engine_shutdown_wakes_next_event', S17_engine_shutdown_wakes_next_event);
   Run('T_engine_misc', T_engine_misc);
+  Run('T_engine_dgram_server_connect', T_engine_dgram_server_connect);
   Run('T_engine_idle_and_unix', T_engine_idle_and_unix);
   Run('T_engine_core_checks', T_engine_core_checks);
   Run('T_tls_config', T_tls_config);

@@ -338,6 +338,12 @@ impl Source for Shared {
 /// fd follows the queue). Either way each datagram is one event, taken once, in the order it
 /// was read; [`pending`](DatagramServer::pending) counts the events in the queue, not the
 /// datagrams still in the socket's receive buffer.
+///
+/// Request and reply: [`next_datagram_into`](DatagramServer::next_datagram_into) takes the
+/// next datagram into the caller's buffer, received there straight from the socket when
+/// nothing is queued (no event at all); a client of one server can
+/// [`connect`](DatagramServer::connect) to it and [`send`](DatagramServer::send) without
+/// naming it, the kernel's cheapest send.
 pub struct DatagramServer {
     inner: Arc<Shared>,
 }

@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * A UDP endpoint served by libsock's engine: every datagram arrives as an {@link Event} of kind
  * {@link EventKind#DATAGRAM} (with the sender in {@link Event#peer()}); replies go out with
- * {@link #sendTo(byte[], String)} from any thread.
+ * {@link #sendTo(byte[], String)} from any thread. A client of one server can
+ * {@link #connect(String)} to it and {@link #send(byte[])} without naming it.
  */
 public final class DatagramServer extends EngineObject {
     private DatagramServer(long id) {
@@ -70,5 +71,41 @@ public final class DatagramServer extends EngineObject {
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(peer, "peer");
         return Native.dgramServerSendTo(handle.id(), peer, data, 0, data.length);
+    }
+
+    /**
+     * Connects this datagram server to one peer; nothing is sent. From then on only that
+     * peer's datagrams are received, {@link #send(byte[])} sends to it without naming it (the
+     * kernel keeps its route: the cheapest send, for a client of one server), and an ICMP error
+     * for it (nothing listens there) makes a later send fail with
+     * {@link ConnectionRefusedException}. {@link #sendTo(byte[], String)} still sends anywhere;
+     * connecting again moves to another peer.
+     *
+     * @param peer {@code "ip:port"}, {@code "[v6]:port"} or {@code "host:port"} (a host name is
+     *     resolved, waiting up to 5 s)
+     * @return the address connected to, e.g. {@code "127.0.0.1:40123"}
+     * @throws ClosedException after {@link #shutdown(int)}
+     * @throws IOException when the address is malformed, cannot be resolved or connecting fails
+     */
+    public String connect(String peer) throws IOException {
+        Objects.requireNonNull(peer, "peer");
+        return Native.dgramServerConnect(handle.id(), peer);
+    }
+
+    /**
+     * Sends one datagram to the peer given to {@link #connect(String)} (waiting up to 5 s while
+     * the socket's send buffer is full).
+     *
+     * @param data the datagram
+     * @return the bytes sent
+     * @throws InvalidArgumentException if this datagram server was never connected
+     * @throws ConnectionRefusedException after the peer's host reported that nothing listens
+     *     there
+     * @throws ClosedException after {@link #shutdown(int)}
+     * @throws IOException when sending fails
+     */
+    public int send(byte[] data) throws IOException {
+        Objects.requireNonNull(data, "data");
+        return Native.dgramServerSend(handle.id(), data, 0, data.length);
     }
 }

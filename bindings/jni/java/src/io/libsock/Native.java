@@ -265,6 +265,10 @@ final class Native {
     static native int dgramServerSendTo(long h, String peer, byte[] b, int off, int len)
             throws IOException;
 
+    static native String dgramServerConnect(long h, String peer) throws IOException;
+
+    static native int dgramServerSend(long h, byte[] b, int off, int len) throws IOException;
+
     // Issue 16: batch sends, descriptors, multicast interface, proxies, notify descriptor,
     // per-client statistics, file transfer, KCP.
 

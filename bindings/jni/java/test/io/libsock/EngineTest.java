@@ -446,6 +446,92 @@ final class EngineTest {
         }
     }
 
+    /**
+     * A datagram server connected to one peer: send before connect is InvalidArgument; after
+     * connect, send goes to the peer (which sees the server's address), the peer's replies come
+     * back as DATAGRAM events naming it, a stranger's datagram is dropped, sendTo still reaches
+     * anyone, connecting again moves to another peer, and a peer where nothing listens makes a
+     * later send ConnectionRefused.
+     */
+    static void xEngineDatagramServerConnect() throws Exception {
+        InetAddress lo = InetAddress.getByName("127.0.0.1");
+        try (DatagramServer c = DatagramServer.bind("127.0.0.1:0");
+                DatagramSocket peer = new DatagramSocket(0, lo);
+                DatagramSocket stranger = new DatagramSocket(0, lo)) {
+            peer.setSoTimeout(WAIT_MS);
+            stranger.setSoTimeout(WAIT_MS);
+            String ca = c.localAddress();
+            int cport = Integer.parseInt(ca.substring(ca.lastIndexOf(':') + 1));
+            InvalidArgumentException early =
+                    expect(InvalidArgumentException.class, () -> c.send(utf8("early")));
+            eq(ErrorKind.INVALID_ARGUMENT, early.kind(), "send before connect");
+            check(early.getMessage().contains("not connected"),
+                    "the message says why: " + early.getMessage());
+            String pa = "127.0.0.1:" + peer.getLocalPort();
+            eq(pa, c.connect(pa), "connected to");
+            // Once connected the kernel drops another sender's datagram.
+            byte[] stray = utf8("stranger");
+            stranger.send(new DatagramPacket(stray, stray.length, lo, cport));
+            DatagramPacket p = new DatagramPacket(new byte[64], 64);
+            for (int i = 0; i < 5; i++) {
+                byte[] req = utf8("request " + i);
+                eq(req.length, c.send(req), "sent " + i);
+                p.setLength(64);
+                peer.receive(p);
+                eq("request " + i, new String(p.getData(), 0, p.getLength(), "UTF-8"),
+                        "the peer got request " + i);
+                eq(cport, p.getPort(), "from the datagram server's port");
+                eq(lo, p.getAddress(), "from the datagram server's address");
+                byte[] rep = utf8("reply " + i);
+                peer.send(new DatagramPacket(rep, rep.length, lo, cport));
+                Event e = c.nextEvent(WAIT_MS);
+                check(e != null, "reply event " + i);
+                eq(EventKind.DATAGRAM, e.kind(), "kind " + i);
+                eq("reply " + i, e.text(), "reply " + i);
+                eq(pa, e.peer(), "the reply's sender " + i);
+            }
+            Event none = c.nextEvent(100);
+            check(none == null, "the stranger's datagram came through: " + none);
+            // sendTo still reaches anyone.
+            String sa = "127.0.0.1:" + stranger.getLocalPort();
+            eq(6, c.sendTo(utf8("direct"), sa), "sendTo while connected");
+            p.setLength(64);
+            stranger.receive(p);
+            eq("direct", new String(p.getData(), 0, p.getLength(), "UTF-8"), "sendTo arrived");
+            // Connecting again moves to the other peer: send reaches it, its reply comes in.
+            eq(sa, c.connect(sa), "connected to the second peer");
+            eq(5, c.send(utf8("moved")), "sent to the second peer");
+            p.setLength(64);
+            stranger.receive(p);
+            eq("moved", new String(p.getData(), 0, p.getLength(), "UTF-8"), "second peer got it");
+            eq(cport, p.getPort(), "from the datagram server");
+            byte[] back = utf8("back");
+            stranger.send(new DatagramPacket(back, back.length, lo, cport));
+            Event e = c.nextEvent(WAIT_MS);
+            check(e != null && e.kind() == EventKind.DATAGRAM, "the second peer's reply: " + e);
+            eq("back", e.text(), "second peer's reply");
+            eq(sa, e.peer(), "second peer's reply sender");
+            // A peer where nothing listens: the ICMP error comes back on a later send.
+            String gone;
+            try (DatagramSocket g = new DatagramSocket(0, lo)) {
+                gone = "127.0.0.1:" + g.getLocalPort();
+            }
+            eq(gone, c.connect(gone), "connected to a closed port");
+            IOException refused = null;
+            for (int i = 0; i < 50 && refused == null; i++) {
+                try {
+                    c.send(utf8("anyone?"));
+                    Thread.sleep(10);
+                } catch (IOException x) {
+                    refused = x;
+                }
+            }
+            check(refused instanceof ConnectionRefusedException,
+                    "ConnectionRefused after the ICMP error, got " + refused);
+            eq(ErrorKind.CONNECTION_REFUSED, ((LibsockError) refused).kind(), "kind");
+        }
+    }
+
     /** A client's bounded send queue gives QueueFullException while disconnected. */
     static void xEngineQueueFull() throws Exception {
         int port;
