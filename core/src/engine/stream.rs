@@ -51,16 +51,28 @@ impl AnyStream {
     }
 
     /// This stream with its reads and writes registered apart (see [`FdStream`]), when it is
-    /// a plain TCP or Unix stream on Linux; otherwise itself.
+    /// a plain TCP or Unix stream on Linux; otherwise itself. The duplicate descriptor is made
+    /// first: when there is none to be had (EMFILE, ENFILE) the stream stays as it is, read by
+    /// the runtime, instead of being lost (dropped with the peer's bytes unread, which resets
+    /// the peer's connection).
     pub(crate) fn split_registration(self) -> std::io::Result<AnyStream> {
         #[cfg(target_os = "linux")]
         {
+            use std::os::fd::AsFd;
+            let dup = match &self {
+                AnyStream::Tcp(s) => s.as_fd().try_clone_to_owned(),
+                AnyStream::Unix(s) => s.as_fd().try_clone_to_owned(),
+                _ => return Ok(self),
+            };
+            let Ok(dup) = dup else {
+                return Ok(self);
+            };
             let fd: std::os::fd::OwnedFd = match self {
                 AnyStream::Tcp(s) => s.into_std()?.into(),
                 AnyStream::Unix(s) => s.into_std()?.into(),
                 other => return Ok(other),
             };
-            Ok(AnyStream::Fd(FdStream::new(fd)?))
+            Ok(AnyStream::Fd(FdStream::new(fd, dup)?))
         }
         #[cfg(not(target_os = "linux"))]
         Ok(self)
@@ -184,9 +196,9 @@ enum ReadReg {
 
 #[cfg(target_os = "linux")]
 impl FdStream {
-    fn new(fd: std::os::fd::OwnedFd) -> std::io::Result<FdStream> {
+    /// The stream `fd`, with `dup` (a duplicate of it) for its reads.
+    fn new(fd: std::os::fd::OwnedFd, dup: std::os::fd::OwnedFd) -> std::io::Result<FdStream> {
         use tokio::io::{unix::AsyncFd, Interest};
-        let dup = fd.try_clone()?;
         // SAFETY (both): each AsyncFd owns its descriptor, which nothing else closes or
         // registers (the socket and its duplicate are distinct descriptors in the poll set);
         // it is deregistered when the AsyncFd is dropped or taken apart, before the close.
