@@ -1774,8 +1774,9 @@ int32_t ls_dgram_server_send_to(int64_t handle,
  * "host:port"; nothing is sent): from then on only that peer's datagrams are received,
  * `ls_dgram_server_send` sends to it without naming it (the kernel keeps its route: the
  * cheapest send, for a client of one server), and an ICMP error for it (nothing listens there)
- * makes a later send `LS_ERR_CONNECTION_REFUSED`. `ls_dgram_server_send_to` still sends
- * anywhere; connecting again moves to another peer.
+ * makes the next send, or the next `ls_next_datagram` that finds nothing queued,
+ * `LS_ERR_CONNECTION_REFUSED`. `ls_dgram_server_send_to` still sends anywhere (Linux);
+ * connecting again moves to another peer.
  */
 int32_t ls_dgram_server_connect(int64_t handle, const char *address);
 

@@ -613,7 +613,9 @@ def test_datagram_server_next_datagram() -> None:
                     assert got is not None
                     order.append(struct.unpack(">I", got[0])[0])
                 else:
-                    order += [struct.unpack(">I", e.data)[0] for e in udp.events(WAIT, max=2)]
+                    for e in udp.events(WAIT, max=2):
+                        assert e.data is not None
+                        order.append(struct.unpack(">I", e.data)[0])
             assert order == list(range(101))
             assert udp.stats()["messages_in"] == 50 + 1 + 101
             # Left by a serve_forever handler that stopped: next_datagram gets it first.
@@ -664,6 +666,12 @@ def test_datagram_server_connected_to_one_peer() -> None:
             for _ in range(50):
                 udp.send(b"anyone?")
                 time.sleep(0.01)
+        # Waiting for a reply after each send: the wait reports the refusal (the read that
+        # takes it from the socket must not leave the next send to succeed).
+        with pytest.raises(ConnectionRefusedError):
+            for _ in range(20):
+                udp.send(b"anyone?")
+                assert udp.next_datagram(timeout=0.2) is None
 
 
 def test_client_send_queue_full_while_disconnected() -> None:

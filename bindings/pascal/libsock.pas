@@ -751,8 +751,9 @@ type
     /// Connect to one peer, Address ('127.0.0.1:5000', '[::1]:5000', 'host:5000'; nothing is
     /// sent): from then on only that peer's datagrams are received, Send goes to it without
     /// naming it (the kernel keeps the route: the cheapest send, for a client of one server),
-    /// and an ICMP error for it (nothing listens there) makes a later send raise
-    /// ELsConnectionRefused. SendTo still sends anywhere; connecting again moves to another peer.
+    /// and an ICMP error for it (nothing listens there) makes the next Send (or the next
+    /// NextDatagram that finds nothing queued) raise ELsConnectionRefused. SendTo still sends
+    /// anywhere; connecting again moves to another peer.
     procedure Connect(const Address: string);
     /// Send one datagram of Len bytes at Buf to the peer given to Connect; ELsInvalidArgument if
     /// Connect was never called.

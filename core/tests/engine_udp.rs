@@ -382,7 +382,18 @@ fn next_datagram_keeps_a_datagram_too_large_for_the_buffer() {
 /// event, and the next call is a `Closed` error.
 #[test]
 fn a_shutdown_wakes_next_datagram() {
-    let (server, _to, _peer) = server_and_peer();
+    let (server, to, peer) = server_and_peer();
+    // Two request/reply rounds first, so that the waiter's read is a one-buffer one (a
+    // `recvmsg`, where a read woken by the shutdown must not pass for an empty datagram).
+    let mut buf = [0u8; 64];
+    for i in 0..2u8 {
+        peer.send_to(&[i], to).unwrap();
+        let info = server
+            .next_datagram_into(&mut buf, Some(Duration::from_secs(10)))
+            .unwrap()
+            .expect("a request");
+        assert_eq!(&buf[..info.len], &[i]);
+    }
     let server = std::sync::Arc::new(server);
     let waiter = {
         let s = server.clone();
@@ -461,4 +472,25 @@ fn a_connected_datagram_server_talks_to_its_peer_only() {
         }
     }
     assert_eq!(refused, Some(ErrorKind::ConnectionRefused));
+    // A client that waits for a reply after each send: the waiting read takes the refusal from
+    // the socket, and reports it (it is not lost to the next send's success).
+    let mut kinds = Vec::new();
+    for _ in 0..20 {
+        if let Err(e) = client.send(b"anyone?") {
+            kinds.push(("send", e.kind()));
+            break;
+        }
+        match client.next_datagram_into(&mut buf, Some(Duration::from_millis(200))) {
+            Ok(None) => {}
+            Ok(Some(info)) => panic!("a datagram from nowhere: {info:?}"),
+            Err(e) => {
+                kinds.push(("next_datagram", e.kind()));
+                break;
+            }
+        }
+    }
+    assert!(
+        matches!(kinds[..], [(_, ErrorKind::ConnectionRefused)]),
+        "{kinds:?}"
+    );
 }

@@ -695,11 +695,14 @@ pub unsafe extern "C" fn ls_dgram_server_bind(
     })
 }
 
-/// The datagram server behind `h`.
-fn dgram_server(h: i64) -> Result<std::sync::Arc<Obj>, Error> {
+/// Run `f` on the datagram server behind `h`.
+fn with_dgram_server<R>(
+    h: i64,
+    f: impl FnOnce(&Engine<DatagramServer>) -> Result<R, Error>,
+) -> Result<R, Error> {
     let o = get(h)?;
     match &*o {
-        Obj::DgramServer(_) => Ok(o),
+        Obj::DgramServer(e) => f(e),
         other => Err(wrong_kind(h, other, "datagram server")),
     }
 }
@@ -717,11 +720,9 @@ pub unsafe extern "C" fn ls_dgram_server_send_to(
         // SAFETY: the caller promises `len` readable bytes and a NUL-terminated string.
         let data = unsafe { in_bytes(buf, len, "buf") }?;
         let address = unsafe { in_str(address, "address") }?;
-        let o = dgram_server(handle)?;
-        match &*o {
-            Obj::DgramServer(e) => e.obj.send_to_endpoint(data, address, Some(SEND_WAIT))?,
-            _ => unreachable!("checked by dgram_server()"),
-        };
+        with_dgram_server(handle, |e| {
+            e.obj.send_to_endpoint(data, address, Some(SEND_WAIT))
+        })?;
         Ok(())
     })
 }
@@ -730,18 +731,15 @@ pub unsafe extern "C" fn ls_dgram_server_send_to(
 /// "host:port"; nothing is sent): from then on only that peer's datagrams are received,
 /// `ls_dgram_server_send` sends to it without naming it (the kernel keeps its route: the
 /// cheapest send, for a client of one server), and an ICMP error for it (nothing listens there)
-/// makes a later send `LS_ERR_CONNECTION_REFUSED`. `ls_dgram_server_send_to` still sends
-/// anywhere; connecting again moves to another peer.
+/// makes the next send, or the next `ls_next_datagram` that finds nothing queued,
+/// `LS_ERR_CONNECTION_REFUSED`. `ls_dgram_server_send_to` still sends anywhere (Linux);
+/// connecting again moves to another peer.
 #[no_mangle]
 pub unsafe extern "C" fn ls_dgram_server_connect(handle: i64, address: *const c_char) -> i32 {
     call("ls_dgram_server_connect", || {
         // SAFETY: the caller promises a NUL-terminated string.
         let address = unsafe { in_str(address, "address") }?;
-        let o = dgram_server(handle)?;
-        match &*o {
-            Obj::DgramServer(e) => e.obj.connect(address, Some(SEND_WAIT))?,
-            _ => unreachable!("checked by dgram_server()"),
-        };
+        with_dgram_server(handle, |e| e.obj.connect(address, Some(SEND_WAIT)))?;
         Ok(())
     })
 }
@@ -754,11 +752,7 @@ pub unsafe extern "C" fn ls_dgram_server_send(handle: i64, buf: *const u8, len: 
     call("ls_dgram_server_send", || {
         // SAFETY: the caller promises `len` readable bytes.
         let data = unsafe { in_bytes(buf, len, "buf") }?;
-        let o = dgram_server(handle)?;
-        match &*o {
-            Obj::DgramServer(e) => e.obj.send(data)?,
-            _ => unreachable!("checked by dgram_server()"),
-        };
+        with_dgram_server(handle, |e| e.obj.send(data))?;
         Ok(())
     })
 }
@@ -998,15 +992,14 @@ pub unsafe extern "C" fn ls_next_datagram(
         }?;
         let peer_len = Out::new(out_peer_len, "out_peer_len")?;
         let t = engine_timeout(timeout_ms)?;
-        let o = dgram_server(handle)?;
-        let Obj::DgramServer(e) = &*o else {
-            unreachable!("dgram_server returns datagram servers only")
-        };
         // The request–reply pull: straight from the socket into `buf` when nothing is queued.
-        let r = e.obj.next_datagram_into(data, t);
-        if e.is_closed() {
-            return Err(closed_by_ls_close(handle));
-        }
+        let r = with_dgram_server(handle, |e| {
+            let r = e.obj.next_datagram_into(data, t);
+            match e.is_closed() {
+                true => Err(closed_by_ls_close(handle)),
+                false => Ok(r),
+            }
+        })?;
         match r {
             Ok(Some(info)) => {
                 let n = crate::datagram::write_peer(info.peer.as_ref(), peer)?;

@@ -39,7 +39,7 @@ namespace Libsock
         /// "[v6]:port", "host:port"; nothing is sent). From then on only that peer's datagrams are
         /// received, <see cref="Send"/> sends to it without naming it (the kernel keeps its route: the
         /// cheapest send, for a client of one server), and an ICMP error for it (nothing listens there)
-        /// makes a later send throw <see cref="ConnectionRefusedException"/>. <see cref="SendTo"/> still
+        /// makes the next send (or the next <see cref="NextDatagram"/> that finds nothing queued) throw <see cref="ConnectionRefusedException"/>. <see cref="SendTo"/> still
         /// sends anywhere; connecting again moves to another peer.</summary>
         public unsafe void Connect(string address)
         {

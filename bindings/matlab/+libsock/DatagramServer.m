@@ -100,8 +100,9 @@ classdef DatagramServer < libsock.EngineObject
             %   event's Peer). Nothing is sent. From then on only that peer's datagrams are
             %   received, send goes to it without naming it (the kernel keeps the route: the
             %   cheapest send, for a client of one server), and an ICMP error for it (nothing
-            %   listens there) makes a later send throw libsock:connectionRefused. sendTo still
-            %   sends anywhere; connecting again moves to another peer.
+            %   listens there) makes the next send (or the next nextEvent that finds nothing
+            %   queued) throw libsock:connectionRefused. sendTo still sends anywhere;
+            %   connecting again moves to another peer.
             %
             %   Example:
             %       connect(d, "127.0.0.1", 5001);

@@ -1444,6 +1444,23 @@ impl PyClient {
 // ---------------------------------------------------------------------------------------------
 // DatagramServer.
 
+/// One datagram sent by `send(timeout)`: a small one first without waiting and with the GIL
+/// kept (a system call of a few microseconds; releasing and retaking the GIL around it would
+/// cost as much), then, or for a large one, waiting up to `SEND_WAIT` without the GIL.
+fn send_attached(
+    py: Python<'_>,
+    data: &[u8],
+    send: impl Fn(Option<Duration>) -> libsock::Result<usize> + Sync,
+) -> PyResult<usize> {
+    if data.len() <= ATTACHED_SEND_MAX {
+        match send(Some(Duration::ZERO)) {
+            Err(e) if e.kind() == libsock::ErrorKind::Timeout => {}
+            r => return r.map_err(|e| to_pyerr(py, e)),
+        }
+    }
+    wait(py, || send(Some(SEND_WAIT)))
+}
+
 thread_local! {
     /// The buffer `DatagramServer.next_datagram` receives into on this thread (grown to the
     /// server's largest datagram once), copied into the `bytes` it returns: no allocation of
@@ -1518,10 +1535,11 @@ impl PyDatagramServer {
 
     /// The next datagram as ``(data, peer)``, waiting up to ``timeout`` seconds (``None`` = as
     /// long as it takes); ``None`` when the timeout passed. ``ClosedError`` once the server is
-    /// shut down. The request–reply pull: with nothing queued, the datagram is received from
-    /// the socket straight into ``data``, with no event object (a burst still goes through the
-    /// queue, in order, and ``next_datagram`` and ``events()`` may be mixed). ``peer`` is the
-    /// tuple ``send_to`` takes back without parsing it.
+    /// shut down; ``ConnectionRefusedError`` when it was ``connect``-ed to a peer where nothing
+    /// listens. The request–reply pull: with nothing queued, the datagram is received from the
+    /// socket by this thread, with no event made for it (a burst still goes through the queue,
+    /// in order, and ``next_datagram`` and ``events()`` may be mixed). ``peer`` is the tuple
+    /// ``send_to`` takes back without parsing it.
     ///
     /// Example::
     ///
@@ -1552,17 +1570,21 @@ impl PyDatagramServer {
         }
         let obj = &d.obj;
         let max = obj.max_datagram();
-        RECEIVED.with(|cell| {
-            let mut buf = cell.borrow_mut();
-            if buf.len() < max {
-                buf.resize(max, 0);
-            }
-            let buf = &mut buf[..max];
-            match wait(py, || obj.next_datagram_into(buf, t))? {
-                None => Ok(None),
-                Some(info) => pair(PyBytes::new(py, &buf[..info.len]), info.peer.as_ref()),
-            }
-        })
+        // Taken out of the thread's slot for the call, so that Python code run meanwhile on
+        // this thread (a signal handler, a finalizer) that calls next_datagram again finds an
+        // empty slot and a buffer of its own, never a borrowed one.
+        let mut buf = RECEIVED.with(|cell| cell.take());
+        if buf.len() < max {
+            buf.resize(max, 0);
+        }
+        let got = wait(py, || obj.next_datagram_into(&mut buf[..max], t));
+        let r = match got {
+            Ok(None) => Ok(None),
+            Ok(Some(info)) => pair(PyBytes::new(py, &buf[..info.len]), info.peer.as_ref()),
+            Err(e) => Err(e),
+        };
+        RECEIVED.with(|cell| cell.replace(buf));
+        r
     }
 
     /// Send one datagram to ``address``; returns the bytes sent.
@@ -1582,13 +1604,7 @@ impl PyDatagramServer {
         // system call of a few microseconds; releasing and retaking the GIL around it would
         // cost as much).
         if let Some(to) = self.d.peers.addr_of(address) {
-            if s.len() <= ATTACHED_SEND_MAX {
-                match obj.send_to_timeout(s, &to, Some(Duration::ZERO)) {
-                    Err(e) if e.kind() == libsock::ErrorKind::Timeout => {}
-                    r => return r.map_err(|e| to_pyerr(py, e)),
-                }
-            }
-            return wait(py, || obj.send_to_timeout(s, &to, Some(SEND_WAIT)));
+            return send_attached(py, s, |t| obj.send_to_timeout(s, &to, t));
         }
         let ep = endpoint(address)?;
         wait(py, || obj.send_to_endpoint(s, ep, Some(SEND_WAIT)))
@@ -1596,9 +1612,10 @@ impl PyDatagramServer {
 
     /// Connect to one peer (nothing is sent): from then on only its datagrams are received,
     /// ``send`` sends to it without naming it (the kernel keeps the route: the cheapest send,
-    /// for a client of one server), and an ICMP error for it (nothing listens there) makes a
-    /// later ``send`` raise ``ConnectionRefusedError``. ``send_to`` still sends anywhere;
-    /// connecting again moves to another peer. ``address`` as for ``send_to`` (a host name is
+    /// for a client of one server), and an ICMP error for it (nothing listens there) makes the
+    /// next ``send`` (or the next ``next_datagram`` that finds nothing queued) raise
+    /// ``ConnectionRefusedError``. ``send_to`` still sends anywhere; connecting again moves to
+    /// another peer. ``address`` as for ``send_to`` (a host name is
     /// resolved). Returns the address connected to.
     ///
     /// Example::
@@ -1625,14 +1642,7 @@ impl PyDatagramServer {
         let b = InBuf::new(data)?;
         let s = b.as_slice();
         let obj = &self.d.obj;
-        // As send_to: a small datagram the socket takes at once keeps the GIL.
-        if s.len() <= ATTACHED_SEND_MAX {
-            match obj.send_timeout(s, Some(Duration::ZERO)) {
-                Err(e) if e.kind() == libsock::ErrorKind::Timeout => {}
-                r => return r.map_err(|e| to_pyerr(py, e)),
-            }
-        }
-        wait(py, || obj.send_timeout(s, Some(SEND_WAIT)))
+        send_attached(py, s, |t| obj.send_timeout(s, t))
     }
 
     /// Send several datagrams to ``address`` (an IP address and port) with one system call

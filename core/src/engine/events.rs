@@ -374,6 +374,22 @@ pub struct EventInfo {
     pub delay: Duration,
 }
 
+impl EventInfo {
+    /// A datagram of `len` bytes from `peer`.
+    pub(crate) fn datagram(len: usize, peer: Addr) -> EventInfo {
+        EventInfo {
+            kind: EventKind::Datagram,
+            client: 0,
+            len,
+            reason: None,
+            peer: Some(peer),
+            warning: None,
+            attempt: 0,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
 /// The queue's places: single events, and runs of messages of one client that one read cut
 /// (one block of received bytes and the messages' positions in it). A run is `len()` events
 /// for every count and bound; a message becomes an [`Event`] (a slice of the block) only when

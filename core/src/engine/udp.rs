@@ -131,6 +131,10 @@ struct Shared {
     rcvtimeo: AtomicU64,
     /// Consecutive consumer waits that each read one datagram (see `wait_fill`).
     singles: AtomicU32,
+    /// A read found the connected peer's ICMP port-unreachable (`ECONNREFUSED`), which a
+    /// read takes from the socket: the next `send` or `next_datagram_into` reports it.
+    #[cfg(target_os = "linux")]
+    refused: AtomicBool,
     /// The driving consumer's receive buffers (allocated on first use). Whoever reads the
     /// socket (a driving consumer or the engine's reader) holds this lock from the read until
     /// the datagrams are queued, so that they are queued in the order they were read.
@@ -218,10 +222,18 @@ impl Shared {
         if storage.is_empty() {
             storage.resize(slot * RECV_SLOTS, 0);
         }
+        // A read that waits must not wait behind, or overtake, what the engine's reader queued
+        // since the caller last looked (it queues under this lock too).
+        if flags & libc::MSG_DONTWAIT == 0 && !q.is_empty() {
+            return Ok(Read::Queued(0));
+        }
         let fd = std::os::fd::AsRawFd::as_raw_fd(&self.sock);
         prepare(fd);
         let room = if one { slot } else { storage.len() };
-        offload::recv(fd, headers, &mut storage[..room], slot, flags, got)?;
+        if let Err(e) = offload::recv(fd, headers, &mut storage[..room], slot, flags, got) {
+            self.note_read_error(&e);
+            return Err(e);
+        }
         let n = got.len();
         if let (Some(buf), 1) = (direct, n) {
             let len = got[0].len.min(self.max);
@@ -270,6 +282,24 @@ impl Shared {
         };
         self.singles.store(next, Ordering::Relaxed);
         Some(r)
+    }
+
+    /// Keep what a read's error says about the connected peer (see `refused`).
+    #[cfg(target_os = "linux")]
+    fn note_read_error(&self, e: &std::io::Error) {
+        if e.raw_os_error() == Some(libc::ECONNREFUSED) {
+            self.refused.store(true, Ordering::Release);
+        }
+    }
+
+    /// The connected peer's refusal a read took from the socket, once: `ConnectionRefused`.
+    #[cfg(target_os = "linux")]
+    fn take_refused(&self, op: &dyn Fn() -> String) -> Result<()> {
+        if self.refused.load(Ordering::Relaxed) && self.refused.swap(false, Ordering::AcqRel) {
+            let e = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+            return Err(Error::os(op(), e));
+        }
+        Ok(())
     }
 
     /// Count `len` received bytes in one datagram.
@@ -335,9 +365,11 @@ impl Source for Shared {
 /// batches again after at most three); the engine's reader then lets go of the
 /// socket, and takes it back once no consumer has waited for 10 ms. Once
 /// [`notify_fd`](DatagramServer::notify_fd) was handed out, only the engine's reader reads (the
-/// fd follows the queue). Either way each datagram is one event, taken once, in the order it
-/// was read; [`pending`](DatagramServer::pending) counts the events in the queue, not the
-/// datagrams still in the socket's receive buffer.
+/// fd follows the queue). Either way each datagram is taken once, in the order it was read
+/// (as an event, or straight into the buffer of
+/// [`next_datagram_into`](DatagramServer::next_datagram_into));
+/// [`pending`](DatagramServer::pending) counts the events in the queue, not the datagrams still
+/// in the socket's receive buffer.
 ///
 /// Request and reply: [`next_datagram_into`](DatagramServer::next_datagram_into) takes the
 /// next datagram into the caller's buffer, received there straight from the socket when
@@ -431,6 +463,8 @@ impl DatagramServer {
             started: tokio::sync::Notify::new(),
             rcvtimeo: AtomicU64::new(0),
             singles: AtomicU32::new(0),
+            #[cfg(target_os = "linux")]
+            refused: AtomicBool::new(false),
             pull: Mutex::new(PullBuf::default()),
         });
         #[cfg(target_os = "linux")]
@@ -478,7 +512,7 @@ impl DatagramServer {
         #[cfg(target_os = "linux")]
         let timeout = {
             let start = Instant::now();
-            if let Some(info) = self.direct(buf, timeout) {
+            if let Some(info) = self.direct(buf, timeout)? {
                 return Ok(Some(info));
             }
             timeout.map(|t| t.saturating_sub(start.elapsed()))
@@ -489,12 +523,17 @@ impl DatagramServer {
     /// One waiting read straight into `buf` if the queue is empty and the socket free (see
     /// [`next_datagram_into`](DatagramServer::next_datagram_into)); `None` when it did not
     /// take a datagram there (nothing came in time, it queued what it read, or it could not
-    /// read now).
+    /// read now). `ConnectionRefused` when nothing is queued and a read found the connected
+    /// peer's refusal.
     #[cfg(target_os = "linux")]
-    fn direct(&self, buf: &mut [u8], timeout: Option<Duration>) -> Option<super::EventInfo> {
+    fn direct(
+        &self,
+        buf: &mut [u8],
+        timeout: Option<Duration>,
+    ) -> Result<Option<super::EventInfo>> {
         let mut wait = timeout.unwrap_or(Duration::from_secs(3600));
         if wait.is_zero() {
-            return None;
+            return Ok(None);
         }
         // As every wait of the queue: in slices while an interrupt check is installed.
         if crate::wait::interrupt_check().is_some() {
@@ -507,19 +546,14 @@ impl DatagramServer {
             s.driving(false);
             r
         });
-        match read {
-            Some(Some(Read::Direct(len, peer))) => Some(super::EventInfo {
-                kind: super::EventKind::Datagram,
-                client: 0,
-                len,
-                reason: None,
-                peer: Some(peer),
-                warning: None,
-                attempt: 0,
-                delay: Duration::ZERO,
-            }),
-            _ => None,
+        if let Some(Some(Read::Direct(len, peer))) = read {
+            return Ok(Some(super::EventInfo::datagram(len, peer)));
         }
+        // Nothing to hand out: a refusal that a read took from the socket is the answer.
+        if s.events.is_empty() {
+            s.take_refused(&|| "next datagram from the connected peer".to_string())?;
+        }
+        Ok(None)
     }
 
     /// Send one datagram to `peer`, waiting up to [`SEND_WAIT`] while the socket's send buffer
@@ -624,25 +658,19 @@ impl DatagramServer {
     }
 
     /// Connect the socket to one peer (`connect(2)` on a UDP socket: nothing is sent), for an
-    /// endpoint that talks to one server: from then on only that peer's datagrams are
-    /// received, [`send`](DatagramServer::send) sends to it without naming it (the kernel
-    /// keeps its route, which makes it the cheapest send: an unconnected `send_to` looks the
-    /// route up for every datagram), and an ICMP error for it (nothing listens there) is
-    /// reported by a later `send` as `ConnectionRefused`. [`send_to`](DatagramServer::send_to)
-    /// still sends anywhere; another `connect` moves the socket to another peer. `to` is as for
-    /// [`send_to_endpoint`](DatagramServer::send_to_endpoint) (a host name is resolved within
-    /// `timeout`). Returns the address connected to.
+    /// endpoint that talks to one server: from then on the socket takes only that peer's
+    /// datagrams (what it had already received from others is still handed out),
+    /// [`send`](DatagramServer::send) sends to it without naming it (the kernel keeps its
+    /// route, which makes it the cheapest send: an unconnected `send_to` looks the route up
+    /// for every datagram), and an ICMP error for it (nothing listens there) is reported as
+    /// `ConnectionRefused` by the next `send` or
+    /// [`next_datagram_into`](DatagramServer::next_datagram_into) that finds nothing queued.
+    /// On Linux [`send_to`](DatagramServer::send_to) still sends anywhere (BSD systems refuse
+    /// it on a connected socket); another `connect` moves the socket to another peer. `to` is
+    /// as for [`send_to_endpoint`](DatagramServer::send_to_endpoint) (a host name is resolved
+    /// within `timeout`). Returns the address connected to.
     pub fn connect(&self, to: impl ToEndpoint, timeout: Option<Duration>) -> Result<Addr> {
-        let addr = match to.ip_literal() {
-            Some(a) => a,
-            None => {
-                let ep = to.to_endpoint()?;
-                if ep.is_unix() {
-                    return Err(Error::invalid(format!("{ep} is not a UDP address")));
-                }
-                crate::datagram::pick_for(&self.inner.local, &ep, ep.resolve(timeout)?)?
-            }
-        };
+        let addr = self.peer_of(to, timeout)?;
         let op = || format!("connect UDP {} to {addr}", self.inner.local);
         if self.inner.events.is_closed() {
             return Err(Error::closed(op()));
@@ -673,6 +701,9 @@ impl DatagramServer {
         if self.inner.events.is_closed() {
             return Err(Error::closed(op()));
         }
+        // A refusal that a read took from the socket (the kernel would have reported it here).
+        #[cfg(target_os = "linux")]
+        self.inner.take_refused(&op)?;
         let r = self.send_waiting(&op, timeout, || {
             socket2::SockRef::from(&self.inner.sock)
                 .send_with_flags(data, libc::MSG_DONTWAIT)
@@ -701,15 +732,21 @@ impl DatagramServer {
         to: impl ToEndpoint,
         timeout: Option<Duration>,
     ) -> Result<usize> {
+        let addr = self.peer_of(to, timeout)?;
+        self.send_to_timeout(data, &addr, timeout)
+    }
+
+    /// The peer address `to` names: an IP literal as it is, a host name resolved (within
+    /// `timeout`) to its first address of this socket's family.
+    fn peer_of(&self, to: impl ToEndpoint, timeout: Option<Duration>) -> Result<Addr> {
         if let Some(addr) = to.ip_literal() {
-            return self.send_to_timeout(data, &addr, timeout);
+            return Ok(addr);
         }
         let ep = to.to_endpoint()?;
         if ep.is_unix() {
             return Err(Error::invalid(format!("{ep} is not a UDP address")));
         }
-        let addr = crate::datagram::pick_for(&self.inner.local, &ep, ep.resolve(timeout)?)?;
-        self.send_to_timeout(data, &addr, timeout)
+        crate::datagram::pick_for(&self.inner.local, &ep, ep.resolve(timeout)?)
     }
 
     /// The counters.
@@ -882,6 +919,9 @@ async fn recv_loop(s: Arc<Shared>) {
                                     &mut got,
                                 )
                             });
+                            if let Ok(Err(e)) = &r {
+                                s.note_read_error(e);
+                            }
                             if let Ok(Ok(_)) = r {
                                 let evs = got.drain(..).map(|seg| {
                                     s.datagram(seg.peer, &storage[seg.at..seg.at + seg.len])
