@@ -84,13 +84,9 @@ classdef Client < libsock.EngineObject
             %   Throws 'libsock:queueFull' when the send queue (SendQueueBytes) is full and
             %   'libsock:closed' after disconnect.
             if nargin < 3
-                datatype = libsock.Server.defaultType(data);
+                datatype = [];
             end
-            bytes = libsock.Socket.toBytes(data, datatype, "little-endian");
-            n = numel(bytes);
-            if n == 0
-                bytes = uint8(0);  % MATLAB passes [] as NULL: one byte and a length of 0
-            end
+            [bytes, n] = libsock.Socket.engineBytes(data, datatype);
             rc = calllib('libsock', 'ls_client_send', obj.Handle, bytes, uint64(n));
             libsock.check(rc);
         end

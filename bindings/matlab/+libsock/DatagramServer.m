@@ -83,14 +83,10 @@ classdef DatagramServer < libsock.EngineObject
                 port = [];
             end
             if nargin < 5
-                datatype = libsock.Server.defaultType(data);
+                datatype = [];
             end
             target = libsock.Socket.formatAddress(host, port);
-            bytes = libsock.Socket.toBytes(data, datatype, "little-endian");
-            n = numel(bytes);
-            if n == 0
-                bytes = uint8(0);  % MATLAB passes [] as NULL: one byte and a length of 0
-            end
+            [bytes, n] = libsock.Socket.engineBytes(data, datatype);
             rc = calllib('libsock', 'ls_dgram_server_send_to', obj.Handle, bytes, uint64(n), char(target));
             libsock.check(rc);
         end
@@ -123,13 +119,9 @@ classdef DatagramServer < libsock.EngineObject
             %   Example:
             %       send(d, uint8([1 2 3]))
             if nargin < 3
-                datatype = libsock.Server.defaultType(data);
+                datatype = [];
             end
-            bytes = libsock.Socket.toBytes(data, datatype, "little-endian");
-            n = numel(bytes);
-            if n == 0
-                bytes = uint8(0);  % MATLAB passes [] as NULL: one byte and a length of 0
-            end
+            [bytes, n] = libsock.Socket.engineBytes(data, datatype);
             rc = calllib('libsock', 'ls_dgram_server_send', obj.Handle, bytes, uint64(n));
             libsock.check(rc);
         end

@@ -128,13 +128,9 @@ classdef Server < libsock.EngineObject
             %   Example:
             %       send(s, ev.Client, "hello")
             if nargin < 4
-                datatype = libsock.Server.defaultType(data);
+                datatype = [];
             end
-            bytes = libsock.Socket.toBytes(data, datatype, "little-endian");
-            n = numel(bytes);
-            if n == 0
-                bytes = uint8(0);  % MATLAB passes [] as NULL: one byte and a length of 0
-            end
+            [bytes, n] = libsock.Socket.engineBytes(data, datatype);
             rc = calllib('libsock', 'ls_server_send', obj.Handle, uint64(client), bytes, uint64(n));
             libsock.check(rc);
         end
@@ -148,17 +144,13 @@ classdef Server < libsock.EngineObject
             %
             %   Example:
             %       broadcast(s, "tick")
-            if nargin < 3 || isempty(datatype)
-                datatype = libsock.Server.defaultType(data);
+            if nargin < 3
+                datatype = [];
             end
             if nargin < 4
                 exceptClient = 0;
             end
-            bytes = libsock.Socket.toBytes(data, datatype, "little-endian");
-            n = numel(bytes);
-            if n == 0
-                bytes = uint8(0);
-            end
+            [bytes, n] = libsock.Socket.engineBytes(data, datatype);
             out = libpointer(libsock.ptrtype('size'), 0);
             rc = calllib('libsock', 'ls_server_broadcast', obj.Handle, bytes, uint64(n), uint64(exceptClient), out);
             libsock.check(rc);
@@ -174,19 +166,15 @@ classdef Server < libsock.EngineObject
             %
             %   Example:
             %       n = sendMany(s, [id1 id2], "to both")
-            if nargin < 4 || isempty(datatype)
-                datatype = libsock.Server.defaultType(data);
+            if nargin < 4
+                datatype = [];
             end
             ids = uint64(reshape(clients, 1, []));
             count = numel(ids);
             if count == 0
                 ids = uint64(0);  % MATLAB passes [] as NULL: one id and a count of 0
             end
-            bytes = libsock.Socket.toBytes(data, datatype, "little-endian");
-            n = numel(bytes);
-            if n == 0
-                bytes = uint8(0);
-            end
+            [bytes, n] = libsock.Socket.engineBytes(data, datatype);
             out = libpointer(libsock.ptrtype('size'), 0);
             rc = calllib('libsock', 'ls_server_send_many', obj.Handle, ids, uint64(count), bytes, uint64(n), out);
             libsock.check(rc);

@@ -333,6 +333,21 @@ classdef (Abstract) Socket < handle
             end
         end
 
+        function [bytes, n] = engineBytes(data, datatype)
+            %ENGINEBYTES  DATA as the bytes of one engine message or datagram (little-endian,
+            %   DATATYPE as libsock.TcpClient/write; empty DATATYPE: libsock.Server.defaultType)
+            %   and their count N. Empty DATA is passed as one byte with N = 0: MATLAB passes []
+            %   as NULL.
+            if isempty(datatype)
+                datatype = libsock.Server.defaultType(data);
+            end
+            bytes = libsock.Socket.toBytes(data, datatype, "little-endian");
+            n = numel(bytes);
+            if n == 0
+                bytes = uint8(0);
+            end
+        end
+
         function bytes = toBytes(data, datatype, byteOrder)
             %TOBYTES  MATLAB data to the bytes sent (a uint8 row vector).
             %   "char"/"string": one byte per character (0..255, as MATLAB's tcpclient does);
